@@ -1,0 +1,35 @@
+# Loom's two commands: `make run` (demo marketplace on embedded defaults) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test services services-down clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make run: install, migrate, seed the demo once, serve at http://127.0.0.1:5000
+run: $(STAMP)
+	$(BIN)/loom db upgrade
+	$(BIN)/loom seed-demo --if-empty
+	$(BIN)/loom serve
+
+## make test: start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1, then run every test
+test: $(STAMP)
+	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+services:
+	dev/services up
+
+services-down:
+	dev/services down
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,36 @@
+"""Who is acting: the signed-in user and the organization they are working for right now."""
+from __future__ import annotations
+
+from flask import g, session
+from flask_login import current_user
+
+from marketplace.accounts import services
+from marketplace.accounts.models import Membership, User
+from marketplace.db import db
+
+ORGANIZATION_KEY = "organization_id"
+
+
+def load_user(user_id: str) -> User | None:
+    identifier, _, stamp = user_id.partition(":")
+    if not identifier.isdigit():
+        return None
+    return services.load_user(db.session, int(identifier), stamp)
+
+
+def current_membership() -> Membership | None:
+    """The signed-in user's membership in the organization chosen in their session (or their first)."""
+    if not current_user.is_authenticated:
+        return None
+    if "loom_membership" not in g:
+        g.loom_membership = services.membership_of(db.session, current_user, session.get(ORGANIZATION_KEY))
+    return g.loom_membership
+
+
+def switch_organization(organization_id: int) -> Membership | None:
+    membership = services.membership_of(db.session, current_user, organization_id)
+    if membership is not None and membership.organization_id == organization_id:
+        session[ORGANIZATION_KEY] = organization_id
+        g.loom_membership = membership
+        return membership
+    return None

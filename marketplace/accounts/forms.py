@@ -1,0 +1,82 @@
+"""Forms for signing up, signing in, passwords and teammates."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from marketplace.accounts.models import OrganizationKind, Role
+from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from marketplace.producers.taxonomy import country_choices
+
+
+def _new_password(label: str = "Password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_LENGTH, max=MAX_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+        ],
+        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField("Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class SignUpForm(FlaskForm):
+    kind = RadioField(
+        "I am",
+        choices=[
+            (OrganizationKind.BUYER.value, "A buyer: a shop, brand or importer"),
+            (OrganizationKind.PRODUCER.value, "A producer group: a cooperative or workshop of artisans"),
+        ],
+        validators=[DataRequired("Choose buyer or producer group.")],
+    )
+    organization_name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
+    country = SelectField("Country", validators=[DataRequired("Choose a country.")])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = _new_password()
+    confirm = _confirm()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "Choose…"), *country_choices()]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password("New password")
+    confirm = _confirm()
+
+
+ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in (Role.MEMBER, Role.ADMIN, Role.OWNER)]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MEMBER.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    password = _new_password()
+    confirm = _confirm()
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields: a button that changes something, protected by the CSRF token."""

@@ -1,0 +1,298 @@
+"""Sign-up, sign-in, teammates and passwords. Services take plain values and own no request state."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Invitation, LoginAttempt, Membership, Organization, OrganizationKind, Role, User
+from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from marketplace.outbox import topics
+from marketplace.outbox.services import enqueue
+from marketplace.producers.models import ProducerGroup
+from marketplace.text import slugify
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    max_failures_per_address: int = 30
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+def unique_slug(session: Session, name: str) -> str:
+    base = slugify(name)
+    taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    organization_name: str,
+    kind: OrganizationKind,
+    country: str,
+) -> User:
+    """Create a user, their organization (a buyer or a producer group) and make them its owner."""
+    email = normalize_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with this e-mail already exists. Sign in or reset your password.", field="email")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    organization = Organization(kind=kind, name=organization_name.strip(), country=country)
+    session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
+    if kind == OrganizationKind.PRODUCER:
+        session.add(
+            ProducerGroup(
+                organization=organization,
+                name=organization.name,
+                slug=unique_slug(session, organization.name),
+                country=country,
+            )
+        )
+    session.flush()
+    return user
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, remote_addr: str, policy: LoginPolicy, now: dt.datetime | None = None
+) -> User:
+    """Return the user whose credentials these are, slowing down anyone who keeps guessing."""
+    now = now or utcnow()
+    email = normalize_email(email)
+    since = now - policy.window
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.attempted_at > since)
+    by_email = session.scalar(recent.where(LoginAttempt.email == email)) or 0
+    by_address = session.scalar(recent.where(LoginAttempt.remote_addr == remote_addr)) or 0
+    if by_email >= policy.max_failures or by_address >= policy.max_failures_per_address:
+        minutes = int(policy.window.total_seconds() // 60)
+        raise TooManyRequests(
+            f"Too many failed sign-ins. Wait {minutes} minutes, or reset your password.",
+            retry_after=int(policy.window.total_seconds()),
+        )
+    user = session.scalar(select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
+        raise DomainError("That e-mail and password do not match an account.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    user.last_login_at = now
+    return user
+
+
+def load_user(session: Session, user_id: int, password_stamp: str) -> User | None:
+    user = session.get(User, user_id)
+    if user is None or user.password_hash[-16:] != password_stamp:
+        return None
+    return user
+
+
+def membership_of(session: Session, user: User, organization_id: int | None) -> Membership | None:
+    """The user's membership in that organization, or their first one; None if they have none."""
+    query = select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    if organization_id is not None:
+        chosen = session.scalar(query.where(Membership.organization_id == organization_id))
+        if chosen is not None:
+            return chosen
+    return session.scalar(query.limit(1))
+
+
+def require_role(membership: Membership | None, role: Role) -> Membership:
+    if membership is None or not membership.role.at_least(role):
+        raise Forbidden(f"Only an organization {role.value} or above can do this. Ask an owner to change your role.")
+    return membership
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(
+    session: Session, *, inviter: Membership, email: str, role: Role, base_url: str, ttl: dt.timedelta
+) -> tuple[Invitation, str]:
+    """Invite someone into the inviter's organization and e-mail them a link; return the link too."""
+    require_role(inviter, Role.ADMIN)
+    if role == Role.OWNER and inviter.role != Role.OWNER:
+        raise Forbidden("Only an owner can invite another owner.", field="role")
+    email = normalize_email(email)
+    already = session.scalar(
+        select(Membership.id).join(User).where(Membership.organization_id == inviter.organization_id, User.email == email)
+    )
+    if already is not None:
+        raise Conflict("This person is already on your team.", field="email")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization_id=inviter.organization_id,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by_id=inviter.user_id,
+        expires_at=utcnow() + ttl,
+    )
+    session.add(invitation)
+    link = f"{base_url.rstrip('/')}/invitations/{token}"
+    organization = inviter.organization
+    enqueue(
+        session,
+        topics.SEND_MAIL,
+        email,
+        {
+            "to": email,
+            "subject": f"{inviter.user.name} invited you to {organization.name} on Loom",
+            "body": (
+                f"{inviter.user.name} invited you to join {organization.name} on Loom as {role.value}.\n\n"
+                f"Accept the invitation: {link}\n\n"
+                f"The link works for {ttl.days} days. If you did not expect it, ignore this e-mail."
+            ),
+        },
+    )
+    session.flush()
+    return invitation, link
+
+
+def open_invitation(session: Session, token: str, *, now: dt.datetime | None = None) -> Invitation:
+    now = now or utcnow()
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation link is not valid. Ask your teammate to send a new one.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation was already accepted. Sign in to continue.")
+    if invitation.expires_at < now:
+        raise Conflict("This invitation has expired. Ask your teammate to send a new one.")
+    return invitation
+
+
+def accept_invitation(
+    session: Session, token: str, *, user: User | None, name: str = "", password: str = ""
+) -> Membership:
+    """Join the invitation's organization as the signed-in user, or as a new account for its e-mail."""
+    invitation = open_invitation(session, token)
+    if user is None:
+        if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
+            raise Conflict("You already have an account: sign in first, then open the link again.")
+        user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
+        session.add(user)
+    elif user.email != invitation.email:
+        raise Forbidden(f"This invitation is for {invitation.email}. Sign in with that address to accept it.")
+    existing = session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
+    ) if user.id else None
+    invitation.accepted_at = utcnow()
+    if existing is not None:
+        return existing
+    membership = Membership(user=user, organization_id=invitation.organization_id, role=invitation.role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def team_of(session: Session, membership: Membership) -> tuple[list[Membership], list[Invitation]]:
+    members = list(
+        session.scalars(
+            select(Membership).where(Membership.organization_id == membership.organization_id).order_by(Membership.id)
+        )
+    )
+    pending = list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == membership.organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.id)
+        )
+    )
+    return members, pending
+
+
+def change_role(session: Session, *, actor: Membership, membership_id: int, role: Role) -> Membership:
+    require_role(actor, Role.ADMIN)
+    target = session.scalar(
+        select(Membership).where(Membership.id == membership_id, Membership.organization_id == actor.organization_id)
+    )
+    if target is None:
+        raise NotFound("That teammate is not in your organization.")
+    if Role.OWNER in (role, target.role) and actor.role != Role.OWNER:
+        raise Forbidden("Only an owner can make or unmake an owner.")
+    if target.role == Role.OWNER and role != Role.OWNER:
+        owners = session.scalar(
+            select(func.count()).where(Membership.organization_id == actor.organization_id, Membership.role == Role.OWNER)
+        )
+        if owners <= 1:
+            raise Conflict("An organization needs at least one owner. Make someone else owner first.")
+    target.role = role
+    return target
+
+
+def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int) -> None:
+    require_role(actor, Role.ADMIN)
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == actor.organization_id)
+    )
+    if invitation is None:
+        raise NotFound("That invitation is not in your organization.")
+    invitation.revoked_at = utcnow()
+
+
+def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="loom.password-reset")
+
+
+def request_password_reset(session: Session, *, email: str, secret_key: str, base_url: str, ttl_seconds: int) -> None:
+    """E-mail a reset link if the account exists; say nothing either way, so addresses can't be probed."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        return
+    token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": user.password_hash[-16:]})
+    link = f"{base_url.rstrip('/')}/password/reset/{token}"
+    enqueue(
+        session,
+        topics.SEND_MAIL,
+        user.email,
+        {
+            "to": user.email,
+            "subject": "Reset your Loom password",
+            "body": (
+                f"Hello {user.name},\n\nSet a new password here: {link}\n\n"
+                f"The link works for {ttl_seconds // 60} minutes and only once. "
+                "If you did not ask for it, ignore this e-mail: your password stays as it is."
+            ),
+        },
+    )
+
+
+def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
+    try:
+        claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
+    except SignatureExpired:
+        raise Conflict("This reset link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise NotFound("This reset link is not valid. Ask for a new one.") from None
+    user = session.get(User, claims["user"])
+    # The stamp changes with the password, so a link works once.
+    if user is None or user.password_hash[-16:] != claims["stamp"]:
+        raise Conflict("This reset link was already used. Ask for a new one.")
+    user.password_hash = hash_password(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    return user

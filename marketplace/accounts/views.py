@@ -1,0 +1,231 @@
+"""Sign up, sign in and out, passwords, invitations and the team page."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import context, services
+from marketplace.accounts.forms import (
+    AcceptInvitationForm,
+    ActionForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    ResetPasswordForm,
+    RoleForm,
+    SignUpForm,
+)
+from marketplace.accounts.models import OrganizationKind, Role
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError, TooManyRequests
+from marketplace.forms import attach_error, render_form
+
+blueprint = Blueprint("accounts", __name__)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    # Only local paths: an absolute or protocol-relative URL would make this an open redirect.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+
+
+def _home_for_kind() -> str:
+    membership = context.current_membership()
+    if membership and membership.organization.kind == OrganizationKind.PRODUCER:
+        return url_for("manage.dashboard")
+    return url_for("producers.directory")
+
+
+@blueprint.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | tuple[str, int]:
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                user = services.sign_up(
+                    session,
+                    email=form.email.data,
+                    name=form.name.data,
+                    password=form.password.data,
+                    organization_name=form.organization_name.data,
+                    kind=OrganizationKind(form.kind.data),
+                    country=form.country.data,
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            login_user(user)
+            flash(f"Welcome to Loom, {user.name}.", "success")
+            return redirect(_home_for_kind())
+    return render_form("accounts/signup.html", form)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    form = LoginForm()
+    status = None
+    if form.validate_on_submit():
+        config = current_app.config
+        policy = services.LoginPolicy(
+            max_failures=config["LOGIN_MAX_FAILURES"],
+            max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window=dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]),
+        )
+        try:
+            with transaction() as session:
+                user = services.authenticate(
+                    session,
+                    email=form.email.data,
+                    password=form.password.data,
+                    remote_addr=request.remote_addr or "unknown",
+                    policy=policy,
+                )
+        except TooManyRequests as error:
+            attach_error(form, error)
+            status = 429
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            login_user(user)
+            return redirect(_safe_next(_home_for_kind()))
+    page, default_status = render_form("accounts/login.html", form)
+    return page, status or default_status
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    if ActionForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("producers.home"))
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Response | tuple[str, int]:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        with transaction() as session:
+            services.request_password_reset(
+                session,
+                email=form.email.data,
+                secret_key=config["SECRET_KEY"],
+                base_url=config["BASE_URL"],
+                ttl_seconds=config["PASSWORD_RESET_SECONDS"],
+            )
+        flash("If that address has an account, a reset link is on its way. Check your inbox.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_form("accounts/forgot.html", form)
+
+
+@blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | tuple[str, int]:
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            with transaction() as session:
+                services.reset_password(
+                    session,
+                    token=token,
+                    password=form.password.data,
+                    secret_key=config["SECRET_KEY"],
+                    ttl_seconds=config["PASSWORD_RESET_SECONDS"],
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            logout_user()
+            flash("Your password is changed. Sign in with the new one.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_form("accounts/reset.html", form)
+
+
+@blueprint.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response | tuple[str, int]:
+    invitation = services.open_invitation(db.session, token)
+    new_account = not current_user.is_authenticated
+    form = AcceptInvitationForm() if new_account else ActionForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                membership = services.accept_invitation(
+                    session,
+                    token,
+                    user=None if new_account else current_user,
+                    name=form.name.data if new_account else "",
+                    password=form.password.data if new_account else "",
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            if new_account:
+                login_user(membership.user)
+            context.switch_organization(membership.organization_id)
+            flash(f"You joined {invitation.organization.name}.", "success")
+            return redirect(_home_for_kind())
+    return render_form("accounts/invitation.html", form, invitation=invitation)
+
+
+@blueprint.route("/team", methods=["GET", "POST"])
+@login_required
+def team() -> Response | tuple[str, int]:
+    membership = context.current_membership()
+    if membership is None:
+        abort(404)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                _invitation, link = services.invite(
+                    session,
+                    inviter=membership,
+                    email=form.email.data,
+                    role=Role(form.role.data),
+                    base_url=current_app.config["BASE_URL"],
+                    ttl=dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(f"Invitation sent to {form.email.data}. You can also share this link with them: {link}", "success")
+            return redirect(url_for("accounts.team"))
+    members, pending = services.team_of(db.session, membership)
+    return render_form(
+        "accounts/team.html", form, membership=membership, members=members, pending=pending,
+        role_form=RoleForm(), action_form=ActionForm(), can_manage=membership.role.at_least(Role.ADMIN),
+    )  # fmt: skip
+
+
+@blueprint.post("/team/members/<int:membership_id>/role")
+@login_required
+def change_role(membership_id: int) -> Response:
+    form = RoleForm()
+    if form.validate_on_submit():
+        with transaction() as session:
+            target = services.change_role(
+                session, actor=context.current_membership(), membership_id=membership_id, role=Role(form.role.data)
+            )
+        flash(f"{target.user.name} is now {target.role.value}.", "success")
+    return redirect(url_for("accounts.team"))
+
+
+@blueprint.post("/team/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(invitation_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        with transaction() as session:
+            services.revoke_invitation(session, actor=context.current_membership(), invitation_id=invitation_id)
+        flash("Invitation withdrawn.", "info")
+    return redirect(url_for("accounts.team"))
+
+
+@blueprint.post("/organizations/<int:organization_id>/switch")
+@login_required
+def switch_organization(organization_id: int) -> Response:
+    if ActionForm().validate_on_submit() and context.switch_organization(organization_id) is None:
+        abort(404)
+    return redirect(_home_for_kind())

@@ -1,0 +1,123 @@
+"""The JSON API, version 1: what the marketplace shows, for other programs. Described in openapi.json."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from marketplace.db import db
+from marketplace.producers import services
+from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.producers.taxonomy import CATEGORIES, is_country
+from marketplace.errors import DomainError
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+MAX_PER_PAGE = 100
+
+
+def _money(value: Any) -> str:
+    return f"{value:.2f}"
+
+
+def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
+    calendar = services.capacity_calendar(capability, today, 12)
+    return {
+        "id": capability.id,
+        "category": capability.category,
+        "category_name": CATEGORIES[capability.category].label,
+        "materials": capability.materials,
+        "techniques": capability.techniques,
+        "moq": capability.moq,
+        "lead_time_days": capability.lead_time_days,
+        "unit_price": {"min": _money(capability.price_min), "max": _money(capability.price_max), "currency": capability.currency},
+        "weekly_capacity": capability.weekly_capacity,
+        "capacity": [{"week_start": w.week_start.isoformat(), "available": w.available, "committed": w.committed} for w in calendar],
+    }
+
+
+def group_summary(group: ProducerGroup) -> dict[str, Any]:
+    return {
+        "slug": group.slug,
+        "name": group.name,
+        "country": group.country,
+        "region": group.region,
+        "city": group.city,
+        "artisan_count": group.artisan_count,
+        "verified": group.verified,
+        "rating": None if group.rating is None else float(group.rating),
+        "categories": sorted({c.category for c in group.capabilities}),
+        "certifications": [c.scheme for c in group.certifications],
+        "url": url_for("api.group", slug=group.slug, _external=False),
+    }
+
+
+def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
+    return {
+        **group_summary(group),
+        "story": group.story,
+        "location": None if group.latitude is None else {"lat": group.latitude, "lon": group.longitude},
+        "women_share": group.women_share,
+        "youth_share": group.youth_share,
+        "languages": group.languages,
+        "response_time_hours": group.response_time_hours,
+        "certifications": [
+            {"scheme": c.scheme, "verified": c.verified, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+            for c in group.certifications
+        ],
+        "capabilities": [capability_json(c, today) for c in group.capabilities],
+        "products": [
+            {
+                "sku": p.sku,
+                "title": p.title,
+                "category": p.category,
+                "materials": p.materials,
+                "moq": p.moq,
+                "lead_time_days": p.lead_time_days,
+                "currency": p.currency,
+                "price_tiers": [{"min_quantity": t.min_quantity, "unit_price": _money(t.unit_price)} for t in p.price_tiers],
+            }
+            for p in group.products
+        ],
+    }
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
+    return int(raw)
+
+
+@blueprint.get("/groups")
+def groups() -> Response:
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 24, 1, MAX_PER_PAGE)
+    country = request.args.get("country")
+    if country is not None and not is_country(country):
+        raise DomainError("country must be an ISO 3166 two-letter code.", field="country")
+    category = request.args.get("category")
+    if category is not None and category not in CATEGORIES:
+        raise DomainError("category must be a code from the taxonomy.", field="category")
+    items, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
+    return jsonify(
+        {"items": [group_summary(g) for g in items], "total": total, "page": page, "per_page": per_page}
+    )
+
+
+@blueprint.get("/groups/<slug>")
+def group(slug: str) -> Response:
+    return jsonify(group_detail(services.public_group(db.session, slug), dt.date.today()))
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    document = json.loads(OPENAPI.read_text())
+    document["servers"] = [{"url": current_app.config["BASE_URL"].rstrip("/") + "/api/v1"}]
+    return jsonify(document)

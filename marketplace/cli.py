@@ -1,0 +1,158 @@
+"""The `loom` command: database, demo data, imports, the outbox worker and a local server."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+from werkzeug.serving import run_simple
+
+from marketplace import ROOT, create_app
+from marketplace.db import db, transaction
+
+MIGRATIONS = ROOT / "migrations"
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    alembic_command.upgrade(alembic_config(url), revision)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """Loom: a marketplace for artisan producer groups."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Manage the database schema."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (the newest by default)."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@main.command("seed-demo")
+@click.option("--groups", "group_count", default=72, show_default=True, help="How many producer groups to make.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same marketplace.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has producer groups.")
+@with_appcontext
+def seed_demo(group_count: int, seed: int, if_empty: bool) -> None:
+    """Fill the database with a realistic demo marketplace."""
+    from marketplace.demo import seed_marketplace
+    from marketplace.producers.models import ProducerGroup
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(ProducerGroup)):
+        click.echo("The database already has producer groups; leaving it as it is.")
+        return
+    with click.progressbar(length=group_count, label="Producer groups", show_pos=True) as bar:
+        summary = seed_marketplace(db.session, groups=group_count, seed=seed, progress=bar.update)
+    click.echo(summary)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bulk-load data from files."""
+
+
+@import_group.command("groups")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_groups_command(path: Path) -> None:
+    """Import producer groups from a CSV or JSON file (schema: docs/import-schema.md)."""
+    from marketplace.producers.importer import RecordError, import_groups, read_file
+
+    try:
+        records = list(read_file(path))
+    except (RecordError, ValueError) as error:
+        raise click.ClickException(f"{path.name}: {error}") from None
+    with click.progressbar(length=len(records), label=f"Importing {path.name}", show_pos=True) as bar:
+        report = import_groups(db.session, records, progress=bar.update)
+    click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} rejected.")
+    for where, reason in report.errors:
+        click.echo(f"  {where}: {reason}", err=True)
+    if report.errors:
+        raise SystemExit(1 if report.imported == 0 else 0)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Drain what is due, then stop.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
+@with_appcontext
+def worker_command(once: bool, poll: float) -> None:
+    """Deliver outbox messages: e-mail, search index updates, Odoo sync."""
+    from marketplace.outbox.runtime import worker_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    worker = worker_for()
+    if once:
+        summary = worker.drain()
+        click.echo(f"{summary.done} delivered, {summary.retried} to retry, {summary.dead} dead letters.")
+        return
+    click.echo("Worker running; Ctrl+C stops it.")
+    try:
+        worker.run_forever(poll_seconds=poll)
+    except KeyboardInterrupt:
+        click.echo("Worker stopped.")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the marketplace with an outbox worker beside it (for one machine and demos)."""
+    from marketplace.outbox.runtime import worker_for
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+
+    def work() -> None:
+        with app.app_context():
+            worker_for(app).run_forever(poll_seconds=1.0, stop=stop)
+
+    threading.Thread(target=work, name="outbox-worker", daemon=True).start()
+    click.echo(f"Loom is at http://{host}:{port}/  (Ctrl+C stops it)")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        stop.set()
+        time.sleep(0.1)
+
+
+@main.command("create-operator")
+@click.argument("email")
+@click.option("--name", default="Operator", show_default=True)
+@click.password_option()
+@with_appcontext
+def create_operator(email: str, name: str, password: str) -> None:
+    """Create an operator account (or make an existing account an operator)."""
+    from marketplace.accounts.models import User
+    from marketplace.accounts.passwords import hash_password
+    from marketplace.accounts.services import normalize_email
+
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
+            session.add(user)
+        user.is_operator = True
+    click.echo(f"{email} is an operator.")

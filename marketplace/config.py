@@ -1,0 +1,58 @@
+"""Configuration defaults; every key can be set from the environment as LOOM_<KEY>."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    # Where the app is reached from outside; used for links in e-mails (never the request's Host header).
+    BASE_URL = "http://127.0.0.1:5000"
+    # sqlite:///<instance>/loom.db unless set
+    DATABASE_URL: str | None = None
+    SEARCH_BACKEND = "embedded"
+    ELASTICSEARCH_URL = "http://127.0.0.1:9200"
+    UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAIL_DIR: str | None = None  # <instance>/mail: e-mails are written there as .eml unless SMTP is set
+    MAIL_SENDER = "Loom <no-reply@loom.local>"
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 5.0
+    OUTBOX_BACKOFF_MAX_SECONDS = 3600.0
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    INVITATION_DAYS = 7
+    PASSWORD_RESET_SECONDS = 3600
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    PAGE_SIZE = 24
+
+
+def finish(app: Flask) -> None:
+    """Fill the defaults that depend on the instance folder, and a secret key for local use."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    config = app.config
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'loom.db'}"
+    config["UPLOAD_DIR"] = str(Path(config.get("UPLOAD_DIR") or instance / "uploads"))
+    config["MAIL_DIR"] = str(Path(config.get("MAIL_DIR") or instance / "mail"))
+    if not config.get("SECRET_KEY"):
+        # A local install keeps a generated key in its instance folder; production sets LOOM_SECRET_KEY.
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        config["SECRET_KEY"] = key_file.read_text().strip()

@@ -1,0 +1,43 @@
+"""Send e-mail from the outbox: through SMTP when configured, else into files for local use."""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from marketplace.outbox.models import OutboxMessage
+
+
+def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = config["MAIL_SENDER"]
+    email["To"] = payload["to"]
+    email["Subject"] = payload["subject"]
+    email["Message-ID"] = message_id
+    email.set_content(payload["body"])
+    return email
+
+
+def make_mail_handler(app: Flask):
+    config = app.config
+
+    def send_mail(_session: Session, message: OutboxMessage) -> None:
+        # A stable Message-ID per outbox row lets mail servers drop the duplicate of a retried send.
+        email = compose(config, message.payload, make_msgid(idstring=f"outbox-{message.id}", domain="loom.local"))
+        if config.get("SMTP_HOST"):
+            with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
+                smtp.starttls()
+                if config.get("SMTP_USERNAME"):
+                    smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+                smtp.send_message(email)
+            return
+        folder = Path(config["MAIL_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{message.id:08d}.eml").write_bytes(bytes(email))
+
+    return send_mail

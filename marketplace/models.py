@@ -1,0 +1,12 @@
+"""Import every model module so the metadata knows every table (for Alembic and the tests)."""
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    import marketplace.accounts.models  # noqa: F401
+    import marketplace.billing.models  # noqa: F401
+    import marketplace.orders.models  # noqa: F401
+    import marketplace.outbox.models  # noqa: F401
+    import marketplace.producers.models  # noqa: F401
+    import marketplace.sourcing.models  # noqa: F401
+    import marketplace.trace.models  # noqa: F401

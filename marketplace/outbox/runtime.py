@@ -1,0 +1,28 @@
+"""The app's outbox worker: its handlers, retry policy and sessions, built from configuration."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from marketplace.mail import make_mail_handler
+from marketplace.outbox import topics
+from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
+
+
+def init_outbox(app: Flask) -> None:
+    registry = HandlerRegistry()
+    registry.register(topics.SEND_MAIL, make_mail_handler(app))
+    app.extensions["loom.outbox"] = registry
+
+
+def worker_for(app: Flask | None = None) -> Worker:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    return Worker(
+        app.extensions["loom.db"]["sessionmaker"],
+        app.extensions["loom.outbox"],
+        RetryPolicy(
+            max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
+            base_seconds=config["OUTBOX_BACKOFF_SECONDS"],
+            max_seconds=config["OUTBOX_BACKOFF_MAX_SECONDS"],
+        ),
+    )

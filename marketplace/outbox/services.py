@@ -1,0 +1,52 @@
+"""Write outbox messages inside the caller's transaction; list and revive dead letters."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, NotFound
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
+from marketplace.outbox.topics import TOPICS
+
+
+def enqueue(session: Session, topic: str, key: str | int, payload: dict[str, Any] | None = None) -> OutboxMessage:
+    """Add a message to the outbox as part of the current transaction."""
+    if topic not in TOPICS:
+        raise ValueError(f"unknown outbox topic {topic!r}; declare it in marketplace.outbox.topics")
+    message = OutboxMessage(topic=topic, key=str(key), payload=payload or {})
+    session.add(message)
+    return message
+
+
+def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .order_by(OutboxMessage.processed_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
+    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def retry_dead_letter(session: Session, message_id: int) -> OutboxMessage:
+    """Give a dead letter a fresh set of attempts, keeping its last error for reference."""
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound("That message no longer exists.")
+    if message.status != OutboxStatus.DEAD:
+        raise Conflict("Only dead letters can be retried; this message is still being worked on or is done.")
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.processed_at = None
+    return message

@@ -1,0 +1,189 @@
+"""Forms a producer group uses to keep its listing current; all work on a phone-sized screen."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, DecimalField, Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
+
+
+def words(value: str | None) -> list[str]:
+    """Split a comma-separated field into clean, de-duplicated entries."""
+    seen: list[str] = []
+    for part in (value or "").split(","):
+        part = " ".join(part.split())
+        if part and part.lower() not in (s.lower() for s in seen):
+            seen.append(part)
+    return seen
+
+
+def _category_field(label: str = "Category") -> SelectField:
+    return SelectField(label, validators=[DataRequired("Choose a category.")])
+
+
+def _currency_field() -> SelectField:
+    return SelectField("Currency", choices=[(c, c) for c in CURRENCIES], default="USD")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Group name", validators=[DataRequired(), Length(max=200)])
+    story = TextAreaField(
+        "Your story", validators=[Length(max=5000)],
+        description="Who you are, where your artisans work, what makes your craft yours. Buyers read this first.",
+    )  # fmt: skip
+    country = SelectField("Country", validators=[DataRequired()])
+    region = StringField("Region or county", validators=[Length(max=120)])
+    city = StringField("Town or city", validators=[Length(max=120)])
+    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
+    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
+    artisan_count = IntegerField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
+    women_share = IntegerField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
+    youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
+    languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
+    response_time_hours = IntegerField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+    def validate_longitude(self, field: Field) -> None:
+        if (self.latitude.data is None) != (field.data is None):
+            raise ValidationError("Give both latitude and longitude, or leave both empty.")
+
+    def values(self) -> dict[str, object]:
+        return {
+            "name": self.name.data.strip(),
+            "story": (self.story.data or "").strip(),
+            "country": self.country.data,
+            "region": (self.region.data or "").strip(),
+            "city": (self.city.data or "").strip(),
+            "latitude": self.latitude.data,
+            "longitude": self.longitude.data,
+            "artisan_count": self.artisan_count.data,
+            "women_share": self.women_share.data or 0,
+            "youth_share": self.youth_share.data or 0,
+            "languages": words(self.languages.data),
+            "response_time_hours": self.response_time_hours.data,
+        }
+
+
+class CapabilityForm(FlaskForm):
+    category = _category_field()
+    materials = StringField("Materials", description="Separate with commas, e.g. sisal, recycled brass, cotton")
+    techniques = StringField("Techniques", description="e.g. coiling, backstrap weaving, lost-wax casting")
+    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    price_min = DecimalField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    price_max = DecimalField("Highest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    currency = _currency_field()
+    weekly_capacity = IntegerField(
+        "Units you can make in a usual week", validators=[DataRequired(), NumberRange(min=0)],
+        description="Change particular weeks (harvest, holidays) in the capacity calendar.",
+    )  # fmt: skip
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = category_choices()
+
+    def validate_price_max(self, field: Field) -> None:
+        if self.price_min.data is not None and field.data is not None and field.data < self.price_min.data:
+            raise ValidationError("The highest price cannot be below the lowest.")
+
+    def values(self) -> dict[str, object]:
+        return {
+            "category": self.category.data,
+            "materials": [m.lower() for m in words(self.materials.data)],
+            "techniques": [t.lower() for t in words(self.techniques.data)],
+            "moq": self.moq.data,
+            "lead_time_days": self.lead_time_days.data,
+            "price_min": self.price_min.data,
+            "price_max": self.price_max.data,
+            "currency": self.currency.data,
+            "weekly_capacity": self.weekly_capacity.data,
+        }
+
+
+def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
+    """A form with one units field per week shown, named by the week's Monday."""
+
+    class CapacityForm(FlaskForm):
+        fill_units = IntegerField("Units", validators=[Optional(), NumberRange(min=0)])
+        fill_from = DateField("From the week of", validators=[Optional()])
+        fill_to = DateField("to the week of", validators=[Optional()])
+
+        def units_by_week(self) -> dict[dt.date, int]:
+            units = {monday: getattr(self, f"week_{monday:%Y%m%d}").data for monday in weeks}
+            if self.fill_units.data is not None:
+                start = self.fill_from.data or weeks[0]
+                end = self.fill_to.data or weeks[-1]
+                for monday in weeks:
+                    if start - dt.timedelta(days=6) <= monday <= end:
+                        units[monday] = self.fill_units.data
+            return units
+
+    for monday in weeks:
+        setattr(
+            CapacityForm,
+            f"week_{monday:%Y%m%d}",
+            IntegerField(f"{monday:%d %b %Y}", validators=[DataRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
+        )
+    return CapacityForm
+
+
+class CertificationForm(FlaskForm):
+    scheme = SelectField("Certification", choices=[(s.code, s.name) for s in CERTIFICATION_SCHEMES.values()])
+    reference = StringField("Certificate or member number", validators=[Length(max=120)])
+    valid_until = DateField("Valid until", validators=[Optional()])
+    evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")
+
+
+class ProductForm(FlaskForm):
+    sku = StringField("SKU", validators=[DataRequired(), Length(max=64)], description="Your own product code")
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    category = _category_field()
+    materials = StringField("Materials", description="Separate with commas")
+    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    currency = _currency_field()
+    tier1_quantity = IntegerField("From (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    tier1_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    tier2_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])
+    tier2_price = DecimalField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    tier3_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])
+    tier3_price = DecimalField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = category_choices()
+
+    def tiers(self) -> list[tuple[int, Decimal]]:
+        pairs = [(self.tier1_quantity, self.tier1_price), (self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)]
+        return [(q.data, p.data) for q, p in pairs if q.data is not None and p.data is not None]
+
+    def validate_tier3_price(self, _field: Field) -> None:
+        for quantity, price in ((self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)):
+            if (quantity.data is None) != (price.data is None):
+                raise ValidationError("Give both the quantity and the price of each extra tier, or neither.")
+
+    def values(self) -> dict[str, object]:
+        return {
+            "sku": self.sku.data.strip(),
+            "title": self.title.data.strip(),
+            "description": (self.description.data or "").strip(),
+            "category": self.category.data,
+            "materials": [m.lower() for m in words(self.materials.data)],
+            "moq": self.moq.data,
+            "lead_time_days": self.lead_time_days.data,
+            "currency": self.currency.data,
+        }
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")], description="JPEG, PNG or WebP, up to 5 MB")
+    caption = StringField("Caption", validators=[Length(max=200)])

@@ -1,0 +1,396 @@
+"""Bulk onboarding: load producer groups from a federation's CSV or JSON file.
+
+The schema is documented in docs/import-schema.md. Each group is keyed by its `external_ref`, so
+importing the same file again changes nothing, and a corrected file updates what it names. The
+import adds and updates; it never deletes a capability or certification the file leaves out, and it
+never sets verification (that is an operator's call).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Organization, OrganizationKind
+from marketplace.producers import capacity
+from marketplace.producers.models import CapacityWindow, Capability, Certification, ProducerGroup
+from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS, touch
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.text import slugify
+
+CSV_COLUMNS = (
+    "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
+    "women_share", "youth_share", "languages", "story", "certifications", "category", "materials",
+    "techniques", "moq", "lead_time_days", "price_min", "price_max", "currency", "weekly_capacity",
+    "capacity_overrides",
+)  # fmt: skip
+REQUIRED_CSV_COLUMNS = {"external_ref", "name", "country", "category"}
+BATCH = 500
+
+
+class RecordError(ValueError):
+    pass
+
+
+@dataclass
+class SourceRecord:
+    """One group as the file states it, with the file rows it came from (for error messages)."""
+
+    rows: list[int]
+    data: dict[str, Any]
+    unit: str = "row"  # "row" for CSV lines, "group" for entries of a JSON list
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit}{'s' if len(self.rows) > 1 else ''} {', '.join(map(str, self.rows))}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+# ----- reading files -----------------------------------------------------------------------------
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def read_csv(text: str) -> Iterator[SourceRecord]:
+    """Yield one record per group; a group spans consecutive or scattered rows, one per capability."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = REQUIRED_CSV_COLUMNS - set(reader.fieldnames or ())
+    if missing:
+        raise RecordError(f"the header lacks the column(s) {', '.join(sorted(missing))}")
+    unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+    if unknown:
+        raise RecordError(f"the header has unknown column(s) {', '.join(sorted(unknown))}")
+    records: dict[str, SourceRecord] = {}
+    for row_number, row in enumerate(reader, start=2):  # row 1 is the header
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        ref = row.get("external_ref", "")
+        capability = {
+            "category": row.get("category", ""),
+            "materials": _split(row.get("materials", "")),
+            "techniques": _split(row.get("techniques", "")),
+            "moq": row.get("moq") or None,
+            "lead_time_days": row.get("lead_time_days") or None,
+            "price_min": row.get("price_min") or None,
+            "price_max": row.get("price_max") or None,
+            "currency": row.get("currency") or None,
+            "weekly_capacity": row.get("weekly_capacity") or None,
+            "capacity": [
+                {"week": week, "units": units}
+                for week, _, units in (item.partition("=") for item in _split(row.get("capacity_overrides", "")))
+            ],
+            "_row": row_number,
+        }
+        record = records.get(ref) if ref else None
+        if record is None:
+            group = {k: row.get(k) or None for k in CSV_COLUMNS[:12]}
+            group["languages"] = _split(row.get("languages", ""))
+            group["certifications"] = [{"scheme": s} for s in _split(row.get("certifications", ""))]
+            group["capabilities"] = []
+            record = SourceRecord([], group)
+            records[ref or f"row-{row_number}"] = record
+        record.rows.append(row_number)
+        record.data["capabilities"].append(capability)
+    yield from records.values()
+
+
+def read_json(text: str) -> Iterator[SourceRecord]:
+    document = json.loads(text)
+    groups = document.get("groups") if isinstance(document, dict) else document
+    if not isinstance(groups, list):
+        raise RecordError('expected a list of groups, or an object with a "groups" list')
+    for index, group in enumerate(groups, start=1):
+        yield SourceRecord([index], group if isinstance(group, dict) else {"_not_an_object": group}, unit="group")
+
+
+def read_file(path: Path) -> Iterator[SourceRecord]:
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        return read_json(text)
+    if path.suffix.lower() == ".csv":
+        return read_csv(text)
+    raise RecordError("the file must end in .csv or .json")
+
+
+# ----- validating one record ---------------------------------------------------------------------
+
+
+def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, default: int | None = None) -> int:
+    if value in (None, ""):
+        if default is None:
+            raise RecordError(f"{name} is required")
+        return default
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise RecordError(f"{name} must be a whole number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        raise RecordError(f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}")
+    return number
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise RecordError(f"{name} must be a number, not {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise RecordError(f"{name} must be zero or more")
+    return number.quantize(Decimal("0.01"))
+
+
+def _float(value: Any, name: str, low: float, high: float) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise RecordError(f"{name} must be a number, not {value!r}") from None
+    if not low <= number <= high:
+        raise RecordError(f"{name} must be between {low:g} and {high:g}")
+    return number
+
+
+def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise RecordError(f"{name} is required")
+    if len(text) > max_length:
+        raise RecordError(f"{name} is longer than {max_length} characters")
+    return text
+
+
+def _list(value: Any, name: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return _split(value)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RecordError(f"{name} must be a list of words")
+    return [v.strip().lower() if name != "languages" else v.strip() for v in value if v.strip()]
+
+
+def _capability(data: dict[str, Any], where: str) -> dict[str, Any]:
+    try:
+        category = _text(data.get("category"), "category", required=True)
+        if category not in CATEGORIES or CATEGORIES[category].parent is None:
+            raise RecordError(f"category {category!r} is not in the taxonomy (see docs/import-schema.md)")
+        currency = _text(data.get("currency") or "USD", "currency").upper()
+        if not is_currency(currency):
+            raise RecordError(f"currency {currency!r} is not an ISO 4217 code")
+        values = {
+            "category": category,
+            "materials": [m.lower() for m in _list(data.get("materials"), "materials")],
+            "techniques": [t.lower() for t in _list(data.get("techniques"), "techniques")],
+            "moq": _int(data.get("moq"), "moq", low=1, default=1),
+            "lead_time_days": _int(data.get("lead_time_days"), "lead_time_days", high=730),
+            "price_min": _decimal(data.get("price_min"), "price_min"),
+            "price_max": _decimal(data.get("price_max"), "price_max"),
+            "currency": currency,
+            "weekly_capacity": _int(data.get("weekly_capacity"), "weekly_capacity"),
+        }
+        if values["price_min"] > values["price_max"]:
+            raise RecordError("price_min is above price_max")
+        weeks: dict[dt.date, int] = {}
+        for entry in data.get("capacity") or []:
+            try:
+                day = dt.date.fromisoformat(str(entry.get("week")))
+            except ValueError:
+                raise RecordError(f"capacity week {entry.get('week')!r} is not a date (YYYY-MM-DD)") from None
+            weeks[capacity.week_start(day)] = _int(entry.get("units"), "capacity units")
+        values["capacity"] = weeks
+    except RecordError as error:
+        raise RecordError(f"{where}: {error}") from None
+    return values
+
+
+def validate(record: SourceRecord) -> dict[str, Any]:
+    """Return clean values for the group, or raise RecordError with the reason."""
+    data = record.data
+    if "_not_an_object" in data:
+        raise RecordError("each group must be an object")
+    ref = _text(data.get("external_ref"), "external_ref", required=True, max_length=120)
+    country = _text(data.get("country"), "country", required=True).upper()
+    if not is_country(country):
+        raise RecordError(f"country {country!r} is not an ISO 3166 two-letter code")
+    clean: dict[str, Any] = {
+        "external_ref": ref,
+        "name": _text(data.get("name"), "name", required=True),
+        "story": _text(data.get("story"), "story", max_length=5000),
+        "country": country,
+        "region": _text(data.get("region"), "region", max_length=120),
+        "city": _text(data.get("city"), "city", max_length=120),
+        "latitude": _float(data.get("latitude"), "latitude", -90, 90),
+        "longitude": _float(data.get("longitude"), "longitude", -180, 180),
+        "artisan_count": _int(data.get("artisan_count"), "artisan_count", default=0),
+        "women_share": _int(data.get("women_share"), "women_share", high=100, default=0),
+        "youth_share": _int(data.get("youth_share"), "youth_share", high=100, default=0),
+        "languages": _list(data.get("languages"), "languages"),
+    }
+    if (clean["latitude"] is None) != (clean["longitude"] is None):
+        raise RecordError("give both latitude and longitude, or neither")
+    certifications = []
+    for entry in data.get("certifications") or []:
+        entry = {"scheme": entry} if isinstance(entry, str) else entry
+        scheme = _text(entry.get("scheme"), "certification").lower()
+        if scheme not in CERTIFICATION_SCHEMES:
+            raise RecordError(f"certification {scheme!r} is not one of {', '.join(CERTIFICATION_SCHEMES)}")
+        valid_until = entry.get("valid_until")
+        try:
+            valid_until = dt.date.fromisoformat(valid_until) if valid_until else None
+        except ValueError:
+            raise RecordError(f"certification valid_until {valid_until!r} is not a date") from None
+        certifications.append({"scheme": scheme, "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})
+    clean["certifications"] = certifications
+    capabilities = data.get("capabilities") or []
+    if not capabilities:
+        raise RecordError("a group needs at least one capability")
+    clean["capabilities"] = [
+        _capability(c, f"row {c['_row']}" if "_row" in c else f"capability {i}") for i, c in enumerate(capabilities, 1)
+    ]
+    categories = [c["category"] for c in clean["capabilities"]]
+    if len(set(categories)) != len(categories):
+        raise RecordError("the same category appears twice for this group; merge those capabilities")
+    return clean
+
+
+# ----- writing -----------------------------------------------------------------------------------
+
+
+class _Slugs:
+    def __init__(self, session: Session) -> None:
+        self.taken = set(session.scalars(select(ProducerGroup.slug)))
+
+    def allocate(self, name: str) -> str:
+        base = slug = slugify(name)
+        n = 2
+        while slug in self.taken:
+            slug = f"{base}-{n}"
+            n += 1
+        self.taken.add(slug)
+        return slug
+
+
+def _apply(target: Any, values: dict[str, Any], fields: Iterable[str]) -> bool:
+    changed = False
+    for name in fields:
+        if getattr(target, name) != values[name]:
+            setattr(target, name, values[name])
+            changed = True
+    return changed
+
+
+def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any], slugs: _Slugs) -> str:
+    if group is None:
+        organization = Organization(kind=OrganizationKind.PRODUCER, name=clean["name"], country=clean["country"])
+        group = ProducerGroup(organization=organization, slug=slugs.allocate(clean["name"]), external_ref=clean["external_ref"])
+        session.add(group)
+        outcome = "created"
+    else:
+        outcome = "unchanged"
+    changed = _apply(group, clean, [f for f in PROFILE_FIELDS if f in clean])
+    if group.organization.name != clean["name"]:
+        group.organization.name = clean["name"]
+    by_scheme = {c.scheme: c for c in group.certifications}
+    for cert in clean["certifications"]:
+        existing = by_scheme.get(cert["scheme"])
+        if existing is None:
+            group.certifications.append(Certification(**cert))
+            changed = True
+        else:
+            changed |= _apply(existing, cert, ("reference", "valid_until"))
+    by_category = {c.category: c for c in group.capabilities}
+    for values in clean["capabilities"]:
+        capability = by_category.get(values["category"])
+        if capability is None:
+            capability = Capability(**{k: values[k] for k in CAPABILITY_FIELDS})
+            group.capabilities.append(capability)
+            changed = True
+        else:
+            changed |= _apply(capability, values, CAPABILITY_FIELDS)
+        windows = {w.week_start: w for w in capability.windows}
+        for monday, units in values["capacity"].items():
+            window = windows.get(monday)
+            if window is None:
+                capability.windows.append(CapacityWindow(week_start=monday, units_available=units))
+                changed = True
+            elif window.units_available != units:
+                window.units_available = max(units, window.units_committed)
+                changed = True
+    if outcome == "created":
+        return outcome
+    if changed:
+        touch(group)
+        return "updated"
+    return outcome
+
+
+def import_groups(
+    session: Session, records: Iterable[SourceRecord], *, progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Validate and upsert groups in batches, each batch one transaction; bad records are reported, not fatal."""
+    report = ImportReport()
+    slugs = _Slugs(session)
+    batch: list[tuple[SourceRecord, dict[str, Any]]] = []
+    seen: set[str] = set()
+
+    def flush_batch() -> None:
+        refs = [clean["external_ref"] for _, clean in batch]
+        existing = {
+            g.external_ref: g
+            for g in session.scalars(
+                select(ProducerGroup)
+                .where(ProducerGroup.external_ref.in_(refs))
+                .options(
+                    selectinload(ProducerGroup.organization),
+                    selectinload(ProducerGroup.certifications),
+                    selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
+                )
+            )
+        }
+        for _record, clean in batch:
+            outcome = _write(session, existing.get(clean["external_ref"]), clean, slugs)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        session.commit()
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for record in records:
+        try:
+            clean = validate(record)
+            if clean["external_ref"] in seen:
+                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file")
+            seen.add(clean["external_ref"])
+        except RecordError as error:
+            report.errors.append((record.label, str(error)))
+            if progress:
+                progress(1)
+            continue
+        batch.append((record, clean))
+        if len(batch) >= BATCH:
+            flush_batch()
+    if batch:
+        flush_batch()
+    return report

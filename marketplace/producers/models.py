@@ -1,0 +1,187 @@
+"""Producer groups and what they can make: capabilities, capacity, certifications, catalog."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organization
+from marketplace.db import Base, country_code, created_at, currency_code, intpk, utcnow
+
+
+class ProducerGroup(Base):
+    __tablename__ = "producer_group"
+    __table_args__ = (
+        CheckConstraint("women_share BETWEEN 0 AND 100", name="women_share_percent"),
+        CheckConstraint("youth_share BETWEEN 0 AND 100", name="youth_share_percent"),
+    )
+
+    id: Mapped[intpk]
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    story: Mapped[str] = mapped_column(Text, default="")
+    country: Mapped[country_code]
+    region: Mapped[str] = mapped_column(String(120), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    artisan_count: Mapped[int] = mapped_column(default=0)
+    women_share: Mapped[int] = mapped_column(default=0)
+    youth_share: Mapped[int] = mapped_column(default=0)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    verified: Mapped[bool] = mapped_column(default=False)
+    rating: Mapped[Decimal | None]
+    rating_count: Mapped[int] = mapped_column(default=0)
+    response_time_hours: Mapped[int | None]
+    # A federation's own id for the group, so re-importing its spreadsheet updates instead of duplicating.
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every change the search index must learn; the index keeps only the newest version.
+    version: Mapped[int] = mapped_column(default=1)
+
+    organization: Mapped[Organization] = relationship()
+    capabilities: Mapped[list[Capability]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="Capability.id"
+    )
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="Certification.id"
+    )
+    products: Mapped[list[Product]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="Product.id"
+    )
+    photos: Mapped[list[Photo]] = relationship(
+        primaryjoin="and_(Photo.group_id == ProducerGroup.id, Photo.product_id.is_(None))",
+        order_by="Photo.id",
+        viewonly=True,
+    )
+
+
+class Certification(Base):
+    __tablename__ = "certification"
+    __table_args__ = (UniqueConstraint("group_id", "scheme"),)
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    scheme: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    evidence_path: Mapped[str | None] = mapped_column(String(300))
+    verified: Mapped[bool] = mapped_column(default=False)
+    verified_at: Mapped[dt.datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    group: Mapped[ProducerGroup] = relationship(back_populates="certifications")
+
+
+class Capability(Base):
+    __tablename__ = "capability"
+    __table_args__ = (
+        CheckConstraint("moq >= 1", name="moq_positive"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+        CheckConstraint("weekly_capacity >= 0", name="weekly_capacity_not_negative"),
+        CheckConstraint("price_min <= price_max", name="price_range_ordered"),
+    )
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(60), index=True)
+    materials: Mapped[list[str]] = mapped_column(default=list)
+    techniques: Mapped[list[str]] = mapped_column(default=list)
+    moq: Mapped[int] = mapped_column(default=1)
+    lead_time_days: Mapped[int]
+    price_min: Mapped[Decimal]
+    price_max: Mapped[Decimal]
+    currency: Mapped[currency_code]
+    weekly_capacity: Mapped[int]
+
+    group: Mapped[ProducerGroup] = relationship(back_populates="capabilities")
+    windows: Mapped[list[CapacityWindow]] = relationship(
+        back_populates="capability", cascade="all, delete-orphan", order_by="CapacityWindow.week_start"
+    )
+
+
+class CapacityWindow(Base):
+    """Units a capability can produce in one ISO week (starting Monday), and how many are promised."""
+
+    __tablename__ = "capacity_window"
+    __table_args__ = (
+        UniqueConstraint("capability_id", "week_start"),
+        CheckConstraint("units_available >= 0", name="available_not_negative"),
+        CheckConstraint("units_committed >= 0", name="committed_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    capability_id: Mapped[int] = mapped_column(ForeignKey("capability.id", ondelete="CASCADE"), index=True)
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    units_available: Mapped[int]
+    units_committed: Mapped[int] = mapped_column(default=0)
+
+    capability: Mapped[Capability] = relationship(back_populates="windows")
+
+    @property
+    def units_free(self) -> int:
+        return max(self.units_available - self.units_committed, 0)
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("group_id", "sku"), CheckConstraint("moq >= 1", name="moq_positive"))
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(60))
+    materials: Mapped[list[str]] = mapped_column(default=list)
+    moq: Mapped[int] = mapped_column(default=1)
+    lead_time_days: Mapped[int]
+    currency: Mapped[currency_code]
+    created_at: Mapped[created_at]
+
+    group: Mapped[ProducerGroup] = relationship(back_populates="products")
+    price_tiers: Mapped[list[PriceTier]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="PriceTier.min_quantity"
+    )
+    photos: Mapped[list[Photo]] = relationship(back_populates="product", order_by="Photo.id")
+
+    def unit_price_for(self, quantity: int) -> Decimal | None:
+        """Return the unit price of the largest tier the quantity reaches."""
+        price = None
+        for tier in self.price_tiers:
+            if quantity >= tier.min_quantity:
+                price = tier.unit_price
+        return price
+
+
+class PriceTier(Base):
+    __tablename__ = "price_tier"
+    __table_args__ = (UniqueConstraint("product_id", "min_quantity"),)
+
+    id: Mapped[intpk]
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    min_quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+
+    product: Mapped[Product] = relationship(back_populates="price_tiers")
+
+
+class Photo(Base):
+    __tablename__ = "photo"
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    caption: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[created_at]
+
+    group: Mapped[ProducerGroup] = relationship()
+    product: Mapped[Product | None] = relationship(back_populates="photos")

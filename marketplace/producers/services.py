@@ -1,0 +1,383 @@
+"""Keep a producer group's listing current: profile, capabilities, capacity, certifications, catalog."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Membership, Role, User
+from marketplace.accounts.services import require_role
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, DomainError, NotFound
+from marketplace.producers import capacity
+from marketplace.producers.models import (
+    CapacityWindow,
+    Capability,
+    Certification,
+    Photo,
+    PriceTier,
+    Product,
+    ProducerGroup,
+)
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES
+from marketplace.uploads import StoredFile
+
+PROFILE_FIELDS = (
+    "name", "story", "country", "region", "city", "latitude", "longitude",
+    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours",
+)  # fmt: skip
+CAPABILITY_FIELDS = (
+    "category", "materials", "techniques", "moq", "lead_time_days",
+    "price_min", "price_max", "currency", "weekly_capacity",
+)  # fmt: skip
+PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
+
+
+def touch(group: ProducerGroup) -> None:
+    """Mark the group changed, so the search index and anything else reading it can catch up."""
+    group.version += 1
+    group.updated_at = utcnow()
+
+
+def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
+    """The producer group that the membership's organization runs; 404 for buyers."""
+    if membership is None:
+        raise NotFound("You are not part of a producer group.")
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.organization_id == membership.organization_id))
+    if group is None:
+        raise NotFound("Your organization is a buyer; producer tools are for producer groups.")
+    return group
+
+
+def editable_group(session: Session, membership: Membership | None) -> ProducerGroup:
+    group = group_of(session, membership)
+    require_role(membership, Role.ADMIN)
+    return group
+
+
+def public_group(session: Session, slug: str) -> ProducerGroup:
+    group = session.scalar(
+        select(ProducerGroup)
+        .where(ProducerGroup.slug == slug)
+        .options(
+            selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
+            selectinload(ProducerGroup.certifications),
+            selectinload(ProducerGroup.products).selectinload(Product.price_tiers),
+            selectinload(ProducerGroup.photos),
+        )
+    )
+    if group is None:
+        raise NotFound("No producer group has that address.")
+    return group
+
+
+def _apply(target: Any, fields: Iterable[str], values: Mapping[str, Any]) -> bool:
+    changed = False
+    for name in fields:
+        if name in values and getattr(target, name) != values[name]:
+            setattr(target, name, values[name])
+            changed = True
+    return changed
+
+
+def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> bool:
+    """Change the profile's fields; return whether anything changed."""
+    changed = _apply(group, PROFILE_FIELDS, values)
+    if changed:
+        group.organization.name = group.name
+        touch(group)
+    return changed
+
+
+def _check_capability(values: Mapping[str, Any]) -> None:
+    if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
+        raise DomainError("Choose a category from the list.", field="category")
+    if values["price_min"] > values["price_max"]:
+        raise DomainError("The lowest price cannot be above the highest.", field="price_max")
+
+
+def _owned_capability(session: Session, group: ProducerGroup, capability_id: int) -> Capability:
+    capability = session.scalar(select(Capability).where(Capability.id == capability_id, Capability.group_id == group.id))
+    if capability is None:
+        raise NotFound("That capability is not part of your group.")
+    return capability
+
+
+def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:
+    _check_capability(values)
+    capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS})
+    session.add(capability)
+    touch(group)
+    session.flush()
+    return capability
+
+
+def update_capability(session: Session, group: ProducerGroup, capability_id: int, values: Mapping[str, Any]) -> Capability:
+    capability = _owned_capability(session, group, capability_id)
+    _check_capability(values)
+    if _apply(capability, CAPABILITY_FIELDS, values):
+        touch(group)
+    return capability
+
+
+def remove_capability(session: Session, group: ProducerGroup, capability_id: int) -> None:
+    capability = _owned_capability(session, group, capability_id)
+    if any(w.units_committed for w in capability.windows):
+        raise Conflict("Orders are committed against this capability; finish or cancel them first.")
+    session.delete(capability)
+    touch(group)
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    week_start: dt.date
+    available: int
+    committed: int
+    is_default: bool
+
+
+def capacity_calendar(capability: Capability, today: dt.date, weeks: int) -> list[CalendarWeek]:
+    by_week = {w.week_start: w for w in capability.windows}
+    return [
+        CalendarWeek(
+            week.week_start,
+            week.available,
+            week.committed,
+            week.week_start not in by_week,
+        )
+        for week in capacity.weeks_ahead(today, capability.weekly_capacity, _calendar(capability), weeks=weeks)
+    ]
+
+
+def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
+    return {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
+
+
+def set_capacity(
+    session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]
+) -> Capability:
+    """Set the units available in many weeks at once; a week cannot drop below what is already promised."""
+    capability = _owned_capability(session, group, capability_id)
+    windows = {w.week_start: w for w in capability.windows}
+    changed = False
+    for monday, units in sorted(units_by_week.items()):
+        if monday.weekday() != 0:
+            raise DomainError(f"{monday.isoformat()} is not a Monday; capacity is set per week.")
+        if units < 0:
+            raise DomainError(f"Units for the week of {monday:%d %b} cannot be negative.")
+        window = windows.get(monday)
+        if window is None:
+            if units == capability.weekly_capacity:
+                continue  # same as the usual week: nothing to record
+            window = CapacityWindow(capability=capability, week_start=monday, units_available=units)
+            session.add(window)
+            changed = True
+            continue
+        if units < window.units_committed:
+            raise Conflict(
+                f"The week of {monday:%d %b} already has {window.units_committed} units promised to orders; "
+                "it cannot go below that."
+            )
+        if window.units_available != units:
+            window.units_available = units
+            changed = True
+    if changed:
+        touch(group)
+    return capability
+
+
+def deliverable_by(capability: Capability, deadline: dt.date, today: dt.date) -> int:
+    return capacity.deliverable_by(
+        today,
+        deadline,
+        lead_time_days=capability.lead_time_days,
+        weekly_capacity=capability.weekly_capacity,
+        calendar=_calendar(capability),
+    )
+
+
+def earliest_date_for(capability: Capability, units: int, today: dt.date) -> dt.date | None:
+    return capacity.earliest_date_for(
+        today,
+        units,
+        lead_time_days=capability.lead_time_days,
+        weekly_capacity=capability.weekly_capacity,
+        calendar=_calendar(capability),
+    )
+
+
+def add_certification(
+    session: Session,
+    group: ProducerGroup,
+    *,
+    scheme: str,
+    reference: str,
+    valid_until: dt.date | None,
+    evidence: StoredFile | None,
+) -> Certification:
+    if scheme not in CERTIFICATION_SCHEMES:
+        raise DomainError("Choose a certification from the list.", field="scheme")
+    existing = session.scalar(select(Certification).where(Certification.group_id == group.id, Certification.scheme == scheme))
+    if existing is not None:
+        raise Conflict("This certification is already on your profile; remove it first to replace it.", field="scheme")
+    certification = Certification(
+        group=group,
+        scheme=scheme,
+        reference=reference.strip(),
+        valid_until=valid_until,
+        evidence_path=evidence.path if evidence else None,
+    )
+    session.add(certification)
+    touch(group)
+    session.flush()
+    return certification
+
+
+def remove_certification(session: Session, group: ProducerGroup, certification_id: int) -> None:
+    certification = session.scalar(
+        select(Certification).where(Certification.id == certification_id, Certification.group_id == group.id)
+    )
+    if certification is None:
+        raise NotFound("That certification is not on your profile.")
+    session.delete(certification)
+    touch(group)
+
+
+def verify_certification(session: Session, operator: User, certification_id: int, *, verified: bool) -> Certification:
+    certification = session.get(Certification, certification_id)
+    if certification is None:
+        raise NotFound("No such certification.")
+    certification.verified = verified
+    certification.verified_at = utcnow() if verified else None
+    certification.verified_by_id = operator.id if verified else None
+    touch(certification.group)
+    return certification
+
+
+def verify_group(session: Session, group_id: int, *, verified: bool) -> ProducerGroup:
+    group = session.get(ProducerGroup, group_id)
+    if group is None:
+        raise NotFound("No such producer group.")
+    if group.verified != verified:
+        group.verified = verified
+        touch(group)
+    return group
+
+
+def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, Decimal]]:
+    tiers = sorted(tiers)
+    if not tiers:
+        raise DomainError("Give at least one price.", field="price_tiers")
+    if tiers[0][0] > moq:
+        raise DomainError("The first price tier must start at or below the minimum order.", field="price_tiers")
+    if len({q for q, _ in tiers}) != len(tiers):
+        raise DomainError("Two price tiers start at the same quantity.", field="price_tiers")
+    if any(price <= 0 for _, price in tiers):
+        raise DomainError("Prices must be above zero.", field="price_tiers")
+    return tiers
+
+
+def _owned_product(session: Session, group: ProducerGroup, product_id: int) -> Product:
+    product = session.scalar(select(Product).where(Product.id == product_id, Product.group_id == group.id))
+    if product is None:
+        raise NotFound("That product is not in your catalog.")
+    return product
+
+
+def _check_product(session: Session, group: ProducerGroup, values: Mapping[str, Any], product_id: int | None) -> None:
+    if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
+        raise DomainError("Choose a category from the list.", field="category")
+    clash = session.scalar(
+        select(func.count())
+        .select_from(Product)
+        .where(Product.group_id == group.id, Product.sku == values["sku"], Product.id != (product_id or 0))
+    )
+    if clash:
+        raise Conflict("Another product in your catalog has this SKU.", field="sku")
+
+
+def save_product(
+    session: Session,
+    group: ProducerGroup,
+    values: Mapping[str, Any],
+    tiers: list[tuple[int, Decimal]],
+    *,
+    product_id: int | None = None,
+) -> Product:
+    """Create a catalog product, or update one of the group's own, with its price tiers."""
+    _check_product(session, group, values, product_id)
+    tiers = _check_tiers(tiers, values["moq"])
+    if product_id is None:
+        product = Product(group=group, **{k: values[k] for k in PRODUCT_FIELDS})
+        session.add(product)
+    else:
+        product = _owned_product(session, group, product_id)
+        _apply(product, PRODUCT_FIELDS, values)
+    if [(t.min_quantity, t.unit_price) for t in product.price_tiers] != tiers:
+        product.price_tiers.clear()
+        session.flush()
+        product.price_tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
+    touch(group)
+    session.flush()
+    return product
+
+
+def remove_product(session: Session, group: ProducerGroup, product_id: int) -> None:
+    session.delete(_owned_product(session, group, product_id))
+    touch(group)
+
+
+def add_photo(
+    session: Session, group: ProducerGroup, stored: StoredFile, *, caption: str, product_id: int | None = None
+) -> Photo:
+    if product_id is not None:
+        _owned_product(session, group, product_id)
+    photo = Photo(
+        group_id=group.id,
+        product_id=product_id,
+        path=stored.path,
+        content_type=stored.content_type,
+        width=stored.width,
+        height=stored.height,
+        caption=caption.strip(),
+    )
+    session.add(photo)
+    touch(group)
+    session.flush()
+    return photo
+
+
+def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo:
+    photo = session.scalar(select(Photo).where(Photo.id == photo_id, Photo.group_id == group.id))
+    if photo is None:
+        raise NotFound("That photo is not part of your group.")
+    session.delete(photo)
+    touch(group)
+    return photo
+
+
+def list_groups(
+    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24
+) -> tuple[list[ProducerGroup], int]:
+    """A page of producer groups for the directory and the API, with the total count."""
+    query = select(ProducerGroup)
+    if country:
+        query = query.where(ProducerGroup.country == country.upper())
+    if category:
+        matching = select(Capability.group_id).where(
+            (Capability.category == category) | Capability.category.startswith(f"{category}.", autoescape=True)
+        )
+        query = query.where(ProducerGroup.id.in_(matching))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    groups = session.scalars(
+        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
+        .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(groups), total

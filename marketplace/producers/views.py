@@ -1,0 +1,309 @@
+"""Public pages about producer groups, and the pages a group uses to manage its own listing."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import context
+from marketplace.accounts.forms import ActionForm
+from marketplace.accounts.models import Role
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError
+from marketplace.forms import attach_error, render_form
+from marketplace.producers import services
+from marketplace.producers.forms import (
+    CapabilityForm,
+    CertificationForm,
+    PhotoForm,
+    ProductForm,
+    ProfileForm,
+    capacity_form,
+)
+from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
+from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
+from marketplace.uploads import store_document, store_image
+
+blueprint = Blueprint("producers", __name__)
+manage = Blueprint("manage", __name__, url_prefix="/manage")
+
+CALENDAR_WEEKS = 16
+
+
+# ----- public pages ------------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+def home() -> str:
+    groups, total = services.list_groups(db.session, per_page=6)
+    return render_template("home.html", groups=groups, total=total, top_categories=TOP_CATEGORIES)
+
+
+@blueprint.get("/groups")
+def directory() -> str:
+    country = request.args.get("country", "").upper() or None
+    category = request.args.get("category") or None
+    if category and category not in CATEGORIES:
+        category = None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["PAGE_SIZE"]
+    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
+    return render_template(
+        "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page,
+        country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
+    )  # fmt: skip
+
+
+@blueprint.get("/groups/<slug>")
+def profile(slug: str) -> str:
+    group = services.public_group(db.session, slug)
+    today = dt.date.today()
+    calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
+    return render_template("producers/profile.html", group=group, calendars=calendars)
+
+
+@blueprint.get("/media/<path:path>")
+def media(path: str) -> Response:
+    # Only photos are public; certificates are served to their group and to operators below.
+    if not path.startswith("photos/"):
+        abort(404)
+    return send_from_directory(current_app.config["UPLOAD_DIR"], path, max_age=86400)
+
+
+# ----- the group's own pages ---------------------------------------------------------------------
+
+
+def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Load the current organization's group for an admin (or owner) of it, else 403/404."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        group = services.editable_group(db.session, context.current_membership())
+        return view(group, *args, **kwargs)
+
+    return wrapper
+
+
+def _folder() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+@manage.get("/")
+@login_required
+def dashboard() -> str:
+    membership = context.current_membership()
+    group = services.group_of(db.session, membership)
+    return render_template(
+        "manage/dashboard.html", group=group, can_edit=membership.role.at_least(Role.ADMIN), action_form=ActionForm()
+    )
+
+
+@manage.route("/profile", methods=["GET", "POST"])
+@group_admin
+def edit_profile(group: ProducerGroup) -> Response | tuple[str, int]:
+    form = ProfileForm(obj=group)
+    if request.method == "GET":
+        form.languages.data = ", ".join(group.languages)
+    if form.validate_on_submit():
+        with transaction() as session:
+            changed = services.update_profile(session, group, form.values())
+        flash("Profile saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("manage.dashboard"))
+    return render_form("manage/profile.html", form, group=group)
+
+
+@manage.route("/capabilities/new", methods=["GET", "POST"])
+@group_admin
+def new_capability(group: ProducerGroup) -> Response | tuple[str, int]:
+    form = CapabilityForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                capability = services.add_capability(session, group, form.values())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Capability added. Now check its capacity calendar.", "success")
+            return redirect(url_for("manage.capacity", capability_id=capability.id))
+    return render_form("manage/capability.html", form, group=group, capability=None)
+
+
+def _capability(group: ProducerGroup, capability_id: int) -> Capability:
+    capability = next((c for c in group.capabilities if c.id == capability_id), None)
+    if capability is None:
+        abort(404)
+    return capability
+
+
+@manage.route("/capabilities/<int:capability_id>", methods=["GET", "POST"])
+@group_admin
+def edit_capability(group: ProducerGroup, capability_id: int) -> Response | tuple[str, int]:
+    capability = _capability(group, capability_id)
+    form = CapabilityForm(obj=capability)
+    if request.method == "GET":
+        form.materials.data = ", ".join(capability.materials)
+        form.techniques.data = ", ".join(capability.techniques)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.update_capability(session, group, capability_id, form.values())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Capability saved.", "success")
+            return redirect(url_for("manage.dashboard"))
+    return render_form("manage/capability.html", form, group=group, capability=capability, action_form=ActionForm())
+
+
+@manage.post("/capabilities/<int:capability_id>/delete")
+@group_admin
+def delete_capability(group: ProducerGroup, capability_id: int) -> Response:
+    with transaction() as session:
+        services.remove_capability(session, group, capability_id)
+    flash("Capability removed.", "info")
+    return redirect(url_for("manage.dashboard"))
+
+
+@manage.route("/capabilities/<int:capability_id>/capacity", methods=["GET", "POST"])
+@group_admin
+def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, int]:
+    capability = _capability(group, capability_id)
+    weeks = services.capacity_calendar(capability, dt.date.today(), CALENDAR_WEEKS)
+    form = capacity_form([w.week_start for w in weeks])(
+        data={f"week_{w.week_start:%Y%m%d}": w.available for w in weeks} if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.set_capacity(session, group, capability_id, form.units_by_week())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Capacity calendar saved.", "success")
+            return redirect(url_for("manage.capacity", capability_id=capability_id))
+    rows = [(w, form[f"week_{w.week_start:%Y%m%d}"]) for w in weeks]
+    return render_form("manage/capacity.html", form, group=group, capability=capability, rows=rows)
+
+
+@manage.route("/certifications", methods=["GET", "POST"])
+@group_admin
+def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
+    form = CertificationForm()
+    if form.validate_on_submit():
+        try:
+            evidence = None
+            if form.evidence.data:
+                evidence = store_document(
+                    form.evidence.data.stream, folder=_folder(), subfolder=f"evidence/{group.id}",
+                    max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+                )  # fmt: skip
+            with transaction() as session:
+                services.add_certification(
+                    session, group, scheme=form.scheme.data, reference=form.reference.data or "",
+                    valid_until=form.valid_until.data, evidence=evidence,
+                )  # fmt: skip
+        except DomainError as error:
+            attach_error(form, error if error.field else DomainError(error.message, field="evidence"))
+        else:
+            flash("Certification added. An operator will check the evidence.", "success")
+            return redirect(url_for("manage.certifications"))
+    return render_form("manage/certifications.html", form, group=group, action_form=ActionForm())
+
+
+@manage.post("/certifications/<int:certification_id>/delete")
+@group_admin
+def delete_certification(group: ProducerGroup, certification_id: int) -> Response:
+    with transaction() as session:
+        services.remove_certification(session, group, certification_id)
+    flash("Certification removed.", "info")
+    return redirect(url_for("manage.certifications"))
+
+
+@manage.get("/certifications/<int:certification_id>/evidence")
+@group_admin
+def certification_evidence(group: ProducerGroup, certification_id: int) -> Response:
+    certification = db.session.get(Certification, certification_id)
+    if certification is None or certification.group_id != group.id or not certification.evidence_path:
+        abort(404)
+    return send_from_directory(_folder(), certification.evidence_path, as_attachment=False)
+
+
+@manage.get("/products")
+@group_admin
+def products(group: ProducerGroup) -> str:
+    return render_template("manage/products.html", group=group, action_form=ActionForm())
+
+
+def _product(group: ProducerGroup, product_id: int) -> Product:
+    product = next((p for p in group.products if p.id == product_id), None)
+    if product is None:
+        abort(404)
+    return product
+
+
+@manage.route("/products/new", methods=["GET", "POST"], defaults={"product_id": None})
+@manage.route("/products/<int:product_id>", methods=["GET", "POST"])
+@group_admin
+def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tuple[str, int]:
+    product = _product(group, product_id) if product_id is not None else None
+    form = ProductForm(obj=product)
+    if request.method == "GET" and product is not None:
+        form.materials.data = ", ".join(product.materials)
+        for index, tier in enumerate(product.price_tiers[:3], start=1):
+            form[f"tier{index}_quantity"].data = tier.min_quantity
+            form[f"tier{index}_price"].data = tier.unit_price
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.save_product(session, group, form.values(), form.tiers(), product_id=product_id)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Product saved.", "success")
+            return redirect(url_for("manage.products"))
+    return render_form("manage/product.html", form, group=group, product=product)
+
+
+@manage.post("/products/<int:product_id>/delete")
+@group_admin
+def delete_product(group: ProducerGroup, product_id: int) -> Response:
+    with transaction() as session:
+        services.remove_product(session, group, product_id)
+    flash("Product removed.", "info")
+    return redirect(url_for("manage.products"))
+
+
+@manage.route("/photos", methods=["GET", "POST"])
+@group_admin
+def photos(group: ProducerGroup) -> Response | tuple[str, int]:
+    form = PhotoForm()
+    if form.validate_on_submit():
+        try:
+            stored = store_image(
+                form.photo.data.stream, folder=_folder(), subfolder=f"photos/{group.id}",
+                max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+            )  # fmt: skip
+            with transaction() as session:
+                services.add_photo(session, group, stored, caption=form.caption.data or "")
+        except DomainError as error:
+            attach_error(form, DomainError(error.message, field="photo"))
+        else:
+            flash("Photo added.", "success")
+            return redirect(url_for("manage.photos"))
+    return render_form("manage/photos.html", form, group=group, action_form=ActionForm())
+
+
+@manage.post("/photos/<int:photo_id>/delete")
+@group_admin
+def delete_photo(group: ProducerGroup, photo_id: int) -> Response:
+    with transaction() as session:
+        photo = services.remove_photo(session, group, photo_id)
+    (_folder() / photo.path).unlink(missing_ok=True)
+    flash("Photo removed.", "info")
+    return redirect(url_for("manage.photos"))

@@ -1,0 +1,102 @@
+"""Requests for quotation, the quotes that answer them, and the conversation around both."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organization
+from marketplace.db import Base, country_code, created_at, currency_code, intpk, str_enum
+from marketplace.producers.models import ProducerGroup
+
+
+class RfqStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+    CANCELLED = "cancelled"
+
+
+class QuoteStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class Rfq(Base):
+    __tablename__ = "rfq"
+
+    id: Mapped[intpk]
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(60))
+    quantity: Mapped[int]
+    target_unit_price: Mapped[Decimal | None]
+    currency: Mapped[currency_code]
+    needed_by: Mapped[dt.date] = mapped_column(Date)
+    destination_country: Mapped[country_code]
+    status: Mapped[RfqStatus] = mapped_column(str_enum(RfqStatus, "rfq_status"), default=RfqStatus.DRAFT)
+    created_at: Mapped[created_at]
+
+    buyer: Mapped[Organization] = relationship()
+    recipients: Mapped[list[RfqRecipient]] = relationship(back_populates="rfq", cascade="all, delete-orphan")
+    quotes: Mapped[list[Quote]] = relationship(back_populates="rfq", cascade="all, delete-orphan")
+
+
+class RfqRecipient(Base):
+    __tablename__ = "rfq_recipient"
+    __table_args__ = (UniqueConstraint("rfq_id", "group_id"),)
+
+    id: Mapped[intpk]
+    rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[created_at]
+    seen_at: Mapped[dt.datetime | None]
+
+    rfq: Mapped[Rfq] = relationship(back_populates="recipients")
+    group: Mapped[ProducerGroup] = relationship()
+
+
+class Quote(Base):
+    __tablename__ = "quote"
+
+    id: Mapped[intpk]
+    rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    unit_price: Mapped[Decimal]
+    currency: Mapped[currency_code]
+    quantity: Mapped[int]
+    lead_time_days: Mapped[int]
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[QuoteStatus] = mapped_column(str_enum(QuoteStatus, "quote_status"), default=QuoteStatus.SUBMITTED)
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[created_at]
+
+    rfq: Mapped[Rfq] = relationship(back_populates="quotes")
+    group: Mapped[ProducerGroup] = relationship()
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Message(Base):
+    """One message in the thread between a buyer and one group about one RFQ."""
+
+    __tablename__ = "message"
+
+    id: Mapped[intpk]
+    rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created_at]

@@ -1,0 +1,42 @@
+"""Trace events: an append-only, hash-chained record of what happened to an order's goods."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import Base, created_at, intpk, str_enum
+
+
+class EventKind(enum.StrEnum):
+    """The four GS1 EPCIS 2.0 event types Loom records."""
+
+    OBJECT = "ObjectEvent"
+    TRANSFORMATION = "TransformationEvent"
+    AGGREGATION = "AggregationEvent"
+    TRANSACTION = "TransactionEvent"
+
+
+class TraceEvent(Base):
+    __tablename__ = "trace_event"
+    # One event per position in an order's chain: two writers racing for the same position cannot fork it.
+    __table_args__ = (UniqueConstraint("order_id", "sequence"),)
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="RESTRICT"), index=True)
+    sequence: Mapped[int]
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "trace_event_kind"))
+    action: Mapped[str | None] = mapped_column(String(10))  # ADD, OBSERVE, DELETE; none for transformations
+    biz_step: Mapped[str] = mapped_column(String(60))
+    disposition: Mapped[str | None] = mapped_column(String(60))
+    event_time: Mapped[dt.datetime]
+    read_point: Mapped[str] = mapped_column(String(200))  # where: a place name or GLN/geo URI
+    what: Mapped[dict[str, Any]]  # EPCIS what-dimension: epcList / quantityList / inputs and outputs
+    why: Mapped[dict[str, Any]] = mapped_column(default=dict)  # notes, bizTransactionList, sources
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    recorded_at: Mapped[created_at]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,95 @@
+"""The web layer's wiring: extensions, blueprints, error pages and problem+json, security headers."""
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from marketplace.accounts import context
+from marketplace.errors import DomainError, TooManyRequests
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.accounts.views import blueprint as accounts
+    from marketplace.api.views import blueprint as api
+    from marketplace.operator.views import blueprint as operator
+    from marketplace.producers.views import blueprint as producers
+    from marketplace.producers.views import manage
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(context.load_user)
+    for blueprint in (accounts, producers, manage, operator, api):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
+
+    app.jinja_env.globals.update(
+        categories=CATEGORIES,
+        certification_schemes=CERTIFICATION_SCHEMES,
+        country_name=country_name,
+        current_membership=context.current_membership,
+    )
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.after_request(_security_headers)
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response:
+    """An RFC 9457 problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {}), **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if _wants_problem():
+        return problem(status, error.name, error.description or "")
+    return render_template("error.html", status=status, title=error.name, detail=error.description), status
+
+
+def _domain_error(error: DomainError) -> Response | tuple[str, int]:
+    response: Response | tuple[str, int]
+    if _wants_problem():
+        extra = {"field": error.field} if error.field else {}
+        response = problem(error.status, HTTPStatus(error.status).phrase, error.message, **extra)
+    else:
+        response = render_template("error.html", status=error.status, title="That did not work", detail=error.message), error.status
+    if isinstance(error, TooManyRequests):
+        response = make_response(response)
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    detail = "The form expired or came from another site. Go back, reload the page and send it again."
+    return render_template("error.html", status=400, title="Form expired", detail=detail), 400
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    )
+    return response
