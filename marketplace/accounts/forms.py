@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from marketplace.forms import choices
 from marketplace.producers.taxonomy import country_choices
 
 
@@ -28,10 +29,12 @@ def _confirm() -> PasswordField:
 class SignUpForm(FlaskForm):
     kind = RadioField(
         "I am",
-        choices=[
-            (OrganizationKind.BUYER.value, "A buyer: a shop, brand or importer"),
-            (OrganizationKind.PRODUCER.value, "A producer group: a cooperative or workshop of artisans"),
-        ],
+        choices=choices(
+            [
+                (OrganizationKind.BUYER.value, "A buyer: a shop, brand or importer"),
+                (OrganizationKind.PRODUCER.value, "A producer group: a cooperative or workshop of artisans"),
+            ]
+        ),
         validators=[DataRequired("Choose buyer or producer group.")],
     )
     organization_name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
@@ -43,7 +46,7 @@ class SignUpForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose…"), *country_choices()]
+        self.country.choices = choices([("", "Choose…"), *country_choices()])
 
 
 class LoginForm(FlaskForm):
@@ -60,7 +63,7 @@ class ResetPasswordForm(FlaskForm):
     confirm = _confirm()
 
 
-ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in (Role.MEMBER, Role.ADMIN, Role.OWNER)]
+ROLE_CHOICES = choices((r.value, r.value.capitalize()) for r in (Role.MEMBER, Role.ADMIN, Role.OWNER))
 
 
 class InviteForm(FlaskForm):

@@ -74,8 +74,11 @@ def sign_up(
 
 def authenticate(
     session: Session, *, email: str, password: str, remote_addr: str, policy: LoginPolicy, now: dt.datetime | None = None
-) -> User:
-    """Return the user whose credentials these are, slowing down anyone who keeps guessing."""
+) -> User | None:
+    """Return the user whose credentials these are, or None after recording the failed attempt.
+
+    Raises TooManyRequests while the address or the account has failed too often recently.
+    """
     now = now or utcnow()
     email = normalize_email(email)
     since = now - policy.window
@@ -90,8 +93,9 @@ def authenticate(
         )
     user = session.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        # Returned, not raised: the attempt must be committed to count against the next guess.
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
-        raise DomainError("That e-mail and password do not match an account.")
+        return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))

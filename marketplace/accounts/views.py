@@ -86,11 +86,11 @@ def login() -> Response | tuple[str, int]:
         except TooManyRequests as error:
             attach_error(form, error)
             status = 429
-        except DomainError as error:
-            attach_error(form, error)
         else:
-            login_user(user)
-            return redirect(_safe_next(_home_for_kind()))
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(_home_for_kind()))
+            attach_error(form, DomainError("That e-mail and password do not match an account."))
     page, default_status = render_form("accounts/login.html", form)
     return page, status or default_status
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, DecimalField, Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectChoice, DecimalField, Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from marketplace.forms import choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
 
 
@@ -27,7 +28,7 @@ def _category_field(label: str = "Category") -> SelectField:
 
 
 def _currency_field() -> SelectField:
-    return SelectField("Currency", choices=[(c, c) for c in CURRENCIES], default="USD")
+    return SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
 
 
 class ProfileForm(FlaskForm):
@@ -49,7 +50,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
+        self.country.choices = choices(country_choices())
 
     def validate_longitude(self, field: Field) -> None:
         if (self.latitude.data is None) != (field.data is None):
@@ -88,7 +89,7 @@ class CapabilityForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = category_choices()
+        self.category.choices = [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
 
     def validate_price_max(self, field: Field) -> None:
         if self.price_min.data is not None and field.data is not None and field.data < self.price_min.data:
@@ -136,7 +137,7 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
 
 
 class CertificationForm(FlaskForm):
-    scheme = SelectField("Certification", choices=[(s.code, s.name) for s in CERTIFICATION_SCHEMES.values()])
+    scheme = SelectField("Certification", choices=choices((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()))
     reference = StringField("Certificate or member number", validators=[Length(max=120)])
     valid_until = DateField("Valid until", validators=[Optional()])
     evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")
@@ -160,7 +161,7 @@ class ProductForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = category_choices()
+        self.category.choices = [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
 
     def tiers(self) -> list[tuple[int, Decimal]]:
         pairs = [(self.tier1_quantity, self.tier1_price), (self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)]

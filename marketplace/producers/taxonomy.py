@@ -98,9 +98,9 @@ LEAF_CATEGORIES: tuple[Category, ...] = tuple(c for c in CATEGORIES.values() if 
 TOP_CATEGORIES: tuple[Category, ...] = tuple(c for c in CATEGORIES.values() if c.parent is None)
 
 
-def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped choices for a <select>: one optgroup per top-level category."""
-    return [(top.name, [(c.code, c.name) for c in LEAF_CATEGORIES if c.parent == top.code]) for top in TOP_CATEGORIES]
+def category_choices() -> list[tuple[str, str, str]]:
+    """(code, name, top-level name) for a grouped <select>: one optgroup per top-level category."""
+    return [(c.code, c.name, CATEGORIES[c.parent].name) for c in LEAF_CATEGORIES if c.parent]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""Test data in one place: people, organizations and producer groups with sensible defaults."""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Membership, Organization, OrganizationKind, Role, User
+from marketplace.accounts.passwords import hash_password
+from marketplace.producers.models import Capability, ProducerGroup
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+_numbers = itertools.count(1)
+
+
+def user(session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False) -> User:
+    person = User(email=email or f"person{next(_numbers)}@example.org", name=name, password_hash=_PASSWORD_HASH, is_operator=operator)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def buyer(session: Session, *, name: str = "Northwind Home", role: Role = Role.OWNER, email: str | None = None) -> Membership:
+    organization = Organization(kind=OrganizationKind.BUYER, name=name, country="GB")
+    membership = Membership(user=user(session, email=email), organization=organization, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def producer_group(session: Session, *, name: str | None = None, country: str = "KE", **fields: Any) -> ProducerGroup:
+    number = next(_numbers)
+    name = name or f"Machakos Sisal Weavers {number}"
+    organization = Organization(kind=OrganizationKind.PRODUCER, name=name, country=country)
+    group = ProducerGroup(organization=organization, name=name, slug=f"group-{number}", country=country, **fields)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def member_of(session: Session, group: ProducerGroup, *, role: Role = Role.OWNER, email: str | None = None) -> Membership:
+    membership = Membership(user=user(session, email=email), organization_id=group.organization_id, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def capability(session: Session, group: ProducerGroup, **fields: Any) -> Capability:
+    values: dict[str, Any] = {
+        "category": "baskets.storage",
+        "materials": ["sisal"],
+        "techniques": ["coiling"],
+        "moq": 50,
+        "lead_time_days": 21,
+        "price_min": Decimal("8.00"),
+        "price_max": Decimal("15.00"),
+        "currency": "USD",
+        "weekly_capacity": 200,
+    }
+    values.update(fields)
+    item = Capability(group=group, **values)
+    session.add(item)
+    session.flush()
+    return item

@@ -1,0 +1,242 @@
+"""Signing up, signing in, roles, teammates and passwords, through the pages people use."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Membership, OrganizationKind, Role, User
+from marketplace.outbox.models import OutboxMessage
+from marketplace.producers.models import ProducerGroup
+from tests import factories
+from tests.web import csrf_token, sign_in, submit, text_of
+
+SIGNUP = {
+    "kind": "producer",
+    "organization_name": "Kitui Sisal Weavers",
+    "country": "KE",
+    "name": "Mwende Musyoka",
+    "email": "Mwende@Example.org",
+    "password": "a long enough passphrase",
+    "confirm": "a long enough passphrase",
+}
+
+
+def test_a_producer_group_signs_up_and_lands_on_its_own_dashboard(client: FlaskClient, session: Session) -> None:
+    response = submit(client, "/signup", SIGNUP)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/manage/"
+    user = session.scalar(select(User).where(User.email == "mwende@example.org"))
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+    assert membership.role == Role.OWNER and membership.organization.kind == OrganizationKind.PRODUCER
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.organization_id == membership.organization_id))
+    assert group.slug == "kitui-sisal-weavers"
+    assert "Kitui Sisal Weavers" in text_of(client.get("/manage/"))
+
+
+def test_signup_form_comes_back_with_each_problem_next_to_its_field(client: FlaskClient, session: Session) -> None:
+    response = submit(client, "/signup", {**SIGNUP, "email": "not-an-address", "password": "short", "confirm": "other", "country": ""})
+
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Invalid email address." in page
+    assert "Use at least 10 characters." in page
+    assert "Choose a country." in page
+    assert 'value="Kitui Sisal Weavers"' in page  # what was typed is kept
+    assert session.scalar(select(User).where(User.email == "not-an-address")) is None
+
+
+def test_signing_up_twice_with_one_address_is_refused_kindly(client: FlaskClient, session: Session) -> None:
+    factories.user(session, email="mwende@example.org")
+
+    response = submit(client, "/signup", SIGNUP)
+
+    assert response.status_code == 422
+    assert "An account with this e-mail already exists" in text_of(response)
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, session: Session) -> None:
+    response = client.post("/signup", data=SIGNUP)
+
+    assert response.status_code == 400
+    assert "Form expired" in text_of(response)
+    assert session.scalar(select(User).where(User.email == "mwende@example.org")) is None
+
+
+def test_sign_in_and_out(client: FlaskClient, session: Session) -> None:
+    membership = factories.buyer(session, email="amelia@northwind.example")
+
+    sign_in(client, "AMELIA@northwind.example")
+    assert "Sign out" in text_of(client.get("/groups"))
+
+    response = submit(client, "/groups", {}, action="/logout")
+    assert response.status_code == 302
+    assert client.get("/team").status_code == 302  # back to the sign-in page
+    session.refresh(membership.user)
+    assert membership.user.last_login_at is not None
+
+
+def test_a_wrong_password_says_so_without_telling_which_part_was_wrong(client: FlaskClient, session: Session) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+
+    wrong_password = submit(client, "/login", {"email": "amelia@northwind.example", "password": "guess"})
+    no_account = submit(client, "/login", {"email": "nobody@northwind.example", "password": "guess"})
+
+    for response in (wrong_password, no_account):
+        assert response.status_code == 422
+        assert "That e-mail and password do not match an account." in text_of(response)
+
+
+def test_repeated_failed_sign_ins_are_slowed_down(app: Flask, client: FlaskClient, session: Session) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        submit(client, "/login", {"email": "amelia@northwind.example", "password": "guess"})
+
+    response = submit(client, "/login", {"email": "amelia@northwind.example", "password": factories.PASSWORD})
+
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in text_of(response)
+
+
+def test_session_cookie_is_secure_http_only_and_same_site(client: FlaskClient, session: Session) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+    response = sign_in(client, "amelia@northwind.example")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_next_parameter_cannot_send_people_to_another_site(client: FlaskClient, session: Session) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login?next=//evil.example/phish",
+        data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"] == "/groups"
+
+
+def _last_mail(session: Session) -> dict:
+    message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert message is not None and message.topic == "mail.send"
+    return message.payload
+
+
+def test_an_admin_invites_a_teammate_who_joins_with_the_link(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session, name="Tamale Shea Women")
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    sign_in(client, admin.user.email)
+
+    response = submit(client, "/team", {"email": "abena@example.org", "role": "member"})
+    assert response.status_code == 302
+    mail = _last_mail(session)
+    assert mail["to"] == "abena@example.org"
+    link = re.search(r"https://loom\.test(/invitations/\S+)", mail["body"]).group(1)
+
+    submit(client, "/team", {}, action="/logout")
+    response = submit(client, link, {"name": "Abena Mensah", "password": "shea butter season", "confirm": "shea butter season"})
+
+    assert response.status_code == 302
+    joined = session.scalar(select(Membership).join(User).where(User.email == "abena@example.org"))
+    assert joined.organization_id == group.organization_id and joined.role == Role.MEMBER
+    assert client.get(link).status_code == 409  # a link works once
+
+
+def test_a_member_cannot_invite_or_change_roles(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session)
+    owner = factories.member_of(session, group, role=Role.OWNER)
+    member = factories.member_of(session, group, role=Role.MEMBER)
+    sign_in(client, member.user.email)
+
+    invite = submit(client, "/team", {"email": "someone@example.org", "role": "admin"})
+    promote = submit(client, "/team", {"role": "owner"}, action=f"/team/members/{member.id}/role")
+
+    assert invite.status_code == 403 and promote.status_code == 403
+    session.refresh(member)
+    assert member.role == Role.MEMBER and owner.role == Role.OWNER
+
+
+def test_an_admin_cannot_make_an_owner_but_an_owner_can(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session)
+    owner = factories.member_of(session, group, role=Role.OWNER)
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    member = factories.member_of(session, group, role=Role.MEMBER)
+
+    sign_in(client, admin.user.email)
+    assert submit(client, "/team", {"role": "owner"}, action=f"/team/members/{member.id}/role").status_code == 403
+    submit(client, "/team", {}, action="/logout")
+
+    sign_in(client, owner.user.email)
+    assert submit(client, "/team", {"role": "owner"}, action=f"/team/members/{member.id}/role").status_code == 302
+    session.refresh(member)
+    assert member.role == Role.OWNER
+
+
+def test_the_last_owner_cannot_be_demoted(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session)
+    owner = factories.member_of(session, group, role=Role.OWNER)
+    sign_in(client, owner.user.email)
+    # The owner's own row has no role form, so post directly: the rule must hold server-side.
+    response = submit(client, "/team", {"role": "member"}, action=f"/team/members/{owner.id}/role")
+    assert response.status_code == 409
+    assert "at least one owner" in text_of(response)
+
+
+def test_changing_a_role_in_another_organization_is_a_404(client: FlaskClient, session: Session) -> None:
+    ours = factories.buyer(session, name="Northwind Home")
+    theirs = factories.buyer(session, name="Casa Verde")
+    sign_in(client, ours.user.email)
+
+    response = submit(client, "/team", {"role": "member"}, action=f"/team/members/{theirs.id}/role")
+
+    assert response.status_code == 404
+    session.refresh(theirs)
+    assert theirs.role == Role.OWNER
+
+
+def test_password_reset_by_e_mail_link_works_once(client: FlaskClient, session: Session) -> None:
+    membership = factories.buyer(session, email="amelia@northwind.example")
+
+    response = submit(client, "/password/forgot", {"email": "amelia@northwind.example"})
+    assert response.status_code == 302
+    link = re.search(r"https://loom\.test(/password/reset/\S+)", _last_mail(session)["body"]).group(1)
+
+    new = {"password": "a brand new passphrase", "confirm": "a brand new passphrase"}
+    assert submit(client, link, new).status_code == 302
+    assert submit(client, link, new).status_code == 422  # already used
+    sign_in(client, "amelia@northwind.example", "a brand new passphrase")
+    assert membership.user.email == "amelia@northwind.example"
+
+
+def test_password_reset_does_not_reveal_whether_an_address_has_an_account(client: FlaskClient, session: Session) -> None:
+    before = session.scalars(select(OutboxMessage)).all()
+    response = submit(client, "/password/forgot", {"email": "nobody@example.org"}, follow_redirects=True)
+    assert "If that address has an account" in text_of(response)
+    assert session.scalars(select(OutboxMessage)).all() == before
+
+
+def test_invitation_e_mails_are_delivered_by_the_worker(app: Flask, client: FlaskClient, session: Session) -> None:
+    from marketplace.outbox.runtime import worker_for
+
+    group = factories.producer_group(session)
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    sign_in(client, admin.user.email)
+    submit(client, "/team", {"email": "kofi@example.org", "role": "admin"})
+
+    summary = worker_for(app).drain()
+
+    assert summary.done >= 1
+    mails = sorted(Path(app.config["MAIL_DIR"]).glob("*.eml"))
+    assert any("kofi@example.org" in m.read_text() for m in mails)
+
+
+@pytest.mark.parametrize("path", ["/manage/", "/team", "/manage/profile", "/operator/"])
+def test_pages_for_members_send_visitors_to_sign_in(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
