@@ -52,9 +52,13 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.country.choices = choices(country_choices())
 
-    def validate_longitude(self, field: Field) -> None:
-        if (self.latitude.data is None) != (field.data is None):
-            raise ValidationError("Give both latitude and longitude, or leave both empty.")
+    def validate(self, extra_validators: object = None) -> bool:
+        valid = super().validate(extra_validators)
+        # Checked here, not in a field validator: Optional() ends a field's checks when it is empty.
+        if not self.latitude.errors and not self.longitude.errors and (self.latitude.data is None) != (self.longitude.data is None):
+            self.longitude.errors.append("Give both latitude and longitude, or leave both empty.")
+            return False
+        return valid
 
     def values(self) -> dict[str, object]:
         return {
