@@ -114,3 +114,14 @@ def committed_engine(app: Flask, engine: Engine) -> Iterator[Engine]:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run PostgreSQL-only behaviour (row locks, SKIP LOCKED) on PostgreSQL alone: deselected, not skipped."""
+    keep, drop = [], []
+    for item in items:
+        on_sqlite = getattr(item, "callspec", None) and item.callspec.params.get("engine_name") == "sqlite"
+        (drop if item.get_closest_marker("postgres_only") and on_sqlite else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -191,7 +191,7 @@ def _list(value: Any, name: str) -> list[str]:
     return [v.strip().lower() if name != "languages" else v.strip() for v in value if v.strip()]
 
 
-def _capability(data: dict[str, Any], where: str) -> dict[str, Any]:
+def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:
     try:
         category = _text(data.get("category"), "category", required=True)
         if category not in CATEGORIES or CATEGORIES[category].parent is None:
@@ -221,7 +221,7 @@ def _capability(data: dict[str, Any], where: str) -> dict[str, Any]:
             weeks[capacity.week_start(day)] = _int(entry.get("units"), "capacity units")
         values["capacity"] = weeks
     except RecordError as error:
-        raise RecordError(f"{where}: {error}") from None
+        raise RecordError(f"{where}: {error}" if where else str(error)) from None
     return values
 
 
@@ -266,9 +266,12 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     capabilities = data.get("capabilities") or []
     if not capabilities:
         raise RecordError("a group needs at least one capability")
-    clean["capabilities"] = [
-        _capability(c, f"row {c['_row']}" if "_row" in c else f"capability {i}") for i, c in enumerate(capabilities, 1)
-    ]
+    def where(index: int, capability: dict[str, Any]) -> str | None:
+        if len(capabilities) == 1:
+            return None  # the record's own label says it all
+        return f"row {capability['_row']}" if "_row" in capability else f"capability {index}"
+
+    clean["capabilities"] = [_capability(c, where(i, c)) for i, c in enumerate(capabilities, 1)]
     categories = [c["category"] for c in clean["capabilities"]]
     if len(set(categories)) != len(categories):
         raise RecordError("the same category appears twice for this group; merge those capabilities")
