@@ -44,8 +44,8 @@ def _money(value: float) -> str:
     return f"{value:.2f}"
 
 
-def generate_group(index: int, rng: random.Random) -> dict[str, Any]:
-    """One producer group in the import schema; `index` makes its reference and name unique."""
+def generate_group(index: int, rng: random.Random, taken: set[str] | None = None) -> dict[str, Any]:
+    """One producer group in the import schema; `index` makes its reference unique, `taken` its name."""
     place = PLACES[index % len(PLACES)] if index < len(PLACES) * 3 else rng.choice(PLACES)
     crafts: list[Craft] = [place.crafts[(index // len(PLACES)) % len(place.crafts)]]
     if len(place.crafts) > 1 and rng.random() < 0.45:
@@ -53,10 +53,14 @@ def generate_group(index: int, rng: random.Random) -> dict[str, Any]:
     main = crafts[0]
     artisans = rng.choice((18, 25, 40, 60, 85, 120, 150, 220, 300, 450, 800, 1200, 2500))
     women = rng.choice((55, 62, 70, 78, 85, 90, 95, 100))
-    prefix = rng.choice(NAME_PREFIXES)
-    name = f"{prefix}{place.city} {main.noun} {rng.choice(ORG_WORDS)}"
-    if index >= len(PLACES) * 3:
+    taken = taken if taken is not None else set()
+    for _ in range(20):
+        name = f"{rng.choice(NAME_PREFIXES)}{place.city} {main.noun} {rng.choice(ORG_WORDS)}"
+        if name not in taken:
+            break
+    if name in taken:
         name = f"{name} {index}"
+    taken.add(name)
     story = " ".join(
         (
             rng.choice(STORY_OPENINGS).format(
@@ -114,8 +118,9 @@ def generate_group(index: int, rng: random.Random) -> dict[str, Any]:
 
 def generate_groups(count: int, *, seed: int = 2026) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
+    taken: set[str] = set()
     for index in range(count):
-        yield generate_group(index, rng)
+        yield generate_group(index, rng, taken)
 
 
 @dataclass

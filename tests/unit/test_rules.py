@@ -1,0 +1,83 @@
+"""Small rules the rest stands on: hash chains, backoff, slugs, roles, the taxonomy, CSV grouping."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from marketplace.accounts.models import Role
+from marketplace.outbox.worker import RetryPolicy
+from marketplace.producers.forms import words
+from marketplace.producers.importer import RecordError, read_csv
+from marketplace.producers.taxonomy import CATEGORIES, LEAF_CATEGORIES, TOP_CATEGORIES
+from marketplace.text import slugify
+from marketplace.trace.chain import GENESIS, canonical_json, event_hash, first_broken_link
+
+
+def test_canonical_json_ignores_key_order_and_keeps_unicode() -> None:
+    assert canonical_json({"b": 1, "a": "Sololá"}) == canonical_json({"a": "Sololá", "b": 1}) == '{"a":"Sololá","b":1}'
+
+
+def test_a_changed_or_reordered_event_breaks_the_chain_where_it_happened() -> None:
+    bodies = [{"n": 1}, {"n": 2}, {"n": 3}]
+    chain, prev = [], GENESIS
+    for body in bodies:
+        digest = event_hash(prev, body)
+        chain.append((prev, digest, body))
+        prev = digest
+    assert first_broken_link(chain) is None
+    assert first_broken_link([chain[0], (chain[1][0], chain[1][1], {"n": 20}), chain[2]]) == 1
+    assert first_broken_link([chain[0], chain[2], chain[1]]) == 1
+
+
+def test_backoff_doubles_within_jitter_and_is_capped() -> None:
+    policy = RetryPolicy(base_seconds=5, max_seconds=60)
+    rng = random.Random(1)
+    for attempts, ceiling in ((1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (9, 60)):
+        delay = policy.delay(attempts, rng).total_seconds()
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_slugs_fold_accents_and_punctuation() -> None:
+    assert slugify("Asociación de Tejedoras — Sololá!") == "asociacion-de-tejedoras-solola"
+    assert slugify("???") == "group"
+
+
+def test_roles_are_ordered() -> None:
+    assert Role.OWNER.at_least(Role.ADMIN) and Role.ADMIN.at_least(Role.ADMIN) and not Role.MEMBER.at_least(Role.ADMIN)
+
+
+def test_taxonomy_is_a_two_level_tree() -> None:
+    assert len(TOP_CATEGORIES) >= 8 and len(LEAF_CATEGORIES) >= 40
+    assert all(c.parent in CATEGORIES and CATEGORIES[c.parent].parent is None for c in LEAF_CATEGORIES)
+    assert CATEGORIES["baskets.storage"].label == "Baskets › Storage & laundry baskets"
+
+
+def test_comma_lists_are_trimmed_and_deduplicated() -> None:
+    assert words(" sisal,  Cotton thread ,SISAL,, ") == ["sisal", "Cotton thread"]
+
+
+def test_csv_rows_sharing_a_reference_make_one_group() -> None:
+    text = (
+        "external_ref,name,country,category,moq\n"
+        "A,Group A,KE,baskets.storage,10\n"
+        "B,Group B,GH,baskets.market,5\n"
+        "A,Group A,KE,baskets.market,20\n"
+    )
+    records = list(read_csv(text))
+    assert [(r.label, len(r.data["capabilities"])) for r in records] == [("rows 2, 4", 2), ("row 3", 1)]
+
+
+def test_csv_with_an_unknown_column_is_refused_whole() -> None:
+    with pytest.raises(RecordError, match="unknown column"):
+        list(read_csv("external_ref,name,country,category,colour\n"))
+
+
+def test_the_import_schema_document_lists_every_category_and_scheme() -> None:
+    from pathlib import Path
+
+    from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES
+
+    document = (Path(__file__).parents[2] / "docs" / "import-schema.md").read_text()
+    missing = [code for code in [*CATEGORIES, *CERTIFICATION_SCHEMES] if f"`{code}`" not in document]
+    assert missing == []
