@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from flask import Flask, current_app, g
 from sqlalchemy import (
     JSON,
-    Enum,
     BigInteger,
     DateTime,
     Engine,
+    Enum,
     Integer,
     MetaData,
     Numeric,

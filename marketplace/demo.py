@@ -31,7 +31,8 @@ from marketplace.demo_catalog import (
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.producers import capacity
 from marketplace.producers.importer import SourceRecord, import_groups
-from marketplace.producers.models import CapacityWindow, Capability, PriceTier, ProducerGroup, Product
+from marketplace.producers.models import Capability, CapacityWindow, PriceTier, ProducerGroup, Product
+from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
 from marketplace.trace.models import EventKind
 from marketplace.trace.services import record_event
@@ -193,13 +194,21 @@ def seed_marketplace(
     return DemoSummary(len(all_groups), len(buyers), rfqs, orders)
 
 
+def _product_title(country: str, category: str) -> str:
+    for place in PLACES:
+        for craft in place.crafts:
+            if place.country == country and craft.category == category:
+                return craft.product
+    return CATEGORIES[category].name
+
+
 def _add_products(session: Session, group: ProducerGroup, rng: random.Random) -> None:
     for n, capability in enumerate(group.capabilities[:2], start=1):
         base = (capability.price_min + capability.price_max) / 2
         product = Product(
             group=group,
             sku=f"{group.slug[:12].upper()}-{n:02d}",
-            title=f"{capability.materials[0].capitalize() if capability.materials else ''} {capability.category.split('.')[1].replace('-', ' ')} no. {n}".strip(),
+            title=_product_title(group.country, capability.category),
             description="Made by hand by our artisans; colours and sizes can be adapted for orders above the minimum.",
             category=capability.category,
             materials=list(capability.materials),

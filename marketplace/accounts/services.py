@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Invitation, LoginAttempt, Membership, Organization, OrganizationKind, Role, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.producers.models import ProducerGroup

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from marketplace.db import db
+from marketplace.errors import DomainError
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
-from marketplace.errors import DomainError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -1,8 +1,9 @@
 """The operator's desk: dead letters to retry, groups and certificates to verify."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required

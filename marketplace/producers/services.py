@@ -16,13 +16,13 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.producers import capacity
 from marketplace.producers.models import (
-    CapacityWindow,
     Capability,
+    CapacityWindow,
     Certification,
     Photo,
     PriceTier,
-    Product,
     ProducerGroup,
+    Product,
 )
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES
 from marketplace.uploads import StoredFile
@@ -189,26 +189,6 @@ def set_capacity(
     if changed:
         touch(group)
     return capability
-
-
-def deliverable_by(capability: Capability, deadline: dt.date, today: dt.date) -> int:
-    return capacity.deliverable_by(
-        today,
-        deadline,
-        lead_time_days=capability.lead_time_days,
-        weekly_capacity=capability.weekly_capacity,
-        calendar=_calendar(capability),
-    )
-
-
-def earliest_date_for(capability: Capability, units: int, today: dt.date) -> dt.date | None:
-    return capacity.earliest_date_for(
-        today,
-        units,
-        lead_time_days=capability.lead_time_days,
-        weekly_capacity=capability.weekly_capacity,
-        calendar=_calendar(capability),
-    )
 
 
 def add_certification(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.producers.importer import import_groups, read_file, read_json
-from marketplace.producers.models import CapacityWindow, Capability, Certification, ProducerGroup
+from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 
 DATA = Path(__file__).parent.parent / "data"
 

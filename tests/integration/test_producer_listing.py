@@ -14,7 +14,7 @@ from werkzeug.test import EnvironBuilder
 
 from marketplace.accounts.models import Role
 from marketplace.producers.capacity import week_start
-from marketplace.producers.models import CapacityWindow, Capability, Certification, Photo, Product, ProducerGroup
+from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup, Product
 from tests import factories
 from tests.web import csrf_token, sign_in, submit, text_of
 

@@ -1,0 +1,49 @@
+"""A real server on 127.0.0.1 with demo data, and Debian's Chromium driven headless by Playwright."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.cli import upgrade_database
+from marketplace.demo import seed_marketplace
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("loom-e2e")
+    url = f"sqlite:///{folder / 'e2e.db'}"
+    upgrade_database(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "e2e-secret"})
+    with app.app_context():
+        from marketplace.db import db
+
+        seed_marketplace(db.session, groups=12, seed=7)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["loom.db"]["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("LOOM_TEST_CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        pytest.fail("No Chromium found: run the suite with `make test`, which installs Debian's chromium.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

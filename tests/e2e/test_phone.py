@@ -1,0 +1,78 @@
+"""In a real browser on a phone-sized screen: the pages fit, and a producer group can get listed with
+JavaScript turned off."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_producer_group_gets_listed_from_a_phone_without_javascript(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
+    page = context.new_page()
+
+    page.goto(f"{live_url}/signup")
+    page.get_by_label("A producer group").check()
+    page.get_by_label("Organization name").fill("Huye Agaseke Weavers")
+    page.get_by_label("Country").select_option("RW")
+    page.get_by_label("Your name").fill("Claudine Uwase")
+    page.get_by_label("E-mail").fill("claudine@example.org")
+    page.get_by_label("Password", exact=True).fill("sweetgrass and sisal")
+    page.get_by_label("Repeat the password").fill("sweetgrass and sisal")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Huye Agaseke Weavers")).to_be_visible()
+
+    page.get_by_role("link", name="Add a capability").click()
+    page.get_by_label("Category").select_option("baskets.wall")
+    page.get_by_label("Materials").fill("sisal, sweetgrass")
+    page.get_by_label("Minimum order (units)").fill("30")
+    page.get_by_label("Lead time (days)").fill("45")
+    page.get_by_label("Lowest unit price").fill("12")
+    page.get_by_label("Highest unit price").fill("9")  # a slip of the thumb
+    page.get_by_label("Units you can make in a usual week").fill("60")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The highest price cannot be below the lowest.")).to_be_visible()
+    expect(page.get_by_label("Materials")).to_have_value("sisal, sweetgrass")  # nothing typed is lost
+
+    page.get_by_label("Highest unit price").fill("40")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=re.compile("Capacity"))).to_be_visible()
+
+    page.get_by_role("link", name="Back").click()
+    page.get_by_role("link", name="See your public profile").click()
+    expect(page.get_by_role("heading", name="Baskets › Wall baskets & plates")).to_be_visible()
+    expect(page.get_by_text("12.00–40.00 USD")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/groups", "/signup", "/login", "/groups?category=baskets"])
+def test_public_pages_fit_a_phone_screen(browser: Browser, live_url: str, path: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_url}{path}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+
+
+def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_url}/login")
+    page.get_by_label("E-mail").fill("producer@demo.loom")
+    page.get_by_label("Password").fill("loom-demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("link", name="See your public profile")).to_be_visible()
+
+    for link in ("See your public profile",):
+        page.get_by_role("link", name=link).click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for path in ("/manage/", "/manage/profile", "/manage/certifications", "/manage/products", "/manage/photos", "/team"):
+        page.goto(f"{live_url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    page.goto(f"{live_url}/manage/")
+    page.get_by_role("link", name="Capacity calendar").first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "capacity calendar"
+    context.close()
