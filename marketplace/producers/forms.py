@@ -202,3 +202,12 @@ class ProductForm(FlaskForm):
 class PhotoForm(FlaskForm):
     photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")], description="JPEG, PNG or WebP, up to 5 MB")
     caption = StringField("Caption", validators=[Length(max=200)])
+    product = SelectField("Show it with", default="")
+
+    def __init__(self, *args: object, products: list[tuple[int, str]] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.product.choices = choices([("", "The group's gallery"), *((str(pid), f"Product: {title}") for pid, title in products)])
+
+    @property
+    def product_id(self) -> int | None:
+        return int(self.product.data) if self.product.data else None

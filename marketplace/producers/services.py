@@ -68,6 +68,7 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
             selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
             selectinload(ProducerGroup.certifications),
             selectinload(ProducerGroup.products).selectinload(Product.price_tiers),
+            selectinload(ProducerGroup.products).selectinload(Product.photos),
             selectinload(ProducerGroup.photos),
         )
     )

@@ -283,7 +283,7 @@ def delete_product(group: ProducerGroup, product_id: int) -> Response:
 @manage.route("/photos", methods=["GET", "POST"])
 @group_admin
 def photos(group: ProducerGroup) -> Response | tuple[str, int]:
-    form = PhotoForm()
+    form = PhotoForm(products=[(p.id, p.title) for p in group.products])
     if form.validate_on_submit():
         try:
             stored = store_image(
@@ -291,7 +291,7 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
             )  # fmt: skip
             with transaction() as session:
-                services.add_photo(session, group, stored, caption=form.caption.data or "")
+                services.add_photo(session, group, stored, caption=form.caption.data or "", product_id=form.product_id)
         except DomainError as error:
             attach_error(form, DomainError(error.message, field="photo"))
         else:

@@ -233,3 +233,18 @@ def test_the_directory_filters_by_country_and_category(client: FlaskClient, sess
     assert "Machakos Basket Makers" in baskets and "Tamale Shea Women" not in baskets
     assert "Tamale Shea Women" in in_ghana and "Machakos Basket Makers" not in in_ghana
     assert "No group matches these filters" in text_of(client.get("/groups?country=PE"))
+
+
+def test_a_photo_can_show_with_a_catalog_product(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+    product = Product(group=group, sku="KSW-2", title="Round sisal basket", category="baskets.storage", moq=20, lead_time_days=30, currency="USD")
+    session.add(product)
+    session.flush()
+
+    photo = (io.BytesIO(png_bytes()), "round.png")
+    response = submit(admin_client, "/manage/photos", {"photo": photo, "product": str(product.id)}, content_type="multipart/form-data")
+
+    assert response.status_code == 302
+    stored = session.scalar(select(Photo).where(Photo.group_id == group.id))
+    assert stored.product_id == product.id
+    profile = text_of(admin_client.get(f"/groups/{group.slug}"))
+    assert f'src="/media/{stored.path}" alt="Round sisal basket"' in profile
