@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/loom db upgrade
 	$(BIN)/loom seed-demo --if-empty
+	$(BIN)/loom search rebuild
 	$(BIN)/loom serve
 
 ## make test: start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1, then run every test

@@ -28,8 +28,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace import web
     from marketplace.db import db
     from marketplace.outbox.runtime import init_outbox
+    from search.backends import make_index
 
     db.init_app(app)
+    app.extensions["loom.search"] = make_index(app.config)
     init_outbox(app)
     web.init_app(app)
     return app

@@ -93,6 +93,26 @@ def import_groups_command(path: Path) -> None:
         raise SystemExit(1 if report.imported == 0 else 0)
 
 
+@main.group("search")
+def search_group() -> None:
+    """Manage the search index."""
+
+
+@search_group.command("rebuild")
+@with_appcontext
+def search_rebuild() -> None:
+    """Rebuild the search index from the database and switch to it at once (no downtime)."""
+    from search.indexing import group_count, rebuild
+
+    index = current_app.extensions["loom.search"]
+    total = group_count(db.session)
+    started = time.perf_counter()
+    with click.progressbar(length=total, label=f"Indexing into {index.name}", show_pos=True) as bar:
+        count = rebuild(db.session, index, progress=bar.update)
+    elapsed = time.perf_counter() - started
+    click.echo(f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the {index.name} backend.")
+
+
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Drain what is due, then stop.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")

@@ -13,7 +13,9 @@ class Defaults:
     # sqlite:///<instance>/loom.db unless set
     DATABASE_URL: str | None = None
     SEARCH_BACKEND = "embedded"
+    SEARCH_EMBEDDED_PATH: str | None = None  # <instance>/search.db unless set
     ELASTICSEARCH_URL = "http://127.0.0.1:9200"
+    ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
@@ -49,6 +51,7 @@ def finish(app: Flask) -> None:
         config["DATABASE_URL"] = f"sqlite:///{instance / 'loom.db'}"
     config["UPLOAD_DIR"] = str(Path(config.get("UPLOAD_DIR") or instance / "uploads"))
     config["MAIL_DIR"] = str(Path(config.get("MAIL_DIR") or instance / "mail"))
+    config["SEARCH_EMBEDDED_PATH"] = str(Path(config.get("SEARCH_EMBEDDED_PATH") or instance / "search.db"))
     if not config.get("SECRET_KEY"):
         # A local install keeps a generated key in its instance folder; production sets LOOM_SECRET_KEY.
         key_file = instance / "secret_key"

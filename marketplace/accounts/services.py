@@ -17,6 +17,7 @@ from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.producers.models import ProducerGroup
+from marketplace.producers.changes import announce
 from marketplace.text import slugify
 
 
@@ -60,14 +61,9 @@ def sign_up(
     organization = Organization(kind=kind, name=organization_name.strip(), country=country)
     session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
     if kind == OrganizationKind.PRODUCER:
-        session.add(
-            ProducerGroup(
-                organization=organization,
-                name=organization.name,
-                slug=unique_slug(session, organization.name),
-                country=country,
-            )
-        )
+        group = ProducerGroup(organization=organization, name=organization.name, slug=unique_slug(session, organization.name), country=country)
+        session.add(group)
+        announce(session, group)
     session.flush()
     return user
 

@@ -6,11 +6,13 @@ from flask import Flask, current_app
 from marketplace.mail import make_mail_handler
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
+from search.indexing import make_index_handler
 
 
 def init_outbox(app: Flask) -> None:
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
+    registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
     app.extensions["loom.outbox"] = registry
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
@@ -12,13 +12,35 @@ from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.topics import TOPICS
 
 
-def enqueue(session: Session, topic: str, key: str | int, payload: dict[str, Any] | None = None) -> OutboxMessage:
-    """Add a message to the outbox as part of the current transaction."""
+def enqueue(
+    session: Session, topic: str, key: str | int, payload: dict[str, Any] | None = None, *, coalesce: bool = False
+) -> OutboxMessage:
+    """Add a message to the outbox as part of the current transaction.
+
+    With `coalesce`, a message for the same topic and key already added in this transaction is
+    updated instead: for jobs that read the current state when they run, one is enough. (Messages
+    committed earlier are never merged: a worker may be running one of them right now.)
+    """
     if topic not in TOPICS:
         raise ValueError(f"unknown outbox topic {topic!r}; declare it in marketplace.outbox.topics")
+    this_transaction = session.info.setdefault(_ADDED, {})
+    if coalesce and (topic, str(key)) in this_transaction:
+        message = this_transaction[topic, str(key)]
+        message.payload = payload or {}
+        return message
     message = OutboxMessage(topic=topic, key=str(key), payload=payload or {})
     session.add(message)
+    this_transaction[topic, str(key)] = message
     return message
+
+
+_ADDED = "loom.outbox.added"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_added(session: Session) -> None:
+    session.info.pop(_ADDED, None)
 
 
 def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Organization, OrganizationKind
 from marketplace.producers import capacity
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
-from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS, touch
+from marketplace.producers.changes import announce, touch
+from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.text import slugify
 
@@ -344,7 +345,7 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
     if outcome == "created":
         return outcome
     if changed:
-        touch(group)
+        touch(session, group)
         return "updated"
     return outcome
 
@@ -372,9 +373,16 @@ def import_groups(
                 )
             )
         }
+        created: list[str] = []
         for _record, clean in batch:
-            outcome = _write(session, existing.get(clean["external_ref"]), clean, slugs)
+            group = existing.get(clean["external_ref"])
+            outcome = _write(session, group, clean, slugs)
             setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome == "created":
+                created.append(clean["external_ref"])
+        session.flush()
+        for group in session.scalars(select(ProducerGroup).where(ProducerGroup.external_ref.in_(created))):
+            announce(session, group)
         session.commit()
         if progress:
             progress(len(batch))

@@ -15,6 +15,7 @@ from marketplace.accounts.services import require_role
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.producers import capacity
+from marketplace.producers.changes import touch
 from marketplace.producers.models import (
     Capability,
     CapacityWindow,
@@ -36,12 +37,6 @@ CAPABILITY_FIELDS = (
     "price_min", "price_max", "currency", "weekly_capacity",
 )  # fmt: skip
 PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
-
-
-def touch(group: ProducerGroup) -> None:
-    """Mark the group changed, so the search index and anything else reading it can catch up."""
-    group.version += 1
-    group.updated_at = utcnow()
 
 
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
@@ -91,7 +86,7 @@ def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, 
     changed = _apply(group, PROFILE_FIELDS, values)
     if changed:
         group.organization.name = group.name
-        touch(group)
+        touch(session, group)
     return changed
 
 
@@ -113,7 +108,7 @@ def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, 
     _check_capability(values)
     capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS})
     session.add(capability)
-    touch(group)
+    touch(session, group)
     session.flush()
     return capability
 
@@ -122,7 +117,7 @@ def update_capability(session: Session, group: ProducerGroup, capability_id: int
     capability = _owned_capability(session, group, capability_id)
     _check_capability(values)
     if _apply(capability, CAPABILITY_FIELDS, values):
-        touch(group)
+        touch(session, group)
     return capability
 
 
@@ -131,7 +126,7 @@ def remove_capability(session: Session, group: ProducerGroup, capability_id: int
     if any(w.units_committed for w in capability.windows):
         raise Conflict("Orders are committed against this capability; finish or cancel them first.")
     session.delete(capability)
-    touch(group)
+    touch(session, group)
 
 
 @dataclass(frozen=True)
@@ -188,7 +183,7 @@ def set_capacity(
             window.units_available = units
             changed = True
     if changed:
-        touch(group)
+        touch(session, group)
     return capability
 
 
@@ -214,7 +209,7 @@ def add_certification(
         evidence_path=evidence.path if evidence else None,
     )
     session.add(certification)
-    touch(group)
+    touch(session, group)
     session.flush()
     return certification
 
@@ -226,7 +221,7 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
     if certification is None:
         raise NotFound("That certification is not on your profile.")
     session.delete(certification)
-    touch(group)
+    touch(session, group)
 
 
 def verify_certification(session: Session, operator: User, certification_id: int, *, verified: bool) -> Certification:
@@ -236,7 +231,7 @@ def verify_certification(session: Session, operator: User, certification_id: int
     certification.verified = verified
     certification.verified_at = utcnow() if verified else None
     certification.verified_by_id = operator.id if verified else None
-    touch(certification.group)
+    touch(session, certification.group)
     return certification
 
 
@@ -246,7 +241,7 @@ def verify_group(session: Session, group_id: int, *, verified: bool) -> Producer
         raise NotFound("No such producer group.")
     if group.verified != verified:
         group.verified = verified
-        touch(group)
+        touch(session, group)
     return group
 
 
@@ -303,14 +298,14 @@ def save_product(
         product.price_tiers.clear()
         session.flush()
         product.price_tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
-    touch(group)
+    touch(session, group)
     session.flush()
     return product
 
 
 def remove_product(session: Session, group: ProducerGroup, product_id: int) -> None:
     session.delete(_owned_product(session, group, product_id))
-    touch(group)
+    touch(session, group)
 
 
 def add_photo(
@@ -328,7 +323,7 @@ def add_photo(
         caption=caption.strip(),
     )
     session.add(photo)
-    touch(group)
+    touch(session, group)
     session.flush()
     return photo
 
@@ -338,7 +333,7 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
     if photo is None:
         raise NotFound("That photo is not part of your group.")
     session.delete(photo)
-    touch(group)
+    touch(session, group)
     return photo
 
 

@@ -1,0 +1,117 @@
+"""Read a search from URL parameters (the search page and the API share it); refuse bad input clearly."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from werkzeug.datastructures import MultiDict
+
+from marketplace.errors import DomainError
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from search.places import locate
+from search.query import CapacityNeed, Near, SearchQuery, Sort
+
+MAX_PAGE_SIZE = 100
+
+
+def _int(args: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
+    return int(raw)
+
+
+def _float(args: Mapping[str, str], name: str) -> float | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DomainError(f"{name} must be a number.", field=name) from None
+    if not 0 <= value < 1e9:
+        raise DomainError(f"{name} must be zero or more.", field=name)
+    return value
+
+
+def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+
+
+def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt.date | None = None) -> SearchQuery:
+    today = today or dt.date.today()
+    categories = _many(args, "category")
+    for code in categories:
+        if code not in CATEGORIES:
+            raise DomainError(f"category {code!r} is not in the taxonomy.", field="category")
+    countries = tuple(c.upper() for c in _many(args, "country"))
+    for code in countries:
+        if not is_country(code):
+            raise DomainError(f"country {code!r} is not an ISO 3166 two-letter code.", field="country")
+    certifications = _many(args, "certification")
+    for code in certifications:
+        if code not in CERTIFICATION_SCHEMES:
+            raise DomainError(f"certification {code!r} is not one Loom knows.", field="certification")
+    verified = {"": None, "true": True, "false": False}.get((args.get("verified") or "").strip().lower(), "bad")
+    if verified == "bad":
+        raise DomainError("verified must be true or false.", field="verified")
+
+    units = _int(args, "units", low=1, high=10_000_000)
+    by_raw = (args.get("by") or "").strip()
+    capacity = None
+    if units is not None or by_raw:
+        if units is None or not by_raw:
+            raise DomainError("Give both how many units and by which date.", field="units" if units is None else "by")
+        try:
+            by = dt.date.fromisoformat(by_raw)
+        except ValueError:
+            raise DomainError("by must be a date (YYYY-MM-DD).", field="by") from None
+        if by <= today:
+            raise DomainError("The date must be in the future.", field="by")
+        capacity = CapacityNeed(units, by)
+
+    currency = (args.get("currency") or "USD").strip().upper()
+    if not is_currency(currency):
+        raise DomainError("currency must be an ISO 4217 code.", field="currency")
+    price_min, price_max = _float(args, "price_min"), _float(args, "price_max")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise DomainError("The lowest price is above the highest.", field="price_max")
+
+    near = None
+    near_raw = (args.get("near") or "").strip()
+    km = _int(args, "km", low=1, high=20_000)
+    if near_raw:
+        where = locate(near_raw)
+        if where is None:
+            raise DomainError("We don't know that place: pick one from the list or give latitude,longitude.", field="near")
+        near = Near(where[0], where[1], km)
+    elif km is not None:
+        raise DomainError("A distance needs a place to measure from.", field="near")
+
+    try:
+        sort = Sort((args.get("sort") or Sort.RELEVANCE.value).strip())
+    except ValueError:
+        raise DomainError(f"sort must be one of {', '.join(s.value for s in Sort)}.", field="sort") from None
+    if sort == Sort.DISTANCE and near is None:
+        raise DomainError("Sorting by distance needs a place to measure from.", field="near")
+
+    return SearchQuery(
+        text=(args.get("q") or "").strip()[:200],
+        categories=categories,
+        materials=tuple(m.lower() for m in _many(args, "material")),
+        countries=countries,
+        certifications=certifications,
+        verified=verified,
+        capacity=capacity,
+        max_lead_time=_int(args, "max_lead_time", low=0, high=730),
+        max_moq=_int(args, "moq", low=1, high=10_000_000),
+        price_min=price_min,
+        price_max=price_max,
+        currency=currency,
+        near=near,
+        sort=sort,
+        size=_int(args, "size", low=1, high=MAX_PAGE_SIZE) or default_size,
+        after=(args.get("after") or "").strip() or None,
+    )

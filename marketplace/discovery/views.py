@@ -1,0 +1,76 @@
+"""The buyer's search page: free text, facets, capacity by date, distance; each hit says why it matched."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from marketplace.discovery.params import parse_search
+from marketplace.errors import DomainError
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from search.places import PLACES
+from search.query import SearchUnavailable, Sort
+from search.service import find_groups
+
+blueprint = Blueprint("discovery", __name__)
+
+FACET_TITLES = {
+    "category": "Category",
+    "material": "Material",
+    "country": "Country",
+    "certification": "Certification",
+    "verified": "Verified by Loom",
+}
+
+
+def marked(snippet: str) -> Markup:
+    """HTML for a highlighted snippet: the text escaped, the matched words in <mark>."""
+    return Markup(str(escape(snippet)).replace("\x02", "<mark>").replace("\x03", "</mark>"))
+
+
+def facet_label(facet: str, value: str) -> str:
+    if facet == "category":
+        return CATEGORIES[value].label if value in CATEGORIES else value
+    if facet == "country":
+        return country_name(value)
+    if facet == "certification":
+        return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
+    if facet == "verified":
+        return "Verified" if value == "true" else "Not yet verified"
+    return value
+
+
+def _without_cursor() -> str:
+    args = request.args.copy()
+    args.pop("after", None)
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+@blueprint.get("/search")
+def search() -> tuple[str, int]:
+    context: dict[str, Any] = {
+        "args": request.args,
+        "facet_titles": FACET_TITLES,
+        "facet_label": facet_label,
+        "marked": marked,
+        "places": sorted(PLACES),
+        "sorts": [(s.value, s.value.replace("_", " ").capitalize()) for s in Sort],
+        "result": None,
+        "error": None,
+        "unavailable": False,
+        "first_page_url": _without_cursor(),
+    }
+    status = 200
+    try:
+        query = parse_search(request.args)
+        context["query"] = query
+        context["result"] = find_groups(current_app.extensions["loom.search"], query)
+    except DomainError as error:
+        context["error"] = error
+        status = 400
+    except SearchUnavailable:
+        context["unavailable"] = True
+        status = 503
+    return render_template("discovery/search.html", **context), status

@@ -1,0 +1,151 @@
+"""Language normalisation shared by both search backends: folding, stemming, synonyms, typo rules.
+
+Done in Python rather than in Elasticsearch analyzers because the server Loom tests against (and
+many small deployments) has no analysis-common module, and because the embedded backend must behave
+the same. Both backends index the output of `analyze()` and search with it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in into is it its of on or our that the their they this to "
+    "we with you your who what which can make makes made".split()
+)
+
+# Words buyers use interchangeably, mapped to one canonical term (after stemming). Kept small and
+# concrete: each pair is one a buyer of handmade goods would be surprised to see treated apart.
+SYNONYMS: dict[str, str] = {
+    "basketry": "basket",
+    "basketwork": "basket",
+    "tote": "bag",
+    "handbag": "bag",
+    "purse": "bag",
+    "jewellery": "jewelry",
+    "jewelery": "jewelry",
+    "pendant": "necklace",
+    "bangle": "bracelet",
+    "shawl": "scarf",
+    "stole": "scarf",
+    "wrap": "scarf",
+    "scarve": "scarf",
+    "mat": "rug",
+    "carpet": "rug",
+    "pottery": "ceramic",
+    "earthenware": "ceramic",
+    "terracotta": "ceramic",
+    "cushion": "pillow",
+    "homeware": "home",
+    "decor": "home",
+    "blanket": "throw",
+    "serviette": "napkin",
+    "knit": "knitwear",
+    "sweater": "knitwear",
+    "jumper": "knitwear",
+    "cardigan": "knitwear",
+    "karite": "shea",
+    "colour": "color",
+}
+
+# English plural and agentive endings; irregular words first. Deliberately light: "weaver"/"weaving"
+# stay apart from "weave" so that a group name does not outrank what a group makes.
+_IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "scarves": "scarf", "women": "woman", "children": "child"}
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents: "Sololá" -> "solola"."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+def stem(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def term(word: str) -> str:
+    stemmed = stem(word)
+    return SYNONYMS.get(stemmed, stemmed)
+
+
+def analyze(text: str | None) -> list[str]:
+    """Turn text into the terms both indexes store and queries look for."""
+    if not text:
+        return []
+    return [term(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+
+
+def analyzed(*texts: str | Iterable[str] | None) -> str:
+    """Join the analysed terms of several texts (or lists of texts) with spaces, ready to index."""
+    terms: list[str] = []
+    for text in texts:
+        if text is None:
+            continue
+        for part in [text] if isinstance(text, str) else text:
+            terms.extend(analyze(part))
+    return " ".join(terms)
+
+
+def max_edits(word: str) -> int:
+    """Elasticsearch's AUTO fuzziness: exact up to 2 letters, one typo up to 5, two beyond."""
+    if len(word) <= 2:
+        return 0
+    return 1 if len(word) <= 5 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, giving up past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def highlight(text: str, terms: set[str], *, before: str = "\x02", after: str = "\x03", width: int = 160) -> str | None:
+    """Mark the words of `text` whose analysed form is one of `terms`; return a snippet around the first."""
+    if not text or not terms:
+        return None
+    pieces: list[str] = []
+    first = None
+    position = 0
+    for match in re.finditer(r"[^\W_]+", text):
+        word = match.group(0)
+        analysed = analyze(word)
+        pieces.append(text[position : match.start()])
+        if analysed and analysed[0] in terms:
+            first = first if first is not None else sum(len(p) for p in pieces)
+            pieces.append(f"{before}{word}{after}")
+        else:
+            pieces.append(word)
+        position = match.end()
+    pieces.append(text[position:])
+    if first is None:
+        return None
+    marked = "".join(pieces)
+    start = max(0, first - width // 3)
+    start = marked.rfind(" ", 0, start) + 1 if start else 0
+    snippet = marked[start : start + width]
+    if before in snippet and snippet.count(before) != snippet.count(after):
+        snippet += after
+    return ("…" if start else "") + snippet.strip() + ("…" if start + width < len(marked) else "")

@@ -1,0 +1,135 @@
+"""The search document of a producer group: one pure function of the database rows, used by both backends.
+
+Capacity is indexed as "capacity keys": for each of the next weeks, one integer holding the week's
+number and the units the capability can have finished by that Sunday (cumulative, net of promised
+units, zero inside the lead time). "N units by date D" then becomes one range query on one field —
+the value at the last week ending by D must be at least N — with no scripts and no nested-of-nested
+documents, in Elasticsearch and SQLite alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marketplace.producers import capacity
+from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from search.analysis import analyzed
+
+CAPACITY_WEEKS = 52
+_EPOCH_MONDAY = dt.date(1970, 1, 5)
+_UNITS_BITS = 32
+UNITS_MAX = (1 << _UNITS_BITS) - 1
+
+
+def week_number(day: dt.date) -> int:
+    """The number of the Monday-to-Sunday week that contains `day`."""
+    return (day - _EPOCH_MONDAY).days // 7
+
+
+def last_week_ending_by(day: dt.date) -> int:
+    """The number of the last week whose Sunday is on or before `day`."""
+    return week_number(day) if day.weekday() == 6 else week_number(day) - 1
+
+
+def capacity_key(week: int, units: int) -> int:
+    return (week << _UNITS_BITS) | min(max(units, 0), UNITS_MAX)
+
+
+def capacity_key_range(units: int, by: dt.date) -> tuple[int, int]:
+    """Keys that mean "at least `units` finished by `by`": a range over one week's values."""
+    week = last_week_ending_by(by)
+    return capacity_key(week, units), capacity_key(week, UNITS_MAX)
+
+
+def units_by(keys: list[int], by: dt.date) -> int:
+    """Read back the units a capability can finish by `by` from its keys (0 beyond what is indexed)."""
+    week = last_week_ending_by(by)
+    for key in keys:
+        if key >> _UNITS_BITS == week:
+            return key & UNITS_MAX
+    return 0
+
+
+def capacity_keys(capability: Capability, today: dt.date, weeks: int = CAPACITY_WEEKS) -> list[int]:
+    calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
+    ready_from = today + dt.timedelta(days=capability.lead_time_days)
+    keys = []
+    total = 0
+    for week in capacity.weeks_ahead(today, capability.weekly_capacity, calendar, weeks=weeks):
+        total += week.free
+        keys.append(capacity_key(week_number(week.week_start), total if week.week_end >= ready_from else 0))
+    return keys
+
+
+def quality_boost(group: ProducerGroup) -> float:
+    """Up to +25 % for verification, good ratings and quick replies: enough to order equals, not to bury a better match."""
+    boost = 1.0
+    if group.verified:
+        boost += 0.10
+    if group.rating is not None and group.rating_count:
+        boost += 0.10 * min(max((float(group.rating) - 3.0) / 2.0, 0.0), 1.0)
+    if group.response_time_hours is not None and group.response_time_hours <= 24:
+        boost += 0.05
+    return round(boost, 4)
+
+
+def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
+    category = CATEGORIES[capability.category]
+    return {
+        "id": capability.id,
+        "category": capability.category,
+        "top_category": category.parent or category.code,
+        "label": category.label,
+        "materials": list(capability.materials),
+        "techniques": list(capability.techniques),
+        "moq": capability.moq,
+        "lead_time_days": capability.lead_time_days,
+        "price_min": float(capability.price_min),
+        "price_max": float(capability.price_max),
+        "currency": capability.currency,
+        "weekly_capacity": capability.weekly_capacity,
+        "capacity_keys": capacity_keys(capability, today),
+    }
+
+
+def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
+    """Everything search needs about a group; `today` fixes the capacity horizon."""
+    capabilities = [_capability(c, today) for c in group.capabilities]
+    categories = sorted({c["category"] for c in capabilities} | {c["top_category"] for c in capabilities})
+    certifications = sorted(c.scheme for c in group.certifications)
+    return {
+        "id": group.id,
+        "version": group.version,
+        "slug": group.slug,
+        "name": group.name,
+        "story": group.story,
+        "country": group.country,
+        "region": group.region,
+        "city": group.city,
+        "location": None if group.latitude is None else {"lat": group.latitude, "lon": group.longitude},
+        "verified": group.verified,
+        "rating": None if group.rating is None else float(group.rating),
+        "rating_count": group.rating_count,
+        "response_time_hours": group.response_time_hours,
+        "artisan_count": group.artisan_count,
+        "languages": list(group.languages),
+        "certifications": certifications,
+        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified),
+        "categories": categories,
+        "materials": sorted({m for c in capabilities for m in c["materials"]}),
+        "techniques": sorted({t for c in capabilities for t in c["techniques"]}),
+        "quality_boost": quality_boost(group),
+        "indexed_on": today.isoformat(),
+        "capabilities": capabilities,
+        # Analysed text, the same for both backends (see search.analysis).
+        "name_terms": analyzed(group.name),
+        "capability_terms": analyzed(
+            [CATEGORIES[c].name for c in categories], [m for c in capabilities for m in c["materials"]],
+            [t for c in capabilities for t in c["techniques"]],
+        ),  # fmt: skip
+        "story_terms": analyzed(group.story),
+        "place_terms": analyzed(
+            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications if s in CERTIFICATION_SCHEMES]
+        ),
+    }

@@ -1,0 +1,390 @@
+"""The Elasticsearch backend: versioned indices behind an alias, external versions from the database,
+facets from aggregations beside a post_filter, deep pages with search_after.
+
+It relies only on what the stripped-down server zip offers (no analysis-common, no scripts): text
+arrives already analysed by search.analysis and is split on whitespace.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch.helpers import streaming_bulk
+
+from search.backends import Progress
+from search.documents import capacity_key_range
+from search.query import (
+    FACETS,
+    FacetValue,
+    InvalidQuery,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Sort,
+    category_codes,
+    decode_cursor,
+    encode_cursor,
+    make_hit,
+    selected_values,
+)
+
+TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
+FACET_SIZE = 30
+_TERMS = {"type": "text", "analyzer": "terms"}
+_KEYWORD = {"type": "keyword"}
+
+MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "long"},
+        "version": {"type": "long"},
+        "slug": _KEYWORD,
+        "name": {"type": "keyword", "index": False},
+        "story": {"type": "text", "index": False},
+        "country": _KEYWORD,
+        "region": _KEYWORD,
+        "city": _KEYWORD,
+        "location": {"type": "geo_point"},
+        "verified": {"type": "boolean"},
+        "rating": {"type": "float"},
+        "rating_count": {"type": "integer"},
+        "response_time_hours": {"type": "integer"},
+        "artisan_count": {"type": "integer"},
+        "languages": _KEYWORD,
+        "certifications": _KEYWORD,
+        "verified_certifications": _KEYWORD,
+        "categories": _KEYWORD,
+        "materials": _KEYWORD,
+        "techniques": _KEYWORD,
+        "quality_boost": {"type": "float"},
+        "indexed_on": {"type": "date"},
+        "name_terms": _TERMS,
+        "capability_terms": _TERMS,
+        "story_terms": _TERMS,
+        "place_terms": _TERMS,
+        "capabilities": {
+            "type": "nested",
+            "properties": {
+                "id": {"type": "long"},
+                "category": _KEYWORD,
+                "top_category": _KEYWORD,
+                "label": {"type": "keyword", "index": False},
+                "materials": _KEYWORD,
+                "techniques": _KEYWORD,
+                "moq": {"type": "integer"},
+                "lead_time_days": {"type": "integer"},
+                "price_min": {"type": "scaled_float", "scaling_factor": 10000},
+                "price_max": {"type": "scaled_float", "scaling_factor": 10000},
+                "currency": _KEYWORD,
+                "weekly_capacity": {"type": "integer"},
+                "capacity_keys": {"type": "long"},
+            },
+        },
+    },
+}
+SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "analysis": {"analyzer": {"terms": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}}},
+}
+
+
+class ElasticsearchIndex:
+    """Loom's search index on Elasticsearch; `alias` always points at the live versioned index."""
+
+    name = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, *, prefix: str = "loom-groups") -> None:
+        self.client = client
+        self.alias = prefix
+        self.building_alias = f"{prefix}-building"
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "loom-groups") -> ElasticsearchIndex:
+        client = Elasticsearch(url, request_timeout=10, max_retries=1, retry_on_timeout=False)
+        return cls(client, prefix=prefix)
+
+    # ----- index lifecycle -----------------------------------------------------------------------
+
+    def _new_index_name(self) -> str:
+        return f"{self.alias}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
+
+    def _create(self, name: str, *, building: bool = False) -> None:
+        settings = {**SETTINGS, **({"refresh_interval": "-1"} if building else {})}
+        self.client.indices.create(index=name, settings=settings, mappings=MAPPING)
+
+    def ensure(self) -> None:
+        """Create the first versioned index and its alias if there is none yet."""
+        with _translated():
+            if not self.client.indices.exists_alias(name=self.alias):
+                name = self._new_index_name()
+                self._create(name)
+                self.client.indices.put_alias(index=name, name=self.alias)
+
+    def _write_targets(self) -> list[str]:
+        """The live index and any index being built, so that no update falls between the two."""
+        targets = [self.alias]
+        if self.client.indices.exists_alias(name=self.building_alias):
+            targets.append(self.building_alias)
+        return targets
+
+    # ----- writing -------------------------------------------------------------------------------
+
+    def _actions(self, documents: Iterable[dict[str, Any]], index: str) -> Iterable[dict[str, Any]]:
+        for doc in documents:
+            yield {
+                "_op_type": "index",
+                "_index": index,
+                "_id": str(doc["id"]),
+                "version": doc["version"],
+                "version_type": "external",
+                "_source": doc,
+            }
+
+    def _bulk(self, documents: Iterable[dict[str, Any]], index: str, *, progress: Progress | None = None, chunk: int = 1000) -> int:
+        written = 0
+        for ok, item in streaming_bulk(
+            self.client, self._actions(documents, index), chunk_size=chunk, raise_on_error=False, max_retries=2
+        ):
+            result = item["index"]
+            if ok:
+                written += 1
+            elif result.get("status") != 409:  # 409: a newer version is already there, which is right
+                raise RuntimeError(f"Elasticsearch refused group {result.get('_id')}: {result.get('error')}")
+            if progress:
+                progress(1)
+        return written
+
+    def index(self, documents: Iterable[dict[str, Any]]) -> int:
+        documents = list(documents)
+        with _translated():
+            self.ensure()
+            written = 0
+            for target in self._write_targets():
+                written = self._bulk(documents, target)
+            self.client.indices.refresh(index=self.alias)
+        return written
+
+    def delete(self, group_id: int, version: int) -> None:
+        with _translated():
+            self.ensure()
+            for target in self._write_targets():
+                try:
+                    # A delete with an external version keeps a tombstone, so a late older update cannot resurrect it.
+                    self.client.delete(index=target, id=str(group_id), version=version, version_type="external", refresh=True)
+                except (NotFoundError, ConflictError):
+                    pass
+
+    def rebuild(self, documents: Iterable[dict[str, Any]], *, progress: Progress | None = None) -> int:
+        """Build a new versioned index, then move the alias to it in one atomic step."""
+        with _translated():
+            self.ensure()
+            name = self._new_index_name()
+            self._create(name, building=True)
+            self.client.indices.put_alias(index=name, name=self.building_alias)
+            try:
+                count = self._bulk(documents, name, progress=progress, chunk=2000)
+                self.client.indices.put_settings(index=name, settings={"refresh_interval": "1s"})
+                self.client.indices.refresh(index=name)
+                old = list(self.client.indices.get_alias(name=self.alias))
+                self.client.indices.update_aliases(
+                    actions=[
+                        *({"remove": {"index": index, "alias": self.alias}} for index in old),
+                        {"add": {"index": name, "alias": self.alias}},
+                        {"remove": {"index": name, "alias": self.building_alias}},
+                    ]
+                )
+            except BaseException:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+                raise
+            for index in old:
+                self.client.indices.delete(index=index, ignore_unavailable=True)
+        return count
+
+    def count(self) -> int:
+        with _translated():
+            self.ensure()
+            return self.client.count(index=self.alias)["count"]
+
+    # ----- searching -----------------------------------------------------------------------------
+
+    def body(self, query: SearchQuery) -> dict[str, Any]:
+        """The search request for a query: public so the benchmark can send the very same body raw."""
+        if query.sort == Sort.DISTANCE and query.near is None:
+            raise InvalidQuery("Sorting by distance needs a place to measure from.")
+        text = _text_query(query)
+        base_filters = _base_filters(query)
+        main = {"bool": {"must": [text] if text else [{"match_all": {}}], "filter": base_filters}}
+        scored = {"function_score": {"query": main, "field_value_factor": {"field": "quality_boost", "missing": 1}, "boost_mode": "multiply"}}
+        body: dict[str, Any] = {
+            "query": scored,
+            "post_filter": {"bool": {"filter": _facet_filters(query)}},
+            "aggs": {facet: _facet_aggregation(query, facet) for facet in FACETS},
+            "sort": _sort(query),
+            "size": query.size + 1,
+            "track_total_hits": True,
+            "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms"]},
+        }
+        if query.after:
+            body["search_after"] = decode_cursor(query.after)
+        return body
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        body = self.body(query)
+        with _translated():
+            response = self.client.search(index=self.alias, **body)
+        return self.result(query, response)
+
+    def result(self, query: SearchQuery, response: Any) -> SearchResult:
+        raw_hits = response["hits"]["hits"]
+        hits = [make_hit(h["_source"], query, h["_score"] or 0.0) for h in raw_hits[: query.size]]
+        next_cursor = encode_cursor(raw_hits[query.size - 1]["sort"]) if len(raw_hits) > query.size else None
+        aggregations = response["aggregations"]
+        facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
+        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets, next_cursor=next_cursor)
+
+
+class _translated:
+    """Turn transport failures into SearchUnavailable, so callers need know no client exceptions."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> bool:
+        if isinstance(error, (ESConnectionError, TransportError)) or (isinstance(error, ApiError) and error.meta.status >= 500):
+            raise SearchUnavailable(f"Elasticsearch is not answering: {error}") from error
+        return False
+
+
+def _text_query(query: SearchQuery) -> dict[str, Any] | None:
+    terms = query.terms
+    if not terms:
+        return None
+    clauses = [
+        {"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields", "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 50}}
+        for term in terms
+    ]
+    if query.match_all_terms:
+        return {"bool": {"must": clauses}}
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facets_only: bool = False, facets_too: bool = True) -> list[dict[str, Any]]:
+    """Conditions one capability must meet; the facet ones (category, material) are optional."""
+    clauses: list[dict[str, Any]] = []
+    if facets_too:
+        if query.categories and exclude != "category":
+            clauses.append({"terms": {"capabilities.category": list(category_codes(query.categories))}})
+        if query.materials and exclude != "material":
+            clauses.append({"terms": {"capabilities.materials": list(query.materials)}})
+    if facets_only:
+        return clauses
+    if query.max_lead_time is not None:
+        clauses.append({"range": {"capabilities.lead_time_days": {"lte": query.max_lead_time}}})
+    if query.max_moq is not None:
+        clauses.append({"range": {"capabilities.moq": {"lte": query.max_moq}}})
+    if query.price_min is not None or query.price_max is not None:
+        clauses.append({"term": {"capabilities.currency": query.currency}})
+        if query.price_max is not None:
+            clauses.append({"range": {"capabilities.price_min": {"lte": query.price_max}}})
+        if query.price_min is not None:
+            clauses.append({"range": {"capabilities.price_max": {"gte": query.price_min}}})
+    if query.capacity:
+        low, high = capacity_key_range(query.capacity.units, query.capacity.by)
+        clauses.append({"range": {"capabilities.capacity_keys": {"gte": low, "lte": high}}})
+    return clauses
+
+
+def _nested(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"nested": {"path": "capabilities", "query": {"bool": {"filter": clauses}}}}
+
+
+def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
+    """Filters that are not facets: they narrow the hits and every facet count."""
+    filters: list[dict[str, Any]] = []
+    capability = _capability_clauses(query, facets_too=False)
+    if capability:
+        filters.append(_nested(capability))
+    if query.near and query.near.km is not None:
+        filters.append({"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}})
+    return filters
+
+
+def _group_facet_clauses(query: SearchQuery, exclude: str | None = None) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    if query.countries and exclude != "country":
+        clauses.append({"terms": {"country": list(query.countries)}})
+    if query.certifications and exclude != "certification":
+        clauses.append({"terms": {"certifications": list(query.certifications)}})
+    if query.verified is not None and exclude != "verified":
+        clauses.append({"term": {"verified": query.verified}})
+    return clauses
+
+
+def _facet_filters(query: SearchQuery, exclude: str | None = None) -> list[dict[str, Any]]:
+    """The facet selections, as filters on hits (post_filter) or on another facet's counts."""
+    clauses = _group_facet_clauses(query, exclude)
+    if _capability_clauses(query, exclude, facets_only=True):
+        # Facet and non-facet capability conditions must hold for the same capability.
+        clauses.append(_nested(_capability_clauses(query, exclude)))
+    return clauses
+
+
+def _facet_aggregation(query: SearchQuery, facet: str) -> dict[str, Any]:
+    selection = {"bool": {"filter": _facet_filters(query, exclude=facet)}}
+    if facet in ("country", "certification", "verified"):
+        field = {"country": "country", "certification": "certifications", "verified": "verified"}[facet]
+        inner = {"values": {"terms": {"field": field, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
+        return {"filter": selection, "aggs": inner}
+    field = "capabilities.category" if facet == "category" else "capabilities.materials"
+    capability = _capability_clauses(query, exclude=facet)
+    return {
+        "filter": selection,
+        "aggs": {
+            "capabilities": {
+                "nested": {"path": "capabilities"},
+                "aggs": {
+                    "matching": {
+                        "filter": {"bool": {"filter": capability}},
+                        "aggs": {
+                            "values": {
+                                "terms": {"field": field, "size": FACET_SIZE, "order": [{"groups": "desc"}, {"_key": "asc"}]},
+                                "aggs": {"groups": {"reverse_nested": {}}},
+                            }
+                        },
+                    }
+                },
+            }
+        },
+    }
+
+
+def _facet_values(query: SearchQuery, facet: str, aggregation: dict[str, Any]) -> list[FacetValue]:
+    selected = selected_values(query, facet)
+    if facet in ("category", "material"):
+        buckets = aggregation["capabilities"]["matching"]["values"]["buckets"]
+        return [FacetValue(b["key"], b["groups"]["doc_count"], b["key"] in selected) for b in buckets]
+    values = []
+    for bucket in aggregation["values"]["buckets"]:
+        key = bucket.get("key_as_string", str(bucket["key"])) if facet == "verified" else str(bucket["key"])
+        values.append(FacetValue(key, bucket["doc_count"], key in selected))
+    return values
+
+
+def _sort(query: SearchQuery) -> list[dict[str, Any]]:
+    tiebreak = {"id": "asc"}
+    if query.sort == Sort.RATING:
+        return [{"rating": {"order": "desc", "missing": -1.0}}, tiebreak]
+    if query.sort == Sort.LEAD_TIME:
+        capability = _capability_clauses(query)
+        nested: dict[str, Any] = {"path": "capabilities"}
+        if capability:
+            nested["filter"] = {"bool": {"filter": capability}}
+        return [{"capabilities.lead_time_days": {"order": "asc", "mode": "min", "nested": nested, "missing": 100000}}, tiebreak]
+    if query.sort == Sort.DISTANCE:
+        distance = {"_geo_distance": {"location": {"lat": query.near.lat, "lon": query.near.lon}, "order": "asc", "unit": "km", "distance_type": "arc"}}
+        return [distance, tiebreak]
+    return [{"_score": {"order": "desc"}}, tiebreak]

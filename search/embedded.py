@@ -1,0 +1,361 @@
+"""The embedded search backend: an SQLite FTS5 index in a file of its own, whatever the main database.
+
+The zero-configuration default for `make run` and one-machine deployments. It answers the same
+query model as the Elasticsearch backend and passes the same contract tests; scores differ (FTS5's
+BM25 against Lucene's), rankings and matches are meant not to.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from search.analysis import edit_distance, max_edits
+from search.backends import Progress
+from search.documents import capacity_key_range
+from search.query import (
+    FACETS,
+    FacetValue,
+    InvalidQuery,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    category_codes,
+    decode_cursor,
+    encode_cursor,
+    make_hit,
+    selected_values,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS groups (
+    id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
+CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
+CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id);
+CREATE TABLE IF NOT EXISTS caps (
+    id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
+    lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
+CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
+CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
+CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
+CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (cap_id, key);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
+"""
+WEIGHTS = "3.0, 2.0, 1.0, 1.0"  # name, capabilities, story, place: as the Elasticsearch field boosts
+DISTANCE_SQL = (
+    "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
+    " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
+)
+MAX_EXPANSIONS = 50
+FACET_SIZE = 30
+
+
+def _math_functions(connection: sqlite3.Connection) -> None:
+    """SQLite builds without its math functions get Python's."""
+    try:
+        connection.execute("SELECT asin(0.5), radians(1), pow(2, 2)")
+    except sqlite3.OperationalError:
+        for name, arity, function in (
+            ("asin", 1, math.asin), ("sqrt", 1, math.sqrt), ("sin", 1, math.sin), ("cos", 1, math.cos),
+            ("radians", 1, math.radians), ("pow", 2, math.pow),
+        ):  # fmt: skip
+            connection.create_function(name, arity, function, deterministic=True)
+
+
+class EmbeddedIndex:
+    name = "embedded"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
+        target = path or self.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(target, timeout=30, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(SCHEMA)
+            _math_functions(connection)
+            yield connection
+        finally:
+            connection.close()
+
+    # ----- writing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _remove(connection: sqlite3.Connection, group_id: int) -> None:
+        connection.execute("DELETE FROM cap_materials WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM cap_capacity WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
+        connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
+        connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
+        connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
+
+    @staticmethod
+    def _insert(connection: sqlite3.Connection, doc: dict[str, Any]) -> None:
+        location = doc["location"] or {}
+        connection.execute(
+            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"), location.get("lon"),
+             doc["quality_boost"], json.dumps(doc, separators=(",", ":"))),
+        )  # fmt: skip
+        connection.executemany("INSERT INTO group_certs (group_id, scheme) VALUES (?, ?)", [(doc["id"], s) for s in doc["certifications"]])
+        for cap in doc["capabilities"]:
+            connection.execute(
+                "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"], cap["price_max"], cap["currency"]),
+            )
+            connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", [(cap["id"], m) for m in cap["materials"]])
+            connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", [(cap["id"], k) for k in cap["capacity_keys"]])
+        connection.execute(
+            "INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)",
+            (doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]),
+        )
+
+    def index(self, documents: Iterable[dict[str, Any]]) -> int:
+        written = 0
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for doc in documents:
+                    current = connection.execute("SELECT version FROM groups WHERE id = ?", (doc["id"],)).fetchone()
+                    if current is not None and current[0] >= doc["version"]:
+                        continue  # a replayed or late message: the index already has this or newer
+                    self._remove(connection, doc["id"])
+                    self._insert(connection, doc)
+                    written += 1
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return written
+
+    def delete(self, group_id: int, version: int) -> None:
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            current = connection.execute("SELECT version FROM groups WHERE id = ?", (group_id,)).fetchone()
+            if current is not None and current[0] <= version:
+                self._remove(connection, group_id)
+            connection.execute("COMMIT")
+
+    def rebuild(self, documents: Iterable[dict[str, Any]], *, progress: Progress | None = None) -> int:
+        """Write a new file beside the old one and swap it in with one rename."""
+        fresh = self.path.with_name(self.path.name + ".building")
+        for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        count = 0
+        with self._connect(fresh) as connection:
+            connection.execute("PRAGMA journal_mode=OFF")
+            connection.execute("BEGIN")
+            for doc in documents:
+                self._insert(connection, doc)
+                count += 1
+                if progress and count % 500 == 0:
+                    progress(500)
+            connection.execute("COMMIT")
+            connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            connection.execute("ANALYZE")
+        if progress:
+            progress(count % 500)
+        os.replace(fresh, self.path)
+        for stale in (self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        return count
+
+    def count(self) -> int:
+        with self._connect() as connection:
+            return connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+
+    # ----- searching -----------------------------------------------------------------------------
+
+    def _expansions(self, connection: sqlite3.Connection, term: str) -> list[str]:
+        """The indexed terms a query term matches: itself and those within its typo allowance."""
+        edits = max_edits(term)
+        if edits == 0:
+            return [term]
+        upper = term[0] + "\U0010ffff"
+        candidates = connection.execute(
+            "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+            (term[0], upper, len(term) - edits, len(term) + edits),
+        ).fetchall()
+        scored = sorted(
+            (distance, candidate)
+            for (candidate,) in candidates
+            if (distance := edit_distance(term, candidate, edits)) <= edits
+        )
+        return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
+
+    def _match_expression(self, connection: sqlite3.Connection, query: SearchQuery) -> str | None:
+        terms = query.terms
+        if not terms:
+            return None
+        groups = []
+        for term in terms:
+            alternatives = " OR ".join(f'"{t}"' for t in self._expansions(connection, term))  # terms are [a-z0-9]+
+            groups.append(f"({alternatives})")
+        return (" AND " if query.match_all_terms else " OR ").join(groups)
+
+    @staticmethod
+    def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+        conditions: list[str] = []
+        if query.categories and exclude != "category":
+            codes = category_codes(query.categories)
+            names = [f":cat{i}" for i in range(len(codes))]
+            params.update({f"cat{i}": code for i, code in enumerate(codes)})
+            conditions.append(f"c.category IN ({', '.join(names) or 'NULL'})")
+        if query.materials and exclude != "material":
+            names = [f":mat{i}" for i in range(len(query.materials))]
+            params.update({f"mat{i}": m for i, m in enumerate(query.materials)})
+            conditions.append(f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({', '.join(names)}))")
+        if query.max_lead_time is not None:
+            params["max_lead"] = query.max_lead_time
+            conditions.append("c.lead_time_days <= :max_lead")
+        if query.max_moq is not None:
+            params["max_moq"] = query.max_moq
+            conditions.append("c.moq <= :max_moq")
+        if query.price_min is not None or query.price_max is not None:
+            params["currency"] = query.currency
+            conditions.append("c.currency = :currency")
+            if query.price_max is not None:
+                params["price_max"] = query.price_max
+                conditions.append("c.price_min <= :price_max")
+            if query.price_min is not None:
+                params["price_min"] = query.price_min
+                conditions.append("c.price_max >= :price_min")
+        if query.capacity:
+            params["cap_lo"], params["cap_hi"] = capacity_key_range(query.capacity.units, query.capacity.by)
+            conditions.append("EXISTS (SELECT 1 FROM cap_capacity k WHERE k.cap_id = c.id AND k.key BETWEEN :cap_lo AND :cap_hi)")
+        return conditions
+
+    def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
+        conditions: list[str] = []
+        if query.countries:
+            names = [f":country{i}" for i in range(len(query.countries))]
+            params.update({f"country{i}": c for i, c in enumerate(query.countries)})
+            conditions.append(f"g.country IN ({', '.join(names)})")
+        if query.verified is not None:
+            params["verified"] = int(query.verified)
+            conditions.append("g.verified = :verified")
+        if query.certifications:
+            names = [f":cert{i}" for i in range(len(query.certifications))]
+            params.update({f"cert{i}": c for i, c in enumerate(query.certifications)})
+            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({', '.join(names)}))")
+        capability = self._capability_conditions(query, params)
+        if capability:
+            conditions.append(f"EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id AND {' AND '.join(capability)})")
+        if query.near and query.near.km is not None:
+            params.update(near_lat=query.near.lat, near_lon=query.near.lon, near_km=query.near.km)
+            conditions.append(f"g.lat IS NOT NULL AND {DISTANCE_SQL} <= :near_km")
+        return conditions
+
+    @staticmethod
+    def _source(match: str | None, params: dict[str, Any]) -> tuple[str, str]:
+        """FROM clause and score expression, with or without a text match."""
+        if match is None:
+            return "groups g", "g.quality_boost"
+        params["match"] = match
+        return "fts JOIN groups g ON g.id = fts.rowid", f"(-bm25(fts, {WEIGHTS}) * g.quality_boost)"
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        if query.sort == Sort.DISTANCE and query.near is None:
+            raise InvalidQuery("Sorting by distance needs a place to measure from.")
+        with self._connect() as connection:
+            match = self._match_expression(connection, query)
+            params: dict[str, Any] = {}
+            source, score = self._source(match, params)
+            conditions = self._where(query, params)
+            if match is not None:
+                conditions.insert(0, "fts MATCH :match")
+            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+            total = connection.execute(f"SELECT COUNT(*) FROM {source} {where}", params).fetchone()[0]
+            hits, next_cursor = self._page(connection, query, source, score, where, params)
+            facets = {facet: self._facet(connection, query, facet, match) for facet in FACETS}
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+
+    def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
+        """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
+        if query.sort == Sort.RATING:
+            return "COALESCE(g.rating, -1.0)", "DESC"
+        if query.sort == Sort.LEAD_TIME:
+            capability = self._capability_conditions(query, params)
+            extra = f" AND {' AND '.join(capability)}" if capability else ""
+            return f"(SELECT MIN(c.lead_time_days) FROM caps c WHERE c.group_id = g.id{extra})", "ASC"
+        if query.sort == Sort.DISTANCE:
+            params.update(near_lat=query.near.lat, near_lon=query.near.lon)
+            return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
+        return score, "DESC"
+
+    def _page(
+        self, connection: sqlite3.Connection, query: SearchQuery, source: str, score: str, where: str, params: dict[str, Any]
+    ) -> tuple[list, str | None]:
+        sort_value, direction = self._sort_value(query, score, params)
+        keyset = ""
+        if query.after:
+            value, last_id = decode_cursor(query.after)
+            params.update(after_value=value, after_id=last_id)
+            beyond = "<" if direction == "DESC" else ">"
+            keyset = f"WHERE sort_value {beyond} :after_value OR (sort_value = :after_value AND id > :after_id)"
+        params["limit"] = query.size + 1
+        rows = connection.execute(
+            f"SELECT * FROM (SELECT g.id AS id, g.doc AS doc, {score} AS score, {sort_value} AS sort_value FROM {source} {where}) "
+            f"{keyset} ORDER BY sort_value {direction}, id ASC LIMIT :limit",
+            params,
+        ).fetchall()
+        hits = [make_hit(json.loads(doc), query, score_value) for _id, doc, score_value, _sort in rows[: query.size]]
+        next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
+        return hits, next_cursor
+
+    def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, match: str | None) -> list[FacetValue]:
+        base = query.without(facet)
+        params: dict[str, Any] = {}
+        source, _ = self._source(match, params)
+        conditions = self._where(base, params)
+        if match is not None:
+            conditions.insert(0, "fts MATCH :match")
+        if facet == "country":
+            column, joins = "g.country", ""
+        elif facet == "verified":
+            column, joins = "g.verified", ""
+        elif facet == "certification":
+            column, joins = "gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"
+        else:
+            capability = self._capability_conditions(query, params, exclude=facet)
+            joins = " JOIN caps c ON c.group_id = g.id"
+            if facet == "material":
+                joins += " JOIN cap_materials m ON m.cap_id = c.id"
+                column = "m.material"
+            else:
+                column = "c.category"
+            conditions.extend(capability)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        params["facet_size"] = FACET_SIZE
+        rows = connection.execute(
+            f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} "
+            f"GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
+            params,
+        ).fetchall()
+        selected = selected_values(query, facet)
+        values = [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+        return values
+
+
+def _facet_text(facet: str, value: Any) -> str:
+    if facet == "verified":
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,261 @@
+"""What a buyer asks for, and what comes back: the query model both backends answer."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import json
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from marketplace.producers.taxonomy import CATEGORIES
+from search.analysis import analyze, edit_distance, highlight, max_edits
+from search.documents import units_by
+
+FACETS = ("category", "material", "country", "certification", "verified")
+
+
+class Sort(enum.StrEnum):
+    RELEVANCE = "relevance"
+    RATING = "rating"
+    LEAD_TIME = "lead_time"
+    DISTANCE = "distance"
+
+
+@dataclass(frozen=True)
+class CapacityNeed:
+    units: int
+    by: dt.date
+
+
+@dataclass(frozen=True)
+class Near:
+    lat: float
+    lon: float
+    km: float | None = None  # None: sort or show distance without limiting it
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    categories: tuple[str, ...] = ()  # leaf or top-level codes; a top-level code covers its children
+    materials: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()
+    verified: bool | None = None
+    capacity: CapacityNeed | None = None
+    max_lead_time: int | None = None
+    max_moq: int | None = None  # groups that accept an order of this size
+    price_min: float | None = None  # unit price range, in `currency`
+    price_max: float | None = None
+    currency: str = "USD"
+    near: Near | None = None
+    sort: Sort = Sort.RELEVANCE
+    size: int = 20
+    after: str | None = None  # cursor from the previous page
+    match_all_terms: bool = True
+
+    @property
+    def terms(self) -> list[str]:
+        return list(dict.fromkeys(analyze(self.text)))
+
+    @property
+    def has_capability_filter(self) -> bool:
+        return bool(
+            self.categories or self.materials or self.capacity or self.max_lead_time is not None
+            or self.max_moq is not None or self.price_min is not None or self.price_max is not None
+        )  # fmt: skip
+
+    def without(self, facet: str) -> SearchQuery:
+        """The same query with one facet's selection cleared (for that facet's counts)."""
+        clear: dict[str, Any] = {
+            "category": {"categories": ()},
+            "material": {"materials": ()},
+            "country": {"countries": ()},
+            "certification": {"certifications": ()},
+            "verified": {"verified": None},
+        }[facet]
+        return replace(self, **clear)
+
+
+def category_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Leaf codes covered by the selection (top-level codes expand to their children)."""
+    leaves: list[str] = []
+    for code in codes:
+        category = CATEGORIES.get(code)
+        if category is None:
+            continue
+        if category.parent is None:
+            leaves.extend(c for c, v in CATEGORIES.items() if v.parent == code)
+        else:
+            leaves.append(code)
+    return tuple(dict.fromkeys(leaves))
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise InvalidQuery("The page cursor is not valid; start again from the first page.") from None
+    if not isinstance(values, list):
+        raise InvalidQuery("The page cursor is not valid; start again from the first page.")
+    return values
+
+
+class InvalidQuery(ValueError):
+    pass
+
+
+class SearchUnavailable(RuntimeError):
+    """The search backend cannot answer right now (Elasticsearch down or unreachable)."""
+
+
+@dataclass(frozen=True)
+class CapabilityMatch:
+    """Why a group matched: a capability that meets every capability filter of the query."""
+
+    category: str
+    label: str
+    materials: list[str]
+    moq: int
+    lead_time_days: int
+    price_min: float
+    price_max: float
+    currency: str
+    units_by_date: int | None  # when the query asks for capacity by a date
+
+
+@dataclass
+class Hit:
+    id: int
+    slug: str
+    name: str
+    country: str
+    region: str
+    city: str
+    verified: bool
+    rating: float | None
+    artisan_count: int
+    certifications: list[str]
+    score: float
+    distance_km: float | None
+    highlights: dict[str, str]
+    matches: list[CapabilityMatch]
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+    relaxed: bool = False  # no group had every word, so groups with any of them are shown
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+def selected_values(query: SearchQuery, facet: str) -> set[str]:
+    """The values of a facet the query has selected, as facet values are written."""
+    if facet == "verified":
+        return set() if query.verified is None else {"true" if query.verified else "false"}
+    return set({"category": query.categories, "material": query.materials, "country": query.countries,
+                "certification": query.certifications}[facet])  # fmt: skip
+
+
+# ----- explaining a hit, the same way for both backends ------------------------------------------
+
+
+def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
+    if query.categories and capability["category"] not in category_codes(query.categories):
+        return False
+    if query.materials and not set(query.materials) & set(capability["materials"]):
+        return False
+    if query.max_lead_time is not None and capability["lead_time_days"] > query.max_lead_time:
+        return False
+    if query.max_moq is not None and capability["moq"] > query.max_moq:
+        return False
+    if query.price_min is not None or query.price_max is not None:
+        if capability["currency"] != query.currency:
+            return False
+        if query.price_max is not None and capability["price_min"] > query.price_max:
+            return False
+        if query.price_min is not None and capability["price_max"] < query.price_min:
+            return False
+    return not (query.capacity and units_by(capability["capacity_keys"], query.capacity.by) < query.capacity.units)
+
+
+def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    """Great-circle distance on a sphere of Earth's mean radius (as Elasticsearch's arc distance)."""
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def _term_matcher(terms: list[str]):
+    def matches(word_term: str) -> bool:
+        return any(
+            word_term == t or (word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t))
+            for t in terms
+        )
+
+    return matches
+
+
+def fuzzy_terms_in(text: str, terms: list[str]) -> set[str]:
+    """The analysed words of `text` that match a query term exactly or within its typo allowance."""
+    matcher = _term_matcher(terms)
+    return {w for w in analyze(text) if matcher(w)}
+
+
+def make_hit(doc: dict[str, Any], query: SearchQuery, score: float) -> Hit:
+    capabilities = [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
+    terms = query.terms
+    highlights: dict[str, str] = {}
+    if terms:
+        for name, text in (("name", doc["name"]), ("story", doc["story"]), ("capabilities", ", ".join(doc["materials"] + doc["techniques"]))):
+            snippet = highlight(text, fuzzy_terms_in(text, terms))
+            if snippet:
+                highlights[name] = snippet
+    location = doc.get("location")
+    distance = distance_km(query.near.lat, query.near.lon, location["lat"], location["lon"]) if query.near and location else None
+    return Hit(
+        id=doc["id"],
+        slug=doc["slug"],
+        name=doc["name"],
+        country=doc["country"],
+        region=doc["region"],
+        city=doc["city"],
+        verified=doc["verified"],
+        rating=doc["rating"],
+        artisan_count=doc["artisan_count"],
+        certifications=doc["certifications"],
+        score=score,
+        distance_km=None if distance is None else round(distance, 1),
+        highlights=highlights,
+        matches=[
+            CapabilityMatch(
+                category=c["category"],
+                label=c["label"],
+                materials=c["materials"],
+                moq=c["moq"],
+                lead_time_days=c["lead_time_days"],
+                price_min=c["price_min"],
+                price_max=c["price_max"],
+                currency=c["currency"],
+                units_by_date=units_by(c["capacity_keys"], query.capacity.by) if query.capacity else None,
+            )
+            for c in capabilities
+        ],
+    )
