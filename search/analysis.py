@@ -17,9 +17,9 @@ STOPWORDS = frozenset(
     "we with you your who what which can make makes made".split()
 )
 
-# Words buyers use interchangeably, mapped to one canonical term (after stemming). Kept small and
-# concrete: each pair is one a buyer of handmade goods would be surprised to see treated apart.
-SYNONYMS: dict[str, str] = {
+# Words buyers use interchangeably, mapped to one canonical term. Kept small and concrete: each
+# pair is one a buyer of handmade goods would be surprised to see treated apart.
+_SYNONYMS: dict[str, str] = {
     "basketry": "basket",
     "basketwork": "basket",
     "tote": "bag",
@@ -32,7 +32,7 @@ SYNONYMS: dict[str, str] = {
     "shawl": "scarf",
     "stole": "scarf",
     "wrap": "scarf",
-    "scarve": "scarf",
+    "embroidery": "embroider",
     "mat": "rug",
     "carpet": "rug",
     "pottery": "ceramic",
@@ -51,9 +51,11 @@ SYNONYMS: dict[str, str] = {
     "colour": "color",
 }
 
-# English plural and agentive endings; irregular words first. Deliberately light: "weaver"/"weaving"
-# stay apart from "weave" so that a group name does not outrank what a group makes.
+# A light English stemmer: plurals, -ing, -ed and a final -e, so that "printed", "printing" and "print"
+# meet, as do "weave" and "weaving". Agent nouns ("weaver") stay apart. Irregular words first.
 _IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "scarves": "scarf", "women": "woman", "children": "child"}
+_KEEP = frozenset({"earring", "string", "clothing", "wedding", "bedding", "spring", "sling"})
+_VOWEL = re.compile(r"[aeiouy]")
 
 
 def fold(text: str) -> str:
@@ -61,7 +63,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
 
 
-def stem(word: str) -> str:
+def _singular(word: str) -> str:
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     if len(word) > 4 and word.endswith("ies"):
@@ -71,6 +73,28 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def _undouble(word: str) -> str:
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        return word[:-1]
+    return word
+
+
+def stem(word: str) -> str:
+    word = _singular(word)
+    if word in _KEEP or word.isdigit():
+        return word
+    if len(word) > 5 and word.endswith("ing") and _VOWEL.search(word[:-3]):
+        word = _undouble(word[:-3])
+    elif len(word) > 4 and word.endswith("ed") and _VOWEL.search(word[:-2]):
+        word = _undouble(word[:-2])
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+SYNONYMS: dict[str, str] = {stem(word): stem(canonical) for word, canonical in _SYNONYMS.items()}
 
 
 def term(word: str) -> str:
@@ -96,11 +120,15 @@ def analyzed(*texts: str | Iterable[str] | None) -> str:
     return " ".join(terms)
 
 
+FUZZINESS = "AUTO:4,7"
+
+
 def max_edits(word: str) -> int:
-    """Elasticsearch's AUTO fuzziness: exact up to 2 letters, one typo up to 5, two beyond."""
-    if len(word) <= 2:
+    """Elasticsearch's AUTO:4,7 fuzziness: exact up to 3 letters ("bag" must not find "bar"), one typo
+    up to 6, two beyond."""
+    if len(word) < 4:
         return 0
-    return 1 if len(word) <= 5 else 2
+    return 1 if len(word) < 7 else 2
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -14,6 +14,7 @@ from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError,
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch.helpers import streaming_bulk
 
+from search.analysis import FUZZINESS
 from search.backends import Progress
 from search.documents import capacity_key_range
 from search.query import (
@@ -33,7 +34,7 @@ from search.query import (
 
 TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
-_TERMS = {"type": "text", "analyzer": "terms"}
+_TERMS = {"type": "text", "analyzer": "whitespace"}  # terms arrive analysed and lowercased
 _KEYWORD = {"type": "keyword"}
 
 MAPPING: dict[str, Any] = {
@@ -76,8 +77,8 @@ MAPPING: dict[str, Any] = {
                 "techniques": _KEYWORD,
                 "moq": {"type": "integer"},
                 "lead_time_days": {"type": "integer"},
-                "price_min": {"type": "scaled_float", "scaling_factor": 10000},
-                "price_max": {"type": "scaled_float", "scaling_factor": 10000},
+                "price_min": {"type": "double"},
+                "price_max": {"type": "double"},
                 "currency": _KEYWORD,
                 "weekly_capacity": {"type": "integer"},
                 "capacity_keys": {"type": "long"},
@@ -88,7 +89,6 @@ MAPPING: dict[str, Any] = {
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
     "number_of_replicas": 0,
-    "analysis": {"analyzer": {"terms": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}}},
 }
 
 
@@ -264,7 +264,7 @@ def _text_query(query: SearchQuery) -> dict[str, Any] | None:
     if not terms:
         return None
     clauses = [
-        {"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields", "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 50}}
+        {"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields", "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}
         for term in terms
     ]
     if query.match_all_terms:

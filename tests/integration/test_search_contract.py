@@ -1,0 +1,192 @@
+"""One behaviour, two backends: every test here runs against the embedded index and real Elasticsearch."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from marketplace.producers.capacity import deliverable_by
+from search.backends import SearchIndex
+from search.query import CapacityNeed, Near, SearchQuery, Sort, distance_km
+from search.service import find_groups
+from tests.integration.conftest import TODAY
+
+BY = TODAY + dt.timedelta(weeks=20)
+
+
+def slugs(result) -> list[str]:
+    return [h.slug for h in result.hits]
+
+
+def all_hits(index: SearchIndex, query: SearchQuery) -> list:
+    hits, cursor = [], None
+    for _ in range(100):
+        result = index.search(replace(query, after=cursor))
+        hits.extend(result.hits)
+        cursor = result.next_cursor
+        if cursor is None:
+            return hits
+    raise AssertionError("pagination did not end")
+
+
+def facet(result, name: str) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets[name]}
+
+
+def test_every_group_is_found_with_no_words(catalogue_index: SearchIndex) -> None:
+    result = catalogue_index.search(SearchQuery(size=100))
+    assert result.total == 30 and len(result.hits) == 30
+
+
+def test_facet_counts_keep_other_values_of_the_selected_facet(catalogue_index: SearchIndex) -> None:
+    result = catalogue_index.search(SearchQuery(categories=("baskets",), size=100))
+
+    assert result.total == 6
+    assert set(slugs(result)) == {
+        "machakos-sisal-weavers", "kitui-basket-collective", "bolgatanga-grass-weavers",
+        "huye-agaseke-cooperative", "satkhira-hogla-weavers", "kenya-basketry-federation",
+    }  # fmt: skip
+    categories = facet(result, "category")
+    assert categories["baskets.storage"] == 3 and categories["textiles.scarves"] == 3  # other categories still counted
+    assert facet(result, "country") == {"KE": 3, "GH": 1, "RW": 1, "BD": 1}  # countries counted within baskets
+    assert facet(result, "verified") == {"false": 4, "true": 2}
+
+
+def test_filters_combine_within_one_capability(catalogue_index: SearchIndex) -> None:
+    # Sisal is a material of storage and wall baskets; market baskets here are elephant grass.
+    result = catalogue_index.search(SearchQuery(categories=("baskets.market",), materials=("sisal",)))
+    assert result.total == 0
+    result = catalogue_index.search(SearchQuery(categories=("baskets.storage",), materials=("sisal",), size=10))
+    assert set(slugs(result)) == {"machakos-sisal-weavers", "kitui-basket-collective", "kenya-basketry-federation"}
+
+
+def test_country_certification_and_verified_filters(catalogue_index: SearchIndex) -> None:
+    result = catalogue_index.search(SearchQuery(countries=("GH",), certifications=("wfto",), verified=True))
+    assert slugs(result) == ["krobo-glass-bead-makers"]
+    assert facet(result, "certification")["wfto"] == 1 and facet(result, "country")["KE"] == 1
+
+
+def test_units_by_date_uses_capacity_net_of_lead_time(catalogue_index: SearchIndex, catalogue_documents) -> None:
+    need = CapacityNeed(units=20_000, by=BY)
+    result = catalogue_index.search(SearchQuery(capacity=need, size=50))
+
+    # Check against the capacity rules themselves, group by group.
+    expected = set()
+    for doc in catalogue_documents:
+        for cap in doc["capabilities"]:
+            if deliverable_by(TODAY, BY, lead_time_days=cap["lead_time_days"], weekly_capacity=cap["weekly_capacity"], calendar={}) >= need.units:
+                expected.add(doc["slug"])
+    assert set(slugs(result)) == expected and "kenya-basketry-federation" in expected
+    big = next(h for h in result.hits if h.slug == "kenya-basketry-federation")
+    assert big.matches[0].units_by_date == deliverable_by(TODAY, BY, lead_time_days=60, weekly_capacity=5000, calendar={})
+
+
+def test_units_by_date_is_exact_at_the_boundary(catalogue_index: SearchIndex) -> None:
+    exact = deliverable_by(TODAY, BY, lead_time_days=30, weekly_capacity=400, calendar={})
+    query = SearchQuery(text="machakos sisal weavers", categories=("baskets.storage",))
+    assert "machakos-sisal-weavers" in slugs(catalogue_index.search(replace(query, capacity=CapacityNeed(exact, BY))))
+    assert "machakos-sisal-weavers" not in slugs(catalogue_index.search(replace(query, capacity=CapacityNeed(exact + 1, BY))))
+
+
+def test_nothing_can_be_delivered_inside_the_lead_time(catalogue_index: SearchIndex) -> None:
+    soon = TODAY + dt.timedelta(days=15)
+    result = catalogue_index.search(SearchQuery(capacity=CapacityNeed(1, soon), size=50))
+    assert result.total == 0
+
+
+def test_lead_time_moq_and_price_filters(catalogue_index: SearchIndex) -> None:
+    fast = catalogue_index.search(SearchQuery(max_lead_time=20, size=50))
+    assert set(slugs(fast)) == {"jimma-coffee-growers", "tamale-shea-women-s-association", "tamale-black-soap-makers",
+                                "huehuetenango-coffee-cooperative", "jimma-forest-honey"}  # fmt: skip
+    small_order = catalogue_index.search(SearchQuery(categories=("textiles",), max_moq=25, size=50))
+    assert set(slugs(small_order)) == {"srinagar-pashmina-house", "cusco-rug-weavers"}
+    luxury = catalogue_index.search(SearchQuery(categories=("textiles",), price_min=100, size=50))
+    assert set(slugs(luxury)) == {"srinagar-pashmina-house", "cusco-rug-weavers", "jaipur-dhurrie-weavers"}
+    other_currency = catalogue_index.search(SearchQuery(price_max=1000, currency="EUR"))
+    assert other_currency.total == 0
+
+
+def test_distance_filter_and_sort(catalogue_index: SearchIndex) -> None:
+    nairobi = Near(-1.2921, 36.8219, km=200)
+    result = catalogue_index.search(SearchQuery(near=nairobi, sort=Sort.DISTANCE, size=50))
+
+    assert slugs(result) == ["nairobi-brass-artisans", "machakos-sisal-weavers", "kenya-basketry-federation", "kitui-basket-collective"]
+    distances = [h.distance_km for h in result.hits]
+    assert distances == sorted(distances) and distances[-1] == pytest.approx(distance_km(-1.2921, 36.8219, -1.3671, 38.0106), abs=0.2)
+
+
+def test_sort_by_rating_and_by_lead_time(catalogue_index: SearchIndex) -> None:
+    ratings = [h.rating if h.rating is not None else -1 for h in all_hits(catalogue_index, SearchQuery(sort=Sort.RATING, size=7))]
+    assert ratings == sorted(ratings, reverse=True) and len(ratings) == 30
+    baskets = catalogue_index.search(SearchQuery(categories=("baskets",), sort=Sort.LEAD_TIME, size=10))
+    leads = [min(m.lead_time_days for m in h.matches) for h in baskets.hits]
+    assert leads == sorted(leads) and baskets.hits[0].slug == "machakos-sisal-weavers"
+
+
+@pytest.mark.parametrize("sort", [Sort.RELEVANCE, Sort.RATING, Sort.LEAD_TIME])
+def test_deep_pagination_is_stable_and_complete(catalogue_index: SearchIndex, sort: Sort) -> None:
+    query = SearchQuery(text="" if sort != Sort.RELEVANCE else "weaving", sort=sort)
+    one_page = catalogue_index.search(replace(query, size=100))
+    paged = all_hits(catalogue_index, replace(query, size=3))
+    assert [h.slug for h in paged] == slugs(one_page)
+    assert len({h.slug for h in paged}) == len(paged) == one_page.total
+
+
+def test_typos_singulars_and_synonyms(catalogue_index: SearchIndex) -> None:
+    assert catalogue_index.search(SearchQuery(text="basketry", size=50)).total == catalogue_index.search(SearchQuery(text="baskets", size=50)).total
+    assert "machakos-sisal-weavers" in slugs(catalogue_index.search(SearchQuery(text="sisla baskte")))
+    # "tote" means bag: the tote makers, the bag makers, and the market baskets "& totes".
+    assert set(slugs(catalogue_index.search(SearchQuery(text="tote")))) == {
+        "rangpur-jute-crafts", "mombasa-tote-makers", "addis-leather-workshop", "bolgatanga-grass-weavers"
+    }  # fmt: skip
+    assert slugs(catalogue_index.search(SearchQuery(text="Lake Atitlan")))[0] == "san-juan-backstrap-weavers"
+
+
+def test_hits_say_why_they_matched(catalogue_index: SearchIndex) -> None:
+    result = catalogue_index.search(SearchQuery(text="sisal", categories=("baskets.storage",), capacity=CapacityNeed(500, BY)))
+    hit = next(h for h in result.hits if h.slug == "machakos-sisal-weavers")
+    assert hit.highlights["name"] == "Machakos \x02Sisal\x03 Weavers"
+    assert "\x02sisal\x03" in hit.highlights["story"]
+    [match] = hit.matches
+    assert (match.category, match.moq, match.lead_time_days) == ("baskets.storage", 50, 30)
+    assert match.units_by_date == deliverable_by(TODAY, BY, lead_time_days=30, weekly_capacity=400, calendar={})
+
+
+def test_when_no_group_has_every_word_groups_with_some_are_shown(catalogue_index: SearchIndex) -> None:
+    strict = catalogue_index.search(SearchQuery(text="sisal kathmandu"))
+    looser = find_groups(catalogue_index, SearchQuery(text="sisal kathmandu"))
+    assert strict.total == 0
+    assert looser.relaxed and {"machakos-sisal-weavers", "kathmandu-lokta-paper"} <= set(slugs(looser))
+
+
+def test_boosts_order_equals_but_do_not_bury_a_better_match(catalogue_index: SearchIndex) -> None:
+    # Both are coffee growers; the verified, better-rated, quicker one comes first...
+    assert slugs(catalogue_index.search(SearchQuery(text="coffee")))[:2] == ["jimma-coffee-growers", "huehuetenango-coffee-cooperative"]
+    # ...but a group named for what was asked outranks verified groups that only mention it.
+    assert slugs(catalogue_index.search(SearchQuery(text="soapstone")))[0] == "tabaka-soapstone-carvers"
+
+
+def test_replayed_and_out_of_order_updates_never_overwrite_a_newer_document(empty_index: SearchIndex, catalogue_documents) -> None:
+    doc = copy.deepcopy(catalogue_documents[0])
+    newer = {**copy.deepcopy(doc), "version": doc["version"] + 2, "name": "Machakos Sisal Weavers (renamed)"}
+    older = {**copy.deepcopy(doc), "version": doc["version"] + 1, "name": "An older name"}
+
+    assert empty_index.index([newer]) == 1
+    assert empty_index.index([older]) == 0
+    assert empty_index.index([newer]) == 0  # a replay changes nothing
+    [hit] = empty_index.search(SearchQuery()).hits
+    assert hit.name == "Machakos Sisal Weavers (renamed)"
+
+    empty_index.delete(doc["id"], version=doc["version"])  # an old delete: ignored
+    assert empty_index.count() == 1
+    empty_index.delete(doc["id"], version=newer["version"] + 1)
+    assert empty_index.count() == 0
+
+
+def test_a_rebuild_replaces_the_whole_index(empty_index: SearchIndex, catalogue_documents) -> None:
+    empty_index.index(catalogue_documents[:5])
+    assert empty_index.rebuild(catalogue_documents[10:13]) == 3
+    assert empty_index.count() == 3
+    assert {h.id for h in empty_index.search(SearchQuery()).hits} == {d["id"] for d in catalogue_documents[10:13]}
