@@ -13,8 +13,7 @@ from collections.abc import Iterable
 _WORD = re.compile(r"[a-z0-9]+")
 
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or our that the their they this to "
-    "we with you your who what which can make makes made".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our", "that", "the", "their", "they", "this", "to", "we", "with", "you", "your", "who", "what", "which", "can", "make", "makes", "made"]
 )
 
 # Words buyers use interchangeably, mapped to one canonical term. Kept small and concrete: each

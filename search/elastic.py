@@ -235,7 +235,11 @@ class ElasticsearchIndex:
     def search(self, query: SearchQuery) -> SearchResult:
         body = self.body(query)
         with _translated():
-            response = self.client.search(index=self.alias, **body)
+            try:
+                response = self.client.search(index=self.alias, **body)
+            except NotFoundError:  # nothing indexed yet: create the empty index rather than fail
+                self.ensure()
+                response = self.client.search(index=self.alias, **body)
         return self.result(query, response)
 
     def result(self, query: SearchQuery, response: Any) -> SearchResult:

@@ -16,8 +16,8 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
-from marketplace.producers.models import ProducerGroup
 from marketplace.producers.changes import announce
+from marketplace.producers.models import ProducerGroup
 from marketplace.text import slugify
 
 

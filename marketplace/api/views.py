@@ -9,10 +9,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from marketplace.db import db
+from marketplace.discovery.params import parse_search
+from marketplace.discovery.views import marked
 from marketplace.errors import DomainError
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
+from marketplace.web import problem
+from search.query import Hit, InvalidQuery, SearchUnavailable
+from search.service import find_groups
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -114,6 +119,58 @@ def groups() -> Response:
 @blueprint.get("/groups/<slug>")
 def group(slug: str) -> Response:
     return jsonify(group_detail(services.public_group(db.session, slug), dt.date.today()))
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "slug": hit.slug,
+        "name": hit.name,
+        "country": hit.country,
+        "region": hit.region,
+        "city": hit.city,
+        "verified": hit.verified,
+        "rating": hit.rating,
+        "artisan_count": hit.artisan_count,
+        "certifications": hit.certifications,
+        "score": round(hit.score, 6),
+        "distance_km": hit.distance_km,
+        "highlights": {name: str(marked(snippet)) for name, snippet in hit.highlights.items()},
+        "matches": [
+            {
+                "category": m.category,
+                "label": m.label,
+                "materials": m.materials,
+                "moq": m.moq,
+                "lead_time_days": m.lead_time_days,
+                "unit_price": {"min": f"{m.price_min:.2f}", "max": f"{m.price_max:.2f}", "currency": m.currency},
+                "units_by_date": m.units_by_date,
+            }
+            for m in hit.matches
+        ],
+        "url": url_for("api.group", slug=hit.slug),
+    }
+
+
+@blueprint.get("/search")
+def search() -> Response | tuple[Response, int]:
+    query = parse_search(request.args)
+    try:
+        result = find_groups(current_app.extensions["loom.search"], query)
+    except InvalidQuery as error:
+        raise DomainError(str(error), field="after") from None
+    except SearchUnavailable:
+        response = problem(503, "Service Unavailable", "Search is not answering right now; try again in a minute.")
+        response.headers["Retry-After"] = "30"
+        return response
+    return jsonify(
+        {
+            "total": result.total,
+            "relaxed": result.relaxed,
+            "items": [hit_json(h) for h in result.hits],
+            "facets": {name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values] for name, values in result.facets.items()},
+            "next": result.next_cursor,
+        }
+    )
 
 
 @blueprint.get("/openapi.json")

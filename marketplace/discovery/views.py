@@ -11,7 +11,7 @@ from marketplace.discovery.params import parse_search
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from search.places import PLACES
-from search.query import SearchUnavailable, Sort
+from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
 
 blueprint = Blueprint("discovery", __name__)
@@ -69,6 +69,9 @@ def search() -> tuple[str, int]:
         context["result"] = find_groups(current_app.extensions["loom.search"], query)
     except DomainError as error:
         context["error"] = error
+        status = 400
+    except InvalidQuery as error:
+        context["error"] = DomainError(str(error))
         status = 400
     except SearchUnavailable:
         context["unavailable"] = True

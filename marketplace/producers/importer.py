@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, OrganizationKind
 from marketplace.producers import capacity
-from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.changes import announce, touch
+from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.text import slugify

@@ -1,0 +1,185 @@
+"""Search inside the app: changes reach the index through the outbox, outages lose nothing, the page
+and the API answer as documented."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
+from marketplace.outbox.runtime import worker_for
+from marketplace.outbox.worker import Worker
+from search.backends import SearchIndex
+from search.elastic import ElasticsearchIndex
+from search.query import SearchQuery
+from tests import factories
+from tests.integration.test_api import conforms
+from tests.web import sign_in, submit, text_of
+
+
+@pytest.fixture
+def live_index(app: Flask, empty_index: SearchIndex) -> Iterator[SearchIndex]:
+    """Point the app at a fresh index of each backend for the length of the test."""
+    original = app.extensions["loom.search"]
+    app.extensions["loom.search"] = empty_index
+    yield empty_index
+    app.extensions["loom.search"] = original
+
+
+@pytest.fixture
+def unreachable_index(app: Flask) -> Iterator[ElasticsearchIndex]:
+    """Elasticsearch at an address where nothing listens: a real connection refusal, no double."""
+    index = ElasticsearchIndex.from_url("http://127.0.0.1:9")
+    original = app.extensions["loom.search"]
+    app.extensions["loom.search"] = index
+    yield index
+    app.extensions["loom.search"] = original
+    index.client.close()
+
+
+def later(app: Flask, hours: float = 2) -> Worker:
+    """A worker whose clock is ahead, so retries that wait for backoff are due."""
+    worker = worker_for(app)
+    worker.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+    return worker
+
+
+def found(index: SearchIndex, text: str) -> list[str]:
+    return [h.slug for h in index.search(SearchQuery(text=text)).hits]
+
+
+def test_a_profile_change_reaches_search_through_the_outbox(app: Flask, client: FlaskClient, session: Session, live_index: SearchIndex) -> None:
+    group = factories.producer_group(session, name="Kisumu Papyrus Weavers")
+    factories.capability(session, group, category="baskets.storage", materials=["papyrus"])
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    sign_in(client, admin.user.email)
+    submit(client, "/manage/profile", {"name": "Kisumu Papyrus Weavers", "country": "KE", "artisan_count": "30",
+                                       "story": "Papyrus mats woven on the shores of Lake Victoria."})  # fmt: skip
+    assert found(live_index, "victoria") == []  # nothing outside the database changes inside the request
+
+    worker_for(app).drain()
+
+    assert found(live_index, "lake victoria") == [group.slug]
+    assert found(live_index, "papyrus baskets") == [group.slug]
+
+
+def test_replayed_messages_do_not_roll_the_index_back(app: Flask, session: Session, live_index: SearchIndex) -> None:
+    group = factories.producer_group(session, name="Kisumu Papyrus Weavers", story="first story")
+    factories.capability(session, group)
+    session.add(OutboxMessage(topic="search.index_group", key=str(group.id), payload={"version": group.version}))
+    session.commit()
+    worker_for(app).drain()
+
+    group.story = "second story about sunbirds"
+    group.version += 1
+    session.add(OutboxMessage(topic="search.index_group", key=str(group.id), payload={"version": group.version}))
+    session.commit()
+    worker_for(app).drain()
+    # An old copy of the document arriving late (a replay from a backup, a slow worker) is ignored.
+    from search.documents import build_document
+
+    stale = build_document(group, dt.date.today())
+    stale.update(version=group.version - 1, story_terms="first story")
+    assert live_index.index([stale]) == 0
+    assert found(live_index, "sunbird") == [group.slug]
+
+
+def test_an_elasticsearch_outage_loses_no_update(app: Flask, session: Session, unreachable_index, empty_index: SearchIndex) -> None:
+    group = factories.producer_group(session, name="Kisumu Papyrus Weavers")
+    factories.capability(session, group)
+    from marketplace.producers.changes import touch
+
+    touch(session, group)
+    session.commit()
+
+    summary = worker_for(app).drain()
+
+    assert summary.retried == 1
+    message = session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "search.index_group"))
+    session.refresh(message)
+    assert message.status == OutboxStatus.PENDING and "Elasticsearch is not answering" in message.last_error
+
+    app.extensions["loom.search"] = empty_index  # search is back
+    assert later(app).drain().done == 1
+    assert found(empty_index, "papyrus") == [group.slug]
+
+
+def test_the_search_page_says_when_search_is_down(client: FlaskClient, unreachable_index) -> None:
+    response = client.get("/search?q=baskets")
+    assert response.status_code == 503
+    page = text_of(response)
+    assert "Search is not answering right now" in page and 'href="/groups"' in page
+
+
+def test_the_api_answers_503_when_search_is_down(client: FlaskClient, unreachable_index) -> None:
+    response = client.get("/api/v1/search?q=baskets")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    conforms(response, "/search")
+
+
+def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    group = factories.producer_group(session, name="Kisumu Papyrus Weavers", story="Papyrus & <reeds> from the lake.")
+    factories.capability(session, group, materials=["papyrus"])
+    from marketplace.producers.changes import touch
+
+    touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+
+    page = text_of(client.get("/search?q=papyrus"))
+
+    assert "Kisumu <mark>Papyrus</mark> Weavers" in page
+    assert "<mark>Papyrus</mark> &amp; &lt;reeds&gt;" in page  # the story is escaped, only the marks are HTML
+    assert 'type="checkbox" name="material" value="papyrus"' in page
+    assert "MOQ 50" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("units=100", "Give both how many units and by which date."),
+        ("units=100&by=2001-01-01", "The date must be in the future."),
+        ("sort=distance", "Sorting by distance needs a place to measure from."),
+        ("near=Atlantis", "We don&#39;t know that place"),
+        ("category=widgets", "is not in the taxonomy"),
+        ("price_min=20&price_max=10", "The lowest price is above the highest."),
+    ],
+)
+def test_bad_search_input_is_explained(client: FlaskClient, query: str, message: str) -> None:
+    response = client.get(f"/search?{query}")
+    assert response.status_code == 400
+    assert message in text_of(response)
+
+
+def test_the_search_api_conforms_and_pages(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+
+    for n in range(5):
+        group = factories.producer_group(session, name=f"Papyrus Group {n}")
+        factories.capability(session, group, materials=["papyrus"])
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+
+    by = (dt.date.today() + dt.timedelta(weeks=10)).isoformat()
+    first = client.get(f"/api/v1/search?q=papyrus&size=3&units=100&by={by}&category=baskets")
+    conforms(first, "/search")
+    body = first.get_json()
+    assert body["total"] == 5 and len(body["items"]) == 3 and body["next"]
+    assert body["items"][0]["matches"][0]["units_by_date"] > 100
+    second = client.get(f"/api/v1/search?q=papyrus&size=3&units=100&by={by}&category=baskets&after={body['next']}")
+    conforms(second, "/search")
+    names = [i["name"] for i in body["items"] + second.get_json()["items"]]
+    assert sorted(names) == [f"Papyrus Group {n}" for n in range(5)]
+    assert second.get_json()["next"] is None
+
+    bad = client.get("/api/v1/search?units=ten")
+    assert bad.status_code == 400
+    conforms(bad, "/search")
+    assert bad.get_json()["field"] == "units"
