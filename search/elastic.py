@@ -6,6 +6,7 @@ arrives already analysed by search.analysis and is split on whitespace.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -172,11 +173,9 @@ class ElasticsearchIndex:
         with _translated():
             self.ensure()
             for target in self._write_targets():
-                try:
-                    # A delete with an external version keeps a tombstone, so a late older update cannot resurrect it.
+                # With an external version the delete keeps a tombstone: a late, older update cannot resurrect it.
+                with contextlib.suppress(NotFoundError, ConflictError):
                     self.client.delete(index=target, id=str(group_id), version=version, version_type="external", refresh=True)
-                except (NotFoundError, ConflictError):
-                    pass
 
     def rebuild(self, documents: Iterable[dict[str, Any]], *, progress: Progress | None = None) -> int:
         """Build a new versioned index, then move the alias to it in one atomic step."""
