@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -96,7 +97,9 @@ def stem(word: str) -> str:
 SYNONYMS: dict[str, str] = {stem(word): stem(canonical) for word, canonical in _SYNONYMS.items()}
 
 
+@lru_cache(maxsize=200_000)
 def term(word: str) -> str:
+    """The indexed form of one folded word (memoised: a catalogue's vocabulary is small)."""
     stemmed = stem(word)
     return SYNONYMS.get(stemmed, stemmed)
 
@@ -149,30 +152,39 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def highlight(text: str, terms: set[str], *, before: str = "\x02", after: str = "\x03", width: int = 160) -> str | None:
-    """Mark the words of `text` whose analysed form is one of `terms`; return a snippet around the first."""
-    if not text or not terms:
+@lru_cache(maxsize=200_000)
+def word_term(word: str) -> str | None:
+    """The indexed form of one word as written, or None for a stopword (memoised for highlighting)."""
+    folded = fold(word)
+    return None if folded in STOPWORDS else term(folded)
+
+
+def highlight(
+    text: str, is_match: Callable[[str], bool], *, before: str = "\x02", after: str = "\x03", width: int = 160
+) -> str | None:
+    """Mark the words of `text` whose indexed form `is_match` accepts; return a snippet around the first."""
+    if not text:
         return None
-    pieces: list[str] = []
-    first = None
-    position = 0
-    for match in re.finditer(r"[^\W_]+", text):
-        word = match.group(0)
-        analysed = analyze(word)
-        pieces.append(text[position : match.start()])
-        if analysed and analysed[0] in terms:
-            first = first if first is not None else sum(len(p) for p in pieces)
-            pieces.append(f"{before}{word}{after}")
-        else:
-            pieces.append(word)
-        position = match.end()
-    pieces.append(text[position:])
-    if first is None:
+    spans = []
+    for match in _DISPLAY_WORD.finditer(text):
+        indexed = word_term(match.group(0))
+        if indexed is not None and is_match(indexed):
+            spans.append(match.span())
+    if not spans:
         return None
-    marked = "".join(pieces)
-    start = max(0, first - width // 3)
-    start = marked.rfind(" ", 0, start) + 1 if start else 0
-    snippet = marked[start : start + width]
-    if before in snippet and snippet.count(before) != snippet.count(after):
-        snippet += after
-    return ("…" if start else "") + snippet.strip() + ("…" if start + width < len(marked) else "")
+    start = max(0, spans[0][0] - width // 3)
+    start = text.rfind(" ", 0, start) + 1 if start else 0
+    end = min(len(text), start + width)
+    end = max(end, spans[0][1])
+    pieces, position = [], start
+    for left, right in spans:
+        if left >= end:
+            break
+        right = min(right, end)
+        pieces += [text[position:left], before, text[left:right], after]
+        position = right
+    pieces.append(text[position:end])
+    return ("…" if start else "") + "".join(pieces).strip() + ("…" if end < len(text) else "")
+
+
+_DISPLAY_WORD = re.compile(r"[^\W_]+")

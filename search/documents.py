@@ -2,13 +2,14 @@
 
 Capacity is indexed as "capacity keys": for each of the next weeks, one integer holding the week's
 number and the units the capability can have finished by that Sunday (cumulative, net of promised
-units, zero inside the lead time). "N units by date D" then becomes one range query on one field —
-the value at the last week ending by D must be at least N — with no scripts and no nested-of-nested
-documents, in Elasticsearch and SQLite alike.
+units), plus `ready_on`, the first day the lead time allows delivery. "N units by date D" then
+becomes one range query on one field — the value at the last week ending by D must be at least N —
+and `ready_on <= D`: no scripts and no nested-of-nested documents, in Elasticsearch and SQLite alike.
 """
 from __future__ import annotations
 
 import datetime as dt
+from itertools import accumulate
 from typing import Any
 
 from marketplace.producers import capacity
@@ -42,8 +43,10 @@ def capacity_key_range(units: int, by: dt.date) -> tuple[int, int]:
     return capacity_key(week, units), capacity_key(week, UNITS_MAX)
 
 
-def units_by(keys: list[int], by: dt.date) -> int:
-    """Read back the units a capability can finish by `by` from its keys (0 beyond what is indexed)."""
+def units_by(keys: list[int], ready_on: str, by: dt.date) -> int:
+    """Read back the units a capability can deliver by `by` (0 inside the lead time or beyond the horizon)."""
+    if dt.date.fromisoformat(ready_on) > by:
+        return 0
     week = last_week_ending_by(by)
     for key in keys:
         if key >> _UNITS_BITS == week:
@@ -52,14 +55,15 @@ def units_by(keys: list[int], by: dt.date) -> int:
 
 
 def capacity_keys(capability: Capability, today: dt.date, weeks: int = CAPACITY_WEEKS) -> list[int]:
-    calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
-    ready_from = today + dt.timedelta(days=capability.lead_time_days)
-    keys = []
-    total = 0
-    for week in capacity.weeks_ahead(today, capability.weekly_capacity, calendar, weeks=weeks):
-        total += week.free
-        keys.append(capacity_key(week_number(week.week_start), total if week.week_end >= ready_from else 0))
-    return keys
+    """Cumulative units finished by each coming Sunday, as keys (producers.capacity's rules, unrolled for speed)."""
+    first_monday = capacity.week_start(today) + capacity.WEEK
+    first_week = week_number(first_monday)
+    free = [capability.weekly_capacity] * weeks
+    for window in capability.windows:
+        offset = week_number(window.week_start) - first_week
+        if 0 <= offset < weeks:
+            free[offset] = max(window.units_available - window.units_committed, 0)
+    return [((first_week + i) << _UNITS_BITS) | min(total, UNITS_MAX) for i, total in enumerate(accumulate(free))]
 
 
 def quality_boost(group: ProducerGroup) -> float:
@@ -90,6 +94,7 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "currency": capability.currency,
         "weekly_capacity": capability.weekly_capacity,
         "capacity_keys": capacity_keys(capability, today),
+        "ready_on": (today + dt.timedelta(days=capability.lead_time_days)).isoformat(),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
-from elasticsearch.helpers import streaming_bulk
+from elasticsearch.helpers import parallel_bulk, streaming_bulk
 
 from search.analysis import FUZZINESS
 from search.backends import Progress
@@ -29,6 +29,7 @@ from search.query import (
     category_codes,
     decode_cursor,
     encode_cursor,
+    TermMatcher,
     make_hit,
     selected_values,
 )
@@ -36,33 +37,37 @@ from search.query import (
 TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
 _TERMS = {"type": "text", "analyzer": "whitespace"}  # terms arrive analysed and lowercased
-_KEYWORD = {"type": "keyword"}
+_KEYWORD = {"type": "keyword"}  # filtered and aggregated on
+_FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
+_STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
+    # The analysed text is searched, never shown: keep it out of the stored source.
+    "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms"]},
     "properties": {
         "id": {"type": "long"},
-        "version": {"type": "long"},
-        "slug": _KEYWORD,
-        "name": {"type": "keyword", "index": False},
+        "version": {"type": "long", "index": False},
+        "slug": _FILTER_ONLY,
+        "name": _STORED,
         "story": {"type": "text", "index": False},
         "country": _KEYWORD,
-        "region": _KEYWORD,
-        "city": _KEYWORD,
+        "region": _STORED,
+        "city": _STORED,
         "location": {"type": "geo_point"},
         "verified": {"type": "boolean"},
         "rating": {"type": "float"},
-        "rating_count": {"type": "integer"},
+        "rating_count": {"type": "integer", "index": False},
         "response_time_hours": {"type": "integer"},
         "artisan_count": {"type": "integer"},
-        "languages": _KEYWORD,
+        "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
-        "verified_certifications": _KEYWORD,
-        "categories": _KEYWORD,
-        "materials": _KEYWORD,
-        "techniques": _KEYWORD,
-        "quality_boost": {"type": "float"},
-        "indexed_on": {"type": "date"},
+        "verified_certifications": _FILTER_ONLY,
+        "categories": _FILTER_ONLY,
+        "materials": _FILTER_ONLY,
+        "techniques": _FILTER_ONLY,
+        "quality_boost": {"type": "float", "index": False},
+        "indexed_on": {"type": "date", "index": False},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,
         "story_terms": _TERMS,
@@ -70,19 +75,20 @@ MAPPING: dict[str, Any] = {
         "capabilities": {
             "type": "nested",
             "properties": {
-                "id": {"type": "long"},
+                "id": {"type": "long", "index": False},
                 "category": _KEYWORD,
-                "top_category": _KEYWORD,
-                "label": {"type": "keyword", "index": False},
+                "top_category": _FILTER_ONLY,
+                "label": _STORED,
                 "materials": _KEYWORD,
-                "techniques": _KEYWORD,
-                "moq": {"type": "integer"},
+                "techniques": _FILTER_ONLY,
+                "moq": {"type": "integer", "doc_values": False},
                 "lead_time_days": {"type": "integer"},
-                "price_min": {"type": "double"},
-                "price_max": {"type": "double"},
-                "currency": _KEYWORD,
-                "weekly_capacity": {"type": "integer"},
-                "capacity_keys": {"type": "long"},
+                "price_min": {"type": "double", "doc_values": False},
+                "price_max": {"type": "double", "doc_values": False},
+                "currency": _FILTER_ONLY,
+                "weekly_capacity": {"type": "integer", "index": False},
+                "capacity_keys": {"type": "long", "doc_values": False},
+                "ready_on": {"type": "date", "doc_values": False},
             },
         },
     },
@@ -114,7 +120,9 @@ class ElasticsearchIndex:
         return f"{self.alias}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
 
     def _create(self, name: str, *, building: bool = False) -> None:
-        settings = {**SETTINGS, **({"refresh_interval": "-1"} if building else {})}
+        # While building: no refreshes and an asynchronous translog; both are restored before the switch.
+        building_settings = {"refresh_interval": "-1", "translog": {"durability": "async"}}
+        settings = {**SETTINGS, **(building_settings if building else {})}
         self.client.indices.create(index=name, settings=settings, mappings=MAPPING)
 
     def ensure(self) -> None:
@@ -159,6 +167,17 @@ class ElasticsearchIndex:
                 progress(1)
         return written
 
+    def _parallel_bulk(self, documents: Iterable[dict[str, Any]], index: str, *, progress: Progress | None = None) -> int:
+        """Bulk-load with two requests in flight, so building documents overlaps with Elasticsearch indexing them."""
+        written = 0
+        for ok, item in parallel_bulk(self.client, self._actions(documents, index), thread_count=2, chunk_size=2000, queue_size=2, raise_on_error=False):
+            if not ok:
+                raise RuntimeError(f"Elasticsearch refused group {item['index'].get('_id')}: {item['index'].get('error')}")
+            written += 1
+            if progress:
+                progress(1)
+        return written
+
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
         documents = list(documents)
         with _translated():
@@ -185,8 +204,8 @@ class ElasticsearchIndex:
             self._create(name, building=True)
             self.client.indices.put_alias(index=name, name=self.building_alias)
             try:
-                count = self._bulk(documents, name, progress=progress, chunk=2000)
-                self.client.indices.put_settings(index=name, settings={"refresh_interval": "1s"})
+                count = self._parallel_bulk(documents, name, progress=progress)
+                self.client.indices.put_settings(index=name, settings={"refresh_interval": "1s", "translog": {"durability": "request"}})
                 self.client.indices.refresh(index=name)
                 old = list(self.client.indices.get_alias(name=self.alias))
                 self.client.indices.update_aliases(
@@ -225,7 +244,9 @@ class ElasticsearchIndex:
             "sort": _sort(query),
             "size": query.size + 1,
             "track_total_hits": True,
-            "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms"]},
+            # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
+            "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms",
+                                     *([] if query.capacity else ["capabilities.capacity_keys"])]},  # fmt: skip
         }
         if query.after:
             body["search_after"] = decode_cursor(query.after)
@@ -243,7 +264,8 @@ class ElasticsearchIndex:
 
     def result(self, query: SearchQuery, response: Any) -> SearchResult:
         raw_hits = response["hits"]["hits"]
-        hits = [make_hit(h["_source"], query, h["_score"] or 0.0) for h in raw_hits[: query.size]]
+        matcher = TermMatcher(query.terms)
+        hits = [make_hit(h["_source"], query, h["_score"] or 0.0, matcher) for h in raw_hits[: query.size]]
         next_cursor = encode_cursor(raw_hits[query.size - 1]["sort"]) if len(raw_hits) > query.size else None
         aggregations = response["aggregations"]
         facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
@@ -298,6 +320,7 @@ def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facet
     if query.capacity:
         low, high = capacity_key_range(query.capacity.units, query.capacity.by)
         clauses.append({"range": {"capabilities.capacity_keys": {"gte": low, "lte": high}}})
+        clauses.append({"range": {"capabilities.ready_on": {"lte": query.capacity.by.isoformat()}}})
     return clauses
 
 

@@ -28,32 +28,39 @@ from search.query import (
     category_codes,
     decode_cursor,
     encode_cursor,
+    TermMatcher,
     make_hit,
     selected_values,
 )
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
     rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
-CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
-    lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL
+    lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL,
+    ready_on TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
-CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
-CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
 CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (cap_id, key);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
+"""
+# Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
+CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
+CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
+CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id);
+CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
+CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
+CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
+CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (key, cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_capacity_cap ON cap_capacity (cap_id);
 """
 WEIGHTS = "3.0, 2.0, 1.0, 1.0"  # name, capabilities, story, place: as the Elasticsearch field boosts
 DISTANCE_SQL = (
@@ -83,14 +90,16 @@ class EmbeddedIndex:
         self.path = Path(path)
 
     @contextmanager
-    def _connect(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
+    def _connect(self, path: Path | None = None, *, indexes: bool = True) -> Iterator[sqlite3.Connection]:
         target = path or self.path
         target.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(target, timeout=30, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
+            connection.executescript(TABLES)
+            if indexes:
+                connection.executescript(INDEXES)
             _math_functions(connection)
             yield connection
         finally:
@@ -108,25 +117,28 @@ class EmbeddedIndex:
         connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     @staticmethod
-    def _insert(connection: sqlite3.Connection, doc: dict[str, Any]) -> None:
-        location = doc["location"] or {}
-        connection.execute(
-            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"), location.get("lon"),
-             doc["quality_boost"], json.dumps(doc, separators=(",", ":"))),
-        )  # fmt: skip
-        connection.executemany("INSERT INTO group_certs (group_id, scheme) VALUES (?, ?)", [(doc["id"], s) for s in doc["certifications"]])
-        for cap in doc["capabilities"]:
-            connection.execute(
-                "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"], cap["price_max"], cap["currency"]),
-            )
-            connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", [(cap["id"], m) for m in cap["materials"]])
-            connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", [(cap["id"], k) for k in cap["capacity_keys"]])
-        connection.execute(
-            "INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)",
-            (doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]),
+    def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
+        """Insert documents, each table's rows in one statement."""
+        groups, certs, caps, materials, keys, texts = [], [], [], [], [], []
+        for doc in docs:
+            location = doc["location"] or {}
+            groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
+                           location.get("lon"), doc["quality_boost"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
+            certs.extend((doc["id"], scheme) for scheme in doc["certifications"])
+            for cap in doc["capabilities"]:
+                caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
+                             cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
+                materials.extend((cap["id"], m) for m in cap["materials"])
+                keys.extend((cap["id"], k) for k in cap["capacity_keys"])
+            texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
+        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO group_certs (group_id, scheme) VALUES (?, ?)", certs)
+        connection.executemany(
+            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
         )
+        connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
+        connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
+        connection.executemany("INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts)
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
         written = 0
@@ -138,7 +150,7 @@ class EmbeddedIndex:
                     if current is not None and current[0] >= doc["version"]:
                         continue  # a replayed or late message: the index already has this or newer
                     self._remove(connection, doc["id"])
-                    self._insert(connection, doc)
+                    self._insert(connection, [doc])
                     written += 1
                 connection.execute("COMMIT")
             except BaseException:
@@ -160,19 +172,26 @@ class EmbeddedIndex:
         for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
             leftover.unlink(missing_ok=True)
         count = 0
-        with self._connect(fresh) as connection:
+        with self._connect(fresh, indexes=False) as connection:
             connection.execute("PRAGMA journal_mode=OFF")
             connection.execute("BEGIN")
+            batch: list[dict[str, Any]] = []
             for doc in documents:
-                self._insert(connection, doc)
-                count += 1
-                if progress and count % 500 == 0:
-                    progress(500)
+                batch.append(doc)
+                if len(batch) == 1000:
+                    self._insert(connection, batch)
+                    count += len(batch)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            self._insert(connection, batch)
+            count += len(batch)
+            if progress:
+                progress(len(batch))
             connection.execute("COMMIT")
+            connection.executescript(INDEXES)
             connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             connection.execute("ANALYZE")
-        if progress:
-            progress(count % 500)
         os.replace(fresh, self.path)
         for stale in (self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
             stale.unlink(missing_ok=True)
@@ -240,7 +259,9 @@ class EmbeddedIndex:
                 conditions.append("c.price_max >= :price_min")
         if query.capacity:
             params["cap_lo"], params["cap_hi"] = capacity_key_range(query.capacity.units, query.capacity.by)
-            conditions.append("EXISTS (SELECT 1 FROM cap_capacity k WHERE k.cap_id = c.id AND k.key BETWEEN :cap_lo AND :cap_hi)")
+            params["cap_by"] = query.capacity.by.isoformat()
+            conditions.append("c.ready_on <= :cap_by")
+            conditions.append("c.id IN (SELECT k.cap_id FROM cap_capacity k WHERE k.key BETWEEN :cap_lo AND :cap_hi)")
         return conditions
 
     def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -258,10 +279,21 @@ class EmbeddedIndex:
             conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({', '.join(names)}))")
         capability = self._capability_conditions(query, params)
         if capability:
-            conditions.append(f"EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id AND {' AND '.join(capability)})")
+            # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
+            conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
         if query.near and query.near.km is not None:
-            params.update(near_lat=query.near.lat, near_lon=query.near.lon, near_km=query.near.km)
-            conditions.append(f"g.lat IS NOT NULL AND {DISTANCE_SQL} <= :near_km")
+            near = query.near
+            # A bounding box on indexed columns first, then the exact great-circle distance.
+            lat_span = near.km / 110.574
+            lon_span = near.km / max(111.320 * math.cos(math.radians(near.lat)), 1e-6)
+            params.update(
+                near_lat=near.lat, near_lon=near.lon, near_km=near.km,
+                lat_lo=near.lat - lat_span, lat_hi=near.lat + lat_span, lon_lo=near.lon - lon_span, lon_hi=near.lon + lon_span,
+            )  # fmt: skip
+            conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
+            if -180 <= params["lon_lo"] and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
+                conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
+            conditions.append(f"{DISTANCE_SQL} <= :near_km")
         return conditions
 
     @staticmethod
@@ -283,7 +315,10 @@ class EmbeddedIndex:
             if match is not None:
                 conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-            total = connection.execute(f"SELECT COUNT(*) FROM {source} {where}", params).fetchone()[0]
+            # The matching groups, once: facets whose own selection is empty count within this set.
+            connection.execute("DROP TABLE IF EXISTS temp.matched")
+            connection.execute(f"CREATE TEMP TABLE matched AS SELECT g.id AS id FROM {source} {where}", params)
+            total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
             hits, next_cursor = self._page(connection, query, source, score, where, params)
             facets = {facet: self._facet(connection, query, facet, match) for facet in FACETS}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
@@ -317,42 +352,42 @@ class EmbeddedIndex:
             f"{keyset} ORDER BY sort_value {direction}, id ASC LIMIT :limit",
             params,
         ).fetchall()
-        hits = [make_hit(json.loads(doc), query, score_value) for _id, doc, score_value, _sort in rows[: query.size]]
+        matcher = TermMatcher(query.terms)
+        hits = [make_hit(json.loads(doc), query, score_value, matcher) for _id, doc, score_value, _sort in rows[: query.size]]
         next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
         return hits, next_cursor
 
     def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, match: str | None) -> list[FacetValue]:
         base = query.without(facet)
-        params: dict[str, Any] = {}
-        source, _ = self._source(match, params)
-        conditions = self._where(base, params)
-        if match is not None:
-            conditions.insert(0, "fts MATCH :match")
-        if facet == "country":
-            column, joins = "g.country", ""
-        elif facet == "verified":
-            column, joins = "g.verified", ""
-        elif facet == "certification":
-            column, joins = "gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"
+        params: dict[str, Any] = {"facet_size": FACET_SIZE}
+        if base == query:  # nothing selected in this facet: count within the matched set
+            source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
         else:
+            source, _ = self._source(match, params)
+            conditions = self._where(base, params)
+            if match is not None:
+                conditions.insert(0, "fts MATCH :match")
+            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        if facet in ("country", "verified", "certification"):
+            column, joins = {
+                "country": ("g.country", ""),
+                "verified": ("g.verified", ""),
+                "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
+            }[facet]
+            sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
+        else:
+            # Count groups per value among the capabilities that meet the other capability filters,
+            # driving from the set of matching groups (computed once) rather than joining per row.
             capability = self._capability_conditions(query, params, exclude=facet)
-            joins = " JOIN caps c ON c.group_id = g.id"
+            cap_where = " AND ".join([f"c.group_id IN (SELECT g.id FROM {source} {where})", *capability])
             if facet == "material":
-                joins += " JOIN cap_materials m ON m.cap_id = c.id"
-                column = "m.material"
+                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
+                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
             else:
-                column = "c.category"
-            conditions.extend(capability)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        params["facet_size"] = FACET_SIZE
-        rows = connection.execute(
-            f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} "
-            f"GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
-            params,
-        ).fetchall()
+                sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
+        rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
-        values = [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
-        return values
+        return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
 
 
 def _facet_text(facet: str, value: Any) -> str:

@@ -192,7 +192,7 @@ def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
             return False
         if query.price_min is not None and capability["price_max"] < query.price_min:
             return False
-    return not (query.capacity and units_by(capability["capacity_keys"], query.capacity.by) < query.capacity.units)
+    return not (query.capacity and units_by(capability["capacity_keys"], capability["ready_on"], query.capacity.by) < query.capacity.units)
 
 
 def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
@@ -203,29 +203,30 @@ def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
-def _term_matcher(terms: list[str]):
-    def matches(word_term: str) -> bool:
-        return any(
-            word_term == t or (word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t))
-            for t in terms
-        )
+class TermMatcher:
+    """Does an indexed word answer one of the query's terms, exactly or within its typo allowance?
+    (The rule both backends search by; answers are remembered, as the same words recur across hits.)"""
 
-    return matches
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self.known: dict[str, bool] = {t: True for t in terms}
+
+    def __call__(self, word_term: str) -> bool:
+        answer = self.known.get(word_term)
+        if answer is None:
+            answer = any(
+                word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t) for t in self.terms
+            )
+            self.known[word_term] = answer
+        return answer
 
 
-def fuzzy_terms_in(text: str, terms: list[str]) -> set[str]:
-    """The analysed words of `text` that match a query term exactly or within its typo allowance."""
-    matcher = _term_matcher(terms)
-    return {w for w in analyze(text) if matcher(w)}
-
-
-def make_hit(doc: dict[str, Any], query: SearchQuery, score: float) -> Hit:
+def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
     capabilities = [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
-    terms = query.terms
     highlights: dict[str, str] = {}
-    if terms:
+    if matcher is not None and matcher.terms:
         for name, text in (("name", doc["name"]), ("story", doc["story"]), ("capabilities", ", ".join(doc["materials"] + doc["techniques"]))):
-            snippet = highlight(text, fuzzy_terms_in(text, terms))
+            snippet = highlight(text, matcher)
             if snippet:
                 highlights[name] = snippet
     location = doc.get("location")
@@ -254,7 +255,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float) -> Hit:
                 price_min=c["price_min"],
                 price_max=c["price_max"],
                 currency=c["currency"],
-                units_by_date=units_by(c["capacity_keys"], query.capacity.by) if query.capacity else None,
+                units_by_date=units_by(c["capacity_keys"], c["ready_on"], query.capacity.by) if query.capacity else None,
             )
             for c in capabilities
         ],

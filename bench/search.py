@@ -1,0 +1,189 @@
+"""Search benchmark: 100,000 generated producer groups, both backends, side by side.
+
+    python bench/search.py            (or: make bench-search, which starts Elasticsearch first)
+
+Prints index build rates and p50/p95 latency over a fixed mix of queries for Loom's Elasticsearch
+backend end to end, the raw `es.search` call with the very same body (the floor), and the embedded
+backend. The generated database is cached in bench/.cache/ between runs.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+# Run as a script, this file would shadow the `search` package: put the repository first instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from marketplace.cli import upgrade_database  # noqa: E402
+from marketplace.db import make_engine  # noqa: E402
+from marketplace.demo import generate_groups  # noqa: E402
+from marketplace.producers.importer import SourceRecord, import_groups  # noqa: E402
+from search.elastic import ElasticsearchIndex  # noqa: E402
+from search.embedded import EmbeddedIndex  # noqa: E402
+from search.indexing import documents  # noqa: E402
+from search.query import CapacityNeed, Near, SearchQuery, Sort  # noqa: E402
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def prepare_database(groups: int, seed: int) -> str:
+    path = CACHE / f"groups-{groups}-seed{seed}.db"
+    url = f"sqlite:///{path}"
+    if path.exists():
+        click.echo(f"Using the cached database {path.name}")
+        return url
+    CACHE.mkdir(exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    partial_url = f"sqlite:///{partial}"
+    upgrade_database(partial_url)
+    engine = make_engine(partial_url)
+    started = time.perf_counter()
+    records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
+    with Session(engine) as session, click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar:
+        report = import_groups(session, records, progress=bar.update)
+    engine.dispose()
+    partial.rename(path)
+    click.echo(f"Imported {report.created:,} groups in {time.perf_counter() - started:.0f} s")
+    return url
+
+
+def query_mix(today: dt.date) -> list[tuple[str, SearchQuery]]:
+    by = today + dt.timedelta(weeks=16)
+    nairobi, accra, lima, dhaka = Near(-1.2921, 36.8219, 300), Near(5.6037, -0.1870, 400), Near(-12.0464, -77.0428, 1200), Near(23.8103, 90.4125, 500)
+    return [
+        ("text", SearchQuery(text="sisal baskets")),
+        ("text", SearchQuery(text="alpaca sweaters")),
+        ("text", SearchQuery(text="shea butter")),
+        ("text", SearchQuery(text="block printed napkins")),
+        ("text", SearchQuery(text="recycled brass jewelry")),
+        ("text", SearchQuery(text="baskte")),
+        ("text", SearchQuery(text="kantha throws")),
+        ("text", SearchQuery(text="felt ornaments nepal")),
+        ("text+facets", SearchQuery(text="baskets", countries=("KE",), certifications=("wfto",))),
+        ("text+facets", SearchQuery(text="scarves", categories=("textiles",), verified=True)),
+        ("text+facets", SearchQuery(text="jute", materials=("jute",), countries=("BD", "IN"))),
+        ("text+facets", SearchQuery(text="coffee", certifications=("organic", "fairtrade"))),
+        ("text+facets", SearchQuery(categories=("jewelry",), materials=("recycled brass",), sort=Sort.RATING)),
+        ("capacity", SearchQuery(text="baskets", capacity=CapacityNeed(2000, by))),
+        ("capacity", SearchQuery(categories=("textiles.scarves",), capacity=CapacityNeed(500, by), max_lead_time=45)),
+        ("capacity", SearchQuery(capacity=CapacityNeed(10000, by), categories=("bags",), sort=Sort.LEAD_TIME)),
+        ("capacity", SearchQuery(text="soap", capacity=CapacityNeed(5000, by), max_moq=500, price_max=5)),
+        ("geo", SearchQuery(text="baskets", near=nairobi, sort=Sort.DISTANCE)),
+        ("geo", SearchQuery(near=accra, categories=("personal-care",))),
+        ("geo", SearchQuery(text="alpaca", near=lima, sort=Sort.DISTANCE)),
+        ("geo", SearchQuery(near=dhaka, capacity=CapacityNeed(1000, by), sort=Sort.DISTANCE)),
+        ("deep page", SearchQuery(text="weavers", size=20)),
+    ]
+
+
+def timed(function) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--rounds", type=int, default=10, help="passes over the query mix per backend")
+    parser.add_argument("--elasticsearch", default=os.environ.get("LOOM_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:59200"))
+    args = parser.parse_args()
+
+    url = prepare_database(args.groups, args.seed)
+    engine = make_engine(url)
+    today = dt.date.today()
+
+    started = time.perf_counter()
+    with Session(engine) as session:
+        docs = list(documents(session, today))
+    doc_seconds = time.perf_counter() - started
+    click.echo(f"Built {len(docs):,} search documents from the database in {doc_seconds:.1f} s ({len(docs) / doc_seconds:,.0f} docs/s)")
+
+    prefix = f"loom-bench-{uuid.uuid4().hex[:6]}"
+    elastic = ElasticsearchIndex.from_url(args.elasticsearch, prefix=prefix)
+    elastic.client = elastic.client.options(request_timeout=120)
+    embedded = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db")
+    builds = {}
+    try:
+        for name, index in (("Elasticsearch", elastic), ("embedded", embedded)):
+            with click.progressbar(length=len(docs), label=f"Indexing into {name}", show_pos=True) as bar:
+                started = time.perf_counter()
+                count = index.rebuild(iter(docs), progress=bar.update)
+                builds[name] = (count, time.perf_counter() - started)
+
+        mix = query_mix(today)
+        # Page 3 of a deep walk: the cursor comes from the backend itself.
+        deep = {}
+        for name, index in (("es", elastic), ("embedded", embedded)):
+            cursor_query = mix[-1][1]
+            for _ in range(2):
+                cursor_query = SearchQuery(text=cursor_query.text, size=20, after=index.search(cursor_query).next_cursor)
+            deep[name] = cursor_query
+        timings: dict[str, list[float]] = {"loom": [], "raw": [], "embedded": []}
+        by_kind: dict[tuple[str, str], list[float]] = {}
+        totals: dict[str, list[int]] = {"es": [], "embedded": []}
+        with click.progressbar(length=args.rounds + 1, label="Querying", show_pos=True) as bar:
+            for round_number in range(args.rounds + 1):
+                for kind, query in mix:
+                    es_query = deep["es"] if kind == "deep page" else query
+                    local_query = deep["embedded"] if kind == "deep page" else query
+                    body = elastic.body(es_query)
+                    samples = {
+                        "raw": timed(lambda: elastic.client.search(index=elastic.alias, **body)),
+                        "loom": timed(lambda: elastic.search(es_query)),
+                        "embedded": timed(lambda: embedded.search(local_query)),
+                    }
+                    if round_number == 0:  # warm-up pass, and a check that both backends agree on counts
+                        totals["es"].append(elastic.search(es_query).total)
+                        totals["embedded"].append(embedded.search(local_query).total)
+                        continue
+                    for name, ms in samples.items():
+                        timings[name].append(ms)
+                        by_kind.setdefault((kind, name), []).append(ms)
+                bar.update(1)
+    finally:
+        elastic.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+        for path in CACHE.glob(f"{embedded.path.name}*"):
+            path.unlink()
+
+    click.echo()
+    click.echo(f"Search benchmark: {len(docs):,} producer groups, {len(mix)} queries × {args.rounds} rounds, {os.cpu_count()} cores")
+    click.echo()
+    click.echo(f"{'index build':<28}{'groups':>10}{'seconds':>10}{'groups/s':>12}")
+    for name, (count, seconds) in builds.items():
+        click.echo(f"{name:<28}{count:>10,}{seconds:>10.1f}{count / seconds:>12,.0f}")
+    click.echo(f"{'(documents from database)':<28}{len(docs):>10,}{doc_seconds:>10.1f}{len(docs) / doc_seconds:>12,.0f}")
+    click.echo()
+    raw50, raw95 = percentile(timings["raw"], 50), percentile(timings["raw"], 95)
+    click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}{'p50 ×raw':>10}{'p95 ×raw':>10}")
+    for label, key in (("raw es.search, same body (floor)", "raw"), ("Loom, Elasticsearch backend", "loom"), ("Loom, embedded backend", "embedded")):
+        p50, p95 = percentile(timings[key], 50), percentile(timings[key], 95)
+        click.echo(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{p50 / raw50:>10.2f}{p95 / raw95:>10.2f}")
+    click.echo()
+    click.echo(f"{'p50 by kind (ms)':<20}{'raw':>8}{'Loom ES':>9}{'embedded':>10}")
+    for kind in dict.fromkeys(k for k, _ in mix):
+        row = [percentile(by_kind[(kind, name)], 50) for name in ("raw", "loom", "embedded")]
+        click.echo(f"{kind:<20}{row[0]:>8.1f}{row[1]:>9.1f}{row[2]:>10.1f}")
+    agree = sum(a == b for a, b in zip(totals["es"], totals["embedded"], strict=True))
+    click.echo()
+    click.echo(f"Both backends found the same number of groups for {agree} of {len(mix)} queries.")
+
+
+if __name__ == "__main__":
+    main()
