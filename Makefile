@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test services services-down clean
+.PHONY: run test bench-search services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(STAMP)
 ## make test: start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1, then run every test
 test: $(STAMP)
 	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make bench-search: 100,000 generated groups, both search backends side by side
+bench-search: $(STAMP)
+	@eval "$$(dev/services up)" && $(BIN)/python bench/search.py $(BENCH_ARGS)
 
 services:
 	dev/services up

@@ -60,6 +60,8 @@ _VOWEL = re.compile(r"[aeiouy]")
 
 def fold(text: str) -> str:
     """Lowercase and strip accents: "Sololá" -> "solola"."""
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
 
 

@@ -9,6 +9,7 @@ and `ready_on <= D`: no scripts and no nested-of-nested documents, in Elasticsea
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -63,7 +64,15 @@ def capacity_keys(capability: Capability, today: dt.date, weeks: int = CAPACITY_
         offset = week_number(window.week_start) - first_week
         if 0 <= offset < weeks:
             free[offset] = max(window.units_available - window.units_committed, 0)
-    return [((first_week + i) << _UNITS_BITS) | min(total, UNITS_MAX) for i, total in enumerate(accumulate(free))]
+    totals = list(accumulate(free))
+    if totals and totals[-1] > UNITS_MAX:
+        totals = [min(t, UNITS_MAX) for t in totals]
+    return [base | total for base, total in zip(_week_bases(first_week, weeks), totals, strict=True)]
+
+
+@lru_cache(maxsize=16)
+def _week_bases(first_week: int, weeks: int) -> tuple[int, ...]:
+    return tuple((first_week + i) << _UNITS_BITS for i in range(weeks))
 
 
 def quality_boost(group: ProducerGroup) -> float:

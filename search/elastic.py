@@ -26,10 +26,10 @@ from search.query import (
     SearchResult,
     SearchUnavailable,
     Sort,
+    TermMatcher,
     category_codes,
     decode_cursor,
     encode_cursor,
-    TermMatcher,
     make_hit,
     selected_values,
 )

@@ -25,10 +25,10 @@ from search.query import (
     SearchQuery,
     SearchResult,
     Sort,
+    TermMatcher,
     category_codes,
     decode_cursor,
     encode_cursor,
-    TermMatcher,
     make_hit,
     selected_values,
 )
@@ -88,6 +88,7 @@ class EmbeddedIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._schema_ready: set[Path] = set()
 
     @contextmanager
     def _connect(self, path: Path | None = None, *, indexes: bool = True) -> Iterator[sqlite3.Connection]:
@@ -95,11 +96,13 @@ class EmbeddedIndex:
         target.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(target, timeout=30, isolation_level=None)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
+            if target not in self._schema_ready:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(TABLES)
+                if indexes:
+                    connection.executescript(INDEXES)
+                    self._schema_ready.add(target)
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(TABLES)
-            if indexes:
-                connection.executescript(INDEXES)
             _math_functions(connection)
             yield connection
         finally:
@@ -193,6 +196,7 @@ class EmbeddedIndex:
             connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             connection.execute("ANALYZE")
         os.replace(fresh, self.path)
+        self._schema_ready.difference_update({fresh, self.path})
         for stale in (self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
             stale.unlink(missing_ok=True)
         return count
@@ -291,7 +295,7 @@ class EmbeddedIndex:
                 lat_lo=near.lat - lat_span, lat_hi=near.lat + lat_span, lon_lo=near.lon - lon_span, lon_hi=near.lon + lon_span,
             )  # fmt: skip
             conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
-            if -180 <= params["lon_lo"] and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
+            if params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
                 conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
             conditions.append(f"{DISTANCE_SQL} <= :near_km")
         return conditions
@@ -315,11 +319,15 @@ class EmbeddedIndex:
             if match is not None:
                 conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-            # The matching groups, once: facets whose own selection is empty count within this set.
+            # The matching groups with their scores, once: the page is read from this set, and facets
+            # whose own selection is empty count within it.
+            sort_value, direction = self._sort_value(query, score, params)
             connection.execute("DROP TABLE IF EXISTS temp.matched")
-            connection.execute(f"CREATE TEMP TABLE matched AS SELECT g.id AS id FROM {source} {where}", params)
+            connection.execute(
+                f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}", params
+            )
             total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
-            hits, next_cursor = self._page(connection, query, source, score, where, params)
+            hits, next_cursor = self._page(connection, query, direction)
             facets = {facet: self._facet(connection, query, facet, match) for facet in FACETS}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
@@ -336,20 +344,18 @@ class EmbeddedIndex:
             return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
         return score, "DESC"
 
-    def _page(
-        self, connection: sqlite3.Connection, query: SearchQuery, source: str, score: str, where: str, params: dict[str, Any]
-    ) -> tuple[list, str | None]:
-        sort_value, direction = self._sort_value(query, score, params)
+    def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
+        """One page of the matched set, after the cursor: keyset pagination on (sort value, id)."""
+        params: dict[str, Any] = {"limit": query.size + 1}
         keyset = ""
         if query.after:
             value, last_id = decode_cursor(query.after)
             params.update(after_value=value, after_id=last_id)
             beyond = "<" if direction == "DESC" else ">"
-            keyset = f"WHERE sort_value {beyond} :after_value OR (sort_value = :after_value AND id > :after_id)"
-        params["limit"] = query.size + 1
+            keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         rows = connection.execute(
-            f"SELECT * FROM (SELECT g.id AS id, g.doc AS doc, {score} AS score, {sort_value} AS sort_value FROM {source} {where}) "
-            f"{keyset} ORDER BY sort_value {direction}, id ASC LIMIT :limit",
+            f"SELECT m.id, g.doc, m.score, m.sort_value FROM temp.matched m JOIN groups g ON g.id = m.id {keyset} "
+            f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
             params,
         ).fetchall()
         matcher = TermMatcher(query.terms)
@@ -379,7 +385,8 @@ class EmbeddedIndex:
             # Count groups per value among the capabilities that meet the other capability filters,
             # driving from the set of matching groups (computed once) rather than joining per row.
             capability = self._capability_conditions(query, params, exclude=facet)
-            cap_where = " AND ".join([f"c.group_id IN (SELECT g.id FROM {source} {where})", *capability])
+            groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
+            cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
             if facet == "material":
                 sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
                        f"WHERE {cap_where} GROUP BY value")  # fmt: skip

@@ -183,3 +183,49 @@ def test_the_search_api_conforms_and_pages(app: Flask, client: FlaskClient, sess
     assert bad.status_code == 400
     conforms(bad, "/search")
     assert bad.get_json()["field"] == "units"
+
+
+def test_rebuilds_and_the_outbox_handler_build_the_same_documents(session: Session) -> None:
+    """Rebuilds read plain rows, the outbox handler mapped objects: the document must not depend on which."""
+    from marketplace.demo import seed_marketplace
+    from marketplace.producers.models import ProducerGroup
+    from search.documents import build_document
+    from search.indexing import documents
+
+    seed_marketplace(session, groups=15, seed=3)
+    today = dt.date(2027, 1, 6)
+    from_rows = {doc["id"]: doc for doc in documents(session, today, batch=4)}
+    from_objects = {g.id: build_document(g, today) for g in session.scalars(select(ProducerGroup))}
+    assert from_rows == from_objects and len(from_rows) == 15
+    assert any(w for doc in from_rows.values() for c in doc["capabilities"] for w in [c["capacity_keys"]])
+
+
+def test_a_change_made_while_the_index_is_rebuilt_is_not_lost(session: Session, tmp_path) -> None:
+    from marketplace.producers.changes import touch
+    from search.documents import build_document
+    from search.embedded import EmbeddedIndex
+    from search.indexing import rebuild
+
+    groups = [factories.producer_group(session, name=f"Lakeside Weavers {n}", story="reeds") for n in range(3)]
+    for group in groups:
+        factories.capability(session, group)
+    session.commit()
+
+    class IndexWithABusyWorker(EmbeddedIndex):
+        """While the rebuild reads the database, the worker indexes a fresh change into the old index."""
+
+        def rebuild(self, documents, *, progress=None):  # type: ignore[no-untyped-def]
+            def interleaved():  # type: ignore[no-untyped-def]
+                for number, doc in enumerate(documents):
+                    if number == 1:
+                        groups[0].story = "papyrus now"
+                        touch(session, groups[0])
+                        session.commit()
+                        self.index([build_document(groups[0], dt.date.today())])
+                    yield doc
+
+            return super().rebuild(interleaved(), progress=progress)
+
+    index = IndexWithABusyWorker(tmp_path / "search.db")
+    assert rebuild(session, index) == 3
+    assert found(index, "papyrus") == [groups[0].slug]
