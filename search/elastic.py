@@ -36,7 +36,7 @@ from search.query import (
 
 TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
-_TERMS = {"type": "text", "analyzer": "whitespace"}  # terms arrive analysed and lowercased
+_TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}  # analysed already; no phrase queries
 _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
