@@ -28,14 +28,13 @@ from marketplace.demo_catalog import (
     STORY_OPENINGS,
     Craft,
 )
-from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
+from marketplace.orders import services as order_services
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.producers import capacity
 from marketplace.producers.importer import SourceRecord, import_groups
-from marketplace.producers.models import Capability, CapacityWindow, PriceTier, ProducerGroup, Product
+from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
-from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
-from marketplace.trace.models import EventKind
-from marketplace.trace.services import record_event
+from marketplace.sourcing import services as sourcing
 
 DEMO_PASSWORD = "loom-demo-password"
 TODAY_ANCHOR = dt.date(2026, 11, 23)  # capacity overrides are laid out from here, so data is the same every run
@@ -185,8 +184,9 @@ def seed_marketplace(
     buyers = []
     for org_name, country, email, person in BUYERS:
         organization = Organization(kind=OrganizationKind.BUYER, name=org_name, country=country)
-        session.add(Membership(user=_person(session, email, person), organization=organization, role=Role.OWNER))
-        buyers.append(organization)
+        membership = Membership(user=_person(session, email, person), organization=organization, role=Role.OWNER)
+        session.add(membership)
+        buyers.append(membership)
     session.flush()
 
     rfqs, orders = _add_sourcing(session, buyers, all_groups, rng)
@@ -223,180 +223,92 @@ def _add_products(session: Session, group: ProducerGroup, rng: random.Random) ->
         session.add(product)
 
 
-ORDER_STORY = (
-    OrderStatus.CONFIRMED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.READY,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.CLOSED,
-    OrderStatus.CANCELLED,
+# Each demo order is walked through the real flow up to the status it shows.
+ORDER_PATHS: tuple[tuple[OrderStatus, ...], ...] = (
+    (),
+    (OrderStatus.IN_PRODUCTION,),
+    (OrderStatus.IN_PRODUCTION,),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.READY),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED),
+    (OrderStatus.CANCELLED,),
 )
+# RFQs that end before an order: a draft, open ones, one with a withdrawn quote, a closed and a cancelled one.
+RFQ_ENDINGS = ("draft", "open", "open", "withdrawn", "closed", "cancelled")
+BASE_URL = "http://127.0.0.1:5000"
 
 
-def _commit_capacity(session: Session, capability: Capability, units: int, ship_by: dt.date, today: dt.date) -> None:
-    """Promise units week by week up to the ship date (the sourcing flow does this for real orders)."""
-    windows = {w.week_start: w for w in capability.windows}
-    calendar = {monday: (w.units_available, w.units_committed) for monday, w in windows.items()}
-    for week in capacity.weeks_ahead(today, capability.weekly_capacity, calendar):
-        if units <= 0 or week.week_end > ship_by:
-            break
-        take = min(week.free, units)
-        if take <= 0:
-            continue
-        window = windows.get(week.week_start)
-        if window is None:
-            window = CapacityWindow(
-                capability=capability, week_start=week.week_start, units_available=week.available, units_committed=0
-            )
-            session.add(window)
-            windows[week.week_start] = window
-        window.units_committed += take
-        units -= take
+def _group_admin(session: Session, group: ProducerGroup) -> Membership:
+    membership = session.scalar(
+        select(Membership).where(Membership.organization_id == group.organization_id, Membership.role.in_([Role.OWNER, Role.ADMIN]))
+    )
+    if membership is None:
+        person = _person(session, f"{group.slug[:40]}@demo.loom", f"{group.name} coordinator")
+        membership = Membership(user=person, organization_id=group.organization_id, role=Role.ADMIN)
+        session.add(membership)
+        session.flush()
+    return membership
 
 
-def _add_sourcing(
-    session: Session, buyers: list[Organization], groups: list[ProducerGroup], rng: random.Random
-) -> tuple[int, int]:
+def _add_sourcing(session: Session, buyers: list[Membership], groups: list[ProducerGroup], rng: random.Random) -> tuple[int, int]:
+    """RFQs, quotes and orders in every state, made through the same services the pages use."""
     today = TODAY_ANCHOR
-    rfq_statuses = (RfqStatus.DRAFT, RfqStatus.OPEN, RfqStatus.OPEN, RfqStatus.CLOSED, RfqStatus.CANCELLED)
-    order_number = 0
-    rfq_count = 0
-    for index, status in enumerate((*rfq_statuses, *([RfqStatus.AWARDED] * len(ORDER_STORY)))):
+    scenarios = [*RFQ_ENDINGS, *(f"order-{i}" for i in range(len(ORDER_PATHS)))]
+    orders = 0
+    for index, scenario in enumerate(scenarios):
         buyer = buyers[index % len(buyers)]
         group = groups[(index * 7) % len(groups)]
         capability = group.capabilities[0]
-        quantity = capability.moq * rng.choice((2, 3, 5, 8))
-        needed_by = today + dt.timedelta(days=capability.lead_time_days + rng.randint(20, 70))
-        rfq = Rfq(
-            buyer_id=buyer.id,
-            title=f"{quantity} × {capability.category.split('.')[1].replace('-', ' ')} for {buyer.name}",
-            spec=f"Materials: {', '.join(capability.materials)}. Our own colours; swing tag with the group's story.",
-            category=capability.category,
-            quantity=quantity,
-            target_unit_price=capability.price_min,
-            currency=capability.currency,
-            needed_by=needed_by,
-            destination_country=buyer.country or "US",
-            status=status,
-        )
-        rfq.recipients = [RfqRecipient(group_id=group.id)]
-        session.add(rfq)
-        rfq_count += 1
-        if status == RfqStatus.DRAFT:
+        quantity = capability.moq * rng.choice((2, 3, 5))
+        values = {
+            "title": f"{quantity} × {CATEGORIES[capability.category].name.lower()} for {buyer.organization.name}",
+            "spec": f"Materials: {', '.join(capability.materials)}. Our own colours; a swing tag telling the group's story.",
+            "category": capability.category,
+            "quantity": quantity,
+            "target_unit_price": capability.price_min,
+            "currency": capability.currency,
+            "needed_by": today + dt.timedelta(days=capability.lead_time_days + rng.randint(30, 80)),
+            "destination_country": buyer.organization.country or "US",
+        }
+        rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id], send=scenario != "draft", base_url=BASE_URL, today=today)
+        if scenario == "draft":
             continue
+        admin = _group_admin(session, group)
         unit_price = ((capability.price_min + capability.price_max) / 2).quantize(Decimal("0.01"))
-        quote = Quote(
-            group_id=group.id,
-            unit_price=unit_price,
-            currency=capability.currency,
-            quantity=quantity,
-            lead_time_days=capability.lead_time_days,
-            valid_until=today + dt.timedelta(days=30),
-            notes="Price includes packing in recycled cartons.",
-            status=QuoteStatus.ACCEPTED if status == RfqStatus.AWARDED else QuoteStatus.SUBMITTED,
-        )
-        rfq.quotes.append(quote)
-        if status != RfqStatus.AWARDED:
-            continue
-        session.flush()
-        order_status = ORDER_STORY[order_number]
-        order_number += 1
-        order = Order(
-            number=f"LM-{today.year}-{order_number:05d}",
-            buyer_id=buyer.id,
-            group_id=group.id,
-            quote_id=quote.id,
-            status=order_status,
-            currency=quote.currency,
-            total=quote.total,
-            incoterm="FCA",
-            ship_by=needed_by - dt.timedelta(days=14),
-            destination_country=rfq.destination_country,
-            confirmed_at=utcnow(),
-            cancelled_at=utcnow() if order_status == OrderStatus.CANCELLED else None,
-            lines=[
-                OrderLine(
-                    position=1,
-                    capability_id=capability.id,
-                    sku=f"RFQ-{rfq.id}",
-                    description=rfq.title,
-                    quantity=quantity,
-                    unit_price=unit_price,
-                )
-            ],
-        )
-        session.add(order)
-        session.flush()
-        if order_status != OrderStatus.CANCELLED:
-            _commit_capacity(session, capability, quantity, order.ship_by, today)
-        _add_invoices(session, order, group, today)
-        _add_trace(session, order, group, order_status, today)
-    return rfq_count, order_number
+        quote_values = {
+            "unit_price": unit_price, "quantity": quantity, "lead_time_days": capability.lead_time_days,
+            "valid_until": today + dt.timedelta(days=30), "notes": "Price includes packing in recycled cartons.",
+        }  # fmt: skip
+        quote = sourcing.submit_quote(session, admin, group, rfq.id, values=quote_values, today=today, base_url=BASE_URL)
+        sourcing.post_message(session, buyer, rfq=rfq, group=group, body="Could you send a photo of a sample in natural colours?", base_url=BASE_URL)
+        sourcing.post_message(session, admin, rfq=rfq, group=group, body="Yes, we will post one this week.", base_url=BASE_URL)
+        if scenario == "withdrawn":
+            sourcing.withdraw_quote(session, admin, group, rfq.id, base_url=BASE_URL)
+        elif scenario == "closed":
+            sourcing.close_rfq(session, buyer, rfq.id, base_url=BASE_URL)
+        elif scenario == "cancelled":
+            sourcing.cancel_rfq(session, buyer, rfq.id, base_url=BASE_URL)
+        elif scenario.startswith("order-"):
+            order = order_services.accept_quote(session, buyer, quote.id, today=today, deposit_percent=50, base_url=BASE_URL)
+            orders += 1
+            for step, status in enumerate(ORDER_PATHS[int(scenario.split("-")[1])]):
+                if status == OrderStatus.IN_PRODUCTION:
+                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; weaving started.", photo_path=None)
+                who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
+                note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
+                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
+                if status == OrderStatus.IN_PRODUCTION:
+                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half woven.", photo_path=None)
+            _settle_invoices(session, order)
+    return len(scenarios), orders
 
 
-def _add_invoices(session: Session, order: Order, group: ProducerGroup, today: dt.date) -> None:
-    sequence = session.scalar(select(Invoice.sequence).where(Invoice.group_id == group.id).order_by(Invoice.sequence.desc()).limit(1)) or 0
-    deposit = (order.total * order.deposit_percent / 100).quantize(Decimal("0.01"))
-    paid_deposit = order.status not in (OrderStatus.CONFIRMED,)
-    kinds = [(InvoiceKind.DEPOSIT, deposit, InvoiceStatus.PAID if paid_deposit else InvoiceStatus.OPEN)]
-    if order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED):
-        kinds.append((InvoiceKind.BALANCE, order.total - deposit, InvoiceStatus.PAID if order.status == OrderStatus.CLOSED else InvoiceStatus.OPEN))
-    if order.status == OrderStatus.CANCELLED:
-        kinds = [(InvoiceKind.DEPOSIT, deposit, InvoiceStatus.REFUNDED)]
-    for kind, amount, status in kinds:
-        sequence += 1
-        session.add(
-            Invoice(
-                order_id=order.id,
-                group_id=group.id,
-                sequence=sequence,
-                number=f"{group.slug[:10].upper()}-{sequence:05d}",
-                kind=kind,
-                amount=amount,
-                currency=order.currency,
-                status=status,
-                due_on=today + dt.timedelta(days=14),
-                paid_at=utcnow() if status == InvoiceStatus.PAID else None,
-            )
-        )
-
-
-_STEPS = (
-    (OrderStatus.CONFIRMED, EventKind.TRANSACTION, "accepting", "urn:epcglobal:cbv:bizstep:accepting", 0),
-    (OrderStatus.IN_PRODUCTION, EventKind.TRANSFORMATION, "commissioning", "urn:epcglobal:cbv:bizstep:commissioning", 35),
-    (OrderStatus.READY, EventKind.AGGREGATION, "packing", "urn:epcglobal:cbv:bizstep:packing", 100),
-    (OrderStatus.SHIPPED, EventKind.OBJECT, "shipping", "urn:epcglobal:cbv:bizstep:shipping", 100),
-    (OrderStatus.DELIVERED, EventKind.OBJECT, "receiving", "urn:epcglobal:cbv:bizstep:receiving", 100),
-)
-
-
-def _add_trace(session: Session, order: Order, group: ProducerGroup, status: OrderStatus, today: dt.date) -> None:
-    reached = [s for s in _STEPS if _STEPS.index(s) <= _progress_index(status)]
-    when = dt.datetime.combine(today - dt.timedelta(days=40), dt.time(9), tzinfo=dt.UTC)
-    line = order.lines[0]
-    for step, (_, kind, label, biz_step, percent) in enumerate(reached):
-        when += dt.timedelta(days=6)
-        record_event(
-            session,
-            order_id=order.id,
-            kind=kind,
-            biz_step=biz_step,
-            event_time=when,
-            read_point=f"{group.city}, {group.country}",
-            what={"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"}]},
-            action="ADD" if step == 0 else "OBSERVE",
-            why={"note": f"{label.capitalize()} by {group.name}"},
-        )
-        if percent and status != OrderStatus.CANCELLED:
-            session.add(ProgressUpdate(order_id=order.id, percent=percent, note=f"{label.capitalize()}: on track.", created_at=when))
-
-
-def _progress_index(status: OrderStatus) -> int:
-    order = [OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
-    if status in (OrderStatus.CLOSED,):
-        return len(order) - 1
-    if status == OrderStatus.CANCELLED:
-        return 0
-    return order.index(status)
+def _settle_invoices(session: Session, order: Order) -> None:
+    """Demo payments: deposits of orders past confirmation are paid, balances of closed orders too."""
+    for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order.id)):
+        if order.status == OrderStatus.CANCELLED:
+            invoice.status = InvoiceStatus.VOID
+        elif invoice.kind == InvoiceKind.DEPOSIT and order.status != OrderStatus.CONFIRMED or order.status == OrderStatus.CLOSED:
+            invoice.status = InvoiceStatus.PAID
+            invoice.paid_at = utcnow()

@@ -185,3 +185,17 @@ class Photo(Base):
 
     group: Mapped[ProducerGroup] = relationship()
     product: Mapped[Product | None] = relationship(back_populates="photos")
+
+
+class CapacityCommitment(Base):
+    """Units of one week promised to one order, so cancelling gives back exactly what was taken."""
+
+    __tablename__ = "capacity_commitment"
+    __table_args__ = (UniqueConstraint("order_id", "window_id"), CheckConstraint("units > 0", name="units_positive"))
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("capacity_window.id", ondelete="RESTRICT"), index=True)
+    units: Mapped[int]
+
+    window: Mapped[CapacityWindow] = relationship()

@@ -1,0 +1,212 @@
+"""Orders: made when a buyer accepts a quote, then moved along by the people allowed to move them."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Membership, OrganizationKind, Role
+from marketplace.accounts.services import require_role
+from marketplace.billing.models import InvoiceKind
+from marketplace.billing.services import issue_invoice
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
+from marketplace.notifications import notify
+from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
+from marketplace.producers.commitments import commit_units, lock_capability, release_units
+from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
+from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
+from marketplace.trace.models import EventKind
+from marketplace.trace.services import record_event
+
+# Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
+GROUP_MOVES = {
+    (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.READY),
+    (OrderStatus.READY, OrderStatus.SHIPPED),
+    (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.CANCELLED),
+}
+BUYER_MOVES = {
+    (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+    (OrderStatus.DELIVERED, OrderStatus.CLOSED),
+    (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
+}
+# GS1 EPCIS event each step records on the order's trace chain.
+TRACE_STEPS: dict[OrderStatus, tuple[EventKind, str, str | None, str]] = {
+    OrderStatus.CONFIRMED: (EventKind.TRANSACTION, "ADD", "accepting", "Order confirmed"),
+    OrderStatus.IN_PRODUCTION: (EventKind.TRANSFORMATION, None, "commissioning", "Production started"),
+    OrderStatus.READY: (EventKind.AGGREGATION, "ADD", "packing", "Goods packed and ready"),
+    OrderStatus.SHIPPED: (EventKind.OBJECT, "OBSERVE", "shipping", "Shipped"),
+    OrderStatus.DELIVERED: (EventKind.OBJECT, "OBSERVE", "receiving", "Received by the buyer"),
+    OrderStatus.CLOSED: (EventKind.TRANSACTION, "OBSERVE", "accepting", "Order closed"),
+    OrderStatus.CANCELLED: (EventKind.TRANSACTION, "DELETE", "voiding", "Order cancelled"),
+}
+
+
+def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: int | None, note: str = "") -> None:
+    kind, action, step, label = TRACE_STEPS[status]
+    record_event(
+        session,
+        order_id=order.id,
+        kind=kind,
+        action=action,
+        biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
+        event_time=utcnow(),
+        read_point=f"{order.group.city or order.group.region}, {order.group.country}".strip(", "),
+        what={"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]},
+        why={"note": f"{label}. {note}".strip(), "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}]},
+        recorded_by_id=author_id,
+    )
+
+
+def _capability_for(group: ProducerGroup, category: str) -> Capability:
+    capability = next((c for c in group.capabilities if c.category == category), None)
+    if capability is None:
+        raise Conflict(f"{group.name} no longer lists this category; ask them to add it or choose another quote.")
+    return capability
+
+
+def accept_quote(
+    session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str
+) -> Order:
+    """Award the RFQ to one quote: a confirmed order, its capacity promised, its deposit invoiced."""
+    membership = require_buyer(membership)
+    require_role(membership, Role.ADMIN)
+    quote = session.get(Quote, quote_id)
+    if quote is None:
+        raise NotFound("No such quote.")
+    rfq = buyer_rfq(session, membership, quote.rfq_id)  # 404 unless the buyer's own
+    if rfq.status != RfqStatus.OPEN:
+        raise Conflict(f"This request is {rfq.status.value}; its quotes can no longer be accepted.")
+    status = effective_status(quote, today)
+    if status != QuoteStatus.SUBMITTED:
+        raise Conflict(f"This quote is {status.value}; only a standing quote can be accepted.")
+    group = quote.group
+    capability = lock_capability(session, _capability_for(group, rfq.category).id)
+    order = Order(
+        number=f"LM-{today.year}-pending",
+        buyer_id=rfq.buyer_id,
+        group_id=group.id,
+        quote_id=quote.id,
+        status=OrderStatus.CONFIRMED,
+        currency=quote.currency,
+        total=(quote.unit_price * quote.quantity).quantize(Decimal("0.01")),
+        deposit_percent=deposit_percent,
+        ship_by=rfq.needed_by,
+        destination_country=rfq.destination_country,
+        confirmed_at=utcnow(),
+        lines=[OrderLine(position=1, capability_id=capability.id, sku=f"RFQ-{rfq.id}", description=rfq.title[:300], quantity=quote.quantity, unit_price=quote.unit_price)],
+    )
+    session.add(order)
+    session.flush()
+    order.number = f"LM-{today.year}-{order.id:05d}"
+    commit_units(session, capability, order_id=order.id, units=quote.quantity, ship_by=order.ship_by, today=today)
+    quote.status = QuoteStatus.ACCEPTED
+    rfq.status = RfqStatus.AWARDED
+    for other in rfq.quotes:
+        if other.id != quote.id and other.status == QuoteStatus.SUBMITTED:
+            other.status = QuoteStatus.DECLINED
+            notify(session, other.group.organization_id, subject=f"Your quote was not chosen: {rfq.title}",
+                   body=f"{rfq.buyer.name} chose another group for this request. Thank you for quoting.",
+                   link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+    if deposit_percent:
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=order.total * deposit_percent / 100, today=today)
+    _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
+    notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
+           body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {quote.unit_price:.2f} {quote.currency}, "
+                f"to ship by {order.ship_by:%d %b %Y}. The units are reserved in your capacity calendar.",
+           link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
+    return order
+
+
+def order_for(session: Session, membership: Membership | None, order_id: int) -> Order:
+    """An order the membership's organization is party to, as buyer or as maker; otherwise 404."""
+    if membership is None:
+        raise NotFound("No such order.")
+    order = session.scalar(
+        select(Order)
+        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+        .where(Order.id == order_id, or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id))
+        .options(selectinload(Order.lines), selectinload(Order.progress))
+    )
+    if order is None:
+        raise NotFound("That order is not one of yours.")
+    return order
+
+
+def orders_of(session: Session, membership: Membership | None) -> list[Order]:
+    if membership is None:
+        return []
+    return list(
+        session.scalars(
+            select(Order)
+            .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+            .where(or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id))
+            .order_by(Order.id.desc())
+        )
+    )
+
+
+def allowed_moves(order: Order, membership: Membership | None) -> list[OrderStatus]:
+    """Where this person may move the order now (for the buttons they see)."""
+    if membership is None or not membership.role.at_least(Role.ADMIN):
+        return []
+    moves = BUYER_MOVES if membership.organization_id == order.buyer_id else GROUP_MOVES
+    return [to for (frm, to) in sorted(moves) if frm == order.status]
+
+
+def move(
+    session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str
+) -> Order:
+    """Move an order one step, if the state machine allows it and this person may."""
+    order = order_for(session, membership, order_id)
+    if not order.can_move_to(to):
+        raise Conflict(f"An order that is {order.status.value.replace('_', ' ')} cannot become {to.value.replace('_', ' ')}.")
+    as_buyer = membership.organization_id == order.buyer_id
+    moves = BUYER_MOVES if as_buyer else GROUP_MOVES
+    if (order.status, to) not in moves:
+        side = "the producer group" if as_buyer else "the buyer"
+        raise Forbidden(f"Only {side} can mark this order {to.value.replace('_', ' ')}.")
+    require_role(membership, Role.ADMIN)
+    if to == OrderStatus.CANCELLED:
+        if not note.strip():
+            raise DomainError("Say why the order is cancelled; the other side will read it.", field="note")
+        release_units(session, order.id)
+        order.cancelled_at = utcnow()
+    order.status = to
+    if to == OrderStatus.DELIVERED:
+        deposit = (order.total * order.deposit_percent / 100).quantize(Decimal("0.01"))
+        if order.total - deposit > 0:
+            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=order.total - deposit, today=today)
+    _trace(session, order, to, author_id=membership.user_id, note=note.strip())
+    other = order.group.organization_id if as_buyer else order.buyer_id
+    notify(session, other, subject=f"Order {order.number} is {to.value.replace('_', ' ')}",
+           body=f"{membership.organization.name} marked order {order.number} {to.value.replace('_', ' ')}." + (f"\n\n{note.strip()}" if note.strip() else ""),
+           link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
+    return order
+
+
+def post_progress(
+    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None
+) -> ProgressUpdate:
+    """A progress report from the group's side (any member of the group may report)."""
+    order = order_for(session, membership, order_id)
+    if membership.organization.kind != OrganizationKind.PRODUCER:
+        raise Forbidden("Progress is reported by the producer group.")
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY):
+        raise Conflict(f"The order is {order.status.value.replace('_', ' ')}; progress is reported while it is being made.")
+    if not 0 <= percent <= 100:
+        raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
+    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path)
+    session.add(update)
+    record_event(
+        session, order_id=order.id, kind=EventKind.OBJECT, action="OBSERVE", biz_step="urn:epcglobal:cbv:bizstep:inspecting",
+        event_time=utcnow(), read_point=f"{order.group.city or order.group.region}, {order.group.country}".strip(", "),
+        what={"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]},
+        why={"note": f"{percent} % done. {note.strip()}".strip(), "progress": percent}, recorded_by_id=membership.user_id,
+    )  # fmt: skip
+    return update

@@ -1,0 +1,82 @@
+"""Promising a capability's weekly capacity to an order, and giving it back.
+
+The capability row is locked first (FOR UPDATE on PostgreSQL; SQLite has one writer at a time), so
+two buyers accepting quotes at the same moment are served one after the other and the second sees
+what the first took: a group is never promised more than it can make.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.errors import Conflict
+from marketplace.producers import capacity
+from marketplace.producers.changes import touch
+from marketplace.producers.models import Capability, CapacityCommitment, CapacityWindow
+
+
+def lock_capability(session: Session, capability_id: int) -> Capability:
+    capability = session.scalar(select(Capability).where(Capability.id == capability_id).with_for_update())
+    if capability is None:
+        raise Conflict("The group no longer offers this capability.")
+    session.refresh(capability, ["windows"])  # read the weeks after the lock, not before
+    return capability
+
+
+def commit_units(session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date) -> list[CapacityCommitment]:
+    """Promise `units` from the earliest free weeks finishing by `ship_by`; refuse if they do not fit."""
+    calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
+    deliverable = capacity.deliverable_by(
+        today, ship_by, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar
+    )
+    if deliverable < units:
+        earliest = capacity.earliest_date_for(
+            today, units, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar
+        )
+        when = f"; the earliest it could ship is {earliest:%d %b %Y}" if earliest else ""
+        raise Conflict(f"The group can make {deliverable} of the {units} units by {ship_by:%d %b %Y}{when}.")
+    windows = {w.week_start: w for w in capability.windows}
+    commitments = []
+    remaining = units
+    for week in capacity.weeks_ahead(today, capability.weekly_capacity, calendar):
+        if remaining == 0 or week.week_end > ship_by:
+            break
+        take = min(week.free, remaining)
+        if take == 0:
+            continue
+        window = windows.get(week.week_start)
+        if window is None:
+            window = CapacityWindow(capability=capability, week_start=week.week_start, units_available=week.available, units_committed=0)
+            session.add(window)
+        window.units_committed += take
+        remaining -= take
+        commitment = CapacityCommitment(order_id=order_id, window=window, units=take)
+        session.add(commitment)
+        commitments.append(commitment)
+    touch(session, capability.group)
+    return commitments
+
+
+def release_units(session: Session, order_id: int) -> int:
+    """Give back every unit an order holds; return how many."""
+    commitments = list(session.scalars(select(CapacityCommitment).where(CapacityCommitment.order_id == order_id)))
+    released = 0
+    groups = set()
+    for commitment in commitments:
+        window = session.scalar(select(CapacityWindow).where(CapacityWindow.id == commitment.window_id).with_for_update())
+        window.units_committed -= commitment.units
+        released += commitment.units
+        groups.add(window.capability.group)
+        session.delete(commitment)
+    for group in groups:
+        touch(session, group)
+    return released
+
+
+def capacity_fit(capability: Capability, units: int, by: dt.date, today: dt.date) -> tuple[int, dt.date | None]:
+    """How many units the capability can deliver by `by`, and the earliest date for all `units`."""
+    calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
+    rules = {"lead_time_days": capability.lead_time_days, "weekly_capacity": capability.weekly_capacity, "calendar": calendar}
+    return capacity.deliverable_by(today, by, **rules), capacity.earliest_date_for(today, units, **rules)

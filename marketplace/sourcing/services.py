@@ -1,0 +1,275 @@
+"""Requests for quotation and the quotes that answer them, up to the award that makes an order."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Membership, OrganizationKind, Role
+from marketplace.accounts.services import require_role
+from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
+from marketplace.notifications import notify
+from marketplace.producers.models import ProducerGroup
+from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
+from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
+
+RFQ_FIELDS = ("title", "spec", "category", "quantity", "target_unit_price", "currency", "needed_by", "destination_country")
+QUOTE_FIELDS = ("unit_price", "quantity", "lead_time_days", "valid_until", "notes")
+
+
+def require_buyer(membership: Membership | None) -> Membership:
+    if membership is None or membership.organization.kind != OrganizationKind.BUYER:
+        raise Forbidden("Only buyers send requests for quotation.")
+    return membership
+
+
+def _check_rfq(values: Mapping[str, Any], today: dt.date) -> None:
+    if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
+        raise DomainError("Choose a category from the list.", field="category")
+    if values["quantity"] < 1:
+        raise DomainError("Ask for at least one unit.", field="quantity")
+    if values["needed_by"] <= today:
+        raise DomainError("The date you need the goods by must be in the future.", field="needed_by")
+    if not is_currency(values["currency"]):
+        raise DomainError("Choose a currency.", field="currency")
+    if not is_country(values["destination_country"]):
+        raise DomainError("Choose the country the goods go to.", field="destination_country")
+
+
+def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+    groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids))))
+    if len(groups) != len(set(group_ids)):
+        raise DomainError("One of the chosen producer groups no longer exists.", field="groups")
+    return groups
+
+
+def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
+    for group in groups:
+        notify(
+            session,
+            group.organization_id,
+            subject=f"New request for quotation: {rfq.title}",
+            body=(
+                f"{rfq.buyer.name} asks for {rfq.quantity} units ({CATEGORIES[rfq.category].label}) by "
+                f"{rfq.needed_by:%d %b %Y}, delivered to {rfq.destination_country}. Answer with a quote on Loom."
+            ),
+            link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
+        )
+
+
+def create_rfq(
+    session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
+    base_url: str, today: dt.date,
+) -> Rfq:  # fmt: skip
+    """Draft an RFQ for some groups, or send it to them straight away."""
+    membership = require_buyer(membership)
+    _check_rfq(values, today)
+    groups = _groups(session, group_ids)
+    if send and not groups:
+        raise DomainError("Choose at least one producer group to send the request to.", field="groups")
+    rfq = Rfq(
+        buyer_id=membership.organization_id,
+        created_by_id=membership.user_id,
+        status=RfqStatus.OPEN if send else RfqStatus.DRAFT,
+        **{k: values[k] for k in RFQ_FIELDS},
+    )
+    rfq.recipients = [RfqRecipient(group_id=g.id) for g in groups]
+    session.add(rfq)
+    session.flush()
+    if send:
+        _announce_rfq(session, rfq, groups, base_url)
+    return rfq
+
+
+def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> Rfq:
+    """One of the buyer's own RFQs; any other id is a 404."""
+    membership = require_buyer(membership)
+    rfq = session.scalar(
+        select(Rfq)
+        .where(Rfq.id == rfq_id, Rfq.buyer_id == membership.organization_id)
+        .options(selectinload(Rfq.quotes).selectinload(Quote.group), selectinload(Rfq.recipients).selectinload(RfqRecipient.group))
+    )
+    if rfq is None:
+        raise NotFound("That request for quotation is not one of yours.")
+    return rfq
+
+
+def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
+    membership = require_buyer(membership)
+    return list(
+        session.scalars(
+            select(Rfq).where(Rfq.buyer_id == membership.organization_id).options(selectinload(Rfq.quotes)).order_by(Rfq.id.desc())
+        )
+    )
+
+
+def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    rfq = buyer_rfq(session, membership, rfq_id)
+    if rfq.status != RfqStatus.DRAFT:
+        raise Conflict("This request was already sent.")
+    if not rfq.recipients:
+        raise Conflict("Add at least one producer group before sending.")
+    rfq.status = RfqStatus.OPEN
+    _announce_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
+    return rfq
+
+
+def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    rfq = buyer_rfq(session, membership, rfq_id)
+    if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
+        raise Conflict(f"A request that is {rfq.status.value} cannot be cancelled.")
+    was_open = rfq.status == RfqStatus.OPEN
+    rfq.status = RfqStatus.CANCELLED
+    for quote in rfq.quotes:
+        if quote.status == QuoteStatus.SUBMITTED:
+            quote.status = QuoteStatus.DECLINED
+    if was_open:
+        for recipient in rfq.recipients:
+            notify(session, recipient.group.organization_id, subject=f"Request cancelled: {rfq.title}",
+                   body=f"{rfq.buyer.name} cancelled this request for quotation.", link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+    return rfq
+
+
+def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    """Stop taking quotes without awarding: the buyer decided not to order (this time)."""
+    rfq = buyer_rfq(session, membership, rfq_id)
+    if rfq.status != RfqStatus.OPEN:
+        raise Conflict(f"Only an open request can be closed; this one is {rfq.status.value}.")
+    rfq.status = RfqStatus.CLOSED
+    for quote in rfq.quotes:
+        if quote.status == QuoteStatus.SUBMITTED:
+            quote.status = QuoteStatus.DECLINED
+            notify(session, quote.group.organization_id, subject=f"Request closed: {rfq.title}",
+                   body=f"{rfq.buyer.name} closed this request without ordering. Thank you for quoting.",
+                   link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+    return rfq
+
+
+# ----- the group's side --------------------------------------------------------------------------
+
+
+def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
+    """An RFQ sent to this group (never a draft, never another group's); any other id is a 404."""
+    rfq = session.scalar(
+        select(Rfq)
+        .join(RfqRecipient)
+        .where(Rfq.id == rfq_id, RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
+    )
+    if rfq is None:
+        raise NotFound("That request for quotation was not sent to your group.")
+    return rfq
+
+
+def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
+    rfqs = session.scalars(
+        select(Rfq).join(RfqRecipient).where(RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT).order_by(Rfq.id.desc())
+    ).all()
+    quotes = {q.rfq_id: q for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in rfqs])))}
+    return [(rfq, quotes.get(rfq.id)) for rfq in rfqs]
+
+
+def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:
+    return session.scalar(select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id))
+
+
+def effective_status(quote: Quote, today: dt.date) -> QuoteStatus:
+    """A submitted quote past its valid-until date is expired, whether or not anything recorded it yet."""
+    if quote.status == QuoteStatus.SUBMITTED and quote.valid_until < today:
+        return QuoteStatus.EXPIRED
+    return quote.status
+
+
+def submit_quote(
+    session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
+    today: dt.date, base_url: str,
+) -> Quote:  # fmt: skip
+    """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count."""
+    require_role(membership, Role.ADMIN)
+    rfq = group_rfq(session, group, rfq_id)
+    if rfq.status != RfqStatus.OPEN:
+        raise Conflict(f"This request is {rfq.status.value}; it takes no more quotes.")
+    if values["unit_price"] <= 0:
+        raise DomainError("The unit price must be above zero.", field="unit_price")
+    if values["quantity"] < 1:
+        raise DomainError("Quote for at least one unit.", field="quantity")
+    if values["valid_until"] < today:
+        raise DomainError("The quote must be valid until today or later.", field="valid_until")
+    quote = own_quote(session, group, rfq_id)
+    if quote is None:
+        quote = Quote(rfq=rfq, group_id=group.id, currency=rfq.currency, **{k: values[k] for k in QUOTE_FIELDS})
+        session.add(quote)
+        verb = "sent"
+    else:
+        if quote.status in (QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
+            raise Conflict(f"Your quote was {quote.status.value}; it can no longer change.")
+        for name in QUOTE_FIELDS:
+            setattr(quote, name, values[name])
+        quote.status = QuoteStatus.SUBMITTED
+        quote.revision += 1
+        verb = "revised"
+    session.flush()
+    notify(session, rfq.buyer_id, subject=f"Quote {verb} by {group.name}: {rfq.title}",
+           body=f"{group.name} {verb} its quote: {quote.quantity} units at {quote.unit_price:.2f} {quote.currency}, "
+                f"lead time {quote.lead_time_days} days, valid until {quote.valid_until:%d %b %Y}.",
+           link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}")  # fmt: skip
+    return quote
+
+
+def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
+    require_role(membership, Role.ADMIN)
+    quote = own_quote(session, group, rfq_id)
+    if quote is None:
+        raise NotFound("Your group has not quoted on this request.")
+    if quote.status != QuoteStatus.SUBMITTED:
+        raise Conflict(f"Your quote is {quote.status.value}; only a standing quote can be withdrawn.")
+    quote.status = QuoteStatus.WITHDRAWN
+    notify(session, quote.rfq.buyer_id, subject=f"Quote withdrawn by {group.name}: {quote.rfq.title}",
+           body=f"{group.name} withdrew its quote.", link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}")  # fmt: skip
+    return quote
+
+
+# ----- the conversation --------------------------------------------------------------------------
+
+
+def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
+    return list(session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id)))
+
+
+def post_message(
+    session: Session, membership: Membership | None, *, rfq: Rfq, group: ProducerGroup, body: str, base_url: str
+) -> Message:
+    """Add to the thread between the RFQ's buyer and one group; callers pass an RFQ and group already scoped to them."""
+    if membership is None:
+        raise Forbidden("Sign in to write.")
+    body = body.strip()
+    if not body:
+        raise DomainError("Write something first.", field="body")
+    message = Message(rfq_id=rfq.id, group_id=group.id, author_id=membership.user_id, body=body[:5000])
+    session.add(message)
+    from_buyer = membership.organization_id == rfq.buyer_id
+    notify(
+        session,
+        group.organization_id if from_buyer else rfq.buyer_id,
+        subject=f"New message about {rfq.title}",
+        body=f"{membership.user.name} ({membership.organization.name}) wrote:\n\n{body[:1000]}",
+        link=f"{base_url.rstrip('/')}/{'manage/rfqs' if from_buyer else 'rfqs'}/{rfq.id}",
+    )
+    return message
+
+
+def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
+    """The buyer's side-by-side view: every quote with its total and its standing today, cheapest first."""
+    rows = [
+        {
+            "quote": q,
+            "status": effective_status(q, today),
+            "total": (q.unit_price * q.quantity).quantize(Decimal("0.01")),
+            "ready_by": today + dt.timedelta(days=q.lead_time_days),
+        }
+        for q in quotes
+    ]
+    return sorted(rows, key=lambda r: (r["status"] != QuoteStatus.SUBMITTED, r["total"], r["quote"].id))
