@@ -40,6 +40,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
 
 
 def finish(app: Flask) -> None:

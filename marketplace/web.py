@@ -25,13 +25,15 @@ def init_app(app: Flask) -> None:
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
     from marketplace.operator.views import blueprint as operator
+    from marketplace.orders.views import blueprint as orders
     from marketplace.producers.views import blueprint as producers
     from marketplace.producers.views import manage
+    from marketplace.sourcing.views import blueprint as sourcing
 
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, manage, operator, api):
+    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, operator, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
 

@@ -33,6 +33,10 @@ def words(value: str | None) -> list[str]:
     return seen
 
 
+def category_select_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
+
+
 def _category_field(label: str = "Category") -> SelectField:
     return SelectField(label, validators=[DataRequired("Choose a category.")])
 
@@ -103,7 +107,7 @@ class CapabilityForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
+        self.category.choices = category_select_choices()
 
     def validate_price_max(self, field: Field) -> None:
         if self.price_min.data is not None and field.data is not None and field.data < self.price_min.data:
@@ -175,7 +179,7 @@ class ProductForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
+        self.category.choices = category_select_choices()
 
     def tiers(self) -> list[tuple[int, Decimal]]:
         pairs = [(self.tier1_quantity, self.tier1_price), (self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)]

@@ -1,0 +1,93 @@
+"""Orders, for both parties: the timeline, the next steps each may take, progress and invoices."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import context
+from marketplace.accounts.models import OrganizationKind
+from marketplace.billing.services import invoices_of
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError
+from marketplace.orders import services
+from marketplace.orders.models import OrderStatus
+from marketplace.producers.forms import PhotoForm
+from marketplace.sourcing.forms import MoveForm, ProgressForm
+from marketplace.trace.services import chain_of, verify_chain
+from marketplace.uploads import store_image
+
+blueprint = Blueprint("orders", __name__)
+
+
+@blueprint.get("/orders")
+@login_required
+def orders() -> str:
+    membership = context.current_membership()
+    return render_template("orders/list.html", orders=services.orders_of(db.session, membership), membership=membership)
+
+
+@blueprint.get("/orders/<int:order_id>")
+@login_required
+def order(order_id: int) -> str:
+    membership = context.current_membership()
+    order = services.order_for(db.session, membership, order_id)
+    return render_template(
+        "orders/order.html", order=order, membership=membership, moves=services.allowed_moves(order, membership),
+        invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
+        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(), progress_form=ProgressForm(),
+        photo_form=PhotoForm(), is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
+    )  # fmt: skip
+
+
+@blueprint.post("/orders/<int:order_id>/move/<status>")
+@login_required
+def move(order_id: int, status: str) -> Response:
+    try:
+        target = OrderStatus(status)
+    except ValueError:
+        flash("That is not an order status.", "error")
+        return redirect(url_for("orders.order", order_id=order_id))
+    form = MoveForm()
+    form.validate_on_submit()
+    try:
+        with transaction() as session:
+            services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
+                          today=dt.date.today(), base_url=current_app.config["BASE_URL"])  # fmt: skip
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(f"Order marked {target.value.replace('_', ' ')}.", "success")
+    return redirect(url_for("orders.order", order_id=order_id))
+
+
+@blueprint.post("/orders/<int:order_id>/progress")
+@login_required
+def progress(order_id: int) -> Response:
+    form = ProgressForm()
+    if not form.validate_on_submit():
+        flash("Give the progress as a percentage from 0 to 100.", "error")
+        return redirect(url_for("orders.order", order_id=order_id))
+    membership = context.current_membership()
+    services.order_for(db.session, membership, order_id)  # 404 before anything is stored
+    try:
+        photo_path = None
+        photo = PhotoForm().photo.data
+        if photo:
+            stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"photos/orders/{order_id}",
+                                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
+            photo_path = stored.path
+        with transaction() as session:
+            services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash("Progress posted; the buyer sees it on the order's timeline.", "success")
+    return redirect(url_for("orders.order", order_id=order_id))

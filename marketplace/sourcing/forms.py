@@ -1,0 +1,83 @@
+"""Forms for requests for quotation, quotes, the pricing helper and messages."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from marketplace.forms import choices
+from marketplace.producers.forms import category_select_choices
+from marketplace.producers.taxonomy import CURRENCIES, country_choices
+
+
+class RfqForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
+    spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
+    category = SelectField("Category", validators=[DataRequired("Choose a category.")])
+    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    target_unit_price = DecimalField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
+    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
+    needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
+    destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = category_select_choices()
+        self.destination_country.choices = choices([("", "Choose…"), *country_choices()])
+
+    def values(self) -> dict[str, object]:
+        return {
+            "title": self.title.data.strip(),
+            "spec": (self.spec.data or "").strip(),
+            "category": self.category.data,
+            "quantity": self.quantity.data,
+            "target_unit_price": self.target_unit_price.data,
+            "currency": self.currency.data,
+            "needed_by": self.needed_by.data,
+            "destination_country": self.destination_country.data,
+        }
+
+
+class QuoteForm(FlaskForm):
+    unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: dt.date.today() + dt.timedelta(days=30))
+    notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
+    # The pricing helper: filled to suggest a price, never stored.
+    materials_cost = DecimalField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hours = DecimalField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hourly_wage = DecimalField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
+    overhead_percent = DecimalField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
+    margin_percent = DecimalField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+
+    def values(self) -> dict[str, object]:
+        return {
+            "unit_price": self.unit_price.data,
+            "quantity": self.quantity.data,
+            "lead_time_days": self.lead_time_days.data,
+            "valid_until": self.valid_until.data,
+            "notes": (self.notes.data or "").strip(),
+        }
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
+
+
+class MoveForm(FlaskForm):
+    note = StringField("Note (required to cancel)", validators=[Length(max=500)])
+
+
+class ProgressForm(FlaskForm):
+    percent = IntegerField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
+    note = StringField("What happened", validators=[Length(max=500)])
+
+
+class GroupChoice(FlaskForm):
+    """Which group's thread the buyer is reading on an RFQ page."""
+
+    group = SelectField("Conversation with", coerce=int)

@@ -1,0 +1,247 @@
+"""Requests for quotation: the buyer's pages (/rfqs) and the producer group's inbox (/manage/rfqs)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import context
+from marketplace.accounts.forms import ActionForm
+from marketplace.accounts.models import Role
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError
+from marketplace.forms import attach_error, choices, render_form
+from marketplace.orders import services as orders
+from marketplace.producers import services as producers
+from marketplace.producers.commitments import capacity_fit
+from marketplace.producers.models import ProducerGroup
+from marketplace.producers.taxonomy import CATEGORIES
+from marketplace.sourcing import services
+from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
+from marketplace.sourcing.models import QuoteStatus, RfqStatus
+from marketplace.sourcing.pricing import fair_wage, suggest_price
+
+blueprint = Blueprint("sourcing", __name__)
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+# ----- the buyer's side --------------------------------------------------------------------------
+
+
+@blueprint.route("/rfqs/new", methods=["GET", "POST"])
+@login_required
+def new_rfq() -> Response | tuple[str, int]:
+    membership = services.require_buyer(context.current_membership())
+    slugs = request.values.getlist("group")
+    groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
+    form = RfqForm()
+    if request.method == "GET":
+        # Coming from search: carry over what the buyer already said there.
+        category = request.args.get("category", "")
+        if category in CATEGORIES and CATEGORIES[category].parent:
+            form.category.data = category
+        form.quantity.data = request.args.get("units", type=int)
+        by = request.args.get("by", "")
+        form.needed_by.data = dt.date.fromisoformat(by) if by[:4].isdigit() and len(by) == 10 else None
+        form.destination_country.data = membership.organization.country
+        form.title.data = request.args.get("q", "")
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                rfq = services.create_rfq(
+                    session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
+                    base_url=_base_url(), today=dt.date.today(),
+                )  # fmt: skip
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote." if rfq.status == RfqStatus.OPEN
+                  else "Draft saved. Send it when you are ready.", "success")  # fmt: skip
+            return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
+    return render_form("sourcing/new.html", form, groups=groups)
+
+
+@blueprint.get("/rfqs")
+@login_required
+def rfqs() -> str:
+    membership = services.require_buyer(context.current_membership())
+    return render_template("sourcing/list.html", rfqs=services.buyer_rfqs(db.session, membership), today=dt.date.today())
+
+
+@blueprint.get("/rfqs/<int:rfq_id>")
+@login_required
+def rfq(rfq_id: int) -> str:
+    membership = context.current_membership()
+    rfq = services.buyer_rfq(db.session, membership, rfq_id)
+    today = dt.date.today()
+    recipients = [r.group for r in rfq.recipients]
+    chooser = GroupChoice(formdata=None)
+    chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
+    shown = request.args.get("group", type=int) or (recipients[0].id if recipients else None)
+    shown_group = next((g for g in recipients if g.id == shown), None)
+    fits = {}
+    for quote in rfq.quotes:
+        capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+        if capability is not None:
+            fits[quote.id] = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
+    return render_template(
+        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), fits=fits, today=today,
+        thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
+        recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
+        can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,
+    )  # fmt: skip
+
+
+@blueprint.post("/rfqs/<int:rfq_id>/send")
+@login_required
+def send(rfq_id: int) -> Response:
+    with transaction() as session:
+        services.send_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    flash("Request sent.", "success")
+    return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
+
+
+@blueprint.post("/rfqs/<int:rfq_id>/cancel")
+@login_required
+def cancel(rfq_id: int) -> Response:
+    with transaction() as session:
+        services.cancel_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    flash("Request cancelled; the groups were told.", "info")
+    return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
+
+
+@blueprint.post("/rfqs/<int:rfq_id>/close")
+@login_required
+def close(rfq_id: int) -> Response:
+    with transaction() as session:
+        services.close_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    flash("Request closed without an order; the groups were thanked.", "info")
+    return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
+
+
+@blueprint.post("/rfqs/<int:rfq_id>/messages/<int:group_id>")
+@login_required
+def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
+    membership = context.current_membership()
+    rfq = services.buyer_rfq(db.session, membership, rfq_id)
+    group = next((r.group for r in rfq.recipients if r.group_id == group_id), None)
+    if group is None:
+        abort(404)
+    form = MessageForm()
+    if form.validate_on_submit():
+        with transaction() as session:
+            services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+        flash(f"Message sent to {group.name}.", "success")
+    else:
+        flash("Write something before sending.", "error")
+    return redirect(url_for("sourcing.rfq", rfq_id=rfq_id, group=group_id) + "#thread")
+
+
+@blueprint.post("/quotes/<int:quote_id>/accept")
+@login_required
+def accept(quote_id: int) -> Response:
+    try:
+        with transaction() as session:
+            order = orders.accept_quote(
+                session, context.current_membership(), quote_id, today=dt.date.today(),
+                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(),
+            )  # fmt: skip
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        flash(error.message, "error")
+        return redirect(request.referrer or url_for("sourcing.rfqs"))
+    flash(f"Order {order.number} is confirmed. The deposit invoice is ready; the other groups were told.", "success")
+    return redirect(url_for("orders.order", order_id=order.id))
+
+
+# ----- the producer group's side -----------------------------------------------------------------
+
+
+@blueprint.get("/manage/rfqs")
+@login_required
+def inbox() -> str:
+    group = producers.group_of(db.session, context.current_membership())
+    return render_template("sourcing/inbox.html", group=group, rows=services.inbox(db.session, group), today=dt.date.today())
+
+
+@blueprint.route("/manage/rfqs/<int:rfq_id>", methods=["GET", "POST"])
+@login_required
+def answer(rfq_id: int) -> Response | tuple[str, int]:
+    membership = context.current_membership()
+    group = producers.group_of(db.session, membership)
+    rfq = services.group_rfq(db.session, group, rfq_id)
+    today = dt.date.today()
+    quote = services.own_quote(db.session, group, rfq_id)
+    form = QuoteForm(obj=quote)
+    if request.method == "GET":
+        if quote is None:
+            form.quantity.data = rfq.quantity
+            capability = next((c for c in group.capabilities if c.category == rfq.category), None)
+            form.lead_time_days.data = capability.lead_time_days if capability else None
+        form.hourly_wage.data = fair_wage(group.country)
+    suggestion = None
+    if form.is_submitted() and "suggest" in request.form:
+        form.validate()
+        if form.materials_cost.data is not None and form.hours.data is not None:
+            suggestion = suggest_price(
+                materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data or fair_wage(group.country),
+                overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
+            )  # fmt: skip
+            form.unit_price.data = suggestion.unit_price
+            form.unit_price.errors = []
+        else:
+            form.form_errors.append("Give the materials cost and the hours per unit to get a suggestion.")
+    elif form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.submit_quote(session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Quote sent. The buyer gets an e-mail; you can revise it until they decide.", "success")
+            return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
+    capability = next((c for c in group.capabilities if c.category == rfq.category), None)
+    quantity = form.quantity.data or rfq.quantity
+    fit = capacity_fit(capability, quantity, rfq.needed_by, today) if capability else None
+    page, status = render_form(
+        "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
+        quantity=quantity, suggestion=suggestion, thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
+        action_form=ActionForm(), quote_status=services.effective_status(quote, today) if quote else None,
+        can_quote=membership.role.at_least(Role.ADMIN),
+    )  # fmt: skip
+    return page, (200 if suggestion else status)
+
+
+@blueprint.post("/manage/rfqs/<int:rfq_id>/withdraw")
+@login_required
+def withdraw(rfq_id: int) -> Response:
+    membership = context.current_membership()
+    group = producers.group_of(db.session, membership)
+    with transaction() as session:
+        services.withdraw_quote(session, membership, group, rfq_id, base_url=_base_url())
+    flash("Quote withdrawn; the buyer was told.", "info")
+    return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
+
+
+@blueprint.post("/manage/rfqs/<int:rfq_id>/messages")
+@login_required
+def group_message(rfq_id: int) -> Response:
+    membership = context.current_membership()
+    group = producers.group_of(db.session, membership)
+    rfq = services.group_rfq(db.session, group, rfq_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        with transaction() as session:
+            services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+        flash("Message sent to the buyer.", "success")
+    else:
+        flash("Write something before sending.", "error")
+    return redirect(url_for("sourcing.answer", rfq_id=rfq_id) + "#thread")

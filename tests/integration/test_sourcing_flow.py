@@ -1,0 +1,279 @@
+"""The whole sourcing flow through HTTP, and every refusal along the way."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role
+from marketplace.billing.models import Invoice, InvoiceKind
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.producers.models import CapacityCommitment, CapacityWindow
+from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
+from marketplace.trace.services import chain_of, verify_chain
+from tests import factories
+from tests.web import sign_in, submit, text_of
+
+TODAY = dt.date.today()
+NEEDED_BY = TODAY + dt.timedelta(weeks=12)
+
+
+@pytest.fixture
+def market(session: Session) -> dict:
+    """A buyer (owner and plain member) and two basket groups (each with an admin and a member)."""
+    buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
+    buyer_member = factories.buyer(session, name="unused", role=Role.MEMBER)
+    buyer_member.organization_id = buyer.organization_id
+    groups = {}
+    for key, name in (("machakos", "Machakos Sisal Weavers"), ("kitui", "Kitui Basket Collective")):
+        group = factories.producer_group(session, name=name)
+        factories.capability(session, group, category="baskets.storage", weekly_capacity=300, lead_time_days=21, moq=50)
+        groups[key] = {
+            "group": group,
+            "admin": factories.member_of(session, group, role=Role.ADMIN),
+            "member": factories.member_of(session, group, role=Role.MEMBER),
+        }
+    session.commit()
+    return {"buyer": buyer, "buyer_member": buyer_member, **groups}
+
+
+def as_(client: FlaskClient, membership) -> FlaskClient:
+    """Sign out whoever is signed in, then sign in as this person."""
+    submit(client, "/login", {}, action="/logout")
+    sign_in(client, membership.user.email)
+    return client
+
+
+RFQ = {
+    "title": "1,200 sisal storage baskets", "spec": "Natural and indigo, three sizes nested.", "category": "baskets.storage",
+    "quantity": "1200", "target_unit_price": "9.50", "currency": "USD", "needed_by": NEEDED_BY.isoformat(), "destination_country": "GB",
+}  # fmt: skip
+
+
+def send_rfq(client: FlaskClient, market: dict) -> Rfq:
+    slugs = "&".join(f"group={market[k]['group'].slug}" for k in ("machakos", "kitui"))
+    response = submit(client, f"/rfqs/new?{slugs}", {**RFQ, "group": [market[k]["group"].slug for k in ("machakos", "kitui")], "send": "1"},
+                      action=f"/rfqs/new?{slugs}")  # fmt: skip
+    assert response.status_code == 302, text_of(response)
+    return response
+
+
+def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30):
+    return submit(client, f"/manage/rfqs/{rfq_id}", {"unit_price": price, "quantity": str(quantity), "lead_time_days": str(lead),
+                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1"})  # fmt: skip
+
+
+def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Session, market: dict) -> None:
+    # The buyer asks two groups at once.
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    assert rfq.status == RfqStatus.OPEN and len(rfq.recipients) == 2
+
+    # Both groups see it in their inbox and quote; one revises.
+    as_(client, market["machakos"]["admin"])
+    assert rfq.title in text_of(client.get("/manage/rfqs"))
+    page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    assert "your calendar has room for" in page.lower()
+    assert quote(client, rfq.id, "10.40").status_code == 302
+    assert quote(client, rfq.id, "9.90").status_code == 302
+    as_(client, market["kitui"]["admin"])
+    assert quote(client, rfq.id, "8.75", lead=45).status_code == 302
+
+    # The buyer compares them side by side and accepts the cheaper.
+    as_(client, market["buyer"])
+    compare = text_of(client.get(f"/rfqs/{rfq.id}")).split("Quotes, side by side")[1]
+    assert compare.index("Kitui Basket Collective") < compare.index("Machakos Sisal Weavers")  # cheapest first
+    assert "(revision 2)" in compare
+    kitui_quote = session.scalar(select(Quote).where(Quote.group_id == market["kitui"]["group"].id))
+    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{kitui_quote.id}/accept")
+    assert response.status_code == 302
+    order = session.scalar(select(Order))
+    assert order.status == OrderStatus.CONFIRMED and order.total == Decimal("10500.00")
+    session.expire_all()
+    assert {q.group_id: q.status for q in session.scalars(select(Quote))} == {
+        market["kitui"]["group"].id: QuoteStatus.ACCEPTED, market["machakos"]["group"].id: QuoteStatus.DECLINED
+    }  # fmt: skip
+    deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    assert (deposit.kind, deposit.amount, deposit.sequence) == (InvoiceKind.DEPOSIT, Decimal("5250.00"), 1)
+    committed = sum(c.units for c in session.scalars(select(CapacityCommitment).where(CapacityCommitment.order_id == order.id)))
+    assert committed == 1200
+
+    # The group makes it, reporting progress; the buyer receives it; the balance is invoiced.
+    as_(client, market["kitui"]["member"])
+    assert submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Coiling under way"}, action=f"/orders/{order.id}/progress").status_code == 302
+    as_(client, market["kitui"]["admin"])
+    for step in ("in_production", "ready", "shipped"):
+        submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/{step}")
+    as_(client, market["buyer"])
+    timeline = text_of(client.get(f"/orders/{order.id}"))
+    assert "Coiling under way" in timeline and "Mark delivered" in timeline
+    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/delivered")
+    session.expire_all()
+    order = session.get(Order, order.id)
+    assert order.status == OrderStatus.DELIVERED
+    balance = session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE))
+    assert balance.amount == Decimal("5250.00") and balance.sequence == 2
+    steps = [e.biz_step.rsplit(":", 1)[-1] for e in chain_of(session, order.id)]
+    assert steps == ["accepting", "inspecting", "commissioning", "packing", "shipping", "receiving"]
+    assert verify_chain(session, order.id) is None
+
+
+def test_groups_see_only_their_own_rfqs_and_quotes(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    quote(client, rfq.id, "10.40")
+    outsider = factories.producer_group(session, name="Tamale Shea Women")
+    outsider_admin = factories.member_of(session, outsider, role=Role.ADMIN)
+    session.commit()
+
+    as_(client, market["kitui"]["admin"])
+    page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    assert "10.40" not in page  # another group's price is never shown
+    as_(client, outsider_admin)
+    assert client.get(f"/manage/rfqs/{rfq.id}").status_code == 404
+    assert quote(client, rfq.id, "1.00").status_code == 404
+
+
+def test_a_buyer_cannot_see_another_buyers_rfq_or_accept_its_quotes(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    quote(client, rfq.id, "10.40")
+    other_buyer = factories.buyer(session, name="Casa Verde")
+    session.commit()
+    machakos_quote = session.scalar(select(Quote))
+
+    as_(client, other_buyer)
+    assert client.get(f"/rfqs/{rfq.id}").status_code == 404
+    assert submit(client, "/rfqs", {}, action=f"/quotes/{machakos_quote.id}/accept").status_code == 404
+    session.expire_all()
+    assert session.scalar(select(Order)) is None
+
+
+def test_a_member_without_the_role_cannot_accept(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    quote(client, rfq.id, "10.40")
+    machakos_quote = session.scalar(select(Quote))
+
+    as_(client, market["buyer_member"])
+    assert "Only an admin or owner of your organization can accept" in text_of(client.get(f"/rfqs/{rfq.id}"))
+    assert submit(client, "/rfqs", {}, action=f"/quotes/{machakos_quote.id}/accept").status_code == 403
+    as_(client, market["machakos"]["member"])
+    assert quote(client, rfq.id, "1.00").status_code == 403  # quoting is for the group's admins too
+
+
+@pytest.mark.parametrize("ending", ["withdrawn", "expired"])
+def test_a_withdrawn_or_expired_quote_cannot_be_accepted(client: FlaskClient, session: Session, market: dict, ending: str) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    quote(client, rfq.id, "10.40")
+    machakos_quote = session.scalar(select(Quote))
+    if ending == "withdrawn":
+        submit(client, f"/manage/rfqs/{rfq.id}", {}, action=f"/manage/rfqs/{rfq.id}/withdraw")
+    else:
+        machakos_quote.valid_until = TODAY - dt.timedelta(days=1)
+        session.commit()
+
+    as_(client, market["buyer"])
+    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{machakos_quote.id}/accept", follow_redirects=True)
+    assert f"This quote is {ending}; only a standing quote can be accepted." in text_of(response)
+    assert session.scalar(select(Order)) is None
+
+
+def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["kitui"]["admin"])
+    quote(client, rfq.id, "8.75")
+    as_(client, market["buyer"])
+    submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept")
+    order = session.scalar(select(Order))
+
+    skipped = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/delivered", follow_redirects=True)
+    assert "An order that is confirmed cannot become delivered." in text_of(skipped)
+    as_(client, market["kitui"]["admin"])
+    not_theirs = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/closed", follow_redirects=True)
+    assert "An order that is confirmed cannot become closed." in text_of(not_theirs)
+    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/in_production")
+    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/ready")
+    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/shipped")
+    only_buyer = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/delivered", follow_redirects=True)
+    assert "Only the buyer can mark this order delivered." in text_of(only_buyer)
+    session.expire_all()
+    assert session.get(Order, order.id).status == OrderStatus.SHIPPED
+
+
+def test_cancelling_gives_the_capacity_back(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["kitui"]["admin"])
+    quote(client, rfq.id, "8.75")
+    as_(client, market["buyer"])
+    submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept")
+    order = session.scalar(select(Order))
+
+    without_reason = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/cancelled", follow_redirects=True)
+    assert "Say why the order is cancelled" in text_of(without_reason)
+    submit(client, f"/orders/{order.id}", {"note": "Our store opening moved to next year."}, action=f"/orders/{order.id}/move/cancelled")
+    session.expire_all()
+    assert session.get(Order, order.id).status == OrderStatus.CANCELLED
+    assert sum(w.units_committed for w in session.scalars(select(CapacityWindow))) == 0
+    assert session.scalars(select(CapacityCommitment)).all() == []
+
+
+def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["kitui"]["admin"])
+    quote(client, rfq.id, "8.75", quantity=20_000)
+    page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    assert re.search(r"The earliest you could finish all of them is <strong>", page)
+    as_(client, market["buyer"])
+    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept", follow_redirects=True)
+    assert "The group can make" in text_of(response) and "the earliest it could ship is" in text_of(response)
+    assert session.scalar(select(Order)) is None
+
+
+def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "1.50", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
+                                                          "margin_percent": "20", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
+    page = text_of(response)
+    # (1.50 + 3 × 1.20) = 5.10; +10 % = 5.61; +20 % = 6.73; artisans' pay 3.60 of 6.73 = 53.5 %
+    assert "Suggested unit price 6.73 USD" in page and "<strong>53.5 %</strong>" in page
+    assert re.search(r'<input[^>]*name="unit_price"[^>]*value="6.73"', page), re.findall(r"<input[^>]*unit_price[^>]*>", page)
+    assert session.scalar(select(Quote)) is None  # a suggestion stores nothing
+
+
+def test_messages_reach_the_other_side_by_e_mail(client: FlaskClient, session: Session, market: dict) -> None:
+    from marketplace.outbox.models import OutboxMessage
+
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    group = market["machakos"]["group"]
+    submit(client, f"/rfqs/{rfq.id}", {"body": "Can you do a darker indigo?"}, action=f"/rfqs/{rfq.id}/messages/{group.id}")
+    as_(client, market["machakos"]["admin"])
+    assert "Can you do a darker indigo?" in text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
+    assert any(m["to"] == market["machakos"]["admin"].user.email and "darker indigo" in m["body"] for m in mails)
