@@ -294,12 +294,12 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
             orders += 1
             for step, status in enumerate(ORDER_PATHS[int(scenario.split("-")[1])]):
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; weaving started.", photo_path=None)
+                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None)
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
                 note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
                 order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half woven.", photo_path=None)
+                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None)
             _settle_invoices(session, order)
     return len(scenarios), orders
 
