@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -22,6 +23,7 @@ class RfqForm(FlaskForm):
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
     destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
+    attachments = MultipleFileField("Drawings, photos or spec sheets", description="PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -48,6 +48,7 @@ class Rfq(Base):
 
     buyer: Mapped[Organization] = relationship()
     recipients: Mapped[list[RfqRecipient]] = relationship(back_populates="rfq", cascade="all, delete-orphan")
+    attachments: Mapped[list[RfqAttachment]] = relationship(cascade="all, delete-orphan", order_by="RfqAttachment.id")
     quotes: Mapped[list[Quote]] = relationship(back_populates="rfq", cascade="all, delete-orphan")
 
 
@@ -99,4 +100,17 @@ class Message(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created_at]
+
+
+class RfqAttachment(Base):
+    """A drawing, photo or spec sheet sent with an RFQ; seen only by the buyer and the groups asked."""
+
+    __tablename__ = "rfq_attachment"
+
+    id: Mapped[intpk]
+    rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[created_at]

@@ -15,7 +15,8 @@ from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.notifications import notify
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
-from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
+from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
+from marketplace.uploads import StoredFile
 
 RFQ_FIELDS = ("title", "spec", "category", "quantity", "target_unit_price", "currency", "needed_by", "destination_country")
 QUOTE_FIELDS = ("unit_price", "quantity", "lead_time_days", "valid_until", "notes")
@@ -63,7 +64,7 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
 
 def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
-    base_url: str, today: dt.date,
+    base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
 ) -> Rfq:  # fmt: skip
     """Draft an RFQ for some groups, or send it to them straight away."""
     membership = require_buyer(membership)
@@ -78,6 +79,7 @@ def create_rfq(
         **{k: values[k] for k in RFQ_FIELDS},
     )
     rfq.recipients = [RfqRecipient(group_id=g.id) for g in groups]
+    rfq.attachments = [RfqAttachment(path=f.path, filename=name[:200], content_type=f.content_type) for name, f in attachments]
     session.add(rfq)
     session.flush()
     if send:
@@ -259,6 +261,13 @@ def post_message(
         link=f"{base_url.rstrip('/')}/{'manage/rfqs' if from_buyer else 'rfqs'}/{rfq.id}",
     )
     return message
+
+
+def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
+    attachment = next((a for a in rfq.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise NotFound("No such attachment on this request.")
+    return attachment
 
 
 def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:

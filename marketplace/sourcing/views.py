@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -24,8 +25,10 @@ from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import QuoteStatus, RfqStatus
 from marketplace.sourcing.pricing import fair_wage, suggest_price
+from marketplace.uploads import store_document
 
 blueprint = Blueprint("sourcing", __name__)
+MAX_ATTACHMENTS = 3
 
 
 def _base_url() -> str:
@@ -54,13 +57,21 @@ def new_rfq() -> Response | tuple[str, int]:
         form.title.data = request.args.get("q", "")
     if form.validate_on_submit():
         try:
+            files = [f for f in form.attachments.data or [] if f and f.filename]
+            if len(files) > MAX_ATTACHMENTS:
+                raise DomainError(f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments")
+            stored = [
+                (f.filename, store_document(f.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"rfqs/{membership.organization_id}",
+                                            max_bytes=current_app.config["UPLOAD_MAX_BYTES"]))  # fmt: skip
+                for f in files
+            ]
             with transaction() as session:
                 rfq = services.create_rfq(
                     session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
-                    base_url=_base_url(), today=dt.date.today(),
+                    base_url=_base_url(), today=dt.date.today(), attachments=stored,
                 )  # fmt: skip
         except DomainError as error:
-            attach_error(form, error)
+            attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
             flash("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote." if rfq.status == RfqStatus.OPEN
                   else "Draft saved. Send it when you are ready.", "success")  # fmt: skip
@@ -97,6 +108,25 @@ def rfq(rfq_id: int) -> str:
         recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
         can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,
     )  # fmt: skip
+
+
+@blueprint.get("/rfqs/<int:rfq_id>/attachments/<int:attachment_id>")
+@login_required
+def buyer_attachment(rfq_id: int, attachment_id: int) -> Response:
+    rfq = services.buyer_rfq(db.session, context.current_membership(), rfq_id)
+    return _send(services.attachment_of(rfq, attachment_id))
+
+
+@blueprint.get("/manage/rfqs/<int:rfq_id>/attachments/<int:attachment_id>")
+@login_required
+def group_attachment(rfq_id: int, attachment_id: int) -> Response:
+    group = producers.group_of(db.session, context.current_membership())
+    return _send(services.attachment_of(services.group_rfq(db.session, group, rfq_id), attachment_id))
+
+
+def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
+    return send_from_directory(current_app.config["UPLOAD_DIR"], attachment.path, mimetype=attachment.content_type,
+                               as_attachment=True, download_name=attachment.filename)  # fmt: skip
 
 
 @blueprint.post("/rfqs/<int:rfq_id>/send")

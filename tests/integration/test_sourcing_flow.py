@@ -277,3 +277,29 @@ def test_messages_reach_the_other_side_by_e_mail(client: FlaskClient, session: S
     assert "Can you do a darker indigo?" in text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
     assert any(m["to"] == market["machakos"]["admin"].user.email and "darker indigo" in m["body"] for m in mails)
+
+
+def test_attachments_reach_the_groups_asked_and_nobody_else(client: FlaskClient, session: Session, market: dict) -> None:
+    import io
+
+    as_(client, market["buyer"])
+    slug = market["machakos"]["group"].slug
+    refused = submit(client, f"/rfqs/new?group={slug}", {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"MZ\x90\x00binary"), "spec.exe")]},
+                     action=f"/rfqs/new?group={slug}", content_type="multipart/form-data")  # fmt: skip
+    assert refused.status_code == 422 and "not a photo we can read" in text_of(refused)
+    sent = submit(client, f"/rfqs/new?group={slug}", {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"%PDF-1.7 sizes"), "sizes.pdf")]},
+                  action=f"/rfqs/new?group={slug}", content_type="multipart/form-data")  # fmt: skip
+    assert sent.status_code == 302
+    rfq = session.scalar(select(Rfq))
+    attachment = rfq.attachments[0]
+    assert attachment.filename == "sizes.pdf"
+    with client.get(f"/rfqs/{rfq.id}/attachments/{attachment.id}") as own:
+        assert own.status_code == 200 and own.data.startswith(b"%PDF")
+
+    as_(client, market["machakos"]["admin"])
+    assert "sizes.pdf" in text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    with client.get(f"/manage/rfqs/{rfq.id}/attachments/{attachment.id}") as asked:
+        assert asked.status_code == 200
+    as_(client, market["kitui"]["admin"])  # not asked this time
+    assert client.get(f"/manage/rfqs/{rfq.id}/attachments/{attachment.id}").status_code == 404
+    assert client.get(f"/media/{attachment.path}").status_code == 404
