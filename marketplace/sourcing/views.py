@@ -23,7 +23,7 @@ from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
-from marketplace.sourcing.models import QuoteStatus, RfqStatus
+from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
 from marketplace.sourcing.pricing import fair_wage, suggest_price
 from marketplace.uploads import store_document
 
@@ -187,7 +187,8 @@ def accept(quote_id: int) -> Response:
         if error.status in (403, 404):
             raise
         flash(error.message, "error")
-        return redirect(request.referrer or url_for("sourcing.rfqs"))
+        quote = db.session.get(Quote, quote_id)
+        return redirect(url_for("sourcing.rfq", rfq_id=quote.rfq_id) if quote else url_for("sourcing.rfqs"))
     flash(f"Order {order.number} is confirmed. The deposit invoice is ready; the other groups were told.", "success")
     return redirect(url_for("orders.order", order_id=order.id))
 
