@@ -40,6 +40,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    ERP_TIMEOUT_SECONDS = 20.0  # per call to a group's Odoo; a timeout counts as "maybe done"
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
 
 
@@ -53,6 +54,15 @@ def finish(app: Flask) -> None:
     config["UPLOAD_DIR"] = str(Path(config.get("UPLOAD_DIR") or instance / "uploads"))
     config["MAIL_DIR"] = str(Path(config.get("MAIL_DIR") or instance / "mail"))
     config["SEARCH_EMBEDDED_PATH"] = str(Path(config.get("SEARCH_EMBEDDED_PATH") or instance / "search.db"))
+    if not config.get("SECRETS_KEY"):
+        # Encrypts Odoo API keys at rest. Production sets LOOM_SECRETS_KEY (a Fernet key) and keeps it safe.
+        secrets_file = instance / "secrets_key"
+        if not secrets_file.exists():
+            from marketplace.secrets import new_key
+
+            secrets_file.write_text(new_key())
+            secrets_file.chmod(0o600)
+        config["SECRETS_KEY"] = secrets_file.read_text().strip()
     if not config.get("SECRET_KEY"):
         # A local install keeps a generated key in its instance folder; production sets LOOM_SECRET_KEY.
         key_file = instance / "secret_key"

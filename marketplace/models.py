@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import erp_connector.models  # noqa: F401
     import marketplace.accounts.models  # noqa: F401
     import marketplace.billing.models  # noqa: F401
     import marketplace.orders.models  # noqa: F401

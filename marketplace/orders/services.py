@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from erp_connector.services import announce_order
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import InvoiceKind
@@ -116,6 +117,7 @@ def accept_quote(
     if deposit_percent:
         issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=order.total * deposit_percent / 100, today=today)
     _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
+    announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
            body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {quote.unit_price:.2f} {quote.currency}, "
                 f"to ship by {order.ship_by:%d %b %Y}. The units are reserved in your capacity calendar.",

@@ -34,6 +34,7 @@ class Fault:
     kind: str  # "down" | "bad_gateway" | "timeout_after_commit" | "drop_after_commit"
     times: int = 1
     seconds: float = 0.0
+    match: str | None = None  # only requests whose body contains this text
 
 
 class Unauthorized(OdooError):
@@ -75,13 +76,15 @@ class OdooDouble:
         self._server.shutdown()
         self._server.server_close()
 
-    def inject(self, kind: str, *, times: int = 1, seconds: float = 0.0) -> None:
-        self.faults.append(Fault(kind, times, seconds))
+    def inject(self, kind: str, *, times: int = 1, seconds: float = 0.0, match: str | None = None) -> None:
+        self.faults.append(Fault(kind, times, seconds, match))
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, body: bytes) -> Fault | None:
         if not self.faults:
             return None
         fault = self.faults[0]
+        if fault.match is not None and fault.match.encode() not in body:
+            return None
         fault.times -= 1
         if fault.times <= 0:
             self.faults.popleft()
@@ -196,15 +199,15 @@ class OdooDouble:
                 status = 415 if self.version >= 19 else 400
                 return Response(f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible with ['http'] but '/jsonrpc' is type='json'.</p>\n",
                                 status, content_type="text/html; charset=utf-8")  # fmt: skip
-            return self._faulty(lambda: self._jsonrpc(request))
+            return self._faulty(request, lambda: self._jsonrpc(request))
         if path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
-            return self._faulty(lambda: self._xmlrpc(request, path.rsplit("/", 1)[1]))
+            return self._faulty(request, lambda: self._xmlrpc(request, path.rsplit("/", 1)[1]))
         if path.startswith("/json/2/") and self.version >= 19:
-            return self._faulty(lambda: self._json2(request))
+            return self._faulty(request, lambda: self._json2(request))
         return Response("Not Found", 404, content_type="text/html; charset=utf-8")
 
-    def _faulty(self, serve) -> Response:  # type: ignore[no-untyped-def]
-        fault = self._next_fault()
+    def _faulty(self, request: Request, serve) -> Response:  # type: ignore[no-untyped-def]
+        fault = self._next_fault(request.get_data())
         if fault is None:
             return serve()
         if fault.kind == "bad_gateway":

@@ -1,0 +1,137 @@
+"""Connecting a group's Odoo, and the outbox handler that keeps it in step with Loom."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from erp_connector.client import OdooCallError, OdooClient, connect
+from erp_connector.models import ErpLink
+from erp_connector.sync import sync_orders
+from marketplace.accounts.models import Membership, Role
+from marketplace.accounts.services import require_role
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
+from marketplace.orders.models import Order
+from marketplace.outbox import topics
+from marketplace.outbox.models import OutboxMessage
+from marketplace.outbox.services import enqueue
+from marketplace.outbox.worker import PermanentError
+from marketplace.producers.models import ProducerGroup
+from marketplace.secrets import SecretBox
+
+REQUIRED_MODULES = ("sale", "account")
+PROTOCOLS = ("auto", "jsonrpc", "xmlrpc", "json2")
+
+
+@dataclass
+class ConnectionCheck:
+    ok: bool
+    message: str
+    server_version: str | None = None
+    protocol: str | None = None
+
+
+def check_connection(url: str, database: str, login: str, api_key: str, protocol: str, *, timeout: float = 10) -> ConnectionCheck:
+    """Try the connection as a person would want it explained: unreachable, wrong database, bad key, missing modules."""
+    try:
+        client = connect(url, database, login, api_key, protocol=protocol, timeout=timeout)
+    except OdooCallError as error:
+        if error.name == "transport" or error.name.startswith("http."):
+            return ConnectionCheck(False, f"Loom could not reach {url}: check the address and that the server is running. ({error})")
+        if error.name == "psycopg2.OperationalError" or "database" in str(error).lower():
+            return ConnectionCheck(False, f"The server has no database called {database!r}. Check the name on Odoo's database manager page.")
+        if error.name == "not-odoo":
+            return ConnectionCheck(False, f"{url} answers, but not as Odoo does. Check the address.")
+        return ConnectionCheck(False, f"Odoo refused the login or API key: {error}")
+    try:
+        installed = {row["name"] for row in client.search_read("ir.module.module", [["name", "in", list(REQUIRED_MODULES)], ["state", "=", "installed"]], ["name"])}
+        missing = [m for m in REQUIRED_MODULES if m not in installed]
+        if missing:
+            return ConnectionCheck(False, f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.")
+        client.search_read("sale.order", [], ["id"], limit=1)
+    except OdooCallError as error:
+        return ConnectionCheck(False, f"Connected, but this user may not read sales orders: {error}. Give the user Sales / Administrator rights.")
+    finally:
+        client.close()
+    return ConnectionCheck(True, f"Connected to Odoo {client.server.version} over {client.protocol}.", client.server.version, client.protocol)
+
+
+def save_link(
+    session: Session, membership: Membership | None, group: ProducerGroup, *, url: str, database: str, login: str, api_key: str,
+    protocol: str, check: ConnectionCheck, box: SecretBox,
+) -> ErpLink:  # fmt: skip
+    require_role(membership, Role.ADMIN)
+    if protocol not in PROTOCOLS:
+        raise DomainError("Choose a protocol from the list.", field="protocol")
+    link = session.scalar(select(ErpLink).where(ErpLink.group_id == group.id)) or ErpLink(group_id=group.id)
+    link.url, link.database, link.login, link.protocol = url.rstrip("/"), database, login, protocol
+    if api_key:
+        link.api_key_encrypted = box.seal(api_key)
+    link.status = "connected" if check.ok else "failing"
+    link.server_version = check.server_version
+    link.last_error = None if check.ok else check.message
+    link.checked_at = utcnow()
+    session.add(link)
+    session.flush()
+    return link
+
+
+def link_of(session: Session, group_id: int) -> ErpLink | None:
+    return session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))
+
+
+def announce_order(session: Session, order: Order) -> None:
+    """Queue the order for the group's Odoo, if the group connected one."""
+    if link_of(session, order.group_id) is not None:
+        enqueue(session, topics.SYNC_ORDER, order.id, {"group": order.group_id}, coalesce=True)
+
+
+class ClientPool:
+    """One logged-in client per link in a worker process (a new login per message would double the calls)."""
+
+    def __init__(self, box_for, timeout_for=lambda: 20.0) -> None:  # type: ignore[no-untyped-def]
+        self.box_for = box_for
+        self.timeout_for = timeout_for
+        self.clients: dict[tuple[int, Any], OdooClient] = {}
+        self.lock = threading.Lock()
+
+    def client(self, link: ErpLink) -> OdooClient:
+        key = (link.id, link.checked_at)
+        with self.lock:
+            client = self.clients.get(key)
+            if client is None:
+                secret = self.box_for().open(link.api_key_encrypted)
+                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for())
+                self.clients[key] = client
+            return client
+
+    def forget(self, link: ErpLink) -> None:
+        with self.lock:
+            client = self.clients.pop((link.id, link.checked_at), None)
+        if client is not None:
+            client.close()
+
+
+def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    def sync_order(session: Session, message: OutboxMessage) -> None:
+        order = session.scalar(select(Order).where(Order.id == int(message.key)).options(selectinload(Order.lines)))
+        if order is None:
+            raise PermanentError("The order no longer exists in Loom.")
+        link = link_of(session, order.group_id)
+        if link is None:
+            raise PermanentError("The group disconnected its Odoo; nothing to sync.")
+        try:
+            sync_orders(session, pool.client(link), order.group_id, [order])
+        except OdooCallError as error:
+            pool.forget(link)  # a fresh login next time
+            link.status, link.last_error = "failing", str(error)
+            if not error.retryable:
+                raise PermanentError(f"Odoo refused the order: {error}") from error
+            raise
+        link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
+
+    return sync_order

@@ -1,0 +1,150 @@
+"""Putting confirmed Loom orders into a group's Odoo exactly once.
+
+Every remote record is looked up by its natural key before anything is created — the buyer's
+partner by `ref`, products by `default_code`, the order by `client_order_ref` — and remembered in a
+local binding. Work is batched: one look-up per model for a whole batch of orders, one `create` of
+all the missing orders with their lines, one `action_confirm` of every order still in draft. A call
+whose answer was lost may have committed; the next attempt finds what it made instead of making it
+again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp_connector.client import OdooClient, encode
+from erp_connector.models import ErpBinding
+from marketplace.accounts.models import Organization
+from marketplace.orders.models import Order
+
+
+@dataclass
+class SyncReport:
+    orders_created: int = 0
+    orders_found: int = 0
+    orders_confirmed: int = 0
+    partners_created: int = 0
+    products_created: int = 0
+    calls: int = 0
+    odoo_ids: dict[int, int] = field(default_factory=dict)  # Loom order id -> sale.order id
+
+
+def buyer_ref(organization: Organization) -> str:
+    return f"LOOM-BUYER-{organization.id}"
+
+
+class Bindings:
+    """The bindings of one group, read once per batch and written as records are found or made."""
+
+    def __init__(self, session: Session, group_id: int) -> None:
+        self.session, self.group_id = session, group_id
+        self.known = {
+            (b.local_model, b.local_key): b.odoo_id for b in session.scalars(select(ErpBinding).where(ErpBinding.group_id == group_id))
+        }
+
+    def get(self, local_model: str, key: str) -> int | None:
+        return self.known.get((local_model, key))
+
+    def remember(self, local_model: str, key: str, odoo_model: str, odoo_id: int) -> None:
+        if self.known.get((local_model, key)) == odoo_id:
+            return
+        existing = self.session.scalar(
+            select(ErpBinding).where(ErpBinding.group_id == self.group_id, ErpBinding.local_model == local_model, ErpBinding.local_key == key)
+        )
+        if existing is None:
+            self.session.add(ErpBinding(group_id=self.group_id, local_model=local_model, local_key=key, odoo_model=odoo_model, odoo_id=odoo_id))
+        else:
+            existing.odoo_id = odoo_id  # the record was deleted and made again in Odoo
+        self.known[(local_model, key)] = odoo_id
+
+
+def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organization], report: SyncReport) -> dict[str, int]:
+    ids = {ref: i for ref in buyers if (i := bindings.get("buyer", ref))}
+    missing = [ref for ref in buyers if ref not in ids]
+    if missing:
+        for row in client.search_read("res.partner", [["ref", "in", missing]], ["id", "ref"]):
+            ids.setdefault(row["ref"], row["id"])
+        to_make = [ref for ref in missing if ref not in ids]
+        if to_make:
+            codes = sorted({buyers[r].country for r in to_make if buyers[r].country})
+            countries = {row["code"]: row["id"] for row in client.search_read("res.country", [["code", "in", codes]], ["id", "code"])} if codes else {}
+            made = client.create("res.partner", [encode({"name": buyers[r].name, "is_company": True, "ref": r,
+                                                         "country_id": countries.get(buyers[r].country)}) for r in to_make])  # fmt: skip
+            ids.update(zip(to_make, made, strict=True))
+            report.partners_created += len(made)
+        for ref in missing:
+            bindings.remember("buyer", ref, "res.partner", ids[ref])
+    return ids
+
+
+def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str, float]], report: SyncReport) -> dict[str, int]:
+    ids = {sku: i for sku in lines if (i := bindings.get("sku", sku))}
+    missing = [sku for sku in lines if sku not in ids]
+    if missing:
+        for row in client.search_read("product.product", [["default_code", "in", missing]], ["id", "default_code"]):
+            ids.setdefault(row["default_code"], row["id"])
+        to_make = [sku for sku in missing if sku not in ids]
+        if to_make:
+            made = client.create("product.product", [{"name": lines[s][0], "default_code": s, "list_price": lines[s][1], "sale_ok": True} for s in to_make])
+            ids.update(zip(to_make, made, strict=True))
+            report.products_created += len(made)
+        for sku in missing:
+            bindings.remember("sku", sku, "product.product", ids[sku])
+    return ids
+
+
+def _order_values(order: Order, partner_id: int, products: dict[str, int]) -> dict:
+    commitment = dt.datetime.combine(order.ship_by, dt.time(9, 0))
+    return encode(
+        {
+            "partner_id": partner_id,
+            "client_order_ref": order.number,
+            "commitment_date": commitment.strftime("%Y-%m-%d %H:%M:%S"),  # Odoo refuses the ISO "T" form
+            "note": f"<p>Loom order {order.number}, {order.incoterm}, ship by {order.ship_by:%d %b %Y}</p>",
+            "order_line": [
+                [0, 0, {"product_id": products[line.sku], "product_uom_qty": line.quantity, "price_unit": float(line.unit_price),
+                        "name": line.description}]  # fmt: skip
+                for line in order.lines
+            ],
+        }
+    )
+
+
+def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Iterable[Order]) -> SyncReport:
+    """Make every order exist once in Odoo as a confirmed sale.order with its lines."""
+    orders = list(orders)
+    report = SyncReport()
+    if not orders:
+        return report
+    calls_before = client.calls
+    bindings = Bindings(session, group_id)
+    buyers = {buyer_ref(o.buyer): o.buyer for o in orders}
+    skus = {line.sku: (line.description, float(line.unit_price)) for o in orders for line in o.lines}
+    partners = _partners(client, bindings, buyers, report)
+    products = _products(client, bindings, skus, report)
+
+    numbers = [o.number for o in orders]
+    rows = client.search_read("sale.order", [["client_order_ref", "in", numbers]], ["id", "client_order_ref", "state", "partner_id"])
+    expected = {o.number: partners[buyer_ref(o.buyer)] for o in orders}
+    # The natural key is the reference *and* the customer: an order someone typed by hand for another partner is not ours.
+    found = {row["client_order_ref"]: row for row in rows if row["partner_id"] and row["partner_id"][0] == expected[row["client_order_ref"]]}
+    to_create = [o for o in orders if o.number not in found]
+    if to_create:
+        made = client.create("sale.order", [_order_values(o, partners[buyer_ref(o.buyer)], products) for o in to_create])
+        for order, odoo_id in zip(to_create, made, strict=True):
+            found[order.number] = {"id": odoo_id, "state": "draft"}
+        report.orders_created = len(made)
+    report.orders_found = len(orders) - len(to_create)
+    drafts = [found[o.number]["id"] for o in orders if found[o.number]["state"] in ("draft", "sent")]
+    if drafts:
+        client.execute("sale.order", "action_confirm", drafts)
+        report.orders_confirmed = len(drafts)
+    for order in orders:
+        bindings.remember("order", str(order.id), "sale.order", found[order.number]["id"])
+        report.odoo_ids[order.id] = found[order.number]["id"]
+    report.calls = client.calls - calls_before
+    return report

@@ -1,0 +1,198 @@
+"""Confirmed orders reach each group's own Odoo exactly once, on every protocol and version, through
+faults. Runs against the Odoo double, or against a real Odoo when LOOM_TEST_ODOO_URL is set."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp_connector.client import OdooClient, connect
+from erp_connector.models import ErpBinding, ErpLink
+from erp_connector.services import check_connection
+from erp_connector.sync import sync_orders
+from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
+from marketplace.outbox.runtime import worker_for
+from marketplace.secrets import SecretBox
+from tests import factories
+from tests.odoo_double import OdooDouble
+
+
+@dataclass
+class Odoo:
+    url: str
+    database: str
+    login: str
+    secret: str
+    protocol: str
+    double: OdooDouble | None
+
+    def client(self, timeout: float = 10) -> OdooClient:
+        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout)
+
+
+REAL = os.environ.get("LOOM_TEST_ODOO_URL")
+TARGETS = (
+    [("real", "auto"), ("real", "xmlrpc")]
+    if REAL
+    else [(17, "jsonrpc"), (17, "xmlrpc"), (18, "jsonrpc"), (18, "xmlrpc"), (19, "json2"), (19, "jsonrpc"), (19, "xmlrpc")]
+)
+
+
+@pytest.fixture(params=TARGETS, ids=[f"{v}-{p}" for v, p in TARGETS])
+def odoo(request: pytest.FixtureRequest) -> Iterator[Odoo]:
+    version, protocol = request.param
+    if version == "real":
+        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None)
+        return
+    with OdooDouble(version=version) as double:
+        secret = double.api_key if protocol == "json2" else "admin"
+        yield Odoo(double.url, double.db.name, "admin", secret, protocol, double)
+
+
+def make_order(session: Session, group, buyer, number: str, lines: list[tuple[str, int, str]]) -> Order:
+    order = Order(
+        number=number, buyer_id=buyer.organization_id, group_id=group.id, currency="USD",
+        total=sum(Decimal(p) * q for _, q, p in lines), ship_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB",
+        status=OrderStatus.CONFIRMED,
+        lines=[OrderLine(position=i, sku=sku, description=f"Basket {sku}", quantity=q, unit_price=Decimal(p)) for i, (sku, q, p) in enumerate(lines, 1)],
+    )  # fmt: skip
+    session.add(order)
+    session.flush()
+    return order
+
+
+def remote_orders(client: OdooClient, number: str) -> list[dict]:
+    return client.search_read("sale.order", [["client_order_ref", "=", number]], ["id", "state", "order_line", "amount_total", "partner_id"])
+
+
+def test_an_order_arrives_confirmed_with_its_lines_in_one_create(session: Session, odoo: Odoo) -> None:
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session, name="Northwind Home")
+    order = make_order(session, group, buyer, "LM-T-00001", [("SKU-A", 300, "18.50"), ("SKU-B", 120, "9.25"), ("SKU-C", 60, "31.00")])
+    client = odoo.client()
+
+    report = sync_orders(session, client, group.id, [order])
+
+    assert (report.orders_created, report.orders_confirmed, report.partners_created, report.products_created) == (1, 1, 1, 3)
+    assert report.calls <= 8  # all new: look-ups, creates, one order create with its lines, one confirm
+    [remote] = remote_orders(client, "LM-T-00001")
+    assert remote["state"] == "sale" and len(remote["order_line"]) == 3
+    assert remote["amount_total"] == pytest.approx(300 * 18.5 + 120 * 9.25 + 60 * 31.0)
+    bound = {(b.local_model, b.local_key) for b in session.scalars(select(ErpBinding).where(ErpBinding.group_id == group.id))}
+    assert {("order", str(order.id)), ("buyer", f"LOOM-BUYER-{buyer.organization_id}"), ("sku", "SKU-A")} <= bound
+
+
+def test_syncing_again_changes_nothing_and_known_records_cost_few_calls(session: Session, odoo: Odoo) -> None:
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session)
+    first = make_order(session, group, buyer, "LM-T-00002", [("SKU-A", 10, "5.00")])
+    client = odoo.client()
+    sync_orders(session, client, group.id, [first])
+
+    again = sync_orders(session, client, group.id, [first])
+    second = make_order(session, group, buyer, "LM-T-00003", [("SKU-A", 20, "5.00")])
+    known = sync_orders(session, client, group.id, [second])
+
+    assert (again.orders_created, again.orders_confirmed, again.orders_found) == (0, 0, 1)
+    assert len(remote_orders(client, "LM-T-00002")) == 1
+    assert known.calls <= 4 and known.orders_created == 1  # buyer and product bound: look up, create, confirm
+
+
+def test_a_batch_of_orders_shares_its_look_ups(session: Session, odoo: Odoo) -> None:
+    group = factories.producer_group(session)
+    buyers = [factories.buyer(session, name=f"Buyer {n}") for n in range(3)]
+    orders = [make_order(session, group, buyers[n % 3], f"LM-T-1{n:04d}", [(f"SKU-{n % 4}", 10 + n, "7.50")]) for n in range(12)]
+    report = sync_orders(session, odoo.client(), group.id, orders)
+    assert report.orders_created == 12 and report.calls <= 8  # the same calls for 12 orders as for one
+
+
+def test_odoo_down_then_back_loses_nothing(app: Flask, session: Session, odoo: Odoo) -> None:
+    if odoo.double is None:
+        pytest.skip("outages are injected into the double only")  # against a real Odoo the other tests run
+    order, group = _linked_order(app, session, odoo, "LM-T-00004")
+    odoo.double.inject("down", times=2)
+    odoo.double.inject("bad_gateway", times=1)
+    for hours in (1, 2, 3):  # each retry, once its backoff has passed
+        assert _later_worker(app, hours=hours).drain().retried == 1
+    message = _message(session)
+    assert message.status == OutboxStatus.PENDING and message.attempts == 3  # still waiting, not lost
+    assert "HTTP 502" in message.last_error
+    assert _later_worker(app, hours=10).drain().done == 1
+    assert len(remote_orders(odoo.client(), "LM-T-00004")) == 1
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_commit", "drop_after_commit"])
+def test_a_lost_answer_after_odoo_committed_does_not_duplicate_the_order(
+    app: Flask, session: Session, odoo: Odoo, fault: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if odoo.double is None:
+        pytest.skip("faults are injected into the double only")
+    monkeypatch.setitem(app.config, "ERP_TIMEOUT_SECONDS", 0.5)
+    order, group = _linked_order(app, session, odoo, "LM-T-00005")
+    odoo.double.inject(fault, seconds=1.2, match="order_line")  # the create of the order itself
+
+    first = worker_for(app).drain()
+    assert first.retried == 1
+    _later_worker(app).drain()
+
+    [remote] = remote_orders(odoo.client(), "LM-T-00005")  # exactly one, and confirmed
+    assert remote["state"] == "sale" and _message(session).status == OutboxStatus.DONE
+
+
+def test_a_permanent_refusal_is_a_dead_letter_with_a_readable_reason(app: Flask, session: Session, odoo: Odoo) -> None:
+    if odoo.double is None:
+        pytest.skip("the refusal is provoked in the double only")
+    order, group = _linked_order(app, session, odoo, "LM-T-00006")
+    odoo.double.db.users[2]["create_forbidden"] = {"sale.order"}  # the connected user lost the right to create orders
+
+    worker_for(app).drain()
+
+    message = _message(session)
+    assert message.status == OutboxStatus.DEAD
+    assert "Odoo refused the order" in message.last_error and "not allowed to create" in message.last_error
+
+
+def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
+    ok = check_connection(odoo.url, odoo.database, odoo.login, odoo.secret, odoo.protocol)
+    assert ok.ok and ok.message.startswith("Connected to Odoo")
+    wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol)
+    assert not wrong_key.ok and "refused the login or API key" in wrong_key.message
+    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, timeout=2)
+    assert not unreachable.ok and "could not reach" in unreachable.message
+
+
+# ----- helpers ------------------------------------------------------------------------------------
+
+
+def _linked_order(app: Flask, session: Session, odoo: Odoo, number: str):  # type: ignore[no-untyped-def]
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session)
+    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
+                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
+                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    order = make_order(session, group, buyer, number, [("SKU-Z", 40, "12.00")])
+    from erp_connector.services import announce_order
+
+    announce_order(session, order)
+    session.commit()
+    return order, group
+
+
+def _message(session: Session) -> OutboxMessage:
+    session.expire_all()
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "erp.sync_order"))
+
+
+def _later_worker(app: Flask, hours: float = 2):  # type: ignore[no-untyped-def]
+    worker = worker_for(app)
+    worker.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+    return worker
+
