@@ -21,6 +21,7 @@ login_manager.login_message_category = "info"
 
 
 def init_app(app: Flask) -> None:
+    from erp_connector.views import blueprint as erp
     from marketplace.accounts.views import blueprint as accounts
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, operator, api):
+    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
 

@@ -1,0 +1,20 @@
+"""The form a group admin fills in to connect the group's own Odoo."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, URLField
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+from marketplace.forms import choices
+
+
+class OdooLinkForm(FlaskForm):
+    url = URLField("Odoo address", validators=[DataRequired(), URL(require_tld=False, message="Give the address you open Odoo at, e.g. https://coop.odoo.com")],
+                   description="The address you open Odoo at, without /web or /odoo at the end.")  # fmt: skip
+    database = StringField("Database", validators=[DataRequired(), Length(max=120)], description="Shown on Odoo's database selector, or ask whoever set Odoo up.")
+    login = StringField("Login", validators=[DataRequired(), Length(max=200)], description="The Odoo user Loom acts as: give it Sales and Invoicing rights.")
+    api_key = PasswordField("API key", validators=[Optional(), Length(max=200)],
+                            description="In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key.")  # fmt: skip
+    protocol = SelectField("Protocol", default="auto", choices=choices([
+        ("auto", "Automatic (JSON-2 on Odoo 19+, JSON-RPC before)"), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
+    ]))  # fmt: skip
