@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from erp_connector.client import OdooClient, encode
@@ -38,13 +38,13 @@ def buyer_ref(organization: Organization) -> str:
 
 
 class Bindings:
-    """The bindings of one group, read once per batch and written as records are found or made."""
+    """The bindings a batch needs, read in one query and written as records are found or made."""
 
-    def __init__(self, session: Session, group_id: int) -> None:
+    def __init__(self, session: Session, group_id: int, wanted: dict[str, set[str]]) -> None:
         self.session, self.group_id = session, group_id
-        self.known = {
-            (b.local_model, b.local_key): b.odoo_id for b in session.scalars(select(ErpBinding).where(ErpBinding.group_id == group_id))
-        }
+        conditions = [and_(ErpBinding.local_model == model, ErpBinding.local_key.in_(keys)) for model, keys in wanted.items() if keys]
+        rows = session.scalars(select(ErpBinding).where(ErpBinding.group_id == group_id, or_(*conditions))) if conditions else []
+        self.known = {(b.local_model, b.local_key): b.odoo_id for b in rows}
 
     def get(self, local_model: str, key: str) -> int | None:
         return self.known.get((local_model, key))
@@ -121,9 +121,9 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     if not orders:
         return report
     calls_before = client.calls
-    bindings = Bindings(session, group_id)
     buyers = {buyer_ref(o.buyer): o.buyer for o in orders}
     skus = {line.sku: (line.description, float(line.unit_price)) for o in orders for line in o.lines}
+    bindings = Bindings(session, group_id, {"buyer": set(buyers), "sku": set(skus), "order": {str(o.id) for o in orders}})
     partners = _partners(client, bindings, buyers, report)
     products = _products(client, bindings, skus, report)
 

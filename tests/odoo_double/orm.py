@@ -66,6 +66,42 @@ class Field:
     default: Any = None
 
 
+_MISSING = object()
+_journal: list[tuple[Any, Any, Any]] | None = None  # (container, key, old value) while a call runs
+
+
+class Row(dict):
+    """A record's values; every change is journaled so a failed call can be undone."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if _journal is not None:
+            _journal.append((self, key, dict.get(self, key, _MISSING)))
+        dict.__setitem__(self, key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
+class Table(dict):
+    """A model's records by id, journaled like rows."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if _journal is not None:
+            _journal.append((self, key, dict.get(self, key, _MISSING)))
+        dict.__setitem__(self, key, value if isinstance(value, Row) else Row(value))
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if _journal is not None and key in self:
+            _journal.append((self, key, dict.__getitem__(self, key)))
+        return dict.pop(self, key, *default)
+
+
 @dataclass
 class Model:
     name: str
@@ -75,6 +111,9 @@ class Model:
     records: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1
     display: Callable[[dict[str, Any]], str] = lambda values: values.get("name") or ""  # noqa: E731
+
+    def __post_init__(self) -> None:
+        self.records = Table({i: Row(r) for i, r in self.records.items()})
 
 
 DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -107,13 +146,27 @@ class Database:
 
     # ----- transactions: each RPC call is its own ----------------------------------------------
 
-    def snapshot(self) -> Any:
-        return copy.deepcopy({name: (m.records, m.next_id) for name, m in self.models.items()}), copy.deepcopy(self.users)
+    def begin(self) -> Any:
+        """Start journaling changes; return what `rollback` needs to undo them."""
+        global _journal
+        _journal = []
+        return _journal, {name: m.next_id for name, m in self.models.items()}, copy.deepcopy(self.users)
 
-    def restore(self, state: Any) -> None:
-        records, users = state
-        for name, (rows, next_id) in records.items():
-            self.models[name].records, self.models[name].next_id = rows, next_id
+    def commit(self) -> None:
+        global _journal
+        _journal = None
+
+    def rollback(self, state: Any) -> None:
+        global _journal
+        journal, next_ids, users = state
+        _journal = None
+        for container, key, old in reversed(journal):
+            if old is _MISSING:
+                dict.pop(container, key, None)
+            else:
+                dict.__setitem__(container, key, old)
+        for name, next_id in next_ids.items():
+            self.models[name].next_id = next_id
         self.users = users
 
     # ----- access --------------------------------------------------------------------------------
@@ -182,6 +235,7 @@ class Database:
                     continue
                 row[name] = self._convert(model, name, value, None)
             model.records[record_id] = row
+            row = model.records[record_id]
             for name, commands in lines.items():
                 self._one2many(uid, model, record_id, name, commands)
             hook = model.methods.get("_after_create")

@@ -173,12 +173,14 @@ class OdooDouble:
     def transaction(self, function, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
         """Each RPC call commits alone or changes nothing."""
         with self.lock:
-            state = self.db.snapshot()
+            state = self.db.begin()
             try:
-                return function(*args, **kwargs)
+                result = function(*args, **kwargs)
             except BaseException:
-                self.db.restore(state)
+                self.db.rollback(state)
                 raise
+            self.db.commit()
+            return result
 
     # ----- HTTP ----------------------------------------------------------------------------------
 
@@ -200,7 +202,7 @@ class OdooDouble:
                 return Response(f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible with ['http'] but '/jsonrpc' is type='json'.</p>\n",
                                 status, content_type="text/html; charset=utf-8")  # fmt: skip
             return self._faulty(request, lambda: self._jsonrpc(request))
-        if path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
+        if path in ("/xmlrpc/2/common", "/xmlrpc/2/object", "/xmlrpc/common", "/xmlrpc/object"):  # Odoo serves both paths
             return self._faulty(request, lambda: self._xmlrpc(request, path.rsplit("/", 1)[1]))
         if path.startswith("/json/2/") and self.version >= 19:
             return self._faulty(request, lambda: self._json2(request))
