@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.models import ErpLink
-from erp_connector.sync import sync_orders
+from erp_connector.sync import sync_orders, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.db import utcnow
@@ -90,6 +90,12 @@ def announce_order(session: Session, order: Order) -> None:
         enqueue(session, topics.SYNC_ORDER, order.id, {"group": order.group_id}, coalesce=True)
 
 
+def announce_trace(session: Session, order: Order) -> None:
+    """Queue the order's new trace events for the group's Odoo, if the group connected one."""
+    if link_of(session, order.group_id) is not None:
+        enqueue(session, topics.SYNC_TRACE, order.id, {"group": order.group_id}, coalesce=True)
+
+
 class ClientPool:
     """One logged-in client per link in a worker process (a new login per message would double the calls)."""
 
@@ -116,7 +122,9 @@ class ClientPool:
             client.close()
 
 
-def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+def make_sync_handler(pool: ClientPool, what=lambda session, client, order: sync_orders(session, client, order.group_id, [order])):  # type: ignore[no-untyped-def]
+    """An outbox handler that runs `what` for the message's order against the group's Odoo."""
+
     def sync_order(session: Session, message: OutboxMessage) -> None:
         order = session.scalar(select(Order).where(Order.id == int(message.key)).options(selectinload(Order.lines)))
         if order is None:
@@ -125,7 +133,7 @@ def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
         if link is None:
             raise PermanentError("The group disconnected its Odoo; nothing to sync.")
         try:
-            sync_orders(session, pool.client(link), order.group_id, [order])
+            what(session, pool.client(link), order)
         except OdooCallError as error:
             pool.forget(link)  # a fresh login next time
             link.status, link.last_error = "failing", str(error)
@@ -135,3 +143,7 @@ def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
         link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
 
     return sync_order
+
+
+def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    return make_sync_handler(pool, lambda session, client, order: sync_trace(session, client, order.group_id, order))

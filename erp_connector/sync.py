@@ -9,7 +9,10 @@ again.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import html
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -20,6 +23,8 @@ from erp_connector.client import OdooClient, encode
 from erp_connector.models import ErpBinding
 from marketplace.accounts.models import Organization
 from marketplace.orders.models import Order
+from marketplace.trace.epcis import epcis_document
+from marketplace.trace.services import chain_of
 
 
 @dataclass
@@ -148,3 +153,37 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
         report.odoo_ids[order.id] = found[order.number]["id"]
     report.calls = client.calls - calls_before
     return report
+
+
+def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order) -> int:
+    """Post each trace event not yet in Odoo as a chatter note, and keep the EPCIS file attached current."""
+    events = chain_of(session, order.id)
+    bindings = Bindings(session, group_id, {"order": {str(order.id)}, "trace": {str(e.id) for e in events}})
+    order_odoo_id = bindings.get("order", str(order.id))
+    if order_odoo_id is None:
+        order_odoo_id = sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
+        bindings.known[("order", str(order.id))] = order_odoo_id
+    posted = 0
+    for event in events:
+        if bindings.get("trace", str(event.id)):
+            continue
+        note = html.escape(event.why.get("note") or event.biz_step.rsplit(":", 1)[-1])
+        body = (f"<p><b>Loom trace</b> · {html.escape(event.kind.value)} · {event.event_time:%Y-%m-%d %H:%M} UTC · "
+                f"{html.escape(event.read_point)}</p><p>{note}</p><p><small>hash {event.hash[:16]}…</small></p>")  # fmt: skip
+        result = client.execute("sale.order", "message_post", [order_odoo_id], body=body, body_is_html=True, message_type="comment",
+                                subtype_xmlid="mail.mt_note")  # fmt: skip
+        message_id = result[0] if isinstance(result, list) else result  # a list from Odoo 19 on
+        bindings.remember("trace", str(event.id), "mail.message", message_id)
+        posted += 1
+    if posted or not bindings.get("trace-file", str(order.id)):
+        name = f"{order.number}-trace.epcis.json"
+        datas = base64.b64encode(json.dumps(epcis_document(events), indent=1).encode()).decode()
+        existing = client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", order_odoo_id], ["name", "=", name]], ["id"])
+        if existing:
+            client.execute("ir.attachment", "write", [existing[0]["id"]], {"datas": datas})
+            attachment_id = existing[0]["id"]
+        else:
+            [attachment_id] = client.create("ir.attachment", [{"name": name, "res_model": "sale.order", "res_id": order_odoo_id, "datas": datas,
+                                                               "mimetype": "application/ld+json", "type": "binary"}])  # fmt: skip
+        bindings.remember("trace-file", str(order.id), "ir.attachment", attachment_id)
+    return posted

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from erp_connector.services import announce_order
+from erp_connector.services import announce_order, announce_trace
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import InvoiceKind
@@ -49,6 +49,7 @@ TRACE_STEPS: dict[OrderStatus, tuple[EventKind, str, str | None, str]] = {
 
 
 def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: int | None, note: str = "") -> None:
+    announce_trace(session, order)
     kind, action, step, label = TRACE_STEPS[status]
     record_event(
         session,
@@ -205,6 +206,7 @@ def post_progress(
         raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
     update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path)
     session.add(update)
+    announce_trace(session, order)
     record_event(
         session, order_id=order.id, kind=EventKind.OBJECT, action="OBSERVE", biz_step="urn:epcglobal:cbv:bizstep:inspecting",
         event_time=utcnow(), read_point=f"{order.group.city or order.group.region}, {order.group.country}".strip(", "),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from erp_connector.services import ClientPool, make_sync_handler
+from erp_connector.services import ClientPool, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
@@ -15,9 +15,9 @@ def init_outbox(app: Flask) -> None:
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
-    registry.register(topics.SYNC_ORDER, make_sync_handler(
-        ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]))
-    ))
+    pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]))
+    registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
+    registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     app.extensions["loom.outbox"] = registry
 
 

@@ -196,3 +196,36 @@ def _later_worker(app: Flask, hours: float = 2):  # type: ignore[no-untyped-def]
     worker.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
     return worker
 
+
+
+def test_the_trace_reaches_the_chatter_and_the_epcis_file_stays_current(session: Session, odoo: Odoo) -> None:
+    import base64
+    import json
+
+    from erp_connector.sync import sync_trace
+    from marketplace.trace.models import EventKind
+    from marketplace.trace.services import record_event
+
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session)
+    order = make_order(session, group, buyer, "LM-T-00007", [("SKU-A", 100, "10.00")])
+
+    def event(step: str, note: str) -> None:
+        record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
+                     event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": note})  # fmt: skip
+
+    event("commissioning", "Weaving <started> & on track")
+    event("inspecting", "40 % done")
+    client = odoo.client()
+    assert sync_trace(session, client, group.id, order) == 2
+    assert sync_trace(session, client, group.id, order) == 0  # nothing twice
+    event("packing", "Packed in 12 cartons")
+    assert sync_trace(session, client, group.id, order) == 1
+
+    [remote] = remote_orders(client, "LM-T-00007")
+    bodies = [m["body"] for m in client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["body"])]
+    assert len(bodies) == 3 and any("Weaving &lt;started&gt; &amp; on track" in b for b in bodies)  # our text escaped, our markup kept
+    [attachment] = client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["name", "datas"])
+    document = json.loads(base64.b64decode(attachment["datas"]))
+    assert attachment["name"] == "LM-T-00007-trace.epcis.json" and document["type"] == "EPCISDocument"
+    assert [e["bizStep"].rsplit(":", 1)[-1] for e in document["epcisBody"]["eventList"]] == ["commissioning", "inspecting", "packing"]
