@@ -83,32 +83,23 @@ class JsonRpcTransport:
         self.session.close()
 
 
-class _KeepAliveTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
+def _keep_alive(secure: bool, timeout: float) -> xmlrpc.client.Transport:
+    """xmlrpc.client's transport (which keeps its connection) with a timeout on that connection."""
+    base = xmlrpc.client.SafeTransport if secure else xmlrpc.client.Transport
 
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
+    class KeepAlive(base):  # type: ignore[valid-type, misc]
+        def make_connection(self, host: Any) -> http.client.HTTPConnection:
+            connection = super().make_connection(host)
+            connection.timeout = timeout
+            return connection
 
-
-class _KeepAliveSafeTransport(xmlrpc.client.SafeTransport):
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
+    return KeepAlive()
 
 
 class XmlRpcTransport:
     def __init__(self, url: str, database: str, uid: int, secret: str, *, timeout: float) -> None:
         self.database, self.uid, self.secret = database, uid, secret
-        transport = (_KeepAliveSafeTransport if url.startswith("https") else _KeepAliveTransport)(timeout)
+        transport = _keep_alive(url.startswith("https"), timeout)
         # Odoo refuses None over XML-RPC, so nothing Loom sends may contain it (send False instead).
         self.proxy = xmlrpc.client.ServerProxy(f"{url.rstrip('/')}/xmlrpc/2/object", transport=transport, allow_none=False)
 
