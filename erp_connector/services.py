@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.models import ErpLink
-from erp_connector.sync import sync_orders, sync_trace
+from erp_connector.sync import sync_invoice, sync_orders, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
+from marketplace.billing.models import Invoice
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.orders.models import Order
@@ -90,6 +91,12 @@ def announce_order(session: Session, order: Order) -> None:
         enqueue(session, topics.SYNC_ORDER, order.id, {"group": order.group_id}, coalesce=True)
 
 
+def announce_invoice(session: Session, invoice: Invoice) -> None:
+    """Queue the invoice for the group's Odoo, if the group connected one."""
+    if link_of(session, invoice.group_id) is not None:
+        enqueue(session, topics.SYNC_INVOICE, invoice.id, {"group": invoice.group_id})
+
+
 def announce_trace(session: Session, order: Order) -> None:
     """Queue the order's new trace events for the group's Odoo, if the group connected one."""
     if link_of(session, order.group_id) is not None:
@@ -122,28 +129,40 @@ class ClientPool:
             client.close()
 
 
-def make_sync_handler(pool: ClientPool, what=lambda session, client, order: sync_orders(session, client, order.group_id, [order])):  # type: ignore[no-untyped-def]
-    """An outbox handler that runs `what` for the message's order against the group's Odoo."""
+def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
+    """An outbox handler: load the Loom record the message names, then `run` it against its group's Odoo."""
 
-    def sync_order(session: Session, message: OutboxMessage) -> None:
-        order = session.scalar(select(Order).where(Order.id == int(message.key)).options(selectinload(Order.lines)))
-        if order is None:
-            raise PermanentError("The order no longer exists in Loom.")
-        link = link_of(session, order.group_id)
+    def handle(session: Session, message: OutboxMessage) -> None:
+        target = load(session, int(message.key))
+        if target is None:
+            raise PermanentError("The record no longer exists in Loom.")
+        link = link_of(session, target.group_id)
         if link is None:
             raise PermanentError("The group disconnected its Odoo; nothing to sync.")
         try:
-            what(session, pool.client(link), order)
+            run(session, pool.client(link), target)
         except OdooCallError as error:
             pool.forget(link)  # a fresh login next time
             link.status, link.last_error = "failing", str(error)
             if not error.retryable:
-                raise PermanentError(f"Odoo refused the order: {error}") from error
+                raise PermanentError(f"Odoo refused it: {error}") from error
             raise
         link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
 
-    return sync_order
+    return handle
+
+
+def _order(session: Session, order_id: int) -> Order | None:
+    return session.scalar(select(Order).where(Order.id == order_id).options(selectinload(Order.lines)))
+
+
+def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    return _handler(pool, _order, lambda session, client, order: sync_orders(session, client, order.group_id, [order]))
 
 
 def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return make_sync_handler(pool, lambda session, client, order: sync_trace(session, client, order.group_id, order))
+    return _handler(pool, _order, lambda session, client, order: sync_trace(session, client, order.group_id, order))
+
+
+def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice: sync_invoice(session, client, invoice.group_id, invoice))

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from erp_connector.client import OdooClient, encode
 from erp_connector.models import ErpBinding
 from marketplace.accounts.models import Organization
-from marketplace.orders.models import Order
+from marketplace.billing.models import Invoice
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.services import chain_of
 
@@ -32,6 +33,7 @@ class SyncReport:
     orders_created: int = 0
     orders_found: int = 0
     orders_confirmed: int = 0
+    orders_cancelled: int = 0
     partners_created: int = 0
     products_created: int = 0
     calls: int = 0
@@ -102,13 +104,17 @@ def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str
     return ids
 
 
+def _commitment(order: Order) -> str:
+    # Odoo wants naive UTC "YYYY-MM-DD HH:MM:SS" and refuses the ISO "T" form.
+    return dt.datetime.combine(order.ship_by, dt.time(9, 0)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _order_values(order: Order, partner_id: int, products: dict[str, int]) -> dict:
-    commitment = dt.datetime.combine(order.ship_by, dt.time(9, 0))
     return encode(
         {
             "partner_id": partner_id,
             "client_order_ref": order.number,
-            "commitment_date": commitment.strftime("%Y-%m-%d %H:%M:%S"),  # Odoo refuses the ISO "T" form
+            "commitment_date": _commitment(order),
             "note": f"<p>Loom order {order.number}, {order.incoterm}, ship by {order.ship_by:%d %b %Y}</p>",
             "order_line": [
                 [0, 0, {"product_id": products[line.sku], "product_uom_qty": line.quantity, "price_unit": float(line.unit_price),
@@ -133,21 +139,34 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     products = _products(client, bindings, skus, report)
 
     numbers = [o.number for o in orders]
-    rows = client.search_read("sale.order", [["client_order_ref", "in", numbers]], ["id", "client_order_ref", "state", "partner_id"])
+    rows = client.search_read("sale.order", [["client_order_ref", "in", numbers]], ["id", "client_order_ref", "state", "partner_id", "commitment_date"])
     expected = {o.number: partners[buyer_ref(o.buyer)] for o in orders}
     # The natural key is the reference *and* the customer: an order someone typed by hand for another partner is not ours.
     found = {row["client_order_ref"]: row for row in rows if row["partner_id"] and row["partner_id"][0] == expected[row["client_order_ref"]]}
+    # An order cancelled before it ever reached Odoo has nothing to tell Odoo.
+    orders = [o for o in orders if o.number in found or o.status != OrderStatus.CANCELLED]
     to_create = [o for o in orders if o.number not in found]
     if to_create:
         made = client.create("sale.order", [_order_values(o, partners[buyer_ref(o.buyer)], products) for o in to_create])
         for order, odoo_id in zip(to_create, made, strict=True):
-            found[order.number] = {"id": odoo_id, "state": "draft"}
+            found[order.number] = {"id": odoo_id, "state": "draft", "commitment_date": _commitment(order)}
         report.orders_created = len(made)
     report.orders_found = len(orders) - len(to_create)
-    drafts = [found[o.number]["id"] for o in orders if found[o.number]["state"] in ("draft", "sent")]
+    live = [o for o in orders if o.status != OrderStatus.CANCELLED]
+    drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent")]
     if drafts:
         client.execute("sale.order", "action_confirm", drafts)
         report.orders_confirmed = len(drafts)
+    # Later changes: a new ship date, a cancellation.
+    for order in live:
+        commitment = _commitment(order)
+        if found[order.number].get("commitment_date") != commitment:
+            client.execute("sale.order", "write", [found[order.number]["id"]], {"commitment_date": commitment})
+    cancelled = [found[o.number]["id"] for o in orders if o.status == OrderStatus.CANCELLED and found[o.number]["state"] != "cancel"]
+    if cancelled:
+        # Odoo 17 and 18 answer a cancellation with a confirmation wizard unless told not to warn.
+        client.execute("sale.order", "action_cancel", cancelled, context={"disable_cancel_warning": True})
+        report.orders_cancelled = len(cancelled)
     for order in orders:
         bindings.remember("order", str(order.id), "sale.order", found[order.number]["id"])
         report.odoo_ids[order.id] = found[order.number]["id"]
@@ -187,3 +206,45 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
                                                                "mimetype": "application/ld+json", "type": "binary"}])  # fmt: skip
         bindings.remember("trace-file", str(order.id), "ir.attachment", attachment_id)
     return posted
+
+
+def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
+    """Make the invoice exist once in Odoo as a posted customer invoice whose lines invoice the sale lines.
+
+    A deposit or balance invoices that share of every line's quantity, so that Odoo's invoiced
+    quantities add up to the order once both are posted.
+    """
+    order = invoice.order
+    order_id = Bindings(session, group_id, {"order": {str(order.id)}}).get("order", str(order.id))
+    if order_id is None:
+        order_id = sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
+    wanted = {"invoice": {str(invoice.id)}, "sku": {line.sku for line in order.lines}, "buyer": {buyer_ref(order.buyer)}}
+    bindings = Bindings(session, group_id, wanted)
+    known = bindings.get("invoice", str(invoice.id))
+    rows = client.search_read("account.move", [["ref", "=", invoice.number], ["move_type", "=", "out_invoice"]], ["id", "state"])
+    if known and not any(r["id"] == known for r in rows):
+        known = None  # deleted in Odoo: make it again
+    move = next((r for r in rows if r["id"] == known), rows[0] if rows else None)
+    if move is None:
+        share = invoice.amount / order.total if order.total else 0
+        sale_lines = client.search_read("sale.order.line", [["order_id", "=", order_id]], ["id", "product_id", "price_unit"])
+        by_product = {row["product_id"][0]: row for row in sale_lines if row["product_id"]}
+        lines = []
+        for line in order.lines:
+            sale_line = by_product.get(bindings.get("sku", line.sku) or 0)
+            lines.append([0, 0, encode({
+                "product_id": sale_line["product_id"][0] if sale_line else None,
+                "name": f"{invoice.kind.value.capitalize()} {float(share) * 100:.0f} %: {line.description}",
+                "quantity": round(line.quantity * float(share), 4),
+                "price_unit": float(line.unit_price),
+                "sale_line_ids": [[6, 0, [sale_line["id"]]]] if sale_line else [],
+            })])  # fmt: skip
+        [move_id] = client.create("account.move", [encode({
+            "move_type": "out_invoice", "partner_id": bindings.get("buyer", buyer_ref(order.buyer)), "ref": invoice.number, "invoice_origin": order.number,
+            "invoice_date": invoice.issued_at.date().isoformat(), "invoice_line_ids": lines,
+        })])  # fmt: skip
+        move = {"id": move_id, "state": "draft"}
+    if move["state"] == "draft":
+        client.execute("account.move", "action_post", [move["id"]])
+    bindings.remember("invoice", str(invoice.id), "account.move", move["id"])
+    return move["id"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from erp_connector.services import announce_invoice
 from marketplace.billing.models import Invoice, InvoiceKind
 from marketplace.orders.models import Order
 from marketplace.producers.models import ProducerGroup
@@ -30,6 +31,7 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
     )
     session.add(invoice)
     session.flush()
+    announce_invoice(session, invoice)
     return invoice
 
 

@@ -180,6 +180,7 @@ def move(
             raise DomainError("Say why the order is cancelled; the other side will read it.", field="note")
         release_units(session, order.id)
         order.cancelled_at = utcnow()
+        announce_order(session, order)  # the group's Odoo cancels its sale order too
     order.status = to
     if to == OrderStatus.DELIVERED:
         deposit = (order.total * order.deposit_percent / 100).quantize(Decimal("0.01"))

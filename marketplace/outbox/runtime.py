@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from erp_connector.services import ClientPool, make_sync_handler, make_trace_handler
+from erp_connector.services import ClientPool, make_invoice_handler, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
@@ -18,6 +18,7 @@ def init_outbox(app: Flask) -> None:
     pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]))
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
+    registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))
     app.extensions["loom.outbox"] = registry
 
 

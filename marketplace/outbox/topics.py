@@ -5,5 +5,6 @@ SEND_MAIL = "mail.send"
 INDEX_GROUP = "search.index_group"  # key: producer group id; payload: {"version": n}
 SYNC_ORDER = "erp.sync_order"  # key: order id; the group's Odoo gets the order as a confirmed sale.order
 SYNC_TRACE = "erp.sync_trace"  # key: order id; new trace events as chatter notes, the EPCIS file attached
+SYNC_INVOICE = "erp.sync_invoice"  # key: invoice id; a posted customer invoice linked to the sale lines
 
-TOPICS: frozenset[str] = frozenset({SEND_MAIL, INDEX_GROUP, SYNC_ORDER, SYNC_TRACE})
+TOPICS: frozenset[str] = frozenset({SEND_MAIL, INDEX_GROUP, SYNC_ORDER, SYNC_TRACE, SYNC_INVOICE})

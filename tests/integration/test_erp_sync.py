@@ -157,7 +157,7 @@ def test_a_permanent_refusal_is_a_dead_letter_with_a_readable_reason(app: Flask,
 
     message = _message(session)
     assert message.status == OutboxStatus.DEAD
-    assert "Odoo refused the order" in message.last_error and "not allowed to create" in message.last_error
+    assert "Odoo refused it" in message.last_error and "not allowed to create" in message.last_error
 
 
 def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
@@ -229,3 +229,53 @@ def test_the_trace_reaches_the_chatter_and_the_epcis_file_stays_current(session:
     document = json.loads(base64.b64decode(attachment["datas"]))
     assert attachment["name"] == "LM-T-00007-trace.epcis.json" and document["type"] == "EPCISDocument"
     assert [e["bizStep"].rsplit(":", 1)[-1] for e in document["epcisBody"]["eventList"]] == ["commissioning", "inspecting", "packing"]
+
+
+def test_later_changes_follow_a_new_ship_date_and_a_cancellation(session: Session, odoo: Odoo) -> None:
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session)
+    order = make_order(session, group, buyer, "LM-T-00008", [("SKU-A", 30, "10.00")])
+    client = odoo.client()
+    sync_orders(session, client, group.id, [order])
+
+    order.ship_by = order.ship_by + dt.timedelta(days=14)
+    sync_orders(session, client, group.id, [order])
+    [remote] = client.search_read("sale.order", [["client_order_ref", "=", "LM-T-00008"]], ["commitment_date", "state"])
+    assert remote["commitment_date"].startswith(order.ship_by.isoformat()) and remote["state"] == "sale"
+
+    order.status = OrderStatus.CANCELLED
+    report = sync_orders(session, client, group.id, [order])
+    assert report.orders_cancelled == 1  # on 17 and 18 too: no wizard, the order is cancelled
+    assert remote_orders(client, "LM-T-00008")[0]["state"] == "cancel"
+    assert sync_orders(session, client, group.id, [order]).orders_cancelled == 0
+
+
+def test_an_order_cancelled_before_it_reached_odoo_is_not_created(session: Session, odoo: Odoo) -> None:
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00009", [("SKU-A", 30, "10.00")])
+    order.status = OrderStatus.CANCELLED
+    report = sync_orders(session, odoo.client(), group.id, [order])
+    assert report.orders_created == 0 and remote_orders(odoo.client(), "LM-T-00009") == []
+
+
+def test_deposit_and_balance_invoices_post_once_and_invoice_the_whole_order(session: Session, odoo: Odoo) -> None:
+    from erp_connector.sync import sync_invoice
+    from marketplace.billing.models import InvoiceKind
+    from marketplace.billing.services import issue_invoice
+
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00010", [("SKU-A", 100, "10.00"), ("SKU-B", 40, "25.00")])
+    client = odoo.client()
+    deposit = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=order.total / 2, today=dt.date.today())
+
+    first = sync_invoice(session, client, group.id, deposit)
+    assert sync_invoice(session, client, group.id, deposit) == first  # found by its reference, not made twice
+    balance = issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=order.total / 2, today=dt.date.today())
+    sync_invoice(session, client, group.id, balance)
+
+    moves = client.search_read("account.move", [["invoice_origin", "=", "LM-T-00010"]], ["state", "amount_total", "ref"])
+    assert sorted(m["ref"] for m in moves) == sorted([deposit.number, balance.number]) and {m["state"] for m in moves} == {"posted"}
+    assert sum(m["amount_total"] for m in moves) == pytest.approx(float(order.total))
+    [remote] = remote_orders(client, "LM-T-00010")
+    lines = client.search_read("sale.order.line", [["order_id", "=", remote["id"]]], ["qty_invoiced", "product_uom_qty"])
+    assert all(line["qty_invoiced"] == pytest.approx(line["product_uom_qty"]) for line in lines)
