@@ -17,6 +17,7 @@ from erp_connector.client import OdooClient, connect
 from erp_connector.models import ErpBinding, ErpLink
 from erp_connector.services import check_connection
 from erp_connector.sync import sync_orders
+from marketplace.accounts.models import Role
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.runtime import worker_for
@@ -279,3 +280,43 @@ def test_deposit_and_balance_invoices_post_once_and_invoice_the_whole_order(sess
     [remote] = remote_orders(client, "LM-T-00010")
     lines = client.search_read("sale.order.line", [["order_id", "=", remote["id"]]], ["qty_invoiced", "product_uom_qty"])
     assert all(line["qty_invoiced"] == pytest.approx(line["product_uom_qty"]) for line in lines)
+
+
+def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Session, odoo: Odoo) -> None:
+    """Accept a quote, make, ship and deliver: Odoo ends with a confirmed order, its trace and two posted invoices."""
+    from marketplace.orders.services import accept_quote, move, post_progress
+    from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
+
+    group = factories.producer_group(session, name="Kitui Basket Collective")
+    factories.capability(session, group, category="baskets.storage", weekly_capacity=500, lead_time_days=0, moq=1)
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    buyer = factories.buyer(session, name="Northwind Home")
+    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
+                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
+                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    today = dt.date.today()
+    rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=300, currency="USD",
+              needed_by=today + dt.timedelta(weeks=8), destination_country="GB", status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9.50"), currency="USD", quantity=300, lead_time_days=20,
+                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    session.add_all([rfq, quote])
+    session.commit()
+
+    order = accept_quote(session, buyer, quote.id, today=today, deposit_percent=50, base_url="https://loom.test")
+    session.commit()
+    post_progress(session, admin, order.id, percent=50, note="Half woven", photo_path=None)
+    for step in (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED):
+        move(session, admin, order.id, step, note="", today=today, base_url="https://loom.test")
+    move(session, buyer, order.id, OrderStatus.DELIVERED, note="", today=today, base_url="https://loom.test")
+    session.commit()
+
+    summary = worker_for(app).drain()
+
+    assert summary.dead == 0 and summary.retried == 0
+    remote_client = odoo.client()
+    [remote] = remote_orders(remote_client, order.number)
+    assert remote["state"] == "sale" and remote["amount_total"] == pytest.approx(2850.0)
+    moves = remote_client.search_read("account.move", [["invoice_origin", "=", order.number]], ["state", "amount_total"])
+    assert len(moves) == 2 and {m["state"] for m in moves} == {"posted"}
+    notes = remote_client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["body"])
+    assert len(notes) == 6  # confirmed, progress, in production, ready, shipped, delivered
