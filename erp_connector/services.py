@@ -18,7 +18,7 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.orders.models import Order
 from marketplace.outbox import topics
-from marketplace.outbox.models import OutboxMessage
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
@@ -140,7 +140,7 @@ def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
         if link is None:
             raise PermanentError("The group disconnected its Odoo; nothing to sync.")
         try:
-            run(session, pool.client(link), target)
+            run(session, pool.client(link), target, message)
         except OdooCallError as error:
             pool.forget(link)  # a fresh login next time
             link.status, link.last_error = "failing", str(error)
@@ -156,13 +156,43 @@ def _order(session: Session, order_id: int) -> Order | None:
     return session.scalar(select(Order).where(Order.id == order_id).options(selectinload(Order.lines)))
 
 
+SYNC_BATCH = 50
+
+
+def _sync_with_companions(session: Session, client: OdooClient, order: Order, message: OutboxMessage) -> None:
+    """Sync the message's order together with the other orders of its group waiting in the outbox.
+
+    Their messages are locked (SKIP LOCKED: another worker keeps what it holds) and marked done in
+    this same transaction, so one batch of look-ups and one create serve them all; if the batch
+    fails, they stay pending and are tried again on their own.
+    """
+    now = utcnow()
+    companions = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.topic == topics.SYNC_ORDER,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.id != message.id,
+            OutboxMessage.payload["group"].as_integer() == order.group_id,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(SYNC_BATCH - 1)
+        .with_for_update(skip_locked=True)
+    ).all()
+    others = [o for c in companions if (o := _order(session, int(c.key))) is not None]
+    sync_orders(session, client, order.group_id, [order, *others])
+    for companion in companions:
+        companion.status, companion.attempts, companion.processed_at, companion.last_error = OutboxStatus.DONE, companion.attempts + 1, now, None
+
+
 def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return _handler(pool, _order, lambda session, client, order: sync_orders(session, client, order.group_id, [order]))
+    return _handler(pool, _order, _sync_with_companions)
 
 
 def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return _handler(pool, _order, lambda session, client, order: sync_trace(session, client, order.group_id, order))
+    return _handler(pool, _order, lambda session, client, order, message: sync_trace(session, client, order.group_id, order))
 
 
 def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice: sync_invoice(session, client, invoice.group_id, invoice))
+    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice, message: sync_invoice(session, client, invoice.group_id, invoice))

@@ -320,3 +320,25 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
     assert len(moves) == 2 and {m["state"] for m in moves} == {"posted"}
     notes = remote_client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["body"])
     assert len(notes) == 6  # confirmed, progress, in production, ready, shipped, delivered
+
+
+def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Session, odoo: Odoo) -> None:
+    from erp_connector.services import announce_order
+
+    if odoo.double is None:
+        pytest.skip("round trips are counted by the double")
+    order, group = _linked_order(app, session, odoo, "LM-T-20000")
+    buyer = factories.buyer(session)
+    for n in range(1, 10):
+        announce_order(session, make_order(session, group, buyer, f"LM-T-2{n:04d}", [(f"SKU-{n % 3}", 10, "5.00")]))
+    session.commit()
+    before = len(odoo.double.calls)
+
+    summary = worker_for(app).drain()
+
+    assert summary.done == 1  # one message handled, nine done alongside it
+    session.expire_all()
+    statuses = {m.status for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "erp.sync_order"))}
+    assert statuses == {OutboxStatus.DONE}
+    assert len(odoo.double.calls) - before <= 9  # ten orders: a login, then one batch of look-ups, creates and a confirm
+    assert len(odoo.double.db.models["sale.order"].records) == 10
