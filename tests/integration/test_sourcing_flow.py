@@ -194,7 +194,8 @@ def test_a_withdrawn_or_expired_quote_cannot_be_accepted(client: FlaskClient, se
     assert session.scalar(select(Order)) is None
 
 
-def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
+def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
+    """The buyer asks both groups, Kitui quotes, the buyer accepts: the order, with the buyer signed in."""
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
@@ -202,35 +203,31 @@ def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClie
     quote(client, rfq.id, "8.75")
     as_(client, market["buyer"])
     submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept")
-    order = session.scalar(select(Order))
+    return session.scalar(select(Order))
 
-    skipped = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/delivered", follow_redirects=True)
-    assert "An order that is confirmed cannot become delivered." in text_of(skipped)
+
+def move_to(client: FlaskClient, order: Order, status: str, note: str = ""):  # type: ignore[no-untyped-def]
+    return submit(client, f"/orders/{order.id}", {"note": note}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
+
+
+def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
+    order = kitui_order(client, session, market)
+
+    assert "An order that is confirmed cannot become delivered." in text_of(move_to(client, order, "delivered"))
     as_(client, market["kitui"]["admin"])
-    not_theirs = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/closed", follow_redirects=True)
-    assert "An order that is confirmed cannot become closed." in text_of(not_theirs)
-    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/in_production")
-    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/ready")
-    submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/shipped")
-    only_buyer = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/delivered", follow_redirects=True)
-    assert "Only the buyer can mark this order delivered." in text_of(only_buyer)
+    assert "An order that is confirmed cannot become closed." in text_of(move_to(client, order, "closed"))
+    for step in ("in_production", "ready", "shipped"):
+        move_to(client, order, step)
+    assert "Only the buyer can mark this order delivered." in text_of(move_to(client, order, "delivered"))
     session.expire_all()
     assert session.get(Order, order.id).status == OrderStatus.SHIPPED
 
 
 def test_cancelling_gives_the_capacity_back(client: FlaskClient, session: Session, market: dict) -> None:
-    as_(client, market["buyer"])
-    send_rfq(client, market)
-    rfq = session.scalar(select(Rfq))
-    as_(client, market["kitui"]["admin"])
-    quote(client, rfq.id, "8.75")
-    as_(client, market["buyer"])
-    submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept")
-    order = session.scalar(select(Order))
+    order = kitui_order(client, session, market)
 
-    without_reason = submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/cancelled", follow_redirects=True)
-    assert "Say why the order is cancelled" in text_of(without_reason)
-    submit(client, f"/orders/{order.id}", {"note": "Our store opening moved to next year."}, action=f"/orders/{order.id}/move/cancelled")
+    assert "Say why the order is cancelled" in text_of(move_to(client, order, "cancelled"))
+    move_to(client, order, "cancelled", note="Our store opening moved to next year.")
     session.expire_all()
     assert session.get(Order, order.id).status == OrderStatus.CANCELLED
     assert sum(w.units_committed for w in session.scalars(select(CapacityWindow))) == 0
