@@ -8,7 +8,6 @@ what `bench/erp.py` measures as the naive way.
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import xmlrpc.client
 from collections.abc import Sequence
@@ -237,4 +236,4 @@ def encode(values: Any) -> Any:
     return values
 
 
-__all__ = ["OdooCallError", "OdooClient", "ServerInfo", "connect", "encode", "probe", "json"]
+__all__ = ["OdooCallError", "OdooClient", "ServerInfo", "connect", "encode", "probe"]

@@ -238,14 +238,9 @@ class EmbeddedIndex:
     def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
         conditions: list[str] = []
         if query.categories and exclude != "category":
-            codes = category_codes(query.categories)
-            names = [f":cat{i}" for i in range(len(codes))]
-            params.update({f"cat{i}": code for i, code in enumerate(codes)})
-            conditions.append(f"c.category IN ({', '.join(names) or 'NULL'})")
+            conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
-            names = [f":mat{i}" for i in range(len(query.materials))]
-            params.update({f"mat{i}": m for i, m in enumerate(query.materials)})
-            conditions.append(f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({', '.join(names)}))")
+            conditions.append(f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({_bind(params, 'mat', query.materials)}))")
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
             conditions.append("c.lead_time_days <= :max_lead")
@@ -271,16 +266,12 @@ class EmbeddedIndex:
     def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
         conditions: list[str] = []
         if query.countries:
-            names = [f":country{i}" for i in range(len(query.countries))]
-            params.update({f"country{i}": c for i, c in enumerate(query.countries)})
-            conditions.append(f"g.country IN ({', '.join(names)})")
+            conditions.append(f"g.country IN ({_bind(params, 'country', query.countries)})")
         if query.verified is not None:
             params["verified"] = int(query.verified)
             conditions.append("g.verified = :verified")
         if query.certifications:
-            names = [f":cert{i}" for i in range(len(query.certifications))]
-            params.update({f"cert{i}": c for i, c in enumerate(query.certifications)})
-            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({', '.join(names)}))")
+            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))")
         capability = self._capability_conditions(query, params)
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
@@ -395,6 +386,15 @@ class EmbeddedIndex:
         rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
         return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+
+
+def _bind(params: dict[str, Any], prefix: str, values: Iterable[Any]) -> str:
+    """Bind each value as its own named parameter and return the placeholders for an IN list (NULL if none)."""
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+        names.append(f":{prefix}{i}")
+    return ", ".join(names) or "NULL"
 
 
 def _facet_text(facet: str, value: Any) -> str:

@@ -48,6 +48,16 @@ TRACE_STEPS: dict[OrderStatus, tuple[EventKind, str, str | None, str]] = {
 }
 
 
+def _place(order: Order) -> str:
+    """Where the goods are: the group's town (or region) and country."""
+    return f"{order.group.city or order.group.region}, {order.group.country}".strip(", ")
+
+
+def _quantities(order: Order) -> dict[str, list[dict[str, object]]]:
+    """EPCIS what-dimension: the order's lines as quantities of product classes."""
+    return {"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]}
+
+
 def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: int | None, note: str = "") -> None:
     announce_trace(session, order)
     kind, action, step, label = TRACE_STEPS[status]
@@ -58,8 +68,8 @@ def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: in
         action=action,
         biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
         event_time=utcnow(),
-        read_point=f"{order.group.city or order.group.region}, {order.group.country}".strip(", "),
-        what={"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]},
+        read_point=_place(order),
+        what=_quantities(order),
         why={"note": f"{label}. {note}".strip(), "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}]},
         recorded_by_id=author_id,
     )
@@ -210,8 +220,7 @@ def post_progress(
     announce_trace(session, order)
     record_event(
         session, order_id=order.id, kind=EventKind.OBJECT, action="OBSERVE", biz_step="urn:epcglobal:cbv:bizstep:inspecting",
-        event_time=utcnow(), read_point=f"{order.group.city or order.group.region}, {order.group.country}".strip(", "),
-        what={"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]},
+        event_time=utcnow(), read_point=_place(order), what=_quantities(order),
         why={"note": f"{percent} % done. {note.strip()}".strip(), "progress": percent}, recorded_by_id=membership.user_id,
     )  # fmt: skip
     return update

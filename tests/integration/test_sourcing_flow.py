@@ -125,11 +125,7 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
 
 
 def test_groups_see_only_their_own_rfqs_and_quotes(client: FlaskClient, session: Session, market: dict) -> None:
-    as_(client, market["buyer"])
-    send_rfq(client, market)
-    rfq = session.scalar(select(Rfq))
-    as_(client, market["machakos"]["admin"])
-    quote(client, rfq.id, "10.40")
+    rfq = quoted(client, session, market, "machakos", "10.40")
     outsider = factories.producer_group(session, name="Tamale Shea Women")
     outsider_admin = factories.member_of(session, outsider, role=Role.ADMIN)
     session.commit()
@@ -143,11 +139,7 @@ def test_groups_see_only_their_own_rfqs_and_quotes(client: FlaskClient, session:
 
 
 def test_a_buyer_cannot_see_another_buyers_rfq_or_accept_its_quotes(client: FlaskClient, session: Session, market: dict) -> None:
-    as_(client, market["buyer"])
-    send_rfq(client, market)
-    rfq = session.scalar(select(Rfq))
-    as_(client, market["machakos"]["admin"])
-    quote(client, rfq.id, "10.40")
+    rfq = quoted(client, session, market, "machakos", "10.40")
     other_buyer = factories.buyer(session, name="Casa Verde")
     session.commit()
     machakos_quote = session.scalar(select(Quote))
@@ -160,11 +152,7 @@ def test_a_buyer_cannot_see_another_buyers_rfq_or_accept_its_quotes(client: Flas
 
 
 def test_a_member_without_the_role_cannot_accept(client: FlaskClient, session: Session, market: dict) -> None:
-    as_(client, market["buyer"])
-    send_rfq(client, market)
-    rfq = session.scalar(select(Rfq))
-    as_(client, market["machakos"]["admin"])
-    quote(client, rfq.id, "10.40")
+    rfq = quoted(client, session, market, "machakos", "10.40")
     machakos_quote = session.scalar(select(Quote))
 
     as_(client, market["buyer_member"])
@@ -176,11 +164,7 @@ def test_a_member_without_the_role_cannot_accept(client: FlaskClient, session: S
 
 @pytest.mark.parametrize("ending", ["withdrawn", "expired"])
 def test_a_withdrawn_or_expired_quote_cannot_be_accepted(client: FlaskClient, session: Session, market: dict, ending: str) -> None:
-    as_(client, market["buyer"])
-    send_rfq(client, market)
-    rfq = session.scalar(select(Rfq))
-    as_(client, market["machakos"]["admin"])
-    quote(client, rfq.id, "10.40")
+    rfq = quoted(client, session, market, "machakos", "10.40")
     machakos_quote = session.scalar(select(Quote))
     if ending == "withdrawn":
         submit(client, f"/manage/rfqs/{rfq.id}", {}, action=f"/manage/rfqs/{rfq.id}/withdraw")
@@ -194,13 +178,19 @@ def test_a_withdrawn_or_expired_quote_cannot_be_accepted(client: FlaskClient, se
     assert session.scalar(select(Order)) is None
 
 
-def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
-    """The buyer asks both groups, Kitui quotes, the buyer accepts: the order, with the buyer signed in."""
+def quoted(client: FlaskClient, session: Session, market: dict, group: str, price: str) -> Rfq:
+    """The buyer asks both groups and one of them quotes; that group's admin stays signed in."""
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
-    as_(client, market["kitui"]["admin"])
-    quote(client, rfq.id, "8.75")
+    as_(client, market[group]["admin"])
+    quote(client, rfq.id, price)
+    return rfq
+
+
+def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
+    """The buyer asks both groups, Kitui quotes, the buyer accepts: the order, with the buyer signed in."""
+    rfq = quoted(client, session, market, "kitui", "8.75")
     as_(client, market["buyer"])
     submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept")
     return session.scalar(select(Order))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -358,5 +357,3 @@ class Database:
 def escape_plain(body: str) -> str:
     return f"<p>{html.escape(body, quote=False)}</p>"
 
-
-counter = itertools.count
