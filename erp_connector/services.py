@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.models import ErpLink
-from erp_connector.sync import sync_invoice, sync_orders, sync_trace
+from erp_connector.sync import sync_invoice, sync_orders, sync_payment, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Invoice
@@ -95,6 +95,12 @@ def announce_invoice(session: Session, invoice: Invoice) -> None:
     """Queue the invoice for the group's Odoo, if the group connected one."""
     if link_of(session, invoice.group_id) is not None:
         enqueue(session, topics.SYNC_INVOICE, invoice.id, {"group": invoice.group_id})
+
+
+def announce_payment(session: Session, invoice: Invoice) -> None:
+    """Queue an invoice's money news (paid, refunded, paid out, void) for the group's Odoo, if it has one."""
+    if link_of(session, invoice.group_id) is not None:
+        enqueue(session, topics.SYNC_PAYMENT, invoice.id, {"group": invoice.group_id}, coalesce=True)
 
 
 def announce_trace(session: Session, order: Order) -> None:
@@ -196,3 +202,7 @@ def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
 
 def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
     return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice, message: sync_invoice(session, client, invoice.group_id, invoice))
+
+
+def make_payment_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice, message: sync_payment(session, client, invoice.group_id, invoice))

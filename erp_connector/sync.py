@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from erp_connector.client import OdooClient, encode
 from erp_connector.models import ErpBinding
 from marketplace.accounts.models import Organization
-from marketplace.billing.models import Invoice
+from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, RefundStatus
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.services import chain_of
@@ -248,3 +248,45 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         client.execute("account.move", "action_post", [move["id"]])
     bindings.remember("invoice", str(invoice.id), "account.move", move["id"])
     return move["id"]
+
+
+def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, str]]:
+    """What the group's books should learn about an invoice's money, each keyed so it is told once."""
+    facts: list[tuple[str, str]] = []
+    for payment in invoice.payments:
+        if payment.settled_at and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            facts.append((f"{invoice.id}:paid:{payment.id}", f"Paid by the buyer through Loom (card, Stripe) on {payment.settled_at:%Y-%m-%d}: "
+                          f"{payment.amount:.2f} {payment.currency}, ref. {payment.provider_ref or payment.checkout_ref}."))  # fmt: skip
+        for refund in payment.refunds:
+            if refund.status == RefundStatus.SUCCEEDED:
+                facts.append((f"{invoice.id}:refund:{refund.id}", f"Refunded to the buyer: {refund.amount:.2f} {refund.currency}, "
+                              f"ref. {refund.provider_ref}. {refund.reason}"))  # fmt: skip
+    if invoice.status == InvoiceStatus.VOID:
+        facts.append((f"{invoice.id}:void", "Void in Loom: the order was cancelled before this invoice was paid."))
+    if payout is not None and payout.status != PayoutStatus.PENDING:
+        what = {PayoutStatus.SENT: "Payout sent to the group", PayoutStatus.CONFIRMED: "Payout received by the group",
+                PayoutStatus.REVERSED: "Payout reversed"}[payout.status]  # fmt: skip
+        facts.append((f"{invoice.id}:payout:{payout.id}:{payout.status.value}",
+                      f"{what}: {payout.amount:.2f} {payout.currency} ({payout.gross:.2f} less Loom's fee of {payout.fee:.2f}) by "
+                      f"{payout.method.value.replace('_', ' ')}, ref. {payout.reference or '–'}."))  # fmt: skip
+    return facts
+
+
+def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
+    """Tell the group's Odoo what happened to an invoice's money, each fact once, on the sale order's chatter."""
+    move_id = sync_invoice(session, client, group_id, invoice) if invoice.status != InvoiceStatus.VOID else None
+    order = invoice.order
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    facts = payment_facts(invoice, payout)
+    bindings = Bindings(session, group_id, {"order": {str(order.id)}, "payment-fact": {key for key, _ in facts}})
+    order_odoo_id = bindings.get("order", str(order.id)) or sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
+    posted = 0
+    for key, text in facts:
+        if bindings.get("payment-fact", key):
+            continue
+        body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
+        result = client.execute("sale.order", "message_post", [order_odoo_id], body=body, body_is_html=True, message_type="comment",
+                                subtype_xmlid="mail.mt_note")  # fmt: skip
+        bindings.remember("payment-fact", key, "mail.message", result[0] if isinstance(result, list) else result)
+        posted += 1
+    return posted

@@ -42,6 +42,19 @@ class Defaults:
     PAGE_SIZE = 24
     ERP_TIMEOUT_SECONDS = 20.0  # per call to a group's Odoo; a timeout counts as "maybe done"
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
+    # Stripe. Without a secret key the marketplace runs, invoices can be printed, and card payment says it is off.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None  # whsec_...: the signing secret of the webhook endpoint
+    STRIPE_API_BASE: str | None = None  # only to point at stripe-mock
+    STRIPE_TIMEOUT_SECONDS = 20.0
+    STRIPE_NETWORK_RETRIES = 2  # the library's own quick retries, with the same idempotency key
+    PLATFORM_FEE_PERCENT = 5.0  # Loom's fee, taken from each payout
+    # Where Stripe Connect pays groups out from this platform: self-serve cross-border payouts reach the
+    # US, UK, EEA, Canada and Switzerland (docs.stripe.com/connect/cross-border-payouts, checked 2026-11).
+    # Groups elsewhere (Kenya, Ghana, India, Guatemala, Ethiopia, Peru...) get recorded payouts.
+    STRIPE_PAYOUT_COUNTRIES = (
+        "AT BE BG CA CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK US"
+    )
 
 
 def finish(app: Flask) -> None:

@@ -25,6 +25,18 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unavailable(DomainError):
+    """A service the action needs (Stripe, Odoo) did not answer; nothing was done, trying again is safe."""
+
+    status = 503
+
+
+class BadGateway(DomainError):
+    """A service the action needs answered no; the message says what it said."""
+
+    status = 502
+
+
 class TooManyRequests(DomainError):
     status = 429
 

@@ -11,3 +11,4 @@ def load_all_models() -> None:
     import marketplace.producers.models  # noqa: F401
     import marketplace.sourcing.models  # noqa: F401
     import marketplace.trace.models  # noqa: F401
+    import payments.models  # noqa: F401

@@ -5,11 +5,12 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum
 from marketplace.orders.models import Order
+from marketplace.producers.models import ProducerGroup
 
 
 class InvoiceKind(enum.StrEnum):
@@ -27,10 +28,32 @@ class InvoiceStatus(enum.StrEnum):
 
 
 class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # checkout started, nothing paid yet
+    PROCESSING = "processing"  # paid by a method that settles later (bank debits)
+    FAILED = "failed"  # declined, or the checkout expired: the buyer may try again
+    SUCCEEDED = "succeeded"
+    REFUNDED = "refunded"
+
+    @property
+    def rank(self) -> int:
+        """How far along a payment is; late or repeated news never moves it back."""
+        return _PAYMENT_RANK[self]
+
+
+_PAYMENT_RANK = {PaymentStatus.PENDING: 0, PaymentStatus.PROCESSING: 1, PaymentStatus.FAILED: 2, PaymentStatus.SUCCEEDED: 3, PaymentStatus.REFUNDED: 4}
+
+
+class RefundStatus(enum.StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    REFUNDED = "refunded"
+
+
+class PayoutStatus(enum.StrEnum):
+    PENDING = "pending"  # money in, not yet sent to the group
+    SENT = "sent"  # a Stripe transfer made, or the operator recorded the transfer
+    CONFIRMED = "confirmed"  # the group confirmed receipt (recorded payouts)
+    REVERSED = "reversed"  # taken back after a cancellation
 
 
 class PayoutMethod(enum.StrEnum):
@@ -62,36 +85,80 @@ class Invoice(Base):
     paid_at: Mapped[dt.datetime | None]
 
     order: Mapped[Order] = relationship()
+    group: Mapped[ProducerGroup] = relationship()
     payments: Mapped[list[Payment]] = relationship(back_populates="invoice", order_by="Payment.id")
 
 
 class Payment(Base):
+    """One attempt to pay an invoice (a Stripe Checkout Session and the PaymentIntent behind it)."""
+
     __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("invoice_id", "attempt"),)
 
     id: Mapped[intpk]
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    attempt: Mapped[int] = mapped_column(default=1)
     amount: Mapped[Decimal]
     currency: Mapped[currency_code]
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING)
     provider: Mapped[str] = mapped_column(String(20), default="stripe")
+    provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True)  # the PaymentIntent
+    checkout_ref: Mapped[str | None] = mapped_column(String(120), unique=True)  # the Checkout Session
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    # Written before Stripe is called and sent with every try, so a retry can never charge twice.
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[created_at]
+    settled_at: Mapped[dt.datetime | None]
+    stripe_seen_at: Mapped[dt.datetime | None]  # when the newest Stripe news applied to it was made
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+
+class Refund(Base):
+    __tablename__ = "refund"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[intpk]
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal]
+    currency: Mapped[currency_code]
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus, "refund_status"), default=RefundStatus.PENDING)
+    reason: Mapped[str] = mapped_column(String(300), default="")
     provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[created_at]
     settled_at: Mapped[dt.datetime | None]
 
-    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
 
 
 class Payout(Base):
+    """What the group receives for one paid invoice: the invoice's amount less Loom's fee."""
+
     __tablename__ = "payout"
 
     id: Mapped[intpk]
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="RESTRICT"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id", ondelete="RESTRICT"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), unique=True)
     method: Mapped[PayoutMethod] = mapped_column(str_enum(PayoutMethod, "payout_method"))
-    amount: Mapped[Decimal]
+    status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"), default=PayoutStatus.PENDING)
+    amount: Mapped[Decimal]  # what the group gets
     fee: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     currency: Mapped[currency_code]
-    reference: Mapped[str] = mapped_column(String(120), default="")
+    reference: Mapped[str] = mapped_column(String(120), default="")  # Stripe transfer id, or the M-Pesa / bank reference
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     recorded_at: Mapped[created_at]
+    sent_at: Mapped[dt.datetime | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     confirmed_at: Mapped[dt.datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    invoice: Mapped[Invoice | None] = relationship()
+
+    @property
+    def gross(self) -> Decimal:
+        return self.amount + self.fee

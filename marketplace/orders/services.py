@@ -22,6 +22,7 @@ from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
 from marketplace.trace.models import EventKind
 from marketplace.trace.services import record_event
+from payments.services import cancel_payments
 
 # Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
 GROUP_MOVES = {
@@ -189,6 +190,7 @@ def move(
         if not note.strip():
             raise DomainError("Say why the order is cancelled; the other side will read it.", field="note")
         release_units(session, order.id)
+        cancel_payments(session, order, reason=f"Order {order.number} cancelled: {note.strip()}")
         order.cancelled_at = utcnow()
         announce_order(session, order)  # the group's Odoo cancels its sale order too
     order.status = to

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from erp_connector.services import ClientPool, make_invoice_handler, make_sync_handler, make_trace_handler
+from erp_connector.services import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.secrets import SecretBox
+from payments.handlers import make_refund_handler, make_transfer_handler
 from search.indexing import make_index_handler
 
 
@@ -19,6 +20,9 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))
+    registry.register(topics.SYNC_PAYMENT, make_payment_handler(pool))
+    registry.register(topics.TRANSFER_PAYOUT, make_transfer_handler(app))
+    registry.register(topics.REFUND_PAYMENT, make_refund_handler(app))
     app.extensions["loom.outbox"] = registry
 
 

@@ -6,5 +6,10 @@ INDEX_GROUP = "search.index_group"  # key: producer group id; payload: {"version
 SYNC_ORDER = "erp.sync_order"  # key: order id; the group's Odoo gets the order as a confirmed sale.order
 SYNC_TRACE = "erp.sync_trace"  # key: order id; new trace events as chatter notes, the EPCIS file attached
 SYNC_INVOICE = "erp.sync_invoice"  # key: invoice id; a posted customer invoice linked to the sale lines
+SYNC_PAYMENT = "erp.sync_payment"  # key: invoice id; paid, refunded, paid out: the invoice in Odoo follows
+TRANSFER_PAYOUT = "payments.transfer_payout"  # key: payout id; a Stripe transfer to the group's Connect account
+REFUND_PAYMENT = "payments.refund_payment"  # key: refund id; a Stripe refund (and the group's transfer reversed)
 
-TOPICS: frozenset[str] = frozenset({SEND_MAIL, INDEX_GROUP, SYNC_ORDER, SYNC_TRACE, SYNC_INVOICE})
+TOPICS: frozenset[str] = frozenset(
+    {SEND_MAIL, INDEX_GROUP, SYNC_ORDER, SYNC_TRACE, SYNC_INVOICE, SYNC_PAYMENT, TRANSFER_PAYOUT, REFUND_PAYMENT}
+)

@@ -1,0 +1,660 @@
+"""Buyers pay invoices, groups are paid out, cancelled orders are refunded.
+
+Stripe is never called inside a database transaction: a payment attempt (with its idempotency key)
+is committed first, Stripe is called, and what Stripe answered is committed after. A crash or an
+outage in between leaves the attempt pending with its key, and the next try sends the same key, so
+Stripe answers with what it did the first time instead of charging again. Transfers and refunds run
+from the outbox the same way.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from erp_connector.services import announce_payment
+from marketplace.accounts.models import Membership, OrganizationKind, Role, User
+from marketplace.accounts.services import require_role
+from marketplace.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
+)
+from marketplace.db import transaction, utcnow
+from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.notifications import notify
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.outbox import topics
+from marketplace.outbox.services import enqueue
+from marketplace.outbox.worker import PermanentError
+from marketplace.producers.models import ProducerGroup
+from payments.gateway import Gateway, StripeRefused, StripeUnavailable, ZERO_DECIMAL, from_minor, to_minor
+from payments.models import PayoutAccount
+
+CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session after 24 h; start a new one a little before
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    fee_percent: Decimal
+    payout_countries: frozenset[str]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            base_url=str(config["BASE_URL"]).rstrip("/"),
+            fee_percent=Decimal(str(config["PLATFORM_FEE_PERCENT"])),
+            payout_countries=frozenset(str(config["STRIPE_PAYOUT_COUNTRIES"]).upper().split()),
+        )
+
+
+def _cents(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(Decimal("1") if currency.upper() in ZERO_DECIMAL else Decimal("0.01"))
+
+
+def _stamp(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+# --- who may see what -------------------------------------------------------------------------------
+
+
+def invoice_for(session: Session, membership: Membership | None, invoice_id: int) -> Invoice:
+    """An invoice of an order the membership's organization is party to (buyer or group); otherwise 404."""
+    invoice = session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .options(selectinload(Invoice.payments).selectinload(Payment.refunds), selectinload(Invoice.order).selectinload(Order.lines))
+    )
+    if invoice is None or membership is None or membership.organization_id not in (invoice.order.buyer_id, invoice.group.organization_id):
+        raise NotFound("That invoice is not one of yours.")
+    return invoice
+
+
+def can_pay(invoice: Invoice, membership: Membership | None) -> bool:
+    return (
+        membership is not None
+        and membership.organization_id == invoice.order.buyer_id
+        and membership.role.at_least(Role.ADMIN)
+        and invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
+    )
+
+
+def payout_method_for(group: ProducerGroup, settings: Settings) -> PayoutMethod:
+    """Stripe transfers where Connect pays out to the group's country; recorded payouts elsewhere."""
+    return PayoutMethod.STRIPE_TRANSFER if group.country.upper() in settings.payout_countries else PayoutMethod.MOBILE_MONEY
+
+
+# --- the buyer pays ---------------------------------------------------------------------------------
+
+
+def idempotency_key(invoice: Invoice, attempt: int) -> str:
+    """The same invoice and attempt always give the same key (the issue time keeps keys apart across databases)."""
+    return f"loom-invoice-{invoice.number}-{_stamp(invoice.issued_at)}-attempt-{attempt}"
+
+
+def begin_payment(session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime) -> Payment:
+    """The attempt to use for paying now: the one still pending, or a new one after a failed or expired one."""
+    invoice = invoice_for(session, membership, invoice_id)
+    if membership.organization_id != invoice.order.buyer_id:
+        raise NotFound("That invoice is not one of yours to pay.")
+    require_role(membership, Role.ADMIN)
+    invoice = session.get(Invoice, invoice.id, with_for_update=True, populate_existing=True)
+    if invoice.status == InvoiceStatus.PROCESSING:
+        raise Conflict("A payment for this invoice is already on its way through the bank; it will show as paid when it clears.")
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
+        raise Conflict(f"This invoice is {invoice.status.value}; there is nothing to pay.")
+    latest = invoice.payments[-1] if invoice.payments else None
+    if latest is not None and latest.status == PaymentStatus.PENDING:
+        if latest.checkout_url is None or now - latest.created_at < CHECKOUT_LIFETIME:
+            return latest  # a double click, a retry after an outage or a crash: the same attempt and key
+        latest.status, latest.failure_reason = PaymentStatus.FAILED, "The checkout page expired before it was paid."
+    attempt = (latest.attempt + 1) if latest else 1
+    payment = Payment(invoice_id=invoice.id, attempt=attempt, amount=invoice.amount, currency=invoice.currency,
+                      idempotency_key=idempotency_key(invoice, attempt), created_at=now)  # fmt: skip
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def checkout_params(invoice: Invoice, payment: Payment, *, email: str | None, settings: Settings) -> dict[str, Any]:
+    order = invoice.order
+    label = f"{invoice.kind.value.capitalize()} invoice {invoice.number} for order {order.number}"
+    metadata = {"loom_invoice": str(invoice.id), "loom_payment": str(payment.id), "loom_order": order.number}
+    return {
+        "mode": "payment",
+        "line_items": [{
+            "quantity": 1,
+            "price_data": {"currency": invoice.currency.lower(), "unit_amount": to_minor(invoice.amount, invoice.currency),
+                           "product_data": {"name": label, "description": f"Made by {invoice.group.name}"}},
+        }],
+        "client_reference_id": invoice.number,
+        **({"customer_email": email} if email else {}),
+        "metadata": metadata,
+        # Separate charges and transfers: the group's transfer joins this charge's group.
+        "payment_intent_data": {"transfer_group": order.number, "metadata": metadata, "description": label},
+        "success_url": f"{settings.base_url}/invoices/{invoice.id}?returned=1",
+        "cancel_url": f"{settings.base_url}/invoices/{invoice.id}",
+    }  # fmt: skip
+
+
+def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: Gateway, settings: Settings, email: str | None) -> str:
+    """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
+    with transaction() as session:
+        payment = begin_payment(session, membership, invoice_id, now=utcnow())
+        if payment.checkout_url:
+            return payment.checkout_url
+        payment_id, key = payment.id, payment.idempotency_key
+        params = checkout_params(payment.invoice, payment, email=email, settings=settings)
+    try:
+        checkout = gateway.create_checkout(params, idempotency_key=key)
+    except StripeUnavailable:
+        raise Unavailable("Card payments are not answering right now, so nothing was charged. Please try again in a minute.") from None
+    except StripeRefused as error:
+        with transaction() as session:
+            _fail(session, session.get(Payment, payment_id), f"Stripe refused to start the payment: {error}")
+        raise BadGateway(f"Stripe refused to start this payment: {error}") from None
+    with transaction() as session:
+        payment = session.get(Payment, payment_id, with_for_update=True)
+        record_checkout(session, payment, checkout)
+    return str(checkout["url"])
+
+
+def record_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any]) -> None:
+    payment.checkout_ref = payment.checkout_ref or checkout["id"]
+    payment.checkout_url = checkout.get("url") or payment.checkout_url
+    if checkout.get("payment_intent") and not payment.provider_ref:
+        payment.provider_ref = _ref(checkout["payment_intent"])
+
+
+def _ref(value: Any) -> str:
+    """An id, whether Stripe sent the id or the expanded object."""
+    return value if isinstance(value, str) else value["id"]
+
+
+def _fail(session: Session, payment: Payment, reason: str) -> None:
+    apply_payment_status(session, payment, PaymentStatus.FAILED, seen_at=utcnow(), reason=reason, settings=None)
+
+
+# --- what Stripe tells us about a payment -------------------------------------------------------------
+
+
+def checkout_status(checkout: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    if checkout.get("status") == "expired":
+        return PaymentStatus.FAILED, "The checkout page expired before it was paid."
+    if checkout.get("status") == "complete":
+        paid = checkout.get("payment_status") in ("paid", "no_payment_required")
+        return (PaymentStatus.SUCCEEDED, "") if paid else (PaymentStatus.PROCESSING, "")
+    return PaymentStatus.PENDING, ""
+
+
+def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    status = intent.get("status")
+    if status == "succeeded":
+        return PaymentStatus.SUCCEEDED, ""
+    if status == "processing":
+        return PaymentStatus.PROCESSING, ""
+    if status == "canceled":
+        return PaymentStatus.FAILED, "The payment was cancelled."
+    error = intent.get("last_payment_error")
+    if status == "requires_payment_method" and error:
+        return PaymentStatus.FAILED, str(error.get("message") or "The card was declined.")
+    return PaymentStatus.PENDING, ""
+
+
+def find_payment(session: Session, obj: Mapping[str, Any]) -> Payment | None:
+    """The payment a Checkout Session or PaymentIntent belongs to: by its id, else by the metadata Loom set."""
+    column = Payment.checkout_ref if obj.get("object") == "checkout.session" else Payment.provider_ref
+    payment = session.scalar(select(Payment).where(column == obj["id"]).with_for_update())
+    if payment is None and (obj.get("metadata") or {}).get("loom_payment", "").isdigit():
+        payment = session.get(Payment, int(obj["metadata"]["loom_payment"]), with_for_update=True)
+    return payment
+
+
+def apply_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:
+    record_checkout(session, payment, checkout)
+    status, reason = checkout_status(checkout)
+    return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
+
+
+def apply_intent(session: Session, payment: Payment, intent: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:
+    payment.provider_ref = payment.provider_ref or intent["id"]
+    status, reason = intent_status(intent)
+    return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
+
+
+def apply_payment_status(
+    session: Session, payment: Payment, status: PaymentStatus, *, seen_at: dt.datetime, reason: str = "", settings: Settings | None
+) -> str:
+    """Move a payment to what Stripe says, unless that news is older than what we know, and settle its invoice.
+
+    Forward moves always apply; a move back (failed → processing after a retry with another method)
+    only for news newer than the last applied; succeeded and refunded never move back.
+    """
+    before = payment.status
+    if status == before:
+        return f"payment {payment.id} already {status.value}"
+    stale = payment.stripe_seen_at is not None and seen_at < payment.stripe_seen_at
+    if status.rank < before.rank and (before in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) or stale):
+        return f"payment {payment.id} is {before.value}; older news ({status.value}) ignored"
+    payment.status = status
+    payment.stripe_seen_at = max(seen_at, payment.stripe_seen_at or seen_at)
+    if status == PaymentStatus.FAILED:
+        payment.failure_reason = reason[:300] or "The payment did not go through."
+    if status == PaymentStatus.SUCCEEDED:
+        payment.settled_at = seen_at
+    settle_invoice(session, payment.invoice, settings=settings)
+    return f"payment {payment.id}: {before.value} → {status.value}"
+
+
+def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | None) -> None:
+    """Derive the invoice's status from its payments, and act on it becoming paid or refunded."""
+    statuses = [p.status for p in invoice.payments]
+    before = invoice.status
+    if PaymentStatus.SUCCEEDED in statuses:
+        after = InvoiceStatus.PAID
+    elif PaymentStatus.REFUNDED in statuses:
+        after = InvoiceStatus.REFUNDED
+    elif before == InvoiceStatus.VOID:
+        after = InvoiceStatus.VOID
+    elif PaymentStatus.PROCESSING in statuses:
+        after = InvoiceStatus.PROCESSING
+    elif statuses and statuses[-1] == PaymentStatus.FAILED:
+        after = InvoiceStatus.FAILED
+    else:
+        after = InvoiceStatus.OPEN
+    if after == before:
+        return
+    invoice.status = after
+    order = invoice.order
+    if after == InvoiceStatus.PAID:
+        invoice.paid_at = max(p.settled_at or utcnow() for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED)
+        announce_payment(session, invoice)
+        if order.status == OrderStatus.CANCELLED:
+            # Paid after the order was called off (a checkout left open): give it straight back.
+            _refund_invoice(session, invoice, reason="The order was cancelled before this payment arrived.")
+            return
+        if settings is not None:
+            plan_payout(session, invoice, settings=settings)
+        notify(session, order.buyer_id, subject=f"Receipt: invoice {invoice.number} paid",
+               body=f"We received {invoice.amount:.2f} {invoice.currency} for invoice {invoice.number} (order {order.number}). Thank you.",
+               link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
+    elif after == InvoiceStatus.REFUNDED:
+        announce_payment(session, invoice)
+        notify(session, order.buyer_id, subject=f"Refund: invoice {invoice.number}",
+               body=f"{invoice.amount:.2f} {invoice.currency} paid on invoice {invoice.number} was refunded to your card. "
+                    "Banks take 5–10 days to show it.",
+               link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
+
+
+# --- the group is paid out ------------------------------------------------------------------------------
+
+
+def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Payout:
+    """The group's share of a paid invoice: sent by Stripe transfer from the outbox, or recorded by the operator."""
+    existing = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    if existing is not None:
+        return existing
+    group = invoice.group
+    account = session.get(PayoutAccount, group.id)
+    method = account.method if account is not None else payout_method_for(group, settings)
+    fee = _cents(invoice.amount * settings.fee_percent / 100, invoice.currency)
+    payout = Payout(
+        group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
+        fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{_stamp(invoice.issued_at)}",
+    )  # fmt: skip
+    session.add(payout)
+    session.flush()
+    if method == PayoutMethod.STRIPE_TRANSFER:
+        enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
+        how = "Stripe sends it to your account" + ("" if account is not None and account.ready else " once you finish setting it up")
+    else:
+        how = "the Loom team sends it by " + ("bank transfer" if method == PayoutMethod.BANK_TRANSFER else "mobile money") + " and tells you the reference"
+    notify(session, group.organization_id, subject=f"Invoice {invoice.number} paid: {payout.amount:.2f} {payout.currency} on its way",
+           body=f"{invoice.order.buyer.name} paid {invoice.amount:.2f} {invoice.currency}. After Loom's fee of {fee:.2f}, "
+                f"{payout.amount:.2f} {payout.currency} is yours: {how}.",
+           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    return payout
+
+
+def charge_of(gateway: Gateway, payment: Payment) -> str | None:
+    """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
+    if payment.provider_ref is None and payment.checkout_ref:
+        payment.provider_ref = _ref(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
+    if payment.provider_ref is None:
+        return None
+    charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
+    return _ref(charge) if charge else None
+
+
+def send_transfer(session: Session, gateway: Gateway, payout_id: int) -> str:
+    """Outbox job: transfer a pending payout to the group's Connect account (same key on every try)."""
+    payout = session.get(Payout, payout_id, with_for_update=True)
+    if payout is None or payout.status != PayoutStatus.PENDING or payout.method != PayoutMethod.STRIPE_TRANSFER:
+        return "nothing to send"
+    account = session.get(PayoutAccount, payout.group_id)
+    if account is None or not account.ready:
+        return "waiting for the group to finish Stripe onboarding"  # account.updated sends it later
+    invoice = payout.invoice
+    payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED), None)
+    if payment is None:
+        return "the invoice is no longer paid"
+    try:
+        source = charge_of(gateway, payment)
+        transfer = gateway.create_transfer(
+            {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
+             "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
+             **({"source_transaction": source} if source else {}),
+             "description": f"Invoice {invoice.number}, less Loom's fee of {payout.fee:.2f} {payout.currency}",
+             "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}},
+            idempotency_key=payout.idempotency_key,
+        )  # fmt: skip
+    except StripeRefused as error:
+        raise PermanentError(f"Stripe refused the transfer for invoice {invoice.number}: {error}") from error
+    payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
+    announce_payment(session, invoice)
+    return f"sent as {transfer['id']}"
+
+
+def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str) -> Payout:
+    """The operator records a mobile-money or bank transfer made outside Stripe."""
+    payout = session.get(Payout, payout_id, with_for_update=True)
+    if payout is None:
+        raise NotFound("No such payout.")
+    if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
+        raise Conflict("Only a pending payout made outside Stripe can be recorded.")
+    if not reference.strip():
+        raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
+    payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
+    payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
+    announce_payment(session, payout.invoice)
+    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {payout.amount:.2f} {payout.currency}",
+           body=f"The Loom team sent {payout.amount:.2f} {payout.currency} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
+                "Please confirm when it arrives.",
+           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+    return payout
+
+
+def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
+    """The group confirms a recorded payout arrived."""
+    require_role(membership, Role.ADMIN)
+    payout = session.scalar(
+        select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
+        .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id).with_for_update(of=Payout)
+    )  # fmt: skip
+    if payout is None:
+        raise NotFound("That payout is not one of yours.")
+    if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
+        raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
+    payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
+    return payout
+
+
+def payouts_of(session: Session, group_id: int) -> list[Payout]:
+    return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
+
+
+# --- refunds when an order is cancelled ---------------------------------------------------------------------
+
+
+def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
+    """An order was cancelled: unpaid invoices are void, paid ones are refunded in full, pending payouts stop.
+
+    Cancellation is only possible before the goods are ready (the order state machine), so whatever
+    the buyer paid goes back; a transfer already made to the group is reversed with it.
+    """
+    for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order.id).with_for_update()):
+        if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.FAILED, InvoiceStatus.PROCESSING):
+            invoice.status = InvoiceStatus.VOID
+            announce_payment(session, invoice)
+        elif invoice.status == InvoiceStatus.PAID:
+            _refund_invoice(session, invoice, reason=reason)
+
+
+def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
+    for payment in invoice.payments:
+        if payment.status == PaymentStatus.SUCCEEDED and not payment.refunds:
+            refund = Refund(payment_id=payment.id, amount=payment.amount, currency=payment.currency, reason=reason[:300],
+                            idempotency_key=f"loom-refund-{payment.idempotency_key}")  # fmt: skip
+            session.add(refund)
+            session.flush()
+            enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": invoice.id})
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    if payout is not None and payout.status == PayoutStatus.PENDING:
+        payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
+
+
+def send_refund(session: Session, gateway: Gateway, refund_id: int, *, settings: Settings) -> str:
+    """Outbox job: refund a payment through Stripe and take back the group's transfer for it."""
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
+        return "nothing to refund"
+    payment = refund.payment
+    invoice = payment.invoice
+    try:
+        if payment.provider_ref is None and payment.checkout_ref:
+            payment.provider_ref = _ref(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
+        if payment.provider_ref is None:
+            raise PermanentError(f"Payment {payment.id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
+        answer = gateway.create_refund(
+            {"payment_intent": payment.provider_ref, "amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
+             "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}},
+            idempotency_key=refund.idempotency_key,
+        )  # fmt: skip
+        payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
+        if payout is not None and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT:
+            gateway.reverse_transfer(payout.reference, {"amount": to_minor(payout.amount, payout.currency)},
+                                     idempotency_key=f"{payout.idempotency_key}-reversal")  # fmt: skip
+            payout.status, payout.note = PayoutStatus.REVERSED, "Transfer reversed: the order was cancelled and the buyer refunded."
+        elif payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.CONFIRMED):
+            payout.note = "To recover from the group: the order was cancelled after this payout was sent."
+    except StripeRefused as error:
+        raise PermanentError(f"Stripe refused the refund of invoice {invoice.number}: {error}") from error
+    refund.provider_ref = answer["id"]
+    apply_refund(session, refund, answer, seen_at=utcnow(), settings=settings)
+    return f"refund {answer['id']} {answer['status']}"
+
+
+def apply_refund(session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None) -> str:
+    status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}.get(answer.get("status"), RefundStatus.PENDING)
+    if refund.status != RefundStatus.PENDING or status == RefundStatus.PENDING:
+        return f"refund {refund.id} stays {refund.status.value}"
+    refund.status, refund.settled_at = status, seen_at
+    if status == RefundStatus.FAILED:
+        refund.reason = f"{refund.reason} Stripe could not refund: {answer.get('failure_reason') or 'no reason given'}."[:300]
+        return f"refund {refund.id} failed"
+    payment = refund.payment
+    refunded = sum((r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
+    if refunded >= payment.amount:
+        apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
+    return f"refund {refund.id} succeeded"
+
+
+def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:
+    """A refund Stripe tells us about: Loom's own, or one made in the Stripe dashboard."""
+    refund = session.scalar(select(Refund).where(Refund.provider_ref == obj["id"]).with_for_update())
+    if refund is None and (obj.get("metadata") or {}).get("loom_refund", "").isdigit():
+        refund = session.get(Refund, int(obj["metadata"]["loom_refund"]), with_for_update=True)
+    if refund is None:
+        payment = session.scalar(select(Payment).where(Payment.provider_ref == _ref(obj.get("payment_intent") or "")).with_for_update())
+        if payment is None:
+            return "no matching payment"
+        refund = Refund(payment_id=payment.id, amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,
+                        reason="Refunded from the Stripe dashboard.", provider_ref=obj["id"], idempotency_key=f"stripe-{obj['id']}")  # fmt: skip
+        session.add(refund)
+        session.flush()
+    refund.provider_ref = refund.provider_ref or obj["id"]
+    return apply_refund(session, refund, obj, seen_at=seen_at, settings=settings)
+
+
+# --- Connect onboarding and recorded-payout details ---------------------------------------------------------
+
+
+def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: Gateway, settings: Settings) -> str:
+    """Create (once) the group's Express account and return Stripe's onboarding link for it."""
+    require_role(membership, Role.ADMIN)
+    if group.country.upper() not in settings.payout_countries:
+        raise Conflict(f"Stripe does not pay out to {group.country} from this marketplace; give your mobile-money or bank details instead.")
+    with transaction() as session:
+        account = session.get(PayoutAccount, group.id, with_for_update=True)
+        account_id = account.stripe_account_id if account is not None else None
+    if account_id is None:
+        try:
+            created = gateway.create_account(
+                {"type": "express", "country": group.country.upper(), "email": membership.user.email,
+                 "capabilities": {"transfers": {"requested": True}},
+                 "business_profile": {"name": group.name, "url": f"{settings.base_url}/groups/{group.slug}"},
+                 "metadata": {"loom_group": str(group.id)}},
+                idempotency_key=f"loom-account-{group.slug}-{_stamp(group.created_at)}",
+            )  # fmt: skip
+        except StripeUnavailable:
+            raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+        except StripeRefused as error:
+            raise BadGateway(f"Stripe could not open an account for {group.name}: {error}") from None
+        with transaction() as session:
+            account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
+            account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
+            session.add(account)
+            account_id = created["id"]
+    try:
+        link = gateway.account_link({"account": account_id, "type": "account_onboarding",
+                                     "refresh_url": f"{settings.base_url}/manage/payouts/stripe", "return_url": f"{settings.base_url}/manage/payouts/stripe/return"})  # fmt: skip
+    except StripeUnavailable:
+        raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+    return str(link["url"])
+
+
+def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapping[str, Any]) -> str:
+    """Take an Express account's state as Stripe has it now; pending transfers go out once it can receive them."""
+    was_ready = account.ready
+    account.transfers_active = (stripe_account.get("capabilities") or {}).get("transfers") == "active"
+    account.details_submitted = bool(stripe_account.get("details_submitted"))
+    if account.ready and not was_ready:
+        waiting = session.scalars(
+            select(Payout.id).where(Payout.group_id == account.group_id, Payout.status == PayoutStatus.PENDING,
+                                    Payout.method == PayoutMethod.STRIPE_TRANSFER)  # fmt: skip
+        ).all()
+        for payout_id in waiting:
+            enqueue(session, topics.TRANSFER_PAYOUT, payout_id, {"group": account.group_id})
+        return f"account {account.stripe_account_id} can receive transfers; {len(waiting)} waiting payouts queued"
+    return f"account {account.stripe_account_id}: transfers {'active' if account.transfers_active else 'not active'}"
+
+
+def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
+                        account_name: str, number: str, box: Any) -> PayoutAccount:  # fmt: skip
+    """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint."""
+    require_role(membership, Role.ADMIN)
+    if method == PayoutMethod.STRIPE_TRANSFER:
+        raise DomainError("Choose mobile money or bank transfer.", field="method")
+    digits = "".join(ch for ch in number if ch.isalnum())
+    if len(digits) < 6:
+        raise DomainError("Give the full phone number or account number.", field="number")
+    if not provider.strip() or not account_name.strip():
+        raise DomainError("Say which service or bank, and whose name the account is in.", field="provider")
+    account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
+    account.method = method
+    account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
+    account.details_hint = f"{provider.strip()[:60]} ···{digits[-4:]}"
+    session.add(account)
+    pending = session.scalars(select(Payout).where(Payout.group_id == group.id, Payout.status == PayoutStatus.PENDING))
+    for payout in pending:
+        payout.method = method  # not yet sent: it goes the way the group now asks
+    return account
+
+
+# --- keeping Loom and Stripe in agreement -------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    payments: int = 0
+    refunds: int = 0
+    transfers: int = 0
+    accounts: int = 0
+    repaired: int = 0
+    unreachable: int = 0
+
+    def __str__(self) -> str:
+        return (f"Checked {self.payments} payments, {self.refunds} refunds, {self.transfers} transfers and {self.accounts} Connect accounts; "
+                f"{self.repaired} repaired" + (f"; Stripe did not answer for {self.unreachable} (run again later)" if self.unreachable else "") + ".")  # fmt: skip
+
+
+def reconcile(gateway: Gateway, *, since: dt.datetime, settings: Settings, progress: Any = None) -> ReconcileReport:
+    """Re-read recent Stripe objects and apply what a lost webhook would have told us (one transaction each)."""
+    report = ReconcileReport()
+    with transaction() as session:
+        payment_ids = session.scalars(select(Payment.id).where(
+            Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+            (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None)))).all()  # fmt: skip
+        refund_ids = session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None))).all()
+        payout_ids = session.scalars(select(Payout.id).where(
+            Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since)).all()  # fmt: skip
+        account_ids = session.scalars(select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None))).all()
+    jobs = [(_reconcile_payment, i) for i in payment_ids] + [(_reconcile_refund, i) for i in refund_ids]
+    jobs += [(_reconcile_transfer, i) for i in payout_ids] + [(_reconcile_account, i) for i in account_ids]
+    for job, key in jobs:
+        try:
+            with transaction() as session:
+                changed = job(session, gateway, key, settings)
+        except StripeUnavailable:
+            report.unreachable += 1
+            changed = False
+        kind = {_reconcile_payment: "payments", _reconcile_refund: "refunds", _reconcile_transfer: "transfers", _reconcile_account: "accounts"}[job]
+        setattr(report, kind, getattr(report, kind) + 1)
+        report.repaired += bool(changed)
+        if progress is not None:
+            progress(1)
+    return report
+
+
+def _reconcile_payment(session: Session, gateway: Gateway, payment_id: int, settings: Settings) -> bool:
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    before = payment.status
+    now = utcnow()
+    if payment.checkout_ref:
+        apply_checkout(session, payment, gateway.checkout(payment.checkout_ref), seen_at=now, settings=settings)
+    if payment.status == before and payment.provider_ref:
+        apply_intent(session, payment, gateway.payment_intent(payment.provider_ref), seen_at=now, settings=settings)
+    return payment.status != before
+
+
+def _reconcile_refund(session: Session, gateway: Gateway, refund_id: int, settings: Settings) -> bool:
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    apply_refund(session, refund, gateway.refund(refund.provider_ref), seen_at=utcnow(), settings=settings)
+    return refund.status != RefundStatus.PENDING
+
+
+def _reconcile_transfer(session: Session, gateway: Gateway, payout_id: int, settings: Settings) -> bool:
+    payout = session.get(Payout, payout_id, with_for_update=True)
+    return transfer_from_stripe(session, payout, gateway.transfer(payout.reference))
+
+
+def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
+    if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
+        payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
+        announce_payment(session, payout.invoice)
+        return True
+    return False
+
+
+def _reconcile_account(session: Session, gateway: Gateway, group_id: int, settings: Settings) -> bool:
+    account = session.get(PayoutAccount, group_id, with_for_update=True)
+    before = (account.transfers_active, account.details_submitted)
+    apply_account(session, account, gateway.account(account.stripe_account_id))
+    return (account.transfers_active, account.details_submitted) != before
+
+
+def buyer_email(membership: Membership | None) -> str | None:
+    return membership.user.email if membership is not None and membership.organization.kind == OrganizationKind.BUYER else None

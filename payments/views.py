@@ -1,0 +1,224 @@
+"""Invoices (to read, print and pay), the group's payouts, the operator's payout desk, Stripe's webhook."""
+from __future__ import annotations
+
+import json
+
+import stripe
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import context
+from marketplace.accounts.forms import ActionForm
+from marketplace.billing.models import Payout, PayoutMethod, PayoutStatus
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError
+from marketplace.forms import attach_error
+from marketplace.operator.views import operator_only
+from marketplace.producers.views import group_admin
+from marketplace.secrets import SecretBox
+from payments import services
+from payments.forms import PayoutDetailsForm, RecordPayoutForm
+from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
+from payments.models import PayoutAccount, StripeEvent
+from payments.webhooks import Context, process_event
+
+blueprint = Blueprint("payments", __name__)
+
+
+def _settings() -> services.Settings:
+    return services.Settings.from_config(current_app.config)
+
+
+@blueprint.get("/invoices/<int:invoice_id>")
+@login_required
+def invoice(invoice_id: int) -> str:
+    membership = context.current_membership()
+    invoice = services.invoice_for(db.session, membership, invoice_id)
+    payout = db.session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    is_group = membership.organization_id == invoice.group.organization_id
+    return render_template(
+        "payments/invoice.html", invoice=invoice, order=invoice.order, payout=payout if is_group else None, is_group=is_group,
+        can_pay=services.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        returned=request.args.get("returned") == "1", form=ActionForm(),
+    )  # fmt: skip
+
+
+@blueprint.post("/invoices/<int:invoice_id>/pay")
+@login_required
+def pay(invoice_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; press Pay again.", "error")
+        return redirect(url_for("payments.invoice", invoice_id=invoice_id))
+    membership = context.current_membership()
+    try:
+        url = services.start_checkout(membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
+                                      email=services.buyer_email(membership))  # fmt: skip
+    except PaymentsNotConfigured as error:
+        flash(f"{error} Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", "error")
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        return redirect(url, code=303)  # Stripe's checkout page: the card form needs no JavaScript of ours
+    return redirect(url_for("payments.invoice", invoice_id=invoice_id))
+
+
+@blueprint.post("/payments/stripe/webhook")
+def stripe_webhook() -> Response:
+    from marketplace.web import problem
+
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        return problem(503, "Webhooks are not configured", "Set LOOM_STRIPE_WEBHOOK_SECRET to this endpoint's signing secret.")
+    payload = request.get_data()  # the raw bytes Stripe signed, before anything parses them
+    try:
+        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
+    except stripe.SignatureVerificationError:
+        return problem(400, "Bad signature", "The Stripe-Signature header does not match this body, or its timestamp is too old.")
+    except ValueError:
+        return problem(400, "Not a Stripe event", "The body is not a JSON event.")
+    event = json.loads(payload)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    hooks = Context(_settings(), lambda: gateway_from(app.config))
+    try:
+        with transaction() as session:
+            outcome = process_event(session, event, hooks)
+    except IntegrityError:
+        outcome = "duplicate: delivered twice at once, processed once"
+    except (StripeUnavailable, PaymentsNotConfigured) as error:
+        return problem(503, "Try again later", f"Stripe could not be asked about this event: {error}")
+    return jsonify(received=True, outcome=outcome)
+
+
+# --- the group's payouts --------------------------------------------------------------------------------
+
+
+def _payouts_page(group, details_form: PayoutDetailsForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    session = db.session
+    account = session.get(PayoutAccount, group.id)
+    settings = _settings()
+    page = render_template(
+        "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
+        method=account.method if account is not None else services.payout_method_for(group, settings),
+        stripe_country=group.country.upper() in settings.payout_countries, payouts=services.payouts_of(session, group.id),
+        details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+    )  # fmt: skip
+    return page, status
+
+
+@blueprint.get("/manage/payouts")
+@group_admin
+def payouts(group) -> str:  # type: ignore[no-untyped-def]
+    return _payouts_page(group)
+
+
+@blueprint.post("/manage/payouts/details")
+@group_admin
+def payout_details(group):  # type: ignore[no-untyped-def]
+    form = PayoutDetailsForm()
+    if not form.validate_on_submit():
+        return _payouts_page(group, form, status=422)
+    try:
+        with transaction() as session:
+            services.save_payout_details(session, group, context.current_membership(), method=PayoutMethod(form.method.data),
+                                         provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
+                                         box=SecretBox(current_app.config["SECRETS_KEY"]))  # fmt: skip
+    except DomainError as error:
+        attach_error(form, error)
+        return _payouts_page(group, form, status=422)
+    flash("Payout details saved. The Loom team sends your payouts there.", "success")
+    return redirect(url_for("payments.payouts"))
+
+
+@blueprint.route("/manage/payouts/stripe", methods=["GET", "POST"])
+@group_admin
+def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
+    if request.method == "POST" and not ActionForm().validate_on_submit():
+        flash("The form expired; press the button again.", "error")
+        return redirect(url_for("payments.payouts"))
+    try:
+        url = services.start_onboarding(group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings())
+    except PaymentsNotConfigured as error:
+        flash(f"{error} Give mobile-money or bank details instead.", "error")
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        return redirect(url, code=303)
+    return redirect(url_for("payments.payouts"))
+
+
+@blueprint.get("/manage/payouts/stripe/return")
+@group_admin
+def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        gateway = gateway_from(current_app.config)
+        with transaction() as session:
+            account = session.get(PayoutAccount, group.id, with_for_update=True)
+            if account is not None and account.stripe_account_id:
+                services.apply_account(session, account, gateway.account(account.stripe_account_id))
+                ready = account.ready
+            else:
+                ready = False
+    except (PaymentsNotConfigured, StripeUnavailable):
+        flash("Stripe did not answer just now; your account's status will update by itself shortly.", "info")
+    else:
+        flash("Your Stripe account is ready: payouts go to it." if ready else
+              "Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish.", "success" if ready else "info")  # fmt: skip
+    return redirect(url_for("payments.payouts"))
+
+
+@blueprint.post("/manage/payouts/<int:payout_id>/confirm")
+@login_required
+def confirm_payout(payout_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            with transaction() as session:
+                services.confirm_payout(session, context.current_membership(), payout_id)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            flash(error.message, "error")
+        else:
+            flash("Thank you: the payout is marked received.", "success")
+    return redirect(url_for("payments.payouts"))
+
+
+# --- the operator's payout desk ----------------------------------------------------------------------------
+
+
+@blueprint.get("/operator/payouts")
+@operator_only
+def operator_payouts() -> str:
+    session = db.session
+    pending = session.scalars(
+        select(Payout).where(Payout.status == PayoutStatus.PENDING, Payout.method != PayoutMethod.STRIPE_TRANSFER).order_by(Payout.id)
+    ).all()
+    to_recover = session.scalars(select(Payout).where(Payout.note.like("To recover%")).order_by(Payout.id)).all()
+    accounts = {a.group_id: a for a in session.scalars(select(PayoutAccount).where(PayoutAccount.group_id.in_({p.group_id for p in pending})))}
+    box = SecretBox(current_app.config["SECRETS_KEY"])
+    details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
+    events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
+    return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events,
+                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
+
+
+@blueprint.post("/operator/payouts/<int:payout_id>/record")
+@operator_only
+def record_payout(payout_id: int) -> Response:
+    form = RecordPayoutForm(prefix=f"p{payout_id}")
+    if not form.validate_on_submit():
+        flash("Give the transfer's reference (the M-Pesa code or the bank's reference).", "error")
+        return redirect(url_for("payments.operator_payouts"))
+    try:
+        with transaction() as session:
+            services.record_payout(session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
+                                   note=form.note.data or "", base_url=current_app.config["BASE_URL"])  # fmt: skip
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash("Payout recorded; the group is asked to confirm receipt.", "success")
+    return redirect(url_for("payments.operator_payouts"))

@@ -1,0 +1,120 @@
+"""Stripe's webhook events: verified, stored once by id, applied in the same transaction, in any order."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.billing.models import Payout
+from payments.gateway import Gateway
+from payments.models import PayoutAccount, StripeEvent
+from payments.services import Settings, apply_account, apply_checkout, apply_intent, find_payment, refund_from_stripe, transfer_from_stripe
+
+Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
+
+
+class Context:
+    """What an event handler may need beyond the event: settings, and Stripe to re-read objects."""
+
+    def __init__(self, settings: Settings, gateway: Callable[[], Gateway]) -> None:
+        self.settings = settings
+        self._gateway = gateway
+
+    @property
+    def gateway(self) -> Gateway:
+        return self._gateway()
+
+
+def _checkout(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    payment = find_payment(session, obj)
+    if payment is None:
+        return "no matching payment"
+    return apply_checkout(session, payment, obj, seen_at=seen_at, settings=context.settings)
+
+
+def _checkout_async(succeeded: bool) -> Handler:
+    def handle(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+        payment = find_payment(session, obj)
+        if payment is None:
+            return "no matching payment"
+        # The session itself still reads complete/unpaid on a failed async payment; the event type is the news.
+        settled = {**obj, "status": "complete", "payment_status": "paid"} if succeeded else {**obj, "status": "expired"}
+        outcome = apply_checkout(session, payment, settled, seen_at=seen_at, settings=context.settings)
+        if not succeeded and payment.status.value == "failed":
+            payment.failure_reason = "The bank did not complete the payment."
+        return outcome
+
+    return handle
+
+
+def _intent(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    payment = find_payment(session, obj)
+    if payment is None:
+        return "no matching payment"
+    return apply_intent(session, payment, obj, seen_at=seen_at, settings=context.settings)
+
+
+def _refund(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    return refund_from_stripe(session, obj, seen_at=seen_at, settings=context.settings)
+
+
+def _charge_refunded(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    refunds = (obj.get("refunds") or {}).get("data") or []
+    outcomes = [refund_from_stripe(session, {**r, "payment_intent": r.get("payment_intent") or obj.get("payment_intent")}, seen_at=seen_at,
+                                   settings=context.settings) for r in refunds]  # fmt: skip
+    return "; ".join(outcomes) or "no refunds listed"
+
+
+def _transfer(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    payout = session.scalar(select(Payout).where(Payout.reference == obj["id"]).with_for_update())
+    if payout is None:
+        return "no matching payout"
+    return "payout reversed" if transfer_from_stripe(session, payout, obj) else "payout unchanged"
+
+
+def _account(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    account = session.scalar(select(PayoutAccount).where(PayoutAccount.stripe_account_id == obj["id"]).with_for_update())
+    if account is None:
+        return "no matching group"
+    # Account updates race each other (requirements come and go): the event is only a nudge, Stripe's current state decides.
+    return apply_account(session, account, context.gateway.account(obj["id"]))
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": _checkout,
+    "checkout.session.expired": _checkout,
+    "checkout.session.async_payment_succeeded": _checkout_async(True),
+    "checkout.session.async_payment_failed": _checkout_async(False),
+    "payment_intent.succeeded": _intent,
+    "payment_intent.processing": _intent,
+    "payment_intent.payment_failed": _intent,
+    "payment_intent.canceled": _intent,
+    "charge.refunded": _charge_refunded,
+    "refund.created": _refund,
+    "refund.updated": _refund,
+    "refund.failed": _refund,
+    "transfer.reversed": _transfer,
+    "transfer.updated": _transfer,
+    "account.updated": _account,
+}
+
+
+def process_event(session: Session, event: Mapping[str, Any], context: Context) -> str:
+    """Apply one verified event, unless it was applied before; returns what was done (stored with the event).
+
+    The event row is inserted first, in the caller's transaction: a second delivery of the same id,
+    even a concurrent one, fails on the primary key and its effect is never applied twice.
+    """
+    if session.get(StripeEvent, event["id"]) is not None:
+        return "duplicate: already processed"
+    obj = event["data"]["object"]
+    created = dt.datetime.fromtimestamp(int(event["created"]), dt.UTC)
+    row = StripeEvent(id=event["id"], type=event["type"], object_id=str(obj.get("id", "")), created=created)
+    session.add(row)
+    session.flush()
+    handler = HANDLERS.get(event["type"])
+    row.outcome = (handler(session, obj, created, context) if handler else "ignored: Loom does not act on this event type")[:300]
+    return row.outcome
