@@ -176,3 +176,31 @@ def create_operator(email: str, name: str, password: str) -> None:
             session.add(user)
         user.is_operator = True
     click.echo(f"{email} is an operator.")
+
+
+@main.group("payments")
+def payments_group() -> None:
+    """Payments through Stripe."""
+
+
+@payments_group.command("reconcile")
+@click.option("--days", default=7, show_default=True, help="How far back to look at payments and transfers.")
+@with_appcontext
+def payments_reconcile(days: int) -> None:
+    """Re-read recent payments, refunds, transfers and Connect accounts from Stripe and repair what lost webhooks left behind."""
+    import datetime as dt
+
+    from marketplace.db import utcnow
+    from payments.gateway import PaymentsNotConfigured, gateway_from
+    from payments.services import Settings, reconcile, reconcile_count
+
+    try:
+        gateway = gateway_from(current_app.config)
+    except PaymentsNotConfigured as error:
+        raise click.ClickException(str(error)) from None
+    since = utcnow() - dt.timedelta(days=days)
+    with click.progressbar(length=reconcile_count(db.session, since=since), label="Asking Stripe", show_pos=True) as bar:
+        report = reconcile(gateway, since=since, settings=Settings.from_config(current_app.config), progress=bar.update)
+    click.echo(str(report))
+    if report.unreachable:
+        raise SystemExit(1)

@@ -47,9 +47,10 @@ class Gateway:
             http_client=stripe.RequestsClient(timeout=timeout),
         )
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Call Stripe; Loom works with the answer as plain JSON data (what webhooks deliver too)."""
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs).to_dict()
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise StripeUnavailable(error.user_message or str(error)) from error
         except stripe.StripeError as error:
@@ -57,37 +58,37 @@ class Gateway:
                 raise StripeUnavailable(error.user_message or str(error)) from error
             raise StripeRefused(error.user_message or str(error)) from error
 
-    def create_checkout(self, params: dict[str, Any], *, idempotency_key: str) -> Any:
+    def create_checkout(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
 
-    def checkout(self, session_id: str) -> Any:
+    def checkout(self, session_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.checkout.sessions.retrieve, session_id)
 
-    def payment_intent(self, payment_intent_id: str) -> Any:
+    def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.payment_intents.retrieve, payment_intent_id, {"expand": ["latest_charge"]})
 
-    def create_refund(self, params: dict[str, Any], *, idempotency_key: str) -> Any:
+    def create_refund(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
 
-    def refund(self, refund_id: str) -> Any:
+    def refund(self, refund_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.refunds.retrieve, refund_id)
 
-    def create_transfer(self, params: dict[str, Any], *, idempotency_key: str) -> Any:
+    def create_transfer(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.transfers.create, params, {"idempotency_key": idempotency_key})
 
-    def transfer(self, transfer_id: str) -> Any:
+    def transfer(self, transfer_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.transfers.retrieve, transfer_id)
 
-    def reverse_transfer(self, transfer_id: str, params: dict[str, Any], *, idempotency_key: str) -> Any:
+    def reverse_transfer(self, transfer_id: str, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.transfers.reversals.create, transfer_id, params, {"idempotency_key": idempotency_key})
 
-    def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> Any:
+    def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.accounts.create, params, {"idempotency_key": idempotency_key})
 
-    def account(self, account_id: str) -> Any:
+    def account(self, account_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.accounts.retrieve, account_id)
 
-    def account_link(self, params: dict[str, Any]) -> Any:
+    def account_link(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._call(self.client.v1.account_links.create, params)
 
 

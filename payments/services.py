@@ -175,7 +175,8 @@ def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: G
 def record_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any]) -> None:
     payment.checkout_ref = payment.checkout_ref or checkout["id"]
     payment.checkout_url = checkout.get("url") or payment.checkout_url
-    if checkout.get("payment_intent") and not payment.provider_ref:
+    # Stripe makes the PaymentIntent when the buyer pays; before that a session's `payment_intent` means nothing yet.
+    if checkout.get("status") == "complete" and checkout.get("payment_intent") and not payment.provider_ref:
         payment.provider_ref = _ref(checkout["payment_intent"])
 
 
@@ -240,14 +241,16 @@ def apply_payment_status(
 ) -> str:
     """Move a payment to what Stripe says, unless that news is older than what we know, and settle its invoice.
 
-    Forward moves always apply; a move back (failed → processing after a retry with another method)
-    only for news newer than the last applied; succeeded and refunded never move back.
+    Money that arrived (succeeded) or went back (refunded) is news whenever it comes, and nothing
+    moves a payment back from there. Between pending, processing and failed, the newer news wins:
+    a decline delivered after a later attempt's "processing" is ignored.
     """
     before = payment.status
     if status == before:
         return f"payment {payment.id} already {status.value}"
+    settled = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
     stale = payment.stripe_seen_at is not None and seen_at < payment.stripe_seen_at
-    if status.rank < before.rank and (before in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) or stale):
+    if (before in settled and status.rank < before.rank) or (status not in settled and stale):
         return f"payment {payment.id} is {before.value}; older news ({status.value}) ignored"
     payment.status = status
     payment.stripe_seen_at = max(seen_at, payment.stripe_seen_at or seen_at)
@@ -591,29 +594,36 @@ class ReconcileReport:
                 f"{self.repaired} repaired" + (f"; Stripe did not answer for {self.unreachable} (run again later)" if self.unreachable else "") + ".")  # fmt: skip
 
 
+def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int]]:
+    """What may be out of step with Stripe: unfinished payments and refunds, recent transfers, Connect accounts."""
+    payments = session.scalars(select(Payment.id).where(
+        Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+        (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None))).order_by(Payment.id))  # fmt: skip
+    refunds = session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None)).order_by(Refund.id))
+    transfers = session.scalars(select(Payout.id).where(
+        Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since).order_by(Payout.id))  # fmt: skip
+    accounts = session.scalars(select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None)).order_by(PayoutAccount.group_id))
+    return ([("payments", i) for i in payments] + [("refunds", i) for i in refunds] + [("transfers", i) for i in transfers]
+            + [("accounts", i) for i in accounts])  # fmt: skip
+
+
+def reconcile_count(session: Session, *, since: dt.datetime) -> int:
+    return len(_reconcile_work(session, since))
+
+
 def reconcile(gateway: Gateway, *, since: dt.datetime, settings: Settings, progress: Any = None) -> ReconcileReport:
     """Re-read recent Stripe objects and apply what a lost webhook would have told us (one transaction each)."""
     report = ReconcileReport()
     with transaction() as session:
-        payment_ids = session.scalars(select(Payment.id).where(
-            Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
-            (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None)))).all()  # fmt: skip
-        refund_ids = session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None))).all()
-        payout_ids = session.scalars(select(Payout.id).where(
-            Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since)).all()  # fmt: skip
-        account_ids = session.scalars(select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None))).all()
-    jobs = [(_reconcile_payment, i) for i in payment_ids] + [(_reconcile_refund, i) for i in refund_ids]
-    jobs += [(_reconcile_transfer, i) for i in payout_ids] + [(_reconcile_account, i) for i in account_ids]
-    for job, key in jobs:
+        work = _reconcile_work(session, since)
+    jobs = {"payments": _reconcile_payment, "refunds": _reconcile_refund, "transfers": _reconcile_transfer, "accounts": _reconcile_account}
+    for kind, key in work:
         try:
             with transaction() as session:
-                changed = job(session, gateway, key, settings)
+                report.repaired += bool(jobs[kind](session, gateway, key, settings))
         except StripeUnavailable:
             report.unreachable += 1
-            changed = False
-        kind = {_reconcile_payment: "payments", _reconcile_refund: "refunds", _reconcile_transfer: "transfers", _reconcile_account: "accounts"}[job]
         setattr(report, kind, getattr(report, kind) + 1)
-        report.repaired += bool(changed)
         if progress is not None:
             progress(1)
     return report

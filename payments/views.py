@@ -88,6 +88,8 @@ def stripe_webhook() -> Response:
         with transaction() as session:
             outcome = process_event(session, event, hooks)
     except IntegrityError:
+        if db.session.get(StripeEvent, event.get("id")) is None:
+            raise  # not a second delivery: a real fault, which Stripe will deliver again
         outcome = "duplicate: delivered twice at once, processed once"
     except (StripeUnavailable, PaymentsNotConfigured) as error:
         return problem(503, "Try again later", f"Stripe could not be asked about this event: {error}")

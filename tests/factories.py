@@ -65,3 +65,25 @@ def capability(session: Session, group: ProducerGroup, **fields: Any) -> Capabil
     session.add(item)
     session.flush()
     return item
+
+
+def accepted_order(session: Session, group: ProducerGroup, buyer: Membership, *, quantity: int = 400, unit_price: str = "9.00",
+                   currency: str = "USD", category: str = "baskets.storage") -> Any:  # fmt: skip
+    """A quote of the group's accepted by the buyer through the real service: a confirmed order with its deposit invoice."""
+    import datetime as dt
+
+    from marketplace.orders.services import accept_quote
+    from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
+
+    today = dt.date.today()
+    if not any(c.category == category for c in group.capabilities):
+        capability(session, group, category=category, weekly_capacity=500, lead_time_days=0, moq=1)
+        session.refresh(group)
+    rfq = Rfq(buyer_id=buyer.organization_id, title=f"{quantity} units from {group.name}", category=category, quantity=quantity,
+              currency=currency, needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
+              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal(unit_price), currency=currency, quantity=quantity, lead_time_days=20,
+                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    session.add_all([rfq, quote])
+    session.flush()
+    return accept_quote(session, buyer, quote.id, today=today, deposit_percent=50, base_url="https://loom.test")

@@ -17,6 +17,8 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+PAYMENT_STATUSES = "('pending', 'processing', 'failed', 'succeeded', 'refunded')"
+
 
 def upgrade() -> None:
     op.create_table('stripe_event',
@@ -62,6 +64,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refund_payment_id'), ['payment_id'], unique=False)
 
     with op.batch_alter_table('payment', schema=None) as batch_op:
+        # A payment may now be processing (bank debits settle later).
+        batch_op.drop_constraint(op.f('ck_payment_payment_status'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_payment_payment_status'), sa.text(f"status IN {PAYMENT_STATUSES}"))
         batch_op.add_column(sa.Column('attempt', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('checkout_ref', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('checkout_url', sa.Text(), nullable=True))
@@ -102,6 +107,8 @@ def downgrade() -> None:
         batch_op.drop_column('invoice_id')
 
     with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_payment_payment_status'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_payment_payment_status'), sa.text("status IN ('pending', 'succeeded', 'failed', 'refunded')"))
         batch_op.drop_constraint(batch_op.f('uq_payment_invoice_id_attempt'), type_='unique')
         batch_op.drop_constraint(batch_op.f('uq_payment_checkout_ref'), type_='unique')
         batch_op.drop_column('stripe_seen_at')

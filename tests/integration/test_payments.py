@@ -1,0 +1,450 @@
+"""Paying invoices, paying groups out and refunding, against stripe-mock (through a fault-injecting relay)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role
+from marketplace.cli import main
+from marketplace.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
+)
+from marketplace.orders.models import OrderStatus
+from marketplace.outbox.models import OutboxMessage
+from marketplace.outbox.runtime import worker_for
+from payments.models import PayoutAccount, StripeEvent
+from tests import factories
+from tests.stripe_proxy import StripeRelay
+from tests.web import sign_in, submit, text_of
+
+WEBHOOK_SECRET = "whsec_loom_test_secret"
+
+
+@pytest.fixture
+def stripe_relay(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeRelay]:
+    upstream = os.environ.get("LOOM_TEST_STRIPE_URL")
+    if not upstream:
+        pytest.fail("LOOM_TEST_STRIPE_URL is not set: run the tests with `make test`, which starts stripe-mock")
+    relay = StripeRelay(upstream)
+    for key, value in {"STRIPE_SECRET_KEY": "sk_test_loom", "STRIPE_API_BASE": relay.url, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                       "STRIPE_NETWORK_RETRIES": 0, "STRIPE_TIMEOUT_SECONDS": 5.0, "PLATFORM_FEE_PERCENT": 5.0}.items():  # fmt: skip
+        monkeypatch.setitem(app.config, key, value)
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+def market(session: Session) -> dict[str, Any]:
+    """A buyer, a Kenyan group (recorded payouts) and a Portuguese group (Stripe Connect), each with a confirmed order."""
+    buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
+    kenya = factories.producer_group(session, name="Machakos Sisal Weavers", country="KE")
+    portugal = factories.producer_group(session, name="Arraiolos Rug Makers", country="PT")
+    market = {"buyer": buyer, "kenya": kenya, "portugal": portugal,
+              "kenya_admin": factories.member_of(session, kenya, role=Role.ADMIN),
+              "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
+              "operator": factories.user(session, operator=True)}  # fmt: skip
+    market["kenya_order"] = factories.accepted_order(session, kenya, buyer, quantity=400, unit_price="9.00")
+    market["portugal_order"] = factories.accepted_order(session, portugal, buyer, quantity=100, unit_price="40.00", category="textiles.rugs")
+    session.commit()
+    return market
+
+
+def deposit(session: Session, order) -> Invoice:  # type: ignore[no-untyped-def]
+    return session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "deposit"))
+
+
+def as_(client: FlaskClient, email: str) -> FlaskClient:
+    submit(client, "/login", {}, action="/logout")
+    sign_in(client, email)
+    return client
+
+
+def pay(client: FlaskClient, invoice: Invoice):  # type: ignore[no-untyped-def]
+    return submit(client, f"/invoices/{invoice.id}", {}, action=f"/invoices/{invoice.id}/pay")
+
+
+def sign(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """Stripe's signing scheme: HMAC-SHA256 of "<t>.<body>" with the endpoint's secret."""
+    t = int(time.time()) if timestamp is None else timestamp
+    return f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + payload, hashlib.sha256).hexdigest()}"
+
+
+def deliver(client: FlaskClient, event: dict[str, Any], **sign_args: Any):  # type: ignore[no-untyped-def]
+    payload = json.dumps(event).encode()
+    return client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload, **sign_args)})
+
+
+_event_ids = iter(range(1, 10**6))
+
+
+def stripe_event(kind: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
+    return {"id": f"evt_test_{next(_event_ids)}_{int(time.time() * 1000)}", "object": "event", "api_version": "2026-10-28.endive",
+            "created": created or int(time.time()), "livemode": False, "pending_webhooks": 1, "type": kind, "data": {"object": obj}}  # fmt: skip
+
+
+def stripe_object(relay: StripeRelay, path: str) -> dict[str, Any]:
+    """The object as stripe-mock serves it (Stripe's real shape), to build events from."""
+    return requests.get(f"{relay.upstream}{path}", auth=("sk_test_loom", ""), timeout=10).json()
+
+
+def new_intent(relay: StripeRelay, payment: Payment) -> dict[str, Any]:
+    """A PaymentIntent made at stripe-mock for the payment (a fresh id each time), with the metadata Loom sets."""
+    made = requests.post(f"{relay.upstream}/v1/payment_intents", auth=("sk_test_loom", ""), timeout=10,
+                         data={"amount": int(payment.amount * 100), "currency": payment.currency.lower()}).json()  # fmt: skip
+    return {**made, "metadata": {"loom_payment": str(payment.id), "loom_invoice": str(payment.invoice_id)}}
+
+
+def completed_checkout(relay: StripeRelay, payment: Payment, **changes: Any) -> dict[str, Any]:
+    """The checkout.session.completed object Stripe sends once the buyer has paid."""
+    checkout = stripe_object(relay, f"/v1/checkout/sessions/{payment.checkout_ref}")
+    return {**checkout, "status": "complete", "payment_status": "paid", "payment_intent": new_intent(relay, payment)["id"],
+            "metadata": {"loom_payment": str(payment.id), "loom_invoice": str(payment.invoice_id)}, **changes}  # fmt: skip
+
+
+def paid_deposit(client: FlaskClient, session: Session, relay: StripeRelay, market: dict[str, Any], order_key: str) -> Payment:
+    """The buyer pays the order's deposit and Stripe reports the checkout complete."""
+    invoice = deposit(session, market[order_key])
+    as_(client, market["buyer"].user.email)
+    assert pay(client, invoice).status_code == 303
+    payment = session.scalar(select(Payment).where(Payment.invoice_id == invoice.id))
+    assert deliver(client, stripe_event("checkout.session.completed", completed_checkout(relay, payment))).status_code == 200
+    session.expire_all()
+    return payment
+
+
+# --- the buyer pays ---------------------------------------------------------------------------------------
+
+
+def test_buyer_pays_the_deposit_on_stripe_checkout_and_a_double_click_starts_one_payment(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    invoice = deposit(session, market["kenya_order"])
+    assert invoice.status == InvoiceStatus.OPEN and invoice.amount == Decimal("1800.00")
+    as_(client, market["buyer"].user.email)
+    page = client.get(f"/invoices/{invoice.id}")
+    assert page.status_code == 200 and "Pay 1800.00 USD by card" in text_of(page)
+
+    first, second = pay(client, invoice), pay(client, invoice)
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location and first.location.startswith("https://checkout.stripe.com/")
+    [payment] = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
+    assert payment.status == PaymentStatus.PENDING and payment.checkout_ref.startswith("cs_")
+    [create] = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    assert create.idempotency_key == payment.idempotency_key
+    assert create.form["line_items[0][price_data][unit_amount]"] == ["180000"]
+    assert create.form["payment_intent_data[transfer_group]"] == [market["kenya_order"].number]
+    assert create.form["metadata[loom_payment]"] == [str(payment.id)]
+    session.refresh(invoice)
+    assert invoice.status == InvoiceStatus.OPEN  # only Stripe's word makes it paid
+
+
+def test_only_the_buyer_pays_and_other_organizations_see_nothing(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    invoice = deposit(session, market["kenya_order"])
+    stranger = factories.buyer(session, name="Casa Verde")
+    session.commit()
+    as_(client, stranger.user.email)
+    assert client.get(f"/invoices/{invoice.id}").status_code == 404
+    as_(client, market["kenya_admin"].user.email)
+    page = client.get(f"/invoices/{invoice.id}")
+    assert page.status_code == 200 and "by card" not in text_of(page)  # the group sees its invoice, without a pay button
+    assert pay(client, invoice).status_code == 404
+    assert stripe_relay.calls("POST", "/v1/checkout/sessions") == []
+
+
+def test_stripe_unreachable_at_payment_time_charges_nothing_and_the_retry_sends_the_same_key(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    invoice = deposit(session, market["kenya_order"])
+    as_(client, market["buyer"].user.email)
+    stripe_relay.mode = "down"
+    response = pay(client, invoice)
+    assert response.status_code == 302
+    assert "not answering right now, so nothing was charged" in text_of(client.get(response.location))
+    [payment] = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
+    assert payment.status == PaymentStatus.PENDING and payment.checkout_ref is None
+    session.refresh(invoice)
+    assert invoice.status == InvoiceStatus.OPEN
+
+    stripe_relay.mode = "pass"
+    assert pay(client, invoice).status_code == 303
+    tries = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    assert len(tries) == 2 and tries[0].idempotency_key == tries[1].idempotency_key == payment.idempotency_key
+    assert session.scalar(select(func.count()).select_from(Payment).where(Payment.invoice_id == invoice.id)) == 1
+
+
+def test_a_crash_between_stripes_answer_and_the_commit_is_retried_with_the_same_key(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    invoice = deposit(session, market["kenya_order"])
+    as_(client, market["buyer"].user.email)
+
+    def crash_once(db_session: Session, flush_context: Any, instances: Any) -> None:
+        if any(isinstance(o, Payment) and o.checkout_ref for o in db_session.dirty):
+            event.remove(Session, "before_flush", crash_once)
+            raise RuntimeError("the process died after Stripe answered")
+
+    event.listen(Session, "before_flush", crash_once)
+    app.testing, propagate = False, app.config.get("PROPAGATE_EXCEPTIONS")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        assert pay(client, invoice).status_code == 500
+    finally:
+        app.testing, app.config["PROPAGATE_EXCEPTIONS"] = True, propagate
+        if event.contains(Session, "before_flush", crash_once):
+            event.remove(Session, "before_flush", crash_once)
+    [payment] = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
+    assert payment.checkout_ref is None  # Stripe made a session; Loom lost the answer
+
+    assert pay(client, invoice).status_code == 303
+    tries = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    # Stripe replays the first answer for a repeated key (stripe-mock does not keep state, so the key is what we can check).
+    assert len(tries) == 2 and tries[0].idempotency_key == tries[1].idempotency_key
+    session.refresh(payment)
+    assert payment.checkout_ref is not None
+    assert session.scalar(select(func.count()).select_from(Payment).where(Payment.invoice_id == invoice.id)) == 1
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------
+
+
+def test_checkout_completed_marks_the_invoice_paid_once_and_plans_a_recorded_payout_for_kenya(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.invoice.status == InvoiceStatus.PAID
+    [payout] = session.scalars(select(Payout).where(Payout.invoice_id == payment.invoice_id)).all()
+    assert (payout.method, payout.status, payout.fee, payout.amount) == (PayoutMethod.MOBILE_MONEY, PayoutStatus.PENDING, Decimal("90.00"), Decimal("1710.00"))
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "payments.transfer_payout")) == 0
+
+    # The same event again (Stripe retries until it sees a 2xx) changes nothing.
+    again = session.scalars(select(StripeEvent)).one()
+    replay = stripe_event("checkout.session.completed", completed_checkout(stripe_relay, payment))
+    replay["id"] = again.id
+    response = deliver(client, replay)
+    assert response.status_code == 200 and response.get_json()["outcome"].startswith("duplicate")
+    assert session.scalar(select(func.count()).select_from(Payout)) == 1
+    assert session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+
+
+def test_reordered_events_never_move_a_paid_invoice_back(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    invoice = deposit(session, market["kenya_order"])
+    as_(client, market["buyer"].user.email)
+    pay(client, invoice)
+    payment = session.scalar(select(Payment).where(Payment.invoice_id == invoice.id))
+    now = int(time.time())
+    intent = new_intent(stripe_relay, payment)
+    declined = {**intent, "status": "requires_payment_method", "last_payment_error": {"message": "Your card was declined."}}
+    succeeded = {**intent, "status": "succeeded", "last_payment_error": None}
+    # The buyer's first card was declined (t-60), the second went through (t-30); Stripe delivers them the other way round.
+    assert deliver(client, stripe_event("payment_intent.succeeded", succeeded, created=now - 30)).status_code == 200
+    late = deliver(client, stripe_event("payment_intent.payment_failed", declined, created=now - 60))
+    assert late.status_code == 200 and "ignored" in late.get_json()["outcome"]
+    session.expire_all()
+    assert payment.status == PaymentStatus.SUCCEEDED and invoice.status == InvoiceStatus.PAID
+
+    # A failure then a newer processing event (another attempt by bank debit) is followed; older news is not.
+    other = deposit(session, market["portugal_order"])
+    pay(client, other)
+    second = session.scalar(select(Payment).where(Payment.invoice_id == other.id))
+    intent2 = new_intent(stripe_relay, second)
+    deliver(client, stripe_event("payment_intent.processing", {**intent2, "status": "processing"}, created=now - 10))
+    deliver(client, stripe_event("payment_intent.payment_failed", {**intent2, "status": "requires_payment_method",
+                                                                   "last_payment_error": {"message": "Declined"}}, created=now - 20))  # fmt: skip
+    session.expire_all()
+    assert second.status == PaymentStatus.PROCESSING and other.status == InvoiceStatus.PROCESSING
+
+
+def test_unknown_events_are_recorded_and_ignored(client: FlaskClient, session: Session, stripe_relay: StripeRelay) -> None:
+    response = deliver(client, stripe_event("customer.created", {"id": "cus_123", "object": "customer"}))
+    assert response.status_code == 200 and response.get_json()["outcome"].startswith("ignored")
+    assert session.scalars(select(StripeEvent)).one().type == "customer.created"
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong secret", "stale timestamp", "no header", "body changed"],
+)
+def test_webhooks_with_a_bad_signature_are_refused_and_change_nothing(
+    case: str, client: FlaskClient, session: Session, stripe_relay: StripeRelay
+) -> None:
+    event_ = stripe_event("customer.created", {"id": "cus_123", "object": "customer"})
+    payload = json.dumps(event_).encode()
+    header = {
+        "wrong secret": sign(payload, secret="whsec_someone_else"),
+        "stale timestamp": sign(payload, timestamp=int(time.time()) - 3600),
+        "no header": "",
+        "body changed": sign(payload.replace(b"cus_123", b"cus_999")),
+    }[case]
+    response = client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": header})
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_webhooks_are_refused_while_no_secret_is_configured(client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", None)
+    response = client.post("/payments/stripe/webhook", data=b"{}", content_type="application/json")
+    assert response.status_code == 503 and "LOOM_STRIPE_WEBHOOK_SECRET" in response.get_json()["detail"]
+
+
+# --- payouts ---------------------------------------------------------------------------------------------
+
+
+def test_a_group_where_stripe_pays_out_onboards_and_receives_a_transfer_under_the_orders_transfer_group(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    as_(client, market["portugal_admin"].user.email)
+    assert "Set up payouts with Stripe" in text_of(client.get("/manage/payouts"))
+    started = submit(client, "/manage/payouts", {}, action="/manage/payouts/stripe")
+    assert started.status_code == 303 and started.location.startswith("https://")  # Stripe's hosted onboarding
+    [created] = stripe_relay.calls("POST", "/v1/accounts")
+    assert created.form["type"] == ["express"] and created.form["country"] == ["PT"] and created.idempotency_key
+    assert client.get("/manage/payouts/stripe/return").status_code == 302
+    account = session.get(PayoutAccount, market["portugal"].id)
+    assert account.stripe_account_id.startswith("acct_") and account.ready  # stripe-mock reports the transfers capability active
+
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    assert (payout.method, payout.status, payout.amount, payout.fee) == (PayoutMethod.STRIPE_TRANSFER, PayoutStatus.PENDING, Decimal("1900.00"), Decimal("100.00"))
+    worker_for(app).drain()
+    session.expire_all()
+    assert payout.status == PayoutStatus.SENT and payout.reference.startswith("tr_")
+    [transfer] = stripe_relay.calls("POST", "/v1/transfers")
+    assert transfer.form["amount"] == ["190000"] and transfer.form["destination"] == [account.stripe_account_id]
+    assert transfer.form["transfer_group"] == [market["portugal_order"].number] and transfer.idempotency_key == payout.idempotency_key
+    assert transfer.form["source_transaction"][0].startswith("ch_")
+    as_(client, market["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "1900.00 USD" in page and payout.reference in page
+
+
+def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payout_and_the_group_confirms(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay, engine
+) -> None:  # type: ignore[no-untyped-def]
+    as_(client, market["kenya_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "Stripe does not pay out to Kenya" in page
+    bad = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "", "number": "07"},
+                 action="/manage/payouts/details")  # fmt: skip
+    assert bad.status_code == 422
+    saved = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers",
+                                               "number": "+254 712 345 678"}, action="/manage/payouts/details")  # fmt: skip
+    assert saved.status_code == 302
+    account = session.get(PayoutAccount, market["kenya"].id)
+    assert account.details_hint == "M-Pesa ···5678" and "712" not in account.details_secret  # encrypted at rest
+
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    as_(client, market["operator"].email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert "1710.00 USD to Machakos Sisal Weavers" in desk and "+254 712 345 678" in desk
+    recorded = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+                      action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    assert recorded.status_code == 302
+    session.expire_all()
+    assert payout.status == PayoutStatus.SENT and payout.reference == "SGH7K2L9QX" and payout.recorded_by_id == market["operator"].id
+
+    as_(client, market["kenya_admin"].user.email)
+    assert submit(client, "/manage/payouts", {}, action=f"/manage/payouts/{payout.id}/confirm").status_code == 302
+    session.expire_all()
+    assert payout.status == PayoutStatus.CONFIRMED and payout.confirmed_by_id == market["kenya_admin"].user_id
+    # Another group cannot confirm it.
+    as_(client, market["portugal_admin"].user.email)
+    assert submit(client, "/manage/payouts", {}, action=f"/manage/payouts/{payout.id}/confirm").status_code == 404
+
+
+# --- refunds ---------------------------------------------------------------------------------------------
+
+
+def test_cancelling_a_paid_order_refunds_the_buyer_and_reverses_the_groups_transfer(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.commit()
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    worker_for(app).drain()
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    assert payout.status == PayoutStatus.SENT
+
+    as_(client, market["portugal_admin"].user.email)
+    order = market["portugal_order"]
+    submit(client, f"/orders/{order.id}", {"note": "Our wool supplier failed us."}, action=f"/orders/{order.id}/move/cancelled")
+    worker_for(app).drain()
+    session.expire_all()
+    assert order.status == OrderStatus.CANCELLED
+    [refund] = session.scalars(select(Refund)).all()
+    assert refund.status == RefundStatus.SUCCEEDED and refund.amount == Decimal("2000.00") and refund.provider_ref.startswith("re_")
+    assert payment.status == PaymentStatus.REFUNDED and payment.invoice.status == InvoiceStatus.REFUNDED
+    assert payout.status == PayoutStatus.REVERSED
+    [refund_call] = stripe_relay.calls("POST", "/v1/refunds")
+    assert refund_call.form["payment_intent"] == [payment.provider_ref] and refund_call.idempotency_key == refund.idempotency_key
+    assert len(stripe_relay.calls("POST", f"/v1/transfers/{payout.reference}/reversals")) == 1
+
+
+def test_cancelling_an_unpaid_order_voids_its_invoice_and_a_late_payment_is_refunded(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    order = market["kenya_order"]
+    invoice = deposit(session, order)
+    as_(client, market["buyer"].user.email)
+    pay(client, invoice)  # the buyer opened Stripe's page, then the order was called off
+    submit(client, f"/orders/{order.id}", {"note": "We found stock elsewhere."}, action=f"/orders/{order.id}/move/cancelled")
+    session.expire_all()
+    assert invoice.status == InvoiceStatus.VOID
+    payment = session.scalar(select(Payment).where(Payment.invoice_id == invoice.id))
+    deliver(client, stripe_event("checkout.session.completed", completed_checkout(stripe_relay, payment)))
+    worker_for(app).drain()
+    session.expire_all()
+    assert payment.status == PaymentStatus.REFUNDED and invoice.status == InvoiceStatus.REFUNDED
+    assert session.scalar(select(func.count()).select_from(Payout)) == 0  # nothing was paid out for it
+
+
+def test_reconcile_repairs_what_a_lost_webhook_left_behind_and_trusts_stripe_over_nothing(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    # A refund Stripe accepted whose refund.updated webhook never came.
+    refund = Refund(payment_id=payment.id, amount=payment.amount, currency=payment.currency, provider_ref="re_lost_webhook", idempotency_key="k-lost")
+    # A checkout still open at Stripe: reconcile must not call it paid.
+    other = deposit(session, market["portugal_order"])
+    session.add(refund)
+    session.commit()
+    as_(client, market["buyer"].user.email)
+    pay(client, other)
+
+    result = CliRunner().invoke(main, ["payments", "reconcile", "--days", "2"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    assert "repaired" in result.output
+    session.expire_all()
+    assert refund.status == RefundStatus.SUCCEEDED and payment.status == PaymentStatus.REFUNDED
+    assert other.status == InvoiceStatus.OPEN
+    assert stripe_relay.calls("GET", "/v1/refunds/re_lost_webhook") and stripe_relay.calls("GET", "/v1/checkout/sessions/")
+
+    stripe_relay.mode = "down"
+    down = CliRunner().invoke(main, ["payments", "reconcile"], obj=ScriptInfo(create_app=lambda: app))
+    assert down.exit_code == 1 and "did not answer" in down.output
