@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from marketplace.accounts.passwords import hash_password
-from marketplace.billing.models import Invoice, InvoiceKind, InvoiceStatus
+from marketplace.billing.models import Invoice, InvoiceKind, Payment, Payout, PayoutMethod, PayoutStatus, Refund
+from marketplace.config import Defaults
 from marketplace.db import utcnow
 from marketplace.demo_catalog import (
     NAME_PREFIXES,
@@ -35,6 +36,8 @@ from marketplace.producers.importer import SourceRecord, import_groups
 from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services as sourcing
+from payments import services as payment_services
+from payments.models import PayoutAccount
 
 DEMO_PASSWORD = "loom-demo-password"
 TODAY_ANCHOR = dt.date(2026, 11, 23)  # capacity overrides are laid out from here, so data is the same every run
@@ -244,7 +247,7 @@ def _group_admin(session: Session, group: ProducerGroup) -> Membership:
         select(Membership).where(Membership.organization_id == group.organization_id, Membership.role.in_([Role.OWNER, Role.ADMIN]))
     )
     if membership is None:
-        person = _person(session, f"{group.slug[:40]}@demo.loom", f"{group.name} coordinator")
+        person = _person(session, f"{group.slug[:40]}.{group.id}@demo.loom", f"{group.name} coordinator")  # slugs may share 40 characters
         membership = Membership(user=person, organization_id=group.organization_id, role=Role.ADMIN)
         session.add(membership)
         session.flush()
@@ -255,10 +258,18 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
     """RFQs, quotes and orders in every state, made through the same services the pages use."""
     today = TODAY_ANCHOR
     scenarios = [*RFQ_ENDINGS, *(f"order-{i}" for i in range(len(ORDER_PATHS)))]
+    operator = session.scalar(select(User).where(User.is_operator.is_(True)).order_by(User.id))
+    # One shipped order goes to a group where Stripe Connect pays out, so both kinds of payout show.
+    connect_group = next((g for g in groups if g.country in DEMO_SETTINGS.payout_countries), None)
+    if connect_group is not None:
+        session.add(PayoutAccount(group_id=connect_group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id=f"acct_demo_{connect_group.id}",
+                                  transfers_active=True, details_submitted=True))  # fmt: skip
     orders = 0
     for index, scenario in enumerate(scenarios):
         buyer = buyers[index % len(buyers)]
         group = groups[(index * 7) % len(groups)]
+        if scenario == "order-4" and connect_group is not None:
+            group = connect_group
         capability = group.capabilities[0]
         quantity = capability.moq * rng.choice((2, 3, 5))
         values = {
@@ -292,7 +303,10 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
         elif scenario.startswith("order-"):
             order = order_services.accept_quote(session, buyer, quote.id, today=today, deposit_percent=50, base_url=BASE_URL)
             orders += 1
-            for step, status in enumerate(ORDER_PATHS[int(scenario.split("-")[1])]):
+            path = ORDER_PATHS[int(scenario.split("-")[1])]
+            if path:  # the deposit of every order past confirmation is paid (the cancelled one is refunded)
+                _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
+            for step, status in enumerate(path):
                 if status == OrderStatus.IN_PRODUCTION:
                     order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None)
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
@@ -300,15 +314,40 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
                 order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
                 if status == OrderStatus.IN_PRODUCTION:
                     order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None)
-            _settle_invoices(session, order)
+                if status == OrderStatus.DELIVERED and path[-1] == OrderStatus.CLOSED:
+                    _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE)))
+            _settle_refunds(session, order)
+            _pay_out(session, order, operator, admin)
     return len(scenarios), orders
 
 
-def _settle_invoices(session: Session, order: Order) -> None:
-    """Demo payments: deposits of orders past confirmation are paid, balances of closed orders too."""
-    for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order.id)):
-        if order.status == OrderStatus.CANCELLED:
-            invoice.status = InvoiceStatus.VOID
-        elif invoice.kind == InvoiceKind.DEPOSIT and order.status != OrderStatus.CONFIRMED or order.status == OrderStatus.CLOSED:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = utcnow()
+DEMO_SETTINGS = payment_services.Settings.from_config(
+    {"BASE_URL": BASE_URL, "PLATFORM_FEE_PERCENT": Defaults.PLATFORM_FEE_PERCENT, "STRIPE_PAYOUT_COUNTRIES": Defaults.STRIPE_PAYOUT_COUNTRIES}
+)
+
+
+def _pay(session: Session, buyer: Membership, invoice: Invoice) -> None:
+    """The buyer pays on Stripe's page and Stripe reports it, as its webhook would (no Stripe is called)."""
+    payment = payment_services.begin_payment(session, buyer, invoice.id, now=utcnow())
+    checkout = {"id": f"cs_demo_{invoice.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                "payment_intent": f"pi_demo_{invoice.number}", "url": None}  # fmt: skip
+    payment_services.apply_checkout(session, payment, checkout, seen_at=utcnow(), settings=DEMO_SETTINGS)
+
+
+def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership) -> None:
+    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent, some confirmed."""
+    for payout in session.scalars(select(Payout).where(Payout.order_id == order.id, Payout.status == PayoutStatus.PENDING)):
+        if payout.method == PayoutMethod.STRIPE_TRANSFER:
+            payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()
+        elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED):
+            payment_services.record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference=f"SK{payout.id:03d}M7QX",
+                                           note="Sent by M-Pesa.", base_url=BASE_URL)  # fmt: skip
+            if order.status == OrderStatus.CLOSED:
+                payment_services.confirm_payout(session, confirm_by, payout.id)
+
+
+def _settle_refunds(session: Session, order: Order) -> None:
+    """Refunds Stripe has confirmed (the demo has no Stripe to send them to)."""
+    for refund in session.scalars(select(Refund).join(Payment).join(Invoice).where(Invoice.order_id == order.id)):
+        refund.provider_ref = f"re_demo_{refund.id}"
+        payment_services.apply_refund(session, refund, {"status": "succeeded"}, seen_at=utcnow(), settings=DEMO_SETTINGS)

@@ -45,6 +45,7 @@ KROBO = Craft("jewelry.bracelets", "Krobo Bead Makers", ("recycled glass", "powd
 BACKSTRAP = Craft("textiles.scarves", "Backstrap Weavers", ("cotton", "natural dye"), ("backstrap weaving", "brocade"), (18, 60), (30, 50, 100), (30, 60), 2, "Backstrap-woven scarf", ("wfto", "fair-trade-federation"))
 HUIPIL = Craft("textiles.cushions", "Textile Cooperative", ("cotton", "repurposed huipil"), ("backstrap weaving", "embroidery"), (15, 45), (50, 100), (30, 45), 4, "Huipil cushion cover", ("fair-trade-federation",))
 BLOCKPRINT = Craft("textiles.table", "Block Printers", ("cotton", "natural dye", "indigo"), ("hand block printing", "dabu mud resist"), (6, 25), (100, 200, 500), (21, 45), 30, "Block-printed napkin set", ("gots", "fair-trade-federation"))
+ARRAIOLOS = Craft("textiles.rugs", "Rug Embroiderers", ("wool", "jute canvas"), ("arraiolos cross stitch",), (90, 420), (5, 10, 20), (45, 90), 0.3, "Arraiolos wool rug")
 KANTHA = Craft("textiles.throws", "Kantha Stitchers", ("recycled cotton sari", "cotton"), ("kantha stitching", "quilting"), (25, 80), (30, 50, 100), (30, 60), 1.5, "Kantha throw", ("wfto",))
 PASHMINA = Craft("textiles.scarves", "Pashmina Spinners", ("pashmina", "wool"), ("hand spinning", "handloom weaving"), (60, 220), (20, 50), (45, 90), 0.5, "Handloom pashmina shawl", ("craftmark",))
 NETELA = Craft("textiles.scarves", "Shemma Weavers", ("hand-spun cotton",), ("pit loom weaving",), (12, 40), (50, 100), (30, 45), 3, "Netela cotton scarf", ("wfto",))
@@ -93,6 +94,8 @@ PLACES: tuple[Place, ...] = (
     Place("RW", "Southern", "Huye", -2.5967, 29.7394, ("Kinyarwanda", "French", "English"), (AGASEKE,)),
     Place("NP", "Bagmati", "Kathmandu", 27.7172, 85.3240, ("Nepali",), (PAPER, ORNAMENTS, TOYS)),
     Place("UG", "Central", "Kampala", 0.3476, 32.5825, ("Luganda", "English"), (BEADS, CANDLES)),
+    # A place where Stripe Connect pays groups out (most of the groups' countries are not on its list).
+    Place("PT", "Évora", "Arraiolos", 38.7235, -7.9890, ("Portuguese",), (ARRAIOLOS,)),
 )
 
 ORG_WORDS = ("Cooperative", "Collective", "Association", "Self-Help Group", "Cooperative Society", "Workshop", "Guild")

@@ -2,35 +2,41 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.worker import PermanentError
-from payments.gateway import PaymentsNotConfigured, gateway_from
+from payments.gateway import Gateway, PaymentsNotConfigured, gateway_from
 from payments.services import Settings, send_refund, send_transfer
 
 log = logging.getLogger(__name__)
 
 
-def make_transfer_handler(app: Flask):  # type: ignore[no-untyped-def]
-    def handle(session: Session, message: OutboxMessage) -> None:
+def _gateway_for(app: Flask) -> Callable[[], Gateway]:
+    """Stripe, asked for only when there is something to send (without a key that is a dead letter with the reason)."""
+
+    def gateway() -> Gateway:
         try:
-            gateway = gateway_from(app.config)
+            return gateway_from(app.config)
         except PaymentsNotConfigured as error:
             raise PermanentError(str(error)) from None
-        log.info("payout %s: %s", message.key, send_transfer(session, gateway, int(message.key)))
+
+    return gateway
+
+
+def make_transfer_handler(app: Flask):  # type: ignore[no-untyped-def]
+    def handle(session: Session, message: OutboxMessage) -> None:
+        log.info("payout %s: %s", message.key, send_transfer(session, _gateway_for(app), int(message.key)))
 
     return handle
 
 
 def make_refund_handler(app: Flask):  # type: ignore[no-untyped-def]
     def handle(session: Session, message: OutboxMessage) -> None:
-        try:
-            gateway = gateway_from(app.config)
-        except PaymentsNotConfigured as error:
-            raise PermanentError(str(error)) from None
-        log.info("refund %s: %s", message.key, send_refund(session, gateway, int(message.key), settings=Settings.from_config(app.config)))
+        outcome = send_refund(session, _gateway_for(app), int(message.key), settings=Settings.from_config(app.config))
+        log.info("refund %s: %s", message.key, outcome)
 
     return handle

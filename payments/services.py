@@ -9,7 +9,7 @@ from the outbox the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -122,9 +122,8 @@ def begin_payment(session: Session, membership: Membership | None, invoice_id: i
             return latest  # a double click, a retry after an outage or a crash: the same attempt and key
         latest.status, latest.failure_reason = PaymentStatus.FAILED, "The checkout page expired before it was paid."
     attempt = (latest.attempt + 1) if latest else 1
-    payment = Payment(invoice_id=invoice.id, attempt=attempt, amount=invoice.amount, currency=invoice.currency,
-                      idempotency_key=idempotency_key(invoice, attempt), created_at=now)  # fmt: skip
-    session.add(payment)
+    payment = Payment(attempt=attempt, amount=invoice.amount, currency=invoice.currency, idempotency_key=idempotency_key(invoice, attempt), created_at=now)
+    invoice.payments.append(payment)  # through the collection, so the invoice settles from what it sees
     session.flush()
     return payment
 
@@ -342,7 +341,7 @@ def charge_of(gateway: Gateway, payment: Payment) -> str | None:
     return _ref(charge) if charge else None
 
 
-def send_transfer(session: Session, gateway: Gateway, payout_id: int) -> str:
+def send_transfer(session: Session, gateway_for: Callable[[], Gateway], payout_id: int) -> str:
     """Outbox job: transfer a pending payout to the group's Connect account (same key on every try)."""
     payout = session.get(Payout, payout_id, with_for_update=True)
     if payout is None or payout.status != PayoutStatus.PENDING or payout.method != PayoutMethod.STRIPE_TRANSFER:
@@ -354,6 +353,7 @@ def send_transfer(session: Session, gateway: Gateway, payout_id: int) -> str:
     payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED), None)
     if payment is None:
         return "the invoice is no longer paid"
+    gateway = gateway_for()
     try:
         source = charge_of(gateway, payment)
         transfer = gateway.create_transfer(
@@ -429,9 +429,8 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
 def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
     for payment in invoice.payments:
         if payment.status == PaymentStatus.SUCCEEDED and not payment.refunds:
-            refund = Refund(payment_id=payment.id, amount=payment.amount, currency=payment.currency, reason=reason[:300],
-                            idempotency_key=f"loom-refund-{payment.idempotency_key}")  # fmt: skip
-            session.add(refund)
+            refund = Refund(amount=payment.amount, currency=payment.currency, reason=reason[:300], idempotency_key=f"loom-refund-{payment.idempotency_key}")
+            payment.refunds.append(refund)
             session.flush()
             enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": invoice.id})
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
@@ -439,13 +438,14 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
 
 
-def send_refund(session: Session, gateway: Gateway, refund_id: int, *, settings: Settings) -> str:
+def send_refund(session: Session, gateway_for: Callable[[], Gateway], refund_id: int, *, settings: Settings) -> str:
     """Outbox job: refund a payment through Stripe and take back the group's transfer for it."""
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
         return "nothing to refund"
     payment = refund.payment
     invoice = payment.invoice
+    gateway = gateway_for()
     try:
         if payment.provider_ref is None and payment.checkout_ref:
             payment.provider_ref = _ref(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
@@ -494,9 +494,9 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
         payment = session.scalar(select(Payment).where(Payment.provider_ref == _ref(obj.get("payment_intent") or "")).with_for_update())
         if payment is None:
             return "no matching payment"
-        refund = Refund(payment_id=payment.id, amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,
+        refund = Refund(amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,
                         reason="Refunded from the Stripe dashboard.", provider_ref=obj["id"], idempotency_key=f"stripe-{obj['id']}")  # fmt: skip
-        session.add(refund)
+        payment.refunds.append(refund)
         session.flush()
     refund.provider_ref = refund.provider_ref or obj["id"]
     return apply_refund(session, refund, obj, seen_at=seen_at, settings=settings)

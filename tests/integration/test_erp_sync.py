@@ -342,3 +342,44 @@ def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Se
     assert statuses == {OutboxStatus.DONE}
     assert len(odoo.double.calls) - before <= 9  # ten orders: a login, then one batch of look-ups, creates and a confirm
     assert len(odoo.double.db.models["sale.order"].records) == 10
+
+
+def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
+    from marketplace.billing.models import Invoice, Payout
+    from payments import services as payments
+
+    group = factories.producer_group(session, name="Kitui Basket Collective")
+    buyer = factories.buyer(session, name="Northwind Home")
+    operator = factories.user(session, operator=True)
+    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
+                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
+                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    order = factories.accepted_order(session, group, buyer, quantity=300, unit_price="9.50")
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    settings = payments.Settings.from_config(app.config)
+    payment = payments.begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
+    checkout = {"id": f"cs_test_{order.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                "payment_intent": f"pi_test_{order.number}"}  # fmt: skip
+    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=settings)
+    session.commit()
+    assert worker_for(app).drain().dead == 0
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    payments.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
+    session.commit()
+    assert worker_for(app).drain().dead == 0
+    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=settings)  # news repeated
+    from erp_connector.services import announce_payment
+
+    announce_payment(session, invoice)
+    session.commit()
+    assert worker_for(app).drain().dead == 0
+
+    remote_client = odoo.client()
+    [remote] = remote_orders(remote_client, order.number)
+    bodies = [n["body"] for n in remote_client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["body"])]
+    facts = [b for b in bodies if "Loom payments" in b]
+    assert len(facts) == 2
+    assert any("Paid by the buyer" in b and "1425.00 USD" in b for b in facts)
+    assert any("Payout sent to the group" in b and "SGH7K2L9QX" in b for b in facts)
+    moves = remote_client.search_read("account.move", [["ref", "=", invoice.number]], ["state"])
+    assert [m["state"] for m in moves] == ["posted"]
