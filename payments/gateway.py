@@ -8,7 +8,7 @@ import stripe
 
 # Stripe takes amounts in the currency's smallest unit; these currencies have none below the unit
 # (https://docs.stripe.com/currencies#zero-decimal). UGX and RWF are among the groups' own currencies.
-ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+ZERO_DECIMAL = frozenset(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"])
 
 
 class StripeUnavailable(Exception):

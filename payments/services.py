@@ -39,7 +39,7 @@ from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from payments.gateway import Gateway, StripeRefused, StripeUnavailable, ZERO_DECIMAL, from_minor, to_minor
+from payments.gateway import ZERO_DECIMAL, Gateway, StripeRefused, StripeUnavailable, from_minor, to_minor
 from payments.models import PayoutAccount
 
 CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session after 24 h; start a new one a little before

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 from marketplace.billing.models import Payout
 from payments.gateway import Gateway
 from payments.models import PayoutAccount, StripeEvent
-from payments.services import Settings, apply_account, apply_checkout, apply_intent, find_payment, refund_from_stripe, transfer_from_stripe
+from payments.services import (
+    Settings,
+    apply_account,
+    apply_checkout,
+    apply_intent,
+    find_payment,
+    refund_from_stripe,
+    transfer_from_stripe,
+)
 
 Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
 

@@ -69,10 +69,30 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
     for link in ("See your public profile",):
         page.get_by_role("link", name=link).click()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    for path in ("/manage/", "/manage/profile", "/manage/certifications", "/manage/products", "/manage/photos", "/team"):
+    for path in ("/manage/", "/manage/profile", "/manage/certifications", "/manage/products", "/manage/photos", "/manage/payouts", "/team"):
         page.goto(f"{live_url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     page.goto(f"{live_url}/manage/")
     page.get_by_role("link", name="Capacity calendar").first.click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "capacity calendar"
+    context.close()
+
+
+def test_a_buyer_reads_an_invoice_on_a_phone_and_its_print_shows_the_invoice_only(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_url}/login")
+    page.get_by_label("E-mail").fill("buyer@demo.loom")
+    page.get_by_label("Password").fill("loom-demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_url}/orders")
+    page.locator("a[href^='/orders/']").first.click()
+    page.locator("a[href^='/invoices/']").first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Invoice "))).to_be_visible()
+    expect(page.get_by_text("Order total")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.get_by_text("print this page or save it as PDF")).to_be_hidden()
+    expect(page.get_by_text("Order total")).to_be_visible()
     context.close()

@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
-from marketplace.cli import main
 from marketplace.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -32,6 +31,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
+from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.runtime import worker_for
