@@ -612,15 +612,13 @@ def reconcile_count(session: Session, *, since: dt.datetime) -> int:
 
 
 def reconcile(gateway: Gateway, *, since: dt.datetime, settings: Settings, progress: Any = None) -> ReconcileReport:
-    """Re-read recent Stripe objects and apply what a lost webhook would have told us (one transaction each)."""
+    """Re-read recent Stripe objects and apply what a lost webhook would have told us."""
     report = ReconcileReport()
     with transaction() as session:
         work = _reconcile_work(session, since)
-    jobs = {"payments": _reconcile_payment, "refunds": _reconcile_refund, "transfers": _reconcile_transfer, "accounts": _reconcile_account}
     for kind, key in work:
         try:
-            with transaction() as session:
-                report.repaired += bool(jobs[kind](session, gateway, key, settings))
+            report.repaired += _reconcile_one(kind, key, gateway, settings)
         except StripeUnavailable:
             report.unreachable += 1
         setattr(report, kind, getattr(report, kind) + 1)
@@ -629,26 +627,40 @@ def reconcile(gateway: Gateway, *, since: dt.datetime, settings: Settings, progr
     return report
 
 
-def _reconcile_payment(session: Session, gateway: Gateway, payment_id: int, settings: Settings) -> bool:
-    payment = session.get(Payment, payment_id, with_for_update=True)
-    before = payment.status
+def _reconcile_one(kind: str, key: int, gateway: Gateway, settings: Settings) -> bool:
+    """Read the Stripe ids, ask Stripe outside any transaction, then apply its answer under the row's lock."""
+    with transaction() as session:
+        if kind == "payments":
+            payment = session.get(Payment, key)
+            refs = (payment.checkout_ref, payment.provider_ref)
+        else:
+            model, column = {"refunds": (Refund, "provider_ref"), "transfers": (Payout, "reference"), "accounts": (PayoutAccount, "stripe_account_id")}[kind]
+            refs = (getattr(session.get(model, key), column),)
+    if kind == "payments":
+        checkout = gateway.checkout(refs[0]) if refs[0] else None
+        intent = gateway.payment_intent(refs[1]) if refs[1] else None
+    else:
+        answer = {"refunds": gateway.refund, "transfers": gateway.transfer, "accounts": gateway.account}[kind](refs[0])
     now = utcnow()
-    if payment.checkout_ref:
-        apply_checkout(session, payment, gateway.checkout(payment.checkout_ref), seen_at=now, settings=settings)
-    if payment.status == before and payment.provider_ref:
-        apply_intent(session, payment, gateway.payment_intent(payment.provider_ref), seen_at=now, settings=settings)
-    return payment.status != before
-
-
-def _reconcile_refund(session: Session, gateway: Gateway, refund_id: int, settings: Settings) -> bool:
-    refund = session.get(Refund, refund_id, with_for_update=True)
-    apply_refund(session, refund, gateway.refund(refund.provider_ref), seen_at=utcnow(), settings=settings)
-    return refund.status != RefundStatus.PENDING
-
-
-def _reconcile_transfer(session: Session, gateway: Gateway, payout_id: int, settings: Settings) -> bool:
-    payout = session.get(Payout, payout_id, with_for_update=True)
-    return transfer_from_stripe(session, payout, gateway.transfer(payout.reference))
+    with transaction() as session:
+        if kind == "payments":
+            payment = session.get(Payment, key, with_for_update=True)
+            before = payment.status
+            if checkout is not None:
+                apply_checkout(session, payment, checkout, seen_at=now, settings=settings)
+            if payment.status == before and intent is not None:
+                apply_intent(session, payment, intent, seen_at=now, settings=settings)
+            return payment.status != before
+        if kind == "refunds":
+            refund = session.get(Refund, key, with_for_update=True)
+            apply_refund(session, refund, answer, seen_at=now, settings=settings)
+            return refund.status != RefundStatus.PENDING
+        if kind == "transfers":
+            return transfer_from_stripe(session, session.get(Payout, key, with_for_update=True), answer)
+        account = session.get(PayoutAccount, key, with_for_update=True)
+        before_account = (account.transfers_active, account.details_submitted)
+        apply_account(session, account, answer)
+        return (account.transfers_active, account.details_submitted) != before_account
 
 
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
@@ -657,13 +669,6 @@ def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str
         announce_payment(session, payout.invoice)
         return True
     return False
-
-
-def _reconcile_account(session: Session, gateway: Gateway, group_id: int, settings: Settings) -> bool:
-    account = session.get(PayoutAccount, group_id, with_for_update=True)
-    before = (account.transfers_active, account.details_submitted)
-    apply_account(session, account, gateway.account(account.stripe_account_id))
-    return (account.transfers_active, account.details_submitted) != before
 
 
 def buyer_email(membership: Membership | None) -> str | None:

@@ -23,7 +23,7 @@ from payments import services
 from payments.forms import PayoutDetailsForm, RecordPayoutForm
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import PayoutAccount, StripeEvent
-from payments.webhooks import Context, process_event
+from payments.webhooks import Context, process_event, reread
 
 blueprint = Blueprint("payments", __name__)
 
@@ -82,11 +82,10 @@ def stripe_webhook() -> Response:
     except ValueError:
         return problem(400, "Not a Stripe event", "The body is not a JSON event.")
     event = json.loads(payload)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    hooks = Context(_settings(), lambda: gateway_from(app.config))
     try:
+        event = reread(event, lambda: gateway_from(current_app.config))  # Stripe is asked before the transaction, not inside it
         with transaction() as session:
-            outcome = process_event(session, event, hooks)
+            outcome = process_event(session, event, Context(_settings()))
     except IntegrityError:
         if db.session.get(StripeEvent, event.get("id")) is None:
             raise  # not a second delivery: a real fault, which Stripe will deliver again
@@ -156,15 +155,15 @@ def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
 @blueprint.get("/manage/payouts/stripe/return")
 @group_admin
 def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
+    account = db.session.get(PayoutAccount, group.id)
     try:
-        gateway = gateway_from(current_app.config)
-        with transaction() as session:
-            account = session.get(PayoutAccount, group.id, with_for_update=True)
-            if account is not None and account.stripe_account_id:
-                services.apply_account(session, account, gateway.account(account.stripe_account_id))
+        fresh = gateway_from(current_app.config).account(account.stripe_account_id) if account and account.stripe_account_id else None
+        ready = False
+        if fresh is not None:
+            with transaction() as session:
+                account = session.get(PayoutAccount, group.id, with_for_update=True)
+                services.apply_account(session, account, fresh)
                 ready = account.ready
-            else:
-                ready = False
     except (PaymentsNotConfigured, StripeUnavailable):
         flash("Stripe did not answer just now; your account's status will update by itself shortly.", "info")
     else:

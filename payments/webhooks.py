@@ -25,15 +25,10 @@ Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
 
 
 class Context:
-    """What an event handler may need beyond the event: settings, and Stripe to re-read objects."""
+    """What an event handler needs beyond the event."""
 
-    def __init__(self, settings: Settings, gateway: Callable[[], Gateway]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._gateway = gateway
-
-    @property
-    def gateway(self) -> Gateway:
-        return self._gateway()
 
 
 def _checkout(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
@@ -87,8 +82,20 @@ def _account(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, con
     account = session.scalar(select(PayoutAccount).where(PayoutAccount.stripe_account_id == obj["id"]).with_for_update())
     if account is None:
         return "no matching group"
-    # Account updates race each other (requirements come and go): the event is only a nudge, Stripe's current state decides.
-    return apply_account(session, account, context.gateway.account(obj["id"]))
+    return apply_account(session, account, obj)  # the account as Stripe has it now (see `reread`)
+
+
+# Events whose objects change back and forth (an account's requirements come and go): the event is
+# only a nudge, and the object is read again from Stripe before it is applied.
+REREAD = {"account.updated": lambda gateway, obj: gateway.account(obj["id"])}
+
+
+def reread(event: dict[str, Any], gateway: Callable[[], Gateway]) -> dict[str, Any]:
+    """The event with its object as Stripe has it now, for the types where order matters; called outside any transaction."""
+    fetch = REREAD.get(event["type"])
+    if fetch is None:
+        return event
+    return {**event, "data": {**event["data"], "object": fetch(gateway(), event["data"]["object"])}}
 
 
 HANDLERS: dict[str, Handler] = {

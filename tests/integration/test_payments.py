@@ -448,3 +448,17 @@ def test_reconcile_repairs_what_a_lost_webhook_left_behind_and_trusts_stripe_ove
     stripe_relay.mode = "down"
     down = CliRunner().invoke(main, ["payments", "reconcile"], obj=ScriptInfo(create_app=lambda: app))
     assert down.exit_code == 1 and "did not answer" in down.output
+
+
+def test_account_updates_are_reread_from_stripe_because_they_race_each_other(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal"))
+    session.commit()
+    # An older update (transfers still inactive) delivered last: Stripe's current account decides.
+    stale = {**stripe_object(stripe_relay, "/v1/accounts/acct_portugal"), "capabilities": {"transfers": "inactive"}}
+    response = deliver(client, stripe_event("account.updated", stale, created=int(time.time()) - 600))
+    assert response.status_code == 200 and "can receive transfers" in response.get_json()["outcome"]
+    assert stripe_relay.calls("GET", "/v1/accounts/acct_portugal")
+    session.expire_all()
+    assert session.get(PayoutAccount, market["portugal"].id).ready
