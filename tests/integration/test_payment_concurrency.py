@@ -1,0 +1,96 @@
+"""Webhook deliveries racing each other on PostgreSQL: one effect, whatever the timing."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from marketplace.accounts.models import Membership
+from marketplace.billing.models import Invoice, Payment, PaymentStatus, Payout
+from payments import services
+from payments.models import StripeEvent
+from payments.webhooks import Context, process_event
+from tests import factories
+
+SETTINGS = services.Settings(base_url="https://loom.test", fee_percent=Decimal("5"), payout_countries=frozenset({"PT"}))
+
+
+def _paying(sessions: sessionmaker) -> int:
+    with sessions.begin() as session:
+        buyer = factories.buyer(session, name="Northwind Home")
+        group = factories.producer_group(session, name="Machakos Sisal Weavers")
+        order = factories.accepted_order(session, group, buyer)
+        invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+        payment = services.begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
+        payment.checkout_ref = f"cs_test_race_{payment.id}"
+        return payment.id
+
+
+def _event(event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()), "data": {"object": obj}}
+
+
+def _race(sessions: sessionmaker, first: dict[str, Any], second: dict[str, Any]) -> dict[str, object]:
+    """Apply `first` and hold its transaction open while `second` is applied, then commit both."""
+    holding = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def apply(name: str, event: dict[str, Any], hold: bool) -> None:
+        with sessions() as session:
+            try:
+                outcome = process_event(session, event, Context(SETTINGS))
+                if hold:
+                    holding.set()
+                    time.sleep(0.5)  # the other delivery now waits on this one's row locks
+                session.commit()
+                outcomes[name] = outcome
+            except IntegrityError as error:
+                session.rollback()
+                outcomes[name] = error
+            finally:
+                holding.set()
+
+    a = threading.Thread(target=apply, args=("first", first, True))
+    b = threading.Thread(target=apply, args=("second", second, False))
+    a.start()
+    holding.wait(10)
+    b.start()
+    a.join(20)
+    b.join(20)
+    return outcomes
+
+
+@pytest.mark.postgres_only
+def test_the_same_event_delivered_twice_at_once_is_applied_once(committed_engine: Engine) -> None:
+    sessions = sessionmaker(committed_engine, expire_on_commit=False)
+    payment_id = _paying(sessions)
+    completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                 "payment_intent": "pi_test_race_1"}  # fmt: skip
+    outcomes = _race(sessions, _event("evt_race_1", "checkout.session.completed", completed), _event("evt_race_1", "checkout.session.completed", completed))
+    assert "pending → succeeded" in str(outcomes["first"])
+    assert isinstance(outcomes["second"], IntegrityError)  # the view answers this one 200 "duplicate"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+        assert session.scalar(select(func.count()).select_from(Payout)) == 1
+
+
+@pytest.mark.postgres_only
+def test_two_events_about_one_payment_at_once_plan_one_payout(committed_engine: Engine) -> None:
+    sessions = sessionmaker(committed_engine, expire_on_commit=False)
+    payment_id = _paying(sessions)
+    completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                 "payment_intent": "pi_test_race_2"}  # fmt: skip
+    succeeded = {"id": "pi_test_race_2", "object": "payment_intent", "status": "succeeded", "metadata": {"loom_payment": str(payment_id)}}
+    outcomes = _race(sessions, _event("evt_race_2", "checkout.session.completed", completed), _event("evt_race_3", "payment_intent.succeeded", succeeded))
+    assert "pending → succeeded" in str(outcomes["first"]) and "already succeeded" in str(outcomes["second"])
+    with sessions() as session:
+        assert session.get(Payment, payment_id).status == PaymentStatus.SUCCEEDED
+        assert session.scalar(select(func.count()).select_from(Payout)) == 1
+        assert session.scalar(select(func.count()).select_from(StripeEvent)) == 2
