@@ -270,8 +270,14 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
         group = groups[(index * 7) % len(groups)]
         if scenario == "order-4" and connect_group is not None:
             group = connect_group
+        elif scenario == "order-5":
+            group = groups[0]  # producer@demo.loom's group: a payout to confirm and a balance to be paid
+        if scenario in ("order-0", "order-7"):
+            buyer = buyers[0]  # buyer@demo.loom: a deposit to pay and a refunded one
         capability = group.capabilities[0]
         quantity = capability.moq * rng.choice((2, 3, 5))
+        if scenario == "order-5":
+            quantity = capability.moq  # within what this group can make by the date
         values = {
             "title": f"{quantity} × {CATEGORIES[capability.category].name.lower()} for {buyer.organization.name}",
             "spec": f"Materials: {', '.join(capability.materials)}. Our own colours; a swing tag telling the group's story.",
