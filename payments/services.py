@@ -257,6 +257,10 @@ def apply_payment_status(
         payment.failure_reason = reason[:300] or "The payment did not go through."
     if status == PaymentStatus.SUCCEEDED:
         payment.settled_at = seen_at
+        if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in payment.invoice.payments):
+            # Paid twice (an old checkout page paid after a new one was opened): the second payment goes back.
+            _refund_payment(session, payment, reason=f"Invoice {payment.invoice.number} was already paid; this second payment is returned.")
+            return f"payment {payment.id}: {before.value} → succeeded, a second payment of a paid invoice: refunding it"
     settle_invoice(session, payment.invoice, settings=settings)
     return f"payment {payment.id}: {before.value} → {status.value}"
 
@@ -426,13 +430,17 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
             _refund_invoice(session, invoice, reason=reason)
 
 
+def _refund_payment(session: Session, payment: Payment, *, reason: str) -> None:
+    if payment.status == PaymentStatus.SUCCEEDED and not payment.refunds:
+        refund = Refund(amount=payment.amount, currency=payment.currency, reason=reason[:300], idempotency_key=f"loom-refund-{payment.idempotency_key}")
+        payment.refunds.append(refund)
+        session.flush()
+        enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": payment.invoice_id})
+
+
 def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
     for payment in invoice.payments:
-        if payment.status == PaymentStatus.SUCCEEDED and not payment.refunds:
-            refund = Refund(amount=payment.amount, currency=payment.currency, reason=reason[:300], idempotency_key=f"loom-refund-{payment.idempotency_key}")
-            payment.refunds.append(refund)
-            session.flush()
-            enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": invoice.id})
+        _refund_payment(session, payment, reason=reason)
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     if payout is not None and payout.status == PayoutStatus.PENDING:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
@@ -457,6 +465,8 @@ def send_refund(session: Session, gateway_for: Callable[[], Gateway], refund_id:
             idempotency_key=refund.idempotency_key,
         )  # fmt: skip
         payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
+        if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments):
+            payout = None  # a second payment of a paid invoice goes back; the group keeps the first one's payout
         if payout is not None and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT:
             gateway.reverse_transfer(payout.reference, {"amount": to_minor(payout.amount, payout.currency)},
                                      idempotency_key=f"{payout.idempotency_key}-reversal")  # fmt: skip

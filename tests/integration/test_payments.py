@@ -462,3 +462,26 @@ def test_account_updates_are_reread_from_stripe_because_they_race_each_other(
     assert stripe_relay.calls("GET", "/v1/accounts/acct_portugal")
     session.expire_all()
     assert session.get(PayoutAccount, market["portugal"].id).ready
+
+
+def test_an_invoice_paid_twice_returns_the_second_payment_and_keeps_the_groups_payout(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    first = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    # An older checkout page of the same invoice, left open in another tab, is paid too.
+    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key="k-second-tab",
+                     checkout_ref="cs_test_second_tab")  # fmt: skip
+    session.add(second)
+    session.commit()
+    checkout = {"id": "cs_test_second_tab", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                "payment_intent": new_intent(stripe_relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
+    outcome = deliver(client, stripe_event("checkout.session.completed", checkout)).get_json()["outcome"]
+    assert "second payment of a paid invoice" in outcome
+    worker_for(app).drain()
+    session.expire_all()
+    assert second.status == PaymentStatus.REFUNDED and first.status == PaymentStatus.SUCCEEDED
+    assert first.invoice.status == InvoiceStatus.PAID
+    payout = session.scalars(select(Payout)).one()
+    assert payout.status == PayoutStatus.PENDING and payout.amount == Decimal("1710.00")
+    [refund] = stripe_relay.calls("POST", "/v1/refunds")
+    assert refund.form["payment_intent"] == [second.provider_ref]
