@@ -194,9 +194,9 @@ class OdooClient:
         # One round trip (odoo-client-lib's search_read makes two: search, then read).
         return self.execute(model, "search_read", domain, fields=fields, **kwargs)
 
-    def create(self, model: str, values: list[dict[str, Any]]) -> list[int]:
+    def create(self, model: str, values: list[dict[str, Any]], *, context: dict[str, Any] | None = None) -> list[int]:
         """Create records from a list of values; always return a list of ids (JSON-2 does, the others may not)."""
-        result = self.execute(model, "create", values)
+        result = self.execute(model, "create", values, **({"context": context} if context else {}))
         return result if isinstance(result, list) else [result]
 
     def close(self) -> None:

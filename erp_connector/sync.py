@@ -272,9 +272,33 @@ def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, st
     return facts
 
 
+def register_payment(client: OdooClient, bindings: Bindings, invoice: Invoice, move_id: int) -> bool:
+    """Register the buyer's payment on the posted invoice in Odoo, once (Odoo's own Register Payment wizard).
+
+    The invoice's payment state is the natural key: an invoice Odoo already counts as paid (a call that
+    timed out after Odoo committed it) is not paid again. Odoo records it in the default bank journal,
+    `in_payment` until the group matches it with its bank statement (or `paid`, depending on the journal).
+    """
+    paying = next((p for p in invoice.payments if p.settled_at and p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), None)
+    if paying is None or bindings.get("payment", str(invoice.id)):
+        return False
+    [move] = client.search_read("account.move", [["id", "=", move_id]], ["payment_state"])
+    if move["payment_state"] not in ("paid", "in_payment"):
+        [wizard] = client.create("account.payment.register", [encode({
+            "payment_date": paying.settled_at.date().isoformat(),
+            "communication": f"{invoice.number} · card via Loom ({paying.provider_ref or paying.checkout_ref})",
+        })], context={"active_model": "account.move", "active_ids": [move_id]})  # fmt: skip
+        client.execute("account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True})
+    bindings.remember("payment", str(invoice.id), "account.move", move_id)
+    return True
+
+
 def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
-    """Tell the group's Odoo what happened to an invoice's money, each fact once, on the sale order's chatter."""
+    """The invoice's money in the group's Odoo: the buyer's payment registered on the invoice, and each
+    fact (paid, refunded, paid out, void) noted once on the sale order's chatter."""
     move_id = sync_invoice(session, client, group_id, invoice) if invoice.status != InvoiceStatus.VOID else None
+    if move_id is not None:
+        register_payment(client, Bindings(session, group_id, {"payment": {str(invoice.id)}}), invoice, move_id)
     order = invoice.order
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     facts = payment_facts(invoice, payout)

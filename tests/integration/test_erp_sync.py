@@ -344,33 +344,40 @@ def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Se
     assert len(odoo.double.db.models["sale.order"].records) == 10
 
 
-def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
-    from marketplace.billing.models import Invoice, Payout
+def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  # type: ignore[no-untyped-def]
+    """A linked group's order whose deposit the buyer paid (as Stripe's webhook reports it)."""
+    from marketplace.billing.models import Invoice
     from payments import services as payments
 
-    group = factories.producer_group(session, name="Kitui Basket Collective")
+    group = factories.producer_group(session, name=f"Kitui Basket Collective {number_hint}")
     buyer = factories.buyer(session, name="Northwind Home")
-    operator = factories.user(session, operator=True)
     session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
                         api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
                         checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     order = factories.accepted_order(session, group, buyer, quantity=300, unit_price="9.50")
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    settings = payments.Settings.from_config(app.config)
     payment = payments.begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
     checkout = {"id": f"cs_test_{order.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                 "payment_intent": f"pi_test_{order.number}"}  # fmt: skip
-    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=settings)
+    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config))
     session.commit()
+    return order, invoice, payment, checkout
+
+
+def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
+    from erp_connector.services import announce_payment
+    from marketplace.billing.models import Payout
+    from payments import services as payments
+
+    order, invoice, payment, checkout = _paid_invoice(app, session, odoo, "A")
+    operator = factories.user(session, operator=True)
     assert worker_for(app).drain().dead == 0
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     payments.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
     session.commit()
     assert worker_for(app).drain().dead == 0
-    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=settings)  # news repeated
-    from erp_connector.services import announce_payment
-
-    announce_payment(session, invoice)
+    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config))
+    announce_payment(session, invoice)  # the same news again
     session.commit()
     assert worker_for(app).drain().dead == 0
 
@@ -381,5 +388,42 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     assert len(facts) == 2
     assert any("Paid by the buyer" in b and "1425.00 USD" in b for b in facts)
     assert any("Payout sent to the group" in b and "SGH7K2L9QX" in b for b in facts)
-    moves = remote_client.search_read("account.move", [["ref", "=", invoice.number]], ["state"])
+    moves = remote_client.search_read("account.move", [["ref", "=", invoice.number]], ["state", "payment_state", "amount_residual"])
     assert [m["state"] for m in moves] == ["posted"]
+    # Registered once through Odoo's wizard: in_payment until matched with the bank statement (or paid, by journal).
+    assert moves[0]["payment_state"] in ("in_payment", "paid") and moves[0]["amount_residual"] == pytest.approx(0.0)
+    if odoo.double is not None:
+        assert len(odoo.double.db.models["account.payment"].records) == 1
+
+
+def test_a_payment_registration_whose_answer_was_lost_is_not_registered_twice(
+    app: Flask, session: Session, odoo: Odoo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if odoo.double is None:
+        pytest.skip("faults are injected into the double only")
+    monkeypatch.setitem(app.config, "ERP_TIMEOUT_SECONDS", 0.5)
+    order, invoice, payment, checkout = _paid_invoice(app, session, odoo, "B")
+    odoo.double.inject("timeout_after_commit", seconds=1.2, match="dont_redirect_to_payments")  # the call that registers it
+
+    assert worker_for(app).drain().retried >= 1
+    _later_worker(app).drain()
+
+    [move] = odoo.client().search_read("account.move", [["ref", "=", invoice.number]], ["payment_state"])
+    assert move["payment_state"] == "in_payment"
+    assert len(odoo.double.db.models["account.payment"].records) == 1
+
+
+def test_the_payment_wizard_refuses_what_odoo_refuses(odoo: Odoo) -> None:
+    if odoo.double is None:
+        pytest.skip("provoked in the double; on a real Odoo these would register payments on real invoices")
+    from erp_connector.client import OdooCallError
+
+    client = odoo.client()
+    [partner] = client.create("res.partner", [{"name": "Northwind Home", "is_company": True}])
+    [draft] = client.create("account.move", [{"move_type": "out_invoice", "partner_id": partner, "ref": "T-1"}])
+    for context, message in (
+        ({"active_model": "sale.order", "active_ids": [draft]}, "should only be called on account.move"),
+        ({"active_model": "account.move", "active_ids": [draft]}, "only register payment for posted journal entries"),
+    ):
+        with pytest.raises(OdooCallError, match=message):
+            client.create("account.payment.register", [{"communication": "x"}], context=context)

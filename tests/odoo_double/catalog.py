@@ -59,6 +59,10 @@ def _move_total(db: Database, model: str, row: dict[str, Any]) -> float:
     return round(sum(lines[i]["price_unit"] * qty for i, qty in row.get("_invoiced", {}).items() if i in lines), 2)
 
 
+def _move_residual(db: Database, model: str, row: dict[str, Any]) -> float:
+    return 0.0 if row.get("payment_state") in ("paid", "in_payment") else _move_total(db, model, row)
+
+
 def build(name: str, version: int) -> Database:
     db = Database(name, version)
     uom_field = "product_uom_id" if version >= 19 else "product_uom"
@@ -104,6 +108,7 @@ def build(name: str, version: int) -> Database:
         "ref": Field("char"), "invoice_date": Field("date"), "invoice_origin": Field("char"),
         "invoice_line_ids": Field("one2many", "account.move.line", inverse="move_id"),
         "amount_total": Field("monetary", readonly=True, compute=_move_total),
+        "amount_residual": Field("monetary", readonly=True, compute=_move_residual),
     }, display=lambda r: r.get("name") or "/"))  # fmt: skip
     add(Model("account.move.line", "Journal Item", {
         "move_id": Field("many2one", "account.move"), "product_id": Field("many2one", "product.product"), "name": Field("char"),
@@ -130,6 +135,17 @@ def build(name: str, version: int) -> Database:
         "name": Field("char"), "login": Field("char"), "password": Field("char"), groups_field: Field("many2many", "res.groups"),
         "partner_id": Field("many2one", "res.partner"),
     }, records={2: {"id": 2, "name": "Administrator", "login": "admin", "partner_id": 3, groups_field: []}}, next_id=6))  # fmt: skip
+    # Registering a customer payment (addons/account/wizard/account_payment_register.py): a wizard opened on
+    # posted invoices through the context, then action_create_payments (a posted payment, reconciled).
+    add(Model("account.payment.register", "Register Payment", {
+        "payment_date": Field("date"), "communication": Field("char"), "amount": Field("monetary"),
+        "line_ids": Field("many2many", "account.move.line", readonly=True),
+    }))  # fmt: skip
+    add(Model("account.payment", "Payments", {
+        "name": Field("char"), "amount": Field("monetary"), "payment_type": Field("selection"), "partner_type": Field("selection"),
+        "partner_id": Field("many2one", "res.partner"), "date": Field("date"), "state": Field("selection", default="draft"),
+        ("memo" if version >= 18 else "ref"): Field("char"), "reconciled_invoice_ids": Field("many2many", "account.move", readonly=True),
+    }))  # fmt: skip
     add(Model("sale.advance.payment.inv", "Sales Advance Payment Invoice", {
         "advance_payment_method": Field("selection", default="delivered"), "sale_order_ids": Field("many2many", "sale.order"),
     }))  # fmt: skip
@@ -228,8 +244,48 @@ def _methods(db: Database, groups_field: str) -> None:
     def user_created(database: Database, uid: int, record_id: int) -> None:
         row = database.models["res.users"].records[record_id]
         database.users[record_id] = {"login": row["login"], "password": row.get("password"),
-                                     "create_forbidden": {"account.move", "ir.model.data"}}  # fmt: skip
+                                     "create_forbidden": {"account.move", "account.payment.register", "ir.model.data"}}  # fmt: skip
 
+    def open_payment_register(database: Database, uid: int, record_id: int) -> None:
+        """default_get of the wizard: the posted invoices of the context with something left to pay."""
+        wizard = database.models["account.payment.register"].records[record_id]
+        context = database.context
+        if context.get("active_model") not in ("account.move", "account.move.line"):
+            raise UserError("The register payment wizard should only be called on account.move or account.move.line records.")
+        moves = database.models["account.move"].records
+        chosen = [moves[i] for i in context.get("active_ids", []) if i in moves]
+        if any(m["state"] != "posted" for m in chosen):
+            raise UserError("You can only register payment for posted journal entries.")
+        open_moves = [m for m in chosen if _move_residual(database, "account.move", m)]
+        if not open_moves:
+            raise UserError("You can't register a payment because there is nothing left to pay on the selected journal items.")
+        wizard["_moves"] = [m["id"] for m in open_moves]
+        wizard["amount"] = wizard.get("amount") or sum(_move_residual(database, "account.move", m) for m in open_moves)
+        wizard["payment_date"] = wizard.get("payment_date") or database.clock().strftime("%Y-%m-%d")
+
+    def action_create_payments(database: Database, uid: int, ids: list[int], context: dict | None = None, **kwargs: Any) -> Any:
+        payments = []
+        for wizard_id in ids:
+            wizard = database.models["account.payment.register"].records[wizard_id]
+            moves = [database.models["account.move"].records[i] for i in wizard["_moves"]]
+            [payment_id] = database.create(uid, "account.payment", [{
+                "amount": wizard["amount"], "payment_type": "inbound", "partner_type": "customer", "partner_id": moves[0]["partner_id"],
+                "date": wizard["payment_date"], ("memo" if version >= 18 else "ref"): wizard.get("communication") or " ".join(m["name"] for m in moves),
+                "state": "posted" if version < 18 else "in_process",
+            }])  # fmt: skip
+            payment = database.models["account.payment"].records[payment_id]
+            payment["name"] = f"PBNK1/{database.clock():%Y}/{payment_id:05d}"
+            payment["reconciled_invoice_ids"] = [m["id"] for m in moves]
+            for move in moves:
+                move["payment_state"] = "in_payment"  # paid through the bank's outstanding account, not yet matched to a statement
+            payments.append(payment_id)
+        if (context or {}).get("dont_redirect_to_payments"):
+            return True
+        action = {"name": "Payments", "type": "ir.actions.act_window", "res_model": "account.payment", "context": {"create": False}}
+        return {**action, "view_mode": "form", "res_id": payments[0]} if len(payments) == 1 else {
+            **action, "view_mode": "tree,form" if version < 18 else "list,form", "domain": [["id", "in", payments]]}  # fmt: skip
+
+    db.models["account.payment.register"].methods.update(_after_create=open_payment_register, action_create_payments=action_create_payments)
     order.methods.update(_after_create=name_order, action_confirm=action_confirm, action_cancel=action_cancel, message_post=message_post)
     product.methods["_after_create"] = check_barcode
     db.models["sale.advance.payment.inv"].methods["create_invoices"] = create_invoices

@@ -141,6 +141,7 @@ class Database:
         self.models: dict[str, Model] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.api_keys: dict[str, int] = {}
+        self.context: dict[str, Any] = {}  # the calling context of the current create (wizards' default_get reads it)
         self.clock = lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     # ----- transactions: each RPC call is its own ----------------------------------------------

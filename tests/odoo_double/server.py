@@ -135,7 +135,11 @@ class OdooDouble:
         active = (kwargs.get("context") or {}).get("active_ids")
         if model == "sale.advance.payment.inv" and active:  # the wizard invoices the orders it was opened on
             values_list = [{"sale_order_ids": [[6, 0, active]], **v} for v in values_list]
-        ids = self.db.create(uid, model, values_list)
+        self.db.context = kwargs.get("context") or {}  # what default_get methods read (the payment wizard's invoices)
+        try:
+            ids = self.db.create(uid, model, values_list)
+        finally:
+            self.db.context = {}
         return ids if json2 or isinstance(values, list) else ids[0]
 
     def _read(self, uid: int, model: str, args: list[Any], kwargs: dict[str, Any], json2: bool) -> Any:
