@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench-search services services-down clean
+.PHONY: run test bench-search bench-payments services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 ## make bench-search: 100,000 generated groups, both search backends side by side
 bench-search: $(STAMP)
 	@eval "$$(dev/services up)" && $(BIN)/python bench/search.py $(BENCH_ARGS)
+
+## make bench-payments: Stripe webhook latency against an empty POST through the same app
+bench-payments: $(STAMP)
+	@$(BIN)/python bench/payments.py $(BENCH_ARGS)
 
 services:
 	dev/services up
