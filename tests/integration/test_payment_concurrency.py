@@ -94,3 +94,39 @@ def test_two_events_about_one_payment_at_once_plan_one_payout(committed_engine: 
         assert session.get(Payment, payment_id).status == PaymentStatus.SUCCEEDED
         assert session.scalar(select(func.count()).select_from(Payout)) == 1
         assert session.scalar(select(func.count()).select_from(StripeEvent)) == 2
+
+
+@pytest.mark.postgres_only
+def test_two_clicks_on_pay_at_once_start_one_attempt(committed_engine: Engine) -> None:
+    sessions = sessionmaker(committed_engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        buyer = factories.buyer(session, name="Northwind Home")
+        order = factories.accepted_order(session, factories.producer_group(session, name="Machakos Sisal Weavers"), buyer)
+        invoice_id, buyer_id = session.scalar(select(Invoice.id).where(Invoice.order_id == order.id)), buyer.id
+    holding = threading.Event()
+    attempts: dict[str, object] = {}
+
+    def click(name: str, hold: bool) -> None:
+        with sessions() as session:
+            try:
+                payment = services.begin_payment(session, session.get(Membership, buyer_id), invoice_id, now=dt.datetime.now(dt.UTC))
+                if hold:
+                    holding.set()
+                    time.sleep(0.5)  # the other click now waits on the invoice's row lock
+                session.commit()
+                attempts[name] = payment.idempotency_key
+            except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
+                attempts[name] = error
+            finally:
+                holding.set()
+
+    first = threading.Thread(target=click, args=("first", True))
+    second = threading.Thread(target=click, args=("second", False))
+    first.start()
+    holding.wait(10)
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert isinstance(attempts["first"], str) and attempts["first"] == attempts["second"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Payment).where(Payment.invoice_id == invoice_id)) == 1
