@@ -192,7 +192,8 @@ def payments_reconcile(days: int) -> None:
 
     from marketplace.db import utcnow
     from payments.gateway import PaymentsNotConfigured, gateway_from
-    from payments.services import Settings, reconcile, reconcile_count
+    from payments.reconcile import reconcile, reconcile_count
+    from payments.services import Settings
 
     try:
         gateway = gateway_from(current_app.config)

@@ -36,6 +36,7 @@ from marketplace.producers.importer import SourceRecord, import_groups
 from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services as sourcing
+from payments import payouts
 from payments import services as payment_services
 from payments.models import PayoutAccount
 
@@ -346,10 +347,10 @@ def _pay_out(session: Session, order: Order, operator: User, confirm_by: Members
         if payout.method == PayoutMethod.STRIPE_TRANSFER:
             payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()
         elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED):
-            payment_services.record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference=f"SK{payout.id:03d}M7QX",
+            payouts.record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference=f"SK{payout.id:03d}M7QX",
                                            note="Sent by M-Pesa.", base_url=BASE_URL)  # fmt: skip
             if order.status == OrderStatus.CLOSED:
-                payment_services.confirm_payout(session, confirm_by, payout.id)
+                payouts.confirm_payout(session, confirm_by, payout.id)
 
 
 def _settle_refunds(session: Session, order: Order) -> None:

@@ -11,6 +11,16 @@ import stripe
 ZERO_DECIMAL = frozenset(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"])
 
 
+def round_to_unit(amount: Decimal, currency: str) -> Decimal:
+    """Round to what the currency can be paid in (whole shillings for UGX, cents for USD)."""
+    return amount.quantize(Decimal("1") if currency.upper() in ZERO_DECIMAL else Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def stripe_id(value: Any) -> str:
+    """An object's id, whether Stripe sent the id or the expanded object."""
+    return value if isinstance(value, str) else value["id"]
+
+
 class StripeUnavailable(Exception):
     """Stripe did not answer, or answered that it could not: the request may or may not have happened.
 
@@ -35,7 +45,7 @@ def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(units) if currency.upper() in ZERO_DECIMAL else (Decimal(units) / 100).quantize(Decimal("0.01"))
 
 
-class Gateway:
+class StripeGateway:
     """Thin, typed calls on Stripe's API (v1) through the official client."""
 
     def __init__(self, secret_key: str, *, api_base: str | None = None, timeout: float = 20.0, network_retries: int = 2) -> None:
@@ -92,10 +102,10 @@ class Gateway:
         return self._call(self.client.v1.account_links.create, params)
 
 
-def gateway_from(config: Any) -> Gateway:
+def gateway_from(config: Any) -> StripeGateway:
     """The gateway for this installation, or PaymentsNotConfigured when no Stripe key is set."""
     key = config.get("STRIPE_SECRET_KEY")
     if not key:
         raise PaymentsNotConfigured("Card payments are not set up on this marketplace (no Stripe key is configured).")
-    return Gateway(key, api_base=config.get("STRIPE_API_BASE"), timeout=float(config["STRIPE_TIMEOUT_SECONDS"]),
+    return StripeGateway(key, api_base=config.get("STRIPE_API_BASE"), timeout=float(config["STRIPE_TIMEOUT_SECONDS"]),
                    network_retries=int(config["STRIPE_NETWORK_RETRIES"]))  # fmt: skip

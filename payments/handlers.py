@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.worker import PermanentError
-from payments.gateway import Gateway, PaymentsNotConfigured, gateway_from
-from payments.services import Settings, send_refund, send_transfer
+from payments.gateway import PaymentsNotConfigured, StripeGateway, gateway_from
+from payments.payouts import send_transfer
+from payments.services import Settings, send_refund
 
 log = logging.getLogger(__name__)
 
 
-def _gateway_for(app: Flask) -> Callable[[], Gateway]:
+def _gateway_for(app: Flask) -> Callable[[], StripeGateway]:
     """Stripe, asked for only when there is something to send (without a key that is a dead letter with the reason)."""
 
-    def gateway() -> Gateway:
+    def gateway() -> StripeGateway:
         try:
             return gateway_from(app.config)
         except PaymentsNotConfigured as error:

@@ -1,4 +1,4 @@
-"""Buyers pay invoices, groups are paid out, cancelled orders are refunded.
+"""Buyers pay invoices, Stripe's news settles them, cancelled orders are refunded (payouts: payouts.py).
 
 Stripe is never called inside a database transaction: a payment attempt (with its idempotency key)
 is committed first, Stripe is called, and what Stripe answered is committed after. A crash or an
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.services import announce_payment
-from marketplace.accounts.models import Membership, OrganizationKind, Role, User
+from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import (
     Invoice,
@@ -32,14 +32,14 @@ from marketplace.billing.models import (
     RefundStatus,
 )
 from marketplace.db import transaction, utcnow
-from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.errors import BadGateway, Conflict, NotFound, Unavailable
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from payments.gateway import ZERO_DECIMAL, Gateway, StripeRefused, StripeUnavailable, from_minor, to_minor
+from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, round_to_unit, stripe_id, to_minor
 from payments.models import PayoutAccount
 
 CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session after 24 h; start a new one a little before
@@ -60,11 +60,7 @@ class Settings:
         )
 
 
-def _cents(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal("1") if currency.upper() in ZERO_DECIMAL else Decimal("0.01"))
-
-
-def _stamp(moment: dt.datetime) -> int:
+def stamp(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
@@ -102,7 +98,7 @@ def payout_method_for(group: ProducerGroup, settings: Settings) -> PayoutMethod:
 
 def idempotency_key(invoice: Invoice, attempt: int) -> str:
     """The same invoice and attempt always give the same key (the issue time keeps keys apart across databases)."""
-    return f"loom-invoice-{invoice.number}-{_stamp(invoice.issued_at)}-attempt-{attempt}"
+    return f"loom-invoice-{invoice.number}-{stamp(invoice.issued_at)}-attempt-{attempt}"
 
 
 def begin_payment(session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime) -> Payment:
@@ -149,7 +145,7 @@ def checkout_params(invoice: Invoice, payment: Payment, *, email: str | None, se
     }  # fmt: skip
 
 
-def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: Gateway, settings: Settings, email: str | None) -> str:
+def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None) -> str:
     """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
     with transaction() as session:
         payment = begin_payment(session, membership, invoice_id, now=utcnow())
@@ -176,12 +172,7 @@ def record_checkout(session: Session, payment: Payment, checkout: Mapping[str, A
     payment.checkout_url = checkout.get("url") or payment.checkout_url
     # Stripe makes the PaymentIntent when the buyer pays; before that a session's `payment_intent` means nothing yet.
     if checkout.get("status") == "complete" and checkout.get("payment_intent") and not payment.provider_ref:
-        payment.provider_ref = _ref(checkout["payment_intent"])
-
-
-def _ref(value: Any) -> str:
-    """An id, whether Stripe sent the id or the expanded object."""
-    return value if isinstance(value, str) else value["id"]
+        payment.provider_ref = stripe_id(checkout["payment_intent"])
 
 
 def _fail(session: Session, payment: Payment, reason: str) -> None:
@@ -316,10 +307,10 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     group = invoice.group
     account = session.get(PayoutAccount, group.id)
     method = account.method if account is not None else payout_method_for(group, settings)
-    fee = _cents(invoice.amount * settings.fee_percent / 100, invoice.currency)
+    fee = round_to_unit(invoice.amount * settings.fee_percent / 100, invoice.currency)
     payout = Payout(
         group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
-        fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{_stamp(invoice.issued_at)}",
+        fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
     )  # fmt: skip
     session.add(payout)
     session.flush()
@@ -333,84 +324,6 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
                 f"{payout.amount:.2f} {payout.currency} is yours: {how}.",
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
-
-
-def charge_of(gateway: Gateway, payment: Payment) -> str | None:
-    """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
-    if payment.provider_ref is None and payment.checkout_ref:
-        payment.provider_ref = _ref(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
-    if payment.provider_ref is None:
-        return None
-    charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
-    return _ref(charge) if charge else None
-
-
-def send_transfer(session: Session, gateway_for: Callable[[], Gateway], payout_id: int) -> str:
-    """Outbox job: transfer a pending payout to the group's Connect account (same key on every try)."""
-    payout = session.get(Payout, payout_id, with_for_update=True)
-    if payout is None or payout.status != PayoutStatus.PENDING or payout.method != PayoutMethod.STRIPE_TRANSFER:
-        return "nothing to send"
-    account = session.get(PayoutAccount, payout.group_id)
-    if account is None or not account.ready:
-        return "waiting for the group to finish Stripe onboarding"  # account.updated sends it later
-    invoice = payout.invoice
-    payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED), None)
-    if payment is None:
-        return "the invoice is no longer paid"
-    gateway = gateway_for()
-    try:
-        source = charge_of(gateway, payment)
-        transfer = gateway.create_transfer(
-            {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
-             "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
-             **({"source_transaction": source} if source else {}),
-             "description": f"Invoice {invoice.number}, less Loom's fee of {payout.fee:.2f} {payout.currency}",
-             "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}},
-            idempotency_key=payout.idempotency_key,
-        )  # fmt: skip
-    except StripeRefused as error:
-        raise PermanentError(f"Stripe refused the transfer for invoice {invoice.number}: {error}") from error
-    payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
-    announce_payment(session, invoice)
-    return f"sent as {transfer['id']}"
-
-
-def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str) -> Payout:
-    """The operator records a mobile-money or bank transfer made outside Stripe."""
-    payout = session.get(Payout, payout_id, with_for_update=True)
-    if payout is None:
-        raise NotFound("No such payout.")
-    if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
-        raise Conflict("Only a pending payout made outside Stripe can be recorded.")
-    if not reference.strip():
-        raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
-    payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
-    payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
-    announce_payment(session, payout.invoice)
-    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {payout.amount:.2f} {payout.currency}",
-           body=f"The Loom team sent {payout.amount:.2f} {payout.currency} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
-                "Please confirm when it arrives.",
-           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
-    return payout
-
-
-def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
-    """The group confirms a recorded payout arrived."""
-    require_role(membership, Role.ADMIN)
-    payout = session.scalar(
-        select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
-        .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id).with_for_update(of=Payout)
-    )  # fmt: skip
-    if payout is None:
-        raise NotFound("That payout is not one of yours.")
-    if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
-        raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
-    payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
-    return payout
-
-
-def payouts_of(session: Session, group_id: int) -> list[Payout]:
-    return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
 
 
 # --- refunds when an order is cancelled ---------------------------------------------------------------------
@@ -446,7 +359,7 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
 
 
-def send_refund(session: Session, gateway_for: Callable[[], Gateway], refund_id: int, *, settings: Settings) -> str:
+def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refund_id: int, *, settings: Settings) -> str:
     """Outbox job: refund a payment through Stripe and take back the group's transfer for it."""
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
@@ -456,7 +369,7 @@ def send_refund(session: Session, gateway_for: Callable[[], Gateway], refund_id:
     gateway = gateway_for()
     try:
         if payment.provider_ref is None and payment.checkout_ref:
-            payment.provider_ref = _ref(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
+            payment.provider_ref = stripe_id(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
         if payment.provider_ref is None:
             raise PermanentError(f"Payment {payment.id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
         answer = gateway.create_refund(
@@ -501,7 +414,7 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
     if refund is None and (obj.get("metadata") or {}).get("loom_refund", "").isdigit():
         refund = session.get(Refund, int(obj["metadata"]["loom_refund"]), with_for_update=True)
     if refund is None:
-        payment = session.scalar(select(Payment).where(Payment.provider_ref == _ref(obj.get("payment_intent") or "")).with_for_update())
+        payment = session.scalar(select(Payment).where(Payment.provider_ref == stripe_id(obj.get("payment_intent") or "")).with_for_update())
         if payment is None:
             return "no matching payment"
         refund = Refund(amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,
@@ -510,175 +423,6 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
         session.flush()
     refund.provider_ref = refund.provider_ref or obj["id"]
     return apply_refund(session, refund, obj, seen_at=seen_at, settings=settings)
-
-
-# --- Connect onboarding and recorded-payout details ---------------------------------------------------------
-
-
-def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: Gateway, settings: Settings) -> str:
-    """Create (once) the group's Express account and return Stripe's onboarding link for it."""
-    require_role(membership, Role.ADMIN)
-    if group.country.upper() not in settings.payout_countries:
-        raise Conflict(f"Stripe does not pay out to {group.country} from this marketplace; give your mobile-money or bank details instead.")
-    with transaction() as session:
-        account = session.get(PayoutAccount, group.id, with_for_update=True)
-        account_id = account.stripe_account_id if account is not None else None
-    if account_id is None:
-        try:
-            created = gateway.create_account(
-                {"type": "express", "country": group.country.upper(), "email": membership.user.email,
-                 "capabilities": {"transfers": {"requested": True}},
-                 "business_profile": {"name": group.name, "url": f"{settings.base_url}/groups/{group.slug}"},
-                 "metadata": {"loom_group": str(group.id)}},
-                idempotency_key=f"loom-account-{group.slug}-{_stamp(group.created_at)}",
-            )  # fmt: skip
-        except StripeUnavailable:
-            raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
-        except StripeRefused as error:
-            raise BadGateway(f"Stripe could not open an account for {group.name}: {error}") from None
-        with transaction() as session:
-            account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
-            account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
-            session.add(account)
-            account_id = created["id"]
-    try:
-        link = gateway.account_link({"account": account_id, "type": "account_onboarding",
-                                     "refresh_url": f"{settings.base_url}/manage/payouts/stripe", "return_url": f"{settings.base_url}/manage/payouts/stripe/return"})  # fmt: skip
-    except StripeUnavailable:
-        raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
-    return str(link["url"])
-
-
-def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapping[str, Any]) -> str:
-    """Take an Express account's state as Stripe has it now; pending transfers go out once it can receive them."""
-    was_ready = account.ready
-    account.transfers_active = (stripe_account.get("capabilities") or {}).get("transfers") == "active"
-    account.details_submitted = bool(stripe_account.get("details_submitted"))
-    if account.ready and not was_ready:
-        waiting = session.scalars(
-            select(Payout.id).where(Payout.group_id == account.group_id, Payout.status == PayoutStatus.PENDING,
-                                    Payout.method == PayoutMethod.STRIPE_TRANSFER)  # fmt: skip
-        ).all()
-        for payout_id in waiting:
-            enqueue(session, topics.TRANSFER_PAYOUT, payout_id, {"group": account.group_id})
-        return f"account {account.stripe_account_id} can receive transfers; {len(waiting)} waiting payouts queued"
-    return f"account {account.stripe_account_id}: transfers {'active' if account.transfers_active else 'not active'}"
-
-
-def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
-                        account_name: str, number: str, box: Any) -> PayoutAccount:  # fmt: skip
-    """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint."""
-    require_role(membership, Role.ADMIN)
-    if method == PayoutMethod.STRIPE_TRANSFER:
-        raise DomainError("Choose mobile money or bank transfer.", field="method")
-    digits = "".join(ch for ch in number if ch.isalnum())
-    if len(digits) < 6:
-        raise DomainError("Give the full phone number or account number.", field="number")
-    if not provider.strip() or not account_name.strip():
-        raise DomainError("Say which service or bank, and whose name the account is in.", field="provider")
-    account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
-    account.method = method
-    account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
-    account.details_hint = f"{provider.strip()[:60]} ···{digits[-4:]}"
-    session.add(account)
-    pending = session.scalars(select(Payout).where(Payout.group_id == group.id, Payout.status == PayoutStatus.PENDING))
-    for payout in pending:
-        payout.method = method  # not yet sent: it goes the way the group now asks
-    return account
-
-
-# --- keeping Loom and Stripe in agreement -------------------------------------------------------------------
-
-
-@dataclass
-class ReconcileReport:
-    payments: int = 0
-    refunds: int = 0
-    transfers: int = 0
-    accounts: int = 0
-    repaired: int = 0
-    unreachable: int = 0
-
-    def __str__(self) -> str:
-        return (f"Checked {self.payments} payments, {self.refunds} refunds, {self.transfers} transfers and {self.accounts} Connect accounts; "
-                f"{self.repaired} repaired" + (f"; Stripe did not answer for {self.unreachable} (run again later)" if self.unreachable else "") + ".")  # fmt: skip
-
-
-def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int]]:
-    """What may be out of step with Stripe: unfinished payments and refunds, recent transfers, Connect accounts."""
-    payments = session.scalars(select(Payment.id).where(
-        Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
-        (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None))).order_by(Payment.id))  # fmt: skip
-    refunds = session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None)).order_by(Refund.id))
-    transfers = session.scalars(select(Payout.id).where(
-        Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since).order_by(Payout.id))  # fmt: skip
-    accounts = session.scalars(select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None)).order_by(PayoutAccount.group_id))
-    return ([("payments", i) for i in payments] + [("refunds", i) for i in refunds] + [("transfers", i) for i in transfers]
-            + [("accounts", i) for i in accounts])  # fmt: skip
-
-
-def reconcile_count(session: Session, *, since: dt.datetime) -> int:
-    return len(_reconcile_work(session, since))
-
-
-def reconcile(gateway: Gateway, *, since: dt.datetime, settings: Settings, progress: Any = None) -> ReconcileReport:
-    """Re-read recent Stripe objects and apply what a lost webhook would have told us."""
-    report = ReconcileReport()
-    with transaction() as session:
-        work = _reconcile_work(session, since)
-    for kind, key in work:
-        try:
-            report.repaired += _reconcile_one(kind, key, gateway, settings)
-        except StripeUnavailable:
-            report.unreachable += 1
-        setattr(report, kind, getattr(report, kind) + 1)
-        if progress is not None:
-            progress(1)
-    return report
-
-
-def _reconcile_one(kind: str, key: int, gateway: Gateway, settings: Settings) -> bool:
-    """Read the Stripe ids, ask Stripe outside any transaction, then apply its answer under the row's lock."""
-    with transaction() as session:
-        if kind == "payments":
-            payment = session.get(Payment, key)
-            refs = (payment.checkout_ref, payment.provider_ref)
-        else:
-            model, column = {"refunds": (Refund, "provider_ref"), "transfers": (Payout, "reference"), "accounts": (PayoutAccount, "stripe_account_id")}[kind]
-            refs = (getattr(session.get(model, key), column),)
-    if kind == "payments":
-        checkout = gateway.checkout(refs[0]) if refs[0] else None
-        intent = gateway.payment_intent(refs[1]) if refs[1] else None
-    else:
-        answer = {"refunds": gateway.refund, "transfers": gateway.transfer, "accounts": gateway.account}[kind](refs[0])
-    now = utcnow()
-    with transaction() as session:
-        if kind == "payments":
-            payment = session.get(Payment, key, with_for_update=True)
-            before = payment.status
-            if checkout is not None:
-                apply_checkout(session, payment, checkout, seen_at=now, settings=settings)
-            if payment.status == before and intent is not None:
-                apply_intent(session, payment, intent, seen_at=now, settings=settings)
-            return payment.status != before
-        if kind == "refunds":
-            refund = session.get(Refund, key, with_for_update=True)
-            apply_refund(session, refund, answer, seen_at=now, settings=settings)
-            return refund.status != RefundStatus.PENDING
-        if kind == "transfers":
-            return transfer_from_stripe(session, session.get(Payout, key, with_for_update=True), answer)
-        account = session.get(PayoutAccount, key, with_for_update=True)
-        before_account = (account.transfers_active, account.details_submitted)
-        apply_account(session, account, answer)
-        return (account.transfers_active, account.details_submitted) != before_account
-
-
-def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
-    if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
-        payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
-        announce_payment(session, payout.invoice)
-        return True
-    return False
 
 
 def buyer_email(membership: Membership | None) -> str | None:

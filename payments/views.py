@@ -19,7 +19,7 @@ from marketplace.forms import attach_error
 from marketplace.operator.views import operator_only
 from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
-from payments import services
+from payments import payouts, services
 from payments.forms import PayoutDetailsForm, RecordPayoutForm
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import PayoutAccount, StripeEvent
@@ -105,15 +105,15 @@ def _payouts_page(group, details_form: PayoutDetailsForm | None = None, status: 
     page = render_template(
         "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
         method=account.method if account is not None else services.payout_method_for(group, settings),
-        stripe_country=group.country.upper() in settings.payout_countries, payouts=services.payouts_of(session, group.id),
+        stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
     )  # fmt: skip
     return page, status
 
 
-@blueprint.get("/manage/payouts")
+@blueprint.get("/manage/payouts", endpoint="payouts")
 @group_admin
-def payouts(group) -> str:  # type: ignore[no-untyped-def]
+def group_payouts(group) -> str:  # type: ignore[no-untyped-def]
     return _payouts_page(group)
 
 
@@ -125,7 +125,7 @@ def payout_details(group):  # type: ignore[no-untyped-def]
         return _payouts_page(group, form, status=422)
     try:
         with transaction() as session:
-            services.save_payout_details(session, group, context.current_membership(), method=PayoutMethod(form.method.data),
+            payouts.save_payout_details(session, group, context.current_membership(), method=PayoutMethod(form.method.data),
                                          provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
                                          box=SecretBox(current_app.config["SECRETS_KEY"]))  # fmt: skip
     except DomainError as error:
@@ -142,7 +142,7 @@ def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
         flash("The form expired; press the button again.", "error")
         return redirect(url_for("payments.payouts"))
     try:
-        url = services.start_onboarding(group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings())
+        url = payouts.start_onboarding(group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings())
     except PaymentsNotConfigured as error:
         flash(f"{error} Give mobile-money or bank details instead.", "error")
     except DomainError as error:
@@ -162,7 +162,7 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
         if fresh is not None:
             with transaction() as session:
                 account = session.get(PayoutAccount, group.id, with_for_update=True)
-                services.apply_account(session, account, fresh)
+                payouts.apply_account(session, account, fresh)
                 ready = account.ready
     except (PaymentsNotConfigured, StripeUnavailable):
         flash("Stripe did not answer just now; your account's status will update by itself shortly.", "info")
@@ -178,7 +178,7 @@ def confirm_payout(payout_id: int) -> Response:
     if ActionForm().validate_on_submit():
         try:
             with transaction() as session:
-                services.confirm_payout(session, context.current_membership(), payout_id)
+                payouts.confirm_payout(session, context.current_membership(), payout_id)
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -216,7 +216,7 @@ def record_payout(payout_id: int) -> Response:
         return redirect(url_for("payments.operator_payouts"))
     try:
         with transaction() as session:
-            services.record_payout(session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
+            payouts.record_payout(session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
                                    note=form.note.data or "", base_url=current_app.config["BASE_URL"])  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")

@@ -9,17 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Payout
-from payments.gateway import Gateway
+from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
-from payments.services import (
-    Settings,
-    apply_account,
-    apply_checkout,
-    apply_intent,
-    find_payment,
-    refund_from_stripe,
-    transfer_from_stripe,
-)
+from payments.payouts import apply_account, transfer_from_stripe
+from payments.services import Settings, apply_checkout, apply_intent, find_payment, refund_from_stripe
 
 Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
 
@@ -90,7 +83,7 @@ def _account(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, con
 REREAD = {"account.updated": lambda gateway, obj: gateway.account(obj["id"])}
 
 
-def reread(event: dict[str, Any], gateway: Callable[[], Gateway]) -> dict[str, Any]:
+def reread(event: dict[str, Any], gateway: Callable[[], StripeGateway]) -> dict[str, Any]:
     """The event with its object as Stripe has it now, for the types where order matters; called outside any transaction."""
     fetch = REREAD.get(event["type"])
     if fetch is None:

@@ -367,13 +367,14 @@ def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  
 def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
     from erp_connector.services import announce_payment
     from marketplace.billing.models import Payout
+    from payments import payouts
     from payments import services as payments
 
     order, invoice, payment, checkout = _paid_invoice(app, session, odoo, "A")
     operator = factories.user(session, operator=True)
     assert worker_for(app).drain().dead == 0
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
-    payments.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
+    payouts.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
     session.commit()
     assert worker_for(app).drain().dead == 0
     payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config))

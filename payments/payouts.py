@@ -1,0 +1,185 @@
+"""Paying groups out: Stripe transfers to Connect accounts, payouts the operator records, onboarding and details."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp_connector.services import announce_payment
+from marketplace.accounts.models import Membership, Role, User
+from marketplace.accounts.services import require_role
+from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
+from marketplace.db import transaction, utcnow
+from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.notifications import notify
+from marketplace.outbox import topics
+from marketplace.outbox.services import enqueue
+from marketplace.outbox.worker import PermanentError
+from marketplace.producers.models import ProducerGroup
+from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, stripe_id, to_minor
+from payments.models import PayoutAccount
+from payments.services import Settings, stamp
+
+
+def charge_of(gateway: StripeGateway, payment: Payment) -> str | None:
+    """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
+    if payment.provider_ref is None and payment.checkout_ref:
+        payment.provider_ref = stripe_id(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
+    if payment.provider_ref is None:
+        return None
+    charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
+    return stripe_id(charge) if charge else None
+
+
+def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], payout_id: int) -> str:
+    """Outbox job: transfer a pending payout to the group's Connect account (same key on every try)."""
+    payout = session.get(Payout, payout_id, with_for_update=True)
+    if payout is None or payout.status != PayoutStatus.PENDING or payout.method != PayoutMethod.STRIPE_TRANSFER:
+        return "nothing to send"
+    account = session.get(PayoutAccount, payout.group_id)
+    if account is None or not account.ready:
+        return "waiting for the group to finish Stripe onboarding"  # account.updated sends it later
+    invoice = payout.invoice
+    payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED), None)
+    if payment is None:
+        return "the invoice is no longer paid"
+    gateway = gateway_for()
+    try:
+        source = charge_of(gateway, payment)
+        transfer = gateway.create_transfer(
+            {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
+             "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
+             **({"source_transaction": source} if source else {}),
+             "description": f"Invoice {invoice.number}, less Loom's fee of {payout.fee:.2f} {payout.currency}",
+             "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}},
+            idempotency_key=payout.idempotency_key,
+        )  # fmt: skip
+    except StripeRefused as error:
+        raise PermanentError(f"Stripe refused the transfer for invoice {invoice.number}: {error}") from error
+    payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
+    announce_payment(session, invoice)
+    return f"sent as {transfer['id']}"
+
+
+def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str) -> Payout:
+    """The operator records a mobile-money or bank transfer made outside Stripe."""
+    payout = session.get(Payout, payout_id, with_for_update=True)
+    if payout is None:
+        raise NotFound("No such payout.")
+    if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
+        raise Conflict("Only a pending payout made outside Stripe can be recorded.")
+    if not reference.strip():
+        raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
+    payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
+    payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
+    announce_payment(session, payout.invoice)
+    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {payout.amount:.2f} {payout.currency}",
+           body=f"The Loom team sent {payout.amount:.2f} {payout.currency} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
+                "Please confirm when it arrives.",
+           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+    return payout
+
+
+def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
+    """The group confirms a recorded payout arrived."""
+    require_role(membership, Role.ADMIN)
+    payout = session.scalar(
+        select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
+        .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id).with_for_update(of=Payout)
+    )  # fmt: skip
+    if payout is None:
+        raise NotFound("That payout is not one of yours.")
+    if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
+        raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
+    payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
+    return payout
+
+
+def payouts_of(session: Session, group_id: int) -> list[Payout]:
+    return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
+
+
+
+
+def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: StripeGateway, settings: Settings) -> str:
+    """Create (once) the group's Express account and return Stripe's onboarding link for it."""
+    require_role(membership, Role.ADMIN)
+    if group.country.upper() not in settings.payout_countries:
+        raise Conflict(f"Stripe does not pay out to {group.country} from this marketplace; give your mobile-money or bank details instead.")
+    with transaction() as session:
+        account = session.get(PayoutAccount, group.id, with_for_update=True)
+        account_id = account.stripe_account_id if account is not None else None
+    if account_id is None:
+        try:
+            created = gateway.create_account(
+                {"type": "express", "country": group.country.upper(), "email": membership.user.email,
+                 "capabilities": {"transfers": {"requested": True}},
+                 "business_profile": {"name": group.name, "url": f"{settings.base_url}/groups/{group.slug}"},
+                 "metadata": {"loom_group": str(group.id)}},
+                idempotency_key=f"loom-account-{group.slug}-{stamp(group.created_at)}",
+            )  # fmt: skip
+        except StripeUnavailable:
+            raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+        except StripeRefused as error:
+            raise BadGateway(f"Stripe could not open an account for {group.name}: {error}") from None
+        with transaction() as session:
+            account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
+            account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
+            session.add(account)
+            account_id = created["id"]
+    try:
+        link = gateway.account_link({"account": account_id, "type": "account_onboarding",
+                                     "refresh_url": f"{settings.base_url}/manage/payouts/stripe", "return_url": f"{settings.base_url}/manage/payouts/stripe/return"})  # fmt: skip
+    except StripeUnavailable:
+        raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+    return str(link["url"])
+
+
+def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapping[str, Any]) -> str:
+    """Take an Express account's state as Stripe has it now; pending transfers go out once it can receive them."""
+    was_ready = account.ready
+    account.transfers_active = (stripe_account.get("capabilities") or {}).get("transfers") == "active"
+    account.details_submitted = bool(stripe_account.get("details_submitted"))
+    if account.ready and not was_ready:
+        waiting = session.scalars(
+            select(Payout.id).where(Payout.group_id == account.group_id, Payout.status == PayoutStatus.PENDING,
+                                    Payout.method == PayoutMethod.STRIPE_TRANSFER)  # fmt: skip
+        ).all()
+        for payout_id in waiting:
+            enqueue(session, topics.TRANSFER_PAYOUT, payout_id, {"group": account.group_id})
+        return f"account {account.stripe_account_id} can receive transfers; {len(waiting)} waiting payouts queued"
+    return f"account {account.stripe_account_id}: transfers {'active' if account.transfers_active else 'not active'}"
+
+
+def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
+                        account_name: str, number: str, box: Any) -> PayoutAccount:  # fmt: skip
+    """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint."""
+    require_role(membership, Role.ADMIN)
+    if method == PayoutMethod.STRIPE_TRANSFER:
+        raise DomainError("Choose mobile money or bank transfer.", field="method")
+    digits = "".join(ch for ch in number if ch.isalnum())
+    if len(digits) < 6:
+        raise DomainError("Give the full phone number or account number.", field="number")
+    if not provider.strip() or not account_name.strip():
+        raise DomainError("Say which service or bank, and whose name the account is in.", field="provider")
+    account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
+    account.method = method
+    account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
+    account.details_hint = f"{provider.strip()[:60]} ···{digits[-4:]}"
+    session.add(account)
+    pending = session.scalars(select(Payout).where(Payout.group_id == group.id, Payout.status == PayoutStatus.PENDING))
+    for payout in pending:
+        payout.method = method  # not yet sent: it goes the way the group now asks
+    return account
+
+
+
+
+def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
+    if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
+        payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
+        announce_payment(session, payout.invoice)
+        return True
+    return False
