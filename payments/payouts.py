@@ -94,6 +94,7 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
     if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
         raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
     payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
+    announce_payment(session, payout.invoice)
     return payout
 
 

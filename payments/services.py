@@ -405,6 +405,7 @@ def apply_refund(session: Session, refund: Refund, answer: Mapping[str, Any], *,
     refunded = sum((r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
     if refunded >= payment.amount:
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
+    announce_payment(session, payment.invoice)  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
 
 
