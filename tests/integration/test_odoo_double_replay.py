@@ -1,4 +1,4 @@
-"""Replay the recordings of real Odoo 17, 18 and 19 (../shared/odoo-wire) against the double and
+"""Replay the recordings of real Odoo 17, 18 and 19 (tests/data/odoo-wire) against the double and
 compare every answer's shape: HTTP status, envelope, error class and code, result types."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import requests
 
 from tests.odoo_double import OdooDouble
 
-WIRE = Path(__file__).resolve().parents[3] / "shared" / "odoo-wire"
+WIRE = Path(__file__).resolve().parents[1] / "data" / "odoo-wire"  # a copy of the team's recordings, kept with the tests
 RECORDINGS = sorted(WIRE.glob("odoo-*.jsonl"))
 
 

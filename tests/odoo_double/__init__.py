@@ -2,7 +2,7 @@
 
 No Odoo can be installed here, so the connector's contract tests talk to this server instead; the
 same tests run against a real Odoo when LOOM_TEST_ODOO_URL is set. It is specified by the
-recordings in ../shared/odoo-wire (a replay test compares every shape), not by the connector.
+recordings in tests/data/odoo-wire (a replay test compares every shape), not by the connector.
 """
 from tests.odoo_double.server import OdooDouble
 
