@@ -11,8 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts import context
 from marketplace.errors import DomainError, TooManyRequests
+from marketplace.money import format_amount, format_money
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 
+VIEWER_LOCALE = "en"  # every page is English until the translation layer (issue 16) picks the viewer's locale
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -40,6 +42,10 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks
 
+    # Money through Babel with the currency's own decimals: `{{ order.total|money(order.currency) }}` → "$1,092.50",
+    # `{{ line.unit_price|amount(order.currency) }}` → "1,092.50" where the currency stands beside it.
+    app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, VIEWER_LOCALE),
+                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE))
     app.jinja_env.globals.update(
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,

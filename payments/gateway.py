@@ -1,19 +1,16 @@
 """Loom's one door to Stripe: a configured client, money in Stripe's units, errors sorted by what to do next."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import stripe
 
+from marketplace.money import currency_code, is_rounded
+
 # Stripe takes amounts in the currency's smallest unit; these currencies have none below the unit
 # (https://docs.stripe.com/currencies#zero-decimal). UGX and RWF are among the groups' own currencies.
 ZERO_DECIMAL = frozenset(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"])
-
-
-def round_to_unit(amount: Decimal, currency: str) -> Decimal:
-    """Round to what the currency can be paid in (whole shillings for UGX, cents for USD)."""
-    return amount.quantize(Decimal("1") if currency.upper() in ZERO_DECIMAL else Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def stripe_id(value: Any) -> str:
@@ -36,13 +33,34 @@ class PaymentsNotConfigured(Exception):
     """No Stripe secret key is configured on this installation."""
 
 
+# Three-decimal currencies: amounts in thousandths, and Stripe wants the last digit 0 (docs.stripe.com/currencies#three-decimal).
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+def stripe_exponent(currency: str) -> int:
+    """How many decimals Stripe's smallest unit has for `currency`: 0 for its zero-decimal list, 3 for its three-decimal one, else 2."""
+    code = currency_code(currency)
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
-    exponent = Decimal("1") if currency.upper() in ZERO_DECIMAL else Decimal("0.01")
-    return int((amount / exponent).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    """`amount` (already rounded to the currency, see `marketplace.money`) as Stripe's integer of smallest units.
+
+    Raises `ValueError` for an amount with more decimals than the currency has: Loom never lets
+    Stripe round money for it (125,000.50 UGX is a bug upstream, not 125,001 UGX to charge).
+    """
+    if not is_rounded(amount, currency):
+        raise ValueError(f"{amount} {currency} has more decimals than the currency allows")
+    units = amount.scaleb(stripe_exponent(currency))
+    if units != units.to_integral_value() or (currency_code(currency) in THREE_DECIMAL and units % 10):
+        raise ValueError(f"{amount} {currency} is not an amount Stripe can charge in its smallest units")
+    return int(units)
 
 
 def from_minor(units: int, currency: str) -> Decimal:
-    return Decimal(units) if currency.upper() in ZERO_DECIMAL else (Decimal(units) / 100).quantize(Decimal("0.01"))
+    """Stripe's integer of smallest units as a Decimal amount (1099 USD cents → Decimal("10.99"), 5000 UGX → Decimal("5000"))."""
+    exponent = stripe_exponent(currency)
+    return Decimal(int(units)).scaleb(-exponent) if exponent else Decimal(int(units))
 
 
 class StripeGateway:

@@ -18,6 +18,7 @@ from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
+from marketplace.money import format_money
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, stripe_id, to_minor
 from payments.models import PayoutAccount
 from payments.services import Settings, stamp
@@ -52,7 +53,7 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
             {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
              "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
              **({"source_transaction": source} if source else {}),
-             "description": f"Invoice {invoice.number}, less Loom's fee of {payout.fee:.2f} {payout.currency}",
+             "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
              "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}},
             idempotency_key=payout.idempotency_key,
         )  # fmt: skip
@@ -75,8 +76,8 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
     announce_payment(session, payout.invoice)
-    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {payout.amount:.2f} {payout.currency}",
-           body=f"The Loom team sent {payout.amount:.2f} {payout.currency} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
+    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {format_money(payout.amount, payout.currency)}",
+           body=f"The Loom team sent {format_money(payout.amount, payout.currency)} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
                 "Please confirm when it arrives.",
            link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
     return payout

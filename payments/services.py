@@ -39,7 +39,8 @@ from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, round_to_unit, stripe_id, to_minor
+from marketplace.money import format_money, percent_of
+from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
 from payments.models import PayoutAccount
 
 CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session after 24 h; start a new one a little before
@@ -286,12 +287,12 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
         if settings is not None:
             plan_payout(session, invoice, settings=settings)
         notify(session, order.buyer_id, subject=f"Receipt: invoice {invoice.number} paid",
-               body=f"We received {invoice.amount:.2f} {invoice.currency} for invoice {invoice.number} (order {order.number}). Thank you.",
+               body=f"We received {format_money(invoice.amount, invoice.currency)} for invoice {invoice.number} (order {order.number}). Thank you.",
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
     elif after == InvoiceStatus.REFUNDED:
         announce_payment(session, invoice)
         notify(session, order.buyer_id, subject=f"Refund: invoice {invoice.number}",
-               body=f"{invoice.amount:.2f} {invoice.currency} paid on invoice {invoice.number} was refunded to your card. "
+               body=f"{format_money(invoice.amount, invoice.currency)} paid on invoice {invoice.number} was refunded to your card. "
                     "Banks take 5–10 days to show it.",
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
 
@@ -307,7 +308,7 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     group = invoice.group
     account = session.get(PayoutAccount, group.id)
     method = account.method if account is not None else payout_method_for(group, settings)
-    fee = round_to_unit(invoice.amount * settings.fee_percent / 100, invoice.currency)
+    fee = percent_of(invoice.amount, settings.fee_percent, invoice.currency)  # fee + net = gross
     payout = Payout(
         group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
         fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
@@ -319,9 +320,9 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
         how = "Stripe sends it to your account" + ("" if account is not None and account.ready else " once you finish setting it up")
     else:
         how = "the Loom team sends it by " + ("bank transfer" if method == PayoutMethod.BANK_TRANSFER else "mobile money") + " and tells you the reference"
-    notify(session, group.organization_id, subject=f"Invoice {invoice.number} paid: {payout.amount:.2f} {payout.currency} on its way",
-           body=f"{invoice.order.buyer.name} paid {invoice.amount:.2f} {invoice.currency}. After Loom's fee of {fee:.2f}, "
-                f"{payout.amount:.2f} {payout.currency} is yours: {how}.",
+    notify(session, group.organization_id, subject=f"Invoice {invoice.number} paid: {format_money(payout.amount, payout.currency)} on its way",
+           body=f"{invoice.order.buyer.name} paid {format_money(invoice.amount, invoice.currency)}. After Loom's fee of "
+                f"{format_money(fee, payout.currency)}, {format_money(payout.amount, payout.currency)} is yours: {how}.",
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
 

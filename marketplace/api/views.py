@@ -12,6 +12,7 @@ from marketplace.db import db
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.views import marked
 from marketplace.errors import DomainError
+from marketplace.money import round_money
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
@@ -25,8 +26,9 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 MAX_PER_PAGE = 100
 
 
-def _money(value: Any) -> str:
-    return f"{value:.2f}"
+def _money(value: Any, currency: str) -> str:
+    """An amount as a JSON string with the currency's own decimals ("12.50" USD, "250001" UGX)."""
+    return str(round_money(value, currency))
 
 
 def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
@@ -39,7 +41,8 @@ def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
         "techniques": capability.techniques,
         "moq": capability.moq,
         "lead_time_days": capability.lead_time_days,
-        "unit_price": {"min": _money(capability.price_min), "max": _money(capability.price_max), "currency": capability.currency},
+        "unit_price": {"min": _money(capability.price_min, capability.currency), "max": _money(capability.price_max, capability.currency),
+                       "currency": capability.currency},
         "weekly_capacity": capability.weekly_capacity,
         "capacity": [{"week_start": w.week_start.isoformat(), "available": w.available, "committed": w.committed} for w in calendar],
     }
@@ -84,7 +87,7 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
                 "moq": p.moq,
                 "lead_time_days": p.lead_time_days,
                 "currency": p.currency,
-                "price_tiers": [{"min_quantity": t.min_quantity, "unit_price": _money(t.unit_price)} for t in p.price_tiers],
+                "price_tiers": [{"min_quantity": t.min_quantity, "unit_price": _money(t.unit_price, p.currency)} for t in p.price_tiers],
             }
             for p in group.products
         ],
@@ -142,7 +145,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
                 "materials": m.materials,
                 "moq": m.moq,
                 "lead_time_days": m.lead_time_days,
-                "unit_price": {"min": f"{m.price_min:.2f}", "max": f"{m.price_max:.2f}", "currency": m.currency},
+                "unit_price": {"min": _money(m.price_min, m.currency), "max": _money(m.price_max, m.currency), "currency": m.currency},
                 "units_by_date": m.units_by_date,
             }
             for m in hit.matches

@@ -9,23 +9,39 @@ from sqlalchemy.orm import Session
 
 from erp_connector.services import announce_invoice
 from marketplace.billing.models import Invoice, InvoiceKind
+from marketplace.money import is_rounded
 from marketplace.orders.models import Order
 from marketplace.producers.models import ProducerGroup
 
 PAYMENT_TERMS_DAYS = 14
 
 
+def invoice_number(group: ProducerGroup, sequence: int) -> str:
+    """The number people read: the group's slug (up to 12 characters), its id and its sequence, unique marketplace-wide.
+
+    The id keeps two groups whose slugs share their first 12 characters apart ("KISUMU-WEAVE-7-00012");
+    Stripe idempotency keys and Odoo's invoice reference carry it.
+    """
+    return f"{group.slug[:12].upper().rstrip('-')}-{group.id}-{sequence:05d}"
+
+
 def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: Decimal, today: dt.date) -> Invoice:
-    """Issue the next invoice in the group's sequence (the group row is locked while the number is taken)."""
+    """Issue the next invoice in the group's sequence (the group row is locked while the number is taken).
+
+    `amount` is in the order's currency and must already be rounded to it (`marketplace.money`):
+    raises `ValueError` otherwise, so a split that does not add up never reaches a buyer.
+    """
+    if not is_rounded(amount, order.currency):
+        raise ValueError(f"invoice amount {amount} has more decimals than {order.currency} allows")
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.id == order.group_id).with_for_update())
     sequence = (session.scalar(select(func.max(Invoice.sequence)).where(Invoice.group_id == group.id)) or 0) + 1
     invoice = Invoice(
         order_id=order.id,
         group_id=group.id,
         sequence=sequence,
-        number=f"{group.slug[:12].upper().rstrip('-')}-{sequence:05d}",
+        number=invoice_number(group, sequence),
         kind=kind,
-        amount=amount.quantize(Decimal("0.01")),
+        amount=amount,
         currency=order.currency,
         due_on=today + dt.timedelta(days=PAYMENT_TERMS_DAYS),
     )

@@ -11,9 +11,10 @@ from erp_connector.services import announce_order, announce_trace
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import InvoiceKind
-from marketplace.billing.services import issue_invoice
+from marketplace.billing.services import invoices_of, issue_invoice
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
+from marketplace.money import format_money, round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
@@ -107,7 +108,7 @@ def accept_quote(
         quote_id=quote.id,
         status=OrderStatus.CONFIRMED,
         currency=quote.currency,
-        total=(quote.unit_price * quote.quantity).quantize(Decimal("0.01")),
+        total=round_money(quote.unit_price * quote.quantity, quote.currency),
         deposit_percent=deposit_percent,
         ship_by=rfq.needed_by,
         destination_country=rfq.destination_country,
@@ -127,11 +128,12 @@ def accept_quote(
                    body=f"{rfq.buyer.name} chose another group for this request. Thank you for quoting.",
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
-        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=order.total * deposit_percent / 100, today=today)
+        deposit, _ = split_percent(order.total, deposit_percent, order.currency)
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit, today=today)
     _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
     announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
-           body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {quote.unit_price:.2f} {quote.currency}, "
+           body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
                 f"to ship by {order.ship_by:%d %b %Y}. The units are reserved in your capacity calendar.",
            link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
     return order
@@ -195,9 +197,10 @@ def move(
         announce_order(session, order)  # the group's Odoo cancels its sale order too
     order.status = to
     if to == OrderStatus.DELIVERED:
-        deposit = (order.total * order.deposit_percent / 100).quantize(Decimal("0.01"))
-        if order.total - deposit > 0:
-            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=order.total - deposit, today=today)
+        # The balance is what the order still owes after the invoices really issued, so they add up to its total.
+        balance = order.total - sum((i.amount for i in invoices_of(session, order.id)), Decimal(0))
+        if balance > 0:
+            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance, today=today)
     _trace(session, order, to, author_id=membership.user_id, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=f"Order {order.number} is {to.value.replace('_', ' ')}",

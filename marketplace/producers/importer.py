@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, OrganizationKind
+from marketplace.money import MAX_AMOUNT, round_money
 from marketplace.producers import capacity
 from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
@@ -151,14 +152,16 @@ def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, defaul
     return number
 
 
-def _decimal(value: Any, name: str) -> Decimal:
+def _decimal(value: Any, name: str, currency: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise RecordError(f"{name} must be a number, not {value!r}") from None
     if not number.is_finite() or number < 0:
         raise RecordError(f"{name} must be zero or more")
-    return number.quantize(Decimal("0.01"))
+    if number > MAX_AMOUNT:
+        raise RecordError(f"{name} is not a plausible unit price")
+    return round_money(number, currency)
 
 
 def _float(value: Any, name: str, low: float, high: float) -> float | None:
@@ -206,8 +209,8 @@ def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:
             "techniques": [t.lower() for t in _list(data.get("techniques"), "techniques")],
             "moq": _int(data.get("moq"), "moq", low=1, default=1),
             "lead_time_days": _int(data.get("lead_time_days"), "lead_time_days", high=730),
-            "price_min": _decimal(data.get("price_min"), "price_min"),
-            "price_max": _decimal(data.get("price_max"), "price_max"),
+            "price_min": _decimal(data.get("price_min"), "price_min", currency),
+            "price_max": _decimal(data.get("price_max"), "price_max", currency),
             "currency": currency,
             "weekly_capacity": _int(data.get("weekly_capacity"), "weekly_capacity"),
         }

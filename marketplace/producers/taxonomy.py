@@ -6,6 +6,8 @@ from functools import cache
 
 import pycountry
 
+from marketplace.money import UnknownCurrency, currency_code
+
 
 @dataclass(frozen=True)
 class Category:
@@ -146,4 +148,9 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 def is_currency(code: str) -> bool:
-    return pycountry.currencies.get(alpha_3=code.upper()) is not None
+    """Whether `code` is an ISO 4217 currency (the same CLDR data `marketplace.money` rounds by)."""
+    try:
+        currency_code(code)
+    except UnknownCurrency:
+        return False
+    return True

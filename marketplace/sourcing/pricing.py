@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from marketplace.money import round_money
+
 FAIR_HOURLY_WAGE_USD: dict[str, Decimal] = {
     code: Decimal(rate)
     for code, rate in {
@@ -18,7 +20,6 @@ FAIR_HOURLY_WAGE_USD: dict[str, Decimal] = {
     }.items()
 }  # fmt: skip
 DEFAULT_WAGE_USD = Decimal("1.00")
-CENT = Decimal("0.01")
 
 
 def fair_wage(country: str) -> Decimal:
@@ -35,12 +36,19 @@ class PriceSuggestion:
     artisan_share_percent: Decimal  # the part of the price that pays the artisans' hours
 
 
-def suggest_price(*, materials: Decimal, hours: Decimal, hourly_wage: Decimal, overhead_percent: Decimal, margin_percent: Decimal) -> PriceSuggestion:
-    """Materials plus fairly paid hours, plus overhead on both, plus the group's margin on the lot."""
-    labour = (hours * hourly_wage).quantize(CENT, ROUND_HALF_UP)
+def suggest_price(
+    *, materials: Decimal, hours: Decimal, hourly_wage: Decimal, overhead_percent: Decimal, margin_percent: Decimal, currency: str = "USD"
+) -> PriceSuggestion:
+    """Materials plus fairly paid hours, plus overhead on both, plus the group's margin on the lot.
+
+    Amounts are per unit in `currency` and rounded to it (`marketplace.money`), so the parts add up to
+    the suggested price; percentages are plain numbers (15 means 15 %).
+    """
+    materials = round_money(materials, currency)
+    labour = round_money(hours * hourly_wage, currency)
     cost = materials + labour
-    overhead = (cost * overhead_percent / 100).quantize(CENT, ROUND_HALF_UP)
-    margin = ((cost + overhead) * margin_percent / 100).quantize(CENT, ROUND_HALF_UP)
-    unit_price = (cost + overhead + margin).quantize(CENT, ROUND_HALF_UP)
+    overhead = round_money(cost * overhead_percent / 100, currency)
+    margin = round_money((cost + overhead) * margin_percent / 100, currency)
+    unit_price = cost + overhead + margin
     share = (labour / unit_price * 100).quantize(Decimal("0.1"), ROUND_HALF_UP) if unit_price else Decimal("0")
-    return PriceSuggestion(materials.quantize(CENT), labour, overhead, margin, unit_price, share)
+    return PriceSuggestion(materials, labour, overhead, margin, unit_price, share)

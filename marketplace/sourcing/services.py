@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
+from marketplace.money import format_money, is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
@@ -196,6 +196,8 @@ def submit_quote(
         raise Conflict(f"This request is {rfq.status.value}; it takes no more quotes.")
     if values["unit_price"] <= 0:
         raise DomainError("The unit price must be above zero.", field="unit_price")
+    if not is_rounded(values["unit_price"], rfq.currency):
+        raise DomainError(f"Prices in {rfq.currency} have {minor_units(rfq.currency)} decimals; round the unit price to them.", field="unit_price")
     if values["quantity"] < 1:
         raise DomainError("Quote for at least one unit.", field="quantity")
     if values["valid_until"] < today:
@@ -215,7 +217,7 @@ def submit_quote(
         verb = "revised"
     session.flush()
     notify(session, rfq.buyer_id, subject=f"Quote {verb} by {group.name}: {rfq.title}",
-           body=f"{group.name} {verb} its quote: {quote.quantity} units at {quote.unit_price:.2f} {quote.currency}, "
+           body=f"{group.name} {verb} its quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
                 f"lead time {quote.lead_time_days} days, valid until {quote.valid_until:%d %b %Y}.",
            link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}")  # fmt: skip
     return quote
@@ -276,7 +278,7 @@ def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
         {
             "quote": q,
             "status": effective_status(q, today),
-            "total": (q.unit_price * q.quantity).quantize(Decimal("0.01")),
+            "total": round_money(q.unit_price * q.quantity, q.currency),
             "ready_by": today + dt.timedelta(days=q.lead_time_days),
         }
         for q in quotes

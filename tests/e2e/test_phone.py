@@ -44,7 +44,7 @@ def test_a_producer_group_gets_listed_from_a_phone_without_javascript(browser: B
     page.get_by_role("link", name="Back").click()
     page.get_by_role("link", name="See your public profile").click()
     expect(page.get_by_role("heading", name="Baskets › Wall baskets & plates")).to_be_visible()
-    expect(page.get_by_text("12.00–40.00 USD")).to_be_visible()
+    expect(page.get_by_text("12.00–$40.00")).to_be_visible()
     context.close()
 
 

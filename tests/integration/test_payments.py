@@ -145,7 +145,7 @@ def test_buyer_pays_the_deposit_on_stripe_checkout_and_a_double_click_starts_one
     assert invoice.status == InvoiceStatus.OPEN and invoice.amount == Decimal("1800.00")
     as_(client, market["buyer"].user.email)
     page = client.get(f"/invoices/{invoice.id}")
-    assert page.status_code == 200 and "Pay 1800.00 USD by card" in text_of(page)
+    assert page.status_code == 200 and "Pay $1,800.00 by card" in text_of(page)
 
     first, second = pay(client, invoice), pay(client, invoice)
     assert first.status_code == second.status_code == 303
@@ -340,7 +340,7 @@ def test_a_group_where_stripe_pays_out_onboards_and_receives_a_transfer_under_th
     assert transfer.form["source_transaction"][0].startswith("ch_")
     as_(client, market["portugal_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
-    assert "1900.00 USD" in page and payout.reference in page
+    assert "$1,900.00" in page and payout.reference in page
 
 
 def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payout_and_the_group_confirms(
@@ -362,7 +362,7 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
     as_(client, market["operator"].email)
     desk = text_of(client.get("/operator/payouts"))
-    assert "1710.00 USD to Machakos Sisal Weavers" in desk and "+254 712 345 678" in desk
+    assert "$1,710.00 to Machakos Sisal Weavers" in desk and "+254 712 345 678" in desk
     recorded = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
                       action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
     assert recorded.status_code == 302

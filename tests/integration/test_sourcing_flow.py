@@ -247,7 +247,7 @@ def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(client:
                                                           "margin_percent": "20", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
     page = text_of(response)
     # (1.50 + 3 × 1.20) = 5.10; +10 % = 5.61; +20 % = 6.73; artisans' pay 3.60 of 6.73 = 53.5 %
-    assert "Suggested unit price 6.73 USD" in page and "<strong>53.5 %</strong>" in page
+    assert "Suggested unit price $6.73" in page and "<strong>53.5 %</strong>" in page
     assert re.search(r'<input[^>]*name="unit_price"[^>]*value="6.73"', page), re.findall(r"<input[^>]*unit_price[^>]*>", page)
     assert session.scalar(select(Quote)) is None  # a suggestion stores nothing
 

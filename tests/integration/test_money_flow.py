@@ -1,0 +1,58 @@
+"""Amounts through the whole flow keep the order's currency and its real decimals, and always add up."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role
+from marketplace.billing.models import InvoiceKind
+from marketplace.billing.services import invoices_of
+from marketplace.money import is_rounded
+from marketplace.orders import services as orders
+from marketplace.orders.models import OrderStatus
+from payments.gateway import to_minor
+from tests import factories
+
+
+@pytest.mark.parametrize(
+    ("currency", "quantity", "unit_price", "deposit", "balance"),
+    [
+        ("UGX", 1, "250001", "125001", "125000"),  # the shilling the buyer was charged twice
+        ("USD", 3, "0.05", "0.08", "0.07"),
+        ("KES", 7, "333.33", "1166.66", "1166.65"),
+        ("INR", 1, "999.99", "500.00", "499.99"),
+        ("RWF", 3, "3333", "5000", "4999"),
+    ],
+)
+def test_deposit_and_balance_invoices_add_up_to_the_order_in_its_own_decimals(
+    session: Session, currency: str, quantity: int, unit_price: str, deposit: str, balance: str
+) -> None:
+    group = factories.producer_group(session, name=f"Kampala Bark Cloth {currency}", country="UG")
+    group_admin = factories.member_of(session, group, role=Role.ADMIN)
+    buyer = factories.buyer(session, role=Role.ADMIN)
+    order = factories.accepted_order(session, group, buyer, quantity=quantity, unit_price=unit_price, currency=currency)
+    today = dt.date.today()
+    for who, to in ((group_admin, OrderStatus.IN_PRODUCTION), (group_admin, OrderStatus.READY), (group_admin, OrderStatus.SHIPPED),
+                    (buyer, OrderStatus.DELIVERED)):  # fmt: skip
+        orders.move(session, who, order.id, to, note="", today=today, base_url="https://loom.test")
+    invoices = invoices_of(session, order.id)
+    assert [(i.kind, i.amount, i.currency) for i in invoices] == [
+        (InvoiceKind.DEPOSIT, Decimal(deposit), currency),
+        (InvoiceKind.BALANCE, Decimal(balance), currency),
+    ]
+    assert sum(i.amount for i in invoices) == order.total == Decimal(unit_price) * quantity
+    assert all(is_rounded(i.amount, currency) for i in invoices)
+    assert sum(to_minor(i.amount, currency) for i in invoices) == to_minor(order.total, currency)
+
+
+def test_invoice_numbers_are_unique_even_when_two_groups_share_a_long_slug_prefix(session: Session) -> None:
+    buyer = factories.buyer(session, role=Role.ADMIN)
+    numbers = []
+    for name in ("Kisumu Weavers Cooperative North", "Kisumu Weavers Cooperative South"):
+        group = factories.producer_group(session, name=name)
+        order = factories.accepted_order(session, group, buyer, quantity=10, unit_price="9.00")
+        numbers += [i.number for i in invoices_of(session, order.id)]
+    assert len(numbers) == 2 and len(set(numbers)) == 2, numbers
