@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DecimalField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from marketplace.forms import choices
 
@@ -24,3 +24,9 @@ class RecordPayoutForm(FlaskForm):
     reference = StringField("Reference", validators=[DataRequired(), Length(max=120)],
                             description="The M-Pesa confirmation code or the bank's transfer reference.")  # fmt: skip
     note = StringField("Note for the group", validators=[Optional(), Length(max=300)])
+
+
+class PartialRefundForm(FlaskForm):
+    amount = DecimalField("Amount to give back", validators=[InputRequired(message="Give the amount to refund.")],
+                          description="In the invoice's currency; at most what is still refundable.")  # fmt: skip
+    reason = StringField("Why (the buyer and the group read it)", validators=[DataRequired(message="Say why the money goes back."), Length(max=200)])

@@ -13,12 +13,13 @@ from marketplace.accounts.services import require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import transaction, utcnow
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.money import format_money
 from marketplace.notifications import notify
+from marketplace.orders.models import OrderStatus
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from marketplace.money import format_money
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, stripe_id, to_minor
 from payments.models import PayoutAccount
 from payments.services import Settings, stamp
@@ -46,6 +47,8 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
     payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED), None)
     if payment is None:
         return "the invoice is no longer paid"
+    if invoice.order.status == OrderStatus.CANCELLED:
+        return "held: the order was cancelled and the buyer is being refunded"
     gateway = gateway_for()
     try:
         source = charge_of(gateway, payment)
@@ -71,6 +74,8 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
         raise NotFound("No such payout.")
     if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
         raise Conflict("Only a pending payout made outside Stripe can be recorded.")
+    if payout.invoice is not None and payout.invoice.order.status == OrderStatus.CANCELLED:
+        raise Conflict("This payout is held: its order was cancelled and the buyer is being refunded.")
     if not reference.strip():
         raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]

@@ -32,14 +32,14 @@ from marketplace.billing.models import (
     RefundStatus,
 )
 from marketplace.db import transaction, utcnow
-from marketplace.errors import BadGateway, Conflict, NotFound, Unavailable
+from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from marketplace.money import format_money, percent_of
+from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
 from payments.models import PayoutAccount
 
@@ -331,10 +331,12 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
 
 
 def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
-    """An order was cancelled: unpaid invoices are void, paid ones are refunded in full, pending payouts stop.
+    """An order was cancelled: unpaid invoices are void, paid ones are refunded what is still refundable, pending payouts are held.
 
     Cancellation is only possible before the goods are ready (the order state machine), so whatever
-    the buyer paid goes back; a transfer already made to the group is reversed with it.
+    the buyer paid goes back, less what was already refunded (a partial refund made in the Stripe
+    dashboard, say); a transfer already made to the group is reversed with it. A pending payout is
+    held, and marked reversed only once the refund has succeeded.
     """
     for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order.id).with_for_update()):
         if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.FAILED, InvoiceStatus.PROCESSING):
@@ -344,12 +346,42 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
             _refund_invoice(session, invoice, reason=reason)
 
 
+def refundable(payment: Payment) -> Decimal:
+    """What can still go back to the buyer from `payment`, in its currency: paid − refunded − refunds on their way (≥ 0)."""
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return Decimal(0)
+    taken = sum((r.amount for r in payment.refunds if r.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)), Decimal(0))
+    return max(payment.amount - taken, Decimal(0))
+
+
+def request_refund(session: Session, payment: Payment, *, reason: str, amount: Decimal | None = None) -> Refund | None:
+    """Refund `amount` of `payment` (all that is still refundable when None) from the outbox, under a key of its own.
+
+    The caller holds the invoice's row lock. Returns None when nothing is left to refund; raises
+    `DomainError` for an amount that is not positive, not in the currency's decimals, or more than
+    what is refundable.
+    """
+    available = refundable(payment)
+    amount = available if amount is None else amount
+    if amount <= 0:
+        if available <= 0 and amount == available:
+            return None
+        raise DomainError("A refund is an amount above zero.", field="amount")
+    if not is_rounded(amount, payment.currency):
+        raise DomainError(f"Amounts in {payment.currency} have {minor_units(payment.currency)} decimals.", field="amount")
+    if amount > available:
+        raise DomainError(f"At most {format_money(available, payment.currency)} of this payment can still be refunded.", field="amount")
+    # One key per refund of the payment: a retry of the same refund sends the same key, a new refund a new one.
+    refund = Refund(amount=amount, currency=payment.currency, reason=reason[:300],
+                    idempotency_key=f"loom-refund-{payment.idempotency_key}-{len(payment.refunds) + 1}")  # fmt: skip
+    payment.refunds.append(refund)
+    session.flush()
+    enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": payment.invoice_id})
+    return refund
+
+
 def _refund_payment(session: Session, payment: Payment, *, reason: str) -> None:
-    if payment.status == PaymentStatus.SUCCEEDED and not payment.refunds:
-        refund = Refund(amount=payment.amount, currency=payment.currency, reason=reason[:300], idempotency_key=f"loom-refund-{payment.idempotency_key}")
-        payment.refunds.append(refund)
-        session.flush()
-        enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": payment.invoice_id})
+    request_refund(session, payment, reason=reason)
 
 
 def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
@@ -357,7 +389,57 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
         _refund_payment(session, payment, reason=reason)
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     if payout is not None and payout.status == PayoutStatus.PENDING:
-        payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
+        payout.note = "Held: the order was cancelled and the buyer is being refunded."
+
+
+def refund_part(session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings) -> Refund:
+    """The operator gives part of a paid invoice back (a damaged part of a shipment, say), with the reason the buyer reads.
+
+    Raises `NotFound`, `Conflict` (the invoice is not paid) or `DomainError` (no reason, an amount
+    above what is refundable or with too many decimals).
+    """
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    if invoice.status != InvoiceStatus.PAID:
+        raise Conflict(f"This invoice is {invoice.status.value}; only a paid invoice can be partly refunded.")
+    if not reason.strip():
+        raise DomainError("Say why the money goes back; the buyer and the group read it.", field="reason")
+    payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED and refundable(p) > 0), None)
+    if payment is None:
+        raise Conflict("Everything paid on this invoice is already refunded or on its way back.")
+    refund = request_refund(session, payment, reason=f"{reason.strip()} (refunded by the Loom team, user {operator_id})", amount=amount)
+    assert refund is not None
+    return refund
+
+
+def retry_refund(session: Session, refund_id: int) -> Refund | None:
+    """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
+    failed = session.get(Refund, refund_id)
+    if failed is None:
+        raise NotFound("No such refund.")
+    invoice = session.get(Invoice, failed.payment.invoice_id, with_for_update=True)
+    session.refresh(failed)
+    if failed.status != RefundStatus.FAILED:
+        raise Conflict("Only a failed refund can be tried again.")
+    payment = failed.payment
+    amount = min(failed.amount, refundable(payment))
+    if amount <= 0:
+        raise Conflict("Nothing is left to refund on this payment.")
+    failed.reason = (failed.reason + " Tried again.")[:300]
+    return request_refund(session, payment, reason=failed.reason, amount=amount) if invoice is not None else None
+
+
+def failed_refunds(session: Session) -> list[Refund]:
+    """Refunds Stripe could not make and nobody has retried yet, newest first (the operator's desk)."""
+    refunds = session.scalars(select(Refund).where(Refund.status == RefundStatus.FAILED).order_by(Refund.id.desc()).limit(200)).all()
+    return [r for r in refunds if refundable(r.payment) > 0 and not r.reason.endswith("Tried again.")]
+
+
+def _net_payout(gross: Decimal, payout: Payout) -> Decimal:
+    """What the group gets of `gross` at the payout's own fee rate, rounded to the currency (fee + net = gross)."""
+    rate = payout.fee / payout.gross if payout.gross else Decimal(0)
+    return gross - round_money(gross * rate, payout.currency)
 
 
 def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refund_id: int, *, settings: Settings) -> str:
@@ -379,8 +461,10 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
             idempotency_key=refund.idempotency_key,
         )  # fmt: skip
         payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
-        if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments):
-            payout = None  # a second payment of a paid invoice goes back; the group keeps the first one's payout
+        if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments) or invoice.order.status != OrderStatus.CANCELLED:
+            # A second payment of a paid invoice goes back and the group keeps the first one's payout; a partial refund of a
+            # live order adjusts the payout once the money is back (_payout_after_refund).
+            payout = None
         if payout is not None and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT:
             gateway.reverse_transfer(payout.reference, {"amount": to_minor(payout.amount, payout.currency)},
                                      idempotency_key=f"{payout.idempotency_key}-reversal")  # fmt: skip
@@ -406,8 +490,36 @@ def apply_refund(session: Session, refund: Refund, answer: Mapping[str, Any], *,
     refunded = sum((r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
     if refunded >= payment.amount:
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
+    _payout_after_refund(session, payment.invoice)
     announce_payment(session, payment.invoice)  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
+
+
+def _payout_after_refund(session: Session, invoice: Invoice) -> None:
+    """The money is back with the buyer: a held payout is reversed, a pending one shrinks, a sent one is owed back in part.
+
+    The group's share follows what Loom keeps of the invoice: what its payments brought in less what
+    went back, never more than the invoice (a second payment of a paid invoice going back changes nothing).
+    """
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
+    if payout is None or payout.status == PayoutStatus.REVERSED:
+        return
+    still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
+    if payout.status == PayoutStatus.PENDING and not still_paid:
+        payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
+        return
+    received = sum((p.amount for p in invoice.payments if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), Decimal(0))
+    returned = sum((r.amount for p in invoice.payments for r in p.refunds if r.status == RefundStatus.SUCCEEDED), Decimal(0))
+    kept = min(invoice.amount, received - returned)
+    if not still_paid or kept >= payout.gross:
+        return
+    net = _net_payout(kept, payout)
+    if payout.status == PayoutStatus.PENDING:
+        payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
+        payout.amount, payout.fee = net, kept - net
+    else:
+        payout.note = (f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
+                       "refunded after this payout was sent.")[:300]  # fmt: skip
 
 
 def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import stripe
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
-from marketplace.billing.models import Payout, PayoutMethod, PayoutStatus
+from marketplace.billing.models import Invoice, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error
@@ -20,7 +21,7 @@ from marketplace.operator.views import operator_only
 from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
 from payments import payouts, services
-from payments.forms import PayoutDetailsForm, RecordPayoutForm
+from payments.forms import PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import PayoutAccount, StripeEvent
 from payments.webhooks import Context, process_event, reread
@@ -204,7 +205,46 @@ def operator_payouts() -> str:
     details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
     return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events,
+                           failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
+
+
+@blueprint.post("/operator/refunds/<int:refund_id>/retry")
+@operator_only
+def retry_refund(refund_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        flash("The page was out of date; try again.", "error")
+        return redirect(url_for("payments.operator_payouts"))
+    try:
+        with transaction() as session:
+            services.retry_refund(session, refund_id)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash("Refund asked again; it shows as refunded on the invoice once Stripe has made it.", "success")
+    return redirect(url_for("payments.operator_payouts"))
+
+
+@blueprint.get("/operator/invoices/<int:invoice_id>")
+@blueprint.post("/operator/invoices/<int:invoice_id>/refund", endpoint="refund_part")
+@operator_only
+def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        return render_template("error.html", status=404, title="Not found", detail="No such invoice."), 404
+    form = PartialRefundForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.refund_part(session, current_user.id, invoice_id, amount=form.amount.data, reason=form.reason.data, settings=_settings())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Refund on its way to the buyer; the group's payout is adjusted once Stripe has made it.", "success")
+            return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
+    refundable = sum((services.refundable(p) for p in invoice.payments), Decimal(0))
+    status = 422 if request.method == "POST" else 200
+    return render_template("payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable), status
 
 
 @blueprint.post("/operator/payouts/<int:payout_id>/record")

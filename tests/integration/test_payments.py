@@ -32,6 +32,7 @@ from marketplace.billing.models import (
     RefundStatus,
 )
 from marketplace.cli import main
+from payments import services as payment_services
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.runtime import worker_for
@@ -485,3 +486,115 @@ def test_an_invoice_paid_twice_returns_the_second_payment_and_keeps_the_groups_p
     assert payout.status == PayoutStatus.PENDING and payout.amount == Decimal("1710.00")
     [refund] = stripe_relay.calls("POST", "/v1/refunds")
     assert refund.form["payment_intent"] == [second.provider_ref]
+
+
+# --- refunds by balance ----------------------------------------------------------------------------------
+
+
+def dashboard_refund(client: FlaskClient, relay: StripeRelay, payment: Payment, cents: int) -> None:
+    """A refund made by hand in the Stripe dashboard, as Stripe reports it (refund.created)."""
+    session_refund = {**stripe_object(relay, "/v1/refunds/re_dashboard"), "id": f"re_dashboard_{payment.id}_{cents}", "amount": cents,
+                      "currency": payment.currency.lower(), "payment_intent": payment.provider_ref, "status": "succeeded", "metadata": {}}  # fmt: skip
+    assert deliver(client, stripe_event("refund.created", session_refund)).status_code == 200
+
+
+def test_a_partial_dashboard_refund_then_a_cancellation_refunds_the_rest_and_only_then_reverses_the_payout(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    assert payment.amount == Decimal("1800.00")
+    dashboard_refund(client, stripe_relay, payment, 30000)  # 300.00 given back by hand
+    session.expire_all()
+    assert payment.invoice.status == InvoiceStatus.PAID and payment.status == PaymentStatus.SUCCEEDED
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    assert (payout.status, payout.gross, payout.fee, payout.amount) == (PayoutStatus.PENDING, Decimal("1500.00"), Decimal("75.00"), Decimal("1425.00"))
+
+    as_(client, market["kenya_admin"].user.email)
+    order = market["kenya_order"]
+    submit(client, f"/orders/{order.id}", {"note": "Drought: no sisal this season."}, action=f"/orders/{order.id}/move/cancelled")
+    session.expire_all()
+    assert payout.status == PayoutStatus.PENDING and payout.note.startswith("Held")  # not reversed before the money is back
+    worker_for(app).drain()
+    session.expire_all()
+    [call] = stripe_relay.calls("POST", "/v1/refunds")
+    assert call.form["amount"] == ["150000"]  # the rest, never the whole 1,800 again
+    refunds = session.scalars(select(Refund).order_by(Refund.id)).all()
+    assert [(r.amount, r.status) for r in refunds] == [(Decimal("300.00"), RefundStatus.SUCCEEDED), (Decimal("1500.00"), RefundStatus.SUCCEEDED)]
+    assert call.idempotency_key == refunds[1].idempotency_key
+    assert payment.status == PaymentStatus.REFUNDED and payment.invoice.status == InvoiceStatus.REFUNDED
+    assert payout.status == PayoutStatus.REVERSED
+
+
+def test_a_failed_refund_is_shown_to_the_operator_who_tries_it_again_under_a_new_key(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    with session.begin_nested():
+        refund = payment_services.request_refund(session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled.")
+        refund.provider_ref = "re_will_fail"
+    session.commit()
+    failed = {**stripe_object(stripe_relay, "/v1/refunds/re_will_fail"), "id": "re_will_fail", "status": "failed", "failure_reason": "expired_or_canceled_card",
+              "amount": 180000, "payment_intent": payment.provider_ref, "metadata": {"loom_refund": str(refund.id)}}  # fmt: skip
+    assert deliver(client, stripe_event("refund.failed", failed)).status_code == 200
+    session.expire_all()
+    assert refund.status == RefundStatus.FAILED and payment.status == PaymentStatus.SUCCEEDED
+
+    as_(client, market["operator"].email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert "Refunds that failed" in desk and "expired_or_canceled_card" in desk
+    response = submit(client, "/operator/payouts", {}, action=f"/operator/refunds/{refund.id}/retry")
+    assert response.status_code == 302
+    worker_for(app).drain()
+    session.expire_all()
+    retried = session.scalars(select(Refund).where(Refund.id != refund.id)).one()
+    assert retried.amount == Decimal("1800.00") and retried.status == RefundStatus.SUCCEEDED
+    assert retried.idempotency_key != refund.idempotency_key
+    assert payment.status == PaymentStatus.REFUNDED
+    assert "Refunds that failed" not in text_of(client.get("/operator/payouts"))
+
+
+def test_the_operator_refunds_part_of_a_paid_invoice_with_a_reason_and_the_groups_payout_shrinks(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    as_(client, market["operator"].email)
+    invoice_id = payment.invoice_id
+    too_much = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "1800.01", "reason": "Damaged"}, action=f"/operator/invoices/{invoice_id}/refund")
+    assert too_much.status_code == 422 and "At most $1,800.00" in text_of(too_much)
+    no_reason = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "200", "reason": ""}, action=f"/operator/invoices/{invoice_id}/refund")
+    assert no_reason.status_code == 422
+    done = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "200.00", "reason": "20 baskets arrived crushed"},
+                  action=f"/operator/invoices/{invoice_id}/refund")  # fmt: skip
+    assert done.status_code == 302
+    worker_for(app).drain()
+    session.expire_all()
+    [refund] = session.scalars(select(Refund)).all()
+    assert refund.amount == Decimal("200.00") and refund.status == RefundStatus.SUCCEEDED and "crushed" in refund.reason
+    assert stripe_relay.calls("POST", "/v1/refunds")[0].form["amount"] == ["20000"]
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.invoice.status == InvoiceStatus.PAID
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id))
+    assert (payout.gross, payout.fee, payout.amount) == (Decimal("1600.00"), Decimal("80.00"), Decimal("1520.00"))
+
+
+def test_cancelling_an_order_paid_twice_refunds_both_payments_once_each(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    first = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key="k-second-tab-2",
+                     checkout_ref="cs_test_second_tab_2")  # fmt: skip
+    session.add(second)
+    session.commit()
+    checkout = {"id": "cs_test_second_tab_2", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                "payment_intent": new_intent(stripe_relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
+    deliver(client, stripe_event("checkout.session.completed", checkout))
+    as_(client, market["kenya_admin"].user.email)
+    order = market["kenya_order"]
+    submit(client, f"/orders/{order.id}", {"note": "Drought."}, action=f"/orders/{order.id}/move/cancelled")
+    worker_for(app).drain()
+    session.expire_all()
+    calls = stripe_relay.calls("POST", "/v1/refunds")
+    assert sorted(c.form["payment_intent"][0] for c in calls) == sorted([first.provider_ref, second.provider_ref])
+    assert all(c.form["amount"] == ["180000"] for c in calls)
+    assert first.status == PaymentStatus.REFUNDED and second.status == PaymentStatus.REFUNDED
+    assert first.invoice.status == InvoiceStatus.REFUNDED
+    assert session.scalars(select(Payout)).one().status == PayoutStatus.REVERSED
