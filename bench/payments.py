@@ -57,7 +57,7 @@ def setup(count: int) -> list[tuple[int, str]]:
         order = Order(number=f"LM-B-{n:05d}", buyer_id=buyer.id, group_id=group.id, currency="USD", total=Decimal("1000.00"),
                       ship_by=dt.date(2027, 3, 1), destination_country="GB", status=OrderStatus.CONFIRMED)  # fmt: skip
         invoice = Invoice(order=order, group_id=group.id, sequence=n + 1, number=f"BENCH-{n + 1:05d}", kind=InvoiceKind.DEPOSIT,
-                          amount=Decimal("500.00"), currency="USD", due_on=dt.date(2027, 1, 1))  # fmt: skip
+                          amount=Decimal("500.00"), currency="USD", issue_date=dt.date(2026, 12, 18), due_on=dt.date(2027, 1, 1))  # fmt: skip
         payment = Payment(attempt=1, amount=Decimal("500.00"), currency="USD", idempotency_key=f"bench-{n}", checkout_ref=f"cs_bench_{n}")
         invoice.payments.append(payment)
         session.add_all([order, invoice])

@@ -241,7 +241,7 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
             })])  # fmt: skip
         [move_id] = client.create("account.move", [encode({
             "move_type": "out_invoice", "partner_id": bindings.get("buyer", buyer_ref(order.buyer)), "ref": invoice.number, "invoice_origin": order.number,
-            "invoice_date": invoice.issued_at.date().isoformat(), "invoice_line_ids": lines,
+            "invoice_date": invoice.issue_date.isoformat(), "invoice_line_ids": lines,
         })])  # fmt: skip
         move = {"id": move_id, "state": "draft"}
     if move["state"] == "draft":

@@ -33,13 +33,13 @@ from marketplace.billing.models import (
 )
 from marketplace.db import transaction, utcnow
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
-from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
 from payments.models import PayoutAccount
 

@@ -1,12 +1,14 @@
 """Who is acting: the signed-in user and the organization they are working for right now."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import g, session
 from flask_login import current_user
 
 from marketplace.accounts import services
 from marketplace.accounts.models import Membership, User
-from marketplace.db import db
+from marketplace.db import db, utcnow
 
 ORGANIZATION_KEY = "organization_id"
 
@@ -34,3 +36,9 @@ def switch_organization(organization_id: int) -> Membership | None:
         g.loom_membership = membership
         return membership
     return None
+
+
+def today() -> dt.date:
+    """Today's date in the calendar of the signed-in person's organization (UTC for visitors): the 'today' views pass on."""
+    membership = current_membership()
+    return membership.organization.today() if membership is not None else utcnow().date()

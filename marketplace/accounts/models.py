@@ -7,6 +7,7 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.clock import default_time_zone, today_in
 from marketplace.db import Base, created_at, intpk, str_enum
 
 
@@ -35,9 +36,20 @@ class Organization(Base):
     kind: Mapped[OrganizationKind] = mapped_column(str_enum(OrganizationKind, "organization_kind"))
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str | None] = mapped_column(String(2))
+    # An IANA zone the organization chose; None means its country's (marketplace.clock.default_time_zone).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
+
+    @property
+    def zone(self) -> str:
+        """The IANA time zone whose calendar this organization's business dates follow."""
+        return self.time_zone or default_time_zone(self.country)
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """Today's date where the organization is."""
+        return today_in(self.zone, now=now)
 
 
 class User(Base):

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from marketplace.db import db
+from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.views import marked
 from marketplace.errors import DomainError
@@ -121,7 +121,7 @@ def groups() -> Response:
 
 @blueprint.get("/groups/<slug>")
 def group(slug: str) -> Response:
-    return jsonify(group_detail(services.public_group(db.session, slug), dt.date.today()))
+    return jsonify(group_detail(services.public_group(db.session, slug), utcnow().date()))  # the API has no signed-in party: UTC
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

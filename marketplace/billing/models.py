@@ -67,6 +67,7 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("group_id", "sequence"),
         UniqueConstraint("order_id", "kind"),
+        UniqueConstraint("number"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
@@ -81,6 +82,8 @@ class Invoice(Base):
     currency: Mapped[currency_code]
     status: Mapped[InvoiceStatus] = mapped_column(str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.OPEN)
     issued_at: Mapped[created_at]
+    # The invoice's date: the day it was issued in the group's calendar (its time zone), which Odoo and the PDF show.
+    issue_date: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
     paid_at: Mapped[dt.datetime | None]
 

@@ -25,11 +25,12 @@ def invoice_number(group: ProducerGroup, sequence: int) -> str:
     return f"{group.slug[:12].upper().rstrip('-')}-{group.id}-{sequence:05d}"
 
 
-def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: Decimal, today: dt.date) -> Invoice:
+def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: Decimal) -> Invoice:
     """Issue the next invoice in the group's sequence (the group row is locked while the number is taken).
 
     `amount` is in the order's currency and must already be rounded to it (`marketplace.money`):
-    raises `ValueError` otherwise, so a split that does not add up never reaches a buyer.
+    raises `ValueError` otherwise, so a split that does not add up never reaches a buyer. The invoice
+    is dated today in the group's calendar (its organization's time zone) and due 14 days later.
     """
     if not is_rounded(amount, order.currency):
         raise ValueError(f"invoice amount {amount} has more decimals than {order.currency} allows")
@@ -43,7 +44,8 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
         kind=kind,
         amount=amount,
         currency=order.currency,
-        due_on=today + dt.timedelta(days=PAYMENT_TERMS_DAYS),
+        issue_date=(issued := group.organization.today()),
+        due_on=issued + dt.timedelta(days=PAYMENT_TERMS_DAYS),
     )
     session.add(invoice)
     session.flush()

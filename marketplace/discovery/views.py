@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from marketplace.accounts.context import today as acting_today
 from marketplace.discovery.params import parse_search
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
@@ -64,7 +65,7 @@ def search() -> tuple[str, int]:
     }
     status = 200
     try:
-        query = parse_search(request.args)
+        query = parse_search(request.args, today=acting_today())  # "by date D" in the searcher's calendar
         context["query"] = query
         context["result"] = find_groups(current_app.extensions["loom.search"], query)
     except DomainError as error:

@@ -102,7 +102,7 @@ def accept_quote(
     group = quote.group
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     order = Order(
-        number=f"LM-{today.year}-pending",
+        number=f"LM-{group.organization.today().year}-pending",
         buyer_id=rfq.buyer_id,
         group_id=group.id,
         quote_id=quote.id,
@@ -117,7 +117,7 @@ def accept_quote(
     )
     session.add(order)
     session.flush()
-    order.number = f"LM-{today.year}-{order.id:05d}"
+    order.number = order.number.replace("pending", f"{order.id:05d}")  # the year of the group's calendar
     commit_units(session, capability, order_id=order.id, units=quote.quantity, ship_by=order.ship_by, today=today)
     quote.status = QuoteStatus.ACCEPTED
     rfq.status = RfqStatus.AWARDED
@@ -129,7 +129,7 @@ def accept_quote(
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
         deposit, _ = split_percent(order.total, deposit_percent, order.currency)
-        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit, today=today)
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit)
     _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
     announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
@@ -200,7 +200,7 @@ def move(
         # The balance is what the order still owes after the invoices really issued, so they add up to its total.
         balance = order.total - sum((i.amount for i in invoices_of(session, order.id)), Decimal(0))
         if balance > 0:
-            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance, today=today)
+            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
     _trace(session, order, to, author_id=membership.user_id, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=f"Order {order.number} is {to.value.replace('_', ' ')}",

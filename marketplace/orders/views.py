@@ -1,7 +1,6 @@
 """Orders, for both parties: the timeline, the next steps each may take, progress and invoices."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -56,7 +55,7 @@ def move(order_id: int, status: str) -> Response:
     try:
         with transaction() as session:
             services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
-                          today=dt.date.today(), base_url=current_app.config["BASE_URL"])  # fmt: skip
+                          today=context.today(), base_url=current_app.config["BASE_URL"])  # fmt: skip
     except DomainError as error:
         if error.status == 404:
             raise

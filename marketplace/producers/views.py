@@ -1,7 +1,6 @@
 """Public pages about producer groups, and the pages a group uses to manage its own listing."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -63,7 +62,7 @@ def directory() -> str:
 @blueprint.get("/groups/<slug>")
 def profile(slug: str) -> str:
     group = services.public_group(db.session, slug)
-    today = dt.date.today()
+    today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     return render_template("producers/profile.html", group=group, calendars=calendars)
 
@@ -175,7 +174,7 @@ def delete_capability(group: ProducerGroup, capability_id: int) -> Response:
 @group_admin
 def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, int]:
     capability = _capability(group, capability_id)
-    weeks = services.capacity_calendar(capability, dt.date.today(), CALENDAR_WEEKS)
+    weeks = services.capacity_calendar(capability, context.today(), CALENDAR_WEEKS)
     form = capacity_form([w.week_start for w in weeks])(
         data={f"week_{w.week_start:%Y%m%d}": w.available for w in weeks} if request.method == "GET" else None
     )

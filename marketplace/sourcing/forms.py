@@ -9,6 +9,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from marketplace.accounts import context
 from marketplace.forms import choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
@@ -47,7 +48,7 @@ class QuoteForm(FlaskForm):
     unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
     quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
     lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
-    valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: dt.date.today() + dt.timedelta(days=30))
+    valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
     notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
     materials_cost = DecimalField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])

@@ -178,9 +178,13 @@ def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | No
     return session.scalar(select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id))
 
 
-def effective_status(quote: Quote, today: dt.date) -> QuoteStatus:
-    """A submitted quote past its valid-until date is expired, whether or not anything recorded it yet."""
-    if quote.status == QuoteStatus.SUBMITTED and quote.valid_until < today:
+def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
+    """A submitted quote past its valid-until date is expired, whether or not anything recorded it yet.
+
+    Valid-until is a date in the calendar of the group that set it, so "today" is the group's
+    (its organization's time zone); `today` overrides it only for tests and demo data.
+    """
+    if quote.status == QuoteStatus.SUBMITTED and quote.valid_until < (today or quote.group.organization.today()):
         return QuoteStatus.EXPIRED
     return quote.status
 

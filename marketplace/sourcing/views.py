@@ -68,7 +68,7 @@ def new_rfq() -> Response | tuple[str, int]:
             with transaction() as session:
                 rfq = services.create_rfq(
                     session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
-                    base_url=_base_url(), today=dt.date.today(), attachments=stored,
+                    base_url=_base_url(), today=context.today(), attachments=stored,
                 )  # fmt: skip
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
@@ -83,7 +83,7 @@ def new_rfq() -> Response | tuple[str, int]:
 @login_required
 def rfqs() -> str:
     membership = services.require_buyer(context.current_membership())
-    return render_template("sourcing/list.html", rfqs=services.buyer_rfqs(db.session, membership), today=dt.date.today())
+    return render_template("sourcing/list.html", rfqs=services.buyer_rfqs(db.session, membership), today=context.today())
 
 
 @blueprint.get("/rfqs/<int:rfq_id>")
@@ -91,7 +91,7 @@ def rfqs() -> str:
 def rfq(rfq_id: int) -> str:
     membership = context.current_membership()
     rfq = services.buyer_rfq(db.session, membership, rfq_id)
-    today = dt.date.today()
+    today = context.today()
     recipients = [r.group for r in rfq.recipients]
     chooser = GroupChoice(formdata=None)
     chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
@@ -180,7 +180,7 @@ def accept(quote_id: int) -> Response:
     try:
         with transaction() as session:
             order = orders.accept_quote(
-                session, context.current_membership(), quote_id, today=dt.date.today(),
+                session, context.current_membership(), quote_id, today=context.today(),
                 deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(),
             )  # fmt: skip
     except DomainError as error:
@@ -200,7 +200,7 @@ def accept(quote_id: int) -> Response:
 @login_required
 def inbox() -> str:
     group = producers.group_of(db.session, context.current_membership())
-    return render_template("sourcing/inbox.html", group=group, rows=services.inbox(db.session, group), today=dt.date.today())
+    return render_template("sourcing/inbox.html", group=group, rows=services.inbox(db.session, group), today=context.today())
 
 
 @blueprint.route("/manage/rfqs/<int:rfq_id>", methods=["GET", "POST"])
@@ -209,7 +209,7 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     membership = context.current_membership()
     group = producers.group_of(db.session, membership)
     rfq = services.group_rfq(db.session, group, rfq_id)
-    today = dt.date.today()
+    today = context.today()
     quote = services.own_quote(db.session, group, rfq_id)
     form = QuoteForm(obj=quote)
     if request.method == "GET":

@@ -56,3 +56,36 @@ def test_invoice_numbers_are_unique_even_when_two_groups_share_a_long_slug_prefi
         order = factories.accepted_order(session, group, buyer, quantity=10, unit_price="9.00")
         numbers += [i.number for i in invoices_of(session, order.id)]
     assert len(numbers) == 2 and len(set(numbers)) == 2, numbers
+
+
+@pytest.mark.parametrize(
+    ("country", "utc_moment", "local_date"),
+    [
+        ("KE", dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC), dt.date(2027, 1, 1)),  # 01:30 on 1 January in Nairobi (UTC+3)
+        ("KE", dt.datetime(2026, 12, 31, 20, 59, tzinfo=dt.UTC), dt.date(2026, 12, 31)),
+        ("IN", dt.datetime(2027, 3, 14, 18, 30, tzinfo=dt.UTC), dt.date(2027, 3, 15)),  # 00:00 in Kolkata (UTC+5:30)
+        ("IN", dt.datetime(2027, 3, 14, 18, 29, tzinfo=dt.UTC), dt.date(2027, 3, 14)),
+        ("GT", dt.datetime(2027, 1, 1, 5, 59, tzinfo=dt.UTC), dt.date(2026, 12, 31)),  # 23:59 on New Year's Eve in Guatemala (UTC−6)
+        ("GT", dt.datetime(2027, 1, 1, 6, 0, tzinfo=dt.UTC), dt.date(2027, 1, 1)),
+    ],
+)
+def test_invoices_and_order_numbers_follow_the_groups_calendar(
+    session: Session, monkeypatch: pytest.MonkeyPatch, country: str, utc_moment: dt.datetime, local_date: dt.date
+) -> None:
+    import marketplace.clock
+
+    monkeypatch.setattr(marketplace.clock, "utcnow", lambda: utc_moment)
+    group = factories.producer_group(session, name=f"Group in {country}", country=country)
+    buyer = factories.buyer(session, role=Role.ADMIN)
+    order = factories.accepted_order(session, group, buyer, quantity=10, unit_price="9.00")
+    [invoice] = invoices_of(session, order.id)
+    assert invoice.issue_date == local_date and invoice.due_on == local_date + dt.timedelta(days=14)
+    assert order.number.startswith(f"LM-{local_date.year}-")
+
+
+def test_a_chosen_time_zone_wins_over_the_countrys(session: Session) -> None:
+    group = factories.producer_group(session, name="Cusco Weavers", country="PE")
+    assert group.organization.zone == "America/Lima"
+    group.organization.time_zone = "Asia/Kolkata"
+    moment = dt.datetime(2027, 3, 14, 18, 45, tzinfo=dt.UTC)
+    assert group.organization.today(moment) == dt.date(2027, 3, 15)

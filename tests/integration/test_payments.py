@@ -32,10 +32,10 @@ from marketplace.billing.models import (
     RefundStatus,
 )
 from marketplace.cli import main
-from payments import services as payment_services
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.runtime import worker_for
+from payments import services as payment_services
 from payments.models import PayoutAccount, StripeEvent
 from tests import factories
 from tests.stripe_proxy import StripeRelay
