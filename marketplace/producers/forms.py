@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from marketplace.clock import time_zone_names
 from marketplace.forms import choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
 
@@ -61,10 +62,13 @@ class ProfileForm(FlaskForm):
     youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
     response_time_hours = IntegerField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
+    time_zone = SelectField("Time zone", validate_choice=False,
+                            description="Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere.")  # fmt: skip
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = choices(country_choices())
+        self.time_zone.choices = [("", "My country's time zone"), *((name, name.replace("_", " ")) for name in time_zone_names())]
 
     def validate(self, extra_validators: object = None) -> bool:
         valid = super().validate(extra_validators)
@@ -88,6 +92,7 @@ class ProfileForm(FlaskForm):
             "youth_share": self.youth_share.data or 0,
             "languages": words(self.languages.data),
             "response_time_hours": self.response_time_hours.data,
+            "time_zone": self.time_zone.data or None,
         }
 
 

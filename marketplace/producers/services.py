@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_role
+from marketplace.clock import is_time_zone
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.producers import capacity
@@ -82,8 +83,17 @@ def _apply(target: Any, fields: Iterable[str], values: Mapping[str, Any]) -> boo
 
 
 def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> bool:
-    """Change the profile's fields; return whether anything changed."""
+    """Change the profile's fields and the organization's time zone; return whether anything changed.
+
+    Raises `DomainError` (field `time_zone`) for a name that is not an IANA time zone.
+    """
+    zone = values.get("time_zone")
+    if zone is not None and not is_time_zone(zone):
+        raise DomainError("Choose a time zone from the list.", field="time_zone")
     changed = _apply(group, PROFILE_FIELDS, values)
+    if "time_zone" in values and group.organization.time_zone != zone:
+        group.organization.time_zone = zone
+        changed = True
     if changed:
         group.organization.name = group.name
         touch(session, group)

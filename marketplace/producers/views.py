@@ -110,11 +110,16 @@ def edit_profile(group: ProducerGroup) -> Response | tuple[str, int]:
     form = ProfileForm(obj=group)
     if request.method == "GET":
         form.languages.data = ", ".join(group.languages)
+        form.time_zone.data = group.organization.time_zone or ""
     if form.validate_on_submit():
-        with transaction() as session:
-            changed = services.update_profile(session, group, form.values())
-        flash("Profile saved." if changed else "Nothing changed.", "success")
-        return redirect(url_for("manage.dashboard"))
+        try:
+            with transaction() as session:
+                changed = services.update_profile(session, group, form.values())
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Profile saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("manage.dashboard"))
     return render_form("manage/profile.html", form, group=group)
 
 

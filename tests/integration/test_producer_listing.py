@@ -74,6 +74,20 @@ def test_profile_errors_are_shown_next_to_the_fields(admin_client: FlaskClient, 
     assert group.story == ""
 
 
+def test_a_group_chooses_its_time_zone_or_keeps_its_countrys(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+    page = text_of(admin_client.get("/manage/profile"))
+    assert "My country&#39;s time zone" in page and "Africa/Nairobi" in page
+    assert group.organization.zone == "Africa/Nairobi"
+    wrong = submit(admin_client, "/manage/profile", {**PROFILE, "time_zone": "Mars/Olympus_Mons"})
+    assert wrong.status_code == 422 and "Choose a time zone from the list." in text_of(wrong)
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "time_zone": "Africa/Kampala"}).status_code == 302
+    session.refresh(group.organization)
+    assert group.organization.time_zone == "Africa/Kampala"
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "time_zone": ""}).status_code == 302
+    session.refresh(group.organization)
+    assert group.organization.time_zone is None and group.organization.zone == "Africa/Nairobi"
+
+
 CAPABILITY = {
     "category": "baskets.storage",
     "materials": "Sisal, cotton thread",
