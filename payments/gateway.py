@@ -104,6 +104,14 @@ class StripeGateway:
     def create_transfer(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(self.client.v1.transfers.create, params, {"idempotency_key": idempotency_key})
 
+    def transfers_in_group(self, transfer_group: str) -> list[dict[str, Any]]:
+        """The transfers made under `transfer_group` (Loom uses the order number), newest first, up to 100."""
+        return self._call(self.client.v1.transfers.list, {"transfer_group": transfer_group, "limit": 100}).get("data") or []
+
+    def refunds_of(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """The refunds made of a PaymentIntent, newest first, up to 100."""
+        return self._call(self.client.v1.refunds.list, {"payment_intent": payment_intent_id, "limit": 100}).get("data") or []
+
     def transfer(self, transfer_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.transfers.retrieve, transfer_id)
 

@@ -51,8 +51,10 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         return "held: the order was cancelled and the buyer is being refunded"
     gateway = gateway_for()
     try:
-        source = charge_of(gateway, payment)
-        transfer = gateway.create_transfer(
+        # Stripe forgets idempotency keys after 24 hours: look for a transfer an earlier try made before making one.
+        earlier = next((t for t in gateway.transfers_in_group(invoice.order.number) if (t.get("metadata") or {}).get("loom_payout") == str(payout.id)), None)
+        source = charge_of(gateway, payment) if earlier is None else None
+        transfer = earlier or gateway.create_transfer(
             {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
              "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
              **({"source_transaction": source} if source else {}),

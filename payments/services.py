@@ -102,8 +102,12 @@ def idempotency_key(invoice: Invoice, attempt: int) -> str:
     return f"loom-invoice-{invoice.number}-{stamp(invoice.issued_at)}-attempt-{attempt}"
 
 
-def begin_payment(session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime) -> Payment:
-    """The attempt to use for paying now: the one still pending, or a new one after a failed or expired one."""
+def begin_payment(session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime, email: str | None = None) -> Payment:
+    """The attempt to use for paying now: the one still pending, or a new one after a failed or expired one.
+
+    A new attempt stores everything its Stripe request is built from (amount, currency, the payer's
+    e-mail), so a retry under the same idempotency key sends the very same request whoever clicks.
+    """
     invoice = invoice_for(session, membership, invoice_id)
     if membership.organization_id != invoice.order.buyer_id:
         raise NotFound("That invoice is not one of yours to pay.")
@@ -119,13 +123,15 @@ def begin_payment(session: Session, membership: Membership | None, invoice_id: i
             return latest  # a double click, a retry after an outage or a crash: the same attempt and key
         latest.status, latest.failure_reason = PaymentStatus.FAILED, "The checkout page expired before it was paid."
     attempt = (latest.attempt + 1) if latest else 1
-    payment = Payment(attempt=attempt, amount=invoice.amount, currency=invoice.currency, idempotency_key=idempotency_key(invoice, attempt), created_at=now)
+    payment = Payment(attempt=attempt, amount=invoice.amount, currency=invoice.currency, idempotency_key=idempotency_key(invoice, attempt), created_at=now,
+                      customer_email=email)  # fmt: skip
     invoice.payments.append(payment)  # through the collection, so the invoice settles from what it sees
     session.flush()
     return payment
 
 
-def checkout_params(invoice: Invoice, payment: Payment, *, email: str | None, settings: Settings) -> dict[str, Any]:
+def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -> dict[str, Any]:
+    """The Checkout Session request of one payment attempt, built only from what the attempt stored."""
     order = invoice.order
     label = f"{invoice.kind.value.capitalize()} invoice {invoice.number} for order {order.number}"
     metadata = {"loom_invoice": str(invoice.id), "loom_payment": str(payment.id), "loom_order": order.number}
@@ -133,11 +139,11 @@ def checkout_params(invoice: Invoice, payment: Payment, *, email: str | None, se
         "mode": "payment",
         "line_items": [{
             "quantity": 1,
-            "price_data": {"currency": invoice.currency.lower(), "unit_amount": to_minor(invoice.amount, invoice.currency),
+            "price_data": {"currency": payment.currency.lower(), "unit_amount": to_minor(payment.amount, payment.currency),
                            "product_data": {"name": label, "description": f"Made by {invoice.group.name}"}},
         }],
         "client_reference_id": invoice.number,
-        **({"customer_email": email} if email else {}),
+        **({"customer_email": payment.customer_email} if payment.customer_email else {}),
         "metadata": metadata,
         # Separate charges and transfers: the group's transfer joins this charge's group.
         "payment_intent_data": {"transfer_group": order.number, "metadata": metadata, "description": label},
@@ -149,11 +155,11 @@ def checkout_params(invoice: Invoice, payment: Payment, *, email: str | None, se
 def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None) -> str:
     """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
     with transaction() as session:
-        payment = begin_payment(session, membership, invoice_id, now=utcnow())
+        payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)
         if payment.checkout_url:
             return payment.checkout_url
         payment_id, key = payment.id, payment.idempotency_key
-        params = checkout_params(payment.invoice, payment, email=email, settings=settings)
+        params = checkout_params(payment.invoice, payment, settings=settings)
     try:
         checkout = gateway.create_checkout(params, idempotency_key=key)
     except StripeUnavailable:
@@ -455,7 +461,9 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
             payment.provider_ref = stripe_id(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
         if payment.provider_ref is None:
             raise PermanentError(f"Payment {payment.id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
-        answer = gateway.create_refund(
+        # Stripe forgets idempotency keys after 24 hours: look for the refund an earlier try made before making one.
+        earlier = next((r for r in gateway.refunds_of(payment.provider_ref) if (r.get("metadata") or {}).get("loom_refund") == str(refund.id)), None)
+        answer = earlier or gateway.create_refund(
             {"payment_intent": payment.provider_ref, "amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
              "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}},
             idempotency_key=refund.idempotency_key,

@@ -108,6 +108,7 @@ class Payment(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True)  # the PaymentIntent
     checkout_ref: Mapped[str | None] = mapped_column(String(120), unique=True)  # the Checkout Session
     checkout_url: Mapped[str | None] = mapped_column(Text)
+    customer_email: Mapped[str | None] = mapped_column(String(254))  # sent with every try of this attempt, whoever retries it
     # Written before Stripe is called and sent with every try, so a retry can never charge twice.
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     failure_reason: Mapped[str] = mapped_column(String(300), default="")

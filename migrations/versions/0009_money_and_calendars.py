@@ -20,6 +20,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('issue_date', sa.Date(), nullable=True))
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('customer_email', sa.String(length=254), nullable=True))
     # Invoices issued before time zones were known keep the UTC date they were issued on.
     op.execute("UPDATE invoice SET issue_date = CAST(issued_at AS DATE)" if op.get_bind().dialect.name == "postgresql"
                else "UPDATE invoice SET issue_date = date(issued_at)")
@@ -44,5 +46,7 @@ def downgrade() -> None:
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_invoice_number'), type_='unique')
         batch_op.drop_column('issue_date')
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_column('customer_email')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_column('time_zone')

@@ -35,7 +35,9 @@ from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.runtime import worker_for
+from payments import payouts
 from payments import services as payment_services
+from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
 from tests import factories
 from tests.stripe_proxy import StripeRelay
@@ -598,3 +600,70 @@ def test_cancelling_an_order_paid_twice_refunds_both_payments_once_each(
     assert first.status == PaymentStatus.REFUNDED and second.status == PaymentStatus.REFUNDED
     assert first.invoice.status == InvoiceStatus.REFUNDED
     assert session.scalars(select(Payout)).one().status == PayoutStatus.REVERSED
+
+
+# --- Stripe's 24-hour idempotency window ------------------------------------------------------------------
+
+
+def test_a_retried_checkout_is_rebuilt_from_the_attempt_not_from_whoever_clicks_again(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    colleague = factories.buyer(session, name="unused", role=Role.ADMIN, email="colleague@example.org")
+    colleague.organization_id = market["buyer"].organization_id
+    session.commit()
+    invoice = deposit(session, market["kenya_order"])
+    as_(client, market["buyer"].user.email)
+    stripe_relay.mode = "down"
+    pay(client, invoice)
+    stripe_relay.mode = "pass"
+    as_(client, "colleague@example.org")
+    assert pay(client, invoice).status_code == 303
+    first, second = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    assert first.idempotency_key == second.idempotency_key
+    assert first.form == second.form and second.form["customer_email"] == [market["buyer"].user.email]
+
+
+class GatewayThatMadeTheTransferBefore(StripeGateway):
+    """Stripe as it is two days after a transfer whose answer was lost: the key is forgotten, the transfer is there."""
+
+    def __init__(self, earlier: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__("sk_test_loom", **kwargs)
+        self.earlier = earlier
+
+    def transfers_in_group(self, transfer_group: str) -> list[dict[str, Any]]:
+        listed = super().transfers_in_group(transfer_group)  # the real call, so its shape is Stripe's
+        return [self.earlier, *listed]
+
+
+def test_a_transfer_retried_after_stripe_forgot_its_key_is_found_by_its_metadata_not_made_twice(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.commit()
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    earlier = {**stripe_object(stripe_relay, "/v1/transfers/tr_earlier"), "id": "tr_made_two_days_ago",
+               "transfer_group": market["portugal_order"].number, "metadata": {"loom_payout": str(payout.id)}}  # fmt: skip
+    gateway = GatewayThatMadeTheTransferBefore(earlier, api_base=stripe_relay.url, network_retries=0)
+    with session.begin_nested():
+        outcome = payouts.send_transfer(session, lambda: gateway, payout.id)
+    session.commit()
+    assert outcome == "sent as tr_made_two_days_ago"
+    assert payout.status == PayoutStatus.SENT and payout.reference == "tr_made_two_days_ago"
+    assert stripe_relay.calls("GET", "/v1/transfers") and not stripe_relay.calls("POST", "/v1/transfers")
+
+
+def test_every_transfer_and_refund_is_looked_up_before_it_is_made(
+    app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.commit()
+    paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    worker_for(app).drain()
+    as_(client, market["portugal_admin"].user.email)
+    order = market["portugal_order"]
+    submit(client, f"/orders/{order.id}", {"note": "Flooded workshop."}, action=f"/orders/{order.id}/move/cancelled")
+    worker_for(app).drain()
+    paths = [(s.method, s.path.split("?")[0]) for s in stripe_relay.seen]
+    assert paths.index(("GET", "/v1/transfers")) < paths.index(("POST", "/v1/transfers"))
+    assert paths.index(("GET", "/v1/refunds")) < paths.index(("POST", "/v1/refunds"))
