@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace.accounts.models import Membership, Role
 from marketplace.errors import Conflict
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.orders.services import move
+from marketplace.orders.services import move, post_progress
 from marketplace.producers.models import CapacityCommitment, CapacityWindow
 from marketplace.trace.models import TraceEvent
+from marketplace.trace.services import verify_chain
 from tests import factories
 from tests.concurrency import race
 
@@ -89,3 +90,24 @@ def test_cancelling_while_production_starts_does_one_of_the_two(committed_engine
         assert len(events) == 2  # confirmed, then the one move that happened
         committed = sum(w.units_committed for w in session.scalars(select(CapacityWindow)))
         assert committed == (400 if done == OrderStatus.CANCELLED else 800)
+
+
+def test_two_progress_reports_at_once_extend_the_trace_chain_one_after_the_other(committed_engine: Engine) -> None:
+    sessions = sessionmaker(committed_engine, expire_on_commit=False)
+    ids = _two_orders(sessions)
+
+    def report(percent: int):  # type: ignore[no-untyped-def]
+        def use_case(session: Session) -> int:
+            membership = session.get(Membership, ids["maker"])
+            return post_progress(session, membership, ids["order"], percent=percent, note="Weaving.", photo_path=None).percent
+
+        return use_case
+
+    first, second = race(sessions, report(30), report(40))
+
+    assert (first, second) == (30, 40)
+    with sessions() as session:
+        events = session.scalars(select(TraceEvent).where(TraceEvent.order_id == ids["order"]).order_by(TraceEvent.sequence)).all()
+        assert [e.sequence for e in events] == [1, 2, 3]
+        assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # one chain, no fork
+        assert verify_chain(session, ids["order"]) is None
