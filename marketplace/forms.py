@@ -19,6 +19,10 @@ class OneTimeForm(FlaskForm):
 
     submission = HiddenField(default=new_token)
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.submission.id = f"{type(self).__name__.lower()}-submission"  # pages with two such forms keep ids unique
+
 
 def claim_submission(session: Session, form: OneTimeForm) -> Claim:
     """Claim the form's token for the signed-in person inside the use case's transaction."""
