@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench-search bench-payments services services-down clean
+.PHONY: run test bench-search bench-payments bench-write-load services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench-search: $(STAMP)
 ## make bench-payments: Stripe webhook latency against an empty POST through the same app
 bench-payments: $(STAMP)
 	@$(BIN)/python bench/payments.py $(BENCH_ARGS)
+
+## make bench-write-load: 20 clients posting messages and RFQs for 60 s, loom serve and gunicorn, SQLite and PostgreSQL
+bench-write-load: $(STAMP)
+	@eval "$$(dev/services up)" && LOOM_BENCH_POSTGRES_URL="$${LOOM_BENCH_POSTGRES_URL:-$$LOOM_TEST_POSTGRES_URL}" $(BIN)/python bench/write_load.py $(BENCH_ARGS)
 
 services:
 	dev/services up

@@ -25,9 +25,11 @@ class Defaults:
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None
     SMTP_PASSWORD: str | None = None
-    OUTBOX_MAX_ATTEMPTS = 8
-    OUTBOX_BACKOFF_SECONDS = 5.0
+    # Retries: 30 s doubling to a 1 h ceiling, 70 attempts: 50–63 h before a dead letter (RetryPolicy).
+    OUTBOX_MAX_ATTEMPTS = 70
+    OUTBOX_BACKOFF_SECONDS = 30.0
     OUTBOX_BACKOFF_MAX_SECONDS = 3600.0
+    OUTBOX_LEASE_SECONDS = 300.0  # a message taken by a worker is due again after this if the worker died
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
     LOGIN_WINDOW_SECONDS = 15 * 60

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import (
@@ -21,10 +24,17 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.types import TypeDecorator
+
+from marketplace.errors import NotFound, Unavailable
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -108,10 +118,20 @@ def str_enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
+# An execution option on a session's connection: on SQLite its transaction begins with BEGIN IMMEDIATE.
+WRITE = "loom_write"
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the pragmas Loom relies on (foreign keys, WAL, a busy wait on SQLite)."""
+    """Create an engine with the pragmas Loom relies on (foreign keys, WAL, a busy wait on SQLite).
+
+    On SQLite a transaction begun for writing (see `begin_write`) takes the write lock at BEGIN,
+    waiting up to the busy timeout for it: a deferred transaction that read first and then wrote
+    would fail at once with "database is locked" when another writer committed in between.
+    """
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 15})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
@@ -127,7 +147,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine
 
@@ -166,17 +186,100 @@ class Database:
 db = Database()
 
 
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """Run one use case as one transaction: commit on success, roll back on any error.
+def is_busy(error: BaseException) -> bool:
+    """Tell whether a database error means "busy, try again": SQLite's lock, PostgreSQL's deadlock or serialization failure."""
+    if not isinstance(error, DBAPIError):
+        return False
+    code = getattr(error.orig, "sqlstate", None)
+    if code in ("40001", "40P01", "55P03"):
+        return True
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
 
-    Reads made earlier in the request (the current user, the organization) have already begun the
-    session's transaction; they become part of this unit rather than a reason to fail.
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Tell whether an IntegrityError is a unique key that another transaction (or click) took first."""
+    if getattr(error.orig, "sqlstate", None) == "23505":
+        return True
+    return "unique constraint failed" in str(error.orig).lower()
+
+
+def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | None = None) -> None:
+    """Begin the session's transaction for writing.
+
+    On SQLite: end any read-only transaction the request began (objects already loaded stay loaded;
+    `expire_on_commit` is off), then BEGIN IMMEDIATE, so the write lock is held from the first
+    statement and no later write can fail on a stale snapshot. A busy database (another writer held
+    the lock past the busy timeout) is tried again `attempts` times with a short random pause; then
+    `Unavailable` (503) is raised: nothing was done, sending again is safe.
+    On PostgreSQL nothing changes: row locks (`lock`) serialize writers where it matters.
     """
-    session = db.session
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(WRITE) or connection.in_nested_transaction():
+            return  # already writing, or inside an outer transaction (the tests' rolled-back one)
+        session.commit()
+    rng = rng or random.Random()
+    for attempt in range(1, attempts + 1):
+        try:
+            session.connection(execution_options={WRITE: True})
+            return
+        except DBAPIError as error:
+            session.rollback()
+            if not is_busy(error) or attempt == attempts:
+                if is_busy(error):
+                    raise Unavailable("The database is busy right now; nothing was saved. Send it again in a moment.") from error
+                raise
+            log.info("database busy at BEGIN IMMEDIATE (attempt %s of %s); trying again", attempt, attempts)
+            time.sleep(rng.uniform(0.05, 0.25) * attempt)
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run one use case on `session` as one write transaction: commit on success, roll back on any error.
+
+    A unique key that a concurrent transaction took first still raises IntegrityError here (callers
+    such as the webhook tell a duplicate from a fault by it); the web layer answers it 409 Conflict,
+    and a busy or deadlocked database 503, never 500 (see `marketplace.web`).
+    """
+    begin_write(session)
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run one use case of the current request as one write transaction (see `write_transaction`).
+
+    Reads made earlier in the request (the current user, the organization) may have begun the
+    session's transaction; on PostgreSQL they become part of this unit, on SQLite their read-only
+    transaction ends first so that this one can take the write lock up front.
+    """
+    with write_transaction(db.session) as session:
+        yield session
+
+
+Root = TypeVar("Root", bound=Base)
+
+
+def lock(session: Session, model: type[Root], ident: Any, *options: ORMOption, missing: str = "That no longer exists.") -> Root:
+    """Load the aggregate root `model` with primary key `ident` and hold it until the transaction ends.
+
+    PostgreSQL: SELECT … FOR UPDATE, so a concurrent use case on the same root waits here and then
+    reads what the first one committed. SQLite: the write lock taken at BEGIN IMMEDIATE already
+    serializes writers. Either way the row (and any relationships named in `options`) is read anew,
+    replacing what the session loaded before the lock. Raises `NotFound` with `missing` if it is gone.
+    """
+    pk = model.__mapper__.primary_key[0]
+    row = session.scalar(
+        select(model).where(pk == ident).options(*options).with_for_update(of=model).execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise NotFound(missing)
+    return row

@@ -3,11 +3,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import render_template
+from flask import flash, redirect, render_template
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, SelectChoice
 
 from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.submissions.services import Claim, claim, new_token
+
+
+class OneTimeForm(FlaskForm):
+    """A form that creates something: it carries a one-time `submission` token (see marketplace.submissions)."""
+
+    submission = HiddenField(default=new_token)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.submission.id = f"{type(self).__name__.lower()}-submission"  # pages with two such forms keep ids unique
+
+
+def claim_submission(session: Session, form: OneTimeForm) -> Claim:
+    """Claim the form's token for the signed-in person inside the use case's transaction."""
+    return claim(session, form.submission.data, user_id=current_user.id)
+
+
+def first_result(claim: Claim) -> Response:
+    """Answer a repeated post: show what the first one made, create nothing."""
+    flash("That was already sent; here is what it made. Nothing was created twice.", "info")
+    return redirect(claim.earlier_url or "/")
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:

@@ -10,5 +10,6 @@ def load_all_models() -> None:
     import marketplace.outbox.models  # noqa: F401
     import marketplace.producers.models  # noqa: F401
     import marketplace.sourcing.models  # noqa: F401
+    import marketplace.submissions.models  # noqa: F401
     import marketplace.trace.models  # noqa: F401
     import payments.models  # noqa: F401

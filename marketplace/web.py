@@ -7,10 +7,12 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts import context
-from marketplace.errors import DomainError, TooManyRequests
+from marketplace.db import is_busy, is_unique_violation
+from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
 from marketplace.money import format_amount, format_money
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
 
 
@@ -89,6 +92,17 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
         response = make_response(response)
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
+    """A unique key taken by a concurrent request is a conflict, a busy database a 503; other faults stay 500s."""
+    if isinstance(error, IntegrityError) and is_unique_violation(error):
+        return _domain_error(Conflict("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it."))
+    if is_busy(error):
+        response = make_response(_domain_error(Unavailable("The database is busy right now; nothing was saved. Send it again in a moment.")))
+        response.headers["Retry-After"] = "1"
+        return response
+    raise error
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

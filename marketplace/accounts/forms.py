@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from marketplace.forms import choices
+from marketplace.forms import OneTimeForm, choices
 from marketplace.producers.taxonomy import country_choices
 
 
@@ -66,7 +66,7 @@ class ResetPasswordForm(FlaskForm):
 ROLE_CHOICES = choices((r.value, r.value.capitalize()) for r in (Role.MEMBER, Role.ADMIN, Role.OWNER))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(OneTimeForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MEMBER.value)
 

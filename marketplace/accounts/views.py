@@ -21,7 +21,7 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError, TooManyRequests
-from marketplace.forms import attach_error, render_form
+from marketplace.forms import attach_error, claim_submission, first_result, render_form
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -180,17 +180,22 @@ def team() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                _invitation, link = services.invite(
-                    session,
-                    inviter=membership,
-                    email=form.email.data,
-                    role=Role(form.role.data),
-                    base_url=current_app.config["BASE_URL"],
-                    ttl=dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
-                )
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    _invitation, link = services.invite(
+                        session,
+                        inviter=membership,
+                        email=form.email.data,
+                        role=Role(form.role.data),
+                        base_url=current_app.config["BASE_URL"],
+                        ttl=dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
+                    )
+                    once.done(url_for("accounts.team"))
         except DomainError as error:
             attach_error(form, error)
         else:
+            if once.repeated:
+                return first_result(once)
             flash(f"Invitation sent to {form.email.data}. You can also share this link with them: {link}", "success")
             return redirect(url_for("accounts.team"))
     members, pending = services.team_of(db.session, membership)

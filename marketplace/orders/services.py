@@ -12,14 +12,14 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
-from marketplace.db import utcnow
+from marketplace.db import lock, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.money import format_money, round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
-from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
+from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
 from marketplace.trace.models import EventKind
 from marketplace.trace.services import record_event
@@ -84,21 +84,48 @@ def _capability_for(group: ProducerGroup, category: str) -> Capability:
     return capability
 
 
+def _price(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
+    """Refuse an acceptance made on a page that showed another revision of the quote than the one standing now."""
+    if seen is None or seen.revision == quote.revision:
+        return
+    changes = []
+    if seen.unit_price is not None and seen.unit_price != quote.unit_price:
+        changes.append(f"from {_price(seen.unit_price)} to {_price(quote.unit_price)} per unit")
+    if seen.quantity is not None and seen.quantity != quote.quantity:
+        changes.append(f"from {seen.quantity:,} to {quote.quantity:,} units")
+    what = f"changed {' and '.join(changes)}" if changes else "was revised"
+    raise Conflict(f"This quote {what} since you opened the page — review it and accept again.")
+
+
 def accept_quote(
-    session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str
-) -> Order:
-    """Award the RFQ to one quote: a confirmed order, its capacity promised, its deposit invoiced."""
+    session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str,
+    seen: QuoteSeen | None = None,
+) -> Order:  # fmt: skip
+    """Award the RFQ to one quote: a confirmed order, its capacity promised, its deposit invoiced.
+
+    The RFQ is locked first, so of two acceptances of one RFQ (two people, or one double click) the
+    second waits and then finds it awarded: `Conflict`. With `seen` (what the buyer's page showed),
+    a quote revised since then is refused with `Conflict` saying what changed.
+    """
     membership = require_buyer(membership)
     require_role(membership, Role.ADMIN)
     quote = session.get(Quote, quote_id)
     if quote is None:
         raise NotFound("No such quote.")
     rfq = buyer_rfq(session, membership, quote.rfq_id)  # 404 unless the buyer's own
+    rfq = lock(session, Rfq, rfq.id, selectinload(Rfq.quotes))  # the award's aggregate; quotes read after the lock
+    if rfq.status == RfqStatus.AWARDED and (number := _accepted(session, rfq).get(quote.id)):
+        raise Conflict(f"You already accepted this quote: it is order {number}.")
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"This request is {rfq.status.value}; its quotes can no longer be accepted.")
     status = effective_status(quote, today)
     if status != QuoteStatus.SUBMITTED:
         raise Conflict(f"This quote is {status.value}; only a standing quote can be accepted.")
+    check_seen(quote, seen)
     group = quote.group
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     order = Order(
@@ -139,6 +166,12 @@ def accept_quote(
     return order
 
 
+def _accepted(session: Session, rfq: Rfq) -> dict[int, str]:
+    """The order number made from each accepted quote of this RFQ."""
+    rows = session.execute(select(Order.quote_id, Order.number).join(Quote, Quote.id == Order.quote_id).where(Quote.rfq_id == rfq.id))
+    return {quote_id: number for quote_id, number in rows}
+
+
 def order_for(session: Session, membership: Membership | None, order_id: int) -> Order:
     """An order the membership's organization is party to, as buyer or as maker; otherwise 404."""
     if membership is None:
@@ -175,11 +208,32 @@ def allowed_moves(order: Order, membership: Membership | None) -> list[OrderStat
     return [to for (frm, to) in sorted(moves) if frm == order.status]
 
 
+def _status(status: OrderStatus) -> str:
+    return status.value.replace("_", " ")
+
+
+def lock_order(session: Session, membership: Membership | None, order_id: int) -> Order:
+    """An order the membership's organization is party to (else 404), locked for this transaction and read anew."""
+    order_for(session, membership, order_id)
+    return lock(session, Order, order_id, selectinload(Order.lines), selectinload(Order.progress))
+
+
 def move(
-    session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str
-) -> Order:
-    """Move an order one step, if the state machine allows it and this person may."""
-    order = order_for(session, membership, order_id)
+    session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
+    expected: OrderStatus | None = None,
+) -> Order:  # fmt: skip
+    """Move an order one step, if the state machine allows it and this person may.
+
+    The order is locked first: of two moves at once (two cancellations, a cancellation and the start
+    of production) the second waits and then sees the first one's result. With `expected` (the
+    status the person's page showed), a move from any other status is refused with `Conflict`.
+    """
+    order = lock_order(session, membership, order_id)
+    if expected is not None and order.status != expected:
+        raise Conflict(
+            f"This order changed from {_status(expected)} to {_status(order.status)} since you opened the page — "
+            "review it and try again."
+        )
     if not order.can_move_to(to):
         raise Conflict(f"An order that is {order.status.value.replace('_', ' ')} cannot become {to.value.replace('_', ' ')}.")
     as_buyer = membership.organization_id == order.buyer_id
@@ -212,8 +266,11 @@ def move(
 def post_progress(
     session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None
 ) -> ProgressUpdate:
-    """A progress report from the group's side (any member of the group may report)."""
-    order = order_for(session, membership, order_id)
+    """A progress report from the group's side (any member of the group may report).
+
+    The order is locked: its trace chain grows one event at a time, and a move cannot slip in between.
+    """
+    order = lock_order(session, membership, order_id)
     if membership.organization.kind != OrganizationKind.PRODUCER:
         raise Forbidden("Progress is reported by the producer group.")
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY):

@@ -12,6 +12,7 @@ from marketplace.accounts.models import OrganizationKind
 from marketplace.billing.services import invoices_of
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
+from marketplace.forms import claim_submission, first_result
 from marketplace.orders import services
 from marketplace.orders.models import OrderStatus
 from marketplace.producers.forms import PhotoForm
@@ -37,7 +38,7 @@ def order(order_id: int) -> str:
     return render_template(
         "orders/order.html", order=order, membership=membership, moves=services.allowed_moves(order, membership),
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
-        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(), progress_form=ProgressForm(),
+        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=ProgressForm(),
         photo_form=PhotoForm(), is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
     )  # fmt: skip
 
@@ -52,10 +53,11 @@ def move(order_id: int, status: str) -> Response:
         return redirect(url_for("orders.order", order_id=order_id))
     form = MoveForm()
     form.validate_on_submit()
+    expected = OrderStatus(form.expected.data) if form.expected.data in set(OrderStatus) else None
     try:
         with transaction() as session:
             services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
-                          today=context.today(), base_url=current_app.config["BASE_URL"])  # fmt: skip
+                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected)  # fmt: skip
     except DomainError as error:
         if error.status == 404:
             raise
@@ -82,7 +84,12 @@ def progress(order_id: int) -> Response:
                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
             photo_path = stored.path
         with transaction() as session:
-            services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path)
+            once = claim_submission(session, form)
+            if not once.repeated:
+                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path)
+                once.done(url_for("orders.order", order_id=order_id))
+        if once.repeated:
+            return first_result(once)
     except DomainError as error:
         if error.status == 404:
             raise

@@ -37,4 +37,5 @@ def worker_for(app: Flask | None = None) -> Worker:
             base_seconds=config["OUTBOX_BACKOFF_SECONDS"],
             max_seconds=config["OUTBOX_BACKOFF_MAX_SECONDS"],
         ),
+        lease_seconds=config["OUTBOX_LEASE_SECONDS"],
     )

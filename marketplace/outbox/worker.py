@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketplace.db import utcnow
+from marketplace.db import utcnow, write_transaction
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,30 @@ class HandlerRegistry:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 8
-    base_seconds: float = 5.0
+    """How long a failing message is tried again: capped exponential backoff over about two to three days.
+
+    After failed attempt n the next one waits between 80 % and 100 % of min(base·2^(n-1), max); after
+    `max_attempts` failures the message is a dead letter. The defaults (30 s doubling to a 1 h ceiling,
+    70 attempts) keep trying for 50–63 hours: an Odoo, Stripe or SMTP outage over a weekend loses nothing.
+    """
+
+    max_attempts: int = 70
+    base_seconds: float = 30.0
     max_seconds: float = 3600.0
 
+    def ceiling(self, attempts: int) -> float:
+        """The longest wait after failed attempt number `attempts` (1-based), in seconds."""
+        return min(self.max_seconds, self.base_seconds * 2 ** min(attempts - 1, 64))
+
     def delay(self, attempts: int, rng: random.Random) -> dt.timedelta:
-        """Exponential backoff with jitter: somewhere in the upper half of base·2^(n-1), capped."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempts - 1))
-        return dt.timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
+        """Wait after failed attempt number `attempts`: jittered into the top fifth of its ceiling."""
+        ceiling = self.ceiling(attempts)
+        return dt.timedelta(seconds=rng.uniform(ceiling * 0.8, ceiling))
+
+    def horizon(self) -> tuple[dt.timedelta, dt.timedelta]:
+        """The shortest and longest time from the first failure to the dead letter."""
+        total = sum(self.ceiling(n) for n in range(1, self.max_attempts))
+        return dt.timedelta(seconds=total * 0.8), dt.timedelta(seconds=total)
 
 
 @dataclass
@@ -62,12 +78,33 @@ class DrainSummary:
         return self.done + self.retried + self.dead
 
 
-class Worker:
-    """Takes due messages one at a time, each in its own transaction.
+@dataclass(frozen=True)
+class Lease:
+    """A message taken by this worker until `until`: its id and the attempt number it was taken for."""
 
-    On PostgreSQL the row is locked with FOR UPDATE SKIP LOCKED for the length of its handler, so
-    any number of workers can run side by side without taking the same message twice. SQLite has
-    one writer at a time; run one worker there.
+    message_id: int
+    attempt: int
+    until: dt.datetime
+
+
+_WROTE = "loom.outbox.handler_wrote"
+
+
+def _note_write(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+class Worker:
+    """Takes due messages one at a time: lease, run, record — each in its own short transaction.
+
+    1. Lease: the message is taken (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite),
+       its attempt counted and its next attempt moved `lease_seconds` ahead, and that is committed.
+       No other worker takes it while the lease runs; if this one dies, it is due again afterwards.
+    2. Run: the handler gets a session of its own and the message. No lock on the message is held,
+       and on SQLite no write lock is held while it calls out (unless the handler itself writes
+       first). What it wrote commits together with the message marked done.
+    3. Record: a handler that wrote nothing, or failed, has its outcome recorded in a separate short
+       write transaction — unless the lease was lost (another worker took the message over).
     """
 
     def __init__(
@@ -78,16 +115,25 @@ class Worker:
         *,
         clock: Callable[[], dt.datetime] = utcnow,
         rng: random.Random | None = None,
+        lease_seconds: float = 300.0,
     ) -> None:
         self.sessions = sessions
         self.registry = registry
         self.policy = policy or RetryPolicy()
         self.clock = clock
         self.rng = rng or random.Random()
+        self.lease_seconds = lease_seconds
 
     def run_once(self) -> OutboxStatus | None:
         """Handle one due message; return its new status, or None when nothing is due."""
-        with self.sessions() as session, session.begin():
+        lease = self.lease()
+        if lease is None:
+            return None
+        return self.run(lease)
+
+    def lease(self) -> Lease | None:
+        """Take the next due message for `lease_seconds` and count the attempt (one short transaction)."""
+        with self.sessions() as session, write_transaction(session):
             now = self.clock()
             message = session.scalars(
                 select(OutboxMessage)
@@ -98,19 +144,47 @@ class Worker:
             ).first()
             if message is None:
                 return None
-            self._handle(session, message, now)
-            return message.status
+            message.attempts += 1
+            message.next_attempt_at = now + dt.timedelta(seconds=self.lease_seconds)
+            return Lease(message.id, message.attempts, message.next_attempt_at)
 
-    def _handle(self, session: Session, message: OutboxMessage, now: dt.datetime) -> None:
-        handler = self.registry.get(message.topic)
-        message.attempts += 1
-        try:
-            if handler is None:
-                raise LookupError(f"no handler is registered for topic {message.topic!r}")
-            # The handler's own writes (bindings, flags) commit with the message's new status, or not at all.
-            with session.begin_nested():
+    def run(self, lease: Lease) -> OutboxStatus | None:
+        """Run the leased message's handler, then record what came of it."""
+        with self.sessions() as session:
+            session.info[_WROTE] = False
+            event.listen(session, "after_flush", _note_write)
+            try:
+                message = session.get(OutboxMessage, lease.message_id)
+                if message is None or message.attempts != lease.attempt or message.status != OutboxStatus.PENDING:
+                    return None  # gone, or taken over by another worker after our lease ran out
+                handler = self.registry.get(message.topic)
+                if handler is None:
+                    raise LookupError(f"no handler is registered for topic {message.topic!r}")
                 handler(session, message)
-        except Exception as error:  # noqa: BLE001 - every failure is recorded on the message
+                if session.info[_WROTE] or session.new or session.dirty or session.deleted:
+                    # The handler's own writes (bindings, flags) commit with the message done, or not at all.
+                    now = self.clock()
+                    message.status, message.processed_at, message.last_error = OutboxStatus.DONE, now, None
+                    session.commit()
+                    return OutboxStatus.DONE
+                session.rollback()  # it only read: end that before taking the write lock to record
+            except Exception as error:  # noqa: BLE001 - every failure is recorded on the message
+                session.rollback()
+                return self._record(lease, error)
+        return self._record(lease, None)
+
+    def _record(self, lease: Lease, error: Exception | None) -> OutboxStatus | None:
+        with self.sessions() as session, write_transaction(session):
+            now = self.clock()
+            message = session.scalar(
+                select(OutboxMessage).where(OutboxMessage.id == lease.message_id).with_for_update().execution_options(populate_existing=True)
+            )
+            if message is None or message.attempts != lease.attempt or message.status != OutboxStatus.PENDING:
+                log.warning("outbox message %s: lease lost before its outcome was recorded", lease.message_id)
+                return None
+            if error is None:
+                message.status, message.processed_at, message.last_error = OutboxStatus.DONE, now, None
+                return message.status
             message.last_error = f"{type(error).__name__}: {error}"[:4000]
             if isinstance(error, PermanentError) or message.attempts >= self.policy.max_attempts:
                 message.status = OutboxStatus.DEAD
@@ -119,18 +193,18 @@ class Worker:
             else:
                 message.next_attempt_at = now + self.policy.delay(message.attempts, self.rng)
                 log.info("outbox message %s (%s) failed, retrying: %s", message.id, message.topic, error)
-            return
-        message.status = OutboxStatus.DONE
-        message.processed_at = now
-        message.last_error = None
+            return message.status
 
     def drain(self, *, limit: int | None = None) -> DrainSummary:
         """Handle due messages until none is due (or `limit` is reached)."""
         summary = DrainSummary()
         while limit is None or summary.handled < limit:
-            status = self.run_once()
-            if status is None:
+            lease = self.lease()
+            if lease is None:
                 break
+            status = self.run(lease)
+            if status is None:
+                continue  # its lease was lost to another worker, which records it
             if status == OutboxStatus.DONE:
                 summary.done += 1
             elif status == OutboxStatus.DEAD:

@@ -9,20 +9,25 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from marketplace.errors import Conflict
+from marketplace.db import lock
+from marketplace.errors import Conflict, NotFound
 from marketplace.producers import capacity
 from marketplace.producers.changes import touch
 from marketplace.producers.models import Capability, CapacityCommitment, CapacityWindow
 
 
 def lock_capability(session: Session, capability_id: int) -> Capability:
-    capability = session.scalar(select(Capability).where(Capability.id == capability_id).with_for_update())
-    if capability is None:
-        raise Conflict("The group no longer offers this capability.")
-    session.refresh(capability, ["windows"])  # read the weeks after the lock, not before
-    return capability
+    """Hold the capability (the root of its calendar) for this transaction and read its weeks anew.
+
+    Every change to promised or available units takes this lock first: accepting a quote, releasing
+    an order's units, setting capacity, changing or removing the capability.
+    """
+    try:
+        return lock(session, Capability, capability_id, selectinload(Capability.windows))
+    except NotFound:
+        raise Conflict("The group no longer offers this capability.") from None
 
 
 def commit_units(session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date) -> list[CapacityCommitment]:
@@ -60,12 +65,25 @@ def commit_units(session: Session, capability: Capability, *, order_id: int, uni
 
 
 def release_units(session: Session, order_id: int) -> int:
-    """Give back every unit an order holds; return how many."""
-    commitments = list(session.scalars(select(CapacityCommitment).where(CapacityCommitment.order_id == order_id)))
+    """Give back every unit an order holds; return how many.
+
+    The caller holds the order's lock; the capabilities are locked here (in id order, as everywhere)
+    before their weeks change, and the commitments are read after that, so units are given back once.
+    """
+    capability_ids = session.scalars(
+        select(CapacityWindow.capability_id).join(CapacityCommitment).where(CapacityCommitment.order_id == order_id).distinct()
+    ).all()
+    for capability_id in sorted(capability_ids):
+        lock_capability(session, capability_id)
+    commitments = list(
+        session.scalars(
+            select(CapacityCommitment).where(CapacityCommitment.order_id == order_id).execution_options(populate_existing=True)
+        )
+    )
     released = 0
     groups = set()
     for commitment in commitments:
-        window = session.scalar(select(CapacityWindow).where(CapacityWindow.id == commitment.window_id).with_for_update())
+        window = commitment.window
         window.units_committed -= commitment.units
         released += commitment.units
         groups.add(window.capability.group)

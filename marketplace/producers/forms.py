@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.clock import time_zone_names
-from marketplace.forms import choices
+from marketplace.forms import OneTimeForm, choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
 
 
@@ -96,7 +96,7 @@ class ProfileForm(FlaskForm):
         }
 
 
-class CapabilityForm(FlaskForm):
+class CapabilityForm(OneTimeForm):
     category = _category_field()
     materials = StringField("Materials", description="Separate with commas, e.g. sisal, recycled brass, cotton")
     techniques = StringField("Techniques", description="e.g. coiling, backstrap weaving, lost-wax casting")
@@ -159,14 +159,14 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
     return CapacityForm
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(OneTimeForm):
     scheme = SelectField("Certification", choices=choices((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()))
     reference = StringField("Certificate or member number", validators=[Length(max=120)])
     valid_until = DateField("Valid until", validators=[Optional()])
     evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")
 
 
-class ProductForm(FlaskForm):
+class ProductForm(OneTimeForm):
     sku = StringField("SKU", validators=[DataRequired(), Length(max=64)], description="Your own product code")
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
@@ -208,7 +208,7 @@ class ProductForm(FlaskForm):
         }
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(OneTimeForm):
     photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")], description="JPEG, PNG or WebP, up to 5 MB")
     caption = StringField("Caption", validators=[Length(max=200)])
     product = SelectField("Show it with", default="")

@@ -17,6 +17,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.producers import capacity
 from marketplace.producers.changes import touch
+from marketplace.producers.commitments import lock_capability
 from marketplace.producers.models import (
     Capability,
     CapacityWindow,
@@ -108,10 +109,14 @@ def _check_capability(values: Mapping[str, Any]) -> None:
 
 
 def _owned_capability(session: Session, group: ProducerGroup, capability_id: int) -> Capability:
+    """The group's own capability, locked for this transaction (see `lock_capability`); any other id is a 404."""
     capability = session.scalar(select(Capability).where(Capability.id == capability_id, Capability.group_id == group.id))
     if capability is None:
         raise NotFound("That capability is not part of your group.")
-    return capability
+    try:
+        return lock_capability(session, capability.id)
+    except Conflict:
+        raise NotFound("That capability is not part of your group.") from None
 
 
 def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:

@@ -15,7 +15,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, render_form
+from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.producers import services
 from marketplace.producers.forms import (
     CapabilityForm,
@@ -130,10 +130,15 @@ def new_capability(group: ProducerGroup) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                capability = services.add_capability(session, group, form.values())
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    capability = services.add_capability(session, group, form.values())
+                    once.done(url_for("manage.capacity", capability_id=capability.id))
         except DomainError as error:
             attach_error(form, error)
         else:
+            if once.repeated:
+                return first_result(once)
             flash("Capability added. Now check its capacity calendar.", "success")
             return redirect(url_for("manage.capacity", capability_id=capability.id))
     return render_form("manage/capability.html", form, group=group, capability=None)
@@ -209,13 +214,18 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
                     max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
                 )  # fmt: skip
             with transaction() as session:
-                services.add_certification(
-                    session, group, scheme=form.scheme.data, reference=form.reference.data or "",
-                    valid_until=form.valid_until.data, evidence=evidence,
-                )  # fmt: skip
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.add_certification(
+                        session, group, scheme=form.scheme.data, reference=form.reference.data or "",
+                        valid_until=form.valid_until.data, evidence=evidence,
+                    )  # fmt: skip
+                    once.done(url_for("manage.certifications"))
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="evidence"))
         else:
+            if once.repeated:
+                return first_result(once)
             flash("Certification added. An operator will check the evidence.", "success")
             return redirect(url_for("manage.certifications"))
     return render_form("manage/certifications.html", form, group=group, action_form=ActionForm())
@@ -266,10 +276,15 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                services.save_product(session, group, form.values(), form.tiers(), product_id=product_id)
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.save_product(session, group, form.values(), form.tiers(), product_id=product_id)
+                    once.done(url_for("manage.products"))
         except DomainError as error:
             attach_error(form, error)
         else:
+            if once.repeated:
+                return first_result(once)
             flash("Product saved.", "success")
             return redirect(url_for("manage.products"))
     return render_form("manage/product.html", form, group=group, product=product)
@@ -295,10 +310,15 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
             )  # fmt: skip
             with transaction() as session:
-                services.add_photo(session, group, stored, caption=form.caption.data or "", product_id=form.product_id)
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.add_photo(session, group, stored, caption=form.caption.data or "", product_id=form.product_id)
+                    once.done(url_for("manage.photos"))
         except DomainError as error:
             attach_error(form, DomainError(error.message, field="photo"))
         else:
+            if once.repeated:
+                return first_result(once)
             flash("Photo added.", "success")
             return redirect(url_for("manage.photos"))
     return render_form("manage/photos.html", form, group=group, action_form=ActionForm())

@@ -6,16 +6,18 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from marketplace.accounts import context
-from marketplace.forms import choices
+from marketplace.forms import OneTimeForm, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
+from marketplace.sourcing.models import QuoteSeen
 
 
-class RfqForm(FlaskForm):
+class RfqForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
     spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
@@ -44,7 +46,7 @@ class RfqForm(FlaskForm):
         }
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(OneTimeForm):
     unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
     quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
     lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
@@ -67,15 +69,29 @@ class QuoteForm(FlaskForm):
         }
 
 
-class MessageForm(FlaskForm):
+class MessageForm(OneTimeForm):
     body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
 
 
 class MoveForm(FlaskForm):
     note = StringField("Note (required to cancel)", validators=[Length(max=500)])
+    expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 
-class ProgressForm(FlaskForm):
+class AcceptForm(FlaskForm):
+    """Accepting a quote carries what the page showed of it, so a quote revised since then is not accepted blind."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    unit_price = DecimalField(widget=HiddenInput(), validators=[Optional()])
+    quantity = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def seen(self) -> QuoteSeen | None:
+        if self.revision.data is None:
+            return None  # not posted from a Loom page: nothing to compare
+        return QuoteSeen(revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data)
+
+
+class ProgressForm(OneTimeForm):
     percent = IntegerField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
 

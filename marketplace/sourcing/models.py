@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
@@ -68,6 +69,7 @@ class RfqRecipient(Base):
 
 class Quote(Base):
     __tablename__ = "quote"
+    __table_args__ = (UniqueConstraint("rfq_id", "group_id"),)  # one quote per group, revised in place
 
     id: Mapped[intpk]
     rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
@@ -88,6 +90,15 @@ class Quote(Base):
     @property
     def total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class QuoteSeen:
+    """What the buyer's page showed of a quote when they chose it: its revision, unit price and quantity."""
+
+    revision: int
+    unit_price: Decimal | None = None
+    quantity: int | None = None
 
 
 class Message(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
+from marketplace.db import lock
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.money import format_money, is_rounded, minor_units, round_money
 from marketplace.notifications import notify
@@ -109,8 +110,13 @@ def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
     )
 
 
+def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
+    """Hold the RFQ (the root of its quotes and its award) for this transaction; read it and its quotes anew."""
+    return lock(session, Rfq, rfq.id, selectinload(Rfq.quotes), selectinload(Rfq.recipients))
+
+
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
-    rfq = buyer_rfq(session, membership, rfq_id)
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
         raise Conflict("This request was already sent.")
     if not rfq.recipients:
@@ -121,7 +127,7 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
 
 
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
-    rfq = buyer_rfq(session, membership, rfq_id)
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
         raise Conflict(f"A request that is {rfq.status.value} cannot be cancelled.")
     was_open = rfq.status == RfqStatus.OPEN
@@ -138,7 +144,7 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
 
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Stop taking quotes without awarding: the buyer decided not to order (this time)."""
-    rfq = buyer_rfq(session, membership, rfq_id)
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"Only an open request can be closed; this one is {rfq.status.value}.")
     rfq.status = RfqStatus.CLOSED
@@ -175,7 +181,9 @@ def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | Non
 
 
 def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:
-    return session.scalar(select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id))
+    return session.scalar(
+        select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id).execution_options(populate_existing=True)
+    )
 
 
 def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
@@ -195,7 +203,7 @@ def submit_quote(
 ) -> Quote:  # fmt: skip
     """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count."""
     require_role(membership, Role.ADMIN)
-    rfq = group_rfq(session, group, rfq_id)
+    rfq = lock_rfq(session, group_rfq(session, group, rfq_id))  # no revision slips in while the buyer accepts
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"This request is {rfq.status.value}; it takes no more quotes.")
     if values["unit_price"] <= 0:
@@ -229,6 +237,7 @@ def submit_quote(
 
 def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
     require_role(membership, Role.ADMIN)
+    lock_rfq(session, group_rfq(session, group, rfq_id))
     quote = own_quote(session, group, rfq_id)
     if quote is None:
         raise NotFound("Your group has not quoted on this request.")

@@ -15,14 +15,14 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, choices, render_form
+from marketplace.forms import attach_error, choices, claim_submission, first_result, render_form
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services
-from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
+from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
 from marketplace.sourcing.pricing import fair_wage, suggest_price
 from marketplace.uploads import store_document
@@ -66,10 +66,15 @@ def new_rfq() -> Response | tuple[str, int]:
                 for f in files
             ]
             with transaction() as session:
-                rfq = services.create_rfq(
-                    session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
-                    base_url=_base_url(), today=context.today(), attachments=stored,
-                )  # fmt: skip
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    rfq = services.create_rfq(
+                        session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
+                        base_url=_base_url(), today=context.today(), attachments=stored,
+                    )  # fmt: skip
+                    once.done(url_for("sourcing.rfq", rfq_id=rfq.id))
+            if once.repeated:
+                return first_result(once)
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
@@ -165,23 +170,31 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     if group is None:
         abort(404)
     form = MessageForm()
+    thread = url_for("sourcing.rfq", rfq_id=rfq_id, group=group_id) + "#thread"
     if form.validate_on_submit():
         with transaction() as session:
-            services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+            once = claim_submission(session, form)
+            if not once.repeated:
+                services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+                once.done(thread)
+        if once.repeated:
+            return first_result(once)
         flash(f"Message sent to {group.name}.", "success")
     else:
         flash("Write something before sending.", "error")
-    return redirect(url_for("sourcing.rfq", rfq_id=rfq_id, group=group_id) + "#thread")
+    return redirect(thread)
 
 
 @blueprint.post("/quotes/<int:quote_id>/accept")
 @login_required
 def accept(quote_id: int) -> Response:
+    form = AcceptForm()
+    form.validate_on_submit()
     try:
         with transaction() as session:
             order = orders.accept_quote(
                 session, context.current_membership(), quote_id, today=context.today(),
-                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(),
+                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(), seen=form.seen(),
             )  # fmt: skip
     except DomainError as error:
         if error.status in (403, 404):
@@ -233,10 +246,15 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     elif form.validate_on_submit():
         try:
             with transaction() as session:
-                services.submit_quote(session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url())
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.submit_quote(session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url())
+                    once.done(url_for("sourcing.answer", rfq_id=rfq_id))
         except DomainError as error:
             attach_error(form, error)
         else:
+            if once.repeated:
+                return first_result(once)
             flash("Quote sent. The buyer gets an e-mail; you can revise it until they decide.", "success")
             return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
     capability = next((c for c in group.capabilities if c.category == rfq.category), None)
@@ -269,10 +287,16 @@ def group_message(rfq_id: int) -> Response:
     group = producers.group_of(db.session, membership)
     rfq = services.group_rfq(db.session, group, rfq_id)
     form = MessageForm()
+    thread = url_for("sourcing.answer", rfq_id=rfq_id) + "#thread"
     if form.validate_on_submit():
         with transaction() as session:
-            services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+            once = claim_submission(session, form)
+            if not once.repeated:
+                services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
+                once.done(thread)
+        if once.repeated:
+            return first_result(once)
         flash("Message sent to the buyer.", "success")
     else:
         flash("Write something before sending.", "error")
-    return redirect(url_for("sourcing.answer", rfq_id=rfq_id) + "#thread")
+    return redirect(thread)

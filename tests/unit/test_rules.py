@@ -1,11 +1,13 @@
 """Small rules the rest stands on: hash chains, backoff, slugs, roles, the taxonomy, CSV grouping."""
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
 
 from marketplace.accounts.models import Role
+from marketplace.config import Defaults
 from marketplace.outbox.worker import RetryPolicy
 from marketplace.producers.forms import words
 from marketplace.producers.importer import RecordError, read_csv
@@ -35,7 +37,32 @@ def test_backoff_doubles_within_jitter_and_is_capped() -> None:
     rng = random.Random(1)
     for attempts, ceiling in ((1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (9, 60)):
         delay = policy.delay(attempts, rng).total_seconds()
-        assert ceiling / 2 <= delay <= ceiling
+        assert ceiling * 0.8 <= delay <= ceiling
+
+
+# The default schedule (README, "Outbox retries"): failed attempt → the wait before the next one, in seconds.
+DEFAULT_SCHEDULE = {1: 30, 2: 60, 3: 120, 4: 240, 5: 480, 6: 960, 7: 1920, 8: 3600, 9: 3600, 30: 3600, 69: 3600}
+
+
+def test_the_default_retry_schedule_waits_as_documented() -> None:
+    policy, config = RetryPolicy(), Defaults()
+    assert (config.OUTBOX_MAX_ATTEMPTS, config.OUTBOX_BACKOFF_SECONDS, config.OUTBOX_BACKOFF_MAX_SECONDS) == (
+        policy.max_attempts, policy.base_seconds, policy.max_seconds)  # fmt: skip
+    rng = random.Random(12)
+    for attempt, ceiling in DEFAULT_SCHEDULE.items():
+        waits = [policy.delay(attempt, rng).total_seconds() for _ in range(50)]
+        assert all(ceiling * 0.8 <= w <= ceiling for w in waits), attempt
+    assert policy.max_attempts == 70  # the 70th failure is the dead letter
+
+
+def test_the_default_retries_outlast_a_two_day_outage() -> None:
+    policy = RetryPolicy()
+    shortest, longest = policy.horizon()
+    assert dt.timedelta(hours=48) <= shortest and longest <= dt.timedelta(hours=72)
+    rng = random.Random(3)
+    for _ in range(20):  # any draw of the jitter, not only the bounds
+        waited = sum((policy.delay(n, rng) for n in range(1, policy.max_attempts)), dt.timedelta())
+        assert dt.timedelta(hours=48) <= waited <= dt.timedelta(hours=72)
 
 
 def test_slugs_fold_accents_and_punctuation() -> None:
