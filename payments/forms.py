@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from marketplace.forms import choices
+from marketplace.forms import OneTimeForm, choices
 
 METHODS = choices([("mobile_money", "Mobile money (M-Pesa, MTN MoMo, Airtel Money…)"), ("bank_transfer", "Bank transfer")])
 
@@ -26,7 +26,7 @@ class RecordPayoutForm(FlaskForm):
     note = StringField("Note for the group", validators=[Optional(), Length(max=300)])
 
 
-class PartialRefundForm(FlaskForm):
+class PartialRefundForm(OneTimeForm):
     amount = DecimalField("Amount to give back", validators=[InputRequired(message="Give the amount to refund.")],
                           description="In the invoice's currency; at most what is still refundable.")  # fmt: skip
     reason = StringField("Why (the buyer and the group read it)", validators=[DataRequired(message="Say why the money goes back."), Length(max=200)])

@@ -16,7 +16,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.billing.models import Invoice, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error
+from marketplace.forms import attach_error, claim_submission, first_result
 from marketplace.operator.views import operator_only
 from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
@@ -236,7 +236,12 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
     if request.method == "POST" and form.validate_on_submit():
         try:
             with transaction() as session:
-                services.refund_part(session, current_user.id, invoice_id, amount=form.amount.data, reason=form.reason.data, settings=_settings())
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.refund_part(session, current_user.id, invoice_id, amount=form.amount.data, reason=form.reason.data, settings=_settings())
+                    once.done(url_for("payments.operator_invoice", invoice_id=invoice_id))
+            if once.repeated:
+                return first_result(once)
         except DomainError as error:
             attach_error(form, error)
         else:

@@ -41,7 +41,7 @@ from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
 from tests import factories
 from tests.stripe_proxy import StripeRelay
-from tests.web import sign_in, submit, text_of
+from tests.web import hidden_fields, sign_in, submit, text_of
 
 WEBHOOK_SECRET = "whsec_loom_test_secret"
 
@@ -565,9 +565,11 @@ def test_the_operator_refunds_part_of_a_paid_invoice_with_a_reason_and_the_group
     assert too_much.status_code == 422 and "At most $1,800.00" in text_of(too_much)
     no_reason = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "200", "reason": ""}, action=f"/operator/invoices/{invoice_id}/refund")
     assert no_reason.status_code == 422
-    done = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "200.00", "reason": "20 baskets arrived crushed"},
-                  action=f"/operator/invoices/{invoice_id}/refund")  # fmt: skip
+    form = {**hidden_fields(client, f"/operator/invoices/{invoice_id}"), "amount": "200.00", "reason": "20 baskets arrived crushed"}
+    done = client.post(f"/operator/invoices/{invoice_id}/refund", data=form)
     assert done.status_code == 302
+    again = client.post(f"/operator/invoices/{invoice_id}/refund", data=form)  # the same form sent twice: one refund
+    assert again.status_code == 302
     worker_for(app).drain()
     session.expire_all()
     [refund] = session.scalars(select(Refund)).all()
