@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.models import ErpLink
-from erp_connector.sync import sync_invoice, sync_orders, sync_payment, sync_trace
+from erp_connector.invoicing import sync_invoice, sync_payment
+from erp_connector.sync import SyncMismatch, sync_orders, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Invoice
@@ -112,9 +113,10 @@ def announce_trace(session: Session, order: Order) -> None:
 class ClientPool:
     """One logged-in client per link in a worker process (a new login per message would double the calls)."""
 
-    def __init__(self, box_for, timeout_for=lambda: 20.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, box_for, timeout_for=lambda: 20.0, key_tag_for=lambda: "") -> None:  # type: ignore[no-untyped-def]
         self.box_for = box_for
         self.timeout_for = timeout_for
+        self.key_tag_for = key_tag_for
         self.clients: dict[tuple[int, Any], OdooClient] = {}
         self.lock = threading.Lock()
 
@@ -124,7 +126,8 @@ class ClientPool:
             client = self.clients.get(key)
             if client is None:
                 secret = self.box_for().open(link.api_key_encrypted)
-                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for())
+                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for(),
+                                 key_tag=self.key_tag_for())  # fmt: skip
                 self.clients[key] = client
             return client
 
@@ -153,6 +156,8 @@ def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
             if not error.retryable:
                 raise PermanentError(f"Odoo refused it: {error}") from error
             raise
+        except SyncMismatch as error:
+            raise PermanentError(str(error)) from error
         link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
 
     return handle
@@ -186,10 +191,15 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
         .limit(SYNC_BATCH - 1)
         .with_for_update(skip_locked=True)
     ).all()
-    others = [o for c in companions if (o := _order(session, int(c.key))) is not None]
-    sync_orders(session, client, order.group_id, [order, *others])
+    others = {c.id: o for c in companions if (o := _order(session, int(c.key))) is not None}
+    report = sync_orders(session, client, order.group_id, [order, *others.values()])
+    if order.id in report.problems:
+        raise SyncMismatch(report.problems[order.id])  # the batch is undone; the others are tried again on their own
     for companion in companions:
-        companion.status, companion.attempts, companion.processed_at, companion.last_error = OutboxStatus.DONE, companion.attempts + 1, now, None
+        problem = report.problems.get(others[companion.id].id) if companion.id in others else None
+        # A companion whose money differs is a dead letter with its reason, as if it had gone alone.
+        companion.status = OutboxStatus.DEAD if problem else OutboxStatus.DONE
+        companion.attempts, companion.processed_at, companion.last_error = companion.attempts + 1, now, (f"PermanentError: {problem}" if problem else None)
 
 
 def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]

@@ -351,6 +351,8 @@ def _methods(db: Database, groups_field: str) -> None:
             line["tax_ids"] = list(database.models["sale.order.line"].records[sale_lines[0]].get(tax_field) or [])
         elif line.get("product_id"):
             line["tax_ids"] = list(product.records[line["product_id"]].get("taxes_id") or [])
+        elif database.models["account.move"].records[line["move_id"]].get("move_type") == "out_invoice":
+            line["tax_ids"] = [database.models["res.company"].records[1]["account_sale_tax_id"]]  # no product: the company's default sales tax
 
     def check_barcode(database: Database, uid: int, record_id: int) -> None:
         barcode = product.records[record_id].get("barcode")

@@ -280,9 +280,7 @@ class Database:
         if definition.type == "one2many":
             related = self.models[definition.relation]
             return sorted(i for i, r in related.records.items() if r.get(definition.inverse) == row["id"])
-        if definition.compute is not None:
-            return definition.compute(self, model.name, row)
-        value = row.get(name, False)
+        value = definition.compute(self, model.name, row) if definition.compute is not None else row.get(name, False)
         if definition.type == "many2one":
             return [value, self.display_name(definition.relation, value)] if value else False
         return value
