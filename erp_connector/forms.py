@@ -1,8 +1,8 @@
-"""The form a group admin fills in to connect the group's own Odoo."""
+"""The forms a group admin fills in to connect the group's own Odoo and map Loom's prices to its taxes."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, URLField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from marketplace.forms import choices
@@ -18,3 +18,12 @@ class OdooLinkForm(FlaskForm):
     protocol = SelectField("Protocol", default="auto", choices=choices([
         ("auto", "Automatic (JSON-2 on Odoo 19+, JSON-RPC before)"), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
     ]))  # fmt: skip
+
+
+class TaxMappingForm(FlaskForm):
+    """How Loom's prices map to the group's Odoo taxes; the choices are the sale taxes read from that Odoo."""
+
+    tax = SelectField("Tax on Loom's sales in your Odoo", default="none",
+                      description="Loom puts exactly this on every order and invoice line; Odoo's default tax is never applied.")  # fmt: skip
+    prices_include_tax = BooleanField("Loom's prices already include this tax",
+                                      description="Tick it if buyers pay the price shown on Loom, tax included. Leave it if Odoo should add the tax on top.")  # fmt: skip
