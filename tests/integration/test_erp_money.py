@@ -163,3 +163,162 @@ def _print_table() -> object:
         if os.environ.get("LOOM_MONEY_TABLE"):
             with open(os.environ["LOOM_MONEY_TABLE"], "a", encoding="utf-8") as out:
                 out.write(text + "\n")
+
+
+def test_loom_never_lets_odoos_default_tax_apply(app: Flask, session: Session, odoo: Odoo) -> None:
+    """No tax chosen means no tax on the lines *and* on the products Loom makes, not Odoo's default 15 %."""
+    client = odoo.client()
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping())
+    order = make_order(session, group, factories.buyer(session), "LM-M-NOTAX", [("SKU-NOTAX", 10, "95.00")])
+    report = sync_orders(session, client, group.id, [order])
+
+    [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "amount_tax", "order_line"])
+    assert (remote["amount_total"], remote["amount_tax"]) == (950.0, 0.0)
+    taxes = "tax_ids" if client.server.major >= 19 else "tax_id"
+    assert [line[taxes] for line in client.execute("sale.order.line", "read", remote["order_line"], fields=[taxes])] == [[]]
+    [product] = client.search_read("product.product", [["default_code", "=", keyed(client, "SKU-NOTAX")]], ["taxes_id"])
+    assert product["taxes_id"] == []
+
+
+def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_do(app: Flask, session: Session, odoo: Odoo) -> None:
+    if odoo.double is None:
+        pytest.skip("which currencies are active is the real Odoo's own business")
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
+    from marketplace.outbox.runtime import worker_for
+
+    from erp_connector.services import announce_order
+
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping())
+    order = make_order(session, group, factories.buyer(session), "LM-M-UGX", [("SKU-U", 1, "250001")])
+    order.currency = "UGX"  # a fresh Odoo has only its company's currency active
+    announce_order(session, order)
+    session.commit()
+
+    assert worker_for(app).drain().dead == 1
+    session.expire_all()
+    message = session.query(OutboxMessage).filter_by(topic="erp.sync_order").one()
+    assert message.status == OutboxStatus.DEAD
+    assert "UGX is not an active currency in your Odoo" in message.last_error and "activate UGX" in message.last_error
+    assert odoo.double.db.models["sale.order"].records == {}  # nothing half-made in Odoo's company currency
+
+
+def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(app: Flask, session: Session, odoo: Odoo) -> None:
+    """The group's accountant made the chosen tax 16 % in Odoo while Loom still maps 15 %: Loom says so, and confirms nothing."""
+    client = odoo.client()
+    [tax] = client.create("account.tax", [{"name": f"{RUN}VAT", "amount": 16.0, "amount_type": "percent", "type_tax_use": "sale"}])
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping(tax, Decimal(15), False, "VAT"))
+    order = make_order(session, group, factories.buyer(session), "LM-M-DIFF", [("SKU-D", 10, "95.00")])
+
+    report = sync_orders(session, client, group.id, [order])
+
+    assert "Odoo's total is 1,102.00 USD but Loom's is 1,092.50 USD" in report.problems[order.id]
+    [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["state"])
+    assert remote["state"] == "draft" and report.orders_confirmed == 0
+    invoice = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=Decimal("475.00"), today=dt.date(2027, 3, 1))
+    with pytest.raises(SyncMismatch, match=r"Odoo's total is 551\.00 USD but Loom's is 546\.25 USD"):
+        sync_invoice(session, client, group.id, invoice)
+    [move] = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)]], ["state"])
+    assert move["state"] == "draft"  # never posted with another total than Loom's
+
+
+def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_paid(app: Flask, session: Session, odoo: Odoo) -> None:
+    client = odoo.client()
+    activate(client, "EUR")
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping())
+    order = make_order(session, group, factories.buyer(session), "LM-M-PAY", [("SKU-P", 19, "50.00")])
+    order.currency = "EUR"
+    invoice = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=Decimal("475.00"), today=dt.date(2027, 3, 1))
+    pay(session, invoice, Decimal("475.00"))
+
+    sync_payment(session, client, group.id, invoice)
+
+    [move] = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)]], ["id", "amount_total", "amount_residual", "payment_state"])
+    assert (move["amount_total"], move["amount_residual"], move["payment_state"]) == (475.0, 0.0, "paid")
+    payments = client.search_read("account.payment", [["partner_id", "=", client.search_read("account.move", [["id", "=", move["id"]]], ["partner_id"])[0]["partner_id"][0]]],
+                                  ["amount", "currency_id", "date", "state"])  # fmt: skip
+    assert [(p["amount"], p["currency_id"][1], p["date"]) for p in payments] == [(475.0, "EUR", "2027-03-02")]
+    assert payments[0]["state"] == ("posted" if client.server.major < 18 else "paid")  # as real 17 and 18/19 answer
+
+
+def test_another_orders_invoice_with_the_same_reference_is_not_taken_for_this_one(app: Flask, session: Session, odoo: Odoo) -> None:
+    """Found by ref alone, a new invoice was once attached to another run's order: 200 invoiced of 100."""
+    client = odoo.client()
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping())
+    order = make_order(session, group, factories.buyer(session), "LM-M-REF", [("SKU-R", 100, "10.00")])
+    sync_orders(session, client, group.id, [order])
+    invoice = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=Decimal("1000.00"), today=dt.date(2027, 3, 1))
+    # Someone else's invoice in the same Odoo, carrying the same reference: another customer, another order.
+    [stranger] = client.create("res.partner", [{"name": f"{RUN}Someone else", "is_company": True}])
+    [theirs] = client.create("account.move", [{"move_type": "out_invoice", "partner_id": stranger, "ref": keyed(client, invoice.number),
+                                               "invoice_origin": f"{RUN}S-OTHER", "invoice_line_ids": [[0, 0, {"name": "x", "quantity": 1, "price_unit": 5.0, "tax_ids": [[6, 0, []]]}]]}])  # fmt: skip
+
+    ours = sync_invoice(session, client, group.id, invoice)
+
+    assert ours != theirs
+    [read] = client.execute("account.move", "read", [ours], fields=["amount_total", "state"])
+    assert (read["amount_total"], read["state"]) == (1000.0, "posted")
+    assert client.execute("account.move", "read", [theirs], fields=["state"])[0]["state"] == "draft"  # theirs untouched
+    assert sync_invoice(session, client, group.id, invoice) == ours  # and found again, not made twice
+
+
+def test_a_group_that_locks_confirmed_sales_still_gets_cancellations(app: Flask, session: Session, odoo: Odoo) -> None:
+    if odoo.double is None:
+        pytest.skip("the setting is switched in the double; a real Odoo keeps its own")
+    from marketplace.orders.models import OrderStatus
+
+    odoo.double.db.settings["lock_confirmed_sales"] = True  # Settings › Sales › Lock Confirmed Sales
+    client = odoo.client()
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-M-LOCK", [("SKU-L", 10, "10.00")])
+    sync_orders(session, client, group.id, [order])
+    order.status = OrderStatus.CANCELLED
+
+    assert sync_orders(session, client, group.id, [order]).orders_cancelled == 1
+    [remote] = client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-M-LOCK")]], ["state"])
+    assert remote["state"] == "cancel"
+
+
+# ----- the connection check proves what sync needs ------------------------------------------------
+
+RIGHT_CASES = {
+    # name: (groups by xml id, e-mail, what the check must say is missing; None: nothing)
+    "sales user and billing": (["sales_team.group_sale_salesman", "account.group_account_invoice"], "sales@coop.example",
+                               ["create contacts", "create products"]),
+    "everything but product manager": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice",
+                                        "base.group_partner_manager"], "sales@coop.example", {19: ["create products"]}),
+    "everything": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
+                    "product.group_product_manager"], "sales@coop.example", []),
+    "no e-mail": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
+                   "product.group_product_manager"], None, {17: ["e-mail address"], 18: ["e-mail address"]}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(RIGHT_CASES))
+def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: str) -> None:
+    if odoo.double is None:
+        pytest.skip("users with chosen rights are made in the double")
+    from erp_connector.services import check_connection
+    from tests.odoo_double.catalog import group_ids
+
+    groups, email, expected = RIGHT_CASES[case]
+    missing = expected.get(odoo.double.version, []) if isinstance(expected, dict) else expected
+    ids = group_ids(odoo.double.version)
+    field = "group_ids" if odoo.double.version >= 19 else "groups_id"
+    [uid] = odoo.double.db.create(2, "res.users", [{"name": "Sync", "login": f"sync-{case}", "password": "sync-pass", field: [[6, 0, [ids[g] for g in groups]]],
+                                                    "email": email or False}])  # fmt: skip
+    odoo.double.db.api_keys["sync-key"] = uid
+
+    check = check_connection(odoo.url, odoo.database, f"sync-{case}", "sync-key" if odoo.protocol == "json2" else "sync-pass", odoo.protocol)
+
+    assert check.ok is (not missing), check.message
+    for words in missing:
+        assert words in check.message
+    if missing:
+        assert "give this user those rights" in check.message
+    else:
+        assert check.message.startswith("Connected to Odoo")
