@@ -33,7 +33,7 @@ class InvoiceLine:
 
 
 def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
-    """The lines Loom sends for an invoice: its share of every order line, then what rounding left over.
+    """List the lines Loom sends for an invoice: its share of every order line, then what rounding left over.
 
     A deposit invoices its share of each line's quantity; the balance what the other invoices left, so
     Odoo's invoiced quantities add up to the order. The untaxed sum of the lines is Loom's invoice
@@ -61,7 +61,7 @@ def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 
 def invoice_expected(lines: list[InvoiceLine], mapping: TaxMapping, currency: str) -> Decimal:
-    """The total the invoice should show in Odoo: Loom's amount, with the tax the mapping adds, line by line."""
+    """Return the total (Decimal) the invoice should show in Odoo: Loom's amount, with the tax the mapping adds, line by line."""
     return sum((line_amounts(x.quantity, x.price_unit, mapping, currency).total for x in lines), ZERO)
 
 
@@ -127,7 +127,7 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
 
 
 def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, str]]:
-    """What the group's books should learn about an invoice's money, each keyed so it is told once."""
+    """List what the group's books should learn about an invoice's money, each keyed so it is told once."""
     facts: list[tuple[str, str]] = []
     for payment in invoice.payments:
         if payment.settled_at and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
@@ -184,8 +184,8 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
 
 
 def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
-    """The invoice's money in the group's Odoo: the buyer's payment registered on the invoice, and each
-    fact (paid, refunded, paid out, void) noted once on the sale order's chatter."""
+    """Put the invoice's money in the group's Odoo: the buyer's payment registered on the invoice, and each
+    fact (paid, refunded, paid out, void) noted once on the sale order's chatter. Return the notes posted."""
     move_id = sync_invoice(session, client, group_id, invoice) if invoice.status != InvoiceStatus.VOID else None
     if move_id is not None:
         register_payment(session, client, Bindings(session, group_id, {"payment": {str(invoice.id)}, "currency": {invoice.currency}}), invoice, move_id)

@@ -61,17 +61,17 @@ def buyer_ref(organization: Organization) -> str:
 
 
 def keyed(client: OdooClient, key: str) -> str:
-    """The natural key as written in this Odoo: Loom's key behind the instance's tag (empty by default)."""
+    """Return the natural key as written in this Odoo: Loom's key behind the instance's tag (empty by default)."""
     return f"{client.key_tag}{key}"
 
 
 def tax_field(client: OdooClient) -> str:
-    """The sale line's taxes: `tax_id` on 17 and 18, `tax_ids` from 19 (as fields_get shows)."""
+    """Name the sale line's taxes field: `tax_id` on 17 and 18, `tax_ids` from 19 (as fields_get shows)."""
     return "tax_ids" if client.server.major >= 19 else "tax_id"
 
 
 def mapping_for(session: Session, group_id: int) -> TaxMapping:
-    """The tax mapping the group chose on its Odoo page (no tax until it chooses one)."""
+    """Return the tax mapping the group chose on its Odoo page (no tax until it chooses one)."""
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))
     if link is None or not link.tax_id:
         return NO_TAX
@@ -156,7 +156,7 @@ def currency_id(client: OdooClient, bindings: Bindings, code: str) -> int:
 
 
 def pricelist_id(client: OdooClient, bindings: Bindings, code: str) -> int:
-    """Loom's own pricelist in the currency (no rules): what puts a sale order in that currency."""
+    """Find or make Loom's own pricelist in the currency (no rules), what puts a sale order in it; return its id."""
     known = bindings.get("pricelist", code)
     if known:
         return known
@@ -192,12 +192,12 @@ def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: 
 
 
 def order_expected(order: Order, mapping: TaxMapping) -> Decimal:
-    """The total the order's sale.order should show in Odoo under the group's tax mapping."""
+    """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
     return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency)
 
 
 def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str | None:
-    """Why Odoo's sale.order does not hold Loom's money (both numbers), or None when it does."""
+    """Say why Odoo's sale.order does not hold Loom's money (with both numbers); None when it does."""
     expected = order_expected(order, mapping)
     odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
