@@ -170,13 +170,15 @@ def test_loom_never_lets_odoos_default_tax_apply(app: Flask, session: Session, o
     client = odoo.client()
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping())
-    order = make_order(session, group, factories.buyer(session), "LM-M-NOTAX", [("SKU-NOTAX", 10, "95.00")])
+    # A product the group already keeps in its Odoo, made there without taxes: Odoo gave it its default 15 %.
+    client.create("product.product", [{"name": "Their own basket", "default_code": keyed(client, "SKU-OWN"), "list_price": 30.0}])
+    order = make_order(session, group, factories.buyer(session), "LM-M-NOTAX", [("SKU-NOTAX", 10, "95.00"), ("SKU-OWN", 2, "30.00")])
     report = sync_orders(session, client, group.id, [order])
 
     [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "amount_tax", "order_line"])
-    assert (remote["amount_total"], remote["amount_tax"]) == (950.0, 0.0)
+    assert (remote["amount_total"], remote["amount_tax"]) == (1010.0, 0.0)
     taxes = "tax_ids" if client.server.major >= 19 else "tax_id"
-    assert [line[taxes] for line in client.execute("sale.order.line", "read", remote["order_line"], fields=[taxes])] == [[]]
+    assert [line[taxes] for line in client.execute("sale.order.line", "read", remote["order_line"], fields=[taxes])] == [[], []]
     [product] = client.search_read("product.product", [["default_code", "=", keyed(client, "SKU-NOTAX")]], ["taxes_id"])
     assert product["taxes_id"] == []
 
