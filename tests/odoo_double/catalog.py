@@ -340,7 +340,15 @@ def _methods(db: Database, groups_field: str) -> None:
         # A line made without taxes takes its product's (the company default unless the product says otherwise).
         line = database.models["sale.order.line"].records[record_id]
         if tax_field not in line.get("_given", ()) and line.get("product_id"):
-            line[tax_field] = list(product.records[line["product_id"]].get("taxes_id") or [])
+            partner = database.models["res.partner"].records.get(order.records[line["order_id"]]["partner_id"], {})
+            line[tax_field] = foreign_trade(partner, list(product.records[line["product_id"]].get("taxes_id") or []))
+
+    def foreign_trade(partner: dict[str, Any], taxes: list[int]) -> list[int]:
+        # 19's generic chart has an auto-applied "Foreign Trade" fiscal position (15 % -> 0 %) for partners in another
+        # country than the company's (the US); a partner without a country keeps the tax. Only computed taxes are mapped.
+        if version >= 19 and partner.get("country_id") and partner["country_id"] != 233:
+            return [t for t in taxes if t != money.DEFAULT_SALE_TAX]
+        return taxes
 
     def move_line_taxes(database: Database, uid: int, record_id: int) -> None:
         line = database.models["account.move.line"].records[record_id]
@@ -350,7 +358,8 @@ def _methods(db: Database, groups_field: str) -> None:
         if sale_lines:
             line["tax_ids"] = list(database.models["sale.order.line"].records[sale_lines[0]].get(tax_field) or [])
         elif line.get("product_id"):
-            line["tax_ids"] = list(product.records[line["product_id"]].get("taxes_id") or [])
+            partner = database.models["res.partner"].records.get(database.models["account.move"].records[line["move_id"]].get("partner_id") or 0, {})
+            line["tax_ids"] = foreign_trade(partner, list(product.records[line["product_id"]].get("taxes_id") or []))
         elif database.models["account.move"].records[line["move_id"]].get("move_type") == "out_invoice":
             line["tax_ids"] = [database.models["res.company"].records[1]["account_sale_tax_id"]]  # no product: the company's default sales tax
 
