@@ -164,6 +164,7 @@ def _print_table() -> object:
         if os.environ.get("LOOM_MONEY_TABLE"):
             with open(os.environ["LOOM_MONEY_TABLE"], "a", encoding="utf-8") as out:
                 out.write(text + "\n")
+        TABLE.clear()  # the module runs once per database engine: each prints its own rows
 
 
 def test_loom_never_lets_odoos_default_tax_apply(app: Flask, session: Session, odoo: Odoo) -> None:
