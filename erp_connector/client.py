@@ -180,11 +180,15 @@ def probe(url: str, *, timeout: float = 10) -> ServerInfo:
 class OdooClient:
     """The calls the connector makes, the same on every protocol and version."""
 
-    def __init__(self, transport: Transport, server: ServerInfo, protocol: str) -> None:
+    def __init__(self, transport: Transport, server: ServerInfo, protocol: str, *, key_tag: str = "") -> None:
         self.transport = transport
         self.server = server
         self.protocol = protocol
         self.calls = 0  # round trips, for the benchmark and the tests
+        # Put before every natural key Loom writes (refs, codes, order numbers), so that two Loom instances —
+        # or two runs of the contract tests — sharing one Odoo never find each other's records.
+        self.key_tag = key_tag
+        self.uid: int | None = None  # the logged-in user, once known
 
     def execute(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
@@ -203,7 +207,7 @@ class OdooClient:
         self.transport.close()
 
 
-def connect(url: str, database: str, login: str, secret: str, *, protocol: str = "auto", timeout: float = 10) -> OdooClient:
+def connect(url: str, database: str, login: str, secret: str, *, protocol: str = "auto", timeout: float = 10, key_tag: str = "") -> OdooClient:
     """Log in with the API key (or password) on the protocol the server's version calls for."""
     server = probe(url, timeout=timeout)
     if protocol == "auto":
@@ -211,8 +215,8 @@ def connect(url: str, database: str, login: str, secret: str, *, protocol: str =
     if protocol == "json2":
         if server.major < 19:
             raise OdooCallError(f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", retryable=False)
-        client = OdooClient(Json2Transport(url, database, secret, timeout=timeout), server, protocol)
-        client.execute("res.users", "context_get")  # proves the key and the database
+        client = OdooClient(Json2Transport(url, database, secret, timeout=timeout), server, protocol, key_tag=key_tag)
+        client.uid = client.execute("res.users", "context_get")["uid"]  # proves the key and the database
         return client
     common = JsonRpcTransport(url, database, 0, secret, timeout=timeout)
     try:
@@ -222,7 +226,9 @@ def connect(url: str, database: str, login: str, secret: str, *, protocol: str =
     if not uid:
         raise OdooCallError("Odoo refused the login and API key.", name="odoo.exceptions.AccessDenied", retryable=False)
     transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(url, database, uid, secret, timeout=timeout)
-    return OdooClient(transport, server, protocol)
+    client = OdooClient(transport, server, protocol, key_tag=key_tag)
+    client.uid = uid
+    return client
 
 
 def encode(values: Any) -> Any:

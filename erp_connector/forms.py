@@ -1,4 +1,4 @@
-"""The form a group admin fills in to connect the group's own Odoo."""
+"""The forms a group admin fills in to connect the group's own Odoo and map Loom's prices to its taxes."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -18,3 +18,11 @@ class OdooLinkForm(FlaskForm):
     protocol = SelectField("Protocol", default="auto", choices=choices([
         ("auto", "Automatic (JSON-2 on Odoo 19+, JSON-RPC before)"), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
     ]))  # fmt: skip
+
+
+class TaxMappingForm(FlaskForm):
+    """How Loom's prices map to the group's Odoo taxes; the choices are the sale taxes read from that Odoo."""
+
+    tax = SelectField("Tax on Loom's sales in your Odoo", default="none",
+                      description="Loom puts exactly this on every order and invoice line, as included in Loom's prices (buyers pay the price "
+                                  "shown on Loom); Odoo's default tax is never applied.")  # fmt: skip

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, created_at, intpk
@@ -26,6 +27,12 @@ class ErpLink(Base):
     checked_at: Mapped[dt.datetime | None]
     last_synced_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
+    # How Loom's prices map to the taxes of this Odoo, chosen by the group's admin from Odoo's own sale taxes:
+    # no tax (tax_id None), or one account.tax on every line, which Loom's prices include or not.
+    tax_id: Mapped[int | None]
+    tax_name: Mapped[str | None] = mapped_column(String(120))
+    tax_rate: Mapped[Decimal | None]  # percent, as Odoo's `amount` of the tax
+    prices_include_tax: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     group: Mapped[ProducerGroup] = relationship()
 

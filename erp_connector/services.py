@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
+from erp_connector.invoicing import sync_invoice, sync_payment
 from erp_connector.models import ErpLink
-from erp_connector.sync import sync_invoice, sync_orders, sync_payment, sync_trace
+from erp_connector.sync import SyncMismatch, sync_orders, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Invoice
@@ -36,8 +38,43 @@ class ConnectionCheck:
     protocol: str | None = None
 
 
+# What the connector does in a group's Odoo, as (model, operation, what it is for, who Odoo lets do it).
+RIGHTS = [
+    ("res.partner", "create", "create contacts (your buyers)", "Contact Creation"),
+    ("product.product", "create", "create products", "Sales: Administrator, or Inventory/Product Manager on Odoo 19"),
+    ("product.pricelist", "create", "create a pricelist (what puts an order in its currency)", "Sales: Administrator"),
+    ("sale.order", "create", "create sales orders", "Sales: User"),
+    ("sale.order", "write", "confirm, update and cancel sales orders", "Sales: User"),
+    ("account.move", "create", "create invoices", "Invoicing: Billing"),
+    ("account.payment.register", "create", "register the buyers' payments", "Invoicing: Billing"),
+    ("ir.attachment", "create", "attach the trace file to orders", "Sales: User"),
+]
+
+
+def missing_rights(client: OdooClient) -> list[str]:
+    """Say, in plain words, which of the rights sync needs the connected user lacks (an empty list when none).
+
+    Asks Odoo itself: `check_access_rights(operation, raise_exception=False)` on 17 (deprecated in 18,
+    gone in 19), `has_access(operation)` on an empty recordset from 18 on. On 17 and 18 Odoo also
+    refuses notes and payments from a user without an e-mail address.
+    """
+    missing = []
+    for model, operation, purpose, group in RIGHTS:
+        if client.server.major >= 18:
+            allowed = client.execute(model, "has_access", [], operation=operation)
+        else:
+            allowed = client.execute(model, "check_access_rights", operation, raise_exception=False)
+        if not allowed:
+            missing.append(f"{purpose} (Odoo's {group} right)")
+    if client.server.major < 19 and client.uid:
+        [user] = client.execute("res.users", "read", [client.uid], fields=["email"])
+        if not user.get("email"):
+            missing.append("post notes and register payments: on Odoo 17 and 18 the user needs an e-mail address (Odoo's user form, Email)")
+    return missing
+
+
 def check_connection(url: str, database: str, login: str, api_key: str, protocol: str, *, timeout: float = 10) -> ConnectionCheck:
-    """Try the connection as a person would want it explained: unreachable, wrong database, bad key, missing modules."""
+    """Try the connection as a person would want it explained: unreachable, wrong database, bad key, missing modules, missing rights."""
     try:
         client = connect(url, database, login, api_key, protocol=protocol, timeout=timeout)
     except OdooCallError as error:
@@ -48,17 +85,23 @@ def check_connection(url: str, database: str, login: str, api_key: str, protocol
         if error.name == "not-odoo":
             return ConnectionCheck(False, f"{url} answers, but not as Odoo does. Check the address.")
         return ConnectionCheck(False, f"Odoo refused the login or API key: {error}")
+    version, used = client.server.version, client.protocol
     try:
         installed = {row["name"] for row in client.search_read("ir.module.module", [["name", "in", list(REQUIRED_MODULES)], ["state", "=", "installed"]], ["name"])}
         missing = [m for m in REQUIRED_MODULES if m not in installed]
         if missing:
-            return ConnectionCheck(False, f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.")
+            return ConnectionCheck(False, f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.", version, used)
         client.search_read("sale.order", [], ["id"], limit=1)
+        lacking = missing_rights(client)
     except OdooCallError as error:
-        return ConnectionCheck(False, f"Connected, but this user may not read sales orders: {error}. Give the user Sales / Administrator rights.")
+        return ConnectionCheck(False, f"Connected, but this user may not read sales orders: {error}. Give the user Sales / Administrator rights.", version, used)
     finally:
         client.close()
-    return ConnectionCheck(True, f"Connected to Odoo {client.server.version} over {client.protocol}.", client.server.version, client.protocol)
+    if lacking:
+        return ConnectionCheck(False, f"Connected to Odoo {version}, but the user {login!r} cannot " + "; cannot ".join(lacking)
+                               + ". Every order would fail to sync until it can: in Odoo, open Settings › Users, give this user those rights, then press Test again.",
+                               version, used)  # fmt: skip
+    return ConnectionCheck(True, f"Connected to Odoo {version} over {used}.", version, used)
 
 
 def save_link(
@@ -78,6 +121,67 @@ def save_link(
     link.checked_at = utcnow()
     session.add(link)
     session.flush()
+    return link
+
+
+@dataclass(frozen=True)
+class SaleTax:
+    id: int
+    name: str
+    rate: Decimal
+    included: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — {self.rate.normalize():f} %, {'included in prices' if self.included else 'added on top of prices'}"
+
+
+def sale_taxes(link: ErpLink, box: SecretBox, *, timeout: float = 10) -> list[SaleTax]:
+    """Read the sale taxes (percentages) of the group's Odoo, for the admin to choose from. Raises OdooCallError."""
+    client = connect(link.url, link.database, link.login, box.open(link.api_key_encrypted), protocol=link.protocol, timeout=timeout)
+    try:
+        rows = client.search_read("account.tax", [["type_tax_use", "=", "sale"], ["amount_type", "=", "percent"]], ["id", "name", "amount", "price_include"])
+    finally:
+        client.close()
+    return [SaleTax(r["id"], r["name"], Decimal(repr(float(r["amount"]))), bool(r["price_include"])) for r in rows]
+
+
+def save_tax_mapping(session: Session, membership: Membership | None, group: ProducerGroup, *, tax: str, taxes: list[SaleTax]) -> ErpLink:
+    """Keep the group's choice of tax for Loom's sales: "none", or the id of one of its Odoo's tax-included sale taxes.
+
+    Buyers pay exactly the price shown on Loom (Loom charges no tax on top), so the tax must be one
+    Odoo counts as included in the price: Odoo then splits Loom's price into net and tax, and its
+    invoice asks for what the buyer paid. A tax Odoo adds on top would leave that tax open on every
+    invoice. Raises DomainError (field `tax`), Forbidden for non-admins.
+    """
+    require_role(membership, Role.ADMIN)
+    link = link_of(session, group.id)
+    if link is None:
+        raise DomainError("Connect your Odoo first.")
+    if tax == "none":
+        link.tax_id, link.tax_name, link.tax_rate, link.prices_include_tax = None, None, None, False
+        return link
+    chosen = next((t for t in taxes if str(t.id) == tax), None)
+    if chosen is None:
+        raise DomainError("Choose one of your Odoo's sale taxes from the list.", field="tax")
+    if not chosen.included:
+        raise DomainError(f"In your Odoo, “{chosen.name}” is added on top of prices, but buyers pay exactly the price shown on Loom, so "
+                          "every invoice would ask them for more than they paid. Choose a tax marked “Included in Price” (in Odoo: "
+                          "Accounting › Configuration › Taxes), or no tax.", field="tax")  # fmt: skip
+    link.tax_id, link.tax_name, link.tax_rate, link.prices_include_tax = chosen.id, chosen.name[:120], chosen.rate, True
+    return link
+
+
+def record_check(session: Session, membership: Membership | None, group: ProducerGroup, check: ConnectionCheck) -> ErpLink:
+    """Keep the result of testing the saved connection again."""
+    require_role(membership, Role.ADMIN)
+    link = link_of(session, group.id)
+    if link is None:
+        raise DomainError("Connect your Odoo first.")
+    link.status = "connected" if check.ok else "failing"
+    link.server_version = check.server_version or link.server_version
+    link.last_error = None if check.ok else check.message
+    link.checked_at = utcnow()
     return link
 
 
@@ -112,9 +216,10 @@ def announce_trace(session: Session, order: Order) -> None:
 class ClientPool:
     """One logged-in client per link in a worker process (a new login per message would double the calls)."""
 
-    def __init__(self, box_for, timeout_for=lambda: 20.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, box_for, timeout_for=lambda: 20.0, key_tag_for=lambda: "") -> None:  # type: ignore[no-untyped-def]
         self.box_for = box_for
         self.timeout_for = timeout_for
+        self.key_tag_for = key_tag_for
         self.clients: dict[tuple[int, Any], OdooClient] = {}
         self.lock = threading.Lock()
 
@@ -124,7 +229,8 @@ class ClientPool:
             client = self.clients.get(key)
             if client is None:
                 secret = self.box_for().open(link.api_key_encrypted)
-                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for())
+                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for(),
+                                 key_tag=self.key_tag_for())  # fmt: skip
                 self.clients[key] = client
             return client
 
@@ -153,6 +259,8 @@ def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
             if not error.retryable:
                 raise PermanentError(f"Odoo refused it: {error}") from error
             raise
+        except SyncMismatch as error:
+            raise PermanentError(str(error)) from error
         link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
 
     return handle
@@ -186,10 +294,15 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
         .limit(SYNC_BATCH - 1)
         .with_for_update(skip_locked=True)
     ).all()
-    others = [o for c in companions if (o := _order(session, int(c.key))) is not None]
-    sync_orders(session, client, order.group_id, [order, *others])
+    others = {c.id: o for c in companions if (o := _order(session, int(c.key))) is not None}
+    report = sync_orders(session, client, order.group_id, [order, *others.values()])
+    if order.id in report.problems:
+        raise SyncMismatch(report.problems[order.id])  # the batch is undone; the others are tried again on their own
     for companion in companions:
-        companion.status, companion.attempts, companion.processed_at, companion.last_error = OutboxStatus.DONE, companion.attempts + 1, now, None
+        problem = report.problems.get(others[companion.id].id) if companion.id in others else None
+        # A companion whose money differs is a dead letter with its reason, as if it had gone alone.
+        companion.status = OutboxStatus.DEAD if problem else OutboxStatus.DONE
+        companion.attempts, companion.processed_at, companion.last_error = companion.attempts + 1, now, (f"PermanentError: {problem}" if problem else None)
 
 
 def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]

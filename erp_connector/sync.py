@@ -1,11 +1,16 @@
-"""Putting confirmed Loom orders into a group's Odoo exactly once.
+"""Putting confirmed Loom orders into a group's Odoo exactly once, with Loom's numbers.
 
 Every remote record is looked up by its natural key before anything is created — the buyer's
-partner by `ref`, products by `default_code`, the order by `client_order_ref` — and remembered in a
-local binding. Work is batched: one look-up per model for a whole batch of orders, one `create` of
-all the missing orders with their lines, one `action_confirm` of every order still in draft. A call
-whose answer was lost may have committed; the next attempt finds what it made instead of making it
-again.
+partner by `ref`, products by `default_code`, the order by `client_order_ref` and partner — and
+remembered in a local binding. Work is batched: one look-up per model for a whole batch of orders,
+one `create` of all the missing orders with their lines, one `action_confirm` of every order still in
+draft. A call whose answer was lost may have committed; the next attempt finds what it made instead
+of making it again.
+
+Money is explicit: each order goes in its own currency (through Loom's pricelist in that currency)
+and every line carries the group's tax mapping, so Odoo's defaults (the company currency, the
+default sales tax) never decide an amount. After each push Odoo's `amount_total` is read back and
+compared with what Loom expects; an order whose total differs stays a quotation and is reported.
 """
 from __future__ import annotations
 
@@ -15,17 +20,27 @@ import html
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from erp_connector.amounts import NO_TAX, TaxMapping, expected_total, same_amount, show
 from erp_connector.client import OdooClient, encode
-from erp_connector.models import ErpBinding
+from erp_connector.models import ErpBinding, ErpLink
 from marketplace.accounts.models import Organization
-from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, RefundStatus
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.services import chain_of
+
+
+class SyncMismatch(Exception):
+    """Odoo holds (or would hold) other money than Loom: another total, or a currency it cannot use.
+
+    Retrying cannot help; a person must change the tax mapping, the currency or the record in Odoo,
+    so the outbox dead-letters the message with this text, which gives both numbers.
+    """
 
 
 @dataclass
@@ -38,10 +53,29 @@ class SyncReport:
     products_created: int = 0
     calls: int = 0
     odoo_ids: dict[int, int] = field(default_factory=dict)  # Loom order id -> sale.order id
+    problems: dict[int, str] = field(default_factory=dict)  # Loom order id -> why its money in Odoo is not Loom's
 
 
 def buyer_ref(organization: Organization) -> str:
     return f"LOOM-BUYER-{organization.id}"
+
+
+def keyed(client: OdooClient, key: str) -> str:
+    """Return the natural key as written in this Odoo: Loom's key behind the instance's tag (empty by default)."""
+    return f"{client.key_tag}{key}"
+
+
+def tax_field(client: OdooClient) -> str:
+    """Name the sale line's taxes field: `tax_id` on 17 and 18, `tax_ids` from 19 (as fields_get shows)."""
+    return "tax_ids" if client.server.major >= 19 else "tax_id"
+
+
+def mapping_for(session: Session, group_id: int) -> TaxMapping:
+    """Return the tax mapping the group chose on its Odoo page (no tax until it chooses one)."""
+    link = session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))
+    if link is None or not link.tax_id:
+        return NO_TAX
+    return TaxMapping(link.tax_id, Decimal(link.tax_rate or 0), link.prices_include_tax, link.tax_name or "")
 
 
 class Bindings:
@@ -73,13 +107,13 @@ def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organiza
     ids = {ref: i for ref in buyers if (i := bindings.get("buyer", ref))}
     missing = [ref for ref in buyers if ref not in ids]
     if missing:
-        for row in client.search_read("res.partner", [["ref", "in", missing]], ["id", "ref"]):
-            ids.setdefault(row["ref"], row["id"])
+        for row in client.search_read("res.partner", [["ref", "in", [keyed(client, r) for r in missing]]], ["id", "ref"]):
+            ids.setdefault(row["ref"].removeprefix(client.key_tag), row["id"])
         to_make = [ref for ref in missing if ref not in ids]
         if to_make:
             codes = sorted({buyers[r].country for r in to_make if buyers[r].country})
             countries = {row["code"]: row["id"] for row in client.search_read("res.country", [["code", "in", codes]], ["id", "code"])} if codes else {}
-            made = client.create("res.partner", [encode({"name": buyers[r].name, "is_company": True, "ref": r,
+            made = client.create("res.partner", [encode({"name": buyers[r].name, "is_company": True, "ref": keyed(client, r),
                                                          "country_id": countries.get(buyers[r].country)}) for r in to_make])  # fmt: skip
             ids.update(zip(to_make, made, strict=True))
             report.partners_created += len(made)
@@ -88,15 +122,17 @@ def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organiza
     return ids
 
 
-def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str, float]], report: SyncReport) -> dict[str, int]:
+def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str, float]], mapping: TaxMapping, report: SyncReport) -> dict[str, int]:
     ids = {sku: i for sku in lines if (i := bindings.get("sku", sku))}
     missing = [sku for sku in lines if sku not in ids]
     if missing:
-        for row in client.search_read("product.product", [["default_code", "in", missing]], ["id", "default_code"]):
-            ids.setdefault(row["default_code"], row["id"])
+        for row in client.search_read("product.product", [["default_code", "in", [keyed(client, s) for s in missing]]], ["id", "default_code"]):
+            ids.setdefault(row["default_code"].removeprefix(client.key_tag), row["id"])
         to_make = [sku for sku in missing if sku not in ids]
         if to_make:
-            made = client.create("product.product", [{"name": lines[s][0], "default_code": s, "list_price": lines[s][1], "sale_ok": True} for s in to_make])
+            # Explicit taxes on the product too: left out, Odoo would give it the company's default sales tax.
+            made = client.create("product.product", [{"name": lines[s][0], "default_code": keyed(client, s), "list_price": lines[s][1], "sale_ok": True,
+                                                      "taxes_id": [[6, 0, mapping.tax_ids]]} for s in to_make])  # fmt: skip
             ids.update(zip(to_make, made, strict=True))
             report.products_created += len(made)
         for sku in missing:
@@ -104,56 +140,129 @@ def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str
     return ids
 
 
+def currency_id(client: OdooClient, bindings: Bindings, code: str) -> int:
+    """Return the id of an ISO 4217 currency in this Odoo; raise SyncMismatch, saying what to do, when it is not active there."""
+    known = bindings.get("currency", code)
+    if known:
+        return known
+    rows = client.search_read("res.currency", [["name", "=", code]], ["id", "active"], context={"active_test": False})
+    if not rows or not rows[0]["active"]:
+        raise SyncMismatch(
+            f"{code} is not an active currency in your Odoo, so Odoo cannot hold this {code} amount. In Odoo, open "
+            f"Accounting › Configuration › Currencies, activate {code}, then press Retry on Loom's Odoo page."
+        )
+    bindings.remember("currency", code, "res.currency", rows[0]["id"])
+    return rows[0]["id"]
+
+
+def pricelist_id(client: OdooClient, bindings: Bindings, code: str) -> int:
+    """Find or make Loom's own pricelist in the currency (no rules), what puts a sale order in it; return its id."""
+    known = bindings.get("pricelist", code)
+    if known:
+        return known
+    currency = currency_id(client, bindings, code)
+    name = keyed(client, f"Loom {code}")
+    rows = client.search_read("product.pricelist", [["name", "=", name], ["currency_id", "=", currency]], ["id"])
+    found = rows[0]["id"] if rows else client.create("product.pricelist", [{"name": name, "currency_id": currency}])[0]
+    bindings.remember("pricelist", code, "product.pricelist", found)
+    return found
+
+
 def _commitment(order: Order) -> str:
     # Odoo wants naive UTC "YYYY-MM-DD HH:MM:SS" and refuses the ISO "T" form.
     return dt.datetime.combine(order.ship_by, dt.time(9, 0)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _order_values(order: Order, partner_id: int, products: dict[str, int]) -> dict:
+def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: int, products: dict[str, int], mapping: TaxMapping) -> dict:
+    taxes = tax_field(client)
     return encode(
         {
             "partner_id": partner_id,
-            "client_order_ref": order.number,
+            "client_order_ref": keyed(client, order.number),
+            "pricelist_id": pricelist,
             "commitment_date": _commitment(order),
             "note": f"<p>Loom order {order.number}, {order.incoterm}, ship by {order.ship_by:%d %b %Y}</p>",
             "order_line": [
                 [0, 0, {"product_id": products[line.sku], "product_uom_qty": line.quantity, "price_unit": float(line.unit_price),
-                        "name": line.description}]  # fmt: skip
+                        "name": line.description, taxes: [[6, 0, mapping.tax_ids]]}]  # fmt: skip
                 for line in order.lines
             ],
         }
     )
 
 
+def order_expected(order: Order, mapping: TaxMapping) -> Decimal:
+    """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
+    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency)
+
+
+def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str | None:
+    """Say why Odoo's sale.order does not hold Loom's money (with both numbers); None when it does."""
+    expected = order_expected(order, mapping)
+    odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
+    if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
+        return None
+    return (f"Order {order.number}: Odoo's total is {show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
+            f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is {show(expected, order.currency)} "
+            f"(taxes: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the tax mapping on Loom's Odoo page and the order's "
+            "taxes and pricelist in Odoo, then press Retry.")  # fmt: skip
+
+
+ORDER_FIELDS = ["id", "client_order_ref", "state", "partner_id", "commitment_date", "amount_total", "currency_id"]
+
+
+def _locked(client: OdooClient, row: dict[str, Any]) -> bool:
+    # "Lock Confirmed Sales": 17 moves a confirmed order to `done`; 18 keeps `sale` and sets `locked`.
+    return row.get("state") == "done" or bool(row.get("locked"))
+
+
 def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Iterable[Order]) -> SyncReport:
-    """Make every order exist once in Odoo as a confirmed sale.order with its lines."""
+    """Make every order exist once in Odoo as a confirmed sale.order with its lines, in its currency, with Loom's taxes.
+
+    An order whose total in Odoo differs from Loom's (or whose currency Odoo cannot use) is not
+    confirmed; the report's `problems` says why, with both numbers.
+    """
     orders = list(orders)
     report = SyncReport()
     if not orders:
         return report
     calls_before = client.calls
+    mapping = mapping_for(session, group_id)
     buyers = {buyer_ref(o.buyer): o.buyer for o in orders}
     skus = {line.sku: (line.description, float(line.unit_price)) for o in orders for line in o.lines}
-    bindings = Bindings(session, group_id, {"buyer": set(buyers), "sku": set(skus), "order": {str(o.id) for o in orders}})
+    currencies = {o.currency for o in orders}
+    bindings = Bindings(session, group_id, {"buyer": set(buyers), "sku": set(skus), "order": {str(o.id) for o in orders},
+                                            "currency": currencies, "pricelist": currencies})  # fmt: skip
     partners = _partners(client, bindings, buyers, report)
-    products = _products(client, bindings, skus, report)
+    products = _products(client, bindings, skus, mapping, report)
 
-    numbers = [o.number for o in orders]
-    rows = client.search_read("sale.order", [["client_order_ref", "in", numbers]], ["id", "client_order_ref", "state", "partner_id", "commitment_date"])
-    expected = {o.number: partners[buyer_ref(o.buyer)] for o in orders}
+    fields = [*ORDER_FIELDS, *(["locked"] if client.server.major >= 18 else [])]
+    numbers = {keyed(client, o.number): o for o in orders}
+    rows = client.search_read("sale.order", [["client_order_ref", "in", list(numbers)]], fields)
     # The natural key is the reference *and* the customer: an order someone typed by hand for another partner is not ours.
-    found = {row["client_order_ref"]: row for row in rows if row["partner_id"] and row["partner_id"][0] == expected[row["client_order_ref"]]}
+    found = {numbers[r["client_order_ref"]].number: r for r in rows if r["partner_id"] and r["partner_id"][0] == partners[buyer_ref(numbers[r["client_order_ref"]].buyer)]}
     # An order cancelled before it ever reached Odoo has nothing to tell Odoo.
     orders = [o for o in orders if o.number in found or o.status != OrderStatus.CANCELLED]
-    to_create = [o for o in orders if o.number not in found]
+    pricelists: dict[str, int] = {}
+    for code in sorted({o.currency for o in orders if o.number not in found}):
+        try:
+            pricelists[code] = pricelist_id(client, bindings, code)
+        except SyncMismatch as error:
+            report.problems.update({o.id: f"Order {o.number}: {error}" for o in orders if o.currency == code and o.number not in found})
+    to_create = [o for o in orders if o.number not in found and o.id not in report.problems]
     if to_create:
-        made = client.create("sale.order", [_order_values(o, partners[buyer_ref(o.buyer)], products) for o in to_create])
-        for order, odoo_id in zip(to_create, made, strict=True):
-            found[order.number] = {"id": odoo_id, "state": "draft", "commitment_date": _commitment(order)}
+        made = client.create("sale.order", [_order_values(client, o, partners[buyer_ref(o.buyer)], pricelists[o.currency], products, mapping) for o in to_create])
+        for row in client.execute("sale.order", "read", made, fields=fields):  # read back what Odoo made of Loom's numbers
+            found[next(o.number for o, i in zip(to_create, made, strict=True) if i == row["id"])] = row
         report.orders_created = len(made)
+    orders = [o for o in orders if o.number in found]
     report.orders_found = len(orders) - len(to_create)
     live = [o for o in orders if o.status != OrderStatus.CANCELLED]
-    drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent")]
+    for order in live:
+        problem = order_problem(order, found[order.number], mapping)
+        if problem:
+            report.problems[order.id] = problem
+    drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent") and o.id not in report.problems]
     if drafts:
         client.execute("sale.order", "action_confirm", drafts)
         report.orders_confirmed = len(drafts)
@@ -162,11 +271,14 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
         commitment = _commitment(order)
         if found[order.number].get("commitment_date") != commitment:
             client.execute("sale.order", "write", [found[order.number]["id"]], {"commitment_date": commitment})
-    cancelled = [found[o.number]["id"] for o in orders if o.status == OrderStatus.CANCELLED and found[o.number]["state"] != "cancel"]
-    if cancelled:
+    cancelling = [found[o.number] for o in orders if o.status == OrderStatus.CANCELLED and found[o.number]["state"] != "cancel"]
+    if cancelling:
+        locked = [row["id"] for row in cancelling if _locked(client, row)]
+        if locked:  # a group that locks confirmed sales: unlock to cancel, as a person would
+            client.execute("sale.order", "action_unlock", locked)
         # Odoo 17 and 18 answer a cancellation with a confirmation wizard unless told not to warn.
-        client.execute("sale.order", "action_cancel", cancelled, context={"disable_cancel_warning": True})
-        report.orders_cancelled = len(cancelled)
+        client.execute("sale.order", "action_cancel", [row["id"] for row in cancelling], context={"disable_cancel_warning": True})
+        report.orders_cancelled = len(cancelling)
     for order in orders:
         bindings.remember("order", str(order.id), "sale.order", found[order.number]["id"])
         report.odoo_ids[order.id] = found[order.number]["id"]
@@ -208,109 +320,3 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
     return posted
 
 
-def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
-    """Make the invoice exist once in Odoo as a posted customer invoice whose lines invoice the sale lines.
-
-    A deposit or balance invoices that share of every line's quantity, so that Odoo's invoiced
-    quantities add up to the order once both are posted.
-    """
-    order = invoice.order
-    order_id = Bindings(session, group_id, {"order": {str(order.id)}}).get("order", str(order.id))
-    if order_id is None:
-        order_id = sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
-    wanted = {"invoice": {str(invoice.id)}, "sku": {line.sku for line in order.lines}, "buyer": {buyer_ref(order.buyer)}}
-    bindings = Bindings(session, group_id, wanted)
-    known = bindings.get("invoice", str(invoice.id))
-    rows = client.search_read("account.move", [["ref", "=", invoice.number], ["move_type", "=", "out_invoice"]], ["id", "state"])
-    if known and not any(r["id"] == known for r in rows):
-        known = None  # deleted in Odoo: make it again
-    move = next((r for r in rows if r["id"] == known), rows[0] if rows else None)
-    if move is None:
-        share = invoice.amount / order.total if order.total else 0
-        sale_lines = client.search_read("sale.order.line", [["order_id", "=", order_id]], ["id", "product_id", "price_unit"])
-        by_product = {row["product_id"][0]: row for row in sale_lines if row["product_id"]}
-        lines = []
-        for line in order.lines:
-            sale_line = by_product.get(bindings.get("sku", line.sku) or 0)
-            lines.append([0, 0, encode({
-                "product_id": sale_line["product_id"][0] if sale_line else None,
-                "name": f"{invoice.kind.value.capitalize()} {float(share) * 100:.0f} %: {line.description}",
-                "quantity": round(line.quantity * float(share), 4),
-                "price_unit": float(line.unit_price),
-                "sale_line_ids": [[6, 0, [sale_line["id"]]]] if sale_line else [],
-            })])  # fmt: skip
-        [move_id] = client.create("account.move", [encode({
-            "move_type": "out_invoice", "partner_id": bindings.get("buyer", buyer_ref(order.buyer)), "ref": invoice.number, "invoice_origin": order.number,
-            "invoice_date": invoice.issue_date.isoformat(), "invoice_line_ids": lines,
-        })])  # fmt: skip
-        move = {"id": move_id, "state": "draft"}
-    if move["state"] == "draft":
-        client.execute("account.move", "action_post", [move["id"]])
-    bindings.remember("invoice", str(invoice.id), "account.move", move["id"])
-    return move["id"]
-
-
-def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, str]]:
-    """What the group's books should learn about an invoice's money, each keyed so it is told once."""
-    facts: list[tuple[str, str]] = []
-    for payment in invoice.payments:
-        if payment.settled_at and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-            facts.append((f"{invoice.id}:paid:{payment.id}", f"Paid by the buyer through Loom (card, Stripe) on {payment.settled_at:%Y-%m-%d}: "
-                          f"{payment.amount:.2f} {payment.currency}, ref. {payment.provider_ref or payment.checkout_ref}."))  # fmt: skip
-        for refund in payment.refunds:
-            if refund.status == RefundStatus.SUCCEEDED:
-                facts.append((f"{invoice.id}:refund:{refund.id}", f"Refunded to the buyer: {refund.amount:.2f} {refund.currency}, "
-                              f"ref. {refund.provider_ref}. {refund.reason}"))  # fmt: skip
-    if invoice.status == InvoiceStatus.VOID:
-        facts.append((f"{invoice.id}:void", "Void in Loom: the order was cancelled before this invoice was paid."))
-    if payout is not None and payout.status != PayoutStatus.PENDING:
-        what = {PayoutStatus.SENT: "Payout sent to the group", PayoutStatus.CONFIRMED: "Payout received by the group",
-                PayoutStatus.REVERSED: "Payout reversed"}[payout.status]  # fmt: skip
-        facts.append((f"{invoice.id}:payout:{payout.id}:{payout.status.value}",
-                      f"{what}: {payout.amount:.2f} {payout.currency} ({payout.gross:.2f} less Loom's fee of {payout.fee:.2f}) by "
-                      f"{payout.method.value.replace('_', ' ')}, ref. {payout.reference or '–'}."))  # fmt: skip
-    return facts
-
-
-def register_payment(client: OdooClient, bindings: Bindings, invoice: Invoice, move_id: int) -> bool:
-    """Register the buyer's payment on the posted invoice in Odoo, once (Odoo's own Register Payment wizard).
-
-    The invoice's payment state is the natural key: an invoice Odoo already counts as paid (a call that
-    timed out after Odoo committed it) is not paid again. Odoo records it in the default bank journal,
-    `in_payment` until the group matches it with its bank statement (or `paid`, depending on the journal).
-    """
-    paying = next((p for p in invoice.payments if p.settled_at and p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), None)
-    if paying is None or bindings.get("payment", str(invoice.id)):
-        return False
-    [move] = client.search_read("account.move", [["id", "=", move_id]], ["payment_state"])
-    if move["payment_state"] not in ("paid", "in_payment"):
-        [wizard] = client.create("account.payment.register", [encode({
-            "payment_date": paying.settled_at.date().isoformat(),
-            "communication": f"{invoice.number} · card via Loom ({paying.provider_ref or paying.checkout_ref})",
-        })], context={"active_model": "account.move", "active_ids": [move_id]})  # fmt: skip
-        client.execute("account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True})
-    bindings.remember("payment", str(invoice.id), "account.move", move_id)
-    return True
-
-
-def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
-    """The invoice's money in the group's Odoo: the buyer's payment registered on the invoice, and each
-    fact (paid, refunded, paid out, void) noted once on the sale order's chatter."""
-    move_id = sync_invoice(session, client, group_id, invoice) if invoice.status != InvoiceStatus.VOID else None
-    if move_id is not None:
-        register_payment(client, Bindings(session, group_id, {"payment": {str(invoice.id)}}), invoice, move_id)
-    order = invoice.order
-    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
-    facts = payment_facts(invoice, payout)
-    bindings = Bindings(session, group_id, {"order": {str(order.id)}, "payment-fact": {key for key, _ in facts}})
-    order_odoo_id = bindings.get("order", str(order.id)) or sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
-    posted = 0
-    for key, text in facts:
-        if bindings.get("payment-fact", key):
-            continue
-        body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
-        result = client.execute("sale.order", "message_post", [order_odoo_id], body=body, body_is_html=True, message_type="comment",
-                                subtype_xmlid="mail.mt_note")  # fmt: skip
-        bindings.remember("payment-fact", key, "mail.message", result[0] if isinstance(result, list) else result)
-        posted += 1
-    return posted

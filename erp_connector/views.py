@@ -1,16 +1,20 @@
-"""The group's Odoo page: connect and test, then see what synced, what waits and what failed."""
+"""The group's Odoo page: connect and test, choose how prices map to taxes, then see what synced, what waits and what failed."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from erp_connector.forms import OdooLinkForm
-from erp_connector.services import check_connection, link_of, save_link
+from erp_connector.amounts import NO_TAX
+from erp_connector.client import OdooCallError
+from erp_connector.forms import OdooLinkForm, TaxMappingForm
+from erp_connector.services import check_connection, link_of, record_check, sale_taxes, save_link, save_tax_mapping
+from erp_connector.sync import mapping_for
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
-from marketplace.forms import render_form
+from marketplace.errors import DomainError
+from marketplace.forms import attach_error, choices, render_form
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
@@ -20,16 +24,22 @@ from marketplace.secrets import SecretBox
 
 blueprint = Blueprint("erp", __name__, url_prefix="/manage/odoo")
 
+ERP_TOPICS = {topics.SYNC_ORDER: "Order", topics.SYNC_INVOICE: "Invoice", topics.SYNC_PAYMENT: "Payment", topics.SYNC_TRACE: "Trace"}
+
 
 def _messages(group: ProducerGroup) -> list[OutboxMessage]:
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.topic == topics.SYNC_ORDER, OutboxMessage.payload["group"].as_integer() == group.id)
+            .where(OutboxMessage.topic.in_(ERP_TOPICS), OutboxMessage.payload["group"].as_integer() == group.id)
             .order_by(OutboxMessage.id.desc())
             .limit(50)
         )
     )
+
+
+def _box() -> SecretBox:
+    return SecretBox(current_app.config["SECRETS_KEY"])
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -43,7 +53,7 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
         if not api_key and current is None:
             form.api_key.errors = ["Give the API key the first time you connect."]
         else:
-            box = SecretBox(current_app.config["SECRETS_KEY"])
+            box = _box()
             secret = api_key or box.open(current.api_key_encrypted)
             # Called outside any database transaction: a slow Odoo holds nothing of Loom's.
             check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data)
@@ -53,7 +63,47 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
             flash(check.message, "success" if check.ok else "error")
             return redirect(url_for("erp.link"))
     messages = _messages(group)
-    return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus, action_form=ActionForm(), check=check)
+    mapping = mapping_for(db.session, group.id) if current else NO_TAX
+    return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus, action_form=ActionForm(),
+                       check=check, mapping=mapping, topic_names=ERP_TOPICS)  # fmt: skip
+
+
+@blueprint.post("/test")
+@group_admin
+def test_again(group: ProducerGroup) -> Response:
+    current = link_of(db.session, group.id)
+    if current is None or not ActionForm().validate_on_submit():
+        abort(404 if current is None else 400)
+    check = check_connection(current.url, current.database, current.login, _box().open(current.api_key_encrypted), current.protocol)
+    with transaction() as session:
+        record_check(session, context.current_membership(), group, check)
+    flash(check.message, "success" if check.ok else "error")
+    return redirect(url_for("erp.link"))
+
+
+@blueprint.route("/taxes", methods=["GET", "POST"])
+@group_admin
+def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
+    current = link_of(db.session, group.id)
+    if current is None:
+        return redirect(url_for("erp.link"))
+    form = TaxMappingForm(data={"tax": str(current.tax_id) if current.tax_id else "none"})
+    try:
+        offered = sale_taxes(current, _box())  # read from the group's Odoo, outside any transaction
+        unreachable = None
+    except OdooCallError as error:
+        offered, unreachable = [], f"Loom could not read your Odoo's taxes: {error}"
+    form.tax.choices = choices([("none", "No tax: Loom's prices go to Odoo as they are"), *((str(t.id), t.label) for t in offered)])
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                save_tax_mapping(session, context.current_membership(), group, tax=form.tax.data, taxes=offered)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Saved. Orders and invoices sent to Odoo from now on carry this tax.", "success")
+            return redirect(url_for("erp.link"))
+    return render_form("erp/taxes.html", form, group=group, link=current, unreachable=unreachable)
 
 
 @blueprint.post("/retry/<int:message_id>")
@@ -63,5 +113,5 @@ def retry(group: ProducerGroup, message_id: int) -> Response:
         abort(404)
     with transaction() as session:
         outbox.retry_dead_letter(session, message_id)
-    flash("The order will be sent to Odoo again in a moment.", "success")
+    flash("It will be sent to Odoo again in a moment.", "success")
     return redirect(url_for("erp.link"))

@@ -43,6 +43,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
     ERP_TIMEOUT_SECONDS = 20.0  # per call to a group's Odoo; a timeout counts as "maybe done"
+    ERP_INSTANCE_TAG = ""  # put before every key Loom writes into an Odoo (refs, codes), when two Loom instances share one Odoo
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
     # Stripe. Without a secret key the marketplace runs, invoices can be printed, and card payment says it is off.
     STRIPE_SECRET_KEY: str | None = None

@@ -16,7 +16,8 @@ def init_outbox(app: Flask) -> None:
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
-    pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]))
+    pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
+                      lambda: app.config["ERP_INSTANCE_TAG"])  # fmt: skip
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))

@@ -1,6 +1,9 @@
 """A group admin connects the group's Odoo from a page: the key is tested, then kept encrypted."""
 from __future__ import annotations
 
+import html
+import re
+
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -32,3 +35,40 @@ def test_only_admins_connect_odoo(client: FlaskClient, session: Session) -> None
     group = factories.producer_group(session)
     sign_in(client, factories.member_of(session, group, role=Role.MEMBER).user.email)
     assert client.get("/manage/odoo/").status_code == 403
+
+
+def visible(response: object) -> str:
+    """The page's text as a person reads it: no markup, entities decoded, spaces collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", text_of(response))))  # type: ignore[arg-type]
+
+
+def _connected(client: FlaskClient, session: Session, odoo: OdooDouble) -> object:
+    group = factories.producer_group(session)
+    sign_in(client, factories.member_of(session, group, role=Role.ADMIN).user.email)
+    key = odoo.api_key if odoo.version >= 19 else "admin"  # JSON-2 on 19 wants an API key
+    submit(client, "/manage/odoo/", {"url": odoo.url, "database": "coop", "login": "admin", "api_key": key, "protocol": "auto"})
+    return group
+
+
+def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: FlaskClient, session: Session) -> None:
+    with OdooDouble(version=18, database="coop") as odoo:
+        group = _connected(client, session, odoo)
+        page = client.get("/manage/odoo/taxes")
+        assert page.status_code == 200 and "15% — 15 %, added on top of prices" in text_of(page)  # read from their Odoo
+        wrong = submit(client, "/manage/odoo/taxes", {"tax": "1"})
+        assert wrong.status_code == 422 and "is added on top of prices, but buyers pay exactly the price shown on Loom" in visible(wrong)
+        [included] = odoo.db.create(2, "account.tax", [{"name": "VAT 15% incl.", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale",
+                                                           "price_include_override": "tax_included"}])  # fmt: skip
+        chosen = submit(client, "/manage/odoo/taxes", {"tax": str(included)}, follow_redirects=True)
+        assert "Taxes on Loom's sales: VAT 15% incl. (15 %), included in Loom's prices" in visible(chosen)
+    link = session.scalar(select(ErpLink).where(ErpLink.group_id == group.id))
+    assert (link.tax_id, link.tax_rate, link.prices_include_tax) == (included, 15, True)
+
+
+def test_test_again_says_in_plain_words_which_right_is_missing(client: FlaskClient, session: Session) -> None:
+    with OdooDouble(version=19, database="coop") as odoo:
+        _connected(client, session, odoo)
+        odoo.db.users[2]["create_forbidden"] = {"res.partner"}  # someone took Contact Creation from the user since
+        page = submit(client, "/manage/odoo/test", {}, follow_redirects=True)
+    assert "cannot create contacts (your buyers) (Odoo's Contact Creation right)" in visible(page)
+    assert "not working" in text_of(page)

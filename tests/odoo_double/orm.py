@@ -141,7 +141,9 @@ class Database:
         self.models: dict[str, Model] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.api_keys: dict[str, int] = {}
-        self.context: dict[str, Any] = {}  # the calling context of the current create (wizards' default_get reads it)
+        self.context: dict[str, Any] = {}  # the calling context of the current call (wizards' default_get, active_test read it)
+        self.settings: dict[str, Any] = {}  # company settings a test may switch on (lock_confirmed_sales)
+        self.rates: dict[int, Any] = {}  # currency id -> units per company currency unit
         self.clock = lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     # ----- transactions: each RPC call is its own ----------------------------------------------
@@ -178,7 +180,7 @@ class Database:
         return model
 
     def check_create_rights(self, uid: int, model: Model) -> None:
-        rights = self.users[uid].get("create_forbidden", set())
+        rights = self.users.get(uid, {}).get("create_forbidden", set())
         if model.name in rights:
             raise AccessError(
                 f"You are not allowed to create '{model.description}' ({model.name}) records.\n\n"
@@ -220,7 +222,8 @@ class Database:
         for values in values_list:
             record_id = model.next_id
             model.next_id += 1
-            row: dict[str, Any] = {"id": record_id, "create_date": self.clock().strftime(DATETIME), "create_uid": uid}
+            # `_given` remembers which fields the caller set: Odoo computes the others (a line's taxes from its product).
+            row: dict[str, Any] = {"id": record_id, "create_date": self.clock().strftime(DATETIME), "create_uid": uid, "_given": tuple(values)}
             for name, definition in model.fields.items():
                 if definition.type in ("one2many",) or definition.compute is not None or name in row:
                     continue
@@ -277,9 +280,7 @@ class Database:
         if definition.type == "one2many":
             related = self.models[definition.relation]
             return sorted(i for i, r in related.records.items() if r.get(definition.inverse) == row["id"])
-        if definition.compute is not None:
-            return definition.compute(self, model.name, row)
-        value = row.get(name, False)
+        value = definition.compute(self, model.name, row) if definition.compute is not None else row.get(name, False)
         if definition.type == "many2one":
             return [value, self.display_name(definition.relation, value)] if value else False
         return value
@@ -329,7 +330,11 @@ class Database:
 
     def search(self, model_name: str, domain: list[Any], *, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[int]:
         model = self.model(model_name)
-        ids = [i for i, row in sorted(model.records.items()) if self._matches(model, row, domain or [])]
+        domain = list(domain or [])
+        # Like Odoo, archived records are left out unless the domain speaks of `active` or the context says active_test False.
+        if "active" in model.fields and self.context.get("active_test", True) and not any(isinstance(leaf, (list, tuple)) and leaf[0] == "active" for leaf in domain):
+            domain = [["active", "=", True], *domain]
+        ids = [i for i, row in sorted(model.records.items()) if self._matches(model, row, domain)]
         if order and order.split()[0] != "id":
             key = order.split()[0]
             ids.sort(key=lambda i: model.records[i].get(key) or "", reverse=order.endswith("desc"))
