@@ -36,6 +36,7 @@ from search.query import (
 
 TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
+GROUP_FACET_FIELDS = {"country": "country", "certification": "certifications", "verified_certification": "verified_certifications", "verified": "verified"}
 _TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}  # analysed already; no phrase queries
 _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
@@ -62,7 +63,7 @@ MAPPING: dict[str, Any] = {
         "artisan_count": {"type": "integer"},
         "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
-        "verified_certifications": _FILTER_ONLY,
+        "verified_certifications": _KEYWORD,
         "categories": _FILTER_ONLY,
         "materials": _FILTER_ONLY,
         "techniques": _FILTER_ONLY,
@@ -345,6 +346,8 @@ def _group_facet_clauses(query: SearchQuery, exclude: str | None = None) -> list
         clauses.append({"terms": {"country": list(query.countries)}})
     if query.certifications and exclude != "certification":
         clauses.append({"terms": {"certifications": list(query.certifications)}})
+    if query.verified_certifications and exclude != "verified_certification":
+        clauses.append({"terms": {"verified_certifications": list(query.verified_certifications)}})
     if query.verified is not None and exclude != "verified":
         clauses.append({"term": {"verified": query.verified}})
     return clauses
@@ -361,8 +364,8 @@ def _facet_filters(query: SearchQuery, exclude: str | None = None) -> list[dict[
 
 def _facet_aggregation(query: SearchQuery, facet: str) -> dict[str, Any]:
     selection = {"bool": {"filter": _facet_filters(query, exclude=facet)}}
-    if facet in ("country", "certification", "verified"):
-        field = {"country": "country", "certification": "certifications", "verified": "verified"}[facet]
+    if facet in GROUP_FACET_FIELDS:
+        field = GROUP_FACET_FIELDS[facet]
         inner = {"values": {"terms": {"field": field, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
         return {"filter": selection, "aggs": inner}
     field = "capabilities.category" if facet == "category" else "capabilities.materials"

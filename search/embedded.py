@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
     rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, doc TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
     lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL,
@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NO
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 """
+SCHEMA_VERSION = 2  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -98,6 +100,11 @@ class EmbeddedIndex:
         try:
             if target not in self._schema_ready:
                 connection.execute("PRAGMA journal_mode=WAL")
+                if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    # The index is derived data: one written by another version of Loom is dropped, not migrated.
+                    for table in _TABLE_NAMES:
+                        connection.execute(f"DROP TABLE IF EXISTS {table}")
+                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.executescript(TABLES)
                 if indexes:
                     connection.executescript(INDEXES)
@@ -127,7 +134,7 @@ class EmbeddedIndex:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
                            location.get("lon"), doc["quality_boost"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
-            certs.extend((doc["id"], scheme) for scheme in doc["certifications"])
+            certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
                              cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
@@ -135,7 +142,7 @@ class EmbeddedIndex:
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
-        connection.executemany("INSERT INTO group_certs (group_id, scheme) VALUES (?, ?)", certs)
+        connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
         )
@@ -272,6 +279,9 @@ class EmbeddedIndex:
             conditions.append("g.verified = :verified")
         if query.certifications:
             conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))")
+        if query.verified_certifications:
+            schemes = _bind(params, "vcert", query.verified_certifications)
+            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))")
         capability = self._capability_conditions(query, params)
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
@@ -365,11 +375,12 @@ class EmbeddedIndex:
             if match is not None:
                 conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        if facet in ("country", "verified", "certification"):
+        if facet in ("country", "verified", "certification", "verified_certification"):
             column, joins = {
                 "country": ("g.country", ""),
                 "verified": ("g.verified", ""),
                 "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
+                "verified_certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id AND gc.verified = 1"),
             }[facet]
             sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
         else:

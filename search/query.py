@@ -13,7 +13,7 @@ from marketplace.producers.taxonomy import CATEGORIES
 from search.analysis import analyze, edit_distance, highlight, max_edits
 from search.documents import units_by
 
-FACETS = ("category", "material", "country", "certification", "verified")
+FACETS = ("category", "material", "country", "certification", "verified_certification", "verified")
 
 
 class Sort(enum.StrEnum):
@@ -42,7 +42,8 @@ class SearchQuery:
     categories: tuple[str, ...] = ()  # leaf or top-level codes; a top-level code covers its children
     materials: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
-    certifications: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()  # claimed or verified
+    verified_certifications: tuple[str, ...] = ()  # only certifications an operator has verified
     verified: bool | None = None
     capacity: CapacityNeed | None = None
     max_lead_time: int | None = None
@@ -74,6 +75,7 @@ class SearchQuery:
             "material": {"materials": ()},
             "country": {"countries": ()},
             "certification": {"certifications": ()},
+            "verified_certification": {"verified_certifications": ()},
             "verified": {"verified": None},
         }[facet]
         return replace(self, **clear)
@@ -141,7 +143,8 @@ class Hit:
     verified: bool
     rating: float | None
     artisan_count: int
-    certifications: list[str]
+    certifications: list[str]  # every scheme the group claims
+    verified_certifications: list[str]  # those an operator has checked the evidence of
     score: float
     distance_km: float | None
     highlights: dict[str, str]
@@ -170,7 +173,7 @@ def selected_values(query: SearchQuery, facet: str) -> set[str]:
     if facet == "verified":
         return set() if query.verified is None else {"true" if query.verified else "false"}
     return set({"category": query.categories, "material": query.materials, "country": query.countries,
-                "certification": query.certifications}[facet])  # fmt: skip
+                "certification": query.certifications, "verified_certification": query.verified_certifications}[facet])  # fmt: skip
 
 
 # ----- explaining a hit, the same way for both backends ------------------------------------------
@@ -242,6 +245,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         rating=doc["rating"],
         artisan_count=doc["artisan_count"],
         certifications=doc["certifications"],
+        verified_certifications=doc["verified_certifications"],
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,

@@ -54,6 +54,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     for code in certifications:
         if code not in CERTIFICATION_SCHEMES:
             raise DomainError(f"certification {code!r} is not one Loom knows.", field="certification")
+    verified_certifications = _many(args, "verified_certification")
+    for code in verified_certifications:
+        if code not in CERTIFICATION_SCHEMES:
+            raise DomainError(f"verified_certification {code!r} is not one Loom knows.", field="verified_certification")
     verified = {"": None, "true": True, "false": False}.get((args.get("verified") or "").strip().lower(), "bad")
     if verified == "bad":
         raise DomainError("verified must be true or false.", field="verified")
@@ -103,6 +107,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         materials=tuple(m.lower() for m in _many(args, "material")),
         countries=countries,
         certifications=certifications,
+        verified_certifications=verified_certifications,
         verified=verified,
         capacity=capacity,
         max_lead_time=_int(args, "max_lead_time", low=0, high=730),

@@ -21,7 +21,8 @@ FACET_TITLES = {
     "category": "Category",
     "material": "Material",
     "country": "Country",
-    "certification": "Certification",
+    "certification": "Certification (claimed or verified)",
+    "verified_certification": "Certification verified by Loom",
     "verified": "Verified by Loom",
 }
 
@@ -36,7 +37,7 @@ def facet_label(facet: str, value: str) -> str:
         return CATEGORIES[value].label if value in CATEGORIES else value
     if facet == "country":
         return country_name(value)
-    if facet == "certification":
+    if facet in ("certification", "verified_certification"):
         return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
     if facet == "verified":
         return "Verified" if value == "true" else "Not yet verified"

@@ -229,3 +229,34 @@ def test_a_change_made_while_the_index_is_rebuilt_is_not_lost(session: Session, 
     index = IndexWithABusyWorker(tmp_path / "search.db")
     assert rebuild(session, index) == 3
     assert found(index, "papyrus") == [groups[0].slug]
+
+
+def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.producers.models import Certification
+    from marketplace.producers.services import verify_certification
+
+    checked = factories.producer_group(session, name="Papyrus Checked")
+    claimed = factories.producer_group(session, name="Papyrus Claimed")
+    for group in (checked, claimed):
+        factories.capability(session, group, materials=["papyrus"])
+        session.add(Certification(group=group, scheme="wfto"))
+        touch(session, group)
+    session.flush()
+    verify_certification(session, factories.user(session, operator=True), checked.certifications[0].id, verified=True)
+    session.commit()
+    worker_for(app).drain()
+
+    response = client.get("/api/v1/search?q=papyrus&verified_certification=wfto")
+    conforms(response, "/search")
+    [hit] = response.get_json()["items"]
+    assert (hit["name"], hit["certifications"], hit["verified_certifications"]) == ("Papyrus Checked", ["wfto"], ["wfto"])
+    assert response.get_json()["facets"]["verified_certification"] == [{"value": "wfto", "count": 1, "selected": True}]
+    everyone = client.get("/api/v1/search?q=papyrus&certification=wfto").get_json()
+    assert {i["name"]: i["verified_certifications"] for i in everyone["items"]} == {"Papyrus Checked": ["wfto"], "Papyrus Claimed": []}
+
+    page = text_of(client.get("/search?q=papyrus"))
+    assert "WFTO Guaranteed Fair Trade ✓ verified" in page and "WFTO Guaranteed Fair Trade (claimed)" in page
+    assert 'type="checkbox" name="verified_certification" value="wfto"' in page
+    bad = client.get("/api/v1/search?verified_certification=iso9001")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "verified_certification"

@@ -190,3 +190,19 @@ def test_a_rebuild_replaces_the_whole_index(empty_index: SearchIndex, catalogue_
     assert empty_index.rebuild(catalogue_documents[10:13]) == 3
     assert empty_index.count() == 3
     assert {h.id for h in empty_index.search(SearchQuery()).hits} == {d["id"] for d in catalogue_documents[10:13]}
+
+
+def test_a_verified_certification_filter_ignores_claims_no_operator_checked(catalogue_index: SearchIndex) -> None:
+    claimed = catalogue_index.search(SearchQuery(certifications=("wfto",), size=50))
+    verified = catalogue_index.search(SearchQuery(verified_certifications=("wfto",), size=50))
+
+    assert set(slugs(verified)) == {"machakos-sisal-weavers", "krobo-glass-bead-makers", "san-juan-backstrap-weavers"}
+    assert {"huye-agaseke-cooperative", "puno-alpaca-knitters"} <= set(slugs(claimed)) - set(slugs(verified))
+    # Hits say which of the claimed certifications are verified.
+    coffee = find_groups(catalogue_index, SearchQuery(text="jimma coffee")).hits[0]
+    assert (coffee.slug, coffee.certifications, coffee.verified_certifications) == ("jimma-coffee-growers", ["fairtrade", "organic"], ["fairtrade"])
+    # A verified group's unverified claim is still only a claim.
+    assert "puno-alpaca-knitters" not in slugs(catalogue_index.search(SearchQuery(verified=True, verified_certifications=("wfto",), size=50)))
+    counts = facet(verified, "verified_certification")
+    assert counts["wfto"] == 3 and counts["fairtrade"] == 2 and "organic" not in counts  # counted ignoring its own selection
+    assert facet(claimed, "verified_certification") == {"wfto": 3}
