@@ -18,7 +18,7 @@ from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from search.analysis import analyzed
 
-CAPACITY_WEEKS = 52
+CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
 _UNITS_BITS = 32
 UNITS_MAX = (1 << _UNITS_BITS) - 1
@@ -87,6 +87,12 @@ def quality_boost(group: ProducerGroup) -> float:
     return round(boost, 4)
 
 
+def category_words(code: str) -> list[str]:
+    """The words that name what a category's goods are: its own name and its parent's."""
+    category = CATEGORIES[code]
+    return [category.name] + ([CATEGORIES[category.parent].name] if category.parent else [])
+
+
 def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     category = CATEGORIES[capability.category]
     return {
@@ -96,6 +102,9 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "label": category.label,
         "materials": list(capability.materials),
         "techniques": list(capability.techniques),
+        # What this capability is, in indexed words: a buyer's words must find the capability that makes
+        # the thing asked for, not just some capability of the group (see SearchQuery.capability_words).
+        "terms": analyzed(category_words(capability.category), list(capability.materials), list(capability.techniques)),
         "moq": capability.moq,
         "lead_time_days": capability.lead_time_days,
         "price_min": float(capability.price_min),
@@ -138,10 +147,7 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "capabilities": capabilities,
         # Analysed text, the same for both backends (see search.analysis).
         "name_terms": analyzed(group.name),
-        "capability_terms": analyzed(
-            [CATEGORIES[c].name for c in categories], [m for c in capabilities for m in c["materials"]],
-            [t for c in capabilities for t in c["techniques"]],
-        ),  # fmt: skip
+        "capability_terms": " ".join(c["terms"] for c in capabilities),
         "story_terms": analyzed(group.story),
         "place_terms": analyzed(
             group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications if s in CERTIFICATION_SCHEMES]

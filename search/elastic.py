@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
@@ -82,6 +83,7 @@ MAPPING: dict[str, Any] = {
                 "label": _STORED,
                 "materials": _KEYWORD,
                 "techniques": _FILTER_ONLY,
+                "terms": _TERMS,
                 "moq": {"type": "integer", "doc_values": False},
                 "lead_time_days": {"type": "integer"},
                 "price_min": {"type": "double", "doc_values": False},
@@ -253,7 +255,24 @@ class ElasticsearchIndex:
             body["search_after"] = decode_cursor(query.after)
         return body
 
+    def plan(self, query: SearchQuery) -> SearchQuery:
+        """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
+        if not query.binds_capabilities_to_words:
+            return query
+        terms = query.terms
+        per_word = {str(i): _capability_word(term) for i, term in enumerate(terms)}
+        aggregation = {"capabilities": {"nested": {"path": "capabilities"}, "aggs": {"words": {"filters": {"filters": per_word}}}}}
+        with _translated():
+            try:
+                response = self.client.search(index=self.alias, size=0, aggs=aggregation)
+            except NotFoundError:
+                return query
+        buckets = response["aggregations"]["capabilities"]["words"]["buckets"]
+        products = tuple((term,) for i, term in enumerate(terms) if buckets[str(i)]["doc_count"] > 0)
+        return replace(query, capability_words=products)
+
     def search(self, query: SearchQuery) -> SearchResult:
+        query = self.plan(query)
         body = self.body(query)
         with _translated():
             try:
@@ -298,6 +317,11 @@ def _text_query(query: SearchQuery) -> dict[str, Any] | None:
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
+def _capability_word(word: str) -> dict[str, Any]:
+    """A capability whose own words answer `word`, exactly or within the typo allowance."""
+    return {"match": {"capabilities.terms": {"query": word, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}}
+
+
 def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facets_only: bool = False, facets_too: bool = True) -> list[dict[str, Any]]:
     """Conditions one capability must meet; the facet ones (category, material) are optional."""
     clauses: list[dict[str, Any]] = []
@@ -322,6 +346,7 @@ def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facet
         low, high = capacity_key_range(query.capacity.units, query.capacity.by)
         clauses.append({"range": {"capabilities.capacity_keys": {"gte": low, "lte": high}}})
         clauses.append({"range": {"capabilities.ready_on": {"lte": query.capacity.by.isoformat()}}})
+    clauses.extend(_capability_word(entry[0]) for entry in query.capability_words)
     return clauses
 
 

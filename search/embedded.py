@@ -12,6 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,10 @@ CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT
 CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
+CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'unicode61', detail = 'none');
 """
-SCHEMA_VERSION = 2  # PRAGMA user_version; an index file of another version is emptied and rebuilt
-_TABLE_NAMES = ("vocab", "fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
+SCHEMA_VERSION = 3  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -121,6 +123,7 @@ class EmbeddedIndex:
     def _remove(connection: sqlite3.Connection, group_id: int) -> None:
         connection.execute("DELETE FROM cap_materials WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM cap_capacity WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM cap_fts WHERE rowid IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
@@ -129,7 +132,7 @@ class EmbeddedIndex:
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, certs, caps, materials, keys, texts = [], [], [], [], [], []
+        groups, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
@@ -140,6 +143,7 @@ class EmbeddedIndex:
                              cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
                 materials.extend((cap["id"], m) for m in cap["materials"])
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
+                cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
@@ -148,6 +152,7 @@ class EmbeddedIndex:
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
         connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
+        connection.executemany("INSERT INTO cap_fts (rowid, terms) VALUES (?, ?)", cap_texts)
         connection.executemany("INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts)
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
@@ -201,6 +206,7 @@ class EmbeddedIndex:
             connection.execute("COMMIT")
             connection.executescript(INDEXES)
             connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            connection.execute("INSERT INTO cap_fts(cap_fts) VALUES ('optimize')")
             connection.execute("ANALYZE")
         os.replace(fresh, self.path)
         self._schema_ready.difference_update({fresh, self.path})
@@ -263,6 +269,9 @@ class EmbeddedIndex:
             if query.price_min is not None:
                 params["price_min"] = query.price_min
                 conditions.append("c.price_max >= :price_min")
+        if query.capability_words:
+            params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
+            conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
         if query.capacity:
             params["cap_lo"], params["cap_hi"] = capacity_key_range(query.capacity.units, query.capacity.by)
             params["cap_by"] = query.capacity.by.isoformat()
@@ -309,10 +318,22 @@ class EmbeddedIndex:
         params["match"] = match
         return "fts JOIN groups g ON g.id = fts.rowid", f"(-bm25(fts, {WEIGHTS}) * g.quality_boost)"
 
+    def plan(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchQuery:
+        """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
+        if not query.binds_capabilities_to_words:
+            return query
+        products = []
+        for term in query.terms:
+            alternatives = tuple(self._expansions(connection, term))
+            if connection.execute("SELECT 1 FROM cap_fts WHERE cap_fts MATCH ? LIMIT 1", (_any_of(alternatives),)).fetchone():
+                products.append(alternatives)
+        return replace(query, capability_words=tuple(products))
+
     def search(self, query: SearchQuery) -> SearchResult:
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         with self._connect() as connection:
+            query = self.plan(connection, query)
             match = self._match_expression(connection, query)
             params: dict[str, Any] = {}
             source, score = self._source(match, params)
@@ -397,6 +418,11 @@ class EmbeddedIndex:
         rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
         return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+
+
+def _any_of(terms: Iterable[str]) -> str:
+    """An FTS5 expression matching any of the indexed terms (each quoted: a term is one token)."""
+    return " OR ".join(f'"{t}"' for t in terms)
 
 
 def _bind(params: dict[str, Any], prefix: str, values: Iterable[Any]) -> str:

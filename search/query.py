@@ -56,6 +56,11 @@ class SearchQuery:
     size: int = 20
     after: str | None = None  # cursor from the previous page
     match_all_terms: bool = True
+    # Set by the backend when it plans the search (see `binds_capabilities_to_words`): one entry per
+    # product word of the query (a term some capability in the index holds); a capability meets the
+    # capability filters only if it holds one of the alternatives of every entry. Each entry starts with
+    # the query's term; the embedded backend adds its typo variants, Elasticsearch applies the typo rule itself.
+    capability_words: tuple[tuple[str, ...], ...] = ()
 
     @property
     def terms(self) -> list[str]:
@@ -67,6 +72,18 @@ class SearchQuery:
             self.categories or self.materials or self.capacity or self.max_lead_time is not None
             or self.max_moq is not None or self.price_min is not None or self.price_max is not None
         )  # fmt: skip
+
+    @property
+    def binds_capabilities_to_words(self) -> bool:
+        """Must the capability filters be met by a capability the words describe?
+
+        Units by a date (and lead time, MOQ, price) are a property of one product: a group whose
+        baskets match the words must not pass on the capacity of its placemats. A chosen category names
+        the product; without one, the words do: the capability must hold every product word of the
+        query (a word some capability in the index holds; places and group names are not product words,
+        so a query made only of them binds nothing).
+        """
+        return bool(self.terms) and not self.categories and self.has_capability_filter
 
     def without(self, facet: str) -> SearchQuery:
         """The same query with one facet's selection cleared (for that facet's counts)."""
@@ -224,8 +241,23 @@ class TermMatcher:
         return answer
 
 
+def described_by_words(capability: dict[str, Any], matcher: TermMatcher) -> bool:
+    """Does one of the capability's indexed words answer one of the matcher's terms?"""
+    return any(matcher(word) for word in capability["terms"].split())
+
+
+def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...], ...]) -> bool:
+    """Does the capability hold every product word of a planned query (each within its typo allowance)?"""
+    return all(described_by_words(capability, TermMatcher([entry[0]])) for entry in words)
+
+
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
     capabilities = [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
+    if query.capability_words:
+        capabilities = [c for c in capabilities if holds_product_words(c, query.capability_words)]
+    elif matcher is not None and matcher.terms and not query.categories:
+        # Why it matched: the capabilities the words describe (all of them when the words name none).
+        capabilities = [c for c in capabilities if described_by_words(c, matcher)] or capabilities
     highlights: dict[str, str] = {}
     if matcher is not None and matcher.terms:
         for name, text in (("name", doc["name"]), ("story", doc["story"]), ("capabilities", ", ".join(doc["materials"] + doc["techniques"]))):

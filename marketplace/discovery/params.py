@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from werkzeug.datastructures import MultiDict
 
 from marketplace.errors import DomainError
+from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from search.places import locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
@@ -74,6 +75,9 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
             raise DomainError("by must be a date (YYYY-MM-DD).", field="by") from None
         if by <= today:
             raise DomainError("The date must be in the future.", field="by")
+        horizon = today + MAX_WEEKS * WEEK
+        if by > horizon:
+            raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
         capacity = CapacityNeed(units, by)
 
     currency = (args.get("currency") or "USD").strip().upper()

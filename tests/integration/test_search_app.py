@@ -145,6 +145,7 @@ def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, clien
     [
         ("units=100", "Give both how many units and by which date."),
         ("units=100&by=2001-01-01", "The date must be in the future."),
+        ("units=100&by=2999-01-01", "Capacity is planned 104 weeks ahead"),
         ("sort=distance", "Sorting by distance needs a place to measure from."),
         ("near=Atlantis", "We don&#39;t know that place"),
         ("category=widgets", "is not in the taxonomy"),

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from marketplace.producers.capacity import deliverable_by
+from marketplace.producers.capacity import MAX_WEEKS, deliverable_by
 from search.backends import SearchIndex
 from search.query import CapacityNeed, Near, SearchQuery, Sort, distance_km
 from search.service import find_groups
@@ -49,7 +49,7 @@ def test_facet_counts_keep_other_values_of_the_selected_facet(catalogue_index: S
         "huye-agaseke-cooperative", "satkhira-hogla-weavers", "kenya-basketry-federation",
     }  # fmt: skip
     categories = facet(result, "category")
-    assert categories["baskets.storage"] == 3 and categories["textiles.scarves"] == 3  # other categories still counted
+    assert categories["baskets.storage"] == 3 and categories["textiles.scarves"] == 4  # other categories still counted
     assert facet(result, "country") == {"KE": 3, "GH": 1, "RW": 1, "BD": 1}  # countries counted within baskets
     assert facet(result, "verified") == {"false": 4, "true": 2}
 
@@ -206,3 +206,53 @@ def test_a_verified_certification_filter_ignores_claims_no_operator_checked(cata
     counts = facet(verified, "verified_certification")
     assert counts["wfto"] == 3 and counts["fairtrade"] == 2 and "organic" not in counts  # counted ignoring its own selection
     assert facet(claimed, "verified_certification") == {"wfto": 3}
+
+
+def units_of(hit, category: str) -> int | None:
+    return next(m.units_by_date for m in hit.matches if m.category == category)
+
+
+@pytest.mark.parametrize("category", [None, "baskets"])
+def test_units_by_date_are_met_by_the_product_asked_for(catalogue_index: SearchIndex, category: str | None) -> None:
+    # Bolgatanga also plaits placemats (5,000 a week), Kitui also keeps bees (5,000 jars a week): neither
+    # can make 20,000 baskets, only the federation can.
+    query = SearchQuery(text="baskets", categories=(category,) if category else (), capacity=CapacityNeed(20_000, BY), size=50)
+    result = catalogue_index.search(query)
+
+    assert slugs(result) == ["kenya-basketry-federation"]
+    [match] = result.hits[0].matches  # why it matched: the baskets, with their units by the date
+    assert (match.category, match.units_by_date) == ("baskets.storage", deliverable_by(TODAY, BY, lead_time_days=60, weekly_capacity=5000, calendar={}))
+    # The placemats and the honey still answer for themselves.
+    assert "bolgatanga-grass-weavers" in slugs(catalogue_index.search(replace(query, text="table linen", categories=())))
+    honey = catalogue_index.search(replace(query, text="honey", categories=()))
+    kitui = next(h for h in honey.hits if h.slug == "kitui-basket-collective")
+    assert [m.category for m in kitui.matches] == ["food.honey"]
+
+
+def test_knitwear_capacity_is_not_met_by_scarves(catalogue_index: SearchIndex) -> None:
+    need = CapacityNeed(10_000, BY)  # Puno knits 150 sweaters a week but weaves 3,000 scarves
+    assert "puno-alpaca-knitters" not in slugs(catalogue_index.search(SearchQuery(text="alpaca knitwear", capacity=need)))
+    scarves = catalogue_index.search(SearchQuery(text="alpaca scarves", capacity=need))
+    puno = next(h for h in scarves.hits if h.slug == "puno-alpaca-knitters")
+    assert [(m.category, m.units_by_date) for m in puno.matches] == [
+        ("textiles.scarves", deliverable_by(TODAY, BY, lead_time_days=30, weekly_capacity=3000, calendar={}))
+    ]
+    # Typos find the same capability.
+    assert "puno-alpaca-knitters" in slugs(catalogue_index.search(SearchQuery(text="alpaca scarvs", capacity=need)))
+
+
+def test_words_that_name_no_product_leave_every_capability_in_play(catalogue_index: SearchIndex) -> None:
+    result = catalogue_index.search(SearchQuery(text="kitui", capacity=CapacityNeed(20_000, BY)))
+    [hit] = [h for h in result.hits if h.slug == "kitui-basket-collective"]  # found by its name: its honey can meet the need
+    assert [m.category for m in hit.matches] == ["food.honey"]
+
+
+def test_search_looks_as_far_ahead_as_booking(catalogue_index: SearchIndex, catalogue_documents) -> None:
+    far = TODAY + dt.timedelta(weeks=60)
+    result = catalogue_index.search(SearchQuery(text="machakos", capacity=CapacityNeed(1, far)))
+    [hit] = [h for h in result.hits if h.slug == "machakos-sisal-weavers"]
+    assert hit.matches[0].units_by_date == deliverable_by(TODAY, far, lead_time_days=30, weekly_capacity=400, calendar={})
+    last = TODAY + dt.timedelta(weeks=MAX_WEEKS)
+    beyond_a_year = catalogue_index.search(SearchQuery(text="machakos", capacity=CapacityNeed(400 * (MAX_WEEKS - 1), last)))
+    assert "machakos-sisal-weavers" in slugs(beyond_a_year)
+    assert all(len(c["capacity_keys"]) == MAX_WEEKS for d in catalogue_documents for c in d["capabilities"])
