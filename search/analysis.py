@@ -22,33 +22,38 @@ STOPWORDS = frozenset(
 _SYNONYMS: dict[str, str] = {
     "basketry": "basket",
     "basketwork": "basket",
-    "tote": "bag",
-    "handbag": "bag",
-    "purse": "bag",
     "jewellery": "jewelry",
     "jewelery": "jewelry",
-    "pendant": "necklace",
-    "bangle": "bracelet",
-    "shawl": "scarf",
-    "stole": "scarf",
-    "wrap": "scarf",
     "embroidery": "embroider",
-    "mat": "rug",
     "carpet": "rug",
     "pottery": "ceramic",
-    "earthenware": "ceramic",
-    "terracotta": "ceramic",
     "cushion": "pillow",
     "homeware": "home",
     "decor": "home",
     "blanket": "throw",
     "serviette": "napkin",
     "knit": "knitwear",
-    "sweater": "knitwear",
-    "jumper": "knitwear",
-    "cardigan": "knitwear",
+    "jumper": "sweater",
     "karite": "shea",
     "colour": "color",
+}
+
+# A kind of a broader thing: a tote is a bag, but a buyer asking for totes wants totes, not every bag.
+# Indexed text gets the broader term beside the word itself; a query keeps the word it was given.
+_BROADER: dict[str, str] = {
+    "tote": "bag",
+    "handbag": "bag",
+    "purse": "bag",
+    "pendant": "necklace",
+    "bangle": "bracelet",
+    "shawl": "scarf",
+    "stole": "scarf",
+    "wrap": "scarf",
+    "mat": "rug",
+    "earthenware": "ceramic",
+    "terracotta": "ceramic",
+    "sweater": "knitwear",
+    "cardigan": "knitwear",
 }
 
 # A light English stemmer: plurals, -ing, -ed and a final -e, so that "printed", "printing" and "print"
@@ -97,6 +102,7 @@ def stem(word: str) -> str:
 
 
 SYNONYMS: dict[str, str] = {stem(word): stem(canonical) for word, canonical in _SYNONYMS.items()}
+BROADER: dict[str, str] = {SYNONYMS.get(stem(w), stem(w)): SYNONYMS.get(stem(b), stem(b)) for w, b in _BROADER.items()}
 
 
 @lru_cache(maxsize=200_000)
@@ -114,13 +120,17 @@ def analyze(text: str | None) -> list[str]:
 
 
 def analyzed(*texts: str | Iterable[str] | None) -> str:
-    """Join the analysed terms of several texts (or lists of texts) with spaces, ready to index."""
+    """Join the analysed terms of several texts (or lists of texts) with spaces, ready to index;
+    a word that is a kind of something broader brings the broader term along ("tote" → "tote bag")."""
     terms: list[str] = []
     for text in texts:
         if text is None:
             continue
         for part in [text] if isinstance(text, str) else text:
-            terms.extend(analyze(part))
+            for term_ in analyze(part):
+                terms.append(term_)
+                if term_ in BROADER:
+                    terms.append(BROADER[term_])
     return " ".join(terms)
 
 
@@ -170,7 +180,7 @@ def highlight(
     spans = []
     for match in _DISPLAY_WORD.finditer(text):
         indexed = word_term(match.group(0))
-        if indexed is not None and is_match(indexed):
+        if indexed is not None and (is_match(indexed) or (indexed in BROADER and is_match(BROADER[indexed]))):
             spans.append(match.span())
     if not spans:
         return None

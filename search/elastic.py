@@ -21,21 +21,24 @@ from search.backends import Progress
 from search.documents import capacity_key_range
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     FacetValue,
     InvalidQuery,
     SearchQuery,
     SearchResult,
+    Ranking,
     SearchUnavailable,
     Sort,
     TermMatcher,
     category_codes,
     decode_cursor,
     encode_cursor,
+    is_relaxed,
     make_hit,
     selected_values,
 )
 
-TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
 GROUP_FACET_FIELDS = {"country": "country", "certification": "certifications", "verified_certification": "verified_certifications", "verified": "verified"}
 _TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}  # analysed already; no phrase queries
@@ -239,7 +242,9 @@ class ElasticsearchIndex:
         text = _text_query(query)
         base_filters = _base_filters(query)
         main = {"bool": {"must": [text] if text else [{"match_all": {}}], "filter": base_filters}}
-        scored = {"function_score": {"query": main, "field_value_factor": {"field": "quality_boost", "missing": 1}, "boost_mode": "multiply"}}
+        # Quality orders equals: added to a text score (see Ranking), the whole score without text.
+        quality = {"field_value_factor": {"field": "quality_boost", "missing": 1}, "boost_mode": "sum" if text else "replace"}
+        scored = {"function_score": {"query": main, **quality}}
         body: dict[str, Any] = {
             "query": scored,
             "post_filter": {"bool": {"filter": _facet_filters(query)}},
@@ -247,6 +252,7 @@ class ElasticsearchIndex:
             "sort": _sort(query),
             "size": query.size + 1,
             "track_total_hits": True,
+            "track_scores": True,  # how many words a hit has is read from its score, whatever the sort
             # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
             "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms",
                                      *([] if query.capacity else ["capabilities.capacity_keys"])]},  # fmt: skip
@@ -289,7 +295,8 @@ class ElasticsearchIndex:
         next_cursor = encode_cursor(raw_hits[query.size - 1]["sort"]) if len(raw_hits) > query.size else None
         aggregations = response["aggregations"]
         facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
-        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets, next_cursor=next_cursor)
+        total = response["hits"]["total"]["value"]
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
 
 class _translated:
@@ -304,16 +311,31 @@ class _translated:
         return False
 
 
+def _fuzzy(field: str, term: str) -> dict[str, Any]:
+    return {"fuzzy": {field: {"value": term, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50, "transpositions": True}}}
+
+
+def _exact_or_fuzzy(exact: dict[str, Any], fuzzy: dict[str, Any], exact_boost: float, fuzzy_boost: float) -> dict[str, Any]:
+    """Score `exact_boost` if the exact clause matches, else `fuzzy_boost` if the fuzzy one does."""
+    return {"dis_max": {"queries": [
+        {"constant_score": {"filter": exact, "boost": exact_boost}},
+        {"constant_score": {"filter": fuzzy, "boost": fuzzy_boost}},
+    ]}}  # fmt: skip
+
+
 def _text_query(query: SearchQuery) -> dict[str, Any] | None:
+    """The text match, scored by `Ranking` with constant scores (see search.query.Ranking)."""
     terms = query.terms
     if not terms:
         return None
-    clauses = [
-        {"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields", "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}
-        for term in terms
-    ]
-    if query.match_all_terms:
-        return {"bool": {"must": clauses}}
+    ranking = Ranking(len(terms))
+    clauses = []
+    for term in terms:
+        anywhere_exact = {"bool": {"should": [{"term": {field: term}} for field, _ in FIELD_WEIGHTS]}}
+        anywhere_fuzzy = {"bool": {"should": [_fuzzy(field, term) for field, _ in FIELD_WEIGHTS]}}
+        clauses.append(_exact_or_fuzzy(anywhere_exact, anywhere_fuzzy, ranking.exact_weight + ranking.match_weight, ranking.match_weight))
+        for field, weight in FIELD_WEIGHTS:
+            clauses.append(_exact_or_fuzzy({"term": {field: term}}, _fuzzy(field, term), weight, weight * FUZZY_SHARE))
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 

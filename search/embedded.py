@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -21,8 +22,11 @@ from search.backends import Progress
 from search.documents import capacity_key_range
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     FacetValue,
     InvalidQuery,
+    Ranking,
     SearchQuery,
     SearchResult,
     Sort,
@@ -30,6 +34,7 @@ from search.query import (
     category_codes,
     decode_cursor,
     encode_cursor,
+    is_relaxed,
     make_hit,
     selected_values,
 )
@@ -66,7 +71,6 @@ CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material,
 CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (key, cap_id);
 CREATE INDEX IF NOT EXISTS ix_cap_capacity_cap ON cap_capacity (cap_id);
 """
-WEIGHTS = "3.0, 2.0, 1.0, 1.0"  # name, capabilities, story, place: as the Elasticsearch field boosts
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
     " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
@@ -237,15 +241,38 @@ class EmbeddedIndex:
         )
         return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
 
-    def _match_expression(self, connection: sqlite3.Connection, query: SearchQuery) -> str | None:
+    def _score_text(self, connection: sqlite3.Connection, query: SearchQuery) -> bool:
+        """Score every group with any of the words into temp.text_scores, by `Ranking`; False without words.
+
+        Each word is looked up per field, exactly and among its typo variants (FTS5 doclists, so a
+        lookup costs what the word's groups number); the arithmetic is Ranking's, as Elasticsearch's.
+        """
+        connection.execute("DROP TABLE IF EXISTS temp.text_scores")
         terms = query.terms
         if not terms:
-            return None
-        groups = []
+            return False
+        ranking = Ranking(len(terms))
+        scores: dict[int, float] = defaultdict(float)
         for term in terms:
-            alternatives = " OR ".join(f'"{t}"' for t in self._expansions(connection, term))  # terms are [a-z0-9]+
-            groups.append(f"({alternatives})")
-        return (" AND " if query.match_all_terms else " OR ").join(groups)
+            variants = [v for v in self._expansions(connection, term) if v != term]
+            exact_anywhere: set[int] = set()
+            fuzzy_anywhere: set[int] = set()
+            for column, weight in FIELD_WEIGHTS:
+                exact = _rowids(connection, f'{{{column}}} : "{term}"')
+                fuzzy = _rowids(connection, f"{{{column}}} : ({_any_of(variants)})") - exact if variants else set()
+                for rowid in exact:
+                    scores[rowid] += weight
+                for rowid in fuzzy:
+                    scores[rowid] += weight * FUZZY_SHARE
+                exact_anywhere |= exact
+                fuzzy_anywhere |= fuzzy
+            for rowid in exact_anywhere:
+                scores[rowid] += ranking.exact_weight + ranking.match_weight
+            for rowid in fuzzy_anywhere - exact_anywhere:
+                scores[rowid] += ranking.match_weight
+        connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
+        connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
+        return True
 
     @staticmethod
     def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
@@ -311,12 +338,11 @@ class EmbeddedIndex:
         return conditions
 
     @staticmethod
-    def _source(match: str | None, params: dict[str, Any]) -> tuple[str, str]:
-        """FROM clause and score expression, with or without a text match."""
-        if match is None:
+    def _source(text: bool) -> tuple[str, str]:
+        """FROM clause and score expression, with or without a text match (see Ranking)."""
+        if not text:
             return "groups g", "g.quality_boost"
-        params["match"] = match
-        return "fts JOIN groups g ON g.id = fts.rowid", f"(-bm25(fts, {WEIGHTS}) * g.quality_boost)"
+        return "temp.text_scores t JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
 
     def plan(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchQuery:
         """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
@@ -334,12 +360,10 @@ class EmbeddedIndex:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         with self._connect() as connection:
             query = self.plan(connection, query)
-            match = self._match_expression(connection, query)
+            text = self._score_text(connection, query)
             params: dict[str, Any] = {}
-            source, score = self._source(match, params)
+            source, score = self._source(text)
             conditions = self._where(query, params)
-            if match is not None:
-                conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
             # The matching groups with their scores, once: the page is read from this set, and facets
             # whose own selection is empty count within it.
@@ -350,8 +374,8 @@ class EmbeddedIndex:
             )
             total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
             hits, next_cursor = self._page(connection, query, direction)
-            facets = {facet: self._facet(connection, query, facet, match) for facet in FACETS}
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+            facets = {facet: self._facet(connection, query, facet, text) for facet in FACETS}
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
         """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
@@ -385,16 +409,14 @@ class EmbeddedIndex:
         next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
         return hits, next_cursor
 
-    def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, match: str | None) -> list[FacetValue]:
+    def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[FacetValue]:
         base = query.without(facet)
         params: dict[str, Any] = {"facet_size": FACET_SIZE}
         if base == query:  # nothing selected in this facet: count within the matched set
             source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
         else:
-            source, _ = self._source(match, params)
+            source, _ = self._source(text)
             conditions = self._where(base, params)
-            if match is not None:
-                conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         if facet in ("country", "verified", "certification", "verified_certification"):
             column, joins = {
@@ -418,6 +440,10 @@ class EmbeddedIndex:
         rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
         return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+
+
+def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:
+    return {rowid for (rowid,) in connection.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))}
 
 
 def _any_of(terms: Iterable[str]) -> str:

@@ -55,7 +55,6 @@ class SearchQuery:
     sort: Sort = Sort.RELEVANCE
     size: int = 20
     after: str | None = None  # cursor from the previous page
-    match_all_terms: bool = True
     # Set by the backend when it plans the search (see `binds_capabilities_to_words`): one entry per
     # product word of the query (a term some capability in the index holds); a capability meets the
     # capability filters only if it holds one of the alternatives of every entry. Each entry starts with
@@ -126,6 +125,45 @@ def decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
+# ----- ranking, the same for both backends ---------------------------------------------------------
+
+# Where a word is found, and what that is worth; a word found only within its typo allowance is worth half.
+FIELD_WEIGHTS: tuple[tuple[str, float], ...] = (("name_terms", 3.0), ("capability_terms", 2.0), ("story_terms", 1.0), ("place_terms", 1.0))
+FUZZY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How a group's text match is scored, identically by both backends (no engine-specific BM25).
+
+    score = exact_weight × (query words found exactly or by stem)
+          + match_weight × (query words found at all, typos included)
+          + Σ over words and fields of the field's weight (halved for a typo match)
+          + the group's quality boost (1 to 1.25)
+
+    The weights make it lexicographic: more exact words always first, then more words, then where
+    the words were found, then quality. So an exact or stemmed match always outranks a fuzzy one,
+    and groups with all the words come before groups with most of them, which come before the rest.
+    Every part is a sum of small multiples of ½ plus the boost, so a 32-bit float (Elasticsearch's
+    score) holds it exactly enough that both backends order hits alike.
+    """
+
+    words: int  # how many distinct terms the query has
+
+    @property
+    def match_weight(self) -> float:
+        return sum(w for _, w in FIELD_WEIGHTS) * self.words + 2.0  # above any field sum plus the boost
+
+    @property
+    def exact_weight(self) -> float:
+        return self.match_weight * (self.words + 1)  # above any number of words matched
+
+    def words_found(self, score: float) -> tuple[int, int]:
+        """Read back (exact, found at all) from a score."""
+        exact = int(score // self.exact_weight)
+        return exact, int((score - exact * self.exact_weight) // self.match_weight)
+
+
 class InvalidQuery(ValueError):
     pass
 
@@ -181,8 +219,17 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
-    relaxed: bool = False  # no group had every word, so groups with any of them are shown
+    relaxed: bool = False  # no group on the page has every word: these have some
     corrections: dict[str, str] = field(default_factory=dict)
+
+
+def is_relaxed(query: SearchQuery, hits: list[Hit]) -> bool:
+    """True when no hit on the page has every word of the query (read from the scores, see Ranking)."""
+    terms = query.terms
+    if len(terms) < 2 or not hits:
+        return False
+    ranking = Ranking(len(terms))
+    return all(ranking.words_found(h.score)[1] < len(terms) for h in hits)
 
 
 def selected_values(query: SearchQuery, facet: str) -> set[str]:

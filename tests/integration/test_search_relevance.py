@@ -70,7 +70,6 @@ def test_the_set_has_at_least_25_queries() -> None:
     assert len(CASES) >= 25
 
 
-@pytest.mark.xfail(strict=True, reason="ranking differs between the backends until exact matches outrank fuzzy ones")
 def test_both_backends_agree_on_every_judged_query(embedded_catalogue: SearchIndex, elasticsearch_catalogue: SearchIndex) -> None:
     """Same first hit and the same top 5 (as sets) on the embedded index and on Elasticsearch."""
     disagreements = []
