@@ -17,6 +17,7 @@ from marketplace.producers import capacity
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from search.analysis import analyzed
+from search.vocabulary import CATEGORY_WORDS
 
 CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
@@ -88,9 +89,10 @@ def quality_boost(group: ProducerGroup) -> float:
 
 
 def category_words(code: str) -> list[str]:
-    """The words that name what a category's goods are: its own name and its parent's."""
+    """The words the goods of a category are called by (its own and its parent's), not its display label."""
     category = CATEGORIES[code]
-    return [category.name] + ([CATEGORIES[category.parent].name] if category.parent else [])
+    codes = [code] + ([category.parent] if category.parent else [])
+    return [CATEGORY_WORDS.get(c, CATEGORIES[c].name) for c in codes]
 
 
 def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """The embedded search backend: an SQLite FTS5 index in a file of its own, whatever the main database.
 
+Text arrives analysed (search.analysis): terms of letters, marks and digits in any script, separated
+by spaces. FTS5's `ascii` tokenizer splits exactly there and keeps every non-ASCII character, where
+`unicode61` would cut Devanagari or Bengali words at their vowel signs (marks, not letters).
+
 The zero-configuration default for `make run` and one-machine deployments. It answers the same
 query model as the Elasticsearch backend and passes the same contract tests; scores differ (FTS5's
 BM25 against Lucene's), rankings and matches are meant not to.
@@ -52,11 +56,11 @@ CREATE TABLE IF NOT EXISTS caps (
 );
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
-CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'unicode61', detail = 'none');
+CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 3  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 4  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """

@@ -4,11 +4,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from marketplace.producers.capacity import MAX_WEEKS, deliverable_by
 from search.backends import SearchIndex
+from search.documents import build_document
 from search.query import CapacityNeed, Near, SearchQuery, Sort, distance_km
 from search.service import find_groups
 from tests.integration.conftest import TODAY
@@ -278,3 +281,59 @@ def test_search_looks_as_far_ahead_as_booking(catalogue_index: SearchIndex, cata
     beyond_a_year = catalogue_index.search(SearchQuery(text="machakos", capacity=CapacityNeed(400 * (MAX_WEEKS - 1), last)))
     assert "machakos-sisal-weavers" in slugs(beyond_a_year)
     assert all(len(c["capacity_keys"]) == MAX_WEEKS for d in catalogue_documents for c in d["capabilities"])
+
+
+def group_row(group_id: int, name: str, story: str, category: str, materials: list[str], techniques: list[str], country: str = "ET") -> SimpleNamespace:
+    """A group as the rebuild reads it (plain rows), for documents the catalogue does not hold."""
+    capability = SimpleNamespace(
+        id=group_id * 10, category=category, materials=materials, techniques=techniques, moq=10, lead_time_days=30,
+        price_min=Decimal("5"), price_max=Decimal("9"), currency="USD", weekly_capacity=100, windows=[],
+    )  # fmt: skip
+    return SimpleNamespace(
+        id=group_id, version=1, slug=f"group-{group_id}", name=name, story=story, country=country, region="", city="",
+        latitude=None, longitude=None, verified=False, rating=None, rating_count=0, response_time_hours=None,
+        artisan_count=20, languages=[], capabilities=[capability], certifications=[],
+    )  # fmt: skip
+
+
+def test_groups_that_write_in_their_own_script_are_found(empty_index: SearchIndex) -> None:
+    empty_index.index([
+        build_document(group_row(1, "ሐበሻ ቅርጫት", "በአዲስ አበባ ቅርጫቶችን እንሰራለን", "baskets.storage", ["ሳር"], []), TODAY),
+        build_document(group_row(2, "हस्तनिर्मित टोकरी समूह", "हम टोकरियाँ बनाते हैं", "baskets.storage", ["जूट"], [], "IN"), TODAY),
+        build_document(group_row(3, "হাতে তৈরি ঝুড়ি", "আমরা পাটের ঝুড়ি বানাই", "baskets.storage", ["পাট"], [], "BD"), TODAY),
+        build_document(group_row(4, "Addis Weavers", "We weave in Addis.", "textiles.scarves", ["cotton"], ["weaving"]), TODAY),
+    ])  # fmt: skip
+
+    def found(text: str) -> list[int]:
+        return [h.id for h in empty_index.search(SearchQuery(text=text)).hits]
+
+    assert found("ቅርጫት") == [1]
+    assert found("ሐበሻ ቅርጫት Addis") == [1, 4]  # both words of the one, one word of the other
+    assert found("टोकरी") == [2] and found("टोकरियाँ") == [2]  # stemmed as Hindi
+    assert found("ঝুড়ি") == [3]
+    assert found("পাট") == [3]  # a material in Bengali
+    assert found("हस्तनिर्मत") == [2]  # a typo (a vowel sign missing) in Devanagari
+    hit = empty_index.search(SearchQuery(text="हस्तनिर्मित")).hits[0]
+    assert hit.highlights["name"] == "\x02हस्तनिर्मित\x03 टोकरी समूह"
+
+
+@pytest.mark.parametrize("text", ["cestas", "canastas", "paniers", "vikapu", "kikapu"])
+def test_buyers_can_search_in_spanish_french_and_swahili(catalogue_index: SearchIndex, text: str) -> None:
+    english = slugs(catalogue_index.search(SearchQuery(text="baskets", size=50)))
+    assert slugs(catalogue_index.search(SearchQuery(text=text, size=50))) == english
+
+
+def test_queries_mixing_languages_rank_like_english(catalogue_index: SearchIndex) -> None:
+    assert slugs(catalogue_index.search(SearchQuery(text="bolsos de cuero etiopía")))[0] == "addis-leather-workshop"
+    assert slugs(catalogue_index.search(SearchQuery(text="écharpes pashmina")))[0] == "srinagar-pashmina-house"
+    assert slugs(catalogue_index.search(SearchQuery(text="kahawa")))[:2] == ["jimma-coffee-growers", "huehuetenango-coffee-cooperative"]
+
+
+def test_a_category_label_credits_no_group_with_a_way_of_making(empty_index: SearchIndex) -> None:
+    # "Handwoven fabric by the metre" is the label; a printer of fabric does not weave, a handloom group does.
+    printer = group_row(1, "Bagru Prints", "Block printed cotton by the metre.", "textiles.fabric", ["cotton"], ["block printing"], "IN")
+    loom = group_row(2, "Kota Cloth", "Handloom cotton from Kota.", "textiles.fabric", ["cotton"], ["handloom"], "IN")
+    empty_index.index([build_document(printer, TODAY), build_document(loom, TODAY)])
+
+    assert [h.id for h in empty_index.search(SearchQuery(text="handwoven")).hits] == [2]
+    assert [h.id for h in empty_index.search(SearchQuery(text="handloom fabric")).hits] == [2, 1]
