@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace.errors import DomainError
 from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
-from search.places import locate
+from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
 MAX_PAGE_SIZE = 100
@@ -91,9 +91,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     near_raw = (args.get("near") or "").strip()
     km = _int(args, "km", low=1, high=20_000)
     if near_raw:
-        where = locate(near_raw)
-        if where is None:
-            raise DomainError("We don't know that place: pick one from the list or give latitude,longitude.", field="near")
+        try:
+            where = locate(near_raw[:200])
+        except (UnknownPlace, AmbiguousPlace) as error:
+            raise DomainError(str(error), field="near") from None
         near = Near(where[0], where[1], km)
     elif km is not None:
         raise DomainError("A distance needs a place to measure from.", field="near")

@@ -11,7 +11,7 @@ from marketplace.accounts.context import today as acting_today
 from marketplace.discovery.params import parse_search
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
-from search.places import PLACES
+from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
 
@@ -57,7 +57,7 @@ def search() -> tuple[str, int]:
         "facet_titles": FACET_TITLES,
         "facet_label": facet_label,
         "marked": marked,
-        "places": sorted(PLACES),
+        "places": sorted(SUGGESTIONS),
         "sorts": [(s.value, s.value.replace("_", " ").capitalize()) for s in Sort],
         "result": None,
         "error": None,

@@ -147,7 +147,8 @@ def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, clien
         ("units=100&by=2001-01-01", "The date must be in the future."),
         ("units=100&by=2999-01-01", "Capacity is planned 104 weeks ahead"),
         ("sort=distance", "Sorting by distance needs a place to measure from."),
-        ("near=Atlantis", "We don&#39;t know that place"),
+        ("near=Qwertyville", "We don&#39;t know that place"),
+        ("near=Hyderabad", "Several places are called"),
         ("category=widgets", "is not in the taxonomy"),
         ("price_min=20&price_max=10", "The lowest price is above the highest."),
     ],
@@ -261,3 +262,22 @@ def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: 
     assert 'type="checkbox" name="verified_certification" value="wfto"' in page
     bad = client.get("/api/v1/search?verified_certification=iso9001")
     assert bad.status_code == 400 and bad.get_json()["field"] == "verified_certification"
+
+
+def test_near_any_town_in_the_gazetteer(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+
+    near_bolga = factories.producer_group(session, name="Papyrus Near Bolga", country="GH", latitude=10.80, longitude=-0.86)
+    far = factories.producer_group(session, name="Papyrus In Accra", country="GH", latitude=5.60, longitude=-0.19)
+    for group in (near_bolga, far):
+        factories.capability(session, group, materials=["papyrus"])
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+
+    response = client.get("/api/v1/search?q=papyrus&near=Bolgatanga&km=50")
+    conforms(response, "/search")
+    assert [i["name"] for i in response.get_json()["items"]] == ["Papyrus Near Bolga"]
+    ambiguous = client.get("/api/v1/search?q=papyrus&near=Hyderabad")
+    assert ambiguous.status_code == 400 and ambiguous.get_json()["field"] == "near"
+    assert "Pakistan" in ambiguous.get_json()["detail"]
