@@ -25,6 +25,11 @@ _UNITS_BITS = 32
 UNITS_MAX = (1 << _UNITS_BITS) - 1
 
 
+def index_day() -> dt.date:
+    """The day documents are built for: today in UTC, the same for every worker and web process."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def week_number(day: dt.date) -> int:
     """The number of the Monday-to-Sunday week that contains `day`."""
     return (day - _EPOCH_MONDAY).days // 7

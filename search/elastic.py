@@ -46,8 +46,10 @@ _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
+MAPPING_VERSION = 2  # raised whenever MAPPING changes: an index with another needs a rebuild
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"loom_mapping_version": MAPPING_VERSION},
     # The analysed text is searched, never shown: keep it out of the stored source.
     "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms"]},
     "properties": {
@@ -72,7 +74,7 @@ MAPPING: dict[str, Any] = {
         "materials": _FILTER_ONLY,
         "techniques": _FILTER_ONLY,
         "quality_boost": {"type": "float", "index": False},
-        "indexed_on": {"type": "date", "index": False},
+        "indexed_on": {"type": "date"},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,
         "story_terms": _TERMS,
@@ -233,6 +235,22 @@ class ElasticsearchIndex:
             self.ensure()
             return self.client.count(index=self.alias)["count"]
 
+    def oldest_document_day(self) -> dt.date | None:
+        """The earliest day any indexed document was built for (None when the index is empty)."""
+        with _translated():
+            self.ensure()
+            response = self.client.search(index=self.alias, size=0, aggs={"oldest": {"min": {"field": "indexed_on"}}})
+        value = response["aggregations"]["oldest"].get("value_as_string")
+        return dt.date.fromisoformat(value[:10]) if value else None
+
+    def schema_is_current(self) -> bool:
+        """Was the live index created with this version's mapping? (If not, a rebuild brings it up to date.)"""
+        with _translated():
+            if not self.client.indices.exists_alias(name=self.alias):
+                return True
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        return all(m["mappings"].get("_meta", {}).get("loom_mapping_version") == MAPPING_VERSION for m in mappings.values())
+
     # ----- searching -----------------------------------------------------------------------------
 
     def body(self, query: SearchQuery) -> dict[str, Any]:
@@ -382,6 +400,8 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
     capability = _capability_clauses(query, facets_too=False)
     if capability:
         filters.append(_nested(capability))
+    if query.capacity and query.capacity.as_of:
+        filters.append({"range": {"indexed_on": {"gte": query.capacity.as_of.isoformat()}}})
     if query.near and query.near.km is not None:
         filters.append({"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}})
     return filters

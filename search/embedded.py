@@ -10,6 +10,7 @@ BM25 against Lucene's), rankings and matches are meant not to.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections import defaultdict
@@ -46,7 +47,7 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, doc TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, doc TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
@@ -60,7 +61,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms,
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 4  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 5  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
@@ -144,7 +145,7 @@ class EmbeddedIndex:
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
-                           location.get("lon"), doc["quality_boost"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
+                           location.get("lon"), doc["quality_boost"], doc["indexed_on"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
@@ -153,7 +154,7 @@ class EmbeddedIndex:
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
-        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
@@ -225,6 +226,16 @@ class EmbeddedIndex:
     def count(self) -> int:
         with self._connect() as connection:
             return connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+
+    def oldest_document_day(self) -> dt.date | None:
+        """The earliest day any indexed document was built for (None when the index is empty)."""
+        with self._connect() as connection:
+            value = connection.execute("SELECT MIN(indexed_on) FROM groups").fetchone()[0]
+        return dt.date.fromisoformat(value) if value else None
+
+    def schema_is_current(self) -> bool:
+        """Always: a file of another schema version is emptied on opening (and then looks empty)."""
+        return True
 
     # ----- searching -----------------------------------------------------------------------------
 
@@ -326,6 +337,9 @@ class EmbeddedIndex:
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
             conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
+        if query.capacity and query.capacity.as_of:
+            params["as_of"] = query.capacity.as_of.isoformat()
+            conditions.append("g.indexed_on >= :as_of")
         if query.near and query.near.km is not None:
             near = query.near
             # A bounding box on indexed columns first, then the exact great-circle distance.

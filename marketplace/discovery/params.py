@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace.errors import DomainError
 from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from search.documents import index_day
 from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
@@ -78,7 +79,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         horizon = today + MAX_WEEKS * WEEK
         if by > horizon:
             raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
-        capacity = CapacityNeed(units, by)
+        capacity = CapacityNeed(units, by, as_of=index_day())  # trust no capacity computed before today
 
     currency = (args.get("currency") or "USD").strip().upper()
     if not is_currency(currency):

@@ -281,3 +281,26 @@ def test_near_any_town_in_the_gazetteer(app: Flask, client: FlaskClient, session
     ambiguous = client.get("/api/v1/search?q=papyrus&near=Hyderabad")
     assert ambiguous.status_code == 400 and ambiguous.get_json()["field"] == "near"
     assert "Pakistan" in ambiguous.get_json()["detail"]
+
+
+def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from search.documents import build_document, index_day
+    from search.indexing import DailyRebuild, _with_details
+
+    group = factories.producer_group(session, name="Papyrus Yesterday")
+    factories.capability(session, group, materials=["papyrus"])
+    touch(session, group)
+    session.commit()
+    today = index_day()
+    [loaded] = _with_details(session, [group.id])
+    live_index.index([{**build_document(loaded, today - dt.timedelta(days=1)), "version": group.version + 1}])
+    by = (today + dt.timedelta(weeks=10)).isoformat()
+
+    stale = client.get(f"/api/v1/search?q=papyrus&units=10&by={by}").get_json()
+    assert stale["total"] == 0  # capacity computed yesterday is not trusted today
+    daily = DailyRebuild(app.extensions["loom.db"]["sessionmaker"], lambda: live_index)
+    assert daily.run_once() >= 1
+    assert live_index.oldest_document_day() == today and daily.run_once() is None  # current: nothing to do
+    fresh = client.get(f"/api/v1/search?q=papyrus&units=10&by={by}").get_json()
+    assert [i["name"] for i in fresh["items"]] == ["Papyrus Yesterday"] and fresh["items"][0]["matches"][0]["units_by_date"] >= 10

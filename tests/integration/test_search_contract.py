@@ -337,3 +337,22 @@ def test_a_category_label_credits_no_group_with_a_way_of_making(empty_index: Sea
 
     assert [h.id for h in empty_index.search(SearchQuery(text="handwoven")).hits] == [2]
     assert [h.id for h in empty_index.search(SearchQuery(text="handloom fabric")).hits] == [2, 1]
+
+
+def test_a_document_built_yesterday_is_not_trusted_today(empty_index: SearchIndex) -> None:
+    monday = dt.date(2027, 1, 11)
+    sunday = monday - dt.timedelta(days=1)
+    by = monday + dt.timedelta(weeks=8)
+    stale, fresh = group_row(1, "Stale Weavers", "", "baskets.storage", ["sisal"], []), group_row(2, "Fresh Weavers", "", "baskets.storage", ["sisal"], [])
+    empty_index.index([build_document(stale, sunday), build_document(fresh, monday)])
+    # Built on Sunday, the document counts the week that began today as still to come: one week too many.
+    overstated = deliverable_by(sunday, by, lead_time_days=30, weekly_capacity=100, calendar={})
+    assert overstated > deliverable_by(monday, by, lead_time_days=30, weekly_capacity=100, calendar={})
+
+    def found(need: CapacityNeed) -> list[str]:
+        return [h.name for h in empty_index.search(SearchQuery(capacity=need)).hits]
+
+    assert found(CapacityNeed(overstated, by)) == ["Stale Weavers"]  # trusted, the stale document claims it
+    assert found(CapacityNeed(overstated, by, as_of=monday)) == []
+    assert found(CapacityNeed(1, by, as_of=monday)) == ["Fresh Weavers"]
+    assert empty_index.oldest_document_day() == sunday
