@@ -82,15 +82,11 @@ def _week_bases(first_week: int, weeks: int) -> tuple[int, ...]:
 
 
 def quality_boost(group: ProducerGroup) -> float:
-    """Up to +25 % for verification, good ratings and quick replies: enough to order equals, not to bury a better match."""
-    boost = 1.0
-    if group.verified:
-        boost += 0.10
-    if group.rating is not None and group.rating_count:
-        boost += 0.10 * min(max((float(group.rating) - 3.0) / 2.0, 0.0), 1.0)
-    if group.response_time_hours is not None and group.response_time_hours <= 24:
-        boost += 0.05
-    return round(boost, 4)
+    """Order equals by what Loom has checked, never by what a group typed: +10 % for a group an
+    operator verified. The stored rating (seeded, set by nothing yet) and the self-declared reply
+    time are shown, not ranked on; measured signals (reviews, response times from Loom's own records)
+    are to join here as they exist. Stays within 1 to 1.25 (search.query.Ranking relies on it)."""
+    return 1.10 if group.verified else 1.0
 
 
 def category_words(code: str) -> list[str]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections import defaultdict
 import os
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace

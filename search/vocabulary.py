@@ -162,10 +162,9 @@ CATEGORY_WORDS: dict[str, str] = {
 # Words so common in any language's descriptions that they tell groups apart by nothing.
 STOPWORDS = frozenset(
     # English
-    "a an and are as at be by for from has have in into is it its of on or our that the their they this to we "
-    "with you your who what which can make makes made".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our", "that", "the", "their", "they", "this", "to", "we", "with", "you", "your", "who", "what", "which", "can", "make", "makes", "made"]
     # Spanish, French, Swahili: the articles and particles of a buyer's query
-    + "de del el la las los y para con en un una por".split()
-    + "le les des du et pour avec une au aux".split()
-    + "na ya wa za kwa cha vya".split()
+    + ["de", "del", "el", "la", "las", "los", "y", "para", "con", "en", "un", "una", "por"]
+    + ["le", "les", "des", "du", "et", "pour", "avec", "une", "au", "aux"]
+    + ["na", "ya", "wa", "za", "kwa", "cha", "vya"]
 )

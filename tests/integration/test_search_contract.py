@@ -356,3 +356,15 @@ def test_a_document_built_yesterday_is_not_trusted_today(empty_index: SearchInde
     assert found(CapacityNeed(overstated, by, as_of=monday)) == []
     assert found(CapacityNeed(1, by, as_of=monday)) == ["Fresh Weavers"]
     assert empty_index.oldest_document_day() == sunday
+
+
+def test_typed_reputation_does_not_rank(empty_index: SearchIndex) -> None:
+    plain = group_row(1, "Sisal Weavers One", "", "baskets.storage", ["sisal"], [])
+    claims = group_row(2, "Sisal Weavers Two", "", "baskets.storage", ["sisal"], [])
+    claims.rating, claims.rating_count, claims.response_time_hours = Decimal("5.0"), 80, 1  # seeded and self-declared
+    checked = group_row(3, "Sisal Weavers Three", "", "baskets.storage", ["sisal"], [])
+    checked.verified = True  # an operator checked it
+    empty_index.index([build_document(g, TODAY) for g in (plain, claims, checked)])
+
+    assert [h.id for h in empty_index.search(SearchQuery(text="sisal weavers")).hits] == [3, 1, 2]
+    assert [h.id for h in empty_index.search(SearchQuery()).hits] == [3, 1, 2]
