@@ -47,8 +47,10 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, doc TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL
 );
+-- The documents shown as hits, apart from the narrow rows filters and facets scan.
+CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
@@ -61,8 +63,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms,
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 5  # PRAGMA user_version; an index file of another version is emptied and rebuilt
-_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "groups")
+SCHEMA_VERSION = 6  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "docs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -136,16 +138,18 @@ class EmbeddedIndex:
         connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
+        connection.execute("DELETE FROM docs WHERE id = ?", (group_id,))
         connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], []
+        groups, stored, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
-                           location.get("lon"), doc["quality_boost"], doc["indexed_on"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
+                           location.get("lon"), doc["quality_boost"], doc["indexed_on"]))  # fmt: skip
+            stored.append((doc["id"], _stored(doc)))
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
@@ -154,7 +158,8 @@ class EmbeddedIndex:
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
-        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
@@ -267,6 +272,7 @@ class EmbeddedIndex:
         if not terms:
             return False
         ranking = Ranking(len(terms))
+        found_exactly, found_at_all = ranking.exact_weight + ranking.match_weight, ranking.match_weight
         scores: dict[int, float] = defaultdict(float)
         for term in terms:
             variants = [v for v in self._expansions(connection, term) if v != term]
@@ -282,9 +288,9 @@ class EmbeddedIndex:
                 exact_anywhere |= exact
                 fuzzy_anywhere |= fuzzy
             for rowid in exact_anywhere:
-                scores[rowid] += ranking.exact_weight + ranking.match_weight
+                scores[rowid] += found_exactly
             for rowid in fuzzy_anywhere - exact_anywhere:
-                scores[rowid] += ranking.match_weight
+                scores[rowid] += found_at_all
         connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
         connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
         return True
@@ -315,10 +321,9 @@ class EmbeddedIndex:
             params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
             conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
         if query.capacity:
-            params["cap_lo"], params["cap_hi"] = capacity_key_range(query.capacity.units, query.capacity.by)
             params["cap_by"] = query.capacity.by.isoformat()
             conditions.append("c.ready_on <= :cap_by")
-            conditions.append("c.id IN (SELECT k.cap_id FROM cap_capacity k WHERE k.key BETWEEN :cap_lo AND :cap_hi)")
+            conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
         return conditions
 
     def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -373,11 +378,20 @@ class EmbeddedIndex:
                 products.append(alternatives)
         return replace(query, capability_words=tuple(products))
 
+    @staticmethod
+    def _capacity_met(connection: sqlite3.Connection, query: SearchQuery) -> None:
+        """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
+        connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
+        if query.capacity:
+            low, high = capacity_key_range(query.capacity.units, query.capacity.by)
+            connection.execute("CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high))
+
     def search(self, query: SearchQuery) -> SearchResult:
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         with self._connect() as connection:
             query = self.plan(connection, query)
+            self._capacity_met(connection, query)
             text = self._score_text(connection, query)
             params: dict[str, Any] = {}
             source, score = self._source(text)
@@ -418,12 +432,15 @@ class EmbeddedIndex:
             beyond = "<" if direction == "DESC" else ">"
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         rows = connection.execute(
-            f"SELECT m.id, g.doc, m.score, m.sort_value FROM temp.matched m JOIN groups g ON g.id = m.id {keyset} "
+            f"SELECT m.id, d.doc, m.score, m.sort_value FROM temp.matched m JOIN docs d ON d.id = m.id {keyset} "
             f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
             params,
         ).fetchall()
         matcher = TermMatcher(query.terms)
-        hits = [make_hit(json.loads(doc), query, score_value, matcher) for _id, doc, score_value, _sort in rows[: query.size]]
+        docs = [json.loads(doc) for _id, doc, _score, _sort in rows[: query.size]]
+        if query.capacity:
+            _restore_capacity_keys(connection, docs, query.capacity.by)
+        hits = [make_hit(doc, query, row[2], matcher) for doc, row in zip(docs, rows, strict=False)]
         next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
         return hits, next_cursor
 
@@ -458,6 +475,30 @@ class EmbeddedIndex:
         rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
         return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+
+
+def _stored(doc: dict[str, Any]) -> str:
+    """The document as stored for showing hits: without its capacity keys, which cap_capacity holds
+    (a capability's hundred-odd keys would be most of the JSON read back for every hit)."""
+    capabilities = [{k: v for k, v in c.items() if k != "capacity_keys"} for c in doc["capabilities"]]
+    return json.dumps({**doc, "capabilities": capabilities}, separators=(",", ":"))
+
+
+def _restore_capacity_keys(connection: sqlite3.Connection, docs: list[dict[str, Any]], by: dt.date) -> None:
+    """Put back into stored documents the capacity key of the week `by` falls in: all a hit needs to
+    say its units by that date (search.documents.units_by)."""
+    keys: dict[int, list[int]] = defaultdict(list)
+    low, high = capacity_key_range(0, by)
+    cap_ids = [c["id"] for doc in docs for c in doc["capabilities"]]
+    for start in range(0, len(cap_ids), 500):
+        chunk = cap_ids[start : start + 500]
+        placeholders = ", ".join("?" * len(chunk))
+        sql = f"SELECT cap_id, key FROM cap_capacity WHERE cap_id IN ({placeholders}) AND key BETWEEN ? AND ?"
+        for cap_id, key in connection.execute(sql, [*chunk, low, high]):
+            keys[cap_id].append(key)
+    for doc in docs:
+        for capability in doc["capabilities"]:
+            capability["capacity_keys"] = keys.get(capability["id"], [])
 
 
 def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:

@@ -7,6 +7,7 @@ import enum
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from marketplace.producers.taxonomy import CATEGORIES
@@ -297,9 +298,14 @@ def described_by_words(capability: dict[str, Any], matcher: TermMatcher) -> bool
     return any(matcher(word) for word in capability["terms"].split())
 
 
+@lru_cache(maxsize=4096)
+def _matcher(term: str) -> TermMatcher:
+    return TermMatcher([term])  # remembers its answers, so shared across hits and queries
+
+
 def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...], ...]) -> bool:
     """Does the capability hold every product word of a planned query (each within its typo allowance)?"""
-    return all(described_by_words(capability, TermMatcher([entry[0]])) for entry in words)
+    return all(described_by_words(capability, _matcher(entry[0])) for entry in words)
 
 
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
