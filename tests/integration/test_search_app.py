@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -304,3 +305,31 @@ def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(app: Flask, cli
     assert live_index.oldest_document_day() == today and daily.run_once() is None  # current: nothing to do
     fresh = client.get(f"/api/v1/search?q=papyrus&units=10&by={by}").get_json()
     assert [i["name"] for i in fresh["items"]] == ["Papyrus Yesterday"] and fresh["items"][0]["matches"][0]["units_by_date"] >= 10
+
+
+def test_the_worker_rebuilds_a_stale_index(tmp_path) -> None:
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+    from sqlalchemy.orm import Session as PlainSession
+
+    from marketplace import create_app
+    from marketplace.cli import main, upgrade_database
+    from search.documents import index_day
+    from search.indexing import documents
+
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    upgrade_database(url)
+    own_app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"})
+    info = ScriptInfo(create_app=lambda: own_app)
+    runner = CliRunner()
+    data = str(Path(__file__).parent.parent / "data" / "federation-groups.csv")
+    assert "2 created" in runner.invoke(main, ["import", "groups", data], obj=info).output
+    index = own_app.extensions["loom.search"]
+    with PlainSession(own_app.extensions["loom.db"]["engine"]) as session:
+        index.rebuild(documents(session, index_day() - dt.timedelta(days=1)))  # as a rebuild left it yesterday
+
+    first = runner.invoke(main, ["worker", "--once"], obj=info)
+    assert "Search index rebuilt for today: 2 producer groups." in first.output
+    assert index.oldest_document_day() == index_day()
+    assert "rebuilt" not in runner.invoke(main, ["worker", "--once"], obj=info).output
+    own_app.extensions["loom.db"]["engine"].dispose()
