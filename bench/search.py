@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -150,6 +151,7 @@ def main() -> None:
         timings: dict[str, list[float]] = {"loom": [], "raw": [], "embedded": []}
         by_kind: dict[tuple[str, str], list[float]] = {}
         totals: dict[str, list[int]] = {"es": [], "embedded": []}
+        tops: dict[str, list[list[int]]] = {"es": [], "embedded": []}  # each query's first ten groups
         with click.progressbar(length=args.rounds + 1, label="Querying", show_pos=True) as bar:
             for round_number in range(args.rounds + 1):
                 for kind, query in mix:
@@ -161,9 +163,11 @@ def main() -> None:
                         "loom": timed(lambda q=es_query: elastic.search(q)),
                         "embedded": timed(lambda q=local_query: embedded.search(q)),
                     }
-                    if round_number == 0:  # warm-up pass, and a check that both backends agree on counts
-                        totals["es"].append(elastic.search(es_query).total)
-                        totals["embedded"].append(embedded.search(local_query).total)
+                    if round_number == 0:  # warm-up pass, and a check that both backends agree on counts and top hits
+                        for name, index, q in (("es", elastic, es_query), ("embedded", embedded, local_query)):
+                            result = index.search(replace(q, size=max(q.size, 10)))
+                            totals[name].append(result.total)
+                            tops[name].append([h.id for h in result.hits[:10]])
                         continue
                     for name, ms in samples.items():
                         timings[name].append(ms)
@@ -195,6 +199,12 @@ def main() -> None:
     agree = sum(a == b for a, b in zip(totals["es"], totals["embedded"], strict=True))
     click.echo()
     click.echo(f"Both backends found the same number of groups for {agree} of {len(mix)} queries.")
+    pairs = list(zip(tops["es"], tops["embedded"], strict=True))
+    same_order = sum(a == b for a, b in pairs)
+    same_set = sum(set(a) == set(b) for a, b in pairs)
+    overlap = sum(len(set(a) & set(b)) / max(len(a), len(b), 1) for a, b in pairs) / len(pairs)
+    click.echo(f"Top 10: the same groups in the same order for {same_order} of {len(mix)} queries, the same groups for "
+               f"{same_set}; {overlap:.0%} of the top 10 shared on average.")  # fmt: skip
 
 
 if __name__ == "__main__":

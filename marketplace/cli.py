@@ -5,17 +5,21 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from marketplace import ROOT, create_app
 from marketplace.db import db, transaction
+
+if TYPE_CHECKING:
+    from search.indexing import DailyRebuild
 
 MIGRATIONS = ROOT / "migrations"
 
@@ -113,6 +117,13 @@ def search_rebuild() -> None:
     click.echo(f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the {index.name} backend.")
 
 
+def _daily_rebuild(app: Flask) -> DailyRebuild:
+    """The search index's daily rebuild, for `loom worker` and `loom serve` (see search.indexing.DailyRebuild)."""
+    from search.indexing import DailyRebuild
+
+    return DailyRebuild(app.extensions["loom.db"]["sessionmaker"], lambda: app.extensions["loom.search"])
+
+
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Drain what is due, then stop.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
@@ -123,15 +134,23 @@ def worker_command(once: bool, poll: float) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     worker = worker_for()
+    daily = _daily_rebuild(current_app._get_current_object())  # type: ignore[attr-defined]
     if once:
         summary = worker.drain()
         click.echo(f"{summary.done} delivered, {summary.retried} to retry, {summary.dead} dead letters.")
+        rebuilt = daily.run_once()
+        if rebuilt is not None:
+            click.echo(f"Search index rebuilt for today: {rebuilt} producer groups.")
         return
+    stop = threading.Event()
+    threading.Thread(target=daily.run_forever, args=(stop,), name="search-daily-rebuild", daemon=True).start()
     click.echo("Worker running; Ctrl+C stops it.")
     try:
         worker.run_forever(poll_seconds=poll)
     except KeyboardInterrupt:
         click.echo("Worker stopped.")
+    finally:
+        stop.set()
 
 
 @main.command("serve")
@@ -150,6 +169,7 @@ def serve(host: str, port: int) -> None:
             worker_for(app).run_forever(poll_seconds=1.0, stop=stop)
 
     threading.Thread(target=work, name="outbox-worker", daemon=True).start()
+    threading.Thread(target=_daily_rebuild(app).run_forever, args=(stop,), name="search-daily-rebuild", daemon=True).start()
     click.echo(f"Loom is at http://{host}:{port}/  (Ctrl+C stops it)")
     try:
         run_simple(host, port, app, threaded=True)

@@ -6,104 +6,94 @@ the same. Both backends index the output of `analyze()` and search with it.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-_WORD = re.compile(r"[a-z0-9]+")
+import regex
+import Stemmer
 
-STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our", "that", "the", "their", "they", "this", "to", "we", "with", "you", "your", "who", "what", "which", "can", "make", "makes", "made"]
-)
+from search.vocabulary import BROADER as _BROADER
+from search.vocabulary import STOPWORDS as _STOPWORDS
+from search.vocabulary import SYNONYMS as _SYNONYMS
+from search.vocabulary import TRANSLATIONS
 
-# Words buyers use interchangeably, mapped to one canonical term. Kept small and concrete: each
-# pair is one a buyer of handmade goods would be surprised to see treated apart.
-_SYNONYMS: dict[str, str] = {
-    "basketry": "basket",
-    "basketwork": "basket",
-    "tote": "bag",
-    "handbag": "bag",
-    "purse": "bag",
-    "jewellery": "jewelry",
-    "jewelery": "jewelry",
-    "pendant": "necklace",
-    "bangle": "bracelet",
-    "shawl": "scarf",
-    "stole": "scarf",
-    "wrap": "scarf",
-    "embroidery": "embroider",
-    "mat": "rug",
-    "carpet": "rug",
-    "pottery": "ceramic",
-    "earthenware": "ceramic",
-    "terracotta": "ceramic",
-    "cushion": "pillow",
-    "homeware": "home",
-    "decor": "home",
-    "blanket": "throw",
-    "serviette": "napkin",
-    "knit": "knitwear",
-    "sweater": "knitwear",
-    "jumper": "knitwear",
-    "cardigan": "knitwear",
-    "karite": "shea",
-    "colour": "color",
-}
+# A word is a run of letters, combining marks and digits in any script: Amharic, Devanagari and
+# Bengali words keep their vowel signs and viramas (which are marks, not letters).
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_LATIN = regex.compile(r"\p{Latin}")
 
-# A light English stemmer: plurals, -ing, -ed and a final -e, so that "printed", "printing" and "print"
-# meet, as do "weave" and "weaving". Agent nouns ("weaver") stay apart. Irregular words first.
-_IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "scarves": "scarf", "women": "woman", "children": "child"}
-_KEEP = frozenset({"earring", "string", "clothing", "wedding", "bedding", "spring", "sling"})
-_VOWEL = re.compile(r"[aeiouy]")
+# Snowball stemmers (PyStemmer) by script: a word in Devanagari is stemmed as Hindi, in Cyrillic as
+# Russian and so on; Latin-script words as English, after the product words of Spanish, French and
+# Swahili are translated (vocabulary.TRANSLATIONS). Scripts without a Snowball stemmer (Ethiopic,
+# Bengali, Thai, Han…) are matched as written.
+_SCRIPT_STEMMERS = {
+    "Latin": "english", "Devanagari": "hindi", "Arabic": "arabic", "Cyrillic": "russian", "Greek": "greek",
+    "Tamil": "tamil", "Armenian": "armenian",
+}  # fmt: skip
+_SCRIPTS = {script: regex.compile(rf"\p{{{script}}}") for script in _SCRIPT_STEMMERS}
+_STEMMERS = {script: Stemmer.Stemmer(language) for script, language in _SCRIPT_STEMMERS.items()}
+_ENGLISH = _STEMMERS["Latin"]
+
+# Where Snowball's English rules go wrong for the words of handmade goods (as Lucene's stemmer_override).
+_OVERRIDES = {
+    "dyed": "dye", "dyes": "dye", "dyeing": "dye", "scarves": "scarf", "knives": "knife", "leaves": "leaf",
+    "shelves": "shelf", "women": "woman", "children": "child", "clothing": "clothing", "wedding": "wedding",
+    "bedding": "bedding", "canvas": "canvas", "canvases": "canvas",
+}  # fmt: skip
+
+STOPWORDS = _STOPWORDS
+_TRANSLATED = {word: english for table in TRANSLATIONS.values() for word, english in table.items()}
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip accents: "Sololá" -> "solola"."""
+    """Case-fold and strip accents from Latin letters only: "Sololá" -> "solola"; other scripts'
+    marks (a Devanagari vowel sign, an Ethiopic syllable) are part of their letters and stay."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept: list[str] = []
+    base_is_latin = False
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if base_is_latin:
+                continue
+        else:
+            base_is_latin = char.isascii() or bool(_LATIN.match(char))
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).casefold()
 
 
-def _singular(word: str) -> str:
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def _undouble(word: str) -> str:
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        return word[:-1]
-    return word
+def _script(word: str) -> str | None:
+    if word.isascii():
+        return "Latin"
+    return next((script for script, pattern in _SCRIPTS.items() if pattern.match(word)), None)
 
 
 def stem(word: str) -> str:
-    word = _singular(word)
-    if word in _KEEP or word.isdigit():
+    """The stem of one folded word, by its script's Snowball stemmer (unchanged if it has none)."""
+    if word in _OVERRIDES:
+        return _OVERRIDES[word]
+    if word.isdigit():
         return word
-    if len(word) > 5 and word.endswith("ing") and _VOWEL.search(word[:-3]):
-        word = _undouble(word[:-3])
-    elif len(word) > 4 and word.endswith("ed") and _VOWEL.search(word[:-2]):
-        word = _undouble(word[:-2])
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
+    script = _script(word)
+    return _STEMMERS[script].stemWord(word) if script else word
+
+
+def _canonical(word: str) -> str:
+    stemmed = stem(word)
+    return SYNONYMS.get(stemmed, stemmed)
 
 
 SYNONYMS: dict[str, str] = {stem(word): stem(canonical) for word, canonical in _SYNONYMS.items()}
+BROADER: dict[str, str] = {_canonical(word): _canonical(broader) for word, broader in _BROADER.items()}
 
 
 @lru_cache(maxsize=200_000)
 def term(word: str) -> str:
     """The indexed form of one folded word (memoised: a catalogue's vocabulary is small)."""
-    stemmed = stem(word)
-    return SYNONYMS.get(stemmed, stemmed)
+    english = _TRANSLATED.get(word)
+    return _canonical(english if english is not None else word)
 
 
 def analyze(text: str | None) -> list[str]:
@@ -114,13 +104,17 @@ def analyze(text: str | None) -> list[str]:
 
 
 def analyzed(*texts: str | Iterable[str] | None) -> str:
-    """Join the analysed terms of several texts (or lists of texts) with spaces, ready to index."""
+    """Join the analysed terms of several texts (or lists of texts) with spaces, ready to index;
+    a word that is a kind of something broader brings the broader term along ("tote" → "tote bag")."""
     terms: list[str] = []
     for text in texts:
         if text is None:
             continue
         for part in [text] if isinstance(text, str) else text:
-            terms.extend(analyze(part))
+            for term_ in analyze(part):
+                terms.append(term_)
+                if term_ in BROADER:
+                    terms.append(BROADER[term_])
     return " ".join(terms)
 
 
@@ -170,7 +164,7 @@ def highlight(
     spans = []
     for match in _DISPLAY_WORD.finditer(text):
         indexed = word_term(match.group(0))
-        if indexed is not None and is_match(indexed):
+        if indexed is not None and (is_match(indexed) or (indexed in BROADER and is_match(BROADER[indexed]))):
             spans.append(match.span())
     if not spans:
         return None
@@ -189,4 +183,4 @@ def highlight(
     return ("…" if start else "") + "".join(pieces).strip() + ("…" if end < len(text) else "")
 
 
-_DISPLAY_WORD = re.compile(r"[^\W_]+")
+_DISPLAY_WORD = _WORD

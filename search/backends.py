@@ -1,6 +1,7 @@
 """The search index Loom talks to, behind one protocol, chosen by configuration."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +27,12 @@ class SearchIndex(Protocol):
         """Build a fresh index from all documents and switch to it at once; return the count."""
 
     def count(self) -> int: ...
+
+    def oldest_document_day(self) -> dt.date | None:
+        """The earliest day any indexed document's capacity was computed for; None if the index is empty."""
+
+    def schema_is_current(self) -> bool:
+        """False when the index was built by a version of Loom whose layout differs (rebuild it)."""
 
 
 def make_index(config: dict[str, Any]) -> SearchIndex:

@@ -17,11 +17,17 @@ from marketplace.producers import capacity
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from search.analysis import analyzed
+from search.vocabulary import CATEGORY_WORDS
 
-CAPACITY_WEEKS = 52
+CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
 _UNITS_BITS = 32
 UNITS_MAX = (1 << _UNITS_BITS) - 1
+
+
+def index_day() -> dt.date:
+    """The day documents are built for: today in UTC, the same for every worker and web process."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def week_number(day: dt.date) -> int:
@@ -76,15 +82,18 @@ def _week_bases(first_week: int, weeks: int) -> tuple[int, ...]:
 
 
 def quality_boost(group: ProducerGroup) -> float:
-    """Up to +25 % for verification, good ratings and quick replies: enough to order equals, not to bury a better match."""
-    boost = 1.0
-    if group.verified:
-        boost += 0.10
-    if group.rating is not None and group.rating_count:
-        boost += 0.10 * min(max((float(group.rating) - 3.0) / 2.0, 0.0), 1.0)
-    if group.response_time_hours is not None and group.response_time_hours <= 24:
-        boost += 0.05
-    return round(boost, 4)
+    """Order equals by what Loom has checked, never by what a group typed: +10 % for a group an
+    operator verified. The stored rating (seeded, set by nothing yet) and the self-declared reply
+    time are shown, not ranked on; measured signals (reviews, response times from Loom's own records)
+    are to join here as they exist. Stays within 1 to 1.25 (search.query.Ranking relies on it)."""
+    return 1.10 if group.verified else 1.0
+
+
+def category_words(code: str) -> list[str]:
+    """The words the goods of a category are called by (its own and its parent's), not its display label."""
+    category = CATEGORIES[code]
+    codes = [code] + ([category.parent] if category.parent else [])
+    return [CATEGORY_WORDS.get(c, CATEGORIES[c].name) for c in codes]
 
 
 def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
@@ -96,6 +105,9 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "label": category.label,
         "materials": list(capability.materials),
         "techniques": list(capability.techniques),
+        # What this capability is, in indexed words: a buyer's words must find the capability that makes
+        # the thing asked for, not just some capability of the group (see SearchQuery.capability_words).
+        "terms": analyzed(category_words(capability.category), list(capability.materials), list(capability.techniques)),
         "moq": capability.moq,
         "lead_time_days": capability.lead_time_days,
         "price_min": float(capability.price_min),
@@ -138,10 +150,7 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "capabilities": capabilities,
         # Analysed text, the same for both backends (see search.analysis).
         "name_terms": analyzed(group.name),
-        "capability_terms": analyzed(
-            [CATEGORIES[c].name for c in categories], [m for c in capabilities for m in c["materials"]],
-            [t for c in capabilities for t in c["techniques"]],
-        ),  # fmt: skip
+        "capability_terms": " ".join(c["terms"] for c in capabilities),
         "story_terms": analyzed(group.story),
         "place_terms": analyzed(
             group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications if s in CERTIFICATION_SCHEMES]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
@@ -20,8 +21,11 @@ from search.backends import Progress
 from search.documents import capacity_key_range
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     FacetValue,
     InvalidQuery,
+    Ranking,
     SearchQuery,
     SearchResult,
     SearchUnavailable,
@@ -30,19 +34,22 @@ from search.query import (
     category_codes,
     decode_cursor,
     encode_cursor,
+    is_relaxed,
     make_hit,
     selected_values,
 )
 
-TEXT_FIELDS = ["name_terms^3", "capability_terms^2", "story_terms", "place_terms"]
 FACET_SIZE = 30
+GROUP_FACET_FIELDS = {"country": "country", "certification": "certifications", "verified_certification": "verified_certifications", "verified": "verified"}
 _TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}  # analysed already; no phrase queries
 _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
+MAPPING_VERSION = 2  # raised whenever MAPPING changes: an index with another needs a rebuild
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"loom_mapping_version": MAPPING_VERSION},
     # The analysed text is searched, never shown: keep it out of the stored source.
     "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms"]},
     "properties": {
@@ -62,12 +69,12 @@ MAPPING: dict[str, Any] = {
         "artisan_count": {"type": "integer"},
         "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
-        "verified_certifications": _FILTER_ONLY,
+        "verified_certifications": _KEYWORD,
         "categories": _FILTER_ONLY,
         "materials": _FILTER_ONLY,
         "techniques": _FILTER_ONLY,
         "quality_boost": {"type": "float", "index": False},
-        "indexed_on": {"type": "date", "index": False},
+        "indexed_on": {"type": "date"},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,
         "story_terms": _TERMS,
@@ -81,6 +88,7 @@ MAPPING: dict[str, Any] = {
                 "label": _STORED,
                 "materials": _KEYWORD,
                 "techniques": _FILTER_ONLY,
+                "terms": _TERMS,
                 "moq": {"type": "integer", "doc_values": False},
                 "lead_time_days": {"type": "integer"},
                 "price_min": {"type": "double", "doc_values": False},
@@ -227,6 +235,22 @@ class ElasticsearchIndex:
             self.ensure()
             return self.client.count(index=self.alias)["count"]
 
+    def oldest_document_day(self) -> dt.date | None:
+        """The earliest day any indexed document was built for (None when the index is empty)."""
+        with _translated():
+            self.ensure()
+            response = self.client.search(index=self.alias, size=0, aggs={"oldest": {"min": {"field": "indexed_on"}}})
+        value = response["aggregations"]["oldest"].get("value_as_string")
+        return dt.date.fromisoformat(value[:10]) if value else None
+
+    def schema_is_current(self) -> bool:
+        """Was the live index created with this version's mapping? (If not, a rebuild brings it up to date.)"""
+        with _translated():
+            if not self.client.indices.exists_alias(name=self.alias):
+                return True
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        return all(m["mappings"].get("_meta", {}).get("loom_mapping_version") == MAPPING_VERSION for m in mappings.values())
+
     # ----- searching -----------------------------------------------------------------------------
 
     def body(self, query: SearchQuery) -> dict[str, Any]:
@@ -236,7 +260,9 @@ class ElasticsearchIndex:
         text = _text_query(query)
         base_filters = _base_filters(query)
         main = {"bool": {"must": [text] if text else [{"match_all": {}}], "filter": base_filters}}
-        scored = {"function_score": {"query": main, "field_value_factor": {"field": "quality_boost", "missing": 1}, "boost_mode": "multiply"}}
+        # Quality orders equals: added to a text score (see Ranking), the whole score without text.
+        quality = {"field_value_factor": {"field": "quality_boost", "missing": 1}, "boost_mode": "sum" if text else "replace"}
+        scored = {"function_score": {"query": main, **quality}}
         body: dict[str, Any] = {
             "query": scored,
             "post_filter": {"bool": {"filter": _facet_filters(query)}},
@@ -244,6 +270,7 @@ class ElasticsearchIndex:
             "sort": _sort(query),
             "size": query.size + 1,
             "track_total_hits": True,
+            "track_scores": True,  # how many words a hit has is read from its score, whatever the sort
             # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
             "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms",
                                      *([] if query.capacity else ["capabilities.capacity_keys"])]},  # fmt: skip
@@ -252,7 +279,24 @@ class ElasticsearchIndex:
             body["search_after"] = decode_cursor(query.after)
         return body
 
+    def plan(self, query: SearchQuery) -> SearchQuery:
+        """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
+        if not query.binds_capabilities_to_words:
+            return query
+        terms = query.terms
+        per_word = {str(i): _capability_word(term) for i, term in enumerate(terms)}
+        aggregation = {"capabilities": {"nested": {"path": "capabilities"}, "aggs": {"words": {"filters": {"filters": per_word}}}}}
+        with _translated():
+            try:
+                response = self.client.search(index=self.alias, size=0, aggs=aggregation)
+            except NotFoundError:
+                return query
+        buckets = response["aggregations"]["capabilities"]["words"]["buckets"]
+        products = tuple((term,) for i, term in enumerate(terms) if buckets[str(i)]["doc_count"] > 0)
+        return replace(query, capability_words=products)
+
     def search(self, query: SearchQuery) -> SearchResult:
+        query = self.plan(query)
         body = self.body(query)
         with _translated():
             try:
@@ -269,7 +313,8 @@ class ElasticsearchIndex:
         next_cursor = encode_cursor(raw_hits[query.size - 1]["sort"]) if len(raw_hits) > query.size else None
         aggregations = response["aggregations"]
         facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
-        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets, next_cursor=next_cursor)
+        total = response["hits"]["total"]["value"]
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
 
 class _translated:
@@ -284,17 +329,37 @@ class _translated:
         return False
 
 
+def _fuzzy(field: str, term: str) -> dict[str, Any]:
+    return {"fuzzy": {field: {"value": term, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50, "transpositions": True}}}
+
+
+def _exact_or_fuzzy(exact: dict[str, Any], fuzzy: dict[str, Any], exact_boost: float, fuzzy_boost: float) -> dict[str, Any]:
+    """Score `exact_boost` if the exact clause matches, else `fuzzy_boost` if the fuzzy one does."""
+    return {"dis_max": {"queries": [
+        {"constant_score": {"filter": exact, "boost": exact_boost}},
+        {"constant_score": {"filter": fuzzy, "boost": fuzzy_boost}},
+    ]}}  # fmt: skip
+
+
 def _text_query(query: SearchQuery) -> dict[str, Any] | None:
+    """The text match, scored by `Ranking` with constant scores (see search.query.Ranking)."""
     terms = query.terms
     if not terms:
         return None
-    clauses = [
-        {"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields", "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}
-        for term in terms
-    ]
-    if query.match_all_terms:
-        return {"bool": {"must": clauses}}
+    ranking = Ranking(len(terms))
+    clauses = []
+    for term in terms:
+        anywhere_exact = {"bool": {"should": [{"term": {field: term}} for field, _ in FIELD_WEIGHTS]}}
+        anywhere_fuzzy = {"bool": {"should": [_fuzzy(field, term) for field, _ in FIELD_WEIGHTS]}}
+        clauses.append(_exact_or_fuzzy(anywhere_exact, anywhere_fuzzy, ranking.exact_weight + ranking.match_weight, ranking.match_weight))
+        for field, weight in FIELD_WEIGHTS:
+            clauses.append(_exact_or_fuzzy({"term": {field: term}}, _fuzzy(field, term), weight, weight * FUZZY_SHARE))
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _capability_word(word: str) -> dict[str, Any]:
+    """A capability whose own words answer `word`, exactly or within the typo allowance."""
+    return {"match": {"capabilities.terms": {"query": word, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}}
 
 
 def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facets_only: bool = False, facets_too: bool = True) -> list[dict[str, Any]]:
@@ -321,6 +386,7 @@ def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facet
         low, high = capacity_key_range(query.capacity.units, query.capacity.by)
         clauses.append({"range": {"capabilities.capacity_keys": {"gte": low, "lte": high}}})
         clauses.append({"range": {"capabilities.ready_on": {"lte": query.capacity.by.isoformat()}}})
+    clauses.extend(_capability_word(entry[0]) for entry in query.capability_words)
     return clauses
 
 
@@ -334,6 +400,8 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
     capability = _capability_clauses(query, facets_too=False)
     if capability:
         filters.append(_nested(capability))
+    if query.capacity and query.capacity.as_of:
+        filters.append({"range": {"indexed_on": {"gte": query.capacity.as_of.isoformat()}}})
     if query.near and query.near.km is not None:
         filters.append({"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}})
     return filters
@@ -345,6 +413,8 @@ def _group_facet_clauses(query: SearchQuery, exclude: str | None = None) -> list
         clauses.append({"terms": {"country": list(query.countries)}})
     if query.certifications and exclude != "certification":
         clauses.append({"terms": {"certifications": list(query.certifications)}})
+    if query.verified_certifications and exclude != "verified_certification":
+        clauses.append({"terms": {"verified_certifications": list(query.verified_certifications)}})
     if query.verified is not None and exclude != "verified":
         clauses.append({"term": {"verified": query.verified}})
     return clauses
@@ -361,8 +431,8 @@ def _facet_filters(query: SearchQuery, exclude: str | None = None) -> list[dict[
 
 def _facet_aggregation(query: SearchQuery, facet: str) -> dict[str, Any]:
     selection = {"bool": {"filter": _facet_filters(query, exclude=facet)}}
-    if facet in ("country", "certification", "verified"):
-        field = {"country": "country", "certification": "certifications", "verified": "verified"}[facet]
+    if facet in GROUP_FACET_FIELDS:
+        field = GROUP_FACET_FIELDS[facet]
         inner = {"values": {"terms": {"field": field, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
         return {"filter": selection, "aggs": inner}
     field = "capabilities.category" if facet == "category" else "capabilities.materials"

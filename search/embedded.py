@@ -1,17 +1,24 @@
 """The embedded search backend: an SQLite FTS5 index in a file of its own, whatever the main database.
 
+Text arrives analysed (search.analysis): terms of letters, marks and digits in any script, separated
+by spaces. FTS5's `ascii` tokenizer splits exactly there and keeps every non-ASCII character, where
+`unicode61` would cut Devanagari or Bengali words at their vowel signs (marks, not letters).
+
 The zero-configuration default for `make run` and one-machine deployments. It answers the same
 query model as the Elasticsearch backend and passes the same contract tests; scores differ (FTS5's
 BM25 against Lucene's), rankings and matches are meant not to.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +27,11 @@ from search.backends import Progress
 from search.documents import capacity_key_range
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     FacetValue,
     InvalidQuery,
+    Ranking,
     SearchQuery,
     SearchResult,
     Sort,
@@ -29,6 +39,7 @@ from search.query import (
     category_codes,
     decode_cursor,
     encode_cursor,
+    is_relaxed,
     make_hit,
     selected_values,
 )
@@ -36,9 +47,11 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, doc TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL);
+-- The documents shown as hits, apart from the narrow rows filters and facets scan.
+CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
     lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL,
@@ -46,9 +59,12 @@ CREATE TABLE IF NOT EXISTS caps (
 );
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
+CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
+SCHEMA_VERSION = 6  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "docs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -62,7 +78,6 @@ CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material,
 CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (key, cap_id);
 CREATE INDEX IF NOT EXISTS ix_cap_capacity_cap ON cap_capacity (cap_id);
 """
-WEIGHTS = "3.0, 2.0, 1.0, 1.0"  # name, capabilities, story, place: as the Elasticsearch field boosts
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
     " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
@@ -98,6 +113,11 @@ class EmbeddedIndex:
         try:
             if target not in self._schema_ready:
                 connection.execute("PRAGMA journal_mode=WAL")
+                if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    # The index is derived data: one written by another version of Loom is dropped, not migrated.
+                    for table in _TABLE_NAMES:
+                        connection.execute(f"DROP TABLE IF EXISTS {table}")
+                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.executescript(TABLES)
                 if indexes:
                     connection.executescript(INDEXES)
@@ -114,33 +134,39 @@ class EmbeddedIndex:
     def _remove(connection: sqlite3.Connection, group_id: int) -> None:
         connection.execute("DELETE FROM cap_materials WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM cap_capacity WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM cap_fts WHERE rowid IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
+        connection.execute("DELETE FROM docs WHERE id = ?", (group_id,))
         connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, certs, caps, materials, keys, texts = [], [], [], [], [], []
+        groups, stored, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
-                           location.get("lon"), doc["quality_boost"], json.dumps(doc, separators=(",", ":"))))  # fmt: skip
-            certs.extend((doc["id"], scheme) for scheme in doc["certifications"])
+                           location.get("lon"), doc["quality_boost"], doc["indexed_on"]))  # fmt: skip
+            stored.append((doc["id"], _stored(doc)))
+            certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
                              cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
                 materials.extend((cap["id"], m) for m in cap["materials"])
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
+                cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
-        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
-        connection.executemany("INSERT INTO group_certs (group_id, scheme) VALUES (?, ?)", certs)
+        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
+        connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
         connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
+        connection.executemany("INSERT INTO cap_fts (rowid, terms) VALUES (?, ?)", cap_texts)
         connection.executemany("INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts)
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
@@ -194,6 +220,7 @@ class EmbeddedIndex:
             connection.execute("COMMIT")
             connection.executescript(INDEXES)
             connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            connection.execute("INSERT INTO cap_fts(cap_fts) VALUES ('optimize')")
             connection.execute("ANALYZE")
         os.replace(fresh, self.path)
         self._schema_ready.difference_update({fresh, self.path})
@@ -204,6 +231,16 @@ class EmbeddedIndex:
     def count(self) -> int:
         with self._connect() as connection:
             return connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+
+    def oldest_document_day(self) -> dt.date | None:
+        """The earliest day any indexed document was built for (None when the index is empty)."""
+        with self._connect() as connection:
+            value = connection.execute("SELECT MIN(indexed_on) FROM groups").fetchone()[0]
+        return dt.date.fromisoformat(value) if value else None
+
+    def schema_is_current(self) -> bool:
+        """Always: a file of another schema version is emptied on opening (and then looks empty)."""
+        return True
 
     # ----- searching -----------------------------------------------------------------------------
 
@@ -224,15 +261,39 @@ class EmbeddedIndex:
         )
         return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
 
-    def _match_expression(self, connection: sqlite3.Connection, query: SearchQuery) -> str | None:
+    def _score_text(self, connection: sqlite3.Connection, query: SearchQuery) -> bool:
+        """Score every group with any of the words into temp.text_scores, by `Ranking`; False without words.
+
+        Each word is looked up per field, exactly and among its typo variants (FTS5 doclists, so a
+        lookup costs what the word's groups number); the arithmetic is Ranking's, as Elasticsearch's.
+        """
+        connection.execute("DROP TABLE IF EXISTS temp.text_scores")
         terms = query.terms
         if not terms:
-            return None
-        groups = []
+            return False
+        ranking = Ranking(len(terms))
+        found_exactly, found_at_all = ranking.exact_weight + ranking.match_weight, ranking.match_weight
+        scores: dict[int, float] = defaultdict(float)
         for term in terms:
-            alternatives = " OR ".join(f'"{t}"' for t in self._expansions(connection, term))  # terms are [a-z0-9]+
-            groups.append(f"({alternatives})")
-        return (" AND " if query.match_all_terms else " OR ").join(groups)
+            variants = [v for v in self._expansions(connection, term) if v != term]
+            exact_anywhere: set[int] = set()
+            fuzzy_anywhere: set[int] = set()
+            for column, weight in FIELD_WEIGHTS:
+                exact = _rowids(connection, f'{{{column}}} : "{term}"')
+                fuzzy = _rowids(connection, f"{{{column}}} : ({_any_of(variants)})") - exact if variants else set()
+                for rowid in exact:
+                    scores[rowid] += weight
+                for rowid in fuzzy:
+                    scores[rowid] += weight * FUZZY_SHARE
+                exact_anywhere |= exact
+                fuzzy_anywhere |= fuzzy
+            for rowid in exact_anywhere:
+                scores[rowid] += found_exactly
+            for rowid in fuzzy_anywhere - exact_anywhere:
+                scores[rowid] += found_at_all
+        connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
+        connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
+        return True
 
     @staticmethod
     def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
@@ -256,11 +317,13 @@ class EmbeddedIndex:
             if query.price_min is not None:
                 params["price_min"] = query.price_min
                 conditions.append("c.price_max >= :price_min")
+        if query.capability_words:
+            params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
+            conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
         if query.capacity:
-            params["cap_lo"], params["cap_hi"] = capacity_key_range(query.capacity.units, query.capacity.by)
             params["cap_by"] = query.capacity.by.isoformat()
             conditions.append("c.ready_on <= :cap_by")
-            conditions.append("c.id IN (SELECT k.cap_id FROM cap_capacity k WHERE k.key BETWEEN :cap_lo AND :cap_hi)")
+            conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
         return conditions
 
     def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -272,10 +335,16 @@ class EmbeddedIndex:
             conditions.append("g.verified = :verified")
         if query.certifications:
             conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))")
+        if query.verified_certifications:
+            schemes = _bind(params, "vcert", query.verified_certifications)
+            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))")
         capability = self._capability_conditions(query, params)
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
             conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
+        if query.capacity and query.capacity.as_of:
+            params["as_of"] = query.capacity.as_of.isoformat()
+            conditions.append("g.indexed_on >= :as_of")
         if query.near and query.near.km is not None:
             near = query.near
             # A bounding box on indexed columns first, then the exact great-circle distance.
@@ -292,23 +361,41 @@ class EmbeddedIndex:
         return conditions
 
     @staticmethod
-    def _source(match: str | None, params: dict[str, Any]) -> tuple[str, str]:
-        """FROM clause and score expression, with or without a text match."""
-        if match is None:
+    def _source(text: bool) -> tuple[str, str]:
+        """FROM clause and score expression, with or without a text match (see Ranking)."""
+        if not text:
             return "groups g", "g.quality_boost"
-        params["match"] = match
-        return "fts JOIN groups g ON g.id = fts.rowid", f"(-bm25(fts, {WEIGHTS}) * g.quality_boost)"
+        return "temp.text_scores t JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
+
+    def plan(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchQuery:
+        """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
+        if not query.binds_capabilities_to_words:
+            return query
+        products = []
+        for term in query.terms:
+            alternatives = tuple(self._expansions(connection, term))
+            if connection.execute("SELECT 1 FROM cap_fts WHERE cap_fts MATCH ? LIMIT 1", (_any_of(alternatives),)).fetchone():
+                products.append(alternatives)
+        return replace(query, capability_words=tuple(products))
+
+    @staticmethod
+    def _capacity_met(connection: sqlite3.Connection, query: SearchQuery) -> None:
+        """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
+        connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
+        if query.capacity:
+            low, high = capacity_key_range(query.capacity.units, query.capacity.by)
+            connection.execute("CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high))
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         with self._connect() as connection:
-            match = self._match_expression(connection, query)
+            query = self.plan(connection, query)
+            self._capacity_met(connection, query)
+            text = self._score_text(connection, query)
             params: dict[str, Any] = {}
-            source, score = self._source(match, params)
+            source, score = self._source(text)
             conditions = self._where(query, params)
-            if match is not None:
-                conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
             # The matching groups with their scores, once: the page is read from this set, and facets
             # whose own selection is empty count within it.
@@ -319,8 +406,8 @@ class EmbeddedIndex:
             )
             total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
             hits, next_cursor = self._page(connection, query, direction)
-            facets = {facet: self._facet(connection, query, facet, match) for facet in FACETS}
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+            facets = {facet: self._facet(connection, query, facet, text) for facet in FACETS}
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
         """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
@@ -345,31 +432,33 @@ class EmbeddedIndex:
             beyond = "<" if direction == "DESC" else ">"
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         rows = connection.execute(
-            f"SELECT m.id, g.doc, m.score, m.sort_value FROM temp.matched m JOIN groups g ON g.id = m.id {keyset} "
+            f"SELECT m.id, d.doc, m.score, m.sort_value FROM temp.matched m JOIN docs d ON d.id = m.id {keyset} "
             f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
             params,
         ).fetchall()
         matcher = TermMatcher(query.terms)
-        hits = [make_hit(json.loads(doc), query, score_value, matcher) for _id, doc, score_value, _sort in rows[: query.size]]
+        docs = [json.loads(doc) for _id, doc, _score, _sort in rows[: query.size]]
+        if query.capacity:
+            _restore_capacity_keys(connection, docs, query.capacity.by)
+        hits = [make_hit(doc, query, row[2], matcher) for doc, row in zip(docs, rows, strict=False)]
         next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
         return hits, next_cursor
 
-    def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, match: str | None) -> list[FacetValue]:
+    def _facet(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[FacetValue]:
         base = query.without(facet)
         params: dict[str, Any] = {"facet_size": FACET_SIZE}
         if base == query:  # nothing selected in this facet: count within the matched set
             source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
         else:
-            source, _ = self._source(match, params)
+            source, _ = self._source(text)
             conditions = self._where(base, params)
-            if match is not None:
-                conditions.insert(0, "fts MATCH :match")
             where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        if facet in ("country", "verified", "certification"):
+        if facet in ("country", "verified", "certification", "verified_certification"):
             column, joins = {
                 "country": ("g.country", ""),
                 "verified": ("g.verified", ""),
                 "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
+                "verified_certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id AND gc.verified = 1"),
             }[facet]
             sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
         else:
@@ -386,6 +475,39 @@ class EmbeddedIndex:
         rows = connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
         selected = selected_values(query, facet)
         return [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+
+
+def _stored(doc: dict[str, Any]) -> str:
+    """The document as stored for showing hits: without its capacity keys, which cap_capacity holds
+    (a capability's hundred-odd keys would be most of the JSON read back for every hit)."""
+    capabilities = [{k: v for k, v in c.items() if k != "capacity_keys"} for c in doc["capabilities"]]
+    return json.dumps({**doc, "capabilities": capabilities}, separators=(",", ":"))
+
+
+def _restore_capacity_keys(connection: sqlite3.Connection, docs: list[dict[str, Any]], by: dt.date) -> None:
+    """Put back into stored documents the capacity key of the week `by` falls in: all a hit needs to
+    say its units by that date (search.documents.units_by)."""
+    keys: dict[int, list[int]] = defaultdict(list)
+    low, high = capacity_key_range(0, by)
+    cap_ids = [c["id"] for doc in docs for c in doc["capabilities"]]
+    for start in range(0, len(cap_ids), 500):
+        chunk = cap_ids[start : start + 500]
+        placeholders = ", ".join("?" * len(chunk))
+        sql = f"SELECT cap_id, key FROM cap_capacity WHERE cap_id IN ({placeholders}) AND key BETWEEN ? AND ?"
+        for cap_id, key in connection.execute(sql, [*chunk, low, high]):
+            keys[cap_id].append(key)
+    for doc in docs:
+        for capability in doc["capabilities"]:
+            capability["capacity_keys"] = keys.get(capability["id"], [])
+
+
+def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:
+    return {rowid for (rowid,) in connection.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))}
+
+
+def _any_of(terms: Iterable[str]) -> str:
+    """An FTS5 expression matching any of the indexed terms (each quoted: a term is one token)."""
+    return " OR ".join(f'"{t}"' for t in terms)
 
 
 def _bind(params: dict[str, Any], prefix: str, values: Iterable[Any]) -> str:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +18,9 @@ from marketplace.db import utcnow
 from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from search.backends import Progress, SearchIndex
-from search.documents import build_document
+from search.documents import build_document, index_day
+
+log = logging.getLogger(__name__)
 
 _GROUP_COLUMNS = (
     "id", "version", "slug", "name", "story", "country", "region", "city", "latitude", "longitude", "verified",
@@ -90,7 +94,7 @@ def group_count(session: Session) -> int:
 
 def rebuild(session: Session, index: SearchIndex, *, today: dt.date | None = None, progress: Progress | None = None) -> int:
     """Rebuild the whole index, then catch up with groups that changed while it was being built."""
-    today = today or dt.date.today()
+    today = today or index_day()
     started = utcnow() - dt.timedelta(seconds=1)
     with _collector_paused():
         count = index.rebuild(documents(session, today), progress=progress)
@@ -138,6 +142,44 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
             return
-        index.index([build_document(group, dt.date.today())])
+        index.index([build_document(group, index_day())])
 
     return index_group
+
+
+def rebuild_if_stale(sessions: Callable[[], Session], index: SearchIndex, *, today: dt.date | None = None) -> int | None:
+    """Rebuild the index when its capacity was computed before `today` (UTC), its layout is outdated,
+    or it is empty while the database is not; return the count rebuilt, or None if it was current.
+
+    Capacity is indexed as of the day a document is built; searches trust no document from an
+    earlier day (CapacityNeed.as_of), so the index must be rebuilt as each day begins.
+    """
+    today = today or index_day()
+    oldest = index.oldest_document_day()
+    with sessions() as session:
+        if index.schema_is_current() and (oldest >= today if oldest else group_count(session) == 0):
+            return None
+        log.info("rebuilding the %s search index: capacity computed for %s, today is %s", index.name, oldest, today)
+        return rebuild(session, index, today=today)
+
+
+class DailyRebuild:
+    """Keep the index's capacity current: check every `every_seconds`, rebuild when a new (UTC) day
+    has begun. `loom worker` and `loom serve` run one beside the outbox worker; several processes
+    may, as a rebuild that finds the index current does nothing."""
+
+    def __init__(self, sessions: Callable[[], Session], index_for: Callable[[], SearchIndex], *, every_seconds: float = 300) -> None:
+        self.sessions = sessions
+        self.index_for = index_for
+        self.every_seconds = every_seconds
+
+    def run_once(self, today: dt.date | None = None) -> int | None:
+        return rebuild_if_stale(self.sessions, self.index_for(), today=today)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # search or the database may be briefly away: try again at the next check
+                log.exception("the daily search rebuild failed; trying again in %s s", self.every_seconds)
+            stop.wait(self.every_seconds)

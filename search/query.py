@@ -7,13 +7,14 @@ import enum
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from marketplace.producers.taxonomy import CATEGORIES
 from search.analysis import analyze, edit_distance, highlight, max_edits
 from search.documents import units_by
 
-FACETS = ("category", "material", "country", "certification", "verified")
+FACETS = ("category", "material", "country", "certification", "verified_certification", "verified")
 
 
 class Sort(enum.StrEnum):
@@ -27,6 +28,10 @@ class Sort(enum.StrEnum):
 class CapacityNeed:
     units: int
     by: dt.date
+    # Only documents whose capacity was computed on or after this (UTC) day are trusted: a document
+    # built yesterday counts weeks that have begun and a lead time from yesterday, so it overstates
+    # what can be made by `by`. The app always sets it (today); None trusts any document.
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class SearchQuery:
     categories: tuple[str, ...] = ()  # leaf or top-level codes; a top-level code covers its children
     materials: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
-    certifications: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()  # claimed or verified
+    verified_certifications: tuple[str, ...] = ()  # only certifications an operator has verified
     verified: bool | None = None
     capacity: CapacityNeed | None = None
     max_lead_time: int | None = None
@@ -54,7 +60,11 @@ class SearchQuery:
     sort: Sort = Sort.RELEVANCE
     size: int = 20
     after: str | None = None  # cursor from the previous page
-    match_all_terms: bool = True
+    # Set by the backend when it plans the search (see `binds_capabilities_to_words`): one entry per
+    # product word of the query (a term some capability in the index holds); a capability meets the
+    # capability filters only if it holds one of the alternatives of every entry. Each entry starts with
+    # the query's term; the embedded backend adds its typo variants, Elasticsearch applies the typo rule itself.
+    capability_words: tuple[tuple[str, ...], ...] = ()
 
     @property
     def terms(self) -> list[str]:
@@ -67,6 +77,18 @@ class SearchQuery:
             or self.max_moq is not None or self.price_min is not None or self.price_max is not None
         )  # fmt: skip
 
+    @property
+    def binds_capabilities_to_words(self) -> bool:
+        """Must the capability filters be met by a capability the words describe?
+
+        Units by a date (and lead time, MOQ, price) are a property of one product: a group whose
+        baskets match the words must not pass on the capacity of its placemats. A chosen category names
+        the product; without one, the words do: the capability must hold every product word of the
+        query (a word some capability in the index holds; places and group names are not product words,
+        so a query made only of them binds nothing).
+        """
+        return bool(self.terms) and not self.categories and self.has_capability_filter
+
     def without(self, facet: str) -> SearchQuery:
         """The same query with one facet's selection cleared (for that facet's counts)."""
         clear: dict[str, Any] = {
@@ -74,6 +96,7 @@ class SearchQuery:
             "material": {"materials": ()},
             "country": {"countries": ()},
             "certification": {"certifications": ()},
+            "verified_certification": {"verified_certifications": ()},
             "verified": {"verified": None},
         }[facet]
         return replace(self, **clear)
@@ -105,6 +128,45 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(values, list):
         raise InvalidQuery("The page cursor is not valid; start again from the first page.")
     return values
+
+
+# ----- ranking, the same for both backends ---------------------------------------------------------
+
+# Where a word is found, and what that is worth; a word found only within its typo allowance is worth half.
+FIELD_WEIGHTS: tuple[tuple[str, float], ...] = (("name_terms", 3.0), ("capability_terms", 2.0), ("story_terms", 1.0), ("place_terms", 1.0))
+FUZZY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How a group's text match is scored, identically by both backends (no engine-specific BM25).
+
+    score = exact_weight × (query words found exactly or by stem)
+          + match_weight × (query words found at all, typos included)
+          + Σ over words and fields of the field's weight (halved for a typo match)
+          + the group's quality boost (1 to 1.25)
+
+    The weights make it lexicographic: more exact words always first, then more words, then where
+    the words were found, then quality. So an exact or stemmed match always outranks a fuzzy one,
+    and groups with all the words come before groups with most of them, which come before the rest.
+    Every part is a sum of small multiples of ½ plus the boost, so a 32-bit float (Elasticsearch's
+    score) holds it exactly enough that both backends order hits alike.
+    """
+
+    words: int  # how many distinct terms the query has
+
+    @property
+    def match_weight(self) -> float:
+        return sum(w for _, w in FIELD_WEIGHTS) * self.words + 2.0  # above any field sum plus the boost
+
+    @property
+    def exact_weight(self) -> float:
+        return self.match_weight * (self.words + 1)  # above any number of words matched
+
+    def words_found(self, score: float) -> tuple[int, int]:
+        """Read back (exact, found at all) from a score."""
+        exact = int(score // self.exact_weight)
+        return exact, int((score - exact * self.exact_weight) // self.match_weight)
 
 
 class InvalidQuery(ValueError):
@@ -141,7 +203,8 @@ class Hit:
     verified: bool
     rating: float | None
     artisan_count: int
-    certifications: list[str]
+    certifications: list[str]  # every scheme the group claims
+    verified_certifications: list[str]  # those an operator has checked the evidence of
     score: float
     distance_km: float | None
     highlights: dict[str, str]
@@ -161,8 +224,17 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
-    relaxed: bool = False  # no group had every word, so groups with any of them are shown
+    relaxed: bool = False  # no group on the page has every word: these have some
     corrections: dict[str, str] = field(default_factory=dict)
+
+
+def is_relaxed(query: SearchQuery, hits: list[Hit]) -> bool:
+    """True when no hit on the page has every word of the query (read from the scores, see Ranking)."""
+    terms = query.terms
+    if len(terms) < 2 or not hits:
+        return False
+    ranking = Ranking(len(terms))
+    return all(ranking.words_found(h.score)[1] < len(terms) for h in hits)
 
 
 def selected_values(query: SearchQuery, facet: str) -> set[str]:
@@ -170,7 +242,7 @@ def selected_values(query: SearchQuery, facet: str) -> set[str]:
     if facet == "verified":
         return set() if query.verified is None else {"true" if query.verified else "false"}
     return set({"category": query.categories, "material": query.materials, "country": query.countries,
-                "certification": query.certifications}[facet])  # fmt: skip
+                "certification": query.certifications, "verified_certification": query.verified_certifications}[facet])  # fmt: skip
 
 
 # ----- explaining a hit, the same way for both backends ------------------------------------------
@@ -221,8 +293,28 @@ class TermMatcher:
         return answer
 
 
+def described_by_words(capability: dict[str, Any], matcher: TermMatcher) -> bool:
+    """Does one of the capability's indexed words answer one of the matcher's terms?"""
+    return any(matcher(word) for word in capability["terms"].split())
+
+
+@lru_cache(maxsize=4096)
+def _matcher(term: str) -> TermMatcher:
+    return TermMatcher([term])  # remembers its answers, so shared across hits and queries
+
+
+def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...], ...]) -> bool:
+    """Does the capability hold every product word of a planned query (each within its typo allowance)?"""
+    return all(described_by_words(capability, _matcher(entry[0])) for entry in words)
+
+
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
     capabilities = [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
+    if query.capability_words:
+        capabilities = [c for c in capabilities if holds_product_words(c, query.capability_words)]
+    elif matcher is not None and matcher.terms and not query.categories:
+        # Why it matched: the capabilities the words describe (all of them when the words name none).
+        capabilities = [c for c in capabilities if described_by_words(c, matcher)] or capabilities
     highlights: dict[str, str] = {}
     if matcher is not None and matcher.terms:
         for name, text in (("name", doc["name"]), ("story", doc["story"]), ("capabilities", ", ".join(doc["materials"] + doc["techniques"]))):
@@ -242,6 +334,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         rating=doc["rating"],
         artisan_count=doc["artisan_count"],
         certifications=doc["certifications"],
+        verified_certifications=doc["verified_certifications"],
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,

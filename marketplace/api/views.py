@@ -135,6 +135,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "rating": hit.rating,
         "artisan_count": hit.artisan_count,
         "certifications": hit.certifications,
+        "verified_certifications": hit.verified_certifications,
         "score": round(hit.score, 6),
         "distance_km": hit.distance_km,
         "highlights": {name: str(marked(snippet)) for name, snippet in hit.highlights.items()},

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from werkzeug.datastructures import MultiDict
 
 from marketplace.errors import DomainError
+from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
-from search.places import locate
+from search.documents import index_day
+from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
 MAX_PAGE_SIZE = 100
@@ -54,6 +56,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     for code in certifications:
         if code not in CERTIFICATION_SCHEMES:
             raise DomainError(f"certification {code!r} is not one Loom knows.", field="certification")
+    verified_certifications = _many(args, "verified_certification")
+    for code in verified_certifications:
+        if code not in CERTIFICATION_SCHEMES:
+            raise DomainError(f"verified_certification {code!r} is not one Loom knows.", field="verified_certification")
     verified = {"": None, "true": True, "false": False}.get((args.get("verified") or "").strip().lower(), "bad")
     if verified == "bad":
         raise DomainError("verified must be true or false.", field="verified")
@@ -70,7 +76,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
             raise DomainError("by must be a date (YYYY-MM-DD).", field="by") from None
         if by <= today:
             raise DomainError("The date must be in the future.", field="by")
-        capacity = CapacityNeed(units, by)
+        horizon = today + MAX_WEEKS * WEEK
+        if by > horizon:
+            raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
+        capacity = CapacityNeed(units, by, as_of=index_day())  # trust no capacity computed before today
 
     currency = (args.get("currency") or "USD").strip().upper()
     if not is_currency(currency):
@@ -83,9 +92,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     near_raw = (args.get("near") or "").strip()
     km = _int(args, "km", low=1, high=20_000)
     if near_raw:
-        where = locate(near_raw)
-        if where is None:
-            raise DomainError("We don't know that place: pick one from the list or give latitude,longitude.", field="near")
+        try:
+            where = locate(near_raw[:200])
+        except (UnknownPlace, AmbiguousPlace) as error:
+            raise DomainError(str(error), field="near") from None
         near = Near(where[0], where[1], km)
     elif km is not None:
         raise DomainError("A distance needs a place to measure from.", field="near")
@@ -103,6 +113,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         materials=tuple(m.lower() for m in _many(args, "material")),
         countries=countries,
         certifications=certifications,
+        verified_certifications=verified_certifications,
         verified=verified,
         capacity=capacity,
         max_lead_time=_int(args, "max_lead_time", low=0, high=730),

@@ -11,7 +11,7 @@ from marketplace.accounts.context import today as acting_today
 from marketplace.discovery.params import parse_search
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
-from search.places import PLACES
+from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
 
@@ -21,7 +21,8 @@ FACET_TITLES = {
     "category": "Category",
     "material": "Material",
     "country": "Country",
-    "certification": "Certification",
+    "certification": "Certification (claimed or verified)",
+    "verified_certification": "Certification verified by Loom",
     "verified": "Verified by Loom",
 }
 
@@ -36,7 +37,7 @@ def facet_label(facet: str, value: str) -> str:
         return CATEGORIES[value].label if value in CATEGORIES else value
     if facet == "country":
         return country_name(value)
-    if facet == "certification":
+    if facet in ("certification", "verified_certification"):
         return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
     if facet == "verified":
         return "Verified" if value == "true" else "Not yet verified"
@@ -56,7 +57,7 @@ def search() -> tuple[str, int]:
         "facet_titles": FACET_TITLES,
         "facet_label": facet_label,
         "marked": marked,
-        "places": sorted(PLACES),
+        "places": sorted(SUGGESTIONS),
         "sorts": [(s.value, s.value.replace("_", " ").capitalize()) for s in Sort],
         "result": None,
         "error": None,

@@ -55,6 +55,8 @@ def catalogue_documents(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
             group.rating = None if extra["rating"] is None else Decimal(str(extra["rating"]))
             group.rating_count = 10 if extra["rating"] is not None else 0
             group.response_time_hours = extra["response_time_hours"]
+            for certification in group.certifications:  # the import never verifies: an operator does
+                certification.verified = certification.scheme in extra["verified_certifications"]
         session.commit()
         documents = [build_document(g, TODAY) for g in groups]
     engine.dispose()
@@ -65,20 +67,29 @@ def _elasticsearch(prefix: str) -> ElasticsearchIndex:
     return ElasticsearchIndex.from_url(elasticsearch_url(), prefix=prefix)
 
 
-@pytest.fixture(scope="session", params=["embedded", "elasticsearch"])
-def catalogue_index(request: pytest.FixtureRequest, catalogue_documents: list[dict], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    """The catalogue in one backend, built with the same rebuild path `loom search rebuild` uses."""
-    if request.param == "embedded":
-        index: SearchIndex = EmbeddedIndex(tmp_path_factory.mktemp("embedded") / "search.db")
-        index.rebuild(catalogue_documents)
-        yield index
-        return
+@pytest.fixture(scope="session")
+def embedded_catalogue(catalogue_documents: list[dict], tmp_path_factory: pytest.TempPathFactory) -> EmbeddedIndex:
+    """The catalogue in the embedded backend, built with the same rebuild path `loom search rebuild` uses."""
+    index = EmbeddedIndex(tmp_path_factory.mktemp("embedded") / "search.db")
+    index.rebuild(catalogue_documents)
+    return index
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_catalogue(catalogue_documents: list[dict]) -> Iterator[ElasticsearchIndex]:
+    """The catalogue in the real Elasticsearch server, in an index of this run's own."""
     prefix = f"loom-test-{uuid.uuid4().hex[:8]}"
     index = _elasticsearch(prefix)
     index.rebuild(catalogue_documents)
     yield index
     index.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
     index.client.close()
+
+
+@pytest.fixture(scope="session", params=["embedded", "elasticsearch"])
+def catalogue_index(request: pytest.FixtureRequest) -> SearchIndex:
+    """The catalogue in one backend (each test runs once per backend)."""
+    return request.getfixturevalue(f"{request.param}_catalogue")
 
 
 @pytest.fixture(params=["embedded", "elasticsearch"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -145,8 +146,10 @@ def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, clien
     [
         ("units=100", "Give both how many units and by which date."),
         ("units=100&by=2001-01-01", "The date must be in the future."),
+        ("units=100&by=2999-01-01", "Capacity is planned 104 weeks ahead"),
         ("sort=distance", "Sorting by distance needs a place to measure from."),
-        ("near=Atlantis", "We don&#39;t know that place"),
+        ("near=Qwertyville", "We don&#39;t know that place"),
+        ("near=Hyderabad", "Several places are called"),
         ("category=widgets", "is not in the taxonomy"),
         ("price_min=20&price_max=10", "The lowest price is above the highest."),
     ],
@@ -229,3 +232,104 @@ def test_a_change_made_while_the_index_is_rebuilt_is_not_lost(session: Session, 
     index = IndexWithABusyWorker(tmp_path / "search.db")
     assert rebuild(session, index) == 3
     assert found(index, "papyrus") == [groups[0].slug]
+
+
+def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.producers.models import Certification
+    from marketplace.producers.services import verify_certification
+
+    checked = factories.producer_group(session, name="Papyrus Checked")
+    claimed = factories.producer_group(session, name="Papyrus Claimed")
+    for group in (checked, claimed):
+        factories.capability(session, group, materials=["papyrus"])
+        session.add(Certification(group=group, scheme="wfto"))
+        touch(session, group)
+    session.flush()
+    verify_certification(session, factories.user(session, operator=True), checked.certifications[0].id, verified=True)
+    session.commit()
+    worker_for(app).drain()
+
+    response = client.get("/api/v1/search?q=papyrus&verified_certification=wfto")
+    conforms(response, "/search")
+    [hit] = response.get_json()["items"]
+    assert (hit["name"], hit["certifications"], hit["verified_certifications"]) == ("Papyrus Checked", ["wfto"], ["wfto"])
+    assert response.get_json()["facets"]["verified_certification"] == [{"value": "wfto", "count": 1, "selected": True}]
+    everyone = client.get("/api/v1/search?q=papyrus&certification=wfto").get_json()
+    assert {i["name"]: i["verified_certifications"] for i in everyone["items"]} == {"Papyrus Checked": ["wfto"], "Papyrus Claimed": []}
+
+    page = text_of(client.get("/search?q=papyrus"))
+    assert "WFTO Guaranteed Fair Trade ✓ verified" in page and "WFTO Guaranteed Fair Trade (claimed)" in page
+    assert 'type="checkbox" name="verified_certification" value="wfto"' in page
+    bad = client.get("/api/v1/search?verified_certification=iso9001")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "verified_certification"
+
+
+def test_near_any_town_in_the_gazetteer(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+
+    near_bolga = factories.producer_group(session, name="Papyrus Near Bolga", country="GH", latitude=10.80, longitude=-0.86)
+    far = factories.producer_group(session, name="Papyrus In Accra", country="GH", latitude=5.60, longitude=-0.19)
+    for group in (near_bolga, far):
+        factories.capability(session, group, materials=["papyrus"])
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+
+    response = client.get("/api/v1/search?q=papyrus&near=Bolgatanga&km=50")
+    conforms(response, "/search")
+    assert [i["name"] for i in response.get_json()["items"]] == ["Papyrus Near Bolga"]
+    ambiguous = client.get("/api/v1/search?q=papyrus&near=Hyderabad")
+    assert ambiguous.status_code == 400 and ambiguous.get_json()["field"] == "near"
+    assert "Pakistan" in ambiguous.get_json()["detail"]
+
+
+def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from search.documents import build_document, index_day
+    from search.indexing import DailyRebuild, _with_details
+
+    group = factories.producer_group(session, name="Papyrus Yesterday")
+    factories.capability(session, group, materials=["papyrus"])
+    touch(session, group)
+    session.commit()
+    today = index_day()
+    [loaded] = _with_details(session, [group.id])
+    live_index.index([{**build_document(loaded, today - dt.timedelta(days=1)), "version": group.version + 1}])
+    by = (today + dt.timedelta(weeks=10)).isoformat()
+
+    stale = client.get(f"/api/v1/search?q=papyrus&units=10&by={by}").get_json()
+    assert stale["total"] == 0  # capacity computed yesterday is not trusted today
+    daily = DailyRebuild(app.extensions["loom.db"]["sessionmaker"], lambda: live_index)
+    assert daily.run_once() >= 1
+    assert live_index.oldest_document_day() == today and daily.run_once() is None  # current: nothing to do
+    fresh = client.get(f"/api/v1/search?q=papyrus&units=10&by={by}").get_json()
+    assert [i["name"] for i in fresh["items"]] == ["Papyrus Yesterday"] and fresh["items"][0]["matches"][0]["units_by_date"] >= 10
+
+
+def test_the_worker_rebuilds_a_stale_index(tmp_path) -> None:
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+    from sqlalchemy.orm import Session as PlainSession
+
+    from marketplace import create_app
+    from marketplace.cli import main, upgrade_database
+    from search.documents import index_day
+    from search.indexing import documents
+
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    upgrade_database(url)
+    own_app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"})
+    info = ScriptInfo(create_app=lambda: own_app)
+    runner = CliRunner()
+    data = str(Path(__file__).parent.parent / "data" / "federation-groups.csv")
+    assert "2 created" in runner.invoke(main, ["import", "groups", data], obj=info).output
+    index = own_app.extensions["loom.search"]
+    with PlainSession(own_app.extensions["loom.db"]["engine"]) as session:
+        index.rebuild(documents(session, index_day() - dt.timedelta(days=1)))  # as a rebuild left it yesterday
+
+    first = runner.invoke(main, ["worker", "--once"], obj=info)
+    assert "Search index rebuilt for today: 2 producer groups." in first.output
+    assert index.oldest_document_day() == index_day()
+    assert "rebuilt" not in runner.invoke(main, ["worker", "--once"], obj=info).output
+    own_app.extensions["loom.db"]["engine"].dispose()

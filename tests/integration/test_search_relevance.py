@@ -68,3 +68,14 @@ def test_the_expected_groups_come_first(catalogue_index: SearchIndex, text: str,
 
 def test_the_set_has_at_least_25_queries() -> None:
     assert len(CASES) >= 25
+
+
+def test_both_backends_agree_on_every_judged_query(embedded_catalogue: SearchIndex, elasticsearch_catalogue: SearchIndex) -> None:
+    """Same first hit and the same top 5 (as sets) on the embedded index and on Elasticsearch."""
+    disagreements = []
+    for text, _first, _top in CASES:
+        embedded = [h.slug for h in find_groups(embedded_catalogue, SearchQuery(text=text, size=10)).hits]
+        elastic = [h.slug for h in find_groups(elasticsearch_catalogue, SearchQuery(text=text, size=10)).hits]
+        if embedded[:1] != elastic[:1] or set(embedded[:5]) != set(elastic[:5]):
+            disagreements.append(f"{text!r}: embedded {embedded[:5]} / elasticsearch {elastic[:5]}")
+    assert not disagreements, f"{len(disagreements)} of {len(CASES)} queries differ:\n" + "\n".join(disagreements)
