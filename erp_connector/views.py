@@ -11,6 +11,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.forms import render_form
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
@@ -46,7 +47,12 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
             box = SecretBox(current_app.config["SECRETS_KEY"])
             secret = api_key or box.open(current.api_key_encrypted)
             # Called outside any database transaction: a slow Odoo holds nothing of Loom's.
-            check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data)
+            check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data,
+                                     policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
+            if check.refused:
+                form.url.errors = [check.message]
+                return render_form("erp/link.html", form, group=group, link=current, messages=_messages(group), statuses=OutboxStatus,
+                                   action_form=ActionForm(), check=None)  # fmt: skip
             with transaction() as session:
                 save_link(session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
                           api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip

@@ -40,6 +40,10 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    # Calls to addresses users give (a group's Odoo): https to public addresses only, unless the operator
+    # allows plain http, or private networks (CIDRs, comma-separated) where a federation hosts Odoo itself.
+    OUTBOUND_ALLOW_HTTP = False
+    OUTBOUND_ALLOWED_NETWORKS = ""
     ERP_TIMEOUT_SECONDS = 20.0  # per call to a group's Odoo; a timeout counts as "maybe done"
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
     # Stripe. Without a secret key the marketplace runs, invoices can be printed, and card payment says it is off.
@@ -67,6 +71,9 @@ def finish(app: Flask) -> None:
     config["UPLOAD_DIR"] = str(Path(config.get("UPLOAD_DIR") or instance / "uploads"))
     config["MAIL_DIR"] = str(Path(config.get("MAIL_DIR") or instance / "mail"))
     config["SEARCH_EMBEDDED_PATH"] = str(Path(config.get("SEARCH_EMBEDDED_PATH") or instance / "search.db"))
+    from marketplace.outbound import OutboundPolicy
+
+    OutboundPolicy.from_config(config)  # a mistyped network stops the app here, not at the first call
     if not config.get("SECRETS_KEY"):
         # Encrypts Odoo API keys at rest. Production sets LOOM_SECRETS_KEY (a Fernet key) and keeps it safe.
         secrets_file = instance / "secrets_key"

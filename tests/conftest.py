@@ -60,6 +60,9 @@ def app(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "DATABASE_URL": url,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "BASE_URL": "https://loom.test",
+            # The Odoo double serves http on 127.0.0.1: allowed here explicitly, as an operator would a private network.
+            "OUTBOUND_ALLOW_HTTP": True,
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
         }
     )
     yield app

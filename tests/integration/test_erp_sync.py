@@ -3,6 +3,7 @@ faults. Runs against the Odoo double, or against a real Odoo when LOOM_TEST_ODOO
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from erp_connector.models import ErpBinding, ErpLink
 from erp_connector.services import check_connection
 from erp_connector.sync import sync_orders
 from marketplace.accounts.models import Role
+from marketplace.outbound import OutboundPolicy
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.runtime import worker_for
@@ -36,7 +38,12 @@ class Odoo:
     double: OdooDouble | None
 
     def client(self, timeout: float = 10) -> OdooClient:
-        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout)
+        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy)
+
+    @property
+    def policy(self) -> OutboundPolicy:
+        # The double listens on 127.0.0.1 over http: allowed explicitly, as an operator would for a private network.
+        return OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
 REAL = os.environ.get("LOOM_TEST_ODOO_URL")
@@ -162,12 +169,12 @@ def test_a_permanent_refusal_is_a_dead_letter_with_a_readable_reason(app: Flask,
 
 
 def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
-    ok = check_connection(odoo.url, odoo.database, odoo.login, odoo.secret, odoo.protocol)
+    ok = check_connection(odoo.url, odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy)
     assert ok.ok and ok.message.startswith("Connected to Odoo")
-    wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol)
+    wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol, policy=odoo.policy)
     assert not wrong_key.ok and "refused the login or API key" in wrong_key.message
-    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, timeout=2)
-    assert not unreachable.ok and "could not reach" in unreachable.message
+    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy, timeout=2)
+    assert not unreachable.ok and "could not connect" in unreachable.message
 
 
 # ----- helpers ------------------------------------------------------------------------------------
