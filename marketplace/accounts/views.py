@@ -22,14 +22,14 @@ from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.forms import attach_error, render_form
+from marketplace.redirects import local_path
 
 blueprint = Blueprint("accounts", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    # Only local paths: an absolute or protocol-relative URL would make this an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+    # Only a path on this site: anything else would make sign-in an open redirect.
+    return local_path(request.args.get("next")) or default
 
 
 def _home_for_kind() -> str:
