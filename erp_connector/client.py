@@ -11,10 +11,10 @@ import http.client
 import re
 import socket
 import xmlrpc.client
-from xml.parsers.expat import ExpatError
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from xml.parsers.expat import ExpatError
 
 import requests
 

@@ -11,6 +11,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.forms import render_form
+from marketplace.limits import limit
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
@@ -35,6 +36,7 @@ def _messages(group: ProducerGroup) -> list[OutboxMessage]:
 
 @blueprint.route("/", methods=["GET", "POST"])
 @group_admin
+@limit("ODOO_TEST", methods=["POST"])
 def link(group: ProducerGroup) -> Response | tuple[str, int]:
     current = link_of(db.session, group.id)
     form = OdooLinkForm(obj=current)

@@ -31,6 +31,19 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
     LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_FIRST_DELAY_SECONDS = 30  # after LOGIN_MAX_FAILURES on one account from one address; doubles each time
+    # How many proxies in front of Loom add X-Forwarded-For/-Proto; 0 trusts none (clients could forge them).
+    TRUSTED_PROXIES = 0
+    # Rate limits (Flask-Limiter), per signed-in user or per address; counted in this store.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After on answers
+    RATE_LIMIT_SIGNUP = "10 per hour"
+    RATE_LIMIT_PASSWORD_RESET = "5 per hour"
+    RATE_LIMIT_INVITATIONS = "30 per hour"
+    RATE_LIMIT_MESSAGES = "60 per hour"
+    RATE_LIMIT_RFQS = "30 per hour"
+    RATE_LIMIT_ODOO_TEST = "10 per 10 minutes"
+    RATE_LIMIT_API = "120 per minute"
     INVITATION_DAYS = 7
     PASSWORD_RESET_SECONDS = 3600
     SESSION_COOKIE_SECURE = True

@@ -9,6 +9,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from marketplace import limits
 from marketplace.accounts import context
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    limits.init_app(app)
     login_manager.user_loader(context.load_user)
     for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api):
         app.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace import create_app
 from marketplace.cli import upgrade_database
 from marketplace.db import make_engine
+from marketplace.limits import limiter
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -103,6 +104,7 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def client(app: Flask, connection: Connection) -> FlaskClient:
+    limiter.reset()  # rate limits count per test: every test client comes from the same address
     return app.test_client()
 
 

@@ -22,6 +22,7 @@ from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.forms import attach_error, render_form
+from marketplace.limits import limit
 from marketplace.redirects import local_path
 
 blueprint = Blueprint("accounts", __name__)
@@ -40,6 +41,7 @@ def _home_for_kind() -> str:
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
+@limit("SIGNUP", methods=["POST"])
 def signup() -> Response | tuple[str, int]:
     form = SignUpForm()
     if form.validate_on_submit():
@@ -66,33 +68,29 @@ def signup() -> Response | tuple[str, int]:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
-    status = None
+    status = retry_after = None
     if form.validate_on_submit():
         config = current_app.config
         policy = services.LoginPolicy(
             max_failures=config["LOGIN_MAX_FAILURES"],
             max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             window=dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]),
+            first_delay=dt.timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"]),
         )
         try:
-            with transaction() as session:
-                user = services.authenticate(
-                    session,
-                    email=form.email.data,
-                    password=form.password.data,
-                    remote_addr=request.remote_addr or "unknown",
-                    policy=policy,
-                )
+            user = services.sign_in(transaction, email=form.email.data, password=form.password.data,
+                                    remote_addr=request.remote_addr or "unknown", policy=policy)  # fmt: skip
         except TooManyRequests as error:
             attach_error(form, error)
             status = 429
+            retry_after = error.retry_after
         else:
             if user is not None:
                 login_user(user)
                 return redirect(_safe_next(_home_for_kind()))
             attach_error(form, DomainError("That e-mail and password do not match an account."))
     page, default_status = render_form("accounts/login.html", form)
-    return page, status or default_status
+    return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})
 
 
 @blueprint.post("/logout")
@@ -104,6 +102,7 @@ def logout() -> Response:
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limit("PASSWORD_RESET", methods=["POST"])
 def forgot_password() -> Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -172,6 +171,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
 
 @blueprint.route("/team", methods=["GET", "POST"])
 @login_required
+@limit("INVITATIONS", methods=["POST"])
 def team() -> Response | tuple[str, int]:
     membership = context.current_membership()
     if membership is None:

@@ -12,6 +12,7 @@ from marketplace.db import db
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.views import marked
 from marketplace.errors import DomainError
+from marketplace.limits import limit
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
@@ -20,6 +21,7 @@ from search.query import Hit, InvalidQuery, SearchUnavailable
 from search.service import find_groups
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+limit("API")(blueprint)
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 MAX_PER_PAGE = 100

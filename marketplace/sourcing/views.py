@@ -16,6 +16,7 @@ from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
+from marketplace.limits import limit
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
@@ -40,6 +41,7 @@ def _base_url() -> str:
 
 @blueprint.route("/rfqs/new", methods=["GET", "POST"])
 @login_required
+@limit("RFQS", methods=["POST"])
 def new_rfq() -> Response | tuple[str, int]:
     membership = services.require_buyer(context.current_membership())
     slugs = request.values.getlist("group")
@@ -158,6 +160,7 @@ def close(rfq_id: int) -> Response:
 
 @blueprint.post("/rfqs/<int:rfq_id>/messages/<int:group_id>")
 @login_required
+@limit("MESSAGES")
 def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     membership = context.current_membership()
     rfq = services.buyer_rfq(db.session, membership, rfq_id)
@@ -264,6 +267,7 @@ def withdraw(rfq_id: int) -> Response:
 
 @blueprint.post("/manage/rfqs/<int:rfq_id>/messages")
 @login_required
+@limit("MESSAGES")
 def group_message(rfq_id: int) -> Response:
     membership = context.current_membership()
     group = producers.group_of(db.session, membership)

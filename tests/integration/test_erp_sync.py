@@ -19,8 +19,8 @@ from erp_connector.models import ErpBinding, ErpLink
 from erp_connector.services import check_connection
 from erp_connector.sync import sync_orders
 from marketplace.accounts.models import Role
-from marketplace.outbound import OutboundPolicy
 from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.runtime import worker_for
 from marketplace.secrets import SecretBox
