@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -26,7 +26,7 @@ from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
 from marketplace.sourcing.pricing import fair_wage, suggest_price
-from marketplace.uploads import store_document
+from marketplace.uploads import send_private, store_document
 
 blueprint = Blueprint("sourcing", __name__)
 MAX_ATTACHMENTS = 3
@@ -127,8 +127,8 @@ def group_attachment(rfq_id: int, attachment_id: int) -> Response:
 
 
 def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
-    return send_from_directory(current_app.config["UPLOAD_DIR"], attachment.path, mimetype=attachment.content_type,
-                               as_attachment=True, download_name=attachment.filename)  # fmt: skip
+    return send_private(Path(current_app.config["UPLOAD_DIR"]), attachment.path, mimetype=attachment.content_type,
+                        as_attachment=True, download_name=attachment.filename)  # fmt: skip
 
 
 @blueprint.post("/rfqs/<int:rfq_id>/send")
