@@ -36,8 +36,14 @@ def _float(args: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+MAX_FACET_VALUES = 20  # values of one facet in one search
+
+
 def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    values = tuple(dict.fromkeys(v.strip()[:100] for v in args.getlist(name) if v.strip()))
+    if len(values) > MAX_FACET_VALUES:
+        raise DomainError(f"Choose at most {MAX_FACET_VALUES} values of {name}.", field=name)
+    return values
 
 
 def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt.date | None = None) -> SearchQuery:

@@ -21,16 +21,26 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from marketplace.forms import choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
+from marketplace.text import word_list
+
+MAX_LIST_FIELD_LENGTH = 2000  # characters of a comma-separated list field, before it is split
 
 
 def words(value: str | None) -> list[str]:
-    """Split a comma-separated field into clean, de-duplicated entries."""
-    seen: list[str] = []
-    for part in (value or "").split(","):
-        part = " ".join(part.split())
-        if part and part.lower() not in (s.lower() for s in seen):
-            seen.append(part)
-    return seen
+    """Split a comma-separated field into clean, de-duplicated entries (already checked by `word_list_check`)."""
+    return word_list(value)
+
+
+def word_list_check(_form: FlaskForm, field: Field) -> None:
+    """Refuse a list field with too many or too long entries, with the reason next to it."""
+    try:
+        word_list(field.data)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _word_list_field(label: str, description: str) -> StringField:
+    return StringField(label, validators=[Length(max=MAX_LIST_FIELD_LENGTH), word_list_check], description=description)
 
 
 def category_select_choices() -> list[SelectChoice]:
@@ -59,7 +69,7 @@ class ProfileForm(FlaskForm):
     artisan_count = IntegerField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
     women_share = IntegerField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
-    languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
+    languages = _word_list_field("Languages you work in", "Separate with commas, e.g. Swahili, English")
     response_time_hours = IntegerField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -93,8 +103,8 @@ class ProfileForm(FlaskForm):
 
 class CapabilityForm(FlaskForm):
     category = _category_field()
-    materials = StringField("Materials", description="Separate with commas, e.g. sisal, recycled brass, cotton")
-    techniques = StringField("Techniques", description="e.g. coiling, backstrap weaving, lost-wax casting")
+    materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
+    techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
     moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
     lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
     price_min = DecimalField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
@@ -166,7 +176,7 @@ class ProductForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     category = _category_field()
-    materials = StringField("Materials", description="Separate with commas")
+    materials = _word_list_field("Materials", "Separate with commas")
     moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
     lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
     currency = _currency_field()

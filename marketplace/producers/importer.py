@@ -26,7 +26,7 @@ from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
-from marketplace.text import slugify
+from marketplace.text import slugify, word_list
 
 CSV_COLUMNS = (
     "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
@@ -71,6 +71,7 @@ class ImportReport:
 
 
 def _split(value: str) -> list[str]:
+    # Only cut the cell: how many entries and how long each is gets checked when the record is validated.
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
@@ -186,10 +187,13 @@ def _list(value: Any, name: str) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-        return _split(value)
+        value = _split(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RecordError(f"{name} must be a list of words")
-    return [v.strip().lower() if name != "languages" else v.strip() for v in value if v.strip()]
+    try:
+        return word_list(value, lower=name != "languages")
+    except ValueError as error:
+        raise RecordError(f"{name}: {error}") from None
 
 
 def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:

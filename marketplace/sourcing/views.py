@@ -44,7 +44,7 @@ def _base_url() -> str:
 @limit("RFQS", methods=["POST"])
 def new_rfq() -> Response | tuple[str, int]:
     membership = services.require_buyer(context.current_membership())
-    slugs = request.values.getlist("group")
+    slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
     groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
     form = RfqForm()
     if request.method == "GET":
