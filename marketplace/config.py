@@ -36,7 +36,7 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # Rate limits (Flask-Limiter), per signed-in user or per address; counted in this store.
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After on answers
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After goes on the 429 alone (Flask-Limiter would put it on every answer)
     RATE_LIMIT_SIGNUP = "10 per hour"
     RATE_LIMIT_PASSWORD_RESET = "5 per hour"
     RATE_LIMIT_INVITATIONS = "30 per hour"

@@ -7,6 +7,8 @@ in Flask-Limiter's notation, e.g. "5 per hour; 20 per day".
 """
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,12 @@ def _who() -> str:
 
 
 limiter = Limiter(key_func=_who)
+
+
+def retry_after() -> int:
+    """Seconds until the limit the current request broke lets it through again (at least 1)."""
+    current = limiter.current_limit
+    return max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
 
 
 def limit(setting: str, *, methods: list[str] | None = None) -> Callable[[Any], Any]:

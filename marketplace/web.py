@@ -5,6 +5,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -67,11 +68,15 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
     return response
 
 
-def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if _wants_problem():
-        return problem(status, error.name, error.description or "")
-    return render_template("error.html", status=status, title=error.name, detail=error.description), status
+        response = problem(status, error.name, error.description or "")
+    else:
+        response = make_response(render_template("error.html", status=status, title=error.name, detail=error.description), status)
+    if isinstance(error, RateLimitExceeded):
+        response.headers["Retry-After"] = str(limits.retry_after())
+    return response
 
 
 def _domain_error(error: DomainError) -> Response | tuple[str, int]:

@@ -53,7 +53,7 @@ def test_the_importer_limits_list_fields_too() -> None:
 
 
 def test_a_search_names_at_most_twenty_values_of_a_facet(client: FlaskClient) -> None:
-    query = "&".join("material=m%d" % i for i in range(21))
+    query = "&".join(f"material=m{i}" for i in range(21))
     assert client.get(f"/search?{query}").status_code == 400
     assert client.get(f"/api/v1/search?{query}").status_code == 400
 
