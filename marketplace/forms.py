@@ -1,11 +1,13 @@
-"""What every view does with a form: show a domain error next to the field it concerns."""
+"""What every view does with a form: show a domain error next to the field it concerns; the number fields all forms use."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import DecimalField, FloatField, IntegerField, SelectChoice
 
 from marketplace.errors import DomainError, Forbidden, NotFound
 
@@ -29,3 +31,56 @@ def render_form(template: str, form: FlaskForm, **context: object) -> tuple[str,
 
 def choices(pairs: Iterable[tuple[str, str]], *, optgroup: str | None = None) -> list[SelectChoice]:
     return [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
+
+
+# ----- numbers, read strictly -------------------------------------------------------------------
+# WTForms' own fields take "1e30", "Infinity", "NaN" and numbers too large for the database; these
+# accept plain ASCII digits within bounds that every column and every total computed from them can hold.
+
+MAX_WHOLE = 10_000_000  # units, capacity, artisans: 10 million
+MAX_AMOUNT = Decimal("1000000")  # one unit price, cost or wage: a million in any currency
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_AMOUNT = re.compile(r"[0-9]{1,9}(\.[0-9]{0,4})?|\.[0-9]{1,4}")
+_COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(\.[0-9]{0,12})?")
+
+
+class WholeNumberField(IntegerField):
+    """A count written with digits 0-9, from 0 to MAX_WHOLE; anything else is a form error, not a crash."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _WHOLE.fullmatch(raw) or int(raw) > MAX_WHOLE:
+            self.data = None
+            raise ValueError(self.gettext(f"Give a whole number from 0 to {MAX_WHOLE:,}, in digits."))
+        self.data = int(raw)
+
+
+class AmountField(DecimalField):
+    """An amount such as 12.50 (at most 4 decimals, below MAX_AMOUNT): no exponent, infinity or NaN."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _AMOUNT.fullmatch(raw) or Decimal(raw) >= MAX_AMOUNT:
+            self.data = None
+            raise ValueError(self.gettext(f"Give an amount such as 12.50, below {MAX_AMOUNT:,}."))
+        self.data = Decimal(raw)
+
+
+class CoordinateField(FloatField):
+    """A latitude or longitude in decimal degrees, such as -1.2921."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _COORDINATE.fullmatch(raw):
+            self.data = None
+            raise ValueError(self.gettext("Give decimal degrees such as -1.2921."))
+        self.data = float(raw)

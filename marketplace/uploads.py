@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import posixpath
 import secrets
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -49,14 +50,21 @@ def _save(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
     """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused."""
     data = _read_capped(stream, max_bytes)
+    too_many_pixels = DomainError("The photo has too many pixels. Send one under 40 megapixels.")
     try:
-        with Image.open(BytesIO(data)) as image:
-            image_format = image.format
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise DomainError("The photo has too many pixels. Send one under 40 megapixels.")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        with warnings.catch_warnings():
+            # Pillow checks the pixel count when it opens a file, before Loom's own check below can:
+            # its warning and its error (a "decompression bomb") are both this refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+                image_format = image.format
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise too_many_pixels
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise DomainError("That file is not a photo we can read. Send a JPEG, PNG or WebP image.") from None
     if image_format not in IMAGE_FORMATS:
         raise DomainError("Photos must be JPEG, PNG or WebP.")

@@ -4,11 +4,12 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, abort, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from marketplace import limits
 from marketplace.accounts import context
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     from marketplace.sourcing.views import blueprint as sourcing
     from payments.views import blueprint as payments
 
+    app.url_map.converters["int"] = RowId
     csrf.init_app(app)
     login_manager.init_app(app)
     limits.init_app(app)
@@ -53,6 +55,15 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_security_headers)
+    app.before_request(_refuse_nul)
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: digits only, up to the largest id a database integer holds (else 404, not a 500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _wants_problem() -> bool:
@@ -90,6 +101,17 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
         response = make_response(response)
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+def _refuse_nul() -> None:
+    """Refuse a NUL character anywhere in the path, the query or the form: no text Loom keeps may hold one
+    (PostgreSQL refuses it, so it would otherwise surface as a 500 wherever the value reaches a query)."""
+    values = [request.path, *request.args.values(), *(request.form.values() if request.mimetype in _FORMS else ())]
+    if any("\x00" in value for value in values):
+        abort(400, description="The request holds a NUL character, which no address or field may contain.")
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

@@ -16,6 +16,7 @@ from marketplace.limits import limit
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
+from marketplace.queryargs import whole_number
 from marketplace.web import problem
 from search.query import Hit, InvalidQuery, SearchUnavailable
 from search.service import find_groups
@@ -94,12 +95,7 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
-    return int(raw)
+    return whole_number(request.args, name, low=low, high=high, default=default)  # type: ignore[return-value]
 
 
 @blueprint.get("/groups")

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.queryargs import decimal_number, iso_date, whole_number
 from search.places import locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
@@ -15,25 +16,11 @@ MAX_PAGE_SIZE = 100
 
 
 def _int(args: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
-    return int(raw)
+    return whole_number(args, name, low=low, high=high)
 
 
 def _float(args: Mapping[str, str], name: str) -> float | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise DomainError(f"{name} must be a number.", field=name) from None
-    if not 0 <= value < 1e9:
-        raise DomainError(f"{name} must be zero or more.", field=name)
-    return value
+    return decimal_number(args, name, high=1e9)
 
 
 MAX_FACET_VALUES = 20  # values of one facet in one search
@@ -70,10 +57,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     if units is not None or by_raw:
         if units is None or not by_raw:
             raise DomainError("Give both how many units and by which date.", field="units" if units is None else "by")
-        try:
-            by = dt.date.fromisoformat(by_raw)
-        except ValueError:
-            raise DomainError("by must be a date (YYYY-MM-DD).", field="by") from None
+        by = iso_date(args, "by")
         if by <= today:
             raise DomainError("The date must be in the future.", field="by")
         capacity = CapacityNeed(units, by)

@@ -28,6 +28,7 @@ from marketplace.producers.forms import (
 )
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
+from marketplace.queryargs import whole_number
 from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
@@ -51,7 +52,7 @@ def directory() -> str:
     category = request.args.get("category") or None
     if category and category not in CATEGORIES:
         category = None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
     return render_template(

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from marketplace.forms import choices
+from marketplace.forms import AmountField, WholeNumberField, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 
@@ -18,8 +18,8 @@ class RfqForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
     spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    target_unit_price = DecimalField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
+    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    target_unit_price = AmountField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
     destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
@@ -44,17 +44,17 @@ class RfqForm(FlaskForm):
 
 
 class QuoteForm(FlaskForm):
-    unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    unit_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
     valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: dt.date.today() + dt.timedelta(days=30))
     notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
-    materials_cost = DecimalField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hours = DecimalField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hourly_wage = DecimalField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
-    overhead_percent = DecimalField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
-    margin_percent = DecimalField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    materials_cost = AmountField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hours = AmountField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hourly_wage = AmountField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
+    overhead_percent = AmountField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
+    margin_percent = AmountField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
 
     def values(self) -> dict[str, object]:
         return {
@@ -75,7 +75,7 @@ class MoveForm(FlaskForm):
 
 
 class ProgressForm(FlaskForm):
-    percent = IntegerField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
+    percent = WholeNumberField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
 
 

@@ -22,6 +22,7 @@ from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
+from marketplace.queryargs import iso_date, whole_number
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
@@ -52,9 +53,8 @@ def new_rfq() -> Response | tuple[str, int]:
         category = request.args.get("category", "")
         if category in CATEGORIES and CATEGORIES[category].parent:
             form.category.data = category
-        form.quantity.data = request.args.get("units", type=int)
-        by = request.args.get("by", "")
-        form.needed_by.data = dt.date.fromisoformat(by) if by[:4].isdigit() and len(by) == 10 else None
+        form.quantity.data = whole_number(request.args, "units", low=1, high=10_000_000)
+        form.needed_by.data = iso_date(request.args, "by")
         form.destination_country.data = membership.organization.country
         form.title.data = request.args.get("q", "")
     if form.validate_on_submit():
@@ -97,7 +97,7 @@ def rfq(rfq_id: int) -> str:
     recipients = [r.group for r in rfq.recipients]
     chooser = GroupChoice(formdata=None)
     chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
-    shown = request.args.get("group", type=int) or (recipients[0].id if recipients else None)
+    shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
     fits = {}
     for quote in rfq.quotes:
@@ -224,7 +224,10 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         form.validate()
-        if form.materials_cost.data is not None and form.hours.data is not None:
+        helper = (form.materials_cost, form.hours, form.hourly_wage, form.overhead_percent, form.margin_percent)
+        if any(f.errors for f in helper):
+            pass  # each shown next to its field; no suggestion from numbers that did not read
+        elif form.materials_cost.data is not None and form.hours.data is not None:
             suggestion = suggest_price(
                 materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data or fair_wage(group.country),
                 overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
