@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from marketplace.forms import choices
+from marketplace.forms import Form, choices
 from marketplace.outbound import MAX_URL_LENGTH, OutboundPolicy, OutboundRefused, check_syntax
 
 
@@ -18,7 +18,7 @@ def outbound_address(_form: FlaskForm, field: Field) -> None:
         raise ValidationError(error.message) from None
 
 
-class OdooLinkForm(FlaskForm):
+class OdooLinkForm(Form):
     url = URLField("Odoo address", validators=[DataRequired(), Length(max=MAX_URL_LENGTH), outbound_address],
                    description="The address you open Odoo at, without /web or /odoo at the end.")  # fmt: skip
     database = StringField("Database", validators=[DataRequired(), Length(max=120)], description="Shown on Odoo's database selector, or ask whoever set Odoo up.")

@@ -7,9 +7,34 @@ from decimal import Decimal
 
 from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, IntegerField, SelectChoice
+from wtforms import DecimalField, FloatField, IntegerField, PasswordField, SelectChoice, StringField, TextAreaField
 
 from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.text import clean_line, clean_text
+
+
+def _keeping_none(clean):  # type: ignore[no-untyped-def]
+    return lambda value: value if value is None else clean(value)
+
+
+_CLEAN_LINE, _CLEAN_TEXT = _keeping_none(clean_line), _keeping_none(clean_text)
+
+
+class Form(FlaskForm):
+    """Every Loom form: text is cleaned on the way in (marketplace.text), whatever the field.
+
+    One-line fields (names, titles, e-mail addresses) lose control characters and line breaks, so a
+    name can never carry CR/LF into an e-mail subject; text areas keep their lines and tabs.
+    Passwords are left exactly as typed.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                clean = _CLEAN_TEXT if issubclass(field_class, TextAreaField) else _CLEAN_LINE
+                options = {**options, "filters": [clean, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.queryargs import decimal_number, iso_date, whole_number
+from marketplace.text import clean_line
 from search.places import locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
@@ -88,7 +89,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         raise DomainError("Sorting by distance needs a place to measure from.", field="near")
 
     return SearchQuery(
-        text=(args.get("q") or "").strip()[:200],
+        text=clean_line(args.get("q"))[:200],
         categories=categories,
         materials=tuple(m.lower() for m in _many(args, "material")),
         countries=countries,

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace.forms import AmountField, CoordinateField, WholeNumberField, choices
+from marketplace.forms import AmountField, CoordinateField, Form, WholeNumberField, choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
 from marketplace.text import word_list
 
@@ -52,7 +52,7 @@ def _currency_field() -> SelectField:
     return SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField("Group name", validators=[DataRequired(), Length(max=200)])
     story = TextAreaField(
         "Your story", validators=[Length(max=5000)],
@@ -98,7 +98,7 @@ class ProfileForm(FlaskForm):
         }
 
 
-class CapabilityForm(FlaskForm):
+class CapabilityForm(Form):
     category = _category_field()
     materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
     techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
@@ -137,7 +137,7 @@ class CapabilityForm(FlaskForm):
 def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
     """A form with one units field per week shown, named by the week's Monday."""
 
-    class CapacityForm(FlaskForm):
+    class CapacityForm(Form):
         fill_units = WholeNumberField("Units", validators=[Optional(), NumberRange(min=0)])
         fill_from = DateField("From the week of", validators=[Optional()])
         fill_to = DateField("to the week of", validators=[Optional()])
@@ -161,14 +161,14 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
     return CapacityForm
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(Form):
     scheme = SelectField("Certification", choices=choices((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()))
     reference = StringField("Certificate or member number", validators=[Length(max=120)])
     valid_until = DateField("Valid until", validators=[Optional()])
     evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     sku = StringField("SKU", validators=[DataRequired(), Length(max=64)], description="Your own product code")
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
@@ -210,7 +210,7 @@ class ProductForm(FlaskForm):
         }
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")], description="JPEG, PNG or WebP, up to 5 MB")
     caption = StringField("Caption", validators=[Length(max=200)])
     product = SelectField("Show it with", default="")

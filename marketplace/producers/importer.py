@@ -26,7 +26,7 @@ from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
-from marketplace.text import slugify, word_list
+from marketplace.text import clean_line, clean_text, slugify, word_list
 
 CSV_COLUMNS = (
     "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
@@ -174,8 +174,10 @@ def _float(value: Any, name: str, low: float, high: float) -> float | None:
     return number
 
 
-def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200) -> str:
-    text = "" if value is None else str(value).strip()
+def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200, multiline: bool = False) -> str:
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise RecordError(f"{name} must be text")
+    text = (clean_text if multiline else clean_line)(value)
     if required and not text:
         raise RecordError(f"{name} is required")
     if len(text) > max_length:
@@ -242,7 +244,7 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     clean: dict[str, Any] = {
         "external_ref": ref,
         "name": _text(data.get("name"), "name", required=True),
-        "story": _text(data.get("story"), "story", max_length=5000),
+        "story": _text(data.get("story"), "story", max_length=5000, multiline=True),
         "country": country,
         "region": _text(data.get("region"), "region", max_length=120),
         "city": _text(data.get("city"), "city", max_length=120),

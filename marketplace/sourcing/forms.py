@@ -4,17 +4,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from marketplace.forms import AmountField, WholeNumberField, choices
+from marketplace.forms import AmountField, Form, WholeNumberField, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 
 
-class RfqForm(FlaskForm):
+class RfqForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
     spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
@@ -43,7 +42,7 @@ class RfqForm(FlaskForm):
         }
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(Form):
     unit_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
     quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
     lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
@@ -66,20 +65,20 @@ class QuoteForm(FlaskForm):
         }
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     note = StringField("Note (required to cancel)", validators=[Length(max=500)])
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(Form):
     percent = WholeNumberField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
 
 
-class GroupChoice(FlaskForm):
+class GroupChoice(Form):
     """Which group's thread the buyer is reading on an RFQ page."""
 
     group = SelectField("Conversation with", coerce=int)
