@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask, Response, abort, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from marketplace import limits
@@ -87,6 +87,8 @@ def _http_error(error: HTTPException) -> Response:
         response = make_response(render_template("error.html", status=status, title=error.name, detail=error.description), status)
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(limits.retry_after())
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return response
 
 
@@ -116,6 +118,9 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
 
 
 def _security_headers(response: Response) -> Response:
+    if current_user.is_authenticated and "Cache-Control" not in response.headers:
+        # Orders, invoices, payouts, messages: nothing shown to a signed-in person is kept by a cache or the browser.
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -153,11 +153,22 @@ def authenticate(
     return user
 
 
-def load_user(session: Session, user_id: int, password_stamp: str) -> User | None:
+def load_user(session: Session, user_id: int, session_version: str) -> User | None:
+    """The user a session names, if the session is still current (its version is the user's)."""
     user = session.get(User, user_id)
-    if user is None or user.password_hash[-16:] != password_stamp:
+    if user is None or str(user.session_version) != session_version:
         return None
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user, on every device (sign-out, a new password)."""
+    user.session_version = User.session_version + 1
+
+
+def _password_stamp(user: User) -> str:
+    # Changes with the password, so a reset link works once; a digest, so the link shows nothing of the hash.
+    return hashlib.sha256(f"loom.reset:{user.password_hash}".encode()).hexdigest()[:16]
 
 
 def membership_of(session: Session, user: User, organization_id: int | None) -> Membership | None:
@@ -318,7 +329,7 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         return
-    token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": user.password_hash[-16:]})
+    token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": _password_stamp(user)})
     link = f"{base_url.rstrip('/')}/password/reset/{token}"
     enqueue(
         session,
@@ -345,8 +356,9 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
         raise NotFound("This reset link is not valid. Ask for a new one.") from None
     user = session.get(User, claims["user"])
     # The stamp changes with the password, so a link works once.
-    if user is None or user.password_hash[-16:] != claims["stamp"]:
+    if user is None or _password_stamp(user) != claims["stamp"]:
         raise Conflict("This reset link was already used. Ask for a new one.")
     user.password_hash = hash_password(password)
+    end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

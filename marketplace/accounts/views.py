@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import session as browser_session
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -86,8 +87,10 @@ def login() -> Response | tuple[str, int]:
             retry_after = error.retry_after
         else:
             if user is not None:
+                target = _safe_next("")
+                browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
                 login_user(user)
-                return redirect(_safe_next(_home_for_kind()))
+                return redirect(target or _home_for_kind())
             attach_error(form, DomainError("That e-mail and password do not match an account."))
     page, default_status = render_form("accounts/login.html", form)
     return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})
@@ -96,7 +99,11 @@ def login() -> Response | tuple[str, int]:
 @blueprint.post("/logout")
 def logout() -> Response:
     if ActionForm().validate_on_submit():
+        if current_user.is_authenticated:
+            with transaction() as session:
+                services.end_sessions(session, current_user._get_current_object())  # a copied cookie stops working too
         logout_user()
+        browser_session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("producers.home"))
 
