@@ -134,3 +134,27 @@ def test_the_connection_goes_to_the_vetted_address_not_a_new_lookup(internal: Ta
     with pinned_session(destination) as session:
         assert session.get(f"{destination.base}/web/version", timeout=5).text == SECRET
     assert internal.requests == [f"GET odoo.invalid:{internal.server.server_port} /web/version"]
+
+
+def test_the_worker_refuses_a_saved_private_address_too(app: Flask, session: Session, internal: Target, no_allowance: None) -> None:
+    import datetime as dt
+
+    from erp_connector.services import announce_order
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
+    from marketplace.outbox.runtime import worker_for
+    from marketplace.secrets import SecretBox
+
+    group = factories.producer_group(session)
+    buyer = factories.buyer(session)
+    order = factories.accepted_order(session, group, buyer)
+    # Saved before these rules existed, or allowed by an operator who has since taken the allowance away.
+    session.add(ErpLink(group_id=group.id, url=internal.url, database="odoo", login="admin", protocol="auto", status="connected",
+                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"), checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.flush()
+    announce_order(session, order)
+    session.commit()
+    worker_for(app).drain()
+    session.expire_all()
+    message = session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "erp.sync_order"))
+    assert message.status == OutboxStatus.DEAD and "private or local network" in message.last_error
+    assert internal.requests == []
