@@ -18,7 +18,16 @@ from xml.parsers.expat import ExpatError
 
 import requests
 
-from marketplace.outbound import Destination, OutboundPolicy, OutboundRefused, pin_connection, pinned_session, vet
+from marketplace.outbound import (
+    MAX_ANSWER_BYTES,
+    AnswerRefused,
+    Destination,
+    OutboundPolicy,
+    OutboundRefused,
+    pin_connection,
+    pinned_session,
+    vet,
+)
 
 RETRYABLE_NAMES = {"psycopg2.OperationalError", "psycopg2.errors.SerializationFailure", "odoo.exceptions.ConcurrencyError"}
 
@@ -38,6 +47,8 @@ class OdooCallError(Exception):
 
 
 def _transport_error(error: BaseException) -> OdooCallError:
+    if isinstance(error, AnswerRefused):
+        return _not_odoo()
     maybe_done = isinstance(error, (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError))
     # In words only: the library's text names addresses and tells refused ports from silent ones.
     return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time.", name="transport",
@@ -99,6 +110,23 @@ def _keep_alive(destination: Destination, timeout: float) -> xmlrpc.client.Trans
     base = xmlrpc.client.SafeTransport if destination.scheme == "https" else xmlrpc.client.Transport
 
     class KeepAlive(base):  # type: ignore[valid-type, misc]
+        accept_gzip_encoding = False
+
+        def parse_response(self, response: http.client.HTTPResponse) -> Any:
+            # xmlrpc.client's own would inflate a gzip answer of any size; this one reads plain XML, bounded.
+            # (Entity expansion is refused by the expat parser itself from 2.4.1 on.)
+            if response.getheader("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+                raise xmlrpc.client.ResponseError("compressed answer refused")
+            parser, unmarshaller = self.getparser()
+            size = 0
+            while data := response.read(65536):
+                size += len(data)
+                if size > MAX_ANSWER_BYTES:
+                    raise xmlrpc.client.ResponseError("answer too large")
+                parser.feed(data)
+            parser.close()
+            return unmarshaller.close()
+
         def make_connection(self, host: Any) -> http.client.HTTPConnection:
             connection = pin_connection(super().make_connection(host), destination)
             connection.timeout = timeout

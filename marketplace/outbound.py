@@ -41,6 +41,11 @@ Resolver = Callable[[str, int], list[str]]
 
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")  # controls, spaces (incl. tab, CR, LF) and backslashes
 MAX_URL_LENGTH = 300
+MAX_ANSWER_BYTES = 20 * 1024 * 1024  # what one answer may weigh; a compressed answer is refused (it could be a bomb)
+
+
+class AnswerRefused(requests.RequestException):
+    """The server's answer was compressed against Loom's request, or larger than MAX_ANSWER_BYTES; it was not read."""
 
 
 class OutboundRefused(Exception):
@@ -222,7 +227,20 @@ class PinnedSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs["allow_redirects"] = False
-        return super().request(method, url, *args, **kwargs)
+        kwargs["stream"] = True
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), "Accept-Encoding": "identity"}
+        response = super().request(method, url, *args, **kwargs)
+        try:
+            if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+                raise AnswerRefused("The server sent a compressed answer Loom did not ask for.")
+            body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=False)
+            if len(body) > MAX_ANSWER_BYTES:
+                raise AnswerRefused("The server's answer is larger than Loom reads.")
+        except BaseException:
+            response.close()
+            raise
+        response._content, response._content_consumed = body, True  # read once, bounded; .json() and .text use it
+        return response
 
 
 def pinned_session(destination: Destination) -> requests.Session:

@@ -158,3 +158,41 @@ def test_the_worker_refuses_a_saved_private_address_too(app: Flask, session: Ses
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "erp.sync_order"))
     assert message.status == OutboxStatus.DEAD and "private or local network" in message.last_error
     assert internal.requests == []
+
+
+def _answering(body: bytes, **headers: str) -> Target:
+    return Target(lambda request: Response(body, 200, headers={"Content-Type": "application/json", **headers}))
+
+
+@pytest.mark.parametrize("answer", ["huge", "compressed"])
+def test_an_answer_too_large_or_compressed_is_not_read(client: FlaskClient, session: Session, admin, answer: str) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    from marketplace.outbound import MAX_ANSWER_BYTES
+
+    body = b" " * (MAX_ANSWER_BYTES + 10) if answer == "huge" else gzip.compress(b" " * 10_000_000)
+    target = _answering(body, **({"Content-Encoding": "gzip"} if answer == "compressed" else {}))
+    try:
+        _connect(client, target.url)
+    finally:
+        target.close()
+    link = session.scalar(select(ErpLink).where(ErpLink.group_id == admin.id))
+    assert "not an Odoo server" in link.last_error
+
+
+@pytest.mark.parametrize("answer", ["huge", "compressed"])
+def test_xml_rpc_answers_are_bounded_too(answer: str) -> None:
+    import gzip
+
+    from erp_connector.client import OdooCallError, XmlRpcTransport
+    from marketplace.outbound import MAX_ANSWER_BYTES
+
+    xml = b"<?xml version='1.0'?><methodResponse><params><param><value><string>" + b"x" * (MAX_ANSWER_BYTES + 10) + b"</string></value></param></params></methodResponse>"
+    body, headers = (xml, {}) if answer == "huge" else (gzip.compress(xml), {"Content-Encoding": "gzip"})
+    target = Target(lambda request: Response(body, 200, headers={"Content-Type": "text/xml", **headers}))
+    try:
+        destination = Destination("http", "127.0.0.1", target.server.server_port, "127.0.0.1", target.url)
+        with pytest.raises(OdooCallError, match="not an Odoo server"):
+            XmlRpcTransport(destination, "odoo", 2, "key", timeout=10).execute("res.partner", "search", [[]], {})
+    finally:
+        target.close()
