@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 from marketplace.errors import DomainError
 
@@ -25,17 +26,21 @@ def whole_number(args: Mapping[str, str], name: str, *, low: int, high: int, def
     return int(raw)
 
 
-_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{0,6})?")
+_NUMBER = re.compile(r"(?:[0-9]{1,15}\.?[0-9]{0,15}|\.[0-9]{1,15})(?:[eE][-+]?[0-9]{1,3})?")  # 12.50, .5, 1e-3; no 1_000, no 1E+999999
 
 
 def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float | None:
-    """The parameter as a number from 0 to `high` written with ASCII digits and an optional point; None when absent."""
+    """The parameter as a finite number from 0 to below `high`, written in ASCII (12.50, 1e-3); None when absent."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not _DECIMAL.fullmatch(raw) or not float(raw) < high:
+    try:
+        value = Decimal(raw) if _NUMBER.fullmatch(raw) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value < Decimal(high):
         raise DomainError(f"{name} must be a number from 0 to {high:,.0f}, such as 12.50.", field=name)
-    return float(raw)
+    return float(value)
 
 
 def iso_date(args: Mapping[str, str], name: str) -> dt.date | None:

@@ -94,6 +94,19 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
     }
 
 
+# Parameters the document types as numbers, dates, codes or choices: given empty, they are refused (the
+# HTML search form sends its empty fields; a program means something by a parameter it sends).
+TYPED = ("page", "per_page", "country", "units", "by", "max_lead_time", "moq", "price_min", "price_max", "km", "size", "verified",
+         "currency", "sort")  # fmt: skip
+
+
+@blueprint.before_request
+def _refuse_empty_typed_parameters() -> None:
+    for name in TYPED:
+        if name in request.args and not request.args[name].strip() and not (name == "country" and request.endpoint == "api.search"):
+            raise DomainError(f"{name} is empty: give a value or leave the parameter out.", field=name)
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return whole_number(request.args, name, low=low, high=high, default=default)  # type: ignore[return-value]
 

@@ -28,14 +28,20 @@ MAX_FACET_VALUES = 20  # values of one facet in one search
 
 
 def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
-    values = tuple(dict.fromkeys(v.strip()[:100] for v in args.getlist(name) if v.strip()))
-    if len(values) > MAX_FACET_VALUES:
+    given = args.getlist(name)
+    if len(given) > MAX_FACET_VALUES:
         raise DomainError(f"Choose at most {MAX_FACET_VALUES} values of {name}.", field=name)
-    return values
+    return tuple(dict.fromkeys(v.strip()[:100] for v in given if v.strip()))
+
+
+MAX_TEXT = 200
 
 
 def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt.date | None = None) -> SearchQuery:
     today = today or dt.date.today()
+    text = clean_line(args.get("q"))
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Say what you need in at most {MAX_TEXT} characters.", field="q")
     categories = _many(args, "category")
     for code in categories:
         if code not in CATEGORIES:
@@ -89,7 +95,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         raise DomainError("Sorting by distance needs a place to measure from.", field="near")
 
     return SearchQuery(
-        text=clean_line(args.get("q"))[:200],
+        text=text,
         categories=categories,
         materials=tuple(m.lower() for m in _many(args, "material")),
         countries=countries,
