@@ -23,7 +23,7 @@ import http.client
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -258,11 +258,6 @@ def pin_connection(connection: http.client.HTTPConnection, destination: Destinat
 
     connection._create_connection = create_connection  # type: ignore[attr-defined]
     return connection
-
-
-def networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """Parse CIDR strings (for tests and the CLI)."""
-    return tuple(ipaddress.ip_network(v) for v in values)
 
 
 __all__ = ["Destination", "OutboundPolicy", "OutboundRefused", "check_syntax", "is_public", "pin_connection", "pinned_session", "vet"]
