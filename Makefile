@@ -22,8 +22,9 @@ run: $(STAMP)
 	$(BIN)/loom search rebuild
 	$(BIN)/loom serve
 
-## make test: start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1, then run every test
+## make test: bandit on the code, then start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1 and run every test
 test: $(STAMP)
+	$(BIN)/bandit -q -ll -c pyproject.toml -r marketplace search erp_connector payments
 	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench-search: 100,000 generated groups, both search backends side by side

@@ -8,13 +8,26 @@ what `bench/erp.py` measures as the naive way.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import xmlrpc.client
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from xml.parsers.expat import ExpatError
 
 import requests
+
+from marketplace.outbound import (
+    MAX_ANSWER_BYTES,
+    AnswerRefused,
+    Destination,
+    OutboundPolicy,
+    OutboundRefused,
+    pin_connection,
+    pinned_session,
+    vet,
+)
 
 RETRYABLE_NAMES = {"psycopg2.OperationalError", "psycopg2.errors.SerializationFailure", "odoo.exceptions.ConcurrencyError"}
 
@@ -34,12 +47,17 @@ class OdooCallError(Exception):
 
 
 def _transport_error(error: BaseException) -> OdooCallError:
+    if isinstance(error, AnswerRefused):
+        return _not_odoo()
     maybe_done = isinstance(error, (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError))
-    return OdooCallError(f"Odoo did not answer: {type(error).__name__}: {error}", name="transport", retryable=True, maybe_done=maybe_done)
+    # In words only: the library's text names addresses and tells refused ports from silent ones.
+    return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time.", name="transport",
+                         retryable=True, maybe_done=maybe_done)  # fmt: skip
 
 
 def _odoo_error(name: str, message: str) -> OdooCallError:
-    return OdooCallError(message, name=name, retryable=name in RETRYABLE_NAMES)
+    # Odoo's own error (a UserError's text helps the group fix its data), kept short and on one line.
+    return OdooCallError(" ".join(message.split())[:500], name=name[:100], retryable=name in RETRYABLE_NAMES)
 
 
 class Transport(Protocol):
@@ -48,15 +66,17 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _http_status_error(status: int, text: str) -> OdooCallError:
-    # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later.
-    return OdooCallError(f"Odoo's server answered HTTP {status}: {text[:200]}", name=f"http.{status}", retryable=status >= 500 or status == 429)
+def _http_status_error(status: int) -> OdooCallError:
+    # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later. The body is
+    # never repeated: it could be anything the address serves.
+    return OdooCallError(f"The server at that address answered HTTP {status}, not as Odoo does.", name=f"http.{status}",
+                         retryable=status >= 500 or status == 429)  # fmt: skip
 
 
 class JsonRpcTransport:
-    def __init__(self, url: str, database: str, uid: int, secret: str, *, timeout: float) -> None:
-        self.url, self.database, self.uid, self.secret, self.timeout = url.rstrip("/"), database, uid, secret, timeout
-        self.session = requests.Session()
+    def __init__(self, destination: Destination, database: str, uid: int, secret: str, *, timeout: float) -> None:
+        self.url, self.database, self.uid, self.secret, self.timeout = destination.base, database, uid, secret, timeout
+        self.session = pinned_session(destination)
         self._id = 0
 
     def call(self, service: str, method: str, args: Sequence[Any]) -> Any:
@@ -68,11 +88,14 @@ class JsonRpcTransport:
         except requests.RequestException as error:
             raise _transport_error(error) from error
         if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
-            raise _http_status_error(response.status_code, response.text)
-        payload = response.json()
+            raise _http_status_error(response.status_code)
+        payload = _json_of(response)
+        if not isinstance(payload, dict):
+            raise _not_odoo()
         if "error" in payload:
-            data = payload["error"].get("data", {})
-            raise _odoo_error(data.get("name", ""), data.get("message") or payload["error"].get("message", ""))
+            error = payload["error"] if isinstance(payload["error"], dict) else {}
+            data = error.get("data") if isinstance(error.get("data"), dict) else {}
+            raise _odoo_error(str(data.get("name", "")), str(data.get("message") or error.get("message", "")))
         return payload.get("result")
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -82,13 +105,30 @@ class JsonRpcTransport:
         self.session.close()
 
 
-def _keep_alive(secure: bool, timeout: float) -> xmlrpc.client.Transport:
-    """xmlrpc.client's transport (which keeps its connection) with a timeout on that connection."""
-    base = xmlrpc.client.SafeTransport if secure else xmlrpc.client.Transport
+def _keep_alive(destination: Destination, timeout: float) -> xmlrpc.client.Transport:
+    """xmlrpc.client's transport (which keeps its connection) with a timeout on that connection, opened to the vetted address."""
+    base = xmlrpc.client.SafeTransport if destination.scheme == "https" else xmlrpc.client.Transport
 
     class KeepAlive(base):  # type: ignore[valid-type, misc]
+        accept_gzip_encoding = False
+
+        def parse_response(self, response: http.client.HTTPResponse) -> Any:
+            # xmlrpc.client's own would inflate a gzip answer of any size; this one reads plain XML, bounded.
+            # (Entity expansion is refused by the expat parser itself from 2.4.1 on.)
+            if response.getheader("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+                raise xmlrpc.client.ResponseError("compressed answer refused")
+            parser, unmarshaller = self.getparser()
+            size = 0
+            while data := response.read(65536):
+                size += len(data)
+                if size > MAX_ANSWER_BYTES:
+                    raise xmlrpc.client.ResponseError("answer too large")
+                parser.feed(data)
+            parser.close()
+            return unmarshaller.close()
+
         def make_connection(self, host: Any) -> http.client.HTTPConnection:
-            connection = super().make_connection(host)
+            connection = pin_connection(super().make_connection(host), destination)
             connection.timeout = timeout
             return connection
 
@@ -96,11 +136,11 @@ def _keep_alive(secure: bool, timeout: float) -> xmlrpc.client.Transport:
 
 
 class XmlRpcTransport:
-    def __init__(self, url: str, database: str, uid: int, secret: str, *, timeout: float) -> None:
+    def __init__(self, destination: Destination, database: str, uid: int, secret: str, *, timeout: float) -> None:
         self.database, self.uid, self.secret = database, uid, secret
-        transport = _keep_alive(url.startswith("https"), timeout)
+        transport = _keep_alive(destination, timeout)
         # Odoo refuses None over XML-RPC, so nothing Loom sends may contain it (send False instead).
-        self.proxy = xmlrpc.client.ServerProxy(f"{url.rstrip('/')}/xmlrpc/2/object", transport=transport, allow_none=False)
+        self.proxy = xmlrpc.client.ServerProxy(f"{destination.base}/xmlrpc/2/object", transport=transport, allow_none=False)
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         try:
@@ -113,7 +153,9 @@ class XmlRpcTransport:
             name = {2: "odoo.exceptions.UserError", 4: "odoo.exceptions.AccessError"}.get(fault.faultCode, "xmlrpc.fault")
             raise _odoo_error(name, fault.faultString.strip().splitlines()[-1] if fault.faultCode == 1 else fault.faultString) from fault
         except xmlrpc.client.ProtocolError as error:
-            raise _http_status_error(error.errcode, error.errmsg) from error
+            raise _http_status_error(error.errcode) from error
+        except (xmlrpc.client.ResponseError, ExpatError) as error:
+            raise _not_odoo() from error
         except (OSError, http.client.HTTPException) as error:
             raise _transport_error(error) from error
 
@@ -127,9 +169,9 @@ class Json2Transport:
     POSITIONAL = {"read": ("ids",), "write": ("ids", "vals"), "unlink": ("ids",), "create": ("vals_list",),
                   "search": ("domain",), "search_read": ("domain",), "search_count": ("domain",)}  # fmt: skip
 
-    def __init__(self, url: str, database: str, api_key: str, *, timeout: float) -> None:
-        self.url, self.timeout = url.rstrip("/"), timeout
-        self.session = requests.Session()
+    def __init__(self, destination: Destination, database: str, api_key: str, *, timeout: float) -> None:
+        self.url, self.timeout = destination.base, timeout
+        self.session = pinned_session(destination)
         self.session.headers.update({"Authorization": f"bearer {api_key}", "X-Odoo-Database": database})
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -140,12 +182,14 @@ class Json2Transport:
         except requests.RequestException as error:
             raise _transport_error(error) from error
         if response.status_code == 200:
-            return response.json()
+            return _json_of(response)
         try:
             payload = response.json()
         except ValueError:
-            raise _http_status_error(response.status_code, response.text) from None
-        raise _odoo_error(payload.get("name", ""), payload.get("message", "")) if response.status_code < 500 or payload.get("name") else _http_status_error(response.status_code, response.text)
+            raise _http_status_error(response.status_code) from None
+        if not isinstance(payload, dict):
+            raise _http_status_error(response.status_code)
+        raise _odoo_error(str(payload.get("name", "")), str(payload.get("message", ""))) if response.status_code < 500 or payload.get("name") else _http_status_error(response.status_code)
 
     def close(self) -> None:
         self.session.close()
@@ -156,25 +200,47 @@ class ServerInfo:
     major: int
     version: str
 
+    def __post_init__(self) -> None:
+        # Shown to people and stored (20 characters): only what a version string is made of.
+        self.version = re.sub(r"[^0-9A-Za-z.+~-]", "", self.version)[:20]
 
-def probe(url: str, *, timeout: float = 10) -> ServerInfo:
-    """Which Odoo is this? `/web/version` exists from 19 on; older servers answer version_info over JSON-RPC."""
-    url = url.rstrip("/")
+
+def _not_odoo() -> OdooCallError:
+    return OdooCallError("The server at that address is not an Odoo server.", name="not-odoo", retryable=False)
+
+
+def _json_of(response: requests.Response) -> Any:
     try:
-        with requests.Session() as session:
+        return response.json()
+    except ValueError:
+        raise _not_odoo() from None
+
+
+def _refused(error: OutboundRefused) -> OdooCallError:
+    return OdooCallError(error.message, name="refused", retryable=False)
+
+
+def probe(destination: Destination, *, timeout: float = 10) -> ServerInfo:
+    """Which Odoo is this? `/web/version` exists from 19 on; older servers answer version_info over JSON-RPC.
+
+    Raises OdooCallError: `transport` when nothing answers, `not-odoo` when something else does.
+    """
+    url = destination.base
+    try:
+        with pinned_session(destination) as session:
             response = session.get(f"{url}/web/version", timeout=timeout)
             if response.status_code == 200 and "json" in response.headers.get("Content-Type", ""):
                 info = response.json()
-                return ServerInfo(int(info["version_info"][0]), info["version"])
+                return ServerInfo(int(info["version_info"][0]), str(info["version"]))
             response = session.post(f"{url}/web/webclient/version_info", json={"jsonrpc": "2.0", "method": "call", "params": {}}, timeout=timeout)
             if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
-                raise _http_status_error(response.status_code, response.text)
+                raise _not_odoo()
             info = response.json()["result"]
-            return ServerInfo(int(info["server_version_info"][0]), info["server_version"])
+            return ServerInfo(int(info["server_version_info"][0]), str(info["server_version"]))
+    except (KeyError, IndexError, ValueError, TypeError) as error:  # first: a body that is not JSON is also a RequestException
+        raise _not_odoo() from error
     except requests.RequestException as error:
         raise _transport_error(error) from error
-    except (KeyError, ValueError, TypeError) as error:
-        raise OdooCallError(f"This does not look like an Odoo server: {error}", name="not-odoo", retryable=False) from error
 
 
 class OdooClient:
@@ -207,25 +273,37 @@ class OdooClient:
         self.transport.close()
 
 
-def connect(url: str, database: str, login: str, secret: str, *, protocol: str = "auto", timeout: float = 10, key_tag: str = "") -> OdooClient:
-    """Log in with the API key (or password) on the protocol the server's version calls for."""
-    server = probe(url, timeout=timeout)
+def connect(
+    url: str, database: str, login: str, secret: str, *, protocol: str = "auto", timeout: float = 10, policy: OutboundPolicy | None = None,
+    key_tag: str = "",
+) -> OdooClient:
+    """Log in with the API key (or password) on the protocol the server's version calls for.
+
+    The address is vetted against `policy` first (https, public addresses only by default; see
+    marketplace.outbound) and every call goes to the address it resolved to then. Raises
+    OdooCallError (name `refused` when the policy refuses the address).
+    """
+    try:
+        destination = vet(url, policy or OutboundPolicy())
+    except OutboundRefused as error:
+        raise _refused(error) from error
+    server = probe(destination, timeout=timeout)
     if protocol == "auto":
         protocol = "json2" if server.major >= 19 else "jsonrpc"
     if protocol == "json2":
         if server.major < 19:
             raise OdooCallError(f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", retryable=False)
-        client = OdooClient(Json2Transport(url, database, secret, timeout=timeout), server, protocol, key_tag=key_tag)
+        client = OdooClient(Json2Transport(destination, database, secret, timeout=timeout), server, protocol, key_tag=key_tag)
         client.uid = client.execute("res.users", "context_get")["uid"]  # proves the key and the database
         return client
-    common = JsonRpcTransport(url, database, 0, secret, timeout=timeout)
+    common = JsonRpcTransport(destination, database, 0, secret, timeout=timeout)
     try:
         uid = common.call("common", "authenticate", [database, login, secret, {}])
     finally:
         common.close()
     if not uid:
         raise OdooCallError("Odoo refused the login and API key.", name="odoo.exceptions.AccessDenied", retryable=False)
-    transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(url, database, uid, secret, timeout=timeout)
+    transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(destination, database, uid, secret, timeout=timeout)
     client = OdooClient(transport, server, protocol, key_tag=key_tag)
     client.uid = uid
     return client

@@ -1,15 +1,25 @@
 """The forms a group admin fills in to connect the group's own Odoo and map Loom's prices to its taxes."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, URLField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms import Field, PasswordField, SelectField, StringField, URLField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from marketplace.forms import choices
+from marketplace.forms import Form, choices
+from marketplace.outbound import MAX_URL_LENGTH, OutboundPolicy, OutboundRefused, check_syntax
 
 
-class OdooLinkForm(FlaskForm):
-    url = URLField("Odoo address", validators=[DataRequired(), URL(require_tld=False, message="Give the address you open Odoo at, e.g. https://coop.odoo.com")],
+def outbound_address(_form: FlaskForm, field: Field) -> None:
+    """Refuse, before anything is called, an address the operator's outbound policy would never allow."""
+    try:
+        check_syntax(field.data or "", OutboundPolicy.from_config(current_app.config))
+    except OutboundRefused as error:
+        raise ValidationError(error.message) from None
+
+
+class OdooLinkForm(Form):
+    url = URLField("Odoo address", validators=[DataRequired(), Length(max=MAX_URL_LENGTH), outbound_address],
                    description="The address you open Odoo at, without /web or /odoo at the end.")  # fmt: skip
     database = StringField("Database", validators=[DataRequired(), Length(max=120)], description="Shown on Odoo's database selector, or ask whoever set Odoo up.")
     login = StringField("Login", validators=[DataRequired(), Length(max=200)], description="The Odoo user Loom acts as: give it Sales and Invoicing rights.")

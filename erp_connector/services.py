@@ -19,6 +19,7 @@ from marketplace.billing.models import Invoice
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.orders.models import Order
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.services import enqueue
@@ -36,6 +37,7 @@ class ConnectionCheck:
     message: str
     server_version: str | None = None
     protocol: str | None = None
+    refused: bool = False  # the address itself is not allowed: nothing was called, nothing should be saved
 
 
 # What the connector does in a group's Odoo, as (model, operation, what it is for, who Odoo lets do it).
@@ -73,18 +75,28 @@ def missing_rights(client: OdooClient) -> list[str]:
     return missing
 
 
-def check_connection(url: str, database: str, login: str, api_key: str, protocol: str, *, timeout: float = 10) -> ConnectionCheck:
-    """Try the connection as a person would want it explained: unreachable, wrong database, bad key, missing modules, missing rights."""
+def check_connection(
+    url: str, database: str, login: str, api_key: str, protocol: str, *, policy: OutboundPolicy, timeout: float = 10
+) -> ConnectionCheck:
+    """Try the connection as a person would want it explained: unreachable, not Odoo, wrong database, bad key, missing modules.
+
+    The messages are Loom's own words: nothing the remote server sent is repeated (it could be any
+    service the address leads to).
+    """
     try:
-        client = connect(url, database, login, api_key, protocol=protocol, timeout=timeout)
+        client = connect(url, database, login, api_key, protocol=protocol, timeout=timeout, policy=policy)
     except OdooCallError as error:
-        if error.name == "transport" or error.name.startswith("http."):
-            return ConnectionCheck(False, f"Loom could not reach {url}: check the address and that the server is running. ({error})")
+        if error.name == "refused":
+            return ConnectionCheck(False, str(error), refused=True)
+        if error.name == "transport":
+            return ConnectionCheck(False, "Loom could not connect to the server at that address: check the address and that the server is running.")
+        if error.name == "not-odoo" or error.name.startswith("http."):
+            return ConnectionCheck(False, "The server at that address is not an Odoo server. Check the address (the one you open Odoo at).")
+        if error.name == "protocol":
+            return ConnectionCheck(False, f"{error} Choose another protocol.")
         if error.name == "psycopg2.OperationalError" or "database" in str(error).lower():
-            return ConnectionCheck(False, f"The server has no database called {database!r}. Check the name on Odoo's database manager page.")
-        if error.name == "not-odoo":
-            return ConnectionCheck(False, f"{url} answers, but not as Odoo does. Check the address.")
-        return ConnectionCheck(False, f"Odoo refused the login or API key: {error}")
+            return ConnectionCheck(False, f"Wrong database: the server has no database called {database!r}. Check the name on Odoo's database manager page.")
+        return ConnectionCheck(False, "Odoo refused the login or API key. Check the login and make a new API key if needed.")
     version, used = client.server.version, client.protocol
     try:
         installed = {row["name"] for row in client.search_read("ir.module.module", [["name", "in", list(REQUIRED_MODULES)], ["state", "=", "installed"]], ["name"])}
@@ -93,8 +105,8 @@ def check_connection(url: str, database: str, login: str, api_key: str, protocol
             return ConnectionCheck(False, f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.", version, used)
         client.search_read("sale.order", [], ["id"], limit=1)
         lacking = missing_rights(client)
-    except OdooCallError as error:
-        return ConnectionCheck(False, f"Connected, but this user may not read sales orders: {error}. Give the user Sales / Administrator rights.", version, used)
+    except OdooCallError:
+        return ConnectionCheck(False, "Connected, but this user may not read sales orders. Give the user Sales / Administrator rights.", version, used)
     finally:
         client.close()
     if lacking:
@@ -136,9 +148,9 @@ class SaleTax:
         return f"{self.name} — {self.rate.normalize():f} %, {'included in prices' if self.included else 'added on top of prices'}"
 
 
-def sale_taxes(link: ErpLink, box: SecretBox, *, timeout: float = 10) -> list[SaleTax]:
+def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:
     """Read the sale taxes (percentages) of the group's Odoo, for the admin to choose from. Raises OdooCallError."""
-    client = connect(link.url, link.database, link.login, box.open(link.api_key_encrypted), protocol=link.protocol, timeout=timeout)
+    client = connect(link.url, link.database, link.login, box.open(link.api_key_encrypted), protocol=link.protocol, timeout=timeout, policy=policy)
     try:
         rows = client.search_read("account.tax", [["type_tax_use", "=", "sale"], ["amount_type", "=", "percent"]], ["id", "name", "amount", "price_include"])
     finally:
@@ -216,9 +228,10 @@ def announce_trace(session: Session, order: Order) -> None:
 class ClientPool:
     """One logged-in client per link in a worker process (a new login per message would double the calls)."""
 
-    def __init__(self, box_for, timeout_for=lambda: 20.0, key_tag_for=lambda: "") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, box_for, timeout_for=lambda: 20.0, policy_for=OutboundPolicy, key_tag_for=lambda: "") -> None:  # type: ignore[no-untyped-def]
         self.box_for = box_for
         self.timeout_for = timeout_for
+        self.policy_for = policy_for
         self.key_tag_for = key_tag_for
         self.clients: dict[tuple[int, Any], OdooClient] = {}
         self.lock = threading.Lock()
@@ -230,7 +243,7 @@ class ClientPool:
             if client is None:
                 secret = self.box_for().open(link.api_key_encrypted)
                 client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for(),
-                                 key_tag=self.key_tag_for())  # fmt: skip
+                                 policy=self.policy_for(), key_tag=self.key_tag_for())  # fmt: skip
                 self.clients[key] = client
             return client
 

@@ -15,6 +15,8 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
+from marketplace.limits import limit
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
@@ -44,6 +46,7 @@ def _box() -> SecretBox:
 
 @blueprint.route("/", methods=["GET", "POST"])
 @group_admin
+@limit("ODOO_TEST", methods=["POST"])
 def link(group: ProducerGroup) -> Response | tuple[str, int]:
     current = link_of(db.session, group.id)
     form = OdooLinkForm(obj=current)
@@ -56,7 +59,12 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
             box = _box()
             secret = api_key or box.open(current.api_key_encrypted)
             # Called outside any database transaction: a slow Odoo holds nothing of Loom's.
-            check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data)
+            check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data,
+                                     policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
+            if check.refused:
+                form.url.errors = [check.message]
+                return render_form("erp/link.html", form, group=group, link=current, messages=_messages(group), statuses=OutboxStatus,
+                                   action_form=ActionForm(), check=None)  # fmt: skip
             with transaction() as session:
                 save_link(session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
                           api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip
@@ -70,11 +78,13 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
 
 @blueprint.post("/test")
 @group_admin
+@limit("ODOO_TEST")
 def test_again(group: ProducerGroup) -> Response:
     current = link_of(db.session, group.id)
     if current is None or not ActionForm().validate_on_submit():
         abort(404 if current is None else 400)
-    check = check_connection(current.url, current.database, current.login, _box().open(current.api_key_encrypted), current.protocol)
+    check = check_connection(current.url, current.database, current.login, _box().open(current.api_key_encrypted), current.protocol,
+                             policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
     with transaction() as session:
         record_check(session, context.current_membership(), group, check)
     flash(check.message, "success" if check.ok else "error")
@@ -89,7 +99,7 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
         return redirect(url_for("erp.link"))
     form = TaxMappingForm(data={"tax": str(current.tax_id) if current.tax_id else "none"})
     try:
-        offered = sale_taxes(current, _box())  # read from the group's Odoo, outside any transaction
+        offered = sale_taxes(current, _box(), policy=OutboundPolicy.from_config(current_app.config))  # read outside any transaction
         unreachable = None
     except OdooCallError as error:
         offered, unreachable = [], f"Loom could not read your Odoo's taxes: {error}"

@@ -33,6 +33,19 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
     LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_FIRST_DELAY_SECONDS = 30  # after LOGIN_MAX_FAILURES on one account from one address; doubles each time
+    # How many proxies in front of Loom add X-Forwarded-For/-Proto; 0 trusts none (clients could forge them).
+    TRUSTED_PROXIES = 0
+    # Rate limits (Flask-Limiter), per signed-in user or per address; counted in this store.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After goes on the 429 alone (Flask-Limiter would put it on every answer)
+    RATE_LIMIT_SIGNUP = "10 per hour"
+    RATE_LIMIT_PASSWORD_RESET = "5 per hour"
+    RATE_LIMIT_INVITATIONS = "30 per hour"
+    RATE_LIMIT_MESSAGES = "60 per hour"
+    RATE_LIMIT_RFQS = "30 per hour"
+    RATE_LIMIT_ODOO_TEST = "10 per 10 minutes"
+    RATE_LIMIT_API = "120 per minute"
     INVITATION_DAYS = 7
     PASSWORD_RESET_SECONDS = 3600
     SESSION_COOKIE_SECURE = True
@@ -42,6 +55,10 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    # Calls to addresses users give (a group's Odoo): https to public addresses only, unless the operator
+    # allows plain http, or private networks (CIDRs, comma-separated) where a federation hosts Odoo itself.
+    OUTBOUND_ALLOW_HTTP = False
+    OUTBOUND_ALLOWED_NETWORKS = ""
     ERP_TIMEOUT_SECONDS = 20.0  # per call to a group's Odoo; a timeout counts as "maybe done"
     ERP_INSTANCE_TAG = ""  # put before every key Loom writes into an Odoo (refs, codes), when two Loom instances share one Odoo
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
@@ -70,6 +87,9 @@ def finish(app: Flask) -> None:
     config["UPLOAD_DIR"] = str(Path(config.get("UPLOAD_DIR") or instance / "uploads"))
     config["MAIL_DIR"] = str(Path(config.get("MAIL_DIR") or instance / "mail"))
     config["SEARCH_EMBEDDED_PATH"] = str(Path(config.get("SEARCH_EMBEDDED_PATH") or instance / "search.db"))
+    from marketplace.outbound import OutboundPolicy
+
+    OutboundPolicy.from_config(config)  # a mistyped network stops the app here, not at the first call
     if not config.get("SECRETS_KEY"):
         # Encrypts Odoo API keys at rest. Production sets LOOM_SECRETS_KEY (a Fernet key) and keeps it safe.
         secrets_file = instance / "secrets_key"

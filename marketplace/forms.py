@@ -1,20 +1,48 @@
-"""What every view does with a form: show a domain error next to the field it concerns."""
+"""What every view does with a form: show a domain error next to the field it concerns; the number fields all forms use."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from flask import flash, redirect, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectChoice
+from wtforms import DecimalField, FloatField, HiddenField, IntegerField, PasswordField, SelectChoice, StringField, TextAreaField
 
 from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.money import MAX_UNIT_PRICE
 from marketplace.submissions.services import Claim, claim, new_token
+from marketplace.text import clean_line, clean_text
 
 
-class OneTimeForm(FlaskForm):
+def _keeping_none(clean):  # type: ignore[no-untyped-def]
+    return lambda value: value if value is None else clean(value)
+
+
+_CLEAN_LINE, _CLEAN_TEXT = _keeping_none(clean_line), _keeping_none(clean_text)
+
+
+class Form(FlaskForm):
+    """Every Loom form: text is cleaned on the way in (marketplace.text), whatever the field.
+
+    One-line fields (names, titles, e-mail addresses) lose control characters and line breaks, so a
+    name can never carry CR/LF into an e-mail subject; text areas keep their lines and tabs.
+    Passwords are left exactly as typed.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                clean = _CLEAN_TEXT if issubclass(field_class, TextAreaField) else _CLEAN_LINE
+                options = {**options, "filters": [clean, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
+
+
+class OneTimeForm(Form):
     """A form that creates something: it carries a one-time `submission` token (see marketplace.submissions)."""
 
     submission = HiddenField(default=new_token)
@@ -54,3 +82,60 @@ def render_form(template: str, form: FlaskForm, **context: object) -> tuple[str,
 
 def choices(pairs: Iterable[tuple[str, str]], *, optgroup: str | None = None) -> list[SelectChoice]:
     return [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
+
+
+# ----- numbers, read strictly -------------------------------------------------------------------
+# WTForms' own fields take "1e30", "Infinity", "NaN" and numbers too large for the database; these
+# accept plain ASCII digits within bounds that every column and every total computed from them can hold.
+
+MAX_WHOLE = 10_000_000  # units, capacity, artisans: 10 million
+MAX_AMOUNT = MAX_UNIT_PRICE  # one unit price, cost or wage (marketplace.money)
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_AMOUNT = re.compile(r"[0-9]{1,14}(\.[0-9]{0,4})?|\.[0-9]{1,4}")
+_COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(\.[0-9]{0,12})?")
+
+
+class WholeNumberField(IntegerField):
+    """A count written with digits 0-9, from 0 to MAX_WHOLE; anything else is a form error, not a crash."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _WHOLE.fullmatch(raw) or int(raw) > MAX_WHOLE:
+            self.data = None
+            raise ValueError(self.gettext(f"Give a whole number from 0 to {MAX_WHOLE:,}, in digits."))
+        self.data = int(raw)
+
+
+class AmountField(DecimalField):
+    """An amount such as 12.50 (at most 4 decimals, below `maximum`, a unit price's bound unless given): no exponent, infinity or NaN."""
+
+    def __init__(self, *args: object, maximum: Decimal = MAX_AMOUNT, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.maximum = maximum
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _AMOUNT.fullmatch(raw) or Decimal(raw) >= self.maximum:
+            self.data = None
+            raise ValueError(self.gettext(f"Give an amount such as 12.50, below {self.maximum:,}."))
+        self.data = Decimal(raw)
+
+
+class CoordinateField(FloatField):
+    """A latitude or longitude in decimal degrees, such as -1.2921."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not _COORDINATE.fullmatch(raw):
+            self.data = None
+            raise ValueError(self.gettext("Give decimal degrees such as -1.2921."))
+        self.data = float(raw)

@@ -11,13 +11,15 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from marketplace.outbox.models import OutboxMessage
+from marketplace.text import clean_line
 
 
 def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
-    email["To"] = payload["to"]
-    email["Subject"] = payload["subject"]
+    # Headers are one line each, whatever text reached the payload (names written before cleaning on the way in).
+    email["To"] = clean_line(payload["to"])
+    email["Subject"] = clean_line(payload["subject"])
     email["Message-ID"] = message_id
     email.set_content(payload["body"])
     return email

@@ -19,8 +19,10 @@ from functools import lru_cache
 from babel.numbers import format_currency, get_currency_precision, is_currency
 
 ROUNDING = ROUND_HALF_UP
-# The largest amount Loom takes in (a unit price, a total): the database keeps Numeric(18, 4), 14 integer digits.
-MAX_AMOUNT = Decimal("1000000000000")
+# The largest unit price Loom takes in, in any currency (10 million: enough for shillings and dong), and the
+# largest total: the database keeps Numeric(18, 4), and a unit price times 10 million units stays below 10^14.
+MAX_UNIT_PRICE = Decimal("10000000")
+MAX_TOTAL = Decimal("99999999999999")
 
 
 class UnknownCurrency(ValueError):

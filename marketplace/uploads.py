@@ -1,18 +1,24 @@
 """Accept uploaded photos and documents: check what they really are, cap their size, keep them on disk."""
 from __future__ import annotations
 
+import posixpath
 import secrets
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import send_from_directory
 from PIL import Image, UnidentifiedImageError
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
 
 from marketplace.errors import DomainError
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 PDF_MAGIC = b"%PDF-"
+PUBLIC_FOLDER = "photos"  # groups' gallery and product photos; everything else in the upload folder is private
 MAX_PIXELS = 40_000_000
 
 
@@ -44,14 +50,21 @@ def _save(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
     """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused."""
     data = _read_capped(stream, max_bytes)
+    too_many_pixels = DomainError("The photo has too many pixels. Send one under 40 megapixels.")
     try:
-        with Image.open(BytesIO(data)) as image:
-            image_format = image.format
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise DomainError("The photo has too many pixels. Send one under 40 megapixels.")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        with warnings.catch_warnings():
+            # Pillow checks the pixel count when it opens a file, before Loom's own check below can:
+            # its warning and its error (a "decompression bomb") are both this refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+                image_format = image.format
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise too_many_pixels
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise DomainError("That file is not a photo we can read. Send a JPEG, PNG or WebP image.") from None
     if image_format not in IMAGE_FORMATS:
         raise DomainError("Photos must be JPEG, PNG or WebP.")
@@ -65,3 +78,32 @@ def store_document(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes:
     if data.startswith(PDF_MAGIC):
         return StoredFile(_save(folder, subfolder, ".pdf", data), "application/pdf")
     return store_image(BytesIO(data), folder=folder, subfolder=subfolder, max_bytes=max_bytes)
+
+
+def public_relative(path: str) -> str | None:
+    """Normalise a requested media path; return it relative to the public folder, or None if it leaves it.
+
+    Normalised first, then judged: `photos/../evidence/x.pdf` is `evidence/x.pdf`, which is not public.
+    """
+    if not path or "\\" in path or "\x00" in path:
+        return None
+    normal = posixpath.normpath("/" + path).lstrip("/")
+    prefix = PUBLIC_FOLDER + "/"
+    if not normal.startswith(prefix) or normal != path:
+        return None
+    return normal[len(prefix):]
+
+
+def send_public(folder: Path, path: str) -> Response:
+    """Serve a public photo from the public folder only, cacheable by anyone for a day."""
+    relative = public_relative(path)
+    if relative is None:
+        raise NotFound()
+    return send_from_directory(folder / PUBLIC_FOLDER, relative, max_age=86400)
+
+
+def send_private(folder: Path, path: str, **kwargs: object) -> Response:
+    """Serve a private upload to someone already authorised: never kept by shared caches or the browser."""
+    response = send_from_directory(folder, path, **kwargs)  # type: ignore[arg-type]
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -4,12 +4,15 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
-from flask_login import LoginManager
+from flask import Flask, Response, abort, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import IntegerConverter
 
+from marketplace import limits
 from marketplace.accounts import context
 from marketplace.db import is_busy, is_unique_violation
 from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
@@ -36,8 +39,10 @@ def init_app(app: Flask) -> None:
     from marketplace.sourcing.views import blueprint as sourcing
     from payments.views import blueprint as payments
 
+    app.url_map.converters["int"] = RowId
     csrf.init_app(app)
     login_manager.init_app(app)
+    limits.init_app(app)
     login_manager.user_loader(context.load_user)
     for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api):
         app.register_blueprint(blueprint)
@@ -59,6 +64,15 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
+    app.before_request(_refuse_nul)
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: digits only, up to the largest id a database integer holds (else 404, not a 500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _wants_problem() -> bool:
@@ -74,11 +88,17 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
     return response
 
 
-def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if _wants_problem():
-        return problem(status, error.name, error.description or "")
-    return render_template("error.html", status=status, title=error.name, detail=error.description), status
+        response = problem(status, error.name, error.description or "")
+    else:
+        response = make_response(render_template("error.html", status=status, title=error.name, detail=error.description), status)
+    if isinstance(error, RateLimitExceeded):
+        response.headers["Retry-After"] = str(limits.retry_after())
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
 def _domain_error(error: DomainError) -> Response | tuple[str, int]:
@@ -105,12 +125,22 @@ def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
     raise error
 
 
+def _refuse_nul() -> None:
+    """Refuse a NUL character in the path or the query: PostgreSQL refuses it in any text, so it would otherwise
+    surface as a 500 wherever the value reaches a query. (Form fields are cleaned instead: see marketplace.forms.Form.)"""
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        abort(400, description="The address holds a NUL character, which no address may contain.")
+
+
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     detail = "The form expired or came from another site. Go back, reload the page and send it again."
     return render_template("error.html", status=400, title="Form expired", detail=detail), 400
 
 
 def _security_headers(response: Response) -> Response:
+    if current_user.is_authenticated and "Cache-Control" not in response.headers:
+        # Orders, invoices, payouts, messages: nothing shown to a signed-in person is kept by a cache or the browser.
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

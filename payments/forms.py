@@ -1,16 +1,16 @@
 """Forms for payout details and for recording a payout made outside Stripe."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from marketplace.forms import OneTimeForm, choices
+from marketplace.forms import AmountField, Form, OneTimeForm, choices
+from marketplace.money import MAX_TOTAL
 
 METHODS = choices([("mobile_money", "Mobile money (M-Pesa, MTN MoMo, Airtel Money…)"), ("bank_transfer", "Bank transfer")])
 
 
-class PayoutDetailsForm(FlaskForm):
+class PayoutDetailsForm(Form):
     method = SelectField("How should Loom pay you?", choices=METHODS, default="mobile_money")
     provider = StringField("Service or bank", validators=[DataRequired(), Length(max=60)],
                            description="For example M-Pesa, MTN MoMo, Equity Bank, Banco Industrial.")  # fmt: skip
@@ -19,7 +19,7 @@ class PayoutDetailsForm(FlaskForm):
                          description="Stored encrypted; pages show only its last four digits.")  # fmt: skip
 
 
-class RecordPayoutForm(FlaskForm):
+class RecordPayoutForm(Form):
     method = SelectField("Sent by", choices=METHODS)
     reference = StringField("Reference", validators=[DataRequired(), Length(max=120)],
                             description="The M-Pesa confirmation code or the bank's transfer reference.")  # fmt: skip
@@ -27,6 +27,6 @@ class RecordPayoutForm(FlaskForm):
 
 
 class PartialRefundForm(OneTimeForm):
-    amount = DecimalField("Amount to give back", validators=[InputRequired(message="Give the amount to refund.")],
+    amount = AmountField("Amount to give back", maximum=MAX_TOTAL, validators=[InputRequired(message="Give the amount to refund.")],
                           description="In the invoice's currency; at most what is still refundable.")  # fmt: skip
     reason = StringField("Why (the buyer and the group read it)", validators=[DataRequired(message="Say why the money goes back."), Length(max=200)])

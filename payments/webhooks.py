@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,6 +16,47 @@ from payments.payouts import apply_account, transfer_from_stripe
 from payments.services import Settings, apply_checkout, apply_intent, find_payment, refund_from_stripe
 
 Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
+TOLERANCE_SECONDS = 300  # as the stripe library's own check of the signature's age
+
+
+class MalformedEvent(ValueError):
+    """A correctly signed body that is not an event Loom can read; the message says what is missing."""
+
+
+def read_event(payload: bytes) -> dict[str, Any]:
+    """Parse a verified webhook body and check the shape Loom relies on; raise MalformedEvent otherwise.
+
+    An event is an object with a string `id` and `type`, an integer `created` (Unix seconds) and
+    `data.object`, itself an object.
+    """
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise MalformedEvent("The body is not JSON.") from None
+    if not isinstance(event, dict):
+        raise MalformedEvent("The body is not a JSON object.")
+    if not isinstance(event.get("id"), str) or not event["id"] or len(event["id"]) > 255:
+        raise MalformedEvent("The event has no id.")
+    if not isinstance(event.get("type"), str) or not event["type"]:
+        raise MalformedEvent("The event has no type.")
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < 2**40:
+        raise MalformedEvent("The event's created time is not a Unix timestamp.")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("The event has no data.object.")
+    if event["type"] in HANDLERS and not isinstance(data["object"].get("id"), str):
+        raise MalformedEvent("The event's object has no id.")
+    return event
+
+
+def signed_in_the_future(signature_header: str, now: float, tolerance: int = TOLERANCE_SECONDS) -> bool:
+    """Whether the signature's timestamp (t=) lies further ahead than the tolerance (the library checks only the past)."""
+    for item in signature_header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdigit():
+            return int(value) > now + tolerance
+    return False
 
 
 class Context:

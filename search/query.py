@@ -120,13 +120,29 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 200
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) < 1e15
+
+
 def decode_cursor(cursor: str) -> list[Any]:
+    """Read a page cursor back: exactly [sort value, group id], both numbers, as `encode_cursor` wrote them.
+
+    Anything else (another shape, a string, a huge or deeply nested value, an overlong cursor) raises
+    InvalidQuery, which the pages and the API answer with a 400.
+    """
+    invalid = InvalidQuery("The page cursor is not valid; start again from the first page.")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
-        raise InvalidQuery("The page cursor is not valid; start again from the first page.") from None
-    if not isinstance(values, list):
-        raise InvalidQuery("The page cursor is not valid; start again from the first page.")
+    except (ValueError, RecursionError):
+        raise invalid from None
+    if not (isinstance(values, list) and len(values) == 2 and _is_number(values[0]) and isinstance(values[1], int)
+            and not isinstance(values[1], bool) and 0 <= values[1] < 2**63):  # fmt: skip
+        raise invalid
     return values
 
 

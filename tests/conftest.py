@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace import create_app
 from marketplace.cli import upgrade_database
 from marketplace.db import make_engine
+from marketplace.limits import limiter
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -60,6 +61,9 @@ def app(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "DATABASE_URL": url,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "BASE_URL": "https://loom.test",
+            # The Odoo double serves http on 127.0.0.1: allowed here explicitly, as an operator would a private network.
+            "OUTBOUND_ALLOW_HTTP": True,
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
         }
     )
     yield app
@@ -100,6 +104,7 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def client(app: Flask, connection: Connection) -> FlaskClient:
+    limiter.reset()  # rate limits count per test: every test client comes from the same address
     return app.test_client()
 
 

@@ -1,13 +1,12 @@
 """Forms for signing up, signing in, passwords and teammates."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from marketplace.forms import OneTimeForm, choices
+from marketplace.forms import Form, OneTimeForm, choices
 from marketplace.producers.taxonomy import country_choices
 
 
@@ -26,7 +25,7 @@ def _confirm() -> PasswordField:
     return PasswordField("Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(Form):
     kind = RadioField(
         "I am",
         choices=choices(
@@ -49,16 +48,16 @@ class SignUpForm(FlaskForm):
         self.country.choices = choices([("", "Choose…"), *country_choices()])
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
+class LoginForm(Form):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
+class ForgotPasswordForm(Form):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = _new_password("New password")
     confirm = _confirm()
 
@@ -71,15 +70,15 @@ class InviteForm(OneTimeForm):
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MEMBER.value)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     password = _new_password()
     confirm = _confirm()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A form with no fields: a button that changes something, protected by the CSRF token."""

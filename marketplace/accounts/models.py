@@ -60,6 +60,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_operator: Mapped[bool] = mapped_column(default=False)
+    # Part of every session's user id: raised when the user signs out or changes the password, it ends every
+    # session signed with the old value, even one whose cookie was copied.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[created_at]
     last_login_at: Mapped[dt.datetime | None]
 
@@ -71,8 +74,7 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        # The hash prefix makes every session end when the password changes.
-        return f"{self.id}:{self.password_hash[-16:]}"
+        return f"{self.id}:{self.session_version}"
 
 
 class Membership(Base):

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -27,9 +30,17 @@ def normalize_email(email: str) -> str:
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """How sign-in guessing is slowed down.
+
+    Failures are counted per account *and* address, so a stranger's guesses never lock the owner out:
+    after `max_failures` the next attempt must wait `first_delay`, then twice as long each time, up to
+    `window`. One address failing on `max_failures_per_address` accounts in a `window` waits it out.
+    """
+
     max_failures: int = 5
     max_failures_per_address: int = 30
     window: dt.timedelta = dt.timedelta(minutes=15)
+    first_delay: dt.timedelta = dt.timedelta(seconds=30)
 
 
 def unique_slug(session: Session, name: str) -> str:
@@ -68,42 +79,96 @@ def sign_up(
     return user
 
 
-def authenticate(
-    session: Session, *, email: str, password: str, remote_addr: str, policy: LoginPolicy, now: dt.datetime | None = None
-) -> User | None:
-    """Return the user whose credentials these are, or None after recording the failed attempt.
+def record_sign_in_attempt(session: Session, *, email: str, remote_addr: str, now: dt.datetime | None = None) -> int:
+    """Record a sign-in attempt before its password is checked; return its id.
 
-    Raises TooManyRequests while the address or the account has failed too often recently.
+    The caller commits this before calling `authenticate`: every attempt, even one of many sent at
+    once, is then seen by the others' count, so parallel guesses cannot all slip under the limit.
+    """
+    attempt = LoginAttempt(email=normalize_email(email)[:254], remote_addr=remote_addr[:64], attempted_at=now or utcnow())
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def sign_in(
+    transaction: Callable[[], AbstractContextManager[Session]], *, email: str, password: str, remote_addr: str, policy: LoginPolicy,
+    now: dt.datetime | None = None,
+) -> User | None:
+    """Sign in with e-mail and password: the user, or None for wrong credentials (counted as a failure).
+
+    Runs its own short transactions (`transaction()` gives one): the attempt is committed before the
+    password is checked, so guesses sent at once all see each other; an attempt refused for being too
+    soon is then forgotten, so waiting is all it takes. Raises TooManyRequests with the wait in seconds.
+    """
+    with transaction() as session:
+        attempt_id = record_sign_in_attempt(session, email=email, remote_addr=remote_addr, now=now)
+    try:
+        with transaction() as session:
+            return authenticate(session, attempt_id=attempt_id, password=password, policy=policy, now=now)
+    except TooManyRequests:
+        with transaction() as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        raise
+
+
+def _refuse(seconds: float) -> TooManyRequests:
+    wait = max(1, math.ceil(seconds))
+    words = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
+    return TooManyRequests(f"Too many failed sign-ins. Wait {words}, or reset your password.", retry_after=wait)
+
+
+def authenticate(
+    session: Session, *, attempt_id: int, password: str, policy: LoginPolicy, now: dt.datetime | None = None
+) -> User | None:
+    """Check the credentials of a recorded attempt; return the user, or None (the attempt stays as a failure).
+
+    Raises TooManyRequests, without checking the password, while this account has failed too often
+    from this attempt's address (growing delays), or the address too often on any account.
     """
     now = now or utcnow()
-    email = normalize_email(email)
-    since = now - policy.window
-    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.attempted_at > since)
-    by_email = session.scalar(recent.where(LoginAttempt.email == email)) or 0
-    by_address = session.scalar(recent.where(LoginAttempt.remote_addr == remote_addr)) or 0
-    if by_email >= policy.max_failures or by_address >= policy.max_failures_per_address:
-        minutes = int(policy.window.total_seconds() // 60)
-        raise TooManyRequests(
-            f"Too many failed sign-ins. Wait {minutes} minutes, or reset your password.",
-            retry_after=int(policy.window.total_seconds()),
-        )
+    attempt = session.get(LoginAttempt, attempt_id)
+    if attempt is None:
+        raise NotFound("That sign-in attempt is unknown.")
+    email, remote_addr = attempt.email, attempt.remote_addr
+    others = select(LoginAttempt).where(LoginAttempt.attempted_at > now - policy.window, LoginAttempt.id != attempt_id)
+    earlier = session.scalars(
+        others.where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr).order_by(LoginAttempt.attempted_at.desc())
+    ).all()
+    if len(earlier) >= policy.max_failures:
+        delay = min(policy.first_delay * 2 ** min(len(earlier) - policy.max_failures, 32), policy.window)
+        wait = (earlier[0].attempted_at + delay - now).total_seconds()
+        if wait > 0:
+            raise _refuse(wait)
+    by_address = session.scalar(select(func.count()).select_from(others.where(LoginAttempt.remote_addr == remote_addr).subquery())) or 0
+    if by_address >= policy.max_failures_per_address:
+        raise _refuse(policy.window.total_seconds())
     user = session.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        # Returned, not raised: the attempt must be committed to count against the next guess.
-        session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr))
     user.last_login_at = now
     return user
 
 
-def load_user(session: Session, user_id: int, password_stamp: str) -> User | None:
+def load_user(session: Session, user_id: int, session_version: str) -> User | None:
+    """The user a session names, if the session is still current (its version is the user's)."""
     user = session.get(User, user_id)
-    if user is None or user.password_hash[-16:] != password_stamp:
+    if user is None or str(user.session_version) != session_version:
         return None
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user, on every device (sign-out, a new password)."""
+    user.session_version = User.session_version + 1
+
+
+def _password_stamp(user: User) -> str:
+    # Changes with the password, so a reset link works once; a digest, so the link shows nothing of the hash.
+    return hashlib.sha256(f"loom.reset:{user.password_hash}".encode()).hexdigest()[:16]
 
 
 def membership_of(session: Session, user: User, organization_id: int | None) -> Membership | None:
@@ -264,7 +329,7 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         return
-    token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": user.password_hash[-16:]})
+    token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": _password_stamp(user)})
     link = f"{base_url.rstrip('/')}/password/reset/{token}"
     enqueue(
         session,
@@ -291,8 +356,9 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
         raise NotFound("This reset link is not valid. Ask for a new one.") from None
     user = session.get(User, claims["user"])
     # The stamp changes with the password, so a link works once.
-    if user is None or user.password_hash[-16:] != claims["stamp"]:
+    if user is None or _password_stamp(user) != claims["stamp"]:
         raise Conflict("This reset link was already used. Ask for a new one.")
     user.password_hash = hash_password(password)
+    end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import session as browser_session
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -22,14 +23,15 @@ from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.limits import limit
+from marketplace.redirects import local_path
 
 blueprint = Blueprint("accounts", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    # Only local paths: an absolute or protocol-relative URL would make this an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+    # Only a path on this site: anything else would make sign-in an open redirect.
+    return local_path(request.args.get("next")) or default
 
 
 def _home_for_kind() -> str:
@@ -40,6 +42,7 @@ def _home_for_kind() -> str:
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
+@limit("SIGNUP", methods=["POST"])
 def signup() -> Response | tuple[str, int]:
     form = SignUpForm()
     if form.validate_on_submit():
@@ -66,44 +69,47 @@ def signup() -> Response | tuple[str, int]:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
-    status = None
+    status = retry_after = None
     if form.validate_on_submit():
         config = current_app.config
         policy = services.LoginPolicy(
             max_failures=config["LOGIN_MAX_FAILURES"],
             max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             window=dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]),
+            first_delay=dt.timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"]),
         )
         try:
-            with transaction() as session:
-                user = services.authenticate(
-                    session,
-                    email=form.email.data,
-                    password=form.password.data,
-                    remote_addr=request.remote_addr or "unknown",
-                    policy=policy,
-                )
+            user = services.sign_in(transaction, email=form.email.data, password=form.password.data,
+                                    remote_addr=request.remote_addr or "unknown", policy=policy)  # fmt: skip
         except TooManyRequests as error:
             attach_error(form, error)
             status = 429
+            retry_after = error.retry_after
         else:
             if user is not None:
+                target = _safe_next("")
+                browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
                 login_user(user)
-                return redirect(_safe_next(_home_for_kind()))
+                return redirect(target or _home_for_kind())
             attach_error(form, DomainError("That e-mail and password do not match an account."))
     page, default_status = render_form("accounts/login.html", form)
-    return page, status or default_status
+    return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})
 
 
 @blueprint.post("/logout")
 def logout() -> Response:
     if ActionForm().validate_on_submit():
+        if current_user.is_authenticated:
+            with transaction() as session:
+                services.end_sessions(session, current_user._get_current_object())  # a copied cookie stops working too
         logout_user()
+        browser_session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("producers.home"))
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limit("PASSWORD_RESET", methods=["POST"])
 def forgot_password() -> Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -172,6 +178,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
 
 @blueprint.route("/team", methods=["GET", "POST"])
 @login_required
+@limit("INVITATIONS", methods=["POST"])
 def team() -> Response | tuple[str, int]:
     membership = context.current_membership()
     if membership is None:

@@ -12,15 +12,18 @@ from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.views import marked
 from marketplace.errors import DomainError
+from marketplace.limits import limit
 from marketplace.money import round_money
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
+from marketplace.queryargs import whole_number
 from marketplace.web import problem
 from search.query import Hit, InvalidQuery, SearchUnavailable
 from search.service import find_groups
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+limit("API")(blueprint)
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 MAX_PER_PAGE = 100
@@ -94,13 +97,21 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
     }
 
 
+# Parameters the document types as numbers, dates, codes or choices: given empty, they are refused (the
+# HTML search form sends its empty fields; a program means something by a parameter it sends).
+TYPED = ("page", "per_page", "country", "units", "by", "max_lead_time", "moq", "price_min", "price_max", "km", "size", "verified",
+         "currency", "sort")  # fmt: skip
+
+
+@blueprint.before_request
+def _refuse_empty_typed_parameters() -> None:
+    for name in TYPED:
+        if name in request.args and not request.args[name].strip() and not (name == "country" and request.endpoint == "api.search"):
+            raise DomainError(f"{name} is empty: give a value or leave the parameter out.", field=name)
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
-    return int(raw)
+    return whole_number(request.args, name, low=low, high=high, default=default)  # type: ignore[return-value]
 
 
 @blueprint.get("/groups")

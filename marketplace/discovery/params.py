@@ -9,6 +9,8 @@ from werkzeug.datastructures import MultiDict
 from marketplace.errors import DomainError
 from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.queryargs import decimal_number, iso_date, whole_number
+from marketplace.text import clean_line
 from search.documents import index_day
 from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
@@ -17,33 +19,31 @@ MAX_PAGE_SIZE = 100
 
 
 def _int(args: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low} to {high}.", field=name)
-    return int(raw)
+    return whole_number(args, name, low=low, high=high)
 
 
 def _float(args: Mapping[str, str], name: str) -> float | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise DomainError(f"{name} must be a number.", field=name) from None
-    if not 0 <= value < 1e9:
-        raise DomainError(f"{name} must be zero or more.", field=name)
-    return value
+    return decimal_number(args, name, high=1e9)
+
+
+MAX_FACET_VALUES = 20  # values of one facet in one search
 
 
 def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    given = args.getlist(name)
+    if len(given) > MAX_FACET_VALUES:
+        raise DomainError(f"Choose at most {MAX_FACET_VALUES} values of {name}.", field=name)
+    return tuple(dict.fromkeys(v.strip()[:100] for v in given if v.strip()))
+
+
+MAX_TEXT = 200
 
 
 def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt.date | None = None) -> SearchQuery:
     today = today or dt.date.today()
+    text = clean_line(args.get("q"))
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Say what you need in at most {MAX_TEXT} characters.", field="q")
     categories = _many(args, "category")
     for code in categories:
         if code not in CATEGORIES:
@@ -70,10 +70,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     if units is not None or by_raw:
         if units is None or not by_raw:
             raise DomainError("Give both how many units and by which date.", field="units" if units is None else "by")
-        try:
-            by = dt.date.fromisoformat(by_raw)
-        except ValueError:
-            raise DomainError("by must be a date (YYYY-MM-DD).", field="by") from None
+        by = iso_date(args, "by")
         if by <= today:
             raise DomainError("The date must be in the future.", field="by")
         horizon = today + MAX_WEEKS * WEEK
@@ -108,7 +105,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         raise DomainError("Sorting by distance needs a place to measure from.", field="near")
 
     return SearchQuery(
-        text=(args.get("q") or "").strip()[:200],
+        text=text,
         categories=categories,
         materials=tuple(m.lower() for m in _many(args, "material")),
         countries=countries,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,6 +17,7 @@ from marketplace.db import db, transaction
 from marketplace.outbox import services as outbox
 from marketplace.producers import services as producers
 from marketplace.producers.models import Certification, ProducerGroup
+from marketplace.uploads import send_private
 
 blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -91,4 +93,4 @@ def evidence(certification_id: int) -> Response:
     certification = db.session.get(Certification, certification_id)
     if certification is None or not certification.evidence_path:
         abort(404)
-    return send_from_directory(current_app.config["UPLOAD_DIR"], certification.evidence_path)
+    return send_private(Path(current_app.config["UPLOAD_DIR"]), certification.evidence_path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -18,7 +18,7 @@ from marketplace.orders.models import OrderStatus
 from marketplace.producers.forms import PhotoForm
 from marketplace.sourcing.forms import MoveForm, ProgressForm
 from marketplace.trace.services import chain_of, verify_chain
-from marketplace.uploads import store_image
+from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
 
@@ -80,7 +80,7 @@ def progress(order_id: int) -> Response:
         photo_path = None
         photo = PhotoForm().photo.data
         if photo:
-            stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"photos/orders/{order_id}",
+            stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"orders/{order_id}",
                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
             photo_path = stored.path
         with transaction() as session:
@@ -97,3 +97,14 @@ def progress(order_id: int) -> Response:
     else:
         flash("Progress posted; the buyer sees it on the order's timeline.", "success")
     return redirect(url_for("orders.order", order_id=order_id))
+
+
+@blueprint.get("/orders/<int:order_id>/progress/<int:update_id>/photo")
+@login_required
+def progress_photo(order_id: int, update_id: int) -> Response:
+    """A progress photo, for the order's two parties only (orders are private)."""
+    order = services.order_for(db.session, context.current_membership(), order_id)
+    update = next((u for u in order.progress if u.id == update_id and u.photo_path), None)
+    if update is None:
+        abort(404)
+    return send_private(Path(current_app.config["UPLOAD_DIR"]), update.photo_path)

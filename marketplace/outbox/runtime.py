@@ -5,6 +5,7 @@ from flask import Flask, current_app
 
 from erp_connector.services import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.secrets import SecretBox
@@ -17,7 +18,7 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
     pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
-                      lambda: app.config["ERP_INSTANCE_TAG"])  # fmt: skip
+                      lambda: OutboundPolicy.from_config(app.config), lambda: app.config["ERP_INSTANCE_TAG"])  # fmt: skip
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))

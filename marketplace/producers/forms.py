@@ -8,10 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     Field,
-    FloatField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -20,18 +17,28 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.clock import time_zone_names
-from marketplace.forms import OneTimeForm, choices
+from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
+from marketplace.text import word_list
+
+MAX_LIST_FIELD_LENGTH = 2000  # characters of a comma-separated list field, before it is split
 
 
 def words(value: str | None) -> list[str]:
-    """Split a comma-separated field into clean, de-duplicated entries."""
-    seen: list[str] = []
-    for part in (value or "").split(","):
-        part = " ".join(part.split())
-        if part and part.lower() not in (s.lower() for s in seen):
-            seen.append(part)
-    return seen
+    """Split a comma-separated field into clean, de-duplicated entries (already checked by `word_list_check`)."""
+    return word_list(value)
+
+
+def word_list_check(_form: FlaskForm, field: Field) -> None:
+    """Refuse a list field with too many or too long entries, with the reason next to it."""
+    try:
+        word_list(field.data)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _word_list_field(label: str, description: str) -> StringField:
+    return StringField(label, validators=[Length(max=MAX_LIST_FIELD_LENGTH), word_list_check], description=description)
 
 
 def category_select_choices() -> list[SelectChoice]:
@@ -46,7 +53,7 @@ def _currency_field() -> SelectField:
     return SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField("Group name", validators=[DataRequired(), Length(max=200)])
     story = TextAreaField(
         "Your story", validators=[Length(max=5000)],
@@ -55,13 +62,13 @@ class ProfileForm(FlaskForm):
     country = SelectField("Country", validators=[DataRequired()])
     region = StringField("Region or county", validators=[Length(max=120)])
     city = StringField("Town or city", validators=[Length(max=120)])
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
-    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
-    artisan_count = IntegerField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
-    women_share = IntegerField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
-    youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
-    languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
-    response_time_hours = IntegerField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
+    latitude = CoordinateField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
+    longitude = CoordinateField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
+    artisan_count = WholeNumberField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
+    women_share = WholeNumberField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
+    youth_share = WholeNumberField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
+    languages = _word_list_field("Languages you work in", "Separate with commas, e.g. Swahili, English")
+    response_time_hours = WholeNumberField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
     time_zone = SelectField("Time zone", validate_choice=False,
                             description="Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere.")  # fmt: skip
 
@@ -98,14 +105,14 @@ class ProfileForm(FlaskForm):
 
 class CapabilityForm(OneTimeForm):
     category = _category_field()
-    materials = StringField("Materials", description="Separate with commas, e.g. sisal, recycled brass, cotton")
-    techniques = StringField("Techniques", description="e.g. coiling, backstrap weaving, lost-wax casting")
-    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
-    price_min = DecimalField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
-    price_max = DecimalField("Highest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
+    techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
+    moq = WholeNumberField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    price_min = AmountField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    price_max = AmountField("Highest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
     currency = _currency_field()
-    weekly_capacity = IntegerField(
+    weekly_capacity = WholeNumberField(
         "Units you can make in a usual week", validators=[DataRequired(), NumberRange(min=0)],
         description="Change particular weeks (harvest, holidays) in the capacity calendar.",
     )  # fmt: skip
@@ -135,8 +142,8 @@ class CapabilityForm(OneTimeForm):
 def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
     """A form with one units field per week shown, named by the week's Monday."""
 
-    class CapacityForm(FlaskForm):
-        fill_units = IntegerField("Units", validators=[Optional(), NumberRange(min=0)])
+    class CapacityForm(Form):
+        fill_units = WholeNumberField("Units", validators=[Optional(), NumberRange(min=0)])
         fill_from = DateField("From the week of", validators=[Optional()])
         fill_to = DateField("to the week of", validators=[Optional()])
 
@@ -154,7 +161,7 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
         setattr(
             CapacityForm,
             f"week_{monday:%Y%m%d}",
-            IntegerField(f"{monday:%d %b %Y}", validators=[DataRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
+            WholeNumberField(f"{monday:%d %b %Y}", validators=[DataRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
         )
     return CapacityForm
 
@@ -171,16 +178,16 @@ class ProductForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     category = _category_field()
-    materials = StringField("Materials", description="Separate with commas")
-    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    materials = _word_list_field("Materials", "Separate with commas")
+    moq = WholeNumberField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
     currency = _currency_field()
-    tier1_quantity = IntegerField("From (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    tier1_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
-    tier2_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])
-    tier2_price = DecimalField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
-    tier3_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])
-    tier3_price = DecimalField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    tier1_quantity = WholeNumberField("From (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
+    tier1_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    tier2_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])
+    tier2_price = AmountField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    tier3_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])
+    tier3_price = AmountField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, OrganizationKind
-from marketplace.money import MAX_AMOUNT, round_money
+from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
 from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
-from marketplace.text import slugify
+from marketplace.text import clean_line, clean_text, slugify, word_list
 
 CSV_COLUMNS = (
     "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
@@ -72,6 +72,7 @@ class ImportReport:
 
 
 def _split(value: str) -> list[str]:
+    # Only cut the cell: how many entries and how long each is gets checked when the record is validated.
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
@@ -159,7 +160,7 @@ def _decimal(value: Any, name: str, currency: str) -> Decimal:
         raise RecordError(f"{name} must be a number, not {value!r}") from None
     if not number.is_finite() or number < 0:
         raise RecordError(f"{name} must be zero or more")
-    if number > MAX_AMOUNT:
+    if number >= MAX_UNIT_PRICE:
         raise RecordError(f"{name} is not a plausible unit price")
     return round_money(number, currency)
 
@@ -176,8 +177,10 @@ def _float(value: Any, name: str, low: float, high: float) -> float | None:
     return number
 
 
-def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200) -> str:
-    text = "" if value is None else str(value).strip()
+def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200, multiline: bool = False) -> str:
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise RecordError(f"{name} must be text")
+    text = (clean_text if multiline else clean_line)(value)
     if required and not text:
         raise RecordError(f"{name} is required")
     if len(text) > max_length:
@@ -189,10 +192,13 @@ def _list(value: Any, name: str) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-        return _split(value)
+        value = _split(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RecordError(f"{name} must be a list of words")
-    return [v.strip().lower() if name != "languages" else v.strip() for v in value if v.strip()]
+    try:
+        return word_list(value, lower=name != "languages")
+    except ValueError as error:
+        raise RecordError(f"{name}: {error}") from None
 
 
 def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:
@@ -241,7 +247,7 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     clean: dict[str, Any] = {
         "external_ref": ref,
         "name": _text(data.get("name"), "name", required=True),
-        "story": _text(data.get("story"), "story", max_length=5000),
+        "story": _text(data.get("story"), "story", max_length=5000, multiline=True),
         "country": country,
         "region": _text(data.get("region"), "region", max_length=120),
         "city": _text(data.get("city"), "city", max_length=120),

@@ -57,6 +57,11 @@ def editable_group(session: Session, membership: Membership | None) -> ProducerG
     return group
 
 
+def is_public_photo(session: Session, path: str) -> bool:
+    """Whether a group published a photo stored at this upload path (gallery or product)."""
+    return session.scalar(select(Photo.id).where(Photo.path == path).limit(1)) is not None
+
+
 def public_group(session: Session, slug: str) -> ProducerGroup:
     group = session.scalar(
         select(ProducerGroup)

@@ -6,7 +6,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -27,7 +27,8 @@ from marketplace.producers.forms import (
 )
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
-from marketplace.uploads import store_document, store_image
+from marketplace.queryargs import whole_number
+from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
 manage = Blueprint("manage", __name__, url_prefix="/manage")
@@ -50,7 +51,7 @@ def directory() -> str:
     category = request.args.get("category") or None
     if category and category not in CATEGORIES:
         category = None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
     return render_template(
@@ -69,10 +70,11 @@ def profile(slug: str) -> str:
 
 @blueprint.get("/media/<path:path>")
 def media(path: str) -> Response:
-    # Only photos are public; certificates are served to their group and to operators below.
-    if not path.startswith("photos/"):
+    # Only the photos groups publish: the path is normalised and rooted at the public folder, and must be
+    # a photo on record. Certificates, RFQ attachments and progress photos have authorised routes.
+    if public_relative(path) is None or not services.is_public_photo(db.session, path):
         abort(404)
-    return send_from_directory(current_app.config["UPLOAD_DIR"], path, max_age=86400)
+    return send_public(_folder(), path)
 
 
 # ----- the group's own pages ---------------------------------------------------------------------
@@ -246,7 +248,7 @@ def certification_evidence(group: ProducerGroup, certification_id: int) -> Respo
     certification = db.session.get(Certification, certification_id)
     if certification is None or certification.group_id != group.id or not certification.evidence_path:
         abort(404)
-    return send_from_directory(_folder(), certification.evidence_path, as_attachment=False)
+    return send_private(_folder(), certification.evidence_path, as_attachment=False)
 
 
 @manage.get("/products")

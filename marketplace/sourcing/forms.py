@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from marketplace.accounts import context
-from marketplace.forms import OneTimeForm, choices
+from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 from marketplace.sourcing.models import QuoteSeen
@@ -21,8 +20,8 @@ class RfqForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
     spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    target_unit_price = DecimalField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
+    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    target_unit_price = AmountField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
     destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
@@ -47,17 +46,17 @@ class RfqForm(OneTimeForm):
 
 
 class QuoteForm(OneTimeForm):
-    unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    unit_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
     valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
     notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
-    materials_cost = DecimalField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hours = DecimalField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hourly_wage = DecimalField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
-    overhead_percent = DecimalField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
-    margin_percent = DecimalField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    materials_cost = AmountField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hours = AmountField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
+    hourly_wage = AmountField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
+    overhead_percent = AmountField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
+    margin_percent = AmountField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
 
     def values(self) -> dict[str, object]:
         return {
@@ -73,17 +72,17 @@ class MessageForm(OneTimeForm):
     body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     note = StringField("Note (required to cancel)", validators=[Length(max=500)])
     expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(Form):
     """Accepting a quote carries what the page showed of it, so a quote revised since then is not accepted blind."""
 
-    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
-    unit_price = DecimalField(widget=HiddenInput(), validators=[Optional()])
-    quantity = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    revision = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
+    unit_price = AmountField(widget=HiddenInput(), validators=[Optional()])
+    quantity = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
 
     def seen(self) -> QuoteSeen | None:
         if self.revision.data is None:
@@ -92,11 +91,11 @@ class AcceptForm(FlaskForm):
 
 
 class ProgressForm(OneTimeForm):
-    percent = IntegerField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
+    percent = WholeNumberField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
 
 
-class GroupChoice(FlaskForm):
+class GroupChoice(Form):
     """Which group's thread the buyer is reading on an RFQ page."""
 
     group = SelectField("Conversation with", coerce=int)

@@ -42,7 +42,12 @@ def _check_rfq(values: Mapping[str, Any], today: dt.date) -> None:
         raise DomainError("Choose the country the goods go to.", field="destination_country")
 
 
+MAX_RECIPIENTS = 20  # groups one request goes to
+
+
 def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+    if len(set(group_ids)) > MAX_RECIPIENTS:
+        raise DomainError(f"Send one request to at most {MAX_RECIPIENTS} groups.", field="groups")
     groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids))))
     if len(groups) != len(set(group_ids)):
         raise DomainError("One of the chosen producer groups no longer exists.", field="groups")

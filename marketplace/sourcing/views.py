@@ -1,11 +1,10 @@
 """Requests for quotation: the buyer's pages (/rfqs) and the producer group's inbox (/manage/rfqs)."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -16,16 +15,18 @@ from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, claim_submission, first_result, render_form
+from marketplace.limits import limit
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
+from marketplace.queryargs import iso_date, whole_number
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
 from marketplace.sourcing.pricing import fair_wage, suggest_price
-from marketplace.uploads import store_document
+from marketplace.uploads import send_private, store_document
 
 blueprint = Blueprint("sourcing", __name__)
 MAX_ATTACHMENTS = 3
@@ -40,9 +41,10 @@ def _base_url() -> str:
 
 @blueprint.route("/rfqs/new", methods=["GET", "POST"])
 @login_required
+@limit("RFQS", methods=["POST"])
 def new_rfq() -> Response | tuple[str, int]:
     membership = services.require_buyer(context.current_membership())
-    slugs = request.values.getlist("group")
+    slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
     groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
     form = RfqForm()
     if request.method == "GET":
@@ -50,9 +52,8 @@ def new_rfq() -> Response | tuple[str, int]:
         category = request.args.get("category", "")
         if category in CATEGORIES and CATEGORIES[category].parent:
             form.category.data = category
-        form.quantity.data = request.args.get("units", type=int)
-        by = request.args.get("by", "")
-        form.needed_by.data = dt.date.fromisoformat(by) if by[:4].isdigit() and len(by) == 10 else None
+        form.quantity.data = whole_number(request.args, "units", low=1, high=10_000_000)
+        form.needed_by.data = iso_date(request.args, "by")
         form.destination_country.data = membership.organization.country
         form.title.data = request.args.get("q", "")
     if form.validate_on_submit():
@@ -100,7 +101,7 @@ def rfq(rfq_id: int) -> str:
     recipients = [r.group for r in rfq.recipients]
     chooser = GroupChoice(formdata=None)
     chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
-    shown = request.args.get("group", type=int) or (recipients[0].id if recipients else None)
+    shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
     fits = {}
     for quote in rfq.quotes:
@@ -130,8 +131,8 @@ def group_attachment(rfq_id: int, attachment_id: int) -> Response:
 
 
 def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
-    return send_from_directory(current_app.config["UPLOAD_DIR"], attachment.path, mimetype=attachment.content_type,
-                               as_attachment=True, download_name=attachment.filename)  # fmt: skip
+    return send_private(Path(current_app.config["UPLOAD_DIR"]), attachment.path, mimetype=attachment.content_type,
+                        as_attachment=True, download_name=attachment.filename)  # fmt: skip
 
 
 @blueprint.post("/rfqs/<int:rfq_id>/send")
@@ -163,6 +164,7 @@ def close(rfq_id: int) -> Response:
 
 @blueprint.post("/rfqs/<int:rfq_id>/messages/<int:group_id>")
 @login_required
+@limit("MESSAGES")
 def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     membership = context.current_membership()
     rfq = services.buyer_rfq(db.session, membership, rfq_id)
@@ -234,7 +236,10 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         form.validate()
-        if form.materials_cost.data is not None and form.hours.data is not None:
+        helper = (form.materials_cost, form.hours, form.hourly_wage, form.overhead_percent, form.margin_percent)
+        if any(f.errors for f in helper):
+            pass  # each shown next to its field; no suggestion from numbers that did not read
+        elif form.materials_cost.data is not None and form.hours.data is not None:
             suggestion = suggest_price(
                 materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data or fair_wage(group.country),
                 overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
@@ -282,6 +287,7 @@ def withdraw(rfq_id: int) -> Response:
 
 @blueprint.post("/manage/rfqs/<int:rfq_id>/messages")
 @login_required
+@limit("MESSAGES")
 def group_message(rfq_id: int) -> Response:
     membership = context.current_membership()
     group = producers.group_of(db.session, membership)

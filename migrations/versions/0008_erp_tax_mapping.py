@@ -1,7 +1,7 @@
 """erp link: the group's tax mapping (no tax, or one of their Odoo's sale taxes, prices including it or not)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 import marketplace.db
 
 revision = "0008"
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

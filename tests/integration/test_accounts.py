@@ -240,3 +240,33 @@ def test_invitation_e_mails_are_delivered_by_the_worker(app: Flask, client: Flas
 def test_pages_for_members_send_visitors_to_sign_in(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=/%09/evil.example/",  # the tab was checked for "//", then dropped on the way out
+        "next=/%0a/x",  # a newline in Location was a 500
+        "next=/%0d%0aSet-Cookie:%20x=1",
+        "next=//evil.example",
+        "next=/%5Cevil.example",
+        "next=%5C%5Cevil.example",
+        "next=https://evil.example/",
+        "next=javascript:alert(1)",
+        "next=%20/evil",
+        "next=/%E2%80%8B/evil.example",
+    ],
+)
+def test_sign_in_sends_people_only_to_a_path_on_this_site(client: FlaskClient, session: Session, query: str) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+    token = csrf_token(client, "/login")
+    response = client.post(f"/login?{query}", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/groups"
+
+
+def test_sign_in_returns_to_the_page_that_asked_for_it(client: FlaskClient, session: Session) -> None:
+    factories.buyer(session, email="amelia@northwind.example")
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=/orders%3Fstatus%3Dopen", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/orders?status=open"

@@ -309,7 +309,8 @@ def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: 
                                                     "email": email or False}])  # fmt: skip
     odoo.double.db.api_keys["sync-key"] = uid
 
-    check = check_connection(odoo.url, odoo.database, f"sync-{case}", "sync-key" if odoo.protocol == "json2" else "sync-pass", odoo.protocol)
+    check = check_connection(odoo.url, odoo.database, f"sync-{case}", "sync-key" if odoo.protocol == "json2" else "sync-pass", odoo.protocol,
+                             policy=odoo.policy)
 
     assert check.ok is (not missing), check.message
     for words in missing:

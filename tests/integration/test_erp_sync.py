@@ -4,6 +4,7 @@ as you like: every key Loom writes carries this run's tag, and only Loom's own n
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from erp_connector.services import check_connection
 from erp_connector.sync import keyed, sync_orders
 from marketplace.accounts.models import Role
 from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.outbound import OutboundPolicy
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.runtime import worker_for
 from marketplace.secrets import SecretBox
@@ -38,7 +40,12 @@ class Odoo:
     double: OdooDouble | None
 
     def client(self, timeout: float = 10) -> OdooClient:
-        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, key_tag=RUN)
+        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=RUN)
+
+    @property
+    def policy(self) -> OutboundPolicy:
+        # The double listens on 127.0.0.1 over http: allowed explicitly, as an operator would for a private network.
+        return OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
 # This run's tag, before every natural key Loom writes (buyer refs, SKUs, order and invoice numbers, pricelists):
@@ -180,12 +187,12 @@ def test_a_permanent_refusal_is_a_dead_letter_with_a_readable_reason(app: Flask,
 
 
 def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
-    ok = check_connection(odoo.url, odoo.database, odoo.login, odoo.secret, odoo.protocol)
+    ok = check_connection(odoo.url, odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy)
     assert ok.ok and ok.message.startswith("Connected to Odoo")
-    wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol)
+    wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol, policy=odoo.policy)
     assert not wrong_key.ok and "refused the login or API key" in wrong_key.message
-    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, timeout=2)
-    assert not unreachable.ok and "could not reach" in unreachable.message
+    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy, timeout=2)
+    assert not unreachable.ok and "could not connect" in unreachable.message
 
 
 # ----- helpers ------------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(client: 
     as_(client, market["kitui"]["admin"])
     quote(client, rfq.id, "50.00", quantity=100)  # the group revises while the buyer's page is open
     as_(client, market["buyer"])
+    # Signing in again renews the CSRF token; the accept fields are still those of the page opened before.
+    seen["csrf_token"] = hidden_fields(client, f"/rfqs/{rfq.id}")["csrf_token"]
     response = client.post(f"/quotes/{standing.id}/accept", data=seen, follow_redirects=True)
 
     assert "This quote changed from 5.00 to 50.00 per unit since you opened the page — review it and accept again" in text_of(response)
