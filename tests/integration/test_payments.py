@@ -138,6 +138,17 @@ def paid_deposit(client: FlaskClient, session: Session, relay: StripeRelay, mark
     return payment
 
 
+def paid_in_another_tab(client: FlaskClient, session: Session, relay: StripeRelay, first: Payment) -> tuple[Payment, str]:
+    """An older checkout page of the same invoice, left open in another tab, is paid too; returns it and what Loom did."""
+    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key=f"k-second-tab-{first.id}",
+                     checkout_ref=f"cs_test_second_tab_{first.id}")  # fmt: skip
+    session.add(second)
+    session.commit()
+    checkout = {"id": second.checkout_ref, "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                "payment_intent": new_intent(relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
+    return second, deliver(client, stripe_event("checkout.session.completed", checkout)).get_json()["outcome"]
+
+
 # --- the buyer pays ---------------------------------------------------------------------------------------
 
 
@@ -471,14 +482,7 @@ def test_an_invoice_paid_twice_returns_the_second_payment_and_keeps_the_groups_p
     app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
     first = paid_deposit(client, session, stripe_relay, market, "kenya_order")
-    # An older checkout page of the same invoice, left open in another tab, is paid too.
-    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key="k-second-tab",
-                     checkout_ref="cs_test_second_tab")  # fmt: skip
-    session.add(second)
-    session.commit()
-    checkout = {"id": "cs_test_second_tab", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                "payment_intent": new_intent(stripe_relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
-    outcome = deliver(client, stripe_event("checkout.session.completed", checkout)).get_json()["outcome"]
+    second, outcome = paid_in_another_tab(client, session, stripe_relay, first)
     assert "second payment of a paid invoice" in outcome
     worker_for(app).drain()
     session.expire_all()
@@ -584,13 +588,7 @@ def test_cancelling_an_order_paid_twice_refunds_both_payments_once_each(
     app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
     first = paid_deposit(client, session, stripe_relay, market, "kenya_order")
-    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key="k-second-tab-2",
-                     checkout_ref="cs_test_second_tab_2")  # fmt: skip
-    session.add(second)
-    session.commit()
-    checkout = {"id": "cs_test_second_tab_2", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                "payment_intent": new_intent(stripe_relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
-    deliver(client, stripe_event("checkout.session.completed", checkout))
+    second, _ = paid_in_another_tab(client, session, stripe_relay, first)
     as_(client, market["kenya_admin"].user.email)
     order = market["kenya_order"]
     submit(client, f"/orders/{order.id}", {"note": "Drought."}, action=f"/orders/{order.id}/move/cancelled")
