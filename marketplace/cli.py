@@ -68,7 +68,7 @@ def seed_demo(group_count: int, seed: int, if_empty: bool) -> None:
         click.echo("The database already has producer groups; leaving it as it is.")
         return
     with click.progressbar(length=group_count, label="Producer groups", show_pos=True) as bar:
-        summary = seed_marketplace(db.session, groups=group_count, seed=seed, progress=bar.update)
+        summary = seed_marketplace(db.session, groups=group_count, seed=seed, progress=bar.update, secrets_key=current_app.config["SECRETS_KEY"])
     click.echo(summary)
 
 

@@ -69,6 +69,7 @@ class Defaults:
     STRIPE_TIMEOUT_SECONDS = 20.0
     STRIPE_NETWORK_RETRIES = 2  # the library's own quick retries, with the same idempotency key
     PLATFORM_FEE_PERCENT = 5.0  # Loom's fee, taken from each payout
+    PAYOUT_DETAILS_HOLD_HOURS = 48  # recorded payouts wait this long after a group's payout details change (the operator may lift it)
     # Where Stripe Connect pays groups out from this platform: self-serve cross-border payouts reach the
     # US, UK, EEA, Canada and Switzerland (docs.stripe.com/connect/cross-border-payouts, checked 2026-11).
     # Groups elsewhere (Kenya, Ghana, India, Guatemala, Ethiopia, Peru...) get recorded payouts.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,6 +36,7 @@ from marketplace.producers import capacity
 from marketplace.producers.importer import SourceRecord, import_groups
 from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
+from marketplace.secrets import SecretBox
 from marketplace.sourcing import services as sourcing
 from payments import payouts
 from payments import services as payment_services
@@ -156,9 +158,13 @@ def _person(session: Session, email: str, name: str, *, operator: bool = False) 
 
 
 def seed_marketplace(
-    session: Session, *, groups: int = 72, seed: int = 2026, progress: Callable[[int], None] | None = None
+    session: Session, *, groups: int = 72, seed: int = 2026, progress: Callable[[int], None] | None = None, secrets_key: str | None = None
 ) -> DemoSummary:
-    """Import the generated groups, then add people, a product catalog, RFQs, quotes and orders."""
+    """Import the generated groups, then add people, a product catalog, RFQs, quotes and orders.
+
+    `secrets_key` seals the demo groups' payout details (the installation's LOOM_SECRETS_KEY; a
+    throw-away key when None, for tests whose data is rolled back).
+    """
     records = [SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed))]
     report = import_groups(session, records, progress=progress)
     if report.errors:
@@ -193,7 +199,8 @@ def seed_marketplace(
         buyers.append(membership)
     session.flush()
 
-    rfqs, orders = _add_sourcing(session, buyers, all_groups, rng)
+    box = SecretBox(secrets_key or Fernet.generate_key().decode())
+    rfqs, orders = _add_sourcing(session, buyers, all_groups, rng, box)
     session.commit()
     return DemoSummary(len(all_groups), len(buyers), rfqs, orders)
 
@@ -255,7 +262,7 @@ def _group_admin(session: Session, group: ProducerGroup) -> Membership:
     return membership
 
 
-def _add_sourcing(session: Session, buyers: list[Membership], groups: list[ProducerGroup], rng: random.Random) -> tuple[int, int]:
+def _add_sourcing(session: Session, buyers: list[Membership], groups: list[ProducerGroup], rng: random.Random, box: SecretBox) -> tuple[int, int]:
     """RFQs, quotes and orders in every state, made through the same services the pages use."""
     today = TODAY_ANCHOR
     scenarios = [*RFQ_ENDINGS, *(f"order-{i}" for i in range(len(ORDER_PATHS)))]
@@ -324,7 +331,7 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
                 if status == OrderStatus.DELIVERED and path[-1] == OrderStatus.CLOSED:
                     _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE)))
             _settle_refunds(session, order)
-            _pay_out(session, order, operator, admin)
+            _pay_out(session, order, operator, admin, box)
     return len(scenarios), orders
 
 
@@ -341,12 +348,17 @@ def _pay(session: Session, buyer: Membership, invoice: Invoice) -> None:
     payment_services.apply_checkout(session, payment, checkout, seen_at=utcnow(), settings=DEMO_SETTINGS)
 
 
-def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership) -> None:
-    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent, some confirmed."""
+def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership, box: SecretBox) -> None:
+    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent (to the details the group gave), some confirmed."""
     for payout in session.scalars(select(Payout).where(Payout.order_id == order.id, Payout.status == PayoutStatus.PENDING)):
         if payout.method == PayoutMethod.STRIPE_TRANSFER:
             payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()
         elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED):
+            if session.get(PayoutAccount, payout.group_id) is None:
+                phone = f"+254 7{payout.group_id % 100:02d} {payout.group_id * 7919 % 1000:03d} {payout.group_id * 104729 % 1000:03d}"
+                session.add(PayoutAccount(group_id=payout.group_id, method=PayoutMethod.MOBILE_MONEY, details_hint=f"M-Pesa ···{phone[-4:].replace(' ', '')}",
+                                          details_secret=box.seal(f"M-Pesa\n{order.group.name}\n{phone}")))  # fmt: skip
+                session.flush()
             payouts.record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference=f"SK{payout.id:03d}M7QX",
                                            note="Sent by M-Pesa.", base_url=BASE_URL)  # fmt: skip
             if order.status == OrderStatus.CLOSED:

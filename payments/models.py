@@ -36,6 +36,8 @@ class PayoutAccount(Base):
     # Mobile-money number or bank account, encrypted at rest; the hint ("M-Pesa ···4321") is what pages show.
     details_secret: Mapped[str | None] = mapped_column(Text)
     details_hint: Mapped[str] = mapped_column(String(120), default="")
+    # After the details change, recorded payouts wait until then (a stolen admin account cannot redirect money at once).
+    held_until: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property

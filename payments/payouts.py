@@ -1,6 +1,7 @@
 """Paying groups out: Stripe transfers to Connect accounts, payouts the operator records, onboarding and details."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -78,6 +79,12 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
         raise Conflict("Only a pending payout made outside Stripe can be recorded.")
     if payout.invoice is not None and payout.invoice.order.status == OrderStatus.CANCELLED:
         raise Conflict("This payout is held: its order was cancelled and the buyer is being refunded.")
+    account = session.get(PayoutAccount, payout.group_id)
+    if account is None or not account.details_secret:
+        raise Conflict("The group has not given payout details yet; nothing can be sent.")
+    if account.held_until is not None and account.held_until > utcnow():
+        raise Conflict(f"The group's payout details changed: payouts are held until {account.held_until:%d %b %Y %H:%M} UTC. "
+                       "Check the change with the group's owners, then lift the hold.")  # fmt: skip
     if not reference.strip():
         raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
@@ -163,9 +170,14 @@ def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapp
 
 
 def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
-                        account_name: str, number: str, box: Any) -> PayoutAccount:  # fmt: skip
-    """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint."""
-    require_role(membership, Role.ADMIN)
+                        account_name: str, number: str, box: Any, hold: dt.timedelta, base_url: str) -> PayoutAccount:  # fmt: skip
+    """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint.
+
+    Only an owner may set them (Forbidden otherwise). A change of details already given holds the
+    group's recorded payouts for `hold` (the operator may lift it) and tells the owners by e-mail,
+    so a taken-over admin account cannot quietly send the group's money elsewhere.
+    """
+    require_role(membership, Role.OWNER)
     if method == PayoutMethod.STRIPE_TRANSFER:
         raise DomainError("Choose mobile money or bank transfer.", field="method")
     digits = "".join(ch for ch in number if ch.isalnum())
@@ -174,6 +186,13 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     if not provider.strip() or not account_name.strip():
         raise DomainError("Say which service or bank, and whose name the account is in.", field="provider")
     account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
+    if account.details_secret:
+        account.held_until = utcnow() + hold
+        notify(session, group.organization_id, subject="Your payout details were changed",
+               body=f"{membership.user.name} ({membership.user.email}) changed where Loom sends your payouts, to {provider.strip()[:60]}. "
+                    f"Payouts wait until {account.held_until:%d %b %Y %H:%M} UTC before they go there. If this was not you, "
+                    "tell the Loom team at once and change your password.",
+               link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
     account.method = method
     account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
     account.details_hint = f"{provider.strip()[:60]} ···{digits[-4:]}"
@@ -184,6 +203,15 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     return account
 
 
+
+
+def lift_hold(session: Session, group_id: int) -> PayoutAccount:
+    """The operator checked a change of payout details with the group's owners: its payouts may go now."""
+    account = session.get(PayoutAccount, group_id, with_for_update=True)
+    if account is None or account.held_until is None:
+        raise Conflict("Nothing is held for this group.")
+    account.held_until = None
+    return account
 
 
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:

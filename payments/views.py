@@ -1,6 +1,7 @@
 """Invoices (to read, print and pay), the group's payouts, the operator's payout desk, Stripe's webhook."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from decimal import Decimal
 
@@ -134,7 +135,8 @@ def payout_details(group):  # type: ignore[no-untyped-def]
         with transaction() as session:
             payouts.save_payout_details(session, group, context.current_membership(), method=PayoutMethod(form.method.data),
                                          provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
-                                         box=SecretBox(current_app.config["SECRETS_KEY"]))  # fmt: skip
+                                         box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"],
+                                         hold=dt.timedelta(hours=float(current_app.config["PAYOUT_DETAILS_HOLD_HOURS"])))  # fmt: skip
     except DomainError as error:
         attach_error(form, error)
         return _payouts_page(group, form, status=422)
@@ -210,9 +212,25 @@ def operator_payouts() -> str:
     box = SecretBox(current_app.config["SECRETS_KEY"])
     details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
-    return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events,
+    return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
+
+
+@blueprint.post("/operator/groups/<int:group_id>/lift-hold")
+@operator_only
+def lift_hold(group_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        flash("The page was out of date; try again.", "error")
+        return redirect(url_for("payments.operator_payouts"))
+    try:
+        with transaction() as session:
+            payouts.lift_hold(session, group_id)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash("Hold lifted: the group's payouts can be sent to its new details.", "success")
+    return redirect(url_for("payments.operator_payouts"))
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import marketplace.db
+
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
@@ -22,6 +24,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('issue_date', sa.Date(), nullable=True))
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('customer_email', sa.String(length=254), nullable=True))
+    with op.batch_alter_table('payout_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('held_until', marketplace.db.UTCDateTime(timezone=True), nullable=True))
     # Invoices issued before time zones were known keep the UTC date they were issued on.
     op.execute("UPDATE invoice SET issue_date = CAST(issued_at AS DATE)" if op.get_bind().dialect.name == "postgresql"
                else "UPDATE invoice SET issue_date = date(issued_at)")
@@ -48,5 +52,7 @@ def downgrade() -> None:
         batch_op.drop_column('issue_date')
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_column('customer_email')
+    with op.batch_alter_table('payout_account', schema=None) as batch_op:
+        batch_op.drop_column('held_until')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_column('time_zone')

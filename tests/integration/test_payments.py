@@ -67,6 +67,7 @@ def market(session: Session) -> dict[str, Any]:
     portugal = factories.producer_group(session, name="Arraiolos Rug Makers", country="PT")
     market = {"buyer": buyer, "kenya": kenya, "portugal": portugal,
               "kenya_admin": factories.member_of(session, kenya, role=Role.ADMIN),
+              "kenya_owner": factories.member_of(session, kenya, role=Role.OWNER),
               "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
               "operator": factories.user(session, operator=True)}  # fmt: skip
     market["kenya_order"] = factories.accepted_order(session, kenya, buyer, quantity=400, unit_price="9.00")
@@ -362,7 +363,11 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
 ) -> None:  # type: ignore[no-untyped-def]
     as_(client, market["kenya_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
-    assert "Stripe does not pay out to Kenya" in page
+    assert "Stripe does not pay out to Kenya" in page and "Only an owner of the group can set or change where payouts go" in page
+    refused = client.post("/manage/payouts/details", data={**hidden_fields(client, "/manage/payouts"), "method": "mobile_money", "provider": "M-Pesa",
+                                                           "account_name": "Someone Else", "number": "+254 700 000 001"})  # fmt: skip
+    assert refused.status_code == 403 and session.get(PayoutAccount, market["kenya"].id) is None
+    as_(client, market["kenya_owner"].user.email)
     bad = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "", "number": "07"},
                  action="/manage/payouts/details")  # fmt: skip
     assert bad.status_code == 422
@@ -667,3 +672,37 @@ def test_every_transfer_and_refund_is_looked_up_before_it_is_made(
     paths = [(s.method, s.path.split("?")[0]) for s in stripe_relay.seen]
     assert paths.index(("GET", "/v1/transfers")) < paths.index(("POST", "/v1/transfers"))
     assert paths.index(("GET", "/v1/refunds")) < paths.index(("POST", "/v1/refunds"))
+
+
+def test_changed_payout_details_hold_recorded_payouts_tell_the_owners_and_the_operator_lifts_the_hold(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    as_(client, market["kenya_owner"].user.email)
+    details = {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"}
+    assert submit(client, "/manage/payouts", details, action="/manage/payouts/details").status_code == 302
+    account = session.get(PayoutAccount, market["kenya"].id)
+    assert account.held_until is None  # the first details: nothing to hold
+    outbox_before = session.scalar(select(func.count()).select_from(OutboxMessage))
+    changed = submit(client, "/manage/payouts", {**details, "provider": "Airtel Money", "number": "+254 733 000 111"}, action="/manage/payouts/details")
+    assert changed.status_code == 302
+    session.expire_all()
+    assert account.held_until is not None and account.details_hint == "Airtel Money ···0111"
+    mails = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send").order_by(OutboxMessage.id)).all()[-2:]
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) > outbox_before
+    assert any("Your payout details were changed" in json.dumps(m.payload) for m in mails)
+
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    as_(client, market["operator"].email)
+    assert "held until" in text_of(client.get("/operator/payouts"))
+    held = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+                  action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    assert held.status_code == 302 and "payouts are held until" in text_of(client.get(held.location))
+    session.expire_all()
+    assert payout.status == PayoutStatus.PENDING
+    assert submit(client, "/operator/payouts", {}, action=f"/operator/groups/{market['kenya'].id}/lift-hold").status_code == 302
+    recorded = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+                      action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    assert recorded.status_code == 302
+    session.expire_all()
+    assert payout.status == PayoutStatus.SENT
