@@ -132,9 +132,13 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
 
 
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    """Call a request off. Any member of the buyer may drop a draft; a sent request, whose groups are
+    working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
         raise Conflict(f"A request that is {rfq.status.value} cannot be cancelled.")
+    if rfq.status == RfqStatus.OPEN:
+        require_role(membership, Role.ADMIN)
     was_open = rfq.status == RfqStatus.OPEN
     rfq.status = RfqStatus.CANCELLED
     for quote in rfq.quotes:
@@ -148,7 +152,8 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
 
 
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
-    """Stop taking quotes without awarding: the buyer decided not to order (this time)."""
+    """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only."""
+    require_role(membership, Role.ADMIN)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"Only an open request can be closed; this one is {rfq.status.value}.")

@@ -290,3 +290,22 @@ def test_attachments_reach_the_groups_asked_and_nobody_else(client: FlaskClient,
     as_(client, market["kitui"]["admin"])  # not asked this time
     assert client.get(f"/manage/rfqs/{rfq.id}/attachments/{attachment.id}").status_code == 404
     assert client.get(f"/media/{attachment.path}").status_code == 404
+
+
+def test_members_send_requests_but_only_admins_cancel_or_close_a_sent_one(client: FlaskClient, session: Session, market: dict) -> None:
+    """Who may do what with an RFQ: any member of the buyer drafts, sends and drops a draft; cancelling or closing a sent
+    request (which declines every group's quote) needs an admin or owner, like accepting."""
+    as_(client, market["buyer_member"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    assert rfq.status == RfqStatus.OPEN and rfq.buyer_id == market["buyer"].organization_id
+    page = text_of(client.get(f"/rfqs/{rfq.id}"))
+    assert "Close without ordering" not in page and "An admin of Northwind Home accepts, closes or cancels this request." in page
+    for action in ("cancel", "close"):
+        assert submit(client, f"/rfqs/{rfq.id}", {}, action=f"/rfqs/{rfq.id}/{action}").status_code == 403
+    session.refresh(rfq)
+    assert rfq.status == RfqStatus.OPEN
+    as_(client, market["buyer"])
+    assert submit(client, f"/rfqs/{rfq.id}", {}, action=f"/rfqs/{rfq.id}/close").status_code == 302
+    session.refresh(rfq)
+    assert rfq.status == RfqStatus.CLOSED
