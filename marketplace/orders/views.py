@@ -86,7 +86,8 @@ def progress(order_id: int) -> Response:
         with transaction() as session:
             once = claim_submission(session, form)
             if not once.repeated:
-                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path)
+                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path,
+                                       base_url=current_app.config["BASE_URL"])
                 once.done(url_for("orders.order", order_id=order_id))
         if once.repeated:
             return first_result(once)
