@@ -34,12 +34,13 @@ def init_app(app: Flask) -> None:
     from marketplace.producers.views import blueprint as producers
     from marketplace.producers.views import manage
     from marketplace.sourcing.views import blueprint as sourcing
+    from marketplace.trace.views import blueprint as trace
     from payments.views import blueprint as payments
 
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api):
+    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api, trace):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks

@@ -14,9 +14,9 @@ import hashlib
 import json
 import math
 import re
-from importlib import resources
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from epcis_event_hash_generator import hash_generator, json_to_py
