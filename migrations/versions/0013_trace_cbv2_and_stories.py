@@ -1,4 +1,4 @@
-"""trace: CBV 2.0 event hash IDs next to Loom's first hash, locations as URIs, public product stories
+"""trace: CBV 2.0 event hash IDs next to Loom's first hash, locations as URIs, public product stories, API tokens
 
 Revision ID: 0013
 Revises: 0009
@@ -37,9 +37,26 @@ def upgrade() -> None:
         sa.UniqueConstraint('order_id', name=op.f('uq_product_story_order_id')),
         sa.UniqueConstraint('public_id', name=op.f('uq_product_story_public_id')),
     )
+    op.create_table(
+        'api_token',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('organization_id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_api_token_created_by_id_user_account'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_api_token_organization_id_organization'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+        sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash')),
+    )
+    op.create_index(op.f('ix_api_token_organization_id'), 'api_token', ['organization_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_api_token_organization_id'), table_name='api_token')
+    op.drop_table('api_token')
     op.drop_table('product_story')
     with op.batch_alter_table('trace_event', schema=None) as batch_op:
         batch_op.alter_column('read_point', existing_type=sa.String(length=300), type_=sa.String(length=200), existing_nullable=False)
