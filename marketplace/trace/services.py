@@ -73,6 +73,10 @@ def record_event(
 
 def first_altered(events: list[TraceEvent]) -> int | None:
     """Return the sequence number of the first altered or misplaced event, or None when the chain is intact."""
+    current = [(e, events[i - 1] if i else None) for i, e in enumerate(events) if e.hash_scheme != LEGACY_SCHEME]
+    # One call for the whole chain: the reference package expands the JSON-LD once, not once per event.
+    recomputed = cbv_hash_ids([event_body(e, prev) for e, prev in current], CONTEXT) if current else []
+    digests = {id(e): m.group(1) if (m := HASH_ID.match(h)) else "" for (e, _), h in zip(current, recomputed, strict=True)}
     previous: TraceEvent | None = None
     for expected_sequence, event in enumerate(events, start=1):
         expected_prev = previous.hash if previous else GENESIS
@@ -83,7 +87,7 @@ def first_altered(events: list[TraceEvent]) -> int | None:
                 return event.sequence  # a legacy event never follows a CBV 2.0 one
             intact = event_hash(event.prev_hash, legacy_body(event)) == event.hash
         else:
-            intact = cbv_hash(event, previous) == event.hash
+            intact = digests[id(event)] == event.hash
         if not intact:
             return event.sequence
         previous = event
