@@ -322,12 +322,14 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
                 _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
             for step, status in enumerate(path):
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None)
+                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None,
+                                                  base_url=BASE_URL)
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
                 note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
                 order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None)
+                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None,
+                                                  base_url=BASE_URL)
                 if status == OrderStatus.DELIVERED and path[-1] == OrderStatus.CLOSED:
                     _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE)))
             _settle_refunds(session, order)

@@ -5,6 +5,7 @@ from __future__ import annotations
 def load_all_models() -> None:
     import erp_connector.models  # noqa: F401
     import marketplace.accounts.models  # noqa: F401
+    import marketplace.api.models  # noqa: F401
     import marketplace.billing.models  # noqa: F401
     import marketplace.orders.models  # noqa: F401
     import marketplace.outbox.models  # noqa: F401

@@ -30,6 +30,7 @@ login_manager.login_message_category = "info"
 def init_app(app: Flask) -> None:
     from erp_connector.views import blueprint as erp
     from marketplace.accounts.views import blueprint as accounts
+    from marketplace.api.token_views import blueprint as api_tokens
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
     from marketplace.operator.views import blueprint as operator
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     from marketplace.producers.views import blueprint as producers
     from marketplace.producers.views import manage
     from marketplace.sourcing.views import blueprint as sourcing
+    from marketplace.trace.views import blueprint as trace
     from payments.views import blueprint as payments
 
     app.url_map.converters["int"] = RowId
@@ -44,7 +46,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     limits.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api):
+    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api, trace, api_tokens):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks

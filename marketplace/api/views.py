@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy import select
 
+from marketplace.api import tokens
 from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.views import marked
@@ -186,6 +188,25 @@ def search() -> Response | tuple[Response, int]:
             "next": result.next_cursor,
         }
     )
+
+
+@blueprint.get("/orders/<number>/epcis")
+def order_epcis(number: str) -> Response:
+    """The order's trace as an EPCIS 2.0 document, for a token of the buyer's (or the group's) organization."""
+    from marketplace.orders.models import Order
+    from marketplace.trace.epcis import epcis_document
+    from marketplace.trace.services import chain_of
+
+    organization = tokens.organization_for(db.session, request.headers.get("Authorization"))
+    if organization is None:
+        response = problem(401, "Unauthorized", "Send `Authorization: Bearer <token>` with a live API token of your organization.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="loom"'
+        return response
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    if order is None or organization.id not in (order.buyer_id, order.group.organization_id):
+        return problem(404, "Not Found", "No order with that number is your organization's.")
+    body = json.dumps(epcis_document(chain_of(db.session, order.id)), ensure_ascii=False)
+    return Response(body, mimetype="application/ld+json")
 
 
 @blueprint.get("/openapi.json")

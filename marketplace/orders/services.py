@@ -19,10 +19,12 @@ from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.producers.taxonomy import country_name
 from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
-from marketplace.trace.models import EventKind
+from marketplace.trace.epcis import geo_uri, uri_part
 from marketplace.trace.services import record_event
+from marketplace.trace.vocabulary import step_fields
 from payments.services import cancel_payments
 
 # Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
@@ -38,43 +40,30 @@ BUYER_MOVES = {
     (OrderStatus.DELIVERED, OrderStatus.CLOSED),
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
 }
-# GS1 EPCIS event each step records on the order's trace chain.
-TRACE_STEPS: dict[OrderStatus, tuple[EventKind, str, str | None, str]] = {
-    OrderStatus.CONFIRMED: (EventKind.TRANSACTION, "ADD", "accepting", "Order confirmed"),
-    OrderStatus.IN_PRODUCTION: (EventKind.TRANSFORMATION, None, "commissioning", "Production started"),
-    OrderStatus.READY: (EventKind.AGGREGATION, "ADD", "packing", "Goods packed and ready"),
-    OrderStatus.SHIPPED: (EventKind.OBJECT, "OBSERVE", "shipping", "Shipped"),
-    OrderStatus.DELIVERED: (EventKind.OBJECT, "OBSERVE", "receiving", "Received by the buyer"),
-    OrderStatus.CLOSED: (EventKind.TRANSACTION, "OBSERVE", "accepting", "Order closed"),
-    OrderStatus.CANCELLED: (EventKind.TRANSACTION, "DELETE", "voiding", "Order cancelled"),
-}
+def _group_place(group: ProducerGroup, base_url: str) -> str:
+    """The group's place as a URI: a `geo:` URI when its coordinates are known, else its Loom page."""
+    if group.latitude is not None and group.longitude is not None:
+        return geo_uri(group.latitude, group.longitude)
+    return f"{base_url.rstrip('/')}/groups/{group.slug}" if base_url else f"urn:loom:group:{group.slug}"
 
 
-def _place(order: Order) -> str:
-    """Where the goods are: the group's town (or region) and country."""
-    return f"{order.group.city or order.group.region}, {order.group.country}".strip(", ")
+def _place_name(group: ProducerGroup) -> str:
+    """Where the group works, in words: its town, else its region, else its country."""
+    return group.city or group.region or country_name(group.country)
 
 
-def _quantities(order: Order) -> dict[str, list[dict[str, object]]]:
-    """EPCIS what-dimension: the order's lines as quantities of product classes."""
-    return {"quantityList": [{"epcClass": f"urn:loom:class:{line.sku}", "quantity": line.quantity, "uom": "EA"} for line in order.lines]}
-
-
-def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: int | None, note: str = "") -> None:
+def _trace(session: Session, order: Order, step_key: str, *, author_id: int | None, base_url: str, note: str = "",
+           progress: int | None = None) -> None:  # fmt: skip
+    """Record one step on the order's trace chain, in CBV 2.0 words, linked to the order and its invoices."""
     announce_trace(session, order)
-    kind, action, step, label = TRACE_STEPS[status]
-    record_event(
-        session,
-        order_id=order.id,
-        kind=kind,
-        action=action,
-        biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
-        event_time=utcnow(),
-        read_point=_place(order),
-        what=_quantities(order),
-        why={"note": f"{label}. {note}".strip(), "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}]},
-        recorded_by_id=author_id,
-    )
+    fields = step_fields(
+        step_key, order_number=order.number, lines=[(line.sku, line.quantity) for line in order.lines],
+        place_uri=_group_place(order.group, base_url), place_name=_place_name(order.group),
+        destination_uri=f"urn:loom:destination:{uri_part(order.number)}:{order.destination_country.lower()}",
+        destination_name=country_name(order.destination_country),
+        invoice_numbers=[invoice.number for invoice in invoices_of(session, order.id)], note=note, progress=progress,
+    )  # fmt: skip
+    record_event(session, order_id=order.id, event_time=utcnow(), recorded_by_id=author_id, **fields)
 
 
 def _capability_for(group: ProducerGroup, category: str) -> Capability:
@@ -157,7 +146,7 @@ def accept_quote(
     if deposit_percent:
         deposit, _ = split_percent(order.total, deposit_percent, order.currency)
         issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit)
-    _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
+    _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
     announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
            body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
@@ -255,7 +244,7 @@ def move(
         balance = order.total - sum((i.amount for i in invoices_of(session, order.id)), Decimal(0))
         if balance > 0:
             issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
-    _trace(session, order, to, author_id=membership.user_id, note=note.strip())
+    _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=f"Order {order.number} is {to.value.replace('_', ' ')}",
            body=f"{membership.organization.name} marked order {order.number} {to.value.replace('_', ' ')}." + (f"\n\n{note.strip()}" if note.strip() else ""),
@@ -264,7 +253,8 @@ def move(
 
 
 def post_progress(
-    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None
+    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None,
+    base_url: str = "",
 ) -> ProgressUpdate:
     """A progress report from the group's side (any member of the group may report).
 
@@ -279,10 +269,6 @@ def post_progress(
         raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
     update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path)
     session.add(update)
-    announce_trace(session, order)
-    record_event(
-        session, order_id=order.id, kind=EventKind.OBJECT, action="OBSERVE", biz_step="urn:epcglobal:cbv:bizstep:inspecting",
-        event_time=utcnow(), read_point=_place(order), what=_quantities(order),
-        why={"note": f"{percent} % done. {note.strip()}".strip(), "progress": percent}, recorded_by_id=membership.user_id,
-    )  # fmt: skip
+    session.flush()
+    _trace(session, order, "progress", author_id=membership.user_id, base_url=base_url, note=note.strip(), progress=percent)
     return update

@@ -18,6 +18,7 @@ from marketplace.orders.models import OrderStatus
 from marketplace.producers.forms import PhotoForm
 from marketplace.sourcing.forms import MoveForm, ProgressForm
 from marketplace.trace.services import chain_of, verify_chain
+from marketplace.trace.views import trace_context
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
@@ -40,6 +41,7 @@ def order(order_id: int) -> str:
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
         chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=ProgressForm(),
         photo_form=PhotoForm(), is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
+        **trace_context(order),
     )  # fmt: skip
 
 
@@ -86,7 +88,8 @@ def progress(order_id: int) -> Response:
         with transaction() as session:
             once = claim_submission(session, form)
             if not once.repeated:
-                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path)
+                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path,
+                                       base_url=current_app.config["BASE_URL"])
                 once.done(url_for("orders.order", order_id=order_id))
         if once.repeated:
             return first_result(once)

@@ -1,12 +1,34 @@
-"""The hash chain over an order's trace events: canonical JSON in, SHA-256 out."""
+"""The hash chain over an order's trace events.
+
+Events carry GS1's CBV 2.0 event hash ID (`ni:///sha-256;<hex>?ver=CBV2.0`), computed by the reference
+`epcis-event-hash-generator` package from the event itself; each event names the previous one's ID
+(`loom:previousEventID`), which the hash covers, so the IDs form a chain anyone can recompute from the
+EPCIS document. Events recorded before that carry Loom's first hash (SHA-256 over canonical JSON) and
+stay verifiable by it.
+"""
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 import json
+import math
+import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from epcis_event_hash_generator import hash_generator, json_to_py
+from pyld import jsonld
+
+if TYPE_CHECKING:
+    from marketplace.trace.models import TraceEvent
 
 GENESIS = "0" * 64
+CBV_SCHEME = "cbv2"  # the stored hash is the hex digest of the event's CBV 2.0 event hash ID
+LEGACY_SCHEME = "loom1"  # the stored hash is Loom's first: SHA-256 over the previous hash and canonical JSON
+HASH_ID = re.compile(r"^ni:///sha-256;([0-9a-f]{64})\?ver=CBV2\.0$")
 
 
 def canonical_json(value: Any) -> str:
@@ -15,14 +37,143 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """Return Loom's first (legacy) hash of an event body after `prev_hash`: 64 hex digits."""
     return hashlib.sha256(f"{prev_hash}\n{canonical_json(body)}".encode()).hexdigest()
 
 
 def first_broken_link(events: Sequence[tuple[str, str, dict[str, Any]]]) -> int | None:
-    """Check (prev_hash, hash, body) triples in chain order; return the index of the first bad one."""
+    """Check legacy (prev_hash, hash, body) triples in chain order; return the index of the first bad one."""
     expected_prev = GENESIS
     for index, (prev_hash, digest, body) in enumerate(events):
         if prev_hash != expected_prev or event_hash(prev_hash, body) != digest:
             return index
         expected_prev = digest
     return None
+
+
+def legacy_body(event: TraceEvent) -> dict[str, Any]:
+    """Return the fields Loom's first hash covered (everything that says what happened)."""
+    return {
+        "order": event.order_id,
+        "sequence": event.sequence,
+        "type": event.kind.value,
+        "action": event.action,
+        "bizStep": event.biz_step,
+        "disposition": event.disposition,
+        "eventTime": event.event_time.astimezone(dt.UTC).isoformat(),
+        "readPoint": event.read_point,
+        "what": event.what,
+        "why": event.why,
+    }
+
+
+def hash_id_uri(digest: str) -> str:
+    """Return the CBV 2.0 event hash ID for a SHA-256 hex digest."""
+    return f"ni:///sha-256;{digest}?ver=CBV2.0"
+
+
+# The EPCIS 2.0 contexts the reference package carries, by address (its own file names).
+BUNDLED_CONTEXTS = {
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld": "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld",
+}
+
+
+def _bundled_context_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Serve the EPCIS contexts from the reference package's copies; refuse every other address.
+
+    The package's own loader falls back to fetching any `@context` URL from the internet, which a
+    document uploaded to the verify page could point anywhere; it also uses a deprecated API.
+    """
+    name = BUNDLED_CONTEXTS.get(url)
+    if name is None:
+        raise jsonld.JsonLdError(f"Only the EPCIS 2.0 context is known here, not {url}.", "jsonld.LoadDocumentError",
+                                 code="loading document failed")  # fmt: skip
+    document = json.loads(resources.files("epcis_event_hash_generator").joinpath(name).read_text(encoding="utf-8"))
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
+
+
+def cbv_hash_ids(events: Sequence[dict[str, Any]], context: list[Any]) -> list[str]:
+    """Compute the CBV 2.0 event hash ID of each EPCIS 2.0 event with the reference implementation.
+
+    `events` are EPCIS JSON events (any `eventID` in them is ignored, as the standard says); `context`
+    is the document's `@context`, which names the extension prefixes. Returns `ni:///sha-256;…` URIs.
+    """
+    jsonld.set_document_loader(_bundled_context_loader)  # the package sets its own when imported; ours is stricter
+    # A deep copy: the package rewrites bare CBV words into Web URIs inside the structure it is given.
+    stripped = copy.deepcopy([{k: v for k, v in event.items() if k not in ("eventID", "@context")} for event in events])
+    document = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
+                "creationDate": "2000-01-01T00:00:00Z", "epcisBody": {"eventList": stripped}}  # fmt: skip
+    hash_ids = hash_generator.epcis_hashes_from_events(json_to_py.event_list_from_epcis_document_json(document))
+    if len(hash_ids) != len(events):  # the package logs and skips an event it cannot canonicalise
+        raise ValueError("An event could not be canonicalised for its CBV 2.0 event hash ID.")
+    return hash_ids
+
+
+def hashable_text(text: str) -> str:
+    """Return free text the reference hash generator can canonicalise: as is, unless it reads as an infinite number.
+
+    The package parses every value as a number first and fails on "inf", "Infinity" or "1e999"; such a
+    text is kept readable in quotes.
+    """
+    try:
+        infinite = math.isinf(float(text))
+    except ValueError:
+        infinite = False
+    return f'"{text}"' if infinite else text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a trace document: which event (1-based position in the list) and what."""
+
+    position: int
+    message: str
+
+
+def verify_document(document: dict[str, Any]) -> list[Problem]:
+    """Recompute every event's hash and every link of an EPCIS trace document; return what does not hold.
+
+    An empty list means every event hash ID (or legacy hash) matches its event, each event names the
+    one before it, and the sequence numbers run 1, 2, 3… without a gap. Raises `ValueError` when the
+    document is not an EPCIS document with an event list.
+    """
+    from marketplace.trace.epcis import legacy_event  # the document's shape lives there; it imports this module
+
+    try:
+        events = document["epcisBody"]["eventList"]
+        context = document["@context"]
+    except (KeyError, TypeError) as error:
+        raise ValueError("Not an EPCIS document: it has no epcisBody.eventList or @context.") from error
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise ValueError("Not an EPCIS document: its eventList is not a list of events.")
+    problems: list[Problem] = []
+    current = [e for e in events if "eventID" in e]
+    recomputed = dict(zip((id(e) for e in current), cbv_hash_ids(current, context), strict=True)) if current else {}
+    previous: dict[str, Any] | None = None
+    for position, event in enumerate(events, start=1):
+        sequence = event.get("loom:sequence")
+        expected_sequence = previous.get("loom:sequence", 0) + 1 if previous else 1
+        if sequence != expected_sequence:
+            problems.append(Problem(position, f"Event {expected_sequence} is missing: the next event is numbered {sequence}."))
+        if "eventID" in event:
+            if recomputed[id(event)] != event["eventID"]:
+                problems.append(Problem(position, f"Event {position} was altered: its content does not hash to its eventID."))
+            link = event.get("loom:previousEventID") or event.get("loom:previousLegacyHash")
+            expected_link = None if previous is None else previous.get("eventID") or previous.get("loom:legacyHash")
+            if link != expected_link:
+                problems.append(Problem(position, f"Event {position} does not follow the event before it: an event was removed or reordered."))
+        elif "loom:legacyHash" in event:
+            record = event.get("loom:legacyRecord")
+            prev_hash = GENESIS if previous is None else previous.get("loom:legacyHash")
+            if (not isinstance(record, dict) or prev_hash is None
+                    or event_hash(prev_hash, record) != event["loom:legacyHash"]):  # fmt: skip
+                problems.append(Problem(position, f"Event {position} was altered or does not follow the event before it (Loom's first hash)."))
+            else:
+                shown = {k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord")}
+                if shown != legacy_event(record):
+                    problems.append(Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers."))
+        else:
+            problems.append(Problem(position, f"Event {position} has no eventID: it cannot be checked."))
+        previous = event
+    return problems

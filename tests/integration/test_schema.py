@@ -68,8 +68,8 @@ def test_naive_datetimes_are_refused(session: Session) -> None:
 
 def _event(session: Session, order: Order, step: str, day: int) -> TraceEvent:
     return record_event(
-        session, order_id=order.id, kind=EventKind.OBJECT, biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
-        event_time=dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC), read_point="Machakos, KE",
+        session, order_id=order.id, kind=EventKind.OBJECT, biz_step=step,
+        event_time=dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC), read_point="geo:-1.517,37.263",
         what={"quantityList": [{"epcClass": "urn:loom:class:S-1", "quantity": 100, "uom": "EA"}]},
     )  # fmt: skip
 

@@ -1,0 +1,57 @@
+"""The page where an organization's admins create and revoke API tokens."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from marketplace.accounts import context
+from marketplace.api import tokens
+from marketplace.db import db, transaction
+from marketplace.errors import DomainError
+
+blueprint = Blueprint("api_tokens", __name__)
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Program using it", validators=[DataRequired("Name the program."), Length(max=100)],
+                       description="e.g. our ERP, our product-information system")  # fmt: skip
+
+
+@blueprint.route("/api-tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens() -> str | Response:
+    membership = context.current_membership()
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                _, secret = tokens.create_token(session, membership, form.name.data)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            flash(error.message, "error")
+    if membership is None:
+        return redirect(url_for("orders.orders"))
+    return render_template("api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(db.session, membership))
+
+
+@blueprint.post("/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> Response:
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                tokens.revoke_token(session, context.current_membership(), token_id)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            flash(error.message, "error")
+        else:
+            flash("Token revoked: programs using it are refused from now on.", "success")
+    return redirect(url_for("api_tokens.api_tokens"))

@@ -1,0 +1,152 @@
+"""The order page's trace in plain words and its EPCIS download; the public product story, published only
+while both parties agree, with its QR code, hang tags and verification page."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import json
+import pathlib
+import re
+
+import pytest
+import zxingcpp
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role
+from marketplace.orders.models import OrderStatus, ProgressUpdate
+from marketplace.orders.services import move, post_progress
+from marketplace.trace.chain import verify_document
+from tests import factories
+from tests.epcis_schema import epcis_errors
+from tests.web import sign_in, submit
+
+BASE = "https://loom.test"
+
+
+@pytest.fixture
+def deal(session: Session) -> dict:
+    buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
+    group = factories.producer_group(session, name="Machakos Sisal Weavers", city="Machakos", latitude=-1.5177, longitude=37.2634,
+                                     artisan_count=240, women_share=85, youth_share=30)  # fmt: skip
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    outsider = factories.buyer(session, name="Casa Verde", role=Role.OWNER)
+    order = factories.accepted_order(session, group, buyer)
+    move(session, admin, order.id, OrderStatus.IN_PRODUCTION, note="", today=dt.date.today(), base_url=BASE)
+    post_progress(session, admin, order.id, percent=40, note="Mary Wanjiku finished the first 100", photo_path="photos/orders/x/coil.jpg",
+                  base_url=BASE)  # fmt: skip
+    post_progress(session, admin, order.id, percent=70, note="Private second photo", photo_path="photos/orders/x/private.jpg", base_url=BASE)
+    session.commit()
+    return {"buyer": buyer, "group": group, "admin": admin, "order": order, "outsider": outsider}
+
+
+def words(response) -> str:  # type: ignore[no-untyped-def]
+    """The page as a reader sees it: tags removed, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def _as(client: FlaskClient, membership) -> FlaskClient:
+    submit(client, "/login", {}, action="/logout")
+    sign_in(client, membership.user.email)
+    return client
+
+
+def test_the_order_page_tells_the_trace_in_plain_words_and_both_parties_download_it(client: FlaskClient, deal: dict) -> None:
+    order = deal["order"]
+    today = dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Africa/Nairobi")).date()
+    for who in ("buyer", "admin"):
+        _as(client, deal[who])
+        page = words(client.get(f"/orders/{order.id}"))
+        trace = page.split("Trace", 1)[1]
+        assert f"Order confirmed · Machakos · {today.day} {today:%b %Y}" in trace
+        assert "Production started · Machakos" in trace and "Progress checked · Machakos" in trace and "40 % done" in trace
+        assert "TransactionEvent" not in trace and "urn:" not in trace and "accepting" not in trace
+        download = client.get(f"/orders/{order.id}/trace.epcis.json")
+        assert download.status_code == 200 and download.mimetype == "application/ld+json"
+        assert "attachment" in download.headers["Content-Disposition"]
+        document = json.loads(download.data)
+        assert epcis_errors(document) == [] and verify_document(document) == []
+        assert len(document["epcisBody"]["eventList"]) == 4
+    _as(client, deal["outsider"])
+    assert client.get(f"/orders/{order.id}/trace.epcis.json").status_code == 404
+
+
+def test_the_story_is_public_only_while_both_agree(client: FlaskClient, session: Session, deal: dict) -> None:
+    order = deal["order"]
+    first_photo = session.query(ProgressUpdate).filter_by(order_id=order.id, percent=40).one()
+    _as(client, deal["buyer"])
+    assert submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/publish").status_code == 302
+    link = re.search(r"/stories/[\w-]+", client.get(f"/orders/{order.id}").get_data(as_text=True))
+    assert link is None  # only one party agrees: no story address yet
+    from marketplace.trace.story import story_of
+
+    public_id = story_of(session, order.id).public_id
+    anonymous = client.application.test_client()
+    for path in ("", "/trace.epcis.json", "/verify", "/qr.svg", "/qr.png", "/tags"):
+        assert anonymous.get(f"/stories/{public_id}{path}").status_code == 404
+
+    _as(client, deal["admin"])
+    response = submit(client, f"/orders/{order.id}", {"photo_ids": [str(first_photo.id)]}, action=f"/orders/{order.id}/story/publish")
+    assert response.status_code == 302
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert f"/stories/{public_id}" in page and "Print hang tags" in page
+
+    story = anonymous.get(f"/stories/{public_id}")
+    assert story.status_code == 200
+    text = words(story)
+    for shown in ("Made by Machakos Sisal Weavers", "Machakos, Kenya", "240 artisans", "85 % women", "30 % young people",
+                  "Order confirmed · Machakos", "Production started · Machakos", "Verify this story"):  # fmt: skip
+        assert shown in text, shown
+    markup = story.get_data(as_text=True)
+    other_photo = session.query(ProgressUpdate).filter_by(order_id=order.id, percent=70).one()
+    uploads = pathlib.Path(client.application.config["UPLOAD_DIR"])
+    for update in (first_photo, other_photo):  # both files exist: only the choice decides what is served
+        (uploads / update.photo_path).parent.mkdir(parents=True, exist_ok=True)
+        (uploads / update.photo_path).write_bytes(b"\xff\xd8\xff\xe0 a photo")
+    chosen_url, other_url = f"/stories/{public_id}/photos/{first_photo.id}", f"/stories/{public_id}/photos/{other_photo.id}"
+    assert chosen_url in markup and other_url not in markup and "private.jpg" not in markup  # only the photo the group chose
+    with anonymous.get(chosen_url) as served:
+        assert served.status_code == 200 and served.headers["Cache-Control"] == "private, no-store"
+    assert anonymous.get(other_url).status_code == 404  # a photo not chosen is not served through the story
+    for private in ("Northwind Home", deal["admin"].user.name, deal["admin"].user.email, deal["buyer"].user.email, "Mary Wanjiku",
+                    order.total.to_eng_string()):  # fmt: skip
+        assert private not in text, private
+
+    verify = words(anonymous.get(f"/stories/{public_id}/verify"))
+    assert "All 4 events recomputed" in verify and "ni:///sha-256;" in verify
+    document = json.loads(anonymous.get(f"/stories/{public_id}/trace.epcis.json").data)
+    assert verify_document(document) == []
+
+    svg = anonymous.get(f"/stories/{public_id}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    png = anonymous.get(f"/stories/{public_id}/qr.png")
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
+    assert decoded == [f"{client.application.config['BASE_URL']}/stories/{public_id}"]
+    tags = anonymous.get(f"/stories/{public_id}/tags").get_data(as_text=True)
+    assert tags.count('class="hang-tag"') == 24 and tags.count("<svg") == 24
+
+    # Either side may change its mind: the story goes away.
+    _as(client, deal["buyer"])
+    submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/withdraw")
+    assert anonymous.get(f"/stories/{public_id}").status_code == 404
+    assert anonymous.get(chosen_url).status_code == 404
+
+
+def test_only_admins_answer_and_only_the_orders_photos_can_be_chosen(client: FlaskClient, session: Session, deal: dict) -> None:
+    order = deal["order"]
+    member = factories.member_of(session, deal["group"], role=Role.MEMBER)
+    session.commit()
+    _as(client, member)
+    response = submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/publish", follow_redirects=True)
+    assert response.status_code in (200, 403)
+    from marketplace.trace.story import story_of
+
+    assert story_of(session, order.id) is None or not story_of(session, order.id).group_agrees
+    _as(client, deal["admin"])
+    response = submit(client, f"/orders/{order.id}", {"photo_ids": ["999999"]}, action=f"/orders/{order.id}/story/publish", follow_redirects=True)
+    assert "Choose among this order's progress photos." in words(response)
+    _as(client, deal["outsider"])
+    assert submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/publish").status_code == 404
+    assert client.post(f"/orders/{order.id}/story/nonsense").status_code in (400, 404)
