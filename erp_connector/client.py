@@ -8,7 +8,6 @@ what `bench/erp.py` measures as the naive way.
 from __future__ import annotations
 
 import http.client
-import socket
 import xmlrpc.client
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 
 import requests
 
-RETRYABLE_NAMES = {"psycopg2.OperationalError", "psycopg2.errors.SerializationFailure", "odoo.exceptions.ConcurrencyError"}
+from erp_connector.errors import Verdict, fault_cause, judge, judge_http, judge_transport
 
 
 class OdooCallError(Exception):
@@ -34,12 +33,45 @@ class OdooCallError(Exception):
 
 
 def _transport_error(error: BaseException) -> OdooCallError:
-    maybe_done = isinstance(error, (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError))
-    return OdooCallError(f"Odoo did not answer: {type(error).__name__}: {error}", name="transport", retryable=True, maybe_done=maybe_done)
+    verdict, advice = judge_transport(error)
+    text = f"Odoo did not answer: {type(error).__name__}: {error}" + (f" {advice}" if advice else "")
+    return OdooCallError(text, name="transport", retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)
 
 
-def _odoo_error(name: str, message: str) -> OdooCallError:
-    return OdooCallError(message, name=name, retryable=name in RETRYABLE_NAMES)
+def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallError:
+    """Turn an error Odoo answered into an OdooCallError judged by the table in erp_connector.errors."""
+    verdict, advice = judge(name, f"{message}\n{traceback}")
+    text = f"{message} {advice}" if advice and advice not in message else message
+    return OdooCallError(text, name=name, retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)
+
+
+def jsonrpc_error(error: dict[str, Any]) -> OdooCallError:
+    """Turn a JSON-RPC `error` member (Odoo's envelope: `data.name`, `data.message`, `data.debug`) into an OdooCallError."""
+    data = error.get("data") or {}
+    return _odoo_error(data.get("name", ""), data.get("message") or error.get("message", ""), traceback=data.get("debug", ""))
+
+
+def xmlrpc_error(fault: xmlrpc.client.Fault) -> OdooCallError:
+    """Turn an XML-RPC fault into an OdooCallError.
+
+    Odoo's codes: 2 user/validation error, 4 access error, 1 anything else — a traceback whose last
+    line names the exception (a wrong database, a concurrent update, a ValueError), judged by that name.
+    """
+    if "cannot marshal None" in fault.faultString:
+        return OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
+                             name="xmlrpc.none", retryable=True, maybe_done=True)  # fmt: skip
+    if fault.faultCode == 1:
+        name, message = fault_cause(fault.faultString)
+        return _odoo_error(name, message, traceback=fault.faultString)
+    name = {2: "odoo.exceptions.UserError", 4: "odoo.exceptions.AccessError"}.get(fault.faultCode, "xmlrpc.fault")
+    return _odoo_error(name, fault.faultString)
+
+
+def json2_error(status: int, payload: dict[str, Any], text: str = "") -> OdooCallError:
+    """Turn a JSON-2 error answer (an HTTP status with `{name, message, debug}`) into an OdooCallError."""
+    if status < 500 or payload.get("name"):
+        return _odoo_error(payload.get("name", ""), payload.get("message", ""), traceback=payload.get("debug", ""))
+    return _http_status_error(status, text)
 
 
 class Transport(Protocol):
@@ -50,7 +82,9 @@ class Transport(Protocol):
 
 def _http_status_error(status: int, text: str) -> OdooCallError:
     # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later.
-    return OdooCallError(f"Odoo's server answered HTTP {status}: {text[:200]}", name=f"http.{status}", retryable=status >= 500 or status == 429)
+    verdict = judge_http(status)
+    return OdooCallError(f"Odoo's server answered HTTP {status}: {text[:200]}", name=f"http.{status}", retryable=verdict != Verdict.PERMANENT,
+                         maybe_done=verdict == Verdict.MAYBE_DONE)  # fmt: skip
 
 
 class JsonRpcTransport:
@@ -71,8 +105,7 @@ class JsonRpcTransport:
             raise _http_status_error(response.status_code, response.text)
         payload = response.json()
         if "error" in payload:
-            data = payload["error"].get("data", {})
-            raise _odoo_error(data.get("name", ""), data.get("message") or payload["error"].get("message", ""))
+            raise jsonrpc_error(payload["error"])
         return payload.get("result")
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -106,15 +139,10 @@ class XmlRpcTransport:
         try:
             return self.proxy.execute_kw(self.database, self.uid, self.secret, model, method, list(args), kwargs)
         except xmlrpc.client.Fault as fault:
-            # Odoo's codes: 2 user/validation error, 4 access error, 1 anything else (a traceback).
-            if "cannot marshal None" in fault.faultString:
-                raise OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
-                                    name="xmlrpc.none", retryable=True, maybe_done=True) from fault  # fmt: skip
-            name = {2: "odoo.exceptions.UserError", 4: "odoo.exceptions.AccessError"}.get(fault.faultCode, "xmlrpc.fault")
-            raise _odoo_error(name, fault.faultString.strip().splitlines()[-1] if fault.faultCode == 1 else fault.faultString) from fault
+            raise xmlrpc_error(fault) from fault
         except xmlrpc.client.ProtocolError as error:
             raise _http_status_error(error.errcode, error.errmsg) from error
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: an address xmlrpc.client cannot use
             raise _transport_error(error) from error
 
     def close(self) -> None:
@@ -145,7 +173,7 @@ class Json2Transport:
             payload = response.json()
         except ValueError:
             raise _http_status_error(response.status_code, response.text) from None
-        raise _odoo_error(payload.get("name", ""), payload.get("message", "")) if response.status_code < 500 or payload.get("name") else _http_status_error(response.status_code, response.text)
+        raise json2_error(response.status_code, payload, response.text)
 
     def close(self) -> None:
         self.session.close()
