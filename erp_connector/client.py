@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import requests
 
 from erp_connector.errors import Verdict, fault_cause, judge, judge_http, judge_transport
+from marketplace.text import clean_values
 
 
 class OdooCallError(Exception):
@@ -219,8 +220,13 @@ class OdooClient:
         self.uid: int | None = None  # the logged-in user, once known
 
     def execute(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call `method` of `model` in Odoo; raise OdooCallError (see erp_connector.errors for which are retried).
+
+        Control characters are removed from every string sent: XML-RPC cannot carry them (Odoo's
+        parser refuses the whole call, every time), and in a note or a name no reader wants them.
+        """
         self.calls += 1
-        return self.transport.execute(model, method, args, kwargs)
+        return self.transport.execute(model, method, clean_values(list(args)), clean_values(kwargs))
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], **kwargs: Any) -> list[dict[str, Any]]:
         # One round trip (odoo-client-lib's search_read makes two: search, then read).
