@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import socket
 import xmlrpc.client
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from xml.parsers.expat import ExpatError
 
 import requests
 
+from erp_connector.errors import Verdict, fault_cause, judge, judge_http, judge_transport
 from marketplace.outbound import (
     MAX_ANSWER_BYTES,
     AnswerRefused,
@@ -28,8 +28,7 @@ from marketplace.outbound import (
     pinned_session,
     vet,
 )
-
-RETRYABLE_NAMES = {"psycopg2.OperationalError", "psycopg2.errors.SerializationFailure", "odoo.exceptions.ConcurrencyError"}
+from marketplace.text import clean_values
 
 
 class OdooCallError(Exception):
@@ -49,15 +48,48 @@ class OdooCallError(Exception):
 def _transport_error(error: BaseException) -> OdooCallError:
     if isinstance(error, AnswerRefused):
         return _not_odoo()
-    maybe_done = isinstance(error, (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError))
+    verdict, advice = judge_transport(error)
     # In words only: the library's text names addresses and tells refused ports from silent ones.
-    return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time.", name="transport",
-                         retryable=True, maybe_done=maybe_done)  # fmt: skip
+    return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time." + (f" {advice}" if advice else ""),
+                         name="transport", retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)  # fmt: skip
 
 
-def _odoo_error(name: str, message: str) -> OdooCallError:
-    # Odoo's own error (a UserError's text helps the group fix its data), kept short and on one line.
-    return OdooCallError(" ".join(message.split())[:500], name=name[:100], retryable=name in RETRYABLE_NAMES)
+def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallError:
+    """Turn an error Odoo answered into an OdooCallError judged by the table in erp_connector.errors."""
+    name, message = str(name)[:100], " ".join(str(message).split())[:500]  # Odoo's own words help the group fix its data: short, one line
+    verdict, advice = judge(name, f"{message}\n{traceback}")
+    text = f"{message} {advice}" if advice and advice not in message else message
+    return OdooCallError(text, name=name, retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)
+
+
+def jsonrpc_error(error: dict[str, Any]) -> OdooCallError:
+    """Turn a JSON-RPC `error` member (Odoo's envelope: `data.name`, `data.message`, `data.debug`) into an OdooCallError."""
+    error = error if isinstance(error, dict) else {}
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    return _odoo_error(data.get("name", ""), data.get("message") or error.get("message", ""), traceback=str(data.get("debug", "")))
+
+
+def xmlrpc_error(fault: xmlrpc.client.Fault) -> OdooCallError:
+    """Turn an XML-RPC fault into an OdooCallError.
+
+    Odoo's codes: 2 user/validation error, 4 access error, 1 anything else — a traceback whose last
+    line names the exception (a wrong database, a concurrent update, a ValueError), judged by that name.
+    """
+    if "cannot marshal None" in fault.faultString:
+        return OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
+                             name="xmlrpc.none", retryable=True, maybe_done=True)  # fmt: skip
+    if fault.faultCode == 1:
+        name, message = fault_cause(fault.faultString)
+        return _odoo_error(name, message, traceback=fault.faultString)
+    name = {2: "odoo.exceptions.UserError", 4: "odoo.exceptions.AccessError"}.get(fault.faultCode, "xmlrpc.fault")
+    return _odoo_error(name, fault.faultString)
+
+
+def json2_error(status: int, payload: dict[str, Any], text: str = "") -> OdooCallError:
+    """Turn a JSON-2 error answer (an HTTP status with `{name, message, debug}`) into an OdooCallError."""
+    if status < 500 or payload.get("name"):
+        return _odoo_error(payload.get("name", ""), payload.get("message", ""), traceback=str(payload.get("debug", "")))
+    return _http_status_error(status, text)
 
 
 class Transport(Protocol):
@@ -66,11 +98,12 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _http_status_error(status: int) -> OdooCallError:
-    # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later. The body is
+def _http_status_error(status: int, text: str = "") -> OdooCallError:
+    # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later. The body (`text`) is
     # never repeated: it could be anything the address serves.
+    verdict = judge_http(status)
     return OdooCallError(f"The server at that address answered HTTP {status}, not as Odoo does.", name=f"http.{status}",
-                         retryable=status >= 500 or status == 429)  # fmt: skip
+                         retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)  # fmt: skip
 
 
 class JsonRpcTransport:
@@ -93,9 +126,7 @@ class JsonRpcTransport:
         if not isinstance(payload, dict):
             raise _not_odoo()
         if "error" in payload:
-            error = payload["error"] if isinstance(payload["error"], dict) else {}
-            data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            raise _odoo_error(str(data.get("name", "")), str(data.get("message") or error.get("message", "")))
+            raise jsonrpc_error(payload["error"])
         return payload.get("result")
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -146,17 +177,12 @@ class XmlRpcTransport:
         try:
             return self.proxy.execute_kw(self.database, self.uid, self.secret, model, method, list(args), kwargs)
         except xmlrpc.client.Fault as fault:
-            # Odoo's codes: 2 user/validation error, 4 access error, 1 anything else (a traceback).
-            if "cannot marshal None" in fault.faultString:
-                raise OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
-                                    name="xmlrpc.none", retryable=True, maybe_done=True) from fault  # fmt: skip
-            name = {2: "odoo.exceptions.UserError", 4: "odoo.exceptions.AccessError"}.get(fault.faultCode, "xmlrpc.fault")
-            raise _odoo_error(name, fault.faultString.strip().splitlines()[-1] if fault.faultCode == 1 else fault.faultString) from fault
+            raise xmlrpc_error(fault) from fault
         except xmlrpc.client.ProtocolError as error:
             raise _http_status_error(error.errcode) from error
         except (xmlrpc.client.ResponseError, ExpatError) as error:
             raise _not_odoo() from error
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: an address xmlrpc.client cannot use
             raise _transport_error(error) from error
 
     def close(self) -> None:
@@ -189,7 +215,7 @@ class Json2Transport:
             raise _http_status_error(response.status_code) from None
         if not isinstance(payload, dict):
             raise _http_status_error(response.status_code)
-        raise _odoo_error(str(payload.get("name", "")), str(payload.get("message", ""))) if response.status_code < 500 or payload.get("name") else _http_status_error(response.status_code)
+        raise json2_error(response.status_code, payload)
 
     def close(self) -> None:
         self.session.close()
@@ -257,8 +283,13 @@ class OdooClient:
         self.uid: int | None = None  # the logged-in user, once known
 
     def execute(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call `method` of `model` in Odoo; raise OdooCallError (see erp_connector.errors for which are retried).
+
+        Control characters are removed from every string sent: XML-RPC cannot carry them (Odoo's
+        parser refuses the whole call, every time), and in a note or a name no reader wants them.
+        """
         self.calls += 1
-        return self.transport.execute(model, method, args, kwargs)
+        return self.transport.execute(model, method, clean_values(list(args)), clean_values(kwargs))
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], **kwargs: Any) -> list[dict[str, Any]]:
         # One round trip (odoo-client-lib's search_read makes two: search, then read).

@@ -17,7 +17,18 @@ from sqlalchemy.orm import Session
 
 from erp_connector.amounts import ZERO, TaxMapping, line_amounts, round_money, same_amount, show
 from erp_connector.client import OdooClient, encode
-from erp_connector.sync import Bindings, SyncMismatch, buyer_ref, currency_id, keyed, mapping_for, sync_orders
+from erp_connector.sync import (
+    Bindings,
+    SyncMismatch,
+    buyer_ref,
+    currency_id,
+    keyed,
+    mapping_for,
+    note_marker,
+    odoo_order_id,
+    post_note,
+    posted_notes,
+)
 from marketplace.billing.models import Invoice, InvoiceKind, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, RefundStatus
 from marketplace.money import format_money
 from marketplace.orders.models import OrderLine
@@ -66,8 +77,10 @@ def invoice_expected(lines: list[InvoiceLine], mapping: TaxMapping, currency: st
     return sum((line_amounts(x.quantity, x.price_unit, mapping, currency).total for x in lines), ZERO)
 
 
-def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int:
-    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines.
+def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int | None:
+    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines; return its id.
+
+    None, and nothing done, when the order was cancelled before it ever reached Odoo.
 
     Found by its binding, or by its natural key — the reference *and* the customer *and* the order it
     comes from (another order's invoice with the same reference is not this one). Raises SyncMismatch
@@ -75,12 +88,12 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
     """
     order = invoice.order
     mapping = mapping_for(session, group_id)
-    order_id = Bindings(session, group_id, {"order": {str(order.id)}}).get("order", str(order.id))
+    try:
+        order_id = odoo_order_id(session, client, group_id, order)
+    except SyncMismatch as error:
+        raise SyncMismatch(f"Invoice {invoice.number} waits for its order. {error}") from error
     if order_id is None:
-        report = sync_orders(session, client, group_id, [order])
-        if order.id in report.problems:
-            raise SyncMismatch(f"Invoice {invoice.number} waits for its order. {report.problems[order.id]}")
-        order_id = report.odoo_ids[order.id]
+        return None  # the order was cancelled before it reached Odoo: its invoices have no place there
     wanted = {"invoice": {str(invoice.id)}, "sku": {line.sku for line in order.lines}, "buyer": {buyer_ref(order.buyer)},
               "currency": {invoice.currency}}  # fmt: skip
     bindings = Bindings(session, group_id, wanted)
@@ -123,7 +136,7 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         )
     if move["state"] == "draft":
         client.execute("account.move", "action_post", [move["id"]])
-    bindings.remember("invoice", str(invoice.id), "account.move", move["id"])
+    bindings.remember("invoice", str(invoice.id), "account.move", move["id"], durable=True)
     return move["id"]
 
 
@@ -180,7 +193,7 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
             + (" Odoo adds tax on top of Loom's prices that the buyer was not charged: choose a tax-included mapping or no tax on Loom's Odoo page, "
                "or record how that tax is paid in Odoo." if expected_left > 0 else "")
         )
-    bindings.remember("payment", str(invoice.id), "account.move", move_id)
+    bindings.remember("payment", str(invoice.id), "account.move", move_id, durable=True)
     return True
 
 
@@ -193,17 +206,19 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
     order = invoice.order
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     facts = payment_facts(invoice, payout)
-    bindings = Bindings(session, group_id, {"order": {str(order.id)}, "payment-fact": {key for key, _ in facts}})
-    order_odoo_id = bindings.get("order", str(order.id)) or sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
+    order_odoo_id = odoo_order_id(session, client, group_id, order)
+    if order_odoo_id is None:
+        return 0  # the order was cancelled before it reached Odoo: nothing of its money belongs there
+    bindings = Bindings(session, group_id, {"payment-fact": {key for key, _ in facts}})
     posted = 0
-    for key, text in facts:
-        if bindings.get("payment-fact", key):
-            continue
+    pending = [(key, text) for key, text in facts if not bindings.get("payment-fact", key)]
+    already = posted_notes(client, order_odoo_id, "fact") if pending else {}
+    for key, text in pending:
         body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
-        result = client.execute("sale.order", "message_post", [order_odoo_id], body=body, body_is_html=True, message_type="comment",
-                                subtype_xmlid="mail.mt_note")  # fmt: skip
-        bindings.remember("payment-fact", key, "mail.message", result[0] if isinstance(result, list) else result)
-        posted += 1
+        marker = note_marker(client, "fact", key)
+        found = marker in already
+        bindings.remember("payment-fact", key, "mail.message", post_note(client, order_odoo_id, body, marker, already), durable=True)
+        posted += not found
     return posted
 
 

@@ -1,18 +1,22 @@
 """Connecting a group's Odoo, and the outbox handler that keeps it in step with Loom."""
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.invoicing import sync_invoice, sync_payment
 from erp_connector.models import ErpLink
-from erp_connector.sync import SyncMismatch, sync_orders, sync_trace
+from erp_connector.sync import NotesSetAside, SyncMismatch, sync_orders, sync_trace
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Invoice
@@ -26,6 +30,8 @@ from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
 from marketplace.secrets import SecretBox
+
+log = logging.getLogger(__name__)
 
 REQUIRED_MODULES = ("sale", "account")
 PROTOCOLS = ("auto", "jsonrpc", "xmlrpc", "json2")
@@ -254,8 +260,50 @@ class ClientPool:
             client.close()
 
 
+class GroupBusy(Exception):
+    """Another worker is syncing this group's Odoo right now: try again a little later (the outbox retries it)."""
+
+
+LOCK_CLASS = 0x4C4F4F4D  # "LOOM": the first key of Loom's advisory locks; the group's id is the second
+
+
+@contextmanager
+def one_sync_per_group(session: Session, group_id: int, *, wait_seconds: float = 30.0) -> Iterator[None]:
+    """Hold the group's sync lock while its Odoo is written to, so two workers never make the same record twice.
+
+    PostgreSQL: a session-level advisory lock (as OCA's connector takes), on a connection of its own
+    in autocommit, so the handler may commit its bindings as it goes and the lock still holds until
+    the end. It waits up to `wait_seconds`, then raises GroupBusy. SQLite has a single writer and
+    needs none.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield
+        return
+    # The tests' sessions share one connection inside a rolled-back transaction; production has an Engine.
+    connection = bind.connect().execution_options(isolation_level="AUTOCOMMIT") if isinstance(bind, Engine) else bind
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while not connection.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": LOCK_CLASS, "b": group_id}):
+            if time.monotonic() > deadline:
+                raise GroupBusy(f"Another worker has been syncing this group's Odoo for over {wait_seconds:.0f} s; trying again later.")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            connection.scalar(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": LOCK_CLASS, "b": group_id})
+    finally:
+        if connection is not bind:
+            connection.close()
+
+
 def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
-    """An outbox handler: load the Loom record the message names, then `run` it against its group's Odoo."""
+    """An outbox handler: load the Loom record the message names, then `run` it against its group's Odoo.
+
+    One group at a time: the run holds the group's sync lock, and what it wrote (bindings, the batch
+    companions marked done) is committed before the lock is let go, so the next worker that takes the
+    group reads it.
+    """
 
     def handle(session: Session, message: OutboxMessage) -> None:
         target = load(session, int(message.key))
@@ -264,17 +312,19 @@ def _handler(pool: ClientPool, load, run):  # type: ignore[no-untyped-def]
         link = link_of(session, target.group_id)
         if link is None:
             raise PermanentError("The group disconnected its Odoo; nothing to sync.")
-        try:
-            run(session, pool.client(link), target, message)
-        except OdooCallError as error:
-            pool.forget(link)  # a fresh login next time
-            link.status, link.last_error = "failing", str(error)
-            if not error.retryable:
-                raise PermanentError(f"Odoo refused it: {error}") from error
-            raise
-        except SyncMismatch as error:
-            raise PermanentError(str(error)) from error
-        link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
+        with one_sync_per_group(session, target.group_id):
+            try:
+                run(session, pool.client(link), target, message)
+            except OdooCallError as error:
+                pool.forget(link)  # a fresh login next time
+                link.status, link.last_error = "failing", str(error)
+                if not error.retryable:
+                    raise PermanentError(f"Odoo refused it: {error}") from error
+                raise
+            except (SyncMismatch, NotesSetAside) as error:
+                raise PermanentError(str(error)) from error
+            link.status, link.last_error, link.last_synced_at = "connected", None, utcnow()
+            session.commit()
 
     return handle
 
@@ -308,7 +358,16 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
         .with_for_update(skip_locked=True)
     ).all()
     others = {c.id: o for c in companions if (o := _order(session, int(c.key))) is not None}
-    report = sync_orders(session, client, order.group_id, [order, *others.values()])
+    try:
+        report = sync_orders(session, client, order.group_id, [order, *others.values()])
+    except OdooCallError as error:
+        if error.retryable or not others:
+            raise
+        # Odoo refused something for good, perhaps for another order of the batch: this message's order goes
+        # alone, and each companion will go alone too, so a refusal is the dead letter of its own order only.
+        log.info("a batch of %s orders for group %s was refused (%s); syncing order %s alone", len(others) + 1, order.group_id, error, order.id)
+        companions, others = [], {}
+        report = sync_orders(session, client, order.group_id, [order])
     if order.id in report.problems:
         raise SyncMismatch(report.problems[order.id])  # the batch is undone; the others are tried again on their own
     for companion in companions:

@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import html
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,9 +28,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from erp_connector.amounts import NO_TAX, TaxMapping, expected_total, same_amount, show
-from erp_connector.client import OdooClient, encode
+from erp_connector.client import OdooCallError, OdooClient, encode
 from erp_connector.models import ErpBinding, ErpLink
 from marketplace.accounts.models import Organization
+from marketplace.db import write_transaction
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.services import chain_of
@@ -90,9 +92,22 @@ class Bindings:
     def get(self, local_model: str, key: str) -> int | None:
         return self.known.get((local_model, key))
 
-    def remember(self, local_model: str, key: str, odoo_model: str, odoo_id: int) -> None:
+    def remember(self, local_model: str, key: str, odoo_model: str, odoo_id: int, *, durable: bool = False) -> None:
+        """Bind the Loom thing to the Odoo record; `durable` commits the binding at once, in a short write transaction of its own.
+
+        Durable is for records Odoo has no natural key for (a chatter note) and for the last step of a
+        record (a posted invoice): a failure later in the same run must not roll their binding back.
+        """
         if self.known.get((local_model, key)) == odoo_id:
             return
+        if durable:
+            with write_transaction(self.session):
+                self._bind(local_model, key, odoo_model, odoo_id)
+        else:
+            self._bind(local_model, key, odoo_model, odoo_id)
+        self.known[(local_model, key)] = odoo_id
+
+    def _bind(self, local_model: str, key: str, odoo_model: str, odoo_id: int) -> None:
         existing = self.session.scalar(
             select(ErpBinding).where(ErpBinding.group_id == self.group_id, ErpBinding.local_model == local_model, ErpBinding.local_key == key)
         )
@@ -100,7 +115,40 @@ class Bindings:
             self.session.add(ErpBinding(group_id=self.group_id, local_model=local_model, local_key=key, odoo_model=odoo_model, odoo_id=odoo_id))
         else:
             existing.odoo_id = odoo_id  # the record was deleted and made again in Odoo
-        self.known[(local_model, key)] = odoo_id
+        self.session.flush()
+
+
+# Every chatter note Loom posts ends with "Loom ref. <marker>": what finds it again when the answer to its
+# message_post was lost after Odoo committed it (a timeout, a dropped connection) — Odoo has no other key for a note.
+MARKER = "Loom ref. "
+_MARKED = re.compile(r"Loom ref\. ([\w:.\-]+)")
+
+
+def note_marker(client: OdooClient, kind: str, key: str) -> str:
+    """Return the stable marker of a note (`trace:<event hash>`, `fact:<fact key>`), behind this instance's tag."""
+    return f"{keyed(client, kind)}:{key}"
+
+
+def posted_notes(client: OdooClient, order_odoo_id: int, kind: str) -> dict[str, int]:
+    """Find the notes of that kind Loom already posted on a sale order: marker -> mail.message id (one search)."""
+    rows = client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", order_odoo_id],
+                                               ["body", "ilike", f"{MARKER}{keyed(client, kind)}:"]], ["id", "body"])  # fmt: skip
+    found: dict[str, int] = {}
+    for row in sorted(rows, key=lambda r: r["id"]):
+        for marker in _MARKED.findall(row["body"] or ""):
+            found.setdefault(marker, row["id"])
+    return found
+
+
+def post_note(client: OdooClient, order_odoo_id: int, body: str, marker: str, posted: dict[str, int]) -> int:
+    """Post an HTML note on the sale order's chatter unless a note with its marker is already there; return its mail.message id."""
+    if marker in posted:
+        return posted[marker]
+    result = client.execute("sale.order", "message_post", [order_odoo_id], body=f"{body}<p><small>{MARKER}{html.escape(marker)}</small></p>",
+                            body_is_html=True, message_type="comment", subtype_xmlid="mail.mt_note")  # fmt: skip
+    message_id = result[0] if isinstance(result, list) else result  # a list from Odoo 19 on
+    posted[marker] = message_id
+    return message_id
 
 
 def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organization], report: SyncReport) -> dict[str, int]:
@@ -286,26 +334,56 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     return report
 
 
+class NotesSetAside(Exception):
+    """Odoo refused some notes for good; the others were posted. The message says which, and why."""
+
+
+def odoo_order_id(session: Session, client: OdooClient, group_id: int, order: Order) -> int | None:
+    """Return the order's sale.order id in the group's Odoo, syncing the order first if needed.
+
+    None for an order cancelled before it ever reached Odoo: nothing of it belongs there. Raises
+    SyncMismatch when Odoo cannot hold the order's money as Loom has it.
+    """
+    known = Bindings(session, group_id, {"order": {str(order.id)}}).get("order", str(order.id))
+    if known is not None:
+        return known
+    report = sync_orders(session, client, group_id, [order])
+    if order.id in report.problems:
+        raise SyncMismatch(report.problems[order.id])
+    return report.odoo_ids.get(order.id)
+
+
 def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order) -> int:
-    """Post each trace event not yet in Odoo as a chatter note, and keep the EPCIS file attached current."""
+    """Post each trace event not yet in Odoo as a chatter note, and keep the EPCIS file attached current; return the notes posted.
+
+    Each note is looked up by its marker before it is posted, and its binding committed at once. An
+    event Odoo refuses for good is set aside — the later events still go — and NotesSetAside is
+    raised at the end, naming it, so the group sees it on its Odoo page and can retry it.
+    """
     events = chain_of(session, order.id)
-    bindings = Bindings(session, group_id, {"order": {str(order.id)}, "trace": {str(e.id) for e in events}})
-    order_odoo_id = bindings.get("order", str(order.id))
+    order_odoo_id = odoo_order_id(session, client, group_id, order)
     if order_odoo_id is None:
-        order_odoo_id = sync_orders(session, client, group_id, [order]).odoo_ids[order.id]
-        bindings.known[("order", str(order.id))] = order_odoo_id
+        return 0  # cancelled before it reached Odoo
+    bindings = Bindings(session, group_id, {"trace": {str(e.id) for e in events}, "trace-file": {str(order.id)}})
     posted = 0
-    for event in events:
-        if bindings.get("trace", str(event.id)):
-            continue
+    set_aside: list[str] = []
+    pending = [e for e in events if not bindings.get("trace", str(e.id))]
+    already = posted_notes(client, order_odoo_id, "trace") if pending else {}
+    for event in pending:
         note = html.escape(event.why.get("note") or event.biz_step.rsplit(":", 1)[-1])
         body = (f"<p><b>Loom trace</b> · {html.escape(event.kind.value)} · {event.event_time:%Y-%m-%d %H:%M} UTC · "
                 f"{html.escape(event.read_point)}</p><p>{note}</p><p><small>hash {event.hash[:16]}…</small></p>")  # fmt: skip
-        result = client.execute("sale.order", "message_post", [order_odoo_id], body=body, body_is_html=True, message_type="comment",
-                                subtype_xmlid="mail.mt_note")  # fmt: skip
-        message_id = result[0] if isinstance(result, list) else result  # a list from Odoo 19 on
-        bindings.remember("trace", str(event.id), "mail.message", message_id)
-        posted += 1
+        marker = note_marker(client, "trace", event.hash)
+        found = marker in already
+        try:
+            message_id = post_note(client, order_odoo_id, body, marker, already)
+        except OdooCallError as error:
+            if error.retryable:
+                raise
+            set_aside.append(f"the trace event of {event.event_time:%Y-%m-%d %H:%M} UTC ({event.biz_step.rsplit(':', 1)[-1]}): {error}")
+            continue
+        bindings.remember("trace", str(event.id), "mail.message", message_id, durable=True)
+        posted += not found
     if posted or not bindings.get("trace-file", str(order.id)):
         name = f"{order.number}-trace.epcis.json"
         datas = base64.b64encode(json.dumps(epcis_document(events), indent=1).encode()).decode()
@@ -316,7 +394,10 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
         else:
             [attachment_id] = client.create("ir.attachment", [{"name": name, "res_model": "sale.order", "res_id": order_odoo_id, "datas": datas,
                                                                "mimetype": "application/ld+json", "type": "binary"}])  # fmt: skip
-        bindings.remember("trace-file", str(order.id), "ir.attachment", attachment_id)
+        bindings.remember("trace-file", str(order.id), "ir.attachment", attachment_id, durable=True)
+    if set_aside:
+        raise NotesSetAside(f"Order {order.number}: Odoo refused {len(set_aside)} trace note(s), set aside while the others went on: "
+                            + "; ".join(set_aside) + ". Fix the cause in Odoo, then press Retry.")  # fmt: skip
     return posted
 
 

@@ -12,7 +12,7 @@ from erp_connector.services import announce_payment
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
-from marketplace.db import transaction, utcnow
+from marketplace.db import transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.money import format_money
 from marketplace.notifications import notify
@@ -26,10 +26,16 @@ from payments.models import PayoutAccount
 from payments.services import Settings, stamp
 
 
+def intent_of(gateway: StripeGateway, provider_ref: str | None, checkout_ref: str | None) -> str | None:
+    """Return the PaymentIntent id of a payment: the one Loom knows, else its Checkout Session's, read from Stripe."""
+    if provider_ref is None and checkout_ref:
+        provider_ref = stripe_id(gateway.checkout(checkout_ref)["payment_intent"] or "") or None
+    return provider_ref
+
+
 def charge_of(gateway: StripeGateway, payment: Payment) -> str | None:
     """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
-    if payment.provider_ref is None and payment.checkout_ref:
-        payment.provider_ref = stripe_id(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
+    payment.provider_ref = intent_of(gateway, payment.provider_ref, payment.checkout_ref)
     if payment.provider_ref is None:
         return None
     charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
@@ -37,8 +43,14 @@ def charge_of(gateway: StripeGateway, payment: Payment) -> str | None:
 
 
 def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], payout_id: int) -> str:
-    """Outbox job: transfer a pending payout to the group's Connect account (same key on every try)."""
-    payout = session.get(Payout, payout_id, with_for_update=True)
+    """Outbox job: transfer a pending payout to the group's Connect account (same key on every try); return what happened.
+
+    No transaction and no row lock is held while Stripe is called: what the transfer needs is read
+    first and that read ends; then Stripe is asked (an earlier transfer is looked up by its group and
+    metadata before one is made); then the payout is locked and the answer recorded in a short write
+    transaction, re-checking that nobody recorded it meanwhile. Raises PermanentError when Stripe refuses.
+    """
+    payout = session.get(Payout, payout_id)
     if payout is None or payout.status != PayoutStatus.PENDING or payout.method != PayoutMethod.STRIPE_TRANSFER:
         return "nothing to send"
     account = session.get(PayoutAccount, payout.group_id)
@@ -50,23 +62,33 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         return "the invoice is no longer paid"
     if invoice.order.status == OrderStatus.CANCELLED:
         return "held: the order was cancelled and the buyer is being refunded"
+    transfer_group, payment_id, provider_ref, checkout_ref = invoice.order.number, payment.id, payment.provider_ref, payment.checkout_ref
+    params = {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(), "destination": account.stripe_account_id,
+              "transfer_group": transfer_group, "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
+              "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
+    key, invoice_number = payout.idempotency_key, invoice.number
+    session.commit()  # end the read (nothing was written): no transaction, row lock or SQLite lock is held while Stripe answers
+
     gateway = gateway_for()
     try:
         # Stripe forgets idempotency keys after 24 hours: look for a transfer an earlier try made before making one.
-        earlier = next((t for t in gateway.transfers_in_group(invoice.order.number) if (t.get("metadata") or {}).get("loom_payout") == str(payout.id)), None)
-        source = charge_of(gateway, payment) if earlier is None else None
-        transfer = earlier or gateway.create_transfer(
-            {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(),
-             "destination": account.stripe_account_id, "transfer_group": invoice.order.number,
-             **({"source_transaction": source} if source else {}),
-             "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
-             "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}},
-            idempotency_key=payout.idempotency_key,
-        )  # fmt: skip
+        earlier = next((t for t in gateway.transfers_in_group(transfer_group) if (t.get("metadata") or {}).get("loom_payout") == str(payout_id)), None)
+        provider_ref = intent_of(gateway, provider_ref, checkout_ref) if earlier is None else provider_ref
+        charge = gateway.payment_intent(provider_ref).get("latest_charge") if earlier is None and provider_ref else None
+        transfer = earlier or gateway.create_transfer({**params, **({"source_transaction": stripe_id(charge)} if charge else {})}, idempotency_key=key)
     except StripeRefused as error:
-        raise PermanentError(f"Stripe refused the transfer for invoice {invoice.number}: {error}") from error
-    payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
-    announce_payment(session, invoice)
+        raise PermanentError(f"Stripe refused the transfer for invoice {invoice_number}: {error}") from error
+
+    with write_transaction(session):
+        payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+        if payout is None or payout.status != PayoutStatus.PENDING:
+            return f"transfer {transfer['id']} made; the payout was recorded meanwhile"
+        if provider_ref:
+            payment = session.get(Payment, payment_id)
+            if payment is not None and payment.provider_ref is None:
+                payment.provider_ref = provider_ref
+        payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
+        announce_payment(session, payout.invoice)
     return f"sent as {transfer['id']}"
 
 

@@ -31,7 +31,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.db import transaction, utcnow
+from marketplace.db import transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from marketplace.notifications import notify
@@ -449,40 +449,64 @@ def _net_payout(gross: Decimal, payout: Payout) -> Decimal:
 
 
 def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refund_id: int, *, settings: Settings) -> str:
-    """Outbox job: refund a payment through Stripe and take back the group's transfer for it."""
-    refund = session.get(Refund, refund_id, with_for_update=True)
+    """Outbox job: refund a payment through Stripe and take back the group's transfer for it; return what happened.
+
+    No transaction and no row lock is held while Stripe is called: what the refund needs is read
+    first and that read ends; then Stripe is asked (an earlier refund is looked up by its metadata
+    before one is made, and the transfer reversed if the order was cancelled after it was sent); then
+    the refund and the payout are locked and the answers recorded in a short write transaction,
+    re-checking that nobody recorded them meanwhile. Raises PermanentError when Stripe refuses.
+    """
+    refund = session.get(Refund, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
         return "nothing to refund"
     payment = refund.payment
     invoice = payment.invoice
+    payment_id, provider_ref, checkout_ref, invoice_id, invoice_number = payment.id, payment.provider_ref, payment.checkout_ref, invoice.id, invoice.number
+    params = {"amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
+              "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
+    key = refund.idempotency_key
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    # A second payment of a paid invoice goes back and the group keeps the first one's payout; a partial refund of a
+    # live order adjusts the payout once the money is back (_payout_after_refund).
+    takes_back = payout is not None and invoice.order.status == OrderStatus.CANCELLED and not any(
+        p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments)
+    reversal = ((payout.reference, to_minor(payout.amount, payout.currency), f"{payout.idempotency_key}-reversal")
+                if takes_back and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT else None)  # fmt: skip
+    session.commit()  # end the read (nothing was written): no transaction, row lock or SQLite lock is held while Stripe answers
+
     gateway = gateway_for()
+    found_intent = None
     try:
-        if payment.provider_ref is None and payment.checkout_ref:
-            payment.provider_ref = stripe_id(gateway.checkout(payment.checkout_ref)["payment_intent"] or "") or None
-        if payment.provider_ref is None:
-            raise PermanentError(f"Payment {payment.id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
+        # The PaymentIntent, read through the Checkout Session when Loom does not know it yet (remembered afterwards).
+        if provider_ref is None and checkout_ref:
+            provider_ref = found_intent = stripe_id(gateway.checkout(checkout_ref)["payment_intent"] or "") or None
+        if provider_ref is None:
+            raise PermanentError(f"Payment {payment_id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
         # Stripe forgets idempotency keys after 24 hours: look for the refund an earlier try made before making one.
-        earlier = next((r for r in gateway.refunds_of(payment.provider_ref) if (r.get("metadata") or {}).get("loom_refund") == str(refund.id)), None)
-        answer = earlier or gateway.create_refund(
-            {"payment_intent": payment.provider_ref, "amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
-             "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}},
-            idempotency_key=refund.idempotency_key,
-        )  # fmt: skip
-        payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
-        if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments) or invoice.order.status != OrderStatus.CANCELLED:
-            # A second payment of a paid invoice goes back and the group keeps the first one's payout; a partial refund of a
-            # live order adjusts the payout once the money is back (_payout_after_refund).
-            payout = None
-        if payout is not None and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT:
-            gateway.reverse_transfer(payout.reference, {"amount": to_minor(payout.amount, payout.currency)},
-                                     idempotency_key=f"{payout.idempotency_key}-reversal")  # fmt: skip
-            payout.status, payout.note = PayoutStatus.REVERSED, "Transfer reversed: the order was cancelled and the buyer refunded."
-        elif payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.CONFIRMED):
-            payout.note = "To recover from the group: the order was cancelled after this payout was sent."
+        earlier = next((r for r in gateway.refunds_of(provider_ref) if (r.get("metadata") or {}).get("loom_refund") == str(refund_id)), None)
+        answer = earlier or gateway.create_refund({"payment_intent": provider_ref, **params}, idempotency_key=key)
+        if reversal is not None:
+            transfer_id, amount, reversal_key = reversal
+            gateway.reverse_transfer(transfer_id, {"amount": amount}, idempotency_key=reversal_key)
     except StripeRefused as error:
-        raise PermanentError(f"Stripe refused the refund of invoice {invoice.number}: {error}") from error
-    refund.provider_ref = answer["id"]
-    apply_refund(session, refund, answer, seen_at=utcnow(), settings=settings)
+        raise PermanentError(f"Stripe refused the refund of invoice {invoice_number}: {error}") from error
+
+    with write_transaction(session):
+        refund = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
+            return f"refund {answer['id']} made; it was recorded meanwhile"
+        payment = session.get(Payment, payment_id)
+        if payment is not None and payment.provider_ref is None and found_intent:
+            payment.provider_ref = found_intent
+        payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id).with_for_update().execution_options(populate_existing=True))
+        if payout is not None and takes_back:
+            if reversal is not None and payout.status == PayoutStatus.SENT and payout.reference == reversal[0]:
+                payout.status, payout.note = PayoutStatus.REVERSED, "Transfer reversed: the order was cancelled and the buyer refunded."
+            elif reversal is None and payout.status in (PayoutStatus.SENT, PayoutStatus.CONFIRMED):
+                payout.note = "To recover from the group: the order was cancelled after this payout was sent."
+        refund.provider_ref = answer["id"]
+        apply_refund(session, refund, answer, seen_at=utcnow(), settings=settings)
     return f"refund {answer['id']} {answer['status']}"
 
 

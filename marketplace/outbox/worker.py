@@ -102,7 +102,9 @@ class Worker:
        No other worker takes it while the lease runs; if this one dies, it is due again afterwards.
     2. Run: the handler gets a session of its own and the message. No lock on the message is held,
        and on SQLite no write lock is held while it calls out (unless the handler itself writes
-       first). What it wrote commits together with the message marked done.
+       first). What it wrote commits together with the message marked done; a handler may also commit
+       its own short write transactions as it goes (the Odoo connector commits each binding right
+       after its remote write, payments record Stripe's answer), and those stand if it fails later.
     3. Record: a handler that wrote nothing, or failed, has its outcome recorded in a separate short
        write transaction — unless the lease was lost (another worker took the message over).
     """

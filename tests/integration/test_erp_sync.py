@@ -395,11 +395,14 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     from marketplace.billing.models import Payout
     from payments import payouts
     from payments import services as payments
+    from payments.models import PayoutAccount
 
     order, invoice, payment, checkout = _paid_invoice(app, session, odoo, "A")
     operator = factories.user(session, operator=True)
     assert worker_for(app).drain().dead == 0
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    session.add(PayoutAccount(group_id=payout.group_id, method=payout.method, details_hint="M-Pesa ···5678",
+                              details_secret=SecretBox(app.config["SECRETS_KEY"]).seal("M-Pesa\nThe group\n+254 712 345 678")))  # fmt: skip
     payouts.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
     session.commit()
     assert worker_for(app).drain().dead == 0

@@ -650,9 +650,7 @@ def test_a_transfer_retried_after_stripe_forgot_its_key_is_found_by_its_metadata
     earlier = {**stripe_object(stripe_relay, "/v1/transfers/tr_earlier"), "id": "tr_made_two_days_ago",
                "transfer_group": market["portugal_order"].number, "metadata": {"loom_payout": str(payout.id)}}  # fmt: skip
     gateway = GatewayThatMadeTheTransferBefore(earlier, api_base=stripe_relay.url, network_retries=0)
-    with session.begin_nested():
-        outcome = payouts.send_transfer(session, lambda: gateway, payout.id)
-    session.commit()
+    outcome = payouts.send_transfer(session, lambda: gateway, payout.id)  # it ends its read and commits its record itself
     assert outcome == "sent as tr_made_two_days_ago"
     assert payout.status == PayoutStatus.SENT and payout.reference == "tr_made_two_days_ago"
     assert stripe_relay.calls("GET", "/v1/transfers") and not stripe_relay.calls("POST", "/v1/transfers")

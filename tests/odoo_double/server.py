@@ -22,6 +22,7 @@ from tests.odoo_double.orm import (
     OdooError,
     OdooValueError,
     UnknownModel,
+    ValidationError,
 )
 
 PLAIN_METHODS = {"create", "read", "search", "search_read", "search_count", "write", "unlink", "fields_get", "check_access_rights", "has_access"}
@@ -31,10 +32,10 @@ PLAIN_METHODS = {"create", "read", "search", "search_read", "search_count", "wri
 class Fault:
     """A failure to inject into the next RPC calls (see OdooDouble.inject)."""
 
-    kind: str  # "down" | "bad_gateway" | "timeout_after_commit" | "drop_after_commit"
+    kind: str  # "down" | "bad_gateway" | "slow" | "refuse" | "timeout_after_commit" | "drop_after_commit"
     times: int = 1
     seconds: float = 0.0
-    match: str | None = None  # only requests whose body contains this text
+    match: str | None = None  # only requests whose path or body contains this text
 
 
 class Unauthorized(OdooError):
@@ -64,6 +65,7 @@ class OdooDouble:
         self.calls: list[tuple[str, str, str]] = []  # (protocol, model, method), for tests that count round trips
         self.faults: deque[Fault] = deque()
         self.lock = threading.Lock()
+        self._refusing = threading.local()  # set while a call injected with "refuse" runs
         self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -79,11 +81,11 @@ class OdooDouble:
     def inject(self, kind: str, *, times: int = 1, seconds: float = 0.0, match: str | None = None) -> None:
         self.faults.append(Fault(kind, times, seconds, match))
 
-    def _next_fault(self, body: bytes) -> Fault | None:
+    def _next_fault(self, path: str, body: bytes) -> Fault | None:
         if not self.faults:
             return None
         fault = self.faults[0]
-        if fault.match is not None and fault.match.encode() not in body:
+        if fault.match is not None and fault.match.encode() not in path.encode() + b" " + body:
             return None
         fault.times -= 1
         if fault.times <= 0:
@@ -110,6 +112,8 @@ class OdooDouble:
     def execute(self, uid: int, model_name: str, method: str, args: list[Any], kwargs: dict[str, Any], *, json2: bool = False) -> Any:
         """Run one model method as Odoo's ORM would, inside its own transaction."""
         self.calls.append(("json2" if json2 else "rpc", model_name, method))
+        if getattr(self._refusing, "active", False):
+            raise ValidationError("The operation cannot be completed: this record was refused (a fault injected by the test).")
         if method.startswith("_"):
             where = f"'{model_name}.{method}'" if json2 else method
             raise AccessError(f"Private methods (such as {where}) cannot be called remotely.")
@@ -235,13 +239,22 @@ class OdooDouble:
         return Response("Not Found", 404, content_type="text/html; charset=utf-8")
 
     def _faulty(self, request: Request, serve) -> Response:  # type: ignore[no-untyped-def]
-        fault = self._next_fault(request.get_data())
+        fault = self._next_fault(request.path, request.get_data())
         if fault is None:
             return serve()
         if fault.kind == "bad_gateway":
             return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, content_type="text/html")
         if fault.kind == "down":
             return Response("<html><body><h1>503 Service Unavailable</h1></body></html>", 503, content_type="text/html")
+        if fault.kind == "refuse":  # Odoo refuses this call for good, in the protocol's own error form
+            self._refusing.active = True
+            try:
+                return serve()
+            finally:
+                self._refusing.active = False
+        if fault.kind == "slow":  # a busy server: the call waits before it runs (other calls run meanwhile)
+            time.sleep(fault.seconds)
+            return serve()
         response = serve()  # the call is served and committed...
         if fault.kind == "timeout_after_commit":
             time.sleep(fault.seconds)  # ...but the answer comes after the client gave up
