@@ -360,10 +360,16 @@ def list_groups(
     if country:
         query = query.where(ProducerGroup.country == country.upper())
     if category:
-        matching = select(Capability.group_id).where(
-            (Capability.category == category) | Capability.category.startswith(f"{category}.", autoescape=True)
+        # A correlated EXISTS lets the list walk its ordering index and probe each group's few capabilities,
+        # instead of collecting every matching group and sorting them all.
+        query = query.where(
+            select(Capability.id)
+            .where(
+                Capability.group_id == ProducerGroup.id,
+                (Capability.category == category) | Capability.category.startswith(f"{category}.", autoescape=True),
+            )
+            .exists()
         )
-        query = query.where(ProducerGroup.id.in_(matching))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     groups = session.scalars(
         query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
