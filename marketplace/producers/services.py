@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_role
@@ -58,17 +58,21 @@ def editable_group(session: Session, membership: Membership | None) -> ProducerG
 
 
 def public_group(session: Session, slug: str) -> ProducerGroup:
-    group = session.scalar(
+    """Load the group at `slug` with all its profile shows, in four statements; raise `NotFound` if none.
+
+    Each collection is joined to its small children (a capability's weeks, a product's tiers and
+    photos) so the profile costs the same few round trips however much the group offers.
+    """
+    group = session.scalars(
         select(ProducerGroup)
         .where(ProducerGroup.slug == slug)
         .options(
-            selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
-            selectinload(ProducerGroup.certifications),
-            selectinload(ProducerGroup.products).selectinload(Product.price_tiers),
-            selectinload(ProducerGroup.products).selectinload(Product.photos),
+            joinedload(ProducerGroup.certifications),
+            selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
+            selectinload(ProducerGroup.products).options(joinedload(Product.price_tiers), joinedload(Product.photos)),
             selectinload(ProducerGroup.photos),
         )
-    )
+    ).unique().one_or_none()
     if group is None:
         raise NotFound("No producer group has that address.")
     return group
