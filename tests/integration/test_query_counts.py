@@ -4,7 +4,7 @@ cannot creep back unnoticed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, Role
 from marketplace.billing.models import Invoice
 from marketplace.orders import services as order_services
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import Order
 from marketplace.producers.capacity import week_start
 from marketplace.producers.models import CapacityWindow, Certification, Photo, PriceTier, ProducerGroup, Product
 from tests import factories
