@@ -1,9 +1,10 @@
 """Each main page runs a small, fixed number of SQL statements: the same on SQLite and PostgreSQL, and
 the same for a group with one capability or many, a directory of two groups or twenty, so an N+1 load
-cannot creep back unnoticed."""
+cannot creep back unnoticed. Stripe's checkout-completed webhook likewise."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -15,11 +16,14 @@ from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role
-from marketplace.billing.models import Invoice
+from marketplace.billing.models import Invoice, Payout
+from marketplace.db import utcnow
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order
 from marketplace.producers.capacity import week_start
 from marketplace.producers.models import CapacityWindow, Certification, Photo, PriceTier, ProducerGroup, Product
+from payments import services as payment_services
+from payments.webhooks import Context, process_event
 from tests import factories
 from tests.web import sign_in
 
@@ -129,3 +133,29 @@ def test_order_and_invoice_pages_run_a_fixed_number_of_statements(
     for name in pages:
         assert len(after[name]) == len(before[name]), (name, before[name], after[name])
         assert len(after[name]) == BUDGET[name], (name, after[name])
+
+
+def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(session: Session, connection: Connection, market: dict[str, Any]) -> None:
+    order: Order = market["order"]
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    payment = payment_services.begin_payment(session, market["buyer"], invoice.id, now=utcnow())
+    payment.checkout_ref = "cs_counted"
+    session.commit()
+    session.expunge_all()  # as in a request of its own: nothing loaded yet
+    settings = payment_services.Settings.from_config({"BASE_URL": "https://loom.test", "PLATFORM_FEE_PERCENT": 8, "STRIPE_PAYOUT_COUNTRIES": ("PT",)})
+    event = {"id": "evt_counted", "type": "checkout.session.completed", "created": int(time.time()),
+             "data": {"object": {"id": "cs_counted", "object": "checkout.session", "status": "complete", "payment_status": "paid",
+                                 "payment_intent": "pi_counted"}}}  # fmt: skip
+
+    with counted(connection) as seen:
+        outcome = process_event(session, event, Context(settings))
+        session.flush()
+    with counted(connection) as again:
+        process_event(session, event, Context(settings))
+
+    assert outcome.endswith("pending → succeeded")
+    assert session.scalar(select(Payout).where(Payout.invoice_id == invoice.id)) is not None
+    # The event stored, the payment with all that settling reads (2), invoice and payment updated together,
+    # the ERP link, the payout planned (3), buyer and group told (a look-up and an e-mail each), the outcome recorded.
+    assert len(seen) == 15, seen
+    assert len(again) == 1, again
