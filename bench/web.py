@@ -77,7 +77,8 @@ def loom(env: dict[str, str], *args: str) -> None:
 
 
 def environment(url: str, folder: Path, search_path: Path, port: int) -> dict[str, str]:
-    return {**os.environ, "LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
+    # PYTHONPATH: the servers and `loom` commands run the code of this tree, whatever the virtualenv has installed.
+    return {**os.environ, "PYTHONPATH": str(ROOT), "LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
             "LOOM_SESSION_COOKIE_SECURE": "false", "LOOM_REMEMBER_COOKIE_SECURE": "false", "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
             "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"), "LOOM_SEARCH_BACKEND": "embedded",
             "LOOM_SEARCH_EMBEDDED_PATH": str(search_path)}  # fmt: skip

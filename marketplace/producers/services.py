@@ -359,22 +359,26 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
 def list_groups(
     session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24
 ) -> tuple[list[ProducerGroup], int]:
-    """A page of producer groups for the directory and the API, with the total count."""
+    """A page of producer groups for the directory and the API, with the total count.
+
+    `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the
+    listing indexes in order (see models), so their cost does not grow with the number of groups.
+    """
     query = select(ProducerGroup)
     if country:
         query = query.where(ProducerGroup.country == country.upper())
+    counted = query
     if category:
-        # A correlated EXISTS lets the list walk its ordering index and probe each group's few capabilities,
-        # instead of collecting every matching group and sorting them all.
-        query = query.where(
-            select(Capability.id)
-            .where(
-                Capability.group_id == ProducerGroup.id,
-                (Capability.category == category) | Capability.category.startswith(f"{category}.", autoescape=True),
-            )
-            .exists()
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        # The codes the category covers, from the taxonomy: an IN list the category index can answer
+        # on both engines (a LIKE on the prefix could not).
+        codes = [code for code in CATEGORIES if code == category or code.startswith(f"{category}.")] or [category]
+        matching = Capability.category.in_(codes)
+        # The page walks its ordering index and probes each group's few capabilities (a correlated
+        # EXISTS) instead of gathering every matching group to sort them; the count starts from the
+        # matching capabilities instead of visiting every group.
+        query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
+        counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     groups = session.scalars(
         query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
         .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
