@@ -163,7 +163,7 @@ def seed_marketplace(
 
     One transaction from start to end: it commits once, or on any error rolls back (re-raising the
     error) and leaves the database as it found it, so `seed-demo --if-empty` can simply be run again.
-    Groups are worked through in chunks, so memory stays flat up to 100,000 groups.
+    Groups are worked through in chunks, so the whole federation is never held in memory at once.
     """
     try:
         summary = _seed(session, groups, seed, progress)
