@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench-search bench-payments bench-write-load services services-down clean
+.PHONY: run test bench-search bench-payments bench-write-load bench-web services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ bench-payments: $(STAMP)
 
 ## make bench-write-load: 20 clients posting messages and RFQs for 60 s, loom serve and gunicorn, SQLite and PostgreSQL
 bench-write-load: $(STAMP)
-	@eval "$$(dev/services up)" && LOOM_BENCH_POSTGRES_URL="$${LOOM_BENCH_POSTGRES_URL:-$$LOOM_TEST_POSTGRES_URL}" $(BIN)/python bench/write_load.py $(BENCH_ARGS)
+	@eval "$$(dev/services up)" && $(BIN)/python bench/write_load.py $(BENCH_ARGS)
+
+## make bench-web: Loom's pages against a minimal Flask page under gunicorn, SQLite and PostgreSQL, 72 and 10,000 groups
+bench-web: $(STAMP)
+	@eval "$$(dev/services up)" && $(BIN)/python bench/web.py $(BENCH_ARGS)
 
 services:
 	dev/services up

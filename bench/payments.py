@@ -1,6 +1,10 @@
 """Payments benchmark: how fast the Stripe webhook answers, against the floor of verifying a signature.
 
-    python bench/payments.py [--events 500] [--database sqlite|postgresql]
+    python bench/payments.py [--events 500] [--database sqlite|postgresql] [--database-url URL]
+
+SQLite runs in a temporary file. PostgreSQL runs in the database named by --database-url (default
+LOOM_BENCH_POSTGRES_URL), which it empties first: it refuses the test database and any database
+holding tables no benchmark made (see bench/scratch.py).
 
 Stripe wants a 2xx quickly and retries otherwise. Each delivery is a signed POST through the whole
 app (signature check, the event stored once, its effect in the same transaction); the floor is
@@ -24,10 +28,10 @@ from pathlib import Path
 
 import click
 import stripe
-from sqlalchemy import text
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from bench.scratch import claim_postgres  # noqa: E402
 from marketplace import create_app  # noqa: E402
 from marketplace.accounts.models import Organization, OrganizationKind  # noqa: E402
 from marketplace.billing.models import Invoice, InvoiceKind, Payment  # noqa: E402
@@ -84,17 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+                        help="the PostgreSQL database of the benchmark's own, emptied first (default: LOOM_BENCH_POSTGRES_URL)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.database == "postgresql":
-            url = os.environ.get("LOOM_TEST_POSTGRES_URL") or sys.exit("LOOM_TEST_POSTGRES_URL is not set (eval \"$(dev/services up)\")")
-            from sqlalchemy import create_engine
-
-            engine = create_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
+            url = args.database_url or sys.exit("Name a PostgreSQL database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL.")
+            claim_postgres(url, contents="bench/payments.py")
         else:
             url = f"sqlite:///{folder}/bench.db"
         upgrade_database(url)

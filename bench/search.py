@@ -1,10 +1,14 @@
 """Search benchmark: 100,000 generated producer groups, both backends, side by side.
 
-    python bench/search.py            (or: make bench-search, which starts Elasticsearch first)
+    python bench/search.py [--groups N] [--database-url URL] [--index-prefix NAME]
+                                      (or: make bench-search, which starts Elasticsearch first)
 
 Prints index build rates and p50/p95 latency over a fixed mix of queries for Loom's Elasticsearch
 backend end to end, the raw `es.search` call with the very same body (the floor), and the embedded
-backend. The generated database is cached in bench/.cache/ between runs.
+backend. The generated database is cached in bench/.cache/ between runs, or built in the PostgreSQL
+database --database-url names (kept while it holds the same groups; the test database, or one with
+tables no benchmark made, is refused). The Elasticsearch indexes are made under --index-prefix (a new
+random one by default; a prefix already in use is refused) and deleted at the end.
 """
 from __future__ import annotations
 
@@ -19,11 +23,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 # Run as a script, this file would shadow the `search` package: put the repository first instead.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from bench.scratch import claim_index_prefix, claim_postgres, mark_filled, scratch_contents  # noqa: E402
 from marketplace.cli import upgrade_database  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.demo import generate_groups  # noqa: E402
@@ -37,7 +43,22 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 PREBUILT_SAMPLE = 30_000
 
 
-def prepare_database(groups: int, seed: int) -> str:
+def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
+    """The URL of a database holding `groups` generated groups: `url` (PostgreSQL, a benchmark's own) or a cached SQLite file."""
+    if url is not None:
+        contents = f"bench/search.py groups={groups} seed={seed}"
+        if scratch_contents(url) == contents:
+            click.echo(f"Using the groups already in {make_url(url).database}")
+            return url
+        claim_postgres(url, contents="")
+        upgrade_database(url)
+        engine = make_engine(url)
+        records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
+        with Session(engine) as session, click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar:
+            import_groups(session, records, progress=bar.update)
+        engine.dispose()
+        mark_filled(url, contents)
+        return url
     path = CACHE / f"groups-{groups}-seed{seed}.db"
     url = f"sqlite:///{path}"
     if path.exists():
@@ -105,9 +126,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--rounds", type=int, default=10, help="passes over the query mix per backend")
     parser.add_argument("--elasticsearch", default=os.environ.get("LOOM_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:59200"))
+    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+                        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL, else a cached SQLite file)")
+    parser.add_argument("--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)")
     args = parser.parse_args()
 
-    url = prepare_database(args.groups, args.seed)
+    prefix = args.index_prefix
+    elastic = ElasticsearchIndex.from_url(args.elasticsearch, prefix=prefix)
+    claim_index_prefix(elastic.client, prefix)  # before anything is built: the prefix* indexes are deleted at the end
+    url = prepare_database(args.groups, args.seed, args.database_url)
     engine = make_engine(url)
     today = dt.date.today()
 
@@ -118,8 +145,6 @@ def main() -> None:
             built = sum(1 for _ in stream)
         doc_seconds = time.perf_counter() - started
 
-    prefix = f"loom-bench-{uuid.uuid4().hex[:6]}"
-    elastic = ElasticsearchIndex.from_url(args.elasticsearch, prefix=prefix)
     elastic.client = elastic.client.options(request_timeout=120)
     embedded = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db")
     builds = {}

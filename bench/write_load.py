@@ -2,8 +2,8 @@
 
     python bench/write_load.py [--clients 20] [--seconds 60] [--engines sqlite,postgresql] [--servers serve,gunicorn]
 
-For each engine (a fresh SQLite file; the PostgreSQL database named by LOOM_BENCH_POSTGRES_URL, or
-LOOM_TEST_POSTGRES_URL, whose schema is WIPED) and each server (`loom serve`, with its worker
+For each engine (a fresh SQLite file; the PostgreSQL database named by LOOM_BENCH_POSTGRES_URL, whose
+schema is WIPED: the test database, or one holding tables no benchmark made, is refused) and each server (`loom serve`, with its worker
 thread; gunicorn with two workers of four threads, with `loom worker` beside it), it starts the
 server on 127.0.0.1, signs in `--clients` buyers and lets each one, for `--seconds`, do what a
 person does: open its RFQ page and post a message there, or open the new-RFQ page and send a
@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
+from bench.scratch import claim_postgres  # noqa: E402
 from marketplace.accounts.models import Membership, Organization, OrganizationKind, Role, User  # noqa: E402
 from marketplace.accounts.passwords import hash_password  # noqa: E402
 from marketplace.cli import upgrade_database  # noqa: E402
@@ -59,11 +59,7 @@ def free_port() -> int:
 def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
     """A migrated database with one basket group and `clients` buyers, each with an open RFQ to it."""
     if url.startswith("postgresql"):
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        claim_postgres(url, contents="bench/write_load.py")
     upgrade_database(url)
     engine = make_engine(url)
     password_hash = hash_password(PASSWORD)
@@ -215,7 +211,7 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--servers", default="serve,gunicorn")
     args = parser.parse_args()
-    postgres = os.environ.get("LOOM_BENCH_POSTGRES_URL") or os.environ.get("LOOM_TEST_POSTGRES_URL")
+    postgres = os.environ.get("LOOM_BENCH_POSTGRES_URL")
     rows = []
     with tempfile.TemporaryDirectory(prefix="loom-write-load-") as tmp:
         for engine in args.engines.split(","):

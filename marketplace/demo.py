@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from marketplace.demo_catalog import (
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.producers import capacity
+from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.importer import SourceRecord, import_groups
 from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
@@ -160,37 +161,58 @@ def _person(session: Session, email: str, name: str, *, operator: bool = False) 
 def seed_marketplace(
     session: Session, *, groups: int = 72, seed: int = 2026, progress: Callable[[int], None] | None = None, secrets_key: str | None = None
 ) -> DemoSummary:
-    """Import the generated groups, then add people, a product catalog, RFQs, quotes and orders.
+    """Import `groups` generated groups, then add people, a product catalog, RFQs, quotes and orders.
 
+    One transaction from start to end: it commits once, or on any error rolls back (re-raising the
+    error) and leaves the database as it found it, so `seed-demo --if-empty` can simply be run again.
+    Groups are worked through in chunks, so the whole federation is never held in memory at once.
     `secrets_key` seals the demo groups' payout details (the installation's LOOM_SECRETS_KEY; a
     throw-away key when None, for tests whose data is rolled back).
     """
-    records = [SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed))]
-    report = import_groups(session, records, progress=progress)
+    try:
+        summary = _seed(session, groups, seed, progress, SecretBox(secrets_key or Fernet.generate_key().decode()))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return summary
+
+
+CHUNK = 1000
+
+
+def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], None] | None, box: SecretBox) -> DemoSummary:
+    records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
+    report = import_groups(session, records, progress=progress, commit=False)
     if report.errors:
         raise RuntimeError(f"demo data failed its own validation: {report.errors[:3]}")
     rng = random.Random(seed + 1)
     if session.scalar(select(User.id).where(User.email == "buyer@demo.loom")) is not None:
         return DemoSummary(groups, 0, 0, 0)  # people and orders were seeded before
 
-    all_groups = session.scalars(
-        select(ProducerGroup)
-        .where(ProducerGroup.external_ref.like("demo-%"))
-        .order_by(ProducerGroup.external_ref)
-        .options(selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications))
-    ).all()
-    for group in all_groups:
-        group.verified = rng.random() < 0.6
-        for certification in group.certifications:
-            certification.verified = group.verified and rng.random() < 0.8
-        group.rating = Decimal(str(round(rng.uniform(3.6, 5.0), 1))) if rng.random() < 0.75 else None
-        group.rating_count = rng.randint(2, 60) if group.rating else 0
-        group.response_time_hours = rng.choice((4, 8, 12, 24, 48, 72))
-        _add_products(session, group, rng)
+    demo = (ProducerGroup.external_ref.like("demo-%"),)
+    ids = session.scalars(select(ProducerGroup.id).where(*demo).order_by(ProducerGroup.external_ref)).all()
+    for start in range(0, len(ids), CHUNK):
+        chunk = session.scalars(
+            select(ProducerGroup)
+            .where(ProducerGroup.id.in_(ids[start : start + CHUNK]))
+            .order_by(ProducerGroup.external_ref)
+            .options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
+        ).all()
+        for group in chunk:
+            group.verified = rng.random() < 0.6
+            for certification in group.certifications:
+                certification.verified = group.verified and rng.random() < 0.8
+            group.rating = Decimal(str(round(rng.uniform(3.6, 5.0), 1))) if rng.random() < 0.75 else None
+            group.rating_count = rng.randint(2, 60) if group.rating else 0
+            group.response_time_hours = rng.choice((4, 8, 12, 24, 48, 72))
+            _add_products(session, group, rng)
+        session.flush()  # the chunk's objects can then be let go of
 
     _person(session, "operator@demo.loom", "Olu Operator", operator=True)
     producer = _person(session, "producer@demo.loom", "Wanjiru Mwangi")
-    session.add(Membership(user=producer, organization=all_groups[0].organization, role=Role.OWNER))
+    first = session.get_one(ProducerGroup, ids[0])
+    session.add(Membership(user=producer, organization=first.organization, role=Role.OWNER))
     buyers = []
     for org_name, country, email, person in BUYERS:
         organization = Organization(kind=OrganizationKind.BUYER, name=org_name, country=country)
@@ -199,10 +221,14 @@ def seed_marketplace(
         buyers.append(membership)
     session.flush()
 
-    box = SecretBox(secrets_key or Fernet.generate_key().decode())
-    rfqs, orders = _add_sourcing(session, buyers, all_groups, rng, box)
-    session.commit()
-    return DemoSummary(len(all_groups), len(buyers), rfqs, orders)
+    connect_id = session.scalar(
+        select(ProducerGroup.id)
+        .where(*demo, ProducerGroup.country.in_(DEMO_SETTINGS.payout_countries))
+        .order_by(ProducerGroup.external_ref)
+        .limit(1)
+    )
+    rfqs, orders = _add_sourcing(session, buyers, ids, connect_id, rng, box)
+    return DemoSummary(len(ids), len(buyers), rfqs, orders)
 
 
 def _product_title(country: str, category: str) -> str:
@@ -262,13 +288,30 @@ def _group_admin(session: Session, group: ProducerGroup) -> Membership:
     return membership
 
 
-def _add_sourcing(session: Session, buyers: list[Membership], groups: list[ProducerGroup], rng: random.Random, box: SecretBox) -> tuple[int, int]:
+def _fitting(capability: Capability, quantity: int, needed_by: dt.date, today: dt.date) -> tuple[int, dt.date]:
+    """A quantity (at least the minimum order) and a date the capability can really deliver, as a buyer would settle on."""
+    deliverable, _ = capacity_fit(capability, quantity, needed_by, today)
+    if deliverable >= quantity:
+        return quantity, needed_by
+    if deliverable >= capability.moq:
+        return deliverable, needed_by  # fewer units by the date the buyer needs them
+    quantity = capability.moq
+    _, earliest = capacity_fit(capability, quantity, needed_by, today)
+    if earliest is None:
+        raise RuntimeError(f"demo capability {capability.id} cannot make its minimum order within two years")
+    return quantity, max(earliest, needed_by)  # the minimum order, later
+
+
+def _add_sourcing(
+    session: Session, buyers: list[Membership], group_ids: Sequence[int], connect_id: int | None, rng: random.Random, box: SecretBox
+) -> tuple[int, int]:
     """RFQs, quotes and orders in every state, made through the same services the pages use."""
     today = TODAY_ANCHOR
     scenarios = [*RFQ_ENDINGS, *(f"order-{i}" for i in range(len(ORDER_PATHS)))]
     operator = session.scalar(select(User).where(User.is_operator.is_(True)).order_by(User.id))
+    groups = _Groups(session, group_ids)
     # One shipped order goes to a group where Stripe Connect pays out, so both kinds of payout show.
-    connect_group = next((g for g in groups if g.country in DEMO_SETTINGS.payout_countries), None)
+    connect_group = None if connect_id is None else session.get_one(ProducerGroup, connect_id)
     if connect_group is not None:
         session.add(PayoutAccount(group_id=connect_group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id=f"acct_demo_{connect_group.id}",
                                   transfers_active=True, details_submitted=True))  # fmt: skip
@@ -286,6 +329,8 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
         quantity = capability.moq * rng.choice((2, 3, 5))
         if scenario == "order-5":
             quantity = capability.moq  # within what this group can make by the date
+        needed_by = today + dt.timedelta(days=capability.lead_time_days + rng.randint(30, 80))
+        quantity, needed_by = _fitting(capability, quantity, needed_by, today)
         values = {
             "title": f"{quantity} × {CATEGORIES[capability.category].name.lower()} for {buyer.organization.name}",
             "spec": f"Materials: {', '.join(capability.materials)}. Our own colours; a swing tag telling the group's story.",
@@ -293,7 +338,7 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
             "quantity": quantity,
             "target_unit_price": capability.price_min,
             "currency": capability.currency,
-            "needed_by": today + dt.timedelta(days=capability.lead_time_days + rng.randint(30, 80)),
+            "needed_by": needed_by,
             "destination_country": buyer.organization.country or "US",
         }
         rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id], send=scenario != "draft", base_url=BASE_URL, today=today)
@@ -335,6 +380,19 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
             _settle_refunds(session, order)
             _pay_out(session, order, operator, admin, box)
     return len(scenarios), orders
+
+
+class _Groups:
+    """The demo groups by position (in `external_ref` order), each loaded when first asked for."""
+
+    def __init__(self, session: Session, ids: Sequence[int]) -> None:
+        self.session, self.ids = session, ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, position: int) -> ProducerGroup:
+        return self.session.get_one(ProducerGroup, self.ids[position])
 
 
 DEMO_SETTINGS = payment_services.Settings.from_config(

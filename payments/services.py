@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from erp_connector.services import announce_payment
 from marketplace.accounts.models import Membership, OrganizationKind, Role
@@ -212,12 +213,26 @@ def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
     return PaymentStatus.PENDING, ""
 
 
+def _settling() -> tuple[ORMOption, ...]:
+    """What settling a payment reads: its invoice with the invoice's order, buyer, group and payments, loaded with it."""
+    invoice = joinedload(Payment.invoice, innerjoin=True)
+    return (
+        invoice.joinedload(Invoice.order, innerjoin=True).joinedload(Order.buyer, innerjoin=True),
+        invoice.joinedload(Invoice.group, innerjoin=True),
+        invoice.selectinload(Invoice.payments),
+    )
+
+
 def find_payment(session: Session, obj: Mapping[str, Any]) -> Payment | None:
-    """The payment a Checkout Session or PaymentIntent belongs to: by its id, else by the metadata Loom set."""
+    """The payment a Checkout Session or PaymentIntent belongs to: by its id, else by the metadata Loom set.
+
+    The payment row is locked (FOR UPDATE, the payment alone); what settling it reads comes in the same
+    round trip, so applying the event neither lazy-loads nor autoflushes half-made changes on the way.
+    """
     column = Payment.checkout_ref if obj.get("object") == "checkout.session" else Payment.provider_ref
-    payment = session.scalar(select(Payment).where(column == obj["id"]).with_for_update())
+    payment = session.scalar(select(Payment).where(column == obj["id"]).options(*_settling()).with_for_update(of=Payment))
     if payment is None and (obj.get("metadata") or {}).get("loom_payment", "").isdigit():
-        payment = session.get(Payment, int(obj["metadata"]["loom_payment"]), with_for_update=True)
+        payment = session.get(Payment, int(obj["metadata"]["loom_payment"]), options=_settling(), with_for_update={"of": Payment})
     return payment
 
 

@@ -360,9 +360,13 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
 
 
 def import_groups(
-    session: Session, records: Iterable[SourceRecord], *, progress: Callable[[int], None] | None = None
+    session: Session, records: Iterable[SourceRecord], *, progress: Callable[[int], None] | None = None, commit: bool = True
 ) -> ImportReport:
-    """Validate and upsert groups in batches, each batch one transaction; bad records are reported, not fatal."""
+    """Validate and upsert groups in batches, each batch one transaction; bad records are reported, not fatal.
+
+    With `commit=False` the batches are only flushed: the caller's transaction holds them all, to
+    commit or roll back as one (the demo generator does).
+    """
     report = ImportReport()
     slugs = _Slugs(session)
     batch: list[tuple[SourceRecord, dict[str, Any]]] = []
@@ -392,7 +396,8 @@ def import_groups(
         session.flush()
         for group in session.scalars(select(ProducerGroup).where(ProducerGroup.external_ref.in_(created))):
             announce(session, group)
-        session.commit()
+        if commit:
+            session.commit()
         if progress:
             progress(len(batch))
         batch.clear()

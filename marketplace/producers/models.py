@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
@@ -58,6 +58,12 @@ class ProducerGroup(Base):
         order_by="Photo.id",
         viewonly=True,
     )
+
+
+# The order every list of groups shows (home, directory, API): verified first, then by name. The
+# indexes walk it in order, so a page costs the same at 100 groups and at 100,000 (no scan, no sort).
+Index("ix_producer_group_listing", ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+Index("ix_producer_group_country_listing", ProducerGroup.country, ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
 
 
 class Certification(Base):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_role
@@ -63,17 +63,21 @@ def is_public_photo(session: Session, path: str) -> bool:
 
 
 def public_group(session: Session, slug: str) -> ProducerGroup:
-    group = session.scalar(
+    """Load the group at `slug` with all its profile shows, in four statements; raise `NotFound` if none.
+
+    Each collection is joined to its small children (a capability's weeks, a product's tiers and
+    photos) so the profile costs the same few round trips however much the group offers.
+    """
+    group = session.scalars(
         select(ProducerGroup)
         .where(ProducerGroup.slug == slug)
         .options(
-            selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
-            selectinload(ProducerGroup.certifications),
-            selectinload(ProducerGroup.products).selectinload(Product.price_tiers),
-            selectinload(ProducerGroup.products).selectinload(Product.photos),
+            joinedload(ProducerGroup.certifications),
+            selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
+            selectinload(ProducerGroup.products).options(joinedload(Product.price_tiers), joinedload(Product.photos)),
             selectinload(ProducerGroup.photos),
         )
-    )
+    ).unique().one_or_none()
     if group is None:
         raise NotFound("No producer group has that address.")
     return group
@@ -360,16 +364,26 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
 def list_groups(
     session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24
 ) -> tuple[list[ProducerGroup], int]:
-    """A page of producer groups for the directory and the API, with the total count."""
+    """A page of producer groups for the directory and the API, with the total count.
+
+    `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the
+    listing indexes in order (see models), so their cost does not grow with the number of groups.
+    """
     query = select(ProducerGroup)
     if country:
         query = query.where(ProducerGroup.country == country.upper())
+    counted = query
     if category:
-        matching = select(Capability.group_id).where(
-            (Capability.category == category) | Capability.category.startswith(f"{category}.", autoescape=True)
-        )
-        query = query.where(ProducerGroup.id.in_(matching))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        # The codes the category covers, from the taxonomy: an IN list the category index can answer
+        # on both engines (a LIKE on the prefix could not).
+        codes = [code for code in CATEGORIES if code == category or code.startswith(f"{category}.")] or [category]
+        matching = Capability.category.in_(codes)
+        # The page walks its ordering index and probes each group's few capabilities (a correlated
+        # EXISTS) instead of gathering every matching group to sort them; the count starts from the
+        # matching capabilities instead of visiting every group.
+        query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
+        counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     groups = session.scalars(
         query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
         .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)

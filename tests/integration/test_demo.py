@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.demo import generate_groups, seed_marketplace
+from marketplace import create_app
+from marketplace.accounts.models import User
+from marketplace.cli import main, upgrade_database
+from marketplace.demo import ORDER_PATHS, generate_groups, seed_marketplace
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import ProducerGroup
 from marketplace.sourcing.models import Rfq
 from marketplace.trace.services import verify_chain
@@ -32,3 +41,53 @@ def test_the_generator_is_deterministic_and_scales() -> None:
     many = list(generate_groups(2000, seed=1))
     assert len({g["external_ref"] for g in many}) == 2000
     assert len({g["name"] for g in many}) == 2000
+
+
+def test_orders_fit_each_group_capacity_at_any_size(session: Session) -> None:
+    # At 300 groups the scenarios reach a group that cannot make 5 × its minimum order by the date first drawn.
+    summary = seed_marketplace(session, groups=300, seed=2026)
+
+    assert (summary.groups, summary.orders) == (300, len(ORDER_PATHS))
+    assert set(session.scalars(select(Order.status))) == set(OrderStatus)
+
+
+def test_a_failed_seed_leaves_the_database_as_it_found_it(session: Session) -> None:
+    session.add(User(email="operator@demo.loom", name="Already here", password_hash="x"))  # the seed's operator will clash
+    session.commit()
+
+    with pytest.raises(IntegrityError):  # raised after the groups were imported and their products made
+        seed_marketplace(session, groups=30, seed=2026)
+
+    assert session.scalar(select(func.count()).select_from(ProducerGroup)) == 0
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_seed_demo_if_empty_seeds_again_after_a_failed_run(tmp_path: Path) -> None:
+    # The command commits, so it runs against a database of its own.
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade_database(url)
+    own_app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"})
+    info = ScriptInfo(create_app=lambda: own_app)
+    engine = own_app.extensions["loom.db"]["engine"]
+    with Session(engine) as session:
+        session.add(User(email="operator@demo.loom", name="Already here", password_hash="x"))  # the seed's operator will clash
+        session.commit()
+
+    failed = CliRunner().invoke(main, ["seed-demo", "--groups", "30", "--if-empty"], obj=info)
+
+    assert isinstance(failed.exception, IntegrityError)  # after the groups were imported and their products made
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ProducerGroup)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        session.execute(delete(User))
+        session.commit()
+
+    seeded = CliRunner().invoke(main, ["seed-demo", "--groups", "30", "--if-empty"], obj=info)
+    again = CliRunner().invoke(main, ["seed-demo", "--groups", "30", "--if-empty"], obj=info)
+
+    assert seeded.exit_code == 0 and "30 producer groups, 4 buyers, 14 RFQs, 8 orders" in seeded.output
+    assert "leaving it as it is" in again.output
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ProducerGroup)) == 30
+    engine.dispose()

@@ -1,0 +1,275 @@
+"""Web benchmark: Loom's main pages against a minimal Flask page (the floor), under the same gunicorn.
+
+    python bench/web.py [--sizes 72,10000] [--engines sqlite,postgresql] [--database-url URL]
+                        [--slice-seconds 3] [--slices 3] [--clients 16]      (or: make bench-web)
+
+Both servers run gunicorn with 2 sync workers on 127.0.0.1. For each engine and size, the demo
+marketplace (`loom seed-demo --groups N`) is loaded and indexed (embedded backend), then every page
+and the floor are loaded by `--clients` clients in alternating slices (floor, page, page, floor, …),
+so both sides see the same load from whatever else runs on the machine. Prints req/s, p50/p95 (ms)
+and each page's time per request as a multiple of the floor's (floor req/s ÷ page req/s).
+
+SQLite databases are cached in bench/.cache/. PostgreSQL uses the database --database-url names
+(default LOOM_BENCH_POSTGRES_URL), kept while it holds the same demo; the test database, or one
+with tables no benchmark made, is refused (bench/scratch.py). Only loopback traffic; every client
+stops at the end of its slice or after --max-requests requests.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run as a script, bench/search.py would shadow the `search` package
+
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from bench.scratch import claim_postgres, mark_filled, scratch_contents  # noqa: E402
+from marketplace.cli import alembic_config  # noqa: E402
+from marketplace.db import make_engine  # noqa: E402
+from marketplace.producers.models import ProducerGroup  # noqa: E402
+from marketplace.secrets import new_key  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CACHE = ROOT / "bench" / ".cache"
+SEED = 2026
+
+
+def pages(slug: str, today: dt.date) -> dict[str, str]:
+    by = (today + dt.timedelta(weeks=16)).isoformat()
+    return {
+        "home": "/",
+        "profile": f"/groups/{slug}",
+        "search": "/search?q=baskets",
+        "search, units+date": f"/search?q=baskets&units=500&by={by}",
+        "API search": "/api/v1/search?q=baskets",
+        "API groups": "/api/v1/groups",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loom(env: dict[str, str], *args: str) -> None:
+    """Run a `loom` command with the benchmark's environment; stop the benchmark if it fails."""
+    done = subprocess.run([str(BIN / "loom"), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"loom {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+
+
+def environment(url: str, folder: Path, search_path: Path, port: int) -> dict[str, str]:
+    # PYTHONPATH: the servers and `loom` commands run the code of this tree, whatever the virtualenv has installed.
+    return {**os.environ, "PYTHONPATH": str(ROOT), "LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
+            "LOOM_SESSION_COOKIE_SECURE": "false", "LOOM_REMEMBER_COOKIE_SECURE": "false", "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
+            "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"), "LOOM_SEARCH_BACKEND": "embedded",
+            "LOOM_SEARCH_EMBEDDED_PATH": str(search_path)}  # fmt: skip
+
+
+def prepare(engine: str, size: int, postgres_url: str | None, folder: Path) -> str:
+    """The URL of a database holding the demo marketplace with `size` groups, seeded now or kept from an earlier run."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    contents = f"bench/web.py seed-demo groups={size} seed={SEED} schema={head}"
+    if engine == "postgresql":
+        assert postgres_url is not None
+        if scratch_contents(postgres_url) == contents:
+            return postgres_url
+        claim_postgres(postgres_url, contents="")
+        url = postgres_url
+    else:
+        CACHE.mkdir(exist_ok=True)
+        path = CACHE / f"web-{size}-seed{SEED}-schema{head}.db"
+        if path.exists():
+            return f"sqlite:///{path}"
+        for stale in CACHE.glob(f"{path.stem}.partial*"):
+            stale.unlink()
+        url = f"sqlite:///{path.with_suffix('.partial')}"
+    print(f"  seeding {size:,} groups on {engine} …", file=sys.stderr, flush=True)
+    env = environment(url, folder, folder / "unused-search.db", 0)
+    started = time.perf_counter()
+    loom(env, "db", "upgrade")
+    loom(env, "seed-demo", "--groups", str(size), "--seed", str(SEED))
+    print(f"  seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    if engine == "postgresql":
+        mark_filled(url, contents)
+        return url
+    Path(url.removeprefix("sqlite:///")).rename(path)
+    return f"sqlite:///{path}"
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], port: int, log: Path, *extra: str) -> Iterator[int]:
+    """Serve `app` with gunicorn (2 sync workers) on 127.0.0.1:`port` until the block ends."""
+    with open(log, "w") as out:
+        process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                                    *extra, app], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            for _ in range(300):
+                try:
+                    if get(port, "/")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.1)
+            else:
+                raise RuntimeError(f"gunicorn did not start {app}; see {log}")
+            yield port
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _client(port: int, path: str, deadline: float, max_requests: int, out: list[tuple[float, int]]) -> None:
+    for _ in range(max_requests):
+        if time.monotonic() >= deadline:
+            return
+        started = time.perf_counter()
+        try:
+            status, _ = get(port, path)
+        except OSError:
+            status = 599
+        out.append(((time.perf_counter() - started) * 1000, status))
+
+
+def load(task: tuple[int, str, float, int, int]) -> list[tuple[float, int]]:
+    """One load process: `threads` clients GET `path` until `seconds` pass; each request's (ms, status)."""
+    port, path, seconds, threads, max_requests = task
+    deadline = time.monotonic() + seconds
+    results: list[list[tuple[float, int]]] = [[] for _ in range(threads)]
+    workers = [threading.Thread(target=_client, args=(port, path, deadline, max_requests, r)) for r in results]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return [sample for r in results for sample in r]
+
+
+class Side:
+    """What one side (a page, or the floor alongside it) measured over its slices."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.errors = 0
+        self.seconds = 0.0
+
+    def add(self, samples: list[tuple[float, int]], seconds: float) -> None:
+        self.samples += [ms for ms, status in samples if status == 200]
+        self.errors += sum(status != 200 for _, status in samples)
+        self.seconds += seconds
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: int) -> float:
+        return statistics.quantiles(self.samples, n=100)[p - 1] if len(self.samples) > 1 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--sizes", default="72,10000", help="numbers of demo groups, comma-separated")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+                        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL)")  # fmt: skip
+    parser.add_argument("--slice-seconds", type=float, default=3.0)
+    parser.add_argument("--slices", type=int, default=3, help="slices per side and page")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
+    args = parser.parse_args()
+    engines = [e for e in args.engines.split(",") if e]
+    if "postgresql" in engines and not args.database_url:
+        print("postgresql: skipped (name a database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL)", file=sys.stderr)
+        engines.remove("postgresql")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    threads = max(args.clients // args.load_processes, 1)
+    rows: list[tuple[str, int, str, Side, Side]] = []
+    today = dt.date.today()
+    with tempfile.TemporaryDirectory(prefix="loom-bench-web-") as tmp, multiprocessing.get_context("fork").Pool(args.load_processes) as pool:
+        folder = Path(tmp)
+
+        def run(port: int, path: str, side: Side) -> None:
+            started = time.monotonic()
+            batches = pool.map(load, [(port, path, args.slice_seconds, threads, args.max_requests)] * args.load_processes)
+            side.add([s for batch in batches for s in batch], time.monotonic() - started)
+
+        floor_env = {**os.environ, "PYTHONPATH": str(ROOT / "bench")}
+        with gunicorn("floor:app", floor_env, free_port(), folder / "floor.log") as floor_port:
+            for engine in engines:
+                for size in sizes:
+                    url = prepare(engine, size, args.database_url, folder)
+                    search_path = folder / f"search-{engine}-{size}.db"
+                    port = free_port()
+                    env = environment(url, folder, search_path, port)
+                    print(f"  indexing {size:,} groups ({engine}) …", file=sys.stderr, flush=True)
+                    loom(env, "search", "rebuild")
+                    db = make_engine(url)
+                    with Session(db) as session:  # a demo group with products, certifications and orders
+                        slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
+                    db.dispose()
+                    with gunicorn("marketplace:create_app()", env, port, folder / f"loom-{engine}-{size}.log"):
+                        for name, path in pages(slug, today).items():
+                            status, body = get(port, path)
+                            if status != 200:
+                                sys.exit(f"{name} ({path}) answered {status}: {body[:500]!r}")
+                            page, floor = Side(), Side()
+                            for n in range(args.slices):
+                                order = ((floor_port, "/", floor), (port, path, page))
+                                for target_port, target_path, side in order if n % 2 == 0 else reversed(order):
+                                    run(target_port, target_path, side)
+                            rows.append((engine, size, name, page, floor))
+                            print(f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}", file=sys.stderr, flush=True)
+
+    print(f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of {args.slice_seconds:g} s per side, "
+          f"alternating; {os.cpu_count()} cores\n")  # fmt: skip
+    print(f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}")
+    for engine, size, name, page, floor in rows:
+        ratio = floor.rate / page.rate if page.rate else float("inf")
+        print(f"{engine:<11}{size:>7,}  {name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
+              f"{floor.rate:>11,.0f}{floor.percentile(50):>6.1f}{floor.percentile(95):>6.1f}  {ratio:>6.1f}")  # fmt: skip
+    times = {(e, s, n): f.rate / p.rate for e, s, n, p, f in rows if p.rate}
+    names = list(dict.fromkeys(n for _, _, n, _, _ in rows))
+    if len(engines) == 2:
+        print("\nPostgreSQL ÷ SQLite, time per request relative to the floor:")
+        for size in sizes:
+            print(f"  {size:>7,} groups: " + ", ".join(f"{n} {times[('postgresql', size, n)] / times[('sqlite', size, n)]:.2f}" for n in names))
+    if len(sizes) > 1:
+        print(f"\n{sizes[-1]:,} ÷ {sizes[0]:,} groups, time per request relative to the floor:")
+        for engine in engines:
+            print(f"  {engine:<11}: " + ", ".join(f"{n} {times[(engine, sizes[-1], n)] / times[(engine, sizes[0], n)]:.2f}" for n in names))
+
+
+if __name__ == "__main__":
+    main()
