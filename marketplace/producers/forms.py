@@ -15,9 +15,10 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.clock import time_zone_names
 from marketplace.forms import OneTimeForm, choices
@@ -57,7 +58,7 @@ class ProfileForm(FlaskForm):
     city = StringField("Town or city", validators=[Length(max=120)])
     latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
     longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
-    artisan_count = IntegerField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
+    artisan_count = IntegerField("Number of artisans", validators=[InputRequired(), NumberRange(min=0)])
     women_share = IntegerField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
@@ -100,13 +101,13 @@ class CapabilityForm(OneTimeForm):
     category = _category_field()
     materials = StringField("Materials", description="Separate with commas, e.g. sisal, recycled brass, cotton")
     techniques = StringField("Techniques", description="e.g. coiling, backstrap weaving, lost-wax casting")
-    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
-    price_min = DecimalField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
-    price_max = DecimalField("Highest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    moq = IntegerField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = IntegerField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
+    price_min = DecimalField("Lowest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
+    price_max = DecimalField("Highest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = _currency_field()
     weekly_capacity = IntegerField(
-        "Units you can make in a usual week", validators=[DataRequired(), NumberRange(min=0)],
+        "Units you can make in a usual week", validators=[InputRequired(), NumberRange(min=0)],
         description="Change particular weeks (harvest, holidays) in the capacity calendar.",
     )  # fmt: skip
 
@@ -139,22 +140,33 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
         fill_units = IntegerField("Units", validators=[Optional(), NumberRange(min=0)])
         fill_from = DateField("From the week of", validators=[Optional()])
         fill_to = DateField("to the week of", validators=[Optional()])
+        holiday = SubmitField("Close these weeks (0 units)")
+
+        def validate_fill_from(self, field: Field) -> None:
+            if self.holiday.data and field.data is None:
+                raise ValidationError("Give the first day of the holiday.")
+
+        def validate_fill_to(self, field: Field) -> None:
+            if field.data and self.fill_from.data and field.data < self.fill_from.data:
+                raise ValidationError("The last day cannot be before the first.")
 
         def units_by_week(self) -> dict[dt.date, int]:
+            """Map each Monday shown to its units; a range (or the holiday button, meaning 0) overrides the weeks it touches."""
             units = {monday: getattr(self, f"week_{monday:%Y%m%d}").data for monday in weeks}
-            if self.fill_units.data is not None:
+            fill = 0 if self.holiday.data else self.fill_units.data
+            if fill is not None:
                 start = self.fill_from.data or weeks[0]
-                end = self.fill_to.data or weeks[-1]
+                end = self.fill_to.data or (start if self.holiday.data else weeks[-1])
                 for monday in weeks:
                     if start - dt.timedelta(days=6) <= monday <= end:
-                        units[monday] = self.fill_units.data
+                        units[monday] = fill
             return units
 
     for monday in weeks:
         setattr(
             CapacityForm,
             f"week_{monday:%Y%m%d}",
-            IntegerField(f"{monday:%d %b %Y}", validators=[DataRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
+            IntegerField(f"{monday:%d %b %Y}", validators=[InputRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
         )
     return CapacityForm
 
@@ -172,11 +184,11 @@ class ProductForm(OneTimeForm):
     description = TextAreaField("Description", validators=[Length(max=5000)])
     category = _category_field()
     materials = StringField("Materials", description="Separate with commas")
-    moq = IntegerField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    moq = IntegerField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = IntegerField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
     currency = _currency_field()
-    tier1_quantity = IntegerField("From (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    tier1_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    tier1_quantity = IntegerField("From (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    tier1_price = DecimalField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
     tier2_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])
     tier2_price = DecimalField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
     tier3_quantity = IntegerField("From (units)", validators=[Optional(), NumberRange(min=1)])

@@ -192,7 +192,8 @@ def set_capacity(
         if units < window.units_committed:
             raise Conflict(
                 f"The week of {monday:%d %b} already has {window.units_committed} units promised to orders; "
-                "it cannot go below that."
+                "it cannot go below that.",
+                field=f"week_{monday:%Y%m%d}",
             )
         if window.units_available != units:
             window.units_available = units

@@ -198,7 +198,8 @@ def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, 
             flash("Capacity calendar saved.", "success")
             return redirect(url_for("manage.capacity", capability_id=capability_id))
     rows = [(w, form[f"week_{w.week_start:%Y%m%d}"]) for w in weeks]
-    return render_form("manage/capacity.html", form, group=group, capability=capability, rows=rows)
+    scale = max([capability.weekly_capacity, 1, *(max(w.available, w.committed) for w in weeks)])
+    return render_form("manage/capacity.html", form, group=group, capability=capability, rows=rows, scale=scale)
 
 
 @manage.route("/certifications", methods=["GET", "POST"])

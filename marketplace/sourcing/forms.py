@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from marketplace.accounts import context
@@ -21,7 +21,7 @@ class RfqForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
     spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    quantity = IntegerField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
     target_unit_price = DecimalField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
@@ -47,9 +47,9 @@ class RfqForm(OneTimeForm):
 
 
 class QuoteForm(OneTimeForm):
-    unit_price = DecimalField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = IntegerField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    lead_time_days = IntegerField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    unit_price = DecimalField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = IntegerField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
+    lead_time_days = IntegerField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
     valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
     notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
@@ -92,7 +92,7 @@ class AcceptForm(FlaskForm):
 
 
 class ProgressForm(OneTimeForm):
-    percent = IntegerField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
+    percent = IntegerField("Done (%)", validators=[InputRequired(), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
 
 
