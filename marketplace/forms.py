@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectChoice
+from wtforms import Field, HiddenField, SelectChoice
 
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.submissions.services import Claim, claim, new_token
@@ -44,6 +44,13 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def fill_in(field: Field, value: object) -> None:
+    """Put a value the server worked out into a submitted field: a field shows what was typed (raw_data) over its data."""
+    field.data = value
+    field.raw_data = None
+    field.errors = []
 
 
 def render_form(template: str, form: FlaskForm, **context: object) -> tuple[str, int]:

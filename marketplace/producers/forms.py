@@ -63,12 +63,19 @@ class ProfileForm(FlaskForm):
     youth_share = IntegerField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     languages = StringField("Languages you work in", description="Separate with commas, e.g. Swahili, English")
     response_time_hours = IntegerField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
+    currency = SelectField("Currency you price in", description="The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type.")
+    artisan_share_floor = IntegerField(
+        "Lowest artisans' share of a price (%)", validators=[Optional(), NumberRange(0, 100)], default=25,
+        description="The pricing helper warns when the artisans' pay is a smaller part of a price than this.",
+    )  # fmt: skip
     time_zone = SelectField("Time zone", validate_choice=False,
                             description="Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere.")  # fmt: skip
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = choices(country_choices())
+        self.currency.choices = choices([("", "The currency of your capabilities"), *((c, c) for c in CURRENCIES)])
+        self.currency.data = self.currency.data or ""  # none chosen: the capabilities' currency
         self.time_zone.choices = [("", "My country's time zone"), *((name, name.replace("_", " ")) for name in time_zone_names())]
 
     def validate(self, extra_validators: object = None) -> bool:
@@ -80,7 +87,8 @@ class ProfileForm(FlaskForm):
         return valid
 
     def values(self) -> dict[str, object]:
-        return {
+        floor = {} if self.artisan_share_floor.data is None else {"artisan_share_floor": self.artisan_share_floor.data}
+        return floor | {
             "name": self.name.data.strip(),
             "story": (self.story.data or "").strip(),
             "country": self.country.data,
@@ -93,6 +101,7 @@ class ProfileForm(FlaskForm):
             "youth_share": self.youth_share.data or 0,
             "languages": words(self.languages.data),
             "response_time_hours": self.response_time_hours.data,
+            "currency": self.currency.data or None,
             "time_zone": self.time_zone.data or None,
         }
 

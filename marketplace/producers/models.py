@@ -36,6 +36,8 @@ class ProducerGroup(Base):
     rating: Mapped[Decimal | None]
     rating_count: Mapped[int] = mapped_column(default=0)
     response_time_hours: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))  # the group's working currency; None: its capabilities'
+    artisan_share_floor: Mapped[int] = mapped_column(default=25, server_default="25")  # percent of a price; the pricing helper warns below it
     # A federation's own id for the group, so re-importing its spreadsheet updates instead of duplicating.
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[created_at]

@@ -32,7 +32,7 @@ from marketplace.uploads import StoredFile
 
 PROFILE_FIELDS = (
     "name", "story", "country", "region", "city", "latitude", "longitude",
-    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours",
+    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours", "currency", "artisan_share_floor",
 )  # fmt: skip
 CAPABILITY_FIELDS = (
     "category", "materials", "techniques", "moq", "lead_time_days",

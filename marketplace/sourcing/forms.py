@@ -58,6 +58,17 @@ class QuoteForm(OneTimeForm):
     hourly_wage = DecimalField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
     overhead_percent = DecimalField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
     margin_percent = DecimalField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    exchange_rate = DecimalField("Exchange rate", places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
+
+    def label_units(self, *, working_currency: str, quote_currency: str) -> None:
+        """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
+        self.unit_price.label.text = f"Unit price ({quote_currency})"
+        self.materials_cost.label.text = f"Materials per unit ({working_currency})"
+        self.hours.label.text = "Artisan hours per unit (hours)"
+        self.hourly_wage.label.text = f"Fair hourly wage ({working_currency} per hour)"
+        self.overhead_percent.label.text = "Overhead (% of materials and pay)"
+        self.margin_percent.label.text = "Group margin (% on top)"
+        self.exchange_rate.label.text = f"{working_currency} for 1 {quote_currency} (the rate you use)"
 
     def values(self) -> dict[str, object]:
         return {

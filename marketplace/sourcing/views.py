@@ -15,7 +15,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, choices, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, choices, claim_submission, fill_in, first_result, render_form
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
@@ -24,7 +24,7 @@ from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
-from marketplace.sourcing.pricing import fair_wage, suggest_price
+from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
 from marketplace.uploads import store_document
 
 blueprint = Blueprint("sourcing", __name__)
@@ -225,24 +225,18 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     today = context.today()
     quote = services.own_quote(db.session, group, rfq_id)
     form = QuoteForm(obj=quote)
+    working = working_currency(group, rfq.category)
+    form.label_units(working_currency=working, quote_currency=rfq.currency)
     if request.method == "GET":
         if quote is None:
             form.quantity.data = rfq.quantity
             capability = next((c for c in group.capabilities if c.category == rfq.category), None)
             form.lead_time_days.data = capability.lead_time_days if capability else None
-        form.hourly_wage.data = fair_wage(group.country)
+        if working == "USD":
+            form.hourly_wage.data = fair_wage(group.country)
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
-        form.validate()
-        if form.materials_cost.data is not None and form.hours.data is not None:
-            suggestion = suggest_price(
-                materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data or fair_wage(group.country),
-                overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
-            )  # fmt: skip
-            form.unit_price.data = suggestion.unit_price
-            form.unit_price.errors = []
-        else:
-            form.form_errors.append("Give the materials cost and the hours per unit to get a suggestion.")
+        suggestion = _suggest(form, group, working, rfq.currency)
     elif form.validate_on_submit():
         try:
             with transaction() as session:
@@ -262,11 +256,38 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     fit = capacity_fit(capability, quantity, rfq.needed_by, today) if capability else None
     page, status = render_form(
         "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
-        quantity=quantity, suggestion=suggestion, thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
+        quantity=quantity, suggestion=suggestion, working_currency=working, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
         action_form=ActionForm(), quote_status=services.effective_status(quote, today) if quote else None,
         can_quote=membership.role.at_least(Role.ADMIN),
     )  # fmt: skip
     return page, (200 if suggestion else status)
+
+
+def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency: str) -> PriceSuggestion | None:
+    """Work out the pricing helper's suggestion and fill it into the unit price; errors go beside the fields."""
+    form.validate()
+    for name in ("unit_price", "quantity", "lead_time_days", "valid_until"):
+        form[name].errors = []  # the quote itself is not being sent yet
+    missing = [
+        (form.materials_cost, f"Give the materials cost per unit in {working}."),
+        (form.hours, "Give the artisan hours per unit."),
+        (form.hourly_wage, f"Give a fair hourly wage in {working}."),
+    ]
+    if working != quote_currency:
+        missing.append((form.exchange_rate, f"Give the rate you use: how many {working} make 1 {quote_currency}."))
+    for field, message in missing:
+        if field.data is None and not field.errors:
+            field.errors.append(message)
+    if any(field.errors for field, _ in missing):
+        return None
+    suggestion = suggest_price(
+        materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data,
+        overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
+        currency=working, quote_currency=quote_currency, exchange_rate=form.exchange_rate.data,
+        share_floor_percent=group.artisan_share_floor,
+    )  # fmt: skip
+    fill_in(form.unit_price, suggestion.quoted_unit_price)
+    return suggestion
 
 
 @blueprint.post("/manage/rfqs/<int:rfq_id>/withdraw")

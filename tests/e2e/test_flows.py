@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from marketplace.demo import DEMO_PASSWORD
@@ -61,5 +63,61 @@ def test_a_coordinator_saves_a_calendar_with_zero_weeks_and_closes_a_holiday_in_
         expect(weeks.nth(i).locator(".figures")).to_have_text(re.compile("^closed"))
     expect(weeks.nth(14).locator(".figures")).to_have_text(re.compile("free"))
     expect(weeks.nth(11).locator(".figures")).to_have_text(re.compile("free"))
+    assert fits(page)
+    context.close()
+
+
+def group_slug(browser: Browser, live_url: str) -> str:
+    context = phone(browser)
+    page = context.new_page()
+    sign_in(page, live_url, "producer@demo.loom")
+    page.get_by_role("link", name="See your public profile").click()
+    page.wait_for_url(re.compile("/groups/"))
+    slug = page.url.rsplit("/", 1)[-1]
+    context.close()
+    return slug
+
+
+def send_rfq_to(page: Page, live_url: str, slug: str, title: str) -> None:
+    page.goto(f"{live_url}/groups/{slug}")
+    page.get_by_role("link", name="Request a quote").first.click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("What you need").fill("Three nested sizes, natural and indigo.")
+    page.get_by_label("Category").select_option("baskets.storage")
+    page.get_by_label("Quantity (units)").fill("40")
+    page.get_by_label("Needed by").fill((dt.date.today() + dt.timedelta(weeks=26)).isoformat())
+    page.get_by_label("Currency").select_option("USD")
+    page.get_by_role("button", name=re.compile("^Send to 1 group")).click()
+    expect(page.get_by_text("Request sent.")).to_be_visible()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_the_pricing_helper_fills_in_the_unit_price(browser: Browser, live_url: str, javascript: bool) -> None:
+    slug = group_slug(browser, live_url)
+    title = f"Storage baskets priced {'with' if javascript else 'without'} JavaScript"
+    buyer = phone(browser)
+    page = buyer.new_page()
+    sign_in(page, live_url, "buyer@demo.loom")
+    send_rfq_to(page, live_url, slug, title)
+    buyer.close()
+
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_url, "producer@demo.loom")
+    page.goto(f"{live_url}/manage/rfqs")
+    page.get_by_role("link", name=title).click()
+    page.get_by_text("Pricing helper").click()
+    page.get_by_label(re.compile(r"^Materials per unit \([A-Z]{3}\)$")).fill("150")
+    page.get_by_label("Artisan hours per unit (hours)").fill("2")
+    page.get_by_label(re.compile(r"^Fair hourly wage \([A-Z]{3} per hour\)$")).fill("100")
+    rate = page.get_by_label(re.compile(r"^[A-Z]{3} for 1 USD"))
+    if rate.count():
+        rate.fill("125")
+    page.get_by_role("button", name="Suggest a price").click()
+    expect(page.get_by_text(re.compile("is now in \"Unit price\" below"))).to_be_visible()
+    price = page.get_by_label("Unit price (USD)")
+    expect(price).not_to_have_value("")
+    page.get_by_role("button", name=re.compile("Send the quote")).click()
+    expect(page.get_by_text("Quote sent.")).to_be_visible()
     assert fits(page)
     context.close()
