@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -101,6 +102,24 @@ def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
     raise Conflict(f"This quote {what} since you opened the page — review it and accept again.")
 
 
+@dataclass(frozen=True)
+class AwardTerms:
+    """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance."""
+
+    currency: str
+    total: Decimal
+    deposit_percent: int
+    deposit: Decimal
+    balance: Decimal
+
+
+def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
+    """Work out the total, deposit and balance exactly as `accept_quote` will invoice them (they add up to the total)."""
+    total = round_money(quote.unit_price * quote.quantity, quote.currency)
+    deposit, balance = split_percent(total, deposit_percent, quote.currency) if deposit_percent else (Decimal(0), total)
+    return AwardTerms(quote.currency, total, deposit_percent, deposit, balance)
+
+
 def accept_quote(
     session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str,
     seen: QuoteSeen | None = None,
@@ -135,8 +154,9 @@ def accept_quote(
         quote_id=quote.id,
         status=OrderStatus.CONFIRMED,
         currency=quote.currency,
-        total=round_money(quote.unit_price * quote.quantity, quote.currency),
+        total=award_terms(quote, deposit_percent).total,
         deposit_percent=deposit_percent,
+        incoterm=quote.incoterm,
         ship_by=rfq.needed_by,
         destination_country=rfq.destination_country,
         confirmed_at=utcnow(),
@@ -155,8 +175,7 @@ def accept_quote(
                    body=f"{rfq.buyer.name} chose another group for this request. Thank you for quoting.",
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
-        deposit, _ = split_percent(order.total, deposit_percent, order.currency)
-        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit)
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=award_terms(quote, deposit_percent).deposit)
     _trace(session, order, OrderStatus.CONFIRMED, author_id=membership.user_id)
     announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
@@ -264,11 +283,13 @@ def move(
 
 
 def post_progress(
-    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None
+    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None,
+    reason: str = "",
 ) -> ProgressUpdate:
     """A progress report from the group's side (any member of the group may report).
 
     The order is locked: its trace chain grows one event at a time, and a move cannot slip in between.
+    Progress below the last report needs a `reason` (raises `DomainError` on field `reason` without one).
     """
     order = lock_order(session, membership, order_id)
     if membership.organization.kind != OrganizationKind.PRODUCER:
@@ -277,12 +298,18 @@ def post_progress(
         raise Conflict(f"The order is {order.status.value.replace('_', ' ')}; progress is reported while it is being made.")
     if not 0 <= percent <= 100:
         raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
-    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path)
+    last = max(order.progress, key=lambda u: (u.created_at, u.id), default=None)
+    reason = reason.strip()
+    if last is not None and percent < last.percent and not reason:
+        raise DomainError(f"The last report said {last.percent} %. Say why it is lower now.", field="reason")
+    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path,
+                            reason=reason if last is not None and percent < last.percent else None)  # fmt: skip
     session.add(update)
     announce_trace(session, order)
     record_event(
         session, order_id=order.id, kind=EventKind.OBJECT, action="OBSERVE", biz_step="urn:epcglobal:cbv:bizstep:inspecting",
         event_time=utcnow(), read_point=_place(order), what=_quantities(order),
-        why={"note": f"{percent} % done. {note.strip()}".strip(), "progress": percent}, recorded_by_id=membership.user_id,
+        why={"note": f"{percent} % done. {note.strip()}".strip() + (f" Lower than before: {update.reason}" if update.reason else ""),
+             "progress": percent}, recorded_by_id=membership.user_id,
     )  # fmt: skip
     return update

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
@@ -103,8 +103,15 @@ class AcceptForm(FlaskForm):
 
 
 class ProgressForm(OneTimeForm):
-    percent = IntegerField("Done (%)", validators=[InputRequired(), NumberRange(0, 100)])
+    percent = IntegerField("Done (%)", validators=[InputRequired("Give the progress as a percentage from 0 to 100."), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
+    reason = StringField("Why it is lower than before", validators=[Length(max=500)],
+                         description="Only when the percentage goes down, e.g. a batch failed the quality check.")  # fmt: skip
+    photo = FileField("Photo (optional)", description="JPEG, PNG or WebP, up to 5 MB")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.note.id = self.note.label.field_id = "progress-note"  # the page also has a note for cancelling
 
 
 class GroupChoice(FlaskForm):

@@ -185,6 +185,25 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     return redirect(thread)
 
 
+@blueprint.get("/quotes/<int:quote_id>/accept")
+@login_required
+def confirm_accept(quote_id: int) -> str:
+    """Before an order is made: what it costs now (the deposit), what happens next, and one button to confirm."""
+    membership = context.current_membership()
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        abort(404)
+    rfq = services.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
+    today = context.today()
+    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+    return render_template(
+        "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.award_terms(quote, current_app.config["DEPOSIT_PERCENT"]),
+        status=services.effective_status(quote, today), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
+        others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q, today) == QuoteStatus.SUBMITTED),
+        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, today) if capability else None,
+    )  # fmt: skip
+
+
 @blueprint.post("/quotes/<int:quote_id>/accept")
 @login_required
 def accept(quote_id: int) -> Response:

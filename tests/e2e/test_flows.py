@@ -121,3 +121,59 @@ def test_the_pricing_helper_fills_in_the_unit_price(browser: Browser, live_url: 
     expect(page.get_by_text("Quote sent.")).to_be_visible()
     assert fits(page)
     context.close()
+
+
+def quote_as_producer(page: Page, live_url: str, title: str, price: str) -> None:
+    page.goto(f"{live_url}/manage/rfqs")
+    page.get_by_role("link", name=title).click()
+    page.get_by_label("Unit price (USD)").fill(price)
+    page.get_by_role("button", name=re.compile("Send the quote")).click()
+    expect(page.get_by_text("Quote sent.")).to_be_visible()
+
+
+def an_order_being_made(browser: Browser, live_url: str, title: str) -> tuple[BrowserContext, Page]:
+    """Buyer asks producer@demo.loom's group, the group quotes, the buyer confirms; returns the group's page on the order."""
+    slug = group_slug(browser, live_url)
+    buyer = phone(browser)
+    buyer_page = buyer.new_page()
+    sign_in(buyer_page, live_url, "buyer@demo.loom")
+    send_rfq_to(buyer_page, live_url, slug, title)
+    rfq_url = buyer_page.url
+    group = phone(browser)
+    page = group.new_page()
+    sign_in(page, live_url, "producer@demo.loom")
+    quote_as_producer(page, live_url, title, "12.50")
+
+    buyer_page.goto(rfq_url)
+    buyer_page.get_by_role("link", name="Accept and order…").click()
+    # Before anything is ordered: the deposit and what happens next.
+    expect(buyer_page.get_by_text("You pay a deposit of $250.00 (50 %) now")).to_be_visible()  # 40 × 12.50 = 500.00
+    expect(buyer_page.get_by_role("heading", name="What happens next")).to_be_visible()
+    assert fits(buyer_page)
+    buyer_page.get_by_role("button", name="Confirm the order and the $250.00 deposit").click()
+    expect(buyer_page.get_by_text(re.compile(r"Order LM-\d{4}-\d+ is confirmed"))).to_be_visible()
+    order_url = buyer_page.url
+    buyer.close()
+    page.goto(order_url)
+    return group, page
+
+
+def test_progress_is_posted_from_a_phone_without_a_photo_and_an_error_keeps_the_note(browser: Browser, live_url: str) -> None:
+    context, page = an_order_being_made(browser, live_url, "Baskets whose progress is reported")
+    page.get_by_label("Done (%)").fill("40")
+    page.get_by_label("What happened").fill("Dyeing the sisal indigo")
+    page.get_by_role("button", name="Post progress").click()  # no photo
+    expect(page.get_by_text("Progress posted")).to_be_visible()
+    page.get_by_label("Done (%)").fill("10")
+    page.get_by_label("What happened").fill("Started the big sizes again")
+    page.get_by_role("button", name="Post progress").click()
+    # Lower than the last report: the reason is asked for, nothing typed is lost.
+    expect(page.get_by_text("The last report said 40 %. Say why it is lower now.")).to_be_visible()
+    expect(page.get_by_label("What happened")).to_have_value("Started the big sizes again")
+    expect(page.get_by_label("Done (%)")).to_have_value("10")
+    page.get_by_label("Why it is lower than before").fill("A batch failed the quality check")
+    page.get_by_role("button", name="Post progress").click()
+    expect(page.get_by_text("Progress posted")).to_be_visible()
+    expect(page.get_by_text("Lower than before: A batch failed the quality check", exact=True)).to_be_visible()
+    assert fits(page)
+    context.close()
