@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
@@ -27,6 +27,7 @@ from marketplace.producers.forms import (
 )
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
+from marketplace.sourcing import services as sourcing
 from marketplace.uploads import store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
@@ -64,7 +65,9 @@ def profile(slug: str) -> str:
     group = services.public_group(db.session, slug)
     today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
-    return render_template("producers/profile.html", group=group, calendars=calendars)
+    membership = context.current_membership()
+    drafts = sourcing.buyer_drafts(db.session, membership) if membership and membership.organization.kind == OrganizationKind.BUYER else []
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts)
 
 
 @blueprint.get("/media/<path:path>")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -15,22 +15,26 @@ from marketplace.forms import OneTimeForm, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 from marketplace.sourcing.models import QuoteSeen
+from marketplace.sourcing.services import INCOTERMS
 
 
 class RfqForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
-    spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
+    spec = TextAreaField("What you need", validators=[DataRequired("Describe what you need: sizes, colours, materials, packing."), Length(max=5000)],
+                         description="Sizes, colours, materials, packing, labels, samples.")  # fmt: skip
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
     quantity = IntegerField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
     target_unit_price = DecimalField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
     destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
+    incoterm = SelectField("Delivery terms", default="FCA", description="Who pays for the journey, and where the goods become yours.")
     attachments = MultipleFileField("Drawings, photos or spec sheets", description="PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = category_select_choices()
+        self.category.choices = [SelectChoice("", "Choose a category…"), *category_select_choices()]  # no silent default
+        self.incoterm.choices = choices(INCOTERMS.items())
         self.destination_country.choices = choices([("", "Choose…"), *country_choices()])
 
     def values(self) -> dict[str, object]:
@@ -43,6 +47,7 @@ class RfqForm(OneTimeForm):
             "currency": self.currency.data,
             "needed_by": self.needed_by.data,
             "destination_country": self.destination_country.data,
+            "incoterm": self.incoterm.data,
         }
 
 

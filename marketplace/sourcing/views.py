@@ -23,7 +23,7 @@ from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
-from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
+from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
 from marketplace.uploads import store_document
 
@@ -41,24 +41,59 @@ def _base_url() -> str:
 @blueprint.route("/rfqs/new", methods=["GET", "POST"])
 @login_required
 def new_rfq() -> Response | tuple[str, int]:
+    return _rfq_form(None)
+
+
+@blueprint.route("/rfqs/<int:rfq_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_rfq(rfq_id: int) -> Response | tuple[str, int]:
+    rfq = services.buyer_rfq(db.session, context.current_membership(), rfq_id)
+    if rfq.status != RfqStatus.DRAFT:
+        flash("This request was already sent; it can no longer be edited.", "info")
+        return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
+    return _rfq_form(rfq)
+
+
+def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
+    """Fill the new request from what the buyer said in search or on a profile; return a hint when the category must be chosen."""
+    category = request.args.get("category", "")
+    if category in CATEGORIES and CATEGORIES[category].parent:
+        form.category.data = category
+    else:
+        # A top category from search ("baskets"), or none from a profile: what the chosen groups make there, if that is one thing.
+        made = {c.category for g in groups for c in g.capabilities if category not in CATEGORIES or CATEGORIES[c.category].parent == category}
+        if len(made) == 1:
+            form.category.data = made.pop()
+        elif category in CATEGORIES:
+            return f"You looked for {CATEGORIES[category].label}: choose which kind."
+    if units := request.args.get("units", type=int):
+        form.quantity.data = units
+    by = request.args.get("by", "")
+    form.needed_by.data = dt.date.fromisoformat(by) if by[:4].isdigit() and len(by) == 10 else None
+    form.title.data = request.args.get("q", "")
+    return None
+
+
+def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
+    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own boxes)."""
     membership = services.require_buyer(context.current_membership())
     slugs = request.values.getlist("group")
+    if draft is not None and request.method == "GET":
+        slugs = [*dict.fromkeys([r.group.slug for r in draft.recipients] + slugs)]
     groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
-    form = RfqForm()
-    if request.method == "GET":
-        # Coming from search: carry over what the buyer already said there.
-        category = request.args.get("category", "")
-        if category in CATEGORIES and CATEGORIES[category].parent:
-            form.category.data = category
-        form.quantity.data = request.args.get("units", type=int)
-        by = request.args.get("by", "")
-        form.needed_by.data = dt.date.fromisoformat(by) if by[:4].isdigit() and len(by) == 10 else None
+    form = RfqForm(obj=draft if request.method == "GET" else None)
+    hint = None
+    if request.method == "GET" and draft is None:
+        hint = _carried_over(form, groups)
         form.destination_country.data = membership.organization.country
-        form.title.data = request.args.get("q", "")
-    if form.validate_on_submit():
+    today = context.today()
+    sending = "send" in request.form or "confirmed" in request.form
+    warnings = services.sending_warnings(groups, category=form.category.data, quantity=form.quantity.data, needed_by=form.needed_by.data, today=today)
+    refreshing = "refresh" in request.form  # show groups for the category chosen, save nothing
+    if not refreshing and form.validate_on_submit() and not (sending and warnings and "confirmed" not in request.form):
         try:
             files = [f for f in form.attachments.data or [] if f and f.filename]
-            if len(files) > MAX_ATTACHMENTS:
+            if len(files) + (len(draft.attachments) if draft else 0) > MAX_ATTACHMENTS:
                 raise DomainError(f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments")
             stored = [
                 (f.filename, store_document(f.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"rfqs/{membership.organization_id}",
@@ -68,10 +103,12 @@ def new_rfq() -> Response | tuple[str, int]:
             with transaction() as session:
                 once = claim_submission(session, form)
                 if not once.repeated:
-                    rfq = services.create_rfq(
-                        session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
-                        base_url=_base_url(), today=context.today(), attachments=stored,
-                    )  # fmt: skip
+                    common = {"values": form.values(), "group_ids": [g.id for g in groups], "send": sending, "base_url": _base_url(),
+                              "today": today, "attachments": stored}  # fmt: skip
+                    if draft is None:
+                        rfq = services.create_rfq(session, membership, **common)
+                    else:
+                        rfq = services.update_draft(session, membership, draft.id, **common)
                     once.done(url_for("sourcing.rfq", rfq_id=rfq.id))
             if once.repeated:
                 return first_result(once)
@@ -79,9 +116,11 @@ def new_rfq() -> Response | tuple[str, int]:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
             flash("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote." if rfq.status == RfqStatus.OPEN
-                  else "Draft saved. Send it when you are ready.", "success")  # fmt: skip
+                  else "Draft saved. Add groups and send it when you are ready.", "success")  # fmt: skip
             return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
-    return render_form("sourcing/new.html", form, groups=groups)
+    suggested = services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups]) if form.category.data in CATEGORIES else []
+    return render_form("sourcing/new.html", form, groups=groups, draft=draft, hint=hint, warnings=warnings if sending or refreshing or request.method == "GET" else [],
+                       asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
 
 
 @blueprint.get("/rfqs")

@@ -102,3 +102,119 @@ def test_before_accepting_the_buyer_sees_the_deposit_and_what_happens_next(clien
     client.post("/logout", data={})
     sign_in(client, other.user.email)
     assert client.get(f"/quotes/{quote.id}/accept").status_code == 404
+
+
+@pytest.fixture
+def basket_groups(session: Session) -> dict:
+    buyer = factories.buyer(session, role=Role.OWNER)
+    buyer.organization.country = "GB"
+    machakos = factories.producer_group(session, name="Machakos Sisal Weavers")
+    factories.capability(session, machakos, category="baskets.storage", weekly_capacity=100, lead_time_days=14, moq=500)
+    kitui = factories.producer_group(session, name="Kitui Basket Collective")
+    factories.capability(session, kitui, category="baskets.storage", weekly_capacity=300, lead_time_days=14, moq=50)
+    session.commit()
+    return {"buyer": buyer, "machakos": machakos, "kitui": kitui}
+
+
+def _selected(page: str, name: str) -> str | None:
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S)
+    option = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select.group(0)) if select else None
+    return (option.group(1) or option.group(2)) if option else None
+
+
+def _rfq_fields(**changes: str) -> dict:
+    import datetime as dt
+
+    return {"title": "Storage baskets", "spec": "Three nested sizes, natural sisal.", "category": "baskets.storage", "quantity": "200",
+            "currency": "USD", "needed_by": (dt.date.today() + dt.timedelta(weeks=12)).isoformat(), "destination_country": "GB",
+            "incoterm": "FCA", **changes}  # fmt: skip
+
+
+def test_a_request_from_search_carries_the_category_units_and_date_and_never_defaults_one(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    sign_in(client, basket_groups["buyer"].user.email)
+    html = text_of(client.get(f"/rfqs/new?category=baskets.storage&units=2000&by=2027-03-01&group={basket_groups['kitui'].slug}"))
+    assert _selected(html, "category") == "baskets.storage"
+    assert _value(html, "quantity") == "2000" and _value(html, "needed_by") == "2027-03-01"
+    # A top category from search, and groups that make one kind of it: that kind.
+    html = text_of(client.get(f"/rfqs/new?category=baskets&group={basket_groups['kitui'].slug}"))
+    assert _selected(html, "category") == "baskets.storage"
+    # Nothing said: the buyer must choose; nothing is picked for them.
+    html = text_of(client.get("/rfqs/new"))
+    assert _selected(html, "category") in (None, "") and "Choose a category…" in html
+
+    response = submit(client, "/rfqs/new", _rfq_fields(category="", spec="", draft="1"))
+    assert response.status_code == 422
+    assert "Choose a category." in text_of(response) and "Describe what you need" in text_of(response)
+
+
+def test_a_draft_takes_groups_later_and_is_sent(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    from marketplace.sourcing.models import Rfq, RfqStatus
+
+    sign_in(client, basket_groups["buyer"].user.email)
+    assert submit(client, "/rfqs/new", _rfq_fields(draft="1")).status_code == 302
+    rfq = session.scalar(select(Rfq))
+    assert rfq.status == RfqStatus.DRAFT and rfq.recipients == []
+    assert f"/rfqs/{rfq.id}/edit" in text_of(client.get(f"/rfqs/{rfq.id}"))
+    # From a group's profile: "add to a draft".
+    profile = text_of(client.get(f"/groups/{basket_groups['kitui'].slug}"))
+    assert f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}" in profile
+    edit = f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}"
+    html = text_of(client.get(edit))
+    assert f'name="group" value="{basket_groups["kitui"].slug}" checked' in html and _value(html, "quantity") == "200"
+    assert "Machakos Sisal Weavers" in html  # offered: it makes storage baskets too
+    response = submit(client, edit, _rfq_fields(title="Storage baskets, revised", group=[basket_groups["kitui"].slug], send="1"))
+    assert response.status_code == 302, text_of(response)
+    session.expire_all()
+    rfq = session.get(Rfq, rfq.id)
+    assert rfq.status == RfqStatus.OPEN and rfq.title == "Storage baskets, revised"
+    assert [r.group_id for r in rfq.recipients] == [basket_groups["kitui"].id]
+    assert client.get(f"/rfqs/{rfq.id}/edit").status_code == 302  # sent: no longer editable
+
+
+def test_before_sending_the_buyer_is_warned_of_a_minimum_order_and_a_full_calendar(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    import datetime as dt
+
+    from marketplace.sourcing.models import Rfq
+
+    sign_in(client, basket_groups["buyer"].user.email)
+    slugs = [basket_groups["machakos"].slug, basket_groups["kitui"].slug]
+    page = "/rfqs/new?" + "&".join(f"group={s}" for s in slugs)
+    soon = (dt.date.today() + dt.timedelta(weeks=3)).isoformat()  # Machakos makes 100 a week, Kitui 300
+    response = submit(client, page, _rfq_fields(quantity="400", needed_by=soon, group=slugs, send="1"))
+    html = text_of(response)
+    assert response.status_code == 200 and session.scalar(select(Rfq)) is None  # nothing sent yet
+    assert "Machakos Sisal Weavers takes orders from 500 units; you ask for 400." in html
+    assert re.search(r"Machakos Sisal Weavers&#39;s calendar holds \d+ units by", html), re.search(r"Before you send:.*?</ul>", html, re.S).group(0)
+    assert "Kitui Basket Collective" not in re.search(r"Before you send:.*?</ul>", html, re.S).group(0)  # it fits
+    assert "Send anyway" in html and _value(html, "quantity") == "400"
+
+    response = submit(client, page, _rfq_fields(quantity="400", needed_by=soon, group=slugs, confirmed="1"))
+    assert response.status_code == 302
+    assert len(session.scalar(select(Rfq)).recipients) == 2
+
+
+def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    from marketplace.orders.models import Order
+    from marketplace.sourcing.models import Quote, Rfq
+
+    group = basket_groups["kitui"]
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    session.commit()
+    sign_in(client, basket_groups["buyer"].user.email)
+    page = f"/rfqs/new?group={group.slug}"
+    assert "DAP: delivered to your door" in text_of(client.get(page))
+    assert submit(client, page, _rfq_fields(incoterm="DAP", group=[group.slug], send="1")).status_code == 302
+    rfq = session.scalar(select(Rfq))
+    assert rfq.incoterm == "DAP"
+    client.post("/logout", data={})
+    sign_in(client, admin.user.email)
+    quoted = submit(client, f"/manage/rfqs/{rfq.id}", {"unit_price": "9.00", "quantity": "200", "lead_time_days": "20",
+                                                       "valid_until": rfq.needed_by.isoformat(), "submit": "1"})  # fmt: skip
+    assert quoted.status_code == 302, text_of(quoted)
+    quote = session.scalar(select(Quote))
+    assert quote.incoterm == "DAP"
+    client.post("/logout", data={})
+    sign_in(client, basket_groups["buyer"].user.email)
+    assert "DAP" in text_of(client.get(f"/quotes/{quote.id}/accept"))
+    assert submit(client, f"/quotes/{quote.id}/accept", {}).status_code == 302
+    assert session.scalar(select(Order)).incoterm == "DAP"
