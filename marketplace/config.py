@@ -18,7 +18,7 @@ class Defaults:
     ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)
     MAIL_DIR: str | None = None  # <instance>/mail: e-mails are written there as .eml unless SMTP is set
     MAIL_SENDER = "Loom <no-reply@loom.local>"
     SMTP_HOST: str | None = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from io import BytesIO
+from tempfile import SpooledTemporaryFile
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import Request, current_app
 from PIL import Image, UnidentifiedImageError
 
 from marketplace.errors import DomainError
@@ -65,3 +67,32 @@ def store_document(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes:
     if data.startswith(PDF_MAGIC):
         return StoredFile(_save(folder, subfolder, ".pdf", data), "application/pdf")
     return store_image(BytesIO(data), folder=folder, subfolder=subfolder, max_bytes=max_bytes)
+
+
+class CappedUpload(SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A spooled file that keeps only its first `cap` bytes of an upload and drops the rest as it arrives."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(max_size=512 * 1024)
+        self.cap = cap
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        room = self.cap - self.tell()
+        if room > 0:
+            super().write(data[:room])
+        return len(data)
+
+
+class CappedUploadRequest(Request):
+    """Read uploaded files only up to the upload limit plus one byte.
+
+    An oversized file then arrives cut, is refused beside its field by `store_image` / `store_document`
+    ("larger than 5 MB"), and the rest of the form arrives whole, so nothing typed is lost; the disk
+    never holds more than the limit per file, whatever was sent. Only `MAX_CONTENT_LENGTH` (the whole
+    body) still ends a request with 413.
+    """
+
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None, content_length: int | None = None
+    ) -> BinaryIO:
+        return CappedUpload(current_app.config["UPLOAD_MAX_BYTES"] + 1)  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from marketplace.db import is_busy, is_unique_violation
 from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
 from marketplace.money import format_amount, format_money
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.uploads import CappedUploadRequest
 
 VIEWER_LOCALE = "en"  # every page is English until the translation layer (issue 16) picks the viewer's locale
 csrf = CSRFProtect()
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     from marketplace.sourcing.views import blueprint as sourcing
     from payments.views import blueprint as payments
 
+    app.request_class = CappedUploadRequest  # an oversized file gets a field error; the form around it arrives whole
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(context.load_user)
@@ -78,7 +80,11 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     status = error.code or 500
     if _wants_problem():
         return problem(status, error.name, error.description or "")
-    return render_template("error.html", status=status, title=error.name, detail=error.description), status
+    detail = error.description
+    if status == 413:
+        limit = (request.max_content_length or 0) // (1024 * 1024)
+        detail = f"Everything you sent adds up to more than {limit} MB. Go back and send fewer or smaller files; nothing was saved."
+    return render_template("error.html", status=status, title=error.name, detail=detail), status
 
 
 def _domain_error(error: DomainError) -> Response | tuple[str, int]:

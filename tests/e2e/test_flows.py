@@ -208,3 +208,16 @@ def test_a_buyer_sends_a_request_from_search_with_the_category_units_and_date_ca
     expect(page.get_by_text(re.compile(r"120 units · Baskets › Storage"))).to_be_visible()
     assert fits(page)
     context.close()
+
+
+def test_an_oversized_photo_gets_a_field_error_and_the_progress_form_is_kept(browser: Browser, live_url: str) -> None:
+    context, page = an_order_being_made(browser, live_url, "Baskets with a heavy photo")
+    page.get_by_label("Done (%)").fill("20")
+    page.get_by_label("What happened").fill("First fifty woven")
+    page.get_by_label("Photo (optional)").set_input_files({"name": "loom.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"0" * (13 * 1024 * 1024)})
+    page.get_by_role("button", name="Post progress").click()
+    expect(page.get_by_text("The file is larger than 5 MB")).to_be_visible()
+    expect(page.get_by_label("What happened")).to_have_value("First fifty woven")
+    expect(page.get_by_label("Done (%)")).to_have_value("20")
+    assert fits(page)
+    context.close()

@@ -218,3 +218,24 @@ def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(client: FlaskC
     assert "DAP" in text_of(client.get(f"/quotes/{quote.id}/accept"))
     assert submit(client, f"/quotes/{quote.id}/accept", {}).status_code == 302
     assert session.scalar(select(Order)).incoterm == "DAP"
+
+
+@pytest.mark.parametrize("megabytes", [6, 20])
+def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(client: FlaskClient, session: Session, basket_groups: dict, megabytes: int) -> None:
+    from marketplace.sourcing.models import Rfq
+
+    sign_in(client, basket_groups["buyer"].user.email)
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    from tests.web import hidden_fields
+
+    big = FileStorage(io.BytesIO(b"%PDF-1.7\n" + b"0" * (megabytes * 1024 * 1024)), "drawing.pdf", content_type="application/pdf")
+    fields = MultiDict({**hidden_fields(client, "/rfqs/new"), **_rfq_fields(title="Baskets with a big drawing", draft="1"), "attachments": big})
+    boundary, body = encode_multipart(fields)  # in memory: the test client would spool a body this big to a file it never closes
+    response = client.post("/rfqs/new", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    html = text_of(response)
+    assert response.status_code == 422, html[:300]
+    assert re.search(r'<p class="error"[^>]*>The file is larger than 5 MB', html)
+    assert _value(html, "title") == "Baskets with a big drawing" and _value(html, "quantity") == "200"
+    assert session.scalar(select(Rfq)) is None
