@@ -274,6 +274,18 @@ def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, 
     return tiers
 
 
+def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str]:
+    """Name the price tiers no buyer can reach: ones that end before the minimum order (a later tier starts at or below it)."""
+    if not moq:
+        return []
+    tiers = sorted(tiers)
+    shadowed = [q for (q, _), (following, _) in zip(tiers, tiers[1:], strict=False) if following <= moq]
+    if not shadowed:
+        return []
+    starts = ", ".join(f"{q:,}" for q in shadowed)
+    return [f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."]
+
+
 def _owned_product(session: Session, group: ProducerGroup, product_id: int) -> Product:
     product = session.scalar(select(Product).where(Product.id == product_id, Product.group_id == group.id))
     if product is None:

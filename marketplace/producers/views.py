@@ -277,7 +277,8 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
         for index, tier in enumerate(product.price_tiers[:3], start=1):
             form[f"tier{index}_quantity"].data = tier.min_quantity
             form[f"tier{index}_price"].data = tier.unit_price
-    if form.validate_on_submit():
+    warnings = services.tier_warnings(form.tiers(), form.moq.data) if form.is_submitted() else []
+    if form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
             with transaction() as session:
                 once = claim_submission(session, form)
@@ -291,7 +292,7 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
                 return first_result(once)
             flash("Product saved.", "success")
             return redirect(url_for("manage.products"))
-    return render_form("manage/product.html", form, group=group, product=product)
+    return render_form("manage/product.html", form, group=group, product=product, warnings=warnings)
 
 
 @manage.post("/products/<int:product_id>/delete")

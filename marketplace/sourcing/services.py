@@ -164,6 +164,21 @@ def sending_warnings(groups: list[ProducerGroup], *, category: str, quantity: in
     return warnings
 
 
+def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, today: dt.date) -> list[str]:
+    """Say where a quote promises more than the group's calendar holds by the buyer's date, or less than its minimum order."""
+    capability = next((c for c in group.capabilities if c.category == rfq.category), None)
+    if capability is None or not quantity:
+        return []
+    warnings = []
+    deliverable, earliest = capacity_fit(capability, quantity, rfq.needed_by, today)
+    if deliverable < quantity:
+        when = f"; all of them by {earliest:%d %b %Y}" if earliest else ""
+        warnings.append(f"Your calendar holds {deliverable:,} units by {rfq.needed_by:%d %b %Y}, and you quote {quantity:,}{when}.")
+    if quantity < capability.moq:
+        warnings.append(f"You quote {quantity:,} units, under your minimum order of {capability.moq:,}.")
+    return warnings
+
+
 def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> Rfq:
     """One of the buyer's own RFQs; any other id is a 404."""
     membership = require_buyer(membership)

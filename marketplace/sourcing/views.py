@@ -295,7 +295,8 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         suggestion = _suggest(form, group, working, rfq.currency)
-    elif form.validate_on_submit():
+    warnings = services.quote_warnings(group, rfq, quantity=form.quantity.data, today=today) if form.is_submitted() and not suggestion else []
+    if suggestion is None and "suggest" not in request.form and form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
             with transaction() as session:
                 once = claim_submission(session, form)
@@ -314,7 +315,7 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     fit = capacity_fit(capability, quantity, rfq.needed_by, today) if capability else None
     page, status = render_form(
         "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
-        quantity=quantity, suggestion=suggestion, working_currency=working, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
+        quantity=quantity, suggestion=suggestion, working_currency=working, warnings=warnings, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
         action_form=ActionForm(), quote_status=services.effective_status(quote, today) if quote else None,
         can_quote=membership.role.at_least(Role.ADMIN),
     )  # fmt: skip

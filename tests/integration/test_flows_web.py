@@ -239,3 +239,44 @@ def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(client: Fla
     assert re.search(r'<p class="error"[^>]*>The file is larger than 5 MB', html)
     assert _value(html, "title") == "Baskets with a big drawing" and _value(html, "quantity") == "200"
     assert session.scalar(select(Rfq)) is None
+
+
+def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_confirmed(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    from marketplace.sourcing.models import Quote
+
+    group = basket_groups["machakos"]  # 100 units a week, minimum 500
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    rfq, _ = _open_quote(session, basket_groups["kitui"], basket_groups["buyer"], quantity=1500)  # 12 weeks away
+    rfq.recipients.append(type(rfq.recipients[0])(group_id=group.id))
+    session.commit()
+    sign_in(client, admin.user.email)
+    page = f"/manage/rfqs/{rfq.id}"
+    fields = {"unit_price": "9.00", "quantity": "1500", "lead_time_days": "20", "valid_until": rfq.needed_by.isoformat(), "notes": "Nested", "submit": "1"}
+    response = submit(client, page, fields)
+    html = text_of(response)
+    assert response.status_code == 200 and session.scalar(select(Quote).where(Quote.group_id == group.id)) is None
+    assert re.search(r"Your calendar holds [\d,]+ units by .*, and you quote 1,500", html) and "Send the quote anyway" in html
+    assert _value(html, "unit_price") == "9.00"
+
+    response = submit(client, page, {**fields, "quantity": "300"})
+    assert "under your minimum order of 500" in text_of(response)
+
+    assert submit(client, page, {**fields, "confirmed": "1"}).status_code == 302
+    assert session.scalar(select(Quote).where(Quote.group_id == group.id)).quantity == 1500
+
+
+def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    from marketplace.producers.models import Product
+
+    group = basket_groups["kitui"]
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    session.commit()
+    sign_in(client, admin.user.email)
+    fields = {"sku": "KB-01", "title": "Nested sisal baskets", "category": "baskets.storage", "moq": "50", "lead_time_days": "20", "currency": "USD",
+              "tier1_quantity": "1", "tier1_price": "12.00", "tier2_quantity": "20", "tier2_price": "11.00", "tier3_quantity": "100", "tier3_price": "9.00"}  # fmt: skip
+    response = submit(client, "/manage/products/new", fields)
+    assert response.status_code == 200 and session.scalar(select(Product)) is None
+    assert "The price from 1 units can never apply: no one orders under your minimum of 50." in text_of(response)
+    assert submit(client, "/manage/products/new", {**fields, "confirmed": "1"}).status_code == 302
+    # Tiers that all count: no question asked.
+    assert submit(client, "/manage/products/new", {**fields, "sku": "KB-02", "tier2_quantity": "60"}).status_code == 302

@@ -63,9 +63,10 @@ def send_rfq(client: FlaskClient, market: dict) -> Rfq:
     return response
 
 
-def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30):
+def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30, **extra: str):
     return submit(client, f"/manage/rfqs/{rfq_id}", {"unit_price": price, "quantity": str(quantity), "lead_time_days": str(lead),
-                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1"})  # fmt: skip
+                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1",
+                                                     **extra})  # fmt: skip
 
 
 def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Session, market: dict) -> None:
@@ -229,7 +230,8 @@ def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, 
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
     as_(client, market["kitui"]["admin"])
-    quote(client, rfq.id, "8.75", quantity=20_000)
+    assert "Send the quote anyway" in text_of(quote(client, rfq.id, "8.75", quantity=20_000))  # warned first
+    quote(client, rfq.id, "8.75", quantity=20_000, confirmed="1")
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
