@@ -318,7 +318,9 @@ def _add_sourcing(session: Session, buyers: list[Membership], groups: list[Produ
                     order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None)
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
                 note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
-                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
+                shipment = {"carrier": "DHL Express", "tracking_number": f"JD01460000{order.id:04d}"} if status == OrderStatus.SHIPPED else {}
+                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL,
+                                    **shipment)  # fmt: skip
                 if status == OrderStatus.IN_PRODUCTION:
                     order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None)
                 if status == OrderStatus.DELIVERED and path[-1] == OrderStatus.CLOSED:

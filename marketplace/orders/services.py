@@ -51,8 +51,10 @@ TRACE_STEPS: dict[OrderStatus, tuple[EventKind, str, str | None, str]] = {
 }
 
 
-def _place(order: Order) -> str:
-    """Where the goods are: the group's town (or region) and country."""
+def _place(order: Order, status: OrderStatus | None = None) -> str:
+    """Where the goods are: the group's town (or region) and country; once received, the destination country."""
+    if status == OrderStatus.DELIVERED:
+        return order.destination_country
     return f"{order.group.city or order.group.region}, {order.group.country}".strip(", ")
 
 
@@ -71,7 +73,7 @@ def _trace(session: Session, order: Order, status: OrderStatus, *, author_id: in
         action=action,
         biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
         event_time=utcnow(),
-        read_point=_place(order),
+        read_point=_place(order, status),
         what=_quantities(order),
         why={"note": f"{label}. {note}".strip(), "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}]},
         recorded_by_id=author_id,
@@ -239,9 +241,11 @@ def lock_order(session: Session, membership: Membership | None, order_id: int) -
 
 def move(
     session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
-    expected: OrderStatus | None = None,
+    expected: OrderStatus | None = None, carrier: str = "", tracking_number: str = "",
 ) -> Order:  # fmt: skip
     """Move an order one step, if the state machine allows it and this person may.
+
+    Shipping names the carrier (`DomainError` on field `carrier` without one) and, when there is one, the tracking number.
 
     The order is locked first: of two moves at once (two cancellations, a cancellation and the start
     of production) the second waits and then sees the first one's result. With `expected` (the
@@ -268,6 +272,11 @@ def move(
         cancel_payments(session, order, reason=f"Order {order.number} cancelled: {note.strip()}")
         order.cancelled_at = utcnow()
         announce_order(session, order)  # the group's Odoo cancels its sale order too
+    if to == OrderStatus.SHIPPED:
+        if not carrier.strip():
+            raise DomainError("Name the carrier the goods left with (or the buyer's forwarder).", field="carrier")
+        order.carrier, order.tracking_number = carrier.strip()[:80], (tracking_number.strip()[:80] or None)
+        note = " ".join(filter(None, [f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."), note.strip()]))
     order.status = to
     if to == OrderStatus.DELIVERED:
         # The balance is what the order still owes after the invoices really issued, so they add up to its total.

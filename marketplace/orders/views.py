@@ -16,10 +16,16 @@ from marketplace.forms import attach_error, claim_submission, first_result, rend
 from marketplace.orders import services
 from marketplace.orders.models import OrderStatus
 from marketplace.sourcing.forms import MoveForm, ProgressForm
-from marketplace.trace.services import chain_of, verify_chain
+from marketplace.producers.taxonomy import country_name
+from marketplace.trace.services import chain_of, in_words, verify_chain
 from marketplace.uploads import store_image
 
 blueprint = Blueprint("orders", __name__)
+# The stepper on the order page: the road an order takes when all goes well.
+STEPS = (
+    (OrderStatus.CONFIRMED, "Confirmed"), (OrderStatus.IN_PRODUCTION, "Being made"), (OrderStatus.READY, "Ready"),
+    (OrderStatus.SHIPPED, "Shipped"), (OrderStatus.DELIVERED, "Received"), (OrderStatus.CLOSED, "Closed"),
+)  # fmt: skip
 
 
 @blueprint.get("/orders")
@@ -43,7 +49,8 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
         "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
         chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
-        is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
+        is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus, in_words=lambda event: in_words(event, country_name),
+        steps=STEPS,
     )  # fmt: skip
 
 
@@ -61,7 +68,8 @@ def move(order_id: int, status: str) -> Response:
     try:
         with transaction() as session:
             services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
-                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected)  # fmt: skip
+                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected,
+                          carrier=form.carrier.data or "", tracking_number=form.tracking_number.data or "")  # fmt: skip
     except DomainError as error:
         if error.status == 404:
             raise

@@ -91,6 +91,8 @@ class MessageForm(OneTimeForm):
 
 class MoveForm(FlaskForm):
     note = StringField("Note (required to cancel)", validators=[Length(max=500)])
+    carrier = StringField("Carrier", validators=[Length(max=80)], description="e.g. DHL Express, Maersk, or the buyer's forwarder")
+    tracking_number = StringField("Tracking number (if there is one)", validators=[Length(max=80)])
     expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 

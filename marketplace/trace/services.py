@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -74,3 +76,21 @@ def verify_chain(session: Session, order_id: int) -> int | None:
     events = chain_of(session, order_id)
     broken = first_broken_link([(e.prev_hash, e.hash, hashed_body(e)) for e in events])
     return None if broken is None else events[broken].sequence
+
+
+@dataclass(frozen=True)
+class EventInWords:
+    """A trace event as a person reads it: "Order confirmed" in "Machakos, Kenya", with whatever else was noted."""
+
+    headline: str
+    place: str
+    detail: str
+
+
+def in_words(event: TraceEvent, country_name: Callable[[str], str]) -> EventInWords:
+    """Say what happened, where and with what note, from the event's `why` note and read point (country codes named)."""
+    note = str((event.why or {}).get("note", "")).strip()
+    headline, _, detail = note.partition(". ")
+    *town, country = [part.strip() for part in event.read_point.split(",")]
+    place = ", ".join([*town, country_name(country) if len(country) == 2 and country.isupper() else country])
+    return EventInWords(headline.rstrip(".") or event.kind.value, place, detail.strip())

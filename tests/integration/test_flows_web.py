@@ -280,3 +280,29 @@ def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(clien
     assert submit(client, "/manage/products/new", {**fields, "confirmed": "1"}).status_code == 302
     # Tiers that all count: no question asked.
     assert submit(client, "/manage/products/new", {**fields, "sku": "KB-02", "tier2_quantity": "60"}).status_code == 302
+
+
+def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_shipment(client: FlaskClient, session: Session, order_parties: dict) -> None:
+    order = order_parties["order"]
+    page = f"/orders/{order.id}"
+    sign_in(client, order_parties["admin"].user.email)
+    submit(client, page, {"percent": "35", "note": "Coiling"}, action=f"{page}/progress")
+    html = text_of(client.get(page))
+    assert re.search(r'<li class="current" aria-current="step">Confirmed</li>', html)
+    assert '<progress id="made" max="100" value="35">' in html
+    assert re.search(r"<strong>Order confirmed</strong> in [^<]*Kenya, \d\d \w\w\w \d{4}", html)  # the group's place, KE named
+    assert "TransactionEvent" not in html and "accepting" not in html
+
+    for step in ("in_production", "ready"):
+        assert submit(client, page, {"note": ""}, action=f"{page}/move/{step}").status_code == 302
+    refused = submit(client, page, {"note": "", "carrier": "", "tracking_number": ""}, action=f"{page}/move/shipped", follow_redirects=True)
+    assert "Name the carrier" in text_of(refused)
+    submit(client, page, {"note": "", "carrier": "DHL Express", "tracking_number": "JD014600001234"}, action=f"{page}/move/shipped")
+    client.post("/logout", data={})
+    sign_in(client, order_parties["buyer"].user.email)
+    html = text_of(client.get(page))
+    assert "Shipped with <strong>DHL Express</strong>, tracking number <strong>JD014600001234</strong>" in html
+    assert re.search(r'<li class="done">Ready</li>\s*<li class="current" aria-current="step">Shipped</li>', html)
+    submit(client, page, {"note": ""}, action=f"{page}/move/delivered")
+    html = text_of(client.get(page))
+    assert re.search(r"<strong>Received by the buyer</strong> in United Kingdom, ", html)  # at the destination, not the group's town

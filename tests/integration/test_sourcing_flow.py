@@ -110,7 +110,7 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
     assert submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Coiling under way"}, action=f"/orders/{order.id}/progress").status_code == 302
     as_(client, market["kitui"]["admin"])
     for step in ("in_production", "ready", "shipped"):
-        submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/{step}")
+        submit(client, f"/orders/{order.id}", {"note": "", "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{step}")
     as_(client, market["buyer"])
     timeline = text_of(client.get(f"/orders/{order.id}"))
     assert "Coiling under way" in timeline and "Mark delivered" in timeline
@@ -198,7 +198,7 @@ def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
 
 
 def move_to(client: FlaskClient, order: Order, status: str, note: str = ""):  # type: ignore[no-untyped-def]
-    return submit(client, f"/orders/{order.id}", {"note": note}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
+    return submit(client, f"/orders/{order.id}", {"note": note, "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
 
 
 def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
