@@ -26,6 +26,12 @@ class RecordPayoutForm(FlaskForm):
     note = StringField("Note for the group", validators=[Optional(), Length(max=300)])
 
 
+class BankTransferForm(OneTimeForm):
+    amount = DecimalField("Amount received", validators=[InputRequired(message="Give the amount that arrived.")],
+                          description="In the invoice's currency, as the bank statement shows it.")  # fmt: skip
+    reference = StringField("Bank reference", validators=[DataRequired(message="Give the bank's reference for the transfer."), Length(max=100)])
+
+
 class PartialRefundForm(OneTimeForm):
     amount = DecimalField("Amount to give back", validators=[InputRequired(message="Give the amount to refund.")],
                           description="In the invoice's currency; at most what is still refundable.")  # fmt: skip

@@ -50,7 +50,7 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
         chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
         is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus, in_words=lambda event: in_words(event, country_name),
-        steps=STEPS,
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
     )  # fmt: skip
 
 

@@ -306,3 +306,41 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
     submit(client, page, {"note": ""}, action=f"{page}/move/delivered")
     html = text_of(client.get(page))
     assert re.search(r"<strong>Received by the buyer</strong> in United Kingdom, ", html)  # at the destination, not the group's town
+
+
+def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_operator_settles_the_invoice(
+    app, client: FlaskClient, session: Session, order_parties: dict, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from decimal import Decimal
+
+    from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", None)
+    monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", "Loom Marketplace Ltd\nIBAN GB33 BUKB 2020 1555 5555 55\nBIC BUKBGB22")
+    order = order_parties["order"]
+    deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    sign_in(client, order_parties["buyer"].user.email)
+    html = text_of(client.get(f"/orders/{order.id}"))
+    assert "Pay now" not in html and f'href="/invoices/{deposit.id}#bank-transfer">How to pay by bank transfer' in html
+    html = text_of(client.get(f"/invoices/{deposit.id}"))
+    assert "IBAN GB33 BUKB 2020 1555 5555 55" in html and f"Reference to quote: <strong>{deposit.number}</strong>" in html
+    assert "by card" not in html
+
+    operator = factories.user(session, operator=True)
+    session.commit()
+    client.post("/logout", data={})
+    sign_in(client, operator.email)
+    page = f"/operator/invoices/{deposit.id}"
+    wrong = submit(client, page, {"amount": "100.00", "reference": "FT2611290001"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    assert wrong.status_code == 422 and "record the transfer only once the full amount has arrived" in text_of(wrong)
+    assert _value(text_of(wrong), "reference") == "FT2611290001"
+    right = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290001"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    assert right.status_code == 302, text_of(right)
+
+    session.expire_all()
+    deposit = session.get(Invoice, deposit.id)
+    assert deposit.status == InvoiceStatus.PAID and deposit.paid_at is not None
+    assert [(p.provider, p.status, p.amount) for p in deposit.payments] == [("bank_transfer", PaymentStatus.SUCCEEDED, Decimal(deposit.amount))]
+    # The same path as a card payment (settle_invoice): the group's payout is prepared.
+    assert session.scalar(select(Payout).where(Payout.invoice_id == deposit.id)) is not None
+    again = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290002"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    assert again.status_code == 422 and "only an open invoice waits for a transfer" in text_of(again), text_of(again)[-900:]
