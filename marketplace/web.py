@@ -1,11 +1,15 @@
 """The web layer's wiring: extensions, blueprints, error pages and problem+json, security headers."""
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_decimal
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_login import LoginManager
+from markupsafe import Markup
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -49,7 +53,8 @@ def init_app(app: Flask) -> None:
     # Money through Babel with the currency's own decimals: `{{ order.total|money(order.currency) }}` → "$1,092.50",
     # `{{ line.unit_price|amount(order.currency) }}` → "1,092.50" where the currency stands beside it.
     app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, VIEWER_LOCALE),
-                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE))
+                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE),
+                                 count=count_of, paragraphs=paragraphs)
     app.jinja_env.globals.update(
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,
@@ -61,6 +66,18 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
+
+
+def count_of(number: int, singular: str, plural: str | None = None) -> str:
+    """Say how many, in the viewer's locale and with the noun's plural form: `{{ n|count("product") }}` → "1 product", "1,200 products"."""
+    noun = singular if Locale.parse(VIEWER_LOCALE).plural_form(number) == "one" else (plural or f"{singular}s")
+    return f"{format_decimal(number, locale=VIEWER_LOCALE)} {noun}"
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all escaped."""
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", re.sub(r"\r\n?", "\n", text or "")) if b.strip()]
+    return Markup("").join(Markup('<p dir="auto">{}</p>').format(Markup("<br>").join(block.split("\n"))) for block in blocks)
 
 
 def _wants_problem() -> bool:

@@ -344,3 +344,37 @@ def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_oper
     assert session.scalar(select(Payout).where(Payout.invoice_id == deposit.id)) is not None
     again = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290002"}, action=f"/operator/invoices/{deposit.id}/transfer")
     assert again.status_code == 422 and "only an open invoice waits for a transfer" in text_of(again), text_of(again)[-900:]
+
+
+def test_fields_are_described_by_their_help_and_errors_and_never_by_none(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    sign_in(client, basket_groups["buyer"].user.email)
+    html = text_of(client.get("/rfqs/new"))
+    assert 'aria-describedby="None"' not in html
+    assert re.search(r'<input[^>]*aria-describedby="title-help"[^>]*name="title"', html) or re.search(r'<input[^>]*name="title"[^>]*aria-describedby="title-help"', html)
+    response = submit(client, "/rfqs/new", _rfq_fields(quantity="", draft="1"))
+    html = text_of(response)
+    field = re.search(r'<input[^>]*name="quantity"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="quantity-error"' in field
+    assert re.search(r'<div id="quantity-error"><p class="error">', html)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_typed_text_keeps_its_paragraphs_and_line_breaks_and_its_direction(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+    group = basket_groups["kitui"]
+    group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."  # as a browser sends a textarea
+    session.commit()
+    html = text_of(client.get(f"/groups/{group.slug}"))
+    assert '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 &lt;b&gt;together&lt;/b&gt;.</p>' in html
+
+
+def test_counts_read_as_words(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session, name="Huye Agaseke Weavers")
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    from marketplace.producers.models import Photo
+
+    session.add(Photo(group_id=group.id, path="photos/x.jpg", content_type="image/jpeg", width=10, height=10))
+    session.commit()
+    sign_in(client, admin.user.email)
+    html = text_of(client.get("/manage/"))
+    assert "0 products" in html and "1 photo<" in html and "1 photos" not in html
