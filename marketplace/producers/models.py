@@ -75,6 +75,8 @@ class Certification(Base):
     verified: Mapped[bool] = mapped_column(default=False)
     verified_at: Mapped[dt.datetime | None]
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    review_note: Mapped[str | None] = mapped_column(Text)  # the operator's: how it was checked without evidence, or why it was rejected
+    rejected_at: Mapped[dt.datetime | None]
 
     group: Mapped[ProducerGroup] = relationship(back_populates="certifications")
 

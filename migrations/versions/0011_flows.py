@@ -1,4 +1,4 @@
-"""flows: a group's working currency and artisans' share floor, incoterms on RFQs and quotes, shipment tracking, reasons for lower progress
+"""flows: a group's working currency and artisans' share floor, incoterms on RFQs and quotes, shipment tracking, reasons for lower progress, certification reviews
 
 Revision ID: 0011
 Revises: 0009
@@ -28,9 +28,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('tracking_number', sa.String(length=80), nullable=True))
     with op.batch_alter_table('progress_update', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason', sa.Text(), nullable=True))
+    with op.batch_alter_table('certification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_note', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('rejected_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('certification', schema=None) as batch_op:
+        batch_op.drop_column('rejected_at')
+        batch_op.drop_column('review_note')
     with op.batch_alter_table('progress_update', schema=None) as batch_op:
         batch_op.drop_column('reason')
     with op.batch_alter_table('purchase_order', schema=None) as batch_op:

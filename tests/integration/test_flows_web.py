@@ -378,3 +378,39 @@ def test_counts_read_as_words(client: FlaskClient, session: Session) -> None:
     sign_in(client, admin.user.email)
     html = text_of(client.get("/manage/"))
     assert "0 products" in html and "1 photo<" in html and "1 photos" not in html
+
+
+def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and_undoes(client: FlaskClient, session: Session) -> None:
+    from marketplace.producers.models import Certification
+
+    group = factories.producer_group(session, name="Kitui Basket Collective")
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    fair, organic = Certification(group=group, scheme="wfto", reference="WFTO-1"), Certification(group=group, scheme="organic", reference="ORG-7")
+    session.add_all([fair, organic])
+    operator = factories.user(session, operator=True)
+    session.commit()
+    sign_in(client, operator.email)
+    desk = text_of(client.get("/operator/"))
+    assert f'id="cert{fair.id}-note"' in desk and f'id="cert{organic.id}-note"' in desk  # one note field each, ids unique
+
+    no_note = submit(client, "/operator/", {f"cert{fair.id}-note": "", "decision": "verify"}, action=f"/operator/certifications/{fair.id}/review",
+                     follow_redirects=True)  # fmt: skip
+    assert "No evidence was uploaded: say how you checked it" in text_of(no_note)
+    submit(client, "/operator/", {f"cert{fair.id}-note": "Listed in the WFTO member register", "decision": "verify"},
+           action=f"/operator/certifications/{fair.id}/review")  # fmt: skip
+    submit(client, "/operator/", {f"cert{organic.id}-note": "The certificate expired in 2024", "decision": "reject"},
+           action=f"/operator/certifications/{organic.id}/review")  # fmt: skip
+    session.expire_all()
+    assert (fair.verified, fair.review_note) == (True, "Listed in the WFTO member register")
+    assert (organic.verified, organic.rejected_at is not None, organic.review_note) == (False, True, "The certificate expired in 2024")
+
+    client.post("/logout", data={})
+    sign_in(client, admin.user.email)
+    assert "not accepted</span> <span dir=\"auto\">The certificate expired in 2024" in text_of(client.get("/manage/certifications"))
+
+    client.post("/logout", data={})
+    sign_in(client, operator.email)
+    submit(client, "/operator/", {"decision": "undo"}, action=f"/operator/certifications/{fair.id}/review")
+    session.expire_all()
+    assert fair.verified is False and fair.verified_at is None
+    assert f'id="cert{fair.id}-note"' in text_of(client.get("/operator/"))  # back in the queue
