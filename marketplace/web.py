@@ -12,7 +12,8 @@ from flask_login import LoginManager
 from markupsafe import Markup
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NotFoundError
 
 from marketplace.accounts import context
 from marketplace.db import is_busy, is_unique_violation
@@ -98,7 +99,11 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if _wants_problem():
         return problem(status, error.name, error.description or "")
     detail = error.description
-    if status == 413:
+    if status == 404 and detail == NotFoundError.description:  # Werkzeug's own words, not a message of ours
+        detail = "There is no page at this address. It may have moved or been removed; try the search or go back."
+    elif status == 405 and detail == MethodNotAllowed.description:
+        detail = "This address cannot be used that way. Go back and use the page's buttons."
+    elif status == 413:
         limit = (request.max_content_length or 0) // (1024 * 1024)
         detail = f"Everything you sent adds up to more than {limit} MB. Go back and send fewer or smaller files; nothing was saved."
     return render_template("error.html", status=status, title=error.name, detail=detail), status

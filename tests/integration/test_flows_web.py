@@ -414,3 +414,10 @@ def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and
     session.expire_all()
     assert fair.verified is False and fair.verified_at is None
     assert f'id="cert{fair.id}-note"' in text_of(client.get("/operator/"))  # back in the queue
+
+
+def test_a_missing_page_is_explained_in_plain_words(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "There is no page at this address" in text_of(response) and "If you entered the URL manually" not in text_of(response)
+    assert client.get("/api/v1/no-such-thing").mimetype == "application/problem+json"
