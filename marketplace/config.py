@@ -18,7 +18,7 @@ class Defaults:
     ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)
     MAIL_DIR: str | None = None  # <instance>/mail: e-mails are written there as .eml unless SMTP is set
     MAIL_SENDER = "Loom <no-reply@loom.local>"
     SMTP_HOST: str | None = None
@@ -64,6 +64,8 @@ class Defaults:
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
     # Stripe. Without a secret key the marketplace runs, invoices can be printed, and card payment says it is off.
     STRIPE_SECRET_KEY: str | None = None
+    # Shown on every invoice (LOOM_BANK_TRANSFER_INSTRUCTIONS): the marketplace's account to pay into; the invoice number is the reference.
+    BANK_TRANSFER_INSTRUCTIONS = ""
     STRIPE_WEBHOOK_SECRET: str | None = None  # whsec_...: the signing secret of the webhook endpoint
     STRIPE_API_BASE: str | None = None  # only to point at stripe-mock
     STRIPE_TIMEOUT_SECONDS = 20.0

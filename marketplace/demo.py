@@ -371,7 +371,9 @@ def _add_sourcing(
                                                   base_url=BASE_URL)
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
                 note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
-                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL)
+                shipment = {"carrier": "DHL Express", "tracking_number": f"JD01460000{order.id:04d}"} if status == OrderStatus.SHIPPED else {}
+                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL,
+                                    **shipment)  # fmt: skip
                 if status == OrderStatus.IN_PRODUCTION:
                     order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None,
                                                   base_url=BASE_URL)

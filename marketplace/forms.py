@@ -10,7 +10,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import DecimalField, FloatField, HiddenField, IntegerField, PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    DecimalField,
+    Field,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.money import MAX_UNIT_PRICE
@@ -72,6 +82,13 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def fill_in(field: Field, value: object) -> None:
+    """Put a value the server worked out into a submitted field: a field shows what was typed (raw_data) over its data."""
+    field.data = value
+    field.raw_data = None
+    field.errors = []
 
 
 def render_form(template: str, form: FlaskForm, **context: object) -> tuple[str, int]:

@@ -7,9 +7,10 @@ import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from tempfile import SpooledTemporaryFile
 from typing import BinaryIO
 
-from flask import send_from_directory
+from flask import Request, current_app, send_from_directory
 from PIL import Image, UnidentifiedImageError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -107,3 +108,32 @@ def send_private(folder: Path, path: str, **kwargs: object) -> Response:
     response = send_from_directory(folder, path, **kwargs)  # type: ignore[arg-type]
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+class CappedUpload(SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A spooled file that keeps only its first `cap` bytes of an upload and drops the rest as it arrives."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(max_size=512 * 1024)
+        self.cap = cap
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        room = self.cap - self.tell()
+        if room > 0:
+            super().write(data[:room])
+        return len(data)
+
+
+class CappedUploadRequest(Request):
+    """Read uploaded files only up to the upload limit plus one byte.
+
+    An oversized file then arrives cut, is refused beside its field by `store_image` / `store_document`
+    ("larger than 5 MB"), and the rest of the form arrives whole, so nothing typed is lost; the disk
+    never holds more than the limit per file, whatever was sent. Only `MAX_CONTENT_LENGTH` (the whole
+    body) still ends a request with 413.
+    """
+
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None, content_length: int | None = None
+    ) -> BinaryIO:
+        return CappedUpload(current_app.config["UPLOAD_MAX_BYTES"] + 1)  # type: ignore[return-value]

@@ -1,15 +1,20 @@
 """The web layer's wiring: extensions, blueprints, error pages and problem+json, security headers."""
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_decimal
 from flask import Flask, Response, abort, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NotFoundError
 from werkzeug.routing import IntegerConverter
 
 from marketplace import limits
@@ -18,6 +23,7 @@ from marketplace.db import is_busy, is_unique_violation
 from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
 from marketplace.money import format_amount, format_money
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.uploads import CappedUploadRequest
 
 VIEWER_LOCALE = "en"  # every page is English until the translation layer (issue 16) picks the viewer's locale
 csrf = CSRFProtect()
@@ -42,6 +48,7 @@ def init_app(app: Flask) -> None:
     from payments.views import blueprint as payments
 
     app.url_map.converters["int"] = RowId
+    app.request_class = CappedUploadRequest  # an oversized file gets a field error; the form around it arrives whole
     csrf.init_app(app)
     login_manager.init_app(app)
     limits.init_app(app)
@@ -54,7 +61,8 @@ def init_app(app: Flask) -> None:
     # Money through Babel with the currency's own decimals: `{{ order.total|money(order.currency) }}` → "$1,092.50",
     # `{{ line.unit_price|amount(order.currency) }}` → "1,092.50" where the currency stands beside it.
     app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, VIEWER_LOCALE),
-                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE))
+                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE),
+                                 count=count_of, paragraphs=paragraphs)
     app.jinja_env.globals.update(
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,
@@ -77,6 +85,18 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def count_of(number: int, singular: str, plural: str | None = None) -> str:
+    """Say how many, in the viewer's locale and with the noun's plural form: `{{ n|count("product") }}` → "1 product", "1,200 products"."""
+    noun = singular if Locale.parse(VIEWER_LOCALE).plural_form(number) == "one" else (plural or f"{singular}s")
+    return f"{format_decimal(number, locale=VIEWER_LOCALE)} {noun}"
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all escaped."""
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", re.sub(r"\r\n?", "\n", text or "")) if b.strip()]
+    return Markup("").join(Markup('<p dir="auto">{}</p>').format(Markup("<br>").join(block.split("\n"))) for block in blocks)
+
+
 def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
@@ -95,7 +115,15 @@ def _http_error(error: HTTPException) -> Response:
     if _wants_problem():
         response = problem(status, error.name, error.description or "")
     else:
-        response = make_response(render_template("error.html", status=status, title=error.name, detail=error.description), status)
+        detail = error.description
+        if status == 404 and detail == NotFoundError.description:  # Werkzeug's own words, not a message of ours
+            detail = "There is no page at this address. It may have moved or been removed; try the search or go back."
+        elif status == 405 and detail == MethodNotAllowed.description:
+            detail = "This address cannot be used that way. Go back and use the page's buttons."
+        elif status == 413:
+            limit = (request.max_content_length or 0) // (1024 * 1024)
+            detail = f"Everything you sent adds up to more than {limit} MB. Go back and send fewer or smaller files; nothing was saved."
+        response = make_response(render_template("error.html", status=status, title=error.name, detail=detail), status)
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(limits.retry_after())
     if isinstance(error, MethodNotAllowed) and error.valid_methods:

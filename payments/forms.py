@@ -26,6 +26,12 @@ class RecordPayoutForm(Form):
     note = StringField("Note for the group", validators=[Optional(), Length(max=300)])
 
 
+class BankTransferForm(OneTimeForm):
+    amount = AmountField("Amount received", maximum=MAX_TOTAL, validators=[InputRequired(message="Give the amount that arrived.")],
+                          description="In the invoice's currency, as the bank statement shows it.")  # fmt: skip
+    reference = StringField("Bank reference", validators=[DataRequired(message="Give the bank's reference for the transfer."), Length(max=100)])
+
+
 class PartialRefundForm(OneTimeForm):
     amount = AmountField("Amount to give back", maximum=MAX_TOTAL, validators=[InputRequired(message="Give the amount to refund.")],
                           description="In the invoice's currency; at most what is still refundable.")  # fmt: skip

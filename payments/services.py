@@ -32,7 +32,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.db import transaction, utcnow, write_transaction
+from marketplace.db import lock, transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from marketplace.notifications import notify
@@ -411,6 +411,41 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     if payout is not None and payout.status == PayoutStatus.PENDING:
         payout.note = "Held: the order was cancelled and the buyer is being refunded."
+
+
+def record_bank_transfer(
+    session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reference: str, settings: Settings | None
+) -> Payment:
+    """The operator marks a bank transfer received: a payment that settles the invoice through the same path as Stripe's.
+
+    The payment is recorded as succeeded and `apply_payment_status` settles the invoice (paid, the group's
+    payout, the Odoo sync), exactly as a Stripe webhook would. Raises `NotFound`, `Conflict` (the invoice is
+    not waiting for money) or `DomainError` (no bank reference, an amount other than the invoice's).
+    """
+    invoice = lock(session, Invoice, invoice_id, selectinload(Invoice.payments), missing="No such invoice.")
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
+        raise Conflict(f"This invoice is {invoice.status.value}; only an open invoice waits for a transfer.")
+    if not reference.strip():
+        raise DomainError("Give the bank's reference for the transfer.", field="reference")
+    if amount != invoice.amount:
+        raise DomainError(
+            f"The invoice is for {format_money(invoice.amount, invoice.currency)}; record the transfer only once the full amount has arrived.",
+            field="amount",
+        )
+    attempt = max((p.attempt for p in invoice.payments), default=0) + 1
+    payment = Payment(
+        invoice=invoice, attempt=attempt, amount=invoice.amount, currency=invoice.currency, provider="bank_transfer",
+        provider_ref=f"bank:{invoice.id}:{reference.strip()[:100]}", idempotency_key=f"bank-transfer-{invoice.id}-{attempt}",
+        failure_reason="", status=PaymentStatus.PENDING,
+    )  # fmt: skip
+    session.add(payment)
+    session.flush()
+    apply_payment_status(session, payment, PaymentStatus.SUCCEEDED, seen_at=utcnow(), settings=settings)
+    notify(session, invoice.order.buyer_id, subject=f"Transfer received for invoice {invoice.number}",
+           body=f"The Loom team received your bank transfer of {format_money(amount, invoice.currency)} (reference {reference.strip()}), "
+                f"recorded by user {operator_id}. Invoice {invoice.number} is paid.",
+           link=f"{settings.base_url}/invoices/{invoice.id}" if settings else "")  # fmt: skip
+    return payment
 
 
 def refund_part(session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings) -> Refund:

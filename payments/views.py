@@ -22,7 +22,7 @@ from marketplace.operator.views import operator_only
 from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
 from payments import payouts, services
-from payments.forms import PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
+from payments.forms import BankTransferForm, PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import PayoutAccount, StripeEvent
 from payments.webhooks import TOLERANCE_SECONDS, Context, MalformedEvent, process_event, read_event, reread, signed_in_the_future
@@ -44,6 +44,7 @@ def invoice(invoice_id: int) -> str:
     return render_template(
         "payments/invoice.html", invoice=invoice, order=invoice.order, payout=payout if is_group else None, is_group=is_group,
         can_pay=services.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
         returned=request.args.get("returned") == "1", form=ActionForm(),
     )  # fmt: skip
 
@@ -271,9 +272,39 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
         else:
             flash("Refund on its way to the buyer; the group's payout is adjusted once Stripe has made it.", "success")
             return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
-    refundable = sum((services.refundable(p) for p in invoice.payments), Decimal(0))
-    status = 422 if request.method == "POST" else 200
-    return render_template("payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable), status
+    return _operator_invoice_page(invoice, form=form, transfer_form=BankTransferForm(formdata=None), status=422 if request.method == "POST" else 200)
+
+
+def _operator_invoice_page(invoice: Invoice, *, form: PartialRefundForm, transfer_form: BankTransferForm, status: int) -> tuple[str, int]:
+    refundable = sum((services.refundable(p) for p in invoice.payments if p.provider == "stripe"), Decimal(0))
+    return render_template("payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable, transfer_form=transfer_form), status
+
+
+@blueprint.post("/operator/invoices/<int:invoice_id>/transfer")
+@operator_only
+def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
+    """Mark a bank transfer received; it settles the invoice as a Stripe payment would."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        return render_template("error.html", status=404, title="Not found", detail="No such invoice."), 404
+    form = BankTransferForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    services.record_bank_transfer(session, current_user.id, invoice_id, amount=form.amount.data, reference=form.reference.data,
+                                                  settings=_settings())  # fmt: skip
+                    once.done(url_for("payments.operator_invoice", invoice_id=invoice_id))
+            if once.repeated:
+                return first_result(once)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Transfer recorded: the invoice is paid, the buyer and the group are told.", "success")
+            return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
+    db.session.refresh(invoice)
+    return _operator_invoice_page(invoice, form=PartialRefundForm(formdata=None), transfer_form=form, status=422)
 
 
 @blueprint.post("/operator/payouts/<int:payout_id>/record")

@@ -6,20 +6,30 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import Length
 
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
+from marketplace.errors import DomainError
 from marketplace.outbox import services as outbox
 from marketplace.producers import services as producers
 from marketplace.producers.models import Certification, ProducerGroup
 from marketplace.uploads import send_private
 
 blueprint = Blueprint("operator", __name__, url_prefix="/operator")
+
+
+class CertificationReviewForm(FlaskForm):
+    """One per certification on the desk (prefixed by its id, so each page keeps its ids unique)."""
+
+    note = StringField("Note (how you checked it, or why it is rejected)", validators=[Length(max=500)])
 
 
 def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,7 +49,7 @@ def desk() -> str:
     session = db.session
     pending_certifications = session.scalars(
         select(Certification)
-        .where(Certification.verified.is_(False))
+        .where(Certification.verified.is_(False), Certification.rejected_at.is_(None))
         .options(selectinload(Certification.group))
         .order_by(Certification.id)
         .limit(100)
@@ -52,6 +62,11 @@ def desk() -> str:
         counts=outbox.counts_by_status(session),
         dead_letters=outbox.dead_letters(session),
         pending_certifications=pending_certifications,
+        reviewed_certifications=session.scalars(
+            select(Certification).where(or_(Certification.verified.is_(True), Certification.rejected_at.is_not(None)))
+            .options(selectinload(Certification.group)).order_by(Certification.id.desc()).limit(20)
+        ).all(),
+        review_form=lambda cert: CertificationReviewForm(prefix=f"cert{cert.id}", formdata=None),
         unverified_groups=unverified_groups,
         action_form=ActionForm(),
     )
@@ -67,13 +82,28 @@ def retry(message_id: int) -> Response:
     return redirect(url_for("operator.desk"))
 
 
-@blueprint.post("/certifications/<int:certification_id>/verify")
+@blueprint.post("/certifications/<int:certification_id>/review")
 @operator_only
-def verify_certification(certification_id: int) -> Response:
-    if ActionForm().validate_on_submit():
-        with transaction() as session:
-            certification = producers.verify_certification(session, current_user, certification_id, verified=True)
-        flash(f"Certification of {certification.group.name} verified.", "success")
+def review_certification(certification_id: int) -> Response:
+    """Verify (with evidence, or a note on how it was checked), reject with a reason the group reads, or undo either."""
+    form = CertificationReviewForm(prefix=f"cert{certification_id}")
+    decision = request.form.get("decision", "")
+    if form.validate_on_submit() and decision in ("verify", "reject", "undo"):
+        note = form.note.data or ""
+        try:
+            with transaction() as session:
+                if decision == "reject":
+                    certification = producers.reject_certification(session, current_user, certification_id, reason=note,
+                                                                   base_url=current_app.config["BASE_URL"])  # fmt: skip
+                else:
+                    certification = producers.verify_certification(session, current_user, certification_id, verified=decision == "verify", note=note)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            flash(error.message, "error")
+        else:
+            done = {"verify": "verified", "reject": "rejected; the group is told why", "undo": "back in the queue"}[decision]
+            flash(f"Certification of {certification.group.name} {done}.", "success")
     return redirect(url_for("operator.desk"))
 
 

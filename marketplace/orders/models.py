@@ -53,6 +53,8 @@ class Order(Base):
     incoterm: Mapped[str] = mapped_column(String(3), default="FCA")
     ship_by: Mapped[dt.date] = mapped_column(Date)
     destination_country: Mapped[str] = mapped_column(String(2))
+    carrier: Mapped[str | None] = mapped_column(String(80))
+    tracking_number: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[created_at]
     confirmed_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
@@ -101,6 +103,7 @@ class ProgressUpdate(Base):
     percent: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")
     photo_path: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(Text)  # why progress went down, when it did
     created_at: Mapped[created_at]
 
     order: Mapped[Order] = relationship(back_populates="progress")

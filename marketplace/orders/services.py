@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -90,6 +91,24 @@ def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
     raise Conflict(f"This quote {what} since you opened the page — review it and accept again.")
 
 
+@dataclass(frozen=True)
+class AwardTerms:
+    """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance."""
+
+    currency: str
+    total: Decimal
+    deposit_percent: int
+    deposit: Decimal
+    balance: Decimal
+
+
+def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
+    """Work out the total, deposit and balance exactly as `accept_quote` will invoice them (they add up to the total)."""
+    total = round_money(quote.unit_price * quote.quantity, quote.currency)
+    deposit, balance = split_percent(total, deposit_percent, quote.currency) if deposit_percent else (Decimal(0), total)
+    return AwardTerms(quote.currency, total, deposit_percent, deposit, balance)
+
+
 def accept_quote(
     session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str,
     seen: QuoteSeen | None = None,
@@ -124,8 +143,9 @@ def accept_quote(
         quote_id=quote.id,
         status=OrderStatus.CONFIRMED,
         currency=quote.currency,
-        total=round_money(quote.unit_price * quote.quantity, quote.currency),
+        total=award_terms(quote, deposit_percent).total,
         deposit_percent=deposit_percent,
+        incoterm=quote.incoterm,
         ship_by=rfq.needed_by,
         destination_country=rfq.destination_country,
         confirmed_at=utcnow(),
@@ -144,8 +164,7 @@ def accept_quote(
                    body=f"{rfq.buyer.name} chose another group for this request. Thank you for quoting.",
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
-        deposit, _ = split_percent(order.total, deposit_percent, order.currency)
-        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=deposit)
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=award_terms(quote, deposit_percent).deposit)
     _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
     announce_order(session, order)
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
@@ -209,9 +228,11 @@ def lock_order(session: Session, membership: Membership | None, order_id: int) -
 
 def move(
     session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
-    expected: OrderStatus | None = None,
+    expected: OrderStatus | None = None, carrier: str = "", tracking_number: str = "",
 ) -> Order:  # fmt: skip
     """Move an order one step, if the state machine allows it and this person may.
+
+    Shipping names the carrier (`DomainError` on field `carrier` without one) and, when there is one, the tracking number.
 
     The order is locked first: of two moves at once (two cancellations, a cancellation and the start
     of production) the second waits and then sees the first one's result. With `expected` (the
@@ -238,6 +259,11 @@ def move(
         cancel_payments(session, order, reason=f"Order {order.number} cancelled: {note.strip()}")
         order.cancelled_at = utcnow()
         announce_order(session, order)  # the group's Odoo cancels its sale order too
+    if to == OrderStatus.SHIPPED:
+        if not carrier.strip():
+            raise DomainError("Name the carrier the goods left with (or the buyer's forwarder).", field="carrier")
+        order.carrier, order.tracking_number = carrier.strip()[:80], (tracking_number.strip()[:80] or None)
+        note = " ".join(filter(None, [f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."), note.strip()]))
     order.status = to
     if to == OrderStatus.DELIVERED:
         # The balance is what the order still owes after the invoices really issued, so they add up to its total.
@@ -255,10 +281,12 @@ def move(
 def post_progress(
     session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None,
     base_url: str = "",
+    reason: str = "",
 ) -> ProgressUpdate:
     """A progress report from the group's side (any member of the group may report).
 
     The order is locked: its trace chain grows one event at a time, and a move cannot slip in between.
+    Progress below the last report needs a `reason` (raises `DomainError` on field `reason` without one).
     """
     order = lock_order(session, membership, order_id)
     if membership.organization.kind != OrganizationKind.PRODUCER:
@@ -267,8 +295,13 @@ def post_progress(
         raise Conflict(f"The order is {order.status.value.replace('_', ' ')}; progress is reported while it is being made.")
     if not 0 <= percent <= 100:
         raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
-    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path)
+    last = max(order.progress, key=lambda u: (u.created_at, u.id), default=None)
+    reason = reason.strip()
+    if last is not None and percent < last.percent and not reason:
+        raise DomainError(f"The last report said {last.percent} %. Say why it is lower now.", field="reason")
+    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path,
+                            reason=reason if last is not None and percent < last.percent else None)  # fmt: skip
     session.add(update)
     session.flush()
-    _trace(session, order, "progress", author_id=membership.user_id, base_url=base_url, note=note.strip(), progress=percent)
+    _trace(session, order, "progress", author_id=membership.user_id, base_url=base_url, note=(note.strip() + (f" Lower than before: {update.reason}" if update.reason else "")).strip(), progress=percent)
     return update

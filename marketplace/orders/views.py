@@ -12,16 +12,20 @@ from marketplace.accounts.models import OrganizationKind
 from marketplace.billing.services import invoices_of
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import claim_submission, first_result
+from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.orders import services
 from marketplace.orders.models import OrderStatus
-from marketplace.producers.forms import PhotoForm
 from marketplace.sourcing.forms import MoveForm, ProgressForm
 from marketplace.trace.services import chain_of, verify_chain
 from marketplace.trace.views import trace_context
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
+# The stepper on the order page: the road an order takes when all goes well.
+STEPS = (
+    (OrderStatus.CONFIRMED, "Confirmed"), (OrderStatus.IN_PRODUCTION, "Being made"), (OrderStatus.READY, "Ready"),
+    (OrderStatus.SHIPPED, "Shipped"), (OrderStatus.DELIVERED, "Received"), (OrderStatus.CLOSED, "Closed"),
+)  # fmt: skip
 
 
 @blueprint.get("/orders")
@@ -34,14 +38,19 @@ def orders() -> str:
 @blueprint.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int) -> str:
+    return _order_page(order_id, ProgressForm(formdata=None))[0]
+
+
+def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
+    """Render the order; a progress form that came back with errors keeps what was typed (422)."""
     membership = context.current_membership()
     order = services.order_for(db.session, membership, order_id)
-    return render_template(
-        "orders/order.html", order=order, membership=membership, moves=services.allowed_moves(order, membership),
+    return render_form(
+        "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
-        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=ProgressForm(),
-        photo_form=PhotoForm(), is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        **trace_context(order),
+        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
+        is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **trace_context(order),
     )  # fmt: skip
 
 
@@ -59,7 +68,8 @@ def move(order_id: int, status: str) -> Response:
     try:
         with transaction() as session:
             services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
-                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected)  # fmt: skip
+                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected,
+                          carrier=form.carrier.data or "", tracking_number=form.tracking_number.data or "")  # fmt: skip
     except DomainError as error:
         if error.status == 404:
             raise
@@ -71,17 +81,16 @@ def move(order_id: int, status: str) -> Response:
 
 @blueprint.post("/orders/<int:order_id>/progress")
 @login_required
-def progress(order_id: int) -> Response:
+def progress(order_id: int) -> Response | tuple[str, int]:
     form = ProgressForm()
-    if not form.validate_on_submit():
-        flash("Give the progress as a percentage from 0 to 100.", "error")
-        return redirect(url_for("orders.order", order_id=order_id))
     membership = context.current_membership()
     services.order_for(db.session, membership, order_id)  # 404 before anything is stored
+    if not form.validate_on_submit():
+        return _order_page(order_id, form)
     try:
         photo_path = None
-        photo = PhotoForm().photo.data
-        if photo:
+        photo = form.photo.data
+        if photo and photo.filename:
             stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"orders/{order_id}",
                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
             photo_path = stored.path
@@ -89,14 +98,13 @@ def progress(order_id: int) -> Response:
             once = claim_submission(session, form)
             if not once.repeated:
                 services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path,
-                                       base_url=current_app.config["BASE_URL"])
+                                       base_url=current_app.config["BASE_URL"], reason=form.reason.data or "")  # fmt: skip
                 once.done(url_for("orders.order", order_id=order_id))
         if once.repeated:
             return first_result(once)
     except DomainError as error:
-        if error.status == 404:
-            raise
-        flash(error.message, "error")
+        attach_error(form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None))
+        return _order_page(order_id, form)
     else:
         flash("Progress posted; the buyer sees it on the order's timeline.", "success")
     return redirect(url_for("orders.order", order_id=order_id))

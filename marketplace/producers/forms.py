@@ -12,9 +12,10 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.clock import time_zone_names
 from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
@@ -64,17 +65,24 @@ class ProfileForm(Form):
     city = StringField("Town or city", validators=[Length(max=120)])
     latitude = CoordinateField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
     longitude = CoordinateField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
-    artisan_count = WholeNumberField("Number of artisans", validators=[DataRequired(), NumberRange(min=0)])
+    artisan_count = WholeNumberField("Number of artisans", validators=[InputRequired(), NumberRange(min=0)])
     women_share = WholeNumberField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     youth_share = WholeNumberField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
     languages = _word_list_field("Languages you work in", "Separate with commas, e.g. Swahili, English")
     response_time_hours = WholeNumberField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
+    currency = SelectField("Currency you price in", description="The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type.")
+    artisan_share_floor = WholeNumberField(
+        "Lowest artisans' share of a price (%)", validators=[Optional(), NumberRange(0, 100)], default=25,
+        description="The pricing helper warns when the artisans' pay is a smaller part of a price than this.",
+    )  # fmt: skip
     time_zone = SelectField("Time zone", validate_choice=False,
                             description="Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere.")  # fmt: skip
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = choices(country_choices())
+        self.currency.choices = choices([("", "The currency of your capabilities"), *((c, c) for c in CURRENCIES)])
+        self.currency.data = self.currency.data or ""  # none chosen: the capabilities' currency
         self.time_zone.choices = [("", "My country's time zone"), *((name, name.replace("_", " ")) for name in time_zone_names())]
 
     def validate(self, extra_validators: object = None) -> bool:
@@ -86,7 +94,8 @@ class ProfileForm(Form):
         return valid
 
     def values(self) -> dict[str, object]:
-        return {
+        floor = {} if self.artisan_share_floor.data is None else {"artisan_share_floor": self.artisan_share_floor.data}
+        return floor | {
             "name": self.name.data.strip(),
             "story": (self.story.data or "").strip(),
             "country": self.country.data,
@@ -99,6 +108,7 @@ class ProfileForm(Form):
             "youth_share": self.youth_share.data or 0,
             "languages": words(self.languages.data),
             "response_time_hours": self.response_time_hours.data,
+            "currency": self.currency.data or None,
             "time_zone": self.time_zone.data or None,
         }
 
@@ -107,13 +117,13 @@ class CapabilityForm(OneTimeForm):
     category = _category_field()
     materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
     techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
-    moq = WholeNumberField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
-    price_min = AmountField("Lowest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
-    price_max = AmountField("Highest unit price", places=2, validators=[DataRequired(), NumberRange(min=0)])
+    moq = WholeNumberField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
+    price_min = AmountField("Lowest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
+    price_max = AmountField("Highest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = _currency_field()
     weekly_capacity = WholeNumberField(
-        "Units you can make in a usual week", validators=[DataRequired(), NumberRange(min=0)],
+        "Units you can make in a usual week", validators=[InputRequired(), NumberRange(min=0)],
         description="Change particular weeks (harvest, holidays) in the capacity calendar.",
     )  # fmt: skip
 
@@ -146,22 +156,33 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
         fill_units = WholeNumberField("Units", validators=[Optional(), NumberRange(min=0)])
         fill_from = DateField("From the week of", validators=[Optional()])
         fill_to = DateField("to the week of", validators=[Optional()])
+        holiday = SubmitField("Close these weeks (0 units)")
+
+        def validate_fill_from(self, field: Field) -> None:
+            if self.holiday.data and field.data is None:
+                raise ValidationError("Give the first day of the holiday.")
+
+        def validate_fill_to(self, field: Field) -> None:
+            if field.data and self.fill_from.data and field.data < self.fill_from.data:
+                raise ValidationError("The last day cannot be before the first.")
 
         def units_by_week(self) -> dict[dt.date, int]:
+            """Map each Monday shown to its units; a range (or the holiday button, meaning 0) overrides the weeks it touches."""
             units = {monday: getattr(self, f"week_{monday:%Y%m%d}").data for monday in weeks}
-            if self.fill_units.data is not None:
+            fill = 0 if self.holiday.data else self.fill_units.data
+            if fill is not None:
                 start = self.fill_from.data or weeks[0]
-                end = self.fill_to.data or weeks[-1]
+                end = self.fill_to.data or (start if self.holiday.data else weeks[-1])
                 for monday in weeks:
                     if start - dt.timedelta(days=6) <= monday <= end:
-                        units[monday] = self.fill_units.data
+                        units[monday] = fill
             return units
 
     for monday in weeks:
         setattr(
             CapacityForm,
             f"week_{monday:%Y%m%d}",
-            WholeNumberField(f"{monday:%d %b %Y}", validators=[DataRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
+            WholeNumberField(f"{monday:%d %b %Y}", validators=[InputRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
         )
     return CapacityForm
 
@@ -179,11 +200,11 @@ class ProductForm(OneTimeForm):
     description = TextAreaField("Description", validators=[Length(max=5000)])
     category = _category_field()
     materials = _word_list_field("Materials", "Separate with commas")
-    moq = WholeNumberField("Minimum order (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    moq = WholeNumberField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
     currency = _currency_field()
-    tier1_quantity = WholeNumberField("From (units)", validators=[DataRequired(), NumberRange(min=1)], default=1)
-    tier1_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
+    tier1_quantity = WholeNumberField("From (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
+    tier1_price = AmountField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
     tier2_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])
     tier2_price = AmountField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
     tier3_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])

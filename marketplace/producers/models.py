@@ -36,6 +36,8 @@ class ProducerGroup(Base):
     rating: Mapped[Decimal | None]
     rating_count: Mapped[int] = mapped_column(default=0)
     response_time_hours: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))  # the group's working currency; None: its capabilities'
+    artisan_share_floor: Mapped[int] = mapped_column(default=25, server_default="25")  # percent of a price; the pricing helper warns below it
     # A federation's own id for the group, so re-importing its spreadsheet updates instead of duplicating.
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[created_at]
@@ -79,6 +81,8 @@ class Certification(Base):
     verified: Mapped[bool] = mapped_column(default=False)
     verified_at: Mapped[dt.datetime | None]
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    review_note: Mapped[str | None] = mapped_column(Text)  # the operator's: how it was checked without evidence, or why it was rejected
+    rejected_at: Mapped[dt.datetime | None]
 
     group: Mapped[ProducerGroup] = relationship(back_populates="certifications")
 

@@ -15,6 +15,7 @@ from marketplace.accounts.services import require_role
 from marketplace.clock import is_time_zone
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
+from marketplace.notifications import notify
 from marketplace.producers import capacity
 from marketplace.producers.changes import touch
 from marketplace.producers.commitments import lock_capability
@@ -32,7 +33,7 @@ from marketplace.uploads import StoredFile
 
 PROFILE_FIELDS = (
     "name", "story", "country", "region", "city", "latitude", "longitude",
-    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours",
+    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours", "currency", "artisan_share_floor",
 )  # fmt: skip
 CAPABILITY_FIELDS = (
     "category", "materials", "techniques", "moq", "lead_time_days",
@@ -201,7 +202,8 @@ def set_capacity(
         if units < window.units_committed:
             raise Conflict(
                 f"The week of {monday:%d %b} already has {window.units_committed} units promised to orders; "
-                "it cannot go below that."
+                "it cannot go below that.",
+                field=f"week_{monday:%Y%m%d}",
             )
         if window.units_available != units:
             window.units_available = units
@@ -248,14 +250,39 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
     touch(session, group)
 
 
-def verify_certification(session: Session, operator: User, certification_id: int, *, verified: bool) -> Certification:
+def verify_certification(session: Session, operator: User, certification_id: int, *, verified: bool, note: str = "") -> Certification:
+    """Mark a certification checked (`verified`) or take the check back (undo, also of a rejection).
+
+    Without uploaded evidence a check needs the operator's `note` on how it was made (`DomainError`, field `note`).
+    """
     certification = session.get(Certification, certification_id)
     if certification is None:
         raise NotFound("No such certification.")
+    if verified and not certification.evidence_path and not note.strip():
+        raise DomainError("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register).", field="note")
     certification.verified = verified
     certification.verified_at = utcnow() if verified else None
     certification.verified_by_id = operator.id if verified else None
+    certification.rejected_at = None
+    certification.review_note = note.strip() or None if verified else None
     touch(session, certification.group)
+    return certification
+
+
+def reject_certification(session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = "") -> Certification:
+    """Refuse a certification with the reason the group reads; `undo` with `verify_certification(verified=False)`."""
+    certification = session.get(Certification, certification_id)
+    if certification is None:
+        raise NotFound("No such certification.")
+    if not reason.strip():
+        raise DomainError("Say why it is rejected; the group reads it.", field="note")
+    certification.verified, certification.verified_at, certification.verified_by_id = False, None, None
+    certification.rejected_at = utcnow()
+    certification.review_note = reason.strip()
+    touch(session, certification.group)
+    notify(session, certification.group.organization_id, subject=f"Certification not accepted: {CERTIFICATION_SCHEMES[certification.scheme].name}",
+           body=f"The Loom team could not accept your {CERTIFICATION_SCHEMES[certification.scheme].name} certification: {reason.strip()}",
+           link=f"{base_url.rstrip('/')}/manage/certifications")  # fmt: skip
     return certification
 
 
@@ -280,6 +307,18 @@ def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, 
     if any(price <= 0 for _, price in tiers):
         raise DomainError("Prices must be above zero.", field="price_tiers")
     return tiers
+
+
+def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str]:
+    """Name the price tiers no buyer can reach: ones that end before the minimum order (a later tier starts at or below it)."""
+    if not moq:
+        return []
+    tiers = sorted(tiers)
+    shadowed = [q for (q, _), (following, _) in zip(tiers, tiers[1:], strict=False) if following <= moq]
+    if not shadowed:
+        return []
+    starts = ", ".join(f"{q:,}" for q in shadowed)
+    return [f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."]
 
 
 def _owned_product(session: Session, group: ProducerGroup, product_id: int) -> Product:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
@@ -28,6 +28,7 @@ from marketplace.producers.forms import (
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
 from marketplace.queryargs import whole_number
+from marketplace.sourcing import services as sourcing
 from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
@@ -65,7 +66,9 @@ def profile(slug: str) -> str:
     group = services.public_group(db.session, slug)
     today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
-    return render_template("producers/profile.html", group=group, calendars=calendars)
+    membership = context.current_membership()
+    drafts = sourcing.buyer_drafts(db.session, membership) if membership and membership.organization.kind == OrganizationKind.BUYER else []
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts)
 
 
 @blueprint.get("/media/<path:path>")
@@ -200,7 +203,8 @@ def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, 
             flash("Capacity calendar saved.", "success")
             return redirect(url_for("manage.capacity", capability_id=capability_id))
     rows = [(w, form[f"week_{w.week_start:%Y%m%d}"]) for w in weeks]
-    return render_form("manage/capacity.html", form, group=group, capability=capability, rows=rows)
+    scale = max([capability.weekly_capacity, 1, *(max(w.available, w.committed) for w in weeks)])
+    return render_form("manage/capacity.html", form, group=group, capability=capability, rows=rows, scale=scale)
 
 
 @manage.route("/certifications", methods=["GET", "POST"])
@@ -275,7 +279,8 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
         for index, tier in enumerate(product.price_tiers[:3], start=1):
             form[f"tier{index}_quantity"].data = tier.min_quantity
             form[f"tier{index}_price"].data = tier.unit_price
-    if form.validate_on_submit():
+    warnings = services.tier_warnings(form.tiers(), form.moq.data) if form.is_submitted() else []
+    if form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
             with transaction() as session:
                 once = claim_submission(session, form)
@@ -289,7 +294,7 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
                 return first_result(once)
             flash("Product saved.", "success")
             return redirect(url_for("manage.products"))
-    return render_form("manage/product.html", form, group=group, product=product)
+    return render_form("manage/product.html", form, group=group, product=product, warnings=warnings)
 
 
 @manage.post("/products/<int:product_id>/delete")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from marketplace.accounts import context
@@ -14,22 +14,26 @@ from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField, 
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 from marketplace.sourcing.models import QuoteSeen
+from marketplace.sourcing.services import INCOTERMS
 
 
 class RfqForm(OneTimeForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
-    spec = TextAreaField("What you need", validators=[Length(max=5000)], description="Sizes, colours, materials, packing, labels, samples.")
+    spec = TextAreaField("What you need", validators=[DataRequired("Describe what you need: sizes, colours, materials, packing."), Length(max=5000)],
+                         description="Sizes, colours, materials, packing, labels, samples.")  # fmt: skip
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
+    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
     target_unit_price = AmountField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
     destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
+    incoterm = SelectField("Delivery terms", default="FCA", description="Who pays for the journey, and where the goods become yours.")
     attachments = MultipleFileField("Drawings, photos or spec sheets", description="PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = category_select_choices()
+        self.category.choices = [SelectChoice("", "Choose a category…"), *category_select_choices()]  # no silent default
+        self.incoterm.choices = choices(INCOTERMS.items())
         self.destination_country.choices = choices([("", "Choose…"), *country_choices()])
 
     def values(self) -> dict[str, object]:
@@ -42,13 +46,14 @@ class RfqForm(OneTimeForm):
             "currency": self.currency.data,
             "needed_by": self.needed_by.data,
             "destination_country": self.destination_country.data,
+            "incoterm": self.incoterm.data,
         }
 
 
 class QuoteForm(OneTimeForm):
-    unit_price = AmountField("Unit price", places=2, validators=[DataRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = WholeNumberField("Quantity (units)", validators=[DataRequired(), NumberRange(min=1)])
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[DataRequired(), NumberRange(0, 730)])
+    unit_price = AmountField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
+    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
     valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
     notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
@@ -57,6 +62,17 @@ class QuoteForm(OneTimeForm):
     hourly_wage = AmountField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
     overhead_percent = AmountField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
     margin_percent = AmountField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    exchange_rate = AmountField("Exchange rate", places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
+
+    def label_units(self, *, working_currency: str, quote_currency: str) -> None:
+        """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
+        self.unit_price.label.text = f"Unit price ({quote_currency})"
+        self.materials_cost.label.text = f"Materials per unit ({working_currency})"
+        self.hours.label.text = "Artisan hours per unit (hours)"
+        self.hourly_wage.label.text = f"Fair hourly wage ({working_currency} per hour)"
+        self.overhead_percent.label.text = "Overhead (% of materials and pay)"
+        self.margin_percent.label.text = "Group margin (% on top)"
+        self.exchange_rate.label.text = f"{working_currency} for 1 {quote_currency} (the rate you use)"
 
     def values(self) -> dict[str, object]:
         return {
@@ -74,6 +90,8 @@ class MessageForm(OneTimeForm):
 
 class MoveForm(Form):
     note = StringField("Note (required to cancel)", validators=[Length(max=500)])
+    carrier = StringField("Carrier", validators=[Length(max=80)], description="e.g. DHL Express, Maersk, or the buyer's forwarder")
+    tracking_number = StringField("Tracking number (if there is one)", validators=[Length(max=80)])
     expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 
@@ -91,8 +109,15 @@ class AcceptForm(Form):
 
 
 class ProgressForm(OneTimeForm):
-    percent = WholeNumberField("Done (%)", validators=[DataRequired(), NumberRange(0, 100)])
+    percent = WholeNumberField("Done (%)", validators=[InputRequired("Give the progress as a percentage from 0 to 100."), NumberRange(0, 100)])
     note = StringField("What happened", validators=[Length(max=500)])
+    reason = StringField("Why it is lower than before", validators=[Length(max=500)],
+                         description="Only when the percentage goes down, e.g. a batch failed the quality check.")  # fmt: skip
+    photo = FileField("Photo (optional)", description="JPEG, PNG or WebP, up to 5 MB")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.note.id = self.note.label.field_id = "progress-note"  # the page also has a note for cancelling
 
 
 class GroupChoice(Form):

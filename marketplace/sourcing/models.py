@@ -44,6 +44,7 @@ class Rfq(Base):
     currency: Mapped[currency_code]
     needed_by: Mapped[dt.date] = mapped_column(Date)
     destination_country: Mapped[country_code]
+    incoterm: Mapped[str] = mapped_column(String(3), default="FCA", server_default="FCA")
     status: Mapped[RfqStatus] = mapped_column(str_enum(RfqStatus, "rfq_status"), default=RfqStatus.DRAFT)
     created_at: Mapped[created_at]
 
@@ -80,6 +81,7 @@ class Quote(Base):
     lead_time_days: Mapped[int]
     valid_until: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    incoterm: Mapped[str] = mapped_column(String(3), default="FCA", server_default="FCA")
     status: Mapped[QuoteStatus] = mapped_column(str_enum(QuoteStatus, "quote_status"), default=QuoteStatus.SUBMITTED)
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[created_at]

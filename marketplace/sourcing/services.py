@@ -14,13 +14,23 @@ from marketplace.db import lock
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.money import format_money, is_rounded, minor_units, round_money
 from marketplace.notifications import notify
-from marketplace.producers.models import ProducerGroup
+from marketplace.producers.commitments import capacity_fit
+from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.uploads import StoredFile
 
 RFQ_FIELDS = ("title", "spec", "category", "quantity", "target_unit_price", "currency", "needed_by", "destination_country")
 QUOTE_FIELDS = ("unit_price", "quantity", "lead_time_days", "valid_until", "notes")
+# Incoterms 2020 a buyer of handmade goods picks from; the quote and the order carry the RFQ's choice.
+INCOTERMS: dict[str, str] = {
+    "EXW": "EXW: you collect at the group's workshop",
+    "FCA": "FCA: the group hands the goods to your carrier",
+    "FOB": "FOB: the group loads them on board at the port",
+    "CIF": "CIF: the group pays freight and insurance to your port",
+    "DAP": "DAP: delivered to your door, you pay import duties",
+    "DDP": "DDP: delivered to your door, duties paid",
+}
 
 
 def require_buyer(membership: Membership | None) -> Membership:
@@ -32,6 +42,10 @@ def require_buyer(membership: Membership | None) -> Membership:
 def _check_rfq(values: Mapping[str, Any], today: dt.date) -> None:
     if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
         raise DomainError("Choose a category from the list.", field="category")
+    if not (values.get("spec") or "").strip():
+        raise DomainError("Describe what you need: sizes, colours, materials, packing.", field="spec")
+    if values.get("incoterm", "FCA") not in INCOTERMS:
+        raise DomainError("Choose the delivery terms from the list.", field="incoterm")
     if values["quantity"] < 1:
         raise DomainError("Ask for at least one unit.", field="quantity")
     if values["needed_by"] <= today:
@@ -82,6 +96,7 @@ def create_rfq(
         buyer_id=membership.organization_id,
         created_by_id=membership.user_id,
         status=RfqStatus.OPEN if send else RfqStatus.DRAFT,
+        incoterm=values.get("incoterm", "FCA"),
         **{k: values[k] for k in RFQ_FIELDS},
     )
     rfq.recipients = [RfqRecipient(group_id=g.id) for g in groups]
@@ -91,6 +106,82 @@ def create_rfq(
     if send:
         _announce_rfq(session, rfq, groups, base_url)
     return rfq
+
+
+def update_draft(
+    session: Session, membership: Membership | None, rfq_id: int, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
+    base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
+) -> Rfq:  # fmt: skip
+    """Change a draft RFQ and the groups it goes to (attachments are added), and send it if asked.
+
+    Raises `Conflict` once the request was sent, `DomainError` for the same rules as `create_rfq`.
+    """
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
+    if rfq.status != RfqStatus.DRAFT:
+        raise Conflict("This request was already sent; it can no longer be edited.")
+    _check_rfq(values, today)
+    groups = _groups(session, group_ids)
+    if send and not groups:
+        raise DomainError("Choose at least one producer group to send the request to.", field="groups")
+    for name in RFQ_FIELDS:
+        setattr(rfq, name, values[name])
+    rfq.incoterm = values.get("incoterm", rfq.incoterm)
+    kept = {r.group_id: r for r in rfq.recipients}
+    rfq.recipients = [kept.get(g.id) or RfqRecipient(group_id=g.id) for g in groups]
+    rfq.attachments.extend(RfqAttachment(path=f.path, filename=name[:200], content_type=f.content_type) for name, f in attachments)
+    session.flush()
+    if send:
+        rfq.status = RfqStatus.OPEN
+        _announce_rfq(session, rfq, groups, base_url)
+    return rfq
+
+
+def groups_making(session: Session, category: str, *, exclude: list[int], limit: int = 6) -> list[ProducerGroup]:
+    """Groups that list `category`, verified and best rated first: ones a buyer may add to a request."""
+    return list(
+        session.scalars(
+            select(ProducerGroup)
+            .where(ProducerGroup.id.in_(select(Capability.group_id).where(Capability.category == category)), ProducerGroup.id.not_in(exclude or [0]))
+            .options(selectinload(ProducerGroup.capabilities))
+            .order_by(ProducerGroup.verified.desc(), ProducerGroup.rating.desc().nulls_last(), ProducerGroup.name)
+            .limit(limit)
+        )
+    )
+
+
+def sending_warnings(groups: list[ProducerGroup], *, category: str, quantity: int | None, needed_by: dt.date | None, today: dt.date) -> list[str]:
+    """Say, per chosen group, where a request falls short of what it can take: under its minimum order, more
+    than its calendar can make by the date, or a category it does not list. Empty when all fit."""
+    if not quantity or needed_by is None or category not in CATEGORIES:
+        return []
+    warnings = []
+    for group in groups:
+        capability = next((c for c in group.capabilities if c.category == category), None)
+        if capability is None:
+            warnings.append(f"{group.name} does not list {CATEGORIES[category].label} among what it makes.")
+            continue
+        if quantity < capability.moq:
+            warnings.append(f"{group.name} takes orders from {capability.moq:,} units; you ask for {quantity:,}.")
+        deliverable, earliest = capacity_fit(capability, quantity, needed_by, today)
+        if deliverable < quantity:
+            when = f"; all {quantity:,} by {earliest:%d %b %Y}" if earliest else ""
+            warnings.append(f"{group.name}'s calendar holds {deliverable:,} units by {needed_by:%d %b %Y}{when}.")
+    return warnings
+
+
+def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, today: dt.date) -> list[str]:
+    """Say where a quote promises more than the group's calendar holds by the buyer's date, or less than its minimum order."""
+    capability = next((c for c in group.capabilities if c.category == rfq.category), None)
+    if capability is None or not quantity:
+        return []
+    warnings = []
+    deliverable, earliest = capacity_fit(capability, quantity, rfq.needed_by, today)
+    if deliverable < quantity:
+        when = f"; all of them by {earliest:%d %b %Y}" if earliest else ""
+        warnings.append(f"Your calendar holds {deliverable:,} units by {rfq.needed_by:%d %b %Y}, and you quote {quantity:,}{when}.")
+    if quantity < capability.moq:
+        warnings.append(f"You quote {quantity:,} units, under your minimum order of {capability.moq:,}.")
+    return warnings
 
 
 def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> Rfq:
@@ -113,6 +204,12 @@ def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
             select(Rfq).where(Rfq.buyer_id == membership.organization_id).options(selectinload(Rfq.quotes)).order_by(Rfq.id.desc())
         )
     )
+
+
+def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
+    """The buyer's unsent requests, newest first: ones a group can be added to."""
+    membership = require_buyer(membership)
+    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT).order_by(Rfq.id.desc())))
 
 
 def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
@@ -226,7 +323,7 @@ def submit_quote(
         raise DomainError("The quote must be valid until today or later.", field="valid_until")
     quote = own_quote(session, group, rfq_id)
     if quote is None:
-        quote = Quote(rfq=rfq, group_id=group.id, currency=rfq.currency, **{k: values[k] for k in QUOTE_FIELDS})
+        quote = Quote(rfq=rfq, group_id=group.id, currency=rfq.currency, incoterm=rfq.incoterm, **{k: values[k] for k in QUOTE_FIELDS})
         session.add(quote)
         verb = "sent"
     else:

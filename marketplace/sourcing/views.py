@@ -14,7 +14,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, choices, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, choices, claim_submission, fill_in, first_result, render_form
 from marketplace.limits import limit
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
@@ -24,8 +24,8 @@ from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.queryargs import iso_date, whole_number
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
-from marketplace.sourcing.models import Quote, QuoteStatus, RfqStatus
-from marketplace.sourcing.pricing import fair_wage, suggest_price
+from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
+from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
 from marketplace.uploads import send_private, store_document
 
 blueprint = Blueprint("sourcing", __name__)
@@ -43,23 +43,58 @@ def _base_url() -> str:
 @login_required
 @limit("RFQS", methods=["POST"])
 def new_rfq() -> Response | tuple[str, int]:
+    return _rfq_form(None)
+
+
+@blueprint.route("/rfqs/<int:rfq_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_rfq(rfq_id: int) -> Response | tuple[str, int]:
+    rfq = services.buyer_rfq(db.session, context.current_membership(), rfq_id)
+    if rfq.status != RfqStatus.DRAFT:
+        flash("This request was already sent; it can no longer be edited.", "info")
+        return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
+    return _rfq_form(rfq)
+
+
+def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
+    """Fill the new request from what the buyer said in search or on a profile; return a hint when the category must be chosen."""
+    category = request.args.get("category", "")
+    if category in CATEGORIES and CATEGORIES[category].parent:
+        form.category.data = category
+    else:
+        # A top category from search ("baskets"), or none from a profile: what the chosen groups make there, if that is one thing.
+        made = {c.category for g in groups for c in g.capabilities if category not in CATEGORIES or CATEGORIES[c.category].parent == category}
+        if len(made) == 1:
+            form.category.data = made.pop()
+        elif category in CATEGORIES:
+            return f"You looked for {CATEGORIES[category].label}: choose which kind."
+    if units := whole_number(request.args, "units", low=1, high=10_000_000):
+        form.quantity.data = units
+    form.needed_by.data = iso_date(request.args, "by")
+    form.title.data = request.args.get("q", "")
+    return None
+
+
+def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
+    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own boxes)."""
     membership = services.require_buyer(context.current_membership())
     slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
+    if draft is not None and request.method == "GET":
+        slugs = [*dict.fromkeys([r.group.slug for r in draft.recipients] + slugs)]
     groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
-    form = RfqForm()
-    if request.method == "GET":
-        # Coming from search: carry over what the buyer already said there.
-        category = request.args.get("category", "")
-        if category in CATEGORIES and CATEGORIES[category].parent:
-            form.category.data = category
-        form.quantity.data = whole_number(request.args, "units", low=1, high=10_000_000)
-        form.needed_by.data = iso_date(request.args, "by")
+    form = RfqForm(obj=draft if request.method == "GET" else None)
+    hint = None
+    if request.method == "GET" and draft is None:
+        hint = _carried_over(form, groups)
         form.destination_country.data = membership.organization.country
-        form.title.data = request.args.get("q", "")
-    if form.validate_on_submit():
+    today = context.today()
+    sending = "send" in request.form or "confirmed" in request.form
+    warnings = services.sending_warnings(groups, category=form.category.data, quantity=form.quantity.data, needed_by=form.needed_by.data, today=today)
+    refreshing = "refresh" in request.form  # show groups for the category chosen, save nothing
+    if not refreshing and form.validate_on_submit() and not (sending and warnings and "confirmed" not in request.form):
         try:
             files = [f for f in form.attachments.data or [] if f and f.filename]
-            if len(files) > MAX_ATTACHMENTS:
+            if len(files) + (len(draft.attachments) if draft else 0) > MAX_ATTACHMENTS:
                 raise DomainError(f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments")
             stored = [
                 (f.filename, store_document(f.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"rfqs/{membership.organization_id}",
@@ -69,10 +104,12 @@ def new_rfq() -> Response | tuple[str, int]:
             with transaction() as session:
                 once = claim_submission(session, form)
                 if not once.repeated:
-                    rfq = services.create_rfq(
-                        session, membership, values=form.values(), group_ids=[g.id for g in groups], send="send" in request.form,
-                        base_url=_base_url(), today=context.today(), attachments=stored,
-                    )  # fmt: skip
+                    common = {"values": form.values(), "group_ids": [g.id for g in groups], "send": sending, "base_url": _base_url(),
+                              "today": today, "attachments": stored}  # fmt: skip
+                    if draft is None:
+                        rfq = services.create_rfq(session, membership, **common)
+                    else:
+                        rfq = services.update_draft(session, membership, draft.id, **common)
                     once.done(url_for("sourcing.rfq", rfq_id=rfq.id))
             if once.repeated:
                 return first_result(once)
@@ -80,9 +117,11 @@ def new_rfq() -> Response | tuple[str, int]:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
             flash("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote." if rfq.status == RfqStatus.OPEN
-                  else "Draft saved. Send it when you are ready.", "success")  # fmt: skip
+                  else "Draft saved. Add groups and send it when you are ready.", "success")  # fmt: skip
             return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
-    return render_form("sourcing/new.html", form, groups=groups)
+    suggested = services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups]) if form.category.data in CATEGORIES else []
+    return render_form("sourcing/new.html", form, groups=groups, draft=draft, hint=hint, warnings=warnings if sending or refreshing or request.method == "GET" else [],
+                       asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
 
 
 @blueprint.get("/rfqs")
@@ -187,6 +226,25 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     return redirect(thread)
 
 
+@blueprint.get("/quotes/<int:quote_id>/accept")
+@login_required
+def confirm_accept(quote_id: int) -> str:
+    """Before an order is made: what it costs now (the deposit), what happens next, and one button to confirm."""
+    membership = context.current_membership()
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        abort(404)
+    rfq = services.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
+    today = context.today()
+    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+    return render_template(
+        "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.award_terms(quote, current_app.config["DEPOSIT_PERCENT"]),
+        status=services.effective_status(quote, today), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
+        others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q, today) == QuoteStatus.SUBMITTED),
+        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, today) if capability else None,
+    )  # fmt: skip
+
+
 @blueprint.post("/quotes/<int:quote_id>/accept")
 @login_required
 def accept(quote_id: int) -> Response:
@@ -227,28 +285,20 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     today = context.today()
     quote = services.own_quote(db.session, group, rfq_id)
     form = QuoteForm(obj=quote)
+    working = working_currency(group, rfq.category)
+    form.label_units(working_currency=working, quote_currency=rfq.currency)
     if request.method == "GET":
         if quote is None:
             form.quantity.data = rfq.quantity
             capability = next((c for c in group.capabilities if c.category == rfq.category), None)
             form.lead_time_days.data = capability.lead_time_days if capability else None
-        form.hourly_wage.data = fair_wage(group.country)
+        if working == "USD":
+            form.hourly_wage.data = fair_wage(group.country)
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
-        form.validate()
-        helper = (form.materials_cost, form.hours, form.hourly_wage, form.overhead_percent, form.margin_percent)
-        if any(f.errors for f in helper):
-            pass  # each shown next to its field; no suggestion from numbers that did not read
-        elif form.materials_cost.data is not None and form.hours.data is not None:
-            suggestion = suggest_price(
-                materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data or fair_wage(group.country),
-                overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
-            )  # fmt: skip
-            form.unit_price.data = suggestion.unit_price
-            form.unit_price.errors = []
-        else:
-            form.form_errors.append("Give the materials cost and the hours per unit to get a suggestion.")
-    elif form.validate_on_submit():
+        suggestion = _suggest(form, group, working, rfq.currency)
+    warnings = services.quote_warnings(group, rfq, quantity=form.quantity.data, today=today) if form.is_submitted() and not suggestion else []
+    if suggestion is None and "suggest" not in request.form and form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
             with transaction() as session:
                 once = claim_submission(session, form)
@@ -267,11 +317,39 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     fit = capacity_fit(capability, quantity, rfq.needed_by, today) if capability else None
     page, status = render_form(
         "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
-        quantity=quantity, suggestion=suggestion, thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
+        quantity=quantity, suggestion=suggestion, working_currency=working, warnings=warnings, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
         action_form=ActionForm(), quote_status=services.effective_status(quote, today) if quote else None,
         can_quote=membership.role.at_least(Role.ADMIN),
     )  # fmt: skip
     return page, (200 if suggestion else status)
+
+
+def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency: str) -> PriceSuggestion | None:
+    """Work out the pricing helper's suggestion and fill it into the unit price; errors go beside the fields."""
+    form.validate()
+    for name in ("unit_price", "quantity", "lead_time_days", "valid_until"):
+        form[name].errors = []  # the quote itself is not being sent yet
+    missing = [
+        (form.materials_cost, f"Give the materials cost per unit in {working}."),
+        (form.hours, "Give the artisan hours per unit."),
+        (form.hourly_wage, f"Give a fair hourly wage in {working}."),
+    ]
+    if working != quote_currency:
+        missing.append((form.exchange_rate, f"Give the rate you use: how many {working} make 1 {quote_currency}."))
+    for field, message in missing:
+        if field.data is None and not field.errors:
+            field.errors.append(message)
+    helper = (form.materials_cost, form.hours, form.hourly_wage, form.overhead_percent, form.margin_percent, form.exchange_rate)
+    if any(field.errors for field in helper):
+        return None  # each shown beside its field; no suggestion from numbers that did not read
+    suggestion = suggest_price(
+        materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data,
+        overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
+        currency=working, quote_currency=quote_currency, exchange_rate=form.exchange_rate.data,
+        share_floor_percent=group.artisan_share_floor,
+    )  # fmt: skip
+    fill_in(form.unit_price, suggestion.quoted_unit_price)
+    return suggestion
 
 
 @blueprint.post("/manage/rfqs/<int:rfq_id>/withdraw")

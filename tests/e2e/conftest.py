@@ -30,6 +30,9 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from marketplace.db import db
 
         seed_marketplace(db.session, groups=12, seed=7)
+        from search.indexing import rebuild
+
+        rebuild(db.session, app.extensions["loom.search"])  # what `make run` does: search finds the demo groups
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in e-mails and QR codes point at this server
     thread = threading.Thread(target=server.serve_forever, daemon=True)

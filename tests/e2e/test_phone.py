@@ -68,12 +68,14 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
 
     for link in ("See your public profile",):
         page.get_by_role("link", name=link).click()
+        page.wait_for_url(re.compile("/groups/"))
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for path in ("/manage/", "/manage/profile", "/manage/certifications", "/manage/products", "/manage/photos", "/manage/payouts", "/team"):
         page.goto(f"{live_url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     page.goto(f"{live_url}/manage/")
     page.get_by_role("link", name="Capacity calendar").first.click()
+    page.wait_for_url(re.compile("/capacity$"))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "capacity calendar"
     context.close()
 

@@ -331,7 +331,7 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
     session.commit()
     post_progress(session, admin, order.id, percent=50, note="Half woven", photo_path=None)
     for step in (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED):
-        move(session, admin, order.id, step, note="", today=today, base_url="https://loom.test")
+        move(session, admin, order.id, step, note="", today=today, base_url="https://loom.test", carrier="Kenya Airways Cargo")
     move(session, buyer, order.id, OrderStatus.DELIVERED, note="", today=today, base_url="https://loom.test")
     session.commit()
 

@@ -50,7 +50,7 @@ def _rfq_with_quote(client: FlaskClient, session: Session, market: dict, price: 
 def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(client: FlaskClient, session: Session, market: dict) -> None:  # noqa: F811
     rfq, standing = _rfq_with_quote(client, session, market, "5.00", 100)
     as_(client, market["buyer"])
-    page = text_of(client.get(f"/rfqs/{rfq.id}"))
+    page = text_of(client.get(f"/quotes/{standing.id}/accept"))  # the confirmation page the compare table links to
     seen = _accept_fields(page, standing.id)
     assert seen["revision"] == "1" and Decimal(seen["unit_price"]) == Decimal("5.00") and seen["quantity"] == "100"
 
@@ -63,7 +63,7 @@ def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(client: 
 
     assert "This quote changed from 5.00 to 50.00 per unit since you opened the page — review it and accept again" in text_of(response)
     assert _count(session, Order) == 0
-    fresh = _accept_fields(text_of(client.get(f"/rfqs/{rfq.id}")), standing.id)
+    fresh = _accept_fields(text_of(client.get(f"/quotes/{standing.id}/accept")), standing.id)
     assert client.post(f"/quotes/{standing.id}/accept", data=fresh).status_code == 302
     session.expire_all()
     assert session.scalar(select(Order)).total == Decimal("5000.00")

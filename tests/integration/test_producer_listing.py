@@ -63,6 +63,15 @@ def test_an_admin_updates_the_profile_and_the_change_is_public(admin_client: Fla
     assert "Forty women weave sisal baskets" in text_of(admin_client.get(f"/groups/{group.slug}"))
 
 
+def test_a_group_chooses_the_currency_it_prices_in_and_its_artisans_share_floor(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+    response = submit(admin_client, "/manage/profile", {**PROFILE, "currency": "KES", "artisan_share_floor": "0"})
+    assert response.status_code == 302
+    session.refresh(group)
+    assert (group.currency, group.artisan_share_floor) == ("KES", 0)
+    response = submit(admin_client, "/manage/profile", {**PROFILE, "currency": "", "artisan_share_floor": "140"})
+    assert response.status_code == 422 and "Number must be between 0 and 100." in text_of(response)
+
+
 def test_profile_errors_are_shown_next_to_the_fields(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
     response = submit(admin_client, "/manage/profile", {**PROFILE, "longitude": "", "women_share": "140"})
 

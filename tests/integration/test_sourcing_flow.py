@@ -63,9 +63,10 @@ def send_rfq(client: FlaskClient, market: dict) -> Rfq:
     return response
 
 
-def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30):
+def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30, **extra: str):
     return submit(client, f"/manage/rfqs/{rfq_id}", {"unit_price": price, "quantity": str(quantity), "lead_time_days": str(lead),
-                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1"})  # fmt: skip
+                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1",
+                                                     **extra})  # fmt: skip
 
 
 def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Session, market: dict) -> None:
@@ -109,7 +110,7 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
     assert submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Coiling under way"}, action=f"/orders/{order.id}/progress").status_code == 302
     as_(client, market["kitui"]["admin"])
     for step in ("in_production", "ready", "shipped"):
-        submit(client, f"/orders/{order.id}", {"note": ""}, action=f"/orders/{order.id}/move/{step}")
+        submit(client, f"/orders/{order.id}", {"note": "", "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{step}")
     as_(client, market["buyer"])
     timeline = text_of(client.get(f"/orders/{order.id}"))
     assert "Coiling under way" in timeline and "Mark delivered" in timeline
@@ -198,7 +199,7 @@ def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
 
 
 def move_to(client: FlaskClient, order: Order, status: str, note: str = ""):  # type: ignore[no-untyped-def]
-    return submit(client, f"/orders/{order.id}", {"note": note}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
+    return submit(client, f"/orders/{order.id}", {"note": note, "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
 
 
 def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
@@ -230,7 +231,8 @@ def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, 
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
     as_(client, market["kitui"]["admin"])
-    quote(client, rfq.id, "8.75", quantity=20_000)
+    assert "Send the quote anyway" in text_of(quote(client, rfq.id, "8.75", quantity=20_000))  # warned first
+    quote(client, rfq.id, "8.75", quantity=20_000, confirmed="1")
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
@@ -248,9 +250,66 @@ def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(client:
                                                           "margin_percent": "20", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
     page = text_of(response)
     # (1.50 + 3 × 1.20) = 5.10; +10 % = 5.61; +20 % = 6.73; artisans' pay 3.60 of 6.73 = 53.5 %
-    assert "Suggested unit price $6.73" in page and "<strong>53.5 %</strong>" in page
+    assert "Suggested unit price <strong>$6.73</strong>" in page and "<strong>53.5 %</strong>" in page
     assert re.search(r'<input[^>]*name="unit_price"[^>]*value="6.73"', page), re.findall(r"<input[^>]*unit_price[^>]*>", page)
     assert session.scalar(select(Quote)) is None  # a suggestion stores nothing
+
+
+def test_the_suggested_price_is_filled_into_the_unit_price_a_browser_posted_empty(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    # A browser posts every field, the empty unit price too.
+    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "1.50", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
+                                                          "margin_percent": "20", "unit_price": "", "quantity": "1200", "lead_time_days": "30",
+                                                          "valid_until": "", "notes": "", "exchange_rate": "", "suggest": "1"})  # fmt: skip
+    page = text_of(response)
+    assert response.status_code == 200
+    assert re.search(r'<input[^>]*name="unit_price"[^>]*value="6.73"', page), re.findall(r"<input[^>]*unit_price[^>]*>", page)
+    assert "Enter a value" not in page and "This field is required" not in page  # the quote is not being sent yet
+
+
+def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_stated_rate(client: FlaskClient, session: Session, market: dict) -> None:
+    group = market["machakos"]["group"]
+    group.currency = "KES"
+    session.commit()
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
+    for label in ("Materials per unit (KES)", "Artisan hours per unit (hours)", "Fair hourly wage (KES per hour)",
+                  "Overhead (% of materials and pay)", "Group margin (% on top)", "KES for 1 USD", "Unit price (USD)"):
+        assert label in page, label
+
+    typed = {"materials_cost": "250", "hours": "3", "hourly_wage": "150", "overhead_percent": "10", "margin_percent": "20",
+             "unit_price": "", "quantity": "1200", "lead_time_days": "30", "suggest": "1"}  # fmt: skip
+    response = submit(client, f"/manage/rfqs/{rfq.id}", typed)
+    assert response.status_code == 422 and "how many KES make 1 USD" in text_of(response)  # no silent 1:1
+
+    response = submit(client, f"/manage/rfqs/{rfq.id}", {**typed, "exchange_rate": "129.50"})
+    page = text_of(response)
+    # (250 + 3 × 150) = 700; +10 % = 770; +20 % = 924 KES; 924 / 129.50 = 7.135… → 7.14 USD; pay 450 of 924 = 48.7 %
+    assert "Suggested unit price <strong>KES924.00</strong>" in page, re.findall(r"Suggested unit price <strong>[^<]*", page)
+    assert "<strong>$7.14</strong>" in page and "<strong>48.7 %</strong>" in page
+    assert re.search(r'<input[^>]*name="unit_price"[^>]*value="7.14"', page)
+    assert "below your group's floor" not in page
+
+
+def test_the_pricing_helper_warns_when_the_artisans_share_is_below_the_groups_floor(client: FlaskClient, session: Session, market: dict) -> None:
+    group = market["machakos"]["group"]
+    group.artisan_share_floor = 40
+    session.commit()
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["machakos"]["admin"])
+    # Materials typed in shillings into a dollar form: (250 + 3.60) +10 % +20 % = 334.75; pay 3.60 is 1.1 % of it.
+    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "250", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
+                                                          "margin_percent": "20", "unit_price": "", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
+    page = text_of(response)
+    assert "<strong>1.1 %</strong>" in page and "below your group's floor of 40 %" in page
 
 
 def test_messages_reach_the_other_side_by_e_mail(client: FlaskClient, session: Session, market: dict) -> None:
