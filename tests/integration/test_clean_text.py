@@ -48,8 +48,9 @@ def test_an_rfq_titled_with_a_line_break_still_reaches_the_group_by_mail(app: Fl
     buyer = factories.buyer(session)
     session.commit()
     sign_in(client, buyer.user.email)
-    rfq = {"title": "Baskets\r\nX-Injected: yes", "category": "baskets.storage", "quantity": "100", "currency": "USD",
-           "needed_by": (dt.date.today() + dt.timedelta(weeks=10)).isoformat(), "destination_country": "GB", "group": group.slug, "send": "1"}  # fmt: skip
+    rfq = {"title": "Baskets\r\nX-Injected: yes", "spec": "Natural sisal, three sizes.", "category": "baskets.storage", "quantity": "100", "currency": "USD",
+           "needed_by": (dt.date.today() + dt.timedelta(weeks=10)).isoformat(), "destination_country": "GB", "group": group.slug, "send": "1",
+           "confirmed": "1"}  # the group has no calendar for baskets yet: sent anyway  # fmt: skip
     assert submit(client, f"/rfqs/new?group={group.slug}", rfq).status_code == 302
     assert session.scalar(select(Rfq.title).order_by(Rfq.id.desc())) == "Baskets X-Injected: yes"
     worker_for(app).drain()
