@@ -63,6 +63,6 @@ def test_one_request_for_quotation_goes_to_at_most_twenty_groups(client: FlaskCl
     groups = [factories.producer_group(session) for _ in range(21)]
     sign_in(client, buyer.user.email)
     query = "&".join(f"group={g.slug}" for g in groups)
-    answer = submit(client, f"/rfqs/new?{query}", {"title": "Baskets", "category": "baskets.storage", "quantity": "10", "currency": "USD",
-                                                    "needed_by": "2099-01-01", "destination_country": "GB", "send": "1"})  # fmt: skip
+    answer = submit(client, f"/rfqs/new?{query}", {"title": "Baskets", "spec": "Storage baskets.", "category": "baskets.storage", "quantity": "10", "currency": "USD",
+                                                    "needed_by": "2099-01-01", "destination_country": "GB", "send": "1", "confirmed": "1"})  # fmt: skip
     assert answer.status_code == 422 and "at most 20 groups" in text_of(answer)
