@@ -19,6 +19,10 @@ class PayoutDetailsForm(Form):
                          description="Stored encrypted; pages show only its last four digits.")  # fmt: skip
 
 
+class ManualRefundForm(Form):
+    reference = StringField("Bank reference of the transfer back", validators=[DataRequired(message="Give the bank's reference."), Length(max=100)])
+
+
 class RecordPayoutForm(Form):
     method = SelectField("Sent by", choices=METHODS)
     reference = StringField("Reference", validators=[DataRequired(), Length(max=120)],

@@ -486,6 +486,28 @@ def retry_refund(session: Session, refund_id: int) -> Refund | None:
     return request_refund(session, payment, reason=failed.reason, amount=amount) if invoice is not None else None
 
 
+def manual_refunds(session: Session) -> list[Refund]:
+    """Refunds of payments that came outside Stripe (bank transfers), waiting for the Loom team to send them back."""
+    return list(session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
+                                .order_by(Refund.id)))  # fmt: skip
+
+
+def record_manual_refund(session: Session, operator_id: int, refund_id: int, *, reference: str, settings: Settings | None) -> Refund:
+    """The operator sent a refund back by bank transfer: record its reference and settle it as Stripe's answer would.
+
+    Raises `NotFound`, `Conflict` (not a pending refund of a payment made outside Stripe) or `DomainError` (no reference).
+    """
+    refund = lock(session, Refund, refund_id, missing="No such refund.")
+    if refund.status != RefundStatus.PENDING or refund.payment.provider == "stripe":
+        raise Conflict("Only a pending refund of a bank-transfer payment is recorded here; Stripe refunds record themselves.")
+    if not reference.strip():
+        raise DomainError("Give the bank's reference for the transfer back to the buyer.", field="reference")
+    refund.provider_ref = f"bank:{refund.id}:{reference.strip()[:100]}"
+    refund.reason = f"{refund.reason} Sent back by bank transfer (user {operator_id}), ref. {reference.strip()[:60]}."[:300]
+    apply_refund(session, refund, {"status": "succeeded"}, seen_at=utcnow(), settings=settings)
+    return refund
+
+
 def failed_refunds(session: Session) -> list[Refund]:
     """Refunds Stripe could not make and nobody has retried yet, newest first (the operator's desk)."""
     refunds = session.scalars(select(Refund).where(Refund.status == RefundStatus.FAILED).order_by(Refund.id.desc()).limit(200)).all()
@@ -511,6 +533,10 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
         return "nothing to refund"
     payment = refund.payment
+    if payment.provider != "stripe":
+        # Money that came by bank transfer goes back the same way: the Loom team sends it and records it
+        # (`record_manual_refund`); nothing to ask Stripe, nothing to retry.
+        return f"waiting for the Loom team to send {format_money(refund.amount, refund.currency)} back by {payment.provider.replace('_', ' ')}"
     invoice = payment.invoice
     payment_id, provider_ref, checkout_ref, invoice_id, invoice_number = payment.id, payment.provider_ref, payment.checkout_ref, invoice.id, invoice.number
     params = {"amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",

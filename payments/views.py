@@ -22,7 +22,7 @@ from marketplace.operator.views import operator_only
 from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
 from payments import payouts, services
-from payments.forms import BankTransferForm, PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
+from payments.forms import BankTransferForm, ManualRefundForm, PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import PayoutAccount, StripeEvent
 from payments.webhooks import TOLERANCE_SECONDS, Context, MalformedEvent, process_event, read_event, reread, signed_in_the_future
@@ -215,6 +215,7 @@ def operator_payouts() -> str:
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
     return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
+                           manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in services.manual_refunds(session)},
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
 
 
@@ -231,6 +232,23 @@ def lift_hold(group_id: int) -> Response:
         flash(error.message, "error")
     else:
         flash("Hold lifted: the group's payouts can be sent to its new details.", "success")
+    return redirect(url_for("payments.operator_payouts"))
+
+
+@blueprint.post("/operator/refunds/<int:refund_id>/sent")
+@operator_only
+def record_manual_refund(refund_id: int) -> Response:
+    form = ManualRefundForm(prefix=f"r{refund_id}")
+    if not form.validate_on_submit():
+        flash("Give the bank's reference of the transfer back to the buyer.", "error")
+        return redirect(url_for("payments.operator_payouts"))
+    try:
+        with transaction() as session:
+            services.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data, settings=_settings())
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash("Refund recorded; the buyer is told and the invoice shows it.", "success")
     return redirect(url_for("payments.operator_payouts"))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role
 from marketplace.orders.models import ProgressUpdate
 from tests import factories
-from tests.web import sign_in, submit, text_of
+from tests.web import hidden_fields, sign_in, submit, text_of
 
 
 @pytest.fixture
@@ -345,6 +345,43 @@ def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_oper
     again = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290002"}, action=f"/operator/invoices/{deposit.id}/transfer")
     assert again.status_code == 422 and "only an open invoice waits for a transfer" in text_of(again), text_of(again)[-900:]
 
+
+
+def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer_recorded_by_the_operator(
+    app, client: FlaskClient, session: Session, order_parties: dict, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, Refund, RefundStatus
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
+    from marketplace.outbox.runtime import worker_for
+    from payments import services as payments
+
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", None)  # cards off: nothing may try Stripe
+    order = order_parties["order"]
+    deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    operator = factories.user(session, operator=True)
+    payments.record_bank_transfer(session, operator.id, deposit.id, amount=deposit.amount, reference="FT2611290001",
+                                  settings=payments.Settings.from_config(app.config))  # fmt: skip
+    session.commit()
+    sign_in(client, order_parties["admin"].user.email)
+    page = f"/orders/{order.id}"
+    assert submit(client, page, {"note": "Flooded workshop."}, action=f"{page}/move/cancelled").status_code == 302
+    worker_for(app).drain()
+    session.expire_all()
+    refund = session.scalars(select(Refund)).one()
+    assert (refund.status, refund.amount) == (RefundStatus.PENDING, deposit.amount)
+    assert session.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)) is None  # no Stripe refund tried
+
+    client.post("/logout", data={})
+    sign_in(client, operator.email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert "Refunds to send by bank transfer" in desk
+    form = {**hidden_fields(client, "/operator/payouts"), f"r{refund.id}-reference": "FT2612010007"}
+    assert client.post(f"/operator/refunds/{refund.id}/sent", data=form).status_code == 302
+    session.expire_all()
+    assert refund.status == RefundStatus.SUCCEEDED and "FT2612010007" in refund.reason
+    assert refund.payment.status == PaymentStatus.REFUNDED and session.get(Invoice, deposit.id).status == InvoiceStatus.REFUNDED
+    assert session.scalar(select(Payout).where(Payout.invoice_id == deposit.id)).status == PayoutStatus.REVERSED
+    assert "Refunds to send by bank transfer" not in text_of(client.get("/operator/payouts"))
 
 def test_fields_are_described_by_their_help_and_errors_and_never_by_none(client: FlaskClient, session: Session, basket_groups: dict) -> None:
     sign_in(client, basket_groups["buyer"].user.email)
