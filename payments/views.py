@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 import stripe
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
@@ -219,53 +222,43 @@ def operator_payouts() -> str:
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
 
 
-@blueprint.post("/operator/groups/<int:group_id>/lift-hold")
-@operator_only
-def lift_hold(group_id: int) -> Response:
-    if not ActionForm().validate_on_submit():
-        flash("The page was out of date; try again.", "error")
+def _desk_action(form: FlaskForm, invalid: str, act: Callable[[Session], object], done: str) -> Response:
+    """Run one operator action from the payout desk in one transaction, say how it went, and go back to the desk."""
+    if not form.validate_on_submit():
+        flash(invalid, "error")
         return redirect(url_for("payments.operator_payouts"))
     try:
         with transaction() as session:
-            payouts.lift_hold(session, group_id)
+            act(session)
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash("Hold lifted: the group's payouts can be sent to its new details.", "success")
+        flash(done, "success")
     return redirect(url_for("payments.operator_payouts"))
+
+
+@blueprint.post("/operator/groups/<int:group_id>/lift-hold")
+@operator_only
+def lift_hold(group_id: int) -> Response:
+    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: payouts.lift_hold(session, group_id),
+                        "Hold lifted: the group's payouts can be sent to its new details.")  # fmt: skip
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/sent")
 @operator_only
 def record_manual_refund(refund_id: int) -> Response:
     form = ManualRefundForm(prefix=f"r{refund_id}")
-    if not form.validate_on_submit():
-        flash("Give the bank's reference of the transfer back to the buyer.", "error")
-        return redirect(url_for("payments.operator_payouts"))
-    try:
-        with transaction() as session:
-            services.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data, settings=_settings())
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash("Refund recorded; the buyer is told and the invoice shows it.", "success")
-    return redirect(url_for("payments.operator_payouts"))
+    return _desk_action(form, "Give the bank's reference of the transfer back to the buyer.",
+                        lambda session: services.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data,
+                                                                      settings=_settings()),
+                        "Refund recorded; the buyer is told and the invoice shows it.")  # fmt: skip
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")
 @operator_only
 def retry_refund(refund_id: int) -> Response:
-    if not ActionForm().validate_on_submit():
-        flash("The page was out of date; try again.", "error")
-        return redirect(url_for("payments.operator_payouts"))
-    try:
-        with transaction() as session:
-            services.retry_refund(session, refund_id)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash("Refund asked again; it shows as refunded on the invoice once Stripe has made it.", "success")
-    return redirect(url_for("payments.operator_payouts"))
+    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: services.retry_refund(session, refund_id),
+                        "Refund asked again; it shows as refunded on the invoice once Stripe has made it.")  # fmt: skip
 
 
 @blueprint.get("/operator/invoices/<int:invoice_id>")
