@@ -246,7 +246,7 @@ def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: 
         session.add(Certification(group=group, scheme="wfto"))
         touch(session, group)
     session.flush()
-    verify_certification(session, factories.user(session, operator=True), checked.certifications[0].id, verified=True)
+    verify_certification(session, factories.user(session, operator=True), checked.certifications[0].id, verified=True, note="Found in the WFTO members list.")
     session.commit()
     worker_for(app).drain()
 

@@ -45,7 +45,8 @@ def _go(session: Session, p: dict, history: list) -> Order:
                           photo_path="photos/orders/1/coil.jpg" if step[1] else None, base_url=BASE)  # fmt: skip
             continue
         who = p["buyer"] if step in (S.DELIVERED, S.CLOSED) or (step == S.CANCELLED and order.status == S.CONFIRMED) else p["admin"]
-        move(session, who, order.id, step, note="Buyer changed plans" if step == S.CANCELLED else "", today=dt.date.today(), base_url=BASE)
+        move(session, who, order.id, step, note="Buyer changed plans" if step == S.CANCELLED else "", today=dt.date.today(), base_url=BASE,
+             carrier="DHL Express" if step == S.SHIPPED else "")
     session.flush()
     return order
 
