@@ -26,12 +26,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     loom_config.finish(app)
 
     from marketplace import web
+    from marketplace.bootstrap import bootstrap
     from marketplace.db import db
-    from marketplace.outbox.runtime import init_outbox
     from search.backends import make_index
 
     db.init_app(app)
     app.extensions["loom.search"] = make_index(app.config)
-    init_outbox(app)
+    bootstrap(app)
     web.init_app(app)
     return app

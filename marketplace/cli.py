@@ -156,7 +156,7 @@ def _daily_rebuild(app: Flask) -> DailyRebuild:
 @with_appcontext
 def worker_command(once: bool, poll: float) -> None:
     """Deliver outbox messages: e-mail, search index updates, Odoo sync."""
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     worker = worker_for()
@@ -185,7 +185,7 @@ def worker_command(once: bool, poll: float) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Serve the marketplace with an outbox worker beside it (for one machine and demos)."""
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()

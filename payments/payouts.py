@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp_connector.services import announce_payment
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
@@ -18,6 +17,7 @@ from marketplace.money import format_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox import topics
+from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
@@ -88,7 +88,7 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
             if payment is not None and payment.provider_ref is None:
                 payment.provider_ref = provider_ref
         payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
-        announce_payment(session, payout.invoice)
+        publish(session, InvoicePaymentChanged(payout.invoice))
     return f"sent as {transfer['id']}"
 
 
@@ -111,7 +111,7 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
         raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
-    announce_payment(session, payout.invoice)
+    publish(session, InvoicePaymentChanged(payout.invoice))
     notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {format_money(payout.amount, payout.currency)}",
            body=f"The Loom team sent {format_money(payout.amount, payout.currency)} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
                 "Please confirm when it arrives.",
@@ -131,7 +131,7 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
     if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
         raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
     payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
-    announce_payment(session, payout.invoice)
+    publish(session, InvoicePaymentChanged(payout.invoice))
     return payout
 
 
@@ -239,6 +239,6 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
     if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
         payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
-        announce_payment(session, payout.invoice)
+        publish(session, InvoicePaymentChanged(payout.invoice))
         return True
     return False

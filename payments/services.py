@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from erp_connector.services import announce_payment
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import (
@@ -38,6 +37,7 @@ from marketplace.money import format_money, is_rounded, minor_units, percent_of,
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.outbox import topics
+from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
@@ -300,7 +300,7 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
     order = invoice.order
     if after == InvoiceStatus.PAID:
         invoice.paid_at = max(p.settled_at or utcnow() for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED)
-        announce_payment(session, invoice)
+        publish(session, InvoicePaymentChanged(invoice))
         if order.status == OrderStatus.CANCELLED:
             # Paid after the order was called off (a checkout left open): give it straight back.
             _refund_invoice(session, invoice, reason="The order was cancelled before this payment arrived.")
@@ -311,7 +311,7 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
                body=f"We received {format_money(invoice.amount, invoice.currency)} for invoice {invoice.number} (order {order.number}). Thank you.",
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
     elif after == InvoiceStatus.REFUNDED:
-        announce_payment(session, invoice)
+        publish(session, InvoicePaymentChanged(invoice))
         notify(session, order.buyer_id, subject=f"Refund: invoice {invoice.number}",
                body=f"{format_money(invoice.amount, invoice.currency)} paid on invoice {invoice.number} was refunded to your card. "
                     "Banks take 5–10 days to show it.",
@@ -362,7 +362,7 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
     for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order.id).with_for_update()):
         if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.FAILED, InvoiceStatus.PROCESSING):
             invoice.status = InvoiceStatus.VOID
-            announce_payment(session, invoice)
+            publish(session, InvoicePaymentChanged(invoice))
         elif invoice.status == InvoiceStatus.PAID:
             _refund_invoice(session, invoice, reason=reason)
 
@@ -599,7 +599,7 @@ def apply_refund(session: Session, refund: Refund, answer: Mapping[str, Any], *,
     if refunded >= payment.amount:
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
     _payout_after_refund(session, payment.invoice)
-    announce_payment(session, payment.invoice)  # the group's books learn of it even when the invoice stays paid
+    publish(session, InvoicePaymentChanged(payment.invoice))  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from erp_connector.services import announce_invoice
 from marketplace.billing.models import Invoice, InvoiceKind
 from marketplace.money import is_rounded
 from marketplace.orders.models import Order
+from marketplace.outbox.events import InvoiceIssued, publish
 from marketplace.producers.models import ProducerGroup
 
 PAYMENT_TERMS_DAYS = 14
@@ -49,7 +49,7 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
     )
     session.add(invoice)
     session.flush()
-    announce_invoice(session, invoice)
+    publish(session, InvoiceIssued(invoice))
     return invoice
 
 

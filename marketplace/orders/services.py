@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from erp_connector.services import announce_order, announce_trace
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import InvoiceKind
@@ -18,6 +17,7 @@ from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.money import format_money, round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
+from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import country_name
@@ -26,7 +26,6 @@ from marketplace.sourcing.services import buyer_rfq, effective_status, require_b
 from marketplace.trace.epcis import geo_uri, uri_part
 from marketplace.trace.services import record_event
 from marketplace.trace.vocabulary import step_fields
-from payments.services import cancel_payments
 
 # Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
 GROUP_MOVES = {
@@ -56,7 +55,7 @@ def _place_name(group: ProducerGroup) -> str:
 def _trace(session: Session, order: Order, step_key: str, *, author_id: int | None, base_url: str, note: str = "",
            progress: int | None = None) -> None:  # fmt: skip
     """Record one step on the order's trace chain, in CBV 2.0 words, linked to the order and its invoices."""
-    announce_trace(session, order)
+    publish(session, OrderTraced(order))
     fields = step_fields(
         step_key, order_number=order.number, lines=[(line.sku, line.quantity) for line in order.lines],
         place_uri=_group_place(order.group, base_url), place_name=_place_name(order.group),
@@ -166,7 +165,7 @@ def accept_quote(
     if deposit_percent:
         issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=award_terms(quote, deposit_percent).deposit)
     _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
-    announce_order(session, order)
+    publish(session, OrderConfirmed(order))
     notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
            body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
                 f"to ship by {order.ship_by:%d %b %Y}. The units are reserved in your capacity calendar.",
@@ -256,9 +255,9 @@ def move(
         if not note.strip():
             raise DomainError("Say why the order is cancelled; the other side will read it.", field="note")
         release_units(session, order.id)
-        cancel_payments(session, order, reason=f"Order {order.number} cancelled: {note.strip()}")
         order.cancelled_at = utcnow()
-        announce_order(session, order)  # the group's Odoo cancels its sale order too
+        # Payments void, refund and hold what the order had; the group's Odoo cancels its sale order too.
+        publish(session, OrderCancelled(order, note=note.strip()))
     if to == OrderStatus.SHIPPED:
         if not carrier.strip():
             raise DomainError("Name the carrier the goods left with (or the buyer's forwarder).", field="carrier")

@@ -1,11 +1,11 @@
-"""Announcing that a producer group changed: its version goes up and its search document is rebuilt."""
+"""Announcing that a producer group changed: its version goes up and `producer_group.changed` is published
+(search subscribes: the group's document is rebuilt)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.outbox import topics
-from marketplace.outbox.services import enqueue
+from marketplace.outbox.events import GroupChanged, publish
 from marketplace.producers.models import ProducerGroup
 
 
@@ -17,7 +17,7 @@ def touch(session: Session, group: ProducerGroup) -> None:
 
 
 def announce(session: Session, group: ProducerGroup) -> None:
-    """Queue the group's search document for rebuilding (once per transaction)."""
+    """Publish that the group changed, in the caller's transaction (search rebuilds its document, once per transaction)."""
     if group.id is None:
         session.flush()  # a new group needs its id
-    enqueue(session, topics.INDEX_GROUP, group.id, {"version": group.version}, coalesce=True)
+    publish(session, GroupChanged(group))

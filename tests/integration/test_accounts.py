@@ -222,7 +222,7 @@ def test_password_reset_does_not_reveal_whether_an_address_has_an_account(client
 
 
 def test_invitation_e_mails_are_delivered_by_the_worker(app: Flask, client: FlaskClient, session: Session) -> None:
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
 
     group = factories.producer_group(session)
     admin = factories.member_of(session, group, role=Role.ADMIN)

@@ -183,7 +183,7 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
         pytest.skip("which currencies are active is the real Odoo's own business")
     from erp_connector.services import announce_order
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
 
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping())
@@ -328,7 +328,7 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
     from erp_connector.services import announce_order
     from marketplace.accounts.models import Role
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
     from tests.web import sign_in
 
     group = factories.producer_group(session)

@@ -17,7 +17,7 @@ from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
-from marketplace.outbox.runtime import worker_for
+from marketplace.bootstrap import worker_for
 from marketplace.outbox.services import retry_dead_letter
 from marketplace.trace.models import EventKind
 from marketplace.trace.services import record_event

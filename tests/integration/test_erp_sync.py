@@ -24,7 +24,7 @@ from marketplace.accounts.models import Role
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
-from marketplace.outbox.runtime import worker_for
+from marketplace.bootstrap import worker_for
 from marketplace.secrets import SecretBox
 from tests import factories
 from tests.odoo_double import OdooDouble

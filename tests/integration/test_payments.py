@@ -34,7 +34,7 @@ from marketplace.billing.models import (
 from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
-from marketplace.outbox.runtime import worker_for
+from marketplace.bootstrap import worker_for
 from payments import payouts
 from payments import services as payment_services
 from payments.gateway import StripeGateway

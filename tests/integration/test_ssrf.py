@@ -141,7 +141,7 @@ def test_the_worker_refuses_a_saved_private_address_too(app: Flask, session: Ses
 
     from erp_connector.services import announce_order
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
-    from marketplace.outbox.runtime import worker_for
+    from marketplace.bootstrap import worker_for
     from marketplace.secrets import SecretBox
 
     group = factories.producer_group(session)

@@ -1,19 +1,49 @@
-"""The app's outbox worker: its handlers, retry policy and sessions, built from configuration."""
+"""The composition root: the one module that knows both the marketplace core and its adapters.
+
+At start-up (`create_app` calls `bootstrap`; the CLI gets its app from `create_app`) it subscribes the
+adapters to the events the core publishes (`marketplace.outbox.events`), and builds the outbox worker's
+handler registry, retry policy and sessions from the app's configuration. Nothing else under
+`marketplace/` imports `erp_connector`, `payments` or `search` indexing; to add an adapter, subscribe
+it to the events it cares about here and register the outbox handlers that make its outside calls.
+"""
 from __future__ import annotations
 
 from flask import Flask, current_app
 
+from erp_connector import subscribers as erp
 from erp_connector.services import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
-from marketplace.outbox import topics
+from marketplace.outbox import events, topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.secrets import SecretBox
+from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
+from search import subscribers as search
 from search.indexing import make_index_handler
 
 
+def bootstrap(app: Flask) -> None:
+    """Wire the event subscribers (once per process) and the app's outbox handlers (`app.extensions["loom.outbox"]`)."""
+    wire_subscribers(events.bus)
+    init_outbox(app)
+
+
+def wire_subscribers(bus: events.EventBus) -> None:
+    """Subscribe the adapters to the core's events, replacing any earlier wiring; subscribers run in this order."""
+    bus.reset()
+    bus.subscribe(events.GroupChanged, search.reindex_group)
+    bus.subscribe(events.OrderConfirmed, erp.sync_order)
+    bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,
+    bus.subscribe(events.OrderCancelled, erp.sync_order)  # then the Odoo sale order's cancellation
+    bus.subscribe(events.OrderTraced, erp.sync_trace)
+    bus.subscribe(events.InvoiceIssued, erp.sync_invoice)
+    bus.subscribe(events.InvoicePaymentChanged, erp.sync_payment)
+    bus.wired = True
+
+
 def init_outbox(app: Flask) -> None:
+    """Register one handler per outbox topic, each given what it needs from the app's configuration."""
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
@@ -29,6 +59,7 @@ def init_outbox(app: Flask) -> None:
 
 
 def worker_for(app: Flask | None = None) -> Worker:
+    """Build a worker over `app`'s sessions and handlers (the current app when None), with its configured retry policy."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     config = app.config
     return Worker(
