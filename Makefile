@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench-search bench-payments bench-write-load bench-web services services-down clean
+.PHONY: run test import-graph bench-search bench-payments bench-write-load bench-web services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/bandit -q -ll -c pyproject.toml -r marketplace search erp_connector payments
 	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make import-graph: the import contracts (pyproject.toml) and the package-level import graph, one edge a line
+import-graph: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python dev/import_graph.py
 
 ## make bench-search: 100,000 generated groups, both search backends side by side
 bench-search: $(STAMP)

@@ -15,13 +15,13 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
+from marketplace.guards import group_admin
 from marketplace.limits import limit
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.producers.models import ProducerGroup
-from marketplace.producers.views import group_admin
 from marketplace.secrets import SecretBox
 
 blueprint = Blueprint("erp", __name__, url_prefix="/manage/odoo")

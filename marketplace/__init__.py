@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then LOOM_* environment variables, then the caller's overrides."""
+    """Build the app: defaults, then LOOM_* environment variables, then the caller's overrides.
+
+    `marketplace.bootstrap` then attaches the adapters (search index, event subscribers, outbox handlers).
+    """
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -28,10 +31,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace import web
     from marketplace.bootstrap import bootstrap
     from marketplace.db import db
-    from search.backends import make_index
 
     db.init_app(app)
-    app.extensions["loom.search"] = make_index(app.config)
     bootstrap(app)
     web.init_app(app)
     return app

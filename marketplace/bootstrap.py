@@ -16,22 +16,27 @@ from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
+from marketplace.producers import services as producers
 from marketplace.secrets import SecretBox
 from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
 from search import subscribers as search
+from search.backends import make_index
 from search.indexing import make_index_handler
 
 
 def bootstrap(app: Flask) -> None:
-    """Wire the event subscribers (once per process) and the app's outbox handlers (`app.extensions["loom.outbox"]`)."""
+    """Attach the search index (`app.extensions["loom.search"]`), wire the event subscribers (once per process)
+    and register the app's outbox handlers (`app.extensions["loom.outbox"]`)."""
+    app.extensions["loom.search"] = make_index(app.config)
     wire_subscribers(events.bus)
     init_outbox(app)
 
 
 def wire_subscribers(bus: events.EventBus) -> None:
-    """Subscribe the adapters to the core's events, replacing any earlier wiring; subscribers run in this order."""
+    """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in this order."""
     bus.reset()
+    bus.subscribe(events.OrganizationSignedUp, producers.open_group)
     bus.subscribe(events.GroupChanged, search.reindex_group)
     bus.subscribe(events.OrderConfirmed, erp.sync_order)
     bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,

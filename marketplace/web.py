@@ -7,7 +7,7 @@ from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
-from flask import Flask, Response, abort, jsonify, make_response, render_template, request
+from flask import Flask, Response, abort, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -22,6 +22,7 @@ from marketplace.accounts import context
 from marketplace.db import is_busy, is_unique_violation
 from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
 from marketplace.money import format_amount, format_money
+from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.uploads import CappedUploadRequest
 
@@ -99,15 +100,6 @@ def paragraphs(text: str | None) -> Markup:
 
 def _wants_problem() -> bool:
     return request.path.startswith("/api/")
-
-
-def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response:
-    """An RFC 9457 problem+json response."""
-    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {}), **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
 
 
 def _http_error(error: HTTPException) -> Response:

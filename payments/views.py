@@ -21,8 +21,8 @@ from marketplace.billing.models import Invoice, Payout, PayoutMethod, PayoutStat
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result
-from marketplace.operator.views import operator_only
-from marketplace.producers.views import group_admin
+from marketplace.guards import group_admin, operator_only
+from marketplace.problems import problem
 from marketplace.secrets import SecretBox
 from payments import payouts, services
 from payments.forms import BankTransferForm, ManualRefundForm, PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
@@ -75,8 +75,6 @@ def pay(invoice_id: int) -> Response:
 
 @blueprint.post("/payments/stripe/webhook")
 def stripe_webhook() -> Response:
-    from marketplace.web import problem
-
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         return problem(503, "Webhooks are not configured", "Set LOOM_STRIPE_WEBHOOK_SECRET to this endpoint's signing secret.")

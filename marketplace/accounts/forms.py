@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from marketplace.countries import country_choices
 from marketplace.forms import Form, OneTimeForm, choices
-from marketplace.producers.taxonomy import country_choices
 
 
 def _new_password(label: str = "Password") -> PasswordField:

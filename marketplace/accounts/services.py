@@ -18,10 +18,8 @@ from marketplace.accounts.passwords import hash_password, needs_rehash, verify_p
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.outbox import topics
+from marketplace.outbox.events import OrganizationSignedUp, publish
 from marketplace.outbox.services import enqueue
-from marketplace.producers.changes import announce
-from marketplace.producers.models import ProducerGroup
-from marketplace.text import slugify
 
 
 def normalize_email(email: str) -> str:
@@ -43,17 +41,6 @@ class LoginPolicy:
     first_delay: dt.timedelta = dt.timedelta(seconds=30)
 
 
-def unique_slug(session: Session, name: str) -> str:
-    base = slugify(name)
-    taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
 def sign_up(
     session: Session,
     *,
@@ -64,17 +51,18 @@ def sign_up(
     kind: OrganizationKind,
     country: str,
 ) -> User:
-    """Create a user, their organization (a buyer or a producer group) and make them its owner."""
+    """Create a user, their organization (a buyer or a producer group) and make them its owner.
+
+    Publishes `organization.signed_up` (producers opens a producer organization's group page). `country`
+    is an ISO 3166-1 alpha-2 code. Raises `Conflict` (field `email`) when the address has an account.
+    """
     email = normalize_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists. Sign in or reset your password.", field="email")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     organization = Organization(kind=kind, name=organization_name.strip(), country=country)
     session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
-    if kind == OrganizationKind.PRODUCER:
-        group = ProducerGroup(organization=organization, name=organization.name, slug=unique_slug(session, organization.name), country=country)
-        session.add(group)
-        announce(session, group)
+    publish(session, OrganizationSignedUp(organization))
     session.flush()
     return user
 

@@ -12,15 +12,15 @@ from sqlalchemy import select
 from marketplace.api import tokens
 from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
-from marketplace.discovery.views import marked
+from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError
 from marketplace.limits import limit
 from marketplace.money import round_money
+from marketplace.problems import problem
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
 from marketplace.queryargs import whole_number
-from marketplace.web import problem
 from search.query import Hit, InvalidQuery, SearchUnavailable
 from search.service import find_groups
 

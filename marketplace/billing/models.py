@@ -4,13 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum
-from marketplace.orders.models import Order
 from marketplace.producers.models import ProducerGroup
+
+if TYPE_CHECKING:  # billing reads orders; orders issue invoices: the relationship is resolved by name at mapping time
+    from marketplace.orders.models import Order
 
 
 class InvoiceKind(enum.StrEnum):

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Invoice, InvoiceKind
 from marketplace.money import is_rounded
-from marketplace.orders.models import Order
 from marketplace.outbox.events import InvoiceIssued, publish
 from marketplace.producers.models import ProducerGroup
+
+if TYPE_CHECKING:
+    from marketplace.orders.models import Order
 
 PAYMENT_TERMS_DAYS = 14
 

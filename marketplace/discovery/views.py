@@ -5,10 +5,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request
-from markupsafe import Markup, escape
 
 from marketplace.accounts.context import today as acting_today
 from marketplace.discovery.params import parse_search
+from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from search.places import SUGGESTIONS
@@ -25,11 +25,6 @@ FACET_TITLES = {
     "verified_certification": "Certification verified by Loom",
     "verified": "Verified by Loom",
 }
-
-
-def marked(snippet: str) -> Markup:
-    """HTML for a highlighted snippet: the text escaped, the matched words in <mark>."""
-    return Markup(str(escape(snippet)).replace("\x02", "<mark>").replace("\x03", "</mark>"))
 
 
 def facet_label(facet: str, value: str) -> str:

@@ -1,13 +1,10 @@
 """The operator's desk: dead letters to retry, groups and certificates to verify."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -18,6 +15,7 @@ from wtforms.validators import Length
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
+from marketplace.guards import operator_only
 from marketplace.outbox import services as outbox
 from marketplace.producers import services as producers
 from marketplace.producers.models import Certification, ProducerGroup
@@ -30,17 +28,6 @@ class CertificationReviewForm(FlaskForm):
     """One per certification on the desk (prefixed by its id, so each page keeps its ids unique)."""
 
     note = StringField("Note (how you checked it, or why it is rejected)", validators=[Length(max=500)])
-
-
-def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_operator:
-            abort(404)  # the desk's existence is nobody else's business
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @blueprint.get("/")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
@@ -14,10 +15,11 @@ from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.orders import services
-from marketplace.orders.models import OrderStatus
-from marketplace.sourcing.forms import MoveForm, ProgressForm
+from marketplace.orders.forms import MoveForm, ProgressForm
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.trace import story as stories
+from marketplace.trace.forms import StoryForm
 from marketplace.trace.services import chain_of, verify_chain
-from marketplace.trace.views import trace_context
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
@@ -41,6 +43,12 @@ def order(order_id: int) -> str:
     return _order_page(order_id, ProgressForm(formdata=None))[0]
 
 
+def _trace_context(order: Order) -> dict[str, Any]:
+    """Return what the order page's trace and story sections show: the steps in plain words and the story's state."""
+    return {"plain_trace": stories.plain_steps(chain_of(db.session, order.id), order.group.organization.zone),
+            "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
+
+
 def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
     """Render the order; a progress form that came back with errors keeps what was typed (422)."""
     membership = context.current_membership()
@@ -50,7 +58,7 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
         invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
         chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
         is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **trace_context(order),
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **_trace_context(order),
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    from marketplace.accounts.models import Organization
     from marketplace.billing.models import Invoice
     from marketplace.orders.models import Order
     from marketplace.producers.models import ProducerGroup
@@ -28,6 +29,14 @@ class Event:
     """Something that happened, named in the past tense as `area.verb` (`name`)."""
 
     name: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class OrganizationSignedUp(Event):
+    """Someone signed up with a new `organization` (a buyer or a producer group), its owner's membership added."""
+
+    name: ClassVar[str] = "organization.signed_up"
+    organization: Organization
 
 
 @dataclass(frozen=True)

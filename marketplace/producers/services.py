@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from marketplace.accounts.models import Membership, Role, User
+from marketplace.accounts.models import Membership, OrganizationKind, Role, User
 from marketplace.accounts.services import require_role
 from marketplace.clock import is_time_zone
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.notifications import notify
+from marketplace.outbox.events import OrganizationSignedUp
 from marketplace.producers import capacity
-from marketplace.producers.changes import touch
+from marketplace.producers.changes import announce, touch
 from marketplace.producers.commitments import lock_capability
 from marketplace.producers.models import (
     Capability,
@@ -29,6 +30,7 @@ from marketplace.producers.models import (
     Product,
 )
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES
+from marketplace.text import slugify
 from marketplace.uploads import StoredFile
 
 PROFILE_FIELDS = (
@@ -40,6 +42,28 @@ CAPABILITY_FIELDS = (
     "price_min", "price_max", "currency", "weekly_capacity",
 )  # fmt: skip
 PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
+
+
+def unique_slug(session: Session, name: str) -> str:
+    """Return a slug for `name` no producer group has yet: the name's slug, else it with -2, -3 … appended."""
+    base = slugify(name)
+    taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def open_group(session: Session, event: OrganizationSignedUp) -> None:
+    """Give a newly signed-up producer organization its group (named after it, in its country) and announce it."""
+    organization = event.organization
+    if organization.kind != OrganizationKind.PRODUCER:
+        return
+    group = ProducerGroup(organization=organization, name=organization.name, slug=unique_slug(session, organization.name), country=organization.country)
+    session.add(group)
+    announce(session, group)
 
 
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:

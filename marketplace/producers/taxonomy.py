@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import pycountry
 
+from marketplace.countries import country_choices, country_name  # noqa: F401  (re-exported: the taxonomy's words for places)
 from marketplace.money import UnknownCurrency, currency_code
 
 
@@ -135,16 +135,6 @@ CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "KES", "INR", "GTQ", "ETB", 
 
 def is_country(code: str) -> bool:
     return pycountry.countries.get(alpha_2=code.upper()) is not None
-
-
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code.upper())
-    return getattr(country, "common_name", None) or country.name if country else code
-
-
-@cache
-def country_choices() -> list[tuple[str, str]]:
-    return sorted(((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda c: c[1])
 
 
 def is_currency(code: str) -> bool:

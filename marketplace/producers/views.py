@@ -1,10 +1,7 @@
 """Public pages about producer groups, and the pages a group uses to manage its own listing."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -16,6 +13,7 @@ from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.guards import group_admin
 from marketplace.producers import services
 from marketplace.producers.forms import (
     CapabilityForm,
@@ -81,18 +79,6 @@ def media(path: str) -> Response:
 
 
 # ----- the group's own pages ---------------------------------------------------------------------
-
-
-def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Load the current organization's group for an admin (or owner) of it, else 403/404."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        group = services.editable_group(db.session, context.current_membership())
-        return view(group, *args, **kwargs)
-
-    return wrapper
 
 
 def _folder() -> Path:

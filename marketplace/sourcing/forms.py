@@ -1,11 +1,11 @@
-"""Forms for requests for quotation, quotes, the pricing helper and messages."""
+"""Forms for requests for quotation, quotes, accepting a quote, the pricing helper and messages."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -88,13 +88,6 @@ class MessageForm(OneTimeForm):
     body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
 
 
-class MoveForm(Form):
-    note = StringField("Note (required to cancel)", validators=[Length(max=500)])
-    carrier = StringField("Carrier", validators=[Length(max=80)], description="e.g. DHL Express, Maersk, or the buyer's forwarder")
-    tracking_number = StringField("Tracking number (if there is one)", validators=[Length(max=80)])
-    expected = HiddenField()  # the status the page showed; a move from any other is refused
-
-
 class AcceptForm(Form):
     """Accepting a quote carries what the page showed of it, so a quote revised since then is not accepted blind."""
 
@@ -106,18 +99,6 @@ class AcceptForm(Form):
         if self.revision.data is None:
             return None  # not posted from a Loom page: nothing to compare
         return QuoteSeen(revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data)
-
-
-class ProgressForm(OneTimeForm):
-    percent = WholeNumberField("Done (%)", validators=[InputRequired("Give the progress as a percentage from 0 to 100."), NumberRange(0, 100)])
-    note = StringField("What happened", validators=[Length(max=500)])
-    reason = StringField("Why it is lower than before", validators=[Length(max=500)],
-                         description="Only when the percentage goes down, e.g. a batch failed the quality check.")  # fmt: skip
-    photo = FileField("Photo (optional)", description="JPEG, PNG or WebP, up to 5 MB")
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.note.id = self.note.label.field_id = "progress-note"  # the page also has a note for cancelling
 
 
 class GroupChoice(Form):

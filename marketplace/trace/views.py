@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -13,7 +12,6 @@ from flask_login import login_required
 from marketplace.accounts import context
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.orders.models import Order
 from marketplace.orders.services import order_for
 from marketplace.producers.taxonomy import CATEGORIES, country_name
 from marketplace.trace import story as stories
@@ -24,12 +22,6 @@ from marketplace.trace.services import chain_of
 from marketplace.uploads import send_private
 
 blueprint = Blueprint("trace", __name__)
-
-
-def trace_context(order: Order) -> dict[str, Any]:
-    """Return what the order page's trace and story sections show: the steps in plain words and the story's state."""
-    return {"plain_trace": stories.plain_steps(chain_of(db.session, order.id), order.group.organization.zone),
-            "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
 
 
 def _document_response(document: dict, filename: str) -> Response:

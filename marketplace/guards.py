@@ -1,0 +1,38 @@
+"""View decorators shared by the blueprints: who may open a page, decided before the view runs."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from marketplace.accounts import context
+from marketplace.db import db
+from marketplace.producers import services as producers
+
+
+def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Call `view(group, ...)` with the current organization's group, for an admin (or owner) of it; else 403/404."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        group = producers.editable_group(db.session, context.current_membership())
+        return view(group, *args, **kwargs)
+
+    return wrapper
+
+
+def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let operators in, and answer 404 to everyone else (the desk's existence is nobody else's business)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_operator:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
