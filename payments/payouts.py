@@ -139,8 +139,6 @@ def payouts_of(session: Session, group_id: int) -> list[Payout]:
     return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
 
 
-
-
 def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: StripeGateway, settings: Settings) -> str:
     """Create (once) the group's Express account and return Stripe's onboarding link for it."""
     require_role(membership, Role.ADMIN)
@@ -223,8 +221,6 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     for payout in pending:
         payout.method = method  # not yet sent: it goes the way the group now asks
     return account
-
-
 
 
 def lift_hold(session: Session, group_id: int) -> PayoutAccount:

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -241,7 +241,6 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
     relaxed: bool = False  # no group on the page has every word: these have some
-    corrections: dict[str, str] = field(default_factory=dict)
 
 
 def is_relaxed(query: SearchQuery, hits: list[Hit]) -> bool:

@@ -34,8 +34,6 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLED: frozenset(),
 }
 
-INCOTERMS = ("EXW", "FCA", "FOB", "CPT", "CIF", "CIP", "DAP", "DPU", "DDP")
-
 
 class Order(Base):
     __tablename__ = "purchase_order"

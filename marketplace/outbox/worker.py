@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,7 +71,6 @@ class DrainSummary:
     done: int = 0
     retried: int = 0
     dead: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def handled(self) -> int:

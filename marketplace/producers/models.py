@@ -159,14 +159,6 @@ class Product(Base):
     )
     photos: Mapped[list[Photo]] = relationship(back_populates="product", order_by="Photo.id")
 
-    def unit_price_for(self, quantity: int) -> Decimal | None:
-        """Return the unit price of the largest tier the quantity reaches."""
-        price = None
-        for tier in self.price_tiers:
-            if quantity >= tier.min_quantity:
-                price = tier.unit_price
-        return price
-
 
 class PriceTier(Base):
     __tablename__ = "price_tier"

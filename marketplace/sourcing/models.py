@@ -62,7 +62,6 @@ class RfqRecipient(Base):
     rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[created_at]
-    seen_at: Mapped[dt.datetime | None]
 
     rfq: Mapped[Rfq] = relationship(back_populates="recipients")
     group: Mapped[ProducerGroup] = relationship()
@@ -88,10 +87,6 @@ class Quote(Base):
 
     rfq: Mapped[Rfq] = relationship(back_populates="quotes")
     group: Mapped[ProducerGroup] = relationship()
-
-    @property
-    def total(self) -> Decimal:
-        return self.unit_price * self.quantity
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,6 @@ def test_products_with_price_tiers(admin_client: FlaskClient, session: Session, 
     assert submit(admin_client, "/manage/products/new", product).status_code == 302
     saved = session.scalar(select(Product).where(Product.group_id == group.id))
     assert [(t.min_quantity, t.unit_price) for t in saved.price_tiers] == [(50, Decimal("12.00")), (250, Decimal("10.50"))]
-    assert saved.unit_price_for(300) == Decimal("10.50")
 
     duplicate = submit(admin_client, "/manage/products/new", {**product, "title": "Another"})
     assert duplicate.status_code == 422
