@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, MetaData, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,19 @@ from tests import factories
 
 def test_migrations_from_an_empty_database_match_the_models(connection: Connection) -> None:
     load_all_models()
-    context = MigrationContext.configure(connection, opts={"compare_type": False})
+    context = MigrationContext.configure(connection, opts={"compare_type": True})  # column types too, not only names
     assert compare_metadata(context, Base.metadata) == []
+
+
+def test_the_comparison_sees_a_column_whose_type_drifted(connection: Connection) -> None:
+    load_all_models()
+    drifted = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.tables.values():
+        table.to_metadata(drifted)
+    drifted.tables["purchase_order"].c.carrier.type = String(40)  # the migrations made it 80 characters
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    changes = [change for group in compare_metadata(context, drifted) for change in (group if isinstance(group, list) else [group])]
+    assert [(c[0], c[2], c[3]) for c in changes] == [("modify_type", "purchase_order", "carrier")]
 
 
 def test_migrations_are_at_head(connection: Connection) -> None:
