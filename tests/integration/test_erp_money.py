@@ -182,8 +182,8 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
     from erp_connector.services import announce_order
-    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.bootstrap import worker_for
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping())
@@ -327,8 +327,8 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
         pytest.skip("which currencies are active is the real Odoo's own business")
     from erp_connector.services import announce_order
     from marketplace.accounts.models import Role
-    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.bootstrap import worker_for
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from tests.web import sign_in
 
     group = factories.producer_group(session)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from erp_connector.models import ErpBinding
 from erp_connector.sync import keyed, sync_trace
-from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.bootstrap import worker_for
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.trace.models import EventKind, TraceEvent
 from marketplace.trace.services import record_event
 from tests import factories

@@ -15,9 +15,9 @@ from erp_connector.services import announce_order, announce_trace
 from erp_connector.sync import keyed, sync_trace
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice
+from marketplace.bootstrap import worker_for
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
-from marketplace.bootstrap import worker_for
 from marketplace.outbox.services import retry_dead_letter
 from marketplace.trace.models import EventKind
 from marketplace.trace.services import record_event

@@ -21,10 +21,10 @@ from erp_connector.models import ErpBinding, ErpLink
 from erp_connector.services import check_connection
 from erp_connector.sync import keyed, sync_orders
 from marketplace.accounts.models import Role
+from marketplace.bootstrap import worker_for
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
-from marketplace.bootstrap import worker_for
 from marketplace.secrets import SecretBox
 from tests import factories
 from tests.odoo_double import OdooDouble

@@ -351,8 +351,8 @@ def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer
     app, client: FlaskClient, session: Session, order_parties: dict, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, Refund, RefundStatus
-    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.bootstrap import worker_for
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from payments import services as payments
 
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", None)  # cards off: nothing may try Stripe

@@ -31,10 +31,10 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
+from marketplace.bootstrap import worker_for
 from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
-from marketplace.bootstrap import worker_for
 from payments import payouts
 from payments import services as payment_services
 from payments.gateway import StripeGateway

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
-from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.bootstrap import worker_for
+from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.worker import Worker
 from search.backends import SearchIndex
 from search.elastic import ElasticsearchIndex

@@ -140,8 +140,8 @@ def test_the_worker_refuses_a_saved_private_address_too(app: Flask, session: Ses
     import datetime as dt
 
     from erp_connector.services import announce_order
-    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.bootstrap import worker_for
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.secrets import SecretBox
 
     group = factories.producer_group(session)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 import xmlrpc.client
 from pathlib import Path
@@ -144,7 +143,7 @@ def test_an_address_that_is_no_url_is_permanent(error: BaseException) -> None:
     assert not judged.retryable and "not a valid URL" in str(judged)
 
 
-@pytest.mark.parametrize("error", [requests.exceptions.ReadTimeout("read timed out"), socket.timeout("timed out"), TimeoutError(),
+@pytest.mark.parametrize("error", [requests.exceptions.ReadTimeout("read timed out"), TimeoutError("timed out"), TimeoutError(),
                                    ConnectionResetError(104, "reset"), http.client.RemoteDisconnected("closed")])  # fmt: skip
 def test_a_call_that_timed_out_or_lost_its_answer_is_maybe_done(error: BaseException) -> None:
     judged = _transport_error(error)

@@ -46,8 +46,8 @@ DEFAULT_SCHEDULE = {1: 30, 2: 60, 3: 120, 4: 240, 5: 480, 6: 960, 7: 1920, 8: 36
 
 def test_the_default_retry_schedule_waits_as_documented() -> None:
     policy, config = RetryPolicy(), Defaults()
-    assert (config.OUTBOX_MAX_ATTEMPTS, config.OUTBOX_BACKOFF_SECONDS, config.OUTBOX_BACKOFF_MAX_SECONDS) == (
-        policy.max_attempts, policy.base_seconds, policy.max_seconds)  # fmt: skip
+    configured = (config.OUTBOX_MAX_ATTEMPTS, config.OUTBOX_BACKOFF_SECONDS, config.OUTBOX_BACKOFF_MAX_SECONDS)
+    assert (policy.max_attempts, policy.base_seconds, policy.max_seconds) == configured
     rng = random.Random(12)
     for attempt, ceiling in DEFAULT_SCHEDULE.items():
         waits = [policy.delay(attempt, rng).total_seconds() for _ in range(50)]
