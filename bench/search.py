@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench.scratch import claim_index_prefix, claim_postgres, mark_filled, scratch_contents  # noqa: E402
+from marketplace.bootstrap import wire_subscribers  # noqa: E402
 from marketplace.cli import upgrade_database  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.demo import generate_groups  # noqa: E402
+from marketplace.outbox import events  # noqa: E402
 from marketplace.producers.importer import SourceRecord, import_groups  # noqa: E402
 from search.elastic import ElasticsearchIndex  # noqa: E402
 from search.embedded import EmbeddedIndex  # noqa: E402
@@ -45,6 +47,7 @@ PREBUILT_SAMPLE = 30_000
 
 def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
     """The URL of a database holding `groups` generated groups: `url` (PostgreSQL, a benchmark's own) or a cached SQLite file."""
+    wire_subscribers(events.bus)  # without an app: the importer publishes producer_group.changed (its outbox rows go unused)
     if url is not None:
         contents = f"bench/search.py groups={groups} seed={seed}"
         if scratch_contents(url) == contents:
