@@ -34,6 +34,7 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
     `amount` is in the order's currency and must already be rounded to it (`marketplace.money`):
     raises `ValueError` otherwise, so a split that does not add up never reaches a buyer. The invoice
     is dated today in the group's calendar (its organization's time zone) and due 14 days later.
+    Publishes `invoice.issued` in the caller's transaction (the group's Odoo gets the invoice).
     """
     if not is_rounded(amount, order.currency):
         raise ValueError(f"invoice amount {amount} has more decimals than {order.currency} allows")
@@ -57,4 +58,5 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
 
 
 def invoices_of(session: Session, order_id: int) -> list[Invoice]:
+    """List the order's invoices in the order they were issued (by the group's sequence)."""
     return list(session.scalars(select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.sequence)))

@@ -117,6 +117,11 @@ def accept_quote(
     The RFQ is locked first, so of two acceptances of one RFQ (two people, or one double click) the
     second waits and then finds it awarded: `Conflict`. With `seen` (what the buyer's page showed),
     a quote revised since then is refused with `Conflict` saying what changed.
+
+    `deposit_percent` is a whole percentage (30 means 30 %; 0 invoices nothing now), `today` the buyer's
+    date, `base_url` the site's address for links. Raises `NotFound` (no such quote, or not the buyer's
+    RFQ), `Forbidden` (not a buyer admin), `Conflict` (RFQ not open, quote not standing, capability gone).
+    Publishes `invoice.issued` (the deposit), `order.traced` and `order.confirmed` in the transaction.
     """
     membership = require_buyer(membership)
     require_role(membership, Role.ADMIN)
@@ -195,6 +200,7 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
 
 
 def orders_of(session: Session, membership: Membership | None) -> list[Order]:
+    """List the orders the membership's organization is party to (as buyer or as maker), newest first; [] without one."""
     if membership is None:
         return []
     return list(
@@ -236,6 +242,11 @@ def move(
     The order is locked first: of two moves at once (two cancellations, a cancellation and the start
     of production) the second waits and then sees the first one's result. With `expected` (the
     status the person's page showed), a move from any other status is refused with `Conflict`.
+
+    Raises `NotFound` (not the membership's order), `Forbidden` (the other side's move, or not an admin),
+    `Conflict` (a move the state machine refuses), `DomainError` (field `note`: a cancellation without a reason).
+    A cancellation releases the capacity and publishes `order.cancelled` (payments voids, refunds and holds;
+    the group's Odoo cancels its sale order); delivery issues the balance invoice; every move publishes `order.traced`.
     """
     order = lock_order(session, membership, order_id)
     if expected is not None and order.status != expected:
