@@ -89,7 +89,7 @@ def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        group = services.editable_group(db.session, context.current_membership())
+        group = services.editable_group(db.session, context.current_membership(), changing=request.method not in ("GET", "HEAD"))
         return view(group, *args, **kwargs)
 
     return wrapper
