@@ -336,3 +336,11 @@ def test_every_gated_service_refuses_an_unconfirmed_member_before_doing_anything
         services.require_confirmed(membership)
     membership.user.email_confirmed_at = factories.utcnow()
     assert services.require_confirmed(membership) is membership
+
+
+def test_the_json_api_only_reads_so_no_gated_action_goes_around_the_services(app: Flask) -> None:
+    """The gates are in the services; the JSON API calls none that list, quote, send, buy or pay. A write route
+    added under /api/ must come with its own gate test here (a DomainError there answers problem+json)."""
+    writes = [(rule.rule, sorted(rule.methods - {"GET", "HEAD", "OPTIONS"})) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/") and rule.methods - {"GET", "HEAD", "OPTIONS"}]  # fmt: skip
+    assert writes == []
