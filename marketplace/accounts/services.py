@@ -465,6 +465,7 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
     if user is None or _password_stamp(user) != claims["stamp"]:
         raise Conflict("This reset link was already used. Ask for a new one.")
     user.password_hash = hash_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

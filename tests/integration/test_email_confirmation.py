@@ -168,6 +168,19 @@ def test_password_reset_answers_the_same_for_an_address_with_and_without_an_acco
     assert len(_mails_to(session, "amelia@northwind.example")) == 1 and _mails_to(session, "nobody@northwind.example") == []
 
 
+def test_a_password_reset_by_e_mail_also_confirms_the_address(client: FlaskClient, session: Session) -> None:
+    membership = factories.buyer(session, email="amelia@northwind.example")
+    _unconfirm(session, membership)
+
+    submit(client, "/password/forgot", {"email": "amelia@northwind.example"})
+    [*_, mail] = _mails_to(session, "amelia@northwind.example")
+    link = re.search(r"https://loom\.test(/password/reset/\S+)", mail["body"]).group(1)
+    assert submit(client, link, {"password": "a brand new passphrase", "confirm": "a brand new passphrase"}).status_code == 302
+
+    session.expire_all()
+    assert session.get(User, membership.user_id).email_confirmed_at is not None
+
+
 # ----- the banner and resending ------------------------------------------------------------------
 
 
