@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/loom search rebuild
 	$(BIN)/loom serve
 
-## make test: ruff and bandit on the code, then start PostgreSQL, Elasticsearch and stripe-mock on 127.0.0.1 and run every test
+## make test: ruff and bandit on the code, then start PostgreSQL, Elasticsearch, stripe-mock and Redis on 127.0.0.1 and run every test
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -ll -c pyproject.toml -r marketplace search erp_connector payments

@@ -40,7 +40,7 @@ from bench.scratch import claim_postgres  # noqa: E402
 from marketplace.accounts.models import Membership, Organization, OrganizationKind, Role, User  # noqa: E402
 from marketplace.accounts.passwords import hash_password  # noqa: E402
 from marketplace.cli import upgrade_database  # noqa: E402
-from marketplace.db import make_engine  # noqa: E402
+from marketplace.db import make_engine, utcnow  # noqa: E402
 from marketplace.producers.models import Capability, ProducerGroup  # noqa: E402
 from marketplace.secrets import new_key  # noqa: E402
 from marketplace.sourcing.models import Rfq, RfqRecipient, RfqStatus  # noqa: E402
@@ -73,7 +73,7 @@ def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
                                lead_time_days=21, price_min=5, price_max=9, currency="USD", weekly_capacity=500))  # fmt: skip
         for n in range(clients):
             buyer = Organization(kind=OrganizationKind.BUYER, name=f"Bench Buyer {n}", country="GB")
-            user = User(email=f"buyer{n}@bench.example", name=f"Buyer {n}", password_hash=password_hash)
+            user = User(email=f"buyer{n}@bench.example", name=f"Buyer {n}", password_hash=password_hash, email_confirmed_at=utcnow())
             session.add(Membership(user=user, organization=buyer, role=Role.OWNER))
             rfq = Rfq(buyer=buyer, title="Baskets", category="baskets.storage", quantity=200, currency="USD",
                       needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,

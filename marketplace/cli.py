@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from marketplace import ROOT, create_app
-from marketplace.db import db, transaction
+from marketplace.db import db, transaction, utcnow
 
 if TYPE_CHECKING:
     from search.indexing import DailyRebuild
@@ -220,6 +220,7 @@ def create_operator(email: str, name: str, password: str) -> None:
         if user is None:
             user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
             session.add(user)
+        user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the operator running the command vouches for it
         user.is_operator = True
     click.echo(f"{email} is an operator.")
 
@@ -236,7 +237,6 @@ def payments_reconcile(days: int) -> None:
     """Re-read recent payments, refunds, transfers and Connect accounts from Stripe and repair what lost webhooks left behind."""
     import datetime as dt
 
-    from marketplace.db import utcnow
     from payments.gateway import PaymentsNotConfigured, gateway_from
     from payments.reconcile import reconcile, reconcile_count
     from payments.services import Settings

@@ -46,8 +46,10 @@ class Defaults:
     RATE_LIMIT_RFQS = "30 per hour"
     RATE_LIMIT_ODOO_TEST = "10 per 10 minutes"
     RATE_LIMIT_API = "120 per minute"
+    RATE_LIMIT_CONFIRMATION_MAIL = "3 per hour"  # "Resend the confirmation e-mail", per signed-in user
     INVITATION_DAYS = 7
     PASSWORD_RESET_SECONDS = 3600
+    EMAIL_CONFIRMATION_SECONDS = 3 * 24 * 3600  # how long the link in a confirmation e-mail works
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from marketplace.accounts import context
@@ -19,7 +19,7 @@ def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        group = producers.editable_group(db.session, context.current_membership())
+        group = producers.editable_group(db.session, context.current_membership(), changing=request.method not in ("GET", "HEAD"))
         return view(group, *args, **kwargs)
 
     return wrapper

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role, User
-from marketplace.accounts.services import require_role
+from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
@@ -142,6 +142,7 @@ def payouts_of(session: Session, group_id: int) -> list[Payout]:
 def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: StripeGateway, settings: Settings) -> str:
     """Create (once) the group's Express account and return Stripe's onboarding link for it."""
     require_role(membership, Role.ADMIN)
+    require_confirmed(membership)
     if group.country.upper() not in settings.payout_countries:
         raise Conflict(f"Stripe does not pay out to {group.country} from this marketplace; give your mobile-money or bank details instead.")
     with transaction() as session:
@@ -198,6 +199,7 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     so a taken-over admin account cannot quietly send the group's money elsewhere.
     """
     require_role(membership, Role.OWNER)
+    require_confirmed(membership)
     if method == PayoutMethod.STRIPE_TRANSFER:
         raise DomainError("Choose mobile money or bank transfer.", field="method")
     digits = "".join(ch for ch in number if ch.isalnum())

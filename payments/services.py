@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
-from marketplace.accounts.services import require_role
+from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -113,6 +113,7 @@ def begin_payment(session: Session, membership: Membership | None, invoice_id: i
     if membership.organization_id != invoice.order.buyer_id:
         raise NotFound("That invoice is not one of yours to pay.")
     require_role(membership, Role.ADMIN)
+    require_confirmed(membership)
     invoice = session.get(Invoice, invoice.id, with_for_update=True, populate_existing=True)
     if invoice.status == InvoiceStatus.PROCESSING:
         raise Conflict("A payment for this invoice is already on its way through the bank; it will show as paid when it clears.")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from marketplace.accounts.passwords import hash_password
+from marketplace.db import utcnow
 from marketplace.producers.models import Capability, ProducerGroup
 
 PASSWORD = "correct horse battery staple"
@@ -16,8 +17,10 @@ _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpo
 _numbers = itertools.count(1)
 
 
-def user(session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False) -> User:
-    person = User(email=email or f"person{next(_numbers)}@example.org", name=name, password_hash=_PASSWORD_HASH, is_operator=operator)
+def user(session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False, confirmed: bool = True) -> User:
+    """A user with the password `factories.PASSWORD`; confirmed (e-mail address) unless told otherwise."""
+    person = User(email=email or f"person{next(_numbers)}@example.org", name=name, password_hash=_PASSWORD_HASH, is_operator=operator,
+                  email_confirmed_at=utcnow() if confirmed else None)  # fmt: skip
     session.add(person)
     session.flush()
     return person

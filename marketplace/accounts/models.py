@@ -65,6 +65,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[created_at]
     last_login_at: Mapped[dt.datetime | None]
+    # When the user opened the link e-mailed to this address (or accepted an invitation sent to it); until then
+    # they may look around but not list, quote, send requests, buy or be paid (accounts.services.require_confirmed).
+    email_confirmed_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -72,6 +75,10 @@ class User(Base):
     is_active = True
     is_authenticated = True
     is_anonymous = False
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -50,21 +50,123 @@ def sign_up(
     organization_name: str,
     kind: OrganizationKind,
     country: str,
-) -> User:
-    """Create a user, their organization (a buyer or a producer group) and make them its owner.
+    secret_key: str,
+    base_url: str,
+    ttl_seconds: int,
+) -> User | None:
+    """Create a user, their organization (a buyer or a producer group) and make them its owner; e-mail a confirmation link.
 
     Publishes `organization.signed_up` (producers opens a producer organization's group page). `country`
-    is an ISO 3166-1 alpha-2 code. Raises `Conflict` (field `email`) when the address has an account.
+    is an ISO 3166-1 alpha-2 code. Returns the new user, still unconfirmed, or None when the address
+    already has an account: its owner is e-mailed instead ("someone tried to sign up with your address").
+    Both ways cost one password hash and one e-mail, so neither the answer nor its timing tells a
+    stranger which addresses have accounts.
     """
     email = normalize_email(email)
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this e-mail already exists. Sign in or reset your password.", field="email")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    password_hash = hash_password(password)  # on both paths: the hash is what makes the time
+    owner = session.scalar(select(User).where(User.email == email))
+    if owner is not None:
+        _mail_sign_up_attempt(session, owner, base_url=base_url)
+        return None
+    user = User(email=email, name=name.strip(), password_hash=password_hash)
     organization = Organization(kind=kind, name=organization_name.strip(), country=country)
     session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
     publish(session, OrganizationSignedUp(organization))
     session.flush()
+    send_confirmation(session, user, secret_key=secret_key, base_url=base_url, ttl_seconds=ttl_seconds)
     return user
+
+
+def _mail_sign_up_attempt(session: Session, owner: User, *, base_url: str) -> None:
+    base = base_url.rstrip("/")
+    enqueue(
+        session,
+        topics.SEND_MAIL,
+        owner.email,
+        {
+            "to": owner.email,
+            "subject": "Someone tried to sign up to Loom with your address",
+            "body": (
+                f"Hello {owner.name},\n\nSomeone tried to open a new Loom account with this e-mail address, which "
+                "already has one. If it was you, sign in instead:\n"
+                f"{base}/login\n\nForgot your password? Set a new one here:\n{base}/password/forgot\n\n"
+                "If it was not you, ignore this e-mail: nothing was changed."
+            ),
+        },
+    )
+
+
+# ----- confirming the e-mail address -------------------------------------------------------------
+
+
+def _confirmation_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="loom.email-confirmation")
+
+
+def _address_stamp(email: str) -> str:
+    # The link confirms this address only: after a change of address an old link is refused.
+    return hashlib.sha256(f"loom.confirm:{email}".encode()).hexdigest()[:16]
+
+
+def send_confirmation(session: Session, user: User, *, secret_key: str, base_url: str, ttl_seconds: int) -> None:
+    """E-mail the user a signed link that confirms their address; raises Conflict if it is already confirmed."""
+    if user.email_confirmed:
+        raise Conflict("Your e-mail address is already confirmed.")
+    token = _confirmation_serializer(secret_key).dumps({"user": user.id, "email": _address_stamp(user.email)})
+    link = f"{base_url.rstrip('/')}/email/confirm/{token}"
+    hours = max(1, ttl_seconds // 3600)
+    enqueue(
+        session,
+        topics.SEND_MAIL,
+        user.email,
+        {
+            "to": user.email,
+            "subject": "Confirm your e-mail address for Loom",
+            "body": (
+                f"Hello {user.name},\n\nConfirm that this is your address by opening this link:\n{link}\n\n"
+                f"The link works for {hours} hours and only once. Until you confirm, you can look around Loom "
+                "but not list, quote, send requests, buy or be paid.\n\n"
+                "If you did not sign up to Loom, ignore this e-mail."
+            ),
+        },
+    )
+
+
+def confirm_email(session: Session, *, token: str, secret_key: str, ttl_seconds: int, now: dt.datetime | None = None) -> User:
+    """Confirm the address a confirmation link was sent to; return its user.
+
+    Raises NotFound for a link that is not ours (or for an address changed since), Conflict for an
+    expired link or one already used (each link confirms once).
+    """
+    try:
+        claims = _confirmation_serializer(secret_key).loads(token, max_age=ttl_seconds)
+    except SignatureExpired:
+        raise Conflict("This confirmation link has expired. Sign in and ask for a new one.") from None
+    except BadSignature:
+        raise NotFound("This confirmation link is not valid. Sign in and ask for a new one.") from None
+    user = session.get(User, claims.get("user")) if isinstance(claims, dict) and isinstance(claims.get("user"), int) else None
+    if user is None or claims.get("email") != _address_stamp(user.email):
+        raise NotFound("This confirmation link is not valid. Sign in and ask for a new one.")
+    if user.email_confirmed:
+        raise Conflict("This confirmation link was already used: your address is confirmed. Sign in to continue.")
+    user.email_confirmed_at = now or utcnow()
+    return user
+
+
+def require_confirmed(membership: Membership | None) -> Membership:
+    """Refuse (Forbidden) an action of a user whose e-mail address is not confirmed yet.
+
+    Listing, quoting, sending requests, buying and being paid all go through here, so nobody trades
+    under an address they do not hold.
+    """
+    if membership is None:
+        raise Forbidden("Sign in as a member of an organization.")
+    if not membership.user.email_confirmed:
+        raise Forbidden(
+            f"Confirm your e-mail address first: open the link we sent to {membership.user.email}, "
+            "or ask for a new one from the banner at the top of the page."
+        )
+    return membership
 
 
 def record_sign_in_attempt(session: Session, *, email: str, remote_addr: str, now: dt.datetime | None = None) -> int:
@@ -246,6 +348,8 @@ def accept_invitation(
         session.add(user)
     elif user.email != invitation.email:
         raise Forbidden(f"This invitation is for {invitation.email}. Sign in with that address to accept it.")
+    # The link reached this mailbox, which is what a confirmation link proves.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     existing = session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
     ) if user.id else None
@@ -347,6 +451,7 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
     if user is None or _password_stamp(user) != claims["stamp"]:
         raise Conflict("This reset link was already used. Ask for a new one.")
     user.password_hash = hash_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

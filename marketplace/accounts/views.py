@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -46,9 +46,10 @@ def _home_for_kind() -> str:
 def signup() -> Response | tuple[str, int]:
     form = SignUpForm()
     if form.validate_on_submit():
+        config = current_app.config
         try:
             with transaction() as session:
-                user = services.sign_up(
+                services.sign_up(
                     session,
                     email=form.email.data,
                     name=form.name.data,
@@ -56,14 +57,55 @@ def signup() -> Response | tuple[str, int]:
                     organization_name=form.organization_name.data,
                     kind=OrganizationKind(form.kind.data),
                     country=form.country.data,
+                    secret_key=config["SECRET_KEY"],
+                    base_url=config["BASE_URL"],
+                    ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
                 )
         except DomainError as error:
             attach_error(form, error)
         else:
-            login_user(user)
-            flash(f"Welcome to Loom, {user.name}.", "success")
-            return redirect(_home_for_kind())
+            # The same answer whether or not the address already had an account: no probing for accounts.
+            return redirect(url_for("accounts.signup_sent"))
     return render_form("accounts/signup.html", form)
+
+
+@blueprint.get("/signup/sent")
+def signup_sent() -> str:
+    return render_template("accounts/signup_sent.html")
+
+
+@blueprint.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> Response | tuple[str, int]:
+    # A page with a button, not a confirmation on GET: mail scanners open links without anyone reading them.
+    form = ActionForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            with transaction() as session:
+                services.confirm_email(
+                    session, token=token, secret_key=config["SECRET_KEY"], ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"]
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash("Your e-mail address is confirmed. Thank you.", "success")
+            return redirect(_home_for_kind() if current_user.is_authenticated else url_for("accounts.login"))
+    return render_form("accounts/confirm.html", form)
+
+
+@blueprint.post("/email/confirm")
+@login_required
+@limit("CONFIRMATION_MAIL")
+def resend_confirmation() -> Response:
+    if ActionForm().validate_on_submit():
+        config = current_app.config
+        with transaction() as session:
+            services.send_confirmation(
+                session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
+                ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+            )  # fmt: skip
+        flash(f"We sent a new confirmation link to {current_user.email}. Check your inbox.", "info")
+    return redirect(_safe_next("") or _home_for_kind())
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

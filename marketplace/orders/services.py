@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
-from marketplace.accounts.services import require_role
+from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
 from marketplace.db import lock, utcnow
@@ -125,6 +125,7 @@ def accept_quote(
     """
     membership = require_buyer(membership)
     require_role(membership, Role.ADMIN)
+    require_confirmed(membership)
     quote = session.get(Quote, quote_id)
     if quote is None:
         raise NotFound("No such quote.")

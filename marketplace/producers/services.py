@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
-from marketplace.accounts.services import require_role
+from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.clock import is_time_zone
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
@@ -76,9 +76,13 @@ def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
     return group
 
 
-def editable_group(session: Session, membership: Membership | None) -> ProducerGroup:
+def editable_group(session: Session, membership: Membership | None, *, changing: bool = True) -> ProducerGroup:
+    """The membership's group, for an admin or owner (Forbidden otherwise) to look at its listing or, with
+    `changing`, to publish to it: that also takes a confirmed e-mail address (`require_confirmed`)."""
     group = group_of(session, membership)
     require_role(membership, Role.ADMIN)
+    if changing:
+        require_confirmed(membership)
     return group
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
-from marketplace.accounts.services import require_role
+from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.money import format_money, is_rounded, minor_units, round_money
@@ -86,8 +86,10 @@ def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
 ) -> Rfq:  # fmt: skip
-    """Draft an RFQ for some groups, or send it to them straight away."""
+    """Draft an RFQ for some groups, or send it to them straight away (a confirmed e-mail address only)."""
     membership = require_buyer(membership)
+    if send:
+        require_confirmed(membership)
     _check_rfq(values, today)
     groups = _groups(session, group_ids)
     if send and not groups:
@@ -116,6 +118,8 @@ def update_draft(
 
     Raises `Conflict` once the request was sent, `DomainError` for the same rules as `create_rfq`.
     """
+    if send:
+        require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
         raise Conflict("This request was already sent; it can no longer be edited.")
@@ -218,6 +222,7 @@ def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
 
 
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
         raise Conflict("This request was already sent.")
@@ -310,6 +315,7 @@ def submit_quote(
 ) -> Quote:  # fmt: skip
     """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count."""
     require_role(membership, Role.ADMIN)
+    require_confirmed(membership)
     rfq = lock_rfq(session, group_rfq(session, group, rfq_id))  # no revision slips in while the buyer accepts
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"This request is {rfq.status.value}; it takes no more quotes.")

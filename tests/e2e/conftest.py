@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, sync_playwright
 from werkzeug.serving import make_server
 
@@ -21,7 +22,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app behind `live_url`, for tests that read what it wrote (the e-mails in its outbox)."""
     folder = tmp_path_factory.mktemp("loom-e2e")
     url = f"sqlite:///{folder / 'e2e.db'}"
     upgrade_database(url)
@@ -37,9 +39,31 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in e-mails and QR codes point at this server
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield app
     server.shutdown()
     app.extensions["loom.db"]["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_url(live_app: Flask) -> str:
+    return str(live_app.config["BASE_URL"])
+
+
+def mailed_link(app: Flask, to: str, path: str) -> str:
+    """The newest link to `path` in an e-mail the app queued for `to`."""
+    import re
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from marketplace.outbox.models import OutboxMessage
+
+    with Session(app.extensions["loom.db"]["engine"]) as session:
+        bodies = [m.payload["body"] for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())) if m.payload.get("to") == to]
+    for body in bodies:
+        if match := re.search(rf"https?://\S+{re.escape(path)}\S*", body):
+            return match.group(0)
+    raise AssertionError(f"no e-mail to {to} with a link to {path}")
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import mailed_link
 
 PHONE = {"width": 390, "height": 844}
 
 
-def test_a_producer_group_gets_listed_from_a_phone_without_javascript(browser: Browser, live_url: str) -> None:
+def test_a_producer_group_gets_listed_from_a_phone_without_javascript(browser: Browser, live_app: Flask, live_url: str) -> None:
     context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
     page = context.new_page()
 
@@ -23,6 +26,13 @@ def test_a_producer_group_gets_listed_from_a_phone_without_javascript(browser: B
     page.get_by_label("Password", exact=True).fill("sweetgrass and sisal")
     page.get_by_label("Repeat the password").fill("sweetgrass and sisal")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    page.goto(mailed_link(live_app, "claudine@example.org", "/email/confirm/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.get_by_text("Your e-mail address is confirmed.")).to_be_visible()
+    page.get_by_label("E-mail").fill("claudine@example.org")
+    page.get_by_label("Password").fill("sweetgrass and sisal")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Huye Agaseke Weavers")).to_be_visible()
 
     page.get_by_role("link", name="Add a capability").click()

@@ -10,9 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Membership, OrganizationKind, Role, User
+from marketplace.accounts.models import Membership, Role, User
 from marketplace.outbox.models import OutboxMessage
-from marketplace.producers.models import ProducerGroup
 from tests import factories
 from tests.web import csrf_token, sign_in, submit, text_of
 
@@ -27,18 +26,7 @@ SIGNUP = {
 }
 
 
-def test_a_producer_group_signs_up_and_lands_on_its_own_dashboard(client: FlaskClient, session: Session) -> None:
-    response = submit(client, "/signup", SIGNUP)
-
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/manage/"
-    user = session.scalar(select(User).where(User.email == "mwende@example.org"))
-    assert user is not None and user.password_hash.startswith("$argon2id$")
-    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
-    assert membership.role == Role.OWNER and membership.organization.kind == OrganizationKind.PRODUCER
-    group = session.scalar(select(ProducerGroup).where(ProducerGroup.organization_id == membership.organization_id))
-    assert group.slug == "kitui-sisal-weavers"
-    assert "Kitui Sisal Weavers" in text_of(client.get("/manage/"))
+# Signing up, confirming the address and the same answer for a taken address: test_email_confirmation.py
 
 
 def test_signup_form_comes_back_with_each_problem_next_to_its_field(client: FlaskClient, session: Session) -> None:
@@ -51,15 +39,6 @@ def test_signup_form_comes_back_with_each_problem_next_to_its_field(client: Flas
     assert "Choose a country." in page
     assert 'value="Kitui Sisal Weavers"' in page  # what was typed is kept
     assert session.scalar(select(User).where(User.email == "not-an-address")) is None
-
-
-def test_signing_up_twice_with_one_address_is_refused_kindly(client: FlaskClient, session: Session) -> None:
-    factories.user(session, email="mwende@example.org")
-
-    response = submit(client, "/signup", SIGNUP)
-
-    assert response.status_code == 422
-    assert "An account with this e-mail already exists" in text_of(response)
 
 
 def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, session: Session) -> None:
