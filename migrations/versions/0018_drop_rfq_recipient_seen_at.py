@@ -1,7 +1,7 @@
 """drop rfq_recipient.seen_at: never written, never shown (issue 18's dead code)
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0016
 Create Date: 2026-11-29 17:20:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import marketplace.db
 
-revision = '0018'
-down_revision = '0011'
+revision = "0018"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
