@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     from marketplace.api.token_views import blueprint as api_tokens
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
+    from marketplace.operator import imports as _operator_imports  # noqa: F401 - its pages join the operator blueprint
     from marketplace.operator.views import blueprint as operator
     from marketplace.orders.views import blueprint as orders
     from marketplace.producers.views import blueprint as producers

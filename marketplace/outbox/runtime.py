@@ -1,6 +1,8 @@
 """The app's outbox worker: its handlers, retry policy and sessions, built from configuration."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 
 from erp_connector.services import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
@@ -8,6 +10,7 @@ from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
+from marketplace.producers.imports import make_import_handler
 from marketplace.secrets import SecretBox
 from payments.handlers import make_refund_handler, make_transfer_handler
 from search.indexing import make_index_handler
@@ -25,6 +28,7 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SYNC_PAYMENT, make_payment_handler(pool))
     registry.register(topics.TRANSFER_PAYOUT, make_transfer_handler(app))
     registry.register(topics.REFUND_PAYMENT, make_refund_handler(app))
+    registry.register(topics.IMPORT_GROUPS, make_import_handler(lambda: Path(app.config["UPLOAD_DIR"])))
     app.extensions["loom.outbox"] = registry
 
 

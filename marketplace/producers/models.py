@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -209,3 +210,25 @@ class CapacityCommitment(Base):
     units: Mapped[int]
 
     window: Mapped[CapacityWindow] = relationship()
+
+
+class ImportJob(Base):
+    """One spreadsheet an operator uploaded: previewed first, then imported by the worker, counting as it goes."""
+
+    __tablename__ = "import_job"
+
+    id: Mapped[intpk]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    filename: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(300))  # the private upload, relative to UPLOAD_DIR
+    number_locale: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="previewed")  # previewed → queued → running → done
+    total: Mapped[int] = mapped_column(default=0)  # records (groups) in the file
+    processed: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    # {"notes": [...], "preview": [...first records...], "problems": [{"where", "column", "reason"}, ...]}
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    finished_at: Mapped[dt.datetime | None]
