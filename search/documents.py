@@ -123,7 +123,10 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
     """Everything search needs about a group; `today` fixes the capacity horizon."""
     capabilities = [_capability(c, today) for c in group.capabilities]
     categories = sorted({c["category"] for c in capabilities} | {c["top_category"] for c in capabilities})
-    certifications = sorted(c.scheme for c in group.certifications)
+    # Only schemes on Loom's list are facets and filters; a self-declared "other" claim is shown by its
+    # name and found by its words, but is never a certification filter value, verified or not.
+    certifications = sorted(c.scheme for c in group.certifications if c.scheme in CERTIFICATION_SCHEMES)
+    self_declared = sorted(c.name for c in group.certifications if c.scheme not in CERTIFICATION_SCHEMES and c.name)
     return {
         "id": group.id,
         "version": group.version,
@@ -141,7 +144,8 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "artisan_count": group.artisan_count,
         "languages": list(group.languages),
         "certifications": certifications,
-        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified),
+        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified and c.scheme in CERTIFICATION_SCHEMES),
+        "self_declared_certifications": self_declared,
         "categories": categories,
         "materials": sorted({m for c in capabilities for m in c["materials"]}),
         "techniques": sorted({t for c in capabilities for t in c["techniques"]}),
@@ -153,6 +157,6 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "capability_terms": " ".join(c["terms"] for c in capabilities),
         "story_terms": analyzed(group.story),
         "place_terms": analyzed(
-            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications if s in CERTIFICATION_SCHEMES]
+            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications], self_declared
         ),
     }

@@ -70,7 +70,7 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         by_group[capability.group_id].append(capability)
     certifications: dict[int, list[Any]] = defaultdict(list)
     for certification in session.execute(
-        select(Certification.group_id, Certification.scheme, Certification.verified).where(Certification.group_id.between(low, high))
+        select(Certification.group_id, Certification.scheme, Certification.name, Certification.verified).where(Certification.group_id.between(low, high))
     ):
         certifications[certification.group_id].append(certification)
     for group in groups:

@@ -25,7 +25,7 @@ from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
-from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.producers.taxonomy import CATEGORIES, OTHER_CLAIM, is_country, is_currency, scheme_code
 from marketplace.text import clean_line, clean_text, slugify, word_list
 
 CSV_COLUMNS = (
@@ -342,18 +342,27 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     if (clean["latitude"] is None) != (clean["longitude"] is None):
         raise RecordError("give both latitude and longitude, or neither", column="longitude" if clean["latitude"] is not None else "latitude")
     certifications = []
-    for entry in data.get("certifications") or []:
+    entries = data.get("certifications") or []
+    if not isinstance(entries, list):
+        raise RecordError("certifications must be a list", column="certifications")
+    for entry in entries:
         entry = {"scheme": entry} if isinstance(entry, str) else entry
-        scheme = _text(entry.get("scheme"), "certification").lower()
-        if scheme not in CERTIFICATION_SCHEMES:
-            raise RecordError(f"certification {scheme!r} is not one of {', '.join(CERTIFICATION_SCHEMES)}")
+        if not isinstance(entry, dict):
+            raise RecordError("each certification must be a scheme name or an object with a scheme", column="certifications")
+        given = _text(entry.get("scheme"), "certifications", max_length=120)
+        if not given:
+            continue
+        # A listed scheme by its code, name or a common alias; anything else is the group's own,
+        # self-declared claim under its own name (never verified by an import, nor counted as verified).
+        scheme = scheme_code(given) or OTHER_CLAIM
         valid_until = entry.get("valid_until")
         try:
-            valid_until = dt.date.fromisoformat(valid_until) if valid_until else None
+            valid_until = dt.date.fromisoformat(str(valid_until)) if valid_until else None
         except ValueError:
-            raise RecordError(f"certification valid_until {valid_until!r} is not a date") from None
-        certifications.append({"scheme": scheme, "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})
-    clean["certifications"] = certifications
+            raise RecordError(f"certification valid_until {valid_until!r} is not a date", column="certifications") from None
+        certifications.append({"scheme": scheme, "name": given if scheme == OTHER_CLAIM else "",
+                               "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})  # fmt: skip
+    clean["certifications"] = list({(c["scheme"], c["name"].casefold()): c for c in certifications}.values())
     capabilities = data.get("capabilities") or []
     if not isinstance(capabilities, list):
         raise RecordError("capabilities must be a list of objects, not text", column="capabilities")
@@ -409,9 +418,9 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
     changed = _apply(group, clean, [f for f in PROFILE_FIELDS if f in clean])
     if group.organization.name != clean["name"]:
         group.organization.name = clean["name"]
-    by_scheme = {c.scheme: c for c in group.certifications}
+    by_scheme = {(c.scheme, c.name.casefold()): c for c in group.certifications}
     for cert in clean["certifications"]:
-        existing = by_scheme.get(cert["scheme"])
+        existing = by_scheme.get((cert["scheme"], cert["name"].casefold()))
         if existing is None:
             group.certifications.append(Certification(**cert))
             changed = True

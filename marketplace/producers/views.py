@@ -224,7 +224,7 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
                 if not once.repeated:
                     services.add_certification(
                         session, group, scheme=form.scheme.data, reference=form.reference.data or "",
-                        valid_until=form.valid_until.data, evidence=evidence,
+                        valid_until=form.valid_until.data, evidence=evidence, name=form.name.data or "",
                     )  # fmt: skip
                     once.done(url_for("manage.certifications"))
         except DomainError as error:

@@ -1,4 +1,4 @@
-"""discovery: spreadsheet import jobs
+"""discovery: spreadsheet import jobs, named "other" certification claims
 
 Revision ID: 0019
 Revises: 0011
@@ -17,6 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('certification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name', sa.String(length=120), server_default='', nullable=False))
+        batch_op.drop_constraint('uq_certification_group_id_scheme', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_certification_group_id_scheme_name'), ['group_id', 'scheme', 'name'])
     op.create_table(
         'import_job',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -40,3 +44,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('import_job')
+    with op.batch_alter_table('certification', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_certification_group_id_scheme_name', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_certification_group_id_scheme'), ['group_id', 'scheme'])
+        batch_op.drop_column('name')

@@ -368,3 +368,24 @@ def test_typed_reputation_does_not_rank(empty_index: SearchIndex) -> None:
 
     assert [h.id for h in empty_index.search(SearchQuery(text="sisal weavers")).hits] == [3, 1, 2]
     assert [h.id for h in empty_index.search(SearchQuery()).hits] == [3, 1, 2]
+
+
+def test_a_self_declared_claim_is_found_by_its_words_but_never_counts_as_verified(empty_index: SearchIndex) -> None:
+    # Even with the verified flag set (by a mistake, or a row edited by hand), an "other" claim is the
+    # group's own word: not a certification filter value, never among the verified ones.
+    other = SimpleNamespace(scheme="other", name="Kenya Bureau of Standards mark", verified=True)
+    wfto = SimpleNamespace(scheme="wfto", name="", verified=False)
+    claimant = replace_certifications(group_row(1, "Kisii Soapstone Carvers", "Carved soapstone.", "home.woodcraft", ["soapstone"], ["carving"], "KE"), [other, wfto])
+    empty_index.index([build_document(claimant, TODAY)])
+
+    hit = empty_index.search(SearchQuery(text="bureau standards")).hits[0]
+    assert (hit.slug, hit.certifications, hit.verified_certifications) == ("group-1", ["wfto"], [])
+    assert hit.self_declared_certifications == ["Kenya Bureau of Standards mark"]
+    everything = empty_index.search(SearchQuery(size=10))
+    assert facet(everything, "verified_certification") == {} and facet(everything, "certification") == {"wfto": 1}
+    assert empty_index.search(SearchQuery(verified_certifications=("other",))).total == 0
+
+
+def replace_certifications(row: SimpleNamespace, certifications: list[SimpleNamespace]) -> SimpleNamespace:
+    row.certifications = certifications
+    return row
