@@ -45,6 +45,7 @@ _TREE: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("rugs", "Rugs & floor mats"),
         ("fabric", "Handwoven fabric by the metre"),
         ("embroidery", "Embroidery & appliqué"),
+        ("bedding", "Bedding & quilts"),
     ],
     ("apparel", "Apparel"): [
         ("knitwear", "Knitwear"),
@@ -57,6 +58,7 @@ _TREE: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("pouches", "Pouches & clutches"),
         ("leather", "Leather goods"),
         ("hats", "Hats"),
+        ("hair", "Hair accessories"),
     ],
     ("home", "Home decor"): [
         ("ceramics", "Ceramics & pottery"),
@@ -65,6 +67,16 @@ _TREE: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("candles", "Candles & holders"),
         ("wall-art", "Wall art & hangings"),
         ("lighting", "Lamps & lighting"),
+        ("decor", "Vases & decorative objects"),
+        ("mirrors", "Mirrors & frames"),
+        ("garden", "Garden & outdoor decor"),
+    ],
+    ("furniture", "Furniture"): [
+        ("seating", "Chairs, stools & benches"),
+        ("tables", "Side & coffee tables"),
+        ("storage", "Cabinets, shelves & chests"),
+        ("poufs", "Poufs & floor cushions"),
+        ("outdoor", "Outdoor furniture"),
     ],
     ("kitchen", "Kitchen & dining"): [
         ("tableware", "Tableware & bowls"),
@@ -81,12 +93,20 @@ _TREE: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("toys", "Toys & dolls"),
         ("ornaments", "Ornaments & seasonal decor"),
         ("stationery", "Paper & stationery"),
+        ("baby", "Baby & nursery"),
+    ],
+    ("pets", "Pet products"): [
+        ("beds", "Pet beds & baskets"),
+        ("toys", "Pet toys"),
+        ("collars", "Collars, leads & harnesses"),
+        ("bowls", "Pet bowls & feeders"),
     ],
     ("food", "Food & agriculture"): [
         ("coffee-tea", "Coffee & tea"),
         ("spices", "Spices & herbs"),
         ("honey", "Honey"),
         ("preserves", "Dried fruit & preserves"),
+        ("chocolate", "Chocolate & sweets"),
     ],
 }
 

@@ -389,3 +389,22 @@ def test_a_self_declared_claim_is_found_by_its_words_but_never_counts_as_verifie
 def replace_certifications(row: SimpleNamespace, certifications: list[SimpleNamespace]) -> SimpleNamespace:
     row.certifications = certifications
     return row
+
+
+def test_furniture_pet_products_and_home_decor_are_found_by_the_words_buyers_use(empty_index: SearchIndex) -> None:
+    empty_index.index([
+        build_document(group_row(1, "Lamu Carpenters", "Stools and benches from reclaimed dhow wood.", "furniture.seating", ["mango wood"], ["carving"], "KE"), TODAY),
+        build_document(group_row(2, "Dhaka Pet Crafts", "Woven jute beds for dogs and cats.", "pets.beds", ["jute"], ["weaving"], "BD"), TODAY),
+        build_document(group_row(3, "Jaipur Blue Pottery", "Hand-painted vases.", "home.decor", ["quartz clay"], ["painting"], "IN"), TODAY),
+        build_document(group_row(4, "Kantha Stitchers", "Quilts from old saris.", "textiles.bedding", ["cotton"], ["kantha"], "BD"), TODAY),
+    ])  # fmt: skip
+
+    def first(text: str) -> int:
+        return empty_index.search(SearchQuery(text=text)).hits[0].id
+
+    assert first("furniture") == first("wooden stools") == first("muebles") == first("chaises") == 1
+    assert first("pet beds") == first("dog bed") == first("mascotas") == 2
+    assert first("vases") == first("home decor vases") == 3
+    assert first("quilts") == first("bedding") == 4
+    assert empty_index.search(SearchQuery(categories=("furniture",))).total == 1
+    assert [h.id for h in empty_index.search(SearchQuery(categories=("pets.beds",))).hits] == [2]
