@@ -75,6 +75,7 @@ MAPPING: dict[str, Any] = {
         "materials": _FILTER_ONLY,
         "techniques": _FILTER_ONLY,
         "quality_boost": {"type": "float", "index": False},
+        "reputation": {"type": "object", "enabled": False},  # shown on results, ranked on through quality_boost only
         "indexed_on": {"type": "date"},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,

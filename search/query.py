@@ -226,6 +226,7 @@ class Hit:
     highlights: dict[str, str]
     matches: list[CapabilityMatch]
     self_declared_certifications: list[str] = field(default_factory=list)  # "other" claims by name: never verified
+    reputation: dict[str, Any] = field(default_factory=dict)  # measured signals (marketplace.reputation.signals), for display
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         certifications=doc["certifications"],
         verified_certifications=doc["verified_certifications"],
         self_declared_certifications=doc.get("self_declared_certifications", []),
+        reputation=doc.get("reputation", {}),
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,

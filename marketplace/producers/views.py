@@ -17,6 +17,8 @@ from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.producers import services
+from marketplace.reputation.services import reviews_of_group
+from marketplace.reputation.signals import reputation
 from marketplace.producers.forms import (
     CapabilityForm,
     CertificationForm,
@@ -68,7 +70,8 @@ def profile(slug: str) -> str:
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = context.current_membership()
     drafts = sourcing.buyer_drafts(db.session, membership) if membership and membership.organization.kind == OrganizationKind.BUYER else []
-    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts)
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts,
+                           reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
 
 
 @blueprint.get("/media/<path:path>")

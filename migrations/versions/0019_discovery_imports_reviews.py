@@ -1,4 +1,4 @@
-"""discovery: spreadsheet import jobs, named "other" certification claims
+"""discovery: spreadsheet import jobs, named "other" certification claims, reviews
 
 Revision ID: 0019
 Revises: 0011
@@ -42,7 +42,34 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        'review',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('order_id', sa.Integer(), nullable=False),
+        sa.Column('group_id', sa.Integer(), nullable=False),
+        sa.Column('buyer_id', sa.Integer(), nullable=False),
+        sa.Column('author_id', sa.Integer(), nullable=True),
+        sa.Column('rating', sa.Integer(), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('reply', sa.Text(), nullable=True),
+        sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('replied_by_id', sa.Integer(), nullable=True),
+        sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_review_rating_one_to_five')),
+        sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_review_author_id_user_account'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['buyer_id'], ['organization.id'], name=op.f('fk_review_buyer_id_organization'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_review_group_id_producer_group'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_review_order_id_purchase_order'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['replied_by_id'], ['user_account.id'], name=op.f('fk_review_replied_by_id_user_account'), ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_review')),
+        sa.UniqueConstraint('order_id', name=op.f('uq_review_order_id')),
+    )
+    op.create_index(op.f('ix_review_buyer_id'), 'review', ['buyer_id'], unique=False)
+    op.create_index(op.f('ix_review_group_id'), 'review', ['group_id'], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('review')
     op.drop_table('import_job')
     with op.batch_alter_table('certification', schema=None) as batch_op:
         batch_op.drop_constraint('uq_certification_group_id_scheme_name', type_='unique')

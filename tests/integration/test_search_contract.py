@@ -408,3 +408,25 @@ def test_furniture_pet_products_and_home_decor_are_found_by_the_words_buyers_use
     assert first("quilts") == first("bedding") == 4
     assert empty_index.search(SearchQuery(categories=("furniture",))).total == 1
     assert [h.id for h in empty_index.search(SearchQuery(categories=("pets.beds",))).hits] == [2]
+
+
+def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_index: SearchIndex) -> None:
+    from marketplace.reputation.signals import Reputation
+
+    record = Reputation(orders_completed=30, on_time_basis=30, on_time_rate=0.97, rfqs_received=40, response_rate=0.95,
+                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8)  # fmt: skip
+    empty_index.index([
+        build_document(group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
+        build_document(group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record),
+        build_document(group_row(3, "Embu Weavers", "Sisal baskets and more sisal baskets.", "baskets.market", ["sisal", "palm"], ["twining"], "KE"), TODAY, record),
+        build_document(group_row(4, "Kisumu Sisal Basket Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
+    ])  # fmt: skip
+
+    equal = [h.id for h in empty_index.search(SearchQuery(text="weavers", countries=("KE",), size=10)).hits]
+    assert equal.index(2) < equal.index(1) and equal.index(3) < equal.index(4)  # equals: the measured record first
+    assert sorted(equal) == [1, 2, 3, 4]  # nobody hidden: no record is a filter
+    best = empty_index.search(SearchQuery(text="sisal basket weavers kisumu")).hits
+    assert best[0].id == 4  # a better match beats any record
+    hit = next(h for h in empty_index.search(SearchQuery(text="meru")).hits if h.id == 2)
+    assert hit.reputation["on_time_basis"] == 30 and hit.reputation["is_new"] is False
+    assert empty_index.search(SearchQuery(text="nyeri")).hits[0].reputation["is_new"] is True
