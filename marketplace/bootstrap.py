@@ -8,6 +8,8 @@ it to the events it cares about here and register the outbox handlers that make 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 
 from erp_connector import subscribers as erp
@@ -17,6 +19,7 @@ from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.producers import services as producers
+from marketplace.producers.imports import make_import_handler
 from marketplace.secrets import SecretBox
 from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
@@ -60,6 +63,7 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SYNC_PAYMENT, make_payment_handler(pool))
     registry.register(topics.TRANSFER_PAYOUT, make_transfer_handler(app))
     registry.register(topics.REFUND_PAYMENT, make_refund_handler(app))
+    registry.register(topics.IMPORT_GROUPS, make_import_handler(lambda: Path(app.config["UPLOAD_DIR"])))
     app.extensions["loom.outbox"] = registry
 
 

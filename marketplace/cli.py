@@ -79,20 +79,24 @@ def import_group() -> None:
 
 @import_group.command("groups")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--numbers", "number_locale", default=None, help="How the file writes numbers: en (1,234.50), es or de (1.234,50), fr (1 234,50); detected if left out.")
 @with_appcontext
-def import_groups_command(path: Path) -> None:
-    """Import producer groups from a CSV or JSON file (schema: docs/import-schema.md)."""
-    from marketplace.producers.importer import RecordError, import_groups, read_file
+def import_groups_command(path: Path, number_locale: str | None) -> None:
+    """Import producer groups from a CSV, .xlsx or JSON file (schema: docs/import-schema.md)."""
+    from marketplace.producers.importer import RecordError, import_groups, parse_upload
 
     try:
-        records = list(read_file(path))
+        parsed = parse_upload(path.read_bytes(), path.name, number_locale=number_locale)
     except (RecordError, ValueError) as error:
         raise click.ClickException(f"{path.name}: {error}") from None
+    for note in parsed.notes:
+        click.echo(f"Note: {note}", err=True)
+    records = parsed.records
     with click.progressbar(length=len(records), label=f"Importing {path.name}", show_pos=True) as bar:
         report = import_groups(db.session, records, progress=bar.update)
     click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} rejected.")
-    for where, reason in report.errors:
-        click.echo(f"  {where}: {reason}", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem.where}{f', column {problem.column}' if problem.column else ''}: {problem.reason}", err=True)
     if report.errors:
         raise SystemExit(1 if report.imported == 0 else 0)
 

@@ -10,6 +10,7 @@ def load_all_models() -> None:
     import marketplace.orders.models  # noqa: F401
     import marketplace.outbox.models  # noqa: F401
     import marketplace.producers.models  # noqa: F401
+    import marketplace.reputation.models  # noqa: F401
     import marketplace.sourcing.models  # noqa: F401
     import marketplace.submissions.models  # noqa: F401
     import marketplace.trace.models  # noqa: F401

@@ -48,6 +48,18 @@ def _save(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
     return relative.as_posix()
 
 
+def read_capped(stream: BinaryIO, max_bytes: int) -> bytes:
+    """Read an upload whole, refusing (DomainError) an empty one or one over `max_bytes`."""
+    return _read_capped(stream, max_bytes)
+
+
+def save_private(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
+    """Keep `data` under an unguessable name in a private subfolder; return its path relative to `folder`."""
+    if subfolder == PUBLIC_FOLDER:
+        raise ValueError("private files never go to the public folder")
+    return _save(folder, subfolder, suffix, data)
+
+
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
     """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused."""
     data = _read_capped(stream, max_bytes)

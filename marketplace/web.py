@@ -40,10 +40,12 @@ def init_app(app: Flask) -> None:
     from marketplace.api.token_views import blueprint as api_tokens
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
+    from marketplace.operator import imports as _operator_imports  # noqa: F401 - its pages join the operator blueprint
     from marketplace.operator.views import blueprint as operator
     from marketplace.orders.views import blueprint as orders
     from marketplace.producers.views import blueprint as producers
     from marketplace.producers.views import manage
+    from marketplace.reputation.views import blueprint as reviews
     from marketplace.sourcing.views import blueprint as sourcing
     from marketplace.trace.views import blueprint as trace
     from payments.views import blueprint as payments
@@ -54,7 +56,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     limits.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api, trace, api_tokens):
+    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api, trace, api_tokens, reviews):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks

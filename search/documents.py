@@ -16,6 +16,7 @@ from typing import Any
 from marketplace.producers import capacity
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.reputation.signals import MAX_BOOST, Reputation
 from search.analysis import analyzed
 from search.vocabulary import CATEGORY_WORDS
 
@@ -81,12 +82,17 @@ def _week_bases(first_week: int, weeks: int) -> tuple[int, ...]:
     return tuple((first_week + i) << _UNITS_BITS for i in range(weeks))
 
 
-def quality_boost(group: ProducerGroup) -> float:
-    """Order equals by what Loom has checked, never by what a group typed: +10 % for a group an
-    operator verified. The stored rating (seeded, set by nothing yet) and the self-declared reply
-    time are shown, not ranked on; measured signals (reviews, response times from Loom's own records)
-    are to join here as they exist. Stays within 1 to 1.25 (search.query.Ranking relies on it)."""
-    return 1.10 if group.verified else 1.0
+def quality_boost(group: ProducerGroup, reputation: Reputation | None = None) -> float:
+    """Order equals by what Loom has checked or measured, never by what a group typed.
+
+    1.0, plus 0.10 for a group an operator verified, plus up to 0.15 earned by its measured record
+    (`Reputation.boost`: shipping on time, answering RFQs quickly, reviews). A new group without
+    enough data gets no reputation share and loses nothing. The self-declared reply time is shown,
+    not ranked on. Stays within 1 to 1.25: search.query.Ranking keeps the whole boost below one
+    field weight, so it orders groups that match the words equally and never lifts a worse match.
+    """
+    earned = min(reputation.boost(), MAX_BOOST) if reputation is not None else 0.0
+    return round(1.0 + (0.10 if group.verified else 0.0) + earned, 4)
 
 
 def category_words(code: str) -> list[str]:
@@ -119,11 +125,15 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
-def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
-    """Everything search needs about a group; `today` fixes the capacity horizon."""
+def build_document(group: ProducerGroup, today: dt.date, reputation: Reputation | None = None) -> dict[str, Any]:
+    """Everything search needs about a group; `today` fixes the capacity horizon, `reputation` is its
+    measured record (marketplace.reputation.signals; None: nothing measured, as for a new group)."""
     capabilities = [_capability(c, today) for c in group.capabilities]
     categories = sorted({c["category"] for c in capabilities} | {c["top_category"] for c in capabilities})
-    certifications = sorted(c.scheme for c in group.certifications)
+    # Only schemes on Loom's list are facets and filters; a self-declared "other" claim is shown by its
+    # name and found by its words, but is never a certification filter value, verified or not.
+    certifications = sorted(c.scheme for c in group.certifications if c.scheme in CERTIFICATION_SCHEMES)
+    self_declared = sorted(c.name for c in group.certifications if c.scheme not in CERTIFICATION_SCHEMES and c.name)
     return {
         "id": group.id,
         "version": group.version,
@@ -141,11 +151,13 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "artisan_count": group.artisan_count,
         "languages": list(group.languages),
         "certifications": certifications,
-        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified),
+        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified and c.scheme in CERTIFICATION_SCHEMES),
+        "self_declared_certifications": self_declared,
         "categories": categories,
         "materials": sorted({m for c in capabilities for m in c["materials"]}),
         "techniques": sorted({t for c in capabilities for t in c["techniques"]}),
-        "quality_boost": quality_boost(group),
+        "quality_boost": quality_boost(group, reputation),
+        "reputation": (reputation or Reputation()).as_document(),
         "indexed_on": today.isoformat(),
         "capabilities": capabilities,
         # Analysed text, the same for both backends (see search.analysis).
@@ -153,6 +165,6 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "capability_terms": " ".join(c["terms"] for c in capabilities),
         "story_terms": analyzed(group.story),
         "place_terms": analyzed(
-            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications if s in CERTIFICATION_SCHEMES]
+            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications], self_declared
         ),
     }

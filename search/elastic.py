@@ -46,7 +46,7 @@ _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
-MAPPING_VERSION = 2  # raised whenever MAPPING changes: an index with another needs a rebuild
+MAPPING_VERSION = 3  # raised whenever MAPPING changes: an index with another needs a rebuild
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"loom_mapping_version": MAPPING_VERSION},
@@ -70,10 +70,12 @@ MAPPING: dict[str, Any] = {
         "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
         "verified_certifications": _KEYWORD,
+        "self_declared_certifications": _STORED,
         "categories": _FILTER_ONLY,
         "materials": _FILTER_ONLY,
         "techniques": _FILTER_ONLY,
         "quality_boost": {"type": "float", "index": False},
+        "reputation": {"type": "object", "enabled": False},  # shown on results, ranked on through quality_boost only
         "indexed_on": {"type": "date"},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,

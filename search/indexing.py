@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.db import utcnow
 from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
+from marketplace.reputation.signals import reputation, reputations
 from search.backends import Progress, SearchIndex
 from search.documents import build_document, index_day
 
@@ -70,7 +71,7 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         by_group[capability.group_id].append(capability)
     certifications: dict[int, list[Any]] = defaultdict(list)
     for certification in session.execute(
-        select(Certification.group_id, Certification.scheme, Certification.verified).where(Certification.group_id.between(low, high))
+        select(Certification.group_id, Certification.scheme, Certification.name, Certification.verified).where(Certification.group_id.between(low, high))
     ):
         certifications[certification.group_id].append(certification)
     for group in groups:
@@ -80,11 +81,12 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
 
 
 def documents(session: Session, today: dt.date, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every group's document, read a batch at a time in id order."""
+    """Every group's document, read a batch at a time in id order, with its measured reputation."""
     last_id = 0
     while groups := _group_batch(session, last_id, batch):
+        measured = reputations(session, [g.id for g in groups])
         for group in groups:
-            yield build_document(group, today)
+            yield build_document(group, today, measured.get(group.id))
         last_id = groups[-1].id
 
 
@@ -101,7 +103,8 @@ def rebuild(session: Session, index: SearchIndex, *, today: dt.date | None = Non
     # An update the worker wrote to the old index during the build would otherwise be lost with it.
     changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
     if changed:
-        index.index(build_document(g, today) for g in _with_details(session, changed))
+        measured = reputations(session, changed)
+        index.index(build_document(g, today, measured.get(g.id)) for g in _with_details(session, changed))
     return count
 
 
@@ -142,7 +145,7 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
             return
-        index.index([build_document(group, index_day())])
+        index.index([build_document(group, index_day(), reputation(session, group_id))])
 
     return index_group
 

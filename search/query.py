@@ -225,6 +225,8 @@ class Hit:
     distance_km: float | None
     highlights: dict[str, str]
     matches: list[CapabilityMatch]
+    self_declared_certifications: list[str] = field(default_factory=list)  # "other" claims by name: never verified
+    reputation: dict[str, Any] = field(default_factory=dict)  # measured signals (marketplace.reputation.signals), for display
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,8 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         artisan_count=doc["artisan_count"],
         certifications=doc["certifications"],
         verified_certifications=doc["verified_certifications"],
+        self_declared_certifications=doc.get("self_declared_certifications", []),
+        reputation=doc.get("reputation", {}),
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,

@@ -28,6 +28,12 @@ SYNONYMS: dict[str, str] = {
     # Woven, handwoven: what weavers do (hand weaving is the rule among artisans, not a kind apart).
     "woven": "weave",
     "handwoven": "weave",
+    "furnishings": "furniture",
+    "footstool": "stool",
+    "ottoman": "pouf",
+    "pouffe": "pouf",
+    "leash": "lead",
+    "quilting": "quilt",
 }
 
 # A kind of a broader thing: a tote is a bag, but a buyer asking for totes wants totes, not every bag.
@@ -48,6 +54,24 @@ BROADER: dict[str, str] = {
     "sweater": "knitwear",
     "cardigan": "knitwear",
     "handloom": "weave",  # weaving on a hand loom: "handloom" asks for that, "woven" finds it too
+    "chair": "furniture",
+    "stool": "furniture",
+    "bench": "furniture",
+    "cabinet": "furniture",
+    "shelf": "furniture",
+    "shelves": "furniture",
+    "chest": "furniture",
+    "pouf": "furniture",
+    "vase": "decor",
+    "figurine": "decor",
+    "mirror": "decor",
+    "dog": "pet",
+    "cat": "pet",
+    "kennel": "pet",
+    "harness": "pet",
+    "quilt": "bedding",
+    "bedspread": "bedding",
+    "kantha": "quilt",
 }
 
 # Product words in the languages buyers and groups write besides English, to the English word, every
@@ -69,6 +93,10 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "vela": "candle", "velas": "candle", "sueter": "sweater", "sueteres": "sweater", "jersey": "sweater",
         "tejido": "weave", "tejidos": "weave", "tejedoras": "weaver", "tejedores": "weaver",
         "bordado": "embroider", "bordados": "embroider", "papel": "paper", "juguete": "toy", "juguetes": "toy",
+        "mueble": "furniture", "muebles": "furniture", "silla": "chair", "sillas": "chair", "taburete": "stool", "taburetes": "stool",
+        "banco": "bench", "bancos": "bench", "espejo": "mirror", "espejos": "mirror", "florero": "vase", "floreros": "vase",
+        "jarron": "vase", "jarrones": "vase", "mascota": "pet", "mascotas": "pet", "perro": "dog", "perros": "dog",
+        "gato": "cat", "gatos": "cat", "decoracion": "decor", "colcha": "quilt", "colchas": "quilt",
     },
     "fr": {
         "panier": "basket", "paniers": "basket", "vannerie": "basket", "corbeille": "basket", "corbeilles": "basket",
@@ -84,6 +112,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "pull": "sweater", "pulls": "sweater", "tricot": "knitwear", "tisse": "weave", "tissage": "weave",
         "tisserands": "weaver", "broderie": "embroider", "papier": "paper", "jouet": "toy", "jouets": "toy",
         "karite": "shea",
+        "meuble": "furniture", "meubles": "furniture", "chaise": "chair", "chaises": "chair", "tabouret": "stool",
+        "tabourets": "stool", "miroir": "mirror", "miroirs": "mirror", "vases": "vase", "chien": "dog", "chiens": "dog",
+        "chats": "cat", "animaux": "pet", "poufs": "pouf", "courtepointe": "quilt",
     },
     "sw": {
         "kikapu": "basket", "vikapu": "basket", "kiondo": "basket", "viondo": "basket",
@@ -94,6 +125,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "pamba": "cotton", "ngozi": "leather", "mbao": "wood", "kioo": "glass", "asali": "honey", "kahawa": "coffee",
         "sabuni": "soap", "mshumaa": "candle", "mishumaa": "candle", "ufinyanzi": "ceramic", "vyungu": "ceramic",
         "chungu": "ceramic", "sufu": "wool", "mkonge": "sisal", "katani": "sisal", "karatasi": "paper",
+        "samani": "furniture", "kiti": "chair", "viti": "chair", "kigoda": "stool", "vigoda": "stool",
+        "mbwa": "dog", "paka": "cat", "kipenzi": "pet", "vipenzi": "pet",
     },
 }
 
@@ -122,6 +155,7 @@ CATEGORY_WORDS: dict[str, str] = {
     "textiles.rugs": "rugs floor mats",
     "textiles.fabric": "fabric cloth",
     "textiles.embroidery": "embroidery applique",
+    "textiles.bedding": "bedding quilts bedspreads",
     "apparel": "apparel clothing",
     "apparel.knitwear": "knitwear",
     "apparel.garments": "garments",
@@ -132,6 +166,7 @@ CATEGORY_WORDS: dict[str, str] = {
     "bags.pouches": "pouches clutches",
     "bags.leather": "leather goods",
     "bags.hats": "hats",
+    "bags.hair": "hair accessories clips headbands",
     "home": "home decor",
     "home.ceramics": "ceramics",
     "home.woodcraft": "woodcraft",
@@ -139,6 +174,15 @@ CATEGORY_WORDS: dict[str, str] = {
     "home.candles": "candles candle holders",
     "home.wall-art": "wall art hangings",
     "home.lighting": "lamps lighting",
+    "home.decor": "home decor vases decorative objects",
+    "home.mirrors": "mirrors frames",
+    "home.garden": "garden decor",
+    "furniture": "furniture",
+    "furniture.seating": "chairs stools benches",
+    "furniture.tables": "side tables coffee tables",
+    "furniture.storage": "cabinets shelves chests",
+    "furniture.poufs": "poufs floor cushions",
+    "furniture.outdoor": "outdoor furniture",
     "kitchen": "kitchen dining",
     "kitchen.tableware": "tableware bowls",
     "kitchen.utensils": "utensils boards",
@@ -152,11 +196,18 @@ CATEGORY_WORDS: dict[str, str] = {
     "toys.toys": "toys dolls",
     "toys.ornaments": "ornaments seasonal decorations",
     "toys.stationery": "paper stationery",
+    "toys.baby": "baby nursery",
+    "pets": "pet products",
+    "pets.beds": "pet beds",
+    "pets.toys": "pet toys",
+    "pets.collars": "dog collars leads harnesses",
+    "pets.bowls": "pet bowls feeders",
     "food": "food",
     "food.coffee-tea": "coffee tea",
     "food.spices": "spices herbs",
     "food.honey": "honey",
     "food.preserves": "dried fruit preserves",
+    "food.chocolate": "chocolate sweets",
 }
 
 # Words so common in any language's descriptions that they tell groups apart by nothing.

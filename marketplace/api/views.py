@@ -79,7 +79,7 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "languages": group.languages,
         "response_time_hours": group.response_time_hours,
         "certifications": [
-            {"scheme": c.scheme, "verified": c.verified, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+            {"scheme": c.scheme, "name": c.title, "verified": c.checked, "self_declared": c.self_declared, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
             for c in group.certifications
         ],
         "capabilities": [capability_json(c, today) for c in group.capabilities],

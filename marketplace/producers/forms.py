@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.clock import time_zone_names
 from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
-from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, category_choices, country_choices
+from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, OTHER_CLAIM, category_choices, country_choices
 from marketplace.text import word_list
 
 MAX_LIST_FIELD_LENGTH = 2000  # characters of a comma-separated list field, before it is split
@@ -188,7 +188,14 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
 
 
 class CertificationForm(OneTimeForm):
-    scheme = SelectField("Certification", choices=choices((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()))
+    scheme = SelectField(
+        "Certification",
+        choices=choices([*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, "Other (name it below)")]),
+    )
+    name = StringField(
+        "Name, if “Other”", validators=[Length(max=120)],
+        description="Shown to buyers as self-declared and unverified; it never counts as verified in search filters.",
+    )  # fmt: skip
     reference = StringField("Certificate or member number", validators=[Length(max=120)])
     valid_until = DateField("Valid until", validators=[Optional()])
     evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")

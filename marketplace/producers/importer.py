@@ -7,9 +7,7 @@ never sets verification (that is an operator's call).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +24,8 @@ from marketplace.producers import capacity
 from marketplace.producers.changes import announce, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
-from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
+from marketplace.producers.taxonomy import CATEGORIES, OTHER_CLAIM, is_country, is_currency, scheme_code
 from marketplace.text import clean_line, clean_text, slugify, word_list
 
 CSV_COLUMNS = (
@@ -40,7 +39,20 @@ BATCH = 500
 
 
 class RecordError(ValueError):
-    pass
+    """A record (or the whole file) cannot be imported; `column` names the cell to fix, when one does."""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rejected record: where it is in the file, the column to fix (if one), and what to do."""
+
+    where: str  # "row 5", "rows 2, 3", "group 4"
+    column: str | None
+    reason: str
 
 
 @dataclass
@@ -61,7 +73,12 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(where, reason) per rejected record, in file order."""
+        return [(p.where, p.reason) for p in self.problems]
 
     @property
     def imported(self) -> int:
@@ -76,18 +93,25 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
-def read_csv(text: str) -> Iterator[SourceRecord]:
+NUMBER_COLUMNS = (
+    "latitude", "longitude", "artisan_count", "women_share", "youth_share", "moq", "lead_time_days", "price_min",
+    "price_max", "weekly_capacity",
+)  # fmt: skip
+
+
+def read_table(table: Table) -> Iterator[SourceRecord]:
     """Yield one record per group; a group spans consecutive or scattered rows, one per capability."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = REQUIRED_CSV_COLUMNS - set(reader.fieldnames or ())
+    missing = REQUIRED_CSV_COLUMNS - set(table.header)
     if missing:
-        raise RecordError(f"the header lacks the column(s) {', '.join(sorted(missing))}")
-    unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+        raise RecordError(
+            f"the header lacks the column(s) {', '.join(sorted(missing))}; it has {', '.join(c for c in table.header if c) or 'no names'}"
+        )
+    unknown = set(table.header) - set(CSV_COLUMNS) - {""}
     if unknown:
         raise RecordError(f"the header has unknown column(s) {', '.join(sorted(unknown))}")
     records: dict[str, SourceRecord] = {}
-    for row_number, row in enumerate(reader, start=2):  # row 1 is the header
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    for row_number, row in table.rows:
+        row = {k: v if isinstance(v, BadNumber) else str(v or "").strip() for k, v in row.items() if k}
         ref = row.get("external_ref", "")
         capability = {
             "category": row.get("category", ""),
@@ -118,6 +142,16 @@ def read_csv(text: str) -> Iterator[SourceRecord]:
     yield from records.values()
 
 
+def read_csv(text: str, *, number_locale: str | None = None) -> Iterator[SourceRecord]:
+    """Yield the groups of delimited text (any of , ; tab |), numbers read per `number_locale` or as detected."""
+    return read_table(_numbers(read_csv_table(text, CSV_COLUMNS), number_locale))
+
+
+def _numbers(table: Table, number_locale: str | None) -> Table:
+    normalize_numbers(table, NUMBER_COLUMNS, number_locale)
+    return table
+
+
 def read_json(text: str) -> Iterator[SourceRecord]:
     document = json.loads(text)
     groups = document.get("groups") if isinstance(document, dict) else document
@@ -127,64 +161,106 @@ def read_json(text: str) -> Iterator[SourceRecord]:
         yield SourceRecord([index], group if isinstance(group, dict) else {"_not_an_object": group}, unit="group")
 
 
-def read_file(path: Path) -> Iterator[SourceRecord]:
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".json":
-        return read_json(text)
-    if path.suffix.lower() == ".csv":
-        return read_csv(text)
-    raise RecordError("the file must end in .csv or .json")
+@dataclass
+class ParsedFile:
+    """A file read into records, with what the reader assumed about it (encoding, delimiter, numbers)."""
+
+    records: list[SourceRecord]
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_upload(data: bytes, filename: str, *, number_locale: str | None = None) -> ParsedFile:
+    """Read a .csv (.tsv, .txt), .xlsx or .json file's bytes into records.
+
+    Raises RecordError (a ValueError) when the file as a whole cannot be read: an unknown kind, a
+    header without the required columns, JSON that does not parse. Bad records are not raised here:
+    `validate` reports each on its own.
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        table = _numbers(read_xlsx_table(data), number_locale)
+        return ParsedFile(list(read_table(table)), table.notes)
+    if suffix in (".xls", ".ods", ".numbers"):
+        raise RecordError(f"{suffix} files cannot be read; save the sheet as .xlsx or CSV and upload that")
+    text, notes = decode(data)
+    if suffix == ".json":
+        try:
+            return ParsedFile(list(read_json(text)), notes)
+        except json.JSONDecodeError as error:
+            raise RecordError(f"the JSON does not parse: {error}") from None
+    if suffix in (".csv", ".tsv", ".txt"):
+        table = _numbers(read_csv_table(text, CSV_COLUMNS), number_locale)
+        return ParsedFile(list(read_table(table)), notes + table.notes)
+    raise RecordError("the file must end in .csv, .xlsx or .json")
+
+
+def read_file(path: Path, *, number_locale: str | None = None) -> Iterator[SourceRecord]:
+    return iter(parse_upload(path.read_bytes(), path.name, number_locale=number_locale).records)
 
 
 # ----- validating one record ---------------------------------------------------------------------
 
 
+def _not_bad(value: Any, name: str) -> Any:
+    if isinstance(value, BadNumber):
+        raise RecordError(f"{name}: {value.reason}", column=name)
+    return value
+
+
 def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, default: int | None = None) -> int:
+    value = _not_bad(value, name)
     if value in (None, ""):
         if default is None:
-            raise RecordError(f"{name} is required")
+            raise RecordError(f"{name} is required", column=name)
         return default
     try:
-        number = int(str(value))
-    except ValueError:
-        raise RecordError(f"{name} must be a whole number, not {value!r}") from None
+        whole = Decimal(str(value).strip())
+        if not whole.is_finite() or whole != whole.to_integral_value():
+            raise ValueError
+        number = int(whole)
+    except (InvalidOperation, ValueError):
+        raise RecordError(f"{name} must be a whole number, not {value!r}", column=name) from None
     if number < low or (high is not None and number > high):
-        raise RecordError(f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}")
+        raise RecordError(f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}", column=name)
     return number
 
 
 def _decimal(value: Any, name: str, currency: str) -> Decimal:
+    value = _not_bad(value, name)
+    if value in (None, ""):
+        raise RecordError(f"{name} is required", column=name)
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise RecordError(f"{name} must be a number, not {value!r}") from None
+        raise RecordError(f"{name} must be a number, not {value!r}", column=name) from None
     if not number.is_finite() or number < 0:
-        raise RecordError(f"{name} must be zero or more")
+        raise RecordError(f"{name} must be zero or more", column=name)
     if number >= MAX_UNIT_PRICE:
-        raise RecordError(f"{name} is not a plausible unit price")
+        raise RecordError(f"{name} is not a plausible unit price", column=name)
     return round_money(number, currency)
 
 
 def _float(value: Any, name: str, low: float, high: float) -> float | None:
+    value = _not_bad(value, name)
     if value in (None, ""):
         return None
     try:
         number = float(value)
-    except ValueError:
-        raise RecordError(f"{name} must be a number, not {value!r}") from None
+    except (TypeError, ValueError):
+        raise RecordError(f"{name} must be a number, not {value!r}", column=name) from None
     if not low <= number <= high:
-        raise RecordError(f"{name} must be between {low:g} and {high:g}")
+        raise RecordError(f"{name} must be between {low:g} and {high:g}", column=name)
     return number
 
 
 def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200, multiline: bool = False) -> str:
     if value is not None and not isinstance(value, (str, int, float)):
-        raise RecordError(f"{name} must be text")
+        raise RecordError(f"{name} must be text", column=name)
     text = (clean_text if multiline else clean_line)(value)
     if required and not text:
-        raise RecordError(f"{name} is required")
+        raise RecordError(f"{name} is required", column=name)
     if len(text) > max_length:
-        raise RecordError(f"{name} is longer than {max_length} characters")
+        raise RecordError(f"{name} is longer than {max_length} characters", column=name)
     return text
 
 
@@ -194,21 +270,23 @@ def _list(value: Any, name: str) -> list[str]:
     if isinstance(value, str):
         value = _split(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RecordError(f"{name} must be a list of words")
+        raise RecordError(f"{name} must be a list of words", column=name)
     try:
         return word_list(value, lower=name != "languages")
     except ValueError as error:
-        raise RecordError(f"{name}: {error}") from None
+        raise RecordError(f"{name}: {error}", column=name) from None
 
 
-def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:
+def _capability(data: Any, where: str | None) -> dict[str, Any]:
     try:
+        if not isinstance(data, dict):
+            raise RecordError("each capability must be an object with a category, prices and capacity", column="capabilities")
         category = _text(data.get("category"), "category", required=True)
         if category not in CATEGORIES or CATEGORIES[category].parent is None:
-            raise RecordError(f"category {category!r} is not in the taxonomy (see docs/import-schema.md)")
+            raise RecordError(f"category {category!r} is not in the taxonomy (see docs/import-schema.md)", column="category")
         currency = _text(data.get("currency") or "USD", "currency").upper()
         if not is_currency(currency):
-            raise RecordError(f"currency {currency!r} is not an ISO 4217 code")
+            raise RecordError(f"currency {currency!r} is not an ISO 4217 code", column="currency")
         values = {
             "category": category,
             "materials": [m.lower() for m in _list(data.get("materials"), "materials")],
@@ -221,17 +299,20 @@ def _capability(data: dict[str, Any], where: str | None) -> dict[str, Any]:
             "weekly_capacity": _int(data.get("weekly_capacity"), "weekly_capacity"),
         }
         if values["price_min"] > values["price_max"]:
-            raise RecordError("price_min is above price_max")
+            raise RecordError("price_min is above price_max", column="price_min")
         weeks: dict[dt.date, int] = {}
-        for entry in data.get("capacity") or []:
+        overrides = data.get("capacity") or []
+        if not isinstance(overrides, list) or not all(isinstance(e, dict) for e in overrides):
+            raise RecordError('capacity must be a list of {"week": "YYYY-MM-DD", "units": N}', column="capacity_overrides")
+        for entry in overrides:
             try:
                 day = dt.date.fromisoformat(str(entry.get("week")))
             except ValueError:
-                raise RecordError(f"capacity week {entry.get('week')!r} is not a date (YYYY-MM-DD)") from None
+                raise RecordError(f"capacity week {entry.get('week')!r} is not a date (YYYY-MM-DD)", column="capacity_overrides") from None
             weeks[capacity.week_start(day)] = _int(entry.get("units"), "capacity units")
         values["capacity"] = weeks
     except RecordError as error:
-        raise RecordError(f"{where}: {error}" if where else str(error)) from None
+        raise RecordError(f"{where}: {error}" if where else str(error), column=error.column) from None
     return values
 
 
@@ -243,7 +324,7 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     ref = _text(data.get("external_ref"), "external_ref", required=True, max_length=120)
     country = _text(data.get("country"), "country", required=True).upper()
     if not is_country(country):
-        raise RecordError(f"country {country!r} is not an ISO 3166 two-letter code")
+        raise RecordError(f"country {country!r} is not an ISO 3166 two-letter code", column="country")
     clean: dict[str, Any] = {
         "external_ref": ref,
         "name": _text(data.get("name"), "name", required=True),
@@ -259,32 +340,44 @@ def validate(record: SourceRecord) -> dict[str, Any]:
         "languages": _list(data.get("languages"), "languages"),
     }
     if (clean["latitude"] is None) != (clean["longitude"] is None):
-        raise RecordError("give both latitude and longitude, or neither")
+        raise RecordError("give both latitude and longitude, or neither", column="longitude" if clean["latitude"] is not None else "latitude")
     certifications = []
-    for entry in data.get("certifications") or []:
+    entries = data.get("certifications") or []
+    if not isinstance(entries, list):
+        raise RecordError("certifications must be a list", column="certifications")
+    for entry in entries:
         entry = {"scheme": entry} if isinstance(entry, str) else entry
-        scheme = _text(entry.get("scheme"), "certification").lower()
-        if scheme not in CERTIFICATION_SCHEMES:
-            raise RecordError(f"certification {scheme!r} is not one of {', '.join(CERTIFICATION_SCHEMES)}")
+        if not isinstance(entry, dict):
+            raise RecordError("each certification must be a scheme name or an object with a scheme", column="certifications")
+        given = _text(entry.get("scheme"), "certifications", max_length=120)
+        if not given:
+            continue
+        # A listed scheme by its code, name or a common alias; anything else is the group's own,
+        # self-declared claim under its own name (never verified by an import, nor counted as verified).
+        scheme = scheme_code(given) or OTHER_CLAIM
         valid_until = entry.get("valid_until")
         try:
-            valid_until = dt.date.fromisoformat(valid_until) if valid_until else None
+            valid_until = dt.date.fromisoformat(str(valid_until)) if valid_until else None
         except ValueError:
-            raise RecordError(f"certification valid_until {valid_until!r} is not a date") from None
-        certifications.append({"scheme": scheme, "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})
-    clean["certifications"] = certifications
+            raise RecordError(f"certification valid_until {valid_until!r} is not a date", column="certifications") from None
+        certifications.append({"scheme": scheme, "name": given if scheme == OTHER_CLAIM else "",
+                               "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})  # fmt: skip
+    clean["certifications"] = list({(c["scheme"], c["name"].casefold()): c for c in certifications}.values())
     capabilities = data.get("capabilities") or []
+    if not isinstance(capabilities, list):
+        raise RecordError("capabilities must be a list of objects, not text", column="capabilities")
     if not capabilities:
-        raise RecordError("a group needs at least one capability")
-    def where(index: int, capability: dict[str, Any]) -> str | None:
+        raise RecordError("a group needs at least one capability", column="category")
+
+    def where(index: int, capability: Any) -> str | None:
         if len(capabilities) == 1:
             return None  # the record's own label says it all
-        return f"row {capability['_row']}" if "_row" in capability else f"capability {index}"
+        return f"row {capability['_row']}" if isinstance(capability, dict) and "_row" in capability else f"capability {index}"
 
     clean["capabilities"] = [_capability(c, where(i, c)) for i, c in enumerate(capabilities, 1)]
     categories = [c["category"] for c in clean["capabilities"]]
     if len(set(categories)) != len(categories):
-        raise RecordError("the same category appears twice for this group; merge those capabilities")
+        raise RecordError("the same category appears twice for this group; merge those capabilities", column="category")
     return clean
 
 
@@ -325,9 +418,9 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
     changed = _apply(group, clean, [f for f in PROFILE_FIELDS if f in clean])
     if group.organization.name != clean["name"]:
         group.organization.name = clean["name"]
-    by_scheme = {c.scheme: c for c in group.certifications}
+    by_scheme = {(c.scheme, c.name.casefold()): c for c in group.certifications}
     for cert in clean["certifications"]:
-        existing = by_scheme.get(cert["scheme"])
+        existing = by_scheme.get((cert["scheme"], cert["name"].casefold()))
         if existing is None:
             group.certifications.append(Certification(**cert))
             changed = True
@@ -360,7 +453,12 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
 
 
 def import_groups(
-    session: Session, records: Iterable[SourceRecord], *, progress: Callable[[int], None] | None = None, commit: bool = True
+    session: Session,
+    records: Iterable[SourceRecord],
+    *,
+    progress: Callable[[int], None] | None = None,
+    commit: bool = True,
+    batch_size: int = BATCH,
 ) -> ImportReport:
     """Validate and upsert groups in batches, each batch one transaction; bad records are reported, not fatal.
 
@@ -396,25 +494,25 @@ def import_groups(
         session.flush()
         for group in session.scalars(select(ProducerGroup).where(ProducerGroup.external_ref.in_(created))):
             announce(session, group)
+        if progress:
+            progress(len(batch))  # before the commit, so a count kept in the database commits with its batch
         if commit:
             session.commit()
-        if progress:
-            progress(len(batch))
         batch.clear()
 
     for record in records:
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file")
+                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file", column="external_ref")
             seen.add(clean["external_ref"])
         except RecordError as error:
-            report.errors.append((record.label, str(error)))
+            report.problems.append(Problem(record.label, error.column, str(error)))
             if progress:
                 progress(1)
             continue
         batch.append((record, clean))
-        if len(batch) >= BATCH:
+        if len(batch) >= batch_size:
             flush_batch()
     if batch:
         flush_batch()

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
 from marketplace.db import Base, country_code, created_at, currency_code, intpk, utcnow
+from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES
 
 
 class ProducerGroup(Base):
@@ -70,11 +72,12 @@ Index("ix_producer_group_country_listing", ProducerGroup.country, ProducerGroup.
 
 class Certification(Base):
     __tablename__ = "certification"
-    __table_args__ = (UniqueConstraint("group_id", "scheme"),)
+    __table_args__ = (UniqueConstraint("group_id", "scheme", "name"),)
 
     id: Mapped[intpk]
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
-    scheme: Mapped[str] = mapped_column(String(40))
+    scheme: Mapped[str] = mapped_column(String(40))  # a code of taxonomy.CERTIFICATION_SCHEMES, or OTHER_CLAIM
+    name: Mapped[str] = mapped_column(String(120), default="", server_default="")  # an "other" claim's own name; "" for a listed scheme
     reference: Mapped[str] = mapped_column(String(120), default="")
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     evidence_path: Mapped[str | None] = mapped_column(String(300))
@@ -85,6 +88,21 @@ class Certification(Base):
     rejected_at: Mapped[dt.datetime | None]
 
     group: Mapped[ProducerGroup] = relationship(back_populates="certifications")
+
+    @property
+    def self_declared(self) -> bool:
+        """A claim outside Loom's list of schemes: shown as the group's own word, never as verified."""
+        return self.scheme not in CERTIFICATION_SCHEMES
+
+    @property
+    def title(self) -> str:
+        scheme = CERTIFICATION_SCHEMES.get(self.scheme)
+        return scheme.name if scheme else self.name or "Other certification"
+
+    @property
+    def checked(self) -> bool:
+        """Verified by an operator, and of a listed scheme (a self-declared claim never counts)."""
+        return self.verified and not self.self_declared
 
 
 class Capability(Base):
@@ -201,3 +219,25 @@ class CapacityCommitment(Base):
     units: Mapped[int]
 
     window: Mapped[CapacityWindow] = relationship()
+
+
+class ImportJob(Base):
+    """One spreadsheet an operator uploaded: previewed first, then imported by the worker, counting as it goes."""
+
+    __tablename__ = "import_job"
+
+    id: Mapped[intpk]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    filename: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(300))  # the private upload, relative to UPLOAD_DIR
+    number_locale: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="previewed")  # previewed → queued → running → done
+    total: Mapped[int] = mapped_column(default=0)  # records (groups) in the file
+    processed: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    # {"notes": [...], "preview": [...first records...], "problems": [{"where", "column", "reason"}, ...]}
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    finished_at: Mapped[dt.datetime | None]

@@ -29,7 +29,7 @@ from marketplace.producers.models import (
     ProducerGroup,
     Product,
 )
-from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, OTHER_CLAIM, scheme_code
 from marketplace.text import slugify
 from marketplace.uploads import StoredFile
 
@@ -249,15 +249,30 @@ def add_certification(
     reference: str,
     valid_until: dt.date | None,
     evidence: StoredFile | None,
+    name: str = "",
 ) -> Certification:
-    if scheme not in CERTIFICATION_SCHEMES:
+    """Add a listed scheme's certification, or (scheme OTHER_CLAIM) a named claim shown as self-declared.
+
+    Raises DomainError (field `scheme` or `name`) for an unknown scheme or a nameless other claim,
+    Conflict if the group already lists it.
+    """
+    name = name.strip() if scheme == OTHER_CLAIM else ""
+    if scheme != OTHER_CLAIM and scheme not in CERTIFICATION_SCHEMES:
         raise DomainError("Choose a certification from the list.", field="scheme")
-    existing = session.scalar(select(Certification).where(Certification.group_id == group.id, Certification.scheme == scheme))
+    if scheme == OTHER_CLAIM:
+        if not name:
+            raise DomainError("Name the certification or membership (e.g. “Kenya Bureau of Standards mark”).", field="name")
+        if (listed := scheme_code(name)) is not None:
+            raise DomainError(f"That is {CERTIFICATION_SCHEMES[listed].name}: choose it from the list, so an operator can check it.", field="name")
+    existing = session.scalar(
+        select(Certification).where(Certification.group_id == group.id, Certification.scheme == scheme, Certification.name == name)
+    )
     if existing is not None:
         raise Conflict("This certification is already on your profile; remove it first to replace it.", field="scheme")
     certification = Certification(
         group=group,
         scheme=scheme,
+        name=name,
         reference=reference.strip(),
         valid_until=valid_until,
         evidence_path=evidence.path if evidence else None,
@@ -286,6 +301,8 @@ def verify_certification(session: Session, operator: User, certification_id: int
     certification = session.get(Certification, certification_id)
     if certification is None:
         raise NotFound("No such certification.")
+    if verified and certification.self_declared:
+        raise DomainError("A self-declared claim (not a listed scheme) is shown as the group's own word; Loom does not verify it.", field="note")
     if verified and not certification.evidence_path and not note.strip():
         raise DomainError("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register).", field="note")
     certification.verified = verified
@@ -308,8 +325,8 @@ def reject_certification(session: Session, operator: User, certification_id: int
     certification.rejected_at = utcnow()
     certification.review_note = reason.strip()
     touch(session, certification.group)
-    notify(session, certification.group.organization_id, subject=f"Certification not accepted: {CERTIFICATION_SCHEMES[certification.scheme].name}",
-           body=f"The Loom team could not accept your {CERTIFICATION_SCHEMES[certification.scheme].name} certification: {reason.strip()}",
+    notify(session, certification.group.organization_id, subject=f"Certification not accepted: {certification.title}",
+           body=f"The Loom team could not accept your {certification.title} certification: {reason.strip()}",
            link=f"{base_url.rstrip('/')}/manage/certifications")  # fmt: skip
     return certification
 

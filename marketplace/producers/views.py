@@ -26,6 +26,8 @@ from marketplace.producers.forms import (
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
 from marketplace.queryargs import whole_number
+from marketplace.reputation.services import reviews_of_group
+from marketplace.reputation.signals import reputation
 from marketplace.sourcing import services as sourcing
 from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
@@ -66,7 +68,8 @@ def profile(slug: str) -> str:
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = context.current_membership()
     drafts = sourcing.buyer_drafts(db.session, membership) if membership and membership.organization.kind == OrganizationKind.BUYER else []
-    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts)
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts,
+                           reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
 
 
 @blueprint.get("/media/<path:path>")
@@ -210,7 +213,7 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
                 if not once.repeated:
                     services.add_certification(
                         session, group, scheme=form.scheme.data, reference=form.reference.data or "",
-                        valid_until=form.valid_until.data, evidence=evidence,
+                        valid_until=form.valid_until.data, evidence=evidence, name=form.name.data or "",
                     )  # fmt: skip
                     once.done(url_for("manage.certifications"))
         except DomainError as error:

@@ -86,7 +86,7 @@ def test_a_group_with_capabilities_capacity_and_catalog(client: FlaskClient, cat
     assert capability["unit_price"] == {"min": "14.00", "max": "40.00", "currency": "USD"}
     assert len(capability["capacity"]) == 12 and capability["capacity"][0]["available"] == 200
     assert body["products"][0]["price_tiers"] == [{"min_quantity": 30, "unit_price": "18.50"}]
-    assert body["certifications"] == [{"scheme": "wfto", "verified": True, "valid_until": None}]
+    assert body["certifications"] == [{"scheme": "wfto", "name": "WFTO Guaranteed Fair Trade", "verified": True, "self_declared": False, "valid_until": None}]
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_the_import_command_prints_a_summary_and_the_rejected_rows(app: Flask, t
     second = runner.invoke(main, ["import", "groups", str(DATA / "federation-groups.csv")], obj=_script_info(own_app))
 
     assert "2 created, 0 updated, 0 unchanged, 4 rejected." in first.output
-    assert "row 6: country 'XX' is not an ISO 3166 two-letter code" in first.output
+    assert "row 6, column country: country 'XX' is not an ISO 3166 two-letter code" in first.output
     assert "0 created, 0 updated, 2 unchanged, 4 rejected." in second.output
     own_app.extensions["loom.db"]["engine"].dispose()
 

@@ -198,7 +198,9 @@ def test_rebuilds_and_the_outbox_handler_build_the_same_documents(session: Sessi
     seed_marketplace(session, groups=15, seed=3)
     today = dt.date(2027, 1, 6)
     from_rows = {doc["id"]: doc for doc in documents(session, today, batch=4)}
-    from_objects = {g.id: build_document(g, today) for g in session.scalars(select(ProducerGroup))}
+    from marketplace.reputation.signals import reputation
+
+    from_objects = {g.id: build_document(g, today, reputation(session, g.id)) for g in session.scalars(select(ProducerGroup))}
     assert from_rows == from_objects and len(from_rows) == 15
     assert any(w for doc in from_rows.values() for c in doc["capabilities"] for w in [c["capacity_keys"]])
 

@@ -368,3 +368,65 @@ def test_typed_reputation_does_not_rank(empty_index: SearchIndex) -> None:
 
     assert [h.id for h in empty_index.search(SearchQuery(text="sisal weavers")).hits] == [3, 1, 2]
     assert [h.id for h in empty_index.search(SearchQuery()).hits] == [3, 1, 2]
+
+
+def test_a_self_declared_claim_is_found_by_its_words_but_never_counts_as_verified(empty_index: SearchIndex) -> None:
+    # Even with the verified flag set (by a mistake, or a row edited by hand), an "other" claim is the
+    # group's own word: not a certification filter value, never among the verified ones.
+    other = SimpleNamespace(scheme="other", name="Kenya Bureau of Standards mark", verified=True)
+    wfto = SimpleNamespace(scheme="wfto", name="", verified=False)
+    claimant = replace_certifications(group_row(1, "Kisii Soapstone Carvers", "Carved soapstone.", "home.woodcraft", ["soapstone"], ["carving"], "KE"), [other, wfto])
+    empty_index.index([build_document(claimant, TODAY)])
+
+    hit = empty_index.search(SearchQuery(text="bureau standards")).hits[0]
+    assert (hit.slug, hit.certifications, hit.verified_certifications) == ("group-1", ["wfto"], [])
+    assert hit.self_declared_certifications == ["Kenya Bureau of Standards mark"]
+    everything = empty_index.search(SearchQuery(size=10))
+    assert facet(everything, "verified_certification") == {} and facet(everything, "certification") == {"wfto": 1}
+    assert empty_index.search(SearchQuery(verified_certifications=("other",))).total == 0
+
+
+def replace_certifications(row: SimpleNamespace, certifications: list[SimpleNamespace]) -> SimpleNamespace:
+    row.certifications = certifications
+    return row
+
+
+def test_furniture_pet_products_and_home_decor_are_found_by_the_words_buyers_use(empty_index: SearchIndex) -> None:
+    empty_index.index([
+        build_document(group_row(1, "Lamu Carpenters", "Stools and benches from reclaimed dhow wood.", "furniture.seating", ["mango wood"], ["carving"], "KE"), TODAY),
+        build_document(group_row(2, "Dhaka Pet Crafts", "Woven jute beds for dogs and cats.", "pets.beds", ["jute"], ["weaving"], "BD"), TODAY),
+        build_document(group_row(3, "Jaipur Blue Pottery", "Hand-painted vases.", "home.decor", ["quartz clay"], ["painting"], "IN"), TODAY),
+        build_document(group_row(4, "Kantha Stitchers", "Quilts from old saris.", "textiles.bedding", ["cotton"], ["kantha"], "BD"), TODAY),
+    ])  # fmt: skip
+
+    def first(text: str) -> int:
+        return empty_index.search(SearchQuery(text=text)).hits[0].id
+
+    assert first("furniture") == first("wooden stools") == first("muebles") == first("chaises") == 1
+    assert first("pet beds") == first("dog bed") == first("mascotas") == 2
+    assert first("vases") == first("home decor vases") == 3
+    assert first("quilts") == first("bedding") == 4
+    assert empty_index.search(SearchQuery(categories=("furniture",))).total == 1
+    assert [h.id for h in empty_index.search(SearchQuery(categories=("pets.beds",))).hits] == [2]
+
+
+def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_index: SearchIndex) -> None:
+    from marketplace.reputation.signals import Reputation
+
+    record = Reputation(orders_completed=30, on_time_basis=30, on_time_rate=0.97, rfqs_received=40, response_rate=0.95,
+                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8)  # fmt: skip
+    empty_index.index([
+        build_document(group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
+        build_document(group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record),
+        build_document(group_row(3, "Embu Weavers", "Sisal baskets and more sisal baskets.", "baskets.market", ["sisal", "palm"], ["twining"], "KE"), TODAY, record),
+        build_document(group_row(4, "Kisumu Sisal Basket Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
+    ])  # fmt: skip
+
+    equal = [h.id for h in empty_index.search(SearchQuery(text="weavers", countries=("KE",), size=10)).hits]
+    assert equal.index(2) < equal.index(1) and equal.index(3) < equal.index(4)  # equals: the measured record first
+    assert sorted(equal) == [1, 2, 3, 4]  # nobody hidden: no record is a filter
+    best = empty_index.search(SearchQuery(text="sisal basket weavers kisumu")).hits
+    assert best[0].id == 4  # a better match beats any record
+    hit = next(h for h in empty_index.search(SearchQuery(text="meru")).hits if h.id == 2)
+    assert hit.reputation["on_time_basis"] == 30 and hit.reputation["is_new"] is False
+    assert empty_index.search(SearchQuery(text="nyeri")).hits[0].reputation["is_new"] is True

@@ -108,3 +108,12 @@ def test_the_import_schema_document_lists_every_category_and_scheme() -> None:
     document = (Path(__file__).parents[2] / "docs" / "import-schema.md").read_text()
     missing = [code for code in [*CATEGORIES, *CERTIFICATION_SCHEMES] if f"`{code}`" not in document]
     assert missing == []
+
+
+def test_buyers_find_furniture_pet_products_and_general_home_decor_in_the_two_level_tree() -> None:
+    for code in ("furniture", "furniture.seating", "furniture.tables", "pets", "pets.beds", "pets.collars", "home.decor", "textiles.bedding", "toys.baby"):
+        assert code in CATEGORIES
+    assert all(CATEGORIES[c.parent].parent is None for c in LEAF_CATEGORIES)  # still two levels
+    from search.vocabulary import CATEGORY_WORDS
+
+    assert [c.code for c in CATEGORIES.values() if c.code not in CATEGORY_WORDS] == []  # every category has its words

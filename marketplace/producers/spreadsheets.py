@@ -1,0 +1,231 @@
+"""Read a federation's spreadsheet as it really arrives: any delimiter, any common encoding, local numbers, .xlsx.
+
+A Spanish-locale Excel export is `;`-separated, starts with a byte-order mark and writes `1.234,50`;
+an older Windows tool writes Windows-1252; many federations keep the list in an .xlsx workbook. This
+module turns each of them into the same thing — a header and numbered rows of cells, with numbers
+given back in canonical form (`1234.50`) — so the importer validates one shape. It never guesses
+silently: what it assumed (encoding, delimiter, number format) comes back as notes for the preview.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+
+DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 64 * 1024
+
+# The number formats a file may be declared in (the upload form offers these); any CLDR locale works.
+NUMBER_LOCALES = {
+    "en": "1,234.50 (English, Kenya, India, Ghana)",
+    "es": "1.234,50 (Spanish, Guatemala, Peru)",
+    "de": "1.234,50 (German, Dutch, Italian)",
+    "fr": "1 234,50 (French, Swahili)",
+}
+
+_DOT_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$|^[+-]?\d{1,3}(,\d{3}){2,}$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d{1,3}([  \u202f]\d{3})+|\d+),\d+$|^[+-]?\d{1,3}(\.\d{3}){2,}$")
+_SPACE_GROUPS = re.compile(r"\d[  \u202f]\d{3}")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")
+_AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")  # "1,234" / "1.234": a thousand, or one and a bit?
+
+
+class SpreadsheetError(ValueError):
+    """The file as a whole cannot be read (not a table, unknown format); nothing of it is imported."""
+
+
+@dataclass(frozen=True)
+class BadNumber:
+    """A cell that should hold a number but does not, with what to write instead."""
+
+    raw: str
+    reason: str
+
+
+@dataclass
+class Table:
+    """A header (lower-cased column names) and rows of cells, each row with its number in the file."""
+
+    header: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+    notes: list[str] = field(default_factory=list)  # what was assumed, for the preview and the CLI
+    number_locale: str | None = None
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """Return the text of `data` and notes: UTF-8 (with or without a BOM), else Windows-1252 with a warning."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), ["The file is UTF-16 (Excel's “Unicode text”); it was read as such."]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        where = data[: error.start].count(b"\n") + 1
+    note = (
+        f"The file is not UTF-8 (first odd byte on line {where}); it was read as Windows-1252 (Western European). "
+        "Check accented letters in the preview; if they look wrong, save the file as “CSV UTF-8” and upload it again."
+    )
+    try:
+        return data.decode("cp1252"), [note]
+    except UnicodeDecodeError:  # five byte values are undefined in cp1252; Latin-1 maps every byte
+        return data.decode("latin-1"), [note.replace("Windows-1252", "Latin-1")]
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s-]+", "_", (name or "").strip().strip("\ufeff").lower())
+
+
+def sniff_dialect(text: str, known_columns: Iterable[str]) -> type[csv.Dialect] | csv.Dialect:
+    """Find the delimiter: csv.Sniffer on a sample, checked against the header; else the delimiter
+    that splits the header into the most known column names."""
+    known = set(known_columns)
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+
+    def hits(delimiter: str) -> int:
+        return len({_normal(c) for c in next(csv.reader([first_line], delimiter=delimiter), [])} & known)
+
+    try:
+        dialect = csv.Sniffer().sniff(text[:SAMPLE_BYTES], delimiters=DELIMITERS)
+        if hits(dialect.delimiter) >= max(hits(d) for d in DELIMITERS):
+            return dialect
+    except csv.Error:
+        pass
+    best = max(DELIMITERS, key=hits)
+
+    class Found(csv.excel):
+        delimiter = best
+
+    return Found
+
+
+def read_csv_table(text: str, known_columns: Iterable[str]) -> Table:
+    """Split delimited text into a Table (row 1 is the header, as a spreadsheet counts)."""
+    known = list(known_columns)
+    dialect = sniff_dialect(text, known)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect)
+    header = [_normal(c) for c in next(reader, [])]
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        rows.append((reader.line_num, dict(zip(header, (cell.strip() for cell in row), strict=False))))
+    table = Table(header, rows)
+    if dialect.delimiter != ",":
+        name = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[dialect.delimiter]
+        table.notes.append(f"Columns are separated by {name}.")
+    return table
+
+
+def read_xlsx_table(data: bytes) -> Table:
+    """Read the first worksheet of an .xlsx workbook: formulas give their saved values, dates stay dates."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise SpreadsheetError(f"The file is not an .xlsx workbook Loom can read ({error}).") from None
+    try:
+        sheet = workbook.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        header = [_normal(str(c)) if c is not None else "" for c in next(lines, ())]
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for number, values in enumerate(lines, start=2):
+            cells = {name: _xlsx_cell(value) for name, value in zip(header, values, strict=False) if name}
+            if any(v != "" for v in cells.values()):
+                rows.append((number, cells))
+    finally:
+        workbook.close()
+    table = Table(header, rows, number_locale="en")
+    if len(workbook.sheetnames) > 1:
+        table.notes.append(f"Only the first sheet, “{workbook.sheetnames[0]}”, was read.")
+    return table
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return str(Decimal(repr(value))) if value == value and value not in (float("inf"), float("-inf")) else repr(value)
+    return str(value).strip()
+
+
+def detect_number_locale(cells: Iterable[str]) -> str | None:
+    """Say which way the file writes numbers: "en" (1,234.50), "es" (1.234,50), "fr" (1 234,50), or None
+    when no cell tells (every number is whole, or only ambiguous ones like 1,234 appear)."""
+    dot = comma = space = 0
+    for cell in cells:
+        if _AMBIGUOUS.match(cell):
+            continue  # says nothing either way
+        if _DOT_DECIMAL.match(cell):
+            dot += 1
+        elif _COMMA_DECIMAL.match(cell):
+            comma += 1
+            space += bool(_SPACE_GROUPS.search(cell))
+    if dot and comma:
+        return None  # mixed: the preview's per-cell messages ask for a declared format
+    if comma:
+        return "fr" if space else "es"
+    return "en" if dot else None
+
+
+def normalize_numbers(table: Table, columns: Iterable[str], locale: str | None) -> None:
+    """Rewrite the number cells of `columns` in canonical form (``1234.50``), in place.
+
+    `locale` is the declared number format; without one it is detected from the cells. A cell that
+    does not parse in that format becomes a BadNumber saying what to write; so does an ambiguous cell
+    ("1,234") when nothing in the file shows which way it writes numbers.
+    """
+    columns = [c for c in columns if c in table.header]
+    if locale:
+        try:
+            Locale.parse(locale)
+        except (UnknownLocaleError, ValueError):
+            raise SpreadsheetError(f"{locale!r} is not a number format Loom knows (try en, es, de or fr).") from None
+        table.number_locale = locale
+    elif table.number_locale is None:
+        table.number_locale = detect_number_locale(str(cells.get(c, "")) for _, cells in table.rows for c in columns)
+        if table.number_locale in ("es", "fr"):
+            table.notes.append(f"Numbers are read with decimal commas ({NUMBER_LOCALES[table.number_locale].split(' (')[0]}).")
+    for _, cells in table.rows:
+        for column in columns:
+            raw = str(cells.get(column, "")).strip()
+            if raw:
+                cells[column] = parse_number(raw, table.number_locale)
+
+
+def parse_number(raw: str, locale: str | None) -> str | BadNumber:
+    """Return `raw` as a canonical number string, or a BadNumber; `locale` None means "not known"."""
+    if locale is None and _AMBIGUOUS.match(raw):
+        return BadNumber(raw, f"{raw!r} could mean {raw.replace(',', '').replace('.', '')} or {raw.replace(',', '.')}: "
+                              "write it without a thousands separator, or choose the file's number format")  # fmt: skip
+    if _SCIENTIFIC.match(raw):  # Excel writes huge or tiny numbers as 1,4E+31 / 1.4E+31 in any locale
+        return str(Decimal(raw.replace(",", ".")))
+    try:
+        if locale is None or locale.startswith("en"):
+            Decimal(raw)  # plain notation (12.5, 1.4E+31) needs no locale
+            return raw
+    except ArithmeticError:
+        pass
+    chosen = locale or "en"
+    compact = raw.replace(" ", get_group_symbol(chosen)) if get_group_symbol(chosen) in "\u00a0\u202f" else raw
+    try:
+        return str(parse_decimal(compact, chosen, strict=True))
+    except NumberFormatError:
+        example = f"1{get_group_symbol(chosen)}234{get_decimal_symbol(chosen)}50"
+        return BadNumber(raw, f"{raw!r} is not a number as this file writes them (like {example})")

@@ -1,0 +1,29 @@
+"""What buyers said about an order: one review per delivered order, and the group's one reply."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, created_at, intpk
+from marketplace.orders.models import Order
+
+
+class Review(Base):
+    __tablename__ = "review"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_one_to_five"),)
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), unique=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    rating: Mapped[int]  # 1 to 5
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+    reply: Mapped[str | None] = mapped_column(Text)  # the group's one answer
+    replied_at: Mapped[dt.datetime | None]
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    order: Mapped[Order] = relationship()

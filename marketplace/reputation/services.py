@@ -1,0 +1,87 @@
+"""Reviews: the buyer rates a delivered order once; the group may answer once."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Membership, OrganizationKind, Role
+from marketplace.accounts.services import require_role
+from marketplace.db import lock, utcnow
+from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.services import order_for
+from marketplace.producers.changes import announce
+from marketplace.producers.models import ProducerGroup
+from marketplace.reputation.models import Review
+
+MAX_TEXT = 4000
+REVIEWABLE = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+
+
+def review_of(session: Session, order_id: int) -> Review | None:
+    return session.scalar(select(Review).where(Review.order_id == order_id))
+
+
+def leave_review(session: Session, membership: Membership | None, order_id: int, *, rating: int, text: str = "") -> Review:
+    """Record the buyer's review of a delivered order: `rating` 1–5, optional text.
+
+    Raises NotFound for an order the membership is no party to, Forbidden for the group's side,
+    Conflict before delivery or for a second review of the order, DomainError for a rating outside 1–5.
+    """
+    order = order_for(session, membership, order_id)
+    if membership.organization_id != order.buyer_id:
+        raise Forbidden("Only the buyer reviews an order.")
+    require_role(membership, Role.MEMBER)
+    lock(session, Order, order.id)  # two reviews posted at once: the second waits and sees the first
+    if order.status not in REVIEWABLE:
+        raise Conflict("An order is reviewed once it is delivered.")
+    if review_of(session, order.id) is not None:
+        raise Conflict("This order is already reviewed; each order is reviewed once.")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError("Rate the order from 1 to 5 stars.", field="rating")
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Keep the review under {MAX_TEXT} characters.", field="text")
+    review = Review(order_id=order.id, group_id=order.group_id, buyer_id=order.buyer_id, author_id=membership.user_id, rating=rating, text=text)
+    session.add(review)
+    session.flush()
+    _refresh_rating(session, order.group_id)
+    return review
+
+
+def reply_to_review(session: Session, membership: Membership | None, review_id: int, *, text: str) -> Review:
+    """The group's one answer to a review of one of its orders (admins of the group)."""
+    review = session.get(Review, review_id)
+    group = session.get(ProducerGroup, review.group_id) if review else None
+    if review is None or membership is None or group is None or membership.organization_id != group.organization_id:
+        raise NotFound("No such review.")
+    if membership.organization.kind != OrganizationKind.PRODUCER:
+        raise Forbidden("Only the group answers a review.")
+    require_role(membership, Role.ADMIN)
+    review = lock(session, Review, review_id)
+    if review.reply is not None:
+        raise Conflict("The group has already answered this review; a review gets one answer.")
+    text = text.strip()
+    if not text:
+        raise DomainError("Write the answer.", field="text")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Keep the answer under {MAX_TEXT} characters.", field="text")
+    review.reply, review.replied_at, review.replied_by_id = text, utcnow(), membership.user_id
+    return review
+
+
+def reviews_of_group(session: Session, group_id: int, *, limit: int = 20) -> list[Review]:
+    return list(session.scalars(select(Review).where(Review.group_id == group_id).order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
+
+
+def _refresh_rating(session: Session, group_id: int) -> None:
+    """Keep the group's shown rating the average of its reviews (it was typed-in demo data before) and reindex it."""
+    count, average = session.execute(select(func.count(), func.avg(Review.rating)).where(Review.group_id == group_id)).one()
+    group = session.get(ProducerGroup, group_id)
+    group.rating_count = count
+    group.rating = None if average is None else Decimal(str(round(float(average), 2)))
+    group.version += 1
+    group.updated_at = utcnow()
+    announce(session, group)

@@ -1,0 +1,191 @@
+"""Reputation measured from what happened on Loom, never from what a group typed.
+
+For each group, from Loom's own records:
+- **response time**: from an RFQ reaching the group to its first quote or first message in that RFQ's
+  thread (median, hours), and the **response rate**: RFQs answered out of those received. An RFQ
+  counts once it is answered or `ANSWER_WINDOW` old, so a fresh one is not held against anybody;
+- **on-time rate**: orders shipped by their promised ship-by date (the first "shipping" trace event,
+  UTC day), out of orders shipped plus orders past their ship-by date and not shipped (cancelled
+  orders do not count);
+- **orders completed** (delivered or closed) and **repeat buyers** (buyers with two or more orders
+  that were not cancelled);
+- **reviews**: how many and their average (1–5).
+
+Too little data says nothing: a signal based on fewer than `MIN_BASIS` events is not shown as a
+number and gives no boost — the group is shown as "new". The signals only *boost* ranking, within
+`MAX_BOOST` (see `Reputation.boost`); no search filter uses them, so a new group is never hidden.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Membership
+from marketplace.db import utcnow
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.producers.models import ProducerGroup
+from marketplace.reputation.models import Review
+from marketplace.sourcing.models import Message, Quote, Rfq, RfqRecipient, RfqStatus
+from marketplace.trace.models import TraceEvent
+
+MIN_BASIS = 3  # events a signal needs before it is shown or boosts ranking
+ANSWER_WINDOW = dt.timedelta(hours=72)  # an unanswered RFQ counts against the rate after this
+FAST_REPLY_HOURS = 24.0  # a median reply within this earns the whole speed share
+SLOW_REPLY_HOURS = 168.0  # a median reply of a week or more earns none of it
+MAX_BOOST = 0.15  # the most the measured signals add to a group's quality boost (verification adds 0.10)
+_DONE = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+
+
+@dataclass(frozen=True)
+class Reputation:
+    orders_completed: int = 0
+    on_time_basis: int = 0  # orders the on-time rate is computed over
+    on_time_rate: float | None = None  # 0..1, None below MIN_BASIS
+    rfqs_received: int = 0  # RFQs the response rate is computed over
+    response_rate: float | None = None  # 0..1, None below MIN_BASIS
+    median_response_hours: float | None = None  # None below MIN_BASIS answered RFQs
+    repeat_buyers: int = 0
+    review_count: int = 0
+    review_average: float | None = None  # 1..5, None below MIN_BASIS reviews
+
+    @property
+    def is_new(self) -> bool:
+        """Too little happened yet to say anything measured about the group."""
+        return self.on_time_rate is None and self.response_rate is None and self.review_average is None
+
+    def boost(self) -> float:
+        """The ranking boost earned, 0 to MAX_BOOST: a third each for on-time shipping, replies, reviews.
+
+        on time: 0 at a 50 % on-time rate or less, the whole third at 100 %;
+        replies: the response rate × speed (1 for a median reply within 24 h, falling to 0 at 7 days);
+        reviews: 0 at an average of 3 or less, the whole third at 5.
+        A signal without enough data earns nothing and costs nothing: a new group ranks as a group
+        with an average record would, and no filter hides it.
+        """
+        share = MAX_BOOST / 3
+        total = 0.0
+        if self.on_time_rate is not None:
+            total += share * _clip((self.on_time_rate - 0.5) / 0.5)
+        if self.response_rate is not None and self.median_response_hours is not None:
+            speed = _clip((SLOW_REPLY_HOURS - self.median_response_hours) / (SLOW_REPLY_HOURS - FAST_REPLY_HOURS))
+            total += share * self.response_rate * speed
+        if self.review_average is not None:
+            total += share * _clip((self.review_average - 3) / 2)
+        return round(min(total, MAX_BOOST), 4)
+
+    def as_document(self) -> dict[str, Any]:
+        return asdict(self) | {"is_new": self.is_new}
+
+
+def _clip(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def _rate(good: int, basis: int) -> float | None:
+    return round(good / basis, 4) if basis >= MIN_BASIS else None
+
+
+def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, Reputation]:
+    """Measure every group of `group_ids` (a few queries for the whole list, however long)."""
+    if not group_ids:
+        return {}
+    now = now or utcnow()
+    today = now.date()
+    ids = sorted(set(group_ids))
+    in_groups = Order.group_id.in_(ids)
+
+    # Orders, and the day each first shipped.
+    orders = session.execute(select(Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by).where(in_groups)).all()
+    shipped: dict[int, dt.datetime] = dict(
+        session.execute(
+            select(TraceEvent.order_id, func.min(TraceEvent.event_time))
+            .join(Order, Order.id == TraceEvent.order_id)
+            .where(in_groups, TraceEvent.biz_step == "shipping")
+            .group_by(TraceEvent.order_id)
+        ).all()
+    )
+    completed: dict[int, int] = defaultdict(int)
+    on_time: dict[int, int] = defaultdict(int)
+    on_time_basis: dict[int, int] = defaultdict(int)
+    orders_per_buyer: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for order_id, group_id, buyer_id, status, ship_by in orders:
+        if status == OrderStatus.CANCELLED:
+            continue
+        orders_per_buyer[group_id][buyer_id] += 1
+        completed[group_id] += status in _DONE
+        first_shipped = shipped.get(order_id)
+        if first_shipped is not None:
+            on_time_basis[group_id] += 1
+            on_time[group_id] += _utc_day(first_shipped) <= ship_by
+        elif ship_by < today:
+            on_time_basis[group_id] += 1  # late and still not shipped
+
+    # RFQs received, and the first answer (a quote, or a message from one of the group's people).
+    received = session.execute(
+        select(RfqRecipient.group_id, RfqRecipient.rfq_id, RfqRecipient.sent_at)
+        .join(Rfq, Rfq.id == RfqRecipient.rfq_id)
+        .where(RfqRecipient.group_id.in_(ids), Rfq.status != RfqStatus.DRAFT)
+    ).all()
+    answers: dict[tuple[int, int], dt.datetime] = {}
+    first_quotes = select(Quote.group_id, Quote.rfq_id, func.min(Quote.created_at)).where(Quote.group_id.in_(ids)).group_by(Quote.group_id, Quote.rfq_id)
+    first_messages = (
+        select(Message.group_id, Message.rfq_id, func.min(Message.created_at))
+        .join(ProducerGroup, ProducerGroup.id == Message.group_id)
+        .join(Membership, and_(Membership.user_id == Message.author_id, Membership.organization_id == ProducerGroup.organization_id))
+        .where(Message.group_id.in_(ids))
+        .group_by(Message.group_id, Message.rfq_id)
+    )
+    for statement in (first_quotes, first_messages):
+        for group_id, rfq_id, at in session.execute(statement):
+            key = (group_id, rfq_id)
+            answers[key] = min(answers[key], at) if key in answers else at
+    rfq_basis: dict[int, int] = defaultdict(int)
+    answered: dict[int, list[float]] = defaultdict(list)
+    for group_id, rfq_id, sent_at in received:
+        answer = answers.get((group_id, rfq_id))
+        if answer is not None:
+            rfq_basis[group_id] += 1
+            answered[group_id].append(max((answer - sent_at).total_seconds(), 0) / 3600)
+        elif now - sent_at >= ANSWER_WINDOW:
+            rfq_basis[group_id] += 1
+
+    reviews = {
+        group_id: (count, average)
+        for group_id, count, average in session.execute(
+            select(Review.group_id, func.count(), func.avg(Review.rating)).where(Review.group_id.in_(ids)).group_by(Review.group_id)
+        )
+    }
+
+    result: dict[int, Reputation] = {}
+    for group_id in ids:
+        count, average = reviews.get(group_id, (0, None))
+        hours = answered.get(group_id, [])
+        result[group_id] = Reputation(
+            orders_completed=completed[group_id],
+            on_time_basis=on_time_basis[group_id],
+            on_time_rate=_rate(on_time[group_id], on_time_basis[group_id]),
+            rfqs_received=rfq_basis[group_id],
+            response_rate=_rate(len(hours), rfq_basis[group_id]),
+            median_response_hours=round(statistics.median(hours), 1) if len(hours) >= MIN_BASIS else None,
+            repeat_buyers=sum(1 for n in orders_per_buyer[group_id].values() if n >= 2),
+            review_count=count,
+            review_average=round(float(average), 2) if count >= MIN_BASIS and average is not None else None,
+        )
+    return result
+
+
+def reputation(session: Session, group_id: int) -> Reputation:
+    """Measure one group (its profile page)."""
+    return reputations(session, [group_id])[group_id]
+
+
+def _utc_day(moment: dt.datetime) -> dt.date:
+    if moment.tzinfo is None:  # SQLite's MIN() hands back the stored text's naive value
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).date()
