@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
