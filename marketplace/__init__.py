@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then LOOM_* environment variables, then the caller's overrides."""
-    app = Flask(
+    from marketplace.web import LoomFlask
+
+    app = LoomFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=(config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
