@@ -17,7 +17,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     `marketplace.bootstrap` then attaches the adapters (search index, event subscribers, outbox handlers).
     """
-    app = Flask(
+    from marketplace.web import LoomFlask
+
+    app = LoomFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=(config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),

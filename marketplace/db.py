@@ -6,7 +6,7 @@ import enum
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 from marketplace.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -180,6 +181,7 @@ class Database:
     def _close_session(self, _exc: BaseException | None) -> None:
         session = g.pop("loom_session", None)
         if session is not None:
+            discard_staged(session)  # files of a use case that never reached its commit
             session.close()
 
 
@@ -204,6 +206,61 @@ def is_unique_violation(error: IntegrityError) -> bool:
     return "unique constraint failed" in str(error.orig).lower()
 
 
+# How often a use case that met a busy database (a PostgreSQL deadlock or serialization failure, a
+# SQLite write lock held past the busy timeout) is run again, whole, before the person gets a 503.
+BUSY_ATTEMPTS = 4
+BUSY_FIRST_PAUSE_SECONDS = 0.05
+BUSY_RETRY_AFTER_SECONDS = 1
+_COMMITTED = "loom.committed"  # session.info: a write transaction of this session has committed
+_STAGED = "loom.staged"  # session.info: work outside the database that stands or falls with the next write transaction
+
+
+class DatabaseBusy(Unavailable):
+    """The database stayed busy (deadlocks, serialization failures, a held write lock) through every attempt."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is busy right now; nothing was saved. Send it again in a moment.", retry_after=BUSY_RETRY_AFTER_SECONDS)
+
+
+def busy_pause(attempt: int, rng: random.Random) -> float:
+    """Seconds to wait after busy attempt number `attempt` (1-based): 50 ms doubling, jittered over its upper half.
+
+    The jitter matters: two transactions that deadlocked each other and retried after the same pause
+    would meet again.
+    """
+    ceiling = BUSY_FIRST_PAUSE_SECONDS * 2 ** (attempt - 1)
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def retry_when_busy(
+    use_case: Callable[[], T], *, attempts: int = BUSY_ATTEMPTS, rng: random.Random | None = None,
+    may_retry: Callable[[], bool] = lambda: True, before_retry: Callable[[], None] = lambda: None,
+) -> T:  # fmt: skip
+    """Run `use_case()`; when the database answers busy (see `is_busy`), run it again, whole, up to `attempts` times.
+
+    The use case must roll back its own transaction when it fails (`write_transaction` does), so each
+    attempt starts afresh. `may_retry()` is asked before each retry (a request that committed an
+    earlier transaction is not run again); `before_retry()` resets whatever the attempt left behind.
+    Returns what the use case returned. Raises `DatabaseBusy` (503, "send it again") when every
+    attempt met a busy database; any other error at once.
+    """
+    rng = rng or random.Random()
+    for attempt in range(1, attempts + 1):
+        try:
+            return use_case()
+        except DBAPIError as error:
+            if not is_busy(error):
+                raise
+            if attempt == attempts or not may_retry():
+                raise DatabaseBusy() from error
+            pause = busy_pause(attempt, rng)
+            log.info("database busy (%s); running the use case again in %.0f ms (attempt %s of %s)",
+                     type(error.orig).__name__, pause * 1000, attempt + 1, attempts)  # fmt: skip
+            before_retry()
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | None = None) -> None:
     """Begin the session's transaction for writing.
 
@@ -211,7 +268,7 @@ def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | Non
     `expire_on_commit` is off), then BEGIN IMMEDIATE, so the write lock is held from the first
     statement and no later write can fail on a stale snapshot. A busy database (another writer held
     the lock past the busy timeout) is tried again `attempts` times with a short random pause; then
-    `Unavailable` (503) is raised: nothing was done, sending again is safe.
+    `DatabaseBusy` (503) is raised: nothing was done, sending again is safe.
     On PostgreSQL nothing changes: row locks (`lock`) serialize writers where it matters.
     """
     if session.get_bind().dialect.name != "sqlite":
@@ -230,27 +287,78 @@ def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | Non
             session.rollback()
             if not is_busy(error) or attempt == attempts:
                 if is_busy(error):
-                    raise Unavailable("The database is busy right now; nothing was saved. Send it again in a moment.") from error
+                    raise DatabaseBusy() from error
                 raise
             log.info("database busy at BEGIN IMMEDIATE (attempt %s of %s); trying again", attempt, attempts)
             time.sleep(rng.uniform(0.05, 0.25) * attempt)
+
+
+def stage(session: Session, *, keep: Callable[[], None], drop: Callable[[], None]) -> None:
+    """Tie work done outside the database (a file written) to the session's next write transaction.
+
+    `keep()` runs just before that transaction commits (if it raises, the transaction rolls back);
+    `drop()` runs if it rolls back, if `discard_staged` is called (a repeated post needs nothing it
+    stored), or when the session closes with the work still staged (the use case never got to its
+    transaction). Either way no file outlives a use case that did not commit it.
+    """
+    session.info.setdefault(_STAGED, []).append((keep, drop))
+
+
+def discard_staged(session: Session) -> None:
+    """Undo the work staged on `session` (see `stage`): the use case will not use it."""
+    for _keep, drop in session.info.pop(_STAGED, []):
+        try:
+            drop()
+        except OSError:
+            log.exception("staged work could not be undone")
+
+
+def _keep_staged(session: Session) -> None:
+    staged = session.info.get(_STAGED, [])
+    for keep, _drop in staged:
+        keep()
 
 
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run one use case on `session` as one write transaction: commit on success, roll back on any error.
 
-    A unique key that a concurrent transaction took first still raises IntegrityError here (callers
-    such as the webhook tell a duplicate from a fault by it); the web layer answers it 409 Conflict,
-    and a busy or deadlocked database 503, never 500 (see `marketplace.web`).
+    Work staged on the session (`stage`: an uploaded file) is kept with the commit and undone with a
+    rollback. A unique key that a concurrent transaction took first still raises IntegrityError here
+    (callers such as the webhook tell a duplicate from a fault by it); the web layer answers it 409
+    Conflict. A busy or deadlocked database raises the driver's error after the rollback: the web layer
+    runs the whole request again (see `retry_when_busy`), and the worker its short transaction (`run_write`).
     """
     begin_write(session)
     try:
         yield session
+        _keep_staged(session)
         session.commit()
     except BaseException:
         session.rollback()
+        discard_staged(session)
         raise
+    session.info.pop(_STAGED, None)
+    session.info[_COMMITTED] = True
+
+
+def has_committed(session: Session) -> bool:
+    """Tell whether a write transaction (`write_transaction`) of `session` has committed."""
+    return bool(session.info.get(_COMMITTED))
+
+
+def run_write(sessions: Callable[[], Session], use_case: Callable[[Session], T], *, attempts: int = BUSY_ATTEMPTS) -> T:
+    """Run `use_case(session)` as one write transaction on a new session, run whole again when the database is busy.
+
+    For work outside a request (the outbox worker's lease and record steps). Returns what the use
+    case returned; raises `DatabaseBusy` when every attempt met a busy database.
+    """
+
+    def once() -> T:
+        with sessions() as session, write_transaction(session):
+            return use_case(session)
+
+    return retry_when_busy(once, attempts=attempts)
 
 
 @contextmanager
@@ -259,7 +367,9 @@ def transaction() -> Iterator[Session]:
 
     Reads made earlier in the request (the current user, the organization) may have begun the
     session's transaction; on PostgreSQL they become part of this unit, on SQLite their read-only
-    transaction ends first so that this one can take the write lock up front.
+    transaction ends first so that this one can take the write lock up front. When the database is
+    busy the whole request is run again (`marketplace.web`), so the block holds no work that must
+    not be repeated outside the database, other than files staged with `stage`.
     """
     with write_transaction(db.session) as session:
         yield session

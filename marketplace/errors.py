@@ -26,9 +26,16 @@ class Conflict(DomainError):
 
 
 class Unavailable(DomainError):
-    """A service the action needs (Stripe, Odoo) did not answer; nothing was done, trying again is safe."""
+    """A service the action needs (Stripe, Odoo, the database) did not answer; nothing was done, trying again is safe.
+
+    `retry_after`, when given, is the number of seconds after which trying again is worthwhile (sent as Retry-After).
+    """
 
     status = 503
+
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 class BadGateway(DomainError):

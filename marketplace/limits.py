@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -25,6 +25,12 @@ def _who() -> str:
 
 
 limiter = Limiter(key_func=_who)
+
+
+@limiter.request_filter
+def _counted_already() -> bool:
+    """A request run again after a busy database (marketplace.web.LoomFlask) was counted on its first run."""
+    return bool(g.get("loom_retrying"))
 
 
 def retry_after() -> int:

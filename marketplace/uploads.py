@@ -1,6 +1,14 @@
-"""Accept uploaded photos and documents: check what they really are, cap their size, keep them on disk."""
+"""Accept uploaded photos and documents: check what they really are, cap their size, keep them on disk.
+
+A file is written under a staging name and tied to the request's next write transaction
+(`marketplace.db.stage`): it takes its real name just before that transaction commits, and is deleted
+if the transaction rolls back, if the post was a repeat (the one-time token was already claimed), or
+if the use case never reached its transaction (a refusal, a form error). So a file exists under its
+real name only when a committed row refers to it; a crash mid-request leaves at most a `*.staged` file.
+"""
 from __future__ import annotations
 
+import os
 import posixpath
 import secrets
 import warnings
@@ -15,10 +23,12 @@ from PIL import Image, UnidentifiedImageError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from marketplace.db import db, stage
 from marketplace.errors import DomainError
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 PDF_MAGIC = b"%PDF-"
+STAGED_SUFFIX = ".staged"
 PUBLIC_FOLDER = "photos"  # groups' gallery and product photos; everything else in the upload folder is private
 MAX_PIXELS = 40_000_000
 
@@ -41,10 +51,18 @@ def _read_capped(stream: BinaryIO, max_bytes: int) -> bytes:
 
 
 def _save(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
+    """Write `data` under a staging name; it is kept, under the returned path, only if the use case commits."""
     relative = Path(subfolder) / f"{secrets.token_urlsafe(16)}{suffix}"
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    staged = target.with_name(target.name + STAGED_SUFFIX)
+    staged.write_bytes(data)
+
+    def drop() -> None:
+        staged.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+
+    stage(db.session, keep=lambda: os.replace(staged, target), drop=drop)
     return relative.as_posix()
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
-from flask import Flask, Response, abort, make_response, render_template, request
+from flask import Flask, Response, abort, g, make_response, render_template, request
+from flask import session as browser_session
+from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -19,8 +21,8 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace import limits
 from marketplace.accounts import context
-from marketplace.db import is_busy, is_unique_violation
-from marketplace.errors import Conflict, DomainError, TooManyRequests, Unavailable
+from marketplace.db import DatabaseBusy, has_committed, is_busy, is_unique_violation, retry_when_busy
+from marketplace.errors import Conflict, DomainError
 from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
@@ -32,6 +34,38 @@ login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Sign in to continue."
 login_manager.login_message_category = "info"
+
+
+class LoomFlask(Flask):
+    """Flask, with each request's view run again, whole, when the database answers busy.
+
+    A PostgreSQL deadlock or serialization failure, or a SQLite write lock held past the busy
+    timeout, rolls the use case back (`marketplace.db.write_transaction`); the view is then run again
+    from its first line, after a short jittered pause, up to `marketplace.db.BUSY_ATTEMPTS` times
+    (`retry_when_busy`). Only then does the person get a 503 with Retry-After. A request that already
+    committed one transaction (a sign-in attempt recorded before the password check) is not run again.
+    """
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        flashes = list(browser_session.get("_flashes", []))
+
+        def may_retry() -> bool:
+            session = g.get("loom_session")
+            return session is None or not has_committed(session)
+
+        def before_retry() -> None:
+            session = g.get("loom_session")
+            if session is not None:
+                session.rollback()
+            for _name, upload in request.files.items(multi=True):
+                upload.stream.seek(0)  # the next attempt reads the uploads from their start
+            if flashes:
+                browser_session["_flashes"] = list(flashes)
+            else:
+                browser_session.pop("_flashes", None)
+            g.loom_retrying = True  # rate limits counted this request once (marketplace.limits)
+
+        return retry_when_busy(super().dispatch_request, may_retry=may_retry, before_retry=before_retry)
 
 
 def init_app(app: Flask) -> None:
@@ -132,9 +166,10 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
         response = problem(error.status, HTTPStatus(error.status).phrase, error.message, **extra)
     else:
         response = render_template("error.html", status=error.status, title="That did not work", detail=error.message), error.status
-    if isinstance(error, TooManyRequests):
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
         response = make_response(response)
-        response.headers["Retry-After"] = str(error.retry_after)
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -143,9 +178,7 @@ def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
     if isinstance(error, IntegrityError) and is_unique_violation(error):
         return _domain_error(Conflict("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it."))
     if is_busy(error):
-        response = make_response(_domain_error(Unavailable("The database is busy right now; nothing was saved. Send it again in a moment.")))
-        response.headers["Retry-After"] = "1"
-        return response
+        return _domain_error(DatabaseBusy())
     raise error
 
 

@@ -28,8 +28,8 @@ class SearchIndex(Protocol):
 
     def count(self) -> int: ...
 
-    def oldest_document_day(self) -> dt.date | None:
-        """The earliest day any indexed document's capacity was computed for; None if the index is empty."""
+    def earliest_fresh_until(self) -> dt.datetime | None:
+        """The soonest UTC instant at which an indexed document's capacity goes stale (its group's day ends); None if empty."""
 
     def schema_is_current(self) -> bool:
         """False when the index was built by a version of Loom whose layout differs (rebuild it)."""

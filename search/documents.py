@@ -2,7 +2,10 @@
 
 Capacity is indexed as "capacity keys": for each of the next weeks, one integer holding the week's
 number and the units the capability can have finished by that Sunday (cumulative, net of promised
-units), plus `ready_on`, the first day the lead time allows delivery. "N units by date D" then
+units), plus `ready_on`, the first day the lead time allows delivery. Both are counted from the
+group's own today (its organization's calendar, `marketplace.clock`), and hold until that day ends
+there: `fresh_until`, the UTC instant of the group's next midnight, after which searches no longer
+trust the document (`CapacityNeed.as_of`) and the keeper re-indexes it. "N units by date D" then
 becomes one range query on one field — the value at the last week ending by D must be at least N —
 and `ready_on <= D`: no scripts and no nested-of-nested documents, in Elasticsearch and SQLite alike.
 """
@@ -12,7 +15,10 @@ import datetime as dt
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from marketplace.clock import default_time_zone, local_date
+from marketplace.db import utcnow
 from marketplace.producers import capacity
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
@@ -27,8 +33,31 @@ UNITS_MAX = (1 << _UNITS_BITS) - 1
 
 
 def index_day() -> dt.date:
-    """The day documents are built for: today in UTC, the same for every worker and web process."""
+    """Today in UTC (for tests and tools; each document is built for its own group's today, see `group_today`)."""
     return dt.datetime.now(dt.UTC).date()
+
+
+def group_zone(group: Any) -> str:
+    """The IANA zone of a group's calendar: its organization's, from a mapped group or from a rebuild's plain row."""
+    organization = getattr(group, "organization", None)
+    if organization is not None:
+        return organization.zone
+    return getattr(group, "time_zone", None) or default_time_zone(getattr(group, "organization_country", None) or group.country)
+
+
+def group_today(group: Any, now: dt.datetime | None = None) -> dt.date:
+    """The group's today at the UTC instant `now` (default: now): the day its capacity is counted from."""
+    return local_date(now or utcnow(), group_zone(group))
+
+
+def end_of_day(day: dt.date, zone: str) -> dt.datetime:
+    """The UTC instant at which `day` ends in `zone` (its next midnight there)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+def instant_text(moment: dt.datetime) -> str:
+    """A UTC instant as the index stores it: one fixed ISO 8601 form, so that text order is time order."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def week_number(day: dt.date) -> int:
@@ -125,9 +154,15 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
-def build_document(group: ProducerGroup, today: dt.date, reputation: Reputation | None = None) -> dict[str, Any]:
-    """Everything search needs about a group; `today` fixes the capacity horizon, `reputation` is its
-    measured record (marketplace.reputation.signals; None: nothing measured, as for a new group)."""
+def build_document(
+    group: ProducerGroup, today: dt.date | None = None, reputation: Reputation | None = None, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Everything search needs about a group, its capacity counted from the group's today (at `now`, default now).
+
+    `today` overrides the group's today (tests, and documents built as of another day); `reputation` is its
+    measured record (marketplace.reputation.signals; None: nothing measured, as for a new group).
+    """
+    today = today or group_today(group, now)
     capabilities = [_capability(c, today) for c in group.capabilities]
     categories = sorted({c["category"] for c in capabilities} | {c["top_category"] for c in capabilities})
     # Only schemes on Loom's list are facets and filters; a self-declared "other" claim is shown by its
@@ -158,7 +193,8 @@ def build_document(group: ProducerGroup, today: dt.date, reputation: Reputation 
         "techniques": sorted({t for c in capabilities for t in c["techniques"]}),
         "quality_boost": quality_boost(group, reputation),
         "reputation": (reputation or Reputation()).as_document(),
-        "indexed_on": today.isoformat(),
+        "indexed_on": today.isoformat(),  # the group's calendar day the capacity was counted from
+        "fresh_until": instant_text(end_of_day(today, group_zone(group))),
         "capabilities": capabilities,
         # Analysed text, the same for both backends (see search.analysis).
         "name_terms": analyzed(group.name),

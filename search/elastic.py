@@ -18,7 +18,7 @@ from elasticsearch.helpers import parallel_bulk, streaming_bulk
 
 from search.analysis import FUZZINESS
 from search.backends import Progress
-from search.documents import capacity_key_range
+from search.documents import capacity_key_range, instant_text
 from search.query import (
     FACETS,
     FIELD_WEIGHTS,
@@ -77,6 +77,7 @@ MAPPING: dict[str, Any] = {
         "quality_boost": {"type": "float", "index": False},
         "reputation": {"type": "object", "enabled": False},  # shown on results, ranked on through quality_boost only
         "indexed_on": {"type": "date"},
+        "fresh_until": {"type": "date"},
         "name_terms": _TERMS,
         "capability_terms": _TERMS,
         "story_terms": _TERMS,
@@ -237,13 +238,13 @@ class ElasticsearchIndex:
             self.ensure()
             return self.client.count(index=self.alias)["count"]
 
-    def oldest_document_day(self) -> dt.date | None:
-        """The earliest day any indexed document was built for (None when the index is empty)."""
+    def earliest_fresh_until(self) -> dt.datetime | None:
+        """The soonest UTC instant at which an indexed document's capacity goes stale (None when the index is empty)."""
         with _translated():
             self.ensure()
-            response = self.client.search(index=self.alias, size=0, aggs={"oldest": {"min": {"field": "indexed_on"}}})
-        value = response["aggregations"]["oldest"].get("value_as_string")
-        return dt.date.fromisoformat(value[:10]) if value else None
+            response = self.client.search(index=self.alias, size=0, aggs={"soonest": {"min": {"field": "fresh_until"}}})
+        value = response["aggregations"]["soonest"].get("value")
+        return None if value is None else dt.datetime.fromtimestamp(value / 1000, dt.UTC)
 
     def schema_is_current(self) -> bool:
         """Was the live index created with this version's mapping? (If not, a rebuild brings it up to date.)"""
@@ -403,7 +404,7 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
     if capability:
         filters.append(_nested(capability))
     if query.capacity and query.capacity.as_of:
-        filters.append({"range": {"indexed_on": {"gte": query.capacity.as_of.isoformat()}}})
+        filters.append({"range": {"fresh_until": {"gt": instant_text(query.capacity.as_of)}}})
     if query.near and query.near.km is not None:
         filters.append({"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}})
     return filters

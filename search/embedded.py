@@ -24,7 +24,7 @@ from typing import Any
 
 from search.analysis import edit_distance, max_edits
 from search.backends import Progress
-from search.documents import capacity_key_range
+from search.documents import capacity_key_range, instant_text
 from search.query import (
     FACETS,
     FIELD_WEIGHTS,
@@ -47,7 +47,7 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL
 );
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
@@ -148,7 +148,7 @@ class EmbeddedIndex:
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
-                           location.get("lon"), doc["quality_boost"], doc["indexed_on"]))  # fmt: skip
+                           location.get("lon"), doc["quality_boost"], doc["indexed_on"], doc["fresh_until"]))  # fmt: skip
             stored.append((doc["id"], _stored(doc)))
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
@@ -158,7 +158,7 @@ class EmbeddedIndex:
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
-        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
@@ -232,11 +232,11 @@ class EmbeddedIndex:
         with self._connect() as connection:
             return connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
 
-    def oldest_document_day(self) -> dt.date | None:
-        """The earliest day any indexed document was built for (None when the index is empty)."""
+    def earliest_fresh_until(self) -> dt.datetime | None:
+        """The soonest UTC instant at which an indexed document's capacity goes stale (None when the index is empty)."""
         with self._connect() as connection:
-            value = connection.execute("SELECT MIN(indexed_on) FROM groups").fetchone()[0]
-        return dt.date.fromisoformat(value) if value else None
+            value = connection.execute("SELECT MIN(fresh_until) FROM groups").fetchone()[0]
+        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC) if value else None
 
     def schema_is_current(self) -> bool:
         """Always: a file of another schema version is emptied on opening (and then looks empty)."""
@@ -343,8 +343,8 @@ class EmbeddedIndex:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
             conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
         if query.capacity and query.capacity.as_of:
-            params["as_of"] = query.capacity.as_of.isoformat()
-            conditions.append("g.indexed_on >= :as_of")
+            params["as_of"] = instant_text(query.capacity.as_of)
+            conditions.append("g.fresh_until > :as_of")
         if query.near and query.near.km is not None:
             near = query.near
             # A bounding box on indexed columns first, then the exact great-circle distance.

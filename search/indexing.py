@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
 from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.reputation.signals import reputation, reputations
 from search.backends import Progress, SearchIndex
-from search.documents import build_document, index_day
+from search.documents import build_document
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
     groups = [
         SimpleNamespace(**row._asdict())
         for row in session.execute(
-            select(*(getattr(ProducerGroup, c) for c in _GROUP_COLUMNS))
+            select(*(getattr(ProducerGroup, c) for c in _GROUP_COLUMNS), Organization.time_zone, Organization.country.label("organization_country"))
+            .join(Organization, Organization.id == ProducerGroup.organization_id)  # whose calendar the capacity follows
             .where(ProducerGroup.id > after_id)
             .order_by(ProducerGroup.id)
             .limit(batch)
@@ -80,13 +82,14 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
     return groups
 
 
-def documents(session: Session, today: dt.date, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every group's document, read a batch at a time in id order, with its measured reputation."""
+def documents(session: Session, today: dt.date | None = None, *, now: dt.datetime | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for all)."""
+    now = now or utcnow()
     last_id = 0
     while groups := _group_batch(session, last_id, batch):
         measured = reputations(session, [g.id for g in groups])
         for group in groups:
-            yield build_document(group, today, measured.get(group.id))
+            yield build_document(group, today, measured.get(group.id), now=now)
         last_id = groups[-1].id
 
 
@@ -94,17 +97,22 @@ def group_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ProducerGroup)) or 0
 
 
-def rebuild(session: Session, index: SearchIndex, *, today: dt.date | None = None, progress: Progress | None = None) -> int:
-    """Rebuild the whole index, then catch up with groups that changed while it was being built."""
-    today = today or index_day()
+def rebuild(
+    session: Session, index: SearchIndex, *, now: dt.datetime | None = None, progress: Progress | None = None, today: dt.date | None = None
+) -> int:  # fmt: skip
+    """Rebuild the whole index, then catch up with groups that changed while it was being built.
+
+    Each group's capacity is counted from its own today at `now` (default: now); `today` forces one day for all (tests).
+    """
+    now = now or utcnow()
     started = utcnow() - dt.timedelta(seconds=1)
     with _collector_paused():
-        count = index.rebuild(documents(session, today), progress=progress)
+        count = index.rebuild(documents(session, today, now=now), progress=progress)
     # An update the worker wrote to the old index during the build would otherwise be lost with it.
     changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
     if changed:
         measured = reputations(session, changed)
-        index.index(build_document(g, today, measured.get(g.id)) for g in _with_details(session, changed))
+        index.index(build_document(g, today, measured.get(g.id), now=now) for g in _with_details(session, changed))
     return count
 
 
@@ -130,7 +138,10 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
         session.scalars(
             select(ProducerGroup)
             .where(ProducerGroup.id.in_(group_ids))
-            .options(selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications))
+            .options(
+                selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications),
+                selectinload(ProducerGroup.organization),
+            )  # fmt: skip
         )
     )
 
@@ -145,25 +156,26 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
             return
-        index.index([build_document(group, index_day(), reputation(session, group_id))])
+        index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
 
     return index_group
 
 
-def rebuild_if_stale(sessions: Callable[[], Session], index: SearchIndex, *, today: dt.date | None = None) -> int | None:
-    """Rebuild the index when its capacity was computed before `today` (UTC), its layout is outdated,
-    or it is empty while the database is not; return the count rebuilt, or None if it was current.
+def rebuild_if_stale(sessions: Callable[[], Session], index: SearchIndex, *, now: dt.datetime | None = None) -> int | None:
+    """Rebuild the index when a document's capacity went stale by `now` (a new day began in its group's
+    calendar), its layout is outdated, or it is empty while the database is not; return the count
+    rebuilt, or None if it was current.
 
-    Capacity is indexed as of the day a document is built; searches trust no document from an
-    earlier day (CapacityNeed.as_of), so the index must be rebuilt as each day begins.
+    Capacity is indexed as of the group's day; searches trust no document whose group's day has
+    ended (CapacityNeed.as_of), so the index is rebuilt as a new day begins for any group.
     """
-    today = today or index_day()
-    oldest = index.oldest_document_day()
+    now = now or utcnow()
+    soonest = index.earliest_fresh_until()
     with sessions() as session:
-        if index.schema_is_current() and (oldest >= today if oldest else group_count(session) == 0):
+        if index.schema_is_current() and (soonest > now if soonest else group_count(session) == 0):
             return None
-        log.info("rebuilding the %s search index: capacity computed for %s, today is %s", index.name, oldest, today)
-        return rebuild(session, index, today=today)
+        log.info("rebuilding the %s search index: capacity went stale at %s, it is now %s", index.name, soonest, now)
+        return rebuild(session, index, now=now)
 
 
 class DailyRebuild:
@@ -176,8 +188,8 @@ class DailyRebuild:
         self.index_for = index_for
         self.every_seconds = every_seconds
 
-    def run_once(self, today: dt.date | None = None) -> int | None:
-        return rebuild_if_stale(self.sessions, self.index_for(), today=today)
+    def run_once(self, now: dt.datetime | None = None) -> int | None:
+        return rebuild_if_stale(self.sessions, self.index_for(), now=now)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():

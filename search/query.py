@@ -28,10 +28,10 @@ class Sort(enum.StrEnum):
 class CapacityNeed:
     units: int
     by: dt.date
-    # Only documents whose capacity was computed on or after this (UTC) day are trusted: a document
-    # built yesterday counts weeks that have begun and a lead time from yesterday, so it overstates
-    # what can be made by `by`. The app always sets it (today); None trusts any document.
-    as_of: dt.date | None = None
+    # Only documents still fresh at this UTC instant are trusted: a document built on a day that has
+    # ended in its group's calendar counts weeks that have begun and a lead time from that day, so it
+    # overstates what can be made by `by`. The app always sets it (now); None trusts any document.
+    as_of: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

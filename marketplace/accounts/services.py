@@ -190,16 +190,23 @@ def sign_in(
     Runs its own short transactions (`transaction()` gives one): the attempt is committed before the
     password is checked, so guesses sent at once all see each other; an attempt refused for being too
     soon is then forgotten, so waiting is all it takes. Raises TooManyRequests with the wait in seconds.
+    The password is checked (and rehashed) outside every transaction: argon2 takes a good fraction of
+    a second on purpose, and on SQLite a write transaction holds the database's one write lock.
     """
     with transaction() as session:
         attempt_id = record_sign_in_attempt(session, email=email, remote_addr=remote_addr, now=now)
     try:
         with transaction() as session:
-            return authenticate(session, attempt_id=attempt_id, password=password, policy=policy, now=now)
+            user = admit(session, attempt_id=attempt_id, policy=policy, now=now)
     except TooManyRequests:
         with transaction() as session:
             session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
         raise
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return None
+    rehashed = hash_password(password) if needs_rehash(user.password_hash) else None
+    with transaction() as session:
+        return record_sign_in(session, user_id=user.id, attempt_id=attempt_id, now=now, password_hash=rehashed)
 
 
 def _refuse(seconds: float) -> TooManyRequests:
@@ -208,13 +215,12 @@ def _refuse(seconds: float) -> TooManyRequests:
     return TooManyRequests(f"Too many failed sign-ins. Wait {words}, or reset your password.", retry_after=wait)
 
 
-def authenticate(
-    session: Session, *, attempt_id: int, password: str, policy: LoginPolicy, now: dt.datetime | None = None
-) -> User | None:
-    """Check the credentials of a recorded attempt; return the user, or None (the attempt stays as a failure).
+def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.datetime | None = None) -> User | None:
+    """Let a recorded attempt have its password checked: return the account it names, or None if there is none.
 
-    Raises TooManyRequests, without checking the password, while this account has failed too often
-    from this attempt's address (growing delays), or the address too often on any account.
+    Raises TooManyRequests while this account has failed too often from this attempt's address
+    (growing delays), or the address too often on any account. The caller checks the password
+    (`verify_password`) after the transaction; until it succeeds the attempt counts as a failure.
     """
     now = now or utcnow()
     attempt = session.get(LoginAttempt, attempt_id)
@@ -233,13 +239,21 @@ def authenticate(
     by_address = session.scalar(select(func.count()).select_from(others.where(LoginAttempt.remote_addr == remote_addr).subquery())) or 0
     if by_address >= policy.max_failures_per_address:
         raise _refuse(policy.window.total_seconds())
-    user = session.scalar(select(User).where(User.email == email))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr))
-    user.last_login_at = now
+    return session.scalar(select(User).where(User.email == email))
+
+
+def record_sign_in(
+    session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
+) -> User:  # fmt: skip
+    """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept)."""
+    user = session.get(User, user_id, populate_existing=True)
+    attempt = session.get(LoginAttempt, attempt_id)
+    if user is None or attempt is None:
+        raise NotFound("That sign-in attempt is unknown.")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == attempt.email, LoginAttempt.remote_addr == attempt.remote_addr))
+    user.last_login_at = now or utcnow()
+    if password_hash is not None:
+        user.password_hash = password_hash
     return user
 
 

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 from werkzeug.datastructures import MultiDict
 
+from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.queryargs import decimal_number, iso_date, whole_number
 from marketplace.text import clean_line
-from search.documents import index_day
 from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
@@ -76,7 +76,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         horizon = today + MAX_WEEKS * WEEK
         if by > horizon:
             raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
-        capacity = CapacityNeed(units, by, as_of=index_day())  # trust no capacity computed before today
+        capacity = CapacityNeed(units, by, as_of=utcnow())  # trust no capacity counted from a day that has ended for its group
 
     currency = (args.get("currency") or "USD").strip().upper()
     if not is_currency(currency):

@@ -109,10 +109,14 @@ def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
 
 
 def accept_quote(
-    session: Session, membership: Membership | None, quote_id: int, *, today: dt.date, deposit_percent: int, base_url: str,
-    seen: QuoteSeen | None = None,
+    session: Session, membership: Membership | None, quote_id: int, *, deposit_percent: int, base_url: str,
+    seen: QuoteSeen | None = None, today: dt.date | None = None,
 ) -> Order:  # fmt: skip
     """Award the RFQ to one quote: a confirmed order, its capacity promised, its deposit invoiced.
+
+    Dates are the group's: it set the quote's valid-until and keeps the capacity calendar, so "today"
+    is its organization's date, whatever the accepting buyer's calendar says (`today` overrides it
+    only for tests and demo data).
 
     The RFQ is locked first, so of two acceptances of one RFQ (two people, or one double click) the
     second waits and then finds it awarded: `Conflict`. With `seen` (what the buyer's page showed),
@@ -135,11 +139,12 @@ def accept_quote(
         raise Conflict(f"You already accepted this quote: it is order {number}.")
     if rfq.status != RfqStatus.OPEN:
         raise Conflict(f"This request is {rfq.status.value}; its quotes can no longer be accepted.")
+    group = quote.group
+    today = today or group.organization.today()
     status = effective_status(quote, today)
     if status != QuoteStatus.SUBMITTED:
         raise Conflict(f"This quote is {status.value}; only a standing quote can be accepted.")
     check_seen(quote, seen)
-    group = quote.group
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     order = Order(
         number=f"LM-{group.organization.today().year}-pending",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketplace.db import utcnow, write_transaction
+from marketplace.db import run_write, utcnow
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -133,21 +133,26 @@ class Worker:
         return self.run(lease)
 
     def lease(self) -> Lease | None:
-        """Take the next due message for `lease_seconds` and count the attempt (one short transaction)."""
-        with self.sessions() as session, write_transaction(session):
-            now = self.clock()
-            message = session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if message is None:
-                return None
-            message.attempts += 1
-            message.next_attempt_at = now + dt.timedelta(seconds=self.lease_seconds)
-            return Lease(message.id, message.attempts, message.next_attempt_at)
+        """Take the next due message for `lease_seconds` and count the attempt (one short transaction).
+
+        A deadlock or a busy database runs the transaction again (`run_write`); nothing is due, nothing is written.
+        """
+        return run_write(self.sessions, self._lease)
+
+    def _lease(self, session: Session) -> Lease | None:
+        now = self.clock()
+        message = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if message is None:
+            return None
+        message.attempts += 1
+        message.next_attempt_at = now + dt.timedelta(seconds=self.lease_seconds)
+        return Lease(message.id, message.attempts, message.next_attempt_at)
 
     def run(self, lease: Lease) -> OutboxStatus | None:
         """Run the leased message's handler, then record what came of it."""
@@ -175,26 +180,29 @@ class Worker:
         return self._record(lease, None)
 
     def _record(self, lease: Lease, error: Exception | None) -> OutboxStatus | None:
-        with self.sessions() as session, write_transaction(session):
-            now = self.clock()
-            message = session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == lease.message_id).with_for_update().execution_options(populate_existing=True)
-            )
-            if message is None or message.attempts != lease.attempt or message.status != OutboxStatus.PENDING:
-                log.warning("outbox message %s: lease lost before its outcome was recorded", lease.message_id)
-                return None
-            if error is None:
-                message.status, message.processed_at, message.last_error = OutboxStatus.DONE, now, None
-                return message.status
-            message.last_error = f"{type(error).__name__}: {error}"[:4000]
-            if isinstance(error, PermanentError) or message.attempts >= self.policy.max_attempts:
-                message.status = OutboxStatus.DEAD
-                message.processed_at = now
-                log.warning("outbox message %s (%s) is a dead letter: %s", message.id, message.topic, error)
-            else:
-                message.next_attempt_at = now + self.policy.delay(message.attempts, self.rng)
-                log.info("outbox message %s (%s) failed, retrying: %s", message.id, message.topic, error)
+        """Record the outcome of a leased run in its own short transaction, run again when the database is busy."""
+        return run_write(self.sessions, lambda session: self._record_in(session, lease, error))
+
+    def _record_in(self, session: Session, lease: Lease, error: Exception | None) -> OutboxStatus | None:
+        now = self.clock()
+        message = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id == lease.message_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if message is None or message.attempts != lease.attempt or message.status != OutboxStatus.PENDING:
+            log.warning("outbox message %s: lease lost before its outcome was recorded", lease.message_id)
+            return None
+        if error is None:
+            message.status, message.processed_at, message.last_error = OutboxStatus.DONE, now, None
             return message.status
+        message.last_error = f"{type(error).__name__}: {error}"[:4000]
+        if isinstance(error, PermanentError) or message.attempts >= self.policy.max_attempts:
+            message.status = OutboxStatus.DEAD
+            message.processed_at = now
+            log.warning("outbox message %s (%s) is a dead letter: %s", message.id, message.topic, error)
+        else:
+            message.next_attempt_at = now + self.policy.delay(message.attempts, self.rng)
+            log.info("outbox message %s (%s) failed, retrying: %s", message.id, message.topic, error)
+        return message.status
 
     def drain(self, *, limit: int | None = None) -> DrainSummary:
         """Handle due messages until none is due (or `limit` is reached)."""

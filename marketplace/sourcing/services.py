@@ -403,7 +403,7 @@ def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
     rows = [
         {
             "quote": q,
-            "status": effective_status(q, today),
+            "status": effective_status(q),  # valid-until is in the quoting group's calendar, not the buyer's
             "total": round_money(q.unit_price * q.quantity, q.currency),
             "ready_by": today + dt.timedelta(days=q.lead_time_days),
         }

@@ -146,7 +146,7 @@ def rfq(rfq_id: int) -> str:
     for quote in rfq.quotes:
         capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
         if capability is not None:
-            fits[quote.id] = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
+            fits[quote.id] = capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today())  # the group's weeks
     return render_template(
         "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), fits=fits, today=today,
         thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
@@ -235,13 +235,12 @@ def confirm_accept(quote_id: int) -> str:
     if quote is None:
         abort(404)
     rfq = services.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
-    today = context.today()
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     return render_template(
         "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.award_terms(quote, current_app.config["DEPOSIT_PERCENT"]),
-        status=services.effective_status(quote, today), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
-        others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q, today) == QuoteStatus.SUBMITTED),
-        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, today) if capability else None,
+        status=services.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
+        others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q) == QuoteStatus.SUBMITTED),
+        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,
     )  # fmt: skip
 
 
@@ -253,7 +252,7 @@ def accept(quote_id: int) -> Response:
     try:
         with transaction() as session:
             order = orders.accept_quote(
-                session, context.current_membership(), quote_id, today=context.today(),
+                session, context.current_membership(), quote_id,
                 deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(), seen=form.seen(),
             )  # fmt: skip
     except DomainError as error:
@@ -318,7 +317,7 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     page, status = render_form(
         "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
         quantity=quantity, suggestion=suggestion, working_currency=working, warnings=warnings, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
-        action_form=ActionForm(), quote_status=services.effective_status(quote, today) if quote else None,
+        action_form=ActionForm(), quote_status=services.effective_status(quote) if quote else None,
         can_quote=membership.role.at_least(Role.ADMIN),
     )  # fmt: skip
     return page, (200 if suggestion else status)

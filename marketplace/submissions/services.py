@@ -5,7 +5,8 @@ a hidden random token. The use case claims it in the same transaction as what it
 where the result is shown. A second post of the same page — a double tap, a resent form after a lost
 answer, the back button — finds the token taken and is shown the first result; nothing is created
 twice. On PostgreSQL a concurrent second post waits on the token's key until the first commits (or
-rolls back, in which case it goes ahead); on SQLite the write lock already orders them.
+rolls back, in which case it goes ahead); on SQLite the write lock already orders them. Files the
+repeated post uploaded (staged with `marketplace.db.stage`) are removed: the first post's are the ones kept.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.db import discard_staged
 from marketplace.errors import Conflict
 from marketplace.submissions.models import Submission
 
@@ -68,4 +70,5 @@ def claim(session: Session, token: str | None, *, user_id: int) -> Claim:
             return Claim(submission)
     if earlier.user_id != user_id:
         raise Conflict("This form was already sent by someone else. Reload the page and fill it in again.")
+    discard_staged(session)  # what this repeat uploaded: the first post stored its own
     return Claim(None, earlier_url=earlier.result_url or "/")

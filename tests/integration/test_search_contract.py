@@ -340,7 +340,9 @@ def test_a_category_label_credits_no_group_with_a_way_of_making(empty_index: Sea
 
 
 def test_a_document_built_yesterday_is_not_trusted_today(empty_index: SearchIndex) -> None:
+    """Both groups are in Addis Ababa (UTC+3): Sunday's document goes stale at Monday 00:00 there, 21:00 UTC on Sunday."""
     monday = dt.date(2027, 1, 11)
+    monday_noon = dt.datetime(2027, 1, 11, 12, 0, tzinfo=dt.UTC)
     sunday = monday - dt.timedelta(days=1)
     by = monday + dt.timedelta(weeks=8)
     stale, fresh = group_row(1, "Stale Weavers", "", "baskets.storage", ["sisal"], []), group_row(2, "Fresh Weavers", "", "baskets.storage", ["sisal"], [])
@@ -353,9 +355,37 @@ def test_a_document_built_yesterday_is_not_trusted_today(empty_index: SearchInde
         return [h.name for h in empty_index.search(SearchQuery(capacity=need)).hits]
 
     assert found(CapacityNeed(overstated, by)) == ["Stale Weavers"]  # trusted, the stale document claims it
-    assert found(CapacityNeed(overstated, by, as_of=monday)) == []
-    assert found(CapacityNeed(1, by, as_of=monday)) == ["Fresh Weavers"]
-    assert empty_index.oldest_document_day() == sunday
+    assert found(CapacityNeed(overstated, by, as_of=monday_noon)) == []
+    assert found(CapacityNeed(1, by, as_of=monday_noon)) == ["Fresh Weavers"]
+    assert empty_index.earliest_fresh_until() == dt.datetime(2027, 1, 10, 21, 0, tzinfo=dt.UTC)
+
+
+def test_capacity_is_counted_from_each_groups_own_today(empty_index: SearchIndex) -> None:
+    """At 02:00 UTC on Monday it is still Sunday 20:00 in Guatemala (UTC−6) and already Monday 05:00 in Nairobi (UTC+3).
+
+    The Guatemalan group's week ends tonight, so the week starting tomorrow is its first to come; for
+    the Kenyan group that week has begun. Counted from the UTC day, both lost the Guatemalan week.
+    """
+    now = dt.datetime(2027, 1, 11, 2, 0, tzinfo=dt.UTC)
+    sunday, monday = dt.date(2027, 1, 10), dt.date(2027, 1, 11)
+    by = monday + dt.timedelta(weeks=8)
+    guatemala = group_row(1, "Antigua Weavers", "", "baskets.storage", ["sisal"], [], country="GT")
+    kenya = group_row(2, "Machakos Weavers", "", "baskets.storage", ["sisal"], [], country="KE")
+    documents = [build_document(guatemala, now=now), build_document(kenya, now=now)]
+    assert [d["indexed_on"] for d in documents] == ["2027-01-10", "2027-01-11"]
+    assert [d["capabilities"][0]["ready_on"] for d in documents] == ["2027-02-09", "2027-02-10"]  # 30 days' lead time from each today
+    empty_index.index(documents)
+    guatemalan_week = deliverable_by(sunday, by, lead_time_days=30, weekly_capacity=100, calendar={})
+    assert guatemalan_week > deliverable_by(monday, by, lead_time_days=30, weekly_capacity=100, calendar={})
+
+    def found(need: CapacityNeed) -> list[str]:
+        return sorted(h.name for h in empty_index.search(SearchQuery(capacity=need)).hits)
+
+    assert found(CapacityNeed(guatemalan_week, by, as_of=now)) == ["Antigua Weavers"]
+    assert found(CapacityNeed(1, by, as_of=now)) == ["Antigua Weavers", "Machakos Weavers"]
+    # At 06:00 UTC Monday begins in Guatemala: its Sunday document is no longer trusted; Nairobi's Monday is.
+    assert found(CapacityNeed(1, by, as_of=dt.datetime(2027, 1, 11, 6, 0, tzinfo=dt.UTC))) == ["Machakos Weavers"]
+    assert empty_index.earliest_fresh_until() == dt.datetime(2027, 1, 11, 6, 0, tzinfo=dt.UTC)
 
 
 def test_typed_reputation_does_not_rank(empty_index: SearchIndex) -> None:

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
+from marketplace.accounts import services
 from marketplace.accounts.models import Role
 from marketplace.cli import upgrade_database
 from marketplace.sourcing.models import Message, Rfq, RfqRecipient, RfqStatus
@@ -77,4 +80,32 @@ def test_concurrent_writers_on_a_sqlite_file_get_no_server_errors(tmp_path: Path
     assert statuses == Counter({302: CLIENTS * POSTS_EACH})
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Message)) == CLIENTS * POSTS_EACH
+    engine.dispose()
+
+
+def test_a_sign_in_holds_no_write_lock_while_it_checks_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 takes a good fraction of a second on purpose: every other writer would wait that long behind each sign-in."""
+    app = _app(tmp_path)
+    engine = app.extensions["loom.db"]["engine"]
+    with Session(engine, expire_on_commit=False) as session:
+        email = factories.buyer(session).user.email
+        session.commit()
+    probes: list[str] = []
+    check = services.verify_password
+
+    def verify_while_probing(password_hash: str | None, password: str) -> bool:
+        probe = sqlite3.connect(tmp_path / "loom.db", timeout=0.1, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # another writer, during the check
+            probe.execute("ROLLBACK")
+            probes.append("could write")
+        except sqlite3.OperationalError as error:
+            probes.append(str(error))
+        finally:
+            probe.close()
+        return check(password_hash, password)
+
+    monkeypatch.setattr(services, "verify_password", verify_while_probing)
+    sign_in(app.test_client(), email)
+    assert probes == ["could write"]
     engine.dispose()
