@@ -12,12 +12,16 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from marketplace.accounts import context as acting
 from marketplace.accounts.context import today as acting_today
+from marketplace.accounts.models import OrganizationKind
+from marketplace.db import db
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.web import VIEWER_LOCALE, count_of
+from marketplace.sourcing import services as sourcing
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
@@ -161,6 +165,8 @@ def search() -> tuple[str, int] | Response:
         "unavailable": False,
         "first_page_url": _without_cursor(),
         "chips": [],
+        "drafts": [],
+        "here": request.full_path,
     }
     status = 200
     try:
@@ -168,6 +174,10 @@ def search() -> tuple[str, int] | Response:
         if moved is not None:  # the line said more than words: show the search as filters the buyer can remove
             return redirect(_search_url(moved), 303)
         context["chips"] = filter_chips(request.args)
+        membership = acting.current_membership()
+        if membership is not None and membership.organization.kind == OrganizationKind.BUYER:
+            drafts = sourcing.buyer_drafts(db.session, membership)[:3]  # the newest few, one button each per result
+            context["drafts"] = [(d, {r.group.slug for r in d.recipients}) for d in drafts]
         query = parse_search(request.args, today=acting_today())  # "by date D" in the searcher's calendar
         context["query"] = query
         context["result"] = find_groups(current_app.extensions["loom.search"], query)

@@ -209,7 +209,29 @@ def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
 def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
     """The buyer's unsent requests, newest first: ones a group can be added to."""
     membership = require_buyer(membership)
-    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT).order_by(Rfq.id.desc())))
+    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT)
+                                .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
+
+
+def add_to_draft(session: Session, membership: Membership | None, rfq_id: int, group_slug: str) -> tuple[Rfq, ProducerGroup, bool]:
+    """Add one producer group to the buyer's draft request; adding it again changes nothing.
+
+    Returns (the draft, the group, whether it was newly added). Raises NotFound for another buyer's
+    request or an unknown group, Conflict once the request was sent, DomainError past MAX_RECIPIENTS.
+    """
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
+    if rfq.status != RfqStatus.DRAFT:
+        raise Conflict("This request was already sent; it can no longer take groups.")
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.slug == group_slug))
+    if group is None:
+        raise NotFound("There is no such producer group.")
+    if any(r.group_id == group.id for r in rfq.recipients):
+        return rfq, group, False
+    if len(rfq.recipients) >= MAX_RECIPIENTS:
+        raise DomainError(f"Send one request to at most {MAX_RECIPIENTS} groups.", field="groups")
+    rfq.recipients.append(RfqRecipient(group_id=group.id))
+    session.flush()
+    return rfq, group, True
 
 
 def lock_rfq(session: Session, rfq: Rfq) -> Rfq:

@@ -13,7 +13,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
-from marketplace.errors import DomainError
+from marketplace.errors import Conflict, DomainError
 from marketplace.forms import attach_error, choices, claim_submission, fill_in, first_result, render_form
 from marketplace.limits import limit
 from marketplace.orders import services as orders
@@ -22,6 +22,7 @@ from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.queryargs import iso_date, whole_number
+from marketplace.redirects import local_path
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
@@ -122,6 +123,26 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
     suggested = services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups]) if form.category.data in CATEGORIES else []
     return render_form("sourcing/new.html", form, groups=groups, draft=draft, hint=hint, warnings=warnings if sending or refreshing or request.method == "GET" else [],
                        asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
+
+
+@blueprint.post("/rfqs/drafts/groups")
+@login_required
+def add_to_draft() -> Response:
+    """Add a group to a draft from search results or a profile (`target` = "<rfq id>:<group slug>"), then go back (`next`)."""
+    back = local_path(request.form.get("next")) or url_for("sourcing.rfqs")
+    rfq_id, _, slug = (request.form.get("target") or "").partition(":")
+    if not ActionForm().validate_on_submit() or not rfq_id.isascii() or not rfq_id.isdigit() or not slug or int(rfq_id) >= 2**31:
+        flash("That did not go through; please try again.", "error")
+        return redirect(back, 303)
+    try:
+        with transaction() as session:
+            rfq, group, added = services.add_to_draft(session, context.current_membership(), int(rfq_id), slug[:200])
+            title, name = rfq.title, group.name
+    except (DomainError, Conflict) as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{name} {'added to' if added else 'is already in'} your draft “{title}”.", "success" if added else "info")
+    return redirect(back, 303)
 
 
 @blueprint.get("/rfqs")

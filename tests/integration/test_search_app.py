@@ -393,3 +393,40 @@ def test_numbers_are_accepted_as_people_write_them(client: FlaskClient, live_ind
     assert client.get(f"/api/v1/search?q=baskets&units=2,000&by={by}").status_code == 200
     page = text_of(client.get("/search?q=baskets+by+31+February"))
     assert "There is no such date as" in page
+
+
+def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.sourcing.models import Rfq, RfqRecipient
+    from tests.integration.test_flows_web import _rfq_fields
+
+    buyer = factories.buyer(session, role=Role.OWNER)
+    other_buyer = factories.buyer(session, name="Other Buyer", role=Role.OWNER)
+    group = factories.producer_group(session, name="Machakos Weavers")
+    factories.capability(session, group, materials=["sisal"])
+    touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+    sign_in(client, other_buyer.user.email)
+    assert submit(client, "/rfqs/new", _rfq_fields(title="Someone else's baskets", draft="1")).status_code == 302
+    client.post("/logout", data={})
+    sign_in(client, buyer.user.email)
+    assert submit(client, "/rfqs/new", _rfq_fields(title="Spring baskets", draft="1")).status_code == 302
+    mine = session.scalar(select(Rfq).where(Rfq.title == "Spring baskets"))
+    theirs = session.scalar(select(Rfq).where(Rfq.title == "Someone else's baskets"))
+
+    results = "/search?q=baskets"
+    page = text_of(client.get(results))
+    assert f'form="add-to-draft" name="target" value="{mine.id}:{group.slug}"' in page and "Someone else" not in page
+
+    for _ in range(2):  # a second click (or a reload of the post) adds nothing twice
+        answer = submit(client, results, {"target": f"{mine.id}:{group.slug}", "next": results}, action="/rfqs/drafts/groups")
+        assert answer.status_code == 303 and answer.headers["Location"] == results
+    assert session.scalars(select(RfqRecipient.group_id).where(RfqRecipient.rfq_id == mine.id)).all() == [group.id]
+    page = text_of(client.get(results))
+    assert "is already in your draft" in page and "In your draft “<span dir=\"auto\">Spring baskets</span>” ✓" in page
+
+    answer = submit(client, results, {"target": f"{theirs.id}:{group.slug}", "next": "https://evil.example/"}, action="/rfqs/drafts/groups")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/rfqs"  # only a path on this site
+    assert session.scalars(select(RfqRecipient).where(RfqRecipient.rfq_id == theirs.id)).all() == []
+    assert client.post("/rfqs/drafts/groups", data={"target": f"{mine.id}:{group.slug}"}).status_code == 400  # no CSRF token: refused
