@@ -14,7 +14,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.producers import services
 from marketplace.producers.forms import (
@@ -62,8 +62,13 @@ def directory() -> str:
 
 
 @blueprint.get("/groups/<slug>")
-def profile(slug: str) -> str:
-    group = services.public_group(db.session, slug)
+def profile(slug: str) -> str | Response:
+    try:
+        group = services.public_group(db.session, slug)
+    except NotFound:
+        if (current := services.moved_to(db.session, slug)) is None:
+            raise
+        return redirect(url_for("producers.profile", slug=current), 301)  # renamed: old links and bookmarks still arrive
     today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = context.current_membership()

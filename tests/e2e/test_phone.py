@@ -64,6 +64,8 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
     page.get_by_label("E-mail").fill("producer@demo.loom")
     page.get_by_label("Password").fill("loom-demo-password")
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Requests for quotation")).to_be_visible()  # a group starts at its inbox
+    page.goto(f"{live_url}/manage/")
     expect(page.get_by_role("link", name="See your public profile")).to_be_visible()
 
     for link in ("See your public profile",):
