@@ -1,4 +1,5 @@
-"""group addresses: a renamed group's former slugs, each answering 301 to its current profile
+"""group addresses and payout exchange rates: a renamed group's former slugs, each answering 301 to its
+current profile; a payout sent in the group's own currency keeps the amount sent and the rate used
 
 Revision ID: 0020
 Revises: 0011
@@ -29,9 +30,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('group_address', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_group_address_group_id'), ['group_id'], unique=False)
+    with op.batch_alter_table('payout', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sent_currency', sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column('sent_amount', marketplace.db.Amount(precision=18, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('exchange_rate', marketplace.db.Amount(precision=18, scale=4), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payout', schema=None) as batch_op:
+        batch_op.drop_column('exchange_rate')
+        batch_op.drop_column('sent_amount')
+        batch_op.drop_column('sent_currency')
     with op.batch_alter_table('group_address', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_address_group_id'))
     op.drop_table('group_address')
