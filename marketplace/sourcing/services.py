@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from marketplace.money import format_money, is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
-from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.uploads import StoredFile
 
@@ -414,14 +415,59 @@ def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
     return attachment
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the comparison in words, and whether it is good news (True), a warning (False) or neither (None)."""
+
+    text: str
+    good: bool | None = None
+
+
+def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
+    """The group's certifications by scheme name: verified by an operator, claimed, or expired; rejected ones left out."""
+    cells = []
+    for certification in group.certifications:
+        if certification.rejected_at is not None:
+            continue
+        name = CERTIFICATION_SCHEMES[certification.scheme].name if certification.scheme in CERTIFICATION_SCHEMES else certification.scheme
+        if certification.valid_until is not None and certification.valid_until < today:
+            cells.append(Cell(f"{name} (expired {certification.valid_until:%d %b %Y})", False))
+        elif certification.verified:
+            cells.append(Cell(f"{name} ✓ verified", True))
+        else:
+            cells.append(Cell(f"{name} (claimed, not yet checked)"))
+    return cells
+
+
+def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
+    """What the quoting group's calendar can make of the quoted units by the buyer's date.
+
+    An accepted quote's units are already reserved in that calendar for the buyer's own order, so they
+    are not counted against it again.
+    """
+    if effective_status(quote, today) == QuoteStatus.ACCEPTED:
+        return Cell(f"{quote.quantity:,} units reserved for your order", True)
+    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+    if capability is None:
+        return Cell("no calendar for this kind of goods")
+    free, earliest = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
+    if free >= quote.quantity:
+        return Cell(f"{free:,} units free by {rfq.needed_by:%d %b}: enough for {quote.quantity:,}", True)
+    later = f"; all {quote.quantity:,} by {earliest:%d %b %Y}" if earliest else ""
+    return Cell(f"only {free:,} of {quote.quantity:,} units free by {rfq.needed_by:%d %b}{later}", False)
+
+
 def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
-    """The buyer's side-by-side view: every quote with its total and its standing today, cheapest first."""
+    """The buyer's side-by-side view: every quote with its total, its standing today, what the group's calendar
+    can make by the buyer's date and its certifications, cheapest first."""
     rows = [
         {
             "quote": q,
             "status": effective_status(q, today),
             "total": round_money(q.unit_price * q.quantity, q.currency),
             "ready_by": today + dt.timedelta(days=q.lead_time_days),
+            "capacity": capacity_cell(q, q.rfq, today),
+            "certifications": certification_cells(q.group, today),
         }
         for q in quotes
     ]

@@ -163,13 +163,8 @@ def rfq(rfq_id: int) -> str:
     chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
     shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
-    fits = {}
-    for quote in rfq.quotes:
-        capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
-        if capability is not None:
-            fits[quote.id] = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
     return render_template(
-        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), fits=fits, today=today,
+        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), today=today,
         thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
         recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
         can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,
