@@ -119,6 +119,15 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
+def cover_photo(group: ProducerGroup) -> dict[str, Any] | None:
+    """The group's first gallery photo as results show it (path, size, alt text), or None for a placeholder."""
+    photos = getattr(group, "photos", None) or []
+    if not photos:
+        return None
+    photo = photos[0]
+    return {"path": photo.path, "width": photo.width, "height": photo.height, "alt": photo.caption or f"Work of {group.name}"}
+
+
 def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
     """Everything search needs about a group; `today` fixes the capacity horizon."""
     capabilities = [_capability(c, today) for c in group.capabilities]
@@ -139,6 +148,7 @@ def build_document(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "rating_count": group.rating_count,
         "response_time_hours": group.response_time_hours,
         "artisan_count": group.artisan_count,
+        "photo": cover_photo(group),
         "languages": list(group.languages),
         "certifications": certifications,
         "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified),

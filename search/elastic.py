@@ -46,7 +46,7 @@ _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
-MAPPING_VERSION = 2  # raised whenever MAPPING changes: an index with another needs a rebuild
+MAPPING_VERSION = 3  # raised whenever MAPPING changes: an index with another needs a rebuild
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"loom_mapping_version": MAPPING_VERSION},
@@ -67,6 +67,7 @@ MAPPING: dict[str, Any] = {
         "rating_count": {"type": "integer", "index": False},
         "response_time_hours": {"type": "integer"},
         "artisan_count": {"type": "integer"},
+        "photo": {"type": "object", "enabled": False},  # only shown: the cover photo's path, size and alt text
         "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
         "verified_certifications": _KEYWORD,

@@ -225,6 +225,7 @@ class Hit:
     distance_km: float | None
     highlights: dict[str, str]
     matches: list[CapabilityMatch]
+    photo: dict[str, Any] | None = None  # the cover photo: path, width, height, alt; None shows a placeholder
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,
+        photo=doc.get("photo"),
         matches=[
             CapabilityMatch(
                 category=c["category"],

@@ -434,7 +434,7 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
 
 
 def list_groups(
-    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24
+    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24, with_photos: bool = False
 ) -> tuple[list[ProducerGroup], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
@@ -457,7 +457,8 @@ def list_groups(
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     groups = session.scalars(
-        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
+        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications),
+                      *([selectinload(ProducerGroup.photos)] if with_photos else []))
         .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
         .offset((page - 1) * per_page)
         .limit(per_page)

@@ -42,7 +42,7 @@ CALENDAR_WEEKS = 16
 
 @blueprint.get("/")
 def home() -> str:
-    groups, total = services.list_groups(db.session, per_page=6)
+    groups, total = services.list_groups(db.session, per_page=6, with_photos=True)
     return render_template("home.html", groups=groups, total=total, top_categories=TOP_CATEGORIES)
 
 
@@ -54,7 +54,7 @@ def directory() -> str:
         category = None
     page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     per_page = current_app.config["PAGE_SIZE"]
-    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
+    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, with_photos=True)
     return render_template(
         "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page,
         country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,

@@ -430,3 +430,26 @@ def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(app: Flask, client
     assert answer.status_code == 303 and answer.headers["Location"] == "/rfqs"  # only a path on this site
     assert session.scalars(select(RfqRecipient).where(RfqRecipient.rfq_id == theirs.id)).all() == []
     assert client.post("/rfqs/drafts/groups", data={"target": f"{mine.id}:{group.slug}"}).status_code == 400  # no CSRF token: refused
+
+
+def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.producers.models import Photo
+
+    pictured = factories.producer_group(session, name="Machakos Weavers")
+    factories.capability(session, pictured)
+    session.add(Photo(group_id=pictured.id, path="photos/machakos.jpg", content_type="image/jpeg", width=800, height=600,
+                      caption="Mwende coiling a sisal basket"))  # fmt: skip
+    plain = factories.producer_group(session, name="Kitui Weavers")
+    factories.capability(session, plain)
+    for group in (pictured, plain):
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+    photo = '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" loading="lazy">'
+    placeholder = '<div class="cover placeholder" aria-hidden="true"><span>KW</span></div>'
+
+    for page in (text_of(client.get("/search?q=baskets")), text_of(client.get("/")), text_of(client.get("/groups"))):
+        assert photo in page and placeholder in page
+    assert placeholder in text_of(client.get(f"/groups/{plain.slug}"))
+    assert "Mwende coiling a sisal basket" in text_of(client.get(f"/groups/{pictured.slug}")) and "cover placeholder" not in text_of(client.get(f"/groups/{pictured.slug}"))
