@@ -298,3 +298,6 @@ def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_clie
     assert admin_client.get("/groups/kitui-sisal-weavers").headers["Location"] == "/groups/kitui-basket-weavers-2"
     assert admin_client.get("/groups/kitui-basket-weavers").status_code == 200  # the other group keeps its own address
     assert admin_client.get("/groups/never-was").status_code == 404
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302  # and away again
+    session.refresh(group)
+    assert group.slug == "kitui-sisal-weavers" and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"
