@@ -16,7 +16,7 @@ from marketplace.accounts import context as acting
 from marketplace.accounts.context import today as acting_today
 from marketplace.accounts.models import OrganizationKind
 from marketplace.db import db
-from marketplace.discovery.params import parse_search
+from marketplace.discovery.params import MAX_TEXT, parse_search
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
@@ -71,7 +71,10 @@ def understood_args(args: MultiDict[str, str], today: dt.date) -> MultiDict[str,
     "2,000 sisal baskets, fair trade" → q=baskets, units=2000, material=sisal, the fair-trade schemes. A field
     the buyer filled in (units, by) wins over the same thing in the line. Raises DomainError for an impossible date.
     """
-    understood = understand(args.get("q") or "", today)
+    line = args.get("q") or ""
+    if len(line) > MAX_TEXT:
+        return None  # parse_search refuses it, with the reason
+    understood = understand(line, today)
     if not understood.found_anything:
         return None
     moved = args.copy()
@@ -116,7 +119,7 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
 
     def number(name: str) -> int | None:
         raw = (args.get(name) or "").replace(",", "").replace(" ", "").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() else None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
 
     if (units := number("units")) is not None:
         chip(count_of(units, "unit"), "units")
@@ -173,12 +176,12 @@ def search() -> tuple[str, int] | Response:
         moved = understood_args(request.args, acting_today())
         if moved is not None:  # the line said more than words: show the search as filters the buyer can remove
             return redirect(_search_url(moved), 303)
-        context["chips"] = filter_chips(request.args)
         membership = acting.current_membership()
         if membership is not None and membership.organization.kind == OrganizationKind.BUYER:
             drafts = sourcing.buyer_drafts(db.session, membership)[:3]  # the newest few, one button each per result
             context["drafts"] = [(d, {r.group.slug for r in d.recipients}) for d in drafts]
         query = parse_search(request.args, today=acting_today())  # "by date D" in the searcher's calendar
+        context["chips"] = filter_chips(request.args)  # of a search that was read: every value in it is a valid one
         context["query"] = query
         context["result"] = find_groups(current_app.extensions["loom.search"], query)
     except DomainError as error:
