@@ -1,6 +1,8 @@
 """The group's Odoo page: connect and test, choose how prices map to taxes, then see what synced, what waits and what failed."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -17,6 +19,7 @@ from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
 from marketplace.guards import group_admin
 from marketplace.limits import limit
+from marketplace.operator.letters import concerns_of
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
@@ -63,8 +66,10 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
                                      policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
             if check.refused:
                 form.url.errors = [check.message]
-                return render_form("erp/link.html", form, group=group, link=current, messages=_messages(group), statuses=OutboxStatus,
-                                   action_form=ActionForm(), check=None)  # fmt: skip
+                messages = _messages(group)
+                return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus,
+                                   action_form=ActionForm(), check=None, mapping=mapping_for(db.session, group.id) if current else NO_TAX,
+                                   topic_names=ERP_TOPICS, concerns=concerns_of(db.session, messages), plain_error=plain_error)  # fmt: skip
             with transaction() as session:
                 save_link(session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
                           api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip
@@ -73,7 +78,12 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
     messages = _messages(group)
     mapping = mapping_for(db.session, group.id) if current else NO_TAX
     return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus, action_form=ActionForm(),
-                       check=check, mapping=mapping, topic_names=ERP_TOPICS)  # fmt: skip
+                       check=check, mapping=mapping, topic_names=ERP_TOPICS, concerns=concerns_of(db.session, messages), plain_error=plain_error)  # fmt: skip
+
+
+def plain_error(text: str | None) -> str:
+    """A worker's last error as the group reads it: without the exception's class name ("PermanentError: Odoo refused it" → "Odoo refused it")."""
+    return re.sub(r"^[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Refused|Unavailable): ", "", text or "")
 
 
 @blueprint.post("/test")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +61,11 @@ def generate_group(index: int, rng: random.Random, taken: set[str] | None = None
     artisans = rng.choice((18, 25, 40, 60, 85, 120, 150, 220, 300, 450, 800, 1200, 2500))
     women = rng.choice((55, 62, 70, 78, 85, 90, 95, 100))
     taken = taken if taken is not None else set()
+    noun = main.noun
+    if noun.split()[0] == place.city.split()[-1]:  # Odumase Krobo + Krobo Bead Makers: say Krobo once
+        noun = noun.split(maxsplit=1)[1]
     for _ in range(20):
-        name = f"{rng.choice(NAME_PREFIXES)}{place.city} {main.noun} {rng.choice(ORG_WORDS)}"
+        name = f"{rng.choice(NAME_PREFIXES)}{place.city} {noun} {rng.choice(ORG_WORDS)}"
         if name not in taken:
             break
     if name in taken:
@@ -136,12 +139,18 @@ class DemoSummary:
     buyers: int
     rfqs: int
     orders: int
+    group_logins: list[tuple[str, str]] = field(default_factory=list)  # (group name, e-mail) of coordinators with requests to answer
 
     def __str__(self) -> str:
-        return (
-            f"Demo marketplace: {self.groups} producer groups, {self.buyers} buyers, {self.rfqs} RFQs, {self.orders} orders.\n"
-            f"Sign in as buyer@demo.loom, producer@demo.loom or operator@demo.loom with the password {DEMO_PASSWORD!r}."
-        )
+        lines = [
+            f"Demo marketplace: {self.groups} producer groups, {self.buyers} buyers, {self.rfqs} RFQs, {self.orders} orders.",
+            f"Sign in with the password {DEMO_PASSWORD!r} as:",
+            "  buyer@demo.loom      a buyer: open requests with quotes to compare, orders to pay and follow",
+            "  producer@demo.loom   a producer group: a payout to confirm, its listing and calendar",
+            "  operator@demo.loom   the Loom team's desk: certifications, dead letters, payouts",
+        ]
+        lines += [f"  {email}   {name}" for name, email in self.group_logins]
+        return "\n".join(lines)
 
 
 BUYERS = (
@@ -228,7 +237,11 @@ def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], No
         .limit(1)
     )
     rfqs, orders = _add_sourcing(session, buyers, ids, connect_id, rng, box)
-    return DemoSummary(len(ids), len(buyers), rfqs, orders)
+    logins = session.execute(
+        select(ProducerGroup.name, User.email).join(Membership, Membership.organization_id == ProducerGroup.organization_id)
+        .join(User, User.id == Membership.user_id).where(*demo, User.email != "producer@demo.loom").order_by(Membership.id).limit(8)
+    ).all()  # fmt: skip
+    return DemoSummary(len(ids), len(buyers), rfqs, orders, [(name, email) for name, email in logins])
 
 
 def _product_title(country: str, category: str) -> str:
@@ -244,7 +257,7 @@ def _add_products(session: Session, group: ProducerGroup, rng: random.Random) ->
         base = (capability.price_min + capability.price_max) / 2
         product = Product(
             group=group,
-            sku=f"{group.slug[:12].upper()}-{n:02d}",
+            sku=f"{group.slug[:12].strip('-').upper()}-{n:02d}",  # KITUI-SISAL-01, never KITUI-SISAL--01
             title=_product_title(group.country, capability.category),
             description="Made by hand by our artisans; colours and sizes can be adapted for orders above the minimum.",
             category=capability.category,
@@ -323,8 +336,8 @@ def _add_sourcing(
             group = connect_group
         elif scenario == "order-5":
             group = groups[0]  # producer@demo.loom's group: a payout to confirm and a balance to be paid
-        if scenario in ("order-0", "order-7"):
-            buyer = buyers[0]  # buyer@demo.loom: a deposit to pay and a refunded one
+        if scenario in ("order-0", "order-7", "open"):
+            buyer = buyers[0]  # buyer@demo.loom: a deposit to pay, a refunded one, and open requests with quotes to compare
         capability = group.capabilities[0]
         quantity = capability.moq * rng.choice((2, 3, 5))
         if scenario == "order-5":
@@ -341,9 +354,18 @@ def _add_sourcing(
             "needed_by": needed_by,
             "destination_country": buyer.organization.country or "US",
         }
-        rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id], send=scenario != "draft", base_url=BASE_URL, today=today)
+        # An open request goes to a few groups that make the same thing, so "compare side by side" has something to compare.
+        rivals = _rivals(session, group_ids, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
+        rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id, *(r.group_id for r in rivals)], send=scenario != "draft",
+                                  base_url=BASE_URL, today=today)  # fmt: skip
         if scenario == "draft":
             continue
+        for n, rival in enumerate(rivals, start=1):
+            rival_price = (rival.price_min + (rival.price_max - rival.price_min) * Decimal(n) / 3).quantize(Decimal("0.01"))
+            sourcing.submit_quote(session, _group_admin(session, rival.group), rival.group, rfq.id, today=today, base_url=BASE_URL, values={
+                "unit_price": rival_price, "quantity": quantity, "lead_time_days": rival.lead_time_days + 7 * n,
+                "valid_until": today + dt.timedelta(days=21 + 7 * n), "notes": "Samples can be posted within a week.",
+            })  # fmt: skip
         admin = _group_admin(session, group)
         unit_price = ((capability.price_min + capability.price_max) / 2).quantize(Decimal("0.01"))
         quote_values = {
@@ -382,6 +404,14 @@ def _add_sourcing(
             _settle_refunds(session, order)
             _pay_out(session, order, operator, admin, box)
     return len(scenarios), orders
+
+
+def _rivals(session: Session, group_ids: Sequence[int], category: str, *, exclude: int, limit: int) -> list[Capability]:
+    """Capabilities of other demo groups in `category`, in a fixed order: groups a buyer would also ask."""
+    return list(session.scalars(
+        select(Capability).join(ProducerGroup).where(Capability.category == category, Capability.group_id != exclude,
+                                                     Capability.group_id.in_(group_ids)).order_by(ProducerGroup.external_ref).limit(limit)
+    ))  # fmt: skip
 
 
 class _Groups:

@@ -13,14 +13,20 @@ from decimal import Decimal, InvalidOperation
 from marketplace.errors import DomainError
 
 _WHOLE = re.compile(r"[0-9]{1,12}")  # ASCII digits only
+_GROUPED = re.compile(r"[0-9]{1,3}(?:([,\u00a0\u202f' ])[0-9]{3}(?:\1[0-9]{3}){0,2})")  # 2,000 · 2 000 · 1'000'000: one separator throughout
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def whole_number(args: Mapping[str, str], name: str, *, low: int, high: int, default: int | None = None) -> int | None:
-    """The parameter as an int in [low, high]; `default` when absent or empty. Raises DomainError (400) otherwise."""
+    """The parameter as an int in [low, high]; `default` when absent or empty. Raises DomainError (400) otherwise.
+
+    Thousands may be grouped as people write them ("2,000", "2 000", "1'000'000"), one separator throughout.
+    """
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
+    if _GROUPED.fullmatch(raw):
+        raw = re.sub(r"[^0-9]", "", raw)
     if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
         raise DomainError(f"{name} must be a whole number from {low:,} to {high:,}.", field=name)
     return int(raw)

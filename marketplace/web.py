@@ -5,8 +5,6 @@ import re
 from http import HTTPStatus
 from typing import Any
 
-from babel import Locale
-from babel.numbers import format_decimal
 from flask import Flask, Response, abort, g, make_response, render_template, request
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
@@ -27,8 +25,8 @@ from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.uploads import CappedUploadRequest
+from marketplace.wording import VIEWER_LOCALE, count_of
 
-VIEWER_LOCALE = "en"  # every page is English until the translation layer (issue 16) picks the viewer's locale
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -120,12 +118,6 @@ class RowId(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
-
-
-def count_of(number: int, singular: str, plural: str | None = None) -> str:
-    """Say how many, in the viewer's locale and with the noun's plural form: `{{ n|count("product") }}` → "1 product", "1,200 products"."""
-    noun = singular if Locale.parse(VIEWER_LOCALE).plural_form(number) == "one" else (plural or f"{singular}s")
-    return f"{format_decimal(number, locale=VIEWER_LOCALE)} {noun}"
 
 
 def paragraphs(text: str | None) -> Markup:

@@ -1,8 +1,10 @@
 """Forms for payout details and for recording a payout made outside Stripe."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.forms import AmountField, Form, OneTimeForm, choices
 from marketplace.money import MAX_TOTAL
@@ -28,6 +30,10 @@ class RecordPayoutForm(Form):
     reference = StringField("Reference", validators=[DataRequired(), Length(max=120)],
                             description="The M-Pesa confirmation code or the bank's transfer reference.")  # fmt: skip
     note = StringField("Note for the group", validators=[Optional(), Length(max=300)])
+    sent_currency = StringField("Sent in (currency)", validators=[Optional(), Length(min=3, max=3)],
+                                description="The currency the group received, such as KES.")  # fmt: skip
+    exchange_rate = AmountField("Exchange rate used", places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))],
+                                description="Units of the sent currency for 1 unit of the order's currency; needed when they differ.")  # fmt: skip
 
 
 class BankTransferForm(OneTimeForm):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal, get_territory_currencies
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
-from marketplace.money import format_money
+from marketplace.money import format_money, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox import topics
@@ -21,6 +23,7 @@ from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
+from marketplace.producers.taxonomy import is_currency
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, stripe_id, to_minor
 from payments.models import PayoutAccount
 from payments.services import Settings, stamp
@@ -92,8 +95,14 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
     return f"sent as {transfer['id']}"
 
 
-def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str) -> Payout:
-    """The operator records a mobile-money or bank transfer made outside Stripe."""
+def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str,
+                  sent_currency: str | None = None, exchange_rate: Decimal | None = None) -> Payout:  # fmt: skip
+    """The operator records a mobile-money or bank transfer made outside Stripe.
+
+    Sent in another currency than the payout's (`sent_currency`), it needs the `exchange_rate` used (units of
+    `sent_currency` for 1 of the payout's currency); the amount sent is the payout's amount at that rate, rounded
+    to the sent currency. Raises DomainError (field `sent_currency` or `exchange_rate`) otherwise.
+    """
     payout = session.get(Payout, payout_id, with_for_update=True)
     if payout is None:
         raise NotFound("No such payout.")
@@ -109,14 +118,42 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
                        "Check the change with the group's owners, then lift the hold.")  # fmt: skip
     if not reference.strip():
         raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
+    sent_currency = (sent_currency or "").strip().upper() or payout.currency
+    if not is_currency(sent_currency):
+        raise DomainError("Give the currency sent as an ISO 4217 code, such as KES.", field="sent_currency")
+    if sent_currency == payout.currency:
+        payout.sent_currency = payout.sent_amount = payout.exchange_rate = None
+    elif exchange_rate is None or exchange_rate <= 0:
+        raise DomainError(f"Sent in {sent_currency}: give the rate used ({sent_currency} for 1 {payout.currency}).", field="exchange_rate")
+    else:
+        payout.sent_currency, payout.exchange_rate = sent_currency, exchange_rate
+        payout.sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
     publish(session, InvoicePaymentChanged(payout.invoice))
-    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {format_money(payout.amount, payout.currency)}",
-           body=f"The Loom team sent {format_money(payout.amount, payout.currency)} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
+    sent = format_money(payout.amount, payout.currency)
+    if payout.sent_amount is not None:
+        sent = f"{format_money(payout.sent_amount, payout.sent_currency)} ({sent} at {exchange_rate_text(payout)})"
+    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {sent}",
+           body=f"The Loom team sent {sent} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
                 "Please confirm when it arrives.",
            link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
     return payout
+
+
+def received_currency(group: ProducerGroup, fallback: str) -> str:
+    """The currency a group is paid in outside Stripe: its working currency, else its country's, else `fallback`."""
+    if group.currency:
+        return group.currency
+    local = [c for c in get_territory_currencies(group.country, tender=True) if is_currency(c)]
+    return local[0] if local else fallback
+
+
+def exchange_rate_text(payout: Payout) -> str:
+    """The rate a payout was sent at, as people read it: "1 USD = 129.50 KES"; "" when sent in its own currency."""
+    if payout.exchange_rate is None or payout.sent_currency is None:
+        return ""
+    return f"1 {payout.currency} = {format_decimal(payout.exchange_rate.normalize(), format='#,##0.00##', locale='en')} {payout.sent_currency}"
 
 
 def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:

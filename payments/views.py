@@ -117,6 +117,7 @@ def _payouts_page(group, details_form: PayoutDetailsForm | None = None, status: 
         method=account.method if account is not None else services.payout_method_for(group, settings),
         stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        rate_text=payouts.exchange_rate_text,
     )  # fmt: skip
     return page, status
 
@@ -217,7 +218,8 @@ def operator_payouts() -> str:
     return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
                            manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in services.manual_refunds(session)},
-                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value) for p in pending})  # fmt: skip
+                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency))
+                                  for p in pending})  # fmt: skip
 
 
 def _desk_action(form: FlaskForm, invalid: str, act: Callable[[Session], object], done: str) -> Response:
@@ -321,12 +323,14 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
 def record_payout(payout_id: int) -> Response:
     form = RecordPayoutForm(prefix=f"p{payout_id}")
     if not form.validate_on_submit():
-        flash("Give the transfer's reference (the M-Pesa code or the bank's reference).", "error")
+        flash(" ".join(e for errors in form.errors.values() for e in errors if isinstance(e, str)) if set(form.errors) - {"reference"}
+              else "Give the transfer's reference (the M-Pesa code or the bank's reference).", "error")  # fmt: skip
         return redirect(url_for("payments.operator_payouts"))
     try:
         with transaction() as session:
             payouts.record_payout(session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
-                                   note=form.note.data or "", base_url=current_app.config["BASE_URL"])  # fmt: skip
+                                   note=form.note.data or "", base_url=current_app.config["BASE_URL"],
+                                   sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data)  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")
     else:

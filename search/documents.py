@@ -154,6 +154,15 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
+def cover_photo(group: ProducerGroup) -> dict[str, Any] | None:
+    """The group's first gallery photo as results show it (path, size, alt text), or None for a placeholder."""
+    photos = getattr(group, "photos", None) or []
+    if not photos:
+        return None
+    photo = photos[0]
+    return {"path": photo.path, "width": photo.width, "height": photo.height, "alt": photo.caption or f"Work of {group.name}"}
+
+
 def build_document(
     group: ProducerGroup, today: dt.date | None = None, reputation: Reputation | None = None, *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -184,6 +193,7 @@ def build_document(
         "rating_count": group.rating_count,
         "response_time_hours": group.response_time_hours,
         "artisan_count": group.artisan_count,
+        "photo": cover_photo(group),
         "languages": list(group.languages),
         "certifications": certifications,
         "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified and c.scheme in CERTIFICATION_SCHEMES),

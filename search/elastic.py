@@ -67,6 +67,7 @@ MAPPING: dict[str, Any] = {
         "rating_count": {"type": "integer", "index": False},
         "response_time_hours": {"type": "integer"},
         "artisan_count": {"type": "integer"},
+        "photo": {"type": "object", "enabled": False},  # only shown: the cover photo's path, size and alt text
         "languages": _FILTER_ONLY,
         "certifications": _KEYWORD,
         "verified_certifications": _KEYWORD,

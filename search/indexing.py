@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
 from marketplace.outbox.models import OutboxMessage
-from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
+from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
 from marketplace.reputation.signals import reputation, reputations
 from search.backends import Progress, SearchIndex
 from search.documents import build_document
@@ -76,9 +76,16 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         select(Certification.group_id, Certification.scheme, Certification.name, Certification.verified).where(Certification.group_id.between(low, high))
     ):
         certifications[certification.group_id].append(certification)
+    photos: dict[int, list[Any]] = defaultdict(list)
+    for photo in session.execute(
+        select(Photo.group_id, Photo.path, Photo.width, Photo.height, Photo.caption)
+        .where(Photo.group_id.between(low, high), Photo.product_id.is_(None)).order_by(Photo.id)
+    ):  # fmt: skip
+        photos[photo.group_id].append(photo)
     for group in groups:
         group.capabilities = by_group.get(group.id, [])
         group.certifications = certifications.get(group.id, [])
+        group.photos = photos.get(group.id, [])
     return groups
 
 
@@ -140,7 +147,7 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
             .where(ProducerGroup.id.in_(group_ids))
             .options(
                 selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications),
-                selectinload(ProducerGroup.organization),
+                selectinload(ProducerGroup.organization), selectinload(ProducerGroup.photos),
             )  # fmt: skip
         )
     )

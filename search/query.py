@@ -227,6 +227,7 @@ class Hit:
     matches: list[CapabilityMatch]
     self_declared_certifications: list[str] = field(default_factory=list)  # "other" claims by name: never verified
     reputation: dict[str, Any] = field(default_factory=dict)  # measured signals (marketplace.reputation.signals), for display
+    photo: dict[str, Any] | None = None  # the cover photo: path, width, height, alt; None shows a placeholder
 
 
 @dataclass(frozen=True)
@@ -357,6 +358,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         score=score,
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,
+        photo=doc.get("photo"),
         matches=[
             CapabilityMatch(
                 category=c["category"],

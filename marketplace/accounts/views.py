@@ -41,6 +41,18 @@ def _home_for_kind() -> str:
     return url_for("producers.directory")
 
 
+def _own_work() -> str:
+    """Where a person who just signed in starts: the operator's desk, a group's RFQ inbox, a buyer's requests."""
+    if current_user.is_operator:
+        return url_for("operator.desk")
+    membership = context.current_membership()
+    if membership is None:
+        return url_for("producers.directory")
+    if membership.organization.kind == OrganizationKind.PRODUCER:
+        return url_for("sourcing.inbox")
+    return url_for("sourcing.rfqs")
+
+
 @blueprint.route("/signup", methods=["GET", "POST"])
 @limit("SIGNUP", methods=["POST"])
 def signup() -> Response | tuple[str, int]:
@@ -132,7 +144,7 @@ def login() -> Response | tuple[str, int]:
                 target = _safe_next("")
                 browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
                 login_user(user)
-                return redirect(target or _home_for_kind())
+                return redirect(target or _own_work())
             attach_error(form, DomainError("That e-mail and password do not match an account."))
     page, default_status = render_form("accounts/login.html", form)
     return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
 from marketplace.api import tokens
 from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.snippets import marked
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.limits import limit
 from marketplace.money import round_money
 from marketplace.problems import problem
@@ -134,7 +134,13 @@ def groups() -> Response:
 
 @blueprint.get("/groups/<slug>")
 def group(slug: str) -> Response:
-    return jsonify(group_detail(services.public_group(db.session, slug), utcnow().date()))  # the API has no signed-in party: UTC
+    try:
+        found = services.public_group(db.session, slug)
+    except NotFound:
+        if (current := services.moved_to(db.session, slug)) is None:
+            raise
+        return redirect(url_for("api.group", slug=current), 301)  # renamed: clients following the old address arrive
+    return jsonify(group_detail(found, utcnow().date()))  # the API has no signed-in party: UTC
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

@@ -163,6 +163,11 @@ class Payout(Base):
     confirmed_at: Mapped[dt.datetime | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(String(300), default="")
+    # A payout sent outside Stripe in the group's own currency: what arrived, and the rate used
+    # (units of sent_currency for 1 of `currency`); None when it was sent in `currency` itself.
+    sent_currency: Mapped[str | None] = mapped_column(String(3))
+    sent_amount: Mapped[Decimal | None]
+    exchange_rate: Mapped[Decimal | None]
 
     invoice: Mapped[Invoice | None] = relationship()
 

@@ -65,18 +65,23 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         raise DomainError("verified must be true or false.", field="verified")
 
     units = _int(args, "units", low=1, high=10_000_000)
-    by_raw = (args.get("by") or "").strip()
+    by = iso_date(args, "by")
     capacity = None
-    if units is not None or by_raw:
-        if units is None or not by_raw:
-            raise DomainError("Give both how many units and by which date.", field="units" if units is None else "by")
-        by = iso_date(args, "by")
+    max_moq = _int(args, "moq", low=1, high=10_000_000)
+    max_lead_time = _int(args, "max_lead_time", low=0, high=730)
+    if by is not None:
         if by <= today:
             raise DomainError("The date must be in the future.", field="by")
         horizon = today + MAX_WEEKS * WEEK
         if by > horizon:
             raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
+    if units is not None and by is not None:
         capacity = CapacityNeed(units, by, as_of=utcnow())  # trust no capacity counted from a day that has ended for its group
+    elif units is not None:  # "2,000 baskets", no date yet: groups that take an order of this size
+        max_moq = units if max_moq is None else min(max_moq, units)
+    elif by is not None:  # "baskets by March", no quantity: groups whose lead time ends by then
+        days = (by - today).days
+        max_lead_time = days if max_lead_time is None else min(max_lead_time, days)
 
     currency = (args.get("currency") or "USD").strip().upper()
     if not is_currency(currency):
@@ -113,8 +118,8 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
         verified_certifications=verified_certifications,
         verified=verified,
         capacity=capacity,
-        max_lead_time=_int(args, "max_lead_time", low=0, high=730),
-        max_moq=_int(args, "moq", low=1, high=10_000_000),
+        max_lead_time=max_lead_time,
+        max_moq=max_moq,
         price_min=price_min,
         price_max=price_max,
         currency=currency,

@@ -1,16 +1,27 @@
 """The buyer's search page: free text, facets, capacity by date, distance; each hit says why it matched."""
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from babel.dates import format_date
+from flask import Blueprint, current_app, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
+from marketplace.accounts import context as acting
 from marketplace.accounts.context import today as acting_today
-from marketplace.discovery.params import parse_search
+from marketplace.accounts.models import OrganizationKind
+from marketplace.db import db
+from marketplace.discovery.params import MAX_TEXT, parse_search
+from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.sourcing import services as sourcing
+from marketplace.wording import VIEWER_LOCALE, count_of
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
@@ -45,8 +56,101 @@ def _without_cursor() -> str:
     return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
+def _search_url(args: MultiDict[str, str]) -> str:
+    return f"{request.path}?{urlencode([(k, v) for k, v in args.items(multi=True) if v != ''])}"
+
+
+def understood_args(args: MultiDict[str, str], today: dt.date) -> MultiDict[str, str] | None:
+    """The search's parameters with what the typed line says moved into filters; None when it says nothing more.
+
+    "2,000 sisal baskets, fair trade" → q=baskets, units=2000, material=sisal, the fair-trade schemes. A field
+    the buyer filled in (units, by) wins over the same thing in the line. Raises DomainError for an impossible date.
+    """
+    line = args.get("q") or ""
+    if len(line) > MAX_TEXT:
+        return None  # parse_search refuses it, with the reason
+    understood = understand(line, today)
+    if not understood.found_anything:
+        return None
+    moved = args.copy()
+    moved.pop("after", None)
+    moved["q"] = understood.text
+    if understood.units and not (args.get("units") or "").strip():
+        moved["units"] = str(understood.units)
+    if understood.by and not (args.get("by") or "").strip():
+        moved["by"] = understood.by.isoformat()
+    for name, values in (("certification", understood.certifications), ("material", understood.materials)):
+        for value in values:
+            if value not in moved.getlist(name):
+                moved.add(name, value)
+    return moved
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    remove_url: str
+
+
+# Certification families shown as one chip, as the buyer typed them.
+_FAMILIES = (("Fair Trade", FAIR_TRADE), ("Organic", ORGANIC))
+
+
+def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
+    """One removable chip per filter in force: "2,000 units", "sisal", "Fair Trade", "by 31 Mar 2027"."""
+    chips: list[Chip] = []
+
+    def without(name: str, values: tuple[str, ...] | None = None) -> str:
+        rest = args.copy()
+        rest.pop("after", None)
+        if values is None:
+            rest.pop(name, None)
+        else:
+            rest.setlist(name, [v for v in rest.getlist(name) if v not in values])
+        return _search_url(rest)
+
+    def chip(label: str, name: str, values: tuple[str, ...] | None = None) -> None:
+        chips.append(Chip(label, without(name, values)))
+
+    def number(name: str) -> int | None:
+        raw = (args.get(name) or "").replace(",", "").replace(" ", "").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+    if (units := number("units")) is not None:
+        chip(count_of(units, "unit"), "units")
+    for material in args.getlist("material"):
+        chip(material, "material", (material,))
+    for name, prefix in (("certification", ""), ("verified_certification", "verified ")):
+        chosen = [c for c in args.getlist(name) if c]
+        for label, family in _FAMILIES:
+            if set(family) <= set(chosen):
+                chip(prefix + label, name, family)
+                chosen = [c for c in chosen if c not in family]
+        for code in chosen:
+            chip(prefix + facet_label("certification", code), name, (code,))
+    for code in args.getlist("category"):
+        chip(facet_label("category", code), "category", (code,))
+    for code in args.getlist("country"):
+        chip(facet_label("country", code), "country", (code,))
+    if args.get("verified") in ("true", "false"):
+        chip(facet_label("verified", args["verified"]), "verified")
+    try:
+        by = dt.date.fromisoformat((args.get("by") or "").strip())
+    except ValueError:
+        by = None
+    if by is not None:
+        chip(f"by {format_date(by, 'd MMM yyyy', locale=VIEWER_LOCALE)}", "by")
+    if (moq := number("moq")) is not None:
+        chip(f"orders of {count_of(moq, 'unit')}", "moq")
+    if (days := number("max_lead_time")) is not None:
+        chip(f"ready within {days} days", "max_lead_time")
+    if (args.get("near") or "").strip():
+        chip(f"near {args['near'].strip()[:60]}", "near")
+    return chips
+
+
 @blueprint.get("/search")
-def search() -> tuple[str, int]:
+def search() -> tuple[str, int] | Response:
     context: dict[str, Any] = {
         "args": request.args,
         "facet_titles": FACET_TITLES,
@@ -58,10 +162,21 @@ def search() -> tuple[str, int]:
         "error": None,
         "unavailable": False,
         "first_page_url": _without_cursor(),
+        "chips": [],
+        "drafts": [],
+        "here": request.full_path,
     }
     status = 200
     try:
+        moved = understood_args(request.args, acting_today())
+        if moved is not None:  # the line said more than words: show the search as filters the buyer can remove
+            return redirect(_search_url(moved), 303)
+        membership = acting.current_membership()
+        if membership is not None and membership.organization.kind == OrganizationKind.BUYER:
+            drafts = sourcing.buyer_drafts(db.session, membership)[:3]  # the newest few, one button each per result
+            context["drafts"] = [(d, {r.group.slug for r in d.recipients}) for d in drafts]
         query = parse_search(request.args, today=acting_today())  # "by date D" in the searcher's calendar
+        context["chips"] = filter_chips(request.args)  # of a search that was read: every value in it is a valid one
         context["query"] = query
         context["result"] = find_groups(current_app.extensions["loom.search"], query)
     except DomainError as error:

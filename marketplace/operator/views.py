@@ -13,10 +13,15 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from marketplace.accounts.forms import ActionForm
+from marketplace.billing.models import Invoice
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.guards import operator_only
+from marketplace.operator.letters import concerns_of
+from marketplace.orders.models import Order
 from marketplace.outbox import services as outbox
+from marketplace.outbox import topics
+from marketplace.outbox.models import OutboxMessage
 from marketplace.producers import services as producers
 from marketplace.producers.models import Certification, ProducerGroup
 from marketplace.uploads import send_private
@@ -47,7 +52,8 @@ def desk() -> str:
     return render_template(
         "operator/desk.html",
         counts=outbox.counts_by_status(session),
-        dead_letters=outbox.dead_letters(session),
+        dead_letters=(letters := outbox.dead_letters(session)),
+        concerns=concerns_of(session, letters),
         pending_certifications=pending_certifications,
         reviewed_certifications=session.scalars(
             select(Certification).where(or_(Certification.verified.is_(True), Certification.rejected_at.is_not(None)))
@@ -57,6 +63,23 @@ def desk() -> str:
         unverified_groups=unverified_groups,
         action_form=ActionForm(),
     )
+
+
+@blueprint.get("/orders/<int:order_id>")
+@operator_only
+def order(order_id: int) -> tuple[str, int] | str:
+    """One order as the operator sees it: who, what state, its invoices and every outbox message about it."""
+    session = db.session
+    found = session.get(Order, order_id)
+    if found is None:
+        return render_template("error.html", status=404, title="Not found", detail="No such order."), 404
+    invoices = session.scalars(select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)).all()
+    keys = [(topic, str(order_id)) for topic in (topics.SYNC_ORDER, topics.SYNC_TRACE)]
+    keys += [(topic, str(i.id)) for i in invoices for topic in (topics.SYNC_INVOICE, topics.SYNC_PAYMENT)]
+    messages = session.scalars(
+        select(OutboxMessage).where(or_(*[(OutboxMessage.topic == t) & (OutboxMessage.key == k) for t, k in keys])).order_by(OutboxMessage.id.desc()).limit(50)
+    ).all()
+    return render_template("operator/order.html", order=found, invoices=invoices, messages=messages, action_form=ActionForm())
 
 
 @blueprint.post("/outbox/<int:message_id>/retry")

@@ -64,6 +64,17 @@ class ProducerGroup(Base):
     )
 
 
+class GroupAddress(Base):
+    """An address a group had before it was renamed: /groups/<old slug> answers 301 to the current one."""
+
+    __tablename__ = "group_address"
+
+    id: Mapped[intpk]
+    old_slug: Mapped[str] = mapped_column(String(220), unique=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[created_at]
+
+
 # The order every list of groups shows (home, directory, API): verified first, then by name. The
 # indexes walk it in order, so a page costs the same at 100 groups and at 100,000 (no scan, no sort).
 Index("ix_producer_group_listing", ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
@@ -24,6 +25,7 @@ from marketplace.producers.models import (
     Capability,
     CapacityWindow,
     Certification,
+    GroupAddress,
     Photo,
     PriceTier,
     ProducerGroup,
@@ -112,6 +114,33 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
     return group
 
 
+def moved_to(session: Session, slug: str) -> str | None:
+    """The current slug of the group that was at `slug` before a rename; None if no group ever was."""
+    return session.scalar(select(ProducerGroup.slug).join(GroupAddress, GroupAddress.group_id == ProducerGroup.id).where(GroupAddress.old_slug == slug))
+
+
+def follow_name(session: Session, group: ProducerGroup) -> bool:
+    """Give a renamed group the address its new name reads as, keeping the old one as a redirect; return whether it moved.
+
+    A slug that already reads as the name ("machakos-weavers", "machakos-weavers-2") stays. The new slug
+    takes no other group's current or former address; renaming back reclaims the group's own old one.
+    """
+    base = slugify(group.name)
+    if group.slug == base or re.fullmatch(rf"{re.escape(base)}-[0-9]+", group.slug):
+        return False
+    pattern = f"{base}%"
+    taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(pattern), ProducerGroup.id != group.id)))
+    taken |= set(session.scalars(select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(pattern), GroupAddress.group_id != group.id)))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    session.execute(delete(GroupAddress).where(GroupAddress.old_slug == slug))  # renamed back: its own old address is current again
+    session.add(GroupAddress(old_slug=group.slug, group_id=group.id))
+    group.slug = slug
+    session.flush()
+    return True
+
+
 def _apply(target: Any, fields: Iterable[str], values: Mapping[str, Any]) -> bool:
     changed = False
     for name in fields:
@@ -129,12 +158,15 @@ def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, 
     zone = values.get("time_zone")
     if zone is not None and not is_time_zone(zone):
         raise DomainError("Choose a time zone from the list.", field="time_zone")
+    old_name = group.name
     changed = _apply(group, PROFILE_FIELDS, values)
     if "time_zone" in values and group.organization.time_zone != zone:
         group.organization.time_zone = zone
         changed = True
     if changed:
         group.organization.name = group.name
+        if group.name != old_name:
+            follow_name(session, group)
         touch(session, group)
     return changed
 
@@ -446,7 +478,7 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
 
 
 def list_groups(
-    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24
+    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24, with_photos: bool = False
 ) -> tuple[list[ProducerGroup], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
@@ -469,7 +501,8 @@ def list_groups(
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     groups = session.scalars(
-        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications))
+        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications),
+                      *([selectinload(ProducerGroup.photos)] if with_photos else []))
         .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
         .offset((page - 1) * per_page)
         .limit(per_page)

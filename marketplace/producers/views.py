@@ -11,7 +11,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.db import db, transaction
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.guards import group_admin
 from marketplace.producers import services
@@ -42,7 +42,7 @@ CALENDAR_WEEKS = 16
 
 @blueprint.get("/")
 def home() -> str:
-    groups, total = services.list_groups(db.session, per_page=6)
+    groups, total = services.list_groups(db.session, per_page=6, with_photos=True)
     return render_template("home.html", groups=groups, total=total, top_categories=TOP_CATEGORIES)
 
 
@@ -54,7 +54,7 @@ def directory() -> str:
         category = None
     page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     per_page = current_app.config["PAGE_SIZE"]
-    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
+    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, with_photos=True)
     return render_template(
         "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page,
         country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
@@ -62,8 +62,13 @@ def directory() -> str:
 
 
 @blueprint.get("/groups/<slug>")
-def profile(slug: str) -> str:
-    group = services.public_group(db.session, slug)
+def profile(slug: str) -> str | Response:
+    try:
+        group = services.public_group(db.session, slug)
+    except NotFound:
+        if (current := services.moved_to(db.session, slug)) is None:
+            raise
+        return redirect(url_for("producers.profile", slug=current), 301)  # renamed: old links and bookmarks still arrive
     today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = context.current_membership()

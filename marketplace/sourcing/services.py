@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from marketplace.money import format_money, is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
-from marketplace.producers.taxonomy import CATEGORIES, is_country, is_currency
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.uploads import StoredFile
 
@@ -213,7 +214,29 @@ def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
 def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
     """The buyer's unsent requests, newest first: ones a group can be added to."""
     membership = require_buyer(membership)
-    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT).order_by(Rfq.id.desc())))
+    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT)
+                                .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
+
+
+def add_to_draft(session: Session, membership: Membership | None, rfq_id: int, group_slug: str) -> tuple[Rfq, ProducerGroup, bool]:
+    """Add one producer group to the buyer's draft request; adding it again changes nothing.
+
+    Returns (the draft, the group, whether it was newly added). Raises NotFound for another buyer's
+    request or an unknown group, Conflict once the request was sent, DomainError past MAX_RECIPIENTS.
+    """
+    rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
+    if rfq.status != RfqStatus.DRAFT:
+        raise Conflict("This request was already sent; it can no longer take groups.")
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.slug == group_slug))
+    if group is None:
+        raise NotFound("There is no such producer group.")
+    if any(r.group_id == group.id for r in rfq.recipients):
+        return rfq, group, False
+    if len(rfq.recipients) >= MAX_RECIPIENTS:
+        raise DomainError(f"Send one request to at most {MAX_RECIPIENTS} groups.", field="groups")
+    rfq.recipients.append(RfqRecipient(group_id=group.id))
+    session.flush()
+    return rfq, group, True
 
 
 def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
@@ -398,14 +421,59 @@ def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
     return attachment
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the comparison in words, and whether it is good news (True), a warning (False) or neither (None)."""
+
+    text: str
+    good: bool | None = None
+
+
+def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
+    """The group's certifications by scheme name: verified by an operator, claimed, or expired; rejected ones left out."""
+    cells = []
+    for certification in group.certifications:
+        if certification.rejected_at is not None:
+            continue
+        name = CERTIFICATION_SCHEMES[certification.scheme].name if certification.scheme in CERTIFICATION_SCHEMES else certification.scheme
+        if certification.valid_until is not None and certification.valid_until < today:
+            cells.append(Cell(f"{name} (expired {certification.valid_until:%d %b %Y})", False))
+        elif certification.verified:
+            cells.append(Cell(f"{name} ✓ verified", True))
+        else:
+            cells.append(Cell(f"{name} (claimed, not yet checked)"))
+    return cells
+
+
+def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
+    """What the quoting group's calendar can make of the quoted units by the buyer's date.
+
+    An accepted quote's units are already reserved in that calendar for the buyer's own order, so they
+    are not counted against it again.
+    """
+    if effective_status(quote) == QuoteStatus.ACCEPTED:  # valid-until is in the quoting group's calendar
+        return Cell(f"{quote.quantity:,} units reserved for your order", True)
+    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+    if capability is None:
+        return Cell("no calendar for this kind of goods")
+    free, earliest = capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today())  # the group's weeks
+    if free >= quote.quantity:
+        return Cell(f"{free:,} units free by {rfq.needed_by:%d %b}: enough for {quote.quantity:,}", True)
+    later = f"; all {quote.quantity:,} by {earliest:%d %b %Y}" if earliest else ""
+    return Cell(f"only {free:,} of {quote.quantity:,} units free by {rfq.needed_by:%d %b}{later}", False)
+
+
 def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
-    """The buyer's side-by-side view: every quote with its total and its standing today, cheapest first."""
+    """The buyer's side-by-side view: every quote with its total, its standing today, what the group's calendar
+    can make by the buyer's date and its certifications, cheapest first."""
     rows = [
         {
             "quote": q,
             "status": effective_status(q),  # valid-until is in the quoting group's calendar, not the buyer's
             "total": round_money(q.unit_price * q.quantity, q.currency),
             "ready_by": today + dt.timedelta(days=q.lead_time_days),
+            "capacity": capacity_cell(q, q.rfq, today),
+            "certifications": certification_cells(q.group, today),
         }
         for q in quotes
     ]

@@ -13,7 +13,7 @@ from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, transaction
-from marketplace.errors import DomainError
+from marketplace.errors import Conflict, DomainError
 from marketplace.forms import attach_error, choices, claim_submission, fill_in, first_result, render_form
 from marketplace.limits import limit
 from marketplace.orders import services as orders
@@ -22,6 +22,7 @@ from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.queryargs import iso_date, whole_number
+from marketplace.redirects import local_path
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
@@ -124,6 +125,26 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
                        asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
 
 
+@blueprint.post("/rfqs/drafts/groups")
+@login_required
+def add_to_draft() -> Response:
+    """Add a group to a draft from search results or a profile (`target` = "<rfq id>:<group slug>"), then go back (`next`)."""
+    back = local_path(request.form.get("next")) or url_for("sourcing.rfqs")
+    rfq_id, _, slug = (request.form.get("target") or "").partition(":")
+    if not ActionForm().validate_on_submit() or not rfq_id.isascii() or not rfq_id.isdigit() or not slug or int(rfq_id) >= 2**31:
+        flash("That did not go through; please try again.", "error")
+        return redirect(back, 303)
+    try:
+        with transaction() as session:
+            rfq, group, added = services.add_to_draft(session, context.current_membership(), int(rfq_id), slug[:200])
+            title, name = rfq.title, group.name
+    except (DomainError, Conflict) as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{name} {'added to' if added else 'is already in'} your draft “{title}”.", "success" if added else "info")
+    return redirect(back, 303)
+
+
 @blueprint.get("/rfqs")
 @login_required
 def rfqs() -> str:
@@ -142,13 +163,8 @@ def rfq(rfq_id: int) -> str:
     chooser.group.choices = choices((str(g.id), g.name) for g in recipients)
     shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
-    fits = {}
-    for quote in rfq.quotes:
-        capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
-        if capability is not None:
-            fits[quote.id] = capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today())  # the group's weeks
     return render_template(
-        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), fits=fits, today=today,
+        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), today=today,
         thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
         recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
         can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,

@@ -70,6 +70,7 @@ def group_slug(browser: Browser, live_url: str) -> str:
     context = phone(browser)
     page = context.new_page()
     sign_in(page, live_url, "producer@demo.loom")
+    page.goto(f"{live_url}/manage/")
     page.get_by_role("link", name="See your public profile").click()
     page.wait_for_url(re.compile("/groups/"))
     slug = page.url.rsplit("/", 1)[-1]

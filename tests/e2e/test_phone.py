@@ -74,6 +74,8 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
     page.get_by_label("E-mail").fill("producer@demo.loom")
     page.get_by_label("Password").fill("loom-demo-password")
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Requests for quotation")).to_be_visible()  # a group starts at its inbox
+    page.goto(f"{live_url}/manage/")
     expect(page.get_by_role("link", name="See your public profile")).to_be_visible()
 
     for link in ("See your public profile",):
@@ -107,4 +109,26 @@ def test_a_buyer_reads_an_invoice_on_a_phone_and_its_print_shows_the_invoice_onl
     expect(page.locator("header.site")).to_be_hidden()
     expect(page.get_by_text("print this page or save it as PDF")).to_be_hidden()
     expect(page.get_by_text("Order total")).to_be_visible()
+    context.close()
+
+
+def test_the_home_page_example_is_understood_and_results_come_first_on_a_phone(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_url}/")
+    page.get_by_label("I need").fill("2,000 sisal baskets, fair trade")
+    page.get_by_role("button", name="Find producer groups").click()
+    page.wait_for_url(re.compile(r"/search\?.*units=2000"))
+    chips = page.locator(".understood .chip")
+    expect(chips.filter(has_text="2,000 units")).to_be_visible()
+    expect(chips.filter(has_text="sisal")).to_be_visible()
+    expect(chips.filter(has_text="Fair Trade")).to_be_visible()
+    expect(page.get_by_label("What do you need?")).to_have_value("baskets")
+    results, filters = page.locator("section.results").bounding_box(), page.locator("aside.facets").bounding_box()
+    assert results is not None and filters is not None and results["y"] < filters["y"]  # the results first, the filters after
+    assert results["y"] < PHONE["height"]  # and within the first screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("link", name="Remove Fair Trade").click()
+    expect(chips.filter(has_text="Fair Trade")).to_have_count(0)
+    expect(chips.filter(has_text="sisal")).to_be_visible()
     context.close()

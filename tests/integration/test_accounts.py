@@ -98,7 +98,7 @@ def test_next_parameter_cannot_send_people_to_another_site(client: FlaskClient, 
         "/login?next=//evil.example/phish",
         data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD},
     )
-    assert response.headers["Location"] == "/groups"
+    assert response.headers["Location"] == "/rfqs"  # not elsewhere: the buyer's own requests
 
 
 def _last_mail(session: Session) -> dict:
@@ -241,7 +241,7 @@ def test_sign_in_sends_people_only_to_a_path_on_this_site(client: FlaskClient, s
     token = csrf_token(client, "/login")
     response = client.post(f"/login?{query}", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/groups"
+    assert response.headers["Location"] == "/rfqs"  # not elsewhere: the buyer's own requests
 
 
 def test_sign_in_returns_to_the_page_that_asked_for_it(client: FlaskClient, session: Session) -> None:
@@ -249,3 +249,19 @@ def test_sign_in_returns_to_the_page_that_asked_for_it(client: FlaskClient, sess
     token = csrf_token(client, "/login")
     response = client.post("/login?next=/orders%3Fstatus%3Dopen", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
     assert response.headers["Location"] == "/orders?status=open"
+
+
+def test_after_signing_in_each_person_lands_on_their_own_work(client: FlaskClient, session: Session) -> None:
+    buyer = factories.buyer(session, email="amelia@northwind.example")
+    group = factories.producer_group(session)
+    coordinator = factories.member_of(session, group, email="mwende@kitui.example")
+    operator = factories.user(session, email="ops@loom.example", operator=True)
+    session.commit()
+    for email, landing in ((buyer.user.email, "/rfqs"), (coordinator.user.email, "/manage/rfqs"), (operator.email, "/operator/")):
+        response = sign_in(client, email)
+        assert response.headers["Location"] == landing, email
+        assert client.get(landing).status_code == 200
+        client.post("/logout", data={"csrf_token": csrf_token(client, landing)})
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=/groups", data={"csrf_token": token, "email": operator.email, "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/groups"  # a safe next still wins

@@ -91,3 +91,24 @@ def test_seed_demo_if_empty_seeds_again_after_a_failed_run(tmp_path: Path) -> No
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(ProducerGroup)) == 30
     engine.dispose()
+
+
+def test_the_demo_buyer_has_requests_with_several_quotes_and_each_quoting_group_a_login(session: Session) -> None:
+    from marketplace.accounts.models import Membership
+    from marketplace.producers.models import Product
+    from marketplace.sourcing.models import Quote, RfqStatus
+
+    summary = seed_marketplace(session, groups=72, seed=2026)
+
+    buyer = session.scalar(select(User).where(User.email == "buyer@demo.loom"))
+    buyer_org = session.scalar(select(Membership.organization_id).where(Membership.user_id == buyer.id))
+    compared = [rfq for rfq in session.scalars(select(Rfq).where(Rfq.buyer_id == buyer_org, Rfq.status == RfqStatus.OPEN))
+                if len(session.scalars(select(Quote).where(Quote.rfq_id == rfq.id)).all()) >= 3]  # fmt: skip
+    assert len(compared) >= 2
+    text = str(summary)
+    assert "buyer@demo.loom" in text and len(summary.group_logins) >= 3
+    for name, email in summary.group_logins:
+        assert f"{email}   {name}" in text
+    names = session.scalars(select(ProducerGroup.name)).all()
+    assert not [n for n in names if any(a == b for a, b in zip(n.split(), n.split()[1:], strict=False))]  # no "Krobo Krobo"
+    assert not [sku for sku in session.scalars(select(Product.sku)) if "--" in sku]  # no "KITUI-SISAL--01"

@@ -72,3 +72,22 @@ def test_test_again_says_in_plain_words_which_right_is_missing(client: FlaskClie
         page = submit(client, "/manage/odoo/test", {}, follow_redirects=True)
     assert "cannot create contacts (your buyers) (Odoo's Contact Creation right)" in visible(page)
     assert "not working" in text_of(page)
+
+
+def test_what_was_sent_to_odoo_names_the_order_by_its_number_in_plain_words(client: FlaskClient, session: Session) -> None:
+    from marketplace.outbox import topics
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
+
+    buyer = factories.buyer(session)
+    group = factories.producer_group(session, name="Machakos Sisal Weavers")
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    order = factories.accepted_order(session, group, buyer)
+    session.add(OutboxMessage(topic=topics.SYNC_ORDER, key=str(order.id), payload={"group": group.id}, status=OutboxStatus.DEAD, attempts=1,
+                              last_error="PermanentError: Odoo refused it: " + "x" * 300))  # fmt: skip
+    session.commit()
+    sign_in(client, admin.user.email)
+    submit(client, "/manage/odoo/", {"url": "http://127.0.0.1:9/", "database": "db", "login": "admin", "api_key": "k", "protocol": "jsonrpc"})
+    page = text_of(client.get("/manage/odoo/"))
+    assert f'">order {order.number}</a>' in page and f"#{order.id}<" not in page
+    assert "Odoo refused it" in page and "PermanentError" not in page
+    assert '<table class="list wrap">' in page  # long errors wrap instead of widening a phone's page

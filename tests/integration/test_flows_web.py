@@ -458,3 +458,36 @@ def test_a_missing_page_is_explained_in_plain_words(client: FlaskClient) -> None
     assert response.status_code == 404
     assert "There is no page at this address" in text_of(response) and "If you entered the URL manually" not in text_of(response)
     assert client.get("/api/v1/no-such-thing").mimetype == "application/problem+json"
+
+
+def test_dead_letters_link_to_their_group_and_order(client: FlaskClient, session: Session, order_parties: dict) -> None:
+    from marketplace.billing.models import Invoice
+    from marketplace.outbox import topics
+    from marketplace.outbox.models import OutboxMessage, OutboxStatus
+
+    order, group = order_parties["order"], order_parties["group"]
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    letters = [OutboxMessage(topic=topic, key=str(key), payload={}, status=OutboxStatus.DEAD, attempts=8, last_error=f"{topic} refused")
+               for topic, key in ((topics.SYNC_ORDER, order.id), (topics.SYNC_INVOICE, invoice.id), (topics.INDEX_GROUP, group.id), (topics.SEND_MAIL, "x"))]  # fmt: skip
+    session.add_all(letters)
+    session.commit()
+    operator = factories.user(session, operator=True)
+    session.commit()
+    sign_in(client, operator.email)
+
+    desk = text_of(client.get("/operator/"))
+    rows = {m.topic: re.search(rf"<td data-label=\"#\">{m.id}</td>.*?</tr>", desk, re.S).group(0) for m in letters}
+    for topic in (topics.SYNC_ORDER, topics.SYNC_INVOICE):
+        assert f'href="/groups/{group.slug}"' in rows[topic] and f'href="/operator/orders/{order.id}">order {order.number}</a>' in rows[topic]
+    assert f"invoice {invoice.number}" in rows[topics.SYNC_INVOICE]
+    assert f'href="/groups/{group.slug}"' in rows[topics.INDEX_GROUP] and "/operator/orders/" not in rows[topics.INDEX_GROUP]
+    assert "key x" in rows[topics.SEND_MAIL]
+
+    page = text_of(client.get(f"/operator/orders/{order.id}"))
+    assert f"Order {order.number}" in page and f"/operator/invoices/{invoice.id}" in page
+    assert f"{topics.SYNC_ORDER} refused" in page and f"{topics.SYNC_INVOICE} refused" in page and f"{topics.INDEX_GROUP} refused" not in page
+    assert f"/operator/outbox/{letters[0].id}/retry" in page
+    assert client.get("/operator/orders/999999").status_code == 404
+    client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})
+    sign_in(client, order_parties["admin"].user.email)
+    assert client.get(f"/operator/orders/{order.id}").status_code == 404  # the desk is operators' only

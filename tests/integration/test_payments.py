@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -704,3 +705,34 @@ def test_changed_payout_details_hold_recorded_payouts_tell_the_owners_and_the_op
     assert recorded.status_code == 302
     session.expire_all()
     assert payout.status == PayoutStatus.SENT
+
+
+def test_a_payout_sent_in_the_groups_currency_records_the_rate_and_the_amount_that_arrived(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    as_(client, market["kenya_owner"].user.email)
+    saved = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers",
+                                               "number": "+254 712 345 678"}, action="/manage/payouts/details")  # fmt: skip
+    assert saved.status_code == 302
+    payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    as_(client, market["operator"].email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert re.search(rf'name="p{payout.id}-sent_currency"[^>]*value="KES"', desk)  # a Kenyan group is paid in shillings unless it says otherwise
+    fields = {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX", f"p{payout.id}-sent_currency": "KES"}
+
+    refused = submit(client, "/operator/payouts", fields, action=f"/operator/payouts/{payout.id}/record")
+    assert "give the rate used (KES for 1 USD)" in text_of(client.get(refused.headers["Location"]))
+    session.expire_all()
+    assert payout.status == PayoutStatus.PENDING
+
+    recorded = submit(client, "/operator/payouts", {**fields, f"p{payout.id}-exchange_rate": "129.50"}, action=f"/operator/payouts/{payout.id}/record")
+    assert recorded.status_code == 302
+    session.expire_all()
+    assert (payout.status, payout.sent_currency, payout.exchange_rate, payout.sent_amount) == (
+        PayoutStatus.SENT, "KES", Decimal("129.50"), Decimal("221445.00"))  # $1,710.00 × 129.50, in shillings  # fmt: skip
+    as_(client, market["kenya_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    from marketplace.money import format_money
+
+    assert f"sent as <strong>{format_money(Decimal('221445.00'), 'KES')}</strong> at 1 USD = 129.50 KES" in page

@@ -270,3 +270,33 @@ def test_a_photo_can_show_with_a_catalog_product(admin_client: FlaskClient, sess
     assert stored.product_id == product.id
     profile = text_of(admin_client.get(f"/groups/{group.slug}"))
     assert f'src="/media/{stored.path}" alt="Round sisal basket"' in profile
+
+
+def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_client: FlaskClient, client: FlaskClient, session: Session,
+                                                                      group: ProducerGroup) -> None:  # fmt: skip
+    factories.producer_group(session, name="Kitui Basket Weavers", slug="kitui-basket-weavers")  # the name's address is taken
+    session.commit()
+    first = group.slug
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Basket Weavers"}).status_code == 302
+    session.refresh(group)
+    assert group.slug == "kitui-basket-weavers-2"
+    moved = admin_client.get(f"/groups/{first}")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/groups/kitui-basket-weavers-2"
+    api = admin_client.get(f"/api/v1/groups/{first}")
+    assert api.status_code == 301 and api.headers["Location"] == "/api/v1/groups/kitui-basket-weavers-2"
+
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302
+    session.refresh(group)
+    assert group.slug == "kitui-sisal-weavers"
+    for old in (first, "kitui-basket-weavers-2"):  # every earlier address still arrives
+        assert admin_client.get(f"/groups/{old}").headers["Location"] == "/groups/kitui-sisal-weavers"
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Basket Weavers", "story": "Renamed back."}).status_code == 302
+    session.refresh(group)
+    assert group.slug == "kitui-basket-weavers-2"  # its own old address again, not a redirect loop
+    assert admin_client.get("/groups/kitui-basket-weavers-2").status_code == 200
+    assert admin_client.get("/groups/kitui-sisal-weavers").headers["Location"] == "/groups/kitui-basket-weavers-2"
+    assert admin_client.get("/groups/kitui-basket-weavers").status_code == 200  # the other group keeps its own address
+    assert admin_client.get("/groups/never-was").status_code == 404
+    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302  # and away again
+    session.refresh(group)
+    assert group.slug == "kitui-sisal-weavers" and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"

@@ -3,6 +3,8 @@ and the API answer as documented."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,7 +147,6 @@ def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, clien
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("units=100", "Give both how many units and by which date."),
         ("units=100&by=2001-01-01", "The date must be in the future."),
         ("units=100&by=2999-01-01", "Capacity is planned 104 weeks ahead"),
         ("sort=distance", "Sorting by distance needs a place to measure from."),
@@ -336,3 +337,122 @@ def test_the_worker_rebuilds_a_stale_index(tmp_path) -> None:
     assert index.earliest_fresh_until() > utcnow()
     assert "rebuilt" not in runner.invoke(main, ["worker", "--once"], obj=info).output
     own_app.extensions["loom.db"]["engine"].dispose()
+
+
+def test_the_home_page_example_is_understood_as_filters_the_buyer_can_remove(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.producers.models import Certification
+
+    fair = factories.producer_group(session, name="Machakos Weavers")
+    factories.capability(session, fair, materials=["sisal"], moq=100)
+    session.add(Certification(group=fair, scheme="wfto", reference="WFTO-1"))
+    unlabelled = factories.producer_group(session, name="Kitui Weavers")
+    factories.capability(session, unlabelled, materials=["sisal"])
+    big_only = factories.producer_group(session, name="Thika Weavers")
+    factories.capability(session, big_only, materials=["sisal"], moq=5000)
+    session.add(Certification(group=big_only, scheme="fairtrade", reference="FT-2"))
+    scarves = factories.producer_group(session, name="Nairobi Scarf Studio")
+    factories.capability(session, scarves, category="textiles.scarves", materials=["cotton"])
+    session.add(Certification(group=scarves, scheme="wfto", reference="WFTO-3"))
+    for group in (fair, unlabelled, big_only, scarves):
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+
+    typed = client.get("/search", query_string={"q": "2,000 sisal baskets, fair trade", "units": "", "by": ""})  # the home page's form
+
+    assert typed.status_code == 303
+    location = typed.headers["Location"]
+    assert "q=baskets" in location and "units=2000" in location and "material=sisal" in location and "certification=wfto" in location
+    page = text_of(client.get(location))
+    assert "Machakos Weavers" in page
+    for left_out in ("Kitui Weavers", "Thika Weavers", "Scarf Studio"):  # not fair trade; MOQ above 2,000; not baskets
+        assert left_out not in page
+    for chip in ("2,000 units", "sisal", "Fair Trade"):
+        assert f'<span dir="auto">{chip}</span>' in page
+    assert page.index('class="results"') < page.index('class="facets"')  # on a phone the results come before the filters
+
+    without_fair_trade = client.get(location).get_data(as_text=True)
+    remove = re.search(r'href="([^"]+)" aria-label="Remove Fair Trade"', without_fair_trade)
+    assert remove is not None
+    page = text_of(client.get(html.unescape(remove.group(1))))
+    assert "Kitui Weavers" in page and "Machakos Weavers" in page and "Thika Weavers" not in page
+
+
+def test_a_deadline_in_words_lands_in_the_buyers_calendar(client: FlaskClient, live_index) -> None:
+    today = dt.date.today()
+    typed = client.get("/search", query_string={"q": "baskets by March"})
+    march = dt.date(today.year if today.month < 3 else today.year + 1, 3, 31)
+    assert typed.status_code == 303 and f"by={march.isoformat()}" in typed.headers["Location"]
+    page = text_of(client.get(typed.headers["Location"]))
+    assert f"by 31 Mar {march.year}" in page
+
+
+def test_numbers_are_accepted_as_people_write_them(client: FlaskClient, live_index) -> None:
+    by = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    assert client.get(f"/search?q=baskets&units=2,000&by={by}").status_code == 200
+    assert client.get(f"/search?q=baskets&units=2%20000&by={by}").status_code == 200
+    assert client.get(f"/search?q=baskets&units=2,00&by={by}").status_code == 400
+    assert client.get(f"/api/v1/search?q=baskets&units=2,000&by={by}").status_code == 200
+    page = text_of(client.get("/search?q=baskets+by+31+February"))
+    assert "There is no such date as" in page
+
+
+def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.sourcing.models import Rfq, RfqRecipient
+    from tests.integration.test_flows_web import _rfq_fields
+
+    buyer = factories.buyer(session, role=Role.OWNER)
+    other_buyer = factories.buyer(session, name="Other Buyer", role=Role.OWNER)
+    group = factories.producer_group(session, name="Machakos Weavers")
+    factories.capability(session, group, materials=["sisal"])
+    touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+    sign_in(client, other_buyer.user.email)
+    assert submit(client, "/rfqs/new", _rfq_fields(title="Someone else's baskets", draft="1")).status_code == 302
+    client.post("/logout", data={})
+    sign_in(client, buyer.user.email)
+    assert submit(client, "/rfqs/new", _rfq_fields(title="Spring baskets", draft="1")).status_code == 302
+    mine = session.scalar(select(Rfq).where(Rfq.title == "Spring baskets"))
+    theirs = session.scalar(select(Rfq).where(Rfq.title == "Someone else's baskets"))
+
+    results = "/search?q=baskets"
+    page = text_of(client.get(results))
+    assert f'form="add-to-draft" name="target" value="{mine.id}:{group.slug}"' in page and "Someone else" not in page
+
+    for _ in range(2):  # a second click (or a reload of the post) adds nothing twice
+        answer = submit(client, results, {"target": f"{mine.id}:{group.slug}", "next": results}, action="/rfqs/drafts/groups")
+        assert answer.status_code == 303 and answer.headers["Location"] == results
+    assert session.scalars(select(RfqRecipient.group_id).where(RfqRecipient.rfq_id == mine.id)).all() == [group.id]
+    page = text_of(client.get(results))
+    assert "is already in your draft" in page and "In your draft “<span dir=\"auto\">Spring baskets</span>” ✓" in page
+
+    answer = submit(client, results, {"target": f"{theirs.id}:{group.slug}", "next": "https://evil.example/"}, action="/rfqs/drafts/groups")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/rfqs"  # only a path on this site
+    assert session.scalars(select(RfqRecipient).where(RfqRecipient.rfq_id == theirs.id)).all() == []
+    assert client.post("/rfqs/drafts/groups", data={"target": f"{mine.id}:{group.slug}"}).status_code == 400  # no CSRF token: refused
+
+
+def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+    from marketplace.producers.changes import touch
+    from marketplace.producers.models import Photo
+
+    pictured = factories.producer_group(session, name="Machakos Weavers")
+    factories.capability(session, pictured)
+    session.add(Photo(group_id=pictured.id, path="photos/machakos.jpg", content_type="image/jpeg", width=800, height=600,
+                      caption="Mwende coiling a sisal basket"))  # fmt: skip
+    plain = factories.producer_group(session, name="Kitui Weavers")
+    factories.capability(session, plain)
+    for group in (pictured, plain):
+        touch(session, group)
+    session.commit()
+    worker_for(app).drain()
+    photo = '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" loading="lazy">'
+    placeholder = '<div class="cover placeholder" aria-hidden="true"><span>KW</span></div>'
+
+    for page in (text_of(client.get("/search?q=baskets")), text_of(client.get("/")), text_of(client.get("/groups"))):
+        assert photo in page and placeholder in page
+    assert placeholder in text_of(client.get(f"/groups/{plain.slug}"))
+    assert "Mwende coiling a sisal basket" in text_of(client.get(f"/groups/{pictured.slug}")) and "cover placeholder" not in text_of(client.get(f"/groups/{pictured.slug}"))

@@ -369,3 +369,35 @@ def test_members_send_requests_but_only_admins_cancel_or_close_a_sent_one(client
     assert submit(client, f"/rfqs/{rfq.id}", {}, action=f"/rfqs/{rfq.id}/close").status_code == 302
     session.refresh(rfq)
     assert rfq.status == RfqStatus.CLOSED
+
+
+def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_the_date(client: FlaskClient, session: Session, market: dict) -> None:
+    from marketplace.producers.models import Certification
+
+    kitui, machakos = market["kitui"]["group"], market["machakos"]["group"]
+    session.add_all([Certification(group=kitui, scheme="wfto", reference="W-1", verified=True),
+                     Certification(group=machakos, scheme="fairtrade", reference="F-2"),
+                     Certification(group=machakos, scheme="gots", reference="G-3", valid_until=TODAY - dt.timedelta(days=1)),
+                     Certification(group=machakos, scheme="fsc", reference="X", rejected_at=dt.datetime.now(dt.UTC))])  # fmt: skip
+    session.commit()
+    rfq = quoted(client, session, market, "kitui", "8.75")
+    quote(client, rfq.id, "8.75")
+    as_(client, market["machakos"]["admin"])
+    assert quote(client, rfq.id, "9.50", quantity=20_000, confirmed="1").status_code == 302  # far beyond 12 weeks at 300 a week
+    as_(client, market["buyer"])
+
+    compare = text_of(client.get(f"/rfqs/{rfq.id}")).split("Quotes, side by side")[1]
+    quote_rows = re.findall(r'<tr>\s*<td data-label="Group">.*?</tr>', compare, re.S)
+    rows = dict(zip(("kitui", "machakos"), quote_rows, strict=True))  # cheapest first: Kitui, then Machakos
+    assert "WFTO Guaranteed Fair Trade ✓ verified" in rows["kitui"] and "wfto" not in rows["kitui"]
+    assert "Fairtrade International (claimed, not yet checked)" in rows["machakos"]
+    assert "GOTS (Global Organic Textile Standard) (expired" in rows["machakos"] and "FSC" not in rows["machakos"]  # rejected: not listed
+    assert re.search(r'class="fit">[0-9,]+ units free by [0-9]{2} [A-Z][a-z]{2}: enough for 1,200<', rows["kitui"])
+    assert re.search(r'class="error">only [0-9,]+ of 20,000 units free by', rows["machakos"])
+
+    kitui_quote = session.scalar(select(Quote).where(Quote.group_id == kitui.id))
+    assert submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{kitui_quote.id}/accept").status_code == 302
+    compare = text_of(client.get(f"/rfqs/{rfq.id}")).split("Quotes, side by side")[1]
+    winner = re.findall(r'<tr>\s*<td data-label="Group">.*?</tr>', compare, re.S)[0]
+    assert 'class="fit">1,200 units reserved for your order' in winner and 'class="error"' not in winner  # its own order is not held against it
+    assert "2 quotes, one accepted" in text_of(client.get("/rfqs"))
