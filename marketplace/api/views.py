@@ -205,7 +205,7 @@ def order_epcis(number: str) -> Response:
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None or organization.id not in (order.buyer_id, order.group.organization_id):
         return problem(404, "Not Found", "No order with that number is your organization's.")
-    body = json.dumps(epcis_document(chain_of(db.session, order.id)), ensure_ascii=False)
+    body = json.dumps(epcis_document(chain_of(db.session, order.id), with_notes=True), ensure_ascii=False)  # a party of the order
     return Response(body, mimetype="application/ld+json")
 
 

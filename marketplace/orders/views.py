@@ -16,7 +16,7 @@ from marketplace.forms import attach_error, claim_submission, first_result, rend
 from marketplace.orders import services
 from marketplace.orders.models import OrderStatus
 from marketplace.sourcing.forms import MoveForm, ProgressForm
-from marketplace.trace.services import chain_of, verify_chain
+from marketplace.trace.services import chain_of
 from marketplace.trace.views import trace_context
 from marketplace.uploads import send_private, store_image
 
@@ -47,10 +47,9 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
     order = services.order_for(db.session, membership, order_id)
     return render_form(
         "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
-        invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
-        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
+        invoices=invoices_of(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
         is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **trace_context(order),
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **trace_context(order, chain_of(db.session, order.id)),
     )  # fmt: skip
 
 

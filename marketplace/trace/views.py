@@ -20,15 +20,21 @@ from marketplace.trace import story as stories
 from marketplace.trace.chain import verify_document
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.forms import StoryForm
-from marketplace.trace.services import chain_of
+from marketplace.trace.models import TraceEvent
+from marketplace.trace.services import chain_of, first_altered
 from marketplace.uploads import send_private
 
 blueprint = Blueprint("trace", __name__)
 
 
-def trace_context(order: Order) -> dict[str, Any]:
-    """Return what the order page's trace and story sections show: the steps in plain words and the story's state."""
-    return {"plain_trace": stories.plain_steps(chain_of(db.session, order.id), order.group.organization.zone),
+def trace_context(order: Order, events: list[TraceEvent]) -> dict[str, Any]:
+    """Return what the order page's trace and story sections show, from the order's chain read once (`events`, in order).
+
+    Keys: `trace` (the events), `chain_broken_at` (first altered sequence number or None), `plain_trace`
+    (the steps in plain words), `story` and `story_form`.
+    """
+    return {"trace": events, "chain_broken_at": first_altered(events),
+            "plain_trace": stories.plain_steps(events, order.group.organization.zone),
             "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
 
 
@@ -41,7 +47,7 @@ def _document_response(document: dict, filename: str) -> Response:
 @login_required
 def order_document(order_id: int) -> Response:
     order = order_for(db.session, context.current_membership(), order_id)
-    return _document_response(epcis_document(chain_of(db.session, order.id)), f"{order.number}-trace.epcis.json")
+    return _document_response(epcis_document(chain_of(db.session, order.id), with_notes=True), f"{order.number}-trace.epcis.json")
 
 
 @blueprint.post("/orders/<int:order_id>/story/<answer>")
@@ -99,6 +105,7 @@ def story_photo(public_id: str, update_id: int) -> Response:
 @blueprint.get("/stories/<public_id>/trace.epcis.json")
 def story_document(public_id: str) -> Response:
     _, order = stories.published_story(db.session, public_id)
+    # The public view: no notes (they may name artisans); every event still recomputes to its hash ID.
     return _document_response(epcis_document(chain_of(db.session, order.id)), f"story-{public_id}.epcis.json")
 
 
