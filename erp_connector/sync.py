@@ -386,7 +386,7 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
         posted += not found
     if posted or not bindings.get("trace-file", str(order.id)):
         name = f"{order.number}-trace.epcis.json"
-        datas = base64.b64encode(json.dumps(epcis_document(events), indent=1).encode()).decode()
+        datas = base64.b64encode(json.dumps(epcis_document(events, with_notes=True), indent=1).encode()).decode()  # the group's own Odoo
         existing = client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", order_odoo_id], ["name", "=", name]], ["id"])
         if existing:
             client.execute("ir.attachment", "write", [existing[0]["id"]], {"datas": datas})

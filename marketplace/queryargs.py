@@ -5,7 +5,10 @@ overflows the database: every numeric or date query parameter goes through these
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -60,3 +63,34 @@ def iso_date(args: Mapping[str, str], name: str) -> dt.date | None:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise DomainError(f"{name} must be a date written YYYY-MM-DD.", field=name) from None
+
+
+MAX_CURSOR_LENGTH = 600  # base64 of [verified, a name of up to 200 characters, id], with room to spare
+ListingKey = tuple[bool, str, int]  # where a page of the group listing ends: (verified, name, id)
+
+
+def encode_listing_cursor(key: ListingKey) -> str:
+    """Write where a page of the group listing ended as an opaque URL-safe cursor for the next page."""
+    return base64.urlsafe_b64encode(json.dumps(list(key), ensure_ascii=False, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
+    """The parameter as a group-listing cursor (verified, name, id) as `encode_listing_cursor` wrote it; None when absent.
+
+    Anything else (not base64 or JSON, another shape, an overlong name, an id out of range) raises
+    DomainError (400): a cursor is only ever one Loom wrote.
+    """
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    invalid = DomainError(f"{name} is not a page cursor Loom wrote; start again from the first page.", field=name)
+    if len(raw) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+    except (ValueError, binascii.Error, RecursionError):
+        raise invalid from None
+    if not (isinstance(values, list) and len(values) == 3 and isinstance(values[0], bool) and isinstance(values[1], str)
+            and len(values[1]) <= 200 and "\x00" not in values[1] and type(values[2]) is int and 1 <= values[2] <= 2**31 - 1):  # fmt: skip
+        raise invalid
+    return values[0], values[1], values[2]

@@ -20,7 +20,7 @@ from marketplace.problems import problem
 from marketplace.producers import services
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
-from marketplace.queryargs import whole_number
+from marketplace.queryargs import encode_listing_cursor, listing_cursor, whole_number
 from search.query import Hit, InvalidQuery, SearchUnavailable
 from search.service import find_groups
 
@@ -126,9 +126,12 @@ def groups() -> Response:
     category = request.args.get("category")
     if category is not None and category not in CATEGORIES:
         raise DomainError("category must be a code from the taxonomy.", field="category")
-    items, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page)
+    after = listing_cursor(request.args, "after")
+    items, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, after=after)
+    # The next page's cursor while this one is full: following it costs the same however deep it goes.
+    next_after = encode_listing_cursor(services.listing_key(items[-1])) if len(items) == per_page else None
     return jsonify(
-        {"items": [group_summary(g) for g in items], "total": total, "page": page, "per_page": per_page}
+        {"items": [group_summary(g) for g in items], "total": total, "page": page, "per_page": per_page, "next": next_after}
     )
 
 
@@ -211,7 +214,7 @@ def order_epcis(number: str) -> Response:
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None or organization.id not in (order.buyer_id, order.group.organization_id):
         return problem(404, "Not Found", "No order with that number is your organization's.")
-    body = json.dumps(epcis_document(chain_of(db.session, order.id)), ensure_ascii=False)
+    body = json.dumps(epcis_document(chain_of(db.session, order.id), with_notes=True), ensure_ascii=False)  # a party of the order
     return Response(body, mimetype="application/ld+json")
 
 

@@ -19,7 +19,8 @@ from marketplace.orders.forms import MoveForm, ProgressForm
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.trace import story as stories
 from marketplace.trace.forms import StoryForm
-from marketplace.trace.services import chain_of, verify_chain
+from marketplace.trace.models import TraceEvent
+from marketplace.trace.services import chain_of, first_altered
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
@@ -43,9 +44,14 @@ def order(order_id: int) -> str:
     return _order_page(order_id, ProgressForm(formdata=None))[0]
 
 
-def _trace_context(order: Order) -> dict[str, Any]:
-    """Return what the order page's trace and story sections show: the steps in plain words and the story's state."""
-    return {"plain_trace": stories.plain_steps(chain_of(db.session, order.id), order.group.organization.zone),
+def _trace_context(order: Order, events: list[TraceEvent]) -> dict[str, Any]:
+    """Return what the order page's trace and story sections show, from the order's chain read once (`events`, in order).
+
+    Keys: `trace` (the events), `chain_broken_at` (first altered sequence number or None), `plain_trace`
+    (the steps in plain words), `story` and `story_form`.
+    """
+    return {"trace": events, "chain_broken_at": first_altered(events),
+            "plain_trace": stories.plain_steps(events, order.group.organization.zone),
             "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
 
 
@@ -55,10 +61,9 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
     order = services.order_for(db.session, membership, order_id)
     return render_form(
         "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
-        invoices=invoices_of(db.session, order.id), trace=chain_of(db.session, order.id),
-        chain_broken_at=verify_chain(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
+        invoices=invoices_of(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
         is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **_trace_context(order),
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **_trace_context(order, chain_of(db.session, order.id)),
     )  # fmt: skip
 
 

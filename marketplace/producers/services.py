@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, false, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
@@ -477,13 +477,21 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
     return photo
 
 
+def listing_key(group: ProducerGroup) -> tuple[bool, str, int]:
+    """Return the group's place in the listing order (verified first, then name, then id): a page cursor's content."""
+    return group.verified, group.name, group.id
+
+
 def list_groups(
-    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24, with_photos: bool = False
-) -> tuple[list[ProducerGroup], int]:
+    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24,
+    after: tuple[bool, str, int] | None = None, with_photos: bool = False,
+) -> tuple[list[ProducerGroup], int]:  # fmt: skip
     """A page of producer groups for the directory and the API, with the total count.
 
     `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the
     listing indexes in order (see models), so their cost does not grow with the number of groups.
+    `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
+    (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
     """
     query = select(ProducerGroup)
     if country:
@@ -500,11 +508,17 @@ def list_groups(
         query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    groups = session.scalars(
-        query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications),
-                      *([selectinload(ProducerGroup.photos)] if with_photos else []))
-        .order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(groups), total
+    ordered = query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications),
+                             *([selectinload(ProducerGroup.photos)] if with_photos else [])).order_by(
+        ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id
+    )
+    if after is None:
+        return list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))), total
+    verified, name, last_id = after
+    # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
+    # groups follow the verified ones, from their start.
+    beyond = ordered.where(ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id))
+    groups = list(session.scalars(beyond.limit(per_page)))
+    if verified and len(groups) < per_page:
+        groups += session.scalars(ordered.where(ProducerGroup.verified == false()).limit(per_page - len(groups)))
+    return groups, total

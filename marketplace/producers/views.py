@@ -25,7 +25,7 @@ from marketplace.producers.forms import (
 )
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
-from marketplace.queryargs import whole_number
+from marketplace.queryargs import encode_listing_cursor, listing_cursor, whole_number
 from marketplace.reputation.services import reviews_of_group
 from marketplace.reputation.signals import reputation
 from marketplace.sourcing import services as sourcing
@@ -53,10 +53,12 @@ def directory() -> str:
     if category and category not in CATEGORIES:
         category = None
     page = whole_number(request.args, "page", low=1, high=100_000, default=1)
+    after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
-    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, with_photos=True)
+    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_photos=True)
+    next_after = encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
     return render_template(
-        "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page,
+        "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page, next_after=next_after,
         country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
     )  # fmt: skip
 

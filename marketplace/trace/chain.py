@@ -129,6 +129,7 @@ class Problem:
 
     position: int
     message: str
+    withheld: bool = False  # not a fault: the public copy leaves out what this event's hash covers
 
 
 def verify_document(document: dict[str, Any]) -> list[Problem]:
@@ -138,7 +139,8 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
     one before it, and the sequence numbers run 1, 2, 3… without a gap. Raises `ValueError` when the
     document is not an EPCIS document with an event list.
     """
-    from marketplace.trace.epcis import legacy_event  # the document's shape lives there; it imports this module
+    # The document's shape lives there; it imports this module.
+    from marketplace.trace.epcis import NOTES_KEY, WITHHELD_KEY, legacy_event
 
     try:
         events = document["epcisBody"]["eventList"]
@@ -148,7 +150,7 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise ValueError("Not an EPCIS document: its eventList is not a list of events.")
     problems: list[Problem] = []
-    current = [e for e in events if "eventID" in e]
+    current = [e for e in events if "eventID" in e and not e.get(WITHHELD_KEY)]
     recomputed = dict(zip((id(e) for e in current), cbv_hash_ids(current, context), strict=True)) if current else {}
     previous: dict[str, Any] | None = None
     for position, event in enumerate(events, start=1):
@@ -156,7 +158,15 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
         expected_sequence = previous.get("loom:sequence", 0) + 1 if previous else 1
         if sequence != expected_sequence:
             problems.append(Problem(position, f"Event {expected_sequence} is missing: the next event is numbered {sequence}."))
-        if "eventID" in event:
+        if event.get(WITHHELD_KEY):
+            record = event.get("loom:legacyRecord")
+            shown = {k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord", WITHHELD_KEY)}
+            if isinstance(record, dict) and shown != legacy_event(record):
+                problems.append(Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers."))
+            problems.append(Problem(position, f"Event {position} cannot be checked in this public copy: its hash covers a private note,"
+                                              " recorded before notes were kept apart. The order's parties can check it in their own download.",
+                                    withheld=True))  # fmt: skip
+        elif "eventID" in event:
             if recomputed[id(event)] != event["eventID"]:
                 problems.append(Problem(position, f"Event {position} was altered: its content does not hash to its eventID."))
             link = event.get("loom:previousEventID") or event.get("loom:previousLegacyHash")
@@ -176,4 +186,25 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
         else:
             problems.append(Problem(position, f"Event {position} has no eventID: it cannot be checked."))
         previous = event
+    problems += _note_problems(document.get(NOTES_KEY, []), events)
+    return problems
+
+
+def _note_problems(notes: Any, events: list[dict[str, Any]]) -> list[Problem]:
+    """Check the parties' private notes against the digests their events' hashes cover."""
+    from marketplace.trace.epcis import note_digest
+
+    if not isinstance(notes, list):
+        return [Problem(0, "The document's notes are not a list.")]
+    positions = {e.get("eventID"): (position, e) for position, e in enumerate(events, start=1) if "eventID" in e}
+    problems: list[Problem] = []
+    for entry in notes:
+        found = positions.get(entry.get("eventID")) if isinstance(entry, dict) else None
+        if found is None:
+            problems.append(Problem(0, "A note names no event of this document."))
+            continue
+        position, event = found
+        note, salt = entry.get("note"), entry.get("salt")
+        if not isinstance(note, str) or not isinstance(salt, str) or note_digest(note, salt) != event.get("loom:noteDigest"):
+            problems.append(Problem(position, f"The note of event {position} was altered: it does not match the digest the event's hash covers."))
     return problems

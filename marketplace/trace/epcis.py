@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,19 @@ from marketplace.trace.vocabulary import bare_step
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 LOOM_NAMESPACE = "https://loom.example/ns/trace#"
 CONTEXT: list[Any] = [EPCIS_CONTEXT, {"loom": LOOM_NAMESPACE}]
+# The document-level list of the parties' private step notes. It sits outside the events, so the events
+# (and their hash IDs) are the same in the parties' download and in the public one, which leaves it out.
+NOTES_KEY = "loom:notes"
+WITHHELD_KEY = "loom:noteWithheld"  # marks an older event whose hashed note the public copy leaves out
+
+
+def note_digest(note: str, salt: str) -> str:
+    """Return the SHA-256 hex digest an event's hash covers in place of its private note.
+
+    `salt` is random per note and stays private with it, so a short note (a name, a phone number)
+    cannot be found by hashing guesses against the public document.
+    """
+    return hashlib.sha256(f"{salt}\n{note}".encode()).hexdigest()
 
 
 def epcis_time(moment: dt.datetime) -> str:
@@ -82,9 +96,13 @@ def event_body(event: TraceEvent, previous: TraceEvent | None) -> dict[str, Any]
             body["loom:previousLegacyHash"] = previous.hash
         else:
             body["loom:previousEventID"] = hash_id_uri(previous.hash)
-    for key in ("place", "note"):
-        if event.why.get(key):
-            body[f"loom:{key}"] = event.why[key]
+    if event.why.get("place"):
+        body["loom:place"] = event.why["place"]
+    if event.why.get("note"):
+        if event.why.get("note_salt"):
+            body["loom:noteDigest"] = note_digest(event.why["note"], event.why["note_salt"])
+        else:  # recorded before notes were kept apart: the hash covers the text itself
+            body["loom:note"] = event.why["note"]
     if event.why.get("progress") is not None:
         body["loom:progress"] = event.why["progress"]
     return body
@@ -123,23 +141,51 @@ def legacy_event(record: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def epcis_event(event: TraceEvent, previous: TraceEvent | None) -> dict[str, Any]:
-    """Return one event as it appears in the document: with its `eventID`, or Loom's older hash and record."""
+def epcis_event(event: TraceEvent, previous: TraceEvent | None, *, with_notes: bool = False) -> dict[str, Any]:
+    """Return one event as it appears in the document: with its `eventID`, or Loom's older hash and record.
+
+    Without `with_notes` (the public view) an older event whose hash covers its note text shows no note
+    and is marked `loom:noteWithheld`: its hash can then be checked only from the parties' download.
+    """
     if event.hash_scheme == LEGACY_SCHEME:
-        body = legacy_event(legacy_body(event))
+        record = legacy_body(event)
+        withheld = not with_notes and bool(record["why"].get("note"))
+        if withheld:
+            record["why"] = {k: v for k, v in record["why"].items() if k != "note"}
+        body = legacy_event(record)
         body["loom:sequence"] = event.sequence
         body["loom:legacyHash"] = event.hash
-        body["loom:legacyRecord"] = legacy_body(event)
-        return body
-    return {"eventID": hash_id_uri(event.hash), **event_body(event, previous)}
+        body["loom:legacyRecord"] = record
+    else:
+        body = {"eventID": hash_id_uri(event.hash), **event_body(event, previous)}
+        withheld = not with_notes and body.pop("loom:note", None) is not None
+    if withheld:
+        body[WITHHELD_KEY] = True
+    return body
 
 
-def epcis_document(events: Sequence[TraceEvent]) -> dict[str, Any]:
-    """Return the whole chain, in order, as an EPCIS 2.0 JSON-LD document (a dict ready for `json.dumps`)."""
-    return {
+def private_notes(events: Sequence[TraceEvent]) -> list[dict[str, str]]:
+    """Return the notes kept apart from the events: `{"eventID", "note", "salt"}` each, in chain order."""
+    return [{"eventID": hash_id_uri(e.hash), "note": e.why["note"], "salt": e.why["note_salt"]}
+            for e in events if e.hash_scheme != LEGACY_SCHEME and e.why.get("note") and e.why.get("note_salt")]  # fmt: skip
+
+
+def epcis_document(events: Sequence[TraceEvent], *, with_notes: bool = False) -> dict[str, Any]:
+    """Return the whole chain, in order, as an EPCIS 2.0 JSON-LD document (a dict ready for `json.dumps`).
+
+    The default is the public view: the coordinators' step notes (free text that may name artisans) are
+    left out, and every event still recomputes to its hash ID. `with_notes=True` is for the order's
+    parties only: the notes come along in a document-level `loom:notes` list with the salt that proves
+    each one against its event's `loom:noteDigest`.
+    """
+    document = {
         "@context": CONTEXT,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": epcis_time(utcnow()),
-        "epcisBody": {"eventList": [epcis_event(e, events[i - 1] if i else None) for i, e in enumerate(events)]},
+        "epcisBody": {"eventList": [epcis_event(e, events[i - 1] if i else None, with_notes=with_notes)
+                                    for i, e in enumerate(events)]},  # fmt: skip
     }
+    if with_notes and (notes := private_notes(events)):
+        document[NOTES_KEY] = notes
+    return document

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -44,8 +45,12 @@ def record_event(
     `biz_step` and `disposition` are bare CBV 2.0 words, `read_point` and `biz_location` URIs, `what`
     the EPCIS what-dimension (quantityList, or outputQuantityList and transformationID, or parentID and
     childQuantityList), `why` Loom's own fields (note, place name, bizTransactionList). The stored hash
-    is the CBV 2.0 event hash ID, which covers the previous event's ID.
+    is the CBV 2.0 event hash ID, which covers the previous event's ID. A note is private to the order's
+    parties: it gets a random salt here, and the hash covers only its salted digest.
     """
+    why = dict(why or {})
+    if why.get("note") and not why.get("note_salt"):
+        why["note_salt"] = secrets.token_hex(16)
     last = session.scalar(
         select(TraceEvent).where(TraceEvent.order_id == order_id).order_by(TraceEvent.sequence.desc()).limit(1)
     )
@@ -60,7 +65,7 @@ def record_event(
         read_point=read_point,
         biz_location=biz_location,
         what=what,
-        why=why or {},
+        why=why,
         recorded_by_id=recorded_by_id,
         prev_hash=last.hash if last else GENESIS,
         hash_scheme=CBV_SCHEME,

@@ -33,7 +33,7 @@ def _document_response(document: dict, filename: str) -> Response:
 @login_required
 def order_document(order_id: int) -> Response:
     order = order_for(db.session, context.current_membership(), order_id)
-    return _document_response(epcis_document(chain_of(db.session, order.id)), f"{order.number}-trace.epcis.json")
+    return _document_response(epcis_document(chain_of(db.session, order.id), with_notes=True), f"{order.number}-trace.epcis.json")
 
 
 @blueprint.post("/orders/<int:order_id>/story/<answer>")
@@ -91,6 +91,7 @@ def story_photo(public_id: str, update_id: int) -> Response:
 @blueprint.get("/stories/<public_id>/trace.epcis.json")
 def story_document(public_id: str) -> Response:
     _, order = stories.published_story(db.session, public_id)
+    # The public view: no notes (they may name artisans); every event still recomputes to its hash ID.
     return _document_response(epcis_document(chain_of(db.session, order.id)), f"story-{public_id}.epcis.json")
 
 

@@ -186,9 +186,16 @@ def test_chains_hashed_before_cbv2_still_verify_and_grow(session: Session, parti
     events = chain_of(session, order.id)
     assert [e.hash_scheme for e in events] == ["loom1", "loom1", "cbv2"] and events[2].prev_hash == second.hash
     assert verify_chain(session, order.id) is None
-    document = epcis_document(events)
+    document = epcis_document(events, with_notes=True)
     assert epcis_errors(document) == []
     assert _verify(tmp_path, document)[0] == 0
+    public = epcis_document(events)  # the old record's hash covers its note: the public copy withholds both and says so
+    assert epcis_errors(public) == [] and "Order confirmed." not in json.dumps(public)
+    assert [(p.position, p.withheld) for p in verify_document(public)] == [(1, True), (2, True)]
+    assert _verify(tmp_path, public)[0] == 0
+    moved = copy.deepcopy(public)
+    moved["epcisBody"]["eventList"][0]["readPoint"]["id"] = "urn:loom:place:Elsewhere"
+    assert "Event 1 was altered" in _verify(tmp_path, moved)[1]
 
     shown = copy.deepcopy(document)
     shown["epcisBody"]["eventList"][0]["readPoint"]["id"] = "urn:loom:place:Elsewhere"

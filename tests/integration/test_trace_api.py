@@ -32,6 +32,9 @@ def test_the_buyers_program_downloads_the_trace_with_its_token(client: FlaskClie
     admin = factories.member_of(session, group, role=Role.ADMIN)
     stranger = factories.buyer(session, name="Casa Verde", role=Role.OWNER)
     order = factories.accepted_order(session, group, buyer)
+    from marketplace.orders.services import post_progress
+
+    post_progress(session, admin, order.id, percent=30, note="Achieng (0712 345 678) has the handles", photo_path=None)
     session.commit()
     url = f"/api/v1/orders/{order.number}/epcis"
 
@@ -40,6 +43,7 @@ def test_the_buyers_program_downloads_the_trace_with_its_token(client: FlaskClie
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     conforms(response, PATH)
     assert epcis_errors(response.get_json()) == [] and verify_document(response.get_json()) == []
+    assert [n["note"] for n in response.get_json()["loom:notes"]] == ["Achieng (0712 345 678) has the handles"]  # a party reads its notes
     assert client.get(url, headers={"Authorization": f"Bearer {_token(client, admin)}"}).status_code == 200  # the group's, too
 
     for headers in ({}, {"Authorization": "Bearer loom_not-a-token"}, {"Authorization": f"Basic {token}"}):

@@ -52,7 +52,7 @@ def test_events_hashed_before_0013_still_verify_after_it(tmp_path: Path) -> None
         events = chain_of(session, 1)
         assert [e.hash_scheme for e in events] == ["loom1", "loom1"]
         assert verify_chain(session, 1) is None
-        document = epcis_document(events)
+        document = epcis_document(events, with_notes=True)
         assert epcis_errors(document) == [] and verify_document(document) == []
         events[1].read_point = "Kitui, KE"
         assert verify_chain(session, 1) == 2

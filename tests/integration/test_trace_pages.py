@@ -150,3 +150,58 @@ def test_only_admins_answer_and_only_the_orders_photos_can_be_chosen(client: Fla
     _as(client, deal["outsider"])
     assert submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/publish").status_code == 404
     assert client.post(f"/orders/{order.id}/story/nonsense").status_code in (400, 404)
+
+
+def _publish(session: Session, deal: dict) -> str:
+    from marketplace.trace.story import set_story_consent
+
+    set_story_consent(session, deal["buyer"], deal["order"].id, agree=True)
+    story = set_story_consent(session, deal["admin"], deal["order"].id, agree=True)
+    session.commit()
+    return story.public_id
+
+
+def test_the_public_trace_leaves_out_the_notes_and_still_verifies(client: FlaskClient, session: Session, deal: dict) -> None:
+    order = deal["order"]
+    public_id = _publish(session, deal)
+    anonymous = client.application.test_client()
+    public = anonymous.get(f"/stories/{public_id}/trace.epcis.json")
+    assert public.status_code == 200
+    for private in ("Mary Wanjiku", "Private second photo", "note_salt", "loom:notes"):
+        assert private not in public.get_data(as_text=True), private
+    document = json.loads(public.data)
+    assert epcis_errors(document) == [] and verify_document(document) == []
+    assert sum("loom:noteDigest" in e for e in document["epcisBody"]["eventList"]) == 2  # the notes' salted digests stay hashed
+    assert "Mary Wanjiku" not in words(anonymous.get(f"/stories/{public_id}/verify"))
+
+    _as(client, deal["buyer"])  # the order's parties still get the notes, proved against the same event IDs
+    own = json.loads(client.get(f"/orders/{order.id}/trace.epcis.json").data)
+    assert epcis_errors(own) == [] and verify_document(own) == []
+    assert [n["note"] for n in own["loom:notes"]] == ["Mary Wanjiku finished the first 100", "Private second photo"]
+    assert [e["eventID"] for e in own["epcisBody"]["eventList"]] == [e["eventID"] for e in document["epcisBody"]["eventList"]]
+    own["loom:notes"][0]["note"] = "Someone else finished the first 100"
+    assert [p.message for p in verify_document(own)] == ["The note of event 3 was altered: it does not match the digest the event's hash covers."]
+
+
+def test_an_older_event_whose_hash_covers_its_note_is_withheld_from_the_public_copy(client: FlaskClient, session: Session, deal: dict) -> None:
+    from marketplace.trace.services import cbv_hash, chain_of
+
+    events = chain_of(session, deal["order"].id)
+    older = events[2]  # as recorded before notes were kept apart: the note text itself inside the hashed event
+    older.why = {k: v for k, v in older.why.items() if k != "note_salt"}
+    older.hash = cbv_hash(older, events[1])
+    for after, before in zip(events[3:], events[2:], strict=False):
+        after.prev_hash = before.hash
+        after.hash = cbv_hash(after, before)
+    session.commit()
+    public_id = _publish(session, deal)
+    anonymous = client.application.test_client()
+    public = anonymous.get(f"/stories/{public_id}/trace.epcis.json")
+    assert "Mary Wanjiku" not in public.get_data(as_text=True)
+    problems = verify_document(json.loads(public.data))
+    assert [(p.position, p.withheld) for p in problems] == [(3, True)]
+    page = words(anonymous.get(f"/stories/{public_id}/verify"))
+    assert "cannot be recomputed from this public copy" in page and "does not hold" not in page
+    _as(client, deal["admin"])
+    own = json.loads(client.get(f"/orders/{deal['order'].id}/trace.epcis.json").data)
+    assert verify_document(own) == [] and "Mary Wanjiku" in json.dumps(own, ensure_ascii=False)

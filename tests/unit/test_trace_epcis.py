@@ -30,6 +30,8 @@ def test_any_history_is_valid_epcis_and_verifies(steps, skus, number, note, plac
         fields = step_fields(key, order_number=number, lines=skus, place_uri=geo_uri(latitude, longitude), place_name=place,
                              destination_uri=f"https://loom.test/places/{sequence}", destination_name="Kenya", invoice_numbers=invoices,
                              note=note, progress=progress if key == "progress" else None)  # fmt: skip
+        if fields["why"].get("note"):
+            fields["why"]["note_salt"] = f"{sequence:032x}"  # record_event salts every note
         previous = events[-1] if events else None
         event = TraceEvent(order_id=1, sequence=sequence, event_time=start + dt.timedelta(hours=sequence), hash_scheme="cbv2",
                            prev_hash=previous.hash if previous else GENESIS, **fields)  # fmt: skip
@@ -38,3 +40,7 @@ def test_any_history_is_valid_epcis_and_verifies(steps, skus, number, note, plac
     document = epcis_document(events)
     assert epcis_errors(document) == []
     assert verify_document(document) == []
+    assert "loom:notes" not in document and not any("loom:note" in e for e in document["epcisBody"]["eventList"])
+    own = epcis_document(events, with_notes=True)
+    assert epcis_errors(own) == [] and verify_document(own) == []
+    assert [n["note"] for n in own.get("loom:notes", [])] == [e.why["note"] for e in events if e.why.get("note")]
