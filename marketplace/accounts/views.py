@@ -24,6 +24,7 @@ from marketplace.db import db, transaction
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
 from marketplace.limits import limit
+from marketplace.producers import services as producers
 from marketplace.redirects import local_path
 
 blueprint = Blueprint("accounts", __name__)
@@ -42,14 +43,16 @@ def _home_for_kind() -> str:
 
 
 def _own_work() -> str:
-    """Where a person who just signed in starts: the operator's desk, a group's RFQ inbox, a buyer's requests."""
+    """Where a person who just signed in starts: the operator's desk, a group's RFQ inbox (its listing page
+    while it lists nothing yet, so a new group finishes its listing first), a buyer's requests."""
     if current_user.is_operator:
         return url_for("operator.desk")
     membership = context.current_membership()
     if membership is None:
         return url_for("producers.directory")
     if membership.organization.kind == OrganizationKind.PRODUCER:
-        return url_for("sourcing.inbox")
+        listed = producers.group_of(db.session, membership).capabilities
+        return url_for("sourcing.inbox") if listed else url_for("manage.dashboard")
     return url_for("sourcing.rfqs")
 
 

@@ -254,10 +254,14 @@ def test_sign_in_returns_to_the_page_that_asked_for_it(client: FlaskClient, sess
 def test_after_signing_in_each_person_lands_on_their_own_work(client: FlaskClient, session: Session) -> None:
     buyer = factories.buyer(session, email="amelia@northwind.example")
     group = factories.producer_group(session)
+    factories.capability(session, group)
     coordinator = factories.member_of(session, group, email="mwende@kitui.example")
+    newcomer = factories.member_of(session, factories.producer_group(session, name="Huye Weavers"), email="claudine@huye.example")
     operator = factories.user(session, email="ops@loom.example", operator=True)
     session.commit()
-    for email, landing in ((buyer.user.email, "/rfqs"), (coordinator.user.email, "/manage/rfqs"), (operator.email, "/operator/")):
+    landings = ((buyer.user.email, "/rfqs"), (coordinator.user.email, "/manage/rfqs"), (operator.email, "/operator/"),
+                (newcomer.user.email, "/manage/"))  # a group that lists nothing yet finishes its listing first
+    for email, landing in landings:
         response = sign_in(client, email)
         assert response.headers["Location"] == landing, email
         assert client.get(landing).status_code == 200
