@@ -275,8 +275,8 @@ def test_a_group_that_locks_confirmed_sales_still_gets_cancellations(app: Flask,
     order.status = OrderStatus.CANCELLED
 
     assert sync_orders(session, client, group.id, [order]).orders_cancelled == 1
-    [remote] = client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-M-LOCK")]], ["state"])
-    assert remote["state"] == "cancel"
+    [remote] = client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-M-LOCK")]], ["state", "locked"])
+    assert (remote["state"], remote["locked"]) == ("cancel", True)  # unlocked to cancel, then locked again as the setting wants
 
 
 # ----- the connection check proves what sync needs ------------------------------------------------

@@ -276,6 +276,48 @@ def test_later_changes_follow_a_new_ship_date_and_a_cancellation(session: Sessio
     assert sync_orders(session, client, group.id, [order]).orders_cancelled == 0
 
 
+def test_a_locked_sale_order_is_unlocked_cancelled_and_locked_again(session: Session, odoo: Odoo) -> None:
+    """As "Lock Confirmed Sales" (or a person) left it: Odoo refuses to cancel a locked order until it is unlocked."""
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00011", [("SKU-A", 30, "10.00")])
+    client = odoo.client()
+    odoo_id = sync_orders(session, client, group.id, [order]).odoo_ids[order.id]
+    client.press("sale.order", "action_lock", [odoo_id])  # what the setting does on confirmation
+    order.status = OrderStatus.CANCELLED
+
+    report = sync_orders(session, client, group.id, [order])
+
+    assert (report.orders_cancelled, report.problems) == (1, {})
+    [remote] = client.execute("sale.order", "read", [odoo_id], fields=["state", "locked"])
+    assert (remote["state"], remote["locked"]) == ("cancel", True)  # locked again, as the group's setting wants it
+    assert sync_orders(session, client, group.id, [order]).orders_cancelled == 0
+
+
+@pytest.mark.parametrize("locked", [True, False], ids=["locked", "unlocked"])
+def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_was(session: Session, odoo: Odoo, locked: bool) -> None:
+    if odoo.double is None:
+        pytest.skip("the refusal is provoked in the double only")
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00012", [("SKU-A", 30, "10.00")])
+    other = make_order(session, group, factories.buyer(session), "LM-T-00013", [("SKU-A", 5, "10.00")])
+    client = odoo.client()
+    ids = sync_orders(session, client, group.id, [order, other]).odoo_ids
+    if locked:
+        client.press("sale.order", "action_lock", [ids[order.id]])
+    order.status = other.status = OrderStatus.CANCELLED
+
+    for _ in range(2):  # the operator's retry, Odoo still refusing: still one note
+        odoo.double.inject("refuse", times=1, match="action_cancel")  # the first cancellation asked: this order's (one by one, in order)
+        report = sync_orders(session, client, group.id, [order, other])
+        assert "Odoo refused to cancel its sales order" in report.problems[order.id] and other.id not in report.problems
+
+    [remote] = client.execute("sale.order", "read", [ids[order.id]], fields=["state", "locked"])
+    assert (remote["state"], remote["locked"]) == ("sale", locked)  # as it was: locked again when it was locked
+    notes = [n for n in loom_notes(client, ids[order.id]) if "refused to cancel" in n]
+    assert len(notes) == 1 and "was cancelled in Loom" in notes[0] and "refused" in notes[0]
+    assert client.execute("sale.order", "read", [ids[other.id]], fields=["state"])[0]["state"] == "cancel"  # the other went
+
+
 def test_an_order_cancelled_before_it_reached_odoo_is_not_created(session: Session, odoo: Odoo) -> None:
     group = factories.producer_group(session)
     order = make_order(session, group, factories.buyer(session), "LM-T-00009", [("SKU-A", 30, "10.00")])
