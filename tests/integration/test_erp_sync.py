@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -38,9 +39,10 @@ class Odoo:
     secret: str
     protocol: str
     double: OdooDouble | None
+    tag: str = ""  # before every natural key this test writes (see RUN)
 
     def client(self, timeout: float = 10) -> OdooClient:
-        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=RUN)
+        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=self.tag)
 
     @property
     def policy(self) -> OutboundPolicy:
@@ -48,12 +50,16 @@ class Odoo:
         return OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
-# This run's tag, before every natural key Loom writes (buyer refs, SKUs, order and invoice numbers, pricelists):
-# a second run against the same real Odoo finds none of the first run's records.
+# This run's tag, and each test's number in the run, before every natural key Loom writes (buyer refs, SKUs, order
+# and invoice numbers, pricelists): a second run against the same real Odoo finds none of the first run's records,
+# and one test none of another's (Loom's database starts afresh for each test, so its ids — and the buyer refs made
+# of them — repeat from test to test, and from one protocol's run of a test to the next).
 RUN = f"T{uuid.uuid4().hex[:6]}-"
+_TESTS = itertools.count(1)
 REAL = os.environ.get("LOOM_TEST_ODOO_URL")
+# Against a real Odoo: the protocols named in LOOM_TEST_ODOO_PROTOCOLS (comma-separated: auto, jsonrpc, xmlrpc, json2).
 TARGETS = (
-    [("real", "auto"), ("real", "xmlrpc")]
+    [("real", p.strip()) for p in os.environ.get("LOOM_TEST_ODOO_PROTOCOLS", "auto,xmlrpc").split(",") if p.strip()]
     if REAL
     else [(17, "jsonrpc"), (17, "xmlrpc"), (18, "jsonrpc"), (18, "xmlrpc"), (19, "json2"), (19, "jsonrpc"), (19, "xmlrpc")]
 )
@@ -63,16 +69,18 @@ TARGETS = (
 def odoo(request: pytest.FixtureRequest) -> Iterator[Odoo]:
     version, protocol = request.param
     if version == "real":
-        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None)
+        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None,
+                   f"{RUN}{next(_TESTS)}-")
         return
     with OdooDouble(version=version) as double:
         secret = double.api_key if protocol == "json2" else "admin"
-        yield Odoo(double.url, double.db.name, "admin", secret, protocol, double)
+        yield Odoo(double.url, double.db.name, "admin", secret, protocol, double, f"{RUN}{next(_TESTS)}-")
 
 
 @pytest.fixture(autouse=True)
-def _tagged(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.config, "ERP_INSTANCE_TAG", RUN)  # the worker's clients tag their keys too
+def _tagged(request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    tag = request.getfixturevalue("odoo").tag if "odoo" in request.fixturenames else RUN
+    monkeypatch.setitem(app.config, "ERP_INSTANCE_TAG", tag)  # the worker's clients tag their keys too
 
 
 def loom_notes(client: OdooClient, order_odoo_id: int) -> list[str]:

@@ -27,8 +27,11 @@ GROUPS = {"sales_team.group_sale_salesman": "User: Own Documents Only", "account
 
 
 def group_ids(version: int) -> dict[str, int]:
-    """res.groups id of each group the connector's rights come from, by xml id."""
-    return dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
+    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real 17)."""
+    ids = dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
+    if version < 18:
+        del ids["product.group_product_manager"]
+    return ids
 
 
 
