@@ -72,6 +72,11 @@ def tax_field(client: OdooClient) -> str:
     return "tax_ids" if client.server.major >= 19 else "tax_id"
 
 
+def rounds_per_document(client: OdooClient) -> bool:
+    """Say whether this Odoo rounds a document's untaxed amount once (19 on) rather than line by line (17, 18); see amounts.expected_total."""
+    return client.server.major >= 19
+
+
 def mapping_for(session: Session, group_id: int) -> TaxMapping:
     """Return the tax mapping the group chose on its Odoo page (no tax until it chooses one)."""
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))
@@ -239,14 +244,14 @@ def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: 
     )
 
 
-def order_expected(order: Order, mapping: TaxMapping) -> Decimal:
+def order_expected(order: Order, mapping: TaxMapping, *, per_document: bool = False) -> Decimal:
     """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
-    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency)
+    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency, per_document=per_document)
 
 
-def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str | None:
+def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping, *, per_document: bool = False) -> str | None:
     """Say why Odoo's sale.order does not hold Loom's money (with both numbers); None when it does."""
-    expected = order_expected(order, mapping)
+    expected = order_expected(order, mapping, per_document=per_document)
     odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
         return None
@@ -341,7 +346,7 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     report.orders_found = len(orders) - len(to_create)
     live = [o for o in orders if o.status != OrderStatus.CANCELLED]
     for order in live:
-        problem = order_problem(order, found[order.number], mapping)
+        problem = order_problem(order, found[order.number], mapping, per_document=rounds_per_document(client))
         if problem:
             report.problems[order.id] = problem
     drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent") and o.id not in report.problems]

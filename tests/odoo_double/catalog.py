@@ -75,7 +75,24 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
     else:
         lines = [("account.move.line", line) for line in db.models["account.move.line"].records.values() if line["move_id"] == row["id"]]
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
-    return tuple(sum((a[i] for a in amounts), Decimal(0)) for i in range(3))  # type: ignore[return-value]
+    untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
+    if db.version >= 19 and lines:
+        # 19 rounds the document's untaxed amount once, from the lines' unrounded amounts (`_round_tax_details_base_lines`,
+        # measured on real 19): round(Σ quantity × price) with no tax or price-included taxes; taxes stay rounded per line.
+        currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
+        raw = sum((money.to_decimal(line["product_uom_qty" if line_model == "sale.order.line" else "quantity"]) * money.to_decimal(line["price_unit"])
+                   * (1 - money.to_decimal(line.get("discount")) / 100) for line_model, line in lines), Decimal(0))  # fmt: skip
+        gross = money.currency_round(raw, money.rounding_of(db, currency))
+        if any(_excluded_taxes(db, line_model, line) for line_model, line in lines):
+            untaxed, total = gross, gross + tax
+        else:
+            untaxed, total = gross - tax, gross
+    return untaxed, tax, total  # type: ignore[return-value]
+
+
+def _excluded_taxes(db: Database, model: str, line: dict[str, Any]) -> bool:
+    field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order.line" else "tax_ids"
+    return any(not money.tax_included(db, db.models["account.tax"].records[i]) for i in (line.get(field) or []) if i in db.models["account.tax"].records)
 
 
 def _amount_untaxed(db: Database, model: str, row: dict[str, Any]) -> float:
