@@ -66,9 +66,22 @@ def line_amounts(quantity: Decimal, price_unit: Decimal, mapping: TaxMapping, cu
     return LineAmounts(gross, round_money(gross * mapping.rate / 100, currency))
 
 
-def expected_total(lines: Iterable[tuple[Decimal, Decimal]], mapping: TaxMapping, currency: str) -> Decimal:
-    """Return the total Odoo should show for (quantity, unit price) lines under the mapping, in the currency."""
-    return sum((line_amounts(q, p, mapping, currency).total for q, p in lines), ZERO)
+def expected_total(lines: Iterable[tuple[Decimal, Decimal]], mapping: TaxMapping, currency: str, *, per_document: bool = False) -> Decimal:
+    """Return the total Odoo should show for (quantity, unit price) lines under the mapping, in the currency.
+
+    `per_document`: Odoo 19 rounds a document's untaxed amount once, from the lines' unrounded
+    amounts (`_round_tax_details_base_lines` spreads the difference over the lines), where 17 and 18
+    add the lines' rounded amounts: lines of 1.5 × 19.99, 3.5 × 4.05 and 1 × −0.01 total 29.99 + 14.18
+    − 0.01 = 44.16 on real 18, but round(29.985 + 14.175 − 0.01) = 44.15 on real 19. Taxes stay
+    rounded per line; with a price-included tax (or none) the total is the rounded sum of the lines.
+    """
+    lines = [(Decimal(q), Decimal(p)) for q, p in lines]
+    if not per_document:
+        return sum((line_amounts(q, p, mapping, currency).total for q, p in lines), ZERO)
+    untaxed = round_money(sum((q * p for q, p in lines), ZERO), currency)
+    if not mapping.tax_id or not mapping.rate or mapping.included:
+        return untaxed
+    return untaxed + sum((round_money(q * p * mapping.rate / 100, currency) for q, p in lines), ZERO)
 
 
 def same_amount(odoo_amount: float, expected: Decimal, currency: str) -> bool:

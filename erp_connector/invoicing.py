@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp_connector.amounts import ZERO, TaxMapping, line_amounts, round_money, same_amount, show
+from erp_connector.amounts import ZERO, TaxMapping, expected_total, round_money, same_amount, show
 from erp_connector.client import OdooClient, encode
 from erp_connector.sync import (
     Bindings,
@@ -28,6 +28,7 @@ from erp_connector.sync import (
     odoo_order_id,
     post_note,
     posted_notes,
+    rounds_per_document,
 )
 from marketplace.billing.models import Invoice, InvoiceKind, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, RefundStatus
 from marketplace.money import format_money
@@ -44,12 +45,13 @@ class InvoiceLine:
     name: str
 
 
-def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
+def invoice_lines(session: Session, invoice: Invoice, *, per_document: bool = False) -> list[InvoiceLine]:
     """List the lines Loom sends for an invoice: its share of every order line, then what rounding left over.
 
     A deposit invoices its share of each line's quantity; the balance what the other invoices left, so
     Odoo's invoiced quantities add up to the order. The untaxed sum of the lines is Loom's invoice
-    amount exactly: an extra line (no product) carries the difference rounding made, if any.
+    amount exactly: an extra line (no product) carries the difference rounding made, if any — rounding
+    line by line, or once for the whole invoice when `per_document` (Odoo 19, see amounts.expected_total).
     """
     order = invoice.order
     currency = invoice.currency
@@ -66,15 +68,18 @@ def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
             quantity = share_of(line, invoice.amount)
         percent = (invoice.amount * 100 / order.total).quantize(Decimal(1)) if order.total else ZERO
         lines.append(InvoiceLine(line, quantity, line.unit_price, f"{invoice.kind.value.capitalize()} {percent} %: {line.description}"))
-    left = invoice.amount - sum((round_money(x.quantity * x.price_unit, currency) for x in lines), ZERO)
+    if per_document:
+        left = invoice.amount - round_money(sum((x.quantity * x.price_unit for x in lines), ZERO), currency)
+    else:
+        left = invoice.amount - sum((round_money(x.quantity * x.price_unit, currency) for x in lines), ZERO)
     if left:
         lines.append(InvoiceLine(None, Decimal(1), left, f"Rounding to Loom's invoice {invoice.number}"))
     return lines
 
 
-def invoice_expected(lines: list[InvoiceLine], mapping: TaxMapping, currency: str) -> Decimal:
-    """Return the total (Decimal) the invoice should show in Odoo: Loom's amount, with the tax the mapping adds, line by line."""
-    return sum((line_amounts(x.quantity, x.price_unit, mapping, currency).total for x in lines), ZERO)
+def invoice_expected(lines: list[InvoiceLine], mapping: TaxMapping, currency: str, *, per_document: bool = False) -> Decimal:
+    """Return the total (Decimal) the invoice should show in Odoo: Loom's amount, with the tax the mapping adds (see amounts.expected_total)."""
+    return expected_total(((x.quantity, x.price_unit) for x in lines), mapping, currency, per_document=per_document)
 
 
 def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int | None:
@@ -102,8 +107,8 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         [row] = client.execute("sale.order", "read", [order_id], fields=["partner_id"])
         partner = row["partner_id"][0]
     currency = currency_id(client, bindings, invoice.currency)
-    lines = invoice_lines(session, invoice)
-    expected = invoice_expected(lines, mapping, invoice.currency)
+    lines = invoice_lines(session, invoice, per_document=rounds_per_document(client))
+    expected = invoice_expected(lines, mapping, invoice.currency, per_document=rounds_per_document(client))
     fields = ["id", "state", "amount_total", "currency_id"]
     known = bindings.get("invoice", str(invoice.id))
     rows = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)], ["move_type", "=", "out_invoice"],
@@ -184,7 +189,9 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
         client.execute("account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True})
         [move] = client.execute("account.move", "read", [move_id], fields=fields)
     currency = invoice.currency
-    expected_left = round_money(invoice_expected(invoice_lines(session, invoice), mapping_for(session, invoice.group_id), currency) - paying.amount, currency)
+    per_document = rounds_per_document(client)
+    expected = invoice_expected(invoice_lines(session, invoice, per_document=per_document), mapping_for(session, invoice.group_id), currency, per_document=per_document)
+    expected_left = round_money(expected - paying.amount, currency)
     if not same_amount(move["amount_residual"], max(expected_left, ZERO), currency) or expected_left > 0:
         raise SyncMismatch(
             f"Invoice {invoice.number}: the buyer paid {show(paying.amount, paying.currency)} through Loom, and Odoo now shows "

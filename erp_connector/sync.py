@@ -38,7 +38,7 @@ from marketplace.trace.services import chain_of
 
 
 class SyncMismatch(Exception):
-    """Odoo holds (or would hold) other money than Loom: another total, or a currency it cannot use.
+    """Odoo holds (or would hold) other money than Loom: another total, a currency it cannot use, an order it refused to cancel.
 
     Retrying cannot help; a person must change the tax mapping, the currency or the record in Odoo,
     so the outbox dead-letters the message with this text, which gives both numbers.
@@ -70,6 +70,11 @@ def keyed(client: OdooClient, key: str) -> str:
 def tax_field(client: OdooClient) -> str:
     """Name the sale line's taxes field: `tax_id` on 17 and 18, `tax_ids` from 19 (as fields_get shows)."""
     return "tax_ids" if client.server.major >= 19 else "tax_id"
+
+
+def rounds_per_document(client: OdooClient) -> bool:
+    """Say whether this Odoo rounds a document's untaxed amount once (19 on) rather than line by line (17, 18); see amounts.expected_total."""
+    return client.server.major >= 19
 
 
 def mapping_for(session: Session, group_id: int) -> TaxMapping:
@@ -239,14 +244,14 @@ def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: 
     )
 
 
-def order_expected(order: Order, mapping: TaxMapping) -> Decimal:
+def order_expected(order: Order, mapping: TaxMapping, *, per_document: bool = False) -> Decimal:
     """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
-    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency)
+    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency, per_document=per_document)
 
 
-def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str | None:
+def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping, *, per_document: bool = False) -> str | None:
     """Say why Odoo's sale.order does not hold Loom's money (with both numbers); None when it does."""
-    expected = order_expected(order, mapping)
+    expected = order_expected(order, mapping, per_document=per_document)
     odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
         return None
@@ -259,9 +264,43 @@ def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str
 ORDER_FIELDS = ["id", "client_order_ref", "state", "partner_id", "commitment_date", "amount_total", "currency_id"]
 
 
-def _locked(client: OdooClient, row: dict[str, Any]) -> bool:
-    # "Lock Confirmed Sales": 17 moves a confirmed order to `done`; 18 keeps `sale` and sets `locked`.
-    return row.get("state") == "done" or bool(row.get("locked"))
+def _locked(row: dict[str, Any]) -> bool:
+    # "Lock Confirmed Sales" (the implied group sale.group_auto_done_setting): from 17 on, a confirmed order keeps
+    # state `sale` and gets `locked` set; `action_cancel` refuses a locked order until `action_unlock`.
+    return bool(row.get("locked"))
+
+
+def cancel_in_odoo(client: OdooClient, order: Order, row: dict[str, Any]) -> str | None:
+    """Cancel the order's sale.order as a person would; return None when done, or why Odoo refused (a note says it there too).
+
+    A locked order (the group's "Lock Confirmed Sales" setting) is unlocked, cancelled and locked
+    again, so it stays as the group's setting wants it — also when Odoo refuses the cancellation. A
+    refusal for good (OdooCallError not retryable) leaves a clear note on the sale order, once, and
+    the reason is returned for the group's Odoo page; a retryable error is raised (the outbox retries).
+    """
+    locked = _locked(row)
+    refusal: OdooCallError | None = None
+    if locked:
+        client.press("sale.order", "action_unlock", [row["id"]])
+    try:
+        # Odoo 17 and 18 answer a cancellation with a confirmation wizard unless told not to warn.
+        client.execute("sale.order", "action_cancel", [row["id"]], context={"disable_cancel_warning": True})
+    except OdooCallError as error:
+        if error.retryable and not locked:
+            raise
+        refusal = error
+    if locked:
+        client.press("sale.order", "action_lock", [row["id"]])  # as the group's setting wants it, cancelled or not
+    if refusal is None:
+        return None
+    if refusal.retryable:
+        raise refusal
+    marker = note_marker(client, "cancel-refused", order.number)
+    body = (f"<p><b>Loom order {html.escape(order.number)} was cancelled in Loom</b>, but Odoo refused to cancel this sales order: "
+            f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on Loom's Odoo page.</p>")  # fmt: skip
+    post_note(client, row["id"], body, marker, posted_notes(client, row["id"], "cancel-refused"))
+    return (f"Order {order.number} was cancelled in Loom, but Odoo refused to cancel its sales order: {refusal}. "
+            "A note on the sales order in Odoo says so; fix the cause there, then press Retry.")
 
 
 def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Iterable[Order]) -> SyncReport:
@@ -284,7 +323,7 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     partners = _partners(client, bindings, buyers, report)
     products = _products(client, bindings, skus, mapping, report)
 
-    fields = [*ORDER_FIELDS, *(["locked"] if client.server.major >= 18 else [])]
+    fields = [*ORDER_FIELDS, "locked"]
     numbers = {keyed(client, o.number): o for o in orders}
     rows = client.search_read("sale.order", [["client_order_ref", "in", list(numbers)]], fields)
     # The natural key is the reference *and* the customer: an order someone typed by hand for another partner is not ours.
@@ -307,7 +346,7 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     report.orders_found = len(orders) - len(to_create)
     live = [o for o in orders if o.status != OrderStatus.CANCELLED]
     for order in live:
-        problem = order_problem(order, found[order.number], mapping)
+        problem = order_problem(order, found[order.number], mapping, per_document=rounds_per_document(client))
         if problem:
             report.problems[order.id] = problem
     drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent") and o.id not in report.problems]
@@ -319,14 +358,14 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
         commitment = _commitment(order)
         if found[order.number].get("commitment_date") != commitment:
             client.execute("sale.order", "write", [found[order.number]["id"]], {"commitment_date": commitment})
-    cancelling = [found[o.number] for o in orders if o.status == OrderStatus.CANCELLED and found[o.number]["state"] != "cancel"]
-    if cancelling:
-        locked = [row["id"] for row in cancelling if _locked(client, row)]
-        if locked:  # a group that locks confirmed sales: unlock to cancel, as a person would
-            client.execute("sale.order", "action_unlock", locked)
-        # Odoo 17 and 18 answer a cancellation with a confirmation wizard unless told not to warn.
-        client.execute("sale.order", "action_cancel", [row["id"] for row in cancelling], context={"disable_cancel_warning": True})
-        report.orders_cancelled = len(cancelling)
+    # One by one (cancellations are rare): Odoo's refusal of one is that order's problem only.
+    for order in orders:
+        if order.status == OrderStatus.CANCELLED and found[order.number]["state"] != "cancel":
+            refused = cancel_in_odoo(client, order, found[order.number])
+            if refused:
+                report.problems[order.id] = refused
+            else:
+                report.orders_cancelled += 1
     for order in orders:
         bindings.remember("order", str(order.id), "sale.order", found[order.number]["id"])
         report.odoo_ids[order.id] = found[order.number]["id"]

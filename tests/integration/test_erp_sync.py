@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -38,9 +39,10 @@ class Odoo:
     secret: str
     protocol: str
     double: OdooDouble | None
+    tag: str = ""  # before every natural key this test writes (see RUN)
 
     def client(self, timeout: float = 10) -> OdooClient:
-        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=RUN)
+        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=self.tag)
 
     @property
     def policy(self) -> OutboundPolicy:
@@ -48,12 +50,16 @@ class Odoo:
         return OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
-# This run's tag, before every natural key Loom writes (buyer refs, SKUs, order and invoice numbers, pricelists):
-# a second run against the same real Odoo finds none of the first run's records.
+# This run's tag, and each test's number in the run, before every natural key Loom writes (buyer refs, SKUs, order
+# and invoice numbers, pricelists): a second run against the same real Odoo finds none of the first run's records,
+# and one test none of another's (Loom's database starts afresh for each test, so its ids — and the buyer refs made
+# of them — repeat from test to test, and from one protocol's run of a test to the next).
 RUN = f"T{uuid.uuid4().hex[:6]}-"
+_TESTS = itertools.count(1)
 REAL = os.environ.get("LOOM_TEST_ODOO_URL")
+# Against a real Odoo: the protocols named in LOOM_TEST_ODOO_PROTOCOLS (comma-separated: auto, jsonrpc, xmlrpc, json2).
 TARGETS = (
-    [("real", "auto"), ("real", "xmlrpc")]
+    [("real", p.strip()) for p in os.environ.get("LOOM_TEST_ODOO_PROTOCOLS", "auto,xmlrpc").split(",") if p.strip()]
     if REAL
     else [(17, "jsonrpc"), (17, "xmlrpc"), (18, "jsonrpc"), (18, "xmlrpc"), (19, "json2"), (19, "jsonrpc"), (19, "xmlrpc")]
 )
@@ -63,16 +69,18 @@ TARGETS = (
 def odoo(request: pytest.FixtureRequest) -> Iterator[Odoo]:
     version, protocol = request.param
     if version == "real":
-        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None)
+        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None,
+                   f"{RUN}{next(_TESTS)}-")
         return
     with OdooDouble(version=version) as double:
         secret = double.api_key if protocol == "json2" else "admin"
-        yield Odoo(double.url, double.db.name, "admin", secret, protocol, double)
+        yield Odoo(double.url, double.db.name, "admin", secret, protocol, double, f"{RUN}{next(_TESTS)}-")
 
 
 @pytest.fixture(autouse=True)
-def _tagged(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.config, "ERP_INSTANCE_TAG", RUN)  # the worker's clients tag their keys too
+def _tagged(request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    tag = request.getfixturevalue("odoo").tag if "odoo" in request.fixturenames else RUN
+    monkeypatch.setitem(app.config, "ERP_INSTANCE_TAG", tag)  # the worker's clients tag their keys too
 
 
 def loom_notes(client: OdooClient, order_odoo_id: int) -> list[str]:
@@ -274,6 +282,48 @@ def test_later_changes_follow_a_new_ship_date_and_a_cancellation(session: Sessio
     assert report.orders_cancelled == 1  # on 17 and 18 too: no wizard, the order is cancelled
     assert remote_orders(client, "LM-T-00008")[0]["state"] == "cancel"
     assert sync_orders(session, client, group.id, [order]).orders_cancelled == 0
+
+
+def test_a_locked_sale_order_is_unlocked_cancelled_and_locked_again(session: Session, odoo: Odoo) -> None:
+    """As "Lock Confirmed Sales" (or a person) left it: Odoo refuses to cancel a locked order until it is unlocked."""
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00011", [("SKU-A", 30, "10.00")])
+    client = odoo.client()
+    odoo_id = sync_orders(session, client, group.id, [order]).odoo_ids[order.id]
+    client.press("sale.order", "action_lock", [odoo_id])  # what the setting does on confirmation
+    order.status = OrderStatus.CANCELLED
+
+    report = sync_orders(session, client, group.id, [order])
+
+    assert (report.orders_cancelled, report.problems) == (1, {})
+    [remote] = client.execute("sale.order", "read", [odoo_id], fields=["state", "locked"])
+    assert (remote["state"], remote["locked"]) == ("cancel", True)  # locked again, as the group's setting wants it
+    assert sync_orders(session, client, group.id, [order]).orders_cancelled == 0
+
+
+@pytest.mark.parametrize("locked", [True, False], ids=["locked", "unlocked"])
+def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_was(session: Session, odoo: Odoo, locked: bool) -> None:
+    if odoo.double is None:
+        pytest.skip("the refusal is provoked in the double only")
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00012", [("SKU-A", 30, "10.00")])
+    other = make_order(session, group, factories.buyer(session), "LM-T-00013", [("SKU-A", 5, "10.00")])
+    client = odoo.client()
+    ids = sync_orders(session, client, group.id, [order, other]).odoo_ids
+    if locked:
+        client.press("sale.order", "action_lock", [ids[order.id]])
+    order.status = other.status = OrderStatus.CANCELLED
+
+    for _ in range(2):  # the operator's retry, Odoo still refusing: still one note
+        odoo.double.inject("refuse", times=1, match="action_cancel")  # the first cancellation asked: this order's (one by one, in order)
+        report = sync_orders(session, client, group.id, [order, other])
+        assert "Odoo refused to cancel its sales order" in report.problems[order.id] and other.id not in report.problems
+
+    [remote] = client.execute("sale.order", "read", [ids[order.id]], fields=["state", "locked"])
+    assert (remote["state"], remote["locked"]) == ("sale", locked)  # as it was: locked again when it was locked
+    notes = [n for n in loom_notes(client, ids[order.id]) if "refused to cancel" in n]
+    assert len(notes) == 1 and "was cancelled in Loom" in notes[0] and "refused" in notes[0]
+    assert client.execute("sale.order", "read", [ids[other.id]], fields=["state"])[0]["state"] == "cancel"  # the other went
 
 
 def test_an_order_cancelled_before_it_reached_odoo_is_not_created(session: Session, odoo: Odoo) -> None:

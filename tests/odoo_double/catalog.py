@@ -27,8 +27,11 @@ GROUPS = {"sales_team.group_sale_salesman": "User: Own Documents Only", "account
 
 
 def group_ids(version: int) -> dict[str, int]:
-    """res.groups id of each group the connector's rights come from, by xml id."""
-    return dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
+    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real 17)."""
+    ids = dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
+    if version < 18:
+        del ids["product.group_product_manager"]
+    return ids
 
 
 
@@ -72,7 +75,24 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
     else:
         lines = [("account.move.line", line) for line in db.models["account.move.line"].records.values() if line["move_id"] == row["id"]]
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
-    return tuple(sum((a[i] for a in amounts), Decimal(0)) for i in range(3))  # type: ignore[return-value]
+    untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
+    if db.version >= 19 and lines:
+        # 19 rounds the document's untaxed amount once, from the lines' unrounded amounts (`_round_tax_details_base_lines`,
+        # measured on real 19): round(Σ quantity × price) with no tax or price-included taxes; taxes stay rounded per line.
+        currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
+        raw = sum((money.to_decimal(line["product_uom_qty" if line_model == "sale.order.line" else "quantity"]) * money.to_decimal(line["price_unit"])
+                   * (1 - money.to_decimal(line.get("discount")) / 100) for line_model, line in lines), Decimal(0))  # fmt: skip
+        gross = money.currency_round(raw, money.rounding_of(db, currency))
+        if any(_excluded_taxes(db, line_model, line) for line_model, line in lines):
+            untaxed, total = gross, gross + tax
+        else:
+            untaxed, total = gross - tax, gross
+    return untaxed, tax, total  # type: ignore[return-value]
+
+
+def _excluded_taxes(db: Database, model: str, line: dict[str, Any]) -> bool:
+    field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order.line" else "tax_ids"
+    return any(not money.tax_included(db, db.models["account.tax"].records[i]) for i in (line.get(field) or []) if i in db.models["account.tax"].records)
 
 
 def _amount_untaxed(db: Database, model: str, row: dict[str, Any]) -> float:
@@ -198,8 +218,9 @@ def build(name: str, version: int) -> Database:
         "name": Field("char", readonly=True), "partner_id": Field("many2one", "res.partner", required=True),
         "client_order_ref": Field("char"), "commitment_date": Field("datetime"), "note": Field("html"),
         "state": Field("selection", selection=[["draft", "Quotation"], ["sent", "Quotation Sent"], ["sale", "Sales Order"],
-                                               *([["done", "Locked"]] if version < 18 else []), ["cancel", "Cancelled"]], default="draft"),
-        **({"locked": Field("boolean", default=False)} if version >= 18 else {}),
+                                               ["cancel", "Cancelled"]], default="draft"),
+        # "Lock Confirmed Sales" sets this boolean on confirmation from 17 on (no `done` state any more: checked on real 17).
+        "locked": Field("boolean", default=False),
         "order_line": Field("one2many", "sale.order.line", inverse="order_id"),
         "pricelist_id": Field("many2one", "product.pricelist"),
         "currency_id": Field("many2one", "res.currency", readonly=True, compute=_order_currency_id),
@@ -376,7 +397,7 @@ def _methods(db: Database, groups_field: str) -> None:
             )
 
     def locked(row: dict[str, Any]) -> bool:
-        return row["state"] == "done" if version < 18 else bool(row.get("locked"))
+        return bool(row.get("locked"))
 
     def action_confirm(database: Database, uid: int, ids: list[int], **kwargs: Any) -> bool:
         rows = [order.records[i] for i in ids]
@@ -387,19 +408,17 @@ def _methods(db: Database, groups_field: str) -> None:
             raise UserError("The following orders are not in a state requiring confirmation: " + ", ".join(r["name"] for r in not_draft))
         for row in rows:
             row["state"] = "sale"
-            if database.settings.get("lock_confirmed_sales"):  # Settings › Sales › Lock Confirmed Sales
-                if version < 18:
-                    row["state"] = "done"
-                else:
-                    row["locked"] = True
+            if database.settings.get("lock_confirmed_sales"):  # Settings › Sales › Lock Confirmed Sales (sale.group_auto_done_setting)
+                row["locked"] = True
             _log(database, row["id"], "", 3)  # state tracking: an empty body with tracking values
         return True
 
     def action_cancel(database: Database, uid: int, ids: list[int], context: dict | None = None, **kwargs: Any) -> Any:
         if any(locked(order.records[i]) for i in ids):
             raise UserError("You cannot cancel a locked order. Please unlock it first.")
-        invoiced = any(_invoice_ids(database, "sale.order", order.records[i]) for i in ids)
-        if version < 19 and invoiced and not (context or {}).get("disable_cancel_warning"):
+        # 17 and 18 show the cancel wizard for any order that is not a draft (`_show_cancel_wizard`); 19 has none.
+        confirmed = any(order.records[i]["state"] != "draft" for i in ids)
+        if version < 19 and confirmed and not (context or {}).get("disable_cancel_warning"):
             return {"name": "Cancel Sales Order", "view_mode": "form", "res_model": "sale.order.cancel", "view_id": 1065,
                     "type": "ir.actions.act_window", "context": {"default_order_id": ids[0]}, "target": "new"}  # fmt: skip
         for i in ids:
@@ -410,14 +429,14 @@ def _methods(db: Database, groups_field: str) -> None:
                     move["state"] = "cancel"
         return True
 
-    def action_unlock(database: Database, uid: int, ids: list[int], **kwargs: Any) -> bool:
+    # Both return None, as real Odoo's do: over XML-RPC the call commits, then fails with "cannot marshal None".
+    def action_unlock(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
         for i in ids:
-            if version < 18:
-                if order.records[i]["state"] == "done":
-                    order.records[i]["state"] = "sale"
-            else:
-                order.records[i]["locked"] = False
-        return True
+            order.records[i]["locked"] = False
+
+    def action_lock(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
+        for i in ids:
+            order.records[i]["locked"] = True
 
     def message_post(database: Database, uid: int, ids: list[int], body: str = "", body_is_html: bool = False, message_type: str = "notification",
                      subtype_xmlid: str | None = None, **kwargs: Any) -> Any:  # fmt: skip
@@ -538,7 +557,7 @@ def _methods(db: Database, groups_field: str) -> None:
 
     db.models["account.payment.register"].methods.update(_after_create=open_payment_register, action_create_payments=action_create_payments)
     order.methods.update(_after_create=name_order, action_confirm=action_confirm, action_cancel=action_cancel, message_post=message_post,
-                         action_unlock=action_unlock)  # fmt: skip
+                         action_unlock=action_unlock, action_lock=action_lock)  # fmt: skip
     db.models["sale.order.line"].methods["_after_create"] = line_taxes
     db.models["account.move.line"].methods["_after_create"] = move_line_taxes
     product.methods["_after_create"] = check_barcode

@@ -290,7 +290,8 @@ class OdooDouble:
             result = self._dispatch(params.get("service"), params.get("method"), params.get("args", []))
         except Exception as error:  # noqa: BLE001 - every error becomes Odoo's envelope
             return _json({"jsonrpc": "2.0", "id": payload.get("id"), "error": self._envelope(error)})
-        return _json({"jsonrpc": "2.0", "id": payload.get("id"), "result": result})
+        # Odoo leaves `result` out when a method returned None (a button such as action_lock): as recorded on 17, 18 and 19.
+        return _json({"jsonrpc": "2.0", "id": payload.get("id"), **({"result": result} if result is not None else {})})
 
     def _envelope(self, error: Exception) -> dict[str, Any]:
         name = error.name if isinstance(error, OdooError) else f"builtins.{type(error).__name__}"
