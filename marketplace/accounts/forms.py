@@ -1,12 +1,14 @@
 """Forms for signing up, signing in, passwords and teammates."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from marketplace.forms import Form, OneTimeForm, choices
+from marketplace.i18n import locale_choices
 from marketplace.producers.taxonomy import country_choices
 
 
@@ -82,3 +84,16 @@ class AcceptInvitationForm(Form):
 
 class ActionForm(Form):
     """A form with no fields: a button that changes something, protected by the CSRF token."""
+
+
+class LanguageForm(Form):
+    """The person's language for pages and e-mails and, for admins, the organization's default."""
+
+    locale = SelectField(_l("Your language"), choices=[])
+    organization_locale = SelectField(_l("Your organization's default language"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        options = [("", str(_l("As my browser asks"))), *locale_choices()]
+        self.locale.choices = options
+        self.organization_locale.choices = [("", str(_l("None: each person's browser"))), *locale_choices()]

@@ -320,6 +320,25 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int
     invitation.revoked_at = utcnow()
 
 
+def choose_languages(session: Session, *, user: User, membership: Membership | None, locale: str | None,
+                     organization_locale: str | None) -> None:
+    """Save the person's language and, when they are an admin or owner, their organization's default.
+
+    `locale`/`organization_locale`: a shipped locale code ("sw") or None for "not chosen". Raise
+    `Forbidden` when a member who is not an admin changes the organization's default.
+    """
+    from marketplace.i18n import supported
+
+    person = session.get(User, user.id)
+    person.locale = supported(locale)
+    if membership is not None:
+        organization = session.get(Organization, membership.organization_id)
+        wanted = supported(organization_locale)
+        if wanted != organization.locale:
+            require_role(membership, Role.ADMIN)
+            organization.locale = wanted
+
+
 def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="loom.password-reset")
 

@@ -5,15 +5,18 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask import session as browser_session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from marketplace import i18n
 from marketplace.accounts import context, services
 from marketplace.accounts.forms import (
     AcceptInvitationForm,
     ActionForm,
     ForgotPasswordForm,
     InviteForm,
+    LanguageForm,
     LoginForm,
     ResetPasswordForm,
     RoleForm,
@@ -233,6 +236,30 @@ def revoke_invitation(invitation_id: int) -> Response:
             services.revoke_invitation(session, actor=context.current_membership(), invitation_id=invitation_id)
         flash("Invitation withdrawn.", "info")
     return redirect(url_for("accounts.team"))
+
+
+@blueprint.route("/language", methods=["GET", "POST"])
+@login_required
+def language() -> Response | tuple[str, int]:
+    membership = context.current_membership()
+    can_set_default = membership is not None and membership.role.at_least(Role.ADMIN)
+    form = LanguageForm(data={"locale": current_user.locale or "",
+                              "organization_locale": (membership.organization.locale if membership else None) or ""})
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.choose_languages(
+                    session, user=current_user, membership=membership, locale=form.locale.data or None,
+                    organization_locale=form.organization_locale.data or None if can_set_default else
+                    (membership.organization.locale if membership else None),
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            browser_session.pop(i18n.SESSION_KEY, None)  # the saved choice speaks from now on, not a switcher link
+            flash(_("Language saved."), "success")
+            return redirect(url_for("accounts.language"))
+    return render_form("accounts/language.html", form, membership=membership, can_set_default=can_set_default)
 
 
 @blueprint.post("/organizations/<int:organization_id>/switch")
