@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -111,7 +112,7 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Saved. Orders and invoices sent to Odoo from now on carry this tax.", "success")
+            flash(_("Saved. Orders and invoices sent to Odoo from now on carry this tax."), "success")
             return redirect(url_for("erp.link"))
     return render_form("erp/taxes.html", form, group=group, link=current, unreachable=unreachable)
 
@@ -123,5 +124,5 @@ def retry(group: ProducerGroup, message_id: int) -> Response:
         abort(404)
     with transaction() as session:
         outbox.retry_dead_letter(session, message_id)
-    flash("It will be sent to Odoo again in a moment.", "success")
+    flash(_("It will be sent to Odoo again in a moment."), "success")
     return redirect(url_for("erp.link"))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -230,7 +231,7 @@ def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | Non
             session.rollback()
             if not is_busy(error) or attempt == attempts:
                 if is_busy(error):
-                    raise Unavailable("The database is busy right now; nothing was saved. Send it again in a moment.") from error
+                    raise Unavailable(_("The database is busy right now; nothing was saved. Send it again in a moment.")) from error
                 raise
             log.info("database busy at BEGIN IMMEDIATE (attempt %s of %s); trying again", attempt, attempts)
             time.sleep(rng.uniform(0.05, 0.25) * attempt)

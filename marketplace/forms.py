@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
 from flask import flash, redirect, render_template
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,6 +26,7 @@ from wtforms import (
 
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.i18n import current_locale
+from marketplace.i18n import format_number as format_decimal
 from marketplace.money import MAX_UNIT_PRICE
 from marketplace.submissions.services import Claim, claim, new_token
 from marketplace.text import clean_line, clean_text

@@ -13,6 +13,7 @@ E-mails are written in the recipient's locale, whoever caused them: see `recipie
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from decimal import Decimal
@@ -21,10 +22,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, lazy_gettext
+from flask_babel import Babel, LazyString, get_locale, lazy_gettext
 from flask_login import current_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,24 +183,26 @@ def label(value: Any) -> str:
 
 
 def format_day(value: Any, format: str = "medium") -> str:
-    """Return a date (or a datetime's date) in the request's locale: "29 nov. 2026" in French."""
+    """Return a date (or a datetime's UTC date) in the locale in force: "29 nov. 2026" in French; "" for None."""
     if value is None:
         return ""
-    return format_date(value, format=format)
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).date() if value.tzinfo else value.date()
+    return babel_dates.format_date(value, format=format, locale=current_locale())
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
-    """Return a date and time in the request's locale and time zone."""
+    """Return a date and time, shown in UTC, in the locale in force; "" for None."""
     if value is None:
         return ""
-    return format_datetime(value, format=format)
+    return babel_dates.format_datetime(value, format=format, tzinfo=dt.UTC, locale=current_locale())
 
 
 def format_number(value: int | Decimal | None) -> str:
-    """Return a number with the request locale's grouping: "1 200" in French, "1,200" in English."""
+    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English."""
     if value is None:
         return ""
-    return format_decimal(value)
+    return babel_numbers.format_decimal(value, locale=current_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -233,3 +238,28 @@ def status_title(status: int, english: str) -> str:
     """Return the translated title of an HTTP status for error pages and problem+json (`english` when unknown)."""
     title = _STATUS_TITLES.get(status)
     return str(title) if title is not None else english
+
+
+# ----- values formatted when a lazy message is rendered (e-mails are rendered in each recipient's locale) -----
+
+
+def lazy_money(amount: Decimal | int, currency: str) -> LazyString:
+    """Return `amount` in `currency`, formatted for whichever locale is in force when it is turned into text."""
+    from marketplace.money import format_money
+
+    return LazyString(lambda: format_money(amount, currency, current_locale()))
+
+
+def lazy_date(value: Any, format: str = "medium") -> LazyString:
+    """Return a date formatted for whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: format_day(value, format))
+
+
+def lazy_moment(value: Any, format: str = "medium") -> LazyString:
+    """Return a date and time (UTC) formatted for whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: format_moment(value, format))
+
+
+def lazy_label(value: Any) -> LazyString:
+    """Return a status, role or kind's label in whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: label(value))

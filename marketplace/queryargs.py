@@ -10,7 +10,10 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from marketplace.errors import DomainError
+from marketplace.i18n import format_number as format_decimal
 
 _WHOLE = re.compile(r"[0-9]{1,12}")  # ASCII digits only
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -22,7 +25,7 @@ def whole_number(args: Mapping[str, str], name: str, *, low: int, high: int, def
     if not raw:
         return default
     if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low:,} to {high:,}.", field=name)
+        raise DomainError(_("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=format_decimal(low), high=format_decimal(high)), field=name)
     return int(raw)
 
 
@@ -39,7 +42,7 @@ def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float 
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not 0 <= value < Decimal(high):
-        raise DomainError(f"{name} must be a number from 0 to {high:,.0f}, such as 12.50.", field=name)
+        raise DomainError(_("%(name)s must be a number from 0 to %(high)s, such as 12.50.", name=name, high=format(high, ',.0f')), field=name)
     return float(value)
 
 
@@ -53,4 +56,4 @@ def iso_date(args: Mapping[str, str], name: str) -> dt.date | None:
             raise ValueError
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise DomainError(f"{name} must be a date written YYYY-MM-DD.", field=name) from None
+        raise DomainError(_("%(name)s must be a date written YYYY-MM-DD.", name=name), field=name) from None

@@ -64,7 +64,7 @@ def signup() -> Response | tuple[str, int]:
             attach_error(form, error)
         else:
             login_user(user)
-            flash(f"Welcome to Loom, {user.name}.", "success")
+            flash(_("Welcome to Loom, %(user_name)s.", user_name=user.name), "success")
             return redirect(_home_for_kind())
     return render_form("accounts/signup.html", form)
 
@@ -94,7 +94,7 @@ def login() -> Response | tuple[str, int]:
                 browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
                 login_user(user)
                 return redirect(target or _home_for_kind())
-            attach_error(form, DomainError("That e-mail and password do not match an account."))
+            attach_error(form, DomainError(_("That e-mail and password do not match an account.")))
     page, default_status = render_form("accounts/login.html", form)
     return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})
 
@@ -107,7 +107,7 @@ def logout() -> Response:
                 services.end_sessions(session, current_user._get_current_object())  # a copied cookie stops working too
         logout_user()
         browser_session.clear()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("producers.home"))
 
 
@@ -125,7 +125,7 @@ def forgot_password() -> Response | tuple[str, int]:
                 base_url=config["BASE_URL"],
                 ttl_seconds=config["PASSWORD_RESET_SECONDS"],
             )
-        flash("If that address has an account, a reset link is on its way. Check your inbox.", "info")
+        flash(_("If that address has an account, a reset link is on its way. Check your inbox."), "info")
         return redirect(url_for("accounts.login"))
     return render_form("accounts/forgot.html", form)
 
@@ -148,7 +148,7 @@ def reset_password(token: str) -> Response | tuple[str, int]:
             attach_error(form, error)
         else:
             logout_user()
-            flash("Your password is changed. Sign in with the new one.", "success")
+            flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_form("accounts/reset.html", form)
 
@@ -174,7 +174,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
             if new_account:
                 login_user(membership.user)
             context.switch_organization(membership.organization_id)
-            flash(f"You joined {invitation.organization.name}.", "success")
+            flash(_("You joined %(organization_name)s.", organization_name=invitation.organization.name), "success")
             return redirect(_home_for_kind())
     return render_form("accounts/invitation.html", form, invitation=invitation)
 
@@ -206,7 +206,7 @@ def team() -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash(f"Invitation sent to {form.email.data}. You can also share this link with them: {link}", "success")
+            flash(_("Invitation sent to %(form_email)s. You can also share this link with them: %(link)s", form_email=form.email.data, link=link), "success")
             return redirect(url_for("accounts.team"))
     members, pending = services.team_of(db.session, membership)
     return render_form(
@@ -224,7 +224,7 @@ def change_role(membership_id: int) -> Response:
             target = services.change_role(
                 session, actor=context.current_membership(), membership_id=membership_id, role=Role(form.role.data)
             )
-        flash(f"{target.user.name} is now {target.role.value}.", "success")
+        flash(_("%(user_name)s is now %(target_role)s.", user_name=target.user.name, target_role=target.role.value), "success")
     return redirect(url_for("accounts.team"))
 
 
@@ -234,7 +234,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     if ActionForm().validate_on_submit():
         with transaction() as session:
             services.revoke_invitation(session, actor=context.current_membership(), invitation_id=invitation_id)
-        flash("Invitation withdrawn.", "info")
+        flash(_("Invitation withdrawn."), "info")
     return redirect(url_for("accounts.team"))
 
 

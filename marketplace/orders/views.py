@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -13,6 +14,7 @@ from marketplace.billing.services import invoices_of
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.i18n import label
 from marketplace.orders import services
 from marketplace.orders.models import OrderStatus
 from marketplace.sourcing.forms import MoveForm, ProgressForm
@@ -60,7 +62,7 @@ def move(order_id: int, status: str) -> Response:
     try:
         target = OrderStatus(status)
     except ValueError:
-        flash("That is not an order status.", "error")
+        flash(_("That is not an order status."), "error")
         return redirect(url_for("orders.order", order_id=order_id))
     form = MoveForm()
     form.validate_on_submit()
@@ -75,7 +77,7 @@ def move(order_id: int, status: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash(f"Order marked {target.value.replace('_', ' ')}.", "success")
+        flash(_("Order marked %(status)s.", status=label(target)), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 
@@ -106,7 +108,7 @@ def progress(order_id: int) -> Response | tuple[str, int]:
         attach_error(form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None))
         return _order_page(order_id, form)
     else:
-        flash("Progress posted; the buyer sees it on the order's timeline.", "success")
+        flash(_("Progress posted; the buyer sees it on the order's timeline."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -18,17 +19,17 @@ from marketplace.sourcing.services import INCOTERMS
 
 
 class RfqForm(OneTimeForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
-    spec = TextAreaField("What you need", validators=[DataRequired("Describe what you need: sizes, colours, materials, packing."), Length(max=5000)],
-                         description="Sizes, colours, materials, packing, labels, samples.")  # fmt: skip
-    category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
-    target_unit_price = AmountField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
-    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
-    needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
-    destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
-    incoterm = SelectField("Delivery terms", default="FCA", description="Who pays for the journey, and where the goods become yours.")
-    attachments = MultipleFileField("Drawings, photos or spec sheets", description="PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], description=_l("e.g. 2,000 sisal storage baskets for spring"))
+    spec = TextAreaField(_l("What you need"), validators=[DataRequired(_l("Describe what you need: sizes, colours, materials, packing.")), Length(max=5000)],
+                         description=_l("Sizes, colours, materials, packing, labels, samples."))  # fmt: skip
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+    quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
+    target_unit_price = AmountField(_l("Target unit price (optional)"), places=2, validators=[Optional(), NumberRange(min=0)])
+    currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="USD")
+    needed_by = DateField(_l("Needed by"), validators=[DataRequired(_l("Give the date you need the goods by."))])
+    destination_country = SelectField(_l("Deliver to"), validators=[DataRequired(_l("Choose the destination country."))])
+    incoterm = SelectField(_l("Delivery terms"), default="FCA", description=_l("Who pays for the journey, and where the goods become yours."))
+    attachments = MultipleFileField(_l("Drawings, photos or spec sheets"), description=_l("PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -51,18 +52,18 @@ class RfqForm(OneTimeForm):
 
 
 class QuoteForm(OneTimeForm):
-    unit_price = AmountField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
-    valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
-    notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
+    unit_price = AmountField(_l("Unit price"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
+    lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
+    valid_until = DateField(_l("Valid until"), validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
+    notes = TextAreaField(_l("Notes for the buyer"), validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
-    materials_cost = AmountField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hours = AmountField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hourly_wage = AmountField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
-    overhead_percent = AmountField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
-    margin_percent = AmountField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
-    exchange_rate = AmountField("Exchange rate", places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
+    materials_cost = AmountField(_l("Materials per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
+    hours = AmountField(_l("Artisan hours per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
+    hourly_wage = AmountField(_l("Fair hourly wage"), places=2, validators=[Optional(), NumberRange(min=0)])
+    overhead_percent = AmountField(_l("Overhead (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
+    margin_percent = AmountField(_l("Group margin (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    exchange_rate = AmountField(_l("Exchange rate"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
 
     def label_units(self, *, working_currency: str, quote_currency: str) -> None:
         """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
@@ -85,13 +86,13 @@ class QuoteForm(OneTimeForm):
 
 
 class MessageForm(OneTimeForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write something first.")), Length(max=5000)])
 
 
 class MoveForm(Form):
-    note = StringField("Note (required to cancel)", validators=[Length(max=500)])
-    carrier = StringField("Carrier", validators=[Length(max=80)], description="e.g. DHL Express, Maersk, or the buyer's forwarder")
-    tracking_number = StringField("Tracking number (if there is one)", validators=[Length(max=80)])
+    note = StringField(_l("Note (required to cancel)"), validators=[Length(max=500)])
+    carrier = StringField(_l("Carrier"), validators=[Length(max=80)], description=_l("e.g. DHL Express, Maersk, or the buyer's forwarder"))
+    tracking_number = StringField(_l("Tracking number (if there is one)"), validators=[Length(max=80)])
     expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 
@@ -109,11 +110,11 @@ class AcceptForm(Form):
 
 
 class ProgressForm(OneTimeForm):
-    percent = WholeNumberField("Done (%)", validators=[InputRequired("Give the progress as a percentage from 0 to 100."), NumberRange(0, 100)])
-    note = StringField("What happened", validators=[Length(max=500)])
-    reason = StringField("Why it is lower than before", validators=[Length(max=500)],
-                         description="Only when the percentage goes down, e.g. a batch failed the quality check.")  # fmt: skip
-    photo = FileField("Photo (optional)", description="JPEG, PNG or WebP, up to 5 MB")
+    percent = WholeNumberField(_l("Done (%)"), validators=[InputRequired(_l("Give the progress as a percentage from 0 to 100.")), NumberRange(0, 100)])
+    note = StringField(_l("What happened"), validators=[Length(max=500)])
+    reason = StringField(_l("Why it is lower than before"), validators=[Length(max=500)],
+                         description=_l("Only when the percentage goes down, e.g. a batch failed the quality check."))  # fmt: skip
+    photo = FileField(_l("Photo (optional)"), description=_l("JPEG, PNG or WebP, up to 5 MB"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -123,4 +124,4 @@ class ProgressForm(OneTimeForm):
 class GroupChoice(Form):
     """Which group's thread the buyer is reading on an RFQ page."""
 
-    group = SelectField("Conversation with", coerce=int)
+    group = SelectField(_l("Conversation with"), coerce=int)
