@@ -19,14 +19,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## make i18n-extract: collect every marked string into translations/messages.pot
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file \
 		--project Loom --msgid-bugs-address translators@loom.local -o translations/messages.pot .
 
 ## make i18n-update: merge the template into each catalog (new strings arrive untranslated, gone ones are kept as obsolete)
 i18n-update: i18n-extract
 	for locale in $(I18N_LOCALES); do \
 		if [ -f translations/$$locale/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --no-wrap -i translations/messages.pot -d translations -l $$locale; \
+			$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i translations/messages.pot -d translations -l $$locale; \
 		else $(BIN)/pybabel init --no-wrap -i translations/messages.pot -d translations -l $$locale; fi; \
 	done
 

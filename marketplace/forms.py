@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from flask import flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -116,6 +116,7 @@ MAX_AMOUNT = MAX_UNIT_PRICE  # one unit price, cost or wage (marketplace.money)
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _AMOUNT = re.compile(r"[0-9]{1,14}(\.[0-9]{0,4})?|\.[0-9]{1,4}")
 _COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(\.[0-9]{0,12})?")
+_SPACES = " \u00a0\u202f"
 _DIGITS_AND_SEPARATORS = re.compile(r"[0-9][0-9 .,'\u00a0\u202f\u2019]{0,24}")
 
 
@@ -126,8 +127,12 @@ def read_number(raw: str, plain: re.Pattern[str]) -> Decimal | None:
     "12.50" still works in French, whose decimal sign is a comma.
     """
     if _DIGITS_AND_SEPARATORS.fullmatch(raw):
+        locale = current_locale()
+        group = get_group_symbol(locale)
+        if group in _SPACES:  # people type a plain space where CLDR groups with a (narrow) no-break space
+            raw = re.sub(f"[{_SPACES}]", group, raw)
         try:
-            value = parse_decimal(raw, locale=current_locale(), strict=True)
+            value = parse_decimal(raw, locale=locale, strict=True)
         except NumberFormatError:
             value = None
         if value is not None and value.is_finite():
@@ -164,7 +169,7 @@ class AmountField(DecimalField):
         if value is None or value < 0 or value >= self.maximum or value.as_tuple().exponent < -4:  # type: ignore[operator]
             self.data = None
             raise ValueError(_("Give an amount such as %(example)s, below %(maximum)s.",
-                               example=format_decimal(Decimal("12.50")), maximum=format_decimal(self.maximum)))
+                               example=format_decimal(Decimal("12.50"), "#,##0.00"), maximum=format_decimal(self.maximum)))
         self.data = value
 
 

@@ -47,6 +47,11 @@ SESSION_KEY = "locale"
 babel = Babel()
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Mark `message` for the catalogs and return it unchanged: for words kept in data and translated where shown."""
+    return message
+
+
 def locale_choices() -> list[tuple[str, str]]:
     """Return (code, name in its own language) for every shipped locale, for a select field."""
     return list(LOCALES.items())
@@ -198,11 +203,11 @@ def format_moment(value: Any, format: str = "medium") -> str:
     return babel_dates.format_datetime(value, format=format, tzinfo=dt.UTC, locale=current_locale())
 
 
-def format_number(value: int | Decimal | None) -> str:
-    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English."""
+def format_number(value: int | Decimal | None, format: str | None = None) -> str:
+    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English (`format`: a CLDR pattern)."""
     if value is None:
         return ""
-    return babel_numbers.format_decimal(value, locale=current_locale())
+    return babel_numbers.format_decimal(value, format=format, locale=current_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -258,6 +263,14 @@ def lazy_date(value: Any, format: str = "medium") -> LazyString:
 def lazy_moment(value: Any, format: str = "medium") -> LazyString:
     """Return a date and time (UTC) formatted for whichever locale is in force when it is turned into text."""
     return LazyString(lambda: format_moment(value, format))
+
+
+def lazy_join(*parts: object, separator: str = "\n\n") -> LazyString:
+    """Return the non-empty parts (lazy messages or plain text) joined when turned into text, each in the locale then in force.
+
+    (`lazy + "text"` would turn the lazy message into text at once, in the sender's locale.)
+    """
+    return LazyString(lambda: separator.join(str(part) for part in parts if str(part)))
 
 
 def lazy_label(value: Any) -> LazyString:

@@ -12,14 +12,14 @@ from marketplace.i18n import locale_choices
 from marketplace.producers.taxonomy import country_choices
 
 
-def _new_password(label: str = "Password") -> PasswordField:
+def _new_password(label: str | None = None) -> PasswordField:
     return PasswordField(
-        label,
+        label or _l("Password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_LENGTH, max=MAX_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+            Length(min=MIN_LENGTH, max=MAX_LENGTH, message=_l("Use at least %(minimum)s characters.", minimum=MIN_LENGTH)),
         ],
-        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
+        description=_l("At least %(minimum)s characters. A few unrelated words make a strong one.", minimum=MIN_LENGTH),
     )
 
 
@@ -60,7 +60,7 @@ class ForgotPasswordForm(Form):
 
 
 class ResetPasswordForm(Form):
-    password = _new_password("New password")
+    password = _new_password(_l("New password"))
     confirm = _confirm()
 
 

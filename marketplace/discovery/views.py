@@ -5,6 +5,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from marketplace.accounts.context import today as acting_today
@@ -18,13 +20,16 @@ from search.service import find_groups
 blueprint = Blueprint("discovery", __name__)
 
 FACET_TITLES = {
-    "category": "Category",
-    "material": "Material",
-    "country": "Country",
-    "certification": "Certification (claimed or verified)",
-    "verified_certification": "Certification verified by Loom",
-    "verified": "Verified by Loom",
+    "category": _l("Category"),
+    "material": _l("Material"),
+    "country": _l("Country"),
+    "certification": _l("Certification (claimed or verified)"),
+    "verified_certification": _l("Certification verified by Loom"),
+    "verified": _l("Verified by Loom"),
 }
+
+
+SORT_LABELS = {Sort.RELEVANCE: _l("Relevance"), Sort.RATING: _l("Rating"), Sort.LEAD_TIME: _l("Lead time"), Sort.DISTANCE: _l("Distance")}
 
 
 def marked(snippet: str) -> Markup:
@@ -40,7 +45,7 @@ def facet_label(facet: str, value: str) -> str:
     if facet in ("certification", "verified_certification"):
         return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
     if facet == "verified":
-        return "Verified" if value == "true" else "Not yet verified"
+        return _("Verified") if value == "true" else _("Not yet verified")
     return value
 
 
@@ -58,7 +63,7 @@ def search() -> tuple[str, int]:
         "facet_label": facet_label,
         "marked": marked,
         "places": sorted(SUGGESTIONS),
-        "sorts": [(s.value, s.value.replace("_", " ").capitalize()) for s in Sort],
+        "sorts": [(s.value, SORT_LABELS[s]) for s in Sort],
         "result": None,
         "error": None,
         "unavailable": False,

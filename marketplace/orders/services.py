@@ -17,7 +17,7 @@ from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
 from marketplace.db import lock, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.i18n import label, lazy_date, lazy_label, lazy_money
+from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
 from marketplace.money import round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
@@ -277,8 +277,8 @@ def move(
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
-           body=_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,
-                   number=order.number, status=lazy_label(to)) + (f"\n\n{note.strip()}" if note.strip() else ""),
+           body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,
+                             number=order.number, status=lazy_label(to)), note.strip()),
            link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
     return order
 

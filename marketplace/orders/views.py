@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -25,8 +26,8 @@ from marketplace.uploads import send_private, store_image
 blueprint = Blueprint("orders", __name__)
 # The stepper on the order page: the road an order takes when all goes well.
 STEPS = (
-    (OrderStatus.CONFIRMED, "Confirmed"), (OrderStatus.IN_PRODUCTION, "Being made"), (OrderStatus.READY, "Ready"),
-    (OrderStatus.SHIPPED, "Shipped"), (OrderStatus.DELIVERED, "Received"), (OrderStatus.CLOSED, "Closed"),
+    (OrderStatus.CONFIRMED, _l("Confirmed")), (OrderStatus.IN_PRODUCTION, _l("Being made")), (OrderStatus.READY, _l("Ready")),
+    (OrderStatus.SHIPPED, _l("Shipped")), (OrderStatus.DELIVERED, _l("Received")), (OrderStatus.CLOSED, _l("Closed")),
 )  # fmt: skip
 
 

@@ -48,8 +48,8 @@ def category_select_choices() -> list[SelectChoice]:
     return [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
 
 
-def _category_field(label: str = "Category") -> SelectField:
-    return SelectField(label, validators=[DataRequired(_l("Choose a category."))])
+def _category_field(label: str | None = None) -> SelectField:
+    return SelectField(label or _l("Category"), validators=[DataRequired(_l("Choose a category."))])
 
 
 def _currency_field() -> SelectField:

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from functools import cache
 
 import pycountry
+from babel import Locale
 
+from marketplace.i18n import current_locale
 from marketplace.money import UnknownCurrency, currency_code
 
 
@@ -138,13 +140,25 @@ def is_country(code: str) -> bool:
 
 
 def country_name(code: str) -> str:
+    """Return the country's name in the locale in force (CLDR through Babel), else its English name, else the code."""
+    locale = current_locale()
+    territories = Locale.parse(locale).territories if locale != "en" else {}  # English keeps pycountry's common names
+    if code and code.upper() in territories:
+        return territories[code.upper()]
     country = pycountry.countries.get(alpha_2=code.upper())
     return getattr(country, "common_name", None) or country.name if country else code
 
 
-@cache
 def country_choices() -> list[tuple[str, str]]:
-    return sorted(((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda c: c[1])
+    """Return (ISO 3166 code, name) for every country, named and sorted for the locale in force."""
+    return _country_choices(current_locale())
+
+
+@cache
+def _country_choices(locale: str) -> list[tuple[str, str]]:
+    territories = Locale.parse(locale).territories if locale != "en" else {}
+    named = ((c.alpha_2, territories.get(c.alpha_2) or getattr(c, "common_name", c.name)) for c in pycountry.countries)
+    return sorted(named, key=lambda c: c[1] if locale == "en" else c[1].casefold())
 
 
 def is_currency(code: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -35,7 +36,7 @@ class RfqForm(OneTimeForm):
         super().__init__(*args, **kwargs)
         self.category.choices = [SelectChoice("", "Choose a category…"), *category_select_choices()]  # no silent default
         self.incoterm.choices = choices(INCOTERMS.items())
-        self.destination_country.choices = choices([("", "Choose…"), *country_choices()])
+        self.destination_country.choices = choices([("", _("Choose…")), *country_choices()])
 
     def values(self) -> dict[str, object]:
         return {
@@ -67,13 +68,13 @@ class QuoteForm(OneTimeForm):
 
     def label_units(self, *, working_currency: str, quote_currency: str) -> None:
         """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
-        self.unit_price.label.text = f"Unit price ({quote_currency})"
-        self.materials_cost.label.text = f"Materials per unit ({working_currency})"
-        self.hours.label.text = "Artisan hours per unit (hours)"
-        self.hourly_wage.label.text = f"Fair hourly wage ({working_currency} per hour)"
-        self.overhead_percent.label.text = "Overhead (% of materials and pay)"
-        self.margin_percent.label.text = "Group margin (% on top)"
-        self.exchange_rate.label.text = f"{working_currency} for 1 {quote_currency} (the rate you use)"
+        self.unit_price.label.text = _("Unit price (%(currency)s)", currency=quote_currency)
+        self.materials_cost.label.text = _("Materials per unit (%(currency)s)", currency=working_currency)
+        self.hours.label.text = _("Artisan hours per unit (hours)")
+        self.hourly_wage.label.text = _("Fair hourly wage (%(currency)s per hour)", currency=working_currency)
+        self.overhead_percent.label.text = _("Overhead (% of materials and pay)")
+        self.margin_percent.label.text = _("Group margin (% on top)")
+        self.exchange_rate.label.text = _("%(working)s for 1 %(quoted)s (the rate you use)", working=working_currency, quoted=quote_currency)
 
     def values(self) -> dict[str, object]:
         return {

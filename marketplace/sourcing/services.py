@@ -14,7 +14,7 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.db import lock
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.i18n import label, lazy_date, lazy_money
+from marketplace.i18n import label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.commitments import capacity_fit
@@ -387,8 +387,8 @@ def post_message(
         session,
         group.organization_id if from_buyer else rfq.buyer_id,
         subject=_l("New message about %(title)s", title=rfq.title),
-        body=_l("%(person)s (%(organization)s) wrote:", person=membership.user.name, organization=membership.organization.name)
-        + f"\n\n{body[:1000]}",
+        body=lazy_join(_l("%(person)s (%(organization)s) wrote:", person=membership.user.name, organization=membership.organization.name),
+                       body[:1000]),
         link=f"{base_url.rstrip('/')}/{'manage/rfqs' if from_buyer else 'rfqs'}/{rfq.id}",
     )
     return message
