@@ -70,7 +70,7 @@ class ProfileForm(Form):
     artisan_count = WholeNumberField(_l("Number of artisans"), validators=[InputRequired(), NumberRange(min=0)])
     women_share = WholeNumberField(_l("Women among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
     youth_share = WholeNumberField(_l("Young people (under 35) among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
-    languages = _word_list_field("Languages you work in", "Separate with commas, e.g. Swahili, English")
+    languages = _word_list_field(_l("Languages you work in"), _l("Separate with commas, e.g. Swahili, English"))
     response_time_hours = WholeNumberField(_l("Usual reply time (hours)"), validators=[Optional(), NumberRange(1, 24 * 14)])
     currency = SelectField(_l("Currency you price in"), description=_l("The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type."))
     artisan_share_floor = WholeNumberField(
@@ -117,8 +117,8 @@ class ProfileForm(Form):
 
 class CapabilityForm(OneTimeForm):
     category = _category_field()
-    materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
-    techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
+    materials = _word_list_field(_l("Materials"), _l("Separate with commas, e.g. sisal, recycled brass, cotton"))
+    techniques = _word_list_field(_l("Techniques"), _l("e.g. coiling, backstrap weaving, lost-wax casting"))
     moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
     lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
     price_min = AmountField(_l("Lowest unit price"), places=2, validators=[InputRequired(), NumberRange(min=0)])
@@ -201,7 +201,7 @@ class ProductForm(OneTimeForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     category = _category_field()
-    materials = _word_list_field("Materials", "Separate with commas")
+    materials = _word_list_field(_l("Materials"), _l("Separate with commas"))
     moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
     lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
     currency = _currency_field()
