@@ -23,7 +23,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.widgets import TextInput
 
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.i18n import current_locale
@@ -142,12 +141,7 @@ def read_number(raw: str, plain: re.Pattern[str]) -> Decimal | None:
 
 
 class WholeNumberField(IntegerField):
-    """A count written with digits 0-9 (grouped the reader's way or not), from 0 to MAX_WHOLE; else a form error, not a crash.
-
-    A text input with a numeric keyboard: a browser's number input would refuse "1 200" or "1.200" as typed.
-    """
-
-    widget = TextInput(input_type="text")
+    """A count written with digits 0-9 (grouped the reader's way or not), from 0 to MAX_WHOLE; else a form error, not a crash."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
@@ -161,12 +155,7 @@ class WholeNumberField(IntegerField):
 
 
 class AmountField(DecimalField):
-    """An amount such as 12.50 (at most 4 decimals, below `maximum`, a unit price's bound unless given): no exponent, infinity or NaN.
-
-    A text input, as WholeNumberField's, so the reader's grouping and decimal comma can be typed.
-    """
-
-    widget = TextInput(input_type="text")
+    """An amount such as 12.50 (at most 4 decimals, below `maximum`, a unit price's bound unless given): no exponent, infinity or NaN."""
 
     def __init__(self, *args: object, maximum: Decimal = MAX_AMOUNT, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
