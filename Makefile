@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test import-graph bench-search bench-payments bench-write-load bench-web services services-down clean
+I18N_LOCALES := es fr sw hi am
+
+.PHONY: i18n-extract i18n-update i18n-compile run test import-graph bench-search bench-payments bench-write-load bench-web services services-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +16,23 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+## make i18n-extract: collect every marked string into translations/messages.pot
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file \
+		--project Loom --msgid-bugs-address translators@loom.local -o translations/messages.pot .
+
+## make i18n-update: merge the template into each catalog (new strings arrive untranslated, gone ones are kept as obsolete)
+i18n-update: i18n-extract
+	for locale in $(I18N_LOCALES); do \
+		if [ -f translations/$$locale/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i translations/messages.pot -d translations -l $$locale; \
+		else $(BIN)/pybabel init --no-wrap -i translations/messages.pot -d translations -l $$locale; fi; \
+	done
+
+## make i18n-compile: compile the catalogs to .mo (the app also does this at start when a .po is newer)
+i18n-compile: $(STAMP)
+	$(BIN)/python -c "from marketplace.i18n import compile_catalogs; compile_catalogs()"
 
 ## make run: install, migrate, seed the demo once, serve at http://127.0.0.1:5000
 run: $(STAMP)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, selectinload
 
@@ -128,7 +129,7 @@ def save_link(
 ) -> ErpLink:  # fmt: skip
     require_role(membership, Role.ADMIN)
     if protocol not in PROTOCOLS:
-        raise DomainError("Choose a protocol from the list.", field="protocol")
+        raise DomainError(_("Choose a protocol from the list."), field="protocol")
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group.id)) or ErpLink(group_id=group.id)
     link.url, link.database, link.login, link.protocol = url.rstrip("/"), database, login, protocol
     if api_key:
@@ -175,17 +176,17 @@ def save_tax_mapping(session: Session, membership: Membership | None, group: Pro
     require_role(membership, Role.ADMIN)
     link = link_of(session, group.id)
     if link is None:
-        raise DomainError("Connect your Odoo first.")
+        raise DomainError(_("Connect your Odoo first."))
     if tax == "none":
         link.tax_id, link.tax_name, link.tax_rate, link.prices_include_tax = None, None, None, False
         return link
     chosen = next((t for t in taxes if str(t.id) == tax), None)
     if chosen is None:
-        raise DomainError("Choose one of your Odoo's sale taxes from the list.", field="tax")
+        raise DomainError(_("Choose one of your Odoo's sale taxes from the list."), field="tax")
     if not chosen.included:
-        raise DomainError(f"In your Odoo, “{chosen.name}” is added on top of prices, but buyers pay exactly the price shown on Loom, so "
-                          "every invoice would ask them for more than they paid. Choose a tax marked “Included in Price” (in Odoo: "
-                          "Accounting › Configuration › Taxes), or no tax.", field="tax")  # fmt: skip
+        raise DomainError(_("In your Odoo, “%(tax)s” is added on top of prices, but buyers pay exactly the price shown on Loom, so "
+                            "every invoice would ask them for more than they paid. Choose a tax marked “Included in Price” (in Odoo: "
+                            "Accounting › Configuration › Taxes), or no tax.", tax=chosen.name), field="tax")  # fmt: skip
     link.tax_id, link.tax_name, link.tax_rate, link.prices_include_tax = chosen.id, chosen.name[:120], chosen.rate, True
     return link
 
@@ -195,7 +196,7 @@ def record_check(session: Session, membership: Membership | None, group: Produce
     require_role(membership, Role.ADMIN)
     link = link_of(session, group.id)
     if link is None:
-        raise DomainError("Connect your Odoo first.")
+        raise DomainError(_("Connect your Odoo first."))
     link.status = "connected" if check.ok else "failing"
     link.server_version = check.server_version or link.server_version
     link.last_error = None if check.ok else check.message

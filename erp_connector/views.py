@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -121,7 +122,7 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Saved. Orders and invoices sent to Odoo from now on carry this tax.", "success")
+            flash(_("Saved. Orders and invoices sent to Odoo from now on carry this tax."), "success")
             return redirect(url_for("erp.link"))
     return render_form("erp/taxes.html", form, group=group, link=current, unreachable=unreachable)
 
@@ -133,5 +134,5 @@ def retry(group: ProducerGroup, message_id: int) -> Response:
         abort(404)
     with transaction() as session:
         outbox.retry_dead_letter(session, message_id)
-    flash("It will be sent to Odoo again in a moment.", "success")
+    flash(_("It will be sent to Odoo again in a moment."), "success")
     return redirect(url_for("erp.link"))

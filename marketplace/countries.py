@@ -1,18 +1,31 @@
-"""Countries by their ISO 3166-1 alpha-2 codes, named as people say them (pycountry's common names)."""
+"""Countries by their ISO 3166-1 alpha-2 codes, named for the locale in force (CLDR through Babel; English keeps pycountry's common names)."""
 from __future__ import annotations
 
 from functools import cache
 
 import pycountry
+from babel import Locale
+
+from marketplace.i18n import current_locale
 
 
 def country_name(code: str) -> str:
-    """Name the country of a two-letter code (any case): its common name, else its official one, else the code itself."""
+    """Return the country's name in the locale in force (CLDR through Babel), else its English name, else the code."""
+    locale = current_locale()
+    territories = Locale.parse(locale).territories if locale != "en" else {}  # English keeps pycountry's common names
+    if code and code.upper() in territories:
+        return territories[code.upper()]
     country = pycountry.countries.get(alpha_2=code.upper())
     return getattr(country, "common_name", None) or country.name if country else code
 
 
-@cache
 def country_choices() -> list[tuple[str, str]]:
-    """List every country as (alpha-2 code, name), sorted by name: the choices of a country field."""
-    return sorted(((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda c: c[1])
+    """Return (ISO 3166 code, name) for every country, named and sorted for the locale in force: a country field's choices."""
+    return _country_choices(current_locale())
+
+
+@cache
+def _country_choices(locale: str) -> list[tuple[str, str]]:
+    territories = Locale.parse(locale).territories if locale != "en" else {}
+    named = ((c.alpha_2, territories.get(c.alpha_2) or getattr(c, "common_name", c.name)) for c in pycountry.countries)
+    return sorted(named, key=lambda c: c[1] if locale == "en" else c[1].casefold())

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -219,7 +220,7 @@ class DatabaseBusy(Unavailable):
     """The database stayed busy (deadlocks, serialization failures, a held write lock) through every attempt."""
 
     def __init__(self) -> None:
-        super().__init__("The database is busy right now; nothing was saved. Send it again in a moment.", retry_after=BUSY_RETRY_AFTER_SECONDS)
+        super().__init__(_("The database is busy right now; nothing was saved. Send it again in a moment."), retry_after=BUSY_RETRY_AFTER_SECONDS)
 
 
 def busy_pause(attempt: int, rng: random.Random) -> float:

@@ -5,7 +5,9 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from flask import flash, redirect, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -23,6 +25,8 @@ from wtforms import (
 )
 
 from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.i18n import current_locale
+from marketplace.i18n import format_number as format_decimal
 from marketplace.money import MAX_UNIT_PRICE
 from marketplace.submissions.services import Claim, claim, new_token
 from marketplace.text import clean_line, clean_text
@@ -69,7 +73,7 @@ def claim_submission(session: Session, form: OneTimeForm) -> Claim:
 
 def first_result(claim: Claim) -> Response:
     """Answer a repeated post: show what the first one made, create nothing."""
-    flash("That was already sent; here is what it made. Nothing was created twice.", "info")
+    flash(_("That was already sent; here is what it made. Nothing was created twice."), "info")
     return redirect(claim.earlier_url or "/")
 
 
@@ -103,27 +107,51 @@ def choices(pairs: Iterable[tuple[str, str]], *, optgroup: str | None = None) ->
 
 # ----- numbers, read strictly -------------------------------------------------------------------
 # WTForms' own fields take "1e30", "Infinity", "NaN" and numbers too large for the database; these
-# accept plain ASCII digits within bounds that every column and every total computed from them can hold.
+# accept digits within bounds that every column and every total computed from them can hold, written
+# either the reader's way (CLDR grouping and decimal signs through Babel: "1 200,50" in French,
+# "1.200,50" in Spanish, "1,200.50" in English) or plainly ("1200.50"), never with an exponent or sign.
 
 MAX_WHOLE = 10_000_000  # units, capacity, artisans: 10 million
 MAX_AMOUNT = MAX_UNIT_PRICE  # one unit price, cost or wage (marketplace.money)
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _AMOUNT = re.compile(r"[0-9]{1,14}(\.[0-9]{0,4})?|\.[0-9]{1,4}")
 _COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(\.[0-9]{0,12})?")
+_SPACES = " \u00a0\u202f"
+_DIGITS_AND_SEPARATORS = re.compile(r"[0-9][0-9 .,'\u00a0\u202f\u2019]{0,24}")
+
+
+def read_number(raw: str, plain: re.Pattern[str]) -> Decimal | None:
+    """Return the number `raw` says in the request's locale, or plainly as `plain` allows; None when it is not one.
+
+    The locale's reading comes first, so "1.200" is twelve hundred in Spanish; a plain reading such as
+    "12.50" still works in French, whose decimal sign is a comma.
+    """
+    if _DIGITS_AND_SEPARATORS.fullmatch(raw):
+        locale = current_locale()
+        group = get_group_symbol(locale)
+        if group in _SPACES:  # people type a plain space where CLDR groups with a (narrow) no-break space
+            raw = re.sub(f"[{_SPACES}]", group, raw)
+        try:
+            value = parse_decimal(raw, locale=locale, strict=True)
+        except NumberFormatError:
+            value = None
+        if value is not None and value.is_finite():
+            return value
+    return Decimal(raw) if plain.fullmatch(raw) else None
 
 
 class WholeNumberField(IntegerField):
-    """A count written with digits 0-9, from 0 to MAX_WHOLE; anything else is a form error, not a crash."""
+    """A count written with digits 0-9 (grouped the reader's way or not), from 0 to MAX_WHOLE; else a form error, not a crash."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        raw = valuelist[0].strip()
-        if not _WHOLE.fullmatch(raw) or int(raw) > MAX_WHOLE:
+        value = read_number(valuelist[0].strip(), _WHOLE)
+        if value is None or value != value.to_integral_value() or not 0 <= value <= MAX_WHOLE:
             self.data = None
-            raise ValueError(self.gettext(f"Give a whole number from 0 to {MAX_WHOLE:,}, in digits."))
-        self.data = int(raw)
+            raise ValueError(_("Give a whole number from 0 to %(maximum)s, in digits.", maximum=format_decimal(MAX_WHOLE)))
+        self.data = int(value)
 
 
 class AmountField(DecimalField):
@@ -137,11 +165,12 @@ class AmountField(DecimalField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        raw = valuelist[0].strip()
-        if not _AMOUNT.fullmatch(raw) or Decimal(raw) >= self.maximum:
+        value = read_number(valuelist[0].strip(), _AMOUNT)
+        if value is None or value < 0 or value >= self.maximum or value.as_tuple().exponent < -4:  # type: ignore[operator]
             self.data = None
-            raise ValueError(self.gettext(f"Give an amount such as 12.50, below {self.maximum:,}."))
-        self.data = Decimal(raw)
+            raise ValueError(_("Give an amount such as %(example)s, below %(maximum)s.",
+                               example=format_decimal(Decimal("12.50"), "#,##0.00"), maximum=format_decimal(self.maximum)))
+        self.data = value
 
 
 class CoordinateField(FloatField):
@@ -154,5 +183,5 @@ class CoordinateField(FloatField):
         raw = valuelist[0].strip()
         if not _COORDINATE.fullmatch(raw):
             self.data = None
-            raise ValueError(self.gettext("Give decimal degrees such as -1.2921."))
+            raise ValueError(_("Give decimal degrees such as -1.2921."))
         self.data = float(raw)

@@ -13,7 +13,10 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from marketplace.errors import DomainError
+from marketplace.i18n import format_number as format_decimal
 
 _WHOLE = re.compile(r"[0-9]{1,12}")  # ASCII digits only
 _GROUPED = re.compile(r"[0-9]{1,3}(?:([,\u00a0\u202f' ])[0-9]{3}(?:\1[0-9]{3}){0,2})")  # 2,000 · 2 000 · 1'000'000: one separator throughout
@@ -31,7 +34,7 @@ def whole_number(args: Mapping[str, str], name: str, *, low: int, high: int, def
     if _GROUPED.fullmatch(raw):
         raw = re.sub(r"[^0-9]", "", raw)
     if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
-        raise DomainError(f"{name} must be a whole number from {low:,} to {high:,}.", field=name)
+        raise DomainError(_("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=format_decimal(low), high=format_decimal(high)), field=name)
     return int(raw)
 
 
@@ -48,7 +51,7 @@ def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float 
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not 0 <= value < Decimal(high):
-        raise DomainError(f"{name} must be a number from 0 to {high:,.0f}, such as 12.50.", field=name)
+        raise DomainError(_("%(name)s must be a number from 0 to %(high)s, such as 12.50.", name=name, high=format(high, ',.0f')), field=name)
     return float(value)
 
 
@@ -62,7 +65,7 @@ def iso_date(args: Mapping[str, str], name: str) -> dt.date | None:
             raise ValueError
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise DomainError(f"{name} must be a date written YYYY-MM-DD.", field=name) from None
+        raise DomainError(_("%(name)s must be a date written YYYY-MM-DD.", name=name), field=name) from None
 
 
 MAX_CURSOR_LENGTH = 600  # base64 of [verified, a name of up to 200 characters, id], with room to spare
@@ -83,7 +86,7 @@ def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    invalid = DomainError(f"{name} is not a page cursor Loom wrote; start again from the first page.", field=name)
+    invalid = DomainError(_("%(name)s is not a page cursor Loom wrote; start again from the first page.", name=name), field=name)
     if len(raw) > MAX_CURSOR_LENGTH:
         raise invalid
     try:

@@ -19,6 +19,7 @@ from tempfile import SpooledTemporaryFile
 from typing import BinaryIO
 
 from flask import Request, current_app, send_from_directory
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -44,9 +45,9 @@ class StoredFile:
 def _read_capped(stream: BinaryIO, max_bytes: int) -> bytes:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB. Send a smaller one.")
+        raise DomainError(_("The file is larger than %(max_bytes)s MB. Send a smaller one.", max_bytes=max_bytes // (1024 * 1024)))
     if not data:
-        raise DomainError("The file is empty.")
+        raise DomainError(_("The file is empty."))
     return data
 
 
@@ -81,7 +82,7 @@ def save_private(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
     """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused."""
     data = _read_capped(stream, max_bytes)
-    too_many_pixels = DomainError("The photo has too many pixels. Send one under 40 megapixels.")
+    too_many_pixels = DomainError(_("The photo has too many pixels. Send one under 40 megapixels."))
     try:
         with warnings.catch_warnings():
             # Pillow checks the pixel count when it opens a file, before Loom's own check below can:
@@ -96,9 +97,9 @@ def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: in
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise DomainError("That file is not a photo we can read. Send a JPEG, PNG or WebP image.") from None
+        raise DomainError(_("That file is not a photo we can read. Send a JPEG, PNG or WebP image.")) from None
     if image_format not in IMAGE_FORMATS:
-        raise DomainError("Photos must be JPEG, PNG or WebP.")
+        raise DomainError(_("Photos must be JPEG, PNG or WebP."))
     content_type, suffix = IMAGE_FORMATS[image_format]
     return StoredFile(_save(folder, subfolder, suffix, data), content_type, width, height)
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, abort, g, make_response, render_template, request
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -17,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as NotFoundError
 from werkzeug.routing import IntegerConverter
 
-from marketplace import limits
+from marketplace import i18n, limits
 from marketplace.accounts import context
 from marketplace.db import DatabaseBusy, has_committed, is_busy, is_unique_violation, retry_when_busy
 from marketplace.errors import Conflict, DomainError
@@ -25,12 +27,11 @@ from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.uploads import CappedUploadRequest
-from marketplace.wording import VIEWER_LOCALE, count_of
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Sign in to continue."
+login_manager.login_message = _l("Sign in to continue.")
 login_manager.login_message_category = "info"
 
 
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
     app.request_class = CappedUploadRequest  # an oversized file gets a field error; the form around it arrives whole
     csrf.init_app(app)
+    i18n.init_app(app, organization_locale=_organization_locale)
     login_manager.init_app(app)
     limits.init_app(app)
     login_manager.user_loader(context.load_user)
@@ -93,11 +95,12 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks
 
-    # Money through Babel with the currency's own decimals: `{{ order.total|money(order.currency) }}` → "$1,092.50",
+    # Money through Babel with the currency's own decimals, in the request's locale (marketplace.i18n):
+    # `{{ order.total|money(order.currency) }}` → "$1,092.50" in English, "1 092,50 $US" in French;
     # `{{ line.unit_price|amount(order.currency) }}` → "1,092.50" where the currency stands beside it.
-    app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, VIEWER_LOCALE),
-                                 amount=lambda value, currency: format_amount(value, currency, VIEWER_LOCALE),
-                                 count=count_of, paragraphs=paragraphs)
+    app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, i18n.current_locale()),
+                                 amount=lambda value, currency: format_amount(value, currency, i18n.current_locale()),
+                                 paragraphs=paragraphs)
     app.jinja_env.globals.update(
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,
@@ -120,6 +123,12 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _organization_locale() -> str | None:
+    """Return the signed-in person's organization's default locale code, or None."""
+    membership = context.current_membership()
+    return membership.organization.locale if membership else None
+
+
 def paragraphs(text: str | None) -> Markup:
     """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all escaped."""
     blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", re.sub(r"\r\n?", "\n", text or "")) if b.strip()]
@@ -133,17 +142,18 @@ def _wants_problem() -> bool:
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if _wants_problem():
-        response = problem(status, error.name, error.description or "")
+        response = problem(status, i18n.status_title(status, error.name), error.description or "")
     else:
         detail = error.description
         if status == 404 and detail == NotFoundError.description:  # Werkzeug's own words, not a message of ours
-            detail = "There is no page at this address. It may have moved or been removed; try the search or go back."
+            detail = _("There is no page at this address. It may have moved or been removed; try the search or go back.")
         elif status == 405 and detail == MethodNotAllowed.description:
-            detail = "This address cannot be used that way. Go back and use the page's buttons."
+            detail = _("This address cannot be used that way. Go back and use the page's buttons.")
         elif status == 413:
             limit = (request.max_content_length or 0) // (1024 * 1024)
-            detail = f"Everything you sent adds up to more than {limit} MB. Go back and send fewer or smaller files; nothing was saved."
-        response = make_response(render_template("error.html", status=status, title=error.name, detail=detail), status)
+            detail = _("Everything you sent adds up to more than %(limit)s MB. Go back and send fewer or smaller files; nothing was saved.",
+                       limit=limit)
+        response = make_response(render_template("error.html", status=status, title=i18n.status_title(status, error.name), detail=detail), status)
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(limits.retry_after())
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -155,9 +165,9 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
     response: Response | tuple[str, int]
     if _wants_problem():
         extra = {"field": error.field} if error.field else {}
-        response = problem(error.status, HTTPStatus(error.status).phrase, error.message, **extra)
+        response = problem(error.status, i18n.status_title(error.status, HTTPStatus(error.status).phrase), str(error.message), **extra)
     else:
-        response = render_template("error.html", status=error.status, title="That did not work", detail=error.message), error.status
+        response = render_template("error.html", status=error.status, title=_("That did not work"), detail=error.message), error.status
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         response = make_response(response)
@@ -168,7 +178,7 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
 def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
     """A unique key taken by a concurrent request is a conflict, a busy database a 503; other faults stay 500s."""
     if isinstance(error, IntegrityError) and is_unique_violation(error):
-        return _domain_error(Conflict("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it."))
+        return _domain_error(Conflict(_l("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it.")))
     if is_busy(error):
         return _domain_error(DatabaseBusy())
     raise error
@@ -178,12 +188,12 @@ def _refuse_nul() -> None:
     """Refuse a NUL character in the path or the query: PostgreSQL refuses it in any text, so it would otherwise
     surface as a 500 wherever the value reaches a query. (Form fields are cleaned instead: see marketplace.forms.Form.)"""
     if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
-        abort(400, description="The address holds a NUL character, which no address may contain.")
+        abort(400, description=_("The address holds a NUL character, which no address may contain."))
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    detail = "The form expired or came from another site. Go back, reload the page and send it again."
-    return render_template("error.html", status=400, title="Form expired", detail=detail), 400
+    detail = _("The form expired or came from another site. Go back, reload the page and send it again.")
+    return render_template("error.html", status=400, title=_("Form expired"), detail=detail), 400
 
 
 def _security_headers(response: Response) -> Response:

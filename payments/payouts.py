@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal, get_territory_currencies
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
 from marketplace.db import transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.i18n import format_moment, lazy_label, lazy_moment, lazy_money
 from marketplace.money import format_money, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
@@ -105,38 +108,39 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     """
     payout = session.get(Payout, payout_id, with_for_update=True)
     if payout is None:
-        raise NotFound("No such payout.")
+        raise NotFound(_("No such payout."))
     if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
-        raise Conflict("Only a pending payout made outside Stripe can be recorded.")
+        raise Conflict(_("Only a pending payout made outside Stripe can be recorded."))
     if payout.invoice is not None and payout.invoice.order.status == OrderStatus.CANCELLED:
-        raise Conflict("This payout is held: its order was cancelled and the buyer is being refunded.")
+        raise Conflict(_("This payout is held: its order was cancelled and the buyer is being refunded."))
     account = session.get(PayoutAccount, payout.group_id)
     if account is None or not account.details_secret:
-        raise Conflict("The group has not given payout details yet; nothing can be sent.")
+        raise Conflict(_("The group has not given payout details yet; nothing can be sent."))
     if account.held_until is not None and account.held_until > utcnow():
-        raise Conflict(f"The group's payout details changed: payouts are held until {account.held_until:%d %b %Y %H:%M} UTC. "
-                       "Check the change with the group's owners, then lift the hold.")  # fmt: skip
+        raise Conflict(_("The group's payout details changed: payouts are held until %(moment)s UTC. "
+                         "Check the change with the group's owners, then lift the hold.",
+                         moment=format_moment(account.held_until, "d MMM y HH:mm")))  # fmt: skip
     if not reference.strip():
-        raise DomainError("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it.", field="reference")
+        raise DomainError(_("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it."), field="reference")
     sent_currency = (sent_currency or "").strip().upper() or payout.currency
     if not is_currency(sent_currency):
-        raise DomainError("Give the currency sent as an ISO 4217 code, such as KES.", field="sent_currency")
+        raise DomainError(_("Give the currency sent as an ISO 4217 code, such as KES."), field="sent_currency")
     if sent_currency == payout.currency:
         payout.sent_currency = payout.sent_amount = payout.exchange_rate = None
     elif exchange_rate is None or exchange_rate <= 0:
-        raise DomainError(f"Sent in {sent_currency}: give the rate used ({sent_currency} for 1 {payout.currency}).", field="exchange_rate")
+        raise DomainError(_("Sent in %(sent)s: give the rate used (%(sent)s for 1 %(currency)s).", sent=sent_currency, currency=payout.currency), field="exchange_rate")
     else:
         payout.sent_currency, payout.exchange_rate = sent_currency, exchange_rate
         payout.sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
     publish(session, InvoicePaymentChanged(payout.invoice))
-    sent = format_money(payout.amount, payout.currency)
+    sent = lazy_money(payout.amount, payout.currency)
     if payout.sent_amount is not None:
-        sent = f"{format_money(payout.sent_amount, payout.sent_currency)} ({sent} at {exchange_rate_text(payout)})"
-    notify(session, payout.invoice.group.organization_id, subject=f"Payout sent: {sent}",
-           body=f"The Loom team sent {sent} by {method.value.replace('_', ' ')}, reference {payout.reference}. "
-                "Please confirm when it arrives.",
+        sent = _l("%(sent)s (%(amount)s at %(rate)s)", sent=lazy_money(payout.sent_amount, payout.sent_currency), amount=sent, rate=exchange_rate_text(payout))
+    notify(session, payout.invoice.group.organization_id, subject=_l("Payout sent: %(amount)s", amount=sent),
+           body=_l("The Loom team sent %(amount)s by %(method)s, reference %(reference)s. Please confirm when it arrives.",
+                   amount=sent, method=lazy_label(method), reference=payout.reference),
            link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
     return payout
 
@@ -164,9 +168,9 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
         .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id).with_for_update(of=Payout)
     )  # fmt: skip
     if payout is None:
-        raise NotFound("That payout is not one of yours.")
+        raise NotFound(_("That payout is not one of yours."))
     if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
-        raise Conflict("Only a payout the Loom team recorded as sent can be confirmed.")
+        raise Conflict(_("Only a payout the Loom team recorded as sent can be confirmed."))
     payout.status, payout.confirmed_at, payout.confirmed_by_id = PayoutStatus.CONFIRMED, utcnow(), membership.user_id
     publish(session, InvoicePaymentChanged(payout.invoice))
     return payout
@@ -181,7 +185,7 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     if group.country.upper() not in settings.payout_countries:
-        raise Conflict(f"Stripe does not pay out to {group.country} from this marketplace; give your mobile-money or bank details instead.")
+        raise Conflict(_("Stripe does not pay out to %(group_country)s from this marketplace; give your mobile-money or bank details instead.", group_country=group.country))
     with transaction() as session:
         account = session.get(PayoutAccount, group.id, with_for_update=True)
         account_id = account.stripe_account_id if account is not None else None
@@ -195,9 +199,9 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
                 idempotency_key=f"loom-account-{group.slug}-{stamp(group.created_at)}",
             )  # fmt: skip
         except StripeUnavailable:
-            raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+            raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
         except StripeRefused as error:
-            raise BadGateway(f"Stripe could not open an account for {group.name}: {error}") from None
+            raise BadGateway(_("Stripe could not open an account for %(group_name)s: %(error)s", group_name=group.name, error=error)) from None
         with transaction() as session:
             account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
             account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
@@ -207,7 +211,7 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
         link = gateway.account_link({"account": account_id, "type": "account_onboarding",
                                      "refresh_url": f"{settings.base_url}/manage/payouts/stripe", "return_url": f"{settings.base_url}/manage/payouts/stripe/return"})  # fmt: skip
     except StripeUnavailable:
-        raise Unavailable("Stripe is not answering right now; please try again in a minute.") from None
+        raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
     return str(link["url"])
 
 
@@ -238,19 +242,20 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     require_role(membership, Role.OWNER)
     require_confirmed(membership)
     if method == PayoutMethod.STRIPE_TRANSFER:
-        raise DomainError("Choose mobile money or bank transfer.", field="method")
+        raise DomainError(_("Choose mobile money or bank transfer."), field="method")
     digits = "".join(ch for ch in number if ch.isalnum())
     if len(digits) < 6:
-        raise DomainError("Give the full phone number or account number.", field="number")
+        raise DomainError(_("Give the full phone number or account number."), field="number")
     if not provider.strip() or not account_name.strip():
-        raise DomainError("Say which service or bank, and whose name the account is in.", field="provider")
+        raise DomainError(_("Say which service or bank, and whose name the account is in."), field="provider")
     account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
     if account.details_secret:
         account.held_until = utcnow() + hold
-        notify(session, group.organization_id, subject="Your payout details were changed",
-               body=f"{membership.user.name} ({membership.user.email}) changed where Loom sends your payouts, to {provider.strip()[:60]}. "
-                    f"Payouts wait until {account.held_until:%d %b %Y %H:%M} UTC before they go there. If this was not you, "
-                    "tell the Loom team at once and change your password.",
+        notify(session, group.organization_id, subject=_l("Your payout details were changed"),
+               body=_l("%(person)s (%(email)s) changed where Loom sends your payouts, to %(provider)s. Payouts wait until "
+                       "%(moment)s UTC before they go there. If this was not you, tell the Loom team at once and change your password.",
+                       person=membership.user.name, email=membership.user.email, provider=provider.strip()[:60],
+                       moment=lazy_moment(account.held_until, "d MMM y HH:mm")),
                link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
     account.method = method
     account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
@@ -266,7 +271,7 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
     """The operator checked a change of payout details with the group's owners: its payouts may go now."""
     account = session.get(PayoutAccount, group_id, with_for_update=True)
     if account is None or account.held_until is None:
-        raise Conflict("Nothing is held for this group.")
+        raise Conflict(_("Nothing is held for this group."))
     account.held_until = None
     return account
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -33,6 +35,7 @@ from marketplace.billing.models import (
 )
 from marketplace.db import lock, transaction, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
+from marketplace.i18n import label, lazy_money
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
@@ -77,7 +80,7 @@ def invoice_for(session: Session, membership: Membership | None, invoice_id: int
         .options(selectinload(Invoice.payments).selectinload(Payment.refunds), selectinload(Invoice.order).selectinload(Order.lines))
     )
     if invoice is None or membership is None or membership.organization_id not in (invoice.order.buyer_id, invoice.group.organization_id):
-        raise NotFound("That invoice is not one of yours.")
+        raise NotFound(_("That invoice is not one of yours."))
     return invoice
 
 
@@ -111,14 +114,14 @@ def begin_payment(session: Session, membership: Membership | None, invoice_id: i
     """
     invoice = invoice_for(session, membership, invoice_id)
     if membership.organization_id != invoice.order.buyer_id:
-        raise NotFound("That invoice is not one of yours to pay.")
+        raise NotFound(_("That invoice is not one of yours to pay."))
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     invoice = session.get(Invoice, invoice.id, with_for_update=True, populate_existing=True)
     if invoice.status == InvoiceStatus.PROCESSING:
-        raise Conflict("A payment for this invoice is already on its way through the bank; it will show as paid when it clears.")
+        raise Conflict(_("A payment for this invoice is already on its way through the bank; it will show as paid when it clears."))
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
-        raise Conflict(f"This invoice is {invoice.status.value}; there is nothing to pay.")
+        raise Conflict(_("This invoice is %(invoice_status)s; there is nothing to pay.", invoice_status=label(invoice.status)))
     latest = invoice.payments[-1] if invoice.payments else None
     if latest is not None and latest.status == PaymentStatus.PENDING:
         if latest.checkout_url is None or now - latest.created_at < CHECKOUT_LIFETIME:
@@ -165,11 +168,11 @@ def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: S
     try:
         checkout = gateway.create_checkout(params, idempotency_key=key)
     except StripeUnavailable:
-        raise Unavailable("Card payments are not answering right now, so nothing was charged. Please try again in a minute.") from None
+        raise Unavailable(_("Card payments are not answering right now, so nothing was charged. Please try again in a minute.")) from None
     except StripeRefused as error:
         with transaction() as session:
             _fail(session, session.get(Payment, payment_id), f"Stripe refused to start the payment: {error}")
-        raise BadGateway(f"Stripe refused to start this payment: {error}") from None
+        raise BadGateway(_("Stripe refused to start this payment: %(error)s", error=error)) from None
     with transaction() as session:
         payment = session.get(Payment, payment_id, with_for_update=True)
         record_checkout(session, payment, checkout)
@@ -308,14 +311,15 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
             return
         if settings is not None:
             plan_payout(session, invoice, settings=settings)
-        notify(session, order.buyer_id, subject=f"Receipt: invoice {invoice.number} paid",
-               body=f"We received {format_money(invoice.amount, invoice.currency)} for invoice {invoice.number} (order {order.number}). Thank you.",
+        notify(session, order.buyer_id, subject=_l("Receipt: invoice %(number)s paid", number=invoice.number),
+               body=_l("We received %(amount)s for invoice %(number)s (order %(order)s). Thank you.",
+                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number, order=order.number),
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
     elif after == InvoiceStatus.REFUNDED:
         publish(session, InvoicePaymentChanged(invoice))
-        notify(session, order.buyer_id, subject=f"Refund: invoice {invoice.number}",
-               body=f"{format_money(invoice.amount, invoice.currency)} paid on invoice {invoice.number} was refunded to your card. "
-                    "Banks take 5–10 days to show it.",
+        notify(session, order.buyer_id, subject=_l("Refund: invoice %(number)s", number=invoice.number),
+               body=_l("%(amount)s paid on invoice %(number)s was refunded to your card. Banks take 5–10 days to show it.",
+                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number),
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
 
 
@@ -339,12 +343,15 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     session.flush()
     if method == PayoutMethod.STRIPE_TRANSFER:
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
-        how = "Stripe sends it to your account" + ("" if account is not None and account.ready else " once you finish setting it up")
+        how = (_l("Stripe sends it to your account") if account is not None and account.ready
+               else _l("Stripe sends it to your account once you finish setting it up"))
     else:
-        how = "the Loom team sends it by " + ("bank transfer" if method == PayoutMethod.BANK_TRANSFER else "mobile money") + " and tells you the reference"
-    notify(session, group.organization_id, subject=f"Invoice {invoice.number} paid: {format_money(payout.amount, payout.currency)} on its way",
-           body=f"{invoice.order.buyer.name} paid {format_money(invoice.amount, invoice.currency)}. After Loom's fee of "
-                f"{format_money(fee, payout.currency)}, {format_money(payout.amount, payout.currency)} is yours: {how}.",
+        how = (_l("the Loom team sends it by bank transfer and tells you the reference") if method == PayoutMethod.BANK_TRANSFER
+               else _l("the Loom team sends it by mobile money and tells you the reference"))
+    notify(session, group.organization_id, subject=_l("Invoice %(number)s paid: %(amount)s on its way", number=invoice.number, amount=lazy_money(payout.amount, payout.currency)),
+           body=_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
+                   paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
+                   amount=lazy_money(payout.amount, payout.currency), how=how),
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
 
@@ -388,11 +395,11 @@ def request_refund(session: Session, payment: Payment, *, reason: str, amount: D
     if amount <= 0:
         if available <= 0 and amount == available:
             return None
-        raise DomainError("A refund is an amount above zero.", field="amount")
+        raise DomainError(_("A refund is an amount above zero."), field="amount")
     if not is_rounded(amount, payment.currency):
-        raise DomainError(f"Amounts in {payment.currency} have {minor_units(payment.currency)} decimals.", field="amount")
+        raise DomainError(_("Amounts in %(payment_currency)s have %(minor_units)s decimals.", payment_currency=payment.currency, minor_units=minor_units(payment.currency)), field="amount")
     if amount > available:
-        raise DomainError(f"At most {format_money(available, payment.currency)} of this payment can still be refunded.", field="amount")
+        raise DomainError(_("At most %(format_money)s of this payment can still be refunded.", format_money=format_money(available, payment.currency)), field="amount")
     # One key per refund of the payment: a retry of the same refund sends the same key, a new refund a new one.
     refund = Refund(amount=amount, currency=payment.currency, reason=reason[:300],
                     idempotency_key=f"loom-refund-{payment.idempotency_key}-{len(payment.refunds) + 1}")  # fmt: skip
@@ -425,9 +432,9 @@ def record_bank_transfer(
     """
     invoice = lock(session, Invoice, invoice_id, selectinload(Invoice.payments), missing="No such invoice.")
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
-        raise Conflict(f"This invoice is {invoice.status.value}; only an open invoice waits for a transfer.")
+        raise Conflict(_("This invoice is %(invoice_status)s; only an open invoice waits for a transfer.", invoice_status=label(invoice.status)))
     if not reference.strip():
-        raise DomainError("Give the bank's reference for the transfer.", field="reference")
+        raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     if amount != invoice.amount:
         raise DomainError(
             f"The invoice is for {format_money(invoice.amount, invoice.currency)}; record the transfer only once the full amount has arrived.",
@@ -442,9 +449,10 @@ def record_bank_transfer(
     session.add(payment)
     session.flush()
     apply_payment_status(session, payment, PaymentStatus.SUCCEEDED, seen_at=utcnow(), settings=settings)
-    notify(session, invoice.order.buyer_id, subject=f"Transfer received for invoice {invoice.number}",
-           body=f"The Loom team received your bank transfer of {format_money(amount, invoice.currency)} (reference {reference.strip()}), "
-                f"recorded by user {operator_id}. Invoice {invoice.number} is paid.",
+    notify(session, invoice.order.buyer_id, subject=_l("Transfer received for invoice %(number)s", number=invoice.number),
+           body=_l("The Loom team received your bank transfer of %(amount)s (reference %(reference)s), recorded by user %(operator)s. "
+                   "Invoice %(number)s is paid.", amount=lazy_money(amount, invoice.currency), reference=reference.strip(),
+                   operator=operator_id, number=invoice.number),
            link=f"{settings.base_url}/invoices/{invoice.id}" if settings else "")  # fmt: skip
     return payment
 
@@ -457,14 +465,14 @@ def refund_part(session: Session, operator_id: int, invoice_id: int, *, amount: 
     """
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None:
-        raise NotFound("No such invoice.")
+        raise NotFound(_("No such invoice."))
     if invoice.status != InvoiceStatus.PAID:
-        raise Conflict(f"This invoice is {invoice.status.value}; only a paid invoice can be partly refunded.")
+        raise Conflict(_("This invoice is %(invoice_status)s; only a paid invoice can be partly refunded.", invoice_status=label(invoice.status)))
     if not reason.strip():
-        raise DomainError("Say why the money goes back; the buyer and the group read it.", field="reason")
+        raise DomainError(_("Say why the money goes back; the buyer and the group read it."), field="reason")
     payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED and refundable(p) > 0), None)
     if payment is None:
-        raise Conflict("Everything paid on this invoice is already refunded or on its way back.")
+        raise Conflict(_("Everything paid on this invoice is already refunded or on its way back."))
     refund = request_refund(session, payment, reason=f"{reason.strip()} (refunded by the Loom team, user {operator_id})", amount=amount)
     assert refund is not None
     return refund
@@ -474,15 +482,15 @@ def retry_refund(session: Session, refund_id: int) -> Refund | None:
     """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
     failed = session.get(Refund, refund_id)
     if failed is None:
-        raise NotFound("No such refund.")
+        raise NotFound(_("No such refund."))
     invoice = session.get(Invoice, failed.payment.invoice_id, with_for_update=True)
     session.refresh(failed)
     if failed.status != RefundStatus.FAILED:
-        raise Conflict("Only a failed refund can be tried again.")
+        raise Conflict(_("Only a failed refund can be tried again."))
     payment = failed.payment
     amount = min(failed.amount, refundable(payment))
     if amount <= 0:
-        raise Conflict("Nothing is left to refund on this payment.")
+        raise Conflict(_("Nothing is left to refund on this payment."))
     failed.reason = (failed.reason + " Tried again.")[:300]
     return request_refund(session, payment, reason=failed.reason, amount=amount) if invoice is not None else None
 
@@ -500,9 +508,9 @@ def record_manual_refund(session: Session, operator_id: int, refund_id: int, *, 
     """
     refund = lock(session, Refund, refund_id, missing="No such refund.")
     if refund.status != RefundStatus.PENDING or refund.payment.provider == "stripe":
-        raise Conflict("Only a pending refund of a bank-transfer payment is recorded here; Stripe refunds record themselves.")
+        raise Conflict(_("Only a pending refund of a bank-transfer payment is recorded here; Stripe refunds record themselves."))
     if not reference.strip():
-        raise DomainError("Give the bank's reference for the transfer back to the buyer.", field="reference")
+        raise DomainError(_("Give the bank's reference for the transfer back to the buyer."), field="reference")
     refund.provider_ref = f"bank:{refund.id}:{reference.strip()[:100]}"
     refund.reason = f"{refund.reason} Sent back by bank transfer (user {operator_id}), ref. {reference.strip()[:60]}."[:300]
     apply_refund(session, refund, {"status": "succeeded"}, seen_at=utcnow(), settings=settings)

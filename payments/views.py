@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import stripe
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -56,14 +57,14 @@ def invoice(invoice_id: int) -> str:
 @login_required
 def pay(invoice_id: int) -> Response:
     if not ActionForm().validate_on_submit():
-        flash("The form expired; press Pay again.", "error")
+        flash(_("The form expired; press Pay again."), "error")
         return redirect(url_for("payments.invoice", invoice_id=invoice_id))
     membership = context.current_membership()
     try:
         url = services.start_checkout(membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
                                       email=services.buyer_email(membership))  # fmt: skip
     except PaymentsNotConfigured as error:
-        flash(f"{error} Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", "error")
+        flash(_("%(error)s Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", error=error), "error")
     except DomainError as error:
         if error.status == 404:
             raise
@@ -143,7 +144,7 @@ def payout_details(group):  # type: ignore[no-untyped-def]
     except DomainError as error:
         attach_error(form, error)
         return _payouts_page(group, form, status=422)
-    flash("Payout details saved. The Loom team sends your payouts there.", "success")
+    flash(_("Payout details saved. The Loom team sends your payouts there."), "success")
     return redirect(url_for("payments.payouts"))
 
 
@@ -151,12 +152,12 @@ def payout_details(group):  # type: ignore[no-untyped-def]
 @group_admin
 def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
     if request.method == "POST" and not ActionForm().validate_on_submit():
-        flash("The form expired; press the button again.", "error")
+        flash(_("The form expired; press the button again."), "error")
         return redirect(url_for("payments.payouts"))
     try:
         url = payouts.start_onboarding(group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings())
     except PaymentsNotConfigured as error:
-        flash(f"{error} Give mobile-money or bank details instead.", "error")
+        flash(_("%(error)s Give mobile-money or bank details instead.", error=error), "error")
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -177,9 +178,9 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
                 payouts.apply_account(session, account, fresh)
                 ready = account.ready
     except (PaymentsNotConfigured, StripeUnavailable):
-        flash("Stripe did not answer just now; your account's status will update by itself shortly.", "info")
+        flash(_("Stripe did not answer just now; your account's status will update by itself shortly."), "info")
     else:
-        flash("Your Stripe account is ready: payouts go to it." if ready else
+        flash(_("Your Stripe account is ready: payouts go to it.") if ready else
               "Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish.", "success" if ready else "info")  # fmt: skip
     return redirect(url_for("payments.payouts"))
 
@@ -196,7 +197,7 @@ def confirm_payout(payout_id: int) -> Response:
                 raise
             flash(error.message, "error")
         else:
-            flash("Thank you: the payout is marked received.", "success")
+            flash(_("Thank you: the payout is marked received."), "success")
     return redirect(url_for("payments.payouts"))
 
 
@@ -281,7 +282,7 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Refund on its way to the buyer; the group's payout is adjusted once Stripe has made it.", "success")
+            flash(_("Refund on its way to the buyer; the group's payout is adjusted once Stripe has made it."), "success")
             return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
     return _operator_invoice_page(invoice, form=form, transfer_form=BankTransferForm(formdata=None), status=422 if request.method == "POST" else 200)
 
@@ -312,7 +313,7 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Transfer recorded: the invoice is paid, the buyer and the group are told.", "success")
+            flash(_("Transfer recorded: the invoice is paid, the buyer and the group are told."), "success")
             return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
     db.session.refresh(invoice)
     return _operator_invoice_page(invoice, form=PartialRefundForm(formdata=None), transfer_form=form, status=422)
@@ -324,7 +325,7 @@ def record_payout(payout_id: int) -> Response:
     form = RecordPayoutForm(prefix=f"p{payout_id}")
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors if isinstance(e, str)) if set(form.errors) - {"reference"}
-              else "Give the transfer's reference (the M-Pesa code or the bank's reference).", "error")  # fmt: skip
+              else _("Give the transfer's reference (the M-Pesa code or the bank's reference)."), "error")  # fmt: skip
         return redirect(url_for("payments.operator_payouts"))
     try:
         with transaction() as session:
@@ -334,5 +335,5 @@ def record_payout(payout_id: int) -> Response:
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash("Payout recorded; the group is asked to confirm receipt.", "success")
+        flash(_("Payout recorded; the group is asked to confirm receipt."), "success")
     return redirect(url_for("payments.operator_payouts"))

@@ -38,6 +38,8 @@ class Organization(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     # An IANA zone the organization chose; None means its country's (marketplace.clock.default_time_zone).
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The language its people read by default (a shipped locale such as "sw"); None: each browser's.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
@@ -63,6 +65,8 @@ class User(Base):
     # Part of every session's user id: raised when the user signs out or changes the password, it ends every
     # session signed with the old value, even one whose cookie was copied.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language the person chose for pages and e-mails (a shipped locale such as "es"); None: the organization's.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[created_at]
     last_login_at: Mapped[dt.datetime | None]
     # When the user opened the link e-mailed to this address (or accepted an invitation sent to it); until then

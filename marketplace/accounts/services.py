@@ -9,6 +9,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from marketplace.accounts.models import Invitation, LoginAttempt, Membership, Or
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from marketplace.i18n import label, recipient_locale
 from marketplace.outbox import topics
 from marketplace.outbox.events import OrganizationSignedUp, publish
 from marketplace.outbox.services import enqueue
@@ -212,7 +215,7 @@ def sign_in(
 def _refuse(seconds: float) -> TooManyRequests:
     wait = max(1, math.ceil(seconds))
     words = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
-    return TooManyRequests(f"Too many failed sign-ins. Wait {words}, or reset your password.", retry_after=wait)
+    return TooManyRequests(_("Too many failed sign-ins. Wait %(words)s, or reset your password.", words=words), retry_after=wait)
 
 
 def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.datetime | None = None) -> User | None:
@@ -225,7 +228,7 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
     now = now or utcnow()
     attempt = session.get(LoginAttempt, attempt_id)
     if attempt is None:
-        raise NotFound("That sign-in attempt is unknown.")
+        raise NotFound(_("That sign-in attempt is unknown."))
     email, remote_addr = attempt.email, attempt.remote_addr
     others = select(LoginAttempt).where(LoginAttempt.attempted_at > now - policy.window, LoginAttempt.id != attempt_id)
     earlier = session.scalars(
@@ -287,7 +290,7 @@ def membership_of(session: Session, user: User, organization_id: int | None) -> 
 
 def require_role(membership: Membership | None, role: Role) -> Membership:
     if membership is None or not membership.role.at_least(role):
-        raise Forbidden(f"Only an organization {role.value} or above can do this. Ask an owner to change your role.")
+        raise Forbidden(_("Only an organization %(role)s or above can do this. Ask an owner to change your role.", role=role.value))
     return membership
 
 
@@ -301,13 +304,13 @@ def invite(
     """Invite someone into the inviter's organization and e-mail them a link; return the link too."""
     require_role(inviter, Role.ADMIN)
     if role == Role.OWNER and inviter.role != Role.OWNER:
-        raise Forbidden("Only an owner can invite another owner.", field="role")
+        raise Forbidden(_("Only an owner can invite another owner."), field="role")
     email = normalize_email(email)
     already = session.scalar(
         select(Membership.id).join(User).where(Membership.organization_id == inviter.organization_id, User.email == email)
     )
     if already is not None:
-        raise Conflict("This person is already on your team.", field="email")
+        raise Conflict(_("This person is already on your team."), field="email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization_id=inviter.organization_id,
@@ -320,20 +323,19 @@ def invite(
     session.add(invitation)
     link = f"{base_url.rstrip('/')}/invitations/{token}"
     organization = inviter.organization
-    enqueue(
-        session,
-        topics.SEND_MAIL,
-        email,
-        {
+    # The invited person has no account yet: write in the organization's language (else English).
+    with force_locale(recipient_locale(None, organization)):
+        mail = {
             "to": email,
-            "subject": f"{inviter.user.name} invited you to {organization.name} on Loom",
-            "body": (
-                f"{inviter.user.name} invited you to join {organization.name} on Loom as {role.value}.\n\n"
-                f"Accept the invitation: {link}\n\n"
-                f"The link works for {ttl.days} days. If you did not expect it, ignore this e-mail."
-            ),
-        },
-    )
+            "subject": _("%(person)s invited you to %(organization)s on Loom", person=inviter.user.name, organization=organization.name),
+            "body": "\n\n".join((
+                _("%(person)s invited you to join %(organization)s on Loom as %(role)s.", person=inviter.user.name,
+                  organization=organization.name, role=label(role)),
+                _("Accept the invitation: %(link)s", link=link),
+                _("The link works for %(days)s days. If you did not expect it, ignore this e-mail.", days=ttl.days),
+            )),
+        }
+    enqueue(session, topics.SEND_MAIL, email, mail)
     session.flush()
     return invitation, link
 
@@ -342,11 +344,11 @@ def open_invitation(session: Session, token: str, *, now: dt.datetime | None = N
     now = now or utcnow()
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
     if invitation is None or invitation.revoked_at is not None:
-        raise NotFound("This invitation link is not valid. Ask your teammate to send a new one.")
+        raise NotFound(_("This invitation link is not valid. Ask your teammate to send a new one."))
     if invitation.accepted_at is not None:
-        raise Conflict("This invitation was already accepted. Sign in to continue.")
+        raise Conflict(_("This invitation was already accepted. Sign in to continue."))
     if invitation.expires_at < now:
-        raise Conflict("This invitation has expired. Ask your teammate to send a new one.")
+        raise Conflict(_("This invitation has expired. Ask your teammate to send a new one."))
     return invitation
 
 
@@ -357,11 +359,11 @@ def accept_invitation(
     invitation = open_invitation(session, token)
     if user is None:
         if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
-            raise Conflict("You already have an account: sign in first, then open the link again.")
+            raise Conflict(_("You already have an account: sign in first, then open the link again."))
         user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
         session.add(user)
     elif user.email != invitation.email:
-        raise Forbidden(f"This invitation is for {invitation.email}. Sign in with that address to accept it.")
+        raise Forbidden(_("This invitation is for %(invitation_email)s. Sign in with that address to accept it.", invitation_email=invitation.email))
     # The link reached this mailbox, which is what a confirmation link proves.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     existing = session.scalar(
@@ -403,15 +405,15 @@ def change_role(session: Session, *, actor: Membership, membership_id: int, role
         select(Membership).where(Membership.id == membership_id, Membership.organization_id == actor.organization_id)
     )
     if target is None:
-        raise NotFound("That teammate is not in your organization.")
+        raise NotFound(_("That teammate is not in your organization."))
     if Role.OWNER in (role, target.role) and actor.role != Role.OWNER:
-        raise Forbidden("Only an owner can make or unmake an owner.")
+        raise Forbidden(_("Only an owner can make or unmake an owner."))
     if target.role == Role.OWNER and role != Role.OWNER:
         owners = session.scalar(
             select(func.count()).where(Membership.organization_id == actor.organization_id, Membership.role == Role.OWNER)
         )
         if owners <= 1:
-            raise Conflict("An organization needs at least one owner. Make someone else owner first.")
+            raise Conflict(_("An organization needs at least one owner. Make someone else owner first."))
     target.role = role
     return target
 
@@ -422,8 +424,27 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int
         select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == actor.organization_id)
     )
     if invitation is None:
-        raise NotFound("That invitation is not in your organization.")
+        raise NotFound(_("That invitation is not in your organization."))
     invitation.revoked_at = utcnow()
+
+
+def choose_languages(session: Session, *, user: User, membership: Membership | None, locale: str | None,
+                     organization_locale: str | None) -> None:
+    """Save the person's language and, when they are an admin or owner, their organization's default.
+
+    `locale`/`organization_locale`: a shipped locale code ("sw") or None for "not chosen". Raise
+    `Forbidden` when a member who is not an admin changes the organization's default.
+    """
+    from marketplace.i18n import supported
+
+    person = session.get(User, user.id)
+    person.locale = supported(locale)
+    if membership is not None:
+        organization = session.get(Organization, membership.organization_id)
+        wanted = supported(organization_locale)
+        if wanted != organization.locale:
+            require_role(membership, Role.ADMIN)
+            organization.locale = wanted
 
 
 def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -437,33 +458,31 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
         return
     token = _reset_serializer(secret_key).dumps({"user": user.id, "stamp": _password_stamp(user)})
     link = f"{base_url.rstrip('/')}/password/reset/{token}"
-    enqueue(
-        session,
-        topics.SEND_MAIL,
-        user.email,
-        {
+    with force_locale(recipient_locale(user)):
+        mail = {
             "to": user.email,
-            "subject": "Reset your Loom password",
-            "body": (
-                f"Hello {user.name},\n\nSet a new password here: {link}\n\n"
-                f"The link works for {ttl_seconds // 60} minutes and only once. "
-                "If you did not ask for it, ignore this e-mail: your password stays as it is."
-            ),
-        },
-    )
+            "subject": _("Reset your Loom password"),
+            "body": "\n\n".join((
+                _("Hello %(name)s,", name=user.name),
+                _("Set a new password here: %(link)s", link=link),
+                _("The link works for %(minutes)s minutes and only once. If you did not ask for it, ignore this e-mail: "
+                  "your password stays as it is.", minutes=ttl_seconds // 60),
+            )),
+        }
+    enqueue(session, topics.SEND_MAIL, user.email, mail)
 
 
 def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
     try:
         claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
     except SignatureExpired:
-        raise Conflict("This reset link has expired. Ask for a new one.") from None
+        raise Conflict(_("This reset link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise NotFound("This reset link is not valid. Ask for a new one.") from None
+        raise NotFound(_("This reset link is not valid. Ask for a new one.")) from None
     user = session.get(User, claims["user"])
     # The stamp changes with the password, so a link works once.
     if user is None or _password_stamp(user) != claims["stamp"]:
-        raise Conflict("This reset link was already used. Ask for a new one.")
+        raise Conflict(_("This reset link was already used. Ask for a new one."))
     user.password_hash = hash_password(password)
     user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)

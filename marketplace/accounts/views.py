@@ -5,15 +5,18 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from marketplace import i18n
 from marketplace.accounts import context, services
 from marketplace.accounts.forms import (
     AcceptInvitationForm,
     ActionForm,
     ForgotPasswordForm,
     InviteForm,
+    LanguageForm,
     LoginForm,
     ResetPasswordForm,
     RoleForm,
@@ -148,7 +151,7 @@ def login() -> Response | tuple[str, int]:
                 browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
                 login_user(user)
                 return redirect(target or _own_work())
-            attach_error(form, DomainError("That e-mail and password do not match an account."))
+            attach_error(form, DomainError(_("That e-mail and password do not match an account.")))
     page, default_status = render_form("accounts/login.html", form)
     return page, status or default_status, ({"Retry-After": str(retry_after)} if retry_after else {})
 
@@ -161,7 +164,7 @@ def logout() -> Response:
                 services.end_sessions(session, current_user._get_current_object())  # a copied cookie stops working too
         logout_user()
         browser_session.clear()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("producers.home"))
 
 
@@ -179,7 +182,7 @@ def forgot_password() -> Response | tuple[str, int]:
                 base_url=config["BASE_URL"],
                 ttl_seconds=config["PASSWORD_RESET_SECONDS"],
             )
-        flash("If that address has an account, a reset link is on its way. Check your inbox.", "info")
+        flash(_("If that address has an account, a reset link is on its way. Check your inbox."), "info")
         return redirect(url_for("accounts.login"))
     return render_form("accounts/forgot.html", form)
 
@@ -202,7 +205,7 @@ def reset_password(token: str) -> Response | tuple[str, int]:
             attach_error(form, error)
         else:
             logout_user()
-            flash("Your password is changed. Sign in with the new one.", "success")
+            flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_form("accounts/reset.html", form)
 
@@ -228,7 +231,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
             if new_account:
                 login_user(membership.user)
             context.switch_organization(membership.organization_id)
-            flash(f"You joined {invitation.organization.name}.", "success")
+            flash(_("You joined %(organization_name)s.", organization_name=invitation.organization.name), "success")
             return redirect(_home_for_kind())
     return render_form("accounts/invitation.html", form, invitation=invitation)
 
@@ -260,7 +263,7 @@ def team() -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash(f"Invitation sent to {form.email.data}. You can also share this link with them: {link}", "success")
+            flash(_("Invitation sent to %(form_email)s. You can also share this link with them: %(link)s", form_email=form.email.data, link=link), "success")
             return redirect(url_for("accounts.team"))
     members, pending = services.team_of(db.session, membership)
     return render_form(
@@ -278,7 +281,7 @@ def change_role(membership_id: int) -> Response:
             target = services.change_role(
                 session, actor=context.current_membership(), membership_id=membership_id, role=Role(form.role.data)
             )
-        flash(f"{target.user.name} is now {target.role.value}.", "success")
+        flash(_("%(user_name)s is now %(target_role)s.", user_name=target.user.name, target_role=target.role.value), "success")
     return redirect(url_for("accounts.team"))
 
 
@@ -288,8 +291,32 @@ def revoke_invitation(invitation_id: int) -> Response:
     if ActionForm().validate_on_submit():
         with transaction() as session:
             services.revoke_invitation(session, actor=context.current_membership(), invitation_id=invitation_id)
-        flash("Invitation withdrawn.", "info")
+        flash(_("Invitation withdrawn."), "info")
     return redirect(url_for("accounts.team"))
+
+
+@blueprint.route("/language", methods=["GET", "POST"])
+@login_required
+def language() -> Response | tuple[str, int]:
+    membership = context.current_membership()
+    can_set_default = membership is not None and membership.role.at_least(Role.ADMIN)
+    form = LanguageForm(data={"locale": current_user.locale or "",
+                              "organization_locale": (membership.organization.locale if membership else None) or ""})
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.choose_languages(
+                    session, user=current_user, membership=membership, locale=form.locale.data or None,
+                    organization_locale=form.organization_locale.data or None if can_set_default else
+                    (membership.organization.locale if membership else None),
+                )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            browser_session.pop(i18n.SESSION_KEY, None)  # the saved choice speaks from now on, not a switcher link
+            flash(_("Language saved."), "success")
+            return redirect(url_for("accounts.language"))
+    return render_form("accounts/language.html", form, membership=membership, can_set_default=can_set_default)
 
 
 @blueprint.post("/organizations/<int:organization_id>/switch")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -17,8 +19,8 @@ blueprint = Blueprint("api_tokens", __name__)
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Program using it", validators=[DataRequired("Name the program."), Length(max=100)],
-                       description="e.g. our ERP, our product-information system")  # fmt: skip
+    name = StringField(_l("Program using it"), validators=[DataRequired(_l("Name the program.")), Length(max=100)],
+                       description=_l("e.g. our ERP, our product-information system"))  # fmt: skip
 
 
 @blueprint.route("/api-tokens", methods=["GET", "POST"])
@@ -30,7 +32,7 @@ def api_tokens() -> str | Response:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                _, secret = tokens.create_token(session, membership, form.name.data)
+                __, secret = tokens.create_token(session, membership, form.name.data)
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -53,5 +55,5 @@ def revoke(token_id: int) -> Response:
                 raise
             flash(error.message, "error")
         else:
-            flash("Token revoked: programs using it are refused from now on.", "success")
+            flash(_("Token revoked: programs using it are refused from now on."), "success")
     return redirect(url_for("api_tokens.api_tokens"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,11 +27,11 @@ def create_token(session: Session, membership: Membership | None, name: str) -> 
     Raises `Forbidden` for a plain member, `DomainError` for an empty name.
     """
     if membership is None:
-        raise NotFound("Sign in as a member of an organization.")
+        raise NotFound(_("Sign in as a member of an organization."))
     require_role(membership, Role.ADMIN)
     name = name.strip()
     if not name:
-        raise DomainError("Name the token after the program that will use it.", field="name")
+        raise DomainError(_("Name the token after the program that will use it."), field="name")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(organization_id=membership.organization_id, name=name[:100], token_hash=_digest(secret), created_by_id=membership.user_id)
     session.add(token)
@@ -46,17 +47,17 @@ def tokens_of(session: Session, membership: Membership) -> list[ApiToken]:
 def revoke_token(session: Session, membership: Membership | None, token_id: int) -> None:
     """Revoke one of the organization's tokens (admins only); `NotFound` for another organization's."""
     if membership is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     require_role(membership, Role.ADMIN)
     token = session.get(ApiToken, token_id)
     if token is None or token.organization_id != membership.organization_id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     token.revoked_at = token.revoked_at or utcnow()
 
 
 def organization_for(session: Session, authorization: str | None) -> Organization | None:
     """Return the organization whose live token is in an `Authorization: Bearer …` header, else None."""
-    scheme, _, secret = (authorization or "").partition(" ")
+    scheme, __, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.startswith(PREFIX):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret.strip()), ApiToken.revoked_at.is_(None)))

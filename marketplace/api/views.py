@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.api import tokens
@@ -109,7 +110,7 @@ TYPED = ("page", "per_page", "country", "units", "by", "max_lead_time", "moq", "
 def _refuse_empty_typed_parameters() -> None:
     for name in TYPED:
         if name in request.args and not request.args[name].strip() and not (name == "country" and request.endpoint == "api.search"):
-            raise DomainError(f"{name} is empty: give a value or leave the parameter out.", field=name)
+            raise DomainError(_("%(name)s is empty: give a value or leave the parameter out.", name=name), field=name)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -122,10 +123,10 @@ def groups() -> Response:
     per_page = _int_arg("per_page", 24, 1, MAX_PER_PAGE)
     country = request.args.get("country")
     if country is not None and not is_country(country):
-        raise DomainError("country must be an ISO 3166 two-letter code.", field="country")
+        raise DomainError(_("country must be an ISO 3166 two-letter code."), field="country")
     category = request.args.get("category")
     if category is not None and category not in CATEGORIES:
-        raise DomainError("category must be a code from the taxonomy.", field="category")
+        raise DomainError(_("category must be a code from the taxonomy."), field="category")
     after = listing_cursor(request.args, "after")
     items, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, after=after)
     # The next page's cursor while this one is full: following it costs the same however deep it goes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from marketplace.db import utcnow
@@ -32,7 +33,7 @@ MAX_FACET_VALUES = 20  # values of one facet in one search
 def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
     given = args.getlist(name)
     if len(given) > MAX_FACET_VALUES:
-        raise DomainError(f"Choose at most {MAX_FACET_VALUES} values of {name}.", field=name)
+        raise DomainError(_("Choose at most %(MAX_FACET_VALUES)s values of %(name)s.", MAX_FACET_VALUES=MAX_FACET_VALUES, name=name), field=name)
     return tuple(dict.fromkeys(v.strip()[:100] for v in given if v.strip()))
 
 
@@ -43,26 +44,26 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     today = today or dt.date.today()
     text = clean_line(args.get("q"))
     if len(text) > MAX_TEXT:
-        raise DomainError(f"Say what you need in at most {MAX_TEXT} characters.", field="q")
+        raise DomainError(_("Say what you need in at most %(MAX_TEXT)s characters.", MAX_TEXT=MAX_TEXT), field="q")
     categories = _many(args, "category")
     for code in categories:
         if code not in CATEGORIES:
-            raise DomainError(f"category {code!r} is not in the taxonomy.", field="category")
+            raise DomainError(_("category %(code)s is not in the taxonomy.", code=repr(code)), field="category")
     countries = tuple(c.upper() for c in _many(args, "country"))
     for code in countries:
         if not is_country(code):
-            raise DomainError(f"country {code!r} is not an ISO 3166 two-letter code.", field="country")
+            raise DomainError(_("country %(code)s is not an ISO 3166 two-letter code.", code=repr(code)), field="country")
     certifications = _many(args, "certification")
     for code in certifications:
         if code not in CERTIFICATION_SCHEMES:
-            raise DomainError(f"certification {code!r} is not one Loom knows.", field="certification")
+            raise DomainError(_("certification %(code)s is not one Loom knows.", code=repr(code)), field="certification")
     verified_certifications = _many(args, "verified_certification")
     for code in verified_certifications:
         if code not in CERTIFICATION_SCHEMES:
-            raise DomainError(f"verified_certification {code!r} is not one Loom knows.", field="verified_certification")
+            raise DomainError(_("verified_certification %(code)s is not one Loom knows.", code=repr(code)), field="verified_certification")
     verified = {"": None, "true": True, "false": False}.get((args.get("verified") or "").strip().lower(), "bad")
     if verified == "bad":
-        raise DomainError("verified must be true or false.", field="verified")
+        raise DomainError(_("verified must be true or false."), field="verified")
 
     units = _int(args, "units", low=1, high=10_000_000)
     by = iso_date(args, "by")
@@ -71,10 +72,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     max_lead_time = _int(args, "max_lead_time", low=0, high=730)
     if by is not None:
         if by <= today:
-            raise DomainError("The date must be in the future.", field="by")
+            raise DomainError(_("The date must be in the future."), field="by")
         horizon = today + MAX_WEEKS * WEEK
         if by > horizon:
-            raise DomainError(f"Capacity is planned {MAX_WEEKS} weeks ahead: pick a date up to {horizon.isoformat()}.", field="by")
+            raise DomainError(_("Capacity is planned %(MAX_WEEKS)s weeks ahead: pick a date up to %(horizon_isoformat)s.", MAX_WEEKS=MAX_WEEKS, horizon_isoformat=horizon.isoformat()), field="by")
     if units is not None and by is not None:
         capacity = CapacityNeed(units, by, as_of=utcnow())  # trust no capacity counted from a day that has ended for its group
     elif units is not None:  # "2,000 baskets", no date yet: groups that take an order of this size
@@ -85,10 +86,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
 
     currency = (args.get("currency") or "USD").strip().upper()
     if not is_currency(currency):
-        raise DomainError("currency must be an ISO 4217 code.", field="currency")
+        raise DomainError(_("currency must be an ISO 4217 code."), field="currency")
     price_min, price_max = _float(args, "price_min"), _float(args, "price_max")
     if price_min is not None and price_max is not None and price_min > price_max:
-        raise DomainError("The lowest price is above the highest.", field="price_max")
+        raise DomainError(_("The lowest price is above the highest."), field="price_max")
 
     near = None
     near_raw = (args.get("near") or "").strip()
@@ -100,14 +101,14 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
             raise DomainError(str(error), field="near") from None
         near = Near(where[0], where[1], km)
     elif km is not None:
-        raise DomainError("A distance needs a place to measure from.", field="near")
+        raise DomainError(_("A distance needs a place to measure from."), field="near")
 
     try:
         sort = Sort((args.get("sort") or Sort.RELEVANCE.value).strip())
     except ValueError:
-        raise DomainError(f"sort must be one of {', '.join(s.value for s in Sort)}.", field="sort") from None
+        raise DomainError(_("sort must be one of %(value)s.", value=', '.join(s.value for s in Sort)), field="sort") from None
     if sort == Sort.DISTANCE and near is None:
-        raise DomainError("Sorting by distance needs a place to measure from.", field="near")
+        raise DomainError(_("Sorting by distance needs a place to measure from."), field="near")
 
     return SearchQuery(
         text=text,

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from flask import Blueprint, current_app, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -19,9 +21,9 @@ from marketplace.discovery.params import MAX_TEXT, parse_search
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError
+from marketplace.i18n import format_day, format_number
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.sourcing import services as sourcing
-from marketplace.wording import VIEWER_LOCALE, count_of
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
 from search.service import find_groups
@@ -29,13 +31,16 @@ from search.service import find_groups
 blueprint = Blueprint("discovery", __name__)
 
 FACET_TITLES = {
-    "category": "Category",
-    "material": "Material",
-    "country": "Country",
-    "certification": "Certification (claimed or verified)",
-    "verified_certification": "Certification verified by Loom",
-    "verified": "Verified by Loom",
+    "category": _l("Category"),
+    "material": _l("Material"),
+    "country": _l("Country"),
+    "certification": _l("Certification (claimed or verified)"),
+    "verified_certification": _l("Certification verified by Loom"),
+    "verified": _l("Verified by Loom"),
 }
+
+
+SORT_LABELS = {Sort.RELEVANCE: _l("Relevance"), Sort.RATING: _l("Rating"), Sort.LEAD_TIME: _l("Lead time"), Sort.DISTANCE: _l("Distance")}
 
 
 def facet_label(facet: str, value: str) -> str:
@@ -46,7 +51,7 @@ def facet_label(facet: str, value: str) -> str:
     if facet in ("certification", "verified_certification"):
         return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
     if facet == "verified":
-        return "Verified" if value == "true" else "Not yet verified"
+        return _("Verified") if value == "true" else _("Not yet verified")
     return value
 
 
@@ -93,7 +98,7 @@ class Chip:
 
 
 # Certification families shown as one chip, as the buyer typed them.
-_FAMILIES = (("Fair Trade", FAIR_TRADE), ("Organic", ORGANIC))
+_FAMILIES = ((_l("Fair Trade"), FAIR_TRADE), (_l("Organic"), ORGANIC))
 
 
 def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
@@ -117,17 +122,17 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
 
     if (units := number("units")) is not None:
-        chip(count_of(units, "unit"), "units")
+        chip(ngettext("%(num)s unit", "%(num)s units", units, num=format_number(units)), "units")
     for material in args.getlist("material"):
         chip(material, "material", (material,))
-    for name, prefix in (("certification", ""), ("verified_certification", "verified ")):
+    for name, prefix in (("certification", False), ("verified_certification", True)):
         chosen = [c for c in args.getlist(name) if c]
         for label, family in _FAMILIES:
             if set(family) <= set(chosen):
-                chip(prefix + label, name, family)
+                chip(_("verified %(label)s", label=label) if prefix else label, name, family)
                 chosen = [c for c in chosen if c not in family]
         for code in chosen:
-            chip(prefix + facet_label("certification", code), name, (code,))
+            chip(_("verified %(label)s", label=facet_label("certification", code)) if prefix else facet_label("certification", code), name, (code,))
     for code in args.getlist("category"):
         chip(facet_label("category", code), "category", (code,))
     for code in args.getlist("country"):
@@ -139,13 +144,13 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
     except ValueError:
         by = None
     if by is not None:
-        chip(f"by {format_date(by, 'd MMM yyyy', locale=VIEWER_LOCALE)}", "by")
+        chip(_("by %(date)s", date=format_day(by, "d MMM yyyy")), "by")
     if (moq := number("moq")) is not None:
-        chip(f"orders of {count_of(moq, 'unit')}", "moq")
+        chip(ngettext("orders of %(num)s unit", "orders of %(num)s units", moq, num=format_number(moq)), "moq")
     if (days := number("max_lead_time")) is not None:
-        chip(f"ready within {days} days", "max_lead_time")
+        chip(ngettext("ready within %(num)s day", "ready within %(num)s days", days), "max_lead_time")
     if (args.get("near") or "").strip():
-        chip(f"near {args['near'].strip()[:60]}", "near")
+        chip(_("near %(place)s", place=args["near"].strip()[:60]), "near")
     return chips
 
 
@@ -157,7 +162,7 @@ def search() -> tuple[str, int] | Response:
         "facet_label": facet_label,
         "marked": marked,
         "places": sorted(SUGGESTIONS),
-        "sorts": [(s.value, s.value.replace("_", " ").capitalize()) for s in Sort],
+        "sorts": [(s.value, SORT_LABELS[s]) for s in Sort],
         "result": None,
         "error": None,
         "unavailable": False,

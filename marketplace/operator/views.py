@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -32,7 +34,7 @@ blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 class CertificationReviewForm(FlaskForm):
     """One per certification on the desk (prefixed by its id, so each page keeps its ids unique)."""
 
-    note = StringField("Note (how you checked it, or why it is rejected)", validators=[Length(max=500)])
+    note = StringField(_l("Note (how you checked it, or why it is rejected)"), validators=[Length(max=500)])
 
 
 @blueprint.get("/")
@@ -88,7 +90,7 @@ def retry(message_id: int) -> Response:
     if ActionForm().validate_on_submit():
         with transaction() as session:
             message = outbox.retry_dead_letter(session, message_id)
-        flash(f"Message {message.id} ({message.topic}) will be tried again by the worker.", "success")
+        flash(_("Message %(message_id)s (%(message_topic)s) will be tried again by the worker.", message_id=message.id, message_topic=message.topic), "success")
     return redirect(url_for("operator.desk"))
 
 
@@ -113,7 +115,7 @@ def review_certification(certification_id: int) -> Response:
             flash(error.message, "error")
         else:
             done = {"verify": "verified", "reject": "rejected; the group is told why", "undo": "back in the queue"}[decision]
-            flash(f"Certification of {certification.group.name} {done}.", "success")
+            flash(_("Certification of %(group_name)s %(done)s.", group_name=certification.group.name, done=done), "success")
     return redirect(url_for("operator.desk"))
 
 
@@ -123,7 +125,7 @@ def verify_group(group_id: int) -> Response:
     if ActionForm().validate_on_submit():
         with transaction() as session:
             group = producers.verify_group(session, group_id, verified=True)
-        flash(f"{group.name} is verified.", "success")
+        flash(_("%(group_name)s is verified.", group_name=group.name), "success")
     return redirect(url_for("operator.desk"))
 
 

@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,7 +16,8 @@ from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
 from marketplace.db import lock, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.money import format_money, round_money, split_percent
+from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
+from marketplace.money import round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
@@ -69,7 +72,7 @@ def _trace(session: Session, order: Order, step_key: str, *, author_id: int | No
 def _capability_for(group: ProducerGroup, category: str) -> Capability:
     capability = next((c for c in group.capabilities if c.category == category), None)
     if capability is None:
-        raise Conflict(f"{group.name} no longer lists this category; ask them to add it or choose another quote.")
+        raise Conflict(_("%(group_name)s no longer lists this category; ask them to add it or choose another quote.", group_name=group.name))
     return capability
 
 
@@ -87,7 +90,7 @@ def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
     if seen.quantity is not None and seen.quantity != quote.quantity:
         changes.append(f"from {seen.quantity:,} to {quote.quantity:,} units")
     what = f"changed {' and '.join(changes)}" if changes else "was revised"
-    raise Conflict(f"This quote {what} since you opened the page — review it and accept again.")
+    raise Conflict(_("This quote %(what)s since you opened the page — review it and accept again.", what=what))
 
 
 @dataclass(frozen=True)
@@ -132,18 +135,18 @@ def accept_quote(
     require_confirmed(membership)
     quote = session.get(Quote, quote_id)
     if quote is None:
-        raise NotFound("No such quote.")
+        raise NotFound(_("No such quote."))
     rfq = buyer_rfq(session, membership, quote.rfq_id)  # 404 unless the buyer's own
     rfq = lock(session, Rfq, rfq.id, selectinload(Rfq.quotes))  # the award's aggregate; quotes read after the lock
     if rfq.status == RfqStatus.AWARDED and (number := _accepted(session, rfq).get(quote.id)):
-        raise Conflict(f"You already accepted this quote: it is order {number}.")
+        raise Conflict(_("You already accepted this quote: it is order %(number)s.", number=number))
     if rfq.status != RfqStatus.OPEN:
-        raise Conflict(f"This request is {rfq.status.value}; its quotes can no longer be accepted.")
+        raise Conflict(_("This request is %(rfq_status)s; its quotes can no longer be accepted.", rfq_status=label(rfq.status)))
     group = quote.group
     today = today or group.organization.today()
     status = effective_status(quote, today)
     if status != QuoteStatus.SUBMITTED:
-        raise Conflict(f"This quote is {status.value}; only a standing quote can be accepted.")
+        raise Conflict(_("This quote is %(status)s; only a standing quote can be accepted.", status=status.value))
     check_seen(quote, seen)
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     order = Order(
@@ -170,16 +173,17 @@ def accept_quote(
     for other in rfq.quotes:
         if other.id != quote.id and other.status == QuoteStatus.SUBMITTED:
             other.status = QuoteStatus.DECLINED
-            notify(session, other.group.organization_id, subject=f"Your quote was not chosen: {rfq.title}",
-                   body=f"{rfq.buyer.name} chose another group for this request. Thank you for quoting.",
+            notify(session, other.group.organization_id, subject=_l("Your quote was not chosen: %(title)s", title=rfq.title),
+                   body=_l("%(buyer)s chose another group for this request. Thank you for quoting.", buyer=rfq.buyer.name),
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
         issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=award_terms(quote, deposit_percent).deposit)
     _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
     publish(session, OrderConfirmed(order))
-    notify(session, group.organization_id, subject=f"Order {order.number} confirmed: {rfq.title}",
-           body=f"{rfq.buyer.name} accepted your quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
-                f"to ship by {order.ship_by:%d %b %Y}. The units are reserved in your capacity calendar.",
+    notify(session, group.organization_id, subject=_l("Order %(number)s confirmed: %(title)s", number=order.number, title=rfq.title),
+           body=_l("%(buyer)s accepted your quote: %(quantity)s units at %(price)s, to ship by %(ship_by)s. "
+                   "The units are reserved in your capacity calendar.", buyer=rfq.buyer.name, quantity=quote.quantity,
+                   price=lazy_money(quote.unit_price, quote.currency), ship_by=lazy_date(order.ship_by)),
            link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
     return order
 
@@ -193,7 +197,7 @@ def _accepted(session: Session, rfq: Rfq) -> dict[int, str]:
 def order_for(session: Session, membership: Membership | None, order_id: int) -> Order:
     """An order the membership's organization is party to, as buyer or as maker; otherwise 404."""
     if membership is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     order = session.scalar(
         select(Order)
         .join(ProducerGroup, ProducerGroup.id == Order.group_id)
@@ -201,7 +205,7 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
         .options(selectinload(Order.lines), selectinload(Order.progress))
     )
     if order is None:
-        raise NotFound("That order is not one of yours.")
+        raise NotFound(_("That order is not one of yours."))
     return order
 
 
@@ -261,23 +265,23 @@ def move(
             "review it and try again."
         )
     if not order.can_move_to(to):
-        raise Conflict(f"An order that is {order.status.value.replace('_', ' ')} cannot become {to.value.replace('_', ' ')}.")
+        raise Conflict(_("An order that is %(status)s cannot become %(target)s.", status=label(order.status), target=label(to)))
     as_buyer = membership.organization_id == order.buyer_id
     moves = BUYER_MOVES if as_buyer else GROUP_MOVES
     if (order.status, to) not in moves:
         side = "the producer group" if as_buyer else "the buyer"
-        raise Forbidden(f"Only {side} can mark this order {to.value.replace('_', ' ')}.")
+        raise Forbidden(_("Only %(side)s can mark this order %(target)s.", side=side, target=label(to)))
     require_role(membership, Role.ADMIN)
     if to == OrderStatus.CANCELLED:
         if not note.strip():
-            raise DomainError("Say why the order is cancelled; the other side will read it.", field="note")
+            raise DomainError(_("Say why the order is cancelled; the other side will read it."), field="note")
         release_units(session, order.id)
         order.cancelled_at = utcnow()
         # Payments void, refund and hold what the order had; the group's Odoo cancels its sale order too.
         publish(session, OrderCancelled(order, note=note.strip()))
     if to == OrderStatus.SHIPPED:
         if not carrier.strip():
-            raise DomainError("Name the carrier the goods left with (or the buyer's forwarder).", field="carrier")
+            raise DomainError(_("Name the carrier the goods left with (or the buyer's forwarder)."), field="carrier")
         order.carrier, order.tracking_number = carrier.strip()[:80], (tracking_number.strip()[:80] or None)
         note = " ".join(filter(None, [f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."), note.strip()]))
     order.status = to
@@ -288,8 +292,9 @@ def move(
             issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
-    notify(session, other, subject=f"Order {order.number} is {to.value.replace('_', ' ')}",
-           body=f"{membership.organization.name} marked order {order.number} {to.value.replace('_', ' ')}." + (f"\n\n{note.strip()}" if note.strip() else ""),
+    notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
+           body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,
+                             number=order.number, status=lazy_label(to)), note.strip()),
            link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
     return order
 
@@ -306,15 +311,15 @@ def post_progress(
     """
     order = lock_order(session, membership, order_id)
     if membership.organization.kind != OrganizationKind.PRODUCER:
-        raise Forbidden("Progress is reported by the producer group.")
+        raise Forbidden(_("Progress is reported by the producer group."))
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY):
-        raise Conflict(f"The order is {order.status.value.replace('_', ' ')}; progress is reported while it is being made.")
+        raise Conflict(_("The order is %(status)s; progress is reported while it is being made.", status=label(order.status)))
     if not 0 <= percent <= 100:
-        raise DomainError("Progress is a percentage from 0 to 100.", field="percent")
+        raise DomainError(_("Progress is a percentage from 0 to 100."), field="percent")
     last = max(order.progress, key=lambda u: (u.created_at, u.id), default=None)
     reason = reason.strip()
     if last is not None and percent < last.percent and not reason:
-        raise DomainError(f"The last report said {last.percent} %. Say why it is lower now.", field="reason")
+        raise DomainError(_("The last report said %(last_percent)s %%. Say why it is lower now.", last_percent=last.percent), field="reason")
     update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path,
                             reason=reason if last is not None and percent < last.percent else None)  # fmt: skip
     session.add(update)

@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -14,6 +16,7 @@ from marketplace.billing.services import invoices_of
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.i18n import label
 from marketplace.orders import services
 from marketplace.orders.forms import MoveForm, ProgressForm
 from marketplace.orders.models import Order, OrderStatus
@@ -26,8 +29,8 @@ from marketplace.uploads import send_private, store_image
 blueprint = Blueprint("orders", __name__)
 # The stepper on the order page: the road an order takes when all goes well.
 STEPS = (
-    (OrderStatus.CONFIRMED, "Confirmed"), (OrderStatus.IN_PRODUCTION, "Being made"), (OrderStatus.READY, "Ready"),
-    (OrderStatus.SHIPPED, "Shipped"), (OrderStatus.DELIVERED, "Received"), (OrderStatus.CLOSED, "Closed"),
+    (OrderStatus.CONFIRMED, _l("Confirmed")), (OrderStatus.IN_PRODUCTION, _l("Being made")), (OrderStatus.READY, _l("Ready")),
+    (OrderStatus.SHIPPED, _l("Shipped")), (OrderStatus.DELIVERED, _l("Received")), (OrderStatus.CLOSED, _l("Closed")),
 )  # fmt: skip
 
 
@@ -73,7 +76,7 @@ def move(order_id: int, status: str) -> Response:
     try:
         target = OrderStatus(status)
     except ValueError:
-        flash("That is not an order status.", "error")
+        flash(_("That is not an order status."), "error")
         return redirect(url_for("orders.order", order_id=order_id))
     form = MoveForm()
     form.validate_on_submit()
@@ -88,7 +91,7 @@ def move(order_id: int, status: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash(f"Order marked {target.value.replace('_', ' ')}.", "success")
+        flash(_("Order marked %(status)s.", status=label(target)), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 
@@ -119,7 +122,7 @@ def progress(order_id: int) -> Response | tuple[str, int]:
         attach_error(form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None))
         return _order_page(order_id, form)
     else:
-        flash("Progress posted; the buyer sees it on the order's timeline.", "success")
+        flash(_("Progress posted; the buyer sees it on the order's timeline."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 

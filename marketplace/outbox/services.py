@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -64,9 +65,9 @@ def retry_dead_letter(session: Session, message_id: int) -> OutboxMessage:
     """Give a dead letter a fresh set of attempts, keeping its last error for reference."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        raise NotFound("That message no longer exists.")
+        raise NotFound(_("That message no longer exists."))
     if message.status != OutboxStatus.DEAD:
-        raise Conflict("Only dead letters can be retried; this message is still being worked on or is done.")
+        raise Conflict(_("Only dead letters can be retried; this message is still being worked on or is done."))
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = utcnow()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.db import lock
 from marketplace.errors import Conflict, NotFound
+from marketplace.i18n import format_day as format_date
 from marketplace.producers import capacity
 from marketplace.producers.changes import touch
 from marketplace.producers.models import Capability, CapacityCommitment, CapacityWindow
@@ -27,7 +29,7 @@ def lock_capability(session: Session, capability_id: int) -> Capability:
     try:
         return lock(session, Capability, capability_id, selectinload(Capability.windows))
     except NotFound:
-        raise Conflict("The group no longer offers this capability.") from None
+        raise Conflict(_("The group no longer offers this capability.")) from None
 
 
 def commit_units(session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date) -> list[CapacityCommitment]:
@@ -41,7 +43,7 @@ def commit_units(session: Session, capability: Capability, *, order_id: int, uni
             today, units, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar
         )
         when = f"; the earliest it could ship is {earliest:%d %b %Y}" if earliest else ""
-        raise Conflict(f"The group can make {deliverable} of the {units} units by {ship_by:%d %b %Y}{when}.")
+        raise Conflict(_("The group can make %(deliverable)s of the %(units)s units by %(ship_by)s%(when)s.", deliverable=deliverable, units=units, ship_by=format_date(ship_by), when=when))
     windows = {w.week_start: w for w in capability.windows}
     commitments = []
     remaining = units

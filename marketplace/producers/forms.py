@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -46,37 +48,37 @@ def category_select_choices() -> list[SelectChoice]:
     return [SelectChoice(code, name, optgroup=top) for code, name, top in category_choices()]
 
 
-def _category_field(label: str = "Category") -> SelectField:
-    return SelectField(label, validators=[DataRequired("Choose a category.")])
+def _category_field(label: str | None = None) -> SelectField:
+    return SelectField(label or _l("Category"), validators=[DataRequired(_l("Choose a category."))])
 
 
 def _currency_field() -> SelectField:
-    return SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
+    return SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="USD")
 
 
 class ProfileForm(Form):
-    name = StringField("Group name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=200)])
     story = TextAreaField(
-        "Your story", validators=[Length(max=5000)],
-        description="Who you are, where your artisans work, what makes your craft yours. Buyers read this first.",
+        _l("Your story"), validators=[Length(max=5000)],
+        description=_l("Who you are, where your artisans work, what makes your craft yours. Buyers read this first."),
     )  # fmt: skip
-    country = SelectField("Country", validators=[DataRequired()])
-    region = StringField("Region or county", validators=[Length(max=120)])
-    city = StringField("Town or city", validators=[Length(max=120)])
-    latitude = CoordinateField("Latitude", validators=[Optional(), NumberRange(-90, 90)], description="For distance search, e.g. -1.2921")
-    longitude = CoordinateField("Longitude", validators=[Optional(), NumberRange(-180, 180)], description="e.g. 36.8219")
-    artisan_count = WholeNumberField("Number of artisans", validators=[InputRequired(), NumberRange(min=0)])
-    women_share = WholeNumberField("Women among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
-    youth_share = WholeNumberField("Young people (under 35) among them (%)", validators=[Optional(), NumberRange(0, 100)], default=0)
-    languages = _word_list_field("Languages you work in", "Separate with commas, e.g. Swahili, English")
-    response_time_hours = WholeNumberField("Usual reply time (hours)", validators=[Optional(), NumberRange(1, 24 * 14)])
-    currency = SelectField("Currency you price in", description="The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type.")
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    region = StringField(_l("Region or county"), validators=[Length(max=120)])
+    city = StringField(_l("Town or city"), validators=[Length(max=120)])
+    latitude = CoordinateField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)], description=_l("For distance search, e.g. -1.2921"))
+    longitude = CoordinateField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)], description=_l("e.g. 36.8219"))
+    artisan_count = WholeNumberField(_l("Number of artisans"), validators=[InputRequired(), NumberRange(min=0)])
+    women_share = WholeNumberField(_l("Women among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
+    youth_share = WholeNumberField(_l("Young people (under 35) among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
+    languages = _word_list_field(_l("Languages you work in"), _l("Separate with commas, e.g. Swahili, English"))
+    response_time_hours = WholeNumberField(_l("Usual reply time (hours)"), validators=[Optional(), NumberRange(1, 24 * 14)])
+    currency = SelectField(_l("Currency you price in"), description=_l("The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type."))
     artisan_share_floor = WholeNumberField(
-        "Lowest artisans' share of a price (%)", validators=[Optional(), NumberRange(0, 100)], default=25,
-        description="The pricing helper warns when the artisans' pay is a smaller part of a price than this.",
+        _l("Lowest artisans' share of a price (%)"), validators=[Optional(), NumberRange(0, 100)], default=25,
+        description=_l("The pricing helper warns when the artisans' pay is a smaller part of a price than this."),
     )  # fmt: skip
-    time_zone = SelectField("Time zone", validate_choice=False,
-                            description="Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere.")  # fmt: skip
+    time_zone = SelectField(_l("Time zone"), validate_choice=False,
+                            description=_l("Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere."))  # fmt: skip
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -115,16 +117,16 @@ class ProfileForm(Form):
 
 class CapabilityForm(OneTimeForm):
     category = _category_field()
-    materials = _word_list_field("Materials", "Separate with commas, e.g. sisal, recycled brass, cotton")
-    techniques = _word_list_field("Techniques", "e.g. coiling, backstrap weaving, lost-wax casting")
-    moq = WholeNumberField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
-    price_min = AmountField("Lowest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
-    price_max = AmountField("Highest unit price", places=2, validators=[InputRequired(), NumberRange(min=0)])
+    materials = _word_list_field(_l("Materials"), _l("Separate with commas, e.g. sisal, recycled brass, cotton"))
+    techniques = _word_list_field(_l("Techniques"), _l("e.g. coiling, backstrap weaving, lost-wax casting"))
+    moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
+    price_min = AmountField(_l("Lowest unit price"), places=2, validators=[InputRequired(), NumberRange(min=0)])
+    price_max = AmountField(_l("Highest unit price"), places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = _currency_field()
     weekly_capacity = WholeNumberField(
-        "Units you can make in a usual week", validators=[InputRequired(), NumberRange(min=0)],
-        description="Change particular weeks (harvest, holidays) in the capacity calendar.",
+        _l("Units you can make in a usual week"), validators=[InputRequired(), NumberRange(min=0)],
+        description=_l("Change particular weeks (harvest, holidays) in the capacity calendar."),
     )  # fmt: skip
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -133,7 +135,7 @@ class CapabilityForm(OneTimeForm):
 
     def validate_price_max(self, field: Field) -> None:
         if self.price_min.data is not None and field.data is not None and field.data < self.price_min.data:
-            raise ValidationError("The highest price cannot be below the lowest.")
+            raise ValidationError(_("The highest price cannot be below the lowest."))
 
     def values(self) -> dict[str, object]:
         return {
@@ -153,18 +155,18 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
     """A form with one units field per week shown, named by the week's Monday."""
 
     class CapacityForm(Form):
-        fill_units = WholeNumberField("Units", validators=[Optional(), NumberRange(min=0)])
-        fill_from = DateField("From the week of", validators=[Optional()])
-        fill_to = DateField("to the week of", validators=[Optional()])
-        holiday = SubmitField("Close these weeks (0 units)")
+        fill_units = WholeNumberField(_l("Units"), validators=[Optional(), NumberRange(min=0)])
+        fill_from = DateField(_l("From the week of"), validators=[Optional()])
+        fill_to = DateField(_l("to the week of"), validators=[Optional()])
+        holiday = SubmitField(_l("Close these weeks (0 units)"))
 
         def validate_fill_from(self, field: Field) -> None:
             if self.holiday.data and field.data is None:
-                raise ValidationError("Give the first day of the holiday.")
+                raise ValidationError(_("Give the first day of the holiday."))
 
         def validate_fill_to(self, field: Field) -> None:
             if field.data and self.fill_from.data and field.data < self.fill_from.data:
-                raise ValidationError("The last day cannot be before the first.")
+                raise ValidationError(_("The last day cannot be before the first."))
 
         def units_by_week(self) -> dict[dt.date, int]:
             """Map each Monday shown to its units; a range (or the holiday button, meaning 0) overrides the weeks it touches."""
@@ -182,40 +184,40 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
         setattr(
             CapacityForm,
             f"week_{monday:%Y%m%d}",
-            WholeNumberField(f"{monday:%d %b %Y}", validators=[InputRequired("Enter a number (0 for none)."), NumberRange(min=0)]),
+            WholeNumberField(f"{monday:%d %b %Y}", validators=[InputRequired(_l("Enter a number (0 for none).")), NumberRange(min=0)]),
         )
     return CapacityForm
 
 
 class CertificationForm(OneTimeForm):
     scheme = SelectField(
-        "Certification",
-        choices=choices([*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, "Other (name it below)")]),
+        _l("Certification"),
+        choices=choices([*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, _l("Other (name it below)"))]),
     )
     name = StringField(
-        "Name, if “Other”", validators=[Length(max=120)],
-        description="Shown to buyers as self-declared and unverified; it never counts as verified in search filters.",
+        _l("Name, if “Other”"), validators=[Length(max=120)],
+        description=_l("Shown to buyers as self-declared and unverified; it never counts as verified in search filters."),
     )  # fmt: skip
-    reference = StringField("Certificate or member number", validators=[Length(max=120)])
-    valid_until = DateField("Valid until", validators=[Optional()])
-    evidence = FileField("Certificate (PDF or photo)", description="An operator checks it before the badge shows as verified.")
+    reference = StringField(_l("Certificate or member number"), validators=[Length(max=120)])
+    valid_until = DateField(_l("Valid until"), validators=[Optional()])
+    evidence = FileField(_l("Certificate (PDF or photo)"), description=_l("An operator checks it before the badge shows as verified."))
 
 
 class ProductForm(OneTimeForm):
-    sku = StringField("SKU", validators=[DataRequired(), Length(max=64)], description="Your own product code")
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64)], description=_l("Your own product code"))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     category = _category_field()
-    materials = _word_list_field("Materials", "Separate with commas")
-    moq = WholeNumberField("Minimum order (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
+    materials = _word_list_field(_l("Materials"), _l("Separate with commas"))
+    moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
+    lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
     currency = _currency_field()
-    tier1_quantity = WholeNumberField("From (units)", validators=[InputRequired(), NumberRange(min=1)], default=1)
-    tier1_price = AmountField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
-    tier2_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])
-    tier2_price = AmountField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
-    tier3_quantity = WholeNumberField("From (units)", validators=[Optional(), NumberRange(min=1)])
-    tier3_price = AmountField("Unit price", places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    tier1_quantity = WholeNumberField(_l("From (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
+    tier1_price = AmountField(_l("Unit price"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    tier2_quantity = WholeNumberField(_l("From (units)"), validators=[Optional(), NumberRange(min=1)])
+    tier2_price = AmountField(_l("Unit price"), places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    tier3_quantity = WholeNumberField(_l("From (units)"), validators=[Optional(), NumberRange(min=1)])
+    tier3_price = AmountField(_l("Unit price"), places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -228,7 +230,7 @@ class ProductForm(OneTimeForm):
     def validate_tier3_price(self, _field: Field) -> None:
         for quantity, price in ((self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)):
             if (quantity.data is None) != (price.data is None):
-                raise ValidationError("Give both the quantity and the price of each extra tier, or neither.")
+                raise ValidationError(_("Give both the quantity and the price of each extra tier, or neither."))
 
     def values(self) -> dict[str, object]:
         return {
@@ -244,9 +246,9 @@ class ProductForm(OneTimeForm):
 
 
 class PhotoForm(OneTimeForm):
-    photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")], description="JPEG, PNG or WebP, up to 5 MB")
-    caption = StringField("Caption", validators=[Length(max=200)])
-    product = SelectField("Show it with", default="")
+    photo = FileField(_l("Photo"), validators=[FileRequired("Choose a photo to upload.")], description=_l("JPEG, PNG or WebP, up to 5 MB"))
+    caption = StringField(_l("Caption"), validators=[Length(max=200)])
+    product = SelectField(_l("Show it with"), default="")
 
     def __init__(self, *args: object, products: list[tuple[int, str]] = (), **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

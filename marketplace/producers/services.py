@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, false, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -16,6 +18,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.clock import is_time_zone
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
+from marketplace.i18n import format_day as format_date
 from marketplace.notifications import notify
 from marketplace.outbox.events import OrganizationSignedUp
 from marketplace.producers import capacity
@@ -71,10 +74,10 @@ def open_group(session: Session, event: OrganizationSignedUp) -> None:
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
     """The producer group that the membership's organization runs; 404 for buyers."""
     if membership is None:
-        raise NotFound("You are not part of a producer group.")
+        raise NotFound(_("You are not part of a producer group."))
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.organization_id == membership.organization_id))
     if group is None:
-        raise NotFound("Your organization is a buyer; producer tools are for producer groups.")
+        raise NotFound(_("Your organization is a buyer; producer tools are for producer groups."))
     return group
 
 
@@ -110,7 +113,7 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
         )
     ).unique().one_or_none()
     if group is None:
-        raise NotFound("No producer group has that address.")
+        raise NotFound(_("No producer group has that address."))
     return group
 
 
@@ -157,7 +160,7 @@ def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, 
     """
     zone = values.get("time_zone")
     if zone is not None and not is_time_zone(zone):
-        raise DomainError("Choose a time zone from the list.", field="time_zone")
+        raise DomainError(_("Choose a time zone from the list."), field="time_zone")
     old_name = group.name
     changed = _apply(group, PROFILE_FIELDS, values)
     if "time_zone" in values and group.organization.time_zone != zone:
@@ -173,20 +176,20 @@ def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, 
 
 def _check_capability(values: Mapping[str, Any]) -> None:
     if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
-        raise DomainError("Choose a category from the list.", field="category")
+        raise DomainError(_("Choose a category from the list."), field="category")
     if values["price_min"] > values["price_max"]:
-        raise DomainError("The lowest price cannot be above the highest.", field="price_max")
+        raise DomainError(_("The lowest price cannot be above the highest."), field="price_max")
 
 
 def _owned_capability(session: Session, group: ProducerGroup, capability_id: int) -> Capability:
     """The group's own capability, locked for this transaction (see `lock_capability`); any other id is a 404."""
     capability = session.scalar(select(Capability).where(Capability.id == capability_id, Capability.group_id == group.id))
     if capability is None:
-        raise NotFound("That capability is not part of your group.")
+        raise NotFound(_("That capability is not part of your group."))
     try:
         return lock_capability(session, capability.id)
     except Conflict:
-        raise NotFound("That capability is not part of your group.") from None
+        raise NotFound(_("That capability is not part of your group.")) from None
 
 
 def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:
@@ -209,7 +212,7 @@ def update_capability(session: Session, group: ProducerGroup, capability_id: int
 def remove_capability(session: Session, group: ProducerGroup, capability_id: int) -> None:
     capability = _owned_capability(session, group, capability_id)
     if any(w.units_committed for w in capability.windows):
-        raise Conflict("Orders are committed against this capability; finish or cancel them first.")
+        raise Conflict(_("Orders are committed against this capability; finish or cancel them first."))
     session.delete(capability)
     touch(session, group)
 
@@ -248,9 +251,9 @@ def set_capacity(
     changed = False
     for monday, units in sorted(units_by_week.items()):
         if monday.weekday() != 0:
-            raise DomainError(f"{monday.isoformat()} is not a Monday; capacity is set per week.")
+            raise DomainError(_("%(monday_isoformat)s is not a Monday; capacity is set per week.", monday_isoformat=monday.isoformat()))
         if units < 0:
-            raise DomainError(f"Units for the week of {monday:%d %b} cannot be negative.")
+            raise DomainError(_("Units for the week of %(monday)s cannot be negative.", monday=format_date(monday, 'd MMM')))
         window = windows.get(monday)
         if window is None:
             if units == capability.weekly_capacity:
@@ -290,17 +293,17 @@ def add_certification(
     """
     name = name.strip() if scheme == OTHER_CLAIM else ""
     if scheme != OTHER_CLAIM and scheme not in CERTIFICATION_SCHEMES:
-        raise DomainError("Choose a certification from the list.", field="scheme")
+        raise DomainError(_("Choose a certification from the list."), field="scheme")
     if scheme == OTHER_CLAIM:
         if not name:
-            raise DomainError("Name the certification or membership (e.g. “Kenya Bureau of Standards mark”).", field="name")
+            raise DomainError(_("Name the certification or membership (e.g. “Kenya Bureau of Standards mark”)."), field="name")
         if (listed := scheme_code(name)) is not None:
-            raise DomainError(f"That is {CERTIFICATION_SCHEMES[listed].name}: choose it from the list, so an operator can check it.", field="name")
+            raise DomainError(_("That is %(scheme)s: choose it from the list, so an operator can check it.", scheme=CERTIFICATION_SCHEMES[listed].name), field="name")
     existing = session.scalar(
         select(Certification).where(Certification.group_id == group.id, Certification.scheme == scheme, Certification.name == name)
     )
     if existing is not None:
-        raise Conflict("This certification is already on your profile; remove it first to replace it.", field="scheme")
+        raise Conflict(_("This certification is already on your profile; remove it first to replace it."), field="scheme")
     certification = Certification(
         group=group,
         scheme=scheme,
@@ -320,7 +323,7 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
         select(Certification).where(Certification.id == certification_id, Certification.group_id == group.id)
     )
     if certification is None:
-        raise NotFound("That certification is not on your profile.")
+        raise NotFound(_("That certification is not on your profile."))
     session.delete(certification)
     touch(session, group)
 
@@ -332,11 +335,11 @@ def verify_certification(session: Session, operator: User, certification_id: int
     """
     certification = session.get(Certification, certification_id)
     if certification is None:
-        raise NotFound("No such certification.")
+        raise NotFound(_("No such certification."))
     if verified and certification.self_declared:
-        raise DomainError("A self-declared claim (not a listed scheme) is shown as the group's own word; Loom does not verify it.", field="note")
+        raise DomainError(_("A self-declared claim (not a listed scheme) is shown as the group's own word; Loom does not verify it."), field="note")
     if verified and not certification.evidence_path and not note.strip():
-        raise DomainError("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register).", field="note")
+        raise DomainError(_("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register)."), field="note")
     certification.verified = verified
     certification.verified_at = utcnow() if verified else None
     certification.verified_by_id = operator.id if verified else None
@@ -350,15 +353,15 @@ def reject_certification(session: Session, operator: User, certification_id: int
     """Refuse a certification with the reason the group reads; `undo` with `verify_certification(verified=False)`."""
     certification = session.get(Certification, certification_id)
     if certification is None:
-        raise NotFound("No such certification.")
+        raise NotFound(_("No such certification."))
     if not reason.strip():
-        raise DomainError("Say why it is rejected; the group reads it.", field="note")
+        raise DomainError(_("Say why it is rejected; the group reads it."), field="note")
     certification.verified, certification.verified_at, certification.verified_by_id = False, None, None
     certification.rejected_at = utcnow()
     certification.review_note = reason.strip()
     touch(session, certification.group)
-    notify(session, certification.group.organization_id, subject=f"Certification not accepted: {certification.title}",
-           body=f"The Loom team could not accept your {certification.title} certification: {reason.strip()}",
+    notify(session, certification.group.organization_id, subject=_l("Certification not accepted: %(scheme)s", scheme=certification.title),
+           body=_l("The Loom team could not accept your %(scheme)s certification: %(reason)s", scheme=certification.title, reason=reason.strip()),
            link=f"{base_url.rstrip('/')}/manage/certifications")  # fmt: skip
     return certification
 
@@ -366,7 +369,7 @@ def reject_certification(session: Session, operator: User, certification_id: int
 def verify_group(session: Session, group_id: int, *, verified: bool) -> ProducerGroup:
     group = session.get(ProducerGroup, group_id)
     if group is None:
-        raise NotFound("No such producer group.")
+        raise NotFound(_("No such producer group."))
     if group.verified != verified:
         group.verified = verified
         touch(session, group)
@@ -376,13 +379,13 @@ def verify_group(session: Session, group_id: int, *, verified: bool) -> Producer
 def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, Decimal]]:
     tiers = sorted(tiers)
     if not tiers:
-        raise DomainError("Give at least one price.", field="price_tiers")
+        raise DomainError(_("Give at least one price."), field="price_tiers")
     if tiers[0][0] > moq:
-        raise DomainError("The first price tier must start at or below the minimum order.", field="price_tiers")
+        raise DomainError(_("The first price tier must start at or below the minimum order."), field="price_tiers")
     if len({q for q, _ in tiers}) != len(tiers):
-        raise DomainError("Two price tiers start at the same quantity.", field="price_tiers")
+        raise DomainError(_("Two price tiers start at the same quantity."), field="price_tiers")
     if any(price <= 0 for _, price in tiers):
-        raise DomainError("Prices must be above zero.", field="price_tiers")
+        raise DomainError(_("Prices must be above zero."), field="price_tiers")
     return tiers
 
 
@@ -401,20 +404,20 @@ def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str
 def _owned_product(session: Session, group: ProducerGroup, product_id: int) -> Product:
     product = session.scalar(select(Product).where(Product.id == product_id, Product.group_id == group.id))
     if product is None:
-        raise NotFound("That product is not in your catalog.")
+        raise NotFound(_("That product is not in your catalog."))
     return product
 
 
 def _check_product(session: Session, group: ProducerGroup, values: Mapping[str, Any], product_id: int | None) -> None:
     if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
-        raise DomainError("Choose a category from the list.", field="category")
+        raise DomainError(_("Choose a category from the list."), field="category")
     clash = session.scalar(
         select(func.count())
         .select_from(Product)
         .where(Product.group_id == group.id, Product.sku == values["sku"], Product.id != (product_id or 0))
     )
     if clash:
-        raise Conflict("Another product in your catalog has this SKU.", field="sku")
+        raise Conflict(_("Another product in your catalog has this SKU."), field="sku")
 
 
 def save_product(
@@ -471,7 +474,7 @@ def add_photo(
 def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo:
     photo = session.scalar(select(Photo).where(Photo.id == photo_id, Photo.group_id == group.id))
     if photo is None:
-        raise NotFound("That photo is not part of your group.")
+        raise NotFound(_("That photo is not part of your group."))
     session.delete(photo)
     touch(session, group)
     return photo

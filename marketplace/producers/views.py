@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -119,7 +120,7 @@ def edit_profile(group: ProducerGroup) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Profile saved." if changed else "Nothing changed.", "success")
+            flash(_("Profile saved.") if changed else "Nothing changed.", "success")
             return redirect(url_for("manage.dashboard"))
     return render_form("manage/profile.html", form, group=group)
 
@@ -140,7 +141,7 @@ def new_capability(group: ProducerGroup) -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash("Capability added. Now check its capacity calendar.", "success")
+            flash(_("Capability added. Now check its capacity calendar."), "success")
             return redirect(url_for("manage.capacity", capability_id=capability.id))
     return render_form("manage/capability.html", form, group=group, capability=None)
 
@@ -167,7 +168,7 @@ def edit_capability(group: ProducerGroup, capability_id: int) -> Response | tupl
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Capability saved.", "success")
+            flash(_("Capability saved."), "success")
             return redirect(url_for("manage.dashboard"))
     return render_form("manage/capability.html", form, group=group, capability=capability, action_form=ActionForm())
 
@@ -177,7 +178,7 @@ def edit_capability(group: ProducerGroup, capability_id: int) -> Response | tupl
 def delete_capability(group: ProducerGroup, capability_id: int) -> Response:
     with transaction() as session:
         services.remove_capability(session, group, capability_id)
-    flash("Capability removed.", "info")
+    flash(_("Capability removed."), "info")
     return redirect(url_for("manage.dashboard"))
 
 
@@ -196,7 +197,7 @@ def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, 
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Capacity calendar saved.", "success")
+            flash(_("Capacity calendar saved."), "success")
             return redirect(url_for("manage.capacity", capability_id=capability_id))
     rows = [(w, form[f"week_{w.week_start:%Y%m%d}"]) for w in weeks]
     scale = max([capability.weekly_capacity, 1, *(max(w.available, w.committed) for w in weeks)])
@@ -228,7 +229,7 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash("Certification added. An operator will check the evidence.", "success")
+            flash(_("Certification added. An operator will check the evidence."), "success")
             return redirect(url_for("manage.certifications"))
     return render_form("manage/certifications.html", form, group=group, action_form=ActionForm())
 
@@ -238,7 +239,7 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
 def delete_certification(group: ProducerGroup, certification_id: int) -> Response:
     with transaction() as session:
         services.remove_certification(session, group, certification_id)
-    flash("Certification removed.", "info")
+    flash(_("Certification removed."), "info")
     return redirect(url_for("manage.certifications"))
 
 
@@ -288,7 +289,7 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
         else:
             if once.repeated:
                 return first_result(once)
-            flash("Product saved.", "success")
+            flash(_("Product saved."), "success")
             return redirect(url_for("manage.products"))
     return render_form("manage/product.html", form, group=group, product=product, warnings=warnings)
 
@@ -298,7 +299,7 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
 def delete_product(group: ProducerGroup, product_id: int) -> Response:
     with transaction() as session:
         services.remove_product(session, group, product_id)
-    flash("Product removed.", "info")
+    flash(_("Product removed."), "info")
     return redirect(url_for("manage.products"))
 
 
@@ -322,7 +323,7 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash("Photo added.", "success")
+            flash(_("Photo added."), "success")
             return redirect(url_for("manage.photos"))
     return render_form("manage/photos.html", form, group=group, action_form=ActionForm())
 
@@ -333,5 +334,5 @@ def delete_photo(group: ProducerGroup, photo_id: int) -> Response:
     with transaction() as session:
         photo = services.remove_photo(session, group, photo_id)
     (_folder() / photo.path).unlink(missing_ok=True)
-    flash("Photo removed.", "info")
+    flash(_("Photo removed."), "info")
     return redirect(url_for("manage.photos"))

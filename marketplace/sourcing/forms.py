@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -18,23 +20,23 @@ from marketplace.sourcing.services import INCOTERMS
 
 
 class RfqForm(OneTimeForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)], description="e.g. 2,000 sisal storage baskets for spring")
-    spec = TextAreaField("What you need", validators=[DataRequired("Describe what you need: sizes, colours, materials, packing."), Length(max=5000)],
-                         description="Sizes, colours, materials, packing, labels, samples.")  # fmt: skip
-    category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
-    target_unit_price = AmountField("Target unit price (optional)", places=2, validators=[Optional(), NumberRange(min=0)])
-    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
-    needed_by = DateField("Needed by", validators=[DataRequired("Give the date you need the goods by.")])
-    destination_country = SelectField("Deliver to", validators=[DataRequired("Choose the destination country.")])
-    incoterm = SelectField("Delivery terms", default="FCA", description="Who pays for the journey, and where the goods become yours.")
-    attachments = MultipleFileField("Drawings, photos or spec sheets", description="PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], description=_l("e.g. 2,000 sisal storage baskets for spring"))
+    spec = TextAreaField(_l("What you need"), validators=[DataRequired(_l("Describe what you need: sizes, colours, materials, packing.")), Length(max=5000)],
+                         description=_l("Sizes, colours, materials, packing, labels, samples."))  # fmt: skip
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+    quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
+    target_unit_price = AmountField(_l("Target unit price (optional)"), places=2, validators=[Optional(), NumberRange(min=0)])
+    currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="USD")
+    needed_by = DateField(_l("Needed by"), validators=[DataRequired(_l("Give the date you need the goods by."))])
+    destination_country = SelectField(_l("Deliver to"), validators=[DataRequired(_l("Choose the destination country."))])
+    incoterm = SelectField(_l("Delivery terms"), default="FCA", description=_l("Who pays for the journey, and where the goods become yours."))
+    attachments = MultipleFileField(_l("Drawings, photos or spec sheets"), description=_l("PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = [SelectChoice("", "Choose a category…"), *category_select_choices()]  # no silent default
         self.incoterm.choices = choices(INCOTERMS.items())
-        self.destination_country.choices = choices([("", "Choose…"), *country_choices()])
+        self.destination_country.choices = choices([("", _("Choose…")), *country_choices()])
 
     def values(self) -> dict[str, object]:
         return {
@@ -51,28 +53,28 @@ class RfqForm(OneTimeForm):
 
 
 class QuoteForm(OneTimeForm):
-    unit_price = AmountField("Unit price", places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
-    quantity = WholeNumberField("Quantity (units)", validators=[InputRequired(), NumberRange(min=1)])
-    lead_time_days = WholeNumberField("Lead time (days)", validators=[InputRequired(), NumberRange(0, 730)])
-    valid_until = DateField("Valid until", validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
-    notes = TextAreaField("Notes for the buyer", validators=[Length(max=5000)])
+    unit_price = AmountField(_l("Unit price"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
+    lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
+    valid_until = DateField(_l("Valid until"), validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
+    notes = TextAreaField(_l("Notes for the buyer"), validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
-    materials_cost = AmountField("Materials per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hours = AmountField("Artisan hours per unit", places=2, validators=[Optional(), NumberRange(min=0)])
-    hourly_wage = AmountField("Fair hourly wage", places=2, validators=[Optional(), NumberRange(min=0)])
-    overhead_percent = AmountField("Overhead (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
-    margin_percent = AmountField("Group margin (%)", places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
-    exchange_rate = AmountField("Exchange rate", places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
+    materials_cost = AmountField(_l("Materials per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
+    hours = AmountField(_l("Artisan hours per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
+    hourly_wage = AmountField(_l("Fair hourly wage"), places=2, validators=[Optional(), NumberRange(min=0)])
+    overhead_percent = AmountField(_l("Overhead (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
+    margin_percent = AmountField(_l("Group margin (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    exchange_rate = AmountField(_l("Exchange rate"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
 
     def label_units(self, *, working_currency: str, quote_currency: str) -> None:
         """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
-        self.unit_price.label.text = f"Unit price ({quote_currency})"
-        self.materials_cost.label.text = f"Materials per unit ({working_currency})"
-        self.hours.label.text = "Artisan hours per unit (hours)"
-        self.hourly_wage.label.text = f"Fair hourly wage ({working_currency} per hour)"
-        self.overhead_percent.label.text = "Overhead (% of materials and pay)"
-        self.margin_percent.label.text = "Group margin (% on top)"
-        self.exchange_rate.label.text = f"{working_currency} for 1 {quote_currency} (the rate you use)"
+        self.unit_price.label.text = _("Unit price (%(currency)s)", currency=quote_currency)
+        self.materials_cost.label.text = _("Materials per unit (%(currency)s)", currency=working_currency)
+        self.hours.label.text = _("Artisan hours per unit (hours)")
+        self.hourly_wage.label.text = _("Fair hourly wage (%(currency)s per hour)", currency=working_currency)
+        self.overhead_percent.label.text = _("Overhead (% of materials and pay)")
+        self.margin_percent.label.text = _("Group margin (% on top)")
+        self.exchange_rate.label.text = _("%(working)s for 1 %(quoted)s (the rate you use)", working=working_currency, quoted=quote_currency)
 
     def values(self) -> dict[str, object]:
         return {
@@ -85,7 +87,7 @@ class QuoteForm(OneTimeForm):
 
 
 class MessageForm(OneTimeForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write something first."), Length(max=5000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write something first.")), Length(max=5000)])
 
 
 class AcceptForm(Form):
@@ -104,4 +106,4 @@ class AcceptForm(Form):
 class GroupChoice(Form):
     """Which group's thread the buyer is reading on an RFQ page."""
 
-    group = SelectField("Conversation with", coerce=int)
+    group = SelectField(_l("Conversation with"), coerce=int)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -13,7 +15,8 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.money import format_money, is_rounded, minor_units, round_money
+from marketplace.i18n import label, lazy_date, lazy_join, lazy_money
+from marketplace.money import is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
@@ -36,25 +39,25 @@ INCOTERMS: dict[str, str] = {
 
 def require_buyer(membership: Membership | None) -> Membership:
     if membership is None or membership.organization.kind != OrganizationKind.BUYER:
-        raise Forbidden("Only buyers send requests for quotation.")
+        raise Forbidden(_("Only buyers send requests for quotation."))
     return membership
 
 
 def _check_rfq(values: Mapping[str, Any], today: dt.date) -> None:
     if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
-        raise DomainError("Choose a category from the list.", field="category")
+        raise DomainError(_("Choose a category from the list."), field="category")
     if not (values.get("spec") or "").strip():
-        raise DomainError("Describe what you need: sizes, colours, materials, packing.", field="spec")
+        raise DomainError(_("Describe what you need: sizes, colours, materials, packing."), field="spec")
     if values.get("incoterm", "FCA") not in INCOTERMS:
-        raise DomainError("Choose the delivery terms from the list.", field="incoterm")
+        raise DomainError(_("Choose the delivery terms from the list."), field="incoterm")
     if values["quantity"] < 1:
-        raise DomainError("Ask for at least one unit.", field="quantity")
+        raise DomainError(_("Ask for at least one unit."), field="quantity")
     if values["needed_by"] <= today:
-        raise DomainError("The date you need the goods by must be in the future.", field="needed_by")
+        raise DomainError(_("The date you need the goods by must be in the future."), field="needed_by")
     if not is_currency(values["currency"]):
-        raise DomainError("Choose a currency.", field="currency")
+        raise DomainError(_("Choose a currency."), field="currency")
     if not is_country(values["destination_country"]):
-        raise DomainError("Choose the country the goods go to.", field="destination_country")
+        raise DomainError(_("Choose the country the goods go to."), field="destination_country")
 
 
 MAX_RECIPIENTS = 20  # groups one request goes to
@@ -62,10 +65,10 @@ MAX_RECIPIENTS = 20  # groups one request goes to
 
 def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
     if len(set(group_ids)) > MAX_RECIPIENTS:
-        raise DomainError(f"Send one request to at most {MAX_RECIPIENTS} groups.", field="groups")
+        raise DomainError(_("Send one request to at most %(MAX_RECIPIENTS)s groups.", MAX_RECIPIENTS=MAX_RECIPIENTS), field="groups")
     groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids))))
     if len(groups) != len(set(group_ids)):
-        raise DomainError("One of the chosen producer groups no longer exists.", field="groups")
+        raise DomainError(_("One of the chosen producer groups no longer exists."), field="groups")
     return groups
 
 
@@ -74,10 +77,11 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
         notify(
             session,
             group.organization_id,
-            subject=f"New request for quotation: {rfq.title}",
-            body=(
-                f"{rfq.buyer.name} asks for {rfq.quantity} units ({CATEGORIES[rfq.category].label}) by "
-                f"{rfq.needed_by:%d %b %Y}, delivered to {rfq.destination_country}. Answer with a quote on Loom."
+            subject=_l("New request for quotation: %(title)s", title=rfq.title),
+            body=_l(
+                "%(buyer)s asks for %(quantity)s units (%(category)s) by %(needed_by)s, delivered to %(country)s. "
+                "Answer with a quote on Loom.", buyer=rfq.buyer.name, quantity=rfq.quantity,
+                category=CATEGORIES[rfq.category].label, needed_by=lazy_date(rfq.needed_by), country=rfq.destination_country,
             ),
             link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
         )
@@ -94,7 +98,7 @@ def create_rfq(
     _check_rfq(values, today)
     groups = _groups(session, group_ids)
     if send and not groups:
-        raise DomainError("Choose at least one producer group to send the request to.", field="groups")
+        raise DomainError(_("Choose at least one producer group to send the request to."), field="groups")
     rfq = Rfq(
         buyer_id=membership.organization_id,
         created_by_id=membership.user_id,
@@ -123,11 +127,11 @@ def update_draft(
         require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
-        raise Conflict("This request was already sent; it can no longer be edited.")
+        raise Conflict(_("This request was already sent; it can no longer be edited."))
     _check_rfq(values, today)
     groups = _groups(session, group_ids)
     if send and not groups:
-        raise DomainError("Choose at least one producer group to send the request to.", field="groups")
+        raise DomainError(_("Choose at least one producer group to send the request to."), field="groups")
     for name in RFQ_FIELDS:
         setattr(rfq, name, values[name])
     rfq.incoterm = values.get("incoterm", rfq.incoterm)
@@ -198,7 +202,7 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
         .options(selectinload(Rfq.quotes).selectinload(Quote.group), selectinload(Rfq.recipients).selectinload(RfqRecipient.group))
     )
     if rfq is None:
-        raise NotFound("That request for quotation is not one of yours.")
+        raise NotFound(_("That request for quotation is not one of yours."))
     return rfq
 
 
@@ -248,9 +252,9 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
     require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
-        raise Conflict("This request was already sent.")
+        raise Conflict(_("This request was already sent."))
     if not rfq.recipients:
-        raise Conflict("Add at least one producer group before sending.")
+        raise Conflict(_("Add at least one producer group before sending."))
     rfq.status = RfqStatus.OPEN
     _announce_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
     return rfq
@@ -261,7 +265,7 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
     working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
-        raise Conflict(f"A request that is {rfq.status.value} cannot be cancelled.")
+        raise Conflict(_("A request that is %(rfq_status)s cannot be cancelled.", rfq_status=label(rfq.status)))
     if rfq.status == RfqStatus.OPEN:
         require_role(membership, Role.ADMIN)
     was_open = rfq.status == RfqStatus.OPEN
@@ -271,8 +275,8 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
             quote.status = QuoteStatus.DECLINED
     if was_open:
         for recipient in rfq.recipients:
-            notify(session, recipient.group.organization_id, subject=f"Request cancelled: {rfq.title}",
-                   body=f"{rfq.buyer.name} cancelled this request for quotation.", link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+            notify(session, recipient.group.organization_id, subject=_l("Request cancelled: %(title)s", title=rfq.title),
+                   body=_l("%(buyer)s cancelled this request for quotation.", buyer=rfq.buyer.name), link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     return rfq
 
 
@@ -281,13 +285,13 @@ def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, b
     require_role(membership, Role.ADMIN)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.OPEN:
-        raise Conflict(f"Only an open request can be closed; this one is {rfq.status.value}.")
+        raise Conflict(_("Only an open request can be closed; this one is %(rfq_status)s.", rfq_status=label(rfq.status)))
     rfq.status = RfqStatus.CLOSED
     for quote in rfq.quotes:
         if quote.status == QuoteStatus.SUBMITTED:
             quote.status = QuoteStatus.DECLINED
-            notify(session, quote.group.organization_id, subject=f"Request closed: {rfq.title}",
-                   body=f"{rfq.buyer.name} closed this request without ordering. Thank you for quoting.",
+            notify(session, quote.group.organization_id, subject=_l("Request closed: %(title)s", title=rfq.title),
+                   body=_l("%(buyer)s closed this request without ordering. Thank you for quoting.", buyer=rfq.buyer.name),
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     return rfq
 
@@ -303,7 +307,7 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
         .where(Rfq.id == rfq_id, RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
     )
     if rfq is None:
-        raise NotFound("That request for quotation was not sent to your group.")
+        raise NotFound(_("That request for quotation was not sent to your group."))
     return rfq
 
 
@@ -341,15 +345,15 @@ def submit_quote(
     require_confirmed(membership)
     rfq = lock_rfq(session, group_rfq(session, group, rfq_id))  # no revision slips in while the buyer accepts
     if rfq.status != RfqStatus.OPEN:
-        raise Conflict(f"This request is {rfq.status.value}; it takes no more quotes.")
+        raise Conflict(_("This request is %(rfq_status)s; it takes no more quotes.", rfq_status=label(rfq.status)))
     if values["unit_price"] <= 0:
-        raise DomainError("The unit price must be above zero.", field="unit_price")
+        raise DomainError(_("The unit price must be above zero."), field="unit_price")
     if not is_rounded(values["unit_price"], rfq.currency):
-        raise DomainError(f"Prices in {rfq.currency} have {minor_units(rfq.currency)} decimals; round the unit price to them.", field="unit_price")
+        raise DomainError(_("Prices in %(rfq_currency)s have %(minor_units)s decimals; round the unit price to them.", rfq_currency=rfq.currency, minor_units=minor_units(rfq.currency)), field="unit_price")
     if values["quantity"] < 1:
-        raise DomainError("Quote for at least one unit.", field="quantity")
+        raise DomainError(_("Quote for at least one unit."), field="quantity")
     if values["valid_until"] < today:
-        raise DomainError("The quote must be valid until today or later.", field="valid_until")
+        raise DomainError(_("The quote must be valid until today or later."), field="valid_until")
     quote = own_quote(session, group, rfq_id)
     if quote is None:
         quote = Quote(rfq=rfq, group_id=group.id, currency=rfq.currency, incoterm=rfq.incoterm, **{k: values[k] for k in QUOTE_FIELDS})
@@ -357,16 +361,20 @@ def submit_quote(
         verb = "sent"
     else:
         if quote.status in (QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
-            raise Conflict(f"Your quote was {quote.status.value}; it can no longer change.")
+            raise Conflict(_("Your quote was %(quote_status)s; it can no longer change.", quote_status=label(quote.status)))
         for name in QUOTE_FIELDS:
             setattr(quote, name, values[name])
         quote.status = QuoteStatus.SUBMITTED
         quote.revision += 1
         verb = "revised"
     session.flush()
-    notify(session, rfq.buyer_id, subject=f"Quote {verb} by {group.name}: {rfq.title}",
-           body=f"{group.name} {verb} its quote: {quote.quantity} units at {format_money(quote.unit_price, quote.currency)}, "
-                f"lead time {quote.lead_time_days} days, valid until {quote.valid_until:%d %b %Y}.",
+    terms = {"group": group.name, "title": rfq.title, "quantity": quote.quantity, "days": quote.lead_time_days,
+             "price": lazy_money(quote.unit_price, quote.currency), "valid_until": lazy_date(quote.valid_until)}
+    notify(session, rfq.buyer_id,
+           subject=(_l("Quote sent by %(group)s: %(title)s", **terms) if verb == "sent" else _l("Quote revised by %(group)s: %(title)s", **terms)),
+           body=(_l("%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.", **terms)
+                 if verb == "sent" else
+                 _l("%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.", **terms)),
            link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}")  # fmt: skip
     return quote
 
@@ -376,12 +384,12 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
     lock_rfq(session, group_rfq(session, group, rfq_id))
     quote = own_quote(session, group, rfq_id)
     if quote is None:
-        raise NotFound("Your group has not quoted on this request.")
+        raise NotFound(_("Your group has not quoted on this request."))
     if quote.status != QuoteStatus.SUBMITTED:
-        raise Conflict(f"Your quote is {quote.status.value}; only a standing quote can be withdrawn.")
+        raise Conflict(_("Your quote is %(quote_status)s; only a standing quote can be withdrawn.", quote_status=label(quote.status)))
     quote.status = QuoteStatus.WITHDRAWN
-    notify(session, quote.rfq.buyer_id, subject=f"Quote withdrawn by {group.name}: {quote.rfq.title}",
-           body=f"{group.name} withdrew its quote.", link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}")  # fmt: skip
+    notify(session, quote.rfq.buyer_id, subject=_l("Quote withdrawn by %(group)s: %(title)s", group=group.name, title=quote.rfq.title),
+           body=_l("%(group)s withdrew its quote.", group=group.name), link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}")  # fmt: skip
     return quote
 
 
@@ -397,18 +405,19 @@ def post_message(
 ) -> Message:
     """Add to the thread between the RFQ's buyer and one group; callers pass an RFQ and group already scoped to them."""
     if membership is None:
-        raise Forbidden("Sign in to write.")
+        raise Forbidden(_("Sign in to write."))
     body = body.strip()
     if not body:
-        raise DomainError("Write something first.", field="body")
+        raise DomainError(_("Write something first."), field="body")
     message = Message(rfq_id=rfq.id, group_id=group.id, author_id=membership.user_id, body=body[:5000])
     session.add(message)
     from_buyer = membership.organization_id == rfq.buyer_id
     notify(
         session,
         group.organization_id if from_buyer else rfq.buyer_id,
-        subject=f"New message about {rfq.title}",
-        body=f"{membership.user.name} ({membership.organization.name}) wrote:\n\n{body[:1000]}",
+        subject=_l("New message about %(title)s", title=rfq.title),
+        body=lazy_join(_l("%(person)s (%(organization)s) wrote:", person=membership.user.name, organization=membership.organization.name),
+                       body[:1000]),
         link=f"{base_url.rstrip('/')}/{'manage/rfqs' if from_buyer else 'rfqs'}/{rfq.id}",
     )
     return message
@@ -417,7 +426,7 @@ def post_message(
 def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
     attachment = next((a for a in rfq.attachments if a.id == attachment_id), None)
     if attachment is None:
-        raise NotFound("No such attachment on this request.")
+        raise NotFound(_("No such attachment on this request."))
     return attachment
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -52,7 +53,7 @@ def new_rfq() -> Response | tuple[str, int]:
 def edit_rfq(rfq_id: int) -> Response | tuple[str, int]:
     rfq = services.buyer_rfq(db.session, context.current_membership(), rfq_id)
     if rfq.status != RfqStatus.DRAFT:
-        flash("This request was already sent; it can no longer be edited.", "info")
+        flash(_("This request was already sent; it can no longer be edited."), "info")
         return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
     return _rfq_form(rfq)
 
@@ -96,7 +97,7 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
         try:
             files = [f for f in form.attachments.data or [] if f and f.filename]
             if len(files) + (len(draft.attachments) if draft else 0) > MAX_ATTACHMENTS:
-                raise DomainError(f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments")
+                raise DomainError(_("Attach at most %(MAX_ATTACHMENTS)s files.", MAX_ATTACHMENTS=MAX_ATTACHMENTS), field="attachments")
             stored = [
                 (f.filename, store_document(f.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"rfqs/{membership.organization_id}",
                                             max_bytes=current_app.config["UPLOAD_MAX_BYTES"]))  # fmt: skip
@@ -117,7 +118,7 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
-            flash("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote." if rfq.status == RfqStatus.OPEN
+            flash(_("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote.") if rfq.status == RfqStatus.OPEN
                   else "Draft saved. Add groups and send it when you are ready.", "success")  # fmt: skip
             return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
     suggested = services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups]) if form.category.data in CATEGORIES else []
@@ -195,7 +196,7 @@ def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
 def send(rfq_id: int) -> Response:
     with transaction() as session:
         services.send_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
-    flash("Request sent.", "success")
+    flash(_("Request sent."), "success")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
 
@@ -204,7 +205,7 @@ def send(rfq_id: int) -> Response:
 def cancel(rfq_id: int) -> Response:
     with transaction() as session:
         services.cancel_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
-    flash("Request cancelled; the groups were told.", "info")
+    flash(_("Request cancelled; the groups were told."), "info")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
 
@@ -213,7 +214,7 @@ def cancel(rfq_id: int) -> Response:
 def close(rfq_id: int) -> Response:
     with transaction() as session:
         services.close_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
-    flash("Request closed without an order; the groups were thanked.", "info")
+    flash(_("Request closed without an order; the groups were thanked."), "info")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
 
@@ -236,9 +237,9 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
                 once.done(thread)
         if once.repeated:
             return first_result(once)
-        flash(f"Message sent to {group.name}.", "success")
+        flash(_("Message sent to %(group_name)s.", group_name=group.name), "success")
     else:
-        flash("Write something before sending.", "error")
+        flash(_("Write something before sending."), "error")
     return redirect(thread)
 
 
@@ -277,7 +278,7 @@ def accept(quote_id: int) -> Response:
         flash(error.message, "error")
         quote = db.session.get(Quote, quote_id)
         return redirect(url_for("sourcing.rfq", rfq_id=quote.rfq_id) if quote else url_for("sourcing.rfqs"))
-    flash(f"Order {order.number} is confirmed. The deposit invoice is ready; the other groups were told.", "success")
+    flash(_("Order %(order_number)s is confirmed. The deposit invoice is ready; the other groups were told.", order_number=order.number), "success")
     return redirect(url_for("orders.order", order_id=order.id))
 
 
@@ -325,7 +326,7 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash("Quote sent. The buyer gets an e-mail; you can revise it until they decide.", "success")
+            flash(_("Quote sent. The buyer gets an e-mail; you can revise it until they decide."), "success")
             return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
     capability = next((c for c in group.capabilities if c.category == rfq.category), None)
     quantity = form.quantity.data or rfq.quantity
@@ -374,7 +375,7 @@ def withdraw(rfq_id: int) -> Response:
     group = producers.group_of(db.session, membership)
     with transaction() as session:
         services.withdraw_quote(session, membership, group, rfq_id, base_url=_base_url())
-    flash("Quote withdrawn; the buyer was told.", "info")
+    flash(_("Quote withdrawn; the buyer was told."), "info")
     return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
 
 
@@ -395,7 +396,7 @@ def group_message(rfq_id: int) -> Response:
                 once.done(thread)
         if once.repeated:
             return first_result(once)
-        flash("Message sent to the buyer.", "success")
+        flash(_("Message sent to the buyer."), "success")
     else:
-        flash("Write something before sending.", "error")
+        flash(_("Write something before sending."), "error")
     return redirect(thread)

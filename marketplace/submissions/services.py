@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -69,6 +70,6 @@ def claim(session: Session, token: str | None, *, user_id: int) -> Claim:
         else:
             return Claim(submission)
     if earlier.user_id != user_id:
-        raise Conflict("This form was already sent by someone else. Reload the page and fill it in again.")
+        raise Conflict(_("This form was already sent by someone else. Reload the page and fill it in again."))
     discard_staged(session)  # what this repeat uploaded: the first post stored its own
     return Claim(None, earlier_url=earlier.result_url or "/")

@@ -1,6 +1,7 @@
 """Forms for an order's product story."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -9,5 +10,5 @@ from wtforms.widgets import CheckboxInput, ListWidget
 class StoryForm(FlaskForm):
     """One party's answer to publishing the product story; the group also picks photos."""
 
-    photo_ids = SelectMultipleField("Progress photos to show", coerce=int, choices=[], validate_choice=False,
+    photo_ids = SelectMultipleField(_l("Progress photos to show"), coerce=int, choices=[], validate_choice=False,
                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())  # fmt: skip

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,7 +67,7 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
         if photo_ids is not None:
             with_photos = {u.id for u in order.progress if u.photo_path}
             if not set(photo_ids) <= with_photos:
-                raise DomainError("Choose among this order's progress photos.", field="photo_ids")
+                raise DomainError(_("Choose among this order's progress photos."), field="photo_ids")
             story.photo_ids = sorted(set(photo_ids))
     else:
         story.buyer_agrees = agree
@@ -78,7 +79,7 @@ def published_story(session: Session, public_id: str) -> tuple[ProductStory, Ord
     """Return a published story and its order; `NotFound` unless both parties agree to publish it."""
     story = session.scalar(select(ProductStory).where(ProductStory.public_id == public_id))
     if story is None or not story.published:
-        raise NotFound("No such product story.")
+        raise NotFound(_("No such product story."))
     order = session.get(Order, story.order_id)
     assert order is not None  # the story's foreign key cascades with its order
     return story, order

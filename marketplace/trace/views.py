@@ -7,6 +7,7 @@ from pathlib import Path
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from marketplace.accounts import context
@@ -43,7 +44,7 @@ def story_consent(order_id: int, answer: str) -> Response:
         abort(404)
     form = StoryForm()
     if not form.validate_on_submit():
-        flash("The form expired; try again.", "error")
+        flash(_("The form expired; try again."), "error")
         return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
     try:
         with transaction() as session:
@@ -54,7 +55,7 @@ def story_consent(order_id: int, answer: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash("You agree to publish the product story." if answer == "publish" else "You no longer agree to publish the product story.",
+        flash(_("You agree to publish the product story.") if answer == "publish" else "You no longer agree to publish the product story.",
               "success")  # fmt: skip
     return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
 
@@ -80,7 +81,7 @@ def story(public_id: str) -> str:
 @blueprint.get("/stories/<public_id>/photos/<int:update_id>")
 def story_photo(public_id: str, update_id: int) -> Response:
     """A progress photo the group chose for its published story; 404 for any other, or once either party withdraws."""
-    story, _ = stories.published_story(db.session, public_id)
+    story, __ = stories.published_story(db.session, public_id)
     update = next((u for u in stories.story_photos(db.session, story) if u.id == update_id), None)
     if update is None:
         abort(404)
@@ -90,7 +91,7 @@ def story_photo(public_id: str, update_id: int) -> Response:
 
 @blueprint.get("/stories/<public_id>/trace.epcis.json")
 def story_document(public_id: str) -> Response:
-    _, order = stories.published_story(db.session, public_id)
+    __, order = stories.published_story(db.session, public_id)
     # The public view: no notes (they may name artisans); every event still recomputes to its hash ID.
     return _document_response(epcis_document(chain_of(db.session, order.id)), f"story-{public_id}.epcis.json")
 

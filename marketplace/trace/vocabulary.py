@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
+from marketplace.i18n import N_
 from marketplace.trace.models import EventKind
 
 
@@ -22,16 +25,16 @@ class Step:
 # Keys are order statuses, plus "progress" for a group's progress report.
 STEPS: dict[str, Step] = {
     # The goods (as product classes) are tied to the purchase order: the EPCIS way to say "ordered".
-    "confirmed": Step(EventKind.TRANSACTION, "ADD", "", None, "Order confirmed"),
+    "confirmed": Step(EventKind.TRANSACTION, "ADD", "", None, N_("Order confirmed")),
     # Making the goods: outputs identified by a transformation ID, so later progress and packing link to it.
-    "in_production": Step(EventKind.TRANSFORMATION, None, "creating_class_instance", "in_progress", "Production started"),
-    "progress": Step(EventKind.OBJECT, "OBSERVE", "inspecting", "in_progress", "Progress checked"),
-    "ready": Step(EventKind.AGGREGATION, "ADD", "packing", "container_closed", "Packed and ready to ship"),
-    "shipped": Step(EventKind.OBJECT, "OBSERVE", "shipping", "in_transit", "Shipped"),
-    "delivered": Step(EventKind.OBJECT, "OBSERVE", "receiving", "in_progress", "Received by the buyer", at_destination=True),
-    "closed": Step(EventKind.OBJECT, "OBSERVE", "accepting", "sellable_accessible", "Accepted by the buyer", at_destination=True),
+    "in_production": Step(EventKind.TRANSFORMATION, None, "creating_class_instance", "in_progress", N_("Production started")),
+    "progress": Step(EventKind.OBJECT, "OBSERVE", "inspecting", "in_progress", N_("Progress checked")),
+    "ready": Step(EventKind.AGGREGATION, "ADD", "packing", "container_closed", N_("Packed and ready to ship")),
+    "shipped": Step(EventKind.OBJECT, "OBSERVE", "shipping", "in_transit", N_("Shipped")),
+    "delivered": Step(EventKind.OBJECT, "OBSERVE", "receiving", "in_progress", N_("Received by the buyer"), at_destination=True),
+    "closed": Step(EventKind.OBJECT, "OBSERVE", "accepting", "sellable_accessible", N_("Accepted by the buyer"), at_destination=True),
     # The goods are no longer tied to the purchase order (EPCIS DELETE of the transaction).
-    "cancelled": Step(EventKind.TRANSACTION, "DELETE", "", None, "Order cancelled"),
+    "cancelled": Step(EventKind.TRANSACTION, "DELETE", "", None, N_("Order cancelled")),
 }
 
 LEGACY_PREFIX = "urn:epcglobal:cbv:bizstep:"
@@ -43,19 +46,19 @@ def bare_step(biz_step: str) -> str:
 
 
 PLAIN_STEPS = {step.biz_step: step.label for step in STEPS.values() if step.biz_step}
-PLAIN_STEPS["commissioning"] = "Production started"  # events recorded before CBV 2.0 words
+PLAIN_STEPS["commissioning"] = N_("Production started")  # events recorded before CBV 2.0 words
 
 
 def plain_label(event_why: dict, biz_step: str, kind: EventKind, action: str | None) -> str:
     """Return the plain words for an event: the label stored with it, else one derived from its step."""
     if event_why.get("step") in STEPS:
-        return STEPS[event_why["step"]].label
+        return gettext(STEPS[event_why["step"]].label)
     word = bare_step(biz_step)
     if word == "voiding" or (kind == EventKind.TRANSACTION and action == "DELETE"):
-        return "Order cancelled"
+        return gettext("Order cancelled")
     if word == "accepting" and kind == EventKind.TRANSACTION:
-        return "Order confirmed" if action == "ADD" else "Order closed"
-    return PLAIN_STEPS.get(word, word.replace("_", " ").capitalize())
+        return gettext("Order confirmed") if action == "ADD" else gettext("Order closed")
+    return gettext(PLAIN_STEPS[word]) if word in PLAIN_STEPS else word.replace("_", " ").capitalize()
 
 
 def step_fields(

@@ -1,0 +1,283 @@
+"""Languages: which locale a request speaks, the switcher's links, the catalogs, and local formats (Flask-Babel).
+
+A request's locale is, first found wins:
+1. a choice made with the switcher (`?lang=sw`), kept in the session;
+2. the signed-in person's saved preference (`User.locale`);
+3. their organization's default (`Organization.locale`);
+4. the browser's `Accept-Language`, best match among the shipped locales;
+5. English.
+
+E-mails are written in the recipient's locale, whoever caused them: see `recipient_locale` and
+`marketplace.notifications`. Catalogs live in `translations/<locale>/LC_MESSAGES/messages.po`; their
+`.mo` files are compiled when missing or older than the `.po` (at start-up, or `make i18n-compile`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, LazyString, get_locale, lazy_gettext
+from flask_login import current_user
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+DEFAULT_LOCALE = "en"
+# Every locale Loom ships, in the switcher's order; each is named in its own language.
+LOCALES: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "sw": "Kiswahili",
+    "hi": "हिन्दी",
+    "am": "አማርኛ",
+}
+SESSION_KEY = "locale"
+
+babel = Babel()
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Mark `message` for the catalogs and return it unchanged: for words kept in data and translated where shown."""
+    return message
+
+
+def locale_choices() -> list[tuple[str, str]]:
+    """Return (code, name in its own language) for every shipped locale, for a select field."""
+    return list(LOCALES.items())
+
+
+def supported(code: str | None) -> str | None:
+    """Return `code` when Loom ships that locale (`"fr"`, `"FR"`, `"fr-CA"` → `"fr"`), else None."""
+    if not code:
+        return None
+    base = code.strip().replace("-", "_").split("_")[0].lower()
+    return base if base in LOCALES else None
+
+
+def select_locale() -> str:
+    """Return the locale this request speaks (see the module's docstring for the order); English outside a request."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    chosen = supported(request.args.get("lang")) or supported(session.get(SESSION_KEY))
+    if chosen:
+        return chosen
+    if current_user and current_user.is_authenticated:
+        own = supported(getattr(current_user, "locale", None))
+        if own:
+            return own
+        organization_locale = current_app.extensions.get("loom.organization_locale")
+        organization_default = supported(organization_locale()) if organization_locale else None
+        if organization_default:
+            return organization_default
+    return request.accept_languages.best_match(list(LOCALES), default=DEFAULT_LOCALE)
+
+
+def _remember_choice() -> None:
+    """Keep a switcher choice (`?lang=`) for the rest of the visit."""
+    chosen = supported(request.args.get("lang"))
+    if chosen and session.get(SESSION_KEY) != chosen:
+        session[SESSION_KEY] = chosen
+
+
+def language_links() -> list[dict[str, Any]]:
+    """Return the switcher's links for this page: each keeps the page and its query, with `lang` set."""
+    current = str(get_locale() or DEFAULT_LOCALE)
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return [
+        {"code": code, "name": name, "current": code == current, "url": f"{request.path}?{urlencode([*args, ('lang', code)])}"}
+        for code, name in LOCALES.items()
+    ]
+
+
+def text_direction(locale: str | None = None) -> str:
+    """Return "rtl" or "ltr" for `locale` (the request's when None), from CLDR's character order."""
+    parsed = Locale.parse(str(locale or get_locale() or DEFAULT_LOCALE))
+    return "rtl" if parsed.character_order == "right-to-left" else "ltr"
+
+
+def current_locale() -> str:
+    """Return the request's locale code, such as "sw" (English outside a request)."""
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def recipient_locale(user: Any, organization: Any = None) -> str:
+    """Return the locale to write to `user` in: their preference, else their organization's default, else English."""
+    return supported(getattr(user, "locale", None)) or supported(getattr(organization, "locale", None)) or DEFAULT_LOCALE
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile each `.po` under `directory` whose `.mo` is missing or older; return the `.mo` files written.
+
+    Written through a temporary file and a rename, so two processes starting at once never read half a file.
+    """
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        handle, temporary = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as mo_file:
+            write_mo(mo_file, catalog)
+        os.replace(temporary, mo_path)
+        written.append(mo_path)
+    return written
+
+
+# ----- labels for values the code keeps in English (statuses, roles, kinds) ------------------------
+# Enum values stay stable English words in the database and the API; people read these labels.
+_LABELS = {
+    "draft": lazy_gettext("draft"),
+    "open": lazy_gettext("open"),
+    "closed": lazy_gettext("closed"),
+    "cancelled": lazy_gettext("cancelled"),
+    "awarded": lazy_gettext("awarded"),
+    "submitted": lazy_gettext("submitted"),
+    "withdrawn": lazy_gettext("withdrawn"),
+    "accepted": lazy_gettext("accepted"),
+    "declined": lazy_gettext("declined"),
+    "expired": lazy_gettext("expired"),
+    "confirmed": lazy_gettext("confirmed"),
+    "in_production": lazy_gettext("in production"),
+    "ready": lazy_gettext("ready"),
+    "shipped": lazy_gettext("shipped"),
+    "delivered": lazy_gettext("delivered"),
+    "deposit": lazy_gettext("deposit"),
+    "balance": lazy_gettext("balance"),
+    "processing": lazy_gettext("processing"),
+    "paid": lazy_gettext("paid"),
+    "failed": lazy_gettext("failed"),
+    "refunded": lazy_gettext("refunded"),
+    "void": lazy_gettext("void"),
+    "pending": lazy_gettext("pending"),
+    "succeeded": lazy_gettext("succeeded"),
+    "sent": lazy_gettext("sent"),
+    "reversed": lazy_gettext("reversed"),
+    "stripe_transfer": lazy_gettext("Stripe transfer"),
+    "mobile_money": lazy_gettext("mobile money"),
+    "bank_transfer": lazy_gettext("bank transfer"),
+    "done": lazy_gettext("done"),
+    "dead": lazy_gettext("dead letter"),
+    "buyer": lazy_gettext("buyer"),
+    "producer": lazy_gettext("producer group"),
+    "owner": lazy_gettext("owner"),
+    "admin": lazy_gettext("admin"),
+    "member": lazy_gettext("member"),
+}
+
+
+def label(value: Any) -> str:
+    """Return the translated label of a status, role or kind (an enum or its value); unknown values as they are."""
+    key = str(getattr(value, "value", value))
+    text = _LABELS.get(key)
+    return str(text) if text is not None else key.replace("_", " ")
+
+
+def format_day(value: Any, format: str = "medium") -> str:
+    """Return a date (or a datetime's UTC date) in the locale in force: "29 nov. 2026" in French; "" for None."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).date() if value.tzinfo else value.date()
+    return babel_dates.format_date(value, format=format, locale=current_locale())
+
+
+def format_moment(value: Any, format: str = "medium") -> str:
+    """Return a date and time, shown in UTC, in the locale in force; "" for None."""
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(value, format=format, tzinfo=dt.UTC, locale=current_locale())
+
+
+def format_number(value: int | Decimal | None, format: str | None = None) -> str:
+    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English (`format`: a CLDR pattern)."""
+    if value is None:
+        return ""
+    return babel_numbers.format_decimal(value, format=format, locale=current_locale())
+
+
+def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = None) -> None:
+    """Attach Flask-Babel with Loom's locale selector and catalogs, and give templates the switcher and labels.
+
+    `organization_locale` returns the signed-in person's organization's default locale code (or None); the
+    app's wiring passes it, so this module needs no import of the accounts package.
+    """
+    if organization_locale is not None:
+        app.extensions["loom.organization_locale"] = organization_locale
+    compile_catalogs()
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_remember_choice)
+    app.jinja_env.globals.update(
+        language_links=language_links, text_direction=text_direction, current_locale=current_locale, label=label
+    )
+    app.jinja_env.filters.update(label=label, date=format_day, datetime=format_moment, number=format_number)
+
+
+_STATUS_TITLES = {
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Sign in needed"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Not allowed this way"),
+    409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Too much sent"),
+    422: lazy_gettext("Could not be processed"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Something went wrong"),
+    502: lazy_gettext("Another service said no"),
+    503: lazy_gettext("Not available right now"),
+}
+
+
+def status_title(status: int, english: str) -> str:
+    """Return the translated title of an HTTP status for error pages and problem+json (`english` when unknown)."""
+    title = _STATUS_TITLES.get(status)
+    return str(title) if title is not None else english
+
+
+# ----- values formatted when a lazy message is rendered (e-mails are rendered in each recipient's locale) -----
+
+
+def lazy_money(amount: Decimal | int, currency: str) -> LazyString:
+    """Return `amount` in `currency`, formatted for whichever locale is in force when it is turned into text."""
+    from marketplace.money import format_money
+
+    return LazyString(lambda: format_money(amount, currency, current_locale()))
+
+
+def lazy_date(value: Any, format: str = "medium") -> LazyString:
+    """Return a date formatted for whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: format_day(value, format))
+
+
+def lazy_moment(value: Any, format: str = "medium") -> LazyString:
+    """Return a date and time (UTC) formatted for whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: format_moment(value, format))
+
+
+def lazy_join(*parts: object, separator: str = "\n\n") -> LazyString:
+    """Return the non-empty parts (lazy messages or plain text) joined when turned into text, each in the locale then in force.
+
+    (`lazy + "text"` would turn the lazy message into text at once, in the sender's locale.)
+    """
+    return LazyString(lambda: separator.join(str(part) for part in parts if str(part)))
+
+
+def lazy_label(value: Any) -> LazyString:
+    """Return a status, role or kind's label in whichever locale is in force when it is turned into text."""
+    return LazyString(lambda: label(value))
