@@ -1,7 +1,7 @@
 """languages: a person's chosen locale and an organization's default locale
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0020
 Create Date: 2026-11-29 17:00:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0011'
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
