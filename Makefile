@@ -44,6 +44,7 @@ run: $(STAMP)
 ## make test: ruff and bandit on the code, then start PostgreSQL, Elasticsearch, stripe-mock and Redis on 127.0.0.1 and run every test
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -ll -c pyproject.toml -r marketplace search erp_connector payments
 	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
 

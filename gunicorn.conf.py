@@ -6,6 +6,7 @@ garbage collector's reach with `gc.freeze()`. They live as long as the worker an
 each full collection walks all of them in the middle of some request (tens of milliseconds on a busy
 machine). Requests' own objects are still collected as usual.
 """
+
 from __future__ import annotations
 
 import gc

@@ -6,6 +6,7 @@ Buyers and products are partly new (half already exist in Odoo). Prints orders/s
 trips per order, side by side, for: Loom in batches, Loom one order at a time (the outbox handler
 today), and the naive way — odoo-client-lib with its defaults, one call per record.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ PRODUCTS = 120
 
 # The double serves http on 127.0.0.1; an operator allows such a network explicitly in the same way.
 LOCAL = OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
+
 
 def make_orders(session: Session, count: int, prefix: str) -> tuple[int, list[Order]]:
     group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name=f"Bench group {prefix}", country="KE"),
@@ -81,8 +83,13 @@ def loom(session: Session, odoo: OdooDouble, group_id: int, orders: list[Order],
 def naive(odoo: OdooDouble, orders: list[Order]) -> tuple[float, int]:
     """What a straightforward script does with odoo-client-lib: look each record up, create it, one by one."""
     port = int(odoo.url.rsplit(":", 1)[1])
-    connection = odoolib.get_connection(hostname="127.0.0.1", port=port,  # the library's default protocol, XML-RPC
-                                         database=odoo.db.name, login="admin", password="admin")
+    connection = odoolib.get_connection(
+        hostname="127.0.0.1",
+        port=port,  # the library's default protocol, XML-RPC
+        database=odoo.db.name,
+        login="admin",
+        password="admin",
+    )
     partners, products, orders_model = (connection.get_model(m) for m in ("res.partner", "product.product", "sale.order"))
     lines_model = connection.get_model("sale.order.line")
     before = len(odoo.calls)
@@ -90,14 +97,25 @@ def naive(odoo: OdooDouble, orders: list[Order]) -> tuple[float, int]:
     with click.progressbar(orders, label="Naive, one call per record") as bar:
         for order in bar:
             found = partners.search_read([("ref", "=", buyer_ref(order.buyer))], ["id"])  # odoolib: search, then read
-            partner = found[0]["id"] if found else partners.create({"name": order.buyer.name, "ref": buyer_ref(order.buyer), "is_company": True})
+            partner = (
+                found[0]["id"]
+                if found
+                else partners.create({"name": order.buyer.name, "ref": buyer_ref(order.buyer), "is_company": True})
+            )
             if orders_model.search_count([("client_order_ref", "=", order.number)]):
                 continue
             order_id = orders_model.create({"partner_id": partner, "client_order_ref": order.number})
             for line in order.lines:
                 hit = products.search_read([("default_code", "=", line.sku)], ["id"])
                 product = hit[0]["id"] if hit else products.create({"name": line.description, "default_code": line.sku})
-                lines_model.create({"order_id": order_id, "product_id": product, "product_uom_qty": line.quantity, "price_unit": float(line.unit_price)})
+                lines_model.create(
+                    {
+                        "order_id": order_id,
+                        "product_id": product,
+                        "product_uom_qty": line.quantity,
+                        "price_unit": float(line.unit_price),
+                    }
+                )
             orders_model.action_confirm([order_id])
     return time.perf_counter() - started, len(odoo.calls) - before
 
@@ -114,7 +132,11 @@ def main() -> None:
         engine = make_engine(url)
         results = {}
         with Session(engine) as session:
-            for label, prefix in (("Loom, batched", "A"), ("Loom, one order at a time", "B"), ("naive (odoo-client-lib, XML-RPC)", "C")):
+            for label, prefix in (
+                ("Loom, batched", "A"),
+                ("Loom, one order at a time", "B"),
+                ("naive (odoo-client-lib, XML-RPC)", "C"),
+            ):
                 group_id, orders = make_orders(session, args.orders, prefix)
                 with OdooDouble(version=17) as odoo:
                     seed_existing(odoo, orders)
@@ -127,7 +149,9 @@ def main() -> None:
                 results[label] = (seconds, calls)
         engine.dispose()
     click.echo()
-    click.echo(f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers and products new")
+    click.echo(
+        f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers and products new"
+    )
     click.echo(f"{'':34}{'orders/s':>10}{'calls/order':>13}{'× naive':>9}")
     naive_rate = args.orders / results["naive (odoo-client-lib, XML-RPC)"][0]
     for label, (seconds, calls) in results.items():

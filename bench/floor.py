@@ -1,4 +1,5 @@
 """The floor of bench/web.py: the least a Flask page can do, served by the same gunicorn as Loom."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template_string

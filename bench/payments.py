@@ -11,6 +11,7 @@ app (signature check, the event stored once, its effect in the same transaction)
 a POST of the same body to a route that does nothing; `construct_event` alone is shown too. Prints p50/p95 per kind of delivery and
 the ratio to the floor: an empty POST through the same app (Flask, the test client, security headers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,9 @@ def setup(count: int) -> list[tuple[int, str]]:
                       ship_by=dt.date(2027, 3, 1), destination_country="GB", status=OrderStatus.CONFIRMED)  # fmt: skip
         invoice = Invoice(order=order, group_id=group.id, sequence=n + 1, number=f"BENCH-{n + 1:05d}", kind=InvoiceKind.DEPOSIT,
                           amount=Decimal("500.00"), currency="USD", issue_date=dt.date(2026, 12, 18), due_on=dt.date(2027, 1, 1))  # fmt: skip
-        payment = Payment(attempt=1, amount=Decimal("500.00"), currency="USD", idempotency_key=f"bench-{n}", checkout_ref=f"cs_bench_{n}")
+        payment = Payment(
+            attempt=1, amount=Decimal("500.00"), currency="USD", idempotency_key=f"bench-{n}", checkout_ref=f"cs_bench_{n}"
+        )
         invoice.payments.append(payment)
         session.add_all([order, invoice])
         session.flush()
@@ -93,12 +96,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.database == "postgresql":
-            url = args.database_url or sys.exit("Name a PostgreSQL database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL.")
+            url = args.database_url or sys.exit(
+                "Name a PostgreSQL database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL."
+            )
             claim_postgres(url, contents="bench/payments.py")
         else:
             url = f"sqlite:///{folder}/bench.db"
         upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": f"{folder}/instance", "SECRET_KEY": "bench", "STRIPE_WEBHOOK_SECRET": SECRET})
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_PATH": f"{folder}/instance", "SECRET_KEY": "bench", "STRIPE_WEBHOOK_SECRET": SECRET}
+        )
         with app.app_context():
             payments = setup(args.events)
         completed = [event(n, "checkout.session.completed", {"id": ref, "object": "checkout.session", "status": "complete", "payment_status": "paid",
@@ -125,13 +132,20 @@ def main() -> None:
             assert client.post("/bench/noop", data=body, content_type="application/json").status_code == 200
             empty.append((time.perf_counter() - started) * 1000)
         results: dict[str, list[float]] = {}
-        with click.progressbar(length=args.events * len(kinds), label=f"Webhook deliveries ({args.database})", show_pos=True) as bar:
+        with click.progressbar(
+            length=args.events * len(kinds), label=f"Webhook deliveries ({args.database})", show_pos=True
+        ) as bar:
             for label, bodies in kinds.items():
                 times = []
                 for body in bodies:
                     header = sign(body)
                     started = time.perf_counter()
-                    response = client.post("/payments/stripe/webhook", data=body, content_type="application/json", headers={"Stripe-Signature": header})
+                    response = client.post(
+                        "/payments/stripe/webhook",
+                        data=body,
+                        content_type="application/json",
+                        headers={"Stripe-Signature": header},
+                    )
                     times.append((time.perf_counter() - started) * 1000)
                     if response.status_code != 200:
                         sys.exit(f"webhook answered {response.status_code}: {response.get_data(as_text=True)}")
@@ -143,12 +157,16 @@ def main() -> None:
     print(f"\nStripe webhook, {args.events} deliveries per kind, {args.database}, one process on this machine\n")
     print(f"{'latency (ms)':44}{'p50':>8}{'p95':>8}{'p50 ×floor':>12}{'p95 ×floor':>12}")
     print(f"{'empty POST through the same app (floor)':44}{f50:8.2f}{f95:8.2f}{1:12.1f}{1:12.1f}")
-    print(f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}")
+    print(
+        f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}"
+    )
     for label, times in results.items():
         p50, p95 = pct(times, 50), pct(times, 95)
         print(f"{'Loom: ' + label:44}{p50:8.2f}{p95:8.2f}{p50 / f50:12.1f}{p95 / f95:12.1f}")
     total = sum(sum(t) for t in results.values()) / 1000
-    print(f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), every one answered 200.")
+    print(
+        f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), every one answered 200."
+    )
 
 
 if __name__ == "__main__":

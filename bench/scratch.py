@@ -5,6 +5,7 @@ it checks that the database is not the test database and that every table in it 
 benchmark (a `loom_bench_scratch` table marks it so); an index prefix must be new, so deleting
 `<prefix>*` afterwards deletes only what the benchmark made.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def refuse_test_database(url: str) -> None:
     """Exit if `url` is the test database (LOOM_TEST_POSTGRES_URL) or is named like one."""
     test_url = os.environ.get("LOOM_TEST_POSTGRES_URL")
     if test_url and _same_database(url, test_url):
-        raise Refused(f"{make_url(url).render_as_string()} is the test database (LOOM_TEST_POSTGRES_URL); give the benchmark a database of its own.")
+        raise Refused(
+            f"{make_url(url).render_as_string()} is the test database (LOOM_TEST_POSTGRES_URL); give the benchmark a database of its own."
+        )
     if "test" in (make_url(url).database or "").lower():
         raise Refused(f"{make_url(url).database!r} looks like a test database; give the benchmark a database of its own.")
 
@@ -86,4 +89,6 @@ def claim_index_prefix(client, prefix: str) -> None:  # type: ignore[no-untyped-
         raise Refused(f"{prefix!r} is the app's or the tests' index name; give the benchmark a prefix of its own.")
     existing = client.indices.get_alias(index=f"{prefix}*", ignore_unavailable=True, allow_no_indices=True)
     if existing:
-        raise Refused(f"indexes starting with {prefix!r} exist already ({', '.join(sorted(existing))}); the benchmark deletes its own at the end, so choose a new prefix.")
+        raise Refused(
+            f"indexes starting with {prefix!r} exist already ({', '.join(sorted(existing))}); the benchmark deletes its own at the end, so choose a new prefix."
+        )

@@ -10,6 +10,7 @@ database --database-url names (kept while it holds the same groups; the test dat
 tables no benchmark made, is refused). The Elasticsearch indexes are made under --index-prefix (a new
 random one by default; a prefix already in use is refused) and deleted at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,10 @@ def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
         upgrade_database(url)
         engine = make_engine(url)
         records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
-        with Session(engine) as session, click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar:
+        with (
+            Session(engine) as session,
+            click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar,
+        ):
             import_groups(session, records, progress=bar.update)
         engine.dispose()
         mark_filled(url, contents)
@@ -75,7 +79,10 @@ def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
     engine = make_engine(partial_url)
     started = time.perf_counter()
     records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
-    with Session(engine) as session, click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar:
+    with (
+        Session(engine) as session,
+        click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar,
+    ):
         report = import_groups(session, records, progress=bar.update)
     engine.dispose()
     partial.rename(path)
@@ -85,7 +92,12 @@ def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
 
 def query_mix(today: dt.date) -> list[tuple[str, SearchQuery]]:
     by = today + dt.timedelta(weeks=16)
-    nairobi, accra, lima, dhaka = Near(-1.2921, 36.8219, 300), Near(5.6037, -0.1870, 700), Near(-12.0464, -77.0428, 1200), Near(23.8103, 90.4125, 500)
+    nairobi, accra, lima, dhaka = (
+        Near(-1.2921, 36.8219, 300),
+        Near(5.6037, -0.1870, 700),
+        Near(-12.0464, -77.0428, 1200),
+        Near(23.8103, 90.4125, 500),
+    )
     return [
         ("text", SearchQuery(text="sisal baskets")),
         ("text", SearchQuery(text="alpaca sweaters")),
@@ -129,9 +141,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--rounds", type=int, default=10, help="passes over the query mix per backend")
     parser.add_argument("--elasticsearch", default=os.environ.get("LOOM_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:59200"))
-    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL, else a cached SQLite file)")
-    parser.add_argument("--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL, else a cached SQLite file)",
+    )
+    parser.add_argument(
+        "--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)"
+    )
     args = parser.parse_args()
 
     prefix = args.index_prefix
@@ -144,7 +161,9 @@ def main() -> None:
     with Session(engine) as session:
         total_groups = group_count(session)
         started = time.perf_counter()
-        with click.progressbar(documents(session, today), length=total_groups, label="Building documents (not indexed)") as stream:
+        with click.progressbar(
+            documents(session, today), length=total_groups, label="Building documents (not indexed)"
+        ) as stream:
             built = sum(1 for _ in stream)
         doc_seconds = time.perf_counter() - started
 
@@ -154,7 +173,10 @@ def main() -> None:
     try:
         for name, index in (("Elasticsearch", elastic), ("embedded", embedded)):
             # The operator's path: `loom search rebuild`, from the database to a live index.
-            with Session(engine) as session, click.progressbar(length=total_groups, label=f"Rebuilding {name}", show_pos=True) as bar:
+            with (
+                Session(engine) as session,
+                click.progressbar(length=total_groups, label=f"Rebuilding {name}", show_pos=True) as bar,
+            ):
                 started = time.perf_counter()
                 count = rebuild(session, index, today=today, progress=bar.update)
                 builds[name] = (count, time.perf_counter() - started)
@@ -207,7 +229,9 @@ def main() -> None:
             path.unlink()
 
     click.echo()
-    click.echo(f"Search benchmark: {total_groups:,} producer groups, {len(mix)} queries × {args.rounds} rounds, {os.cpu_count()} cores")
+    click.echo(
+        f"Search benchmark: {total_groups:,} producer groups, {len(mix)} queries × {args.rounds} rounds, {os.cpu_count()} cores"
+    )
     click.echo()
     click.echo(f"{'index rebuild from the database':<34}{'groups':>10}{'seconds':>10}{'groups/s':>12}")
     for name, (count, seconds) in builds.items():
@@ -216,7 +240,11 @@ def main() -> None:
     click.echo()
     raw50, raw95 = percentile(timings["raw"], 50), percentile(timings["raw"], 95)
     click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}{'p50 ×raw':>10}{'p95 ×raw':>10}")
-    for label, key in (("raw es.search, same body (floor)", "raw"), ("Loom, Elasticsearch backend", "loom"), ("Loom, embedded backend", "embedded")):
+    for label, key in (
+        ("raw es.search, same body (floor)", "raw"),
+        ("Loom, Elasticsearch backend", "loom"),
+        ("Loom, embedded backend", "embedded"),
+    ):
         p50, p95 = percentile(timings[key], 50), percentile(timings[key], 95)
         click.echo(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{p50 / raw50:>10.2f}{p95 / raw95:>10.2f}")
     click.echo()

@@ -14,6 +14,7 @@ SQLite databases are cached in bench/.cache/. PostgreSQL uses the database --dat
 with tables no benchmark made, is refused (bench/scratch.py). Only loopback traffic; every client
 stops at the end of its slice or after --max-requests requests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -200,7 +201,9 @@ class Side:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     parser.add_argument("--sizes", default="72,10000", help="numbers of demo groups, comma-separated")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
@@ -213,13 +216,19 @@ def main() -> None:
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     if "postgresql" in engines and not args.database_url:
-        print("postgresql: skipped (name a database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL)", file=sys.stderr)
+        print(
+            "postgresql: skipped (name a database of the benchmark's own: --database-url or LOOM_BENCH_POSTGRES_URL)",
+            file=sys.stderr,
+        )
         engines.remove("postgresql")
     sizes = [int(s) for s in args.sizes.split(",")]
     threads = max(args.clients // args.load_processes, 1)
     rows: list[tuple[str, int, str, Side, Side]] = []
     today = dt.date.today()
-    with tempfile.TemporaryDirectory(prefix="loom-bench-web-") as tmp, multiprocessing.get_context("fork").Pool(args.load_processes) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="loom-bench-web-") as tmp,
+        multiprocessing.get_context("fork").Pool(args.load_processes) as pool,
+    ):
         folder = Path(tmp)
 
         def run(port: int, path: str, side: Side) -> None:
@@ -252,11 +261,17 @@ def main() -> None:
                                 for target_port, target_path, side in order if n % 2 == 0 else reversed(order):
                                     run(target_port, target_path, side)
                             rows.append((engine, size, name, page, floor))
-                            print(f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}", file=sys.stderr, flush=True)
+                            print(
+                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}",
+                                file=sys.stderr,
+                                flush=True,
+                            )
 
     print(f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of {args.slice_seconds:g} s per side, "
           f"alternating; {os.cpu_count()} cores\n")  # fmt: skip
-    print(f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}")
+    print(
+        f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
+    )
     for engine, size, name, page, floor in rows:
         ratio = floor.rate / page.rate if page.rate else float("inf")
         print(f"{engine:<11}{size:>7,}  {name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
@@ -266,11 +281,17 @@ def main() -> None:
     if len(engines) == 2:
         print("\nPostgreSQL ÷ SQLite, time per request relative to the floor:")
         for size in sizes:
-            print(f"  {size:>7,} groups: " + ", ".join(f"{n} {times[('postgresql', size, n)] / times[('sqlite', size, n)]:.2f}" for n in names))
+            print(
+                f"  {size:>7,} groups: "
+                + ", ".join(f"{n} {times[('postgresql', size, n)] / times[('sqlite', size, n)]:.2f}" for n in names)
+            )
     if len(sizes) > 1:
         print(f"\n{sizes[-1]:,} ÷ {sizes[0]:,} groups, time per request relative to the floor:")
         for engine in engines:
-            print(f"  {engine:<11}: " + ", ".join(f"{n} {times[(engine, sizes[-1], n)] / times[(engine, sizes[0], n)]:.2f}" for n in names))
+            print(
+                f"  {engine:<11}: "
+                + ", ".join(f"{n} {times[(engine, sizes[-1], n)] / times[(engine, sizes[0], n)]:.2f}" for n in names)
+            )
 
 
 if __name__ == "__main__":

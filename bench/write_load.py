@@ -12,6 +12,7 @@ have signed in (sign-ins are slow on purpose and are not counted). Only loopback
 each client stops at the deadline or after `--max-posts` posts. Prints requests, 5xx and the p50/p95
 of the posts (milliseconds) side by side; the aim is 0 server errors everywhere.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,9 @@ from marketplace.secrets import new_key  # noqa: E402
 from marketplace.sourcing.models import Rfq, RfqRecipient, RfqStatus  # noqa: E402
 
 PASSWORD = "bench password that is long enough"
-HIDDEN = re.compile(r'<input[^>]*name="(csrf_token|submission)"[^>]*value="([^"]+)"|<input[^>]*value="([^"]+)"[^>]*name="(csrf_token|submission)"')
+HIDDEN = re.compile(
+    r'<input[^>]*name="(csrf_token|submission)"[^>]*value="([^"]+)"|<input[^>]*value="([^"]+)"[^>]*name="(csrf_token|submission)"'
+)
 BIN = Path(sys.executable).parent
 
 
@@ -74,7 +77,9 @@ def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
                                lead_time_days=21, price_min=5, price_max=9, currency="USD", weekly_capacity=500))  # fmt: skip
         for n in range(clients):
             buyer = Organization(kind=OrganizationKind.BUYER, name=f"Bench Buyer {n}", country="GB")
-            user = User(email=f"buyer{n}@bench.example", name=f"Buyer {n}", password_hash=password_hash, email_confirmed_at=utcnow())
+            user = User(
+                email=f"buyer{n}@bench.example", name=f"Buyer {n}", password_hash=password_hash, email_confirmed_at=utcnow()
+            )
             session.add(Membership(user=user, organization=buyer, role=Role.OWNER))
             rfq = Rfq(buyer=buyer, title="Baskets", category="baskets.storage", quantity=200, currency="USD",
                       needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
@@ -101,7 +106,9 @@ def server(kind: str, url: str, folder: Path, port: int) -> Iterator[str]:
     else:
         commands = [[str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                      "marketplace:create_app()"], [str(BIN / "loom"), "worker"]]  # fmt: skip
-    processes = [subprocess.Popen(c, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True) for c in commands]
+    processes = [
+        subprocess.Popen(c, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True) for c in commands
+    ]
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -179,8 +186,12 @@ def person(base: str, email: str, rfq_id: int, group_id: str, start: Start, max_
             status = 599  # no answer at all counts as a server error
         tally.add(status, (time.perf_counter() - started) * 1000)
 
-    signed_in = web.post(base + "/login", data={**hidden(web.get(base + "/login", timeout=120).text), "email": email, "password": PASSWORD},
-                         timeout=120, allow_redirects=False)  # not counted: the load measured is the writing that follows
+    signed_in = web.post(
+        base + "/login",
+        data={**hidden(web.get(base + "/login", timeout=120).text), "email": email, "password": PASSWORD},
+        timeout=120,
+        allow_redirects=False,
+    )  # not counted: the load measured is the writing that follows
     if signed_in.status_code != 302:
         tally.add(signed_in.status_code, None)
     start.signed_in.wait()
@@ -203,11 +214,15 @@ def run(kind: str, engine: str, url: str, folder: Path, clients: int, seconds: f
     group_id, people = prepare(url, clients)
     tally = Tally()
     with server(kind, url, folder, free_port()) as base:
+
         def clock_starts() -> None:  # run once, when every client has signed in, before any is let go
             start.deadline = time.monotonic() + seconds
 
         start = Start(threading.Barrier(len(people), action=clock_starts, timeout=600))
-        threads = [threading.Thread(target=person, args=(base, email, rfq_id, group_id, start, max_posts, tally)) for email, rfq_id in people]
+        threads = [
+            threading.Thread(target=person, args=(base, email, rfq_id, group_id, start, max_posts, tally))
+            for email, rfq_id in people
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -246,7 +261,9 @@ def main() -> None:
                 print(f"{engine} / {kind}: {args.clients} clients for {args.seconds:g} s…", file=sys.stderr, flush=True)
                 tally = run(kind, engine, url, folder, args.clients, args.seconds, args.max_posts)
                 rows.append((engine, "loom serve" if kind == "serve" else "gunicorn 2×4", tally))
-    print(f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} {'post p95 ms':>12}")
+    print(
+        f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} {'post p95 ms':>12}"
+    )
     for engine, server_name, t in rows:
         print(f"{engine:<11} {server_name:<13} {t.requests:>9} {len(t.post_ms):>7} {t.server_errors:>5} {t.client_errors:>5} "
               f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}")  # fmt: skip

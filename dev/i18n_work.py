@@ -6,6 +6,7 @@
 Numbers follow translations/messages.pot's order; a line left out stays untranslated (the check tests name it).
 Newlines inside a message are written as \\n.
 """
+
 from __future__ import annotations
 
 import sys

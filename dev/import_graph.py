@@ -6,6 +6,7 @@
 Type-checking-only imports (`if TYPE_CHECKING:`) are left out, as `lint-imports` leaves them out. The contracts
 the graph must keep are in pyproject.toml (`[tool.importlinter]`), checked by tests/unit/test_architecture.py.
 """
+
 from __future__ import annotations
 
 import sys

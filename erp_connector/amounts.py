@@ -7,6 +7,7 @@ the currency's ISO 4217 minor units (CLDR data through Babel). The comparison af
 what keeps this honest: if an Odoo rounds globally, or applies a fiscal position, or holds the
 currency at another precision, the totals differ and the sync says so with both numbers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -66,7 +67,9 @@ def line_amounts(quantity: Decimal, price_unit: Decimal, mapping: TaxMapping, cu
     return LineAmounts(gross, round_money(gross * mapping.rate / 100, currency))
 
 
-def expected_total(lines: Iterable[tuple[Decimal, Decimal]], mapping: TaxMapping, currency: str, *, per_document: bool = False) -> Decimal:
+def expected_total(
+    lines: Iterable[tuple[Decimal, Decimal]], mapping: TaxMapping, currency: str, *, per_document: bool = False
+) -> Decimal:
     """Return the total Odoo should show for (quantity, unit price) lines under the mapping, in the currency.
 
     `per_document`: Odoo 19 rounds a document's untaxed amount once, from the lines' unrounded
@@ -94,4 +97,14 @@ def show(amount: Decimal | float, currency: str) -> str:
     return format_money(Decimal(repr(amount)) if isinstance(amount, float) else amount, currency)
 
 
-__all__ = ["NO_TAX", "LineAmounts", "TaxMapping", "expected_total", "line_amounts", "minor_units", "round_money", "same_amount", "show"]
+__all__ = [
+    "NO_TAX",
+    "LineAmounts",
+    "TaxMapping",
+    "expected_total",
+    "line_amounts",
+    "minor_units",
+    "round_money",
+    "same_amount",
+    "show",
+]

@@ -5,6 +5,7 @@ JSON-RPC and JSON-2 transports open a new connection per call and set no timeout
 (about 35 ms a call against 10 ms kept alive, measured in ../shared/odoo-wire). The library is still
 what `bench/erp.py` measures as the naive way.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -56,7 +57,10 @@ def _transport_error(error: BaseException) -> OdooCallError:
 
 def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallError:
     """Turn an error Odoo answered into an OdooCallError judged by the table in erp_connector.errors."""
-    name, message = str(name)[:100], " ".join(str(message).split())[:500]  # Odoo's own words help the group fix its data: short, one line
+    name, message = (
+        str(name)[:100],
+        " ".join(str(message).split())[:500],
+    )  # Odoo's own words help the group fix its data: short, one line
     verdict, advice = judge(name, f"{message}\n{traceback}")
     text = f"{message} {advice}" if advice and advice not in message else message
     return OdooCallError(text, name=name, retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)
@@ -66,7 +70,9 @@ def jsonrpc_error(error: dict[str, Any]) -> OdooCallError:
     """Turn a JSON-RPC `error` member (Odoo's envelope: `data.name`, `data.message`, `data.debug`) into an OdooCallError."""
     error = error if isinstance(error, dict) else {}
     data = error.get("data") if isinstance(error.get("data"), dict) else {}
-    return _odoo_error(data.get("name", ""), data.get("message") or error.get("message", ""), traceback=str(data.get("debug", "")))
+    return _odoo_error(
+        data.get("name", ""), data.get("message") or error.get("message", ""), traceback=str(data.get("debug", ""))
+    )
 
 
 def xmlrpc_error(fault: xmlrpc.client.Fault) -> OdooCallError:
@@ -258,7 +264,9 @@ def probe(destination: Destination, *, timeout: float = 10) -> ServerInfo:
             if response.status_code == 200 and "json" in response.headers.get("Content-Type", ""):
                 info = response.json()
                 return ServerInfo(int(info["version_info"][0]), str(info["version"]))
-            response = session.post(f"{url}/web/webclient/version_info", json={"jsonrpc": "2.0", "method": "call", "params": {}}, timeout=timeout)
+            response = session.post(
+                f"{url}/web/webclient/version_info", json={"jsonrpc": "2.0", "method": "call", "params": {}}, timeout=timeout
+            )
             if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
                 raise _not_odoo()
             info = response.json()["result"]
@@ -319,7 +327,14 @@ class OdooClient:
 
 
 def connect(
-    url: str, database: str, login: str, secret: str, *, protocol: str = "auto", timeout: float = 10, policy: OutboundPolicy | None = None,
+    url: str,
+    database: str,
+    login: str,
+    secret: str,
+    *,
+    protocol: str = "auto",
+    timeout: float = 10,
+    policy: OutboundPolicy | None = None,
     key_tag: str = "",
 ) -> OdooClient:
     """Log in with the API key (or password) on the protocol the server's version calls for.
@@ -337,7 +352,9 @@ def connect(
         protocol = "json2" if server.major >= 19 else "jsonrpc"
     if protocol == "json2":
         if server.major < 19:
-            raise OdooCallError(f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", retryable=False)
+            raise OdooCallError(
+                f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", retryable=False
+            )
         client = OdooClient(Json2Transport(destination, database, secret, timeout=timeout), server, protocol, key_tag=key_tag)
         client.uid = client.execute("res.users", "context_get")["uid"]  # proves the key and the database
         return client
@@ -348,7 +365,9 @@ def connect(
         common.close()
     if not uid:
         raise OdooCallError("Odoo refused the login and API key.", name="odoo.exceptions.AccessDenied", retryable=False)
-    transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(destination, database, uid, secret, timeout=timeout)
+    transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(
+        destination, database, uid, secret, timeout=timeout
+    )
     client = OdooClient(transport, server, protocol, key_tag=key_tag)
     client.uid = uid
     return client

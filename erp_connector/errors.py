@@ -5,6 +5,7 @@ traceback, a JSON-2 error body) or no answer at all (the transport) — is looke
 outbox acts on the verdict: retry later, retry after looking (the call may have committed), or give
 up at once with words a group admin can act on. See tests/data/odoo-wire/README.md for the recordings.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -42,8 +43,12 @@ CONCURRENCY = r"could not serialize access|concurrent update|deadlock detected|c
 # First match wins; an Odoo error no row names is permanent (a traceback Loom does not know will not go away by itself).
 ODOO_ERRORS: tuple[Rule, ...] = (
     # Connecting to a database the server does not have: Odoo's psycopg2 fails to connect (recorded: authenticate on "nodb").
-    Rule("psycopg2.OperationalError", Verdict.PERMANENT, r'database "[^"]*" does not exist',
-         "Odoo has no database of that name: check the database on Loom's Odoo page."),  # fmt: skip
+    Rule(
+        "psycopg2.OperationalError",
+        Verdict.PERMANENT,
+        r'database "[^"]*" does not exist',
+        "Odoo has no database of that name: check the database on Loom's Odoo page.",
+    ),  # fmt: skip
     # Odoo's own database restarting or out of connections: it comes back.
     Rule("psycopg2.OperationalError", Verdict.RETRY),
     # Two transactions wrote the same row; Odoo retries these itself a few times, then gives up and says so.
@@ -54,15 +59,34 @@ ODOO_ERRORS: tuple[Rule, ...] = (
     Rule("odoo.exceptions.ConcurrencyError", Verdict.RETRY),
     # A traceback (XML-RPC fault 1) whose cause is one of those, whatever class carried it.
     Rule("xmlrpc.fault", Verdict.RETRY, CONCURRENCY),
-    Rule("odoo.exceptions.AccessDenied", Verdict.PERMANENT, None, "Odoo refused the login or API key: enter a valid key on Loom's Odoo page."),
-    Rule("werkzeug.exceptions.Unauthorized", Verdict.PERMANENT, None, "Odoo refused the API key: enter a valid key on Loom's Odoo page."),
-    Rule("odoo.exceptions.AccessError", Verdict.PERMANENT, None,
-         "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo page lists."),  # fmt: skip
+    Rule(
+        "odoo.exceptions.AccessDenied",
+        Verdict.PERMANENT,
+        None,
+        "Odoo refused the login or API key: enter a valid key on Loom's Odoo page.",
+    ),
+    Rule(
+        "werkzeug.exceptions.Unauthorized",
+        Verdict.PERMANENT,
+        None,
+        "Odoo refused the API key: enter a valid key on Loom's Odoo page.",
+    ),
+    Rule(
+        "odoo.exceptions.AccessError",
+        Verdict.PERMANENT,
+        None,
+        "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo page lists.",
+    ),  # fmt: skip
     Rule("odoo.exceptions.UserError", Verdict.PERMANENT),
     Rule("odoo.exceptions.ValidationError", Verdict.PERMANENT),
     Rule("odoo.exceptions.MissingError", Verdict.PERMANENT, None, "A record Loom wrote was deleted in Odoo."),
     Rule("odoo.exceptions.RedirectWarning", Verdict.PERMANENT),
-    Rule("werkzeug.exceptions.NotFound", Verdict.PERMANENT, None, "This Odoo lacks a model or method Loom needs: check its version and apps."),
+    Rule(
+        "werkzeug.exceptions.NotFound",
+        Verdict.PERMANENT,
+        None,
+        "This Odoo lacks a model or method Loom needs: check its version and apps.",
+    ),
     Rule("builtins.", Verdict.PERMANENT),  # ValueError, AttributeError, KeyError, TypeError: a call Odoo cannot do
     Rule("xmlrpc.fault", Verdict.PERMANENT),
 )
@@ -112,7 +136,10 @@ def judge_transport(error: BaseException) -> tuple[Verdict, str]:
         return Verdict.RETRY, ""
     if isinstance(error, requests.exceptions.ConnectionError) and _refused(error):
         return Verdict.RETRY, ""
-    if isinstance(error, (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError)):
+    if isinstance(
+        error,
+        (requests.Timeout, socket.timeout, TimeoutError, requests.ConnectionError, http.client.HTTPException, ConnectionError),
+    ):
         return Verdict.MAYBE_DONE, ""
     if isinstance(error, ValueError):  # xmlrpc.client's "unknown url type" and the like
         return Verdict.PERMANENT, "The Odoo address is not a valid URL: correct it on Loom's Odoo page."

@@ -1,4 +1,5 @@
 """The forms a group admin fills in to connect the group's own Odoo and map Loom's prices to its taxes."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -22,8 +23,16 @@ def outbound_address(_form: FlaskForm, field: Field) -> None:
 class OdooLinkForm(Form):
     url = URLField(_l("Odoo address"), validators=[DataRequired(), Length(max=MAX_URL_LENGTH), outbound_address],
                    description=_l("The address you open Odoo at, without /web or /odoo at the end."))  # fmt: skip
-    database = StringField(_l("Database"), validators=[DataRequired(), Length(max=120)], description=_l("Shown on Odoo's database selector, or ask whoever set Odoo up."))
-    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=200)], description=_l("The Odoo user Loom acts as: give it Sales and Invoicing rights."))
+    database = StringField(
+        _l("Database"),
+        validators=[DataRequired(), Length(max=120)],
+        description=_l("Shown on Odoo's database selector, or ask whoever set Odoo up."),
+    )
+    login = StringField(
+        _l("Login"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("The Odoo user Loom acts as: give it Sales and Invoicing rights."),
+    )
     api_key = PasswordField(_l("API key"), validators=[Optional(), Length(max=200)],
                             description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."))  # fmt: skip
     protocol = SelectField(_l("Protocol"), default="auto", choices=choices([

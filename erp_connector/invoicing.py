@@ -6,6 +6,7 @@ Before an invoice is posted its `amount_total` is read back and compared with wh
 after a payment, its `amount_residual`. A difference is a SyncMismatch with both numbers: the invoice
 stays a draft in Odoo, the outbox message becomes a dead letter the group sees on its Odoo page.
 """
+
 from __future__ import annotations
 
 import html
@@ -55,7 +56,11 @@ def invoice_lines(session: Session, invoice: Invoice, *, per_document: bool = Fa
     """
     order = invoice.order
     currency = invoice.currency
-    others = list(session.scalars(select(Invoice).where(Invoice.order_id == order.id, Invoice.id != invoice.id, Invoice.status != InvoiceStatus.VOID)))
+    others = list(
+        session.scalars(
+            select(Invoice).where(Invoice.order_id == order.id, Invoice.id != invoice.id, Invoice.status != InvoiceStatus.VOID)
+        )
+    )
 
     def share_of(line: OrderLine, amount: Decimal) -> Decimal:
         return (Decimal(line.quantity) * amount / order.total).quantize(QUANTITY_PLACES) if order.total else ZERO
@@ -67,7 +72,9 @@ def invoice_lines(session: Session, invoice: Invoice, *, per_document: bool = Fa
         else:
             quantity = share_of(line, invoice.amount)
         percent = (invoice.amount * 100 / order.total).quantize(Decimal(1)) if order.total else ZERO
-        lines.append(InvoiceLine(line, quantity, line.unit_price, f"{invoice.kind.value.capitalize()} {percent} %: {line.description}"))
+        lines.append(
+            InvoiceLine(line, quantity, line.unit_price, f"{invoice.kind.value.capitalize()} {percent} %: {line.description}")
+        )
     if per_document:
         left = invoice.amount - round_money(sum((x.quantity * x.price_unit for x in lines), ZERO), currency)
     else:
@@ -175,7 +182,9 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
     residual is read back: what Loom expects is Odoo's total less what the buyer paid; any other
     figure, or anything left to pay once Loom counts the invoice paid, raises SyncMismatch.
     """
-    paying = next((p for p in invoice.payments if p.settled_at and p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), None)
+    paying = next(
+        (p for p in invoice.payments if p.settled_at and p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), None
+    )
     if paying is None or bindings.get("payment", str(invoice.id)):
         return False
     fields = ["payment_state", "amount_residual", "amount_total"]
@@ -186,19 +195,30 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
             "payment_date": paying.settled_at.date().isoformat(),
             "communication": f"{keyed(client, invoice.number)} · card via Loom ({paying.provider_ref or paying.checkout_ref})",
         })], context={"active_model": "account.move", "active_ids": [move_id]})  # fmt: skip
-        client.execute("account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True})
+        client.execute(
+            "account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True}
+        )
         [move] = client.execute("account.move", "read", [move_id], fields=fields)
     currency = invoice.currency
     per_document = rounds_per_document(client)
-    expected = invoice_expected(invoice_lines(session, invoice, per_document=per_document), mapping_for(session, invoice.group_id), currency, per_document=per_document)
+    expected = invoice_expected(
+        invoice_lines(session, invoice, per_document=per_document),
+        mapping_for(session, invoice.group_id),
+        currency,
+        per_document=per_document,
+    )
     expected_left = round_money(expected - paying.amount, currency)
     if not same_amount(move["amount_residual"], max(expected_left, ZERO), currency) or expected_left > 0:
         raise SyncMismatch(
             f"Invoice {invoice.number}: the buyer paid {show(paying.amount, paying.currency)} through Loom, and Odoo now shows "
             f"{show(float(move['amount_residual']), currency)} still to pay on its total of {show(float(move['amount_total']), currency)}; "
             f"Loom expects {show(max(expected_left, ZERO), currency)}."
-            + (" Odoo adds tax on top of Loom's prices that the buyer was not charged: choose a tax-included mapping or no tax on Loom's Odoo page, "
-               "or record how that tax is paid in Odoo." if expected_left > 0 else "")
+            + (
+                " Odoo adds tax on top of Loom's prices that the buyer was not charged: choose a tax-included mapping or no tax on Loom's Odoo page, "
+                "or record how that tax is paid in Odoo."
+                if expected_left > 0
+                else ""
+            )
         )
     bindings.remember("payment", str(invoice.id), "account.move", move_id, durable=True)
     return True
@@ -209,7 +229,13 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
     fact (paid, refunded, paid out, void) noted once on the sale order's chatter. Return the notes posted."""
     move_id = sync_invoice(session, client, group_id, invoice) if invoice.status != InvoiceStatus.VOID else None
     if move_id is not None:
-        register_payment(session, client, Bindings(session, group_id, {"payment": {str(invoice.id)}, "currency": {invoice.currency}}), invoice, move_id)
+        register_payment(
+            session,
+            client,
+            Bindings(session, group_id, {"payment": {str(invoice.id)}, "currency": {invoice.currency}}),
+            invoice,
+            move_id,
+        )
     order = invoice.order
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     facts = payment_facts(invoice, payout)
@@ -224,9 +250,19 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
         body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
         marker = note_marker(client, "fact", key)
         found = marker in already
-        bindings.remember("payment-fact", key, "mail.message", post_note(client, order_odoo_id, body, marker, already), durable=True)
+        bindings.remember(
+            "payment-fact", key, "mail.message", post_note(client, order_odoo_id, body, marker, already), durable=True
+        )
         posted += not found
     return posted
 
 
-__all__ = ["InvoiceLine", "invoice_expected", "invoice_lines", "payment_facts", "register_payment", "sync_invoice", "sync_payment"]
+__all__ = [
+    "InvoiceLine",
+    "invoice_expected",
+    "invoice_lines",
+    "payment_facts",
+    "register_payment",
+    "sync_invoice",
+    "sync_payment",
+]

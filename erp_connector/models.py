@@ -1,4 +1,5 @@
 """A group's link to its own Odoo, and what Loom knows it has put there."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Connecting a group's Odoo, and the outbox handler that keeps it in step with Loom."""
+
 from __future__ import annotations
 
 import logging
@@ -78,7 +79,9 @@ def missing_rights(client: OdooClient) -> list[str]:
     if client.server.major < 19 and client.uid:
         [user] = client.execute("res.users", "read", [client.uid], fields=["email"])
         if not user.get("email"):
-            missing.append("post notes and register payments: on Odoo 17 and 18 the user needs an e-mail address (Odoo's user form, Email)")
+            missing.append(
+                "post notes and register payments: on Odoo 17 and 18 the user needs an e-mail address (Odoo's user form, Email)"
+            )
     return missing
 
 
@@ -96,24 +99,46 @@ def check_connection(
         if error.name == "refused":
             return ConnectionCheck(False, str(error), refused=True)
         if error.name == "transport":
-            return ConnectionCheck(False, "Loom could not connect to the server at that address: check the address and that the server is running.")
+            return ConnectionCheck(
+                False, "Loom could not connect to the server at that address: check the address and that the server is running."
+            )
         if error.name == "not-odoo" or error.name.startswith("http."):
-            return ConnectionCheck(False, "The server at that address is not an Odoo server. Check the address (the one you open Odoo at).")
+            return ConnectionCheck(
+                False, "The server at that address is not an Odoo server. Check the address (the one you open Odoo at)."
+            )
         if error.name == "protocol":
             return ConnectionCheck(False, f"{error} Choose another protocol.")
         if error.name == "psycopg2.OperationalError" or "database" in str(error).lower():
-            return ConnectionCheck(False, f"Wrong database: the server has no database called {database!r}. Check the name on Odoo's database manager page.")
+            return ConnectionCheck(
+                False,
+                f"Wrong database: the server has no database called {database!r}. Check the name on Odoo's database manager page.",
+            )
         return ConnectionCheck(False, "Odoo refused the login or API key. Check the login and make a new API key if needed.")
     version, used = client.server.version, client.protocol
     try:
-        installed = {row["name"] for row in client.search_read("ir.module.module", [["name", "in", list(REQUIRED_MODULES)], ["state", "=", "installed"]], ["name"])}
+        installed = {
+            row["name"]
+            for row in client.search_read(
+                "ir.module.module", [["name", "in", list(REQUIRED_MODULES)], ["state", "=", "installed"]], ["name"]
+            )
+        }
         missing = [m for m in REQUIRED_MODULES if m not in installed]
         if missing:
-            return ConnectionCheck(False, f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.", version, used)
+            return ConnectionCheck(
+                False,
+                f"Connected, but these Odoo apps are not installed: {', '.join(missing)}. Install them, then test again.",
+                version,
+                used,
+            )
         client.search_read("sale.order", [], ["id"], limit=1)
         lacking = missing_rights(client)
     except OdooCallError:
-        return ConnectionCheck(False, "Connected, but this user may not read sales orders. Give the user Sales / Administrator rights.", version, used)
+        return ConnectionCheck(
+            False,
+            "Connected, but this user may not read sales orders. Give the user Sales / Administrator rights.",
+            version,
+            used,
+        )
     finally:
         client.close()
     if lacking:
@@ -157,15 +182,29 @@ class SaleTax:
 
 def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:
     """Read the sale taxes (percentages) of the group's Odoo, for the admin to choose from. Raises OdooCallError."""
-    client = connect(link.url, link.database, link.login, box.open(link.api_key_encrypted), protocol=link.protocol, timeout=timeout, policy=policy)
+    client = connect(
+        link.url,
+        link.database,
+        link.login,
+        box.open(link.api_key_encrypted),
+        protocol=link.protocol,
+        timeout=timeout,
+        policy=policy,
+    )
     try:
-        rows = client.search_read("account.tax", [["type_tax_use", "=", "sale"], ["amount_type", "=", "percent"]], ["id", "name", "amount", "price_include"])
+        rows = client.search_read(
+            "account.tax",
+            [["type_tax_use", "=", "sale"], ["amount_type", "=", "percent"]],
+            ["id", "name", "amount", "price_include"],
+        )
     finally:
         client.close()
     return [SaleTax(r["id"], r["name"], Decimal(repr(float(r["amount"]))), bool(r["price_include"])) for r in rows]
 
 
-def save_tax_mapping(session: Session, membership: Membership | None, group: ProducerGroup, *, tax: str, taxes: list[SaleTax]) -> ErpLink:
+def save_tax_mapping(
+    session: Session, membership: Membership | None, group: ProducerGroup, *, tax: str, taxes: list[SaleTax]
+) -> ErpLink:
     """Keep the group's choice of tax for Loom's sales: "none", or the id of one of its Odoo's tax-included sale taxes.
 
     Buyers pay exactly the price shown on Loom (Loom charges no tax on top), so the tax must be one
@@ -287,7 +326,9 @@ def one_sync_per_group(session: Session, group_id: int, *, wait_seconds: float =
         deadline = time.monotonic() + wait_seconds
         while not connection.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": LOCK_CLASS, "b": group_id}):
             if time.monotonic() > deadline:
-                raise GroupBusy(f"Another worker has been syncing this group's Odoo for over {wait_seconds:.0f} s; trying again later.")
+                raise GroupBusy(
+                    f"Another worker has been syncing this group's Odoo for over {wait_seconds:.0f} s; trying again later."
+                )
             time.sleep(0.05)
         try:
             yield
@@ -366,7 +407,13 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
             raise
         # Odoo refused something for good, perhaps for another order of the batch: this message's order goes
         # alone, and each companion will go alone too, so a refusal is the dead letter of its own order only.
-        log.info("a batch of %s orders for group %s was refused (%s); syncing order %s alone", len(others) + 1, order.group_id, error, order.id)
+        log.info(
+            "a batch of %s orders for group %s was refused (%s); syncing order %s alone",
+            len(others) + 1,
+            order.group_id,
+            error,
+            order.id,
+        )
         companions, others = [], {}
         report = sync_orders(session, client, order.group_id, [order])
     if order.id in report.problems:
@@ -375,7 +422,11 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
         problem = report.problems.get(others[companion.id].id) if companion.id in others else None
         # A companion whose money differs is a dead letter with its reason, as if it had gone alone.
         companion.status = OutboxStatus.DEAD if problem else OutboxStatus.DONE
-        companion.attempts, companion.processed_at, companion.last_error = companion.attempts + 1, now, (f"PermanentError: {problem}" if problem else None)
+        companion.attempts, companion.processed_at, companion.last_error = (
+            companion.attempts + 1,
+            now,
+            (f"PermanentError: {problem}" if problem else None),
+        )
 
 
 def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
@@ -387,8 +438,16 @@ def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
 
 
 def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice, message: sync_invoice(session, client, invoice.group_id, invoice))
+    return _handler(
+        pool,
+        lambda session, key: session.get(Invoice, key),
+        lambda session, client, invoice, message: sync_invoice(session, client, invoice.group_id, invoice),
+    )
 
 
 def make_payment_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
-    return _handler(pool, lambda session, key: session.get(Invoice, key), lambda session, client, invoice, message: sync_payment(session, client, invoice.group_id, invoice))
+    return _handler(
+        pool,
+        lambda session, key: session.get(Invoice, key),
+        lambda session, client, invoice, message: sync_payment(session, client, invoice.group_id, invoice),
+    )

@@ -1,4 +1,5 @@
 """What the Odoo connector does when the marketplace publishes an event: queue a sync, if the group connected an Odoo."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -12,6 +12,7 @@ and every line carries the group's tax mapping, so Odoo's defaults (the company 
 default sales tax) never decide an amount. After each push Odoo's `amount_total` is read back and
 compared with what Loom expects; an order whose total differs stays a quotation and is reported.
 """
+
 from __future__ import annotations
 
 import base64
@@ -90,7 +91,9 @@ class Bindings:
 
     def __init__(self, session: Session, group_id: int, wanted: dict[str, set[str]]) -> None:
         self.session, self.group_id = session, group_id
-        conditions = [and_(ErpBinding.local_model == model, ErpBinding.local_key.in_(keys)) for model, keys in wanted.items() if keys]
+        conditions = [
+            and_(ErpBinding.local_model == model, ErpBinding.local_key.in_(keys)) for model, keys in wanted.items() if keys
+        ]
         rows = session.scalars(select(ErpBinding).where(ErpBinding.group_id == group_id, or_(*conditions))) if conditions else []
         self.known = {(b.local_model, b.local_key): b.odoo_id for b in rows}
 
@@ -114,10 +117,14 @@ class Bindings:
 
     def _bind(self, local_model: str, key: str, odoo_model: str, odoo_id: int) -> None:
         existing = self.session.scalar(
-            select(ErpBinding).where(ErpBinding.group_id == self.group_id, ErpBinding.local_model == local_model, ErpBinding.local_key == key)
+            select(ErpBinding).where(
+                ErpBinding.group_id == self.group_id, ErpBinding.local_model == local_model, ErpBinding.local_key == key
+            )
         )
         if existing is None:
-            self.session.add(ErpBinding(group_id=self.group_id, local_model=local_model, local_key=key, odoo_model=odoo_model, odoo_id=odoo_id))
+            self.session.add(
+                ErpBinding(group_id=self.group_id, local_model=local_model, local_key=key, odoo_model=odoo_model, odoo_id=odoo_id)
+            )
         else:
             existing.odoo_id = odoo_id  # the record was deleted and made again in Odoo
         self.session.flush()
@@ -165,7 +172,11 @@ def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organiza
         to_make = [ref for ref in missing if ref not in ids]
         if to_make:
             codes = sorted({buyers[r].country for r in to_make if buyers[r].country})
-            countries = {row["code"]: row["id"] for row in client.search_read("res.country", [["code", "in", codes]], ["id", "code"])} if codes else {}
+            countries = (
+                {row["code"]: row["id"] for row in client.search_read("res.country", [["code", "in", codes]], ["id", "code"])}
+                if codes
+                else {}
+            )
             made = client.create("res.partner", [encode({"name": buyers[r].name, "is_company": True, "ref": keyed(client, r),
                                                          "country_id": countries.get(buyers[r].country)}) for r in to_make])  # fmt: skip
             ids.update(zip(to_make, made, strict=True))
@@ -175,11 +186,15 @@ def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organiza
     return ids
 
 
-def _products(client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str, float]], mapping: TaxMapping, report: SyncReport) -> dict[str, int]:
+def _products(
+    client: OdooClient, bindings: Bindings, lines: dict[str, tuple[str, float]], mapping: TaxMapping, report: SyncReport
+) -> dict[str, int]:
     ids = {sku: i for sku in lines if (i := bindings.get("sku", sku))}
     missing = [sku for sku in lines if sku not in ids]
     if missing:
-        for row in client.search_read("product.product", [["default_code", "in", [keyed(client, s) for s in missing]]], ["id", "default_code"]):
+        for row in client.search_read(
+            "product.product", [["default_code", "in", [keyed(client, s) for s in missing]]], ["id", "default_code"]
+        ):
             ids.setdefault(row["default_code"].removeprefix(client.key_tag), row["id"])
         to_make = [sku for sku in missing if sku not in ids]
         if to_make:
@@ -226,7 +241,9 @@ def _commitment(order: Order) -> str:
     return dt.datetime.combine(order.ship_by, dt.time(9, 0)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: int, products: dict[str, int], mapping: TaxMapping) -> dict:
+def _order_values(
+    client: OdooClient, order: Order, partner_id: int, pricelist: int, products: dict[str, int], mapping: TaxMapping
+) -> dict:
     taxes = tax_field(client)
     return encode(
         {
@@ -236,8 +253,17 @@ def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: 
             "commitment_date": _commitment(order),
             "note": f"<p>Loom order {order.number}, {order.incoterm}, ship by {order.ship_by:%d %b %Y}</p>",
             "order_line": [
-                [0, 0, {"product_id": products[line.sku], "product_uom_qty": line.quantity, "price_unit": float(line.unit_price),
-                        "name": line.description, taxes: [[6, 0, mapping.tax_ids]]}]  # fmt: skip
+                [
+                    0,
+                    0,
+                    {
+                        "product_id": products[line.sku],
+                        "product_uom_qty": line.quantity,
+                        "price_unit": float(line.unit_price),
+                        "name": line.description,
+                        taxes: [[6, 0, mapping.tax_ids]],
+                    },
+                ]  # fmt: skip
                 for line in order.lines
             ],
         }
@@ -246,7 +272,9 @@ def _order_values(client: OdooClient, order: Order, partner_id: int, pricelist: 
 
 def order_expected(order: Order, mapping: TaxMapping, *, per_document: bool = False) -> Decimal:
     """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
-    return expected_total(((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency, per_document=per_document)
+    return expected_total(
+        ((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency, per_document=per_document
+    )
 
 
 def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping, *, per_document: bool = False) -> str | None:
@@ -299,8 +327,10 @@ def cancel_in_odoo(client: OdooClient, order: Order, row: dict[str, Any]) -> str
     body = (f"<p><b>Loom order {html.escape(order.number)} was cancelled in Loom</b>, but Odoo refused to cancel this sales order: "
             f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on Loom's Odoo page.</p>")  # fmt: skip
     post_note(client, row["id"], body, marker, posted_notes(client, row["id"], "cancel-refused"))
-    return (f"Order {order.number} was cancelled in Loom, but Odoo refused to cancel its sales order: {refusal}. "
-            "A note on the sales order in Odoo says so; fix the cause there, then press Retry.")
+    return (
+        f"Order {order.number} was cancelled in Loom, but Odoo refused to cancel its sales order: {refusal}. "
+        "A note on the sales order in Odoo says so; fix the cause there, then press Retry."
+    )
 
 
 def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Iterable[Order]) -> SyncReport:
@@ -327,7 +357,11 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     numbers = {keyed(client, o.number): o for o in orders}
     rows = client.search_read("sale.order", [["client_order_ref", "in", list(numbers)]], fields)
     # The natural key is the reference *and* the customer: an order someone typed by hand for another partner is not ours.
-    found = {numbers[r["client_order_ref"]].number: r for r in rows if r["partner_id"] and r["partner_id"][0] == partners[buyer_ref(numbers[r["client_order_ref"]].buyer)]}
+    found = {
+        numbers[r["client_order_ref"]].number: r
+        for r in rows
+        if r["partner_id"] and r["partner_id"][0] == partners[buyer_ref(numbers[r["client_order_ref"]].buyer)]
+    }
     # An order cancelled before it ever reached Odoo has nothing to tell Odoo.
     orders = [o for o in orders if o.number in found or o.status != OrderStatus.CANCELLED]
     pricelists: dict[str, int] = {}
@@ -335,10 +369,18 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
         try:
             pricelists[code] = pricelist_id(client, bindings, code)
         except SyncMismatch as error:
-            report.problems.update({o.id: f"Order {o.number}: {error}" for o in orders if o.currency == code and o.number not in found})
+            report.problems.update(
+                {o.id: f"Order {o.number}: {error}" for o in orders if o.currency == code and o.number not in found}
+            )
     to_create = [o for o in orders if o.number not in found and o.id not in report.problems]
     if to_create:
-        made = client.create("sale.order", [_order_values(client, o, partners[buyer_ref(o.buyer)], pricelists[o.currency], products, mapping) for o in to_create])
+        made = client.create(
+            "sale.order",
+            [
+                _order_values(client, o, partners[buyer_ref(o.buyer)], pricelists[o.currency], products, mapping)
+                for o in to_create
+            ],
+        )
         for row in client.execute("sale.order", "read", made, fields=fields):  # read back what Odoo made of Loom's numbers
             found[next(o.number for o, i in zip(to_create, made, strict=True) if i == row["id"])] = row
         report.orders_created = len(made)
@@ -349,7 +391,9 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
         problem = order_problem(order, found[order.number], mapping, per_document=rounds_per_document(client))
         if problem:
             report.problems[order.id] = problem
-    drafts = [found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent") and o.id not in report.problems]
+    drafts = [
+        found[o.number]["id"] for o in live if found[o.number]["state"] in ("draft", "sent") and o.id not in report.problems
+    ]
     if drafts:
         client.execute("sale.order", "action_confirm", drafts)
         report.orders_confirmed = len(drafts)
@@ -419,14 +463,20 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
         except OdooCallError as error:
             if error.retryable:
                 raise
-            set_aside.append(f"the trace event of {event.event_time:%Y-%m-%d %H:%M} UTC ({event.biz_step.rsplit(':', 1)[-1]}): {error}")
+            set_aside.append(
+                f"the trace event of {event.event_time:%Y-%m-%d %H:%M} UTC ({event.biz_step.rsplit(':', 1)[-1]}): {error}"
+            )
             continue
         bindings.remember("trace", str(event.id), "mail.message", message_id, durable=True)
         posted += not found
     if posted or not bindings.get("trace-file", str(order.id)):
         name = f"{order.number}-trace.epcis.json"
-        datas = base64.b64encode(json.dumps(epcis_document(events, with_notes=True), indent=1).encode()).decode()  # the group's own Odoo
-        existing = client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", order_odoo_id], ["name", "=", name]], ["id"])
+        datas = base64.b64encode(
+            json.dumps(epcis_document(events, with_notes=True), indent=1).encode()
+        ).decode()  # the group's own Odoo
+        existing = client.search_read(
+            "ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", order_odoo_id], ["name", "=", name]], ["id"]
+        )
         if existing:
             client.execute("ir.attachment", "write", [existing[0]["id"]], {"datas": datas})
             attachment_id = existing[0]["id"]
@@ -438,5 +488,3 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
         raise NotesSetAside(f"Order {order.number}: Odoo refused {len(set_aside)} trace note(s), set aside while the others went on: "
                             + "; ".join(set_aside) + ". Fix the cause in Odoo, then press Retry.")  # fmt: skip
     return posted
-
-

@@ -1,4 +1,5 @@
 """The group's Odoo page: connect and test, choose how prices map to taxes, then see what synced, what waits and what failed."""
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,12 @@ from marketplace.secrets import SecretBox
 
 blueprint = Blueprint("erp", __name__, url_prefix="/manage/odoo")
 
-ERP_TOPICS = {topics.SYNC_ORDER: "Order", topics.SYNC_INVOICE: "Invoice", topics.SYNC_PAYMENT: "Payment", topics.SYNC_TRACE: "Trace"}
+ERP_TOPICS = {
+    topics.SYNC_ORDER: "Order",
+    topics.SYNC_INVOICE: "Invoice",
+    topics.SYNC_PAYMENT: "Payment",
+    topics.SYNC_TRACE: "Trace",
+}
 
 
 def _messages(group: ProducerGroup) -> list[OutboxMessage]:
@@ -110,11 +116,15 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
         return redirect(url_for("erp.link"))
     form = TaxMappingForm(data={"tax": str(current.tax_id) if current.tax_id else "none"})
     try:
-        offered = sale_taxes(current, _box(), policy=OutboundPolicy.from_config(current_app.config))  # read outside any transaction
+        offered = sale_taxes(
+            current, _box(), policy=OutboundPolicy.from_config(current_app.config)
+        )  # read outside any transaction
         unreachable = None
     except OdooCallError as error:
         offered, unreachable = [], f"Loom could not read your Odoo's taxes: {error}"
-    form.tax.choices = choices([("none", "No tax: Loom's prices go to Odoo as they are"), *((str(t.id), t.label) for t in offered)])
+    form.tax.choices = choices(
+        [("none", "No tax: Loom's prices go to Odoo as they are"), *((str(t.id), t.label) for t in offered)]
+    )
     if form.validate_on_submit():
         try:
             with transaction() as session:

@@ -1,4 +1,5 @@
 """Loom's marketplace: the Flask application that owns the database."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -6,6 +6,7 @@ handler registry, retry policy and sessions from the app's configuration. Nothin
 `marketplace/` imports `erp_connector`, `payments` or `search` indexing; to add an adapter, subscribe
 it to the events it cares about here and register the outbox handlers that make its outside calls.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

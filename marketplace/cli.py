@@ -1,4 +1,5 @@
 """The `loom` command: database, demo data, imports, the outbox worker and a local server."""
+
 from __future__ import annotations
 
 import logging
@@ -68,7 +69,9 @@ def seed_demo(group_count: int, seed: int, if_empty: bool) -> None:
         click.echo("The database already has producer groups; leaving it as it is.")
         return
     with click.progressbar(length=group_count, label="Producer groups", show_pos=True) as bar:
-        summary = seed_marketplace(db.session, groups=group_count, seed=seed, progress=bar.update, secrets_key=current_app.config["SECRETS_KEY"])
+        summary = seed_marketplace(
+            db.session, groups=group_count, seed=seed, progress=bar.update, secrets_key=current_app.config["SECRETS_KEY"]
+        )
     click.echo(summary)
 
 
@@ -79,7 +82,12 @@ def import_group() -> None:
 
 @import_group.command("groups")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--numbers", "number_locale", default=None, help="How the file writes numbers: en (1,234.50), es or de (1.234,50), fr (1 234,50); detected if left out.")
+@click.option(
+    "--numbers",
+    "number_locale",
+    default=None,
+    help="How the file writes numbers: en (1,234.50), es or de (1.234,50), fr (1 234,50); detected if left out.",
+)
 @with_appcontext
 def import_groups_command(path: Path, number_locale: str | None) -> None:
     """Import producer groups from a CSV, .xlsx or JSON file (schema: docs/import-schema.md)."""
@@ -94,7 +102,9 @@ def import_groups_command(path: Path, number_locale: str | None) -> None:
     records = parsed.records
     with click.progressbar(length=len(records), label=f"Importing {path.name}", show_pos=True) as bar:
         report = import_groups(db.session, records, progress=bar.update)
-    click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} rejected.")
+    click.echo(
+        f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} rejected."
+    )
     for problem in report.problems:
         click.echo(f"  {problem.where}{f', column {problem.column}' if problem.column else ''}: {problem.reason}", err=True)
     if report.errors:
@@ -126,7 +136,9 @@ def trace_verify(path: Path) -> None:
     if faults:
         raise click.ClickException(f"{path.name}: the trace does not hold ({len(faults)} problem(s) in {count} events).")
     if problems:  # a public copy of an older chain: every link holds, some events cannot be proved without their notes
-        click.echo(f"{path.name}: {count} events; every link checked, {len(problems)} event(s) cannot be checked without their private notes.")
+        click.echo(
+            f"{path.name}: {count} events; every link checked, {len(problems)} event(s) cannot be checked without their private notes."
+        )
     else:
         click.echo(f"{path.name}: {count} events; every event hash ID recomputed and every link checked: the trace is intact.")
 
@@ -148,7 +160,9 @@ def search_rebuild() -> None:
     with click.progressbar(length=total, label=f"Indexing into {index.name}", show_pos=True) as bar:
         count = rebuild(db.session, index, progress=bar.update)
     elapsed = time.perf_counter() - started
-    click.echo(f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the {index.name} backend.")
+    click.echo(
+        f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the {index.name} backend."
+    )
 
 
 def _daily_rebuild(app: Flask) -> DailyRebuild:

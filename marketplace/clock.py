@@ -5,6 +5,7 @@ IANA's `zone.tab` lists for its country (through pytz's `country_timezones`: Afr
 Asia/Kolkata for IN, America/Guatemala for GT), else UTC. An invoice issued at 01:30 on 1 January in
 Nairobi is dated 1 January, though it is still 31 December in UTC.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Configuration defaults; every key can be set from the environment as LOOM_<KEY>."""
+
 from __future__ import annotations
 
 import secrets
@@ -18,7 +19,9 @@ class Defaults:
     ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)
+    MAX_CONTENT_LENGTH = (
+        64 * 1024 * 1024
+    )  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)
     MAIL_DIR: str | None = None  # <instance>/mail: e-mails are written there as .eml unless SMTP is set
     MAIL_SENDER = "Loom <no-reply@loom.local>"
     SMTP_HOST: str | None = None
@@ -73,7 +76,9 @@ class Defaults:
     STRIPE_TIMEOUT_SECONDS = 20.0
     STRIPE_NETWORK_RETRIES = 2  # the library's own quick retries, with the same idempotency key
     PLATFORM_FEE_PERCENT = 5.0  # Loom's fee, taken from each payout
-    PAYOUT_DETAILS_HOLD_HOURS = 48  # recorded payouts wait this long after a group's payout details change (the operator may lift it)
+    PAYOUT_DETAILS_HOLD_HOURS = (
+        48  # recorded payouts wait this long after a group's payout details change (the operator may lift it)
+    )
     # Where Stripe Connect pays groups out from this platform: self-serve cross-border payouts reach the
     # US, UK, EEA, Canada and Switzerland (docs.stripe.com/connect/cross-border-payouts, checked 2026-11).
     # Groups elsewhere (Kenya, Ghana, India, Guatemala, Ethiopia, Peru...) get recorded payouts.

@@ -1,4 +1,5 @@
 """The database: one declarative base, shared column types, a session per app context."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -220,7 +221,10 @@ class DatabaseBusy(Unavailable):
     """The database stayed busy (deadlocks, serialization failures, a held write lock) through every attempt."""
 
     def __init__(self) -> None:
-        super().__init__(_("The database is busy right now; nothing was saved. Send it again in a moment."), retry_after=BUSY_RETRY_AFTER_SECONDS)
+        super().__init__(
+            _("The database is busy right now; nothing was saved. Send it again in a moment."),
+            retry_after=BUSY_RETRY_AFTER_SECONDS,
+        )
 
 
 def busy_pause(attempt: int, rng: random.Random) -> float:

@@ -3,6 +3,7 @@
 `generate_groups` writes groups in the import schema, so the demo goes through the same importer a
 federation's spreadsheet does, and benchmarks can ask it for any number of groups.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -106,7 +107,9 @@ def generate_group(index: int, rng: random.Random, taken: set[str] | None = None
                 "capacity": overrides,
             }
         )
-    certifications = [{"scheme": s, "reference": f"{s.upper()}-{1000 + index}"} for s in main.certifications if rng.random() < 0.7]
+    certifications = [
+        {"scheme": s, "reference": f"{s.upper()}-{1000 + index}"} for s in main.certifications if rng.random() < 0.7
+    ]
     jitter = lambda: rng.uniform(-0.08, 0.08)  # noqa: E731 - groups sit around, not on, the town centre
     return {
         "external_ref": f"demo-{index:06d}",
@@ -139,7 +142,9 @@ class DemoSummary:
     buyers: int
     rfqs: int
     orders: int
-    group_logins: list[tuple[str, str]] = field(default_factory=list)  # (group name, e-mail) of coordinators with requests to answer
+    group_logins: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (group name, e-mail) of coordinators with requests to answer
 
     def __str__(self) -> str:
         lines = [
@@ -162,13 +167,20 @@ BUYERS = (
 
 
 def _person(session: Session, email: str, name: str, *, operator: bool = False) -> User:
-    user = User(email=email, name=name, password_hash=hash_password(DEMO_PASSWORD), is_operator=operator, email_confirmed_at=utcnow())
+    user = User(
+        email=email, name=name, password_hash=hash_password(DEMO_PASSWORD), is_operator=operator, email_confirmed_at=utcnow()
+    )
     session.add(user)
     return user
 
 
 def seed_marketplace(
-    session: Session, *, groups: int = 72, seed: int = 2026, progress: Callable[[int], None] | None = None, secrets_key: str | None = None
+    session: Session,
+    *,
+    groups: int = 72,
+    seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
+    secrets_key: str | None = None,
 ) -> DemoSummary:
     """Import `groups` generated groups, then add people, a product catalog, RFQs, quotes and orders.
 
@@ -291,10 +303,14 @@ BASE_URL = "http://127.0.0.1:5000"
 
 def _group_admin(session: Session, group: ProducerGroup) -> Membership:
     membership = session.scalar(
-        select(Membership).where(Membership.organization_id == group.organization_id, Membership.role.in_([Role.OWNER, Role.ADMIN]))
+        select(Membership).where(
+            Membership.organization_id == group.organization_id, Membership.role.in_([Role.OWNER, Role.ADMIN])
+        )
     )
     if membership is None:
-        person = _person(session, f"{group.slug[:40]}.{group.id}@demo.loom", f"{group.name} coordinator")  # slugs may share 40 characters
+        person = _person(
+            session, f"{group.slug[:40]}.{group.id}@demo.loom", f"{group.name} coordinator"
+        )  # slugs may share 40 characters
         membership = Membership(user=person, organization_id=group.organization_id, role=Role.ADMIN)
         session.add(membership)
         session.flush()
@@ -316,7 +332,12 @@ def _fitting(capability: Capability, quantity: int, needed_by: dt.date, today: d
 
 
 def _add_sourcing(
-    session: Session, buyers: list[Membership], group_ids: Sequence[int], connect_id: int | None, rng: random.Random, box: SecretBox
+    session: Session,
+    buyers: list[Membership],
+    group_ids: Sequence[int],
+    connect_id: int | None,
+    rng: random.Random,
+    box: SecretBox,
 ) -> tuple[int, int]:
     """RFQs, quotes and orders in every state, made through the same services the pages use."""
     today = TODAY_ANCHOR
@@ -373,7 +394,9 @@ def _add_sourcing(
             "valid_until": today + dt.timedelta(days=30), "notes": "Price includes packing in recycled cartons.",
         }  # fmt: skip
         quote = sourcing.submit_quote(session, admin, group, rfq.id, values=quote_values, today=today, base_url=BASE_URL)
-        sourcing.post_message(session, buyer, rfq=rfq, group=group, body="Could you send a photo of a sample in natural colours?", base_url=BASE_URL)
+        sourcing.post_message(
+            session, buyer, rfq=rfq, group=group, body="Could you send a photo of a sample in natural colours?", base_url=BASE_URL
+        )
         sourcing.post_message(session, admin, rfq=rfq, group=group, body="Yes, we will post one this week.", base_url=BASE_URL)
         if scenario == "withdrawn":
             sourcing.withdraw_quote(session, admin, group, rfq.id, base_url=BASE_URL)
@@ -389,18 +412,34 @@ def _add_sourcing(
                 _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
             for step, status in enumerate(path):
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=10, note="Materials bought; work started.", photo_path=None,
-                                                  base_url=BASE_URL)
+                    order_services.post_progress(
+                        session,
+                        admin,
+                        order.id,
+                        percent=10,
+                        note="Materials bought; work started.",
+                        photo_path=None,
+                        base_url=BASE_URL,
+                    )
                 who = buyer if (order.status, status) in order_services.BUYER_MOVES and status != OrderStatus.CANCELLED else admin
                 note = "The buyer's collection was postponed; capacity released." if status == OrderStatus.CANCELLED else ""
-                shipment = {"carrier": "DHL Express", "tracking_number": f"JD01460000{order.id:04d}"} if status == OrderStatus.SHIPPED else {}
+                shipment = (
+                    {"carrier": "DHL Express", "tracking_number": f"JD01460000{order.id:04d}"}
+                    if status == OrderStatus.SHIPPED
+                    else {}
+                )
                 order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL,
                                     **shipment)  # fmt: skip
                 if status == OrderStatus.IN_PRODUCTION:
-                    order_services.post_progress(session, admin, order.id, percent=60, note="More than half made.", photo_path=None,
-                                                  base_url=BASE_URL)
+                    order_services.post_progress(
+                        session, admin, order.id, percent=60, note="More than half made.", photo_path=None, base_url=BASE_URL
+                    )
                 if status == OrderStatus.DELIVERED and path[-1] == OrderStatus.CLOSED:
-                    _pay(session, buyer, session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE)))
+                    _pay(
+                        session,
+                        buyer,
+                        session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE)),
+                    )
             _settle_refunds(session, order)
             _pay_out(session, order, operator, admin, box)
     return len(scenarios), orders
@@ -428,7 +467,11 @@ class _Groups:
 
 
 DEMO_SETTINGS = payment_services.Settings.from_config(
-    {"BASE_URL": BASE_URL, "PLATFORM_FEE_PERCENT": Defaults.PLATFORM_FEE_PERCENT, "STRIPE_PAYOUT_COUNTRIES": Defaults.STRIPE_PAYOUT_COUNTRIES}
+    {
+        "BASE_URL": BASE_URL,
+        "PLATFORM_FEE_PERCENT": Defaults.PLATFORM_FEE_PERCENT,
+        "STRIPE_PAYOUT_COUNTRIES": Defaults.STRIPE_PAYOUT_COUNTRIES,
+    }
 )
 
 
@@ -447,7 +490,9 @@ def _pay_out(session: Session, order: Order, operator: User, confirm_by: Members
             payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()
         elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED):
             if session.get(PayoutAccount, payout.group_id) is None:
-                phone = f"+254 7{payout.group_id % 100:02d} {payout.group_id * 7919 % 1000:03d} {payout.group_id * 104729 % 1000:03d}"
+                phone = (
+                    f"+254 7{payout.group_id % 100:02d} {payout.group_id * 7919 % 1000:03d} {payout.group_id * 104729 % 1000:03d}"
+                )
                 session.add(PayoutAccount(group_id=payout.group_id, method=PayoutMethod.MOBILE_MONEY, details_hint=f"M-Pesa ···{phone[-4:].replace(' ', '')}",
                                           details_secret=box.seal(f"M-Pesa\n{order.group.name}\n{phone}")))  # fmt: skip
                 session.flush()

@@ -3,6 +3,7 @@
 Each craft is a real pairing of place, material and technique (Machakos sisal baskets, Bolgatanga
 elephant-grass baskets, Tamale shea butter, Sololá backstrap weaving, Puno alpaca knitwear, …).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,38 +34,388 @@ class Place:
     crafts: tuple[Craft, ...]
 
 
-BASKET_SISAL = Craft("baskets.storage", "Sisal Weavers", ("sisal", "cotton thread", "natural dye"), ("coiling", "twining"), (8, 28), (50, 100, 200), (21, 45), 3, "Sisal storage basket", ("wfto", "fair-trade-federation"))
-BASKET_MARKET = Craft("baskets.market", "Kiondo Makers", ("sisal", "leather"), ("twining",), (12, 35), (50, 100), (30, 50), 2, "Kiondo market bag", ("wfto",))
-BOLGA = Craft("baskets.market", "Bolga Basket Weavers", ("elephant grass", "leather"), ("plaiting",), (14, 40), (30, 60, 120), (30, 60), 2, "Bolga market basket", ("fairtrade", "wfto"))
-AGASEKE = Craft("baskets.wall", "Agaseke Weavers", ("sisal", "sweetgrass", "natural dye"), ("coiling",), (10, 45), (30, 50), (30, 60), 1.5, "Agaseke wall plate", ("wfto",))
-HOGLA = Craft("baskets.planters", "Hogla Basket Makers", ("hogla grass", "jute"), ("plaiting", "braiding"), (5, 18), (100, 200, 500), (30, 45), 6, "Hogla planter basket", ("fair-trade-federation",))
-BRASS = Craft("jewelry.necklaces", "Brass Artisans", ("recycled brass", "bone", "horn"), ("lost-wax casting", "hammering"), (6, 30), (100, 200), (14, 35), 12, "Recycled brass pendant", ("fair-trade-federation",))
-EARRINGS = Craft("jewelry.earrings", "Jewelry Collective", ("recycled brass", "glass beads"), ("wire wrapping", "hammering"), (4, 18), (100, 300), (14, 30), 20, "Hammered brass earrings")
-BEADS = Craft("jewelry.beadwork", "Beadwork Women", ("glass beads", "leather"), ("bead embroidery", "stringing"), (3, 25), (100, 250), (14, 30), 15, "Beaded bracelet", ("wfto",))
-KROBO = Craft("jewelry.bracelets", "Krobo Bead Makers", ("recycled glass", "powder glass beads"), ("bead casting", "stringing"), (2, 15), (200, 500), (14, 35), 25, "Recycled glass bead bracelet", ("wfto",))
-BACKSTRAP = Craft("textiles.scarves", "Backstrap Weavers", ("cotton", "natural dye"), ("backstrap weaving", "brocade"), (18, 60), (30, 50, 100), (30, 60), 2, "Backstrap-woven scarf", ("wfto", "fair-trade-federation"))
-HUIPIL = Craft("textiles.cushions", "Textile Cooperative", ("cotton", "repurposed huipil"), ("backstrap weaving", "embroidery"), (15, 45), (50, 100), (30, 45), 4, "Huipil cushion cover", ("fair-trade-federation",))
-BLOCKPRINT = Craft("textiles.table", "Block Printers", ("cotton", "natural dye", "indigo"), ("hand block printing", "dabu mud resist"), (6, 25), (100, 200, 500), (21, 45), 30, "Block-printed napkin set", ("gots", "fair-trade-federation"))
-ARRAIOLOS = Craft("textiles.rugs", "Rug Embroiderers", ("wool", "jute canvas"), ("arraiolos cross stitch",), (90, 420), (5, 10, 20), (45, 90), 0.3, "Arraiolos wool rug")
-KANTHA = Craft("textiles.throws", "Kantha Stitchers", ("recycled cotton sari", "cotton"), ("kantha stitching", "quilting"), (25, 80), (30, 50, 100), (30, 60), 1.5, "Kantha throw", ("wfto",))
-PASHMINA = Craft("textiles.scarves", "Pashmina Spinners", ("pashmina", "wool"), ("hand spinning", "handloom weaving"), (60, 220), (20, 50), (45, 90), 0.5, "Handloom pashmina shawl", ("craftmark",))
-NETELA = Craft("textiles.scarves", "Shemma Weavers", ("hand-spun cotton",), ("pit loom weaving",), (12, 40), (50, 100), (30, 45), 3, "Netela cotton scarf", ("wfto",))
-KENTE = Craft("textiles.fabric", "Kente Weavers", ("cotton", "rayon"), ("strip weaving", "narrow loom"), (20, 70), (20, 50), (30, 60), 1, "Kente strip cloth", ())
-JUTE_RUG = Craft("textiles.rugs", "Jute Weavers", ("jute", "cotton"), ("handloom weaving", "braiding"), (15, 90), (50, 100), (30, 60), 2, "Braided jute rug", ("fair-trade-federation",))
-JUTE_BAG = Craft("bags.totes", "Jute Bag Makers", ("jute", "cotton"), ("sewing", "screen printing"), (2, 9), (300, 500, 1000), (21, 40), 40, "Jute shopping tote", ("fair-trade-federation",))
-ALPACA = Craft("apparel.knitwear", "Alpaca Knitters", ("baby alpaca", "natural dye"), ("hand knitting", "crochet"), (25, 95), (30, 50, 100), (30, 60), 2, "Hand-knit alpaca sweater", ("wfto", "fair-trade-federation"))
-LEATHER = Craft("bags.leather", "Leather Workers", ("vegetable-tanned leather",), ("hand stitching", "tooling"), (15, 80), (50, 100), (30, 45), 4, "Leather tote", ())
-SHEA = Craft("personal-care.butters", "Shea Women's Association", ("shea nuts", "shea butter"), ("hand processing", "kneading"), (3, 12), (200, 500, 1000), (14, 30), 60, "Raw shea butter jar", ("organic", "fairtrade"))
-SOAP = Craft("personal-care.soap", "Soap Makers", ("shea butter", "coconut oil", "black soap"), ("cold process",), (2, 7), (300, 500), (14, 30), 80, "African black soap bar", ("organic",))
-CERAMICS = Craft("home.ceramics", "Potters", ("clay", "terracotta"), ("wheel throwing", "burnishing"), (6, 40), (50, 100, 200), (30, 60), 8, "Burnished clay bowl", ())
-SOAPSTONE = Craft("home.woodcraft", "Soapstone Carvers", ("kisii soapstone",), ("carving", "polishing"), (4, 30), (50, 100), (21, 45), 10, "Carved soapstone dish", ("fair-trade-federation",))
-DHOKRA = Craft("home.metalwork", "Dhokra Metal Artisans", ("brass", "bell metal"), ("lost-wax casting",), (10, 60), (30, 50), (30, 60), 3, "Dhokra brass figurine", ("craftmark",))
-COFFEE = Craft("food.coffee-tea", "Coffee Growers", ("arabica coffee",), ("washed processing", "sun drying"), (6, 14), (100, 500), (14, 30), 50, "Single-origin coffee, 1 kg", ("organic", "fairtrade", "rainforest-alliance"))
-HONEY = Craft("food.honey", "Beekeepers", ("forest honey", "beeswax"), ("top-bar hives",), (5, 12), (200, 500), (14, 30), 40, "Forest honey, 500 g", ("organic",))
-CANDLES = Craft("home.candles", "Candle Makers", ("beeswax", "soy wax", "recycled glass"), ("hand pouring", "dipping"), (4, 18), (100, 200), (14, 30), 30, "Beeswax pillar candle", ())
-TOYS = Craft("toys.toys", "Toy Makers", ("cotton", "felt", "wool"), ("felting", "hand sewing"), (6, 25), (50, 100), (30, 45), 6, "Felted wool animal", ())
-ORNAMENTS = Craft("toys.ornaments", "Ornament Makers", ("felt", "wool", "glass beads"), ("needle felting",), (2, 9), (200, 500), (30, 60), 25, "Felt holiday ornament", ("fair-trade-federation",))
-PAPER = Craft("toys.stationery", "Paper Makers", ("lokta paper", "recycled cotton"), ("handmade paper",), (2, 12), (100, 300), (21, 40), 40, "Lokta paper notebook", ("fair-trade-federation",))
+BASKET_SISAL = Craft(
+    "baskets.storage",
+    "Sisal Weavers",
+    ("sisal", "cotton thread", "natural dye"),
+    ("coiling", "twining"),
+    (8, 28),
+    (50, 100, 200),
+    (21, 45),
+    3,
+    "Sisal storage basket",
+    ("wfto", "fair-trade-federation"),
+)
+BASKET_MARKET = Craft(
+    "baskets.market",
+    "Kiondo Makers",
+    ("sisal", "leather"),
+    ("twining",),
+    (12, 35),
+    (50, 100),
+    (30, 50),
+    2,
+    "Kiondo market bag",
+    ("wfto",),
+)
+BOLGA = Craft(
+    "baskets.market",
+    "Bolga Basket Weavers",
+    ("elephant grass", "leather"),
+    ("plaiting",),
+    (14, 40),
+    (30, 60, 120),
+    (30, 60),
+    2,
+    "Bolga market basket",
+    ("fairtrade", "wfto"),
+)
+AGASEKE = Craft(
+    "baskets.wall",
+    "Agaseke Weavers",
+    ("sisal", "sweetgrass", "natural dye"),
+    ("coiling",),
+    (10, 45),
+    (30, 50),
+    (30, 60),
+    1.5,
+    "Agaseke wall plate",
+    ("wfto",),
+)
+HOGLA = Craft(
+    "baskets.planters",
+    "Hogla Basket Makers",
+    ("hogla grass", "jute"),
+    ("plaiting", "braiding"),
+    (5, 18),
+    (100, 200, 500),
+    (30, 45),
+    6,
+    "Hogla planter basket",
+    ("fair-trade-federation",),
+)
+BRASS = Craft(
+    "jewelry.necklaces",
+    "Brass Artisans",
+    ("recycled brass", "bone", "horn"),
+    ("lost-wax casting", "hammering"),
+    (6, 30),
+    (100, 200),
+    (14, 35),
+    12,
+    "Recycled brass pendant",
+    ("fair-trade-federation",),
+)
+EARRINGS = Craft(
+    "jewelry.earrings",
+    "Jewelry Collective",
+    ("recycled brass", "glass beads"),
+    ("wire wrapping", "hammering"),
+    (4, 18),
+    (100, 300),
+    (14, 30),
+    20,
+    "Hammered brass earrings",
+)
+BEADS = Craft(
+    "jewelry.beadwork",
+    "Beadwork Women",
+    ("glass beads", "leather"),
+    ("bead embroidery", "stringing"),
+    (3, 25),
+    (100, 250),
+    (14, 30),
+    15,
+    "Beaded bracelet",
+    ("wfto",),
+)
+KROBO = Craft(
+    "jewelry.bracelets",
+    "Krobo Bead Makers",
+    ("recycled glass", "powder glass beads"),
+    ("bead casting", "stringing"),
+    (2, 15),
+    (200, 500),
+    (14, 35),
+    25,
+    "Recycled glass bead bracelet",
+    ("wfto",),
+)
+BACKSTRAP = Craft(
+    "textiles.scarves",
+    "Backstrap Weavers",
+    ("cotton", "natural dye"),
+    ("backstrap weaving", "brocade"),
+    (18, 60),
+    (30, 50, 100),
+    (30, 60),
+    2,
+    "Backstrap-woven scarf",
+    ("wfto", "fair-trade-federation"),
+)
+HUIPIL = Craft(
+    "textiles.cushions",
+    "Textile Cooperative",
+    ("cotton", "repurposed huipil"),
+    ("backstrap weaving", "embroidery"),
+    (15, 45),
+    (50, 100),
+    (30, 45),
+    4,
+    "Huipil cushion cover",
+    ("fair-trade-federation",),
+)
+BLOCKPRINT = Craft(
+    "textiles.table",
+    "Block Printers",
+    ("cotton", "natural dye", "indigo"),
+    ("hand block printing", "dabu mud resist"),
+    (6, 25),
+    (100, 200, 500),
+    (21, 45),
+    30,
+    "Block-printed napkin set",
+    ("gots", "fair-trade-federation"),
+)
+ARRAIOLOS = Craft(
+    "textiles.rugs",
+    "Rug Embroiderers",
+    ("wool", "jute canvas"),
+    ("arraiolos cross stitch",),
+    (90, 420),
+    (5, 10, 20),
+    (45, 90),
+    0.3,
+    "Arraiolos wool rug",
+)
+KANTHA = Craft(
+    "textiles.throws",
+    "Kantha Stitchers",
+    ("recycled cotton sari", "cotton"),
+    ("kantha stitching", "quilting"),
+    (25, 80),
+    (30, 50, 100),
+    (30, 60),
+    1.5,
+    "Kantha throw",
+    ("wfto",),
+)
+PASHMINA = Craft(
+    "textiles.scarves",
+    "Pashmina Spinners",
+    ("pashmina", "wool"),
+    ("hand spinning", "handloom weaving"),
+    (60, 220),
+    (20, 50),
+    (45, 90),
+    0.5,
+    "Handloom pashmina shawl",
+    ("craftmark",),
+)
+NETELA = Craft(
+    "textiles.scarves",
+    "Shemma Weavers",
+    ("hand-spun cotton",),
+    ("pit loom weaving",),
+    (12, 40),
+    (50, 100),
+    (30, 45),
+    3,
+    "Netela cotton scarf",
+    ("wfto",),
+)
+KENTE = Craft(
+    "textiles.fabric",
+    "Kente Weavers",
+    ("cotton", "rayon"),
+    ("strip weaving", "narrow loom"),
+    (20, 70),
+    (20, 50),
+    (30, 60),
+    1,
+    "Kente strip cloth",
+    (),
+)
+JUTE_RUG = Craft(
+    "textiles.rugs",
+    "Jute Weavers",
+    ("jute", "cotton"),
+    ("handloom weaving", "braiding"),
+    (15, 90),
+    (50, 100),
+    (30, 60),
+    2,
+    "Braided jute rug",
+    ("fair-trade-federation",),
+)
+JUTE_BAG = Craft(
+    "bags.totes",
+    "Jute Bag Makers",
+    ("jute", "cotton"),
+    ("sewing", "screen printing"),
+    (2, 9),
+    (300, 500, 1000),
+    (21, 40),
+    40,
+    "Jute shopping tote",
+    ("fair-trade-federation",),
+)
+ALPACA = Craft(
+    "apparel.knitwear",
+    "Alpaca Knitters",
+    ("baby alpaca", "natural dye"),
+    ("hand knitting", "crochet"),
+    (25, 95),
+    (30, 50, 100),
+    (30, 60),
+    2,
+    "Hand-knit alpaca sweater",
+    ("wfto", "fair-trade-federation"),
+)
+LEATHER = Craft(
+    "bags.leather",
+    "Leather Workers",
+    ("vegetable-tanned leather",),
+    ("hand stitching", "tooling"),
+    (15, 80),
+    (50, 100),
+    (30, 45),
+    4,
+    "Leather tote",
+    (),
+)
+SHEA = Craft(
+    "personal-care.butters",
+    "Shea Women's Association",
+    ("shea nuts", "shea butter"),
+    ("hand processing", "kneading"),
+    (3, 12),
+    (200, 500, 1000),
+    (14, 30),
+    60,
+    "Raw shea butter jar",
+    ("organic", "fairtrade"),
+)
+SOAP = Craft(
+    "personal-care.soap",
+    "Soap Makers",
+    ("shea butter", "coconut oil", "black soap"),
+    ("cold process",),
+    (2, 7),
+    (300, 500),
+    (14, 30),
+    80,
+    "African black soap bar",
+    ("organic",),
+)
+CERAMICS = Craft(
+    "home.ceramics",
+    "Potters",
+    ("clay", "terracotta"),
+    ("wheel throwing", "burnishing"),
+    (6, 40),
+    (50, 100, 200),
+    (30, 60),
+    8,
+    "Burnished clay bowl",
+    (),
+)
+SOAPSTONE = Craft(
+    "home.woodcraft",
+    "Soapstone Carvers",
+    ("kisii soapstone",),
+    ("carving", "polishing"),
+    (4, 30),
+    (50, 100),
+    (21, 45),
+    10,
+    "Carved soapstone dish",
+    ("fair-trade-federation",),
+)
+DHOKRA = Craft(
+    "home.metalwork",
+    "Dhokra Metal Artisans",
+    ("brass", "bell metal"),
+    ("lost-wax casting",),
+    (10, 60),
+    (30, 50),
+    (30, 60),
+    3,
+    "Dhokra brass figurine",
+    ("craftmark",),
+)
+COFFEE = Craft(
+    "food.coffee-tea",
+    "Coffee Growers",
+    ("arabica coffee",),
+    ("washed processing", "sun drying"),
+    (6, 14),
+    (100, 500),
+    (14, 30),
+    50,
+    "Single-origin coffee, 1 kg",
+    ("organic", "fairtrade", "rainforest-alliance"),
+)
+HONEY = Craft(
+    "food.honey",
+    "Beekeepers",
+    ("forest honey", "beeswax"),
+    ("top-bar hives",),
+    (5, 12),
+    (200, 500),
+    (14, 30),
+    40,
+    "Forest honey, 500 g",
+    ("organic",),
+)
+CANDLES = Craft(
+    "home.candles",
+    "Candle Makers",
+    ("beeswax", "soy wax", "recycled glass"),
+    ("hand pouring", "dipping"),
+    (4, 18),
+    (100, 200),
+    (14, 30),
+    30,
+    "Beeswax pillar candle",
+    (),
+)
+TOYS = Craft(
+    "toys.toys",
+    "Toy Makers",
+    ("cotton", "felt", "wool"),
+    ("felting", "hand sewing"),
+    (6, 25),
+    (50, 100),
+    (30, 45),
+    6,
+    "Felted wool animal",
+    (),
+)
+ORNAMENTS = Craft(
+    "toys.ornaments",
+    "Ornament Makers",
+    ("felt", "wool", "glass beads"),
+    ("needle felting",),
+    (2, 9),
+    (200, 500),
+    (30, 60),
+    25,
+    "Felt holiday ornament",
+    ("fair-trade-federation",),
+)
+PAPER = Craft(
+    "toys.stationery",
+    "Paper Makers",
+    ("lokta paper", "recycled cotton"),
+    ("handmade paper",),
+    (2, 12),
+    (100, 300),
+    (21, 40),
+    40,
+    "Lokta paper notebook",
+    ("fair-trade-federation",),
+)
 
 PLACES: tuple[Place, ...] = (
     Place("KE", "Machakos", "Machakos", -1.5177, 37.2634, ("Kamba", "Swahili", "English"), (BASKET_SISAL, BASKET_MARKET)),

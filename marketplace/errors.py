@@ -1,4 +1,5 @@
 """Domain errors that services raise and views translate for people and for the API."""
+
 from __future__ import annotations
 
 

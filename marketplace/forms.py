@@ -1,4 +1,5 @@
 """What every view does with a form: show a domain error next to the field it concerns; the number fields all forms use."""
+
 from __future__ import annotations
 
 import re
@@ -168,8 +169,13 @@ class AmountField(DecimalField):
         value = read_number(valuelist[0].strip(), _AMOUNT)
         if value is None or value < 0 or value >= self.maximum or value.as_tuple().exponent < -4:  # type: ignore[operator]
             self.data = None
-            raise ValueError(_("Give an amount such as %(example)s, below %(maximum)s.",
-                               example=format_decimal(Decimal("12.50"), "#,##0.00"), maximum=format_decimal(self.maximum)))
+            raise ValueError(
+                _(
+                    "Give an amount such as %(example)s, below %(maximum)s.",
+                    example=format_decimal(Decimal("12.50"), "#,##0.00"),
+                    maximum=format_decimal(self.maximum),
+                )
+            )
         self.data = value
 
 

@@ -1,4 +1,5 @@
 """View decorators shared by the blueprints: who may open a page, decided before the view runs."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -11,6 +11,7 @@ E-mails are written in the recipient's locale, whoever caused them: see `recipie
 `marketplace.notifications`. Catalogs live in `translations/<locale>/LC_MESSAGES/messages.po`; their
 `.mo` files are compiled when missing or older than the `.po` (at start-up, or `make i18n-compile`).
 """
+
 from __future__ import annotations
 
 import datetime as dt

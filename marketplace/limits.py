@@ -5,6 +5,7 @@ LOOM_RATELIMIT_STORAGE_URI: `memory://` for one process (`make run`), a shared s
 `redis://127.0.0.1:6379` when several processes serve. Each limit is a setting (LOOM_RATE_LIMIT_*)
 in Flask-Limiter's notation, e.g. "5 per hour; 20 per day".
 """
+
 from __future__ import annotations
 
 import math

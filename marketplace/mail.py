@@ -1,4 +1,5 @@
 """Send e-mail from the outbox: through SMTP when configured, else into files for local use."""
+
 from __future__ import annotations
 
 import smtplib

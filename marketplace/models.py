@@ -1,4 +1,5 @@
 """Import every model module so the metadata knows every table (for Alembic and the tests)."""
+
 from __future__ import annotations
 
 

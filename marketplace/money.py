@@ -10,6 +10,7 @@
   rounded on its own (deposit + balance = total; fee + net = gross).
 - **Formatting** is Babel's `format_currency` for the viewer's locale with the currency's own decimals.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Telling an organization's people that something needs them, by e-mail through the outbox, each in their own language."""
+
 from __future__ import annotations
 
 from flask_babel import force_locale

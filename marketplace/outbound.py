@@ -17,6 +17,7 @@ Every such call goes through `vet()` and then `pinned_session()` (requests) or `
 
 Refusals are `OutboundRefused`, whose message is written for the person who typed the address.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -71,7 +72,10 @@ class OutboundPolicy:
         """
         raw = config.get("OUTBOUND_ALLOWED_NETWORKS") or ()
         items = raw.replace(",", " ").split() if isinstance(raw, str) else list(raw)
-        return cls(allow_http=bool(config.get("OUTBOUND_ALLOW_HTTP")), allowed_networks=tuple(ipaddress.ip_network(str(n).strip()) for n in items))
+        return cls(
+            allow_http=bool(config.get("OUTBOUND_ALLOW_HTTP")),
+            allowed_networks=tuple(ipaddress.ip_network(str(n).strip()) for n in items),
+        )
 
     def permits(self, address: IPAddress) -> bool:
         """Whether Loom may connect to this address: a public one, or one in a network the operator allowed."""
@@ -260,4 +264,13 @@ def pin_connection(connection: http.client.HTTPConnection, destination: Destinat
     return connection
 
 
-__all__ = ["Destination", "OutboundPolicy", "OutboundRefused", "check_syntax", "is_public", "pin_connection", "pinned_session", "vet"]
+__all__ = [
+    "Destination",
+    "OutboundPolicy",
+    "OutboundRefused",
+    "check_syntax",
+    "is_public",
+    "pin_connection",
+    "pinned_session",
+    "vet",
+]

@@ -1,4 +1,5 @@
 """RFC 9457 problem+json answers, for the JSON API and the webhooks (the blueprints import this, not the app's wiring)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 `str.isdigit()` accepts "²" and "٣" that `int()` then refuses, and an unbounded page number
 overflows the database: every numeric or date query parameter goes through these functions.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,9 @@ from marketplace.errors import DomainError
 from marketplace.i18n import format_number as format_decimal
 
 _WHOLE = re.compile(r"[0-9]{1,12}")  # ASCII digits only
-_GROUPED = re.compile(r"[0-9]{1,3}(?:([,\u00a0\u202f' ])[0-9]{3}(?:\1[0-9]{3}){0,2})")  # 2,000 · 2 000 · 1'000'000: one separator throughout
+_GROUPED = re.compile(
+    r"[0-9]{1,3}(?:([,\u00a0\u202f' ])[0-9]{3}(?:\1[0-9]{3}){0,2})"
+)  # 2,000 · 2 000 · 1'000'000: one separator throughout
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -34,11 +37,21 @@ def whole_number(args: Mapping[str, str], name: str, *, low: int, high: int, def
     if _GROUPED.fullmatch(raw):
         raw = re.sub(r"[^0-9]", "", raw)
     if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
-        raise DomainError(_("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=format_decimal(low), high=format_decimal(high)), field=name)
+        raise DomainError(
+            _(
+                "%(name)s must be a whole number from %(low)s to %(high)s.",
+                name=name,
+                low=format_decimal(low),
+                high=format_decimal(high),
+            ),
+            field=name,
+        )
     return int(raw)
 
 
-_NUMBER = re.compile(r"(?:[0-9]{1,15}\.?[0-9]{0,15}|\.[0-9]{1,15})(?:[eE][-+]?[0-9]{1,3})?")  # 12.50, .5, 1e-3; no 1_000, no 1E+999999
+_NUMBER = re.compile(
+    r"(?:[0-9]{1,15}\.?[0-9]{0,15}|\.[0-9]{1,15})(?:[eE][-+]?[0-9]{1,3})?"
+)  # 12.50, .5, 1e-3; no 1_000, no 1E+999999
 
 
 def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float | None:
@@ -51,7 +64,9 @@ def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float 
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not 0 <= value < Decimal(high):
-        raise DomainError(_("%(name)s must be a number from 0 to %(high)s, such as 12.50.", name=name, high=format(high, ',.0f')), field=name)
+        raise DomainError(
+            _("%(name)s must be a number from 0 to %(high)s, such as 12.50.", name=name, high=format(high, ",.0f")), field=name
+        )
     return float(value)
 
 
@@ -74,7 +89,9 @@ ListingKey = tuple[bool, str, int]  # where a page of the group listing ends: (v
 
 def encode_listing_cursor(key: ListingKey) -> str:
     """Write where a page of the group listing ended as an opaque URL-safe cursor for the next page."""
-    return base64.urlsafe_b64encode(json.dumps(list(key), ensure_ascii=False, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(list(key), ensure_ascii=False, separators=(",", ":")).encode()).decode().rstrip("=")
+    )
 
 
 def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:

@@ -1,4 +1,5 @@
 """Where Loom may send a browser back to after a step (`?next=`): a path on this site, nothing else."""
+
 from __future__ import annotations
 
 import unicodedata

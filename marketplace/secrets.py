@@ -1,4 +1,5 @@
 """Secrets at rest (Odoo API keys): encrypted with Fernet under a key from configuration."""
+
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -15,7 +16,9 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise ValueError("This secret was sealed with another key: set LOOM_SECRETS_KEY back, or enter the API key again.") from None
+            raise ValueError(
+                "This secret was sealed with another key: set LOOM_SECRETS_KEY back, or enter the API key again."
+            ) from None
 
 
 def new_key() -> str:

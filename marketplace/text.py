@@ -4,6 +4,7 @@ Every text input (forms, the importer, the API) goes through these functions on 
 name can never carry CR/LF into an e-mail subject, and a list field can never cost more than its
 length to read.
 """
+
 from __future__ import annotations
 
 import re

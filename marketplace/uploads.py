@@ -6,6 +6,7 @@ if the transaction rolls back, if the post was a repeat (the one-time token was 
 if the use case never reached its transaction (a refusal, a form error). So a file exists under its
 real name only when a committed row refers to it; a crash mid-request leaves at most a `*.staged` file.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,9 @@ class StoredFile:
 def _read_capped(stream: BinaryIO, max_bytes: int) -> bytes:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise DomainError(_("The file is larger than %(max_bytes)s MB. Send a smaller one.", max_bytes=max_bytes // (1024 * 1024)))
+        raise DomainError(
+            _("The file is larger than %(max_bytes)s MB. Send a smaller one.", max_bytes=max_bytes // (1024 * 1024))
+        )
     if not data:
         raise DomainError(_("The file is empty."))
     return data
@@ -123,7 +126,7 @@ def public_relative(path: str) -> str | None:
     prefix = PUBLIC_FOLDER + "/"
     if not normal.startswith(prefix) or normal != path:
         return None
-    return normal[len(prefix):]
+    return normal[len(prefix) :]
 
 
 def send_public(folder: Path, path: str) -> Response:
@@ -165,6 +168,10 @@ class CappedUploadRequest(Request):
     """
 
     def _get_file_stream(
-        self, total_content_length: int | None, content_type: str | None, filename: str | None = None, content_length: int | None = None
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
     ) -> BinaryIO:
         return CappedUpload(current_app.config["UPLOAD_MAX_BYTES"] + 1)  # type: ignore[return-value]

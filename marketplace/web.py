@@ -1,4 +1,5 @@
 """The web layer's wiring: extensions, blueprints, error pages and problem+json, security headers."""
+
 from __future__ import annotations
 
 import re
@@ -90,7 +91,21 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     limits.init_app(app)
     login_manager.user_loader(context.load_user)
-    for blueprint in (accounts, producers, discovery, sourcing, orders, manage, erp, operator, payments, api, trace, api_tokens, reviews):
+    for blueprint in (
+        accounts,
+        producers,
+        discovery,
+        sourcing,
+        orders,
+        manage,
+        erp,
+        operator,
+        payments,
+        api,
+        trace,
+        api_tokens,
+        reviews,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks
@@ -98,9 +113,11 @@ def init_app(app: Flask) -> None:
     # Money through Babel with the currency's own decimals, in the request's locale (marketplace.i18n):
     # `{{ order.total|money(order.currency) }}` → "$1,092.50" in English, "1 092,50 $US" in French;
     # `{{ line.unit_price|amount(order.currency) }}` → "1,092.50" where the currency stands beside it.
-    app.jinja_env.filters.update(money=lambda value, currency: format_money(value, currency, i18n.current_locale()),
-                                 amount=lambda value, currency: format_amount(value, currency, i18n.current_locale()),
-                                 paragraphs=paragraphs)
+    app.jinja_env.filters.update(
+        money=lambda value, currency: format_money(value, currency, i18n.current_locale()),
+        amount=lambda value, currency: format_amount(value, currency, i18n.current_locale()),
+        paragraphs=paragraphs,
+    )
     app.jinja_env.globals.update(
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,
@@ -151,9 +168,13 @@ def _http_error(error: HTTPException) -> Response:
             detail = _("This address cannot be used that way. Go back and use the page's buttons.")
         elif status == 413:
             limit = (request.max_content_length or 0) // (1024 * 1024)
-            detail = _("Everything you sent adds up to more than %(limit)s MB. Go back and send fewer or smaller files; nothing was saved.",
-                       limit=limit)
-        response = make_response(render_template("error.html", status=status, title=i18n.status_title(status, error.name), detail=detail), status)
+            detail = _(
+                "Everything you sent adds up to more than %(limit)s MB. Go back and send fewer or smaller files; nothing was saved.",
+                limit=limit,
+            )
+        response = make_response(
+            render_template("error.html", status=status, title=i18n.status_title(status, error.name), detail=detail), status
+        )
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(limits.retry_after())
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -165,9 +186,14 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
     response: Response | tuple[str, int]
     if _wants_problem():
         extra = {"field": error.field} if error.field else {}
-        response = problem(error.status, i18n.status_title(error.status, HTTPStatus(error.status).phrase), str(error.message), **extra)
+        response = problem(
+            error.status, i18n.status_title(error.status, HTTPStatus(error.status).phrase), str(error.message), **extra
+        )
     else:
-        response = render_template("error.html", status=error.status, title=_("That did not work"), detail=error.message), error.status
+        response = (
+            render_template("error.html", status=error.status, title=_("That did not work"), detail=error.message),
+            error.status,
+        )
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         response = make_response(response)
@@ -178,7 +204,9 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
 def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
     """A unique key taken by a concurrent request is a conflict, a busy database a 503; other faults stay 500s."""
     if isinstance(error, IntegrityError) and is_unique_violation(error):
-        return _domain_error(Conflict(_l("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it.")))
+        return _domain_error(
+            Conflict(_l("Someone else saved the same thing at the same moment; nothing was changed. Reload the page to see it."))
+        )
     if is_busy(error):
         return _domain_error(DatabaseBusy())
     raise error

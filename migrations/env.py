@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from `loom db upgrade` (or the test suite), the schema from the models."""
+
 from __future__ import annotations
 
 from alembic import context

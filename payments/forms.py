@@ -1,4 +1,5 @@
 """Forms for payout details and for recording a payout made outside Stripe."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,7 +24,10 @@ class PayoutDetailsForm(Form):
 
 
 class ManualRefundForm(Form):
-    reference = StringField(_l("Bank reference of the transfer back"), validators=[DataRequired(message=_l("Give the bank's reference.")), Length(max=100)])
+    reference = StringField(
+        _l("Bank reference of the transfer back"),
+        validators=[DataRequired(message=_l("Give the bank's reference.")), Length(max=100)],
+    )
 
 
 class RecordPayoutForm(Form):
@@ -40,10 +44,16 @@ class RecordPayoutForm(Form):
 class BankTransferForm(OneTimeForm):
     amount = AmountField(_l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))],
                           description=_l("In the invoice's currency, as the bank statement shows it."))  # fmt: skip
-    reference = StringField(_l("Bank reference"), validators=[DataRequired(message=_l("Give the bank's reference for the transfer.")), Length(max=100)])
+    reference = StringField(
+        _l("Bank reference"),
+        validators=[DataRequired(message=_l("Give the bank's reference for the transfer.")), Length(max=100)],
+    )
 
 
 class PartialRefundForm(OneTimeForm):
     amount = AmountField(_l("Amount to give back"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount to refund."))],
                           description=_l("In the invoice's currency; at most what is still refundable."))  # fmt: skip
-    reason = StringField(_l("Why (the buyer and the group read it)"), validators=[DataRequired(message=_l("Say why the money goes back.")), Length(max=200)])
+    reason = StringField(
+        _l("Why (the buyer and the group read it)"),
+        validators=[DataRequired(message=_l("Say why the money goes back.")), Length(max=200)],
+    )

@@ -1,4 +1,5 @@
 """Loom's one door to Stripe: a configured client, money in Stripe's units, errors sorted by what to do next."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,7 +11,9 @@ from marketplace.money import currency_code, is_rounded
 
 # Stripe takes amounts in the currency's smallest unit; these currencies have none below the unit
 # (https://docs.stripe.com/currencies#zero-decimal). UGX and RWF are among the groups' own currencies.
-ZERO_DECIMAL = frozenset(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"])
+ZERO_DECIMAL = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+)
 
 
 def stripe_id(value: Any) -> str:

@@ -1,4 +1,5 @@
 """Outbox handlers that call Stripe: transfers to groups and refunds to buyers."""
+
 from __future__ import annotations
 
 import logging

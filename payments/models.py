@@ -1,4 +1,5 @@
 """What Loom keeps of Stripe: each webhook event once, and how each group is paid out."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Paying groups out: Stripe transfers to Connect accounts, payouts the operator records, onboarding and details."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,7 +69,12 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         return "the invoice is no longer paid"
     if invoice.order.status == OrderStatus.CANCELLED:
         return "held: the order was cancelled and the buyer is being refunded"
-    transfer_group, payment_id, provider_ref, checkout_ref = invoice.order.number, payment.id, payment.provider_ref, payment.checkout_ref
+    transfer_group, payment_id, provider_ref, checkout_ref = (
+        invoice.order.number,
+        payment.id,
+        payment.provider_ref,
+        payment.checkout_ref,
+    )
     params = {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(), "destination": account.stripe_account_id,
               "transfer_group": transfer_group, "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
               "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
@@ -78,10 +84,19 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
     gateway = gateway_for()
     try:
         # Stripe forgets idempotency keys after 24 hours: look for a transfer an earlier try made before making one.
-        earlier = next((t for t in gateway.transfers_in_group(transfer_group) if (t.get("metadata") or {}).get("loom_payout") == str(payout_id)), None)
+        earlier = next(
+            (
+                t
+                for t in gateway.transfers_in_group(transfer_group)
+                if (t.get("metadata") or {}).get("loom_payout") == str(payout_id)
+            ),
+            None,
+        )
         provider_ref = intent_of(gateway, provider_ref, checkout_ref) if earlier is None else provider_ref
         charge = gateway.payment_intent(provider_ref).get("latest_charge") if earlier is None and provider_ref else None
-        transfer = earlier or gateway.create_transfer({**params, **({"source_transaction": stripe_id(charge)} if charge else {})}, idempotency_key=key)
+        transfer = earlier or gateway.create_transfer(
+            {**params, **({"source_transaction": stripe_id(charge)} if charge else {})}, idempotency_key=key
+        )
     except StripeRefused as error:
         raise PermanentError(f"Stripe refused the transfer for invoice {invoice_number}: {error}") from error
 
@@ -121,14 +136,24 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
                          "Check the change with the group's owners, then lift the hold.",
                          moment=format_moment(account.held_until, "d MMM y HH:mm")))  # fmt: skip
     if not reference.strip():
-        raise DomainError(_("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it."), field="reference")
+        raise DomainError(
+            _("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it."),
+            field="reference",
+        )
     sent_currency = (sent_currency or "").strip().upper() or payout.currency
     if not is_currency(sent_currency):
         raise DomainError(_("Give the currency sent as an ISO 4217 code, such as KES."), field="sent_currency")
     if sent_currency == payout.currency:
         payout.sent_currency = payout.sent_amount = payout.exchange_rate = None
     elif exchange_rate is None or exchange_rate <= 0:
-        raise DomainError(_("Sent in %(sent)s: give the rate used (%(sent)s for 1 %(currency)s).", sent=sent_currency, currency=payout.currency), field="exchange_rate")
+        raise DomainError(
+            _(
+                "Sent in %(sent)s: give the rate used (%(sent)s for 1 %(currency)s).",
+                sent=sent_currency,
+                currency=payout.currency,
+            ),
+            field="exchange_rate",
+        )
     else:
         payout.sent_currency, payout.exchange_rate = sent_currency, exchange_rate
         payout.sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
@@ -137,7 +162,12 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     publish(session, InvoicePaymentChanged(payout.invoice))
     sent = lazy_money(payout.amount, payout.currency)
     if payout.sent_amount is not None:
-        sent = _l("%(sent)s (%(amount)s at %(rate)s)", sent=lazy_money(payout.sent_amount, payout.sent_currency), amount=sent, rate=exchange_rate_text(payout))
+        sent = _l(
+            "%(sent)s (%(amount)s at %(rate)s)",
+            sent=lazy_money(payout.sent_amount, payout.sent_currency),
+            amount=sent,
+            rate=exchange_rate_text(payout),
+        )
     notify(session, payout.invoice.group.organization_id, subject=_l("Payout sent: %(amount)s", amount=sent),
            body=_l("The Loom team sent %(amount)s by %(method)s, reference %(reference)s. Please confirm when it arrives.",
                    amount=sent, method=lazy_label(method), reference=payout.reference),
@@ -185,7 +215,12 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     if group.country.upper() not in settings.payout_countries:
-        raise Conflict(_("Stripe does not pay out to %(group_country)s from this marketplace; give your mobile-money or bank details instead.", group_country=group.country))
+        raise Conflict(
+            _(
+                "Stripe does not pay out to %(group_country)s from this marketplace; give your mobile-money or bank details instead.",
+                group_country=group.country,
+            )
+        )
     with transaction() as session:
         account = session.get(PayoutAccount, group.id, with_for_update=True)
         account_id = account.stripe_account_id if account is not None else None
@@ -201,7 +236,9 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
         except StripeUnavailable:
             raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
         except StripeRefused as error:
-            raise BadGateway(_("Stripe could not open an account for %(group_name)s: %(error)s", group_name=group.name, error=error)) from None
+            raise BadGateway(
+                _("Stripe could not open an account for %(group_name)s: %(error)s", group_name=group.name, error=error)
+            ) from None
         with transaction() as session:
             account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
             account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
@@ -222,8 +259,11 @@ def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapp
     account.details_submitted = bool(stripe_account.get("details_submitted"))
     if account.ready and not was_ready:
         waiting = session.scalars(
-            select(Payout.id).where(Payout.group_id == account.group_id, Payout.status == PayoutStatus.PENDING,
-                                    Payout.method == PayoutMethod.STRIPE_TRANSFER)  # fmt: skip
+            select(Payout.id).where(
+                Payout.group_id == account.group_id,
+                Payout.status == PayoutStatus.PENDING,
+                Payout.method == PayoutMethod.STRIPE_TRANSFER,
+            )  # fmt: skip
         ).all()
         for payout_id in waiting:
             enqueue(session, topics.TRANSFER_PAYOUT, payout_id, {"group": account.group_id})

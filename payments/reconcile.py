@@ -1,4 +1,5 @@
 """Keeping Loom and Stripe in agreement: re-read what may be out of step and apply what a lost webhook would have said."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,10 +36,14 @@ def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int
     payments = session.scalars(select(Payment.id).where(
         Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
         (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None))).order_by(Payment.id))  # fmt: skip
-    refunds = session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None)).order_by(Refund.id))
+    refunds = session.scalars(
+        select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None)).order_by(Refund.id)
+    )
     transfers = session.scalars(select(Payout.id).where(
         Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since).order_by(Payout.id))  # fmt: skip
-    accounts = session.scalars(select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None)).order_by(PayoutAccount.group_id))
+    accounts = session.scalars(
+        select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None)).order_by(PayoutAccount.group_id)
+    )
     return ([("payments", i) for i in payments] + [("refunds", i) for i in refunds] + [("transfers", i) for i in transfers]
             + [("accounts", i) for i in accounts])  # fmt: skip
 
@@ -70,7 +75,11 @@ def _reconcile_one(kind: str, key: int, gateway: StripeGateway, settings: Settin
             payment = session.get(Payment, key)
             refs = (payment.checkout_ref, payment.provider_ref)
         else:
-            model, column = {"refunds": (Refund, "provider_ref"), "transfers": (Payout, "reference"), "accounts": (PayoutAccount, "stripe_account_id")}[kind]
+            model, column = {
+                "refunds": (Refund, "provider_ref"),
+                "transfers": (Payout, "reference"),
+                "accounts": (PayoutAccount, "stripe_account_id"),
+            }[kind]
             refs = (getattr(session.get(model, key), column),)
     if kind == "payments":
         checkout = gateway.checkout(refs[0]) if refs[0] else None

@@ -6,6 +6,7 @@ outage in between leaves the attempt pending with its key, and the next try send
 Stripe answers with what it did the first time instead of charging again. Transfers and refunds run
 from the outbox the same way.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,9 +78,15 @@ def invoice_for(session: Session, membership: Membership | None, invoice_id: int
     invoice = session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice_id)
-        .options(selectinload(Invoice.payments).selectinload(Payment.refunds), selectinload(Invoice.order).selectinload(Order.lines))
+        .options(
+            selectinload(Invoice.payments).selectinload(Payment.refunds), selectinload(Invoice.order).selectinload(Order.lines)
+        )
     )
-    if invoice is None or membership is None or membership.organization_id not in (invoice.order.buyer_id, invoice.group.organization_id):
+    if (
+        invoice is None
+        or membership is None
+        or membership.organization_id not in (invoice.order.buyer_id, invoice.group.organization_id)
+    ):
         raise NotFound(_("That invoice is not one of yours."))
     return invoice
 
@@ -106,7 +113,9 @@ def idempotency_key(invoice: Invoice, attempt: int) -> str:
     return f"loom-invoice-{invoice.number}-{stamp(invoice.issued_at)}-attempt-{attempt}"
 
 
-def begin_payment(session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime, email: str | None = None) -> Payment:
+def begin_payment(
+    session: Session, membership: Membership | None, invoice_id: int, *, now: dt.datetime, email: str | None = None
+) -> Payment:
     """The attempt to use for paying now: the one still pending, or a new one after a failed or expired one.
 
     A new attempt stores everything its Stripe request is built from (amount, currency, the payer's
@@ -119,7 +128,9 @@ def begin_payment(session: Session, membership: Membership | None, invoice_id: i
     require_confirmed(membership)
     invoice = session.get(Invoice, invoice.id, with_for_update=True, populate_existing=True)
     if invoice.status == InvoiceStatus.PROCESSING:
-        raise Conflict(_("A payment for this invoice is already on its way through the bank; it will show as paid when it clears."))
+        raise Conflict(
+            _("A payment for this invoice is already on its way through the bank; it will show as paid when it clears.")
+        )
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
         raise Conflict(_("This invoice is %(invoice_status)s; there is nothing to pay.", invoice_status=label(invoice.status)))
     latest = invoice.payments[-1] if invoice.payments else None
@@ -157,7 +168,9 @@ def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -
     }  # fmt: skip
 
 
-def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None) -> str:
+def start_checkout(
+    membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None
+) -> str:
     """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
     with transaction() as session:
         payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)
@@ -168,7 +181,9 @@ def start_checkout(membership: Membership | None, invoice_id: int, *, gateway: S
     try:
         checkout = gateway.create_checkout(params, idempotency_key=key)
     except StripeUnavailable:
-        raise Unavailable(_("Card payments are not answering right now, so nothing was charged. Please try again in a minute.")) from None
+        raise Unavailable(
+            _("Card payments are not answering right now, so nothing was charged. Please try again in a minute.")
+        ) from None
     except StripeRefused as error:
         with transaction() as session:
             _fail(session, session.get(Payment, payment_id), f"Stripe refused to start the payment: {error}")
@@ -240,20 +255,30 @@ def find_payment(session: Session, obj: Mapping[str, Any]) -> Payment | None:
     return payment
 
 
-def apply_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:
+def apply_checkout(
+    session: Session, payment: Payment, checkout: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
+) -> str:
     record_checkout(session, payment, checkout)
     status, reason = checkout_status(checkout)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
 
 
-def apply_intent(session: Session, payment: Payment, intent: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings) -> str:
+def apply_intent(
+    session: Session, payment: Payment, intent: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
+) -> str:
     payment.provider_ref = payment.provider_ref or intent["id"]
     status, reason = intent_status(intent)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
 
 
 def apply_payment_status(
-    session: Session, payment: Payment, status: PaymentStatus, *, seen_at: dt.datetime, reason: str = "", settings: Settings | None
+    session: Session,
+    payment: Payment,
+    status: PaymentStatus,
+    *,
+    seen_at: dt.datetime,
+    reason: str = "",
+    settings: Settings | None,
 ) -> str:
     """Move a payment to what Stripe says, unless that news is older than what we know, and settle its invoice.
 
@@ -276,7 +301,9 @@ def apply_payment_status(
         payment.settled_at = seen_at
         if any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in payment.invoice.payments):
             # Paid twice (an old checkout page paid after a new one was opened): the second payment goes back.
-            _refund_payment(session, payment, reason=f"Invoice {payment.invoice.number} was already paid; this second payment is returned.")
+            _refund_payment(
+                session, payment, reason=f"Invoice {payment.invoice.number} was already paid; this second payment is returned."
+            )
             return f"payment {payment.id}: {before.value} → succeeded, a second payment of a paid invoice: refunding it"
     settle_invoice(session, payment.invoice, settings=settings)
     return f"payment {payment.id}: {before.value} → {status.value}"
@@ -343,11 +370,17 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     session.flush()
     if method == PayoutMethod.STRIPE_TRANSFER:
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
-        how = (_l("Stripe sends it to your account") if account is not None and account.ready
-               else _l("Stripe sends it to your account once you finish setting it up"))
+        how = (
+            _l("Stripe sends it to your account")
+            if account is not None and account.ready
+            else _l("Stripe sends it to your account once you finish setting it up")
+        )
     else:
-        how = (_l("the Loom team sends it by bank transfer and tells you the reference") if method == PayoutMethod.BANK_TRANSFER
-               else _l("the Loom team sends it by mobile money and tells you the reference"))
+        how = (
+            _l("the Loom team sends it by bank transfer and tells you the reference")
+            if method == PayoutMethod.BANK_TRANSFER
+            else _l("the Loom team sends it by mobile money and tells you the reference")
+        )
     notify(session, group.organization_id, subject=_l("Invoice %(number)s paid: %(amount)s on its way", number=invoice.number, amount=lazy_money(payout.amount, payout.currency)),
            body=_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
                    paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
@@ -397,9 +430,22 @@ def request_refund(session: Session, payment: Payment, *, reason: str, amount: D
             return None
         raise DomainError(_("A refund is an amount above zero."), field="amount")
     if not is_rounded(amount, payment.currency):
-        raise DomainError(_("Amounts in %(payment_currency)s have %(minor_units)s decimals.", payment_currency=payment.currency, minor_units=minor_units(payment.currency)), field="amount")
+        raise DomainError(
+            _(
+                "Amounts in %(payment_currency)s have %(minor_units)s decimals.",
+                payment_currency=payment.currency,
+                minor_units=minor_units(payment.currency),
+            ),
+            field="amount",
+        )
     if amount > available:
-        raise DomainError(_("At most %(format_money)s of this payment can still be refunded.", format_money=format_money(available, payment.currency)), field="amount")
+        raise DomainError(
+            _(
+                "At most %(format_money)s of this payment can still be refunded.",
+                format_money=format_money(available, payment.currency),
+            ),
+            field="amount",
+        )
     # One key per refund of the payment: a retry of the same refund sends the same key, a new refund a new one.
     refund = Refund(amount=amount, currency=payment.currency, reason=reason[:300],
                     idempotency_key=f"loom-refund-{payment.idempotency_key}-{len(payment.refunds) + 1}")  # fmt: skip
@@ -432,7 +478,12 @@ def record_bank_transfer(
     """
     invoice = lock(session, Invoice, invoice_id, selectinload(Invoice.payments), missing="No such invoice.")
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.FAILED):
-        raise Conflict(_("This invoice is %(invoice_status)s; only an open invoice waits for a transfer.", invoice_status=label(invoice.status)))
+        raise Conflict(
+            _(
+                "This invoice is %(invoice_status)s; only an open invoice waits for a transfer.",
+                invoice_status=label(invoice.status),
+            )
+        )
     if not reference.strip():
         raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     if amount != invoice.amount:
@@ -457,7 +508,9 @@ def record_bank_transfer(
     return payment
 
 
-def refund_part(session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings) -> Refund:
+def refund_part(
+    session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings
+) -> Refund:
     """The operator gives part of a paid invoice back (a damaged part of a shipment, say), with the reason the buyer reads.
 
     Raises `NotFound`, `Conflict` (the invoice is not paid) or `DomainError` (no reason, an amount
@@ -467,13 +520,20 @@ def refund_part(session: Session, operator_id: int, invoice_id: int, *, amount: 
     if invoice is None:
         raise NotFound(_("No such invoice."))
     if invoice.status != InvoiceStatus.PAID:
-        raise Conflict(_("This invoice is %(invoice_status)s; only a paid invoice can be partly refunded.", invoice_status=label(invoice.status)))
+        raise Conflict(
+            _(
+                "This invoice is %(invoice_status)s; only a paid invoice can be partly refunded.",
+                invoice_status=label(invoice.status),
+            )
+        )
     if not reason.strip():
         raise DomainError(_("Say why the money goes back; the buyer and the group read it."), field="reason")
     payment = next((p for p in invoice.payments if p.status == PaymentStatus.SUCCEEDED and refundable(p) > 0), None)
     if payment is None:
         raise Conflict(_("Everything paid on this invoice is already refunded or on its way back."))
-    refund = request_refund(session, payment, reason=f"{reason.strip()} (refunded by the Loom team, user {operator_id})", amount=amount)
+    refund = request_refund(
+        session, payment, reason=f"{reason.strip()} (refunded by the Loom team, user {operator_id})", amount=amount
+    )
     assert refund is not None
     return refund
 
@@ -501,7 +561,9 @@ def manual_refunds(session: Session) -> list[Refund]:
                                 .order_by(Refund.id)))  # fmt: skip
 
 
-def record_manual_refund(session: Session, operator_id: int, refund_id: int, *, reference: str, settings: Settings | None) -> Refund:
+def record_manual_refund(
+    session: Session, operator_id: int, refund_id: int, *, reference: str, settings: Settings | None
+) -> Refund:
     """The operator sent a refund back by bank transfer: record its reference and settle it as Stripe's answer would.
 
     Raises `NotFound`, `Conflict` (not a pending refund of a payment made outside Stripe) or `DomainError` (no reference).
@@ -519,7 +581,9 @@ def record_manual_refund(session: Session, operator_id: int, refund_id: int, *, 
 
 def failed_refunds(session: Session) -> list[Refund]:
     """Refunds Stripe could not make and nobody has retried yet, newest first (the operator's desk)."""
-    refunds = session.scalars(select(Refund).where(Refund.status == RefundStatus.FAILED).order_by(Refund.id.desc()).limit(200)).all()
+    refunds = session.scalars(
+        select(Refund).where(Refund.status == RefundStatus.FAILED).order_by(Refund.id.desc()).limit(200)
+    ).all()
     return [r for r in refunds if refundable(r.payment) > 0 and not r.reason.endswith("Tried again.")]
 
 
@@ -547,15 +611,24 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
         # (`record_manual_refund`); nothing to ask Stripe, nothing to retry.
         return f"waiting for the Loom team to send {format_money(refund.amount, refund.currency)} back by {payment.provider.replace('_', ' ')}"
     invoice = payment.invoice
-    payment_id, provider_ref, checkout_ref, invoice_id, invoice_number = payment.id, payment.provider_ref, payment.checkout_ref, invoice.id, invoice.number
+    payment_id, provider_ref, checkout_ref, invoice_id, invoice_number = (
+        payment.id,
+        payment.provider_ref,
+        payment.checkout_ref,
+        invoice.id,
+        invoice.number,
+    )
     params = {"amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
               "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
     key = refund.idempotency_key
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     # A second payment of a paid invoice goes back and the group keeps the first one's payout; a partial refund of a
     # live order adjusts the payout once the money is back (_payout_after_refund).
-    takes_back = payout is not None and invoice.order.status == OrderStatus.CANCELLED and not any(
-        p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments)
+    takes_back = (
+        payout is not None
+        and invoice.order.status == OrderStatus.CANCELLED
+        and not any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments)
+    )
     reversal = ((payout.reference, to_minor(payout.amount, payout.currency), f"{payout.idempotency_key}-reversal")
                 if takes_back and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT else None)  # fmt: skip
     session.commit()  # end the read (nothing was written): no transaction, row lock or SQLite lock is held while Stripe answers
@@ -569,7 +642,9 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
         if provider_ref is None:
             raise PermanentError(f"Payment {payment_id} has no PaymentIntent to refund; refund it from the Stripe dashboard.")
         # Stripe forgets idempotency keys after 24 hours: look for the refund an earlier try made before making one.
-        earlier = next((r for r in gateway.refunds_of(provider_ref) if (r.get("metadata") or {}).get("loom_refund") == str(refund_id)), None)
+        earlier = next(
+            (r for r in gateway.refunds_of(provider_ref) if (r.get("metadata") or {}).get("loom_refund") == str(refund_id)), None
+        )
         answer = earlier or gateway.create_refund({"payment_intent": provider_ref, **params}, idempotency_key=key)
         if reversal is not None:
             transfer_id, amount, reversal_key = reversal
@@ -584,10 +659,15 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
         payment = session.get(Payment, payment_id)
         if payment is not None and payment.provider_ref is None and found_intent:
             payment.provider_ref = found_intent
-        payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id).with_for_update().execution_options(populate_existing=True))
+        payout = session.scalar(
+            select(Payout).where(Payout.invoice_id == invoice_id).with_for_update().execution_options(populate_existing=True)
+        )
         if payout is not None and takes_back:
             if reversal is not None and payout.status == PayoutStatus.SENT and payout.reference == reversal[0]:
-                payout.status, payout.note = PayoutStatus.REVERSED, "Transfer reversed: the order was cancelled and the buyer refunded."
+                payout.status, payout.note = (
+                    PayoutStatus.REVERSED,
+                    "Transfer reversed: the order was cancelled and the buyer refunded.",
+                )
             elif reversal is None and payout.status in (PayoutStatus.SENT, PayoutStatus.CONFIRMED):
                 payout.note = "To recover from the group: the order was cancelled after this payout was sent."
         refund.provider_ref = answer["id"]
@@ -595,8 +675,12 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     return f"refund {answer['id']} {answer['status']}"
 
 
-def apply_refund(session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None) -> str:
-    status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}.get(answer.get("status"), RefundStatus.PENDING)
+def apply_refund(
+    session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None
+) -> str:
+    status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}.get(
+        answer.get("status"), RefundStatus.PENDING
+    )
     if refund.status != RefundStatus.PENDING or status == RefundStatus.PENDING:
         return f"refund {refund.id} stays {refund.status.value}"
     refund.status, refund.settled_at = status, seen_at
@@ -625,7 +709,9 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     if payout.status == PayoutStatus.PENDING and not still_paid:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
         return
-    received = sum((p.amount for p in invoice.payments if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), Decimal(0))
+    received = sum(
+        (p.amount for p in invoice.payments if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), Decimal(0)
+    )
     returned = sum((r.amount for p in invoice.payments for r in p.refunds if r.status == RefundStatus.SUCCEEDED), Decimal(0))
     kept = min(invoice.amount, received - returned)
     if not still_paid or kept >= payout.gross:
@@ -645,7 +731,9 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
     if refund is None and (obj.get("metadata") or {}).get("loom_refund", "").isdigit():
         refund = session.get(Refund, int(obj["metadata"]["loom_refund"]), with_for_update=True)
     if refund is None:
-        payment = session.scalar(select(Payment).where(Payment.provider_ref == stripe_id(obj.get("payment_intent") or "")).with_for_update())
+        payment = session.scalar(
+            select(Payment).where(Payment.provider_ref == stripe_id(obj.get("payment_intent") or "")).with_for_update()
+        )
         if payment is None:
             return "no matching payment"
         refund = Refund(amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,

@@ -1,4 +1,5 @@
 """What payments does when the marketplace publishes an event: settle the money of a cancelled order."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """Invoices (to read, print and pay), the group's payouts, the operator's payout desk, Stripe's webhook."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,7 +65,9 @@ def pay(invoice_id: int) -> Response:
         url = services.start_checkout(membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
                                       email=services.buyer_email(membership))  # fmt: skip
     except PaymentsNotConfigured as error:
-        flash(_("%(error)s Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", error=error), "error")
+        flash(
+            _("%(error)s Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", error=error), "error"
+        )
     except DomainError as error:
         if error.status == 404:
             raise
@@ -155,7 +158,9 @@ def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
         flash(_("The form expired; press the button again."), "error")
         return redirect(url_for("payments.payouts"))
     try:
-        url = payouts.start_onboarding(group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings())
+        url = payouts.start_onboarding(
+            group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings()
+        )
     except PaymentsNotConfigured as error:
         flash(_("%(error)s Give mobile-money or bank details instead.", error=error), "error")
     except DomainError as error:
@@ -170,7 +175,9 @@ def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
 def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
     account = db.session.get(PayoutAccount, group.id)
     try:
-        fresh = gateway_from(current_app.config).account(account.stripe_account_id) if account and account.stripe_account_id else None
+        fresh = (
+            gateway_from(current_app.config).account(account.stripe_account_id) if account and account.stripe_account_id else None
+        )
         ready = False
         if fresh is not None:
             with transaction() as session:
@@ -209,10 +216,15 @@ def confirm_payout(payout_id: int) -> Response:
 def operator_payouts() -> str:
     session = db.session
     pending = session.scalars(
-        select(Payout).where(Payout.status == PayoutStatus.PENDING, Payout.method != PayoutMethod.STRIPE_TRANSFER).order_by(Payout.id)
+        select(Payout)
+        .where(Payout.status == PayoutStatus.PENDING, Payout.method != PayoutMethod.STRIPE_TRANSFER)
+        .order_by(Payout.id)
     ).all()
     to_recover = session.scalars(select(Payout).where(Payout.note.like("To recover%")).order_by(Payout.id)).all()
-    accounts = {a.group_id: a for a in session.scalars(select(PayoutAccount).where(PayoutAccount.group_id.in_({p.group_id for p in pending})))}
+    accounts = {
+        a.group_id: a
+        for a in session.scalars(select(PayoutAccount).where(PayoutAccount.group_id.in_({p.group_id for p in pending})))
+    }
     box = SecretBox(current_app.config["SECRETS_KEY"])
     details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
@@ -275,7 +287,14 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
             with transaction() as session:
                 once = claim_submission(session, form)
                 if not once.repeated:
-                    services.refund_part(session, current_user.id, invoice_id, amount=form.amount.data, reason=form.reason.data, settings=_settings())
+                    services.refund_part(
+                        session,
+                        current_user.id,
+                        invoice_id,
+                        amount=form.amount.data,
+                        reason=form.reason.data,
+                        settings=_settings(),
+                    )
                     once.done(url_for("payments.operator_invoice", invoice_id=invoice_id))
             if once.repeated:
                 return first_result(once)
@@ -284,12 +303,18 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
         else:
             flash(_("Refund on its way to the buyer; the group's payout is adjusted once Stripe has made it."), "success")
             return redirect(url_for("payments.operator_invoice", invoice_id=invoice_id))
-    return _operator_invoice_page(invoice, form=form, transfer_form=BankTransferForm(formdata=None), status=422 if request.method == "POST" else 200)
+    return _operator_invoice_page(
+        invoice, form=form, transfer_form=BankTransferForm(formdata=None), status=422 if request.method == "POST" else 200
+    )
 
 
-def _operator_invoice_page(invoice: Invoice, *, form: PartialRefundForm, transfer_form: BankTransferForm, status: int) -> tuple[str, int]:
+def _operator_invoice_page(
+    invoice: Invoice, *, form: PartialRefundForm, transfer_form: BankTransferForm, status: int
+) -> tuple[str, int]:
     refundable = sum((services.refundable(p) for p in invoice.payments if p.provider == "stripe"), Decimal(0))
-    return render_template("payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable, transfer_form=transfer_form), status
+    return render_template(
+        "payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable, transfer_form=transfer_form
+    ), status
 
 
 @blueprint.post("/operator/invoices/<int:invoice_id>/transfer")

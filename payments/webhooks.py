@@ -1,4 +1,5 @@
 """Stripe's webhook events: verified, stored once by id, applied in the same transaction, in any order."""
+
 from __future__ import annotations
 
 import datetime as dt

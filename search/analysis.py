@@ -4,6 +4,7 @@ Done in Python rather than in Elasticsearch analyzers because the server Loom te
 many small deployments) has no analysis-common module, and because the embedded backend must behave
 the same. Both backends index the output of `analyze()` and search with it.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,5 @@
 """The search index Loom talks to, behind one protocol, chosen by configuration."""
+
 from __future__ import annotations
 
 import datetime as dt

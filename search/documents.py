@@ -9,6 +9,7 @@ trust the document (`CapacityNeed.as_of`) and the keeper re-indexes it. "N units
 becomes one range query on one field — the value at the last week ending by D must be at least N —
 and `ready_on <= D`: no scripts and no nested-of-nested documents, in Elasticsearch and SQLite alike.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -196,7 +197,9 @@ def build_document(
         "photo": cover_photo(group),
         "languages": list(group.languages),
         "certifications": certifications,
-        "verified_certifications": sorted(c.scheme for c in group.certifications if c.verified and c.scheme in CERTIFICATION_SCHEMES),
+        "verified_certifications": sorted(
+            c.scheme for c in group.certifications if c.verified and c.scheme in CERTIFICATION_SCHEMES
+        ),
         "self_declared_certifications": self_declared,
         "categories": categories,
         "materials": sorted({m for c in capabilities for m in c["materials"]}),
@@ -211,6 +214,10 @@ def build_document(
         "capability_terms": " ".join(c["terms"] for c in capabilities),
         "story_terms": analyzed(group.story),
         "place_terms": analyzed(
-            group.city, group.region, country_name(group.country), [CERTIFICATION_SCHEMES[s].name for s in certifications], self_declared
+            group.city,
+            group.region,
+            country_name(group.country),
+            [CERTIFICATION_SCHEMES[s].name for s in certifications],
+            self_declared,
         ),
     }

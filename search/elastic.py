@@ -4,6 +4,7 @@ facets from aggregations beside a post_filter, deep pages with search_after.
 It relies only on what the stripped-down server zip offers (no analysis-common, no scripts): text
 arrives already analysed by search.analysis and is split on whitespace.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,7 +41,12 @@ from search.query import (
 )
 
 FACET_SIZE = 30
-GROUP_FACET_FIELDS = {"country": "country", "certification": "certifications", "verified_certification": "verified_certifications", "verified": "verified"}
+GROUP_FACET_FIELDS = {
+    "country": "country",
+    "certification": "certifications",
+    "verified_certification": "verified_certifications",
+    "verified": "verified",
+}
 _TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}  # analysed already; no phrase queries
 _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
@@ -165,7 +171,9 @@ class ElasticsearchIndex:
                 "_source": doc,
             }
 
-    def _bulk(self, documents: Iterable[dict[str, Any]], index: str, *, progress: Progress | None = None, chunk: int = 1000) -> int:
+    def _bulk(
+        self, documents: Iterable[dict[str, Any]], index: str, *, progress: Progress | None = None, chunk: int = 1000
+    ) -> int:
         written = 0
         for ok, item in streaming_bulk(
             self.client, self._actions(documents, index), chunk_size=chunk, raise_on_error=False, max_retries=2
@@ -182,7 +190,9 @@ class ElasticsearchIndex:
     def _parallel_bulk(self, documents: Iterable[dict[str, Any]], index: str, *, progress: Progress | None = None) -> int:
         """Bulk-load with two requests in flight, so building documents overlaps with Elasticsearch indexing them."""
         written = 0
-        for ok, item in parallel_bulk(self.client, self._actions(documents, index), thread_count=2, chunk_size=2000, queue_size=2, raise_on_error=False):
+        for ok, item in parallel_bulk(
+            self.client, self._actions(documents, index), thread_count=2, chunk_size=2000, queue_size=2, raise_on_error=False
+        ):
             if not ok:
                 raise RuntimeError(f"Elasticsearch refused group {item['index'].get('_id')}: {item['index'].get('error')}")
             written += 1
@@ -217,7 +227,9 @@ class ElasticsearchIndex:
             self.client.indices.put_alias(index=name, name=self.building_alias)
             try:
                 count = self._parallel_bulk(documents, name, progress=progress)
-                self.client.indices.put_settings(index=name, settings={"refresh_interval": "1s", "translog": {"durability": "request"}})
+                self.client.indices.put_settings(
+                    index=name, settings={"refresh_interval": "1s", "translog": {"durability": "request"}}
+                )
                 self.client.indices.refresh(index=name)
                 old = list(self.client.indices.get_alias(name=self.alias))
                 self.client.indices.update_aliases(
@@ -276,8 +288,15 @@ class ElasticsearchIndex:
             "track_total_hits": True,
             "track_scores": True,  # how many words a hit has is read from its score, whatever the sort
             # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
-            "_source": {"excludes": ["name_terms", "capability_terms", "story_terms", "place_terms",
-                                     *([] if query.capacity else ["capabilities.capacity_keys"])]},  # fmt: skip
+            "_source": {
+                "excludes": [
+                    "name_terms",
+                    "capability_terms",
+                    "story_terms",
+                    "place_terms",
+                    *([] if query.capacity else ["capabilities.capacity_keys"]),
+                ]
+            },  # fmt: skip
         }
         if query.after:
             body["search_after"] = decode_cursor(query.after)
@@ -289,7 +308,9 @@ class ElasticsearchIndex:
             return query
         terms = query.terms
         per_word = {str(i): _capability_word(term) for i, term in enumerate(terms)}
-        aggregation = {"capabilities": {"nested": {"path": "capabilities"}, "aggs": {"words": {"filters": {"filters": per_word}}}}}
+        aggregation = {
+            "capabilities": {"nested": {"path": "capabilities"}, "aggs": {"words": {"filters": {"filters": per_word}}}}
+        }
         with _translated():
             try:
                 response = self.client.search(index=self.alias, size=0, aggs=aggregation)
@@ -334,7 +355,11 @@ class _translated:
 
 
 def _fuzzy(field: str, term: str) -> dict[str, Any]:
-    return {"fuzzy": {field: {"value": term, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50, "transpositions": True}}}
+    return {
+        "fuzzy": {
+            field: {"value": term, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50, "transpositions": True}
+        }
+    }
 
 
 def _exact_or_fuzzy(exact: dict[str, Any], fuzzy: dict[str, Any], exact_boost: float, fuzzy_boost: float) -> dict[str, Any]:
@@ -355,7 +380,9 @@ def _text_query(query: SearchQuery) -> dict[str, Any] | None:
     for term in terms:
         anywhere_exact = {"bool": {"should": [{"term": {field: term}} for field, _ in FIELD_WEIGHTS]}}
         anywhere_fuzzy = {"bool": {"should": [_fuzzy(field, term) for field, _ in FIELD_WEIGHTS]}}
-        clauses.append(_exact_or_fuzzy(anywhere_exact, anywhere_fuzzy, ranking.exact_weight + ranking.match_weight, ranking.match_weight))
+        clauses.append(
+            _exact_or_fuzzy(anywhere_exact, anywhere_fuzzy, ranking.exact_weight + ranking.match_weight, ranking.match_weight)
+        )
         for field, weight in FIELD_WEIGHTS:
             clauses.append(_exact_or_fuzzy({"term": {field: term}}, _fuzzy(field, term), weight, weight * FUZZY_SHARE))
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
@@ -366,7 +393,9 @@ def _capability_word(word: str) -> dict[str, Any]:
     return {"match": {"capabilities.terms": {"query": word, "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 50}}}
 
 
-def _capability_clauses(query: SearchQuery, exclude: str | None = None, *, facets_only: bool = False, facets_too: bool = True) -> list[dict[str, Any]]:
+def _capability_clauses(
+    query: SearchQuery, exclude: str | None = None, *, facets_only: bool = False, facets_too: bool = True
+) -> list[dict[str, Any]]:
     """Conditions one capability must meet; the facet ones (category, material) are optional."""
     clauses: list[dict[str, Any]] = []
     if facets_too:
@@ -407,7 +436,9 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
     if query.capacity and query.capacity.as_of:
         filters.append({"range": {"fresh_until": {"gt": instant_text(query.capacity.as_of)}}})
     if query.near and query.near.km is not None:
-        filters.append({"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}})
+        filters.append(
+            {"geo_distance": {"distance": f"{query.near.km}km", "location": {"lat": query.near.lat, "lon": query.near.lon}}}
+        )
     return filters
 
 
@@ -485,6 +516,13 @@ def _sort(query: SearchQuery) -> list[dict[str, Any]]:
             nested["filter"] = {"bool": {"filter": capability}}
         return [{"capabilities.lead_time_days": {"order": "asc", "mode": "min", "nested": nested, "missing": 100000}}, tiebreak]
     if query.sort == Sort.DISTANCE:
-        distance = {"_geo_distance": {"location": {"lat": query.near.lat, "lon": query.near.lon}, "order": "asc", "unit": "km", "distance_type": "arc"}}
+        distance = {
+            "_geo_distance": {
+                "location": {"lat": query.near.lat, "lon": query.near.lon},
+                "order": "asc",
+                "unit": "km",
+                "distance_type": "arc",
+            }
+        }
         return [distance, tiebreak]
     return [{"_score": {"order": "desc"}}, tiebreak]

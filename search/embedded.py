@@ -8,6 +8,7 @@ The zero-configuration default for `make run` and one-machine deployments. It an
 query model as the Elasticsearch backend and passes the same contract tests; scores differ (FTS5's
 BM25 against Lucene's), rankings and matches are meant not to.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -202,16 +203,22 @@ class EmbeddedIndex:
                 keys.extend((cap["id"], k) for k in cap["capacity_keys"])
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
-        connection.executemany("INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", groups)
+        connection.executemany(
+            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            groups,
+        )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
-            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", caps
+            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
         connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
         connection.executemany("INSERT INTO cap_fts (rowid, terms) VALUES (?, ?)", cap_texts)
-        connection.executemany("INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts)
+        connection.executemany(
+            "INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts
+        )
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
         written = 0
@@ -298,9 +305,7 @@ class EmbeddedIndex:
             (term[0], upper, len(term) - edits, len(term) + edits),
         ).fetchall()
         scored = sorted(
-            (distance, candidate)
-            for (candidate,) in candidates
-            if (distance := edit_distance(term, candidate, edits)) <= edits
+            (distance, candidate) for (candidate,) in candidates if (distance := edit_distance(term, candidate, edits)) <= edits
         )
         return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
 
@@ -344,7 +349,9 @@ class EmbeddedIndex:
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
-            conditions.append(f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({_bind(params, 'mat', query.materials)}))")
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({_bind(params, 'mat', query.materials)}))"
+            )
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
             conditions.append("c.lead_time_days <= :max_lead")
@@ -377,10 +384,14 @@ class EmbeddedIndex:
             params["verified"] = int(query.verified)
             conditions.append("g.verified = :verified")
         if query.certifications:
-            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))")
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))"
+            )
         if query.verified_certifications:
             schemes = _bind(params, "vcert", query.verified_certifications)
-            conditions.append(f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))")
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
+            )
         capability = self._capability_conditions(query, params)
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
@@ -427,7 +438,9 @@ class EmbeddedIndex:
         connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
         if query.capacity:
             low, high = capacity_key_range(query.capacity.units, query.capacity.by)
-            connection.execute("CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high))
+            connection.execute(
+                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high)
+            )
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.sort == Sort.DISTANCE and query.near is None:
@@ -445,7 +458,8 @@ class EmbeddedIndex:
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute(
-            f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}", params
+            f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
+            params,
         )
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
@@ -524,7 +538,9 @@ class EmbeddedIndex:
             else:
                 rows = self._facet_rows(connection, query, facet, text)
             selected = selected_values(query, facet)
-            facets[facet] = [FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows]
+            facets[facet] = [
+                FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
+            ]
         return facets
 
     def _facet_rows(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[tuple[Any, int]]:

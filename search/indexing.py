@@ -1,4 +1,5 @@
 """From the database to the index: loading groups in batches, the outbox handler, rebuilds."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +49,11 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
     groups = [
         SimpleNamespace(**row._asdict())
         for row in session.execute(
-            select(*(getattr(ProducerGroup, c) for c in _GROUP_COLUMNS), Organization.time_zone, Organization.country.label("organization_country"))
+            select(
+                *(getattr(ProducerGroup, c) for c in _GROUP_COLUMNS),
+                Organization.time_zone,
+                Organization.country.label("organization_country"),
+            )
             .join(Organization, Organization.id == ProducerGroup.organization_id)  # whose calendar the capacity follows
             .where(ProducerGroup.id > after_id)
             .order_by(ProducerGroup.id)
@@ -62,7 +67,12 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
     windows: dict[int, list[SimpleNamespace]] = defaultdict(list)
     if capabilities:
         for window in session.execute(
-            select(CapacityWindow.capability_id, CapacityWindow.week_start, CapacityWindow.units_available, CapacityWindow.units_committed)
+            select(
+                CapacityWindow.capability_id,
+                CapacityWindow.week_start,
+                CapacityWindow.units_available,
+                CapacityWindow.units_committed,
+            )
             .join(Capability)
             .where(Capability.group_id.between(low, high))
         ):
@@ -73,7 +83,9 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         by_group[capability.group_id].append(capability)
     certifications: dict[int, list[Any]] = defaultdict(list)
     for certification in session.execute(
-        select(Certification.group_id, Certification.scheme, Certification.name, Certification.verified).where(Certification.group_id.between(low, high))
+        select(Certification.group_id, Certification.scheme, Certification.name, Certification.verified).where(
+            Certification.group_id.between(low, high)
+        )
     ):
         certifications[certification.group_id].append(certification)
     photos: dict[int, list[Any]] = defaultdict(list)
@@ -89,7 +101,9 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
     return groups
 
 
-def documents(session: Session, today: dt.date | None = None, *, now: dt.datetime | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+def documents(
+    session: Session, today: dt.date | None = None, *, now: dt.datetime | None = None, batch: int = 2000
+) -> Iterator[dict[str, Any]]:
     """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for all)."""
     now = now or utcnow()
     last_id = 0
@@ -146,8 +160,10 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
             select(ProducerGroup)
             .where(ProducerGroup.id.in_(group_ids))
             .options(
-                selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications),
-                selectinload(ProducerGroup.organization), selectinload(ProducerGroup.photos),
+                selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
+                selectinload(ProducerGroup.certifications),
+                selectinload(ProducerGroup.organization),
+                selectinload(ProducerGroup.photos),
             )  # fmt: skip
         )
     )
@@ -190,7 +206,9 @@ class DailyRebuild:
     has begun. `loom worker` and `loom serve` run one beside the outbox worker; several processes
     may, as a rebuild that finds the index current does nothing."""
 
-    def __init__(self, sessions: Callable[[], Session], index_for: Callable[[], SearchIndex], *, every_seconds: float = 300) -> None:
+    def __init__(
+        self, sessions: Callable[[], Session], index_for: Callable[[], SearchIndex], *, every_seconds: float = 300
+    ) -> None:
         self.sessions = sessions
         self.index_for = index_for
         self.every_seconds = every_seconds

@@ -4,6 +4,7 @@
 A name several places share ("La Paz", "San José") is ambiguous unless one of them is far larger
 than the rest; the buyer can add the country ("La Paz, Mexico" or "La Paz, MX").
 """
+
 from __future__ import annotations
 
 import re
@@ -102,14 +103,18 @@ def find_place(text: str) -> Place:
     matches = [(place, main) for place, main in book.names.get(_key(name), []) if country is None or place.country == country]
     if not matches:
         where = f" in {book.countries[_key(country)][1]}" if country else ""
-        raise UnknownPlace(f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give latitude,longitude.")
+        raise UnknownPlace(
+            f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give latitude,longitude."
+        )
     if any(main for _, main in matches):  # a place's own name before another place's other name
         matches = [(place, main) for place, main in matches if main]
     places = sorted({place.geonameid: place for place, _ in matches}.values(), key=lambda p: -p.population)
     if len(places) == 1 or places[0].population >= CLEARLY_LARGEST * places[1].population:
         return places[0]
     listed = "; ".join(p.label for p in places[:5])
-    raise AmbiguousPlace(f"Several places are called {name.strip()!r} ({listed}): add the country, e.g. '{places[0].label}'.", places[:5])
+    raise AmbiguousPlace(
+        f"Several places are called {name.strip()!r} ({listed}): add the country, e.g. '{places[0].label}'.", places[:5]
+    )
 
 
 def locate(text: str) -> tuple[float, float]:

@@ -1,4 +1,5 @@
 """What a buyer asks for, and what comes back: the query model both backends answer."""
+
 from __future__ import annotations
 
 import base64
@@ -149,7 +150,12 @@ def decode_cursor(cursor: str) -> list[Any]:
 # ----- ranking, the same for both backends ---------------------------------------------------------
 
 # Where a word is found, and what that is worth; a word found only within its typo allowance is worth half.
-FIELD_WEIGHTS: tuple[tuple[str, float], ...] = (("name_terms", 3.0), ("capability_terms", 2.0), ("story_terms", 1.0), ("place_terms", 1.0))
+FIELD_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("name_terms", 3.0),
+    ("capability_terms", 2.0),
+    ("story_terms", 1.0),
+    ("place_terms", 1.0),
+)
 FUZZY_SHARE = 0.5
 
 
@@ -282,7 +288,9 @@ def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
             return False
         if query.price_min is not None and capability["price_max"] < query.price_min:
             return False
-    return not (query.capacity and units_by(capability["capacity_keys"], capability["ready_on"], query.capacity.by) < query.capacity.units)
+    return not (
+        query.capacity and units_by(capability["capacity_keys"], capability["ready_on"], query.capacity.by) < query.capacity.units
+    )
 
 
 def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
@@ -304,9 +312,7 @@ class TermMatcher:
     def __call__(self, word_term: str) -> bool:
         answer = self.known.get(word_term)
         if answer is None:
-            answer = any(
-                word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t) for t in self.terms
-            )
+            answer = any(word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t) for t in self.terms)
             self.known[word_term] = answer
         return answer
 
@@ -327,7 +333,9 @@ def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...]
 
 
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
-    capabilities = [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
+    capabilities = (
+        [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
+    )
     if query.capability_words:
         capabilities = [c for c in capabilities if holds_product_words(c, query.capability_words)]
     elif matcher is not None and matcher.terms and not query.categories:
@@ -335,7 +343,11 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         capabilities = [c for c in capabilities if described_by_words(c, matcher)] or capabilities
     highlights: dict[str, str] = {}
     if matcher is not None and matcher.terms:
-        for name, text in (("name", doc["name"]), ("story", doc["story"]), ("capabilities", ", ".join(doc["materials"] + doc["techniques"]))):
+        for name, text in (
+            ("name", doc["name"]),
+            ("story", doc["story"]),
+            ("capabilities", ", ".join(doc["materials"] + doc["techniques"])),
+        ):
             snippet = highlight(text, matcher)
             if snippet:
                 highlights[name] = snippet

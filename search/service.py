@@ -1,4 +1,5 @@
 """Answering a buyer: one search, ranked all words first, then most words (see search.query.Ranking)."""
+
 from __future__ import annotations
 
 from search.backends import SearchIndex

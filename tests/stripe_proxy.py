@@ -4,6 +4,7 @@ It does not answer for Stripe: every request it lets through is answered by stri
 Modes: "pass" relays; "down" closes the connection without answering (Stripe unreachable);
 "drop" relays, then closes without passing the answer back (Stripe acted, Loom never heard).
 """
+
 from __future__ import annotations
 
 import threading

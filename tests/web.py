@@ -1,4 +1,5 @@
 """Drive the web pages the way a browser does: read the form's CSRF token, then post."""
+
 from __future__ import annotations
 
 import re

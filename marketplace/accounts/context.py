@@ -1,4 +1,5 @@
 """Who is acting: the signed-in user and the organization they are working for right now."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Forms for signing up, signing in, passwords and teammates."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -64,7 +65,9 @@ class ResetPasswordForm(Form):
     confirm = _confirm()
 
 
-ROLE_CHOICES = choices((r.value, label) for r, label in ((Role.MEMBER, _l("Member")), (Role.ADMIN, _l("Admin")), (Role.OWNER, _l("Owner"))))
+ROLE_CHOICES = choices(
+    (r.value, label) for r, label in ((Role.MEMBER, _l("Member")), (Role.ADMIN, _l("Admin")), (Role.OWNER, _l("Owner")))
+)
 
 
 class InviteForm(OneTimeForm):

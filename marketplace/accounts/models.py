@@ -1,4 +1,5 @@
 """Organizations (buyers and producer groups), their users and memberships."""
+
 from __future__ import annotations
 
 import datetime as dt

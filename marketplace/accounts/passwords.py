@@ -1,4 +1,5 @@
 """Password hashing with argon2id at RFC 9106's low-memory profile (above OWASP's minimum)."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

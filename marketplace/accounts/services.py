@@ -1,4 +1,5 @@
 """Sign-up, sign-in, teammates and passwords. Services take plain values and own no request state."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -185,7 +186,12 @@ def record_sign_in_attempt(session: Session, *, email: str, remote_addr: str, no
 
 
 def sign_in(
-    transaction: Callable[[], AbstractContextManager[Session]], *, email: str, password: str, remote_addr: str, policy: LoginPolicy,
+    transaction: Callable[[], AbstractContextManager[Session]],
+    *,
+    email: str,
+    password: str,
+    remote_addr: str,
+    policy: LoginPolicy,
     now: dt.datetime | None = None,
 ) -> User | None:
     """Sign in with e-mail and password: the user, or None for wrong credentials (counted as a failure).
@@ -232,14 +238,18 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
     email, remote_addr = attempt.email, attempt.remote_addr
     others = select(LoginAttempt).where(LoginAttempt.attempted_at > now - policy.window, LoginAttempt.id != attempt_id)
     earlier = session.scalars(
-        others.where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr).order_by(LoginAttempt.attempted_at.desc())
+        others.where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr).order_by(
+            LoginAttempt.attempted_at.desc()
+        )
     ).all()
     if len(earlier) >= policy.max_failures:
         delay = min(policy.first_delay * 2 ** min(len(earlier) - policy.max_failures, 32), policy.window)
         wait = (earlier[0].attempted_at + delay - now).total_seconds()
         if wait > 0:
             raise _refuse(wait)
-    by_address = session.scalar(select(func.count()).select_from(others.where(LoginAttempt.remote_addr == remote_addr).subquery())) or 0
+    by_address = (
+        session.scalar(select(func.count()).select_from(others.where(LoginAttempt.remote_addr == remote_addr).subquery())) or 0
+    )
     if by_address >= policy.max_failures_per_address:
         raise _refuse(policy.window.total_seconds())
     return session.scalar(select(User).where(User.email == email))
@@ -253,7 +263,9 @@ def record_sign_in(
     attempt = session.get(LoginAttempt, attempt_id)
     if user is None or attempt is None:
         raise NotFound("That sign-in attempt is unknown.")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == attempt.email, LoginAttempt.remote_addr == attempt.remote_addr))
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.email == attempt.email, LoginAttempt.remote_addr == attempt.remote_addr)
+    )
     user.last_login_at = now or utcnow()
     if password_hash is not None:
         user.password_hash = password_hash
@@ -290,7 +302,9 @@ def membership_of(session: Session, user: User, organization_id: int | None) -> 
 
 def require_role(membership: Membership | None, role: Role) -> Membership:
     if membership is None or not membership.role.at_least(role):
-        raise Forbidden(_("Only an organization %(role)s or above can do this. Ask an owner to change your role.", role=role.value))
+        raise Forbidden(
+            _("Only an organization %(role)s or above can do this. Ask an owner to change your role.", role=role.value)
+        )
     return membership
 
 
@@ -327,13 +341,21 @@ def invite(
     with force_locale(recipient_locale(None, organization)):
         mail = {
             "to": email,
-            "subject": _("%(person)s invited you to %(organization)s on Loom", person=inviter.user.name, organization=organization.name),
-            "body": "\n\n".join((
-                _("%(person)s invited you to join %(organization)s on Loom as %(role)s.", person=inviter.user.name,
-                  organization=organization.name, role=label(role)),
-                _("Accept the invitation: %(link)s", link=link),
-                _("The link works for %(days)s days. If you did not expect it, ignore this e-mail.", days=ttl.days),
-            )),
+            "subject": _(
+                "%(person)s invited you to %(organization)s on Loom", person=inviter.user.name, organization=organization.name
+            ),
+            "body": "\n\n".join(
+                (
+                    _(
+                        "%(person)s invited you to join %(organization)s on Loom as %(role)s.",
+                        person=inviter.user.name,
+                        organization=organization.name,
+                        role=label(role),
+                    ),
+                    _("Accept the invitation: %(link)s", link=link),
+                    _("The link works for %(days)s days. If you did not expect it, ignore this e-mail.", days=ttl.days),
+                )
+            ),
         }
     enqueue(session, topics.SEND_MAIL, email, mail)
     session.flush()
@@ -352,9 +374,7 @@ def open_invitation(session: Session, token: str, *, now: dt.datetime | None = N
     return invitation
 
 
-def accept_invitation(
-    session: Session, token: str, *, user: User | None, name: str = "", password: str = ""
-) -> Membership:
+def accept_invitation(session: Session, token: str, *, user: User | None, name: str = "", password: str = "") -> Membership:
     """Join the invitation's organization as the signed-in user, or as a new account for its e-mail."""
     invitation = open_invitation(session, token)
     if user is None:
@@ -363,12 +383,21 @@ def accept_invitation(
         user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
         session.add(user)
     elif user.email != invitation.email:
-        raise Forbidden(_("This invitation is for %(invitation_email)s. Sign in with that address to accept it.", invitation_email=invitation.email))
+        raise Forbidden(
+            _(
+                "This invitation is for %(invitation_email)s. Sign in with that address to accept it.",
+                invitation_email=invitation.email,
+            )
+        )
     # The link reached this mailbox, which is what a confirmation link proves.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    existing = session.scalar(
-        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
-    ) if user.id else None
+    existing = (
+        session.scalar(
+            select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
+        )
+        if user.id
+        else None
+    )
     invitation.accepted_at = utcnow()
     if existing is not None:
         return existing
@@ -428,8 +457,9 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int
     invitation.revoked_at = utcnow()
 
 
-def choose_languages(session: Session, *, user: User, membership: Membership | None, locale: str | None,
-                     organization_locale: str | None) -> None:
+def choose_languages(
+    session: Session, *, user: User, membership: Membership | None, locale: str | None, organization_locale: str | None
+) -> None:
     """Save the person's language and, when they are an admin or owner, their organization's default.
 
     `locale`/`organization_locale`: a shipped locale code ("sw") or None for "not chosen". Raise
@@ -462,12 +492,17 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
         mail = {
             "to": user.email,
             "subject": _("Reset your Loom password"),
-            "body": "\n\n".join((
-                _("Hello %(name)s,", name=user.name),
-                _("Set a new password here: %(link)s", link=link),
-                _("The link works for %(minutes)s minutes and only once. If you did not ask for it, ignore this e-mail: "
-                  "your password stays as it is.", minutes=ttl_seconds // 60),
-            )),
+            "body": "\n\n".join(
+                (
+                    _("Hello %(name)s,", name=user.name),
+                    _("Set a new password here: %(link)s", link=link),
+                    _(
+                        "The link works for %(minutes)s minutes and only once. If you did not ask for it, ignore this e-mail: "
+                        "your password stays as it is.",
+                        minutes=ttl_seconds // 60,
+                    ),
+                )
+            ),
         }
     enqueue(session, topics.SEND_MAIL, user.email, mail)
 

@@ -1,4 +1,5 @@
 """Sign up, sign in and out, passwords, invitations and the team page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -263,7 +264,14 @@ def team() -> Response | tuple[str, int]:
         else:
             if once.repeated:
                 return first_result(once)
-            flash(_("Invitation sent to %(form_email)s. You can also share this link with them: %(link)s", form_email=form.email.data, link=link), "success")
+            flash(
+                _(
+                    "Invitation sent to %(form_email)s. You can also share this link with them: %(link)s",
+                    form_email=form.email.data,
+                    link=link,
+                ),
+                "success",
+            )
             return redirect(url_for("accounts.team"))
     members, pending = services.team_of(db.session, membership)
     return render_form(
@@ -300,15 +308,23 @@ def revoke_invitation(invitation_id: int) -> Response:
 def language() -> Response | tuple[str, int]:
     membership = context.current_membership()
     can_set_default = membership is not None and membership.role.at_least(Role.ADMIN)
-    form = LanguageForm(data={"locale": current_user.locale or "",
-                              "organization_locale": (membership.organization.locale if membership else None) or ""})
+    form = LanguageForm(
+        data={
+            "locale": current_user.locale or "",
+            "organization_locale": (membership.organization.locale if membership else None) or "",
+        }
+    )
     if form.validate_on_submit():
         try:
             with transaction() as session:
                 services.choose_languages(
-                    session, user=current_user, membership=membership, locale=form.locale.data or None,
-                    organization_locale=form.organization_locale.data or None if can_set_default else
-                    (membership.organization.locale if membership else None),
+                    session,
+                    user=current_user,
+                    membership=membership,
+                    locale=form.locale.data or None,
+                    organization_locale=form.organization_locale.data or None
+                    if can_set_default
+                    else (membership.organization.locale if membership else None),
                 )
         except DomainError as error:
             attach_error(form, error)

@@ -1,4 +1,5 @@
 """API tokens: an organization's programs reading its own data through the JSON API."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The page where an organization's admins create and revoke API tokens."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for

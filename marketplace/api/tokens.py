@@ -1,4 +1,5 @@
 """Create, list, revoke and check API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,9 @@ def create_token(session: Session, membership: Membership | None, name: str) -> 
     if not name:
         raise DomainError(_("Name the token after the program that will use it."), field="name")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(organization_id=membership.organization_id, name=name[:100], token_hash=_digest(secret), created_by_id=membership.user_id)
+    token = ApiToken(
+        organization_id=membership.organization_id, name=name[:100], token_hash=_digest(secret), created_by_id=membership.user_id
+    )
     session.add(token)
     session.flush()
     return token, secret
@@ -41,7 +44,11 @@ def create_token(session: Session, membership: Membership | None, name: str) -> 
 
 def tokens_of(session: Session, membership: Membership) -> list[ApiToken]:
     """Return the organization's tokens, newest first, revoked ones included."""
-    return list(session.scalars(select(ApiToken).where(ApiToken.organization_id == membership.organization_id).order_by(ApiToken.id.desc())))
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.organization_id == membership.organization_id).order_by(ApiToken.id.desc())
+        )
+    )
 
 
 def revoke_token(session: Session, membership: Membership | None, token_id: int) -> None:

@@ -1,4 +1,5 @@
 """The JSON API, version 1: what the marketplace shows, for other programs. Described in openapi.json."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,10 +48,15 @@ def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
         "techniques": capability.techniques,
         "moq": capability.moq,
         "lead_time_days": capability.lead_time_days,
-        "unit_price": {"min": _money(capability.price_min, capability.currency), "max": _money(capability.price_max, capability.currency),
-                       "currency": capability.currency},
+        "unit_price": {
+            "min": _money(capability.price_min, capability.currency),
+            "max": _money(capability.price_max, capability.currency),
+            "currency": capability.currency,
+        },
         "weekly_capacity": capability.weekly_capacity,
-        "capacity": [{"week_start": w.week_start.isoformat(), "available": w.available, "committed": w.committed} for w in calendar],
+        "capacity": [
+            {"week_start": w.week_start.isoformat(), "available": w.available, "committed": w.committed} for w in calendar
+        ],
     }
 
 
@@ -80,7 +86,13 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
         "languages": group.languages,
         "response_time_hours": group.response_time_hours,
         "certifications": [
-            {"scheme": c.scheme, "name": c.title, "verified": c.checked, "self_declared": c.self_declared, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+            {
+                "scheme": c.scheme,
+                "name": c.title,
+                "verified": c.checked,
+                "self_declared": c.self_declared,
+                "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+            }
             for c in group.certifications
         ],
         "capabilities": [capability_json(c, today) for c in group.capabilities],
@@ -93,7 +105,9 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
                 "moq": p.moq,
                 "lead_time_days": p.lead_time_days,
                 "currency": p.currency,
-                "price_tiers": [{"min_quantity": t.min_quantity, "unit_price": _money(t.unit_price, p.currency)} for t in p.price_tiers],
+                "price_tiers": [
+                    {"min_quantity": t.min_quantity, "unit_price": _money(t.unit_price, p.currency)} for t in p.price_tiers
+                ],
             }
             for p in group.products
         ],
@@ -109,7 +123,11 @@ TYPED = ("page", "per_page", "country", "units", "by", "max_lead_time", "moq", "
 @blueprint.before_request
 def _refuse_empty_typed_parameters() -> None:
     for name in TYPED:
-        if name in request.args and not request.args[name].strip() and not (name == "country" and request.endpoint == "api.search"):
+        if (
+            name in request.args
+            and not request.args[name].strip()
+            and not (name == "country" and request.endpoint == "api.search")
+        ):
             raise DomainError(_("%(name)s is empty: give a value or leave the parameter out.", name=name), field=name)
 
 
@@ -169,7 +187,11 @@ def hit_json(hit: Hit) -> dict[str, Any]:
                 "materials": m.materials,
                 "moq": m.moq,
                 "lead_time_days": m.lead_time_days,
-                "unit_price": {"min": _money(m.price_min, m.currency), "max": _money(m.price_max, m.currency), "currency": m.currency},
+                "unit_price": {
+                    "min": _money(m.price_min, m.currency),
+                    "max": _money(m.price_max, m.currency),
+                    "currency": m.currency,
+                },
                 "units_by_date": m.units_by_date,
             }
             for m in hit.matches
@@ -194,7 +216,10 @@ def search() -> Response | tuple[Response, int]:
             "total": result.total,
             "relaxed": result.relaxed,
             "items": [hit_json(h) for h in result.hits],
-            "facets": {name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values] for name, values in result.facets.items()},
+            "facets": {
+                name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values]
+                for name, values in result.facets.items()
+            },
             "next": result.next_cursor,
         }
     )
@@ -209,7 +234,9 @@ def order_epcis(number: str) -> Response:
 
     organization = tokens.organization_for(db.session, request.headers.get("Authorization"))
     if organization is None:
-        response = problem(401, "Unauthorized", "Send `Authorization: Bearer <token>` with a live API token of your organization.")
+        response = problem(
+            401, "Unauthorized", "Send `Authorization: Bearer <token>` with a live API token of your organization."
+        )
         response.headers["WWW-Authenticate"] = 'Bearer realm="loom"'
         return response
     order = db.session.scalar(select(Order).where(Order.number == number))

@@ -1,4 +1,5 @@
 """Invoices a group issues for an order, the buyer's payments and the group's payouts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,13 @@ class PaymentStatus(enum.StrEnum):
         return _PAYMENT_RANK[self]
 
 
-_PAYMENT_RANK = {PaymentStatus.PENDING: 0, PaymentStatus.PROCESSING: 1, PaymentStatus.FAILED: 2, PaymentStatus.SUCCEEDED: 3, PaymentStatus.REFUNDED: 4}
+_PAYMENT_RANK = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.PROCESSING: 1,
+    PaymentStatus.FAILED: 2,
+    PaymentStatus.SUCCEEDED: 3,
+    PaymentStatus.REFUNDED: 4,
+}
 
 
 class RefundStatus(enum.StrEnum):

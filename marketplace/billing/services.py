@@ -1,4 +1,5 @@
 """Issuing invoices: numbered per producer group in one unbroken sequence."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Read a search from URL parameters (the search page and the API share it); refuse bad input clearly."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,9 @@ MAX_FACET_VALUES = 20  # values of one facet in one search
 def _many(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
     given = args.getlist(name)
     if len(given) > MAX_FACET_VALUES:
-        raise DomainError(_("Choose at most %(MAX_FACET_VALUES)s values of %(name)s.", MAX_FACET_VALUES=MAX_FACET_VALUES, name=name), field=name)
+        raise DomainError(
+            _("Choose at most %(MAX_FACET_VALUES)s values of %(name)s.", MAX_FACET_VALUES=MAX_FACET_VALUES, name=name), field=name
+        )
     return tuple(dict.fromkeys(v.strip()[:100] for v in given if v.strip()))
 
 
@@ -60,7 +63,9 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     verified_certifications = _many(args, "verified_certification")
     for code in verified_certifications:
         if code not in CERTIFICATION_SCHEMES:
-            raise DomainError(_("verified_certification %(code)s is not one Loom knows.", code=repr(code)), field="verified_certification")
+            raise DomainError(
+                _("verified_certification %(code)s is not one Loom knows.", code=repr(code)), field="verified_certification"
+            )
     verified = {"": None, "true": True, "false": False}.get((args.get("verified") or "").strip().lower(), "bad")
     if verified == "bad":
         raise DomainError(_("verified must be true or false."), field="verified")
@@ -75,7 +80,14 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
             raise DomainError(_("The date must be in the future."), field="by")
         horizon = today + MAX_WEEKS * WEEK
         if by > horizon:
-            raise DomainError(_("Capacity is planned %(MAX_WEEKS)s weeks ahead: pick a date up to %(horizon_isoformat)s.", MAX_WEEKS=MAX_WEEKS, horizon_isoformat=horizon.isoformat()), field="by")
+            raise DomainError(
+                _(
+                    "Capacity is planned %(MAX_WEEKS)s weeks ahead: pick a date up to %(horizon_isoformat)s.",
+                    MAX_WEEKS=MAX_WEEKS,
+                    horizon_isoformat=horizon.isoformat(),
+                ),
+                field="by",
+            )
     if units is not None and by is not None:
         capacity = CapacityNeed(units, by, as_of=utcnow())  # trust no capacity counted from a day that has ended for its group
     elif units is not None:  # "2,000 baskets", no date yet: groups that take an order of this size
@@ -106,7 +118,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     try:
         sort = Sort((args.get("sort") or Sort.RELEVANCE.value).strip())
     except ValueError:
-        raise DomainError(_("sort must be one of %(value)s.", value=', '.join(s.value for s in Sort)), field="sort") from None
+        raise DomainError(_("sort must be one of %(value)s.", value=", ".join(s.value for s in Sort)), field="sort") from None
     if sort == Sort.DISTANCE and near is None:
         raise DomainError(_("Sorting by distance needs a place to measure from."), field="near")
 

@@ -4,6 +4,7 @@ The quantity, the deadline, certification words and material words become the se
 the words left over stay free text. Pure functions: no request, no database, no clock of their own
 (the caller passes today in the buyer's calendar).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -37,13 +38,65 @@ _CERTIFICATION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"b[\s-]*corp(?:oration)?(?:\s+certified)?", ("b-corp",)),
     (r"nest(?:\s+ethical\s+handcraft|\s+certified|\s+seal)", ("nest-ethical-handcraft",)),
 )
-_CERTIFICATIONS = [(re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE), codes) for pattern, codes in _CERTIFICATION_WORDS]
+_CERTIFICATIONS = [
+    (re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE), codes) for pattern, codes in _CERTIFICATION_WORDS
+]
 assert all(code in CERTIFICATION_SCHEMES for _, codes in _CERTIFICATION_WORDS for code in codes)
 
 # Materials artisan groups list one word each; a word here becomes the material filter (the capability
 # must list it), the rest of the sentence stays the product words.
 MATERIALS = frozenset(
-    ["sisal", "jute", "raffia", "seagrass", "sweetgrass", "palm", "banana", "papyrus", "rattan", "wicker", "bamboo", "willow", "straw", "hemp", "cotton", "linen", "silk", "wool", "alpaca", "cashmere", "mohair", "yak", "felt", "leather", "suede", "wood", "teak", "mango", "olive", "walnut", "brass", "copper", "silver", "gold", "bronze", "tin", "iron", "glass", "clay", "terracotta", "porcelain", "stoneware", "soapstone", "beeswax", "cork", "coconut", "kenaf", "abaca", "coir"]
+    [
+        "sisal",
+        "jute",
+        "raffia",
+        "seagrass",
+        "sweetgrass",
+        "palm",
+        "banana",
+        "papyrus",
+        "rattan",
+        "wicker",
+        "bamboo",
+        "willow",
+        "straw",
+        "hemp",
+        "cotton",
+        "linen",
+        "silk",
+        "wool",
+        "alpaca",
+        "cashmere",
+        "mohair",
+        "yak",
+        "felt",
+        "leather",
+        "suede",
+        "wood",
+        "teak",
+        "mango",
+        "olive",
+        "walnut",
+        "brass",
+        "copper",
+        "silver",
+        "gold",
+        "bronze",
+        "tin",
+        "iron",
+        "glass",
+        "clay",
+        "terracotta",
+        "porcelain",
+        "stoneware",
+        "soapstone",
+        "beeswax",
+        "cork",
+        "coconut",
+        "kenaf",
+        "abaca",
+        "coir",
+    ]
 )
 # Words that name goods (a category's words, and the kinds search knows): "baskets", "totes", "beads".
 _GOODS = frozenset(analyzed(list(CATEGORY_WORDS.values())).split()) | frozenset(BROADER) | frozenset(BROADER.values())
@@ -52,13 +105,16 @@ _GOODS = frozenset(analyzed(list(CATEGORY_WORDS.values())).split()) | frozenset(
 def _names_goods(word: str) -> bool:
     return any(t in _GOODS for t in analyze(word))
 
+
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
 _MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?:[12][0-9]|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:20[0-9]{2})"
-_LEAD = r"(?P<lead>by|before|until|till|til|due(?:\s+by)?|no\s+later\s+than|latest|deadline:?|for)\s+(?:the\s+)?(?P<end>end\s+of\s+)?"
+_LEAD = (
+    r"(?P<lead>by|before|until|till|til|due(?:\s+by)?|no\s+later\s+than|latest|deadline:?|for)\s+(?:the\s+)?(?P<end>end\s+of\s+)?"
+)
 _DATES = (
     re.compile(rf"(?<!\w){_LEAD}(?P<iso>{_YEAR}-[0-9]{{2}}-[0-9]{{2}})(?!\w)", re.IGNORECASE),
     re.compile(rf"(?<!\w){_LEAD}(?P<day>{_DAY})\s+(?:of\s+)?(?P<month>{_MONTH})(?:,?\s+(?P<year>{_YEAR}))?(?!\w)", re.IGNORECASE),
@@ -95,7 +151,7 @@ class Understood:
 
 def _next(month: int, day: int | None, year: int | None, today: dt.date) -> dt.date | None:
     """The date meant: the given day (or the month's last day) in `year`, or its next occurrence after today."""
-    for candidate_year in ([year] if year else [today.year, today.year + 1]):
+    for candidate_year in [year] if year else [today.year, today.year + 1]:
         last = calendar.monthrange(candidate_year, month)[1]
         if day is not None and day > last:
             return None
@@ -157,13 +213,13 @@ def understand(sentence: str, today: dt.date) -> Understood:
             by = _deadline(match, today)
             if by is None:
                 raise DomainError(f"There is no such date as “{match.group(0).strip()}”: check the day and the month.", field="q")
-            text = text[: match.start()] + " " + text[match.end():]
+            text = text[: match.start()] + " " + text[match.end() :]
             break
     units = None
     for match in _QUANTITY.finditer(text):
         units = _quantity(match)
         if units is not None:
-            text = text[: match.start()] + " " + text[match.end():]
+            text = text[: match.start()] + " " + text[match.end() :]
             break
     certifications: list[str] = []
     for pattern, codes in _CERTIFICATIONS:

@@ -1,4 +1,5 @@
 """Search snippets as HTML: what the results page and the JSON API show of the words a query matched."""
+
 from __future__ import annotations
 
 from markupsafe import Markup, escape

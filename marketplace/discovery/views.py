@@ -1,4 +1,5 @@
 """The buyer's search page: free text, facets, capacity by date, distance; each hit says why it matched."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,12 @@ FACET_TITLES = {
 }
 
 
-SORT_LABELS = {Sort.RELEVANCE: _l("Relevance"), Sort.RATING: _l("Rating"), Sort.LEAD_TIME: _l("Lead time"), Sort.DISTANCE: _l("Distance")}
+SORT_LABELS = {
+    Sort.RELEVANCE: _l("Relevance"),
+    Sort.RATING: _l("Rating"),
+    Sort.LEAD_TIME: _l("Lead time"),
+    Sort.DISTANCE: _l("Distance"),
+}
 
 
 def facet_label(facet: str, value: str) -> str:
@@ -132,7 +138,13 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
                 chip(_("verified %(label)s", label=label) if prefix else label, name, family)
                 chosen = [c for c in chosen if c not in family]
         for code in chosen:
-            chip(_("verified %(label)s", label=facet_label("certification", code)) if prefix else facet_label("certification", code), name, (code,))
+            chip(
+                _("verified %(label)s", label=facet_label("certification", code))
+                if prefix
+                else facet_label("certification", code),
+                name,
+                (code,),
+            )
     for code in args.getlist("category"):
         chip(facet_label("category", code), "category", (code,))
     for code in args.getlist("country"):

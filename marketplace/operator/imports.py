@@ -1,4 +1,5 @@
 """The operator's spreadsheet import: upload, preview with the rows that would be rejected, confirm, watch progress."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,7 +65,9 @@ def import_job(job_id: int) -> str:
     if job is None:
         abort(404)
     working = job.status in ("queued", "running")
-    return render_template("operator/import_job.html", job=job, action_form=ActionForm(), refresh=REFRESH_SECONDS if working else None)
+    return render_template(
+        "operator/import_job.html", job=job, action_form=ActionForm(), refresh=REFRESH_SECONDS if working else None
+    )
 
 
 @blueprint.post("/imports/<int:job_id>/confirm")

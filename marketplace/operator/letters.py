@@ -1,4 +1,5 @@
 """What a dead letter is about: the producer group and the order behind an outbox message, for the operator's desk."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -32,7 +33,9 @@ def _ids(messages: Iterable[OutboxMessage], wanted: tuple[str, ...]) -> set[int]
 
 def concerns_of(session: Session, messages: list[OutboxMessage]) -> dict[int, Concerns]:
     """Map each message's id to what it concerns, in one query per kind of record (a page of letters costs a few queries)."""
-    groups = {g.id: g for g in session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(_ids(messages, (topics.INDEX_GROUP,)))))}
+    groups = {
+        g.id: g for g in session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(_ids(messages, (topics.INDEX_GROUP,)))))
+    }
     invoices = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(_ids(messages, _BY_INVOICE))))}
     payouts = {p.id: p for p in session.scalars(select(Payout).where(Payout.id.in_(_ids(messages, (topics.TRANSFER_PAYOUT,)))))}
     refunds: dict[int, Invoice] = {refund_id: invoice for refund_id, invoice in session.execute(
@@ -62,7 +65,9 @@ def concerns_of(session: Session, messages: list[OutboxMessage]) -> dict[int, Co
             found[message.id] = of_order(invoices[key].order_id, f"invoice {invoices[key].number}")
         elif message.topic == topics.TRANSFER_PAYOUT and key in payouts:
             payout = payouts[key]
-            found[message.id] = Concerns(groups.get(payout.group_id), orders.get(payout.order_id) if payout.order_id else None, f"payout #{payout.id}")
+            found[message.id] = Concerns(
+                groups.get(payout.group_id), orders.get(payout.order_id) if payout.order_id else None, f"payout #{payout.id}"
+            )
         elif message.topic == topics.REFUND_PAYMENT and key in refunds:
             found[message.id] = of_order(refunds[key].order_id, f"refund #{key} of invoice {refunds[key].number}")
     return found

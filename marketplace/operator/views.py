@@ -1,4 +1,5 @@
 """The operator's desk: dead letters to retry, groups and certificates to verify."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,8 +59,11 @@ def desk() -> str:
         concerns=concerns_of(session, letters),
         pending_certifications=pending_certifications,
         reviewed_certifications=session.scalars(
-            select(Certification).where(or_(Certification.verified.is_(True), Certification.rejected_at.is_not(None)))
-            .options(selectinload(Certification.group)).order_by(Certification.id.desc()).limit(20)
+            select(Certification)
+            .where(or_(Certification.verified.is_(True), Certification.rejected_at.is_not(None)))
+            .options(selectinload(Certification.group))
+            .order_by(Certification.id.desc())
+            .limit(20)
         ).all(),
         review_form=lambda cert: CertificationReviewForm(prefix=f"cert{cert.id}", formdata=None),
         unverified_groups=unverified_groups,
@@ -79,7 +83,10 @@ def order(order_id: int) -> tuple[str, int] | str:
     keys = [(topic, str(order_id)) for topic in (topics.SYNC_ORDER, topics.SYNC_TRACE)]
     keys += [(topic, str(i.id)) for i in invoices for topic in (topics.SYNC_INVOICE, topics.SYNC_PAYMENT)]
     messages = session.scalars(
-        select(OutboxMessage).where(or_(*[(OutboxMessage.topic == t) & (OutboxMessage.key == k) for t, k in keys])).order_by(OutboxMessage.id.desc()).limit(50)
+        select(OutboxMessage)
+        .where(or_(*[(OutboxMessage.topic == t) & (OutboxMessage.key == k) for t, k in keys]))
+        .order_by(OutboxMessage.id.desc())
+        .limit(50)
     ).all()
     return render_template("operator/order.html", order=found, invoices=invoices, messages=messages, action_form=ActionForm())
 
@@ -90,7 +97,14 @@ def retry(message_id: int) -> Response:
     if ActionForm().validate_on_submit():
         with transaction() as session:
             message = outbox.retry_dead_letter(session, message_id)
-        flash(_("Message %(message_id)s (%(message_topic)s) will be tried again by the worker.", message_id=message.id, message_topic=message.topic), "success")
+        flash(
+            _(
+                "Message %(message_id)s (%(message_topic)s) will be tried again by the worker.",
+                message_id=message.id,
+                message_topic=message.topic,
+            ),
+            "success",
+        )
     return redirect(url_for("operator.desk"))
 
 
@@ -108,7 +122,9 @@ def review_certification(certification_id: int) -> Response:
                     certification = producers.reject_certification(session, current_user, certification_id, reason=note,
                                                                    base_url=current_app.config["BASE_URL"])  # fmt: skip
                 else:
-                    certification = producers.verify_certification(session, current_user, certification_id, verified=decision == "verify", note=note)
+                    certification = producers.verify_certification(
+                        session, current_user, certification_id, verified=decision == "verify", note=note
+                    )
         except DomainError as error:
             if error.status == 404:
                 raise

@@ -1,4 +1,5 @@
 """Forms for moving an order along and reporting its progress."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -11,13 +12,17 @@ from marketplace.forms import Form, OneTimeForm, WholeNumberField
 
 class MoveForm(Form):
     note = StringField(_l("Note (required to cancel)"), validators=[Length(max=500)])
-    carrier = StringField(_l("Carrier"), validators=[Length(max=80)], description=_l("e.g. DHL Express, Maersk, or the buyer's forwarder"))
+    carrier = StringField(
+        _l("Carrier"), validators=[Length(max=80)], description=_l("e.g. DHL Express, Maersk, or the buyer's forwarder")
+    )
     tracking_number = StringField(_l("Tracking number (if there is one)"), validators=[Length(max=80)])
     expected = HiddenField()  # the status the page showed; a move from any other is refused
 
 
 class ProgressForm(OneTimeForm):
-    percent = WholeNumberField(_l("Done (%)"), validators=[InputRequired(_l("Give the progress as a percentage from 0 to 100.")), NumberRange(0, 100)])
+    percent = WholeNumberField(
+        _l("Done (%)"), validators=[InputRequired(_l("Give the progress as a percentage from 0 to 100.")), NumberRange(0, 100)]
+    )
     note = StringField(_l("What happened"), validators=[Length(max=500)])
     reason = StringField(_l("Why it is lower than before"), validators=[Length(max=500)],
                          description=_l("Only when the percentage goes down, e.g. a batch failed the quality check."))  # fmt: skip

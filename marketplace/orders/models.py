@@ -1,4 +1,5 @@
 """Orders made from accepted quotes, their lines and the progress a group reports."""
+
 from __future__ import annotations
 
 import datetime as dt

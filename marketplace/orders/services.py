@@ -1,4 +1,5 @@
 """Orders: made when a buyer accepts a quote, then moved along by the people allowed to move them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,6 +44,8 @@ BUYER_MOVES = {
     (OrderStatus.DELIVERED, OrderStatus.CLOSED),
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
 }
+
+
 def _group_place(group: ProducerGroup, base_url: str) -> str:
     """The group's place as a URI: a `geo:` URI when its coordinates are known, else its Loom page."""
     if group.latitude is not None and group.longitude is not None:
@@ -72,7 +75,9 @@ def _trace(session: Session, order: Order, step_key: str, *, author_id: int | No
 def _capability_for(group: ProducerGroup, category: str) -> Capability:
     capability = next((c for c in group.capabilities if c.category == category), None)
     if capability is None:
-        raise Conflict(_("%(group_name)s no longer lists this category; ask them to add it or choose another quote.", group_name=group.name))
+        raise Conflict(
+            _("%(group_name)s no longer lists this category; ask them to add it or choose another quote.", group_name=group.name)
+        )
     return capability
 
 
@@ -162,7 +167,16 @@ def accept_quote(
         ship_by=rfq.needed_by,
         destination_country=rfq.destination_country,
         confirmed_at=utcnow(),
-        lines=[OrderLine(position=1, capability_id=capability.id, sku=f"RFQ-{rfq.id}", description=rfq.title[:300], quantity=quote.quantity, unit_price=quote.unit_price)],
+        lines=[
+            OrderLine(
+                position=1,
+                capability_id=capability.id,
+                sku=f"RFQ-{rfq.id}",
+                description=rfq.title[:300],
+                quantity=quote.quantity,
+                unit_price=quote.unit_price,
+            )
+        ],
     )
     session.add(order)
     session.flush()
@@ -190,7 +204,9 @@ def accept_quote(
 
 def _accepted(session: Session, rfq: Rfq) -> dict[int, str]:
     """The order number made from each accepted quote of this RFQ."""
-    rows = session.execute(select(Order.quote_id, Order.number).join(Quote, Quote.id == Order.quote_id).where(Quote.rfq_id == rfq.id))
+    rows = session.execute(
+        select(Order.quote_id, Order.number).join(Quote, Quote.id == Order.quote_id).where(Quote.rfq_id == rfq.id)
+    )
     return {quote_id: number for quote_id, number in rows}
 
 
@@ -201,7 +217,10 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
     order = session.scalar(
         select(Order)
         .join(ProducerGroup, ProducerGroup.id == Order.group_id)
-        .where(Order.id == order_id, or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id))
+        .where(
+            Order.id == order_id,
+            or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id),
+        )
         .options(selectinload(Order.lines), selectinload(Order.progress))
     )
     if order is None:
@@ -283,7 +302,15 @@ def move(
         if not carrier.strip():
             raise DomainError(_("Name the carrier the goods left with (or the buyer's forwarder)."), field="carrier")
         order.carrier, order.tracking_number = carrier.strip()[:80], (tracking_number.strip()[:80] or None)
-        note = " ".join(filter(None, [f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."), note.strip()]))
+        note = " ".join(
+            filter(
+                None,
+                [
+                    f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."),
+                    note.strip(),
+                ],
+            )
+        )
     order.status = to
     if to == OrderStatus.DELIVERED:
         # The balance is what the order still owes after the invoices really issued, so they add up to its total.
@@ -300,7 +327,13 @@ def move(
 
 
 def post_progress(
-    session: Session, membership: Membership | None, order_id: int, *, percent: int, note: str, photo_path: str | None,
+    session: Session,
+    membership: Membership | None,
+    order_id: int,
+    *,
+    percent: int,
+    note: str,
+    photo_path: str | None,
     base_url: str = "",
     reason: str = "",
 ) -> ProgressUpdate:
@@ -319,10 +352,20 @@ def post_progress(
     last = max(order.progress, key=lambda u: (u.created_at, u.id), default=None)
     reason = reason.strip()
     if last is not None and percent < last.percent and not reason:
-        raise DomainError(_("The last report said %(last_percent)s %%. Say why it is lower now.", last_percent=last.percent), field="reason")
+        raise DomainError(
+            _("The last report said %(last_percent)s %%. Say why it is lower now.", last_percent=last.percent), field="reason"
+        )
     update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path,
                             reason=reason if last is not None and percent < last.percent else None)  # fmt: skip
     session.add(update)
     session.flush()
-    _trace(session, order, "progress", author_id=membership.user_id, base_url=base_url, note=(note.strip() + (f" Lower than before: {update.reason}" if update.reason else "")).strip(), progress=percent)
+    _trace(
+        session,
+        order,
+        "progress",
+        author_id=membership.user_id,
+        base_url=base_url,
+        note=(note.strip() + (f" Lower than before: {update.reason}" if update.reason else "")).strip(),
+        progress=percent,
+    )
     return update

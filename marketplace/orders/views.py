@@ -1,4 +1,5 @@
 """Orders, for both parties: the timeline, the next steps each may take, progress and invoices."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -119,7 +120,9 @@ def progress(order_id: int) -> Response | tuple[str, int]:
         if once.repeated:
             return first_result(once)
     except DomainError as error:
-        attach_error(form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None))
+        attach_error(
+            form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None)
+        )
         return _order_page(order_id, form)
     else:
         flash(_("Progress posted; the buyer sees it on the order's timeline."), "success")

@@ -10,6 +10,7 @@ imports an adapter: it only says what happened.
 Events carry the ORM objects they speak of (the subscriber runs in the same session, so nothing is
 loaded twice). The models are named for type checkers only: this module imports no feature package.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """Messages for the outside world, written in the same transaction as the change they announce."""
+
 from __future__ import annotations
 
 import datetime as dt

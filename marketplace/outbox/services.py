@@ -1,4 +1,5 @@
 """Write outbox messages inside the caller's transaction; list and revive dead letters."""
+
 from __future__ import annotations
 
 from typing import Any

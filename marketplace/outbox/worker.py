@@ -1,4 +1,5 @@
 """Drain the outbox: run each due message's handler, retry failures with backoff, bury the hopeless."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -186,7 +187,10 @@ class Worker:
     def _record_in(self, session: Session, lease: Lease, error: Exception | None) -> OutboxStatus | None:
         now = self.clock()
         message = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.id == lease.message_id).with_for_update().execution_options(populate_existing=True)
+            select(OutboxMessage)
+            .where(OutboxMessage.id == lease.message_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if message is None or message.attempts != lease.attempt or message.status != OutboxStatus.PENDING:
             log.warning("outbox message %s: lease lost before its outcome was recorded", lease.message_id)

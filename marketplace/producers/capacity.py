@@ -4,6 +4,7 @@ Weeks run Monday to Sunday. A week without an entry in the calendar is assumed t
 capability's usual weekly capacity; the calendar records the exceptions (harvest, holidays, a
 second shift). Production starts the Monday after the order and cannot finish before the lead time.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """Announcing that a producer group changed: its version goes up and `producer_group.changed` is published
 (search subscribes: the group's document is rebuilt)."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -4,6 +4,7 @@ The capability row is locked first (FOR UPDATE on PostgreSQL; SQLite has one wri
 two buyers accepting quotes at the same moment are served one after the other and the second sees
 what the first took: a group is never promised more than it can make.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,9 @@ def lock_capability(session: Session, capability_id: int) -> Capability:
         raise Conflict(_("The group no longer offers this capability.")) from None
 
 
-def commit_units(session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date) -> list[CapacityCommitment]:
+def commit_units(
+    session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date
+) -> list[CapacityCommitment]:
     """Promise `units` from the earliest free weeks finishing by `ship_by`; refuse if they do not fit."""
     calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
     deliverable = capacity.deliverable_by(
@@ -43,7 +46,15 @@ def commit_units(session: Session, capability: Capability, *, order_id: int, uni
             today, units, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar
         )
         when = f"; the earliest it could ship is {earliest:%d %b %Y}" if earliest else ""
-        raise Conflict(_("The group can make %(deliverable)s of the %(units)s units by %(ship_by)s%(when)s.", deliverable=deliverable, units=units, ship_by=format_date(ship_by), when=when))
+        raise Conflict(
+            _(
+                "The group can make %(deliverable)s of the %(units)s units by %(ship_by)s%(when)s.",
+                deliverable=deliverable,
+                units=units,
+                ship_by=format_date(ship_by),
+                when=when,
+            )
+        )
     windows = {w.week_start: w for w in capability.windows}
     commitments = []
     remaining = units
@@ -55,7 +66,9 @@ def commit_units(session: Session, capability: Capability, *, order_id: int, uni
             continue
         window = windows.get(week.week_start)
         if window is None:
-            window = CapacityWindow(capability=capability, week_start=week.week_start, units_available=week.available, units_committed=0)
+            window = CapacityWindow(
+                capability=capability, week_start=week.week_start, units_available=week.available, units_committed=0
+            )
             session.add(window)
         window.units_committed += take
         remaining -= take

@@ -1,4 +1,5 @@
 """Forms a producer group uses to keep its listing current; all work on a phone-sized screen."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,14 +66,21 @@ class ProfileForm(Form):
     country = SelectField(_l("Country"), validators=[DataRequired()])
     region = StringField(_l("Region or county"), validators=[Length(max=120)])
     city = StringField(_l("Town or city"), validators=[Length(max=120)])
-    latitude = CoordinateField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)], description=_l("For distance search, e.g. -1.2921"))
+    latitude = CoordinateField(
+        _l("Latitude"), validators=[Optional(), NumberRange(-90, 90)], description=_l("For distance search, e.g. -1.2921")
+    )
     longitude = CoordinateField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)], description=_l("e.g. 36.8219"))
     artisan_count = WholeNumberField(_l("Number of artisans"), validators=[InputRequired(), NumberRange(min=0)])
     women_share = WholeNumberField(_l("Women among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
-    youth_share = WholeNumberField(_l("Young people (under 35) among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0)
+    youth_share = WholeNumberField(
+        _l("Young people (under 35) among them (%)"), validators=[Optional(), NumberRange(0, 100)], default=0
+    )
     languages = _word_list_field(_l("Languages you work in"), _l("Separate with commas, e.g. Swahili, English"))
     response_time_hours = WholeNumberField(_l("Usual reply time (hours)"), validators=[Optional(), NumberRange(1, 24 * 14)])
-    currency = SelectField(_l("Currency you price in"), description=_l("The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type."))
+    currency = SelectField(
+        _l("Currency you price in"),
+        description=_l("The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type."),
+    )
     artisan_share_floor = WholeNumberField(
         _l("Lowest artisans' share of a price (%)"), validators=[Optional(), NumberRange(0, 100)], default=25,
         description=_l("The pricing helper warns when the artisans' pay is a smaller part of a price than this."),
@@ -90,7 +98,11 @@ class ProfileForm(Form):
     def validate(self, extra_validators: object = None) -> bool:
         valid = super().validate(extra_validators)
         # Checked here, not in a field validator: Optional() ends a field's checks when it is empty.
-        if not self.latitude.errors and not self.longitude.errors and (self.latitude.data is None) != (self.longitude.data is None):
+        if (
+            not self.latitude.errors
+            and not self.longitude.errors
+            and (self.latitude.data is None) != (self.longitude.data is None)
+        ):
             self.longitude.errors.append("Give both latitude and longitude, or leave both empty.")
             return False
         return valid
@@ -184,7 +196,9 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
         setattr(
             CapacityForm,
             f"week_{monday:%Y%m%d}",
-            WholeNumberField(f"{monday:%d %b %Y}", validators=[InputRequired(_l("Enter a number (0 for none).")), NumberRange(min=0)]),
+            WholeNumberField(
+                f"{monday:%d %b %Y}", validators=[InputRequired(_l("Enter a number (0 for none).")), NumberRange(min=0)]
+            ),
         )
     return CapacityForm
 
@@ -192,7 +206,9 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
 class CertificationForm(OneTimeForm):
     scheme = SelectField(
         _l("Certification"),
-        choices=choices([*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, _l("Other (name it below)"))]),
+        choices=choices(
+            [*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, _l("Other (name it below)"))]
+        ),
     )
     name = StringField(
         _l("Name, if “Other”"), validators=[Length(max=120)],
@@ -200,7 +216,9 @@ class CertificationForm(OneTimeForm):
     )  # fmt: skip
     reference = StringField(_l("Certificate or member number"), validators=[Length(max=120)])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
-    evidence = FileField(_l("Certificate (PDF or photo)"), description=_l("An operator checks it before the badge shows as verified."))
+    evidence = FileField(
+        _l("Certificate (PDF or photo)"), description=_l("An operator checks it before the badge shows as verified.")
+    )
 
 
 class ProductForm(OneTimeForm):
@@ -224,7 +242,11 @@ class ProductForm(OneTimeForm):
         self.category.choices = category_select_choices()
 
     def tiers(self) -> list[tuple[int, Decimal]]:
-        pairs = [(self.tier1_quantity, self.tier1_price), (self.tier2_quantity, self.tier2_price), (self.tier3_quantity, self.tier3_price)]
+        pairs = [
+            (self.tier1_quantity, self.tier1_price),
+            (self.tier2_quantity, self.tier2_price),
+            (self.tier3_quantity, self.tier3_price),
+        ]
         return [(q.data, p.data) for q, p in pairs if q.data is not None and p.data is not None]
 
     def validate_tier3_price(self, _field: Field) -> None:
@@ -246,13 +268,17 @@ class ProductForm(OneTimeForm):
 
 
 class PhotoForm(OneTimeForm):
-    photo = FileField(_l("Photo"), validators=[FileRequired("Choose a photo to upload.")], description=_l("JPEG, PNG or WebP, up to 5 MB"))
+    photo = FileField(
+        _l("Photo"), validators=[FileRequired("Choose a photo to upload.")], description=_l("JPEG, PNG or WebP, up to 5 MB")
+    )
     caption = StringField(_l("Caption"), validators=[Length(max=200)])
     product = SelectField(_l("Show it with"), default="")
 
     def __init__(self, *args: object, products: list[tuple[int, str]] = (), **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.product.choices = choices([("", "The group's gallery"), *((str(pid), f"Product: {title}") for pid, title in products)])
+        self.product.choices = choices(
+            [("", "The group's gallery"), *((str(pid), f"Product: {title}") for pid, title in products)]
+        )
 
     @property
     def product_id(self) -> int | None:

@@ -5,6 +5,7 @@ importing the same file again changes nothing, and a corrected file updates what
 import adds and updates; it never deletes a capability or certification the file leaves out, and it
 never sets verification (that is an operator's call).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -221,7 +222,9 @@ def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, defaul
     except (InvalidOperation, ValueError):
         raise RecordError(f"{name} must be a whole number, not {value!r}", column=name) from None
     if number < low or (high is not None and number > high):
-        raise RecordError(f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}", column=name)
+        raise RecordError(
+            f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}", column=name
+        )
     return number
 
 
@@ -308,7 +311,9 @@ def _capability(data: Any, where: str | None) -> dict[str, Any]:
             try:
                 day = dt.date.fromisoformat(str(entry.get("week")))
             except ValueError:
-                raise RecordError(f"capacity week {entry.get('week')!r} is not a date (YYYY-MM-DD)", column="capacity_overrides") from None
+                raise RecordError(
+                    f"capacity week {entry.get('week')!r} is not a date (YYYY-MM-DD)", column="capacity_overrides"
+                ) from None
             weeks[capacity.week_start(day)] = _int(entry.get("units"), "capacity units")
         values["capacity"] = weeks
     except RecordError as error:
@@ -340,7 +345,9 @@ def validate(record: SourceRecord) -> dict[str, Any]:
         "languages": _list(data.get("languages"), "languages"),
     }
     if (clean["latitude"] is None) != (clean["longitude"] is None):
-        raise RecordError("give both latitude and longitude, or neither", column="longitude" if clean["latitude"] is not None else "latitude")
+        raise RecordError(
+            "give both latitude and longitude, or neither", column="longitude" if clean["latitude"] is not None else "latitude"
+        )
     certifications = []
     entries = data.get("certifications") or []
     if not isinstance(entries, list):

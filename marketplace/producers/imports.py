@@ -6,6 +6,7 @@ the job on the outbox; the worker imports it in small batches, each committed wi
 records processed, so the job's page (which reloads itself, no JavaScript) shows how far it is.
 Importing is idempotent (groups are keyed by external_ref), so a retried job does no harm.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

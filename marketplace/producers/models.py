@@ -1,4 +1,5 @@
 """Producer groups and what they can make: capabilities, capacity, certifications, catalog."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,9 @@ class ProducerGroup(Base):
     rating_count: Mapped[int] = mapped_column(default=0)
     response_time_hours: Mapped[int | None]
     currency: Mapped[str | None] = mapped_column(String(3))  # the group's working currency; None: its capabilities'
-    artisan_share_floor: Mapped[int] = mapped_column(default=25, server_default="25")  # percent of a price; the pricing helper warns below it
+    artisan_share_floor: Mapped[int] = mapped_column(
+        default=25, server_default="25"
+    )  # percent of a price; the pricing helper warns below it
     # A federation's own id for the group, so re-importing its spreadsheet updates instead of duplicating.
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[created_at]
@@ -54,9 +57,7 @@ class ProducerGroup(Base):
     certifications: Mapped[list[Certification]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="Certification.id"
     )
-    products: Mapped[list[Product]] = relationship(
-        back_populates="group", cascade="all, delete-orphan", order_by="Product.id"
-    )
+    products: Mapped[list[Product]] = relationship(back_populates="group", cascade="all, delete-orphan", order_by="Product.id")
     photos: Mapped[list[Photo]] = relationship(
         primaryjoin="and_(Photo.group_id == ProducerGroup.id, Photo.product_id.is_(None))",
         order_by="Photo.id",
@@ -78,7 +79,13 @@ class GroupAddress(Base):
 # The order every list of groups shows (home, directory, API): verified first, then by name. The
 # indexes walk it in order, so a page costs the same at 100 groups and at 100,000 (no scan, no sort).
 Index("ix_producer_group_listing", ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
-Index("ix_producer_group_country_listing", ProducerGroup.country, ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+Index(
+    "ix_producer_group_country_listing",
+    ProducerGroup.country,
+    ProducerGroup.verified.desc(),
+    ProducerGroup.name,
+    ProducerGroup.id,
+)
 
 
 class Certification(Base):
@@ -88,14 +95,18 @@ class Certification(Base):
     id: Mapped[intpk]
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
     scheme: Mapped[str] = mapped_column(String(40))  # a code of taxonomy.CERTIFICATION_SCHEMES, or OTHER_CLAIM
-    name: Mapped[str] = mapped_column(String(120), default="", server_default="")  # an "other" claim's own name; "" for a listed scheme
+    name: Mapped[str] = mapped_column(
+        String(120), default="", server_default=""
+    )  # an "other" claim's own name; "" for a listed scheme
     reference: Mapped[str] = mapped_column(String(120), default="")
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     evidence_path: Mapped[str | None] = mapped_column(String(300))
     verified: Mapped[bool] = mapped_column(default=False)
     verified_at: Mapped[dt.datetime | None]
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    review_note: Mapped[str | None] = mapped_column(Text)  # the operator's: how it was checked without evidence, or why it was rejected
+    review_note: Mapped[str | None] = mapped_column(
+        Text
+    )  # the operator's: how it was checked without evidence, or why it was rejected
     rejected_at: Mapped[dt.datetime | None]
 
     group: Mapped[ProducerGroup] = relationship(back_populates="certifications")

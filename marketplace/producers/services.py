@@ -1,4 +1,5 @@
 """Keep a producer group's listing current: profile, capabilities, capacity, certifications, catalog."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,7 +67,12 @@ def open_group(session: Session, event: OrganizationSignedUp) -> None:
     organization = event.organization
     if organization.kind != OrganizationKind.PRODUCER:
         return
-    group = ProducerGroup(organization=organization, name=organization.name, slug=unique_slug(session, organization.name), country=organization.country)
+    group = ProducerGroup(
+        organization=organization,
+        name=organization.name,
+        slug=unique_slug(session, organization.name),
+        country=organization.country,
+    )
     session.add(group)
     announce(session, group)
 
@@ -102,16 +108,20 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
     Each collection is joined to its small children (a capability's weeks, a product's tiers and
     photos) so the profile costs the same few round trips however much the group offers.
     """
-    group = session.scalars(
-        select(ProducerGroup)
-        .where(ProducerGroup.slug == slug)
-        .options(
-            joinedload(ProducerGroup.certifications),
-            selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
-            selectinload(ProducerGroup.products).options(joinedload(Product.price_tiers), joinedload(Product.photos)),
-            selectinload(ProducerGroup.photos),
+    group = (
+        session.scalars(
+            select(ProducerGroup)
+            .where(ProducerGroup.slug == slug)
+            .options(
+                joinedload(ProducerGroup.certifications),
+                selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
+                selectinload(ProducerGroup.products).options(joinedload(Product.price_tiers), joinedload(Product.photos)),
+                selectinload(ProducerGroup.photos),
+            )
         )
-    ).unique().one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if group is None:
         raise NotFound(_("No producer group has that address."))
     return group
@@ -119,7 +129,11 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
 
 def moved_to(session: Session, slug: str) -> str | None:
     """The current slug of the group that was at `slug` before a rename; None if no group ever was."""
-    return session.scalar(select(ProducerGroup.slug).join(GroupAddress, GroupAddress.group_id == ProducerGroup.id).where(GroupAddress.old_slug == slug))
+    return session.scalar(
+        select(ProducerGroup.slug)
+        .join(GroupAddress, GroupAddress.group_id == ProducerGroup.id)
+        .where(GroupAddress.old_slug == slug)
+    )
 
 
 def follow_name(session: Session, group: ProducerGroup) -> bool:
@@ -133,11 +147,17 @@ def follow_name(session: Session, group: ProducerGroup) -> bool:
         return False
     pattern = f"{base}%"
     taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(pattern), ProducerGroup.id != group.id)))
-    taken |= set(session.scalars(select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(pattern), GroupAddress.group_id != group.id)))
+    taken |= set(
+        session.scalars(
+            select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(pattern), GroupAddress.group_id != group.id)
+        )
+    )
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
-    session.execute(delete(GroupAddress).where(GroupAddress.old_slug == slug))  # renamed back: its own old address is current again
+    session.execute(
+        delete(GroupAddress).where(GroupAddress.old_slug == slug)
+    )  # renamed back: its own old address is current again
     session.add(GroupAddress(old_slug=group.slug, group_id=group.id))
     group.slug = slug
     session.flush()
@@ -242,18 +262,18 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
     return {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
 
 
-def set_capacity(
-    session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]
-) -> Capability:
+def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
     """Set the units available in many weeks at once; a week cannot drop below what is already promised."""
     capability = _owned_capability(session, group, capability_id)
     windows = {w.week_start: w for w in capability.windows}
     changed = False
     for monday, units in sorted(units_by_week.items()):
         if monday.weekday() != 0:
-            raise DomainError(_("%(monday_isoformat)s is not a Monday; capacity is set per week.", monday_isoformat=monday.isoformat()))
+            raise DomainError(
+                _("%(monday_isoformat)s is not a Monday; capacity is set per week.", monday_isoformat=monday.isoformat())
+            )
         if units < 0:
-            raise DomainError(_("Units for the week of %(monday)s cannot be negative.", monday=format_date(monday, 'd MMM')))
+            raise DomainError(_("Units for the week of %(monday)s cannot be negative.", monday=format_date(monday, "d MMM")))
         window = windows.get(monday)
         if window is None:
             if units == capability.weekly_capacity:
@@ -298,9 +318,17 @@ def add_certification(
         if not name:
             raise DomainError(_("Name the certification or membership (e.g. “Kenya Bureau of Standards mark”)."), field="name")
         if (listed := scheme_code(name)) is not None:
-            raise DomainError(_("That is %(scheme)s: choose it from the list, so an operator can check it.", scheme=CERTIFICATION_SCHEMES[listed].name), field="name")
+            raise DomainError(
+                _(
+                    "That is %(scheme)s: choose it from the list, so an operator can check it.",
+                    scheme=CERTIFICATION_SCHEMES[listed].name,
+                ),
+                field="name",
+            )
     existing = session.scalar(
-        select(Certification).where(Certification.group_id == group.id, Certification.scheme == scheme, Certification.name == name)
+        select(Certification).where(
+            Certification.group_id == group.id, Certification.scheme == scheme, Certification.name == name
+        )
     )
     if existing is not None:
         raise Conflict(_("This certification is already on your profile; remove it first to replace it."), field="scheme")
@@ -328,7 +356,9 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
     touch(session, group)
 
 
-def verify_certification(session: Session, operator: User, certification_id: int, *, verified: bool, note: str = "") -> Certification:
+def verify_certification(
+    session: Session, operator: User, certification_id: int, *, verified: bool, note: str = ""
+) -> Certification:
     """Mark a certification checked (`verified`) or take the check back (undo, also of a rejection).
 
     Without uploaded evidence a check needs the operator's `note` on how it was made (`DomainError`, field `note`).
@@ -337,9 +367,14 @@ def verify_certification(session: Session, operator: User, certification_id: int
     if certification is None:
         raise NotFound(_("No such certification."))
     if verified and certification.self_declared:
-        raise DomainError(_("A self-declared claim (not a listed scheme) is shown as the group's own word; Loom does not verify it."), field="note")
+        raise DomainError(
+            _("A self-declared claim (not a listed scheme) is shown as the group's own word; Loom does not verify it."),
+            field="note",
+        )
     if verified and not certification.evidence_path and not note.strip():
-        raise DomainError(_("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register)."), field="note")
+        raise DomainError(
+            _("No evidence was uploaded: say how you checked it (e.g. found in the FLO-ID register)."), field="note"
+        )
     certification.verified = verified
     certification.verified_at = utcnow() if verified else None
     certification.verified_by_id = operator.id if verified else None
@@ -349,7 +384,9 @@ def verify_certification(session: Session, operator: User, certification_id: int
     return certification
 
 
-def reject_certification(session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = "") -> Certification:
+def reject_certification(
+    session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = ""
+) -> Certification:
     """Refuse a certification with the reason the group reads; `undo` with `verify_certification(verified=False)`."""
     certification = session.get(Certification, certification_id)
     if certification is None:
@@ -398,7 +435,9 @@ def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str
     if not shadowed:
         return []
     starts = ", ".join(f"{q:,}" for q in shadowed)
-    return [f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."]
+    return [
+        f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."
+    ]
 
 
 def _owned_product(session: Session, group: ProducerGroup, product_id: int) -> Product:
@@ -511,16 +550,19 @@ def list_groups(
         query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    ordered = query.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications),
-                             *([selectinload(ProducerGroup.photos)] if with_photos else [])).order_by(
-        ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id
-    )
+    ordered = query.options(
+        selectinload(ProducerGroup.capabilities),
+        selectinload(ProducerGroup.certifications),
+        *([selectinload(ProducerGroup.photos)] if with_photos else []),
+    ).order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
     if after is None:
         return list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))), total
     verified, name, last_id = after
     # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
     # groups follow the verified ones, from their start.
-    beyond = ordered.where(ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id))
+    beyond = ordered.where(
+        ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id)
+    )
     groups = list(session.scalars(beyond.limit(per_page)))
     if verified and len(groups) < per_page:
         groups += session.scalars(ordered.where(ProducerGroup.verified == false()).limit(per_page - len(groups)))

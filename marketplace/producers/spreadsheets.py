@@ -6,6 +6,7 @@ module turns each of them into the same thing — a header and numbered rows of 
 given back in canonical form (`1234.50`) — so the importer validates one shape. It never guesses
 silently: what it assumed (encoding, delimiter, number format) comes back as notes for the preview.
 """
+
 from __future__ import annotations
 
 import csv

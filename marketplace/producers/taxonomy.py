@@ -1,4 +1,5 @@
 """The fixed vocabularies of handmade goods: a two-level category tree, certifications, reference lists."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Public pages about producer groups, and the pages a group uses to manage its own listing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,8 +57,12 @@ def directory() -> str:
     page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
-    groups, total = services.list_groups(db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_photos=True)
-    next_after = encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
+    groups, total = services.list_groups(
+        db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_photos=True
+    )
+    next_after = (
+        encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
+    )
     return render_template(
         "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page, next_after=next_after,
         country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
@@ -75,7 +80,11 @@ def profile(slug: str) -> str | Response:
     today = context.today()
     calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = context.current_membership()
-    drafts = sourcing.buyer_drafts(db.session, membership) if membership and membership.organization.kind == OrganizationKind.BUYER else []
+    drafts = (
+        sourcing.buyer_drafts(db.session, membership)
+        if membership and membership.organization.kind == OrganizationKind.BUYER
+        else []
+    )
     return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts,
                            reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
 

@@ -1,4 +1,5 @@
 """The review and reply forms."""
+
 from __future__ import annotations
 
 from wtforms import RadioField, TextAreaField
@@ -11,7 +12,9 @@ from marketplace.reputation.services import MAX_TEXT
 class ReviewForm(OneTimeForm):
     rating = RadioField(
         "How did the order go?",
-        choices=choices([("5", "5 — excellent"), ("4", "4 — good"), ("3", "3 — acceptable"), ("2", "2 — poor"), ("1", "1 — very poor")]),
+        choices=choices(
+            [("5", "5 — excellent"), ("4", "4 — good"), ("3", "3 — acceptable"), ("2", "2 — poor"), ("1", "1 — very poor")]
+        ),
         validators=[InputRequired("Choose from 1 to 5 stars.")],
     )
     text = TextAreaField("In your words (optional)", validators=[Length(max=MAX_TEXT)],

@@ -1,4 +1,5 @@
 """What buyers said about an order: one review per delivered order, and the group's one reply."""
+
 from __future__ import annotations
 
 import datetime as dt

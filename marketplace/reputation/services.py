@@ -1,4 +1,5 @@
 """Reviews: the buyer rates a delivered order once; the group may answer once."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -44,7 +45,14 @@ def leave_review(session: Session, membership: Membership | None, order_id: int,
     text = text.strip()
     if len(text) > MAX_TEXT:
         raise DomainError(f"Keep the review under {MAX_TEXT} characters.", field="text")
-    review = Review(order_id=order.id, group_id=order.group_id, buyer_id=order.buyer_id, author_id=membership.user_id, rating=rating, text=text)
+    review = Review(
+        order_id=order.id,
+        group_id=order.group_id,
+        buyer_id=order.buyer_id,
+        author_id=membership.user_id,
+        rating=rating,
+        text=text,
+    )
     session.add(review)
     session.flush()
     _refresh_rating(session, order.group_id)
@@ -73,7 +81,11 @@ def reply_to_review(session: Session, membership: Membership | None, review_id: 
 
 
 def reviews_of_group(session: Session, group_id: int, *, limit: int = 20) -> list[Review]:
-    return list(session.scalars(select(Review).where(Review.group_id == group_id).order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Review).where(Review.group_id == group_id).order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)
+        )
+    )
 
 
 def _refresh_rating(session: Session, group_id: int) -> None:

@@ -15,6 +15,7 @@ Too little data says nothing: a signal based on fewer than `MIN_BASIS` events is
 number and gives no boost — the group is shown as "new". The signals only *boost* ranking, within
 `MAX_BOOST` (see `Reputation.boost`); no search filter uses them, so a new group is never hidden.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -133,11 +134,17 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
         .where(RfqRecipient.group_id.in_(ids), Rfq.status != RfqStatus.DRAFT)
     ).all()
     answers: dict[tuple[int, int], dt.datetime] = {}
-    first_quotes = select(Quote.group_id, Quote.rfq_id, func.min(Quote.created_at)).where(Quote.group_id.in_(ids)).group_by(Quote.group_id, Quote.rfq_id)
+    first_quotes = (
+        select(Quote.group_id, Quote.rfq_id, func.min(Quote.created_at))
+        .where(Quote.group_id.in_(ids))
+        .group_by(Quote.group_id, Quote.rfq_id)
+    )
     first_messages = (
         select(Message.group_id, Message.rfq_id, func.min(Message.created_at))
         .join(ProducerGroup, ProducerGroup.id == Message.group_id)
-        .join(Membership, and_(Membership.user_id == Message.author_id, Membership.organization_id == ProducerGroup.organization_id))
+        .join(
+            Membership, and_(Membership.user_id == Message.author_id, Membership.organization_id == ProducerGroup.organization_id)
+        )
         .where(Message.group_id.in_(ids))
         .group_by(Message.group_id, Message.rfq_id)
     )
@@ -158,7 +165,9 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     reviews = {
         group_id: (count, average)
         for group_id, count, average in session.execute(
-            select(Review.group_id, func.count(), func.avg(Review.rating)).where(Review.group_id.in_(ids)).group_by(Review.group_id)
+            select(Review.group_id, func.count(), func.avg(Review.rating))
+            .where(Review.group_id.in_(ids))
+            .group_by(Review.group_id)
         )
     }
 

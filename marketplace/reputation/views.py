@@ -1,4 +1,5 @@
 """Reviewing an order (the buyer) and answering a review (the group)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for

@@ -1,4 +1,5 @@
 """Forms for requests for quotation, quotes, accepting a quote, the pricing helper and messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,9 @@ from marketplace.sourcing.services import INCOTERMS
 
 
 class RfqForm(OneTimeForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], description=_l("e.g. 2,000 sisal storage baskets for spring"))
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=200)], description=_l("e.g. 2,000 sisal storage baskets for spring")
+    )
     spec = TextAreaField(_l("What you need"), validators=[DataRequired(_l("Describe what you need: sizes, colours, materials, packing.")), Length(max=5000)],
                          description=_l("Sizes, colours, materials, packing, labels, samples."))  # fmt: skip
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
@@ -29,8 +32,12 @@ class RfqForm(OneTimeForm):
     currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="USD")
     needed_by = DateField(_l("Needed by"), validators=[DataRequired(_l("Give the date you need the goods by."))])
     destination_country = SelectField(_l("Deliver to"), validators=[DataRequired(_l("Choose the destination country."))])
-    incoterm = SelectField(_l("Delivery terms"), default="FCA", description=_l("Who pays for the journey, and where the goods become yours."))
-    attachments = MultipleFileField(_l("Drawings, photos or spec sheets"), description=_l("PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each."))
+    incoterm = SelectField(
+        _l("Delivery terms"), default="FCA", description=_l("Who pays for the journey, and where the goods become yours.")
+    )
+    attachments = MultipleFileField(
+        _l("Drawings, photos or spec sheets"), description=_l("PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -56,14 +63,20 @@ class QuoteForm(OneTimeForm):
     unit_price = AmountField(_l("Unit price"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
     quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
     lead_time_days = WholeNumberField(_l("Lead time (days)"), validators=[InputRequired(), NumberRange(0, 730)])
-    valid_until = DateField(_l("Valid until"), validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30))
+    valid_until = DateField(
+        _l("Valid until"), validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30)
+    )
     notes = TextAreaField(_l("Notes for the buyer"), validators=[Length(max=5000)])
     # The pricing helper: filled to suggest a price, never stored.
     materials_cost = AmountField(_l("Materials per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
     hours = AmountField(_l("Artisan hours per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
     hourly_wage = AmountField(_l("Fair hourly wage"), places=2, validators=[Optional(), NumberRange(min=0)])
-    overhead_percent = AmountField(_l("Overhead (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15"))
-    margin_percent = AmountField(_l("Group margin (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20"))
+    overhead_percent = AmountField(
+        _l("Overhead (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("15")
+    )
+    margin_percent = AmountField(
+        _l("Group margin (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20")
+    )
     exchange_rate = AmountField(_l("Exchange rate"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
 
     def label_units(self, *, working_currency: str, quote_currency: str) -> None:
@@ -74,7 +87,9 @@ class QuoteForm(OneTimeForm):
         self.hourly_wage.label.text = _("Fair hourly wage (%(currency)s per hour)", currency=working_currency)
         self.overhead_percent.label.text = _("Overhead (% of materials and pay)")
         self.margin_percent.label.text = _("Group margin (% on top)")
-        self.exchange_rate.label.text = _("%(working)s for 1 %(quoted)s (the rate you use)", working=working_currency, quoted=quote_currency)
+        self.exchange_rate.label.text = _(
+            "%(working)s for 1 %(quoted)s (the rate you use)", working=working_currency, quoted=quote_currency
+        )
 
     def values(self) -> dict[str, object]:
         return {

@@ -1,4 +1,5 @@
 """Requests for quotation, the quotes that answer them, and the conversation around both."""
+
 from __future__ import annotations
 
 import datetime as dt

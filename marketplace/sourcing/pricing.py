@@ -4,6 +4,7 @@ Hourly wages are indicative living-wage rates for home-based artisan work, in US
 Global Living Wage Coalition / Anker benchmarks and fair-trade premiums); a group replaces them with
 its own rate in the form. They are a starting point, not a rule.
 """
+
 from __future__ import annotations
 
 from collections import Counter

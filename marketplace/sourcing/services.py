@@ -1,4 +1,5 @@
 """Requests for quotation and the quotes that answer them, up to the award that makes an order."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,7 +66,9 @@ MAX_RECIPIENTS = 20  # groups one request goes to
 
 def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
     if len(set(group_ids)) > MAX_RECIPIENTS:
-        raise DomainError(_("Send one request to at most %(MAX_RECIPIENTS)s groups.", MAX_RECIPIENTS=MAX_RECIPIENTS), field="groups")
+        raise DomainError(
+            _("Send one request to at most %(MAX_RECIPIENTS)s groups.", MAX_RECIPIENTS=MAX_RECIPIENTS), field="groups"
+        )
     groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids))))
     if len(groups) != len(set(group_ids)):
         raise DomainError(_("One of the chosen producer groups no longer exists."), field="groups")
@@ -80,8 +83,12 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
             subject=_l("New request for quotation: %(title)s", title=rfq.title),
             body=_l(
                 "%(buyer)s asks for %(quantity)s units (%(category)s) by %(needed_by)s, delivered to %(country)s. "
-                "Answer with a quote on Loom.", buyer=rfq.buyer.name, quantity=rfq.quantity,
-                category=CATEGORIES[rfq.category].label, needed_by=lazy_date(rfq.needed_by), country=rfq.destination_country,
+                "Answer with a quote on Loom.",
+                buyer=rfq.buyer.name,
+                quantity=rfq.quantity,
+                category=CATEGORIES[rfq.category].label,
+                needed_by=lazy_date(rfq.needed_by),
+                country=rfq.destination_country,
             ),
             link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
         )
@@ -137,7 +144,9 @@ def update_draft(
     rfq.incoterm = values.get("incoterm", rfq.incoterm)
     kept = {r.group_id: r for r in rfq.recipients}
     rfq.recipients = [kept.get(g.id) or RfqRecipient(group_id=g.id) for g in groups]
-    rfq.attachments.extend(RfqAttachment(path=f.path, filename=name[:200], content_type=f.content_type) for name, f in attachments)
+    rfq.attachments.extend(
+        RfqAttachment(path=f.path, filename=name[:200], content_type=f.content_type) for name, f in attachments
+    )
     session.flush()
     if send:
         rfq.status = RfqStatus.OPEN
@@ -150,7 +159,10 @@ def groups_making(session: Session, category: str, *, exclude: list[int], limit:
     return list(
         session.scalars(
             select(ProducerGroup)
-            .where(ProducerGroup.id.in_(select(Capability.group_id).where(Capability.category == category)), ProducerGroup.id.not_in(exclude or [0]))
+            .where(
+                ProducerGroup.id.in_(select(Capability.group_id).where(Capability.category == category)),
+                ProducerGroup.id.not_in(exclude or [0]),
+            )
             .options(selectinload(ProducerGroup.capabilities))
             .order_by(ProducerGroup.verified.desc(), ProducerGroup.rating.desc().nulls_last(), ProducerGroup.name)
             .limit(limit)
@@ -158,7 +170,9 @@ def groups_making(session: Session, category: str, *, exclude: list[int], limit:
     )
 
 
-def sending_warnings(groups: list[ProducerGroup], *, category: str, quantity: int | None, needed_by: dt.date | None, today: dt.date) -> list[str]:
+def sending_warnings(
+    groups: list[ProducerGroup], *, category: str, quantity: int | None, needed_by: dt.date | None, today: dt.date
+) -> list[str]:
     """Say, per chosen group, where a request falls short of what it can take: under its minimum order, more
     than its calendar can make by the date, or a category it does not list. Empty when all fit."""
     if not quantity or needed_by is None or category not in CATEGORIES:
@@ -187,7 +201,9 @@ def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, toda
     deliverable, earliest = capacity_fit(capability, quantity, rfq.needed_by, today)
     if deliverable < quantity:
         when = f"; all of them by {earliest:%d %b %Y}" if earliest else ""
-        warnings.append(f"Your calendar holds {deliverable:,} units by {rfq.needed_by:%d %b %Y}, and you quote {quantity:,}{when}.")
+        warnings.append(
+            f"Your calendar holds {deliverable:,} units by {rfq.needed_by:%d %b %Y}, and you quote {quantity:,}{when}."
+        )
     if quantity < capability.moq:
         warnings.append(f"You quote {quantity:,} units, under your minimum order of {capability.moq:,}.")
     return warnings
@@ -199,7 +215,9 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
     rfq = session.scalar(
         select(Rfq)
         .where(Rfq.id == rfq_id, Rfq.buyer_id == membership.organization_id)
-        .options(selectinload(Rfq.quotes).selectinload(Quote.group), selectinload(Rfq.recipients).selectinload(RfqRecipient.group))
+        .options(
+            selectinload(Rfq.quotes).selectinload(Quote.group), selectinload(Rfq.recipients).selectinload(RfqRecipient.group)
+        )
     )
     if rfq is None:
         raise NotFound(_("That request for quotation is not one of yours."))
@@ -210,7 +228,10 @@ def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
     membership = require_buyer(membership)
     return list(
         session.scalars(
-            select(Rfq).where(Rfq.buyer_id == membership.organization_id).options(selectinload(Rfq.quotes)).order_by(Rfq.id.desc())
+            select(Rfq)
+            .where(Rfq.buyer_id == membership.organization_id)
+            .options(selectinload(Rfq.quotes))
+            .order_by(Rfq.id.desc())
         )
     )
 
@@ -222,7 +243,9 @@ def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
                                 .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
 
 
-def add_to_draft(session: Session, membership: Membership | None, rfq_id: int, group_slug: str) -> tuple[Rfq, ProducerGroup, bool]:
+def add_to_draft(
+    session: Session, membership: Membership | None, rfq_id: int, group_slug: str
+) -> tuple[Rfq, ProducerGroup, bool]:
     """Add one producer group to the buyer's draft request; adding it again changes nothing.
 
     Returns (the draft, the group, whether it was newly added). Raises NotFound for another buyer's
@@ -302,9 +325,7 @@ def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, b
 def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
     """An RFQ sent to this group (never a draft, never another group's); any other id is a 404."""
     rfq = session.scalar(
-        select(Rfq)
-        .join(RfqRecipient)
-        .where(Rfq.id == rfq_id, RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
+        select(Rfq).join(RfqRecipient).where(Rfq.id == rfq_id, RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
     )
     if rfq is None:
         raise NotFound(_("That request for quotation was not sent to your group."))
@@ -313,9 +334,15 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
 
 def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
     rfqs = session.scalars(
-        select(Rfq).join(RfqRecipient).where(RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT).order_by(Rfq.id.desc())
+        select(Rfq)
+        .join(RfqRecipient)
+        .where(RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
+        .order_by(Rfq.id.desc())
     ).all()
-    quotes = {q.rfq_id: q for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in rfqs])))}
+    quotes = {
+        q.rfq_id: q
+        for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in rfqs])))
+    }
     return [(rfq, quotes.get(rfq.id)) for rfq in rfqs]
 
 
@@ -349,14 +376,23 @@ def submit_quote(
     if values["unit_price"] <= 0:
         raise DomainError(_("The unit price must be above zero."), field="unit_price")
     if not is_rounded(values["unit_price"], rfq.currency):
-        raise DomainError(_("Prices in %(rfq_currency)s have %(minor_units)s decimals; round the unit price to them.", rfq_currency=rfq.currency, minor_units=minor_units(rfq.currency)), field="unit_price")
+        raise DomainError(
+            _(
+                "Prices in %(rfq_currency)s have %(minor_units)s decimals; round the unit price to them.",
+                rfq_currency=rfq.currency,
+                minor_units=minor_units(rfq.currency),
+            ),
+            field="unit_price",
+        )
     if values["quantity"] < 1:
         raise DomainError(_("Quote for at least one unit."), field="quantity")
     if values["valid_until"] < today:
         raise DomainError(_("The quote must be valid until today or later."), field="valid_until")
     quote = own_quote(session, group, rfq_id)
     if quote is None:
-        quote = Quote(rfq=rfq, group_id=group.id, currency=rfq.currency, incoterm=rfq.incoterm, **{k: values[k] for k in QUOTE_FIELDS})
+        quote = Quote(
+            rfq=rfq, group_id=group.id, currency=rfq.currency, incoterm=rfq.incoterm, **{k: values[k] for k in QUOTE_FIELDS}
+        )
         session.add(quote)
         verb = "sent"
     else:
@@ -368,8 +404,14 @@ def submit_quote(
         quote.revision += 1
         verb = "revised"
     session.flush()
-    terms = {"group": group.name, "title": rfq.title, "quantity": quote.quantity, "days": quote.lead_time_days,
-             "price": lazy_money(quote.unit_price, quote.currency), "valid_until": lazy_date(quote.valid_until)}
+    terms = {
+        "group": group.name,
+        "title": rfq.title,
+        "quantity": quote.quantity,
+        "days": quote.lead_time_days,
+        "price": lazy_money(quote.unit_price, quote.currency),
+        "valid_until": lazy_date(quote.valid_until),
+    }
     notify(session, rfq.buyer_id,
            subject=(_l("Quote sent by %(group)s: %(title)s", **terms) if verb == "sent" else _l("Quote revised by %(group)s: %(title)s", **terms)),
            body=(_l("%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.", **terms)
@@ -386,7 +428,9 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
     if quote is None:
         raise NotFound(_("Your group has not quoted on this request."))
     if quote.status != QuoteStatus.SUBMITTED:
-        raise Conflict(_("Your quote is %(quote_status)s; only a standing quote can be withdrawn.", quote_status=label(quote.status)))
+        raise Conflict(
+            _("Your quote is %(quote_status)s; only a standing quote can be withdrawn.", quote_status=label(quote.status))
+        )
     quote.status = QuoteStatus.WITHDRAWN
     notify(session, quote.rfq.buyer_id, subject=_l("Quote withdrawn by %(group)s: %(title)s", group=group.name, title=quote.rfq.title),
            body=_l("%(group)s withdrew its quote.", group=group.name), link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}")  # fmt: skip
@@ -397,7 +441,9 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
 
 
 def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
-    return list(session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id)))
+    return list(
+        session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id))
+    )
 
 
 def post_message(
@@ -416,8 +462,10 @@ def post_message(
         session,
         group.organization_id if from_buyer else rfq.buyer_id,
         subject=_l("New message about %(title)s", title=rfq.title),
-        body=lazy_join(_l("%(person)s (%(organization)s) wrote:", person=membership.user.name, organization=membership.organization.name),
-                       body[:1000]),
+        body=lazy_join(
+            _l("%(person)s (%(organization)s) wrote:", person=membership.user.name, organization=membership.organization.name),
+            body[:1000],
+        ),
         link=f"{base_url.rstrip('/')}/{'manage/rfqs' if from_buyer else 'rfqs'}/{rfq.id}",
     )
     return message
@@ -444,7 +492,11 @@ def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
     for certification in group.certifications:
         if certification.rejected_at is not None:
             continue
-        name = CERTIFICATION_SCHEMES[certification.scheme].name if certification.scheme in CERTIFICATION_SCHEMES else certification.scheme
+        name = (
+            CERTIFICATION_SCHEMES[certification.scheme].name
+            if certification.scheme in CERTIFICATION_SCHEMES
+            else certification.scheme
+        )
         if certification.valid_until is not None and certification.valid_until < today:
             cells.append(Cell(f"{name} (expired {certification.valid_until:%d %b %Y})", False))
         elif certification.verified:
@@ -465,7 +517,9 @@ def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     if capability is None:
         return Cell("no calendar for this kind of goods")
-    free, earliest = capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today())  # the group's weeks
+    free, earliest = capacity_fit(
+        capability, quote.quantity, rfq.needed_by, quote.group.organization.today()
+    )  # the group's weeks
     if free >= quote.quantity:
         return Cell(f"{free:,} units free by {rfq.needed_by:%d %b}: enough for {quote.quantity:,}", True)
     later = f"; all {quote.quantity:,} by {earliest:%d %b %Y}" if earliest else ""

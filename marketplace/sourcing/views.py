@@ -1,4 +1,5 @@
 """Requests for quotation: the buyer's pages (/rfqs) and the producer group's inbox (/manage/rfqs)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -65,7 +66,12 @@ def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
         form.category.data = category
     else:
         # A top category from search ("baskets"), or none from a profile: what the chosen groups make there, if that is one thing.
-        made = {c.category for g in groups for c in g.capabilities if category not in CATEGORIES or CATEGORIES[c.category].parent == category}
+        made = {
+            c.category
+            for g in groups
+            for c in g.capabilities
+            if category not in CATEGORIES or CATEGORIES[c.category].parent == category
+        }
         if len(made) == 1:
             form.category.data = made.pop()
         elif category in CATEGORIES:
@@ -83,7 +89,11 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
     slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
     if draft is not None and request.method == "GET":
         slugs = [*dict.fromkeys([r.group.slug for r in draft.recipients] + slugs)]
-    groups = list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name))) if slugs else []
+    groups = (
+        list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name)))
+        if slugs
+        else []
+    )
     form = RfqForm(obj=draft if request.method == "GET" else None)
     hint = None
     if request.method == "GET" and draft is None:
@@ -91,16 +101,27 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
         form.destination_country.data = membership.organization.country
     today = context.today()
     sending = "send" in request.form or "confirmed" in request.form
-    warnings = services.sending_warnings(groups, category=form.category.data, quantity=form.quantity.data, needed_by=form.needed_by.data, today=today)
+    warnings = services.sending_warnings(
+        groups, category=form.category.data, quantity=form.quantity.data, needed_by=form.needed_by.data, today=today
+    )
     refreshing = "refresh" in request.form  # show groups for the category chosen, save nothing
     if not refreshing and form.validate_on_submit() and not (sending and warnings and "confirmed" not in request.form):
         try:
             files = [f for f in form.attachments.data or [] if f and f.filename]
             if len(files) + (len(draft.attachments) if draft else 0) > MAX_ATTACHMENTS:
-                raise DomainError(_("Attach at most %(MAX_ATTACHMENTS)s files.", MAX_ATTACHMENTS=MAX_ATTACHMENTS), field="attachments")
+                raise DomainError(
+                    _("Attach at most %(MAX_ATTACHMENTS)s files.", MAX_ATTACHMENTS=MAX_ATTACHMENTS), field="attachments"
+                )
             stored = [
-                (f.filename, store_document(f.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"rfqs/{membership.organization_id}",
-                                            max_bytes=current_app.config["UPLOAD_MAX_BYTES"]))  # fmt: skip
+                (
+                    f.filename,
+                    store_document(
+                        f.stream,
+                        folder=Path(current_app.config["UPLOAD_DIR"]),
+                        subfolder=f"rfqs/{membership.organization_id}",
+                        max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+                    ),
+                )  # fmt: skip
                 for f in files
             ]
             with transaction() as session:
@@ -121,7 +142,11 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
             flash(_("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote.") if rfq.status == RfqStatus.OPEN
                   else "Draft saved. Add groups and send it when you are ready.", "success")  # fmt: skip
             return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
-    suggested = services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups]) if form.category.data in CATEGORIES else []
+    suggested = (
+        services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups])
+        if form.category.data in CATEGORIES
+        else []
+    )
     return render_form("sourcing/new.html", form, groups=groups, draft=draft, hint=hint, warnings=warnings if sending or refreshing or request.method == "GET" else [],
                        asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
 
@@ -278,7 +303,13 @@ def accept(quote_id: int) -> Response:
         flash(error.message, "error")
         quote = db.session.get(Quote, quote_id)
         return redirect(url_for("sourcing.rfq", rfq_id=quote.rfq_id) if quote else url_for("sourcing.rfqs"))
-    flash(_("Order %(order_number)s is confirmed. The deposit invoice is ready; the other groups were told.", order_number=order.number), "success")
+    flash(
+        _(
+            "Order %(order_number)s is confirmed. The deposit invoice is ready; the other groups were told.",
+            order_number=order.number,
+        ),
+        "success",
+    )
     return redirect(url_for("orders.order", order_id=order.id))
 
 
@@ -313,13 +344,24 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         suggestion = _suggest(form, group, working, rfq.currency)
-    warnings = services.quote_warnings(group, rfq, quantity=form.quantity.data, today=today) if form.is_submitted() and not suggestion else []
-    if suggestion is None and "suggest" not in request.form and form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
+    warnings = (
+        services.quote_warnings(group, rfq, quantity=form.quantity.data, today=today)
+        if form.is_submitted() and not suggestion
+        else []
+    )
+    if (
+        suggestion is None
+        and "suggest" not in request.form
+        and form.validate_on_submit()
+        and not (warnings and "confirmed" not in request.form)
+    ):
         try:
             with transaction() as session:
                 once = claim_submission(session, form)
                 if not once.repeated:
-                    services.submit_quote(session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url())
+                    services.submit_quote(
+                        session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url()
+                    )
                     once.done(url_for("sourcing.answer", rfq_id=rfq_id))
         except DomainError as error:
             attach_error(form, error)

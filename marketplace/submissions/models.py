@@ -1,4 +1,5 @@
 """A creating form's one-time token and the page that shows what its first submission made."""
+
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String

@@ -8,6 +8,7 @@ twice. On PostgreSQL a concurrent second post waits on the token's key until the
 rolls back, in which case it goes ahead); on SQLite the write lock already orders them. Files the
 repeated post uploaded (staged with `marketplace.db.stage`) are removed: the first post's are the ones kept.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -64,7 +65,9 @@ def claim(session: Session, token: str | None, *, user_id: int) -> Claim:
                 session.add(submission)
                 session.flush()  # on PostgreSQL this waits for a concurrent post of the same token
         except IntegrityError:
-            earlier = session.scalar(select(Submission).where(Submission.token == token).execution_options(populate_existing=True))
+            earlier = session.scalar(
+                select(Submission).where(Submission.token == token).execution_options(populate_existing=True)
+            )
             if earlier is None:
                 raise
         else:

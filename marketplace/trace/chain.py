@@ -6,6 +6,7 @@ Events carry GS1's CBV 2.0 event hash ID (`ni:///sha-256;<hex>?ver=CBV2.0`), com
 EPCIS document. Events recorded before that carry Loom's first hash (SHA-256 over canonical JSON) and
 stay verifiable by it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -160,9 +161,13 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
             problems.append(Problem(position, f"Event {expected_sequence} is missing: the next event is numbered {sequence}."))
         if event.get(WITHHELD_KEY):
             record = event.get("loom:legacyRecord")
-            shown = {k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord", WITHHELD_KEY)}
+            shown = {
+                k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord", WITHHELD_KEY)
+            }
             if isinstance(record, dict) and shown != legacy_event(record):
-                problems.append(Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers."))
+                problems.append(
+                    Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers.")
+                )
             problems.append(Problem(position, f"Event {position} cannot be checked in this public copy: its hash covers a private note,"
                                               " recorded before notes were kept apart. The order's parties can check it in their own download.",
                                     withheld=True))  # fmt: skip
@@ -172,17 +177,23 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
             link = event.get("loom:previousEventID") or event.get("loom:previousLegacyHash")
             expected_link = None if previous is None else previous.get("eventID") or previous.get("loom:legacyHash")
             if link != expected_link:
-                problems.append(Problem(position, f"Event {position} does not follow the event before it: an event was removed or reordered."))
+                problems.append(
+                    Problem(position, f"Event {position} does not follow the event before it: an event was removed or reordered.")
+                )
         elif "loom:legacyHash" in event:
             record = event.get("loom:legacyRecord")
             prev_hash = GENESIS if previous is None else previous.get("loom:legacyHash")
             if (not isinstance(record, dict) or prev_hash is None
                     or event_hash(prev_hash, record) != event["loom:legacyHash"]):  # fmt: skip
-                problems.append(Problem(position, f"Event {position} was altered or does not follow the event before it (Loom's first hash)."))
+                problems.append(
+                    Problem(position, f"Event {position} was altered or does not follow the event before it (Loom's first hash).")
+                )
             else:
                 shown = {k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord")}
                 if shown != legacy_event(record):
-                    problems.append(Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers."))
+                    problems.append(
+                        Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers.")
+                    )
         else:
             problems.append(Problem(position, f"Event {position} has no eventID: it cannot be checked."))
         previous = event
@@ -206,5 +217,9 @@ def _note_problems(notes: Any, events: list[dict[str, Any]]) -> list[Problem]:
         position, event = found
         note, salt = entry.get("note"), entry.get("salt")
         if not isinstance(note, str) or not isinstance(salt, str) or note_digest(note, salt) != event.get("loom:noteDigest"):
-            problems.append(Problem(position, f"The note of event {position} was altered: it does not match the digest the event's hash covers."))
+            problems.append(
+                Problem(
+                    position, f"The note of event {position} was altered: it does not match the digest the event's hash covers."
+                )
+            )
     return problems

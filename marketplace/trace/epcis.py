@@ -1,4 +1,5 @@
 """An order's trace chain as a GS1 EPCIS 2.0 JSON-LD document, each event identified by its CBV 2.0 event hash ID."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -183,8 +184,9 @@ def epcis_document(events: Sequence[TraceEvent], *, with_notes: bool = False) ->
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": epcis_time(utcnow()),
-        "epcisBody": {"eventList": [epcis_event(e, events[i - 1] if i else None, with_notes=with_notes)
-                                    for i, e in enumerate(events)]},  # fmt: skip
+        "epcisBody": {
+            "eventList": [epcis_event(e, events[i - 1] if i else None, with_notes=with_notes) for i, e in enumerate(events)]
+        },  # fmt: skip
     }
     if with_notes and (notes := private_notes(events)):
         document[NOTES_KEY] = notes

@@ -1,4 +1,5 @@
 """Forms for an order's product story."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

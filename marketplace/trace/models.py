@@ -1,4 +1,5 @@
 """Trace events: an append-only, hash-chained record of what happened to an order's goods."""
+
 from __future__ import annotations
 
 import datetime as dt

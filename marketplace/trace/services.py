@@ -1,4 +1,5 @@
 """Append trace events to an order's chain and check the chain has not been altered."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,9 +52,7 @@ def record_event(
     why = dict(why or {})
     if why.get("note") and not why.get("note_salt"):
         why["note_salt"] = secrets.token_hex(16)
-    last = session.scalar(
-        select(TraceEvent).where(TraceEvent.order_id == order_id).order_by(TraceEvent.sequence.desc()).limit(1)
-    )
+    last = session.scalar(select(TraceEvent).where(TraceEvent.order_id == order_id).order_by(TraceEvent.sequence.desc()).limit(1))
     event = TraceEvent(
         order_id=order_id,
         sequence=(last.sequence + 1) if last else 1,

@@ -1,4 +1,5 @@
 """An order's trace in plain words, and its public product story: published while buyer and group both agree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,12 @@ def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:
     """Return each event in plain words, dated in `zone`'s calendar (the group's). No notes: they stay with the parties."""
     tz = ZoneInfo(zone)
     return [
-        PlainStep(plain_label(e.why, e.biz_step, e.kind, e.action), e.why.get("place") or (e.read_point if e.hash_scheme == "loom1" else ""),
-                  e.event_time.astimezone(tz).date(), e.why.get("progress"))  # fmt: skip
+        PlainStep(
+            plain_label(e.why, e.biz_step, e.kind, e.action),
+            e.why.get("place") or (e.read_point if e.hash_scheme == "loom1" else ""),
+            e.event_time.astimezone(tz).date(),
+            e.why.get("progress"),
+        )  # fmt: skip
         for e in events
     ]
 

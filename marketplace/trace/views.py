@@ -1,4 +1,5 @@
 """Trace pages: the EPCIS download for both parties, and the public product story with its QR code and hang tags."""
+
 from __future__ import annotations
 
 import io
@@ -48,8 +49,9 @@ def story_consent(order_id: int, answer: str) -> Response:
         return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
     try:
         with transaction() as session:
-            stories.set_story_consent(session, context.current_membership(), order_id, agree=answer == "publish",
-                                      photo_ids=form.photo_ids.data)
+            stories.set_story_consent(
+                session, context.current_membership(), order_id, agree=answer == "publish", photo_ids=form.photo_ids.data
+            )
     except DomainError as error:
         if error.status == 404:
             raise

@@ -1,4 +1,5 @@
 """What each step of an order means in GS1's Core Business Vocabulary (CBV 2.0), and in plain words."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ STEPS: dict[str, Step] = {
     "ready": Step(EventKind.AGGREGATION, "ADD", "packing", "container_closed", N_("Packed and ready to ship")),
     "shipped": Step(EventKind.OBJECT, "OBSERVE", "shipping", "in_transit", N_("Shipped")),
     "delivered": Step(EventKind.OBJECT, "OBSERVE", "receiving", "in_progress", N_("Received by the buyer"), at_destination=True),
-    "closed": Step(EventKind.OBJECT, "OBSERVE", "accepting", "sellable_accessible", N_("Accepted by the buyer"), at_destination=True),
+    "closed": Step(
+        EventKind.OBJECT, "OBSERVE", "accepting", "sellable_accessible", N_("Accepted by the buyer"), at_destination=True
+    ),
     # The goods are no longer tied to the purchase order (EPCIS DELETE of the transaction).
     "cancelled": Step(EventKind.TRANSACTION, "DELETE", "", None, N_("Order cancelled")),
 }

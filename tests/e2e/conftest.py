@@ -1,4 +1,5 @@
 """A real server on 127.0.0.1 with demo data, and Debian's Chromium driven headless by Playwright."""
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,11 @@ def mailed_link(app: Flask, to: str, path: str) -> str:
     from marketplace.outbox.models import OutboxMessage
 
     with Session(app.extensions["loom.db"]["engine"]) as session:
-        bodies = [m.payload["body"] for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())) if m.payload.get("to") == to]
+        bodies = [
+            m.payload["body"]
+            for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+            if m.payload.get("to") == to
+        ]
     for body in bodies:
         if match := re.search(rf"https?://\S+{re.escape(path)}\S*", body):
             return match.group(0)

@@ -1,5 +1,6 @@
 """axe-core on every main page, as a visitor, a buyer, a producer group and an operator, on a 390 px phone:
 any violation fails. Each page's screenshot is kept (LOOM_TEST_SCREENSHOTS names the folder) for the note."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,11 @@ def _sign_in(page: Page, live_url: str, email: str) -> None:
 
 def _first_link(page: Page, live_url: str, listing: str, pattern: str) -> str:
     page.goto(f"{live_url}{listing}")
-    hrefs = [h for h in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))") if re.fullmatch(pattern, h)]
+    hrefs = [
+        h
+        for h in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        if re.fullmatch(pattern, h)
+    ]
     assert hrefs, f"no link like {pattern} on {listing}"
     return hrefs[0]
 
@@ -55,9 +60,15 @@ def test_every_main_page_passes_axe_on_a_phone(browser: Browser, live_url: str, 
     found: dict[str, list[str]] = {}
     for path in _pages(page, live_url, who):
         page.goto(f"{live_url}{path}")
-        page.screenshot(path=shots / f"{who.split('@')[0]}{re.sub(r'[^a-z0-9]+', '-', path.lower()).rstrip('-') or '-home'}.png", full_page=True)
+        page.screenshot(
+            path=shots / f"{who.split('@')[0]}{re.sub(r'[^a-z0-9]+', '-', path.lower()).rstrip('-') or '-home'}.png",
+            full_page=True,
+        )
         violations = AXE.run(page).response["violations"]
         if violations:
-            found[path] = [f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(str(n['target']) for n in v['nodes'][:3])}" for v in violations]
+            found[path] = [
+                f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+                for v in violations
+            ]
     context.close()
     assert found == {}

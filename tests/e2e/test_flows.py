@@ -1,4 +1,5 @@
 """The coordinator's phone and the buyer's RFQ, walked in a real browser at 390 px with JavaScript off."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -117,7 +118,7 @@ def test_the_pricing_helper_fills_in_the_unit_price(browser: Browser, live_url: 
     if rate.count():
         rate.fill("125")
     page.get_by_role("button", name="Suggest a price").click()
-    expect(page.get_by_text(re.compile("is now in \"Unit price\" below"))).to_be_visible()
+    expect(page.get_by_text(re.compile('is now in "Unit price" below'))).to_be_visible()
     price = page.get_by_label("Unit price (USD)")
     expect(price).not_to_have_value("")
     page.get_by_role("button", name=re.compile("^Send the quote")).click()
@@ -188,7 +189,9 @@ def test_progress_is_posted_from_a_phone_without_a_photo_and_an_error_keeps_the_
     context.close()
 
 
-def test_a_buyer_sends_a_request_from_search_with_the_category_units_and_date_carried_over(browser: Browser, live_url: str) -> None:
+def test_a_buyer_sends_a_request_from_search_with_the_category_units_and_date_carried_over(
+    browser: Browser, live_url: str
+) -> None:
     context = phone(browser)
     page = context.new_page()
     sign_in(page, live_url, "buyer@demo.loom")
@@ -220,7 +223,9 @@ def test_an_oversized_photo_gets_a_field_error_and_the_progress_form_is_kept(bro
     context, page = an_order_being_made(browser, live_url, "Baskets with a heavy photo")
     page.get_by_label("Done (%)").fill("20")
     page.get_by_label("What happened").fill("First fifty woven")
-    page.get_by_label("Photo (optional)").set_input_files({"name": "loom.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"0" * (13 * 1024 * 1024)})
+    page.get_by_label("Photo (optional)").set_input_files(
+        {"name": "loom.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"0" * (13 * 1024 * 1024)}
+    )
     page.get_by_role("button", name="Post progress").click()
     expect(page.get_by_text("The file is larger than 5 MB")).to_be_visible()
     expect(page.get_by_label("What happened")).to_have_value("First fifty woven")

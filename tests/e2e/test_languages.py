@@ -1,6 +1,7 @@
 """A producer group works entirely in Swahili from a 390 px phone with JavaScript off: it signs up, lists what it makes
 and answers a buyer's request with a quote. A screenshot of the answered request is kept as the test's artifact
 (in $LOOM_TEST_ARTIFACTS when set, else in the test's temporary folder)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -83,6 +84,8 @@ def test_hindi_and_amharic_pages_get_their_script_and_line_height(browser: Brows
     page.goto(f"{live_url}/groups?lang={code}")
     expect(page.locator("html")).to_have_attribute("lang", code)
     expect(page.get_by_text(word).first).to_be_visible()
-    line_height = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) / parseFloat(getComputedStyle(document.body).fontSize)")
+    line_height = page.evaluate(
+        "parseFloat(getComputedStyle(document.body).lineHeight) / parseFloat(getComputedStyle(document.body).fontSize)"
+    )
     assert line_height >= 1.7  # taller lines for Devanagari and Ge'ez marks
     context.close()

@@ -1,5 +1,6 @@
 """In a real browser on a phone-sized screen: the pages fit, and a producer group can get listed with
 JavaScript turned off."""
+
 from __future__ import annotations
 
 import re
@@ -82,7 +83,15 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
         page.get_by_role("link", name=link).click()
         page.wait_for_url(re.compile("/groups/"))
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    for path in ("/manage/", "/manage/profile", "/manage/certifications", "/manage/products", "/manage/photos", "/manage/payouts", "/team"):
+    for path in (
+        "/manage/",
+        "/manage/profile",
+        "/manage/certifications",
+        "/manage/products",
+        "/manage/photos",
+        "/manage/payouts",
+        "/team",
+    ):
         page.goto(f"{live_url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     page.goto(f"{live_url}/manage/")

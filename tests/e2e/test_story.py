@@ -1,4 +1,5 @@
 """A product story from a phone without JavaScript: the group and the buyer publish it, a shopper scans its QR code."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Search fixtures: a fixed catalogue indexed once into each backend (the real Elasticsearch server
 that `make test` starts, and the embedded index), for the contract and relevance tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,7 +48,10 @@ def catalogue_documents(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
         assert report.errors == []
         extras = {g["external_ref"]: g["_test"] for g in document["groups"]}
         groups = session.scalars(
-            select(ProducerGroup).options(selectinload(ProducerGroup.capabilities).selectinload(Capability.windows), selectinload(ProducerGroup.certifications))
+            select(ProducerGroup).options(
+                selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
+                selectinload(ProducerGroup.certifications),
+            )
         ).all()
         for group in groups:
             extra = extras[group.external_ref]

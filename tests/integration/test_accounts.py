@@ -1,4 +1,5 @@
 """Signing up, signing in, roles, teammates and passwords, through the pages people use."""
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,9 @@ SIGNUP = {
 
 
 def test_signup_form_comes_back_with_each_problem_next_to_its_field(client: FlaskClient, session: Session) -> None:
-    response = submit(client, "/signup", {**SIGNUP, "email": "not-an-address", "password": "short", "confirm": "other", "country": ""})
+    response = submit(
+        client, "/signup", {**SIGNUP, "email": "not-an-address", "password": "short", "confirm": "other", "country": ""}
+    )
 
     assert response.status_code == 422
     page = text_of(response)
@@ -239,7 +242,9 @@ def test_pages_for_members_send_visitors_to_sign_in(client: FlaskClient, path: s
 def test_sign_in_sends_people_only_to_a_path_on_this_site(client: FlaskClient, session: Session, query: str) -> None:
     factories.buyer(session, email="amelia@northwind.example")
     token = csrf_token(client, "/login")
-    response = client.post(f"/login?{query}", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
+    response = client.post(
+        f"/login?{query}", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/rfqs"  # not elsewhere: the buyer's own requests
 
@@ -247,7 +252,10 @@ def test_sign_in_sends_people_only_to_a_path_on_this_site(client: FlaskClient, s
 def test_sign_in_returns_to_the_page_that_asked_for_it(client: FlaskClient, session: Session) -> None:
     factories.buyer(session, email="amelia@northwind.example")
     token = csrf_token(client, "/login")
-    response = client.post("/login?next=/orders%3Fstatus%3Dopen", data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD})
+    response = client.post(
+        "/login?next=/orders%3Fstatus%3Dopen",
+        data={"csrf_token": token, "email": "amelia@northwind.example", "password": factories.PASSWORD},
+    )
     assert response.headers["Location"] == "/orders?status=open"
 
 
@@ -259,13 +267,19 @@ def test_after_signing_in_each_person_lands_on_their_own_work(client: FlaskClien
     newcomer = factories.member_of(session, factories.producer_group(session, name="Huye Weavers"), email="claudine@huye.example")
     operator = factories.user(session, email="ops@loom.example", operator=True)
     session.commit()
-    landings = ((buyer.user.email, "/rfqs"), (coordinator.user.email, "/manage/rfqs"), (operator.email, "/operator/"),
-                (newcomer.user.email, "/manage/"))  # a group that lists nothing yet finishes its listing first
+    landings = (
+        (buyer.user.email, "/rfqs"),
+        (coordinator.user.email, "/manage/rfqs"),
+        (operator.email, "/operator/"),
+        (newcomer.user.email, "/manage/"),
+    )  # a group that lists nothing yet finishes its listing first
     for email, landing in landings:
         response = sign_in(client, email)
         assert response.headers["Location"] == landing, email
         assert client.get(landing).status_code == 200
         client.post("/logout", data={"csrf_token": csrf_token(client, landing)})
     token = csrf_token(client, "/login")
-    response = client.post("/login?next=/groups", data={"csrf_token": token, "email": operator.email, "password": factories.PASSWORD})
+    response = client.post(
+        "/login?next=/groups", data={"csrf_token": token, "email": operator.email, "password": factories.PASSWORD}
+    )
     assert response.headers["Location"] == "/groups"  # a safe next still wins

@@ -1,4 +1,5 @@
 """The JSON API answers as its OpenAPI document says, errors included."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,22 @@ def conforms(response, path: str, method: str = "get") -> None:
 
 @pytest.fixture
 def catalog(session: Session):
-    group = factories.producer_group(session, name="Bolgatanga Basket Weavers", country="GH", latitude=10.78, longitude=-0.85, verified=True)
-    factories.capability(session, group, category="baskets.market", materials=["elephant grass"], price_min=Decimal("14"), price_max=Decimal("40"))
+    group = factories.producer_group(
+        session, name="Bolgatanga Basket Weavers", country="GH", latitude=10.78, longitude=-0.85, verified=True
+    )
+    factories.capability(
+        session, group, category="baskets.market", materials=["elephant grass"], price_min=Decimal("14"), price_max=Decimal("40")
+    )
     session.add(Certification(group=group, scheme="wfto", verified=True))
-    product = Product(group=group, sku="BOL-1", title="Bolga market basket", category="baskets.market", moq=30, lead_time_days=45, currency="USD")
+    product = Product(
+        group=group,
+        sku="BOL-1",
+        title="Bolga market basket",
+        category="baskets.market",
+        moq=30,
+        lead_time_days=45,
+        currency="USD",
+    )
     product.price_tiers = [PriceTier(min_quantity=30, unit_price=Decimal("18.5"))]
     session.add(product)
     other = factories.producer_group(session, name="Tamale Shea Women", country="GH")
@@ -86,12 +99,20 @@ def test_a_group_with_capabilities_capacity_and_catalog(client: FlaskClient, cat
     assert capability["unit_price"] == {"min": "14.00", "max": "40.00", "currency": "USD"}
     assert len(capability["capacity"]) == 12 and capability["capacity"][0]["available"] == 200
     assert body["products"][0]["price_tiers"] == [{"min_quantity": 30, "unit_price": "18.50"}]
-    assert body["certifications"] == [{"scheme": "wfto", "name": "WFTO Guaranteed Fair Trade", "verified": True, "self_declared": False, "valid_until": None}]
+    assert body["certifications"] == [
+        {"scheme": "wfto", "name": "WFTO Guaranteed Fair Trade", "verified": True, "self_declared": False, "valid_until": None}
+    ]
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("page=0", "page"), ("per_page=1000", "per_page"), ("page=two", "page"), ("country=Kenya", "country"), ("category=widgets", "category")],
+    [
+        ("page=0", "page"),
+        ("per_page=1000", "per_page"),
+        ("page=two", "page"),
+        ("country=Kenya", "country"),
+        ("category=widgets", "category"),
+    ],
 )
 def test_bad_query_parameters_get_a_problem_document(client: FlaskClient, query: str, field: str) -> None:
     response = client.get(f"/api/v1/groups?{query}")

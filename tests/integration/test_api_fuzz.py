@@ -1,6 +1,7 @@
 """Schemathesis against the OpenAPI document, bounded for CI: no 5xx, answers as documented, schema-violating
 requests refused, 405 with Allow. (Schema-valid requests may still be refused for what a schema cannot say:
 a country code that does not exist, a date in the past; so that one check is left out.)"""
+
 from __future__ import annotations
 
 import pytest
@@ -14,12 +15,15 @@ from marketplace.limits import limiter
 from tests import factories
 
 CASES = [(path, GenerationMode.POSITIVE) for path in ("/groups", "/groups/{slug}", "/search", "/openapi.json")] + [
-    (path, GenerationMode.NEGATIVE) for path in ("/groups", "/search")  # the others have nothing a request could violate
+    (path, GenerationMode.NEGATIVE)
+    for path in ("/groups", "/search")  # the others have nothing a request could violate
 ]
 
 
 @pytest.mark.parametrize("path, mode", CASES)
-def test_the_api_keeps_its_document(app: Flask, client, session, monkeypatch: pytest.MonkeyPatch, path: str, mode: GenerationMode) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_keeps_its_document(
+    app: Flask, client, session, monkeypatch: pytest.MonkeyPatch, path: str, mode: GenerationMode
+) -> None:  # type: ignore[no-untyped-def]
     group = factories.producer_group(session, name="Bolgatanga Basket Weavers", country="GH")
     factories.capability(session, group, category="baskets.market")
     session.commit()

@@ -1,4 +1,5 @@
 """Two acceptances of one RFQ at the same moment make one order (PostgreSQL, real threads and transactions)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,16 @@ def _two_quotes(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:
                   needed_by=TODAY + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
                   recipients=[RfqRecipient(group_id=g.id) for g in groups])  # fmt: skip
         quotes = [
-            Quote(rfq=rfq, group_id=g.id, unit_price=Decimal(price), currency="USD", quantity=400, lead_time_days=20,
-                  valid_until=TODAY + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+            Quote(
+                rfq=rfq,
+                group_id=g.id,
+                unit_price=Decimal(price),
+                currency="USD",
+                quantity=400,
+                lead_time_days=20,
+                valid_until=TODAY + dt.timedelta(days=10),
+                status=QuoteStatus.SUBMITTED,
+            )  # fmt: skip
             for g, price in zip(groups, ("9.00", "8.50"), strict=True)
         ]
         session.add_all([rfq, *quotes])

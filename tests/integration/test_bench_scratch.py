@@ -1,5 +1,6 @@
 """Benchmarks cannot destroy data: they refuse the test database, any database holding tables no
 benchmark made, and index names already in use."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,6 @@ from sqlalchemy import Engine, inspect
 from bench import scratch
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
 
 
 def test_the_test_database_is_refused_however_its_url_is_spelled(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
 """Two buyers accepting quotes at the same moment cannot promise a group more than it can make."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -84,9 +85,13 @@ def _one_quote_and_a_calendar(sessions: sessionmaker) -> tuple[int, int, int, in
     today = dt.date.today()
     with sessions.begin() as session:
         group = factories.producer_group(session, name="Machakos Sisal Weavers")
-        capability = factories.capability(session, group, category="baskets.storage", weekly_capacity=100, lead_time_days=0, moq=1)
+        capability = factories.capability(
+            session, group, category="baskets.storage", weekly_capacity=100, lead_time_days=0, moq=1
+        )
         weeks = [w.week_start for w in capacity.weeks_ahead(today, 100, {}, weeks=12)]
-        session.add_all(CapacityWindow(capability=capability, week_start=w, units_available=100, units_committed=0) for w in weeks)
+        session.add_all(
+            CapacityWindow(capability=capability, week_start=w, units_available=100, units_committed=0) for w in weeks
+        )
         admin = factories.member_of(session, group, role=Role.ADMIN)
         buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
         rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=800, currency="USD",

@@ -1,4 +1,5 @@
 """Certifications: the listed schemes by official name and issuer, and "other" claims that stay self-declared."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def test_an_unknown_scheme_is_imported_as_a_named_claim_instead_of_rejecting_the
 
 def test_an_operator_cannot_verify_a_self_declared_claim(session: Session) -> None:
     group = factories.producer_group(session)
-    claim = services.add_certification(session, group, scheme="other", name="Kenya Bureau of Standards mark", reference="", valid_until=None, evidence=None)
+    claim = services.add_certification(
+        session, group, scheme="other", name="Kenya Bureau of Standards mark", reference="", valid_until=None, evidence=None
+    )
     operator = factories.user(session, operator=True)
 
     with pytest.raises(DomainError, match="self-declared"):
@@ -62,19 +65,23 @@ def test_an_other_claim_needs_a_name_and_a_listed_scheme_is_not_taken_as_other(s
     with pytest.raises(DomainError, match="Name the certification"):
         services.add_certification(session, group, scheme="other", name=" ", reference="", valid_until=None, evidence=None)
     with pytest.raises(DomainError, match="choose it from the list"):
-        services.add_certification(session, group, scheme="other", name="fair trade usa", reference="", valid_until=None, evidence=None)
+        services.add_certification(
+            session, group, scheme="other", name="fair trade usa", reference="", valid_until=None, evidence=None
+        )
 
 
 def test_the_profile_shows_a_claim_as_self_declared_and_a_scheme_with_its_issuer(client: FlaskClient, session: Session) -> None:
     group = factories.producer_group(session, name="Kisii Carvers")
     factories.capability(session, group)
-    services.add_certification(session, group, scheme="other", name="Kenya Bureau of Standards mark", reference="", valid_until=None, evidence=None)
+    services.add_certification(
+        session, group, scheme="other", name="Kenya Bureau of Standards mark", reference="", valid_until=None, evidence=None
+    )
     services.add_certification(session, group, scheme="goodweave", reference="GW-1", valid_until=None, evidence=None)
     session.flush()
 
     page = text_of(client.get(f"/groups/{group.slug}"))
 
-    assert "Kenya Bureau of Standards mark</span> <span class=\"badge claimed\">self-declared · unverified</span>" in page
+    assert 'Kenya Bureau of Standards mark</span> <span class="badge claimed">self-declared · unverified</span>' in page
     assert '<a href="https://goodweave.org/" rel="noopener">GoodWeave</a>' in page
 
 
@@ -83,7 +90,9 @@ def test_a_group_admin_adds_an_other_claim_from_the_form(client: FlaskClient, se
     admin = factories.member_of(session, group)
     sign_in(client, admin.user.email)
 
-    response = submit(client, "/manage/certifications", {"scheme": "other", "name": "Uganda Export Promotion Board member", "reference": ""})
+    response = submit(
+        client, "/manage/certifications", {"scheme": "other", "name": "Uganda Export Promotion Board member", "reference": ""}
+    )
 
     assert response.status_code == 302
     claim = session.scalar(select(Certification).where(Certification.group_id == group.id))

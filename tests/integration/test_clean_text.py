@@ -1,5 +1,6 @@
 """Text is cleaned on the way in: no control characters in what people type, so CR/LF in a name can never
 break an e-mail's subject (which is also made one line on the way out)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,9 @@ def test_text_areas_keep_their_lines_but_not_control_characters(client: FlaskCli
     assert group.story == "First line.\nSecond\tline."
 
 
-def test_an_rfq_titled_with_a_line_break_still_reaches_the_group_by_mail(app: Flask, client: FlaskClient, session: Session) -> None:
+def test_an_rfq_titled_with_a_line_break_still_reaches_the_group_by_mail(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
     group = factories.producer_group(session, name="Kitui Basket Collective")
     factories.member_of(session, group, role=Role.ADMIN)
     buyer = factories.buyer(session)

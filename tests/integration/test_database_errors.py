@@ -1,4 +1,5 @@
 """A unique key lost to a concurrent request answers 409 and a busy database 503 — pages and API alike, never 500."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,7 +18,9 @@ def app_with_faults(tmp_path: Path) -> Flask:
                       "SECRET_KEY": "test-secret-key-not-for-production"})  # fmt: skip
 
     def duplicate() -> str:
-        raise IntegrityError("INSERT INTO quote …", {}, sqlite3.IntegrityError("UNIQUE constraint failed: quote.rfq_id, quote.group_id"))
+        raise IntegrityError(
+            "INSERT INTO quote …", {}, sqlite3.IntegrityError("UNIQUE constraint failed: quote.rfq_id, quote.group_id")
+        )
 
     def busy() -> str:
         raise OperationalError("UPDATE …", {}, sqlite3.OperationalError("database is locked"))

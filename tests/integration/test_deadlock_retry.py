@@ -4,6 +4,7 @@ Two use cases lock two rows in opposite orders and meet in the middle: PostgreSQ
 deadlock (after `deadlock_timeout`, 1 s by default) and aborts one of them. Without the retry that
 one answered 503 and its change was lost; with it, both land, each once.
 """
+
 from __future__ import annotations
 
 import threading

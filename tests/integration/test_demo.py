@@ -1,4 +1,5 @@
 """The demo marketplace: realistic, varied and the same on every run."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """An account confirms its e-mail address before it lists, quotes, sends requests, buys or is paid; sign-up reveals no accounts."""
+
 from __future__ import annotations
 
 import re
@@ -64,7 +65,9 @@ def _count(session: Session, model: type) -> int:
 # ----- signing up and confirming ------------------------------------------------------------------
 
 
-def test_a_new_group_confirms_its_address_by_the_e_mailed_link_then_signs_in_to_its_dashboard(client: FlaskClient, session: Session) -> None:
+def test_a_new_group_confirms_its_address_by_the_e_mailed_link_then_signs_in_to_its_dashboard(
+    client: FlaskClient, session: Session
+) -> None:
     response = submit(client, "/signup", SIGNUP)
 
     assert response.status_code == 302 and response.headers["Location"] == "/signup/sent"
@@ -116,7 +119,9 @@ def test_a_confirmation_link_that_expired_was_tampered_with_or_names_an_old_addr
     assert session.get(User, user.id).email_confirmed_at is None
 
 
-def test_signing_up_with_an_address_that_has_an_account_answers_the_same_and_tells_its_owner(client: FlaskClient, session: Session) -> None:
+def test_signing_up_with_an_address_that_has_an_account_answers_the_same_and_tells_its_owner(
+    client: FlaskClient, session: Session
+) -> None:
     owner = factories.user(session, email="mwende@example.org", name="Mwende")
     session.commit()
     users_before = _count(session, User)
@@ -126,7 +131,9 @@ def test_signing_up_with_an_address_that_has_an_account_answers_the_same_and_tel
     fresh = submit(client, "/signup", {**SIGNUP, "email": "new.person@example.org"})
     fresh_page = text_of(client.get(fresh.headers["Location"]))
 
-    assert (taken.status_code, taken.headers["Location"]) == (fresh.status_code, fresh.headers["Location"]) == (302, "/signup/sent")
+    assert (
+        (taken.status_code, taken.headers["Location"]) == (fresh.status_code, fresh.headers["Location"]) == (302, "/signup/sent")
+    )
     assert taken_page == fresh_page
     assert _count(session, User) == users_before + 1  # only the new address made an account
     [warning] = _mails_to(session, "mwende@example.org")
@@ -154,7 +161,9 @@ def test_signing_up_with_a_taken_address_takes_as_long_as_with_a_new_one(app: Fl
     assert taken > 0.5 * new, (taken, new)
 
 
-def test_password_reset_answers_the_same_for_an_address_with_and_without_an_account(client: FlaskClient, session: Session) -> None:
+def test_password_reset_answers_the_same_for_an_address_with_and_without_an_account(
+    client: FlaskClient, session: Session
+) -> None:
     factories.user(session, email="amelia@northwind.example")
     session.commit()
 
@@ -223,7 +232,12 @@ def test_an_invited_teammate_is_confirmed_by_accepting_the_invitation(client: Fl
     link = re.search(r"https://loom\.test(/invitations/\S+)", _mails_to(session, "abena@example.org")[-1]["body"]).group(1)
     submit(client, "/team", {}, action="/logout")
 
-    assert submit(client, link, {"name": "Abena", "password": "a long enough passphrase", "confirm": "a long enough passphrase"}).status_code == 302
+    assert (
+        submit(
+            client, link, {"name": "Abena", "password": "a long enough passphrase", "confirm": "a long enough passphrase"}
+        ).status_code
+        == 302
+    )
 
     abena = session.scalar(select(User).where(User.email == "abena@example.org"))
     assert abena.email_confirmed_at is not None
@@ -233,7 +247,9 @@ def test_an_invited_teammate_is_confirmed_by_accepting_the_invitation(client: Fl
 # ----- the gates: listing, quoting, sending requests, buying, being paid -------------------------
 
 
-def test_an_unconfirmed_group_admin_may_look_at_the_listing_but_not_publish_to_it(client: FlaskClient, session: Session, market: dict) -> None:
+def test_an_unconfirmed_group_admin_may_look_at_the_listing_but_not_publish_to_it(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     admin = market["machakos"]["admin"]
     _unconfirm(session, admin)
     as_(client, admin)
@@ -322,12 +338,20 @@ def test_an_unconfirmed_buyer_cannot_pay(client: FlaskClient, session: Session, 
 
 
 def test_an_unconfirmed_owner_cannot_give_payout_details_or_start_stripe_onboarding(
-    client: FlaskClient, session: Session, payments_market: dict, stripe_relay  # noqa: F811
+    client: FlaskClient,
+    session: Session,
+    payments_market: dict,
+    stripe_relay,  # noqa: F811
 ) -> None:
     owner = payments_market["kenya_owner"]
     _unconfirm(session, owner)
     as_(client, owner)
-    details = {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"}
+    details = {
+        "method": "mobile_money",
+        "provider": "M-Pesa",
+        "account_name": "Machakos Sisal Weavers",
+        "number": "+254 712 345 678",
+    }
 
     refused = client.post("/manage/payouts/details", data={**hidden_fields(client, "/manage/payouts"), **details})
     assert refused.status_code == 403 and REFUSAL in text_of(refused)

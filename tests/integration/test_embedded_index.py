@@ -1,4 +1,5 @@
 """The embedded index keeps a warm read-only connection per thread, and still sees every write and rebuild."""
+
 from __future__ import annotations
 
 import copy

@@ -4,6 +4,7 @@ on every line, the payment the buyer really made — and any difference reported
 Runs on every version and protocol of the Odoo double, and against a real Odoo when LOOM_TEST_ODOO_URL
 is set (each run's keys carry its own tag, see test_erp_sync).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,14 +52,20 @@ def sale_tax(client: OdooClient, included: bool) -> tuple[int, Decimal]:
     """A 15 % sale tax of this Odoo: the generic chart's (added on top), or a tax-included one made as an accountant would."""
     if not included:
         # price_include is computed from 18 on: read it rather than search on it
-        rows = client.search_read("account.tax", [["type_tax_use", "=", "sale"], ["amount", "=", 15.0], ["amount_type", "=", "percent"]], ["id", "price_include"])
+        rows = client.search_read(
+            "account.tax",
+            [["type_tax_use", "=", "sale"], ["amount", "=", 15.0], ["amount_type", "=", "percent"]],
+            ["id", "price_include"],
+        )
         return next(r["id"] for r in rows if not r["price_include"]), Decimal(15)
     name = keyed(client, "15% incl.")
     rows = client.search_read("account.tax", [["name", "=", name]], ["id"])
     if rows:
         return rows[0]["id"], Decimal(15)
     flag = {"price_include_override": "tax_included"} if client.server.major >= 18 else {"price_include": True}
-    [made] = client.create("account.tax", [{"name": name, "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale", **flag}])
+    [made] = client.create(
+        "account.tax", [{"name": name, "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale", **flag}]
+    )
     return made, Decimal(15)
 
 
@@ -97,7 +104,9 @@ def split(order: Order) -> tuple[Decimal, Decimal]:
 
 @pytest.mark.parametrize("case", TAX_CASES)
 @pytest.mark.parametrize("currency", list(CURRENCIES))
-def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(app: Flask, session: Session, odoo: Odoo, currency: str, case: str) -> None:
+def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
+    app: Flask, session: Session, odoo: Odoo, currency: str, case: str
+) -> None:
     client = odoo.client()
     activate(client, currency)
     mapping = mapping_of(client, case)
@@ -122,12 +131,17 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(app: 
         move_id = sync_invoice(session, client, group.id, invoice)
         [move] = client.execute("account.move", "read", [move_id], fields=["amount_total", "currency_id", "state"])
         per_document = rounds_per_document(client)  # Odoo 19 rounds an invoice's untaxed amount once, not line by line
-        expected = invoice_expected(invoice_lines(session, invoice, per_document=per_document), mapping, currency, per_document=per_document)
+        expected = invoice_expected(
+            invoice_lines(session, invoice, per_document=per_document), mapping, currency, per_document=per_document
+        )
         assert (move["currency_id"][1], move["state"]) == (currency, "posted")
         assert Decimal(repr(move["amount_total"])) == expected
         invoices.append((invoice, move_id, expected, Decimal(repr(move["amount_total"]))))
     # The two invoices are the whole order in Odoo as in Loom: what the buyer pays.
-    invoiced = sum(Decimal(repr(client.execute("account.move", "read", [m], fields=["amount_total"])[0]["amount_total"])) for _, m, _, _ in invoices)
+    invoiced = sum(
+        Decimal(repr(client.execute("account.move", "read", [m], fields=["amount_total"])[0]["amount_total"]))
+        for _, m, _, _ in invoices
+    )
     assert invoiced == order.total
 
     residuals = []
@@ -147,12 +161,16 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(app: 
 def _print_table() -> object:
     yield
     if TABLE:
-        rows = ["| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals after the buyer paid Loom's amounts |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        rows = [
+            "| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals after the buyer paid Loom's amounts |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for target, code, case, loom, odoo_total, loom_invoices, odoo_invoices, residuals in TABLE:
             equal = loom == odoo_total and loom_invoices == odoo_invoices
-            rows.append(f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | {' / '.join(show(x, code) for x in loom_invoices)} | "
-                        f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | {' / '.join(show(x, code) for x in residuals)} |")
+            rows.append(
+                f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | {' / '.join(show(x, code) for x in loom_invoices)} | "
+                f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | {' / '.join(show(x, code) for x in residuals)} |"
+            )
         text = "\n".join(rows)
         print("\n" + text)
         if os.environ.get("LOOM_MONEY_TABLE"):
@@ -168,10 +186,14 @@ def test_loom_never_lets_odoos_default_tax_apply(app: Flask, session: Session, o
     link(app, session, odoo, group, TaxMapping())
     # A product the group already keeps in its Odoo, made there without taxes: Odoo gave it its default 15 %.
     client.create("product.product", [{"name": "Their own basket", "default_code": keyed(client, "SKU-OWN"), "list_price": 30.0}])
-    order = make_order(session, group, factories.buyer(session), "LM-M-NOTAX", [("SKU-NOTAX", 10, "95.00"), ("SKU-OWN", 2, "30.00")])
+    order = make_order(
+        session, group, factories.buyer(session), "LM-M-NOTAX", [("SKU-NOTAX", 10, "95.00"), ("SKU-OWN", 2, "30.00")]
+    )
     report = sync_orders(session, client, group.id, [order])
 
-    [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "amount_tax", "order_line"])
+    [remote] = client.execute(
+        "sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "amount_tax", "order_line"]
+    )
     assert (remote["amount_total"], remote["amount_tax"]) == (1010.0, 0.0)
     taxes = "tax_ids" if client.server.major >= 19 else "tax_id"
     assert [line[taxes] for line in client.execute("sale.order.line", "read", remote["order_line"], fields=[taxes])] == [[], []]
@@ -179,7 +201,9 @@ def test_loom_never_lets_odoos_default_tax_apply(app: Flask, session: Session, o
     assert product["taxes_id"] == []
 
 
-def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_do(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_do(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
     from erp_connector.services import announce_order
@@ -201,10 +225,14 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
     assert odoo.double.db.models["sale.order"].records == {}  # nothing half-made in Odoo's company currency
 
 
-def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     """The group's accountant made the chosen tax 16 % in Odoo while Loom still maps 15 %: Loom says so, and confirms nothing."""
     client = odoo.client()
-    [tax] = client.create("account.tax", [{"name": keyed(client, "VAT"), "amount": 16.0, "amount_type": "percent", "type_tax_use": "sale"}])
+    [tax] = client.create(
+        "account.tax", [{"name": keyed(client, "VAT"), "amount": 16.0, "amount_type": "percent", "type_tax_use": "sale"}]
+    )
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping(tax, Decimal(15), False, "VAT"))
     order = make_order(session, group, factories.buyer(session), "LM-M-DIFF", [("SKU-D", 10, "95.00")])
@@ -221,7 +249,9 @@ def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not
     assert move["state"] == "draft"  # never posted with another total than Loom's
 
 
-def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_paid(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_paid(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     client = odoo.client()
     activate(client, "EUR")
     group = factories.producer_group(session)
@@ -233,7 +263,9 @@ def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_p
 
     sync_payment(session, client, group.id, invoice)
 
-    [move] = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)]], ["id", "amount_total", "amount_residual", "payment_state"])
+    [move] = client.search_read(
+        "account.move", [["ref", "=", keyed(client, invoice.number)]], ["id", "amount_total", "amount_residual", "payment_state"]
+    )
     assert (move["amount_total"], move["amount_residual"], move["payment_state"]) == (475.0, 0.0, "paid")
     payments = client.search_read("account.payment", [["partner_id", "=", client.search_read("account.move", [["id", "=", move["id"]]], ["partner_id"])[0]["partner_id"][0]]],
                                   ["amount", "currency_id", "date", "state"])  # fmt: skip
@@ -241,7 +273,9 @@ def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_p
     assert payments[0]["state"] == ("posted" if client.server.major < 18 else "paid")  # as real 17 and 18/19 answer
 
 
-def test_another_orders_invoice_with_the_same_reference_is_not_taken_for_this_one(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_another_orders_invoice_with_the_same_reference_is_not_taken_for_this_one(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     """Found by ref alone, a new invoice was once attached to another run's order: 200 invoiced of 100."""
     client = odoo.client()
     group = factories.producer_group(session)
@@ -265,7 +299,9 @@ def test_another_orders_invoice_with_the_same_reference_is_not_taken_for_this_on
 
 def test_a_group_that_locks_confirmed_sales_still_gets_cancellations(app: Flask, session: Session, odoo: Odoo) -> None:
     if odoo.double is None and not os.environ.get("LOOM_TEST_ODOO_LOCKS_CONFIRMED_SALES"):
-        pytest.skip("a real Odoo keeps its own setting: set LOOM_TEST_ODOO_LOCKS_CONFIRMED_SALES=1 when it has Lock Confirmed Sales on")
+        pytest.skip(
+            "a real Odoo keeps its own setting: set LOOM_TEST_ODOO_LOCKS_CONFIRMED_SALES=1 when it has Lock Confirmed Sales on"
+        )
     from marketplace.orders.models import OrderStatus
 
     if odoo.double is not None:
@@ -314,8 +350,14 @@ def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: 
                                                     "email": email or False}])  # fmt: skip
     odoo.double.db.api_keys["sync-key"] = uid
 
-    check = check_connection(odoo.url, odoo.database, f"sync-{case}", "sync-key" if odoo.protocol == "json2" else "sync-pass", odoo.protocol,
-                             policy=odoo.policy)
+    check = check_connection(
+        odoo.url,
+        odoo.database,
+        f"sync-{case}",
+        "sync-key" if odoo.protocol == "json2" else "sync-pass",
+        odoo.protocol,
+        policy=odoo.policy,
+    )
 
     assert check.ok is (not missing), check.message
     for words in missing:
@@ -326,7 +368,9 @@ def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: 
         assert check.message.startswith("Connected to Odoo")
 
 
-def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_why(app: Flask, session: Session, odoo: Odoo, client) -> None:  # type: ignore[no-untyped-def]
+def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_why(
+    app: Flask, session: Session, odoo: Odoo, client
+) -> None:  # type: ignore[no-untyped-def]
     """Batched with another waiting order, it does not hold that one back; its reason is on the group's Odoo page."""
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")

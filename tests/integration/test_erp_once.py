@@ -1,5 +1,6 @@
 """Every remote write Loom makes in a group's Odoo is looked up before it is repeated: an answer lost after
 Odoo committed — on any kind of write, every version and protocol — leaves Odoo holding each record once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,15 @@ def _markers(bodies: list[str]) -> list[str]:
 
 
 # Every kind of write on one protocol of each version; the chatter note (which has no natural key in Odoo) on all of them.
-CASES = [pytest.param(target, write, id=f"{target[0]}-{target[1]}-{write}") for target in ((17, "xmlrpc"), (18, "jsonrpc"), (19, "json2")) for write in WRITES]
-CASES += [pytest.param(target, "trace note", id=f"{target[0]}-{target[1]}-trace note") for target in ((17, "jsonrpc"), (18, "xmlrpc"), (19, "jsonrpc"), (19, "xmlrpc"))]
+CASES = [
+    pytest.param(target, write, id=f"{target[0]}-{target[1]}-{write}")
+    for target in ((17, "xmlrpc"), (18, "jsonrpc"), (19, "json2"))
+    for write in WRITES
+]
+CASES += [
+    pytest.param(target, "trace note", id=f"{target[0]}-{target[1]}-trace note")
+    for target in ((17, "jsonrpc"), (18, "xmlrpc"), (19, "jsonrpc"), (19, "xmlrpc"))
+]
 
 
 @pytest.mark.parametrize(("odoo", "write"), CASES, indirect=["odoo"])
@@ -76,7 +84,9 @@ def test_an_answer_lost_after_odoo_committed_leaves_every_record_once(
     markers = _markers(notes)
     events = session.scalars(select(TraceEvent).where(TraceEvent.order_id == order.id)).all()
     assert len(markers) == len(set(markers)) == len(notes) == len(events) + 1  # each trace event once, the payment once
-    assert len(client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["id"])) == 1
+    assert (
+        len(client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["id"])) == 1
+    )
     [move] = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)]], ["state", "payment_state"])
     assert (move["state"], move["payment_state"]) == ("posted", "paid")
     assert len(db.models["account.payment"].records) == 1

@@ -1,4 +1,5 @@
 """A group admin connects the group's Odoo from a page: the key is tested, then kept encrypted."""
+
 from __future__ import annotations
 
 import html
@@ -56,7 +57,10 @@ def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: Flas
         page = client.get("/manage/odoo/taxes")
         assert page.status_code == 200 and "15% — 15 %, added on top of prices" in text_of(page)  # read from their Odoo
         wrong = submit(client, "/manage/odoo/taxes", {"tax": "1"})
-        assert wrong.status_code == 422 and "is added on top of prices, but buyers pay exactly the price shown on Loom" in visible(wrong)
+        assert (
+            wrong.status_code == 422
+            and "is added on top of prices, but buyers pay exactly the price shown on Loom" in visible(wrong)
+        )
         [included] = odoo.db.create(2, "account.tax", [{"name": "VAT 15% incl.", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale",
                                                            "price_include_override": "tax_included"}])  # fmt: skip
         chosen = submit(client, "/manage/odoo/taxes", {"tax": str(included)}, follow_redirects=True)
@@ -86,7 +90,11 @@ def test_what_was_sent_to_odoo_names_the_order_by_its_number_in_plain_words(clie
                               last_error="PermanentError: Odoo refused it: " + "x" * 300))  # fmt: skip
     session.commit()
     sign_in(client, admin.user.email)
-    submit(client, "/manage/odoo/", {"url": "http://127.0.0.1:9/", "database": "db", "login": "admin", "api_key": "k", "protocol": "jsonrpc"})
+    submit(
+        client,
+        "/manage/odoo/",
+        {"url": "http://127.0.0.1:9/", "database": "db", "login": "admin", "api_key": "k", "protocol": "jsonrpc"},
+    )
     page = text_of(client.get("/manage/odoo/"))
     assert f'">order {order.number}</a>' in page and f"#{order.id}<" not in page
     assert "Odoo refused it" in page and "PermanentError" not in page

@@ -1,6 +1,7 @@
 """One refusal poisons nothing else: a message Odoo refuses for good is the dead letter of its own record
 only; an unsendable trace event is set aside, visibly, while the order's later notes go; control
 characters never reach XML-RPC; an order cancelled before it reached Odoo is skipped by every sync."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,9 @@ def _messages(session: Session, topic: str) -> list[OutboxMessage]:
 
 
 @pytest.mark.parametrize("odoo", SOME, indirect=True, ids=[f"{v}-{p}" for v, p in SOME])
-def test_an_order_odoo_refuses_in_a_batch_is_the_dead_letter_of_that_order_alone(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_an_order_odoo_refuses_in_a_batch_is_the_dead_letter_of_that_order_alone(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     fine, group = _linked_order(app, session, odoo, "LM-T-50001")
     refused = make_order(session, group, factories.buyer(session), "LM-T-50002", [("SKU-Y", 10, "5.00")])
     announce_order(session, refused)
@@ -51,7 +54,9 @@ def test_an_order_odoo_refuses_in_a_batch_is_the_dead_letter_of_that_order_alone
     assert messages[str(fine.id)].status == OutboxStatus.DONE
     assert messages[str(refused.id)].status == OutboxStatus.DEAD and "refused" in messages[str(refused.id)].last_error
     client = odoo.client()
-    assert [r["state"] for r in client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-T-50001")]], ["state"])] == ["sale"]
+    assert [
+        r["state"] for r in client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-T-50001")]], ["state"])
+    ] == ["sale"]
 
 
 def test_control_characters_are_removed_before_they_reach_odoo(session: Session, odoo: Odoo) -> None:
@@ -71,7 +76,9 @@ def test_control_characters_are_removed_before_they_reach_odoo(session: Session,
 
 
 @pytest.mark.parametrize("odoo", SOME, indirect=True, ids=[f"{v}-{p}" for v, p in SOME])
-def test_a_trace_event_odoo_refuses_is_set_aside_visibly_and_later_notes_still_go(app: Flask, session: Session, odoo: Odoo) -> None:
+def test_a_trace_event_odoo_refuses_is_set_aside_visibly_and_later_notes_still_go(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
     order, group = _linked_order(app, session, odoo, "LM-T-50004")
     for note in ("Weaving started", "Unsendable note", "Half done"):
         _event(session, order.id, note)
@@ -86,8 +93,9 @@ def test_a_trace_event_odoo_refuses_is_set_aside_visibly_and_later_notes_still_g
     assert "set aside" in message.last_error and "refused" in message.last_error
     client = odoo.client()
     [remote] = client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-T-50004")]], ["id"])
-    assert sorted(n for n in ("Weaving started", "Half done", "Unsendable note") if any(n in b for b in loom_notes(client, remote["id"]))) == [
-        "Half done", "Weaving started"]
+    assert sorted(
+        n for n in ("Weaving started", "Half done", "Unsendable note") if any(n in b for b in loom_notes(client, remote["id"]))
+    ) == ["Half done", "Weaving started"]
 
     _event(session, order.id, "Packed")  # the order's next note is not blocked either
     announce_trace(session, order)

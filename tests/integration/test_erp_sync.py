@@ -1,6 +1,7 @@
 """Confirmed orders reach each group's own Odoo exactly once, on every protocol and version, through
 faults. Runs against the Odoo double, or against a real Odoo when LOOM_TEST_ODOO_URL is set — as often
 as you like: every key Loom writes carries this run's tag, and only Loom's own notes are counted."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,16 @@ class Odoo:
     tag: str = ""  # before every natural key this test writes (see RUN)
 
     def client(self, timeout: float = 10) -> OdooClient:
-        return connect(self.url, self.database, self.login, self.secret, protocol=self.protocol, timeout=timeout, policy=self.policy, key_tag=self.tag)
+        return connect(
+            self.url,
+            self.database,
+            self.login,
+            self.secret,
+            protocol=self.protocol,
+            timeout=timeout,
+            policy=self.policy,
+            key_tag=self.tag,
+        )
 
     @property
     def policy(self) -> OutboundPolicy:
@@ -69,8 +79,15 @@ TARGETS = (
 def odoo(request: pytest.FixtureRequest) -> Iterator[Odoo]:
     version, protocol = request.param
     if version == "real":
-        yield Odoo(REAL, os.environ["LOOM_TEST_ODOO_DB"], os.environ["LOOM_TEST_ODOO_LOGIN"], os.environ["LOOM_TEST_ODOO_PASSWORD"], protocol, None,
-                   f"{RUN}{next(_TESTS)}-")
+        yield Odoo(
+            REAL,
+            os.environ["LOOM_TEST_ODOO_DB"],
+            os.environ["LOOM_TEST_ODOO_LOGIN"],
+            os.environ["LOOM_TEST_ODOO_PASSWORD"],
+            protocol,
+            None,
+            f"{RUN}{next(_TESTS)}-",
+        )
         return
     with OdooDouble(version=version) as double:
         secret = double.api_key if protocol == "json2" else "admin"
@@ -86,7 +103,11 @@ def _tagged(request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.Monk
 def loom_notes(client: OdooClient, order_odoo_id: int) -> list[str]:
     """The chatter notes Loom wrote on a sale order (Odoo writes its own beside them: creation, tracking, invoice paid)."""
     rows = client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", order_odoo_id]], ["body"])
-    return [r["body"] for r in rows if r["body"] and ("Loom trace" in r["body"] or "Loom payments" in r["body"] or "Loom order" in r["body"])]
+    return [
+        r["body"]
+        for r in rows
+        if r["body"] and ("Loom trace" in r["body"] or "Loom payments" in r["body"] or "Loom order" in r["body"])
+    ]
 
 
 def make_order(session: Session, group, buyer, number: str, lines: list[tuple[str, int, str]]) -> Order:
@@ -102,13 +123,19 @@ def make_order(session: Session, group, buyer, number: str, lines: list[tuple[st
 
 
 def remote_orders(client: OdooClient, number: str) -> list[dict]:
-    return client.search_read("sale.order", [["client_order_ref", "=", keyed(client, number)]], ["id", "state", "order_line", "amount_total", "partner_id"])
+    return client.search_read(
+        "sale.order",
+        [["client_order_ref", "=", keyed(client, number)]],
+        ["id", "state", "order_line", "amount_total", "partner_id"],
+    )
 
 
 def test_an_order_arrives_confirmed_with_its_lines_in_one_create(session: Session, odoo: Odoo) -> None:
     group = factories.producer_group(session)
     buyer = factories.buyer(session, name="Northwind Home")
-    order = make_order(session, group, buyer, "LM-T-00001", [("SKU-A", 300, "18.50"), ("SKU-B", 120, "9.25"), ("SKU-C", 60, "31.00")])
+    order = make_order(
+        session, group, buyer, "LM-T-00001", [("SKU-A", 300, "18.50"), ("SKU-B", 120, "9.25"), ("SKU-C", 60, "31.00")]
+    )
     client = odoo.client()
 
     report = sync_orders(session, client, group.id, [order])
@@ -137,7 +164,9 @@ def test_syncing_again_changes_nothing_and_known_records_cost_few_calls(session:
 
     assert (again.orders_created, again.orders_confirmed, again.orders_found) == (0, 0, 1)
     assert len(remote_orders(client, "LM-T-00002")) == 1
-    assert known.calls <= 4 and known.orders_created == 1  # buyer, product and pricelist bound: look up, create, read back, confirm
+    assert (
+        known.calls <= 4 and known.orders_created == 1
+    )  # buyer, product and pricelist bound: look up, create, read back, confirm
 
 
 def test_a_batch_of_orders_shares_its_look_ups(session: Session, odoo: Odoo) -> None:
@@ -199,7 +228,9 @@ def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
     assert ok.ok and ok.message.startswith("Connected to Odoo")
     wrong_key = check_connection(odoo.url, odoo.database, odoo.login, "not-the-key", odoo.protocol, policy=odoo.policy)
     assert not wrong_key.ok and "refused the login or API key" in wrong_key.message
-    unreachable = check_connection("http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy, timeout=2)
+    unreachable = check_connection(
+        "http://127.0.0.1:9", odoo.database, odoo.login, odoo.secret, odoo.protocol, policy=odoo.policy, timeout=2
+    )
     assert not unreachable.ok and "could not connect" in unreachable.message
 
 
@@ -231,7 +262,6 @@ def _later_worker(app: Flask, hours: float = 2):  # type: ignore[no-untyped-def]
     return worker
 
 
-
 def test_the_trace_reaches_the_chatter_and_the_epcis_file_stays_current(session: Session, odoo: Odoo) -> None:
     import base64
     import json
@@ -258,11 +288,19 @@ def test_the_trace_reaches_the_chatter_and_the_epcis_file_stays_current(session:
 
     [remote] = remote_orders(client, "LM-T-00007")
     bodies = loom_notes(client, remote["id"])
-    assert len(bodies) == 3 and any("Weaving &lt;started&gt; &amp; on track" in b for b in bodies)  # our text escaped, our markup kept
-    [attachment] = client.search_read("ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["name", "datas"])
+    assert len(bodies) == 3 and any(
+        "Weaving &lt;started&gt; &amp; on track" in b for b in bodies
+    )  # our text escaped, our markup kept
+    [attachment] = client.search_read(
+        "ir.attachment", [["res_model", "=", "sale.order"], ["res_id", "=", remote["id"]]], ["name", "datas"]
+    )
     document = json.loads(base64.b64decode(attachment["datas"]))
     assert attachment["name"] == "LM-T-00007-trace.epcis.json" and document["type"] == "EPCISDocument"
-    assert [e["bizStep"].rsplit(":", 1)[-1] for e in document["epcisBody"]["eventList"]] == ["commissioning", "inspecting", "packing"]
+    assert [e["bizStep"].rsplit(":", 1)[-1] for e in document["epcisBody"]["eventList"]] == [
+        "commissioning",
+        "inspecting",
+        "packing",
+    ]
 
 
 def test_later_changes_follow_a_new_ship_date_and_a_cancellation(session: Session, odoo: Odoo) -> None:
@@ -274,7 +312,9 @@ def test_later_changes_follow_a_new_ship_date_and_a_cancellation(session: Sessio
 
     order.ship_by = order.ship_by + dt.timedelta(days=14)
     sync_orders(session, client, group.id, [order])
-    [remote] = client.search_read("sale.order", [["client_order_ref", "=", keyed(client, "LM-T-00008")]], ["commitment_date", "state"])
+    [remote] = client.search_read(
+        "sale.order", [["client_order_ref", "=", keyed(client, "LM-T-00008")]], ["commitment_date", "state"]
+    )
     assert remote["commitment_date"].startswith(order.ship_by.isoformat()) and remote["state"] == "sale"
 
     order.status = OrderStatus.CANCELLED
@@ -302,7 +342,9 @@ def test_a_locked_sale_order_is_unlocked_cancelled_and_locked_again(session: Ses
 
 
 @pytest.mark.parametrize("locked", [True, False], ids=["locked", "unlocked"])
-def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_was(session: Session, odoo: Odoo, locked: bool) -> None:
+def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_was(
+    session: Session, odoo: Odoo, locked: bool
+) -> None:
     if odoo.double is None:
         pytest.skip("the refusal is provoked in the double only")
     group = factories.producer_group(session)
@@ -315,7 +357,9 @@ def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_w
     order.status = other.status = OrderStatus.CANCELLED
 
     for _ in range(2):  # the operator's retry, Odoo still refusing: still one note
-        odoo.double.inject("refuse", times=1, match="action_cancel")  # the first cancellation asked: this order's (one by one, in order)
+        odoo.double.inject(
+            "refuse", times=1, match="action_cancel"
+        )  # the first cancellation asked: this order's (one by one, in order)
         report = sync_orders(session, client, group.id, [order, other])
         assert "Odoo refused to cancel its sales order" in report.problems[order.id] and other.id not in report.problems
 
@@ -349,8 +393,12 @@ def test_deposit_and_balance_invoices_post_once_and_invoice_the_whole_order(sess
     balance = issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=order.total / 2)
     sync_invoice(session, client, group.id, balance)
 
-    moves = client.search_read("account.move", [["invoice_origin", "=", keyed(client, "LM-T-00010")]], ["state", "amount_total", "ref"])
-    assert sorted(m["ref"] for m in moves) == sorted(keyed(client, i.number) for i in (deposit, balance)) and {m["state"] for m in moves} == {"posted"}
+    moves = client.search_read(
+        "account.move", [["invoice_origin", "=", keyed(client, "LM-T-00010")]], ["state", "amount_total", "ref"]
+    )
+    assert sorted(m["ref"] for m in moves) == sorted(keyed(client, i.number) for i in (deposit, balance)) and {
+        m["state"] for m in moves
+    } == {"posted"}
     assert sum(m["amount_total"] for m in moves) == pytest.approx(float(order.total))
     [remote] = remote_orders(client, "LM-T-00010")
     lines = client.search_read("sale.order.line", [["order_id", "=", remote["id"]]], ["qty_invoiced", "product_uom_qty"])
@@ -391,7 +439,9 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
     remote_client = odoo.client()
     [remote] = remote_orders(remote_client, order.number)
     assert remote["state"] == "sale" and remote["amount_total"] == pytest.approx(2850.0)
-    moves = remote_client.search_read("account.move", [["invoice_origin", "=", keyed(remote_client, order.number)]], ["state", "amount_total"])
+    moves = remote_client.search_read(
+        "account.move", [["invoice_origin", "=", keyed(remote_client, order.number)]], ["state", "amount_total"]
+    )
     assert len(moves) == 2 and {m["state"] for m in moves} == {"posted"}
     assert len(loom_notes(remote_client, remote["id"])) == 6  # confirmed, progress, in production, ready, shipped, delivered
 
@@ -435,7 +485,9 @@ def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  
     payment = payments.begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
     checkout = {"id": f"cs_test_{order.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                 "payment_intent": f"pi_test_{order.number}"}  # fmt: skip
-    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config))
+    payments.apply_checkout(
+        session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config)
+    )
     session.commit()
     return order, invoice, payment, checkout
 
@@ -453,10 +505,14 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     session.add(PayoutAccount(group_id=payout.group_id, method=payout.method, details_hint="M-Pesa ···5678",
                               details_secret=SecretBox(app.config["SECRETS_KEY"]).seal("M-Pesa\nThe group\n+254 712 345 678")))  # fmt: skip
-    payouts.record_payout(session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test")
+    payouts.record_payout(
+        session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test"
+    )
     session.commit()
     assert worker_for(app).drain().dead == 0
-    payments.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config))
+    payments.apply_checkout(
+        session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config)
+    )
     announce_payment(session, invoice)  # the same news again
     session.commit()
     assert worker_for(app).drain().dead == 0
@@ -467,7 +523,9 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     assert len(facts) == 2
     assert any("Paid by the buyer" in b and "$1,425.00" in b for b in facts)
     assert any("Payout sent to the group" in b and "SGH7K2L9QX" in b for b in facts)
-    moves = remote_client.search_read("account.move", [["ref", "=", keyed(remote_client, invoice.number)]], ["state", "payment_state", "amount_residual"])
+    moves = remote_client.search_read(
+        "account.move", [["ref", "=", keyed(remote_client, invoice.number)]], ["state", "payment_state", "amount_residual"]
+    )
     assert [m["state"] for m in moves] == ["posted"]
     # Registered once through Odoo's wizard; Community never leaves an invoice in_payment.
     assert moves[0]["payment_state"] == "paid" and moves[0]["amount_residual"] == 0.0
@@ -503,7 +561,9 @@ def test_the_payment_wizard_refuses_what_odoo_refuses(odoo: Odoo) -> None:
     [draft] = client.create("account.move", [{"move_type": "out_invoice", "partner_id": partner, "ref": "T-1",
                                               "invoice_line_ids": [[0, 0, {"name": "Baskets", "quantity": 2, "price_unit": 50.0}]]}])  # fmt: skip
     with pytest.raises(OdooCallError, match="should only be called on account.move"):
-        client.create("account.payment.register", [{"communication": "x"}], context={"active_model": "sale.order", "active_ids": [draft]})
+        client.create(
+            "account.payment.register", [{"communication": "x"}], context={"active_model": "sale.order", "active_ids": [draft]}
+        )
     on_draft = {"active_model": "account.move", "active_ids": [draft]}
     if client.server.major < 18:
         with pytest.raises(OdooCallError, match="only register payment for posted journal entries"):

@@ -1,5 +1,6 @@
 """Two real workers (threads, their own connections, real commits) syncing one group's Odoo at once:
 the group's advisory lock lets one in at a time, so Odoo gets one sale order, not two."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,7 +48,14 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
             buyer = factories.buyer(session)
             # An earlier order of the same buyer and product is in Odoo already: the two workers race for the sale order alone.
             earlier = make_order(session, group, buyer, "LM-T-40000", [("SKU-A", 5, "10.00")])
-            sync_orders(session, connect(odoo.url, odoo.db.name, "admin", "admin", protocol="jsonrpc", policy=OutboundPolicy.from_config(app.config)), group.id, [earlier])
+            sync_orders(
+                session,
+                connect(
+                    odoo.url, odoo.db.name, "admin", "admin", protocol="jsonrpc", policy=OutboundPolicy.from_config(app.config)
+                ),
+                group.id,
+                [earlier],
+            )
             order = make_order(session, group, buyer, "LM-T-40001", [("SKU-A", 10, "10.00")])
             record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
                          event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": "Started"})  # fmt: skip
@@ -76,4 +84,6 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
         assert len([r for r in odoo.db.models["res.partner"].records.values() if r.get("ref")]) == 1  # the buyer, once
         with sessions() as session:
             assert {m.topic for m in session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DONE))} == {
-                topics.SYNC_ORDER, topics.SYNC_TRACE}
+                topics.SYNC_ORDER,
+                topics.SYNC_TRACE,
+            }

@@ -1,4 +1,5 @@
 """Pages carry what the person saw and a one-time token: a stale click is refused, a repeated post creates nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +35,9 @@ def _accept_fields(page: str, quote_id: int) -> dict[str, str]:
     form = re.search(rf'action="/quotes/{quote_id}/accept".*?</form>', page, re.S)
     assert form, "no accept button for that quote"
     inputs = re.findall(r"<input [^>]*>", form.group(0))
-    return {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs if 'type="hidden"' in i}
+    return {
+        re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs if 'type="hidden"' in i
+    }
 
 
 def _rfq_with_quote(client: FlaskClient, session: Session, market: dict, price: str, quantity: int) -> tuple[Rfq, Quote]:  # noqa: F811
@@ -47,7 +50,9 @@ def _rfq_with_quote(client: FlaskClient, session: Session, market: dict, price: 
     return rfq, session.scalar(select(Quote))
 
 
-def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(client: FlaskClient, session: Session, market: dict) -> None:  # noqa: F811
+def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(
+    client: FlaskClient, session: Session, market: dict
+) -> None:  # noqa: F811
     rfq, standing = _rfq_with_quote(client, session, market, "5.00", 100)
     as_(client, market["buyer"])
     page = text_of(client.get(f"/quotes/{standing.id}/accept"))  # the confirmation page the compare table links to
@@ -61,7 +66,9 @@ def test_accepting_a_quote_revised_since_the_page_was_opened_is_refused(client: 
     seen["csrf_token"] = hidden_fields(client, f"/rfqs/{rfq.id}")["csrf_token"]
     response = client.post(f"/quotes/{standing.id}/accept", data=seen, follow_redirects=True)
 
-    assert "This quote changed from 5.00 to 50.00 per unit since you opened the page — review it and accept again" in text_of(response)
+    assert "This quote changed from 5.00 to 50.00 per unit since you opened the page — review it and accept again" in text_of(
+        response
+    )
     assert _count(session, Order) == 0
     fresh = _accept_fields(text_of(client.get(f"/quotes/{standing.id}/accept")), standing.id)
     assert client.post(f"/quotes/{standing.id}/accept", data=fresh).status_code == 302
@@ -83,12 +90,16 @@ def test_a_move_from_a_state_the_order_has_left_is_refused(client: FlaskClient, 
     response = client.post(f"/orders/{order.id}/move/cancelled", data={"csrf_token": hidden_fields(client, "/orders")["csrf_token"],
                            "expected": "confirmed", "note": "Store opening moved."}, follow_redirects=True)  # fmt: skip
 
-    assert "This order changed from confirmed to in production since you opened the page — review it and try again." in text_of(response)
+    assert "This order changed from confirmed to in production since you opened the page — review it and try again." in text_of(
+        response
+    )
     session.expire_all()
     assert session.get(Order, order.id).status == OrderStatus.IN_PRODUCTION
 
 
-def test_send_rfq_posted_twice_makes_one_rfq_and_tells_each_group_once(client: FlaskClient, session: Session, market: dict) -> None:  # noqa: F811
+def test_send_rfq_posted_twice_makes_one_rfq_and_tells_each_group_once(
+    client: FlaskClient, session: Session, market: dict
+) -> None:  # noqa: F811
     slugs = "&".join(f"group={market[k]['group'].slug}" for k in ("machakos", "kitui"))
     as_(client, market["buyer"])
     page = f"/rfqs/new?{slugs}"
@@ -109,13 +120,20 @@ def test_send_rfq_posted_twice_makes_one_rfq_and_tells_each_group_once(client: F
     assert _count(session, Rfq) == 2
 
 
-def test_messages_quotes_progress_and_invitations_posted_twice_are_made_once(client: FlaskClient, session: Session, market: dict) -> None:  # noqa: F811
+def test_messages_quotes_progress_and_invitations_posted_twice_are_made_once(
+    client: FlaskClient, session: Session, market: dict
+) -> None:  # noqa: F811
     rfq, _ = _rfq_with_quote(client, session, market, "8.75", 100)
     kitui = market["kitui"]["admin"]
 
     page = f"/manage/rfqs/{rfq.id}"
     fields = hidden_fields(client, page)
-    values = {"unit_price": "9.10", "quantity": "100", "lead_time_days": "30", "valid_until": (TODAY + dt.timedelta(days=20)).isoformat()}
+    values = {
+        "unit_price": "9.10",
+        "quantity": "100",
+        "lead_time_days": "30",
+        "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(),
+    }
     for _ in range(2):
         assert client.post(page, data={**fields, **values, "submit": "1"}).status_code == 302
     session.expire_all()
@@ -131,7 +149,9 @@ def test_messages_quotes_progress_and_invitations_posted_twice_are_made_once(cli
     order = session.scalar(select(Order))
     as_(client, kitui)
     fields = hidden_fields(client, f"/orders/{order.id}")
-    progress_token = re.search(r'name="submission" type="hidden" value="([^"]+)"', text_of(client.get(f"/orders/{order.id}"))).group(1)
+    progress_token = re.search(
+        r'name="submission" type="hidden" value="([^"]+)"', text_of(client.get(f"/orders/{order.id}"))
+    ).group(1)
     for _ in range(2):
         client.post(f"/orders/{order.id}/progress", data={"csrf_token": fields["csrf_token"], "submission": progress_token,
                                                             "percent": "40", "note": "Weaving."})  # fmt: skip

@@ -1,5 +1,6 @@
 """The coordinator's phone and the buyer's RFQ through HTTP: what a person typed survives an error,
 and the pages say what will happen before it happens."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,9 @@ def _value(page: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(client: FlaskClient, session: Session, order_parties: dict) -> None:
+def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(
+    client: FlaskClient, session: Session, order_parties: dict
+) -> None:
     order = order_parties["order"]
     sign_in(client, order_parties["admin"].user.email)
     page = f"/orders/{order.id}"
@@ -57,7 +60,10 @@ def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(cl
                          action=f"{page}/progress")  # fmt: skip
     assert with_reason.status_code == 302
     updates = session.scalars(select(ProgressUpdate).where(ProgressUpdate.order_id == order.id).order_by(ProgressUpdate.id)).all()
-    assert [(u.percent, u.reason, u.photo_path) for u in updates] == [(35, None, None), (10, "A batch failed the quality check", None)]
+    assert [(u.percent, u.reason, u.photo_path) for u in updates] == [
+        (35, None, None),
+        (10, "A batch failed the quality check", None),
+    ]
     assert "A batch failed the quality check" in text_of(client.get(page))
 
 
@@ -88,7 +94,9 @@ def test_before_accepting_the_buyer_sees_the_deposit_and_what_happens_next(clien
     rfq, quote = _open_quote(session, group, buyer)
     sign_in(client, buyer.user.email)
     compare = text_of(client.get(f"/rfqs/{rfq.id}"))
-    assert f'href="/quotes/{quote.id}/accept"' in compare and f'action="/quotes/{quote.id}/accept"' not in compare  # no one-click order
+    assert (
+        f'href="/quotes/{quote.id}/accept"' in compare and f'action="/quotes/{quote.id}/accept"' not in compare
+    )  # no one-click order
 
     page = client.get(f"/quotes/{quote.id}/accept")
     html = text_of(page)
@@ -130,7 +138,9 @@ def _rfq_fields(**changes: str) -> dict:
             "incoterm": "FCA", **changes}  # fmt: skip
 
 
-def test_a_request_from_search_carries_the_category_units_and_date_and_never_defaults_one(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_a_request_from_search_carries_the_category_units_and_date_and_never_defaults_one(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     sign_in(client, basket_groups["buyer"].user.email)
     html = text_of(client.get(f"/rfqs/new?category=baskets.storage&units=2000&by=2027-03-01&group={basket_groups['kitui'].slug}"))
     assert _selected(html, "category") == "baskets.storage"
@@ -171,7 +181,9 @@ def test_a_draft_takes_groups_later_and_is_sent(client: FlaskClient, session: Se
     assert client.get(f"/rfqs/{rfq.id}/edit").status_code == 302  # sent: no longer editable
 
 
-def test_before_sending_the_buyer_is_warned_of_a_minimum_order_and_a_full_calendar(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_before_sending_the_buyer_is_warned_of_a_minimum_order_and_a_full_calendar(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     import datetime as dt
 
     from marketplace.sourcing.models import Rfq
@@ -184,7 +196,9 @@ def test_before_sending_the_buyer_is_warned_of_a_minimum_order_and_a_full_calend
     html = text_of(response)
     assert response.status_code == 200 and session.scalar(select(Rfq)) is None  # nothing sent yet
     assert "Machakos Sisal Weavers takes orders from 500 units; you ask for 400." in html
-    assert re.search(r"Machakos Sisal Weavers&#39;s calendar holds \d+ units by", html), re.search(r"Before you send:.*?</ul>", html, re.S).group(0)
+    assert re.search(r"Machakos Sisal Weavers&#39;s calendar holds \d+ units by", html), re.search(
+        r"Before you send:.*?</ul>", html, re.S
+    ).group(0)
     assert "Kitui Basket Collective" not in re.search(r"Before you send:.*?</ul>", html, re.S).group(0)  # it fits
     assert "Send anyway" in html and _value(html, "quantity") == "400"
 
@@ -193,7 +207,9 @@ def test_before_sending_the_buyer_is_warned_of_a_minimum_order_and_a_full_calend
     assert len(session.scalar(select(Rfq)).recipients) == 2
 
 
-def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     from marketplace.orders.models import Order
     from marketplace.sourcing.models import Quote, Rfq
 
@@ -221,7 +237,9 @@ def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(client: FlaskC
 
 
 @pytest.mark.parametrize("megabytes", [6, 20])
-def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(client: FlaskClient, session: Session, basket_groups: dict, megabytes: int) -> None:
+def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(
+    client: FlaskClient, session: Session, basket_groups: dict, megabytes: int
+) -> None:
     from marketplace.sourcing.models import Rfq
 
     sign_in(client, basket_groups["buyer"].user.email)
@@ -231,7 +249,9 @@ def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(client: Fla
     from tests.web import hidden_fields
 
     big = FileStorage(io.BytesIO(b"%PDF-1.7\n" + b"0" * (megabytes * 1024 * 1024)), "drawing.pdf", content_type="application/pdf")
-    fields = MultiDict({**hidden_fields(client, "/rfqs/new"), **_rfq_fields(title="Baskets with a big drawing", draft="1"), "attachments": big})
+    fields = MultiDict(
+        {**hidden_fields(client, "/rfqs/new"), **_rfq_fields(title="Baskets with a big drawing", draft="1"), "attachments": big}
+    )
     boundary, body = encode_multipart(fields)  # in memory: the test client would spool a body this big to a file it never closes
     response = client.post("/rfqs/new", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     html = text_of(response)
@@ -241,7 +261,9 @@ def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(client: Fla
     assert session.scalar(select(Rfq)) is None
 
 
-def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_confirmed(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_confirmed(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     from marketplace.sourcing.models import Quote
 
     group = basket_groups["machakos"]  # 100 units a week, minimum 500
@@ -251,7 +273,14 @@ def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_con
     session.commit()
     sign_in(client, admin.user.email)
     page = f"/manage/rfqs/{rfq.id}"
-    fields = {"unit_price": "9.00", "quantity": "1500", "lead_time_days": "20", "valid_until": rfq.needed_by.isoformat(), "notes": "Nested", "submit": "1"}
+    fields = {
+        "unit_price": "9.00",
+        "quantity": "1500",
+        "lead_time_days": "20",
+        "valid_until": rfq.needed_by.isoformat(),
+        "notes": "Nested",
+        "submit": "1",
+    }
     response = submit(client, page, fields)
     html = text_of(response)
     assert response.status_code == 200 and session.scalar(select(Quote).where(Quote.group_id == group.id)) is None
@@ -265,7 +294,9 @@ def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_con
     assert session.scalar(select(Quote).where(Quote.group_id == group.id)).quantity == 1500
 
 
-def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     from marketplace.producers.models import Product
 
     group = basket_groups["kitui"]
@@ -282,7 +313,9 @@ def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(clien
     assert submit(client, "/manage/products/new", {**fields, "sku": "KB-02", "tier2_quantity": "60"}).status_code == 302
 
 
-def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_shipment(client: FlaskClient, session: Session, order_parties: dict) -> None:
+def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_shipment(
+    client: FlaskClient, session: Session, order_parties: dict
+) -> None:
     order = order_parties["order"]
     page = f"/orders/{order.id}"
     sign_in(client, order_parties["admin"].user.email)
@@ -295,9 +328,13 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
 
     for step in ("in_production", "ready"):
         assert submit(client, page, {"note": ""}, action=f"{page}/move/{step}").status_code == 302
-    refused = submit(client, page, {"note": "", "carrier": "", "tracking_number": ""}, action=f"{page}/move/shipped", follow_redirects=True)
+    refused = submit(
+        client, page, {"note": "", "carrier": "", "tracking_number": ""}, action=f"{page}/move/shipped", follow_redirects=True
+    )
     assert "Name the carrier" in text_of(refused)
-    submit(client, page, {"note": "", "carrier": "DHL Express", "tracking_number": "JD014600001234"}, action=f"{page}/move/shipped")
+    submit(
+        client, page, {"note": "", "carrier": "DHL Express", "tracking_number": "JD014600001234"}, action=f"{page}/move/shipped"
+    )
     client.post("/logout", data={})
     sign_in(client, order_parties["buyer"].user.email)
     html = text_of(client.get(page))
@@ -309,13 +346,20 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
 
 
 def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_operator_settles_the_invoice(
-    app, client: FlaskClient, session: Session, order_parties: dict, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    app,
+    client: FlaskClient,
+    session: Session,
+    order_parties: dict,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from decimal import Decimal
 
     from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout
+
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", None)
-    monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", "Loom Marketplace Ltd\nIBAN GB33 BUKB 2020 1555 5555 55\nBIC BUKBGB22")
+    monkeypatch.setitem(
+        app.config, "BANK_TRANSFER_INSTRUCTIONS", "Loom Marketplace Ltd\nIBAN GB33 BUKB 2020 1555 5555 55\nBIC BUKBGB22"
+    )
     order = order_parties["order"]
     deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     sign_in(client, order_parties["buyer"].user.email)
@@ -330,25 +374,42 @@ def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_oper
     client.post("/logout", data={})
     sign_in(client, operator.email)
     page = f"/operator/invoices/{deposit.id}"
-    wrong = submit(client, page, {"amount": "100.00", "reference": "FT2611290001"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    wrong = submit(
+        client, page, {"amount": "100.00", "reference": "FT2611290001"}, action=f"/operator/invoices/{deposit.id}/transfer"
+    )
     assert wrong.status_code == 422 and "record the transfer only once the full amount has arrived" in text_of(wrong)
     assert _value(text_of(wrong), "reference") == "FT2611290001"
-    right = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290001"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    right = submit(
+        client,
+        page,
+        {"amount": str(deposit.amount), "reference": "FT2611290001"},
+        action=f"/operator/invoices/{deposit.id}/transfer",
+    )
     assert right.status_code == 302, text_of(right)
 
     session.expire_all()
     deposit = session.get(Invoice, deposit.id)
     assert deposit.status == InvoiceStatus.PAID and deposit.paid_at is not None
-    assert [(p.provider, p.status, p.amount) for p in deposit.payments] == [("bank_transfer", PaymentStatus.SUCCEEDED, Decimal(deposit.amount))]
+    assert [(p.provider, p.status, p.amount) for p in deposit.payments] == [
+        ("bank_transfer", PaymentStatus.SUCCEEDED, Decimal(deposit.amount))
+    ]
     # The same path as a card payment (settle_invoice): the group's payout is prepared.
     assert session.scalar(select(Payout).where(Payout.invoice_id == deposit.id)) is not None
-    again = submit(client, page, {"amount": str(deposit.amount), "reference": "FT2611290002"}, action=f"/operator/invoices/{deposit.id}/transfer")
+    again = submit(
+        client,
+        page,
+        {"amount": str(deposit.amount), "reference": "FT2611290002"},
+        action=f"/operator/invoices/{deposit.id}/transfer",
+    )
     assert again.status_code == 422 and "only an open invoice waits for a transfer" in text_of(again), text_of(again)[-900:]
 
 
-
 def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer_recorded_by_the_operator(
-    app, client: FlaskClient, session: Session, order_parties: dict, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    app,
+    client: FlaskClient,
+    session: Session,
+    order_parties: dict,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, Refund, RefundStatus
     from marketplace.bootstrap import worker_for
@@ -369,7 +430,9 @@ def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer
     session.expire_all()
     refund = session.scalars(select(Refund)).one()
     assert (refund.status, refund.amount) == (RefundStatus.PENDING, deposit.amount)
-    assert session.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)) is None  # no Stripe refund tried
+    assert (
+        session.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)) is None
+    )  # no Stripe refund tried
 
     client.post("/logout", data={})
     sign_in(client, operator.email)
@@ -383,11 +446,16 @@ def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer
     assert session.scalar(select(Payout).where(Payout.invoice_id == deposit.id)).status == PayoutStatus.REVERSED
     assert "Refunds to send by bank transfer" not in text_of(client.get("/operator/payouts"))
 
-def test_fields_are_described_by_their_help_and_errors_and_never_by_none(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+
+def test_fields_are_described_by_their_help_and_errors_and_never_by_none(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     sign_in(client, basket_groups["buyer"].user.email)
     html = text_of(client.get("/rfqs/new"))
     assert 'aria-describedby="None"' not in html
-    assert re.search(r'<input[^>]*aria-describedby="title-help"[^>]*name="title"', html) or re.search(r'<input[^>]*name="title"[^>]*aria-describedby="title-help"', html)
+    assert re.search(r'<input[^>]*aria-describedby="title-help"[^>]*name="title"', html) or re.search(
+        r'<input[^>]*name="title"[^>]*aria-describedby="title-help"', html
+    )
     response = submit(client, "/rfqs/new", _rfq_fields(quantity="", draft="1"))
     html = text_of(response)
     field = re.search(r'<input[^>]*name="quantity"[^>]*>', html).group(0)
@@ -397,12 +465,17 @@ def test_fields_are_described_by_their_help_and_errors_and_never_by_none(client:
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
-def test_typed_text_keeps_its_paragraphs_and_line_breaks_and_its_direction(client: FlaskClient, session: Session, basket_groups: dict) -> None:
+def test_typed_text_keeps_its_paragraphs_and_line_breaks_and_its_direction(
+    client: FlaskClient, session: Session, basket_groups: dict
+) -> None:
     group = basket_groups["kitui"]
     group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."  # as a browser sends a textarea
     session.commit()
     html = text_of(client.get(f"/groups/{group.slug}"))
-    assert '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 &lt;b&gt;together&lt;/b&gt;.</p>' in html
+    assert (
+        '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 &lt;b&gt;together&lt;/b&gt;.</p>'
+        in html
+    )
 
 
 def test_counts_read_as_words(client: FlaskClient, session: Session) -> None:
@@ -417,12 +490,17 @@ def test_counts_read_as_words(client: FlaskClient, session: Session) -> None:
     assert "0 products" in html and "1 photo<" in html and "1 photos" not in html
 
 
-def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and_undoes(client: FlaskClient, session: Session) -> None:
+def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and_undoes(
+    client: FlaskClient, session: Session
+) -> None:
     from marketplace.producers.models import Certification
 
     group = factories.producer_group(session, name="Kitui Basket Collective")
     admin = factories.member_of(session, group, role=Role.ADMIN)
-    fair, organic = Certification(group=group, scheme="wfto", reference="WFTO-1"), Certification(group=group, scheme="organic", reference="ORG-7")
+    fair, organic = (
+        Certification(group=group, scheme="wfto", reference="WFTO-1"),
+        Certification(group=group, scheme="organic", reference="ORG-7"),
+    )
     session.add_all([fair, organic])
     operator = factories.user(session, operator=True)
     session.commit()
@@ -439,11 +517,15 @@ def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and
            action=f"/operator/certifications/{organic.id}/review")  # fmt: skip
     session.expire_all()
     assert (fair.verified, fair.review_note) == (True, "Listed in the WFTO member register")
-    assert (organic.verified, organic.rejected_at is not None, organic.review_note) == (False, True, "The certificate expired in 2024")
+    assert (organic.verified, organic.rejected_at is not None, organic.review_note) == (
+        False,
+        True,
+        "The certificate expired in 2024",
+    )
 
     client.post("/logout", data={})
     sign_in(client, admin.user.email)
-    assert "not accepted</span> <span dir=\"auto\">The certificate expired in 2024" in text_of(client.get("/manage/certifications"))
+    assert 'not accepted</span> <span dir="auto">The certificate expired in 2024' in text_of(client.get("/manage/certifications"))
 
     client.post("/logout", data={})
     sign_in(client, operator.email)
@@ -478,14 +560,21 @@ def test_dead_letters_link_to_their_group_and_order(client: FlaskClient, session
     desk = text_of(client.get("/operator/"))
     rows = {m.topic: re.search(rf"<td data-label=\"#\">{m.id}</td>.*?</tr>", desk, re.S).group(0) for m in letters}
     for topic in (topics.SYNC_ORDER, topics.SYNC_INVOICE):
-        assert f'href="/groups/{group.slug}"' in rows[topic] and f'href="/operator/orders/{order.id}">order {order.number}</a>' in rows[topic]
+        assert (
+            f'href="/groups/{group.slug}"' in rows[topic]
+            and f'href="/operator/orders/{order.id}">order {order.number}</a>' in rows[topic]
+        )
     assert f"invoice {invoice.number}" in rows[topics.SYNC_INVOICE]
     assert f'href="/groups/{group.slug}"' in rows[topics.INDEX_GROUP] and "/operator/orders/" not in rows[topics.INDEX_GROUP]
     assert "key x" in rows[topics.SEND_MAIL]
 
     page = text_of(client.get(f"/operator/orders/{order.id}"))
     assert f"Order {order.number}" in page and f"/operator/invoices/{invoice.id}" in page
-    assert f"{topics.SYNC_ORDER} refused" in page and f"{topics.SYNC_INVOICE} refused" in page and f"{topics.INDEX_GROUP} refused" not in page
+    assert (
+        f"{topics.SYNC_ORDER} refused" in page
+        and f"{topics.SYNC_INVOICE} refused" in page
+        and f"{topics.INDEX_GROUP} refused" not in page
+    )
     assert f"/operator/outbox/{letters[0].id}/retry" in page
     assert client.get("/operator/orders/999999").status_code == 404
     client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})

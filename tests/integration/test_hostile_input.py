@@ -1,6 +1,7 @@
 """Every numeric and date parameter of every page and API answers hostile values with a 4xx and a reason,
 never a 500: Unicode digits, exponents, infinities, huge numbers, impossible dates, tampered cursors,
 decompression bombs and malformed (but signed) Stripe events."""
+
 from __future__ import annotations
 
 import base64
@@ -127,7 +128,9 @@ def test_every_number_and_date_field_of_every_form_refuses_hostile_values(
         assert 400 <= answer.status_code < 500, (name, value, answer.status_code)
 
 
-@pytest.mark.parametrize("who, path, name, kind, others", QUERY_PARAMETERS, ids=[f"{p} {n}" for _w, p, n, _k, _o in QUERY_PARAMETERS])
+@pytest.mark.parametrize(
+    "who, path, name, kind, others", QUERY_PARAMETERS, ids=[f"{p} {n}" for _w, p, n, _k, _o in QUERY_PARAMETERS]
+)
 def test_every_number_and_date_in_a_query_string_refuses_hostile_values(
     client: FlaskClient, world: World, who: str | None, path: str, name: str, kind: str, others: dict
 ) -> None:  # fmt: skip
@@ -144,7 +147,9 @@ def test_progress_refuses_hostile_percentages_with_a_message(client: FlaskClient
     _as(client, world, "group")
     token = csrf_token(client, f"/orders/{world.order_id}")
     for value in NUMBERS:
-        answer = client.post(f"/orders/{world.order_id}/progress", data={"csrf_token": token, "percent": value}, follow_redirects=True)
+        answer = client.post(
+            f"/orders/{world.order_id}/progress", data={"csrf_token": token, "percent": value}, follow_redirects=True
+        )
         page = answer.get_data(as_text=True)
         # The order page comes back with the form as typed and the reason beside the field (nothing typed is lost).
         assert answer.status_code == 422 and ("Give the progress as a percentage" in page or "Give a whole number" in page), value
@@ -191,10 +196,18 @@ WEBHOOK_SECRET = "whsec_loom_hostile"
 
 def _signed(payload: bytes, at: int | None = None) -> dict[str, str]:
     t = int(time.time()) if at is None else at
-    return {"Stripe-Signature": f"t={t},v1={hmac.new(WEBHOOK_SECRET.encode(), f'{t}.'.encode() + payload, hashlib.sha256).hexdigest()}"}
+    return {
+        "Stripe-Signature": f"t={t},v1={hmac.new(WEBHOOK_SECRET.encode(), f'{t}.'.encode() + payload, hashlib.sha256).hexdigest()}"
+    }
 
 
-GOOD_EVENT = {"id": "evt_1", "object": "event", "type": "customer.created", "created": 1_790_000_000, "data": {"object": {"id": "cus_1"}}}
+GOOD_EVENT = {
+    "id": "evt_1",
+    "object": "event",
+    "type": "customer.created",
+    "created": 1_790_000_000,
+    "data": {"object": {"id": "cus_1"}},
+}
 
 
 @pytest.mark.parametrize(
@@ -226,12 +239,19 @@ def test_a_webhook_signed_in_the_future_is_refused_like_a_stale_one(app: Flask, 
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     payload = json.dumps(GOOD_EVENT).encode()
-    future = client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers=_signed(payload, int(time.time()) + 3600))
+    future = client.post(
+        "/payments/stripe/webhook",
+        data=payload,
+        content_type="application/json",
+        headers=_signed(payload, int(time.time()) + 3600),
+    )
     assert future.status_code == 400 and "future" in future.get_json()["detail"]
     now = client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers=_signed(payload))
     assert now.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/v1/groups/x%00", "/groups/x%00", "/search?q=%00", "/api/v1/groups?country=K%00", "/invitations/%00"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/groups/x%00", "/groups/x%00", "/search?q=%00", "/api/v1/groups?country=K%00", "/invitations/%00"]
+)
 def test_a_nul_character_anywhere_is_a_400(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 400

@@ -1,4 +1,5 @@
 """Bulk onboarding from a federation's spreadsheet: good rows in, bad rows reported, re-import is a no-op."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,10 @@ def test_good_rows_are_imported_and_bad_rows_reported_with_row_and_reason(sessio
     assert sorted(c.scheme for c in machakos.certifications) == ["fair-trade-federation", "wfto"]
     assert not any(c.verified for c in machakos.certifications) and not machakos.verified
     storage = next(c for c in machakos.capabilities if c.category == "baskets.storage")
-    assert [(w.week_start, w.units_available) for w in storage.windows] == [(dt.date(2026, 12, 21), 0), (dt.date(2026, 12, 28), 0)]
+    assert [(w.week_start, w.units_available) for w in storage.windows] == [
+        (dt.date(2026, 12, 21), 0),
+        (dt.date(2026, 12, 28), 0),
+    ]
 
 
 def test_importing_the_same_file_again_changes_nothing(session: Session) -> None:
@@ -62,7 +66,16 @@ def test_a_corrected_file_updates_what_it_names(session: Session) -> None:
             "name": "Kitui Honey Collective",
             "country": "KE",
             "artisan_count": 52,
-            "capabilities": [{"category": "food.honey", "lead_time_days": 14, "price_min": 5, "price_max": 11, "weekly_capacity": 450, "moq": 200}],
+            "capabilities": [
+                {
+                    "category": "food.honey",
+                    "lead_time_days": 14,
+                    "price_min": 5,
+                    "price_max": 11,
+                    "weekly_capacity": 450,
+                    "moq": 200,
+                }
+            ],
         }
     ]
     report = import_groups(session, read_json(json.dumps(document)))

@@ -2,6 +2,7 @@
 
 Every file is made here, in the test, the way the tool that writes it would: no binary is committed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -70,7 +71,9 @@ def test_a_spanish_excel_export_is_read_with_its_delimiter_bom_and_decimal_comma
 
 
 def test_french_grouping_by_spaces_is_read_when_declared_or_detected(session: Session) -> None:
-    text = ",".join(HEADER) + "\n" + ",".join(f'"{v}"' for v in row("FR-1", "Atelier", price_max="1 234,50", price_min="8,5")) + "\n"
+    text = (
+        ",".join(HEADER) + "\n" + ",".join(f'"{v}"' for v in row("FR-1", "Atelier", price_max="1 234,50", price_min="8,5")) + "\n"
+    )
     for locale in ("fr", None):
         parsed = parse_upload(text.encode(), "groupes.csv", number_locale=locale)
         capability = parsed.records[0].data["capabilities"][0]
@@ -78,7 +81,12 @@ def test_french_grouping_by_spaces_is_read_when_declared_or_detected(session: Se
 
 
 def test_a_declared_number_format_reads_thousands_that_detection_would_call_ambiguous(session: Session) -> None:
-    text = ",".join(HEADER) + "\n" + ",".join(f'"{v}"' for v in row("EN-1", "Weavers", weekly_capacity="1,200", price_min="8", price_max="14")) + "\n"
+    text = (
+        ",".join(HEADER)
+        + "\n"
+        + ",".join(f'"{v}"' for v in row("EN-1", "Weavers", weekly_capacity="1,200", price_min="8", price_max="14"))
+        + "\n"
+    )
 
     undeclared = import_groups(session, parse_upload(text.encode(), "g.csv").records)
     assert undeclared.problems[0].column == "weekly_capacity"
@@ -136,7 +144,17 @@ def xlsx(rows: list[list[object]], *, formula_cells: dict[str, tuple[str, str]] 
 
 
 def test_an_xlsx_workbook_is_imported_with_dates_numbers_and_the_saved_values_of_formulas(session: Session) -> None:
-    rows = [row("XL-1", "Kampala Bark Cloth", country="UG", price_min=3.25, price_max=9, weekly_capacity=None, capacity_overrides="2026-12-21=0")]
+    rows = [
+        row(
+            "XL-1",
+            "Kampala Bark Cloth",
+            country="UG",
+            price_min=3.25,
+            price_max=9,
+            weekly_capacity=None,
+            capacity_overrides="2026-12-21=0",
+        )
+    ]
     column = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[HEADER.index("weekly_capacity")]
     data = xlsx(rows, formula_cells={f"{column}2": ("=40*10", "400")})
 
@@ -170,7 +188,11 @@ def test_bad_records_are_reported_each_with_row_and_column_and_the_good_rows_are
     report = import_groups(session, parse_upload(data, "grupos.csv").records)
 
     assert report.created == 2
-    assert [(p.where, p.column) for p in report.problems] == [("row 3", "price_min"), ("row 4", "country"), ("row 5", "price_min")]
+    assert [(p.where, p.column) for p in report.problems] == [
+        ("row 3", "price_min"),
+        ("row 4", "country"),
+        ("row 5", "price_min"),
+    ]
     assert "'doce' is not a number as this file writes them (like 1.234,50)" in report.problems[0].reason
     assert report.problems[2].reason == "price_min is not a plausible unit price"
 
@@ -188,7 +210,11 @@ def test_json_with_a_capability_given_as_text_is_one_bad_record_not_a_traceback(
     report = import_groups(session, parse_upload(json.dumps(document).encode(), "groups.json").records)
 
     assert report.created == 1
-    assert [(p.where, p.column) for p in report.problems] == [("group 1", "capabilities"), ("group 2", "capabilities"), ("group 3", "capacity_overrides")]
+    assert [(p.where, p.column) for p in report.problems] == [
+        ("group 1", "capabilities"),
+        ("group 2", "capabilities"),
+        ("group 3", "capacity_overrides"),
+    ]
 
 
 def test_a_file_without_the_required_columns_names_what_it_found() -> None:

@@ -1,4 +1,5 @@
 """The browser import: upload, preview with row errors, confirm, progress on a page that reloads itself."""
+
 from __future__ import annotations
 
 import io

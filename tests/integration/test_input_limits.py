@@ -1,4 +1,5 @@
 """Every list and text field has a limit, and reading one costs time in proportion to its length."""
+
 from __future__ import annotations
 
 import time
@@ -26,7 +27,9 @@ def admin(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("page, field, extra", [("/manage/profile", "languages", PROFILE), ("/manage/capabilities/new", "materials", CAPABILITY),
                                                 ("/manage/capabilities/new", "techniques", CAPABILITY)])  # fmt: skip
-def test_a_huge_list_field_is_refused_quickly(client: FlaskClient, session: Session, admin, page: str, field: str, extra: dict) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_list_field_is_refused_quickly(
+    client: FlaskClient, session: Session, admin, page: str, field: str, extra: dict
+) -> None:  # type: ignore[no-untyped-def]
     for entries, words in ((16_000, "cannot be longer than 2000 characters"), (400, "Give at most 30 entries.")):
         value = ",".join(f"w{i}" for i in range(entries))
         started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Long group listings page by a cursor (keyset pagination): each next page is read from the listing
 index just after the last group shown, so page 4,000 costs what page 1 costs; a cursor Loom did not
 write is a 400."""
+
 from __future__ import annotations
 
 import base64
@@ -31,7 +32,9 @@ def _groups(session: Session) -> list[int]:
 
 
 @pytest.mark.parametrize("per_page", [1, 2, 3])
-def test_walking_the_api_by_its_cursor_shows_every_group_once_in_listing_order(client: FlaskClient, session: Session, per_page: int) -> None:
+def test_walking_the_api_by_its_cursor_shows_every_group_once_in_listing_order(
+    client: FlaskClient, session: Session, per_page: int
+) -> None:
     _groups(session)
     everything = client.get("/api/v1/groups?per_page=100").get_json()
     expected = [g["slug"] for g in everything["items"]]
@@ -79,7 +82,9 @@ def test_a_cursor_loom_did_not_write_is_a_400(client: FlaskClient, cursor: str) 
 
 
 @pytest.mark.parametrize("verified", [True, False])
-def test_a_page_after_a_cursor_is_read_from_the_listing_index_without_sorting(session: Session, connection: Connection, verified: bool) -> None:
+def test_a_page_after_a_cursor_is_read_from_the_listing_index_without_sorting(
+    session: Session, connection: Connection, verified: bool
+) -> None:
     _groups(session)
     start = next(g for g in list_groups(session, per_page=100)[0] if g.verified == verified)
     with statements(connection) as seen:

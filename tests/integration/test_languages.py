@@ -1,5 +1,6 @@
 """Languages as people meet them: the browser's language, the switcher, a saved choice, local money and numbers,
 e-mails in the recipient's language, and the main pages in every shipped locale with nothing left in English."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,7 +72,9 @@ def test_a_saved_language_and_an_organizations_default(client: FlaskClient, sess
     assert refused.status_code == 302 and group.organization.locale == "sw"  # a member cannot change the default
 
 
-def test_a_buyer_writing_in_english_reaches_a_spanish_speaking_group_in_spanish(client: FlaskClient, session: Session, market: dict) -> None:  # noqa: F811
+def test_a_buyer_writing_in_english_reaches_a_spanish_speaking_group_in_spanish(
+    client: FlaskClient, session: Session, market: dict
+) -> None:  # noqa: F811
     admin = market["machakos"]["admin"]
     admin.user.locale = "es"
     session.commit()

@@ -1,5 +1,6 @@
 """Lists of producer groups (home, directory, API) walk an index in the order they show: no scan and
 sort of the whole table, so a page costs the same at 100 groups and at 100,000."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

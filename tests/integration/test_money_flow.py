@@ -1,4 +1,5 @@
 """Amounts through the whole flow keep the order's currency and its real decimals, and always add up."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,7 +66,11 @@ def test_invoice_numbers_are_unique_even_when_two_groups_share_a_long_slug_prefi
         ("KE", dt.datetime(2026, 12, 31, 20, 59, tzinfo=dt.UTC), dt.date(2026, 12, 31)),
         ("IN", dt.datetime(2027, 3, 14, 18, 30, tzinfo=dt.UTC), dt.date(2027, 3, 15)),  # 00:00 in Kolkata (UTC+5:30)
         ("IN", dt.datetime(2027, 3, 14, 18, 29, tzinfo=dt.UTC), dt.date(2027, 3, 14)),
-        ("GT", dt.datetime(2027, 1, 1, 5, 59, tzinfo=dt.UTC), dt.date(2026, 12, 31)),  # 23:59 on New Year's Eve in Guatemala (UTC−6)
+        (
+            "GT",
+            dt.datetime(2027, 1, 1, 5, 59, tzinfo=dt.UTC),
+            dt.date(2026, 12, 31),
+        ),  # 23:59 on New Year's Eve in Guatemala (UTC−6)
         ("GT", dt.datetime(2027, 1, 1, 6, 0, tzinfo=dt.UTC), dt.date(2027, 1, 1)),
     ],
 )

@@ -2,6 +2,7 @@
 recordings, and its lock/ recordings of Lock Confirmed Sales) against the double and compare every answer's shape — HTTP status, envelope, error class
 and code, result types — and its meaning: every amount, tax, residual, state and message body the
 real server computed must come back the same from the double (ids, record names and dates aside)."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,42 @@ from tests.odoo_double import OdooDouble
 WIRE = Path(__file__).resolve().parents[1] / "data" / "odoo-wire"  # a copy of the team's recordings, kept with the tests
 RECORDINGS = sorted([*WIRE.glob("odoo-*.jsonl"), *WIRE.glob("payment/odoo-*.jsonl"), *WIRE.glob("lock/odoo-*.jsonl")])
 # The values that mean something and that a fresh database computes the same on every run.
-VALUES = {"amount_total", "amount_untaxed", "amount_tax", "amount_residual", "amount", "price_subtotal", "price_total", "price_tax", "price_unit",
-          "qty_invoiced", "product_uom_qty", "quantity", "state", "locked", "payment_state", "invoice_status", "payment_difference",
-          "payment_difference_handling", "is_reconciled", "is_matched", "move_type", "payment_type", "partner_type", "message_type", "body",
-          "communication", "memo", "ref", "client_order_ref", "commitment_date", "invoice_date", "payment_date", "default_code", "list_price"}
+VALUES = {
+    "amount_total",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_residual",
+    "amount",
+    "price_subtotal",
+    "price_total",
+    "price_tax",
+    "price_unit",
+    "qty_invoiced",
+    "product_uom_qty",
+    "quantity",
+    "state",
+    "locked",
+    "payment_state",
+    "invoice_status",
+    "payment_difference",
+    "payment_difference_handling",
+    "is_reconciled",
+    "is_matched",
+    "move_type",
+    "payment_type",
+    "partner_type",
+    "message_type",
+    "body",
+    "communication",
+    "memo",
+    "ref",
+    "client_order_ref",
+    "commitment_date",
+    "invoice_date",
+    "payment_date",
+    "default_code",
+    "list_price",
+}
 # Many2ones whose display name is a value (a currency's code, the journal and method a payment used, a note's subtype).
 NAMED = {"currency_id", "journal_id", "payment_method_line_id", "subtype_id"}
 
@@ -81,13 +114,21 @@ def compare(step: str, real: dict[str, Any], double: dict[str, Any]) -> list[str
                  if name not in real["result"] or spec.get("type") != real["result"][name].get("type")]  # fmt: skip
         return [f"{step}: {w}" for w in wrong]
     if "result" in real and "result" in double:
-        if isinstance(real["result"], (list, dict)) and "fields_get" not in step and values(real["result"]) != values(double["result"]):
+        if (
+            isinstance(real["result"], (list, dict))
+            and "fields_get" not in step
+            and values(real["result"]) != values(double["result"])
+        ):
             return [f"{step}: values {values(double['result'])} != real {values(real['result'])}"]
         real_shape, double_shape = shape(real["result"]), shape(double["result"])
         if isinstance(real_shape, dict) and isinstance(double_shape, dict) and "view_id" not in real_shape:
             return [] if real_shape == double_shape else [f"{step}: {double_shape} != real {real_shape}"]
         if isinstance(real_shape, dict):
-            return [] if set(double_shape) >= {"type", "name"} and double["result"]["type"] == real["result"]["type"] else [f"{step}: action {double_shape}"]
+            return (
+                []
+                if set(double_shape) >= {"type", "name"} and double["result"]["type"] == real["result"]["type"]
+                else [f"{step}: action {double_shape}"]
+            )
         return [] if real_shape == double_shape else [f"{step}: {double_shape} != real {real_shape}"]
     return [] if real == double else [f"{step}: {double} != real {real}"]
 
@@ -133,7 +174,8 @@ def align_ids(odoo: OdooDouble, protocol: str, lines: list[dict[str, Any]], inde
         if model == "sale.order":
             for later in lines[index + 1 :]:
                 match = re.search(r'"order_line": \[(\d+)', later["response"].get("body", "")) or re.search(
-                    r"<name>order_line</name>\s*<value><array><data>\s*<value><int>(\d+)", later["response"].get("body", ""))
+                    r"<name>order_line</name>\s*<value><array><data>\s*<value><int>(\d+)", later["response"].get("body", "")
+                )
                 if match:
                     odoo.db.models["sale.order.line"].next_id = int(match.group(1))
                     break
@@ -152,7 +194,9 @@ def send(odoo: OdooDouble, protocol: str, step: str, request: dict[str, Any]) ->
     headers = {k: v for k, v in (request.get("headers") or {}).items()}
     if "Authorization" in headers:
         headers["Authorization"] = "bearer " + ("not-the-key" if "wrong API key" in step else odoo.api_key)
-    return requests.request(request["method"], odoo.url + request["path"], data=request.get("body", "").encode(), headers=headers, timeout=10)
+    return requests.request(
+        request["method"], odoo.url + request["path"], data=request.get("body", "").encode(), headers=headers, timeout=10
+    )
 
 
 @pytest.mark.parametrize("recording", RECORDINGS, ids=[str(r.relative_to(WIRE).with_suffix("")) for r in RECORDINGS])
@@ -166,7 +210,9 @@ def test_the_double_answers_like_the_real_odoo(recording: Path) -> None:
         for index, line in enumerate(lines):
             align_ids(odoo, protocol, lines, index)
             answer = send(odoo, protocol, line["step"], line["request"])
-            real = decode(protocol, line["response"]["status"], line["response"].get("content_type", ""), line["response"].get("body", ""))
+            real = decode(
+                protocol, line["response"]["status"], line["response"].get("content_type", ""), line["response"].get("body", "")
+            )
             double = decode(protocol, answer.status_code, answer.headers.get("Content-Type", ""), answer.text)
             problems += compare(line["step"], real, double)
     assert problems == [], "\n".join(problems)

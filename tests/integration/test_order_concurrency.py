@@ -1,4 +1,5 @@
 """Two moves of one order at the same moment: one happens, the other is told why not (PostgreSQL, real threads)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,16 +40,22 @@ def _two_orders(sessions: sessionmaker[Session]) -> dict[str, int]:
         return {"order": order.id, "other": other.id, "buyer": first_buyer.id, "maker": maker.id}
 
 
-def _move(membership_id: int, order_id: int, to: OrderStatus, *, expected: OrderStatus | None = OrderStatus.CONFIRMED, note: str = ""):  # type: ignore[no-untyped-def]
+def _move(
+    membership_id: int, order_id: int, to: OrderStatus, *, expected: OrderStatus | None = OrderStatus.CONFIRMED, note: str = ""
+):  # type: ignore[no-untyped-def]
     def use_case(session: Session) -> OrderStatus:
         membership = session.get(Membership, membership_id)
-        return move(session, membership, order_id, to, note=note, today=TODAY, base_url="https://loom.test", expected=expected).status
+        return move(
+            session, membership, order_id, to, note=note, today=TODAY, base_url="https://loom.test", expected=expected
+        ).status
 
     return use_case
 
 
 def _cancelled_events(session: Session, order_id: int) -> int:
-    return sum(1 for e in session.scalars(select(TraceEvent).where(TraceEvent.order_id == order_id)) if e.why.get("step") == "cancelled")
+    return sum(
+        1 for e in session.scalars(select(TraceEvent).where(TraceEvent.order_id == order_id)) if e.why.get("step") == "cancelled"
+    )
 
 
 def test_two_cancellations_at_once_cancel_once_and_leave_the_other_orders_units(committed_engine: Engine) -> None:
@@ -107,7 +114,9 @@ def test_two_progress_reports_at_once_extend_the_trace_chain_one_after_the_other
 
     assert (first, second) == (30, 40)
     with sessions() as session:
-        events = session.scalars(select(TraceEvent).where(TraceEvent.order_id == ids["order"]).order_by(TraceEvent.sequence)).all()
+        events = session.scalars(
+            select(TraceEvent).where(TraceEvent.order_id == ids["order"]).order_by(TraceEvent.sequence)
+        ).all()
         assert [e.sequence for e in events] == [1, 2, 3]
         assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # one chain, no fork
         assert verify_chain(session, ids["order"]) is None

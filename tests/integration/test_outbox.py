@@ -1,5 +1,6 @@
 """The outbox: failures retry with backoff, hopeless messages become dead letters an operator can retry,
 and on PostgreSQL several workers share the work without taking a message twice."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -187,9 +188,7 @@ def test_two_workers_on_postgresql_never_take_the_same_message(app: Flask, commi
 
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, handler)
-    workers = [
-        threading.Thread(target=Worker(sessions, registry).drain, name=f"worker-{i}") for i in range(2)
-    ]
+    workers = [threading.Thread(target=Worker(sessions, registry).drain, name=f"worker-{i}") for i in range(2)]
     for thread in workers:
         thread.start()
     for thread in workers:

@@ -1,6 +1,7 @@
 """The worker leases a message, runs its handler and records the outcome in separate short transactions:
 while a handler calls out, no lock on the message and no SQLite write lock is held, and a worker that
 dies mid-message leaves it to be taken again when its lease runs out."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ def _worker(sessions: sessionmaker[Session], handler, clock: Clock | None = None
 
 def _mail(sessions: sessionmaker[Session], clock: Clock) -> int:
     with sessions.begin() as session:
-        message = enqueue(session, topics.SEND_MAIL, "kofi@example.org", {"to": "kofi@example.org", "subject": "Hi", "body": "Hi"})
+        message = enqueue(
+            session, topics.SEND_MAIL, "kofi@example.org", {"to": "kofi@example.org", "subject": "Hi", "body": "Hi"}
+        )
         message.next_attempt_at = clock.now
         session.flush()
         return message.id

@@ -4,6 +4,7 @@ At 02:00 UTC on 1 January it is 05:00 on 1 January in Nairobi (UTC+3) and still 
 in Guatemala (UTC−6): a quote valid until 31 December has lapsed for a Kenyan group, and stands for
 a Guatemalan one, whoever accepts it and wherever they are.
 """
+
 from __future__ import annotations
 
 import datetime as dt

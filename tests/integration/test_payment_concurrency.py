@@ -1,4 +1,5 @@
 """Webhook deliveries racing each other on PostgreSQL: one effect, whatever the timing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,7 +74,11 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once(committed_engine
     payment_id = _paying(sessions)
     completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                  "payment_intent": "pi_test_race_1"}  # fmt: skip
-    outcomes = _race(sessions, _event("evt_race_1", "checkout.session.completed", completed), _event("evt_race_1", "checkout.session.completed", completed))
+    outcomes = _race(
+        sessions,
+        _event("evt_race_1", "checkout.session.completed", completed),
+        _event("evt_race_1", "checkout.session.completed", completed),
+    )
     assert "pending → succeeded" in str(outcomes["first"])
     assert isinstance(outcomes["second"], IntegrityError)  # the view answers this one 200 "duplicate"
     with sessions() as session:
@@ -87,8 +92,17 @@ def test_two_events_about_one_payment_at_once_plan_one_payout(committed_engine: 
     payment_id = _paying(sessions)
     completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                  "payment_intent": "pi_test_race_2"}  # fmt: skip
-    succeeded = {"id": "pi_test_race_2", "object": "payment_intent", "status": "succeeded", "metadata": {"loom_payment": str(payment_id)}}
-    outcomes = _race(sessions, _event("evt_race_2", "checkout.session.completed", completed), _event("evt_race_3", "payment_intent.succeeded", succeeded))
+    succeeded = {
+        "id": "pi_test_race_2",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "metadata": {"loom_payment": str(payment_id)},
+    }
+    outcomes = _race(
+        sessions,
+        _event("evt_race_2", "checkout.session.completed", completed),
+        _event("evt_race_3", "payment_intent.succeeded", succeeded),
+    )
     assert "pending → succeeded" in str(outcomes["first"]) and "already succeeded" in str(outcomes["second"])
     with sessions() as session:
         assert session.get(Payment, payment_id).status == PaymentStatus.SUCCEEDED
@@ -109,7 +123,9 @@ def test_two_clicks_on_pay_at_once_start_one_attempt(committed_engine: Engine) -
     def click(name: str, hold: bool) -> None:
         with sessions() as session:
             try:
-                payment = services.begin_payment(session, session.get(Membership, buyer_id), invoice_id, now=dt.datetime.now(dt.UTC))
+                payment = services.begin_payment(
+                    session, session.get(Membership, buyer_id), invoice_id, now=dt.datetime.now(dt.UTC)
+                )
                 if hold:
                     holding.set()
                     time.sleep(0.5)  # the other click now waits on the invoice's row lock

@@ -1,4 +1,5 @@
 """Paying invoices, paying groups out and refunding, against stripe-mock (through a fault-injecting relay)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -72,7 +73,9 @@ def market(session: Session) -> dict[str, Any]:
               "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
               "operator": factories.user(session, operator=True)}  # fmt: skip
     market["kenya_order"] = factories.accepted_order(session, kenya, buyer, quantity=400, unit_price="9.00")
-    market["portugal_order"] = factories.accepted_order(session, portugal, buyer, quantity=100, unit_price="40.00", category="textiles.rugs")
+    market["portugal_order"] = factories.accepted_order(
+        session, portugal, buyer, quantity=100, unit_price="40.00", category="textiles.rugs"
+    )
     session.commit()
     return market
 
@@ -99,7 +102,12 @@ def sign(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None 
 
 def deliver(client: FlaskClient, event: dict[str, Any], **sign_args: Any):  # type: ignore[no-untyped-def]
     payload = json.dumps(event).encode()
-    return client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload, **sign_args)})
+    return client.post(
+        "/payments/stripe/webhook",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": sign(payload, **sign_args)},
+    )
 
 
 _event_ids = iter(range(1, 10**6))
@@ -254,8 +262,16 @@ def test_checkout_completed_marks_the_invoice_paid_once_and_plans_a_recorded_pay
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     assert payment.status == PaymentStatus.SUCCEEDED and payment.invoice.status == InvoiceStatus.PAID
     [payout] = session.scalars(select(Payout).where(Payout.invoice_id == payment.invoice_id)).all()
-    assert (payout.method, payout.status, payout.fee, payout.amount) == (PayoutMethod.MOBILE_MONEY, PayoutStatus.PENDING, Decimal("90.00"), Decimal("1710.00"))
-    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "payments.transfer_payout")) == 0
+    assert (payout.method, payout.status, payout.fee, payout.amount) == (
+        PayoutMethod.MOBILE_MONEY,
+        PayoutStatus.PENDING,
+        Decimal("90.00"),
+        Decimal("1710.00"),
+    )
+    assert (
+        session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "payments.transfer_payout"))
+        == 0
+    )
 
     # The same event again (Stripe retries until it sees a 2xx) changes nothing.
     again = session.scalars(select(StripeEvent)).one()
@@ -304,7 +320,8 @@ def test_unknown_events_are_recorded_and_ignored(client: FlaskClient, session: S
 
 
 @pytest.mark.parametrize(
-    "case", ["wrong secret", "stale timestamp", "no header", "body changed"],
+    "case",
+    ["wrong secret", "stale timestamp", "no header", "body changed"],
 )
 def test_webhooks_with_a_bad_signature_are_refused_and_change_nothing(
     case: str, client: FlaskClient, session: Session, stripe_relay: StripeRelay
@@ -317,12 +334,16 @@ def test_webhooks_with_a_bad_signature_are_refused_and_change_nothing(
         "no header": "",
         "body changed": sign(payload.replace(b"cus_123", b"cus_999")),
     }[case]
-    response = client.post("/payments/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": header})
+    response = client.post(
+        "/payments/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": header}
+    )
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     assert session.scalar(select(func.count()).select_from(StripeEvent)) == 0
 
 
-def test_webhooks_are_refused_while_no_secret_is_configured(client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhooks_are_refused_while_no_secret_is_configured(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", None)
     response = client.post("/payments/stripe/webhook", data=b"{}", content_type="application/json")
     assert response.status_code == 503 and "LOOM_STRIPE_WEBHOOK_SECRET" in response.get_json()["detail"]
@@ -346,13 +367,21 @@ def test_a_group_where_stripe_pays_out_onboards_and_receives_a_transfer_under_th
 
     payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
-    assert (payout.method, payout.status, payout.amount, payout.fee) == (PayoutMethod.STRIPE_TRANSFER, PayoutStatus.PENDING, Decimal("1900.00"), Decimal("100.00"))
+    assert (payout.method, payout.status, payout.amount, payout.fee) == (
+        PayoutMethod.STRIPE_TRANSFER,
+        PayoutStatus.PENDING,
+        Decimal("1900.00"),
+        Decimal("100.00"),
+    )
     worker_for(app).drain()
     session.expire_all()
     assert payout.status == PayoutStatus.SENT and payout.reference.startswith("tr_")
     [transfer] = stripe_relay.calls("POST", "/v1/transfers")
     assert transfer.form["amount"] == ["190000"] and transfer.form["destination"] == [account.stripe_account_id]
-    assert transfer.form["transfer_group"] == [market["portugal_order"].number] and transfer.idempotency_key == payout.idempotency_key
+    assert (
+        transfer.form["transfer_group"] == [market["portugal_order"].number]
+        and transfer.idempotency_key == payout.idempotency_key
+    )
     assert transfer.form["source_transaction"][0].startswith("ch_")
     as_(client, market["portugal_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
@@ -387,7 +416,9 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
                       action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
     assert recorded.status_code == 302
     session.expire_all()
-    assert payout.status == PayoutStatus.SENT and payout.reference == "SGH7K2L9QX" and payout.recorded_by_id == market["operator"].id
+    assert (
+        payout.status == PayoutStatus.SENT and payout.reference == "SGH7K2L9QX" and payout.recorded_by_id == market["operator"].id
+    )
 
     as_(client, market["kenya_admin"].user.email)
     assert submit(client, "/manage/payouts", {}, action=f"/manage/payouts/{payout.id}/confirm").status_code == 302
@@ -404,7 +435,14 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
 def test_cancelling_a_paid_order_refunds_the_buyer_and_reverses_the_groups_transfer(
     app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
-    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.add(
+        PayoutAccount(
+            group_id=market["portugal"].id,
+            method=PayoutMethod.STRIPE_TRANSFER,
+            stripe_account_id="acct_portugal",
+            transfers_active=True,
+        )
+    )
     session.commit()
     payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
     worker_for(app).drain()
@@ -418,7 +456,9 @@ def test_cancelling_a_paid_order_refunds_the_buyer_and_reverses_the_groups_trans
     session.expire_all()
     assert order.status == OrderStatus.CANCELLED
     [refund] = session.scalars(select(Refund)).all()
-    assert refund.status == RefundStatus.SUCCEEDED and refund.amount == Decimal("2000.00") and refund.provider_ref.startswith("re_")
+    assert (
+        refund.status == RefundStatus.SUCCEEDED and refund.amount == Decimal("2000.00") and refund.provider_ref.startswith("re_")
+    )
     assert payment.status == PaymentStatus.REFUNDED and payment.invoice.status == InvoiceStatus.REFUNDED
     assert payout.status == PayoutStatus.REVERSED
     [refund_call] = stripe_relay.calls("POST", "/v1/refunds")
@@ -449,7 +489,13 @@ def test_reconcile_repairs_what_a_lost_webhook_left_behind_and_trusts_stripe_ove
 ) -> None:
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     # A refund Stripe accepted whose refund.updated webhook never came.
-    refund = Refund(payment_id=payment.id, amount=payment.amount, currency=payment.currency, provider_ref="re_lost_webhook", idempotency_key="k-lost")
+    refund = Refund(
+        payment_id=payment.id,
+        amount=payment.amount,
+        currency=payment.currency,
+        provider_ref="re_lost_webhook",
+        idempotency_key="k-lost",
+    )
     # A checkout still open at Stripe: reconcile must not call it paid.
     other = deposit(session, market["portugal_order"])
     session.add(refund)
@@ -473,7 +519,9 @@ def test_reconcile_repairs_what_a_lost_webhook_left_behind_and_trusts_stripe_ove
 def test_account_updates_are_reread_from_stripe_because_they_race_each_other(
     client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
-    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal"))
+    session.add(
+        PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal")
+    )
     session.commit()
     # An older update (transfers still inactive) delivered last: Stripe's current account decides.
     stale = {**stripe_object(stripe_relay, "/v1/accounts/acct_portugal"), "capabilities": {"transfers": "inactive"}}
@@ -519,7 +567,12 @@ def test_a_partial_dashboard_refund_then_a_cancellation_refunds_the_rest_and_onl
     session.expire_all()
     assert payment.invoice.status == InvoiceStatus.PAID and payment.status == PaymentStatus.SUCCEEDED
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
-    assert (payout.status, payout.gross, payout.fee, payout.amount) == (PayoutStatus.PENDING, Decimal("1500.00"), Decimal("75.00"), Decimal("1425.00"))
+    assert (payout.status, payout.gross, payout.fee, payout.amount) == (
+        PayoutStatus.PENDING,
+        Decimal("1500.00"),
+        Decimal("75.00"),
+        Decimal("1425.00"),
+    )
 
     as_(client, market["kenya_admin"].user.email)
     order = market["kenya_order"]
@@ -531,7 +584,10 @@ def test_a_partial_dashboard_refund_then_a_cancellation_refunds_the_rest_and_onl
     [call] = stripe_relay.calls("POST", "/v1/refunds")
     assert call.form["amount"] == ["150000"]  # the rest, never the whole 1,800 again
     refunds = session.scalars(select(Refund).order_by(Refund.id)).all()
-    assert [(r.amount, r.status) for r in refunds] == [(Decimal("300.00"), RefundStatus.SUCCEEDED), (Decimal("1500.00"), RefundStatus.SUCCEEDED)]
+    assert [(r.amount, r.status) for r in refunds] == [
+        (Decimal("300.00"), RefundStatus.SUCCEEDED),
+        (Decimal("1500.00"), RefundStatus.SUCCEEDED),
+    ]
     assert call.idempotency_key == refunds[1].idempotency_key
     assert payment.status == PaymentStatus.REFUNDED and payment.invoice.status == InvoiceStatus.REFUNDED
     assert payout.status == PayoutStatus.REVERSED
@@ -542,7 +598,9 @@ def test_a_failed_refund_is_shown_to_the_operator_who_tries_it_again_under_a_new
 ) -> None:
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     with session.begin_nested():
-        refund = payment_services.request_refund(session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled.")
+        refund = payment_services.request_refund(
+            session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled."
+        )
         refund.provider_ref = "re_will_fail"
     session.commit()
     failed = {**stripe_object(stripe_relay, "/v1/refunds/re_will_fail"), "id": "re_will_fail", "status": "failed", "failure_reason": "expired_or_canceled_card",
@@ -571,11 +629,25 @@ def test_the_operator_refunds_part_of_a_paid_invoice_with_a_reason_and_the_group
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     as_(client, market["operator"].email)
     invoice_id = payment.invoice_id
-    too_much = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "1800.01", "reason": "Damaged"}, action=f"/operator/invoices/{invoice_id}/refund")
+    too_much = submit(
+        client,
+        f"/operator/invoices/{invoice_id}",
+        {"amount": "1800.01", "reason": "Damaged"},
+        action=f"/operator/invoices/{invoice_id}/refund",
+    )
     assert too_much.status_code == 422 and "At most $1,800.00" in text_of(too_much)
-    no_reason = submit(client, f"/operator/invoices/{invoice_id}", {"amount": "200", "reason": ""}, action=f"/operator/invoices/{invoice_id}/refund")
+    no_reason = submit(
+        client,
+        f"/operator/invoices/{invoice_id}",
+        {"amount": "200", "reason": ""},
+        action=f"/operator/invoices/{invoice_id}/refund",
+    )
     assert no_reason.status_code == 422
-    form = {**hidden_fields(client, f"/operator/invoices/{invoice_id}"), "amount": "200.00", "reason": "20 baskets arrived crushed"}
+    form = {
+        **hidden_fields(client, f"/operator/invoices/{invoice_id}"),
+        "amount": "200.00",
+        "reason": "20 baskets arrived crushed",
+    }
     done = client.post(f"/operator/invoices/{invoice_id}/refund", data=form)
     assert done.status_code == 302
     again = client.post(f"/operator/invoices/{invoice_id}/refund", data=form)  # the same form sent twice: one refund
@@ -644,7 +716,14 @@ class GatewayThatMadeTheTransferBefore(StripeGateway):
 def test_a_transfer_retried_after_stripe_forgot_its_key_is_found_by_its_metadata_not_made_twice(
     app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
-    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.add(
+        PayoutAccount(
+            group_id=market["portugal"].id,
+            method=PayoutMethod.STRIPE_TRANSFER,
+            stripe_account_id="acct_portugal",
+            transfers_active=True,
+        )
+    )
     session.commit()
     payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
@@ -660,7 +739,14 @@ def test_a_transfer_retried_after_stripe_forgot_its_key_is_found_by_its_metadata
 def test_every_transfer_and_refund_is_looked_up_before_it_is_made(
     app: Flask, client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
-    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+    session.add(
+        PayoutAccount(
+            group_id=market["portugal"].id,
+            method=PayoutMethod.STRIPE_TRANSFER,
+            stripe_account_id="acct_portugal",
+            transfers_active=True,
+        )
+    )
     session.commit()
     paid_deposit(client, session, stripe_relay, market, "portugal_order")
     worker_for(app).drain()
@@ -677,12 +763,22 @@ def test_changed_payout_details_hold_recorded_payouts_tell_the_owners_and_the_op
     client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
     as_(client, market["kenya_owner"].user.email)
-    details = {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"}
+    details = {
+        "method": "mobile_money",
+        "provider": "M-Pesa",
+        "account_name": "Machakos Sisal Weavers",
+        "number": "+254 712 345 678",
+    }
     assert submit(client, "/manage/payouts", details, action="/manage/payouts/details").status_code == 302
     account = session.get(PayoutAccount, market["kenya"].id)
     assert account.held_until is None  # the first details: nothing to hold
     outbox_before = session.scalar(select(func.count()).select_from(OutboxMessage))
-    changed = submit(client, "/manage/payouts", {**details, "provider": "Airtel Money", "number": "+254 733 000 111"}, action="/manage/payouts/details")
+    changed = submit(
+        client,
+        "/manage/payouts",
+        {**details, "provider": "Airtel Money", "number": "+254 733 000 111"},
+        action="/manage/payouts/details",
+    )
     assert changed.status_code == 302
     session.expire_all()
     assert account.held_until is not None and account.details_hint == "Airtel Money ···0111"
@@ -718,15 +814,26 @@ def test_a_payout_sent_in_the_groups_currency_records_the_rate_and_the_amount_th
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
     as_(client, market["operator"].email)
     desk = text_of(client.get("/operator/payouts"))
-    assert re.search(rf'name="p{payout.id}-sent_currency"[^>]*value="KES"', desk)  # a Kenyan group is paid in shillings unless it says otherwise
-    fields = {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX", f"p{payout.id}-sent_currency": "KES"}
+    assert re.search(
+        rf'name="p{payout.id}-sent_currency"[^>]*value="KES"', desk
+    )  # a Kenyan group is paid in shillings unless it says otherwise
+    fields = {
+        f"p{payout.id}-method": "mobile_money",
+        f"p{payout.id}-reference": "SGH7K2L9QX",
+        f"p{payout.id}-sent_currency": "KES",
+    }
 
     refused = submit(client, "/operator/payouts", fields, action=f"/operator/payouts/{payout.id}/record")
     assert "give the rate used (KES for 1 USD)" in text_of(client.get(refused.headers["Location"]))
     session.expire_all()
     assert payout.status == PayoutStatus.PENDING
 
-    recorded = submit(client, "/operator/payouts", {**fields, f"p{payout.id}-exchange_rate": "129.50"}, action=f"/operator/payouts/{payout.id}/record")
+    recorded = submit(
+        client,
+        "/operator/payouts",
+        {**fields, f"p{payout.id}-exchange_rate": "129.50"},
+        action=f"/operator/payouts/{payout.id}/record",
+    )
     assert recorded.status_code == 302
     session.expire_all()
     assert (payout.status, payout.sent_currency, payout.exchange_rate, payout.sent_amount) == (

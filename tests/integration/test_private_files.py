@@ -1,5 +1,6 @@
 """The public media route serves the photos groups publish, and nothing else, however the path is spelled;
 private files (evidence, RFQ attachments, progress photos of orders) go to authorised people, uncached."""
+
 from __future__ import annotations
 
 import io
@@ -26,12 +27,19 @@ def _evidence(client: FlaskClient, session: Session) -> Certification:
     group = factories.producer_group(session)
     sign_in(client, factories.member_of(session, group, role=Role.ADMIN).user.email)
     evidence = (io.BytesIO(b"%PDF-1.4 certificate of WFTO membership"), "wfto.pdf")
-    submit(client, "/manage/certifications", {"scheme": "wfto", "reference": "W-1", "evidence": evidence}, content_type="multipart/form-data")
+    submit(
+        client,
+        "/manage/certifications",
+        {"scheme": "wfto", "reference": "W-1", "evidence": evidence},
+        content_type="multipart/form-data",
+    )
     return session.scalar(select(Certification).where(Certification.group_id == group.id))
 
 
 @pytest.mark.parametrize("spelling", TRAVERSALS)
-def test_evidence_cannot_be_reached_through_the_public_route(app: Flask, client: FlaskClient, session: Session, spelling: str) -> None:
+def test_evidence_cannot_be_reached_through_the_public_route(
+    app: Flask, client: FlaskClient, session: Session, spelling: str
+) -> None:
     certification = _evidence(client, session)
     own = client.get(f"/manage/certifications/{certification.id}/evidence")
     assert own.status_code == 200 and own.headers["Cache-Control"] == "private, no-store"
@@ -42,7 +50,9 @@ def test_evidence_cannot_be_reached_through_the_public_route(app: Flask, client:
 
 
 @pytest.mark.parametrize("spelling", TRAVERSALS)
-def test_rfq_attachments_cannot_be_reached_through_the_public_route(app: Flask, client: FlaskClient, session: Session, spelling: str) -> None:
+def test_rfq_attachments_cannot_be_reached_through_the_public_route(
+    app: Flask, client: FlaskClient, session: Session, spelling: str
+) -> None:
     folder = Path(app.config["UPLOAD_DIR"]) / "rfqs" / "999"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sizes.pdf").write_bytes(b"%PDF-1.7 sizes")
@@ -52,7 +62,12 @@ def test_rfq_attachments_cannot_be_reached_through_the_public_route(app: Flask, 
 def test_only_photos_on_record_are_public(app: Flask, client: FlaskClient, session: Session) -> None:
     group = factories.producer_group(session)
     sign_in(client, factories.member_of(session, group, role=Role.ADMIN).user.email)
-    submit(client, "/manage/photos", {"photo": (io.BytesIO(png_bytes()), "b.png"), "caption": "Coiling"}, content_type="multipart/form-data")
+    submit(
+        client,
+        "/manage/photos",
+        {"photo": (io.BytesIO(png_bytes()), "b.png"), "caption": "Coiling"},
+        content_type="multipart/form-data",
+    )
     photo = session.scalar(select(Photo).where(Photo.group_id == group.id))
     with app.test_client().get(f"/media/{photo.path}") as served:
         assert served.status_code == 200 and "public" in served.headers["Cache-Control"]
@@ -71,7 +86,9 @@ def test_progress_photos_of_an_order_are_for_its_parties_only(app: Flask, client
     posted = submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Half woven", "photo": (io.BytesIO(png_bytes()), "p.png")},
                     action=f"/orders/{order.id}/progress", content_type="multipart/form-data")  # fmt: skip
     assert posted.status_code == 302
-    update = session.scalar(select(ProgressUpdate).where(ProgressUpdate.order_id == order.id, ProgressUpdate.photo_path.is_not(None)))
+    update = session.scalar(
+        select(ProgressUpdate).where(ProgressUpdate.order_id == order.id, ProgressUpdate.photo_path.is_not(None))
+    )
     photo_url = f"/orders/{order.id}/progress/{update.id}/photo"
     assert not update.photo_path.startswith("photos/")
     for spelling in TRAVERSALS:

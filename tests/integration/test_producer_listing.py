@@ -1,4 +1,5 @@
 """A producer group keeps its listing current; nobody else can touch it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,9 @@ PROFILE = {
 }
 
 
-def test_an_admin_updates_the_profile_and_the_change_is_public(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+def test_an_admin_updates_the_profile_and_the_change_is_public(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     version = group.version
     response = submit(admin_client, "/manage/profile", PROFILE)
 
@@ -63,7 +66,9 @@ def test_an_admin_updates_the_profile_and_the_change_is_public(admin_client: Fla
     assert "Forty women weave sisal baskets" in text_of(admin_client.get(f"/groups/{group.slug}"))
 
 
-def test_a_group_chooses_the_currency_it_prices_in_and_its_artisans_share_floor(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+def test_a_group_chooses_the_currency_it_prices_in_and_its_artisans_share_floor(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     response = submit(admin_client, "/manage/profile", {**PROFILE, "currency": "KES", "artisan_share_floor": "0"})
     assert response.status_code == 302
     session.refresh(group)
@@ -83,7 +88,9 @@ def test_profile_errors_are_shown_next_to_the_fields(admin_client: FlaskClient, 
     assert group.story == ""
 
 
-def test_a_group_chooses_its_time_zone_or_keeps_its_countrys(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+def test_a_group_chooses_its_time_zone_or_keeps_its_countrys(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     page = text_of(admin_client.get("/manage/profile"))
     assert "My country&#39;s time zone" in page and "Africa/Nairobi" in page
     assert group.organization.zone == "Africa/Nairobi"
@@ -110,7 +117,9 @@ CAPABILITY = {
 }
 
 
-def test_adding_a_capability_then_setting_capacity_for_many_weeks(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+def test_adding_a_capability_then_setting_capacity_for_many_weeks(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     response = submit(admin_client, "/manage/capabilities/new", CAPABILITY)
     assert response.status_code == 302
     capability = session.scalar(select(Capability).where(Capability.group_id == group.id))
@@ -119,7 +128,11 @@ def test_adding_a_capability_then_setting_capacity_for_many_weeks(admin_client: 
     page = f"/manage/capabilities/{capability.id}/capacity"
     first = week_start(dt.date.today()) + dt.timedelta(weeks=1)
     weeks = {f"week_{first + dt.timedelta(weeks=i):%Y%m%d}": "300" for i in range(16)}
-    holidays = {"fill_units": "0", "fill_from": (first + dt.timedelta(weeks=2)).isoformat(), "fill_to": (first + dt.timedelta(weeks=3)).isoformat()}
+    holidays = {
+        "fill_units": "0",
+        "fill_from": (first + dt.timedelta(weeks=2)).isoformat(),
+        "fill_to": (first + dt.timedelta(weeks=3)).isoformat(),
+    }
     response = submit(admin_client, page, {**weeks, **holidays})
 
     assert response.status_code == 302
@@ -130,7 +143,9 @@ def test_adding_a_capability_then_setting_capacity_for_many_weeks(admin_client: 
     ]
 
 
-def test_capacity_cannot_drop_below_what_orders_already_hold(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
+def test_capacity_cannot_drop_below_what_orders_already_hold(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     capability = factories.capability(session, group, weekly_capacity=300)
     monday = week_start(dt.date.today()) + dt.timedelta(weeks=1)
     session.add(CapacityWindow(capability=capability, week_start=monday, units_available=300, units_committed=120))
@@ -219,7 +234,9 @@ def test_products_with_price_tiers(admin_client: FlaskClient, session: Session, 
 def test_another_groups_records_are_404_to_an_admin(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
     other = factories.producer_group(session, name="Bolga Weavers", country="GH")
     their_capability = factories.capability(session, other)
-    their_product = Product(group=other, sku="B-1", title="Bolga basket", category="baskets.market", moq=10, lead_time_days=30, currency="USD")
+    their_product = Product(
+        group=other, sku="B-1", title="Bolga basket", category="baskets.market", moq=10, lead_time_days=30, currency="USD"
+    )
     session.add(their_product)
     session.flush()
 
@@ -258,12 +275,22 @@ def test_the_directory_filters_by_country_and_category(client: FlaskClient, sess
 
 
 def test_a_photo_can_show_with_a_catalog_product(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
-    product = Product(group=group, sku="KSW-2", title="Round sisal basket", category="baskets.storage", moq=20, lead_time_days=30, currency="USD")
+    product = Product(
+        group=group,
+        sku="KSW-2",
+        title="Round sisal basket",
+        category="baskets.storage",
+        moq=20,
+        lead_time_days=30,
+        currency="USD",
+    )
     session.add(product)
     session.flush()
 
     photo = (io.BytesIO(png_bytes()), "round.png")
-    response = submit(admin_client, "/manage/photos", {"photo": photo, "product": str(product.id)}, content_type="multipart/form-data")
+    response = submit(
+        admin_client, "/manage/photos", {"photo": photo, "product": str(product.id)}, content_type="multipart/form-data"
+    )
 
     assert response.status_code == 302
     stored = session.scalar(select(Photo).where(Photo.group_id == group.id))
@@ -290,13 +317,21 @@ def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_clie
     assert group.slug == "kitui-sisal-weavers"
     for old in (first, "kitui-basket-weavers-2"):  # every earlier address still arrives
         assert admin_client.get(f"/groups/{old}").headers["Location"] == "/groups/kitui-sisal-weavers"
-    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Basket Weavers", "story": "Renamed back."}).status_code == 302
+    assert (
+        submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Basket Weavers", "story": "Renamed back."}).status_code
+        == 302
+    )
     session.refresh(group)
     assert group.slug == "kitui-basket-weavers-2"  # its own old address again, not a redirect loop
     assert admin_client.get("/groups/kitui-basket-weavers-2").status_code == 200
     assert admin_client.get("/groups/kitui-sisal-weavers").headers["Location"] == "/groups/kitui-basket-weavers-2"
     assert admin_client.get("/groups/kitui-basket-weavers").status_code == 200  # the other group keeps its own address
     assert admin_client.get("/groups/never-was").status_code == 404
-    assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302  # and away again
+    assert (
+        submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302
+    )  # and away again
     session.refresh(group)
-    assert group.slug == "kitui-sisal-weavers" and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"
+    assert (
+        group.slug == "kitui-sisal-weavers"
+        and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"
+    )

@@ -1,6 +1,7 @@
 """Each main page runs a small, fixed number of SQL statements: the same on SQLite and PostgreSQL, and
 the same for a group with one capability or many, a directory of two groups or twenty, so an N+1 load
 cannot creep back unnoticed. Stripe's checkout-completed webhook likewise."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,7 +60,9 @@ def grow(session: Session, group: ProducerGroup, n: int) -> None:
     monday = week_start(dt.date.today()) + dt.timedelta(weeks=1)
     for _ in range(n):
         capability = factories.capability(session, group, category="baskets.storage")
-        session.add_all(CapacityWindow(capability=capability, week_start=monday + dt.timedelta(weeks=w), units_available=50) for w in range(2))
+        session.add_all(
+            CapacityWindow(capability=capability, week_start=monday + dt.timedelta(weeks=w), units_available=50) for w in range(2)
+        )
         k = len(group.certifications) + len(group.products)
         scheme = ("wfto", "fairtrade", "gots", "organic", "oeko-tex", "fsc", "craftmark", "b-corp")[len(group.certifications) % 8]
         session.add(Certification(group=group, scheme=scheme, reference=f"R-{k}"))
@@ -68,7 +71,16 @@ def grow(session: Session, group: ProducerGroup, n: int) -> None:
         session.add(product)
         session.flush()
         for product_id in (None, product.id):
-            session.add(Photo(group_id=group.id, product_id=product_id, path=f"photos/p{k}.png", content_type="image/png", width=40, height=30))
+            session.add(
+                Photo(
+                    group_id=group.id,
+                    product_id=product_id,
+                    path=f"photos/p{k}.png",
+                    content_type="image/png",
+                    width=40,
+                    height=30,
+                )
+            )
     session.commit()
     session.expire_all()
 
@@ -102,10 +114,22 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 
 
 # Statements each page may run, whatever the size of what it shows.
-BUDGET = {"home": 5, "directory": 5, "profile": 11, "search": 0, "api_groups": 4, "api_group": 4, "api_search": 0, "order": 11, "invoice": 9}  # the order page: its trace (read once) and story; the profile: its measured record (6) and reviews (1); home and directory: cover photos (1)
+BUDGET = {
+    "home": 5,
+    "directory": 5,
+    "profile": 11,
+    "search": 0,
+    "api_groups": 4,
+    "api_group": 4,
+    "api_search": 0,
+    "order": 11,
+    "invoice": 9,
+}  # the order page: its trace (read once) and story; the profile: its measured record (6) and reviews (1); home and directory: cover photos (1)
 
 
-def test_public_pages_run_a_fixed_number_of_statements(client: FlaskClient, session: Session, connection: Connection, market: dict[str, Any]) -> None:
+def test_public_pages_run_a_fixed_number_of_statements(
+    client: FlaskClient, session: Session, connection: Connection, market: dict[str, Any]
+) -> None:
     slug = market["group"].slug
     pages = {"home": "/", "directory": "/groups?country=KE", "profile": f"/groups/{slug}", "search": "/search?q=basket&units=10&by=2027-06-01",
              "api_groups": "/api/v1/groups?country=KE", "api_group": f"/api/v1/groups/{slug}", "api_search": "/api/v1/search?q=basket"}  # fmt: skip
@@ -137,14 +161,18 @@ def test_order_and_invoice_pages_run_a_fixed_number_of_statements(
     assert len(trace_reads) == 1, trace_reads  # the chain is read once, then shown, checked and told in words
 
 
-def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(session: Session, connection: Connection, market: dict[str, Any]) -> None:
+def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(
+    session: Session, connection: Connection, market: dict[str, Any]
+) -> None:
     order: Order = market["order"]
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     payment = payment_services.begin_payment(session, market["buyer"], invoice.id, now=utcnow())
     payment.checkout_ref = "cs_counted"
     session.commit()
     session.expunge_all()  # as in a request of its own: nothing loaded yet
-    settings = payment_services.Settings.from_config({"BASE_URL": "https://loom.test", "PLATFORM_FEE_PERCENT": 8, "STRIPE_PAYOUT_COUNTRIES": ("PT",)})
+    settings = payment_services.Settings.from_config(
+        {"BASE_URL": "https://loom.test", "PLATFORM_FEE_PERCENT": 8, "STRIPE_PAYOUT_COUNTRIES": ("PT",)}
+    )
     event = {"id": "evt_counted", "type": "checkout.session.completed", "created": int(time.time()),
              "data": {"object": {"id": "cs_counted", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                                  "payment_intent": "pi_counted"}}}  # fmt: skip

@@ -1,4 +1,5 @@
 """Reviews and the measured record: computed from Loom's own rows, shown with their basis, used only as bounded boosts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,9 @@ def parties(session: Session, name: str = "Machakos Weavers"):  # type: ignore[n
     return group, factories.member_of(session, group, role=Role.ADMIN), factories.buyer(session, role=Role.ADMIN)
 
 
-def rfq_to(session: Session, group, buyer, *, sent_hours_ago: float, answered_after_hours: float | None, by_message: bool = False) -> None:  # type: ignore[no-untyped-def]
+def rfq_to(
+    session: Session, group, buyer, *, sent_hours_ago: float, answered_after_hours: float | None, by_message: bool = False
+) -> None:  # type: ignore[no-untyped-def]
     sent = NOW - dt.timedelta(hours=sent_hours_ago)
     rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=100, currency="USD",
               needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
@@ -100,7 +103,11 @@ def test_signals_are_measured_from_orders_rfqs_and_reviews(session: Session) -> 
 
     measured = reputation(session, group.id)
 
-    assert (measured.orders_completed, measured.on_time_basis, measured.on_time_rate) == (3, 5, 0.6)  # late and never-shipped count; cancelled does not
+    assert (measured.orders_completed, measured.on_time_basis, measured.on_time_rate) == (
+        3,
+        5,
+        0.6,
+    )  # late and never-shipped count; cancelled does not
     assert (measured.rfqs_received, measured.response_rate) == (9, round(8 / 9, 4))
     assert measured.median_response_hours == 0.0
     assert measured.repeat_buyers == 2  # Northwind (3 orders) and Oslo (2); the cancelled order's buyer is not
@@ -121,8 +128,24 @@ def test_a_new_group_is_new_and_loses_nothing(session: Session) -> None:
 
 
 def test_the_boost_is_bounded_and_earned_by_each_signal() -> None:
-    perfect = Reputation(on_time_basis=40, on_time_rate=1.0, rfqs_received=40, response_rate=1.0, median_response_hours=2, review_count=30, review_average=5.0)
-    poor = Reputation(on_time_basis=40, on_time_rate=0.4, rfqs_received=40, response_rate=0.3, median_response_hours=200, review_count=30, review_average=2.0)
+    perfect = Reputation(
+        on_time_basis=40,
+        on_time_rate=1.0,
+        rfqs_received=40,
+        response_rate=1.0,
+        median_response_hours=2,
+        review_count=30,
+        review_average=5.0,
+    )
+    poor = Reputation(
+        on_time_basis=40,
+        on_time_rate=0.4,
+        rfqs_received=40,
+        response_rate=0.3,
+        median_response_hours=200,
+        review_count=30,
+        review_average=2.0,
+    )
     assert perfect.boost() == pytest.approx(MAX_BOOST) and poor.boost() == 0
     assert Reputation(on_time_basis=10, on_time_rate=0.75).boost() == pytest.approx(MAX_BOOST / 6)
     verified = factories_group(verified=True)

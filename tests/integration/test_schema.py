@@ -1,5 +1,6 @@
 """The schema the migrations build is the schema the models describe, on both engines; money and time
 survive the round trip; trace events chain and refuse forks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,9 @@ def test_the_comparison_sees_a_column_whose_type_drifted(connection: Connection)
         table.to_metadata(drifted)
     drifted.tables["purchase_order"].c.carrier.type = String(40)  # the migrations made it 80 characters
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    changes = [change for group in compare_metadata(context, drifted) for change in (group if isinstance(group, list) else [group])]
+    changes = [
+        change for group in compare_metadata(context, drifted) for change in (group if isinstance(group, list) else [group])
+    ]
     assert [(c[0], c[2], c[3]) for c in changes] == [("modify_type", "purchase_order", "carrier")]
 
 
@@ -87,7 +90,9 @@ def _event(session: Session, order: Order, step: str, day: int) -> TraceEvent:
 
 def test_trace_events_form_a_chain_that_shows_tampering(session: Session) -> None:
     order = _order(session)
-    first, second, third = (_event(session, order, step, day) for step, day in (("commissioning", 1), ("packing", 9), ("shipping", 12)))
+    first, second, third = (
+        _event(session, order, step, day) for step, day in (("commissioning", 1), ("packing", 9), ("shipping", 12))
+    )
     session.commit()
 
     assert (first.sequence, second.prev_hash, third.prev_hash) == (1, first.hash, second.hash)

@@ -1,5 +1,6 @@
 """Search inside the app: changes reach the index through the outbox, outages lose nothing, the page
 and the API answer as documented."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,7 +59,9 @@ def found(index: SearchIndex, text: str) -> list[str]:
     return [h.slug for h in index.search(SearchQuery(text=text)).hits]
 
 
-def test_a_profile_change_reaches_search_through_the_outbox(app: Flask, client: FlaskClient, session: Session, live_index: SearchIndex) -> None:
+def test_a_profile_change_reaches_search_through_the_outbox(
+    app: Flask, client: FlaskClient, session: Session, live_index: SearchIndex
+) -> None:
     group = factories.producer_group(session, name="Kisumu Papyrus Weavers")
     factories.capability(session, group, category="baskets.storage", materials=["papyrus"])
     admin = factories.member_of(session, group, role=Role.ADMIN)
@@ -94,7 +97,9 @@ def test_replayed_messages_do_not_roll_the_index_back(app: Flask, session: Sessi
     assert found(live_index, "sunbird") == [group.slug]
 
 
-def test_an_elasticsearch_outage_loses_no_update(app: Flask, session: Session, unreachable_index, empty_index: SearchIndex) -> None:
+def test_an_elasticsearch_outage_loses_no_update(
+    app: Flask, session: Session, unreachable_index, empty_index: SearchIndex
+) -> None:
     group = factories.producer_group(session, name="Kisumu Papyrus Weavers")
     factories.capability(session, group)
     from marketplace.producers.changes import touch
@@ -127,7 +132,9 @@ def test_the_api_answers_503_when_search_is_down(client: FlaskClient, unreachabl
     conforms(response, "/search")
 
 
-def test_the_search_page_shows_hits_with_highlights_and_facets(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_the_search_page_shows_hits_with_highlights_and_facets(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     group = factories.producer_group(session, name="Kisumu Papyrus Weavers", story="Papyrus & <reeds> from the lake.")
     factories.capability(session, group, materials=["papyrus"])
     from marketplace.producers.changes import touch
@@ -238,7 +245,9 @@ def test_a_change_made_while_the_index_is_rebuilt_is_not_lost(session: Session, 
     assert found(index, "papyrus") == [groups[0].slug]
 
 
-def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_only_certifications_an_operator_verified_pass_the_verified_filter(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     from marketplace.producers.changes import touch
     from marketplace.producers.models import Certification
     from marketplace.producers.services import verify_certification
@@ -250,7 +259,13 @@ def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: 
         session.add(Certification(group=group, scheme="wfto"))
         touch(session, group)
     session.flush()
-    verify_certification(session, factories.user(session, operator=True), checked.certifications[0].id, verified=True, note="Found in the WFTO members list.")
+    verify_certification(
+        session,
+        factories.user(session, operator=True),
+        checked.certifications[0].id,
+        verified=True,
+        note="Found in the WFTO members list.",
+    )
     session.commit()
     worker_for(app).drain()
 
@@ -260,7 +275,10 @@ def test_only_certifications_an_operator_verified_pass_the_verified_filter(app: 
     assert (hit["name"], hit["certifications"], hit["verified_certifications"]) == ("Papyrus Checked", ["wfto"], ["wfto"])
     assert response.get_json()["facets"]["verified_certification"] == [{"value": "wfto", "count": 1, "selected": True}]
     everyone = client.get("/api/v1/search?q=papyrus&certification=wfto").get_json()
-    assert {i["name"]: i["verified_certifications"] for i in everyone["items"]} == {"Papyrus Checked": ["wfto"], "Papyrus Claimed": []}
+    assert {i["name"]: i["verified_certifications"] for i in everyone["items"]} == {
+        "Papyrus Checked": ["wfto"],
+        "Papyrus Claimed": [],
+    }
 
     page = text_of(client.get("/search?q=papyrus"))
     assert "WFTO Guaranteed Fair Trade ✓ verified" in page and "WFTO Guaranteed Fair Trade (claimed)" in page
@@ -288,7 +306,9 @@ def test_near_any_town_in_the_gazetteer(app: Flask, client: FlaskClient, session
     assert "Pakistan" in ambiguous.get_json()["detail"]
 
 
-def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     from marketplace.producers.changes import touch
     from search.documents import build_document, index_day
     from search.indexing import DailyRebuild, _with_details
@@ -339,7 +359,9 @@ def test_the_worker_rebuilds_a_stale_index(tmp_path) -> None:
     own_app.extensions["loom.db"]["engine"].dispose()
 
 
-def test_the_home_page_example_is_understood_as_filters_the_buyer_can_remove(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_the_home_page_example_is_understood_as_filters_the_buyer_can_remove(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     from marketplace.producers.changes import touch
     from marketplace.producers.models import Certification
 
@@ -359,11 +381,15 @@ def test_the_home_page_example_is_understood_as_filters_the_buyer_can_remove(app
     session.commit()
     worker_for(app).drain()
 
-    typed = client.get("/search", query_string={"q": "2,000 sisal baskets, fair trade", "units": "", "by": ""})  # the home page's form
+    typed = client.get(
+        "/search", query_string={"q": "2,000 sisal baskets, fair trade", "units": "", "by": ""}
+    )  # the home page's form
 
     assert typed.status_code == 303
     location = typed.headers["Location"]
-    assert "q=baskets" in location and "units=2000" in location and "material=sisal" in location and "certification=wfto" in location
+    assert (
+        "q=baskets" in location and "units=2000" in location and "material=sisal" in location and "certification=wfto" in location
+    )
     page = text_of(client.get(location))
     assert "Machakos Weavers" in page
     for left_out in ("Kitui Weavers", "Thika Weavers", "Scarf Studio"):  # not fair trade; MOQ above 2,000; not baskets
@@ -398,7 +424,9 @@ def test_numbers_are_accepted_as_people_write_them(client: FlaskClient, live_ind
     assert "There is no such date as" in page
 
 
-def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     from marketplace.producers.changes import touch
     from marketplace.sourcing.models import Rfq, RfqRecipient
     from tests.integration.test_flows_web import _rfq_fields
@@ -427,15 +455,21 @@ def test_a_buyer_adds_groups_to_a_draft_from_the_results_once(app: Flask, client
         assert answer.status_code == 303 and answer.headers["Location"] == results
     assert session.scalars(select(RfqRecipient.group_id).where(RfqRecipient.rfq_id == mine.id)).all() == [group.id]
     page = text_of(client.get(results))
-    assert "is already in your draft" in page and "In your draft “<span dir=\"auto\">Spring baskets</span>” ✓" in page
+    assert "is already in your draft" in page and 'In your draft “<span dir="auto">Spring baskets</span>” ✓' in page
 
-    answer = submit(client, results, {"target": f"{theirs.id}:{group.slug}", "next": "https://evil.example/"}, action="/rfqs/drafts/groups")
+    answer = submit(
+        client, results, {"target": f"{theirs.id}:{group.slug}", "next": "https://evil.example/"}, action="/rfqs/drafts/groups"
+    )
     assert answer.status_code == 303 and answer.headers["Location"] == "/rfqs"  # only a path on this site
     assert session.scalars(select(RfqRecipient).where(RfqRecipient.rfq_id == theirs.id)).all() == []
-    assert client.post("/rfqs/drafts/groups", data={"target": f"{mine.id}:{group.slug}"}).status_code == 400  # no CSRF token: refused
+    assert (
+        client.post("/rfqs/drafts/groups", data={"target": f"{mine.id}:{group.slug}"}).status_code == 400
+    )  # no CSRF token: refused
 
 
-def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder(app: Flask, client: FlaskClient, session: Session, live_index) -> None:
+def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder(
+    app: Flask, client: FlaskClient, session: Session, live_index
+) -> None:
     from marketplace.producers.changes import touch
     from marketplace.producers.models import Photo
 
@@ -455,4 +489,6 @@ def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder
     for page in (text_of(client.get("/search?q=baskets")), text_of(client.get("/")), text_of(client.get("/groups"))):
         assert photo in page and placeholder in page
     assert placeholder in text_of(client.get(f"/groups/{plain.slug}"))
-    assert "Mwende coiling a sisal basket" in text_of(client.get(f"/groups/{pictured.slug}")) and "cover placeholder" not in text_of(client.get(f"/groups/{pictured.slug}"))
+    assert "Mwende coiling a sisal basket" in text_of(
+        client.get(f"/groups/{pictured.slug}")
+    ) and "cover placeholder" not in text_of(client.get(f"/groups/{pictured.slug}"))

@@ -1,4 +1,5 @@
 """One behaviour, two backends: every test here runs against the embedded index and real Elasticsearch."""
+
 from __future__ import annotations
 
 import copy
@@ -79,7 +80,12 @@ def test_units_by_date_uses_capacity_net_of_lead_time(catalogue_index: SearchInd
     expected = set()
     for doc in catalogue_documents:
         for cap in doc["capabilities"]:
-            if deliverable_by(TODAY, BY, lead_time_days=cap["lead_time_days"], weekly_capacity=cap["weekly_capacity"], calendar={}) >= need.units:
+            if (
+                deliverable_by(
+                    TODAY, BY, lead_time_days=cap["lead_time_days"], weekly_capacity=cap["weekly_capacity"], calendar={}
+                )
+                >= need.units
+            ):
                 expected.add(doc["slug"])
     assert set(slugs(result)) == expected and "kenya-basketry-federation" in expected
     big = next(h for h in result.hits if h.slug == "kenya-basketry-federation")
@@ -115,9 +121,16 @@ def test_distance_filter_and_sort(catalogue_index: SearchIndex) -> None:
     nairobi = Near(-1.2921, 36.8219, km=200)
     result = catalogue_index.search(SearchQuery(near=nairobi, sort=Sort.DISTANCE, size=50))
 
-    assert slugs(result) == ["nairobi-brass-artisans", "machakos-sisal-weavers", "kenya-basketry-federation", "kitui-basket-collective"]
+    assert slugs(result) == [
+        "nairobi-brass-artisans",
+        "machakos-sisal-weavers",
+        "kenya-basketry-federation",
+        "kitui-basket-collective",
+    ]
     distances = [h.distance_km for h in result.hits]
-    assert distances == sorted(distances) and distances[-1] == pytest.approx(distance_km(-1.2921, 36.8219, -1.3671, 38.0106), abs=0.2)
+    assert distances == sorted(distances) and distances[-1] == pytest.approx(
+        distance_km(-1.2921, 36.8219, -1.3671, 38.0106), abs=0.2
+    )
 
 
 def test_sort_by_rating_and_by_lead_time(catalogue_index: SearchIndex) -> None:
@@ -138,12 +151,21 @@ def test_deep_pagination_is_stable_and_complete(catalogue_index: SearchIndex, so
 
 
 def test_typos_singulars_and_synonyms(catalogue_index: SearchIndex) -> None:
-    assert catalogue_index.search(SearchQuery(text="basketry", size=50)).total == catalogue_index.search(SearchQuery(text="baskets", size=50)).total
+    assert (
+        catalogue_index.search(SearchQuery(text="basketry", size=50)).total
+        == catalogue_index.search(SearchQuery(text="baskets", size=50)).total
+    )
     assert "machakos-sisal-weavers" in slugs(catalogue_index.search(SearchQuery(text="sisla baskte")))
     # A tote is a bag: "tote" finds the tote makers and the market baskets "& totes", not every bag
     # maker; "bags" finds the bag makers, tote makers among them.
-    assert set(slugs(catalogue_index.search(SearchQuery(text="tote")))) == {"rangpur-jute-crafts", "mombasa-tote-makers", "bolgatanga-grass-weavers"}
-    assert {"rangpur-jute-crafts", "mombasa-tote-makers", "addis-leather-workshop"} <= set(slugs(catalogue_index.search(SearchQuery(text="bags"))))
+    assert set(slugs(catalogue_index.search(SearchQuery(text="tote")))) == {
+        "rangpur-jute-crafts",
+        "mombasa-tote-makers",
+        "bolgatanga-grass-weavers",
+    }
+    assert {"rangpur-jute-crafts", "mombasa-tote-makers", "addis-leather-workshop"} <= set(
+        slugs(catalogue_index.search(SearchQuery(text="bags")))
+    )
     assert slugs(catalogue_index.search(SearchQuery(text="Lake Atitlan")))[0] == "san-juan-backstrap-weavers"
 
 
@@ -173,7 +195,7 @@ def test_all_words_come_before_most_words_which_still_come(catalogue_index: Sear
     both = {d["slug"] for d in catalogue_documents if has_term(d, "sisal") and has_term(d, "basket")}
     one = {d["slug"] for d in catalogue_documents if has_term(d, "sisal") != has_term(d, "basket")}
     assert len(both) >= 3 and len(one) >= 2
-    assert set(found[: len(both)]) == both and set(found[len(both):]) == one
+    assert set(found[: len(both)]) == both and set(found[len(both) :]) == one
 
 
 def test_exact_and_stemmed_matches_always_outrank_fuzzy_ones(catalogue_index: SearchIndex, catalogue_documents) -> None:
@@ -188,12 +210,17 @@ def test_exact_and_stemmed_matches_always_outrank_fuzzy_ones(catalogue_index: Se
 
 def test_boosts_order_equals_but_do_not_bury_a_better_match(catalogue_index: SearchIndex) -> None:
     # Both are coffee growers; the verified, better-rated, quicker one comes first...
-    assert slugs(catalogue_index.search(SearchQuery(text="coffee")))[:2] == ["jimma-coffee-growers", "huehuetenango-coffee-cooperative"]
+    assert slugs(catalogue_index.search(SearchQuery(text="coffee")))[:2] == [
+        "jimma-coffee-growers",
+        "huehuetenango-coffee-cooperative",
+    ]
     # ...but a group named for what was asked outranks verified groups that only mention it.
     assert slugs(catalogue_index.search(SearchQuery(text="soapstone")))[0] == "tabaka-soapstone-carvers"
 
 
-def test_replayed_and_out_of_order_updates_never_overwrite_a_newer_document(empty_index: SearchIndex, catalogue_documents) -> None:
+def test_replayed_and_out_of_order_updates_never_overwrite_a_newer_document(
+    empty_index: SearchIndex, catalogue_documents
+) -> None:
     doc = copy.deepcopy(catalogue_documents[0])
     newer = {**copy.deepcopy(doc), "version": doc["version"] + 2, "name": "Machakos Sisal Weavers (renamed)"}
     older = {**copy.deepcopy(doc), "version": doc["version"] + 1, "name": "An older name"}
@@ -225,9 +252,15 @@ def test_a_verified_certification_filter_ignores_claims_no_operator_checked(cata
     assert {"huye-agaseke-cooperative", "puno-alpaca-knitters"} <= set(slugs(claimed)) - set(slugs(verified))
     # Hits say which of the claimed certifications are verified.
     coffee = find_groups(catalogue_index, SearchQuery(text="jimma coffee")).hits[0]
-    assert (coffee.slug, coffee.certifications, coffee.verified_certifications) == ("jimma-coffee-growers", ["fairtrade", "organic"], ["fairtrade"])
+    assert (coffee.slug, coffee.certifications, coffee.verified_certifications) == (
+        "jimma-coffee-growers",
+        ["fairtrade", "organic"],
+        ["fairtrade"],
+    )
     # A verified group's unverified claim is still only a claim.
-    assert "puno-alpaca-knitters" not in slugs(catalogue_index.search(SearchQuery(verified=True, verified_certifications=("wfto",), size=50)))
+    assert "puno-alpaca-knitters" not in slugs(
+        catalogue_index.search(SearchQuery(verified=True, verified_certifications=("wfto",), size=50))
+    )
     counts = facet(verified, "verified_certification")
     assert counts["wfto"] == 3 and counts["fairtrade"] == 2 and "organic" not in counts  # counted ignoring its own selection
     assert facet(claimed, "verified_certification") == {"wfto": 3}
@@ -246,7 +279,10 @@ def test_units_by_date_are_met_by_the_product_asked_for(catalogue_index: SearchI
 
     assert slugs(result) == ["kenya-basketry-federation"]
     [match] = result.hits[0].matches  # why it matched: the baskets, with their units by the date
-    assert (match.category, match.units_by_date) == ("baskets.storage", deliverable_by(TODAY, BY, lead_time_days=60, weekly_capacity=5000, calendar={}))
+    assert (match.category, match.units_by_date) == (
+        "baskets.storage",
+        deliverable_by(TODAY, BY, lead_time_days=60, weekly_capacity=5000, calendar={}),
+    )
     # The placemats and the honey still answer for themselves.
     assert "bolgatanga-grass-weavers" in slugs(catalogue_index.search(replace(query, text="table linen", categories=())))
     honey = catalogue_index.search(replace(query, text="honey", categories=()))
@@ -283,7 +319,9 @@ def test_search_looks_as_far_ahead_as_booking(catalogue_index: SearchIndex, cata
     assert all(len(c["capacity_keys"]) == MAX_WEEKS for d in catalogue_documents for c in d["capabilities"])
 
 
-def group_row(group_id: int, name: str, story: str, category: str, materials: list[str], techniques: list[str], country: str = "ET") -> SimpleNamespace:
+def group_row(
+    group_id: int, name: str, story: str, category: str, materials: list[str], techniques: list[str], country: str = "ET"
+) -> SimpleNamespace:
     """A group as the rebuild reads it (plain rows), for documents the catalogue does not hold."""
     capability = SimpleNamespace(
         id=group_id * 10, category=category, materials=materials, techniques=techniques, moq=10, lead_time_days=30,
@@ -326,12 +364,17 @@ def test_buyers_can_search_in_spanish_french_and_swahili(catalogue_index: Search
 def test_queries_mixing_languages_rank_like_english(catalogue_index: SearchIndex) -> None:
     assert slugs(catalogue_index.search(SearchQuery(text="bolsos de cuero etiopía")))[0] == "addis-leather-workshop"
     assert slugs(catalogue_index.search(SearchQuery(text="écharpes pashmina")))[0] == "srinagar-pashmina-house"
-    assert slugs(catalogue_index.search(SearchQuery(text="kahawa")))[:2] == ["jimma-coffee-growers", "huehuetenango-coffee-cooperative"]
+    assert slugs(catalogue_index.search(SearchQuery(text="kahawa")))[:2] == [
+        "jimma-coffee-growers",
+        "huehuetenango-coffee-cooperative",
+    ]
 
 
 def test_a_category_label_credits_no_group_with_a_way_of_making(empty_index: SearchIndex) -> None:
     # "Handwoven fabric by the metre" is the label; a printer of fabric does not weave, a handloom group does.
-    printer = group_row(1, "Bagru Prints", "Block printed cotton by the metre.", "textiles.fabric", ["cotton"], ["block printing"], "IN")
+    printer = group_row(
+        1, "Bagru Prints", "Block printed cotton by the metre.", "textiles.fabric", ["cotton"], ["block printing"], "IN"
+    )
     loom = group_row(2, "Kota Cloth", "Handloom cotton from Kota.", "textiles.fabric", ["cotton"], ["handloom"], "IN")
     empty_index.index([build_document(printer, TODAY), build_document(loom, TODAY)])
 
@@ -345,7 +388,10 @@ def test_a_document_built_yesterday_is_not_trusted_today(empty_index: SearchInde
     monday_noon = dt.datetime(2027, 1, 11, 12, 0, tzinfo=dt.UTC)
     sunday = monday - dt.timedelta(days=1)
     by = monday + dt.timedelta(weeks=8)
-    stale, fresh = group_row(1, "Stale Weavers", "", "baskets.storage", ["sisal"], []), group_row(2, "Fresh Weavers", "", "baskets.storage", ["sisal"], [])
+    stale, fresh = (
+        group_row(1, "Stale Weavers", "", "baskets.storage", ["sisal"], []),
+        group_row(2, "Fresh Weavers", "", "baskets.storage", ["sisal"], []),
+    )
     empty_index.index([build_document(stale, sunday), build_document(fresh, monday)])
     # Built on Sunday, the document counts the week that began today as still to come: one week too many.
     overstated = deliverable_by(sunday, by, lead_time_days=30, weekly_capacity=100, calendar={})
@@ -373,7 +419,10 @@ def test_capacity_is_counted_from_each_groups_own_today(empty_index: SearchIndex
     kenya = group_row(2, "Machakos Weavers", "", "baskets.storage", ["sisal"], [], country="KE")
     documents = [build_document(guatemala, now=now), build_document(kenya, now=now)]
     assert [d["indexed_on"] for d in documents] == ["2027-01-10", "2027-01-11"]
-    assert [d["capabilities"][0]["ready_on"] for d in documents] == ["2027-02-09", "2027-02-10"]  # 30 days' lead time from each today
+    assert [d["capabilities"][0]["ready_on"] for d in documents] == [
+        "2027-02-09",
+        "2027-02-10",
+    ]  # 30 days' lead time from each today
     empty_index.index(documents)
     guatemalan_week = deliverable_by(sunday, by, lead_time_days=30, weekly_capacity=100, calendar={})
     assert guatemalan_week > deliverable_by(monday, by, lead_time_days=30, weekly_capacity=100, calendar={})
@@ -405,7 +454,10 @@ def test_a_self_declared_claim_is_found_by_its_words_but_never_counts_as_verifie
     # group's own word: not a certification filter value, never among the verified ones.
     other = SimpleNamespace(scheme="other", name="Kenya Bureau of Standards mark", verified=True)
     wfto = SimpleNamespace(scheme="wfto", name="", verified=False)
-    claimant = replace_certifications(group_row(1, "Kisii Soapstone Carvers", "Carved soapstone.", "home.woodcraft", ["soapstone"], ["carving"], "KE"), [other, wfto])
+    claimant = replace_certifications(
+        group_row(1, "Kisii Soapstone Carvers", "Carved soapstone.", "home.woodcraft", ["soapstone"], ["carving"], "KE"),
+        [other, wfto],
+    )
     empty_index.index([build_document(claimant, TODAY)])
 
     hit = empty_index.search(SearchQuery(text="bureau standards")).hits[0]

@@ -1,4 +1,5 @@
 """Realistic buyer queries over a fixed catalogue: the groups a buyer expects must come first, on both backends."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,11 @@ CASES: list[tuple[str, set[str] | None, set[str]]] = [
     ("lokta paper notebooks", {"kathmandu-lokta-paper"}, set()),
     ("beeswax candles", {"kampala-candle-makers"}, set()),
     ("coffee ethiopia", {"jimma-coffee-growers"}, set()),
-    ("organic coffee", {"jimma-coffee-growers", "huehuetenango-coffee-cooperative"},
-     {"jimma-coffee-growers", "huehuetenango-coffee-cooperative"}),
+    (
+        "organic coffee",
+        {"jimma-coffee-growers", "huehuetenango-coffee-cooperative"},
+        {"jimma-coffee-growers", "huehuetenango-coffee-cooperative"},
+    ),
     ("wool rugs", {"cusco-rug-weavers"}, set()),
     ("dhurrie", {"jaipur-dhurrie-weavers"}, set()),
     ("glass beads ghana", {"krobo-glass-bead-makers"}, set()),

@@ -1,4 +1,5 @@
 """The real services `make test` starts are there and are the versions Loom's clients speak to."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Sessions end on the server when people sign out; cookies and reset links carry nothing of the password;
 private pages are never cached; a wrong method is a 405 that says which ones are allowed."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Rate limits hold across processes: two gunicorn servers counting in one Redis allow the limit once, not once each."""
+
 from __future__ import annotations
 
 import os
@@ -71,7 +72,9 @@ def _sign_up_attempts(bases: list[str], attempts: int) -> list[int]:
         page = browser.get(f"{base}/signup", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         # Refused by the form (not an address), so nothing is created: the limit counts attempts, not accounts.
-        statuses.append(browser.post(f"{base}/signup", data={"csrf_token": token, "email": "not-an-address"}, timeout=10).status_code)
+        statuses.append(
+            browser.post(f"{base}/signup", data={"csrf_token": token, "email": "not-an-address"}, timeout=10).status_code
+        )
     return statuses
 
 
@@ -87,7 +90,7 @@ def _serve_twice(tmp_path: Path, storage: str) -> list[int]:
 def test_two_gunicorn_servers_counting_in_one_redis_allow_the_sign_up_limit_once_in_all(tmp_path: Path) -> None:
     redis_url = os.environ.get("LOOM_TEST_REDIS_URL")
     if not redis_url:
-        pytest.fail("LOOM_TEST_REDIS_URL is not set: run the tests after `eval \"$(dev/services up)\"`, which starts Redis")
+        pytest.fail('LOOM_TEST_REDIS_URL is not set: run the tests after `eval "$(dev/services up)"`, which starts Redis')
 
     statuses = _serve_twice(tmp_path, redis_url)
 

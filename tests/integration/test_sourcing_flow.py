@@ -1,4 +1,5 @@
 """The whole sourcing flow through HTTP, and every refusal along the way."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -107,7 +108,12 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
 
     # The group makes it, reporting progress; the buyer receives it; the balance is invoiced.
     as_(client, market["kitui"]["member"])
-    assert submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Coiling under way"}, action=f"/orders/{order.id}/progress").status_code == 302
+    assert (
+        submit(
+            client, f"/orders/{order.id}", {"percent": "40", "note": "Coiling under way"}, action=f"/orders/{order.id}/progress"
+        ).status_code
+        == 302
+    )
     as_(client, market["kitui"]["admin"])
     for step in ("in_production", "ready", "shipped"):
         submit(client, f"/orders/{order.id}", {"note": "", "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{step}")
@@ -165,7 +171,9 @@ def test_a_member_without_the_role_cannot_accept(client: FlaskClient, session: S
 
 
 @pytest.mark.parametrize("ending", ["withdrawn", "expired"])
-def test_a_withdrawn_or_expired_quote_cannot_be_accepted(client: FlaskClient, session: Session, market: dict, ending: str) -> None:
+def test_a_withdrawn_or_expired_quote_cannot_be_accepted(
+    client: FlaskClient, session: Session, market: dict, ending: str
+) -> None:
     rfq = quoted(client, session, market, "machakos", "10.40")
     machakos_quote = session.scalar(select(Quote))
     if ending == "withdrawn":
@@ -199,7 +207,13 @@ def kitui_order(client: FlaskClient, session: Session, market: dict) -> Order:
 
 
 def move_to(client: FlaskClient, order: Order, status: str, note: str = ""):  # type: ignore[no-untyped-def]
-    return submit(client, f"/orders/{order.id}", {"note": note, "carrier": "Maersk"}, action=f"/orders/{order.id}/move/{status}", follow_redirects=True)
+    return submit(
+        client,
+        f"/orders/{order.id}",
+        {"note": note, "carrier": "Maersk"},
+        action=f"/orders/{order.id}/move/{status}",
+        follow_redirects=True,
+    )
 
 
 def test_an_invalid_transition_is_refused_with_a_clear_message(client: FlaskClient, session: Session, market: dict) -> None:
@@ -236,12 +250,16 @@ def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, 
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
-    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept", follow_redirects=True)
+    response = submit(
+        client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept", follow_redirects=True
+    )
     assert "The group can make" in text_of(response) and "the earliest it could ship is" in text_of(response)
     assert session.scalar(select(Order)) is None
 
 
-def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(client: FlaskClient, session: Session, market: dict) -> None:
+def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
@@ -255,7 +273,9 @@ def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(client:
     assert session.scalar(select(Quote)) is None  # a suggestion stores nothing
 
 
-def test_the_suggested_price_is_filled_into_the_unit_price_a_browser_posted_empty(client: FlaskClient, session: Session, market: dict) -> None:
+def test_the_suggested_price_is_filled_into_the_unit_price_a_browser_posted_empty(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
@@ -270,7 +290,9 @@ def test_the_suggested_price_is_filled_into_the_unit_price_a_browser_posted_empt
     assert "Enter a value" not in page and "This field is required" not in page  # the quote is not being sent yet
 
 
-def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_stated_rate(client: FlaskClient, session: Session, market: dict) -> None:
+def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_stated_rate(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     group = market["machakos"]["group"]
     group.currency = "KES"
     session.commit()
@@ -279,8 +301,15 @@ def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_sta
     rfq = session.scalar(select(Rfq))
     as_(client, market["machakos"]["admin"])
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
-    for label in ("Materials per unit (KES)", "Artisan hours per unit (hours)", "Fair hourly wage (KES per hour)",
-                  "Overhead (% of materials and pay)", "Group margin (% on top)", "KES for 1 USD", "Unit price (USD)"):
+    for label in (
+        "Materials per unit (KES)",
+        "Artisan hours per unit (hours)",
+        "Fair hourly wage (KES per hour)",
+        "Overhead (% of materials and pay)",
+        "Group margin (% on top)",
+        "KES for 1 USD",
+        "Unit price (USD)",
+    ):
         assert label in page, label
 
     typed = {"materials_cost": "250", "hours": "3", "hourly_wage": "150", "overhead_percent": "10", "margin_percent": "20",
@@ -297,7 +326,9 @@ def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_sta
     assert "below your group's floor" not in page
 
 
-def test_the_pricing_helper_warns_when_the_artisans_share_is_below_the_groups_floor(client: FlaskClient, session: Session, market: dict) -> None:
+def test_the_pricing_helper_warns_when_the_artisans_share_is_below_the_groups_floor(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     group = market["machakos"]["group"]
     group.artisan_share_floor = 40
     session.commit()
@@ -352,7 +383,9 @@ def test_attachments_reach_the_groups_asked_and_nobody_else(client: FlaskClient,
     assert client.get(f"/media/{attachment.path}").status_code == 404
 
 
-def test_members_send_requests_but_only_admins_cancel_or_close_a_sent_one(client: FlaskClient, session: Session, market: dict) -> None:
+def test_members_send_requests_but_only_admins_cancel_or_close_a_sent_one(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     """Who may do what with an RFQ: any member of the buyer drafts, sends and drops a draft; cancelling or closing a sent
     request (which declines every group's quote) needs an admin or owner, like accepting."""
     as_(client, market["buyer_member"])
@@ -371,7 +404,9 @@ def test_members_send_requests_but_only_admins_cancel_or_close_a_sent_one(client
     assert rfq.status == RfqStatus.CLOSED
 
 
-def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_the_date(client: FlaskClient, session: Session, market: dict) -> None:
+def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_the_date(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     from marketplace.producers.models import Certification
 
     kitui, machakos = market["kitui"]["group"], market["machakos"]["group"]
@@ -391,7 +426,9 @@ def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_
     rows = dict(zip(("kitui", "machakos"), quote_rows, strict=True))  # cheapest first: Kitui, then Machakos
     assert "WFTO Guaranteed Fair Trade ✓ verified" in rows["kitui"] and "wfto" not in rows["kitui"]
     assert "Fairtrade International (claimed, not yet checked)" in rows["machakos"]
-    assert "GOTS (Global Organic Textile Standard) (expired" in rows["machakos"] and "FSC" not in rows["machakos"]  # rejected: not listed
+    assert (
+        "GOTS (Global Organic Textile Standard) (expired" in rows["machakos"] and "FSC" not in rows["machakos"]
+    )  # rejected: not listed
     assert re.search(r'class="fit">[0-9,]+ units free by [0-9]{2} [A-Z][a-z]{2}: enough for 1,200<', rows["kitui"])
     assert re.search(r'class="error">only [0-9,]+ of 20,000 units free by', rows["machakos"])
 
@@ -399,5 +436,7 @@ def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_
     assert submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{kitui_quote.id}/accept").status_code == 302
     compare = text_of(client.get(f"/rfqs/{rfq.id}")).split("Quotes, side by side")[1]
     winner = re.findall(r'<tr>\s*<td data-label="Group">.*?</tr>', compare, re.S)[0]
-    assert 'class="fit">1,200 units reserved for your order' in winner and 'class="error"' not in winner  # its own order is not held against it
+    assert (
+        'class="fit">1,200 units reserved for your order' in winner and 'class="error"' not in winner
+    )  # its own order is not held against it
     assert "2 quotes, one accepted" in text_of(client.get("/rfqs"))

@@ -1,4 +1,5 @@
 """On a SQLite file, concurrent writers wait for the write lock instead of failing with "database is locked"."""
+
 from __future__ import annotations
 
 import datetime as dt

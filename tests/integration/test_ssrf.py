@@ -4,6 +4,7 @@ The Odoo double listens on 127.0.0.1 over http, which the test app allows explic
 (OUTBOUND_ALLOWED_NETWORKS = 127.0.0.1/32, as an operator would for a private network); each test
 here that is about refusals takes that allowance away first.
 """
+
 from __future__ import annotations
 
 import threading
@@ -67,12 +68,19 @@ def no_allowance(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _connect(client: FlaskClient, url: str):  # type: ignore[no-untyped-def]
-    return submit(client, "/manage/odoo/", {"url": url, "database": "odoo", "login": "admin", "api_key": "admin", "protocol": "auto"})
+    return submit(
+        client, "/manage/odoo/", {"url": url, "database": "odoo", "login": "admin", "api_key": "admin", "protocol": "auto"}
+    )
 
 
 @pytest.mark.parametrize("where", ["loopback", "metadata", "private", "mapped"])
 def test_private_and_local_addresses_are_refused_without_the_operators_allowance(
-    client: FlaskClient, session: Session, admin, internal: Target, no_allowance: None, where: str  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    session: Session,
+    admin,
+    internal: Target,
+    no_allowance: None,
+    where: str,  # type: ignore[no-untyped-def]
 ) -> None:
     url = {
         "loopback": internal.url,
@@ -93,7 +101,9 @@ def test_a_fragment_cannot_swallow_the_path_loom_appends(client: FlaskClient, se
     assert internal.requests == []
 
 
-def test_a_server_that_is_not_odoo_is_named_so_and_its_answer_never_shown(client: FlaskClient, session: Session, admin, internal: Target) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_that_is_not_odoo_is_named_so_and_its_answer_never_shown(
+    client: FlaskClient, session: Session, admin, internal: Target
+) -> None:  # type: ignore[no-untyped-def]
     page = _connect(client, internal.url)
     assert page.status_code == 302
     shown = text_of(client.get("/manage/odoo/"))
@@ -130,13 +140,17 @@ def test_ports_are_not_told_apart(client: FlaskClient, session: Session, admin, 
 
 def test_the_connection_goes_to_the_vetted_address_not_a_new_lookup(internal: Target) -> None:
     # "odoo.invalid" resolves nowhere: only the pinned address can have carried the request, with the name as Host.
-    destination = Destination("http", "odoo.invalid", internal.server.server_port, "127.0.0.1", f"http://odoo.invalid:{internal.server.server_port}")
+    destination = Destination(
+        "http", "odoo.invalid", internal.server.server_port, "127.0.0.1", f"http://odoo.invalid:{internal.server.server_port}"
+    )
     with pinned_session(destination) as session:
         assert session.get(f"{destination.base}/web/version", timeout=5).text == SECRET
     assert internal.requests == [f"GET odoo.invalid:{internal.server.server_port} /web/version"]
 
 
-def test_the_worker_refuses_a_saved_private_address_too(app: Flask, session: Session, internal: Target, no_allowance: None) -> None:
+def test_the_worker_refuses_a_saved_private_address_too(
+    app: Flask, session: Session, internal: Target, no_allowance: None
+) -> None:
     import datetime as dt
 
     from erp_connector.services import announce_order
@@ -187,7 +201,11 @@ def test_xml_rpc_answers_are_bounded_too(answer: str) -> None:
     from erp_connector.client import OdooCallError, XmlRpcTransport
     from marketplace.outbound import MAX_ANSWER_BYTES
 
-    xml = b"<?xml version='1.0'?><methodResponse><params><param><value><string>" + b"x" * (MAX_ANSWER_BYTES + 10) + b"</string></value></param></params></methodResponse>"
+    xml = (
+        b"<?xml version='1.0'?><methodResponse><params><param><value><string>"
+        + b"x" * (MAX_ANSWER_BYTES + 10)
+        + b"</string></value></param></params></methodResponse>"
+    )
     body, headers = (xml, {}) if answer == "huge" else (gzip.compress(xml), {"Content-Encoding": "gzip"})
     target = Target(lambda request: Response(body, 200, headers={"Content-Type": "text/xml", **headers}))
     try:

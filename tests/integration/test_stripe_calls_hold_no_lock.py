@@ -1,6 +1,7 @@
 """While the worker waits for Stripe (a transfer, a refund), it holds no transaction and no row lock:
 another connection — an operator, a webhook — can lock and change the payout or refund row meanwhile,
 and the worker records Stripe's answer afterwards without undoing that change. PostgreSQL, stripe-mock."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,7 +52,11 @@ def _paid(sessions: sessionmaker[Session]) -> tuple[int, int]:
     with sessions.begin() as session:
         buyer = factories.buyer(session, name="Northwind Home")
         group = factories.producer_group(session, name="Oficina do Vime", country="PT")
-        session.add(PayoutAccount(group_id=group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True))
+        session.add(
+            PayoutAccount(
+                group_id=group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True
+            )
+        )
         order = factories.accepted_order(session, group, buyer)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
         payment = services.begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
@@ -80,7 +85,9 @@ def _while_stripe_answers(engine: Engine, gateway: GatewayThatWaits, job, change
         with engine.connect() as other:
             for change, row_id in changes:
                 table = change.split()[1]
-                other.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"), {"id": row_id})  # fails if the worker holds it
+                other.execute(
+                    text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"), {"id": row_id}
+                )  # fails if the worker holds it
                 other.execute(text(change), {"id": row_id})
             other.commit()
     finally:
@@ -100,7 +107,9 @@ def test_a_transfer_in_flight_holds_no_lock_on_the_payout(committed_engine: Engi
         with sessions() as session:
             return payouts.send_transfer(session, lambda: gateway, payout_id)
 
-    outcome = _while_stripe_answers(committed_engine, gateway, job, [("UPDATE payout SET note = 'Checked by the operator' WHERE id = :id", payout_id)])
+    outcome = _while_stripe_answers(
+        committed_engine, gateway, job, [("UPDATE payout SET note = 'Checked by the operator' WHERE id = :id", payout_id)]
+    )
 
     assert str(outcome).startswith("sent as tr_")
     with sessions() as session:
@@ -114,7 +123,9 @@ def test_a_refund_in_flight_holds_no_lock_on_the_refund_or_the_payout(committed_
     sessions = sessionmaker(committed_engine, expire_on_commit=False)
     payment_id, payout_id = _paid(sessions)
     with sessions.begin() as session:
-        refund = services.request_refund(session, session.get(Payment, payment_id), reason="Two baskets arrived damaged.", amount=Decimal("10.00"))
+        refund = services.request_refund(
+            session, session.get(Payment, payment_id), reason="Two baskets arrived damaged.", amount=Decimal("10.00")
+        )
         refund_id = refund.id
     gateway = GatewayThatWaits()
 

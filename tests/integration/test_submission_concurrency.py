@@ -1,4 +1,5 @@
 """The same form posted twice at the same moment creates once (PostgreSQL, real threads and transactions)."""
+
 from __future__ import annotations
 
 import datetime as dt

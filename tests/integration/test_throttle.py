@@ -1,5 +1,6 @@
 """Password guessing is slowed per account and address, counted even when sent all at once; the other
 doors people could hammer have rate limits, answered 429 with Retry-After."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,9 @@ def test_wrong_passwords_sent_at_once_are_all_counted(app: Flask, committed_engi
         assert session.scalar(select(func.count()).select_from(LoginAttempt)) == len(checked)
 
 
-def test_a_strangers_guesses_do_not_lock_the_owner_out(app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_strangers_guesses_do_not_lock_the_owner_out(
+    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)  # one proxy in front, which writes X-Forwarded-For
     factories.buyer(session, email=OWNER)
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
@@ -78,7 +81,9 @@ def test_the_delay_grows_with_each_failure(session: Session) -> None:
 
     def attempt(at: dt.datetime) -> object:
         try:
-            return services.sign_in(nullcontext_of(session), email=OWNER, password="guess", remote_addr="203.0.113.9", policy=policy, now=at)
+            return services.sign_in(
+                nullcontext_of(session), email=OWNER, password="guess", remote_addr="203.0.113.9", policy=policy, now=at
+            )
         except TooManyRequests as error:
             return error.retry_after
 
@@ -180,4 +185,3 @@ def test_each_door_people_could_hammer_has_a_rate_limit(app: Flask, client: Flas
         from tests.integration.test_api import conforms
 
         conforms(answers[-1], "/groups")
-

@@ -1,5 +1,6 @@
 """Trace documents are valid EPCIS 2.0 for every kind of order history, their event hash IDs are GS1's
 CBV 2.0 ones, and `loom trace verify` finds an altered or removed event; chains hashed the old way still verify."""
+
 from __future__ import annotations
 
 import copy
@@ -44,9 +45,19 @@ def _go(session: Session, p: dict, history: list) -> Order:
             post_progress(session, p["admin"], order.id, percent=40, note="Coiling under way",
                           photo_path="photos/orders/1/coil.jpg" if step[1] else None, base_url=BASE)  # fmt: skip
             continue
-        who = p["buyer"] if step in (S.DELIVERED, S.CLOSED) or (step == S.CANCELLED and order.status == S.CONFIRMED) else p["admin"]
-        move(session, who, order.id, step, note="Buyer changed plans" if step == S.CANCELLED else "", today=dt.date.today(), base_url=BASE,
-             carrier="DHL Express" if step == S.SHIPPED else "")
+        who = (
+            p["buyer"] if step in (S.DELIVERED, S.CLOSED) or (step == S.CANCELLED and order.status == S.CONFIRMED) else p["admin"]
+        )
+        move(
+            session,
+            who,
+            order.id,
+            step,
+            note="Buyer changed plans" if step == S.CANCELLED else "",
+            today=dt.date.today(),
+            base_url=BASE,
+            carrier="DHL Express" if step == S.SHIPPED else "",
+        )
     session.flush()
     return order
 
@@ -56,7 +67,14 @@ HISTORIES = {
     "cancelled by the buyer": [S.CANCELLED],
     "cancelled in production, progress without photo": [S.IN_PRODUCTION, ("progress", False), S.CANCELLED],
     "made, shipped, received and closed, progress with photo": [
-        ("progress", True), S.IN_PRODUCTION, ("progress", False), S.READY, S.SHIPPED, S.DELIVERED, S.CLOSED],
+        ("progress", True),
+        S.IN_PRODUCTION,
+        ("progress", False),
+        S.READY,
+        S.SHIPPED,
+        S.DELIVERED,
+        S.CLOSED,
+    ],
     "shipped": [S.IN_PRODUCTION, S.READY, S.SHIPPED],
 }
 
@@ -158,7 +176,9 @@ def test_a_stored_event_changed_in_the_database_is_found(session: Session, parti
     assert verify_chain(session, order.id) == 2
 
 
-def _legacy_event(session: Session, order: Order, sequence: int, prev: str, kind: EventKind, step: str, action: str | None) -> TraceEvent:
+def _legacy_event(
+    session: Session, order: Order, sequence: int, prev: str, kind: EventKind, step: str, action: str | None
+) -> TraceEvent:
     """An event exactly as Loom recorded it before CBV 2.0 (URN steps, a free-text place, Loom's own hash)."""
     event = TraceEvent(
         order_id=order.id, sequence=sequence, kind=kind, action=action, biz_step=f"urn:epcglobal:cbv:bizstep:{step}",

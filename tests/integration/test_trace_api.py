@@ -1,4 +1,5 @@
 """GET /api/v1/orders/{number}/epcis with a token the buyer's organization created, as the OpenAPI document says."""
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,9 @@ def test_the_buyers_program_downloads_the_trace_with_its_token(client: FlaskClie
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     conforms(response, PATH)
     assert epcis_errors(response.get_json()) == [] and verify_document(response.get_json()) == []
-    assert [n["note"] for n in response.get_json()["loom:notes"]] == ["Achieng (0712 345 678) has the handles"]  # a party reads its notes
+    assert [n["note"] for n in response.get_json()["loom:notes"]] == [
+        "Achieng (0712 345 678) has the handles"
+    ]  # a party reads its notes
     assert client.get(url, headers={"Authorization": f"Bearer {_token(client, admin)}"}).status_code == 200  # the group's, too
 
     for headers in ({}, {"Authorization": "Bearer loom_not-a-token"}, {"Authorization": f"Basic {token}"}):

@@ -1,5 +1,6 @@
 """The order page's trace in plain words and its EPCIS download; the public product story, published only
 while both parties agree, with its QR code, hang tags and verification page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,9 @@ def deal(session: Session) -> dict:
     move(session, admin, order.id, OrderStatus.IN_PRODUCTION, note="", today=dt.date.today(), base_url=BASE)
     post_progress(session, admin, order.id, percent=40, note="Mary Wanjiku finished the first 100", photo_path="photos/orders/x/coil.jpg",
                   base_url=BASE)  # fmt: skip
-    post_progress(session, admin, order.id, percent=70, note="Private second photo", photo_path="photos/orders/x/private.jpg", base_url=BASE)
+    post_progress(
+        session, admin, order.id, percent=70, note="Private second photo", photo_path="photos/orders/x/private.jpg", base_url=BASE
+    )
     session.commit()
     return {"buyer": buyer, "group": group, "admin": admin, "order": order, "outsider": outsider}
 
@@ -88,7 +91,9 @@ def test_the_story_is_public_only_while_both_agree(client: FlaskClient, session:
         assert anonymous.get(f"/stories/{public_id}{path}").status_code == 404
 
     _as(client, deal["admin"])
-    response = submit(client, f"/orders/{order.id}", {"photo_ids": [str(first_photo.id)]}, action=f"/orders/{order.id}/story/publish")
+    response = submit(
+        client, f"/orders/{order.id}", {"photo_ids": [str(first_photo.id)]}, action=f"/orders/{order.id}/story/publish"
+    )
     assert response.status_code == 302
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert f"/stories/{public_id}" in page and "Print hang tags" in page
@@ -145,7 +150,13 @@ def test_only_admins_answer_and_only_the_orders_photos_can_be_chosen(client: Fla
 
     assert story_of(session, order.id) is None or not story_of(session, order.id).group_agrees
     _as(client, deal["admin"])
-    response = submit(client, f"/orders/{order.id}", {"photo_ids": ["999999"]}, action=f"/orders/{order.id}/story/publish", follow_redirects=True)
+    response = submit(
+        client,
+        f"/orders/{order.id}",
+        {"photo_ids": ["999999"]},
+        action=f"/orders/{order.id}/story/publish",
+        follow_redirects=True,
+    )
     assert "Choose among this order's progress photos." in words(response)
     _as(client, deal["outsider"])
     assert submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/story/publish").status_code == 404
@@ -180,10 +191,14 @@ def test_the_public_trace_leaves_out_the_notes_and_still_verifies(client: FlaskC
     assert [n["note"] for n in own["loom:notes"]] == ["Mary Wanjiku finished the first 100", "Private second photo"]
     assert [e["eventID"] for e in own["epcisBody"]["eventList"]] == [e["eventID"] for e in document["epcisBody"]["eventList"]]
     own["loom:notes"][0]["note"] = "Someone else finished the first 100"
-    assert [p.message for p in verify_document(own)] == ["The note of event 3 was altered: it does not match the digest the event's hash covers."]
+    assert [p.message for p in verify_document(own)] == [
+        "The note of event 3 was altered: it does not match the digest the event's hash covers."
+    ]
 
 
-def test_an_older_event_whose_hash_covers_its_note_is_withheld_from_the_public_copy(client: FlaskClient, session: Session, deal: dict) -> None:
+def test_an_older_event_whose_hash_covers_its_note_is_withheld_from_the_public_copy(
+    client: FlaskClient, session: Session, deal: dict
+) -> None:
     from marketplace.trace.services import cbv_hash, chain_of
 
     events = chain_of(session, deal["order"].id)

@@ -1,4 +1,5 @@
 """An upload is kept only with the use case that commits it: a repeated post or a refused one leaves no stray file."""
+
 from __future__ import annotations
 
 import io
@@ -30,7 +31,12 @@ def _group_admin(client: FlaskClient, session: Session):  # type: ignore[no-unty
 
 def gallery_photo(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
     group = _group_admin(client, session)
-    return "/manage/photos", "/manage/photos", lambda: {"photo": (io.BytesIO(png_bytes()), "a.png"), "caption": "Coiling"}, f"photos/{group.id}"
+    return (
+        "/manage/photos",
+        "/manage/photos",
+        lambda: {"photo": (io.BytesIO(png_bytes()), "a.png"), "caption": "Coiling"},
+        f"photos/{group.id}",
+    )
 
 
 def certification_evidence(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
@@ -66,8 +72,12 @@ def _files(app: Flask, folder: str) -> set[str]:
     return {p.name for p in root.iterdir()} if root.exists() else set()
 
 
-@pytest.mark.parametrize("case", [gallery_photo, certification_evidence, progress_photo, rfq_attachment], ids=lambda c: c.__name__)
-def test_a_repeated_post_with_a_file_leaves_exactly_one_file(app: Flask, client: FlaskClient, session: Session, case: Case) -> None:
+@pytest.mark.parametrize(
+    "case", [gallery_photo, certification_evidence, progress_photo, rfq_attachment], ids=lambda c: c.__name__
+)
+def test_a_repeated_post_with_a_file_leaves_exactly_one_file(
+    app: Flask, client: FlaskClient, session: Session, case: Case
+) -> None:
     page, action, fields, folder = case(client, session)
     before = _files(app, folder)
     tokens = hidden_fields(client, page)  # one page, posted twice (a double tap, a resend after a lost answer)
@@ -82,9 +92,15 @@ def test_a_repeated_post_with_a_file_leaves_exactly_one_file(app: Flask, client:
 
 def test_a_refused_post_with_a_photo_leaves_no_file(app: Flask, client: FlaskClient, session: Session) -> None:
     page, action, fields, folder = progress_photo(client, session)
-    assert client.post(action, data={**hidden_fields(client, page), **fields()}, content_type="multipart/form-data").status_code == 302
+    assert (
+        client.post(action, data={**hidden_fields(client, page), **fields()}, content_type="multipart/form-data").status_code
+        == 302
+    )
     before = _files(app, folder)
-    lower = {**fields(), "percent": "10"}  # below the last report without a reason: refused inside the use case, after the photo was read
+    lower = {
+        **fields(),
+        "percent": "10",
+    }  # below the last report without a reason: refused inside the use case, after the photo was read
     refused = client.post(action, data={**hidden_fields(client, page), **lower}, content_type="multipart/form-data")
     assert refused.status_code == 422 and "Say why it is lower now" in text_of(refused)
     assert _files(app, folder) == before

@@ -1,4 +1,5 @@
 """The models a fresh Odoo 17/18/19 with sale_management, account, stock and contacts has, as far as the connector goes."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -34,7 +35,6 @@ def group_ids(version: int) -> dict[str, int]:
     return ids
 
 
-
 MODULES = {"sale": 408, "sale_management": 415, "account": 1, "stock": 453, "mail": 294, "contacts": 120}
 SALES_USER_GROUP_DATA = 11181  # ir.model.data id of sales_team.group_sale_salesman
 
@@ -43,9 +43,18 @@ def _line_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[Decima
     if model == "sale.order.line":
         order = db.models["sale.order"].records[row["order_id"]]
         taxes = row.get("tax_ids" if db.version >= 19 else "tax_id") or []
-        return money.line_amounts(db, row["product_uom_qty"], row["price_unit"], row.get("discount"), taxes, _order_currency(db, order))
+        return money.line_amounts(
+            db, row["product_uom_qty"], row["price_unit"], row.get("discount"), taxes, _order_currency(db, order)
+        )
     move = db.models["account.move"].records[row["move_id"]]
-    return money.line_amounts(db, row["quantity"], row["price_unit"], row.get("discount"), row.get("tax_ids") or [], move.get("currency_id") or money.COMPANY_CURRENCY)
+    return money.line_amounts(
+        db,
+        row["quantity"],
+        row["price_unit"],
+        row.get("discount"),
+        row.get("tax_ids") or [],
+        move.get("currency_id") or money.COMPANY_CURRENCY,
+    )
 
 
 def _line_subtotal(db: Database, model: str, row: dict[str, Any]) -> float:
@@ -71,9 +80,15 @@ def _order_currency_id(db: Database, model: str, row: dict[str, Any]) -> int:
 
 def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal]:
     if model == "sale.order":
-        lines = [(("sale.order.line"), line) for line in db.models["sale.order.line"].records.values() if line["order_id"] == row["id"]]
+        lines = [
+            (("sale.order.line"), line) for line in db.models["sale.order.line"].records.values() if line["order_id"] == row["id"]
+        ]
     else:
-        lines = [("account.move.line", line) for line in db.models["account.move.line"].records.values() if line["move_id"] == row["id"]]
+        lines = [
+            ("account.move.line", line)
+            for line in db.models["account.move.line"].records.values()
+            if line["move_id"] == row["id"]
+        ]
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
     untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
     if db.version >= 19 and lines:
@@ -92,7 +107,11 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
 
 def _excluded_taxes(db: Database, model: str, line: dict[str, Any]) -> bool:
     field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order.line" else "tax_ids"
-    return any(not money.tax_included(db, db.models["account.tax"].records[i]) for i in (line.get(field) or []) if i in db.models["account.tax"].records)
+    return any(
+        not money.tax_included(db, db.models["account.tax"].records[i])
+        for i in (line.get(field) or [])
+        if i in db.models["account.tax"].records
+    )
 
 
 def _amount_untaxed(db: Database, model: str, row: dict[str, Any]) -> float:
@@ -116,7 +135,11 @@ def _line_invoice_status(db: Database, model: str, row: dict[str, Any]) -> str:
     order = db.models["sale.order"].records[row["order_id"]]
     if order["state"] == "cancel":
         return "no"
-    return "invoiced" if _qty_invoiced(db, model, row) >= row["product_uom_qty"] else ("to invoice" if order["state"] == "sale" else "no")
+    return (
+        "invoiced"
+        if _qty_invoiced(db, model, row) >= row["product_uom_qty"]
+        else ("to invoice" if order["state"] == "sale" else "no")
+    )
 
 
 def _order_invoice_status(db: Database, model: str, row: dict[str, Any]) -> str:
@@ -188,7 +211,9 @@ def build(name: str, version: int) -> Database:
                   "amount_type": Field("selection", default="percent"), "active": Field("boolean", default=True), "description": Field("char"),
                   "company_id": Field("many2one", "res.company", default=1)}  # fmt: skip
     if version >= 18:
-        tax_fields["price_include_override"] = Field("selection", selection=[["tax_included", "Tax Included"], ["tax_excluded", "Tax Excluded"]])
+        tax_fields["price_include_override"] = Field(
+            "selection", selection=[["tax_included", "Tax Included"], ["tax_excluded", "Tax Excluded"]]
+        )
         tax_fields["price_include"] = Field("boolean", readonly=True, compute=lambda d, m, r: money.tax_included(d, r))
     else:
         tax_fields["price_include"] = Field("boolean", default=False)
@@ -277,7 +302,15 @@ def build(name: str, version: int) -> Database:
                                              "res_id": gid} for n, (xmlid, gid) in enumerate(group_ids(version).items())}, next_id=20940))  # fmt: skip
     add(Model("ir.module.module", "Module", {"name": Field("char"), "state": Field("selection"), "latest_version": Field("char")},
               records={i: {"id": i, "name": n, "state": "installed", "latest_version": f"{version}.0.1.0"} for n, i in MODULES.items()}, next_id=600))  # fmt: skip
-    add(Model("res.groups", "Access Groups", {"name": Field("char")}, records={gid: {"id": gid, "name": GROUPS[xmlid]} for xmlid, gid in group_ids(version).items()}, next_id=100))
+    add(
+        Model(
+            "res.groups",
+            "Access Groups",
+            {"name": Field("char")},
+            records={gid: {"id": gid, "name": GROUPS[xmlid]} for xmlid, gid in group_ids(version).items()},
+            next_id=100,
+        )
+    )
     groups_field = "group_ids" if version >= 19 else "groups_id"
     add(Model("res.users", "User", {
         "name": Field("char"), "login": Field("char"), "password": Field("char"), groups_field: Field("many2many", "res.groups"),
@@ -327,7 +360,11 @@ NO_EMAIL = "Unable to send message, please configure the sender's email address.
 
 def _require_email(database: Database, uid: int) -> None:
     # On 17 and 18 mail needs an author address: a user without an e-mail cannot post a note or register a payment.
-    if database.version < 19 and uid != SUPERUSER and not database.value(database.models["res.users"], database.models["res.users"].records[uid], "email"):
+    if (
+        database.version < 19
+        and uid != SUPERUSER
+        and not database.value(database.models["res.users"], database.models["res.users"].records[uid], "email")
+    ):
         raise UserError(NO_EMAIL)
 
 
@@ -339,7 +376,9 @@ def rights_of(version: int, groups: set[int]) -> set[str]:
         forbidden -= {"account.move", "account.payment.register", "account.payment"}
     if CONTACT_CREATION in groups:
         forbidden -= {"res.partner"}
-    if PRODUCT_MANAGER in groups or (version < 19 and SALES_MANAGER in groups):  # 19 wants Product Manager for products; 17/18 also a Sales Administrator
+    if PRODUCT_MANAGER in groups or (
+        version < 19 and SALES_MANAGER in groups
+    ):  # 19 wants Product Manager for products; 17/18 also a Sales Administrator
         forbidden -= {"product.product", "product.pricelist"}
     if SALES_MANAGER in groups:
         forbidden -= {"product.pricelist"}
@@ -379,10 +418,14 @@ def _methods(db: Database, groups_field: str) -> None:
         if sale_lines:
             line["tax_ids"] = list(database.models["sale.order.line"].records[sale_lines[0]].get(tax_field) or [])
         elif line.get("product_id"):
-            partner = database.models["res.partner"].records.get(database.models["account.move"].records[line["move_id"]].get("partner_id") or 0, {})
+            partner = database.models["res.partner"].records.get(
+                database.models["account.move"].records[line["move_id"]].get("partner_id") or 0, {}
+            )
             line["tax_ids"] = foreign_trade(partner, list(product.records[line["product_id"]].get("taxes_id") or []))
         elif database.models["account.move"].records[line["move_id"]].get("move_type") == "out_invoice":
-            line["tax_ids"] = [database.models["res.company"].records[1]["account_sale_tax_id"]]  # no product: the company's default sales tax
+            line["tax_ids"] = [
+                database.models["res.company"].records[1]["account_sale_tax_id"]
+            ]  # no product: the company's default sales tax
 
     def check_barcode(database: Database, uid: int, record_id: int) -> None:
         barcode = product.records[record_id].get("barcode")
@@ -405,10 +448,14 @@ def _methods(db: Database, groups_field: str) -> None:
         if not_draft:
             if version >= 19:
                 raise UserError("Some orders are not in a state requiring confirmation.")
-            raise UserError("The following orders are not in a state requiring confirmation: " + ", ".join(r["name"] for r in not_draft))
+            raise UserError(
+                "The following orders are not in a state requiring confirmation: " + ", ".join(r["name"] for r in not_draft)
+            )
         for row in rows:
             row["state"] = "sale"
-            if database.settings.get("lock_confirmed_sales"):  # Settings › Sales › Lock Confirmed Sales (sale.group_auto_done_setting)
+            if database.settings.get(
+                "lock_confirmed_sales"
+            ):  # Settings › Sales › Lock Confirmed Sales (sale.group_auto_done_setting)
                 row["locked"] = True
             _log(database, row["id"], "", 3)  # state tracking: an empty body with tracking values
         return True
@@ -425,7 +472,9 @@ def _methods(db: Database, groups_field: str) -> None:
             order.records[i]["state"] = "cancel"
             _log(database, i, "", 1)
             for move in database.models["account.move"].records.values():
-                if move["state"] == "draft" and set(move.get("_invoiced", {})) & set(database.search("sale.order.line", [["order_id", "=", i]])):
+                if move["state"] == "draft" and set(move.get("_invoiced", {})) & set(
+                    database.search("sale.order.line", [["order_id", "=", i]])
+                ):
                     move["state"] = "cancel"
         return True
 
@@ -443,7 +492,9 @@ def _methods(db: Database, groups_field: str) -> None:
         _require_email(database, uid)
         stored = body if body_is_html else escape_plain(body)
         subtype = 1 if subtype_xmlid == "mail.mt_comment" else 2
-        author = database.models["res.users"].records[uid].get("partner_id") if uid in database.models["res.users"].records else False
+        author = (
+            database.models["res.users"].records[uid].get("partner_id") if uid in database.models["res.users"].records else False
+        )
         [message_id] = database.create(uid, "mail.message", [{"body": stored, "model": "sale.order", "res_id": ids[0], "message_type": message_type,
                                                               "subtype_id": subtype, "author_id": author,
                                                               "date": database.clock().strftime("%Y-%m-%d %H:%M:%S")}])  # fmt: skip
@@ -486,7 +537,11 @@ def _methods(db: Database, groups_field: str) -> None:
 
     def paid_hook(database: Database, move: dict[str, Any]) -> None:
         if _payment_state(database, "account.move", move) == "paid":
-            for order_id in {database.models["sale.order.line"].records[i]["order_id"] for i in move.get("_invoiced", {}) if i in database.models["sale.order.line"].records}:
+            for order_id in {
+                database.models["sale.order.line"].records[i]["order_id"]
+                for i in move.get("_invoiced", {})
+                if i in database.models["sale.order.line"].records
+            }:
                 _log(database, order_id, "<p>Invoice paid</p>", 4)
 
     def context_get(database: Database, uid: int, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -494,9 +549,15 @@ def _methods(db: Database, groups_field: str) -> None:
 
     def user_created(database: Database, uid: int, record_id: int) -> None:
         row = database.models["res.users"].records[record_id]
-        [partner] = database.create(SUPERUSER, "res.partner", [{"name": row.get("name") or row["login"], "email": dict.get(row, "email") or False}])
+        [partner] = database.create(
+            SUPERUSER, "res.partner", [{"name": row.get("name") or row["login"], "email": dict.get(row, "email") or False}]
+        )
         row["partner_id"] = partner
-        database.users[record_id] = {"login": row["login"], "password": row.get("password"), "create_forbidden": rights_of(version, set(row.get(groups_field) or []))}
+        database.users[record_id] = {
+            "login": row["login"],
+            "password": row.get("password"),
+            "create_forbidden": rights_of(version, set(row.get(groups_field) or [])),
+        }
 
     def open_payment_register(database: Database, uid: int, record_id: int) -> None:
         """default_get of the wizard: the invoices of the context with something left to pay."""
@@ -520,7 +581,12 @@ def _methods(db: Database, groups_field: str) -> None:
         if "currency_id" not in given or not wizard.get("currency_id"):
             wizard["currency_id"] = open_moves[0]["currency_id"]
         if "amount" not in given:
-            wizard["amount"] = float(sum((money.convert(database, residual(database, m), m["currency_id"], wizard["currency_id"]) for m in open_moves), Decimal(0)))
+            wizard["amount"] = float(
+                sum(
+                    (money.convert(database, residual(database, m), m["currency_id"], wizard["currency_id"]) for m in open_moves),
+                    Decimal(0),
+                )
+            )
         wizard["payment_date"] = wizard.get("payment_date") or database.clock().strftime("%Y-%m-%d")
         wizard.update(journal_id=6, payment_method_line_id=1, partner_id=open_moves[0]["partner_id"])
 
@@ -543,7 +609,10 @@ def _methods(db: Database, groups_field: str) -> None:
                 owed = money.convert(database, residual(database, move), move["currency_id"], wizard["currency_id"])
                 applied = min(owed, left)
                 left -= applied
-                move["_paid"] = [*move.get("_paid", []), str(money.convert(database, applied, wizard["currency_id"], move["currency_id"]))]
+                move["_paid"] = [
+                    *move.get("_paid", []),
+                    str(money.convert(database, applied, wizard["currency_id"], move["currency_id"])),
+                ]
                 paid_hook(database, move)
             payment["reconciled_invoice_ids"] = [m["id"] for m in moves if m["state"] == "posted"]
             # The payment's state: 17 has draft/posted/cancel; 18 draft/in_process/paid/canceled/rejected.
@@ -551,11 +620,18 @@ def _methods(db: Database, groups_field: str) -> None:
             payments.append(payment_id)
         if (context or {}).get("dont_redirect_to_payments"):
             return True
-        action = {"name": "Payments", "type": "ir.actions.act_window", "res_model": "account.payment", "context": {"create": False}}
+        action = {
+            "name": "Payments",
+            "type": "ir.actions.act_window",
+            "res_model": "account.payment",
+            "context": {"create": False},
+        }
         return {**action, "view_mode": "form", "res_id": payments[0]} if len(payments) == 1 else {
             **action, "view_mode": "tree,form" if version < 18 else "list,form", "domain": [["id", "in", payments]]}  # fmt: skip
 
-    db.models["account.payment.register"].methods.update(_after_create=open_payment_register, action_create_payments=action_create_payments)
+    db.models["account.payment.register"].methods.update(
+        _after_create=open_payment_register, action_create_payments=action_create_payments
+    )
     order.methods.update(_after_create=name_order, action_confirm=action_confirm, action_cancel=action_cancel, message_post=message_post,
                          action_unlock=action_unlock, action_lock=action_lock)  # fmt: skip
     db.models["sale.order.line"].methods["_after_create"] = line_taxes

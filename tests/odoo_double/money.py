@@ -5,6 +5,7 @@ Odoo rounds with `float_round` (half away from zero) to the currency's `rounding
 a currency without minor units); these functions do the same in Decimal and answer floats, as Odoo's
 API does.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +39,9 @@ def rounding_of(db: Any, currency_id: int) -> float:
     return db.models["res.currency"].records[currency_id]["rounding"]
 
 
-def line_amounts(db: Any, quantity: Any, price_unit: Any, discount: Any, tax_ids: list[int], currency_id: int) -> tuple[Decimal, Decimal, Decimal]:
+def line_amounts(
+    db: Any, quantity: Any, price_unit: Any, discount: Any, tax_ids: list[int], currency_id: int
+) -> tuple[Decimal, Decimal, Decimal]:
     """(untaxed, tax, total) of one line, each rounded by the currency as Odoo's round_per_line does.
 
     A tax-included tax is taken out of the line's rounded amount; a tax-excluded tax is added to the
@@ -50,7 +53,9 @@ def line_amounts(db: Any, quantity: Any, price_unit: Any, discount: Any, tax_ids
     included = sum((to_decimal(t["amount"]) for t in taxes if tax_included(db, t)), Decimal(0))
     included_tax = currency_round(gross * included / (100 + included), rounding) if included else Decimal(0)
     untaxed = gross - included_tax
-    excluded_tax = sum((currency_round(untaxed * to_decimal(t["amount"]) / 100, rounding) for t in taxes if not tax_included(db, t)), Decimal(0))
+    excluded_tax = sum(
+        (currency_round(untaxed * to_decimal(t["amount"]) / 100, rounding) for t in taxes if not tax_included(db, t)), Decimal(0)
+    )
     return untaxed, included_tax + excluded_tax, untaxed + included_tax + excluded_tax
 
 

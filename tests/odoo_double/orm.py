@@ -1,4 +1,5 @@
 """The double's database: a few of Odoo's models, in memory, with Odoo's rules for what the connector uses."""
+
 from __future__ import annotations
 
 import copy
@@ -192,7 +193,11 @@ class Database:
     def _convert(self, model: Model, name: str, value: Any, record_id: int | None) -> Any:
         definition = model.fields.get(name)
         if definition is None:
-            raise OdooValueError(f"Invalid field {name!r} on model {model.name!r}" if self.version < 19 else f"Invalid field {name!r} in {model.name!r}")
+            raise OdooValueError(
+                f"Invalid field {name!r} on model {model.name!r}"
+                if self.version < 19
+                else f"Invalid field {name!r} in {model.name!r}"
+            )
         if definition.type == "datetime":
             return _parse_datetime(value)
         if definition.type == "date":
@@ -223,7 +228,12 @@ class Database:
             record_id = model.next_id
             model.next_id += 1
             # `_given` remembers which fields the caller set: Odoo computes the others (a line's taxes from its product).
-            row: dict[str, Any] = {"id": record_id, "create_date": self.clock().strftime(DATETIME), "create_uid": uid, "_given": tuple(values)}
+            row: dict[str, Any] = {
+                "id": record_id,
+                "create_date": self.clock().strftime(DATETIME),
+                "create_uid": uid,
+                "_given": tuple(values),
+            }
             for name, definition in model.fields.items():
                 if definition.type in ("one2many",) or definition.compute is not None or name in row:
                     continue
@@ -311,7 +321,10 @@ class Database:
         if operator in ("ilike", "like"):
             return isinstance(value, str) and (target.lower() in value.lower() if operator == "ilike" else target in value)
         if operator in ("<", "<=", ">", ">="):
-            return value is not False and {"<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target}[operator]
+            return (
+                value is not False
+                and {"<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target}[operator]
+            )
         raise OdooValueError(f"Invalid operator {operator!r}")
 
     def _matches(self, model: Model, row: dict[str, Any], domain: list[Any]) -> bool:
@@ -328,11 +341,17 @@ class Database:
                 stack.append(bool(self._leaf(model, row, item)))
         return all(stack)
 
-    def search(self, model_name: str, domain: list[Any], *, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[int]:
+    def search(
+        self, model_name: str, domain: list[Any], *, offset: int = 0, limit: int | None = None, order: str | None = None
+    ) -> list[int]:
         model = self.model(model_name)
         domain = list(domain or [])
         # Like Odoo, archived records are left out unless the domain speaks of `active` or the context says active_test False.
-        if "active" in model.fields and self.context.get("active_test", True) and not any(isinstance(leaf, (list, tuple)) and leaf[0] == "active" for leaf in domain):
+        if (
+            "active" in model.fields
+            and self.context.get("active_test", True)
+            and not any(isinstance(leaf, (list, tuple)) and leaf[0] == "active" for leaf in domain)
+        ):
             domain = [["active", "=", True], *domain]
         ids = [i for i, row in sorted(model.records.items()) if self._matches(model, row, domain)]
         if order and order.split()[0] != "id":
@@ -362,4 +381,3 @@ class Database:
 
 def escape_plain(body: str) -> str:
     return f"<p>{html.escape(body, quote=False)}</p>"
-

@@ -1,5 +1,6 @@
 """The double's HTTP face: /xmlrpc/2/{common,object}, /jsonrpc, /json/2/<model>/<method>, version probes,
 Odoo's error envelopes per protocol and version, one transaction per call, and injectable faults."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,18 @@ from tests.odoo_double.orm import (
     ValidationError,
 )
 
-PLAIN_METHODS = {"create", "read", "search", "search_read", "search_count", "write", "unlink", "fields_get", "check_access_rights", "has_access"}
+PLAIN_METHODS = {
+    "create",
+    "read",
+    "search",
+    "search_read",
+    "search_count",
+    "write",
+    "unlink",
+    "fields_get",
+    "check_access_rights",
+    "has_access",
+}
 
 
 @dataclass
@@ -49,7 +61,7 @@ class NotFound(OdooError):
 
 
 def _traceback(error: BaseException) -> str:
-    return "Traceback (most recent call last):\n  File \"<odoo>/odoo/http.py\", line 1783, in _serve_db\n" + "".join(
+    return 'Traceback (most recent call last):\n  File "<odoo>/odoo/http.py", line 1783, in _serve_db\n' + "".join(
         traceback.format_exception_only(type(error), error)
     ).replace(type(error).__name__, error.name if isinstance(error, OdooError) else type(error).__name__, 1)
 
@@ -109,7 +121,9 @@ class OdooDouble:
         if user is None or password not in (user["password"], *[k for k, u in self.db.api_keys.items() if u == uid]):
             raise AccessError("Access Denied")
 
-    def execute(self, uid: int, model_name: str, method: str, args: list[Any], kwargs: dict[str, Any], *, json2: bool = False) -> Any:
+    def execute(
+        self, uid: int, model_name: str, method: str, args: list[Any], kwargs: dict[str, Any], *, json2: bool = False
+    ) -> Any:
         """Run one model method as Odoo's ORM would, inside its own transaction."""
         self.calls.append(("json2" if json2 else "rpc", model_name, method))
         if getattr(self._refusing, "active", False):
@@ -222,7 +236,11 @@ class OdooDouble:
         path = request.path
         if path == "/web/version" and request.method == "GET":
             if self.version < 19:
-                return Response("<!DOCTYPE html><html><head><title>Odoo</title></head><body>404: Page not found</body></html>", 404, content_type="text/html;charset=utf-8")
+                return Response(
+                    "<!DOCTYPE html><html><head><title>Odoo</title></head><body>404: Page not found</body></html>",
+                    404,
+                    content_type="text/html;charset=utf-8",
+                )
             return _json({"version_info": [self.version, 0, 0, "final", 0, ""], "version": f"{self.version}.0"})
         if path == "/web/webclient/version_info":
             return _json({"jsonrpc": "2.0", "id": None, "result": self._version()})

@@ -3,6 +3,7 @@ core, never back; no circles between the marketplace's feature packages; bluepri
 
 The contracts live in pyproject.toml (`[tool.importlinter]`); `lint-imports` checks them from the command line too.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

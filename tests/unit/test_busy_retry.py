@@ -1,4 +1,5 @@
 """`retry_when_busy`: a busy database runs the use case again a bounded number of times, with jittered pauses."""
+
 from __future__ import annotations
 
 import random

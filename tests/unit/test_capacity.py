@@ -1,4 +1,5 @@
 """What a capability can deliver by a date, and the earliest date for a quantity."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The capacity keys the search index holds say exactly what the capacity rules say, for any day."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,9 @@ from search.documents import CAPACITY_WEEKS, capacity_key_range, capacity_keys, 
 def random_capability(rng: random.Random, today: dt.date) -> SimpleNamespace:
     first = capacity.week_start(today) + capacity.WEEK
     weeks = {first + capacity.WEEK * rng.randint(0, 60) for _ in range(rng.randint(0, 6))}
-    windows = [SimpleNamespace(week_start=w, units_available=rng.randint(0, 500), units_committed=rng.randint(0, 300)) for w in weeks]
+    windows = [
+        SimpleNamespace(week_start=w, units_available=rng.randint(0, 500), units_committed=rng.randint(0, 300)) for w in weeks
+    ]
     return SimpleNamespace(windows=windows, lead_time_days=rng.randint(0, 120), weekly_capacity=rng.randint(0, 1000))
 
 
@@ -27,7 +30,9 @@ def test_keys_agree_with_the_capacity_rules_for_every_day_of_the_horizon() -> No
         horizon_end = capacity.week_start(today) + capacity.WEEK * (CAPACITY_WEEKS + 1) - dt.timedelta(days=1)
         day = today
         while day <= horizon_end:
-            expected = capacity.deliverable_by(today, day, lead_time_days=cap.lead_time_days, weekly_capacity=cap.weekly_capacity, calendar=calendar)
+            expected = capacity.deliverable_by(
+                today, day, lead_time_days=cap.lead_time_days, weekly_capacity=cap.weekly_capacity, calendar=calendar
+            )
             assert units_by(keys, ready_on, day) == expected, (today, day)
             day += dt.timedelta(days=1)
 

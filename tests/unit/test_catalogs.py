@@ -3,6 +3,7 @@
 The messages are extracted from the sources now (as `make i18n-extract` does), not read from a committed template,
 so a string marked and left untranslated fails here even when nobody ran the extraction.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,10 +33,18 @@ PRODUCER_SOURCES = re.compile(
     r"|erp_connector/forms\.py|payments/forms\.py)"
 )
 PRODUCER_EMAILS = (
-    "New request for quotation: %(title)s", "Order %(number)s confirmed: %(title)s", "Your quote was not chosen: %(title)s",
-    "Request cancelled: %(title)s", "Request closed: %(title)s", "New message about %(title)s", "%(person)s (%(organization)s) wrote:",
-    "Payout sent: %(amount)s", "Your payout details were changed", "Invoice %(number)s paid: %(amount)s on its way",
-    "Certification not accepted: %(scheme)s", "Order %(number)s is %(status)s",
+    "New request for quotation: %(title)s",
+    "Order %(number)s confirmed: %(title)s",
+    "Your quote was not chosen: %(title)s",
+    "Request cancelled: %(title)s",
+    "Request closed: %(title)s",
+    "New message about %(title)s",
+    "%(person)s (%(organization)s) wrote:",
+    "Payout sent: %(amount)s",
+    "Your payout details were changed",
+    "Invoice %(number)s paid: %(amount)s on its way",
+    "Certification not accepted: %(scheme)s",
+    "Order %(number)s is %(status)s",
 )
 PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sd]|%%|\{[A-Za-z0-9_]*\}")
 
@@ -77,7 +86,9 @@ def test_the_sources_mark_hundreds_of_strings() -> None:
 @pytest.mark.parametrize("locale", COMPLETE)
 def test_complete_catalogs_translate_every_marked_string(locale: str) -> None:
     missing = untranslated(locale, extracted())
-    assert not missing, f"{len(missing)} strings untranslated in {locale}, e.g. {missing[:5]} — run `make i18n-update` and translate them"
+    assert not missing, (
+        f"{len(missing)} strings untranslated in {locale}, e.g. {missing[:5]} — run `make i18n-update` and translate them"
+    )
 
 
 @pytest.mark.parametrize("locale", PRODUCER_LOCALES)
@@ -112,5 +123,9 @@ def test_every_translation_keeps_the_placeholders_of_its_source(locale: str) -> 
 @pytest.mark.parametrize("locale", [code for code in LOCALES if code != "en"])
 def test_no_translation_is_a_copy_of_the_english(locale: str) -> None:
     # Names that read the same in every language ("Odoo", "API", "SKU", "%(units)s units" in French…) are few.
-    copies = [e.id for e in catalog(locale) if e.id and isinstance(e.id, str) and e.string == e.id and re.search(r"[a-z]{4,} [a-z]{4,}", e.id)]
+    copies = [
+        e.id
+        for e in catalog(locale)
+        if e.id and isinstance(e.id, str) and e.string == e.id and re.search(r"[a-z]{4,} [a-z]{4,}", e.id)
+    ]
     assert len(copies) <= 5, copies

@@ -1,4 +1,5 @@
 """Rules every form follows, checked over all of Loom's forms at once."""
+
 from __future__ import annotations
 
 import datetime as dt

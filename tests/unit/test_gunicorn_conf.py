@@ -1,4 +1,5 @@
 """gunicorn.conf.py, which gunicorn reads from the folder it is started in, freezes a loaded worker's objects."""
+
 from __future__ import annotations
 
 import gc

@@ -1,4 +1,5 @@
 """Loom's one money type: the currency's own decimals (CLDR), one rounding rule, splits that add up."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,7 +24,9 @@ from payments.gateway import from_minor, to_minor
 CURRENCIES = ["USD", "EUR", "KES", "INR", "UGX", "RWF", "GTQ", "ETB", "BHD", "JPY"]
 
 
-@pytest.mark.parametrize(("currency", "decimals"), [("USD", 2), ("EUR", 2), ("KES", 2), ("INR", 2), ("UGX", 0), ("RWF", 0), ("BHD", 3)])
+@pytest.mark.parametrize(
+    ("currency", "decimals"), [("USD", 2), ("EUR", 2), ("KES", 2), ("INR", 2), ("UGX", 0), ("RWF", 0), ("BHD", 3)]
+)
 def test_decimals_come_from_cldr(currency: str, decimals: int) -> None:
     assert minor_units(currency) == decimals
     assert minor_units(currency.lower()) == decimals

@@ -1,5 +1,6 @@
 """The table of Odoo failures, row by row: what real Odoo 17/18/19 answered (the recordings in
 tests/data/odoo-wire/) and what the transports raise, judged retryable, "maybe done" or permanent."""
+
 from __future__ import annotations
 
 import http.client
@@ -65,7 +66,9 @@ def test_a_wrong_database_name_is_permanent_on_every_version_and_protocol() -> N
 
 
 def test_another_operational_error_of_odoos_database_is_retried() -> None:
-    error = jsonrpc_error({"code": 200, "data": {"name": "psycopg2.OperationalError", "message": "server closed the connection unexpectedly"}})
+    error = jsonrpc_error(
+        {"code": 200, "data": {"name": "psycopg2.OperationalError", "message": "server closed the connection unexpectedly"}}
+    )
     assert error.retryable and not error.maybe_done
 
 
@@ -112,14 +115,18 @@ def test_user_and_validation_errors_are_permanent(step: str) -> None:
         assert error.name.startswith(("odoo.exceptions.", "werkzeug.exceptions.")), name
 
 
-@pytest.mark.parametrize("step", ["create with an unknown field", "write commitment_date in ISO 'T' form", "call a method that does not exist"])
+@pytest.mark.parametrize(
+    "step", ["create with an unknown field", "write commitment_date in ISO 'T' form", "call a method that does not exist"]
+)
 def test_value_and_attribute_errors_are_permanent(step: str) -> None:
     for name, error in recorded(step):
         assert not error.retryable, (name, error.name)
 
 
 def test_the_message_of_a_multi_line_fault_is_kept_whole() -> None:
-    name, message = fault_cause('Traceback:\n  File "x"\nodoo.exceptions.ValidationError: Barcode(s) already assigned:\n\n- Barcode "B1"\n')
+    name, message = fault_cause(
+        'Traceback:\n  File "x"\nodoo.exceptions.ValidationError: Barcode(s) already assigned:\n\n- Barcode "B1"\n'
+    )
     assert name == "odoo.exceptions.ValidationError" and message.startswith("Barcode(s)") and message.endswith('- Barcode "B1"')
     assert fault_cause("Traceback:\nValueError: Invalid field 'x'")[0] == "builtins.ValueError"
 

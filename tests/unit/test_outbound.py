@@ -1,4 +1,5 @@
 """Addresses users give are vetted before Loom calls them: no private networks, no tricks in the URL."""
+
 from __future__ import annotations
 
 import ipaddress

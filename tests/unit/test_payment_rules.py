@@ -1,4 +1,5 @@
 """How Stripe's words map to Loom's payment states, and money in Stripe's units."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -44,6 +45,6 @@ def test_payment_intents(intent: dict, expected: PaymentStatus) -> None:
 
 
 def test_a_declines_reason_is_kept_for_the_buyer() -> None:
-    assert intent_status({"status": "requires_payment_method", "last_payment_error": {"message": "Your card has insufficient funds."}})[1] == (
-        "Your card has insufficient funds."
-    )
+    assert intent_status(
+        {"status": "requires_payment_method", "last_payment_error": {"message": "Your card has insufficient funds."}}
+    )[1] == ("Your card has insufficient funds.")

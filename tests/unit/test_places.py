@@ -1,4 +1,5 @@
 """Any city or town a buyer names is found in the offline gazetteer; unknown and ambiguous names are explained."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Small rules the rest stands on: hash chains, backoff, slugs, roles, the taxonomy, CSV grouping."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -111,7 +112,17 @@ def test_the_import_schema_document_lists_every_category_and_scheme() -> None:
 
 
 def test_buyers_find_furniture_pet_products_and_general_home_decor_in_the_two_level_tree() -> None:
-    for code in ("furniture", "furniture.seating", "furniture.tables", "pets", "pets.beds", "pets.collars", "home.decor", "textiles.bedding", "toys.baby"):
+    for code in (
+        "furniture",
+        "furniture.seating",
+        "furniture.tables",
+        "pets",
+        "pets.beds",
+        "pets.collars",
+        "home.decor",
+        "textiles.bedding",
+        "toys.baby",
+    ):
         assert code in CATEGORIES
     assert all(CATEGORIES[c.parent].parent is None for c in LEAF_CATEGORIES)  # still two levels
     from search.vocabulary import CATEGORY_WORDS

@@ -1,4 +1,5 @@
 """The words both search backends index and look for: every script, Snowball stems, translations."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """What a buyer types on one line becomes the search's filters: quantity, deadline, certifications, materials."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,10 @@ def test_a_line_is_read_into_filters(line: str, text: str, units: int | None, by
         text, units, by, certifications, materials)  # fmt: skip
 
 
-@pytest.mark.parametrize("line", ["baskets fair", "baskets", "papyrus", "papyrus weavers", "40 cm baskets", "10 % recycled glass", "shea butter 3 weeks"])
+@pytest.mark.parametrize(
+    "line",
+    ["baskets fair", "baskets", "papyrus", "papyrus weavers", "40 cm baskets", "10 % recycled glass", "shea butter 3 weeks"],
+)
 def test_words_that_say_no_filter_stay_words(line: str) -> None:
     understood = understand(line, TODAY)
     assert not understood.found_anything and understood.text == line

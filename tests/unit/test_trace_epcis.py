@@ -1,4 +1,5 @@
 """A property-based sample of order histories: every trace document Loom can build is valid EPCIS 2.0 and verifies."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,9 @@ histories = st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=8)
     invoices=st.lists(text.filter(str.strip), max_size=2), progress=st.integers(0, 100),
     start=st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)),
 )  # fmt: skip
-def test_any_history_is_valid_epcis_and_verifies(steps, skus, number, note, place, latitude, longitude, invoices, progress, start) -> None:
+def test_any_history_is_valid_epcis_and_verifies(
+    steps, skus, number, note, place, latitude, longitude, invoices, progress, start
+) -> None:
     events: list[TraceEvent] = []
     for sequence, key in enumerate(steps, start=1):
         fields = step_fields(key, order_number=number, lines=skus, place_uri=geo_uri(latitude, longitude), place_name=place,

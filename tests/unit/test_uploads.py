@@ -1,4 +1,5 @@
 """Uploads are kept only up to the limit while they arrive."""
+
 from __future__ import annotations
 
 from marketplace.uploads import CappedUpload
