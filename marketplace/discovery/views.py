@@ -128,7 +128,7 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
 
     if (units := number("units")) is not None:
-        chip(ngettext("%(num)s unit", "%(num)s units", units, num=format_number(units)), "units")
+        chip(ngettext("%(count)s unit", "%(count)s units", units, count=format_number(units)), "units")
     for material in args.getlist("material"):
         chip(material, "material", (material,))
     for name, prefix in (("certification", False), ("verified_certification", True)):
@@ -158,7 +158,7 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
     if by is not None:
         chip(_("by %(date)s", date=format_day(by, "d MMM yyyy")), "by")
     if (moq := number("moq")) is not None:
-        chip(ngettext("orders of %(num)s unit", "orders of %(num)s units", moq, num=format_number(moq)), "moq")
+        chip(ngettext("orders of %(count)s unit", "orders of %(count)s units", moq, count=format_number(moq)), "moq")
     if (days := number("max_lead_time")) is not None:
         chip(ngettext("ready within %(num)s day", "ready within %(num)s days", days), "max_lead_time")
     if (args.get("near") or "").strip():
