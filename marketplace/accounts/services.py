@@ -57,6 +57,7 @@ def sign_up(
     secret_key: str,
     base_url: str,
     ttl_seconds: int,
+    locale: str | None = None,
 ) -> User | None:
     """Create a user, their organization (a buyer or a producer group) and make them its owner; e-mail a confirmation link.
 
@@ -64,15 +65,17 @@ def sign_up(
     is an ISO 3166-1 alpha-2 code. Returns the new user, still unconfirmed, or None when the address
     already has an account: its owner is e-mailed instead ("someone tried to sign up with your address").
     Both ways cost one password hash and one e-mail, so neither the answer nor its timing tells a
-    stranger which addresses have accounts.
+    stranger which addresses have accounts. `locale` (a shipped locale code, such as "sw") becomes the
+    person's language: the confirmation e-mail and every later page and e-mail use it.
     """
     email = normalize_email(email)
     password_hash = hash_password(password)  # on both paths: the hash is what makes the time
     owner = session.scalar(select(User).where(User.email == email))
     if owner is not None:
-        _mail_sign_up_attempt(session, owner, base_url=base_url)
+        with force_locale(recipient_locale(owner)):  # written in the owner's language, not the stranger's
+            _mail_sign_up_attempt(session, owner, base_url=base_url)
         return None
-    user = User(email=email, name=name.strip(), password_hash=password_hash)
+    user = User(email=email, name=name.strip(), password_hash=password_hash, locale=locale)
     organization = Organization(kind=kind, name=organization_name.strip(), country=country)
     session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
     publish(session, OrganizationSignedUp(organization))
@@ -89,12 +92,15 @@ def _mail_sign_up_attempt(session: Session, owner: User, *, base_url: str) -> No
         owner.email,
         {
             "to": owner.email,
-            "subject": "Someone tried to sign up to Loom with your address",
-            "body": (
-                f"Hello {owner.name},\n\nSomeone tried to open a new Loom account with this e-mail address, which "
+            "subject": _("Someone tried to sign up to Loom with your address"),
+            "body": _(
+                "Hello %(name)s,\n\nSomeone tried to open a new Loom account with this e-mail address, which "
                 "already has one. If it was you, sign in instead:\n"
-                f"{base}/login\n\nForgot your password? Set a new one here:\n{base}/password/forgot\n\n"
-                "If it was not you, ignore this e-mail: nothing was changed."
+                "%(login)s\n\nForgot your password? Set a new one here:\n%(forgot)s\n\n"
+                "If it was not you, ignore this e-mail: nothing was changed.",
+                name=owner.name,
+                login=f"{base}/login",
+                forgot=f"{base}/password/forgot",
             ),
         },
     )
@@ -115,7 +121,7 @@ def _address_stamp(email: str) -> str:
 def send_confirmation(session: Session, user: User, *, secret_key: str, base_url: str, ttl_seconds: int) -> None:
     """E-mail the user a signed link that confirms their address; raises Conflict if it is already confirmed."""
     if user.email_confirmed:
-        raise Conflict("Your e-mail address is already confirmed.")
+        raise Conflict(_("Your e-mail address is already confirmed."))
     token = _confirmation_serializer(secret_key).dumps({"user": user.id, "email": _address_stamp(user.email)})
     link = f"{base_url.rstrip('/')}/email/confirm/{token}"
     hours = max(1, ttl_seconds // 3600)
@@ -125,12 +131,15 @@ def send_confirmation(session: Session, user: User, *, secret_key: str, base_url
         user.email,
         {
             "to": user.email,
-            "subject": "Confirm your e-mail address for Loom",
-            "body": (
-                f"Hello {user.name},\n\nConfirm that this is your address by opening this link:\n{link}\n\n"
-                f"The link works for {hours} hours and only once. Until you confirm, you can look around Loom "
+            "subject": _("Confirm your e-mail address for Loom"),
+            "body": _(
+                "Hello %(name)s,\n\nConfirm that this is your address by opening this link:\n%(link)s\n\n"
+                "The link works for %(hours)s hours and only once. Until you confirm, you can look around Loom "
                 "but not list, quote, send requests, buy or be paid.\n\n"
-                "If you did not sign up to Loom, ignore this e-mail."
+                "If you did not sign up to Loom, ignore this e-mail.",
+                name=user.name,
+                link=link,
+                hours=hours,
             ),
         },
     )
@@ -145,14 +154,14 @@ def confirm_email(session: Session, *, token: str, secret_key: str, ttl_seconds:
     try:
         claims = _confirmation_serializer(secret_key).loads(token, max_age=ttl_seconds)
     except SignatureExpired:
-        raise Conflict("This confirmation link has expired. Sign in and ask for a new one.") from None
+        raise Conflict(_("This confirmation link has expired. Sign in and ask for a new one.")) from None
     except BadSignature:
-        raise NotFound("This confirmation link is not valid. Sign in and ask for a new one.") from None
+        raise NotFound(_("This confirmation link is not valid. Sign in and ask for a new one.")) from None
     user = session.get(User, claims.get("user")) if isinstance(claims, dict) and isinstance(claims.get("user"), int) else None
     if user is None or claims.get("email") != _address_stamp(user.email):
-        raise NotFound("This confirmation link is not valid. Sign in and ask for a new one.")
+        raise NotFound(_("This confirmation link is not valid. Sign in and ask for a new one."))
     if user.email_confirmed:
-        raise Conflict("This confirmation link was already used: your address is confirmed. Sign in to continue.")
+        raise Conflict(_("This confirmation link was already used: your address is confirmed. Sign in to continue."))
     user.email_confirmed_at = now or utcnow()
     return user
 
@@ -164,11 +173,14 @@ def require_confirmed(membership: Membership | None) -> Membership:
     under an address they do not hold.
     """
     if membership is None:
-        raise Forbidden("Sign in as a member of an organization.")
+        raise Forbidden(_("Sign in as a member of an organization."))
     if not membership.user.email_confirmed:
         raise Forbidden(
-            f"Confirm your e-mail address first: open the link we sent to {membership.user.email}, "
-            "or ask for a new one from the banner at the top of the page."
+            _(
+                "Confirm your e-mail address first: open the link we sent to %(email)s, "
+                "or ask for a new one from the banner at the top of the page.",
+                email=membership.user.email,
+            )
         )
     return membership
 

@@ -79,6 +79,7 @@ def signup() -> Response | tuple[str, int]:
                     secret_key=config["SECRET_KEY"],
                     base_url=config["BASE_URL"],
                     ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+                    locale=i18n.current_locale(),  # the language they signed up in stays theirs
                 )
         except DomainError as error:
             attach_error(form, error)
@@ -107,7 +108,7 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash("Your e-mail address is confirmed. Thank you.", "success")
+            flash(_("Your e-mail address is confirmed. Thank you."), "success")
             return redirect(_home_for_kind() if current_user.is_authenticated else url_for("accounts.login"))
     return render_form("accounts/confirm.html", form)
 
@@ -123,7 +124,7 @@ def resend_confirmation() -> Response:
                 session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
                 ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
             )  # fmt: skip
-        flash(f"We sent a new confirmation link to {current_user.email}. Check your inbox.", "info")
+        flash(_("We sent a new confirmation link to %(email)s. Check your inbox.", email=current_user.email), "info")
     return redirect(_safe_next("") or _home_for_kind())
 
 
@@ -149,7 +150,10 @@ def login() -> Response | tuple[str, int]:
         else:
             if user is not None:
                 target = _safe_next("")
+                chosen = browser_session.get(i18n.SESSION_KEY)
                 browser_session.clear()  # a fresh session, and with it a fresh CSRF token, for the signed-in user
+                if chosen:
+                    browser_session[i18n.SESSION_KEY] = chosen  # the language picked before signing in stays
                 login_user(user)
                 return redirect(target or _own_work())
             attach_error(form, DomainError(_("That e-mail and password do not match an account.")))

@@ -10,13 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, expect
 
+from tests.e2e.conftest import mailed_link
 from tests.e2e.test_flows import phone, send_rfq_to, sign_in
 
 
 def test_a_group_signs_up_and_answers_a_request_in_swahili_on_a_phone_without_javascript(
-    browser: Browser, live_url: str, tmp_path: Path
+    browser: Browser, live_app: Flask, live_url: str, tmp_path: Path
 ) -> None:
     context = phone(browser)
     page = context.new_page()
@@ -32,7 +34,14 @@ def test_a_group_signs_up_and_answers_a_request_in_swahili_on_a_phone_without_ja
     page.get_by_label("Nenosiri", exact=True).fill("katani na mkonge")
     page.get_by_label("Rudia nenosiri").fill("katani na mkonge")
     page.get_by_role("button", name="Fungua akaunti").click()
-    expect(page.get_by_text("Karibu Loom, Mwende Musyoka.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Angalia sanduku lako la barua")).to_be_visible()
+    page.goto(mailed_link(live_app, "mwende@example.org", "/email/confirm/"))  # the confirmation e-mail's link
+    page.get_by_role("button", name="Thibitisha anwani yangu").click()
+    expect(page.get_by_text("Anwani yako ya barua pepe imethibitishwa.")).to_be_visible()
+    page.get_by_label("Barua pepe").fill("mwende@example.org")
+    page.get_by_label("Nenosiri").fill("katani na mkonge")
+    page.get_by_role("button", name="Ingia").click()
+    expect(page.get_by_role("heading", name="Wafumaji wa Kitui")).to_be_visible()
 
     page.get_by_role("link", name="Ongeza uwezo wa kutengeneza").first.click()
     page.get_by_label("Aina").select_option("baskets.storage")

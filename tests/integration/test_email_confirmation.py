@@ -381,3 +381,18 @@ def test_the_json_api_only_reads_so_no_gated_action_goes_around_the_services(app
     writes = [(rule.rule, sorted(rule.methods - {"GET", "HEAD", "OPTIONS"})) for rule in app.url_map.iter_rules()
               if rule.rule.startswith("/api/") and rule.methods - {"GET", "HEAD", "OPTIONS"}]  # fmt: skip
     assert writes == []
+
+
+def test_the_language_a_group_signs_up_in_is_its_own_and_survives_signing_in(client: FlaskClient, session: Session) -> None:
+    client.get("/signup?lang=sw")  # the switcher's choice, kept for the visit
+    submit(client, "/signup", SIGNUP)
+    user = session.scalar(select(User).where(User.email == "mwende@example.org"))
+    assert user is not None and user.locale == "sw"
+    mail = session.scalar(select(OutboxMessage).where(OutboxMessage.topic == topics.SEND_MAIL, OutboxMessage.key == user.email))
+    assert mail.payload["subject"] == "Thibitisha anwani yako ya barua pepe kwa Loom"  # written in the language they chose
+
+    submit(client, re.search(r"https://loom\.test(/email/confirm/\S+)", mail.payload["body"]).group(1), {})
+    fresh = FlaskClient(client.application, use_cookies=True)  # another browser: nothing chosen, it asks for English
+    response = submit(fresh, "/login", {"email": "mwende@example.org", "password": SIGNUP["password"]}, headers={"Accept-Language": "en"})
+    assert response.status_code == 302
+    assert 'lang="sw"' in fresh.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
