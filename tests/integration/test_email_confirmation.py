@@ -393,6 +393,8 @@ def test_the_language_a_group_signs_up_in_is_its_own_and_survives_signing_in(cli
 
     submit(client, re.search(r"https://loom\.test(/email/confirm/\S+)", mail.payload["body"]).group(1), {})
     fresh = FlaskClient(client.application, use_cookies=True)  # another browser: nothing chosen, it asks for English
-    response = submit(fresh, "/login", {"email": "mwende@example.org", "password": SIGNUP["password"]}, headers={"Accept-Language": "en"})
+    response = submit(
+        fresh, "/login", {"email": "mwende@example.org", "password": SIGNUP["password"]}, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 302
     assert 'lang="sw"' in fresh.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
