@@ -213,6 +213,7 @@ def is_unique_violation(error: IntegrityError) -> bool:
 BUSY_ATTEMPTS = 4
 BUSY_FIRST_PAUSE_SECONDS = 0.05
 BUSY_RETRY_AFTER_SECONDS = 1
+_WRITING = "loom.writing"  # session.info: a write transaction of this session is open
 _COMMITTED = "loom.committed"  # session.info: a write transaction of this session has committed
 _STAGED = "loom.staged"  # session.info: work outside the database that stands or falls with the next write transaction
 
@@ -335,6 +336,7 @@ def write_transaction(session: Session) -> Iterator[Session]:
     runs the whole request again (see `retry_when_busy`), and the worker its short transaction (`run_write`).
     """
     begin_write(session)
+    session.info[_WRITING] = True
     try:
         yield session
         _keep_staged(session)
@@ -343,8 +345,19 @@ def write_transaction(session: Session) -> Iterator[Session]:
         session.rollback()
         discard_staged(session)
         raise
+    finally:
+        session.info.pop(_WRITING, None)
     session.info.pop(_STAGED, None)
     session.info[_COMMITTED] = True
+
+
+def is_writing(session: Session) -> bool:
+    """Tell whether `session` is inside a write transaction (`write_transaction`) right now.
+
+    Slow work (a password hash, a call to a partner, an image resized) belongs before or after one:
+    while it is open SQLite's one write lock, and PostgreSQL's row locks, make everyone else wait.
+    """
+    return bool(session.info.get(_WRITING))
 
 
 def has_committed(session: Session) -> bool:
@@ -352,14 +365,21 @@ def has_committed(session: Session) -> bool:
     return bool(session.info.get(_COMMITTED))
 
 
-def run_write(sessions: Callable[[], Session], use_case: Callable[[Session], T], *, attempts: int = BUSY_ATTEMPTS) -> T:
-    """Run `use_case(session)` as one write transaction on a new session, run whole again when the database is busy.
+def run_write(sessions: Callable[[], Session] | Session, use_case: Callable[[Session], T], *, attempts: int = BUSY_ATTEMPTS) -> T:
+    """Run `use_case(session)` as one write transaction, run whole again when the database is busy.
 
-    For work outside a request (the outbox worker's lease and record steps). Returns what the use
-    case returned; raises `DatabaseBusy` when every attempt met a busy database.
+    For work outside a request: the outbox worker's lease and record steps (`sessions` a sessionmaker:
+    each attempt gets a new session), and a handler recording what an outside call answered (`sessions`
+    the handler's own session, holding no uncommitted writes: a busy attempt rolls them back, and
+    only `use_case` is run again). Only the database work is repeated, never the outside call whose
+    answer it records. Returns what the use case returned; raises `DatabaseBusy` when every attempt
+    met a busy database.
     """
 
     def once() -> T:
+        if isinstance(sessions, Session):
+            with write_transaction(sessions):
+                return use_case(sessions)
         with sessions() as session, write_transaction(session):
             return use_case(session)
 

@@ -46,7 +46,7 @@ class LoginPolicy:
 
 
 def sign_up(
-    session: Session,
+    transaction: Callable[[], AbstractContextManager[Session]],
     *,
     email: str,
     name: str,
@@ -67,21 +67,26 @@ def sign_up(
     Both ways cost one password hash and one e-mail, so neither the answer nor its timing tells a
     stranger which addresses have accounts. `locale` (a shipped locale code, such as "sw") becomes the
     person's language: the confirmation e-mail and every later page and e-mail use it.
+
+    Runs one write transaction (`transaction()` gives it); the password is hashed before it opens:
+    argon2 takes a good fraction of a second on purpose, and a write transaction holds SQLite's one
+    write lock (and PostgreSQL's row locks) until it ends.
     """
     email = normalize_email(email)
     password_hash = hash_password(password)  # on both paths: the hash is what makes the time
-    owner = session.scalar(select(User).where(User.email == email))
-    if owner is not None:
-        with force_locale(recipient_locale(owner)):  # written in the owner's language, not the stranger's
-            _mail_sign_up_attempt(session, owner, base_url=base_url)
-        return None
-    user = User(email=email, name=name.strip(), password_hash=password_hash, locale=locale)
-    organization = Organization(kind=kind, name=organization_name.strip(), country=country)
-    session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
-    publish(session, OrganizationSignedUp(organization))
-    session.flush()
-    send_confirmation(session, user, secret_key=secret_key, base_url=base_url, ttl_seconds=ttl_seconds)
-    return user
+    with transaction() as session:
+        owner = session.scalar(select(User).where(User.email == email))
+        if owner is not None:
+            with force_locale(recipient_locale(owner)):  # written in the owner's language, not the stranger's
+                _mail_sign_up_attempt(session, owner, base_url=base_url)
+            return None
+        user = User(email=email, name=name.strip(), password_hash=password_hash, locale=locale)
+        organization = Organization(kind=kind, name=organization_name.strip(), country=country)
+        session.add_all([user, organization, Membership(user=user, organization=organization, role=Role.OWNER)])
+        publish(session, OrganizationSignedUp(organization))
+        session.flush()
+        send_confirmation(session, user, secret_key=secret_key, base_url=base_url, ttl_seconds=ttl_seconds)
+        return user
 
 
 def _mail_sign_up_attempt(session: Session, owner: User, *, base_url: str) -> None:
@@ -386,13 +391,25 @@ def open_invitation(session: Session, token: str, *, now: dt.datetime | None = N
     return invitation
 
 
-def accept_invitation(session: Session, token: str, *, user: User | None, name: str = "", password: str = "") -> Membership:
-    """Join the invitation's organization as the signed-in user, or as a new account for its e-mail."""
+def accept_invitation(
+    transaction: Callable[[], AbstractContextManager[Session]], token: str, *, user: User | None, name: str = "", password: str = ""
+) -> Membership:  # fmt: skip
+    """Join the invitation's organization as the signed-in user, or (`user` None) as a new account for its e-mail.
+
+    Runs one write transaction (`transaction()` gives it); a new account's password is hashed before
+    it opens, so no lock is held through argon2's deliberate fraction of a second.
+    """
+    password_hash = hash_password(password) if user is None else None
+    with transaction() as session:
+        return _join(session, token, user=user, name=name, password_hash=password_hash)
+
+
+def _join(session: Session, token: str, *, user: User | None, name: str, password_hash: str | None) -> Membership:
     invitation = open_invitation(session, token)
     if user is None:
         if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
             raise Conflict(_("You already have an account: sign in first, then open the link again."))
-        user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
+        user = User(email=invitation.email, name=name.strip(), password_hash=password_hash)
         session.add(user)
     elif user.email != invitation.email:
         raise Forbidden(
@@ -519,19 +536,29 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
     enqueue(session, topics.SEND_MAIL, user.email, mail)
 
 
-def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
+def reset_password(
+    transaction: Callable[[], AbstractContextManager[Session]], *, token: str, password: str, secret_key: str, ttl_seconds: int
+) -> User:  # fmt: skip
+    """Set a new password through an e-mailed reset link; the link works once and ends every session.
+
+    The link is checked, then the password hashed, and only then is the write transaction opened
+    (`transaction()` gives it), so no lock is held through argon2's deliberate fraction of a second.
+    Raises Conflict (expired or used link) or NotFound (not a link Loom made).
+    """
     try:
         claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
     except SignatureExpired:
         raise Conflict(_("This reset link has expired. Ask for a new one.")) from None
     except BadSignature:
         raise NotFound(_("This reset link is not valid. Ask for a new one.")) from None
-    user = session.get(User, claims["user"])
-    # The stamp changes with the password, so a link works once.
-    if user is None or _password_stamp(user) != claims["stamp"]:
-        raise Conflict(_("This reset link was already used. Ask for a new one."))
-    user.password_hash = hash_password(password)
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
-    end_sessions(session, user)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
-    return user
+    password_hash = hash_password(password)
+    with transaction() as session:
+        user = session.get(User, claims["user"], with_for_update=True, populate_existing=True)
+        # The stamp changes with the password, so a link works once (the row lock makes two posts of one link wait in turn).
+        if user is None or _password_stamp(user) != claims["stamp"]:
+            raise Conflict(_("This reset link was already used. Ask for a new one."))
+        user.password_hash = password_hash
+        user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
+        end_sessions(session, user)
+        session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+        return user

@@ -67,20 +67,19 @@ def signup() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         config = current_app.config
         try:
-            with transaction() as session:
-                services.sign_up(
-                    session,
-                    email=form.email.data,
-                    name=form.name.data,
-                    password=form.password.data,
-                    organization_name=form.organization_name.data,
-                    kind=OrganizationKind(form.kind.data),
-                    country=form.country.data,
-                    secret_key=config["SECRET_KEY"],
-                    base_url=config["BASE_URL"],
-                    ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
-                    locale=i18n.current_locale(),  # the language they signed up in stays theirs
-                )
+            services.sign_up(
+                transaction,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                organization_name=form.organization_name.data,
+                kind=OrganizationKind(form.kind.data),
+                country=form.country.data,
+                secret_key=config["SECRET_KEY"],
+                base_url=config["BASE_URL"],
+                ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+                locale=i18n.current_locale(),  # the language they signed up in stays theirs
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -198,14 +197,13 @@ def reset_password(token: str) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         config = current_app.config
         try:
-            with transaction() as session:
-                services.reset_password(
-                    session,
-                    token=token,
-                    password=form.password.data,
-                    secret_key=config["SECRET_KEY"],
-                    ttl_seconds=config["PASSWORD_RESET_SECONDS"],
-                )
+            services.reset_password(
+                transaction,
+                token=token,
+                password=form.password.data,
+                secret_key=config["SECRET_KEY"],
+                ttl_seconds=config["PASSWORD_RESET_SECONDS"],
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -222,14 +220,13 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     form = AcceptInvitationForm() if new_account else ActionForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                membership = services.accept_invitation(
-                    session,
-                    token,
-                    user=None if new_account else current_user,
-                    name=form.name.data if new_account else "",
-                    password=form.password.data if new_account else "",
-                )
+            membership = services.accept_invitation(
+                transaction,
+                token,
+                user=None if new_account else current_user,
+                name=form.name.data if new_account else "",
+                password=form.password.data if new_account else "",
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
