@@ -15,11 +15,12 @@ from marketplace.accounts import context
 from marketplace.api import tokens
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
+from marketplace.forms import OneTimeForm, claim_submission, first_result
 
 blueprint = Blueprint("api_tokens", __name__)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(OneTimeForm):
     name = StringField(_l("Program using it"), validators=[DataRequired(_l("Name the program.")), Length(max=100)],
                        description=_l("e.g. our ERP, our product-information system"))  # fmt: skip
 
@@ -33,11 +34,18 @@ def api_tokens() -> str | Response:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                __, secret = tokens.create_token(session, membership, form.name.data)
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    __, secret = tokens.create_token(session, membership, form.name.data)
+                    once.done(url_for("api_tokens.api_tokens"))
         except DomainError as error:
             if error.status == 404:
                 raise
             flash(error.message, "error")
+        else:
+            if once.repeated:  # a double tap: the first post made the token (its secret was shown to that post only)
+                return first_result(once)
+            form = TokenForm(formdata=None)  # a fresh one-time token for the next program's token
     if membership is None:
         return redirect(url_for("orders.orders"))
     return render_template("api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(db.session, membership))

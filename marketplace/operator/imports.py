@@ -14,7 +14,7 @@ from wtforms import SelectField
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db, transaction
 from marketplace.errors import DomainError
-from marketplace.forms import Form, attach_error, choices, render_form
+from marketplace.forms import OneTimeForm, attach_error, choices, claim_submission, first_result, render_form
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob
@@ -24,7 +24,7 @@ from marketplace.uploads import read_capped
 REFRESH_SECONDS = 2
 
 
-class ImportUploadForm(Form):
+class ImportUploadForm(OneTimeForm):
     file = FileField(
         "Spreadsheet",
         validators=[FileRequired("Choose the file to import.")],
@@ -48,12 +48,18 @@ def imports_page() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             data = read_capped(form.file.data.stream, current_app.config["UPLOAD_MAX_BYTES"])
+            prepared = imports.prepare_import(form.file.data.filename or "", data, folder=Path(current_app.config["UPLOAD_DIR"]),
+                                              number_locale=form.number_locale.data)  # fmt: skip
             with transaction() as session:
-                job = imports.stage_import(session, current_user.id, form.file.data.filename or "", data,
-                                           folder=Path(current_app.config["UPLOAD_DIR"]), number_locale=form.number_locale.data)  # fmt: skip
+                once = claim_submission(session, form)
+                if not once.repeated:
+                    job = imports.stage_import(session, current_user.id, prepared)
+                    once.done(url_for("operator.import_job", job_id=job.id))
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="file"))
         else:
+            if once.repeated:
+                return first_result(once)
             return redirect(url_for("operator.import_job", job_id=job.id))
     return render_form("operator/imports.html", form, jobs=_recent())
 
