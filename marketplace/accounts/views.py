@@ -19,6 +19,7 @@ from marketplace.accounts.forms import (
     InviteForm,
     LanguageForm,
     LoginForm,
+    ResendConfirmationForm,
     ResetPasswordForm,
     RoleForm,
     SignUpForm,
@@ -116,13 +117,19 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
 @login_required
 @limit("CONFIRMATION_MAIL")
 def resend_confirmation() -> Response:
-    if ActionForm().validate_on_submit():
+    form = ResendConfirmationForm()
+    if form.validate_on_submit():
         config = current_app.config
         with transaction() as session:
-            services.send_confirmation(
-                session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
-                ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
-            )  # fmt: skip
+            once = claim_submission(session, form)  # a double tap on the banner's button sends one e-mail
+            if not once.repeated:
+                services.send_confirmation(
+                    session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
+                    ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+                )  # fmt: skip
+                once.done(_safe_next("") or _home_for_kind())
+        if once.repeated:
+            return first_result(once)
         flash(_("We sent a new confirmation link to %(email)s. Check your inbox.", email=current_user.email), "info")
     return redirect(_safe_next("") or _home_for_kind())
 

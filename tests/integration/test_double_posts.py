@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role
 from marketplace.api.models import ApiToken
 from tests import factories
+from tests.integration.test_email_confirmation import _mails_to, _unconfirm
 from tests.web import hidden_fields, sign_in, text_of
 
 
@@ -44,3 +45,22 @@ def test_the_api_token_page_after_a_token_offers_a_fresh_form(client: FlaskClien
 
     names = session.scalars(select(ApiToken.name).where(ApiToken.organization_id == admin.organization_id)).all()
     assert sorted(names) == ["Our ERP", "Our PIM"]
+
+
+def test_a_double_tap_on_resend_the_confirmation_sends_one_e_mail(client: FlaskClient, session: Session) -> None:
+    membership = factories.buyer(session, email="amelia@northwind.example")
+    _unconfirm(session, membership)
+    sign_in(client, "amelia@northwind.example")
+    banner = text_of(client.get("/groups"))
+    token = re.search(r'name="submission" value="([^"]+)"', banner)
+    assert token, "the banner's button carries a one-time token"
+    fields = {"csrf_token": hidden_fields(client, "/groups")["csrf_token"], "submission": token.group(1)}
+
+    first = client.post("/email/confirm", data=fields)
+    assert "We sent a new confirmation link" in text_of(client.get(first.headers["Location"]))
+    again = client.post("/email/confirm", data=fields)
+
+    assert first.status_code == again.status_code == 302
+    assert len(_mails_to(session, "amelia@northwind.example")) == 1
+    page = text_of(client.get(again.headers["Location"]))
+    assert "That was already sent" in page and "We sent a new confirmation link" not in page
