@@ -125,7 +125,7 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     `seen_amount` is the payout's amount on the page the operator sent the money from: if a refund changed it
     since, Conflict is raised and nothing is recorded (what was sent no longer matches what is owed).
     """
-    payout = session.get(Payout, payout_id, with_for_update=True)
+    payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)  # the amount as it is now (seen_amount)
     if payout is None:
         raise NotFound(_("No such payout."))
     if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
