@@ -257,10 +257,11 @@ def create_operator(email: str, name: str, password: str) -> None:
     from marketplace.accounts.passwords import hash_password
     from marketplace.accounts.services import normalize_email
 
+    password_hash = hash_password(password)  # before the transaction: argon2 is slow on purpose
     with transaction() as session:
         user = session.scalar(select(User).where(User.email == normalize_email(email)))
         if user is None:
-            user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
+            user = User(email=normalize_email(email), name=name, password_hash=password_hash)
             session.add(user)
         user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the operator running the command vouches for it
         user.is_operator = True
