@@ -22,7 +22,7 @@ from erp_connector.sync import NotesSetAside, SyncMismatch, sync_orders, sync_tr
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_role
 from marketplace.billing.models import Invoice
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import DomainError
 from marketplace.orders.models import Order
 from marketplace.outbound import OutboundPolicy
@@ -148,6 +148,7 @@ def check_connection(
     return ConnectionCheck(True, f"Connected to Odoo {version} over {used}.", version, used)
 
 
+@use_case
 def save_link(
     session: Session, membership: Membership | None, group: ProducerGroup, *, url: str, database: str, login: str, api_key: str,
     protocol: str, check: ConnectionCheck, box: SecretBox,
@@ -202,6 +203,7 @@ def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout
     return [SaleTax(r["id"], r["name"], Decimal(repr(float(r["amount"]))), bool(r["price_include"])) for r in rows]
 
 
+@use_case
 def save_tax_mapping(
     session: Session, membership: Membership | None, group: ProducerGroup, *, tax: str, taxes: list[SaleTax]
 ) -> ErpLink:
@@ -230,6 +232,7 @@ def save_tax_mapping(
     return link
 
 
+@use_case
 def record_check(session: Session, membership: Membership | None, group: ProducerGroup, check: ConnectionCheck) -> ErpLink:
     """Keep the result of testing the saved connection again."""
     require_role(membership, Role.ADMIN)

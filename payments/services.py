@@ -34,7 +34,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.db import lock, transaction, utcnow, write_transaction
+from marketplace.db import lock, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import label, lazy_money
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
@@ -169,10 +169,19 @@ def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -
 
 
 def start_checkout(
-    membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None
+    session: Session,
+    membership: Membership | None,
+    invoice_id: int,
+    *,
+    gateway: StripeGateway,
+    settings: Settings,
+    email: str | None,
 ) -> str:
-    """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
-    with transaction() as session:
+    """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt.
+
+    Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+    """
+    with write_transaction(session):
         payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)
         if payment.checkout_url:
             return payment.checkout_url
@@ -185,10 +194,10 @@ def start_checkout(
             _("Card payments are not answering right now, so nothing was charged. Please try again in a minute.")
         ) from None
     except StripeRefused as error:
-        with transaction() as session:
+        with write_transaction(session):
             _fail(session, session.get(Payment, payment_id), f"Stripe refused to start the payment: {error}")
         raise BadGateway(_("Stripe refused to start this payment: %(error)s", error=error)) from None
-    with transaction() as session:
+    with write_transaction(session):
         payment = session.get(Payment, payment_id, with_for_update=True)
         record_checkout(session, payment, checkout)
     return str(checkout["url"])
@@ -467,6 +476,7 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
         payout.note = "Held: the order was cancelled and the buyer is being refunded."
 
 
+@use_case
 def record_bank_transfer(
     session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reference: str, settings: Settings | None
 ) -> Payment:
@@ -508,6 +518,7 @@ def record_bank_transfer(
     return payment
 
 
+@use_case
 def refund_part(
     session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings
 ) -> Refund:
@@ -538,6 +549,7 @@ def refund_part(
     return refund
 
 
+@use_case
 def retry_refund(session: Session, refund_id: int) -> Refund | None:
     """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
     failed = session.get(Refund, refund_id)
@@ -561,6 +573,7 @@ def manual_refunds(session: Session) -> list[Refund]:
                                 .order_by(Refund.id)))  # fmt: skip
 
 
+@use_case
 def record_manual_refund(
     session: Session, operator_id: int, refund_id: int, *, reference: str, settings: Settings | None
 ) -> Refund:

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
 from marketplace.money import round_money, split_percent
@@ -116,6 +116,7 @@ def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
     return AwardTerms(quote.currency, total, deposit_percent, deposit, balance)
 
 
+@use_case
 def accept_quote(
     session: Session, membership: Membership | None, quote_id: int, *, deposit_percent: int, base_url: str,
     seen: QuoteSeen | None = None, today: dt.date | None = None,
@@ -260,6 +261,7 @@ def lock_order(session: Session, membership: Membership | None, order_id: int) -
     return lock(session, Order, order_id, selectinload(Order.lines), selectinload(Order.progress))
 
 
+@use_case
 def move(
     session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
     expected: OrderStatus | None = None, carrier: str = "", tracking_number: str = "",
@@ -326,6 +328,7 @@ def move(
     return order
 
 
+@use_case
 def post_progress(
     session: Session,
     membership: Membership | None,

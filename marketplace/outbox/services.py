@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.topics import TOPICS
@@ -62,6 +62,7 @@ def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
     return counts
 
 
+@use_case
 def retry_dead_letter(session: Session, message_id: int) -> OutboxMessage:
     """Give a dead letter a fresh set of attempts, keeping its last error for reference."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)

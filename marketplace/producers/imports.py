@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import DomainError
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage
@@ -67,6 +67,7 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
     return rows, problems, problem_count
 
 
+@use_case
 def stage_import(
     session: Session, user_id: int, filename: str, data: bytes, *, folder: Path, number_locale: str | None = None
 ) -> ImportJob:
@@ -95,6 +96,7 @@ def stage_import(
     return job
 
 
+@use_case
 def confirm_import(session: Session, job_id: int) -> ImportJob:
     """Queue a previewed job for the worker; confirming twice queues it once."""
     job = lock(session, ImportJob, job_id, missing="That import no longer exists.")

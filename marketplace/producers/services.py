@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.clock import is_time_zone
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import format_day as format_date
 from marketplace.notifications import notify
@@ -173,6 +173,7 @@ def _apply(target: Any, fields: Iterable[str], values: Mapping[str, Any]) -> boo
     return changed
 
 
+@use_case
 def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> bool:
     """Change the profile's fields and the organization's time zone; return whether anything changed.
 
@@ -212,6 +213,7 @@ def _owned_capability(session: Session, group: ProducerGroup, capability_id: int
         raise NotFound(_("That capability is not part of your group.")) from None
 
 
+@use_case
 def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:
     _check_capability(values)
     capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS})
@@ -221,6 +223,7 @@ def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, 
     return capability
 
 
+@use_case
 def update_capability(session: Session, group: ProducerGroup, capability_id: int, values: Mapping[str, Any]) -> Capability:
     capability = _owned_capability(session, group, capability_id)
     _check_capability(values)
@@ -229,6 +232,7 @@ def update_capability(session: Session, group: ProducerGroup, capability_id: int
     return capability
 
 
+@use_case
 def remove_capability(session: Session, group: ProducerGroup, capability_id: int) -> None:
     capability = _owned_capability(session, group, capability_id)
     if any(w.units_committed for w in capability.windows):
@@ -262,6 +266,7 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
     return {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
 
 
+@use_case
 def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
     """Set the units available in many weeks at once; a week cannot drop below what is already promised."""
     capability = _owned_capability(session, group, capability_id)
@@ -296,6 +301,7 @@ def set_capacity(session: Session, group: ProducerGroup, capability_id: int, uni
     return capability
 
 
+@use_case
 def add_certification(
     session: Session,
     group: ProducerGroup,
@@ -346,6 +352,7 @@ def add_certification(
     return certification
 
 
+@use_case
 def remove_certification(session: Session, group: ProducerGroup, certification_id: int) -> None:
     certification = session.scalar(
         select(Certification).where(Certification.id == certification_id, Certification.group_id == group.id)
@@ -356,6 +363,7 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
     touch(session, group)
 
 
+@use_case
 def verify_certification(
     session: Session, operator: User, certification_id: int, *, verified: bool, note: str = ""
 ) -> Certification:
@@ -384,6 +392,7 @@ def verify_certification(
     return certification
 
 
+@use_case
 def reject_certification(
     session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = ""
 ) -> Certification:
@@ -403,6 +412,7 @@ def reject_certification(
     return certification
 
 
+@use_case
 def verify_group(session: Session, group_id: int, *, verified: bool) -> ProducerGroup:
     group = session.get(ProducerGroup, group_id)
     if group is None:
@@ -459,6 +469,7 @@ def _check_product(session: Session, group: ProducerGroup, values: Mapping[str, 
         raise Conflict(_("Another product in your catalog has this SKU."), field="sku")
 
 
+@use_case
 def save_product(
     session: Session,
     group: ProducerGroup,
@@ -485,11 +496,13 @@ def save_product(
     return product
 
 
+@use_case
 def remove_product(session: Session, group: ProducerGroup, product_id: int) -> None:
     session.delete(_owned_product(session, group, product_id))
     touch(session, group)
 
 
+@use_case
 def add_photo(
     session: Session, group: ProducerGroup, stored: StoredFile, *, caption: str, product_id: int | None = None
 ) -> Photo:
@@ -510,6 +523,7 @@ def add_photo(
     return photo
 
 
+@use_case
 def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo:
     photo = session.scalar(select(Photo).where(Photo.id == photo_id, Photo.group_id == group.id))
     if photo is None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.services import order_for
@@ -25,6 +25,7 @@ def review_of(session: Session, order_id: int) -> Review | None:
     return session.scalar(select(Review).where(Review.order_id == order_id))
 
 
+@use_case
 def leave_review(session: Session, membership: Membership | None, order_id: int, *, rating: int, text: str = "") -> Review:
     """Record the buyer's review of a delivered order: `rating` 1–5, optional text.
 
@@ -59,6 +60,7 @@ def leave_review(session: Session, membership: Membership | None, order_id: int,
     return review
 
 
+@use_case
 def reply_to_review(session: Session, membership: Membership | None, review_id: int, *, text: str) -> Review:
     """The group's one answer to a review of one of its orders (admins of the group)."""
     review = session.get(Review, review_id)

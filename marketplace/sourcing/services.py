@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
-from marketplace.db import lock
+from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
@@ -94,6 +94,7 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
         )
 
 
+@use_case
 def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -122,6 +123,7 @@ def create_rfq(
     return rfq
 
 
+@use_case
 def update_draft(
     session: Session, membership: Membership | None, rfq_id: int, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -243,6 +245,7 @@ def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
                                 .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
 
 
+@use_case
 def add_to_draft(
     session: Session, membership: Membership | None, rfq_id: int, group_slug: str
 ) -> tuple[Rfq, ProducerGroup, bool]:
@@ -271,6 +274,7 @@ def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
     return lock(session, Rfq, rfq.id, selectinload(Rfq.quotes), selectinload(Rfq.recipients))
 
 
+@use_case
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
@@ -283,6 +287,7 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
     return rfq
 
 
+@use_case
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Call a request off. Any member of the buyer may drop a draft; a sent request, whose groups are
     working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
@@ -303,6 +308,7 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
     return rfq
 
 
+@use_case
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only."""
     require_role(membership, Role.ADMIN)
@@ -363,6 +369,7 @@ def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
     return quote.status
 
 
+@use_case
 def submit_quote(
     session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
     today: dt.date, base_url: str,
@@ -421,6 +428,7 @@ def submit_quote(
     return quote
 
 
+@use_case
 def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
     require_role(membership, Role.ADMIN)
     lock_rfq(session, group_rfq(session, group, rfq_id))
@@ -446,6 +454,7 @@ def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
     )
 
 
+@use_case
 def post_message(
     session: Session, membership: Membership | None, *, rfq: Rfq, group: ProducerGroup, body: str, base_url: str
 ) -> Message:
