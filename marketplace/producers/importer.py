@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Organization, OrganizationKind
 from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
-from marketplace.producers.changes import announce, touch
+from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
 from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
@@ -500,7 +500,7 @@ def import_groups(
                 created.append(clean["external_ref"])
         session.flush()
         for group in session.scalars(select(ProducerGroup).where(ProducerGroup.external_ref.in_(created))):
-            announce(session, group)
+            publish_group_changed(session, group)
         if progress:
             progress(len(batch))  # before the commit, so a count kept in the database commits with its batch
         if commit:

@@ -23,7 +23,7 @@ from marketplace.i18n import format_day as format_date
 from marketplace.notifications import notify
 from marketplace.outbox.events import OrganizationSignedUp
 from marketplace.producers import capacity
-from marketplace.producers.changes import announce, touch
+from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
 from marketplace.producers.models import (
     Capability,
@@ -63,7 +63,7 @@ def unique_slug(session: Session, name: str) -> str:
 
 
 def open_group(session: Session, event: OrganizationSignedUp) -> None:
-    """Give a newly signed-up producer organization its group (named after it, in its country) and announce it."""
+    """Give a newly signed-up producer organization its group (named after it, in its country) and publish that it changed."""
     organization = event.organization
     if organization.kind != OrganizationKind.PRODUCER:
         return
@@ -74,7 +74,7 @@ def open_group(session: Session, event: OrganizationSignedUp) -> None:
         country=organization.country,
     )
     session.add(group)
-    announce(session, group)
+    publish_group_changed(session, group)
 
 
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:

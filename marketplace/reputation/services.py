@@ -13,7 +13,7 @@ from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.services import order_for
-from marketplace.producers.changes import announce
+from marketplace.producers.changes import publish_group_changed
 from marketplace.producers.models import ProducerGroup
 from marketplace.reputation.models import Review
 
@@ -98,4 +98,4 @@ def _refresh_rating(session: Session, group_id: int) -> None:
     group.rating = None if average is None else Decimal(str(round(float(average), 2)))
     group.version += 1
     group.updated_at = utcnow()
-    announce(session, group)
+    publish_group_changed(session, group)

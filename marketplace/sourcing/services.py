@@ -75,7 +75,7 @@ def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
     return groups
 
 
-def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
+def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
     for group in groups:
         notify(
             session,
@@ -119,7 +119,7 @@ def create_rfq(
     session.add(rfq)
     session.flush()
     if send:
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
@@ -152,7 +152,7 @@ def update_draft(
     session.flush()
     if send:
         rfq.status = RfqStatus.OPEN
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
@@ -283,7 +283,7 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
     if not rfq.recipients:
         raise Conflict(_("Add at least one producer group before sending."))
     rfq.status = RfqStatus.OPEN
-    _announce_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
+    _tell_groups_of_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
     return rfq
 
 
