@@ -337,11 +337,12 @@ def write_transaction(session: Session) -> Iterator[Session]:
     (callers such as the webhook tell a duplicate from a fault by it); the web layer answers it 409
     Conflict. A busy or deadlocked database raises the driver's error after the rollback: the web layer
     runs the whole request again (see `retry_when_busy`), and the worker its short transaction (`run_write`).
-    Opened while another write transaction of `session` is open (a use case calling another), it joins
-    that one: the outermost commits or rolls back the whole.
+    Opened while another write transaction of `session` is open (a use case calling another), or inside a
+    SAVEPOINT the caller began (`session.begin_nested()`), it joins that one: the outermost commits or rolls
+    back the whole.
     """
-    if session.info.get(_OPEN):
-        yield session
+    if session.info.get(_OPEN) or session.in_nested_transaction():
+        yield session  # the caller's unit (a use case, or a SAVEPOINT it began) commits or rolls back the whole
         return
     if isinstance(session.bind, Connection) and session.in_transaction():
         # A session joined to an outer transaction (a test's, rolled back at its end) keeps what it did
