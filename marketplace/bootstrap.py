@@ -22,6 +22,7 @@ from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.producers import services as producers
 from marketplace.producers.handlers import make_import_handler
 from marketplace.secrets import SecretBox
+from marketplace.trace import subscribers as trace
 from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
 from search import subscribers as search
@@ -46,6 +47,7 @@ def wire_subscribers(bus: events.EventBus) -> None:
     bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,
     bus.subscribe(events.OrderCancelled, erp.sync_order)  # then the Odoo sale order's cancellation
     bus.subscribe(events.OrderTraced, erp.sync_trace)
+    bus.subscribe(events.OrderTraced, trace.record_step)  # the step joins the chain in the same transaction
     bus.subscribe(events.InvoiceIssued, erp.sync_invoice)
     bus.subscribe(events.InvoicePaymentChanged, erp.sync_payment)
     bus.wired = True
