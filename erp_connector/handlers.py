@@ -44,6 +44,10 @@ class ClientPool:
         self.lock = threading.Lock()
 
     def client(self, link: ErpLink) -> OdooClient:
+        """Return the pool's logged-in client for `link`, connecting (and logging in) on first use.
+
+        A link checked again gets a new one.
+        """
         key = (link.id, link.checked_at)
         with self.lock:
             client = self.clients.get(key)
@@ -55,6 +59,7 @@ class ClientPool:
             return client
 
     def forget(self, link: ErpLink) -> None:
+        """Close and drop the client of `link`, so the next message logs in afresh."""
         with self.lock:
             client = self.clients.pop((link.id, link.checked_at), None)
         if client is not None:
@@ -191,14 +196,26 @@ def _sync_with_companions(session: Session, client: OdooClient, order: Order, me
 
 
 def make_sync_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `erp.sync_order`.
+
+    The order (with the group's other waiting orders) as a confirmed or cancelled sale order.
+    """
     return _handler(pool, _order, _sync_with_companions)
 
 
 def make_trace_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `erp.sync_trace`.
+
+    The order's new trace events as a chatter note and an EPCIS attachment.
+    """
     return _handler(pool, _order, lambda session, client, order, message: sync_trace(session, client, order.group_id, order))
 
 
 def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `erp.sync_invoice`.
+
+    The invoice as a posted customer invoice linked to the order's lines.
+    """
     return _handler(
         pool,
         lambda session, key: session.get(Invoice, key),
@@ -207,6 +224,10 @@ def make_invoice_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
 
 
 def make_payment_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `erp.sync_payment`.
+
+    The invoice's money news (paid, refunded, paid out, void) in the group's Odoo.
+    """
     return _handler(
         pool,
         lambda session, key: session.get(Invoice, key),

@@ -144,6 +144,10 @@ def save_link(
     session: Session, membership: Membership | None, group: ProducerGroup, *, url: str, database: str, login: str, api_key: str,
     protocol: str, check: ConnectionCheck, box: SecretBox,
 ) -> ErpLink:  # fmt: skip
+    """Save the group's Odoo connection (the API key sealed with `box`) with the outcome of its `check`; return the link.
+
+    An empty `api_key` keeps the one saved before. Raises Forbidden below admin, DomainError for a protocol not in PROTOCOLS.
+    """
     require_role(membership, Role.ADMIN)
     if protocol not in PROTOCOLS:
         raise DomainError(_("Choose a protocol from the list."), field="protocol")
@@ -169,6 +173,7 @@ class SaleTax:
 
     @property
     def label(self) -> str:
+        """Return the tax as the admin picks it: its name and percentage."""
         return f"{self.name} — {self.rate.normalize():f} %, {'included in prices' if self.included else 'added on top of prices'}"
 
 
@@ -238,6 +243,7 @@ def record_check(session: Session, membership: Membership | None, group: Produce
 
 
 def link_of(session: Session, group_id: int) -> ErpLink | None:
+    """Return the group's Odoo link, or None when it connected none."""
     return session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))
 
 

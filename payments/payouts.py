@@ -209,6 +209,7 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
 
 
 def payouts_of(session: Session, group_id: int) -> list[Payout]:
+    """Return the group's payouts, newest first."""
     return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
 
 

@@ -1,4 +1,7 @@
-"""Keeping Loom and Stripe in agreement: re-read what may be out of step and apply what a lost webhook would have said."""
+"""Keeping Loom and Stripe in agreement.
+
+Re-read what may be out of step and apply what a lost webhook would have said.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int
 
 
 def reconcile_count(session: Session, *, since: dt.datetime) -> int:
+    """Count the Stripe objects `reconcile` would re-read for activity since `since` (an aware UTC time)."""
     return len(_reconcile_work(session, since))
 
 

@@ -25,6 +25,7 @@ from marketplace.outbox.services import enqueue
 
 
 def normalize_email(email: str) -> str:
+    """Return `email` as accounts are keyed by it: surrounding spaces removed, lower-cased."""
     return email.strip().lower()
 
 
@@ -291,7 +292,10 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
 def record_sign_in(
     session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
 ) -> User:  # fmt: skip
-    """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept)."""
+    """Record a checked password.
+
+    The failures from the attempt's address are forgotten, the time noted (and a rehash kept).
+    """
     user = session.get(User, user_id, populate_existing=True)
     attempt = session.get(LoginAttempt, attempt_id)
     if user is None or attempt is None:
@@ -335,6 +339,7 @@ def membership_of(session: Session, user: User, organization_id: int | None) -> 
 
 
 def require_role(membership: Membership | None, role: Role) -> Membership:
+    """Return `membership` if it holds `role` or a higher one; raise Forbidden otherwise (or when there is none)."""
     if membership is None or not membership.role.at_least(role):
         raise Forbidden(
             _("Only an organization %(role)s or above can do this. Ask an owner to change your role.", role=role.value)
@@ -398,6 +403,10 @@ def invite(
 
 
 def open_invitation(session: Session, token: str, *, now: dt.datetime | None = None) -> Invitation:
+    """Return the invitation the link's `token` opens (`now`: an aware UTC time, default the present).
+
+    Raises NotFound for an unknown or revoked token, Conflict for one already accepted or expired.
+    """
     now = now or utcnow()
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
     if invitation is None or invitation.revoked_at is not None:
@@ -444,6 +453,7 @@ def accept_invitation(session: Session, token: str, *, user: User | None, name: 
 
 
 def team_of(session: Session, membership: Membership) -> tuple[list[Membership], list[Invitation]]:
+    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members, pending)`."""
     members = list(
         session.scalars(
             select(Membership).where(Membership.organization_id == membership.organization_id).order_by(Membership.id)
@@ -466,6 +476,11 @@ def team_of(session: Session, membership: Membership) -> tuple[list[Membership],
 
 @use_case
 def change_role(session: Session, *, actor: Membership, membership_id: int, role: Role) -> Membership:
+    """Give teammate `membership_id` of the actor's organization the role `role`; return their membership.
+
+    Raises Forbidden unless the actor is an admin (an owner to make or unmake an owner), NotFound for someone
+    outside the organization, Conflict when it would leave the organization without an owner.
+    """
     require_role(actor, Role.ADMIN)
     target = session.scalar(
         select(Membership).where(Membership.id == membership_id, Membership.organization_id == actor.organization_id)
@@ -486,6 +501,10 @@ def change_role(session: Session, *, actor: Membership, membership_id: int, role
 
 @use_case
 def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int) -> None:
+    """Revoke invitation `invitation_id` of the actor's organization (its link stops working).
+
+    Raise Forbidden below admin, NotFound for another organization's.
+    """
     require_role(actor, Role.ADMIN)
     invitation = session.scalar(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == actor.organization_id)
@@ -549,6 +568,11 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
 
 @use_case
 def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
+    """Set a new password with the e-mailed reset `token` (valid `ttl_seconds`, once); return the user.
+
+    Every session of the user ends, their failed sign-ins are forgotten, and the address counts as confirmed
+    (the link reached it). Raises Conflict for an expired or already used link, NotFound for a forged one.
+    """
     try:
         claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
     except SignatureExpired:

@@ -46,6 +46,7 @@ def _forget_added(session: Session) -> None:
 
 
 def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    """Return up to `limit` dead letters, the most recently given up first."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.DEAD)
@@ -56,6 +57,7 @@ def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
 
 
 def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
+    """Count the outbox messages in each status; every status is a key (0 when none)."""
     rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})

@@ -215,6 +215,11 @@ def _owned_capability(session: Session, group: ProducerGroup, capability_id: int
 
 @use_case
 def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:
+    """Add a capability to `group` from the form's `values` (CAPABILITY_FIELDS) and reindex the group.
+
+    Return it, flushed (with its id). Raises DomainError for a category outside the taxonomy or a lowest price above the
+    highest.
+    """
     _check_capability(values)
     capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS})
     session.add(capability)
@@ -225,6 +230,10 @@ def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, 
 
 @use_case
 def update_capability(session: Session, group: ProducerGroup, capability_id: int, values: Mapping[str, Any]) -> Capability:
+    """Change capability `capability_id` of `group` to `values`; reindex the group if anything changed.
+
+    Raises NotFound for another group's, DomainError as `add_capability`.
+    """
     capability = _owned_capability(session, group, capability_id)
     _check_capability(values)
     if _apply(capability, CAPABILITY_FIELDS, values):
@@ -234,6 +243,10 @@ def update_capability(session: Session, group: ProducerGroup, capability_id: int
 
 @use_case
 def remove_capability(session: Session, group: ProducerGroup, capability_id: int) -> None:
+    """Delete capability `capability_id` of `group` and reindex it.
+
+    Raises NotFound for another group's, Conflict while orders hold units of it.
+    """
     capability = _owned_capability(session, group, capability_id)
     if any(w.units_committed for w in capability.windows):
         raise Conflict(_("Orders are committed against this capability; finish or cancel them first."))
@@ -250,6 +263,10 @@ class CalendarWeek:
 
 
 def capacity_calendar(capability: Capability, today: dt.date, weeks: int) -> list[CalendarWeek]:
+    """Return the capability's next `weeks` weeks from `today` (the group's calendar date).
+
+    Units available and committed, and whether each week still has its default capacity.
+    """
     by_week = {w.week_start: w for w in capability.windows}
     return [
         CalendarWeek(
@@ -354,6 +371,10 @@ def add_certification(
 
 @use_case
 def remove_certification(session: Session, group: ProducerGroup, certification_id: int) -> None:
+    """Delete certification `certification_id` from `group`'s profile and reindex it.
+
+    Raise NotFound for one not on it.
+    """
     certification = session.scalar(
         select(Certification).where(Certification.id == certification_id, Certification.group_id == group.id)
     )
@@ -414,6 +435,10 @@ def reject_certification(
 
 @use_case
 def verify_group(session: Session, group_id: int, *, verified: bool) -> ProducerGroup:
+    """Mark the group verified (or not) by an operator, reindexing it when that changes; return it.
+
+    Raises NotFound for an unknown id.
+    """
     group = session.get(ProducerGroup, group_id)
     if group is None:
         raise NotFound(_("No such producer group."))
@@ -437,7 +462,10 @@ def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, 
 
 
 def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str]:
-    """Name the price tiers no buyer can reach: ones that end before the minimum order (a later tier starts at or below it)."""
+    """Name the price tiers no buyer can reach.
+
+    Ones that end before the minimum order (a later tier starts at or below it).
+    """
     if not moq:
         return []
     tiers = sorted(tiers)
@@ -498,6 +526,10 @@ def save_product(
 
 @use_case
 def remove_product(session: Session, group: ProducerGroup, product_id: int) -> None:
+    """Delete product `product_id` from `group`'s catalog and reindex the group.
+
+    Raise NotFound for another group's product.
+    """
     session.delete(_owned_product(session, group, product_id))
     touch(session, group)
 
@@ -506,6 +538,10 @@ def remove_product(session: Session, group: ProducerGroup, product_id: int) -> N
 def add_photo(
     session: Session, group: ProducerGroup, stored: StoredFile, *, caption: str, product_id: int | None = None
 ) -> Photo:
+    """Add a stored image to `group`'s photos (of product `product_id` when given) with its caption; return the photo.
+
+    Raises NotFound for another group's product.
+    """
     if product_id is not None:
         _owned_product(session, group, product_id)
     photo = Photo(
@@ -525,6 +561,10 @@ def add_photo(
 
 @use_case
 def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo:
+    """Delete photo `photo_id` of `group` and reindex it; return the photo (its file is the caller's to remove after the commit).
+
+    Raises NotFound.
+    """
     photo = session.scalar(select(Photo).where(Photo.id == photo_id, Photo.group_id == group.id))
     if photo is None:
         raise NotFound(_("That photo is not part of your group."))

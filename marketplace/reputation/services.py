@@ -22,6 +22,7 @@ REVIEWABLE = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
 
 
 def review_of(session: Session, order_id: int) -> Review | None:
+    """Return the buyer's review of order `order_id`, or None when it has none yet."""
     return session.scalar(select(Review).where(Review.order_id == order_id))
 
 
@@ -83,6 +84,7 @@ def reply_to_review(session: Session, membership: Membership | None, review_id: 
 
 
 def reviews_of_group(session: Session, group_id: int, *, limit: int = 20) -> list[Review]:
+    """Return the group's `limit` newest reviews."""
     return list(
         session.scalars(
             select(Review).where(Review.group_id == group_id).order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)

@@ -39,6 +39,7 @@ INCOTERMS: dict[str, str] = {
 
 
 def require_buyer(membership: Membership | None) -> Membership:
+    """Return `membership` if it belongs to a buyer organization; raise Forbidden otherwise."""
     if membership is None or membership.organization.kind != OrganizationKind.BUYER:
         raise Forbidden(_("Only buyers send requests for quotation."))
     return membership
@@ -227,6 +228,7 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
 
 
 def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
+    """Return the buyer's RFQs, newest first, with their quotes loaded. Raises Forbidden for anyone but a buyer."""
     membership = require_buyer(membership)
     return list(
         session.scalars(
@@ -276,6 +278,11 @@ def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
 
 @use_case
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    """Send the buyer's draft RFQ `rfq_id` to the groups on it (each is e-mailed a link under `base_url`); return it.
+
+    Raises Forbidden before the buyer's address is confirmed, NotFound for another buyer's RFQ, Conflict when
+    it was already sent or names no group.
+    """
     require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
@@ -339,6 +346,10 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
 
 
 def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
+    """Return the RFQs sent to `group`, newest first, each paired with the group's own quote on it (or None):
+
+    `[(rfq, quote | None)]`.
+    """
     rfqs = session.scalars(
         select(Rfq)
         .join(RfqRecipient)
@@ -353,6 +364,7 @@ def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | Non
 
 
 def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:
+    """Return `group`'s quote on RFQ `rfq_id`, read anew from the database, or None when it has not quoted."""
     return session.scalar(
         select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id).execution_options(populate_existing=True)
     )
@@ -430,6 +442,10 @@ def submit_quote(
 
 @use_case
 def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
+    """Withdraw `group`'s standing quote on RFQ `rfq_id` and tell the buyer by e-mail (links under `base_url`); return it.
+
+    Raises Forbidden below admin, NotFound when the group has not quoted, Conflict for a quote no longer submitted.
+    """
     require_role(membership, Role.ADMIN)
     lock_rfq(session, group_rfq(session, group, rfq_id))
     quote = own_quote(session, group, rfq_id)
@@ -449,6 +465,7 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
 
 
 def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
+    """Return the messages between the RFQ's buyer and group `group_id`, oldest first."""
     return list(
         session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id))
     )
@@ -481,6 +498,7 @@ def post_message(
 
 
 def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
+    """Return attachment `attachment_id` of `rfq`; raise NotFound when the RFQ has no such attachment."""
     attachment = next((a for a in rfq.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise NotFound(_("No such attachment on this request."))
@@ -496,7 +514,10 @@ class Cell:
 
 
 def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
-    """The group's certifications by scheme name: verified by an operator, claimed, or expired; rejected ones left out."""
+    """The group's certifications by scheme name: verified by an operator, claimed, or expired.
+
+    Rejected ones left out.
+    """
     cells = []
     for certification in group.certifications:
         if certification.rejected_at is not None:

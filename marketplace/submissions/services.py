@@ -42,6 +42,7 @@ class Claim:
 
     @property
     def repeated(self) -> bool:
+        """Tell whether an earlier post already used the token (then nothing is to be created)."""
         return self.earlier_url is not None
 
     def done(self, result_url: str) -> None:
