@@ -52,6 +52,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
+    """Return the present moment as an aware UTC datetime (the only kind Loom stores)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -62,6 +63,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Convert an aware datetime to UTC for the database (naive on SQLite); raise ValueError for a naive one."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -70,6 +72,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Return the stored time as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -83,17 +86,20 @@ class Amount(TypeDecorator[Decimal]):
     SCALE = Decimal("10000")
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """Use a BIGINT of ten-thousandths on SQLite, NUMERIC(18, 4) elsewhere."""
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
+        """Quantize the amount to four places; on SQLite store it as an integer of ten-thousandths."""
         if value is None:
             return None
         amount = Decimal(value).quantize(Decimal("0.0001"))
         return int(amount * self.SCALE) if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Return the stored amount as a Decimal with four places."""
         if value is None:
             return None
         if dialect.name == "sqlite":
@@ -162,6 +168,7 @@ class Database:
     """Flask extension: an engine per app and one session per app context."""
 
     def init_app(self, app: Flask) -> None:
+        """Create the app's engine (`DATABASE_URL`) and session factory, and close each app context's session at its end."""
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["loom.db"] = {
             "engine": engine,
@@ -171,14 +178,17 @@ class Database:
 
     @property
     def engine(self) -> Engine:
+        """Return the current app's engine."""
         return current_app.extensions["loom.db"]["engine"]
 
     @property
     def sessionmaker(self) -> sessionmaker[Session]:
+        """Return the current app's session factory (sessions keep loaded objects after a commit)."""
         return current_app.extensions["loom.db"]["sessionmaker"]
 
     @property
     def session(self) -> Session:
+        """Return the app context's session, made on first use; entry points (views, the CLI) pass it to services."""
         if "loom_session" not in g:
             g.loom_session = self.sessionmaker()
         return g.loom_session
@@ -194,7 +204,10 @@ db = Database()
 
 
 def is_busy(error: BaseException) -> bool:
-    """Tell whether a database error means "busy, try again": SQLite's lock, PostgreSQL's deadlock or serialization failure."""
+    """Tell whether a database error means "busy, try again".
+
+    SQLite's lock, PostgreSQL's deadlock or serialization failure.
+    """
     if not isinstance(error, DBAPIError):
         return False
     code = getattr(error.orig, "sqlstate", None)

@@ -338,6 +338,10 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
 
 
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
+    """Take a transfer's state as Stripe reports it: a reversed transfer marks its payout reversed.
+
+    Return whether anything changed.
+    """
     if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
         payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
         publish(session, InvoicePaymentChanged(payout.invoice))

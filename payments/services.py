@@ -59,6 +59,7 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read the payment settings from the app's configuration (BASE_URL, PLATFORM_FEE_PERCENT as a Decimal percentage, STRIPE_PAYOUT_COUNTRIES)."""
         return cls(
             base_url=str(config["BASE_URL"]).rstrip("/"),
             fee_percent=Decimal(str(config["PLATFORM_FEE_PERCENT"])),
@@ -67,6 +68,7 @@ class Settings:
 
 
 def stamp(moment: dt.datetime) -> int:
+    """Return `moment` as whole seconds since the epoch (for idempotency keys)."""
     return int(moment.timestamp())
 
 
@@ -92,6 +94,10 @@ def invoice_for(session: Session, membership: Membership | None, invoice_id: int
 
 
 def can_pay(invoice: Invoice, membership: Membership | None) -> bool:
+    """Tell whether `membership` may pay `invoice`.
+
+    An admin or owner of its buyer, while the invoice is open or its payment failed.
+    """
     return (
         membership is not None
         and membership.organization_id == invoice.order.buyer_id
@@ -204,6 +210,7 @@ def start_checkout(
 
 
 def record_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any]) -> None:
+    """Remember the Checkout Session's id and URL on `payment`, and its PaymentIntent once the session is complete."""
     payment.checkout_ref = payment.checkout_ref or checkout["id"]
     payment.checkout_url = checkout.get("url") or payment.checkout_url
     # Stripe makes the PaymentIntent when the buyer pays; before that a session's `payment_intent` means nothing yet.
@@ -219,6 +226,7 @@ def _fail(session: Session, payment: Payment, reason: str) -> None:
 
 
 def checkout_status(checkout: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    """Translate a Checkout Session's state into a payment status and a reason for a failure ("" otherwise)."""
     if checkout.get("status") == "expired":
         return PaymentStatus.FAILED, "The checkout page expired before it was paid."
     if checkout.get("status") == "complete":
@@ -228,6 +236,7 @@ def checkout_status(checkout: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
 
 
 def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    """Translate a PaymentIntent's state into a payment status and a reason for a failure ("" otherwise)."""
     status = intent.get("status")
     if status == "succeeded":
         return PaymentStatus.SUCCEEDED, ""
@@ -242,7 +251,10 @@ def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
 
 
 def _settling() -> tuple[ORMOption, ...]:
-    """What settling a payment reads: its invoice with the invoice's order, buyer, group and payments, loaded with it."""
+    """What settling a payment reads.
+
+    Its invoice with the invoice's order, buyer, group and payments, loaded with it.
+    """
     invoice = joinedload(Payment.invoice, innerjoin=True)
     return (
         invoice.joinedload(Invoice.order, innerjoin=True).joinedload(Order.buyer, innerjoin=True),
@@ -267,6 +279,10 @@ def find_payment(session: Session, obj: Mapping[str, Any]) -> Payment | None:
 def apply_checkout(
     session: Session, payment: Payment, checkout: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
 ) -> str:
+    """Apply what a Checkout Session says (seen at `seen_at`, aware UTC) to `payment`.
+
+    Return what was done, in words.
+    """
     record_checkout(session, payment, checkout)
     status, reason = checkout_status(checkout)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
@@ -275,6 +291,7 @@ def apply_checkout(
 def apply_intent(
     session: Session, payment: Payment, intent: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
 ) -> str:
+    """Apply what a PaymentIntent says (seen at `seen_at`, aware UTC) to `payment`; return what was done, in words."""
     payment.provider_ref = payment.provider_ref or intent["id"]
     status, reason = intent_status(intent)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
@@ -418,7 +435,10 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
 
 
 def refundable(payment: Payment) -> Decimal:
-    """What can still go back to the buyer from `payment`, in its currency: paid − refunded − refunds on their way (≥ 0)."""
+    """What can still go back to the buyer from `payment`, in its currency.
+
+    Paid − refunded − refunds on their way (≥ 0).
+    """
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return Decimal(0)
     taken = sum((r.amount for r in payment.refunds if r.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)), Decimal(0))
@@ -551,7 +571,10 @@ def refund_part(
 
 @use_case
 def retry_refund(session: Session, refund_id: int) -> Refund | None:
-    """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
+    """Ask again for a refund Stripe could not make.
+
+    A new refund of what is still refundable, up to the failed amount.
+    """
     failed = session.get(Refund, refund_id)
     if failed is None:
         raise NotFound(_("No such refund."))
@@ -691,6 +714,10 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
 def apply_refund(
     session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None
 ) -> str:
+    """Apply Stripe's answer about `refund`: succeeded or failed (a pending answer changes nothing); return what was done.
+
+    A payment refunded in full becomes refunded, the group's payout is adjusted, and the group's books are told.
+    """
     status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}.get(
         answer.get("status"), RefundStatus.PENDING
     )
@@ -758,4 +785,5 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
 
 
 def buyer_email(membership: Membership | None) -> str | None:
+    """Return the signed-in buyer's e-mail address (to prefill Stripe's page), or None for anyone else."""
     return membership.user.email if membership is not None and membership.organization.kind == OrganizationKind.BUYER else None
