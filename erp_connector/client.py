@@ -104,9 +104,18 @@ def json2_error(status: int, payload: dict[str, Any], text: str = "") -> OdooCal
 
 
 class Transport(Protocol):
-    def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any: ...
+    """One of the three ways to talk to Odoo (JSON-RPC, XML-RPC, JSON-2), kept alive between calls."""
 
-    def close(self) -> None: ...
+    def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` in the group's Odoo and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the transport's connection."""
+        ...
 
 
 def _http_status_error(status: int, text: str = "") -> OdooCallError:
@@ -124,6 +133,10 @@ class JsonRpcTransport:
         self._id = 0
 
     def call(self, service: str, method: str, args: Sequence[Any]) -> Any:
+        """Call `service.method(*args)` over JSON-RPC (`/jsonrpc`) and return its result.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         self._id += 1
         try:
             response = self.session.post(f"{self.url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "id": self._id,
@@ -141,9 +154,14 @@ class JsonRpcTransport:
         return payload.get("result")
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` through `object.execute_kw` and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         return self.call("object", "execute_kw", [self.database, self.uid, self.secret, model, method, list(args), kwargs])
 
     def close(self) -> None:
+        """Close the kept-alive HTTP session."""
         self.session.close()
 
 
@@ -185,6 +203,10 @@ class XmlRpcTransport:
         self.proxy = xmlrpc.client.ServerProxy(f"{destination.base}/xmlrpc/2/object", transport=transport, allow_none=False)
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` through XML-RPC's `execute_kw` and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         try:
             return self.proxy.execute_kw(self.database, self.uid, self.secret, model, method, list(args), kwargs)
         except xmlrpc.client.Fault as fault:
@@ -197,6 +219,7 @@ class XmlRpcTransport:
             raise _transport_error(error) from error
 
     def close(self) -> None:
+        """Close the kept-alive connection."""
         self.proxy("close")()
 
 
@@ -212,6 +235,7 @@ class Json2Transport:
         self.session.headers.update({"Authorization": f"bearer {api_key}", "X-Odoo-Database": database})
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer. Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
         names = self.POSITIONAL.get(method, ("ids",))
         body = {**dict(zip(names, args, strict=False)), **kwargs}
         try:

@@ -204,10 +204,7 @@ db = Database()
 
 
 def is_busy(error: BaseException) -> bool:
-    """Tell whether a database error means "busy, try again".
-
-    SQLite's lock, PostgreSQL's deadlock or serialization failure.
-    """
+    """Tell whether a database error means "busy, try again": SQLite's lock, PostgreSQL's deadlock or serialization failure."""
     if not isinstance(error, DBAPIError):
         return False
     code = getattr(error.orig, "sqlstate", None)

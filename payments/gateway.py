@@ -41,10 +41,7 @@ THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
 def stripe_exponent(currency: str) -> int:
-    """How many decimals Stripe's smallest unit has for `currency`.
-
-    0 for its zero-decimal list, 3 for its three-decimal one, else 2.
-    """
+    """How many decimals Stripe's smallest unit has for `currency`: 0 for its zero-decimal list, 3 for its three-decimal one, else 2."""
     code = currency_code(currency)
     return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
 

@@ -1,7 +1,4 @@
-"""Keeping Loom and Stripe in agreement.
-
-Re-read what may be out of step and apply what a lost webhook would have said.
-"""
+"""Keeping Loom and Stripe in agreement: re-read what may be out of step and apply what a lost webhook would have said."""
 
 from __future__ import annotations
 

@@ -251,10 +251,7 @@ def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
 
 
 def _settling() -> tuple[ORMOption, ...]:
-    """What settling a payment reads.
-
-    Its invoice with the invoice's order, buyer, group and payments, loaded with it.
-    """
+    """What settling a payment reads: its invoice with the invoice's order, buyer, group and payments, loaded with it."""
     invoice = joinedload(Payment.invoice, innerjoin=True)
     return (
         invoice.joinedload(Invoice.order, innerjoin=True).joinedload(Order.buyer, innerjoin=True),
@@ -435,10 +432,7 @@ def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
 
 
 def refundable(payment: Payment) -> Decimal:
-    """What can still go back to the buyer from `payment`, in its currency.
-
-    Paid − refunded − refunds on their way (≥ 0).
-    """
+    """What can still go back to the buyer from `payment`, in its currency: paid − refunded − refunds on their way (≥ 0)."""
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return Decimal(0)
     taken = sum((r.amount for r in payment.refunds if r.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)), Decimal(0))
@@ -571,10 +565,7 @@ def refund_part(
 
 @use_case
 def retry_refund(session: Session, refund_id: int) -> Refund | None:
-    """Ask again for a refund Stripe could not make.
-
-    A new refund of what is still refundable, up to the failed amount.
-    """
+    """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
     failed = session.get(Refund, refund_id)
     if failed is None:
         raise NotFound(_("No such refund."))

@@ -342,9 +342,9 @@ def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...]
 
 
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
-    """Build the hit shown for an indexed document.
+    """Build the hit shown for an indexed document `doc` with its `score`.
 
-    The capabilities the filters and words point to, and the snippets that match.
+    It carries the capabilities the filters and words point to, the highlighted words and the distance in km.
     """
     capabilities = (
         [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]

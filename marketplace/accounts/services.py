@@ -292,10 +292,7 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
 def record_sign_in(
     session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
 ) -> User:  # fmt: skip
-    """Record a checked password.
-
-    The failures from the attempt's address are forgotten, the time noted (and a rehash kept).
-    """
+    """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept)."""
     user = session.get(User, user_id, populate_existing=True)
     attempt = session.get(LoginAttempt, attempt_id)
     if user is None or attempt is None:

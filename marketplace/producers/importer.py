@@ -66,6 +66,7 @@ class SourceRecord:
 
     @property
     def label(self) -> str:
+        """Name where the record came from, for a person: "row 12", "rows 3, 4", "group 2"."""
         return f"{self.unit}{'s' if len(self.rows) > 1 else ''} {', '.join(map(str, self.rows))}"
 
 
@@ -83,6 +84,7 @@ class ImportReport:
 
     @property
     def imported(self) -> int:
+        """Return how many records were written or found unchanged (created + updated + unchanged)."""
         return self.created + self.updated + self.unchanged
 
 
@@ -154,6 +156,10 @@ def _numbers(table: Table, number_locale: str | None) -> Table:
 
 
 def read_json(text: str) -> Iterator[SourceRecord]:
+    """Yield one record per group of a JSON document (a list of groups, or an object with a "groups" list).
+
+    Raise RecordError otherwise.
+    """
     document = json.loads(text)
     groups = document.get("groups") if isinstance(document, dict) else document
     if not isinstance(groups, list):
@@ -196,6 +202,10 @@ def parse_upload(data: bytes, filename: str, *, number_locale: str | None = None
 
 
 def read_file(path: Path, *, number_locale: str | None = None) -> Iterator[SourceRecord]:
+    """Yield the records of the spreadsheet, CSV or JSON file at `path` (`number_locale`.
+
+    How its numbers are written, e.g. "fr").
+    """
     return iter(parse_upload(path.read_bytes(), path.name, number_locale=number_locale).records)
 
 

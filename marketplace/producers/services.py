@@ -462,10 +462,7 @@ def _check_tiers(tiers: list[tuple[int, Decimal]], moq: int) -> list[tuple[int, 
 
 
 def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str]:
-    """Name the price tiers no buyer can reach.
-
-    Ones that end before the minimum order (a later tier starts at or below it).
-    """
+    """Name the price tiers no buyer can reach: ones that end before the minimum order (a later tier starts at or below it)."""
     if not moq:
         return []
     tiers = sorted(tiers)

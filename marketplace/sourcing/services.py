@@ -514,10 +514,7 @@ class Cell:
 
 
 def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
-    """The group's certifications by scheme name: verified by an operator, claimed, or expired.
-
-    Rejected ones left out.
-    """
+    """The group's certifications by scheme name: verified by an operator, claimed, or expired; rejected ones left out."""
     cells = []
     for certification in group.certifications:
         if certification.rejected_at is not None:
