@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, mapped_column, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.types import TypeDecorator
 
@@ -338,6 +338,14 @@ def _keep_staged(session: Session) -> None:
         keep()
 
 
+def _begun_by_caller(session: Session) -> bool:
+    """Tell whether the caller began the session's transaction itself (`session.begin()`, a SAVEPOINT), not a read."""
+    transaction = session.get_transaction()
+    return session.in_nested_transaction() or (
+        transaction is not None and transaction.origin is not SessionTransactionOrigin.AUTOBEGIN
+    )
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run one use case on `session` as one write transaction: commit on success, roll back on any error.
@@ -348,11 +356,12 @@ def write_transaction(session: Session) -> Iterator[Session]:
     Conflict. A busy or deadlocked database raises the driver's error after the rollback: the web layer
     runs the whole request again (see `retry_when_busy`), and the worker its short transaction (`run_write`).
     Opened while another write transaction of `session` is open (a use case calling another), or inside a
-    SAVEPOINT the caller began (`session.begin_nested()`), it joins that one: the outermost commits or rolls
-    back the whole.
+    transaction the caller began itself (`with session.begin():`, `session.begin_nested()`), it joins that
+    one: the outermost commits or rolls back the whole. A transaction the session began on its own for
+    earlier reads is not a unit of anyone's: this one takes it over (see `begin_write`).
     """
-    if session.info.get(_OPEN) or session.in_nested_transaction():
-        yield session  # the caller's unit (a use case, or a SAVEPOINT it began) commits or rolls back the whole
+    if session.info.get(_OPEN) or _begun_by_caller(session):
+        yield session  # the caller's unit (a use case, `session.begin()`, a SAVEPOINT) commits or rolls back the whole
         return
     if isinstance(session.bind, Connection) and session.in_transaction():
         # A session joined to an outer transaction (a test's, rolled back at its end) keeps what it did
