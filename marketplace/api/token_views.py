@@ -13,9 +13,9 @@ from wtforms.validators import DataRequired, Length
 
 from marketplace.accounts import context
 from marketplace.api import tokens
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import OneTimeForm, claim_submission, first_result
+from marketplace.forms import OneTimeForm, first_result, one_time, repeated
 
 blueprint = Blueprint("api_tokens", __name__)
 
@@ -33,18 +33,17 @@ def api_tokens() -> str | Response:
     secret = None
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    __, secret = tokens.create_token(session, membership, form.name.data)
-                    once.done(url_for("api_tokens.api_tokens"))
+            made = tokens.create_token(
+                db.session, membership, form.name.data, submission=one_time(form, url_for("api_tokens.api_tokens"))
+            )
         except DomainError as error:
             if error.status == 404:
                 raise
             flash(error.message, "error")
         else:
-            if once.repeated:  # a double tap: the first post made the token (its secret was shown to that post only)
-                return first_result(once)
+            if repeated(made):  # a double tap: the first post made the token (its secret was shown to that post only)
+                return first_result(made)
+            __, secret = made
             form = TokenForm(formdata=None)  # a fresh one-time token for the next program's token
     if membership is None:
         return redirect(url_for("orders.orders"))
@@ -57,8 +56,7 @@ def revoke(token_id: int) -> Response:
     form = FlaskForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                tokens.revoke_token(session, context.current_membership(), token_id)
+            tokens.revoke_token(db.session, context.current_membership(), token_id)
         except DomainError as error:
             if error.status == 404:
                 raise

@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 
 from marketplace.accounts.forms import ActionForm
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import OneTimeForm, attach_error, choices, claim_submission, first_result, render_form
+from marketplace.forms import OneTimeForm, attach_error, choices, first_result, one_time, render_form, repeated
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob
@@ -50,16 +50,13 @@ def imports_page() -> Response | str | tuple[str, int]:
             data = read_capped(form.file.data.stream, current_app.config["UPLOAD_MAX_BYTES"])
             prepared = imports.prepare_import(form.file.data.filename or "", data, folder=Path(current_app.config["UPLOAD_DIR"]),
                                               number_locale=form.number_locale.data)  # fmt: skip
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    job = imports.stage_import(session, current_user.id, prepared)
-                    once.done(url_for("operator.import_job", job_id=job.id))
+            job = imports.stage_import(db.session, current_user.id, prepared,
+                                       submission=one_time(form, lambda job: url_for("operator.import_job", job_id=job.id)))  # fmt: skip
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="file"))
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(job):
+                return first_result(job)
             return redirect(url_for("operator.import_job", job_id=job.id))
     return render_form("operator/imports.html", form, jobs=_recent())
 
@@ -80,6 +77,5 @@ def import_job(job_id: int) -> str:
 @operator_only
 def confirm_import(job_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        with transaction() as session:
-            imports.confirm_import(session, job_id)
+        imports.confirm_import(db.session, job_id)
     return redirect(url_for("operator.import_job", job_id=job_id))

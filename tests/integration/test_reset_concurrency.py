@@ -7,9 +7,6 @@ the person who reset it first found their new password refused).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,11 +24,7 @@ SECRET = "test-secret-key-not-for-production"
 
 def _reset(token: str, password: str):  # type: ignore[no-untyped-def]
     def use_case(session: Session) -> str:
-        @contextmanager
-        def transaction() -> Iterator[Session]:
-            yield session  # race() commits it, holding the first one open a moment
-
-        services.reset_password(transaction, token=token, password=password, secret_key=SECRET, ttl_seconds=3600)
+        services.reset_password(session, token=token, password=password, secret_key=SECRET, ttl_seconds=3600)
         return password
 
     return use_case
