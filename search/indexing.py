@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
@@ -55,7 +55,7 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
                 Organization.country.label("organization_country"),
             )
             .join(Organization, Organization.id == ProducerGroup.organization_id)  # whose calendar the capacity follows
-            .where(ProducerGroup.id > after_id)
+            .where(ProducerGroup.id > after_id, ProducerGroup.listed == true())  # an unlisted group is not public
             .order_by(ProducerGroup.id)
             .limit(batch)
         )
@@ -115,7 +115,7 @@ def documents(
 
 
 def group_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ProducerGroup)) or 0
+    return session.scalar(select(func.count()).select_from(ProducerGroup).where(ProducerGroup.listed == true())) or 0
 
 
 def rebuild(
@@ -130,7 +130,9 @@ def rebuild(
     with _collector_paused():
         count = index.rebuild(documents(session, today, now=now), progress=progress)
     # An update the worker wrote to the old index during the build would otherwise be lost with it.
-    changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
+    changed = list(
+        session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started, ProducerGroup.listed == true()))
+    )
     if changed:
         measured = reputations(session, changed)
         index.index(build_document(g, today, measured.get(g.id), now=now) for g in _with_details(session, changed))
@@ -170,7 +172,7 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
 
 
 def make_index_handler(index_for):  # type: ignore[no-untyped-def]
-    """The outbox handler for `search.index_group`: index the group as it is now, or remove it."""
+    """The outbox handler for `search.index_group`: index the group as it is now, or remove it (gone or unlisted)."""
 
     def index_group(session: Session, message: OutboxMessage) -> None:
         group_id = int(message.key)
@@ -178,6 +180,10 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         index = index_for()
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
+            return
+        if not group.listed:
+            # At its own version: listing it later raises the version, so that document is not refused.
+            index.delete(group_id, group.version)
             return
         index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
 

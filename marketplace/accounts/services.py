@@ -22,7 +22,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.i18n import label, recipient_locale
 from marketplace.outbox import topics
-from marketplace.outbox.events import OrganizationSignedUp, publish
+from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp, publish
 from marketplace.outbox.services import enqueue
 
 
@@ -162,8 +162,19 @@ def confirm_email(session: Session, *, token: str, secret_key: str, ttl_seconds:
         raise NotFound(_("This confirmation link is not valid. Sign in and ask for a new one."))
     if user.email_confirmed:
         raise Conflict(_("This confirmation link was already used: your address is confirmed. Sign in to continue."))
-    user.email_confirmed_at = now or utcnow()
+    mark_confirmed(session, user, now=now)
     return user
+
+
+def mark_confirmed(session: Session, user: User, *, now: dt.datetime | None = None) -> None:
+    """Record that `user` holds their address (if not already) and publish `AddressConfirmed`.
+
+    Every way an address is proved goes through here, so what waits for a proved address (a new producer
+    group's public listing) follows at once, in the same transaction.
+    """
+    user.email_confirmed_at = user.email_confirmed_at or now or utcnow()
+    session.flush()
+    publish(session, AddressConfirmed(user))
 
 
 def require_confirmed(membership: Membership | None) -> Membership:
@@ -401,8 +412,6 @@ def accept_invitation(session: Session, token: str, *, user: User | None, name: 
                 invitation_email=invitation.email,
             )
         )
-    # The link reached this mailbox, which is what a confirmation link proves.
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     existing = (
         session.scalar(
             select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
@@ -411,11 +420,9 @@ def accept_invitation(session: Session, token: str, *, user: User | None, name: 
         else None
     )
     invitation.accepted_at = utcnow()
-    if existing is not None:
-        return existing
-    membership = Membership(user=user, organization_id=invitation.organization_id, role=invitation.role)
+    membership = existing or Membership(user=user, organization_id=invitation.organization_id, role=invitation.role)
     session.add(membership)
-    session.flush()
+    mark_confirmed(session, user)  # the link reached this mailbox, which is what a confirmation link proves
     return membership
 
 
@@ -531,7 +538,7 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
     if user is None or _password_stamp(user) != claims["stamp"]:
         raise Conflict(_("This reset link was already used. Ask for a new one."))
     user.password_hash = hash_password(password)
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
+    mark_confirmed(session, user)  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

@@ -81,12 +81,12 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
 
 
 def published_story(session: Session, public_id: str) -> tuple[ProductStory, Order]:
-    """Return a published story and its order; `NotFound` unless both parties agree to publish it."""
+    """Return a published story and its order; `NotFound` unless both parties agree to publish it and the
+    group is listed (nothing of a group whose people never confirmed an address is public)."""
     story = session.scalar(select(ProductStory).where(ProductStory.public_id == public_id))
-    if story is None or not story.published:
+    order = session.get(Order, story.order_id) if story is not None and story.published else None
+    if order is None or not order.group.listed:
         raise NotFound(_("No such product story."))
-    order = session.get(Order, story.order_id)
-    assert order is not None  # the story's foreign key cascades with its order
     return story, order
 
 
