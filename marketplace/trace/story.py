@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
+from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.orders.models import Order, ProgressUpdate
 from marketplace.orders.services import order_for
+from marketplace.trace.epcis import geo_uri, uri_part
 from marketplace.trace.models import ProductStory, TraceEvent
+from marketplace.trace.services import seal_withheld_events
 from marketplace.trace.vocabulary import plain_label
 
 
@@ -44,6 +47,7 @@ def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:
             e.why.get("progress"),
         )  # fmt: skip
         for e in events
+        if not e.why.get("seals")  # a seal is the record's bookkeeping, not a step of the goods
     ]
 
 
@@ -58,7 +62,8 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
 
     The buyer's and the group's answers are kept apart; the story is public only while both say yes.
     The group also chooses which of its progress photos the story shows (`photo_ids`: progress update
-    ids of this order that have a photo; others raise `DomainError`). Raises `NotFound` for an order
+    ids of this order that have a photo; others raise `DomainError`). Once both agree, older noted events
+    are sealed for the public copy (`trace.services.seal_withheld_events`). Raises `NotFound` for an order
     that is not the membership's organization's, `Forbidden` for a plain member.
     """
     order = order_for(session, membership, order_id)
@@ -77,6 +82,12 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
     else:
         story.buyer_agrees = agree
     session.flush()
+    if story.published:
+        # Events noted before notes were kept apart get a seal, so the public copy verifies without their notes.
+        group = order.group
+        place = geo_uri(group.latitude, group.longitude) if group.latitude is not None and group.longitude is not None \
+            else f"urn:loom:group:{uri_part(group.slug)}"  # fmt: skip
+        seal_withheld_events(session, order.id, now=utcnow(), read_point=place)
     return story
 
 

@@ -18,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('producer_group', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('listed', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN (SQLite's batch mode would copy the table, which rows of other tables point at).
+    op.add_column('producer_group', sa.Column('listed', sa.Boolean(), server_default=sa.false(), nullable=False))
     # The same rule as the code: someone in the group proved their address, or nobody signed the group up (an
     # operator's import). Groups whose people never confirmed leave the public pages until one of them does.
     op.execute(
