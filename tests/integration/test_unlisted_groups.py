@@ -120,3 +120,33 @@ def test_an_unlisted_groups_photos_and_published_stories_are_not_public(client: 
     group.listed = False  # as a group whose people never confirmed an address (e.g. one that traded before confirmation existed)
     session.commit()
     assert [client.get(door).status_code for door in doors] == [404] * 6
+
+
+def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_imported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0023 applies the same rule to the groups already there (upgraded from 0017, the schema before it)."""
+    import sqlalchemy as sa
+
+    from marketplace.cli import upgrade_database
+    from marketplace.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    upgrade_database(url, "0017")
+    engine = make_engine(url)
+    now = "2026-03-03 09:30:00.000000"
+    with engine.begin() as db:
+        db.execute(sa.text("INSERT INTO organization (id, kind, name, country, created_at) VALUES (1, 'producer', 'Confirmed', 'KE', :t),"
+                           " (2, 'producer', 'Unconfirmed', 'KE', :t), (3, 'producer', 'Imported', 'KE', :t)"), {"t": now})  # fmt: skip
+        for n in (1, 2, 3):
+            db.execute(sa.text("INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, artisan_count,"
+                               " women_share, youth_share, languages, verified, rating_count, created_at, updated_at, version) VALUES "
+                               "(:n, :n, 'G', :slug, '', 'KE', '', '', 0, 0, 0, '[]', 0, 0, :t, :t, 1)"), {"n": n, "slug": f"g-{n}", "t": now})  # fmt: skip
+        db.execute(sa.text("INSERT INTO user_account (id, email, name, password_hash, is_operator, created_at, email_confirmed_at) VALUES "
+                           "(1, 'a@example.org', 'A', 'x', 0, :t, :t), (2, 'b@example.org', 'B', 'x', 0, :t, NULL)"), {"t": now})  # fmt: skip
+        db.execute(sa.text("INSERT INTO membership (user_id, organization_id, role, created_at) VALUES (1, 1, 'owner', :t), (2, 2, 'owner', :t)"),
+                   {"t": now})  # fmt: skip
+    engine.dispose()
+    upgrade_database(url)
+    engine = make_engine(url)
+    with engine.connect() as db:
+        assert dict(db.execute(sa.text("SELECT organization_id, listed FROM producer_group")).all()) == {1: 1, 2: 0, 3: 1}
+    engine.dispose()
