@@ -42,6 +42,7 @@ from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAtt
 from marketplace.submissions.services import new_token
 from marketplace.trace.models import ProductStory
 from tests import factories
+from tests.factories import PASSWORD
 from tests.web import csrf_token, sign_in
 
 TODAY = dt.date.today()
@@ -314,3 +315,33 @@ def test_the_language_switcher_on_any_page_never_links_off_the_site(client: Flas
     page = client.get(address).get_data(as_text=True)
     links = re.findall(r'href="([^"]*lang=[a-z]+)"', page)
     assert links and all(link.startswith("/?lang=") for link in links), links
+
+
+NEXT_VARIANTS = ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\r\n/evil.example", "/%09/evil.example", "%2F%2Fevil.example",
+                 "/%2F/evil.example", "/%5Cevil.example", "https://evil.example", "https:evil.example", "///evil.example",
+                 "/\u2028/evil.example", "\\\\evil.example", "javascript:alert(1)", " //evil.example", "/%252F%252Fevil.example"]  # fmt: skip
+
+
+def _stays_here(location: str) -> bool:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(location)
+    return (parts.netloc in ("", "loom.test") and not parts.scheme.startswith("javascript") and not location.startswith(("//", "/\\"))
+            and not any(c.isspace() or ord(c) < 32 for c in unquote(location)) and "evil.example" not in parts.netloc)  # fmt: skip
+
+
+def test_no_return_address_leads_off_the_site(app: Flask, world: World) -> None:
+    """Sign-in's `next`, add-to-draft's `next` and the switcher's return address, with every spelling that reads as another host."""
+    browsers, escapes = Browsers(app), {}
+    for target in NEXT_VARIANTS:
+        client = app.test_client()
+        answer = client.post("/login", query_string={"next": target},
+                             data={"csrf_token": csrf_token(client, "/login"), "email": world.owners["buyer"], "password": PASSWORD})  # fmt: skip
+        if not _stays_here(answer.headers.get("Location", "")):
+            escapes[f"login next={target!r}"] = answer.headers.get("Location")
+        buyer = browsers.of(world.owners["buyer"])
+        answer = buyer.post("/rfqs/drafts/groups", data={"csrf_token": csrf_token(buyer, "/language"), "next": target,
+                                                         "target": f"{world.ids['draft_id']}:{world.ids['slug']}"})  # fmt: skip
+        if not _stays_here(answer.headers.get("Location", "")):
+            escapes[f"add to draft next={target!r}"] = answer.headers.get("Location")
+    assert escapes == {}
