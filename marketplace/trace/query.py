@@ -82,11 +82,12 @@ def parse_event_query(args: Mapping[str, str]) -> EventQuery:
         if name in args:
             try:
                 moment = dt.datetime.fromisoformat(args[name])
-            except ValueError:
-                moment = None
-            if moment is None or moment.tzinfo is None:
+                utc = moment.astimezone(dt.UTC) if moment.tzinfo is not None else None
+            except (ValueError, OverflowError):  # OverflowError: year 9999 at -23:59 is past what a datetime holds in UTC
+                utc = None
+            if utc is None:
                 raise DomainError(f"Give {name} as a date and time with its offset, such as 2026-03-01T00:00:00Z.", field=name)
-            times[name] = moment.astimezone(dt.UTC)
+            times[name] = utc
     per_page = DEFAULT_PER_PAGE
     if "perPage" in args:
         raw = args["perPage"]

@@ -152,7 +152,8 @@ def test_pages_follow_the_link_header_and_a_token_serves_only_its_own_query(
 
 @pytest.mark.parametrize(
     "query, field",
-    [("GE_eventTime=yesterday", "GE_eventTime"), ("LT_eventTime=2026-03-01T00:00:00", "LT_eventTime"), ("perPage=0", "perPage"),
+    [("GE_eventTime=yesterday", "GE_eventTime"), ("GE_eventTime=9999-12-31T23:59:59-23:59", "GE_eventTime"),
+     ("LT_recordTime=0001-01-01T00:00:00%2B23:59", "LT_recordTime"), ("GE_eventTime=２０２６-03-01T00:00:00Z", "GE_eventTime"), ("LT_eventTime=2026-03-01T00:00:00", "LT_eventTime"), ("perPage=0", "perPage"),
      ("perPage=101", "perPage"), ("perPage=²", "perPage"), ("perPage=1e3", "perPage"), ("eventType=QuantityEvent", "eventType"),
      ("EQ_bizStep=", "EQ_bizStep"), ("EQ_bizStep=" + "|".join(["x"] * 51), "EQ_bizStep"), ("nextPageToken=W10", "nextPageToken"),
      ("EQ_quantity=5", "EQ_quantity"), ("orderBy=eventTime", "orderBy")],
