@@ -83,12 +83,28 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
         story.buyer_agrees = agree
     session.flush()
     if story.published:
-        # Events noted before notes were kept apart get a seal, so the public copy verifies without their notes.
-        group = order.group
-        place = geo_uri(group.latitude, group.longitude) if group.latitude is not None and group.longitude is not None \
-            else f"urn:loom:group:{uri_part(group.slug)}"  # fmt: skip
-        seal_withheld_events(session, order.id, now=utcnow(), read_point=place)
+        seal_for_public(session, order)
     return story
+
+
+def seal_for_public(session: Session, order: Order) -> TraceEvent | None:
+    """Seal the order's events noted before notes were kept apart, so its public copy verifies without their notes.
+
+    The seal is read at the group's place. Returns the seal, or None when none was needed (see
+    `trace.services.seal_withheld_events`).
+    """
+    group = order.group
+    place = geo_uri(group.latitude, group.longitude) if group.latitude is not None and group.longitude is not None \
+        else f"urn:loom:group:{uri_part(group.slug)}"  # fmt: skip
+    return seal_withheld_events(session, order.id, now=utcnow(), read_point=place)
+
+
+def seal_published_stories(session: Session) -> int:
+    """Seal every published story's order that needs it (stories published before seals existed); return how many were sealed."""
+    published = session.scalars(
+        select(ProductStory).where(ProductStory.buyer_agrees.is_(True), ProductStory.group_agrees.is_(True))
+    )
+    return sum(seal_for_public(session, session.get_one(Order, story.order_id)) is not None for story in published)
 
 
 def published_story(session: Session, public_id: str) -> tuple[ProductStory, Order]:

@@ -245,3 +245,33 @@ def test_an_older_noted_event_is_sealed_when_the_story_is_published_so_the_publi
     _as(client, deal["admin"])
     own = json.loads(client.get(f"/orders/{deal['order'].id}/trace.epcis.json").data)
     assert verify_document(own) == [] and "Mary Wanjiku" in json.dumps(own, ensure_ascii=False)
+
+
+def test_stories_published_before_seals_existed_are_sealed_by_one_command(
+    client: FlaskClient, session: Session, deal: dict
+) -> None:
+    from marketplace.cli import main
+    from marketplace.trace.models import ProductStory
+    from marketplace.trace.services import cbv_hash, chain_of
+
+    events = chain_of(session, deal["order"].id)
+    older = events[2]
+    older.why = {k: v for k, v in older.why.items() if k != "note_salt"}
+    older.hash = cbv_hash(older, events[1])
+    for after, before in zip(events[3:], events[2:], strict=False):
+        after.prev_hash = before.hash
+        after.hash = cbv_hash(after, before)
+    session.add(
+        ProductStory(order_id=deal["order"].id, public_id="published-before", photo_ids=[], buyer_agrees=True, group_agrees=True)
+    )
+    session.commit()
+    anonymous = client.application.test_client()
+    before = verify_document(json.loads(anonymous.get("/stories/published-before/trace.epcis.json").data))
+    assert [(p.position, p.withheld) for p in before] == [(3, True)]
+
+    result = client.application.test_cli_runner().invoke(main, ["trace", "seal-stories"])
+    assert result.exit_code == 0 and "1 published product stories got a seal." in result.output
+    public = json.loads(anonymous.get("/stories/published-before/trace.epcis.json").data)
+    assert verify_document(public) == [] and "Mary Wanjiku" not in json.dumps(public, ensure_ascii=False)
+    again = client.application.test_cli_runner().invoke(main, ["trace", "seal-stories"])
+    assert "0 published product stories got a seal." in again.output
