@@ -361,7 +361,9 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     group = invoice.group
     account = session.get(PayoutAccount, group.id)
     method = account.method if account is not None else payout_method_for(group, settings)
-    fee = percent_of(invoice.amount, settings.fee_percent, invoice.currency)  # fee + net = gross
+    # fee + net = gross. Loom's fee is on the price before sales tax: the tax is the group's to pay to its tax office,
+    # so the group receives all of it (an invoice with no tax: the fee is on its whole amount, as before).
+    fee = percent_of(invoice.amount - invoice.tax_amount, settings.fee_percent, invoice.currency)
     payout = Payout(
         group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
         fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
