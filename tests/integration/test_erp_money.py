@@ -99,18 +99,16 @@ def mapping_of(client: OdooClient, case: str) -> tuple[TaxMapping, TaxRule | Non
 
 
 @contextlib.contextmanager
-def company_rounding(client: OdooClient, method: str) -> Iterator[None]:
-    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back."""
+def company_rounding(client: OdooClient, method: str | None) -> Iterator[None]:
+    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave it)."""
     [company] = client.search_read("res.company", [], ["id", "tax_calculation_rounding_method"], limit=1)
     was = company["tax_calculation_rounding_method"]
-    if was == method:
+    if method is None or was == method:
         yield
         return
     try:
         client.execute("res.company", "write", [company["id"]], {"tax_calculation_rounding_method": method})
-    except (
-        OdooCallError
-    ):  # a real Odoo's user without Settings rights: its admin sets the company's rounding, and the other cases run
+    except OdooCallError:  # a real Odoo's user without Settings rights: its admin sets the rounding, the other cases run
         pytest.skip(f"the company rounds {was}; an Odoo admin switches it to {method} to run this case")
     try:
         yield
@@ -146,9 +144,11 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
     """What the buyer pays (Loom's order total, each invoice, tax included) is what the group's Odoo books, tax for tax."""
     client = odoo.client()
     activate(client, currency)
-    with company_rounding(client, "round_globally" if "globally" in case else "round_per_line"):
+    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both ways.
+    wanted = {"15 % on top": "round_per_line", "15 % on top, rounded globally": "round_globally"}.get(case)
+    with company_rounding(client, wanted):
         mapping, rule = mapping_of(client, case)
-        assert rule is None or rule.per_line == ("globally" not in case)
+        assert wanted is None or rule.per_line == (wanted == "round_per_line")
         group = factories.producer_group(session)
         link(app, session, odoo, group, mapping)
         lines = [(f"{sku}-{currency}", q, p) for sku, q, p in CURRENCIES[currency]]
