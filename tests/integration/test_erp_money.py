@@ -289,14 +289,17 @@ def test_a_tax_changed_in_odoo_after_the_order_is_said_and_nothing_is_booked(app
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping(tax, Decimal(15), False, "VAT"))
     order = make_order(session, group, factories.buyer(session), "LM-M-CHANGED", [("SKU-CH", 10, "95.00")])
-    price_order(order, TaxRule("VAT", Decimal(15), False))
+    [row] = client.execute("account.tax", "read", [tax], fields=["name", "amount", "amount_type", "price_include", "company_id"])
+    read = odoo_tax_rule(client, row)  # as the Odoo page reads it: 15 %, on top, the company's rounding
+    price_order(order, TaxRule("VAT", read.rate, read.included, read.per_line))
     assert (order.total, order.tax_amount) == (Decimal("1092.50"), Decimal("142.50"))
     client.execute("account.tax", "write", [tax], {"amount": 16.0})
 
     report = sync_orders(session, client, group.id, [order])
 
     assert "Loom charged the buyer VAT (15 %), added on top of Loom's prices" in report.problems[order.id]
-    assert "is now 16 %, added on top of prices, rounded per line" in report.problems[order.id]
+    rounded = "rounded per line" if read.per_line else "rounded globally"
+    assert f"is now 16 %, added on top of prices, {rounded}" in report.problems[order.id]
     assert client.search_read("sale.order", [["client_order_ref", "=", keyed(client, order.number)]], ["id"]) == []
     client.execute("account.tax", "write", [tax], {"amount": 15.0})  # put back as it was: the retry books Loom's numbers
     report = sync_orders(session, client, group.id, [order])
