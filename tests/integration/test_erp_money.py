@@ -188,6 +188,25 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
                   [i[0].amount for i in invoices], [i[2] for i in invoices], residuals))  # fmt: skip
 
 
+def test_a_company_that_rounds_globally_books_the_tax_once_per_document_and_so_does_loom(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
+    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's round_globally)."""
+    client = odoo.client()
+    with company_rounding(client, "round_globally"):
+        mapping, rule = mapping_of(client, "15 % on top")
+        assert rule is not None and not rule.per_line  # read from the company, as the Odoo page reads it
+        group = factories.producer_group(session)
+        link(app, session, odoo, group, mapping)
+        lines = [("SKU-G1", 1, "0.05"), ("SKU-G2", 1, "0.05"), ("SKU-G3", 1, "0.05"), ("SKU-G4", 1, "10.00")]
+        order = make_order(session, group, factories.buyer(session), "LM-M-GLOBAL", lines)
+        price_order(order, rule)
+        assert (order.tax_amount, order.total) == (Decimal("1.52"), Decimal("11.67"))
+        report = sync_orders(session, client, group.id, [order])
+        assert report.problems == {}
+        assert read_amounts(client, "sale.order", report.odoo_ids[order.id])[:2] == (Decimal("11.67"), Decimal("1.52"))
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _print_table() -> object:
     yield
