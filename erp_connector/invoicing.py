@@ -16,77 +16,64 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp_connector.amounts import ZERO, TaxMapping, expected_total, round_money, same_amount, show
+from erp_connector.amounts import ZERO, round_money, same_amount, show
 from erp_connector.client import OdooClient, encode
 from erp_connector.sync import (
     Bindings,
     SyncMismatch,
     buyer_ref,
+    check_tax,
     currency_id,
+    describe,
     keyed,
     mapping_for,
     note_marker,
     odoo_order_id,
     post_note,
     posted_notes,
-    rounds_per_document,
 )
 from marketplace.billing.models import Invoice, InvoiceKind, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, RefundStatus
 from marketplace.money import format_money
 from marketplace.orders.models import OrderLine
 
-QUANTITY_PLACES = Decimal("0.01")  # Odoo's default precision of "Product Unit of Measure": what it stores of a quantity
-
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    order_line: OrderLine | None  # None: the line that brings the lines' rounded sum to Loom's invoice amount
+    order_line: OrderLine | None  # None: a deposit, or a deposit deducted on the balance
     quantity: Decimal
     price_unit: Decimal
     name: str
 
 
-def invoice_lines(session: Session, invoice: Invoice, *, per_document: bool = False) -> list[InvoiceLine]:
-    """List the lines Loom sends for an invoice: its share of every order line, then what rounding left over.
+def base_of(invoice: Invoice) -> Decimal:
+    """Return the invoice's amount before a tax added on top (its amount as is with an included tax, or none)."""
+    order = invoice.order
+    on_top = order.tax_rate is not None and not order.tax_included
+    return invoice.amount - invoice.tax_amount if on_top else invoice.amount
 
-    A deposit invoices its share of each line's quantity; the balance what the other invoices left, so
-    Odoo's invoiced quantities add up to the order. The untaxed sum of the lines is Loom's invoice
-    amount exactly: an extra line (no product) carries the difference rounding made, if any — rounding
-    line by line, or once for the whole invoice when `per_document` (Odoo 19, see amounts.expected_total).
+
+def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
+    """List the lines Loom sends for an invoice, the way Odoo's own down payments are invoiced.
+
+    A deposit is one line of its amount (before a tax on top). The balance invoices every order line in
+    full (so Odoo's invoiced quantities add up to the order), less one line per other invoice of the
+    order that is not void. Every amount is exact in the currency, so Odoo's untaxed total is Loom's
+    whatever its rounding, and its tax is Loom's (marketplace.billing.taxes.split_deposit makes the
+    deposit's and the balance's taxes add up to the order's).
     """
     order = invoice.order
-    currency = invoice.currency
-    others = list(
-        session.scalars(
-            select(Invoice).where(Invoice.order_id == order.id, Invoice.id != invoice.id, Invoice.status != InvoiceStatus.VOID)
-        )
+    if invoice.kind == InvoiceKind.DEPOSIT:
+        return [InvoiceLine(None, Decimal(1), base_of(invoice), f"Deposit {order.deposit_percent} % of order {order.number}")]
+    others = session.scalars(
+        select(Invoice)
+        .where(Invoice.order_id == order.id, Invoice.id != invoice.id, Invoice.status != InvoiceStatus.VOID)
+        .order_by(Invoice.sequence)
     )
-
-    def share_of(line: OrderLine, amount: Decimal) -> Decimal:
-        return (Decimal(line.quantity) * amount / order.total).quantize(QUANTITY_PLACES) if order.total else ZERO
-
-    lines = []
-    for line in order.lines:
-        if invoice.kind == InvoiceKind.BALANCE and others:
-            quantity = Decimal(line.quantity) - sum((share_of(line, other.amount) for other in others), ZERO)
-        else:
-            quantity = share_of(line, invoice.amount)
-        percent = (invoice.amount * 100 / order.total).quantize(Decimal(1)) if order.total else ZERO
-        lines.append(
-            InvoiceLine(line, quantity, line.unit_price, f"{invoice.kind.value.capitalize()} {percent} %: {line.description}")
-        )
-    if per_document:
-        left = invoice.amount - round_money(sum((x.quantity * x.price_unit for x in lines), ZERO), currency)
-    else:
-        left = invoice.amount - sum((round_money(x.quantity * x.price_unit, currency) for x in lines), ZERO)
-    if left:
-        lines.append(InvoiceLine(None, Decimal(1), left, f"Rounding to Loom's invoice {invoice.number}"))
+    lines = [InvoiceLine(line, Decimal(line.quantity), line.unit_price, line.description) for line in order.lines]
+    lines += [
+        InvoiceLine(None, Decimal(1), -base_of(other), f"Less {other.kind.value} invoice {other.number}") for other in others
+    ]
     return lines
-
-
-def invoice_expected(lines: list[InvoiceLine], mapping: TaxMapping, currency: str, *, per_document: bool = False) -> Decimal:
-    """Return the total (Decimal) the invoice should show in Odoo: Loom's amount, with the tax the mapping adds (see amounts.expected_total)."""
-    return expected_total(((x.quantity, x.price_unit) for x in lines), mapping, currency, per_document=per_document)
 
 
 def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int | None:
@@ -114,8 +101,8 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         [row] = client.execute("sale.order", "read", [order_id], fields=["partner_id"])
         partner = row["partner_id"][0]
     currency = currency_id(client, bindings, invoice.currency)
-    lines = invoice_lines(session, invoice, per_document=rounds_per_document(client))
-    expected = invoice_expected(lines, mapping, invoice.currency, per_document=rounds_per_document(client))
+    lines = invoice_lines(session, invoice)
+    expected = invoice.amount  # Loom's total, tax included: what the buyer pays
     fields = ["id", "state", "amount_total", "currency_id"]
     known = bindings.get("invoice", str(invoice.id))
     rows = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)], ["move_type", "=", "out_invoice"],
@@ -124,6 +111,10 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         known = None  # deleted in Odoo: make it again
     move = next((r for r in rows if r["id"] == known), rows[0] if rows else None)
     if move is None:
+        try:
+            check_tax(client, mapping, order)
+        except SyncMismatch as error:
+            raise SyncMismatch(f"Invoice {invoice.number}: {error}") from error
         sale_lines = client.search_read("sale.order.line", [["order_id", "=", order_id]], ["id", "product_id"])
         by_product = {row["product_id"][0]: row for row in sale_lines if row["product_id"]}
         taxes = [[6, 0, mapping.tax_ids]]
@@ -144,7 +135,7 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         raise SyncMismatch(
             f"Invoice {invoice.number}: Odoo's total is {show(float(move['amount_total']), invoice.currency)}"
             f"{'' if odoo_currency == invoice.currency else ' (in ' + odoo_currency + ')'} but Loom's is {show(expected, invoice.currency)} "
-            f"(taxes: {mapping.describe()}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and the invoice in Odoo, then press Retry."
+            f"(taxes: {describe(order)}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and the invoice in Odoo, then press Retry."
         )
     if move["state"] == "draft":
         client.execute("account.move", "action_post", [move["id"]])
@@ -200,13 +191,7 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
         )
         [move] = client.execute("account.move", "read", [move_id], fields=fields)
     currency = invoice.currency
-    per_document = rounds_per_document(client)
-    expected = invoice_expected(
-        invoice_lines(session, invoice, per_document=per_document),
-        mapping_for(session, invoice.group_id),
-        currency,
-        per_document=per_document,
-    )
+    expected = invoice.amount
     expected_left = round_money(expected - paying.amount, currency)
     if not same_amount(move["amount_residual"], max(expected_left, ZERO), currency) or expected_left > 0:
         raise SyncMismatch(
@@ -214,8 +199,8 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
             f"{show(float(move['amount_residual']), currency)} still to pay on its total of {show(float(move['amount_total']), currency)}; "
             f"Loom expects {show(max(expected_left, ZERO), currency)}."
             + (
-                " Odoo adds tax on top of Loom's prices that the buyer was not charged: choose a tax-included mapping or no tax on Loom's Odoo page, "
-                "or record how that tax is paid in Odoo."
+                " Odoo adds tax on top that Loom did not charge the buyer on this order: check the tax mapping on Loom's Odoo page "
+                "and the invoice's taxes in Odoo."
                 if expected_left > 0
                 else ""
             )
@@ -259,7 +244,7 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
 
 __all__ = [
     "InvoiceLine",
-    "invoice_expected",
+    "base_of",
     "invoice_lines",
     "payment_facts",
     "register_payment",

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from erp_connector.amounts import NO_TAX, TaxMapping, expected_total, same_amount, show
+from erp_connector.amounts import NO_TAX, TaxMapping, same_amount, show
 from erp_connector.client import OdooCallError, OdooClient, encode
 from erp_connector.models import ErpBinding, ErpLink
 from marketplace.accounts.models import Organization
@@ -270,22 +270,80 @@ def _order_values(
     )
 
 
-def order_expected(order: Order, mapping: TaxMapping, *, per_document: bool = False) -> Decimal:
-    """Return the total (Decimal, the order's currency) its sale.order should show in Odoo under the group's tax mapping."""
-    return expected_total(
-        ((Decimal(line.quantity), line.unit_price) for line in order.lines), mapping, order.currency, per_document=per_document
+def describe(order: Order) -> str:
+    """Say in words which tax Loom priced the order with ("VAT 15% (15 %), added on top of Loom's prices")."""
+    rule = order.tax_rule
+    if rule is None:
+        return "no tax charged by Loom"
+    how = "included in Loom's prices" if rule.included else "added on top of Loom's prices"
+    return f"{rule.name or 'tax'} ({rule.rate.normalize():f} %), {how}"
+
+
+def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
+    """Raise SyncMismatch, with both descriptions, when the Odoo tax Loom would put on the order's lines is not the one Loom charged.
+
+    The tax Loom charged is the order's copy of the group's rule; the Odoo tax is the one mapped on
+    Loom's Odoo page, read now: its kind, rate, "included in price" and its company's rounding
+    (`tax_calculation_rounding_method`). A tax changed in Odoo after it was mapped is said, not booked.
+    """
+    rule = order.tax_rule
+    if rule is None:
+        return
+    if not mapping.tax_id:
+        raise SyncMismatch(f"Order {order.number}: Loom charged the buyer {describe(order)}, but no Odoo tax is mapped on Loom's Odoo page. "
+                           "Choose that tax there, then press Retry.")  # fmt: skip
+    rows = client.execute(
+        "account.tax", "read", [mapping.tax_id], fields=["name", "amount", "amount_type", "price_include", "company_id", "active"]
+    )
+    now = odoo_tax_rule(client, rows[0]) if rows and rows[0].get("active", True) else None
+    if now == TaxRuleOdoo(rule.rate, rule.included, rule.per_line, "percent"):
+        return
+    seen = "deleted or archived" if now is None else now.describe()
+    raise SyncMismatch(f"Order {order.number}: Loom charged the buyer {describe(order)} ({'per line' if rule.per_line else 'rounded globally'}), "
+                       f"but the tax mapped in your Odoo is now {seen}. Odoo would book another total than the buyer paid, so Loom sent nothing. "
+                       "Put the tax back as it was in Odoo (Accounting › Configuration › Taxes), then press Retry.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaxRuleOdoo:
+    """What Odoo says of one tax: rate (percent), included in price, its company's rounding per line, its kind."""
+
+    rate: Decimal
+    included: bool
+    per_line: bool
+    kind: str
+
+    def describe(self) -> str:
+        if self.kind != "percent":
+            return f"a “{self.kind}” tax, which Loom cannot charge"
+        how = "included in prices" if self.included else "added on top of prices"
+        return f"{self.rate.normalize():f} %, {how}, {'rounded per line' if self.per_line else 'rounded globally'}"
+
+
+def odoo_tax_rule(client: OdooClient, row: dict[str, Any]) -> TaxRuleOdoo:
+    """Read a tax row's rule and its company's rounding method (one more read)."""
+    company = row["company_id"][0] if row.get("company_id") else None
+    method = "round_per_line"
+    if company:
+        [found] = client.execute("res.company", "read", [company], fields=["tax_calculation_rounding_method"])
+        method = found.get("tax_calculation_rounding_method") or method
+    return TaxRuleOdoo(
+        Decimal(repr(float(row["amount"]))),
+        bool(row["price_include"]),
+        method != "round_globally",
+        row.get("amount_type") or "percent",
     )
 
 
-def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping, *, per_document: bool = False) -> str | None:
+def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str | None:
     """Say why Odoo's sale.order does not hold Loom's money (with both numbers); None when it does."""
-    expected = order_expected(order, mapping, per_document=per_document)
+    expected = order.total
     odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
         return None
     return (f"Order {order.number}: Odoo's total is {show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
             f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is {show(expected, order.currency)} "
-            f"(taxes: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the tax mapping on Loom's Odoo page and the order's "
+            f"(taxes: {describe(order)}; mapped in Odoo: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the tax mapping on Loom's Odoo page and the order's "
             "taxes and pricelist in Odoo, then press Retry.")  # fmt: skip
 
 
@@ -372,6 +430,11 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
             report.problems.update(
                 {o.id: f"Order {o.number}: {error}" for o in orders if o.currency == code and o.number not in found}
             )
+    for order in [o for o in orders if o.number not in found and o.id not in report.problems]:
+        try:
+            check_tax(client, mapping, order)
+        except SyncMismatch as error:
+            report.problems[order.id] = str(error)
     to_create = [o for o in orders if o.number not in found and o.id not in report.problems]
     if to_create:
         made = client.create(
@@ -388,7 +451,7 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     report.orders_found = len(orders) - len(to_create)
     live = [o for o in orders if o.status != OrderStatus.CANCELLED]
     for order in live:
-        problem = order_problem(order, found[order.number], mapping, per_document=rounds_per_document(client))
+        problem = report.problems.get(order.id) or order_problem(order, found[order.number], mapping)
         if problem:
             report.problems[order.id] = problem
     drafts = [

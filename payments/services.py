@@ -36,7 +36,7 @@ from marketplace.billing.models import (
 )
 from marketplace.db import lock, run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
-from marketplace.i18n import label, lazy_money
+from marketplace.i18n import label, lazy_join, lazy_money
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus
@@ -362,8 +362,9 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
         if settings is not None:
             plan_payout(session, invoice, settings=settings)
         notify(session, order.buyer_id, subject=_l("Receipt: invoice %(number)s paid", number=invoice.number),
-               body=_l("We received %(amount)s for invoice %(number)s (order %(order)s). Thank you.",
-                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number, order=order.number),
+               body=lazy_join(_l("We received %(amount)s for invoice %(number)s (order %(order)s). Thank you.",
+                                 amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number, order=order.number),
+                              tax_sentence(invoice), separator=" "),
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
     elif after == InvoiceStatus.REFUNDED:
         publish(session, InvoicePaymentChanged(invoice))
@@ -371,6 +372,15 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
                body=_l("%(amount)s paid on invoice %(number)s was refunded to your card. Banks take 5–10 days to show it.",
                        amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number),
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
+
+
+def tax_sentence(invoice: Invoice) -> object:
+    """Say which sales tax an invoice's amount includes, for e-mails ("" when it has none)."""
+    order = invoice.order
+    if not invoice.tax_amount or order.tax_rate is None:
+        return ""
+    return _l("It includes %(tax)s of %(tax_name)s (%(tax_rate)s %%).", tax=lazy_money(invoice.tax_amount, invoice.currency),
+              tax_name=order.tax_name or "", tax_rate=f"{order.tax_rate.normalize():f}")  # fmt: skip
 
 
 # --- the group is paid out ------------------------------------------------------------------------------
@@ -384,7 +394,9 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     group = invoice.group
     account = session.get(PayoutAccount, group.id)
     method = account.method if account is not None else payout_method_for(group, settings)
-    fee = percent_of(invoice.amount, settings.fee_percent, invoice.currency)  # fee + net = gross
+    # fee + net = gross. Loom's fee is on the price before sales tax: the tax is the group's to pay to its tax office,
+    # so the group receives all of it (an invoice with no tax: the fee is on its whole amount, as before).
+    fee = percent_of(invoice.amount - invoice.tax_amount, settings.fee_percent, invoice.currency)
     payout = Payout(
         group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
         fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
@@ -405,9 +417,9 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
             else _l("the Loom team sends it by mobile money and tells you the reference")
         )
     notify(session, group.organization_id, subject=_l("Invoice %(number)s paid: %(amount)s on its way", number=invoice.number, amount=lazy_money(payout.amount, payout.currency)),
-           body=_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
-                   paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
-                   amount=lazy_money(payout.amount, payout.currency), how=how),
+           body=lazy_join(_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
+                             paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
+                             amount=lazy_money(payout.amount, payout.currency), how=how), tax_sentence(invoice), separator=" "),
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.billing.taxes import TaxRule
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum
 from marketplace.producers.models import ProducerGroup
 
@@ -88,7 +89,9 @@ class Invoice(Base):
     sequence: Mapped[int]
     number: Mapped[str] = mapped_column(String(40))
     kind: Mapped[InvoiceKind] = mapped_column(str_enum(InvoiceKind, "invoice_kind"))
-    amount: Mapped[Decimal]
+    amount: Mapped[Decimal]  # what the buyer pays, tax included
+    # The sales tax in `amount` (marketplace.billing.taxes): added on top of the order's prices or included in them.
+    tax_amount: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     currency: Mapped[currency_code]
     status: Mapped[InvoiceStatus] = mapped_column(str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.OPEN)
     issued_at: Mapped[created_at]
@@ -100,6 +103,29 @@ class Invoice(Base):
     order: Mapped[Order] = relationship()
     group: Mapped[ProducerGroup] = relationship()
     payments: Mapped[list[Payment]] = relationship(back_populates="invoice", order_by="Payment.id")
+
+
+class GroupSalesTax(Base):
+    """The sales tax a group charges on its Loom prices (one percent tax), as its Odoo computes it; none without a row.
+
+    Chosen by the group's admin among its Odoo's sale taxes (erp_connector keeps the Odoo tax's id);
+    each order keeps a copy of the rule it was priced with.
+    """
+
+    __tablename__ = "group_sales_tax"
+    __table_args__ = (CheckConstraint("rate > 0", name="rate_positive"),)
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    rate: Mapped[Decimal]  # percent: 15 means 15 %
+    included: Mapped[bool]  # prices include it (else it is added on top)
+    per_line: Mapped[bool] = mapped_column(default=True)  # Odoo's round_per_line; False: round_globally
+    updated_at: Mapped[created_at]
+
+    @property
+    def rule(self) -> TaxRule:
+        return TaxRule(self.name, self.rate, self.included, self.per_line)
 
 
 class Payment(Base):

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.billing.models import Invoice, InvoiceKind
+from marketplace.billing.models import GroupSalesTax, Invoice, InvoiceKind
+from marketplace.billing.taxes import TaxRule
 from marketplace.money import is_rounded
 from marketplace.outbox.events import InvoiceIssued, publish
 from marketplace.producers.models import ProducerGroup
@@ -29,16 +30,36 @@ def invoice_number(group: ProducerGroup, sequence: int) -> str:
     return f"{group.slug[:12].upper().rstrip('-')}-{group.id}-{sequence:05d}"
 
 
-def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: Decimal) -> Invoice:
+def sales_tax_of(session: Session, group_id: int) -> TaxRule | None:
+    """Return the sales tax rule the group charges on its Loom prices now (None: no tax)."""
+    row = session.scalar(select(GroupSalesTax).where(GroupSalesTax.group_id == group_id))
+    return row.rule if row is not None else None
+
+
+def set_sales_tax(session: Session, group_id: int, rule: TaxRule | None) -> None:
+    """Keep the sales tax the group charges on orders accepted from now on (None: no tax); orders already made keep theirs."""
+    row = session.scalar(select(GroupSalesTax).where(GroupSalesTax.group_id == group_id))
+    if rule is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        row = GroupSalesTax(group_id=group_id)
+        session.add(row)
+    row.name, row.rate, row.included, row.per_line = rule.name[:120], rule.rate, rule.included, rule.per_line
+
+
+def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: Decimal, tax: Decimal = Decimal(0)) -> Invoice:
     """Issue the next invoice in the group's sequence (the group row is locked while the number is taken).
 
-    `amount` is in the order's currency and must already be rounded to it (`marketplace.money`):
+    `amount` is what the buyer pays, `tax` the sales tax in it (`marketplace.billing.taxes`), both in
+    the order's currency and already rounded to it (`marketplace.money`):
     raises `ValueError` otherwise, so a split that does not add up never reaches a buyer. The invoice
     is dated today in the group's calendar (its organization's time zone) and due 14 days later.
     Publishes `invoice.issued` in the caller's transaction (the group's Odoo gets the invoice).
     """
-    if not is_rounded(amount, order.currency):
-        raise ValueError(f"invoice amount {amount} has more decimals than {order.currency} allows")
+    if not is_rounded(amount, order.currency) or not is_rounded(tax, order.currency):
+        raise ValueError(f"invoice amount {amount} (tax {tax}) has more decimals than {order.currency} allows")
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.id == order.group_id).with_for_update())
     sequence = (session.scalar(select(func.max(Invoice.sequence)).where(Invoice.group_id == group.id)) or 0) + 1
     invoice = Invoice(
@@ -48,6 +69,7 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
         number=invoice_number(group, sequence),
         kind=kind,
         amount=amount,
+        tax_amount=tax,
         currency=order.currency,
         issue_date=(issued := group.organization.today()),
         due_on=issued + dt.timedelta(days=PAYMENT_TERMS_DAYS),

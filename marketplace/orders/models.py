@@ -6,11 +6,13 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
+from marketplace.billing.taxes import TaxRule
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum
+from marketplace.money import round_money
 from marketplace.producers.models import ProducerGroup
 
 
@@ -47,7 +49,13 @@ class Order(Base):
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quote.id", ondelete="SET NULL"), unique=True)
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"), default=OrderStatus.CONFIRMED)
     currency: Mapped[currency_code]
-    total: Mapped[Decimal]
+    total: Mapped[Decimal]  # what the buyer pays, tax included
+    # The sales tax the order was priced with (a copy of the group's rule at acceptance; None: no tax) and the tax in `total`.
+    tax_name: Mapped[str | None] = mapped_column(String(120))
+    tax_rate: Mapped[Decimal | None]
+    tax_included: Mapped[bool] = mapped_column(default=False, server_default=false())
+    tax_per_line: Mapped[bool] = mapped_column(default=True, server_default=true())
+    tax_amount: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     deposit_percent: Mapped[int] = mapped_column(default=50)
     incoterm: Mapped[str] = mapped_column(String(3), default="FCA")
     ship_by: Mapped[dt.date] = mapped_column(Date)
@@ -66,6 +74,16 @@ class Order(Base):
     progress: Mapped[list[ProgressUpdate]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="ProgressUpdate.created_at"
     )
+
+    @property
+    def tax_rule(self) -> TaxRule | None:
+        if self.tax_rate is None:
+            return None
+        return TaxRule(self.tax_name or "", self.tax_rate, self.tax_included, self.tax_per_line)
+
+    @property
+    def line_amounts(self) -> list[Decimal]:
+        return [round_money(line.subtotal, self.currency) for line in self.lines]
 
     def can_move_to(self, status: OrderStatus) -> bool:
         return status in ORDER_TRANSITIONS[self.status]

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import InvoiceKind
-from marketplace.billing.services import invoices_of, issue_invoice
+from marketplace.billing.services import invoices_of, issue_invoice, sales_tax_of
+from marketplace.billing.taxes import Amounts, TaxRule, amounts_of, split_deposit
 from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
-from marketplace.money import round_money, split_percent
+from marketplace.money import round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
@@ -76,20 +77,61 @@ def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
 
 @dataclass(frozen=True)
 class AwardTerms:
-    """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance."""
+    """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance.
+
+    Each is tax included; `subtotal`, `tax` and `deposit_tax`/`balance_tax` give the sales tax in them
+    (`tax_rule` None: the group charges none).
+    """
 
     currency: str
     total: Decimal
     deposit_percent: int
     deposit: Decimal
     balance: Decimal
+    subtotal: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    deposit_tax: Decimal = Decimal(0)
+    balance_tax: Decimal = Decimal(0)
+    tax_rule: TaxRule | None = None
+
+    @property
+    def tax_on_top(self) -> bool:
+        return self.tax_rule is not None and not self.tax_rule.included
 
 
-def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
-    """Work out the total, deposit and balance exactly as `accept_quote` will invoice them (they add up to the total)."""
-    total = round_money(quote.unit_price * quote.quantity, quote.currency)
-    deposit, balance = split_percent(total, deposit_percent, quote.currency) if deposit_percent else (Decimal(0), total)
-    return AwardTerms(quote.currency, total, deposit_percent, deposit, balance)
+def award_terms(quote: Quote, deposit_percent: int, tax_rule: TaxRule | None = None) -> AwardTerms:
+    """Work out the total, deposit and balance exactly as `accept_quote` will invoice them (they add up to the total).
+
+    `tax_rule` is the group's sales tax (`billing.services.sales_tax_of`): a tax on top is added to the
+    total and split between the invoices as the group's Odoo books it (`billing.taxes.split_deposit`).
+    """
+    line = round_money(quote.unit_price * quote.quantity, quote.currency)
+    order = amounts_of([line], tax_rule, quote.currency)
+    if deposit_percent:
+        deposit, balance = split_deposit(order, [line], tax_rule, deposit_percent, quote.currency)
+    else:
+        deposit, balance = Amounts(Decimal(0), Decimal(0), Decimal(0)), order
+    return AwardTerms(quote.currency, order.total, deposit_percent, deposit.total, balance.total, order.untaxed, order.tax,
+                      deposit.tax, balance.tax, tax_rule)  # fmt: skip
+
+
+def price_order(order: Order, rule: TaxRule | None) -> Amounts:
+    """Give the order its copy of the group's sales tax rule, its tax and its total (tax included); return its amounts.
+
+    The lines must be set; each line's amount is rounded to the currency (billing.taxes.amounts_of).
+    """
+    amounts = amounts_of(order.line_amounts, rule, order.currency)
+    order.tax_name = rule.name if rule else None
+    order.tax_rate = rule.rate if rule else None
+    order.tax_included = bool(rule and rule.included)
+    order.tax_per_line = rule.per_line if rule else True
+    order.tax_amount, order.total = amounts.tax, amounts.total
+    return amounts
+
+
+def terms_for(session: Session, quote: Quote, deposit_percent: int) -> AwardTerms:
+    """Work out what accepting the quote would cost now, with the quoting group's current sales tax (see `award_terms`)."""
+    return award_terms(quote, deposit_percent, sales_tax_of(session, quote.group_id))
 
 
 @use_case
@@ -131,6 +173,8 @@ def accept_quote(
         raise Conflict(_("This quote is %(status)s; only a standing quote can be accepted.", status=status.value))
     check_seen(quote, seen)
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
+    rule = sales_tax_of(session, group.id)
+    terms = award_terms(quote, deposit_percent, rule)
     order = Order(
         number=f"LM-{group.organization.today().year}-pending",
         buyer_id=rfq.buyer_id,
@@ -138,7 +182,7 @@ def accept_quote(
         quote_id=quote.id,
         status=OrderStatus.CONFIRMED,
         currency=quote.currency,
-        total=award_terms(quote, deposit_percent).total,
+        total=terms.total,
         deposit_percent=deposit_percent,
         incoterm=quote.incoterm,
         ship_by=rfq.needed_by,
@@ -155,6 +199,7 @@ def accept_quote(
             )
         ],
     )
+    price_order(order, rule)  # the same amounts as `terms`: one line, one rule
     session.add(order)
     session.flush()
     order.number = order.number.replace("pending", f"{order.id:05d}")  # the year of the group's calendar
@@ -168,7 +213,7 @@ def accept_quote(
                    body=_l("%(buyer)s chose another group for this request. Thank you for quoting.", buyer=rfq.buyer.name),
                    link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
     if deposit_percent:
-        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=award_terms(quote, deposit_percent).deposit)
+        issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=terms.deposit, tax=terms.deposit_tax)
     _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
     publish(session, OrderConfirmed(order))
     notify(session, group.organization_id, subject=_l("Order %(number)s confirmed: %(title)s", number=order.number, title=rfq.title),
@@ -301,9 +346,12 @@ def move(
     order.status = to
     if to == OrderStatus.DELIVERED:
         # The balance is what the order still owes after the invoices really issued, so they add up to its total.
-        balance = order.total - sum((i.amount for i in invoices_of(session, order.id)), Decimal(0))
+        # Its tax is the order's less the invoices' (billing.taxes: the group's Odoo books the same).
+        issued = invoices_of(session, order.id)
+        balance = order.total - sum((i.amount for i in issued), Decimal(0))
         if balance > 0:
-            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
+            tax = order.tax_amount - sum((i.tax_amount for i in issued), Decimal(0))
+            issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance, tax=tax)
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),

@@ -275,7 +275,7 @@ def confirm_accept(quote_id: int) -> str:
     rfq = services.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     return render_template(
-        "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.award_terms(quote, current_app.config["DEPOSIT_PERCENT"]),
+        "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
         status=services.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
         others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q) == QuoteStatus.SUBMITTED),
         fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,

@@ -7,8 +7,10 @@ is set (each run's keys carry its own tag, see test_erp_sync).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -16,13 +18,15 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from erp_connector.amounts import TaxMapping, round_money, show
-from erp_connector.client import OdooClient
-from erp_connector.invoicing import invoice_expected, invoice_lines, sync_invoice, sync_payment
+from erp_connector.client import OdooCallError, OdooClient
+from erp_connector.invoicing import sync_invoice, sync_payment
 from erp_connector.models import ErpLink
-from erp_connector.sync import SyncMismatch, keyed, order_expected, rounds_per_document, sync_orders
+from erp_connector.sync import SyncMismatch, keyed, odoo_tax_rule, sync_orders
 from marketplace.billing.models import Invoice, InvoiceKind, Payment, PaymentStatus
 from marketplace.billing.services import issue_invoice
+from marketplace.billing.taxes import TaxRule, split_deposit
 from marketplace.orders.models import Order
+from marketplace.orders.services import price_order
 from marketplace.secrets import SecretBox
 from tests import factories
 from tests.integration.test_erp_sync import RUN, Odoo, _tagged, make_order, odoo  # noqa: F401 - the same Odoo targets and run tag
@@ -35,8 +39,9 @@ CURRENCIES = {
     "INR": [("SKU-A", 13, "333.33"), ("SKU-B", 1, "0.99")],
     "UGX": [("SKU-A", 1, "250001"), ("SKU-B", 2, "12345")],  # 274,691: half of it is not a whole shilling
 }
-# A tax added on top is refused when the group maps it (buyers pay Loom's prices as shown): see test_erp_page.
-TAX_CASES = ["no tax", "15 % included"]
+# No tax; a 15 % tax included in Loom's prices; the generic chart's 15 % added on top, rounded per line (Odoo's
+# default) and rounded globally (the company's tax_calculation_rounding_method switched for the case, then put back).
+TAX_CASES = ["no tax", "15 % included", "15 % on top", "15 % on top, rounded globally"]
 TABLE: list[tuple] = []  # what the report shows: currency × tax case -> Loom's totals, Odoo's, equal?
 
 
@@ -79,12 +84,36 @@ def link(app: Flask, session: Session, odoo: Odoo, group, mapping: TaxMapping) -
     return erp
 
 
-def mapping_of(client: OdooClient, case: str) -> TaxMapping:
+def mapping_of(client: OdooClient, case: str) -> tuple[TaxMapping, TaxRule | None]:
+    """The group's mapping (the Odoo tax) and the rule Loom charges, read from that Odoo tax as the Odoo page reads it."""
     if case == "no tax":
-        return TaxMapping()
+        return TaxMapping(), None
     included = case == "15 % included"
     tax_id, rate = sale_tax(client, included)
-    return TaxMapping(tax_id, rate, included, "15%")
+    [row] = client.execute(
+        "account.tax", "read", [tax_id], fields=["name", "amount", "amount_type", "price_include", "company_id"]
+    )
+    read = odoo_tax_rule(client, row)
+    assert (read.rate, read.included, read.kind) == (rate, included, "percent")
+    return TaxMapping(tax_id, rate, included, "15%"), TaxRule("15%", read.rate, read.included, read.per_line)
+
+
+@contextlib.contextmanager
+def company_rounding(client: OdooClient, method: str | None) -> Iterator[None]:
+    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave it)."""
+    [company] = client.search_read("res.company", [], ["id", "tax_calculation_rounding_method"], limit=1)
+    was = company["tax_calculation_rounding_method"]
+    if method is None or was == method:
+        yield
+        return
+    try:
+        client.execute("res.company", "write", [company["id"]], {"tax_calculation_rounding_method": method})
+    except OdooCallError:  # a real Odoo's user without Settings rights: its admin sets the rounding, the other cases run
+        pytest.skip(f"the company rounds {was}; an Odoo admin switches it to {method} to run this case")
+    try:
+        yield
+    finally:
+        client.execute("res.company", "write", [company["id"]], {"tax_calculation_rounding_method": was})
 
 
 def pay(session: Session, invoice: Invoice, amount: Decimal) -> Payment:
@@ -102,59 +131,80 @@ def split(order: Order) -> tuple[Decimal, Decimal]:
     return deposit, order.total - deposit
 
 
+def read_amounts(client: OdooClient, model: str, record: int) -> tuple[Decimal, Decimal, str, str]:
+    [row] = client.execute(model, "read", [record], fields=["amount_total", "amount_tax", "currency_id", "state"])
+    return Decimal(repr(row["amount_total"])), Decimal(repr(row["amount_tax"])), row["currency_id"][1], row["state"]
+
+
 @pytest.mark.parametrize("case", TAX_CASES)
 @pytest.mark.parametrize("currency", list(CURRENCIES))
 def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
     app: Flask, session: Session, odoo: Odoo, currency: str, case: str
 ) -> None:
+    """What the buyer pays (Loom's order total, each invoice, tax included) is what the group's Odoo books, tax for tax."""
     client = odoo.client()
     activate(client, currency)
-    mapping = mapping_of(client, case)
-    group = factories.producer_group(session)
-    link(app, session, odoo, group, mapping)
-    lines = [(f"{sku}-{currency}", q, p) for sku, q, p in CURRENCIES[currency]]
-    order = make_order(session, group, factories.buyer(session), f"LM-M-{currency}-{TAX_CASES.index(case)}", lines)
-    order.currency = currency
-    deposit_amount, balance_amount = split(order)
+    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both ways.
+    wanted = {"15 % on top": "round_per_line", "15 % on top, rounded globally": "round_globally"}.get(case)
+    with company_rounding(client, wanted):
+        mapping, rule = mapping_of(client, case)
+        assert wanted is None or rule.per_line == (wanted == "round_per_line")
+        group = factories.producer_group(session)
+        link(app, session, odoo, group, mapping)
+        lines = [(f"{sku}-{currency}", q, p) for sku, q, p in CURRENCIES[currency]]
+        order = make_order(session, group, factories.buyer(session), f"LM-M-{currency}-{TAX_CASES.index(case)}", lines)
+        order.currency = currency
+        amounts = price_order(order, rule)
+        deposit, balance = split_deposit(amounts, order.line_amounts, rule, 50, currency)
+        assert deposit.total + balance.total == order.total and deposit.tax + balance.tax == order.tax_amount
 
-    report = sync_orders(session, client, group.id, [order])
-    assert report.problems == {}
-    [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "currency_id", "state"])
-    loom_total = order_expected(order, mapping, per_document=rounds_per_document(client))
-    assert (remote["currency_id"][1], remote["state"]) == (currency, "sale")
-    assert Decimal(repr(remote["amount_total"])) == loom_total
+        report = sync_orders(session, client, group.id, [order])
+        assert report.problems == {}
+        odoo_total, odoo_tax, odoo_currency, state = read_amounts(client, "sale.order", report.odoo_ids[order.id])
+        assert (odoo_currency, state) == (currency, "sale")
+        assert (odoo_total, odoo_tax) == (order.total, order.tax_amount)
 
-    invoices = []
-    for kind, amount in ((InvoiceKind.DEPOSIT, deposit_amount), (InvoiceKind.BALANCE, balance_amount)):
-        invoice = issue_invoice(session, order, kind=kind, amount=amount)
-        invoice.currency = currency
-        move_id = sync_invoice(session, client, group.id, invoice)
-        [move] = client.execute("account.move", "read", [move_id], fields=["amount_total", "currency_id", "state"])
-        per_document = rounds_per_document(client)  # Odoo 19 rounds an invoice's untaxed amount once, not line by line
-        expected = invoice_expected(
-            invoice_lines(session, invoice, per_document=per_document), mapping, currency, per_document=per_document
-        )
-        assert (move["currency_id"][1], move["state"]) == (currency, "posted")
-        assert Decimal(repr(move["amount_total"])) == expected
-        invoices.append((invoice, move_id, expected, Decimal(repr(move["amount_total"]))))
-    # The two invoices are the whole order in Odoo as in Loom: what the buyer pays.
-    invoiced = sum(
-        Decimal(repr(client.execute("account.move", "read", [m], fields=["amount_total"])[0]["amount_total"]))
-        for _, m, _, _ in invoices
-    )
-    assert invoiced == order.total
+        invoices = []
+        for kind, part in ((InvoiceKind.DEPOSIT, deposit), (InvoiceKind.BALANCE, balance)):
+            invoice = issue_invoice(session, order, kind=kind, amount=part.total, tax=part.tax)
+            move_id = sync_invoice(session, client, group.id, invoice)
+            move_total, move_tax, move_currency, move_state = read_amounts(client, "account.move", move_id)
+            assert (move_currency, move_state) == (currency, "posted")
+            assert (move_total, move_tax) == (invoice.amount, invoice.tax_amount)
+            invoices.append((invoice, move_id, move_total))
+        # The two invoices are the whole order in Odoo as in Loom: what the buyer pays.
+        assert sum(i[2] for i in invoices) == order.total
 
-    residuals = []
-    for invoice, move_id, expected, _ in invoices:
-        pay(session, invoice, invoice.amount)  # what the buyer paid through Loom: Loom's invoice amount
-        sync_payment(session, client, group.id, invoice)
-        [after] = client.execute("account.move", "read", [move_id], fields=["amount_residual", "payment_state"])
-        residual = Decimal(repr(after["amount_residual"]))
-        assert residual == expected - invoice.amount == 0
-        assert after["payment_state"] == "paid"
-        residuals.append(residual)
-    TABLE.append((f"{odoo.double.version if odoo.double else 'real'}-{odoo.protocol}", currency, case, loom_total, Decimal(repr(remote["amount_total"])),
-                  [i[2] for i in invoices], [i[3] for i in invoices], residuals))  # fmt: skip
+        residuals = []
+        for invoice, move_id, _ in invoices:
+            pay(session, invoice, invoice.amount)  # what the buyer paid through Loom: Loom's invoice amount, tax included
+            sync_payment(session, client, group.id, invoice)
+            [after] = client.execute("account.move", "read", [move_id], fields=["amount_residual", "payment_state"])
+            residual = Decimal(repr(after["amount_residual"]))
+            assert residual == 0
+            assert after["payment_state"] == "paid"
+            residuals.append(residual)
+    TABLE.append((f"{odoo.double.version if odoo.double else 'real'}-{odoo.protocol}", currency, case, order.total, odoo_total,
+                  [i[0].amount for i in invoices], [i[2] for i in invoices], residuals))  # fmt: skip
+
+
+def test_a_company_that_rounds_globally_books_the_tax_once_per_document_and_so_does_loom(
+    app: Flask, session: Session, odoo: Odoo
+) -> None:
+    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's round_globally)."""
+    client = odoo.client()
+    with company_rounding(client, "round_globally"):
+        mapping, rule = mapping_of(client, "15 % on top")
+        assert rule is not None and not rule.per_line  # read from the company, as the Odoo page reads it
+        group = factories.producer_group(session)
+        link(app, session, odoo, group, mapping)
+        lines = [("SKU-G1", 1, "0.05"), ("SKU-G2", 1, "0.05"), ("SKU-G3", 1, "0.05"), ("SKU-G4", 1, "10.00")]
+        order = make_order(session, group, factories.buyer(session), "LM-M-GLOBAL", lines)
+        price_order(order, rule)
+        assert (order.tax_amount, order.total) == (Decimal("1.52"), Decimal("11.67"))
+        report = sync_orders(session, client, group.id, [order])
+        assert report.problems == {}
+        assert read_amounts(client, "sale.order", report.odoo_ids[order.id])[:2] == (Decimal("11.67"), Decimal("1.52"))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -228,10 +278,10 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(
     app: Flask, session: Session, odoo: Odoo
 ) -> None:
-    """The group's accountant made the chosen tax 16 % in Odoo while Loom still maps 15 %: Loom says so, and confirms nothing."""
+    """An order Loom charged no tax on (accepted before the group mapped one), while its Odoo now adds 15 %: Loom says so, confirms nothing."""
     client = odoo.client()
     [tax] = client.create(
-        "account.tax", [{"name": keyed(client, "VAT"), "amount": 16.0, "amount_type": "percent", "type_tax_use": "sale"}]
+        "account.tax", [{"name": keyed(client, "VAT"), "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale"}]
     )
     group = factories.producer_group(session)
     link(app, session, odoo, group, TaxMapping(tax, Decimal(15), False, "VAT"))
@@ -239,14 +289,42 @@ def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not
 
     report = sync_orders(session, client, group.id, [order])
 
-    assert "Odoo's total is $1,102.00 but Loom's is $1,092.50" in report.problems[order.id]
+    assert "Odoo's total is $1,092.50 but Loom's is $950.00" in report.problems[order.id]
     [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["state"])
     assert remote["state"] == "draft" and report.orders_confirmed == 0
     invoice = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=Decimal("475.00"))
-    with pytest.raises(SyncMismatch, match=r"Odoo's total is \$551\.00 but Loom's is \$546\.25"):
+    with pytest.raises(SyncMismatch, match=r"Odoo's total is \$546\.25 but Loom's is \$475\.00"):
         sync_invoice(session, client, group.id, invoice)
     [move] = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)]], ["state"])
     assert move["state"] == "draft"  # never posted with another total than Loom's
+
+
+def test_a_tax_changed_in_odoo_after_the_order_is_said_and_nothing_is_booked(app: Flask, session: Session, odoo: Odoo) -> None:
+    """The buyer paid 15 % on top; the group's accountant then made that tax 16 % in Odoo: the sync says both, books nothing."""
+    client = odoo.client()
+    [tax] = client.create(
+        "account.tax", [{"name": keyed(client, "VAT"), "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale"}]
+    )
+    group = factories.producer_group(session)
+    link(app, session, odoo, group, TaxMapping(tax, Decimal(15), False, "VAT"))
+    order = make_order(session, group, factories.buyer(session), "LM-M-CHANGED", [("SKU-CH", 10, "95.00")])
+    [row] = client.execute("account.tax", "read", [tax], fields=["name", "amount", "amount_type", "price_include", "company_id"])
+    read = odoo_tax_rule(client, row)  # as the Odoo page reads it: 15 %, on top, the company's rounding
+    price_order(order, TaxRule("VAT", read.rate, read.included, read.per_line))
+    assert (order.total, order.tax_amount) == (Decimal("1092.50"), Decimal("142.50"))
+    client.execute("account.tax", "write", [tax], {"amount": 16.0})
+
+    report = sync_orders(session, client, group.id, [order])
+
+    assert "Loom charged the buyer VAT (15 %), added on top of Loom's prices" in report.problems[order.id]
+    rounded = "rounded per line" if read.per_line else "rounded globally"
+    assert f"is now 16 %, added on top of prices, {rounded}" in report.problems[order.id]
+    assert client.search_read("sale.order", [["client_order_ref", "=", keyed(client, order.number)]], ["id"]) == []
+    client.execute("account.tax", "write", [tax], {"amount": 15.0})  # put back as it was: the retry books Loom's numbers
+    report = sync_orders(session, client, group.id, [order])
+    assert report.problems == {}
+    [remote] = client.execute("sale.order", "read", [report.odoo_ids[order.id]], fields=["amount_total", "amount_tax", "state"])
+    assert (remote["amount_total"], remote["amount_tax"], remote["state"]) == (1092.5, 142.5, "sale")
 
 
 def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_paid(

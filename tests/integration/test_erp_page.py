@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from erp_connector.models import ErpLink
 from marketplace.accounts.models import Role
+from marketplace.billing.services import sales_tax_of
+from marketplace.billing.taxes import TaxRule
 from tests import factories
 from tests.odoo_double import OdooDouble
 from tests.web import sign_in, submit, text_of
@@ -52,21 +55,32 @@ def _connected(client: FlaskClient, session: Session, odoo: OdooDouble) -> objec
 
 
 def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: FlaskClient, session: Session) -> None:
+    """A percentage tax, on top or included, becomes the group's sales tax with its company's rounding; other kinds are refused in words."""
     with OdooDouble(version=18, database="coop") as odoo:
         group = _connected(client, session, odoo)
+        [grouped] = odoo.db.create(
+            2, "account.tax", [{"name": "VAT + levy", "amount": 0.0, "amount_type": "group", "type_tax_use": "sale"}]
+        )
+        odoo.db.models["res.company"].records[1]["tax_calculation_rounding_method"] = "round_globally"
         page = client.get("/manage/odoo/taxes")
         assert page.status_code == 200 and "15% — 15 %, added on top of prices" in text_of(page)  # read from their Odoo
-        wrong = submit(client, "/manage/odoo/taxes", {"tax": "1"})
-        assert (
-            wrong.status_code == 422
-            and "is added on top of prices, but buyers pay exactly the price shown on Loom" in visible(wrong)
-        )
+        assert "VAT + levy — cannot be used by Loom (only a percentage tax can be)" in text_of(page)
+        wrong = submit(client, "/manage/odoo/taxes", {"tax": str(grouped)})
+        assert wrong.status_code == 422 and "is not a simple percentage" in visible(wrong)
+        assert sales_tax_of(session, group.id) is None
+        on_top = submit(client, "/manage/odoo/taxes", {"tax": "1"}, follow_redirects=True)
+        assert "Taxes on Loom's sales: 15% (15 %), added on top of Loom's prices" in visible(on_top)
+        session.expire_all()
+        assert sales_tax_of(session, group.id) == TaxRule("15%", Decimal(15), included=False, per_line=False)
         [included] = odoo.db.create(2, "account.tax", [{"name": "VAT 15% incl.", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale",
                                                            "price_include_override": "tax_included"}])  # fmt: skip
+        odoo.db.models["res.company"].records[1]["tax_calculation_rounding_method"] = "round_per_line"
         chosen = submit(client, "/manage/odoo/taxes", {"tax": str(included)}, follow_redirects=True)
         assert "Taxes on Loom's sales: VAT 15% incl. (15 %), included in Loom's prices" in visible(chosen)
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group.id))
     assert (link.tax_id, link.tax_rate, link.prices_include_tax) == (included, 15, True)
+    session.expire_all()
+    assert sales_tax_of(session, group.id) == TaxRule("VAT 15% incl.", Decimal(15), included=True, per_line=True)
 
 
 def test_test_again_says_in_plain_words_which_right_is_missing(client: FlaskClient, session: Session) -> None:

@@ -370,6 +370,44 @@ def test_a_cancellation_odoo_refuses_leaves_one_clear_note_and_the_order_as_it_w
     assert client.execute("sale.order", "read", [ids[other.id]], fields=["state"])[0]["state"] == "cancel"  # the other went
 
 
+def test_a_cancellation_a_real_odoo_refuses_for_its_own_reason_leaves_one_clear_note(session: Session, odoo: Odoo) -> None:
+    """Odoo's own refusal, not the lock: a record rule the group's admin made forbids changing one draft invoice, which
+    Odoo's action_cancel cancels with its order, so Odoo refuses the whole cancellation (AccessError) — Loom notes it once.
+
+    Needs a real Odoo and its admin (LOOM_TEST_ODOO_ADMIN_PASSWORD: a password or, for JSON-2, an admin's API key) to
+    make the rule; the double's refusal is the test above.
+    """
+    admin_secret = os.environ.get("LOOM_TEST_ODOO_ADMIN_PASSWORD")
+    if odoo.double is not None or not admin_secret:
+        pytest.skip("a real Odoo's admin makes the record rule: set LOOM_TEST_ODOO_ADMIN_PASSWORD")
+    group = factories.producer_group(session)
+    order = make_order(session, group, factories.buyer(session), "LM-T-00014", [("SKU-A", 30, "10.00")])
+    client = odoo.client()
+    so = sync_orders(session, client, group.id, [order]).odoo_ids[order.id]
+    admin = connect(odoo.url, odoo.database, "admin", admin_secret, protocol=odoo.protocol, policy=odoo.policy)
+    [line] = admin.search_read("sale.order.line", [["order_id", "=", so]], ["id", "product_id"])
+    [partner] = admin.execute("sale.order", "read", [so], fields=["partner_id"])
+    ref = keyed(client, "REFUSE")
+    admin.create("account.move", [{"move_type": "out_invoice", "partner_id": partner["partner_id"][0], "ref": ref, "invoice_line_ids": [
+        [0, 0, {"product_id": line["product_id"][0], "quantity": 1.0, "price_unit": 10.0, "sale_line_ids": [[6, 0, [line["id"]]]]}]]}])  # fmt: skip
+    [model] = admin.search_read("ir.model", [["model", "=", "account.move"]], ["id"])
+    [rule] = admin.create("ir.rule", [{"name": f"{ref} keep", "model_id": model["id"], "perm_read": False, "perm_create": False,
+                                       "perm_write": True, "perm_unlink": False,
+                                       "domain_force": f"['|', ('ref', '=', False), ('ref', '!=', '{ref}')]"}])  # fmt: skip
+    order.status = OrderStatus.CANCELLED
+    try:
+        for _ in range(2):  # the operator's retry, Odoo still refusing: still one note
+            report = sync_orders(session, client, group.id, [order])
+            assert "Odoo refused to cancel its sales order" in report.problems[order.id]
+        [remote] = client.execute("sale.order", "read", [so], fields=["state"])
+        assert remote["state"] == "sale"  # as it was
+        notes = [n for n in loom_notes(client, so) if "refused to cancel" in n]
+        assert len(notes) == 1 and "was cancelled in Loom" in notes[0]
+    finally:
+        admin.execute("ir.rule", "unlink", [rule])
+    assert sync_orders(session, client, group.id, [order]).orders_cancelled == 1  # the rule gone, the retry cancels it
+
+
 def test_an_order_cancelled_before_it_reached_odoo_is_not_created(session: Session, odoo: Odoo) -> None:
     group = factories.producer_group(session)
     order = make_order(session, group, factories.buyer(session), "LM-T-00009", [("SKU-A", 30, "10.00")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import os
 import re
@@ -33,6 +34,8 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
+from marketplace.billing.services import set_sales_tax
+from marketplace.billing.taxes import TaxRule
 from marketplace.bootstrap import worker_for
 from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
@@ -843,3 +846,51 @@ def test_a_payout_sent_in_the_groups_currency_records_the_rate_and_the_amount_th
     from marketplace.money import format_money
 
     assert f"sent as <strong>{format_money(Decimal('221445.00'), 'KES')}</strong> at 1 USD = 129.50 KES" in page
+
+
+def readable(response) -> str:  # type: ignore[no-untyped-def]
+    """The page's text as a person reads it: no markup, entities decoded, spaces collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text_of(response)))).replace(" ,", ",")
+
+
+def test_a_group_that_adds_sales_tax_on_top_shows_it_is_paid_the_total_and_keeps_all_of_the_tax(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    """16 % VAT on top of 100 × $9.99: the buyer sees and pays $1,158.84 in two invoices; Loom's fee is on the price only."""
+    set_sales_tax(session, market["kenya"].id, TaxRule("VAT", Decimal(16), included=False))
+    order = factories.accepted_order(session, market["kenya"], market["buyer"], quantity=100, unit_price="9.99")
+    assert (order.total, order.tax_amount, order.tax_name, order.tax_rate) == (Decimal("1158.84"), Decimal("159.84"), "VAT", 16)
+    invoice = deposit(session, order)
+    assert (invoice.amount, invoice.tax_amount) == (Decimal("579.42"), Decimal("79.92"))  # 499.50 + 16 %
+    session.commit()
+
+    as_(client, market["buyer"].user.email)
+    page = readable(client.get(f"/orders/{order.id}"))
+    assert "Before tax $999.00" in page and "VAT (16 %), added to the prices $159.84" in page
+    assert "Total, tax included $1,158.84" in page
+    bill = readable(client.get(f"/invoices/{invoice.id}"))
+    assert "Before tax $499.50" in bill and "VAT (16 %), added to the prices $79.92" in bill and "Pay $579.42 by card" in bill
+
+    payment = paid_deposit(client, session, stripe_relay, {**market, "taxed": order}, "taxed")
+    [create] = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    assert create.form["line_items[0][price_data][unit_amount]"] == ["57942"]  # the buyer is charged the tax too
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    assert (payout.fee, payout.amount) == (Decimal("24.98"), Decimal("554.44"))  # 5 % of 499.50; the group keeps the 79.92 of tax
+    mails = {
+        m.payload["subject"]: m.payload["body"]
+        for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))
+    }
+    receipt = next(body for subject, body in mails.items() if subject.startswith(f"Receipt: invoice {invoice.number}"))
+    paid_out = next(body for subject, body in mails.items() if subject.startswith(f"Invoice {invoice.number} paid"))
+    assert "We received $579.42" in receipt and "It includes $79.92 of VAT (16 %)." in receipt
+    assert "After Loom's fee of $24.98, $554.44 is yours" in paid_out and "It includes $79.92 of VAT (16 %)." in paid_out
+
+    as_(client, market["kenya_admin"].user.email)
+    for to in (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED):
+        submit(client, f"/orders/{order.id}", {"carrier": "Maersk"}, action=f"/orders/{order.id}/move/{to.value}")
+    as_(client, market["buyer"].user.email)
+    submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/move/{OrderStatus.DELIVERED.value}")
+    session.expire_all()
+    balance = session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "balance"))
+    assert (balance.amount, balance.tax_amount) == (Decimal("579.42"), Decimal("79.92"))
+    assert balance.amount + invoice.amount == order.total

@@ -91,7 +91,18 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
         ]
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
     untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
-    if db.version >= 19 and lines:
+    if money.rounds_globally(db) and lines:
+        # round_globally: the document's tax is the unrounded line taxes added, rounded once; included taxes come out of the lines' amounts.
+        currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
+        quantity = "product_uom_qty" if model == "sale.order" else "quantity"
+        tax_field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order" else "tax_ids"
+        tax = money.currency_round(sum((money.unrounded_tax(db, line[quantity], line["price_unit"], line.get("discount"), line.get(tax_field) or [])
+                                        for _, line in lines), Decimal(0)), money.rounding_of(db, currency))  # fmt: skip
+        if any(_excluded_taxes(db, line_model, line) for line_model, line in lines):
+            total = untaxed + tax
+        else:
+            untaxed = total - tax
+    elif db.version >= 19 and lines:
         # 19 rounds the document's untaxed amount once, from the lines' unrounded amounts (`_round_tax_details_base_lines`,
         # measured on real 19): round(Σ quantity × price) with no tax or price-included taxes; taxes stay rounded per line.
         currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
@@ -203,8 +214,11 @@ def build(name: str, version: int) -> Database:
     db.rates = {i: Decimal(rate) for i, *_, rate in money.CURRENCIES}
     add(Model("res.company", "Companies", {
         "name": Field("char"), "currency_id": Field("many2one", "res.currency"), "account_sale_tax_id": Field("many2one", "account.tax"),
+        "tax_calculation_rounding_method": Field("selection", selection=[["round_per_line", "Round per Line"], ["round_globally", "Round Globally"]],
+                                                 default="round_per_line"),
         **({"account_price_include": Field("selection", default="tax_excluded")} if version >= 18 else {}),
     }, records={1: {"id": 1, "name": "My Company", "currency_id": money.COMPANY_CURRENCY, "account_sale_tax_id": money.DEFAULT_SALE_TAX,
+                    "tax_calculation_rounding_method": "round_per_line",
                     **({"account_price_include": "tax_excluded"} if version >= 18 else {})}}, next_id=2))  # fmt: skip
     # The generic chart of accounts' taxes; 18 moved "included in price" to price_include_override (price_include computed).
     tax_fields = {"name": Field("char", required=True), "amount": Field("float"), "type_tax_use": Field("selection", default="sale"),

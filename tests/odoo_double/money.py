@@ -59,6 +59,21 @@ def line_amounts(
     return untaxed, included_tax + excluded_tax, untaxed + included_tax + excluded_tax
 
 
+def unrounded_tax(db: Any, quantity: Any, price_unit: Any, discount: Any, tax_ids: list[int]) -> Decimal:
+    """A line's tax before rounding, what 'round_globally' adds over a document before rounding once (account_tax.py)."""
+    gross = to_decimal(quantity) * to_decimal(price_unit) * (1 - to_decimal(discount) / 100)
+    taxes = [db.models["account.tax"].records[i] for i in tax_ids if i in db.models["account.tax"].records]
+    included = sum((to_decimal(t["amount"]) for t in taxes if tax_included(db, t)), Decimal(0))
+    included_tax = gross * included / (100 + included) if included else Decimal(0)
+    untaxed = gross - included_tax
+    return included_tax + sum((untaxed * to_decimal(t["amount"]) / 100 for t in taxes if not tax_included(db, t)), Decimal(0))
+
+
+def rounds_globally(db: Any) -> bool:
+    """The company's tax_calculation_rounding_method (Accounting settings, "Rounding Method"): round_per_line by default."""
+    return db.models["res.company"].records[1].get("tax_calculation_rounding_method") == "round_globally"
+
+
 def tax_included(db: Any, tax: dict[str, Any]) -> bool:
     """17: the tax's own `price_include`; 18+: `price_include_override`, else the company's default (tax excluded)."""
     if db.version >= 18:
