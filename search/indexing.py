@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
 from marketplace.outbox.models import OutboxMessage
+from marketplace.producers.covers import covers
 from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
 from marketplace.reputation.signals import reputation, reputations
 from search.backends import Progress, SearchIndex
@@ -88,16 +89,11 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         )
     ):
         certifications[certification.group_id].append(certification)
-    photos: dict[int, list[Any]] = defaultdict(list)
-    for photo in session.execute(
-        select(Photo.group_id, Photo.path, Photo.width, Photo.height, Photo.caption)
-        .where(Photo.group_id.between(low, high), Photo.product_id.is_(None)).order_by(Photo.id)
-    ):  # fmt: skip
-        photos[photo.group_id].append(photo)
+    pictures = covers(session, Photo.group_id.between(low, high))
     for group in groups:
         group.capabilities = by_group.get(group.id, [])
         group.certifications = certifications.get(group.id, [])
-        group.photos = photos.get(group.id, [])
+        group.cover = pictures.get(group.id)
     return groups
 
 
@@ -110,7 +106,7 @@ def documents(
     while groups := _group_batch(session, last_id, batch):
         measured = reputations(session, [g.id for g in groups])
         for group in groups:
-            yield build_document(group, today, measured.get(group.id), now=now)
+            yield build_document(group, today, measured.get(group.id), now=now, cover=group.cover)
         last_id = groups[-1].id
 
 
@@ -163,7 +159,6 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
                 selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
                 selectinload(ProducerGroup.certifications),
                 selectinload(ProducerGroup.organization),
-                selectinload(ProducerGroup.photos),
             )  # fmt: skip
         )
     )
@@ -179,7 +174,10 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
             return
-        index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
+        cover = covers(session, [group_id]).get(group_id)
+        index.index(
+            [build_document(group, None, reputation(session, group_id), cover=cover)]
+        )  # counted from the group's own today
 
     return index_group
 

@@ -234,6 +234,7 @@ class Hit:
     self_declared_certifications: list[str] = field(default_factory=list)  # "other" claims by name: never verified
     reputation: dict[str, Any] = field(default_factory=dict)  # measured signals (marketplace.reputation.signals), for display
     photo: dict[str, Any] | None = None  # the cover photo: path, width, height, alt; None shows a placeholder
+    categories: list[str] = field(default_factory=list)  # taxonomy codes of what the group makes (the placeholder says them)
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,
         photo=doc.get("photo"),
+        categories=list(doc.get("categories") or []),
         matches=[
             CapabilityMatch(
                 category=c["category"],
