@@ -26,6 +26,7 @@ from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.reputation.signals import MAX_BOOST, Reputation
 from search.analysis import analyzed
+from search.materials import filter_values
 from search.vocabulary import CATEGORY_WORDS
 
 CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
@@ -140,7 +141,7 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "category": capability.category,
         "top_category": category.parent or category.code,
         "label": category.label,
-        "materials": list(capability.materials),
+        "materials": filter_values(capability.materials),  # the taxonomy's words for them, and the group's own
         "techniques": list(capability.techniques),
         # What this capability is, in indexed words: a buyer's words must find the capability that makes
         # the thing asked for, not just some capability of the group (see SearchQuery.capability_words).
