@@ -58,3 +58,9 @@ def filter_values(entries: Iterable[str]) -> list[str]:
         if canonical_material(entry) is None:
             values.append(entry.strip().lower())
     return list(dict.fromkeys(v for v in values if v))
+
+
+def shown(values: list[str]) -> list[str]:
+    """Return a capability's filter values as results list them: a taxonomy word another value already says is left out
+    (["cotton", "cotton thread"] → ["cotton thread"])."""
+    return [v for v in values if not any(w != v and v in materials_in(w) for w in values)]

@@ -14,6 +14,7 @@ from typing import Any
 from marketplace.producers.taxonomy import CATEGORIES
 from search.analysis import analyze, edit_distance, highlight, max_edits
 from search.documents import units_by
+from search.materials import shown
 
 FACETS = ("category", "material", "country", "certification", "verified_certification", "verified")
 
@@ -377,7 +378,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
             CapabilityMatch(
                 category=c["category"],
                 label=c["label"],
-                materials=c["materials"],
+                materials=shown(c["materials"]),
                 moq=c["moq"],
                 lead_time_days=c["lead_time_days"],
                 price_min=c["price_min"],

@@ -39,3 +39,9 @@ def test_what_a_group_lists_is_filtered_by_the_taxonomys_word_and_its_own() -> N
         "sisal", "wool", "woollen yarn", "glass", "recycled glass", "natural dyes", "seagrass", "cotton",
     ]  # fmt: skip
     assert canonical_material("BAMBOOS") == "bamboo" and canonical_material("papier-mâché") is None
+
+
+def test_results_list_what_the_group_wrote_without_repeating_a_taxonomy_word() -> None:
+    from search.materials import shown
+
+    assert shown(filter_values(["sisal", "cotton thread", "Woollen yarn"])) == ["sisal", "cotton thread", "woollen yarn"]
