@@ -41,8 +41,9 @@ def _pages(page: Page, live_url: str, who: str) -> list[str]:
         return ["/", "/groups", "/search?q=baskets", "/search?q=2%2C000+sisal+baskets%2C+fair+trade", "/login", "/signup",
                 _first_link(page, live_url, "/groups", r"/groups/[a-z0-9-]+")]  # fmt: skip
     if who == "buyer@demo.loom":
-        return ["/rfqs", "/rfqs/new", _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"), "/orders",
-                _first_link(page, live_url, "/orders", r"/orders/[0-9]+")]  # fmt: skip
+        order = _first_link(page, live_url, "/orders", r"/orders/[0-9]+")
+        return ["/rfqs", "/rfqs/new", _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"), "/orders", order,
+                _first_link(page, live_url, order, r"/invoices/[0-9]+")]  # fmt: skip
     if who == "producer@demo.loom":
         return ["/manage/", "/manage/rfqs", "/manage/profile", "/manage/certifications", "/manage/payouts", "/manage/odoo/",
                 _first_link(page, live_url, "/manage/", r"/manage/capabilities/[0-9]+/capacity"), "/orders"]  # fmt: skip
