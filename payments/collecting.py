@@ -18,6 +18,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.errors import Conflict, DomainError
 from marketplace.notifications import notify
 from marketplace.producers.models import ProducerGroup
+from marketplace.text import clean_line
 from payments.models import CollectingAccount
 
 FIELDS = ("bank", "account_name", "number", "other")
@@ -32,7 +33,9 @@ def save_collecting_account(session: Session, group: ProducerGroup, membership: 
     """
     require_role(membership, Role.OWNER)
     require_confirmed(membership)
-    bank, account_name, number, other = bank.strip(), account_name.strip(), number.strip(), other.strip()
+    bank, account_name, number, other = (
+        clean_line(v) for v in (bank, account_name, number, other)
+    )  # one line each: sealed "\n"-joined
     if not bank:
         raise DomainError(_("Say which bank the account is at."), field="bank")
     if not account_name:

@@ -61,7 +61,8 @@ def test_owners_set_the_account_buyers_pay_into_and_the_payment_settles_with_no_
     _as(client, parties["owner"].user.email)
     bad = submit(client, "/manage/payouts", {**ACCOUNT, "number": "12-3"}, action="/manage/payouts/collecting")
     assert bad.status_code == 422 and 'value="Machakos Sisal Weavers Cooperative"' in text_of(bad)  # nothing typed is lost
-    assert submit(client, "/manage/payouts", ACCOUNT, action="/manage/payouts/collecting").status_code == 302
+    typed = {**ACCOUNT, "other": "Branch: Machakos,\nSWIFT EQBLKENA"}  # a line break posted by hand stays one line
+    assert submit(client, "/manage/payouts", typed, action="/manage/payouts/collecting").status_code == 302
     account = session.get(CollectingAccount, parties["group"].id)
     assert account.details_hint == "Equity Bank ···7123"
     assert "0180" not in account.details_secret and "Equity" not in account.details_secret  # sealed at rest
@@ -72,7 +73,11 @@ def test_owners_set_the_account_buyers_pay_into_and_the_payment_settles_with_no_
 
     _as(client, parties["buyer"].user.email)
     invoice_page = text_of(client.get(f"/invoices/{deposit.id}"))
-    assert "0180 2993 4471 23" in invoice_page and "SWIFT EQBLKENA" in invoice_page and MARKETPLACE not in invoice_page
+    assert (
+        "0180 2993 4471 23" in invoice_page
+        and "Branch: Machakos, SWIFT EQBLKENA" in invoice_page
+        and MARKETPLACE not in invoice_page
+    )
     assert f"Reference to quote: <strong>{deposit.number}</strong>" in invoice_page
 
     _as(client, parties["operator"].email)
