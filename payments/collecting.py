@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_confirmed, require_role
+from marketplace.db import use_case
 from marketplace.errors import Conflict, DomainError
 from marketplace.notifications import notify
 from marketplace.producers.models import ProducerGroup
@@ -24,6 +25,7 @@ from payments.models import CollectingAccount
 FIELDS = ("bank", "account_name", "number", "other")
 
 
+@use_case
 def save_collecting_account(session: Session, group: ProducerGroup, membership: Membership, *, bank: str, account_name: str,
                             number: str, other: str, box: Any, base_url: str) -> CollectingAccount:  # fmt: skip
     """Set the account buyers pay the group's invoices into; its details are sealed by `box` (a SecretBox).
@@ -56,6 +58,7 @@ def save_collecting_account(session: Session, group: ProducerGroup, membership: 
     return account
 
 
+@use_case
 def remove_collecting_account(session: Session, group: ProducerGroup, membership: Membership, *, base_url: str) -> None:
     """Go back to the marketplace's account on the group's invoices; every owner is e-mailed. Raises Conflict if none is set."""
     require_role(membership, Role.OWNER)

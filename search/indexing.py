@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
-from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.covers import covers
 from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
-from marketplace.reputation.signals import reputation, reputations
+from marketplace.reputation.signals import reputations
 from search.backends import Progress, SearchIndex
 from search.documents import build_document
 
@@ -128,8 +127,11 @@ def rebuild(
     # An update the worker wrote to the old index during the build would otherwise be lost with it.
     changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
     if changed:
-        measured = reputations(session, changed)
-        index.index(build_document(g, today, measured.get(g.id), now=now) for g in _with_details(session, changed))
+        measured, pictures = reputations(session, changed), covers(session, changed)
+        index.index(
+            build_document(g, today, measured.get(g.id), now=now, cover=pictures.get(g.id))
+            for g in groups_with_details(session, changed)
+        )
     return count
 
 
@@ -150,7 +152,8 @@ def _collector_paused() -> Iterator[None]:
         gc.collect()
 
 
-def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+def groups_with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+    """Load the groups with ids `group_ids` and everything their search document is built from (one query per relation)."""
     return list(
         session.scalars(
             select(ProducerGroup)
@@ -162,24 +165,6 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
             )  # fmt: skip
         )
     )
-
-
-def make_index_handler(index_for):  # type: ignore[no-untyped-def]
-    """The outbox handler for `search.index_group`: index the group as it is now, or remove it."""
-
-    def index_group(session: Session, message: OutboxMessage) -> None:
-        group_id = int(message.key)
-        group = next(iter(_with_details(session, [group_id])), None)
-        index = index_for()
-        if group is None:
-            index.delete(group_id, int(message.payload.get("version", 0)) + 1)
-            return
-        cover = covers(session, [group_id]).get(group_id)
-        index.index(
-            [build_document(group, None, reputation(session, group_id), cover=cover)]
-        )  # counted from the group's own today
-
-    return index_group
 
 
 def rebuild_if_stale(sessions: Callable[[], Session], index: SearchIndex, *, now: dt.datetime | None = None) -> int | None:
