@@ -65,3 +65,12 @@ class PartialRefundForm(OneTimeForm):
         _l("Why (the buyer and the group read it)"),
         validators=[DataRequired(message=_l("Say why the money goes back.")), Length(max=200)],
     )
+
+
+class CollectingAccountForm(Form):
+    bank = StringField(_l("Bank"), validators=[DataRequired(message=_l("Say which bank the account is at.")), Length(max=60)],
+                       description=_l("For example Equity Bank, KCB, Banco Industrial."))  # fmt: skip
+    account_name = StringField(_l("Name on the account"), validators=[DataRequired(), Length(max=120)])
+    number = StringField(_l("Account number or IBAN"), validators=[DataRequired(), Length(min=6, max=40)],
+                         description=_l("Stored encrypted; only your invoices show it in full, to the buyer who pays them."))  # fmt: skip
+    other = StringField(_l("Branch, SWIFT/BIC or other instructions (optional)"), validators=[Optional(), Length(max=200)])

@@ -137,6 +137,13 @@ class StripeGateway:
         """
         return self._call(self.client.v1.transfers.create, params, {"idempotency_key": idempotency_key})
 
+    def destination_payment(self, payment_id: str, account_id: str) -> dict[str, Any]:
+        """The payment a transfer made on the connected account (`py_…`, the transfer's `destination_payment`), read as
+        that account, with its `balance_transaction` expanded: the amount that arrived, in the account's currency,
+        and the `exchange_rate` Stripe converted at (docs.stripe.com/api/balance_transactions/object)."""
+        return self._call(self.client.v1.charges.retrieve, payment_id, {"expand": ["balance_transaction"]},
+                          {"stripe_account": account_id})  # fmt: skip
+
     def transfers_in_group(self, transfer_group: str) -> list[dict[str, Any]]:
         """The transfers made under `transfer_group` (Loom uses the order number), newest first, up to 100."""
         return self._call(self.client.v1.transfers.list, {"transfer_group": transfer_group, "limit": 100}).get("data") or []

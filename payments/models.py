@@ -46,3 +46,21 @@ class PayoutAccount(Base):
         if self.method == PayoutMethod.STRIPE_TRANSFER:
             return bool(self.stripe_account_id and self.transfers_active)
         return bool(self.details_secret)
+
+
+class CollectingAccount(Base):
+    """A group's own bank account that buyers pay its invoices into by bank transfer, instead of the marketplace's.
+
+    Set by the group's owners only (payments.collecting); the details are encrypted at rest and opened only to
+    show them on the group's invoices. Money paid there reaches the group directly: no payout follows.
+    """
+
+    __tablename__ = "collecting_account"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), primary_key=True)
+    details_secret: Mapped[str] = mapped_column(Text)  # bank, name on the account, number, other instructions: sealed
+    details_hint: Mapped[str] = mapped_column(
+        String(120), default=""
+    )  # "Equity Bank ···4321": what pages other than invoices show
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

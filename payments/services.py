@@ -46,7 +46,7 @@ from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
-from payments.models import PayoutAccount
+from payments.models import CollectingAccount, PayoutAccount
 
 CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session after 24 h; start a new one a little before
 
@@ -392,11 +392,13 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     if existing is not None:
         return existing
     group = invoice.group
-    account = session.get(PayoutAccount, group.id)
-    method = account.method if account is not None else payout_method_for(group, settings)
     # fee + net = gross. Loom's fee is on the price before sales tax: the tax is the group's to pay to its tax office,
     # so the group receives all of it (an invoice with no tax: the fee is on its whole amount, as before).
     fee = percent_of(invoice.amount - invoice.tax_amount, settings.fee_percent, invoice.currency)
+    if any(p.status == PaymentStatus.SUCCEEDED and paid_to_group(p) for p in invoice.payments):
+        return _paid_directly(session, invoice, fee, settings)
+    account = session.get(PayoutAccount, group.id)
+    method = account.method if account is not None else payout_method_for(group, settings)
     payout = Payout(
         group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
         fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
@@ -420,6 +422,31 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
            body=lazy_join(_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
                              paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
                              amount=lazy_money(payout.amount, payout.currency), how=how), tax_sentence(invoice), separator=" "),
+           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    return payout
+
+
+DIRECT = "group"  # Payment.provider_ref prefix of a bank transfer into the group's own collecting account
+
+
+def paid_to_group(payment: Payment) -> bool:
+    """Whether the buyer paid straight into the group's own collecting account (recorded as such by the operator)."""
+    return payment.provider == "bank_transfer" and (payment.provider_ref or "").startswith(f"{DIRECT}:")
+
+
+def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: Settings) -> Payout:
+    """Record that the group already holds a paid invoice's money: a payout nobody sends, with Loom's fee owed by the group."""
+    payout = Payout(
+        group_id=invoice.group_id, order_id=invoice.order_id, invoice_id=invoice.id, method=PayoutMethod.BANK_TRANSFER,
+        amount=invoice.amount - fee, fee=fee, currency=invoice.currency, status=PayoutStatus.CONFIRMED, reference="direct",
+        sent_at=utcnow(), confirmed_at=utcnow(), idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
+        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is billed to the group.",
+    )  # fmt: skip
+    session.add(payout)
+    session.flush()
+    notify(session, invoice.group.organization_id, subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
+           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is billed to you separately.",
+                   buyer=invoice.order.buyer.name, paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, invoice.currency)),
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
 
@@ -528,9 +555,11 @@ def record_bank_transfer(
             field="amount",
         )
     attempt = max((p.attempt for p in invoice.payments), default=0) + 1
+    # Into the group's own collecting account (payments.collecting) the money reached the group: no payout follows.
+    into = DIRECT if session.get(CollectingAccount, invoice.group_id) is not None else "bank"
     payment = Payment(
         invoice=invoice, attempt=attempt, amount=invoice.amount, currency=invoice.currency, provider="bank_transfer",
-        provider_ref=f"bank:{invoice.id}:{reference.strip()[:100]}", idempotency_key=f"bank-transfer-{invoice.id}-{attempt}",
+        provider_ref=f"{into}:{invoice.id}:{reference.strip()[:100]}", idempotency_key=f"bank-transfer-{invoice.id}-{attempt}",
         failure_reason="", status=PaymentStatus.PENDING,
     )  # fmt: skip
     session.add(payment)

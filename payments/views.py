@@ -26,10 +26,18 @@ from marketplace.forms import attach_error, first_result, one_time, repeated
 from marketplace.guards import group_admin, operator_only
 from marketplace.problems import problem
 from marketplace.secrets import SecretBox
-from payments import payouts, services
-from payments.forms import BankTransferForm, ManualRefundForm, PartialRefundForm, PayoutDetailsForm, RecordPayoutForm
+from payments import collecting, payouts, services
+from payments.collecting import collecting_details
+from payments.forms import (
+    BankTransferForm,
+    CollectingAccountForm,
+    ManualRefundForm,
+    PartialRefundForm,
+    PayoutDetailsForm,
+    RecordPayoutForm,
+)
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
-from payments.models import PayoutAccount, StripeEvent
+from payments.models import CollectingAccount, PayoutAccount, StripeEvent
 from payments.webhooks import TOLERANCE_SECONDS, Context, MalformedEvent, process_event, read_event, reread, signed_in_the_future
 
 blueprint = Blueprint("payments", __name__)
@@ -46,10 +54,15 @@ def invoice(invoice_id: int) -> str:
     invoice = services.invoice_for(db.session, membership, invoice_id)
     payout = db.session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     is_group = membership.organization_id == invoice.group.organization_id
+    try:  # the group's own account, when its owners set one, else the marketplace's
+        group_account = collecting_details(db.session, invoice.group_id, SecretBox(current_app.config["SECRETS_KEY"]))
+    except ValueError:  # sealed under another key: say nothing rather than the wrong account
+        group_account = {}
     return render_template(
         "payments/invoice.html", invoice=invoice, order=invoice.order, payout=payout if is_group else None, is_group=is_group,
         can_pay=services.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
-        bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
+        group_account=group_account,
+        bank_transfer="" if group_account is not None else current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
         returned=request.args.get("returned") == "1", form=ActionForm(),
     )  # fmt: skip
 
@@ -111,12 +124,18 @@ def stripe_webhook() -> Response:
 # --- the group's payouts --------------------------------------------------------------------------------
 
 
-def _payouts_page(group, details_form: PayoutDetailsForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _payouts_page(
+    group,
+    details_form: PayoutDetailsForm | None = None,
+    status: int = 200,  # type: ignore[no-untyped-def]
+    collecting_form: CollectingAccountForm | None = None,
+):
     session = db.session
     account = session.get(PayoutAccount, group.id)
     settings = _settings()
     page = render_template(
         "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
+        collecting=session.get(CollectingAccount, group.id), collecting_form=collecting_form or CollectingAccountForm(formdata=None),
         method=account.method if account is not None else services.payout_method_for(group, settings),
         stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
@@ -146,6 +165,45 @@ def payout_details(group):  # type: ignore[no-untyped-def]
         attach_error(form, error)
         return _payouts_page(group, form, status=422)
     flash(_("Payout details saved. The Loom team sends your payouts there."), "success")
+    return redirect(url_for("payments.payouts"))
+
+
+@blueprint.post("/manage/payouts/collecting")
+@group_admin
+def collecting_account(group):  # type: ignore[no-untyped-def]
+    """Set the group's own account that buyers pay its invoices into (owners only)."""
+    form = CollectingAccountForm()
+    if not form.validate_on_submit():
+        return _payouts_page(group, collecting_form=form, status=422)
+    try:
+        collecting.save_collecting_account(db.session, group, context.current_membership(), bank=form.bank.data,
+                                           account_name=form.account_name.data, number=form.number.data, other=form.other.data or "",
+                                           box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"])  # fmt: skip
+    except DomainError as error:
+        if error.status == 403:
+            raise
+        attach_error(form, error)
+        return _payouts_page(group, collecting_form=form, status=422)
+    flash(_("Saved. Your invoices now ask buyers to pay into this account; your owners were told by e-mail."), "success")
+    return redirect(url_for("payments.payouts"))
+
+
+@blueprint.post("/manage/payouts/collecting/remove")
+@group_admin
+def remove_collecting_account(group) -> Response:  # type: ignore[no-untyped-def]
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; press the button again."), "error")
+        return redirect(url_for("payments.payouts"))
+    try:
+        collecting.remove_collecting_account(
+            db.session, group, context.current_membership(), base_url=current_app.config["BASE_URL"]
+        )
+    except DomainError as error:
+        if error.status == 403:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(_("Your invoices show the marketplace's account again; Loom pays you out."), "success")
     return redirect(url_for("payments.payouts"))
 
 
@@ -304,7 +362,12 @@ def _operator_invoice_page(
 ) -> tuple[str, int]:
     refundable = sum((services.refundable(p) for p in invoice.payments if p.provider == "stripe"), Decimal(0))
     return render_template(
-        "payments/operator_invoice.html", invoice=invoice, form=form, refundable=refundable, transfer_form=transfer_form
+        "payments/operator_invoice.html",
+        invoice=invoice,
+        form=form,
+        refundable=refundable,
+        transfer_form=transfer_form,
+        group_account=db.session.get(CollectingAccount, invoice.group_id),
     ), status
 
 

@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from marketplace.clock import default_time_zone, local_date
 from marketplace.db import utcnow
 from marketplace.producers import capacity
+from marketplace.producers.covers import Cover
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.reputation.signals import MAX_BOOST, Reputation
 from search.analysis import analyzed
+from search.materials import filter_values
 from search.vocabulary import CATEGORY_WORDS
 
 CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
@@ -139,7 +141,7 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "category": capability.category,
         "top_category": category.parent or category.code,
         "label": category.label,
-        "materials": list(capability.materials),
+        "materials": filter_values(capability.materials),  # the taxonomy's words for them, and the group's own
         "techniques": list(capability.techniques),
         # What this capability is, in indexed words: a buyer's words must find the capability that makes
         # the thing asked for, not just some capability of the group (see SearchQuery.capability_words).
@@ -155,8 +157,14 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
-def cover_photo(group: ProducerGroup) -> dict[str, Any] | None:
-    """The group's first gallery photo as results show it (path, size, alt text), or None for a placeholder."""
+def cover_photo(group: ProducerGroup, cover: Cover | None = None) -> dict[str, Any] | None:
+    """The group's cover as results show it (path, size, alt text), or None for a placeholder.
+
+    `cover` is what `marketplace.producers.covers` found (a gallery photo, else a product's); without
+    it, the group's loaded gallery photos are looked at.
+    """
+    if cover is not None:
+        return cover.as_dict()
     photos = getattr(group, "photos", None) or []
     if not photos:
         return None
@@ -165,7 +173,12 @@ def cover_photo(group: ProducerGroup) -> dict[str, Any] | None:
 
 
 def build_document(
-    group: ProducerGroup, today: dt.date | None = None, reputation: Reputation | None = None, *, now: dt.datetime | None = None
+    group: ProducerGroup,
+    today: dt.date | None = None,
+    reputation: Reputation | None = None,
+    *,
+    now: dt.datetime | None = None,
+    cover: Cover | None = None,
 ) -> dict[str, Any]:
     """Everything search needs about a group, its capacity counted from the group's today (at `now`, default now).
 
@@ -194,7 +207,7 @@ def build_document(
         "rating_count": group.rating_count,
         "response_time_hours": group.response_time_hours,
         "artisan_count": group.artisan_count,
-        "photo": cover_photo(group),
+        "photo": cover_photo(group, cover),
         "languages": list(group.languages),
         "certifications": certifications,
         "verified_certifications": sorted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from marketplace.outbox.models import OutboxMessage
+from marketplace.producers.covers import covers
 from marketplace.reputation.signals import reputation
 from search.documents import build_document
 from search.indexing import groups_with_details
@@ -24,6 +25,9 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
             # At its own version: listing it later raises the version, so that document is not refused.
             index.delete(group_id, group.version)
             return
-        index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
+        cover = covers(session, [group_id]).get(group_id)  # a gallery photo, else a product's
+        index.index(
+            [build_document(group, None, reputation(session, group_id), cover=cover)]
+        )  # counted from the group's own today
 
     return index_group

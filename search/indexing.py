@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
+from marketplace.producers.covers import covers
 from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
 from marketplace.reputation.signals import reputations
 from search.backends import Progress, SearchIndex
@@ -87,16 +88,11 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
         )
     ):
         certifications[certification.group_id].append(certification)
-    photos: dict[int, list[Any]] = defaultdict(list)
-    for photo in session.execute(
-        select(Photo.group_id, Photo.path, Photo.width, Photo.height, Photo.caption)
-        .where(Photo.group_id.between(low, high), Photo.product_id.is_(None)).order_by(Photo.id)
-    ):  # fmt: skip
-        photos[photo.group_id].append(photo)
+    pictures = covers(session, Photo.group_id.between(low, high))
     for group in groups:
         group.capabilities = by_group.get(group.id, [])
         group.certifications = certifications.get(group.id, [])
-        group.photos = photos.get(group.id, [])
+        group.cover = pictures.get(group.id)
     return groups
 
 
@@ -109,7 +105,7 @@ def documents(
     while groups := _group_batch(session, last_id, batch):
         measured = reputations(session, [g.id for g in groups])
         for group in groups:
-            yield build_document(group, today, measured.get(group.id), now=now)
+            yield build_document(group, today, measured.get(group.id), now=now, cover=group.cover)
         last_id = groups[-1].id
 
 
@@ -133,8 +129,11 @@ def rebuild(
         session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started, ProducerGroup.listed == true()))
     )
     if changed:
-        measured = reputations(session, changed)
-        index.index(build_document(g, today, measured.get(g.id), now=now) for g in groups_with_details(session, changed))
+        measured, pictures = reputations(session, changed), covers(session, changed)
+        index.index(
+            build_document(g, today, measured.get(g.id), now=now, cover=pictures.get(g.id))
+            for g in groups_with_details(session, changed)
+        )
     return count
 
 
@@ -165,7 +164,6 @@ def groups_with_details(session: Session, group_ids: list[int]) -> list[Producer
                 selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
                 selectinload(ProducerGroup.certifications),
                 selectinload(ProducerGroup.organization),
-                selectinload(ProducerGroup.photos),
             )  # fmt: skip
         )
     )

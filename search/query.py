@@ -14,6 +14,7 @@ from typing import Any
 from marketplace.producers.taxonomy import CATEGORIES
 from search.analysis import analyze, edit_distance, highlight, max_edits
 from search.documents import units_by
+from search.materials import shown
 
 FACETS = ("category", "material", "country", "certification", "verified_certification", "verified")
 
@@ -242,6 +243,7 @@ class Hit:
     self_declared_certifications: list[str] = field(default_factory=list)  # "other" claims by name: never verified
     reputation: dict[str, Any] = field(default_factory=dict)  # measured signals (marketplace.reputation.signals), for display
     photo: dict[str, Any] | None = None  # the cover photo: path, width, height, alt; None shows a placeholder
+    categories: list[str] = field(default_factory=list)  # taxonomy codes of what the group makes (the placeholder says them)
 
 
 @dataclass(frozen=True)
@@ -384,11 +386,12 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
         distance_km=None if distance is None else round(distance, 1),
         highlights=highlights,
         photo=doc.get("photo"),
+        categories=list(doc.get("categories") or []),
         matches=[
             CapabilityMatch(
                 category=c["category"],
                 label=c["label"],
-                materials=c["materials"],
+                materials=shown(c["materials"]),
                 moq=c["moq"],
                 lead_time_days=c["lead_time_days"],
                 price_min=c["price_min"],

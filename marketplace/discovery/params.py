@@ -14,6 +14,7 @@ from marketplace.producers.capacity import MAX_WEEKS, WEEK
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
 from marketplace.queryargs import decimal_number, iso_date, whole_number
 from marketplace.text import clean_line
+from search.materials import canonical_material
 from search.places import AmbiguousPlace, UnknownPlace, locate
 from search.query import CapacityNeed, Near, SearchQuery, Sort
 
@@ -125,7 +126,7 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     return SearchQuery(
         text=text,
         categories=categories,
-        materials=tuple(m.lower() for m in _many(args, "material")),
+        materials=tuple(dict.fromkeys(canonical_material(m) or m.strip().lower() for m in _many(args, "material"))),
         countries=countries,
         certifications=certifications,
         verified_certifications=verified_certifications,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES
 from search.analysis import BROADER, analyze, analyzed
+from search.materials import canonical_material
 from search.vocabulary import CATEGORY_WORDS
 
 MAX_UNITS = 10_000_000
@@ -43,63 +44,28 @@ _CERTIFICATIONS = [
 ]
 assert all(code in CERTIFICATION_SCHEMES for _, codes in _CERTIFICATION_WORDS for code in codes)
 
-# Materials artisan groups list one word each; a word here becomes the material filter (the capability
-# must list it), the rest of the sentence stays the product words.
-MATERIALS = frozenset(
-    [
-        "sisal",
-        "jute",
-        "raffia",
-        "seagrass",
-        "sweetgrass",
-        "palm",
-        "banana",
-        "papyrus",
-        "rattan",
-        "wicker",
-        "bamboo",
-        "willow",
-        "straw",
-        "hemp",
-        "cotton",
-        "linen",
-        "silk",
-        "wool",
-        "alpaca",
-        "cashmere",
-        "mohair",
-        "yak",
-        "felt",
-        "leather",
-        "suede",
-        "wood",
-        "teak",
-        "mango",
-        "olive",
-        "walnut",
-        "brass",
-        "copper",
-        "silver",
-        "gold",
-        "bronze",
-        "tin",
-        "iron",
-        "glass",
-        "clay",
-        "terracotta",
-        "porcelain",
-        "stoneware",
-        "soapstone",
-        "beeswax",
-        "cork",
-        "coconut",
-        "kenaf",
-        "abaca",
-        "coir",
-    ]
-)
 # Words that name goods (a category's words, and the kinds search knows): "baskets", "totes", "beads".
 _GOODS = frozenset(analyzed(list(CATEGORY_WORDS.values())).split()) | frozenset(BROADER) | frozenset(BROADER.values())
+
+
+def _materials_at(words: list[str]) -> dict[int, str]:
+    """Map the places of `words` that name a taxonomy material (search.materials) to it.
+
+    A name of two words ("sea grass", "terra cotta") maps its first place to the material and its second to "".
+    """
+    named: dict[int, str] = {}
+    i = 0
+    while i < len(words):
+        pair = canonical_material(f"{words[i]} {words[i + 1]}") if i + 1 < len(words) and words[i] and words[i + 1] else None
+        if pair is not None:
+            named[i], named[i + 1] = pair, ""
+            i += 2
+            continue
+        single = canonical_material(words[i])
+        if single is not None:
+            named[i] = single
+        i += 1
+    return named
 
 
 def _names_goods(word: str) -> bool:
@@ -228,19 +194,22 @@ def understand(sentence: str, today: dt.date) -> Understood:
             text = pattern.sub(" ", text)
     materials: list[str] = []
     kept: list[str] = []
-    has_product_word = any(_names_goods(w) for w in text.split() if w.strip(",;.!?()").lower() not in MATERIALS)
-    for word in re.split(r"(\s+)", text):
-        bare = word.strip(",;.!?()").lower()
-        if bare in MATERIALS and has_product_word:  # "sisal baskets": sisal is the filter; "papyrus" alone stays words
-            materials.append(bare)
-            if word.rstrip().endswith(","):
+    words = text.split()
+    bare = [w.strip(",;.!?()") for w in words]
+    named = _materials_at(bare)
+    has_product_word = any(_names_goods(w) for i, w in enumerate(bare) if i not in named)
+    for i, word in enumerate(words):
+        if i in named and has_product_word:  # "sisal baskets": sisal is the filter; "papyrus" alone stays words
+            if named[i]:
+                materials.append(named[i])
+            if word.endswith(","):
                 kept.append(",")
         else:
             kept.append(word)
     found = Understood("", units, by, tuple(dict.fromkeys(certifications)), tuple(dict.fromkeys(materials)))
     if not found.found_anything:
         return Understood(sentence.strip())
-    rest = _FILLER.sub(" ", "".join(kept))
+    rest = _FILLER.sub(" ", " ".join(kept))
     rest = re.sub(r"\s*[,;:]+\s*", ", ", rest)
     rest = re.sub(r"\s+", " ", rest).strip(" ,;:.-&")
     return Understood(rest, found.units, found.by, found.certifications, found.materials)

@@ -23,8 +23,8 @@ from marketplace.accounts.models import Organization, OrganizationKind
 from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
 from marketplace.producers.changes import publish_group_changed, touch
-from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
-from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS
+from marketplace.producers.models import Capability, CapacityWindow, Certification, GroupAddress, ProducerGroup
+from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS, follow_name
 from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
 from marketplace.producers.taxonomy import CATEGORIES, OTHER_CLAIM, is_country, is_currency, scheme_code
 from marketplace.text import clean_line, clean_text, slugify, word_list
@@ -402,8 +402,10 @@ def validate(record: SourceRecord) -> dict[str, Any]:
 
 
 class _Slugs:
+    """Addresses handed out in this import: none a group has, nor had before a rename (old addresses keep redirecting)."""
+
     def __init__(self, session: Session) -> None:
-        self.taken = set(session.scalars(select(ProducerGroup.slug)))
+        self.taken = set(session.scalars(select(ProducerGroup.slug))) | set(session.scalars(select(GroupAddress.old_slug)))
 
     def allocate(self, name: str) -> str:
         base = slug = slugify(name)
@@ -435,9 +437,12 @@ def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any],
         outcome = "created"
     else:
         outcome = "unchanged"
+    old_name = group.name
     changed = _apply(group, clean, [f for f in PROFILE_FIELDS if f in clean])
     if group.organization.name != clean["name"]:
         group.organization.name = clean["name"]
+    if outcome != "created" and group.name != old_name and follow_name(session, group):
+        slugs.taken.add(group.slug)  # renamed by the file: its address moves as a rename on the profile page moves it
     by_scheme = {(c.scheme, c.name.casefold()): c for c in group.certifications}
     for cert in clean["certifications"]:
         existing = by_scheme.get((cert["scheme"], cert["name"].casefold()))

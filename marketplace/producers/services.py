@@ -51,9 +51,10 @@ PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq",
 
 
 def unique_slug(session: Session, name: str) -> str:
-    """Return a slug for `name` no producer group has yet: the name's slug, else it with -2, -3 … appended."""
+    """Return a slug for `name` no producer group has, nor had before a rename: the name's slug, else it with -2, -3 … appended."""
     base = slugify(name)
     taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
+    taken |= set(session.scalars(select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(f"{base}%"))))
     if base not in taken:
         return base
     n = 2

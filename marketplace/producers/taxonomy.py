@@ -198,3 +198,67 @@ def is_currency(code: str) -> bool:
     except UnknownCurrency:
         return False
     return True
+
+
+# Materials groups make things from and buyers ask for, one canonical word each (search.materials
+# recognises them through stemming, plurals and the spellings below; a material not listed is still
+# searchable as text and as the group typed it).
+MATERIALS: tuple[str, ...] = (
+    "sisal",
+    "jute",
+    "raffia",
+    "seagrass",
+    "sweetgrass",
+    "palm",
+    "banana",
+    "papyrus",
+    "rattan",
+    "wicker",
+    "bamboo",
+    "willow",
+    "straw",
+    "hemp",
+    "cotton",
+    "linen",
+    "silk",
+    "wool",
+    "alpaca",
+    "cashmere",
+    "mohair",
+    "yak",
+    "felt",
+    "leather",
+    "suede",
+    "wood",
+    "teak",
+    "mango",
+    "olive",
+    "walnut",
+    "brass",
+    "copper",
+    "silver",
+    "gold",
+    "bronze",
+    "tin",
+    "iron",
+    "glass",
+    "clay",
+    "terracotta",
+    "porcelain",
+    "stoneware",
+    "soapstone",
+    "beeswax",
+    "cork",
+    "coconut",
+    "kenaf",
+    "abaca",
+    "coir",
+)
+# Other ways of writing a material (British/American, split or hyphenated words, trade names), to its word above.
+MATERIAL_SPELLINGS: dict[str, str] = {
+    "woollen": "wool", "woolen": "wool", "lambswool": "wool", "merino": "wool", "rafia": "raffia", "sea grass": "seagrass",
+    "sweet grass": "sweetgrass", "terra cotta": "terracotta", "soap stone": "soapstone", "stone ware": "stoneware",
+    "bees wax": "beeswax", "hessian": "jute", "burlap": "jute", "coconut fibre": "coir", "coconut fiber": "coir",
+    "manila hemp": "abaca", "palm leaf": "palm", "banana leaf": "banana", "banana fibre": "banana",
+    "banana fiber": "banana", "flax": "linen", "sterling silver": "silver",
+}  # fmt: skip

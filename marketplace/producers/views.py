@@ -17,6 +17,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.guards import group_admin
 from marketplace.producers import services
+from marketplace.producers.covers import covers, loaded_cover, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
     CertificationForm,
@@ -34,6 +35,7 @@ from marketplace.sourcing import services as sourcing
 from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
+blueprint.add_app_template_global(what_it_makes, "what_it_makes")  # the placeholder cover says what a group makes
 manage = Blueprint("manage", __name__, url_prefix="/manage")
 
 CALENDAR_WEEKS = 16
@@ -44,8 +46,9 @@ CALENDAR_WEEKS = 16
 
 @blueprint.get("/")
 def home() -> str:
-    groups, total = services.list_groups(db.session, per_page=6, with_photos=True)
-    return render_template("home.html", groups=groups, total=total, top_categories=TOP_CATEGORIES)
+    groups, total = services.list_groups(db.session, per_page=6)
+    return render_template("home.html", groups=groups, covers=covers(db.session, [g.id for g in groups]), total=total,
+                           top_categories=TOP_CATEGORIES)  # fmt: skip
 
 
 @blueprint.get("/groups")
@@ -58,13 +61,13 @@ def directory() -> str:
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(
-        db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_photos=True
+        db.session, country=country, category=category, page=page, per_page=per_page, after=after
     )
     next_after = (
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
     )
     return render_template(
-        "producers/directory.html", groups=groups, total=total, page=page, per_page=per_page, next_after=next_after,
+        "producers/directory.html", groups=groups, covers=covers(db.session, [g.id for g in groups]), total=total, page=page, per_page=per_page, next_after=next_after,
         country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
     )  # fmt: skip
 
@@ -85,7 +88,7 @@ def profile(slug: str) -> str | Response:
         if membership and membership.organization.kind == OrganizationKind.BUYER
         else []
     )
-    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts,
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts, picture=loaded_cover(group),
                            reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
 
 

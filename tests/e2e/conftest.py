@@ -6,10 +6,11 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from marketplace import create_app
@@ -69,6 +70,37 @@ def mailed_link(app: Flask, to: str, path: str) -> str:
         if match := re.search(rf"https?://\S+{re.escape(path)}\S*", body):
             return match.group(0)
     raise AssertionError(f"no e-mail to {to} with a link to {path}")
+
+
+# Screenshots of the main pages at phone size, kept after every e2e run for the issue's closing note (gitignored);
+# LOOM_TEST_SCREENSHOTS names another folder.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+_SAVED = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture(scope="session")
+def screenshots(pytestconfig: pytest.Config) -> Path:
+    """The folder this run's screenshots go to, emptied of an earlier run's; each saved one is listed at the end of the run."""
+    folder = Path(os.environ.get("LOOM_TEST_SCREENSHOTS") or SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    pytestconfig.stash[_SAVED] = []
+    return folder
+
+
+def save_screenshot(config: pytest.Config, page: Page, path: Path) -> None:
+    """Save the whole page as `path` (PNG) and list it in the run's summary."""
+    page.screenshot(path=path, full_page=True)
+    config.stash.setdefault(_SAVED, []).append(path)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    saved = config.stash.get(_SAVED, [])
+    if saved:
+        terminalreporter.section(f"{len(saved)} screenshots at 390 px")
+        for path in saved:
+            terminalreporter.write_line(str(path))
 
 
 @pytest.fixture(scope="session")

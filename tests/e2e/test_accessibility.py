@@ -1,9 +1,8 @@
 """axe-core on every main page, as a visitor, a buyer, a producer group and an operator, on a 390 px phone:
-any violation fails. Each page's screenshot is kept (LOOM_TEST_SCREENSHOTS names the folder) for the note."""
+any violation fails. Each page's screenshot is kept in build/screenshots/ and listed at the end of the run (conftest)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from marketplace.demo import DEMO_PASSWORD
+from tests.e2e.conftest import save_screenshot
 
 PHONE = {"width": 390, "height": 844}
 AXE = Axe()
@@ -41,8 +41,9 @@ def _pages(page: Page, live_url: str, who: str) -> list[str]:
         return ["/", "/groups", "/search?q=baskets", "/search?q=2%2C000+sisal+baskets%2C+fair+trade", "/login", "/signup",
                 _first_link(page, live_url, "/groups", r"/groups/[a-z0-9-]+")]  # fmt: skip
     if who == "buyer@demo.loom":
-        return ["/rfqs", "/rfqs/new", _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"), "/orders",
-                _first_link(page, live_url, "/orders", r"/orders/[0-9]+")]  # fmt: skip
+        order = _first_link(page, live_url, "/orders", r"/orders/[0-9]+")
+        return ["/rfqs", "/rfqs/new", _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"), "/orders", order,
+                _first_link(page, live_url, order, r"/invoices/[0-9]+")]  # fmt: skip
     if who == "producer@demo.loom":
         return ["/manage/", "/manage/rfqs", "/manage/profile", "/manage/certifications", "/manage/payouts", "/manage/odoo/",
                 _first_link(page, live_url, "/manage/", r"/manage/capabilities/[0-9]+/capacity"), "/orders"]  # fmt: skip
@@ -50,9 +51,9 @@ def _pages(page: Page, live_url: str, who: str) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["visitor", "buyer@demo.loom", "producer@demo.loom", "operator@demo.loom"])
-def test_every_main_page_passes_axe_on_a_phone(browser: Browser, live_url: str, who: str, tmp_path: Path) -> None:
-    shots = Path(os.environ.get("LOOM_TEST_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+def test_every_main_page_passes_axe_on_a_phone(
+    browser: Browser, live_url: str, who: str, screenshots: Path, pytestconfig: pytest.Config
+) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     if who != "visitor":
@@ -60,10 +61,8 @@ def test_every_main_page_passes_axe_on_a_phone(browser: Browser, live_url: str, 
     found: dict[str, list[str]] = {}
     for path in _pages(page, live_url, who):
         page.goto(f"{live_url}{path}")
-        page.screenshot(
-            path=shots / f"{who.split('@')[0]}{re.sub(r'[^a-z0-9]+', '-', path.lower()).rstrip('-') or '-home'}.png",
-            full_page=True,
-        )
+        name = f"{who.split('@')[0]}{re.sub(r'[^a-z0-9]+', '-', path.lower()).rstrip('-') or '-home'}.png"
+        save_screenshot(pytestconfig, page, screenshots / name)
         violations = AXE.run(page).response["violations"]
         if violations:
             found[path] = [

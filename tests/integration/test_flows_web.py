@@ -165,9 +165,9 @@ def test_a_draft_takes_groups_later_and_is_sent(client: FlaskClient, session: Se
     rfq = session.scalar(select(Rfq))
     assert rfq.status == RfqStatus.DRAFT and rfq.recipients == []
     assert f"/rfqs/{rfq.id}/edit" in text_of(client.get(f"/rfqs/{rfq.id}"))
-    # From a group's profile: "add to a draft".
+    # From a group's profile: "add to a draft" is a button (tests/integration/test_profile_drafts.py); the edit page takes one too.
     profile = text_of(client.get(f"/groups/{basket_groups['kitui'].slug}"))
-    assert f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}" in profile
+    assert f'name="target" value="{rfq.id}:{basket_groups["kitui"].slug}"' in profile
     edit = f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}"
     html = text_of(client.get(edit))
     assert f'name="group" value="{basket_groups["kitui"].slug}" checked' in html and _value(html, "quantity") == "200"

@@ -1,0 +1,76 @@
+"""The picture a group's card shows: its first gallery photo, else the first photo of one of its products."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.producers.models import Photo, ProducerGroup, Product
+from marketplace.producers.taxonomy import CATEGORIES
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A photo as a card shows it: upload path, size in pixels, alt text."""
+
+    path: str
+    width: int
+    height: int
+    alt: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cover_of(group_name: str, path: str, width: int, height: int, caption: str, product_title: str | None) -> Cover:
+    """Return the cover for one photo row: its caption as alt text, else the product's title, else "Work of <group>"."""
+    alt = caption or (str(_l("%(product)s by %(name)s", product=product_title, name=group_name)) if product_title else "")
+    return Cover(path, width, height, alt or str(_l("Work of %(name)s", name=group_name)))
+
+
+def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict[int, Cover]:
+    """Return each group's cover, by group id, in one statement; groups without any photo are absent.
+
+    `where` is a condition on `Photo.group_id` (such as a range) or the group ids themselves. Gallery
+    photos come first (the group chose them to show itself), then product photos, each oldest first.
+    """
+    condition = where if isinstance(where, ColumnElement) else Photo.group_id.in_(list(where))
+    ranked = (
+        select(
+            Photo.group_id,
+            Photo.path,
+            Photo.width,
+            Photo.height,
+            Photo.caption,
+            Product.title.label("product_title"),
+            ProducerGroup.name.label("group_name"),
+            func.row_number().over(partition_by=Photo.group_id, order_by=(Photo.product_id.is_not(None), Photo.id)).label("rank"),
+        )  # fmt: skip
+        .join(ProducerGroup, ProducerGroup.id == Photo.group_id)
+        .outerjoin(Product, Product.id == Photo.product_id)
+        .where(condition)
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
+    return {r.group_id: cover_of(r.group_name, r.path, r.width, r.height, r.caption, r.product_title) for r in rows}
+
+
+def loaded_cover(group: ProducerGroup) -> Cover | None:
+    """Return the cover of a group whose gallery and products' photos are already loaded (the profile), or None."""
+    for photo in group.photos:
+        return cover_of(group.name, photo.path, photo.width, photo.height, photo.caption, None)
+    for product in group.products:
+        for photo in product.photos:
+            return cover_of(group.name, photo.path, photo.width, photo.height, photo.caption, product.title)
+    return None
+
+
+def what_it_makes(codes: Iterable[str]) -> list[str]:
+    """Return the top-level category names of taxonomy `codes`, once each, in first-seen order (unknown codes skipped)."""
+    tops = dict.fromkeys(code.split(".", 1)[0] for code in codes)
+    return [CATEGORIES[code].name for code in tops if code in CATEGORIES]

@@ -1,0 +1,118 @@
+"""A Stripe transfer to a group's account in another currency shows the amount that arrived and Stripe's own rate,
+read from the destination payment's balance transaction; when Stripe gives no rate, the page says Stripe converts it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.billing.models import Payout, PayoutMethod, PayoutStatus
+from payments import payouts
+from payments.gateway import StripeGateway
+from payments.models import PayoutAccount
+from tests.integration.test_payments import as_, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
+from tests.stripe_proxy import StripeRelay
+from tests.web import text_of
+
+# A destination payment's balance transaction as Stripe answers it for a transfer of 1,900.00 USD into a EUR account
+# (the object's documented shape, docs.stripe.com/api/balance_transactions/object; stripe-mock's fixture has no rate).
+RECORDED_BALANCE_TRANSACTION = {
+    "id": "txn_1Q2r3sPtAbCdEfGh", "object": "balance_transaction", "amount": 175085, "currency": "eur",
+    "exchange_rate": 0.921500, "fee": 0, "fee_details": [], "net": 175085, "reporting_category": "charge",
+    "source": "py_1Q2r3sPtAbCdEfGh", "status": "pending", "type": "payment", "available_on": 1764547200, "created": 1764460800,
+}  # fmt: skip
+
+
+class GatewayOfAConvertingAccount(StripeGateway):
+    """stripe-mock, except that the group's account converts arriving money into euros, as Stripe does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("sk_test_loom", **kwargs)
+        self.asked: list[tuple[str, str]] = []
+
+    def destination_payment(self, payment_id: str, account_id: str) -> dict[str, Any]:
+        self.asked.append((payment_id, account_id))
+        payment = super().destination_payment(payment_id, account_id)  # the real call, so its shape is Stripe's
+        return {**payment, "balance_transaction": RECORDED_BALANCE_TRANSACTION}
+
+
+def _stripe_group(session: Session, market: dict[str, Any]) -> None:  # noqa: F811 - the fixture's value
+    market["portugal"].currency = "EUR"  # the group works in euros; its order is in dollars
+    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER,
+                              stripe_account_id="acct_portugal", transfers_active=True))  # fmt: skip
+    session.commit()
+
+
+def test_stripes_rate_is_read_from_the_destination_payment_and_shown_to_the_group(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    _stripe_group(session, market)
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    gateway = GatewayOfAConvertingAccount(api_base=stripe_relay.url, network_retries=0)
+
+    assert payouts.send_transfer(session, lambda: gateway, payout.id).startswith("sent as tr_")
+    session.expire_all()
+    assert [account for _, account in gateway.asked] == ["acct_portugal"] and gateway.asked[0][0].startswith("py_")
+    assert (payout.status, payout.sent_amount, payout.sent_currency, payout.exchange_rate) == (
+        PayoutStatus.SENT, Decimal("1750.85"), "EUR", Decimal("0.9215"),
+    )  # fmt: skip
+    as_(client, market["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "arrived in your Stripe account as <strong>€1,750.85</strong>, at Stripe's rate of 1 USD = 0.9215 EUR" in page
+    assert "Stripe converts it to your account" not in page
+
+
+def test_without_a_rate_from_stripe_the_page_says_stripe_converts_it_on_arrival(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    _stripe_group(session, market)
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+    gateway = StripeGateway("sk_test_loom", api_base=stripe_relay.url, network_retries=0)
+
+    assert payouts.send_transfer(session, lambda: gateway, payout.id).startswith("sent as tr_")
+    session.expire_all()
+    [asked] = [s for s in stripe_relay.seen if s.method == "GET" and s.path.startswith("/v1/charges/py_")]
+    assert "expand" in asked.path  # stripe-mock answered the destination payment, with exchange_rate null
+    assert (payout.status, payout.sent_amount, payout.exchange_rate) == (PayoutStatus.SENT, None, None)
+    as_(client, market["portugal_admin"].user.email)
+    assert "Stripe converts it to your account's currency when it arrives" in text_of(client.get("/manage/payouts"))
+
+
+def test_stripe_down_while_asking_for_the_rate_leaves_the_transfer_recorded(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    _stripe_group(session, market)
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+
+    class GatewayDownAfterTheTransfer(StripeGateway):
+        def destination_payment(self, payment_id: str, account_id: str) -> dict[str, Any]:
+            stripe_relay.mode = "down"
+            try:
+                return super().destination_payment(payment_id, account_id)
+            finally:
+                stripe_relay.mode = "pass"
+
+    gateway = GatewayDownAfterTheTransfer("sk_test_loom", api_base=stripe_relay.url, network_retries=0)
+    assert payouts.send_transfer(session, lambda: gateway, payout.id).startswith("sent as tr_")
+    session.expire_all()
+    assert payout.status == PayoutStatus.SENT and payout.reference.startswith("tr_") and payout.exchange_rate is None
