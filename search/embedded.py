@@ -451,20 +451,61 @@ class EmbeddedIndex:
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
         source, score = self._source(text)
-        conditions = self._where(query, params)
+        # The candidates, once: the groups that meet every filter but the facet selections, each with a
+        # flag per selection it meets. The matched set is the candidates meeting them all; a facet with a
+        # selection counts among the candidates meeting all the others. Nothing is matched twice.
+        selected = tuple(facet for facet in FACETS if query.without(facet) != query)
+        base = query
+        for facet in selected:
+            base = base.without(facet)
+        conditions = self._where(base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        # The matching groups with their scores, once: the page is read from this set, and facets
-        # whose own selection is empty count within it.
+        flags = self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
-        connection.execute("DROP TABLE IF EXISTS temp.matched")
+        connection.execute("DROP VIEW IF EXISTS temp.matched")
+        connection.execute("DROP TABLE IF EXISTS temp.candidates")
+        columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
+        connection.execute(f"CREATE TEMP TABLE candidates (id INTEGER PRIMARY KEY, score REAL, sort_value{columns})")
         connection.execute(
-            f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
+            f"INSERT INTO temp.candidates SELECT g.id, {score}, {sort_value}{''.join(f', {sql}' for sql in flags.values())} "
+            f"FROM {source} {where}",
             params,
         )
+        every = " AND ".join(flags) or "1"
+        connection.execute(f"CREATE TEMP VIEW matched AS SELECT id, score, sort_value FROM temp.candidates WHERE {every}")
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
-        facets = self._facets(connection, query, text)
+        facets = self._facets(connection, query, flags)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+    def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
+        """Name → SQL of each flag a candidate group carries: whether it meets one facet's selection.
+
+        Category and material select capabilities, and one capability must meet every capability filter
+        at once: `cap_all` is that, `cap_no_category`/`cap_no_material` the same without that facet's.
+        """
+        flags: dict[str, str] = {}
+        if "country" in selected:
+            flags["f_country"] = f"g.country IN ({_bind(params, 'country', query.countries)})"
+        if "verified" in selected:
+            params["verified"] = int(query.verified)
+            flags["f_verified"] = "g.verified = :verified"
+        if "certification" in selected:
+            schemes = _bind(params, "cert", query.certifications)
+            flags["f_certification"] = (
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({schemes}))"
+            )
+        if "verified_certification" in selected:
+            schemes = _bind(params, "vcert", query.verified_certifications)
+            flags["f_verified_certification"] = (
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
+            )
+        if "category" in selected or "material" in selected:
+            for name, exclude in (("cap_all", None), ("cap_no_category", "category"), ("cap_no_material", "material")):
+                if exclude is None or exclude in selected:
+                    capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
+                    flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+        return flags
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
         """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
@@ -502,77 +543,59 @@ class EmbeddedIndex:
         return hits, next_cursor
 
     @staticmethod
-    def _matched_group_counts(connection: sqlite3.Connection, facets: set[str]) -> dict[str, list[tuple[Any, int]]]:
-        """Count the group-level facets that have no selection of their own, in two passes over the matched set.
+    def _counting(flags: dict[str, str], facet: str) -> str:
+        """SQL true for the candidates a facet counts among: those meeting every selection but the facet's own."""
+        own = {"category": "cap_no_category", "material": "cap_no_material"}.get(facet, f"f_{facet}")
+        others = [flag for flag in flags if flag != own and not flag.startswith("cap_no_")]
+        if own in flags and own.startswith("cap_no_"):  # its capabilities need only meet the other capability filters
+            others = [flag for flag in others if flag != "cap_all"] + [own]
+        return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
-        Country and verified come from one GROUP BY over both columns; certification and verified
-        certification from one over the matched groups' certificates. Returns (value, groups) pairs.
+    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
+        """Every facet's counts, in four passes over the candidate groups whatever is selected (issue 19).
+
+        A facet without a selection counts the matched groups; one with a selection counts the groups
+        that meet every other selection (as Elasticsearch's post_filter does), from the flags.
         """
-        counts: dict[str, list[tuple[Any, int]]] = {}
-        if facets & {"country", "verified"}:
-            country: dict[Any, int] = defaultdict(int)
-            verified: dict[Any, int] = defaultdict(int)
-            for value, flag, n in connection.execute(
-                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
-            ):
-                country[value] += n
-                verified[flag] += n
-            counts["country"], counts["verified"] = list(country.items()), list(verified.items())
-        if facets & {"certification", "verified_certification"}:
-            rows = connection.execute(
-                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
-                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
+        counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        counted: dict[str, list[tuple[Any, int]]] = {}
+        country: dict[Any, int] = defaultdict(int)
+        verified: dict[Any, int] = defaultdict(int)
+        for value, flag, in_country, in_verified in connection.execute(
+            f"SELECT g.country, g.verified, SUM({counting['country']}), SUM({counting['verified']}) "
+            "FROM temp.candidates k JOIN groups g ON g.id = k.id GROUP BY g.country, g.verified"
+        ):
+            country[value] += in_country
+            verified[flag] += in_verified
+        counted["country"] = [(value, n) for value, n in country.items() if n]
+        counted["verified"] = [(value, n) for value, n in verified.items() if n]
+        rows = connection.execute(
+            f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
+            f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
+            "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme"
+        ).fetchall()
+        counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
+        counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
+        for facet in ("category", "material"):
+            # Groups per value among the capabilities that meet the other capability filters.
+            params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            capability = " AND ".join([counting[facet], *self._capability_conditions(query, params, exclude=facet)])
+            value, joins = (
+                ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
+            )
+            counted[facet] = connection.execute(
+                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM temp.candidates k JOIN caps c ON c.group_id = k.id{joins} "
+                f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
+                params,
             ).fetchall()
-            counts["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
-            counts["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
-        return {facet: values for facet, values in counts.items() if facet in facets}
-
-    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, text: bool) -> dict[str, list[FacetValue]]:
-        """Every facet's counts: those without a selection within the matched set, the others each by its own query."""
-        unselected = {facet for facet in FACETS if query.without(facet) == query}
-        counted = self._matched_group_counts(connection, unselected)
         facets: dict[str, list[FacetValue]] = {}
         for facet in FACETS:
-            if facet in counted:
-                rows = sorted(counted[facet], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
-            else:
-                rows = self._facet_rows(connection, query, facet, text)
+            rows = sorted(counted[facet], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
             selected = selected_values(query, facet)
             facets[facet] = [
                 FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
             ]
         return facets
-
-    def _facet_rows(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[tuple[Any, int]]:
-        """Count one facet by its own query (a facet with a selection counts without it): (value, groups) rows, most first."""
-        base = query.without(facet)
-        params: dict[str, Any] = {"facet_size": FACET_SIZE}
-        if base == query:  # nothing selected in this facet: count within the matched set
-            source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
-        else:
-            source, _ = self._source(text)
-            conditions = self._where(base, params)
-            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        if facet in ("country", "verified", "certification", "verified_certification"):
-            column, joins = {
-                "country": ("g.country", ""),
-                "verified": ("g.verified", ""),
-                "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
-                "verified_certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id AND gc.verified = 1"),
-            }[facet]
-            sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
-        else:
-            # Count groups per value among the capabilities that meet the other capability filters,
-            # driving from the set of matching groups (computed once) rather than joining per row.
-            capability = self._capability_conditions(query, params, exclude=facet)
-            groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
-            cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
-            if facet == "material":
-                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
-                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
-            else:
-                sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
-        return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
