@@ -26,7 +26,7 @@ from typing import Any
 
 from search.analysis import edit_distance, max_edits
 from search.backends import Progress
-from search.documents import capacity_key_range, instant_text
+from search.documents import UNITS_BITS, UNITS_MAX, capacity_key, capacity_key_range, instant_text
 from search.query import (
     FACETS,
     FIELD_WEIGHTS,
@@ -60,13 +60,18 @@ CREATE TABLE IF NOT EXISTS caps (
     ready_on TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
+-- A capability's cumulative units by the end of each week, as runs of weeks over which they grow by the
+-- same step: units(w) = base + step * (w - first_week) for first_week <= w <= last_week. A capability
+-- without exceptions in its calendar is one row, where the weekly keys took one per week (issue 19).
+CREATE TABLE IF NOT EXISTS cap_runs (
+    cap_id INTEGER NOT NULL, first_week INTEGER NOT NULL, last_week INTEGER NOT NULL, base INTEGER NOT NULL, step INTEGER NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 7  # PRAGMA user_version; an index file of another version is emptied and rebuilt
-_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "docs", "groups")
+SCHEMA_VERSION = 8  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_runs", "cap_materials", "caps", "group_certs", "docs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -77,8 +82,8 @@ CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (key, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_capacity_cap ON cap_capacity (cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_runs ON cap_runs (last_week, first_week, base, step, cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id);
 """
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
@@ -178,7 +183,7 @@ class EmbeddedIndex:
     @staticmethod
     def _remove(connection: sqlite3.Connection, group_id: int) -> None:
         connection.execute("DELETE FROM cap_materials WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
-        connection.execute("DELETE FROM cap_capacity WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM cap_runs WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM cap_fts WHERE rowid IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
@@ -189,7 +194,7 @@ class EmbeddedIndex:
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, stored, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], [], []
+        groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
@@ -200,7 +205,7 @@ class EmbeddedIndex:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
                              cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
                 materials.extend((cap["id"], m) for m in cap["materials"])
-                keys.extend((cap["id"], k) for k in cap["capacity_keys"])
+                runs.extend((cap["id"], *run) for run in capacity_runs(cap["capacity_keys"]))
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
@@ -214,7 +219,7 @@ class EmbeddedIndex:
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
-        connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
+        connection.executemany("INSERT INTO cap_runs (cap_id, first_week, last_week, base, step) VALUES (?, ?, ?, ?, ?)", runs)
         connection.executemany("INSERT INTO cap_fts (rowid, terms) VALUES (?, ?)", cap_texts)
         connection.executemany(
             "INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts
@@ -437,9 +442,13 @@ class EmbeddedIndex:
         """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
         connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
         if query.capacity:
-            low, high = capacity_key_range(query.capacity.units, query.capacity.by)
+            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
+            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+            week, units = low >> UNITS_BITS, low & UNITS_MAX
             connection.execute(
-                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high)
+                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_runs "
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units",
+                {"week": week, "units": units},
             )
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -608,7 +617,7 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 
 
 def _stored(doc: dict[str, Any]) -> str:
-    """The document as stored for showing hits: without its capacity keys, which cap_capacity holds
+    """The document as stored for showing hits: without its capacity keys, which cap_runs holds
     (a capability's hundred-odd keys would be most of the JSON read back for every hit)."""
     capabilities = [{k: v for k, v in c.items() if k != "capacity_keys"} for c in doc["capabilities"]]
     return json.dumps({**doc, "capabilities": capabilities}, separators=(",", ":"))
@@ -618,17 +627,37 @@ def _restore_capacity_keys(connection: sqlite3.Connection, docs: list[dict[str, 
     """Put back into stored documents the capacity key of the week `by` falls in: all a hit needs to
     say its units by that date (search.documents.units_by)."""
     keys: dict[int, list[int]] = defaultdict(list)
-    low, high = capacity_key_range(0, by)
+    week = capacity_key_range(0, by)[0] >> UNITS_BITS
     cap_ids = [c["id"] for doc in docs for c in doc["capabilities"]]
     for start in range(0, len(cap_ids), 500):
         chunk = cap_ids[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
-        sql = f"SELECT cap_id, key FROM cap_capacity WHERE cap_id IN ({placeholders}) AND key BETWEEN ? AND ?"
-        for cap_id, key in connection.execute(sql, [*chunk, low, high]):
-            keys[cap_id].append(key)
+        sql = (f"SELECT cap_id, base + step * (? - first_week) FROM cap_runs WHERE cap_id IN ({placeholders}) "
+               "AND first_week <= ? AND last_week >= ?")  # fmt: skip
+        for cap_id, units in connection.execute(sql, [week, *chunk, week, week]):
+            keys[cap_id].append(capacity_key(week, units))
     for doc in docs:
         for capability in doc["capabilities"]:
             capability["capacity_keys"] = keys.get(capability["id"], [])
+
+
+def capacity_runs(keys: list[int]) -> list[tuple[int, int, int, int]]:
+    """Fold a capability's weekly capacity keys into runs (first week, last week, units in the first, step per week).
+
+    `keys` are search.documents.capacity_keys: consecutive weeks, cumulative units. Weeks over which the
+    units grow by the same step make one run, so a steady capability is one run, and each week that
+    differs (a calendar exception, the cap at UNITS_MAX) adds at most two. Unfolding gives the keys back.
+    """
+    runs: list[tuple[int, int, int, int]] = []
+    for key in sorted(keys):
+        week, units = key >> UNITS_BITS, key & UNITS_MAX
+        if runs:
+            first, last, base, step = runs[-1]
+            if week == last + 1 and (last == first or units - (base + step * (last - first)) == step):
+                runs[-1] = (first, week, base, units - base if last == first else step)
+                continue
+        runs.append((week, week, units, 0))
+    return runs
 
 
 def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:

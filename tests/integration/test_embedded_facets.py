@@ -20,8 +20,8 @@ from marketplace.db import make_engine
 from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
-from search.documents import units_by
-from search.embedded import FACET_SIZE, EmbeddedIndex, _facet_text
+from search.documents import capacity_key, units_by
+from search.embedded import FACET_SIZE, EmbeddedIndex, _facet_text, capacity_runs
 from search.indexing import documents
 from search.query import (
     FACETS,
@@ -242,3 +242,16 @@ def test_units_by_date_match_the_documents_weekly_keys(
             assert result.total == len(expected), (units, by)
             shown = {hit.id: max(c.units_by_date or 0 for c in hit.matches) for hit in result.hits}
             assert shown == expected, (units, by)
+
+
+def test_capacity_runs_unfold_to_the_weekly_keys_in_far_fewer_rows(federation: list[dict[str, Any]]) -> None:
+    keys = runs = 0
+    for doc in federation:
+        for capability in doc["capabilities"]:
+            folded = capacity_runs(capability["capacity_keys"])
+            unfolded = [
+                capacity_key(w, base + step * (w - first)) for first, last, base, step in folded for w in range(first, last + 1)
+            ]
+            assert unfolded == capability["capacity_keys"]
+            keys, runs = keys + len(capability["capacity_keys"]), runs + len(folded)
+    assert runs * 10 < keys, (runs, keys)
