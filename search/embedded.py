@@ -488,7 +488,7 @@ class EmbeddedIndex:
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
-        """Name → SQL of each flag a candidate group carries: whether it meets one facet's selection.
+        """Return, by flag name, the SQL of each flag a candidate group carries: whether it meets one facet's selection.
 
         Category and material select capabilities, and one capability must meet every capability filter
         at once: `cap_all` is that, `cap_no_category`/`cap_no_material` the same without that facet's.
@@ -553,7 +553,7 @@ class EmbeddedIndex:
 
     @staticmethod
     def _counting(flags: dict[str, str], facet: str) -> str:
-        """SQL true for the candidates a facet counts among: those meeting every selection but the facet's own."""
+        """Return the SQL condition of the candidates a facet counts among: those meeting every selection but its own."""
         own = {"category": "cap_no_category", "material": "cap_no_material"}.get(facet, f"f_{facet}")
         others = [flag for flag in flags if flag != own and not flag.startswith("cap_no_")]
         if own in flags and own.startswith("cap_no_"):  # its capabilities need only meet the other capability filters
@@ -561,7 +561,7 @@ class EmbeddedIndex:
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
     def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
-        """Every facet's counts, in four passes over the candidate groups whatever is selected (issue 19).
+        """Count every facet's values in four passes over the candidate groups, whatever is selected (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the groups
         that meet every other selection (as Elasticsearch's post_filter does), from the flags.

@@ -231,7 +231,7 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
 def orders_of(
     session: Session, membership: Membership | None, *, after: int | None = None, per_page: int = 50
 ) -> tuple[list[Order], int | None]:
-    """A page of the orders the membership's organization is party to, newest first, and the cursor of the next page.
+    """Return a page of the orders the membership's organization is party to, newest first, and the cursor of the next page.
 
     A buyer's orders are those it placed, a producer group's those it makes: each side walks its own
     (party, id) index backwards from `after` (the last order id shown; keyset pagination), so a page

@@ -227,7 +227,7 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
 def buyer_rfqs(
     session: Session, membership: Membership | None, *, after: int | None = None, per_page: int = 50
 ) -> tuple[list[Rfq], int | None]:
-    """A page of the buyer's requests for quotation, newest first, with their quotes, and the cursor of the next page.
+    """Return a page of the buyer's requests for quotation, newest first, with their quotes, and the cursor of the next page.
 
     The page walks the (buyer, id) index backwards from `after` (the last request id shown; keyset
     pagination). Returns (requests, last id shown when more follow, else None). Forbidden for a non-buyer.
@@ -339,7 +339,7 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
 def inbox(
     session: Session, group: ProducerGroup, *, after: int | None = None, per_page: int = 50
 ) -> tuple[list[tuple[Rfq, Quote | None]], int | None]:
-    """A page of the requests sent to the group (drafts are not sent), newest first, each with the group's quote if any.
+    """Return a page of the requests sent to the group (drafts are not sent), newest first, each with the group's quote if any.
 
     The page walks the recipients' (group, request) index backwards from `after` (the last request id
     shown; keyset pagination), so it costs the same however long the inbox grows. Returns
