@@ -588,12 +588,14 @@ class EmbeddedIndex:
         for facet in ("category", "material"):
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
-            capability = " AND ".join([counting[facet], *self._capability_conditions(query, params, exclude=facet)])
+            # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
+            groups = f"c.group_id IN (SELECT k.id FROM temp.candidates k WHERE {counting[facet]})"
+            capability = " AND ".join([groups, *self._capability_conditions(query, params, exclude=facet)])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
             )
             counted[facet] = connection.execute(
-                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM temp.candidates k JOIN caps c ON c.group_id = k.id{joins} "
+                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c{joins} "
                 f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
                 params,
             ).fetchall()
