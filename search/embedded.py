@@ -471,17 +471,23 @@ class EmbeddedIndex:
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         flags = self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
-        connection.execute("DROP VIEW IF EXISTS temp.matched")
+        connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
-        columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
-        connection.execute(f"CREATE TEMP TABLE candidates (id INTEGER PRIMARY KEY, score REAL, sort_value{columns})")
-        connection.execute(
-            f"INSERT INTO temp.candidates SELECT g.id, {score}, {sort_value}{''.join(f', {sql}' for sql in flags.values())} "
-            f"FROM {source} {where}",
-            params,
-        )
-        every = " AND ".join(flags) or "1"
-        connection.execute(f"CREATE TEMP VIEW matched AS SELECT id, score, sort_value FROM temp.candidates WHERE {every}")
+        if flags:
+            columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
+            connection.execute(f"CREATE TEMP TABLE candidates (id INTEGER PRIMARY KEY, score REAL, sort_value{columns})")
+            connection.execute(
+                f"INSERT INTO temp.candidates SELECT g.id, {score}, {sort_value}{''.join(f', {sql}' for sql in flags.values())} "
+                f"FROM {source} {where}",
+                params,
+            )
+            every = " AND ".join(flags)
+            connection.execute(f"CREATE TEMP TABLE matched AS SELECT id, score, sort_value FROM temp.candidates WHERE {every}")
+        else:  # nothing selected: the candidates are the matched set
+            connection.execute(
+                f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
+                params,
+            )
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
         facets = self._facets(connection, query, flags)
@@ -567,29 +573,42 @@ class EmbeddedIndex:
         that meet every other selection (as Elasticsearch's post_filter does), from the flags.
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
+
+        def groups_of(facet: str) -> str:
+            """The groups a facet counts among: the matched set, or the candidates meeting the other selections."""
+            return (
+                "SELECT id FROM temp.matched" if matched[facet] else f"SELECT k.id FROM temp.candidates k WHERE {counting[facet]}"
+            )
+
         counted: dict[str, list[tuple[Any, int]]] = {}
         country: dict[Any, int] = defaultdict(int)
         verified: dict[Any, int] = defaultdict(int)
-        for value, flag, in_country, in_verified in connection.execute(
-            f"SELECT g.country, g.verified, SUM({counting['country']}), SUM({counting['verified']}) "
-            "FROM temp.candidates k JOIN groups g ON g.id = k.id GROUP BY g.country, g.verified"
-        ):
+        if matched["country"] and matched["verified"]:  # both from one GROUP BY over the matched set
+            pass_ = "SELECT g.country, g.verified, COUNT(*), COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+        else:
+            pass_ = (f"SELECT g.country, g.verified, SUM({counting['country']}), SUM({counting['verified']}) "
+                     "FROM temp.candidates k JOIN groups g ON g.id = k.id GROUP BY g.country, g.verified")  # fmt: skip
+        for value, flag, in_country, in_verified in connection.execute(pass_):
             country[value] += in_country
             verified[flag] += in_verified
         counted["country"] = [(value, n) for value, n in country.items() if n]
         counted["verified"] = [(value, n) for value, n in verified.items() if n]
-        rows = connection.execute(
-            f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
-            f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
-            "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme"
-        ).fetchall()
+        if matched["certification"] and matched["verified_certification"]:
+            pass_ = ("SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
+                     "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme")  # fmt: skip
+        else:
+            pass_ = (f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
+                     f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
+                     "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme")  # fmt: skip
+        rows = connection.execute(pass_).fetchall()
         counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
         counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
         for facet in ("category", "material"):
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
-            groups = f"c.group_id IN (SELECT k.id FROM temp.candidates k WHERE {counting[facet]})"
+            groups = f"c.group_id IN ({groups_of(facet)})"
             capability = " AND ".join([groups, *self._capability_conditions(query, params, exclude=facet)])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
