@@ -567,10 +567,11 @@ class EmbeddedIndex:
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
     def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
-        """Count every facet's values in four passes over the candidate groups, whatever is selected (issue 19).
+        """Count every facet's values in four passes, without matching anything again (issue 19).
 
-        A facet without a selection counts the matched groups; one with a selection counts the groups
-        that meet every other selection (as Elasticsearch's post_filter does), from the flags.
+        A facet without a selection counts the matched groups; one with a selection counts the candidates
+        that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
+        Country with verified, and the two certification facets, share a pass.
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
