@@ -149,11 +149,18 @@ def main() -> None:
     parser.add_argument(
         "--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)"
     )
+    parser.add_argument(
+        "--backends",
+        default="elasticsearch,embedded",
+        help="elasticsearch,embedded (default) or embedded alone (no server needed)",
+    )
     args = parser.parse_args()
+    with_es = "elasticsearch" in args.backends.split(",")
 
     prefix = args.index_prefix
     elastic = ElasticsearchIndex.from_url(args.elasticsearch, prefix=prefix)
-    claim_index_prefix(elastic.client, prefix)  # before anything is built: the prefix* indexes are deleted at the end
+    if with_es:
+        claim_index_prefix(elastic.client, prefix)  # before anything is built: the prefix* indexes are deleted at the end
     url = prepare_database(args.groups, args.seed, args.database_url)
     engine = make_engine(url)
     today = dt.date.today()
@@ -171,7 +178,8 @@ def main() -> None:
     embedded = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db")
     builds = {}
     try:
-        for name, index in (("Elasticsearch", elastic), ("embedded", embedded)):
+        backends = (("Elasticsearch", elastic), ("embedded", embedded)) if with_es else (("embedded", embedded),)
+        for name, index in backends:
             # The operator's path: `loom search rebuild`, from the database to a live index.
             with (
                 Session(engine) as session,
@@ -181,19 +189,19 @@ def main() -> None:
                 count = rebuild(session, index, today=today, progress=bar.update)
                 builds[name] = (count, time.perf_counter() - started)
 
-        # Indexing alone, without building documents: a sample held in memory, into a throwaway index.
-        sample = ElasticsearchIndex(elastic.client, prefix=f"{prefix}-sample")
-        with Session(engine) as session:
-            prebuilt = list(itertools.islice(documents(session, today), PREBUILT_SAMPLE))
-        started = time.perf_counter()
-        sample.rebuild(iter(prebuilt), progress=None)
-        builds["Elasticsearch, indexing alone"] = (len(prebuilt), time.perf_counter() - started)
-        del prebuilt
+        if with_es:  # indexing alone, without building documents: a sample held in memory, into a throwaway index
+            sample = ElasticsearchIndex(elastic.client, prefix=f"{prefix}-sample")
+            with Session(engine) as session:
+                prebuilt = list(itertools.islice(documents(session, today), PREBUILT_SAMPLE))
+            started = time.perf_counter()
+            sample.rebuild(iter(prebuilt), progress=None)
+            builds["Elasticsearch, indexing alone"] = (len(prebuilt), time.perf_counter() - started)
+            del prebuilt
 
         mix = query_mix(today)
         # Page 3 of a deep walk: the cursor comes from the backend itself.
         deep = {}
-        for name, index in (("es", elastic), ("embedded", embedded)):
+        for name, index in (("es", elastic), ("embedded", embedded)) if with_es else (("embedded", embedded),):
             cursor_query = mix[-1][1]
             for _ in range(2):
                 cursor_query = SearchQuery(text=cursor_query.text, size=20, after=index.search(cursor_query).next_cursor)
@@ -205,16 +213,21 @@ def main() -> None:
         with click.progressbar(length=args.rounds + 1, label="Querying", show_pos=True) as bar:
             for round_number in range(args.rounds + 1):
                 for kind, query in mix:
-                    es_query = deep["es"] if kind == "deep page" else query
+                    es_query = deep.get("es") if kind == "deep page" else query
                     local_query = deep["embedded"] if kind == "deep page" else query
-                    body = elastic.body(es_query)
-                    samples = {
-                        "raw": timed(lambda body=body: elastic.client.search(index=elastic.alias, **body)),
-                        "loom": timed(lambda q=es_query: elastic.search(q)),
-                        "embedded": timed(lambda q=local_query: embedded.search(q)),
-                    }
+                    samples = {}
+                    if with_es:
+                        body = elastic.body(es_query)
+                        samples["raw"] = timed(lambda body=body: elastic.client.search(index=elastic.alias, **body))
+                        samples["loom"] = timed(lambda q=es_query: elastic.search(q))
+                    samples["embedded"] = timed(lambda q=local_query: embedded.search(q))
                     if round_number == 0:  # warm-up pass, and a check that both backends agree on counts and top hits
-                        for name, index, q in (("es", elastic, es_query), ("embedded", embedded, local_query)):
+                        checked = (
+                            (("es", elastic, es_query), ("embedded", embedded, local_query))
+                            if with_es
+                            else (("embedded", embedded, local_query),)
+                        )
+                        for name, index, q in checked:
                             result = index.search(replace(q, size=max(q.size, 10)))
                             totals[name].append(result.total)
                             tops[name].append([h.id for h in result.hits[:10]])
@@ -224,7 +237,8 @@ def main() -> None:
                         by_kind.setdefault((kind, name), []).append(ms)
                 bar.update(1)
     finally:
-        elastic.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+        if with_es:
+            elastic.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
         for path in CACHE.glob(f"{embedded.path.name}*"):
             path.unlink()
 
@@ -238,6 +252,16 @@ def main() -> None:
         click.echo(f"{name:<34}{count:>10,}{seconds:>10.1f}{count / seconds:>12,.0f}")
     click.echo(f"{'(documents alone, not indexed)':<34}{built:>10,}{doc_seconds:>10.1f}{built / doc_seconds:>12,.0f}")
     click.echo()
+    if not with_es:  # the embedded backend alone: compare runs of two versions by these figures
+        click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}")
+        click.echo(
+            f"{'Loom, embedded backend':<34}{percentile(timings['embedded'], 50):>8.1f}{percentile(timings['embedded'], 95):>8.1f}"
+        )
+        for kind in dict.fromkeys(k for k, _ in mix):
+            values = by_kind[(kind, "embedded")]
+            click.echo(f"  {kind:<32}{percentile(values, 50):>8.1f}{percentile(values, 95):>8.1f}")
+        click.echo(f"Totals: {totals['embedded']}")
+        return
     raw50, raw95 = percentile(timings["raw"], 50), percentile(timings["raw"], 95)
     click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}{'p50 ×raw':>10}{'p95 ×raw':>10}")
     for label, key in (

@@ -64,10 +64,19 @@ def pages(slug: str, today: dt.date) -> dict[str, str]:
     }
 
 
+PORTS: range | None = None  # --ports: where the servers may listen (None: any free port the system gives)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, from --ports when given (so parallel benchmarks on one machine keep apart)."""
+    for candidate in PORTS or (0,):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    sys.exit(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def loom(env: dict[str, str], *args: str) -> None:
@@ -213,7 +222,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
+    parser.add_argument("--ports", default="", help="a range of ports for the servers, such as 58100-58199 (default: any free)")
     args = parser.parse_args()
+    global PORTS
+    if args.ports:
+        low, _, high = args.ports.partition("-")
+        PORTS = range(int(low), int(high or low) + 1)
     engines = [e for e in args.engines.split(",") if e]
     if "postgresql" in engines and not args.database_url:
         print(

@@ -62,6 +62,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    LIST_PAGE_SIZE = 50  # orders and requests for quotation per page, newest first (next pages by cursor)
     # Calls to addresses users give (a group's Odoo): https to public addresses only, unless the operator
     # allows plain http, or private networks (CIDRs, comma-separated) where a federation hosts Odoo itself.
     OUTBOUND_ALLOW_HTTP = False

@@ -114,3 +114,28 @@ def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
             and len(values[1]) <= 200 and "\x00" not in values[1] and type(values[2]) is int and 1 <= values[2] <= 2**31 - 1):  # fmt: skip
         raise invalid
     return values[0], values[1], values[2]
+
+
+def encode_id_cursor(last_id: int) -> str:
+    """Write where a newest-first page (orders, requests for quotation) ended as an opaque cursor for the next page."""
+    return base64.urlsafe_b64encode(json.dumps([last_id]).encode()).decode().rstrip("=")
+
+
+def id_cursor(args: Mapping[str, str], name: str) -> int | None:
+    """The parameter as a newest-first page cursor (the last id shown) as `encode_id_cursor` wrote it; None when absent.
+
+    Anything else (not base64 or JSON, another shape, an id out of range) raises DomainError (400).
+    """
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    invalid = DomainError(_("%(name)s is not a page cursor Loom wrote; start again from the first page.", name=name), field=name)
+    if len(raw) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+    except (ValueError, binascii.Error, RecursionError):
+        raise invalid from None
+    if not (isinstance(values, list) and len(values) == 1 and type(values[0]) is int and 1 <= values[0] <= 2**31 - 1):
+        raise invalid
+    return values[0]

@@ -31,8 +31,8 @@ from search.vocabulary import CATEGORY_WORDS
 
 CAPACITY_WEEKS = capacity.MAX_WEEKS  # search looks as far ahead as booking does
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
-_UNITS_BITS = 32
-UNITS_MAX = (1 << _UNITS_BITS) - 1
+UNITS_BITS = 32
+UNITS_MAX = (1 << UNITS_BITS) - 1
 
 
 def index_day() -> dt.date:
@@ -74,7 +74,7 @@ def last_week_ending_by(day: dt.date) -> int:
 
 
 def capacity_key(week: int, units: int) -> int:
-    return (week << _UNITS_BITS) | min(max(units, 0), UNITS_MAX)
+    return (week << UNITS_BITS) | min(max(units, 0), UNITS_MAX)
 
 
 def capacity_key_range(units: int, by: dt.date) -> tuple[int, int]:
@@ -89,7 +89,7 @@ def units_by(keys: list[int], ready_on: str, by: dt.date) -> int:
         return 0
     week = last_week_ending_by(by)
     for key in keys:
-        if key >> _UNITS_BITS == week:
+        if key >> UNITS_BITS == week:
             return key & UNITS_MAX
     return 0
 
@@ -111,7 +111,7 @@ def capacity_keys(capability: Capability, today: dt.date, weeks: int = CAPACITY_
 
 @lru_cache(maxsize=16)
 def _week_bases(first_week: int, weeks: int) -> tuple[int, ...]:
-    return tuple((first_week + i) << _UNITS_BITS for i in range(weeks))
+    return tuple((first_week + i) << UNITS_BITS for i in range(weeks))
 
 
 def quality_boost(group: ProducerGroup, reputation: Reputation | None = None) -> float:

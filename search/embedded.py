@@ -26,7 +26,7 @@ from typing import Any
 
 from search.analysis import edit_distance, max_edits
 from search.backends import Progress
-from search.documents import capacity_key_range, instant_text
+from search.documents import UNITS_BITS, UNITS_MAX, capacity_key, capacity_key_range, instant_text
 from search.query import (
     FACETS,
     FIELD_WEIGHTS,
@@ -60,13 +60,18 @@ CREATE TABLE IF NOT EXISTS caps (
     ready_on TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cap_capacity (cap_id INTEGER NOT NULL, key INTEGER NOT NULL);
+-- A capability's cumulative units by the end of each week, as runs of weeks over which they grow by the
+-- same step: units(w) = base + step * (w - first_week) for first_week <= w <= last_week. A capability
+-- without exceptions in its calendar is one row, where the weekly keys took one per week (issue 19).
+CREATE TABLE IF NOT EXISTS cap_runs (
+    cap_id INTEGER NOT NULL, first_week INTEGER NOT NULL, last_week INTEGER NOT NULL, base INTEGER NOT NULL, step INTEGER NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 7  # PRAGMA user_version; an index file of another version is emptied and rebuilt
-_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_materials", "caps", "group_certs", "docs", "groups")
+SCHEMA_VERSION = 8  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_runs", "cap_materials", "caps", "group_certs", "docs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
@@ -77,8 +82,8 @@ CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_capacity ON cap_capacity (key, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_capacity_cap ON cap_capacity (cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_runs ON cap_runs (last_week, first_week, base, step, cap_id);
+CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id);
 """
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
@@ -178,7 +183,7 @@ class EmbeddedIndex:
     @staticmethod
     def _remove(connection: sqlite3.Connection, group_id: int) -> None:
         connection.execute("DELETE FROM cap_materials WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
-        connection.execute("DELETE FROM cap_capacity WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
+        connection.execute("DELETE FROM cap_runs WHERE cap_id IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM cap_fts WHERE rowid IN (SELECT id FROM caps WHERE group_id = ?)", (group_id,))
         connection.execute("DELETE FROM caps WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
@@ -189,7 +194,7 @@ class EmbeddedIndex:
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, stored, certs, caps, materials, keys, texts, cap_texts = [], [], [], [], [], [], [], []
+        groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
             groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
@@ -200,7 +205,7 @@ class EmbeddedIndex:
                 caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
                              cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
                 materials.extend((cap["id"], m) for m in cap["materials"])
-                keys.extend((cap["id"], k) for k in cap["capacity_keys"])
+                runs.extend((cap["id"], *run) for run in capacity_runs(cap["capacity_keys"]))
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
@@ -214,7 +219,7 @@ class EmbeddedIndex:
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
-        connection.executemany("INSERT INTO cap_capacity (cap_id, key) VALUES (?, ?)", keys)
+        connection.executemany("INSERT INTO cap_runs (cap_id, first_week, last_week, base, step) VALUES (?, ?, ?, ?, ?)", runs)
         connection.executemany("INSERT INTO cap_fts (rowid, terms) VALUES (?, ?)", cap_texts)
         connection.executemany(
             "INSERT INTO fts (rowid, name_terms, capability_terms, story_terms, place_terms) VALUES (?, ?, ?, ?, ?)", texts
@@ -437,9 +442,13 @@ class EmbeddedIndex:
         """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
         connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
         if query.capacity:
-            low, high = capacity_key_range(query.capacity.units, query.capacity.by)
+            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
+            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+            week, units = low >> UNITS_BITS, low & UNITS_MAX
             connection.execute(
-                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_capacity WHERE key BETWEEN ? AND ?", (low, high)
+                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_runs "
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units",
+                {"week": week, "units": units},
             )
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -451,20 +460,67 @@ class EmbeddedIndex:
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
         source, score = self._source(text)
-        conditions = self._where(query, params)
+        # The candidates, once: the groups that meet every filter but the facet selections, each with a
+        # flag per selection it meets. The matched set is the candidates meeting them all; a facet with a
+        # selection counts among the candidates meeting all the others. Nothing is matched twice.
+        selected = tuple(facet for facet in FACETS if query.without(facet) != query)
+        base = query
+        for facet in selected:
+            base = base.without(facet)
+        conditions = self._where(base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        # The matching groups with their scores, once: the page is read from this set, and facets
-        # whose own selection is empty count within it.
+        flags = self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
-        connection.execute(
-            f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
-            params,
-        )
+        connection.execute("DROP TABLE IF EXISTS temp.candidates")
+        if flags:
+            columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
+            connection.execute(f"CREATE TEMP TABLE candidates (id INTEGER PRIMARY KEY, score REAL, sort_value{columns})")
+            connection.execute(
+                f"INSERT INTO temp.candidates SELECT g.id, {score}, {sort_value}{''.join(f', {sql}' for sql in flags.values())} "
+                f"FROM {source} {where}",
+                params,
+            )
+            every = " AND ".join(flags)
+            connection.execute(f"CREATE TEMP TABLE matched AS SELECT id, score, sort_value FROM temp.candidates WHERE {every}")
+        else:  # nothing selected: the candidates are the matched set
+            connection.execute(
+                f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
+                params,
+            )
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
-        facets = self._facets(connection, query, text)
+        facets = self._facets(connection, query, flags)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+    def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
+        """Return, by flag name, the SQL of each flag a candidate group carries: whether it meets one facet's selection.
+
+        Category and material select capabilities, and one capability must meet every capability filter
+        at once: `cap_all` is that, `cap_no_category`/`cap_no_material` the same without that facet's.
+        """
+        flags: dict[str, str] = {}
+        if "country" in selected:
+            flags["f_country"] = f"g.country IN ({_bind(params, 'country', query.countries)})"
+        if "verified" in selected:
+            params["verified"] = int(query.verified)
+            flags["f_verified"] = "g.verified = :verified"
+        if "certification" in selected:
+            schemes = _bind(params, "cert", query.certifications)
+            flags["f_certification"] = (
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({schemes}))"
+            )
+        if "verified_certification" in selected:
+            schemes = _bind(params, "vcert", query.verified_certifications)
+            flags["f_verified_certification"] = (
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
+            )
+        if "category" in selected or "material" in selected:
+            for name, exclude in (("cap_all", None), ("cap_no_category", "category"), ("cap_no_material", "material")):
+                if exclude is None or exclude in selected:
+                    capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
+                    flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+        return flags
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
         """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
@@ -502,77 +558,75 @@ class EmbeddedIndex:
         return hits, next_cursor
 
     @staticmethod
-    def _matched_group_counts(connection: sqlite3.Connection, facets: set[str]) -> dict[str, list[tuple[Any, int]]]:
-        """Count the group-level facets that have no selection of their own, in two passes over the matched set.
+    def _counting(flags: dict[str, str], facet: str) -> str:
+        """Return the SQL condition of the candidates a facet counts among: those meeting every selection but its own."""
+        own = {"category": "cap_no_category", "material": "cap_no_material"}.get(facet, f"f_{facet}")
+        others = [flag for flag in flags if flag != own and not flag.startswith("cap_no_")]
+        if own in flags and own.startswith("cap_no_"):  # its capabilities need only meet the other capability filters
+            others = [flag for flag in others if flag != "cap_all"] + [own]
+        return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
-        Country and verified come from one GROUP BY over both columns; certification and verified
-        certification from one over the matched groups' certificates. Returns (value, groups) pairs.
+    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
+        """Count every facet's values in four passes, without matching anything again (issue 19).
+
+        A facet without a selection counts the matched groups; one with a selection counts the candidates
+        that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
+        Country with verified, and the two certification facets, share a pass.
         """
-        counts: dict[str, list[tuple[Any, int]]] = {}
-        if facets & {"country", "verified"}:
-            country: dict[Any, int] = defaultdict(int)
-            verified: dict[Any, int] = defaultdict(int)
-            for value, flag, n in connection.execute(
-                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
-            ):
-                country[value] += n
-                verified[flag] += n
-            counts["country"], counts["verified"] = list(country.items()), list(verified.items())
-        if facets & {"certification", "verified_certification"}:
-            rows = connection.execute(
-                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
-                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
-            ).fetchall()
-            counts["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
-            counts["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
-        return {facet: values for facet, values in counts.items() if facet in facets}
+        counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
 
-    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, text: bool) -> dict[str, list[FacetValue]]:
-        """Every facet's counts: those without a selection within the matched set, the others each by its own query."""
-        unselected = {facet for facet in FACETS if query.without(facet) == query}
-        counted = self._matched_group_counts(connection, unselected)
+        def groups_of(facet: str) -> str:
+            """The groups a facet counts among: the matched set, or the candidates meeting the other selections."""
+            return (
+                "SELECT id FROM temp.matched" if matched[facet] else f"SELECT k.id FROM temp.candidates k WHERE {counting[facet]}"
+            )
+
+        counted: dict[str, list[tuple[Any, int]]] = {}
+        country: dict[Any, int] = defaultdict(int)
+        verified: dict[Any, int] = defaultdict(int)
+        if matched["country"] and matched["verified"]:  # both from one GROUP BY over the matched set
+            pass_ = "SELECT g.country, g.verified, COUNT(*), COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+        else:
+            pass_ = (f"SELECT g.country, g.verified, SUM({counting['country']}), SUM({counting['verified']}) "
+                     "FROM temp.candidates k JOIN groups g ON g.id = k.id GROUP BY g.country, g.verified")  # fmt: skip
+        for value, flag, in_country, in_verified in connection.execute(pass_):
+            country[value] += in_country
+            verified[flag] += in_verified
+        counted["country"] = [(value, n) for value, n in country.items() if n]
+        counted["verified"] = [(value, n) for value, n in verified.items() if n]
+        if matched["certification"] and matched["verified_certification"]:
+            pass_ = ("SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
+                     "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme")  # fmt: skip
+        else:
+            pass_ = (f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
+                     f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
+                     "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme")  # fmt: skip
+        rows = connection.execute(pass_).fetchall()
+        counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
+        counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
+        for facet in ("category", "material"):
+            # Groups per value among the capabilities that meet the other capability filters.
+            params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
+            groups = f"c.group_id IN ({groups_of(facet)})"
+            capability = " AND ".join([groups, *self._capability_conditions(query, params, exclude=facet)])
+            value, joins = (
+                ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
+            )
+            counted[facet] = connection.execute(
+                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c{joins} "
+                f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
+                params,
+            ).fetchall()
         facets: dict[str, list[FacetValue]] = {}
         for facet in FACETS:
-            if facet in counted:
-                rows = sorted(counted[facet], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
-            else:
-                rows = self._facet_rows(connection, query, facet, text)
+            rows = sorted(counted[facet], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
             selected = selected_values(query, facet)
             facets[facet] = [
                 FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
             ]
         return facets
-
-    def _facet_rows(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[tuple[Any, int]]:
-        """Count one facet by its own query (a facet with a selection counts without it): (value, groups) rows, most first."""
-        base = query.without(facet)
-        params: dict[str, Any] = {"facet_size": FACET_SIZE}
-        if base == query:  # nothing selected in this facet: count within the matched set
-            source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
-        else:
-            source, _ = self._source(text)
-            conditions = self._where(base, params)
-            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        if facet in ("country", "verified", "certification", "verified_certification"):
-            column, joins = {
-                "country": ("g.country", ""),
-                "verified": ("g.verified", ""),
-                "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
-                "verified_certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id AND gc.verified = 1"),
-            }[facet]
-            sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
-        else:
-            # Count groups per value among the capabilities that meet the other capability filters,
-            # driving from the set of matching groups (computed once) rather than joining per row.
-            capability = self._capability_conditions(query, params, exclude=facet)
-            groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
-            cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
-            if facet == "material":
-                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
-                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
-            else:
-                sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
-        return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -585,7 +639,7 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 
 
 def _stored(doc: dict[str, Any]) -> str:
-    """The document as stored for showing hits: without its capacity keys, which cap_capacity holds
+    """The document as stored for showing hits: without its capacity keys, which cap_runs holds
     (a capability's hundred-odd keys would be most of the JSON read back for every hit)."""
     capabilities = [{k: v for k, v in c.items() if k != "capacity_keys"} for c in doc["capabilities"]]
     return json.dumps({**doc, "capabilities": capabilities}, separators=(",", ":"))
@@ -595,17 +649,37 @@ def _restore_capacity_keys(connection: sqlite3.Connection, docs: list[dict[str, 
     """Put back into stored documents the capacity key of the week `by` falls in: all a hit needs to
     say its units by that date (search.documents.units_by)."""
     keys: dict[int, list[int]] = defaultdict(list)
-    low, high = capacity_key_range(0, by)
+    week = capacity_key_range(0, by)[0] >> UNITS_BITS
     cap_ids = [c["id"] for doc in docs for c in doc["capabilities"]]
     for start in range(0, len(cap_ids), 500):
         chunk = cap_ids[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
-        sql = f"SELECT cap_id, key FROM cap_capacity WHERE cap_id IN ({placeholders}) AND key BETWEEN ? AND ?"
-        for cap_id, key in connection.execute(sql, [*chunk, low, high]):
-            keys[cap_id].append(key)
+        sql = (f"SELECT cap_id, base + step * (? - first_week) FROM cap_runs WHERE cap_id IN ({placeholders}) "
+               "AND first_week <= ? AND last_week >= ?")  # fmt: skip
+        for cap_id, units in connection.execute(sql, [week, *chunk, week, week]):
+            keys[cap_id].append(capacity_key(week, units))
     for doc in docs:
         for capability in doc["capabilities"]:
             capability["capacity_keys"] = keys.get(capability["id"], [])
+
+
+def capacity_runs(keys: list[int]) -> list[tuple[int, int, int, int]]:
+    """Fold a capability's weekly capacity keys into runs (first week, last week, units in the first, step per week).
+
+    `keys` are search.documents.capacity_keys: consecutive weeks, cumulative units. Weeks over which the
+    units grow by the same step make one run, so a steady capability is one run, and each week that
+    differs (a calendar exception, the cap at UNITS_MAX) adds at most two. Unfolding gives the keys back.
+    """
+    runs: list[tuple[int, int, int, int]] = []
+    for key in sorted(keys):
+        week, units = key >> UNITS_BITS, key & UNITS_MAX
+        if runs:
+            first, last, base, step = runs[-1]
+            if week == last + 1 and (last == first or units - (base + step * (last - first)) == step):
+                runs[-1] = (first, week, base, units - base if last == first else step)
+                continue
+        runs.append((week, week, units, 0))
+    return runs
 
 
 def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, false, true
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
@@ -40,12 +40,17 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 class Order(Base):
     __tablename__ = "purchase_order"
-    __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        Index("ix_purchase_order_buyer_listing", "buyer_id", "id"),  # a buyer's orders, newest first (keyset pages)
+        Index("ix_purchase_order_group_listing", "group_id", "id"),  # a group's orders, newest first
+    )
 
     id: Mapped[intpk]
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="RESTRICT"), index=True)
+    # Indexed with the id (below): each party's list walks its index newest first.
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="RESTRICT"))
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quote.id", ondelete="SET NULL"), unique=True)
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"), default=OrderStatus.CONFIRMED)
     currency: Mapped[currency_code]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
@@ -259,18 +259,28 @@ def party_order_ids(organization_id: int) -> Select:
     )
 
 
-def orders_of(session: Session, membership: Membership | None) -> list[Order]:
-    """List the orders the membership's organization is party to (as buyer or as maker), newest first; [] without one."""
+def orders_of(
+    session: Session, membership: Membership | None, *, after: int | None = None, per_page: int = 50
+) -> tuple[list[Order], int | None]:
+    """Return a page of the orders the membership's organization is party to, newest first, and the cursor of the next page.
+
+    A buyer's orders are those it placed, a producer group's those it makes: each side walks its own
+    (party, id) index backwards from `after` (the last order id shown; keyset pagination), so a page
+    costs the same however many orders came before. Returns (orders, last id shown when more follow,
+    else None); ([], None) without a membership.
+    """
     if membership is None:
-        return []
-    return list(
-        session.scalars(
-            select(Order)
-            .join(ProducerGroup, ProducerGroup.id == Order.group_id)
-            .where(or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id))
-            .order_by(Order.id.desc())
-        )
-    )
+        return [], None
+    if membership.organization.kind == OrganizationKind.BUYER:
+        party = Order.buyer_id == membership.organization_id
+    else:  # an organization is one producer group (unique organization_id): its id, looked up inside the query
+        made_by = select(ProducerGroup.id).where(ProducerGroup.organization_id == membership.organization_id)
+        party = Order.group_id == made_by.scalar_subquery()
+    query = select(Order).where(party).options(joinedload(Order.buyer), joinedload(Order.group))
+    if after is not None:
+        query = query.where(Order.id < after)
+    orders = list(session.scalars(query.order_by(Order.id.desc()).limit(per_page + 1)))
+    return orders[:per_page], (orders[per_page - 1].id if len(orders) > per_page else None)
 
 
 def allowed_moves(order: Order, membership: Membership | None) -> list[OrderStatus]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -21,6 +21,7 @@ from marketplace.i18n import label
 from marketplace.orders import services
 from marketplace.orders.forms import MoveForm, ProgressForm
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.queryargs import encode_id_cursor, id_cursor
 from marketplace.trace import story as stories
 from marketplace.trace.forms import StoryForm
 from marketplace.trace.models import TraceEvent
@@ -39,7 +40,11 @@ STEPS = (
 @login_required
 def orders() -> str:
     membership = context.current_membership()
-    return render_template("orders/list.html", orders=services.orders_of(db.session, membership), membership=membership)
+    orders, last = services.orders_of(
+        db.session, membership, after=id_cursor(request.args, "after"), per_page=current_app.config["LIST_PAGE_SIZE"]
+    )
+    next_after = encode_id_cursor(last) if last else None
+    return render_template("orders/list.html", orders=orders, membership=membership, next_after=next_after)
 
 
 @blueprint.get("/orders/<int:order_id>")

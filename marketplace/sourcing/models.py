@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
@@ -33,9 +33,10 @@ class QuoteStatus(enum.StrEnum):
 
 class Rfq(Base):
     __tablename__ = "rfq"
+    __table_args__ = (Index("ix_rfq_buyer_listing", "buyer_id", "id"),)  # a buyer's requests, newest first (keyset pages)
 
     id: Mapped[intpk]
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     spec: Mapped[str] = mapped_column(Text, default="")
@@ -57,11 +58,14 @@ class Rfq(Base):
 
 class RfqRecipient(Base):
     __tablename__ = "rfq_recipient"
-    __table_args__ = (UniqueConstraint("rfq_id", "group_id"),)
+    __table_args__ = (
+        UniqueConstraint("rfq_id", "group_id"),
+        Index("ix_rfq_recipient_inbox", "group_id", "rfq_id"),  # a group's inbox, newest first (keyset pages)
+    )
 
     id: Mapped[intpk]
     rfq_id: Mapped[int] = mapped_column(ForeignKey("rfq.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"))
     sent_at: Mapped[created_at]
 
     rfq: Mapped[Rfq] = relationship(back_populates="recipients")

@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
@@ -228,17 +228,20 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
     return rfq
 
 
-def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
-    """Return the buyer's RFQs, newest first, with their quotes loaded. Raises Forbidden for anyone but a buyer."""
+def buyer_rfqs(
+    session: Session, membership: Membership | None, *, after: int | None = None, per_page: int = 50
+) -> tuple[list[Rfq], int | None]:
+    """Return a page of the buyer's requests for quotation, newest first, with their quotes, and the cursor of the next page.
+
+    The page walks the (buyer, id) index backwards from `after` (the last request id shown; keyset
+    pagination). Returns (requests, last id shown when more follow, else None). Forbidden for a non-buyer.
+    """
     membership = require_buyer(membership)
-    return list(
-        session.scalars(
-            select(Rfq)
-            .where(Rfq.buyer_id == membership.organization_id)
-            .options(selectinload(Rfq.quotes))
-            .order_by(Rfq.id.desc())
-        )
-    )
+    query = select(Rfq).where(Rfq.buyer_id == membership.organization_id).options(selectinload(Rfq.quotes))
+    if after is not None:
+        query = query.where(Rfq.id < after)
+    rfqs = list(session.scalars(query.order_by(Rfq.id.desc()).limit(per_page + 1)))
+    return rfqs[:per_page], (rfqs[per_page - 1].id if len(rfqs) > per_page else None)
 
 
 def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
@@ -346,22 +349,31 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
     return rfq
 
 
-def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
-    """Return the RFQs sent to `group`, newest first, each paired with the group's own quote on it (or None):
+def inbox(
+    session: Session, group: ProducerGroup, *, after: int | None = None, per_page: int = 50
+) -> tuple[list[tuple[Rfq, Quote | None]], int | None]:
+    """Return a page of the requests sent to the group (drafts are not sent), newest first, each with the group's quote if any.
 
-    `[(rfq, quote | None)]`.
+    The page walks the recipients' (group, request) index backwards from `after` (the last request id
+    shown; keyset pagination), so it costs the same however long the inbox grows. Returns
+    ((request, quote or None) pairs, last id shown when more follow, else None).
     """
-    rfqs = session.scalars(
+    query = (
         select(Rfq)
-        .join(RfqRecipient)
+        .join(RfqRecipient, RfqRecipient.rfq_id == Rfq.id)
         .where(RfqRecipient.group_id == group.id, Rfq.status != RfqStatus.DRAFT)
-        .order_by(Rfq.id.desc())
-    ).all()
+        .options(joinedload(Rfq.buyer))
+    )
+    if after is not None:
+        query = query.where(RfqRecipient.rfq_id < after)
+    # Ordered by the recipient's copy of the id: that is the index's order (Rfq.id is the same value).
+    rfqs = list(session.scalars(query.order_by(RfqRecipient.rfq_id.desc()).limit(per_page + 1)))
+    page = rfqs[:per_page]
     quotes = {
         q.rfq_id: q
-        for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in rfqs])))
-    }
-    return [(rfq, quotes.get(rfq.id)) for rfq in rfqs]
+        for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in page])))
+    } if page else {}  # fmt: skip
+    return [(rfq, quotes.get(rfq.id)) for rfq in page], (page[-1].id if len(rfqs) > per_page else None)
 
 
 def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:

@@ -23,7 +23,7 @@ from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
-from marketplace.queryargs import iso_date, whole_number
+from marketplace.queryargs import encode_id_cursor, id_cursor, iso_date, whole_number
 from marketplace.redirects import local_path
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
@@ -177,7 +177,11 @@ def add_to_draft() -> Response:
 @login_required
 def rfqs() -> str:
     membership = services.require_buyer(context.current_membership())
-    return render_template("sourcing/list.html", rfqs=services.buyer_rfqs(db.session, membership), today=context.today())
+    rfqs, last = services.buyer_rfqs(
+        db.session, membership, after=id_cursor(request.args, "after"), per_page=current_app.config["LIST_PAGE_SIZE"]
+    )
+    next_after = encode_id_cursor(last) if last else None
+    return render_template("sourcing/list.html", rfqs=rfqs, next_after=next_after, today=context.today())
 
 
 @blueprint.get("/rfqs/<int:rfq_id>")
@@ -315,7 +319,11 @@ def accept(quote_id: int) -> Response:
 @login_required
 def inbox() -> str:
     group = producers.group_of(db.session, context.current_membership())
-    return render_template("sourcing/inbox.html", group=group, rows=services.inbox(db.session, group), today=context.today())
+    rows, last = services.inbox(
+        db.session, group, after=id_cursor(request.args, "after"), per_page=current_app.config["LIST_PAGE_SIZE"]
+    )
+    next_after = encode_id_cursor(last) if last else None
+    return render_template("sourcing/inbox.html", group=group, rows=rows, next_after=next_after, today=context.today())
 
 
 @blueprint.route("/manage/rfqs/<int:rfq_id>", methods=["GET", "POST"])

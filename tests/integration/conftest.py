@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.bootstrap import wire_subscribers
 from marketplace.cli import upgrade_database
 from marketplace.db import make_engine
+from marketplace.outbox import events
 from marketplace.producers.importer import import_groups, read_json
 from marketplace.producers.models import Capability, ProducerGroup
 from search.backends import SearchIndex
@@ -38,6 +40,7 @@ def elasticsearch_url() -> str:
 @pytest.fixture(scope="session")
 def catalogue_documents(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """The catalogue imported into a database of its own and turned into search documents."""
+    wire_subscribers(events.bus)  # the importer announces each group; no app may have been made yet in this run
     folder = tmp_path_factory.mktemp("catalogue")
     url = f"sqlite:///{folder / 'catalogue.db'}"
     upgrade_database(url)

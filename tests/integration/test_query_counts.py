@@ -117,14 +117,14 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 BUDGET = {
     "home": 5,
     "directory": 5,
-    "profile": 11,
+    "profile": 8,
     "search": 0,
     "api_groups": 4,
     "api_group": 4,
     "api_search": 0,
     "order": 11,
     "invoice": 10,
-}  # the order page: its trace (read once) and story; the profile: its measured record (6) and reviews (1); home and directory: cover photos (1); the invoice: the group's collecting account (1)
+}  # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory: cover photos (1); the invoice: the group's collecting account (1)
 
 
 def test_public_pages_run_a_fixed_number_of_statements(

@@ -26,7 +26,7 @@ PRODUCER_LOCALES = ("hi", "am")
 # RFQ inbox, answering with a quote and the pricing helper, orders and progress, payouts, the Odoo page, the forms
 # behind them, and the e-mails a group receives.
 PRODUCER_SOURCES = re.compile(
-    r"^(templates/(base|_form|error)\.html|templates/accounts/(signup|login|language)\.html"
+    r"^(templates/(base|_form|_pages|error)\.html|templates/accounts/(signup|login|language)\.html"
     r"|templates/manage/(dashboard|profile|capability|capacity)\.html|templates/sourcing/(inbox|answer|_thread)\.html"
     r"|templates/orders/(list|order)\.html|templates/payments/payouts\.html|templates/erp/link\.html"
     r"|marketplace/(i18n|forms|web|notifications)\.py|marketplace/(accounts|producers|sourcing)/forms\.py"

@@ -1,0 +1,116 @@
+"""Page CPU benchmark: the CPU time each main page costs per request, in-process, against the floor page.
+
+    python bench/page_cpu.py --database-url URL [--requests 300] [--rounds 3]
+
+For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
+counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
+Flask's test client (no server, no network), in rounds that alternate the pages, and prints the median
+per request, the database's statements per request, and each page as a multiple of a minimal Flask page
+measured the same way. The database is one bench/web.py seeded (its demo marketplace); its embedded
+search index is built in a temporary folder first. Run it from two trees in turns to compare versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run as a script, bench/search.py would shadow the `search` package
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from marketplace.db import make_engine  # noqa: E402
+from marketplace.producers.models import ProducerGroup  # noqa: E402
+from marketplace.secrets import new_key  # noqa: E402
+
+
+def pages(slug: str, today: dt.date) -> dict[str, str]:
+    by = (today + dt.timedelta(weeks=16)).isoformat()
+    return {
+        "home": "/",
+        "profile": f"/groups/{slug}",
+        "search": "/search?q=baskets",
+        "search, units+date": f"/search?q=baskets&units=500&by={by}",
+        "API search": "/api/v1/search?q=baskets",
+        "API groups": "/api/v1/groups",
+    }
+
+
+def floor_app() -> Flask:
+    floor = Flask("floor")
+    floor.add_url_rule("/", "floor", lambda: "ok")
+    return floor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
+    parser.add_argument("--database-url", required=True, help="a database bench/web.py seeded (SQLite file or PostgreSQL)")
+    parser.add_argument("--requests", type=int, default=300, help="requests per page and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
+        folder = Path(tmp)
+        env = {"LOOM_DATABASE_URL": args.database_url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
+               "LOOM_SEARCH_BACKEND": "embedded", "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
+               "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+               "LOOM_RATE_LIMIT_API": "1000000 per minute"}  # fmt: skip
+        os.environ.update(env)
+        built = subprocess.run([str(Path(sys.executable).parent / "loom"), "search", "rebuild"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        if built.returncode != 0:
+            sys.exit(built.stderr[-2000:])
+        from marketplace import create_app
+
+        app = create_app()
+        engine = make_engine(args.database_url)
+        with Session(engine) as session:
+            slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
+        engine.dispose()
+        statements = [0]
+        event.listen(
+            app.extensions["loom.db"]["engine"], "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
+        )
+        targets = {"floor": (floor_app().test_client(), "/")} | {
+            name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()
+        }
+        for client, path in targets.values():
+            for _ in range(20):
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+        gc.collect()
+        gc.freeze()  # as gunicorn.conf.py does
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
+        per_request: dict[str, float] = {}
+        for _ in range(args.rounds):
+            for name, (client, path) in targets.items():
+                statements[0] = 0
+                started = time.process_time()
+                for _ in range(args.requests):
+                    client.get(path)
+                cpu[name].append((time.process_time() - started) * 1000 / args.requests)
+                per_request[name] = statements[0] / args.requests
+    floor = statistics.median(cpu["floor"])
+    print(
+        f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average {os.getloadavg()[0]:.1f}\n"
+    )
+    print(f"{'page':<20}{'CPU ms/request':>15}{'statements':>11}{'×floor':>8}")
+    for name in targets:
+        value = statistics.median(cpu[name])
+        print(f"{name:<20}{value:>15.3f}{per_request[name]:>11.1f}{value / floor:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

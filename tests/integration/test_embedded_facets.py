@@ -1,0 +1,257 @@
+"""The embedded backend's facets in one pass over the candidate groups (issue 19) count exactly what the
+previous path counted (a facet with a selection re-ran the whole match without it), and the capacity
+rows in their new shape answer "N units by date D" exactly as the documents' weekly keys (which
+Elasticsearch indexes) say, on a generated federation of a few hundred groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sqlite3
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from marketplace.bootstrap import wire_subscribers
+from marketplace.cli import upgrade_database
+from marketplace.db import make_engine
+from marketplace.demo import generate_groups
+from marketplace.outbox import events
+from marketplace.producers.importer import SourceRecord, import_groups
+from search.documents import capacity_key, units_by
+from search.embedded import FACET_SIZE, EmbeddedIndex, _facet_text, capacity_runs
+from search.indexing import documents
+from search.query import (
+    FACETS,
+    CapacityNeed,
+    FacetValue,
+    InvalidQuery,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    is_relaxed,
+    selected_values,
+)
+
+TODAY = dt.date(2027, 1, 6)
+
+
+class PreviousPath(EmbeddedIndex):
+    """The embedded backend as it searched and counted facets before issue 19's one pass (copied verbatim): the oracle."""
+
+    # fmt: off
+    def search(self, query: SearchQuery) -> SearchResult:
+        if query.sort == Sort.DISTANCE and query.near is None:
+            raise InvalidQuery("Sorting by distance needs a place to measure from.")
+        connection = self._reader()
+        query = self.plan(connection, query)
+        self._capacity_met(connection, query)
+        text = self._score_text(connection, query)
+        params: dict[str, Any] = {}
+        source, score = self._source(text)
+        conditions = self._where(query, params)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        # The matching groups with their scores, once: the page is read from this set, and facets
+        # whose own selection is empty count within it.
+        sort_value, direction = self._sort_value(query, score, params)
+        connection.execute("DROP TABLE IF EXISTS temp.matched")
+        connection.execute(
+            f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
+            params,
+        )
+        total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
+        hits, next_cursor = self._page(connection, query, direction)
+        facets = self._facets(connection, query, text)
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+    @staticmethod
+    def _matched_group_counts(connection: sqlite3.Connection, facets: set[str]) -> dict[str, list[tuple[Any, int]]]:
+        """Count the group-level facets that have no selection of their own, in two passes over the matched set.
+
+        Country and verified come from one GROUP BY over both columns; certification and verified
+        certification from one over the matched groups' certificates. Returns (value, groups) pairs.
+        """
+        counts: dict[str, list[tuple[Any, int]]] = {}
+        if facets & {"country", "verified"}:
+            country: dict[Any, int] = defaultdict(int)
+            verified: dict[Any, int] = defaultdict(int)
+            for value, flag, n in connection.execute(
+                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+            ):
+                country[value] += n
+                verified[flag] += n
+            counts["country"], counts["verified"] = list(country.items()), list(verified.items())
+        if facets & {"certification", "verified_certification"}:
+            rows = connection.execute(
+                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
+                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
+            ).fetchall()
+            counts["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
+            counts["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
+        return {facet: values for facet, values in counts.items() if facet in facets}
+
+    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, text: bool) -> dict[str, list[FacetValue]]:
+        """Every facet's counts: those without a selection within the matched set, the others each by its own query."""
+        unselected = {facet for facet in FACETS if query.without(facet) == query}
+        counted = self._matched_group_counts(connection, unselected)
+        facets: dict[str, list[FacetValue]] = {}
+        for facet in FACETS:
+            if facet in counted:
+                rows = sorted(counted[facet], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
+            else:
+                rows = self._facet_rows(connection, query, facet, text)
+            selected = selected_values(query, facet)
+            facets[facet] = [
+                FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
+            ]
+        return facets
+
+    def _facet_rows(self, connection: sqlite3.Connection, query: SearchQuery, facet: str, text: bool) -> list[tuple[Any, int]]:
+        """Count one facet by its own query (a facet with a selection counts without it): (value, groups) rows, most first."""
+        base = query.without(facet)
+        params: dict[str, Any] = {"facet_size": FACET_SIZE}
+        if base == query:  # nothing selected in this facet: count within the matched set
+            source, where = "groups g", "WHERE g.id IN (SELECT id FROM temp.matched)"
+        else:
+            source, _ = self._source(text)
+            conditions = self._where(base, params)
+            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        if facet in ("country", "verified", "certification", "verified_certification"):
+            column, joins = {
+                "country": ("g.country", ""),
+                "verified": ("g.verified", ""),
+                "certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id"),
+                "verified_certification": ("gc.scheme", " JOIN group_certs gc ON gc.group_id = g.id AND gc.verified = 1"),
+            }[facet]
+            sql = f"SELECT {column} AS value, COUNT(DISTINCT g.id) AS n FROM {source}{joins} {where} GROUP BY value"
+        else:
+            # Count groups per value among the capabilities that meet the other capability filters,
+            # driving from the set of matching groups (computed once) rather than joining per row.
+            capability = self._capability_conditions(query, params, exclude=facet)
+            groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
+            cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
+            if facet == "material":
+                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
+                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
+            else:
+                sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
+        return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
+    # fmt: on
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Documents of 400 generated groups (the demo generator's mix of countries, categories, certifications, capacity)."""
+    wire_subscribers(events.bus)  # the importer announces each group (the outbox rows go unused here)
+    folder = tmp_path_factory.mktemp("federation")
+    url = f"sqlite:///{folder / 'groups.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(400, seed=19)))
+        assert import_groups(session, records).errors == []
+        docs = list(documents(session, TODAY))
+    engine.dispose()
+    return docs
+
+
+@pytest.fixture(scope="module")
+def indexes(federation: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> tuple[EmbeddedIndex, EmbeddedIndex]:
+    path = tmp_path_factory.mktemp("index") / "search.db"
+    current = EmbeddedIndex(path)
+    current.rebuild(federation)
+    return current, PreviousPath(path)
+
+
+def _selections(federation: list[dict[str, Any]]) -> list[SearchQuery]:
+    """Queries selecting in every facet, alone and together, with and without words and other filters."""
+    by = TODAY + dt.timedelta(weeks=14)
+
+    def common(values: Any, n: int) -> list[Any]:
+        return [value for value, _count in Counter(values).most_common(n)]
+
+    countries = common((d["country"] for d in federation), 2)
+    categories = common((c["category"] for d in federation for c in d["capabilities"]), 1)
+    materials = common((m for d in federation for c in d["capabilities"] for m in c["materials"]), 3)
+    schemes = [scheme for scheme, _n in Counter(c for d in federation for c in d["certifications"]).most_common(2)]
+    checked = [scheme for scheme, _n in Counter(c for d in federation for c in d["verified_certifications"]).most_common(1)]
+    selections = {
+        "countries": [(), (countries[0],), tuple(countries[:2])],
+        "categories": [(), (categories[0].split(".")[0],), (categories[0],)],
+        "materials": [(), (materials[0],), tuple(materials[:3])],
+        "certifications": [(), (schemes[0],)],
+        "verified_certifications": [(), tuple(checked)],
+        "verified": [None, True],
+    }
+    queries = []
+    for n, values in enumerate(itertools.product(*selections.values())):
+        chosen = dict(zip(selections, values, strict=True))
+        if n % 3:  # every third combination in full, the rest with the other filters in turn
+            extra = [{"text": "baskets"}, {"capacity": CapacityNeed(300, by)}, {"max_lead_time": 40, "sort": Sort.LEAD_TIME},
+                     {"text": "weavers", "max_moq": 200}][n % 4]  # fmt: skip
+            chosen |= extra
+        queries.append(SearchQuery(size=10, **chosen))
+    return queries
+
+
+def _shape(result: SearchResult) -> tuple[Any, ...]:
+    return (
+        result.total,
+        [hit.id for hit in result.hits],
+        result.next_cursor,
+        {facet: [(v.value, v.count, v.selected) for v in values] for facet, values in result.facets.items()},
+    )
+
+
+def test_facets_in_one_pass_count_what_the_previous_path_counted(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    current, previous = indexes
+    queries = _selections(federation)
+    assert len(queries) == 216
+    selected_somewhere = 0
+    for query in queries:
+        now, before = _shape(current.search(query)), _shape(previous.search(query))
+        assert now == before, query
+        selected_somewhere += any(selected_values(query, facet) and now[3][facet] for facet in FACETS) and now[0] > 0
+    assert selected_somewhere >= 40  # comparisons with matched groups and counts for a facet with a selection
+
+
+def _deliverable(federation: list[dict[str, Any]], units: int, by: dt.date) -> dict[int, int]:
+    """Group id → the most units one of its capabilities can deliver by `by`, read from the documents' weekly keys."""
+    best: dict[int, int] = defaultdict(int)
+    for doc in federation:
+        for capability in doc["capabilities"]:
+            can = units_by(capability["capacity_keys"], capability["ready_on"], by)
+            if can >= units:
+                best[doc["id"]] = max(best[doc["id"]], can)
+    return dict(best)
+
+
+@pytest.mark.parametrize("weeks", [1, 2, 5, 9, 14, 26, 40, 60])
+def test_units_by_date_match_the_documents_weekly_keys(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex], weeks: int
+) -> None:
+    current, _previous = indexes
+    for units in (1, 50, 400, 2_000, 10_000, 60_000):
+        for by in (TODAY + dt.timedelta(weeks=weeks), TODAY + dt.timedelta(weeks=weeks, days=3)):
+            expected = _deliverable(federation, units, by)
+            result = current.search(SearchQuery(capacity=CapacityNeed(units, by), size=500))
+            assert result.total == len(expected), (units, by)
+            shown = {hit.id: max(c.units_by_date or 0 for c in hit.matches) for hit in result.hits}
+            assert shown == expected, (units, by)
+
+
+def test_capacity_runs_unfold_to_the_weekly_keys_in_far_fewer_rows(federation: list[dict[str, Any]]) -> None:
+    keys = runs = 0
+    for doc in federation:
+        for capability in doc["capabilities"]:
+            folded = capacity_runs(capability["capacity_keys"])
+            unfolded = [
+                capacity_key(w, base + step * (w - first)) for first, last, base, step in folded for w in range(first, last + 1)
+            ]
+            assert unfolded == capability["capacity_keys"]
+            keys, runs = keys + len(capability["capacity_keys"]), runs + len(folded)
+    assert runs * 10 < keys, (runs, keys)
