@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0028'
-down_revision = '0017'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
