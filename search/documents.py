@@ -138,7 +138,7 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "id": capability.id,
         "category": capability.category,
         "top_category": category.parent or category.code,
-        "label": category.label,
+        "label": category.english_label,
         "materials": list(capability.materials),
         "techniques": list(capability.techniques),
         # What this capability is, in indexed words: a buyer's words must find the capability that makes

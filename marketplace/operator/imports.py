@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import abort, current_app, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -26,13 +27,13 @@ REFRESH_SECONDS = 2
 
 class ImportUploadForm(Form):
     file = FileField(
-        "Spreadsheet",
-        validators=[FileRequired("Choose the file to import.")],
-        description="CSV (any delimiter, UTF-8 or Windows-1252), Excel .xlsx, or JSON, laid out as in the import schema.",
+        _l("Spreadsheet"),
+        validators=[FileRequired(_l("Choose the file to import."))],
+        description=_l("CSV (any delimiter, UTF-8 or Windows-1252), Excel .xlsx, or JSON, laid out as in the import schema."),
     )
     number_locale = SelectField(
-        "How the file writes numbers",
-        choices=choices([("", "Find out from the file"), *NUMBER_LOCALES.items()]),
+        _l("How the file writes numbers"),
+        choices=choices([("", _l("Find out from the file")), *((code, _l(name)) for code, name in NUMBER_LOCALES.items())]),
         default="",
     )
 

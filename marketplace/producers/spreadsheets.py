@@ -21,15 +21,17 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
 
+from marketplace.i18n import N_
+
 DELIMITERS = ",;\t|"
 SAMPLE_BYTES = 64 * 1024
 
 # The number formats a file may be declared in (the upload form offers these); any CLDR locale works.
-NUMBER_LOCALES = {
-    "en": "1,234.50 (English, Kenya, India, Ghana)",
-    "es": "1.234,50 (Spanish, Guatemala, Peru)",
-    "de": "1.234,50 (German, Dutch, Italian)",
-    "fr": "1 234,50 (French, Swahili)",
+NUMBER_LOCALES = {  # marked for the catalogs, translated where shown (the import page)
+    "en": N_("1,234.50 (English, Kenya, India, Ghana)"),
+    "es": N_("1.234,50 (Spanish, Guatemala, Peru)"),
+    "de": N_("1.234,50 (German, Dutch, Italian)"),
+    "fr": N_("1 234,50 (French, Swahili)"),
 }
 
 _DOT_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$|^[+-]?\d{1,3}(,\d{3}){2,}$")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.errors import DomainError, NotFound
+from marketplace.i18n import format_day
 from marketplace.orders.models import Order, ProgressUpdate
 from marketplace.orders.services import order_for
 from marketplace.trace.models import ProductStory, TraceEvent
@@ -30,7 +31,7 @@ class PlainStep:
     progress: int | None
 
     def __str__(self) -> str:
-        return " · ".join(part for part in (self.label, self.place, f"{self.day.day} {self.day:%b %Y}") if part)
+        return " · ".join(part for part in (self.label, self.place, format_day(self.day)) if part)
 
 
 def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:

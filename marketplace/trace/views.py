@@ -57,7 +57,7 @@ def story_consent(order_id: int, answer: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash(_("You agree to publish the product story.") if answer == "publish" else "You no longer agree to publish the product story.",
+        flash(_("You agree to publish the product story.") if answer == "publish" else _("You no longer agree to publish the product story."),
               "success")  # fmt: skip
     return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
 
