@@ -19,7 +19,7 @@ from marketplace.forms import Form, attach_error, choices, render_form
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob
-from marketplace.producers.spreadsheets import NUMBER_LOCALES
+from marketplace.producers.spreadsheets import NUMBER_LOCALES, reason_text
 from marketplace.uploads import read_capped
 
 REFRESH_SECONDS = 2
@@ -67,7 +67,11 @@ def import_job(job_id: int) -> str:
         abort(404)
     working = job.status in ("queued", "running")
     return render_template(
-        "operator/import_job.html", job=job, action_form=ActionForm(), refresh=REFRESH_SECONDS if working else None
+        "operator/import_job.html",
+        job=job,
+        action_form=ActionForm(),
+        refresh=REFRESH_SECONDS if working else None,
+        reason_text=reason_text,
     )
 
 

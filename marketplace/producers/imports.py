@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import lock, utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.services import enqueue
 from marketplace.producers.importer import ParsedFile, Problem, RecordError, import_groups, parse_upload, validate
 from marketplace.producers.models import ImportJob
-from marketplace.producers.spreadsheets import SpreadsheetError
+from marketplace.producers.spreadsheets import SpreadsheetError, reason_text
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.uploads import save_private
 
@@ -32,7 +33,7 @@ WEB_BATCH = 100  # records per committed batch (and progress step) when the work
 
 
 def _problem(problem: Problem) -> dict[str, Any]:
-    return {"where": problem.where, "column": problem.column, "reason": problem.reason}
+    return {"where": problem.where, "column": problem.column, "reason": problem.reason, **(problem.details or {})}
 
 
 def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
@@ -44,22 +45,24 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file", column="external_ref")
+                raise RecordError(N_("external_ref %(value)s appears twice in the file"), column="external_ref",
+                                  value=repr(clean["external_ref"]))  # fmt: skip
             seen.add(clean["external_ref"])
         except RecordError as error:
             problem_count += 1
             if len(problems) < SHOWN_PROBLEMS:
-                problems.append(_problem(Problem(record.label, error.column, str(error))))
+                problems.append(_problem(record.problem(error)))
             continue
         if len(rows) < PREVIEW_ROWS:
             rows.append({
                 "where": record.label,
+                "where_data": record.place,
                 "external_ref": clean["external_ref"],
                 "name": clean["name"],
                 "country": clean["country"],
                 "certifications": [c.get("name") or c["scheme"] for c in clean["certifications"]],
                 "capabilities": [
-                    {"category": CATEGORIES[c["category"]].label, "moq": c["moq"], "lead_time_days": c["lead_time_days"],
+                    {"category": CATEGORIES[c["category"]].english_label, "code": c["category"], "moq": c["moq"], "lead_time_days": c["lead_time_days"],
                      "price": f"{c['price_min']}–{c['price_max']} {c['currency']}", "weekly_capacity": c["weekly_capacity"]}
                     for c in clean["capabilities"]
                 ],
@@ -79,7 +82,7 @@ def stage_import(
     try:
         parsed = parse_upload(data, safe_name, number_locale=number_locale or None)
     except (RecordError, SpreadsheetError) as error:
-        message = str(error)
+        message = reason_text(error.reason()) if isinstance(error, RecordError) else str(error)
         raise DomainError(message[:1].upper() + message[1:] + ".", field="file") from None
     rows, problems, problem_count = _preview(parsed)
     job = ImportJob(
@@ -88,7 +91,12 @@ def stage_import(
         path=save_private(folder, "imports", Path(safe_name).suffix.lower(), data),
         number_locale=number_locale or None,
         total=len(parsed.records),
-        report={"notes": parsed.notes, "preview": rows, "problems": problems, "problem_count": problem_count},
+        report={
+            "notes": [note.data() for note in parsed.notes],
+            "preview": rows,
+            "problems": problems,
+            "problem_count": problem_count,
+        },
     )
     session.add(job)
     session.flush()
