@@ -151,7 +151,9 @@ def flow(session: Session, market: dict, client: FlaskClient) -> dict:  # noqa: 
 
 
 PRODUCER_PAGES = ("/", "/groups", "/signup", "/login", "/manage/", "/manage/profile", "/manage/rfqs", "/manage/rfqs/{rfq}",
-                  "/orders", "/orders/{order}", "/manage/payouts", "/manage/odoo/", "/language", "/team")  # fmt: skip
+                  "/orders", "/orders/{order}", "/manage/payouts", "/manage/odoo/", "/language", "/team", "/manage/certifications",
+                  "/manage/photos", "/manage/products", "/manage/products/new", "/manage/capabilities/new", "/api-tokens",
+                  "/orders/{order}/review", "/groups/{slug}", "/password/forgot")  # fmt: skip
 BUYER_PAGES = ("/search?q=baskets", "/groups/{slug}", "/rfqs", "/rfqs/{rfq}", "/rfqs/new", "/orders/{order}")
 
 
