@@ -117,6 +117,7 @@ def init_app(app: Flask) -> None:
         money=lambda value, currency: format_money(value, currency, i18n.current_locale()),
         amount=lambda value, currency: format_amount(value, currency, i18n.current_locale()),
         paragraphs=paragraphs,
+        isolate=isolate,
     )
     app.jinja_env.globals.update(
         categories=CATEGORIES,
@@ -144,6 +145,14 @@ def _organization_locale() -> str | None:
     """Return the signed-in person's organization's default locale code, or None."""
     membership = context.current_membership()
     return membership.organization.locale if membership else None
+
+
+def isolate(text: object) -> Markup:
+    """Wrap people's words in `<bdi>` (escaped), so a name in any script keeps its direction inside a sentence.
+
+    Use it for values put into translated sentences: `{% trans name=group.name|isolate %}…{% endtrans %}`.
+    """
+    return Markup("<bdi>{}</bdi>").format("" if text is None else text)
 
 
 def paragraphs(text: str | None) -> Markup:

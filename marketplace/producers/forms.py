@@ -282,9 +282,10 @@ class PhotoForm(OneTimeForm):
 
     def __init__(self, *args: object, products: list[tuple[int, str]] = (), **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.product.choices = choices(
-            [("", _("The group's gallery")), *((str(pid), _("Product: %(title)s", title=title)) for pid, title in products)]
-        )
+        self.product.choices = [
+            SelectChoice("", _("The group's gallery")),
+            *(SelectChoice(str(pid), _("Product: %(title)s", title=title), {"dir": "auto"}) for pid, title in products),
+        ]
 
     @property
     def product_id(self) -> int | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,11 @@ class PlainStep:
 
     def __str__(self) -> str:
         return " · ".join(part for part in (self.label, self.place, format_day(self.day)) if part)
+
+    def __html__(self) -> Markup:
+        """Return the step for a page: the place (people's words, any script) isolated in `<bdi>`."""
+        place = Markup("<bdi>{}</bdi>").format(self.place) if self.place else ""
+        return Markup(" · ").join(part for part in (self.label, place, format_day(self.day)) if part)
 
 
 def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:

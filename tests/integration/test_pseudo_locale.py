@@ -74,14 +74,15 @@ ENGLISH = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*")  # a word with a lowercase Lati
 
 
 class VisibleText(html.parser.HTMLParser):
-    """The text nodes a reader sees, less people's own words (`dir="auto"`), names marked `translate="no"`, and the
-    language switcher's names (each in its own language, marked with `lang`)."""
+    """The text nodes a reader sees, less people's own words (`dir="auto"` or `<bdi>`), names marked `translate="no"`,
+    and the language switcher's names (each in its own language, marked with `lang`)."""
 
     SKIP = {"script", "style", "template", "code"}  # code: identifiers and samples, the same in every language
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
-    def __init__(self) -> None:
+    def __init__(self, *, titles: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self.titles = titles
         self.stack: list[tuple[str, bool]] = []
         self.texts: list[str] = []
 
@@ -91,6 +92,8 @@ class VisibleText(html.parser.HTMLParser):
         names = dict(attrs)
         hidden = (
             tag in self.SKIP
+            or (tag == "title" and not self.titles)
+            or tag == "bdi"  # an isolate: people's words inside a sentence
             or names.get("dir") == "auto"
             or names.get("translate") == "no"
             or (tag != "html" and "lang" in names)
@@ -386,3 +389,32 @@ def test_the_pseudo_translation_keeps_placeholders_and_markup() -> None:
     parser = VisibleText()
     parser.feed('<p>[Ĥí] <span dir="auto">Mary\'s text</span> <a lang="fr">Français</a></p><script>var x</script>')
     assert parser.texts == ["[Ĥí]"]
+
+
+def test_people_words_are_shown_with_dir_auto(pseudo_app: Flask) -> None:
+    # A name or a note may be written in any script: each is isolated with dir="auto", so an Arabic or Amharic name in
+    # a left-to-right page (or an English one in a right-to-left page) keeps its own direction and its neighbours'.
+    # Codes (SKUs, invoice numbers, certificate references) read left to right everywhere; addresses and links too.
+    words = [w for w in people_words(pseudo_app)
+             if len(w) >= 6 and re.search(r"[a-z]{3}", w) and "@" not in w and "://" not in w]  # fmt: skip
+    client = pseudo_app.test_client()
+    problems = []
+    for _person, email in PEOPLE.items():
+        sign_in_as(client, email)
+        done: set[str] = set()
+        for rule, path, several in pages(pseudo_app):
+            if rule in done:
+                continue
+            response = client.get(f"{path}{'&' if '?' in path else '?'}lang={PSEUDO}")
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            if not several:
+                done.add(rule)
+            parser = VisibleText(titles=False)  # a window's title cannot isolate part of itself
+            parser.feed(response.get_data(as_text=True))
+            for text in parser.texts:
+                text = re.sub(r"https?://\S+", " ", text)
+                found = next((w for w in words if w in text), None)
+                if found:
+                    problems.append(f"{rule}: {found!r} in {text[:80]!r}")
+    assert not problems, f'{len(problems)} people\'s words without dir="auto":\n' + "\n".join(sorted(set(problems)))
