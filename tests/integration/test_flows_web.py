@@ -344,7 +344,7 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
     assert re.search(r'<li class="done">Ready</li>\s*<li class="current" aria-current="step">Shipped</li>', html)
     submit(client, page, {"note": ""}, action=f"{page}/move/delivered")
     html = text_of(client.get(page))
-    assert re.search(r"Received by the buyer · United Kingdom · ", html)  # at the destination, not the group's town
+    assert re.search(r"Received by the buyer · <bdi>United Kingdom</bdi> · ", html)  # at the destination, not the group's town
 
 
 def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_operator_settles_the_invoice(
