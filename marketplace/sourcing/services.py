@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
-from marketplace.db import lock
+from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
@@ -39,6 +39,7 @@ INCOTERMS: dict[str, object] = {  # code → its plain explanation (lazy: in the
 
 
 def require_buyer(membership: Membership | None) -> Membership:
+    """Return `membership` if it belongs to a buyer organization; raise Forbidden otherwise."""
     if membership is None or membership.organization.kind != OrganizationKind.BUYER:
         raise Forbidden(_("Only buyers send requests for quotation."))
     return membership
@@ -75,7 +76,7 @@ def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
     return groups
 
 
-def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
+def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
     for group in groups:
         notify(
             session,
@@ -94,6 +95,7 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
         )
 
 
+@use_case
 def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -118,10 +120,11 @@ def create_rfq(
     session.add(rfq)
     session.flush()
     if send:
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
+@use_case
 def update_draft(
     session: Session, membership: Membership | None, rfq_id: int, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -150,7 +153,7 @@ def update_draft(
     session.flush()
     if send:
         rfq.status = RfqStatus.OPEN
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
@@ -239,6 +242,7 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
 
 
 def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
+    """Return the buyer's RFQs, newest first, with their quotes loaded. Raises Forbidden for anyone but a buyer."""
     membership = require_buyer(membership)
     return list(
         session.scalars(
@@ -257,6 +261,7 @@ def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
                                 .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
 
 
+@use_case
 def add_to_draft(
     session: Session, membership: Membership | None, rfq_id: int, group_slug: str
 ) -> tuple[Rfq, ProducerGroup, bool]:
@@ -285,7 +290,13 @@ def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
     return lock(session, Rfq, rfq.id, selectinload(Rfq.quotes), selectinload(Rfq.recipients))
 
 
+@use_case
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    """Send the buyer's draft RFQ `rfq_id` to the groups on it (each is e-mailed a link under `base_url`); return it.
+
+    Raises Forbidden before the buyer's address is confirmed, NotFound for another buyer's RFQ, Conflict when
+    it was already sent or names no group.
+    """
     require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
@@ -293,10 +304,11 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
     if not rfq.recipients:
         raise Conflict(_("Add at least one producer group before sending."))
     rfq.status = RfqStatus.OPEN
-    _announce_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
+    _tell_groups_of_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
     return rfq
 
 
+@use_case
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Call a request off. Any member of the buyer may drop a draft; a sent request, whose groups are
     working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
@@ -317,6 +329,7 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
     return rfq
 
 
+@use_case
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only."""
     require_role(membership, Role.ADMIN)
@@ -347,6 +360,10 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
 
 
 def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
+    """Return the RFQs sent to `group`, newest first, each paired with the group's own quote on it (or None):
+
+    `[(rfq, quote | None)]`.
+    """
     rfqs = session.scalars(
         select(Rfq)
         .join(RfqRecipient)
@@ -361,6 +378,7 @@ def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | Non
 
 
 def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:
+    """Return `group`'s quote on RFQ `rfq_id`, read anew from the database, or None when it has not quoted."""
     return session.scalar(
         select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id).execution_options(populate_existing=True)
     )
@@ -377,6 +395,7 @@ def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
     return quote.status
 
 
+@use_case
 def submit_quote(
     session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
     today: dt.date, base_url: str,
@@ -435,7 +454,12 @@ def submit_quote(
     return quote
 
 
+@use_case
 def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
+    """Withdraw `group`'s standing quote on RFQ `rfq_id` and tell the buyer by e-mail (links under `base_url`); return it.
+
+    Raises Forbidden below admin, NotFound when the group has not quoted, Conflict for a quote no longer submitted.
+    """
     require_role(membership, Role.ADMIN)
     lock_rfq(session, group_rfq(session, group, rfq_id))
     quote = own_quote(session, group, rfq_id)
@@ -455,11 +479,13 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
 
 
 def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
+    """Return the messages between the RFQ's buyer and group `group_id`, oldest first."""
     return list(
         session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id))
     )
 
 
+@use_case
 def post_message(
     session: Session, membership: Membership | None, *, rfq: Rfq, group: ProducerGroup, body: str, base_url: str
 ) -> Message:
@@ -486,6 +512,7 @@ def post_message(
 
 
 def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
+    """Return attachment `attachment_id` of `rfq`; raise NotFound when the RFQ has no such attachment."""
     attachment = next((a for a in rfq.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise NotFound(_("No such attachment on this request."))
