@@ -36,7 +36,7 @@ class OdooLinkForm(Form):
     api_key = PasswordField(_l("API key"), validators=[Optional(), Length(max=200)],
                             description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."))  # fmt: skip
     protocol = SelectField(_l("Protocol"), default="auto", choices=choices([
-        ("auto", "Automatic (JSON-2 on Odoo 19+, JSON-RPC before)"), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
+        ("auto", _l("Automatic (JSON-2 on Odoo 19+, JSON-RPC before)")), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
     ]))  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeGuard
 
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from flask import flash, redirect, render_template
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -40,15 +41,36 @@ def _keeping_none(clean):  # type: ignore[no-untyped-def]
 _CLEAN_LINE, _CLEAN_TEXT = _keeping_none(clean_line), _keeping_none(clean_text)
 
 
+class CatalogTranslations:
+    """Give WTForms its own messages ("This field is required.") from Loom's catalogs, in the request's language.
+
+    WTForms ships no Swahili, Hindi or Amharic, and its Spanish and French would not follow Loom's glossary: its
+    messages are listed in `marketplace.form_messages` and translated with the rest. Values are put in by WTForms
+    after translating (`message % {"min": 2}`), so nothing is formatted here.
+    """
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+CATALOG_TRANSLATIONS = CatalogTranslations()
+
+
 class Form(FlaskForm):
     """Every Loom form: text is cleaned on the way in (marketplace.text), whatever the field.
 
     One-line fields (names, titles, e-mail addresses) lose control characters and line breaks, so a
     name can never carry CR/LF into an e-mail subject; text areas keep their lines and tabs.
-    Passwords are left exactly as typed.
+    Passwords are left exactly as typed. WTForms' own messages come from Loom's catalogs (CatalogTranslations).
     """
 
     class Meta:
+        def get_translations(self, form):  # type: ignore[no-untyped-def]
+            return CATALOG_TRANSLATIONS
+
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):

@@ -57,9 +57,11 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     return message
 
 
-def locale_choices() -> list[tuple[str, str]]:
-    """Return (code, name in its own language) for every shipped locale, for a select field."""
-    return list(LOCALES.items())
+def locale_choices() -> list[Any]:
+    """Return a select field's choice per shipped locale: its code, its name in its own language, marked with `lang`."""
+    from wtforms import SelectChoice
+
+    return [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LOCALES.items()]
 
 
 def supported(code: str | None) -> str | None:
@@ -175,6 +177,9 @@ _LABELS = {
     "mobile_money": lazy_gettext("mobile money"),
     "bank_transfer": lazy_gettext("bank transfer"),
     "done": lazy_gettext("done"),
+    "previewed": lazy_gettext("previewed"),
+    "queued": lazy_gettext("queued"),
+    "running": lazy_gettext("running"),
     "dead": lazy_gettext("dead letter"),
     "buyer": lazy_gettext("buyer"),
     "producer": lazy_gettext("producer group"),

@@ -121,6 +121,7 @@ def init_app(app: Flask) -> None:
         money=lambda value, currency: format_money(value, currency, i18n.current_locale()),
         amount=lambda value, currency: format_amount(value, currency, i18n.current_locale()),
         paragraphs=paragraphs,
+        isolate=isolate,
     )
     app.jinja_env.globals.update(
         categories=CATEGORIES,
@@ -151,6 +152,14 @@ def _organization_locale() -> str | None:
     return membership.organization.locale if membership else None
 
 
+def isolate(text: object) -> Markup:
+    """Wrap people's words in `<bdi>` (escaped), so a name in any script keeps its direction inside a sentence.
+
+    Use it for values put into translated sentences: `{% trans name=group.name|isolate %}…{% endtrans %}`.
+    """
+    return Markup("<bdi>{}</bdi>").format("" if text is None else text)
+
+
 def paragraphs(text: str | None) -> Markup:
     """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all escaped."""
     blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", re.sub(r"\r\n?", "\n", text or "")) if b.strip()]
@@ -161,22 +170,30 @@ def _wants_problem() -> bool:
     return request.path.startswith(("/api/", "/epcis/"))
 
 
+def _http_detail(error: HTTPException, status: int) -> str:
+    """Return what to tell about an HTTP error in the reader's language: ours for Werkzeug's own English sentences."""
+    detail = error.description or ""
+    if status == 404 and detail == NotFoundError.description:  # Werkzeug's own words, not a message of ours
+        return _("There is no page at this address. It may have moved or been removed; try the search or go back.")
+    if status == 405 and detail == MethodNotAllowed.description:
+        return _("This address cannot be used that way. Go back and use the page's buttons.")
+    if status == 413:
+        limit = (request.max_content_length or 0) // (1024 * 1024)
+        return _(
+            "Everything you sent adds up to more than %(limit)s MB. Go back and send fewer or smaller files; nothing was saved.",
+            limit=limit,
+        )
+    if detail == type(error).description:  # any other of Werkzeug's English sentences: the translated title says it
+        return ""
+    return detail
+
+
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
+    detail = _http_detail(error, status)
     if _wants_problem():
-        response = problem(status, i18n.status_title(status, error.name), error.description or "")
+        response = problem(status, i18n.status_title(status, error.name), detail)
     else:
-        detail = error.description
-        if status == 404 and detail == NotFoundError.description:  # Werkzeug's own words, not a message of ours
-            detail = _("There is no page at this address. It may have moved or been removed; try the search or go back.")
-        elif status == 405 and detail == MethodNotAllowed.description:
-            detail = _("This address cannot be used that way. Go back and use the page's buttons.")
-        elif status == 413:
-            limit = (request.max_content_length or 0) // (1024 * 1024)
-            detail = _(
-                "Everything you sent adds up to more than %(limit)s MB. Go back and send fewer or smaller files; nothing was saved.",
-                limit=limit,
-            )
         response = make_response(
             render_template("error.html", status=status, title=i18n.status_title(status, error.name), detail=detail), status
         )

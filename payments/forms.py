@@ -11,7 +11,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace.forms import AmountField, Form, OneTimeForm, choices
 from marketplace.money import MAX_TOTAL
 
-METHODS = choices([("mobile_money", "Mobile money (M-Pesa, MTN MoMo, Airtel Money…)"), ("bank_transfer", "Bank transfer")])
+METHODS = choices(
+    [("mobile_money", _l("Mobile money (M-Pesa, MTN MoMo, Airtel Money…)")), ("bank_transfer", _l("Bank transfer"))]
+)
 
 
 class PayoutDetailsForm(Form):

@@ -241,7 +241,7 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
         flash(_("Stripe did not answer just now; your account's status will update by itself shortly."), "info")
     else:
         flash(_("Your Stripe account is ready: payouts go to it.") if ready else
-              "Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish.", "success" if ready else "info")  # fmt: skip
+              _("Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish."), "success" if ready else "info")  # fmt: skip
     return redirect(url_for("payments.payouts"))
 
 

@@ -140,7 +140,7 @@ def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
         "id": capability.id,
         "category": capability.category,
         "top_category": category.parent or category.code,
-        "label": category.label,
+        "label": category.english_label,
         "materials": filter_values(capability.materials),  # the taxonomy's words for them, and the group's own
         "techniques": list(capability.techniques),
         # What this capability is, in indexed words: a buyer's words must find the capability that makes

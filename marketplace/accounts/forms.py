@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.accounts.models import OrganizationKind, Role
@@ -101,6 +101,6 @@ class LanguageForm(Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        options = [("", str(_l("As my browser asks"))), *locale_choices()]
+        options = [SelectChoice("", str(_l("As my browser asks"))), *locale_choices()]
         self.locale.choices = options
-        self.organization_locale.choices = [("", str(_l("None: each person's browser"))), *locale_choices()]
+        self.organization_locale.choices = [SelectChoice("", str(_l("None: each person's browser"))), *locale_choices()]

@@ -16,6 +16,7 @@ from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError, NotFound
+from marketplace.i18n import status_title
 from marketplace.limits import limit
 from marketplace.money import round_money
 from marketplace.problems import problem
@@ -43,7 +44,7 @@ def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
     return {
         "id": capability.id,
         "category": capability.category,
-        "category_name": CATEGORIES[capability.category].label,
+        "category_name": CATEGORIES[capability.category].english_label,
         "materials": capability.materials,
         "techniques": capability.techniques,
         "moq": capability.moq,
@@ -208,7 +209,9 @@ def search() -> Response | tuple[Response, int]:
     except InvalidQuery as error:
         raise DomainError(str(error), field="after") from None
     except SearchUnavailable:
-        response = problem(503, "Service Unavailable", "Search is not answering right now; try again in a minute.")
+        response = problem(
+            503, status_title(503, "Service Unavailable"), _("Search is not answering right now; try again in a minute.")
+        )
         response.headers["Retry-After"] = "30"
         return response
     return jsonify(
@@ -235,13 +238,15 @@ def order_epcis(number: str) -> Response:
     organization = tokens.organization_for(db.session, request.headers.get("Authorization"))
     if organization is None:
         response = problem(
-            401, "Unauthorized", "Send `Authorization: Bearer <token>` with a live API token of your organization."
+            401,
+            status_title(401, "Unauthorized"),
+            _("Send `Authorization: Bearer <token>` with a live API token of your organization."),
         )
         response.headers["WWW-Authenticate"] = 'Bearer realm="loom"'
         return response
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None or organization.id not in (order.buyer_id, order.group.organization_id):
-        return problem(404, "Not Found", "No order with that number is your organization's.")
+        return problem(404, status_title(404, "Not Found"), _("No order with that number is your organization's."))
     body = json.dumps(epcis_document(chain_of(db.session, order.id), with_notes=True), ensure_ascii=False)  # a party of the order
     return Response(body, mimetype="application/ld+json")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import abort, current_app, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from marketplace.forms import OneTimeForm, attach_error, choices, first_result, 
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob
-from marketplace.producers.spreadsheets import NUMBER_LOCALES
+from marketplace.producers.spreadsheets import NUMBER_LOCALES, reason_text
 from marketplace.uploads import read_capped
 
 REFRESH_SECONDS = 2
@@ -26,13 +27,13 @@ REFRESH_SECONDS = 2
 
 class ImportUploadForm(OneTimeForm):
     file = FileField(
-        "Spreadsheet",
-        validators=[FileRequired("Choose the file to import.")],
-        description="CSV (any delimiter, UTF-8 or Windows-1252), Excel .xlsx, or JSON, laid out as in the import schema.",
+        _l("Spreadsheet"),
+        validators=[FileRequired(_l("Choose the file to import."))],
+        description=_l("CSV (any delimiter, UTF-8 or Windows-1252), Excel .xlsx, or JSON, laid out as in the import schema."),
     )
     number_locale = SelectField(
-        "How the file writes numbers",
-        choices=choices([("", "Find out from the file"), *NUMBER_LOCALES.items()]),
+        _l("How the file writes numbers"),
+        choices=choices([("", _l("Find out from the file")), *((code, _l(name)) for code, name in NUMBER_LOCALES.items())]),
         default="",
     )
 
@@ -69,7 +70,11 @@ def import_job(job_id: int) -> str:
         abort(404)
     working = job.status in ("queued", "running")
     return render_template(
-        "operator/import_job.html", job=job, action_form=ActionForm(), refresh=REFRESH_SECONDS if working else None
+        "operator/import_job.html",
+        job=job,
+        action_form=ActionForm(),
+        refresh=REFRESH_SECONDS if working else None,
+        reason_text=reason_text,
     )
 
 

@@ -348,7 +348,9 @@ def move(
             filter(
                 None,
                 [
-                    f"With {order.carrier}" + (f", tracking number {order.tracking_number}." if order.tracking_number else "."),
+                    _("With %(carrier)s, tracking number %(number)s.", carrier=order.carrier, number=order.tracking_number)
+                    if order.tracking_number
+                    else _("With %(carrier)s.", carrier=order.carrier),
                     note.strip(),
                 ],
             )

@@ -45,7 +45,7 @@ def commit_units(
         earliest = capacity.earliest_date_for(
             today, units, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar
         )
-        when = f"; the earliest it could ship is {earliest:%d %b %Y}" if earliest else ""
+        when = _("; the earliest it could ship is %(date)s", date=format_date(earliest)) if earliest else ""
         raise Conflict(
             _(
                 "The group can make %(deliverable)s of the %(units)s units by %(ship_by)s%(when)s.",

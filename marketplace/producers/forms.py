@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.clock import time_zone_names
 from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
+from marketplace.i18n import lazy_date
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, OTHER_CLAIM, category_choices, country_choices
 from marketplace.text import word_list
 
@@ -91,9 +92,12 @@ class ProfileForm(Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = choices(country_choices())
-        self.currency.choices = choices([("", "The currency of your capabilities"), *((c, c) for c in CURRENCIES)])
+        self.currency.choices = choices([("", _("The currency of your capabilities")), *((c, c) for c in CURRENCIES)])
         self.currency.data = self.currency.data or ""  # none chosen: the capabilities' currency
-        self.time_zone.choices = [("", "My country's time zone"), *((name, name.replace("_", " ")) for name in time_zone_names())]
+        self.time_zone.choices = [
+            SelectChoice("", _("My country's time zone")),  # IANA's names are the same in every language
+            *(SelectChoice(name, name.replace("_", " "), {"translate": "no"}) for name in time_zone_names()),
+        ]
 
     def validate(self, extra_validators: object = None) -> bool:
         valid = super().validate(extra_validators)
@@ -197,7 +201,7 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
             CapacityForm,
             f"week_{monday:%Y%m%d}",
             WholeNumberField(
-                f"{monday:%d %b %Y}", validators=[InputRequired(_l("Enter a number (0 for none).")), NumberRange(min=0)]
+                lazy_date(monday), validators=[InputRequired(_l("Enter a number (0 for none).")), NumberRange(min=0)]
             ),
         )
     return CapacityForm
@@ -206,9 +210,11 @@ def capacity_form(weeks: list[dt.date]) -> type[FlaskForm]:
 class CertificationForm(OneTimeForm):
     scheme = SelectField(
         _l("Certification"),
-        choices=choices(
-            [*((s.code, s.name) for s in CERTIFICATION_SCHEMES.values()), (OTHER_CLAIM, _l("Other (name it below)"))]
-        ),
+        # Schemes keep their official names (none has one in Loom's languages): marked so no one translates them.
+        choices=[
+            *(SelectChoice(s.code, s.name, {"translate": "no"}) for s in CERTIFICATION_SCHEMES.values()),
+            SelectChoice(OTHER_CLAIM, _l("Other (name it below)")),
+        ],  # fmt: skip
     )
     name = StringField(
         _l("Name, if “Other”"), validators=[Length(max=120)],
@@ -269,16 +275,17 @@ class ProductForm(OneTimeForm):
 
 class PhotoForm(OneTimeForm):
     photo = FileField(
-        _l("Photo"), validators=[FileRequired("Choose a photo to upload.")], description=_l("JPEG, PNG or WebP, up to 5 MB")
+        _l("Photo"), validators=[FileRequired(_l("Choose a photo to upload."))], description=_l("JPEG, PNG or WebP, up to 5 MB")
     )
     caption = StringField(_l("Caption"), validators=[Length(max=200)])
     product = SelectField(_l("Show it with"), default="")
 
     def __init__(self, *args: object, products: list[tuple[int, str]] = (), **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.product.choices = choices(
-            [("", "The group's gallery"), *((str(pid), f"Product: {title}") for pid, title in products)]
-        )
+        self.product.choices = [
+            SelectChoice("", _("The group's gallery")),
+            *(SelectChoice(str(pid), _("Product: %(title)s", title=title), {"dir": "auto"}) for pid, title in products),
+        ]
 
     @property
     def product_id(self) -> int | None:

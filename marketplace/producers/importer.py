@@ -20,12 +20,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, OrganizationKind
+from marketplace.i18n import N_
 from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, GroupAddress, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS, follow_name
-from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
+from marketplace.producers.spreadsheets import (
+    BadNumber,
+    Reason,
+    Table,
+    decode,
+    normalize_numbers,
+    read_csv_table,
+    read_xlsx_table,
+)
 from marketplace.producers.taxonomy import CATEGORIES, OTHER_CLAIM, is_country, is_currency, scheme_code
 from marketplace.text import clean_line, clean_text, slugify, word_list
 
@@ -40,11 +49,26 @@ BATCH = 500
 
 
 class RecordError(ValueError):
-    """A record (or the whole file) cannot be imported; `column` names the cell to fix, when one does."""
+    """A record (or the whole file) cannot be imported; `column` names the cell to fix, when one does.
 
-    def __init__(self, message: str, column: str | None = None) -> None:
-        super().__init__(message)
-        self.column = column
+    `message` is a catalog message (marked with `N_`) and `values` fill its placeholders; a value may itself be a
+    RecordError (a reason inside a place). `str(error)` is the English sentence (the CLI's); `reason()` keeps the
+    message and values, so a page shows it in its reader's language later (`reason_text`).
+    """
+
+    def __init__(self, message: str, column: str | None = None, **values: Any) -> None:
+        self.message, self.values, self.column = message, values, column
+        super().__init__(message % {k: str(v) for k, v in values.items()} if values else message)
+
+    def reason(self) -> dict[str, Any]:
+        """Return the reason as JSON-ready data: {"message": msgid, "values": {...}} (nested reasons kept)."""
+        return _as_reason(self).data()
+
+
+def _as_reason(value: Any) -> Any:
+    if isinstance(value, RecordError):
+        return Reason(value.message, {k: _as_reason(v) for k, v in value.values.items()})
+    return value
 
 
 @dataclass(frozen=True)
@@ -53,7 +77,8 @@ class Problem:
 
     where: str  # "row 5", "rows 2, 3", "group 4"
     column: str | None
-    reason: str
+    reason: str  # in English
+    details: dict[str, Any] | None = None  # {"where_data", "reason_data"} as Reason.data, for each reader's language
 
 
 @dataclass
@@ -68,6 +93,18 @@ class SourceRecord:
     def label(self) -> str:
         """Name where the record came from, for a person: "row 12", "rows 3, 4", "group 2"."""
         return f"{self.unit}{'s' if len(self.rows) > 1 else ''} {', '.join(map(str, self.rows))}"
+
+    @property
+    def place(self) -> dict[str, Any]:
+        """Return the label as a reason (RecordError.reason) for pages in any language."""
+        several = len(self.rows) > 1
+        message = {("row", False): N_("row %(rows)s"), ("row", True): N_("rows %(rows)s"),
+                   ("group", False): N_("group %(rows)s"), ("group", True): N_("groups %(rows)s")}[(self.unit, several)]  # fmt: skip
+        return {"message": message, "values": {"rows": ", ".join(map(str, self.rows))}}
+
+    def problem(self, error: RecordError) -> Problem:
+        """Return the record's rejection for `error`, in English and kept for each reader's language."""
+        return Problem(self.label, error.column, str(error), {"where_data": self.place, "reason_data": error.reason()})
 
 
 @dataclass
@@ -107,11 +144,13 @@ def read_table(table: Table) -> Iterator[SourceRecord]:
     missing = REQUIRED_CSV_COLUMNS - set(table.header)
     if missing:
         raise RecordError(
-            f"the header lacks the column(s) {', '.join(sorted(missing))}; it has {', '.join(c for c in table.header if c) or 'no names'}"
+            N_("the header lacks the column(s) %(missing)s; it has %(header)s"),
+            missing=", ".join(sorted(missing)),
+            header=", ".join(c for c in table.header if c) or "—",
         )
     unknown = set(table.header) - set(CSV_COLUMNS) - {""}
     if unknown:
-        raise RecordError(f"the header has unknown column(s) {', '.join(sorted(unknown))}")
+        raise RecordError(N_("the header has unknown column(s) %(unknown)s"), unknown=", ".join(sorted(unknown)))
     records: dict[str, SourceRecord] = {}
     for row_number, row in table.rows:
         row = {k: v if isinstance(v, BadNumber) else str(v or "").strip() for k, v in row.items() if k}
@@ -163,7 +202,7 @@ def read_json(text: str) -> Iterator[SourceRecord]:
     document = json.loads(text)
     groups = document.get("groups") if isinstance(document, dict) else document
     if not isinstance(groups, list):
-        raise RecordError('expected a list of groups, or an object with a "groups" list')
+        raise RecordError(N_('expected a list of groups, or an object with a "groups" list'))
     for index, group in enumerate(groups, start=1):
         yield SourceRecord([index], group if isinstance(group, dict) else {"_not_an_object": group}, unit="group")
 
@@ -173,7 +212,7 @@ class ParsedFile:
     """A file read into records, with what the reader assumed about it (encoding, delimiter, numbers)."""
 
     records: list[SourceRecord]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Reason] = field(default_factory=list)
 
 
 def parse_upload(data: bytes, filename: str, *, number_locale: str | None = None) -> ParsedFile:
@@ -188,17 +227,17 @@ def parse_upload(data: bytes, filename: str, *, number_locale: str | None = None
         table = _numbers(read_xlsx_table(data), number_locale)
         return ParsedFile(list(read_table(table)), table.notes)
     if suffix in (".xls", ".ods", ".numbers"):
-        raise RecordError(f"{suffix} files cannot be read; save the sheet as .xlsx or CSV and upload that")
+        raise RecordError(N_("%(suffix)s files cannot be read; save the sheet as .xlsx or CSV and upload that"), suffix=suffix)
     text, notes = decode(data)
     if suffix == ".json":
         try:
             return ParsedFile(list(read_json(text)), notes)
         except json.JSONDecodeError as error:
-            raise RecordError(f"the JSON does not parse: {error}") from None
+            raise RecordError(N_("the JSON does not parse: %(error)s"), error=str(error)) from None
     if suffix in (".csv", ".tsv", ".txt"):
         table = _numbers(read_csv_table(text, CSV_COLUMNS), number_locale)
         return ParsedFile(list(read_table(table)), notes + table.notes)
-    raise RecordError("the file must end in .csv, .xlsx or .json")
+    raise RecordError(N_("the file must end in .csv, .xlsx or .json"))
 
 
 def read_file(path: Path, *, number_locale: str | None = None) -> Iterator[SourceRecord]:
@@ -214,7 +253,7 @@ def read_file(path: Path, *, number_locale: str | None = None) -> Iterator[Sourc
 
 def _not_bad(value: Any, name: str) -> Any:
     if isinstance(value, BadNumber):
-        raise RecordError(f"{name}: {value.reason}", column=name)
+        raise RecordError(N_("%(name)s: %(reason)s"), column=name, name=name, reason=value.reason)
     return value
 
 
@@ -222,7 +261,7 @@ def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, defaul
     value = _not_bad(value, name)
     if value in (None, ""):
         if default is None:
-            raise RecordError(f"{name} is required", column=name)
+            raise RecordError(N_("%(name)s is required"), column=name, name=name)
         return default
     try:
         whole = Decimal(str(value).strip())
@@ -230,26 +269,28 @@ def _int(value: Any, name: str, *, low: int = 0, high: int | None = None, defaul
             raise ValueError
         number = int(whole)
     except (InvalidOperation, ValueError):
-        raise RecordError(f"{name} must be a whole number, not {value!r}", column=name) from None
-    if number < low or (high is not None and number > high):
         raise RecordError(
-            f"{name} must be between {low} and {high}" if high is not None else f"{name} must be at least {low}", column=name
-        )
+            N_("%(name)s must be a whole number, not %(value)s"), column=name, name=name, value=repr(value)
+        ) from None
+    if number < low or (high is not None and number > high):
+        if high is not None:
+            raise RecordError(N_("%(name)s must be between %(low)s and %(high)s"), column=name, name=name, low=low, high=high)
+        raise RecordError(N_("%(name)s must be at least %(low)s"), column=name, name=name, low=low)
     return number
 
 
 def _decimal(value: Any, name: str, currency: str) -> Decimal:
     value = _not_bad(value, name)
     if value in (None, ""):
-        raise RecordError(f"{name} is required", column=name)
+        raise RecordError(N_("%(name)s is required"), column=name, name=name)
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise RecordError(f"{name} must be a number, not {value!r}", column=name) from None
+        raise RecordError(N_("%(name)s must be a number, not %(value)s"), column=name, name=name, value=repr(value)) from None
     if not number.is_finite() or number < 0:
-        raise RecordError(f"{name} must be zero or more", column=name)
+        raise RecordError(N_("%(name)s must be zero or more"), column=name, name=name)
     if number >= MAX_UNIT_PRICE:
-        raise RecordError(f"{name} is not a plausible unit price", column=name)
+        raise RecordError(N_("%(name)s is not a plausible unit price"), column=name, name=name)
     return round_money(number, currency)
 
 
@@ -260,20 +301,22 @@ def _float(value: Any, name: str, low: float, high: float) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise RecordError(f"{name} must be a number, not {value!r}", column=name) from None
+        raise RecordError(N_("%(name)s must be a number, not %(value)s"), column=name, name=name, value=repr(value)) from None
     if not low <= number <= high:
-        raise RecordError(f"{name} must be between {low:g} and {high:g}", column=name)
+        raise RecordError(
+            N_("%(name)s must be between %(low)s and %(high)s"), column=name, name=name, low=f"{low:g}", high=f"{high:g}"
+        )
     return number
 
 
 def _text(value: Any, name: str, *, required: bool = False, max_length: int = 200, multiline: bool = False) -> str:
     if value is not None and not isinstance(value, (str, int, float)):
-        raise RecordError(f"{name} must be text", column=name)
+        raise RecordError(N_("%(name)s must be text"), column=name, name=name)
     text = (clean_text if multiline else clean_line)(value)
     if required and not text:
-        raise RecordError(f"{name} is required", column=name)
+        raise RecordError(N_("%(name)s is required"), column=name, name=name)
     if len(text) > max_length:
-        raise RecordError(f"{name} is longer than {max_length} characters", column=name)
+        raise RecordError(N_("%(name)s is longer than %(max)s characters"), column=name, name=name, max=max_length)
     return text
 
 
@@ -283,23 +326,24 @@ def _list(value: Any, name: str) -> list[str]:
     if isinstance(value, str):
         value = _split(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RecordError(f"{name} must be a list of words", column=name)
+        raise RecordError(N_("%(name)s must be a list of words"), column=name, name=name)
     try:
         return word_list(value, lower=name != "languages")
     except ValueError as error:
-        raise RecordError(f"{name}: {error}", column=name) from None
+        raise RecordError(N_("%(name)s: %(reason)s"), column=name, name=name, reason=str(error)) from None
 
 
 def _capability(data: Any, where: str | None) -> dict[str, Any]:
     try:
         if not isinstance(data, dict):
-            raise RecordError("each capability must be an object with a category, prices and capacity", column="capabilities")
+            raise RecordError(N_("each capability must be an object with a category, prices and capacity"), column="capabilities")
         category = _text(data.get("category"), "category", required=True)
         if category not in CATEGORIES or CATEGORIES[category].parent is None:
-            raise RecordError(f"category {category!r} is not in the taxonomy (see docs/import-schema.md)", column="category")
+            raise RecordError(N_("category %(category)s is not in the taxonomy (see docs/import-schema.md)"), column="category",
+                              category=repr(category))  # fmt: skip
         currency = _text(data.get("currency") or "USD", "currency").upper()
         if not is_currency(currency):
-            raise RecordError(f"currency {currency!r} is not an ISO 4217 code", column="currency")
+            raise RecordError(N_("currency %(currency)s is not an ISO 4217 code"), column="currency", currency=repr(currency))
         values = {
             "category": category,
             "materials": [m.lower() for m in _list(data.get("materials"), "materials")],
@@ -312,11 +356,11 @@ def _capability(data: Any, where: str | None) -> dict[str, Any]:
             "weekly_capacity": _int(data.get("weekly_capacity"), "weekly_capacity"),
         }
         if values["price_min"] > values["price_max"]:
-            raise RecordError("price_min is above price_max", column="price_min")
+            raise RecordError(N_("price_min is above price_max"), column="price_min")
         weeks: dict[dt.date, int] = {}
         overrides = data.get("capacity") or []
         if not isinstance(overrides, list) or not all(isinstance(e, dict) for e in overrides):
-            raise RecordError('capacity must be a list of {"week": "YYYY-MM-DD", "units": N}', column="capacity_overrides")
+            raise RecordError(N_('capacity must be a list of {"week": "YYYY-MM-DD", "units": N}'), column="capacity_overrides")
         for entry in overrides:
             try:
                 day = dt.date.fromisoformat(str(entry.get("week")))
@@ -327,7 +371,9 @@ def _capability(data: Any, where: str | None) -> dict[str, Any]:
             weeks[capacity.week_start(day)] = _int(entry.get("units"), "capacity units")
         values["capacity"] = weeks
     except RecordError as error:
-        raise RecordError(f"{where}: {error}" if where else str(error), column=error.column) from None
+        if where is None:
+            raise
+        raise RecordError(N_("%(where)s: %(reason)s"), column=error.column, where=where, reason=error) from None
     return values
 
 
@@ -335,11 +381,11 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     """Return clean values for the group, or raise RecordError with the reason."""
     data = record.data
     if "_not_an_object" in data:
-        raise RecordError("each group must be an object")
+        raise RecordError(N_("each group must be an object"))
     ref = _text(data.get("external_ref"), "external_ref", required=True, max_length=120)
     country = _text(data.get("country"), "country", required=True).upper()
     if not is_country(country):
-        raise RecordError(f"country {country!r} is not an ISO 3166 two-letter code", column="country")
+        raise RecordError(N_("country %(country)s is not an ISO 3166 two-letter code"), column="country", country=repr(country))
     clean: dict[str, Any] = {
         "external_ref": ref,
         "name": _text(data.get("name"), "name", required=True),
@@ -356,16 +402,17 @@ def validate(record: SourceRecord) -> dict[str, Any]:
     }
     if (clean["latitude"] is None) != (clean["longitude"] is None):
         raise RecordError(
-            "give both latitude and longitude, or neither", column="longitude" if clean["latitude"] is not None else "latitude"
+            N_("give both latitude and longitude, or neither"),
+            column="longitude" if clean["latitude"] is not None else "latitude",
         )
     certifications = []
     entries = data.get("certifications") or []
     if not isinstance(entries, list):
-        raise RecordError("certifications must be a list", column="certifications")
+        raise RecordError(N_("certifications must be a list"), column="certifications")
     for entry in entries:
         entry = {"scheme": entry} if isinstance(entry, str) else entry
         if not isinstance(entry, dict):
-            raise RecordError("each certification must be a scheme name or an object with a scheme", column="certifications")
+            raise RecordError(N_("each certification must be a scheme name or an object with a scheme"), column="certifications")
         given = _text(entry.get("scheme"), "certifications", max_length=120)
         if not given:
             continue
@@ -376,25 +423,28 @@ def validate(record: SourceRecord) -> dict[str, Any]:
         try:
             valid_until = dt.date.fromisoformat(str(valid_until)) if valid_until else None
         except ValueError:
-            raise RecordError(f"certification valid_until {valid_until!r} is not a date", column="certifications") from None
+            raise RecordError(N_("certification valid_until %(value)s is not a date"), column="certifications",
+                              value=repr(valid_until)) from None  # fmt: skip
         certifications.append({"scheme": scheme, "name": given if scheme == OTHER_CLAIM else "",
                                "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})  # fmt: skip
     clean["certifications"] = list({(c["scheme"], c["name"].casefold()): c for c in certifications}.values())
     capabilities = data.get("capabilities") or []
     if not isinstance(capabilities, list):
-        raise RecordError("capabilities must be a list of objects, not text", column="capabilities")
+        raise RecordError(N_("capabilities must be a list of objects, not text"), column="capabilities")
     if not capabilities:
-        raise RecordError("a group needs at least one capability", column="category")
+        raise RecordError(N_("a group needs at least one capability"), column="category")
 
-    def where(index: int, capability: Any) -> str | None:
+    def where(index: int, capability: Any) -> RecordError | None:
         if len(capabilities) == 1:
             return None  # the record's own label says it all
-        return f"row {capability['_row']}" if isinstance(capability, dict) and "_row" in capability else f"capability {index}"
+        if isinstance(capability, dict) and "_row" in capability:
+            return RecordError(N_("row %(rows)s"), rows=capability["_row"])
+        return RecordError(N_("capability %(index)s"), index=index)
 
     clean["capabilities"] = [_capability(c, where(i, c)) for i, c in enumerate(capabilities, 1)]
     categories = [c["category"] for c in clean["capabilities"]]
     if len(set(categories)) != len(categories):
-        raise RecordError("the same category appears twice for this group; merge those capabilities", column="category")
+        raise RecordError(N_("the same category appears twice for this group; merge those capabilities"), column="category")
     return clean
 
 
@@ -529,10 +579,11 @@ def import_groups(
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file", column="external_ref")
+                raise RecordError(N_("external_ref %(value)s appears twice in the file"), column="external_ref",
+                                  value=repr(clean["external_ref"]))  # fmt: skip
             seen.add(clean["external_ref"])
         except RecordError as error:
-            report.problems.append(Problem(record.label, error.column, str(error)))
+            report.problems.append(record.problem(error))
             if progress:
                 progress(1)
             continue

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import lock, use_case
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.outbox import topics
 from marketplace.outbox.services import enqueue
 from marketplace.producers.importer import ParsedFile, Problem, RecordError, parse_upload, validate
 from marketplace.producers.models import ImportJob
-from marketplace.producers.spreadsheets import SpreadsheetError
+from marketplace.producers.spreadsheets import SpreadsheetError, reason_text
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.uploads import save_private
 
@@ -30,8 +31,9 @@ SHOWN_PROBLEMS = 500  # the preview lists this many rejected records; the count 
 
 
 def problem_row(problem: Problem) -> dict[str, Any]:
-    """Return a rejected record as the job's report keeps it: `{where, column, reason}`."""
-    return {"where": problem.where, "column": problem.column, "reason": problem.reason}
+    """Return a rejected record as the job's report keeps it: `{where, column, reason}` in English, with
+    `where_data`/`reason_data` (spreadsheets.Reason data) for pages in each reader's language."""
+    return {"where": problem.where, "column": problem.column, "reason": problem.reason, **(problem.details or {})}
 
 
 def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
@@ -43,22 +45,24 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(f"external_ref {clean['external_ref']!r} appears twice in the file", column="external_ref")
+                raise RecordError(N_("external_ref %(value)s appears twice in the file"), column="external_ref",
+                                  value=repr(clean["external_ref"]))  # fmt: skip
             seen.add(clean["external_ref"])
         except RecordError as error:
             problem_count += 1
             if len(problems) < SHOWN_PROBLEMS:
-                problems.append(problem_row(Problem(record.label, error.column, str(error))))
+                problems.append(problem_row(record.problem(error)))
             continue
         if len(rows) < PREVIEW_ROWS:
             rows.append({
                 "where": record.label,
+                "where_data": record.place,
                 "external_ref": clean["external_ref"],
                 "name": clean["name"],
                 "country": clean["country"],
                 "certifications": [c.get("name") or c["scheme"] for c in clean["certifications"]],
                 "capabilities": [
-                    {"category": CATEGORIES[c["category"]].label, "moq": c["moq"], "lead_time_days": c["lead_time_days"],
+                    {"category": CATEGORIES[c["category"]].english_label, "code": c["category"], "moq": c["moq"], "lead_time_days": c["lead_time_days"],
                      "price": f"{c['price_min']}–{c['price_max']} {c['currency']}", "weekly_capacity": c["weekly_capacity"]}
                     for c in clean["capabilities"]
                 ],
@@ -89,7 +93,7 @@ def prepare_import(filename: str, data: bytes, *, folder: Path, number_locale: s
     try:
         parsed = parse_upload(data, safe_name, number_locale=number_locale or None)
     except (RecordError, SpreadsheetError) as error:
-        message = str(error)
+        message = reason_text(error.reason()) if isinstance(error, RecordError) else str(error)
         raise DomainError(message[:1].upper() + message[1:] + ".", field="file") from None
     rows, problems, problem_count = _preview(parsed)
     return PreparedImport(
@@ -97,7 +101,12 @@ def prepare_import(filename: str, data: bytes, *, folder: Path, number_locale: s
         path=save_private(folder, "imports", Path(safe_name).suffix.lower(), data),
         number_locale=number_locale or None,
         total=len(parsed.records),
-        report={"notes": parsed.notes, "preview": rows, "problems": problems, "problem_count": problem_count},
+        report={
+            "notes": [note.data() for note in parsed.notes],
+            "preview": rows,
+            "problems": problems,
+            "problem_count": problem_count,
+        },
     )
 
 

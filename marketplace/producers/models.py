@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -125,7 +126,7 @@ class Certification(Base):
     @property
     def title(self) -> str:
         scheme = CERTIFICATION_SCHEMES.get(self.scheme)
-        return scheme.name if scheme else self.name or "Other certification"
+        return scheme.name if scheme else self.name or gettext("Other certification")
 
     @property
     def checked(self) -> bool:

@@ -329,8 +329,11 @@ def set_capacity(session: Session, group: ProducerGroup, capability_id: int, uni
             continue
         if units < window.units_committed:
             raise Conflict(
-                f"The week of {monday:%d %b} already has {window.units_committed} units promised to orders; "
-                "it cannot go below that.",
+                _(
+                    "The week of %(week)s already has %(units)s units promised to orders; it cannot go below that.",
+                    week=format_date(monday),
+                    units=window.units_committed,
+                ),
                 field=f"week_{monday:%Y%m%d}",
             )
         if window.units_available != units:

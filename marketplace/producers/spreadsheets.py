@@ -21,6 +21,9 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+from flask_babel import gettext
+
+from marketplace.i18n import N_, format_number
 
 DELIMITERS = ",;\t|"
 # What a workbook may unpack to and how many cells its first sheet may hold: an .xlsx is a zip, and a few
@@ -31,11 +34,11 @@ MAX_XLSX_CELLS = 500_000  # 25,000 groups of 20 columns
 SAMPLE_BYTES = 64 * 1024
 
 # The number formats a file may be declared in (the upload form offers these); any CLDR locale works.
-NUMBER_LOCALES = {
-    "en": "1,234.50 (English, Kenya, India, Ghana)",
-    "es": "1.234,50 (Spanish, Guatemala, Peru)",
-    "de": "1.234,50 (German, Dutch, Italian)",
-    "fr": "1 234,50 (French, Swahili)",
+NUMBER_LOCALES = {  # marked for the catalogs, translated where shown (the import page)
+    "en": N_("1,234.50 (English, Kenya, India, Ghana)"),
+    "es": N_("1.234,50 (Spanish, Guatemala, Peru)"),
+    "de": N_("1.234,50 (German, Dutch, Italian)"),
+    "fr": N_("1 234,50 (French, Swahili)"),
 }
 
 _DOT_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$|^[+-]?\d{1,3}(,\d{3}){2,}$")
@@ -43,6 +46,35 @@ _COMMA_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d{1,3}([  \u202f]\d{3})+
 _SPACE_GROUPS = re.compile(r"\d[  \u202f]\d{3}")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")
 _AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")  # "1,234" / "1.234": a thousand, or one and a bit?
+
+
+class Reason(str):
+    """A sentence from the catalogs (marked with `N_`) with its values: the English text itself, any language on a page.
+
+    Kept as data (`data()`) in an import's report, so each reader sees it in their own language (`reason_text`).
+    """
+
+    message: str
+    values: dict[str, Any]
+
+    def __new__(cls, message: str, values: dict[str, Any] | None = None) -> Reason:
+        values = values or {}
+        reason = super().__new__(cls, message % {k: str(v) for k, v in values.items()} if values else message)
+        reason.message, reason.values = message, values
+        return reason
+
+    def data(self) -> dict[str, Any]:
+        """Return {"message": msgid, "values": {...}}, nested reasons as data too (JSON-ready)."""
+        return {"message": self.message, "values": {k: v.data() if isinstance(v, Reason) else v for k, v in self.values.items()}}
+
+
+def reason_text(reason: Any) -> str:
+    """Return a stored reason ({"message", "values"}, see Reason.data) in the language in force; plain text as it is."""
+    if not isinstance(reason, dict) or "message" not in reason:
+        return str(reason)
+    values = {k: reason_text(v) if isinstance(v, dict) else v for k, v in (reason.get("values") or {}).items()}
+    message = gettext(reason["message"])
+    return message % values if values else message
 
 
 class SpreadsheetError(ValueError):
@@ -54,7 +86,7 @@ class BadNumber:
     """A cell that should hold a number but does not, with what to write instead."""
 
     raw: str
-    reason: str
+    reason: Reason
 
 
 @dataclass
@@ -63,23 +95,26 @@ class Table:
 
     header: list[str]
     rows: list[tuple[int, dict[str, Any]]]
-    notes: list[str] = field(default_factory=list)  # what was assumed, for the preview and the CLI
+    notes: list[Reason] = field(default_factory=list)  # what was assumed, for the preview and the CLI
     number_locale: str | None = None
 
 
-def decode(data: bytes) -> tuple[str, list[str]]:
+def decode(data: bytes) -> tuple[str, list[Reason]]:
     """Return the text of `data` and notes: UTF-8 (with or without a BOM), else Windows-1252 with a warning."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), ["The file is UTF-16 (Excel's “Unicode text”); it was read as such."]
+        return data.decode("utf-16"), [Reason(N_("The file is UTF-16 (Excel's “Unicode text”); it was read as such."))]
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as error:
         where = data[: error.start].count(b"\n") + 1
-    note = (
-        f"The file is not UTF-8 (first odd byte on line {where}); it was read as Windows-1252 (Western European). "
-        "Check accented letters in the preview; if they look wrong, save the file as “CSV UTF-8” and upload it again."
+    note = Reason(
+        N_(
+            "The file is not UTF-8 (first odd byte on line %(line)s); it was read as Windows-1252 (Western European). "
+            "Check accented letters in the preview; if they look wrong, save the file as “CSV UTF-8” and upload it again."
+        ),
+        {"line": where},
     )
     try:
         return data.decode("cp1252"), [note]
@@ -127,8 +162,8 @@ def read_csv_table(text: str, known_columns: Iterable[str]) -> Table:
         rows.append((reader.line_num, dict(zip(header, (cell.strip() for cell in row), strict=False))))
     table = Table(header, rows)
     if dialect.delimiter != ",":
-        name = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[dialect.delimiter]
-        table.notes.append(f"Columns are separated by {name}.")
+        name = Reason({";": N_("semicolons"), "\t": N_("tabs"), "|": N_("vertical bars")}[dialect.delimiter])
+        table.notes.append(Reason(N_("Columns are separated by %(separator)s."), {"separator": name}))
     return table
 
 
@@ -142,11 +177,14 @@ def read_xlsx_table(data: bytes) -> Table:
             unpacked = sum(item.file_size for item in archive.infolist())  # zipfile never reads past these sizes
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
-        raise SpreadsheetError(f"The file is not an .xlsx workbook Loom can read ({error}).") from None
+        raise SpreadsheetError(gettext("The file is not an .xlsx workbook Loom can read (%(error)s).", error=error)) from None
     if unpacked > MAX_XLSX_UNPACKED:
         workbook.close()
         raise SpreadsheetError(
-            f"The workbook unpacks to more than {MAX_XLSX_UNPACKED // 2**20} MB; save the list as CSV or split it into smaller files."
+            gettext(
+                "The workbook unpacks to more than %(size)s MB; save the list as CSV or split it into smaller files.",
+                size=MAX_XLSX_UNPACKED // 2**20,
+            )
         )
     try:
         sheet = workbook.worksheets[0]
@@ -159,7 +197,12 @@ def read_xlsx_table(data: bytes) -> Table:
         for number, values in enumerate(lines, start=2):
             cells_left -= len(values)
             if cells_left < 0:
-                raise SpreadsheetError(f"The sheet holds more than {MAX_XLSX_CELLS:,} cells; split it into smaller files.")
+                raise SpreadsheetError(
+                    gettext(
+                        "The sheet holds more than %(cells)s cells; split it into smaller files.",
+                        cells=format_number(MAX_XLSX_CELLS),
+                    )
+                )
             cells = {name: _xlsx_cell(value) for name, value in zip(header, values, strict=False) if name}
             if any(v != "" for v in cells.values()):
                 rows.append((number, cells))
@@ -167,7 +210,7 @@ def read_xlsx_table(data: bytes) -> Table:
         workbook.close()
     table = Table(header, rows, number_locale="en")
     if len(workbook.sheetnames) > 1:
-        table.notes.append(f"Only the first sheet, “{workbook.sheetnames[0]}”, was read.")
+        table.notes.append(Reason(N_("Only the first sheet, “%(sheet)s”, was read."), {"sheet": workbook.sheetnames[0]}))
     return table
 
 
@@ -216,12 +259,15 @@ def normalize_numbers(table: Table, columns: Iterable[str], locale: str | None) 
         try:
             Locale.parse(locale)
         except (UnknownLocaleError, ValueError):
-            raise SpreadsheetError(f"{locale!r} is not a number format Loom knows (try en, es, de or fr).") from None
+            raise SpreadsheetError(
+                gettext("%(locale)s is not a number format Loom knows (try en, es, de or fr).", locale=repr(locale))
+            ) from None
         table.number_locale = locale
     elif table.number_locale is None:
         table.number_locale = detect_number_locale(str(cells.get(c, "")) for _, cells in table.rows for c in columns)
         if table.number_locale in ("es", "fr"):
-            table.notes.append(f"Numbers are read with decimal commas ({NUMBER_LOCALES[table.number_locale].split(' (')[0]}).")
+            example = NUMBER_LOCALES[table.number_locale].split(" (")[0]
+            table.notes.append(Reason(N_("Numbers are read with decimal commas (%(example)s)."), {"example": example}))
     for _, cells in table.rows:
         for column in columns:
             raw = str(cells.get(column, "")).strip()
@@ -232,8 +278,9 @@ def normalize_numbers(table: Table, columns: Iterable[str], locale: str | None) 
 def parse_number(raw: str, locale: str | None) -> str | BadNumber:
     """Return `raw` as a canonical number string, or a BadNumber; `locale` None means "not known"."""
     if locale is None and _AMBIGUOUS.match(raw):
-        return BadNumber(raw, f"{raw!r} could mean {raw.replace(',', '').replace('.', '')} or {raw.replace(',', '.')}: "
-                              "write it without a thousands separator, or choose the file's number format")  # fmt: skip
+        return BadNumber(raw, Reason(N_("%(raw)s could mean %(whole)s or %(decimal)s: write it without a thousands separator, "
+                                        "or choose the file's number format"),
+                                     {"raw": repr(raw), "whole": raw.replace(",", "").replace(".", ""), "decimal": raw.replace(",", ".")}))  # fmt: skip
     if _SCIENTIFIC.match(raw):  # Excel writes huge or tiny numbers as 1,4E+31 / 1.4E+31 in any locale
         return str(Decimal(raw.replace(",", ".")))
     try:
@@ -248,4 +295,5 @@ def parse_number(raw: str, locale: str | None) -> str | BadNumber:
         return str(parse_decimal(compact, chosen, strict=True))
     except NumberFormatError:
         example = f"1{get_group_symbol(chosen)}234{get_decimal_symbol(chosen)}50"
-        return BadNumber(raw, f"{raw!r} is not a number as this file writes them (like {example})")
+        return BadNumber(raw, Reason(N_("%(raw)s is not a number as this file writes them (like %(example)s)"),
+                                     {"raw": repr(raw), "example": example}))  # fmt: skip

@@ -5,109 +5,122 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pycountry
+from flask_babel import LazyString, gettext
 
 from marketplace.countries import country_choices, country_name  # noqa: F401  (re-exported: the taxonomy's words for places)
+from marketplace.i18n import N_
 from marketplace.money import UnknownCurrency, currency_code
 
 
 @dataclass(frozen=True)
 class Category:
     code: str  # "baskets.storage"
-    name: str
+    name: str  # in English: the data's word (search documents, the API), translated where people read it
     parent: str | None  # the top-level code, None for a top-level category
 
     @property
+    def title(self) -> str:
+        """Return the category's name in the language in force ("Baskets" → "Vikapu" in Swahili)."""
+        return gettext(self.name)
+
+    @property
     def label(self) -> str:
+        """Return "Department › Category" in the language in force, for pages and e-mails."""
+        return f"{CATEGORIES[self.parent].title} › {self.title}" if self.parent else self.title
+
+    @property
+    def english_label(self) -> str:
+        """Return "Department › Category" in English: the label kept in search documents and the API."""
         return f"{CATEGORIES[self.parent].name} › {self.name}" if self.parent else self.name
 
 
 # Modelled on the departments wholesale marketplaces for handmade goods use (Faire, Etsy Wholesale,
 # fair-trade importers' catalogues), narrowed to what producer groups of home-based artisans make.
 _TREE: dict[tuple[str, str], list[tuple[str, str]]] = {
-    ("jewelry", "Jewelry"): [
-        ("necklaces", "Necklaces & pendants"),
-        ("earrings", "Earrings"),
-        ("bracelets", "Bracelets & bangles"),
-        ("rings", "Rings"),
-        ("beadwork", "Beadwork & beaded jewelry"),
+    ("jewelry", N_("Jewelry")): [
+        ("necklaces", N_("Necklaces & pendants")),
+        ("earrings", N_("Earrings")),
+        ("bracelets", N_("Bracelets & bangles")),
+        ("rings", N_("Rings")),
+        ("beadwork", N_("Beadwork & beaded jewelry")),
     ],
-    ("baskets", "Baskets"): [
-        ("storage", "Storage & laundry baskets"),
-        ("market", "Market baskets & totes"),
-        ("wall", "Wall baskets & plates"),
-        ("trays", "Trays & bread baskets"),
-        ("planters", "Planters & plant baskets"),
+    ("baskets", N_("Baskets")): [
+        ("storage", N_("Storage & laundry baskets")),
+        ("market", N_("Market baskets & totes")),
+        ("wall", N_("Wall baskets & plates")),
+        ("trays", N_("Trays & bread baskets")),
+        ("planters", N_("Planters & plant baskets")),
     ],
-    ("textiles", "Textiles"): [
-        ("scarves", "Scarves & shawls"),
-        ("throws", "Throws & blankets"),
-        ("cushions", "Cushion covers"),
-        ("table", "Table linen & napkins"),
-        ("rugs", "Rugs & floor mats"),
-        ("fabric", "Handwoven fabric by the metre"),
-        ("embroidery", "Embroidery & appliqué"),
-        ("bedding", "Bedding & quilts"),
+    ("textiles", N_("Textiles")): [
+        ("scarves", N_("Scarves & shawls")),
+        ("throws", N_("Throws & blankets")),
+        ("cushions", N_("Cushion covers")),
+        ("table", N_("Table linen & napkins")),
+        ("rugs", N_("Rugs & floor mats")),
+        ("fabric", N_("Handwoven fabric by the metre")),
+        ("embroidery", N_("Embroidery & appliqué")),
+        ("bedding", N_("Bedding & quilts")),
     ],
-    ("apparel", "Apparel"): [
-        ("knitwear", "Knitwear"),
-        ("garments", "Garments"),
-        ("kids", "Children's clothing"),
-        ("footwear", "Footwear & sandals"),
+    ("apparel", N_("Apparel")): [
+        ("knitwear", N_("Knitwear")),
+        ("garments", N_("Garments")),
+        ("kids", N_("Children's clothing")),
+        ("footwear", N_("Footwear & sandals")),
     ],
-    ("bags", "Bags & accessories"): [
-        ("totes", "Tote & shopping bags"),
-        ("pouches", "Pouches & clutches"),
-        ("leather", "Leather goods"),
-        ("hats", "Hats"),
-        ("hair", "Hair accessories"),
+    ("bags", N_("Bags & accessories")): [
+        ("totes", N_("Tote & shopping bags")),
+        ("pouches", N_("Pouches & clutches")),
+        ("leather", N_("Leather goods")),
+        ("hats", N_("Hats")),
+        ("hair", N_("Hair accessories")),
     ],
-    ("home", "Home decor"): [
-        ("ceramics", "Ceramics & pottery"),
-        ("woodcraft", "Carved wood"),
-        ("metalwork", "Metalwork & recycled brass"),
-        ("candles", "Candles & holders"),
-        ("wall-art", "Wall art & hangings"),
-        ("lighting", "Lamps & lighting"),
-        ("decor", "Vases & decorative objects"),
-        ("mirrors", "Mirrors & frames"),
-        ("garden", "Garden & outdoor decor"),
+    ("home", N_("Home decor")): [
+        ("ceramics", N_("Ceramics & pottery")),
+        ("woodcraft", N_("Carved wood")),
+        ("metalwork", N_("Metalwork & recycled brass")),
+        ("candles", N_("Candles & holders")),
+        ("wall-art", N_("Wall art & hangings")),
+        ("lighting", N_("Lamps & lighting")),
+        ("decor", N_("Vases & decorative objects")),
+        ("mirrors", N_("Mirrors & frames")),
+        ("garden", N_("Garden & outdoor decor")),
     ],
-    ("furniture", "Furniture"): [
-        ("seating", "Chairs, stools & benches"),
-        ("tables", "Side & coffee tables"),
-        ("storage", "Cabinets, shelves & chests"),
-        ("poufs", "Poufs & floor cushions"),
-        ("outdoor", "Outdoor furniture"),
+    ("furniture", N_("Furniture")): [
+        ("seating", N_("Chairs, stools & benches")),
+        ("tables", N_("Side & coffee tables")),
+        ("storage", N_("Cabinets, shelves & chests")),
+        ("poufs", N_("Poufs & floor cushions")),
+        ("outdoor", N_("Outdoor furniture")),
     ],
-    ("kitchen", "Kitchen & dining"): [
-        ("tableware", "Tableware & bowls"),
-        ("utensils", "Utensils & boards"),
-        ("glassware", "Recycled glassware"),
+    ("kitchen", N_("Kitchen & dining")): [
+        ("tableware", N_("Tableware & bowls")),
+        ("utensils", N_("Utensils & boards")),
+        ("glassware", N_("Recycled glassware")),
     ],
-    ("personal-care", "Personal care"): [
-        ("soap", "Soap"),
-        ("butters", "Shea butter & balms"),
-        ("oils", "Oils & serums"),
-        ("cosmetics", "Natural cosmetics"),
+    ("personal-care", N_("Personal care")): [
+        ("soap", N_("Soap")),
+        ("butters", N_("Shea butter & balms")),
+        ("oils", N_("Oils & serums")),
+        ("cosmetics", N_("Natural cosmetics")),
     ],
-    ("toys", "Toys & gifts"): [
-        ("toys", "Toys & dolls"),
-        ("ornaments", "Ornaments & seasonal decor"),
-        ("stationery", "Paper & stationery"),
-        ("baby", "Baby & nursery"),
+    ("toys", N_("Toys & gifts")): [
+        ("toys", N_("Toys & dolls")),
+        ("ornaments", N_("Ornaments & seasonal decor")),
+        ("stationery", N_("Paper & stationery")),
+        ("baby", N_("Baby & nursery")),
     ],
-    ("pets", "Pet products"): [
-        ("beds", "Pet beds & baskets"),
-        ("toys", "Pet toys"),
-        ("collars", "Collars, leads & harnesses"),
-        ("bowls", "Pet bowls & feeders"),
+    ("pets", N_("Pet products")): [
+        ("beds", N_("Pet beds & baskets")),
+        ("toys", N_("Pet toys")),
+        ("collars", N_("Collars, leads & harnesses")),
+        ("bowls", N_("Pet bowls & feeders")),
     ],
-    ("food", "Food & agriculture"): [
-        ("coffee-tea", "Coffee & tea"),
-        ("spices", "Spices & herbs"),
-        ("honey", "Honey"),
-        ("preserves", "Dried fruit & preserves"),
-        ("chocolate", "Chocolate & sweets"),
+    ("food", N_("Food & agriculture")): [
+        ("coffee-tea", N_("Coffee & tea")),
+        ("spices", N_("Spices & herbs")),
+        ("honey", N_("Honey")),
+        ("preserves", N_("Dried fruit & preserves")),
+        ("chocolate", N_("Chocolate & sweets")),
     ],
 }
 
@@ -121,9 +134,19 @@ LEAF_CATEGORIES: tuple[Category, ...] = tuple(c for c in CATEGORIES.values() if 
 TOP_CATEGORIES: tuple[Category, ...] = tuple(c for c in CATEGORIES.values() if c.parent is None)
 
 
+def lazy_category(code: str) -> LazyString:
+    """Return the category's label in whichever language is in force when it is turned into text (for e-mails)."""
+    return LazyString(lambda: CATEGORIES[code].label if code in CATEGORIES else code)
+
+
+def lazy_country(code: str) -> LazyString:
+    """Return the country's name in whichever language is in force when it is turned into text (for e-mails)."""
+    return LazyString(lambda: country_name(code))
+
+
 def category_choices() -> list[tuple[str, str, str]]:
-    """(code, name, top-level name) for a grouped <select>: one optgroup per top-level category."""
-    return [(c.code, c.name, CATEGORIES[c.parent].name) for c in LEAF_CATEGORIES if c.parent]
+    """(code, name, top-level name) for a grouped <select>, in the language in force: one optgroup per department."""
+    return [(c.code, c.title, CATEGORIES[c.parent].title) for c in LEAF_CATEGORIES if c.parent]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -11,16 +12,22 @@ from marketplace.reputation.services import MAX_TEXT
 
 class ReviewForm(OneTimeForm):
     rating = RadioField(
-        "How did the order go?",
+        _l("How did the order go?"),
         choices=choices(
-            [("5", "5 — excellent"), ("4", "4 — good"), ("3", "3 — acceptable"), ("2", "2 — poor"), ("1", "1 — very poor")]
+            [
+                ("5", _l("5 — excellent")),
+                ("4", _l("4 — good")),
+                ("3", _l("3 — acceptable")),
+                ("2", _l("2 — poor")),
+                ("1", _l("1 — very poor")),
+            ]
         ),
-        validators=[InputRequired("Choose from 1 to 5 stars.")],
+        validators=[InputRequired(_l("Choose from 1 to 5 stars."))],
     )
-    text = TextAreaField("In your words (optional)", validators=[Length(max=MAX_TEXT)],
-                         description="Quality, communication, delivery: what other buyers should know.")  # fmt: skip
+    text = TextAreaField(_l("In your words (optional)"), validators=[Length(max=MAX_TEXT)],
+                         description=_l("Quality, communication, delivery: what other buyers should know."))  # fmt: skip
 
 
 class ReplyForm(Form):
-    text = TextAreaField("Your answer", validators=[InputRequired("Write the answer."), Length(max=MAX_TEXT)],
-                         description="Shown under the review on your profile. You can answer once.")  # fmt: skip
+    text = TextAreaField(_l("Your answer"), validators=[InputRequired(_l("Write the answer.")), Length(max=MAX_TEXT)],
+                         description=_l("Shown under the review on your profile. You can answer once."))  # fmt: skip

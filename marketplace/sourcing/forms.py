@@ -41,7 +41,7 @@ class RfqForm(OneTimeForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = [SelectChoice("", "Choose a category…"), *category_select_choices()]  # no silent default
+        self.category.choices = [SelectChoice("", _("Choose a category…")), *category_select_choices()]  # no silent default
         self.incoterm.choices = choices(INCOTERMS.items())
         self.destination_country.choices = choices([("", _("Choose…")), *country_choices()])
 

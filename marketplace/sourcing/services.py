@@ -16,25 +16,25 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.i18n import label, lazy_date, lazy_join, lazy_money
+from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
 from marketplace.notifications import notify
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
-from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
+from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency, lazy_category, lazy_country
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.uploads import StoredFile
 
 RFQ_FIELDS = ("title", "spec", "category", "quantity", "target_unit_price", "currency", "needed_by", "destination_country")
 QUOTE_FIELDS = ("unit_price", "quantity", "lead_time_days", "valid_until", "notes")
 # Incoterms 2020 a buyer of handmade goods picks from; the quote and the order carry the RFQ's choice.
-INCOTERMS: dict[str, str] = {
-    "EXW": "EXW: you collect at the group's workshop",
-    "FCA": "FCA: the group hands the goods to your carrier",
-    "FOB": "FOB: the group loads them on board at the port",
-    "CIF": "CIF: the group pays freight and insurance to your port",
-    "DAP": "DAP: delivered to your door, you pay import duties",
-    "DDP": "DDP: delivered to your door, duties paid",
+INCOTERMS: dict[str, object] = {  # code → its plain explanation (lazy: in the reader's language)
+    "EXW": _l("EXW: you collect at the group's workshop"),
+    "FCA": _l("FCA: the group hands the goods to your carrier"),
+    "FOB": _l("FOB: the group loads them on board at the port"),
+    "CIF": _l("CIF: the group pays freight and insurance to your port"),
+    "DAP": _l("DAP: delivered to your door, you pay import duties"),
+    "DDP": _l("DDP: delivered to your door, duties paid"),
 }
 
 
@@ -87,9 +87,9 @@ def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup],
                 "Answer with a quote on Loom.",
                 buyer=rfq.buyer.name,
                 quantity=rfq.quantity,
-                category=CATEGORIES[rfq.category].label,
+                category=lazy_category(rfq.category),
                 needed_by=lazy_date(rfq.needed_by),
-                country=rfq.destination_country,
+                country=lazy_country(rfq.destination_country),
             ),
             link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
         )
@@ -185,14 +185,25 @@ def sending_warnings(
     for group in groups:
         capability = next((c for c in group.capabilities if c.category == category), None)
         if capability is None:
-            warnings.append(f"{group.name} does not list {CATEGORIES[category].label} among what it makes.")
+            warnings.append(
+                _(
+                    "%(group)s does not list %(category)s among what it makes.",
+                    group=group.name,
+                    category=CATEGORIES[category].label,
+                )
+            )
             continue
         if quantity < capability.moq:
-            warnings.append(f"{group.name} takes orders from {capability.moq:,} units; you ask for {quantity:,}.")
+            warnings.append(_("%(group)s takes orders from %(moq)s units; you ask for %(quantity)s.", group=group.name,
+                              moq=format_number(capability.moq), quantity=format_number(quantity)))  # fmt: skip
         deliverable, earliest = capacity_fit(capability, quantity, needed_by, today)
         if deliverable < quantity:
-            when = f"; all {quantity:,} by {earliest:%d %b %Y}" if earliest else ""
-            warnings.append(f"{group.name}'s calendar holds {deliverable:,} units by {needed_by:%d %b %Y}{when}.")
+            values = {"group": group.name, "units": format_number(deliverable), "date": format_day(needed_by)}
+            if earliest:
+                warnings.append(_("%(group)s's calendar holds %(units)s units by %(date)s; all %(quantity)s by %(earliest)s.",
+                                  quantity=format_number(quantity), earliest=format_day(earliest), **values))  # fmt: skip
+            else:
+                warnings.append(_("%(group)s's calendar holds %(units)s units by %(date)s.", **values))
     return warnings
 
 
@@ -204,12 +215,15 @@ def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, toda
     warnings = []
     deliverable, earliest = capacity_fit(capability, quantity, rfq.needed_by, today)
     if deliverable < quantity:
-        when = f"; all of them by {earliest:%d %b %Y}" if earliest else ""
-        warnings.append(
-            f"Your calendar holds {deliverable:,} units by {rfq.needed_by:%d %b %Y}, and you quote {quantity:,}{when}."
-        )
+        values = {"units": format_number(deliverable), "date": format_day(rfq.needed_by), "quantity": format_number(quantity)}
+        if earliest:
+            warnings.append(_("Your calendar holds %(units)s units by %(date)s, and you quote %(quantity)s; all of them by "
+                              "%(earliest)s.", earliest=format_day(earliest), **values))  # fmt: skip
+        else:
+            warnings.append(_("Your calendar holds %(units)s units by %(date)s, and you quote %(quantity)s.", **values))
     if quantity < capability.moq:
-        warnings.append(f"You quote {quantity:,} units, under your minimum order of {capability.moq:,}.")
+        warnings.append(_("You quote %(quantity)s units, under your minimum order of %(moq)s.", quantity=format_number(quantity),
+                          moq=format_number(capability.moq)))  # fmt: skip
     return warnings
 
 
@@ -538,11 +552,11 @@ def certification_cells(group: ProducerGroup, today: dt.date) -> list[Cell]:
             else certification.scheme
         )
         if certification.valid_until is not None and certification.valid_until < today:
-            cells.append(Cell(f"{name} (expired {certification.valid_until:%d %b %Y})", False))
+            cells.append(Cell(_("%(name)s (expired %(date)s)", name=name, date=format_day(certification.valid_until)), False))
         elif certification.verified:
-            cells.append(Cell(f"{name} ✓ verified", True))
+            cells.append(Cell(_("%(name)s ✓ verified", name=name), True))
         else:
-            cells.append(Cell(f"{name} (claimed, not yet checked)"))
+            cells.append(Cell(_("%(name)s (claimed, not yet checked)", name=name)))
     return cells
 
 
@@ -553,17 +567,21 @@ def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
     are not counted against it again.
     """
     if effective_status(quote) == QuoteStatus.ACCEPTED:  # valid-until is in the quoting group's calendar
-        return Cell(f"{quote.quantity:,} units reserved for your order", True)
+        return Cell(_("%(units)s units reserved for your order", units=format_number(quote.quantity)), True)
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     if capability is None:
-        return Cell("no calendar for this kind of goods")
+        return Cell(_("no calendar for this kind of goods"))
     free, earliest = capacity_fit(
         capability, quote.quantity, rfq.needed_by, quote.group.organization.today()
     )  # the group's weeks
     if free >= quote.quantity:
-        return Cell(f"{free:,} units free by {rfq.needed_by:%d %b}: enough for {quote.quantity:,}", True)
-    later = f"; all {quote.quantity:,} by {earliest:%d %b %Y}" if earliest else ""
-    return Cell(f"only {free:,} of {quote.quantity:,} units free by {rfq.needed_by:%d %b}{later}", False)
+        return Cell(_("%(free)s units free by %(date)s: enough for %(units)s", free=format_number(free),
+                      date=format_day(rfq.needed_by), units=format_number(quote.quantity)), True)  # fmt: skip
+    values = {"free": format_number(free), "units": format_number(quote.quantity), "date": format_day(rfq.needed_by)}
+    if earliest:
+        return Cell(_("only %(free)s of %(units)s units free by %(date)s; all %(units)s by %(earliest)s",
+                      earliest=format_day(earliest), **values), False)  # fmt: skip
+    return Cell(_("only %(free)s of %(units)s units free by %(date)s", **values), False)
 
 
 def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:

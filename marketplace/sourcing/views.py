@@ -75,7 +75,7 @@ def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
         if len(made) == 1:
             form.category.data = made.pop()
         elif category in CATEGORIES:
-            return f"You looked for {CATEGORIES[category].label}: choose which kind."
+            return _("You looked for %(category)s: choose which kind.", category=CATEGORIES[category].label)
     if units := whole_number(request.args, "units", low=1, high=10_000_000):
         form.quantity.data = units
     form.needed_by.data = iso_date(request.args, "by")

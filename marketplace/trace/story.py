@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
 from marketplace.db import use_case, utcnow
 from marketplace.errors import DomainError, NotFound
+from marketplace.i18n import format_day
 from marketplace.orders.models import Order, ProgressUpdate
 from marketplace.orders.services import order_for
 from marketplace.trace.epcis import geo_uri, uri_part
@@ -33,7 +35,12 @@ class PlainStep:
     progress: int | None
 
     def __str__(self) -> str:
-        return " · ".join(part for part in (self.label, self.place, f"{self.day.day} {self.day:%b %Y}") if part)
+        return " · ".join(part for part in (self.label, self.place, format_day(self.day)) if part)
+
+    def __html__(self) -> Markup:
+        """Return the step for a page: the place (people's words, any script) isolated in `<bdi>`."""
+        place = Markup("<bdi>{}</bdi>").format(self.place) if self.place else ""
+        return Markup(" · ").join(part for part in (self.label, place, format_day(self.day)) if part)
 
 
 def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:

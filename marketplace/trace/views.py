@@ -56,7 +56,7 @@ def story_consent(order_id: int, answer: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash(_("You agree to publish the product story.") if answer == "publish" else "You no longer agree to publish the product story.",
+        flash(_("You agree to publish the product story.") if answer == "publish" else _("You no longer agree to publish the product story."),
               "success")  # fmt: skip
     return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
 
@@ -127,7 +127,7 @@ def story_qr_png(public_id: str) -> Response:
 @blueprint.get("/stories/<public_id>/tags")
 def story_tags(public_id: str) -> str:
     story, order = stories.published_story(db.session, public_id)
-    qr = segno.make_qr(story_url(public_id), error="m").svg_inline(scale=3, border=2, title="Scan for this product's story")
+    qr = segno.make_qr(story_url(public_id), error="m").svg_inline(scale=3, border=2, title=_("Scan for this product's story"))
     count = min(sum(line.quantity for line in order.lines), 24)  # one printed sheet; print it again for more
     return render_template("trace/tags.html", story=story, group=order.group, qr=qr, count=count, url=story_url(public_id),
                            country=country_name(order.group.country))  # fmt: skip

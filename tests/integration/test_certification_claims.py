@@ -82,7 +82,7 @@ def test_the_profile_shows_a_claim_as_self_declared_and_a_scheme_with_its_issuer
     page = text_of(client.get(f"/groups/{group.slug}"))
 
     assert 'Kenya Bureau of Standards mark</span> <span class="badge claimed">self-declared · unverified</span>' in page
-    assert '<a href="https://goodweave.org/" rel="noopener">GoodWeave</a>' in page
+    assert '<a href="https://goodweave.org/" rel="noopener" translate="no">GoodWeave</a>' in page
 
 
 def test_a_group_admin_adds_an_other_claim_from_the_form(client: FlaskClient, session: Session) -> None:

@@ -323,7 +323,9 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
     html = text_of(client.get(page))
     assert re.search(r'<li class="current" aria-current="step">Confirmed</li>', html)
     assert '<progress id="made" max="100" value="35">' in html
-    assert re.search(r"Order confirmed · [^<·]+ · \d{1,2} \w\w\w \d{4}", html)  # in words: the step, the group's place, the day
+    assert re.search(
+        r"Order confirmed · <bdi>[^<·]+</bdi> · \w\w\w \d{1,2}, \d{4}", html
+    )  # in words: the step, the group's place, the day
     assert "TransactionEvent" not in html and "accepting" not in html
 
     for step in ("in_production", "ready"):
@@ -338,11 +340,11 @@ def test_an_order_shows_where_it_is_how_much_is_made_its_trace_in_words_and_its_
     client.post("/logout", data={})
     sign_in(client, order_parties["buyer"].user.email)
     html = text_of(client.get(page))
-    assert "Shipped with <strong>DHL Express</strong>, tracking number <strong>JD014600001234</strong>" in html
+    assert "Shipped with <strong><bdi>DHL Express</bdi></strong>, tracking number <strong>JD014600001234</strong>" in html
     assert re.search(r'<li class="done">Ready</li>\s*<li class="current" aria-current="step">Shipped</li>', html)
     submit(client, page, {"note": ""}, action=f"{page}/move/delivered")
     html = text_of(client.get(page))
-    assert re.search(r"Received by the buyer · United Kingdom · ", html)  # at the destination, not the group's town
+    assert re.search(r"Received by the buyer · <bdi>United Kingdom</bdi> · ", html)  # at the destination, not the group's town
 
 
 def test_with_cards_off_the_buyer_gets_bank_details_and_a_reference_and_the_operator_settles_the_invoice(
