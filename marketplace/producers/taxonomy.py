@@ -18,6 +18,7 @@ class Category:
 
     @property
     def label(self) -> str:
+        """Name the category for a person, under its parent ("Home › Baskets")."""
         return f"{CATEGORIES[self.parent].name} › {self.name}" if self.parent else self.name
 
 
