@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +138,7 @@ class Tally:
     requests: int = 0
     server_errors: int = 0
     client_errors: int = 0
+    client_statuses: Counter[int] = field(default_factory=Counter)  # which 4xx: a 409 or 429 reads differently from a 422
     post_ms: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -147,6 +149,7 @@ class Tally:
                 self.server_errors += 1
             elif status >= 400:
                 self.client_errors += 1
+                self.client_statuses[status] += 1
             if ms is not None:
                 self.post_ms.append(ms)
 
@@ -266,7 +269,8 @@ def main() -> None:
     )
     for engine, server_name, t in rows:
         print(f"{engine:<11} {server_name:<13} {t.requests:>9} {len(t.post_ms):>7} {t.server_errors:>5} {t.client_errors:>5} "
-              f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}")  # fmt: skip
+              f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}"
+              f"{'   4xx: ' + ', '.join(f'{n}×{code}' for code, n in sorted(t.client_statuses.items())) if t.client_statuses else ''}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ it to the events it cares about here and register the outbox handlers that make 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -18,11 +19,12 @@ from erp_connector.handlers import ClientPool, make_invoice_handler, make_paymen
 from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
-from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
+from marketplace.outbox.worker import Chore, HandlerRegistry, RetryPolicy, Worker
 from marketplace.producers import services as producers
 from marketplace.producers.handlers import make_import_handler
 from marketplace.secrets import SecretBox
 from marketplace.trace import subscribers as trace
+from marketplace.uploads import sweep_staged
 from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
 from search import subscribers as search
@@ -83,4 +85,13 @@ def worker_for(app: Flask | None = None) -> Worker:
             max_seconds=config["OUTBOX_BACKOFF_MAX_SECONDS"],
         ),
         lease_seconds=config["OUTBOX_LEASE_SECONDS"],
+        chores=[
+            Chore(
+                "sweep staged uploads",
+                config["STAGED_SWEEP_SECONDS"],
+                lambda: sweep_staged(
+                    Path(config["UPLOAD_DIR"]), older_than=dt.timedelta(seconds=config["STAGED_MAX_AGE_SECONDS"])
+                ),
+            )
+        ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -226,6 +227,25 @@ def serve(host: str, port: int) -> None:
     finally:
         stop.set()
         time.sleep(0.1)
+
+
+@main.group("uploads")
+def uploads_group() -> None:
+    """Uploaded files."""
+
+
+@uploads_group.command("sweep")
+@click.option("--older-than", "older_than", default=None, type=click.IntRange(min=60),
+              help="Seconds; default STAGED_MAX_AGE_SECONDS (an hour).")  # fmt: skip
+@with_appcontext
+def uploads_sweep(older_than: int | None) -> None:
+    """Delete `*.staged` uploads left by requests that died before their transaction ended."""
+    from marketplace.uploads import sweep_staged
+
+    config = current_app.config
+    age = dt.timedelta(seconds=older_than or config["STAGED_MAX_AGE_SECONDS"])
+    removed = sweep_staged(Path(config["UPLOAD_DIR"]), older_than=age)
+    click.echo(f"{len(removed)} abandoned staged upload(s) older than {int(age.total_seconds())} s removed.")
 
 
 @main.command("create-operator")

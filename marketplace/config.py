@@ -19,6 +19,8 @@ class Defaults:
     ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    STAGED_MAX_AGE_SECONDS = 3600  # a `*.staged` upload this old was left by a request that died (uploads.sweep_staged)
+    STAGED_SWEEP_SECONDS = 3600  # how often the worker sweeps them (and once when it starts)
     MAX_CONTENT_LENGTH = (
         64 * 1024 * 1024
     )  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)

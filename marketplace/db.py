@@ -383,6 +383,15 @@ def write_transaction(session: Session) -> Iterator[Session]:
     session.info[_COMMITTED] = True
 
 
+def is_writing(session: Session) -> bool:
+    """Tell whether `session` is inside a write transaction (`write_transaction`) right now.
+
+    Slow work (a password hash, a call to a partner, an image resized) belongs before or after one:
+    while it is open SQLite's one write lock, and PostgreSQL's row locks, make everyone else wait.
+    """
+    return bool(session.info.get(_OPEN))
+
+
 class OneTime(Protocol):
     """A creating form's one-time token, claimed in the use case's own transaction (see `marketplace.submissions`)."""
 
@@ -426,14 +435,25 @@ def has_committed(session: Session) -> bool:
     return bool(session.info.get(_COMMITTED))
 
 
-def run_write(sessions: Callable[[], Session], use_case: Callable[[Session], T], *, attempts: int = BUSY_ATTEMPTS) -> T:
-    """Run `use_case(session)` as one write transaction on a new session, run whole again when the database is busy.
+def run_write(sessions: Callable[[], Session] | Session, use_case: Callable[[Session], T], *, attempts: int = BUSY_ATTEMPTS) -> T:
+    """Run `use_case(session)` as one write transaction, run whole again when the database is busy.
 
-    For work outside a request (the outbox worker's lease and record steps). Returns what the use
-    case returned; raises `DatabaseBusy` when every attempt met a busy database.
+    For work outside a request: the outbox worker's lease and record steps (`sessions` a sessionmaker:
+    each attempt gets a new session), and a handler recording what an outside call answered (`sessions`
+    the handler's own session, holding no uncommitted writes: a busy attempt rolls them back, and
+    only `use_case` is run again). Only the database work is repeated, never the outside call whose
+    answer it records. Returns what the use case returned; raises `DatabaseBusy` when every attempt
+    met a busy database.
     """
 
+    if isinstance(sessions, Session) and (sessions.info.get(_OPEN) or _begun_by_caller(sessions)):
+        with write_transaction(sessions):  # it joins the caller's unit, which is run again whole when busy
+            return use_case(sessions)
+
     def once() -> T:
+        if isinstance(sessions, Session):
+            with write_transaction(sessions):
+                return use_case(sessions)
         with sessions() as session, write_transaction(session):
             return use_case(session)
 

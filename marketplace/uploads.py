@@ -4,14 +4,19 @@ A file is written under a staging name and tied to the request's next write tran
 (`marketplace.db.stage`): it takes its real name just before that transaction commits, and is deleted
 if the transaction rolls back, if the post was a repeat (the one-time token was already claimed), or
 if the use case never reached its transaction (a refusal, a form error). So a file exists under its
-real name only when a committed row refers to it; a crash mid-request leaves at most a `*.staged` file.
+real name only when a committed row refers to it; a crash mid-request leaves at most a `*.staged` file,
+which `sweep_staged` removes once it is older than any request can live (the worker sweeps at start and
+every `STAGED_SWEEP_SECONDS`; `loom uploads sweep` does it by hand).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 import posixpath
 import secrets
+import time
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
@@ -33,6 +38,7 @@ PDF_MAGIC = b"%PDF-"
 STAGED_SUFFIX = ".staged"
 PUBLIC_FOLDER = "photos"  # groups' gallery and product photos; everything else in the upload folder is private
 MAX_PIXELS = 40_000_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,3 +185,32 @@ class CappedUploadRequest(Request):
         content_length: int | None = None,
     ) -> BinaryIO:
         return CappedUpload(current_app.config["UPLOAD_MAX_BYTES"] + 1)  # type: ignore[return-value]
+
+
+def sweep_staged(folder: Path, *, older_than: dt.timedelta, now: float | None = None) -> list[Path]:
+    """Delete the `*.staged` files under `folder` last written more than `older_than` ago; return what was deleted.
+
+    A staged file belongs to a request that has not committed yet (see `_save`); it is renamed just
+    before its transaction commits or deleted when it rolls back, so one left behind means the process
+    died mid-request. A live request still needs its file, and it writes it at the start: so only files
+    older than any request can live are removed (`older_than`, an hour by default, against requests cut
+    off after seconds; `now` is a Unix time, for tests). A file that vanishes meanwhile (its request
+    committed or rolled back just then) is skipped. Raises ValueError for an `older_than` under a minute.
+    """
+    if older_than < dt.timedelta(minutes=1):
+        raise ValueError("staged files younger than a minute may belong to a request still running")
+    cutoff = (time.time() if now is None else now) - older_than.total_seconds()
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.rglob(f"*{STAGED_SUFFIX}"):
+        try:
+            if not path.is_file() or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    if removed:
+        log.info("removed %s staged upload(s) left by requests that never finished", len(removed))
+    return removed

@@ -27,6 +27,7 @@ from marketplace.errors import Conflict, DomainError
 from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.submissions.services import new_token
 from marketplace.uploads import CappedUploadRequest
 
 csrf = CSRFProtect()
@@ -131,6 +132,7 @@ def init_app(app: Flask) -> None:
         certification_schemes=CERTIFICATION_SCHEMES,
         country_name=country_name,
         current_membership=context.current_membership,
+        submission_token=new_token,  # a form written by hand in a template (the confirmation banner's) carries one too
     )
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)

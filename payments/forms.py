@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.forms import AmountField, Form, OneTimeForm, choices
@@ -39,6 +39,14 @@ class RecordPayoutForm(Form):
                                 description=_l("The currency the group received, such as KES."))  # fmt: skip
     exchange_rate = AmountField(_l("Exchange rate used"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))],
                                 description=_l("Units of the sent currency for 1 unit of the order's currency; needed when they differ."))  # fmt: skip
+    seen_amount = HiddenField()  # the payout's amount on the page the operator sent money from
+
+    def seen(self) -> Decimal | None:
+        """Return the payout amount the page showed, or None when the post carried none (or garbage)."""
+        try:
+            return Decimal(self.seen_amount.data or "")
+        except (InvalidOperation, ValueError):
+            return None
 
 
 class BankTransferForm(OneTimeForm):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
-from marketplace.db import use_case, utcnow, write_transaction
+from marketplace.db import run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import format_moment, lazy_label, lazy_moment, lazy_money
 from marketplace.money import format_money, round_money
@@ -100,7 +100,7 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
     except StripeRefused as error:
         raise PermanentError(f"Stripe refused the transfer for invoice {invoice_number}: {error}") from error
 
-    with write_transaction(session):
+    def record(session: Session) -> str:
         payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
         if payout is None or payout.status != PayoutStatus.PENDING:
             return f"transfer {transfer['id']} made; the payout was recorded meanwhile"
@@ -110,25 +110,38 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
                 payment.provider_ref = provider_ref
         payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
         publish(session, InvoicePaymentChanged(payout.invoice))
-    return f"sent as {transfer['id']}"
+        return f"sent as {transfer['id']}"
+
+    return run_write(session, record)  # a busy database records Stripe's answer again; Stripe is not asked again
 
 
 @use_case
 def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str,
-                  sent_currency: str | None = None, exchange_rate: Decimal | None = None) -> Payout:  # fmt: skip
+                  sent_currency: str | None = None, exchange_rate: Decimal | None = None, seen_amount: Decimal | None = None) -> Payout:  # fmt: skip
     """The operator records a mobile-money or bank transfer made outside Stripe.
 
     Sent in another currency than the payout's (`sent_currency`), it needs the `exchange_rate` used (units of
     `sent_currency` for 1 of the payout's currency); the amount sent is the payout's amount at that rate, rounded
     to the sent currency. Raises DomainError (field `sent_currency` or `exchange_rate`) otherwise.
+    `seen_amount` is the payout's amount on the page the operator sent the money from: if a refund changed it
+    since, Conflict is raised and nothing is recorded (what was sent no longer matches what is owed).
     """
-    payout = session.get(Payout, payout_id, with_for_update=True)
+    payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)  # the amount as it is now (seen_amount)
     if payout is None:
         raise NotFound(_("No such payout."))
     if payout.method == PayoutMethod.STRIPE_TRANSFER or payout.status != PayoutStatus.PENDING:
         raise Conflict(_("Only a pending payout made outside Stripe can be recorded."))
     if payout.invoice is not None and payout.invoice.order.status == OrderStatus.CANCELLED:
         raise Conflict(_("This payout is held: its order was cancelled and the buyer is being refunded."))
+    if seen_amount is not None and seen_amount != payout.amount:
+        raise Conflict(
+            _(
+                "This payout changed from %(seen)s to %(now)s since you opened the page (a refund was made meanwhile). "
+                "Check what was sent, then record it again.",
+                seen=format_money(seen_amount, payout.currency),
+                now=format_money(payout.amount, payout.currency),
+            )
+        )
     account = session.get(PayoutAccount, payout.group_id)
     if account is None or not account.details_secret:
         raise Conflict(_("The group has not given payout details yet; nothing can be sent."))

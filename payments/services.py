@@ -34,7 +34,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.db import lock, use_case, utcnow, write_transaction
+from marketplace.db import lock, run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import label, lazy_money
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
@@ -679,7 +679,7 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     except StripeRefused as error:
         raise PermanentError(f"Stripe refused the refund of invoice {invoice_number}: {error}") from error
 
-    with write_transaction(session):
+    def record(session: Session) -> str:
         refund = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
         if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
             return f"refund {answer['id']} made; it was recorded meanwhile"
@@ -699,7 +699,9 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
                 payout.note = "To recover from the group: the order was cancelled after this payout was sent."
         refund.provider_ref = answer["id"]
         apply_refund(session, refund, answer, seen_at=utcnow(), settings=settings)
-    return f"refund {answer['id']} {answer['status']}"
+        return f"refund {answer['id']} {answer['status']}"
+
+    return run_write(session, record)  # a busy database records Stripe's answer again; Stripe is not asked again
 
 
 def apply_refund(

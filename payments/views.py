@@ -225,7 +225,8 @@ def operator_payouts() -> str:
     return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
                            manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in services.manual_refunds(session)},
-                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency))
+                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency),
+                                                          seen_amount=str(p.amount))
                                   for p in pending})  # fmt: skip
 
 
@@ -342,7 +343,7 @@ def record_payout(payout_id: int) -> Response:
     try:
         payouts.record_payout(db.session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
                                note=form.note.data or "", base_url=current_app.config["BASE_URL"],
-                               sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data)  # fmt: skip
+                               sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data, seen_amount=form.seen())  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -89,6 +89,10 @@ class ActionForm(Form):
     """A form with no fields: a button that changes something, protected by the CSRF token."""
 
 
+class ResendConfirmationForm(OneTimeForm):
+    """The banner's "Resend the confirmation e-mail" button: a double tap sends one e-mail."""
+
+
 class LanguageForm(Form):
     """The person's language for pages and e-mails and, for admins, the organization's default."""
 

@@ -44,7 +44,6 @@ class LoginPolicy:
     first_delay: dt.timedelta = dt.timedelta(seconds=30)
 
 
-@use_case
 def sign_up(
     session: Session,
     *,
@@ -67,9 +66,21 @@ def sign_up(
     Both ways cost one password hash and one e-mail, so neither the answer nor its timing tells a
     stranger which addresses have accounts. `locale` (a shipped locale code, such as "sw") becomes the
     person's language: the confirmation e-mail and every later page and e-mail use it.
+
+    The password is hashed before the use case's write transaction opens: argon2 takes a good fraction
+    of a second on purpose, and a write transaction holds SQLite's one write lock (and PostgreSQL's row
+    locks) until it ends.
     """
-    email = normalize_email(email)
     password_hash = hash_password(password)  # on both paths: the hash is what makes the time
+    return _sign_up(session, email=normalize_email(email), name=name, password_hash=password_hash, organization_name=organization_name,
+                    kind=kind, country=country, secret_key=secret_key, base_url=base_url, ttl_seconds=ttl_seconds, locale=locale)  # fmt: skip
+
+
+@use_case
+def _sign_up(
+    session: Session, *, email: str, name: str, password_hash: str, organization_name: str, kind: OrganizationKind, country: str,
+    secret_key: str, base_url: str, ttl_seconds: int, locale: str | None,
+) -> User | None:  # fmt: skip
     owner = session.scalar(select(User).where(User.email == email))
     if owner is not None:
         with force_locale(recipient_locale(owner)):  # written in the owner's language, not the stranger's
@@ -229,15 +240,20 @@ def sign_in(
     return record_sign_in(session, user_id=user.id, attempt_id=attempt_id, now=now, password_hash=rehashed)
 
 
-@use_case
 def make_operator(session: Session, *, email: str, name: str, password: str) -> User:
     """Make the account with `email` an operator, creating it (with `name` and `password`) when there is none.
 
-    The address counts as confirmed: the person running the command vouches for it.
+    The address counts as confirmed: the person running the command vouches for it. The password is
+    hashed before the write transaction opens (argon2 is slow on purpose).
     """
+    return _make_operator(session, email=email, name=name, password_hash=hash_password(password))
+
+
+@use_case
+def _make_operator(session: Session, *, email: str, name: str, password_hash: str) -> User:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
-        user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
+        user = User(email=normalize_email(email), name=name, password_hash=password_hash)
         session.add(user)
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     user.is_operator = True
@@ -415,14 +431,23 @@ def open_invitation(session: Session, token: str, *, now: dt.datetime | None = N
     return invitation
 
 
-@use_case
 def accept_invitation(session: Session, token: str, *, user: User | None, name: str = "", password: str = "") -> Membership:
-    """Join the invitation's organization as the signed-in user, or as a new account for its e-mail."""
+    """Join the invitation's organization as the signed-in user, or (`user` None) as a new account for its e-mail.
+
+    A new account's password is hashed before the use case's write transaction opens, so no lock is
+    held through argon2's deliberate fraction of a second.
+    """
+    password_hash = hash_password(password) if user is None else None
+    return _join(session, token, user=user, name=name, password_hash=password_hash)
+
+
+@use_case
+def _join(session: Session, token: str, *, user: User | None, name: str, password_hash: str | None) -> Membership:
     invitation = open_invitation(session, token)
     if user is None:
         if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
             raise Conflict(_("You already have an account: sign in first, then open the link again."))
-        user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
+        user = User(email=invitation.email, name=name.strip(), password_hash=password_hash)
         session.add(user)
     elif user.email != invitation.email:
         raise Forbidden(
@@ -563,12 +588,13 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
     enqueue(session, topics.SEND_MAIL, user.email, mail)
 
 
-@use_case
 def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
     """Set a new password with the e-mailed reset `token` (valid `ttl_seconds`, once); return the user.
 
     Every session of the user ends, their failed sign-ins are forgotten, and the address counts as confirmed
     (the link reached it). Raises Conflict for an expired or already used link, NotFound for a forged one.
+    The link is checked and the password hashed before the use case's write transaction opens (argon2 is
+    slow on purpose); inside it the user's row is locked, so two posts of one link set one password.
     """
     try:
         claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
@@ -576,11 +602,16 @@ def reset_password(session: Session, *, token: str, password: str, secret_key: s
         raise Conflict(_("This reset link has expired. Ask for a new one.")) from None
     except BadSignature:
         raise NotFound(_("This reset link is not valid. Ask for a new one.")) from None
-    user = session.get(User, claims["user"])
-    # The stamp changes with the password, so a link works once.
-    if user is None or _password_stamp(user) != claims["stamp"]:
+    return _set_password(session, user_id=claims["user"], stamp=claims["stamp"], password_hash=hash_password(password))
+
+
+@use_case
+def _set_password(session: Session, *, user_id: int, stamp: str, password_hash: str) -> User:
+    user = session.get(User, user_id, with_for_update=True, populate_existing=True)
+    # The stamp changes with the password, so a link works once (the row lock makes two posts of one link wait in turn).
+    if user is None or _password_stamp(user) != stamp:
         raise Conflict(_("This reset link was already used. Ask for a new one."))
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
     user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))

@@ -19,6 +19,7 @@ from marketplace.accounts.forms import (
     InviteForm,
     LanguageForm,
     LoginForm,
+    ResendConfirmationForm,
     ResetPasswordForm,
     RoleForm,
     SignUpForm,
@@ -115,12 +116,16 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
 @login_required
 @limit("CONFIRMATION_MAIL")
 def resend_confirmation() -> Response:
-    if ActionForm().validate_on_submit():
+    form = ResendConfirmationForm()
+    if form.validate_on_submit():
         config = current_app.config
-        services.send_confirmation(
+        sent = services.send_confirmation(
             db.session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
             ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+            submission=one_time(form, _safe_next("") or _home_for_kind()),  # a double tap on the banner's button sends one e-mail
         )  # fmt: skip
+        if repeated(sent):
+            return first_result(sent)
         flash(_("We sent a new confirmation link to %(email)s. Check your inbox.", email=current_user.email), "info")
     return redirect(_safe_next("") or _home_for_kind())
 

@@ -15,11 +15,12 @@ from marketplace.accounts import context
 from marketplace.api import tokens
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.forms import OneTimeForm, first_result, one_time, repeated
 
 blueprint = Blueprint("api_tokens", __name__)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(OneTimeForm):
     name = StringField(_l("Program using it"), validators=[DataRequired(_l("Name the program.")), Length(max=100)],
                        description=_l("e.g. our ERP, our product-information system"))  # fmt: skip
 
@@ -32,11 +33,18 @@ def api_tokens() -> str | Response:
     secret = None
     if form.validate_on_submit():
         try:
-            __, secret = tokens.create_token(db.session, membership, form.name.data)
+            made = tokens.create_token(
+                db.session, membership, form.name.data, submission=one_time(form, url_for("api_tokens.api_tokens"))
+            )
         except DomainError as error:
             if error.status == 404:
                 raise
             flash(error.message, "error")
+        else:
+            if repeated(made):  # a double tap: the first post made the token (its secret was shown to that post only)
+                return first_result(made)
+            __, secret = made
+            form = TokenForm(formdata=None)  # a fresh one-time token for the next program's token
     if membership is None:
         return redirect(url_for("orders.orders"))
     return render_template("api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(db.session, membership))

@@ -14,7 +14,7 @@ from wtforms import SelectField
 from marketplace.accounts.forms import ActionForm
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import Form, attach_error, choices, render_form
+from marketplace.forms import OneTimeForm, attach_error, choices, first_result, one_time, render_form, repeated
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob
@@ -24,7 +24,7 @@ from marketplace.uploads import read_capped
 REFRESH_SECONDS = 2
 
 
-class ImportUploadForm(Form):
+class ImportUploadForm(OneTimeForm):
     file = FileField(
         "Spreadsheet",
         validators=[FileRequired("Choose the file to import.")],
@@ -49,11 +49,15 @@ def imports_page() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             data = read_capped(form.file.data.stream, current_app.config["UPLOAD_MAX_BYTES"])
-            job = imports.stage_import(db.session, current_user.id, form.file.data.filename or "", data,
-                                       folder=Path(current_app.config["UPLOAD_DIR"]), number_locale=form.number_locale.data)  # fmt: skip
+            prepared = imports.prepare_import(form.file.data.filename or "", data, folder=Path(current_app.config["UPLOAD_DIR"]),
+                                              number_locale=form.number_locale.data)  # fmt: skip
+            job = imports.stage_import(db.session, current_user.id, prepared,
+                                       submission=one_time(form, lambda job: url_for("operator.import_job", job_id=job.id)))  # fmt: skip
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="file"))
         else:
+            if repeated(job):
+                return first_result(job)
             return redirect(url_for("operator.import_job", job_id=job.id))
     return render_form("operator/imports.html", form, jobs=_recent())
 

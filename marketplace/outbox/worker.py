@@ -6,13 +6,14 @@ import datetime as dt
 import logging
 import random
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketplace.db import run_write, utcnow
+from marketplace.db import retry_when_busy, run_write, utcnow
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,15 @@ class DrainSummary:
 
 
 @dataclass(frozen=True)
+class Chore:
+    """Housekeeping the running worker does at start and then every `every_seconds` (such as sweeping abandoned uploads)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True)
 class Lease:
     """A message taken by this worker until `until`: its id and the attempt number it was taken for."""
 
@@ -91,6 +101,7 @@ class Lease:
 
 
 _WROTE = "loom.outbox.handler_wrote"
+_ONLY_READ = object()  # the handler ran to the end and wrote nothing: its outcome is recorded in a transaction of its own
 
 
 def _note_write(session: Session, _context: object) -> None:
@@ -121,8 +132,10 @@ class Worker:
         clock: Callable[[], dt.datetime] = utcnow,
         rng: random.Random | None = None,
         lease_seconds: float = 300.0,
+        chores: Sequence[Chore] = (),
     ) -> None:
         self.sessions = sessions
+        self.chores = tuple(chores)
         self.registry = registry
         self.policy = policy or RetryPolicy()
         self.clock = clock
@@ -159,7 +172,25 @@ class Worker:
         return Lease(message.id, message.attempts, message.next_attempt_at)
 
     def run(self, lease: Lease) -> OutboxStatus | None:
-        """Run the leased message's handler, then record what came of it."""
+        """Run the leased message's handler, then record what came of it.
+
+        A busy database in the handler's transaction (a PostgreSQL deadlock or serialization failure,
+        also at its commit; a SQLite write lock held past the busy timeout) runs the handler again at
+        once, like a request (`retry_when_busy`), instead of after the retry policy's first delay. That
+        is safe because every handler already has to be safe to run again (the outbox delivers at
+        least once): it looks for what an earlier run made before it makes anything remotely (Odoo
+        records by natural key, notes by marker, Stripe transfers and refunds by metadata), and what
+        it learned from a call it records in a short transaction of its own that is itself run again
+        when busy (`run_write` on its session), so a known answer is recorded, not asked for again.
+        """
+        try:
+            outcome = retry_when_busy(lambda: self._run_handler(lease), rng=self.rng)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded on the message
+            return self._record(lease, error)
+        return self._record(lease, None) if outcome is _ONLY_READ else outcome
+
+    def _run_handler(self, lease: Lease) -> OutboxStatus | object | None:
+        """Run the handler once on a session of its own; DONE when its writes committed with the message, None when the lease was lost."""
         with self.sessions() as session:
             session.info[_WROTE] = False
             event.listen(session, "after_flush", _note_write)
@@ -177,11 +208,9 @@ class Worker:
                     message.status, message.processed_at, message.last_error = OutboxStatus.DONE, now, None
                     session.commit()
                     return OutboxStatus.DONE
-                session.rollback()  # it only read: end that before taking the write lock to record
-            except Exception as error:  # noqa: BLE001 - every failure is recorded on the message
-                session.rollback()
-                return self._record(lease, error)
-        return self._record(lease, None)
+            finally:
+                session.rollback()  # it only read, or it failed: end that before taking the write lock to record
+        return _ONLY_READ
 
     def _record(self, lease: Lease, error: Exception | None) -> OutboxStatus | None:
         """Record the outcome of a leased run in its own short transaction, run again when the database is busy."""
@@ -232,10 +261,15 @@ class Worker:
     def run_forever(self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
         """Drain due messages (100 at a time) until `stop` is set, pausing `poll_seconds` when none was due.
 
-        A failing drain is logged, not fatal.
+        A failing drain is logged, not fatal. The chores are done at start and then each every its `every_seconds`.
         """
         stop = stop or threading.Event()
+        next_chore = dict.fromkeys(range(len(self.chores)), 0.0)  # each is done once at start
         while not stop.is_set():
+            for n, chore in enumerate(self.chores):
+                if time.monotonic() >= next_chore[n]:
+                    self.do_chore(chore)
+                    next_chore[n] = time.monotonic() + chore.every_seconds
             try:
                 summary = self.drain(limit=100)
             except Exception:  # the database may be briefly away; keep the worker alive
@@ -243,3 +277,11 @@ class Worker:
                 summary = DrainSummary()
             if summary.handled == 0:
                 stop.wait(poll_seconds)
+
+    @staticmethod
+    def do_chore(chore: Chore) -> None:
+        """Do one chore; a failure is logged and the worker goes on (it is tried again at its next turn)."""
+        try:
+            chore.run()
+        except Exception:  # noqa: BLE001 - housekeeping never stops the delivery of messages
+            log.exception("worker chore %r failed", chore.name)

@@ -11,9 +11,18 @@ from marketplace.producers.models import ProducerGroup
 
 
 def touch(session: Session, group: ProducerGroup) -> None:
-    """Mark the group changed and queue its re-indexing, in the caller's transaction."""
-    group.version += 1
+    """Mark the group changed and queue its re-indexing, in the caller's transaction.
+
+    The database increments the version (`version + 1` in the UPDATE, not the value this session read):
+    two edits of one group committing at once get two versions. With a version computed from a stale
+    read both had the same one, and the search index, which keeps a document's highest version,
+    refused the second edit's document: the page showed one edit, search the other.
+    """
+    if group.id is None:
+        session.flush()  # a new group needs its row before the database can count its versions
+    group.version = ProducerGroup.version + 1
     group.updated_at = utcnow()
+    session.flush()  # the new version is read back when it is next needed (the re-index message carries it)
     publish_group_changed(session, group)
 
 

@@ -9,6 +9,7 @@ Importing is idempotent (groups are keyed by external_ref), so a retried job doe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,24 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
     return rows, problems, problem_count
 
 
-@use_case
-def stage_import(
-    session: Session, user_id: int, filename: str, data: bytes, *, folder: Path, number_locale: str | None = None
-) -> ImportJob:
-    """Read and validate an uploaded file (bytes) into a previewed ImportJob; nothing is imported yet.
+@dataclass(frozen=True)
+class PreparedImport:
+    """An upload read, validated and previewed, its file staged (`uploads.save_private`): what `stage_import` records."""
 
-    Raises DomainError (field "file") when the file as a whole cannot be read: wrong kind, missing
-    columns, broken JSON, an unknown number format.
+    filename: str
+    path: str
+    number_locale: str | None
+    total: int
+    report: dict[str, Any]
+
+
+def prepare_import(filename: str, data: bytes, *, folder: Path, number_locale: str | None = None) -> PreparedImport:
+    """Read and validate an uploaded file (bytes) and stage it on disk; nothing is written to the database.
+
+    Call it before the write transaction that records the job (`stage_import`): parsing a large
+    spreadsheet takes seconds, and a write transaction holds SQLite's one write lock meanwhile. The
+    staged file is kept only if that transaction commits. Raises DomainError (field "file") when the
+    file as a whole cannot be read: wrong kind, missing columns, broken JSON, an unknown number format.
     """
     safe_name = Path(filename or "upload").name[:200]
     try:
@@ -81,13 +92,25 @@ def stage_import(
         message = str(error)
         raise DomainError(message[:1].upper() + message[1:] + ".", field="file") from None
     rows, problems, problem_count = _preview(parsed)
-    job = ImportJob(
-        created_by_id=user_id,
+    return PreparedImport(
         filename=safe_name,
         path=save_private(folder, "imports", Path(safe_name).suffix.lower(), data),
         number_locale=number_locale or None,
         total=len(parsed.records),
         report={"notes": parsed.notes, "preview": rows, "problems": problems, "problem_count": problem_count},
+    )
+
+
+@use_case
+def stage_import(session: Session, user_id: int, prepared: PreparedImport) -> ImportJob:
+    """Record a prepared upload (`prepare_import`) as a previewed ImportJob; nothing is imported yet."""
+    job = ImportJob(
+        created_by_id=user_id,
+        filename=prepared.filename,
+        path=prepared.path,
+        number_locale=prepared.number_locale,
+        total=prepared.total,
+        report=prepared.report,
     )
     session.add(job)
     session.flush()

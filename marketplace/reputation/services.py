@@ -94,8 +94,10 @@ def reviews_of_group(session: Session, group_id: int, *, limit: int = 20) -> lis
 
 def _refresh_rating(session: Session, group_id: int) -> None:
     """Keep the group's shown rating the average of its reviews (it was typed-in demo data before) and reindex it."""
+    # The group's row lock first: a review of another of its orders committing meanwhile is then counted
+    # (the average is read after the wait), not overwritten by an average computed without it.
+    group = lock(session, ProducerGroup, group_id)
     count, average = session.execute(select(func.count(), func.avg(Review.rating)).where(Review.group_id == group_id)).one()
-    group = session.get(ProducerGroup, group_id)
     group.rating_count = count
     group.rating = None if average is None else Decimal(str(round(float(average), 2)))
     group.version += 1
