@@ -46,7 +46,7 @@ LOCAL = OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("
 
 def make_orders(session: Session, count: int, prefix: str) -> tuple[int, list[Order]]:
     group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name=f"Bench group {prefix}", country="KE"),
-                          name=f"Bench group {prefix}", slug=f"bench-{prefix}", country="KE")  # fmt: skip
+                          name=f"Bench group {prefix}", slug=f"bench-{prefix}", country="KE", listed=True)  # fmt: skip
     buyers = [Organization(kind=OrganizationKind.BUYER, name=f"Buyer {prefix}-{n}", country="GB") for n in range(BUYERS)]
     session.add_all([group, *buyers])
     session.flush()

@@ -53,7 +53,7 @@ def setup(count: int) -> list[tuple[int, str]]:
     """`count` open deposit invoices, each with a checkout started: (payment id, checkout id)."""
     session = db.session
     group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name="Bench weavers", country="KE"),
-                          name="Bench weavers", slug="bench-weavers", country="KE")  # fmt: skip
+                          name="Bench weavers", slug="bench-weavers", country="KE", listed=True)  # fmt: skip
     buyer = Organization(kind=OrganizationKind.BUYER, name="Bench buyer", country="GB")
     session.add_all([group, buyer])
     session.flush()

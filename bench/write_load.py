@@ -71,7 +71,7 @@ def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
     people = []
     with Session(engine) as session:
         organization = Organization(kind=OrganizationKind.PRODUCER, name="Bench Weavers", country="KE")
-        group = ProducerGroup(organization=organization, name="Bench Weavers", slug="bench-weavers", country="KE")
+        group = ProducerGroup(organization=organization, name="Bench Weavers", slug="bench-weavers", country="KE", listed=True)
         session.add(group)
         session.flush()
         session.add(Capability(group=group, category="baskets.storage", materials=["sisal"], techniques=["coiling"], moq=10,

@@ -44,6 +44,7 @@ def wire_subscribers(bus: events.EventBus) -> None:
     """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in this order."""
     bus.reset()
     bus.subscribe(events.OrganizationSignedUp, producers.open_group)
+    bus.subscribe(events.AddressConfirmed, producers.list_confirmed_groups)
     bus.subscribe(events.GroupChanged, search.reindex_group)
     bus.subscribe(events.OrderConfirmed, erp.sync_order)
     bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,

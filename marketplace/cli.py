@@ -146,6 +146,16 @@ def trace_verify(path: Path) -> None:
         click.echo(f"{path.name}: {count} events; every event hash ID recomputed and every link checked: the trace is intact.")
 
 
+@trace_group.command("seal-stories")
+@with_appcontext
+def trace_seal_stories() -> None:
+    """Seal the older noted events of every published product story, so its public copy verifies (once, after upgrading)."""
+    from marketplace.trace.story import seal_published_stories
+
+    count = seal_published_stories(db.session)
+    click.echo(f"{count} published product stories got a seal.")
+
+
 @main.group("search")
 def search_group() -> None:
     """Manage the search index."""

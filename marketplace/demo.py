@@ -45,15 +45,31 @@ from payments import services as payment_services
 from payments.models import PayoutAccount
 
 DEMO_PASSWORD = "loom-demo-password"
-TODAY_ANCHOR = dt.date(2026, 11, 23)  # capacity overrides are laid out from here, so data is the same every run
+
+
+def today_anchor() -> dt.date:
+    """Return the Monday of the week it is now where the day starts first (UTC+14): the demo's "today".
+
+    Capacity overrides, RFQs, quotes and orders are laid out from it, so the demo never ages into
+    the past and its data is the same for every seed within one week (the random stream is fixed).
+    Taking the earliest time zone keeps the promised weeks on every group's calendar, whose weeks
+    start at the group's own today (`marketplace.clock`): no group is already past the anchor's week.
+    """
+    return capacity.week_start((utcnow() + dt.timedelta(hours=14)).date())
 
 
 def _money(value: float) -> str:
     return f"{value:.2f}"
 
 
-def generate_group(index: int, rng: random.Random, taken: set[str] | None = None) -> dict[str, Any]:
-    """One producer group in the import schema; `index` makes its reference unique, `taken` its name."""
+def generate_group(
+    index: int, rng: random.Random, taken: set[str] | None = None, *, anchor: dt.date | None = None
+) -> dict[str, Any]:
+    """One producer group in the import schema; `index` makes its reference unique, `taken` its name.
+
+    `anchor` is the demo's "today" (`today_anchor()` when not given): capacity overrides are laid out from it.
+    """
+    anchor = anchor or today_anchor()
     place = PLACES[index % len(PLACES)] if index < len(PLACES) * 3 else rng.choice(PLACES)
     crafts: list[Craft] = [place.crafts[(index // len(PLACES)) % len(place.crafts)]]
     if len(place.crafts) > 1 and rng.random() < 0.45:
@@ -88,10 +104,10 @@ def generate_group(index: int, rng: random.Random, taken: set[str] | None = None
         weekly = max(int(artisans * craft.per_artisan_week * rng.uniform(0.3, 0.6)), 5)
         overrides = []
         # The year-end fortnight off, and some groups slow down for the harvest in a later month.
-        christmas = capacity.week_start(dt.date(TODAY_ANCHOR.year, 12, 24))
+        christmas = capacity.week_start(dt.date(anchor.year, 12, 24))
         overrides += [{"week": (christmas + i * capacity.WEEK).isoformat(), "units": 0} for i in range(2)]
         if rng.random() < 0.4:
-            harvest = capacity.week_start(TODAY_ANCHOR + dt.timedelta(weeks=rng.randint(6, 20)))
+            harvest = capacity.week_start(anchor + dt.timedelta(weeks=rng.randint(6, 20)))
             overrides += [{"week": (harvest + i * capacity.WEEK).isoformat(), "units": weekly // 3} for i in range(3)]
         capabilities.append(
             {
@@ -337,7 +353,7 @@ def _add_sourcing(
     box: SecretBox,
 ) -> tuple[int, int]:
     """RFQs, quotes and orders in every state, made through the same services the pages use."""
-    today = TODAY_ANCHOR
+    today = today_anchor()
     scenarios = [*RFQ_ENDINGS, *(f"order-{i}" for i in range(len(ORDER_PATHS)))]
     operator = session.scalar(select(User).where(User.is_operator.is_(True)).order_by(User.id))
     groups = _Groups(session, group_ids)

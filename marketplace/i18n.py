@@ -32,6 +32,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, LazyString, get_locale, lazy_gettext
 from flask_login import current_user
 
+from marketplace.redirects import link_to
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 DEFAULT_LOCALE = "en"
@@ -96,8 +98,9 @@ def language_links() -> list[dict[str, Any]]:
     """Return the switcher's links for this page: each keeps the page and its query, with `lang` set."""
     current = str(get_locale() or DEFAULT_LOCALE)
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    here = link_to(request.path)  # never a way off the site, whatever address a 404 page was asked for
     return [
-        {"code": code, "name": name, "current": code == current, "url": f"{request.path}?{urlencode([*args, ('lang', code)])}"}
+        {"code": code, "name": name, "current": code == current, "url": f"{here}?{urlencode([*args, ('lang', code)])}"}
         for code, name in LOCALES.items()
     ]
 

@@ -92,6 +92,8 @@ def is_public(address: IPAddress) -> bool:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None and not is_public(embedded):
             return False
+        if address.is_site_local:  # fec0::/10: deprecated (RFC 3879) but still routed inside some networks
+            return False
     return address.is_global and not (
         address.is_loopback or address.is_private or address.is_link_local or address.is_multicast
         or address.is_reserved or address.is_unspecified

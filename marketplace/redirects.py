@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 MAX_LENGTH = 2000
 
@@ -31,3 +31,13 @@ def local_path(target: str | None) -> str | None:
     if unquote(parts.path).startswith("//"):
         return None
     return target
+
+
+def link_to(path: str) -> str:
+    """Return a request's (decoded) `path` as a link back to it on this site, or "/" if it could lead elsewhere.
+
+    A 404 page renders the address it was asked for: `/\\evil.example` or `/<tab>/evil.example` would,
+    written back into a link, read as `//evil.example` in a browser. The path is percent-encoded (so a
+    `?` or `#` in it stays part of the path) and must pass `local_path`.
+    """
+    return local_path(quote(path, safe="/:@!$&'()*+,;=-._~")) or "/"

@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
     """
     from erp_connector.views import blueprint as erp
     from marketplace.accounts.views import blueprint as accounts
+    from marketplace.api.epcis import blueprint as epcis
     from marketplace.api.token_views import blueprint as api_tokens
     from marketplace.api.views import blueprint as api
     from marketplace.discovery.views import blueprint as discovery
@@ -111,12 +112,14 @@ def init_app(app: Flask) -> None:
         operator,
         payments,
         api,
+        epcis,
         trace,
         api_tokens,
         reviews,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API is read-only so far and takes no cookies' word for a write
+    csrf.exempt(epcis)
     csrf.exempt("payments.views.stripe_webhook")  # Stripe signs its body instead; see payments.webhooks
 
     # Money through Babel with the currency's own decimals, in the request's locale (marketplace.i18n):
@@ -163,7 +166,7 @@ def paragraphs(text: str | None) -> Markup:
 
 
 def _wants_problem() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/epcis/"))
 
 
 def _http_error(error: HTTPException) -> Response:

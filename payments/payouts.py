@@ -19,7 +19,7 @@ from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMet
 from marketplace.db import run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import format_moment, lazy_label, lazy_moment, lazy_money
-from marketplace.money import format_money, round_money
+from marketplace.money import MAX_TOTAL, format_money, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox import topics
@@ -169,8 +169,11 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
             field="exchange_rate",
         )
     else:
-        payout.sent_currency, payout.exchange_rate = sent_currency, exchange_rate
-        payout.sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
+        sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
+        if sent_amount >= MAX_TOTAL:  # beyond any amount Loom records (and its column holds)
+            raise DomainError(_("At that rate the amount sent would be beyond any amount Loom records. Check the rate."),
+                              field="exchange_rate")  # fmt: skip
+        payout.sent_currency, payout.exchange_rate, payout.sent_amount = sent_currency, exchange_rate, sent_amount
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
     publish(session, InvoicePaymentChanged(payout.invoice))

@@ -11,7 +11,7 @@ from search.indexing import groups_with_details
 
 
 def make_index_handler(index_for):  # type: ignore[no-untyped-def]
-    """The outbox handler for `search.index_group`: index the group as it is now, or remove it."""
+    """The outbox handler for `search.index_group`: index the group as it is now, or remove it (gone or unlisted)."""
 
     def index_group(session: Session, message: OutboxMessage) -> None:
         group_id = int(message.key)
@@ -19,6 +19,10 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         index = index_for()
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
+            return
+        if not group.listed:
+            # At its own version: listing it later raises the version, so that document is not refused.
+            index.delete(group_id, group.version)
             return
         index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
 

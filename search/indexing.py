@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
@@ -54,7 +54,7 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
                 Organization.country.label("organization_country"),
             )
             .join(Organization, Organization.id == ProducerGroup.organization_id)  # whose calendar the capacity follows
-            .where(ProducerGroup.id > after_id)
+            .where(ProducerGroup.id > after_id, ProducerGroup.listed == true())  # an unlisted group is not public
             .order_by(ProducerGroup.id)
             .limit(batch)
         )
@@ -114,8 +114,8 @@ def documents(
 
 
 def group_count(session: Session) -> int:
-    """Count the producer groups in the database."""
-    return session.scalar(select(func.count()).select_from(ProducerGroup)) or 0
+    """Count the producer groups the index holds (the listed ones) in the database."""
+    return session.scalar(select(func.count()).select_from(ProducerGroup).where(ProducerGroup.listed == true())) or 0
 
 
 def rebuild(
@@ -130,7 +130,9 @@ def rebuild(
     with _collector_paused():
         count = index.rebuild(documents(session, today, now=now), progress=progress)
     # An update the worker wrote to the old index during the build would otherwise be lost with it.
-    changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
+    changed = list(
+        session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started, ProducerGroup.listed == true()))
+    )
     if changed:
         measured = reputations(session, changed)
         index.index(build_document(g, today, measured.get(g.id), now=now) for g in groups_with_details(session, changed))

@@ -41,7 +41,9 @@ def producer_group(session: Session, *, name: str | None = None, country: str = 
     number = next(_numbers)
     name = name or f"Machakos Sisal Weavers {number}"
     organization = Organization(kind=OrganizationKind.PRODUCER, name=name, country=country)
-    group = ProducerGroup(organization=organization, name=name, **{"slug": f"group-{number}", **fields}, country=country)
+    group = ProducerGroup(
+        organization=organization, name=name, **{"slug": f"group-{number}", "listed": True, **fields}, country=country
+    )
     session.add(group)
     session.flush()
     return group

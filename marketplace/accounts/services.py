@@ -20,7 +20,7 @@ from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.i18n import label, recipient_locale
 from marketplace.outbox import topics
-from marketplace.outbox.events import OrganizationSignedUp, publish
+from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp, publish
 from marketplace.outbox.services import enqueue
 
 
@@ -175,8 +175,19 @@ def confirm_email(session: Session, *, token: str, secret_key: str, ttl_seconds:
         raise NotFound(_("This confirmation link is not valid. Sign in and ask for a new one."))
     if user.email_confirmed:
         raise Conflict(_("This confirmation link was already used: your address is confirmed. Sign in to continue."))
-    user.email_confirmed_at = now or utcnow()
+    mark_confirmed(session, user, now=now)
     return user
+
+
+def mark_confirmed(session: Session, user: User, *, now: dt.datetime | None = None) -> None:
+    """Record that `user` holds their address (if not already) and publish `AddressConfirmed`.
+
+    Every way an address is proved goes through here, so what waits for a proved address (a new producer
+    group's public listing) follows at once, in the same transaction.
+    """
+    user.email_confirmed_at = user.email_confirmed_at or now or utcnow()
+    session.flush()
+    publish(session, AddressConfirmed(user))
 
 
 def require_confirmed(membership: Membership | None) -> Membership:
@@ -456,8 +467,6 @@ def _join(session: Session, token: str, *, user: User | None, name: str, passwor
                 invitation_email=invitation.email,
             )
         )
-    # The link reached this mailbox, which is what a confirmation link proves.
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     existing = (
         session.scalar(
             select(Membership).where(Membership.user_id == user.id, Membership.organization_id == invitation.organization_id)
@@ -466,11 +475,9 @@ def _join(session: Session, token: str, *, user: User | None, name: str, passwor
         else None
     )
     invitation.accepted_at = utcnow()
-    if existing is not None:
-        return existing
-    membership = Membership(user=user, organization_id=invitation.organization_id, role=invitation.role)
+    membership = existing or Membership(user=user, organization_id=invitation.organization_id, role=invitation.role)
     session.add(membership)
-    session.flush()
+    mark_confirmed(session, user)  # the link reached this mailbox, which is what a confirmation link proves
     return membership
 
 
@@ -612,7 +619,7 @@ def _set_password(session: Session, *, user_id: int, stamp: str, password_hash: 
     if user is None or _password_stamp(user) != stamp:
         raise Conflict(_("This reset link was already used. Ask for a new one."))
     user.password_hash = password_hash
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link reached the mailbox, as a confirmation link does
+    mark_confirmed(session, user)  # the link reached the mailbox, as a confirmation link does
     end_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     return user

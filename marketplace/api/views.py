@@ -249,5 +249,9 @@ def order_epcis(number: str) -> Response:
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
     document = json.loads(OPENAPI.read_text())
-    document["servers"] = [{"url": current_app.config["BASE_URL"].rstrip("/") + "/api/v1"}]
+    base = current_app.config["BASE_URL"].rstrip("/")
+    document["servers"] = [{"url": base + "/api/v1"}]
+    for path in document["paths"].values():  # the EPCIS interface sits at the site's root, beside the API
+        for server in path.get("servers", ()):
+            server["url"] = base
     return jsonify(document)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
@@ -203,6 +203,15 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
     if order is None:
         raise NotFound(_("That order is not one of yours."))
     return order
+
+
+def party_order_ids(organization_id: int) -> Select:
+    """Select the ids of the orders `organization_id` is party to (as buyer or as maker), for use as a subquery."""
+    return (
+        select(Order.id)
+        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+        .where(or_(Order.buyer_id == organization_id, ProducerGroup.organization_id == organization_id))
+    )
 
 
 def orders_of(session: Session, membership: Membership | None) -> list[Order]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
-    from marketplace.accounts.models import Organization
+    from marketplace.accounts.models import Organization, User
     from marketplace.billing.models import Invoice
     from marketplace.orders.models import Order
     from marketplace.producers.models import ProducerGroup
@@ -38,6 +38,15 @@ class OrganizationSignedUp(Event):
 
     name: ClassVar[str] = "organization.signed_up"
     organization: Organization
+
+
+@dataclass(frozen=True)
+class AddressConfirmed(Event):
+    """`user` proved they hold their e-mail address (a confirmation, invitation or reset link), or joined an
+    organization with an address already proved; their memberships are flushed."""
+
+    name: ClassVar[str] = "user.address_confirmed"
+    user: User
 
 
 @dataclass(frozen=True)

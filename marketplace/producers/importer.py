@@ -427,7 +427,10 @@ def _apply(target: Any, values: dict[str, Any], fields: Iterable[str]) -> bool:
 def _write(session: Session, group: ProducerGroup | None, clean: dict[str, Any], slugs: _Slugs) -> str:
     if group is None:
         organization = Organization(kind=OrganizationKind.PRODUCER, name=clean["name"], country=clean["country"])
-        group = ProducerGroup(organization=organization, slug=slugs.allocate(clean["name"]), external_ref=clean["external_ref"])
+        # The operator who imports a federation's list vouches for its groups: they are listed at once.
+        group = ProducerGroup(
+            organization=organization, slug=slugs.allocate(clean["name"]), external_ref=clean["external_ref"], listed=True
+        )
         session.add(group)
         outcome = "created"
     else:

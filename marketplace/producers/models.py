@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
@@ -36,6 +36,11 @@ class ProducerGroup(Base):
     youth_share: Mapped[int] = mapped_column(default=0)
     languages: Mapped[list[str]] = mapped_column(default=list)
     verified: Mapped[bool] = mapped_column(default=False)
+    # Whether the group shows anywhere public (home, directory, search, API, profile, stories, photos). A group
+    # that signed itself up starts unlisted and is listed once one of its people confirms their e-mail address
+    # (producers.services.list_confirmed_groups), so nobody is shown under an address they do not hold; an
+    # operator's spreadsheet import vouches for the groups it creates and lists them at once.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())
     rating: Mapped[Decimal | None]
     rating_count: Mapped[int] = mapped_column(default=0)
     response_time_hours: Mapped[int | None]
@@ -76,11 +81,12 @@ class GroupAddress(Base):
     created_at: Mapped[created_at]
 
 
-# The order every list of groups shows (home, directory, API): verified first, then by name. The
-# indexes walk it in order, so a page costs the same at 100 groups and at 100,000 (no scan, no sort).
-Index("ix_producer_group_listing", ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+# The order every list of groups shows (home, directory, API): listed groups only, verified first, then by
+# name. The indexes walk it in order, so a page costs the same at 100 groups and at 100,000 (no scan, no sort).
+Index("ix_producer_group_listing", ProducerGroup.listed, ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
 Index(
     "ix_producer_group_country_listing",
+    ProducerGroup.listed,
     ProducerGroup.country,
     ProducerGroup.verified.desc(),
     ProducerGroup.name,

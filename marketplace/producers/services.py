@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, false, func, select, tuple_
+from sqlalchemy import delete, false, func, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
@@ -21,7 +21,7 @@ from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import format_day as format_date
 from marketplace.notifications import notify
-from marketplace.outbox.events import OrganizationSignedUp
+from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp
 from marketplace.producers import capacity
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
@@ -77,6 +77,20 @@ def open_group(session: Session, event: OrganizationSignedUp) -> None:
     publish_group_changed(session, group)
 
 
+def list_confirmed_groups(session: Session, event: AddressConfirmed) -> None:
+    """List the unlisted producer groups `event.user` belongs to, now that one of their people proved an
+    address, and queue their re-indexing in the same transaction (they show in search once the worker runs)."""
+    groups = session.scalars(
+        select(ProducerGroup).where(
+            ProducerGroup.organization_id.in_(select(Membership.organization_id).where(Membership.user_id == event.user.id)),
+            ProducerGroup.listed == false(),
+        )
+    )
+    for group in groups:
+        group.listed = True
+        touch(session, group)
+
+
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
     """The producer group that the membership's organization runs; 404 for buyers."""
     if membership is None:
@@ -99,11 +113,19 @@ def editable_group(session: Session, membership: Membership | None, *, changing:
 
 def is_public_photo(session: Session, path: str) -> bool:
     """Whether a group published a photo stored at this upload path (gallery or product)."""
-    return session.scalar(select(Photo.id).where(Photo.path == path).limit(1)) is not None
+    return (
+        session.scalar(
+            select(Photo.id)
+            .join(ProducerGroup, ProducerGroup.id == Photo.group_id)
+            .where(Photo.path == path, ProducerGroup.listed == true())
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def public_group(session: Session, slug: str) -> ProducerGroup:
-    """Load the group at `slug` with all its profile shows, in four statements; raise `NotFound` if none.
+    """Load the listed group at `slug` with all its profile shows, in four statements; raise `NotFound` if none.
 
     Each collection is joined to its small children (a capability's weeks, a product's tiers and
     photos) so the profile costs the same few round trips however much the group offers.
@@ -111,7 +133,7 @@ def public_group(session: Session, slug: str) -> ProducerGroup:
     group = (
         session.scalars(
             select(ProducerGroup)
-            .where(ProducerGroup.slug == slug)
+            .where(ProducerGroup.slug == slug, ProducerGroup.listed == true())
             .options(
                 joinedload(ProducerGroup.certifications),
                 selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
@@ -132,7 +154,7 @@ def moved_to(session: Session, slug: str) -> str | None:
     return session.scalar(
         select(ProducerGroup.slug)
         .join(GroupAddress, GroupAddress.group_id == ProducerGroup.id)
-        .where(GroupAddress.old_slug == slug)
+        .where(GroupAddress.old_slug == slug, ProducerGroup.listed == true())
     )
 
 
@@ -586,7 +608,7 @@ def list_groups(
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
     """
-    query = select(ProducerGroup)
+    query = select(ProducerGroup).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     if country:
         query = query.where(ProducerGroup.country == country.upper())
     counted = query

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,11 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
 
 DELIMITERS = ",;\t|"
+# What a workbook may unpack to and how many cells its first sheet may hold: an .xlsx is a zip, and a few
+# kilobytes can unpack to gigabytes of XML or claim 16,384 × 1,048,576 cells. A 5 MB upload of real cells
+# unpacks to some 40 MB and far fewer cells.
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024
+MAX_XLSX_CELLS = 500_000  # 25,000 groups of 20 columns
 SAMPLE_BYTES = 64 * 1024
 
 # The number formats a file may be declared in (the upload form offers these); any CLDR locale works.
@@ -132,15 +138,28 @@ def read_xlsx_table(data: bytes) -> Table:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())  # zipfile never reads past these sizes
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise SpreadsheetError(f"The file is not an .xlsx workbook Loom can read ({error}).") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        workbook.close()
+        raise SpreadsheetError(
+            f"The workbook unpacks to more than {MAX_XLSX_UNPACKED // 2**20} MB; save the list as CSV or split it into smaller files."
+        )
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the size a sheet declares is a claim: read the cells it really has
         lines = sheet.iter_rows(values_only=True)
-        header = [_normal(str(c)) if c is not None else "" for c in next(lines, ())]
+        first = next(lines, ())
+        header = [_normal(str(c)) if c is not None else "" for c in first]
         rows: list[tuple[int, dict[str, Any]]] = []
+        cells_left = MAX_XLSX_CELLS - len(first)
         for number, values in enumerate(lines, start=2):
+            cells_left -= len(values)
+            if cells_left < 0:
+                raise SpreadsheetError(f"The sheet holds more than {MAX_XLSX_CELLS:,} cells; split it into smaller files.")
             cells = {name: _xlsx_cell(value) for name, value in zip(header, values, strict=False) if name}
             if any(v != "" for v in cells.values()):
                 rows.append((number, cells))

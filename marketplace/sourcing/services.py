@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
@@ -70,7 +70,7 @@ def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
         raise DomainError(
             _("Send one request to at most %(MAX_RECIPIENTS)s groups.", MAX_RECIPIENTS=MAX_RECIPIENTS), field="groups"
         )
-    groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids))))
+    groups = list(session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(group_ids), ProducerGroup.listed == true())))
     if len(groups) != len(set(group_ids)):
         raise DomainError(_("One of the chosen producer groups no longer exists."), field="groups")
     return groups
@@ -165,6 +165,7 @@ def groups_making(session: Session, category: str, *, exclude: list[int], limit:
             .where(
                 ProducerGroup.id.in_(select(Capability.group_id).where(Capability.category == category)),
                 ProducerGroup.id.not_in(exclude or [0]),
+                ProducerGroup.listed == true(),
             )
             .options(selectinload(ProducerGroup.capabilities))
             .order_by(ProducerGroup.verified.desc(), ProducerGroup.rating.desc().nulls_last(), ProducerGroup.name)
@@ -259,7 +260,7 @@ def add_to_draft(
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
         raise Conflict("This request was already sent; it can no longer take groups.")
-    group = session.scalar(select(ProducerGroup).where(ProducerGroup.slug == group_slug))
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.slug == group_slug, ProducerGroup.listed == true()))
     if group is None:
         raise NotFound("There is no such producer group.")
     if any(r.group_id == group.id for r in rfq.recipients):

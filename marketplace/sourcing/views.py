@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import select, true
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
@@ -90,7 +90,13 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
     if draft is not None and request.method == "GET":
         slugs = [*dict.fromkeys([r.group.slug for r in draft.recipients] + slugs)]
     groups = (
-        list(db.session.scalars(select(ProducerGroup).where(ProducerGroup.slug.in_(slugs)).order_by(ProducerGroup.name)))
+        list(
+            db.session.scalars(
+                select(ProducerGroup)
+                .where(ProducerGroup.slug.in_(slugs), ProducerGroup.listed == true())
+                .order_by(ProducerGroup.name)
+            )
+        )
         if slugs
         else []
     )

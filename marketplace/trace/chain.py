@@ -21,6 +21,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from epcis_event_hash_generator import hash_generator, json_to_py
+from flask_babel import gettext as _
 from pyld import jsonld
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
     document is not an EPCIS document with an event list.
     """
     # The document's shape lives there; it imports this module.
-    from marketplace.trace.epcis import NOTES_KEY, WITHHELD_KEY, legacy_event
+    from marketplace.trace.epcis import NOTES_KEY, SEALS_KEY, WITHHELD_KEY, event_key, legacy_event, public_digest
 
     try:
         events = document["epcisBody"]["eventList"]
@@ -153,6 +154,14 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     current = [e for e in events if "eventID" in e and not e.get(WITHHELD_KEY)]
     recomputed = dict(zip((id(e) for e in current), cbv_hash_ids(current, context), strict=True)) if current else {}
+    # Seals whose own event recomputes to its hash ID: what they cover is checked by the digest of its public form.
+    seals = {
+        entry.get("eventID"): (entry.get("digest"), position)
+        for position, event in enumerate(events, start=1)
+        if "eventID" in event and recomputed.get(id(event)) == event["eventID"] and isinstance(event.get(SEALS_KEY), list)
+        for entry in event[SEALS_KEY]
+        if isinstance(entry, dict)
+    }
     previous: dict[str, Any] | None = None
     for position, event in enumerate(events, start=1):
         sequence = event.get("loom:sequence")
@@ -168,9 +177,14 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers.")
                 )
-            problems.append(Problem(position, f"Event {position} cannot be checked in this public copy: its hash covers a private note,"
-                                              " recorded before notes were kept apart. The order's parties can check it in their own download.",
-                                    withheld=True))  # fmt: skip
+            digest, sealed_at = seals.get(event_key(event), (None, 0))
+            if sealed_at > position and digest != public_digest(event):
+                problems.append(Problem(position, _("Event %(position)s was altered: it differs from what event %(seal)s sealed.",
+                                                    position=position, seal=sealed_at)))  # fmt: skip
+            elif sealed_at <= position:
+                problems.append(Problem(position, f"Event {position} cannot be checked in this public copy: its hash covers a private note,"
+                                                  " recorded before notes were kept apart. The order's parties can check it in their own download.",
+                                        withheld=True))  # fmt: skip
         elif "eventID" in event:
             if recomputed[id(event)] != event["eventID"]:
                 problems.append(Problem(position, f"Event {position} was altered: its content does not hash to its eventID."))

@@ -22,6 +22,9 @@ CONTEXT: list[Any] = [EPCIS_CONTEXT, {"loom": LOOM_NAMESPACE}]
 # (and their hash IDs) are the same in the parties' download and in the public one, which leaves it out.
 NOTES_KEY = "loom:notes"
 WITHHELD_KEY = "loom:noteWithheld"  # marks an older event whose hashed note the public copy leaves out
+# On a seal event: for each older withheld event, its ID and the digest of its public form (`public_digest`),
+# so the public copy of an old chain verifies (see `trace.services.seal_withheld_events`).
+SEALS_KEY = "loom:seals"
 
 
 def note_digest(note: str, salt: str) -> str:
@@ -106,6 +109,8 @@ def event_body(event: TraceEvent, previous: TraceEvent | None) -> dict[str, Any]
             body["loom:note"] = event.why["note"]
     if event.why.get("progress") is not None:
         body["loom:progress"] = event.why["progress"]
+    if event.why.get("seals"):
+        body[SEALS_KEY] = event.why["seals"]
     return body
 
 
@@ -163,6 +168,18 @@ def epcis_event(event: TraceEvent, previous: TraceEvent | None, *, with_notes: b
     if withheld:
         body[WITHHELD_KEY] = True
     return body
+
+
+def public_digest(event: dict[str, Any]) -> str:
+    """Return the SHA-256 hex digest of an event's public form (canonical JSON, every field as shown), which a seal covers."""
+    from marketplace.trace.chain import canonical_json
+
+    return hashlib.sha256(canonical_json(event).encode()).hexdigest()
+
+
+def event_key(event: dict[str, Any]) -> str | None:
+    """Return what identifies an event in a document: its event hash ID, or Loom's first hash for an older one."""
+    return event.get("eventID") or event.get("loom:legacyHash")
 
 
 def private_notes(events: Sequence[TraceEvent]) -> list[dict[str, str]]:

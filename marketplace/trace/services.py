@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.trace.chain import CBV_SCHEME, GENESIS, HASH_ID, LEGACY_SCHEME, cbv_hash_ids, event_hash, legacy_body
-from marketplace.trace.epcis import CONTEXT, event_body
+from marketplace.trace.epcis import CONTEXT, WITHHELD_KEY, epcis_event, event_body, event_key, public_digest
 from marketplace.trace.models import EventKind, TraceEvent
 
 
@@ -101,3 +101,31 @@ def first_altered(events: list[TraceEvent]) -> int | None:
 def verify_chain(session: Session, order_id: int) -> int | None:
     """Return the sequence number of the first altered event, or None when the chain is intact."""
     return first_altered(chain_of(session, order_id))
+
+
+def seal_withheld_events(session: Session, order_id: int, *, now: dt.datetime, read_point: str) -> TraceEvent | None:
+    """Append a seal over the order's older noted events so its public copy verifies; return it, or None if none is needed.
+
+    An event recorded before notes were kept apart has its note inside its hash, so the public copy (which
+    leaves the note out) cannot recompute it. Rehashing it would rewrite a tamper-evident history, and
+    showing the note would publish what may name an artisan. Instead, once the chain has been checked whole
+    (notes included), a new event is appended whose hash covers each such event's ID and the digest of its
+    public form: anyone can then check that what the public copy shows is what the checked chain held, and
+    the parties still check the note itself in their own download. Nothing is sealed twice, and a chain
+    that does not hold is not sealed.
+    """
+    events = chain_of(session, order_id)
+    if not events or first_altered(events) is not None:
+        return None
+    sealed = {entry["eventID"] for e in events for entry in e.why.get("seals", ())}
+    seals = []
+    for position, event in enumerate(events):
+        shown = epcis_event(event, events[position - 1] if position else None)
+        if shown.get(WITHHELD_KEY) and event_key(shown) not in sealed:
+            seals.append({"eventID": event_key(shown), "digest": public_digest(shown)})
+    if not seals:
+        return None
+    goods = next((e.what for e in events if e.what.get("quantityList")), {"epcList": []})
+    return record_event(session, order_id=order_id, kind=EventKind.OBJECT, biz_step="", event_time=now, read_point=read_point,
+                        what={"quantityList": goods["quantityList"]} if goods.get("quantityList") else goods,
+                        why={"seals": seals, "step": "sealed"})  # fmt: skip

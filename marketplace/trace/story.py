@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
-from marketplace.db import use_case
+from marketplace.db import use_case, utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.orders.models import Order, ProgressUpdate
 from marketplace.orders.services import order_for
+from marketplace.trace.epcis import geo_uri, uri_part
 from marketplace.trace.models import ProductStory, TraceEvent
+from marketplace.trace.services import seal_withheld_events
 from marketplace.trace.vocabulary import plain_label
 
 
@@ -45,6 +47,7 @@ def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:
             e.why.get("progress"),
         )  # fmt: skip
         for e in events
+        if not e.why.get("seals")  # a seal is the record's bookkeeping, not a step of the goods
     ]
 
 
@@ -60,7 +63,8 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
 
     The buyer's and the group's answers are kept apart; the story is public only while both say yes.
     The group also chooses which of its progress photos the story shows (`photo_ids`: progress update
-    ids of this order that have a photo; others raise `DomainError`). Raises `NotFound` for an order
+    ids of this order that have a photo; others raise `DomainError`). Once both agree, older noted events
+    are sealed for the public copy (`trace.services.seal_withheld_events`). Raises `NotFound` for an order
     that is not the membership's organization's, `Forbidden` for a plain member.
     """
     order = order_for(session, membership, order_id)
@@ -79,16 +83,39 @@ def set_story_consent(session: Session, membership: Membership | None, order_id:
     else:
         story.buyer_agrees = agree
     session.flush()
+    if story.published:
+        seal_for_public(session, order)
     return story
 
 
+def seal_for_public(session: Session, order: Order) -> TraceEvent | None:
+    """Seal the order's events noted before notes were kept apart, so its public copy verifies without their notes.
+
+    The seal is read at the group's place. Returns the seal, or None when none was needed (see
+    `trace.services.seal_withheld_events`).
+    """
+    group = order.group
+    place = geo_uri(group.latitude, group.longitude) if group.latitude is not None and group.longitude is not None \
+        else f"urn:loom:group:{uri_part(group.slug)}"  # fmt: skip
+    return seal_withheld_events(session, order.id, now=utcnow(), read_point=place)
+
+
+@use_case
+def seal_published_stories(session: Session) -> int:
+    """Seal every published story's order that needs it (stories published before seals existed); return how many were sealed."""
+    published = session.scalars(
+        select(ProductStory).where(ProductStory.buyer_agrees.is_(True), ProductStory.group_agrees.is_(True))
+    )
+    return sum(seal_for_public(session, session.get_one(Order, story.order_id)) is not None for story in published)
+
+
 def published_story(session: Session, public_id: str) -> tuple[ProductStory, Order]:
-    """Return a published story and its order; `NotFound` unless both parties agree to publish it."""
+    """Return a published story and its order; `NotFound` unless both parties agree to publish it and the
+    group is listed (nothing of a group whose people never confirmed an address is public)."""
     story = session.scalar(select(ProductStory).where(ProductStory.public_id == public_id))
-    if story is None or not story.published:
+    order = session.get(Order, story.order_id) if story is not None and story.published else None
+    if order is None or not order.group.listed:
         raise NotFound(_("No such product story."))
-    order = session.get(Order, story.order_id)
-    assert order is not None  # the story's foreign key cascades with its order
     return story, order
 
 

@@ -65,12 +65,16 @@ def catalog(session: Session):
 
 
 def test_every_api_route_is_in_the_document(app: Flask) -> None:
+    """The API's routes (under /api/v1) and the EPCIS query interface (at the site's root, its own server) are all documented."""
     routes = {
         re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1")
+        if rule.rule.startswith(("/api/v1", "/epcis/"))
     }
     assert routes == set(DOCUMENT["paths"])
+    assert [path for path, item in DOCUMENT["paths"].items() if "servers" in item] == [
+        r for r in routes if r.startswith("/epcis/")
+    ]
 
 
 def test_groups_are_paginated_with_a_total(client: FlaskClient, catalog) -> None:

@@ -255,3 +255,30 @@ def test_a_webhook_signed_in_the_future_is_refused_like_a_stale_one(app: Flask, 
 )
 def test_a_nul_character_anywhere_is_a_400(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 400
+
+
+def test_an_exchange_rate_that_would_overflow_the_amount_sent_is_refused_in_words(session: Session) -> None:
+    """A payout of 20 million at a rate just under the form's bound would be sent as 2 × 10¹⁴: past every amount Loom
+    records (and PostgreSQL's numeric column, a 500 before)."""
+    from decimal import Decimal
+
+    from marketplace.billing.models import Invoice, Payout, PayoutMethod
+    from marketplace.errors import DomainError
+    from payments.models import PayoutAccount
+    from payments.payouts import record_payout
+
+    group = factories.producer_group(session)
+    order = factories.accepted_order(session, group, factories.buyer(session))
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    session.add(
+        PayoutAccount(group_id=group.id, method=PayoutMethod.MOBILE_MONEY, details_secret="sealed", details_hint="M-Pesa")
+    )
+    payout = Payout(group_id=group.id, order_id=order.id, invoice_id=invoice.id, method=PayoutMethod.MOBILE_MONEY,
+                    amount=Decimal("20000000"), currency="USD")  # fmt: skip
+    session.add(payout)
+    session.flush()
+    operator = factories.user(session, operator=True)
+    with pytest.raises(DomainError, match="beyond any amount Loom records") as refused:
+        record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference="SGH7K2L9QX", note="",
+                      base_url="https://loom.test", sent_currency="KES", exchange_rate=Decimal("9999999"))  # fmt: skip
+    assert refused.value.field == "exchange_rate"

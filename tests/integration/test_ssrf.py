@@ -73,7 +73,12 @@ def _connect(client: FlaskClient, url: str):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize("where", ["loopback", "metadata", "private", "mapped"])
+SPELLINGS = {"decimal": "2130706433", "octal": "0177.0.0.1", "hex": "0x7f.0.0.1", "short": "127.1", "unspecified": "0.0.0.0",
+             "full-width": "１２７.0.0.1", "name": "localhost", "mapped-hex": "[::ffff:7f00:1]", "compatible": "[::127.0.0.1]",
+             "unspecified-v6": "[::]"}  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["loopback", "metadata", "private", "mapped", *SPELLINGS])
 def test_private_and_local_addresses_are_refused_without_the_operators_allowance(
     client: FlaskClient,
     session: Session,
@@ -87,6 +92,7 @@ def test_private_and_local_addresses_are_refused_without_the_operators_allowance
         "metadata": "http://169.254.169.254/latest/meta-data",
         "private": "http://10.0.0.1:9200",
         "mapped": f"http://[::ffff:127.0.0.1]:{internal.server.server_port}",
+        **{name: f"http://{host}:{internal.server.server_port}" for name, host in SPELLINGS.items()},
     }[where]
     page = _connect(client, url)
     assert page.status_code == 422

@@ -224,6 +224,19 @@ def test_chains_hashed_before_cbv2_still_verify_and_grow(session: Session, parti
     recorded["epcisBody"]["eventList"][1]["loom:legacyRecord"]["what"]["quantityList"][0]["quantity"] = 1
     assert "Event 2 was altered" in _verify(tmp_path, recorded)[1]
 
+    # Sealed (as publishing a story does), the public copy checks whole, without the notes, and keeps checking the old records.
+    from marketplace.trace.services import seal_withheld_events
+
+    seal = seal_withheld_events(session, order.id, now=dt.datetime.now(dt.UTC), read_point="geo:-1.500,37.200")
+    assert [e.hash for e in chain_of(session, order.id)] == [e.hash for e in events] + [seal.hash]
+    sealed = epcis_document(chain_of(session, order.id))
+    assert epcis_errors(sealed) == [] and verify_document(sealed) == [] and _verify(tmp_path, sealed)[0] == 0
+    assert "Order confirmed." not in json.dumps(sealed)
+    forged = copy.deepcopy(sealed)
+    forged["epcisBody"]["eventList"][1]["loom:legacyRecord"]["what"]["quantityList"][0]["quantity"] = 1
+    assert "Event 2 was altered: it differs from what event 4 sealed." in [p.message for p in verify_document(forged)]
+    assert seal_withheld_events(session, order.id, now=dt.datetime.now(dt.UTC), read_point="geo:-1.500,37.200") is None
+
     second.why = {"note": "rewritten"}
     session.flush()
     assert verify_chain(session, order.id) == 2

@@ -196,10 +196,10 @@ def test_the_public_trace_leaves_out_the_notes_and_still_verifies(client: FlaskC
     ]
 
 
-def test_an_older_event_whose_hash_covers_its_note_is_withheld_from_the_public_copy(
+def test_an_older_noted_event_is_sealed_when_the_story_is_published_so_the_public_copy_verifies_without_its_note(
     client: FlaskClient, session: Session, deal: dict
 ) -> None:
-    from marketplace.trace.services import cbv_hash, chain_of
+    from marketplace.trace.services import cbv_hash, chain_of, first_altered
 
     events = chain_of(session, deal["order"].id)
     older = events[2]  # as recorded before notes were kept apart: the note text itself inside the hashed event
@@ -209,14 +209,69 @@ def test_an_older_event_whose_hash_covers_its_note_is_withheld_from_the_public_c
         after.prev_hash = before.hash
         after.hash = cbv_hash(after, before)
     session.commit()
+    recorded = [(e.sequence, e.hash) for e in events]
     public_id = _publish(session, deal)
+
+    chain = chain_of(session, deal["order"].id)
+    assert [(e.sequence, e.hash) for e in chain[: len(recorded)]] == recorded  # history kept as it was: one seal appended
+    assert len(chain) == len(recorded) + 1 and first_altered(chain) is None
     anonymous = client.application.test_client()
     public = anonymous.get(f"/stories/{public_id}/trace.epcis.json")
     assert "Mary Wanjiku" not in public.get_data(as_text=True)
-    problems = verify_document(json.loads(public.data))
-    assert [(p.position, p.withheld) for p in problems] == [(3, True)]
+    document = json.loads(public.data)
+    assert epcis_errors(document) == [] and verify_document(document) == []  # every event checks, the old one by its seal
     page = words(anonymous.get(f"/stories/{public_id}/verify"))
-    assert "cannot be recomputed from this public copy" in page and "does not hold" not in page
+    assert f"All {len(chain)} events recomputed just now" in page and "cannot be recomputed" not in page
+    assert "Mary Wanjiku" not in words(anonymous.get(f"/stories/{public_id}"))
+    from marketplace.trace.story import plain_steps
+
+    assert len(plain_steps(chain, "Africa/Nairobi")) == len(recorded)  # the seal is bookkeeping, not a step of the goods
+
+    tampered = json.loads(public.data)  # what the public copy shows of the old event is what was sealed
+    tampered["epcisBody"]["eventList"][2]["eventTime"] = "2020-01-01T00:00:00.000Z"
+    assert [p.message for p in verify_document(tampered)] == [
+        f"Event 3 was altered: it differs from what event {len(chain)} sealed."
+    ]
+    unsealed = json.loads(public.data)
+    del unsealed["epcisBody"]["eventList"][-1]["loom:seals"][0]  # a forged seal no longer matches its own hash ID
+    assert any("does not hash to its eventID" in p.message for p in verify_document(unsealed))
+
+    from marketplace.trace.story import set_story_consent
+
+    set_story_consent(session, deal["buyer"], deal["order"].id, agree=False)  # withdrawn and published again: sealed once
+    set_story_consent(session, deal["buyer"], deal["order"].id, agree=True)
+    session.commit()
+    assert len(chain_of(session, deal["order"].id)) == len(chain)
     _as(client, deal["admin"])
     own = json.loads(client.get(f"/orders/{deal['order'].id}/trace.epcis.json").data)
     assert verify_document(own) == [] and "Mary Wanjiku" in json.dumps(own, ensure_ascii=False)
+
+
+def test_stories_published_before_seals_existed_are_sealed_by_one_command(
+    client: FlaskClient, session: Session, deal: dict
+) -> None:
+    from marketplace.cli import main
+    from marketplace.trace.models import ProductStory
+    from marketplace.trace.services import cbv_hash, chain_of
+
+    events = chain_of(session, deal["order"].id)
+    older = events[2]
+    older.why = {k: v for k, v in older.why.items() if k != "note_salt"}
+    older.hash = cbv_hash(older, events[1])
+    for after, before in zip(events[3:], events[2:], strict=False):
+        after.prev_hash = before.hash
+        after.hash = cbv_hash(after, before)
+    session.add(
+        ProductStory(order_id=deal["order"].id, public_id="published-before", photo_ids=[], buyer_agrees=True, group_agrees=True)
+    )
+    session.commit()
+    anonymous = client.application.test_client()
+    before = verify_document(json.loads(anonymous.get("/stories/published-before/trace.epcis.json").data))
+    assert [(p.position, p.withheld) for p in before] == [(3, True)]
+
+    result = client.application.test_cli_runner().invoke(main, ["trace", "seal-stories"])
+    assert result.exit_code == 0 and "1 published product stories got a seal." in result.output
+    public = json.loads(anonymous.get("/stories/published-before/trace.epcis.json").data)
+    assert verify_document(public) == [] and "Mary Wanjiku" not in json.dumps(public, ensure_ascii=False)
+    again = client.application.test_cli_runner().invoke(main, ["trace", "seal-stories"])
+    assert "0 published product stories got a seal." in again.output
