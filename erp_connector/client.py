@@ -253,6 +253,7 @@ class Json2Transport:
         raise json2_error(response.status_code, payload)
 
     def close(self) -> None:
+        """Close the kept-alive HTTP session."""
         self.session.close()
 
 
@@ -344,6 +345,7 @@ class OdooClient:
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], **kwargs: Any) -> list[dict[str, Any]]:
         # One round trip (odoo-client-lib's search_read makes two: search, then read).
+        """Return the `fields` of the `model` records matching `domain`, in one call. Raises OdooCallError."""
         return self.execute(model, "search_read", domain, fields=fields, **kwargs)
 
     def create(self, model: str, values: list[dict[str, Any]], *, context: dict[str, Any] | None = None) -> list[int]:
@@ -352,6 +354,7 @@ class OdooClient:
         return result if isinstance(result, list) else [result]
 
     def close(self) -> None:
+        """Close the client's transport."""
         self.transport.close()
 
 

@@ -34,6 +34,10 @@ class Rule:
     advice: str = ""  # what the group's admin can do, shown with Odoo's own message
 
     def matches(self, name: str, message: str) -> bool:
+        """Tell whether an error named `name` with `message` is this row's (a name ending in "." covers a module.
+
+        `text` is a regex).
+        """
         named = name == self.name or (self.name.endswith(".") and name.startswith(self.name))
         return named and (self.text is None or re.search(self.text, message, re.IGNORECASE) is not None)
 

@@ -60,6 +60,7 @@ class SyncReport:
 
 
 def buyer_ref(organization: Organization) -> str:
+    """Return the natural key of a buyer's partner in Odoo (`res.partner.ref`): "LOOM-BUYER-<id>"."""
     return f"LOOM-BUYER-{organization.id}"
 
 
@@ -98,6 +99,7 @@ class Bindings:
         self.known = {(b.local_model, b.local_key): b.odoo_id for b in rows}
 
     def get(self, local_model: str, key: str) -> int | None:
+        """Return the Odoo id bound to Loom's `local_model` record `key`, or None when none is known."""
         return self.known.get((local_model, key))
 
     def remember(self, local_model: str, key: str, odoo_model: str, odoo_id: int, *, durable: bool = False) -> None:

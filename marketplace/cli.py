@@ -27,6 +27,7 @@ MIGRATIONS = ROOT / "migrations"
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    """Return an Alembic configuration for Loom's migrations on the database at `url`."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -34,6 +35,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (the newest by default)."""
     alembic_command.upgrade(alembic_config(url), revision)
 
 

@@ -31,6 +31,7 @@ def time_zone_names() -> tuple[str, ...]:
 
 
 def is_time_zone(name: str) -> bool:
+    """Tell whether `name` is an IANA time zone this machine knows ("Africa/Nairobi")."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -146,6 +146,7 @@ def generate_group(
 
 
 def generate_groups(count: int, *, seed: int = 2026) -> Iterator[dict[str, Any]]:
+    """Yield `count` plausible producer groups as import records, the same for the same `seed`."""
     rng = random.Random(seed)
     taken: set[str] = set()
     for index in range(count):

@@ -67,5 +67,6 @@ class TrustedProxies:
 
 
 def init_app(app: Flask) -> None:
+    """Read client addresses through TRUSTED_PROXIES hops only, and attach the rate limiter to `app`."""
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     limiter.init_app(app)

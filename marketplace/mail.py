@@ -16,6 +16,7 @@ from marketplace.text import clean_line
 
 
 def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) -> EmailMessage:
+    """Build the plain-text e-mail of an outbox `payload` (`to`, `subject`, `body`) from MAIL_SENDER, with the stable `message_id`."""
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
     # Headers are one line each, whatever text reached the payload (names written before cleaning on the way in).
@@ -27,6 +28,10 @@ def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) ->
 
 
 def make_mail_handler(app: Flask):
+    """Return the outbox handler for e-mail.
+
+    Send it over SMTP (STARTTLS) when SMTP_HOST is set, else write it to MAIL_DIR as .eml.
+    """
     config = app.config
 
     def send_mail(_session: Session, message: OutboxMessage) -> None:

@@ -109,6 +109,7 @@ class Money:
         return Money(share, self.currency), Money(rest, self.currency)
 
     def format(self, locale: str = "en") -> str:
+        """Format the amount with its currency's decimals for `locale` ("$1,092.50")."""
         return format_money(self.amount, self.currency, locale)
 
     def _same(self, other: Money) -> Money:

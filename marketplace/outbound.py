@@ -232,6 +232,10 @@ class PinnedSession(requests.Session):
         self.mount("https://", adapter)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send the request to the vetted address only: no redirects, no compression, at most MAX_ANSWER_BYTES read.
+
+        Raise AnswerRefused otherwise.
+        """
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
         kwargs["headers"] = {**(kwargs.get("headers") or {}), "Accept-Encoding": "identity"}

@@ -62,6 +62,10 @@ def word_list(
 
 
 def slugify(text: str, *, max_length: int = 80) -> str:
+    """Return `text` as a URL slug: accents folded, other characters to hyphens, at most `max_length` long.
+
+    "group" when nothing is left.
+    """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "group"

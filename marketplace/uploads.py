@@ -158,6 +158,10 @@ class CappedUpload(SpooledTemporaryFile):  # type: ignore[type-arg]
         self.cap = cap
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
+        """Keep what fits under the cap and drop the rest.
+
+        Report every byte as written, so the upload is read to its end.
+        """
         room = self.cap - self.tell()
         if room > 0:
             super().write(data[:room])

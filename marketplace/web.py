@@ -48,6 +48,10 @@ class LoomFlask(Flask):
     """
 
     def dispatch_request(self) -> ResponseReturnValue:
+        """Run the view.
+
+        When the database answers busy, run it again whole (flashes and uploads reset) unless it already committed.
+        """
         flashes = list(browser_session.get("_flashes", []))
 
         def may_retry() -> bool:
@@ -70,6 +74,10 @@ class LoomFlask(Flask):
 
 
 def init_app(app: Flask) -> None:
+    """Wire the web layer into `app`.
+
+    CSRF, languages, sign-in, rate limits, the blueprints, money filters, error pages and headers.
+    """
     from erp_connector.views import blueprint as erp
     from marketplace.accounts.views import blueprint as accounts
     from marketplace.api.epcis import blueprint as epcis

@@ -22,12 +22,17 @@ class SearchIndex(Protocol):
     def delete(self, group_id: int, version: int) -> None:
         """Remove a group's document unless a newer version is indexed."""
 
-    def search(self, query: SearchQuery) -> SearchResult: ...
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run `query`: one page of hits, the facet counts and the next page's cursor.
+
+        Raises InvalidQuery for a query the backend cannot run, SearchUnavailable when the index does not answer.
+        """
 
     def rebuild(self, documents: Iterable[dict[str, Any]], *, progress: Progress | None = None) -> int:
         """Build a fresh index from all documents and switch to it at once; return the count."""
 
-    def count(self) -> int: ...
+    def count(self) -> int:
+        """Return how many groups are indexed."""
 
     def earliest_fresh_until(self) -> dt.datetime | None:
         """The soonest UTC instant at which an indexed document's capacity goes stale (its group's day ends); None if empty."""
@@ -37,6 +42,10 @@ class SearchIndex(Protocol):
 
 
 def make_index(config: dict[str, Any]) -> SearchIndex:
+    """Return the search index the configuration names (`SEARCH_BACKEND`.
+
+    "embedded", the default, or "elasticsearch" at `ELASTICSEARCH_URL`).
+    """
     backend = config.get("SEARCH_BACKEND", "embedded")
     if backend == "elasticsearch":
         from search.elastic import ElasticsearchIndex

@@ -74,6 +74,7 @@ def last_week_ending_by(day: dt.date) -> int:
 
 
 def capacity_key(week: int, units: int) -> int:
+    """Pack a week number and the units finished by its end into one sortable integer (units clipped to 0..UNITS_MAX)."""
     return (week << UNITS_BITS) | min(max(units, 0), UNITS_MAX)
 
 

@@ -129,6 +129,7 @@ class ElasticsearchIndex:
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "loom-groups") -> ElasticsearchIndex:
+        """Return an index on the Elasticsearch at `url` (10 s timeout, one retry), its indices named after `prefix`."""
         client = Elasticsearch(url, request_timeout=10, max_retries=1, retry_on_timeout=False)
         return cls(client, prefix=prefix)
 
@@ -201,6 +202,10 @@ class ElasticsearchIndex:
         return written
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
+        """Write the documents (one per group, with its version) to every live index; return how many.
+
+        Raises SearchUnavailable when Elasticsearch does not answer.
+        """
         documents = list(documents)
         with _translated():
             self.ensure()
@@ -211,6 +216,10 @@ class ElasticsearchIndex:
         return written
 
     def delete(self, group_id: int, version: int) -> None:
+        """Remove the group's document unless a newer version is indexed (a tombstone keeps a late update out).
+
+        Raises SearchUnavailable when Elasticsearch does not answer.
+        """
         with _translated():
             self.ensure()
             for target in self._write_targets():
@@ -247,6 +256,7 @@ class ElasticsearchIndex:
         return count
 
     def count(self) -> int:
+        """Return how many groups are indexed. Raises SearchUnavailable when Elasticsearch does not answer."""
         with _translated():
             self.ensure()
             return self.client.count(index=self.alias)["count"]
@@ -321,6 +331,10 @@ class ElasticsearchIndex:
         return replace(query, capability_words=products)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Run `query` and return one page of hits, the facets and the next cursor.
+
+        Raises InvalidQuery, or SearchUnavailable when Elasticsearch does not answer.
+        """
         query = self.plan(query)
         body = self.body(query)
         with _translated():
@@ -332,6 +346,10 @@ class ElasticsearchIndex:
         return self.result(query, response)
 
     def result(self, query: SearchQuery, response: Any) -> SearchResult:
+        """Turn Elasticsearch's answer to `query` into a SearchResult.
+
+        Hits, facet counts, the total and the next page's cursor.
+        """
         raw_hits = response["hits"]["hits"]
         matcher = TermMatcher(query.terms)
         hits = [make_hit(h["_source"], query, h["_score"] or 0.0, matcher) for h in raw_hits[: query.size]]

@@ -226,6 +226,10 @@ class EmbeddedIndex:
         )
 
     def index(self, documents: Iterable[dict[str, Any]]) -> int:
+        """Write the documents in one write transaction of the index file, keeping a newer version already there.
+
+        Return how many.
+        """
         written = 0
         with self._connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
@@ -244,6 +248,7 @@ class EmbeddedIndex:
         return written
 
     def delete(self, group_id: int, version: int) -> None:
+        """Remove the group's document unless a newer version is indexed."""
         with self._connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
             current = connection.execute("SELECT version FROM groups WHERE id = ?", (group_id,)).fetchone()
@@ -286,6 +291,7 @@ class EmbeddedIndex:
         return count
 
     def count(self) -> int:
+        """Return how many groups are indexed."""
         return self._reader().execute("SELECT COUNT(*) FROM groups").fetchone()[0]
 
     def earliest_fresh_until(self) -> dt.datetime | None:
@@ -452,6 +458,10 @@ class EmbeddedIndex:
             )
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Run `query` and return one page of hits, the facets and the next cursor.
+
+        Raises InvalidQuery (e.g. a distance sort with no place).
+        """
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         connection = self._reader()

@@ -110,6 +110,7 @@ def documents(
 
 
 def group_count(session: Session) -> int:
+    """Count the producer groups the index holds (the listed ones) in the database."""
     return session.scalar(select(func.count()).select_from(ProducerGroup).where(ProducerGroup.listed == true())) or 0
 
 
@@ -199,9 +200,14 @@ class DailyRebuild:
         self.every_seconds = every_seconds
 
     def run_once(self, now: dt.datetime | None = None) -> int | None:
+        """Rebuild the index if it went stale by `now` (aware UTC, default the present).
+
+        Return the count rebuilt, or None.
+        """
         return rebuild_if_stale(self.sessions, self.index_for(), now=now)
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Check every `every_seconds` until `stop` is set; a failed check is logged and tried again at the next."""
         while not stop.is_set():
             try:
                 self.run_once()

@@ -42,6 +42,7 @@ class Place:
 
     @property
     def label(self) -> str:
+        """Name the place for a person: "Nairobi, Kenya"."""
         return f"{self.name}, {self.country_name}"
 
 

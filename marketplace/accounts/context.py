@@ -15,6 +15,10 @@ ORGANIZATION_KEY = "organization_id"
 
 
 def load_user(user_id: str) -> User | None:
+    """Load the signed-in user named by the cookie's "<id>:<stamp>" (Flask-Login's loader).
+
+    None when malformed or signed out since.
+    """
     identifier, _, stamp = user_id.partition(":")
     if not identifier.isdigit():
         return None
@@ -31,6 +35,10 @@ def current_membership() -> Membership | None:
 
 
 def switch_organization(organization_id: int) -> Membership | None:
+    """Make `organization_id` the browser session's current organization.
+
+    Return the membership, or None when the user has none there.
+    """
     membership = services.membership_of(db.session, current_user, organization_id)
     if membership is not None and membership.organization_id == organization_id:
         session[ORGANIZATION_KEY] = organization_id

@@ -45,6 +45,10 @@ MAX_TEXT = 200
 
 
 def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt.date | None = None) -> SearchQuery:
+    """Read the search page's query string into a SearchQuery (`today`: the searcher's date).
+
+    Raises DomainError, with the field, for a value out of bounds.
+    """
     today = today or dt.date.today()
     text = clean_line(args.get("q"))
     if len(text) > MAX_TEXT:

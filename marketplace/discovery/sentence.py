@@ -112,6 +112,7 @@ class Understood:
 
     @property
     def found_anything(self) -> bool:
+        """Tell whether the sentence gave any filter (units, a date, certifications or materials)."""
         return bool(self.units or self.by or self.certifications or self.materials)
 
 

@@ -45,6 +45,7 @@ def _recent() -> list[ImportJob]:
 @blueprint.route("/imports", methods=["GET", "POST"])
 @operator_only
 def imports_page() -> Response | str | tuple[str, int]:
+    """Upload a spreadsheet of groups for a preview (operators only); list the recent imports."""
     form = ImportUploadForm()
     if form.validate_on_submit():
         try:
@@ -65,6 +66,7 @@ def imports_page() -> Response | str | tuple[str, int]:
 @blueprint.get("/imports/<int:job_id>")
 @operator_only
 def import_job(job_id: int) -> str:
+    """Show an import's preview, progress (refreshing while it runs) or report."""
     job = db.session.get(ImportJob, job_id)
     if job is None:
         abort(404)
@@ -81,6 +83,7 @@ def import_job(job_id: int) -> str:
 @blueprint.post("/imports/<int:job_id>/confirm")
 @operator_only
 def confirm_import(job_id: int) -> Response:
+    """Queue a previewed import for the worker, then show its progress."""
     if ActionForm().validate_on_submit():
         imports.confirm_import(db.session, job_id)
     return redirect(url_for("operator.import_job", job_id=job_id))

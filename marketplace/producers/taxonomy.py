@@ -211,6 +211,7 @@ CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "KES", "INR", "GTQ", "ETB", 
 
 
 def is_country(code: str) -> bool:
+    """Tell whether `code` is an ISO 3166-1 alpha-2 country code (any case)."""
     return pycountry.countries.get(alpha_2=code.upper()) is not None
 
 

@@ -81,6 +81,7 @@ class Reputation:
         return round(min(total, MAX_BOOST), 4)
 
     def as_document(self) -> dict[str, Any]:
+        """Return the reputation as the search document stores it (its fields plus `is_new`)."""
         return asdict(self) | {"is_new": self.is_new}
 
 
