@@ -22,6 +22,7 @@ from marketplace.money import round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
+from marketplace.producers.changes import record_changed
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import country_name
@@ -39,6 +40,8 @@ GROUP_MOVES = {
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
     (OrderStatus.IN_PRODUCTION, OrderStatus.CANCELLED),
 }
+# The moves that change what the group's measured record counts (marketplace.reputation.signals).
+RECORD_MOVES = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 BUYER_MOVES = {
     (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
     (OrderStatus.DELIVERED, OrderStatus.CLOSED),
@@ -318,6 +321,8 @@ def move(
         if balance > 0:
             issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
+    if to in RECORD_MOVES:
+        record_changed(session, order.group)  # on time, orders completed, repeat buyers: search hears of it
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
            body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,

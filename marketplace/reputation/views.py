@@ -31,7 +31,10 @@ def review(order_id: int) -> Response | tuple[str, int]:
             with transaction() as session:
                 once = claim_submission(session, form)
                 if not once.repeated:
-                    services.leave_review(session, membership, order_id, rating=int(form.rating.data), text=form.text.data or "")
+                    services.leave_review(
+                        session, membership, order_id, rating=int(form.rating.data), quality=int(form.quality.data),
+                        communication=int(form.communication.data), on_time=int(form.on_time.data), text=form.text.data or "",
+                    )  # fmt: skip
                     once.done(url_for("reviews.review", order_id=order_id))
         except DomainError as error:
             attach_error(form, error)

@@ -496,7 +496,7 @@ def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_
     from marketplace.reputation.signals import Reputation
 
     record = Reputation(orders_completed=30, on_time_basis=30, on_time_rate=0.97, rfqs_received=40, response_rate=0.95,
-                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8)  # fmt: skip
+                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8, review_score=4.8)  # fmt: skip
     empty_index.index([
         build_document(group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
         build_document(group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record),
