@@ -124,7 +124,9 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
 
     # Orders with their group's calendar, and the moment each first shipped.
     orders = session.execute(
-        select(Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by, Organization.time_zone, Organization.country)
+        select(
+            Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by, Organization.time_zone, Organization.country
+        )
         .join(ProducerGroup, ProducerGroup.id == Order.group_id)
         .join(Organization, Organization.id == ProducerGroup.organization_id)
         .where(in_groups)

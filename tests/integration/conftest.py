@@ -43,6 +43,11 @@ def catalogue_documents(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     upgrade_database(url)
     engine = make_engine(url)
     document = json.loads(CATALOGUE.read_text())
+    from marketplace.bootstrap import wire_subscribers
+    from marketplace.outbox import events
+
+    if not events.bus.wired:  # the import publishes what changed; no app may have been made yet in this run
+        wire_subscribers(events.bus)
     with Session(engine) as session:
         report = import_groups(session, read_json(CATALOGUE.read_text()))
         assert report.errors == []

@@ -335,3 +335,19 @@ def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_clie
         group.slug == "kitui-sisal-weavers"
         and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"
     )
+
+
+def test_a_capability_has_a_title_of_the_groups_own_shown_on_the_profile(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
+    titled = {**CAPABILITY, "title": "Sisal market baskets, 30 cm"}
+    assert submit(admin_client, "/manage/capabilities/new", {**titled, "title": "x" * 121}).status_code == 422
+    assert submit(admin_client, "/manage/capabilities/new", titled).status_code == 302
+    capability = session.scalar(select(Capability).where(Capability.group_id == group.id))
+    assert capability.title == "Sisal market baskets, 30 cm"
+    assert "Sisal market baskets, 30 cm" in text_of(admin_client.get(f"/groups/{group.slug}"))
+
+    edited = submit(admin_client, f"/manage/capabilities/{capability.id}", {**titled, "title": "Sisal market baskets, 35 cm"})
+    assert edited.status_code == 302
+    session.refresh(capability)
+    assert capability.title == "Sisal market baskets, 35 cm"

@@ -132,3 +132,42 @@ def test_a_change_after_a_worker_took_the_job_gets_a_job_of_its_own(app: Flask, 
     session.commit()
 
     assert sorted(m.payload["version"] for m in waiting_jobs(session, group.id)) == [1, 2]
+
+
+def reviewed_group(session: Session, name: str, buyer, stars: dict[str, int]):  # type: ignore[no-untyped-def]
+    from marketplace.reputation import services as reviews
+
+    group = factories.producer_group(session, name=name, story="Papyrus mats and baskets.")
+    factories.capability(session, group)
+    admin = factories.member_of(session, group, role=Role.ADMIN)
+    today = dt.date.today()
+    for _ in range(MIN_BASIS):
+        order = factories.accepted_order(session, group, buyer)
+        for to in (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED):
+            orders.move(session, admin, order.id, to, note="", today=today, base_url="https://loom.test", carrier="DHL")
+        orders.move(session, buyer, order.id, OrderStatus.DELIVERED, note="", today=today, base_url="https://loom.test")
+        reviews.leave_review(session, buyer, order.id, **stars)
+    return group
+
+
+def test_results_summarise_each_rated_dimension_and_rank_on_quality_and_communication(
+    app: Flask, client, session: Session, live_index: SearchIndex
+) -> None:
+    buyer = factories.buyer(session, role=Role.ADMIN)
+    # Overall 5, but the buyers found the goods and the answers only acceptable.
+    liked = reviewed_group(session, "Meru Papyrus Weavers", buyer, {"rating": 5, "quality": 3, "communication": 3, "on_time": 5})
+    # Overall 3 (the buyers minded the late delivery), but fine goods and clear answers.
+    careful = reviewed_group(
+        session, "Embu Papyrus Weavers", buyer, {"rating": 3, "quality": 5, "communication": 5, "on_time": 1}
+    )
+    session.commit()
+    settled(app).drain()
+
+    hits = live_index.search(SearchQuery(text="papyrus weavers")).hits
+    assert [h.slug for h in hits] == [careful.slug, liked.slug]  # the goods and the answers rank; the on-time stars do not
+    record = hits[0].reputation
+    assert (record["quality_average"], record["communication_average"], record["on_time_rating_average"]) == (5.0, 5.0, 1.0)
+    assert (record["review_average"], record["quality_count"]) == (3.0, MIN_BASIS)
+
+    page = client.get("/search?q=papyrus+weavers").get_data(as_text=True)
+    assert "Quality 5.0 · Communication 5.0 · On time 1.0" in page and "Quality 3.0 · Communication 3.0 · On time 5.0" in page
