@@ -115,6 +115,7 @@ def test_an_operator_imports_an_xlsx_and_a_spanish_csv_from_a_phone_and_finds_th
     upload(page, live_url, xlsx)
     expect(page.get_by_text("2 of 3 groups", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name="Sitapur Handloom Weavers")).to_be_visible()
+    expect(page.get_by_text("Handloom cotton throws, 130 × 170 cm", exact=True)).to_be_visible()  # its capability's own title
     rejected = page.get_by_role("row").filter(has_text="baskets.nonsense")
     expect(rejected).to_contain_text("category")
     page.get_by_role("button", name="Import 2 groups").click()
