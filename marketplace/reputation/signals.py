@@ -7,8 +7,9 @@ For each group, from Loom's own records:
 - **on-time rate**: orders shipped by their promised ship-by date, out of orders shipped plus orders
   past their ship-by date and not shipped (cancelled orders do not count). The ship-by date is a day
   in the group's calendar (its organization's time zone, `marketplace.clock`), so the first
-  "shipping" trace event is judged by its date there: goods handed over at 23:30 in Nairobi on the
-  due date are on time, though it is already 20:30 UTC — and at 00:30 the next day they are late;
+  "shipping" trace event is judged by its date there: goods handed over at 23:30 in Guatemala City
+  on the due date are on time, though UTC is already on the next day; at 00:30 the next day in
+  Nairobi they are late, though it is still the due date in UTC;
 - **orders completed** (delivered or closed) and **repeat buyers** (buyers with two or more orders
   that were not cancelled);
 - **reviews**: how many and their overall average (1–5), and apart the averages of the buyers'
