@@ -171,3 +171,28 @@ def test_results_summarise_each_rated_dimension_and_rank_on_quality_and_communic
 
     page = client.get("/search?q=papyrus+weavers").get_data(as_text=True)
     assert "Quality 5.0 · Communication 5.0 · On time 1.0" in page and "Quality 3.0 · Communication 3.0 · On time 5.0" in page
+
+
+def test_a_quote_queues_the_group_and_a_buyers_message_does_not(app: Flask, session: Session) -> None:
+    from decimal import Decimal
+
+    group, admin, buyer = indexed_group(app, session)
+    rfq = Rfq(buyer_id=buyer.organization_id, title="Papyrus mats", category="baskets.storage", quantity=100, currency="USD",
+              needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
+              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+    session.add(rfq)
+    session.commit()
+    worker_for(app).drain()
+
+    sourcing.post_message(session, buyer, rfq=rfq, group=group, body="Can you do 100?", base_url="https://loom.test")
+    session.commit()
+    assert waiting_jobs(session, group.id) == []  # the buyer's words change nothing the group's record counts
+
+    version = group.version
+    values = {"unit_price": Decimal("9.50"), "quantity": 100, "lead_time_days": 30,
+              "valid_until": dt.date.today() + dt.timedelta(days=14), "notes": ""}  # fmt: skip
+    sourcing.submit_quote(session, admin, group, rfq.id, values=values, today=dt.date.today(), base_url="https://loom.test")
+    session.commit()
+    [job] = waiting_jobs(session, group.id)
+    assert group.version == version + 1 and job.payload == {"version": group.version}
+    assert job.next_attempt_at > dt.datetime.now(dt.UTC)  # it waits for the rest of the burst
