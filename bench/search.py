@@ -137,6 +137,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _target(backend: str, p95: float, groups: int, at: int) -> str:
+    """Say whether `backend`'s p95 meets 50 ms at `at` groups; a run at another size is only reported, not judged."""
+    if groups != at:
+        return f"{backend} p95 ≤ 50 ms at {at:,} groups: not judged at {groups:,} (run --groups {at})"
+    return f"{backend} p95 ≤ 50 ms at {at:,} groups: {p95:.1f} ms, {'met' if p95 <= 50 else 'not met'}"
+
+
 def _load(averages: tuple[float, float, float]) -> str:
     return " / ".join(f"{a:.1f}" for a in averages)
 
@@ -259,9 +266,8 @@ def main() -> None:
                    f"{p50 / local50:>10.2f}{p95 / local95:>10.2f}")  # fmt: skip
     loom95 = percentile(timings["loom"], 95)
     click.echo()
-    click.echo(f"Targets: Loom on Elasticsearch p95 ≤ 50 ms at 100,000 groups: {loom95:.1f} ms at {total_groups:,} "
-               f"({'met' if loom95 <= 50 else 'not met'}); embedded p95 ≤ 50 ms at 10,000 groups: {local95:.1f} ms at "
-               f"{total_groups:,} ({'met' if local95 <= 50 else 'not met'}).")  # fmt: skip
+    click.echo(f"Targets (issue 15): {_target('Loom on Elasticsearch', loom95, total_groups, 100_000)}; "
+               f"{_target('embedded', local95, total_groups, 10_000)}.")  # fmt: skip
     click.echo(f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
                f"{_load(load_after)} when they ended.")  # fmt: skip
     click.echo()
