@@ -34,9 +34,14 @@ class TaxMapping:
 
     @property
     def tax_ids(self) -> list[int]:
+        """Return the Odoo tax ids to put on a line: the chosen tax, or none."""
         return [self.tax_id] if self.tax_id else []
 
     def describe(self) -> str:
+        """Describe the mapping for the group's admin.
+
+        The tax, its rate in percent, included in or added to Loom's prices.
+        """
         if not self.tax_id:
             return "no tax: Loom's prices go to Odoo as they are"
         how = "included in Loom's prices" if self.included else "added on top of Loom's prices"
@@ -53,6 +58,7 @@ class LineAmounts:
 
     @property
     def total(self) -> Decimal:
+        """Return the line's total with tax (in the order's currency)."""
         return self.untaxed + self.tax
 
 

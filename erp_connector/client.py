@@ -35,15 +35,20 @@ from marketplace.text import clean_values
 class OdooCallError(Exception):
     """Odoo answered with an error, or did not answer.
 
-    `retryable` tells the outbox whether trying again can help. `maybe_done` means the call may have
-    committed before the answer was lost (a timeout, a dropped connection): look before retrying.
+    `verdict` is how the table in `erp_connector.errors` judged it: `Verdict.RETRY` (Odoo changed nothing),
+    `Verdict.MAYBE_DONE` (the call may have committed before the answer was lost: the sync looks up every
+    record by its natural key before creating it, so trying again is safe) or `Verdict.PERMANENT`.
     """
 
-    def __init__(self, message: str, *, name: str = "", retryable: bool, maybe_done: bool = False) -> None:
+    def __init__(self, message: str, *, name: str = "", verdict: Verdict) -> None:
         super().__init__(message)
         self.name = name
-        self.retryable = retryable
-        self.maybe_done = maybe_done
+        self.verdict = verdict
+
+    @property
+    def retryable(self) -> bool:
+        """Tell the outbox whether trying again later can help (anything but a permanent verdict)."""
+        return self.verdict != Verdict.PERMANENT
 
 
 def _transport_error(error: BaseException) -> OdooCallError:
@@ -52,7 +57,7 @@ def _transport_error(error: BaseException) -> OdooCallError:
     verdict, advice = judge_transport(error)
     # In words only: the library's text names addresses and tells refused ports from silent ones.
     return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time." + (f" {advice}" if advice else ""),
-                         name="transport", retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)  # fmt: skip
+                         name="transport", verdict=verdict)  # fmt: skip
 
 
 def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallError:
@@ -63,7 +68,7 @@ def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallErro
     )  # Odoo's own words help the group fix its data: short, one line
     verdict, advice = judge(name, f"{message}\n{traceback}")
     text = f"{message} {advice}" if advice and advice not in message else message
-    return OdooCallError(text, name=name, retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)
+    return OdooCallError(text, name=name, verdict=verdict)
 
 
 def jsonrpc_error(error: dict[str, Any]) -> OdooCallError:
@@ -83,7 +88,7 @@ def xmlrpc_error(fault: xmlrpc.client.Fault) -> OdooCallError:
     """
     if "cannot marshal None" in fault.faultString:
         return OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
-                             name="xmlrpc.none", retryable=True, maybe_done=True)  # fmt: skip
+                             name="xmlrpc.none", verdict=Verdict.MAYBE_DONE)  # fmt: skip
     if fault.faultCode == 1:
         name, message = fault_cause(fault.faultString)
         return _odoo_error(name, message, traceback=fault.faultString)
@@ -99,9 +104,18 @@ def json2_error(status: int, payload: dict[str, Any], text: str = "") -> OdooCal
 
 
 class Transport(Protocol):
-    def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any: ...
+    """One of the three ways to talk to Odoo (JSON-RPC, XML-RPC, JSON-2), kept alive between calls."""
 
-    def close(self) -> None: ...
+    def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` in the group's Odoo and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the transport's connection."""
+        ...
 
 
 def _http_status_error(status: int, text: str = "") -> OdooCallError:
@@ -109,7 +123,7 @@ def _http_status_error(status: int, text: str = "") -> OdooCallError:
     # never repeated: it could be anything the address serves.
     verdict = judge_http(status)
     return OdooCallError(f"The server at that address answered HTTP {status}, not as Odoo does.", name=f"http.{status}",
-                         retryable=verdict != Verdict.PERMANENT, maybe_done=verdict == Verdict.MAYBE_DONE)  # fmt: skip
+                         verdict=verdict)  # fmt: skip
 
 
 class JsonRpcTransport:
@@ -119,6 +133,10 @@ class JsonRpcTransport:
         self._id = 0
 
     def call(self, service: str, method: str, args: Sequence[Any]) -> Any:
+        """Call `service.method(*args)` over JSON-RPC (`/jsonrpc`) and return its result.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         self._id += 1
         try:
             response = self.session.post(f"{self.url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "id": self._id,
@@ -136,9 +154,14 @@ class JsonRpcTransport:
         return payload.get("result")
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` through `object.execute_kw` and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         return self.call("object", "execute_kw", [self.database, self.uid, self.secret, model, method, list(args), kwargs])
 
     def close(self) -> None:
+        """Close the kept-alive HTTP session."""
         self.session.close()
 
 
@@ -180,6 +203,10 @@ class XmlRpcTransport:
         self.proxy = xmlrpc.client.ServerProxy(f"{destination.base}/xmlrpc/2/object", transport=transport, allow_none=False)
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` through XML-RPC's `execute_kw` and return its answer.
+
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer.
+        """
         try:
             return self.proxy.execute_kw(self.database, self.uid, self.secret, model, method, list(args), kwargs)
         except xmlrpc.client.Fault as fault:
@@ -192,6 +219,7 @@ class XmlRpcTransport:
             raise _transport_error(error) from error
 
     def close(self) -> None:
+        """Close the kept-alive connection."""
         self.proxy("close")()
 
 
@@ -207,6 +235,7 @@ class Json2Transport:
         self.session.headers.update({"Authorization": f"bearer {api_key}", "X-Odoo-Database": database})
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer. Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
         names = self.POSITIONAL.get(method, ("ids",))
         body = {**dict(zip(names, args, strict=False)), **kwargs}
         try:
@@ -238,7 +267,7 @@ class ServerInfo:
 
 
 def _not_odoo() -> OdooCallError:
-    return OdooCallError("The server at that address is not an Odoo server.", name="not-odoo", retryable=False)
+    return OdooCallError("The server at that address is not an Odoo server.", name="not-odoo", verdict=Verdict.PERMANENT)
 
 
 def _json_of(response: requests.Response) -> Any:
@@ -249,7 +278,7 @@ def _json_of(response: requests.Response) -> Any:
 
 
 def _refused(error: OutboundRefused) -> OdooCallError:
-    return OdooCallError(error.message, name="refused", retryable=False)
+    return OdooCallError(error.message, name="refused", verdict=Verdict.PERMANENT)
 
 
 def probe(destination: Destination, *, timeout: float = 10) -> ServerInfo:
@@ -353,7 +382,7 @@ def connect(
     if protocol == "json2":
         if server.major < 19:
             raise OdooCallError(
-                f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", retryable=False
+                f"JSON-2 needs Odoo 19 or later; this server is {server.version}.", name="protocol", verdict=Verdict.PERMANENT
             )
         client = OdooClient(Json2Transport(destination, database, secret, timeout=timeout), server, protocol, key_tag=key_tag)
         client.uid = client.execute("res.users", "context_get")["uid"]  # proves the key and the database
@@ -364,7 +393,7 @@ def connect(
     finally:
         common.close()
     if not uid:
-        raise OdooCallError("Odoo refused the login and API key.", name="odoo.exceptions.AccessDenied", retryable=False)
+        raise OdooCallError("Odoo refused the login and API key.", name="odoo.exceptions.AccessDenied", verdict=Verdict.PERMANENT)
     transport: Transport = (XmlRpcTransport if protocol == "xmlrpc" else JsonRpcTransport)(
         destination, database, uid, secret, timeout=timeout
     )

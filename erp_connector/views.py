@@ -16,7 +16,7 @@ from erp_connector.services import check_connection, link_of, record_check, sale
 from erp_connector.sync import mapping_for
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
 from marketplace.guards import group_admin
@@ -77,9 +77,8 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
                 return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus,
                                    action_form=ActionForm(), check=None, mapping=mapping_for(db.session, group.id) if current else NO_TAX,
                                    topic_names=ERP_TOPICS, concerns=concerns_of(db.session, messages), plain_error=plain_error)  # fmt: skip
-            with transaction() as session:
-                save_link(session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
-                          api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip
+            save_link(db.session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
+                      api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip
             flash(check.message, "success" if check.ok else "error")
             return redirect(url_for("erp.link"))
     messages = _messages(group)
@@ -102,8 +101,7 @@ def test_again(group: ProducerGroup) -> Response:
         abort(404 if current is None else 400)
     check = check_connection(current.url, current.database, current.login, _box().open(current.api_key_encrypted), current.protocol,
                              policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
-    with transaction() as session:
-        record_check(session, context.current_membership(), group, check)
+    record_check(db.session, context.current_membership(), group, check)
     flash(check.message, "success" if check.ok else "error")
     return redirect(url_for("erp.link"))
 
@@ -127,8 +125,7 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
     )
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                save_tax_mapping(session, context.current_membership(), group, tax=form.tax.data, taxes=offered)
+            save_tax_mapping(db.session, context.current_membership(), group, tax=form.tax.data, taxes=offered)
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -142,7 +139,6 @@ def taxes(group: ProducerGroup) -> Response | tuple[str, int]:
 def retry(group: ProducerGroup, message_id: int) -> Response:
     if message_id not in {m.id for m in _messages(group)}:
         abort(404)
-    with transaction() as session:
-        outbox.retry_dead_letter(session, message_id)
+    outbox.retry_dead_letter(db.session, message_id)
     flash(_("It will be sent to Odoo again in a moment."), "success")
     return redirect(url_for("erp.link"))

@@ -14,19 +14,20 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from erp_connector import subscribers as erp
-from erp_connector.services import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
+from erp_connector.handlers import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
 from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.producers import services as producers
-from marketplace.producers.imports import make_import_handler
+from marketplace.producers.handlers import make_import_handler
 from marketplace.secrets import SecretBox
+from marketplace.trace import subscribers as trace
 from payments import subscribers as payments
 from payments.handlers import make_refund_handler, make_transfer_handler
 from search import subscribers as search
 from search.backends import make_index
-from search.indexing import make_index_handler
+from search.handlers import make_index_handler
 
 
 def bootstrap(app: Flask) -> None:
@@ -47,6 +48,7 @@ def wire_subscribers(bus: events.EventBus) -> None:
     bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,
     bus.subscribe(events.OrderCancelled, erp.sync_order)  # then the Odoo sale order's cancellation
     bus.subscribe(events.OrderTraced, erp.sync_trace)
+    bus.subscribe(events.OrderTraced, trace.record_step)  # the step joins the chain in the same transaction
     bus.subscribe(events.InvoiceIssued, erp.sync_invoice)
     bus.subscribe(events.InvoicePaymentChanged, erp.sync_payment)
     bus.wired = True

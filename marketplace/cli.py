@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from marketplace import ROOT, create_app
-from marketplace.db import db, transaction, utcnow
+from marketplace.db import db, utcnow
 
 if TYPE_CHECKING:
     from search.indexing import DailyRebuild
@@ -233,17 +233,9 @@ def serve(host: str, port: int) -> None:
 @with_appcontext
 def create_operator(email: str, name: str, password: str) -> None:
     """Create an operator account (or make an existing account an operator)."""
-    from marketplace.accounts.models import User
-    from marketplace.accounts.passwords import hash_password
-    from marketplace.accounts.services import normalize_email
+    from marketplace.accounts.services import make_operator
 
-    with transaction() as session:
-        user = session.scalar(select(User).where(User.email == normalize_email(email)))
-        if user is None:
-            user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
-            session.add(user)
-        user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the operator running the command vouches for it
-        user.is_operator = True
+    make_operator(db.session, email=email, name=name, password=password)
     click.echo(f"{email} is an operator.")
 
 
@@ -269,7 +261,9 @@ def payments_reconcile(days: int) -> None:
         raise click.ClickException(str(error)) from None
     since = utcnow() - dt.timedelta(days=days)
     with click.progressbar(length=reconcile_count(db.session, since=since), label="Asking Stripe", show_pos=True) as bar:
-        report = reconcile(gateway, since=since, settings=Settings.from_config(current_app.config), progress=bar.update)
+        report = reconcile(
+            db.session, gateway, since=since, settings=Settings.from_config(current_app.config), progress=bar.update
+        )
     click.echo(str(report))
     if report.unreachable:
         raise SystemExit(1)

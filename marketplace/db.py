@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from flask import Flask, current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Connection,
     DateTime,
     Engine,
     Enum,
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, mapped_column, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.types import TypeDecorator
 
@@ -38,6 +40,7 @@ from marketplace.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +52,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
+    """Return the present moment as an aware UTC datetime (the only kind Loom stores)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -59,6 +63,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Convert an aware datetime to UTC for the database (naive on SQLite); raise ValueError for a naive one."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -67,6 +72,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Return the stored time as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -80,17 +86,20 @@ class Amount(TypeDecorator[Decimal]):
     SCALE = Decimal("10000")
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """Use a BIGINT of ten-thousandths on SQLite, NUMERIC(18, 4) elsewhere."""
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
+        """Quantize the amount to four places; on SQLite store it as an integer of ten-thousandths."""
         if value is None:
             return None
         amount = Decimal(value).quantize(Decimal("0.0001"))
         return int(amount * self.SCALE) if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Return the stored amount as a Decimal with four places."""
         if value is None:
             return None
         if dialect.name == "sqlite":
@@ -159,6 +168,7 @@ class Database:
     """Flask extension: an engine per app and one session per app context."""
 
     def init_app(self, app: Flask) -> None:
+        """Create the app's engine (`DATABASE_URL`) and session factory, and close each app context's session at its end."""
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["loom.db"] = {
             "engine": engine,
@@ -168,14 +178,17 @@ class Database:
 
     @property
     def engine(self) -> Engine:
+        """Return the current app's engine."""
         return current_app.extensions["loom.db"]["engine"]
 
     @property
     def sessionmaker(self) -> sessionmaker[Session]:
+        """Return the current app's session factory (sessions keep loaded objects after a commit)."""
         return current_app.extensions["loom.db"]["sessionmaker"]
 
     @property
     def session(self) -> Session:
+        """Return the app context's session, made on first use; entry points (views, the CLI) pass it to services."""
         if "loom_session" not in g:
             g.loom_session = self.sessionmaker()
         return g.loom_session
@@ -215,6 +228,7 @@ BUSY_FIRST_PAUSE_SECONDS = 0.05
 BUSY_RETRY_AFTER_SECONDS = 1
 _COMMITTED = "loom.committed"  # session.info: a write transaction of this session has committed
 _STAGED = "loom.staged"  # session.info: work outside the database that stands or falls with the next write transaction
+_OPEN = "loom.open"  # session.info: a write transaction (a use case) is open on this session; nested ones join it
 
 
 class DatabaseBusy(Unavailable):
@@ -324,6 +338,14 @@ def _keep_staged(session: Session) -> None:
         keep()
 
 
+def _begun_by_caller(session: Session) -> bool:
+    """Tell whether the caller began the session's transaction itself (`session.begin()`, a SAVEPOINT), not a read."""
+    transaction = session.get_transaction()
+    return session.in_nested_transaction() or (
+        transaction is not None and transaction.origin is not SessionTransactionOrigin.AUTOBEGIN
+    )
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run one use case on `session` as one write transaction: commit on success, roll back on any error.
@@ -333,8 +355,20 @@ def write_transaction(session: Session) -> Iterator[Session]:
     (callers such as the webhook tell a duplicate from a fault by it); the web layer answers it 409
     Conflict. A busy or deadlocked database raises the driver's error after the rollback: the web layer
     runs the whole request again (see `retry_when_busy`), and the worker its short transaction (`run_write`).
+    Opened while another write transaction of `session` is open (a use case calling another), or inside a
+    transaction the caller began itself (`with session.begin():`, `session.begin_nested()`), it joins that
+    one: the outermost commits or rolls back the whole. A transaction the session began on its own for
+    earlier reads is not a unit of anyone's: this one takes it over (see `begin_write`).
     """
+    if session.info.get(_OPEN) or _begun_by_caller(session):
+        yield session  # the caller's unit (a use case, `session.begin()`, a SAVEPOINT) commits or rolls back the whole
+        return
+    if isinstance(session.bind, Connection) and session.in_transaction():
+        # A session joined to an outer transaction (a test's, rolled back at its end) keeps what it did
+        # before this use case: a use case that fails rolls back its own work, not the test's setting up.
+        session.commit()
     begin_write(session)
+    session.info[_OPEN] = True
     try:
         yield session
         _keep_staged(session)
@@ -343,8 +377,48 @@ def write_transaction(session: Session) -> Iterator[Session]:
         session.rollback()
         discard_staged(session)
         raise
+    finally:
+        session.info.pop(_OPEN, None)
     session.info.pop(_STAGED, None)
     session.info[_COMMITTED] = True
+
+
+class OneTime(Protocol):
+    """A creating form's one-time token, claimed in the use case's own transaction (see `marketplace.submissions`)."""
+
+    def claim(self, session: Session) -> Any | None:
+        """Take the token on `session`; return the earlier post's answer when it was taken already, else None."""
+
+    def done(self, result: Any) -> None:
+        """Record, for a repeat of this first post, where `result` (what the use case returned) is shown."""
+
+
+def use_case(function: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
+    """Make a service function one use case: it runs as one write transaction on the session it is given.
+
+    The decorated function takes the session first (a request's `db.session`, a test's, the worker's)
+    and runs inside `write_transaction(session)`: committed when it returns, rolled back when it raises,
+    with staged files kept or removed alike. Called from another use case it joins that transaction.
+    It also takes a keyword-only `submission` (a `OneTime`, e.g. `marketplace.forms.one_time(form, url)`):
+    the token is claimed in the same transaction; when an earlier post already used it, the function is
+    not run and the earlier post's answer (a `marketplace.submissions.Claim`) is returned instead —
+    views tell it with `marketplace.forms.repeated`. Errors are the function's own, plus what
+    `write_transaction` raises (IntegrityError → 409, a busy database → the request runs again).
+    """
+
+    @functools.wraps(function)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        submission: OneTime | None = kwargs.pop("submission", None)  # type: ignore[assignment]
+        with write_transaction(session):
+            if submission is not None and (earlier := submission.claim(session)) is not None:
+                return earlier  # type: ignore[no-any-return]
+            result = function(session, *args, **kwargs)
+            if submission is not None:
+                submission.done(result)
+            return result
+
+    run.__loom_use_case__ = True  # type: ignore[attr-defined]
+    return run
 
 
 def has_committed(session: Session) -> bool:
@@ -364,20 +438,6 @@ def run_write(sessions: Callable[[], Session], use_case: Callable[[Session], T],
             return use_case(session)
 
     return retry_when_busy(once, attempts=attempts)
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """Run one use case of the current request as one write transaction (see `write_transaction`).
-
-    Reads made earlier in the request (the current user, the organization) may have begun the
-    session's transaction; on PostgreSQL they become part of this unit, on SQLite their read-only
-    transaction ends first so that this one can take the write lock up front. When the database is
-    busy the whole request is run again (`marketplace.web`), so the block holds no work that must
-    not be repeated outside the database, other than files staged with `stage`.
-    """
-    with write_transaction(db.session) as session:
-        yield session
 
 
 Root = TypeVar("Root", bound=Base)

@@ -21,7 +21,7 @@ from marketplace.accounts.models import Membership, Organization, OrganizationKi
 from marketplace.accounts.passwords import hash_password
 from marketplace.billing.models import Invoice, InvoiceKind, Payment, Payout, PayoutMethod, PayoutStatus, Refund
 from marketplace.config import Defaults
-from marketplace.db import utcnow
+from marketplace.db import utcnow, write_transaction
 from marketplace.demo_catalog import (
     NAME_PREFIXES,
     ORG_WORDS,
@@ -184,19 +184,15 @@ def seed_marketplace(
 ) -> DemoSummary:
     """Import `groups` generated groups, then add people, a product catalog, RFQs, quotes and orders.
 
-    One transaction from start to end: it commits once, or on any error rolls back (re-raising the
-    error) and leaves the database as it found it, so `seed-demo --if-empty` can simply be run again.
+    One transaction from start to end (`write_transaction`; the services' use cases join it): it commits
+    once, or on any error rolls back (re-raising the error) and leaves the database as it found it, so
+    `seed-demo --if-empty` can simply be run again.
     Groups are worked through in chunks, so the whole federation is never held in memory at once.
     `secrets_key` seals the demo groups' payout details (the installation's LOOM_SECRETS_KEY; a
     throw-away key when None, for tests whose data is rolled back).
     """
-    try:
-        summary = _seed(session, groups, seed, progress, SecretBox(secrets_key or Fernet.generate_key().decode()))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return summary
+    with write_transaction(session):
+        return _seed(session, groups, seed, progress, SecretBox(secrets_key or Fernet.generate_key().decode()))
 
 
 CHUNK = 1000

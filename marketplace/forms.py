@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any, TypeGuard
 
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from flask import flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import (
     DecimalField,
@@ -29,7 +29,7 @@ from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.i18n import current_locale
 from marketplace.i18n import format_number as format_decimal
 from marketplace.money import MAX_UNIT_PRICE
-from marketplace.submissions.services import Claim, claim, new_token
+from marketplace.submissions.services import Claim, OneTimeSubmission, new_token
 from marketplace.text import clean_line, clean_text
 
 
@@ -67,9 +67,17 @@ class OneTimeForm(Form):
         self.submission.id = f"{type(self).__name__.lower()}-submission"  # pages with two such forms keep ids unique
 
 
-def claim_submission(session: Session, form: OneTimeForm) -> Claim:
-    """Claim the form's token for the signed-in person inside the use case's transaction."""
-    return claim(session, form.submission.data, user_id=current_user.id)
+def one_time(form: OneTimeForm, result_url: str | Callable[[Any], str]) -> OneTimeSubmission:
+    """Give the form's one-time token to a use case (`submission=`): it claims it in its own transaction.
+
+    `result_url` is where the first post's result is shown: a URL, or a function of the use case's result.
+    """
+    return OneTimeSubmission(form.submission.data, current_user.id, result_url)
+
+
+def repeated(result: object) -> TypeGuard[Claim]:
+    """Tell whether a use case given `submission=` answered a repeated post (its result is the earlier post's claim)."""
+    return isinstance(result, Claim)
 
 
 def first_result(claim: Claim) -> Response:

@@ -10,9 +10,11 @@ class SecretBox:
         self._fernet = Fernet(key.encode())
 
     def seal(self, secret: str) -> str:
+        """Encrypt `secret` (Fernet) and return the token to store."""
         return self._fernet.encrypt(secret.encode()).decode()
 
     def open(self, token: str) -> str:
+        """Decrypt a stored token; raise ValueError when it was sealed with another key."""
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
@@ -22,4 +24,5 @@ class SecretBox:
 
 
 def new_key() -> str:
+    """Return a new random key for LOOM_SECRETS_KEY (URL-safe base64, 32 bytes)."""
     return Fernet.generate_key().decode()

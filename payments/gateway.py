@@ -90,21 +90,51 @@ class StripeGateway:
             raise StripeRefused(error.user_message or str(error)) from error
 
     def create_checkout(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Create a Checkout Session with `params` under `idempotency_key`; return it as JSON data.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
 
     def checkout(self, session_id: str) -> dict[str, Any]:
+        """Return Checkout Session `session_id` as JSON data.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.checkout.sessions.retrieve, session_id)
 
     def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
+        """Return PaymentIntent `payment_intent_id` with its latest charge expanded, as JSON data.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.payment_intents.retrieve, payment_intent_id, {"expand": ["latest_charge"]})
 
     def create_refund(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Create a refund with `params` (amount in the currency's minor units) under `idempotency_key`; return it.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
 
     def refund(self, refund_id: str) -> dict[str, Any]:
+        """Return refund `refund_id` as JSON data.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.refunds.retrieve, refund_id)
 
     def create_transfer(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Create a Connect transfer with `params` (amount in minor units) under `idempotency_key`; return it.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.transfers.create, params, {"idempotency_key": idempotency_key})
 
     def transfers_in_group(self, transfer_group: str) -> list[dict[str, Any]]:
@@ -116,18 +146,43 @@ class StripeGateway:
         return self._call(self.client.v1.refunds.list, {"payment_intent": payment_intent_id, "limit": 100}).get("data") or []
 
     def transfer(self, transfer_id: str) -> dict[str, Any]:
+        """Return transfer `transfer_id` as JSON data.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.transfers.retrieve, transfer_id)
 
     def reverse_transfer(self, transfer_id: str, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Reverse transfer `transfer_id` (all of it, or `params['amount']` in minor units) under `idempotency_key`.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.transfers.reversals.create, transfer_id, params, {"idempotency_key": idempotency_key})
 
     def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Create a Connect Express account with `params` under `idempotency_key`; return it.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.accounts.create, params, {"idempotency_key": idempotency_key})
 
     def account(self, account_id: str) -> dict[str, Any]:
+        """Return Connect account `account_id` as JSON data (its capabilities and whether details were submitted).
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.accounts.retrieve, account_id)
 
     def account_link(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Create an onboarding link for a Connect account (`params`: account, type, refresh and return URLs); return it.
+
+        Raises StripeUnavailable when Stripe cannot be reached or fails (5xx, rate limit), StripeRefused when it refuses
+        (4xx).
+        """
         return self._call(self.client.v1.account_links.create, params)
 
 

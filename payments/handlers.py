@@ -30,6 +30,11 @@ def _gateway_for(app: Flask) -> Callable[[], StripeGateway]:
 
 
 def make_transfer_handler(app: Flask):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `payments.transfer_payout`.
+
+    Send the payout's Connect transfer (`send_transfer`).
+    """
+
     def handle(session: Session, message: OutboxMessage) -> None:
         log.info("payout %s: %s", message.key, send_transfer(session, _gateway_for(app), int(message.key)))
 
@@ -37,6 +42,8 @@ def make_transfer_handler(app: Flask):  # type: ignore[no-untyped-def]
 
 
 def make_refund_handler(app: Flask):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `payments.refund_payment`: ask Stripe for the refund (`send_refund`)."""
+
     def handle(session: Session, message: OutboxMessage) -> None:
         outcome = send_refund(session, _gateway_for(app), int(message.key), settings=Settings.from_config(app.config))
         log.info("refund %s: %s", message.key, outcome)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
-from marketplace.db import transaction, utcnow, write_transaction
+from marketplace.db import use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import format_moment, lazy_label, lazy_moment, lazy_money
 from marketplace.money import format_money, round_money
@@ -113,6 +113,7 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
     return f"sent as {transfer['id']}"
 
 
+@use_case
 def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str,
                   sent_currency: str | None = None, exchange_rate: Decimal | None = None) -> Payout:  # fmt: skip
     """The operator records a mobile-money or bank transfer made outside Stripe.
@@ -190,6 +191,7 @@ def exchange_rate_text(payout: Payout) -> str:
     return f"1 {payout.currency} = {format_decimal(payout.exchange_rate.normalize(), format='#,##0.00##', locale='en')} {payout.sent_currency}"
 
 
+@use_case
 def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
     """The group confirms a recorded payout arrived."""
     require_role(membership, Role.ADMIN)
@@ -207,11 +209,17 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
 
 
 def payouts_of(session: Session, group_id: int) -> list[Payout]:
+    """Return the group's payouts, newest first."""
     return list(session.scalars(select(Payout).where(Payout.group_id == group_id).order_by(Payout.id.desc())))
 
 
-def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: StripeGateway, settings: Settings) -> str:
-    """Create (once) the group's Express account and return Stripe's onboarding link for it."""
+def start_onboarding(
+    session: Session, group: ProducerGroup, membership: Membership, *, gateway: StripeGateway, settings: Settings
+) -> str:
+    """Create (once) the group's Express account and return Stripe's onboarding link for it.
+
+    Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+    """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     if group.country.upper() not in settings.payout_countries:
@@ -221,7 +229,7 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
                 group_country=group.country,
             )
         )
-    with transaction() as session:
+    with write_transaction(session):
         account = session.get(PayoutAccount, group.id, with_for_update=True)
         account_id = account.stripe_account_id if account is not None else None
     if account_id is None:
@@ -239,7 +247,7 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
             raise BadGateway(
                 _("Stripe could not open an account for %(group_name)s: %(error)s", group_name=group.name, error=error)
             ) from None
-        with transaction() as session:
+        with write_transaction(session):
             account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
             account.method, account.stripe_account_id = PayoutMethod.STRIPE_TRANSFER, created["id"]
             session.add(account)
@@ -250,6 +258,17 @@ def start_onboarding(group: ProducerGroup, membership: Membership, *, gateway: S
     except StripeUnavailable:
         raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
     return str(link["url"])
+
+
+@use_case
+def refresh_account(session: Session, group_id: int, stripe_account: Mapping[str, Any]) -> PayoutAccount:
+    """Lock the group's payout account and take its Stripe state (`apply_account`); return the account.
+
+    `stripe_account` is Stripe's Account object as read just before, outside the transaction.
+    """
+    account = session.get(PayoutAccount, group_id, with_for_update=True)
+    apply_account(session, account, stripe_account)
+    return account
 
 
 def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapping[str, Any]) -> str:
@@ -271,6 +290,7 @@ def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapp
     return f"account {account.stripe_account_id}: transfers {'active' if account.transfers_active else 'not active'}"
 
 
+@use_case
 def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
                         account_name: str, number: str, box: Any, hold: dt.timedelta, base_url: str) -> PayoutAccount:  # fmt: skip
     """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint.
@@ -307,6 +327,7 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     return account
 
 
+@use_case
 def lift_hold(session: Session, group_id: int) -> PayoutAccount:
     """The operator checked a change of payout details with the group's owners: its payouts may go now."""
     account = session.get(PayoutAccount, group_id, with_for_update=True)
@@ -317,6 +338,10 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
 
 
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
+    """Take a transfer's state as Stripe reports it: a reversed transfer marks its payout reversed.
+
+    Return whether anything changed.
+    """
     if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
         payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
         publish(session, InvoicePaymentChanged(payout.invoice))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus, Refund, RefundStatus
-from marketplace.db import transaction, utcnow
+from marketplace.db import utcnow, write_transaction
 from payments.gateway import StripeGateway, StripeUnavailable
 from payments.models import PayoutAccount
 from payments.payouts import apply_account, transfer_from_stripe
@@ -49,17 +49,23 @@ def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int
 
 
 def reconcile_count(session: Session, *, since: dt.datetime) -> int:
+    """Count the Stripe objects `reconcile` would re-read for activity since `since` (an aware UTC time)."""
     return len(_reconcile_work(session, since))
 
 
-def reconcile(gateway: StripeGateway, *, since: dt.datetime, settings: Settings, progress: Any = None) -> ReconcileReport:
-    """Re-read recent Stripe objects and apply what a lost webhook would have told us."""
+def reconcile(
+    session: Session, gateway: StripeGateway, *, since: dt.datetime, settings: Settings, progress: Any = None
+) -> ReconcileReport:
+    """Re-read recent Stripe objects and apply what a lost webhook would have told us.
+
+    Runs its own short write transactions on `session`, one per object, none open while Stripe is asked.
+    """
     report = ReconcileReport()
-    with transaction() as session:
+    with write_transaction(session):
         work = _reconcile_work(session, since)
     for kind, key in work:
         try:
-            report.repaired += _reconcile_one(kind, key, gateway, settings)
+            report.repaired += _reconcile_one(session, kind, key, gateway, settings)
         except StripeUnavailable:
             report.unreachable += 1
         setattr(report, kind, getattr(report, kind) + 1)
@@ -68,9 +74,9 @@ def reconcile(gateway: StripeGateway, *, since: dt.datetime, settings: Settings,
     return report
 
 
-def _reconcile_one(kind: str, key: int, gateway: StripeGateway, settings: Settings) -> bool:
+def _reconcile_one(session: Session, kind: str, key: int, gateway: StripeGateway, settings: Settings) -> bool:
     """Read the Stripe ids, ask Stripe outside any transaction, then apply its answer under the row's lock."""
-    with transaction() as session:
+    with write_transaction(session):
         if kind == "payments":
             payment = session.get(Payment, key)
             refs = (payment.checkout_ref, payment.provider_ref)
@@ -87,7 +93,7 @@ def _reconcile_one(kind: str, key: int, gateway: StripeGateway, settings: Settin
     else:
         answer = {"refunds": gateway.refund, "transfers": gateway.transfer, "accounts": gateway.account}[kind](refs[0])
     now = utcnow()
-    with transaction() as session:
+    with write_transaction(session):
         if kind == "payments":
             payment = session.get(Payment, key, with_for_update=True)
             before = payment.status

@@ -34,7 +34,7 @@ from marketplace.billing.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.db import lock, transaction, utcnow, write_transaction
+from marketplace.db import lock, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import label, lazy_money
 from marketplace.money import format_money, is_rounded, minor_units, percent_of, round_money
@@ -59,6 +59,7 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read the payment settings from the app's configuration (BASE_URL, PLATFORM_FEE_PERCENT as a Decimal percentage, STRIPE_PAYOUT_COUNTRIES)."""
         return cls(
             base_url=str(config["BASE_URL"]).rstrip("/"),
             fee_percent=Decimal(str(config["PLATFORM_FEE_PERCENT"])),
@@ -67,6 +68,7 @@ class Settings:
 
 
 def stamp(moment: dt.datetime) -> int:
+    """Return `moment` as whole seconds since the epoch (for idempotency keys)."""
     return int(moment.timestamp())
 
 
@@ -92,6 +94,10 @@ def invoice_for(session: Session, membership: Membership | None, invoice_id: int
 
 
 def can_pay(invoice: Invoice, membership: Membership | None) -> bool:
+    """Tell whether `membership` may pay `invoice`.
+
+    An admin or owner of its buyer, while the invoice is open or its payment failed.
+    """
     return (
         membership is not None
         and membership.organization_id == invoice.order.buyer_id
@@ -169,10 +175,19 @@ def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -
 
 
 def start_checkout(
-    membership: Membership | None, invoice_id: int, *, gateway: StripeGateway, settings: Settings, email: str | None
+    session: Session,
+    membership: Membership | None,
+    invoice_id: int,
+    *,
+    gateway: StripeGateway,
+    settings: Settings,
+    email: str | None,
 ) -> str:
-    """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt."""
-    with transaction() as session:
+    """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt.
+
+    Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+    """
+    with write_transaction(session):
         payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)
         if payment.checkout_url:
             return payment.checkout_url
@@ -185,16 +200,17 @@ def start_checkout(
             _("Card payments are not answering right now, so nothing was charged. Please try again in a minute.")
         ) from None
     except StripeRefused as error:
-        with transaction() as session:
+        with write_transaction(session):
             _fail(session, session.get(Payment, payment_id), f"Stripe refused to start the payment: {error}")
         raise BadGateway(_("Stripe refused to start this payment: %(error)s", error=error)) from None
-    with transaction() as session:
+    with write_transaction(session):
         payment = session.get(Payment, payment_id, with_for_update=True)
         record_checkout(session, payment, checkout)
     return str(checkout["url"])
 
 
 def record_checkout(session: Session, payment: Payment, checkout: Mapping[str, Any]) -> None:
+    """Remember the Checkout Session's id and URL on `payment`, and its PaymentIntent once the session is complete."""
     payment.checkout_ref = payment.checkout_ref or checkout["id"]
     payment.checkout_url = checkout.get("url") or payment.checkout_url
     # Stripe makes the PaymentIntent when the buyer pays; before that a session's `payment_intent` means nothing yet.
@@ -210,6 +226,7 @@ def _fail(session: Session, payment: Payment, reason: str) -> None:
 
 
 def checkout_status(checkout: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    """Translate a Checkout Session's state into a payment status and a reason for a failure ("" otherwise)."""
     if checkout.get("status") == "expired":
         return PaymentStatus.FAILED, "The checkout page expired before it was paid."
     if checkout.get("status") == "complete":
@@ -219,6 +236,7 @@ def checkout_status(checkout: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
 
 
 def intent_status(intent: Mapping[str, Any]) -> tuple[PaymentStatus, str]:
+    """Translate a PaymentIntent's state into a payment status and a reason for a failure ("" otherwise)."""
     status = intent.get("status")
     if status == "succeeded":
         return PaymentStatus.SUCCEEDED, ""
@@ -258,6 +276,10 @@ def find_payment(session: Session, obj: Mapping[str, Any]) -> Payment | None:
 def apply_checkout(
     session: Session, payment: Payment, checkout: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
 ) -> str:
+    """Apply what a Checkout Session says (seen at `seen_at`, aware UTC) to `payment`.
+
+    Return what was done, in words.
+    """
     record_checkout(session, payment, checkout)
     status, reason = checkout_status(checkout)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
@@ -266,6 +288,7 @@ def apply_checkout(
 def apply_intent(
     session: Session, payment: Payment, intent: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings
 ) -> str:
+    """Apply what a PaymentIntent says (seen at `seen_at`, aware UTC) to `payment`; return what was done, in words."""
     payment.provider_ref = payment.provider_ref or intent["id"]
     status, reason = intent_status(intent)
     return apply_payment_status(session, payment, status, seen_at=seen_at, reason=reason, settings=settings)
@@ -467,6 +490,7 @@ def _refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
         payout.note = "Held: the order was cancelled and the buyer is being refunded."
 
 
+@use_case
 def record_bank_transfer(
     session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reference: str, settings: Settings | None
 ) -> Payment:
@@ -508,6 +532,7 @@ def record_bank_transfer(
     return payment
 
 
+@use_case
 def refund_part(
     session: Session, operator_id: int, invoice_id: int, *, amount: Decimal, reason: str, settings: Settings
 ) -> Refund:
@@ -538,6 +563,7 @@ def refund_part(
     return refund
 
 
+@use_case
 def retry_refund(session: Session, refund_id: int) -> Refund | None:
     """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
     failed = session.get(Refund, refund_id)
@@ -561,6 +587,7 @@ def manual_refunds(session: Session) -> list[Refund]:
                                 .order_by(Refund.id)))  # fmt: skip
 
 
+@use_case
 def record_manual_refund(
     session: Session, operator_id: int, refund_id: int, *, reference: str, settings: Settings | None
 ) -> Refund:
@@ -678,6 +705,10 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
 def apply_refund(
     session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None
 ) -> str:
+    """Apply Stripe's answer about `refund`: succeeded or failed (a pending answer changes nothing); return what was done.
+
+    A payment refunded in full becomes refunded, the group's payout is adjusted, and the group's books are told.
+    """
     status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}.get(
         answer.get("status"), RefundStatus.PENDING
     )
@@ -745,4 +776,5 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
 
 
 def buyer_email(membership: Membership | None) -> str | None:
+    """Return the signed-in buyer's e-mail address (to prefill Stripe's page), or None for anyone else."""
     return membership.user.email if membership is not None and membership.organization.kind == OrganizationKind.BUYER else None

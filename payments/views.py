@@ -20,9 +20,9 @@ from werkzeug.wrappers import Response
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.billing.models import Invoice, Payout, PayoutMethod, PayoutStatus
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, claim_submission, first_result
+from marketplace.forms import attach_error, first_result, one_time, repeated
 from marketplace.guards import group_admin, operator_only
 from marketplace.problems import problem
 from marketplace.secrets import SecretBox
@@ -62,7 +62,7 @@ def pay(invoice_id: int) -> Response:
         return redirect(url_for("payments.invoice", invoice_id=invoice_id))
     membership = context.current_membership()
     try:
-        url = services.start_checkout(membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
+        url = services.start_checkout(db.session, membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
                                       email=services.buyer_email(membership))  # fmt: skip
     except PaymentsNotConfigured as error:
         flash(
@@ -98,8 +98,7 @@ def stripe_webhook() -> Response:
         return problem(400, "Not a Stripe event", str(error))
     try:
         event = reread(event, lambda: gateway_from(current_app.config))  # Stripe is asked before the transaction, not inside it
-        with transaction() as session:
-            outcome = process_event(session, event, Context(_settings()))
+        outcome = process_event(db.session, event, Context(_settings()))
     except IntegrityError:
         if db.session.get(StripeEvent, event.get("id")) is None:
             raise  # not a second delivery: a real fault, which Stripe will deliver again
@@ -139,11 +138,10 @@ def payout_details(group):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _payouts_page(group, form, status=422)
     try:
-        with transaction() as session:
-            payouts.save_payout_details(session, group, context.current_membership(), method=PayoutMethod(form.method.data),
-                                         provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
-                                         box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"],
-                                         hold=dt.timedelta(hours=float(current_app.config["PAYOUT_DETAILS_HOLD_HOURS"])))  # fmt: skip
+        payouts.save_payout_details(db.session, group, context.current_membership(), method=PayoutMethod(form.method.data),
+                                     provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
+                                     box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"],
+                                     hold=dt.timedelta(hours=float(current_app.config["PAYOUT_DETAILS_HOLD_HOURS"])))  # fmt: skip
     except DomainError as error:
         attach_error(form, error)
         return _payouts_page(group, form, status=422)
@@ -159,7 +157,7 @@ def stripe_onboarding(group) -> Response:  # type: ignore[no-untyped-def]
         return redirect(url_for("payments.payouts"))
     try:
         url = payouts.start_onboarding(
-            group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings()
+            db.session, group, context.current_membership(), gateway=gateway_from(current_app.config), settings=_settings()
         )
     except PaymentsNotConfigured as error:
         flash(_("%(error)s Give mobile-money or bank details instead.", error=error), "error")
@@ -180,10 +178,7 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
         )
         ready = False
         if fresh is not None:
-            with transaction() as session:
-                account = session.get(PayoutAccount, group.id, with_for_update=True)
-                payouts.apply_account(session, account, fresh)
-                ready = account.ready
+            ready = payouts.refresh_account(db.session, group.id, fresh).ready
     except (PaymentsNotConfigured, StripeUnavailable):
         flash(_("Stripe did not answer just now; your account's status will update by itself shortly."), "info")
     else:
@@ -197,8 +192,7 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
 def confirm_payout(payout_id: int) -> Response:
     if ActionForm().validate_on_submit():
         try:
-            with transaction() as session:
-                payouts.confirm_payout(session, context.current_membership(), payout_id)
+            payouts.confirm_payout(db.session, context.current_membership(), payout_id)
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -236,13 +230,12 @@ def operator_payouts() -> str:
 
 
 def _desk_action(form: FlaskForm, invalid: str, act: Callable[[Session], object], done: str) -> Response:
-    """Run one operator action from the payout desk in one transaction, say how it went, and go back to the desk."""
+    """Run one operator action (a use case) from the payout desk, say how it went, and go back to the desk."""
     if not form.validate_on_submit():
         flash(invalid, "error")
         return redirect(url_for("payments.operator_payouts"))
     try:
-        with transaction() as session:
-            act(session)
+        act(db.session)
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -284,20 +277,17 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
     form = PartialRefundForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.refund_part(
-                        session,
-                        current_user.id,
-                        invoice_id,
-                        amount=form.amount.data,
-                        reason=form.reason.data,
-                        settings=_settings(),
-                    )
-                    once.done(url_for("payments.operator_invoice", invoice_id=invoice_id))
-            if once.repeated:
-                return first_result(once)
+            refunded = services.refund_part(
+                db.session,
+                current_user.id,
+                invoice_id,
+                amount=form.amount.data,
+                reason=form.reason.data,
+                settings=_settings(),
+                submission=one_time(form, url_for("payments.operator_invoice", invoice_id=invoice_id)),
+            )
+            if repeated(refunded):
+                return first_result(refunded)
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -327,14 +317,11 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
     form = BankTransferForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.record_bank_transfer(session, current_user.id, invoice_id, amount=form.amount.data, reference=form.reference.data,
-                                                  settings=_settings())  # fmt: skip
-                    once.done(url_for("payments.operator_invoice", invoice_id=invoice_id))
-            if once.repeated:
-                return first_result(once)
+            recorded = services.record_bank_transfer(db.session, current_user.id, invoice_id, amount=form.amount.data,
+                                                     reference=form.reference.data, settings=_settings(),
+                                                     submission=one_time(form, url_for("payments.operator_invoice", invoice_id=invoice_id)))  # fmt: skip
+            if repeated(recorded):
+                return first_result(recorded)
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -353,10 +340,9 @@ def record_payout(payout_id: int) -> Response:
               else _("Give the transfer's reference (the M-Pesa code or the bank's reference)."), "error")  # fmt: skip
         return redirect(url_for("payments.operator_payouts"))
     try:
-        with transaction() as session:
-            payouts.record_payout(session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
-                                   note=form.note.data or "", base_url=current_app.config["BASE_URL"],
-                                   sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data)  # fmt: skip
+        payouts.record_payout(db.session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
+                               note=form.note.data or "", base_url=current_app.config["BASE_URL"],
+                               sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data)  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Payout
+from marketplace.db import use_case
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
 from payments.payouts import apply_account, transfer_from_stripe
@@ -153,6 +154,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+@use_case
 def process_event(session: Session, event: Mapping[str, Any], context: Context) -> str:
     """Apply one verified event, unless it was applied before; returns what was done (stored with the event).
 

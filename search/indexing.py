@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
-from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
-from marketplace.reputation.signals import reputation, reputations
+from marketplace.reputation.signals import reputations
 from search.backends import Progress, SearchIndex
 from search.documents import build_document
 
@@ -133,7 +132,7 @@ def rebuild(
     changed = list(session.scalars(select(ProducerGroup.id).where(ProducerGroup.updated_at >= started)))
     if changed:
         measured = reputations(session, changed)
-        index.index(build_document(g, today, measured.get(g.id), now=now) for g in _with_details(session, changed))
+        index.index(build_document(g, today, measured.get(g.id), now=now) for g in groups_with_details(session, changed))
     return count
 
 
@@ -154,7 +153,8 @@ def _collector_paused() -> Iterator[None]:
         gc.collect()
 
 
-def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+def groups_with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
+    """Load the groups with ids `group_ids` and everything their search document is built from (one query per relation)."""
     return list(
         session.scalars(
             select(ProducerGroup)
@@ -167,21 +167,6 @@ def _with_details(session: Session, group_ids: list[int]) -> list[ProducerGroup]
             )  # fmt: skip
         )
     )
-
-
-def make_index_handler(index_for):  # type: ignore[no-untyped-def]
-    """The outbox handler for `search.index_group`: index the group as it is now, or remove it."""
-
-    def index_group(session: Session, message: OutboxMessage) -> None:
-        group_id = int(message.key)
-        group = next(iter(_with_details(session, [group_id])), None)
-        index = index_for()
-        if group is None:
-            index.delete(group_id, int(message.payload.get("version", 0)) + 1)
-            return
-        index.index([build_document(group, None, reputation(session, group_id))])  # counted from the group's own today
-
-    return index_group
 
 
 def rebuild_if_stale(sessions: Callable[[], Session], index: SearchIndex, *, now: dt.datetime | None = None) -> int | None:

@@ -69,10 +69,12 @@ class SearchQuery:
 
     @property
     def terms(self) -> list[str]:
+        """Return the query's words as the index analyzes them (folded, stemmed), each once, in order."""
         return list(dict.fromkeys(analyze(self.text)))
 
     @property
     def has_capability_filter(self) -> bool:
+        """Tell whether any filter applies to a group's capabilities (category, material, capacity, lead time, MOQ or price)."""
         return bool(
             self.categories or self.materials or self.capacity or self.max_lead_time is not None
             or self.max_moq is not None or self.price_min is not None or self.price_max is not None
@@ -118,6 +120,7 @@ def category_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def encode_cursor(values: list[Any]) -> str:
+    """Encode the last hit's sort values as an opaque, URL-safe cursor for the next page (base64 of compact JSON, no padding)."""
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -179,10 +182,15 @@ class Ranking:
 
     @property
     def match_weight(self) -> float:
+        """Return the score one matched word adds.
+
+        Above the sum of all field weights of the other words, plus the boost.
+        """
         return sum(w for _, w in FIELD_WEIGHTS) * self.words + 2.0  # above any field sum plus the boost
 
     @property
     def exact_weight(self) -> float:
+        """Return the score one exactly matched word adds: above any number of words matched otherwise."""
         return self.match_weight * (self.words + 1)  # above any number of words matched
 
     def words_found(self, score: float) -> tuple[int, int]:
@@ -274,6 +282,7 @@ def selected_values(query: SearchQuery, facet: str) -> set[str]:
 
 
 def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
+    """Tell whether a capability of an indexed document passes the query's capability filters (price only in the query's currency)."""
     if query.categories and capability["category"] not in category_codes(query.categories):
         return False
     if query.materials and not set(query.materials) & set(capability["materials"]):
@@ -334,6 +343,10 @@ def holds_product_words(capability: dict[str, Any], words: tuple[tuple[str, ...]
 
 
 def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: TermMatcher | None = None) -> Hit:
+    """Build the hit shown for an indexed document `doc` with its `score`.
+
+    It carries the capabilities the filters and words point to, the highlighted words and the distance in km.
+    """
     capabilities = (
         [c for c in doc["capabilities"] if capability_matches(c, query)] if query.has_capability_filter else doc["capabilities"]
     )

@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from marketplace.db import write_transaction
+
 UseCase = Callable[[Session], object]
 
 
 def race(sessions: sessionmaker[Session], first: UseCase, second: UseCase, *, hold: float = 0.5) -> tuple[object, object]:
-    """Run `first`, keep its transaction open for `hold` seconds while `second` runs, then commit each.
+    """Run `first` in a write transaction, keep it open for `hold` seconds while `second` runs, then commit each.
 
     Returns what each returned, or the exception it raised (its transaction rolled back). Without a
     lock the second reads what the first has not committed yet and acts on it; with one it waits.
@@ -23,14 +25,15 @@ def race(sessions: sessionmaker[Session], first: UseCase, second: UseCase, *, ho
     def run(name: str, use_case: UseCase, keep_open: bool) -> None:
         with sessions() as session:
             try:
-                outcome = use_case(session)
-                if keep_open:
-                    holding.set()
-                    time.sleep(hold)
-                session.commit()
+                # The services are use cases (`marketplace.db.use_case`): inside this write transaction they join
+                # it, so the first one's locks stay held while the second runs.
+                with write_transaction(session):
+                    outcome = use_case(session)
+                    if keep_open:
+                        holding.set()
+                        time.sleep(hold)
                 outcomes[name] = outcome
             except Exception as error:  # noqa: BLE001 - the outcome under test
-                session.rollback()
                 outcomes[name] = error
             finally:
                 holding.set()

@@ -15,10 +15,12 @@ _DUMMY_HASH = _hasher.hash("not a real password, only here for timing")
 
 
 def hash_password(password: str) -> str:
+    """Return an argon2id hash of `password` (with its parameters and salt) to store."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Tell whether `password` matches `password_hash`; with no hash a dummy one is checked, so both take as long."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -26,4 +28,5 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """Tell whether `password_hash` was made with weaker parameters than the current ones (then hash the password again)."""
     return _hasher.check_needs_rehash(password_hash)

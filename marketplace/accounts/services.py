@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 import math
 import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from flask_babel import force_locale
@@ -18,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Invitation, LoginAttempt, Membership, Organization, OrganizationKind, Role, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from marketplace.i18n import label, recipient_locale
 from marketplace.outbox import topics
@@ -27,6 +25,7 @@ from marketplace.outbox.services import enqueue
 
 
 def normalize_email(email: str) -> str:
+    """Return `email` as accounts are keyed by it: surrounding spaces removed, lower-cased."""
     return email.strip().lower()
 
 
@@ -45,6 +44,7 @@ class LoginPolicy:
     first_delay: dt.timedelta = dt.timedelta(seconds=30)
 
 
+@use_case
 def sign_up(
     session: Session,
     *,
@@ -118,6 +118,7 @@ def _address_stamp(email: str) -> str:
     return hashlib.sha256(f"loom.confirm:{email}".encode()).hexdigest()[:16]
 
 
+@use_case
 def send_confirmation(session: Session, user: User, *, secret_key: str, base_url: str, ttl_seconds: int) -> None:
     """E-mail the user a signed link that confirms their address; raises Conflict if it is already confirmed."""
     if user.email_confirmed:
@@ -145,6 +146,7 @@ def send_confirmation(session: Session, user: User, *, secret_key: str, base_url
     )
 
 
+@use_case
 def confirm_email(session: Session, *, token: str, secret_key: str, ttl_seconds: int, now: dt.datetime | None = None) -> User:
     """Confirm the address a confirmation link was sent to; return its user.
 
@@ -185,6 +187,7 @@ def require_confirmed(membership: Membership | None) -> Membership:
     return membership
 
 
+@use_case
 def record_sign_in_attempt(session: Session, *, email: str, remote_addr: str, now: dt.datetime | None = None) -> int:
     """Record a sign-in attempt before its password is checked; return its id.
 
@@ -198,7 +201,7 @@ def record_sign_in_attempt(session: Session, *, email: str, remote_addr: str, no
 
 
 def sign_in(
-    transaction: Callable[[], AbstractContextManager[Session]],
+    session: Session,
     *,
     email: str,
     password: str,
@@ -208,26 +211,43 @@ def sign_in(
 ) -> User | None:
     """Sign in with e-mail and password: the user, or None for wrong credentials (counted as a failure).
 
-    Runs its own short transactions (`transaction()` gives one): the attempt is committed before the
-    password is checked, so guesses sent at once all see each other; an attempt refused for being too
+    Runs several short use cases of its own on `session`, each committed: the attempt is committed before
+    the password is checked, so guesses sent at once all see each other; an attempt refused for being too
     soon is then forgotten, so waiting is all it takes. Raises TooManyRequests with the wait in seconds.
     The password is checked (and rehashed) outside every transaction: argon2 takes a good fraction of
     a second on purpose, and on SQLite a write transaction holds the database's one write lock.
     """
-    with transaction() as session:
-        attempt_id = record_sign_in_attempt(session, email=email, remote_addr=remote_addr, now=now)
+    attempt_id = record_sign_in_attempt(session, email=email, remote_addr=remote_addr, now=now)
     try:
-        with transaction() as session:
-            user = admit(session, attempt_id=attempt_id, policy=policy, now=now)
+        user = admit(session, attempt_id=attempt_id, policy=policy, now=now)
     except TooManyRequests:
-        with transaction() as session:
-            session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        forget_sign_in_attempt(session, attempt_id)
         raise
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
     rehashed = hash_password(password) if needs_rehash(user.password_hash) else None
-    with transaction() as session:
-        return record_sign_in(session, user_id=user.id, attempt_id=attempt_id, now=now, password_hash=rehashed)
+    return record_sign_in(session, user_id=user.id, attempt_id=attempt_id, now=now, password_hash=rehashed)
+
+
+@use_case
+def make_operator(session: Session, *, email: str, name: str, password: str) -> User:
+    """Make the account with `email` an operator, creating it (with `name` and `password`) when there is none.
+
+    The address counts as confirmed: the person running the command vouches for it.
+    """
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
+        session.add(user)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    user.is_operator = True
+    return user
+
+
+@use_case
+def forget_sign_in_attempt(session: Session, attempt_id: int) -> None:
+    """Delete the sign-in attempt `attempt_id` (one refused as too soon does not count against the person)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
 
 
 def _refuse(seconds: float) -> TooManyRequests:
@@ -236,6 +256,7 @@ def _refuse(seconds: float) -> TooManyRequests:
     return TooManyRequests(_("Too many failed sign-ins. Wait %(words)s, or reset your password.", words=words), retry_after=wait)
 
 
+@use_case
 def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.datetime | None = None) -> User | None:
     """Let a recorded attempt have its password checked: return the account it names, or None if there is none.
 
@@ -267,6 +288,7 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
     return session.scalar(select(User).where(User.email == email))
 
 
+@use_case
 def record_sign_in(
     session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
 ) -> User:  # fmt: skip
@@ -292,6 +314,7 @@ def load_user(session: Session, user_id: int, session_version: str) -> User | No
     return user
 
 
+@use_case
 def end_sessions(session: Session, user: User) -> None:
     """End every session of the user, on every device (sign-out, a new password)."""
     user.session_version = User.session_version + 1
@@ -313,6 +336,7 @@ def membership_of(session: Session, user: User, organization_id: int | None) -> 
 
 
 def require_role(membership: Membership | None, role: Role) -> Membership:
+    """Return `membership` if it holds `role` or a higher one; raise Forbidden otherwise (or when there is none)."""
     if membership is None or not membership.role.at_least(role):
         raise Forbidden(
             _("Only an organization %(role)s or above can do this. Ask an owner to change your role.", role=role.value)
@@ -324,6 +348,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@use_case
 def invite(
     session: Session, *, inviter: Membership, email: str, role: Role, base_url: str, ttl: dt.timedelta
 ) -> tuple[Invitation, str]:
@@ -375,6 +400,10 @@ def invite(
 
 
 def open_invitation(session: Session, token: str, *, now: dt.datetime | None = None) -> Invitation:
+    """Return the invitation the link's `token` opens (`now`: an aware UTC time, default the present).
+
+    Raises NotFound for an unknown or revoked token, Conflict for one already accepted or expired.
+    """
     now = now or utcnow()
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
     if invitation is None or invitation.revoked_at is not None:
@@ -386,6 +415,7 @@ def open_invitation(session: Session, token: str, *, now: dt.datetime | None = N
     return invitation
 
 
+@use_case
 def accept_invitation(session: Session, token: str, *, user: User | None, name: str = "", password: str = "") -> Membership:
     """Join the invitation's organization as the signed-in user, or as a new account for its e-mail."""
     invitation = open_invitation(session, token)
@@ -420,6 +450,7 @@ def accept_invitation(session: Session, token: str, *, user: User | None, name: 
 
 
 def team_of(session: Session, membership: Membership) -> tuple[list[Membership], list[Invitation]]:
+    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members, pending)`."""
     members = list(
         session.scalars(
             select(Membership).where(Membership.organization_id == membership.organization_id).order_by(Membership.id)
@@ -440,7 +471,13 @@ def team_of(session: Session, membership: Membership) -> tuple[list[Membership],
     return members, pending
 
 
+@use_case
 def change_role(session: Session, *, actor: Membership, membership_id: int, role: Role) -> Membership:
+    """Give teammate `membership_id` of the actor's organization the role `role`; return their membership.
+
+    Raises Forbidden unless the actor is an admin (an owner to make or unmake an owner), NotFound for someone
+    outside the organization, Conflict when it would leave the organization without an owner.
+    """
     require_role(actor, Role.ADMIN)
     target = session.scalar(
         select(Membership).where(Membership.id == membership_id, Membership.organization_id == actor.organization_id)
@@ -459,7 +496,12 @@ def change_role(session: Session, *, actor: Membership, membership_id: int, role
     return target
 
 
+@use_case
 def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int) -> None:
+    """Revoke invitation `invitation_id` of the actor's organization (its link stops working).
+
+    Raise Forbidden below admin, NotFound for another organization's.
+    """
     require_role(actor, Role.ADMIN)
     invitation = session.scalar(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == actor.organization_id)
@@ -469,6 +511,7 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation_id: int
     invitation.revoked_at = utcnow()
 
 
+@use_case
 def choose_languages(
     session: Session, *, user: User, membership: Membership | None, locale: str | None, organization_locale: str | None
 ) -> None:
@@ -493,6 +536,7 @@ def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="loom.password-reset")
 
 
+@use_case
 def request_password_reset(session: Session, *, email: str, secret_key: str, base_url: str, ttl_seconds: int) -> None:
     """E-mail a reset link if the account exists; say nothing either way, so addresses can't be probed."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
@@ -519,7 +563,13 @@ def request_password_reset(session: Session, *, email: str, secret_key: str, bas
     enqueue(session, topics.SEND_MAIL, user.email, mail)
 
 
+@use_case
 def reset_password(session: Session, *, token: str, password: str, secret_key: str, ttl_seconds: int) -> User:
+    """Set a new password with the e-mailed reset `token` (valid `ttl_seconds`, once); return the user.
+
+    Every session of the user ends, their failed sign-ins are forgotten, and the address counts as confirmed
+    (the link reached it). Raises Conflict for an expired or already used link, NotFound for a forged one.
+    """
     try:
         claims = _reset_serializer(secret_key).loads(token, max_age=ttl_seconds)
     except SignatureExpired:

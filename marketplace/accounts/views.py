@@ -24,9 +24,9 @@ from marketplace.accounts.forms import (
     SignUpForm,
 )
 from marketplace.accounts.models import OrganizationKind, Role
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError, TooManyRequests
-from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.limits import limit
 from marketplace.producers import services as producers
 from marketplace.redirects import local_path
@@ -67,20 +67,19 @@ def signup() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         config = current_app.config
         try:
-            with transaction() as session:
-                services.sign_up(
-                    session,
-                    email=form.email.data,
-                    name=form.name.data,
-                    password=form.password.data,
-                    organization_name=form.organization_name.data,
-                    kind=OrganizationKind(form.kind.data),
-                    country=form.country.data,
-                    secret_key=config["SECRET_KEY"],
-                    base_url=config["BASE_URL"],
-                    ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
-                    locale=i18n.current_locale(),  # the language they signed up in stays theirs
-                )
+            services.sign_up(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                organization_name=form.organization_name.data,
+                kind=OrganizationKind(form.kind.data),
+                country=form.country.data,
+                secret_key=config["SECRET_KEY"],
+                base_url=config["BASE_URL"],
+                ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+                locale=i18n.current_locale(),  # the language they signed up in stays theirs
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -101,10 +100,9 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         config = current_app.config
         try:
-            with transaction() as session:
-                services.confirm_email(
-                    session, token=token, secret_key=config["SECRET_KEY"], ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"]
-                )
+            services.confirm_email(
+                db.session, token=token, secret_key=config["SECRET_KEY"], ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"]
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -119,11 +117,10 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
 def resend_confirmation() -> Response:
     if ActionForm().validate_on_submit():
         config = current_app.config
-        with transaction() as session:
-            services.send_confirmation(
-                session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
-                ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
-            )  # fmt: skip
+        services.send_confirmation(
+            db.session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
+            ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
+        )  # fmt: skip
         flash(_("We sent a new confirmation link to %(email)s. Check your inbox.", email=current_user.email), "info")
     return redirect(_safe_next("") or _home_for_kind())
 
@@ -141,7 +138,7 @@ def login() -> Response | tuple[str, int]:
             first_delay=dt.timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"]),
         )
         try:
-            user = services.sign_in(transaction, email=form.email.data, password=form.password.data,
+            user = services.sign_in(db.session, email=form.email.data, password=form.password.data,
                                     remote_addr=request.remote_addr or "unknown", policy=policy)  # fmt: skip
         except TooManyRequests as error:
             attach_error(form, error)
@@ -165,8 +162,7 @@ def login() -> Response | tuple[str, int]:
 def logout() -> Response:
     if ActionForm().validate_on_submit():
         if current_user.is_authenticated:
-            with transaction() as session:
-                services.end_sessions(session, current_user._get_current_object())  # a copied cookie stops working too
+            services.end_sessions(db.session, current_user._get_current_object())  # a copied cookie stops working too
         logout_user()
         browser_session.clear()
         flash(_("You are signed out."), "info")
@@ -179,14 +175,13 @@ def forgot_password() -> Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         config = current_app.config
-        with transaction() as session:
-            services.request_password_reset(
-                session,
-                email=form.email.data,
-                secret_key=config["SECRET_KEY"],
-                base_url=config["BASE_URL"],
-                ttl_seconds=config["PASSWORD_RESET_SECONDS"],
-            )
+        services.request_password_reset(
+            db.session,
+            email=form.email.data,
+            secret_key=config["SECRET_KEY"],
+            base_url=config["BASE_URL"],
+            ttl_seconds=config["PASSWORD_RESET_SECONDS"],
+        )
         flash(_("If that address has an account, a reset link is on its way. Check your inbox."), "info")
         return redirect(url_for("accounts.login"))
     return render_form("accounts/forgot.html", form)
@@ -198,14 +193,13 @@ def reset_password(token: str) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         config = current_app.config
         try:
-            with transaction() as session:
-                services.reset_password(
-                    session,
-                    token=token,
-                    password=form.password.data,
-                    secret_key=config["SECRET_KEY"],
-                    ttl_seconds=config["PASSWORD_RESET_SECONDS"],
-                )
+            services.reset_password(
+                db.session,
+                token=token,
+                password=form.password.data,
+                secret_key=config["SECRET_KEY"],
+                ttl_seconds=config["PASSWORD_RESET_SECONDS"],
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -222,14 +216,13 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     form = AcceptInvitationForm() if new_account else ActionForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                membership = services.accept_invitation(
-                    session,
-                    token,
-                    user=None if new_account else current_user,
-                    name=form.name.data if new_account else "",
-                    password=form.password.data if new_account else "",
-                )
+            membership = services.accept_invitation(
+                db.session,
+                token,
+                user=None if new_account else current_user,
+                name=form.name.data if new_account else "",
+                password=form.password.data if new_account else "",
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -251,23 +244,21 @@ def team() -> Response | tuple[str, int]:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    _invitation, link = services.invite(
-                        session,
-                        inviter=membership,
-                        email=form.email.data,
-                        role=Role(form.role.data),
-                        base_url=current_app.config["BASE_URL"],
-                        ttl=dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
-                    )
-                    once.done(url_for("accounts.team"))
+            invited = services.invite(
+                db.session,
+                inviter=membership,
+                email=form.email.data,
+                role=Role(form.role.data),
+                base_url=current_app.config["BASE_URL"],
+                ttl=dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
+                submission=one_time(form, url_for("accounts.team")),
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(invited):
+                return first_result(invited)
+            _invitation, link = invited
             flash(
                 _(
                     "Invitation sent to %(form_email)s. You can also share this link with them: %(link)s",
@@ -289,10 +280,9 @@ def team() -> Response | tuple[str, int]:
 def change_role(membership_id: int) -> Response:
     form = RoleForm()
     if form.validate_on_submit():
-        with transaction() as session:
-            target = services.change_role(
-                session, actor=context.current_membership(), membership_id=membership_id, role=Role(form.role.data)
-            )
+        target = services.change_role(
+            db.session, actor=context.current_membership(), membership_id=membership_id, role=Role(form.role.data)
+        )
         flash(_("%(user_name)s is now %(target_role)s.", user_name=target.user.name, target_role=target.role.value), "success")
     return redirect(url_for("accounts.team"))
 
@@ -301,8 +291,7 @@ def change_role(membership_id: int) -> Response:
 @login_required
 def revoke_invitation(invitation_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        with transaction() as session:
-            services.revoke_invitation(session, actor=context.current_membership(), invitation_id=invitation_id)
+        services.revoke_invitation(db.session, actor=context.current_membership(), invitation_id=invitation_id)
         flash(_("Invitation withdrawn."), "info")
     return redirect(url_for("accounts.team"))
 
@@ -320,16 +309,15 @@ def language() -> Response | tuple[str, int]:
     )
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                services.choose_languages(
-                    session,
-                    user=current_user,
-                    membership=membership,
-                    locale=form.locale.data or None,
-                    organization_locale=form.organization_locale.data or None
-                    if can_set_default
-                    else (membership.organization.locale if membership else None),
-                )
+            services.choose_languages(
+                db.session,
+                user=current_user,
+                membership=membership,
+                locale=form.locale.data or None,
+                organization_locale=form.organization_locale.data or None
+                if can_set_default
+                else (membership.organization.locale if membership else None),
+            )
         except DomainError as error:
             attach_error(form, error)
         else:

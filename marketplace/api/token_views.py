@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from marketplace.accounts import context
 from marketplace.api import tokens
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
 
 blueprint = Blueprint("api_tokens", __name__)
@@ -32,8 +32,7 @@ def api_tokens() -> str | Response:
     secret = None
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                __, secret = tokens.create_token(session, membership, form.name.data)
+            __, secret = tokens.create_token(db.session, membership, form.name.data)
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -49,8 +48,7 @@ def revoke(token_id: int) -> Response:
     form = FlaskForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                tokens.revoke_token(session, context.current_membership(), token_id)
+            tokens.revoke_token(db.session, context.current_membership(), token_id)
         except DomainError as error:
             if error.status == 404:
                 raise

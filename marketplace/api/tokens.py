@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.accounts.services import require_role
 from marketplace.api.models import ApiToken
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import DomainError, NotFound
 
 PREFIX = "loom_"
@@ -22,6 +22,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@use_case
 def create_token(session: Session, membership: Membership | None, name: str) -> tuple[ApiToken, str]:
     """Create a token for the membership's organization (admins only); return it and its secret, shown once.
 
@@ -51,6 +52,7 @@ def tokens_of(session: Session, membership: Membership) -> list[ApiToken]:
     )
 
 
+@use_case
 def revoke_token(session: Session, membership: Membership | None, token_id: int) -> None:
     """Revoke one of the organization's tokens (admins only); `NotFound` for another organization's."""
     if membership is None:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 
 from marketplace.accounts.forms import ActionForm
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import Form, attach_error, choices, render_form
 from marketplace.operator.views import blueprint, operator_only
@@ -48,9 +48,8 @@ def imports_page() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             data = read_capped(form.file.data.stream, current_app.config["UPLOAD_MAX_BYTES"])
-            with transaction() as session:
-                job = imports.stage_import(session, current_user.id, form.file.data.filename or "", data,
-                                           folder=Path(current_app.config["UPLOAD_DIR"]), number_locale=form.number_locale.data)  # fmt: skip
+            job = imports.stage_import(db.session, current_user.id, form.file.data.filename or "", data,
+                                       folder=Path(current_app.config["UPLOAD_DIR"]), number_locale=form.number_locale.data)  # fmt: skip
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="file"))
         else:
@@ -74,6 +73,5 @@ def import_job(job_id: int) -> str:
 @operator_only
 def confirm_import(job_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        with transaction() as session:
-            imports.confirm_import(session, job_id)
+        imports.confirm_import(db.session, job_id)
     return redirect(url_for("operator.import_job", job_id=job_id))

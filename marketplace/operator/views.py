@@ -17,7 +17,7 @@ from wtforms.validators import Length
 
 from marketplace.accounts.forms import ActionForm
 from marketplace.billing.models import Invoice
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.guards import operator_only
 from marketplace.operator.letters import concerns_of
@@ -95,8 +95,7 @@ def order(order_id: int) -> tuple[str, int] | str:
 @operator_only
 def retry(message_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        with transaction() as session:
-            message = outbox.retry_dead_letter(session, message_id)
+        message = outbox.retry_dead_letter(db.session, message_id)
         flash(
             _(
                 "Message %(message_id)s (%(message_topic)s) will be tried again by the worker.",
@@ -117,14 +116,13 @@ def review_certification(certification_id: int) -> Response:
     if form.validate_on_submit() and decision in ("verify", "reject", "undo"):
         note = form.note.data or ""
         try:
-            with transaction() as session:
-                if decision == "reject":
-                    certification = producers.reject_certification(session, current_user, certification_id, reason=note,
-                                                                   base_url=current_app.config["BASE_URL"])  # fmt: skip
-                else:
-                    certification = producers.verify_certification(
-                        session, current_user, certification_id, verified=decision == "verify", note=note
-                    )
+            if decision == "reject":
+                certification = producers.reject_certification(db.session, current_user, certification_id, reason=note,
+                                                               base_url=current_app.config["BASE_URL"])  # fmt: skip
+            else:
+                certification = producers.verify_certification(
+                    db.session, current_user, certification_id, verified=decision == "verify", note=note
+                )
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -139,8 +137,7 @@ def review_certification(certification_id: int) -> Response:
 @operator_only
 def verify_group(group_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        with transaction() as session:
-            group = producers.verify_group(session, group_id, verified=True)
+        group = producers.verify_group(db.session, group_id, verified=True)
         flash(_("%(group_name)s is verified.", group_name=group.name), "success")
     return redirect(url_for("operator.desk"))
 

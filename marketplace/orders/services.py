@@ -15,22 +15,18 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
 from marketplace.money import round_money, split_percent
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
-from marketplace.producers.changes import record_changed
+from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
-from marketplace.producers.taxonomy import country_name
 from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
-from marketplace.trace.epcis import geo_uri, uri_part
-from marketplace.trace.services import record_event
-from marketplace.trace.vocabulary import step_fields
 
 # Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
 GROUP_MOVES = {
@@ -49,30 +45,10 @@ BUYER_MOVES = {
 }
 
 
-def _group_place(group: ProducerGroup, base_url: str) -> str:
-    """The group's place as a URI: a `geo:` URI when its coordinates are known, else its Loom page."""
-    if group.latitude is not None and group.longitude is not None:
-        return geo_uri(group.latitude, group.longitude)
-    return f"{base_url.rstrip('/')}/groups/{group.slug}" if base_url else f"urn:loom:group:{group.slug}"
-
-
-def _place_name(group: ProducerGroup) -> str:
-    """Where the group works, in words: its town, else its region, else its country."""
-    return group.city or group.region or country_name(group.country)
-
-
 def _trace(session: Session, order: Order, step_key: str, *, author_id: int | None, base_url: str, note: str = "",
            progress: int | None = None) -> None:  # fmt: skip
-    """Record one step on the order's trace chain, in CBV 2.0 words, linked to the order and its invoices."""
-    publish(session, OrderTraced(order))
-    fields = step_fields(
-        step_key, order_number=order.number, lines=[(line.sku, line.quantity) for line in order.lines],
-        place_uri=_group_place(order.group, base_url), place_name=_place_name(order.group),
-        destination_uri=f"urn:loom:destination:{uri_part(order.number)}:{order.destination_country.lower()}",
-        destination_name=country_name(order.destination_country),
-        invoice_numbers=[invoice.number for invoice in invoices_of(session, order.id)], note=note, progress=progress,
-    )  # fmt: skip
-    record_event(session, order_id=order.id, event_time=utcnow(), recorded_by_id=author_id, **fields)
+    """Publish that a step happened on the order; the trace chain records it (`marketplace.trace.subscribers`)."""
+    publish(session, OrderTraced(order, step=step_key, author_id=author_id, base_url=base_url, note=note, progress=progress))
 
 
 def _capability_for(group: ProducerGroup, category: str) -> Capability:
@@ -119,6 +95,7 @@ def award_terms(quote: Quote, deposit_percent: int) -> AwardTerms:
     return AwardTerms(quote.currency, total, deposit_percent, deposit, balance)
 
 
+@use_case
 def accept_quote(
     session: Session, membership: Membership | None, quote_id: int, *, deposit_percent: int, base_url: str,
     seen: QuoteSeen | None = None, today: dt.date | None = None,
@@ -263,6 +240,7 @@ def lock_order(session: Session, membership: Membership | None, order_id: int) -
     return lock(session, Order, order_id, selectinload(Order.lines), selectinload(Order.progress))
 
 
+@use_case
 def move(
     session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
     expected: OrderStatus | None = None, carrier: str = "", tracking_number: str = "",
@@ -322,7 +300,7 @@ def move(
             issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance)
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
     if to in RECORD_MOVES:
-        record_changed(session, order.group)  # on time, orders completed, repeat buyers: search hears of it
+        publish_record_changed(session, order.group)  # on time, orders completed, repeat buyers: search hears of it
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
            body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,
@@ -331,6 +309,7 @@ def move(
     return order
 
 
+@use_case
 def post_progress(
     session: Session,
     membership: Membership | None,

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from marketplace.accounts import context
 from marketplace.accounts.models import OrganizationKind
 from marketplace.billing.services import invoices_of
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.i18n import label
 from marketplace.orders import services
 from marketplace.orders.forms import MoveForm, ProgressForm
@@ -83,10 +83,9 @@ def move(order_id: int, status: str) -> Response:
     form.validate_on_submit()
     expected = OrderStatus(form.expected.data) if form.expected.data in set(OrderStatus) else None
     try:
-        with transaction() as session:
-            services.move(session, context.current_membership(), order_id, target, note=form.note.data or "",
-                          today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected,
-                          carrier=form.carrier.data or "", tracking_number=form.tracking_number.data or "")  # fmt: skip
+        services.move(db.session, context.current_membership(), order_id, target, note=form.note.data or "",
+                      today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected,
+                      carrier=form.carrier.data or "", tracking_number=form.tracking_number.data or "")  # fmt: skip
     except DomainError as error:
         if error.status == 404:
             raise
@@ -111,14 +110,11 @@ def progress(order_id: int) -> Response | tuple[str, int]:
             stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"orders/{order_id}",
                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
             photo_path = stored.path
-        with transaction() as session:
-            once = claim_submission(session, form)
-            if not once.repeated:
-                services.post_progress(session, membership, order_id, percent=form.percent.data, note=form.note.data or "", photo_path=photo_path,
-                                       base_url=current_app.config["BASE_URL"], reason=form.reason.data or "")  # fmt: skip
-                once.done(url_for("orders.order", order_id=order_id))
-        if once.repeated:
-            return first_result(once)
+        posted = services.post_progress(db.session, membership, order_id, percent=form.percent.data, note=form.note.data or "",
+                                        photo_path=photo_path, base_url=current_app.config["BASE_URL"], reason=form.reason.data or "",
+                                        submission=one_time(form, url_for("orders.order", order_id=order_id)))  # fmt: skip
+        if repeated(posted):
+            return first_result(posted)
     except DomainError as error:
         attach_error(
             form, error if error.field else DomainError(error.message, field="photo" if photo_path is None and photo else None)

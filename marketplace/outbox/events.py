@@ -59,10 +59,19 @@ class OrderCancelled(Event):
 
 @dataclass(frozen=True)
 class OrderTraced(Event):
-    """A step is being recorded on `order`'s trace chain (a move or a progress report)."""
+    """A step happened on `order` that its trace chain records (a move or a progress report).
+
+    `step` is the step's key (an order status, or "progress"), `author_id` the user who acted, `base_url` the
+    marketplace's address (for the group's page as its place), `note` their words and `progress` a percentage.
+    """
 
     name: ClassVar[str] = "order.traced"
     order: Order
+    step: str
+    author_id: int | None = None
+    base_url: str = ""
+    note: str = ""
+    progress: int | None = None
 
 
 @dataclass(frozen=True)

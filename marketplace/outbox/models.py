@@ -1,4 +1,4 @@
-"""Messages for the outside world, written in the same transaction as the change they announce."""
+"""Messages for the outside world, written in the same transaction as the change they follow from."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.outbox.topics import TOPICS
@@ -81,6 +81,7 @@ def _forget_added(session: Session) -> None:
 
 
 def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    """Return up to `limit` dead letters, the most recently given up first."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.DEAD)
@@ -91,12 +92,14 @@ def dead_letters(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
 
 
 def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
+    """Count the outbox messages in each status; every status is a key (0 when none)."""
     rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
 
 
+@use_case
 def retry_dead_letter(session: Session, message_id: int) -> OutboxMessage:
     """Give a dead letter a fresh set of attempts, keeping its last error for reference."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)

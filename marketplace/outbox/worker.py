@@ -31,11 +31,13 @@ class HandlerRegistry:
         self._handlers: dict[str, Handler] = {}
 
     def register(self, topic: str, handler: Handler) -> None:
+        """Register `handler` for outbox `topic`; raise ValueError when the topic already has one."""
         if topic in self._handlers:
             raise ValueError(f"a handler for {topic!r} is already registered")
         self._handlers[topic] = handler
 
     def get(self, topic: str) -> Handler | None:
+        """Return the handler registered for `topic`, or None."""
         return self._handlers.get(topic)
 
 
@@ -75,6 +77,7 @@ class DrainSummary:
 
     @property
     def handled(self) -> int:
+        """Return how many messages the drain handled: done, retried later and dead together."""
         return self.done + self.retried + self.dead
 
 
@@ -228,6 +231,10 @@ class Worker:
         return summary
 
     def run_forever(self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
+        """Drain due messages (100 at a time) until `stop` is set, pausing `poll_seconds` when none was due.
+
+        A failing drain is logged, not fatal.
+        """
         stop = stop or threading.Event()
         while not stop.is_set():
             try:

@@ -16,6 +16,7 @@ MAX_WEEKS = 104
 
 
 def week_start(day: dt.date) -> dt.date:
+    """Return the Monday of `day`'s week (capacity is planned in ISO weeks)."""
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -27,10 +28,12 @@ class WeekCapacity:
 
     @property
     def free(self) -> int:
+        """Return the units still free that week (never below 0)."""
         return max(self.available - self.committed, 0)
 
     @property
     def week_end(self) -> dt.date:
+        """Return the Sunday of the week."""
         return self.week_start + dt.timedelta(days=6)
 
 

@@ -1,4 +1,4 @@
-"""Announcing that a producer group changed: its version goes up and `producer_group.changed` is published
+"""A producer group changed: its version goes up and `producer_group.changed` is published
 (search subscribes: the group's document is rebuilt); `producer_group.record_changed` when what its
 measured record is counted from changed (search rebuilds the document once a burst has settled)."""
 
@@ -16,17 +16,17 @@ def touch(session: Session, group: ProducerGroup) -> None:
     """Mark the group changed and queue its re-indexing, in the caller's transaction."""
     group.version += 1
     group.updated_at = utcnow()
-    announce(session, group)
+    publish_group_changed(session, group)
 
 
-def announce(session: Session, group: ProducerGroup) -> None:
+def publish_group_changed(session: Session, group: ProducerGroup) -> None:
     """Publish that the group changed, in the caller's transaction (search rebuilds its document, once per transaction)."""
     if group.id is None:
         session.flush()  # a new group needs its id
     publish(session, GroupChanged(group))
 
 
-def record_changed(session: Session, group: ProducerGroup) -> None:
+def publish_record_changed(session: Session, group: ProducerGroup) -> None:
     """Publish that something the group's measured record counts happened (a quote, a message, an order moved).
 
     The version goes up in the database (`version + 1`, which waits for a concurrent change of the row,

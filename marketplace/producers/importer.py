@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import Organization, OrganizationKind
 from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
-from marketplace.producers.changes import announce, touch
+from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, ProducerGroup
 from marketplace.producers.services import CAPABILITY_FIELDS, MAX_CAPABILITY_TITLE, PROFILE_FIELDS
 from marketplace.producers.spreadsheets import BadNumber, Table, decode, normalize_numbers, read_csv_table, read_xlsx_table
@@ -66,6 +66,7 @@ class SourceRecord:
 
     @property
     def label(self) -> str:
+        """Name where the record came from, for a person: "row 12", "rows 3, 4", "group 2"."""
         return f"{self.unit}{'s' if len(self.rows) > 1 else ''} {', '.join(map(str, self.rows))}"
 
 
@@ -83,6 +84,7 @@ class ImportReport:
 
     @property
     def imported(self) -> int:
+        """Return how many records were written or found unchanged (created + updated + unchanged)."""
         return self.created + self.updated + self.unchanged
 
 
@@ -155,6 +157,10 @@ def _numbers(table: Table, number_locale: str | None) -> Table:
 
 
 def read_json(text: str) -> Iterator[SourceRecord]:
+    """Yield one record per group of a JSON document (a list of groups, or an object with a "groups" list).
+
+    Raise RecordError otherwise.
+    """
     document = json.loads(text)
     groups = document.get("groups") if isinstance(document, dict) else document
     if not isinstance(groups, list):
@@ -197,6 +203,10 @@ def parse_upload(data: bytes, filename: str, *, number_locale: str | None = None
 
 
 def read_file(path: Path, *, number_locale: str | None = None) -> Iterator[SourceRecord]:
+    """Yield the records of the spreadsheet, CSV or JSON file at `path` (`number_locale`.
+
+    How its numbers are written, e.g. "fr").
+    """
     return iter(parse_upload(path.read_bytes(), path.name, number_locale=number_locale).records)
 
 
@@ -502,7 +512,7 @@ def import_groups(
                 created.append(clean["external_ref"])
         session.flush()
         for group in session.scalars(select(ProducerGroup).where(ProducerGroup.external_ref.in_(created))):
-            announce(session, group)
+            publish_group_changed(session, group)
         if progress:
             progress(len(batch))  # before the commit, so a count kept in the database commits with its batch
         if commit:

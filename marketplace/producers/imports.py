@@ -9,18 +9,16 @@ Importing is idempotent (groups are keyed by external_ref), so a retried job doe
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case
 from marketplace.errors import DomainError
 from marketplace.outbox import topics
-from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.services import enqueue
-from marketplace.producers.importer import ParsedFile, Problem, RecordError, import_groups, parse_upload, validate
+from marketplace.producers.importer import ParsedFile, Problem, RecordError, parse_upload, validate
 from marketplace.producers.models import ImportJob
 from marketplace.producers.spreadsheets import SpreadsheetError
 from marketplace.producers.taxonomy import CATEGORIES
@@ -28,10 +26,10 @@ from marketplace.uploads import save_private
 
 PREVIEW_ROWS = 20
 SHOWN_PROBLEMS = 500  # the preview lists this many rejected records; the count is always complete
-WEB_BATCH = 100  # records per committed batch (and progress step) when the worker imports an upload
 
 
-def _problem(problem: Problem) -> dict[str, Any]:
+def problem_row(problem: Problem) -> dict[str, Any]:
+    """Return a rejected record as the job's report keeps it: `{where, column, reason}`."""
     return {"where": problem.where, "column": problem.column, "reason": problem.reason}
 
 
@@ -49,7 +47,7 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
         except RecordError as error:
             problem_count += 1
             if len(problems) < SHOWN_PROBLEMS:
-                problems.append(_problem(Problem(record.label, error.column, str(error))))
+                problems.append(problem_row(Problem(record.label, error.column, str(error))))
             continue
         if len(rows) < PREVIEW_ROWS:
             rows.append({
@@ -67,6 +65,7 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
     return rows, problems, problem_count
 
 
+@use_case
 def stage_import(
     session: Session, user_id: int, filename: str, data: bytes, *, folder: Path, number_locale: str | None = None
 ) -> ImportJob:
@@ -95,6 +94,7 @@ def stage_import(
     return job
 
 
+@use_case
 def confirm_import(session: Session, job_id: int) -> ImportJob:
     """Queue a previewed job for the worker; confirming twice queues it once."""
     job = lock(session, ImportJob, job_id, missing="That import no longer exists.")
@@ -103,27 +103,3 @@ def confirm_import(session: Session, job_id: int) -> ImportJob:
     job.status = "queued"
     enqueue(session, topics.IMPORT_GROUPS, job.id)
     return job
-
-
-def make_import_handler(upload_folder: Callable[[], Path]):  # type: ignore[no-untyped-def]
-    """The outbox handler for `producers.import_groups`: import the job's file, committing each batch with its progress."""
-
-    def run_import(session: Session, message: OutboxMessage) -> None:
-        job = session.get(ImportJob, int(message.key))
-        if job is None or job.status == "done":
-            return
-        job.status, job.processed = "running", 0
-        session.commit()
-        parsed = parse_upload((upload_folder() / job.path).read_bytes(), job.filename, number_locale=job.number_locale)
-
-        def progress(count: int) -> None:
-            job.processed += count  # committed with the batch it counts
-
-        report = import_groups(session, parsed.records, progress=progress, batch_size=WEB_BATCH)
-        job.status, job.finished_at = "done", utcnow()
-        job.processed = job.total
-        job.created, job.updated, job.unchanged = report.created, report.updated, report.unchanged
-        job.report = {**job.report, "problems": [_problem(p) for p in report.problems[:SHOWN_PROBLEMS]],
-                      "problem_count": len(report.problems)}  # fmt: skip
-
-    return run_import

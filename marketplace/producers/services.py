@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.clock import is_time_zone
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import format_day as format_date
 from marketplace.notifications import notify
 from marketplace.outbox.events import OrganizationSignedUp
 from marketplace.producers import capacity
-from marketplace.producers.changes import announce, touch
+from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
 from marketplace.producers.models import (
     Capability,
@@ -64,7 +64,7 @@ def unique_slug(session: Session, name: str) -> str:
 
 
 def open_group(session: Session, event: OrganizationSignedUp) -> None:
-    """Give a newly signed-up producer organization its group (named after it, in its country) and announce it."""
+    """Give a newly signed-up producer organization its group (named after it, in its country) and publish that it changed."""
     organization = event.organization
     if organization.kind != OrganizationKind.PRODUCER:
         return
@@ -75,7 +75,7 @@ def open_group(session: Session, event: OrganizationSignedUp) -> None:
         country=organization.country,
     )
     session.add(group)
-    announce(session, group)
+    publish_group_changed(session, group)
 
 
 def group_of(session: Session, membership: Membership | None) -> ProducerGroup:
@@ -174,6 +174,7 @@ def _apply(target: Any, fields: Iterable[str], values: Mapping[str, Any]) -> boo
     return changed
 
 
+@use_case
 def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> bool:
     """Change the profile's fields and the organization's time zone; return whether anything changed.
 
@@ -215,7 +216,13 @@ def _owned_capability(session: Session, group: ProducerGroup, capability_id: int
         raise NotFound(_("That capability is not part of your group.")) from None
 
 
+@use_case
 def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, Any]) -> Capability:
+    """Add a capability to `group` from the form's `values` (CAPABILITY_FIELDS) and reindex the group.
+
+    Return it, flushed (with its id). Raises DomainError for a category outside the taxonomy or a lowest price above the
+    highest.
+    """
     _check_capability(values)
     capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS if k in values})
     session.add(capability)
@@ -224,7 +231,12 @@ def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, 
     return capability
 
 
+@use_case
 def update_capability(session: Session, group: ProducerGroup, capability_id: int, values: Mapping[str, Any]) -> Capability:
+    """Change capability `capability_id` of `group` to `values`; reindex the group if anything changed.
+
+    Raises NotFound for another group's, DomainError as `add_capability`.
+    """
     capability = _owned_capability(session, group, capability_id)
     _check_capability(values)
     if _apply(capability, CAPABILITY_FIELDS, values):
@@ -232,7 +244,12 @@ def update_capability(session: Session, group: ProducerGroup, capability_id: int
     return capability
 
 
+@use_case
 def remove_capability(session: Session, group: ProducerGroup, capability_id: int) -> None:
+    """Delete capability `capability_id` of `group` and reindex it.
+
+    Raises NotFound for another group's, Conflict while orders hold units of it.
+    """
     capability = _owned_capability(session, group, capability_id)
     if any(w.units_committed for w in capability.windows):
         raise Conflict(_("Orders are committed against this capability; finish or cancel them first."))
@@ -249,6 +266,10 @@ class CalendarWeek:
 
 
 def capacity_calendar(capability: Capability, today: dt.date, weeks: int) -> list[CalendarWeek]:
+    """Return the capability's next `weeks` weeks from `today` (the group's calendar date).
+
+    Units available and committed, and whether each week still has its default capacity.
+    """
     by_week = {w.week_start: w for w in capability.windows}
     return [
         CalendarWeek(
@@ -265,6 +286,7 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
     return {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
 
 
+@use_case
 def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
     """Set the units available in many weeks at once; a week cannot drop below what is already promised."""
     capability = _owned_capability(session, group, capability_id)
@@ -299,6 +321,7 @@ def set_capacity(session: Session, group: ProducerGroup, capability_id: int, uni
     return capability
 
 
+@use_case
 def add_certification(
     session: Session,
     group: ProducerGroup,
@@ -349,7 +372,12 @@ def add_certification(
     return certification
 
 
+@use_case
 def remove_certification(session: Session, group: ProducerGroup, certification_id: int) -> None:
+    """Delete certification `certification_id` from `group`'s profile and reindex it.
+
+    Raise NotFound for one not on it.
+    """
     certification = session.scalar(
         select(Certification).where(Certification.id == certification_id, Certification.group_id == group.id)
     )
@@ -359,6 +387,7 @@ def remove_certification(session: Session, group: ProducerGroup, certification_i
     touch(session, group)
 
 
+@use_case
 def verify_certification(
     session: Session, operator: User, certification_id: int, *, verified: bool, note: str = ""
 ) -> Certification:
@@ -387,6 +416,7 @@ def verify_certification(
     return certification
 
 
+@use_case
 def reject_certification(
     session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = ""
 ) -> Certification:
@@ -406,7 +436,12 @@ def reject_certification(
     return certification
 
 
+@use_case
 def verify_group(session: Session, group_id: int, *, verified: bool) -> ProducerGroup:
+    """Mark the group verified (or not) by an operator, reindexing it when that changes; return it.
+
+    Raises NotFound for an unknown id.
+    """
     group = session.get(ProducerGroup, group_id)
     if group is None:
         raise NotFound(_("No such producer group."))
@@ -462,6 +497,7 @@ def _check_product(session: Session, group: ProducerGroup, values: Mapping[str, 
         raise Conflict(_("Another product in your catalog has this SKU."), field="sku")
 
 
+@use_case
 def save_product(
     session: Session,
     group: ProducerGroup,
@@ -488,14 +524,24 @@ def save_product(
     return product
 
 
+@use_case
 def remove_product(session: Session, group: ProducerGroup, product_id: int) -> None:
+    """Delete product `product_id` from `group`'s catalog and reindex the group.
+
+    Raise NotFound for another group's product.
+    """
     session.delete(_owned_product(session, group, product_id))
     touch(session, group)
 
 
+@use_case
 def add_photo(
     session: Session, group: ProducerGroup, stored: StoredFile, *, caption: str, product_id: int | None = None
 ) -> Photo:
+    """Add a stored image to `group`'s photos (of product `product_id` when given) with its caption; return the photo.
+
+    Raises NotFound for another group's product.
+    """
     if product_id is not None:
         _owned_product(session, group, product_id)
     photo = Photo(
@@ -513,7 +559,12 @@ def add_photo(
     return photo
 
 
+@use_case
 def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo:
+    """Delete photo `photo_id` of `group` and reindex it; return the photo (its file is the caller's to remove after the commit).
+
+    Raises NotFound.
+    """
     photo = session.scalar(select(Photo).where(Photo.id == photo_id, Photo.group_id == group.id))
     if photo is None:
         raise NotFound(_("That photo is not part of your group."))

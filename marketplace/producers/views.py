@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import OrganizationKind, Role
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError, NotFound
-from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.guards import group_admin
 from marketplace.producers import services
 from marketplace.producers.forms import (
@@ -124,8 +124,7 @@ def edit_profile(group: ProducerGroup) -> Response | tuple[str, int]:
         form.time_zone.data = group.organization.time_zone or ""
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                changed = services.update_profile(session, group, form.values())
+            changed = services.update_profile(db.session, group, form.values())
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -140,16 +139,17 @@ def new_capability(group: ProducerGroup) -> Response | tuple[str, int]:
     form = CapabilityForm()
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    capability = services.add_capability(session, group, form.values())
-                    once.done(url_for("manage.capacity", capability_id=capability.id))
+            capability = services.add_capability(
+                db.session,
+                group,
+                form.values(),
+                submission=one_time(form, lambda made: url_for("manage.capacity", capability_id=made.id)),
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(capability):
+                return first_result(capability)
             flash(_("Capability added. Now check its capacity calendar."), "success")
             return redirect(url_for("manage.capacity", capability_id=capability.id))
     return render_form("manage/capability.html", form, group=group, capability=None)
@@ -172,8 +172,7 @@ def edit_capability(group: ProducerGroup, capability_id: int) -> Response | tupl
         form.techniques.data = ", ".join(capability.techniques)
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                services.update_capability(session, group, capability_id, form.values())
+            services.update_capability(db.session, group, capability_id, form.values())
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -185,8 +184,7 @@ def edit_capability(group: ProducerGroup, capability_id: int) -> Response | tupl
 @manage.post("/capabilities/<int:capability_id>/delete")
 @group_admin
 def delete_capability(group: ProducerGroup, capability_id: int) -> Response:
-    with transaction() as session:
-        services.remove_capability(session, group, capability_id)
+    services.remove_capability(db.session, group, capability_id)
     flash(_("Capability removed."), "info")
     return redirect(url_for("manage.dashboard"))
 
@@ -201,8 +199,7 @@ def capacity(group: ProducerGroup, capability_id: int) -> Response | tuple[str, 
     )
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                services.set_capacity(session, group, capability_id, form.units_by_week())
+            services.set_capacity(db.session, group, capability_id, form.units_by_week())
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -225,19 +222,16 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
                     form.evidence.data.stream, folder=_folder(), subfolder=f"evidence/{group.id}",
                     max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
                 )  # fmt: skip
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.add_certification(
-                        session, group, scheme=form.scheme.data, reference=form.reference.data or "",
-                        valid_until=form.valid_until.data, evidence=evidence, name=form.name.data or "",
-                    )  # fmt: skip
-                    once.done(url_for("manage.certifications"))
+            added = services.add_certification(
+                db.session, group, scheme=form.scheme.data, reference=form.reference.data or "",
+                valid_until=form.valid_until.data, evidence=evidence, name=form.name.data or "",
+                submission=one_time(form, url_for("manage.certifications")),
+            )  # fmt: skip
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="evidence"))
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(added):
+                return first_result(added)
             flash(_("Certification added. An operator will check the evidence."), "success")
             return redirect(url_for("manage.certifications"))
     return render_form("manage/certifications.html", form, group=group, action_form=ActionForm())
@@ -246,8 +240,7 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
 @manage.post("/certifications/<int:certification_id>/delete")
 @group_admin
 def delete_certification(group: ProducerGroup, certification_id: int) -> Response:
-    with transaction() as session:
-        services.remove_certification(session, group, certification_id)
+    services.remove_certification(db.session, group, certification_id)
     flash(_("Certification removed."), "info")
     return redirect(url_for("manage.certifications"))
 
@@ -288,16 +281,13 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
     warnings = services.tier_warnings(form.tiers(), form.moq.data) if form.is_submitted() else []
     if form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.save_product(session, group, form.values(), form.tiers(), product_id=product_id)
-                    once.done(url_for("manage.products"))
+            saved = services.save_product(db.session, group, form.values(), form.tiers(), product_id=product_id,
+                                          submission=one_time(form, url_for("manage.products")))  # fmt: skip
         except DomainError as error:
             attach_error(form, error)
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(saved):
+                return first_result(saved)
             flash(_("Product saved."), "success")
             return redirect(url_for("manage.products"))
     return render_form("manage/product.html", form, group=group, product=product, warnings=warnings)
@@ -306,8 +296,7 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
 @manage.post("/products/<int:product_id>/delete")
 @group_admin
 def delete_product(group: ProducerGroup, product_id: int) -> Response:
-    with transaction() as session:
-        services.remove_product(session, group, product_id)
+    services.remove_product(db.session, group, product_id)
     flash(_("Product removed."), "info")
     return redirect(url_for("manage.products"))
 
@@ -322,16 +311,13 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
                 form.photo.data.stream, folder=_folder(), subfolder=f"photos/{group.id}",
                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
             )  # fmt: skip
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.add_photo(session, group, stored, caption=form.caption.data or "", product_id=form.product_id)
-                    once.done(url_for("manage.photos"))
+            added = services.add_photo(db.session, group, stored, caption=form.caption.data or "", product_id=form.product_id,
+                                       submission=one_time(form, url_for("manage.photos")))  # fmt: skip
         except DomainError as error:
             attach_error(form, DomainError(error.message, field="photo"))
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(added):
+                return first_result(added)
             flash(_("Photo added."), "success")
             return redirect(url_for("manage.photos"))
     return render_form("manage/photos.html", form, group=group, action_form=ActionForm())
@@ -340,8 +326,7 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
 @manage.post("/photos/<int:photo_id>/delete")
 @group_admin
 def delete_photo(group: ProducerGroup, photo_id: int) -> Response:
-    with transaction() as session:
-        photo = services.remove_photo(session, group, photo_id)
+    photo = services.remove_photo(db.session, group, photo_id)
     (_folder() / photo.path).unlink(missing_ok=True)
     flash(_("Photo removed."), "info")
     return redirect(url_for("manage.photos"))

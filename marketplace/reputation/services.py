@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
-from marketplace.db import lock, utcnow
+from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.services import order_for
-from marketplace.producers.changes import announce
+from marketplace.producers.changes import publish_group_changed
 from marketplace.producers.models import ProducerGroup
 from marketplace.reputation.models import Review
 
@@ -24,9 +24,11 @@ DIMENSIONS = ("quality", "communication", "on_time")  # rated apart, as buyers o
 
 
 def review_of(session: Session, order_id: int) -> Review | None:
+    """Return the buyer's review of order `order_id`, or None when it has none yet."""
     return session.scalar(select(Review).where(Review.order_id == order_id))
 
 
+@use_case
 def leave_review(
     session: Session, membership: Membership | None, order_id: int, *, rating: int, quality: int, communication: int,
     on_time: int, text: str = "",
@@ -70,6 +72,7 @@ def leave_review(
     return review
 
 
+@use_case
 def reply_to_review(session: Session, membership: Membership | None, review_id: int, *, text: str) -> Review:
     """The group's one answer to a review of one of its orders (admins of the group)."""
     review = session.get(Review, review_id)
@@ -92,6 +95,7 @@ def reply_to_review(session: Session, membership: Membership | None, review_id: 
 
 
 def reviews_of_group(session: Session, group_id: int, *, limit: int = 20) -> list[Review]:
+    """Return the group's `limit` newest reviews."""
     return list(
         session.scalars(
             select(Review).where(Review.group_id == group_id).order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)
@@ -107,4 +111,4 @@ def _refresh_rating(session: Session, group_id: int) -> None:
     group.rating = None if average is None else Decimal(str(round(float(average), 2)))
     group.version += 1
     group.updated_at = utcnow()
-    announce(session, group)
+    publish_group_changed(session, group)

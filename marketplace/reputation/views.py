@@ -7,9 +7,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import attach_error, claim_submission, first_result, render_form
+from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.orders.services import order_for
 from marketplace.reputation import services
 from marketplace.reputation.forms import ReplyForm, ReviewForm
@@ -28,19 +28,16 @@ def review(order_id: int) -> Response | tuple[str, int]:
     is_buyer = membership.organization_id == order.buyer_id
     if is_buyer and existing is None and form.validate_on_submit():
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.leave_review(
-                        session, membership, order_id, rating=int(form.rating.data), quality=int(form.quality.data),
-                        communication=int(form.communication.data), on_time=int(form.on_time.data), text=form.text.data or "",
-                    )  # fmt: skip
-                    once.done(url_for("reviews.review", order_id=order_id))
+            left = services.leave_review(
+                db.session, membership, order_id, rating=int(form.rating.data), quality=int(form.quality.data),
+                communication=int(form.communication.data), on_time=int(form.on_time.data), text=form.text.data or "",
+                submission=one_time(form, url_for("reviews.review", order_id=order_id)),
+            )  # fmt: skip
         except DomainError as error:
             attach_error(form, error)
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(left):
+                return first_result(left)
             flash("Thank you: your review is on the group's profile.", "success")
             return redirect(url_for("reviews.review", order_id=order_id))
     return render_form("orders/review.html", form, order=order, review=existing, reply_form=reply_form, is_buyer=is_buyer,
@@ -58,8 +55,7 @@ def reply(review_id: int) -> Response | tuple[str, int]:
     order_id = review.order_id
     if form.validate_on_submit():
         try:
-            with transaction() as session:
-                services.reply_to_review(session, membership, review_id, text=form.text.data or "")
+            services.reply_to_review(db.session, membership, review_id, text=form.text.data or "")
         except DomainError as error:
             if error.status in (403, 404):
                 raise

@@ -28,6 +28,7 @@ DEFAULT_WAGE_USD = Decimal("1.00")
 
 
 def fair_wage(country: str) -> Decimal:
+    """Return the fair hourly wage in USD for a country (ISO 3166 alpha-2), or the default where none is known."""
     return FAIR_HOURLY_WAGE_USD.get(country.upper(), DEFAULT_WAGE_USD)
 
 
@@ -63,6 +64,7 @@ class PriceSuggestion:
 
     @property
     def below_floor(self) -> bool:
+        """Tell whether the artisans' share of the price falls below the floor (both in percent)."""
         return self.artisan_share_percent < self.share_floor_percent
 
 

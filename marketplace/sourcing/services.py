@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
-from marketplace.db import lock
+from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
 from marketplace.notifications import notify
-from marketplace.producers.changes import record_changed
+from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency
@@ -40,6 +40,7 @@ INCOTERMS: dict[str, str] = {
 
 
 def require_buyer(membership: Membership | None) -> Membership:
+    """Return `membership` if it belongs to a buyer organization; raise Forbidden otherwise."""
     if membership is None or membership.organization.kind != OrganizationKind.BUYER:
         raise Forbidden(_("Only buyers send requests for quotation."))
     return membership
@@ -76,7 +77,7 @@ def _groups(session: Session, group_ids: list[int]) -> list[ProducerGroup]:
     return groups
 
 
-def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
+def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_url: str) -> None:
     for group in groups:
         notify(
             session,
@@ -95,6 +96,7 @@ def _announce_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup], base_
         )
 
 
+@use_case
 def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -119,10 +121,11 @@ def create_rfq(
     session.add(rfq)
     session.flush()
     if send:
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
+@use_case
 def update_draft(
     session: Session, membership: Membership | None, rfq_id: int, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
@@ -151,7 +154,7 @@ def update_draft(
     session.flush()
     if send:
         rfq.status = RfqStatus.OPEN
-        _announce_rfq(session, rfq, groups, base_url)
+        _tell_groups_of_rfq(session, rfq, groups, base_url)
     return rfq
 
 
@@ -226,6 +229,7 @@ def buyer_rfq(session: Session, membership: Membership | None, rfq_id: int) -> R
 
 
 def buyer_rfqs(session: Session, membership: Membership | None) -> list[Rfq]:
+    """Return the buyer's RFQs, newest first, with their quotes loaded. Raises Forbidden for anyone but a buyer."""
     membership = require_buyer(membership)
     return list(
         session.scalars(
@@ -244,6 +248,7 @@ def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
                                 .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
 
 
+@use_case
 def add_to_draft(
     session: Session, membership: Membership | None, rfq_id: int, group_slug: str
 ) -> tuple[Rfq, ProducerGroup, bool]:
@@ -272,7 +277,13 @@ def lock_rfq(session: Session, rfq: Rfq) -> Rfq:
     return lock(session, Rfq, rfq.id, selectinload(Rfq.quotes), selectinload(Rfq.recipients))
 
 
+@use_case
 def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
+    """Send the buyer's draft RFQ `rfq_id` to the groups on it (each is e-mailed a link under `base_url`); return it.
+
+    Raises Forbidden before the buyer's address is confirmed, NotFound for another buyer's RFQ, Conflict when
+    it was already sent or names no group.
+    """
     require_confirmed(membership)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
@@ -280,10 +291,11 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
     if not rfq.recipients:
         raise Conflict(_("Add at least one producer group before sending."))
     rfq.status = RfqStatus.OPEN
-    _announce_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
+    _tell_groups_of_rfq(session, rfq, [r.group for r in rfq.recipients], base_url)
     return rfq
 
 
+@use_case
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Call a request off. Any member of the buyer may drop a draft; a sent request, whose groups are
     working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
@@ -304,6 +316,7 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
     return rfq
 
 
+@use_case
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only."""
     require_role(membership, Role.ADMIN)
@@ -334,6 +347,10 @@ def group_rfq(session: Session, group: ProducerGroup, rfq_id: int) -> Rfq:
 
 
 def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | None]]:
+    """Return the RFQs sent to `group`, newest first, each paired with the group's own quote on it (or None):
+
+    `[(rfq, quote | None)]`.
+    """
     rfqs = session.scalars(
         select(Rfq)
         .join(RfqRecipient)
@@ -348,6 +365,7 @@ def inbox(session: Session, group: ProducerGroup) -> list[tuple[Rfq, Quote | Non
 
 
 def own_quote(session: Session, group: ProducerGroup, rfq_id: int) -> Quote | None:
+    """Return `group`'s quote on RFQ `rfq_id`, read anew from the database, or None when it has not quoted."""
     return session.scalar(
         select(Quote).where(Quote.rfq_id == rfq_id, Quote.group_id == group.id).execution_options(populate_existing=True)
     )
@@ -364,6 +382,7 @@ def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
     return quote.status
 
 
+@use_case
 def submit_quote(
     session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
     today: dt.date, base_url: str,
@@ -405,7 +424,7 @@ def submit_quote(
         quote.revision += 1
         verb = "revised"
     session.flush()
-    record_changed(session, group)  # its response time and rate: search hears of it
+    publish_record_changed(session, group)  # its response time and rate: search hears of it
     terms = {
         "group": group.name,
         "title": rfq.title,
@@ -423,7 +442,12 @@ def submit_quote(
     return quote
 
 
+@use_case
 def withdraw_quote(session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, base_url: str) -> Quote:
+    """Withdraw `group`'s standing quote on RFQ `rfq_id` and tell the buyer by e-mail (links under `base_url`); return it.
+
+    Raises Forbidden below admin, NotFound when the group has not quoted, Conflict for a quote no longer submitted.
+    """
     require_role(membership, Role.ADMIN)
     lock_rfq(session, group_rfq(session, group, rfq_id))
     quote = own_quote(session, group, rfq_id)
@@ -443,11 +467,13 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
 
 
 def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
+    """Return the messages between the RFQ's buyer and group `group_id`, oldest first."""
     return list(
         session.scalars(select(Message).where(Message.rfq_id == rfq_id, Message.group_id == group_id).order_by(Message.id))
     )
 
 
+@use_case
 def post_message(
     session: Session, membership: Membership | None, *, rfq: Rfq, group: ProducerGroup, body: str, base_url: str
 ) -> Message:
@@ -461,7 +487,7 @@ def post_message(
     session.add(message)
     from_buyer = membership.organization_id == rfq.buyer_id
     if not from_buyer:
-        record_changed(session, group)  # a first answer by message counts as a response
+        publish_record_changed(session, group)  # a first answer by message counts as a response
     notify(
         session,
         group.organization_id if from_buyer else rfq.buyer_id,
@@ -476,6 +502,7 @@ def post_message(
 
 
 def attachment_of(rfq: Rfq, attachment_id: int) -> RfqAttachment:
+    """Return attachment `attachment_id` of `rfq`; raise NotFound when the RFQ has no such attachment."""
     attachment = next((a for a in rfq.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise NotFound(_("No such attachment on this request."))

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import Role
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import Conflict, DomainError
-from marketplace.forms import attach_error, choices, claim_submission, fill_in, first_result, render_form
+from marketplace.forms import attach_error, choices, fill_in, first_result, one_time, render_form, repeated
 from marketplace.limits import limit
 from marketplace.orders import services as orders
 from marketplace.producers import services as producers
@@ -124,18 +124,15 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
                 )  # fmt: skip
                 for f in files
             ]
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    common = {"values": form.values(), "group_ids": [g.id for g in groups], "send": sending, "base_url": _base_url(),
-                              "today": today, "attachments": stored}  # fmt: skip
-                    if draft is None:
-                        rfq = services.create_rfq(session, membership, **common)
-                    else:
-                        rfq = services.update_draft(session, membership, draft.id, **common)
-                    once.done(url_for("sourcing.rfq", rfq_id=rfq.id))
-            if once.repeated:
-                return first_result(once)
+            common = {"values": form.values(), "group_ids": [g.id for g in groups], "send": sending, "base_url": _base_url(),
+                      "today": today, "attachments": stored,
+                      "submission": one_time(form, lambda made: url_for("sourcing.rfq", rfq_id=made.id))}  # fmt: skip
+            if draft is None:
+                rfq = services.create_rfq(db.session, membership, **common)
+            else:
+                rfq = services.update_draft(db.session, membership, draft.id, **common)
+            if repeated(rfq):
+                return first_result(rfq)
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
@@ -161,9 +158,8 @@ def add_to_draft() -> Response:
         flash("That did not go through; please try again.", "error")
         return redirect(back, 303)
     try:
-        with transaction() as session:
-            rfq, group, added = services.add_to_draft(session, context.current_membership(), int(rfq_id), slug[:200])
-            title, name = rfq.title, group.name
+        rfq, group, added = services.add_to_draft(db.session, context.current_membership(), int(rfq_id), slug[:200])
+        title, name = rfq.title, group.name
     except (DomainError, Conflict) as error:
         flash(error.message, "error")
     else:
@@ -219,8 +215,7 @@ def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
 @blueprint.post("/rfqs/<int:rfq_id>/send")
 @login_required
 def send(rfq_id: int) -> Response:
-    with transaction() as session:
-        services.send_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    services.send_rfq(db.session, context.current_membership(), rfq_id, base_url=_base_url())
     flash(_("Request sent."), "success")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
@@ -228,8 +223,7 @@ def send(rfq_id: int) -> Response:
 @blueprint.post("/rfqs/<int:rfq_id>/cancel")
 @login_required
 def cancel(rfq_id: int) -> Response:
-    with transaction() as session:
-        services.cancel_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    services.cancel_rfq(db.session, context.current_membership(), rfq_id, base_url=_base_url())
     flash(_("Request cancelled; the groups were told."), "info")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
@@ -237,8 +231,7 @@ def cancel(rfq_id: int) -> Response:
 @blueprint.post("/rfqs/<int:rfq_id>/close")
 @login_required
 def close(rfq_id: int) -> Response:
-    with transaction() as session:
-        services.close_rfq(session, context.current_membership(), rfq_id, base_url=_base_url())
+    services.close_rfq(db.session, context.current_membership(), rfq_id, base_url=_base_url())
     flash(_("Request closed without an order; the groups were thanked."), "info")
     return redirect(url_for("sourcing.rfq", rfq_id=rfq_id))
 
@@ -255,13 +248,10 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     form = MessageForm()
     thread = url_for("sourcing.rfq", rfq_id=rfq_id, group=group_id) + "#thread"
     if form.validate_on_submit():
-        with transaction() as session:
-            once = claim_submission(session, form)
-            if not once.repeated:
-                services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
-                once.done(thread)
-        if once.repeated:
-            return first_result(once)
+        posted = services.post_message(db.session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url(),
+                                       submission=one_time(form, thread))  # fmt: skip
+        if repeated(posted):
+            return first_result(posted)
         flash(_("Message sent to %(group_name)s.", group_name=group.name), "success")
     else:
         flash(_("Write something before sending."), "error")
@@ -292,9 +282,8 @@ def accept(quote_id: int) -> Response:
     form = AcceptForm()
     form.validate_on_submit()
     try:
-        with transaction() as session:
-            order = orders.accept_quote(
-                session, context.current_membership(), quote_id,
+        order = orders.accept_quote(
+                db.session, context.current_membership(), quote_id,
                 deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(), seen=form.seen(),
             )  # fmt: skip
     except DomainError as error:
@@ -356,18 +345,15 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
         and not (warnings and "confirmed" not in request.form)
     ):
         try:
-            with transaction() as session:
-                once = claim_submission(session, form)
-                if not once.repeated:
-                    services.submit_quote(
-                        session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url()
-                    )
-                    once.done(url_for("sourcing.answer", rfq_id=rfq_id))
+            quote = services.submit_quote(
+                db.session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url(),
+                submission=one_time(form, url_for("sourcing.answer", rfq_id=rfq_id)),
+            )  # fmt: skip
         except DomainError as error:
             attach_error(form, error)
         else:
-            if once.repeated:
-                return first_result(once)
+            if repeated(quote):
+                return first_result(quote)
             flash(_("Quote sent. The buyer gets an e-mail; you can revise it until they decide."), "success")
             return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
     capability = next((c for c in group.capabilities if c.category == rfq.category), None)
@@ -415,8 +401,7 @@ def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency
 def withdraw(rfq_id: int) -> Response:
     membership = context.current_membership()
     group = producers.group_of(db.session, membership)
-    with transaction() as session:
-        services.withdraw_quote(session, membership, group, rfq_id, base_url=_base_url())
+    services.withdraw_quote(db.session, membership, group, rfq_id, base_url=_base_url())
     flash(_("Quote withdrawn; the buyer was told."), "info")
     return redirect(url_for("sourcing.answer", rfq_id=rfq_id))
 
@@ -431,13 +416,10 @@ def group_message(rfq_id: int) -> Response:
     form = MessageForm()
     thread = url_for("sourcing.answer", rfq_id=rfq_id) + "#thread"
     if form.validate_on_submit():
-        with transaction() as session:
-            once = claim_submission(session, form)
-            if not once.repeated:
-                services.post_message(session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url())
-                once.done(thread)
-        if once.repeated:
-            return first_result(once)
+        posted = services.post_message(db.session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url(),
+                                       submission=one_time(form, thread))  # fmt: skip
+        if repeated(posted):
+            return first_result(posted)
         flash(_("Message sent to the buyer."), "success")
     else:
         flash(_("Write something before sending."), "error")

@@ -12,7 +12,9 @@ repeated post uploaded (staged with `marketplace.db.stage`) are removed: the fir
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -40,6 +42,7 @@ class Claim:
 
     @property
     def repeated(self) -> bool:
+        """Tell whether an earlier post already used the token (then nothing is to be created)."""
         return self.earlier_url is not None
 
     def done(self, result_url: str) -> None:
@@ -76,3 +79,30 @@ def claim(session: Session, token: str | None, *, user_id: int) -> Claim:
         raise Conflict(_("This form was already sent by someone else. Reload the page and fill it in again."))
     discard_staged(session)  # what this repeat uploaded: the first post stored its own
     return Claim(None, earlier_url=earlier.result_url or "/")
+
+
+@dataclass
+class OneTimeSubmission:
+    """A post's one-time token for a use case to claim (`marketplace.db.use_case(..., submission=)`).
+
+    `result_url` is where the result is shown: a URL, or a function of what the use case returned
+    (the RFQ it created → that RFQ's page). Built by `marketplace.forms.one_time` from a `OneTimeForm`.
+    """
+
+    token: str | None
+    user_id: int
+    result_url: str | Callable[[Any], str]
+    claimed: Claim | None = field(default=None, init=False)
+
+    def claim(self, session: Session) -> Claim | None:
+        """Take the token in the use case's transaction; return the earlier post's `Claim` when it was used already.
+
+        Raises `Conflict` when someone else used the token (see `claim`).
+        """
+        self.claimed = claim(session, self.token, user_id=self.user_id)
+        return self.claimed if self.claimed.repeated else None
+
+    def done(self, result: Any) -> None:
+        """Record where `result` is shown, so a repeat of this post is sent there."""
+        if self.claimed is not None:
+            self.claimed.done(self.result_url(result) if callable(self.result_url) else self.result_url)

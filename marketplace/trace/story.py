@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_role
+from marketplace.db import use_case
 from marketplace.errors import DomainError, NotFound
 from marketplace.orders.models import Order, ProgressUpdate
 from marketplace.orders.services import order_for
@@ -52,6 +53,7 @@ def story_of(session: Session, order_id: int) -> ProductStory | None:
     return session.scalar(select(ProductStory).where(ProductStory.order_id == order_id))
 
 
+@use_case
 def set_story_consent(session: Session, membership: Membership | None, order_id: int, *, agree: bool,
                       photo_ids: list[int] | None = None) -> ProductStory:  # fmt: skip
     """Record one party's yes or no to publishing the order's product story (admins of either side).

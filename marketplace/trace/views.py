@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from marketplace.accounts import context
-from marketplace.db import db, transaction
+from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.orders.services import order_for
 from marketplace.producers.taxonomy import CATEGORIES, country_name
@@ -48,10 +48,9 @@ def story_consent(order_id: int, answer: str) -> Response:
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
     try:
-        with transaction() as session:
-            stories.set_story_consent(
-                session, context.current_membership(), order_id, agree=answer == "publish", photo_ids=form.photo_ids.data
-            )
+        stories.set_story_consent(
+            db.session, context.current_membership(), order_id, agree=answer == "publish", photo_ids=form.photo_ids.data
+        )
     except DomainError as error:
         if error.status == 404:
             raise

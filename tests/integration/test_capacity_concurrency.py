@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from marketplace.accounts.models import Membership, Role
+from marketplace.db import write_transaction
 from marketplace.errors import Conflict
 from marketplace.orders.models import Order
 from marketplace.orders.services import accept_quote
@@ -50,15 +51,16 @@ def test_concurrent_acceptances_cannot_over_commit_capacity(committed_engine: En
     def accept(name: str, membership_id: int, quote_id: int, *, hold: bool) -> None:
         with sessions() as session:
             try:
-                membership = session.get(Membership, membership_id)
-                order = accept_quote(session, membership, quote_id, today=today, deposit_percent=50, base_url="https://loom.test")
-                if hold:
-                    first_holds_lock.set()
-                    time.sleep(0.5)  # the other acceptance is now waiting on the capability's row lock
-                session.commit()
+                with write_transaction(session):  # accept_quote (a use case) joins it: its locks outlast the hold
+                    membership = session.get(Membership, membership_id)
+                    order = accept_quote(
+                        session, membership, quote_id, today=today, deposit_percent=50, base_url="https://loom.test"
+                    )
+                    if hold:
+                        first_holds_lock.set()
+                        time.sleep(0.5)  # the other acceptance is now waiting on the capability's row lock
                 outcomes[name] = order.number
             except Conflict as error:
-                session.rollback()
                 outcomes[name] = error
             finally:
                 first_holds_lock.set()

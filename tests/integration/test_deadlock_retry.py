@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace import create_app
-from marketplace.db import lock, run_write, transaction
+from marketplace.db import db, lock, run_write, write_transaction
 from marketplace.producers.models import ProducerGroup
 from tests import factories
 from tests.conftest import postgres_url
@@ -70,7 +70,7 @@ def test_two_requests_that_deadlock_are_both_run_to_the_end(committed_engine: En
 
     def cross() -> str:
         who, first, second = request.form["who"], int(request.form["first"]), int(request.form["second"])
-        with transaction() as session:
+        with write_transaction(db.session) as session:
             crossing(session, who, first, second)
         return "done"
 
@@ -121,9 +121,9 @@ def test_a_request_that_committed_before_it_deadlocked_is_not_run_again(committe
     def cross() -> str:
         who, first, second = request.form["who"], int(request.form["first"]), int(request.form["second"])
         runs[who] += 1
-        with transaction() as session:
+        with write_transaction(db.session) as session:
             lock(session, ProducerGroup, second).languages = ["en"]  # an earlier unit of work, committed
-        with transaction() as session:
+        with write_transaction(db.session) as session:
             crossing(session, who, first, second)
         return "done"
 

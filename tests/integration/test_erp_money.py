@@ -206,7 +206,7 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 ) -> None:
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import announce_order
+    from erp_connector.services import queue_order_sync
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
@@ -214,7 +214,7 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
     link(app, session, odoo, group, TaxMapping())
     order = make_order(session, group, factories.buyer(session), "LM-M-UGX", [("SKU-U", 1, "250001")])
     order.currency = "UGX"  # a fresh Odoo has only its company's currency active
-    announce_order(session, order)
+    queue_order_sync(session, order)
     session.commit()
 
     assert worker_for(app).drain().dead == 1
@@ -374,7 +374,7 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
     """Batched with another waiting order, it does not hold that one back; its reason is on the group's Odoo page."""
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import announce_order
+    from erp_connector.services import queue_order_sync
     from marketplace.accounts.models import Role
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
@@ -387,8 +387,8 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
     fine = make_order(session, group, buyer, "LM-M-FINE", [("SKU-F", 4, "25.00")])
     ugx = make_order(session, group, buyer, "LM-M-UGX2", [("SKU-U", 1, "250001")])
     ugx.currency = "UGX"
-    announce_order(session, fine)
-    announce_order(session, ugx)
+    queue_order_sync(session, fine)
+    queue_order_sync(session, ugx)
     session.commit()
 
     worker_for(app).drain()

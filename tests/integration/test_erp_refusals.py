@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp_connector.invoicing import sync_invoice, sync_payment
-from erp_connector.services import announce_order, announce_trace
+from erp_connector.services import queue_order_sync, queue_trace_sync
 from erp_connector.sync import keyed, sync_trace
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice
@@ -44,7 +44,7 @@ def test_an_order_odoo_refuses_in_a_batch_is_the_dead_letter_of_that_order_alone
 ) -> None:
     fine, group = _linked_order(app, session, odoo, "LM-T-50001")
     refused = make_order(session, group, factories.buyer(session), "LM-T-50002", [("SKU-Y", 10, "5.00")])
-    announce_order(session, refused)
+    queue_order_sync(session, refused)
     session.commit()
     odoo.double.inject("refuse", times=2, match="LM-T-50002")  # every call that names the second order, in the batch and alone
 
@@ -82,7 +82,7 @@ def test_a_trace_event_odoo_refuses_is_set_aside_visibly_and_later_notes_still_g
     order, group = _linked_order(app, session, odoo, "LM-T-50004")
     for note in ("Weaving started", "Unsendable note", "Half done"):
         _event(session, order.id, note)
-    announce_trace(session, order)
+    queue_trace_sync(session, order)
     session.commit()
     odoo.double.inject("refuse", times=2, match="Unsendable note")
 
@@ -98,7 +98,7 @@ def test_a_trace_event_odoo_refuses_is_set_aside_visibly_and_later_notes_still_g
     ) == ["Half done", "Weaving started"]
 
     _event(session, order.id, "Packed")  # the order's next note is not blocked either
-    announce_trace(session, order)
+    queue_trace_sync(session, order)
     session.commit()
     _later_worker(app, hours=1).drain()
     assert any("Packed" in b for b in loom_notes(client, remote["id"]))

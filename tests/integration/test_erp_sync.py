@@ -244,9 +244,9 @@ def _linked_order(app: Flask, session: Session, odoo: Odoo, number: str):  # typ
                         api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
                         checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     order = make_order(session, group, buyer, number, [("SKU-Z", 40, "12.00")])
-    from erp_connector.services import announce_order
+    from erp_connector.services import queue_order_sync
 
-    announce_order(session, order)
+    queue_order_sync(session, order)
     session.commit()
     return order, group
 
@@ -447,14 +447,14 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
 
 
 def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Session, odoo: Odoo) -> None:
-    from erp_connector.services import announce_order
+    from erp_connector.services import queue_order_sync
 
     if odoo.double is None:
         pytest.skip("round trips are counted by the double")
     order, group = _linked_order(app, session, odoo, "LM-T-20000")
     buyer = factories.buyer(session)
     for n in range(1, 10):
-        announce_order(session, make_order(session, group, buyer, f"LM-T-2{n:04d}", [(f"SKU-{n % 3}", 10, "5.00")]))
+        queue_order_sync(session, make_order(session, group, buyer, f"LM-T-2{n:04d}", [(f"SKU-{n % 3}", 10, "5.00")]))
     session.commit()
     before = len(odoo.double.calls)
 
@@ -493,7 +493,7 @@ def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  
 
 
 def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
-    from erp_connector.services import announce_payment
+    from erp_connector.services import queue_payment_sync
     from marketplace.billing.models import Payout
     from payments import payouts
     from payments import services as payments
@@ -513,7 +513,7 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     payments.apply_checkout(
         session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config)
     )
-    announce_payment(session, invoice)  # the same news again
+    queue_payment_sync(session, invoice)  # the same news again
     session.commit()
     assert worker_for(app).drain().dead == 0
 

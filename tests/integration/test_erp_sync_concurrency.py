@@ -12,8 +12,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from erp_connector.client import connect
+from erp_connector.handlers import ClientPool, make_sync_handler, make_trace_handler
 from erp_connector.models import ErpLink
-from erp_connector.services import ClientPool, announce_order, announce_trace, make_sync_handler, make_trace_handler
+from erp_connector.services import queue_order_sync, queue_trace_sync
 from erp_connector.sync import sync_orders
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import topics
@@ -59,8 +60,8 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
             order = make_order(session, group, buyer, "LM-T-40001", [("SKU-A", 10, "10.00")])
             record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
                          event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": "Started"})  # fmt: skip
-            announce_order(session, order)  # one worker takes this...
-            announce_trace(session, order)  # ...the other this, which needs the order in Odoo first
+            queue_order_sync(session, order)  # one worker takes this...
+            queue_trace_sync(session, order)  # ...the other this, which needs the order in Odoo first
             session.commit()
         # Odoo is slow to create the order: without the lock, the second worker looks for it meanwhile, finds nothing and creates it too.
         odoo.inject("slow", times=2, seconds=0.8, match="order_line")

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.bootstrap import worker_for
-from marketplace.producers import imports
+from marketplace.producers import handlers
 from marketplace.producers.models import ImportJob, ProducerGroup
 from tests import factories
 from tests.integration.test_import_dialects import row, spanish_excel_csv, xlsx
@@ -53,7 +53,7 @@ def test_an_upload_is_previewed_with_its_errors_then_imported_by_the_worker_with
     assert 'http-equiv="refresh"' in queued and "0 of 131 groups processed" in queued
 
     # The worker commits each batch with its count, so the page shows progress between batches.
-    monkeypatch.setattr(imports, "WEB_BATCH", 50)
+    monkeypatch.setattr(handlers, "WEB_BATCH", 50)
     committed: list[tuple[str, int]] = []
 
     def watch(worker_session: Session) -> None:

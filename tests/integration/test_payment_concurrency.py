@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from marketplace.accounts.models import Membership
 from marketplace.billing.models import Invoice, Payment, PaymentStatus, Payout
+from marketplace.db import write_transaction
 from payments import services
 from payments.models import StripeEvent
 from payments.webhooks import Context, process_event
@@ -46,14 +47,13 @@ def _race(sessions: sessionmaker, first: dict[str, Any], second: dict[str, Any])
     def apply(name: str, event: dict[str, Any], hold: bool) -> None:
         with sessions() as session:
             try:
-                outcome = process_event(session, event, Context(SETTINGS))
-                if hold:
-                    holding.set()
-                    time.sleep(0.5)  # the other delivery now waits on this one's row locks
-                session.commit()
+                with write_transaction(session):  # process_event (a use case) joins it: its locks outlast the hold
+                    outcome = process_event(session, event, Context(SETTINGS))
+                    if hold:
+                        holding.set()
+                        time.sleep(0.5)  # the other delivery now waits on this one's row locks
                 outcomes[name] = outcome
             except IntegrityError as error:
-                session.rollback()
                 outcomes[name] = error
             finally:
                 holding.set()

@@ -311,14 +311,14 @@ def test_the_daily_rebuild_recomputes_capacity_when_a_day_begins(
 ) -> None:
     from marketplace.producers.changes import touch
     from search.documents import build_document, index_day
-    from search.indexing import DailyRebuild, _with_details
+    from search.indexing import DailyRebuild, groups_with_details
 
     group = factories.producer_group(session, name="Papyrus Yesterday")
     factories.capability(session, group, materials=["papyrus"])
     touch(session, group)
     session.commit()
     today = index_day()
-    [loaded] = _with_details(session, [group.id])
+    [loaded] = groups_with_details(session, [group.id])
     live_index.index([{**build_document(loaded, today - dt.timedelta(days=1)), "version": group.version + 1}])
     by = (today + dt.timedelta(weeks=10)).isoformat()
 

@@ -153,7 +153,7 @@ def test_the_worker_refuses_a_saved_private_address_too(
 ) -> None:
     import datetime as dt
 
-    from erp_connector.services import announce_order
+    from erp_connector.services import queue_order_sync
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.secrets import SecretBox
@@ -165,7 +165,7 @@ def test_the_worker_refuses_a_saved_private_address_too(
     session.add(ErpLink(group_id=group.id, url=internal.url, database="odoo", login="admin", protocol="auto", status="connected",
                         api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"), checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     session.flush()
-    announce_order(session, order)
+    queue_order_sync(session, order)
     session.commit()
     worker_for(app).drain()
     session.expire_all()

@@ -41,7 +41,7 @@ def test_start_up_subscribes_the_adapters_to_what_the_core_publishes() -> None:
 
     assert named(events.OrderCancelled) == ["payments.subscribers.settle_cancelled_order", "erp_connector.subscribers.sync_order"]
     assert named(events.OrderConfirmed) == ["erp_connector.subscribers.sync_order"]
-    assert named(events.OrderTraced) == ["erp_connector.subscribers.sync_trace"]
+    assert named(events.OrderTraced) == ["erp_connector.subscribers.sync_trace", "marketplace.trace.subscribers.record_step"]
     assert named(events.InvoiceIssued) == ["erp_connector.subscribers.sync_invoice"]
     assert named(events.InvoicePaymentChanged) == ["erp_connector.subscribers.sync_payment"]
     assert named(events.GroupChanged) == ["search.subscribers.reindex_group"]

@@ -61,7 +61,7 @@ def test_every_row_of_the_table_is_reachable() -> None:
 def test_a_wrong_database_name_is_permanent_on_every_version_and_protocol() -> None:
     for name, error in recorded("authenticate on a database that does not exist"):
         assert error.name == "psycopg2.OperationalError", name
-        assert not error.retryable and not error.maybe_done, name
+        assert not error.retryable and error.verdict == Verdict.PERMANENT, name
         assert "no database of that name" in str(error), name
 
 
@@ -69,7 +69,7 @@ def test_another_operational_error_of_odoos_database_is_retried() -> None:
     error = jsonrpc_error(
         {"code": 200, "data": {"name": "psycopg2.OperationalError", "message": "server closed the connection unexpectedly"}}
     )
-    assert error.retryable and not error.maybe_done
+    assert error.retryable and error.verdict == Verdict.RETRY
 
 
 def test_an_xmlrpc_fault_1_whose_traceback_is_a_serialization_failure_is_retried() -> None:
@@ -133,7 +133,7 @@ def test_the_message_of_a_multi_line_fault_is_kept_whole() -> None:
 
 def test_an_answer_xmlrpc_cannot_carry_is_maybe_done() -> None:
     error = xmlrpc_error(xmlrpc.client.Fault(1, "Traceback ...\nTypeError: cannot marshal None unless allow_none is enabled"))
-    assert error.retryable and error.maybe_done
+    assert error.retryable and error.verdict == Verdict.MAYBE_DONE
 
 
 @pytest.mark.parametrize("error", [requests.exceptions.SSLError("certificate verify failed"), ssl.SSLCertVerificationError(1, "certificate verify failed"),
@@ -154,18 +154,18 @@ def test_an_address_that_is_no_url_is_permanent(error: BaseException) -> None:
                                    ConnectionResetError(104, "reset"), http.client.RemoteDisconnected("closed")])  # fmt: skip
 def test_a_call_that_timed_out_or_lost_its_answer_is_maybe_done(error: BaseException) -> None:
     judged = _transport_error(error)
-    assert judged.retryable and judged.maybe_done
+    assert judged.retryable and judged.verdict == Verdict.MAYBE_DONE
 
 
 @pytest.mark.parametrize("error", [ConnectionRefusedError(111, "refused"), requests.exceptions.ConnectTimeout("connect timed out"),
                                    requests.exceptions.ConnectionError("HTTPConnectionPool: NewConnectionError: Connection refused")])  # fmt: skip
 def test_a_call_that_never_left_is_retried_without_doubt(error: BaseException) -> None:
     judged = _transport_error(error)
-    assert judged.retryable and not judged.maybe_done
+    assert judged.retryable and judged.verdict == Verdict.RETRY
 
 
 @pytest.mark.parametrize(("status", "retryable", "maybe_done"), [(502, True, False), (503, True, False), (429, True, False), (504, True, True),
                                                                   (404, False, False), (400, False, False)])  # fmt: skip
 def test_http_statuses_from_a_proxy(status: int, retryable: bool, maybe_done: bool) -> None:
     error = _http_status_error(status, "<html>")
-    assert (error.retryable, error.maybe_done) == (retryable, maybe_done)
+    assert (error.retryable, error.verdict == Verdict.MAYBE_DONE) == (retryable, maybe_done)

@@ -6,10 +6,12 @@ import datetime as dt
 import random
 
 import pytest
+from flask import Flask
 
 from marketplace.accounts.models import Role
+from marketplace.bootstrap import worker_for
 from marketplace.config import Defaults
-from marketplace.outbox.worker import RetryPolicy
+from marketplace.outbox.worker import HandlerRegistry, RetryPolicy, Worker
 from marketplace.producers.forms import words
 from marketplace.producers.importer import RecordError, read_csv
 from marketplace.producers.taxonomy import CATEGORIES, LEAF_CATEGORIES, TOP_CATEGORIES
@@ -33,12 +35,28 @@ def test_a_changed_or_reordered_event_breaks_the_chain_where_it_happened() -> No
     assert first_broken_link([chain[0], chain[2], chain[1]]) == 1
 
 
-def test_backoff_doubles_within_jitter_and_is_capped() -> None:
-    policy = RetryPolicy(base_seconds=5, max_seconds=60)
+def _default_worker() -> Worker:
+    """The worker `loom worker` builds from an app left at its defaults (no database is opened)."""
+    app = Flask(__name__)
+    app.config.from_object(Defaults)
+    app.extensions["loom.db"] = {"sessionmaker": None}
+    app.extensions["loom.outbox"] = HandlerRegistry()
+    return worker_for(app)
+
+
+def test_the_worker_an_app_builds_by_default_waits_as_documented() -> None:
+    worker = _default_worker()
+    assert worker.lease_seconds == 5 * 60  # README, "Outbox retries": the lease moves the next attempt 5 minutes ahead
     rng = random.Random(1)
-    for attempts, ceiling in ((1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (9, 60)):
-        delay = policy.delay(attempts, rng).total_seconds()
-        assert ceiling * 0.8 <= delay <= ceiling
+    for attempt, ceiling in DEFAULT_SCHEDULE.items():
+        delay = worker.policy.delay(attempt, rng).total_seconds()
+        assert ceiling * 0.8 <= delay <= ceiling, attempt
+    assert worker.policy.max_attempts == 70
+    shortest, longest = worker.policy.horizon()
+    # README: "the dead letter comes 50–63 hours after the first failure": 30 s + 1 + 2 + … + 32 min + 62 × 1 h, less up to 20 %.
+    longest_seconds = 30 + 60 + 120 + 240 + 480 + 960 + 1920 + 62 * 3600
+    assert (shortest, longest) == (dt.timedelta(seconds=0.8 * longest_seconds), dt.timedelta(seconds=longest_seconds))
+    assert round(shortest / dt.timedelta(hours=1)) == 50 and round(longest / dt.timedelta(hours=1)) == 63
 
 
 # The default schedule (README, "Outbox retries"): failed attempt → the wait before the next one, in seconds.
