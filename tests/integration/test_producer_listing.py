@@ -126,7 +126,7 @@ def test_adding_a_capability_then_setting_capacity_for_many_weeks(
     assert capability.materials == ["sisal", "cotton thread"] and capability.price_min == Decimal("8.50")
 
     page = f"/manage/capabilities/{capability.id}/capacity"
-    first = week_start(dt.date.today()) + dt.timedelta(weeks=1)
+    first = week_start(group.organization.today()) + dt.timedelta(weeks=1)
     weeks = {f"week_{first + dt.timedelta(weeks=i):%Y%m%d}": "300" for i in range(16)}
     holidays = {
         "fill_units": "0",
@@ -147,7 +147,7 @@ def test_capacity_cannot_drop_below_what_orders_already_hold(
     admin_client: FlaskClient, session: Session, group: ProducerGroup
 ) -> None:
     capability = factories.capability(session, group, weekly_capacity=300)
-    monday = week_start(dt.date.today()) + dt.timedelta(weeks=1)
+    monday = week_start(group.organization.today()) + dt.timedelta(weeks=1)
     session.add(CapacityWindow(capability=capability, week_start=monday, units_available=300, units_committed=120))
     session.flush()
 
