@@ -46,6 +46,7 @@ def wire_subscribers(bus: events.EventBus) -> None:
     bus.subscribe(events.OrganizationSignedUp, producers.open_group)
     bus.subscribe(events.AddressConfirmed, producers.list_confirmed_groups)
     bus.subscribe(events.GroupChanged, search.reindex_group)
+    bus.subscribe(events.GroupRecordChanged, search.reindex_record)
     bus.subscribe(events.OrderConfirmed, erp.sync_order)
     bus.subscribe(events.OrderCancelled, payments.settle_cancelled_order)  # its refunds and voids come first,
     bus.subscribe(events.OrderCancelled, erp.sync_order)  # then the Odoo sale order's cancellation

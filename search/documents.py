@@ -137,16 +137,18 @@ def category_words(code: str) -> list[str]:
 
 def _capability(capability: Capability, today: dt.date) -> dict[str, Any]:
     category = CATEGORIES[capability.category]
+    title = getattr(capability, "title", "") or ""
     return {
         "id": capability.id,
         "category": capability.category,
         "top_category": category.parent or category.code,
         "label": category.english_label,
+        "title": title,  # the group's own name for it ("Sisal market baskets, 30 cm"), searched with the rest
         "materials": filter_values(capability.materials),  # the taxonomy's words for them, and the group's own
         "techniques": list(capability.techniques),
         # What this capability is, in indexed words: a buyer's words must find the capability that makes
         # the thing asked for, not just some capability of the group (see SearchQuery.capability_words).
-        "terms": analyzed(category_words(capability.category), list(capability.materials), list(capability.techniques)),
+        "terms": analyzed(title, category_words(capability.category), list(capability.materials), list(capability.techniques)),
         "moq": capability.moq,
         "lead_time_days": capability.lead_time_days,
         "price_min": float(capability.price_min),

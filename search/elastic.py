@@ -52,7 +52,7 @@ _KEYWORD = {"type": "keyword"}  # filtered and aggregated on
 _FILTER_ONLY = {"type": "keyword", "doc_values": False}  # filtered on, never sorted or aggregated
 _STORED = {"type": "keyword", "index": False, "doc_values": False}  # only shown
 
-MAPPING_VERSION = 3  # raised whenever MAPPING changes: an index with another needs a rebuild
+MAPPING_VERSION = 4  # raised whenever MAPPING changes: an index with another needs a rebuild
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"loom_mapping_version": MAPPING_VERSION},
@@ -96,6 +96,7 @@ MAPPING: dict[str, Any] = {
                 "category": _KEYWORD,
                 "top_category": _FILTER_ONLY,
                 "label": _STORED,
+                "title": _STORED,
                 "materials": _KEYWORD,
                 "techniques": _FILTER_ONLY,
                 "terms": _TERMS,

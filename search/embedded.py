@@ -70,7 +70,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms,
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 8  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 9  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_runs", "cap_materials", "caps", "group_certs", "docs", "groups")
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """

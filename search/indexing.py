@@ -30,7 +30,7 @@ _GROUP_COLUMNS = (
     "rating", "rating_count", "response_time_hours", "artisan_count", "languages",
 )  # fmt: skip
 _CAPABILITY_COLUMNS = (
-    "id", "group_id", "category", "materials", "techniques", "moq", "lead_time_days", "price_min", "price_max",
+    "id", "group_id", "category", "title", "materials", "techniques", "moq", "lead_time_days", "price_min", "price_max",
     "currency", "weekly_capacity",
 )  # fmt: skip
 

@@ -221,6 +221,7 @@ class CapabilityMatch:
     price_max: float
     currency: str
     units_by_date: int | None  # when the query asks for capacity by a date
+    title: str = ""  # the group's own name for the capability, when it gave one
 
 
 @dataclass
@@ -398,6 +399,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
                 price_max=c["price_max"],
                 currency=c["currency"],
                 units_by_date=units_by(c["capacity_keys"], c["ready_on"], query.capacity.by) if query.capacity else None,
+                title=c.get("title", ""),
             )
             for c in capabilities
         ],

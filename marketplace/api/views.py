@@ -45,6 +45,7 @@ def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
         "id": capability.id,
         "category": capability.category,
         "category_name": CATEGORIES[capability.category].english_label,
+        "title": capability.title,
         "materials": capability.materials,
         "techniques": capability.techniques,
         "moq": capability.moq,
@@ -185,6 +186,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
             {
                 "category": m.category,
                 "label": m.label,
+                "title": m.title,
                 "materials": m.materials,
                 "moq": m.moq,
                 "lead_time_days": m.lead_time_days,

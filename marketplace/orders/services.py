@@ -23,6 +23,7 @@ from marketplace.money import round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
+from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
@@ -36,6 +37,8 @@ GROUP_MOVES = {
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
     (OrderStatus.IN_PRODUCTION, OrderStatus.CANCELLED),
 }
+# The moves that change what the group's measured record counts (marketplace.reputation.signals).
+RECORD_MOVES = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 BUYER_MOVES = {
     (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
     (OrderStatus.DELIVERED, OrderStatus.CLOSED),
@@ -365,6 +368,8 @@ def move(
             tax = order.tax_amount - sum((i.tax_amount for i in issued), Decimal(0))
             issue_invoice(session, order, kind=InvoiceKind.BALANCE, amount=balance, tax=tax)
     _trace(session, order, to.value, author_id=membership.user_id, base_url=base_url, note=note.strip())
+    if to in RECORD_MOVES:
+        publish_record_changed(session, order.group)  # on time, orders completed, repeat buyers: search hears of it
     other = order.group.organization_id if as_buyer else order.buyer_id
     notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
            body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,

@@ -107,6 +107,17 @@ class GroupChanged(Event):
     group: ProducerGroup
 
 
+@dataclass(frozen=True)
+class GroupRecordChanged(Event):
+    """Something `group`'s measured record is counted from happened (`marketplace.reputation.signals`):
+    it quoted or wrote in an RFQ thread, was sent an RFQ, or one of its orders moved (shipped,
+    delivered, cancelled). Its row has its new `version`. These come in bursts (a conversation), so
+    subscribers should coalesce their work rather than act on each."""
+
+    name: ClassVar[str] = "producer_group.record_changed"
+    group: ProducerGroup
+
+
 E = TypeVar("E", bound=Event)
 Subscriber = Callable[[Session, E], None]
 

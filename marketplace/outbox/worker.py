@@ -133,9 +133,11 @@ class Worker:
         rng: random.Random | None = None,
         lease_seconds: float = 300.0,
         chores: Sequence[Chore] = (),
+        topics: frozenset[str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.chores = tuple(chores)
+        self.topics = topics  # only messages of these topics (a worker given to imports, say); None: every topic
         self.registry = registry
         self.policy = policy or RetryPolicy()
         self.clock = clock
@@ -158,12 +160,11 @@ class Worker:
 
     def _lease(self, session: Session) -> Lease | None:
         now = self.clock()
+        due = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        if self.topics is not None:
+            due = due.where(OutboxMessage.topic.in_(self.topics))
         message = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+            due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1).with_for_update(skip_locked=True)
         ).first()
         if message is None:
             return None

@@ -1,12 +1,14 @@
 """A producer group changed: its version goes up and `producer_group.changed` is published
-(search subscribes: the group's document is rebuilt)."""
+(search subscribes: the group's document is rebuilt); `producer_group.record_changed` when what its
+measured record is counted from changed (search rebuilds the document once a burst has settled)."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.outbox.events import GroupChanged, publish
+from marketplace.outbox.events import GroupChanged, GroupRecordChanged, publish
 from marketplace.producers.models import ProducerGroup
 
 
@@ -31,3 +33,19 @@ def publish_group_changed(session: Session, group: ProducerGroup) -> None:
     if group.id is None:
         session.flush()  # a new group needs its id
     publish(session, GroupChanged(group))
+
+
+def publish_record_changed(session: Session, group: ProducerGroup) -> None:
+    """Publish that something the group's measured record counts happened (a quote, a message, an order moved).
+
+    The version goes up in the database (`version + 1`, which waits for a concurrent change of the row,
+    so two of them never hand out the same number and the index never refuses the later one as a replay).
+    """
+    session.execute(
+        update(ProducerGroup)
+        .where(ProducerGroup.id == group.id)
+        .values(version=ProducerGroup.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(group, ["version", "updated_at"])
+    publish(session, GroupRecordChanged(group))

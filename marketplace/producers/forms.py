@@ -24,7 +24,7 @@ from marketplace.clock import time_zone_names
 from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.i18n import lazy_date
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, OTHER_CLAIM, category_choices, country_choices
-from marketplace.text import word_list
+from marketplace.text import clean_line, word_list
 
 MAX_LIST_FIELD_LENGTH = 2000  # characters of a comma-separated list field, before it is split
 
@@ -133,6 +133,10 @@ class ProfileForm(Form):
 
 class CapabilityForm(OneTimeForm):
     category = _category_field()
+    title = StringField(
+        _l("Title (optional)"), validators=[Length(max=120)],
+        description=_l("Your own name for it, as buyers would say it, e.g. Sisal market baskets, 30 cm"),
+    )  # fmt: skip
     materials = _word_list_field(_l("Materials"), _l("Separate with commas, e.g. sisal, recycled brass, cotton"))
     techniques = _word_list_field(_l("Techniques"), _l("e.g. coiling, backstrap weaving, lost-wax casting"))
     moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
@@ -156,6 +160,7 @@ class CapabilityForm(OneTimeForm):
     def values(self) -> dict[str, object]:
         return {
             "category": self.category.data,
+            "title": clean_line(self.title.data),
             "materials": [m.lower() for m in words(self.materials.data)],
             "techniques": [t.lower() for t in words(self.techniques.data)],
             "moq": self.moq.data,

@@ -25,7 +25,7 @@ from marketplace.money import MAX_UNIT_PRICE, round_money
 from marketplace.producers import capacity
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.models import Capability, CapacityWindow, Certification, GroupAddress, ProducerGroup
-from marketplace.producers.services import CAPABILITY_FIELDS, PROFILE_FIELDS, follow_name
+from marketplace.producers.services import CAPABILITY_FIELDS, MAX_CAPABILITY_TITLE, PROFILE_FIELDS, follow_name
 from marketplace.producers.spreadsheets import (
     BadNumber,
     Reason,
@@ -42,7 +42,7 @@ CSV_COLUMNS = (
     "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
     "women_share", "youth_share", "languages", "story", "certifications", "category", "materials",
     "techniques", "moq", "lead_time_days", "price_min", "price_max", "currency", "weekly_capacity",
-    "capacity_overrides",
+    "capacity_overrides", "capability_title",
 )  # fmt: skip
 REQUIRED_CSV_COLUMNS = {"external_ref", "name", "country", "category"}
 BATCH = 500
@@ -157,6 +157,7 @@ def read_table(table: Table) -> Iterator[SourceRecord]:
         ref = row.get("external_ref", "")
         capability = {
             "category": row.get("category", ""),
+            "title": row.get("capability_title", ""),
             "materials": _split(row.get("materials", "")),
             "techniques": _split(row.get("techniques", "")),
             "moq": row.get("moq") or None,
@@ -346,6 +347,7 @@ def _capability(data: Any, where: str | None) -> dict[str, Any]:
             raise RecordError(N_("currency %(currency)s is not an ISO 4217 code"), column="currency", currency=repr(currency))
         values = {
             "category": category,
+            "title": _text(data.get("title"), "capability_title", max_length=MAX_CAPABILITY_TITLE),
             "materials": [m.lower() for m in _list(data.get("materials"), "materials")],
             "techniques": [t.lower() for t in _list(data.get("techniques"), "techniques")],
             "moq": _int(data.get("moq"), "moq", low=1, default=1),

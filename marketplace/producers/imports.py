@@ -62,7 +62,7 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
                 "country": clean["country"],
                 "certifications": [c.get("name") or c["scheme"] for c in clean["certifications"]],
                 "capabilities": [
-                    {"category": CATEGORIES[c["category"]].english_label, "code": c["category"], "moq": c["moq"], "lead_time_days": c["lead_time_days"],
+                    {"category": CATEGORIES[c["category"]].english_label, "code": c["category"], "title": c.get("title", ""), "moq": c["moq"], "lead_time_days": c["lead_time_days"],
                      "price": f"{c['price_min']}–{c['price_max']} {c['currency']}", "weekly_capacity": c["weekly_capacity"]}
                     for c in clean["capabilities"]
                 ],

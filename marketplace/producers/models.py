@@ -146,6 +146,8 @@ class Capability(Base):
     id: Mapped[intpk]
     group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(60), index=True)
+    # The group's own name for what it makes ("Sisal market baskets, 30 cm"); searchable; may be empty.
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
     materials: Mapped[list[str]] = mapped_column(default=list)
     techniques: Mapped[list[str]] = mapped_column(default=list)
     moq: Mapped[int] = mapped_column(default=1)

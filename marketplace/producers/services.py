@@ -44,9 +44,10 @@ PROFILE_FIELDS = (
     "artisan_count", "women_share", "youth_share", "languages", "response_time_hours", "currency", "artisan_share_floor",
 )  # fmt: skip
 CAPABILITY_FIELDS = (
-    "category", "materials", "techniques", "moq", "lead_time_days",
+    "category", "title", "materials", "techniques", "moq", "lead_time_days",
     "price_min", "price_max", "currency", "weekly_capacity",
 )  # fmt: skip
+MAX_CAPABILITY_TITLE = 120  # characters of a capability's own title (Capability.title)
 PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
 
 
@@ -219,6 +220,8 @@ def update_profile(session: Session, group: ProducerGroup, values: Mapping[str, 
 
 
 def _check_capability(values: Mapping[str, Any]) -> None:
+    if len(values.get("title") or "") > MAX_CAPABILITY_TITLE:
+        raise DomainError(_("Keep the title under %(count)s characters.", count=MAX_CAPABILITY_TITLE), field="title")
     if values["category"] not in CATEGORIES or CATEGORIES[values["category"]].parent is None:
         raise DomainError(_("Choose a category from the list."), field="category")
     if values["price_min"] > values["price_max"]:
@@ -244,7 +247,7 @@ def add_capability(session: Session, group: ProducerGroup, values: Mapping[str, 
     highest.
     """
     _check_capability(values)
-    capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS})
+    capability = Capability(group=group, **{k: values[k] for k in CAPABILITY_FIELDS if k in values})
     session.add(capability)
     touch(session, group)
     session.flush()

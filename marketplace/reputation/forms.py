@@ -10,9 +10,9 @@ from marketplace.forms import Form, OneTimeForm, choices
 from marketplace.reputation.services import MAX_TEXT
 
 
-class ReviewForm(OneTimeForm):
-    rating = RadioField(
-        _l("How did the order go?"),
+def _stars(label: str, description: str = "") -> RadioField:
+    return RadioField(
+        label,
         choices=choices(
             [
                 ("5", _l("5 — excellent")),
@@ -21,9 +21,17 @@ class ReviewForm(OneTimeForm):
                 ("2", _l("2 — poor")),
                 ("1", _l("1 — very poor")),
             ]
-        ),
+        ),  # fmt: skip
         validators=[InputRequired(_l("Choose from 1 to 5 stars."))],
+        description=description,
     )
+
+
+class ReviewForm(OneTimeForm):
+    rating = _stars(_l("How did the order go, overall?"))
+    quality = _stars(_l("Quality of the goods"), _l("As specified and well made?"))
+    communication = _stars(_l("Communication"), _l("Answers, updates, problems raised early?"))
+    on_time = _stars(_l("On time"), _l("Delivered as promised?"))
     text = TextAreaField(_l("In your words (optional)"), validators=[Length(max=MAX_TEXT)],
                          description=_l("Quality, communication, delivery: what other buyers should know."))  # fmt: skip
 

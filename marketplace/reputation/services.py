@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from marketplace.reputation.models import Review
 
 MAX_TEXT = 4000
 REVIEWABLE = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+DIMENSIONS = ("quality", "communication", "on_time")  # rated apart, as buyers on Faire and Alibaba do
 
 
 def review_of(session: Session, order_id: int) -> Review | None:
@@ -27,11 +29,16 @@ def review_of(session: Session, order_id: int) -> Review | None:
 
 
 @use_case
-def leave_review(session: Session, membership: Membership | None, order_id: int, *, rating: int, text: str = "") -> Review:
-    """Record the buyer's review of a delivered order: `rating` 1–5, optional text.
+def leave_review(
+    session: Session, membership: Membership | None, order_id: int, *, rating: int, quality: int, communication: int,
+    on_time: int, text: str = "",
+) -> Review:  # fmt: skip
+    """Record the buyer's review of a delivered order: `rating` overall and the order's `quality`,
+    `communication` and `on_time` delivery (each 1–5 stars), with optional text.
 
     Raises NotFound for an order the membership is no party to, Forbidden for the group's side,
-    Conflict before delivery or for a second review of the order, DomainError for a rating outside 1–5.
+    Conflict before delivery or for a second review of the order, DomainError (on the field) for a
+    rating outside 1–5.
     """
     order = order_for(session, membership, order_id)
     if membership.organization_id != order.buyer_id:
@@ -42,8 +49,9 @@ def leave_review(session: Session, membership: Membership | None, order_id: int,
         raise Conflict("An order is reviewed once it is delivered.")
     if review_of(session, order.id) is not None:
         raise Conflict("This order is already reviewed; each order is reviewed once.")
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise DomainError("Rate the order from 1 to 5 stars.", field="rating")
+    for field, stars in (("rating", rating), ("quality", quality), ("communication", communication), ("on_time", on_time)):
+        if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+            raise DomainError(_("Rate the order from 1 to 5 stars."), field=field)
     text = text.strip()
     if len(text) > MAX_TEXT:
         raise DomainError(f"Keep the review under {MAX_TEXT} characters.", field="text")
@@ -53,6 +61,9 @@ def leave_review(session: Session, membership: Membership | None, order_id: int,
         buyer_id=order.buyer_id,
         author_id=membership.user_id,
         rating=rating,
+        quality_rating=quality,
+        communication_rating=communication,
+        on_time_rating=on_time,
         text=text,
     )
     session.add(review)

@@ -4,12 +4,17 @@ For each group, from Loom's own records:
 - **response time**: from an RFQ reaching the group to its first quote or first message in that RFQ's
   thread (median, hours), and the **response rate**: RFQs answered out of those received. An RFQ
   counts once it is answered or `ANSWER_WINDOW` old, so a fresh one is not held against anybody;
-- **on-time rate**: orders shipped by their promised ship-by date (the first "shipping" trace event,
-  UTC day), out of orders shipped plus orders past their ship-by date and not shipped (cancelled
-  orders do not count);
+- **on-time rate**: orders shipped by their promised ship-by date, out of orders shipped plus orders
+  past their ship-by date and not shipped (cancelled orders do not count). The ship-by date is a day
+  in the group's calendar (its organization's time zone, `marketplace.clock`), so the first
+  "shipping" trace event is judged by its date there: goods handed over at 23:30 in Guatemala City
+  on the due date are on time, though UTC is already on the next day; at 00:30 the next day in
+  Nairobi they are late, though it is still the due date in UTC;
 - **orders completed** (delivered or closed) and **repeat buyers** (buyers with two or more orders
   that were not cancelled);
-- **reviews**: how many and their average (1–5).
+- **reviews**: how many and their overall average (1–5), and apart the averages of the buyers'
+  quality, communication and on-time ratings (1–5). Reviews written before Loom asked for those
+  have only the overall rating and count in no dimension's average.
 
 Too little data says nothing: a signal based on fewer than `MIN_BASIS` events is not shown as a
 number and gives no boost — the group is shown as "new". The signals only *boost* ranking, within
@@ -27,7 +32,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Membership
+from marketplace.accounts.models import Membership, Organization
+from marketplace.clock import default_time_zone, local_date
 from marketplace.db import utcnow
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.producers.models import ProducerGroup
@@ -53,7 +59,20 @@ class Reputation:
     median_response_hours: float | None = None  # None below MIN_BASIS answered RFQs
     repeat_buyers: int = 0
     review_count: int = 0
-    review_average: float | None = None  # 1..5, None below MIN_BASIS reviews
+    review_average: float | None = None  # overall, 1..5, None below MIN_BASIS reviews
+    # Each dimension over the reviews that rate it (1..5, None below MIN_BASIS of them).
+    quality_count: int = 0
+    quality_average: float | None = None
+    communication_count: int = 0
+    communication_average: float | None = None
+    on_time_count: int = 0
+    on_time_rating_average: float | None = None
+    review_score: float | None = None  # what the boost's review share reads (see `boost`), 1..5
+
+    @property
+    def has_dimensions(self) -> bool:
+        """Is there a measured average for at least one of the three rated dimensions?"""
+        return any(v is not None for v in (self.quality_average, self.communication_average, self.on_time_rating_average))
 
     @property
     def is_new(self) -> bool:
@@ -65,7 +84,11 @@ class Reputation:
 
         on time: 0 at a 50 % on-time rate or less, the whole third at 100 %;
         replies: the response rate × speed (1 for a median reply within 24 h, falling to 0 at 7 days);
-        reviews: 0 at an average of 3 or less, the whole third at 5.
+        reviews: 0 at a review score of 3 or less, the whole third at 5. The score averages, review by
+        review, the buyer's quality and communication ratings (what only the buyer can judge), or the
+        overall rating of a review that predates them. The buyers' on-time ratings are shown but not
+        added: the on-time third already measures shipping by the promised date from the records, and
+        counting the same promise twice would let it outweigh the goods.
         A signal without enough data earns nothing and costs nothing: a new group ranks as a group
         with an average record would, and no filter hides it.
         """
@@ -76,8 +99,8 @@ class Reputation:
         if self.response_rate is not None and self.median_response_hours is not None:
             speed = _clip((SLOW_REPLY_HOURS - self.median_response_hours) / (SLOW_REPLY_HOURS - FAST_REPLY_HOURS))
             total += share * self.response_rate * speed
-        if self.review_average is not None:
-            total += share * _clip((self.review_average - 3) / 2)
+        if self.review_score is not None:
+            total += share * _clip((self.review_score - 3) / 2)
         return round(min(total, MAX_BOOST), 4)
 
     def as_document(self) -> dict[str, Any]:
@@ -103,34 +126,40 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     if not group_ids:
         return {}
     now = now or utcnow()
-    today = now.date()
     ids = sorted(set(group_ids))
     in_groups = Order.group_id.in_(ids)
 
-    # Orders, and the day each first shipped.
+    # Orders with their group's calendar, and the moment each first shipped.
     first_shipped_at = (
         select(func.min(TraceEvent.event_time))
         .where(TraceEvent.order_id == Order.id, TraceEvent.biz_step == "shipping")
         .scalar_subquery()
     )
     orders = session.execute(
-        select(Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by, first_shipped_at).where(in_groups)
-    ).all()
+        select(
+            Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by, first_shipped_at,
+            Organization.time_zone, Organization.country,
+        )
+        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+        .join(Organization, Organization.id == ProducerGroup.organization_id)
+        .where(in_groups)
+    ).all()  # fmt: skip
     shipped: dict[int, dt.datetime] = {row[0]: row[5] for row in orders if row[5] is not None}
     completed: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)
     on_time_basis: dict[int, int] = defaultdict(int)
     orders_per_buyer: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for order_id, group_id, buyer_id, status, ship_by, _shipped in orders:
+    for order_id, group_id, buyer_id, status, ship_by, _shipped, time_zone, country in orders:
         if status == OrderStatus.CANCELLED:
             continue
         orders_per_buyer[group_id][buyer_id] += 1
         completed[group_id] += status in _DONE
         first_shipped = shipped.get(order_id)
+        zone = time_zone or default_time_zone(country)  # Organization.zone: the group's calendar
         if first_shipped is not None:
             on_time_basis[group_id] += 1
-            on_time[group_id] += _utc_day(first_shipped) <= ship_by
-        elif ship_by < today:
+            on_time[group_id] += local_date(_aware(first_shipped), zone) <= ship_by
+        elif ship_by < local_date(now, zone):
             on_time_basis[group_id] += 1  # late and still not shipped
 
     # RFQs received, and the first answer (a quote, or a message from one of the group's people).
@@ -167,18 +196,20 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
         elif now - sent_at >= ANSWER_WINDOW:
             rfq_basis[group_id] += 1
 
-    reviews = {
-        group_id: (count, average)
-        for group_id, count, average in session.execute(
-            select(Review.group_id, func.count(), func.avg(Review.rating))
-            .where(Review.group_id.in_(ids))
-            .group_by(Review.group_id)
+    ratings: dict[int, list[tuple[int, int | None, int | None, int | None]]] = defaultdict(list)
+    for group_id, *stars in session.execute(
+        select(Review.group_id, Review.rating, Review.quality_rating, Review.communication_rating, Review.on_time_rating).where(
+            Review.group_id.in_(ids)
         )
-    }
+    ):
+        ratings[group_id].append(tuple(stars))  # type: ignore[arg-type]
 
     result: dict[int, Reputation] = {}
     for group_id in ids:
-        count, average = reviews.get(group_id, (0, None))
+        stars = ratings.get(group_id, [])
+        overall, quality, communication, on_time_stars = (
+            (_given(column) for column in zip(*stars, strict=True)) if stars else ([], [], [], [])
+        )
         hours = answered.get(group_id, [])
         result[group_id] = Reputation(
             orders_completed=completed[group_id],
@@ -188,8 +219,15 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
             response_rate=_rate(len(hours), rfq_basis[group_id]),
             median_response_hours=round(statistics.median(hours), 1) if len(hours) >= MIN_BASIS else None,
             repeat_buyers=sum(1 for n in orders_per_buyer[group_id].values() if n >= 2),
-            review_count=count,
-            review_average=round(float(average), 2) if count >= MIN_BASIS and average is not None else None,
+            review_count=len(overall),
+            review_average=_average(overall),
+            quality_count=len(quality),
+            quality_average=_average(quality),
+            communication_count=len(communication),
+            communication_average=_average(communication),
+            on_time_count=len(on_time_stars),
+            on_time_rating_average=_average(on_time_stars),
+            review_score=_average([_review_score(*review) for review in stars]),
         )
     return result
 
@@ -199,7 +237,21 @@ def reputation(session: Session, group_id: int) -> Reputation:
     return reputations(session, [group_id])[group_id]
 
 
-def _utc_day(moment: dt.datetime) -> dt.date:
-    if moment.tzinfo is None:  # SQLite's MIN() hands back the stored text's naive value
+def _given(column: tuple[int | None, ...]) -> list[int]:
+    return [stars for stars in column if stars is not None]
+
+
+def _average(stars: list[int] | list[float]) -> float | None:
+    return round(statistics.fmean(stars), 2) if len(stars) >= MIN_BASIS else None
+
+
+def _review_score(overall: int, quality: int | None, communication: int | None, _on_time: int | None) -> float:
+    """One review's part in the boost: its quality and communication ratings, or the overall rating of a review without them."""
+    given = [stars for stars in (quality, communication) if stars is not None]
+    return statistics.fmean(given) if given else float(overall)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:  # SQLite's MIN() hands back the stored text's naive value, which is UTC
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).date()
+    return moment

@@ -28,8 +28,11 @@ def review(order_id: int) -> Response | tuple[str, int]:
     is_buyer = membership.organization_id == order.buyer_id
     if is_buyer and existing is None and form.validate_on_submit():
         try:
-            left = services.leave_review(db.session, membership, order_id, rating=int(form.rating.data), text=form.text.data or "",
-                                         submission=one_time(form, url_for("reviews.review", order_id=order_id)))  # fmt: skip
+            left = services.leave_review(
+                db.session, membership, order_id, rating=int(form.rating.data), quality=int(form.quality.data),
+                communication=int(form.communication.data), on_time=int(form.on_time.data), text=form.text.data or "",
+                submission=one_time(form, url_for("reviews.review", order_id=order_id)),
+            )  # fmt: skip
         except DomainError as error:
             attach_error(form, error)
         else:

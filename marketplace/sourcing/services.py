@@ -19,6 +19,7 @@ from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money
 from marketplace.money import is_rounded, minor_units, round_money
 from marketplace.notifications import notify
+from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency, lazy_category, lazy_country
@@ -450,6 +451,7 @@ def submit_quote(
         quote.revision += 1
         verb = "revised"
     session.flush()
+    publish_record_changed(session, group)  # its response time and rate: search hears of it
     terms = {
         "group": group.name,
         "title": rfq.title,
@@ -511,6 +513,8 @@ def post_message(
     message = Message(rfq_id=rfq.id, group_id=group.id, author_id=membership.user_id, body=body[:5000])
     session.add(message)
     from_buyer = membership.organization_id == rfq.buyer_id
+    if not from_buyer:
+        publish_record_changed(session, group)  # a first answer by message counts as a response
     notify(
         session,
         group.organization_id if from_buyer else rfq.buyer_id,

@@ -224,3 +224,23 @@ def test_a_file_without_the_required_columns_names_what_it_found() -> None:
 
 def test_every_documented_column_is_known_to_the_reader() -> None:
     assert set(HEADER) <= set(CSV_COLUMNS)
+
+
+def test_a_capability_title_is_imported_from_its_column_and_from_json(session: Session) -> None:
+    data = spanish_excel_csv([row("GT-1", "Tejedoras de Sololá")]).decode("utf-8-sig")
+    lines = data.splitlines()
+    lines[0] += ";capability_title"
+    lines[1] += ";Bufandas de algodón tejidas a mano, 180 cm"
+    report = import_groups(session, parse_upload("\r\n".join(lines).encode(), "grupos.csv").records)
+    assert report.errors == [] and group(session, "GT-1").capabilities[0].title == "Bufandas de algodón tejidas a mano, 180 cm"
+
+    document = {"groups": [{"external_ref": "KE-1", "name": "Machakos Sisal Weavers", "country": "KE", "capabilities": [
+        {"category": "baskets.storage", "title": "Sisal market baskets, 30 cm", "lead_time_days": 30, "price_min": "8",
+         "price_max": "14", "weekly_capacity": 300},
+        {"category": "baskets.market", "title": "T" * 121, "lead_time_days": 30, "price_min": "8", "price_max": "14",
+         "weekly_capacity": 300}]}]}  # fmt: skip
+    report = import_groups(session, parse_upload(json.dumps(document).encode(), "groups.json").records)
+    assert [p.column for p in report.problems] == ["capability_title"]  # too long: the record is reported, not cut
+    document["groups"][0]["capabilities"].pop()
+    report = import_groups(session, parse_upload(json.dumps(document).encode(), "groups.json").records)
+    assert report.errors == [] and group(session, "KE-1").capabilities[0].title == "Sisal market baskets, 30 cm"

@@ -126,7 +126,7 @@ def test_adding_a_capability_then_setting_capacity_for_many_weeks(
     assert capability.materials == ["sisal", "cotton thread"] and capability.price_min == Decimal("8.50")
 
     page = f"/manage/capabilities/{capability.id}/capacity"
-    first = week_start(dt.date.today()) + dt.timedelta(weeks=1)
+    first = week_start(group.organization.today()) + dt.timedelta(weeks=1)
     weeks = {f"week_{first + dt.timedelta(weeks=i):%Y%m%d}": "300" for i in range(16)}
     holidays = {
         "fill_units": "0",
@@ -147,7 +147,7 @@ def test_capacity_cannot_drop_below_what_orders_already_hold(
     admin_client: FlaskClient, session: Session, group: ProducerGroup
 ) -> None:
     capability = factories.capability(session, group, weekly_capacity=300)
-    monday = week_start(dt.date.today()) + dt.timedelta(weeks=1)
+    monday = week_start(group.organization.today()) + dt.timedelta(weeks=1)
     session.add(CapacityWindow(capability=capability, week_start=monday, units_available=300, units_committed=120))
     session.flush()
 
@@ -335,3 +335,19 @@ def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_clie
         group.slug == "kitui-sisal-weavers"
         and admin_client.get("/groups/kitui-basket-weavers-2").headers["Location"] == "/groups/kitui-sisal-weavers"
     )
+
+
+def test_a_capability_has_a_title_of_the_groups_own_shown_on_the_profile(
+    admin_client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
+    titled = {**CAPABILITY, "title": "Sisal market baskets, 30 cm"}
+    assert submit(admin_client, "/manage/capabilities/new", {**titled, "title": "x" * 121}).status_code == 422
+    assert submit(admin_client, "/manage/capabilities/new", titled).status_code == 302
+    capability = session.scalar(select(Capability).where(Capability.group_id == group.id))
+    assert capability.title == "Sisal market baskets, 30 cm"
+    assert "Sisal market baskets, 30 cm" in text_of(admin_client.get(f"/groups/{group.slug}"))
+
+    edited = submit(admin_client, f"/manage/capabilities/{capability.id}", {**titled, "title": "Sisal market baskets, 35 cm"})
+    assert edited.status_code == 302
+    session.refresh(capability)
+    assert capability.title == "Sisal market baskets, 35 cm"

@@ -23,6 +23,11 @@ from tests.web import sign_in, submit, text_of
 NOW = dt.datetime.now(dt.UTC)
 
 
+def rated(stars: int, **dimensions: int) -> dict[str, int]:
+    """A review's stars: `stars` overall and for each dimension, unless given apart."""
+    return {"rating": stars, "quality": stars, "communication": stars, "on_time": stars} | dimensions
+
+
 def deliver(session: Session, group_admin, buyer, order, *, deliver: bool = True) -> None:  # type: ignore[no-untyped-def]
     today = dt.date.today()
     for to in (OrderStatus.IN_PRODUCTION, OrderStatus.READY, OrderStatus.SHIPPED):
@@ -61,16 +66,16 @@ def test_a_buyer_reviews_a_delivered_order_once_and_the_group_answers_once(sessi
     order = factories.accepted_order(session, group, buyer)
 
     with pytest.raises(Conflict, match="once it is delivered"):
-        reviews.leave_review(session, buyer, order.id, rating=5)
+        reviews.leave_review(session, buyer, order.id, **rated(5))
     deliver(session, admin, buyer, order)
     with pytest.raises(Forbidden):
-        reviews.leave_review(session, admin, order.id, rating=5)
+        reviews.leave_review(session, admin, order.id, **rated(5))
     with pytest.raises(DomainError, match="1 to 5"):
-        reviews.leave_review(session, buyer, order.id, rating=6)
+        reviews.leave_review(session, buyer, order.id, **rated(6))
 
-    review = reviews.leave_review(session, buyer, order.id, rating=4, text="Tight weave, two days late.")
+    review = reviews.leave_review(session, buyer, order.id, **rated(4), text="Tight weave, two days late.")
     with pytest.raises(Conflict, match="reviewed once"):
-        reviews.leave_review(session, buyer, order.id, rating=1)
+        reviews.leave_review(session, buyer, order.id, **rated(1))
     assert (group.rating, group.rating_count) == (Decimal("4.00"), 1)  # the shown rating is the reviews', no longer typed
 
     reviews.reply_to_review(session, admin, review.id, text="Thank you — the sisal harvest was late.")
@@ -93,7 +98,7 @@ def test_signals_are_measured_from_orders_rfqs_and_reviews(session: Session) -> 
     never_shipped.ship_by = dt.date.today() - dt.timedelta(days=1)
     orders.move(session, admin, cancelled.id, OrderStatus.CANCELLED, note="Buyer closed", today=dt.date.today(), base_url="")
     for order, stars in zip(on_time, (5, 4, 5), strict=True):
-        reviews.leave_review(session, buyer, order.id, rating=stars)
+        reviews.leave_review(session, buyer, order.id, **rated(stars))
     # accepted_order's RFQs were answered at once (6 of them); add a slow answer, a message answer, an unanswered old one and a fresh one.
     rfq_to(session, group, buyer, sent_hours_ago=100, answered_after_hours=30)
     rfq_to(session, group, buyer, sent_hours_ago=50, answered_after_hours=2, by_message=True)
@@ -136,6 +141,7 @@ def test_the_boost_is_bounded_and_earned_by_each_signal() -> None:
         median_response_hours=2,
         review_count=30,
         review_average=5.0,
+        review_score=5.0,
     )
     poor = Reputation(
         on_time_basis=40,
@@ -145,6 +151,7 @@ def test_the_boost_is_bounded_and_earned_by_each_signal() -> None:
         median_response_hours=200,
         review_count=30,
         review_average=2.0,
+        review_score=2.0,
     )
     assert perfect.boost() == pytest.approx(MAX_BOOST) and poor.boost() == 0
     assert Reputation(on_time_basis=10, on_time_rate=0.75).boost() == pytest.approx(MAX_BOOST / 6)
@@ -163,7 +170,7 @@ def test_the_profile_and_results_show_the_record_with_its_basis_or_new_group(cli
     for _ in range(3):
         order = factories.accepted_order(session, group, buyer)
         deliver(session, admin, buyer, order)
-        reviews.leave_review(session, buyer, order.id, rating=5, text="Lovely work")
+        reviews.leave_review(session, buyer, order.id, **rated(5), text="Lovely work")
     newcomer = factories.producer_group(session, name="Kitui Newcomers")
     factories.capability(session, newcomer)
     session.flush()
@@ -186,11 +193,95 @@ def test_the_review_pages(client: FlaskClient, session: Session) -> None:
 
     refused = submit(client, page, {"rating": "9"})
     assert refused.status_code == 422
-    assert submit(client, page, {"rating": "4", "text": "Good"}).status_code == 302
-    assert "4 / 5" in text_of(client.get(page))
+    half_rated = submit(client, page, {"rating": "4", "quality": "5", "text": "Good"})
+    assert half_rated.status_code == 422 and "Choose from 1 to 5 stars." in text_of(half_rated)  # each dimension is asked for
+    rated_apart = {"rating": "4", "quality": "5", "communication": "3", "on_time": "2", "text": "Good"}
+    assert submit(client, page, rated_apart).status_code == 302
+    shown = text_of(client.get(page))
+    assert "4 / 5" in shown and "quality 5 · communication 3 · on time 2" in shown
 
     client.get("/logout")
     sign_in(client, admin.user.email)
     review = reviews.review_of(session, order.id)
     answered = submit(client, page, {"text": "Thank you!"}, action=f"/reviews/{review.id}/reply")
     assert answered.status_code == 302 and "Thank you!" in text_of(client.get(page))
+
+
+def old_review(session: Session, group, buyer, admin, stars: int):  # type: ignore[no-untyped-def]
+    """A review as migration 0025 leaves one written before: its overall rating only."""
+    from marketplace.reputation.models import Review
+
+    order = factories.accepted_order(session, group, buyer)
+    deliver(session, admin, buyer, order)
+    review = Review(order_id=order.id, group_id=group.id, buyer_id=buyer.organization_id, rating=stars, text="")
+    session.add(review)
+    session.flush()
+    return review
+
+
+def test_dimensions_are_averaged_apart_and_old_reviews_only_count_overall(session: Session) -> None:
+    group, admin, buyer = parties(session)
+    for stars in (2, 2, 2):
+        old_review(session, group, buyer, admin, stars)
+    for overall, quality, communication, on_time in ((4, 5, 4, 1), (5, 5, 5, 2), (4, 4, 3, 3)):
+        order = factories.accepted_order(session, group, buyer)
+        deliver(session, admin, buyer, order)
+        reviews.leave_review(
+            session, buyer, order.id, **rated(overall, quality=quality, communication=communication, on_time=on_time)
+        )
+
+    measured = reputation(session, group.id)
+
+    assert (measured.review_count, measured.review_average) == (6, round((2 * 3 + 4 + 5 + 4) / 6, 2))
+    # Each dimension over the three reviews that rate it; the old ones invent nothing.
+    assert (measured.quality_count, measured.quality_average) == (3, round(14 / 3, 2))
+    assert (measured.communication_count, measured.communication_average) == (3, 4.0)
+    assert (measured.on_time_count, measured.on_time_rating_average) == (3, 2.0)
+    # The boost's review share: quality and communication per review, the old reviews' overall.
+    assert measured.review_score == round((2 + 2 + 2 + 4.5 + 5 + 3.5) / 6, 2)
+
+
+def test_the_review_share_of_the_boost_reads_quality_and_communication_not_the_on_time_stars() -> None:
+    third = MAX_BOOST / 3
+    assert Reputation(review_count=5, review_average=5.0, review_score=5.0).boost() == pytest.approx(third)
+    assert Reputation(review_count=5, review_average=5.0, review_score=3.0).boost() == 0  # overall 5, but goods and answers 3
+    on_time_stars_only = Reputation(review_count=5, on_time_count=5, on_time_rating_average=5.0, review_score=3.0)
+    assert on_time_stars_only.boost() == 0  # the on-time third is measured from the shipping records instead
+
+
+@pytest.mark.parametrize(
+    ("zone", "ship_by", "shipped_utc", "on_time"),
+    [
+        # UTC+3: 23:30 on the due date is 20:30 UTC (on time); 00:30 the next day is 21:30 UTC on the due date (late).
+        ("Africa/Nairobi", dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 20, 30, tzinfo=dt.UTC), True),
+        ("Africa/Nairobi", dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 21, 30, tzinfo=dt.UTC), False),
+        # UTC+5:30: 23:30 local is 18:00 UTC (on time); 00:30 the next day is 19:00 UTC on the due date (late).
+        ("Asia/Kolkata", dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC), True),
+        ("Asia/Kolkata", dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 19, 0, tzinfo=dt.UTC), False),
+        # UTC−6: 23:30 on the due date is 05:30 UTC the next day (on time); 00:30 the next day is 06:30 UTC (late).
+        ("America/Guatemala", dt.date(2026, 3, 10), dt.datetime(2026, 3, 11, 5, 30, tzinfo=dt.UTC), True),
+        ("America/Guatemala", dt.date(2026, 3, 10), dt.datetime(2026, 3, 11, 6, 30, tzinfo=dt.UTC), False),
+    ],
+)
+def test_on_time_is_judged_by_the_groups_calendar_at_the_day_boundary(
+    session: Session, zone: str, ship_by: dt.date, shipped_utc: dt.datetime, on_time: bool
+) -> None:
+    from sqlalchemy import select
+
+    from marketplace.trace.models import TraceEvent
+
+    group, admin, buyer = parties(session)
+    group.organization.time_zone = zone
+    shipped = [factories.accepted_order(session, group, buyer) for _ in range(MIN_BASIS)]
+    for order in shipped:
+        deliver(session, admin, buyer, order, deliver=False)
+        order.ship_by = ship_by
+        # The shipping step as if recorded at that instant (the chain's hashes are not what this measures).
+        event = session.scalar(select(TraceEvent).where(TraceEvent.order_id == order.id, TraceEvent.biz_step == "shipping"))
+        event.event_time = shipped_utc
+    session.flush()
+
+    measured = reputation(session, group.id)
+
+    assert measured.on_time_basis == MIN_BASIS
+    assert measured.on_time_rate == (1.0 if on_time else 0.0)

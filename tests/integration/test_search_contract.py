@@ -496,7 +496,7 @@ def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_
     from marketplace.reputation.signals import Reputation
 
     record = Reputation(orders_completed=30, on_time_basis=30, on_time_rate=0.97, rfqs_received=40, response_rate=0.95,
-                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8)  # fmt: skip
+                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8, review_score=4.8)  # fmt: skip
     empty_index.index([
         build_document(group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
         build_document(group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record),
@@ -512,3 +512,20 @@ def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_
     hit = next(h for h in empty_index.search(SearchQuery(text="meru")).hits if h.id == 2)
     assert hit.reputation["on_time_basis"] == 30 and hit.reputation["is_new"] is False
     assert empty_index.search(SearchQuery(text="nyeri")).hits[0].reputation["is_new"] is True
+
+
+def test_a_capability_title_is_searched_and_shown_as_why_it_matched(empty_index: SearchIndex) -> None:
+    titled = group_row(1, "Sitapur Weavers", "", "textiles.throws", ["cotton"], [], "IN")
+    titled.capabilities[0].title = "Handloom cotton throws, 130 × 170 cm"
+    woven = group_row(2, "Ahmedabad Weavers", "", "textiles.throws", ["cotton"], [], "IN")
+    woven.capabilities.append(SimpleNamespace(**{**vars(woven.capabilities[0]), "id": 21, "category": "textiles.table",
+                                                 "title": "Block-printed table runners"}))  # fmt: skip
+    untitled = group_row(3, "Panipat Weavers", "", "textiles.throws", ["cotton"], [], "IN")
+    empty_index.index([build_document(g, TODAY) for g in (titled, woven, untitled)])
+
+    handloom = empty_index.search(SearchQuery(text="handloom")).hits
+    assert [h.id for h in handloom] == [1]  # the category's label says nothing of handlooms: only the title does
+    assert [m.title for m in handloom[0].matches] == ["Handloom cotton throws, 130 × 170 cm"]
+    runners = empty_index.search(SearchQuery(text="table runners")).hits
+    assert [h.id for h in runners] == [2]
+    assert [(m.category, m.title) for m in runners[0].matches] == [("textiles.table", "Block-printed table runners")]
