@@ -296,7 +296,9 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
     if attempt is None:
         raise NotFound(_("That sign-in attempt is unknown."))
     email, remote_addr = attempt.email, attempt.remote_addr
-    others = select(LoginAttempt).where(LoginAttempt.attempted_at > now - policy.window, LoginAttempt.id != attempt_id)
+    # Only attempts recorded before this one count: when many arrive at once, the first ones in order are let
+    # through and the rest refused, whatever order their checks run in (counting later ones could refuse them all).
+    others = select(LoginAttempt).where(LoginAttempt.attempted_at > now - policy.window, LoginAttempt.id < attempt_id)
     earlier = session.scalars(
         others.where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr).order_by(
             LoginAttempt.attempted_at.desc()

@@ -167,7 +167,16 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
         sequence = event.get("loom:sequence")
         expected_sequence = previous.get("loom:sequence", 0) + 1 if previous else 1
         if sequence != expected_sequence:
-            problems.append(Problem(position, f"Event {expected_sequence} is missing: the next event is numbered {sequence}."))
+            problems.append(
+                Problem(
+                    position,
+                    _(
+                        "Event %(missing)s is missing: the next event is numbered %(sequence)s.",
+                        missing=expected_sequence,
+                        sequence=sequence,
+                    ),
+                )
+            )
         if event.get(WITHHELD_KEY):
             record = event.get("loom:legacyRecord")
             shown = {
@@ -175,24 +184,40 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
             }
             if isinstance(record, dict) and shown != legacy_event(record):
                 problems.append(
-                    Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers.")
+                    Problem(
+                        position,
+                        _(
+                            "Event %(position)s was altered: its fields differ from the record its hash covers.",
+                            position=position,
+                        ),
+                    )
                 )
             digest, sealed_at = seals.get(event_key(event), (None, 0))
             if sealed_at > position and digest != public_digest(event):
                 problems.append(Problem(position, _("Event %(position)s was altered: it differs from what event %(seal)s sealed.",
                                                     position=position, seal=sealed_at)))  # fmt: skip
             elif sealed_at <= position:
-                problems.append(Problem(position, f"Event {position} cannot be checked in this public copy: its hash covers a private note,"
-                                                  " recorded before notes were kept apart. The order's parties can check it in their own download.",
+                problems.append(Problem(position, _("Event %(position)s cannot be checked in this public copy: its hash covers a private note, recorded before notes were kept apart. The order's parties can check it in their own download.", position=position),
                                         withheld=True))  # fmt: skip
         elif "eventID" in event:
             if recomputed[id(event)] != event["eventID"]:
-                problems.append(Problem(position, f"Event {position} was altered: its content does not hash to its eventID."))
+                problems.append(
+                    Problem(
+                        position,
+                        _("Event %(position)s was altered: its content does not hash to its eventID.", position=position),
+                    )
+                )
             link = event.get("loom:previousEventID") or event.get("loom:previousLegacyHash")
             expected_link = None if previous is None else previous.get("eventID") or previous.get("loom:legacyHash")
             if link != expected_link:
                 problems.append(
-                    Problem(position, f"Event {position} does not follow the event before it: an event was removed or reordered.")
+                    Problem(
+                        position,
+                        _(
+                            "Event %(position)s does not follow the event before it: an event was removed or reordered.",
+                            position=position,
+                        ),
+                    )
                 )
         elif "loom:legacyHash" in event:
             record = event.get("loom:legacyRecord")
@@ -200,16 +225,28 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
             if (not isinstance(record, dict) or prev_hash is None
                     or event_hash(prev_hash, record) != event["loom:legacyHash"]):  # fmt: skip
                 problems.append(
-                    Problem(position, f"Event {position} was altered or does not follow the event before it (Loom's first hash).")
+                    Problem(
+                        position,
+                        _(
+                            "Event %(position)s was altered or does not follow the event before it (Loom's first hash).",
+                            position=position,
+                        ),
+                    )
                 )
             else:
                 shown = {k: v for k, v in event.items() if k not in ("loom:sequence", "loom:legacyHash", "loom:legacyRecord")}
                 if shown != legacy_event(record):
                     problems.append(
-                        Problem(position, f"Event {position} was altered: its fields differ from the record its hash covers.")
+                        Problem(
+                            position,
+                            _(
+                                "Event %(position)s was altered: its fields differ from the record its hash covers.",
+                                position=position,
+                            ),
+                        )
                     )
         else:
-            problems.append(Problem(position, f"Event {position} has no eventID: it cannot be checked."))
+            problems.append(Problem(position, _("Event %(position)s has no eventID: it cannot be checked.", position=position)))
         previous = event
     problems += _note_problems(document.get(NOTES_KEY, []), events)
     return problems
@@ -220,20 +257,24 @@ def _note_problems(notes: Any, events: list[dict[str, Any]]) -> list[Problem]:
     from marketplace.trace.epcis import note_digest
 
     if not isinstance(notes, list):
-        return [Problem(0, "The document's notes are not a list.")]
+        return [Problem(0, _("The document's notes are not a list."))]
     positions = {e.get("eventID"): (position, e) for position, e in enumerate(events, start=1) if "eventID" in e}
     problems: list[Problem] = []
     for entry in notes:
         found = positions.get(entry.get("eventID")) if isinstance(entry, dict) else None
         if found is None:
-            problems.append(Problem(0, "A note names no event of this document."))
+            problems.append(Problem(0, _("A note names no event of this document.")))
             continue
         position, event = found
         note, salt = entry.get("note"), entry.get("salt")
         if not isinstance(note, str) or not isinstance(salt, str) or note_digest(note, salt) != event.get("loom:noteDigest"):
             problems.append(
                 Problem(
-                    position, f"The note of event {position} was altered: it does not match the digest the event's hash covers."
+                    position,
+                    _(
+                        "The note of event %(position)s was altered: it does not match the digest the event's hash covers.",
+                        position=position,
+                    ),
                 )
             )
     return problems

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
@@ -65,18 +66,23 @@ def parse_event_query(args: Mapping[str, str]) -> EventQuery:
     """
     unknown = sorted(set(args) - PARAMETERS)
     if unknown:
-        raise DomainError(f"Loom does not support the query parameter {unknown[0]}.", field=unknown[0])
+        raise DomainError(_("Loom does not support the query parameter %(name)s.", name=unknown[0]), field=unknown[0])
     lists: dict[str, frozenset[str]] = {}
     for name in LISTS:
         if name in args:
             values = [v for v in args[name].split("|") if v]
             if not values or len(values) > MAX_VALUES or any(len(v) > 300 for v in values):
                 raise DomainError(
-                    f"Give {name} as 1 to {MAX_VALUES} values separated by |, each at most 300 characters.", field=name
+                    _(
+                        "Give %(name)s as 1 to %(most)s values separated by |, each at most 300 characters.",
+                        name=name,
+                        most=MAX_VALUES,
+                    ),
+                    field=name,
                 )
             lists[name] = frozenset(values)
     if unknown_types := lists.get("eventType", frozenset()) - {k.value for k in EventKind} - {"AssociationEvent"}:
-        raise DomainError(f"Unknown event type {sorted(unknown_types)[0]}.", field="eventType")
+        raise DomainError(_("Unknown event type %(type)s.", type=sorted(unknown_types)[0]), field="eventType")
     times: dict[str, dt.datetime] = {}
     for name in TIMES:
         if name in args:
@@ -86,13 +92,15 @@ def parse_event_query(args: Mapping[str, str]) -> EventQuery:
             except (ValueError, OverflowError):  # OverflowError: year 9999 at -23:59 is past what a datetime holds in UTC
                 utc = None
             if utc is None:
-                raise DomainError(f"Give {name} as a date and time with its offset, such as 2026-03-01T00:00:00Z.", field=name)
+                raise DomainError(
+                    _("Give %(name)s as a date and time with its offset, such as 2026-03-01T00:00:00Z.", name=name), field=name
+                )
             times[name] = utc
     per_page = DEFAULT_PER_PAGE
     if "perPage" in args:
         raw = args["perPage"]
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_PER_PAGE):
-            raise DomainError(f"Give perPage as a whole number from 1 to {MAX_PER_PAGE}.", field="perPage")
+            raise DomainError(_("Give perPage as a whole number from 1 to %(most)s.", most=MAX_PER_PAGE), field="perPage")
         per_page = int(raw)
     return EventQuery(lists, times, per_page)
 
