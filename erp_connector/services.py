@@ -179,6 +179,7 @@ class SaleTax:
 
     @property
     def usable(self) -> bool:
+        """Tell whether Loom can reproduce this Odoo tax: a positive percent tax (not group, fixed or division)."""
         return self.kind == "percent" and self.rate > 0
 
     @property

@@ -316,6 +316,7 @@ class TaxRuleOdoo:
     kind: str
 
     def describe(self) -> str:
+        """Describe the rule in words for a sync error that compares it with the order's copy (English, as logged)."""
         if self.kind != "percent":
             return f"a “{self.kind}” tax, which Loom cannot charge"
         how = "included in prices" if self.included else "added on top of prices"

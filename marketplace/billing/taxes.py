@@ -43,6 +43,7 @@ class TaxRule:
 
     @property
     def factor(self) -> Decimal:
+        """Return the share of a line amount that is tax: rate/(100+rate) when included, rate/100 on top (Odoo's percent tax)."""
         return self.rate / (100 + self.rate) if self.included else self.rate / 100
 
 
@@ -65,6 +66,7 @@ class Amounts:
 
     @property
     def untaxed(self) -> Decimal:
+        """Return the amount before tax (total − tax), in the currency of the amounts."""
         return self.total - self.tax
 
 

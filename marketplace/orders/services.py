@@ -99,6 +99,7 @@ class AwardTerms:
 
     @property
     def tax_on_top(self) -> bool:
+        """Tell whether the buyer pays a sales tax added on top of the quoted prices."""
         return self.tax_rule is not None and not self.tax_rule.included
 
 

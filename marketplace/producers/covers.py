@@ -24,6 +24,7 @@ class Cover:
     alt: str
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the cover as a plain dict (path, width, height, alt), as stored in search documents."""
         return asdict(self)
 
 
@@ -71,6 +72,9 @@ def loaded_cover(group: ProducerGroup) -> Cover | None:
 
 
 def what_it_makes(codes: Iterable[str]) -> list[str]:
-    """Return the top-level category names of taxonomy `codes`, once each, in first-seen order (unknown codes skipped)."""
+    """Return the top-level category names of taxonomy `codes` in the language in force, once each, in first-seen order.
+
+    Unknown codes are skipped.
+    """
     tops = dict.fromkeys(code.split(".", 1)[0] for code in codes)
-    return [CATEGORIES[code].name for code in tops if code in CATEGORIES]
+    return [CATEGORIES[code].title for code in tops if code in CATEGORIES]

@@ -32,15 +32,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_sales_tax")),
         sa.UniqueConstraint("group_id", name=op.f("uq_group_sales_tax_group_id")),
     )
-    with op.batch_alter_table("purchase_order", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tax_name", sa.String(length=120), nullable=True))
-        batch_op.add_column(sa.Column("tax_rate", marketplace.db.Amount(precision=18, scale=4), nullable=True))
-        batch_op.add_column(sa.Column("tax_included", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("tax_per_line", sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
-    with op.batch_alter_table("invoice", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
-
+    # Plain ADD COLUMNs: SQLite's batch mode would copy and drop purchase_order and invoice, and with foreign keys
+    # on, dropping them deletes (ON DELETE CASCADE) the rows of every table that points at them (reviews, trace events).
+    op.add_column("purchase_order", sa.Column("tax_name", sa.String(length=120), nullable=True))
+    op.add_column("purchase_order", sa.Column("tax_rate", marketplace.db.Amount(precision=18, scale=4), nullable=True))
+    op.add_column("purchase_order", sa.Column("tax_included", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("purchase_order", sa.Column("tax_per_line", sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column("purchase_order", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
+    op.add_column("invoice", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
 
 def downgrade() -> None:
     with op.batch_alter_table("invoice", schema=None) as batch_op:

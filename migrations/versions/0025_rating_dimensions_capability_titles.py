@@ -28,8 +28,8 @@ def upgrade() -> None:
                 op.f(f"ck_review_{dimension}_rating_one_to_five"),
                 f"{dimension}_rating IS NULL OR {dimension}_rating BETWEEN 1 AND 5",
             )
-    with op.batch_alter_table("capability", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("title", sa.String(length=120), nullable=False, server_default=""))
+    # A plain ADD COLUMN: batch mode on SQLite would copy and drop capability, whose windows point at it (ON DELETE CASCADE).
+    op.add_column("capability", sa.Column("title", sa.String(length=120), nullable=False, server_default=""))
 
 
 def downgrade() -> None:

@@ -165,7 +165,9 @@ def add_what_the_demo_lacks(session: Session) -> None:
     assert order is not None, "the demo has a delivered order"
     buyer = session.scalars(select(Membership).where(Membership.organization_id == order.buyer_id)).first()
     group = session.scalars(select(Membership).where(Membership.organization_id == order.group.organization_id)).first()
-    review = leave_review(session, buyer, order.id, rating=4, text="Lovely baskets, packed with care.")
+    review = leave_review(
+        session, buyer, order.id, rating=4, quality=5, communication=4, on_time=4, text="Lovely baskets, packed with care."
+    )
     reply_to_review(session, group, review.id, text="Thank you, we enjoyed making them.")
     for party in (buyer, group):
         set_story_consent(session, party, order.id, agree=True)

@@ -25,7 +25,15 @@ pytestmark = pytest.mark.postgres_only
 
 def _review(membership_id: int, order_id: int, rating: int):  # type: ignore[no-untyped-def]
     def use_case(session: Session) -> int:
-        return reviews.leave_review(session, session.get(Membership, membership_id), order_id, rating=rating).rating
+        return reviews.leave_review(
+            session,
+            session.get(Membership, membership_id),
+            order_id,
+            rating=rating,
+            quality=rating,
+            communication=rating,
+            on_time=rating,
+        ).rating
 
     return use_case
 
