@@ -25,6 +25,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import get_domain
 from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Session
 
@@ -144,6 +145,10 @@ def pseudo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with app.app_context():
         from marketplace.db import db
 
+        # Flask-Babel keeps one translations cache per process, keyed by locale: an earlier app of this run that
+        # served `ar` (the right-to-left e2e) left an entry without the pseudo catalog.
+        get_domain().cache.clear()
+
         seed_marketplace(db.session, groups=6, seed=7)
         add_what_the_demo_lacks(db.session)
     upload_a_spreadsheet_with_errors(app)
@@ -151,6 +156,8 @@ def pseudo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         yield app
     finally:
         patch.undo()
+        with app.app_context():
+            get_domain().cache.clear()  # the pseudo catalog's entry must not outlive this app
         app.extensions["loom.db"]["engine"].dispose()
 
 
