@@ -94,6 +94,20 @@ def encode_listing_cursor(key: ListingKey) -> str:
     )
 
 
+def _not_a_cursor(name: str) -> DomainError:
+    return DomainError(_("%(name)s is not a page cursor Loom wrote; start again from the first page.", name=name), field=name)
+
+
+def _decode_cursor(raw: str, invalid: DomainError) -> object:
+    """Return the JSON value inside a cursor Loom wrote (unpadded URL-safe base64); raise `invalid` for anything else."""
+    if len(raw) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        return json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+    except (ValueError, binascii.Error, RecursionError):
+        raise invalid from None
+
+
 def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
     """The parameter as a group-listing cursor (verified, name, id) as `encode_listing_cursor` wrote it; None when absent.
 
@@ -103,13 +117,8 @@ def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    invalid = DomainError(_("%(name)s is not a page cursor Loom wrote; start again from the first page.", name=name), field=name)
-    if len(raw) > MAX_CURSOR_LENGTH:
-        raise invalid
-    try:
-        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
-    except (ValueError, binascii.Error, RecursionError):
-        raise invalid from None
+    invalid = _not_a_cursor(name)
+    values = _decode_cursor(raw, invalid)
     if not (isinstance(values, list) and len(values) == 3 and isinstance(values[0], bool) and isinstance(values[1], str)
             and len(values[1]) <= 200 and "\x00" not in values[1] and type(values[2]) is int and 1 <= values[2] <= 2**31 - 1):  # fmt: skip
         raise invalid
@@ -129,13 +138,8 @@ def id_cursor(args: Mapping[str, str], name: str) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    invalid = DomainError(_("%(name)s is not a page cursor Loom wrote; start again from the first page.", name=name), field=name)
-    if len(raw) > MAX_CURSOR_LENGTH:
-        raise invalid
-    try:
-        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
-    except (ValueError, binascii.Error, RecursionError):
-        raise invalid from None
+    invalid = _not_a_cursor(name)
+    values = _decode_cursor(raw, invalid)
     if not (isinstance(values, list) and len(values) == 1 and type(values[0]) is int and 1 <= values[0] <= 2**31 - 1):
         raise invalid
     return values[0]
