@@ -62,6 +62,11 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PAGE_SIZE = 24
+    # Anonymous GETs of public pages, cached by public generation, locale, day and path (marketplace.pagecache).
+    PAGE_CACHE = True
+    PAGE_CACHE_SECONDS = 300
+    CACHE_TYPE = "SimpleCache"  # one per process; "RedisCache" with CACHE_REDIS_URL shares it between processes
+    CACHE_THRESHOLD = 5000  # pages a SimpleCache keeps before it drops the oldest
     LIST_PAGE_SIZE = 50  # orders and requests for quotation per page, newest first (next pages by cursor)
     # Calls to addresses users give (a group's Odoo): https to public addresses only, unless the operator
     # allows plain http, or private networks (CIDRs, comma-separated) where a federation hosts Odoo itself.

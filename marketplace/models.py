@@ -10,6 +10,7 @@ def load_all_models() -> None:
     import marketplace.billing.models  # noqa: F401
     import marketplace.orders.models  # noqa: F401
     import marketplace.outbox.models  # noqa: F401
+    import marketplace.pagecache  # noqa: F401 - the public generation
     import marketplace.producers.models  # noqa: F401
     import marketplace.reputation.models  # noqa: F401
     import marketplace.sourcing.models  # noqa: F401

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as NotFoundError
 from werkzeug.routing import IntegerConverter
 
-from marketplace import i18n, limits
+from marketplace import i18n, limits, pagecache
 from marketplace.accounts import context
 from marketplace.db import DatabaseBusy, has_committed, is_busy, is_unique_violation, retry_when_busy
 from marketplace.errors import Conflict, DomainError
@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
     app.before_request(_refuse_nul)
+    pagecache.init_app(app)  # after the NUL check and the rate limits: a cached page is answered only to what they let through
 
 
 class RowId(IntegerConverter):

@@ -115,16 +115,19 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 
 # Statements each page may run, whatever the size of what it shows.
 BUDGET = {
-    "home": 5,
-    "directory": 5,
-    "profile": 8,
+    "home": 6,
+    "directory": 6,
+    "profile": 9,
     "search": 0,
-    "api_groups": 4,
-    "api_group": 4,
+    "api_groups": 5,
+    "api_group": 5,
     "api_search": 0,
     "order": 11,
     "invoice": 10,
 }  # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory: cover photos (1); the invoice: the group's collecting account (1)
+# The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
+# above); served again from the cache, they run that one statement alone.
+CACHED = {"home", "directory", "profile", "api_groups", "api_group"}
 
 
 def test_public_pages_run_a_fixed_number_of_statements(
@@ -141,6 +144,9 @@ def test_public_pages_run_a_fixed_number_of_statements(
     for name in pages:
         assert len(after[name]) == len(before[name]), (name, before[name], after[name])
         assert len(after[name]) == BUDGET[name], (name, after[name])
+    again = {name: statements_of(client, connection, url) for name, url in pages.items()}
+    for name in pages:
+        assert len(again[name]) == (1 if name in CACHED else BUDGET[name]), (name, again[name])
 
 
 def test_order_and_invoice_pages_run_a_fixed_number_of_statements(
