@@ -276,13 +276,16 @@ def main() -> None:
                                     run(target_port, target_path, side)
                             rows.append((engine, size, name, page, floor))
                             print(
-                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}",
+                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load average {os.getloadavg()[0]:.1f}",
                                 file=sys.stderr,
                                 flush=True,
                             )
 
+    page_cache = (
+        "off" if os.environ.get("LOOM_PAGE_CACHE", "").lower() in ("false", "0") else "on (anonymous GETs: marketplace.pagecache)"
+    )
     print(f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of {args.slice_seconds:g} s per side, "
-          f"alternating; {os.cpu_count()} cores\n")  # fmt: skip
+          f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}\n")  # fmt: skip
     print(
         f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
     )

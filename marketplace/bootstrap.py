@@ -20,6 +20,8 @@ from marketplace.mail import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import Chore, HandlerRegistry, RetryPolicy, Worker
+from marketplace.pagecache import after_public_change
+from marketplace.producers import counts
 from marketplace.producers import services as producers
 from marketplace.producers.handlers import make_import_handler
 from marketplace.secrets import SecretBox
@@ -36,6 +38,7 @@ def bootstrap(app: Flask) -> None:
     """Attach the search index (`app.extensions["loom.search"]`), wire the event subscribers (once per process)
     and register the app's outbox handlers (`app.extensions["loom.outbox"]`)."""
     app.extensions["loom.search"] = make_index(app.config)
+    after_public_change(counts.recount_when_changed)  # the home page's counts, kept as groups and capabilities change
     wire_subscribers(events.bus)
     init_outbox(app)
 

@@ -23,6 +23,7 @@ Signed-in people, and anyone holding a session, always get a freshly rendered pa
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
@@ -43,6 +44,7 @@ CACHED_ENDPOINTS = frozenset({"producers.home", "producers.directory", "producer
 PRIVATE_TABLES = frozenset(
     {
         "public_generation",
+        "listing_count",  # derived from groups and capabilities, rewritten in the transaction that changes them
         # sign-in, one-time forms, API tokens, invitations
         "submission",
         "login_attempt",
@@ -89,29 +91,47 @@ def _is_public(table_name: str | None) -> bool:
     return table_name is not None and table_name not in PRIVATE_TABLES
 
 
+# Called with the session and the public tables written, after the generation is replaced and before the commit.
+_AFTER_CHANGE: list[Callable[[Session, frozenset[str]], None]] = []
+
+
+def after_public_change(callback: Callable[[Session, frozenset[str]], None]) -> None:
+    """Run `callback(session, tables)` in every transaction that writes public tables, just before it commits.
+
+    It runs after the generation row is replaced, so on PostgreSQL it holds that row's lock: callbacks of
+    concurrent transactions run one after the other (`marketplace.producers.counts` recounts there).
+    """
+    if callback not in _AFTER_CHANGE:
+        _AFTER_CHANGE.append(callback)
+
+
+def _note(session: Session, table_name: str | None) -> None:
+    if _is_public(table_name):
+        session.info.setdefault(_CHANGED, set()).add(table_name)
+
+
 def _mark_flushed(session: Session, _flush_context: Any) -> None:
-    """After a flush: note whether it wrote any public table (new, changed or deleted rows)."""
+    """After a flush: note the public tables it wrote (new, changed or deleted rows)."""
     for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(type(instance), "__table__", None)
-        if _is_public(getattr(table, "name", None)):
-            session.info[_CHANGED] = True
-            return
+        _note(session, getattr(getattr(type(instance), "__table__", None), "name", None))
 
 
 def _mark_statement(state: ORMExecuteState) -> None:
-    """Note an INSERT, UPDATE or DELETE statement run through the session on a public table (bulk writes)."""
+    """Note the public table an INSERT, UPDATE or DELETE statement run through the session writes (bulk writes)."""
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if _is_public(getattr(table, "name", None)):
-            state.session.info[_CHANGED] = True
+        _note(state.session, getattr(getattr(state.statement, "table", None), "name", None))
 
 
 def _bump_on_commit(session: Session) -> None:
     """Before a commit: if the transaction wrote public content, replace the generation in the same transaction."""
     if session.new or session.dirty or session.deleted:
-        session.flush()  # what the commit would flush anyway; marks the session if it is public
-    if session.info.pop(_CHANGED, False):
+        session.flush()  # what the commit would flush anyway; notes the public tables it writes
+    tables = frozenset(session.info.pop(_CHANGED, ()))
+    if tables:
         session.execute(_bump())
+        for callback in _AFTER_CHANGE:
+            callback(session, tables)
+        session.info.pop(_CHANGED, None)  # what the callbacks wrote is derived from what was just counted
 
 
 def _bump() -> Update:

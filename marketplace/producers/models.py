@@ -71,6 +71,19 @@ class ProducerGroup(Base):
     )
 
 
+class ListingCount(Base):
+    """How many listed groups there are (`category` ""), and how many make something in each top-level category.
+
+    Kept by `marketplace.producers.counts` in the transaction that lists, unlists, adds or removes a group
+    or a capability, so the home page reads one row per category instead of counting every group.
+    """
+
+    __tablename__ = "listing_count"
+
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    groups: Mapped[int]
+
+
 class GroupAddress(Base):
     """An address a group had before it was renamed: /groups/<old slug> answers 301 to the current one."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, false, func, select, true, tuple_
+from sqlalchemy import Select, delete, false, func, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role, User
@@ -604,6 +604,24 @@ def listing_key(group: ProducerGroup) -> tuple[bool, str, int]:
     return group.verified, group.name, group.id
 
 
+def _in_listing_order(query: Select[tuple[ProducerGroup]], *, with_photos: bool = False) -> Select[tuple[ProducerGroup]]:
+    """`query` in the listing order (verified first, then name, then id: the listing index), with what a card shows."""
+    return query.options(
+        selectinload(ProducerGroup.capabilities),
+        selectinload(ProducerGroup.certifications),
+        *([selectinload(ProducerGroup.photos)] if with_photos else []),
+    ).order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+
+
+def first_groups(session: Session, n: int) -> list[ProducerGroup]:
+    """Return the first `n` listed groups in listing order, with their cards' capabilities and certifications.
+
+    The home page's: it walks the listing index and stops after `n`; it counts nothing (the counts are
+    kept in `listing_count`, see `marketplace.producers.counts`).
+    """
+    return list(session.scalars(_in_listing_order(select(ProducerGroup).where(ProducerGroup.listed == true())).limit(n)))
+
+
 def list_groups(
     session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24,
     after: tuple[bool, str, int] | None = None, with_photos: bool = False,
@@ -630,11 +648,7 @@ def list_groups(
         query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    ordered = query.options(
-        selectinload(ProducerGroup.capabilities),
-        selectinload(ProducerGroup.certifications),
-        *([selectinload(ProducerGroup.photos)] if with_photos else []),
-    ).order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+    ordered = _in_listing_order(query, with_photos=with_photos)
     if after is None:
         return list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))), total
     verified, name, last_id = after

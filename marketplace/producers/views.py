@@ -17,6 +17,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.guards import group_admin
 from marketplace.producers import services
+from marketplace.producers.counts import listing_counts
 from marketplace.producers.covers import covers, loaded_cover, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
@@ -46,9 +47,10 @@ CALENDAR_WEEKS = 16
 
 @blueprint.get("/")
 def home() -> str:
-    groups, total = services.list_groups(db.session, per_page=6)
+    groups = services.first_groups(db.session, 6)
+    total, category_counts = listing_counts(db.session)  # kept counts: one row per category, whatever the number of groups
     return render_template("home.html", groups=groups, covers=covers(db.session, [g.id for g in groups]), total=total,
-                           top_categories=TOP_CATEGORIES)  # fmt: skip
+                           top_categories=TOP_CATEGORIES, category_counts=category_counts)  # fmt: skip
 
 
 @blueprint.get("/groups")

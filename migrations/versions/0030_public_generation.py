@@ -1,7 +1,9 @@
-"""web: the public generation that keys the anonymous page cache (marketplace.pagecache)
+"""web: the public generation that keys the anonymous page cache, and the home page's listing counts
 
-One row, replaced by every transaction that changes what public pages show; pages cached under an
-older value are never served again.
+`public_generation`: one row, replaced by every transaction that changes what public pages show;
+pages cached under an older value are never served again (marketplace.pagecache).
+`listing_count`: listed groups in all and per top-level category, kept by the transactions that
+change groups or capabilities (marketplace.producers.counts); filled here from the rows already there.
 
 Revision ID: 0030
 Revises: 0025
@@ -20,6 +22,9 @@ down_revision = "0025"
 branch_labels = None
 depends_on = None
 
+# The taxonomy's top-level codes when this was written (marketplace.producers.taxonomy.TOP_CATEGORIES).
+TOPS = ("jewelry", "baskets", "textiles", "apparel", "bags", "home", "furniture", "kitchen", "personal-care", "toys", "pets", "food")
+
 
 def upgrade() -> None:
     table = op.create_table(
@@ -29,7 +34,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_public_generation")),
     )
     op.bulk_insert(table, [{"id": 1, "token": secrets.randbits(62)}])
+    op.create_table(
+        "listing_count",
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("groups", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("category", name=op.f("pk_listing_count")),
+    )
+    op.execute(
+        "INSERT INTO listing_count (category, groups) SELECT '', count(*) FROM producer_group WHERE listed"
+        " UNION ALL SELECT CASE "
+        + " ".join(f"WHEN c.category = '{top}' OR c.category LIKE '{top}.%' THEN '{top}'" for top in TOPS)
+        + " ELSE 'other' END, count(DISTINCT c.group_id) FROM capability c JOIN producer_group g ON g.id = c.group_id"
+        " WHERE g.listed GROUP BY 1"
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("listing_count")
     op.drop_table("public_generation")

@@ -1,0 +1,72 @@
+"""The home page's counts (listed groups, and groups per top-level category) are kept in `listing_count` by
+the transactions that change groups and capabilities, so the home page reads a dozen rows instead of
+counting every group; they always equal a count made from scratch."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.producers.counts import listing_counts
+from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.producers.taxonomy import CATEGORIES
+from tests import factories
+from tests.integration.test_query_counts import counted
+
+
+def from_scratch(session: Session) -> tuple[int, dict[str, int]]:
+    """The counts made the slow way: every listed group and its capabilities, in Python."""
+    listed = session.scalars(select(ProducerGroup.id).where(ProducerGroup.listed)).all()
+    tops: Counter[str] = Counter()
+    for group_id in listed:
+        categories = session.scalars(select(Capability.category).where(Capability.group_id == group_id)).all()
+        tops.update({(CATEGORIES[c].parent or c) if c in CATEGORIES else "other" for c in categories})
+    return len(listed), dict(tops)
+
+
+def test_the_kept_counts_follow_every_change_to_groups_and_capabilities(session: Session) -> None:
+    assert listing_counts(session) == from_scratch(session)
+    weavers = factories.producer_group(session, name="Counted Weavers")
+    factories.capability(session, weavers, category="baskets.storage")
+    factories.capability(session, weavers, category="baskets.market")
+    potters = factories.producer_group(session, name="Counted Potters")
+    factories.capability(session, potters, category="home.decor")
+    session.commit()
+    total, tops = listing_counts(session)
+    assert (total, tops) == from_scratch(session)
+    before = total, tops.get("baskets", 0), tops.get("home", 0)
+
+    weavers.listed = False  # unlisted: out of every count
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+    assert listing_counts(session)[0] == before[0] - 1 and listing_counts(session)[1].get("baskets", 0) == before[1] - 1
+
+    session.execute(update(Capability).where(Capability.group_id == potters.id).values(category="jewelry.necklaces"))
+    session.commit()  # a bulk change of category
+    assert listing_counts(session) == from_scratch(session)
+    assert listing_counts(session)[1].get("home", 0) == before[2] - 1
+
+    session.execute(delete(ProducerGroup).where(ProducerGroup.id == potters.id))
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+    assert listing_counts(session)[0] == before[0] - 2
+
+
+def test_the_home_page_reads_the_kept_counts_and_counts_no_groups(
+    client: FlaskClient, session: Session, connection: Connection
+) -> None:
+    for i in range(3):
+        factories.capability(session, factories.producer_group(session, name=f"Home Count {i}"), category="toys.toys")
+    session.commit()
+    total, tops = listing_counts(session)
+    with counted(connection) as seen:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert [s for s in seen if "count(" in s.lower()] == []  # nothing is counted while the page is served
+    assert [s for s in seen if "FROM listing_count" in s] != []
+    text = page.get_data(as_text=True)
+    assert f"{total} cooperatives" in text
+    assert f'<span class="count">{tops["toys"]}</span>' in text
