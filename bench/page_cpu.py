@@ -5,7 +5,7 @@
 For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
 counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
 Flask's test client (no server, no network), in rounds that alternate the pages, and prints the median
-per request, the database's statements per request, and each page as a multiple of a minimal Flask page
+per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a minimal Flask page
 measured the same way. The database is one bench/web.py seeded (its demo marketplace); its embedded
 search index is built in a temporary folder first. Run it from two trees in turns to compare versions.
 """
@@ -80,9 +80,19 @@ def main() -> None:
             slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
         engine.dispose()
         statements = [0]
-        event.listen(
-            app.extensions["loom.db"]["engine"], "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
-        )
+        db_engine = app.extensions["loom.db"]["engine"]
+
+        def one_more(*_args: object) -> None:
+            statements[0] += 1
+
+        def one_more_statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement != "BEGIN":  # SQLite's BEGIN is counted by the "begin" event, as PostgreSQL's
+                one_more()
+
+        # Round trips: each statement, and each BEGIN, COMMIT and ROLLBACK (the driver's own on PostgreSQL).
+        event.listen(db_engine, "before_cursor_execute", one_more_statement)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(db_engine, name, one_more)
         targets = {"floor": (floor_app().test_client(), "/")} | {
             name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()
         }
@@ -106,10 +116,10 @@ def main() -> None:
     print(
         f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average {os.getloadavg()[0]:.1f}\n"
     )
-    print(f"{'page':<20}{'CPU ms/request':>15}{'statements':>11}{'×floor':>8}")
+    print(f"{'page':<20}{'CPU ms/request':>15}{'round trips':>12}{'×floor':>8}")
     for name in targets:
         value = statistics.median(cpu[name])
-        print(f"{name:<20}{value:>15.3f}{per_request[name]:>11.1f}{value / floor:>8.1f}")
+        print(f"{name:<20}{value:>15.3f}{per_request[name]:>12.1f}{value / floor:>8.1f}")
 
 
 if __name__ == "__main__":

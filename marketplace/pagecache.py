@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_caching import Cache
-from sqlalchemy import BigInteger, Integer, Update, event, select, update
+from sqlalchemy import BigInteger, Integer, Update, event, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from marketplace import i18n
@@ -152,8 +152,15 @@ def watch_sessions() -> None:
 
 
 def generation(session: Session) -> int | None:
-    """Return the current public generation as `session` sees it, or None when the table holds no row."""
-    return session.scalar(select(PublicGeneration.token).where(PublicGeneration.id == 1))
+    """Return the current public generation as `session` sees it, or None when the table holds no row.
+
+    Plain SQL on the session's connection: every anonymous request of a cached page runs it, and the ORM's
+    statement handling was a third of such a request's time.
+    """
+    return session.connection().exec_driver_sql(_GENERATION_SQL).scalar()
+
+
+_GENERATION_SQL = f"SELECT token FROM {PublicGeneration.__tablename__} WHERE id = 1"  # noqa: S608 - no outside input
 
 
 def _anonymous() -> bool:
