@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_caching import Cache
-from sqlalchemy import BigInteger, Integer, Update, event, update
+from sqlalchemy import BigInteger, Connection, Integer, Update, event, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from marketplace import i18n
@@ -91,15 +91,17 @@ def _is_public(table_name: str | None) -> bool:
     return table_name is not None and table_name not in PRIVATE_TABLES
 
 
-# Called with the session and the public tables written, after the generation is replaced and before the commit.
-_AFTER_CHANGE: list[Callable[[Session, frozenset[str]], None]] = []
+# Called with the transaction's connection and the public tables written, after the generation is replaced.
+_AFTER_CHANGE: list[Callable[[Connection, frozenset[str]], None]] = []
+_COMMITTING = "loom.public_committing"
 
 
-def after_public_change(callback: Callable[[Session, frozenset[str]], None]) -> None:
-    """Run `callback(session, tables)` in every transaction that writes public tables, just before it commits.
+def after_public_change(callback: Callable[[Connection, frozenset[str]], None]) -> None:
+    """Run `callback(connection, tables)` in every transaction that writes public tables, as it commits.
 
     It runs after the generation row is replaced, so on PostgreSQL it holds that row's lock: callbacks of
-    concurrent transactions run one after the other (`marketplace.producers.counts` recounts there).
+    concurrent transactions run one after the other (`marketplace.producers.counts` recounts there). It
+    gets the transaction's connection: what it writes is derived data, not a change to watch.
     """
     if callback not in _AFTER_CHANGE:
         _AFTER_CHANGE.append(callback)
@@ -111,9 +113,11 @@ def _note(session: Session, table_name: str | None) -> None:
 
 
 def _mark_flushed(session: Session, _flush_context: Any) -> None:
-    """After a flush: note the public tables it wrote (new, changed or deleted rows)."""
+    """After a flush: note the public tables it wrote; if it is the commit's own flush, replace the generation now."""
     for instance in (*session.new, *session.dirty, *session.deleted):
         _note(session, getattr(getattr(type(instance), "__table__", None), "name", None))
+    if session.info.pop(_COMMITTING, False):
+        _replace_generation(session)
 
 
 def _mark_statement(state: ORMExecuteState) -> None:
@@ -123,23 +127,33 @@ def _mark_statement(state: ORMExecuteState) -> None:
 
 
 def _bump_on_commit(session: Session) -> None:
-    """Before a commit: if the transaction wrote public content, replace the generation in the same transaction."""
+    """As a commit begins: replace the generation if the transaction wrote public content.
+
+    With changes still to flush, the commit's own flush does it (`_mark_flushed`): flushing here would
+    change what later `before_commit` listeners see.
+    """
     if session.new or session.dirty or session.deleted:
-        session.flush()  # what the commit would flush anyway; notes the public tables it writes
+        session.info[_COMMITTING] = True
+    else:
+        _replace_generation(session)
+
+
+def _replace_generation(session: Session) -> None:
     tables = frozenset(session.info.pop(_CHANGED, ()))
     if tables:
-        session.execute(_bump())
+        connection = session.connection()
+        connection.execute(_bump())
         for callback in _AFTER_CHANGE:
-            callback(session, tables)
-        session.info.pop(_CHANGED, None)  # what the callbacks wrote is derived from what was just counted
+            callback(connection, tables)
 
 
 def _bump() -> Update:
-    return update(PublicGeneration).where(PublicGeneration.id == 1).values(token=new_token())
+    return update(PublicGeneration.__table__).where(PublicGeneration.__table__.c.id == 1).values(token=new_token())
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_COMMITTING, None)
 
 
 def watch_sessions() -> None:

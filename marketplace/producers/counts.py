@@ -11,7 +11,7 @@ listed groups' capabilities, once per such write; reading costs one statement of
 
 from __future__ import annotations
 
-from sqlalchemy import case, delete, distinct, func, insert, literal, select, true, union_all
+from sqlalchemy import Connection, case, delete, distinct, func, insert, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from marketplace.producers.models import Capability, ListingCount, ProducerGroup
@@ -21,7 +21,7 @@ ALL = ""  # the row counting every listed group
 COUNTED_TABLES = frozenset({"producer_group", "capability"})
 
 
-def recount(session: Session) -> None:
+def recount(connection: Connection) -> None:
     """Replace `listing_count` with the counts of listed groups now (all, and per top-level category), in two statements."""
     top = case(
         *(
@@ -37,14 +37,15 @@ def recount(session: Session) -> None:
         .group_by(top)
     )
     everything = select(literal(ALL).label("category"), func.count().label("groups")).where(ProducerGroup.listed == true())
-    session.execute(delete(ListingCount))
-    session.execute(insert(ListingCount).from_select(["category", "groups"], union_all(everything, per_category)))
+    table = ListingCount.__table__
+    connection.execute(delete(table))
+    connection.execute(insert(table).from_select(["category", "groups"], union_all(everything, per_category)))
 
 
-def recount_when_changed(session: Session, tables: frozenset[str]) -> None:
-    """Recount if the committing transaction wrote groups or capabilities (`marketplace.pagecache` calls this)."""
+def recount_when_changed(connection: Connection, tables: frozenset[str]) -> None:
+    """Recount if the committing transaction wrote groups or capabilities (`marketplace.pagecache` calls this with its connection)."""
     if tables & COUNTED_TABLES:
-        recount(session)
+        recount(connection)
 
 
 def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
