@@ -38,6 +38,7 @@ def bootstrap(app: Flask) -> None:
     """Attach the search index (`app.extensions["loom.search"]`), wire the event subscribers (once per process)
     and register the app's outbox handlers (`app.extensions["loom.outbox"]`)."""
     app.extensions["loom.search"] = make_index(app.config)
+    counts.watch_sessions()
     after_public_change(counts.recount_when_changed)  # the home page's counts, kept as groups and capabilities change
     wire_subscribers(events.bus)
     init_outbox(app)

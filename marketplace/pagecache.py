@@ -45,6 +45,7 @@ PRIVATE_TABLES = frozenset(
     {
         "public_generation",
         "listing_count",  # derived from groups and capabilities, rewritten in the transaction that changes them
+        "listing_membership",  # the same
         # sign-in, one-time forms, API tokens, invitations
         "submission",
         "login_attempt",
@@ -91,13 +92,13 @@ def _is_public(table_name: str | None) -> bool:
     return table_name is not None and table_name not in PRIVATE_TABLES
 
 
-# Called with the transaction's connection and the public tables written, after the generation is replaced.
-_AFTER_CHANGE: list[Callable[[Connection, frozenset[str]], None]] = []
+# Called with the session, its connection and the public tables written, after the generation is replaced.
+_AFTER_CHANGE: list[Callable[[Session, Connection, frozenset[str]], None]] = []
 _COMMITTING = "loom.public_committing"
 
 
-def after_public_change(callback: Callable[[Connection, frozenset[str]], None]) -> None:
-    """Run `callback(connection, tables)` in every transaction that writes public tables, as it commits.
+def after_public_change(callback: Callable[[Session, Connection, frozenset[str]], None]) -> None:
+    """Run `callback(session, connection, tables)` in every transaction that writes public tables, as it commits.
 
     It runs after the generation row is replaced, so on PostgreSQL it holds that row's lock: callbacks of
     concurrent transactions run one after the other (`marketplace.producers.counts` recounts there). It
@@ -144,7 +145,7 @@ def _replace_generation(session: Session) -> None:
         connection = session.connection()
         connection.execute(_bump())
         for callback in _AFTER_CHANGE:
-            callback(connection, tables)
+            callback(session, connection, tables)
 
 
 def _bump() -> Update:

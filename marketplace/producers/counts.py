@@ -1,28 +1,36 @@
-"""The home page's counts, kept in the transaction that changes them: O(categories) to read, not O(groups).
+"""The home page's counts, kept in the transaction that changes them: O(categories) to read, O(changed groups) to keep.
 
 `listing_count` holds one row for all listed groups (`category` "") and one per top-level category
-(groups with a capability in it or under it). Any transaction that writes `producer_group` or
-`capability` recounts them just before it commits (`marketplace.pagecache.after_public_change`), after
-it has replaced the public generation: that row lock orders the writers of public content on
-PostgreSQL, so each recount sees every earlier one's rows (READ COMMITTED reads what committed before
-the statement), and SQLite has one writer at a time anyway. A recount costs one grouped scan of the
-listed groups' capabilities, once per such write; reading costs one statement of a dozen rows.
+(groups with a capability in it or under it). `listing_membership` holds what each listed group adds to
+them. As a transaction that wrote `producer_group` or `capability` commits
+(`marketplace.pagecache.after_public_change`), the groups it touched are looked at again: their
+membership rows are replaced and the counts move by the difference, so an edit costs the same at 100 or
+100,000 groups. Only a bulk statement over those tables (whose rows the session cannot name) rebuilds
+everything. This runs after the public generation's row is replaced: that row lock orders the writers of
+public content on PostgreSQL, so each sees every earlier one's rows (READ COMMITTED reads what committed
+before the statement), and SQLite has one writer at a time anyway.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, delete, distinct, func, insert, literal, select, true, union_all
-from sqlalchemy.orm import Session
+from collections import Counter
+from typing import Any
 
-from marketplace.producers.models import Capability, ListingCount, ProducerGroup
+from sqlalchemy import Connection, case, delete, event, func, insert, inspect, literal, select, true, tuple_, union, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from marketplace.producers.models import Capability, ListingCount, ListingMembership, ProducerGroup
 from marketplace.producers.taxonomy import TOP_CATEGORIES
 
 ALL = ""  # the row counting every listed group
 COUNTED_TABLES = frozenset({"producer_group", "capability"})
+_TOUCHED = "loom.listing_groups"  # session.info: ids of the groups this transaction touched
+_EVERYTHING = "loom.listing_everything"  # session.info: a bulk statement touched rows the session cannot name
+_CHUNK = 500  # groups per statement, well under SQLite's bound-parameter limit
 
 
-def recount(connection: Connection) -> None:
-    """Replace `listing_count` with the counts of listed groups now (all, and per top-level category), in two statements."""
+def _membership(group_ids: list[int] | None = None) -> Any:
+    """(group_id, category) for every listed group and top-level category, of `group_ids` only when given."""
     top = case(
         *(
             (Capability.category.startswith(f"{c.code}.") | (Capability.category == c.code), literal(c.code))
@@ -30,25 +38,104 @@ def recount(connection: Connection) -> None:
         ),
         else_=literal("other"),
     )
-    per_category = (
-        select(top.label("category"), func.count(distinct(Capability.group_id)).label("groups"))
+    listed = select(ProducerGroup.id.label("group_id"), literal(ALL).label("category")).where(ProducerGroup.listed == true())
+    makes = (
+        select(Capability.group_id.label("group_id"), top.label("category"))
         .join(ProducerGroup, ProducerGroup.id == Capability.group_id)
         .where(ProducerGroup.listed == true())
-        .group_by(top)
     )
-    everything = select(literal(ALL).label("category"), func.count().label("groups")).where(ProducerGroup.listed == true())
-    table = ListingCount.__table__
-    connection.execute(delete(table))
-    connection.execute(insert(table).from_select(["category", "groups"], union_all(everything, per_category)))
+    if group_ids is not None:
+        listed = listed.where(ProducerGroup.id.in_(group_ids))
+        makes = makes.where(ProducerGroup.id.in_(group_ids))
+    return union(listed, makes)
 
 
-def recount_when_changed(connection: Connection, tables: frozenset[str]) -> None:
-    """Recount if the committing transaction wrote groups or capabilities (`marketplace.pagecache` calls this with its connection)."""
-    if tables & COUNTED_TABLES:
+def recount(connection: Connection) -> None:
+    """Rebuild `listing_membership` and `listing_count` from every group (a bulk change, or a repair); O(groups)."""
+    members = ListingMembership.__table__
+    connection.execute(delete(members))
+    connection.execute(insert(members).from_select(["group_id", "category"], _membership()))
+    counts = ListingCount.__table__
+    connection.execute(delete(counts))
+    connection.execute(
+        insert(counts).from_select(["category", "groups"], select(members.c.category, func.count()).group_by(members.c.category))
+    )
+
+
+def recount_groups(connection: Connection, group_ids: set[int]) -> None:
+    """Replace the membership of `group_ids` (deleted ones too) and move the counts by the difference; O(len(group_ids))."""
+    members = ListingMembership.__table__
+    counts = ListingCount.__table__
+    ids = sorted(group_ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        now = {tuple(row) for row in connection.execute(_membership(chunk))}
+        before = {
+            tuple(row)
+            for row in connection.execute(select(members.c.group_id, members.c.category).where(members.c.group_id.in_(chunk)))
+        }
+        gone, came = before - now, now - before
+        if gone:
+            connection.execute(delete(members).where(tuple_(members.c.group_id, members.c.category).in_(sorted(gone))))
+        if came:
+            connection.execute(insert(members), [{"group_id": g, "category": c} for g, c in sorted(came)])
+        delta: Counter[str] = Counter(c for _g, c in came)
+        delta.subtract(c for _g, c in gone)
+        for category, change in sorted(delta.items()):
+            if change == 0:
+                continue
+            moved = connection.execute(
+                update(counts).where(counts.c.category == category).values(groups=counts.c.groups + change)
+            )
+            if moved.rowcount == 0:
+                connection.execute(insert(counts).values(category=category, groups=change))
+
+
+def recount_when_changed(session: Session, connection: Connection, tables: frozenset[str]) -> None:
+    """As a transaction that wrote groups or capabilities commits: keep the counts (`marketplace.pagecache` calls this)."""
+    touched = session.info.pop(_TOUCHED, set())
+    everything = session.info.pop(_EVERYTHING, False)
+    if not tables & COUNTED_TABLES:
+        return
+    if everything:
         recount(connection)
+    elif touched:
+        recount_groups(connection, touched)
 
 
 def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
     """Return the number of listed groups and, by top-level category code, how many make something in it; one statement."""
     rows = {category: groups for category, groups in session.execute(select(ListingCount.category, ListingCount.groups))}
-    return rows.pop(ALL, 0), rows
+    return rows.pop(ALL, 0), {category: groups for category, groups in rows.items() if groups}
+
+
+def _note_flushed(session: Session, _flush_context: Any) -> None:
+    """After a flush: note the groups whose rows or capabilities it wrote (a capability moved between groups: both)."""
+    touched: set[int] = session.info.setdefault(_TOUCHED, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, ProducerGroup):
+            touched.add(instance.id)
+        elif isinstance(instance, Capability):
+            history = inspect(instance).attrs.group_id.history
+            touched.update(g for g in (instance.group_id, *history.deleted) if g is not None)
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    """A bulk INSERT, UPDATE or DELETE on groups or capabilities: the commit rebuilds the counts."""
+    written = getattr(getattr(state.statement, "table", None), "name", None)
+    if (state.is_insert or state.is_update or state.is_delete) and written in COUNTED_TABLES:
+        state.session.info[_EVERYTHING] = True
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_EVERYTHING, None)
+
+
+def watch_sessions() -> None:
+    """Listen to every SQLAlchemy session of the process, noting which groups each transaction touches."""
+    if not event.contains(Session, "after_flush", _note_flushed):
+        event.listen(Session, "after_flush", _note_flushed, insert=True)  # before the page cache's commit hook reads it
+        event.listen(Session, "do_orm_execute", _note_statement)
+        event.listen(Session, "after_rollback", _forget)
+        event.listen(Session, "after_commit", _forget)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
@@ -82,6 +82,20 @@ class ListingCount(Base):
 
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
     groups: Mapped[int]
+
+
+class ListingMembership(Base):
+    """One row per listed group (`category` "") and per top-level category it makes something in.
+
+    What `listing_count` counts, kept per group so that a change to a few groups moves the counts by the
+    difference (`marketplace.producers.counts`), whatever the number of groups. No foreign key: when a group
+    is deleted, its rows must still be there for the commit to take it out of the counts.
+    """
+
+    __tablename__ = "listing_membership"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class GroupAddress(Base):

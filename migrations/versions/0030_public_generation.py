@@ -2,8 +2,9 @@
 
 `public_generation`: one row, replaced by every transaction that changes what public pages show;
 pages cached under an older value are never served again (marketplace.pagecache).
-`listing_count`: listed groups in all and per top-level category, kept by the transactions that
-change groups or capabilities (marketplace.producers.counts); filled here from the rows already there.
+`listing_count`: listed groups in all and per top-level category, and `listing_membership`: what each
+listed group adds to them; kept by the transactions that change groups or capabilities
+(marketplace.producers.counts); filled here from the rows already there.
 
 Revision ID: 0030
 Revises: 0025
@@ -40,15 +41,22 @@ def upgrade() -> None:
         sa.Column("groups", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("category", name=op.f("pk_listing_count")),
     )
-    op.execute(
-        "INSERT INTO listing_count (category, groups) SELECT '', count(*) FROM producer_group WHERE listed"
-        " UNION ALL SELECT CASE "
-        + " ".join(f"WHEN c.category = '{top}' OR c.category LIKE '{top}.%' THEN '{top}'" for top in TOPS)
-        + " ELSE 'other' END, count(DISTINCT c.group_id) FROM capability c JOIN producer_group g ON g.id = c.group_id"
-        " WHERE g.listed GROUP BY 1"
+    op.create_table(
+        "listing_membership",
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("group_id", "category", name=op.f("pk_listing_membership")),
     )
+    op.execute(
+        "INSERT INTO listing_membership (group_id, category) SELECT id, '' FROM producer_group WHERE listed"
+        " UNION SELECT c.group_id, CASE "
+        + " ".join(f"WHEN c.category = '{top}' OR c.category LIKE '{top}.%' THEN '{top}'" for top in TOPS)
+        + " ELSE 'other' END FROM capability c JOIN producer_group g ON g.id = c.group_id WHERE g.listed"
+    )
+    op.execute("INSERT INTO listing_count (category, groups) SELECT category, count(*) FROM listing_membership GROUP BY category")
 
 
 def downgrade() -> None:
+    op.drop_table("listing_membership")
     op.drop_table("listing_count")
     op.drop_table("public_generation")

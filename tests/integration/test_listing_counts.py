@@ -70,3 +70,53 @@ def test_the_home_page_reads_the_kept_counts_and_counts_no_groups(
     text = page.get_data(as_text=True)
     assert f"{total} cooperatives" in text
     assert f'<span class="count">{tops["toys"]}</span>' in text
+
+
+def test_a_change_to_one_group_recounts_only_that_group(session: Session, connection: Connection) -> None:
+    """Keeping the counts costs the same at 100 or 100,000 groups: the commit reads the touched group's rows only."""
+    groups = [factories.producer_group(session, name=f"Many {i}") for i in range(5)]
+    for group in groups:
+        factories.capability(session, group, category="bags.totes")
+    session.commit()
+    [capability] = groups[2].capabilities  # loaded before: only the commit is counted
+
+    with counted(connection) as seen:
+        capability.category = "home.decor"
+        session.commit()
+
+    assert listing_counts(session) == from_scratch(session)
+    on_capabilities = [s for s in seen if "FROM capability" in s and "listing_membership" not in s.split("FROM")[0]]
+    assert on_capabilities != []
+    assert all(" IN " in s for s in on_capabilities), on_capabilities  # never a scan of every group's capabilities
+    assert not [s for s in seen if s.startswith("DELETE FROM listing_membership") and "WHERE" not in s]
+
+
+def test_the_counts_survive_moves_deletes_and_relisting(session: Session) -> None:
+    """A capability moved to another group, a group deleted through the ORM, unlisted and listed again."""
+    a = factories.producer_group(session, name="Mover A")
+    b = factories.producer_group(session, name="Mover B")
+    cap = factories.capability(session, a, category="baskets.market")
+    factories.capability(session, b, category="jewelry.necklaces")
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+
+    cap.group_id = b.id  # moved: A no longer makes baskets, B does
+    session.commit()
+    session.expire_all()
+    assert listing_counts(session) == from_scratch(session)
+
+    b.listed = False
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+    b.listed = True
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+
+    session.delete(b)
+    session.commit()
+    assert listing_counts(session) == from_scratch(session)
+
+    a.listed = False  # a rolled-back change leaves the counts alone
+    session.flush()
+    session.rollback()
+    assert listing_counts(session) == from_scratch(session)
