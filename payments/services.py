@@ -45,6 +45,7 @@ from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
+from payments import fees
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
 from payments.models import CollectingAccount, PayoutAccount
 
@@ -406,6 +407,7 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     session.add(payout)
     session.flush()
     if method == PayoutMethod.STRIPE_TRANSFER:
+        fees.net_into_payout(session, payout)  # Loom's fees on invoices paid into the group's own account (payments.fees)
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
         how = (
             _l("Stripe sends it to your account")
@@ -440,12 +442,14 @@ def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: S
         group_id=invoice.group_id, order_id=invoice.order_id, invoice_id=invoice.id, method=PayoutMethod.BANK_TRANSFER,
         amount=invoice.amount - fee, fee=fee, currency=invoice.currency, status=PayoutStatus.CONFIRMED, reference="direct",
         sent_at=utcnow(), confirmed_at=utcnow(), idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
-        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is billed to the group.",
+        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is in its fee ledger.",
     )  # fmt: skip
     session.add(payout)
     session.flush()
+    fees.charge_direct_fee(session, invoice, fee)  # taken from the group's next Stripe payout, else billed by statement
     notify(session, invoice.group.organization_id, subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
-           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is billed to you separately.",
+           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
+                   "payout, or billed to you by a statement; your payouts page shows what you owe.",
                    buyer=invoice.order.buyer.name, paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, invoice.currency)),
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout
@@ -515,6 +519,21 @@ def request_refund(session: Session, payment: Payment, *, reason: str, amount: D
     session.flush()
     enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": payment.invoice_id})
     return refund
+
+
+def _refund_due_from_group(session: Session, refund: Refund, base_url: str) -> None:
+    """The money is in the group's own account, so Loom cannot send it back: tell the group what to send, and how."""
+    payment = refund.payment
+    invoice, order = payment.invoice, payment.invoice.order
+    buyer_ref = (payment.provider_ref or "").split(":", 2)[-1]
+    notify(session, invoice.group.organization_id,
+           subject=_l("Refund due: send %(amount)s back to %(buyer)s", amount=lazy_money(refund.amount, refund.currency), buyer=order.buyer.name),
+           body=_l("%(buyer)s paid invoice %(number)s into your own account (their transfer's reference %(buyer_ref)s), so the "
+                   "refund of %(amount)s goes back from that account: send it to the account the buyer paid from, quoting "
+                   "%(number)s, then mark it sent on your payouts page. Reason: %(reason)s",
+                   buyer=order.buyer.name, number=invoice.number, buyer_ref=buyer_ref, amount=lazy_money(refund.amount, refund.currency),
+                   reason=refund.reason),
+           link=f"{base_url}/manage/payouts#refunds-due")  # fmt: skip
 
 
 def _refund_payment(session: Session, payment: Payment, *, reason: str) -> None:
@@ -624,8 +643,9 @@ def retry_refund(session: Session, refund_id: int) -> Refund | None:
 
 def manual_refunds(session: Session) -> list[Refund]:
     """Refunds of payments that came outside Stripe (bank transfers), waiting for the Loom team to send them back."""
-    return list(session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
-                                .order_by(Refund.id)))  # fmt: skip
+    refunds = session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
+                              .order_by(Refund.id))  # fmt: skip
+    return [r for r in refunds if not paid_to_group(r.payment)]  # those the group sends back: group_refunds.refunds_due
 
 
 @use_case
@@ -674,6 +694,11 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
         return "nothing to refund"
     payment = refund.payment
+    if paid_to_group(payment):  # the money is in the group's own account: the group sends it back (group_refunds)
+        due = format_money(refund.amount, refund.currency)
+        session.commit()  # end the read; the notice is its own short write
+        run_write(session, lambda session: _refund_due_from_group(session, session.get(Refund, refund_id), settings.base_url))
+        return f"waiting for the group to send {due} back from its own account"
     if payment.provider != "stripe":
         # Money that came by bank transfer goes back the same way: the Loom team sends it and records it
         # (`record_manual_refund`); nothing to ask Stripe, nothing to retry.
@@ -765,6 +790,8 @@ def apply_refund(
     refunded = sum((r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
     if refunded >= payment.amount:
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
+    if paid_to_group(payment):  # the group sent it back from its own account: Loom's fee on that part is given back
+        fees.credit_refund(session, payment.invoice, refund.id, payment.amount, refunded)
     _payout_after_refund(session, payment.invoice)
     publish(session, InvoicePaymentChanged(payment.invoice))  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
@@ -777,8 +804,8 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     went back, never more than the invoice (a second payment of a paid invoice going back changes nothing).
     """
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
-    if payout is None or payout.status == PayoutStatus.REVERSED:
-        return
+    if payout is None or payout.status == PayoutStatus.REVERSED or payout.reference == "direct":
+        return  # a direct payout: the group sent the money back itself, and its fee ledger was credited (payments.fees)
     still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
     if payout.status == PayoutStatus.PENDING and not still_paid:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
@@ -793,7 +820,7 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     net = _net_payout(kept, payout)
     if payout.status == PayoutStatus.PENDING:
         payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
-        payout.amount, payout.fee = net, kept - net
+        payout.amount, payout.fee = net - payout.fees_netted, kept - net
     else:
         payout.note = (f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
                        "refunded after this payout was sent.")[:300]  # fmt: skip
