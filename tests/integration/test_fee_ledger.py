@@ -254,7 +254,7 @@ def test_a_refund_of_a_direct_payment_is_due_from_the_group_which_marks_it_sent_
     assert payment.status == PaymentStatus.REFUNDED and payment.invoice.status == InvoiceStatus.REFUNDED
     assert _owed(session, group.id) == 0  # the whole fee given back: 100.00 − 25.00 − 75.00
     payloads = [json.dumps(m.payload) for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
-    assert any("was refunded" in p and portugal["buyer"].user.email in p for p in payloads)  # the buyer is told, as for Stripe
+    assert any("was sent back to you by bank transfer" in p and portugal["buyer"].user.email in p for p in payloads)
 
 
 def test_someone_elses_group_cannot_mark_a_refund_sent(
