@@ -1,10 +1,10 @@
 """Refunds the group sends back itself: the buyer paid into the group's own account, so Loom cannot move that money.
 
 A cancellation or the operator's partial refund of such an invoice makes a refund as for any payment (the same
-balance rule: paid − refunded − refunds on their way, `services.refundable`); the outbox then tells the group it
+balance rule: paid − refunded − refunds on their way, `refunds.refundable`); the outbox then tells the group it
 is due instead of asking Stripe. The group (an admin or owner) or the operator marks it sent, with the amount,
 the bank's reference and the day; from there it settles exactly as a Stripe refund's answer does
-(`services.apply_refund`): the invoice's refunded balance, the buyer's pages and e-mail, the group's Odoo, and
+(`refund_settlement.apply_refund`): the invoice's refunded balance, the buyer's pages and e-mail, the group's Odoo, and
 Loom's fee on the refunded part credited back in the group's fee ledger (payments.fees).
 """
 
@@ -24,7 +24,9 @@ from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.money import format_money
 from marketplace.producers.models import ProducerGroup
-from payments.services import Settings, apply_refund, paid_to_group
+from payments.collecting import paid_to_group
+from payments.refund_settlement import apply_refund
+from payments.settings import Settings
 
 
 def refunds_due(session: Session, group_id: int | None = None) -> list[Refund]:

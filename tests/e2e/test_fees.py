@@ -19,9 +19,9 @@ from marketplace.demo import DEMO_PASSWORD
 from marketplace.money import format_money, round_money
 from marketplace.producers.models import ProducerGroup
 from marketplace.secrets import SecretBox
-from payments import fees
-from payments import services as payment_services
+from payments import fees, refunds, settlement
 from payments.models import CollectingAccount
+from payments.settings import Settings
 from tests.e2e.conftest import save_screenshot
 
 PHONE = {"width": 390, "height": 844}
@@ -45,11 +45,11 @@ def _paid_into_the_groups_account_then_partly_refunded(app: Flask) -> tuple[Invo
         session.add(CollectingAccount(group_id=group.id, details_secret=box.seal("Equity Bank\nCooperative\n0180 2993 4471 23"),
                                       details_hint="Equity Bank ···7123"))  # fmt: skip
         session.commit()
-        settings = payment_services.Settings.from_config(app.config)
-        payment_services.record_bank_transfer(session, operator.id, invoice.id, amount=invoice.amount, reference="EQ-77120",
+        settings = Settings.from_config(app.config)
+        settlement.record_bank_transfer(session, operator.id, invoice.id, amount=invoice.amount, reference="EQ-77120",
                                               settings=settings)  # fmt: skip
         refund = (invoice.amount / 10).quantize(Decimal("0.01"))
-        payment_services.refund_part(session, operator.id, invoice.id, amount=refund, reason="Ten pieces arrived torn",
+        refunds.refund_part(session, operator.id, invoice.id, amount=refund, reason="Ten pieces arrived torn",
                                      settings=settings)  # fmt: skip
         owed = sum((a for _i, a in fees.owed_per_invoice(session, group.id, invoice.currency)), Decimal(0))
         session.expunge(invoice)

@@ -31,9 +31,9 @@ from marketplace.db import write_transaction
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.secrets import SecretBox
-from payments import fees
-from payments import services as payment_services
+from payments import fees, payouts, refunds
 from payments.models import CollectingAccount, FeeEntry, FeeStatement, FeeStatementStatus, PayoutAccount
+from payments.settings import Settings
 from tests import factories
 from tests.integration.test_payments import as_, deposit, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
 from tests.stripe_proxy import StripeRelay
@@ -115,9 +115,9 @@ def test_a_fee_on_a_direct_payment_is_netted_once_from_the_next_stripe_payout_an
     assert _owed(session, group.id) == 0
 
     # The payout is planned again (a retried webhook, a reconcile run): nothing is netted twice.
-    settings = payment_services.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     with write_transaction(session):
-        assert payment_services.plan_payout(session, card.invoice, settings=settings).id == payout.id
+        assert payouts.plan_payout(session, card.invoice, settings=settings).id == payout.id
         assert fees.net_into_payout(session, payout) == 0
     session.expire_all()
     assert (payout.amount, payout.fees_netted) == (Decimal("850.00"), Decimal("100.00"))
@@ -266,9 +266,7 @@ def test_someone_elses_group_cannot_mark_a_refund_sent(
 ) -> None:
     direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")
     with write_transaction(session):
-        refund = payment_services.request_refund(
-            session, session.get(Payment, direct.id), reason="Damaged", amount=Decimal("10.00")
-        )
+        refund = refunds.request_refund(session, session.get(Payment, direct.id), reason="Damaged", amount=Decimal("10.00"))
     as_(client, portugal["kenya_admin"].user.email)  # another group's admin, with a valid form of its own
     prefix = f"r{refund.id}-"
     csrf = hidden_fields(client, "/manage/payouts")["csrf_token"]
