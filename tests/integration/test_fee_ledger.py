@@ -217,6 +217,8 @@ def test_a_refund_of_a_direct_payment_is_due_from_the_group_which_marks_it_sent_
     as_(client, portugal["portugal_admin"].user.email)
     payouts_page = text_of(client.get("/manage/payouts"))
     assert "Send $500.00 back to <bdi>Northwind Home</bdi>" in payouts_page and "<strong>MB-5521</strong>" in payouts_page
+    order_page = text_of(client.get(f"/orders/{portugal['portugal_order'].id}"))
+    assert "Refund due from you" in order_page and "(their reference MB-5521)" in order_page and "send $500.00 back" in order_page
     prefix = f"r{refund.id}-"
     action = f"/manage/payouts/refunds/{refund.id}/sent"
     today = group.organization.today().isoformat()
