@@ -28,7 +28,7 @@ from marketplace.secrets import SecretBox
 from marketplace.trace import subscribers as trace
 from marketplace.uploads import sweep_staged
 from payments import subscribers as payments
-from payments.handlers import make_refund_handler, make_transfer_handler
+from payments.handlers import make_rate_handler, make_refund_handler, make_transfer_handler
 from search import subscribers as search
 from search.backends import make_index
 from search.handlers import make_index_handler
@@ -74,6 +74,7 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SYNC_PAYMENT, make_payment_handler(pool))
     registry.register(topics.TRANSFER_PAYOUT, make_transfer_handler(app))
     registry.register(topics.REFUND_PAYMENT, make_refund_handler(app))
+    registry.register(topics.READ_TRANSFER_RATE, make_rate_handler(app))
     registry.register(topics.IMPORT_GROUPS, make_import_handler(lambda: Path(app.config["UPLOAD_DIR"])))
     app.extensions["loom.outbox"] = registry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.forms import AmountField, Form, OneTimeForm, choices
@@ -76,3 +76,35 @@ class CollectingAccountForm(Form):
     number = StringField(_l("Account number or IBAN"), validators=[DataRequired(), Length(min=6, max=40)],
                          description=_l("Stored encrypted; only your invoices show it in full, to the buyer who pays them."))  # fmt: skip
     other = StringField(_l("Branch, SWIFT/BIC or other instructions (optional)"), validators=[Optional(), Length(max=200)])
+
+
+class _PerItemForm(OneTimeForm):
+    """A one-time form shown once per item on a page (`prefix` per item): each keeps its own ids."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self._prefix:
+            self.submission.id = f"{self._prefix}submission"
+
+
+class RefundSentForm(_PerItemForm):
+    amount = AmountField(_l("Amount sent back"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount you sent."))],
+                          description=_l("In the invoice's currency, as your bank statement shows it."))  # fmt: skip
+    reference = StringField(
+        _l("Bank reference of the transfer back"),
+        validators=[DataRequired(message=_l("Give the bank's reference.")), Length(max=90)],
+    )
+    sent_on = DateField(_l("Sent on"), validators=[InputRequired(message=_l("Give the day it was sent."))])
+
+
+class FeeStatementForm(_PerItemForm):
+    currency = HiddenField()
+
+
+class StatementReceivedForm(_PerItemForm):
+    amount = AmountField(_l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))])  # fmt: skip
+    reference = StringField(
+        _l("Bank reference"),
+        validators=[DataRequired(message=_l("Give the bank's reference for the transfer.")), Length(max=100)],
+    )
+    received_on = DateField(_l("Arrived on"), validators=[InputRequired(message=_l("Give the day it arrived."))])

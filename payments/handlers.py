@@ -12,6 +12,7 @@ from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.worker import PermanentError
 from payments.gateway import PaymentsNotConfigured, StripeGateway, gateway_from
 from payments.payouts import send_transfer
+from payments.rates import fill_rate
 from payments.refund_settlement import send_refund
 from payments.settings import Settings
 
@@ -48,5 +49,14 @@ def make_refund_handler(app: Flask):  # type: ignore[no-untyped-def]
     def handle(session: Session, message: OutboxMessage) -> None:
         outcome = send_refund(session, _gateway_for(app), int(message.key), settings=Settings.from_config(app.config))
         log.info("refund %s: %s", message.key, outcome)
+
+    return handle
+
+
+def make_rate_handler(app: Flask):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `payments.read_transfer_rate`: read Stripe's rate of a sent transfer (`fill_rate`)."""
+
+    def handle(session: Session, message: OutboxMessage) -> None:
+        log.info("payout %s rate: %s", message.key, fill_rate(session, _gateway_for(app), int(message.key)))
 
     return handle

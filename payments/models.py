@@ -6,12 +6,14 @@ The payments, refunds and payouts themselves are core records (`marketplace.bill
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.billing.models import PayoutMethod
-from marketplace.db import Base, created_at, str_enum, utcnow
+from marketplace.billing.models import Invoice, PayoutMethod
+from marketplace.db import Base, created_at, currency_code, intpk, str_enum, utcnow
 
 
 class StripeEvent(Base):
@@ -67,3 +69,73 @@ class CollectingAccount(Base):
     )  # "Equity Bank ···4321": what pages other than invoices show
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FeeLedger(Base):
+    """A group's account of Loom's fees on money paid straight into its own account: the row every change locks.
+
+    The entries (FeeEntry) say what the group owes per invoice; the ledger row itself only serializes the writers
+    (a direct payment charging a fee, a payout netting it, a refund crediting it back, a statement taking it).
+    """
+
+    __tablename__ = "fee_ledger"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), primary_key=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FeeEntryKind(enum.StrEnum):
+    CHARGED = "charged"  # Loom's fee on an invoice paid straight to the group (+, owed by the group)
+    CREDITED = "credited"  # the fee on a part refunded to the buyer, given back (−)
+    NETTED = "netted"  # taken from a Stripe payout of the group (−)
+    STATEMENT = "statement"  # moved onto a fee statement the group pays by bank transfer (−)
+
+
+class FeeEntry(Base):
+    """One movement of a group's fee ledger, in an invoice's currency: + the group owes Loom more, − less.
+
+    What the group still owes on an invoice is the sum of that invoice's entries. `key` names the fact an entry
+    records ("charged:<invoice>", "netted:<payout>:<invoice>", "credited:<refund>", …) so the same fact is never
+    written twice, whatever is retried.
+    """
+
+    __tablename__ = "fee_entry"
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[FeeEntryKind] = mapped_column(str_enum(FeeEntryKind, "fee_entry_kind"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal]
+    currency: Mapped[currency_code]
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id", ondelete="RESTRICT"), index=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id", ondelete="RESTRICT"))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("fee_statement.id", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[created_at]
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+class FeeStatementStatus(enum.StrEnum):
+    ISSUED = "issued"
+    RECEIVED = "received"
+
+
+class FeeStatement(Base):
+    """A bill for Loom's fees that no payout could take, paid by the group by bank transfer into the marketplace's account."""
+
+    __tablename__ = "fee_statement"
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # the reference the group quotes on its transfer
+    amount: Mapped[Decimal]
+    currency: Mapped[currency_code]
+    status: Mapped[FeeStatementStatus] = mapped_column(
+        str_enum(FeeStatementStatus, "fee_statement_status"), default=FeeStatementStatus.ISSUED
+    )
+    issued_at: Mapped[created_at]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(120), default="")  # the bank's reference of the group's transfer
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

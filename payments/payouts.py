@@ -29,9 +29,11 @@ from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import is_currency
+from payments import fees
 from payments.collecting import paid_to_group
-from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
+from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, stripe_id, to_minor
 from payments.models import PayoutAccount
+from payments.rates import Arrival, NotBookedYet, arrival, read_arrival  # noqa: F401 - arrival: read here by tests
 from payments.settings import Settings, stamp
 
 
@@ -101,7 +103,7 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         )
     except StripeRefused as error:
         raise PermanentError(f"Stripe refused the transfer for invoice {invoice_number}: {error}") from error
-    arrived = _arrival(gateway, transfer, account_id)
+    arrived, known = _arrival(gateway, transfer, account_id)
 
     def record(session: Session) -> str:
         payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
@@ -114,40 +116,25 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, transfer["id"], utcnow()
         if arrived is not None:
             payout.sent_amount, payout.sent_currency, payout.exchange_rate = arrived
+        elif not known:
+            enqueue(session, topics.READ_TRANSFER_RATE, payout.id, {"group": payout.group_id})
         publish(session, InvoicePaymentChanged(payout.invoice))
         return f"sent as {transfer['id']}"
 
     return run_write(session, record)  # a busy database records Stripe's answer again; Stripe is not asked again
 
 
-def arrival(transfer: Mapping[str, Any], destination_payment: Mapping[str, Any]) -> tuple[Decimal, str, Decimal] | None:
-    """What a transfer became on the group's Stripe account: (amount, currency, rate) when Stripe converted it, else None.
+def _arrival(gateway: StripeGateway, transfer: Mapping[str, Any], account_id: str | None) -> tuple[Arrival | None, bool]:
+    """Ask Stripe what the transfer became on the group's account (`rates.read_arrival`), and whether Stripe could say now.
 
-    Read from the destination payment's balance transaction: its `amount` and `currency` are what arrived, and
-    `exchange_rate` is Stripe's (an amount in the transfer's currency × rate = the amount that arrived; the
-    same sense as Payout.exchange_rate). Stripe gives no rate when nothing was converted.
+    (None, False) when Stripe did not answer or has not booked it yet: `rates.fill_rate` asks again from the outbox.
     """
-    balance = destination_payment.get("balance_transaction")
-    if not isinstance(balance, Mapping) or balance.get("exchange_rate") is None or not balance.get("currency"):
-        return None
-    currency = str(balance["currency"]).upper()
-    if currency == str(transfer.get("currency") or "").upper() or not is_currency(currency):
-        return None
-    rate = Decimal(str(balance["exchange_rate"])).quantize(Decimal("0.0001"))  # Payout.exchange_rate keeps four places
-    if rate <= 0:
-        return None
-    return from_minor(abs(int(balance["amount"])), currency), currency, rate
-
-
-def _arrival(gateway: StripeGateway, transfer: Mapping[str, Any], account_id: str | None) -> tuple[Decimal, str, Decimal] | None:
-    """Ask Stripe what the transfer became on the group's account (see `arrival`); None when it cannot say now."""
-    payment = transfer.get("destination_payment")
-    if not payment or not account_id:
-        return None
+    if not account_id:
+        return None, True
     try:
-        return arrival(transfer, gateway.destination_payment(stripe_id(payment), account_id))
-    except (StripeUnavailable, StripeRefused):
-        return None  # the rate is something to show, not a condition of the transfer: the page then says Stripe converts it
+        return read_arrival(gateway, transfer, account_id), True
+    except (StripeUnavailable, StripeRefused, NotBookedYet):
+        return None, False  # the rate is something to show, not a condition of the transfer: it is read again later
 
 
 @use_case
@@ -428,6 +415,7 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     session.add(payout)
     session.flush()
     if method == PayoutMethod.STRIPE_TRANSFER:
+        fees.net_into_payout(session, payout)  # Loom's fees on invoices paid into the group's own account (payments.fees)
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
         how = (
             _l("Stripe sends it to your account")
@@ -454,12 +442,14 @@ def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: S
         group_id=invoice.group_id, order_id=invoice.order_id, invoice_id=invoice.id, method=PayoutMethod.BANK_TRANSFER,
         amount=invoice.amount - fee, fee=fee, currency=invoice.currency, status=PayoutStatus.CONFIRMED, reference="direct",
         sent_at=utcnow(), confirmed_at=utcnow(), idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
-        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is billed to the group.",
+        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is in its fee ledger.",
     )  # fmt: skip
     session.add(payout)
     session.flush()
+    fees.charge_direct_fee(session, invoice, fee)  # taken from the group's next Stripe payout, else billed by statement
     notify(session, invoice.group.organization_id, subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
-           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is billed to you separately.",
+           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
+                   "payout, or billed to you by a statement; your payouts page shows what you owe.",
                    buyer=invoice.order.buyer.name, paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, invoice.currency)),
            link=f"{settings.base_url}/manage/payouts")  # fmt: skip
     return payout

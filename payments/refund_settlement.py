@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,10 +29,14 @@ from marketplace.billing.models import (
 )
 from marketplace.db import lock, run_write, use_case, utcnow
 from marketplace.errors import Conflict, DomainError
+from marketplace.i18n import lazy_money
 from marketplace.money import format_money, round_money
+from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.worker import PermanentError
+from payments import fees
+from payments.collecting import paid_to_group
 from payments.gateway import StripeGateway, StripeRefused, from_minor, stripe_id, to_minor
 from payments.settings import Settings
 from payments.settlement import apply_payment_status
@@ -50,6 +55,11 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     if refund is None or refund.status != RefundStatus.PENDING or refund.provider_ref:
         return "nothing to refund"
     payment = refund.payment
+    if paid_to_group(payment):  # the money is in the group's own account: the group sends it back (group_refunds)
+        due = format_money(refund.amount, refund.currency)
+        session.commit()  # end the read; the notice is its own short write
+        run_write(session, lambda session: _refund_due_from_group(session, session.get(Refund, refund_id), settings.base_url))
+        return f"waiting for the group to send {due} back from its own account"
     if payment.provider != "stripe":
         # Money that came by bank transfer goes back the same way: the Loom team sends it and records it
         # (`record_manual_refund`); nothing to ask Stripe, nothing to retry.
@@ -121,6 +131,21 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     return run_write(session, record)  # a busy database records Stripe's answer again; Stripe is not asked again
 
 
+def _refund_due_from_group(session: Session, refund: Refund, base_url: str) -> None:
+    """The money is in the group's own account, so Loom cannot send it back: tell the group what to send, and how."""
+    payment = refund.payment
+    invoice, order = payment.invoice, payment.invoice.order
+    buyer_ref = (payment.provider_ref or "").split(":", 2)[-1]
+    notify(session, invoice.group.organization_id,
+           subject=_l("Refund due: send %(amount)s back to %(buyer)s", amount=lazy_money(refund.amount, refund.currency), buyer=order.buyer.name),
+           body=_l("%(buyer)s paid invoice %(number)s into your own account (their transfer's reference %(buyer_ref)s), so the "
+                   "refund of %(amount)s goes back from that account: send it to the account the buyer paid from, quoting "
+                   "%(number)s, then mark it sent on your payouts page. Reason: %(reason)s",
+                   buyer=order.buyer.name, number=invoice.number, buyer_ref=buyer_ref, amount=lazy_money(refund.amount, refund.currency),
+                   reason=refund.reason),
+           link=f"{base_url}/manage/payouts#refunds-due")  # fmt: skip
+
+
 def apply_refund(
     session: Session, refund: Refund, answer: Mapping[str, Any], *, seen_at: dt.datetime, settings: Settings | None
 ) -> str:
@@ -141,6 +166,8 @@ def apply_refund(
     refunded = sum((r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
     if refunded >= payment.amount:
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
+    if paid_to_group(payment):  # the group sent it back from its own account: Loom's fee on that part is given back
+        fees.credit_refund(session, payment.invoice, refund.id, payment.amount, refunded)
     _payout_after_refund(session, payment.invoice)
     publish(session, InvoicePaymentChanged(payment.invoice))  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
@@ -153,8 +180,8 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     went back, never more than the invoice (a second payment of a paid invoice going back changes nothing).
     """
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
-    if payout is None or payout.status == PayoutStatus.REVERSED:
-        return
+    if payout is None or payout.status == PayoutStatus.REVERSED or payout.reference == "direct":
+        return  # a direct payout: the group sent the money back itself, and its fee ledger was credited (payments.fees)
     still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
     if payout.status == PayoutStatus.PENDING and not still_paid:
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
@@ -169,7 +196,7 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     net = _net_payout(kept, payout)
     if payout.status == PayoutStatus.PENDING:
         payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
-        payout.amount, payout.fee = net, kept - net
+        payout.amount, payout.fee = net - payout.fees_netted, kept - net
     else:
         payout.note = (f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
                        "refunded after this payout was sent.")[:300]  # fmt: skip

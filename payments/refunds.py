@@ -30,6 +30,7 @@ from marketplace.orders.models import Order
 from marketplace.outbox import topics
 from marketplace.outbox.events import InvoicePaymentChanged, publish
 from marketplace.outbox.services import enqueue
+from payments.collecting import paid_to_group
 from payments.settings import Settings
 
 
@@ -156,8 +157,9 @@ def retry_refund(session: Session, refund_id: int) -> Refund | None:
 
 def manual_refunds(session: Session) -> list[Refund]:
     """Refunds of payments that came outside Stripe (bank transfers), waiting for the Loom team to send them back."""
-    return list(session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
-                                .order_by(Refund.id)))  # fmt: skip
+    refunds = session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
+                              .order_by(Refund.id))  # fmt: skip
+    return [r for r in refunds if not paid_to_group(r.payment)]  # those the group sends back: group_refunds.refunds_due
 
 
 def failed_refunds(session: Session) -> list[Refund]:

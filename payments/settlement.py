@@ -192,8 +192,11 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
     elif after == InvoiceStatus.REFUNDED:
         publish(session, InvoicePaymentChanged(invoice))
+        by_card = any(p.provider == "stripe" for p in invoice.payments if p.status == PaymentStatus.REFUNDED)
         notify(session, order.buyer_id, subject=_l("Refund: invoice %(number)s", number=invoice.number),
                body=_l("%(amount)s paid on invoice %(number)s was refunded to your card. Banks take 5–10 days to show it.",
+                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number) if by_card else
+                    _l("%(amount)s paid on invoice %(number)s was sent back to you by bank transfer, to the account you paid from.",
                        amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number),
                link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
 

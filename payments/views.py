@@ -26,15 +26,18 @@ from marketplace.forms import attach_error, first_result, one_time, repeated
 from marketplace.guards import group_admin, operator_only
 from marketplace.problems import problem
 from marketplace.secrets import SecretBox
-from payments import checkout, collecting, payouts, refund_settlement, refunds, settlement
+from payments import checkout, collecting, fees, group_refunds, payouts, refund_settlement, refunds, settlement
 from payments.collecting import collecting_details
 from payments.forms import (
     BankTransferForm,
     CollectingAccountForm,
+    FeeStatementForm,
     ManualRefundForm,
     PartialRefundForm,
     PayoutDetailsForm,
     RecordPayoutForm,
+    RefundSentForm,
+    StatementReceivedForm,
 )
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import CollectingAccount, PayoutAccount, StripeEvent
@@ -130,15 +133,22 @@ def _payouts_page(
     details_form: PayoutDetailsForm | None = None,
     status: int = 200,  # type: ignore[no-untyped-def]
     collecting_form: CollectingAccountForm | None = None,
+    refund_form: RefundSentForm | None = None,
 ):
     session = db.session
     account = session.get(PayoutAccount, group.id)
     settings = _settings()
+    group_payouts = payouts.payouts_of(session, group.id)
+    due = group_refunds.refunds_due(session, group.id)
     page = render_template(
         "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
         collecting=session.get(CollectingAccount, group.id), collecting_form=collecting_form or CollectingAccountForm(formdata=None),
         method=account.method if account is not None else payouts.payout_method_for(group, settings),
-        stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
+        stripe_country=group.country.upper() in settings.payout_countries, payouts=group_payouts,
+        fee_lines=fees.entries_of_payouts(session, [p.id for p in group_payouts]), fees_owed=fees.fees_owed(session, group.id),
+        bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""), refunds_due=due, buyer_reference=group_refunds.buyer_reference,
+        refund_forms={r.id: refund_form if refund_form is not None and refund_form._prefix == f"r{r.id}-" else _refund_sent_form(r, group)
+                      for r in due},
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         rate_text=payouts.exchange_rate_text,
     )  # fmt: skip
@@ -246,6 +256,34 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
     return redirect(url_for("payments.payouts"))
 
 
+def _refund_sent_form(refund, group) -> RefundSentForm:  # type: ignore[no-untyped-def]
+    return RefundSentForm(prefix=f"r{refund.id}-", formdata=None, amount=refund.amount, sent_on=group.organization.today())
+
+
+@blueprint.post("/manage/payouts/refunds/<int:refund_id>/sent")
+@group_admin
+def group_refund_sent(group, refund_id: int):  # type: ignore[no-untyped-def]
+    """The group marks a refund it owes a buyer (money paid into its own account) sent back."""
+    form = RefundSentForm(prefix=f"r{refund_id}-")
+    if form.validate_on_submit():
+        try:
+            sent = group_refunds.record_refund_sent(
+                db.session, current_user.id, refund_id, membership=context.current_membership(), amount=form.amount.data,
+                reference=form.reference.data, sent_on=form.sent_on.data, settings=_settings(),
+                submission=one_time(form, url_for("payments.payouts", _anchor="refunds-due")),
+            )  # fmt: skip
+            if repeated(sent):
+                return first_result(sent)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            attach_error(form, error)
+        else:
+            flash(_("Thank you: the refund is recorded as sent; the buyer is told and the invoice shows it."), "success")
+            return redirect(url_for("payments.payouts", _anchor="refunds-due"))
+    return _payouts_page(group, refund_form=form, status=422)
+
+
 @blueprint.post("/manage/payouts/<int:payout_id>/confirm")
 @login_required
 def confirm_payout(payout_id: int) -> Response:
@@ -281,7 +319,15 @@ def operator_payouts() -> str:
     box = SecretBox(current_app.config["SECRETS_KEY"])
     details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
-    return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
+    owing = fees.groups_owing(session)
+    due = group_refunds.refunds_due(session)
+    return render_template("payments/operator.html", pending=pending, owing=owing, buyer_reference=group_refunds.buyer_reference,
+                           refunds_due={r: RefundSentForm(prefix=f"r{r.id}-", formdata=None, amount=r.amount,
+                                                          sent_on=r.payment.invoice.group.organization.today()) for r in due},
+                           statement_forms={(g.id, o.currency): FeeStatementForm(prefix=f"g{g.id}{o.currency}-", formdata=None, currency=o.currency)
+                                            for g, owed in owing for o in owed if o.open > 0},
+                           received_forms={s.id: StatementReceivedForm(prefix=f"s{s.id}-", formdata=None, amount=s.amount)
+                                           for _g, owed in owing for o in owed for s in o.statements}, to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=refunds.failed_refunds(session), retry_form=ActionForm(),
                            manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in refunds.manual_refunds(session)},
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency),
@@ -318,6 +364,55 @@ def record_manual_refund(refund_id: int) -> Response:
                         lambda session: refund_settlement.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data,
                                                                       settings=_settings()),
                         "Refund recorded; the buyer is told and the invoice shows it.")  # fmt: skip
+
+
+def _desk_once(form: FlaskForm, act: Callable[[Session, object], object], done: str) -> Response:
+    """Run one operator action with a one-time form from the payout desk: a repeated post makes nothing twice."""
+    if not form.validate_on_submit():
+        flash(
+            " ".join(str(e) for errors in form.errors.values() for e in errors) or _("The page was out of date; try again."),
+            "error",
+        )
+        return redirect(url_for("payments.operator_payouts"))
+    try:
+        result = act(db.session, one_time(form, url_for("payments.operator_payouts")))
+        if repeated(result):
+            return first_result(result)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("payments.operator_payouts"))
+
+
+@blueprint.post("/operator/refunds/<int:refund_id>/group-sent")
+@operator_only
+def operator_refund_sent(refund_id: int) -> Response:
+    """The operator marks a refund due from a group sent (the group told the Loom team it sent it)."""
+    form = RefundSentForm(prefix=f"r{refund_id}-")
+    return _desk_once(form, lambda session, once: group_refunds.record_refund_sent(
+        session, current_user.id, refund_id, membership=None, amount=form.amount.data, reference=form.reference.data,
+        sent_on=form.sent_on.data, settings=_settings(), submission=once), _("Refund recorded as sent; the buyer is told and the invoice shows it."))  # fmt: skip
+
+
+@blueprint.post("/operator/groups/<int:group_id>/fee-statement/<currency>")
+@operator_only
+def issue_fee_statement(group_id: int, currency: str) -> Response:
+    """Bill a group the fees it owes in `currency` that no payout took."""
+    form = FeeStatementForm(prefix=f"g{group_id}{currency}-")
+    return _desk_once(form, lambda session, once: fees.issue_statement(
+        session, current_user.id, group_id, currency.upper()[:3], instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
+        base_url=current_app.config["BASE_URL"], submission=once), _("Fee statement issued; the group is e-mailed how to pay it."))  # fmt: skip
+
+
+@blueprint.post("/operator/fee-statements/<int:statement_id>/received")
+@operator_only
+def fee_statement_received(statement_id: int) -> Response:
+    """Mark a group's transfer for a fee statement received."""
+    form = StatementReceivedForm(prefix=f"s{statement_id}-")
+    return _desk_once(form, lambda session, once: fees.mark_statement_received(
+        session, current_user.id, statement_id, amount=form.amount.data, reference=form.reference.data, received_on=form.received_on.data,
+        base_url=current_app.config["BASE_URL"], submission=once), _("Statement marked paid; the group is thanked by e-mail."))  # fmt: skip
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")

@@ -175,6 +175,7 @@ class Refund(Base):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[created_at]
     settled_at: Mapped[dt.datetime | None]
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)  # sent back by bank transfer on that day (the sender's calendar)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
 
@@ -192,6 +193,9 @@ class Payout(Base):
     status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"), default=PayoutStatus.PENDING)
     amount: Mapped[Decimal]  # what the group gets
     fee: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    # Loom's fees on invoices paid straight into the group's own account, taken from this payout (payments.fees);
+    # negative when fees Loom gave back were added to it.
+    fees_netted: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
     currency: Mapped[currency_code]
     reference: Mapped[str] = mapped_column(String(120), default="")  # Stripe transfer id, or the M-Pesa / bank reference
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
@@ -211,4 +215,5 @@ class Payout(Base):
 
     @property
     def gross(self) -> Decimal:
-        return self.amount + self.fee
+        """What the buyer paid on the invoice: the group's amount, Loom's fee and the fees netted from it."""
+        return self.amount + self.fee + self.fees_netted

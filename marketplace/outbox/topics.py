@@ -10,8 +10,20 @@ SYNC_INVOICE = "erp.sync_invoice"  # key: invoice id; a posted customer invoice 
 SYNC_PAYMENT = "erp.sync_payment"  # key: invoice id; paid, refunded, paid out: the invoice in Odoo follows
 TRANSFER_PAYOUT = "payments.transfer_payout"  # key: payout id; a Stripe transfer to the group's Connect account
 REFUND_PAYMENT = "payments.refund_payment"  # key: refund id; a Stripe refund (and the group's transfer reversed)
+READ_TRANSFER_RATE = "payments.read_transfer_rate"  # key: payout id; Stripe's exchange rate, when not read at once
 IMPORT_GROUPS = "producers.import_groups"  # key: import job id; an uploaded spreadsheet's groups, batch by batch
 
 TOPICS: frozenset[str] = frozenset(
-    {SEND_MAIL, INDEX_GROUP, SYNC_ORDER, SYNC_TRACE, SYNC_INVOICE, SYNC_PAYMENT, TRANSFER_PAYOUT, REFUND_PAYMENT, IMPORT_GROUPS}
+    {
+        SEND_MAIL,
+        INDEX_GROUP,
+        SYNC_ORDER,
+        SYNC_TRACE,
+        SYNC_INVOICE,
+        SYNC_PAYMENT,
+        TRANSFER_PAYOUT,
+        REFUND_PAYMENT,
+        IMPORT_GROUPS,
+        READ_TRANSFER_RATE,
+    }
 )

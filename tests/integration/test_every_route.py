@@ -41,6 +41,7 @@ from marketplace.reputation.models import Review
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.submissions.services import new_token
 from marketplace.trace.models import ProductStory
+from payments.models import FeeStatement
 from tests import factories
 from tests.factories import PASSWORD
 from tests.web import csrf_token, sign_in
@@ -106,7 +107,8 @@ def world(app: Flask, session: Session) -> World:
     story = ProductStory(order_id=order.id, public_id="s" * 16, photo_ids=[])
     letter = OutboxMessage(topic="erp.sync_order", key=str(order.id), payload={"group_id": group.id}, status=OutboxStatus.DEAD)
     job = ImportJob(created_by_id=operator.id, filename="groups.csv", path="imports/groups.csv")
-    session.add_all([quote, attachment, message, review, story, letter, job])
+    statement = FeeStatement(group_id=group.id, number=f"FEE-{group.id}-1", amount=Decimal("5.00"), currency="USD")
+    session.add_all([quote, attachment, message, review, story, letter, job, statement])
     token, __ = create_token(session, buyer, "ERP")
     invitation, __ = accounts.invite(session, inviter=admin, email="wanjiru@example.org", role=Role.MEMBER, base_url="https://loom.test",
                                      ttl=dt.timedelta(days=3))  # fmt: skip
@@ -129,7 +131,7 @@ def world(app: Flask, session: Session) -> World:
            "review_id": review.id, "refund_id": refund.id, "token_id": token.id, "invitation_id": invitation.id,
            "membership_id": member.id, "organization_id": group.organization_id, "job_id": job.id,
            "status": "in_production", "answer": "publish", "public_id": story.public_id, "slug": group.slug, "number": order.number,
-           "draft_id": draft.id}  # fmt: skip
+           "draft_id": draft.id, "statement_id": statement.id, "currency": "USD"}  # fmt: skip
     return World(ids, {"buyer": buyer.user.email, "group": admin.user.email, "operator": operator.email},
                  [other_buyer.user.email, other_admin.user.email])  # fmt: skip
 
@@ -199,7 +201,8 @@ def test_every_route_is_known_here(app: Flask) -> None:
 
 _IDS = {"order_id", "invoice_id", "rfq_id", "quote_id", "group_id", "capability_id", "certification_id", "product_id", "photo_id",
         "payout_id", "message_id", "attachment_id", "update_id", "review_id", "refund_id", "token_id", "invitation_id",
-        "membership_id", "organization_id", "job_id", "status", "answer", "public_id", "slug", "number"}  # fmt: skip
+        "membership_id", "organization_id", "job_id", "status", "answer", "public_id", "slug", "number", "statement_id",
+        "currency"}  # fmt: skip
 
 
 def test_every_post_without_the_csrf_token_is_refused_even_for_its_owner(app: Flask, world: World) -> None:

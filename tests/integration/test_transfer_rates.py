@@ -6,13 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Payout, PayoutMethod, PayoutStatus
-from payments import payouts
+from marketplace.outbox import topics
+from marketplace.outbox.models import OutboxMessage
+from payments import payouts, rates
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount
 from tests.integration.test_payments import as_, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
@@ -89,6 +92,7 @@ def test_without_a_rate_from_stripe_the_page_says_stripe_converts_it_on_arrival(
     [asked] = [s for s in stripe_relay.seen if s.method == "GET" and s.path.startswith("/v1/charges/py_")]
     assert "expand" in asked.path  # stripe-mock answered the destination payment, with exchange_rate null
     assert (payout.status, payout.sent_amount, payout.exchange_rate) == (PayoutStatus.SENT, None, None)
+    assert _rate_reads(session) == []  # Stripe said: nothing was converted, nothing to read again
     as_(client, market["portugal_admin"].user.email)
     assert "Stripe converts it to your account's currency when it arrives" in text_of(client.get("/manage/payouts"))
 
@@ -116,3 +120,43 @@ def test_stripe_down_while_asking_for_the_rate_leaves_the_transfer_recorded(
     assert payouts.send_transfer(session, lambda: gateway, payout.id).startswith("sent as tr_")
     session.expire_all()
     assert payout.status == PayoutStatus.SENT and payout.reference.startswith("tr_") and payout.exchange_rate is None
+    assert _rate_reads(session) == [str(payout.id)]  # read again later, from the outbox
+
+
+def _rate_reads(session: Session) -> list[str]:
+    return list(session.scalars(select(OutboxMessage.key).where(OutboxMessage.topic == topics.READ_TRANSFER_RATE)))
+
+
+def test_a_rate_stripe_had_not_booked_yet_is_read_again_from_the_outbox_and_filled_in_once(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    _stripe_group(session, market)
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+
+    class GatewayNotBookedYet(StripeGateway):
+        """The transfer is made, but its destination payment has no balance transaction yet."""
+
+        def destination_payment(self, payment_id: str, account_id: str) -> dict[str, Any]:
+            return {**super().destination_payment(payment_id, account_id), "balance_transaction": None}
+
+    not_yet = GatewayNotBookedYet("sk_test_loom", api_base=stripe_relay.url, network_retries=0)
+    assert payouts.send_transfer(session, lambda: not_yet, payout.id).startswith("sent as tr_")
+    assert _rate_reads(session) == [str(payout.id)]
+    with pytest.raises(rates.NotBookedYet):  # the outbox tries again later, with its back-off
+        rates.fill_rate(session, lambda: not_yet, payout.id)
+    session.expire_all()
+    assert payout.exchange_rate is None
+
+    converting = GatewayOfAConvertingAccount(api_base=stripe_relay.url, network_retries=0)
+    assert rates.fill_rate(session, lambda: converting, payout.id) == "arrived as 1750.85 EUR at 0.9215"
+    session.expire_all()
+    assert (payout.sent_amount, payout.sent_currency, payout.exchange_rate) == (Decimal("1750.85"), "EUR", Decimal("0.9215"))
+    assert [account for _, account in converting.asked] == ["acct_portugal"]
+    assert rates.fill_rate(session, lambda: converting, payout.id) == "nothing to read"  # once
+    as_(client, market["portugal_admin"].user.email)
+    assert "arrived in your Stripe account as <strong>€1,750.85</strong>" in text_of(client.get("/manage/payouts"))

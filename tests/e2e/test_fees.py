@@ -1,0 +1,108 @@
+"""On a 390 px phone with JavaScript off, a producer group whose buyer paid into the group's own account sees Loom's fee
+it owes and the refund it owes the buyer, and marks the refund sent; the fee on the refunded part is given back."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from marketplace.accounts.models import Membership, User
+from marketplace.billing.models import Invoice, InvoiceStatus
+from marketplace.demo import DEMO_PASSWORD
+from marketplace.money import format_money, round_money
+from marketplace.producers.models import ProducerGroup
+from marketplace.secrets import SecretBox
+from payments import fees, refunds, settlement
+from payments.models import CollectingAccount
+from payments.settings import Settings
+from tests.e2e.conftest import save_screenshot
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _paid_into_the_groups_account_then_partly_refunded(app: Flask) -> tuple[Invoice, Decimal, Decimal]:
+    """The demo producer's group gets its own account; an open invoice is paid into it and 10 % of it is refunded."""
+    from marketplace.db import db
+
+    with app.app_context():
+        session = db.session
+        user = session.scalar(select(User).where(User.email == "producer@demo.loom"))
+        operator = session.scalar(select(User).where(User.email == "operator@demo.loom"))
+        membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+        group = session.scalar(select(ProducerGroup).where(ProducerGroup.organization_id == membership.organization_id))
+        invoice = session.scalar(
+            select(Invoice).where(Invoice.group_id == group.id, Invoice.status == InvoiceStatus.OPEN).order_by(Invoice.id)
+        )
+        assert invoice is not None, "the demo producer's group has no open invoice to pay"
+        box = SecretBox(app.config["SECRETS_KEY"])
+        session.add(CollectingAccount(group_id=group.id, details_secret=box.seal("Equity Bank\nCooperative\n0180 2993 4471 23"),
+                                      details_hint="Equity Bank ···7123"))  # fmt: skip
+        session.commit()
+        settings = Settings.from_config(app.config)
+        settlement.record_bank_transfer(session, operator.id, invoice.id, amount=invoice.amount, reference="EQ-77120",
+                                              settings=settings)  # fmt: skip
+        refund = (invoice.amount / 10).quantize(Decimal("0.01"))
+        refunds.refund_part(session, operator.id, invoice.id, amount=refund, reason="Ten pieces arrived torn",
+                                     settings=settings)  # fmt: skip
+        owed = sum((a for _i, a in fees.owed_per_invoice(session, group.id, invoice.currency)), Decimal(0))
+        session.expunge(invoice)
+        session.commit()
+        return invoice, refund, owed
+
+
+def _sign_in(page: Page, live_url: str) -> None:
+    page.goto(f"{live_url}/login")
+    page.get_by_label("E-mail").fill("producer@demo.loom")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_a_group_sees_the_fee_and_the_refund_it_owes_and_marks_the_refund_sent_from_a_phone(
+    browser: Browser, live_app: Flask, live_url: str, screenshots: Path, pytestconfig: pytest.Config
+) -> None:
+    invoice, refund, owed = _paid_into_the_groups_account_then_partly_refunded(live_app)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_url)
+    page.goto(f"{live_url}/manage/payouts")
+
+    expect(page.get_by_role("heading", name="Refunds you owe buyers")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile(rf"^Send {re.escape(format_money(refund, invoice.currency))} back to"))
+    ).to_be_visible()
+    expect(page.get_by_text("EQ-77120")).to_be_visible()  # the buyer's own transfer, to match them by
+    expect(page.get_by_role("heading", name="Fees owed to Loom")).to_be_visible()
+    expect(page.get_by_text(f"You owe {format_money(owed, invoice.currency)}")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    save_screenshot(pytestconfig, page, screenshots / "producer-manage-payouts-fees-and-refunds-due.png")
+    with_js = browser.new_context(viewport=PHONE, is_mobile=True)  # axe-core runs in the page: it needs JavaScript
+    checked = with_js.new_page()
+    _sign_in(checked, live_url)
+    checked.goto(f"{live_url}/manage/payouts")
+    violations = Axe().run(checked).response["violations"]
+    with_js.close()
+    assert violations == [], [f"{v['id']}: {v['help']}" for v in violations]
+
+    card = page.locator("#refunds-due li").first
+    card.get_by_label("Amount sent back").fill(str(refund))
+    card.get_by_label("Bank reference of the transfer back").fill("EQ-REF-4410")
+    card.get_by_role("button", name="I sent it back").click()
+    expect(page.get_by_text("the refund is recorded as sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Refunds you owe buyers")).to_have_count(0)
+    with live_app.app_context():
+        from marketplace.db import db
+
+        now_owed = sum((a for _i, a in fees.owed_per_invoice(db.session, invoice.group_id, invoice.currency)), Decimal(0))
+        db.session.commit()
+    assert now_owed == round_money((invoice.amount - refund) * owed / invoice.amount, invoice.currency)  # the fee on 9/10 stays
+    expect(page.get_by_text(f"You owe {format_money(now_owed, invoice.currency)}")).to_be_visible()
+    save_screenshot(pytestconfig, page, screenshots / "producer-manage-payouts-refund-sent.png")
+    context.close()
