@@ -63,6 +63,9 @@ PRIVATE_TABLES = frozenset(
         "refund",
         "payout",
         "payout_account",
+        "fee_ledger",
+        "fee_entry",
+        "fee_statement",
         "collecting_account",
         "rfq_attachment",
     }

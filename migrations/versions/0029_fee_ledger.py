@@ -2,7 +2,7 @@
 payouts, billed by statement, credited back on refunds); the day a refund was sent back by bank transfer
 
 Revision ID: 0029
-Revises: 0025
+Revises: 0030
 Create Date: 2026-11-29 23:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import marketplace.db
 
 revision = "0029"
-down_revision = "0025"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
