@@ -244,7 +244,10 @@ def exchange_rate_text(payout: Payout) -> str:
 
 @use_case
 def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
-    """The group confirms a recorded payout arrived."""
+    """The group confirms a recorded payout arrived.
+
+    Raises `NotFound` (not the membership's group's payout) or `Conflict` (not recorded as sent).
+    """
     require_role(membership, Role.ADMIN)
     payout = session.scalar(
         select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
@@ -270,6 +273,8 @@ def start_onboarding(
     """Create (once) the group's Express account and return Stripe's onboarding link for it.
 
     Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+
+    Raises `Conflict` (the group pays out outside Stripe), `Unavailable` (Stripe does not answer) or `BadGateway` (Stripe refuses).
     """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
@@ -349,6 +354,8 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     Only an owner may set them (Forbidden otherwise). A change of details already given holds the
     group's recorded payouts for `hold` (the operator may lift it) and tells the owners by e-mail,
     so a taken-over admin account cannot quietly send the group's money elsewhere.
+
+    Raises `DomainError` (field named) for a missing method, number or provider.
     """
     require_role(membership, Role.OWNER)
     require_confirmed(membership)
@@ -380,7 +387,10 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
 
 @use_case
 def lift_hold(session: Session, group_id: int) -> PayoutAccount:
-    """The operator checked a change of payout details with the group's owners: its payouts may go now."""
+    """The operator checked a change of payout details with the group's owners: its payouts may go now.
+
+    Raises `Conflict` when nothing is held.
+    """
     account = session.get(PayoutAccount, group_id, with_for_update=True)
     if account is None or account.held_until is None:
         raise Conflict(_("Nothing is held for this group."))
