@@ -42,15 +42,6 @@ def intent_of(gateway: StripeGateway, provider_ref: str | None, checkout_ref: st
     return provider_ref
 
 
-def charge_of(gateway: StripeGateway, payment: Payment) -> str | None:
-    """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
-    payment.provider_ref = intent_of(gateway, payment.provider_ref, payment.checkout_ref)
-    if payment.provider_ref is None:
-        return None
-    charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
-    return stripe_id(charge) if charge else None
-
-
 def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], payout_id: int) -> str:
     """Outbox job: transfer a pending payout to the group's Connect account (same key on every try); return what happened.
 
