@@ -52,6 +52,7 @@ test: $(STAMP)
 import-graph: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python dev/import_graph.py
+	$(BIN)/python dev/import_graph.py --summary
 
 ## make bench-search: 100,000 generated groups, both search backends side by side
 bench-search: $(STAMP)

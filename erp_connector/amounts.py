@@ -63,7 +63,10 @@ class LineAmounts:
 
 
 def line_amounts(quantity: Decimal, price_unit: Decimal, mapping: TaxMapping, currency: str) -> LineAmounts:
-    """Return one line's untaxed amount and tax, each rounded per line as Odoo's round_per_line does."""
+    """Return one line's untaxed amount and tax, each rounded per line as Odoo's round_per_line does.
+
+    `quantity` in units, `price_unit` in `currency` as Loom sends it to Odoo.
+    """
     gross = round_money(Decimal(quantity) * Decimal(price_unit), currency)
     if not mapping.tax_id or not mapping.rate:
         return LineAmounts(gross, ZERO)
@@ -94,7 +97,10 @@ def expected_total(
 
 
 def same_amount(odoo_amount: float, expected: Decimal, currency: str) -> bool:
-    """Compare Odoo's float with Loom's Decimal at the currency's precision."""
+    """Compare Odoo's float with Loom's Decimal at the currency's precision.
+
+    `odoo_amount` is the float Odoo answered, in `currency`.
+    """
     return round_money(Decimal(repr(float(odoo_amount))), currency) == round_money(expected, currency)
 
 

@@ -286,6 +286,8 @@ def probe(destination: Destination, *, timeout: float = 10) -> ServerInfo:
     """Which Odoo is this? `/web/version` exists from 19 on; older servers answer version_info over JSON-RPC.
 
     Raises OdooCallError: `transport` when nothing answers, `not-odoo` when something else does.
+
+    `timeout` is in seconds, per request.
     """
     url = destination.base
     try:
@@ -374,6 +376,8 @@ def connect(
     The address is vetted against `policy` first (https, public addresses only by default; see
     marketplace.outbound) and every call goes to the address it resolved to then. Raises
     OdooCallError (name `refused` when the policy refuses the address).
+
+    `timeout` is in seconds, per call.
     """
     try:
         destination = vet(url, policy or OutboundPolicy())

@@ -30,6 +30,8 @@ def check_connection(
 
     The messages are Loom's own words: nothing the remote server sent is repeated (it could be any
     service the address leads to).
+
+    `timeout` is in seconds, per call. Raises nothing: every failure comes back as a ConnectionCheck that is not `ok`.
     """
     try:
         client = connect(url, database, login, api_key, protocol=protocol, timeout=timeout, policy=policy)

@@ -43,7 +43,10 @@ def save_link(
 
 @use_case
 def record_check(session: Session, membership: Membership | None, group: ProducerGroup, check: ConnectionCheck) -> ErpLink:
-    """Keep the result of testing the saved connection again."""
+    """Keep the result of testing the saved connection again.
+
+    Raises `DomainError` when the group has no saved connection, Forbidden below admin.
+    """
     require_role(membership, Role.ADMIN)
     link = link_of(session, group.id)
     if link is None:

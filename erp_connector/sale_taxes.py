@@ -49,7 +49,10 @@ class SaleTax:
 
 
 def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:
-    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises OdooCallError."""
+    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises OdooCallError.
+
+    `timeout` is in seconds, per call.
+    """
     client = connect(
         link.url,
         link.database,

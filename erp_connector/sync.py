@@ -74,11 +74,6 @@ def tax_field(client: OdooClient) -> str:
     return "tax_ids" if client.server.major >= 19 else "tax_id"
 
 
-def rounds_per_document(client: OdooClient) -> bool:
-    """Say whether this Odoo rounds a document's untaxed amount once (19 on) rather than line by line (17, 18); see amounts.expected_total."""
-    return client.server.major >= 19
-
-
 def mapping_for(session: Session, group_id: int) -> TaxMapping:
     """Return the tax mapping the group chose on its Odoo page (no tax until it chooses one)."""
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group_id))

@@ -21,13 +21,13 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
-from marketplace.guards import group_admin
 from marketplace.limits import limit
 from marketplace.operator.letters import concerns_of
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import services as outbox
 from marketplace.outbox import topics
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
+from marketplace.producers.guards import group_admin
 from marketplace.producers.models import ProducerGroup
 from marketplace.secrets import SecretBox
 

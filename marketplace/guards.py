@@ -1,4 +1,8 @@
-"""View decorators shared by the blueprints: who may open a page, decided before the view runs."""
+"""View decorators shared by the blueprints: who may open a page, decided before the view runs.
+
+A decorator that needs a feature package lives in that package (a group's admin pages: `marketplace.producers.guards`),
+so this module imports none of them and any blueprint may use it.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user, login_required
-
-from marketplace.accounts import context
-from marketplace.db import db
-from marketplace.producers import services as producers
-
-
-def group_admin(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Call `view(group, ...)` with the current organization's group, for an admin (or owner) of it; else 403/404."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        group = producers.editable_group(db.session, context.current_membership(), changing=request.method not in ("GET", "HEAD"))
-        return view(group, *args, **kwargs)
-
-    return wrapper
 
 
 def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:

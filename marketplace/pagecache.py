@@ -37,7 +37,7 @@ from marketplace.db import Base, db, utcnow
 cache = Cache()
 
 # Endpoints whose anonymous GETs are cached: pages and answers that show only public, listed content.
-CACHED_ENDPOINTS = frozenset({"producers.home", "producers.directory", "producers.profile", "api.groups", "api.group"})
+CACHED_ENDPOINTS = frozenset({"producers.home", "producers.directory", "discovery.profile", "api.groups", "api.group"})
 
 # Tables no public page shows: writes to them leave the cached pages valid. Any other table (one added
 # later too) counts as public, so a forgotten table costs a cache miss, never a stale page.

@@ -55,7 +55,10 @@ _NUMBER = re.compile(
 
 
 def decimal_number(args: Mapping[str, str], name: str, *, high: float) -> float | None:
-    """The parameter as a finite number from 0 to below `high`, written in ASCII (12.50, 1e-3); None when absent."""
+    """The parameter as a finite number from 0 to below `high`, written in ASCII (12.50, 1e-3); None when absent.
+
+    Raises `DomainError` for anything else (a malformed query parameter).
+    """
     raw = (args.get(name) or "").strip()
     if not raw:
         return None

@@ -89,7 +89,10 @@ def save_private(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
 
 
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
-    """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused."""
+    """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused.
+
+    `max_bytes` is the size limit in bytes. Raises `DomainError` for a file over it, over 40 megapixels, or not a readable JPEG, PNG or WebP.
+    """
     data = _read_capped(stream, max_bytes)
     too_many_pixels = DomainError(_("The photo has too many pixels. Send one under 40 megapixels."))
     try:
@@ -136,7 +139,10 @@ def public_relative(path: str) -> str | None:
 
 
 def send_public(folder: Path, path: str) -> Response:
-    """Serve a public photo from the public folder only, cacheable by anyone for a day."""
+    """Serve a public photo from the public folder only, cacheable by anyone for a day.
+
+    `path` is relative to `folder`. Raises `NotFound` (404) for anything outside it or missing.
+    """
     relative = public_relative(path)
     if relative is None:
         raise NotFound()

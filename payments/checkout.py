@@ -83,6 +83,8 @@ def begin_payment(
 
     A new attempt stores everything its Stripe request is built from (amount, currency, the payer's
     e-mail), so a retry under the same idempotency key sends the very same request whoever clicks.
+
+    `now` is an aware UTC datetime. Raises `NotFound` (not the buyer's invoice), `Forbidden` (below admin, or an unconfirmed address) or `Conflict` (the invoice is processing, paid, refunded or void).
     """
     invoice = invoice_for(session, membership, invoice_id)
     if membership.organization_id != invoice.order.buyer_id:
@@ -143,6 +145,8 @@ def start_checkout(
     """Where to send the buyer to pay: Stripe's checkout page for this invoice's current attempt.
 
     Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+
+    Raises what `begin_payment` raises, `Unavailable` (Stripe does not answer: nothing charged) or `BadGateway` (Stripe refuses; the attempt is marked failed).
     """
     with write_transaction(session):
         payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)

@@ -44,15 +44,6 @@ def intent_of(gateway: StripeGateway, provider_ref: str | None, checkout_ref: st
     return provider_ref
 
 
-def charge_of(gateway: StripeGateway, payment: Payment) -> str | None:
-    """The charge behind a payment (a transfer's source_transaction), read from Stripe."""
-    payment.provider_ref = intent_of(gateway, payment.provider_ref, payment.checkout_ref)
-    if payment.provider_ref is None:
-        return None
-    charge = gateway.payment_intent(payment.provider_ref).get("latest_charge")
-    return stripe_id(charge) if charge else None
-
-
 def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], payout_id: int) -> str:
     """Outbox job: transfer a pending payout to the group's Connect account (same key on every try); return what happened.
 
@@ -231,7 +222,10 @@ def exchange_rate_text(payout: Payout) -> str:
 
 @use_case
 def confirm_payout(session: Session, membership: Membership | None, payout_id: int) -> Payout:
-    """The group confirms a recorded payout arrived."""
+    """The group confirms a recorded payout arrived.
+
+    Raises `NotFound` (not the membership's group's payout) or `Conflict` (not recorded as sent).
+    """
     require_role(membership, Role.ADMIN)
     payout = session.scalar(
         select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
@@ -257,6 +251,8 @@ def start_onboarding(
     """Create (once) the group's Express account and return Stripe's onboarding link for it.
 
     Runs its own short write transactions on `session`, none of them open while Stripe is asked.
+
+    Raises `Conflict` (the group pays out outside Stripe), `Unavailable` (Stripe does not answer) or `BadGateway` (Stripe refuses).
     """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
@@ -336,6 +332,8 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     Only an owner may set them (Forbidden otherwise). A change of details already given holds the
     group's recorded payouts for `hold` (the operator may lift it) and tells the owners by e-mail,
     so a taken-over admin account cannot quietly send the group's money elsewhere.
+
+    Raises `DomainError` (field named) for a missing method, number or provider.
     """
     require_role(membership, Role.OWNER)
     require_confirmed(membership)
@@ -367,7 +365,10 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
 
 @use_case
 def lift_hold(session: Session, group_id: int) -> PayoutAccount:
-    """The operator checked a change of payout details with the group's owners: its payouts may go now."""
+    """The operator checked a change of payout details with the group's owners: its payouts may go now.
+
+    Raises `Conflict` when nothing is held.
+    """
     account = session.get(PayoutAccount, group_id, with_for_update=True)
     if account is None or account.held_until is None:
         raise Conflict(_("Nothing is held for this group."))

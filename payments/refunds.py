@@ -139,7 +139,10 @@ def refund_part(
 
 @use_case
 def retry_refund(session: Session, refund_id: int) -> Refund | None:
-    """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount."""
+    """Ask again for a refund Stripe could not make: a new refund of what is still refundable, up to the failed amount.
+
+    Raises `NotFound` (no such refund) or `Conflict` (not failed, or nothing left to refund).
+    """
     failed = session.get(Refund, refund_id)
     if failed is None:
         raise NotFound(_("No such refund."))

@@ -23,8 +23,9 @@ from marketplace.billing.models import Invoice, Payout, PayoutMethod, PayoutStat
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, repeated
-from marketplace.guards import group_admin, operator_only
+from marketplace.guards import operator_only
 from marketplace.problems import problem
+from marketplace.producers.guards import group_admin
 from marketplace.secrets import SecretBox
 from payments import checkout, collecting, fees, group_refunds, payouts, refund_settlement, refunds, settlement
 from payments.collecting import collecting_details

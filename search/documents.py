@@ -96,7 +96,10 @@ def units_by(keys: list[int], ready_on: str, by: dt.date) -> int:
 
 
 def capacity_keys(capability: Capability, today: dt.date, weeks: int = CAPACITY_WEEKS) -> list[int]:
-    """Cumulative units finished by each coming Sunday, as keys (producers.capacity's rules, unrolled for speed)."""
+    """Cumulative units finished by each coming Sunday, as keys (producers.capacity's rules, unrolled for speed).
+
+    `weeks` is how many weeks ahead to cover, from the week of `today`.
+    """
     first_monday = capacity.week_start(today) + capacity.WEEK
     first_week = week_number(first_monday)
     free = [capability.weekly_capacity] * weeks

@@ -321,7 +321,10 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
 def record_sign_in(
     session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
 ) -> User:  # fmt: skip
-    """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept)."""
+    """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept).
+
+    Raises `NotFound` when the attempt is unknown.
+    """
     user = session.get(User, user_id, populate_existing=True)
     attempt = session.get(LoginAttempt, attempt_id)
     if user is None or attempt is None:
@@ -381,7 +384,10 @@ def _token_hash(token: str) -> str:
 def invite(
     session: Session, *, inviter: Membership, email: str, role: Role, base_url: str, ttl: dt.timedelta
 ) -> tuple[Invitation, str]:
-    """Invite someone into the inviter's organization and e-mail them a link; return the link too."""
+    """Invite someone into the inviter's organization and e-mail them a link; return the link too.
+
+    `ttl` is how long the link works. Raises `Forbidden` (field `role`: only an owner invites an owner) or `Conflict` (field `email`: already a member).
+    """
     require_role(inviter, Role.ADMIN)
     if role == Role.OWNER and inviter.role != Role.OWNER:
         raise Forbidden(_("Only an owner can invite another owner."), field="role")

@@ -29,7 +29,6 @@ from marketplace.db import db
 from marketplace.errors import DomainError, TooManyRequests
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.limits import limit
-from marketplace.producers import services as producers
 from marketplace.redirects import local_path
 
 blueprint = Blueprint("accounts", __name__)
@@ -56,8 +55,7 @@ def _own_work() -> str:
     if membership is None:
         return url_for("producers.directory")
     if membership.organization.kind == OrganizationKind.PRODUCER:
-        listed = producers.group_of(db.session, membership).capabilities
-        return url_for("sourcing.inbox") if listed else url_for("manage.dashboard")
+        return url_for("manage.start")  # the group's package knows whether it lists anything yet
     return url_for("sourcing.rfqs")
 
 

@@ -1,4 +1,5 @@
-"""The buyer's search page: free text, facets, capacity by date, distance; each hit says why it matched."""
+"""The buyer's search page (free text, facets, capacity by date, distance; each hit says why it matched), and a group's
+public profile: its listing, capacity, reviews and reputation, and the signed-in buyer's drafts to send it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -21,9 +22,13 @@ from marketplace.db import db
 from marketplace.discovery.params import MAX_TEXT, parse_search
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.discovery.snippets import marked
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.i18n import format_day, format_number
+from marketplace.producers import services as producers
+from marketplace.producers.covers import loaded_cover
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.reputation.services import reviews_of_group
+from marketplace.reputation.signals import reputation
 from marketplace.sourcing import services as sourcing
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
@@ -206,3 +211,23 @@ def search() -> tuple[str, int] | Response:
         context["unavailable"] = True
         status = 503
     return render_template("discovery/search.html", **context), status
+
+
+@blueprint.get("/groups/<slug>")
+def profile(slug: str) -> str | Response:
+    try:
+        group = producers.public_group(db.session, slug)
+    except NotFound:
+        if (current := producers.moved_to(db.session, slug)) is None:
+            raise
+        return redirect(url_for("discovery.profile", slug=current), 301)  # renamed: old links and bookmarks still arrive
+    today = acting.today()
+    calendars = {c.id: producers.capacity_calendar(c, today, 8) for c in group.capabilities}
+    membership = acting.current_membership()
+    drafts = (
+        sourcing.buyer_drafts(db.session, membership)
+        if membership and membership.organization.kind == OrganizationKind.BUYER
+        else []
+    )
+    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts, picture=loaded_cover(group),
+                           reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip

@@ -1,13 +1,28 @@
-"""Forms for moving an order along and reporting its progress."""
+"""Forms for making an order from a quote, moving it along and reporting its progress."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
-from marketplace.forms import Form, OneTimeForm, WholeNumberField
+from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField
+from marketplace.sourcing.models import QuoteSeen
+
+
+class AcceptForm(Form):
+    """Accepting a quote carries what the page showed of it, so a quote revised since then is not accepted blind."""
+
+    revision = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
+    unit_price = AmountField(widget=HiddenInput(), validators=[Optional()])
+    quantity = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
+
+    def seen(self) -> QuoteSeen | None:
+        if self.revision.data is None:
+            return None  # not posted from a Loom page: nothing to compare
+        return QuoteSeen(revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data)
 
 
 class MoveForm(Form):

@@ -66,7 +66,10 @@ def _price(amount: Decimal) -> str:
 
 
 def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
-    """Refuse an acceptance made on a page that showed another revision of the quote than the one standing now."""
+    """Refuse an acceptance made on a page that showed another revision of the quote than the one standing now.
+
+    Raises `Conflict` saying what changed (price, quantity or revision); nothing when `seen` is None.
+    """
     if seen is None or seen.revision == quote.revision:
         return
     changes = []
@@ -108,6 +111,8 @@ def award_terms(quote: Quote, deposit_percent: int, tax_rule: TaxRule | None = N
 
     `tax_rule` is the group's sales tax (`billing.services.sales_tax_of`): a tax on top is added to the
     total and split between the invoices as the group's Odoo books it (`billing.taxes.split_deposit`).
+
+    `deposit_percent` is a whole percentage of the total (30 means 30 %; 0: no deposit invoice).
     """
     line = round_money(quote.unit_price * quote.quantity, quote.currency)
     order = amounts_of([line], tax_rule, quote.currency)
@@ -134,7 +139,10 @@ def price_order(order: Order, rule: TaxRule | None) -> Amounts:
 
 
 def terms_for(session: Session, quote: Quote, deposit_percent: int) -> AwardTerms:
-    """Work out what accepting the quote would cost now, with the quoting group's current sales tax (see `award_terms`)."""
+    """Work out what accepting the quote would cost now, with the quoting group's current sales tax (see `award_terms`).
+
+    `deposit_percent` is a whole percentage of the total (30 means 30 %).
+    """
     return award_terms(quote, deposit_percent, sales_tax_of(session, quote.group_id))
 
 
@@ -395,6 +403,8 @@ def post_progress(
 
     The order is locked: its trace chain grows one event at a time, and a move cannot slip in between.
     Progress below the last report needs a `reason` (raises `DomainError` on field `reason` without one).
+
+    `percent` is a whole percentage done, 0 to 100.
     """
     order = lock_order(session, membership, order_id)
     if membership.organization.kind != OrganizationKind.PRODUCER:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,20 +11,20 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
-from marketplace.accounts.models import OrganizationKind
+from marketplace.accounts.forms import ActionForm
+from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.billing.services import invoices_of
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.i18n import label
 from marketplace.orders import services
-from marketplace.orders.forms import MoveForm, ProgressForm
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.forms import AcceptForm, MoveForm, ProgressForm
+from marketplace.orders.models import OrderStatus
+from marketplace.producers.commitments import capacity_fit
 from marketplace.queryargs import encode_id_cursor, id_cursor
-from marketplace.trace import story as stories
-from marketplace.trace.forms import StoryForm
-from marketplace.trace.models import TraceEvent
-from marketplace.trace.services import chain_of, first_altered
+from marketplace.sourcing import services as sourcing
+from marketplace.sourcing.models import Quote, QuoteStatus
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
@@ -47,21 +46,57 @@ def orders() -> str:
     return render_template("orders/list.html", orders=orders, membership=membership, next_after=next_after)
 
 
+# ----- accepting a quote makes the order -----------------------------------------------------------
+
+
+@blueprint.get("/quotes/<int:quote_id>/accept")
+@login_required
+def confirm_accept(quote_id: int) -> str:
+    """Before an order is made: what it costs now (the deposit), what happens next, and one button to confirm."""
+    membership = context.current_membership()
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        abort(404)
+    rfq = sourcing.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
+    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
+    return render_template(
+        "orders/accept.html", rfq=rfq, quote=quote, terms=services.terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
+        status=sourcing.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
+        others=sum(1 for q in rfq.quotes if q.id != quote.id and sourcing.effective_status(q) == QuoteStatus.SUBMITTED),
+        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,
+    )  # fmt: skip
+
+
+@blueprint.post("/quotes/<int:quote_id>/accept")
+@login_required
+def accept(quote_id: int) -> Response:
+    form = AcceptForm()
+    form.validate_on_submit()
+    try:
+        order = services.accept_quote(
+                db.session, context.current_membership(), quote_id,
+                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=current_app.config["BASE_URL"], seen=form.seen(),
+            )  # fmt: skip
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        flash(error.message, "error")
+        quote = db.session.get(Quote, quote_id)
+        return redirect(url_for("sourcing.rfq", rfq_id=quote.rfq_id) if quote else url_for("sourcing.rfqs"))
+    flash(
+        _(
+            "Order %(order_number)s is confirmed. The deposit invoice is ready; the other groups were told.",
+            order_number=order.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.order", order_id=order.id))
+
+
 @blueprint.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int) -> str:
     return _order_page(order_id, ProgressForm(formdata=None))[0]
-
-
-def _trace_context(order: Order, events: list[TraceEvent]) -> dict[str, Any]:
-    """Return what the order page's trace and story sections show, from the order's chain read once (`events`, in order).
-
-    Keys: `trace` (the events), `chain_broken_at` (first altered sequence number or None), `plain_trace`
-    (the steps in plain words), `story` and `story_form`.
-    """
-    return {"trace": events, "chain_broken_at": first_altered(events),
-            "plain_trace": stories.plain_steps(events, order.group.organization.zone),
-            "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
 
 
 def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
@@ -72,7 +107,7 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
         "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
         invoices=invoices_of(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
         is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")), **_trace_context(order, chain_of(db.session, order.id)),
+        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
     )  # fmt: skip
 
 

@@ -101,7 +101,10 @@ def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
 
 @use_case
 def retry_dead_letter(session: Session, message_id: int) -> OutboxMessage:
-    """Give a dead letter a fresh set of attempts, keeping its last error for reference."""
+    """Give a dead letter a fresh set of attempts, keeping its last error for reference.
+
+    Raises `NotFound` (no such message) or `Conflict` (not a dead letter).
+    """
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
         raise NotFound(_("That message no longer exists."))

@@ -26,6 +26,8 @@ def lock_capability(session: Session, capability_id: int) -> Capability:
 
     Every change to promised or available units takes this lock first: accepting a quote, releasing
     an order's units, setting capacity, changing or removing the capability.
+
+    Raises `Conflict` when the capability is gone.
     """
     try:
         return lock(session, Capability, capability_id, selectinload(Capability.windows))
@@ -36,7 +38,10 @@ def lock_capability(session: Session, capability_id: int) -> Capability:
 def commit_units(
     session: Session, capability: Capability, *, order_id: int, units: int, ship_by: dt.date, today: dt.date
 ) -> list[CapacityCommitment]:
-    """Promise `units` from the earliest free weeks finishing by `ship_by`; refuse if they do not fit."""
+    """Promise `units` from the earliest free weeks finishing by `ship_by`; refuse if they do not fit.
+
+    `units` are whole units of the capability; dates are the group's. Raises `Conflict` when the free weeks cannot hold them by `ship_by`.
+    """
     calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
     deliverable = capacity.deliverable_by(
         today, ship_by, lead_time_days=capability.lead_time_days, weekly_capacity=capability.weekly_capacity, calendar=calendar

@@ -311,7 +311,10 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
 
 @use_case
 def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
-    """Set the units available in many weeks at once; a week cannot drop below what is already promised."""
+    """Set the units available in many weeks at once; a week cannot drop below what is already promised.
+
+    `units_by_week` maps each week's Monday to whole units. Raises `DomainError` (a key that is not a Monday, negative units) or `Conflict` (a week below the units already promised in it).
+    """
     capability = _owned_capability(session, group, capability_id)
     windows = {w.week_start: w for w in capability.windows}
     changed = False
@@ -420,6 +423,8 @@ def verify_certification(
     """Mark a certification checked (`verified`) or take the check back (undo, also of a rejection).
 
     Without uploaded evidence a check needs the operator's `note` on how it was made (`DomainError`, field `note`).
+
+    Raises `NotFound` for an unknown certification, `DomainError` as above.
     """
     certification = session.get(Certification, certification_id)
     if certification is None:
@@ -446,7 +451,10 @@ def verify_certification(
 def reject_certification(
     session: Session, operator: User, certification_id: int, *, reason: str, base_url: str = ""
 ) -> Certification:
-    """Refuse a certification with the reason the group reads; `undo` with `verify_certification(verified=False)`."""
+    """Refuse a certification with the reason the group reads; `undo` with `verify_certification(verified=False)`.
+
+    Raises `NotFound` for an unknown certification, `DomainError` (field `note`) without a reason.
+    """
     certification = session.get(Certification, certification_id)
     if certification is None:
         raise NotFound(_("No such certification."))

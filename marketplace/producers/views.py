@@ -1,4 +1,5 @@
-"""Public pages about producer groups, and the pages a group uses to manage its own listing."""
+"""Public pages about producer groups (the home page, the directory, their media), and the pages a group uses to manage
+its own listing. A group's profile, which shows its reviews and a buyer's drafts too, is discovery's (`marketplace.discovery.views`)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
-from marketplace.accounts.models import OrganizationKind, Role
+from marketplace.accounts.models import Role
 from marketplace.db import db
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
-from marketplace.guards import group_admin
 from marketplace.producers import services
 from marketplace.producers.counts import listing_counts
-from marketplace.producers.covers import covers, loaded_cover, what_it_makes
+from marketplace.producers.covers import covers, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
     CertificationForm,
@@ -27,12 +27,10 @@ from marketplace.producers.forms import (
     ProfileForm,
     capacity_form,
 )
+from marketplace.producers.guards import group_admin
 from marketplace.producers.models import Capability, Certification, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES, TOP_CATEGORIES, country_choices
 from marketplace.queryargs import encode_listing_cursor, listing_cursor, whole_number
-from marketplace.reputation.services import reviews_of_group
-from marketplace.reputation.signals import reputation
-from marketplace.sourcing import services as sourcing
 from marketplace.uploads import public_relative, send_private, send_public, store_document, store_image
 
 blueprint = Blueprint("producers", __name__)
@@ -74,26 +72,6 @@ def directory() -> str:
     )  # fmt: skip
 
 
-@blueprint.get("/groups/<slug>")
-def profile(slug: str) -> str | Response:
-    try:
-        group = services.public_group(db.session, slug)
-    except NotFound:
-        if (current := services.moved_to(db.session, slug)) is None:
-            raise
-        return redirect(url_for("producers.profile", slug=current), 301)  # renamed: old links and bookmarks still arrive
-    today = context.today()
-    calendars = {c.id: services.capacity_calendar(c, today, 8) for c in group.capabilities}
-    membership = context.current_membership()
-    drafts = (
-        sourcing.buyer_drafts(db.session, membership)
-        if membership and membership.organization.kind == OrganizationKind.BUYER
-        else []
-    )
-    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts, picture=loaded_cover(group),
-                           reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
-
-
 @blueprint.get("/media/<path:path>")
 def media(path: str) -> Response:
     # Only the photos groups publish: the path is normalised and rooted at the public folder, and must be
@@ -108,6 +86,14 @@ def media(path: str) -> Response:
 
 def _folder() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
+
+
+@manage.get("/start")
+@login_required
+def start() -> Response:
+    """Where a group's person starts after signing in: its RFQ inbox, or its listing page while it lists nothing yet."""
+    group = services.group_of(db.session, context.current_membership())  # 404 for a buyer
+    return redirect(url_for("sourcing.inbox") if group.capabilities else url_for("manage.dashboard"))
 
 
 @manage.get("/")

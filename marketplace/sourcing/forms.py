@@ -10,13 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
 
 from marketplace.accounts import context
 from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
-from marketplace.sourcing.models import QuoteSeen
 from marketplace.sourcing.services import INCOTERMS
 
 
@@ -103,19 +101,6 @@ class QuoteForm(OneTimeForm):
 
 class MessageForm(OneTimeForm):
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write something first.")), Length(max=5000)])
-
-
-class AcceptForm(Form):
-    """Accepting a quote carries what the page showed of it, so a quote revised since then is not accepted blind."""
-
-    revision = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
-    unit_price = AmountField(widget=HiddenInput(), validators=[Optional()])
-    quantity = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
-
-    def seen(self) -> QuoteSeen | None:
-        if self.revision.data is None:
-            return None  # not posted from a Loom page: nothing to compare
-        return QuoteSeen(revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data)
 
 
 class GroupChoice(Form):

@@ -101,7 +101,10 @@ def create_rfq(
     session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
     base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
 ) -> Rfq:  # fmt: skip
-    """Draft an RFQ for some groups, or send it to them straight away (a confirmed e-mail address only)."""
+    """Draft an RFQ for some groups, or send it to them straight away (a confirmed e-mail address only).
+
+    Raises `Forbidden` (not a buyer; sending with an unconfirmed address) and `DomainError` (a field named: a bad value, or no group chosen when sending).
+    """
     membership = require_buyer(membership)
     if send:
         require_confirmed(membership)
@@ -179,7 +182,10 @@ def sending_warnings(
     groups: list[ProducerGroup], *, category: str, quantity: int | None, needed_by: dt.date | None, today: dt.date
 ) -> list[str]:
     """Say, per chosen group, where a request falls short of what it can take: under its minimum order, more
-    than its calendar can make by the date, or a category it does not list. Empty when all fit."""
+    than its calendar can make by the date, or a category it does not list. Empty when all fit.
+
+    `quantity` is whole units (None when not given yet).
+    """
     if not quantity or needed_by is None or category not in CATEGORIES:
         return []
     warnings = []
@@ -209,7 +215,10 @@ def sending_warnings(
 
 
 def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, today: dt.date) -> list[str]:
-    """Say where a quote promises more than the group's calendar holds by the buyer's date, or less than its minimum order."""
+    """Say where a quote promises more than the group's calendar holds by the buyer's date, or less than its minimum order.
+
+    `quantity` is whole units (None when not given yet).
+    """
     capability = next((c for c in group.capabilities if c.category == rfq.category), None)
     if capability is None or not quantity:
         return []
@@ -316,7 +325,10 @@ def send_rfq(session: Session, membership: Membership | None, rfq_id: int, *, ba
 @use_case
 def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
     """Call a request off. Any member of the buyer may drop a draft; a sent request, whose groups are
-    working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is."""
+    working on quotes, is cancelled only by an admin or owner (Forbidden otherwise), as accepting is.
+
+    Raises `Conflict` when the request is already awarded, closed or cancelled.
+    """
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
         raise Conflict(_("A request that is %(rfq_status)s cannot be cancelled.", rfq_status=label(rfq.status)))
@@ -336,7 +348,10 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
 
 @use_case
 def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, base_url: str) -> Rfq:
-    """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only."""
+    """Stop taking quotes without awarding: the buyer decided not to order (this time). Admins and owners only.
+
+    Raises `Conflict` unless the request is open, `Forbidden` below admin.
+    """
     require_role(membership, Role.ADMIN)
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.OPEN:
@@ -414,7 +429,10 @@ def submit_quote(
     session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
     today: dt.date, base_url: str,
 ) -> Quote:  # fmt: skip
-    """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count."""
+    """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count.
+
+    `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote was already accepted or declined) or `DomainError` (field named) for a bad value.
+    """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     rfq = lock_rfq(session, group_rfq(session, group, rfq_id))  # no revision slips in while the buyer accepts
@@ -504,7 +522,10 @@ def thread(session: Session, rfq_id: int, group_id: int) -> list[Message]:
 def post_message(
     session: Session, membership: Membership | None, *, rfq: Rfq, group: ProducerGroup, body: str, base_url: str
 ) -> Message:
-    """Add to the thread between the RFQ's buyer and one group; callers pass an RFQ and group already scoped to them."""
+    """Add to the thread between the RFQ's buyer and one group; callers pass an RFQ and group already scoped to them.
+
+    Raises `Forbidden` when signed out, `DomainError` (field `body`) for an empty message.
+    """
     if membership is None:
         raise Forbidden(_("Sign in to write."))
     body = body.strip()

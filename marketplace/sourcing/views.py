@@ -18,7 +18,6 @@ from marketplace.db import db
 from marketplace.errors import Conflict, DomainError
 from marketplace.forms import attach_error, choices, fill_in, first_result, one_time, render_form, repeated
 from marketplace.limits import limit
-from marketplace.orders import services as orders
 from marketplace.producers import services as producers
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import ProducerGroup
@@ -26,8 +25,8 @@ from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.queryargs import encode_id_cursor, id_cursor, iso_date, whole_number
 from marketplace.redirects import local_path
 from marketplace.sourcing import services
-from marketplace.sourcing.forms import AcceptForm, GroupChoice, MessageForm, QuoteForm, RfqForm
-from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
+from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
+from marketplace.sourcing.models import QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
 from marketplace.uploads import send_private, store_document
 
@@ -266,50 +265,6 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     else:
         flash(_("Write something before sending."), "error")
     return redirect(thread)
-
-
-@blueprint.get("/quotes/<int:quote_id>/accept")
-@login_required
-def confirm_accept(quote_id: int) -> str:
-    """Before an order is made: what it costs now (the deposit), what happens next, and one button to confirm."""
-    membership = context.current_membership()
-    quote = db.session.get(Quote, quote_id)
-    if quote is None:
-        abort(404)
-    rfq = services.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
-    capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
-    return render_template(
-        "sourcing/accept.html", rfq=rfq, quote=quote, terms=orders.terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
-        status=services.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
-        others=sum(1 for q in rfq.quotes if q.id != quote.id and services.effective_status(q) == QuoteStatus.SUBMITTED),
-        fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,
-    )  # fmt: skip
-
-
-@blueprint.post("/quotes/<int:quote_id>/accept")
-@login_required
-def accept(quote_id: int) -> Response:
-    form = AcceptForm()
-    form.validate_on_submit()
-    try:
-        order = orders.accept_quote(
-                db.session, context.current_membership(), quote_id,
-                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=_base_url(), seen=form.seen(),
-            )  # fmt: skip
-    except DomainError as error:
-        if error.status in (403, 404):
-            raise
-        flash(error.message, "error")
-        quote = db.session.get(Quote, quote_id)
-        return redirect(url_for("sourcing.rfq", rfq_id=quote.rfq_id) if quote else url_for("sourcing.rfqs"))
-    flash(
-        _(
-            "Order %(order_number)s is confirmed. The deposit invoice is ready; the other groups were told.",
-            order_number=order.number,
-        ),
-        "success",
-    )
-    return redirect(url_for("orders.order", order_id=order.id))
 
 
 # ----- the producer group's side -----------------------------------------------------------------

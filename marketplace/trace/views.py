@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -14,13 +15,14 @@ from flask_login import login_required
 from marketplace.accounts import context
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.orders.models import Order
 from marketplace.orders.services import order_for
 from marketplace.producers.taxonomy import CATEGORIES, country_name
 from marketplace.trace import story as stories
 from marketplace.trace.chain import verify_document
 from marketplace.trace.epcis import epcis_document
 from marketplace.trace.forms import StoryForm
-from marketplace.trace.services import chain_of
+from marketplace.trace.services import chain_of, first_altered
 from marketplace.uploads import send_private
 
 blueprint = Blueprint("trace", __name__)
@@ -59,6 +61,23 @@ def story_consent(order_id: int, answer: str) -> Response:
         flash(_("You agree to publish the product story.") if answer == "publish" else _("You no longer agree to publish the product story."),
               "success")  # fmt: skip
     return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
+
+
+def order_trace(order: Order) -> dict[str, Any]:
+    """Return what the order page's trace and story sections show, from the order's chain read once.
+
+    Keys: `trace` (the events, in order), `chain_broken_at` (the first altered sequence number, or None),
+    `plain_trace` (the steps in plain words, in the group's time zone), `story` (the ProductStory or None) and
+    `story_form`. The order page (orders/order.html) calls it as the template global `order_trace`, so the
+    orders package, which trace builds on, does not import trace.
+    """
+    events = chain_of(db.session, order.id)
+    return {"trace": events, "chain_broken_at": first_altered(events),
+            "plain_trace": stories.plain_steps(events, order.group.organization.zone),
+            "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
+
+
+blueprint.add_app_template_global(order_trace, "order_trace")
 
 
 def story_url(public_id: str) -> str:

@@ -274,9 +274,13 @@ def test_after_signing_in_each_person_lands_on_their_own_work(client: FlaskClien
         (newcomer.user.email, "/manage/"),
     )  # a group that lists nothing yet finishes its listing first
     for email, landing in landings:
-        response = sign_in(client, email)
-        assert response.headers["Location"] == landing, email
-        assert client.get(landing).status_code == 200
+        location = sign_in(client, email).headers["Location"]
+        page = client.get(location)
+        if location == "/manage/start":  # a group's package decides where its people start (no import of it in accounts)
+            location = page.headers["Location"]
+            page = client.get(location)
+        assert location == landing, email
+        assert page.status_code == 200
         client.post("/logout", data={"csrf_token": csrf_token(client, landing)})
     token = csrf_token(client, "/login")
     response = client.post(

@@ -397,4 +397,7 @@ def test_the_language_a_group_signs_up_in_is_its_own_and_survives_signing_in(cli
         fresh, "/login", {"email": "mwende@example.org", "password": SIGNUP["password"]}, headers={"Accept-Language": "en"}
     )
     assert response.status_code == 302
-    assert 'lang="sw"' in fresh.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    landing = fresh.get(
+        response.headers["Location"], headers={"Accept-Language": "en"}, follow_redirects=True
+    )  # via /manage/start
+    assert 'lang="sw"' in landing.get_data(as_text=True)

@@ -125,3 +125,10 @@ def test_a_page_that_sets_a_cookie_is_not_stored(client: FlaskClient, session: S
 
 def test_the_generation_is_one_row_a_migration_made(session: Session) -> None:
     assert len(session.scalars(select(PublicGeneration)).all()) == 1
+
+
+def test_every_cached_endpoint_is_a_route_of_the_app(app: Flask) -> None:
+    """A page moved to another blueprint keeps its cache (a renamed endpoint would silently never be cached)."""
+    from marketplace.pagecache import CACHED_ENDPOINTS
+
+    assert CACHED_ENDPOINTS.issubset({rule.endpoint for rule in app.url_map.iter_rules()})

@@ -6,6 +6,8 @@ The contracts live in pyproject.toml (`[tool.importlinter]`); `lint-imports` che
 
 from __future__ import annotations
 
+import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,29 @@ def test_start_up_subscribes_the_adapters_to_what_the_core_publishes() -> None:
     assert named(events.InvoicePaymentChanged) == ["erp_connector.subscribers.sync_payment"]
     assert named(events.GroupChanged) == ["search.subscribers.reindex_group"]
     assert named(events.OrganizationSignedUp) == ["marketplace.producers.services.open_group"]
+
+
+def test_every_outbox_handler_factory_lives_in_a_handlers_module() -> None:
+    """One name per idea: the function that builds an outbox handler (`make_*_handler`) is in `<package>/handlers.py`."""
+    elsewhere = []
+    for package in ("marketplace", "erp_connector", "payments", "search"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                factory = isinstance(node, ast.FunctionDef) and node.name.startswith("make_") and node.name.endswith("_handler")
+                if factory and path.name != "handlers.py":
+                    elsewhere.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert elsewhere == []
+
+
+def test_the_import_graph_command_finds_no_package_pair_importing_each_other() -> None:
+    """`python dev/import_graph.py --summary` (the note's before/after) reads the same graph the contracts hold to."""
+    sys.path.insert(0, str(ROOT / "dev"))
+    try:
+        import import_graph
+    finally:
+        sys.path.remove(str(ROOT / "dev"))
+    assert import_graph.mutual_pairs(import_graph.edges()) == []
+    assert import_graph.mutual_pairs({("marketplace.a", "marketplace.b"), ("marketplace.b", "marketplace.a")}) == [
+        ("marketplace.a", "marketplace.b")
+    ]

@@ -22,7 +22,7 @@ SESSION_ENDINGS = {"commit", "rollback", "begin", "begin_nested"}
 # Modules that may hold the request's session (`db.session`) or Flask's `g`: entry points and the web layer's helpers.
 REQUEST_BOUND = {
     "marketplace/__init__.py", "marketplace/web.py", "marketplace/cli.py", "marketplace/db.py", "marketplace/guards.py",
-    "marketplace/limits.py", "marketplace/uploads.py", "marketplace/accounts/context.py",
+    "marketplace/limits.py", "marketplace/uploads.py", "marketplace/accounts/context.py", "marketplace/producers/guards.py",
     "marketplace/i18n.py",  # the request's language: remembers its catalog on g (issue 19), reads no db.session
     "marketplace/pagecache.py",  # request hooks: read the public generation on the request's session, before the view
 }  # fmt: skip
