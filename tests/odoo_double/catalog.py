@@ -328,7 +328,7 @@ def build(name: str, version: int) -> Database:
     groups_field = "group_ids" if version >= 19 else "groups_id"
     add(Model("res.users", "User", {
         "name": Field("char"), "login": Field("char"), "password": Field("char"), groups_field: Field("many2many", "res.groups"),
-        "partner_id": Field("many2one", "res.partner"),
+        "partner_id": Field("many2one", "res.partner"), "active": Field("boolean", default=True),
         "email": Field("char", compute=lambda d, m, r: d.models["res.partner"].records.get(r.get("partner_id") or 0, {}).get("email") or False),
     }, records={2: {"id": 2, "name": "Administrator", "login": "admin", "partner_id": 3, groups_field: []}}, next_id=6))  # fmt: skip
     add(Model("account.journal", "Journal", {"name": Field("char"), "type": Field("selection")},
