@@ -139,7 +139,7 @@ def _payouts_page(
         method=account.method if account is not None else services.payout_method_for(group, settings),
         stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
-        rate_text=payouts.exchange_rate_text,
+        rate_text=payouts.exchange_rate_text, fee_percent=settings.fee_percent,
     )  # fmt: skip
     return page, status
 

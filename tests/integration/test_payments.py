@@ -937,3 +937,19 @@ def test_the_quote_acceptance_page_shows_the_tax_on_top_and_the_deposit_stripe_t
     [create] = stripe_relay.calls("POST", "/v1/checkout/sessions")
     assert create.form["line_items[0][price_data][unit_amount]"] == ["192947"]  # and what Stripe charges
     assert payment.amount == Decimal("1929.47")
+    # Every other page that shows the order's or the invoice's amount shows the same figures, tax included.
+    assert "$3,858.94" in readable(client.get("/orders"))
+    as_(client, market["kenya_admin"].user.email)
+    assert "$3,858.94" in readable(client.get("/orders"))
+    payouts_page = readable(client.get("/manage/payouts"))
+    assert "Paid by buyer Fee You get How Status Reference Dates" in payouts_page
+    assert (
+        f"{invoice.number} $1,929.47 $83.17 $1,846.30" in payouts_page
+    )  # 5 % of $1,663.34; the $266.13 of VAT stays the group's
+    # The fee rule as it is (5 % of the price before tax), not this payout's fee over its tax-included amount (4.3 %).
+    assert (
+        "less Loom's fee (5 % of the price before any sales tax, which stays yours), as soon as the money is in." in payouts_page
+    )
+    as_(client, market["operator"].email)
+    desk = readable(client.get(f"/operator/orders/{order.id}"))
+    assert "· $3,858.94 ·" in desk and re.search(rf"{invoice.number} · [\w ]+ · \$1,929\.47 ·", desk), desk
