@@ -257,7 +257,7 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 ) -> None:
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
@@ -580,7 +580,7 @@ def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: 
     if odoo.double is None and not os.environ.get("LOOM_TEST_ODOO_ADMIN_PASSWORD"):
         pytest.fail("a real Odoo's admin makes the users with chosen rights: set LOOM_TEST_ODOO_ADMIN_PASSWORD")
     from erp_connector.client import connect
-    from erp_connector.services import check_connection
+    from erp_connector.connection import check_connection
 
     groups, has_email, expected = RIGHT_CASES[case]
     admin = _admin(odoo)
@@ -611,7 +611,7 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
     """Batched with another waiting order, it does not hold that one back; its reason is on the group's Odoo page."""
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
     from marketplace.accounts.models import Role
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
