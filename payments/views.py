@@ -151,7 +151,7 @@ def _payouts_page(
         refund_forms={r.id: refund_form if refund_form is not None and refund_form._prefix == f"r{r.id}-" else _refund_sent_form(r, group)
                       for r in due},
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
-        rate_text=payouts.exchange_rate_text,
+        rate_text=payouts.exchange_rate_text, fee_percent=settings.fee_percent,
     )  # fmt: skip
     return page, status
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -15,11 +14,10 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import invoices_of, issue_invoice, sales_tax_of
-from marketplace.billing.taxes import Amounts, TaxRule, amounts_of, split_deposit
+from marketplace.billing.taxes import Amounts, TaxRule, amounts_of
 from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
-from marketplace.money import round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
@@ -28,6 +26,7 @@ from marketplace.producers.commitments import commit_units, lock_capability, rel
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
+from marketplace.sourcing.terms import award_terms
 
 # Who moves an order where. The group makes and ships; the buyer receives; either may call it off early.
 GROUP_MOVES = {
@@ -81,49 +80,6 @@ def check_seen(quote: Quote, seen: QuoteSeen | None) -> None:
     raise Conflict(_("This quote %(what)s since you opened the page — review it and accept again.", what=what))
 
 
-@dataclass(frozen=True)
-class AwardTerms:
-    """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance.
-
-    Each is tax included; `subtotal`, `tax` and `deposit_tax`/`balance_tax` give the sales tax in them
-    (`tax_rule` None: the group charges none).
-    """
-
-    currency: str
-    total: Decimal
-    deposit_percent: int
-    deposit: Decimal
-    balance: Decimal
-    subtotal: Decimal = Decimal(0)
-    tax: Decimal = Decimal(0)
-    deposit_tax: Decimal = Decimal(0)
-    balance_tax: Decimal = Decimal(0)
-    tax_rule: TaxRule | None = None
-
-    @property
-    def tax_on_top(self) -> bool:
-        """Tell whether the buyer pays a sales tax added on top of the quoted prices."""
-        return self.tax_rule is not None and not self.tax_rule.included
-
-
-def award_terms(quote: Quote, deposit_percent: int, tax_rule: TaxRule | None = None) -> AwardTerms:
-    """Work out the total, deposit and balance exactly as `accept_quote` will invoice them (they add up to the total).
-
-    `tax_rule` is the group's sales tax (`billing.services.sales_tax_of`): a tax on top is added to the
-    total and split between the invoices as the group's Odoo books it (`billing.taxes.split_deposit`).
-
-    `deposit_percent` is a whole percentage of the total (30 means 30 %; 0: no deposit invoice).
-    """
-    line = round_money(quote.unit_price * quote.quantity, quote.currency)
-    order = amounts_of([line], tax_rule, quote.currency)
-    if deposit_percent:
-        deposit, balance = split_deposit(order, [line], tax_rule, deposit_percent, quote.currency)
-    else:
-        deposit, balance = Amounts(Decimal(0), Decimal(0), Decimal(0)), order
-    return AwardTerms(quote.currency, order.total, deposit_percent, deposit.total, balance.total, order.untaxed, order.tax,
-                      deposit.tax, balance.tax, tax_rule)  # fmt: skip
-
-
 def price_order(order: Order, rule: TaxRule | None) -> Amounts:
     """Give the order its copy of the group's sales tax rule, its tax and its total (tax included); return its amounts.
 
@@ -136,14 +92,6 @@ def price_order(order: Order, rule: TaxRule | None) -> Amounts:
     order.tax_per_line = rule.per_line if rule else True
     order.tax_amount, order.total = amounts.tax, amounts.total
     return amounts
-
-
-def terms_for(session: Session, quote: Quote, deposit_percent: int) -> AwardTerms:
-    """Work out what accepting the quote would cost now, with the quoting group's current sales tax (see `award_terms`).
-
-    `deposit_percent` is a whole percentage of the total (30 means 30 %).
-    """
-    return award_terms(quote, deposit_percent, sales_tax_of(session, quote.group_id))
 
 
 @use_case

@@ -25,6 +25,7 @@ from marketplace.producers.commitments import capacity_fit
 from marketplace.queryargs import encode_id_cursor, id_cursor
 from marketplace.sourcing import services as sourcing
 from marketplace.sourcing.models import Quote, QuoteStatus
+from marketplace.sourcing.terms import terms_for
 from marketplace.uploads import send_private, store_image
 
 blueprint = Blueprint("orders", __name__)
@@ -60,7 +61,7 @@ def confirm_accept(quote_id: int) -> str:
     rfq = sourcing.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     return render_template(
-        "orders/accept.html", rfq=rfq, quote=quote, terms=services.terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
+        "orders/accept.html", rfq=rfq, quote=quote, terms=terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
         status=sourcing.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
         others=sum(1 for q in rfq.quotes if q.id != quote.id and sourcing.effective_status(q) == QuoteStatus.SUBMITTED),
         fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,

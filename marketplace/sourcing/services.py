@@ -17,7 +17,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money
-from marketplace.money import is_rounded, minor_units, round_money
+from marketplace.money import is_rounded, minor_units
 from marketplace.notifications import notify
 from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import capacity_fit
@@ -609,14 +609,20 @@ def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
     return Cell(_("only %(free)s of %(units)s units free by %(date)s", **values), False)
 
 
-def compare(quotes: list[Quote], today: dt.date) -> list[dict[str, Any]]:
-    """The buyer's side-by-side view: every quote with its total, its standing today, what the group's calendar
-    can make by the buyer's date and its certifications, cheapest first."""
+def compare(quotes: list[Quote], today: dt.date, terms: Mapping[int, Any]) -> list[dict[str, Any]]:
+    """Return the buyer's side-by-side view: every quote with its total, its standing today, what the group's calendar
+    can make by the buyer's date and its certifications, cheapest first.
+
+    `terms` maps each quote's id to what accepting it would cost (`marketplace.sourcing.terms.terms_for`: `.total` tax
+    included, `.subtotal`, `.tax_rule`): the total shown and sorted on is what the buyer would pay, the same
+    figure as the acceptance page, the order and the card payment.
+    """
     rows = [
         {
             "quote": q,
             "status": effective_status(q),  # valid-until is in the quoting group's calendar, not the buyer's
-            "total": round_money(q.unit_price * q.quantity, q.currency),
+            "terms": terms[q.id],
+            "total": terms[q.id].total,
             "ready_by": today + dt.timedelta(days=q.lead_time_days),
             "capacity": capacity_cell(q, q.rfq, today),
             "certifications": certification_cells(q.group, today),

@@ -28,6 +28,7 @@ from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
+from marketplace.sourcing.terms import terms_for
 from marketplace.uploads import send_private, store_document
 
 blueprint = Blueprint("sourcing", __name__)
@@ -195,7 +196,8 @@ def rfq(rfq_id: int) -> str:
     shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
     return render_template(
-        "sourcing/rfq.html", rfq=rfq, rows=services.compare(rfq.quotes, today), today=today,
+        "sourcing/rfq.html", rfq=rfq, today=today, rows=services.compare(rfq.quotes, today, {
+            q.id: terms_for(db.session, q, current_app.config["DEPOSIT_PERCENT"]) for q in rfq.quotes}),
         thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
         recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
         can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,

@@ -141,3 +141,62 @@ def test_the_home_page_example_is_understood_and_results_come_first_on_a_phone(b
     expect(chips.filter(has_text="Fair Trade")).to_have_count(0)
     expect(chips.filter(has_text="sisal")).to_be_visible()
     context.close()
+
+
+def test_a_buyer_reads_on_a_phone_what_accepting_a_quote_with_tax_on_top_costs(
+    browser: Browser, live_app: Flask, live_url: str
+) -> None:
+    """The demo buyer's open request; the quoting group adds 16 % VAT on top: the compare table and the page before the click."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from marketplace.accounts.models import Membership, User
+    from marketplace.billing.services import set_sales_tax
+    from marketplace.billing.taxes import TaxRule
+    from marketplace.db import db
+    from marketplace.money import format_money, round_money
+    from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqStatus
+
+    with live_app.app_context():
+        buyer = db.session.scalar(select(Membership).join(User).where(User.email == "buyer@demo.loom"))
+        quote = db.session.scalars(
+            select(Quote)
+            .join(Rfq)
+            .where(Rfq.buyer_id == buyer.organization_id, Rfq.status == RfqStatus.OPEN, Quote.status == QuoteStatus.SUBMITTED)
+            .order_by(Quote.id)  # fmt: skip
+        ).first()
+        rfq_id, quote_id, group_id, currency = quote.rfq_id, quote.id, quote.group_id, quote.currency
+        # By hand: the lines, 16 % on top, half of the lines now with the tax on that half.
+        before = round_money(quote.unit_price * quote.quantity, currency)
+        tax = round_money(before * Decimal("0.16"), currency)
+        half = round_money(before / 2, currency)
+        deposit = half + round_money(half * Decimal("0.16"), currency)
+        shown = {name: format_money(value, currency) for name, value in
+                 {"before": before, "tax": tax, "total": before + tax, "deposit": deposit}.items()}  # fmt: skip
+        set_sales_tax(db.session, group_id, TaxRule("VAT", Decimal(16), included=False))
+        db.session.commit()
+    context = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_url}/login")
+        page.get_by_label("E-mail").fill("buyer@demo.loom")
+        page.get_by_label("Password").fill("loom-demo-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{live_url}/rfqs/{rfq_id}")
+        row = page.locator("table.compare tr", has=page.locator(f"a[href='/quotes/{quote_id}/accept']"))
+        expect(row).to_contain_text(f"{shown['total']} for")
+        expect(row).to_contain_text(f"(before tax {shown['before']} + VAT 16 %)")
+        row.get_by_role("link", name="Accept and order…").click()
+        expect(page.locator("dl.facts")).to_contain_text(f"Before tax{shown['before']}")
+        expect(page.locator("dl.facts")).to_contain_text(f"VAT (16 %), added to the prices{shown['tax']}")
+        expect(page.locator("dl.facts")).to_contain_text(f"Total, tax included{shown['total']}")
+        expect(page.get_by_text(f"You pay a deposit of {shown['deposit']} (50 %) now")).to_be_visible()
+        expect(page.get_by_role("button", name=f"Confirm the order and the {shown['deposit']} deposit")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path="build/screenshots/phone-accept-quote-tax-on-top.png", full_page=True)
+    finally:
+        context.close()
+        with live_app.app_context():
+            set_sales_tax(db.session, group_id, None)  # the other tests' demo groups charge no tax
+            db.session.commit()

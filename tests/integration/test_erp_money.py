@@ -2,7 +2,8 @@
 on every line, the payment the buyer really made — and any difference reported with both numbers.
 
 Runs on every version and protocol of the Odoo double, and against a real Odoo when LOOM_TEST_ODOO_URL
-is set (each run's keys carry its own tag, see test_erp_sync).
+is set (each run's keys carry its own tag, see test_erp_sync). The connection-rights test also needs that
+Odoo's admin (LOOM_TEST_ODOO_ADMIN_PASSWORD: a password, or an API key for JSON-2) to make users with chosen rights.
 """
 
 from __future__ import annotations
@@ -400,43 +401,198 @@ def test_a_group_that_locks_confirmed_sales_still_gets_cancellations(app: Flask,
 # ----- the connection check proves what sync needs ------------------------------------------------
 
 RIGHT_CASES = {
-    # name: (groups by xml id, e-mail, what the check must say is missing; None: nothing)
-    "sales user and billing": (["sales_team.group_sale_salesman", "account.group_account_invoice"], "sales@coop.example",
+    # name: (groups by xml id, has an e-mail, what the check must say is missing; a dict: by Odoo version)
+    "sales user and billing": (["sales_team.group_sale_salesman", "account.group_account_invoice"], True,
                                ["create contacts", "create products"]),
     "everything but product manager": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice",
-                                        "base.group_partner_manager"], "sales@coop.example", {19: ["create products"]}),
+                                        "base.group_partner_manager"], True, {19: ["create products"]}),
     "everything": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
-                    "product.group_product_manager"], "sales@coop.example", []),
+                    "product.group_product_manager"], True, []),
     "no e-mail": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
-                   "product.group_product_manager"], None, {17: ["e-mail address"], 18: ["e-mail address"]}),
+                   "product.group_product_manager"], False, {17: ["e-mail address"], 18: ["e-mail address"]}),
+}  # fmt: skip
+USER_PASSWORD = "sync-pass-4821"
+
+
+def _admin(odoo: Odoo) -> OdooClient:
+    """Who may make users: the double's admin, or a real Odoo's (LOOM_TEST_ODOO_ADMIN_PASSWORD: a password, or an API key)."""
+    if odoo.double is not None:
+        return odoo.client()
+    from erp_connector.client import connect
+
+    return connect(odoo.url, odoo.database, "admin", os.environ["LOOM_TEST_ODOO_ADMIN_PASSWORD"], protocol=odoo.protocol,
+                   policy=odoo.policy, key_tag=odoo.tag)  # fmt: skip
+
+
+def _mint_api_key(odoo: Odoo, login: str, password: str) -> str:
+    """Make the user's own API key as the user does in Odoo (Preferences › Account Security › New API Key, password asked again).
+
+    API keys cannot be made over RPC (`_generate` is private, and the wizard's `make_key` wants an identity check
+    made in a browser session): so this signs in to the web client and presses the same buttons it shows.
+    """
+    import requests
+
+    web = requests.Session()
+
+    def call(route: str, params: dict) -> dict:
+        answer = web.post(f"{odoo.url}{route}", json={"jsonrpc": "2.0", "method": "call", "params": params}, timeout=30).json()
+        assert "error" not in answer, answer["error"]
+        return answer["result"]
+
+    def button(model: str, method: str, ids: list[int], **kwargs: object) -> dict:
+        return call("/web/dataset/call_kw", {"model": model, "method": method, "args": [ids], "kwargs": kwargs})
+
+    call("/web/session/authenticate", {"db": odoo.database, "login": login, "password": password})
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    made = call("/web/dataset/call_kw", {"model": "res.users.apikeys.description", "method": "create",
+                                          "args": [[{"name": "Loom rights test", "expiration_date": expires}]], "kwargs": {}})  # fmt: skip
+    action = button("res.users.apikeys.description", "make_key", made if isinstance(made, list) else [made])
+    if action["res_model"] == "res.users.identitycheck":  # "please confirm your password"
+        action = button("res.users.identitycheck", "run_check", [action["res_id"]], context={"password": password})
+    web.close()
+    return action["context"]["default_key"]
+
+
+def _user_with(odoo: Odoo, admin: OdooClient, groups: list[str], has_email: bool) -> tuple[str, str, int]:
+    """Make an Odoo user of these groups (by xml id, as Settings › Users does); return (login, secret for the protocol, id).
+
+    The login carries the test's run tag, so a second run against the same Odoo makes new users. Groups are
+    resolved through ir.model.data; one this version does not have (17 has no Product Manager) is left out.
+    """
+    rows = admin.search_read("ir.model.data", [["model", "=", "res.groups"], ["module", "in", sorted({g.split(".")[0] for g in groups})],
+                                               ["name", "in", [g.split(".")[1] for g in groups]]], ["module", "name", "res_id"])  # fmt: skip
+    ids = [r["res_id"] for r in rows if f"{r['module']}.{r['name']}" in groups]
+    major = admin.server.major
+    login = f"{odoo.tag}sync".lower()
+    [uid] = admin.create("res.users", [{"name": f"Sync {odoo.tag}", "login": login, "password": USER_PASSWORD,
+                                        "email": f"{login}@coop.example" if has_email else False,
+                                        ("group_ids" if major >= 19 else "groups_id"): [[6, 0, ids]]}],
+                         context={"no_reset_password": True})  # fmt: skip
+    if odoo.protocol != "json2":
+        return login, USER_PASSWORD, uid
+    if odoo.double is not None:
+        odoo.double.db.api_keys[f"key-{login}"] = uid
+        return login, f"key-{login}", uid
+    return login, _mint_api_key(odoo, login, USER_PASSWORD), uid
+
+
+def _refused(attempt) -> bool:  # type: ignore[no-untyped-def]
+    """Try an operation; True when Odoo refuses it for the user's rights (an access error, or 17/18's "no sender e-mail")."""
+    try:
+        attempt()
+    except OdooCallError as error:
+        if error.name.endswith("AccessError") or "email address" in str(error):
+            return True
+        raise
+    return False
+
+
+def what_odoo_refuses(odoo: Odoo, user: OdooClient) -> dict[str, bool]:
+    """Do, as the user, each thing sync does in the group's Odoo; return {what: refused?} in the words of the check.
+
+    What the user cannot make (a contact, a product, an order, an invoice) is made by the test's full-rights user,
+    so that each later step is still tried on its own.
+    """
+    loom = odoo.client()
+    name = keyed(loom, "rights")
+    made: dict[str, int] = {}
+
+    def create(key: str, model: str, values: dict) -> None:
+        made[key] = user.create(model, [values])[0]
+
+    def fallback(key: str, model: str, values: dict) -> int:
+        return made.get(key) or loom.create(model, [values])[0]
+
+    partner = {"name": name, "email": "buyer@example.com"}
+    product = {"name": name, "list_price": 10.0, "default_code": name}
+    refused = {
+        "create contacts": _refused(lambda: create("partner", "res.partner", partner)),
+        "create products": _refused(lambda: create("product", "product.product", product)),
+        "create a pricelist": _refused(lambda: user.create("product.pricelist", [{"name": name}])),
+    }
+    partner_id, product_id = fallback("partner", "res.partner", partner), fallback("product", "product.product", product)
+    taxes = "tax_ids" if loom.server.major >= 19 else "tax_id"
+    order = {"partner_id": partner_id, "client_order_ref": name,
+             "order_line": [[0, 0, {"product_id": product_id, "product_uom_qty": 2, "price_unit": 10.0, taxes: [[6, 0, []]]}]]}  # fmt: skip
+    refused["create sales orders"] = _refused(lambda: create("order", "sale.order", order))
+    order_id = fallback("order", "sale.order", order)
+    refused["confirm, update and cancel sales orders"] = _refused(lambda: user.press("sale.order", "action_confirm", [order_id]))
+    refused["attach the trace file"] = _refused(lambda: user.create("ir.attachment", [
+        {"name": f"{name}.json", "res_model": "sale.order", "res_id": order_id, "datas": "e30=", "mimetype": "application/json"}]))  # fmt: skip
+    refused["post notes"] = _refused(
+        lambda: user.execute(
+            "sale.order",
+            "message_post",
+            [order_id],
+            body="<p>Loom order rights</p>",
+            body_is_html=True,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )  # fmt: skip
+    )
+    if refused["confirm, update and cancel sales orders"]:
+        loom.press("sale.order", "action_confirm", [order_id])
+    # The invoice as sync makes it: its line invoices the order's line (so paying it is news on the order too).
+    [line] = loom.search_read("sale.order.line", [["order_id", "=", order_id]], ["id"])
+    invoice = {"move_type": "out_invoice", "partner_id": partner_id, "ref": name, "invoice_origin": name,
+               "invoice_line_ids": [[0, 0, {"product_id": product_id, "quantity": 2, "price_unit": 10.0, "tax_ids": [[6, 0, []]],
+                                            "sale_line_ids": [[6, 0, [line["id"]]]]}]]}  # fmt: skip
+    refused["create invoices"] = _refused(lambda: create("invoice", "account.move", invoice))
+    invoice_id = fallback("invoice", "account.move", invoice)
+    (user if "invoice" in made else loom).press("account.move", "action_post", [invoice_id])
+
+    def pay(move: int, amount: float) -> None:
+        [wizard] = user.create(
+            "account.payment.register", [{"amount": amount}], context={"active_model": "account.move", "active_ids": [move]}
+        )
+        user.press("account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True})
+
+    refused["register the buyers' payments"] = _refused(lambda: pay(invoice_id, 20.0))
+    # An invoice of no order: paying it posts nothing on an order, so on 17/18 no sender e-mail is needed (real 17).
+    alone = {
+        **invoice,
+        "invoice_origin": False,
+        "invoice_line_ids": [[0, 0, {"name": name, "quantity": 1, "price_unit": 10.0, "tax_ids": [[6, 0, []]]}]],
+    }
+    [alone_id] = loom.create("account.move", [alone])
+    loom.press("account.move", "action_post", [alone_id])
+    refused["register a payment of an invoice that bills no order"] = _refused(lambda: pay(alone_id, 10.0))
+    return refused
+
+
+# Which words of the check's message say that Odoo will refuse each thing sync does.
+CHECK_SAYS = {
+    "create contacts": ["create contacts"], "create products": ["create products"], "create a pricelist": ["create a pricelist"],
+    "create sales orders": ["create sales orders"], "confirm, update and cancel sales orders": ["confirm, update and cancel"],
+    "attach the trace file": ["attach the trace file"], "post notes": ["post notes"], "create invoices": ["create invoices"],
+    "register the buyers' payments": ["register the buyers' payments", "register payments"],
+    "register a payment of an invoice that bills no order": ["register the buyers' payments"],  # the e-mail is not needed for it
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(RIGHT_CASES))
 def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: str) -> None:
-    if odoo.double is None:
-        pytest.skip("users with chosen rights are made in the double")
+    """A user made in the group's Odoo with chosen rights: the check names what it lacks, and Odoo refuses exactly that.
+
+    Against a real Odoo the users are made by its admin (LOOM_TEST_ODOO_ADMIN_PASSWORD), one per test and run;
+    for JSON-2 the user makes its own API key in the web client, as Odoo allows no other way.
+    """
+    if odoo.double is None and not os.environ.get("LOOM_TEST_ODOO_ADMIN_PASSWORD"):
+        pytest.fail("a real Odoo's admin makes the users with chosen rights: set LOOM_TEST_ODOO_ADMIN_PASSWORD")
+    from erp_connector.client import connect
     from erp_connector.connection import check_connection
-    from tests.odoo_double.catalog import group_ids
 
-    groups, email, expected = RIGHT_CASES[case]
-    missing = expected.get(odoo.double.version, []) if isinstance(expected, dict) else expected
-    ids = group_ids(odoo.double.version)
-    field = "group_ids" if odoo.double.version >= 19 else "groups_id"
-    # 17 has no Product Manager group (its Sales Administrator creates products): a 17 user cannot be given it.
-    [uid] = odoo.double.db.create(2, "res.users", [{"name": "Sync", "login": f"sync-{case}", "password": "sync-pass", field: [[6, 0, [ids[g] for g in groups if g in ids]]],
-                                                    "email": email or False}])  # fmt: skip
-    odoo.double.db.api_keys["sync-key"] = uid
+    groups, has_email, expected = RIGHT_CASES[case]
+    admin = _admin(odoo)
+    login, secret, uid = _user_with(odoo, admin, groups, has_email)
+    try:
+        check = check_connection(odoo.url, odoo.database, login, secret, odoo.protocol, policy=odoo.policy)
+        user = connect(odoo.url, odoo.database, login, secret, protocol=odoo.protocol, policy=odoo.policy, key_tag=odoo.tag)
+        refused = what_odoo_refuses(odoo, user)
+    finally:
+        admin.execute("res.users", "write", [uid], {"active": False})  # archived: the next run makes its own
 
-    check = check_connection(
-        odoo.url,
-        odoo.database,
-        f"sync-{case}",
-        "sync-key" if odoo.protocol == "json2" else "sync-pass",
-        odoo.protocol,
-        policy=odoo.policy,
-    )
-
+    missing = expected.get(admin.server.major, []) if isinstance(expected, dict) else expected
     assert check.ok is (not missing), check.message
     for words in missing:
         assert words in check.message
@@ -444,6 +600,9 @@ def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: 
         assert "give this user those rights" in check.message
     else:
         assert check.message.startswith("Connected to Odoo")
+    # Right, not merely consistent: what the check says is missing is exactly what Odoo refuses this user.
+    said = {what: any(words in check.message for words in CHECK_SAYS[what]) for what in refused}
+    assert said == refused, f"check: {check.message!r}; Odoo refused: {sorted(w for w, r in refused.items() if r)}"
 
 
 def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_why(

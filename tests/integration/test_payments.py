@@ -892,3 +892,62 @@ def test_a_group_that_adds_sales_tax_on_top_shows_it_is_paid_the_total_and_keeps
     balance = session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "balance"))
     assert (balance.amount, balance.tax_amount) == (Decimal("579.42"), Decimal("79.92"))
     assert balance.amount + invoice.amount == order.total
+
+
+def test_the_quote_acceptance_page_shows_the_tax_on_top_and_the_deposit_stripe_then_charges(
+    client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
+) -> None:
+    """333 × $9.99 with 16 % VAT on top: the page before the click shows what the order and its deposit invoice will be."""
+    import datetime as dt
+
+    from marketplace.orders.models import Order
+    from marketplace.sourcing.models import Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
+
+    group, buyer = market["kenya"], market["buyer"]
+    set_sales_tax(session, group.id, TaxRule("VAT", Decimal(16), included=False))
+    today = group.organization.today()
+    rfq = Rfq(buyer_id=buyer.organization_id, title="Sisal storage baskets", category="baskets.storage", quantity=333, currency="USD",
+              needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9.99"), currency="USD", quantity=333, lead_time_days=20,
+                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    session.add_all([rfq, quote])
+    session.commit()
+
+    as_(client, buyer.user.email)
+    # The compare table the buyer comes from shows the same total, tax included, and what of it is tax.
+    [row] = re.findall(r'<tr>\s*<td data-label="Group">.*?</tr>', text_of(client.get(f"/rfqs/{rfq.id}")), re.S)
+    row = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", row)))
+    assert "$3,858.94 for 333 (before tax $3,326.67 + VAT 16 %)" in row, row
+    page = readable(client.get(f"/quotes/{quote.id}/accept"))
+    # 333 × 9.99 = 3,326.67; 16 % of it 532.27; half of each now: 1,663.34 + 266.13 (Odoo's down payment, rounded per line).
+    assert "Unit price $9.99" in page and "Before tax $3,326.67" in page
+    assert "VAT (16 %), added to the prices $532.27" in page and "Total, tax included $3,858.94" in page
+    assert "You pay a deposit of $1,929.47 (50 %) now; the balance of $1,929.47 is invoiced when the goods arrive." in page
+    assert "Confirm the order and the $1,929.47 deposit" in page
+
+    accepted = submit(client, f"/quotes/{quote.id}/accept", {})
+    assert accepted.status_code == 302, readable(accepted)
+    order = session.scalar(select(Order).where(Order.quote_id == quote.id))
+    assert (order.total, order.tax_amount) == (Decimal("3858.94"), Decimal("532.27"))  # what the page said the total was
+    invoice = deposit(session, order)
+    assert (invoice.amount, invoice.tax_amount) == (Decimal("1929.47"), Decimal("266.13"))  # the deposit the page promised
+    payment = paid_deposit(client, session, stripe_relay, {**market, "taxed": order}, "taxed")
+    [create] = stripe_relay.calls("POST", "/v1/checkout/sessions")
+    assert create.form["line_items[0][price_data][unit_amount]"] == ["192947"]  # and what Stripe charges
+    assert payment.amount == Decimal("1929.47")
+    # Every other page that shows the order's or the invoice's amount shows the same figures, tax included.
+    assert "$3,858.94" in readable(client.get("/orders"))
+    as_(client, market["kenya_admin"].user.email)
+    assert "$3,858.94" in readable(client.get("/orders"))
+    payouts_page = readable(client.get("/manage/payouts"))
+    assert "Paid by buyer Fee You get How Status Reference Dates" in payouts_page
+    assert (
+        f"{invoice.number} $1,929.47 $83.17 $1,846.30" in payouts_page
+    )  # 5 % of $1,663.34; the $266.13 of VAT stays the group's
+    # The fee rule as it is (5 % of the price before tax), not this payout's fee over its tax-included amount (4.3 %).
+    assert (
+        "less Loom's fee (5 % of the price before any sales tax, which stays yours), as soon as the money is in." in payouts_page
+    )
+    as_(client, market["operator"].email)
+    desk = readable(client.get(f"/operator/orders/{order.id}"))
+    assert "· $3,858.94 ·" in desk and re.search(rf"{invoice.number} · [\w ]+ · \$1,929\.47 ·", desk), desk
