@@ -83,8 +83,9 @@ CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id, category);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_runs ON cap_runs (last_week, first_week, base, step, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id);
+-- Covering, in capability order: the capabilities with the units by a week are read in the order of
+-- temp.cap_ready's key (appended, not inserted at random), and a page's units by a date come from it too.
+CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id, first_week, last_week, base, step);
 """
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
@@ -466,7 +467,7 @@ class EmbeddedIndex:
             connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
             connection.execute(
                 "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units",
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER BY cap_id",
                 {"week": week, "units": units},
             )
 
@@ -543,8 +544,13 @@ class EmbeddedIndex:
                 f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
             )
         if "category" in selected or "material" in selected:
+            # The candidates already meet the capability filters no facet selects, when there are any.
+            unselected = bool(self._capability_conditions(query.without("category").without("material"), {}))
             for name, exclude in (("cap_all", None), ("cap_no_category", "category"), ("cap_no_material", "material")):
                 if exclude is None or exclude in selected:
+                    if exclude is not None and unselected and ({"category", "material"} - {exclude}).isdisjoint(selected):
+                        flags[name] = "1"  # its filters are the candidates' own: no second pass over the capabilities
+                        continue
                     capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
                     flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
         return flags

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import sqlite3
 from collections import Counter, defaultdict
 from typing import Any
@@ -21,17 +22,32 @@ from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
 from search.documents import capacity_key, units_by
-from search.embedded import FACET_SIZE, EmbeddedIndex, _facet_text, capacity_runs
+from search.embedded import (
+    ARMS_PER_STATEMENT,
+    FACET_SIZE,
+    EmbeddedIndex,
+    _any_of,
+    _facet_text,
+    _restore_capacity_keys,
+    capacity_runs,
+)
 from search.indexing import documents
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     CapacityNeed,
     FacetValue,
     InvalidQuery,
+    Ranking,
     SearchQuery,
     SearchResult,
     Sort,
+    TermMatcher,
+    decode_cursor,
+    encode_cursor,
     is_relaxed,
+    make_hit,
     selected_values,
 )
 
@@ -39,7 +55,7 @@ TODAY = dt.date(2027, 1, 6)
 
 
 class PreviousPath(EmbeddedIndex):
-    """The embedded backend as it searched and counted facets before issue 19's one pass (copied verbatim): the oracle."""
+    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the oracle."""
 
     # fmt: off
     def search(self, query: SearchQuery) -> SearchResult:
@@ -138,7 +154,63 @@ class PreviousPath(EmbeddedIndex):
             else:
                 sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
         return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
+
+    def _score_text(self, connection: sqlite3.Connection, query: SearchQuery) -> bool:
+        """Score the groups with Python sets of FTS5 rowids, as before issue 19 summed them in SQLite."""
+        connection.execute("DROP TABLE IF EXISTS temp.text_scores")
+        terms = query.terms
+        if not terms:
+            return False
+        ranking = Ranking(len(terms))
+        found_exactly, found_at_all = ranking.exact_weight + ranking.match_weight, ranking.match_weight
+        scores: dict[int, float] = defaultdict(float)
+        for term in terms:
+            variants = [v for v in self._expansions(connection, term) if v != term]
+            exact_anywhere: set[int] = set()
+            fuzzy_anywhere: set[int] = set()
+            for column, weight in FIELD_WEIGHTS:
+                exact = _rowids(connection, f'{{{column}}} : "{term}"')
+                fuzzy = _rowids(connection, f"{{{column}}} : ({_any_of(variants)})") - exact if variants else set()
+                for rowid in exact:
+                    scores[rowid] += weight
+                for rowid in fuzzy:
+                    scores[rowid] += weight * FUZZY_SHARE
+                exact_anywhere |= exact
+                fuzzy_anywhere |= fuzzy
+            for rowid in exact_anywhere:
+                scores[rowid] += found_exactly
+            for rowid in fuzzy_anywhere - exact_anywhere:
+                scores[rowid] += found_at_all
+        connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
+        connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
+        return True
+
+    def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
+        """One page, joining every matched group's document before the sort (as before issue 19)."""
+        params: dict[str, Any] = {"limit": query.size + 1}
+        keyset = ""
+        if query.after:
+            value, last_id = decode_cursor(query.after)
+            params.update(after_value=value, after_id=last_id)
+            beyond = "<" if direction == "DESC" else ">"
+            keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
+        rows = connection.execute(
+            f"SELECT m.id, d.doc, m.score, m.sort_value FROM temp.matched m JOIN docs d ON d.id = m.id {keyset} "
+            f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
+            params,
+        ).fetchall()
+        matcher = TermMatcher(query.terms)
+        docs = [json.loads(doc) for _id, doc, _score, _sort in rows[: query.size]]
+        if query.capacity:
+            _restore_capacity_keys(connection, docs, query.capacity.by)
+        hits = [make_hit(doc, query, row[2], matcher) for doc, row in zip(docs, rows, strict=False)]
+        next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
+        return hits, next_cursor
     # fmt: on
+
+
+def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:
+    return {rowid for (rowid,) in connection.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))}
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +327,46 @@ def test_capacity_runs_unfold_to_the_weekly_keys_in_far_fewer_rows(federation: l
             assert unfolded == capability["capacity_keys"]
             keys, runs = keys + len(capability["capacity_keys"]), runs + len(folded)
     assert runs * 10 < keys, (runs, keys)
+
+
+def _typo(word: str) -> str:
+    """The word with its last two letters swapped (one edit away under the typo rule), e.g. basket → baskte."""
+    return word[:-2] + word[-1] + word[-2]
+
+
+def test_words_score_and_page_as_the_previous_path(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Scores summed in SQLite (issue 19) equal the previous Python sums, exactly and page by page: exact words,
+    typos (a word found only by its variants), words beside their own variants, several words, and more words
+    than one statement's lookups."""
+    current, previous = indexes
+    counts = Counter(t for d in federation for field, _w in FIELD_WEIGHTS for t in d[field].split() if len(t) >= 6)
+    vocabulary = set(counts)
+    words = [word for word, _n in counts.most_common(60)]
+    typos = [typo for typo in map(_typo, words[:12]) if typo not in vocabulary]
+    many = " ".join(words[:50])
+    assert len(SearchQuery(text=many).terms) * 5 > ARMS_PER_STATEMENT  # each word: four fields and anywhere
+    # Words whose typo variants stand beside them in one field of some group (plait and plant): found exactly there, not twice.
+    connection = current._reader()
+    fields = [set(d[field].split()) for d in federation for field, _w in FIELD_WEIGHTS]
+    neighbours = [
+        word
+        for word, _n in counts.most_common() + Counter(t for f in fields for t in f if len(t) == 5).most_common()
+        if any(word in f and f & set(current._expansions(connection, word)[1:]) for f in fields)
+    ][:3]
+    assert neighbours
+    texts = [*words[:6], *typos[:6], *neighbours, " ".join(words[:3]), f"{typos[0]} {words[7]}", many]
+    found_by_typo = 0
+    for text in texts:
+        for extra in ({}, {"sort": Sort.RATING}, {"max_moq": 300}):
+            query = SearchQuery(text=text, size=7, **extra)
+            for _page in range(3):  # the first pages, each after the cursor the previous one gave
+                now, before = current.search(query), previous.search(query)
+                assert _shape(now) == _shape(before), query
+                assert [hit.score for hit in now.hits] == [hit.score for hit in before.hits], query
+                found_by_typo += text in typos and now.total > 0
+                if now.next_cursor is None:
+                    break
+                query = SearchQuery(text=text, size=7, after=now.next_cursor, **extra)
+    assert found_by_typo >= 3  # typos found groups through their variants
