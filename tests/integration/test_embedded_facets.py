@@ -10,6 +10,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +22,12 @@ from marketplace.db import make_engine
 from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
+from search.analysis import edit_distance, max_edits
 from search.documents import capacity_key, units_by
 from search.embedded import (
     ARMS_PER_STATEMENT,
     FACET_SIZE,
+    MAX_EXPANSIONS,
     EmbeddedIndex,
     _any_of,
     _facet_text,
@@ -370,3 +373,41 @@ def test_words_score_and_page_as_the_previous_path(
                     break
                 query = SearchQuery(text=text, size=7, after=now.next_cursor, **extra)
     assert found_by_typo >= 3  # typos found groups through their variants
+
+
+def _variants_by_vocab(connection: sqlite3.Connection, term: str) -> list[str]:
+    """A word's typo variants read from fts5vocab, as before issue 19 kept the indexed terms in a table of their own."""
+    edits = max_edits(term)
+    if edits == 0:
+        return [term]
+    candidates = connection.execute(
+        "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+        (term[0], term[0] + "\U0010ffff", len(term) - edits, len(term) + edits),
+    ).fetchall()
+    scored = sorted(
+        (distance, candidate) for (candidate,) in candidates if (distance := edit_distance(term, candidate, edits)) <= edits
+    )
+    return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
+
+
+def test_typo_variants_are_the_terms_the_index_holds_after_rebuilds_writes_and_deletes(
+    federation: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:20])
+    index.index(federation[20:])  # written one by one: most of their terms come from the write path
+    connection = index._reader()
+
+    def check() -> int:
+        held = [term for (term,) in connection.execute("SELECT term FROM vocab")]
+        words = [*held, *(_typo(term) for term in held if len(term) >= 5)]
+        for word in words:
+            assert index._expansions(connection, word) == _variants_by_vocab(connection, word), word
+        return len(held)
+
+    before = check()
+    for doc in federation[40:]:
+        index.delete(doc["id"], doc["version"])
+    after = check()  # the terms only the deleted groups held are kept in the table but no longer offered
+    assert after < before
+    assert connection.execute("SELECT COUNT(*) FROM terms").fetchone()[0] == before
