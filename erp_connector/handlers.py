@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
 from erp_connector.invoicing import sync_invoice, sync_payment
+from erp_connector.links import link_of
 from erp_connector.models import ErpLink
-from erp_connector.services import link_of
 from erp_connector.sync import NotesSetAside, SyncMismatch, sync_orders, sync_trace
 from marketplace.billing.models import Invoice
 from marketplace.db import utcnow

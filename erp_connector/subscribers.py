@@ -1,11 +1,18 @@
-"""What the Odoo connector does when the marketplace publishes an event: queue a sync, if the group connected an Odoo."""
+"""What the Odoo connector does when the marketplace publishes an event: queue a sync, if the group connected an Odoo.
+
+The sync itself runs from the outbox (`erp_connector.handlers`).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from erp_connector.services import queue_invoice_sync, queue_order_sync, queue_payment_sync, queue_trace_sync
+from erp_connector.links import link_of
+from marketplace.billing.models import Invoice
+from marketplace.orders.models import Order
+from marketplace.outbox import topics
 from marketplace.outbox.events import InvoiceIssued, InvoicePaymentChanged, OrderCancelled, OrderConfirmed, OrderTraced
+from marketplace.outbox.services import enqueue
 
 
 def sync_order(session: Session, event: OrderConfirmed | OrderCancelled) -> None:
@@ -26,3 +33,27 @@ def sync_invoice(session: Session, event: InvoiceIssued) -> None:
 def sync_payment(session: Session, event: InvoicePaymentChanged) -> None:
     """Queue the invoice's money news for the group's Odoo."""
     queue_payment_sync(session, event.invoice)
+
+
+def queue_order_sync(session: Session, order: Order) -> None:
+    """Queue the order for the group's Odoo, if the group connected one."""
+    if link_of(session, order.group_id) is not None:
+        enqueue(session, topics.SYNC_ORDER, order.id, {"group": order.group_id}, coalesce=True)
+
+
+def queue_invoice_sync(session: Session, invoice: Invoice) -> None:
+    """Queue the invoice for the group's Odoo, if the group connected one."""
+    if link_of(session, invoice.group_id) is not None:
+        enqueue(session, topics.SYNC_INVOICE, invoice.id, {"group": invoice.group_id})
+
+
+def queue_payment_sync(session: Session, invoice: Invoice) -> None:
+    """Queue an invoice's money news (paid, refunded, paid out, void) for the group's Odoo, if it has one."""
+    if link_of(session, invoice.group_id) is not None:
+        enqueue(session, topics.SYNC_PAYMENT, invoice.id, {"group": invoice.group_id}, coalesce=True)
+
+
+def queue_trace_sync(session: Session, order: Order) -> None:
+    """Queue the order's new trace events for the group's Odoo, if the group connected one."""
+    if link_of(session, order.group_id) is not None:
+        enqueue(session, topics.SYNC_TRACE, order.id, {"group": order.group_id}, coalesce=True)

@@ -11,8 +11,10 @@ from werkzeug.wrappers import Response
 
 from erp_connector.amounts import NO_TAX
 from erp_connector.client import OdooCallError
+from erp_connector.connection import check_connection
 from erp_connector.forms import OdooLinkForm, TaxMappingForm
-from erp_connector.services import check_connection, link_of, record_check, sale_taxes, save_link, save_tax_mapping
+from erp_connector.links import link_of, record_check, save_link
+from erp_connector.sale_taxes import sale_taxes, save_tax_mapping
 from erp_connector.sync import mapping_for
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 
 from erp_connector import subscribers as erp
 from erp_connector.handlers import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
-from marketplace.mail import make_mail_handler
+from marketplace.mail.handlers import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import Chore, HandlerRegistry, RetryPolicy, Worker

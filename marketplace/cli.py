@@ -285,7 +285,7 @@ def payments_reconcile(days: int) -> None:
 
     from payments.gateway import PaymentsNotConfigured, gateway_from
     from payments.reconcile import reconcile, reconcile_count
-    from payments.services import Settings
+    from payments.settings import Settings
 
     try:
         gateway = gateway_from(current_app.config)

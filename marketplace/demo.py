@@ -41,8 +41,11 @@ from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.secrets import SecretBox
 from marketplace.sourcing import services as sourcing
 from payments import payouts
-from payments import services as payment_services
+from payments.checkout import begin_payment
 from payments.models import PayoutAccount
+from payments.refund_settlement import apply_refund
+from payments.settings import Settings
+from payments.settlement import apply_checkout
 
 DEMO_PASSWORD = "loom-demo-password"
 
@@ -479,7 +482,7 @@ class _Groups:
         return self.session.get_one(ProducerGroup, self.ids[position])
 
 
-DEMO_SETTINGS = payment_services.Settings.from_config(
+DEMO_SETTINGS = Settings.from_config(
     {
         "BASE_URL": BASE_URL,
         "PLATFORM_FEE_PERCENT": Defaults.PLATFORM_FEE_PERCENT,
@@ -490,10 +493,10 @@ DEMO_SETTINGS = payment_services.Settings.from_config(
 
 def _pay(session: Session, buyer: Membership, invoice: Invoice) -> None:
     """The buyer pays on Stripe's page and Stripe reports it, as its webhook would (no Stripe is called)."""
-    payment = payment_services.begin_payment(session, buyer, invoice.id, now=utcnow())
+    payment = begin_payment(session, buyer, invoice.id, now=utcnow())
     checkout = {"id": f"cs_demo_{invoice.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                 "payment_intent": f"pi_demo_{invoice.number}", "url": None}  # fmt: skip
-    payment_services.apply_checkout(session, payment, checkout, seen_at=utcnow(), settings=DEMO_SETTINGS)
+    apply_checkout(session, payment, checkout, seen_at=utcnow(), settings=DEMO_SETTINGS)
 
 
 def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership, box: SecretBox) -> None:
@@ -519,4 +522,4 @@ def _settle_refunds(session: Session, order: Order) -> None:
     """Refunds Stripe has confirmed (the demo has no Stripe to send them to)."""
     for refund in session.scalars(select(Refund).join(Payment).join(Invoice).where(Invoice.order_id == order.id)):
         refund.provider_ref = f"re_demo_{refund.id}"
-        payment_services.apply_refund(session, refund, {"status": "succeeded"}, seen_at=utcnow(), settings=DEMO_SETTINGS)
+        apply_refund(session, refund, {"status": "succeeded"}, seen_at=utcnow(), settings=DEMO_SETTINGS)

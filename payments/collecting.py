@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_confirmed, require_role
+from marketplace.billing.models import Payment
 from marketplace.db import use_case
 from marketplace.errors import Conflict, DomainError
 from marketplace.notifications import notify
@@ -80,3 +81,11 @@ def collecting_details(session: Session, group_id: int, box: Any) -> dict[str, s
     if account is None:
         return None
     return dict(zip(FIELDS, box.open(account.details_secret).split("\n"), strict=True))
+
+
+DIRECT = "group"  # Payment.provider_ref prefix of a bank transfer into the group's own collecting account
+
+
+def paid_to_group(payment: Payment) -> bool:
+    """Whether the buyer paid straight into the group's own collecting account (recorded as such by the operator)."""
+    return payment.provider == "bank_transfer" and (payment.provider_ref or "").startswith(f"{DIRECT}:")

@@ -12,7 +12,8 @@ from marketplace.outbox.models import OutboxMessage
 from marketplace.outbox.worker import PermanentError
 from payments.gateway import PaymentsNotConfigured, StripeGateway, gateway_from
 from payments.payouts import send_transfer
-from payments.services import Settings, send_refund
+from payments.refund_settlement import send_refund
+from payments.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,7 @@
-"""What Loom keeps of Stripe: each webhook event once, and how each group is paid out."""
+"""Records only the Stripe adapter reads: each webhook event once, where each group is paid out and paid into.
+
+The payments, refunds and payouts themselves are core records (`marketplace.billing.models`, docs/decisions/0005).
+"""
 
 from __future__ import annotations
 

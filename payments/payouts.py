@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.accounts.services import require_confirmed, require_role
-from marketplace.billing.models import Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
+from marketplace.billing.models import Invoice, Payment, PaymentStatus, Payout, PayoutMethod, PayoutStatus
+from marketplace.billing.services import tax_sentence
 from marketplace.db import run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
-from marketplace.i18n import format_moment, lazy_label, lazy_moment, lazy_money
-from marketplace.money import MAX_TOTAL, format_money, round_money
+from marketplace.i18n import format_moment, lazy_join, lazy_label, lazy_moment, lazy_money
+from marketplace.money import MAX_TOTAL, format_money, percent_of, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox import topics
@@ -28,9 +29,10 @@ from marketplace.outbox.services import enqueue
 from marketplace.outbox.worker import PermanentError
 from marketplace.producers.models import ProducerGroup
 from marketplace.producers.taxonomy import is_currency
+from payments.collecting import paid_to_group
 from payments.gateway import StripeGateway, StripeRefused, StripeUnavailable, from_minor, stripe_id, to_minor
 from payments.models import PayoutAccount
-from payments.services import Settings, stamp
+from payments.settings import Settings, stamp
 
 
 def intent_of(gateway: StripeGateway, provider_ref: str | None, checkout_ref: str | None) -> str | None:
@@ -396,3 +398,68 @@ def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str
         publish(session, InvoicePaymentChanged(payout.invoice))
         return True
     return False
+
+
+# --- planning the group's payout of a paid invoice ---------------------------------------------------------------
+
+
+def payout_method_for(group: ProducerGroup, settings: Settings) -> PayoutMethod:
+    """Stripe transfers where Connect pays out to the group's country; recorded payouts elsewhere."""
+    return PayoutMethod.STRIPE_TRANSFER if group.country.upper() in settings.payout_countries else PayoutMethod.MOBILE_MONEY
+
+
+def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Payout:
+    """The group's share of a paid invoice: sent by Stripe transfer from the outbox, or recorded by the operator."""
+    existing = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    if existing is not None:
+        return existing
+    group = invoice.group
+    # fee + net = gross. Loom's fee is on the price before sales tax: the tax is the group's to pay to its tax office,
+    # so the group receives all of it (an invoice with no tax: the fee is on its whole amount, as before).
+    fee = percent_of(invoice.amount - invoice.tax_amount, settings.fee_percent, invoice.currency)
+    if any(p.status == PaymentStatus.SUCCEEDED and paid_to_group(p) for p in invoice.payments):
+        return _paid_directly(session, invoice, fee, settings)
+    account = session.get(PayoutAccount, group.id)
+    method = account.method if account is not None else payout_method_for(group, settings)
+    payout = Payout(
+        group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
+        fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
+    )  # fmt: skip
+    session.add(payout)
+    session.flush()
+    if method == PayoutMethod.STRIPE_TRANSFER:
+        enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
+        how = (
+            _l("Stripe sends it to your account")
+            if account is not None and account.ready
+            else _l("Stripe sends it to your account once you finish setting it up")
+        )
+    else:
+        how = (
+            _l("the Loom team sends it by bank transfer and tells you the reference")
+            if method == PayoutMethod.BANK_TRANSFER
+            else _l("the Loom team sends it by mobile money and tells you the reference")
+        )
+    notify(session, group.organization_id, subject=_l("Invoice %(number)s paid: %(amount)s on its way", number=invoice.number, amount=lazy_money(payout.amount, payout.currency)),
+           body=lazy_join(_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
+                             paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
+                             amount=lazy_money(payout.amount, payout.currency), how=how), tax_sentence(invoice), separator=" "),
+           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    return payout
+
+
+def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: Settings) -> Payout:
+    """Record that the group already holds a paid invoice's money: a payout nobody sends, with Loom's fee owed by the group."""
+    payout = Payout(
+        group_id=invoice.group_id, order_id=invoice.order_id, invoice_id=invoice.id, method=PayoutMethod.BANK_TRANSFER,
+        amount=invoice.amount - fee, fee=fee, currency=invoice.currency, status=PayoutStatus.CONFIRMED, reference="direct",
+        sent_at=utcnow(), confirmed_at=utcnow(), idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
+        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is billed to the group.",
+    )  # fmt: skip
+    session.add(payout)
+    session.flush()
+    notify(session, invoice.group.organization_id, subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
+           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is billed to you separately.",
+                   buyer=invoice.order.buyer.name, paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, invoice.currency)),
+           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    return payout

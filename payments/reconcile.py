@@ -14,7 +14,9 @@ from marketplace.db import utcnow, write_transaction
 from payments.gateway import StripeGateway, StripeUnavailable
 from payments.models import PayoutAccount
 from payments.payouts import apply_account, transfer_from_stripe
-from payments.services import Settings, apply_checkout, apply_intent, apply_refund
+from payments.refund_settlement import apply_refund
+from payments.settings import Settings
+from payments.settlement import apply_checkout, apply_intent
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from marketplace.outbox.events import OrderCancelled
-from payments.services import cancel_payments
+from payments.refunds import cancel_payments
 
 
 def settle_cancelled_order(session: Session, event: OrderCancelled) -> None:

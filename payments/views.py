@@ -26,7 +26,7 @@ from marketplace.forms import attach_error, first_result, one_time, repeated
 from marketplace.guards import group_admin, operator_only
 from marketplace.problems import problem
 from marketplace.secrets import SecretBox
-from payments import collecting, payouts, services
+from payments import checkout, collecting, payouts, refund_settlement, refunds, settlement
 from payments.collecting import collecting_details
 from payments.forms import (
     BankTransferForm,
@@ -38,20 +38,21 @@ from payments.forms import (
 )
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import CollectingAccount, PayoutAccount, StripeEvent
+from payments.settings import Settings
 from payments.webhooks import TOLERANCE_SECONDS, Context, MalformedEvent, process_event, read_event, reread, signed_in_the_future
 
 blueprint = Blueprint("payments", __name__)
 
 
-def _settings() -> services.Settings:
-    return services.Settings.from_config(current_app.config)
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
 
 
 @blueprint.get("/invoices/<int:invoice_id>")
 @login_required
 def invoice(invoice_id: int) -> str:
     membership = context.current_membership()
-    invoice = services.invoice_for(db.session, membership, invoice_id)
+    invoice = checkout.invoice_for(db.session, membership, invoice_id)
     payout = db.session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     is_group = membership.organization_id == invoice.group.organization_id
     try:  # the group's own account, when its owners set one, else the marketplace's
@@ -60,7 +61,7 @@ def invoice(invoice_id: int) -> str:
         group_account = {}
     return render_template(
         "payments/invoice.html", invoice=invoice, order=invoice.order, payout=payout if is_group else None, is_group=is_group,
-        can_pay=services.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        can_pay=checkout.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         group_account=group_account,
         bank_transfer="" if group_account is not None else current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
         returned=request.args.get("returned") == "1", form=ActionForm(),
@@ -75,8 +76,8 @@ def pay(invoice_id: int) -> Response:
         return redirect(url_for("payments.invoice", invoice_id=invoice_id))
     membership = context.current_membership()
     try:
-        url = services.start_checkout(db.session, membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
-                                      email=services.buyer_email(membership))  # fmt: skip
+        url = checkout.start_checkout(db.session, membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
+                                      email=checkout.buyer_email(membership))  # fmt: skip
     except PaymentsNotConfigured as error:
         flash(
             _("%(error)s Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", error=error), "error"
@@ -136,7 +137,7 @@ def _payouts_page(
     page = render_template(
         "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
         collecting=session.get(CollectingAccount, group.id), collecting_form=collecting_form or CollectingAccountForm(formdata=None),
-        method=account.method if account is not None else services.payout_method_for(group, settings),
+        method=account.method if account is not None else payouts.payout_method_for(group, settings),
         stripe_country=group.country.upper() in settings.payout_countries, payouts=payouts.payouts_of(session, group.id),
         details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         rate_text=payouts.exchange_rate_text,
@@ -281,8 +282,8 @@ def operator_payouts() -> str:
     details = {gid: box.open(a.details_secret).split("\n") for gid, a in accounts.items() if a.details_secret}
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
     return render_template("payments/operator.html", pending=pending, to_recover=to_recover, details=details, events=events, accounts=accounts,
-                           failed_refunds=services.failed_refunds(session), retry_form=ActionForm(),
-                           manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in services.manual_refunds(session)},
+                           failed_refunds=refunds.failed_refunds(session), retry_form=ActionForm(),
+                           manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in refunds.manual_refunds(session)},
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency),
                                                           seen_amount=str(p.amount))
                                   for p in pending})  # fmt: skip
@@ -314,7 +315,7 @@ def lift_hold(group_id: int) -> Response:
 def record_manual_refund(refund_id: int) -> Response:
     form = ManualRefundForm(prefix=f"r{refund_id}")
     return _desk_action(form, "Give the bank's reference of the transfer back to the buyer.",
-                        lambda session: services.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data,
+                        lambda session: refund_settlement.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data,
                                                                       settings=_settings()),
                         "Refund recorded; the buyer is told and the invoice shows it.")  # fmt: skip
 
@@ -322,7 +323,7 @@ def record_manual_refund(refund_id: int) -> Response:
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")
 @operator_only
 def retry_refund(refund_id: int) -> Response:
-    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: services.retry_refund(session, refund_id),
+    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: refunds.retry_refund(session, refund_id),
                         "Refund asked again; it shows as refunded on the invoice once Stripe has made it.")  # fmt: skip
 
 
@@ -336,7 +337,7 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
     form = PartialRefundForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            refunded = services.refund_part(
+            refunded = refunds.refund_part(
                 db.session,
                 current_user.id,
                 invoice_id,
@@ -360,7 +361,7 @@ def operator_invoice(invoice_id: int) -> Response | tuple[str, int] | str:
 def _operator_invoice_page(
     invoice: Invoice, *, form: PartialRefundForm, transfer_form: BankTransferForm, status: int
 ) -> tuple[str, int]:
-    refundable = sum((services.refundable(p) for p in invoice.payments if p.provider == "stripe"), Decimal(0))
+    refundable = sum((refunds.refundable(p) for p in invoice.payments if p.provider == "stripe"), Decimal(0))
     return render_template(
         "payments/operator_invoice.html",
         invoice=invoice,
@@ -381,7 +382,7 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
     form = BankTransferForm()
     if form.validate_on_submit():
         try:
-            recorded = services.record_bank_transfer(db.session, current_user.id, invoice_id, amount=form.amount.data,
+            recorded = settlement.record_bank_transfer(db.session, current_user.id, invoice_id, amount=form.amount.data,
                                                      reference=form.reference.data, settings=_settings(),
                                                      submission=one_time(form, url_for("payments.operator_invoice", invoice_id=invoice_id)))  # fmt: skip
             if repeated(recorded):

@@ -15,7 +15,9 @@ from marketplace.db import use_case
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
 from payments.payouts import apply_account, transfer_from_stripe
-from payments.services import Settings, apply_checkout, apply_intent, find_payment, refund_from_stripe
+from payments.refund_settlement import refund_from_stripe
+from payments.settings import Settings
+from payments.settlement import apply_checkout, apply_intent, find_payment
 
 Handler = Callable[[Session, Mapping[str, Any], dt.datetime, "Context"], str]
 TOLERANCE_SECONDS = 300  # as the stripe library's own check of the signature's age

@@ -1,4 +1,9 @@
-"""Invoices a group issues for an order, the buyer's payments and the group's payouts."""
+"""Invoices a group issues for an order, and the money that moves for them: payments, refunds, payouts.
+
+These are core records, whichever adapter moves the money: the core derives an invoice's status from its
+payments and the operator desk reads them, and the Odoo sync (erp_connector, which may not import `payments`)
+books them. What only the Stripe adapter keeps lives in `payments/models.py` (docs/decisions/0005).
+"""
 
 from __future__ import annotations
 

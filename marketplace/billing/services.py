@@ -6,11 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import GroupSalesTax, Invoice, InvoiceKind
 from marketplace.billing.taxes import TaxRule
+from marketplace.i18n import lazy_money
 from marketplace.money import is_rounded
 from marketplace.outbox.events import InvoiceIssued, publish
 from marketplace.producers.models import ProducerGroup
@@ -83,3 +85,12 @@ def issue_invoice(session: Session, order: Order, *, kind: InvoiceKind, amount: 
 def invoices_of(session: Session, order_id: int) -> list[Invoice]:
     """List the order's invoices in the order they were issued (by the group's sequence)."""
     return list(session.scalars(select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.sequence)))
+
+
+def tax_sentence(invoice: Invoice) -> object:
+    """Say which sales tax an invoice's amount includes, for e-mails ("" when it has none)."""
+    order = invoice.order
+    if not invoice.tax_amount or order.tax_rate is None:
+        return ""
+    return _l("It includes %(tax)s of %(tax_name)s (%(tax_rate)s %%).", tax=lazy_money(invoice.tax_amount, invoice.currency),
+              tax_name=order.tax_name or "", tax_rate=f"{order.tax_rate.normalize():f}")  # fmt: skip

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, Role
 from marketplace.bootstrap import worker_for
-from marketplace.mail import compose
+from marketplace.mail.messages import compose
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 from marketplace.producers.importer import read_json, validate
 from marketplace.sourcing.models import Rfq

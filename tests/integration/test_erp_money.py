@@ -256,7 +256,7 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 ) -> None:
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
@@ -416,7 +416,7 @@ RIGHT_CASES = {
 def test_the_connection_check_says_which_right_the_user_lacks(odoo: Odoo, case: str) -> None:
     if odoo.double is None:
         pytest.skip("users with chosen rights are made in the double")
-    from erp_connector.services import check_connection
+    from erp_connector.connection import check_connection
     from tests.odoo_double.catalog import group_ids
 
     groups, email, expected = RIGHT_CASES[case]
@@ -452,7 +452,7 @@ def test_an_order_whose_money_odoo_cannot_hold_fails_alone_and_the_group_sees_wh
     """Batched with another waiting order, it does not hold that one back; its reason is on the group's Odoo page."""
     if odoo.double is None:
         pytest.skip("which currencies are active is the real Odoo's own business")
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
     from marketplace.accounts.models import Role
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus

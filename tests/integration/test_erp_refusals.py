@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp_connector.invoicing import sync_invoice, sync_payment
-from erp_connector.services import queue_order_sync, queue_trace_sync
+from erp_connector.subscribers import queue_order_sync, queue_trace_sync
 from erp_connector.sync import keyed, sync_trace
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice

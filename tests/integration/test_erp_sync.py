@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp_connector.client import OdooClient, connect
+from erp_connector.connection import check_connection
 from erp_connector.models import ErpBinding, ErpLink
-from erp_connector.services import check_connection
 from erp_connector.sync import keyed, sync_orders
 from marketplace.accounts.models import Role
 from marketplace.bootstrap import worker_for
@@ -244,7 +244,7 @@ def _linked_order(app: Flask, session: Session, odoo: Odoo, number: str):  # typ
                         api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
                         checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     order = make_order(session, group, buyer, number, [("SKU-Z", 40, "12.00")])
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
 
     queue_order_sync(session, order)
     session.commit()
@@ -485,7 +485,7 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
 
 
 def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Session, odoo: Odoo) -> None:
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
 
     if odoo.double is None:
         pytest.skip("round trips are counted by the double")
@@ -511,7 +511,9 @@ def test_orders_waiting_together_go_to_odoo_in_one_batch(app: Flask, session: Se
 def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  # type: ignore[no-untyped-def]
     """A linked group's order whose deposit the buyer paid (as Stripe's webhook reports it)."""
     from marketplace.billing.models import Invoice
-    from payments import services as payments
+    from payments.checkout import begin_payment
+    from payments.settings import Settings
+    from payments.settlement import apply_checkout
 
     group = factories.producer_group(session, name=f"Kitui Basket Collective {number_hint}")
     buyer = factories.buyer(session, name="Northwind Home")
@@ -520,22 +522,21 @@ def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  
                         checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     order = factories.accepted_order(session, group, buyer, quantity=300, unit_price="9.50")
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    payment = payments.begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
+    payment = begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
     checkout = {"id": f"cs_test_{order.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                 "payment_intent": f"pi_test_{order.number}"}  # fmt: skip
-    payments.apply_checkout(
-        session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config)
-    )
+    apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=Settings.from_config(app.config))
     session.commit()
     return order, invoice, payment, checkout
 
 
 def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Session, odoo: Odoo) -> None:
-    from erp_connector.services import queue_payment_sync
+    from erp_connector.subscribers import queue_payment_sync
     from marketplace.billing.models import Payout
     from payments import payouts
-    from payments import services as payments
     from payments.models import PayoutAccount
+    from payments.settings import Settings
+    from payments.settlement import apply_checkout
 
     order, invoice, payment, checkout = _paid_invoice(app, session, odoo, "A")
     operator = factories.user(session, operator=True)
@@ -548,9 +549,7 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     )
     session.commit()
     assert worker_for(app).drain().dead == 0
-    payments.apply_checkout(
-        session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=payments.Settings.from_config(app.config)
-    )
+    apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=Settings.from_config(app.config))
     queue_payment_sync(session, invoice)  # the same news again
     session.commit()
     assert worker_for(app).drain().dead == 0

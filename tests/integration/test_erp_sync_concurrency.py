@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from erp_connector.client import connect
 from erp_connector.handlers import ClientPool, make_sync_handler, make_trace_handler
 from erp_connector.models import ErpLink
-from erp_connector.services import queue_order_sync, queue_trace_sync
+from erp_connector.subscribers import queue_order_sync, queue_trace_sync
 from erp_connector.sync import sync_orders
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import topics

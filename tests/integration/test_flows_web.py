@@ -416,14 +416,15 @@ def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer
     from marketplace.billing.models import Invoice, InvoiceStatus, PaymentStatus, Payout, PayoutStatus, Refund, RefundStatus
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
-    from payments import services as payments
+    from payments.settings import Settings
+    from payments.settlement import record_bank_transfer
 
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", None)  # cards off: nothing may try Stripe
     order = order_parties["order"]
     deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     operator = factories.user(session, operator=True)
-    payments.record_bank_transfer(session, operator.id, deposit.id, amount=deposit.amount, reference="FT2611290001",
-                                  settings=payments.Settings.from_config(app.config))  # fmt: skip
+    record_bank_transfer(session, operator.id, deposit.id, amount=deposit.amount, reference="FT2611290001",
+                                  settings=Settings.from_config(app.config))  # fmt: skip
     session.commit()
     sign_in(client, order_parties["admin"].user.email)
     page = f"/orders/{order.id}"

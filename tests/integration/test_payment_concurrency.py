@@ -16,12 +16,13 @@ from sqlalchemy.orm import sessionmaker
 from marketplace.accounts.models import Membership
 from marketplace.billing.models import Invoice, Payment, PaymentStatus, Payout
 from marketplace.db import write_transaction
-from payments import services
+from payments.checkout import begin_payment
 from payments.models import StripeEvent
+from payments.settings import Settings
 from payments.webhooks import Context, process_event
 from tests import factories
 
-SETTINGS = services.Settings(base_url="https://loom.test", fee_percent=Decimal("5"), payout_countries=frozenset({"PT"}))
+SETTINGS = Settings(base_url="https://loom.test", fee_percent=Decimal("5"), payout_countries=frozenset({"PT"}))
 
 
 def _paying(sessions: sessionmaker) -> int:
@@ -30,7 +31,7 @@ def _paying(sessions: sessionmaker) -> int:
         group = factories.producer_group(session, name="Machakos Sisal Weavers")
         order = factories.accepted_order(session, group, buyer)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-        payment = services.begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
+        payment = begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
         payment.checkout_ref = f"cs_test_race_{payment.id}"
         return payment.id
 
@@ -123,9 +124,7 @@ def test_two_clicks_on_pay_at_once_start_one_attempt(committed_engine: Engine) -
     def click(name: str, hold: bool) -> None:
         with sessions() as session:
             try:
-                payment = services.begin_payment(
-                    session, session.get(Membership, buyer_id), invoice_id, now=dt.datetime.now(dt.UTC)
-                )
+                payment = begin_payment(session, session.get(Membership, buyer_id), invoice_id, now=dt.datetime.now(dt.UTC))
                 if hold:
                     holding.set()
                     time.sleep(0.5)  # the other click now waits on the invoice's row lock

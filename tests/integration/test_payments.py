@@ -41,9 +41,9 @@ from marketplace.cli import main
 from marketplace.orders.models import OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from payments import payouts
-from payments import services as payment_services
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
+from payments.refunds import request_refund
 from tests import factories
 from tests.stripe_proxy import StripeRelay
 from tests.web import hidden_fields, sign_in, submit, text_of
@@ -601,9 +601,7 @@ def test_a_failed_refund_is_shown_to_the_operator_who_tries_it_again_under_a_new
 ) -> None:
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     with session.begin_nested():
-        refund = payment_services.request_refund(
-            session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled."
-        )
+        refund = request_refund(session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled.")
         refund.provider_ref = "re_will_fail"
     session.commit()
     failed = {**stripe_object(stripe_relay, "/v1/refunds/re_will_fail"), "id": "re_will_fail", "status": "failed", "failure_reason": "expired_or_canceled_card",

@@ -23,7 +23,8 @@ from marketplace.orders import services as order_services
 from marketplace.orders.models import Order
 from marketplace.producers.capacity import week_start
 from marketplace.producers.models import CapacityWindow, Certification, Photo, PriceTier, ProducerGroup, Product
-from payments import services as payment_services
+from payments.checkout import begin_payment
+from payments.settings import Settings
 from payments.webhooks import Context, process_event
 from tests import factories
 from tests.web import sign_in
@@ -166,11 +167,11 @@ def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(
 ) -> None:
     order: Order = market["order"]
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    payment = payment_services.begin_payment(session, market["buyer"], invoice.id, now=utcnow())
+    payment = begin_payment(session, market["buyer"], invoice.id, now=utcnow())
     payment.checkout_ref = "cs_counted"
     session.commit()
     session.expunge_all()  # as in a request of its own: nothing loaded yet
-    settings = payment_services.Settings.from_config(
+    settings = Settings.from_config(
         {"BASE_URL": "https://loom.test", "PLATFORM_FEE_PERCENT": 8, "STRIPE_PAYOUT_COUNTRIES": ("PT",)}
     )
     event = {"id": "evt_counted", "type": "checkout.session.completed", "created": int(time.time()),

@@ -159,7 +159,7 @@ def test_the_worker_refuses_a_saved_private_address_too(
 ) -> None:
     import datetime as dt
 
-    from erp_connector.services import queue_order_sync
+    from erp_connector.subscribers import queue_order_sync
     from marketplace.bootstrap import worker_for
     from marketplace.outbox.models import OutboxMessage, OutboxStatus
     from marketplace.secrets import SecretBox

@@ -16,12 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.models import Membership
 from marketplace.billing.models import Invoice, Payment, Payout, PayoutMethod, PayoutStatus, Refund, RefundStatus
-from payments import payouts, services
+from payments import payouts
+from payments.checkout import begin_payment
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount
+from payments.refund_settlement import send_refund
+from payments.refunds import request_refund
+from payments.settings import Settings
+from payments.settlement import apply_checkout
 from tests import factories
 
-SETTINGS = services.Settings(base_url="https://loom.test", fee_percent=Decimal("5"), payout_countries=frozenset({"PT"}))
+SETTINGS = Settings(base_url="https://loom.test", fee_percent=Decimal("5"), payout_countries=frozenset({"PT"}))
 
 
 class GatewayThatWaits(StripeGateway):
@@ -59,10 +64,10 @@ def _paid(sessions: sessionmaker[Session]) -> tuple[int, int]:
         )
         order = factories.accepted_order(session, group, buyer)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-        payment = services.begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
+        payment = begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
         checkout = {"id": f"cs_test_wait_{payment.id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
                     "payment_intent": f"pi_test_wait_{payment.id}"}  # fmt: skip
-        services.apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=SETTINGS)
+        apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=SETTINGS)
         session.flush()
         payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
         return payment.id, payout.id
@@ -123,7 +128,7 @@ def test_a_refund_in_flight_holds_no_lock_on_the_refund_or_the_payout(committed_
     sessions = sessionmaker(committed_engine, expire_on_commit=False)
     payment_id, payout_id = _paid(sessions)
     with sessions.begin() as session:
-        refund = services.request_refund(
+        refund = request_refund(
             session, session.get(Payment, payment_id), reason="Two baskets arrived damaged.", amount=Decimal("10.00")
         )
         refund_id = refund.id
@@ -131,7 +136,7 @@ def test_a_refund_in_flight_holds_no_lock_on_the_refund_or_the_payout(committed_
 
     def job() -> str:
         with sessions() as session:
-            return services.send_refund(session, lambda: gateway, refund_id, settings=SETTINGS)
+            return send_refund(session, lambda: gateway, refund_id, settings=SETTINGS)
 
     outcome = _while_stripe_answers(committed_engine, gateway, job, [("UPDATE refund SET reason = 'Two baskets arrived crushed.' WHERE id = :id", refund_id),
                                                                      ("UPDATE payout SET note = 'Checked by the operator' WHERE id = :id", payout_id)])  # fmt: skip

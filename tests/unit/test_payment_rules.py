@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.billing.models import PaymentStatus
 from payments.gateway import from_minor, to_minor
-from payments.services import checkout_status, intent_status
+from payments.settlement import checkout_status, intent_status
 
 
 @pytest.mark.parametrize(

@@ -1,30 +1,16 @@
-"""Send e-mail from the outbox: through SMTP when configured, else into files for local use."""
+"""Outbox handler that sends e-mail: through SMTP when configured, else into files for local use."""
 
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from marketplace.mail.messages import compose
 from marketplace.outbox.models import OutboxMessage
-from marketplace.text import clean_line
-
-
-def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) -> EmailMessage:
-    """Build the plain-text e-mail of an outbox `payload` (`to`, `subject`, `body`) from MAIL_SENDER, with the stable `message_id`."""
-    email = EmailMessage()
-    email["From"] = config["MAIL_SENDER"]
-    # Headers are one line each, whatever text reached the payload (names written before cleaning on the way in).
-    email["To"] = clean_line(payload["to"])
-    email["Subject"] = clean_line(payload["subject"])
-    email["Message-ID"] = message_id
-    email.set_content(payload["body"])
-    return email
 
 
 def make_mail_handler(app: Flask):
