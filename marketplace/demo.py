@@ -392,7 +392,7 @@ def _add_sourcing(
             "destination_country": buyer.organization.country or "US",
         }
         # An open request goes to a few groups that make the same thing, so "compare side by side" has something to compare.
-        rivals = _rivals(session, group_ids, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
+        rivals = _rivals(session, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
         rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id, *(r.group_id for r in rivals)], send=scenario != "draft",
                                   base_url=BASE_URL, today=today)  # fmt: skip
         if scenario == "draft":
@@ -461,11 +461,15 @@ def _add_sourcing(
     return len(scenarios), orders
 
 
-def _rivals(session: Session, group_ids: Sequence[int], category: str, *, exclude: int, limit: int) -> list[Capability]:
-    """Capabilities of other demo groups in `category`, in a fixed order: groups a buyer would also ask."""
+def _rivals(session: Session, category: str, *, exclude: int, limit: int) -> list[Capability]:
+    """Capabilities of other demo groups in `category`, in a fixed order: groups a buyer would also ask.
+
+    The demo groups by their reference, not by a list of their ids: one bound value per group passed
+    SQLite's limit of 32,766 (and PostgreSQL's 65,535) above that many groups (issue 19).
+    """
     return list(session.scalars(
         select(Capability).join(ProducerGroup).where(Capability.category == category, Capability.group_id != exclude,
-                                                     Capability.group_id.in_(group_ids)).order_by(ProducerGroup.external_ref).limit(limit)
+                                                     ProducerGroup.external_ref.like("demo-%")).order_by(ProducerGroup.external_ref).limit(limit)
     ))  # fmt: skip
 
 

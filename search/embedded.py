@@ -68,28 +68,46 @@ CREATE TABLE IF NOT EXISTS cap_runs (
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (name_terms, capability_terms, story_terms, place_terms, tokenize = 'ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
+-- The indexed terms, for typo variants: a range of fts5vocab reads every term's doclist to count it
+-- (8 ms a word at 100,000 groups). Terms are added, never removed; a search skips those no group holds.
+CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 9  # PRAGMA user_version; an index file of another version is emptied and rebuilt
-_TABLE_NAMES = ("vocab", "fts", "cap_fts", "cap_capacity", "cap_runs", "cap_materials", "caps", "group_certs", "docs", "groups")
+SCHEMA_VERSION = 10  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+_TABLE_NAMES = (
+    "terms",
+    "vocab",
+    "fts",
+    "cap_fts",
+    "cap_capacity",
+    "cap_runs",
+    "cap_materials",
+    "caps",
+    "group_certs",
+    "docs",
+    "groups",
+)
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
 CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
 CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
-CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id);
-CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id);
+-- Covering: facet counts and selection flags read a group's schemes and capability categories from the index alone.
+CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id, scheme, verified);
+CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id, category);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_runs ON cap_runs (last_week, first_week, base, step, cap_id);
-CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id);
+-- Covering, in capability order: the capabilities with the units by a week are read in the order of
+-- temp.cap_ready's key (appended, not inserted at random), and a page's units by a date come from it too.
+CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id, first_week, last_week, base, step);
 """
 DISTANCE_SQL = (
     "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
     " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
 )
 MAX_EXPANSIONS = 50
+ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
 # A searching connection reads through a memory map and keeps a page cache of this size: at 100,000
 # groups these cut a search's time by a quarter (issue 19). Both are upper bounds, not allocations.
@@ -240,6 +258,8 @@ class EmbeddedIndex:
                         continue  # a replayed or late message: the index already has this or newer
                     self._remove(connection, doc["id"])
                     self._insert(connection, [doc])
+                    terms = {term for field, _weight in FIELD_WEIGHTS for term in doc[field].split()}
+                    connection.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", ((term,) for term in terms))
                     written += 1
                 connection.execute("COMMIT")
             except BaseException:
@@ -280,6 +300,7 @@ class EmbeddedIndex:
                 progress(len(batch))
             connection.execute("COMMIT")
             connection.executescript(INDEXES)
+            connection.execute("INSERT INTO terms (term) SELECT term FROM vocab")
             connection.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             connection.execute("INSERT INTO cap_fts(cap_fts) VALUES ('optimize')")
             connection.execute("ANALYZE")
@@ -312,11 +333,13 @@ class EmbeddedIndex:
             return [term]
         upper = term[0] + "\U0010ffff"
         candidates = connection.execute(
-            "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+            "SELECT term FROM terms WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
             (term[0], upper, len(term) - edits, len(term) + edits),
         ).fetchall()
         scored = sorted(
-            (distance, candidate) for (candidate,) in candidates if (distance := edit_distance(term, candidate, edits)) <= edits
+            (distance, candidate)
+            for (candidate,) in candidates
+            if (distance := edit_distance(term, candidate, edits)) <= edits and _held(connection, candidate)
         )
         return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
 
@@ -325,6 +348,10 @@ class EmbeddedIndex:
 
         Each word is looked up per field, exactly and among its typo variants (FTS5 doclists, so a
         lookup costs what the word's groups number); the arithmetic is Ranking's, as Elasticsearch's.
+        Every lookup is one arm of a single statement that sums each group's parts in SQLite (issue 19:
+        the sets and sums in Python were a third of a search at 100,000 groups). A typo match is counted
+        where the exact word is not (`NOT`), so the arms' sets are disjoint; every part is a multiple of
+        a half, so the sum is exact in any order.
         """
         connection.execute("DROP TABLE IF EXISTS temp.text_scores")
         terms = query.terms
@@ -332,26 +359,31 @@ class EmbeddedIndex:
             return False
         ranking = Ranking(len(terms))
         found_exactly, found_at_all = ranking.exact_weight + ranking.match_weight, ranking.match_weight
-        scores: dict[int, float] = defaultdict(float)
+        arms: list[str] = []
+        params: dict[str, Any] = {}
+
+        def arm(match: str, points: float) -> None:
+            params[f"m{len(arms)}"], params[f"p{len(arms)}"] = match, points
+            arms.append(f"SELECT rowid AS id, :p{len(arms)} AS points FROM fts WHERE fts MATCH :m{len(arms)}")
+
         for term in terms:
             variants = [v for v in self._expansions(connection, term) if v != term]
-            exact_anywhere: set[int] = set()
-            fuzzy_anywhere: set[int] = set()
+            exact = f'"{term}"'
             for column, weight in FIELD_WEIGHTS:
-                exact = _rowids(connection, f'{{{column}}} : "{term}"')
-                fuzzy = _rowids(connection, f"{{{column}}} : ({_any_of(variants)})") - exact if variants else set()
-                for rowid in exact:
-                    scores[rowid] += weight
-                for rowid in fuzzy:
-                    scores[rowid] += weight * FUZZY_SHARE
-                exact_anywhere |= exact
-                fuzzy_anywhere |= fuzzy
-            for rowid in exact_anywhere:
-                scores[rowid] += found_exactly
-            for rowid in fuzzy_anywhere - exact_anywhere:
-                scores[rowid] += found_at_all
+                arm(f"{{{column}}} : {exact}", weight)
+                if variants:
+                    arm(f"{{{column}}} : ({_any_of(variants)}) NOT {{{column}}} : {exact}", weight * FUZZY_SHARE)
+            arm(exact, found_exactly)
+            if variants:
+                arm(f"({_any_of(variants)}) NOT {exact}", found_at_all)
         connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
-        connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
+        for start in range(0, len(arms), ARMS_PER_STATEMENT):  # SQLite allows 500 arms in one UNION
+            connection.execute(
+                f"INSERT INTO temp.text_scores (id, score) SELECT id, SUM(points) FROM "
+                f"({' UNION ALL '.join(arms[start : start + ARMS_PER_STATEMENT])}) GROUP BY id "
+                "ON CONFLICT (id) DO UPDATE SET score = score + excluded.score",
+                params,
+            )
         return True
 
     @staticmethod
@@ -451,9 +483,11 @@ class EmbeddedIndex:
             # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
             low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
             week, units = low >> UNITS_BITS, low & UNITS_MAX
+            # Keyed by capability: `c.id IN cap_ready` is then a lookup, not an index built for each use.
+            connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
             connection.execute(
-                "CREATE TEMP TABLE cap_ready AS SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units",
+                "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER BY cap_id",
                 {"week": week, "units": units},
             )
 
@@ -483,21 +517,25 @@ class EmbeddedIndex:
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
+        # Keyed by group id (lookups from the facet passes need no index built per search), and carrying
+        # the group's country and verified flag, which the facets count without joining groups again.
+        row = "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL"
+        connection.execute(f"CREATE TEMP TABLE matched ({row})")
+        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified"
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
-            connection.execute(f"CREATE TEMP TABLE candidates (id INTEGER PRIMARY KEY, score REAL, sort_value{columns})")
+            connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
             connection.execute(
-                f"INSERT INTO temp.candidates SELECT g.id, {score}, {sort_value}{''.join(f', {sql}' for sql in flags.values())} "
+                f"INSERT INTO temp.candidates SELECT {selected_columns}{''.join(f', {sql}' for sql in flags.values())} "
                 f"FROM {source} {where}",
                 params,
             )
             every = " AND ".join(flags)
-            connection.execute(f"CREATE TEMP TABLE matched AS SELECT id, score, sort_value FROM temp.candidates WHERE {every}")
-        else:  # nothing selected: the candidates are the matched set
             connection.execute(
-                f"CREATE TEMP TABLE matched AS SELECT g.id AS id, {score} AS score, {sort_value} AS sort_value FROM {source} {where}",
-                params,
+                f"INSERT INTO temp.matched SELECT id, score, sort_value, country, verified FROM temp.candidates WHERE {every}"
             )
+        else:  # nothing selected: the candidates are the matched set
+            connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
         facets = self._facets(connection, query, flags)
@@ -526,8 +564,13 @@ class EmbeddedIndex:
                 f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
             )
         if "category" in selected or "material" in selected:
+            # The candidates already meet the capability filters no facet selects, when there are any.
+            unselected = bool(self._capability_conditions(query.without("category").without("material"), {}))
             for name, exclude in (("cap_all", None), ("cap_no_category", "category"), ("cap_no_material", "material")):
                 if exclude is None or exclude in selected:
+                    if exclude is not None and unselected and ({"category", "material"} - {exclude}).isdisjoint(selected):
+                        flags[name] = "1"  # its filters are the candidates' own: no second pass over the capabilities
+                        continue
                     capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
                     flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
         return flags
@@ -554,17 +597,19 @@ class EmbeddedIndex:
             params.update(after_value=value, after_id=last_id)
             beyond = "<" if direction == "DESC" else ">"
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
+        # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
-            f"SELECT m.id, d.doc, m.score, m.sort_value FROM temp.matched m JOIN docs d ON d.id = m.id {keyset} "
-            f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
+            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
             params,
         ).fetchall()
+        shown = [row[0] for row in rows[: query.size]]
+        stored = dict(connection.execute(f"SELECT id, doc FROM docs WHERE id IN ({', '.join('?' * len(shown))})", shown))
         matcher = TermMatcher(query.terms)
-        docs = [json.loads(doc) for _id, doc, _score, _sort in rows[: query.size]]
+        docs = [json.loads(stored[group_id]) for group_id in shown]
         if query.capacity:
             _restore_capacity_keys(connection, docs, query.capacity.by)
-        hits = [make_hit(doc, query, row[2], matcher) for doc, row in zip(docs, rows, strict=False)]
-        next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
+        hits = [make_hit(doc, query, row[1], matcher) for doc, row in zip(docs, rows, strict=False)]
+        next_cursor = encode_cursor([rows[query.size - 1][2], rows[query.size - 1][0]]) if len(rows) > query.size else None
         return hits, next_cursor
 
     @staticmethod
@@ -596,10 +641,10 @@ class EmbeddedIndex:
         country: dict[Any, int] = defaultdict(int)
         verified: dict[Any, int] = defaultdict(int)
         if matched["country"] and matched["verified"]:  # both from one GROUP BY over the matched set
-            pass_ = "SELECT g.country, g.verified, COUNT(*), COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+            pass_ = "SELECT country, verified, COUNT(*), COUNT(*) FROM temp.matched GROUP BY country, verified"
         else:
-            pass_ = (f"SELECT g.country, g.verified, SUM({counting['country']}), SUM({counting['verified']}) "
-                     "FROM temp.candidates k JOIN groups g ON g.id = k.id GROUP BY g.country, g.verified")  # fmt: skip
+            pass_ = (f"SELECT k.country, k.verified, SUM({counting['country']}), SUM({counting['verified']}) "
+                     "FROM temp.candidates k GROUP BY k.country, k.verified")  # fmt: skip
         for value, flag, in_country, in_verified in connection.execute(pass_):
             country[value] += in_country
             verified[flag] += in_verified
@@ -692,8 +737,9 @@ def capacity_runs(keys: list[int]) -> list[tuple[int, int, int, int]]:
     return runs
 
 
-def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:
-    return {rowid for (rowid,) in connection.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))}
+def _held(connection: sqlite3.Connection, term: str) -> bool:
+    """Tell whether some indexed group holds the term (the terms table keeps those no group holds any more)."""
+    return connection.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (f'"{term}"',)).fetchone() is not None
 
 
 def _any_of(terms: Iterable[str]) -> str:

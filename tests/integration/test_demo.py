@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.cli import main, upgrade_database
-from marketplace.demo import ORDER_PATHS, generate_groups, seed_marketplace
+from marketplace.demo import CHUNK, ORDER_PATHS, generate_groups, seed_marketplace
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import ProducerGroup
@@ -113,3 +113,26 @@ def test_the_demo_buyer_has_requests_with_several_quotes_and_each_quoting_group_
     names = session.scalars(select(ProducerGroup.name)).all()
     assert not [n for n in names if any(a == b for a, b in zip(n.split(), n.split()[1:], strict=False))]  # no "Krobo Krobo"
     assert not [sku for sku in session.scalars(select(Product.sku)) if "--" in sku]  # no "KITUI-SISAL--01"
+
+
+def test_no_statement_of_the_seed_grows_with_the_number_of_groups(session: Session) -> None:
+    """The seed reads and changes the groups in chunks; a query binding one value per group fails past SQLite's
+    32,766 bound values (PostgreSQL's 65,535), so `seed-demo --groups 100000` would roll back after its import."""
+    widest: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT"):
+            return  # rows inserted in batches of SQLAlchemy's page size, whatever the number of groups
+        many = isinstance(parameters, (list, tuple)) and parameters and isinstance(parameters[0], (list, tuple, dict))
+        rows = parameters if many else [parameters or ()]
+        widest.append(max(len(row) for row in rows))
+
+    groups = CHUNK + 100
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        summary = seed_marketplace(session, groups=groups, seed=2026)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+
+    assert summary.groups == groups
+    assert max(widest) <= CHUNK

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import sqlite3
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,18 +22,35 @@ from marketplace.db import make_engine
 from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
+from search.analysis import edit_distance, max_edits
 from search.documents import capacity_key, units_by
-from search.embedded import FACET_SIZE, EmbeddedIndex, _facet_text, capacity_runs
+from search.embedded import (
+    ARMS_PER_STATEMENT,
+    FACET_SIZE,
+    MAX_EXPANSIONS,
+    EmbeddedIndex,
+    _any_of,
+    _facet_text,
+    _restore_capacity_keys,
+    capacity_runs,
+)
 from search.indexing import documents
 from search.query import (
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_SHARE,
     CapacityNeed,
     FacetValue,
     InvalidQuery,
+    Ranking,
     SearchQuery,
     SearchResult,
     Sort,
+    TermMatcher,
+    decode_cursor,
+    encode_cursor,
     is_relaxed,
+    make_hit,
     selected_values,
 )
 
@@ -39,7 +58,7 @@ TODAY = dt.date(2027, 1, 6)
 
 
 class PreviousPath(EmbeddedIndex):
-    """The embedded backend as it searched and counted facets before issue 19's one pass (copied verbatim): the oracle."""
+    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the oracle."""
 
     # fmt: off
     def search(self, query: SearchQuery) -> SearchResult:
@@ -138,7 +157,63 @@ class PreviousPath(EmbeddedIndex):
             else:
                 sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
         return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
+
+    def _score_text(self, connection: sqlite3.Connection, query: SearchQuery) -> bool:
+        """Score the groups with Python sets of FTS5 rowids, as before issue 19 summed them in SQLite."""
+        connection.execute("DROP TABLE IF EXISTS temp.text_scores")
+        terms = query.terms
+        if not terms:
+            return False
+        ranking = Ranking(len(terms))
+        found_exactly, found_at_all = ranking.exact_weight + ranking.match_weight, ranking.match_weight
+        scores: dict[int, float] = defaultdict(float)
+        for term in terms:
+            variants = [v for v in self._expansions(connection, term) if v != term]
+            exact_anywhere: set[int] = set()
+            fuzzy_anywhere: set[int] = set()
+            for column, weight in FIELD_WEIGHTS:
+                exact = _rowids(connection, f'{{{column}}} : "{term}"')
+                fuzzy = _rowids(connection, f"{{{column}}} : ({_any_of(variants)})") - exact if variants else set()
+                for rowid in exact:
+                    scores[rowid] += weight
+                for rowid in fuzzy:
+                    scores[rowid] += weight * FUZZY_SHARE
+                exact_anywhere |= exact
+                fuzzy_anywhere |= fuzzy
+            for rowid in exact_anywhere:
+                scores[rowid] += found_exactly
+            for rowid in fuzzy_anywhere - exact_anywhere:
+                scores[rowid] += found_at_all
+        connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
+        connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
+        return True
+
+    def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
+        """One page, joining every matched group's document before the sort (as before issue 19)."""
+        params: dict[str, Any] = {"limit": query.size + 1}
+        keyset = ""
+        if query.after:
+            value, last_id = decode_cursor(query.after)
+            params.update(after_value=value, after_id=last_id)
+            beyond = "<" if direction == "DESC" else ">"
+            keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
+        rows = connection.execute(
+            f"SELECT m.id, d.doc, m.score, m.sort_value FROM temp.matched m JOIN docs d ON d.id = m.id {keyset} "
+            f"ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
+            params,
+        ).fetchall()
+        matcher = TermMatcher(query.terms)
+        docs = [json.loads(doc) for _id, doc, _score, _sort in rows[: query.size]]
+        if query.capacity:
+            _restore_capacity_keys(connection, docs, query.capacity.by)
+        hits = [make_hit(doc, query, row[2], matcher) for doc, row in zip(docs, rows, strict=False)]
+        next_cursor = encode_cursor([rows[query.size - 1][3], rows[query.size - 1][0]]) if len(rows) > query.size else None
+        return hits, next_cursor
     # fmt: on
+
+
+def _rowids(connection: sqlite3.Connection, match: str) -> set[int]:
+    return {rowid for (rowid,) in connection.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))}
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +330,84 @@ def test_capacity_runs_unfold_to_the_weekly_keys_in_far_fewer_rows(federation: l
             assert unfolded == capability["capacity_keys"]
             keys, runs = keys + len(capability["capacity_keys"]), runs + len(folded)
     assert runs * 10 < keys, (runs, keys)
+
+
+def _typo(word: str) -> str:
+    """The word with its last two letters swapped (one edit away under the typo rule), e.g. basket → baskte."""
+    return word[:-2] + word[-1] + word[-2]
+
+
+def test_words_score_and_page_as_the_previous_path(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Scores summed in SQLite (issue 19) equal the previous Python sums, exactly and page by page: exact words,
+    typos (a word found only by its variants), words beside their own variants, several words, and more words
+    than one statement's lookups."""
+    current, previous = indexes
+    counts = Counter(t for d in federation for field, _w in FIELD_WEIGHTS for t in d[field].split() if len(t) >= 6)
+    vocabulary = set(counts)
+    words = [word for word, _n in counts.most_common(60)]
+    typos = [typo for typo in map(_typo, words[:12]) if typo not in vocabulary]
+    many = " ".join(words[:50])
+    assert len(SearchQuery(text=many).terms) * 5 > ARMS_PER_STATEMENT  # each word: four fields and anywhere
+    # Words whose typo variants stand beside them in one field of some group (plait and plant): found exactly there, not twice.
+    connection = current._reader()
+    fields = [set(d[field].split()) for d in federation for field, _w in FIELD_WEIGHTS]
+    neighbours = [
+        word
+        for word, _n in counts.most_common() + Counter(t for f in fields for t in f if len(t) == 5).most_common()
+        if any(word in f and f & set(current._expansions(connection, word)[1:]) for f in fields)
+    ][:3]
+    assert neighbours
+    texts = [*words[:6], *typos[:6], *neighbours, " ".join(words[:3]), f"{typos[0]} {words[7]}", many]
+    found_by_typo = 0
+    for text in texts:
+        for extra in ({}, {"sort": Sort.RATING}, {"max_moq": 300}):
+            query = SearchQuery(text=text, size=7, **extra)
+            for _page in range(3):  # the first pages, each after the cursor the previous one gave
+                now, before = current.search(query), previous.search(query)
+                assert _shape(now) == _shape(before), query
+                assert [hit.score for hit in now.hits] == [hit.score for hit in before.hits], query
+                found_by_typo += text in typos and now.total > 0
+                if now.next_cursor is None:
+                    break
+                query = SearchQuery(text=text, size=7, after=now.next_cursor, **extra)
+    assert found_by_typo >= 3  # typos found groups through their variants
+
+
+def _variants_by_vocab(connection: sqlite3.Connection, term: str) -> list[str]:
+    """A word's typo variants read from fts5vocab, as before issue 19 kept the indexed terms in a table of their own."""
+    edits = max_edits(term)
+    if edits == 0:
+        return [term]
+    candidates = connection.execute(
+        "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+        (term[0], term[0] + "\U0010ffff", len(term) - edits, len(term) + edits),
+    ).fetchall()
+    scored = sorted(
+        (distance, candidate) for (candidate,) in candidates if (distance := edit_distance(term, candidate, edits)) <= edits
+    )
+    return [term] + [c for _, c in scored[:MAX_EXPANSIONS] if c != term]
+
+
+def test_typo_variants_are_the_terms_the_index_holds_after_rebuilds_writes_and_deletes(
+    federation: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:20])
+    index.index(federation[20:])  # written one by one: most of their terms come from the write path
+    connection = index._reader()
+
+    def check() -> int:
+        held = [term for (term,) in connection.execute("SELECT term FROM vocab")]
+        words = [*held, *(_typo(term) for term in held if len(term) >= 5)]
+        for word in words:
+            assert index._expansions(connection, word) == _variants_by_vocab(connection, word), word
+        return len(held)
+
+    before = check()
+    for doc in federation[40:]:
+        index.delete(doc["id"], doc["version"])
+    after = check()  # the terms only the deleted groups held are kept in the table but no longer offered
+    assert after < before
+    assert connection.execute("SELECT COUNT(*) FROM terms").fetchone()[0] == before
