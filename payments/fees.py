@@ -119,9 +119,23 @@ def groups_owing(session: Session) -> list[tuple[ProducerGroup, list[FeesOwed]]]
     return [(g, owed) for g in groups if (owed := fees_owed(session, g.id))]
 
 
-def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, list[FeeEntry]]:
-    """The fee entries netted into each of these payouts (the lines a payout shows), by payout id."""
-    found: dict[int, list[FeeEntry]] = defaultdict(list)
+@dataclass(frozen=True)
+class PayoutFeeLine:
+    """What a payout's entries did to one invoice's fee: −amount netted from it, +amount a fee given back through it."""
+
+    invoice: Invoice
+    amount: Decimal
+    currency: str
+
+
+def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, list[PayoutFeeLine]]:
+    """The fee lines of each of these payouts, by payout id: per invoice, the sum of its entries (zero sums left out).
+
+    A netting later released by a refund (release_netting) shows as what stayed netted, not as two lines.
+    """
+    sums: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    invoices: dict[int, Invoice] = {}
+    currencies: dict[int, str] = {}
     if payout_ids:
         for entry in session.scalars(
             select(FeeEntry)
@@ -129,8 +143,12 @@ def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, lis
             .options(selectinload(FeeEntry.invoice))
             .order_by(FeeEntry.id)
         ):
-            found[entry.payout_id].append(entry)
-    return found
+            sums[entry.payout_id][entry.invoice_id] += entry.amount
+            invoices[entry.invoice_id], currencies[entry.payout_id] = entry.invoice, entry.currency
+    return {
+        payout_id: [PayoutFeeLine(invoices[i], amount, currencies[payout_id]) for i, amount in lines.items() if amount != 0]
+        for payout_id, lines in sums.items()
+    }
 
 
 # --- the fee is charged ------------------------------------------------------------------------------------------
@@ -176,14 +194,59 @@ def net_into_payout(session: Session, payout: Payout) -> Decimal:
             payout.fees_netted += share
             taken += share
     if taken and payout.amount == 0:
-        payout.status, payout.sent_at, payout.confirmed_at, payout.reference = (
-            PayoutStatus.CONFIRMED,
-            utcnow(),
-            utcnow(),
-            "netted",
-        )
-        payout.note = "Nothing to send: all of it went to Loom's fees on invoices paid into the group's own account."
+        close_as_netted(payout)
     return taken
+
+
+def close_as_netted(payout: Payout) -> None:
+    """Record a pending payout left at zero by its netted fees as settled: there is nothing to send."""
+    payout.status, payout.sent_at, payout.confirmed_at, payout.reference = (
+        PayoutStatus.CONFIRMED,
+        utcnow(),
+        utcnow(),
+        "netted",
+    )
+    payout.note = "Nothing to send: all of it went to Loom's fees on invoices paid into the group's own account."
+
+
+def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id: int) -> Decimal:
+    """Give up to `up_to` of the fees netted from a pending payout back to the group's open balance; return how much.
+
+    A refund that shrinks a pending payout (payments.refund_settlement) takes the group's share first; when that
+    leaves less than the fees netted from it, the netting is reversed, newest invoice first, by what the payout
+    went below zero: the payout ends at zero, never below, and those fees are owed again (netted from the next
+    payout or billed by a statement). A payout that will never be sent (reversed) releases all of its netting. This is Stripe Connect's order on a refund of a connected charge (the
+    application fee is reversed before the account's balance is debited) and how Faire nets fees from later
+    payouts. One entry per refund and invoice ("released:<payout>:<invoice>:<refund>"), so a second delivery of
+    the refund writes nothing twice. Amounts are in the payout's currency. The ledger is locked here.
+    """
+    lock_ledger(session, payout.group_id)
+    if (payout.status != PayoutStatus.PENDING and payout.reference != "netted") or up_to <= 0:
+        return Decimal(0)
+    netted: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount in session.execute(
+        select(FeeEntry.invoice_id, FeeEntry.amount).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)
+    ):
+        netted[invoice_id] -= amount
+    released = Decimal(0)
+    for invoice_id in sorted(netted, reverse=True):
+        share = min(netted[invoice_id], up_to - released)
+        if share <= 0:
+            continue
+        entry = FeeEntry(
+            group_id=payout.group_id,
+            key=f"released:{payout.id}:{invoice_id}:{refund_id}",
+            kind=FeeEntryKind.NETTED,
+            invoice_id=invoice_id,
+            amount=share,
+            currency=payout.currency,
+            payout_id=payout.id,
+        )
+        if _write(session, entry) is not None:
+            payout.amount += share
+            payout.fees_netted -= share
+            released += share
+    return released
 
 
 # --- credited back on a refund -----------------------------------------------------------------------------------

@@ -168,12 +168,12 @@ def apply_refund(
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
     if paid_to_group(payment):  # the group sent it back from its own account: Loom's fee on that part is given back
         fees.credit_refund(session, payment.invoice, refund.id, payment.amount, refunded)
-    _payout_after_refund(session, payment.invoice)
+    _payout_after_refund(session, payment.invoice, refund.id)
     publish(session, InvoicePaymentChanged(payment.invoice))  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
 
 
-def _payout_after_refund(session: Session, invoice: Invoice) -> None:
+def _payout_after_refund(session: Session, invoice: Invoice, refund_id: int) -> None:
     """The money is back with the buyer: a held payout is reversed, a pending one shrinks, a sent one is owed back in part.
 
     The group's share follows what Loom keeps of the invoice: what its payments brought in less what
@@ -183,7 +183,10 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     if payout is None or payout.status == PayoutStatus.REVERSED or payout.reference == "direct":
         return  # a direct payout: the group sent the money back itself, and its fee ledger was credited (payments.fees)
     still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
-    if payout.status == PayoutStatus.PENDING and not still_paid:
+    # A payout that fees netted to zero was never sent either (payments.fees): nothing of it reached the group.
+    unsent = payout.status == PayoutStatus.PENDING or payout.reference == "netted"
+    if unsent and not still_paid:
+        fees.release_netting(session, payout, payout.fees_netted, refund_id)  # never sent: the fees it took are owed again
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
         return
     received = sum(
@@ -194,9 +197,13 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     if not still_paid or kept >= payout.gross:
         return
     net = _net_payout(kept, payout)
-    if payout.status == PayoutStatus.PENDING:
+    if unsent:
         payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
         payout.amount, payout.fee = net - payout.fees_netted, kept - net
+        if payout.amount < 0:  # never below zero: the fees netted from it go back to the group's ledger first
+            fees.release_netting(session, payout, -payout.amount, refund_id)
+            if payout.amount == 0 and payout.status == PayoutStatus.PENDING:
+                fees.close_as_netted(payout)
     else:
         payout.note = (f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
                        "refunded after this payout was sent.")[:300]  # fmt: skip

@@ -35,7 +35,7 @@ from payments import fees, payouts, refunds
 from payments.models import CollectingAccount, FeeEntry, FeeStatement, FeeStatementStatus, PayoutAccount
 from payments.settings import Settings
 from tests import factories
-from tests.integration.test_payments import as_, deposit, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
+from tests.integration.test_payments import as_, dashboard_refund, deposit, market, paid_deposit, stripe_relay  # noqa: F401
 from tests.stripe_proxy import StripeRelay
 from tests.web import hidden_fields, submit, text_of
 
@@ -278,3 +278,89 @@ def test_someone_elses_group_cannot_mark_a_refund_sent(
     assert answer.status_code == 404
     session.expire_all()
     assert session.get(Refund, refund.id).status == RefundStatus.PENDING
+
+
+def test_a_pending_payout_refunded_below_its_netted_fees_stops_at_zero_and_the_rest_of_the_fee_is_owed_again(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)  # a card deposit of 1,000.00: 950.00 for the group, 100.00 netted
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert (payout.status, payout.amount, payout.fees_netted) == (PayoutStatus.PENDING, Decimal("850.00"), Decimal("100.00"))
+
+    # Before the transfer goes out, 950.00 of the card payment goes back to the buyer (the invoice stays paid).
+    dashboard_refund(client, stripe_relay, card, 95000)
+    dashboard_refund(client, stripe_relay, card, 95000)  # the same refund reported twice
+    session.expire_all()
+    payout = session.get(Payout, payout.id)
+    # The group keeps 50.00, less Loom's 5 %: 47.50 — all of it taken by the fee; 52.50 of the fee is released.
+    assert (payout.gross, payout.fee, payout.fees_netted, payout.amount) == (
+        Decimal("50.00"), Decimal("2.50"), Decimal("47.50"), Decimal("0.00"),
+    )  # fmt: skip
+    assert (payout.status, payout.reference) == (PayoutStatus.CONFIRMED, "netted")
+    assert _owed(session, group.id) == Decimal("52.50")  # owed again: the next payout or a statement takes it
+    keys = session.scalars(select(FeeEntry.key).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)).all()
+    assert keys[0] == f"netted:{payout.id}:{direct.invoice_id}" and len(keys) == 2 and keys[1].startswith("released:")
+    worker_for(app).drain()
+    assert stripe_relay.calls("POST", "/v1/transfers") == []  # nothing to send, nothing negative sent
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert f"Loom fee for invoice {direct.invoice.number} paid directly: −$47.50" in page and "You owe $52.50" in page
+
+    # The order is then cancelled and the rest refunded: the payout was never sent, so all the fee is owed again.
+    as_(client, portugal["operator"].email)
+    with write_transaction(session):
+        refunds.request_refund(session, session.get(Payment, card.id), reason="Cancelled.")
+    worker_for(app).drain()
+    session.expire_all()
+    assert session.get(Payment, card.id).status == PaymentStatus.REFUNDED
+    payout = session.get(Payout, payout.id)
+    assert (payout.amount, payout.fees_netted) == (Decimal("47.50"), Decimal("0.00"))
+    assert _owed(session, group.id) == Decimal("100.00")
+
+
+def test_a_fee_given_back_after_it_was_netted_is_added_to_the_next_stripe_payout_as_a_plus_line(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # 2,000.00 paid directly, fee 100.00
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)
+    first = paid_deposit(client, session, stripe_relay, portugal, "second_order")  # 100.00 netted from its payout
+    worker_for(app).drain()
+    assert _owed(session, group.id) == 0
+
+    # 500.00 of the direct payment goes back to the buyer from the group's own account: 25.00 of the fee is given back.
+    with write_transaction(session):
+        refund = refunds.request_refund(session, session.get(Payment, direct.id), reason="Faded", amount=Decimal("500.00"))
+    as_(client, portugal["portugal_admin"].user.email)
+    prefix = f"r{refund.id}-"
+    sent = {**_fields(client, "/manage/payouts", prefix), f"{prefix}amount": "500.00", f"{prefix}reference": "MB-OUT-1",
+            f"{prefix}sent_on": group.organization.today().isoformat()}  # fmt: skip
+    assert client.post(f"/manage/payouts/refunds/{refund.id}/sent", data=sent).status_code == 302
+    session.expire_all()
+    assert _owed(session, group.id) == Decimal("-25.00")  # Loom owes the group now
+
+    _second_order(session, portugal, quantity=25)  # a card deposit of 500.00: 475.00 for the group, + 25.00
+    second = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == second.invoice_id))
+    assert (payout.amount, payout.fees_netted) == (Decimal("500.00"), Decimal("-25.00"))
+    assert _owed(session, group.id) == 0
+    worker_for(app).drain()
+    transfer = stripe_relay.calls("POST", "/v1/transfers")[-1]
+    assert transfer.form["amount"] == ["50000"]
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert f"Loom fee given back for invoice {direct.invoice.number}: +$25.00" in page
+    assert first.invoice_id != second.invoice_id
