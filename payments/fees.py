@@ -100,7 +100,11 @@ def fees_owed(session: Session, group_id: int) -> list[FeesOwed]:
     statements: dict[str, list[FeeStatement]] = defaultdict(list)
     for statement in session.scalars(
         select(FeeStatement)
-        .where(FeeStatement.group_id == group_id, FeeStatement.status == FeeStatementStatus.ISSUED)
+        .where(
+            FeeStatement.group_id == group_id,
+            FeeStatement.status == FeeStatementStatus.ISSUED,
+            FeeStatement.voided_at.is_(None),
+        )
         .order_by(FeeStatement.id)
     ):
         statements[statement.currency].append(statement)
@@ -113,7 +117,11 @@ def fees_owed(session: Session, group_id: int) -> list[FeesOwed]:
 def groups_owing(session: Session) -> list[tuple[ProducerGroup, list[FeesOwed]]]:
     """Every group that owes Loom fees or has a statement out, with its position (the operator's payout desk)."""
     ids = set(session.scalars(select(FeeEntry.group_id).distinct())) | set(
-        session.scalars(select(FeeStatement.group_id).where(FeeStatement.status == FeeStatementStatus.ISSUED))
+        session.scalars(
+            select(FeeStatement.group_id).where(
+                FeeStatement.status == FeeStatementStatus.ISSUED, FeeStatement.voided_at.is_(None)
+            )
+        )
     )
     groups = session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(ids)).order_by(ProducerGroup.name))
     return [(g, owed) for g in groups if (owed := fees_owed(session, g.id))]
@@ -126,6 +134,20 @@ class PayoutFeeLine:
     invoice: Invoice
     amount: Decimal
     currency: str
+
+
+def closed_statements(session: Session, group_id: int | None = None, *, limit: int = 50) -> list[FeeStatement]:
+    """Fee statements paid or voided, newest first (all groups' when `group_id` is None), at most `limit`."""
+    query = (
+        select(FeeStatement)
+        .where((FeeStatement.status == FeeStatementStatus.RECEIVED) | FeeStatement.voided_at.is_not(None))
+        .options(selectinload(FeeStatement.group))
+        .order_by(FeeStatement.id.desc())
+        .limit(limit)
+    )
+    if group_id is not None:
+        query = query.where(FeeStatement.group_id == group_id)
+    return list(session.scalars(query))
 
 
 def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, list[PayoutFeeLine]]:
@@ -331,6 +353,8 @@ def mark_statement_received(
     session.refresh(statement)
     if statement.status != FeeStatementStatus.ISSUED:
         raise Conflict(_("Statement %(number)s is already marked received.", number=statement.number))
+    if statement.voided_at is not None:
+        raise Conflict(_("Statement %(number)s is voided: its fees are open again.", number=statement.number))
     if amount != statement.amount:
         raise DomainError(
             _("Statement %(number)s is for %(amount)s; record it once that amount has arrived.", number=statement.number,
@@ -353,4 +377,57 @@ def mark_statement_received(
            body=_l("Loom received %(amount)s for fee statement %(number)s.", amount=lazy_money(statement.amount, statement.currency),
                    number=statement.number),
            link=f"{base_url.rstrip('/')}/manage/payouts#fees")  # fmt: skip
+    return statement
+
+
+@use_case
+def void_statement(session: Session, statement_id: int, *, reason: str, base_url: str) -> FeeStatement:
+    """The operator voids an issued fee statement, with a reason: its fees go back to the group's open balance.
+
+    One entry per invoice of the statement ("voided:<statement>:<invoice>", the statement's entry reversed), so
+    the fees are netted from the group's next payouts or billed by a new statement; the group is e-mailed the
+    reason. Raises `NotFound`, `Conflict` (already received or voided) or `DomainError` (no reason, field
+    "reason"). The reason is kept on the statement (at most 300 characters).
+    """
+    statement = session.get(FeeStatement, statement_id)
+    if statement is None:
+        raise NotFound(_("No such fee statement."))
+    lock_ledger(session, statement.group_id)
+    session.refresh(statement)
+    if not statement.open:
+        raise Conflict(_("Statement %(number)s is already paid or voided.", number=statement.number))
+    if not reason.strip():
+        raise DomainError(_("Say why the statement is voided."), field="reason")
+    for entry in session.scalars(
+        select(FeeEntry)
+        .where(FeeEntry.statement_id == statement.id, FeeEntry.kind == FeeEntryKind.STATEMENT)
+        .order_by(FeeEntry.id)
+    ).all():
+        _write(
+            session,
+            FeeEntry(
+                group_id=statement.group_id,
+                key=f"voided:{statement.id}:{entry.invoice_id}",
+                kind=FeeEntryKind.STATEMENT,
+                invoice_id=entry.invoice_id,
+                amount=-entry.amount,
+                currency=entry.currency,
+                statement_id=statement.id,
+            ),
+        )
+    statement.voided_at, statement.void_reason = utcnow(), reason.strip()[:300]
+    group = session.get(ProducerGroup, statement.group_id)
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Fee statement %(number)s is cancelled", number=statement.number),
+        body=_l(
+            "Loom cancelled fee statement %(number)s (%(amount)s): %(reason)s. Do not pay it. Its fees are back in what "
+            "you owe Loom: they are taken from your next payouts or billed again.",
+            number=statement.number,
+            amount=lazy_money(statement.amount, statement.currency),
+            reason=statement.void_reason,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
     return statement

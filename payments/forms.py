@@ -101,6 +101,13 @@ class FeeStatementForm(_PerItemForm):
     currency = HiddenField()
 
 
+class VoidStatementForm(_PerItemForm):
+    reason = StringField(
+        _l("Why void it"),
+        validators=[DataRequired(message=_l("Say why the statement is voided.")), Length(max=300)],
+    )
+
+
 class StatementReceivedForm(_PerItemForm):
     amount = AmountField(_l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))])  # fmt: skip
     reference = StringField(

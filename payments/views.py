@@ -39,6 +39,7 @@ from payments.forms import (
     RecordPayoutForm,
     RefundSentForm,
     StatementReceivedForm,
+    VoidStatementForm,
 )
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import CollectingAccount, PayoutAccount, StripeEvent
@@ -147,6 +148,7 @@ def _payouts_page(
         method=account.method if account is not None else payouts.payout_method_for(group, settings),
         stripe_country=group.country.upper() in settings.payout_countries, payouts=group_payouts,
         fee_lines=fees.entries_of_payouts(session, [p.id for p in group_payouts]), fees_owed=fees.fees_owed(session, group.id),
+        closed_statements=fees.closed_statements(session, group.id),
         bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""), refunds_due=due, buyer_reference=group_refunds.buyer_reference,
         refund_forms={r.id: refund_form if refund_form is not None and refund_form._prefix == f"r{r.id}-" else _refund_sent_form(r, group)
                       for r in due},
@@ -328,7 +330,10 @@ def operator_payouts() -> str:
                            statement_forms={(g.id, o.currency): FeeStatementForm(prefix=f"g{g.id}{o.currency}-", formdata=None, currency=o.currency)
                                             for g, owed in owing for o in owed if o.open > 0},
                            received_forms={s.id: StatementReceivedForm(prefix=f"s{s.id}-", formdata=None, amount=s.amount)
-                                           for _g, owed in owing for o in owed for s in o.statements}, to_recover=to_recover, details=details, events=events, accounts=accounts,
+                                           for _g, owed in owing for o in owed for s in o.statements},
+                           void_forms={s.id: VoidStatementForm(prefix=f"v{s.id}-", formdata=None)
+                                       for _g, owed in owing for o in owed for s in o.statements},
+                           closed_statements=fees.closed_statements(session), to_recover=to_recover, details=details, events=events, accounts=accounts,
                            failed_refunds=refunds.failed_refunds(session), retry_form=ActionForm(),
                            manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in refunds.manual_refunds(session)},
                            forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency),
@@ -414,6 +419,20 @@ def fee_statement_received(statement_id: int) -> Response:
     return _desk_once(form, lambda session, once: fees.mark_statement_received(
         session, current_user.id, statement_id, amount=form.amount.data, reference=form.reference.data, received_on=form.received_on.data,
         base_url=current_app.config["BASE_URL"], submission=once), _("Statement marked paid; the group is thanked by e-mail."))  # fmt: skip
+
+
+@blueprint.post("/operator/fee-statements/<int:statement_id>/void")
+@operator_only
+def void_fee_statement(statement_id: int) -> Response:
+    """Void an issued fee statement with a reason; its fees go back to the group's open balance."""
+    form = VoidStatementForm(prefix=f"v{statement_id}-")
+    return _desk_once(
+        form,
+        lambda session, once: fees.void_statement(
+            session, statement_id, reason=form.reason.data, base_url=current_app.config["BASE_URL"], submission=once
+        ),
+        _("Statement voided; its fees are open again and the group is told why."),
+    )
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")

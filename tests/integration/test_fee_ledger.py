@@ -364,3 +364,56 @@ def test_a_fee_given_back_after_it_was_netted_is_added_to_the_next_stripe_payout
     page = text_of(client.get("/manage/payouts"))
     assert f"Loom fee given back for invoice {direct.invoice.number}: +$25.00" in page
     assert first.invoice_id != second.invoice_id
+
+
+def test_the_operator_voids_a_statement_with_a_reason_its_fees_are_open_again_and_paid_ones_stay_listed(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    as_(client, portugal["operator"].email)
+    tokens = _fields(client, "/operator/payouts", f"g{group.id}USD-")
+    assert client.post(f"/operator/groups/{group.id}/fee-statement/USD", data=tokens).status_code == 302
+    [statement] = session.scalars(select(FeeStatement)).all()
+    assert _owed(session, group.id) == 0
+
+    prefix = f"v{statement.id}-"
+    action = f"/operator/fee-statements/{statement.id}/void"
+    client.post(action, data={**_fields(client, "/operator/payouts", prefix), f"{prefix}reason": "  "})
+    session.expire_all()
+    assert session.get(FeeStatement, statement.id).open  # refused: no reason
+    void = {**_fields(client, "/operator/payouts", prefix), f"{prefix}reason": "Wrong bank details on it"}
+    assert client.post(action, data=void).status_code == 302
+    assert client.post(action, data=void).status_code == 302  # the same form twice: voided once
+    session.expire_all()
+    statement = session.get(FeeStatement, statement.id)
+    assert not statement.open and statement.void_reason == "Wrong bank details on it"
+    assert _owed(session, group.id) == Decimal("100.00")  # back in the open balance
+    assert session.scalar(select(func.count(FeeEntry.id)).where(FeeEntry.key.like("voided:%"))) == 1
+    mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
+    assert any(f"{statement.number} is cancelled" in m["subject"] and "Wrong bank details on it" in m["body"] for m in mails)
+    received = f"/operator/fee-statements/{statement.id}/received"
+
+    # A new statement is issued for the same 100.00 and paid: both pages list it with the bank's reference.
+    tokens = _fields(client, "/operator/payouts", f"g{group.id}USD-")
+    assert client.post(f"/operator/groups/{group.id}/fee-statement/USD", data=tokens).status_code == 302
+    second = session.scalar(select(FeeStatement).where(FeeStatement.id != statement.id))
+    assert second.amount == Decimal("100.00") and _owed(session, group.id) == 0
+    prefix = f"s{second.id}-"
+    paid = {**_fields(client, "/operator/payouts", prefix), f"{prefix}amount": "100.00", f"{prefix}reference": "BUKB-91",
+            f"{prefix}received_on": group.organization.today().isoformat()}  # fmt: skip
+    assert client.post(f"/operator/fee-statements/{second.id}/received", data=paid).status_code == 302
+    assert client.post(received, data=paid).status_code == 302  # the voided one cannot be marked received
+    session.expire_all()
+    assert session.get(FeeStatement, statement.id).status == FeeStatementStatus.ISSUED and _owed(session, group.id) == 0
+    desk = text_of(client.get("/operator/payouts"))
+    assert f"statement {second.number}, $100.00, paid on" in desk and "(bank reference BUKB-91)" in desk
+    assert f"statement {statement.number}, $100.00, voided: Wrong bank details on it" in desk
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "Past fee statements" in page and f"Statement {second.number}, $100.00: paid on" in page
+    assert f"Statement {statement.number}, $100.00: cancelled by Loom (Wrong bank details on it)" in page
