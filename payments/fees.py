@@ -184,9 +184,15 @@ def charge_direct_fee(session: Session, invoice: Invoice, fee: Decimal) -> FeeEn
     lock_ledger(session, invoice.group_id)
     return _write(
         session,
-        FeeEntry(group_id=invoice.group_id, key=f"charged:{invoice.id}", kind=FeeEntryKind.CHARGED, invoice_id=invoice.id,
-                 amount=fee, currency=invoice.currency),
-    )  # fmt: skip
+        FeeEntry(
+            group_id=invoice.group_id,
+            key=f"charged:{invoice.id}",
+            kind=FeeEntryKind.CHARGED,
+            invoice_id=invoice.id,
+            amount=fee,
+            currency=invoice.currency,
+        ),
+    )
 
 
 # --- netted from the next Stripe payout ----------------------------------------------------------------------------
@@ -209,8 +215,15 @@ def net_into_payout(session: Session, payout: Payout) -> Decimal:
         share = amount if amount < 0 else min(amount, payout.amount)
         if share == 0:
             continue
-        entry = FeeEntry(group_id=payout.group_id, key=f"netted:{payout.id}:{invoice.id}", kind=FeeEntryKind.NETTED,
-                         invoice_id=invoice.id, amount=-share, currency=payout.currency, payout_id=payout.id)  # fmt: skip
+        entry = FeeEntry(
+            group_id=payout.group_id,
+            key=f"netted:{payout.id}:{invoice.id}",
+            kind=FeeEntryKind.NETTED,
+            invoice_id=invoice.id,
+            amount=-share,
+            currency=payout.currency,
+            payout_id=payout.id,
+        )
         if _write(session, entry) is not None:
             payout.amount -= share
             payout.fees_netted += share
@@ -232,15 +245,17 @@ def close_as_netted(payout: Payout) -> None:
 
 
 def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id: int) -> Decimal:
-    """Give up to `up_to` of the fees netted from a pending payout back to the group's open balance; return how much.
+    """Give up to `up_to` of the fees netted from an unsent payout back to the group's open balance; return how much.
 
     A refund that shrinks a pending payout (payments.refund_settlement) takes the group's share first; when that
     leaves less than the fees netted from it, the netting is reversed, newest invoice first, by what the payout
     went below zero: the payout ends at zero, never below, and those fees are owed again (netted from the next
-    payout or billed by a statement). A payout that will never be sent (reversed) releases all of its netting. This is Stripe Connect's order on a refund of a connected charge (the
-    application fee is reversed before the account's balance is debited) and how Faire nets fees from later
-    payouts. One entry per refund and invoice ("released:<payout>:<invoice>:<refund>"), so a second delivery of
-    the refund writes nothing twice. Amounts are in the payout's currency. The ledger is locked here.
+    payout or billed by a statement). A payout that will never be sent (reversed) releases all of its netting.
+    This is Stripe Connect's order on a refund of a connected charge (the application fee is reversed before
+    the connected account's balance is debited) and how Faire nets fees from later payouts. One entry per
+    refund and invoice ("released:<payout>:<invoice>:<refund>"), so a second delivery of the refund writes
+    nothing twice. An unsent payout is a pending one or one its fees netted to zero (reference "netted").
+    Amounts are in the payout's currency. The ledger is locked here.
     """
     lock_ledger(session, payout.group_id)
     if (payout.status != PayoutStatus.PENDING and payout.reference != "netted") or up_to <= 0:
@@ -293,9 +308,16 @@ def credit_refund(session: Session, invoice: Invoice, refund_id: int, paid: Deci
     )
     return _write(
         session,
-        FeeEntry(group_id=invoice.group_id, key=f"credited:{refund_id}", kind=FeeEntryKind.CREDITED, invoice_id=invoice.id,
-                 amount=-(charged.amount - stays - credited), currency=invoice.currency, refund_id=refund_id),
-    )  # fmt: skip
+        FeeEntry(
+            group_id=invoice.group_id,
+            key=f"credited:{refund_id}",
+            kind=FeeEntryKind.CREDITED,
+            invoice_id=invoice.id,
+            amount=-(charged.amount - stays - credited),
+            currency=invoice.currency,
+            refund_id=refund_id,
+        ),
+    )
 
 
 # --- billed by statement ------------------------------------------------------------------------------------------
@@ -320,20 +342,40 @@ def issue_statement(
     if total <= 0:
         raise Conflict(_("This group owes no fees in %(currency)s that a statement could bill.", currency=currency))
     count = session.scalar(select(func.count(FeeStatement.id)).where(FeeStatement.group_id == group_id)) or 0
-    statement = FeeStatement(group_id=group_id, number=f"FEE-{group.id}-{count + 1}", amount=total, currency=currency,
-                             issued_by_id=operator_id)  # fmt: skip
+    statement = FeeStatement(
+        group_id=group_id, number=f"FEE-{group.id}-{count + 1}", amount=total, currency=currency, issued_by_id=operator_id
+    )
     session.add(statement)
     session.flush()
     for invoice, amount in lines:
-        _write(session, FeeEntry(group_id=group_id, key=f"statement:{statement.id}:{invoice.id}", kind=FeeEntryKind.STATEMENT,
-                                 invoice_id=invoice.id, amount=-amount, currency=currency, statement_id=statement.id))  # fmt: skip
-    notify(session, group.organization_id,
-           subject=_l("Loom's fees: statement %(number)s for %(amount)s", number=statement.number, amount=lazy_money(total, currency)),
-           body=_l("Loom's fees on invoices your buyers paid straight into your own account come to %(amount)s (invoices %(invoices)s). "
-                   "Please pay them by bank transfer to: %(instructions)s. Reference to quote: %(number)s.",
-                   amount=lazy_money(total, currency), invoices=", ".join(i.number for i, _a in lines),
-                   instructions=instructions or "—", number=statement.number),
-           link=f"{base_url.rstrip('/')}/manage/payouts#fees")  # fmt: skip
+        _write(
+            session,
+            FeeEntry(
+                group_id=group_id,
+                key=f"statement:{statement.id}:{invoice.id}",
+                kind=FeeEntryKind.STATEMENT,
+                invoice_id=invoice.id,
+                amount=-amount,
+                currency=currency,
+                statement_id=statement.id,
+            ),
+        )
+    notify(
+        session,
+        group.organization_id,
+        subject=_l(
+            "Loom's fees: statement %(number)s for %(amount)s", number=statement.number, amount=lazy_money(total, currency)
+        ),
+        body=_l(
+            "Loom's fees on invoices your buyers paid straight into your own account come to %(amount)s (invoices %(invoices)s). "
+            "Please pay them by bank transfer to: %(instructions)s. Reference to quote: %(number)s.",
+            amount=lazy_money(total, currency),
+            invoices=", ".join(i.number for i, _a in lines),
+            instructions=instructions or "—",
+            number=statement.number,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
     return statement
 
 
@@ -357,26 +399,37 @@ def mark_statement_received(
         raise Conflict(_("Statement %(number)s is voided: its fees are open again.", number=statement.number))
     if amount != statement.amount:
         raise DomainError(
-            _("Statement %(number)s is for %(amount)s; record it once that amount has arrived.", number=statement.number,
-              amount=format_money(statement.amount, statement.currency)),
+            _(
+                "Statement %(number)s is for %(amount)s; record it once that amount has arrived.",
+                number=statement.number,
+                amount=format_money(statement.amount, statement.currency),
+            ),
             field="amount",
-        )  # fmt: skip
+        )
     if not reference.strip():
         raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     group = session.get(ProducerGroup, statement.group_id)
     if received_on > group.organization.today() or received_on < statement.issued_at.date() - dt.timedelta(days=1):
-        raise DomainError(_("Give the day the transfer arrived: not in the future, nor before the statement."),
-                          field="received_on")  # fmt: skip
+        raise DomainError(
+            _("Give the day the transfer arrived: not in the future, nor before the statement."), field="received_on"
+        )
     statement.status, statement.reference, statement.received_on, statement.received_by_id = (
         FeeStatementStatus.RECEIVED,
         reference.strip()[:120],
         received_on,
         operator_id,
     )
-    notify(session, group.organization_id, subject=_l("Thank you: statement %(number)s is paid", number=statement.number),
-           body=_l("Loom received %(amount)s for fee statement %(number)s.", amount=lazy_money(statement.amount, statement.currency),
-                   number=statement.number),
-           link=f"{base_url.rstrip('/')}/manage/payouts#fees")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Thank you: statement %(number)s is paid", number=statement.number),
+        body=_l(
+            "Loom received %(amount)s for fee statement %(number)s.",
+            amount=lazy_money(statement.amount, statement.currency),
+            number=statement.number,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
     return statement
 
 

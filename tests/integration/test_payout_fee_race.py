@@ -28,10 +28,17 @@ def _group_with_a_fee_and_two_payouts(sessions: sessionmaker) -> tuple[int, list
             invoices.append(session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
         fees.charge_direct_fee(session, invoices[0], Decimal("100.00"))
         payouts = [
-            Payout(group_id=group.id, order_id=i.order_id, invoice_id=i.id, method=PayoutMethod.STRIPE_TRANSFER,
-                   amount=Decimal("950.00"), fee=Decimal("50.00"), currency=i.currency)
+            Payout(
+                group_id=group.id,
+                order_id=i.order_id,
+                invoice_id=i.id,
+                method=PayoutMethod.STRIPE_TRANSFER,
+                amount=Decimal("950.00"),
+                fee=Decimal("50.00"),
+                currency=i.currency,
+            )
             for i in invoices[1:]
-        ]  # fmt: skip
+        ]
         session.add_all(payouts)
         session.flush()
         return group.id, [p.id for p in payouts]
