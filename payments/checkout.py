@@ -84,7 +84,8 @@ def begin_payment(
     A new attempt stores everything its Stripe request is built from (amount, currency, the payer's
     e-mail), so a retry under the same idempotency key sends the very same request whoever clicks.
 
-    `now` is an aware UTC datetime. Raises `NotFound` (not the buyer's invoice), `Forbidden` (below admin, or an unconfirmed address) or `Conflict` (the invoice is processing, paid, refunded or void).
+    `now` is an aware UTC datetime. Raises `NotFound` (not the buyer's invoice), `Forbidden` (below admin, or an
+    unconfirmed address) or `Conflict` (the invoice is processing, paid, refunded or void).
     """
     invoice = invoice_for(session, membership, invoice_id)
     if membership.organization_id != invoice.order.buyer_id:
@@ -104,8 +105,14 @@ def begin_payment(
             return latest  # a double click, a retry after an outage or a crash: the same attempt and key
         latest.status, latest.failure_reason = PaymentStatus.FAILED, "The checkout page expired before it was paid."
     attempt = (latest.attempt + 1) if latest else 1
-    payment = Payment(attempt=attempt, amount=invoice.amount, currency=invoice.currency, idempotency_key=idempotency_key(invoice, attempt), created_at=now,
-                      customer_email=email)  # fmt: skip
+    payment = Payment(
+        attempt=attempt,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        idempotency_key=idempotency_key(invoice, attempt),
+        created_at=now,
+        customer_email=email,
+    )
     invoice.payments.append(payment)  # through the collection, so the invoice settles from what it sees
     session.flush()
     return payment
@@ -118,11 +125,16 @@ def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -
     metadata = {"loom_invoice": str(invoice.id), "loom_payment": str(payment.id), "loom_order": order.number}
     return {
         "mode": "payment",
-        "line_items": [{
-            "quantity": 1,
-            "price_data": {"currency": payment.currency.lower(), "unit_amount": to_minor(payment.amount, payment.currency),
-                           "product_data": {"name": label, "description": f"Made by {invoice.group.name}"}},
-        }],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": payment.currency.lower(),
+                    "unit_amount": to_minor(payment.amount, payment.currency),
+                    "product_data": {"name": label, "description": f"Made by {invoice.group.name}"},
+                },
+            }
+        ],
         "client_reference_id": invoice.number,
         **({"customer_email": payment.customer_email} if payment.customer_email else {}),
         "metadata": metadata,
@@ -130,7 +142,7 @@ def checkout_params(invoice: Invoice, payment: Payment, *, settings: Settings) -
         "payment_intent_data": {"transfer_group": order.number, "metadata": metadata, "description": label},
         "success_url": f"{settings.base_url}/invoices/{invoice.id}?returned=1",
         "cancel_url": f"{settings.base_url}/invoices/{invoice.id}",
-    }  # fmt: skip
+    }
 
 
 def start_checkout(
@@ -146,7 +158,8 @@ def start_checkout(
 
     Runs its own short write transactions on `session`, none of them open while Stripe is asked.
 
-    Raises what `begin_payment` raises, `Unavailable` (Stripe does not answer: nothing charged) or `BadGateway` (Stripe refuses; the attempt is marked failed).
+    Raises what `begin_payment` raises, `Unavailable` (Stripe does not answer: nothing charged) or `BadGateway`
+    (Stripe refuses; the attempt is marked failed).
     """
     with write_transaction(session):
         payment = begin_payment(session, membership, invoice_id, now=utcnow(), email=email)

@@ -27,8 +27,18 @@ FIELDS = ("bank", "account_name", "number", "other")
 
 
 @use_case
-def save_collecting_account(session: Session, group: ProducerGroup, membership: Membership, *, bank: str, account_name: str,
-                            number: str, other: str, box: Any, base_url: str) -> CollectingAccount:  # fmt: skip
+def save_collecting_account(
+    session: Session,
+    group: ProducerGroup,
+    membership: Membership,
+    *,
+    bank: str,
+    account_name: str,
+    number: str,
+    other: str,
+    box: Any,
+    base_url: str,
+) -> CollectingAccount:
     """Set the account buyers pay the group's invoices into; its details are sealed by `box` (a SecretBox).
 
     Raises Forbidden for anyone but a confirmed owner, DomainError (with the field) for a missing bank or
@@ -51,11 +61,19 @@ def save_collecting_account(session: Session, group: ProducerGroup, membership: 
     account.details_hint = f"{bank[:60]} ···{digits[-4:]}"
     account.updated_by_id = membership.user_id
     session.add(account)
-    notify(session, group.organization_id, subject=_l("Buyers now pay you into a new account"),
-           body=_l("%(person)s (%(email)s) set the bank account buyers pay your invoices into: %(hint)s. Invoices show it from now on. "
-                   "If this was not you, tell the Loom team at once and change your password.",
-                   person=membership.user.name, email=membership.user.email, hint=account.details_hint),
-           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Buyers now pay you into a new account"),
+        body=_l(
+            "%(person)s (%(email)s) set the bank account buyers pay your invoices into: %(hint)s. Invoices show it from now on. "
+            "If this was not you, tell the Loom team at once and change your password.",
+            person=membership.user.name,
+            email=membership.user.email,
+            hint=account.details_hint,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts",
+    )
     return account
 
 
@@ -68,11 +86,18 @@ def remove_collecting_account(session: Session, group: ProducerGroup, membership
     if account is None:
         raise Conflict(_("Your invoices already show the marketplace's account."))
     session.delete(account)
-    notify(session, group.organization_id, subject=_l("Buyers now pay you through Loom"),
-           body=_l("%(person)s (%(email)s) removed your own bank account from your invoices: buyers pay the marketplace's account, "
-                   "and Loom pays you out. If this was not you, tell the Loom team at once.",
-                   person=membership.user.name, email=membership.user.email),
-           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Buyers now pay you through Loom"),
+        body=_l(
+            "%(person)s (%(email)s) removed your own bank account from your invoices: buyers pay the marketplace's account, "
+            "and Loom pays you out. If this was not you, tell the Loom team at once.",
+            person=membership.user.name,
+            email=membership.user.email,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts",
+    )
 
 
 def collecting_details(session: Session, group_id: int, box: Any) -> dict[str, str] | None:

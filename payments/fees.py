@@ -100,7 +100,11 @@ def fees_owed(session: Session, group_id: int) -> list[FeesOwed]:
     statements: dict[str, list[FeeStatement]] = defaultdict(list)
     for statement in session.scalars(
         select(FeeStatement)
-        .where(FeeStatement.group_id == group_id, FeeStatement.status == FeeStatementStatus.ISSUED)
+        .where(
+            FeeStatement.group_id == group_id,
+            FeeStatement.status == FeeStatementStatus.ISSUED,
+            FeeStatement.voided_at.is_(None),
+        )
         .order_by(FeeStatement.id)
     ):
         statements[statement.currency].append(statement)
@@ -113,15 +117,47 @@ def fees_owed(session: Session, group_id: int) -> list[FeesOwed]:
 def groups_owing(session: Session) -> list[tuple[ProducerGroup, list[FeesOwed]]]:
     """Every group that owes Loom fees or has a statement out, with its position (the operator's payout desk)."""
     ids = set(session.scalars(select(FeeEntry.group_id).distinct())) | set(
-        session.scalars(select(FeeStatement.group_id).where(FeeStatement.status == FeeStatementStatus.ISSUED))
+        session.scalars(
+            select(FeeStatement.group_id).where(
+                FeeStatement.status == FeeStatementStatus.ISSUED, FeeStatement.voided_at.is_(None)
+            )
+        )
     )
     groups = session.scalars(select(ProducerGroup).where(ProducerGroup.id.in_(ids)).order_by(ProducerGroup.name))
     return [(g, owed) for g in groups if (owed := fees_owed(session, g.id))]
 
 
-def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, list[FeeEntry]]:
-    """The fee entries netted into each of these payouts (the lines a payout shows), by payout id."""
-    found: dict[int, list[FeeEntry]] = defaultdict(list)
+@dataclass(frozen=True)
+class PayoutFeeLine:
+    """What a payout's entries did to one invoice's fee: −amount netted from it, +amount a fee given back through it."""
+
+    invoice: Invoice
+    amount: Decimal
+    currency: str
+
+
+def closed_statements(session: Session, group_id: int | None = None, *, limit: int = 50) -> list[FeeStatement]:
+    """Fee statements paid or voided, newest first (all groups' when `group_id` is None), at most `limit`."""
+    query = (
+        select(FeeStatement)
+        .where((FeeStatement.status == FeeStatementStatus.RECEIVED) | FeeStatement.voided_at.is_not(None))
+        .options(selectinload(FeeStatement.group))
+        .order_by(FeeStatement.id.desc())
+        .limit(limit)
+    )
+    if group_id is not None:
+        query = query.where(FeeStatement.group_id == group_id)
+    return list(session.scalars(query))
+
+
+def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, list[PayoutFeeLine]]:
+    """The fee lines of each of these payouts, by payout id: per invoice, the sum of its entries (zero sums left out).
+
+    A netting later released by a refund (release_netting) shows as what stayed netted, not as two lines.
+    """
+    sums: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    invoices: dict[int, Invoice] = {}
+    currencies: dict[int, str] = {}
     if payout_ids:
         for entry in session.scalars(
             select(FeeEntry)
@@ -129,8 +165,12 @@ def entries_of_payouts(session: Session, payout_ids: list[int]) -> dict[int, lis
             .options(selectinload(FeeEntry.invoice))
             .order_by(FeeEntry.id)
         ):
-            found[entry.payout_id].append(entry)
-    return found
+            sums[entry.payout_id][entry.invoice_id] += entry.amount
+            invoices[entry.invoice_id], currencies[entry.payout_id] = entry.invoice, entry.currency
+    return {
+        payout_id: [PayoutFeeLine(invoices[i], amount, currencies[payout_id]) for i, amount in lines.items() if amount != 0]
+        for payout_id, lines in sums.items()
+    }
 
 
 # --- the fee is charged ------------------------------------------------------------------------------------------
@@ -144,9 +184,15 @@ def charge_direct_fee(session: Session, invoice: Invoice, fee: Decimal) -> FeeEn
     lock_ledger(session, invoice.group_id)
     return _write(
         session,
-        FeeEntry(group_id=invoice.group_id, key=f"charged:{invoice.id}", kind=FeeEntryKind.CHARGED, invoice_id=invoice.id,
-                 amount=fee, currency=invoice.currency),
-    )  # fmt: skip
+        FeeEntry(
+            group_id=invoice.group_id,
+            key=f"charged:{invoice.id}",
+            kind=FeeEntryKind.CHARGED,
+            invoice_id=invoice.id,
+            amount=fee,
+            currency=invoice.currency,
+        ),
+    )
 
 
 # --- netted from the next Stripe payout ----------------------------------------------------------------------------
@@ -169,21 +215,75 @@ def net_into_payout(session: Session, payout: Payout) -> Decimal:
         share = amount if amount < 0 else min(amount, payout.amount)
         if share == 0:
             continue
-        entry = FeeEntry(group_id=payout.group_id, key=f"netted:{payout.id}:{invoice.id}", kind=FeeEntryKind.NETTED,
-                         invoice_id=invoice.id, amount=-share, currency=payout.currency, payout_id=payout.id)  # fmt: skip
+        entry = FeeEntry(
+            group_id=payout.group_id,
+            key=f"netted:{payout.id}:{invoice.id}",
+            kind=FeeEntryKind.NETTED,
+            invoice_id=invoice.id,
+            amount=-share,
+            currency=payout.currency,
+            payout_id=payout.id,
+        )
         if _write(session, entry) is not None:
             payout.amount -= share
             payout.fees_netted += share
             taken += share
     if taken and payout.amount == 0:
-        payout.status, payout.sent_at, payout.confirmed_at, payout.reference = (
-            PayoutStatus.CONFIRMED,
-            utcnow(),
-            utcnow(),
-            "netted",
-        )
-        payout.note = "Nothing to send: all of it went to Loom's fees on invoices paid into the group's own account."
+        close_as_netted(payout)
     return taken
+
+
+def close_as_netted(payout: Payout) -> None:
+    """Record a pending payout left at zero by its netted fees as settled: there is nothing to send."""
+    payout.status, payout.sent_at, payout.confirmed_at, payout.reference = (
+        PayoutStatus.CONFIRMED,
+        utcnow(),
+        utcnow(),
+        "netted",
+    )
+    payout.note = "Nothing to send: all of it went to Loom's fees on invoices paid into the group's own account."
+
+
+def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id: int) -> Decimal:
+    """Give up to `up_to` of the fees netted from an unsent payout back to the group's open balance; return how much.
+
+    A refund that shrinks a pending payout (payments.refund_settlement) takes the group's share first; when that
+    leaves less than the fees netted from it, the netting is reversed, newest invoice first, by what the payout
+    went below zero: the payout ends at zero, never below, and those fees are owed again (netted from the next
+    payout or billed by a statement). A payout that will never be sent (reversed) releases all of its netting.
+    This is Stripe Connect's order on a refund of a connected charge (the application fee is reversed before
+    the connected account's balance is debited) and how Faire nets fees from later payouts. One entry per
+    refund and invoice ("released:<payout>:<invoice>:<refund>"), so a second delivery of the refund writes
+    nothing twice. An unsent payout is a pending one or one its fees netted to zero (reference "netted").
+    Amounts are in the payout's currency. The ledger is locked here.
+    """
+    lock_ledger(session, payout.group_id)
+    if (payout.status != PayoutStatus.PENDING and payout.reference != "netted") or up_to <= 0:
+        return Decimal(0)
+    netted: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount in session.execute(
+        select(FeeEntry.invoice_id, FeeEntry.amount).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)
+    ):
+        netted[invoice_id] -= amount
+    released = Decimal(0)
+    for invoice_id in sorted(netted, reverse=True):
+        share = min(netted[invoice_id], up_to - released)
+        if share <= 0:
+            continue
+        entry = FeeEntry(
+            group_id=payout.group_id,
+            key=f"released:{payout.id}:{invoice_id}:{refund_id}",
+            kind=FeeEntryKind.NETTED,
+            invoice_id=invoice_id,
+            amount=share,
+            currency=payout.currency,
+            payout_id=payout.id,
+        )
+        if _write(session, entry) is not None:
+            payout.amount += share
+            payout.fees_netted -= share
+            released += share
+    return released
 
 
 # --- credited back on a refund -----------------------------------------------------------------------------------
@@ -208,9 +308,16 @@ def credit_refund(session: Session, invoice: Invoice, refund_id: int, paid: Deci
     )
     return _write(
         session,
-        FeeEntry(group_id=invoice.group_id, key=f"credited:{refund_id}", kind=FeeEntryKind.CREDITED, invoice_id=invoice.id,
-                 amount=-(charged.amount - stays - credited), currency=invoice.currency, refund_id=refund_id),
-    )  # fmt: skip
+        FeeEntry(
+            group_id=invoice.group_id,
+            key=f"credited:{refund_id}",
+            kind=FeeEntryKind.CREDITED,
+            invoice_id=invoice.id,
+            amount=-(charged.amount - stays - credited),
+            currency=invoice.currency,
+            refund_id=refund_id,
+        ),
+    )
 
 
 # --- billed by statement ------------------------------------------------------------------------------------------
@@ -235,20 +342,40 @@ def issue_statement(
     if total <= 0:
         raise Conflict(_("This group owes no fees in %(currency)s that a statement could bill.", currency=currency))
     count = session.scalar(select(func.count(FeeStatement.id)).where(FeeStatement.group_id == group_id)) or 0
-    statement = FeeStatement(group_id=group_id, number=f"FEE-{group.id}-{count + 1}", amount=total, currency=currency,
-                             issued_by_id=operator_id)  # fmt: skip
+    statement = FeeStatement(
+        group_id=group_id, number=f"FEE-{group.id}-{count + 1}", amount=total, currency=currency, issued_by_id=operator_id
+    )
     session.add(statement)
     session.flush()
     for invoice, amount in lines:
-        _write(session, FeeEntry(group_id=group_id, key=f"statement:{statement.id}:{invoice.id}", kind=FeeEntryKind.STATEMENT,
-                                 invoice_id=invoice.id, amount=-amount, currency=currency, statement_id=statement.id))  # fmt: skip
-    notify(session, group.organization_id,
-           subject=_l("Loom's fees: statement %(number)s for %(amount)s", number=statement.number, amount=lazy_money(total, currency)),
-           body=_l("Loom's fees on invoices your buyers paid straight into your own account come to %(amount)s (invoices %(invoices)s). "
-                   "Please pay them by bank transfer to: %(instructions)s. Reference to quote: %(number)s.",
-                   amount=lazy_money(total, currency), invoices=", ".join(i.number for i, _a in lines),
-                   instructions=instructions or "—", number=statement.number),
-           link=f"{base_url.rstrip('/')}/manage/payouts#fees")  # fmt: skip
+        _write(
+            session,
+            FeeEntry(
+                group_id=group_id,
+                key=f"statement:{statement.id}:{invoice.id}",
+                kind=FeeEntryKind.STATEMENT,
+                invoice_id=invoice.id,
+                amount=-amount,
+                currency=currency,
+                statement_id=statement.id,
+            ),
+        )
+    notify(
+        session,
+        group.organization_id,
+        subject=_l(
+            "Loom's fees: statement %(number)s for %(amount)s", number=statement.number, amount=lazy_money(total, currency)
+        ),
+        body=_l(
+            "Loom's fees on invoices your buyers paid straight into your own account come to %(amount)s (invoices %(invoices)s). "
+            "Please pay them by bank transfer to: %(instructions)s. Reference to quote: %(number)s.",
+            amount=lazy_money(total, currency),
+            invoices=", ".join(i.number for i, _a in lines),
+            instructions=instructions or "—",
+            number=statement.number,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
     return statement
 
 
@@ -268,26 +395,92 @@ def mark_statement_received(
     session.refresh(statement)
     if statement.status != FeeStatementStatus.ISSUED:
         raise Conflict(_("Statement %(number)s is already marked received.", number=statement.number))
+    if statement.voided_at is not None:
+        raise Conflict(_("Statement %(number)s is voided: its fees are open again.", number=statement.number))
     if amount != statement.amount:
         raise DomainError(
-            _("Statement %(number)s is for %(amount)s; record it once that amount has arrived.", number=statement.number,
-              amount=format_money(statement.amount, statement.currency)),
+            _(
+                "Statement %(number)s is for %(amount)s; record it once that amount has arrived.",
+                number=statement.number,
+                amount=format_money(statement.amount, statement.currency),
+            ),
             field="amount",
-        )  # fmt: skip
+        )
     if not reference.strip():
         raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     group = session.get(ProducerGroup, statement.group_id)
     if received_on > group.organization.today() or received_on < statement.issued_at.date() - dt.timedelta(days=1):
-        raise DomainError(_("Give the day the transfer arrived: not in the future, nor before the statement."),
-                          field="received_on")  # fmt: skip
+        raise DomainError(
+            _("Give the day the transfer arrived: not in the future, nor before the statement."), field="received_on"
+        )
     statement.status, statement.reference, statement.received_on, statement.received_by_id = (
         FeeStatementStatus.RECEIVED,
         reference.strip()[:120],
         received_on,
         operator_id,
     )
-    notify(session, group.organization_id, subject=_l("Thank you: statement %(number)s is paid", number=statement.number),
-           body=_l("Loom received %(amount)s for fee statement %(number)s.", amount=lazy_money(statement.amount, statement.currency),
-                   number=statement.number),
-           link=f"{base_url.rstrip('/')}/manage/payouts#fees")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Thank you: statement %(number)s is paid", number=statement.number),
+        body=_l(
+            "Loom received %(amount)s for fee statement %(number)s.",
+            amount=lazy_money(statement.amount, statement.currency),
+            number=statement.number,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
+    return statement
+
+
+@use_case
+def void_statement(session: Session, statement_id: int, *, reason: str, base_url: str) -> FeeStatement:
+    """The operator voids an issued fee statement, with a reason: its fees go back to the group's open balance.
+
+    One entry per invoice of the statement ("voided:<statement>:<invoice>", the statement's entry reversed), so
+    the fees are netted from the group's next payouts or billed by a new statement; the group is e-mailed the
+    reason. Raises `NotFound`, `Conflict` (already received or voided) or `DomainError` (no reason, field
+    "reason"). The reason is kept on the statement (at most 300 characters).
+    """
+    statement = session.get(FeeStatement, statement_id)
+    if statement is None:
+        raise NotFound(_("No such fee statement."))
+    lock_ledger(session, statement.group_id)
+    session.refresh(statement)
+    if not statement.open:
+        raise Conflict(_("Statement %(number)s is already paid or voided.", number=statement.number))
+    if not reason.strip():
+        raise DomainError(_("Say why the statement is voided."), field="reason")
+    for entry in session.scalars(
+        select(FeeEntry)
+        .where(FeeEntry.statement_id == statement.id, FeeEntry.kind == FeeEntryKind.STATEMENT)
+        .order_by(FeeEntry.id)
+    ).all():
+        _write(
+            session,
+            FeeEntry(
+                group_id=statement.group_id,
+                key=f"voided:{statement.id}:{entry.invoice_id}",
+                kind=FeeEntryKind.STATEMENT,
+                invoice_id=entry.invoice_id,
+                amount=-entry.amount,
+                currency=entry.currency,
+                statement_id=statement.id,
+            ),
+        )
+    statement.voided_at, statement.void_reason = utcnow(), reason.strip()[:300]
+    group = session.get(ProducerGroup, statement.group_id)
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Fee statement %(number)s is cancelled", number=statement.number),
+        body=_l(
+            "Loom cancelled fee statement %(number)s (%(amount)s): %(reason)s. Do not pay it. Its fees are back in what "
+            "you owe Loom: they are taken from your next payouts or billed again.",
+            number=statement.number,
+            amount=lazy_money(statement.amount, statement.currency),
+            reason=statement.void_reason,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts#fees",
+    )
     return statement

@@ -18,11 +18,17 @@ METHODS = choices(
 
 class PayoutDetailsForm(Form):
     method = SelectField(_l("How should Loom pay you?"), choices=METHODS, default="mobile_money")
-    provider = StringField(_l("Service or bank"), validators=[DataRequired(), Length(max=60)],
-                           description=_l("For example M-Pesa, MTN MoMo, Equity Bank, Banco Industrial."))  # fmt: skip
+    provider = StringField(
+        _l("Service or bank"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("For example M-Pesa, MTN MoMo, Equity Bank, Banco Industrial."),
+    )
     account_name = StringField(_l("Name on the account"), validators=[DataRequired(), Length(max=120)])
-    number = StringField(_l("Phone or account number"), validators=[DataRequired(), Length(min=6, max=40)],
-                         description=_l("Stored encrypted; pages show only its last four digits."))  # fmt: skip
+    number = StringField(
+        _l("Phone or account number"),
+        validators=[DataRequired(), Length(min=6, max=40)],
+        description=_l("Stored encrypted; pages show only its last four digits."),
+    )
 
 
 class ManualRefundForm(Form):
@@ -34,13 +40,23 @@ class ManualRefundForm(Form):
 
 class RecordPayoutForm(Form):
     method = SelectField(_l("Sent by"), choices=METHODS)
-    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=120)],
-                            description=_l("The M-Pesa confirmation code or the bank's transfer reference."))  # fmt: skip
+    reference = StringField(
+        _l("Reference"),
+        validators=[DataRequired(), Length(max=120)],
+        description=_l("The M-Pesa confirmation code or the bank's transfer reference."),
+    )
     note = StringField(_l("Note for the group"), validators=[Optional(), Length(max=300)])
-    sent_currency = StringField(_l("Sent in (currency)"), validators=[Optional(), Length(min=3, max=3)],
-                                description=_l("The currency the group received, such as KES."))  # fmt: skip
-    exchange_rate = AmountField(_l("Exchange rate used"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))],
-                                description=_l("Units of the sent currency for 1 unit of the order's currency; needed when they differ."))  # fmt: skip
+    sent_currency = StringField(
+        _l("Sent in (currency)"),
+        validators=[Optional(), Length(min=3, max=3)],
+        description=_l("The currency the group received, such as KES."),
+    )
+    exchange_rate = AmountField(
+        _l("Exchange rate used"),
+        places=4,
+        validators=[Optional(), NumberRange(min=Decimal("0.0001"))],
+        description=_l("Units of the sent currency for 1 unit of the order's currency; needed when they differ."),
+    )
     seen_amount = HiddenField()  # the payout's amount on the page the operator sent money from
 
     def seen(self) -> Decimal | None:
@@ -52,8 +68,12 @@ class RecordPayoutForm(Form):
 
 
 class BankTransferForm(OneTimeForm):
-    amount = AmountField(_l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))],
-                          description=_l("In the invoice's currency, as the bank statement shows it."))  # fmt: skip
+    amount = AmountField(
+        _l("Amount received"),
+        maximum=MAX_TOTAL,
+        validators=[InputRequired(message=_l("Give the amount that arrived."))],
+        description=_l("In the invoice's currency, as the bank statement shows it."),
+    )
     reference = StringField(
         _l("Bank reference"),
         validators=[DataRequired(message=_l("Give the bank's reference for the transfer.")), Length(max=100)],
@@ -61,8 +81,12 @@ class BankTransferForm(OneTimeForm):
 
 
 class PartialRefundForm(OneTimeForm):
-    amount = AmountField(_l("Amount to give back"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount to refund."))],
-                          description=_l("In the invoice's currency; at most what is still refundable."))  # fmt: skip
+    amount = AmountField(
+        _l("Amount to give back"),
+        maximum=MAX_TOTAL,
+        validators=[InputRequired(message=_l("Give the amount to refund."))],
+        description=_l("In the invoice's currency; at most what is still refundable."),
+    )
     reason = StringField(
         _l("Why (the buyer and the group read it)"),
         validators=[DataRequired(message=_l("Say why the money goes back.")), Length(max=200)],
@@ -70,11 +94,17 @@ class PartialRefundForm(OneTimeForm):
 
 
 class CollectingAccountForm(Form):
-    bank = StringField(_l("Bank"), validators=[DataRequired(message=_l("Say which bank the account is at.")), Length(max=60)],
-                       description=_l("For example Equity Bank, KCB, Banco Industrial."))  # fmt: skip
+    bank = StringField(
+        _l("Bank"),
+        validators=[DataRequired(message=_l("Say which bank the account is at.")), Length(max=60)],
+        description=_l("For example Equity Bank, KCB, Banco Industrial."),
+    )
     account_name = StringField(_l("Name on the account"), validators=[DataRequired(), Length(max=120)])
-    number = StringField(_l("Account number or IBAN"), validators=[DataRequired(), Length(min=6, max=40)],
-                         description=_l("Stored encrypted; only your invoices show it in full, to the buyer who pays them."))  # fmt: skip
+    number = StringField(
+        _l("Account number or IBAN"),
+        validators=[DataRequired(), Length(min=6, max=40)],
+        description=_l("Stored encrypted; only your invoices show it in full, to the buyer who pays them."),
+    )
     other = StringField(_l("Branch, SWIFT/BIC or other instructions (optional)"), validators=[Optional(), Length(max=200)])
 
 
@@ -88,8 +118,12 @@ class _PerItemForm(OneTimeForm):
 
 
 class RefundSentForm(_PerItemForm):
-    amount = AmountField(_l("Amount sent back"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount you sent."))],
-                          description=_l("In the invoice's currency, as your bank statement shows it."))  # fmt: skip
+    amount = AmountField(
+        _l("Amount sent back"),
+        maximum=MAX_TOTAL,
+        validators=[InputRequired(message=_l("Give the amount you sent."))],
+        description=_l("In the invoice's currency, as your bank statement shows it."),
+    )
     reference = StringField(
         _l("Bank reference of the transfer back"),
         validators=[DataRequired(message=_l("Give the bank's reference.")), Length(max=90)],
@@ -101,8 +135,17 @@ class FeeStatementForm(_PerItemForm):
     currency = HiddenField()
 
 
+class VoidStatementForm(_PerItemForm):
+    reason = StringField(
+        _l("Why void it"),
+        validators=[DataRequired(message=_l("Say why the statement is voided.")), Length(max=300)],
+    )
+
+
 class StatementReceivedForm(_PerItemForm):
-    amount = AmountField(_l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))])  # fmt: skip
+    amount = AmountField(
+        _l("Amount received"), maximum=MAX_TOTAL, validators=[InputRequired(message=_l("Give the amount that arrived."))]
+    )
     reference = StringField(
         _l("Bank reference"),
         validators=[DataRequired(message=_l("Give the bank's reference for the transfer.")), Length(max=100)],

@@ -41,7 +41,10 @@ THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
 def stripe_exponent(currency: str) -> int:
-    """How many decimals Stripe's smallest unit has for `currency`: 0 for its zero-decimal list, 3 for its three-decimal one, else 2."""
+    """How many decimals Stripe's smallest unit has for `currency`: 0 for its zero-decimal list, 3 for its three-decimal one.
+
+    Every other currency has 2.
+    """
     code = currency_code(currency)
     return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
 
@@ -141,8 +144,9 @@ class StripeGateway:
         """The payment a transfer made on the connected account (`py_…`, the transfer's `destination_payment`), read as
         that account, with its `balance_transaction` expanded: the amount that arrived, in the account's currency,
         and the `exchange_rate` Stripe converted at (docs.stripe.com/api/balance_transactions/object)."""
-        return self._call(self.client.v1.charges.retrieve, payment_id, {"expand": ["balance_transaction"]},
-                          {"stripe_account": account_id})  # fmt: skip
+        return self._call(
+            self.client.v1.charges.retrieve, payment_id, {"expand": ["balance_transaction"]}, {"stripe_account": account_id}
+        )
 
     def transfers_in_group(self, transfer_group: str) -> list[dict[str, Any]]:
         """The transfers made under `transfer_group` (Loom uses the order number), newest first, up to 100."""
@@ -198,5 +202,9 @@ def gateway_from(config: Any) -> StripeGateway:
     key = config.get("STRIPE_SECRET_KEY")
     if not key:
         raise PaymentsNotConfigured("Card payments are not set up on this marketplace (no Stripe key is configured).")
-    return StripeGateway(key, api_base=config.get("STRIPE_API_BASE"), timeout=float(config["STRIPE_TIMEOUT_SECONDS"]),
-                   network_retries=int(config["STRIPE_NETWORK_RETRIES"]))  # fmt: skip
+    return StripeGateway(
+        key,
+        api_base=config.get("STRIPE_API_BASE"),
+        timeout=float(config["STRIPE_TIMEOUT_SECONDS"]),
+        network_retries=int(config["STRIPE_NETWORK_RETRIES"]),
+    )

@@ -49,8 +49,17 @@ def buyer_reference(refund: Refund) -> str:
 
 
 @use_case
-def record_refund_sent(session: Session, user_id: int, refund_id: int, *, membership: Membership | None, amount: Decimal,
-                       reference: str, sent_on: dt.date, settings: Settings) -> Refund:  # fmt: skip
+def record_refund_sent(
+    session: Session,
+    user_id: int,
+    refund_id: int,
+    *,
+    membership: Membership | None,
+    amount: Decimal,
+    reference: str,
+    sent_on: dt.date,
+    settings: Settings,
+) -> Refund:
     """The group (`membership`, an admin or owner) or the operator (`membership` None) marks a refund due sent back.
 
     Raises `NotFound` (not a refund of this group), `Conflict` (not a pending refund of money paid into the
@@ -70,8 +79,13 @@ def record_refund_sent(session: Session, user_id: int, refund_id: int, *, member
     if refund.status != RefundStatus.PENDING or not paid_to_group(refund.payment):
         raise Conflict(_("This refund is not waiting to be sent back from the group's own account."))
     if amount != refund.amount:
-        raise DomainError(_("%(amount)s is due to the buyer; record the refund once that amount is sent.",
-                            amount=format_money(refund.amount, refund.currency)), field="amount")  # fmt: skip
+        raise DomainError(
+            _(
+                "%(amount)s is due to the buyer; record the refund once that amount is sent.",
+                amount=format_money(refund.amount, refund.currency),
+            ),
+            field="amount",
+        )
     if not reference.strip():
         raise DomainError(_("Give the bank's reference for the transfer back to the buyer."), field="reference")
     if sent_on > group.organization.today() or sent_on < refund.created_at.date() - dt.timedelta(days=1):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.billing.models import Invoice, PayoutMethod
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum, utcnow
+from marketplace.producers.models import ProducerGroup
 
 
 class StripeEvent(Base):
@@ -139,3 +140,13 @@ class FeeStatement(Base):
     received_on: Mapped[dt.date | None] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(120), default="")  # the bank's reference of the group's transfer
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Voided by the operator (payments.fees.void_statement): its fees went back to the group's open balance.
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+
+    group: Mapped[ProducerGroup] = relationship()
+
+    @property
+    def open(self) -> bool:
+        """Whether the statement still waits for the group's transfer (issued, neither received nor voided)."""
+        return self.status == FeeStatementStatus.ISSUED and self.voided_at is None

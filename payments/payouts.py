@@ -70,9 +70,14 @@ def send_transfer(session: Session, gateway_for: Callable[[], StripeGateway], pa
         payment.provider_ref,
         payment.checkout_ref,
     )
-    params = {"amount": to_minor(payout.amount, payout.currency), "currency": payout.currency.lower(), "destination": account.stripe_account_id,
-              "transfer_group": transfer_group, "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
-              "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
+    params = {
+        "amount": to_minor(payout.amount, payout.currency),
+        "currency": payout.currency.lower(),
+        "destination": account.stripe_account_id,
+        "transfer_group": transfer_group,
+        "description": f"Invoice {invoice.number}, less Loom's fee of {format_money(payout.fee, payout.currency)}",
+        "metadata": {"loom_payout": str(payout.id), "loom_invoice": str(invoice.id)},
+    }
     key, invoice_number, account_id = payout.idempotency_key, invoice.number, account.stripe_account_id
     session.commit()  # end the read (nothing was written): no transaction, row lock or SQLite lock is held while Stripe answers
 
@@ -129,8 +134,19 @@ def _arrival(gateway: StripeGateway, transfer: Mapping[str, Any], account_id: st
 
 
 @use_case
-def record_payout(session: Session, operator: User, payout_id: int, *, method: PayoutMethod, reference: str, note: str, base_url: str,
-                  sent_currency: str | None = None, exchange_rate: Decimal | None = None, seen_amount: Decimal | None = None) -> Payout:  # fmt: skip
+def record_payout(
+    session: Session,
+    operator: User,
+    payout_id: int,
+    *,
+    method: PayoutMethod,
+    reference: str,
+    note: str,
+    base_url: str,
+    sent_currency: str | None = None,
+    exchange_rate: Decimal | None = None,
+    seen_amount: Decimal | None = None,
+) -> Payout:
     """The operator records a mobile-money or bank transfer made outside Stripe.
 
     Sent in another currency than the payout's (`sent_currency`), it needs the `exchange_rate` used (units of
@@ -159,9 +175,13 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     if account is None or not account.details_secret:
         raise Conflict(_("The group has not given payout details yet; nothing can be sent."))
     if account.held_until is not None and account.held_until > utcnow():
-        raise Conflict(_("The group's payout details changed: payouts are held until %(moment)s UTC. "
-                         "Check the change with the group's owners, then lift the hold.",
-                         moment=format_moment(account.held_until, "d MMM y HH:mm")))  # fmt: skip
+        raise Conflict(
+            _(
+                "The group's payout details changed: payouts are held until %(moment)s UTC. "
+                "Check the change with the group's owners, then lift the hold.",
+                moment=format_moment(account.held_until, "d MMM y HH:mm"),
+            )
+        )
     if not reference.strip():
         raise DomainError(
             _("Give the transfer's reference (the M-Pesa code or the bank's reference) so the group can match it."),
@@ -184,8 +204,9 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
     else:
         sent_amount = round_money(payout.amount * exchange_rate, sent_currency)
         if sent_amount >= MAX_TOTAL:  # beyond any amount Loom records (and its column holds)
-            raise DomainError(_("At that rate the amount sent would be beyond any amount Loom records. Check the rate."),
-                              field="exchange_rate")  # fmt: skip
+            raise DomainError(
+                _("At that rate the amount sent would be beyond any amount Loom records. Check the rate."), field="exchange_rate"
+            )
         payout.sent_currency, payout.exchange_rate, payout.sent_amount = sent_currency, exchange_rate, sent_amount
     payout.method, payout.reference, payout.note = method, reference.strip()[:120], note.strip()[:300]
     payout.status, payout.sent_at, payout.recorded_by_id = PayoutStatus.SENT, utcnow(), operator.id
@@ -198,10 +219,18 @@ def record_payout(session: Session, operator: User, payout_id: int, *, method: P
             amount=sent,
             rate=exchange_rate_text(payout),
         )
-    notify(session, payout.invoice.group.organization_id, subject=_l("Payout sent: %(amount)s", amount=sent),
-           body=_l("The Loom team sent %(amount)s by %(method)s, reference %(reference)s. Please confirm when it arrives.",
-                   amount=sent, method=lazy_label(method), reference=payout.reference),
-           link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+    notify(
+        session,
+        payout.invoice.group.organization_id,
+        subject=_l("Payout sent: %(amount)s", amount=sent),
+        body=_l(
+            "The Loom team sent %(amount)s by %(method)s, reference %(reference)s. Please confirm when it arrives.",
+            amount=sent,
+            method=lazy_label(method),
+            reference=payout.reference,
+        ),
+        link=f"{base_url.rstrip('/')}/manage/payouts",
+    )
     return payout
 
 
@@ -217,7 +246,8 @@ def exchange_rate_text(payout: Payout) -> str:
     """The rate a payout was sent at, as people read it: "1 USD = 129.50 KES"; "" when sent in its own currency."""
     if payout.exchange_rate is None or payout.sent_currency is None:
         return ""
-    return f"1 {payout.currency} = {format_decimal(payout.exchange_rate.normalize(), format='#,##0.00##', locale='en')} {payout.sent_currency}"
+    rate = format_decimal(payout.exchange_rate.normalize(), format="#,##0.00##", locale="en")
+    return f"1 {payout.currency} = {rate} {payout.sent_currency}"
 
 
 @use_case
@@ -228,9 +258,11 @@ def confirm_payout(session: Session, membership: Membership | None, payout_id: i
     """
     require_role(membership, Role.ADMIN)
     payout = session.scalar(
-        select(Payout).join(ProducerGroup, ProducerGroup.id == Payout.group_id)
-        .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id).with_for_update(of=Payout)
-    )  # fmt: skip
+        select(Payout)
+        .join(ProducerGroup, ProducerGroup.id == Payout.group_id)
+        .where(Payout.id == payout_id, ProducerGroup.organization_id == membership.organization_id)
+        .with_for_update(of=Payout)
+    )
     if payout is None:
         raise NotFound(_("That payout is not one of yours."))
     if payout.status != PayoutStatus.SENT or payout.method == PayoutMethod.STRIPE_TRANSFER:
@@ -252,14 +284,16 @@ def start_onboarding(
 
     Runs its own short write transactions on `session`, none of them open while Stripe is asked.
 
-    Raises `Conflict` (the group pays out outside Stripe), `Unavailable` (Stripe does not answer) or `BadGateway` (Stripe refuses).
+    Raises `Conflict` (the group pays out outside Stripe), `Unavailable` (Stripe does not answer) or `BadGateway`
+    (Stripe refuses).
     """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
     if group.country.upper() not in settings.payout_countries:
         raise Conflict(
             _(
-                "Stripe does not pay out to %(group_country)s from this marketplace; give your mobile-money or bank details instead.",
+                "Stripe does not pay out to %(group_country)s from this marketplace; "
+                "give your mobile-money or bank details instead.",
                 group_country=group.country,
             )
         )
@@ -269,12 +303,16 @@ def start_onboarding(
     if account_id is None:
         try:
             created = gateway.create_account(
-                {"type": "express", "country": group.country.upper(), "email": membership.user.email,
-                 "capabilities": {"transfers": {"requested": True}},
-                 "business_profile": {"name": group.name, "url": f"{settings.base_url}/groups/{group.slug}"},
-                 "metadata": {"loom_group": str(group.id)}},
+                {
+                    "type": "express",
+                    "country": group.country.upper(),
+                    "email": membership.user.email,
+                    "capabilities": {"transfers": {"requested": True}},
+                    "business_profile": {"name": group.name, "url": f"{settings.base_url}/groups/{group.slug}"},
+                    "metadata": {"loom_group": str(group.id)},
+                },
                 idempotency_key=f"loom-account-{group.slug}-{stamp(group.created_at)}",
-            )  # fmt: skip
+            )
         except StripeUnavailable:
             raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
         except StripeRefused as error:
@@ -287,8 +325,14 @@ def start_onboarding(
             session.add(account)
             account_id = created["id"]
     try:
-        link = gateway.account_link({"account": account_id, "type": "account_onboarding",
-                                     "refresh_url": f"{settings.base_url}/manage/payouts/stripe", "return_url": f"{settings.base_url}/manage/payouts/stripe/return"})  # fmt: skip
+        link = gateway.account_link(
+            {
+                "account": account_id,
+                "type": "account_onboarding",
+                "refresh_url": f"{settings.base_url}/manage/payouts/stripe",
+                "return_url": f"{settings.base_url}/manage/payouts/stripe/return",
+            }
+        )
     except StripeUnavailable:
         raise Unavailable(_("Stripe is not answering right now; please try again in a minute.")) from None
     return str(link["url"])
@@ -316,7 +360,7 @@ def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapp
                 Payout.group_id == account.group_id,
                 Payout.status == PayoutStatus.PENDING,
                 Payout.method == PayoutMethod.STRIPE_TRANSFER,
-            )  # fmt: skip
+            )
         ).all()
         for payout_id in waiting:
             enqueue(session, topics.TRANSFER_PAYOUT, payout_id, {"group": account.group_id})
@@ -325,8 +369,19 @@ def apply_account(session: Session, account: PayoutAccount, stripe_account: Mapp
 
 
 @use_case
-def save_payout_details(session: Session, group: ProducerGroup, membership: Membership, *, method: PayoutMethod, provider: str,
-                        account_name: str, number: str, box: Any, hold: dt.timedelta, base_url: str) -> PayoutAccount:  # fmt: skip
+def save_payout_details(
+    session: Session,
+    group: ProducerGroup,
+    membership: Membership,
+    *,
+    method: PayoutMethod,
+    provider: str,
+    account_name: str,
+    number: str,
+    box: Any,
+    hold: dt.timedelta,
+    base_url: str,
+) -> PayoutAccount:
     """Mobile-money or bank details for recorded payouts, encrypted at rest; pages show only a hint.
 
     Only an owner may set them (Forbidden otherwise). A change of details already given holds the
@@ -347,12 +402,20 @@ def save_payout_details(session: Session, group: ProducerGroup, membership: Memb
     account = session.get(PayoutAccount, group.id, with_for_update=True) or PayoutAccount(group_id=group.id)
     if account.details_secret:
         account.held_until = utcnow() + hold
-        notify(session, group.organization_id, subject=_l("Your payout details were changed"),
-               body=_l("%(person)s (%(email)s) changed where Loom sends your payouts, to %(provider)s. Payouts wait until "
-                       "%(moment)s UTC before they go there. If this was not you, tell the Loom team at once and change your password.",
-                       person=membership.user.name, email=membership.user.email, provider=provider.strip()[:60],
-                       moment=lazy_moment(account.held_until, "d MMM y HH:mm")),
-               link=f"{base_url.rstrip('/')}/manage/payouts")  # fmt: skip
+        notify(
+            session,
+            group.organization_id,
+            subject=_l("Your payout details were changed"),
+            body=_l(
+                "%(person)s (%(email)s) changed where Loom sends your payouts, to %(provider)s. Payouts wait until "
+                "%(moment)s UTC before they go there. If this was not you, tell the Loom team at once and change your password.",
+                person=membership.user.name,
+                email=membership.user.email,
+                provider=provider.strip()[:60],
+                moment=lazy_moment(account.held_until, "d MMM y HH:mm"),
+            ),
+            link=f"{base_url.rstrip('/')}/manage/payouts",
+        )
     account.method = method
     account.details_secret = box.seal(f"{provider.strip()}\n{account_name.strip()}\n{number.strip()}")
     account.details_hint = f"{provider.strip()[:60]} ···{digits[-4:]}"
@@ -410,9 +473,15 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     account = session.get(PayoutAccount, group.id)
     method = account.method if account is not None else payout_method_for(group, settings)
     payout = Payout(
-        group_id=group.id, order_id=invoice.order_id, invoice_id=invoice.id, method=method, amount=invoice.amount - fee,
-        fee=fee, currency=invoice.currency, idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
-    )  # fmt: skip
+        group_id=group.id,
+        order_id=invoice.order_id,
+        invoice_id=invoice.id,
+        method=method,
+        amount=invoice.amount - fee,
+        fee=fee,
+        currency=invoice.currency,
+        idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
+    )
     session.add(payout)
     session.flush()
     if method == PayoutMethod.STRIPE_TRANSFER:
@@ -429,28 +498,65 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
             if method == PayoutMethod.BANK_TRANSFER
             else _l("the Loom team sends it by mobile money and tells you the reference")
         )
-    notify(session, group.organization_id, subject=_l("Invoice %(number)s paid: %(amount)s on its way", number=invoice.number, amount=lazy_money(payout.amount, payout.currency)),
-           body=lazy_join(_l("%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.", buyer=invoice.order.buyer.name,
-                             paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, payout.currency),
-                             amount=lazy_money(payout.amount, payout.currency), how=how), tax_sentence(invoice), separator=" "),
-           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l(
+            "Invoice %(number)s paid: %(amount)s on its way",
+            number=invoice.number,
+            amount=lazy_money(payout.amount, payout.currency),
+        ),
+        body=lazy_join(
+            _l(
+                "%(buyer)s paid %(paid)s. After Loom's fee of %(fee)s, %(amount)s is yours: %(how)s.",
+                buyer=invoice.order.buyer.name,
+                paid=lazy_money(invoice.amount, invoice.currency),
+                fee=lazy_money(fee, payout.currency),
+                amount=lazy_money(payout.amount, payout.currency),
+                how=how,
+            ),
+            tax_sentence(invoice),
+            separator=" ",
+        ),
+        link=f"{settings.base_url}/manage/payouts",
+    )
     return payout
 
 
 def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: Settings) -> Payout:
     """Record that the group already holds a paid invoice's money: a payout nobody sends, with Loom's fee owed by the group."""
     payout = Payout(
-        group_id=invoice.group_id, order_id=invoice.order_id, invoice_id=invoice.id, method=PayoutMethod.BANK_TRANSFER,
-        amount=invoice.amount - fee, fee=fee, currency=invoice.currency, status=PayoutStatus.CONFIRMED, reference="direct",
-        sent_at=utcnow(), confirmed_at=utcnow(), idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
-        note=f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} is in its fee ledger.",
-    )  # fmt: skip
+        group_id=invoice.group_id,
+        order_id=invoice.order_id,
+        invoice_id=invoice.id,
+        method=PayoutMethod.BANK_TRANSFER,
+        amount=invoice.amount - fee,
+        fee=fee,
+        currency=invoice.currency,
+        status=PayoutStatus.CONFIRMED,
+        reference="direct",
+        sent_at=utcnow(),
+        confirmed_at=utcnow(),
+        idempotency_key=f"loom-payout-{invoice.number}-{stamp(invoice.issued_at)}",
+        note=(
+            f"Paid straight into the group's own account; Loom's fee of {format_money(fee, invoice.currency)} "
+            "is in its fee ledger."
+        ),
+    )
     session.add(payout)
     session.flush()
     fees.charge_direct_fee(session, invoice, fee)  # taken from the group's next Stripe payout, else billed by statement
-    notify(session, invoice.group.organization_id, subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
-           body=_l("%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
-                   "payout, or billed to you by a statement; your payouts page shows what you owe.",
-                   buyer=invoice.order.buyer.name, paid=lazy_money(invoice.amount, invoice.currency), fee=lazy_money(fee, invoice.currency)),
-           link=f"{settings.base_url}/manage/payouts")  # fmt: skip
+    notify(
+        session,
+        invoice.group.organization_id,
+        subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
+        body=_l(
+            "%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
+            "payout, or billed to you by a statement; your payouts page shows what you owe.",
+            buyer=invoice.order.buyer.name,
+            paid=lazy_money(invoice.amount, invoice.currency),
+            fee=lazy_money(fee, invoice.currency),
+        ),
+        link=f"{settings.base_url}/manage/payouts",
+    )
     return payout

@@ -29,25 +29,43 @@ class ReconcileReport:
     unreachable: int = 0
 
     def __str__(self) -> str:
-        return (f"Checked {self.payments} payments, {self.refunds} refunds, {self.transfers} transfers and {self.accounts} Connect accounts; "
-                f"{self.repaired} repaired" + (f"; Stripe did not answer for {self.unreachable} (run again later)" if self.unreachable else "") + ".")  # fmt: skip
+        return (
+            f"Checked {self.payments} payments, {self.refunds} refunds, {self.transfers} transfers "
+            f"and {self.accounts} Connect accounts; "
+            f"{self.repaired} repaired"
+            + (f"; Stripe did not answer for {self.unreachable} (run again later)" if self.unreachable else "")
+            + "."
+        )
 
 
 def _reconcile_work(session: Session, since: dt.datetime) -> list[tuple[str, int]]:
     """What may be out of step with Stripe: unfinished payments and refunds, recent transfers, Connect accounts."""
-    payments = session.scalars(select(Payment.id).where(
-        Payment.created_at >= since, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
-        (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None))).order_by(Payment.id))  # fmt: skip
+    payments = session.scalars(
+        select(Payment.id)
+        .where(
+            Payment.created_at >= since,
+            Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+            (Payment.checkout_ref.is_not(None)) | (Payment.provider_ref.is_not(None)),
+        )
+        .order_by(Payment.id)
+    )
     refunds = session.scalars(
         select(Refund.id).where(Refund.status == RefundStatus.PENDING, Refund.provider_ref.is_not(None)).order_by(Refund.id)
     )
-    transfers = session.scalars(select(Payout.id).where(
-        Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since).order_by(Payout.id))  # fmt: skip
+    transfers = session.scalars(
+        select(Payout.id)
+        .where(Payout.method == PayoutMethod.STRIPE_TRANSFER, Payout.status == PayoutStatus.SENT, Payout.sent_at >= since)
+        .order_by(Payout.id)
+    )
     accounts = session.scalars(
         select(PayoutAccount.group_id).where(PayoutAccount.stripe_account_id.is_not(None)).order_by(PayoutAccount.group_id)
     )
-    return ([("payments", i) for i in payments] + [("refunds", i) for i in refunds] + [("transfers", i) for i in transfers]
-            + [("accounts", i) for i in accounts])  # fmt: skip
+    return (
+        [("payments", i) for i in payments]
+        + [("refunds", i) for i in refunds]
+        + [("transfers", i) for i in transfers]
+        + [("accounts", i) for i in accounts]
+    )
 
 
 def reconcile_count(session: Session, *, since: dt.datetime) -> int:

@@ -63,7 +63,8 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
     if payment.provider != "stripe":
         # Money that came by bank transfer goes back the same way: the Loom team sends it and records it
         # (`record_manual_refund`); nothing to ask Stripe, nothing to retry.
-        return f"waiting for the Loom team to send {format_money(refund.amount, refund.currency)} back by {payment.provider.replace('_', ' ')}"
+        amount, channel = format_money(refund.amount, refund.currency), payment.provider.replace("_", " ")
+        return f"waiting for the Loom team to send {amount} back by {channel}"
     invoice = payment.invoice
     payment_id, provider_ref, checkout_ref, invoice_id, invoice_number = (
         payment.id,
@@ -72,8 +73,11 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
         invoice.id,
         invoice.number,
     )
-    params = {"amount": to_minor(refund.amount, refund.currency), "reason": "requested_by_customer",
-              "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)}}  # fmt: skip
+    params = {
+        "amount": to_minor(refund.amount, refund.currency),
+        "reason": "requested_by_customer",
+        "metadata": {"loom_refund": str(refund.id), "loom_invoice": str(invoice.id)},
+    }
     key = refund.idempotency_key
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
     # A second payment of a paid invoice goes back and the group keeps the first one's payout; a partial refund of a
@@ -83,8 +87,11 @@ def send_refund(session: Session, gateway_for: Callable[[], StripeGateway], refu
         and invoice.order.status == OrderStatus.CANCELLED
         and not any(p.status == PaymentStatus.SUCCEEDED and p.id != payment.id for p in invoice.payments)
     )
-    reversal = ((payout.reference, to_minor(payout.amount, payout.currency), f"{payout.idempotency_key}-reversal")
-                if takes_back and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT else None)  # fmt: skip
+    reversal = (
+        (payout.reference, to_minor(payout.amount, payout.currency), f"{payout.idempotency_key}-reversal")
+        if takes_back and payout.method == PayoutMethod.STRIPE_TRANSFER and payout.status == PayoutStatus.SENT
+        else None
+    )
     session.commit()  # end the read (nothing was written): no transaction, row lock or SQLite lock is held while Stripe answers
 
     gateway = gateway_for()
@@ -136,14 +143,26 @@ def _refund_due_from_group(session: Session, refund: Refund, base_url: str) -> N
     payment = refund.payment
     invoice, order = payment.invoice, payment.invoice.order
     buyer_ref = (payment.provider_ref or "").split(":", 2)[-1]
-    notify(session, invoice.group.organization_id,
-           subject=_l("Refund due: send %(amount)s back to %(buyer)s", amount=lazy_money(refund.amount, refund.currency), buyer=order.buyer.name),
-           body=_l("%(buyer)s paid invoice %(number)s into your own account (their transfer's reference %(buyer_ref)s), so the "
-                   "refund of %(amount)s goes back from that account: send it to the account the buyer paid from, quoting "
-                   "%(number)s, then mark it sent on your payouts page. Reason: %(reason)s",
-                   buyer=order.buyer.name, number=invoice.number, buyer_ref=buyer_ref, amount=lazy_money(refund.amount, refund.currency),
-                   reason=refund.reason),
-           link=f"{base_url}/manage/payouts#refunds-due")  # fmt: skip
+    notify(
+        session,
+        invoice.group.organization_id,
+        subject=_l(
+            "Refund due: send %(amount)s back to %(buyer)s",
+            amount=lazy_money(refund.amount, refund.currency),
+            buyer=order.buyer.name,
+        ),
+        body=_l(
+            "%(buyer)s paid invoice %(number)s into your own account (their transfer's reference %(buyer_ref)s), so the "
+            "refund of %(amount)s goes back from that account: send it to the account the buyer paid from, quoting "
+            "%(number)s, then mark it sent on your payouts page. Reason: %(reason)s",
+            buyer=order.buyer.name,
+            number=invoice.number,
+            buyer_ref=buyer_ref,
+            amount=lazy_money(refund.amount, refund.currency),
+            reason=refund.reason,
+        ),
+        link=f"{base_url}/manage/payouts#refunds-due",
+    )
 
 
 def apply_refund(
@@ -168,12 +187,12 @@ def apply_refund(
         apply_payment_status(session, payment, PaymentStatus.REFUNDED, seen_at=seen_at, settings=settings)
     if paid_to_group(payment):  # the group sent it back from its own account: Loom's fee on that part is given back
         fees.credit_refund(session, payment.invoice, refund.id, payment.amount, refunded)
-    _payout_after_refund(session, payment.invoice)
+    _payout_after_refund(session, payment.invoice, refund.id)
     publish(session, InvoicePaymentChanged(payment.invoice))  # the group's books learn of it even when the invoice stays paid
     return f"refund {refund.id} succeeded"
 
 
-def _payout_after_refund(session: Session, invoice: Invoice) -> None:
+def _payout_after_refund(session: Session, invoice: Invoice, refund_id: int) -> None:
     """The money is back with the buyer: a held payout is reversed, a pending one shrinks, a sent one is owed back in part.
 
     The group's share follows what Loom keeps of the invoice: what its payments brought in less what
@@ -183,7 +202,10 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     if payout is None or payout.status == PayoutStatus.REVERSED or payout.reference == "direct":
         return  # a direct payout: the group sent the money back itself, and its fee ledger was credited (payments.fees)
     still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
-    if payout.status == PayoutStatus.PENDING and not still_paid:
+    # A payout that fees netted to zero was never sent either (payments.fees): nothing of it reached the group.
+    unsent = payout.status == PayoutStatus.PENDING or payout.reference == "netted"
+    if unsent and not still_paid:
+        fees.release_netting(session, payout, payout.fees_netted, refund_id)  # never sent: the fees it took are owed again
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
         return
     received = sum(
@@ -194,12 +216,18 @@ def _payout_after_refund(session: Session, invoice: Invoice) -> None:
     if not still_paid or kept >= payout.gross:
         return
     net = _net_payout(kept, payout)
-    if payout.status == PayoutStatus.PENDING:
+    if unsent:
         payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
         payout.amount, payout.fee = net - payout.fees_netted, kept - net
+        if payout.amount < 0:  # never below zero: the fees netted from it go back to the group's ledger first
+            fees.release_netting(session, payout, -payout.amount, refund_id)
+            if payout.amount == 0 and payout.status == PayoutStatus.PENDING:
+                fees.close_as_netted(payout)
     else:
-        payout.note = (f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
-                       "refunded after this payout was sent.")[:300]  # fmt: skip
+        payout.note = (
+            f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
+            "refunded after this payout was sent."
+        )[:300]
 
 
 def _net_payout(gross: Decimal, payout: Payout) -> Decimal:
@@ -219,8 +247,13 @@ def refund_from_stripe(session: Session, obj: Mapping[str, Any], *, seen_at: dt.
         )
         if payment is None:
             return "no matching payment"
-        refund = Refund(amount=from_minor(obj["amount"], payment.currency), currency=payment.currency,
-                        reason="Refunded from the Stripe dashboard.", provider_ref=obj["id"], idempotency_key=f"stripe-{obj['id']}")  # fmt: skip
+        refund = Refund(
+            amount=from_minor(obj["amount"], payment.currency),
+            currency=payment.currency,
+            reason="Refunded from the Stripe dashboard.",
+            provider_ref=obj["id"],
+            idempotency_key=f"stripe-{obj['id']}",
+        )
         payment.refunds.append(refund)
         session.flush()
     refund.provider_ref = refund.provider_ref or obj["id"]

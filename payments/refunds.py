@@ -35,7 +35,7 @@ from payments.settings import Settings
 
 
 def cancel_payments(session: Session, order: Order, *, reason: str) -> None:
-    """An order was cancelled: unpaid invoices are void, paid ones are refunded what is still refundable, pending payouts are held.
+    """An order was cancelled: unpaid invoices are void, paid ones refunded what is still refundable, pending payouts held.
 
     Cancellation is only possible before the goods are ready (the order state machine), so whatever
     the buyer paid goes back, less what was already refunded (a partial refund made in the Stripe
@@ -89,8 +89,12 @@ def request_refund(session: Session, payment: Payment, *, reason: str, amount: D
             field="amount",
         )
     # One key per refund of the payment: a retry of the same refund sends the same key, a new refund a new one.
-    refund = Refund(amount=amount, currency=payment.currency, reason=reason[:300],
-                    idempotency_key=f"loom-refund-{payment.idempotency_key}-{len(payment.refunds) + 1}")  # fmt: skip
+    refund = Refund(
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:300],
+        idempotency_key=f"loom-refund-{payment.idempotency_key}-{len(payment.refunds) + 1}",
+    )
     payment.refunds.append(refund)
     session.flush()
     enqueue(session, topics.REFUND_PAYMENT, refund.id, {"invoice": payment.invoice_id})
@@ -98,7 +102,10 @@ def request_refund(session: Session, payment: Payment, *, reason: str, amount: D
 
 
 def refund_invoice(session: Session, invoice: Invoice, *, reason: str) -> None:
-    """Refund what is still refundable of each of the invoice's payments (the caller holds its row lock) and hold its pending payout."""
+    """Refund what is still refundable of each of the invoice's payments and hold its pending payout.
+
+    The caller holds the invoice's row lock.
+    """
     for payment in invoice.payments:
         request_refund(session, payment, reason=reason)
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
@@ -160,8 +167,12 @@ def retry_refund(session: Session, refund_id: int) -> Refund | None:
 
 def manual_refunds(session: Session) -> list[Refund]:
     """Refunds of payments that came outside Stripe (bank transfers), waiting for the Loom team to send them back."""
-    refunds = session.scalars(select(Refund).join(Payment).where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
-                              .order_by(Refund.id))  # fmt: skip
+    refunds = session.scalars(
+        select(Refund)
+        .join(Payment)
+        .where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe")
+        .order_by(Refund.id)
+    )
     return [r for r in refunds if not paid_to_group(r.payment)]  # those the group sends back: group_refunds.refunds_due
 
 

@@ -19,7 +19,10 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Read the payment settings from the app's configuration (BASE_URL, PLATFORM_FEE_PERCENT as a Decimal percentage, STRIPE_PAYOUT_COUNTRIES)."""
+        """Read the payment settings from the app's configuration.
+
+        Keys: BASE_URL, PLATFORM_FEE_PERCENT (a Decimal percentage), STRIPE_PAYOUT_COUNTRIES.
+        """
         return cls(
             base_url=str(config["BASE_URL"]).rstrip("/"),
             fee_percent=Decimal(str(config["PLATFORM_FEE_PERCENT"])),

@@ -185,20 +185,42 @@ def settle_invoice(session: Session, invoice: Invoice, *, settings: Settings | N
             return
         if settings is not None:
             plan_payout(session, invoice, settings=settings)
-        notify(session, order.buyer_id, subject=_l("Receipt: invoice %(number)s paid", number=invoice.number),
-               body=lazy_join(_l("We received %(amount)s for invoice %(number)s (order %(order)s). Thank you.",
-                                 amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number, order=order.number),
-                              tax_sentence(invoice), separator=" "),
-               link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
+        notify(
+            session,
+            order.buyer_id,
+            subject=_l("Receipt: invoice %(number)s paid", number=invoice.number),
+            body=lazy_join(
+                _l(
+                    "We received %(amount)s for invoice %(number)s (order %(order)s). Thank you.",
+                    amount=lazy_money(invoice.amount, invoice.currency),
+                    number=invoice.number,
+                    order=order.number,
+                ),
+                tax_sentence(invoice),
+                separator=" ",
+            ),
+            link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}",
+        )
     elif after == InvoiceStatus.REFUNDED:
         publish(session, InvoicePaymentChanged(invoice))
         by_card = any(p.provider == "stripe" for p in invoice.payments if p.status == PaymentStatus.REFUNDED)
-        notify(session, order.buyer_id, subject=_l("Refund: invoice %(number)s", number=invoice.number),
-               body=_l("%(amount)s paid on invoice %(number)s was refunded to your card. Banks take 5–10 days to show it.",
-                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number) if by_card else
-                    _l("%(amount)s paid on invoice %(number)s was sent back to you by bank transfer, to the account you paid from.",
-                       amount=lazy_money(invoice.amount, invoice.currency), number=invoice.number),
-               link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}")  # fmt: skip
+        notify(
+            session,
+            order.buyer_id,
+            subject=_l("Refund: invoice %(number)s", number=invoice.number),
+            body=_l(
+                "%(amount)s paid on invoice %(number)s was refunded to your card. Banks take 5–10 days to show it.",
+                amount=lazy_money(invoice.amount, invoice.currency),
+                number=invoice.number,
+            )
+            if by_card
+            else _l(
+                "%(amount)s paid on invoice %(number)s was sent back to you by bank transfer, to the account you paid from.",
+                amount=lazy_money(invoice.amount, invoice.currency),
+                number=invoice.number,
+            ),
+            link=f"{settings.base_url if settings else ''}/invoices/{invoice.id}",
+        )
 
 
 @use_case
@@ -223,23 +245,39 @@ def record_bank_transfer(
         raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     if amount != invoice.amount:
         raise DomainError(
-            f"The invoice is for {format_money(invoice.amount, invoice.currency)}; record the transfer only once the full amount has arrived.",
+            f"The invoice is for {format_money(invoice.amount, invoice.currency)}; "
+            "record the transfer only once the full amount has arrived.",
             field="amount",
         )
     attempt = max((p.attempt for p in invoice.payments), default=0) + 1
     # Into the group's own collecting account (payments.collecting) the money reached the group: no payout follows.
     into = DIRECT if session.get(CollectingAccount, invoice.group_id) is not None else "bank"
     payment = Payment(
-        invoice=invoice, attempt=attempt, amount=invoice.amount, currency=invoice.currency, provider="bank_transfer",
-        provider_ref=f"{into}:{invoice.id}:{reference.strip()[:100]}", idempotency_key=f"bank-transfer-{invoice.id}-{attempt}",
-        failure_reason="", status=PaymentStatus.PENDING,
-    )  # fmt: skip
+        invoice=invoice,
+        attempt=attempt,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        provider="bank_transfer",
+        provider_ref=f"{into}:{invoice.id}:{reference.strip()[:100]}",
+        idempotency_key=f"bank-transfer-{invoice.id}-{attempt}",
+        failure_reason="",
+        status=PaymentStatus.PENDING,
+    )
     session.add(payment)
     session.flush()
     apply_payment_status(session, payment, PaymentStatus.SUCCEEDED, seen_at=utcnow(), settings=settings)
-    notify(session, invoice.order.buyer_id, subject=_l("Transfer received for invoice %(number)s", number=invoice.number),
-           body=_l("The Loom team received your bank transfer of %(amount)s (reference %(reference)s), recorded by user %(operator)s. "
-                   "Invoice %(number)s is paid.", amount=lazy_money(amount, invoice.currency), reference=reference.strip(),
-                   operator=operator_id, number=invoice.number),
-           link=f"{settings.base_url}/invoices/{invoice.id}" if settings else "")  # fmt: skip
+    notify(
+        session,
+        invoice.order.buyer_id,
+        subject=_l("Transfer received for invoice %(number)s", number=invoice.number),
+        body=_l(
+            "The Loom team received your bank transfer of %(amount)s (reference %(reference)s), recorded by user %(operator)s. "
+            "Invoice %(number)s is paid.",
+            amount=lazy_money(amount, invoice.currency),
+            reference=reference.strip(),
+            operator=operator_id,
+            number=invoice.number,
+        ),
+        link=f"{settings.base_url}/invoices/{invoice.id}" if settings else "",
+    )
     return payment

@@ -39,6 +39,7 @@ from payments.forms import (
     RecordPayoutForm,
     RefundSentForm,
     StatementReceivedForm,
+    VoidStatementForm,
 )
 from payments.gateway import PaymentsNotConfigured, StripeUnavailable, gateway_from
 from payments.models import CollectingAccount, PayoutAccount, StripeEvent
@@ -64,12 +65,18 @@ def invoice(invoice_id: int) -> str:
     except ValueError:  # sealed under another key: say nothing rather than the wrong account
         group_account = {}
     return render_template(
-        "payments/invoice.html", invoice=invoice, order=invoice.order, payout=payout if is_group else None, is_group=is_group,
-        can_pay=checkout.can_pay(invoice, membership), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        "payments/invoice.html",
+        invoice=invoice,
+        order=invoice.order,
+        payout=payout if is_group else None,
+        is_group=is_group,
+        can_pay=checkout.can_pay(invoice, membership),
+        payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         group_account=group_account,
         bank_transfer="" if group_account is not None else current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
-        returned=request.args.get("returned") == "1", form=ActionForm(),
-    )  # fmt: skip
+        returned=request.args.get("returned") == "1",
+        form=ActionForm(),
+    )
 
 
 @blueprint.post("/invoices/<int:invoice_id>/pay")
@@ -80,8 +87,14 @@ def pay(invoice_id: int) -> Response:
         return redirect(url_for("payments.invoice", invoice_id=invoice_id))
     membership = context.current_membership()
     try:
-        url = checkout.start_checkout(db.session, membership, invoice_id, gateway=gateway_from(current_app.config), settings=_settings(),
-                                      email=checkout.buyer_email(membership))  # fmt: skip
+        url = checkout.start_checkout(
+            db.session,
+            membership,
+            invoice_id,
+            gateway=gateway_from(current_app.config),
+            settings=_settings(),
+            email=checkout.buyer_email(membership),
+        )
     except PaymentsNotConfigured as error:
         flash(
             _("%(error)s Pay by bank transfer to the group's details on the invoice, or ask the Loom team.", error=error), "error"
@@ -142,17 +155,32 @@ def _payouts_page(
     group_payouts = payouts.payouts_of(session, group.id)
     due = group_refunds.refunds_due(session, group.id)
     page = render_template(
-        "payments/payouts.html", group=group, account=account, methods=PayoutMethod, statuses=PayoutStatus,
-        collecting=session.get(CollectingAccount, group.id), collecting_form=collecting_form or CollectingAccountForm(formdata=None),
+        "payments/payouts.html",
+        group=group,
+        account=account,
+        methods=PayoutMethod,
+        statuses=PayoutStatus,
+        collecting=session.get(CollectingAccount, group.id),
+        collecting_form=collecting_form or CollectingAccountForm(formdata=None),
         method=account.method if account is not None else payouts.payout_method_for(group, settings),
-        stripe_country=group.country.upper() in settings.payout_countries, payouts=group_payouts,
-        fee_lines=fees.entries_of_payouts(session, [p.id for p in group_payouts]), fees_owed=fees.fees_owed(session, group.id),
-        bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""), refunds_due=due, buyer_reference=group_refunds.buyer_reference,
-        refund_forms={r.id: refund_form if refund_form is not None and refund_form._prefix == f"r{r.id}-" else _refund_sent_form(r, group)
-                      for r in due},
-        details_form=details_form or PayoutDetailsForm(), form=ActionForm(), payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
-        rate_text=payouts.exchange_rate_text, fee_percent=settings.fee_percent,
-    )  # fmt: skip
+        stripe_country=group.country.upper() in settings.payout_countries,
+        payouts=group_payouts,
+        fee_lines=fees.entries_of_payouts(session, [p.id for p in group_payouts]),
+        fees_owed=fees.fees_owed(session, group.id),
+        closed_statements=fees.closed_statements(session, group.id),
+        bank_transfer=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
+        refunds_due=due,
+        buyer_reference=group_refunds.buyer_reference,
+        refund_forms={
+            r.id: refund_form if refund_form is not None and refund_form._prefix == f"r{r.id}-" else _refund_sent_form(r, group)
+            for r in due
+        },
+        details_form=details_form or PayoutDetailsForm(),
+        form=ActionForm(),
+        payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+        rate_text=payouts.exchange_rate_text,
+        fee_percent=settings.fee_percent,
+    )
     return page, status
 
 
@@ -169,10 +197,18 @@ def payout_details(group):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _payouts_page(group, form, status=422)
     try:
-        payouts.save_payout_details(db.session, group, context.current_membership(), method=PayoutMethod(form.method.data),
-                                     provider=form.provider.data, account_name=form.account_name.data, number=form.number.data,
-                                     box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"],
-                                     hold=dt.timedelta(hours=float(current_app.config["PAYOUT_DETAILS_HOLD_HOURS"])))  # fmt: skip
+        payouts.save_payout_details(
+            db.session,
+            group,
+            context.current_membership(),
+            method=PayoutMethod(form.method.data),
+            provider=form.provider.data,
+            account_name=form.account_name.data,
+            number=form.number.data,
+            box=SecretBox(current_app.config["SECRETS_KEY"]),
+            base_url=current_app.config["BASE_URL"],
+            hold=dt.timedelta(hours=float(current_app.config["PAYOUT_DETAILS_HOLD_HOURS"])),
+        )
     except DomainError as error:
         attach_error(form, error)
         return _payouts_page(group, form, status=422)
@@ -188,9 +224,17 @@ def collecting_account(group):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _payouts_page(group, collecting_form=form, status=422)
     try:
-        collecting.save_collecting_account(db.session, group, context.current_membership(), bank=form.bank.data,
-                                           account_name=form.account_name.data, number=form.number.data, other=form.other.data or "",
-                                           box=SecretBox(current_app.config["SECRETS_KEY"]), base_url=current_app.config["BASE_URL"])  # fmt: skip
+        collecting.save_collecting_account(
+            db.session,
+            group,
+            context.current_membership(),
+            bank=form.bank.data,
+            account_name=form.account_name.data,
+            number=form.number.data,
+            other=form.other.data or "",
+            box=SecretBox(current_app.config["SECRETS_KEY"]),
+            base_url=current_app.config["BASE_URL"],
+        )
     except DomainError as error:
         if error.status == 403:
             raise
@@ -252,8 +296,12 @@ def stripe_return(group) -> Response:  # type: ignore[no-untyped-def]
     except (PaymentsNotConfigured, StripeUnavailable):
         flash(_("Stripe did not answer just now; your account's status will update by itself shortly."), "info")
     else:
-        flash(_("Your Stripe account is ready: payouts go to it.") if ready else
-              _("Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish."), "success" if ready else "info")  # fmt: skip
+        flash(
+            _("Your Stripe account is ready: payouts go to it.")
+            if ready
+            else _("Stripe still needs some details before it can pay you; use “Continue with Stripe” to finish."),
+            "success" if ready else "info",
+        )
     return redirect(url_for("payments.payouts"))
 
 
@@ -269,10 +317,16 @@ def group_refund_sent(group, refund_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             sent = group_refunds.record_refund_sent(
-                db.session, current_user.id, refund_id, membership=context.current_membership(), amount=form.amount.data,
-                reference=form.reference.data, sent_on=form.sent_on.data, settings=_settings(),
+                db.session,
+                current_user.id,
+                refund_id,
+                membership=context.current_membership(),
+                amount=form.amount.data,
+                reference=form.reference.data,
+                sent_on=form.sent_on.data,
+                settings=_settings(),
                 submission=one_time(form, url_for("payments.payouts", _anchor="refunds-due")),
-            )  # fmt: skip
+            )
             if repeated(sent):
                 return first_result(sent)
         except DomainError as error:
@@ -322,18 +376,50 @@ def operator_payouts() -> str:
     events = session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(30)).all()
     owing = fees.groups_owing(session)
     due = group_refunds.refunds_due(session)
-    return render_template("payments/operator.html", pending=pending, owing=owing, buyer_reference=group_refunds.buyer_reference,
-                           refunds_due={r: RefundSentForm(prefix=f"r{r.id}-", formdata=None, amount=r.amount,
-                                                          sent_on=r.payment.invoice.group.organization.today()) for r in due},
-                           statement_forms={(g.id, o.currency): FeeStatementForm(prefix=f"g{g.id}{o.currency}-", formdata=None, currency=o.currency)
-                                            for g, owed in owing for o in owed if o.open > 0},
-                           received_forms={s.id: StatementReceivedForm(prefix=f"s{s.id}-", formdata=None, amount=s.amount)
-                                           for _g, owed in owing for o in owed for s in o.statements}, to_recover=to_recover, details=details, events=events, accounts=accounts,
-                           failed_refunds=refunds.failed_refunds(session), retry_form=ActionForm(),
-                           manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in refunds.manual_refunds(session)},
-                           forms={p.id: RecordPayoutForm(prefix=f"p{p.id}", method=p.method.value, sent_currency=payouts.received_currency(p.invoice.group, p.currency),
-                                                          seen_amount=str(p.amount))
-                                  for p in pending})  # fmt: skip
+    return render_template(
+        "payments/operator.html",
+        pending=pending,
+        owing=owing,
+        buyer_reference=group_refunds.buyer_reference,
+        refunds_due={
+            r: RefundSentForm(
+                prefix=f"r{r.id}-", formdata=None, amount=r.amount, sent_on=r.payment.invoice.group.organization.today()
+            )
+            for r in due
+        },
+        statement_forms={
+            (g.id, o.currency): FeeStatementForm(prefix=f"g{g.id}{o.currency}-", formdata=None, currency=o.currency)
+            for g, owed in owing
+            for o in owed
+            if o.open > 0
+        },
+        received_forms={
+            s.id: StatementReceivedForm(prefix=f"s{s.id}-", formdata=None, amount=s.amount)
+            for _g, owed in owing
+            for o in owed
+            for s in o.statements
+        },
+        void_forms={
+            s.id: VoidStatementForm(prefix=f"v{s.id}-", formdata=None) for _g, owed in owing for o in owed for s in o.statements
+        },
+        closed_statements=fees.closed_statements(session),
+        to_recover=to_recover,
+        details=details,
+        events=events,
+        accounts=accounts,
+        failed_refunds=refunds.failed_refunds(session),
+        retry_form=ActionForm(),
+        manual_refunds={r: ManualRefundForm(prefix=f"r{r.id}") for r in refunds.manual_refunds(session)},
+        forms={
+            p.id: RecordPayoutForm(
+                prefix=f"p{p.id}",
+                method=p.method.value,
+                sent_currency=payouts.received_currency(p.invoice.group, p.currency),
+                seen_amount=str(p.amount),
+            )
+            for p in pending
+        },
+    )
 
 
 def _desk_action(form: FlaskForm, invalid: str, act: Callable[[Session], object], done: str) -> Response:
@@ -353,18 +439,26 @@ def _desk_action(form: FlaskForm, invalid: str, act: Callable[[Session], object]
 @blueprint.post("/operator/groups/<int:group_id>/lift-hold")
 @operator_only
 def lift_hold(group_id: int) -> Response:
-    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: payouts.lift_hold(session, group_id),
-                        "Hold lifted: the group's payouts can be sent to its new details.")  # fmt: skip
+    return _desk_action(
+        ActionForm(),
+        "The page was out of date; try again.",
+        lambda session: payouts.lift_hold(session, group_id),
+        "Hold lifted: the group's payouts can be sent to its new details.",
+    )
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/sent")
 @operator_only
 def record_manual_refund(refund_id: int) -> Response:
     form = ManualRefundForm(prefix=f"r{refund_id}")
-    return _desk_action(form, "Give the bank's reference of the transfer back to the buyer.",
-                        lambda session: refund_settlement.record_manual_refund(session, current_user.id, refund_id, reference=form.reference.data,
-                                                                      settings=_settings()),
-                        "Refund recorded; the buyer is told and the invoice shows it.")  # fmt: skip
+    return _desk_action(
+        form,
+        "Give the bank's reference of the transfer back to the buyer.",
+        lambda session: refund_settlement.record_manual_refund(
+            session, current_user.id, refund_id, reference=form.reference.data, settings=_settings()
+        ),
+        "Refund recorded; the buyer is told and the invoice shows it.",
+    )
 
 
 def _desk_once(form: FlaskForm, act: Callable[[Session, object], object], done: str) -> Response:
@@ -391,9 +485,21 @@ def _desk_once(form: FlaskForm, act: Callable[[Session, object], object], done: 
 def operator_refund_sent(refund_id: int) -> Response:
     """The operator marks a refund due from a group sent (the group told the Loom team it sent it)."""
     form = RefundSentForm(prefix=f"r{refund_id}-")
-    return _desk_once(form, lambda session, once: group_refunds.record_refund_sent(
-        session, current_user.id, refund_id, membership=None, amount=form.amount.data, reference=form.reference.data,
-        sent_on=form.sent_on.data, settings=_settings(), submission=once), _("Refund recorded as sent; the buyer is told and the invoice shows it."))  # fmt: skip
+    return _desk_once(
+        form,
+        lambda session, once: group_refunds.record_refund_sent(
+            session,
+            current_user.id,
+            refund_id,
+            membership=None,
+            amount=form.amount.data,
+            reference=form.reference.data,
+            sent_on=form.sent_on.data,
+            settings=_settings(),
+            submission=once,
+        ),
+        _("Refund recorded as sent; the buyer is told and the invoice shows it."),
+    )
 
 
 @blueprint.post("/operator/groups/<int:group_id>/fee-statement/<currency>")
@@ -401,9 +507,19 @@ def operator_refund_sent(refund_id: int) -> Response:
 def issue_fee_statement(group_id: int, currency: str) -> Response:
     """Bill a group the fees it owes in `currency` that no payout took."""
     form = FeeStatementForm(prefix=f"g{group_id}{currency}-")
-    return _desk_once(form, lambda session, once: fees.issue_statement(
-        session, current_user.id, group_id, currency.upper()[:3], instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
-        base_url=current_app.config["BASE_URL"], submission=once), _("Fee statement issued; the group is e-mailed how to pay it."))  # fmt: skip
+    return _desk_once(
+        form,
+        lambda session, once: fees.issue_statement(
+            session,
+            current_user.id,
+            group_id,
+            currency.upper()[:3],
+            instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS", ""),
+            base_url=current_app.config["BASE_URL"],
+            submission=once,
+        ),
+        _("Fee statement issued; the group is e-mailed how to pay it."),
+    )
 
 
 @blueprint.post("/operator/fee-statements/<int:statement_id>/received")
@@ -411,16 +527,45 @@ def issue_fee_statement(group_id: int, currency: str) -> Response:
 def fee_statement_received(statement_id: int) -> Response:
     """Mark a group's transfer for a fee statement received."""
     form = StatementReceivedForm(prefix=f"s{statement_id}-")
-    return _desk_once(form, lambda session, once: fees.mark_statement_received(
-        session, current_user.id, statement_id, amount=form.amount.data, reference=form.reference.data, received_on=form.received_on.data,
-        base_url=current_app.config["BASE_URL"], submission=once), _("Statement marked paid; the group is thanked by e-mail."))  # fmt: skip
+    return _desk_once(
+        form,
+        lambda session, once: fees.mark_statement_received(
+            session,
+            current_user.id,
+            statement_id,
+            amount=form.amount.data,
+            reference=form.reference.data,
+            received_on=form.received_on.data,
+            base_url=current_app.config["BASE_URL"],
+            submission=once,
+        ),
+        _("Statement marked paid; the group is thanked by e-mail."),
+    )
+
+
+@blueprint.post("/operator/fee-statements/<int:statement_id>/void")
+@operator_only
+def void_fee_statement(statement_id: int) -> Response:
+    """Void an issued fee statement with a reason; its fees go back to the group's open balance."""
+    form = VoidStatementForm(prefix=f"v{statement_id}-")
+    return _desk_once(
+        form,
+        lambda session, once: fees.void_statement(
+            session, statement_id, reason=form.reason.data, base_url=current_app.config["BASE_URL"], submission=once
+        ),
+        _("Statement voided; its fees are open again and the group is told why."),
+    )
 
 
 @blueprint.post("/operator/refunds/<int:refund_id>/retry")
 @operator_only
 def retry_refund(refund_id: int) -> Response:
-    return _desk_action(ActionForm(), "The page was out of date; try again.", lambda session: refunds.retry_refund(session, refund_id),
-                        "Refund asked again; it shows as refunded on the invoice once Stripe has made it.")  # fmt: skip
+    return _desk_action(
+        ActionForm(),
+        "The page was out of date; try again.",
+        lambda session: refunds.retry_refund(session, refund_id),
+        "Refund asked again; it shows as refunded on the invoice once Stripe has made it.",
+    )
 
 
 @blueprint.get("/operator/invoices/<int:invoice_id>")
@@ -478,9 +623,15 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
     form = BankTransferForm()
     if form.validate_on_submit():
         try:
-            recorded = settlement.record_bank_transfer(db.session, current_user.id, invoice_id, amount=form.amount.data,
-                                                     reference=form.reference.data, settings=_settings(),
-                                                     submission=one_time(form, url_for("payments.operator_invoice", invoice_id=invoice_id)))  # fmt: skip
+            recorded = settlement.record_bank_transfer(
+                db.session,
+                current_user.id,
+                invoice_id,
+                amount=form.amount.data,
+                reference=form.reference.data,
+                settings=_settings(),
+                submission=one_time(form, url_for("payments.operator_invoice", invoice_id=invoice_id)),
+            )
             if repeated(recorded):
                 return first_result(recorded)
         except DomainError as error:
@@ -497,13 +648,26 @@ def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
 def record_payout(payout_id: int) -> Response:
     form = RecordPayoutForm(prefix=f"p{payout_id}")
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors if isinstance(e, str)) if set(form.errors) - {"reference"}
-              else _("Give the transfer's reference (the M-Pesa code or the bank's reference)."), "error")  # fmt: skip
+        flash(
+            " ".join(e for errors in form.errors.values() for e in errors if isinstance(e, str))
+            if set(form.errors) - {"reference"}
+            else _("Give the transfer's reference (the M-Pesa code or the bank's reference)."),
+            "error",
+        )
         return redirect(url_for("payments.operator_payouts"))
     try:
-        payouts.record_payout(db.session, current_user, payout_id, method=PayoutMethod(form.method.data), reference=form.reference.data,
-                               note=form.note.data or "", base_url=current_app.config["BASE_URL"],
-                               sent_currency=form.sent_currency.data, exchange_rate=form.exchange_rate.data, seen_amount=form.seen())  # fmt: skip
+        payouts.record_payout(
+            db.session,
+            current_user,
+            payout_id,
+            method=PayoutMethod(form.method.data),
+            reference=form.reference.data,
+            note=form.note.data or "",
+            base_url=current_app.config["BASE_URL"],
+            sent_currency=form.sent_currency.data,
+            exchange_rate=form.exchange_rate.data,
+            seen_amount=form.seen(),
+        )
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -105,8 +105,15 @@ def _refund(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, cont
 
 def _charge_refunded(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
     refunds = (obj.get("refunds") or {}).get("data") or []
-    outcomes = [refund_from_stripe(session, {**r, "payment_intent": r.get("payment_intent") or obj.get("payment_intent")}, seen_at=seen_at,
-                                   settings=context.settings) for r in refunds]  # fmt: skip
+    outcomes = [
+        refund_from_stripe(
+            session,
+            {**r, "payment_intent": r.get("payment_intent") or obj.get("payment_intent")},
+            seen_at=seen_at,
+            settings=context.settings,
+        )
+        for r in refunds
+    ]
     return "; ".join(outcomes) or "no refunds listed"
 
 

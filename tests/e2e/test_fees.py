@@ -42,15 +42,20 @@ def _paid_into_the_groups_account_then_partly_refunded(app: Flask) -> tuple[Invo
         )
         assert invoice is not None, "the demo producer's group has no open invoice to pay"
         box = SecretBox(app.config["SECRETS_KEY"])
-        session.add(CollectingAccount(group_id=group.id, details_secret=box.seal("Equity Bank\nCooperative\n0180 2993 4471 23"),
-                                      details_hint="Equity Bank ···7123"))  # fmt: skip
+        session.add(
+            CollectingAccount(
+                group_id=group.id,
+                details_secret=box.seal("Equity Bank\nCooperative\n0180 2993 4471 23"),
+                details_hint="Equity Bank ···7123",
+            )
+        )
         session.commit()
         settings = Settings.from_config(app.config)
-        settlement.record_bank_transfer(session, operator.id, invoice.id, amount=invoice.amount, reference="EQ-77120",
-                                              settings=settings)  # fmt: skip
+        settlement.record_bank_transfer(
+            session, operator.id, invoice.id, amount=invoice.amount, reference="EQ-77120", settings=settings
+        )
         refund = (invoice.amount / 10).quantize(Decimal("0.01"))
-        refunds.refund_part(session, operator.id, invoice.id, amount=refund, reason="Ten pieces arrived torn",
-                                     settings=settings)  # fmt: skip
+        refunds.refund_part(session, operator.id, invoice.id, amount=refund, reason="Ten pieces arrived torn", settings=settings)
         owed = sum((a for _i, a in fees.owed_per_invoice(session, group.id, invoice.currency)), Decimal(0))
         session.expunge(invoice)
         session.commit()

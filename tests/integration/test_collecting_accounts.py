@@ -21,8 +21,12 @@ from tests import factories
 from tests.web import sign_in, submit, text_of
 
 MARKETPLACE = "Loom Marketplace Ltd, IBAN GB33 BUKB 2020 1555 5555 55"
-ACCOUNT = {"bank": "Equity Bank", "account_name": "Machakos Sisal Weavers Cooperative", "number": "0180 2993 4471 23",
-           "other": "Branch: Machakos, SWIFT EQBLKENA"}  # fmt: skip
+ACCOUNT = {
+    "bank": "Equity Bank",
+    "account_name": "Machakos Sisal Weavers Cooperative",
+    "number": "0180 2993 4471 23",
+    "other": "Branch: Machakos, SWIFT EQBLKENA",
+}
 
 
 @pytest.fixture
@@ -31,9 +35,14 @@ def parties(app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> di
     monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", MARKETPLACE)
     buyer = factories.buyer(session, role=Role.OWNER)
     group = factories.producer_group(session, name="Machakos Sisal Weavers")
-    parties = {"buyer": buyer, "group": group, "owner": factories.member_of(session, group, role=Role.OWNER),
-               "admin": factories.member_of(session, group, role=Role.ADMIN), "operator": factories.user(session, operator=True),
-               "order": factories.accepted_order(session, group, buyer)}  # fmt: skip
+    parties = {
+        "buyer": buyer,
+        "group": group,
+        "owner": factories.member_of(session, group, role=Role.OWNER),
+        "admin": factories.member_of(session, group, role=Role.ADMIN),
+        "operator": factories.user(session, operator=True),
+        "order": factories.accepted_order(session, group, buyer),
+    }
     session.commit()
     return parties
 

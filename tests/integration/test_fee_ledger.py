@@ -35,7 +35,7 @@ from payments import fees, payouts, refunds
 from payments.models import CollectingAccount, FeeEntry, FeeStatement, FeeStatementStatus, PayoutAccount
 from payments.settings import Settings
 from tests import factories
-from tests.integration.test_payments import as_, deposit, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
+from tests.integration.test_payments import as_, dashboard_refund, deposit, market, paid_deposit, stripe_relay  # noqa: F401
 from tests.stripe_proxy import StripeRelay
 from tests.web import hidden_fields, submit, text_of
 
@@ -61,11 +61,19 @@ def portugal(
     """The Portuguese group: Stripe Connect ready, and its own collecting account buyers pay into by bank transfer."""
     monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", MARKETPLACE)
     group = market["portugal"]
-    session.add(PayoutAccount(group_id=group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal",
-                              transfers_active=True))  # fmt: skip
+    session.add(
+        PayoutAccount(
+            group_id=group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id="acct_portugal", transfers_active=True
+        )
+    )
     box = SecretBox(app.config["SECRETS_KEY"])
-    session.add(CollectingAccount(group_id=group.id, details_secret=box.seal("Millennium BCP\nArraiolos\nPT50 0033 0000 4471"),
-                                  details_hint="Millennium BCP ···4471"))  # fmt: skip
+    session.add(
+        CollectingAccount(
+            group_id=group.id,
+            details_secret=box.seal("Millennium BCP\nArraiolos\nPT50 0033 0000 4471"),
+            details_hint="Millennium BCP ···4471",
+        )
+    )
     session.commit()
     return market
 
@@ -84,8 +92,9 @@ def _paid_directly(client: FlaskClient, session: Session, market: dict[str, Any]
 
 
 def _second_order(session: Session, market: dict[str, Any], quantity: int) -> None:
-    market["second_order"] = factories.accepted_order(session, market["portugal"], market["buyer"], quantity=quantity,
-                                                      unit_price="40.00", category="textiles.rugs")  # fmt: skip
+    market["second_order"] = factories.accepted_order(
+        session, market["portugal"], market["buyer"], quantity=quantity, unit_price="40.00", category="textiles.rugs"
+    )
     session.commit()
 
 
@@ -110,8 +119,11 @@ def test_a_fee_on_a_direct_payment_is_netted_once_from_the_next_stripe_payout_an
     card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
     assert (payout.gross, payout.fee, payout.fees_netted, payout.amount) == (
-        Decimal("1000.00"), Decimal("50.00"), Decimal("100.00"), Decimal("850.00"),
-    )  # fmt: skip
+        Decimal("1000.00"),
+        Decimal("50.00"),
+        Decimal("100.00"),
+        Decimal("850.00"),
+    )
     assert _owed(session, group.id) == 0
 
     # The payout is planned again (a retried webhook, a reconcile run): nothing is netted twice.
@@ -146,8 +158,11 @@ def test_a_payout_never_goes_below_zero_the_rest_is_billed_by_a_statement_paid_b
     card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
     assert (payout.amount, payout.fees_netted, payout.status, payout.reference) == (
-        Decimal("0.00"), Decimal("38.00"), PayoutStatus.CONFIRMED, "netted",
-    )  # fmt: skip
+        Decimal("0.00"),
+        Decimal("38.00"),
+        PayoutStatus.CONFIRMED,
+        "netted",
+    )
     worker_for(app).drain()
     assert stripe_relay.calls("POST", "/v1/transfers") == []  # nothing to send
     assert _owed(session, group.id) == Decimal("62.00")  # carried over
@@ -175,13 +190,21 @@ def test_a_payout_never_goes_below_zero_the_rest_is_billed_by_a_statement_paid_b
     prefix = f"s{statement.id}-"
     received = f"/operator/fee-statements/{statement.id}/received"
     today = group.organization.today().isoformat()
-    wrong = {**_fields(client, "/operator/payouts", prefix), f"{prefix}amount": "60.00", f"{prefix}reference": "BUKB-88",
-             f"{prefix}received_on": today}  # fmt: skip
+    wrong = {
+        **_fields(client, "/operator/payouts", prefix),
+        f"{prefix}amount": "60.00",
+        f"{prefix}reference": "BUKB-88",
+        f"{prefix}received_on": today,
+    }
     client.post(received, data=wrong)
     session.expire_all()
     assert session.get(FeeStatement, statement.id).status == FeeStatementStatus.ISSUED  # refused: not the statement's amount
-    right = {**_fields(client, "/operator/payouts", prefix), f"{prefix}amount": "62.00", f"{prefix}reference": "BUKB-88",
-             f"{prefix}received_on": today}  # fmt: skip
+    right = {
+        **_fields(client, "/operator/payouts", prefix),
+        f"{prefix}amount": "62.00",
+        f"{prefix}reference": "BUKB-88",
+        f"{prefix}received_on": today,
+    }
     assert client.post(received, data=right).status_code == 302
     session.expire_all()
     statement = session.get(FeeStatement, statement.id)
@@ -222,11 +245,22 @@ def test_a_refund_of_a_direct_payment_is_due_from_the_group_which_marks_it_sent_
     prefix = f"r{refund.id}-"
     action = f"/manage/payouts/refunds/{refund.id}/sent"
     today = group.organization.today().isoformat()
-    wrong = client.post(action, data={**_fields(client, "/manage/payouts", prefix), f"{prefix}amount": "450.00",
-                                      f"{prefix}reference": "MB-OUT-1", f"{prefix}sent_on": today})  # fmt: skip
+    wrong = client.post(
+        action,
+        data={
+            **_fields(client, "/manage/payouts", prefix),
+            f"{prefix}amount": "450.00",
+            f"{prefix}reference": "MB-OUT-1",
+            f"{prefix}sent_on": today,
+        },
+    )
     assert wrong.status_code == 422 and "$500.00 is due to the buyer" in text_of(wrong) and 'value="MB-OUT-1"' in text_of(wrong)
-    sent = {**_fields(client, "/manage/payouts", prefix), f"{prefix}amount": "500.00", f"{prefix}reference": "MB-OUT-1",
-            f"{prefix}sent_on": today}  # fmt: skip
+    sent = {
+        **_fields(client, "/manage/payouts", prefix),
+        f"{prefix}amount": "500.00",
+        f"{prefix}reference": "MB-OUT-1",
+        f"{prefix}sent_on": today,
+    }
     assert client.post(action, data=sent).status_code == 302
     assert client.post(action, data=sent).status_code == 302  # sent twice: recorded once
     session.expire_all()
@@ -248,8 +282,12 @@ def test_a_refund_of_a_direct_payment_is_due_from_the_group_which_marks_it_sent_
     assert rest.amount == Decimal("1500.00")
     as_(client, portugal["operator"].email)  # the group told the Loom team: the operator records it
     prefix = f"r{rest.id}-"
-    done = {**_fields(client, "/operator/payouts", prefix), f"{prefix}amount": "1500.00", f"{prefix}reference": "MB-OUT-2",
-            f"{prefix}sent_on": today}  # fmt: skip
+    done = {
+        **_fields(client, "/operator/payouts", prefix),
+        f"{prefix}amount": "1500.00",
+        f"{prefix}reference": "MB-OUT-2",
+        f"{prefix}sent_on": today,
+    }
     assert client.post(f"/operator/refunds/{rest.id}/group-sent", data=done).status_code == 302
     session.expire_all()
     payment = session.get(Payment, direct.id)
@@ -272,9 +310,166 @@ def test_someone_elses_group_cannot_mark_a_refund_sent(
     as_(client, portugal["kenya_admin"].user.email)  # another group's admin, with a valid form of its own
     prefix = f"r{refund.id}-"
     csrf = hidden_fields(client, "/manage/payouts")["csrf_token"]
-    answer = client.post(f"/manage/payouts/refunds/{refund.id}/sent", data={
-        f"{prefix}csrf_token": csrf, f"{prefix}submission": "a-fresh-token-of-kenya", f"{prefix}amount": "10.00",
-        f"{prefix}reference": "X-1", f"{prefix}sent_on": portugal["kenya"].organization.today().isoformat()})  # fmt: skip
+    answer = client.post(
+        f"/manage/payouts/refunds/{refund.id}/sent",
+        data={
+            f"{prefix}csrf_token": csrf,
+            f"{prefix}submission": "a-fresh-token-of-kenya",
+            f"{prefix}amount": "10.00",
+            f"{prefix}reference": "X-1",
+            f"{prefix}sent_on": portugal["kenya"].organization.today().isoformat(),
+        },
+    )
     assert answer.status_code == 404
     session.expire_all()
     assert session.get(Refund, refund.id).status == RefundStatus.PENDING
+
+
+def test_a_pending_payout_refunded_below_its_netted_fees_stops_at_zero_and_the_rest_of_the_fee_is_owed_again(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)  # a card deposit of 1,000.00: 950.00 for the group, 100.00 netted
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert (payout.status, payout.amount, payout.fees_netted) == (PayoutStatus.PENDING, Decimal("850.00"), Decimal("100.00"))
+
+    # Before the transfer goes out, 950.00 of the card payment goes back to the buyer (the invoice stays paid).
+    dashboard_refund(client, stripe_relay, card, 95000)
+    dashboard_refund(client, stripe_relay, card, 95000)  # the same refund reported twice
+    session.expire_all()
+    payout = session.get(Payout, payout.id)
+    # The group keeps 50.00, less Loom's 5 %: 47.50 — all of it taken by the fee; 52.50 of the fee is released.
+    assert (payout.gross, payout.fee, payout.fees_netted, payout.amount) == (
+        Decimal("50.00"),
+        Decimal("2.50"),
+        Decimal("47.50"),
+        Decimal("0.00"),
+    )
+    assert (payout.status, payout.reference) == (PayoutStatus.CONFIRMED, "netted")
+    assert _owed(session, group.id) == Decimal("52.50")  # owed again: the next payout or a statement takes it
+    keys = session.scalars(select(FeeEntry.key).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)).all()
+    assert keys[0] == f"netted:{payout.id}:{direct.invoice_id}" and len(keys) == 2 and keys[1].startswith("released:")
+    worker_for(app).drain()
+    assert stripe_relay.calls("POST", "/v1/transfers") == []  # nothing to send, nothing negative sent
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert f"Loom fee for invoice {direct.invoice.number} paid directly: −$47.50" in page and "You owe $52.50" in page
+
+    # The order is then cancelled and the rest refunded: the payout was never sent, so all the fee is owed again.
+    as_(client, portugal["operator"].email)
+    with write_transaction(session):
+        refunds.request_refund(session, session.get(Payment, card.id), reason="Cancelled.")
+    worker_for(app).drain()
+    session.expire_all()
+    assert session.get(Payment, card.id).status == PaymentStatus.REFUNDED
+    payout = session.get(Payout, payout.id)
+    assert (payout.amount, payout.fees_netted) == (Decimal("47.50"), Decimal("0.00"))
+    assert _owed(session, group.id) == Decimal("100.00")
+
+
+def test_a_fee_given_back_after_it_was_netted_is_added_to_the_next_stripe_payout_as_a_plus_line(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # 2,000.00 paid directly, fee 100.00
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)
+    first = paid_deposit(client, session, stripe_relay, portugal, "second_order")  # 100.00 netted from its payout
+    worker_for(app).drain()
+    assert _owed(session, group.id) == 0
+
+    # 500.00 of the direct payment goes back to the buyer from the group's own account: 25.00 of the fee is given back.
+    with write_transaction(session):
+        refund = refunds.request_refund(session, session.get(Payment, direct.id), reason="Faded", amount=Decimal("500.00"))
+    as_(client, portugal["portugal_admin"].user.email)
+    prefix = f"r{refund.id}-"
+    sent = {
+        **_fields(client, "/manage/payouts", prefix),
+        f"{prefix}amount": "500.00",
+        f"{prefix}reference": "MB-OUT-1",
+        f"{prefix}sent_on": group.organization.today().isoformat(),
+    }
+    assert client.post(f"/manage/payouts/refunds/{refund.id}/sent", data=sent).status_code == 302
+    session.expire_all()
+    assert _owed(session, group.id) == Decimal("-25.00")  # Loom owes the group now
+
+    _second_order(session, portugal, quantity=25)  # a card deposit of 500.00: 475.00 for the group, + 25.00
+    second = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == second.invoice_id))
+    assert (payout.amount, payout.fees_netted) == (Decimal("500.00"), Decimal("-25.00"))
+    assert _owed(session, group.id) == 0
+    worker_for(app).drain()
+    transfer = stripe_relay.calls("POST", "/v1/transfers")[-1]
+    assert transfer.form["amount"] == ["50000"]
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert f"Loom fee given back for invoice {direct.invoice.number}: +$25.00" in page
+    assert first.invoice_id != second.invoice_id
+
+
+def test_the_operator_voids_a_statement_with_a_reason_its_fees_are_open_again_and_paid_ones_stay_listed(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    as_(client, portugal["operator"].email)
+    tokens = _fields(client, "/operator/payouts", f"g{group.id}USD-")
+    assert client.post(f"/operator/groups/{group.id}/fee-statement/USD", data=tokens).status_code == 302
+    [statement] = session.scalars(select(FeeStatement)).all()
+    assert _owed(session, group.id) == 0
+
+    prefix = f"v{statement.id}-"
+    action = f"/operator/fee-statements/{statement.id}/void"
+    client.post(action, data={**_fields(client, "/operator/payouts", prefix), f"{prefix}reason": "  "})
+    session.expire_all()
+    assert session.get(FeeStatement, statement.id).open  # refused: no reason
+    void = {**_fields(client, "/operator/payouts", prefix), f"{prefix}reason": "Wrong bank details on it"}
+    assert client.post(action, data=void).status_code == 302
+    assert client.post(action, data=void).status_code == 302  # the same form twice: voided once
+    session.expire_all()
+    statement = session.get(FeeStatement, statement.id)
+    assert not statement.open and statement.void_reason == "Wrong bank details on it"
+    assert _owed(session, group.id) == Decimal("100.00")  # back in the open balance
+    assert session.scalar(select(func.count(FeeEntry.id)).where(FeeEntry.key.like("voided:%"))) == 1
+    mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
+    assert any(f"{statement.number} is cancelled" in m["subject"] and "Wrong bank details on it" in m["body"] for m in mails)
+    received = f"/operator/fee-statements/{statement.id}/received"
+
+    # A new statement is issued for the same 100.00 and paid: both pages list it with the bank's reference.
+    tokens = _fields(client, "/operator/payouts", f"g{group.id}USD-")
+    assert client.post(f"/operator/groups/{group.id}/fee-statement/USD", data=tokens).status_code == 302
+    second = session.scalar(select(FeeStatement).where(FeeStatement.id != statement.id))
+    assert second.amount == Decimal("100.00") and _owed(session, group.id) == 0
+    prefix = f"s{second.id}-"
+    paid = {
+        **_fields(client, "/operator/payouts", prefix),
+        f"{prefix}amount": "100.00",
+        f"{prefix}reference": "BUKB-91",
+        f"{prefix}received_on": group.organization.today().isoformat(),
+    }
+    assert client.post(f"/operator/fee-statements/{second.id}/received", data=paid).status_code == 302
+    assert client.post(received, data=paid).status_code == 302  # the voided one cannot be marked received
+    session.expire_all()
+    assert session.get(FeeStatement, statement.id).status == FeeStatementStatus.ISSUED and _owed(session, group.id) == 0
+    desk = text_of(client.get("/operator/payouts"))
+    assert f"statement {second.number}, $100.00, paid on" in desk and "(bank reference BUKB-91)" in desk
+    assert f"statement {statement.number}, $100.00, voided: Wrong bank details on it" in desk
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "Past fee statements" in page and f"Statement {second.number}, $100.00: paid on" in page
+    assert f"Statement {statement.number}, $100.00: cancelled by Loom (Wrong bank details on it)" in page

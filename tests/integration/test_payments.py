@@ -57,8 +57,14 @@ def stripe_relay(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stripe
     if not upstream:
         pytest.fail("LOOM_TEST_STRIPE_URL is not set: run the tests with `make test`, which starts stripe-mock")
     relay = StripeRelay(upstream)
-    for key, value in {"STRIPE_SECRET_KEY": "sk_test_loom", "STRIPE_API_BASE": relay.url, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                       "STRIPE_NETWORK_RETRIES": 0, "STRIPE_TIMEOUT_SECONDS": 5.0, "PLATFORM_FEE_PERCENT": 5.0}.items():  # fmt: skip
+    for key, value in {
+        "STRIPE_SECRET_KEY": "sk_test_loom",
+        "STRIPE_API_BASE": relay.url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_NETWORK_RETRIES": 0,
+        "STRIPE_TIMEOUT_SECONDS": 5.0,
+        "PLATFORM_FEE_PERCENT": 5.0,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
     yield relay
     relay.close()
@@ -70,11 +76,15 @@ def market(session: Session) -> dict[str, Any]:
     buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
     kenya = factories.producer_group(session, name="Machakos Sisal Weavers", country="KE")
     portugal = factories.producer_group(session, name="Arraiolos Rug Makers", country="PT")
-    market = {"buyer": buyer, "kenya": kenya, "portugal": portugal,
-              "kenya_admin": factories.member_of(session, kenya, role=Role.ADMIN),
-              "kenya_owner": factories.member_of(session, kenya, role=Role.OWNER),
-              "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
-              "operator": factories.user(session, operator=True)}  # fmt: skip
+    market = {
+        "buyer": buyer,
+        "kenya": kenya,
+        "portugal": portugal,
+        "kenya_admin": factories.member_of(session, kenya, role=Role.ADMIN),
+        "kenya_owner": factories.member_of(session, kenya, role=Role.OWNER),
+        "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
+        "operator": factories.user(session, operator=True),
+    }
     market["kenya_order"] = factories.accepted_order(session, kenya, buyer, quantity=400, unit_price="9.00")
     market["portugal_order"] = factories.accepted_order(
         session, portugal, buyer, quantity=100, unit_price="40.00", category="textiles.rugs"
@@ -117,8 +127,16 @@ _event_ids = iter(range(1, 10**6))
 
 
 def stripe_event(kind: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
-    return {"id": f"evt_test_{next(_event_ids)}_{int(time.time() * 1000)}", "object": "event", "api_version": "2026-10-28.endive",
-            "created": created or int(time.time()), "livemode": False, "pending_webhooks": 1, "type": kind, "data": {"object": obj}}  # fmt: skip
+    return {
+        "id": f"evt_test_{next(_event_ids)}_{int(time.time() * 1000)}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "type": kind,
+        "data": {"object": obj},
+    }
 
 
 def stripe_object(relay: StripeRelay, path: str) -> dict[str, Any]:
@@ -128,16 +146,26 @@ def stripe_object(relay: StripeRelay, path: str) -> dict[str, Any]:
 
 def new_intent(relay: StripeRelay, payment: Payment) -> dict[str, Any]:
     """A PaymentIntent made at stripe-mock for the payment (a fresh id each time), with the metadata Loom sets."""
-    made = requests.post(f"{relay.upstream}/v1/payment_intents", auth=("sk_test_loom", ""), timeout=10,
-                         data={"amount": int(payment.amount * 100), "currency": payment.currency.lower()}).json()  # fmt: skip
+    made = requests.post(
+        f"{relay.upstream}/v1/payment_intents",
+        auth=("sk_test_loom", ""),
+        timeout=10,
+        data={"amount": int(payment.amount * 100), "currency": payment.currency.lower()},
+    ).json()
     return {**made, "metadata": {"loom_payment": str(payment.id), "loom_invoice": str(payment.invoice_id)}}
 
 
 def completed_checkout(relay: StripeRelay, payment: Payment, **changes: Any) -> dict[str, Any]:
     """The checkout.session.completed object Stripe sends once the buyer has paid."""
     checkout = stripe_object(relay, f"/v1/checkout/sessions/{payment.checkout_ref}")
-    return {**checkout, "status": "complete", "payment_status": "paid", "payment_intent": new_intent(relay, payment)["id"],
-            "metadata": {"loom_payment": str(payment.id), "loom_invoice": str(payment.invoice_id)}, **changes}  # fmt: skip
+    return {
+        **checkout,
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": new_intent(relay, payment)["id"],
+        "metadata": {"loom_payment": str(payment.id), "loom_invoice": str(payment.invoice_id)},
+        **changes,
+    }
 
 
 def paid_deposit(client: FlaskClient, session: Session, relay: StripeRelay, market: dict[str, Any], order_key: str) -> Payment:
@@ -153,12 +181,24 @@ def paid_deposit(client: FlaskClient, session: Session, relay: StripeRelay, mark
 
 def paid_in_another_tab(client: FlaskClient, session: Session, relay: StripeRelay, first: Payment) -> tuple[Payment, str]:
     """An older checkout page of the same invoice, left open in another tab, is paid too; returns it and what Loom did."""
-    second = Payment(invoice_id=first.invoice_id, attempt=2, amount=first.amount, currency=first.currency, idempotency_key=f"k-second-tab-{first.id}",
-                     checkout_ref=f"cs_test_second_tab_{first.id}")  # fmt: skip
+    second = Payment(
+        invoice_id=first.invoice_id,
+        attempt=2,
+        amount=first.amount,
+        currency=first.currency,
+        idempotency_key=f"k-second-tab-{first.id}",
+        checkout_ref=f"cs_test_second_tab_{first.id}",
+    )
     session.add(second)
     session.commit()
-    checkout = {"id": second.checkout_ref, "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                "payment_intent": new_intent(relay, second)["id"], "metadata": {"loom_payment": str(second.id)}}  # fmt: skip
+    checkout = {
+        "id": second.checkout_ref,
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": new_intent(relay, second)["id"],
+        "metadata": {"loom_payment": str(second.id)},
+    }
     return second, deliver(client, stripe_event("checkout.session.completed", checkout)).get_json()["outcome"]
 
 
@@ -310,8 +350,14 @@ def test_reordered_events_never_move_a_paid_invoice_back(
     second = session.scalar(select(Payment).where(Payment.invoice_id == other.id))
     intent2 = new_intent(stripe_relay, second)
     deliver(client, stripe_event("payment_intent.processing", {**intent2, "status": "processing"}, created=now - 10))
-    deliver(client, stripe_event("payment_intent.payment_failed", {**intent2, "status": "requires_payment_method",
-                                                                   "last_payment_error": {"message": "Declined"}}, created=now - 20))  # fmt: skip
+    deliver(
+        client,
+        stripe_event(
+            "payment_intent.payment_failed",
+            {**intent2, "status": "requires_payment_method", "last_payment_error": {"message": "Declined"}},
+            created=now - 20,
+        ),
+    )
     session.expire_all()
     assert second.status == PaymentStatus.PROCESSING and other.status == InvoiceStatus.PROCESSING
 
@@ -397,15 +443,31 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
     as_(client, market["kenya_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
     assert "Stripe does not pay out to Kenya" in page and "Only an owner of the group can set or change where payouts go" in page
-    refused = client.post("/manage/payouts/details", data={**hidden_fields(client, "/manage/payouts"), "method": "mobile_money", "provider": "M-Pesa",
-                                                           "account_name": "Someone Else", "number": "+254 700 000 001"})  # fmt: skip
+    refused = client.post(
+        "/manage/payouts/details",
+        data={
+            **hidden_fields(client, "/manage/payouts"),
+            "method": "mobile_money",
+            "provider": "M-Pesa",
+            "account_name": "Someone Else",
+            "number": "+254 700 000 001",
+        },
+    )
     assert refused.status_code == 403 and session.get(PayoutAccount, market["kenya"].id) is None
     as_(client, market["kenya_owner"].user.email)
-    bad = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "", "number": "07"},
-                 action="/manage/payouts/details")  # fmt: skip
+    bad = submit(
+        client,
+        "/manage/payouts",
+        {"method": "mobile_money", "provider": "M-Pesa", "account_name": "", "number": "07"},
+        action="/manage/payouts/details",
+    )
     assert bad.status_code == 422
-    saved = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers",
-                                               "number": "+254 712 345 678"}, action="/manage/payouts/details")  # fmt: skip
+    saved = submit(
+        client,
+        "/manage/payouts",
+        {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"},
+        action="/manage/payouts/details",
+    )
     assert saved.status_code == 302
     account = session.get(PayoutAccount, market["kenya"].id)
     assert account.details_hint == "M-Pesa ···5678" and "712" not in account.details_secret  # encrypted at rest
@@ -415,8 +477,12 @@ def test_a_kenyan_group_gives_mobile_money_details_the_operator_records_the_payo
     as_(client, market["operator"].email)
     desk = text_of(client.get("/operator/payouts"))
     assert "$1,710.00 to <bdi>Machakos Sisal Weavers</bdi>" in desk and "+254 712 345 678" in desk
-    recorded = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
-                      action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    recorded = submit(
+        client,
+        "/operator/payouts",
+        {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+        action=f"/operator/payouts/{payout.id}/record",
+    )
     assert recorded.status_code == 302
     session.expire_all()
     assert (
@@ -556,8 +622,15 @@ def test_an_invoice_paid_twice_returns_the_second_payment_and_keeps_the_groups_p
 
 def dashboard_refund(client: FlaskClient, relay: StripeRelay, payment: Payment, cents: int) -> None:
     """A refund made by hand in the Stripe dashboard, as Stripe reports it (refund.created)."""
-    session_refund = {**stripe_object(relay, "/v1/refunds/re_dashboard"), "id": f"re_dashboard_{payment.id}_{cents}", "amount": cents,
-                      "currency": payment.currency.lower(), "payment_intent": payment.provider_ref, "status": "succeeded", "metadata": {}}  # fmt: skip
+    session_refund = {
+        **stripe_object(relay, "/v1/refunds/re_dashboard"),
+        "id": f"re_dashboard_{payment.id}_{cents}",
+        "amount": cents,
+        "currency": payment.currency.lower(),
+        "payment_intent": payment.provider_ref,
+        "status": "succeeded",
+        "metadata": {},
+    }
     assert deliver(client, stripe_event("refund.created", session_refund)).status_code == 200
 
 
@@ -604,8 +677,15 @@ def test_a_failed_refund_is_shown_to_the_operator_who_tries_it_again_under_a_new
         refund = request_refund(session, session.get(Invoice, payment.invoice_id).payments[0], reason="Cancelled.")
         refund.provider_ref = "re_will_fail"
     session.commit()
-    failed = {**stripe_object(stripe_relay, "/v1/refunds/re_will_fail"), "id": "re_will_fail", "status": "failed", "failure_reason": "expired_or_canceled_card",
-              "amount": 180000, "payment_intent": payment.provider_ref, "metadata": {"loom_refund": str(refund.id)}}  # fmt: skip
+    failed = {
+        **stripe_object(stripe_relay, "/v1/refunds/re_will_fail"),
+        "id": "re_will_fail",
+        "status": "failed",
+        "failure_reason": "expired_or_canceled_card",
+        "amount": 180000,
+        "payment_intent": payment.provider_ref,
+        "metadata": {"loom_refund": str(refund.id)},
+    }
     assert deliver(client, stripe_event("refund.failed", failed)).status_code == 200
     session.expire_all()
     assert refund.status == RefundStatus.FAILED and payment.status == PaymentStatus.SUCCEEDED
@@ -728,8 +808,12 @@ def test_a_transfer_retried_after_stripe_forgot_its_key_is_found_by_its_metadata
     session.commit()
     payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
-    earlier = {**stripe_object(stripe_relay, "/v1/transfers/tr_earlier"), "id": "tr_made_two_days_ago",
-               "transfer_group": market["portugal_order"].number, "metadata": {"loom_payout": str(payout.id)}}  # fmt: skip
+    earlier = {
+        **stripe_object(stripe_relay, "/v1/transfers/tr_earlier"),
+        "id": "tr_made_two_days_ago",
+        "transfer_group": market["portugal_order"].number,
+        "metadata": {"loom_payout": str(payout.id)},
+    }
     gateway = GatewayThatMadeTheTransferBefore(earlier, api_base=stripe_relay.url, network_retries=0)
     outcome = payouts.send_transfer(session, lambda: gateway, payout.id)  # it ends its read and commits its record itself
     assert outcome == "sent as tr_made_two_days_ago"
@@ -791,14 +875,22 @@ def test_changed_payout_details_hold_recorded_payouts_tell_the_owners_and_the_op
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
     as_(client, market["operator"].email)
     assert "held until" in text_of(client.get("/operator/payouts"))
-    held = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
-                  action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    held = submit(
+        client,
+        "/operator/payouts",
+        {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+        action=f"/operator/payouts/{payout.id}/record",
+    )
     assert held.status_code == 302 and "payouts are held until" in text_of(client.get(held.location))
     session.expire_all()
     assert payout.status == PayoutStatus.PENDING
     assert submit(client, "/operator/payouts", {}, action=f"/operator/groups/{market['kenya'].id}/lift-hold").status_code == 302
-    recorded = submit(client, "/operator/payouts", {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
-                      action=f"/operator/payouts/{payout.id}/record")  # fmt: skip
+    recorded = submit(
+        client,
+        "/operator/payouts",
+        {f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"},
+        action=f"/operator/payouts/{payout.id}/record",
+    )
     assert recorded.status_code == 302
     session.expire_all()
     assert payout.status == PayoutStatus.SENT
@@ -808,8 +900,12 @@ def test_a_payout_sent_in_the_groups_currency_records_the_rate_and_the_amount_th
     client: FlaskClient, session: Session, market: dict[str, Any], stripe_relay: StripeRelay
 ) -> None:
     as_(client, market["kenya_owner"].user.email)
-    saved = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers",
-                                               "number": "+254 712 345 678"}, action="/manage/payouts/details")  # fmt: skip
+    saved = submit(
+        client,
+        "/manage/payouts",
+        {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"},
+        action="/manage/payouts/details",
+    )
     assert saved.status_code == 302
     payment = paid_deposit(client, session, stripe_relay, market, "kenya_order")
     payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
@@ -838,7 +934,11 @@ def test_a_payout_sent_in_the_groups_currency_records_the_rate_and_the_amount_th
     assert recorded.status_code == 302
     session.expire_all()
     assert (payout.status, payout.sent_currency, payout.exchange_rate, payout.sent_amount) == (
-        PayoutStatus.SENT, "KES", Decimal("129.50"), Decimal("221445.00"))  # $1,710.00 × 129.50, in shillings  # fmt: skip
+        PayoutStatus.SENT,
+        "KES",
+        Decimal("129.50"),
+        Decimal("221445.00"),
+    )  # $1,710.00 × 129.50, in shillings
     as_(client, market["kenya_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
     from marketplace.money import format_money

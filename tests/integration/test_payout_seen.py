@@ -1,4 +1,6 @@
-"""Recording a payout sent outside Stripe carries the amount the operator saw: a payout a refund changed meanwhile is not recorded."""
+"""Recording a payout sent outside Stripe carries the amount the operator saw.
+
+A payout a refund changed meanwhile is not recorded."""
 
 from __future__ import annotations
 
@@ -23,14 +25,22 @@ def _desk_fields(client: FlaskClient, payout: Payout) -> dict[str, str]:
         rf'name="p{payout.id}-seen_amount"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="p{payout.id}-seen_amount"', desk
     )
     assert seen, "the record form carries the amount it shows"
-    return {**hidden_fields(client, "/operator/payouts"), f"p{payout.id}-seen_amount": seen.group(1) or seen.group(2),
-            f"p{payout.id}-method": "mobile_money", f"p{payout.id}-reference": "SGH7K2L9QX"}  # fmt: skip
+    return {
+        **hidden_fields(client, "/operator/payouts"),
+        f"p{payout.id}-seen_amount": seen.group(1) or seen.group(2),
+        f"p{payout.id}-method": "mobile_money",
+        f"p{payout.id}-reference": "SGH7K2L9QX",
+    }
 
 
 def _kenyan_payout(client: FlaskClient, session: Session, market: dict[str, Any], relay: StripeRelay) -> Payout:  # noqa: F811
     as_(client, market["kenya_owner"].user.email)
-    saved = submit(client, "/manage/payouts", {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers",
-                                               "number": "+254 712 345 678"}, action="/manage/payouts/details")  # fmt: skip
+    saved = submit(
+        client,
+        "/manage/payouts",
+        {"method": "mobile_money", "provider": "M-Pesa", "account_name": "Machakos Sisal Weavers", "number": "+254 712 345 678"},
+        action="/manage/payouts/details",
+    )
     assert saved.status_code == 302
     payment = paid_deposit(client, session, relay, market, "kenya_order")
     return session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))

@@ -25,10 +25,21 @@ from tests.web import text_of
 # A destination payment's balance transaction as Stripe answers it for a transfer of 1,900.00 USD into a EUR account
 # (the object's documented shape, docs.stripe.com/api/balance_transactions/object; stripe-mock's fixture has no rate).
 RECORDED_BALANCE_TRANSACTION = {
-    "id": "txn_1Q2r3sPtAbCdEfGh", "object": "balance_transaction", "amount": 175085, "currency": "eur",
-    "exchange_rate": 0.921500, "fee": 0, "fee_details": [], "net": 175085, "reporting_category": "charge",
-    "source": "py_1Q2r3sPtAbCdEfGh", "status": "pending", "type": "payment", "available_on": 1764547200, "created": 1764460800,
-}  # fmt: skip
+    "id": "txn_1Q2r3sPtAbCdEfGh",
+    "object": "balance_transaction",
+    "amount": 175085,
+    "currency": "eur",
+    "exchange_rate": 0.921500,
+    "fee": 0,
+    "fee_details": [],
+    "net": 175085,
+    "reporting_category": "charge",
+    "source": "py_1Q2r3sPtAbCdEfGh",
+    "status": "pending",
+    "type": "payment",
+    "available_on": 1764547200,
+    "created": 1764460800,
+}
 
 
 class GatewayOfAConvertingAccount(StripeGateway):
@@ -46,8 +57,14 @@ class GatewayOfAConvertingAccount(StripeGateway):
 
 def _stripe_group(session: Session, market: dict[str, Any]) -> None:  # noqa: F811 - the fixture's value
     market["portugal"].currency = "EUR"  # the group works in euros; its order is in dollars
-    session.add(PayoutAccount(group_id=market["portugal"].id, method=PayoutMethod.STRIPE_TRANSFER,
-                              stripe_account_id="acct_portugal", transfers_active=True))  # fmt: skip
+    session.add(
+        PayoutAccount(
+            group_id=market["portugal"].id,
+            method=PayoutMethod.STRIPE_TRANSFER,
+            stripe_account_id="acct_portugal",
+            transfers_active=True,
+        )
+    )
     session.commit()
 
 
@@ -67,8 +84,11 @@ def test_stripes_rate_is_read_from_the_destination_payment_and_shown_to_the_grou
     session.expire_all()
     assert [account for _, account in gateway.asked] == ["acct_portugal"] and gateway.asked[0][0].startswith("py_")
     assert (payout.status, payout.sent_amount, payout.sent_currency, payout.exchange_rate) == (
-        PayoutStatus.SENT, Decimal("1750.85"), "EUR", Decimal("0.9215"),
-    )  # fmt: skip
+        PayoutStatus.SENT,
+        Decimal("1750.85"),
+        "EUR",
+        Decimal("0.9215"),
+    )
     as_(client, market["portugal_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
     assert "arrived in your Stripe account as <strong>€1,750.85</strong>, at Stripe's rate of 1 USD = 0.9215 EUR" in page
