@@ -63,13 +63,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
         folder = Path(tmp)
-        env = {"LOOM_DATABASE_URL": args.database_url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
-               "LOOM_SEARCH_BACKEND": "embedded", "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
-               "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"),
-               "LOOM_RATE_LIMIT_API": "1000000 per minute"}  # fmt: skip
+        env = {
+            "LOOM_DATABASE_URL": args.database_url,
+            "LOOM_SECRET_KEY": "bench-secret-key",
+            "LOOM_SECRETS_KEY": new_key(),
+            "LOOM_SEARCH_BACKEND": "embedded",
+            "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
+            "LOOM_MAIL_DIR": str(folder / "mail"),
+            "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+            "LOOM_RATE_LIMIT_API": "1000000 per minute",
+        }
         os.environ.update(env)
-        built = subprocess.run([str(Path(sys.executable).parent / "loom"), "search", "rebuild"], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                               cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        built = subprocess.run(
+            [str(Path(sys.executable).parent / "loom"), "search", "rebuild"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if built.returncode != 0:
             sys.exit(built.stderr[-2000:])
         from marketplace import create_app

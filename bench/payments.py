@@ -52,17 +52,39 @@ def sign(payload: bytes) -> str:
 def setup(count: int) -> list[tuple[int, str]]:
     """`count` open deposit invoices, each with a checkout started: (payment id, checkout id)."""
     session = db.session
-    group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name="Bench weavers", country="KE"),
-                          name="Bench weavers", slug="bench-weavers", country="KE", listed=True)  # fmt: skip
+    group = ProducerGroup(
+        organization=Organization(kind=OrganizationKind.PRODUCER, name="Bench weavers", country="KE"),
+        name="Bench weavers",
+        slug="bench-weavers",
+        country="KE",
+        listed=True,
+    )
     buyer = Organization(kind=OrganizationKind.BUYER, name="Bench buyer", country="GB")
     session.add_all([group, buyer])
     session.flush()
     payments = []
     for n in range(count):
-        order = Order(number=f"LM-B-{n:05d}", buyer_id=buyer.id, group_id=group.id, currency="USD", total=Decimal("1000.00"),
-                      ship_by=dt.date(2027, 3, 1), destination_country="GB", status=OrderStatus.CONFIRMED)  # fmt: skip
-        invoice = Invoice(order=order, group_id=group.id, sequence=n + 1, number=f"BENCH-{n + 1:05d}", kind=InvoiceKind.DEPOSIT,
-                          amount=Decimal("500.00"), currency="USD", issue_date=dt.date(2026, 12, 18), due_on=dt.date(2027, 1, 1))  # fmt: skip
+        order = Order(
+            number=f"LM-B-{n:05d}",
+            buyer_id=buyer.id,
+            group_id=group.id,
+            currency="USD",
+            total=Decimal("1000.00"),
+            ship_by=dt.date(2027, 3, 1),
+            destination_country="GB",
+            status=OrderStatus.CONFIRMED,
+        )
+        invoice = Invoice(
+            order=order,
+            group_id=group.id,
+            sequence=n + 1,
+            number=f"BENCH-{n + 1:05d}",
+            kind=InvoiceKind.DEPOSIT,
+            amount=Decimal("500.00"),
+            currency="USD",
+            issue_date=dt.date(2026, 12, 18),
+            due_on=dt.date(2027, 1, 1),
+        )
         payment = Payment(
             attempt=1, amount=Decimal("500.00"), currency="USD", idempotency_key=f"bench-{n}", checkout_ref=f"cs_bench_{n}"
         )
@@ -75,8 +97,16 @@ def setup(count: int) -> list[tuple[int, str]]:
 
 
 def event(n: int, kind: str, obj: dict) -> bytes:
-    return json.dumps({"id": f"evt_bench_{kind}_{n}", "object": "event", "type": kind, "created": int(time.time()), "livemode": False,
-                       "data": {"object": obj}}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "id": f"evt_bench_{kind}_{n}",
+            "object": "event",
+            "type": kind,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def noop() -> tuple[str, int]:
@@ -91,8 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
-                        help="the PostgreSQL database of the benchmark's own, emptied first (default: LOOM_BENCH_POSTGRES_URL)")  # fmt: skip
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+        help="the PostgreSQL database of the benchmark's own, emptied first (default: LOOM_BENCH_POSTGRES_URL)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.database == "postgresql":
@@ -108,12 +141,27 @@ def main() -> None:
         )
         with app.app_context():
             payments = setup(args.events)
-        completed = [event(n, "checkout.session.completed", {"id": ref, "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                                                             "payment_intent": f"pi_bench_{n}", "metadata": {"loom_payment": str(pid)}})
-                     for n, (pid, ref) in enumerate(payments)]  # fmt: skip
+        completed = [
+            event(
+                n,
+                "checkout.session.completed",
+                {
+                    "id": ref,
+                    "object": "checkout.session",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "payment_intent": f"pi_bench_{n}",
+                    "metadata": {"loom_payment": str(pid)},
+                },
+            )
+            for n, (pid, ref) in enumerate(payments)
+        ]
         ignored = [event(n, "customer.created", {"id": f"cus_{n}", "object": "customer"}) for n in range(args.events)]
-        kinds = {"checkout completed (pays, plans payout)": completed, "the same events again (duplicates)": completed,
-                 "a type Loom ignores (recorded)": ignored}  # fmt: skip
+        kinds = {
+            "checkout completed (pays, plans payout)": completed,
+            "the same events again (duplicates)": completed,
+            "a type Loom ignores (recorded)": ignored,
+        }
 
         floor = []
         for body in completed:

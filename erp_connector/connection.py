@@ -82,7 +82,12 @@ def check_connection(
     finally:
         client.close()
     if lacking:
-        return ConnectionCheck(False, f"Connected to Odoo {version}, but the user {login!r} cannot " + "; cannot ".join(lacking)
-                               + ". Every order would fail to sync until it can: in Odoo, open Settings › Users, give this user those rights, then press Test again.",
-                               version, used)  # fmt: skip
+        return ConnectionCheck(
+            False,
+            f"Connected to Odoo {version}, but the user {login!r} cannot "
+            + "; cannot ".join(lacking)
+            + ". Every order would fail to sync until it can: in Odoo, open Settings › Users, give this user those rights, then press Test again.",
+            version,
+            used,
+        )
     return ConnectionCheck(True, f"Connected to Odoo {version} over {used}.", version, used)

@@ -66,8 +66,12 @@ def init_outbox(app: Flask) -> None:
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
-    pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
-                      lambda: OutboundPolicy.from_config(app.config), lambda: app.config["ERP_INSTANCE_TAG"])  # fmt: skip
+    pool = ClientPool(
+        lambda: SecretBox(app.config["SECRETS_KEY"]),
+        lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
+        lambda: OutboundPolicy.from_config(app.config),
+        lambda: app.config["ERP_INSTANCE_TAG"],
+    )
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))

@@ -245,8 +245,13 @@ def uploads_group() -> None:
 
 
 @uploads_group.command("sweep")
-@click.option("--older-than", "older_than", default=None, type=click.IntRange(min=60),
-              help="Seconds; default STAGED_MAX_AGE_SECONDS (an hour).")  # fmt: skip
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    type=click.IntRange(min=60),
+    help="Seconds; default STAGED_MAX_AGE_SECONDS (an hour).",
+)
 @with_appcontext
 def uploads_sweep(older_than: int | None) -> None:
     """Delete `*.staged` uploads left by requests that died before their transaction ended."""

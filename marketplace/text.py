@@ -37,9 +37,13 @@ def clean_text(value: object) -> str:
 
 
 def word_list(
-    value: str | Iterable[str] | None, *, separator: str = ",", max_items: int = MAX_LIST_ITEMS, max_length: int = MAX_ITEM_LENGTH,
+    value: str | Iterable[str] | None,
+    *,
+    separator: str = ",",
+    max_items: int = MAX_LIST_ITEMS,
+    max_length: int = MAX_ITEM_LENGTH,
     lower: bool = False,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Split a list field ("Swahili, English") into clean entries, de-duplicated ignoring case, first spelling kept.
 
     Linear in the input's length. Raises ValueError (its message written for the person typing) when

@@ -26,13 +26,37 @@ from search.documents import build_document
 log = logging.getLogger(__name__)
 
 _GROUP_COLUMNS = (
-    "id", "version", "slug", "name", "story", "country", "region", "city", "latitude", "longitude", "verified",
-    "rating", "rating_count", "response_time_hours", "artisan_count", "languages",
-)  # fmt: skip
+    "id",
+    "version",
+    "slug",
+    "name",
+    "story",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "verified",
+    "rating",
+    "rating_count",
+    "response_time_hours",
+    "artisan_count",
+    "languages",
+)
 _CAPABILITY_COLUMNS = (
-    "id", "group_id", "category", "title", "materials", "techniques", "moq", "lead_time_days", "price_min", "price_max",
-    "currency", "weekly_capacity",
-)  # fmt: skip
+    "id",
+    "group_id",
+    "category",
+    "title",
+    "materials",
+    "techniques",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+)
 
 
 def _rows(session: Session, model: Any, columns: tuple[str, ...], where: Any) -> list[SimpleNamespace]:
@@ -115,8 +139,13 @@ def group_count(session: Session) -> int:
 
 
 def rebuild(
-    session: Session, index: SearchIndex, *, now: dt.datetime | None = None, progress: Progress | None = None, today: dt.date | None = None
-) -> int:  # fmt: skip
+    session: Session,
+    index: SearchIndex,
+    *,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> int:
     """Rebuild the whole index, then catch up with groups that changed while it was being built.
 
     Each group's capacity is counted from its own today at `now` (default: now); `today` forces one day for all (tests).
@@ -165,7 +194,7 @@ def groups_with_details(session: Session, group_ids: list[int]) -> list[Producer
                 selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
                 selectinload(ProducerGroup.certifications),
                 selectinload(ProducerGroup.organization),
-            )  # fmt: skip
+            )
         )
     )
 

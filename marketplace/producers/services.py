@@ -40,13 +40,33 @@ from marketplace.text import slugify
 from marketplace.uploads import StoredFile
 
 PROFILE_FIELDS = (
-    "name", "story", "country", "region", "city", "latitude", "longitude",
-    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours", "currency", "artisan_share_floor",
-)  # fmt: skip
+    "name",
+    "story",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "artisan_count",
+    "women_share",
+    "youth_share",
+    "languages",
+    "response_time_hours",
+    "currency",
+    "artisan_share_floor",
+)
 CAPABILITY_FIELDS = (
-    "category", "title", "materials", "techniques", "moq", "lead_time_days",
-    "price_min", "price_max", "currency", "weekly_capacity",
-)  # fmt: skip
+    "category",
+    "title",
+    "materials",
+    "techniques",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+)
 MAX_CAPABILITY_TITLE = 120  # characters of a capability's own title (Capability.title)
 PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
 
@@ -464,9 +484,17 @@ def reject_certification(
     certification.rejected_at = utcnow()
     certification.review_note = reason.strip()
     touch(session, certification.group)
-    notify(session, certification.group.organization_id, subject=_l("Certification not accepted: %(scheme)s", scheme=certification.title),
-           body=_l("The Loom team could not accept your %(scheme)s certification: %(reason)s", scheme=certification.title, reason=reason.strip()),
-           link=f"{base_url.rstrip('/')}/manage/certifications")  # fmt: skip
+    notify(
+        session,
+        certification.group.organization_id,
+        subject=_l("Certification not accepted: %(scheme)s", scheme=certification.title),
+        body=_l(
+            "The Loom team could not accept your %(scheme)s certification: %(reason)s",
+            scheme=certification.title,
+            reason=reason.strip(),
+        ),
+        link=f"{base_url.rstrip('/')}/manage/certifications",
+    )
     return certification
 
 
@@ -631,9 +659,15 @@ def first_groups(session: Session, n: int) -> list[ProducerGroup]:
 
 
 def list_groups(
-    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24,
-    after: tuple[bool, str, int] | None = None, with_photos: bool = False,
-) -> tuple[list[ProducerGroup], int]:  # fmt: skip
+    session: Session,
+    *,
+    country: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+    after: tuple[bool, str, int] | None = None,
+    with_photos: bool = False,
+) -> tuple[list[ProducerGroup], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
     `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the

@@ -30,9 +30,16 @@ def review_of(session: Session, order_id: int) -> Review | None:
 
 @use_case
 def leave_review(
-    session: Session, membership: Membership | None, order_id: int, *, rating: int, quality: int, communication: int,
-    on_time: int, text: str = "",
-) -> Review:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    order_id: int,
+    *,
+    rating: int,
+    quality: int,
+    communication: int,
+    on_time: int,
+    text: str = "",
+) -> Review:
     """Record the buyer's review of a delivered order: `rating` overall and the order's `quality`,
     `communication` and `on_time` delivery (each 1–5 stars), with optional text.
 

@@ -153,7 +153,7 @@ class PreviousPath(EmbeddedIndex):
             cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
             if facet == "material":
                 sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
-                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
+                       f"WHERE {cap_where} GROUP BY value")
             else:
                 sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
         return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
@@ -264,8 +264,12 @@ def _selections(federation: list[dict[str, Any]]) -> list[SearchQuery]:
     for n, values in enumerate(itertools.product(*selections.values())):
         chosen = dict(zip(selections, values, strict=True))
         if n % 3:  # every third combination in full, the rest with the other filters in turn
-            extra = [{"text": "baskets"}, {"capacity": CapacityNeed(300, by)}, {"max_lead_time": 40, "sort": Sort.LEAD_TIME},
-                     {"text": "weavers", "max_moq": 200}][n % 4]  # fmt: skip
+            extra = [
+                {"text": "baskets"},
+                {"capacity": CapacityNeed(300, by)},
+                {"max_lead_time": 40, "sort": Sort.LEAD_TIME},
+                {"text": "weavers", "max_moq": 200},
+            ][n % 4]
             chosen |= extra
         queries.append(SearchQuery(size=10, **chosen))
     return queries

@@ -56,14 +56,37 @@ def test_events_hashed_before_0013_still_verify_after_it(tmp_path: Path) -> None
                 "note": "Order confirmed.",
                 "bizTransactionList": [{"type": "po", "bizTransaction": "urn:loom:order:LM-2026-00001"}],
             }
-            body = {"order": 1, "sequence": sequence, "type": kind, "action": action, "bizStep": f"urn:epcglobal:cbv:bizstep:{step}",
-                    "disposition": None, "eventTime": moment.isoformat(), "readPoint": "Machakos, KE", "what": what, "why": why}  # fmt: skip
+            body = {
+                "order": 1,
+                "sequence": sequence,
+                "type": kind,
+                "action": action,
+                "bizStep": f"urn:epcglobal:cbv:bizstep:{step}",
+                "disposition": None,
+                "eventTime": moment.isoformat(),
+                "readPoint": "Machakos, KE",
+                "what": what,
+                "why": why,
+            }
             digest = event_hash(prev, body)
-            db.execute(sa.text("INSERT INTO trace_event (order_id, sequence, kind, action, biz_step, event_time, read_point, what, why,"
-                               " recorded_at, prev_hash, hash) VALUES (1, :s, :k, :a, :b, :e, 'Machakos, KE', :w, :y, :t, :p, :h)"),
-                       {"s": sequence, "k": kind, "a": action, "b": body["bizStep"], "e": moment.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                        "w": json.dumps(what), "y": json.dumps(why),
-                        "t": now, "p": prev, "h": digest})  # fmt: skip
+            db.execute(
+                sa.text(
+                    "INSERT INTO trace_event (order_id, sequence, kind, action, biz_step, event_time, read_point, what, why,"
+                    " recorded_at, prev_hash, hash) VALUES (1, :s, :k, :a, :b, :e, 'Machakos, KE', :w, :y, :t, :p, :h)"
+                ),
+                {
+                    "s": sequence,
+                    "k": kind,
+                    "a": action,
+                    "b": body["bizStep"],
+                    "e": moment.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "w": json.dumps(what),
+                    "y": json.dumps(why),
+                    "t": now,
+                    "p": prev,
+                    "h": digest,
+                },
+            )
             prev = digest
     engine.dispose()
 
