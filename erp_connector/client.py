@@ -256,7 +256,8 @@ class Json2Transport:
         self.session.headers.update({"Authorization": f"bearer {api_key}", "X-Odoo-Database": database})
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer. Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
+        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer.
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
         names = self.POSITIONAL.get(method, ("ids",))
         body = {**dict(zip(names, args, strict=False)), **kwargs}
         try:

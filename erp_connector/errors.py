@@ -79,7 +79,8 @@ ODOO_ERRORS: tuple[Rule, ...] = (
         "odoo.exceptions.AccessError",
         Verdict.PERMANENT,
         None,
-        "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo page lists.",
+        "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo "
+        "page lists.",
     ),
     Rule("odoo.exceptions.UserError", Verdict.PERMANENT),
     Rule("odoo.exceptions.ValidationError", Verdict.PERMANENT),

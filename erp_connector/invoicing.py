@@ -77,7 +77,8 @@ def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 
 def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int | None:
-    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines; return its id.
+    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines;
+    return its id.
 
     None, and nothing done, when the order was cancelled before it ever reached Odoo.
 
@@ -170,8 +171,10 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
     if odoo_currency != invoice.currency or not same_amount(move["amount_total"], expected, invoice.currency):
         raise SyncMismatch(
             f"Invoice {invoice.number}: Odoo's total is {show(float(move['amount_total']), invoice.currency)}"
-            f"{'' if odoo_currency == invoice.currency else ' (in ' + odoo_currency + ')'} but Loom's is {show(expected, invoice.currency)} "
-            f"(taxes: {describe(order)}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and the invoice in Odoo, then press Retry."
+            f"{'' if odoo_currency == invoice.currency else ' (in ' + odoo_currency + ')'} but Loom's is "
+            f"{show(expected, invoice.currency)} "
+            f"(taxes: {describe(order)}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and "
+            "the invoice in Odoo, then press Retry."
         )
     if move["state"] == "draft":
         client.execute("account.move", "action_post", [move["id"]])
@@ -211,7 +214,8 @@ def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, st
         facts.append(
             (
                 f"{invoice.id}:payout:{payout.id}:{payout.status.value}",
-                f"{what}: {format_money(payout.amount, payout.currency)} ({format_money(payout.gross, payout.currency)} less Loom's fee of {format_money(payout.fee, payout.currency)}) by "
+                f"{what}: {format_money(payout.amount, payout.currency)} ({format_money(payout.gross, payout.currency)} "
+                f"less Loom's fee of {format_money(payout.fee, payout.currency)}) by "
                 f"{payout.method.value.replace('_', ' ')}, ref. {payout.reference or '–'}.",
             )
         )
@@ -242,7 +246,9 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
                         "amount": float(paying.amount),
                         "currency_id": currency_id(client, bindings, paying.currency),
                         "payment_date": paying.settled_at.date().isoformat(),
-                        "communication": f"{keyed(client, invoice.number)} · card via Loom ({paying.provider_ref or paying.checkout_ref})",
+                        "communication": (
+                            f"{keyed(client, invoice.number)} · card via Loom ({paying.provider_ref or paying.checkout_ref})"
+                        ),
                     }
                 )
             ],
@@ -258,10 +264,12 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
     if not same_amount(move["amount_residual"], max(expected_left, ZERO), currency) or expected_left > 0:
         raise SyncMismatch(
             f"Invoice {invoice.number}: the buyer paid {show(paying.amount, paying.currency)} through Loom, and Odoo now shows "
-            f"{show(float(move['amount_residual']), currency)} still to pay on its total of {show(float(move['amount_total']), currency)}; "
+            f"{show(float(move['amount_residual']), currency)} still to pay on its total of "
+            f"{show(float(move['amount_total']), currency)}; "
             f"Loom expects {show(max(expected_left, ZERO), currency)}."
             + (
-                " Odoo adds tax on top that Loom did not charge the buyer on this order: check the tax mapping on Loom's Odoo page "
+                " Odoo adds tax on top that Loom did not charge the buyer on this order: check the tax mapping on Loom's "
+                "Odoo page "
                 "and the invoice's taxes in Odoo."
                 if expected_left > 0
                 else ""
@@ -294,7 +302,10 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
     pending = [(key, text) for key, text in facts if not bindings.get("payment-fact", key)]
     already = posted_notes(client, order_odoo_id, "fact") if pending else {}
     for key, text in pending:
-        body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
+        body = (
+            "<p><b>Loom payments</b> · invoice "
+            f"{html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
+        )
         marker = note_marker(client, "fact", key)
         found = marker in already
         bindings.remember(

@@ -24,7 +24,8 @@ from marketplace.secrets import SecretBox
 
 @dataclass(frozen=True)
 class SaleTax:
-    """One sale tax of the group's Odoo as read from it: rate in percent, included in price, Odoo's `amount_type`, its company's rounding."""
+    """One sale tax of the group's Odoo as read from it: rate in percent, included in price, Odoo's `amount_type`, its company's
+    rounding."""
 
     id: int
     name: str
@@ -49,7 +50,8 @@ class SaleTax:
 
 
 def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:
-    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises OdooCallError.
+    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises
+    OdooCallError.
 
     `timeout` is in seconds, per call.
     """

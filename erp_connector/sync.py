@@ -153,7 +153,8 @@ def posted_notes(client: OdooClient, order_odoo_id: int, kind: str) -> dict[str,
 
 
 def post_note(client: OdooClient, order_odoo_id: int, body: str, marker: str, posted: dict[str, int]) -> int:
-    """Post an HTML note on the sale order's chatter unless a note with its marker is already there; return its mail.message id."""
+    """Post an HTML note on the sale order's chatter unless a note with its marker is already there; return its mail.message
+    id."""
     if marker in posted:
         return posted[marker]
     result = client.execute(
@@ -310,7 +311,8 @@ def describe(order: Order) -> str:
 
 
 def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
-    """Raise SyncMismatch, with both descriptions, when the Odoo tax Loom would put on the order's lines is not the one Loom charged.
+    """Raise SyncMismatch, with both descriptions, when the Odoo tax Loom would put on the order's lines is not the one Loom
+    charged.
 
     The tax Loom charged is the order's copy of the group's rule; the Odoo tax is the one mapped on
     Loom's Odoo page, read now: its kind, rate, "included in price" and its company's rounding
@@ -332,8 +334,10 @@ def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
         return
     seen = "deleted or archived" if now is None else now.describe()
     raise SyncMismatch(
-        f"Order {order.number}: Loom charged the buyer {describe(order)} ({'per line' if rule.per_line else 'rounded globally'}), "
-        f"but the tax mapped in your Odoo is now {seen}. Odoo would book another total than the buyer paid, so Loom sent nothing. "
+        f"Order {order.number}: Loom charged the buyer {describe(order)} "
+        f"({'per line' if rule.per_line else 'rounded globally'}), "
+        f"but the tax mapped in your Odoo is now {seen}. Odoo would book another total than the buyer paid, so Loom sent "
+        "nothing. "
         "Put the tax back as it was in Odoo (Accounting › Configuration › Taxes), then press Retry."
     )
 
@@ -377,9 +381,12 @@ def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
         return None
     return (
-        f"Order {order.number}: Odoo's total is {show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
-        f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is {show(expected, order.currency)} "
-        f"(taxes: {describe(order)}; mapped in Odoo: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the tax mapping on Loom's Odoo page and the order's "
+        f"Order {order.number}: Odoo's total is "
+        f"{show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
+        f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is "
+        f"{show(expected, order.currency)} "
+        f"(taxes: {describe(order)}; mapped in Odoo: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the "
+        "tax mapping on Loom's Odoo page and the order's "
         "taxes and pricelist in Odoo, then press Retry."
     )
 
@@ -421,7 +428,8 @@ def cancel_in_odoo(client: OdooClient, order: Order, row: dict[str, Any]) -> str
     marker = note_marker(client, "cancel-refused", order.number)
     body = (
         f"<p><b>Loom order {html.escape(order.number)} was cancelled in Loom</b>, but Odoo refused to cancel this sales order: "
-        f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on Loom's Odoo page.</p>"
+        f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on "
+        "Loom's Odoo page.</p>"
     )
     post_note(client, row["id"], body, marker, posted_notes(client, row["id"], "cancel-refused"))
     return (

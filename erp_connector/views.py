@@ -129,7 +129,8 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
 
 
 def plain_error(text: str | None) -> str:
-    """A worker's last error as the group reads it: without the exception's class name ("PermanentError: Odoo refused it" → "Odoo refused it")."""
+    """A worker's last error as the group reads it: without the exception's class name ("PermanentError: Odoo refused it" → "Odoo
+    refused it")."""
     return re.sub(r"^[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Refused|Unavailable): ", "", text or "")
 
 

@@ -45,7 +45,8 @@ def bootstrap(app: Flask) -> None:
 
 
 def wire_subscribers(bus: events.EventBus) -> None:
-    """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in this order."""
+    """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in
+    this order."""
     bus.reset()
     bus.subscribe(events.OrganizationSignedUp, producers.open_group)
     bus.subscribe(events.AddressConfirmed, producers.list_confirmed_groups)

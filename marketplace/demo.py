@@ -555,7 +555,8 @@ def _pay(session: Session, buyer: Membership, invoice: Invoice) -> None:
 
 
 def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership, box: SecretBox) -> None:
-    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent (to the details the group gave), some confirmed."""
+    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent (to the details the group gave), some
+    confirmed."""
     for payout in session.scalars(select(Payout).where(Payout.order_id == order.id, Payout.status == PayoutStatus.PENDING)):
         if payout.method == PayoutMethod.STRIPE_TRANSFER:
             payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()

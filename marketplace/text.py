@@ -29,7 +29,8 @@ def clean_line(value: object) -> str:
 
 
 def clean_text(value: object) -> str:
-    """Return multi-line text (a story, a spec, a message): NFC, line breaks as \\n, tabs kept, other control characters removed."""
+    """Return multi-line text (a story, a spec, a message): NFC, line breaks as \\n, tabs kept, other control characters
+    removed."""
     if value is None:
         return ""
     text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", str(value)))

@@ -254,13 +254,15 @@ class EmbeddedIndex:
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
-            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, "
+            "fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
-            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
@@ -420,7 +422,8 @@ class EmbeddedIndex:
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
             conditions.append(
-                f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({_bind(params, 'mat', query.materials)}))"
+                "EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN "
+                f"({_bind(params, 'mat', query.materials)}))"
             )
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
@@ -455,7 +458,8 @@ class EmbeddedIndex:
             conditions.append("g.verified = :verified")
         if query.certifications:
             conditions.append(
-                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))"
+                "EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN "
+                f"({_bind(params, 'cert', query.certifications)}))"
             )
         if query.verified_certifications:
             schemes = _bind(params, "vcert", query.verified_certifications)
@@ -519,7 +523,8 @@ class EmbeddedIndex:
             connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
             connection.execute(
                 "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER BY cap_id",
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER "
+                "BY cap_id",
                 {"week": week, "units": units},
             )
 
@@ -631,7 +636,8 @@ class EmbeddedIndex:
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
-            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
+            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id "
+            "ASC LIMIT :limit",
             params,
         ).fetchall()
         shown = [row[0] for row in rows[: query.size]]

@@ -123,7 +123,8 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
 def documents(
     session: Session, today: dt.date | None = None, *, now: dt.datetime | None = None, batch: int = 2000
 ) -> Iterator[dict[str, Any]]:
-    """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for all)."""
+    """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for
+    all)."""
     now = now or utcnow()
     last_id = 0
     while groups := _group_batch(session, last_id, batch):

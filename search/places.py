@@ -144,7 +144,8 @@ def find_place(text: str) -> Place:
     if not matches:
         where = f" in {book.countries[_key(country)][1]}" if country else ""
         raise UnknownPlace(
-            f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give latitude,longitude."
+            f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give "
+            "latitude,longitude."
         )
     if any(main for _, main in matches):  # a place's own name before another place's other name
         matches = [(place, main) for place, main in matches if main]

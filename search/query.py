@@ -302,7 +302,8 @@ def selected_values(query: SearchQuery, facet: str) -> set[str]:
 
 
 def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
-    """Tell whether a capability of an indexed document passes the query's capability filters (price only in the query's currency)."""
+    """Tell whether a capability of an indexed document passes the query's capability filters (price only in the query's
+    currency)."""
     if query.categories and capability["category"] not in category_codes(query.categories):
         return False
     if query.materials and not set(query.materials) & set(capability["materials"]):

@@ -407,7 +407,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Invite someone into the inviter's organization and e-mail them a link; return the link too.
 
-    `ttl` is how long the link works. Raises `Forbidden` (field `role`: only an owner invites an owner) or `Conflict` (field `email`: already a member).
+    `ttl` is how long the link works. Raises `Forbidden` (field `role`: only an owner invites an owner) or `Conflict` (field
+    `email`: already a member).
     """
     require_role(inviter, Role.ADMIN)
     if role == Role.OWNER and inviter.role != Role.OWNER:
@@ -511,7 +512,8 @@ def _join(session: Session, token: str, *, user: User | None, name: str, passwor
 
 
 def team_of(session: Session, membership: Membership) -> tuple[list[Membership], list[Invitation]]:
-    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members, pending)`."""
+    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members,
+    pending)`."""
     members = list(
         session.scalars(
             select(Membership).where(Membership.organization_id == membership.organization_id).order_by(Membership.id)

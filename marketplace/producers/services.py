@@ -72,7 +72,8 @@ PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq",
 
 
 def unique_slug(session: Session, name: str) -> str:
-    """Return a slug for `name` no producer group has, nor had before a rename: the name's slug, else it with -2, -3 … appended."""
+    """Return a slug for `name` no producer group has, nor had before a rename: the name's slug, else it with -2, -3 …
+    appended."""
     base = slugify(name)
     taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
     taken |= set(session.scalars(select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(f"{base}%"))))
@@ -333,7 +334,8 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
 def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
     """Set the units available in many weeks at once; a week cannot drop below what is already promised.
 
-    `units_by_week` maps each week's Monday to whole units. Raises `DomainError` (a key that is not a Monday, negative units) or `Conflict` (a week below the units already promised in it).
+    `units_by_week` maps each week's Monday to whole units. Raises `DomainError` (a key that is not a Monday, negative units) or
+    `Conflict` (a week below the units already promised in it).
     """
     capability = _owned_capability(session, group, capability_id)
     windows = {w.week_start: w for w in capability.windows}
@@ -536,7 +538,8 @@ def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str
         return []
     starts = ", ".join(f"{q:,}" for q in shadowed)
     return [
-        f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."
+        f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your "
+        f"minimum of {moq:,}."
     ]
 
 

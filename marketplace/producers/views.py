@@ -1,5 +1,6 @@
 """Public pages about producer groups (the home page, the directory, their media), and the pages a group uses to manage
-its own listing. A group's profile, which shows its reviews and a buyer's drafts too, is discovery's (`marketplace.discovery.views`)."""
+its own listing. A group's profile, which shows its reviews and a buyer's drafts too, is discovery's
+(`marketplace.discovery.views`)."""
 
 from __future__ import annotations
 

@@ -110,7 +110,8 @@ def create_rfq(
 ) -> Rfq:
     """Draft an RFQ for some groups, or send it to them straight away (a confirmed e-mail address only).
 
-    Raises `Forbidden` (not a buyer; sending with an unconfirmed address) and `DomainError` (a field named: a bad value, or no group chosen when sending).
+    Raises `Forbidden` (not a buyer; sending with an unconfirmed address) and `DomainError` (a field named: a bad value, or no
+    group chosen when sending).
     """
     membership = require_buyer(membership)
     if send:
@@ -493,7 +494,9 @@ def submit_quote(
 ) -> Quote:
     """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count.
 
-    `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote was already accepted or declined) or `DomainError` (field named) for a bad value.
+    `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and
+    `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote
+    was already accepted or declined) or `DomainError` (field named) for a bad value.
     """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
@@ -550,12 +553,14 @@ def submit_quote(
         ),
         body=(
             _l(
-                "%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.",
+                "%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
+                "%(valid_until)s.",
                 **terms,
             )
             if verb == "sent"
             else _l(
-                "%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.",
+                "%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
+                "%(valid_until)s.",
                 **terms,
             )
         ),

@@ -84,7 +84,8 @@ def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
 
 
 def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
-    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own boxes)."""
+    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own
+    boxes)."""
     membership = services.require_buyer(context.current_membership())
     slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
     if draft is not None and request.method == "GET":

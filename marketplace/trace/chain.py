@@ -76,7 +76,9 @@ def hash_id_uri(digest: str) -> str:
 
 # The EPCIS 2.0 contexts the reference package carries, by address (its own file names).
 BUNDLED_CONTEXTS = {
-    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld": "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld": (
+        "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld"
+    ),
     "https://gs1.github.io/EPCIS/epcis-context.jsonld": "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld",
 }
 
@@ -215,7 +217,9 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
                     Problem(
                         position,
                         _(
-                            "Event %(position)s cannot be checked in this public copy: its hash covers a private note, recorded before notes were kept apart. The order's parties can check it in their own download.",
+                            "Event %(position)s cannot be checked in this public copy: its hash covers a private note, "
+                            "recorded before notes were kept apart. The order's parties can check it in their own "
+                            "download.",
                             position=position,
                         ),
                         withheld=True,

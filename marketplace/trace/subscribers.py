@@ -27,7 +27,8 @@ def _place_name(group: ProducerGroup) -> str:
 
 
 def record_step(session: Session, event: OrderTraced) -> None:
-    """Record the event's step on its order's trace chain, linked to the order's lines and invoices, in the publisher's transaction."""
+    """Record the event's step on its order's trace chain, linked to the order's lines and invoices, in the publisher's
+    transaction."""
     order = event.order
     fields = step_fields(
         event.step,
