@@ -174,7 +174,8 @@ def main() -> None:
         engine.dispose()
     click.echo()
     click.echo(
-        f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers and products new"
+        f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers "
+        "and products new"
     )
     click.echo(f"{'':34}{'orders/s':>10}{'calls/order':>13}{'× naive':>9}")
     naive_rate = args.orders / results["naive (odoo-client-lib, XML-RPC)"][0]

@@ -5,7 +5,8 @@
 For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
 counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
 Flask's test client (no server, no network), in rounds that alternate the pages, and prints the median
-per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a minimal Flask page
+per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a
+minimal Flask page
 measured the same way. The database is one bench/web.py seeded (its demo marketplace); its embedded
 search index is built in a temporary folder first. Run it from two trees in turns to compare versions.
 """
@@ -125,7 +126,8 @@ def main() -> None:
                 per_request[name] = statements[0] / args.requests
     floor = statistics.median(cpu["floor"])
     print(
-        f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average {os.getloadavg()[0]:.1f}\n"
+        f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average "
+        f"{os.getloadavg()[0]:.1f}\n"
     )
     print(f"{'page':<20}{'CPU ms/request':>15}{'round trips':>12}{'×floor':>8}")
     for name in targets:

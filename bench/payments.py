@@ -8,7 +8,8 @@ holding tables no benchmark made (see bench/scratch.py).
 
 Stripe wants a 2xx quickly and retries otherwise. Each delivery is a signed POST through the whole
 app (signature check, the event stored once, its effect in the same transaction); the floor is
-a POST of the same body to a route that does nothing; `construct_event` alone is shown too. Prints p50/p95 per kind of delivery and
+a POST of the same body to a route that does nothing; `construct_event` alone is shown too. Prints p50/p95 per kind of delivery
+and
 the ratio to the floor: an empty POST through the same app (Flask, the test client, security headers).
 """
 
@@ -206,14 +207,16 @@ def main() -> None:
     print(f"{'latency (ms)':44}{'p50':>8}{'p95':>8}{'p50 ×floor':>12}{'p95 ×floor':>12}")
     print(f"{'empty POST through the same app (floor)':44}{f50:8.2f}{f95:8.2f}{1:12.1f}{1:12.1f}")
     print(
-        f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}"
+        f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}"
+        f"{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}"
     )
     for label, times in results.items():
         p50, p95 = pct(times, 50), pct(times, 95)
         print(f"{'Loom: ' + label:44}{p50:8.2f}{p95:8.2f}{p50 / f50:12.1f}{p95 / f95:12.1f}")
     total = sum(sum(t) for t in results.values()) / 1000
     print(
-        f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), every one answered 200."
+        f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), "
+        "every one answered 200."
     )
 
 

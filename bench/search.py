@@ -7,7 +7,8 @@ Prints index build rates and p50/p95 latency over a fixed mix of queries for Loo
 backend end to end, the raw `es.search` call with the very same body (the floor), and the embedded
 backend, with each one's ratio to the floor and Elasticsearch's to the embedded backend side by side,
 the targets (issue 15: Elasticsearch p95 ≤ 50 ms at 100,000 groups, embedded p95 ≤ 50 ms at 10,000),
-and the machine's load average while the queries ran (latency on a shared machine says little without it). The generated database is cached in bench/.cache/ between runs, or built in the PostgreSQL
+and the machine's load average while the queries ran (latency on a shared machine says little without it). The generated database
+is cached in bench/.cache/ between runs, or built in the PostgreSQL
 database --database-url names (kept while it holds the same groups; the test database, or one with
 tables no benchmark made, is refused). The Elasticsearch indexes are made under --index-prefix (a new
 random one by default; a prefix already in use is refused) and deleted at the end.
@@ -270,7 +271,8 @@ def main() -> None:
     if not with_es:  # the embedded backend alone: compare runs of two versions by these figures
         click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}")
         click.echo(
-            f"{'Loom, embedded backend':<34}{percentile(timings['embedded'], 50):>8.1f}{percentile(timings['embedded'], 95):>8.1f}"
+            f"{'Loom, embedded backend':<34}{percentile(timings['embedded'], 50):>8.1f}"
+            f"{percentile(timings['embedded'], 95):>8.1f}"
         )
         for kind in dict.fromkeys(k for k, _ in mix):
             values = by_kind[(kind, "embedded")]

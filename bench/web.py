@@ -295,7 +295,8 @@ def main() -> None:
                                     run(target_port, target_path, side)
                             rows.append((engine, size, name, page, floor))
                             print(
-                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load average {os.getloadavg()[0]:.1f}",
+                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load "
+                                f"average {os.getloadavg()[0]:.1f}",
                                 file=sys.stderr,
                                 flush=True,
                             )
@@ -304,16 +305,19 @@ def main() -> None:
         "off" if os.environ.get("LOOM_PAGE_CACHE", "").lower() in ("false", "0") else "on (anonymous GETs: marketplace.pagecache)"
     )
     print(
-        f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of {args.slice_seconds:g} s per side, "
+        f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of "
+        f"{args.slice_seconds:g} s per side, "
         f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}\n"
     )
     print(
-        f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
+        f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  "
+        f"{'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
     )
     for engine, size, name, page, floor in rows:
         ratio = floor.rate / page.rate if page.rate else float("inf")
         print(
-            f"{engine:<11}{size:>7,}  {name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
+            f"{engine:<11}{size:>7,}  "
+            f"{name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
             f"{floor.rate:>11,.0f}{floor.percentile(50):>6.1f}{floor.percentile(95):>6.1f}  {ratio:>6.1f}"
         )
     times = {(e, s, n): f.rate / p.rate for e, s, n, p, f in rows if p.rate}

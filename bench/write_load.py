@@ -3,7 +3,8 @@
     python bench/write_load.py [--clients 20] [--seconds 60] [--engines sqlite,postgresql] [--servers serve,gunicorn]
 
 For each engine (a fresh SQLite file; the PostgreSQL database named by LOOM_BENCH_POSTGRES_URL, whose
-schema is WIPED: the test database, or one holding tables no benchmark made, is refused) and each server (`loom serve`, with its worker
+schema is WIPED: the test database, or one holding tables no benchmark made, is refused) and each server (`loom serve`, with its
+worker
 thread; gunicorn with two workers of four threads, with `loom worker` beside it), it starts the
 server on 127.0.0.1, signs in `--clients` buyers and lets each one, for `--seconds`, do what a
 person does: open its RFQ page and post a message there, or open the new-RFQ page and send a
@@ -318,13 +319,15 @@ def main() -> None:
                 tally = run(kind, engine, url, folder, args.clients, args.seconds, args.max_posts)
                 rows.append((engine, "loom serve" if kind == "serve" else "gunicorn 2×4", tally))
     print(
-        f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} {'post p95 ms':>12}"
+        f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} "
+        f"{'post p95 ms':>12}"
     )
     for engine, server_name, t in rows:
+        statuses = ", ".join(f"{n}×{code}" for code, n in sorted(t.client_statuses.items()))
         print(
             f"{engine:<11} {server_name:<13} {t.requests:>9} {len(t.post_ms):>7} {t.server_errors:>5} {t.client_errors:>5} "
             f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}"
-            f"{'   4xx: ' + ', '.join(f'{n}×{code}' for code, n in sorted(t.client_statuses.items())) if t.client_statuses else ''}"
+            f"{'   4xx: ' + statuses if t.client_statuses else ''}"
         )
 
 

@@ -97,7 +97,8 @@ def test_the_importer_cleans_text_too() -> None:
     record = next(
         read_json(
             '{"groups": [{"external_ref": "x", "name": "Evil\\r\\nName\\u0000", "story": "a\\r\\nb\\u0007", "country": "KE", '
-            '"capabilities": [{"category": "baskets.storage", "price_min": 1, "price_max": 2, "lead_time_days": 3, "weekly_capacity": 4}]}]}'
+            '"capabilities": [{"category": "baskets.storage", "price_min": 1, "price_max": 2, "lead_time_days": 3, '
+            '"weekly_capacity": 4}]}]}'
         )
     )
     clean = validate(record)

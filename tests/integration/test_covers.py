@@ -91,7 +91,10 @@ def test_a_group_without_a_gallery_photo_shows_a_product_photo_then_a_placeholde
     from_product = (
         '<img class="cover" src="/media/photos/bowl.jpg" alt="Soapstone bowl by Kisii Soapstone" width="1200" height="900"'
     )
-    placeholder = '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small aria-hidden="true">Baskets</small></div>'
+    placeholder = (
+        '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small '
+        'aria-hidden="true">Baskets</small></div>'
+    )
 
     pages = {
         "search": text_of(client.get("/search?q=weavers+soapstone")),

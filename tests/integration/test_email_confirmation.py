@@ -1,4 +1,5 @@
-"""An account confirms its e-mail address before it lists, quotes, sends requests, buys or is paid; sign-up reveals no accounts."""
+"""An account confirms its e-mail address before it lists, quotes, sends requests, buys or is paid; sign-up reveals no
+accounts."""
 
 from __future__ import annotations
 
@@ -353,7 +354,8 @@ def payments_market(session: Session) -> dict[str, Any]:
     return market
 
 
-def test_an_unconfirmed_buyer_cannot_pay(client: FlaskClient, session: Session, payments_market: dict, stripe_relay) -> None:  # noqa: F811
+# noqa: F811
+def test_an_unconfirmed_buyer_cannot_pay(client: FlaskClient, session: Session, payments_market: dict, stripe_relay) -> None:
     _unconfirm(session, payments_market["buyer"])
     as_(client, payments_market["buyer"])
     invoice = deposit(session, payments_market["kenya_order"])

@@ -58,7 +58,8 @@ TODAY = dt.date(2027, 1, 6)
 
 
 class PreviousPath(EmbeddedIndex):
-    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the oracle."""
+    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the
+    oracle."""
 
     # fmt: off
     def search(self, query: SearchQuery) -> SearchResult:
@@ -97,7 +98,8 @@ class PreviousPath(EmbeddedIndex):
             country: dict[Any, int] = defaultdict(int)
             verified: dict[Any, int] = defaultdict(int)
             for value, flag, n in connection.execute(
-                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY "
+                    "g.country, g.verified"
             ):
                 country[value] += n
                 verified[flag] += n
@@ -152,7 +154,8 @@ class PreviousPath(EmbeddedIndex):
             groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
             cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
             if facet == "material":
-                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
+                sql = ("SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON "
+                    "m.cap_id = c.id "
                        f"WHERE {cap_where} GROUP BY value")
             else:
                 sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"

@@ -111,7 +111,8 @@ def mapping_of(client: OdooClient, case: str) -> tuple[TaxMapping, TaxRule | Non
 
 @contextlib.contextmanager
 def company_rounding(client: OdooClient, method: str | None) -> Iterator[None]:
-    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave it)."""
+    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave
+    it)."""
     [company] = client.search_read("res.company", [], ["id", "tax_calculation_rounding_method"], limit=1)
     was = company["tax_calculation_rounding_method"]
     if method is None or was == method:
@@ -162,7 +163,8 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
     """What the buyer pays (Loom's order total, each invoice, tax included) is what the group's Odoo books, tax for tax."""
     client = odoo.client()
     activate(client, currency)
-    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both ways.
+    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both
+    # ways.
     wanted = {"15 % on top": "round_per_line", "15 % on top, rounded globally": "round_globally"}.get(case)
     with company_rounding(client, wanted):
         mapping, rule = mapping_of(client, case)
@@ -219,7 +221,8 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
 def test_a_company_that_rounds_globally_books_the_tax_once_per_document_and_so_does_loom(
     app: Flask, session: Session, odoo: Odoo
 ) -> None:
-    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's round_globally)."""
+    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's
+    round_globally)."""
     client = odoo.client()
     with company_rounding(client, "round_globally"):
         mapping, rule = mapping_of(client, "15 % on top")
@@ -240,14 +243,17 @@ def _print_table() -> object:
     yield
     if TABLE:
         rows = [
-            "| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals after the buyer paid Loom's amounts |",
+            "| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals "
+            "after the buyer paid Loom's amounts |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for target, code, case, loom, odoo_total, loom_invoices, odoo_invoices, residuals in TABLE:
             equal = loom == odoo_total and loom_invoices == odoo_invoices
             rows.append(
-                f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | {' / '.join(show(x, code) for x in loom_invoices)} | "
-                f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | {' / '.join(show(x, code) for x in residuals)} |"
+                f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | "
+                f"{' / '.join(show(x, code) for x in loom_invoices)} | "
+                f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | "
+                f"{' / '.join(show(x, code) for x in residuals)} |"
             )
         text = "\n".join(rows)
         print("\n" + text)
@@ -306,7 +312,8 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(
     app: Flask, session: Session, odoo: Odoo
 ) -> None:
-    """An order Loom charged no tax on (accepted before the group mapped one), while its Odoo now adds 15 %: Loom says so, confirms nothing."""
+    """An order Loom charged no tax on (accepted before the group mapped one), while its Odoo now adds 15 %: Loom says so,
+    confirms nothing."""
     client = odoo.client()
     [tax] = client.create(
         "account.tax", [{"name": keyed(client, "VAT"), "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale"}]

@@ -63,7 +63,8 @@ def _connected(client: FlaskClient, session: Session, odoo: OdooDouble) -> objec
 
 
 def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: FlaskClient, session: Session) -> None:
-    """A percentage tax, on top or included, becomes the group's sales tax with its company's rounding; other kinds are refused in words."""
+    """A percentage tax, on top or included, becomes the group's sales tax with its company's rounding; other kinds are refused in
+    words."""
     with OdooDouble(version=18, database="coop") as odoo:
         group = _connected(client, session, odoo)
         [grouped] = odoo.db.create(

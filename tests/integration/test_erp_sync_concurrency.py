@@ -80,7 +80,8 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
             queue_order_sync(session, order)  # one worker takes this...
             queue_trace_sync(session, order)  # ...the other this, which needs the order in Odoo first
             session.commit()
-        # Odoo is slow to create the order: without the lock, the second worker looks for it meanwhile, finds nothing and creates it too.
+        # Odoo is slow to create the order: without the lock, the second worker looks for it meanwhile, finds nothing and creates
+        # it too.
         odoo.inject("slow", times=2, seconds=0.8, match="order_line")
         start = threading.Barrier(2)
         outcomes: list[object] = []

@@ -534,7 +534,8 @@ def _stays_here(location: str) -> bool:
 
 
 def test_no_return_address_leads_off_the_site(app: Flask, world: World) -> None:
-    """Sign-in's `next`, add-to-draft's `next` and the switcher's return address, with every spelling that reads as another host."""
+    """Sign-in's `next`, add-to-draft's `next` and the switcher's return address, with every spelling that reads as another
+    host."""
     browsers, escapes = Browsers(app), {}
     for target in NEXT_VARIANTS:
         client = app.test_client()

@@ -76,7 +76,8 @@ def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(
     assert "A batch failed the quality check" in text_of(client.get(page))
 
 
-def _open_quote(session: Session, group, buyer, *, quantity: int = 1200, unit_price: str = "8.75", currency: str = "USD"):  # type: ignore[no-untyped-def]
+# type: ignore[no-untyped-def]
+def _open_quote(session: Session, group, buyer, *, quantity: int = 1200, unit_price: str = "8.75", currency: str = "USD"):
     import datetime as dt
     from decimal import Decimal
 
@@ -199,7 +200,8 @@ def test_a_draft_takes_groups_later_and_is_sent(client: FlaskClient, session: Se
     rfq = session.scalar(select(Rfq))
     assert rfq.status == RfqStatus.DRAFT and rfq.recipients == []
     assert f"/rfqs/{rfq.id}/edit" in text_of(client.get(f"/rfqs/{rfq.id}"))
-    # From a group's profile: "add to a draft" is a button (tests/integration/test_profile_drafts.py); the edit page takes one too.
+    # From a group's profile: "add to a draft" is a button (tests/integration/test_profile_drafts.py); the edit page takes one
+    # too.
     profile = text_of(client.get(f"/groups/{basket_groups['kitui'].slug}"))
     assert f'name="target" value="{rfq.id}:{basket_groups["kitui"].slug}"' in profile
     edit = f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}"
@@ -533,12 +535,13 @@ def test_typed_text_keeps_its_paragraphs_and_line_breaks_and_its_direction(
     client: FlaskClient, session: Session, basket_groups: dict
 ) -> None:
     group = basket_groups["kitui"]
-    group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."  # as a browser sends a textarea
+    # as a browser sends a textarea
+    group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."
     session.commit()
     html = text_of(client.get(f"/groups/{group.slug}"))
     assert (
-        '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 &lt;b&gt;together&lt;/b&gt;.</p>'
-        in html
+        '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 '
+        "&lt;b&gt;together&lt;/b&gt;.</p>" in html
     )
 
 

@@ -319,7 +319,8 @@ WEBHOOK_SECRET = "whsec_loom_hostile"
 def _signed(payload: bytes, at: int | None = None) -> dict[str, str]:
     t = int(time.time()) if at is None else at
     return {
-        "Stripe-Signature": f"t={t},v1={hmac.new(WEBHOOK_SECRET.encode(), f'{t}.'.encode() + payload, hashlib.sha256).hexdigest()}"
+        "Stripe-Signature": f"t={t},v1="
+        f"{hmac.new(WEBHOOK_SECRET.encode(), f'{t}.'.encode() + payload, hashlib.sha256).hexdigest()}"
     }
 
 

@@ -1,5 +1,6 @@
 """Replay the recordings of real Odoo 17, 18 and 19 (tests/data/odoo-wire, and its payment/ wizard
-recordings, and its lock/ recordings of Lock Confirmed Sales) against the double and compare every answer's shape — HTTP status, envelope, error class
+recordings, and its lock/ recordings of Lock Confirmed Sales) against the double and compare every answer's shape — HTTP status,
+envelope, error class
 and code, result types — and its meaning: every amount, tax, residual, state and message body the
 real server computed must come back the same from the double (ids, record names and dates aside)."""
 

@@ -136,7 +136,10 @@ BUDGET = {
     "api_search": 0,
     "order": 11,
     "invoice": 10,
-}  # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory: cover photos (1); the invoice: the group's collecting account (1)
+    # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory:
+    # cover
+    # photos (1); the invoice: the group's collecting account (1)
+}
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
 # above); served again from the cache, they run that one statement alone.
 CACHED = {"home", "directory", "profile", "api_groups", "api_group"}

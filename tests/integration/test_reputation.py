@@ -118,7 +118,8 @@ def test_signals_are_measured_from_orders_rfqs_and_reviews(session: Session) -> 
     orders.move(session, admin, cancelled.id, OrderStatus.CANCELLED, note="Buyer closed", today=dt.date.today(), base_url="")
     for order, stars in zip(on_time, (5, 4, 5), strict=True):
         reviews.leave_review(session, buyer, order.id, **rated(stars))
-    # accepted_order's RFQs were answered at once (6 of them); add a slow answer, a message answer, an unanswered old one and a fresh one.
+    # accepted_order's RFQs were answered at once (6 of them); add a slow answer, a message answer, an unanswered old one and a
+    # fresh one.
     rfq_to(session, group, buyer, sent_hours_ago=100, answered_after_hours=30)
     rfq_to(session, group, buyer, sent_hours_ago=50, answered_after_hours=2, by_message=True)
     rfq_to(session, group, buyer, sent_hours_ago=96, answered_after_hours=None)

@@ -499,8 +499,14 @@ def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder
         touch(session, group)
     session.commit()
     worker_for(app).drain()
-    photo = '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" loading="lazy">'
-    placeholder = '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small aria-hidden="true">Baskets</small></div>'
+    photo = (
+        '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" '
+        'loading="lazy">'
+    )
+    placeholder = (
+        '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small '
+        'aria-hidden="true">Baskets</small></div>'
+    )
 
     for page in (text_of(client.get("/search?q=baskets")), text_of(client.get("/")), text_of(client.get("/groups"))):
         assert photo in page and placeholder in page

@@ -148,7 +148,8 @@ def test_an_unlisted_groups_photos_and_published_stories_are_not_public(client: 
     assert [client.get(door).status_code for door in doors] == [404] * 6
 
 
-def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_imported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+# type: ignore[no-untyped-def]
+def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_imported(tmp_path) -> None:
     """Migration 0023 applies the same rule to the groups already there (upgraded from 0017, the schema before it)."""
     import sqlalchemy as sa
 
@@ -185,7 +186,8 @@ def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_import
         )
         db.execute(
             sa.text(
-                "INSERT INTO membership (user_id, organization_id, role, created_at) VALUES (1, 1, 'owner', :t), (2, 2, 'owner', :t)"
+                "INSERT INTO membership (user_id, organization_id, role, created_at) VALUES (1, 1, 'owner', :t), (2, 2, "
+                "'owner', :t)"
             ),
             {"t": now},
         )

@@ -41,7 +41,8 @@ GROUPS = {
 
 
 def group_ids(version: int) -> dict[str, int]:
-    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real 17)."""
+    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real
+    17)."""
     ids = dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
     if version < 18:
         del ids["product.group_product_manager"]
@@ -105,7 +106,8 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
     untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
     if money.rounds_globally(db) and lines:
-        # round_globally: the document's tax is the unrounded line taxes added, rounded once; included taxes come out of the lines' amounts.
+        # round_globally: the document's tax is the unrounded line taxes added, rounded once; included taxes come out of the
+        # lines' amounts.
         currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
         quantity = "product_uom_qty" if model == "sale.order" else "quantity"
         tax_field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order" else "tax_ids"
@@ -416,7 +418,8 @@ def build(name: str, version: int) -> Database:
                     ],
                     default="draft",
                 ),
-                # "Lock Confirmed Sales" sets this boolean on confirmation from 17 on (no `done` state any more: checked on real 17).
+                # "Lock Confirmed Sales" sets this boolean on confirmation from 17 on (no `done` state any more: checked on real
+                # 17).
                 "locked": Field("boolean", default=False),
                 "order_line": Field("one2many", "sale.order.line", inverse="order_id"),
                 "pricelist_id": Field("many2one", "product.pricelist"),

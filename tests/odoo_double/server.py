@@ -248,7 +248,8 @@ class OdooDouble:
             if request.method != "POST":
                 status = 415 if self.version >= 19 else 400
                 return Response(
-                    f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible with ['http'] but '/jsonrpc' is type='json'.</p>\n",
+                    f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible "
+                    "with ['http'] but '/jsonrpc' is type='json'.</p>\n",
                     status,
                     content_type="text/html; charset=utf-8",
                 )
