@@ -45,17 +45,41 @@ LOCAL = OutboundPolicy(allow_http=True, allowed_networks=(ipaddress.ip_network("
 
 
 def make_orders(session: Session, count: int, prefix: str) -> tuple[int, list[Order]]:
-    group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name=f"Bench group {prefix}", country="KE"),
-                          name=f"Bench group {prefix}", slug=f"bench-{prefix}", country="KE", listed=True)  # fmt: skip
+    group = ProducerGroup(
+        organization=Organization(kind=OrganizationKind.PRODUCER, name=f"Bench group {prefix}", country="KE"),
+        name=f"Bench group {prefix}",
+        slug=f"bench-{prefix}",
+        country="KE",
+        listed=True,
+    )
     buyers = [Organization(kind=OrganizationKind.BUYER, name=f"Buyer {prefix}-{n}", country="GB") for n in range(BUYERS)]
     session.add_all([group, *buyers])
     session.flush()
     orders = []
     for n in range(count):
-        lines = [OrderLine(position=i, sku=f"{prefix}-SKU-{(n * 3 + i) % PRODUCTS:03d}", description=f"Sisal basket {(n * 3 + i) % PRODUCTS}",
-                           quantity=50 + i * 10, unit_price=Decimal("12.50") + i) for i in range(1, 4)]  # fmt: skip
-        orders.append(Order(number=f"LM-{prefix}-{n:05d}", buyer_id=buyers[n % BUYERS].id, group_id=group.id, currency="USD", total=Decimal(1000),
-                            ship_by=dt.date(2027, 3, 1), destination_country="GB", status=OrderStatus.CONFIRMED, lines=lines))  # fmt: skip
+        lines = [
+            OrderLine(
+                position=i,
+                sku=f"{prefix}-SKU-{(n * 3 + i) % PRODUCTS:03d}",
+                description=f"Sisal basket {(n * 3 + i) % PRODUCTS}",
+                quantity=50 + i * 10,
+                unit_price=Decimal("12.50") + i,
+            )
+            for i in range(1, 4)
+        ]
+        orders.append(
+            Order(
+                number=f"LM-{prefix}-{n:05d}",
+                buyer_id=buyers[n % BUYERS].id,
+                group_id=group.id,
+                currency="USD",
+                total=Decimal(1000),
+                ship_by=dt.date(2027, 3, 1),
+                destination_country="GB",
+                status=OrderStatus.CONFIRMED,
+                lines=lines,
+            )
+        )
     session.add_all(orders)
     session.flush()
     return group.id, orders
@@ -150,7 +174,8 @@ def main() -> None:
         engine.dispose()
     click.echo()
     click.echo(
-        f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers and products new"
+        f"ERP benchmark: {args.orders:,} orders × 3 lines into the Odoo 17 double (Loom over JSON-RPC); half the buyers "
+        "and products new"
     )
     click.echo(f"{'':34}{'orders/s':>10}{'calls/order':>13}{'× naive':>9}")
     naive_rate = args.orders / results["naive (odoo-client-lib, XML-RPC)"][0]

@@ -5,7 +5,8 @@
 For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
 counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
 Flask's test client (no server, no network), in rounds that alternate the pages, and prints the median
-per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a minimal Flask page
+per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a
+minimal Flask page
 measured the same way. The database is one bench/web.py seeded (its demo marketplace); its embedded
 search index is built in a temporary folder first. Run it from two trees in turns to compare versions.
 """
@@ -63,13 +64,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
         folder = Path(tmp)
-        env = {"LOOM_DATABASE_URL": args.database_url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
-               "LOOM_SEARCH_BACKEND": "embedded", "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
-               "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"),
-               "LOOM_RATE_LIMIT_API": "1000000 per minute"}  # fmt: skip
+        env = {
+            "LOOM_DATABASE_URL": args.database_url,
+            "LOOM_SECRET_KEY": "bench-secret-key",
+            "LOOM_SECRETS_KEY": new_key(),
+            "LOOM_SEARCH_BACKEND": "embedded",
+            "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
+            "LOOM_MAIL_DIR": str(folder / "mail"),
+            "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+            "LOOM_RATE_LIMIT_API": "1000000 per minute",
+        }
         os.environ.update(env)
-        built = subprocess.run([str(Path(sys.executable).parent / "loom"), "search", "rebuild"], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                               cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        built = subprocess.run(
+            [str(Path(sys.executable).parent / "loom"), "search", "rebuild"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if built.returncode != 0:
             sys.exit(built.stderr[-2000:])
         from marketplace import create_app
@@ -114,7 +126,8 @@ def main() -> None:
                 per_request[name] = statements[0] / args.requests
     floor = statistics.median(cpu["floor"])
     print(
-        f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average {os.getloadavg()[0]:.1f}\n"
+        f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average "
+        f"{os.getloadavg()[0]:.1f}\n"
     )
     print(f"{'page':<20}{'CPU ms/request':>15}{'round trips':>12}{'×floor':>8}")
     for name in targets:

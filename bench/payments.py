@@ -8,7 +8,8 @@ holding tables no benchmark made (see bench/scratch.py).
 
 Stripe wants a 2xx quickly and retries otherwise. Each delivery is a signed POST through the whole
 app (signature check, the event stored once, its effect in the same transaction); the floor is
-a POST of the same body to a route that does nothing; `construct_event` alone is shown too. Prints p50/p95 per kind of delivery and
+a POST of the same body to a route that does nothing; `construct_event` alone is shown too. Prints p50/p95 per kind of delivery
+and
 the ratio to the floor: an empty POST through the same app (Flask, the test client, security headers).
 """
 
@@ -52,17 +53,39 @@ def sign(payload: bytes) -> str:
 def setup(count: int) -> list[tuple[int, str]]:
     """`count` open deposit invoices, each with a checkout started: (payment id, checkout id)."""
     session = db.session
-    group = ProducerGroup(organization=Organization(kind=OrganizationKind.PRODUCER, name="Bench weavers", country="KE"),
-                          name="Bench weavers", slug="bench-weavers", country="KE", listed=True)  # fmt: skip
+    group = ProducerGroup(
+        organization=Organization(kind=OrganizationKind.PRODUCER, name="Bench weavers", country="KE"),
+        name="Bench weavers",
+        slug="bench-weavers",
+        country="KE",
+        listed=True,
+    )
     buyer = Organization(kind=OrganizationKind.BUYER, name="Bench buyer", country="GB")
     session.add_all([group, buyer])
     session.flush()
     payments = []
     for n in range(count):
-        order = Order(number=f"LM-B-{n:05d}", buyer_id=buyer.id, group_id=group.id, currency="USD", total=Decimal("1000.00"),
-                      ship_by=dt.date(2027, 3, 1), destination_country="GB", status=OrderStatus.CONFIRMED)  # fmt: skip
-        invoice = Invoice(order=order, group_id=group.id, sequence=n + 1, number=f"BENCH-{n + 1:05d}", kind=InvoiceKind.DEPOSIT,
-                          amount=Decimal("500.00"), currency="USD", issue_date=dt.date(2026, 12, 18), due_on=dt.date(2027, 1, 1))  # fmt: skip
+        order = Order(
+            number=f"LM-B-{n:05d}",
+            buyer_id=buyer.id,
+            group_id=group.id,
+            currency="USD",
+            total=Decimal("1000.00"),
+            ship_by=dt.date(2027, 3, 1),
+            destination_country="GB",
+            status=OrderStatus.CONFIRMED,
+        )
+        invoice = Invoice(
+            order=order,
+            group_id=group.id,
+            sequence=n + 1,
+            number=f"BENCH-{n + 1:05d}",
+            kind=InvoiceKind.DEPOSIT,
+            amount=Decimal("500.00"),
+            currency="USD",
+            issue_date=dt.date(2026, 12, 18),
+            due_on=dt.date(2027, 1, 1),
+        )
         payment = Payment(
             attempt=1, amount=Decimal("500.00"), currency="USD", idempotency_key=f"bench-{n}", checkout_ref=f"cs_bench_{n}"
         )
@@ -75,8 +98,16 @@ def setup(count: int) -> list[tuple[int, str]]:
 
 
 def event(n: int, kind: str, obj: dict) -> bytes:
-    return json.dumps({"id": f"evt_bench_{kind}_{n}", "object": "event", "type": kind, "created": int(time.time()), "livemode": False,
-                       "data": {"object": obj}}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "id": f"evt_bench_{kind}_{n}",
+            "object": "event",
+            "type": kind,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def noop() -> tuple[str, int]:
@@ -91,8 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
-                        help="the PostgreSQL database of the benchmark's own, emptied first (default: LOOM_BENCH_POSTGRES_URL)")  # fmt: skip
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+        help="the PostgreSQL database of the benchmark's own, emptied first (default: LOOM_BENCH_POSTGRES_URL)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.database == "postgresql":
@@ -108,12 +142,27 @@ def main() -> None:
         )
         with app.app_context():
             payments = setup(args.events)
-        completed = [event(n, "checkout.session.completed", {"id": ref, "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                                                             "payment_intent": f"pi_bench_{n}", "metadata": {"loom_payment": str(pid)}})
-                     for n, (pid, ref) in enumerate(payments)]  # fmt: skip
+        completed = [
+            event(
+                n,
+                "checkout.session.completed",
+                {
+                    "id": ref,
+                    "object": "checkout.session",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "payment_intent": f"pi_bench_{n}",
+                    "metadata": {"loom_payment": str(pid)},
+                },
+            )
+            for n, (pid, ref) in enumerate(payments)
+        ]
         ignored = [event(n, "customer.created", {"id": f"cus_{n}", "object": "customer"}) for n in range(args.events)]
-        kinds = {"checkout completed (pays, plans payout)": completed, "the same events again (duplicates)": completed,
-                 "a type Loom ignores (recorded)": ignored}  # fmt: skip
+        kinds = {
+            "checkout completed (pays, plans payout)": completed,
+            "the same events again (duplicates)": completed,
+            "a type Loom ignores (recorded)": ignored,
+        }
 
         floor = []
         for body in completed:
@@ -158,14 +207,16 @@ def main() -> None:
     print(f"{'latency (ms)':44}{'p50':>8}{'p95':>8}{'p50 ×floor':>12}{'p95 ×floor':>12}")
     print(f"{'empty POST through the same app (floor)':44}{f50:8.2f}{f95:8.2f}{1:12.1f}{1:12.1f}")
     print(
-        f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}"
+        f"{'construct_event alone':44}{pct(floor, 50):8.2f}{pct(floor, 95):8.2f}"
+        f"{pct(floor, 50) / f50:12.2f}{pct(floor, 95) / f95:12.2f}"
     )
     for label, times in results.items():
         p50, p95 = pct(times, 50), pct(times, 95)
         print(f"{'Loom: ' + label:44}{p50:8.2f}{p95:8.2f}{p50 / f50:12.1f}{p95 / f95:12.1f}")
     total = sum(sum(t) for t in results.values()) / 1000
     print(
-        f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), every one answered 200."
+        f"\n{args.events * len(results)} deliveries in {total:.1f} s ({args.events * len(results) / total:,.0f}/s), "
+        "every one answered 200."
     )
 
 

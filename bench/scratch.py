@@ -31,7 +31,8 @@ def refuse_test_database(url: str) -> None:
     test_url = os.environ.get("LOOM_TEST_POSTGRES_URL")
     if test_url and _same_database(url, test_url):
         raise Refused(
-            f"{make_url(url).render_as_string()} is the test database (LOOM_TEST_POSTGRES_URL); give the benchmark a database of its own."
+            f"{make_url(url).render_as_string()} is the test database (LOOM_TEST_POSTGRES_URL); give the benchmark a "
+            "database of its own."
         )
     if "test" in (make_url(url).database or "").lower():
         raise Refused(f"{make_url(url).database!r} looks like a test database; give the benchmark a database of its own.")
@@ -90,5 +91,6 @@ def claim_index_prefix(client, prefix: str) -> None:  # type: ignore[no-untyped-
     existing = client.indices.get_alias(index=f"{prefix}*", ignore_unavailable=True, allow_no_indices=True)
     if existing:
         raise Refused(
-            f"indexes starting with {prefix!r} exist already ({', '.join(sorted(existing))}); the benchmark deletes its own at the end, so choose a new prefix."
+            f"indexes starting with {prefix!r} exist already ({', '.join(sorted(existing))}); the benchmark deletes its "
+            "own at the end, so choose a new prefix."
         )

@@ -7,7 +7,8 @@ Prints index build rates and p50/p95 latency over a fixed mix of queries for Loo
 backend end to end, the raw `es.search` call with the very same body (the floor), and the embedded
 backend, with each one's ratio to the floor and Elasticsearch's to the embedded backend side by side,
 the targets (issue 15: Elasticsearch p95 ≤ 50 ms at 100,000 groups, embedded p95 ≤ 50 ms at 10,000),
-and the machine's load average while the queries ran (latency on a shared machine says little without it). The generated database is cached in bench/.cache/ between runs, or built in the PostgreSQL
+and the machine's load average while the queries ran (latency on a shared machine says little without it). The generated database
+is cached in bench/.cache/ between runs, or built in the PostgreSQL
 database --database-url names (kept while it holds the same groups; the test database, or one with
 tables no benchmark made, is refused). The Elasticsearch indexes are made under --index-prefix (a new
 random one by default; a prefix already in use is refused) and deleted at the end.
@@ -270,7 +271,8 @@ def main() -> None:
     if not with_es:  # the embedded backend alone: compare runs of two versions by these figures
         click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}")
         click.echo(
-            f"{'Loom, embedded backend':<34}{percentile(timings['embedded'], 50):>8.1f}{percentile(timings['embedded'], 95):>8.1f}"
+            f"{'Loom, embedded backend':<34}{percentile(timings['embedded'], 50):>8.1f}"
+            f"{percentile(timings['embedded'], 95):>8.1f}"
         )
         for kind in dict.fromkeys(k for k, _ in mix):
             values = by_kind[(kind, "embedded")]
@@ -279,8 +281,10 @@ def main() -> None:
         click.echo(
             f"Target (issue 19): {_target('embedded', percentile(timings['embedded'], 95), total_groups, 100_000, limit=100)}."
         )
-        click.echo(f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
-                   f"{_load(load_after)} when they ended.")  # fmt: skip
+        click.echo(
+            f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
+            f"{_load(load_after)} when they ended."
+        )
         return
     raw50, raw95 = percentile(timings["raw"], 50), percentile(timings["raw"], 95)
     local50, local95 = percentile(timings["embedded"], 50), percentile(timings["embedded"], 95)
@@ -291,16 +295,24 @@ def main() -> None:
         ("Loom, embedded backend", "embedded"),
     ):
         p50, p95 = percentile(timings[key], 50), percentile(timings[key], 95)
-        click.echo(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{p50 / raw50:>10.2f}{p95 / raw95:>10.2f}"
-                   f"{p50 / local50:>10.2f}{p95 / local95:>10.2f}")  # fmt: skip
+        click.echo(
+            f"{label:<34}{p50:>8.1f}{p95:>8.1f}{p50 / raw50:>10.2f}{p95 / raw95:>10.2f}"
+            f"{p50 / local50:>10.2f}{p95 / local95:>10.2f}"
+        )
     loom95 = percentile(timings["loom"], 95)
     click.echo()
-    click.echo(f"Targets (issue 15): {_target('Loom on Elasticsearch', loom95, total_groups, 100_000)}; "
-               f"{_target('embedded', local95, total_groups, 10_000)}.")  # fmt: skip
-    click.echo(f"Target (issue 19): {_target('embedded', local95, total_groups, 100_000, limit=100)}; from 100,000 to "
-               "300,000 groups its p95 should grow no more than 3×, and Elasticsearch stay within 1.1× of raw.")  # fmt: skip
-    click.echo(f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
-               f"{_load(load_after)} when they ended.")  # fmt: skip
+    click.echo(
+        f"Targets (issue 15): {_target('Loom on Elasticsearch', loom95, total_groups, 100_000)}; "
+        f"{_target('embedded', local95, total_groups, 10_000)}."
+    )
+    click.echo(
+        f"Target (issue 19): {_target('embedded', local95, total_groups, 100_000, limit=100)}; from 100,000 to "
+        "300,000 groups its p95 should grow no more than 3×, and Elasticsearch stay within 1.1× of raw."
+    )
+    click.echo(
+        f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
+        f"{_load(load_after)} when they ended."
+    )
     click.echo()
     click.echo(f"{'p50 by kind (ms)':<20}{'raw':>8}{'Loom ES':>9}{'embedded':>10}")
     for kind in dict.fromkeys(k for k, _ in mix):
@@ -313,8 +325,10 @@ def main() -> None:
     same_order = sum(a == b for a, b in pairs)
     same_set = sum(set(a) == set(b) for a, b in pairs)
     overlap = sum(len(set(a) & set(b)) / max(len(a), len(b), 1) for a, b in pairs) / len(pairs)
-    click.echo(f"Top 10: the same groups in the same order for {same_order} of {len(mix)} queries, the same groups for "
-               f"{same_set}; {overlap:.0%} of the top 10 shared on average.")  # fmt: skip
+    click.echo(
+        f"Top 10: the same groups in the same order for {same_order} of {len(mix)} queries, the same groups for "
+        f"{same_set}; {overlap:.0%} of the top 10 shared on average."
+    )
 
 
 if __name__ == "__main__":

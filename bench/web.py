@@ -88,12 +88,22 @@ def loom(env: dict[str, str], *args: str) -> None:
 
 def environment(url: str, folder: Path, search_path: Path, port: int) -> dict[str, str]:
     # PYTHONPATH: the servers and `loom` commands run the code of this tree, whatever the virtualenv has installed.
-    return {**os.environ, "PYTHONPATH": str(ROOT), "LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
-            "LOOM_SESSION_COOKIE_SECURE": "false", "LOOM_REMEMBER_COOKIE_SECURE": "false", "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
-            "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"), "LOOM_SEARCH_BACKEND": "embedded",
-            "LOOM_SEARCH_EMBEDDED_PATH": str(search_path),
-            # The clients share one address: the API's per-address limit would answer most of them 429.
-            "LOOM_RATE_LIMIT_API": "1000000 per minute"}  # fmt: skip
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LOOM_DATABASE_URL": url,
+        "LOOM_SECRET_KEY": "bench-secret-key",
+        "LOOM_SECRETS_KEY": new_key(),
+        "LOOM_SESSION_COOKIE_SECURE": "false",
+        "LOOM_REMEMBER_COOKIE_SECURE": "false",
+        "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOOM_MAIL_DIR": str(folder / "mail"),
+        "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+        "LOOM_SEARCH_BACKEND": "embedded",
+        "LOOM_SEARCH_EMBEDDED_PATH": str(search_path),
+        # The clients share one address: the API's per-address limit would answer most of them 429.
+        "LOOM_RATE_LIMIT_API": "1000000 per minute",
+    }
 
 
 def prepare(engine: str, size: int, postgres_url: str | None, folder: Path) -> str:
@@ -131,8 +141,14 @@ def prepare(engine: str, size: int, postgres_url: str | None, folder: Path) -> s
 def gunicorn(app: str, env: dict[str, str], port: int, log: Path, *extra: str) -> Iterator[int]:
     """Serve `app` with gunicorn (2 sync workers) on 127.0.0.1:`port` until the block ends."""
     with open(log, "w") as out:
-        process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                                    *extra, app], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *extra, app],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             for _ in range(300):
                 try:
@@ -215,8 +231,11 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="72,10000", help="numbers of demo groups, comma-separated")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--database-url", default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL)")  # fmt: skip
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL)",
+    )
     parser.add_argument("--slice-seconds", type=float, default=3.0)
     parser.add_argument("--slices", type=int, default=3, help="slices per side and page")
     parser.add_argument("--clients", type=int, default=16)
@@ -276,7 +295,8 @@ def main() -> None:
                                     run(target_port, target_path, side)
                             rows.append((engine, size, name, page, floor))
                             print(
-                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load average {os.getloadavg()[0]:.1f}",
+                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load "
+                                f"average {os.getloadavg()[0]:.1f}",
                                 file=sys.stderr,
                                 flush=True,
                             )
@@ -284,15 +304,22 @@ def main() -> None:
     page_cache = (
         "off" if os.environ.get("LOOM_PAGE_CACHE", "").lower() in ("false", "0") else "on (anonymous GETs: marketplace.pagecache)"
     )
-    print(f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of {args.slice_seconds:g} s per side, "
-          f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}\n")  # fmt: skip
     print(
-        f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  {'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
+        f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of "
+        f"{args.slice_seconds:g} s per side, "
+        f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}\n"
+    )
+    print(
+        f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  "
+        f"{'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
     )
     for engine, size, name, page, floor in rows:
         ratio = floor.rate / page.rate if page.rate else float("inf")
-        print(f"{engine:<11}{size:>7,}  {name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
-              f"{floor.rate:>11,.0f}{floor.percentile(50):>6.1f}{floor.percentile(95):>6.1f}  {ratio:>6.1f}")  # fmt: skip
+        print(
+            f"{engine:<11}{size:>7,}  "
+            f"{name:<20}{page.rate:>7,.0f}{page.percentile(50):>7.1f}{page.percentile(95):>7.1f}{page.errors:>7}  "
+            f"{floor.rate:>11,.0f}{floor.percentile(50):>6.1f}{floor.percentile(95):>6.1f}  {ratio:>6.1f}"
+        )
     times = {(e, s, n): f.rate / p.rate for e, s, n, p, f in rows if p.rate}
     names = list(dict.fromkeys(n for _, _, n, _, _ in rows))
     if len(engines) == 2:

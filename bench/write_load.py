@@ -3,7 +3,8 @@
     python bench/write_load.py [--clients 20] [--seconds 60] [--engines sqlite,postgresql] [--servers serve,gunicorn]
 
 For each engine (a fresh SQLite file; the PostgreSQL database named by LOOM_BENCH_POSTGRES_URL, whose
-schema is WIPED: the test database, or one holding tables no benchmark made, is refused) and each server (`loom serve`, with its worker
+schema is WIPED: the test database, or one holding tables no benchmark made, is refused) and each server (`loom serve`, with its
+worker
 thread; gunicorn with two workers of four threads, with `loom worker` beside it), it starts the
 server on 127.0.0.1, signs in `--clients` buyers and lets each one, for `--seconds`, do what a
 person does: open its RFQ page and post a message there, or open the new-RFQ page and send a
@@ -74,17 +75,37 @@ def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
         group = ProducerGroup(organization=organization, name="Bench Weavers", slug="bench-weavers", country="KE", listed=True)
         session.add(group)
         session.flush()
-        session.add(Capability(group=group, category="baskets.storage", materials=["sisal"], techniques=["coiling"], moq=10,
-                               lead_time_days=21, price_min=5, price_max=9, currency="USD", weekly_capacity=500))  # fmt: skip
+        session.add(
+            Capability(
+                group=group,
+                category="baskets.storage",
+                materials=["sisal"],
+                techniques=["coiling"],
+                moq=10,
+                lead_time_days=21,
+                price_min=5,
+                price_max=9,
+                currency="USD",
+                weekly_capacity=500,
+            )
+        )
         for n in range(clients):
             buyer = Organization(kind=OrganizationKind.BUYER, name=f"Bench Buyer {n}", country="GB")
             user = User(
                 email=f"buyer{n}@bench.example", name=f"Buyer {n}", password_hash=password_hash, email_confirmed_at=utcnow()
             )
             session.add(Membership(user=user, organization=buyer, role=Role.OWNER))
-            rfq = Rfq(buyer=buyer, title="Baskets", category="baskets.storage", quantity=200, currency="USD",
-                      needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
-                      recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+            rfq = Rfq(
+                buyer=buyer,
+                title="Baskets",
+                category="baskets.storage",
+                quantity=200,
+                currency="USD",
+                needed_by=dt.date.today() + dt.timedelta(weeks=10),
+                destination_country="GB",
+                status=RfqStatus.OPEN,
+                recipients=[RfqRecipient(group_id=group.id)],
+            )
             session.add(rfq)
             session.flush()
             people.append((user.email, rfq.id))
@@ -97,16 +118,37 @@ def prepare(url: str, clients: int) -> tuple[str, list[tuple[str, int]]]:
 @contextmanager
 def server(kind: str, url: str, folder: Path, port: int) -> Iterator[str]:
     """Run `loom serve`, or gunicorn with `loom worker` beside it, on 127.0.0.1:`port` until the block ends."""
-    env = {**os.environ, "LOOM_DATABASE_URL": url, "LOOM_SECRET_KEY": "bench-secret-key", "LOOM_SECRETS_KEY": new_key(),
-           "LOOM_SESSION_COOKIE_SECURE": "false", "LOOM_REMEMBER_COOKIE_SECURE": "false", "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
-           "LOOM_MAIL_DIR": str(folder / "mail"), "LOOM_UPLOAD_DIR": str(folder / "uploads"),
-           "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db")}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOOM_DATABASE_URL": url,
+        "LOOM_SECRET_KEY": "bench-secret-key",
+        "LOOM_SECRETS_KEY": new_key(),
+        "LOOM_SESSION_COOKIE_SECURE": "false",
+        "LOOM_REMEMBER_COOKIE_SECURE": "false",
+        "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOOM_MAIL_DIR": str(folder / "mail"),
+        "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+        "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
+    }
     log = open(folder / f"{kind}.log", "w")  # noqa: SIM115 - closed below
     if kind == "serve":
         commands = [[str(BIN / "loom"), "serve", "--host", "127.0.0.1", "--port", str(port)]]
     else:
-        commands = [[str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                     "marketplace:create_app()"], [str(BIN / "loom"), "worker"]]  # fmt: skip
+        commands = [
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "marketplace:create_app()",
+            ],
+            [str(BIN / "loom"), "worker"],
+        ]
     processes = [
         subprocess.Popen(c, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True) for c in commands
     ]
@@ -208,9 +250,21 @@ def person(base: str, email: str, rfq_id: int, group_id: str, start: Start, max_
             post(f"/rfqs/{rfq_id}/messages/{group_id}", {**hidden(get(page)), "body": f"Message {n} from {email}"})
         else:
             page = "/rfqs/new?group=bench-weavers"
-            post(page, {**hidden(get(page)), "title": f"Baskets {n}", "spec": "Round sisal baskets, three sizes nested.",
-                        "category": "baskets.storage", "quantity": "100", "currency": "USD", "needed_by": needed_by,
-                        "destination_country": "GB", "send": "1", "confirmed": "1"})  # fmt: skip
+            post(
+                page,
+                {
+                    **hidden(get(page)),
+                    "title": f"Baskets {n}",
+                    "spec": "Round sisal baskets, three sizes nested.",
+                    "category": "baskets.storage",
+                    "quantity": "100",
+                    "currency": "USD",
+                    "needed_by": needed_by,
+                    "destination_country": "GB",
+                    "send": "1",
+                    "confirmed": "1",
+                },
+            )
 
 
 def run(kind: str, engine: str, url: str, folder: Path, clients: int, seconds: float, max_posts: int) -> Tally:
@@ -265,12 +319,16 @@ def main() -> None:
                 tally = run(kind, engine, url, folder, args.clients, args.seconds, args.max_posts)
                 rows.append((engine, "loom serve" if kind == "serve" else "gunicorn 2×4", tally))
     print(
-        f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} {'post p95 ms':>12}"
+        f"\n{'engine':<11} {'server':<13} {'requests':>9} {'posts':>7} {'5xx':>5} {'4xx':>5} {'post p50 ms':>12} "
+        f"{'post p95 ms':>12}"
     )
     for engine, server_name, t in rows:
-        print(f"{engine:<11} {server_name:<13} {t.requests:>9} {len(t.post_ms):>7} {t.server_errors:>5} {t.client_errors:>5} "
-              f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}"
-              f"{'   4xx: ' + ', '.join(f'{n}×{code}' for code, n in sorted(t.client_statuses.items())) if t.client_statuses else ''}")  # fmt: skip
+        statuses = ", ".join(f"{n}×{code}" for code, n in sorted(t.client_statuses.items()))
+        print(
+            f"{engine:<11} {server_name:<13} {t.requests:>9} {len(t.post_ms):>7} {t.server_errors:>5} {t.client_errors:>5} "
+            f"{percentile(t.post_ms, 50):>12.1f} {percentile(t.post_ms, 95):>12.1f}"
+            f"{'   4xx: ' + statuses if t.client_statuses else ''}"
+        )
 
 
 if __name__ == "__main__":

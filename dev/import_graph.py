@@ -56,8 +56,11 @@ def summary() -> str:
     """Describe the graph in numbers: package edges, module edges, and the core package pairs that import each other."""
     packages = edges()
     pairs = mutual_pairs(packages)
-    lines = [f"package edges: {len(packages)}", f"module edges: {len(edges(modules=True))}",
-             f"core package pairs importing each other: {len(pairs)}"]  # fmt: skip
+    lines = [
+        f"package edges: {len(packages)}",
+        f"module edges: {len(edges(modules=True))}",
+        f"core package pairs importing each other: {len(pairs)}",
+    ]
     lines += [f"  {a} <-> {b}" for a, b in pairs]
     return "\n".join(lines)
 

@@ -1,5 +1,6 @@
 """What Loom expects a group's Odoo to compute from what Loom sends: the tax mapping the group chose,
-applied line by line, rounded as Odoo rounds (marketplace.money's one rule is Odoo's float_round) — so that any difference is seen, never absorbed.
+applied line by line, rounded as Odoo rounds (marketplace.money's one rule is Odoo's float_round) — so that any difference is
+seen, never absorbed.
 
 Odoo's default ('round_per_line') rounds each line's untaxed amount and each line's tax to the
 currency's precision, half away from zero, then adds the lines. Loom does the same in Decimal with

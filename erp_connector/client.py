@@ -56,8 +56,11 @@ def _transport_error(error: BaseException) -> OdooCallError:
         return _not_odoo()
     verdict, advice = judge_transport(error)
     # In words only: the library's text names addresses and tells refused ports from silent ones.
-    return OdooCallError("Loom could not connect to the server at that address, or it did not answer in time." + (f" {advice}" if advice else ""),
-                         name="transport", verdict=verdict)  # fmt: skip
+    return OdooCallError(
+        "Loom could not connect to the server at that address, or it did not answer in time." + (f" {advice}" if advice else ""),
+        name="transport",
+        verdict=verdict,
+    )
 
 
 def _odoo_error(name: str, message: str, *, traceback: str = "") -> OdooCallError:
@@ -87,8 +90,11 @@ def xmlrpc_error(fault: xmlrpc.client.Fault) -> OdooCallError:
     line names the exception (a wrong database, a concurrent update, a ValueError), judged by that name.
     """
     if "cannot marshal None" in fault.faultString:
-        return OdooCallError("Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
-                             name="xmlrpc.none", verdict=Verdict.MAYBE_DONE)  # fmt: skip
+        return OdooCallError(
+            "Odoo did the work but could not send its answer over XML-RPC (cannot marshal None)",
+            name="xmlrpc.none",
+            verdict=Verdict.MAYBE_DONE,
+        )
     if fault.faultCode == 1:
         name, message = fault_cause(fault.faultString)
         return _odoo_error(name, message, traceback=fault.faultString)
@@ -122,8 +128,9 @@ def _http_status_error(status: int, text: str = "") -> OdooCallError:
     # A proxy in front of Odoo (502/503/504) or Odoo restarting: worth another try later. The body (`text`) is
     # never repeated: it could be anything the address serves.
     verdict = judge_http(status)
-    return OdooCallError(f"The server at that address answered HTTP {status}, not as Odoo does.", name=f"http.{status}",
-                         verdict=verdict)  # fmt: skip
+    return OdooCallError(
+        f"The server at that address answered HTTP {status}, not as Odoo does.", name=f"http.{status}", verdict=verdict
+    )
 
 
 class JsonRpcTransport:
@@ -139,9 +146,16 @@ class JsonRpcTransport:
         """
         self._id += 1
         try:
-            response = self.session.post(f"{self.url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "id": self._id,
-                                                                     "params": {"service": service, "method": method, "args": list(args)}},
-                                         timeout=self.timeout)  # fmt: skip
+            response = self.session.post(
+                f"{self.url}/jsonrpc",
+                json={
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": self._id,
+                    "params": {"service": service, "method": method, "args": list(args)},
+                },
+                timeout=self.timeout,
+            )
         except requests.RequestException as error:
             raise _transport_error(error) from error
         if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
@@ -226,8 +240,15 @@ class XmlRpcTransport:
 class Json2Transport:
     """Odoo 19's `/json/2/<model>/<method>`: named arguments, an API key, HTTP statuses for errors."""
 
-    POSITIONAL = {"read": ("ids",), "write": ("ids", "vals"), "unlink": ("ids",), "create": ("vals_list",),
-                  "search": ("domain",), "search_read": ("domain",), "search_count": ("domain",)}  # fmt: skip
+    POSITIONAL = {
+        "read": ("ids",),
+        "write": ("ids", "vals"),
+        "unlink": ("ids",),
+        "create": ("vals_list",),
+        "search": ("domain",),
+        "search_read": ("domain",),
+        "search_count": ("domain",),
+    }
 
     def __init__(self, destination: Destination, database: str, api_key: str, *, timeout: float) -> None:
         self.url, self.timeout = destination.base, timeout
@@ -235,7 +256,8 @@ class Json2Transport:
         self.session.headers.update({"Authorization": f"bearer {api_key}", "X-Odoo-Database": database})
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer. Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
+        """Call `model.method` through JSON-2 (`/json/2/<model>/<method>`, positional arguments named) and return its answer.
+        Raises OdooCallError (judged by `erp_connector.errors`) when Odoo answers an error or does not answer."""
         names = self.POSITIONAL.get(method, ("ids",))
         body = {**dict(zip(names, args, strict=False)), **kwargs}
         try:

@@ -1,4 +1,5 @@
-"""Checking a group's Odoo connection before it is saved: reachable, Odoo, the right database and key, the apps and rights sync needs."""
+"""Checking a group's Odoo connection before it is saved: reachable, Odoo, the right database and key, the apps and rights sync
+needs."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def check_connection(
         if error.name == "psycopg2.OperationalError" or "database" in str(error).lower():
             return ConnectionCheck(
                 False,
-                f"Wrong database: the server has no database called {database!r}. Check the name on Odoo's database manager page.",
+                f"Wrong database: the server has no database called {database!r}. Check the name on Odoo's database "
+                "manager page.",
             )
         return ConnectionCheck(False, "Odoo refused the login or API key. Check the login and make a new API key if needed.")
     version, used = client.server.version, client.protocol
@@ -82,7 +84,13 @@ def check_connection(
     finally:
         client.close()
     if lacking:
-        return ConnectionCheck(False, f"Connected to Odoo {version}, but the user {login!r} cannot " + "; cannot ".join(lacking)
-                               + ". Every order would fail to sync until it can: in Odoo, open Settings › Users, give this user those rights, then press Test again.",
-                               version, used)  # fmt: skip
+        return ConnectionCheck(
+            False,
+            f"Connected to Odoo {version}, but the user {login!r} cannot "
+            + "; cannot ".join(lacking)
+            + ". Every order would fail to sync until it can: in Odoo, open Settings › Users, give this user those rights, "
+            "then press Test again.",
+            version,
+            used,
+        )
     return ConnectionCheck(True, f"Connected to Odoo {version} over {used}.", version, used)

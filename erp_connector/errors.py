@@ -52,7 +52,7 @@ ODOO_ERRORS: tuple[Rule, ...] = (
         Verdict.PERMANENT,
         r'database "[^"]*" does not exist',
         "Odoo has no database of that name: check the database on Loom's Odoo page.",
-    ),  # fmt: skip
+    ),
     # Odoo's own database restarting or out of connections: it comes back.
     Rule("psycopg2.OperationalError", Verdict.RETRY),
     # Two transactions wrote the same row; Odoo retries these itself a few times, then gives up and says so.
@@ -79,8 +79,9 @@ ODOO_ERRORS: tuple[Rule, ...] = (
         "odoo.exceptions.AccessError",
         Verdict.PERMANENT,
         None,
-        "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo page lists.",
-    ),  # fmt: skip
+        "The Odoo user Loom logs in as lacks a right: in Odoo, open Settings › Users and give it the rights Loom's Odoo "
+        "page lists.",
+    ),
     Rule("odoo.exceptions.UserError", Verdict.PERMANENT),
     Rule("odoo.exceptions.ValidationError", Verdict.PERMANENT),
     Rule("odoo.exceptions.MissingError", Verdict.PERMANENT, None, "A record Loom wrote was deleted in Odoo."),
@@ -133,8 +134,16 @@ def judge_transport(error: BaseException) -> tuple[Verdict, str]:
     """
     if isinstance(error, (requests.exceptions.SSLError, ssl.SSLError)):
         return Verdict.PERMANENT, "Loom cannot verify the TLS certificate of this Odoo: check its https address and certificate."
-    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
-                          requests.exceptions.URLRequired, http.client.InvalidURL)):  # fmt: skip
+    if isinstance(
+        error,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.URLRequired,
+            http.client.InvalidURL,
+        ),
+    ):
         return Verdict.PERMANENT, "The Odoo address is not a valid URL: correct it on Loom's Odoo page."
     if isinstance(error, (requests.exceptions.ConnectTimeout, ConnectionRefusedError, socket.gaierror)):
         return Verdict.RETRY, ""

@@ -21,8 +21,11 @@ def outbound_address(_form: FlaskForm, field: Field) -> None:
 
 
 class OdooLinkForm(Form):
-    url = URLField(_l("Odoo address"), validators=[DataRequired(), Length(max=MAX_URL_LENGTH), outbound_address],
-                   description=_l("The address you open Odoo at, without /web or /odoo at the end."))  # fmt: skip
+    url = URLField(
+        _l("Odoo address"),
+        validators=[DataRequired(), Length(max=MAX_URL_LENGTH), outbound_address],
+        description=_l("The address you open Odoo at, without /web or /odoo at the end."),
+    )
     database = StringField(
         _l("Database"),
         validators=[DataRequired(), Length(max=120)],
@@ -33,16 +36,33 @@ class OdooLinkForm(Form):
         validators=[DataRequired(), Length(max=200)],
         description=_l("The Odoo user Loom acts as: give it Sales and Invoicing rights."),
     )
-    api_key = PasswordField(_l("API key"), validators=[Optional(), Length(max=200)],
-                            description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."))  # fmt: skip
-    protocol = SelectField(_l("Protocol"), default="auto", choices=choices([
-        ("auto", _l("Automatic (JSON-2 on Odoo 19+, JSON-RPC before)")), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
-    ]))  # fmt: skip
+    api_key = PasswordField(
+        _l("API key"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."),
+    )
+    protocol = SelectField(
+        _l("Protocol"),
+        default="auto",
+        choices=choices(
+            [
+                ("auto", _l("Automatic (JSON-2 on Odoo 19+, JSON-RPC before)")),
+                ("jsonrpc", "JSON-RPC"),
+                ("xmlrpc", "XML-RPC"),
+                ("json2", "JSON-2 (Odoo 19+)"),
+            ]
+        ),
+    )
 
 
 class TaxMappingForm(FlaskForm):
     """How Loom's prices map to the group's Odoo taxes; the choices are the sale taxes read from that Odoo."""
 
-    tax = SelectField(_l("Tax on Loom's sales in your Odoo"), default="none",
-                      description=_l("Loom puts exactly this on every order and invoice line, as included in Loom's prices (buyers pay the price "
-                                  "shown on Loom); Odoo's default tax is never applied."))  # fmt: skip
+    tax = SelectField(
+        _l("Tax on Loom's sales in your Odoo"),
+        default="none",
+        description=_l(
+            "Loom puts exactly this on every order and invoice line, as included in Loom's prices (buyers pay the price "
+            "shown on Loom); Odoo's default tax is never applied."
+        ),
+    )

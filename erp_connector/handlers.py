@@ -53,8 +53,16 @@ class ClientPool:
             client = self.clients.get(key)
             if client is None:
                 secret = self.box_for().open(link.api_key_encrypted)
-                client = connect(link.url, link.database, link.login, secret, protocol=link.protocol, timeout=self.timeout_for(),
-                                 policy=self.policy_for(), key_tag=self.key_tag_for())  # fmt: skip
+                client = connect(
+                    link.url,
+                    link.database,
+                    link.login,
+                    secret,
+                    protocol=link.protocol,
+                    timeout=self.timeout_for(),
+                    policy=self.policy_for(),
+                    key_tag=self.key_tag_for(),
+                )
                 self.clients[key] = client
             return client
 

@@ -77,7 +77,8 @@ def invoice_lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 
 def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: Invoice) -> int | None:
-    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines; return its id.
+    """Make the invoice exist once in Odoo as a posted customer invoice of Loom's amount whose lines invoice the sale lines;
+    return its id.
 
     None, and nothing done, when the order was cancelled before it ever reached Odoo.
 
@@ -93,8 +94,12 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         raise SyncMismatch(f"Invoice {invoice.number} waits for its order. {error}") from error
     if order_id is None:
         return None  # the order was cancelled before it reached Odoo: its invoices have no place there
-    wanted = {"invoice": {str(invoice.id)}, "sku": {line.sku for line in order.lines}, "buyer": {buyer_ref(order.buyer)},
-              "currency": {invoice.currency}}  # fmt: skip
+    wanted = {
+        "invoice": {str(invoice.id)},
+        "sku": {line.sku for line in order.lines},
+        "buyer": {buyer_ref(order.buyer)},
+        "currency": {invoice.currency},
+    }
     bindings = Bindings(session, group_id, wanted)
     partner = bindings.get("buyer", buyer_ref(order.buyer))
     if partner is None:
@@ -105,8 +110,16 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
     expected = invoice.amount  # Loom's total, tax included: what the buyer pays
     fields = ["id", "state", "amount_total", "currency_id"]
     known = bindings.get("invoice", str(invoice.id))
-    rows = client.search_read("account.move", [["ref", "=", keyed(client, invoice.number)], ["move_type", "=", "out_invoice"],
-                                               ["partner_id", "=", partner], ["invoice_origin", "=", keyed(client, order.number)]], fields)  # fmt: skip
+    rows = client.search_read(
+        "account.move",
+        [
+            ["ref", "=", keyed(client, invoice.number)],
+            ["move_type", "=", "out_invoice"],
+            ["partner_id", "=", partner],
+            ["invoice_origin", "=", keyed(client, order.number)],
+        ],
+        fields,
+    )
     if known and not any(r["id"] == known for r in rows):
         known = None  # deleted in Odoo: make it again
     move = next((r for r in rows if r["id"] == known), rows[0] if rows else None)
@@ -121,21 +134,47 @@ def sync_invoice(session: Session, client: OdooClient, group_id: int, invoice: I
         values = []
         for x in lines:
             sale_line = by_product.get(bindings.get("sku", x.order_line.sku) or 0) if x.order_line else None
-            values.append([0, 0, encode({
-                "product_id": sale_line["product_id"][0] if sale_line else None, "name": x.name, "quantity": float(x.quantity),
-                "price_unit": float(x.price_unit), "tax_ids": taxes, "sale_line_ids": [[6, 0, [sale_line["id"]]]] if sale_line else [],
-            })])  # fmt: skip
-        [move_id] = client.create("account.move", [encode({
-            "move_type": "out_invoice", "partner_id": partner, "ref": keyed(client, invoice.number), "invoice_origin": keyed(client, order.number),
-            "currency_id": currency, "invoice_date": invoice.issue_date.isoformat(), "invoice_line_ids": values,
-        })])  # fmt: skip
+            values.append(
+                [
+                    0,
+                    0,
+                    encode(
+                        {
+                            "product_id": sale_line["product_id"][0] if sale_line else None,
+                            "name": x.name,
+                            "quantity": float(x.quantity),
+                            "price_unit": float(x.price_unit),
+                            "tax_ids": taxes,
+                            "sale_line_ids": [[6, 0, [sale_line["id"]]]] if sale_line else [],
+                        }
+                    ),
+                ]
+            )
+        [move_id] = client.create(
+            "account.move",
+            [
+                encode(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner,
+                        "ref": keyed(client, invoice.number),
+                        "invoice_origin": keyed(client, order.number),
+                        "currency_id": currency,
+                        "invoice_date": invoice.issue_date.isoformat(),
+                        "invoice_line_ids": values,
+                    }
+                )
+            ],
+        )
         [move] = client.execute("account.move", "read", [move_id], fields=fields)
     odoo_currency = move["currency_id"][1] if move.get("currency_id") else "?"
     if odoo_currency != invoice.currency or not same_amount(move["amount_total"], expected, invoice.currency):
         raise SyncMismatch(
             f"Invoice {invoice.number}: Odoo's total is {show(float(move['amount_total']), invoice.currency)}"
-            f"{'' if odoo_currency == invoice.currency else ' (in ' + odoo_currency + ')'} but Loom's is {show(expected, invoice.currency)} "
-            f"(taxes: {describe(order)}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and the invoice in Odoo, then press Retry."
+            f"{'' if odoo_currency == invoice.currency else ' (in ' + odoo_currency + ')'} but Loom's is "
+            f"{show(expected, invoice.currency)} "
+            f"(taxes: {describe(order)}). Loom left it as a draft in Odoo; check the tax mapping on Loom's Odoo page and "
+            "the invoice in Odoo, then press Retry."
         )
     if move["state"] == "draft":
         client.execute("account.move", "action_post", [move["id"]])
@@ -148,20 +187,38 @@ def payment_facts(invoice: Invoice, payout: Payout | None) -> list[tuple[str, st
     facts: list[tuple[str, str]] = []
     for payment in invoice.payments:
         if payment.settled_at and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-            facts.append((f"{invoice.id}:paid:{payment.id}", f"Paid by the buyer through Loom (card, Stripe) on {payment.settled_at:%Y-%m-%d}: "
-                          f"{format_money(payment.amount, payment.currency)}, ref. {payment.provider_ref or payment.checkout_ref}."))  # fmt: skip
+            facts.append(
+                (
+                    f"{invoice.id}:paid:{payment.id}",
+                    f"Paid by the buyer through Loom (card, Stripe) on {payment.settled_at:%Y-%m-%d}: "
+                    f"{format_money(payment.amount, payment.currency)}, ref. {payment.provider_ref or payment.checkout_ref}.",
+                )
+            )
         for refund in payment.refunds:
             if refund.status == RefundStatus.SUCCEEDED:
-                facts.append((f"{invoice.id}:refund:{refund.id}", f"Refunded to the buyer: {format_money(refund.amount, refund.currency)}, "
-                              f"ref. {refund.provider_ref}. {refund.reason}"))  # fmt: skip
+                facts.append(
+                    (
+                        f"{invoice.id}:refund:{refund.id}",
+                        f"Refunded to the buyer: {format_money(refund.amount, refund.currency)}, "
+                        f"ref. {refund.provider_ref}. {refund.reason}",
+                    )
+                )
     if invoice.status == InvoiceStatus.VOID:
         facts.append((f"{invoice.id}:void", "Void in Loom: the order was cancelled before this invoice was paid."))
     if payout is not None and payout.status != PayoutStatus.PENDING:
-        what = {PayoutStatus.SENT: "Payout sent to the group", PayoutStatus.CONFIRMED: "Payout received by the group",
-                PayoutStatus.REVERSED: "Payout reversed"}[payout.status]  # fmt: skip
-        facts.append((f"{invoice.id}:payout:{payout.id}:{payout.status.value}",
-                      f"{what}: {format_money(payout.amount, payout.currency)} ({format_money(payout.gross, payout.currency)} less Loom's fee of {format_money(payout.fee, payout.currency)}) by "
-                      f"{payout.method.value.replace('_', ' ')}, ref. {payout.reference or '–'}."))  # fmt: skip
+        what = {
+            PayoutStatus.SENT: "Payout sent to the group",
+            PayoutStatus.CONFIRMED: "Payout received by the group",
+            PayoutStatus.REVERSED: "Payout reversed",
+        }[payout.status]
+        facts.append(
+            (
+                f"{invoice.id}:payout:{payout.id}:{payout.status.value}",
+                f"{what}: {format_money(payout.amount, payout.currency)} ({format_money(payout.gross, payout.currency)} "
+                f"less Loom's fee of {format_money(payout.fee, payout.currency)}) by "
+                f"{payout.method.value.replace('_', ' ')}, ref. {payout.reference or '–'}.",
+            )
+        )
     return facts
 
 
@@ -181,11 +238,22 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
     fields = ["payment_state", "amount_residual", "amount_total"]
     [move] = client.execute("account.move", "read", [move_id], fields=fields)
     if move["payment_state"] == "not_paid":
-        [wizard] = client.create("account.payment.register", [encode({
-            "amount": float(paying.amount), "currency_id": currency_id(client, bindings, paying.currency),
-            "payment_date": paying.settled_at.date().isoformat(),
-            "communication": f"{keyed(client, invoice.number)} · card via Loom ({paying.provider_ref or paying.checkout_ref})",
-        })], context={"active_model": "account.move", "active_ids": [move_id]})  # fmt: skip
+        [wizard] = client.create(
+            "account.payment.register",
+            [
+                encode(
+                    {
+                        "amount": float(paying.amount),
+                        "currency_id": currency_id(client, bindings, paying.currency),
+                        "payment_date": paying.settled_at.date().isoformat(),
+                        "communication": (
+                            f"{keyed(client, invoice.number)} · card via Loom ({paying.provider_ref or paying.checkout_ref})"
+                        ),
+                    }
+                )
+            ],
+            context={"active_model": "account.move", "active_ids": [move_id]},
+        )
         client.execute(
             "account.payment.register", "action_create_payments", [wizard], context={"dont_redirect_to_payments": True}
         )
@@ -196,10 +264,12 @@ def register_payment(session: Session, client: OdooClient, bindings: Bindings, i
     if not same_amount(move["amount_residual"], max(expected_left, ZERO), currency) or expected_left > 0:
         raise SyncMismatch(
             f"Invoice {invoice.number}: the buyer paid {show(paying.amount, paying.currency)} through Loom, and Odoo now shows "
-            f"{show(float(move['amount_residual']), currency)} still to pay on its total of {show(float(move['amount_total']), currency)}; "
+            f"{show(float(move['amount_residual']), currency)} still to pay on its total of "
+            f"{show(float(move['amount_total']), currency)}; "
             f"Loom expects {show(max(expected_left, ZERO), currency)}."
             + (
-                " Odoo adds tax on top that Loom did not charge the buyer on this order: check the tax mapping on Loom's Odoo page "
+                " Odoo adds tax on top that Loom did not charge the buyer on this order: check the tax mapping on Loom's "
+                "Odoo page "
                 "and the invoice's taxes in Odoo."
                 if expected_left > 0
                 else ""
@@ -232,7 +302,10 @@ def sync_payment(session: Session, client: OdooClient, group_id: int, invoice: I
     pending = [(key, text) for key, text in facts if not bindings.get("payment-fact", key)]
     already = posted_notes(client, order_odoo_id, "fact") if pending else {}
     for key, text in pending:
-        body = f"<p><b>Loom payments</b> · invoice {html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
+        body = (
+            "<p><b>Loom payments</b> · invoice "
+            f"{html.escape(invoice.number)}{' (Odoo move ' + str(move_id) + ')' if move_id else ''}</p><p>{html.escape(text)}</p>"
+        )
         marker = note_marker(client, "fact", key)
         found = marker in already
         bindings.remember(

@@ -18,9 +18,18 @@ from marketplace.secrets import SecretBox
 
 @use_case
 def save_link(
-    session: Session, membership: Membership | None, group: ProducerGroup, *, url: str, database: str, login: str, api_key: str,
-    protocol: str, check: ConnectionCheck, box: SecretBox,
-) -> ErpLink:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    group: ProducerGroup,
+    *,
+    url: str,
+    database: str,
+    login: str,
+    api_key: str,
+    protocol: str,
+    check: ConnectionCheck,
+    box: SecretBox,
+) -> ErpLink:
     """Save the group's Odoo connection (the API key sealed with `box`) with the outcome of its `check`; return the link.
 
     An empty `api_key` keeps the one saved before. Raises Forbidden below admin, DomainError for a protocol not in PROTOCOLS.

@@ -24,7 +24,8 @@ from marketplace.secrets import SecretBox
 
 @dataclass(frozen=True)
 class SaleTax:
-    """One sale tax of the group's Odoo as read from it: rate in percent, included in price, Odoo's `amount_type`, its company's rounding."""
+    """One sale tax of the group's Odoo as read from it: rate in percent, included in price, Odoo's `amount_type`, its company's
+    rounding."""
 
     id: int
     name: str
@@ -49,7 +50,8 @@ class SaleTax:
 
 
 def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:
-    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises OdooCallError.
+    """Read the sale taxes of the group's Odoo, with each one's company rounding method, for the admin to choose from. Raises
+    OdooCallError.
 
     `timeout` is in seconds, per call.
     """
@@ -78,10 +80,16 @@ def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout
     finally:
         client.close()
     return [
-        SaleTax(r["id"], r["name"], Decimal(repr(float(r["amount"]))), bool(r["price_include"]), r.get("amount_type") or "percent",
-                methods.get(r["company_id"][0] if r.get("company_id") else 0, "round_per_line") != "round_globally")
+        SaleTax(
+            r["id"],
+            r["name"],
+            Decimal(repr(float(r["amount"]))),
+            bool(r["price_include"]),
+            r.get("amount_type") or "percent",
+            methods.get(r["company_id"][0] if r.get("company_id") else 0, "round_per_line") != "round_globally",
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 @use_case
@@ -108,9 +116,15 @@ def save_tax_mapping(
     if chosen is None:
         raise DomainError(_("Choose one of your Odoo's sale taxes from the list."), field="tax")
     if not chosen.usable:
-        raise DomainError(_("In your Odoo, “%(tax)s” is not a simple percentage (it is a group of taxes, a fixed amount or a "
-                            "division), and Loom can only charge a percentage the way Odoo does. Choose a percentage tax, "
-                            "or no tax.", tax=chosen.name), field="tax")  # fmt: skip
+        raise DomainError(
+            _(
+                "In your Odoo, “%(tax)s” is not a simple percentage (it is a group of taxes, a fixed amount or a "
+                "division), and Loom can only charge a percentage the way Odoo does. Choose a percentage tax, "
+                "or no tax.",
+                tax=chosen.name,
+            ),
+            field="tax",
+        )
     link.tax_id, link.tax_name, link.tax_rate, link.prices_include_tax = (
         chosen.id,
         chosen.name[:120],

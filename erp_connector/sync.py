@@ -140,8 +140,11 @@ def note_marker(client: OdooClient, kind: str, key: str) -> str:
 
 def posted_notes(client: OdooClient, order_odoo_id: int, kind: str) -> dict[str, int]:
     """Find the notes of that kind Loom already posted on a sale order: marker -> mail.message id (one search)."""
-    rows = client.search_read("mail.message", [["model", "=", "sale.order"], ["res_id", "=", order_odoo_id],
-                                               ["body", "ilike", f"{MARKER}{keyed(client, kind)}:"]], ["id", "body"])  # fmt: skip
+    rows = client.search_read(
+        "mail.message",
+        [["model", "=", "sale.order"], ["res_id", "=", order_odoo_id], ["body", "ilike", f"{MARKER}{keyed(client, kind)}:"]],
+        ["id", "body"],
+    )
     found: dict[str, int] = {}
     for row in sorted(rows, key=lambda r: r["id"]):
         for marker in _MARKED.findall(row["body"] or ""):
@@ -150,11 +153,19 @@ def posted_notes(client: OdooClient, order_odoo_id: int, kind: str) -> dict[str,
 
 
 def post_note(client: OdooClient, order_odoo_id: int, body: str, marker: str, posted: dict[str, int]) -> int:
-    """Post an HTML note on the sale order's chatter unless a note with its marker is already there; return its mail.message id."""
+    """Post an HTML note on the sale order's chatter unless a note with its marker is already there; return its mail.message
+    id."""
     if marker in posted:
         return posted[marker]
-    result = client.execute("sale.order", "message_post", [order_odoo_id], body=f"{body}<p><small>{MARKER}{html.escape(marker)}</small></p>",
-                            body_is_html=True, message_type="comment", subtype_xmlid="mail.mt_note")  # fmt: skip
+    result = client.execute(
+        "sale.order",
+        "message_post",
+        [order_odoo_id],
+        body=f"{body}<p><small>{MARKER}{html.escape(marker)}</small></p>",
+        body_is_html=True,
+        message_type="comment",
+        subtype_xmlid="mail.mt_note",
+    )
     message_id = result[0] if isinstance(result, list) else result  # a list from Odoo 19 on
     posted[marker] = message_id
     return message_id
@@ -174,8 +185,20 @@ def _partners(client: OdooClient, bindings: Bindings, buyers: dict[str, Organiza
                 if codes
                 else {}
             )
-            made = client.create("res.partner", [encode({"name": buyers[r].name, "is_company": True, "ref": keyed(client, r),
-                                                         "country_id": countries.get(buyers[r].country)}) for r in to_make])  # fmt: skip
+            made = client.create(
+                "res.partner",
+                [
+                    encode(
+                        {
+                            "name": buyers[r].name,
+                            "is_company": True,
+                            "ref": keyed(client, r),
+                            "country_id": countries.get(buyers[r].country),
+                        }
+                    )
+                    for r in to_make
+                ],
+            )
             ids.update(zip(to_make, made, strict=True))
             report.partners_created += len(made)
         for ref in missing:
@@ -196,8 +219,19 @@ def _products(
         to_make = [sku for sku in missing if sku not in ids]
         if to_make:
             # Explicit taxes on the product too: left out, Odoo would give it the company's default sales tax.
-            made = client.create("product.product", [{"name": lines[s][0], "default_code": keyed(client, s), "list_price": lines[s][1], "sale_ok": True,
-                                                      "taxes_id": [[6, 0, mapping.tax_ids]]} for s in to_make])  # fmt: skip
+            made = client.create(
+                "product.product",
+                [
+                    {
+                        "name": lines[s][0],
+                        "default_code": keyed(client, s),
+                        "list_price": lines[s][1],
+                        "sale_ok": True,
+                        "taxes_id": [[6, 0, mapping.tax_ids]],
+                    }
+                    for s in to_make
+                ],
+            )
             ids.update(zip(to_make, made, strict=True))
             report.products_created += len(made)
         for sku in missing:
@@ -260,7 +294,7 @@ def _order_values(
                         "name": line.description,
                         taxes: [[6, 0, mapping.tax_ids]],
                     },
-                ]  # fmt: skip
+                ]
                 for line in order.lines
             ],
         }
@@ -277,7 +311,8 @@ def describe(order: Order) -> str:
 
 
 def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
-    """Raise SyncMismatch, with both descriptions, when the Odoo tax Loom would put on the order's lines is not the one Loom charged.
+    """Raise SyncMismatch, with both descriptions, when the Odoo tax Loom would put on the order's lines is not the one Loom
+    charged.
 
     The tax Loom charged is the order's copy of the group's rule; the Odoo tax is the one mapped on
     Loom's Odoo page, read now: its kind, rate, "included in price" and its company's rounding
@@ -287,8 +322,10 @@ def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
     if rule is None:
         return
     if not mapping.tax_id:
-        raise SyncMismatch(f"Order {order.number}: Loom charged the buyer {describe(order)}, but no Odoo tax is mapped on Loom's Odoo page. "
-                           "Choose that tax there, then press Retry.")  # fmt: skip
+        raise SyncMismatch(
+            f"Order {order.number}: Loom charged the buyer {describe(order)}, but no Odoo tax is mapped on Loom's Odoo page. "
+            "Choose that tax there, then press Retry."
+        )
     rows = client.execute(
         "account.tax", "read", [mapping.tax_id], fields=["name", "amount", "amount_type", "price_include", "company_id", "active"]
     )
@@ -296,9 +333,13 @@ def check_tax(client: OdooClient, mapping: TaxMapping, order: Order) -> None:
     if now == TaxRuleOdoo(rule.rate, rule.included, rule.per_line, "percent"):
         return
     seen = "deleted or archived" if now is None else now.describe()
-    raise SyncMismatch(f"Order {order.number}: Loom charged the buyer {describe(order)} ({'per line' if rule.per_line else 'rounded globally'}), "
-                       f"but the tax mapped in your Odoo is now {seen}. Odoo would book another total than the buyer paid, so Loom sent nothing. "
-                       "Put the tax back as it was in Odoo (Accounting › Configuration › Taxes), then press Retry.")  # fmt: skip
+    raise SyncMismatch(
+        f"Order {order.number}: Loom charged the buyer {describe(order)} "
+        f"({'per line' if rule.per_line else 'rounded globally'}), "
+        f"but the tax mapped in your Odoo is now {seen}. Odoo would book another total than the buyer paid, so Loom sent "
+        "nothing. "
+        "Put the tax back as it was in Odoo (Accounting › Configuration › Taxes), then press Retry."
+    )
 
 
 @dataclass(frozen=True)
@@ -339,10 +380,15 @@ def order_problem(order: Order, row: dict[str, Any], mapping: TaxMapping) -> str
     odoo_currency = row["currency_id"][1] if row.get("currency_id") else "?"
     if odoo_currency == order.currency and same_amount(row["amount_total"], expected, order.currency):
         return None
-    return (f"Order {order.number}: Odoo's total is {show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
-            f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is {show(expected, order.currency)} "
-            f"(taxes: {describe(order)}; mapped in Odoo: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the tax mapping on Loom's Odoo page and the order's "
-            "taxes and pricelist in Odoo, then press Retry.")  # fmt: skip
+    return (
+        f"Order {order.number}: Odoo's total is "
+        f"{show(float(row['amount_total']), odoo_currency if odoo_currency != '?' else order.currency)} "
+        f"{'' if odoo_currency == order.currency else '(in ' + odoo_currency + ') '}but Loom's is "
+        f"{show(expected, order.currency)} "
+        f"(taxes: {describe(order)}; mapped in Odoo: {mapping.describe()}). Loom left it unconfirmed in Odoo. Check the "
+        "tax mapping on Loom's Odoo page and the order's "
+        "taxes and pricelist in Odoo, then press Retry."
+    )
 
 
 ORDER_FIELDS = ["id", "client_order_ref", "state", "partner_id", "commitment_date", "amount_total", "currency_id"]
@@ -380,8 +426,11 @@ def cancel_in_odoo(client: OdooClient, order: Order, row: dict[str, Any]) -> str
     if refusal.retryable:
         raise refusal
     marker = note_marker(client, "cancel-refused", order.number)
-    body = (f"<p><b>Loom order {html.escape(order.number)} was cancelled in Loom</b>, but Odoo refused to cancel this sales order: "
-            f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on Loom's Odoo page.</p>")  # fmt: skip
+    body = (
+        f"<p><b>Loom order {html.escape(order.number)} was cancelled in Loom</b>, but Odoo refused to cancel this sales order: "
+        f"{html.escape(str(refusal))}</p><p>Cancel it here once the cause is fixed, or fix the cause and press Retry on "
+        "Loom's Odoo page.</p>"
+    )
     post_note(client, row["id"], body, marker, posted_notes(client, row["id"], "cancel-refused"))
     return (
         f"Order {order.number} was cancelled in Loom, but Odoo refused to cancel its sales order: {refusal}. "
@@ -404,8 +453,17 @@ def sync_orders(session: Session, client: OdooClient, group_id: int, orders: Ite
     buyers = {buyer_ref(o.buyer): o.buyer for o in orders}
     skus = {line.sku: (line.description, float(line.unit_price)) for o in orders for line in o.lines}
     currencies = {o.currency for o in orders}
-    bindings = Bindings(session, group_id, {"buyer": set(buyers), "sku": set(skus), "order": {str(o.id) for o in orders},
-                                            "currency": currencies, "pricelist": currencies})  # fmt: skip
+    bindings = Bindings(
+        session,
+        group_id,
+        {
+            "buyer": set(buyers),
+            "sku": set(skus),
+            "order": {str(o.id) for o in orders},
+            "currency": currencies,
+            "pricelist": currencies,
+        },
+    )
     partners = _partners(client, bindings, buyers, report)
     products = _products(client, bindings, skus, mapping, report)
 
@@ -515,8 +573,10 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
     already = posted_notes(client, order_odoo_id, "trace") if pending else {}
     for event in pending:
         note = html.escape(event.why.get("note") or event.biz_step.rsplit(":", 1)[-1])
-        body = (f"<p><b>Loom trace</b> · {html.escape(event.kind.value)} · {event.event_time:%Y-%m-%d %H:%M} UTC · "
-                f"{html.escape(event.read_point)}</p><p>{note}</p><p><small>hash {event.hash[:16]}…</small></p>")  # fmt: skip
+        body = (
+            f"<p><b>Loom trace</b> · {html.escape(event.kind.value)} · {event.event_time:%Y-%m-%d %H:%M} UTC · "
+            f"{html.escape(event.read_point)}</p><p>{note}</p><p><small>hash {event.hash[:16]}…</small></p>"
+        )
         marker = note_marker(client, "trace", event.hash)
         found = marker in already
         try:
@@ -542,10 +602,24 @@ def sync_trace(session: Session, client: OdooClient, group_id: int, order: Order
             client.execute("ir.attachment", "write", [existing[0]["id"]], {"datas": datas})
             attachment_id = existing[0]["id"]
         else:
-            [attachment_id] = client.create("ir.attachment", [{"name": name, "res_model": "sale.order", "res_id": order_odoo_id, "datas": datas,
-                                                               "mimetype": "application/ld+json", "type": "binary"}])  # fmt: skip
+            [attachment_id] = client.create(
+                "ir.attachment",
+                [
+                    {
+                        "name": name,
+                        "res_model": "sale.order",
+                        "res_id": order_odoo_id,
+                        "datas": datas,
+                        "mimetype": "application/ld+json",
+                        "type": "binary",
+                    }
+                ],
+            )
         bindings.remember("trace-file", str(order.id), "ir.attachment", attachment_id, durable=True)
     if set_aside:
-        raise NotesSetAside(f"Order {order.number}: Odoo refused {len(set_aside)} trace note(s), set aside while the others went on: "
-                            + "; ".join(set_aside) + ". Fix the cause in Odoo, then press Retry.")  # fmt: skip
+        raise NotesSetAside(
+            f"Order {order.number}: Odoo refused {len(set_aside)} trace note(s), set aside while the others went on: "
+            + "; ".join(set_aside)
+            + ". Fix the cause in Odoo, then press Retry."
+        )
     return posted

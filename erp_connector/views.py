@@ -71,26 +71,66 @@ def link(group: ProducerGroup) -> Response | tuple[str, int]:
             box = _box()
             secret = api_key or box.open(current.api_key_encrypted)
             # Called outside any database transaction: a slow Odoo holds nothing of Loom's.
-            check = check_connection(form.url.data, form.database.data, form.login.data, secret, form.protocol.data,
-                                     policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
+            check = check_connection(
+                form.url.data,
+                form.database.data,
+                form.login.data,
+                secret,
+                form.protocol.data,
+                policy=OutboundPolicy.from_config(current_app.config),
+            )
             if check.refused:
                 form.url.errors = [check.message]
                 messages = _messages(group)
-                return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus,
-                                   action_form=ActionForm(), check=None, mapping=mapping_for(db.session, group.id) if current else NO_TAX,
-                                   topic_names=ERP_TOPICS, concerns=concerns_of(db.session, messages), plain_error=plain_error)  # fmt: skip
-            save_link(db.session, context.current_membership(), group, url=form.url.data, database=form.database.data, login=form.login.data,
-                      api_key=api_key, protocol=form.protocol.data, check=check, box=box)  # fmt: skip
+                return render_form(
+                    "erp/link.html",
+                    form,
+                    group=group,
+                    link=current,
+                    messages=messages,
+                    statuses=OutboxStatus,
+                    action_form=ActionForm(),
+                    check=None,
+                    mapping=mapping_for(db.session, group.id) if current else NO_TAX,
+                    topic_names=ERP_TOPICS,
+                    concerns=concerns_of(db.session, messages),
+                    plain_error=plain_error,
+                )
+            save_link(
+                db.session,
+                context.current_membership(),
+                group,
+                url=form.url.data,
+                database=form.database.data,
+                login=form.login.data,
+                api_key=api_key,
+                protocol=form.protocol.data,
+                check=check,
+                box=box,
+            )
             flash(check.message, "success" if check.ok else "error")
             return redirect(url_for("erp.link"))
     messages = _messages(group)
     mapping = mapping_for(db.session, group.id) if current else NO_TAX
-    return render_form("erp/link.html", form, group=group, link=current, messages=messages, statuses=OutboxStatus, action_form=ActionForm(),
-                       check=check, mapping=mapping, topic_names=ERP_TOPICS, concerns=concerns_of(db.session, messages), plain_error=plain_error)  # fmt: skip
+    return render_form(
+        "erp/link.html",
+        form,
+        group=group,
+        link=current,
+        messages=messages,
+        statuses=OutboxStatus,
+        action_form=ActionForm(),
+        check=check,
+        mapping=mapping,
+        topic_names=ERP_TOPICS,
+        concerns=concerns_of(db.session, messages),
+        plain_error=plain_error,
+    )
 
 
 def plain_error(text: str | None) -> str:
-    """A worker's last error as the group reads it: without the exception's class name ("PermanentError: Odoo refused it" → "Odoo refused it")."""
+    """A worker's last error as the group reads it: without the exception's class name ("PermanentError: Odoo refused it" → "Odoo
+    refused it")."""
     return re.sub(r"^[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Refused|Unavailable): ", "", text or "")
 
 
@@ -101,8 +141,14 @@ def test_again(group: ProducerGroup) -> Response:
     current = link_of(db.session, group.id)
     if current is None or not ActionForm().validate_on_submit():
         abort(404 if current is None else 400)
-    check = check_connection(current.url, current.database, current.login, _box().open(current.api_key_encrypted), current.protocol,
-                             policy=OutboundPolicy.from_config(current_app.config))  # fmt: skip
+    check = check_connection(
+        current.url,
+        current.database,
+        current.login,
+        _box().open(current.api_key_encrypted),
+        current.protocol,
+        policy=OutboundPolicy.from_config(current_app.config),
+    )
     record_check(db.session, context.current_membership(), group, check)
     flash(check.message, "success" if check.ok else "error")
     return redirect(url_for("erp.link"))

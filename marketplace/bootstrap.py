@@ -45,7 +45,8 @@ def bootstrap(app: Flask) -> None:
 
 
 def wire_subscribers(bus: events.EventBus) -> None:
-    """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in this order."""
+    """Subscribe the adapters (and the core's own packages) to the core's events, replacing any earlier wiring; subscribers run in
+    this order."""
     bus.reset()
     bus.subscribe(events.OrganizationSignedUp, producers.open_group)
     bus.subscribe(events.AddressConfirmed, producers.list_confirmed_groups)
@@ -66,8 +67,12 @@ def init_outbox(app: Flask) -> None:
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, make_mail_handler(app))
     registry.register(topics.INDEX_GROUP, make_index_handler(lambda: app.extensions["loom.search"]))
-    pool = ClientPool(lambda: SecretBox(app.config["SECRETS_KEY"]), lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
-                      lambda: OutboundPolicy.from_config(app.config), lambda: app.config["ERP_INSTANCE_TAG"])  # fmt: skip
+    pool = ClientPool(
+        lambda: SecretBox(app.config["SECRETS_KEY"]),
+        lambda: float(app.config["ERP_TIMEOUT_SECONDS"]),
+        lambda: OutboundPolicy.from_config(app.config),
+        lambda: app.config["ERP_INSTANCE_TAG"],
+    )
     registry.register(topics.SYNC_ORDER, make_sync_handler(pool))
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))

@@ -140,7 +140,8 @@ def trace_verify(path: Path) -> None:
         raise click.ClickException(f"{path.name}: the trace does not hold ({len(faults)} problem(s) in {count} events).")
     if problems:  # a public copy of an older chain: every link holds, some events cannot be proved without their notes
         click.echo(
-            f"{path.name}: {count} events; every link checked, {len(problems)} event(s) cannot be checked without their private notes."
+            f"{path.name}: {count} events; every link checked, {len(problems)} event(s) cannot be checked without their "
+            "private notes."
         )
     else:
         click.echo(f"{path.name}: {count} events; every event hash ID recomputed and every link checked: the trace is intact.")
@@ -174,7 +175,8 @@ def search_rebuild() -> None:
         count = rebuild(db.session, index, progress=bar.update)
     elapsed = time.perf_counter() - started
     click.echo(
-        f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the {index.name} backend."
+        f"{count} producer groups indexed in {elapsed:.1f} s ({count / max(elapsed, 1e-9):,.0f} groups/s) on the "
+        f"{index.name} backend."
     )
 
 
@@ -245,8 +247,13 @@ def uploads_group() -> None:
 
 
 @uploads_group.command("sweep")
-@click.option("--older-than", "older_than", default=None, type=click.IntRange(min=60),
-              help="Seconds; default STAGED_MAX_AGE_SECONDS (an hour).")  # fmt: skip
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    type=click.IntRange(min=60),
+    help="Seconds; default STAGED_MAX_AGE_SECONDS (an hour).",
+)
 @with_appcontext
 def uploads_sweep(older_than: int | None) -> None:
     """Delete `*.staged` uploads left by requests that died before their transaction ended."""

@@ -77,7 +77,8 @@ class Defaults:
     DEPOSIT_PERCENT = 50  # of an order's total, invoiced when it is confirmed
     # Stripe. Without a secret key the marketplace runs, invoices can be printed, and card payment says it is off.
     STRIPE_SECRET_KEY: str | None = None
-    # Shown on every invoice (LOOM_BANK_TRANSFER_INSTRUCTIONS): the marketplace's account to pay into; the invoice number is the reference.
+    # Shown on every invoice (LOOM_BANK_TRANSFER_INSTRUCTIONS): the marketplace's account to pay into; the invoice number is the
+    # reference.
     BANK_TRANSFER_INSTRUCTIONS = ""
     STRIPE_WEBHOOK_SECRET: str | None = None  # whsec_...: the signing secret of the webhook endpoint
     STRIPE_API_BASE: str | None = None  # only to point at stripe-mock

@@ -1,4 +1,5 @@
-"""Countries by their ISO 3166-1 alpha-2 codes, named for the locale in force (CLDR through Babel; English keeps pycountry's common names)."""
+"""Countries by their ISO 3166-1 alpha-2 codes, named for the locale in force (CLDR through Babel; English keeps pycountry's
+common names)."""
 
 from __future__ import annotations
 

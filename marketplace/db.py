@@ -252,9 +252,13 @@ def busy_pause(attempt: int, rng: random.Random) -> float:
 
 
 def retry_when_busy(
-    use_case: Callable[[], T], *, attempts: int = BUSY_ATTEMPTS, rng: random.Random | None = None,
-    may_retry: Callable[[], bool] = lambda: True, before_retry: Callable[[], None] = lambda: None,
-) -> T:  # fmt: skip
+    use_case: Callable[[], T],
+    *,
+    attempts: int = BUSY_ATTEMPTS,
+    rng: random.Random | None = None,
+    may_retry: Callable[[], bool] = lambda: True,
+    before_retry: Callable[[], None] = lambda: None,
+) -> T:
     """Run `use_case()`; when the database answers busy (see `is_busy`), run it again, whole, up to `attempts` times.
 
     The use case must roll back its own transaction when it fails (`write_transaction` does), so each
@@ -273,8 +277,13 @@ def retry_when_busy(
             if attempt == attempts or not may_retry():
                 raise DatabaseBusy() from error
             pause = busy_pause(attempt, rng)
-            log.info("database busy (%s); running the use case again in %.0f ms (attempt %s of %s)",
-                     type(error.orig).__name__, pause * 1000, attempt + 1, attempts)  # fmt: skip
+            log.info(
+                "database busy (%s); running the use case again in %.0f ms (attempt %s of %s)",
+                type(error.orig).__name__,
+                pause * 1000,
+                attempt + 1,
+                attempts,
+            )
             before_retry()
             time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -266,9 +266,13 @@ def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], No
     )
     rfqs, orders = _add_sourcing(session, buyers, ids, connect_id, rng, box)
     logins = session.execute(
-        select(ProducerGroup.name, User.email).join(Membership, Membership.organization_id == ProducerGroup.organization_id)
-        .join(User, User.id == Membership.user_id).where(*demo, User.email != "producer@demo.loom").order_by(Membership.id).limit(8)
-    ).all()  # fmt: skip
+        select(ProducerGroup.name, User.email)
+        .join(Membership, Membership.organization_id == ProducerGroup.organization_id)
+        .join(User, User.id == Membership.user_id)
+        .where(*demo, User.email != "producer@demo.loom")
+        .order_by(Membership.id)
+        .limit(8)
+    ).all()
     return DemoSummary(len(ids), len(buyers), rfqs, orders, [(name, email) for name, email in logins])
 
 
@@ -363,8 +367,15 @@ def _add_sourcing(
     # One shipped order goes to a group where Stripe Connect pays out, so both kinds of payout show.
     connect_group = None if connect_id is None else session.get_one(ProducerGroup, connect_id)
     if connect_group is not None:
-        session.add(PayoutAccount(group_id=connect_group.id, method=PayoutMethod.STRIPE_TRANSFER, stripe_account_id=f"acct_demo_{connect_group.id}",
-                                  transfers_active=True, details_submitted=True))  # fmt: skip
+        session.add(
+            PayoutAccount(
+                group_id=connect_group.id,
+                method=PayoutMethod.STRIPE_TRANSFER,
+                stripe_account_id=f"acct_demo_{connect_group.id}",
+                transfers_active=True,
+                details_submitted=True,
+            )
+        )
     orders = 0
     for index, scenario in enumerate(scenarios):
         buyer = buyers[index % len(buyers)]
@@ -393,22 +404,43 @@ def _add_sourcing(
         }
         # An open request goes to a few groups that make the same thing, so "compare side by side" has something to compare.
         rivals = _rivals(session, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
-        rfq = sourcing.create_rfq(session, buyer, values=values, group_ids=[group.id, *(r.group_id for r in rivals)], send=scenario != "draft",
-                                  base_url=BASE_URL, today=today)  # fmt: skip
+        rfq = sourcing.create_rfq(
+            session,
+            buyer,
+            values=values,
+            group_ids=[group.id, *(r.group_id for r in rivals)],
+            send=scenario != "draft",
+            base_url=BASE_URL,
+            today=today,
+        )
         if scenario == "draft":
             continue
         for n, rival in enumerate(rivals, start=1):
             rival_price = (rival.price_min + (rival.price_max - rival.price_min) * Decimal(n) / 3).quantize(Decimal("0.01"))
-            sourcing.submit_quote(session, _group_admin(session, rival.group), rival.group, rfq.id, today=today, base_url=BASE_URL, values={
-                "unit_price": rival_price, "quantity": quantity, "lead_time_days": rival.lead_time_days + 7 * n,
-                "valid_until": today + dt.timedelta(days=21 + 7 * n), "notes": "Samples can be posted within a week.",
-            })  # fmt: skip
+            sourcing.submit_quote(
+                session,
+                _group_admin(session, rival.group),
+                rival.group,
+                rfq.id,
+                today=today,
+                base_url=BASE_URL,
+                values={
+                    "unit_price": rival_price,
+                    "quantity": quantity,
+                    "lead_time_days": rival.lead_time_days + 7 * n,
+                    "valid_until": today + dt.timedelta(days=21 + 7 * n),
+                    "notes": "Samples can be posted within a week.",
+                },
+            )
         admin = _group_admin(session, group)
         unit_price = ((capability.price_min + capability.price_max) / 2).quantize(Decimal("0.01"))
         quote_values = {
-            "unit_price": unit_price, "quantity": quantity, "lead_time_days": capability.lead_time_days,
-            "valid_until": today + dt.timedelta(days=30), "notes": "Price includes packing in recycled cartons.",
-        }  # fmt: skip
+            "unit_price": unit_price,
+            "quantity": quantity,
+            "lead_time_days": capability.lead_time_days,
+            "valid_until": today + dt.timedelta(days=30),
+            "notes": "Price includes packing in recycled cartons.",
+        }
         quote = sourcing.submit_quote(session, admin, group, rfq.id, values=quote_values, today=today, base_url=BASE_URL)
         sourcing.post_message(
             session, buyer, rfq=rfq, group=group, body="Could you send a photo of a sample in natural colours?", base_url=BASE_URL
@@ -444,8 +476,16 @@ def _add_sourcing(
                     if status == OrderStatus.SHIPPED
                     else {}
                 )
-                order_services.move(session, who, order.id, status, note=note, today=today + dt.timedelta(days=7 * (step + 1)), base_url=BASE_URL,
-                                    **shipment)  # fmt: skip
+                order_services.move(
+                    session,
+                    who,
+                    order.id,
+                    status,
+                    note=note,
+                    today=today + dt.timedelta(days=7 * (step + 1)),
+                    base_url=BASE_URL,
+                    **shipment,
+                )
                 if status == OrderStatus.IN_PRODUCTION:
                     order_services.post_progress(
                         session, admin, order.id, percent=60, note="More than half made.", photo_path=None, base_url=BASE_URL
@@ -467,10 +507,15 @@ def _rivals(session: Session, category: str, *, exclude: int, limit: int) -> lis
     The demo groups by their reference, not by a list of their ids: one bound value per group passed
     SQLite's limit of 32,766 (and PostgreSQL's 65,535) above that many groups (issue 19).
     """
-    return list(session.scalars(
-        select(Capability).join(ProducerGroup).where(Capability.category == category, Capability.group_id != exclude,
-                                                     ProducerGroup.external_ref.like("demo-%")).order_by(ProducerGroup.external_ref).limit(limit)
-    ))  # fmt: skip
+    return list(
+        session.scalars(
+            select(Capability)
+            .join(ProducerGroup)
+            .where(Capability.category == category, Capability.group_id != exclude, ProducerGroup.external_ref.like("demo-%"))
+            .order_by(ProducerGroup.external_ref)
+            .limit(limit)
+        )
+    )
 
 
 class _Groups:
@@ -498,13 +543,20 @@ DEMO_SETTINGS = Settings.from_config(
 def _pay(session: Session, buyer: Membership, invoice: Invoice) -> None:
     """The buyer pays on Stripe's page and Stripe reports it, as its webhook would (no Stripe is called)."""
     payment = begin_payment(session, buyer, invoice.id, now=utcnow())
-    checkout = {"id": f"cs_demo_{invoice.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                "payment_intent": f"pi_demo_{invoice.number}", "url": None}  # fmt: skip
+    checkout = {
+        "id": f"cs_demo_{invoice.number}",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": f"pi_demo_{invoice.number}",
+        "url": None,
+    }
     apply_checkout(session, payment, checkout, seen_at=utcnow(), settings=DEMO_SETTINGS)
 
 
 def _pay_out(session: Session, order: Order, operator: User, confirm_by: Membership, box: SecretBox) -> None:
-    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent (to the details the group gave), some confirmed."""
+    """Payouts as they look after a while: Stripe transfers made, recorded payouts sent (to the details the group gave), some
+    confirmed."""
     for payout in session.scalars(select(Payout).where(Payout.order_id == order.id, Payout.status == PayoutStatus.PENDING)):
         if payout.method == PayoutMethod.STRIPE_TRANSFER:
             payout.status, payout.reference, payout.sent_at = PayoutStatus.SENT, f"tr_demo_{payout.invoice.number}", utcnow()
@@ -513,11 +565,24 @@ def _pay_out(session: Session, order: Order, operator: User, confirm_by: Members
                 phone = (
                     f"+254 7{payout.group_id % 100:02d} {payout.group_id * 7919 % 1000:03d} {payout.group_id * 104729 % 1000:03d}"
                 )
-                session.add(PayoutAccount(group_id=payout.group_id, method=PayoutMethod.MOBILE_MONEY, details_hint=f"M-Pesa ···{phone[-4:].replace(' ', '')}",
-                                          details_secret=box.seal(f"M-Pesa\n{order.group.name}\n{phone}")))  # fmt: skip
+                session.add(
+                    PayoutAccount(
+                        group_id=payout.group_id,
+                        method=PayoutMethod.MOBILE_MONEY,
+                        details_hint=f"M-Pesa ···{phone[-4:].replace(' ', '')}",
+                        details_secret=box.seal(f"M-Pesa\n{order.group.name}\n{phone}"),
+                    )
+                )
                 session.flush()
-            payouts.record_payout(session, operator, payout.id, method=PayoutMethod.MOBILE_MONEY, reference=f"SK{payout.id:03d}M7QX",
-                                           note="Sent by M-Pesa.", base_url=BASE_URL)  # fmt: skip
+            payouts.record_payout(
+                session,
+                operator,
+                payout.id,
+                method=PayoutMethod.MOBILE_MONEY,
+                reference=f"SK{payout.id:03d}M7QX",
+                note="Sent by M-Pesa.",
+                base_url=BASE_URL,
+            )
             if order.status == OrderStatus.CLOSED:
                 payouts.confirm_payout(session, confirm_by, payout.id)
 

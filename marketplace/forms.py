@@ -186,7 +186,8 @@ class WholeNumberField(IntegerField):
 
 
 class AmountField(DecimalField):
-    """An amount such as 12.50 (at most 4 decimals, below `maximum`, a unit price's bound unless given): no exponent, infinity or NaN."""
+    """An amount such as 12.50 (at most 4 decimals, below `maximum`, a unit price's bound unless given): no exponent, infinity or
+    NaN."""
 
     def __init__(self, *args: object, maximum: Decimal = MAX_AMOUNT, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -213,7 +213,8 @@ def format_moment(value: Any, format: str = "medium") -> str:
 
 
 def format_number(value: int | Decimal | None, format: str | None = None) -> str:
-    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English (`format`: a CLDR pattern)."""
+    """Return a number with the grouping of the locale in force: "1 200" in French, "1,200" in English (`format`: a CLDR
+    pattern)."""
     if value is None:
         return ""
     return babel_numbers.format_decimal(value, format=format, locale=current_locale())

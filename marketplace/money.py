@@ -130,7 +130,8 @@ def format_money(amount: Decimal | int | None, currency: str, locale: str = "en"
 
 
 def format_amount(amount: Decimal | int | None, currency: str, locale: str = "en") -> str:
-    """`amount` with grouping and the currency's decimals but no symbol ("250,001", "1,092.50"), for tables with a currency column."""
+    """`amount` with grouping and the currency's decimals but no symbol ("250,001", "1,092.50"), for tables with a currency
+    column."""
     if amount is None:
         return ""
     code = currency_code(currency)

@@ -95,9 +95,13 @@ def is_public(address: IPAddress) -> bool:
         if address.is_site_local:  # fec0::/10: deprecated (RFC 3879) but still routed inside some networks
             return False
     return address.is_global and not (
-        address.is_loopback or address.is_private or address.is_link_local or address.is_multicast
-        or address.is_reserved or address.is_unspecified
-    )  # fmt: skip
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from flask import Response, jsonify
 
 
 def problem(status: int, title: object, detail: object = "", **extra: Any) -> Response:
-    """Build an RFC 9457 problem+json response: HTTP `status`, a short `title`, an optional `detail` (plain or lazily translated strings), any `extra` members."""
+    """Build an RFC 9457 problem+json response: HTTP `status`, a short `title`, an optional `detail` (plain or lazily translated
+    strings), any `extra` members."""
     body = {"type": "about:blank", "title": str(title), "status": status, **({"detail": str(detail)} if detail else {}), **extra}
     response = jsonify(body)
     response.status_code = status

@@ -122,8 +122,16 @@ def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
         return None
     invalid = _not_a_cursor(name)
     values = _decode_cursor(raw, invalid)
-    if not (isinstance(values, list) and len(values) == 3 and isinstance(values[0], bool) and isinstance(values[1], str)
-            and len(values[1]) <= 200 and "\x00" not in values[1] and type(values[2]) is int and 1 <= values[2] <= 2**31 - 1):  # fmt: skip
+    if not (
+        isinstance(values, list)
+        and len(values) == 3
+        and isinstance(values[0], bool)
+        and isinstance(values[1], str)
+        and len(values[1]) <= 200
+        and "\x00" not in values[1]
+        and type(values[2]) is int
+        and 1 <= values[2] <= 2**31 - 1
+    ):
         raise invalid
     return values[0], values[1], values[2]
 

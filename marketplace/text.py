@@ -29,7 +29,8 @@ def clean_line(value: object) -> str:
 
 
 def clean_text(value: object) -> str:
-    """Return multi-line text (a story, a spec, a message): NFC, line breaks as \\n, tabs kept, other control characters removed."""
+    """Return multi-line text (a story, a spec, a message): NFC, line breaks as \\n, tabs kept, other control characters
+    removed."""
     if value is None:
         return ""
     text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", str(value)))
@@ -37,9 +38,13 @@ def clean_text(value: object) -> str:
 
 
 def word_list(
-    value: str | Iterable[str] | None, *, separator: str = ",", max_items: int = MAX_LIST_ITEMS, max_length: int = MAX_ITEM_LENGTH,
+    value: str | Iterable[str] | None,
+    *,
+    separator: str = ",",
+    max_items: int = MAX_LIST_ITEMS,
+    max_length: int = MAX_ITEM_LENGTH,
     lower: bool = False,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Split a list field ("Swahili, English") into clean entries, de-duplicated ignoring case, first spelling kept.
 
     Linear in the input's length. Raises ValueError (its message written for the person typing) when

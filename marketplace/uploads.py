@@ -91,7 +91,8 @@ def save_private(folder: Path, subfolder: str, suffix: str, data: bytes) -> str:
 def store_image(stream: BinaryIO, *, folder: Path, subfolder: str, max_bytes: int) -> StoredFile:
     """Store a JPEG, PNG or WebP photo after decoding its header; anything else is refused.
 
-    `max_bytes` is the size limit in bytes. Raises `DomainError` for a file over it, over 40 megapixels, or not a readable JPEG, PNG or WebP.
+    `max_bytes` is the size limit in bytes. Raises `DomainError` for a file over it, over 40 megapixels, or not a readable JPEG,
+    PNG or WebP.
     """
     data = _read_capped(stream, max_bytes)
     too_many_pixels = DomainError(_("The photo has too many pixels. Send one under 40 megapixels."))

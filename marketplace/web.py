@@ -170,7 +170,8 @@ def isolate(text: object) -> Markup:
 
 
 def paragraphs(text: str | None) -> Markup:
-    """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all escaped."""
+    """Show typed text as it was typed: paragraphs at blank lines, line breaks kept (CRLF, CR or LF), each `dir="auto"`, all
+    escaped."""
     blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", re.sub(r"\r\n?", "\n", text or "")) if b.strip()]
     return Markup("").join(Markup('<p dir="auto">{}</p>').format(Markup("<br>").join(block.split("\n"))) for block in blocks)
 

@@ -29,19 +29,35 @@ _LATIN = regex.compile(r"\p{Latin}")
 # Swahili are translated (vocabulary.TRANSLATIONS). Scripts without a Snowball stemmer (Ethiopic,
 # Bengali, Thai, Han…) are matched as written.
 _SCRIPT_STEMMERS = {
-    "Latin": "english", "Devanagari": "hindi", "Arabic": "arabic", "Cyrillic": "russian", "Greek": "greek",
-    "Tamil": "tamil", "Armenian": "armenian",
-}  # fmt: skip
+    "Latin": "english",
+    "Devanagari": "hindi",
+    "Arabic": "arabic",
+    "Cyrillic": "russian",
+    "Greek": "greek",
+    "Tamil": "tamil",
+    "Armenian": "armenian",
+}
 _SCRIPTS = {script: regex.compile(rf"\p{{{script}}}") for script in _SCRIPT_STEMMERS}
 _STEMMERS = {script: Stemmer.Stemmer(language) for script, language in _SCRIPT_STEMMERS.items()}
 _ENGLISH = _STEMMERS["Latin"]
 
 # Where Snowball's English rules go wrong for the words of handmade goods (as Lucene's stemmer_override).
 _OVERRIDES = {
-    "dyed": "dye", "dyes": "dye", "dyeing": "dye", "scarves": "scarf", "knives": "knife", "leaves": "leaf",
-    "shelves": "shelf", "women": "woman", "children": "child", "clothing": "clothing", "wedding": "wedding",
-    "bedding": "bedding", "canvas": "canvas", "canvases": "canvas",
-}  # fmt: skip
+    "dyed": "dye",
+    "dyes": "dye",
+    "dyeing": "dye",
+    "scarves": "scarf",
+    "knives": "knife",
+    "leaves": "leaf",
+    "shelves": "shelf",
+    "women": "woman",
+    "children": "child",
+    "clothing": "clothing",
+    "wedding": "wedding",
+    "bedding": "bedding",
+    "canvas": "canvas",
+    "canvases": "canvas",
+}
 
 STOPWORDS = _STOPWORDS
 _TRANSLATED = {word: english for table in TRANSLATIONS.values() for word, english in table.items()}

@@ -307,7 +307,7 @@ class ElasticsearchIndex:
                     "place_terms",
                     *([] if query.capacity else ["capabilities.capacity_keys"]),
                 ]
-            },  # fmt: skip
+            },
         }
         if query.after:
             body["search_after"] = decode_cursor(query.after)
@@ -383,10 +383,14 @@ def _fuzzy(field: str, term: str) -> dict[str, Any]:
 
 def _exact_or_fuzzy(exact: dict[str, Any], fuzzy: dict[str, Any], exact_boost: float, fuzzy_boost: float) -> dict[str, Any]:
     """Score `exact_boost` if the exact clause matches, else `fuzzy_boost` if the fuzzy one does."""
-    return {"dis_max": {"queries": [
-        {"constant_score": {"filter": exact, "boost": exact_boost}},
-        {"constant_score": {"filter": fuzzy, "boost": fuzzy_boost}},
-    ]}}  # fmt: skip
+    return {
+        "dis_max": {
+            "queries": [
+                {"constant_score": {"filter": exact, "boost": exact_boost}},
+                {"constant_score": {"filter": fuzzy, "boost": fuzzy_boost}},
+            ]
+        }
+    }
 
 
 def _text_query(query: SearchQuery) -> dict[str, Any] | None:

@@ -121,9 +121,13 @@ def _math_functions(connection: sqlite3.Connection) -> None:
         connection.execute("SELECT asin(0.5), radians(1), pow(2, 2)")
     except sqlite3.OperationalError:
         for name, arity, function in (
-            ("asin", 1, math.asin), ("sqrt", 1, math.sqrt), ("sin", 1, math.sin), ("cos", 1, math.cos),
-            ("radians", 1, math.radians), ("pow", 2, math.pow),
-        ):  # fmt: skip
+            ("asin", 1, math.asin),
+            ("sqrt", 1, math.sqrt),
+            ("sin", 1, math.sin),
+            ("cos", 1, math.cos),
+            ("radians", 1, math.radians),
+            ("pow", 2, math.pow),
+        ):
             connection.create_function(name, arity, function, deterministic=True)
 
 
@@ -215,25 +219,50 @@ class EmbeddedIndex:
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         for doc in docs:
             location = doc["location"] or {}
-            groups.append((doc["id"], doc["version"], doc["country"], int(doc["verified"]), doc["rating"], location.get("lat"),
-                           location.get("lon"), doc["quality_boost"], doc["indexed_on"], doc["fresh_until"]))  # fmt: skip
+            groups.append(
+                (
+                    doc["id"],
+                    doc["version"],
+                    doc["country"],
+                    int(doc["verified"]),
+                    doc["rating"],
+                    location.get("lat"),
+                    location.get("lon"),
+                    doc["quality_boost"],
+                    doc["indexed_on"],
+                    doc["fresh_until"],
+                )
+            )
             stored.append((doc["id"], _stored(doc)))
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
-                caps.append((cap["id"], doc["id"], cap["category"], cap["moq"], cap["lead_time_days"], cap["price_min"],
-                             cap["price_max"], cap["currency"], cap["ready_on"]))  # fmt: skip
+                caps.append(
+                    (
+                        cap["id"],
+                        doc["id"],
+                        cap["category"],
+                        cap["moq"],
+                        cap["lead_time_days"],
+                        cap["price_min"],
+                        cap["price_max"],
+                        cap["currency"],
+                        cap["ready_on"],
+                    )
+                )
                 materials.extend((cap["id"], m) for m in cap["materials"])
                 runs.extend((cap["id"], *run) for run in capacity_runs(cap["capacity_keys"]))
                 cap_texts.append((cap["id"], cap["terms"]))
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
-            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, "
+            "fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
-            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
@@ -393,7 +422,8 @@ class EmbeddedIndex:
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
             conditions.append(
-                f"EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN ({_bind(params, 'mat', query.materials)}))"
+                "EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN "
+                f"({_bind(params, 'mat', query.materials)}))"
             )
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
@@ -428,7 +458,8 @@ class EmbeddedIndex:
             conditions.append("g.verified = :verified")
         if query.certifications:
             conditions.append(
-                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({_bind(params, 'cert', query.certifications)}))"
+                "EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN "
+                f"({_bind(params, 'cert', query.certifications)}))"
             )
         if query.verified_certifications:
             schemes = _bind(params, "vcert", query.verified_certifications)
@@ -448,9 +479,14 @@ class EmbeddedIndex:
             lat_span = near.km / 110.574
             lon_span = near.km / max(111.320 * math.cos(math.radians(near.lat)), 1e-6)
             params.update(
-                near_lat=near.lat, near_lon=near.lon, near_km=near.km,
-                lat_lo=near.lat - lat_span, lat_hi=near.lat + lat_span, lon_lo=near.lon - lon_span, lon_hi=near.lon + lon_span,
-            )  # fmt: skip
+                near_lat=near.lat,
+                near_lon=near.lon,
+                near_km=near.km,
+                lat_lo=near.lat - lat_span,
+                lat_hi=near.lat + lat_span,
+                lon_lo=near.lon - lon_span,
+                lon_hi=near.lon + lon_span,
+            )
             conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
             if params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
                 conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
@@ -487,7 +523,8 @@ class EmbeddedIndex:
             connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
             connection.execute(
                 "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER BY cap_id",
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER "
+                "BY cap_id",
                 {"week": week, "units": units},
             )
 
@@ -599,7 +636,8 @@ class EmbeddedIndex:
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
-            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id ASC LIMIT :limit",
+            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id "
+            "ASC LIMIT :limit",
             params,
         ).fetchall()
         shown = [row[0] for row in rows[: query.size]]
@@ -643,20 +681,26 @@ class EmbeddedIndex:
         if matched["country"] and matched["verified"]:  # both from one GROUP BY over the matched set
             pass_ = "SELECT country, verified, COUNT(*), COUNT(*) FROM temp.matched GROUP BY country, verified"
         else:
-            pass_ = (f"SELECT k.country, k.verified, SUM({counting['country']}), SUM({counting['verified']}) "
-                     "FROM temp.candidates k GROUP BY k.country, k.verified")  # fmt: skip
+            pass_ = (
+                f"SELECT k.country, k.verified, SUM({counting['country']}), SUM({counting['verified']}) "
+                "FROM temp.candidates k GROUP BY k.country, k.verified"
+            )
         for value, flag, in_country, in_verified in connection.execute(pass_):
             country[value] += in_country
             verified[flag] += in_verified
         counted["country"] = [(value, n) for value, n in country.items() if n]
         counted["verified"] = [(value, n) for value, n in verified.items() if n]
         if matched["certification"] and matched["verified_certification"]:
-            pass_ = ("SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
-                     "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme")  # fmt: skip
+            pass_ = (
+                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
+                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
+            )
         else:
-            pass_ = (f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
-                     f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
-                     "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme")  # fmt: skip
+            pass_ = (
+                f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
+                f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
+                "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme"
+            )
         rows = connection.execute(pass_).fetchall()
         counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
         counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
@@ -709,8 +753,10 @@ def _restore_capacity_keys(connection: sqlite3.Connection, docs: list[dict[str, 
     for start in range(0, len(cap_ids), 500):
         chunk = cap_ids[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
-        sql = (f"SELECT cap_id, base + step * (? - first_week) FROM cap_runs WHERE cap_id IN ({placeholders}) "
-               "AND first_week <= ? AND last_week >= ?")  # fmt: skip
+        sql = (
+            f"SELECT cap_id, base + step * (? - first_week) FROM cap_runs WHERE cap_id IN ({placeholders}) "
+            "AND first_week <= ? AND last_week >= ?"
+        )
         for cap_id, units in connection.execute(sql, [week, *chunk, week, week]):
             keys[cap_id].append(capacity_key(week, units))
     for doc in docs:

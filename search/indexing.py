@@ -26,13 +26,37 @@ from search.documents import build_document
 log = logging.getLogger(__name__)
 
 _GROUP_COLUMNS = (
-    "id", "version", "slug", "name", "story", "country", "region", "city", "latitude", "longitude", "verified",
-    "rating", "rating_count", "response_time_hours", "artisan_count", "languages",
-)  # fmt: skip
+    "id",
+    "version",
+    "slug",
+    "name",
+    "story",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "verified",
+    "rating",
+    "rating_count",
+    "response_time_hours",
+    "artisan_count",
+    "languages",
+)
 _CAPABILITY_COLUMNS = (
-    "id", "group_id", "category", "title", "materials", "techniques", "moq", "lead_time_days", "price_min", "price_max",
-    "currency", "weekly_capacity",
-)  # fmt: skip
+    "id",
+    "group_id",
+    "category",
+    "title",
+    "materials",
+    "techniques",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+)
 
 
 def _rows(session: Session, model: Any, columns: tuple[str, ...], where: Any) -> list[SimpleNamespace]:
@@ -99,7 +123,8 @@ def _group_batch(session: Session, after_id: int, batch: int) -> list[SimpleName
 def documents(
     session: Session, today: dt.date | None = None, *, now: dt.datetime | None = None, batch: int = 2000
 ) -> Iterator[dict[str, Any]]:
-    """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for all)."""
+    """Every group's document, read a batch at a time in id order: each counted from its group's today at `now` (or `today` for
+    all)."""
     now = now or utcnow()
     last_id = 0
     while groups := _group_batch(session, last_id, batch):
@@ -115,8 +140,13 @@ def group_count(session: Session) -> int:
 
 
 def rebuild(
-    session: Session, index: SearchIndex, *, now: dt.datetime | None = None, progress: Progress | None = None, today: dt.date | None = None
-) -> int:  # fmt: skip
+    session: Session,
+    index: SearchIndex,
+    *,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> int:
     """Rebuild the whole index, then catch up with groups that changed while it was being built.
 
     Each group's capacity is counted from its own today at `now` (default: now); `today` forces one day for all (tests).
@@ -165,7 +195,7 @@ def groups_with_details(session: Session, group_ids: list[int]) -> list[Producer
                 selectinload(ProducerGroup.capabilities).selectinload(Capability.windows),
                 selectinload(ProducerGroup.certifications),
                 selectinload(ProducerGroup.organization),
-            )  # fmt: skip
+            )
         )
     )
 

@@ -21,11 +21,43 @@ CLEARLY_LARGEST = 5  # a name means its largest place if that one is this many t
 
 # Producer hubs and export ports offered as suggestions on the search page; any other place works too.
 SUGGESTIONS = (
-    "Nairobi", "Mombasa", "Kisumu", "Kampala", "Kigali", "Dar es Salaam", "Addis Ababa", "Djibouti", "Accra",
-    "Tema", "Kumasi", "Tamale", "Lagos", "Dakar", "Lima", "Callao", "Cusco", "Guatemala City", "Puerto Barrios",
-    "Oaxaca", "La Paz, Bolivia", "Quito", "Dhaka", "Chittagong", "Delhi", "Mumbai", "Jaipur", "Kolkata", "Chennai",
-    "Srinagar", "Kathmandu", "Hanoi", "Ho Chi Minh City", "Manila", "Jakarta", "Bangkok",
-)  # fmt: skip
+    "Nairobi",
+    "Mombasa",
+    "Kisumu",
+    "Kampala",
+    "Kigali",
+    "Dar es Salaam",
+    "Addis Ababa",
+    "Djibouti",
+    "Accra",
+    "Tema",
+    "Kumasi",
+    "Tamale",
+    "Lagos",
+    "Dakar",
+    "Lima",
+    "Callao",
+    "Cusco",
+    "Guatemala City",
+    "Puerto Barrios",
+    "Oaxaca",
+    "La Paz, Bolivia",
+    "Quito",
+    "Dhaka",
+    "Chittagong",
+    "Delhi",
+    "Mumbai",
+    "Jaipur",
+    "Kolkata",
+    "Chennai",
+    "Srinagar",
+    "Kathmandu",
+    "Hanoi",
+    "Ho Chi Minh City",
+    "Manila",
+    "Jakarta",
+    "Bangkok",
+)
 
 _COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -78,8 +110,15 @@ def gazetteer() -> Gazetteer:
     names: dict[str, list[tuple[Place, bool]]] = {}
     for city in cache.get_cities().values():
         code = city["countrycode"]
-        place = Place(city["geonameid"], city["name"], code, countries.get(_key(code), (code, code))[1],
-                      float(city["latitude"]), float(city["longitude"]), int(city["population"]))  # fmt: skip
+        place = Place(
+            city["geonameid"],
+            city["name"],
+            code,
+            countries.get(_key(code), (code, code))[1],
+            float(city["latitude"]),
+            float(city["longitude"]),
+            int(city["population"]),
+        )
         main = _key(city["name"])
         names.setdefault(main, []).append((place, True))
         if place.population >= ALTERNATE_NAMES_FROM:
@@ -105,7 +144,8 @@ def find_place(text: str) -> Place:
     if not matches:
         where = f" in {book.countries[_key(country)][1]}" if country else ""
         raise UnknownPlace(
-            f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give latitude,longitude."
+            f"We don't know that place: no city or town called {name.strip()!r}{where}. Check the spelling, or give "
+            "latitude,longitude."
         )
     if any(main for _, main in matches):  # a place's own name before another place's other name
         matches = [(place, main) for place, main in matches if main]

@@ -77,9 +77,14 @@ class SearchQuery:
     def has_capability_filter(self) -> bool:
         """Tell whether any filter applies to a group's capabilities (category, material, capacity, lead time, MOQ or price)."""
         return bool(
-            self.categories or self.materials or self.capacity or self.max_lead_time is not None
-            or self.max_moq is not None or self.price_min is not None or self.price_max is not None
-        )  # fmt: skip
+            self.categories
+            or self.materials
+            or self.capacity
+            or self.max_lead_time is not None
+            or self.max_moq is not None
+            or self.price_min is not None
+            or self.price_max is not None
+        )
 
     @property
     def binds_capabilities_to_words(self) -> bool:
@@ -145,8 +150,14 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, RecursionError):
         raise invalid from None
-    if not (isinstance(values, list) and len(values) == 2 and _is_number(values[0]) and isinstance(values[1], int)
-            and not isinstance(values[1], bool) and 0 <= values[1] < 2**63):  # fmt: skip
+    if not (
+        isinstance(values, list)
+        and len(values) == 2
+        and _is_number(values[0])
+        and isinstance(values[1], int)
+        and not isinstance(values[1], bool)
+        and 0 <= values[1] < 2**63
+    ):
         raise invalid
     return values
 
@@ -276,15 +287,23 @@ def selected_values(query: SearchQuery, facet: str) -> set[str]:
     """The values of a facet the query has selected, as facet values are written."""
     if facet == "verified":
         return set() if query.verified is None else {"true" if query.verified else "false"}
-    return set({"category": query.categories, "material": query.materials, "country": query.countries,
-                "certification": query.certifications, "verified_certification": query.verified_certifications}[facet])  # fmt: skip
+    return set(
+        {
+            "category": query.categories,
+            "material": query.materials,
+            "country": query.countries,
+            "certification": query.certifications,
+            "verified_certification": query.verified_certifications,
+        }[facet]
+    )
 
 
 # ----- explaining a hit, the same way for both backends ------------------------------------------
 
 
 def capability_matches(capability: dict[str, Any], query: SearchQuery) -> bool:
-    """Tell whether a capability of an indexed document passes the query's capability filters (price only in the query's currency)."""
+    """Tell whether a capability of an indexed document passes the query's capability filters (price only in the query's
+    currency)."""
     if query.categories and capability["category"] not in category_codes(query.categories):
         return False
     if query.materials and not set(query.materials) & set(capability["materials"]):

@@ -22,8 +22,13 @@ def user(
     session: Session, *, email: str | None = None, name: str = "Test Person", operator: bool = False, confirmed: bool = True
 ) -> User:
     """A user with the password `factories.PASSWORD`; confirmed (e-mail address) unless told otherwise."""
-    person = User(email=email or f"person{next(_numbers)}@example.org", name=name, password_hash=_PASSWORD_HASH, is_operator=operator,
-                  email_confirmed_at=utcnow() if confirmed else None)  # fmt: skip
+    person = User(
+        email=email or f"person{next(_numbers)}@example.org",
+        name=name,
+        password_hash=_PASSWORD_HASH,
+        is_operator=operator,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
     session.add(person)
     session.flush()
     return person
@@ -75,8 +80,16 @@ def capability(session: Session, group: ProducerGroup, **fields: Any) -> Capabil
     return item
 
 
-def accepted_order(session: Session, group: ProducerGroup, buyer: Membership, *, quantity: int = 400, unit_price: str = "9.00",
-                   currency: str = "USD", category: str = "baskets.storage") -> Any:  # fmt: skip
+def accepted_order(
+    session: Session,
+    group: ProducerGroup,
+    buyer: Membership,
+    *,
+    quantity: int = 400,
+    unit_price: str = "9.00",
+    currency: str = "USD",
+    category: str = "baskets.storage",
+) -> Any:
     """A quote of the group's accepted by the buyer through the real service: a confirmed order with its deposit invoice."""
     import datetime as dt
 
@@ -87,11 +100,27 @@ def accepted_order(session: Session, group: ProducerGroup, buyer: Membership, *,
     if not any(c.category == category for c in group.capabilities):
         capability(session, group, category=category, weekly_capacity=500, lead_time_days=0, moq=1)
         session.refresh(group)
-    rfq = Rfq(buyer_id=buyer.organization_id, title=f"{quantity} units from {group.name}", category=category, quantity=quantity,
-              currency=currency, needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
-              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal(unit_price), currency=currency, quantity=quantity, lead_time_days=20,
-                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title=f"{quantity} units from {group.name}",
+        category=category,
+        quantity=quantity,
+        currency=currency,
+        needed_by=today + dt.timedelta(weeks=12),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal(unit_price),
+        currency=currency,
+        quantity=quantity,
+        lead_time_days=20,
+        valid_until=today + dt.timedelta(days=10),
+        status=QuoteStatus.SUBMITTED,
+    )
     session.add_all([rfq, quote])
     session.flush()
     return accept_quote(session, buyer, quote.id, today=today, deposit_percent=50, base_url="https://loom.test")

@@ -72,15 +72,36 @@ def sign_up(
     locks) until it ends.
     """
     password_hash = hash_password(password)  # on both paths: the hash is what makes the time
-    return _sign_up(session, email=normalize_email(email), name=name, password_hash=password_hash, organization_name=organization_name,
-                    kind=kind, country=country, secret_key=secret_key, base_url=base_url, ttl_seconds=ttl_seconds, locale=locale)  # fmt: skip
+    return _sign_up(
+        session,
+        email=normalize_email(email),
+        name=name,
+        password_hash=password_hash,
+        organization_name=organization_name,
+        kind=kind,
+        country=country,
+        secret_key=secret_key,
+        base_url=base_url,
+        ttl_seconds=ttl_seconds,
+        locale=locale,
+    )
 
 
 @use_case
 def _sign_up(
-    session: Session, *, email: str, name: str, password_hash: str, organization_name: str, kind: OrganizationKind, country: str,
-    secret_key: str, base_url: str, ttl_seconds: int, locale: str | None,
-) -> User | None:  # fmt: skip
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    organization_name: str,
+    kind: OrganizationKind,
+    country: str,
+    secret_key: str,
+    base_url: str,
+    ttl_seconds: int,
+    locale: str | None,
+) -> User | None:
     owner = session.scalar(select(User).where(User.email == email))
     if owner is not None:
         with force_locale(recipient_locale(owner)):  # written in the owner's language, not the stranger's
@@ -320,7 +341,7 @@ def admit(session: Session, *, attempt_id: int, policy: LoginPolicy, now: dt.dat
 @use_case
 def record_sign_in(
     session: Session, *, user_id: int, attempt_id: int, now: dt.datetime | None = None, password_hash: str | None = None
-) -> User:  # fmt: skip
+) -> User:
     """Record a checked password: the failures from the attempt's address are forgotten, the time noted (and a rehash kept).
 
     Raises `NotFound` when the attempt is unknown.
@@ -386,7 +407,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Invite someone into the inviter's organization and e-mail them a link; return the link too.
 
-    `ttl` is how long the link works. Raises `Forbidden` (field `role`: only an owner invites an owner) or `Conflict` (field `email`: already a member).
+    `ttl` is how long the link works. Raises `Forbidden` (field `role`: only an owner invites an owner) or `Conflict` (field
+    `email`: already a member).
     """
     require_role(inviter, Role.ADMIN)
     if role == Role.OWNER and inviter.role != Role.OWNER:
@@ -490,7 +512,8 @@ def _join(session: Session, token: str, *, user: User | None, name: str, passwor
 
 
 def team_of(session: Session, membership: Membership) -> tuple[list[Membership], list[Invitation]]:
-    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members, pending)`."""
+    """Return the organization's members (by id) and its invitations still open (neither accepted nor revoked), as `(members,
+    pending)`."""
     members = list(
         session.scalars(
             select(Membership).where(Membership.organization_id == membership.organization_id).order_by(Membership.id)

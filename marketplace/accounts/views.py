@@ -118,10 +118,13 @@ def resend_confirmation() -> Response:
     if form.validate_on_submit():
         config = current_app.config
         sent = services.send_confirmation(
-            db.session, current_user._get_current_object(), secret_key=config["SECRET_KEY"], base_url=config["BASE_URL"],
+            db.session,
+            current_user._get_current_object(),
+            secret_key=config["SECRET_KEY"],
+            base_url=config["BASE_URL"],
             ttl_seconds=config["EMAIL_CONFIRMATION_SECONDS"],
             submission=one_time(form, _safe_next("") or _home_for_kind()),  # a double tap on the banner's button sends one e-mail
-        )  # fmt: skip
+        )
         if repeated(sent):
             return first_result(sent)
         flash(_("We sent a new confirmation link to %(email)s. Check your inbox.", email=current_user.email), "info")
@@ -141,8 +144,13 @@ def login() -> Response | tuple[str, int]:
             first_delay=dt.timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"]),
         )
         try:
-            user = services.sign_in(db.session, email=form.email.data, password=form.password.data,
-                                    remote_addr=request.remote_addr or "unknown", policy=policy)  # fmt: skip
+            user = services.sign_in(
+                db.session,
+                email=form.email.data,
+                password=form.password.data,
+                remote_addr=request.remote_addr or "unknown",
+                policy=policy,
+            )
         except TooManyRequests as error:
             attach_error(form, error)
             status = 429
@@ -273,9 +281,15 @@ def team() -> Response | tuple[str, int]:
             return redirect(url_for("accounts.team"))
     members, pending = services.team_of(db.session, membership)
     return render_form(
-        "accounts/team.html", form, membership=membership, members=members, pending=pending,
-        role_form=RoleForm(), action_form=ActionForm(), can_manage=membership.role.at_least(Role.ADMIN),
-    )  # fmt: skip
+        "accounts/team.html",
+        form,
+        membership=membership,
+        members=members,
+        pending=pending,
+        role_form=RoleForm(),
+        action_form=ActionForm(),
+        can_manage=membership.role.at_least(Role.ADMIN),
+    )
 
 
 @blueprint.post("/team/members/<int:membership_id>/role")

@@ -26,7 +26,8 @@ HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 
 @blueprint.get("/events")
 def events() -> Response:
-    """A page of the organization's trace events matching the query, as an EPCIS 2.0 query document; `Link: rel="next"` while more follow."""
+    """A page of the organization's trace events matching the query, as an EPCIS 2.0 query document; `Link: rel="next"` while more
+    follow."""
     organization = tokens.organization_for(db.session, request.headers.get("Authorization"))
     if organization is None:
         response = problem(

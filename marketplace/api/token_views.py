@@ -21,8 +21,11 @@ blueprint = Blueprint("api_tokens", __name__)
 
 
 class TokenForm(OneTimeForm):
-    name = StringField(_l("Program using it"), validators=[DataRequired(_l("Name the program.")), Length(max=100)],
-                       description=_l("e.g. our ERP, our product-information system"))  # fmt: skip
+    name = StringField(
+        _l("Program using it"),
+        validators=[DataRequired(_l("Name the program.")), Length(max=100)],
+        description=_l("e.g. our ERP, our product-information system"),
+    )
 
 
 @blueprint.route("/api-tokens", methods=["GET", "POST"])

@@ -118,8 +118,22 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
 
 # Parameters the document types as numbers, dates, codes or choices: given empty, they are refused (the
 # HTML search form sends its empty fields; a program means something by a parameter it sends).
-TYPED = ("page", "per_page", "country", "units", "by", "max_lead_time", "moq", "price_min", "price_max", "km", "size", "verified",
-         "currency", "sort")  # fmt: skip
+TYPED = (
+    "page",
+    "per_page",
+    "country",
+    "units",
+    "by",
+    "max_lead_time",
+    "moq",
+    "price_min",
+    "price_max",
+    "km",
+    "size",
+    "verified",
+    "currency",
+    "sort",
+)
 
 
 @blueprint.before_request

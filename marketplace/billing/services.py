@@ -92,5 +92,9 @@ def tax_sentence(invoice: Invoice) -> object:
     order = invoice.order
     if not invoice.tax_amount or order.tax_rate is None:
         return ""
-    return _l("It includes %(tax)s of %(tax_name)s (%(tax_rate)s %%).", tax=lazy_money(invoice.tax_amount, invoice.currency),
-              tax_name=order.tax_name or "", tax_rate=f"{order.tax_rate.normalize():f}")  # fmt: skip
+    return _l(
+        "It includes %(tax)s of %(tax_name)s (%(tax_rate)s %%).",
+        tax=lazy_money(invoice.tax_amount, invoice.currency),
+        tax_name=order.tax_name or "",
+        tax_rate=f"{order.tax_rate.normalize():f}",
+    )

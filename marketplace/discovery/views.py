@@ -229,5 +229,12 @@ def profile(slug: str) -> str | Response:
         if membership and membership.organization.kind == OrganizationKind.BUYER
         else []
     )
-    return render_template("producers/profile.html", group=group, calendars=calendars, drafts=drafts, picture=loaded_cover(group),
-                           reputation=reputation(db.session, group.id), reviews=reviews_of_group(db.session, group.id))  # fmt: skip
+    return render_template(
+        "producers/profile.html",
+        group=group,
+        calendars=calendars,
+        drafts=drafts,
+        picture=loaded_cover(group),
+        reputation=reputation(db.session, group.id),
+        reviews=reviews_of_group(db.session, group.id),
+    )

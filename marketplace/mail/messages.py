@@ -9,7 +9,8 @@ from marketplace.text import clean_line
 
 
 def compose(config: dict[str, Any], payload: dict[str, Any], message_id: str) -> EmailMessage:
-    """Build the plain-text e-mail of an outbox `payload` (`to`, `subject`, `body`) from MAIL_SENDER, with the stable `message_id`."""
+    """Build the plain-text e-mail of an outbox `payload` (`to`, `subject`, `body`) from MAIL_SENDER, with the stable
+    `message_id`."""
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
     # Headers are one line each, whatever text reached the payload (names written before cleaning on the way in).

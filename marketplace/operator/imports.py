@@ -50,10 +50,18 @@ def imports_page() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             data = read_capped(form.file.data.stream, current_app.config["UPLOAD_MAX_BYTES"])
-            prepared = imports.prepare_import(form.file.data.filename or "", data, folder=Path(current_app.config["UPLOAD_DIR"]),
-                                              number_locale=form.number_locale.data)  # fmt: skip
-            job = imports.stage_import(db.session, current_user.id, prepared,
-                                       submission=one_time(form, lambda job: url_for("operator.import_job", job_id=job.id)))  # fmt: skip
+            prepared = imports.prepare_import(
+                form.file.data.filename or "",
+                data,
+                folder=Path(current_app.config["UPLOAD_DIR"]),
+                number_locale=form.number_locale.data,
+            )
+            job = imports.stage_import(
+                db.session,
+                current_user.id,
+                prepared,
+                submission=one_time(form, lambda job: url_for("operator.import_job", job_id=job.id)),
+            )
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="file"))
         else:

@@ -38,10 +38,15 @@ def concerns_of(session: Session, messages: list[OutboxMessage]) -> dict[int, Co
     }
     invoices = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(_ids(messages, _BY_INVOICE))))}
     payouts = {p.id: p for p in session.scalars(select(Payout).where(Payout.id.in_(_ids(messages, (topics.TRANSFER_PAYOUT,)))))}
-    refunds: dict[int, Invoice] = {refund_id: invoice for refund_id, invoice in session.execute(
-        select(Refund.id, Invoice).join(Payment, Refund.payment_id == Payment.id).join(Invoice, Payment.invoice_id == Invoice.id)
-        .where(Refund.id.in_(_ids(messages, (topics.REFUND_PAYMENT,))))
-    )}  # fmt: skip
+    refunds: dict[int, Invoice] = {
+        refund_id: invoice
+        for refund_id, invoice in session.execute(
+            select(Refund.id, Invoice)
+            .join(Payment, Refund.payment_id == Payment.id)
+            .join(Invoice, Payment.invoice_id == Invoice.id)
+            .where(Refund.id.in_(_ids(messages, (topics.REFUND_PAYMENT,))))
+        )
+    }
     order_ids = _ids(messages, _BY_ORDER) | {i.order_id for i in (*invoices.values(), *refunds.values())}
     order_ids |= {p.order_id for p in payouts.values() if p.order_id is not None}
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}

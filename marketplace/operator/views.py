@@ -117,8 +117,9 @@ def review_certification(certification_id: int) -> Response:
         note = form.note.data or ""
         try:
             if decision == "reject":
-                certification = producers.reject_certification(db.session, current_user, certification_id, reason=note,
-                                                               base_url=current_app.config["BASE_URL"])  # fmt: skip
+                certification = producers.reject_certification(
+                    db.session, current_user, certification_id, reason=note, base_url=current_app.config["BASE_URL"]
+                )
             else:
                 certification = producers.verify_certification(
                     db.session, current_user, certification_id, verified=decision == "verify", note=note

@@ -39,8 +39,11 @@ class ProgressForm(OneTimeForm):
         _l("Done (%)"), validators=[InputRequired(_l("Give the progress as a percentage from 0 to 100.")), NumberRange(0, 100)]
     )
     note = StringField(_l("What happened"), validators=[Length(max=500)])
-    reason = StringField(_l("Why it is lower than before"), validators=[Length(max=500)],
-                         description=_l("Only when the percentage goes down, e.g. a batch failed the quality check."))  # fmt: skip
+    reason = StringField(
+        _l("Why it is lower than before"),
+        validators=[Length(max=500)],
+        description=_l("Only when the percentage goes down, e.g. a batch failed the quality check."),
+    )
     photo = FileField(_l("Photo (optional)"), description=_l("JPEG, PNG or WebP, up to 5 MB"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

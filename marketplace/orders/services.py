@@ -45,8 +45,16 @@ BUYER_MOVES = {
 }
 
 
-def _trace(session: Session, order: Order, step_key: str, *, author_id: int | None, base_url: str, note: str = "",
-           progress: int | None = None) -> None:  # fmt: skip
+def _trace(
+    session: Session,
+    order: Order,
+    step_key: str,
+    *,
+    author_id: int | None,
+    base_url: str,
+    note: str = "",
+    progress: int | None = None,
+) -> None:
     """Publish that a step happened on the order; the trace chain records it (`marketplace.trace.subscribers`)."""
     publish(session, OrderTraced(order, step=step_key, author_id=author_id, base_url=base_url, note=note, progress=progress))
 
@@ -96,9 +104,15 @@ def price_order(order: Order, rule: TaxRule | None) -> Amounts:
 
 @use_case
 def accept_quote(
-    session: Session, membership: Membership | None, quote_id: int, *, deposit_percent: int, base_url: str,
-    seen: QuoteSeen | None = None, today: dt.date | None = None,
-) -> Order:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    quote_id: int,
+    *,
+    deposit_percent: int,
+    base_url: str,
+    seen: QuoteSeen | None = None,
+    today: dt.date | None = None,
+) -> Order:
     """Award the RFQ to one quote: a confirmed order, its capacity promised, its deposit invoiced.
 
     Dates are the group's: it set the quote's valid-until and keeps the capacity calendar, so "today"
@@ -169,18 +183,31 @@ def accept_quote(
     for other in rfq.quotes:
         if other.id != quote.id and other.status == QuoteStatus.SUBMITTED:
             other.status = QuoteStatus.DECLINED
-            notify(session, other.group.organization_id, subject=_l("Your quote was not chosen: %(title)s", title=rfq.title),
-                   body=_l("%(buyer)s chose another group for this request. Thank you for quoting.", buyer=rfq.buyer.name),
-                   link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+            notify(
+                session,
+                other.group.organization_id,
+                subject=_l("Your quote was not chosen: %(title)s", title=rfq.title),
+                body=_l("%(buyer)s chose another group for this request. Thank you for quoting.", buyer=rfq.buyer.name),
+                link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
+            )
     if deposit_percent:
         issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=terms.deposit, tax=terms.deposit_tax)
     _trace(session, order, OrderStatus.CONFIRMED.value, author_id=membership.user_id, base_url=base_url)
     publish(session, OrderConfirmed(order))
-    notify(session, group.organization_id, subject=_l("Order %(number)s confirmed: %(title)s", number=order.number, title=rfq.title),
-           body=_l("%(buyer)s accepted your quote: %(quantity)s units at %(price)s, to ship by %(ship_by)s. "
-                   "The units are reserved in your capacity calendar.", buyer=rfq.buyer.name, quantity=quote.quantity,
-                   price=lazy_money(quote.unit_price, quote.currency), ship_by=lazy_date(order.ship_by)),
-           link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
+    notify(
+        session,
+        group.organization_id,
+        subject=_l("Order %(number)s confirmed: %(title)s", number=order.number, title=rfq.title),
+        body=_l(
+            "%(buyer)s accepted your quote: %(quantity)s units at %(price)s, to ship by %(ship_by)s. "
+            "The units are reserved in your capacity calendar.",
+            buyer=rfq.buyer.name,
+            quantity=quote.quantity,
+            price=lazy_money(quote.unit_price, quote.currency),
+            ship_by=lazy_date(order.ship_by),
+        ),
+        link=f"{base_url.rstrip('/')}/orders/{order.id}",
+    )
     return order
 
 
@@ -263,9 +290,18 @@ def lock_order(session: Session, membership: Membership | None, order_id: int) -
 
 @use_case
 def move(
-    session: Session, membership: Membership | None, order_id: int, to: OrderStatus, *, note: str, today: dt.date, base_url: str,
-    expected: OrderStatus | None = None, carrier: str = "", tracking_number: str = "",
-) -> Order:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    order_id: int,
+    to: OrderStatus,
+    *,
+    note: str,
+    today: dt.date,
+    base_url: str,
+    expected: OrderStatus | None = None,
+    carrier: str = "",
+    tracking_number: str = "",
+) -> Order:
     """Move an order one step, if the state machine allows it and this person may.
 
     Shipping names the carrier (`DomainError` on field `carrier` without one) and, when there is one, the tracking number.
@@ -328,10 +364,21 @@ def move(
     if to in RECORD_MOVES:
         publish_record_changed(session, order.group)  # on time, orders completed, repeat buyers: search hears of it
     other = order.group.organization_id if as_buyer else order.buyer_id
-    notify(session, other, subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
-           body=lazy_join(_l("%(organization)s marked order %(number)s %(status)s.", organization=membership.organization.name,
-                             number=order.number, status=lazy_label(to)), note.strip()),
-           link=f"{base_url.rstrip('/')}/orders/{order.id}")  # fmt: skip
+    notify(
+        session,
+        other,
+        subject=_l("Order %(number)s is %(status)s", number=order.number, status=lazy_label(to)),
+        body=lazy_join(
+            _l(
+                "%(organization)s marked order %(number)s %(status)s.",
+                organization=membership.organization.name,
+                number=order.number,
+                status=lazy_label(to),
+            ),
+            note.strip(),
+        ),
+        link=f"{base_url.rstrip('/')}/orders/{order.id}",
+    )
     return order
 
 
@@ -367,8 +414,14 @@ def post_progress(
         raise DomainError(
             _("The last report said %(last_percent)s %%. Say why it is lower now.", last_percent=last.percent), field="reason"
         )
-    update = ProgressUpdate(order_id=order.id, author_id=membership.user_id, percent=percent, note=note.strip(), photo_path=photo_path,
-                            reason=reason if last is not None and percent < last.percent else None)  # fmt: skip
+    update = ProgressUpdate(
+        order_id=order.id,
+        author_id=membership.user_id,
+        percent=percent,
+        note=note.strip(),
+        photo_path=photo_path,
+        reason=reason if last is not None and percent < last.percent else None,
+    )
     session.add(update)
     session.flush()
     _trace(

@@ -31,9 +31,13 @@ from marketplace.uploads import send_private, store_image
 blueprint = Blueprint("orders", __name__)
 # The stepper on the order page: the road an order takes when all goes well.
 STEPS = (
-    (OrderStatus.CONFIRMED, _l("Confirmed")), (OrderStatus.IN_PRODUCTION, _l("Being made")), (OrderStatus.READY, _l("Ready")),
-    (OrderStatus.SHIPPED, _l("Shipped")), (OrderStatus.DELIVERED, _l("Received")), (OrderStatus.CLOSED, _l("Closed")),
-)  # fmt: skip
+    (OrderStatus.CONFIRMED, _l("Confirmed")),
+    (OrderStatus.IN_PRODUCTION, _l("Being made")),
+    (OrderStatus.READY, _l("Ready")),
+    (OrderStatus.SHIPPED, _l("Shipped")),
+    (OrderStatus.DELIVERED, _l("Received")),
+    (OrderStatus.CLOSED, _l("Closed")),
+)
 
 
 @blueprint.get("/orders")
@@ -61,11 +65,16 @@ def confirm_accept(quote_id: int) -> str:
     rfq = sourcing.buyer_rfq(db.session, membership, quote.rfq_id)  # 404 unless the buyer's own
     capability = next((c for c in quote.group.capabilities if c.category == rfq.category), None)
     return render_template(
-        "orders/accept.html", rfq=rfq, quote=quote, terms=terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
-        status=sourcing.effective_status(quote), can_accept=membership.role.at_least(Role.ADMIN), action_form=ActionForm(),
+        "orders/accept.html",
+        rfq=rfq,
+        quote=quote,
+        terms=terms_for(db.session, quote, current_app.config["DEPOSIT_PERCENT"]),
+        status=sourcing.effective_status(quote),
+        can_accept=membership.role.at_least(Role.ADMIN),
+        action_form=ActionForm(),
         others=sum(1 for q in rfq.quotes if q.id != quote.id and sourcing.effective_status(q) == QuoteStatus.SUBMITTED),
         fit=capacity_fit(capability, quote.quantity, rfq.needed_by, quote.group.organization.today()) if capability else None,
-    )  # fmt: skip
+    )
 
 
 @blueprint.post("/quotes/<int:quote_id>/accept")
@@ -75,9 +84,13 @@ def accept(quote_id: int) -> Response:
     form.validate_on_submit()
     try:
         order = services.accept_quote(
-                db.session, context.current_membership(), quote_id,
-                deposit_percent=current_app.config["DEPOSIT_PERCENT"], base_url=current_app.config["BASE_URL"], seen=form.seen(),
-            )  # fmt: skip
+            db.session,
+            context.current_membership(),
+            quote_id,
+            deposit_percent=current_app.config["DEPOSIT_PERCENT"],
+            base_url=current_app.config["BASE_URL"],
+            seen=form.seen(),
+        )
     except DomainError as error:
         if error.status in (403, 404):
             raise
@@ -105,11 +118,19 @@ def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
     membership = context.current_membership()
     order = services.order_for(db.session, membership, order_id)
     return render_form(
-        "orders/order.html", progress_form, order=order, membership=membership, moves=services.allowed_moves(order, membership),
-        invoices=invoices_of(db.session, order.id), move_form=MoveForm(expected=order.status.value), progress_form=progress_form,
-        is_group=membership.organization.kind == OrganizationKind.PRODUCER, statuses=OrderStatus,
-        steps=STEPS, payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
-    )  # fmt: skip
+        "orders/order.html",
+        progress_form,
+        order=order,
+        membership=membership,
+        moves=services.allowed_moves(order, membership),
+        invoices=invoices_of(db.session, order.id),
+        move_form=MoveForm(expected=order.status.value),
+        progress_form=progress_form,
+        is_group=membership.organization.kind == OrganizationKind.PRODUCER,
+        statuses=OrderStatus,
+        steps=STEPS,
+        payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+    )
 
 
 @blueprint.post("/orders/<int:order_id>/move/<status>")
@@ -124,9 +145,18 @@ def move(order_id: int, status: str) -> Response:
     form.validate_on_submit()
     expected = OrderStatus(form.expected.data) if form.expected.data in set(OrderStatus) else None
     try:
-        services.move(db.session, context.current_membership(), order_id, target, note=form.note.data or "",
-                      today=context.today(), base_url=current_app.config["BASE_URL"], expected=expected,
-                      carrier=form.carrier.data or "", tracking_number=form.tracking_number.data or "")  # fmt: skip
+        services.move(
+            db.session,
+            context.current_membership(),
+            order_id,
+            target,
+            note=form.note.data or "",
+            today=context.today(),
+            base_url=current_app.config["BASE_URL"],
+            expected=expected,
+            carrier=form.carrier.data or "",
+            tracking_number=form.tracking_number.data or "",
+        )
     except DomainError as error:
         if error.status == 404:
             raise
@@ -148,12 +178,24 @@ def progress(order_id: int) -> Response | tuple[str, int]:
         photo_path = None
         photo = form.photo.data
         if photo and photo.filename:
-            stored = store_image(photo.stream, folder=Path(current_app.config["UPLOAD_DIR"]), subfolder=f"orders/{order_id}",
-                                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"])  # fmt: skip
+            stored = store_image(
+                photo.stream,
+                folder=Path(current_app.config["UPLOAD_DIR"]),
+                subfolder=f"orders/{order_id}",
+                max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+            )
             photo_path = stored.path
-        posted = services.post_progress(db.session, membership, order_id, percent=form.percent.data, note=form.note.data or "",
-                                        photo_path=photo_path, base_url=current_app.config["BASE_URL"], reason=form.reason.data or "",
-                                        submission=one_time(form, url_for("orders.order", order_id=order_id)))  # fmt: skip
+        posted = services.post_progress(
+            db.session,
+            membership,
+            order_id,
+            percent=form.percent.data,
+            note=form.note.data or "",
+            photo_path=photo_path,
+            base_url=current_app.config["BASE_URL"],
+            reason=form.reason.data or "",
+            submission=one_time(form, url_for("orders.order", order_id=order_id)),
+        )
         if repeated(posted):
             return first_result(posted)
     except DomainError as error:

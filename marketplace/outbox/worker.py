@@ -191,7 +191,8 @@ class Worker:
         return self._record(lease, None) if outcome is _ONLY_READ else outcome
 
     def _run_handler(self, lease: Lease) -> OutboxStatus | object | None:
-        """Run the handler once on a session of its own; DONE when its writes committed with the message, None when the lease was lost."""
+        """Run the handler once on a session of its own; DONE when its writes committed with the message, None when the lease was
+        lost."""
         with self.sessions() as session:
             session.info[_WROTE] = False
             event.listen(session, "after_flush", _note_write)

@@ -58,7 +58,8 @@ def deliverable_by(
 ) -> int:
     """Units that can be finished by `deadline` if ordered `today`.
 
-    `lead_time_days` are calendar days from order to start of production; `weekly_capacity` and the result are whole units; `calendar` maps a week's Monday to (available, promised) units.
+    `lead_time_days` are calendar days from order to start of production; `weekly_capacity` and the result are whole units;
+    `calendar` maps a week's Monday to (available, promised) units.
     """
     if today + dt.timedelta(days=lead_time_days) > deadline:
         return 0
@@ -80,7 +81,8 @@ def earliest_date_for(
 ) -> dt.date | None:
     """The first day by which `units` can be finished, or None if not within two years.
 
-    `units` and `weekly_capacity` are whole units, `lead_time_days` calendar days; `calendar` maps a week's Monday to (available, promised) units.
+    `units` and `weekly_capacity` are whole units, `lead_time_days` calendar days; `calendar` maps a week's Monday to (available,
+    promised) units.
     """
     earliest = today + dt.timedelta(days=lead_time_days)
     if units <= 0:

@@ -40,7 +40,8 @@ def commit_units(
 ) -> list[CapacityCommitment]:
     """Promise `units` from the earliest free weeks finishing by `ship_by`; refuse if they do not fit.
 
-    `units` are whole units of the capability; dates are the group's. Raises `Conflict` when the free weeks cannot hold them by `ship_by`.
+    `units` are whole units of the capability; dates are the group's. Raises `Conflict` when the free weeks cannot hold them by
+    `ship_by`.
     """
     calendar = {w.week_start: (w.units_available, w.units_committed) for w in capability.windows}
     deliverable = capacity.deliverable_by(

@@ -51,7 +51,7 @@ def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict
             Product.title.label("product_title"),
             ProducerGroup.name.label("group_name"),
             func.row_number().over(partition_by=Photo.group_id, order_by=(Photo.product_id.is_not(None), Photo.id)).label("rank"),
-        )  # fmt: skip
+        )
         .join(ProducerGroup, ProducerGroup.id == Photo.group_id)
         .outerjoin(Product, Product.id == Photo.product_id)
         .where(condition)

@@ -61,9 +61,10 @@ def _currency_field() -> SelectField:
 class ProfileForm(Form):
     name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=200)])
     story = TextAreaField(
-        _l("Your story"), validators=[Length(max=5000)],
+        _l("Your story"),
+        validators=[Length(max=5000)],
         description=_l("Who you are, where your artisans work, what makes your craft yours. Buyers read this first."),
-    )  # fmt: skip
+    )
     country = SelectField(_l("Country"), validators=[DataRequired()])
     region = StringField(_l("Region or county"), validators=[Length(max=120)])
     city = StringField(_l("Town or city"), validators=[Length(max=120)])
@@ -83,11 +84,16 @@ class ProfileForm(Form):
         description=_l("The pricing helper works in it; quotes are converted to the buyer's currency at the rate you type."),
     )
     artisan_share_floor = WholeNumberField(
-        _l("Lowest artisans' share of a price (%)"), validators=[Optional(), NumberRange(0, 100)], default=25,
+        _l("Lowest artisans' share of a price (%)"),
+        validators=[Optional(), NumberRange(0, 100)],
+        default=25,
         description=_l("The pricing helper warns when the artisans' pay is a smaller part of a price than this."),
-    )  # fmt: skip
-    time_zone = SelectField(_l("Time zone"), validate_choice=False,
-                            description=_l("Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere."))  # fmt: skip
+    )
+    time_zone = SelectField(
+        _l("Time zone"),
+        validate_choice=False,
+        description=_l("Invoices are dated and weeks start in this zone. Leave it on your country's unless you work elsewhere."),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -134,9 +140,10 @@ class ProfileForm(Form):
 class CapabilityForm(OneTimeForm):
     category = _category_field()
     title = StringField(
-        _l("Title (optional)"), validators=[Length(max=120)],
+        _l("Title (optional)"),
+        validators=[Length(max=120)],
         description=_l("Your own name for it, as buyers would say it, e.g. Sisal market baskets, 30 cm"),
-    )  # fmt: skip
+    )
     materials = _word_list_field(_l("Materials"), _l("Separate with commas, e.g. sisal, recycled brass, cotton"))
     techniques = _word_list_field(_l("Techniques"), _l("e.g. coiling, backstrap weaving, lost-wax casting"))
     moq = WholeNumberField(_l("Minimum order (units)"), validators=[InputRequired(), NumberRange(min=1)], default=1)
@@ -145,9 +152,10 @@ class CapabilityForm(OneTimeForm):
     price_max = AmountField(_l("Highest unit price"), places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = _currency_field()
     weekly_capacity = WholeNumberField(
-        _l("Units you can make in a usual week"), validators=[InputRequired(), NumberRange(min=0)],
+        _l("Units you can make in a usual week"),
+        validators=[InputRequired(), NumberRange(min=0)],
         description=_l("Change particular weeks (harvest, holidays) in the capacity calendar."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -219,12 +227,13 @@ class CertificationForm(OneTimeForm):
         choices=[
             *(SelectChoice(s.code, s.name, {"translate": "no"}) for s in CERTIFICATION_SCHEMES.values()),
             SelectChoice(OTHER_CLAIM, _l("Other (name it below)")),
-        ],  # fmt: skip
+        ],
     )
     name = StringField(
-        _l("Name, if “Other”"), validators=[Length(max=120)],
+        _l("Name, if “Other”"),
+        validators=[Length(max=120)],
         description=_l("Shown to buyers as self-declared and unverified; it never counts as verified in search filters."),
-    )  # fmt: skip
+    )
     reference = StringField(_l("Certificate or member number"), validators=[Length(max=120)])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     evidence = FileField(

@@ -34,7 +34,10 @@ def make_import_handler(upload_folder: Callable[[], Path]):  # type: ignore[no-u
         job.status, job.finished_at = "done", utcnow()
         job.processed = job.total
         job.created, job.updated, job.unchanged = report.created, report.updated, report.unchanged
-        job.report = {**job.report, "problems": [problem_row(p) for p in report.problems[:SHOWN_PROBLEMS]],
-                      "problem_count": len(report.problems)}  # fmt: skip
+        job.report = {
+            **job.report,
+            "problems": [problem_row(p) for p in report.problems[:SHOWN_PROBLEMS]],
+            "problem_count": len(report.problems),
+        }
 
     return run_import

@@ -39,11 +39,31 @@ from marketplace.producers.taxonomy import CATEGORIES, OTHER_CLAIM, is_country, 
 from marketplace.text import clean_line, clean_text, slugify, word_list
 
 CSV_COLUMNS = (
-    "external_ref", "name", "country", "region", "city", "latitude", "longitude", "artisan_count",
-    "women_share", "youth_share", "languages", "story", "certifications", "category", "materials",
-    "techniques", "moq", "lead_time_days", "price_min", "price_max", "currency", "weekly_capacity",
-    "capacity_overrides", "capability_title",
-)  # fmt: skip
+    "external_ref",
+    "name",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "artisan_count",
+    "women_share",
+    "youth_share",
+    "languages",
+    "story",
+    "certifications",
+    "category",
+    "materials",
+    "techniques",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+    "capacity_overrides",
+    "capability_title",
+)
 REQUIRED_CSV_COLUMNS = {"external_ref", "name", "country", "category"}
 BATCH = 500
 
@@ -98,8 +118,12 @@ class SourceRecord:
     def place(self) -> dict[str, Any]:
         """Return the label as a reason (RecordError.reason) for pages in any language."""
         several = len(self.rows) > 1
-        message = {("row", False): N_("row %(rows)s"), ("row", True): N_("rows %(rows)s"),
-                   ("group", False): N_("group %(rows)s"), ("group", True): N_("groups %(rows)s")}[(self.unit, several)]  # fmt: skip
+        message = {
+            ("row", False): N_("row %(rows)s"),
+            ("row", True): N_("rows %(rows)s"),
+            ("group", False): N_("group %(rows)s"),
+            ("group", True): N_("groups %(rows)s"),
+        }[(self.unit, several)]
         return {"message": message, "values": {"rows": ", ".join(map(str, self.rows))}}
 
     def problem(self, error: RecordError) -> Problem:
@@ -134,9 +158,17 @@ def _split(value: str) -> list[str]:
 
 
 NUMBER_COLUMNS = (
-    "latitude", "longitude", "artisan_count", "women_share", "youth_share", "moq", "lead_time_days", "price_min",
-    "price_max", "weekly_capacity",
-)  # fmt: skip
+    "latitude",
+    "longitude",
+    "artisan_count",
+    "women_share",
+    "youth_share",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "weekly_capacity",
+)
 
 
 def read_table(table: Table) -> Iterator[SourceRecord]:
@@ -340,8 +372,11 @@ def _capability(data: Any, where: str | None) -> dict[str, Any]:
             raise RecordError(N_("each capability must be an object with a category, prices and capacity"), column="capabilities")
         category = _text(data.get("category"), "category", required=True)
         if category not in CATEGORIES or CATEGORIES[category].parent is None:
-            raise RecordError(N_("category %(category)s is not in the taxonomy (see docs/import-schema.md)"), column="category",
-                              category=repr(category))  # fmt: skip
+            raise RecordError(
+                N_("category %(category)s is not in the taxonomy (see docs/import-schema.md)"),
+                column="category",
+                category=repr(category),
+            )
         currency = _text(data.get("currency") or "USD", "currency").upper()
         if not is_currency(currency):
             raise RecordError(N_("currency %(currency)s is not an ISO 4217 code"), column="currency", currency=repr(currency))
@@ -425,10 +460,17 @@ def validate(record: SourceRecord) -> dict[str, Any]:
         try:
             valid_until = dt.date.fromisoformat(str(valid_until)) if valid_until else None
         except ValueError:
-            raise RecordError(N_("certification valid_until %(value)s is not a date"), column="certifications",
-                              value=repr(valid_until)) from None  # fmt: skip
-        certifications.append({"scheme": scheme, "name": given if scheme == OTHER_CLAIM else "",
-                               "reference": _text(entry.get("reference"), "reference"), "valid_until": valid_until})  # fmt: skip
+            raise RecordError(
+                N_("certification valid_until %(value)s is not a date"), column="certifications", value=repr(valid_until)
+            ) from None
+        certifications.append(
+            {
+                "scheme": scheme,
+                "name": given if scheme == OTHER_CLAIM else "",
+                "reference": _text(entry.get("reference"), "reference"),
+                "valid_until": valid_until,
+            }
+        )
     clean["certifications"] = list({(c["scheme"], c["name"].casefold()): c for c in certifications}.values())
     capabilities = data.get("capabilities") or []
     if not isinstance(capabilities, list):
@@ -581,8 +623,11 @@ def import_groups(
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(N_("external_ref %(value)s appears twice in the file"), column="external_ref",
-                                  value=repr(clean["external_ref"]))  # fmt: skip
+                raise RecordError(
+                    N_("external_ref %(value)s appears twice in the file"),
+                    column="external_ref",
+                    value=repr(clean["external_ref"]),
+                )
             seen.add(clean["external_ref"])
         except RecordError as error:
             report.problems.append(record.problem(error))

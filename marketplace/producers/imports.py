@@ -45,8 +45,11 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
         try:
             clean = validate(record)
             if clean["external_ref"] in seen:
-                raise RecordError(N_("external_ref %(value)s appears twice in the file"), column="external_ref",
-                                  value=repr(clean["external_ref"]))  # fmt: skip
+                raise RecordError(
+                    N_("external_ref %(value)s appears twice in the file"),
+                    column="external_ref",
+                    value=repr(clean["external_ref"]),
+                )
             seen.add(clean["external_ref"])
         except RecordError as error:
             problem_count += 1
@@ -54,19 +57,28 @@ def _preview(parsed: ParsedFile) -> tuple[list[dict[str, Any]], list[dict[str, A
                 problems.append(problem_row(record.problem(error)))
             continue
         if len(rows) < PREVIEW_ROWS:
-            rows.append({
-                "where": record.label,
-                "where_data": record.place,
-                "external_ref": clean["external_ref"],
-                "name": clean["name"],
-                "country": clean["country"],
-                "certifications": [c.get("name") or c["scheme"] for c in clean["certifications"]],
-                "capabilities": [
-                    {"category": CATEGORIES[c["category"]].english_label, "code": c["category"], "title": c.get("title", ""), "moq": c["moq"], "lead_time_days": c["lead_time_days"],
-                     "price": f"{c['price_min']}–{c['price_max']} {c['currency']}", "weekly_capacity": c["weekly_capacity"]}
-                    for c in clean["capabilities"]
-                ],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "where": record.label,
+                    "where_data": record.place,
+                    "external_ref": clean["external_ref"],
+                    "name": clean["name"],
+                    "country": clean["country"],
+                    "certifications": [c.get("name") or c["scheme"] for c in clean["certifications"]],
+                    "capabilities": [
+                        {
+                            "category": CATEGORIES[c["category"]].english_label,
+                            "code": c["category"],
+                            "title": c.get("title", ""),
+                            "moq": c["moq"],
+                            "lead_time_days": c["lead_time_days"],
+                            "price": f"{c['price_min']}–{c['price_max']} {c['currency']}",
+                            "weekly_capacity": c["weekly_capacity"],
+                        }
+                        for c in clean["capabilities"]
+                    ],
+                }
+            )
     return rows, problems, problem_count
 
 

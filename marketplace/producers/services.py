@@ -40,19 +40,40 @@ from marketplace.text import slugify
 from marketplace.uploads import StoredFile
 
 PROFILE_FIELDS = (
-    "name", "story", "country", "region", "city", "latitude", "longitude",
-    "artisan_count", "women_share", "youth_share", "languages", "response_time_hours", "currency", "artisan_share_floor",
-)  # fmt: skip
+    "name",
+    "story",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "artisan_count",
+    "women_share",
+    "youth_share",
+    "languages",
+    "response_time_hours",
+    "currency",
+    "artisan_share_floor",
+)
 CAPABILITY_FIELDS = (
-    "category", "title", "materials", "techniques", "moq", "lead_time_days",
-    "price_min", "price_max", "currency", "weekly_capacity",
-)  # fmt: skip
+    "category",
+    "title",
+    "materials",
+    "techniques",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+)
 MAX_CAPABILITY_TITLE = 120  # characters of a capability's own title (Capability.title)
 PRODUCT_FIELDS = ("sku", "title", "description", "category", "materials", "moq", "lead_time_days", "currency")
 
 
 def unique_slug(session: Session, name: str) -> str:
-    """Return a slug for `name` no producer group has, nor had before a rename: the name's slug, else it with -2, -3 … appended."""
+    """Return a slug for `name` no producer group has, nor had before a rename: the name's slug, else it with -2, -3 …
+    appended."""
     base = slugify(name)
     taken = set(session.scalars(select(ProducerGroup.slug).where(ProducerGroup.slug.like(f"{base}%"))))
     taken |= set(session.scalars(select(GroupAddress.old_slug).where(GroupAddress.old_slug.like(f"{base}%"))))
@@ -313,7 +334,8 @@ def _calendar(capability: Capability) -> dict[dt.date, tuple[int, int]]:
 def set_capacity(session: Session, group: ProducerGroup, capability_id: int, units_by_week: Mapping[dt.date, int]) -> Capability:
     """Set the units available in many weeks at once; a week cannot drop below what is already promised.
 
-    `units_by_week` maps each week's Monday to whole units. Raises `DomainError` (a key that is not a Monday, negative units) or `Conflict` (a week below the units already promised in it).
+    `units_by_week` maps each week's Monday to whole units. Raises `DomainError` (a key that is not a Monday, negative units) or
+    `Conflict` (a week below the units already promised in it).
     """
     capability = _owned_capability(session, group, capability_id)
     windows = {w.week_start: w for w in capability.windows}
@@ -464,9 +486,17 @@ def reject_certification(
     certification.rejected_at = utcnow()
     certification.review_note = reason.strip()
     touch(session, certification.group)
-    notify(session, certification.group.organization_id, subject=_l("Certification not accepted: %(scheme)s", scheme=certification.title),
-           body=_l("The Loom team could not accept your %(scheme)s certification: %(reason)s", scheme=certification.title, reason=reason.strip()),
-           link=f"{base_url.rstrip('/')}/manage/certifications")  # fmt: skip
+    notify(
+        session,
+        certification.group.organization_id,
+        subject=_l("Certification not accepted: %(scheme)s", scheme=certification.title),
+        body=_l(
+            "The Loom team could not accept your %(scheme)s certification: %(reason)s",
+            scheme=certification.title,
+            reason=reason.strip(),
+        ),
+        link=f"{base_url.rstrip('/')}/manage/certifications",
+    )
     return certification
 
 
@@ -508,7 +538,8 @@ def tier_warnings(tiers: list[tuple[int, Decimal]], moq: int | None) -> list[str
         return []
     starts = ", ".join(f"{q:,}" for q in shadowed)
     return [
-        f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your minimum of {moq:,}."
+        f"The price{'s' if len(shadowed) > 1 else ''} from {starts} units can never apply: no one orders under your "
+        f"minimum of {moq:,}."
     ]
 
 
@@ -631,9 +662,15 @@ def first_groups(session: Session, n: int) -> list[ProducerGroup]:
 
 
 def list_groups(
-    session: Session, *, country: str | None = None, category: str | None = None, page: int = 1, per_page: int = 24,
-    after: tuple[bool, str, int] | None = None, with_photos: bool = False,
-) -> tuple[list[ProducerGroup], int]:  # fmt: skip
+    session: Session,
+    *,
+    country: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+    after: tuple[bool, str, int] | None = None,
+    with_photos: bool = False,
+) -> tuple[list[ProducerGroup], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
     `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the

@@ -278,9 +278,16 @@ def normalize_numbers(table: Table, columns: Iterable[str], locale: str | None) 
 def parse_number(raw: str, locale: str | None) -> str | BadNumber:
     """Return `raw` as a canonical number string, or a BadNumber; `locale` None means "not known"."""
     if locale is None and _AMBIGUOUS.match(raw):
-        return BadNumber(raw, Reason(N_("%(raw)s could mean %(whole)s or %(decimal)s: write it without a thousands separator, "
-                                        "or choose the file's number format"),
-                                     {"raw": repr(raw), "whole": raw.replace(",", "").replace(".", ""), "decimal": raw.replace(",", ".")}))  # fmt: skip
+        return BadNumber(
+            raw,
+            Reason(
+                N_(
+                    "%(raw)s could mean %(whole)s or %(decimal)s: write it without a thousands separator, "
+                    "or choose the file's number format"
+                ),
+                {"raw": repr(raw), "whole": raw.replace(",", "").replace(".", ""), "decimal": raw.replace(",", ".")},
+            ),
+        )
     if _SCIENTIFIC.match(raw):  # Excel writes huge or tiny numbers as 1,4E+31 / 1.4E+31 in any locale
         return str(Decimal(raw.replace(",", ".")))
     try:
@@ -295,5 +302,9 @@ def parse_number(raw: str, locale: str | None) -> str | BadNumber:
         return str(parse_decimal(compact, chosen, strict=True))
     except NumberFormatError:
         example = f"1{get_group_symbol(chosen)}234{get_decimal_symbol(chosen)}50"
-        return BadNumber(raw, Reason(N_("%(raw)s is not a number as this file writes them (like %(example)s)"),
-                                     {"raw": repr(raw), "example": example}))  # fmt: skip
+        return BadNumber(
+            raw,
+            Reason(
+                N_("%(raw)s is not a number as this file writes them (like %(example)s)"), {"raw": repr(raw), "example": example}
+            ),
+        )

@@ -164,31 +164,128 @@ class CertificationScheme:
 CERTIFICATION_SCHEMES: dict[str, CertificationScheme] = {
     s.code: s
     for s in (
-        CertificationScheme("wfto", "WFTO Guaranteed Fair Trade", "World Fair Trade Organization", "https://wfto.com/", ("World Fair Trade Organization", "WFTO Guaranteed")),
-        CertificationScheme("fairtrade", "Fairtrade International", "Fairtrade International (FLOCERT)", "https://www.fairtrade.net/", ("Fairtrade", "FLO", "FLOCERT")),
-        CertificationScheme("fairtrade-textile", "Fairtrade Textile Standard", "Fairtrade International (FLOCERT)", "https://www.fairtrade.net/"),
-        CertificationScheme("fair-trade-usa", "Fair Trade Certified (Fair Trade USA)", "Fair Trade USA", "https://www.fairtradecertified.org/", ("Fair Trade USA", "Fair Trade Certified")),
-        CertificationScheme("fair-trade-federation", "Fair Trade Federation member", "Fair Trade Federation", "https://www.fairtradefederation.org/", ("Fair Trade Federation", "FTF")),
+        CertificationScheme(
+            "wfto",
+            "WFTO Guaranteed Fair Trade",
+            "World Fair Trade Organization",
+            "https://wfto.com/",
+            ("World Fair Trade Organization", "WFTO Guaranteed"),
+        ),
+        CertificationScheme(
+            "fairtrade",
+            "Fairtrade International",
+            "Fairtrade International (FLOCERT)",
+            "https://www.fairtrade.net/",
+            ("Fairtrade", "FLO", "FLOCERT"),
+        ),
+        CertificationScheme(
+            "fairtrade-textile", "Fairtrade Textile Standard", "Fairtrade International (FLOCERT)", "https://www.fairtrade.net/"
+        ),
+        CertificationScheme(
+            "fair-trade-usa",
+            "Fair Trade Certified (Fair Trade USA)",
+            "Fair Trade USA",
+            "https://www.fairtradecertified.org/",
+            ("Fair Trade USA", "Fair Trade Certified"),
+        ),
+        CertificationScheme(
+            "fair-trade-federation",
+            "Fair Trade Federation member",
+            "Fair Trade Federation",
+            "https://www.fairtradefederation.org/",
+            ("Fair Trade Federation", "FTF"),
+        ),
         CertificationScheme("fair-for-life", "Fair for Life", "Ecocert", "https://www.fairforlife.org/"),
         CertificationScheme("goodweave", "GoodWeave", "GoodWeave International", "https://goodweave.org/"),
-        CertificationScheme("fair-wear", "Fair Wear member", "Fair Wear Foundation", "https://www.fairwear.org/", ("Fair Wear Foundation",)),
-        CertificationScheme("sa8000", "SA8000", "Social Accountability International", "https://sa-intl.org/programs/sa8000/", ("SA 8000",)),
+        CertificationScheme(
+            "fair-wear", "Fair Wear member", "Fair Wear Foundation", "https://www.fairwear.org/", ("Fair Wear Foundation",)
+        ),
+        CertificationScheme(
+            "sa8000", "SA8000", "Social Accountability International", "https://sa-intl.org/programs/sa8000/", ("SA 8000",)
+        ),
         CertificationScheme("amfori-bsci", "amfori BSCI", "amfori", "https://www.amfori.org/", ("BSCI",)),
         CertificationScheme("smeta", "Sedex SMETA audit", "Sedex", "https://www.sedex.com/", ("SMETA", "Sedex")),
-        CertificationScheme("gots", "GOTS (Global Organic Textile Standard)", "Global Standard gGmbH", "https://global-standard.org/", ("Global Organic Textile Standard",)),
-        CertificationScheme("organic", "Organic (EU / USDA NOP)", "EU organic regulation / USDA National Organic Program", "https://www.ams.usda.gov/about-ams/programs-offices/national-organic-program", ("USDA Organic", "EU Organic")),
-        CertificationScheme("oeko-tex", "OEKO-TEX Standard 100", "OEKO-TEX Association", "https://www.oeko-tex.com/", ("OEKO-TEX", "Oeko Tex Standard 100")),
-        CertificationScheme("grs", "Global Recycled Standard (GRS)", "Textile Exchange", "https://textileexchange.org/", ("Global Recycled Standard",)),
-        CertificationScheme("lwg", "Leather Working Group (LWG)", "Leather Working Group", "https://www.leatherworkinggroup.com/", ("Leather Working Group",)),
-        CertificationScheme("fsc", "FSC (Forest Stewardship Council)", "Forest Stewardship Council", "https://fsc.org/", ("Forest Stewardship Council",)),
-        CertificationScheme("rainforest-alliance", "Rainforest Alliance Certified", "Rainforest Alliance", "https://www.rainforest-alliance.org/", ("Rainforest Alliance",)),
-        CertificationScheme("craftmark", "Craftmark (India)", "All India Artisans and Craftworkers Welfare Association (AIACA)", "https://www.aiacaonline.org/", ("Craftmark",)),
-        CertificationScheme("handloom-mark", "Handloom Mark (India)", "Textiles Committee, Ministry of Textiles, Government of India", "https://textilescommittee.nic.in/", ("Handloom Mark",)),
-        CertificationScheme("india-handloom", "India Handloom Brand", "Ministry of Textiles, Government of India", "https://www.indiahandloombrand.gov.in/"),
-        CertificationScheme("b-corp", "Certified B Corporation", "B Lab", "https://www.bcorporation.net/", ("B Corp", "B Corporation")),
-        CertificationScheme("nest-ethical-handcraft", "Nest Ethical Handcraft", "Nest", "https://www.buildanest.org/", ("Nest", "Nest Seal of Ethical Handcraft")),
+        CertificationScheme(
+            "gots",
+            "GOTS (Global Organic Textile Standard)",
+            "Global Standard gGmbH",
+            "https://global-standard.org/",
+            ("Global Organic Textile Standard",),
+        ),
+        CertificationScheme(
+            "organic",
+            "Organic (EU / USDA NOP)",
+            "EU organic regulation / USDA National Organic Program",
+            "https://www.ams.usda.gov/about-ams/programs-offices/national-organic-program",
+            ("USDA Organic", "EU Organic"),
+        ),
+        CertificationScheme(
+            "oeko-tex",
+            "OEKO-TEX Standard 100",
+            "OEKO-TEX Association",
+            "https://www.oeko-tex.com/",
+            ("OEKO-TEX", "Oeko Tex Standard 100"),
+        ),
+        CertificationScheme(
+            "grs",
+            "Global Recycled Standard (GRS)",
+            "Textile Exchange",
+            "https://textileexchange.org/",
+            ("Global Recycled Standard",),
+        ),
+        CertificationScheme(
+            "lwg",
+            "Leather Working Group (LWG)",
+            "Leather Working Group",
+            "https://www.leatherworkinggroup.com/",
+            ("Leather Working Group",),
+        ),
+        CertificationScheme(
+            "fsc",
+            "FSC (Forest Stewardship Council)",
+            "Forest Stewardship Council",
+            "https://fsc.org/",
+            ("Forest Stewardship Council",),
+        ),
+        CertificationScheme(
+            "rainforest-alliance",
+            "Rainforest Alliance Certified",
+            "Rainforest Alliance",
+            "https://www.rainforest-alliance.org/",
+            ("Rainforest Alliance",),
+        ),
+        CertificationScheme(
+            "craftmark",
+            "Craftmark (India)",
+            "All India Artisans and Craftworkers Welfare Association (AIACA)",
+            "https://www.aiacaonline.org/",
+            ("Craftmark",),
+        ),
+        CertificationScheme(
+            "handloom-mark",
+            "Handloom Mark (India)",
+            "Textiles Committee, Ministry of Textiles, Government of India",
+            "https://textilescommittee.nic.in/",
+            ("Handloom Mark",),
+        ),
+        CertificationScheme(
+            "india-handloom",
+            "India Handloom Brand",
+            "Ministry of Textiles, Government of India",
+            "https://www.indiahandloombrand.gov.in/",
+        ),
+        CertificationScheme(
+            "b-corp", "Certified B Corporation", "B Lab", "https://www.bcorporation.net/", ("B Corp", "B Corporation")
+        ),
+        CertificationScheme(
+            "nest-ethical-handcraft",
+            "Nest Ethical Handcraft",
+            "Nest",
+            "https://www.buildanest.org/",
+            ("Nest", "Nest Seal of Ethical Handcraft"),
+        ),
     )
-}  # fmt: skip
+}
 
 OTHER_CLAIM = "other"  # Certification.scheme of a claim outside the list: its own name, self-declared, never verified
 
@@ -280,9 +377,26 @@ MATERIALS: tuple[str, ...] = (
 )
 # Other ways of writing a material (British/American, split or hyphenated words, trade names), to its word above.
 MATERIAL_SPELLINGS: dict[str, str] = {
-    "woollen": "wool", "woolen": "wool", "lambswool": "wool", "merino": "wool", "rafia": "raffia", "sea grass": "seagrass",
-    "sweet grass": "sweetgrass", "terra cotta": "terracotta", "soap stone": "soapstone", "stone ware": "stoneware",
-    "bees wax": "beeswax", "hessian": "jute", "burlap": "jute", "coconut fibre": "coir", "coconut fiber": "coir",
-    "manila hemp": "abaca", "palm leaf": "palm", "banana leaf": "banana", "banana fibre": "banana",
-    "banana fiber": "banana", "flax": "linen", "sterling silver": "silver",
-}  # fmt: skip
+    "woollen": "wool",
+    "woolen": "wool",
+    "lambswool": "wool",
+    "merino": "wool",
+    "rafia": "raffia",
+    "sea grass": "seagrass",
+    "sweet grass": "sweetgrass",
+    "terra cotta": "terracotta",
+    "soap stone": "soapstone",
+    "stone ware": "stoneware",
+    "bees wax": "beeswax",
+    "hessian": "jute",
+    "burlap": "jute",
+    "coconut fibre": "coir",
+    "coconut fiber": "coir",
+    "manila hemp": "abaca",
+    "palm leaf": "palm",
+    "banana leaf": "banana",
+    "banana fibre": "banana",
+    "banana fiber": "banana",
+    "flax": "linen",
+    "sterling silver": "silver",
+}

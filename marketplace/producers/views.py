@@ -1,5 +1,6 @@
 """Public pages about producer groups (the home page, the directory, their media), and the pages a group uses to manage
-its own listing. A group's profile, which shows its reviews and a buyer's drafts too, is discovery's (`marketplace.discovery.views`)."""
+its own listing. A group's profile, which shows its reviews and a buyer's drafts too, is discovery's
+(`marketplace.discovery.views`)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,14 @@ CALENDAR_WEEKS = 16
 def home() -> str:
     groups = services.first_groups(db.session, 6)
     total, category_counts = listing_counts(db.session)  # kept counts: one row per category, whatever the number of groups
-    return render_template("home.html", groups=groups, covers=covers(db.session, [g.id for g in groups]), total=total,
-                           top_categories=TOP_CATEGORIES, category_counts=category_counts)  # fmt: skip
+    return render_template(
+        "home.html",
+        groups=groups,
+        covers=covers(db.session, [g.id for g in groups]),
+        total=total,
+        top_categories=TOP_CATEGORIES,
+        category_counts=category_counts,
+    )
 
 
 @blueprint.get("/groups")
@@ -67,9 +74,18 @@ def directory() -> str:
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
     )
     return render_template(
-        "producers/directory.html", groups=groups, covers=covers(db.session, [g.id for g in groups]), total=total, page=page, per_page=per_page, next_after=next_after,
-        country=country, category=category, countries=country_choices(), top_categories=TOP_CATEGORIES,
-    )  # fmt: skip
+        "producers/directory.html",
+        groups=groups,
+        covers=covers(db.session, [g.id for g in groups]),
+        total=total,
+        page=page,
+        per_page=per_page,
+        next_after=next_after,
+        country=country,
+        category=category,
+        countries=country_choices(),
+        top_categories=TOP_CATEGORIES,
+    )
 
 
 @blueprint.get("/media/<path:path>")
@@ -210,14 +226,21 @@ def certifications(group: ProducerGroup) -> Response | tuple[str, int]:
             evidence = None
             if form.evidence.data:
                 evidence = store_document(
-                    form.evidence.data.stream, folder=_folder(), subfolder=f"evidence/{group.id}",
+                    form.evidence.data.stream,
+                    folder=_folder(),
+                    subfolder=f"evidence/{group.id}",
                     max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
-                )  # fmt: skip
+                )
             added = services.add_certification(
-                db.session, group, scheme=form.scheme.data, reference=form.reference.data or "",
-                valid_until=form.valid_until.data, evidence=evidence, name=form.name.data or "",
+                db.session,
+                group,
+                scheme=form.scheme.data,
+                reference=form.reference.data or "",
+                valid_until=form.valid_until.data,
+                evidence=evidence,
+                name=form.name.data or "",
                 submission=one_time(form, url_for("manage.certifications")),
-            )  # fmt: skip
+            )
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="evidence"))
         else:
@@ -272,8 +295,14 @@ def edit_product(group: ProducerGroup, product_id: int | None) -> Response | tup
     warnings = services.tier_warnings(form.tiers(), form.moq.data) if form.is_submitted() else []
     if form.validate_on_submit() and not (warnings and "confirmed" not in request.form):
         try:
-            saved = services.save_product(db.session, group, form.values(), form.tiers(), product_id=product_id,
-                                          submission=one_time(form, url_for("manage.products")))  # fmt: skip
+            saved = services.save_product(
+                db.session,
+                group,
+                form.values(),
+                form.tiers(),
+                product_id=product_id,
+                submission=one_time(form, url_for("manage.products")),
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -299,11 +328,19 @@ def photos(group: ProducerGroup) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             stored = store_image(
-                form.photo.data.stream, folder=_folder(), subfolder=f"photos/{group.id}",
+                form.photo.data.stream,
+                folder=_folder(),
+                subfolder=f"photos/{group.id}",
                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
-            )  # fmt: skip
-            added = services.add_photo(db.session, group, stored, caption=form.caption.data or "", product_id=form.product_id,
-                                       submission=one_time(form, url_for("manage.photos")))  # fmt: skip
+            )
+            added = services.add_photo(
+                db.session,
+                group,
+                stored,
+                caption=form.caption.data or "",
+                product_id=form.product_id,
+                submission=one_time(form, url_for("manage.photos")),
+            )
         except DomainError as error:
             attach_error(form, DomainError(error.message, field="photo"))
         else:

@@ -21,7 +21,7 @@ def _stars(label: str, description: str = "") -> RadioField:
                 ("2", _l("2 — poor")),
                 ("1", _l("1 — very poor")),
             ]
-        ),  # fmt: skip
+        ),
         validators=[InputRequired(_l("Choose from 1 to 5 stars."))],
         description=description,
     )
@@ -32,10 +32,16 @@ class ReviewForm(OneTimeForm):
     quality = _stars(_l("Quality of the goods"), _l("As specified and well made?"))
     communication = _stars(_l("Communication"), _l("Answers, updates, problems raised early?"))
     on_time = _stars(_l("On time"), _l("Delivered as promised?"))
-    text = TextAreaField(_l("In your words (optional)"), validators=[Length(max=MAX_TEXT)],
-                         description=_l("Quality, communication, delivery: what other buyers should know."))  # fmt: skip
+    text = TextAreaField(
+        _l("In your words (optional)"),
+        validators=[Length(max=MAX_TEXT)],
+        description=_l("Quality, communication, delivery: what other buyers should know."),
+    )
 
 
 class ReplyForm(Form):
-    text = TextAreaField(_l("Your answer"), validators=[InputRequired(_l("Write the answer.")), Length(max=MAX_TEXT)],
-                         description=_l("Shown under the review on your profile. You can answer once."))  # fmt: skip
+    text = TextAreaField(
+        _l("Your answer"),
+        validators=[InputRequired(_l("Write the answer.")), Length(max=MAX_TEXT)],
+        description=_l("Shown under the review on your profile. You can answer once."),
+    )

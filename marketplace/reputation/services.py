@@ -30,9 +30,16 @@ def review_of(session: Session, order_id: int) -> Review | None:
 
 @use_case
 def leave_review(
-    session: Session, membership: Membership | None, order_id: int, *, rating: int, quality: int, communication: int,
-    on_time: int, text: str = "",
-) -> Review:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    order_id: int,
+    *,
+    rating: int,
+    quality: int,
+    communication: int,
+    on_time: int,
+    text: str = "",
+) -> Review:
     """Record the buyer's review of a delivered order: `rating` overall and the order's `quality`,
     `communication` and `on_time` delivery (each 1–5 stars), with optional text.
 
@@ -76,7 +83,8 @@ def leave_review(
 def reply_to_review(session: Session, membership: Membership | None, review_id: int, *, text: str) -> Review:
     """The group's one answer to a review of one of its orders (admins of the group).
 
-    `text` is plain text, at most MAX_TEXT characters. Raises `NotFound` (no such review), `Forbidden` (not the reviewed group's admin), `Conflict` (already answered) or `DomainError` (field `text`: empty or too long).
+    `text` is plain text, at most MAX_TEXT characters. Raises `NotFound` (no such review), `Forbidden` (not the reviewed group's
+    admin), `Conflict` (already answered) or `DomainError` (field `text`: empty or too long).
     """
     review = session.get(Review, review_id)
     group = session.get(ProducerGroup, review.group_id) if review else None

@@ -137,13 +137,19 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     )
     orders = session.execute(
         select(
-            Order.id, Order.group_id, Order.buyer_id, Order.status, Order.ship_by, first_shipped_at,
-            Organization.time_zone, Organization.country,
+            Order.id,
+            Order.group_id,
+            Order.buyer_id,
+            Order.status,
+            Order.ship_by,
+            first_shipped_at,
+            Organization.time_zone,
+            Organization.country,
         )
         .join(ProducerGroup, ProducerGroup.id == Order.group_id)
         .join(Organization, Organization.id == ProducerGroup.organization_id)
         .where(in_groups)
-    ).all()  # fmt: skip
+    ).all()
     shipped: dict[int, dt.datetime] = {row[0]: row[5] for row in orders if row[5] is not None}
     completed: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)

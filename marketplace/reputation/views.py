@@ -29,10 +29,16 @@ def review(order_id: int) -> Response | tuple[str, int]:
     if is_buyer and existing is None and form.validate_on_submit():
         try:
             left = services.leave_review(
-                db.session, membership, order_id, rating=int(form.rating.data), quality=int(form.quality.data),
-                communication=int(form.communication.data), on_time=int(form.on_time.data), text=form.text.data or "",
+                db.session,
+                membership,
+                order_id,
+                rating=int(form.rating.data),
+                quality=int(form.quality.data),
+                communication=int(form.communication.data),
+                on_time=int(form.on_time.data),
+                text=form.text.data or "",
                 submission=one_time(form, url_for("reviews.review", order_id=order_id)),
-            )  # fmt: skip
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -40,8 +46,15 @@ def review(order_id: int) -> Response | tuple[str, int]:
                 return first_result(left)
             flash("Thank you: your review is on the group's profile.", "success")
             return redirect(url_for("reviews.review", order_id=order_id))
-    return render_form("orders/review.html", form, order=order, review=existing, reply_form=reply_form, is_buyer=is_buyer,
-                       reviewable=order.status in services.REVIEWABLE)  # fmt: skip
+    return render_form(
+        "orders/review.html",
+        form,
+        order=order,
+        review=existing,
+        reply_form=reply_form,
+        is_buyer=is_buyer,
+        reviewable=order.status in services.REVIEWABLE,
+    )
 
 
 @blueprint.post("/reviews/<int:review_id>/reply")
@@ -64,6 +77,13 @@ def reply(review_id: int) -> Response | tuple[str, int]:
             flash("Your answer is published under the review.", "success")
             return redirect(url_for("reviews.review", order_id=order_id))
     order = order_for(db.session, membership, order_id)
-    page = render_template("orders/review.html", form=ReviewForm(formdata=None), order=order, review=review, reply_form=form,
-                           is_buyer=False, reviewable=True)  # fmt: skip
+    page = render_template(
+        "orders/review.html",
+        form=ReviewForm(formdata=None),
+        order=order,
+        review=review,
+        reply_form=form,
+        is_buyer=False,
+        reviewable=True,
+    )
     return page, 422

@@ -22,8 +22,11 @@ class RfqForm(OneTimeForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(), Length(max=200)], description=_l("e.g. 2,000 sisal storage baskets for spring")
     )
-    spec = TextAreaField(_l("What you need"), validators=[DataRequired(_l("Describe what you need: sizes, colours, materials, packing.")), Length(max=5000)],
-                         description=_l("Sizes, colours, materials, packing, labels, samples."))  # fmt: skip
+    spec = TextAreaField(
+        _l("What you need"),
+        validators=[DataRequired(_l("Describe what you need: sizes, colours, materials, packing.")), Length(max=5000)],
+        description=_l("Sizes, colours, materials, packing, labels, samples."),
+    )
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     quantity = WholeNumberField(_l("Quantity (units)"), validators=[InputRequired(), NumberRange(min=1)])
     target_unit_price = AmountField(_l("Target unit price (optional)"), places=2, validators=[Optional(), NumberRange(min=0)])

@@ -19,11 +19,26 @@ from marketplace.money import round_money
 FAIR_HOURLY_WAGE_USD: dict[str, Decimal] = {
     code: Decimal(rate)
     for code, rate in {
-        "KE": "1.20", "UG": "0.80", "RW": "0.80", "TZ": "0.90", "ET": "0.70", "GH": "1.10", "NG": "1.00",
-        "IN": "0.90", "BD": "0.75", "NP": "0.85", "GT": "1.80", "PE": "1.90", "BO": "1.50", "MX": "2.20",
-        "VN": "1.30", "KH": "1.00", "PH": "1.40", "ID": "1.20",
+        "KE": "1.20",
+        "UG": "0.80",
+        "RW": "0.80",
+        "TZ": "0.90",
+        "ET": "0.70",
+        "GH": "1.10",
+        "NG": "1.00",
+        "IN": "0.90",
+        "BD": "0.75",
+        "NP": "0.85",
+        "GT": "1.80",
+        "PE": "1.90",
+        "BO": "1.50",
+        "MX": "2.20",
+        "VN": "1.30",
+        "KH": "1.00",
+        "PH": "1.40",
+        "ID": "1.20",
     }.items()
-}  # fmt: skip
+}
 DEFAULT_WAGE_USD = Decimal("1.00")
 
 

@@ -98,12 +98,20 @@ def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup],
 
 @use_case
 def create_rfq(
-    session: Session, membership: Membership | None, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
-    base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
-) -> Rfq:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    *,
+    values: Mapping[str, Any],
+    group_ids: list[int],
+    send: bool,
+    base_url: str,
+    today: dt.date,
+    attachments: list[tuple[str, StoredFile]] = (),
+) -> Rfq:
     """Draft an RFQ for some groups, or send it to them straight away (a confirmed e-mail address only).
 
-    Raises `Forbidden` (not a buyer; sending with an unconfirmed address) and `DomainError` (a field named: a bad value, or no group chosen when sending).
+    Raises `Forbidden` (not a buyer; sending with an unconfirmed address) and `DomainError` (a field named: a bad value, or no
+    group chosen when sending).
     """
     membership = require_buyer(membership)
     if send:
@@ -130,9 +138,17 @@ def create_rfq(
 
 @use_case
 def update_draft(
-    session: Session, membership: Membership | None, rfq_id: int, *, values: Mapping[str, Any], group_ids: list[int], send: bool,
-    base_url: str, today: dt.date, attachments: list[tuple[str, StoredFile]] = (),
-) -> Rfq:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    rfq_id: int,
+    *,
+    values: Mapping[str, Any],
+    group_ids: list[int],
+    send: bool,
+    base_url: str,
+    today: dt.date,
+    attachments: list[tuple[str, StoredFile]] = (),
+) -> Rfq:
     """Change a draft RFQ and the groups it goes to (attachments are added), and send it if asked.
 
     Raises `Conflict` once the request was sent, `DomainError` for the same rules as `create_rfq`.
@@ -201,14 +217,26 @@ def sending_warnings(
             )
             continue
         if quantity < capability.moq:
-            warnings.append(_("%(group)s takes orders from %(moq)s units; you ask for %(quantity)s.", group=group.name,
-                              moq=format_number(capability.moq), quantity=format_number(quantity)))  # fmt: skip
+            warnings.append(
+                _(
+                    "%(group)s takes orders from %(moq)s units; you ask for %(quantity)s.",
+                    group=group.name,
+                    moq=format_number(capability.moq),
+                    quantity=format_number(quantity),
+                )
+            )
         deliverable, earliest = capacity_fit(capability, quantity, needed_by, today)
         if deliverable < quantity:
             values = {"group": group.name, "units": format_number(deliverable), "date": format_day(needed_by)}
             if earliest:
-                warnings.append(_("%(group)s's calendar holds %(units)s units by %(date)s; all %(quantity)s by %(earliest)s.",
-                                  quantity=format_number(quantity), earliest=format_day(earliest), **values))  # fmt: skip
+                warnings.append(
+                    _(
+                        "%(group)s's calendar holds %(units)s units by %(date)s; all %(quantity)s by %(earliest)s.",
+                        quantity=format_number(quantity),
+                        earliest=format_day(earliest),
+                        **values,
+                    )
+                )
             else:
                 warnings.append(_("%(group)s's calendar holds %(units)s units by %(date)s.", **values))
     return warnings
@@ -227,13 +255,23 @@ def quote_warnings(group: ProducerGroup, rfq: Rfq, *, quantity: int | None, toda
     if deliverable < quantity:
         values = {"units": format_number(deliverable), "date": format_day(rfq.needed_by), "quantity": format_number(quantity)}
         if earliest:
-            warnings.append(_("Your calendar holds %(units)s units by %(date)s, and you quote %(quantity)s; all of them by "
-                              "%(earliest)s.", earliest=format_day(earliest), **values))  # fmt: skip
+            warnings.append(
+                _(
+                    "Your calendar holds %(units)s units by %(date)s, and you quote %(quantity)s; all of them by %(earliest)s.",
+                    earliest=format_day(earliest),
+                    **values,
+                )
+            )
         else:
             warnings.append(_("Your calendar holds %(units)s units by %(date)s, and you quote %(quantity)s.", **values))
     if quantity < capability.moq:
-        warnings.append(_("You quote %(quantity)s units, under your minimum order of %(moq)s.", quantity=format_number(quantity),
-                          moq=format_number(capability.moq)))  # fmt: skip
+        warnings.append(
+            _(
+                "You quote %(quantity)s units, under your minimum order of %(moq)s.",
+                quantity=format_number(quantity),
+                moq=format_number(capability.moq),
+            )
+        )
     return warnings
 
 
@@ -271,8 +309,14 @@ def buyer_rfqs(
 def buyer_drafts(session: Session, membership: Membership | None) -> list[Rfq]:
     """The buyer's unsent requests, newest first: ones a group can be added to."""
     membership = require_buyer(membership)
-    return list(session.scalars(select(Rfq).where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT)
-                                .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group)).order_by(Rfq.id.desc())))  # fmt: skip
+    return list(
+        session.scalars(
+            select(Rfq)
+            .where(Rfq.buyer_id == membership.organization_id, Rfq.status == RfqStatus.DRAFT)
+            .options(selectinload(Rfq.recipients).selectinload(RfqRecipient.group))
+            .order_by(Rfq.id.desc())
+        )
+    )
 
 
 @use_case
@@ -341,8 +385,13 @@ def cancel_rfq(session: Session, membership: Membership | None, rfq_id: int, *, 
             quote.status = QuoteStatus.DECLINED
     if was_open:
         for recipient in rfq.recipients:
-            notify(session, recipient.group.organization_id, subject=_l("Request cancelled: %(title)s", title=rfq.title),
-                   body=_l("%(buyer)s cancelled this request for quotation.", buyer=rfq.buyer.name), link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+            notify(
+                session,
+                recipient.group.organization_id,
+                subject=_l("Request cancelled: %(title)s", title=rfq.title),
+                body=_l("%(buyer)s cancelled this request for quotation.", buyer=rfq.buyer.name),
+                link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
+            )
     return rfq
 
 
@@ -360,9 +409,13 @@ def close_rfq(session: Session, membership: Membership | None, rfq_id: int, *, b
     for quote in rfq.quotes:
         if quote.status == QuoteStatus.SUBMITTED:
             quote.status = QuoteStatus.DECLINED
-            notify(session, quote.group.organization_id, subject=_l("Request closed: %(title)s", title=rfq.title),
-                   body=_l("%(buyer)s closed this request without ordering. Thank you for quoting.", buyer=rfq.buyer.name),
-                   link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}")  # fmt: skip
+            notify(
+                session,
+                quote.group.organization_id,
+                subject=_l("Request closed: %(title)s", title=rfq.title),
+                body=_l("%(buyer)s closed this request without ordering. Thank you for quoting.", buyer=rfq.buyer.name),
+                link=f"{base_url.rstrip('/')}/manage/rfqs/{rfq.id}",
+            )
     return rfq
 
 
@@ -399,10 +452,14 @@ def inbox(
     # Ordered by the recipient's copy of the id: that is the index's order (Rfq.id is the same value).
     rfqs = list(session.scalars(query.order_by(RfqRecipient.rfq_id.desc()).limit(per_page + 1)))
     page = rfqs[:per_page]
-    quotes = {
-        q.rfq_id: q
-        for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in page])))
-    } if page else {}  # fmt: skip
+    quotes = (
+        {
+            q.rfq_id: q
+            for q in session.scalars(select(Quote).where(Quote.group_id == group.id, Quote.rfq_id.in_([r.id for r in page])))
+        }
+        if page
+        else {}
+    )
     return [(rfq, quotes.get(rfq.id)) for rfq in page], (page[-1].id if len(rfqs) > per_page else None)
 
 
@@ -426,12 +483,20 @@ def effective_status(quote: Quote, today: dt.date | None = None) -> QuoteStatus:
 
 @use_case
 def submit_quote(
-    session: Session, membership: Membership | None, group: ProducerGroup, rfq_id: int, *, values: Mapping[str, Any],
-    today: dt.date, base_url: str,
-) -> Quote:  # fmt: skip
+    session: Session,
+    membership: Membership | None,
+    group: ProducerGroup,
+    rfq_id: int,
+    *,
+    values: Mapping[str, Any],
+    today: dt.date,
+    base_url: str,
+) -> Quote:
     """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count.
 
-    `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote was already accepted or declined) or `DomainError` (field named) for a bad value.
+    `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and
+    `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote
+    was already accepted or declined) or `DomainError` (field named) for a bad value.
     """
     require_role(membership, Role.ADMIN)
     require_confirmed(membership)
@@ -478,12 +543,29 @@ def submit_quote(
         "price": lazy_money(quote.unit_price, quote.currency),
         "valid_until": lazy_date(quote.valid_until),
     }
-    notify(session, rfq.buyer_id,
-           subject=(_l("Quote sent by %(group)s: %(title)s", **terms) if verb == "sent" else _l("Quote revised by %(group)s: %(title)s", **terms)),
-           body=(_l("%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.", **terms)
-                 if verb == "sent" else
-                 _l("%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.", **terms)),
-           link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}")  # fmt: skip
+    notify(
+        session,
+        rfq.buyer_id,
+        subject=(
+            _l("Quote sent by %(group)s: %(title)s", **terms)
+            if verb == "sent"
+            else _l("Quote revised by %(group)s: %(title)s", **terms)
+        ),
+        body=(
+            _l(
+                "%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
+                "%(valid_until)s.",
+                **terms,
+            )
+            if verb == "sent"
+            else _l(
+                "%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
+                "%(valid_until)s.",
+                **terms,
+            )
+        ),
+        link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}",
+    )
     return quote
 
 
@@ -503,8 +585,13 @@ def withdraw_quote(session: Session, membership: Membership | None, group: Produ
             _("Your quote is %(quote_status)s; only a standing quote can be withdrawn.", quote_status=label(quote.status))
         )
     quote.status = QuoteStatus.WITHDRAWN
-    notify(session, quote.rfq.buyer_id, subject=_l("Quote withdrawn by %(group)s: %(title)s", group=group.name, title=quote.rfq.title),
-           body=_l("%(group)s withdrew its quote.", group=group.name), link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}")  # fmt: skip
+    notify(
+        session,
+        quote.rfq.buyer_id,
+        subject=_l("Quote withdrawn by %(group)s: %(title)s", group=group.name, title=quote.rfq.title),
+        body=_l("%(group)s withdrew its quote.", group=group.name),
+        link=f"{base_url.rstrip('/')}/rfqs/{rfq_id}",
+    )
     return quote
 
 
@@ -600,12 +687,25 @@ def capacity_cell(quote: Quote, rfq: Rfq, today: dt.date) -> Cell:
         capability, quote.quantity, rfq.needed_by, quote.group.organization.today()
     )  # the group's weeks
     if free >= quote.quantity:
-        return Cell(_("%(free)s units free by %(date)s: enough for %(units)s", free=format_number(free),
-                      date=format_day(rfq.needed_by), units=format_number(quote.quantity)), True)  # fmt: skip
+        return Cell(
+            _(
+                "%(free)s units free by %(date)s: enough for %(units)s",
+                free=format_number(free),
+                date=format_day(rfq.needed_by),
+                units=format_number(quote.quantity),
+            ),
+            True,
+        )
     values = {"free": format_number(free), "units": format_number(quote.quantity), "date": format_day(rfq.needed_by)}
     if earliest:
-        return Cell(_("only %(free)s of %(units)s units free by %(date)s; all %(units)s by %(earliest)s",
-                      earliest=format_day(earliest), **values), False)  # fmt: skip
+        return Cell(
+            _(
+                "only %(free)s of %(units)s units free by %(date)s; all %(units)s by %(earliest)s",
+                earliest=format_day(earliest),
+                **values,
+            ),
+            False,
+        )
     return Cell(_("only %(free)s of %(units)s units free by %(date)s", **values), False)
 
 

@@ -56,8 +56,18 @@ def award_terms(quote: Quote, deposit_percent: int, tax_rule: TaxRule | None = N
         deposit, balance = split_deposit(order, [line], tax_rule, deposit_percent, quote.currency)
     else:
         deposit, balance = Amounts(Decimal(0), Decimal(0), Decimal(0)), order
-    return AwardTerms(quote.currency, order.total, deposit_percent, deposit.total, balance.total, order.untaxed, order.tax,
-                      deposit.tax, balance.tax, tax_rule)  # fmt: skip
+    return AwardTerms(
+        quote.currency,
+        order.total,
+        deposit_percent,
+        deposit.total,
+        balance.total,
+        order.untaxed,
+        order.tax,
+        deposit.tax,
+        balance.tax,
+        tax_rule,
+    )
 
 
 def terms_for(session: Session, quote: Quote, deposit_percent: int) -> AwardTerms:

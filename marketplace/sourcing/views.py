@@ -84,7 +84,8 @@ def _carried_over(form: RfqForm, groups: list[ProducerGroup]) -> str | None:
 
 
 def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
-    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own boxes)."""
+    """The request form, new or a draft: chosen groups come as `group` slugs (search ticks, profile links, the form's own
+    boxes)."""
     membership = services.require_buyer(context.current_membership())
     slugs = list(dict.fromkeys(request.values.getlist("group")))[: services.MAX_RECIPIENTS + 1]  # one more, to be refused
     if draft is not None and request.method == "GET":
@@ -127,12 +128,18 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
                         subfolder=f"rfqs/{membership.organization_id}",
                         max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
                     ),
-                )  # fmt: skip
+                )
                 for f in files
             ]
-            common = {"values": form.values(), "group_ids": [g.id for g in groups], "send": sending, "base_url": _base_url(),
-                      "today": today, "attachments": stored,
-                      "submission": one_time(form, lambda made: url_for("sourcing.rfq", rfq_id=made.id))}  # fmt: skip
+            common = {
+                "values": form.values(),
+                "group_ids": [g.id for g in groups],
+                "send": sending,
+                "base_url": _base_url(),
+                "today": today,
+                "attachments": stored,
+                "submission": one_time(form, lambda made: url_for("sourcing.rfq", rfq_id=made.id)),
+            }
             if draft is None:
                 rfq = services.create_rfq(db.session, membership, **common)
             else:
@@ -142,16 +149,28 @@ def _rfq_form(draft: Rfq | None) -> Response | tuple[str, int]:
         except DomainError as error:
             attach_error(form, error if error.field else DomainError(error.message, field="attachments"))
         else:
-            flash(_("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote.") if rfq.status == RfqStatus.OPEN
-                  else "Draft saved. Add groups and send it when you are ready.", "success")  # fmt: skip
+            flash(
+                _("Request sent. Groups usually answer within a few days; you will get an e-mail for each quote.")
+                if rfq.status == RfqStatus.OPEN
+                else "Draft saved. Add groups and send it when you are ready.",
+                "success",
+            )
             return redirect(url_for("sourcing.rfq", rfq_id=rfq.id))
     suggested = (
         services.groups_making(db.session, form.category.data, exclude=[g.id for g in groups])
         if form.category.data in CATEGORIES
         else []
     )
-    return render_form("sourcing/new.html", form, groups=groups, draft=draft, hint=hint, warnings=warnings if sending or refreshing or request.method == "GET" else [],
-                       asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors, suggested=suggested)  # fmt: skip
+    return render_form(
+        "sourcing/new.html",
+        form,
+        groups=groups,
+        draft=draft,
+        hint=hint,
+        warnings=warnings if sending or refreshing or request.method == "GET" else [],
+        asked_to_confirm=sending and bool(warnings) and form.is_submitted() and not form.errors,
+        suggested=suggested,
+    )
 
 
 @blueprint.post("/rfqs/drafts/groups")
@@ -196,12 +215,21 @@ def rfq(rfq_id: int) -> str:
     shown = whole_number(request.args, "group", low=1, high=2**31 - 1) or (recipients[0].id if recipients else None)
     shown_group = next((g for g in recipients if g.id == shown), None)
     return render_template(
-        "sourcing/rfq.html", rfq=rfq, today=today, rows=services.compare(rfq.quotes, today, {
-            q.id: terms_for(db.session, q, current_app.config["DEPOSIT_PERCENT"]) for q in rfq.quotes}),
-        thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [], shown_group=shown_group,
-        recipients=recipients, chooser=chooser, message_form=MessageForm(), action_form=ActionForm(),
-        can_accept=membership.role.at_least(Role.ADMIN), statuses=QuoteStatus,
-    )  # fmt: skip
+        "sourcing/rfq.html",
+        rfq=rfq,
+        today=today,
+        rows=services.compare(
+            rfq.quotes, today, {q.id: terms_for(db.session, q, current_app.config["DEPOSIT_PERCENT"]) for q in rfq.quotes}
+        ),
+        thread=services.thread(db.session, rfq.id, shown_group.id) if shown_group else [],
+        shown_group=shown_group,
+        recipients=recipients,
+        chooser=chooser,
+        message_form=MessageForm(),
+        action_form=ActionForm(),
+        can_accept=membership.role.at_least(Role.ADMIN),
+        statuses=QuoteStatus,
+    )
 
 
 @blueprint.get("/rfqs/<int:rfq_id>/attachments/<int:attachment_id>")
@@ -219,8 +247,13 @@ def group_attachment(rfq_id: int, attachment_id: int) -> Response:
 
 
 def _send(attachment) -> Response:  # type: ignore[no-untyped-def]
-    return send_private(Path(current_app.config["UPLOAD_DIR"]), attachment.path, mimetype=attachment.content_type,
-                        as_attachment=True, download_name=attachment.filename)  # fmt: skip
+    return send_private(
+        Path(current_app.config["UPLOAD_DIR"]),
+        attachment.path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )
 
 
 @blueprint.post("/rfqs/<int:rfq_id>/send")
@@ -259,8 +292,15 @@ def buyer_message(rfq_id: int, group_id: int) -> Response | tuple[str, int]:
     form = MessageForm()
     thread = url_for("sourcing.rfq", rfq_id=rfq_id, group=group_id) + "#thread"
     if form.validate_on_submit():
-        posted = services.post_message(db.session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url(),
-                                       submission=one_time(form, thread))  # fmt: skip
+        posted = services.post_message(
+            db.session,
+            membership,
+            rfq=rfq,
+            group=group,
+            body=form.body.data,
+            base_url=_base_url(),
+            submission=one_time(form, thread),
+        )
         if repeated(posted):
             return first_result(posted)
         flash(_("Message sent to %(group_name)s.", group_name=group.name), "success")
@@ -317,9 +357,15 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     ):
         try:
             quote = services.submit_quote(
-                db.session, membership, group, rfq_id, values=form.values(), today=today, base_url=_base_url(),
+                db.session,
+                membership,
+                group,
+                rfq_id,
+                values=form.values(),
+                today=today,
+                base_url=_base_url(),
                 submission=one_time(form, url_for("sourcing.answer", rfq_id=rfq_id)),
-            )  # fmt: skip
+            )
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -331,11 +377,25 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     quantity = form.quantity.data or rfq.quantity
     fit = capacity_fit(capability, quantity, rfq.needed_by, today) if capability else None
     page, status = render_form(
-        "sourcing/answer.html", form, group=group, rfq=rfq, quote=quote, today=today, capability=capability, fit=fit,
-        quantity=quantity, suggestion=suggestion, working_currency=working, warnings=warnings, fair_wage_usd=fair_wage(group.country), thread=services.thread(db.session, rfq.id, group.id), message_form=MessageForm(),
-        action_form=ActionForm(), quote_status=services.effective_status(quote) if quote else None,
+        "sourcing/answer.html",
+        form,
+        group=group,
+        rfq=rfq,
+        quote=quote,
+        today=today,
+        capability=capability,
+        fit=fit,
+        quantity=quantity,
+        suggestion=suggestion,
+        working_currency=working,
+        warnings=warnings,
+        fair_wage_usd=fair_wage(group.country),
+        thread=services.thread(db.session, rfq.id, group.id),
+        message_form=MessageForm(),
+        action_form=ActionForm(),
+        quote_status=services.effective_status(quote) if quote else None,
         can_quote=membership.role.at_least(Role.ADMIN),
-    )  # fmt: skip
+    )
     return page, (200 if suggestion else status)
 
 
@@ -358,11 +418,16 @@ def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency
     if any(field.errors for field in helper):
         return None  # each shown beside its field; no suggestion from numbers that did not read
     suggestion = suggest_price(
-        materials=form.materials_cost.data, hours=form.hours.data, hourly_wage=form.hourly_wage.data,
-        overhead_percent=form.overhead_percent.data or Decimal(0), margin_percent=form.margin_percent.data or Decimal(0),
-        currency=working, quote_currency=quote_currency, exchange_rate=form.exchange_rate.data,
+        materials=form.materials_cost.data,
+        hours=form.hours.data,
+        hourly_wage=form.hourly_wage.data,
+        overhead_percent=form.overhead_percent.data or Decimal(0),
+        margin_percent=form.margin_percent.data or Decimal(0),
+        currency=working,
+        quote_currency=quote_currency,
+        exchange_rate=form.exchange_rate.data,
         share_floor_percent=group.artisan_share_floor,
-    )  # fmt: skip
+    )
     fill_in(form.unit_price, suggestion.quoted_unit_price)
     return suggestion
 
@@ -387,8 +452,15 @@ def group_message(rfq_id: int) -> Response:
     form = MessageForm()
     thread = url_for("sourcing.answer", rfq_id=rfq_id) + "#thread"
     if form.validate_on_submit():
-        posted = services.post_message(db.session, membership, rfq=rfq, group=group, body=form.body.data, base_url=_base_url(),
-                                       submission=one_time(form, thread))  # fmt: skip
+        posted = services.post_message(
+            db.session,
+            membership,
+            rfq=rfq,
+            group=group,
+            body=form.body.data,
+            base_url=_base_url(),
+            submission=one_time(form, thread),
+        )
         if repeated(posted):
             return first_result(posted)
         flash(_("Message sent to the buyer."), "success")

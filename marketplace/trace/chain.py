@@ -76,7 +76,9 @@ def hash_id_uri(digest: str) -> str:
 
 # The EPCIS 2.0 contexts the reference package carries, by address (its own file names).
 BUNDLED_CONTEXTS = {
-    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld": "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld": (
+        "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld"
+    ),
     "https://gs1.github.io/EPCIS/epcis-context.jsonld": "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld",
 }
 
@@ -89,8 +91,9 @@ def _bundled_context_loader(url: str, options: dict[str, Any] | None = None) -> 
     """
     name = BUNDLED_CONTEXTS.get(url)
     if name is None:
-        raise jsonld.JsonLdError(f"Only the EPCIS 2.0 context is known here, not {url}.", "jsonld.LoadDocumentError",
-                                 code="loading document failed")  # fmt: skip
+        raise jsonld.JsonLdError(
+            f"Only the EPCIS 2.0 context is known here, not {url}.", "jsonld.LoadDocumentError", code="loading document failed"
+        )
     document = json.loads(resources.files("epcis_event_hash_generator").joinpath(name).read_text(encoding="utf-8"))
     return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
 
@@ -104,8 +107,13 @@ def cbv_hash_ids(events: Sequence[dict[str, Any]], context: list[Any]) -> list[s
     jsonld.set_document_loader(_bundled_context_loader)  # the package sets its own when imported; ours is stricter
     # A deep copy: the package rewrites bare CBV words into Web URIs inside the structure it is given.
     stripped = copy.deepcopy([{k: v for k, v in event.items() if k not in ("eventID", "@context")} for event in events])
-    document = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
-                "creationDate": "2000-01-01T00:00:00Z", "epcisBody": {"eventList": stripped}}  # fmt: skip
+    document = {
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2000-01-01T00:00:00Z",
+        "epcisBody": {"eventList": stripped},
+    }
     hash_ids = hash_generator.epcis_hashes_from_events(json_to_py.event_list_from_epcis_document_json(document))
     if len(hash_ids) != len(events):  # the package logs and skips an event it cannot canonicalise
         raise ValueError("An event could not be canonicalised for its CBV 2.0 event hash ID.")
@@ -194,11 +202,29 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
                 )
             digest, sealed_at = seals.get(event_key(event), (None, 0))
             if sealed_at > position and digest != public_digest(event):
-                problems.append(Problem(position, _("Event %(position)s was altered: it differs from what event %(seal)s sealed.",
-                                                    position=position, seal=sealed_at)))  # fmt: skip
+                problems.append(
+                    Problem(
+                        position,
+                        _(
+                            "Event %(position)s was altered: it differs from what event %(seal)s sealed.",
+                            position=position,
+                            seal=sealed_at,
+                        ),
+                    )
+                )
             elif sealed_at <= position:
-                problems.append(Problem(position, _("Event %(position)s cannot be checked in this public copy: its hash covers a private note, recorded before notes were kept apart. The order's parties can check it in their own download.", position=position),
-                                        withheld=True))  # fmt: skip
+                problems.append(
+                    Problem(
+                        position,
+                        _(
+                            "Event %(position)s cannot be checked in this public copy: its hash covers a private note, "
+                            "recorded before notes were kept apart. The order's parties can check it in their own "
+                            "download.",
+                            position=position,
+                        ),
+                        withheld=True,
+                    )
+                )
         elif "eventID" in event:
             if recomputed[id(event)] != event["eventID"]:
                 problems.append(
@@ -222,8 +248,7 @@ def verify_document(document: dict[str, Any]) -> list[Problem]:
         elif "loom:legacyHash" in event:
             record = event.get("loom:legacyRecord")
             prev_hash = GENESIS if previous is None else previous.get("loom:legacyHash")
-            if (not isinstance(record, dict) or prev_hash is None
-                    or event_hash(prev_hash, record) != event["loom:legacyHash"]):  # fmt: skip
+            if not isinstance(record, dict) or prev_hash is None or event_hash(prev_hash, record) != event["loom:legacyHash"]:
                 problems.append(
                     Problem(
                         position,

@@ -67,8 +67,11 @@ def geo_uri(latitude: float, longitude: float) -> str:
 
 
 def _what(kind: EventKind, what: dict[str, Any]) -> dict[str, Any]:
-    return {key: what[key] for key in ("epcList", "quantityList", "parentID", "childQuantityList", "transformationID",
-                                       "outputQuantityList") if key in what}  # fmt: skip
+    return {
+        key: what[key]
+        for key in ("epcList", "quantityList", "parentID", "childQuantityList", "transformationID", "outputQuantityList")
+        if key in what
+    }
 
 
 def event_body(event: TraceEvent, previous: TraceEvent | None) -> dict[str, Any]:
@@ -121,8 +124,11 @@ def legacy_event(record: dict[str, Any]) -> dict[str, Any]:
     """
     kind = EventKind(record["type"])
     step = bare_step(record["bizStep"] or "")
-    body: dict[str, Any] = {"type": kind.value, "eventTime": epcis_time(dt.datetime.fromisoformat(record["eventTime"])),
-                            "eventTimeZoneOffset": "+00:00"}  # fmt: skip
+    body: dict[str, Any] = {
+        "type": kind.value,
+        "eventTime": epcis_time(dt.datetime.fromisoformat(record["eventTime"])),
+        "eventTimeZoneOffset": "+00:00",
+    }
     quantities = [q for q in record["what"].get("quantityList", []) if "epcClass" in q]
     order_ref = f"urn:loom:order-id:{record['order']}"
     if kind == EventKind.TRANSFORMATION:
@@ -184,8 +190,11 @@ def event_key(event: dict[str, Any]) -> str | None:
 
 def private_notes(events: Sequence[TraceEvent]) -> list[dict[str, str]]:
     """Return the notes kept apart from the events: `{"eventID", "note", "salt"}` each, in chain order."""
-    return [{"eventID": hash_id_uri(e.hash), "note": e.why["note"], "salt": e.why["note_salt"]}
-            for e in events if e.hash_scheme != LEGACY_SCHEME and e.why.get("note") and e.why.get("note_salt")]  # fmt: skip
+    return [
+        {"eventID": hash_id_uri(e.hash), "note": e.why["note"], "salt": e.why["note_salt"]}
+        for e in events
+        if e.hash_scheme != LEGACY_SCHEME and e.why.get("note") and e.why.get("note_salt")
+    ]
 
 
 def epcis_document(events: Sequence[TraceEvent], *, with_notes: bool = False) -> dict[str, Any]:
@@ -203,7 +212,7 @@ def epcis_document(events: Sequence[TraceEvent], *, with_notes: bool = False) ->
         "creationDate": epcis_time(utcnow()),
         "epcisBody": {
             "eventList": [epcis_event(e, events[i - 1] if i else None, with_notes=with_notes) for i, e in enumerate(events)]
-        },  # fmt: skip
+        },
     }
     if with_notes and (notes := private_notes(events)):
         document[NOTES_KEY] = notes

@@ -11,5 +11,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 class StoryForm(FlaskForm):
     """One party's answer to publishing the product story; the group also picks photos."""
 
-    photo_ids = SelectMultipleField(_l("Progress photos to show"), coerce=int, choices=[], validate_choice=False,
-                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())  # fmt: skip
+    photo_ids = SelectMultipleField(
+        _l("Progress photos to show"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )

@@ -31,8 +31,19 @@ from marketplace.errors import DomainError
 from marketplace.trace.epcis import CONTEXT, epcis_event, epcis_time
 from marketplace.trace.models import EventKind, TraceEvent
 
-LISTS = ("eventType", "EQ_action", "EQ_bizStep", "EQ_disposition", "EQ_readPoint", "EQ_bizLocation", "MATCH_epc", "MATCH_anyEPC",
-         "MATCH_epcClass", "MATCH_anyEPCClass", "EQ_eventID")  # fmt: skip
+LISTS = (
+    "eventType",
+    "EQ_action",
+    "EQ_bizStep",
+    "EQ_disposition",
+    "EQ_readPoint",
+    "EQ_bizLocation",
+    "MATCH_epc",
+    "MATCH_anyEPC",
+    "MATCH_epcClass",
+    "MATCH_anyEPCClass",
+    "EQ_eventID",
+)
 TIMES = ("GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime")
 PARAMETERS = frozenset((*LISTS, *TIMES, "perPage", "nextPageToken"))
 DEFAULT_PER_PAGE = 30  # the REST binding's default
@@ -176,8 +187,12 @@ def find_events(
     statement = select(TraceEvent).where(TraceEvent.order_id.in_(own_orders))
     if types := query.lists.get("eventType"):
         statement = statement.where(TraceEvent.kind.in_([EventKind(t) for t in types if t in {k.value for k in EventKind}]))
-    for name, column, ge in (("GE_eventTime", TraceEvent.event_time, True), ("LT_eventTime", TraceEvent.event_time, False),
-                             ("GE_recordTime", TraceEvent.recorded_at, True), ("LT_recordTime", TraceEvent.recorded_at, False)):  # fmt: skip
+    for name, column, ge in (
+        ("GE_eventTime", TraceEvent.event_time, True),
+        ("LT_eventTime", TraceEvent.event_time, False),
+        ("GE_recordTime", TraceEvent.recorded_at, True),
+        ("LT_recordTime", TraceEvent.recorded_at, False),
+    ):
         if name in query.times:
             statement = statement.where(column >= query.times[name] if ge else column < query.times[name])
     statement = statement.order_by(TraceEvent.event_time, TraceEvent.id)

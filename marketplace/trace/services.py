@@ -126,6 +126,13 @@ def seal_withheld_events(session: Session, order_id: int, *, now: dt.datetime, r
     if not seals:
         return None
     goods = next((e.what for e in events if e.what.get("quantityList")), {"epcList": []})
-    return record_event(session, order_id=order_id, kind=EventKind.OBJECT, biz_step="", event_time=now, read_point=read_point,
-                        what={"quantityList": goods["quantityList"]} if goods.get("quantityList") else goods,
-                        why={"seals": seals, "step": "sealed"})  # fmt: skip
+    return record_event(
+        session,
+        order_id=order_id,
+        kind=EventKind.OBJECT,
+        biz_step="",
+        event_time=now,
+        read_point=read_point,
+        what={"quantityList": goods["quantityList"]} if goods.get("quantityList") else goods,
+        why={"seals": seals, "step": "sealed"},
+    )

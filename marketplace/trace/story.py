@@ -52,7 +52,7 @@ def plain_steps(events: list[TraceEvent], zone: str) -> list[PlainStep]:
             e.why.get("place") or (e.read_point if e.hash_scheme == "loom1" else ""),
             e.event_time.astimezone(tz).date(),
             e.why.get("progress"),
-        )  # fmt: skip
+        )
         for e in events
         if not e.why.get("seals")  # a seal is the record's bookkeeping, not a step of the goods
     ]
@@ -64,8 +64,9 @@ def story_of(session: Session, order_id: int) -> ProductStory | None:
 
 
 @use_case
-def set_story_consent(session: Session, membership: Membership | None, order_id: int, *, agree: bool,
-                      photo_ids: list[int] | None = None) -> ProductStory:  # fmt: skip
+def set_story_consent(
+    session: Session, membership: Membership | None, order_id: int, *, agree: bool, photo_ids: list[int] | None = None
+) -> ProductStory:
     """Record one party's yes or no to publishing the order's product story (admins of either side).
 
     The buyer's and the group's answers are kept apart; the story is public only while both say yes.
@@ -102,8 +103,11 @@ def seal_for_public(session: Session, order: Order) -> TraceEvent | None:
     `trace.services.seal_withheld_events`).
     """
     group = order.group
-    place = geo_uri(group.latitude, group.longitude) if group.latitude is not None and group.longitude is not None \
-        else f"urn:loom:group:{uri_part(group.slug)}"  # fmt: skip
+    place = (
+        geo_uri(group.latitude, group.longitude)
+        if group.latitude is not None and group.longitude is not None
+        else f"urn:loom:group:{uri_part(group.slug)}"
+    )
     return seal_withheld_events(session, order.id, now=utcnow(), read_point=place)
 
 
@@ -130,6 +134,7 @@ def story_photos(session: Session, story: ProductStory) -> list[ProgressUpdate]:
     """Return the progress updates whose photos the group chose to publish, oldest first."""
     if not story.photo_ids:
         return []
-    updates = session.scalars(select(ProgressUpdate).where(ProgressUpdate.order_id == story.order_id,
-                                                           ProgressUpdate.id.in_(story.photo_ids)))  # fmt: skip
+    updates = session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.order_id == story.order_id, ProgressUpdate.id.in_(story.photo_ids))
+    )
     return sorted((u for u in updates if u.photo_path), key=lambda u: u.created_at)

@@ -27,13 +27,19 @@ def _place_name(group: ProducerGroup) -> str:
 
 
 def record_step(session: Session, event: OrderTraced) -> None:
-    """Record the event's step on its order's trace chain, linked to the order's lines and invoices, in the publisher's transaction."""
+    """Record the event's step on its order's trace chain, linked to the order's lines and invoices, in the publisher's
+    transaction."""
     order = event.order
     fields = step_fields(
-        event.step, order_number=order.number, lines=[(line.sku, line.quantity) for line in order.lines],
-        place_uri=_group_place(order.group, event.base_url), place_name=_place_name(order.group),
+        event.step,
+        order_number=order.number,
+        lines=[(line.sku, line.quantity) for line in order.lines],
+        place_uri=_group_place(order.group, event.base_url),
+        place_name=_place_name(order.group),
         destination_uri=f"urn:loom:destination:{uri_part(order.number)}:{order.destination_country.lower()}",
         destination_name=country_name(order.destination_country),
-        invoice_numbers=[invoice.number for invoice in invoices_of(session, order.id)], note=event.note, progress=event.progress,
-    )  # fmt: skip
+        invoice_numbers=[invoice.number for invoice in invoices_of(session, order.id)],
+        note=event.note,
+        progress=event.progress,
+    )
     record_event(session, order_id=order.id, event_time=utcnow(), recorded_by_id=event.author_id, **fields)

@@ -29,8 +29,11 @@ blueprint = Blueprint("trace", __name__)
 
 
 def _document_response(document: dict, filename: str) -> Response:
-    return Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/ld+json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/ld+json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @blueprint.get("/orders/<int:order_id>/trace.epcis.json")
@@ -58,8 +61,12 @@ def story_consent(order_id: int, answer: str) -> Response:
             raise
         flash(error.message, "error")
     else:
-        flash(_("You agree to publish the product story.") if answer == "publish" else _("You no longer agree to publish the product story."),
-              "success")  # fmt: skip
+        flash(
+            _("You agree to publish the product story.")
+            if answer == "publish"
+            else _("You no longer agree to publish the product story."),
+            "success",
+        )
     return redirect(url_for("orders.order", order_id=order_id, _anchor="story"))
 
 
@@ -72,9 +79,13 @@ def order_trace(order: Order) -> dict[str, Any]:
     orders package, which trace builds on, does not import trace.
     """
     events = chain_of(db.session, order.id)
-    return {"trace": events, "chain_broken_at": first_altered(events),
-            "plain_trace": stories.plain_steps(events, order.group.organization.zone),
-            "story": stories.story_of(db.session, order.id), "story_form": StoryForm()}  # fmt: skip
+    return {
+        "trace": events,
+        "chain_broken_at": first_altered(events),
+        "plain_trace": stories.plain_steps(events, order.group.organization.zone),
+        "story": stories.story_of(db.session, order.id),
+        "story_form": StoryForm(),
+    }
 
 
 blueprint.add_app_template_global(order_trace, "order_trace")
@@ -89,13 +100,24 @@ def story_url(public_id: str) -> str:
 def story(public_id: str) -> str:
     story, order = stories.published_story(db.session, public_id)
     group = order.group
-    crafts = sorted({CATEGORIES[c.category].label for c in group.capabilities if c.category in CATEGORIES
-                     and any(line.capability_id == c.id for line in order.lines)})  # fmt: skip
+    crafts = sorted(
+        {
+            CATEGORIES[c.category].label
+            for c in group.capabilities
+            if c.category in CATEGORIES and any(line.capability_id == c.id for line in order.lines)
+        }
+    )
     return render_template(
-        "trace/story.html", story=story, order=order, group=group, crafts=crafts, country=country_name(group.country),
+        "trace/story.html",
+        story=story,
+        order=order,
+        group=group,
+        crafts=crafts,
+        country=country_name(group.country),
         steps=stories.plain_steps(chain_of(db.session, order.id), group.organization.zone),
-        photos=stories.story_photos(db.session, story), url=story_url(public_id),
-    )  # fmt: skip
+        photos=stories.story_photos(db.session, story),
+        url=story_url(public_id),
+    )
 
 
 @blueprint.get("/stories/<public_id>/photos/<int:update_id>")
@@ -120,8 +142,13 @@ def story_document(public_id: str) -> Response:
 def story_verify(public_id: str) -> str:
     story, order = stories.published_story(db.session, public_id)
     document = epcis_document(chain_of(db.session, order.id))
-    return render_template("trace/verify.html", story=story, group=order.group, events=document["epcisBody"]["eventList"],
-                           problems=verify_document(document))  # fmt: skip
+    return render_template(
+        "trace/verify.html",
+        story=story,
+        group=order.group,
+        events=document["epcisBody"]["eventList"],
+        problems=verify_document(document),
+    )
 
 
 def _qr(public_id: str) -> segno.QRCode:
@@ -148,5 +175,12 @@ def story_tags(public_id: str) -> str:
     story, order = stories.published_story(db.session, public_id)
     qr = segno.make_qr(story_url(public_id), error="m").svg_inline(scale=3, border=2, title=_("Scan for this product's story"))
     count = min(sum(line.quantity for line in order.lines), 24)  # one printed sheet; print it again for more
-    return render_template("trace/tags.html", story=story, group=order.group, qr=qr, count=count, url=story_url(public_id),
-                           country=country_name(order.group.country))  # fmt: skip
+    return render_template(
+        "trace/tags.html",
+        story=story,
+        group=order.group,
+        qr=qr,
+        count=count,
+        url=story_url(public_id),
+        country=country_name(order.group.country),
+    )

@@ -65,9 +65,18 @@ def plain_label(event_why: dict, biz_step: str, kind: EventKind, action: str | N
 
 
 def step_fields(
-    step_key: str, *, order_number: str, lines: list[tuple[str, int]], place_uri: str, place_name: str,
-    destination_uri: str, destination_name: str, invoice_numbers: list[str], note: str = "", progress: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    step_key: str,
+    *,
+    order_number: str,
+    lines: list[tuple[str, int]],
+    place_uri: str,
+    place_name: str,
+    destination_uri: str,
+    destination_name: str,
+    invoice_numbers: list[str],
+    note: str = "",
+    progress: int | None = None,
+) -> dict[str, Any]:
     """Return `record_event` keyword arguments for one step of an order (a key of `STEPS`).
 
     `lines` are (SKU, units); places are URIs with their plain names; the purchase order and its
@@ -93,5 +102,13 @@ def step_fields(
         why["note"] = hashable_text(note)
     if progress is not None:
         why["progress"] = progress
-    return {"kind": step.kind, "action": step.action, "biz_step": step.biz_step, "disposition": step.disposition,
-            "read_point": where, "biz_location": where, "what": what, "why": why}  # fmt: skip
+    return {
+        "kind": step.kind,
+        "action": step.action,
+        "biz_step": step.biz_step,
+        "disposition": step.disposition,
+        "read_point": where,
+        "biz_location": where,
+        "what": what,
+        "why": why,
+    }

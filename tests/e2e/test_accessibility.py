@@ -38,15 +38,36 @@ def _first_link(page: Page, live_url: str, listing: str, pattern: str) -> str:
 
 def _pages(page: Page, live_url: str, who: str) -> list[str]:
     if who == "visitor":
-        return ["/", "/groups", "/search?q=baskets", "/search?q=2%2C000+sisal+baskets%2C+fair+trade", "/login", "/signup",
-                _first_link(page, live_url, "/groups", r"/groups/[a-z0-9-]+")]  # fmt: skip
+        return [
+            "/",
+            "/groups",
+            "/search?q=baskets",
+            "/search?q=2%2C000+sisal+baskets%2C+fair+trade",
+            "/login",
+            "/signup",
+            _first_link(page, live_url, "/groups", r"/groups/[a-z0-9-]+"),
+        ]
     if who == "buyer@demo.loom":
         order = _first_link(page, live_url, "/orders", r"/orders/[0-9]+")
-        return ["/rfqs", "/rfqs/new", _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"), "/orders", order,
-                _first_link(page, live_url, order, r"/invoices/[0-9]+")]  # fmt: skip
+        return [
+            "/rfqs",
+            "/rfqs/new",
+            _first_link(page, live_url, "/rfqs", r"/rfqs/[0-9]+"),
+            "/orders",
+            order,
+            _first_link(page, live_url, order, r"/invoices/[0-9]+"),
+        ]
     if who == "producer@demo.loom":
-        return ["/manage/", "/manage/rfqs", "/manage/profile", "/manage/certifications", "/manage/payouts", "/manage/odoo/",
-                _first_link(page, live_url, "/manage/", r"/manage/capabilities/[0-9]+/capacity"), "/orders"]  # fmt: skip
+        return [
+            "/manage/",
+            "/manage/rfqs",
+            "/manage/profile",
+            "/manage/certifications",
+            "/manage/payouts",
+            "/manage/odoo/",
+            _first_link(page, live_url, "/manage/", r"/manage/capabilities/[0-9]+/capacity"),
+            "/orders",
+        ]
     return ["/operator/", "/operator/payouts"]
 
 

@@ -21,8 +21,23 @@ from marketplace.outbox import topics
 from marketplace.outbox.worker import Worker
 
 PHONE = {"width": 390, "height": 844}
-HEADER = ["external_ref", "name", "country", "city", "artisan_count", "languages", "category", "capability_title",
-          "materials", "moq", "lead_time_days", "price_min", "price_max", "currency", "weekly_capacity"]  # fmt: skip
+HEADER = [
+    "external_ref",
+    "name",
+    "country",
+    "city",
+    "artisan_count",
+    "languages",
+    "category",
+    "capability_title",
+    "materials",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+]
 
 
 def workbook(rows: list[list[object]]) -> bytes:
@@ -88,21 +103,104 @@ def test_an_operator_imports_an_xlsx_and_a_spanish_csv_from_a_phone_and_finds_th
     browser: Browser, live_url: str, tmp_path: Path, import_worker: threading.Event
 ) -> None:
     xlsx = tmp_path / "federation.xlsx"
-    xlsx.write_bytes(workbook([
-        ["IN-SIT-1", "Sitapur Handloom Weavers", "IN", "Sitapur", 85, "Hindi", "textiles.throws",
-         "Handloom cotton throws, 130 × 170 cm", "cotton", 40, 35, 11.5, 19.0, "USD", 250],
-        ["SN-KAO-1", "Kaolack Raffia Weavers", "SN", "Kaolack", 60, "Wolof;French", "baskets.storage",
-         "Raffia storage baskets, set of three", "raffia", 30, 40, 7.25, 12.0, "USD", 180],
-        ["SN-KAO-2", "Kaolack Rope Makers", "SN", "Kaolack", 12, "Wolof", "baskets.nonsense",
-         "", "rope", 10, 20, 3, 5, "USD", 50],
-    ]))  # fmt: skip
+    xlsx.write_bytes(
+        workbook(
+            [
+                [
+                    "IN-SIT-1",
+                    "Sitapur Handloom Weavers",
+                    "IN",
+                    "Sitapur",
+                    85,
+                    "Hindi",
+                    "textiles.throws",
+                    "Handloom cotton throws, 130 × 170 cm",
+                    "cotton",
+                    40,
+                    35,
+                    11.5,
+                    19.0,
+                    "USD",
+                    250,
+                ],
+                [
+                    "SN-KAO-1",
+                    "Kaolack Raffia Weavers",
+                    "SN",
+                    "Kaolack",
+                    60,
+                    "Wolof;French",
+                    "baskets.storage",
+                    "Raffia storage baskets, set of three",
+                    "raffia",
+                    30,
+                    40,
+                    7.25,
+                    12.0,
+                    "USD",
+                    180,
+                ],
+                [
+                    "SN-KAO-2",
+                    "Kaolack Rope Makers",
+                    "SN",
+                    "Kaolack",
+                    12,
+                    "Wolof",
+                    "baskets.nonsense",
+                    "",
+                    "rope",
+                    10,
+                    20,
+                    3,
+                    5,
+                    "USD",
+                    50,
+                ],
+            ]
+        )
+    )
     spanish = tmp_path / "grupos.csv"
-    spanish.write_bytes(spanish_excel_csv([
-        ["GT-NAH-1", "Tejedoras de Nahualá", "GT", "Nahualá", 48, "K'iche';Español", "textiles.scarves",
-         "Bufandas de algodón tejidas en telar de cintura", "algodón", 50, 30, "8,50", "1.234,50", "USD", 120],
-        ["PE-CHU-1", "Ceramistas de Chulucanas", "PE", "Chulucanas", 25, "Español", "home.ceramics",
-         "Jarrones de cerámica negra", "arcilla", 20, 45, "20,00", "10,00", "USD", 90],
-    ]))  # fmt: skip
+    spanish.write_bytes(
+        spanish_excel_csv(
+            [
+                [
+                    "GT-NAH-1",
+                    "Tejedoras de Nahualá",
+                    "GT",
+                    "Nahualá",
+                    48,
+                    "K'iche';Español",
+                    "textiles.scarves",
+                    "Bufandas de algodón tejidas en telar de cintura",
+                    "algodón",
+                    50,
+                    30,
+                    "8,50",
+                    "1.234,50",
+                    "USD",
+                    120,
+                ],
+                [
+                    "PE-CHU-1",
+                    "Ceramistas de Chulucanas",
+                    "PE",
+                    "Chulucanas",
+                    25,
+                    "Español",
+                    "home.ceramics",
+                    "Jarrones de cerámica negra",
+                    "arcilla",
+                    20,
+                    45,
+                    "20,00",
+                    "10,00",
+                    "USD",
+                    90,
+                ],
+            ]
+        )
+    )
 
     context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
     page = context.new_page()

@@ -164,7 +164,7 @@ def test_a_buyer_reads_on_a_phone_what_accepting_a_quote_with_tax_on_top_costs(
             select(Quote)
             .join(Rfq)
             .where(Rfq.buyer_id == buyer.organization_id, Rfq.status == RfqStatus.OPEN, Quote.status == QuoteStatus.SUBMITTED)
-            .order_by(Quote.id)  # fmt: skip
+            .order_by(Quote.id)
         ).first()
         rfq_id, quote_id, group_id, currency = quote.rfq_id, quote.id, quote.group_id, quote.currency
         # By hand: the lines, 16 % on top, half of the lines now with the tax on that half.
@@ -172,8 +172,10 @@ def test_a_buyer_reads_on_a_phone_what_accepting_a_quote_with_tax_on_top_costs(
         tax = round_money(before * Decimal("0.16"), currency)
         half = round_money(before / 2, currency)
         deposit = half + round_money(half * Decimal("0.16"), currency)
-        shown = {name: format_money(value, currency) for name, value in
-                 {"before": before, "tax": tax, "total": before + tax, "deposit": deposit}.items()}  # fmt: skip
+        shown = {
+            name: format_money(value, currency)
+            for name, value in {"before": before, "tax": tax, "total": before + tax, "deposit": deposit}.items()
+        }
         set_sales_tax(db.session, group_id, TaxRule("VAT", Decimal(16), included=False))
         db.session.commit()
     context = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)

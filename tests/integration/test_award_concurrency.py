@@ -29,9 +29,17 @@ def _two_quotes(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:
         groups = [factories.producer_group(session, name=name) for name in ("Machakos Sisal Weavers", "Kitui Basket Collective")]
         for group in groups:
             factories.capability(session, group, category="baskets.storage", weekly_capacity=500, lead_time_days=0, moq=1)
-        rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=400, currency="USD",
-                  needed_by=TODAY + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
-                  recipients=[RfqRecipient(group_id=g.id) for g in groups])  # fmt: skip
+        rfq = Rfq(
+            buyer_id=buyer.organization_id,
+            title="Baskets",
+            category="baskets.storage",
+            quantity=400,
+            currency="USD",
+            needed_by=TODAY + dt.timedelta(weeks=12),
+            destination_country="GB",
+            status=RfqStatus.OPEN,
+            recipients=[RfqRecipient(group_id=g.id) for g in groups],
+        )
         quotes = [
             Quote(
                 rfq=rfq,
@@ -42,7 +50,7 @@ def _two_quotes(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:
                 lead_time_days=20,
                 valid_until=TODAY + dt.timedelta(days=10),
                 status=QuoteStatus.SUBMITTED,
-            )  # fmt: skip
+            )
             for g, price in zip(groups, ("9.00", "8.50"), strict=True)
         ]
         session.add_all([rfq, *quotes])

@@ -46,8 +46,14 @@ def test_a_database_with_tables_no_benchmark_made_is_left_alone(engine: Engine, 
 def test_the_payments_benchmark_refuses_the_test_database(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "LOOM_TEST_POSTGRES_URL": url}
-    done = subprocess.run([sys.executable, "bench/payments.py", "--events", "1", "--database", "postgresql", "--database-url", url],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bench/payments.py", "--events", "1", "--database", "postgresql", "--database-url", url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert done.returncode != 0 and "is the test database" in done.stderr, done.stderr
     assert "producer_group" in inspect(engine).get_table_names()

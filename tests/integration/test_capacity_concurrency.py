@@ -35,11 +35,27 @@ def test_concurrent_acceptances_cannot_over_commit_capacity(committed_engine: En
         quotes = []
         for name in ("Northwind Home", "Casa Verde"):
             buyer = factories.buyer(session, name=name, role=Role.OWNER)
-            rfq = Rfq(buyer_id=buyer.organization_id, title=f"Baskets for {name}", category="baskets.storage", quantity=800,
-                      currency="USD", needed_by=needed_by, destination_country="GB", status=RfqStatus.OPEN,
-                      recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-            quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9"), currency="USD", quantity=800, lead_time_days=20,
-                          valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+            rfq = Rfq(
+                buyer_id=buyer.organization_id,
+                title=f"Baskets for {name}",
+                category="baskets.storage",
+                quantity=800,
+                currency="USD",
+                needed_by=needed_by,
+                destination_country="GB",
+                status=RfqStatus.OPEN,
+                recipients=[RfqRecipient(group_id=group.id)],
+            )
+            quote = Quote(
+                rfq=rfq,
+                group_id=group.id,
+                unit_price=Decimal("9"),
+                currency="USD",
+                quantity=800,
+                lead_time_days=20,
+                valid_until=today + dt.timedelta(days=10),
+                status=QuoteStatus.SUBMITTED,
+            )
             session.add_all([rfq, quote])
             session.flush()
             quotes.append((buyer.id, quote.id))
@@ -96,11 +112,27 @@ def _one_quote_and_a_calendar(sessions: sessionmaker) -> tuple[int, int, int, in
         )
         admin = factories.member_of(session, group, role=Role.ADMIN)
         buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
-        rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=800, currency="USD",
-                  needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
-                  recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-        quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9"), currency="USD", quantity=800, lead_time_days=20,
-                      valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+        rfq = Rfq(
+            buyer_id=buyer.organization_id,
+            title="Baskets",
+            category="baskets.storage",
+            quantity=800,
+            currency="USD",
+            needed_by=today + dt.timedelta(weeks=12),
+            destination_country="GB",
+            status=RfqStatus.OPEN,
+            recipients=[RfqRecipient(group_id=group.id)],
+        )
+        quote = Quote(
+            rfq=rfq,
+            group_id=group.id,
+            unit_price=Decimal("9"),
+            currency="USD",
+            quantity=800,
+            lead_time_days=20,
+            valid_until=today + dt.timedelta(days=10),
+            status=QuoteStatus.SUBMITTED,
+        )
         session.add_all([rfq, quote])
         session.flush()
         return buyer.id, quote.id, admin.id, capability.id, weeks
@@ -108,8 +140,14 @@ def _one_quote_and_a_calendar(sessions: sessionmaker) -> tuple[int, int, int, in
 
 def _accept(membership_id: int, quote_id: int):  # type: ignore[no-untyped-def]
     def use_case(session):  # type: ignore[no-untyped-def]
-        order = accept_quote(session, session.get(Membership, membership_id), quote_id, today=dt.date.today(), deposit_percent=50,
-                             base_url="https://loom.test")  # fmt: skip
+        order = accept_quote(
+            session,
+            session.get(Membership, membership_id),
+            quote_id,
+            today=dt.date.today(),
+            deposit_percent=50,
+            base_url="https://loom.test",
+        )
         return order.number
 
     return use_case

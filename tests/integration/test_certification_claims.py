@@ -27,23 +27,40 @@ def test_every_listed_scheme_has_an_official_name_and_an_issuer_site_and_no_two_
     assert len(names) == len(set(names)) == len(_SCHEME_NAMES)  # no name or alias points at two schemes
     for code in ("goodweave", "fair-for-life", "sa8000", "amfori-bsci", "lwg", "fairtrade-textile", "fair-trade-usa", "b-corp"):
         assert code in CERTIFICATION_SCHEMES
-    assert (scheme_code("Fairtrade International"), scheme_code("SA 8000"), scheme_code("gots"), scheme_code("Fair Trade USA")) == (
-        "fairtrade", "sa8000", "gots", "fair-trade-usa")  # fmt: skip
+    assert (
+        scheme_code("Fairtrade International"),
+        scheme_code("SA 8000"),
+        scheme_code("gots"),
+        scheme_code("Fair Trade USA"),
+    ) == ("fairtrade", "sa8000", "gots", "fair-trade-usa")
 
 
 def test_an_unknown_scheme_is_imported_as_a_named_claim_instead_of_rejecting_the_group(session: Session) -> None:
-    document = [{
-        "external_ref": "ET-LEATHER", "name": "Addis Tannery Collective", "country": "ET", "capabilities": [CAPABILITY],
-        "certifications": ["Leather Working Group", "GoodWeave", "Ethiopian Leather Industry Development Institute mark",
-                           {"scheme": "SA 8000", "reference": "SA-77", "valid_until": "2027-06-30"}],
-    }]  # fmt: skip
+    document = [
+        {
+            "external_ref": "ET-LEATHER",
+            "name": "Addis Tannery Collective",
+            "country": "ET",
+            "capabilities": [CAPABILITY],
+            "certifications": [
+                "Leather Working Group",
+                "GoodWeave",
+                "Ethiopian Leather Industry Development Institute mark",
+                {"scheme": "SA 8000", "reference": "SA-77", "valid_until": "2027-06-30"},
+            ],
+        }
+    ]
 
     report = import_groups(session, read_json(json.dumps(document)))
 
     assert report.errors == [] and report.created == 1
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.external_ref == "ET-LEATHER"))
     assert sorted((c.scheme, c.name, c.verified) for c in group.certifications) == [
-        ("goodweave", "", False), ("lwg", "", False), ("other", "Ethiopian Leather Industry Development Institute mark", False), ("sa8000", "", False)]  # fmt: skip
+        ("goodweave", "", False),
+        ("lwg", "", False),
+        ("other", "Ethiopian Leather Industry Development Institute mark", False),
+        ("sa8000", "", False),
+    ]
     again = import_groups(session, read_json(json.dumps(document)))
     assert (again.unchanged, len(group.certifications)) == (1, 4)  # the claim is matched by its name, not duplicated
 

@@ -31,23 +31,55 @@ def test_a_group_without_a_gallery_photo_shows_a_product_photo_then_a_placeholde
 ) -> None:
     pictured = factories.producer_group(session, name="Machakos Weavers")
     factories.capability(session, pictured)
-    session.add(Photo(group_id=pictured.id, path="photos/machakos.jpg", content_type="image/jpeg", width=800, height=600,
-                      caption="Mwende coiling a sisal basket"))  # fmt: skip
+    session.add(
+        Photo(
+            group_id=pictured.id,
+            path="photos/machakos.jpg",
+            content_type="image/jpeg",
+            width=800,
+            height=600,
+            caption="Mwende coiling a sisal basket",
+        )
+    )
     # A product photo older than the gallery photo: the gallery still comes first.
-    older = Product(group=pictured, sku="MW-1", title="Market tote", category="baskets.storage", materials=["sisal"],
-                    lead_time_days=20, currency="USD")  # fmt: skip
+    older = Product(
+        group=pictured,
+        sku="MW-1",
+        title="Market tote",
+        category="baskets.storage",
+        materials=["sisal"],
+        lead_time_days=20,
+        currency="USD",
+    )
     session.add(older)
     session.flush()
-    session.add(Photo(group_id=pictured.id, product_id=older.id, path="photos/tote.jpg", content_type="image/jpeg",
-                      width=640, height=480))  # fmt: skip
+    session.add(
+        Photo(group_id=pictured.id, product_id=older.id, path="photos/tote.jpg", content_type="image/jpeg", width=640, height=480)
+    )
     catalogued = factories.producer_group(session, name="Kisii Soapstone")
     factories.capability(session, catalogued, category="home.decor", materials=["soapstone"])
-    product = Product(group=catalogued, sku="KS-1", title="Soapstone bowl", category="home.decor", materials=["soapstone"],
-                      lead_time_days=30, currency="USD", moq=10)  # fmt: skip
+    product = Product(
+        group=catalogued,
+        sku="KS-1",
+        title="Soapstone bowl",
+        category="home.decor",
+        materials=["soapstone"],
+        lead_time_days=30,
+        currency="USD",
+        moq=10,
+    )
     session.add(product)
     session.flush()
-    session.add(Photo(group_id=catalogued.id, product_id=product.id, path="photos/bowl.jpg", content_type="image/jpeg",
-                      width=1200, height=900))  # fmt: skip
+    session.add(
+        Photo(
+            group_id=catalogued.id,
+            product_id=product.id,
+            path="photos/bowl.jpg",
+            content_type="image/jpeg",
+            width=1200,
+            height=900,
+        )
+    )
     plain = factories.producer_group(session, name="Kitui Weavers")
     factories.capability(session, plain)
     for group in (pictured, catalogued, plain):
@@ -59,7 +91,10 @@ def test_a_group_without_a_gallery_photo_shows_a_product_photo_then_a_placeholde
     from_product = (
         '<img class="cover" src="/media/photos/bowl.jpg" alt="Soapstone bowl by Kisii Soapstone" width="1200" height="900"'
     )
-    placeholder = '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small aria-hidden="true">Baskets</small></div>'
+    placeholder = (
+        '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small '
+        'aria-hidden="true">Baskets</small></div>'
+    )
 
     pages = {
         "search": text_of(client.get("/search?q=weavers+soapstone")),

@@ -14,8 +14,14 @@ from marketplace import create_app
 
 @pytest.fixture
 def app_with_faults(tmp_path: Path) -> Flask:
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'loom.db'}",
-                      "SECRET_KEY": "test-secret-key-not-for-production"})  # fmt: skip
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'loom.db'}",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+        }
+    )
 
     def duplicate() -> str:
         raise IntegrityError(

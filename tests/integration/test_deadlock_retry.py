@@ -65,8 +65,15 @@ def _both(work_a: object, work_b: object) -> None:
 def test_two_requests_that_deadlock_are_both_run_to_the_end(committed_engine: Engine, tmp_path: Path) -> None:
     a, b = _two_groups(committed_engine)
     crossing = Crossing()
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": postgres_url(),
-                      "SECRET_KEY": "test-secret-key-not-for-production", "WTF_CSRF_ENABLED": False})  # fmt: skip
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": postgres_url(),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
     def cross() -> str:
         who, first, second = request.form["who"], int(request.form["first"]), int(request.form["second"])
@@ -114,8 +121,15 @@ def test_a_request_that_committed_before_it_deadlocked_is_not_run_again(committe
     """Its first transaction stands; running the request again would repeat it. It answers 503 with Retry-After."""
     a, b = _two_groups(committed_engine)
     crossing = Crossing()
-    app: Flask = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": postgres_url(),
-                             "SECRET_KEY": "test-secret-key-not-for-production", "WTF_CSRF_ENABLED": False})  # fmt: skip
+    app: Flask = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": postgres_url(),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     runs: Counter[str] = Counter()
 
     def cross() -> str:

@@ -103,8 +103,11 @@ def test_the_demo_buyer_has_requests_with_several_quotes_and_each_quoting_group_
 
     buyer = session.scalar(select(User).where(User.email == "buyer@demo.loom"))
     buyer_org = session.scalar(select(Membership.organization_id).where(Membership.user_id == buyer.id))
-    compared = [rfq for rfq in session.scalars(select(Rfq).where(Rfq.buyer_id == buyer_org, Rfq.status == RfqStatus.OPEN))
-                if len(session.scalars(select(Quote).where(Quote.rfq_id == rfq.id)).all()) >= 3]  # fmt: skip
+    compared = [
+        rfq
+        for rfq in session.scalars(select(Rfq).where(Rfq.buyer_id == buyer_org, Rfq.status == RfqStatus.OPEN))
+        if len(session.scalars(select(Quote).where(Quote.rfq_id == rfq.id)).all()) >= 3
+    ]
     assert len(compared) >= 2
     text = str(summary)
     assert "buyer@demo.loom" in text and len(summary.group_logins) >= 3

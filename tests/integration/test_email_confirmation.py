@@ -1,4 +1,5 @@
-"""An account confirms its e-mail address before it lists, quotes, sends requests, buys or is paid; sign-up reveals no accounts."""
+"""An account confirms its e-mail address before it lists, quotes, sends requests, buys or is paid; sign-up reveals no
+accounts."""
 
 from __future__ import annotations
 
@@ -150,8 +151,18 @@ def test_signing_up_with_a_taken_address_takes_as_long_as_with_a_new_one(app: Fl
     def duration(email: str) -> float:
         started = time.perf_counter()
         with session.begin_nested():
-            services.sign_up(session, email=email, name="A", password="a long enough passphrase", organization_name="B",
-                             kind=OrganizationKind.BUYER, country="GB", secret_key="k", base_url="https://loom.test", ttl_seconds=60)  # fmt: skip
+            services.sign_up(
+                session,
+                email=email,
+                name="A",
+                password="a long enough passphrase",
+                organization_name="B",
+                kind=OrganizationKind.BUYER,
+                country="GB",
+                secret_key="k",
+                base_url="https://loom.test",
+                ttl_seconds=60,
+            )
         return time.perf_counter() - started
 
     new = min(duration(f"new{n}@example.org") for n in range(3))
@@ -257,9 +268,21 @@ def test_an_unconfirmed_group_admin_may_look_at_the_listing_but_not_publish_to_i
     assert client.get("/manage/profile").status_code == 200
     refused = submit(client, "/manage/profile", PROFILE)
     assert refused.status_code == 403 and REFUSAL in text_of(refused)
-    refused = submit(client, "/manage/capabilities/new", {"category": "baskets.storage", "materials": "sisal", "techniques": "coiling", "moq": "50",
-                                                          "lead_time_days": "21", "price_min": "8", "price_max": "15", "currency": "USD",
-                                                          "weekly_capacity": "200"})  # fmt: skip
+    refused = submit(
+        client,
+        "/manage/capabilities/new",
+        {
+            "category": "baskets.storage",
+            "materials": "sisal",
+            "techniques": "coiling",
+            "moq": "50",
+            "lead_time_days": "21",
+            "price_min": "8",
+            "price_max": "15",
+            "currency": "USD",
+            "weekly_capacity": "200",
+        },
+    )
     assert refused.status_code == 403
     session.expire_all()
     assert market["machakos"]["group"].name == "Machakos Sisal Weavers" and len(market["machakos"]["group"].capabilities) == 1
@@ -319,14 +342,20 @@ def payments_market(session: Session) -> dict[str, Any]:
     buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
     kenya = factories.producer_group(session, name="Machakos Sisal Weavers", country="KE")
     portugal = factories.producer_group(session, name="Arraiolos Rug Makers", country="PT")
-    market = {"buyer": buyer, "kenya": kenya, "portugal": portugal, "kenya_owner": factories.member_of(session, kenya, role=Role.OWNER),
-              "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN)}  # fmt: skip
+    market = {
+        "buyer": buyer,
+        "kenya": kenya,
+        "portugal": portugal,
+        "kenya_owner": factories.member_of(session, kenya, role=Role.OWNER),
+        "portugal_admin": factories.member_of(session, portugal, role=Role.ADMIN),
+    }
     market["kenya_order"] = factories.accepted_order(session, kenya, buyer, quantity=400, unit_price="9.00")
     session.commit()
     return market
 
 
-def test_an_unconfirmed_buyer_cannot_pay(client: FlaskClient, session: Session, payments_market: dict, stripe_relay) -> None:  # noqa: F811
+# noqa: F811
+def test_an_unconfirmed_buyer_cannot_pay(client: FlaskClient, session: Session, payments_market: dict, stripe_relay) -> None:
     _unconfirm(session, payments_market["buyer"])
     as_(client, payments_market["buyer"])
     invoice = deposit(session, payments_market["kenya_order"])
@@ -378,8 +407,11 @@ def test_every_gated_service_refuses_an_unconfirmed_member_before_doing_anything
 def test_the_json_api_only_reads_so_no_gated_action_goes_around_the_services(app: Flask) -> None:
     """The gates are in the services; the JSON API calls none that list, quote, send, buy or pay. A write route
     added under /api/ must come with its own gate test here (a DomainError there answers problem+json)."""
-    writes = [(rule.rule, sorted(rule.methods - {"GET", "HEAD", "OPTIONS"})) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/") and rule.methods - {"GET", "HEAD", "OPTIONS"}]  # fmt: skip
+    writes = [
+        (rule.rule, sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") and rule.methods - {"GET", "HEAD", "OPTIONS"}
+    ]
     assert writes == []
 
 

@@ -58,7 +58,8 @@ TODAY = dt.date(2027, 1, 6)
 
 
 class PreviousPath(EmbeddedIndex):
-    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the oracle."""
+    """The embedded backend as it searched, scored words, read pages and counted facets before issue 19 (copied verbatim): the
+    oracle."""
 
     # fmt: off
     def search(self, query: SearchQuery) -> SearchResult:
@@ -97,7 +98,8 @@ class PreviousPath(EmbeddedIndex):
             country: dict[Any, int] = defaultdict(int)
             verified: dict[Any, int] = defaultdict(int)
             for value, flag, n in connection.execute(
-                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY g.country, g.verified"
+                "SELECT g.country, g.verified, COUNT(*) FROM temp.matched m JOIN groups g ON g.id = m.id GROUP BY "
+                    "g.country, g.verified"
             ):
                 country[value] += n
                 verified[flag] += n
@@ -152,8 +154,9 @@ class PreviousPath(EmbeddedIndex):
             groups = "SELECT id FROM temp.matched" if base == query else f"SELECT g.id FROM {source} {where}"
             cap_where = " AND ".join([f"c.group_id IN ({groups})", *capability])
             if facet == "material":
-                sql = (f"SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON m.cap_id = c.id "
-                       f"WHERE {cap_where} GROUP BY value")  # fmt: skip
+                sql = ("SELECT m.material AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN cap_materials m ON "
+                    "m.cap_id = c.id "
+                       f"WHERE {cap_where} GROUP BY value")
             else:
                 sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
         return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
@@ -264,8 +267,12 @@ def _selections(federation: list[dict[str, Any]]) -> list[SearchQuery]:
     for n, values in enumerate(itertools.product(*selections.values())):
         chosen = dict(zip(selections, values, strict=True))
         if n % 3:  # every third combination in full, the rest with the other filters in turn
-            extra = [{"text": "baskets"}, {"capacity": CapacityNeed(300, by)}, {"max_lead_time": 40, "sort": Sort.LEAD_TIME},
-                     {"text": "weavers", "max_moq": 200}][n % 4]  # fmt: skip
+            extra = [
+                {"text": "baskets"},
+                {"capacity": CapacityNeed(300, by)},
+                {"max_lead_time": 40, "sort": Sort.LEAD_TIME},
+                {"text": "weavers", "max_moq": 200},
+            ][n % 4]
             chosen |= extra
         queries.append(SearchQuery(size=10, **chosen))
     return queries

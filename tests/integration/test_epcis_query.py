@@ -143,8 +143,10 @@ def test_pages_follow_the_link_header_and_a_token_serves_only_its_own_query(
     assert len(seen) == len(total) and set(seen) == total and pages >= len(total) // 2
     first = client.get(f"{PATH}?perPage=2", headers=headers)
     next_token = parse_qs(urlsplit(re.match(r"<([^>]+)>", first.headers["Link"]).group(1)).query)["nextPageToken"][0]
-    for query, who in ((f"perPage=2&EQ_bizStep=shipping&nextPageToken={next_token}", orders["buyer"]),
-                       (f"perPage=2&nextPageToken={next_token}", orders["stranger"])):  # fmt: skip
+    for query, who in (
+        (f"perPage=2&EQ_bizStep=shipping&nextPageToken={next_token}", orders["buyer"]),
+        (f"perPage=2&nextPageToken={next_token}", orders["stranger"]),
+    ):
         refused = client.get(f"{PATH}?{query}", headers={"Authorization": f"Bearer {_token(client, who)}"})
         assert refused.status_code == 400 and refused.get_json()["field"] == "nextPageToken"
         conforms(refused, PATH)
@@ -152,12 +154,24 @@ def test_pages_follow_the_link_header_and_a_token_serves_only_its_own_query(
 
 @pytest.mark.parametrize(
     "query, field",
-    [("GE_eventTime=yesterday", "GE_eventTime"), ("GE_eventTime=9999-12-31T23:59:59-23:59", "GE_eventTime"),
-     ("LT_recordTime=0001-01-01T00:00:00%2B23:59", "LT_recordTime"), ("GE_eventTime=２０２６-03-01T00:00:00Z", "GE_eventTime"), ("LT_eventTime=2026-03-01T00:00:00", "LT_eventTime"), ("perPage=0", "perPage"),
-     ("perPage=101", "perPage"), ("perPage=²", "perPage"), ("perPage=1e3", "perPage"), ("eventType=QuantityEvent", "eventType"),
-     ("EQ_bizStep=", "EQ_bizStep"), ("EQ_bizStep=" + "|".join(["x"] * 51), "EQ_bizStep"), ("nextPageToken=W10", "nextPageToken"),
-     ("EQ_quantity=5", "EQ_quantity"), ("orderBy=eventTime", "orderBy")],
-)  # fmt: skip
+    [
+        ("GE_eventTime=yesterday", "GE_eventTime"),
+        ("GE_eventTime=9999-12-31T23:59:59-23:59", "GE_eventTime"),
+        ("LT_recordTime=0001-01-01T00:00:00%2B23:59", "LT_recordTime"),
+        ("GE_eventTime=２０２６-03-01T00:00:00Z", "GE_eventTime"),
+        ("LT_eventTime=2026-03-01T00:00:00", "LT_eventTime"),
+        ("perPage=0", "perPage"),
+        ("perPage=101", "perPage"),
+        ("perPage=²", "perPage"),
+        ("perPage=1e3", "perPage"),
+        ("eventType=QuantityEvent", "eventType"),
+        ("EQ_bizStep=", "EQ_bizStep"),
+        ("EQ_bizStep=" + "|".join(["x"] * 51), "EQ_bizStep"),
+        ("nextPageToken=W10", "nextPageToken"),
+        ("EQ_quantity=5", "EQ_quantity"),
+        ("orderBy=eventTime", "orderBy"),
+    ],
+)
 def test_bad_or_unsupported_parameters_are_refused_as_the_standard_says(
     client: FlaskClient, orders: dict, query: str, field: str
 ) -> None:

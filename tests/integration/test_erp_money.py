@@ -76,10 +76,20 @@ def sale_tax(client: OdooClient, included: bool) -> tuple[int, Decimal]:
 
 
 def link(app: Flask, session: Session, odoo: Odoo, group, mapping: TaxMapping) -> ErpLink:  # type: ignore[no-untyped-def]
-    erp = ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
-                  api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected", checked_at=dt.datetime.now(dt.UTC),
-                  tax_id=mapping.tax_id, tax_name=mapping.name or None, tax_rate=mapping.rate if mapping.tax_id else None,
-                  prices_include_tax=mapping.included)  # fmt: skip
+    erp = ErpLink(
+        group_id=group.id,
+        url=odoo.url,
+        database=odoo.database,
+        login=odoo.login,
+        protocol=odoo.protocol,
+        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret),
+        status="connected",
+        checked_at=dt.datetime.now(dt.UTC),
+        tax_id=mapping.tax_id,
+        tax_name=mapping.name or None,
+        tax_rate=mapping.rate if mapping.tax_id else None,
+        prices_include_tax=mapping.included,
+    )
     session.add(erp)
     session.flush()
     return erp
@@ -101,7 +111,8 @@ def mapping_of(client: OdooClient, case: str) -> tuple[TaxMapping, TaxRule | Non
 
 @contextlib.contextmanager
 def company_rounding(client: OdooClient, method: str | None) -> Iterator[None]:
-    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave it)."""
+    """Switch the company's tax rounding (Accounting › Settings › Rounding Method) for one case, then put it back (None: leave
+    it)."""
     [company] = client.search_read("res.company", [], ["id", "tax_calculation_rounding_method"], limit=1)
     was = company["tax_calculation_rounding_method"]
     if method is None or was == method:
@@ -119,8 +130,15 @@ def company_rounding(client: OdooClient, method: str | None) -> Iterator[None]:
 
 def pay(session: Session, invoice: Invoice, amount: Decimal) -> Payment:
     """The buyer's payment as Stripe settled it (what the webhook records)."""
-    payment = Payment(invoice_id=invoice.id, amount=amount, currency=invoice.currency, status=PaymentStatus.SUCCEEDED, provider_ref=f"pi_{RUN}{invoice.id}",
-                      idempotency_key=f"{RUN}{invoice.id}", settled_at=dt.datetime(2027, 3, 2, 10, 30, tzinfo=dt.UTC))  # fmt: skip
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount=amount,
+        currency=invoice.currency,
+        status=PaymentStatus.SUCCEEDED,
+        provider_ref=f"pi_{RUN}{invoice.id}",
+        idempotency_key=f"{RUN}{invoice.id}",
+        settled_at=dt.datetime(2027, 3, 2, 10, 30, tzinfo=dt.UTC),
+    )
     session.add(payment)
     session.flush()
     session.refresh(invoice)
@@ -145,7 +163,8 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
     """What the buyer pays (Loom's order total, each invoice, tax included) is what the group's Odoo books, tax for tax."""
     client = odoo.client()
     activate(client, currency)
-    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both ways.
+    # With no tax or an included one the company's rounding stays as the Odoo has it (the rule reads it); a tax on top runs both
+    # ways.
     wanted = {"15 % on top": "round_per_line", "15 % on top, rounded globally": "round_globally"}.get(case)
     with company_rounding(client, wanted):
         mapping, rule = mapping_of(client, case)
@@ -185,14 +204,25 @@ def test_loom_and_odoo_agree_on_every_total_in_every_currency_and_tax_case(
             assert residual == 0
             assert after["payment_state"] == "paid"
             residuals.append(residual)
-    TABLE.append((f"{odoo.double.version if odoo.double else 'real'}-{odoo.protocol}", currency, case, order.total, odoo_total,
-                  [i[0].amount for i in invoices], [i[2] for i in invoices], residuals))  # fmt: skip
+    TABLE.append(
+        (
+            f"{odoo.double.version if odoo.double else 'real'}-{odoo.protocol}",
+            currency,
+            case,
+            order.total,
+            odoo_total,
+            [i[0].amount for i in invoices],
+            [i[2] for i in invoices],
+            residuals,
+        )
+    )
 
 
 def test_a_company_that_rounds_globally_books_the_tax_once_per_document_and_so_does_loom(
     app: Flask, session: Session, odoo: Odoo
 ) -> None:
-    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's round_globally)."""
+    """Three lines of 0.05 and one of 10.00 at 15 % on top: 1.53 of tax rounded per line, 1.52 rounded once (Odoo's
+    round_globally)."""
     client = odoo.client()
     with company_rounding(client, "round_globally"):
         mapping, rule = mapping_of(client, "15 % on top")
@@ -213,14 +243,17 @@ def _print_table() -> object:
     yield
     if TABLE:
         rows = [
-            "| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals after the buyer paid Loom's amounts |",
+            "| Odoo | currency | taxes | order: Loom | order: Odoo | invoices: Loom | invoices: Odoo | equal | residuals "
+            "after the buyer paid Loom's amounts |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for target, code, case, loom, odoo_total, loom_invoices, odoo_invoices, residuals in TABLE:
             equal = loom == odoo_total and loom_invoices == odoo_invoices
             rows.append(
-                f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | {' / '.join(show(x, code) for x in loom_invoices)} | "
-                f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | {' / '.join(show(x, code) for x in residuals)} |"
+                f"| {target} | {code} | {case} | {show(loom, code)} | {show(odoo_total, code)} | "
+                f"{' / '.join(show(x, code) for x in loom_invoices)} | "
+                f"{' / '.join(show(x, code) for x in odoo_invoices)} | {'yes' if equal else 'NO'} | "
+                f"{' / '.join(show(x, code) for x in residuals)} |"
             )
         text = "\n".join(rows)
         print("\n" + text)
@@ -279,7 +312,8 @@ def test_an_order_in_a_currency_odoo_has_not_activated_is_refused_with_what_to_d
 def test_a_total_odoo_computes_differently_is_reported_with_both_numbers_and_not_confirmed(
     app: Flask, session: Session, odoo: Odoo
 ) -> None:
-    """An order Loom charged no tax on (accepted before the group mapped one), while its Odoo now adds 15 %: Loom says so, confirms nothing."""
+    """An order Loom charged no tax on (accepted before the group mapped one), while its Odoo now adds 15 %: Loom says so,
+    confirms nothing."""
     client = odoo.client()
     [tax] = client.create(
         "account.tax", [{"name": keyed(client, "VAT"), "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale"}]
@@ -346,8 +380,11 @@ def test_the_payment_is_registered_with_the_amount_currency_and_date_the_buyer_p
         "account.move", [["ref", "=", keyed(client, invoice.number)]], ["id", "amount_total", "amount_residual", "payment_state"]
     )
     assert (move["amount_total"], move["amount_residual"], move["payment_state"]) == (475.0, 0.0, "paid")
-    payments = client.search_read("account.payment", [["partner_id", "=", client.search_read("account.move", [["id", "=", move["id"]]], ["partner_id"])[0]["partner_id"][0]]],
-                                  ["amount", "currency_id", "date", "state"])  # fmt: skip
+    payments = client.search_read(
+        "account.payment",
+        [["partner_id", "=", client.search_read("account.move", [["id", "=", move["id"]]], ["partner_id"])[0]["partner_id"][0]]],
+        ["amount", "currency_id", "date", "state"],
+    )
     assert [(p["amount"], p["currency_id"][1], p["date"]) for p in payments] == [(475.0, "EUR", "2027-03-02")]
     assert payments[0]["state"] == ("posted" if client.server.major < 18 else "paid")  # as real 17 and 18/19 answer
 
@@ -364,8 +401,18 @@ def test_another_orders_invoice_with_the_same_reference_is_not_taken_for_this_on
     invoice = issue_invoice(session, order, kind=InvoiceKind.DEPOSIT, amount=Decimal("1000.00"))
     # Someone else's invoice in the same Odoo, carrying the same reference: another customer, another order.
     [stranger] = client.create("res.partner", [{"name": keyed(client, "Someone else"), "is_company": True}])
-    [theirs] = client.create("account.move", [{"move_type": "out_invoice", "partner_id": stranger, "ref": keyed(client, invoice.number),
-                                               "invoice_origin": keyed(client, "S-OTHER"), "invoice_line_ids": [[0, 0, {"name": "x", "quantity": 1, "price_unit": 5.0, "tax_ids": [[6, 0, []]]}]]}])  # fmt: skip
+    [theirs] = client.create(
+        "account.move",
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": stranger,
+                "ref": keyed(client, invoice.number),
+                "invoice_origin": keyed(client, "S-OTHER"),
+                "invoice_line_ids": [[0, 0, {"name": "x", "quantity": 1, "price_unit": 5.0, "tax_ids": [[6, 0, []]]}]],
+            }
+        ],
+    )
 
     ours = sync_invoice(session, client, group.id, invoice)
 
@@ -402,15 +449,44 @@ def test_a_group_that_locks_confirmed_sales_still_gets_cancellations(app: Flask,
 
 RIGHT_CASES = {
     # name: (groups by xml id, has an e-mail, what the check must say is missing; a dict: by Odoo version)
-    "sales user and billing": (["sales_team.group_sale_salesman", "account.group_account_invoice"], True,
-                               ["create contacts", "create products"]),
-    "everything but product manager": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice",
-                                        "base.group_partner_manager"], True, {19: ["create products"]}),
-    "everything": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
-                    "product.group_product_manager"], True, []),
-    "no e-mail": (["sales_team.group_sale_salesman", "sales_team.group_sale_manager", "account.group_account_invoice", "base.group_partner_manager",
-                   "product.group_product_manager"], False, {17: ["e-mail address"], 18: ["e-mail address"]}),
-}  # fmt: skip
+    "sales user and billing": (
+        ["sales_team.group_sale_salesman", "account.group_account_invoice"],
+        True,
+        ["create contacts", "create products"],
+    ),
+    "everything but product manager": (
+        [
+            "sales_team.group_sale_salesman",
+            "sales_team.group_sale_manager",
+            "account.group_account_invoice",
+            "base.group_partner_manager",
+        ],
+        True,
+        {19: ["create products"]},
+    ),
+    "everything": (
+        [
+            "sales_team.group_sale_salesman",
+            "sales_team.group_sale_manager",
+            "account.group_account_invoice",
+            "base.group_partner_manager",
+            "product.group_product_manager",
+        ],
+        True,
+        [],
+    ),
+    "no e-mail": (
+        [
+            "sales_team.group_sale_salesman",
+            "sales_team.group_sale_manager",
+            "account.group_account_invoice",
+            "base.group_partner_manager",
+            "product.group_product_manager",
+        ],
+        False,
+        {17: ["e-mail address"], 18: ["e-mail address"]},
+    ),
+}
 USER_PASSWORD = "sync-pass-4821"
 
 
@@ -420,8 +496,15 @@ def _admin(odoo: Odoo) -> OdooClient:
         return odoo.client()
     from erp_connector.client import connect
 
-    return connect(odoo.url, odoo.database, "admin", os.environ["LOOM_TEST_ODOO_ADMIN_PASSWORD"], protocol=odoo.protocol,
-                   policy=odoo.policy, key_tag=odoo.tag)  # fmt: skip
+    return connect(
+        odoo.url,
+        odoo.database,
+        "admin",
+        os.environ["LOOM_TEST_ODOO_ADMIN_PASSWORD"],
+        protocol=odoo.protocol,
+        policy=odoo.policy,
+        key_tag=odoo.tag,
+    )
 
 
 def _mint_api_key(odoo: Odoo, login: str, password: str) -> str:
@@ -444,8 +527,15 @@ def _mint_api_key(odoo: Odoo, login: str, password: str) -> str:
 
     call("/web/session/authenticate", {"db": odoo.database, "login": login, "password": password})
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
-    made = call("/web/dataset/call_kw", {"model": "res.users.apikeys.description", "method": "create",
-                                          "args": [[{"name": "Loom rights test", "expiration_date": expires}]], "kwargs": {}})  # fmt: skip
+    made = call(
+        "/web/dataset/call_kw",
+        {
+            "model": "res.users.apikeys.description",
+            "method": "create",
+            "args": [[{"name": "Loom rights test", "expiration_date": expires}]],
+            "kwargs": {},
+        },
+    )
     action = button("res.users.apikeys.description", "make_key", made if isinstance(made, list) else [made])
     if action["res_model"] == "res.users.identitycheck":  # "please confirm your password"
         action = button("res.users.identitycheck", "run_check", [action["res_id"]], context={"password": password})
@@ -459,15 +549,31 @@ def _user_with(odoo: Odoo, admin: OdooClient, groups: list[str], has_email: bool
     The login carries the test's run tag, so a second run against the same Odoo makes new users. Groups are
     resolved through ir.model.data; one this version does not have (17 has no Product Manager) is left out.
     """
-    rows = admin.search_read("ir.model.data", [["model", "=", "res.groups"], ["module", "in", sorted({g.split(".")[0] for g in groups})],
-                                               ["name", "in", [g.split(".")[1] for g in groups]]], ["module", "name", "res_id"])  # fmt: skip
+    rows = admin.search_read(
+        "ir.model.data",
+        [
+            ["model", "=", "res.groups"],
+            ["module", "in", sorted({g.split(".")[0] for g in groups})],
+            ["name", "in", [g.split(".")[1] for g in groups]],
+        ],
+        ["module", "name", "res_id"],
+    )
     ids = [r["res_id"] for r in rows if f"{r['module']}.{r['name']}" in groups]
     major = admin.server.major
     login = f"{odoo.tag}sync".lower()
-    [uid] = admin.create("res.users", [{"name": f"Sync {odoo.tag}", "login": login, "password": USER_PASSWORD,
-                                        "email": f"{login}@coop.example" if has_email else False,
-                                        ("group_ids" if major >= 19 else "groups_id"): [[6, 0, ids]]}],
-                         context={"no_reset_password": True})  # fmt: skip
+    [uid] = admin.create(
+        "res.users",
+        [
+            {
+                "name": f"Sync {odoo.tag}",
+                "login": login,
+                "password": USER_PASSWORD,
+                "email": f"{login}@coop.example" if has_email else False,
+                ("group_ids" if major >= 19 else "groups_id"): [[6, 0, ids]],
+            }
+        ],
+        context={"no_reset_password": True},
+    )
     if odoo.protocol != "json2":
         return login, USER_PASSWORD, uid
     if odoo.double is not None:
@@ -512,13 +618,28 @@ def what_odoo_refuses(odoo: Odoo, user: OdooClient) -> dict[str, bool]:
     }
     partner_id, product_id = fallback("partner", "res.partner", partner), fallback("product", "product.product", product)
     taxes = "tax_ids" if loom.server.major >= 19 else "tax_id"
-    order = {"partner_id": partner_id, "client_order_ref": name,
-             "order_line": [[0, 0, {"product_id": product_id, "product_uom_qty": 2, "price_unit": 10.0, taxes: [[6, 0, []]]}]]}  # fmt: skip
+    order = {
+        "partner_id": partner_id,
+        "client_order_ref": name,
+        "order_line": [[0, 0, {"product_id": product_id, "product_uom_qty": 2, "price_unit": 10.0, taxes: [[6, 0, []]]}]],
+    }
     refused["create sales orders"] = _refused(lambda: create("order", "sale.order", order))
     order_id = fallback("order", "sale.order", order)
     refused["confirm, update and cancel sales orders"] = _refused(lambda: user.press("sale.order", "action_confirm", [order_id]))
-    refused["attach the trace file"] = _refused(lambda: user.create("ir.attachment", [
-        {"name": f"{name}.json", "res_model": "sale.order", "res_id": order_id, "datas": "e30=", "mimetype": "application/json"}]))  # fmt: skip
+    refused["attach the trace file"] = _refused(
+        lambda: user.create(
+            "ir.attachment",
+            [
+                {
+                    "name": f"{name}.json",
+                    "res_model": "sale.order",
+                    "res_id": order_id,
+                    "datas": "e30=",
+                    "mimetype": "application/json",
+                }
+            ],
+        )
+    )
     refused["post notes"] = _refused(
         lambda: user.execute(
             "sale.order",
@@ -528,15 +649,31 @@ def what_odoo_refuses(odoo: Odoo, user: OdooClient) -> dict[str, bool]:
             body_is_html=True,
             message_type="comment",
             subtype_xmlid="mail.mt_note",
-        )  # fmt: skip
+        )
     )
     if refused["confirm, update and cancel sales orders"]:
         loom.press("sale.order", "action_confirm", [order_id])
     # The invoice as sync makes it: its line invoices the order's line (so paying it is news on the order too).
     [line] = loom.search_read("sale.order.line", [["order_id", "=", order_id]], ["id"])
-    invoice = {"move_type": "out_invoice", "partner_id": partner_id, "ref": name, "invoice_origin": name,
-               "invoice_line_ids": [[0, 0, {"product_id": product_id, "quantity": 2, "price_unit": 10.0, "tax_ids": [[6, 0, []]],
-                                            "sale_line_ids": [[6, 0, [line["id"]]]]}]]}  # fmt: skip
+    invoice = {
+        "move_type": "out_invoice",
+        "partner_id": partner_id,
+        "ref": name,
+        "invoice_origin": name,
+        "invoice_line_ids": [
+            [
+                0,
+                0,
+                {
+                    "product_id": product_id,
+                    "quantity": 2,
+                    "price_unit": 10.0,
+                    "tax_ids": [[6, 0, []]],
+                    "sale_line_ids": [[6, 0, [line["id"]]]],
+                },
+            ]
+        ],
+    }
     refused["create invoices"] = _refused(lambda: create("invoice", "account.move", invoice))
     invoice_id = fallback("invoice", "account.move", invoice)
     (user if "invoice" in made else loom).press("account.move", "action_post", [invoice_id])
@@ -562,12 +699,17 @@ def what_odoo_refuses(odoo: Odoo, user: OdooClient) -> dict[str, bool]:
 
 # Which words of the check's message say that Odoo will refuse each thing sync does.
 CHECK_SAYS = {
-    "create contacts": ["create contacts"], "create products": ["create products"], "create a pricelist": ["create a pricelist"],
-    "create sales orders": ["create sales orders"], "confirm, update and cancel sales orders": ["confirm, update and cancel"],
-    "attach the trace file": ["attach the trace file"], "post notes": ["post notes"], "create invoices": ["create invoices"],
+    "create contacts": ["create contacts"],
+    "create products": ["create products"],
+    "create a pricelist": ["create a pricelist"],
+    "create sales orders": ["create sales orders"],
+    "confirm, update and cancel sales orders": ["confirm, update and cancel"],
+    "attach the trace file": ["attach the trace file"],
+    "post notes": ["post notes"],
+    "create invoices": ["create invoices"],
     "register the buyers' payments": ["register the buyers' payments", "register payments"],
     "register a payment of an invoice that bills no order": ["register the buyers' payments"],  # the e-mail is not needed for it
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(RIGHT_CASES))

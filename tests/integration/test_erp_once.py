@@ -98,8 +98,16 @@ def test_a_failure_between_two_notes_keeps_the_first_notes_binding(app: Flask, s
     group = factories.producer_group(session)
     order = make_order(session, group, factories.buyer(session), "LM-T-30001", [("SKU-A", 10, "10.00")])
     for note in ("Weaving started", "Half done"):
-        record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
-                     event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": note})  # fmt: skip
+        record_event(
+            session,
+            order_id=order.id,
+            kind=EventKind.OBJECT,
+            biz_step="urn:epcglobal:cbv:bizstep:commissioning",
+            event_time=dt.datetime.now(dt.UTC),
+            read_point="Machakos, KE",
+            what={"quantityList": []},
+            why={"note": note},
+        )
     session.commit()
     client = odoo.client()
     odoo.double.inject("down", match="Half done")
@@ -120,8 +128,16 @@ def test_a_failure_between_two_notes_keeps_the_first_notes_binding(app: Flask, s
 def test_a_note_whose_binding_was_lost_is_found_by_its_marker(session: Session, odoo: Odoo) -> None:
     group = factories.producer_group(session)
     order = make_order(session, group, factories.buyer(session), "LM-T-30002", [("SKU-A", 10, "10.00")])
-    record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
-                 event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": "Started"})  # fmt: skip
+    record_event(
+        session,
+        order_id=order.id,
+        kind=EventKind.OBJECT,
+        biz_step="urn:epcglobal:cbv:bizstep:commissioning",
+        event_time=dt.datetime.now(dt.UTC),
+        read_point="Machakos, KE",
+        what={"quantityList": []},
+        why={"note": "Started"},
+    )
     client = odoo.client()
     assert sync_trace(session, client, group.id, order) == 1
     for binding in session.scalars(select(ErpBinding).where(ErpBinding.group_id == group.id, ErpBinding.local_model == "trace")):

@@ -23,11 +23,19 @@ def test_connecting_odoo_tests_the_key_and_keeps_it_encrypted(client: FlaskClien
     group = factories.producer_group(session)
     sign_in(client, factories.member_of(session, group, role=Role.ADMIN).user.email)
     with OdooDouble(version=17, database="coop") as odoo:
-        refused = submit(client, "/manage/odoo/", {"url": odoo.url, "database": "coop", "login": "admin", "api_key": "wrong", "protocol": "auto"},
-                         follow_redirects=True)  # fmt: skip
+        refused = submit(
+            client,
+            "/manage/odoo/",
+            {"url": odoo.url, "database": "coop", "login": "admin", "api_key": "wrong", "protocol": "auto"},
+            follow_redirects=True,
+        )
         assert "Odoo refused the login or API key" in text_of(refused)
-        connected = submit(client, "/manage/odoo/", {"url": odoo.url, "database": "coop", "login": "admin", "api_key": "admin", "protocol": "auto"},
-                           follow_redirects=True)  # fmt: skip
+        connected = submit(
+            client,
+            "/manage/odoo/",
+            {"url": odoo.url, "database": "coop", "login": "admin", "api_key": "admin", "protocol": "auto"},
+            follow_redirects=True,
+        )
         assert "Connected to Odoo 17.0 over jsonrpc." in text_of(connected)
     link = session.scalar(select(ErpLink).where(ErpLink.group_id == group.id))
     assert link.status == "connected" and link.server_version == "17.0"
@@ -55,7 +63,8 @@ def _connected(client: FlaskClient, session: Session, odoo: OdooDouble) -> objec
 
 
 def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: FlaskClient, session: Session) -> None:
-    """A percentage tax, on top or included, becomes the group's sales tax with its company's rounding; other kinds are refused in words."""
+    """A percentage tax, on top or included, becomes the group's sales tax with its company's rounding; other kinds are refused in
+    words."""
     with OdooDouble(version=18, database="coop") as odoo:
         group = _connected(client, session, odoo)
         [grouped] = odoo.db.create(
@@ -72,8 +81,19 @@ def test_the_admin_maps_loom_prices_to_one_of_their_odoo_sale_taxes(client: Flas
         assert "Taxes on Loom's sales: 15% (15 %), added on top of Loom's prices" in visible(on_top)
         session.expire_all()
         assert sales_tax_of(session, group.id) == TaxRule("15%", Decimal(15), included=False, per_line=False)
-        [included] = odoo.db.create(2, "account.tax", [{"name": "VAT 15% incl.", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale",
-                                                           "price_include_override": "tax_included"}])  # fmt: skip
+        [included] = odoo.db.create(
+            2,
+            "account.tax",
+            [
+                {
+                    "name": "VAT 15% incl.",
+                    "amount": 15.0,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "price_include_override": "tax_included",
+                }
+            ],
+        )
         odoo.db.models["res.company"].records[1]["tax_calculation_rounding_method"] = "round_per_line"
         chosen = submit(client, "/manage/odoo/taxes", {"tax": str(included)}, follow_redirects=True)
         assert "Taxes on Loom's sales: VAT 15% incl. (15 %), included in Loom's prices" in visible(chosen)
@@ -100,8 +120,16 @@ def test_what_was_sent_to_odoo_names_the_order_by_its_number_in_plain_words(clie
     group = factories.producer_group(session, name="Machakos Sisal Weavers")
     admin = factories.member_of(session, group, role=Role.ADMIN)
     order = factories.accepted_order(session, group, buyer)
-    session.add(OutboxMessage(topic=topics.SYNC_ORDER, key=str(order.id), payload={"group": group.id}, status=OutboxStatus.DEAD, attempts=1,
-                              last_error="PermanentError: Odoo refused it: " + "x" * 300))  # fmt: skip
+    session.add(
+        OutboxMessage(
+            topic=topics.SYNC_ORDER,
+            key=str(order.id),
+            payload={"group": group.id},
+            status=OutboxStatus.DEAD,
+            attempts=1,
+            last_error="PermanentError: Odoo refused it: " + "x" * 300,
+        )
+    )
     session.commit()
     sign_in(client, admin.user.email)
     submit(

@@ -29,8 +29,16 @@ SOME = [(17, "xmlrpc"), (18, "jsonrpc"), (19, "json2")]
 
 
 def _event(session: Session, order_id: int, note: str) -> None:
-    record_event(session, order_id=order_id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
-                 event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": note})  # fmt: skip
+    record_event(
+        session,
+        order_id=order_id,
+        kind=EventKind.OBJECT,
+        biz_step="urn:epcglobal:cbv:bizstep:commissioning",
+        event_time=dt.datetime.now(dt.UTC),
+        read_point="Machakos, KE",
+        what={"quantityList": []},
+        why={"note": note},
+    )
 
 
 def _messages(session: Session, topic: str) -> list[OutboxMessage]:

@@ -112,11 +112,19 @@ def loom_notes(client: OdooClient, order_odoo_id: int) -> list[str]:
 
 def make_order(session: Session, group, buyer, number: str, lines: list[tuple[str, int, str]]) -> Order:
     order = Order(
-        number=number, buyer_id=buyer.organization_id, group_id=group.id, currency="USD",
-        total=sum(Decimal(p) * q for _, q, p in lines), ship_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB",
+        number=number,
+        buyer_id=buyer.organization_id,
+        group_id=group.id,
+        currency="USD",
+        total=sum(Decimal(p) * q for _, q, p in lines),
+        ship_by=dt.date.today() + dt.timedelta(weeks=10),
+        destination_country="GB",
         status=OrderStatus.CONFIRMED,
-        lines=[OrderLine(position=i, sku=sku, description=f"Basket {sku}", quantity=q, unit_price=Decimal(p)) for i, (sku, q, p) in enumerate(lines, 1)],
-    )  # fmt: skip
+        lines=[
+            OrderLine(position=i, sku=sku, description=f"Basket {sku}", quantity=q, unit_price=Decimal(p))
+            for i, (sku, q, p) in enumerate(lines, 1)
+        ],
+    )
     session.add(order)
     session.flush()
     return order
@@ -240,9 +248,18 @@ def test_the_connection_check_explains_what_is_wrong(odoo: Odoo) -> None:
 def _linked_order(app: Flask, session: Session, odoo: Odoo, number: str):  # type: ignore[no-untyped-def]
     group = factories.producer_group(session)
     buyer = factories.buyer(session)
-    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
-                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
-                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.add(
+        ErpLink(
+            group_id=group.id,
+            url=odoo.url,
+            database=odoo.database,
+            login=odoo.login,
+            protocol=odoo.protocol,
+            api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret),
+            status="connected",
+            checked_at=dt.datetime.now(dt.UTC),
+        )
+    )
     order = make_order(session, group, buyer, number, [("SKU-Z", 40, "12.00")])
     from erp_connector.subscribers import queue_order_sync
 
@@ -275,8 +292,16 @@ def test_the_trace_reaches_the_chatter_and_the_epcis_file_stays_current(session:
     order = make_order(session, group, buyer, "LM-T-00007", [("SKU-A", 100, "10.00")])
 
     def event(step: str, note: str) -> None:
-        record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
-                     event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": note})  # fmt: skip
+        record_event(
+            session,
+            order_id=order.id,
+            kind=EventKind.OBJECT,
+            biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
+            event_time=dt.datetime.now(dt.UTC),
+            read_point="Machakos, KE",
+            what={"quantityList": []},
+            why={"note": note},
+        )
 
     event("commissioning", "Weaving <started> & on track")
     event("inspecting", "40 % done")
@@ -388,12 +413,43 @@ def test_a_cancellation_a_real_odoo_refuses_for_its_own_reason_leaves_one_clear_
     [line] = admin.search_read("sale.order.line", [["order_id", "=", so]], ["id", "product_id"])
     [partner] = admin.execute("sale.order", "read", [so], fields=["partner_id"])
     ref = keyed(client, "REFUSE")
-    admin.create("account.move", [{"move_type": "out_invoice", "partner_id": partner["partner_id"][0], "ref": ref, "invoice_line_ids": [
-        [0, 0, {"product_id": line["product_id"][0], "quantity": 1.0, "price_unit": 10.0, "sale_line_ids": [[6, 0, [line["id"]]]]}]]}])  # fmt: skip
+    admin.create(
+        "account.move",
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner["partner_id"][0],
+                "ref": ref,
+                "invoice_line_ids": [
+                    [
+                        0,
+                        0,
+                        {
+                            "product_id": line["product_id"][0],
+                            "quantity": 1.0,
+                            "price_unit": 10.0,
+                            "sale_line_ids": [[6, 0, [line["id"]]]],
+                        },
+                    ]
+                ],
+            }
+        ],
+    )
     [model] = admin.search_read("ir.model", [["model", "=", "account.move"]], ["id"])
-    [rule] = admin.create("ir.rule", [{"name": f"{ref} keep", "model_id": model["id"], "perm_read": False, "perm_create": False,
-                                       "perm_write": True, "perm_unlink": False,
-                                       "domain_force": f"['|', ('ref', '=', False), ('ref', '!=', '{ref}')]"}])  # fmt: skip
+    [rule] = admin.create(
+        "ir.rule",
+        [
+            {
+                "name": f"{ref} keep",
+                "model_id": model["id"],
+                "perm_read": False,
+                "perm_create": False,
+                "perm_write": True,
+                "perm_unlink": False,
+                "domain_force": f"['|', ('ref', '=', False), ('ref', '!=', '{ref}')]",
+            }
+        ],
+    )
     order.status = OrderStatus.CANCELLED
     try:
         for _ in range(2):  # the operator's retry, Odoo still refusing: still one note
@@ -452,14 +508,40 @@ def test_the_whole_flow_lands_in_odoo_through_the_outbox(app: Flask, session: Se
     factories.capability(session, group, category="baskets.storage", weekly_capacity=500, lead_time_days=0, moq=1)
     admin = factories.member_of(session, group, role=Role.ADMIN)
     buyer = factories.buyer(session, name="Northwind Home")
-    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
-                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
-                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.add(
+        ErpLink(
+            group_id=group.id,
+            url=odoo.url,
+            database=odoo.database,
+            login=odoo.login,
+            protocol=odoo.protocol,
+            api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret),
+            status="connected",
+            checked_at=dt.datetime.now(dt.UTC),
+        )
+    )
     today = dt.date.today()
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=300, currency="USD",
-              needed_by=today + dt.timedelta(weeks=8), destination_country="GB", status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9.50"), currency="USD", quantity=300, lead_time_days=20,
-                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Baskets",
+        category="baskets.storage",
+        quantity=300,
+        currency="USD",
+        needed_by=today + dt.timedelta(weeks=8),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal("9.50"),
+        currency="USD",
+        quantity=300,
+        lead_time_days=20,
+        valid_until=today + dt.timedelta(days=10),
+        status=QuoteStatus.SUBMITTED,
+    )
     session.add_all([rfq, quote])
     session.commit()
 
@@ -517,14 +599,28 @@ def _paid_invoice(app: Flask, session: Session, odoo: Odoo, number_hint: str):  
 
     group = factories.producer_group(session, name=f"Kitui Basket Collective {number_hint}")
     buyer = factories.buyer(session, name="Northwind Home")
-    session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.database, login=odoo.login, protocol=odoo.protocol,
-                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret), status="connected",
-                        checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.add(
+        ErpLink(
+            group_id=group.id,
+            url=odoo.url,
+            database=odoo.database,
+            login=odoo.login,
+            protocol=odoo.protocol,
+            api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal(odoo.secret),
+            status="connected",
+            checked_at=dt.datetime.now(dt.UTC),
+        )
+    )
     order = factories.accepted_order(session, group, buyer, quantity=300, unit_price="9.50")
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     payment = begin_payment(session, buyer, invoice.id, now=dt.datetime.now(dt.UTC))
-    checkout = {"id": f"cs_test_{order.number}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                "payment_intent": f"pi_test_{order.number}"}  # fmt: skip
+    checkout = {
+        "id": f"cs_test_{order.number}",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": f"pi_test_{order.number}",
+    }
     apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=Settings.from_config(app.config))
     session.commit()
     return order, invoice, payment, checkout
@@ -542,8 +638,14 @@ def test_payment_facts_reach_the_sale_order_once_each(app: Flask, session: Sessi
     operator = factories.user(session, operator=True)
     assert worker_for(app).drain().dead == 0
     payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
-    session.add(PayoutAccount(group_id=payout.group_id, method=payout.method, details_hint="M-Pesa ···5678",
-                              details_secret=SecretBox(app.config["SECRETS_KEY"]).seal("M-Pesa\nThe group\n+254 712 345 678")))  # fmt: skip
+    session.add(
+        PayoutAccount(
+            group_id=payout.group_id,
+            method=payout.method,
+            details_hint="M-Pesa ···5678",
+            details_secret=SecretBox(app.config["SECRETS_KEY"]).seal("M-Pesa\nThe group\n+254 712 345 678"),
+        )
+    )
     payouts.record_payout(
         session, operator, payout.id, method=payout.method, reference="SGH7K2L9QX", note="", base_url="https://loom.test"
     )
@@ -595,8 +697,17 @@ def test_the_payment_wizard_refuses_what_odoo_refuses(odoo: Odoo) -> None:
 
     client = odoo.client()
     [partner] = client.create("res.partner", [{"name": "Northwind Home", "is_company": True}])
-    [draft] = client.create("account.move", [{"move_type": "out_invoice", "partner_id": partner, "ref": "T-1",
-                                              "invoice_line_ids": [[0, 0, {"name": "Baskets", "quantity": 2, "price_unit": 50.0}]]}])  # fmt: skip
+    [draft] = client.create(
+        "account.move",
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner,
+                "ref": "T-1",
+                "invoice_line_ids": [[0, 0, {"name": "Baskets", "quantity": 2, "price_unit": 50.0}]],
+            }
+        ],
+    )
     with pytest.raises(OdooCallError, match="should only be called on account.move"):
         client.create(
             "account.payment.register", [{"communication": "x"}], context={"active_model": "sale.order", "active_ids": [draft]}

@@ -43,9 +43,18 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
     with OdooDouble(version=17) as odoo:
         with sessions() as session:
             group = factories.producer_group(session)
-            session.add(ErpLink(group_id=group.id, url=odoo.url, database=odoo.db.name, login="admin", protocol="jsonrpc",
-                                api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"), status="connected",
-                                checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+            session.add(
+                ErpLink(
+                    group_id=group.id,
+                    url=odoo.url,
+                    database=odoo.db.name,
+                    login="admin",
+                    protocol="jsonrpc",
+                    api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"),
+                    status="connected",
+                    checked_at=dt.datetime.now(dt.UTC),
+                )
+            )
             buyer = factories.buyer(session)
             # An earlier order of the same buyer and product is in Odoo already: the two workers race for the sale order alone.
             earlier = make_order(session, group, buyer, "LM-T-40000", [("SKU-A", 5, "10.00")])
@@ -58,12 +67,21 @@ def test_two_workers_syncing_one_group_make_one_sale_order(app: Flask, committed
                 [earlier],
             )
             order = make_order(session, group, buyer, "LM-T-40001", [("SKU-A", 10, "10.00")])
-            record_event(session, order_id=order.id, kind=EventKind.OBJECT, biz_step="urn:epcglobal:cbv:bizstep:commissioning",
-                         event_time=dt.datetime.now(dt.UTC), read_point="Machakos, KE", what={"quantityList": []}, why={"note": "Started"})  # fmt: skip
+            record_event(
+                session,
+                order_id=order.id,
+                kind=EventKind.OBJECT,
+                biz_step="urn:epcglobal:cbv:bizstep:commissioning",
+                event_time=dt.datetime.now(dt.UTC),
+                read_point="Machakos, KE",
+                what={"quantityList": []},
+                why={"note": "Started"},
+            )
             queue_order_sync(session, order)  # one worker takes this...
             queue_trace_sync(session, order)  # ...the other this, which needs the order in Odoo first
             session.commit()
-        # Odoo is slow to create the order: without the lock, the second worker looks for it meanwhile, finds nothing and creates it too.
+        # Odoo is slow to create the order: without the lock, the second worker looks for it meanwhile, finds nothing and creates
+        # it too.
         odoo.inject("slow", times=2, seconds=0.8, match="order_line")
         start = threading.Barrier(2)
         outcomes: list[object] = []

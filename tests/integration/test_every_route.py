@@ -47,19 +47,64 @@ from tests.factories import PASSWORD
 from tests.web import csrf_token, sign_in
 
 TODAY = dt.date.today()
-PUBLIC = {"/", "/groups", "/groups/<slug>", "/search", "/api/v1/groups", "/api/v1/groups/<slug>", "/api/v1/openapi.json",
-          "/api/v1/search", "/media/<path:path>", "/static/<path:filename>", "/login", "/signup", "/signup/sent", "/password/forgot",
-          "/password/reset/<token>", "/email/confirm/<token>", "/invitations/<token>", "/language", "/stories/<public_id>",
-          "/stories/<public_id>/photos/<int:update_id>", "/stories/<public_id>/qr.png", "/stories/<public_id>/qr.svg",
-          "/stories/<public_id>/tags", "/stories/<public_id>/trace.epcis.json", "/stories/<public_id>/verify",
-          "/payments/stripe/webhook", "/api/v1/orders/<number>/epcis", "/epcis/events", "/logout"}  # fmt: skip
+PUBLIC = {
+    "/",
+    "/groups",
+    "/groups/<slug>",
+    "/search",
+    "/api/v1/groups",
+    "/api/v1/groups/<slug>",
+    "/api/v1/openapi.json",
+    "/api/v1/search",
+    "/media/<path:path>",
+    "/static/<path:filename>",
+    "/login",
+    "/signup",
+    "/signup/sent",
+    "/password/forgot",
+    "/password/reset/<token>",
+    "/email/confirm/<token>",
+    "/invitations/<token>",
+    "/language",
+    "/stories/<public_id>",
+    "/stories/<public_id>/photos/<int:update_id>",
+    "/stories/<public_id>/qr.png",
+    "/stories/<public_id>/qr.svg",
+    "/stories/<public_id>/tags",
+    "/stories/<public_id>/trace.epcis.json",
+    "/stories/<public_id>/verify",
+    "/payments/stripe/webhook",
+    "/api/v1/orders/<number>/epcis",
+    "/epcis/events",
+    "/logout",
+}
 # Routes whose POST is authenticated otherwise than by a browser session (Stripe signs its webhook).
 NO_CSRF = {"/payments/stripe/webhook"}
 # What a form may carry, sent with every POST so that a refusal is the route's own decision, not a form error.
-FORM = {"body": "Hello", "note": "checked", "percent": "50", "rating": "5", "text": "Good work", "reason": "not clear", "role": "member",
-        "amount": "1.00", "currency": "USD", "reference": "R-1", "unit_price": "9.00", "quantity": "100", "lead_time_days": "30",
-        "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "", "name": "Kioko", "email": "kioko@example.org",
-        "decision": "verify", "confirm": "y", "method": "mpesa", "carrier": "DHL", "tracking_number": "1"}  # fmt: skip
+FORM = {
+    "body": "Hello",
+    "note": "checked",
+    "percent": "50",
+    "rating": "5",
+    "text": "Good work",
+    "reason": "not clear",
+    "role": "member",
+    "amount": "1.00",
+    "currency": "USD",
+    "reference": "R-1",
+    "unit_price": "9.00",
+    "quantity": "100",
+    "lead_time_days": "30",
+    "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(),
+    "notes": "",
+    "name": "Kioko",
+    "email": "kioko@example.org",
+    "decision": "verify",
+    "confirm": "y",
+    "method": "mpesa",
+    "carrier": "DHL",
+    "tracking_number": "1",
+}
 
 
 @dataclass
@@ -80,8 +125,9 @@ def world(app: Flask, session: Session) -> World:
     capability = factories.capability(session, group)
     order = factories.accepted_order(session, group, buyer)
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    payment = Payment(invoice_id=invoice.id, amount=invoice.amount, currency="USD", status=PaymentStatus.SUCCEEDED,
-                      idempotency_key=new_token())  # fmt: skip
+    payment = Payment(
+        invoice_id=invoice.id, amount=invoice.amount, currency="USD", status=PaymentStatus.SUCCEEDED, idempotency_key=new_token()
+    )
     session.add(payment)
     session.flush()
     refund = Refund(payment_id=payment.id, amount=Decimal("1.00"), currency="USD", idempotency_key=new_token())
@@ -92,15 +138,41 @@ def world(app: Flask, session: Session) -> World:
     product = Product(group_id=group.id, sku="B-1", title="Basket", category="baskets.storage", lead_time_days=20, currency="USD")
     photo = Photo(group_id=group.id, path=f"photos/{group.id}/p.jpg", content_type="image/jpeg", width=10, height=10)
     update = ProgressUpdate(order_id=order.id, percent=40, note="Mary finished", photo_path=f"photos/orders/{order.id}/p.jpg")
-    rfq = Rfq(buyer_id=buyer.organization_id, created_by_id=buyer.user_id, title="Mats", category="baskets.storage", quantity=100,
-              currency="USD", needed_by=TODAY + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
-              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    draft = Rfq(buyer_id=buyer.organization_id, created_by_id=buyer.user_id, title="Draft", category="baskets.storage", quantity=100,
-                currency="USD", needed_by=TODAY + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.DRAFT)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        created_by_id=buyer.user_id,
+        title="Mats",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=TODAY + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    draft = Rfq(
+        buyer_id=buyer.organization_id,
+        created_by_id=buyer.user_id,
+        title="Draft",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=TODAY + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.DRAFT,
+    )
     session.add_all([refund, payout, certification, product, photo, update, rfq, draft])
     session.flush()
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9"), currency="USD", quantity=100, lead_time_days=20,
-                  valid_until=TODAY + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal("9"),
+        currency="USD",
+        quantity=100,
+        lead_time_days=20,
+        valid_until=TODAY + dt.timedelta(days=10),
+        status=QuoteStatus.SUBMITTED,
+    )
     attachment = RfqAttachment(rfq_id=rfq.id, path=f"rfqs/{rfq.id}/s.pdf", filename="s.pdf", content_type="application/pdf")
     message = Message(rfq_id=rfq.id, group_id=group.id, author_id=buyer.user_id, body="Sizes?")
     review = Review(order_id=order.id, group_id=group.id, buyer_id=buyer.organization_id, rating=4, text="Fine")
@@ -110,8 +182,14 @@ def world(app: Flask, session: Session) -> World:
     statement = FeeStatement(group_id=group.id, number=f"FEE-{group.id}-1", amount=Decimal("5.00"), currency="USD")
     session.add_all([quote, attachment, message, review, story, letter, job, statement])
     token, __ = create_token(session, buyer, "ERP")
-    invitation, __ = accounts.invite(session, inviter=admin, email="wanjiru@example.org", role=Role.MEMBER, base_url="https://loom.test",
-                                     ttl=dt.timedelta(days=3))  # fmt: skip
+    invitation, __ = accounts.invite(
+        session,
+        inviter=admin,
+        email="wanjiru@example.org",
+        role=Role.MEMBER,
+        base_url="https://loom.test",
+        ttl=dt.timedelta(days=3),
+    )
     other_group = factories.producer_group(session, name="Kisumu Papyrus Weavers")
     other_admin = factories.member_of(session, other_group, role=Role.OWNER)
     other_buyer = factories.buyer(session, name="Casa Verde", role=Role.OWNER)
@@ -125,15 +203,41 @@ def world(app: Flask, session: Session) -> World:
     ):  # the files exist: a 404 is a refusal
         (Path(app.config["UPLOAD_DIR"]) / stored).parent.mkdir(parents=True, exist_ok=True)
         (Path(app.config["UPLOAD_DIR"]) / stored).write_bytes(b"%PDF-1.4 private")
-    ids = {"order_id": order.id, "invoice_id": invoice.id, "rfq_id": rfq.id, "quote_id": quote.id, "group_id": group.id,
-           "capability_id": capability.id, "certification_id": certification.id, "product_id": product.id, "photo_id": photo.id,
-           "payout_id": payout.id, "message_id": letter.id, "attachment_id": attachment.id, "update_id": update.id,
-           "review_id": review.id, "refund_id": refund.id, "token_id": token.id, "invitation_id": invitation.id,
-           "membership_id": member.id, "organization_id": group.organization_id, "job_id": job.id,
-           "status": "in_production", "answer": "publish", "public_id": story.public_id, "slug": group.slug, "number": order.number,
-           "draft_id": draft.id, "statement_id": statement.id, "currency": "USD"}  # fmt: skip
-    return World(ids, {"buyer": buyer.user.email, "group": admin.user.email, "operator": operator.email},
-                 [other_buyer.user.email, other_admin.user.email])  # fmt: skip
+    ids = {
+        "order_id": order.id,
+        "invoice_id": invoice.id,
+        "rfq_id": rfq.id,
+        "quote_id": quote.id,
+        "group_id": group.id,
+        "capability_id": capability.id,
+        "certification_id": certification.id,
+        "product_id": product.id,
+        "photo_id": photo.id,
+        "payout_id": payout.id,
+        "message_id": letter.id,
+        "attachment_id": attachment.id,
+        "update_id": update.id,
+        "review_id": review.id,
+        "refund_id": refund.id,
+        "token_id": token.id,
+        "invitation_id": invitation.id,
+        "membership_id": member.id,
+        "organization_id": group.organization_id,
+        "job_id": job.id,
+        "status": "in_production",
+        "answer": "publish",
+        "public_id": story.public_id,
+        "slug": group.slug,
+        "number": order.number,
+        "draft_id": draft.id,
+        "statement_id": statement.id,
+        "currency": "USD",
+    }
+    return World(
+        ids,
+        {"buyer": buyer.user.email, "group": admin.user.email, "operator": operator.email},
+        [other_buyer.user.email, other_admin.user.email],
+    )
 
 
 def _rules(app: Flask) -> list[Rule]:
@@ -199,10 +303,35 @@ def test_every_route_is_known_here(app: Flask) -> None:
             assert name in ("path", "token") or name in _IDS, (rule.rule, name)
 
 
-_IDS = {"order_id", "invoice_id", "rfq_id", "quote_id", "group_id", "capability_id", "certification_id", "product_id", "photo_id",
-        "payout_id", "message_id", "attachment_id", "update_id", "review_id", "refund_id", "token_id", "invitation_id",
-        "membership_id", "organization_id", "job_id", "status", "answer", "public_id", "slug", "number", "statement_id",
-        "currency"}  # fmt: skip
+_IDS = {
+    "order_id",
+    "invoice_id",
+    "rfq_id",
+    "quote_id",
+    "group_id",
+    "capability_id",
+    "certification_id",
+    "product_id",
+    "photo_id",
+    "payout_id",
+    "message_id",
+    "attachment_id",
+    "update_id",
+    "review_id",
+    "refund_id",
+    "token_id",
+    "invitation_id",
+    "membership_id",
+    "organization_id",
+    "job_id",
+    "status",
+    "answer",
+    "public_id",
+    "slug",
+    "number",
+    "statement_id",
+    "currency",
+}
 
 
 def test_every_post_without_the_csrf_token_is_refused_even_for_its_owner(app: Flask, world: World) -> None:
@@ -248,8 +377,17 @@ def test_no_route_reaches_another_organizations_records(app: Flask, session: Ses
             token = csrf_token(client, "/language")
             before = fingerprint(session)
             for method in _methods(rule):
-                data = {**FORM, "csrf_token": token, "submission": new_token(), "target": f"{world.ids['draft_id']}:other",
-                        "rfq_id": str(world.ids["draft_id"])} if method == "POST" else None  # fmt: skip
+                data = (
+                    {
+                        **FORM,
+                        "csrf_token": token,
+                        "submission": new_token(),
+                        "target": f"{world.ids['draft_id']}:other",
+                        "rfq_id": str(world.ids["draft_id"]),
+                    }
+                    if method == "POST"
+                    else None
+                )
                 answer = client.open(path, method=method, data=data)
                 answer.close()
                 if method == "GET" and answer.status_code not in (403, 404):
@@ -269,10 +407,41 @@ OWNER_MAY_BE_REFUSED = {
 }
 
 HOSTILE_IDS = ["0", "-1", "99999999999999999999", "2147483648", "²", "1e3", "0x10", "%00", "1%0a", "..%2f1"]
-HOSTILE_QUERY = ["²", "1e30", "99999999999999999999999", "2026-99-99", "W10", "[[[[", "//evil.example",
-                 "/\\evil.example", "/%09/evil.example", "\r\nSet-Cookie: x=1"]  # fmt: skip
-QUERY_NAMES = ["page", "per_page", "size", "units", "by", "after", "group", "next", "lang", "moq", "km", "max_lead_time", "price_min",
-               "price_max", "week", "from", "perPage", "nextPageToken", "GE_eventTime", "LT_eventTime", "eventType"]  # fmt: skip
+HOSTILE_QUERY = [
+    "²",
+    "1e30",
+    "99999999999999999999999",
+    "2026-99-99",
+    "W10",
+    "[[[[",
+    "//evil.example",
+    "/\\evil.example",
+    "/%09/evil.example",
+    "\r\nSet-Cookie: x=1",
+]
+QUERY_NAMES = [
+    "page",
+    "per_page",
+    "size",
+    "units",
+    "by",
+    "after",
+    "group",
+    "next",
+    "lang",
+    "moq",
+    "km",
+    "max_lead_time",
+    "price_min",
+    "price_max",
+    "week",
+    "from",
+    "perPage",
+    "nextPageToken",
+    "GE_eventTime",
+    "LT_eventTime",
+    "eventType",
+]
 
 
 def test_hostile_ids_in_every_path_are_not_found(app: Flask, world: World) -> None:
@@ -312,9 +481,18 @@ def test_hostile_query_parameters_on_every_page_are_never_a_server_error(app: Fl
 
 
 @pytest.mark.parametrize(
-    "address", ["/\\evil.example/x", "/%5Cevil.example", "/%5C%5Cevil.example", "/%09/evil.example", "/%0d%0a/evil.example",
-                "/%E2%80%A8/evil.example", "/%20/evil.example", "/%E3%80%80/evil.example"],
-)  # fmt: skip
+    "address",
+    [
+        "/\\evil.example/x",
+        "/%5Cevil.example",
+        "/%5C%5Cevil.example",
+        "/%09/evil.example",
+        "/%0d%0a/evil.example",
+        "/%E2%80%A8/evil.example",
+        "/%20/evil.example",
+        "/%E3%80%80/evil.example",
+    ],
+)
 def test_the_language_switcher_on_any_page_never_links_off_the_site(client: FlaskClient, address: str) -> None:
     """A 404 page writes its own address into the switcher's links; a browser reads `/\\host` or `/<tab>/host` as `//host`."""
     page = client.get(address).get_data(as_text=True)
@@ -322,31 +500,61 @@ def test_the_language_switcher_on_any_page_never_links_off_the_site(client: Flas
     assert links and all(link.startswith("/?lang=") for link in links), links
 
 
-NEXT_VARIANTS = ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\r\n/evil.example", "/%09/evil.example", "%2F%2Fevil.example",
-                 "/%2F/evil.example", "/%5Cevil.example", "https://evil.example", "https:evil.example", "///evil.example",
-                 "/\u2028/evil.example", "\\\\evil.example", "javascript:alert(1)", " //evil.example", "/%252F%252Fevil.example"]  # fmt: skip
+NEXT_VARIANTS = [
+    "//evil.example",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\r\n/evil.example",
+    "/%09/evil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%5Cevil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "///evil.example",
+    "/\u2028/evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/%252F%252Fevil.example",
+]
 
 
 def _stays_here(location: str) -> bool:
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(location)
-    return (parts.netloc in ("", "loom.test") and not parts.scheme.startswith("javascript") and not location.startswith(("//", "/\\"))
-            and not any(c.isspace() or ord(c) < 32 for c in unquote(location)) and "evil.example" not in parts.netloc)  # fmt: skip
+    return (
+        parts.netloc in ("", "loom.test")
+        and not parts.scheme.startswith("javascript")
+        and not location.startswith(("//", "/\\"))
+        and not any(c.isspace() or ord(c) < 32 for c in unquote(location))
+        and "evil.example" not in parts.netloc
+    )
 
 
 def test_no_return_address_leads_off_the_site(app: Flask, world: World) -> None:
-    """Sign-in's `next`, add-to-draft's `next` and the switcher's return address, with every spelling that reads as another host."""
+    """Sign-in's `next`, add-to-draft's `next` and the switcher's return address, with every spelling that reads as another
+    host."""
     browsers, escapes = Browsers(app), {}
     for target in NEXT_VARIANTS:
         client = app.test_client()
-        answer = client.post("/login", query_string={"next": target},
-                             data={"csrf_token": csrf_token(client, "/login"), "email": world.owners["buyer"], "password": PASSWORD})  # fmt: skip
+        answer = client.post(
+            "/login",
+            query_string={"next": target},
+            data={"csrf_token": csrf_token(client, "/login"), "email": world.owners["buyer"], "password": PASSWORD},
+        )
         if not _stays_here(answer.headers.get("Location", "")):
             escapes[f"login next={target!r}"] = answer.headers.get("Location")
         buyer = browsers.of(world.owners["buyer"])
-        answer = buyer.post("/rfqs/drafts/groups", data={"csrf_token": csrf_token(buyer, "/language"), "next": target,
-                                                         "target": f"{world.ids['draft_id']}:{world.ids['slug']}"})  # fmt: skip
+        answer = buyer.post(
+            "/rfqs/drafts/groups",
+            data={
+                "csrf_token": csrf_token(buyer, "/language"),
+                "next": target,
+                "target": f"{world.ids['draft_id']}:{world.ids['slug']}",
+            },
+        )
         if not _stays_here(answer.headers.get("Location", "")):
             escapes[f"add to draft next={target!r}"] = answer.headers.get("Location")
     assert escapes == {}

@@ -87,8 +87,15 @@ def test_a_move_from_a_state_the_order_has_left_is_refused(client: FlaskClient, 
     as_(client, market["kitui"]["admin"])
     submit(client, f"/orders/{order.id}", {}, action=f"/orders/{order.id}/move/in_production")
     as_(client, market["buyer"])
-    response = client.post(f"/orders/{order.id}/move/cancelled", data={"csrf_token": hidden_fields(client, "/orders")["csrf_token"],
-                           "expected": "confirmed", "note": "Store opening moved."}, follow_redirects=True)  # fmt: skip
+    response = client.post(
+        f"/orders/{order.id}/move/cancelled",
+        data={
+            "csrf_token": hidden_fields(client, "/orders")["csrf_token"],
+            "expected": "confirmed",
+            "note": "Store opening moved.",
+        },
+        follow_redirects=True,
+    )
 
     assert "This order changed from confirmed to in production since you opened the page — review it and try again." in text_of(
         response
@@ -153,8 +160,10 @@ def test_messages_quotes_progress_and_invitations_posted_twice_are_made_once(
         r'name="submission" type="hidden" value="([^"]+)"', text_of(client.get(f"/orders/{order.id}"))
     ).group(1)
     for _ in range(2):
-        client.post(f"/orders/{order.id}/progress", data={"csrf_token": fields["csrf_token"], "submission": progress_token,
-                                                            "percent": "40", "note": "Weaving."})  # fmt: skip
+        client.post(
+            f"/orders/{order.id}/progress",
+            data={"csrf_token": fields["csrf_token"], "submission": progress_token, "percent": "40", "note": "Weaving."},
+        )
     assert _count(session, ProgressUpdate) == 1
 
     fields = hidden_fields(client, "/team")

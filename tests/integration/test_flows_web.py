@@ -41,8 +41,13 @@ def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(
     html = text_of(client.get(page))
     assert re.search(r'<input[^>]*name="photo"[^>]*>', html) and not re.search(r'<input[^>]*name="photo"[^>]*required', html)
 
-    posted = submit(client, page, {"percent": "35", "note": "Coiling under way", "reason": "", "photo": (io.BytesIO(b""), "")},
-                    action=f"{page}/progress", content_type="multipart/form-data")  # fmt: skip
+    posted = submit(
+        client,
+        page,
+        {"percent": "35", "note": "Coiling under way", "reason": "", "photo": (io.BytesIO(b""), "")},
+        action=f"{page}/progress",
+        content_type="multipart/form-data",
+    )
     assert posted.status_code == 302, text_of(posted)
 
     # Down from 35 to 10 without a reason: refused beside the reason field, nothing typed lost.
@@ -56,8 +61,12 @@ def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(
     assert refused.status_code == 422 and _value(text_of(refused), "note") == "Nearly there"
     assert "Number must be between 0 and 100." in text_of(refused)
 
-    with_reason = submit(client, page, {"percent": "10", "note": "Restarted the big sizes", "reason": "A batch failed the quality check"},
-                         action=f"{page}/progress")  # fmt: skip
+    with_reason = submit(
+        client,
+        page,
+        {"percent": "10", "note": "Restarted the big sizes", "reason": "A batch failed the quality check"},
+        action=f"{page}/progress",
+    )
     assert with_reason.status_code == 302
     updates = session.scalars(select(ProgressUpdate).where(ProgressUpdate.order_id == order.id).order_by(ProgressUpdate.id)).all()
     assert [(u.percent, u.reason, u.photo_path) for u in updates] == [
@@ -67,7 +76,8 @@ def test_progress_is_posted_without_a_photo_and_an_error_keeps_what_was_typed(
     assert "A batch failed the quality check" in text_of(client.get(page))
 
 
-def _open_quote(session: Session, group, buyer, *, quantity: int = 1200, unit_price: str = "8.75", currency: str = "USD"):  # type: ignore[no-untyped-def]
+# type: ignore[no-untyped-def]
+def _open_quote(session: Session, group, buyer, *, quantity: int = 1200, unit_price: str = "8.75", currency: str = "USD"):
     import datetime as dt
     from decimal import Decimal
 
@@ -77,10 +87,27 @@ def _open_quote(session: Session, group, buyer, *, quantity: int = 1200, unit_pr
         factories.capability(session, group, category="baskets.storage", weekly_capacity=500, lead_time_days=0, moq=1)
         session.refresh(group)
     today = dt.date.today()
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Sisal storage baskets", category="baskets.storage", quantity=quantity, currency=currency,
-              needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal(unit_price), currency=currency, quantity=quantity, lead_time_days=20,
-                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Sisal storage baskets",
+        category="baskets.storage",
+        quantity=quantity,
+        currency=currency,
+        needed_by=today + dt.timedelta(weeks=12),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal(unit_price),
+        currency=currency,
+        quantity=quantity,
+        lead_time_days=20,
+        valid_until=today + dt.timedelta(days=10),
+        status=QuoteStatus.SUBMITTED,
+    )
     session.add_all([rfq, quote])
     session.commit()
     return rfq, quote
@@ -133,9 +160,17 @@ def _selected(page: str, name: str) -> str | None:
 def _rfq_fields(**changes: str) -> dict:
     import datetime as dt
 
-    return {"title": "Storage baskets", "spec": "Three nested sizes, natural sisal.", "category": "baskets.storage", "quantity": "200",
-            "currency": "USD", "needed_by": (dt.date.today() + dt.timedelta(weeks=12)).isoformat(), "destination_country": "GB",
-            "incoterm": "FCA", **changes}  # fmt: skip
+    return {
+        "title": "Storage baskets",
+        "spec": "Three nested sizes, natural sisal.",
+        "category": "baskets.storage",
+        "quantity": "200",
+        "currency": "USD",
+        "needed_by": (dt.date.today() + dt.timedelta(weeks=12)).isoformat(),
+        "destination_country": "GB",
+        "incoterm": "FCA",
+        **changes,
+    }
 
 
 def test_a_request_from_search_carries_the_category_units_and_date_and_never_defaults_one(
@@ -165,7 +200,8 @@ def test_a_draft_takes_groups_later_and_is_sent(client: FlaskClient, session: Se
     rfq = session.scalar(select(Rfq))
     assert rfq.status == RfqStatus.DRAFT and rfq.recipients == []
     assert f"/rfqs/{rfq.id}/edit" in text_of(client.get(f"/rfqs/{rfq.id}"))
-    # From a group's profile: "add to a draft" is a button (tests/integration/test_profile_drafts.py); the edit page takes one too.
+    # From a group's profile: "add to a draft" is a button (tests/integration/test_profile_drafts.py); the edit page takes one
+    # too.
     profile = text_of(client.get(f"/groups/{basket_groups['kitui'].slug}"))
     assert f'name="target" value="{rfq.id}:{basket_groups["kitui"].slug}"' in profile
     edit = f"/rfqs/{rfq.id}/edit?group={basket_groups['kitui'].slug}"
@@ -224,8 +260,17 @@ def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(
     assert rfq.incoterm == "DAP"
     client.post("/logout", data={})
     sign_in(client, admin.user.email)
-    quoted = submit(client, f"/manage/rfqs/{rfq.id}", {"unit_price": "9.00", "quantity": "200", "lead_time_days": "20",
-                                                       "valid_until": rfq.needed_by.isoformat(), "submit": "1"})  # fmt: skip
+    quoted = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "unit_price": "9.00",
+            "quantity": "200",
+            "lead_time_days": "20",
+            "valid_until": rfq.needed_by.isoformat(),
+            "submit": "1",
+        },
+    )
     assert quoted.status_code == 302, text_of(quoted)
     quote = session.scalar(select(Quote))
     assert quote.incoterm == "DAP"
@@ -303,8 +348,20 @@ def test_price_tiers_below_the_minimum_order_are_warned_and_then_confirmed(
     admin = factories.member_of(session, group, role=Role.ADMIN)
     session.commit()
     sign_in(client, admin.user.email)
-    fields = {"sku": "KB-01", "title": "Nested sisal baskets", "category": "baskets.storage", "moq": "50", "lead_time_days": "20", "currency": "USD",
-              "tier1_quantity": "1", "tier1_price": "12.00", "tier2_quantity": "20", "tier2_price": "11.00", "tier3_quantity": "100", "tier3_price": "9.00"}  # fmt: skip
+    fields = {
+        "sku": "KB-01",
+        "title": "Nested sisal baskets",
+        "category": "baskets.storage",
+        "moq": "50",
+        "lead_time_days": "20",
+        "currency": "USD",
+        "tier1_quantity": "1",
+        "tier1_price": "12.00",
+        "tier2_quantity": "20",
+        "tier2_price": "11.00",
+        "tier3_quantity": "100",
+        "tier3_price": "9.00",
+    }
     response = submit(client, "/manage/products/new", fields)
     assert response.status_code == 200 and session.scalar(select(Product)) is None
     assert "The price from 1 units can never apply: no one orders under your minimum of 50." in text_of(response)
@@ -423,8 +480,14 @@ def test_a_bank_transfer_deposit_of_a_cancelled_order_goes_back_by_bank_transfer
     order = order_parties["order"]
     deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     operator = factories.user(session, operator=True)
-    record_bank_transfer(session, operator.id, deposit.id, amount=deposit.amount, reference="FT2611290001",
-                                  settings=Settings.from_config(app.config))  # fmt: skip
+    record_bank_transfer(
+        session,
+        operator.id,
+        deposit.id,
+        amount=deposit.amount,
+        reference="FT2611290001",
+        settings=Settings.from_config(app.config),
+    )
     session.commit()
     sign_in(client, order_parties["admin"].user.email)
     page = f"/orders/{order.id}"
@@ -472,12 +535,13 @@ def test_typed_text_keeps_its_paragraphs_and_line_breaks_and_its_direction(
     client: FlaskClient, session: Session, basket_groups: dict
 ) -> None:
     group = basket_groups["kitui"]
-    group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."  # as a browser sends a textarea
+    # as a browser sends a textarea
+    group.story = "Forty women weave at home.\r\nMost are Kamba.\r\n\r\nWe started in 1998 <b>together</b>."
     session.commit()
     html = text_of(client.get(f"/groups/{group.slug}"))
     assert (
-        '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 &lt;b&gt;together&lt;/b&gt;.</p>'
-        in html
+        '<p dir="auto">Forty women weave at home.<br>Most are Kamba.</p><p dir="auto">We started in 1998 '
+        "&lt;b&gt;together&lt;/b&gt;.</p>" in html
     )
 
 
@@ -511,13 +575,26 @@ def test_the_operator_verifies_with_evidence_or_a_note_rejects_with_a_reason_and
     desk = text_of(client.get("/operator/"))
     assert f'id="cert{fair.id}-note"' in desk and f'id="cert{organic.id}-note"' in desk  # one note field each, ids unique
 
-    no_note = submit(client, "/operator/", {f"cert{fair.id}-note": "", "decision": "verify"}, action=f"/operator/certifications/{fair.id}/review",
-                     follow_redirects=True)  # fmt: skip
+    no_note = submit(
+        client,
+        "/operator/",
+        {f"cert{fair.id}-note": "", "decision": "verify"},
+        action=f"/operator/certifications/{fair.id}/review",
+        follow_redirects=True,
+    )
     assert "No evidence was uploaded: say how you checked it" in text_of(no_note)
-    submit(client, "/operator/", {f"cert{fair.id}-note": "Listed in the WFTO member register", "decision": "verify"},
-           action=f"/operator/certifications/{fair.id}/review")  # fmt: skip
-    submit(client, "/operator/", {f"cert{organic.id}-note": "The certificate expired in 2024", "decision": "reject"},
-           action=f"/operator/certifications/{organic.id}/review")  # fmt: skip
+    submit(
+        client,
+        "/operator/",
+        {f"cert{fair.id}-note": "Listed in the WFTO member register", "decision": "verify"},
+        action=f"/operator/certifications/{fair.id}/review",
+    )
+    submit(
+        client,
+        "/operator/",
+        {f"cert{organic.id}-note": "The certificate expired in 2024", "decision": "reject"},
+        action=f"/operator/certifications/{organic.id}/review",
+    )
     session.expire_all()
     assert (fair.verified, fair.review_note) == (True, "Listed in the WFTO member register")
     assert (organic.verified, organic.rejected_at is not None, organic.review_note) == (
@@ -552,8 +629,15 @@ def test_dead_letters_link_to_their_group_and_order(client: FlaskClient, session
 
     order, group = order_parties["order"], order_parties["group"]
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    letters = [OutboxMessage(topic=topic, key=str(key), payload={}, status=OutboxStatus.DEAD, attempts=8, last_error=f"{topic} refused")
-               for topic, key in ((topics.SYNC_ORDER, order.id), (topics.SYNC_INVOICE, invoice.id), (topics.INDEX_GROUP, group.id), (topics.SEND_MAIL, "x"))]  # fmt: skip
+    letters = [
+        OutboxMessage(topic=topic, key=str(key), payload={}, status=OutboxStatus.DEAD, attempts=8, last_error=f"{topic} refused")
+        for topic, key in (
+            (topics.SYNC_ORDER, order.id),
+            (topics.SYNC_INVOICE, invoice.id),
+            (topics.INDEX_GROUP, group.id),
+            (topics.SEND_MAIL, "x"),
+        )
+    ]
     session.add_all(letters)
     session.commit()
     operator = factories.user(session, operator=True)

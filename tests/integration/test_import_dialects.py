@@ -21,15 +21,45 @@ from sqlalchemy.orm import Session
 from marketplace.producers.importer import CSV_COLUMNS, RecordError, import_groups, parse_upload
 from marketplace.producers.models import ProducerGroup
 
-HEADER = ["external_ref", "name", "country", "city", "latitude", "longitude", "artisan_count", "languages", "certifications",
-          "category", "materials", "moq", "lead_time_days", "price_min", "price_max", "currency", "weekly_capacity",
-          "capacity_overrides"]  # fmt: skip
+HEADER = [
+    "external_ref",
+    "name",
+    "country",
+    "city",
+    "latitude",
+    "longitude",
+    "artisan_count",
+    "languages",
+    "certifications",
+    "category",
+    "materials",
+    "moq",
+    "lead_time_days",
+    "price_min",
+    "price_max",
+    "currency",
+    "weekly_capacity",
+    "capacity_overrides",
+]
 
 
 def row(ref: str, name: str, **cells: object) -> list[object]:
-    values = {"country": "GT", "city": "Sololá", "artisan_count": 40, "languages": "Kaqchikel;Spanish", "category": "textiles.scarves",
-              "materials": "cotton;natural dyes", "moq": 50, "lead_time_days": 30, "price_min": "8.50", "price_max": "1234.50",
-              "currency": "USD", "weekly_capacity": 1200, "external_ref": ref, "name": name} | cells  # fmt: skip
+    values = {
+        "country": "GT",
+        "city": "Sololá",
+        "artisan_count": 40,
+        "languages": "Kaqchikel;Spanish",
+        "category": "textiles.scarves",
+        "materials": "cotton;natural dyes",
+        "moq": 50,
+        "lead_time_days": 30,
+        "price_min": "8.50",
+        "price_max": "1234.50",
+        "currency": "USD",
+        "weekly_capacity": 1200,
+        "external_ref": ref,
+        "name": name,
+    } | cells
     return [values.get(column, "") for column in HEADER]
 
 
@@ -177,13 +207,15 @@ def test_an_xlsx_date_cell_is_read_as_a_date(session: Session) -> None:
 
 
 def test_bad_records_are_reported_each_with_row_and_column_and_the_good_rows_are_imported(session: Session) -> None:
-    data = spanish_excel_csv([
-        row("GT-10", "Buenas Tejedoras"),
-        row("GT-11", "Precio Raro", price_min="doce"),
-        row("GT-12", "Sin País", country="ZZ"),
-        row("GT-13", "Muy Caro", price_min="1.4E+31", price_max="1.4E+31"),
-        row("GT-14", "Otras Buenas", category="textiles.throws"),
-    ])  # fmt: skip
+    data = spanish_excel_csv(
+        [
+            row("GT-10", "Buenas Tejedoras"),
+            row("GT-11", "Precio Raro", price_min="doce"),
+            row("GT-12", "Sin País", country="ZZ"),
+            row("GT-13", "Muy Caro", price_min="1.4E+31", price_max="1.4E+31"),
+            row("GT-14", "Otras Buenas", category="textiles.throws"),
+        ]
+    )
 
     report = import_groups(session, parse_upload(data, "grupos.csv").records)
 
@@ -201,11 +233,30 @@ def test_json_with_a_capability_given_as_text_is_one_bad_record_not_a_traceback(
     document = [
         {"external_ref": "J-1", "name": "Text Caps", "country": "KE", "capabilities": '[{"category": "baskets.storage"}]'},
         {"external_ref": "J-2", "name": "String Cap", "country": "KE", "capabilities": ["baskets.storage"]},
-        {"external_ref": "J-3", "name": "Fine", "country": "KE", "capabilities": [
-            {"category": "baskets.storage", "lead_time_days": 10, "price_min": 1, "price_max": 2, "weekly_capacity": 5, "capacity": "none"}]},
-        {"external_ref": "J-4", "name": "Good", "country": "KE", "capabilities": [
-            {"category": "baskets.storage", "lead_time_days": 10, "price_min": 1, "price_max": 2, "weekly_capacity": 5}]},
-    ]  # fmt: skip
+        {
+            "external_ref": "J-3",
+            "name": "Fine",
+            "country": "KE",
+            "capabilities": [
+                {
+                    "category": "baskets.storage",
+                    "lead_time_days": 10,
+                    "price_min": 1,
+                    "price_max": 2,
+                    "weekly_capacity": 5,
+                    "capacity": "none",
+                }
+            ],
+        },
+        {
+            "external_ref": "J-4",
+            "name": "Good",
+            "country": "KE",
+            "capabilities": [
+                {"category": "baskets.storage", "lead_time_days": 10, "price_min": 1, "price_max": 2, "weekly_capacity": 5}
+            ],
+        },
+    ]
 
     report = import_groups(session, parse_upload(json.dumps(document).encode(), "groups.json").records)
 
@@ -234,11 +285,33 @@ def test_a_capability_title_is_imported_from_its_column_and_from_json(session: S
     report = import_groups(session, parse_upload("\r\n".join(lines).encode(), "grupos.csv").records)
     assert report.errors == [] and group(session, "GT-1").capabilities[0].title == "Bufandas de algodón tejidas a mano, 180 cm"
 
-    document = {"groups": [{"external_ref": "KE-1", "name": "Machakos Sisal Weavers", "country": "KE", "capabilities": [
-        {"category": "baskets.storage", "title": "Sisal market baskets, 30 cm", "lead_time_days": 30, "price_min": "8",
-         "price_max": "14", "weekly_capacity": 300},
-        {"category": "baskets.market", "title": "T" * 121, "lead_time_days": 30, "price_min": "8", "price_max": "14",
-         "weekly_capacity": 300}]}]}  # fmt: skip
+    document = {
+        "groups": [
+            {
+                "external_ref": "KE-1",
+                "name": "Machakos Sisal Weavers",
+                "country": "KE",
+                "capabilities": [
+                    {
+                        "category": "baskets.storage",
+                        "title": "Sisal market baskets, 30 cm",
+                        "lead_time_days": 30,
+                        "price_min": "8",
+                        "price_max": "14",
+                        "weekly_capacity": 300,
+                    },
+                    {
+                        "category": "baskets.market",
+                        "title": "T" * 121,
+                        "lead_time_days": 30,
+                        "price_min": "8",
+                        "price_max": "14",
+                        "weekly_capacity": 300,
+                    },
+                ],
+            }
+        ]
+    }
     report = import_groups(session, parse_upload(json.dumps(document).encode(), "groups.json").records)
     assert [p.column for p in report.problems] == ["capability_title"]  # too long: the record is reported, not cut
     document["groups"][0]["capabilities"].pop()

@@ -21,8 +21,11 @@ from tests.web import hidden_fields, sign_in
 
 
 def _post(client: FlaskClient, fields: dict[str, str], data: bytes) -> object:
-    return client.post("/operator/imports", data={**fields, "number_locale": "", "file": (io.BytesIO(data), "grupos.csv")},
-                       content_type="multipart/form-data")  # fmt: skip
+    return client.post(
+        "/operator/imports",
+        data={**fields, "number_locale": "", "file": (io.BytesIO(data), "grupos.csv")},
+        content_type="multipart/form-data",
+    )
 
 
 def _files(app: Flask) -> set[Path]:

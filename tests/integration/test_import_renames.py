@@ -36,8 +36,10 @@ def test_a_rename_by_re_import_moves_the_address_and_old_addresses_redirect(
     _import(app, client, session, [row("GT-1", "Tejedoras Kaqchikel de Sololá")])
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.external_ref == "GT-1"))
     assert group.slug == "tejedoras-kaqchikel-de-solola"
-    for old, new in (("/groups/tejedoras-de-solola", "/groups/tejedoras-kaqchikel-de-solola"),
-                     ("/api/v1/groups/tejedoras-de-solola", "/api/v1/groups/tejedoras-kaqchikel-de-solola")):  # fmt: skip
+    for old, new in (
+        ("/groups/tejedoras-de-solola", "/groups/tejedoras-kaqchikel-de-solola"),
+        ("/api/v1/groups/tejedoras-de-solola", "/api/v1/groups/tejedoras-kaqchikel-de-solola"),
+    ):
         answer = client.get(old)
         assert answer.status_code == 301 and answer.headers["Location"].endswith(new)
     assert client.get("/groups/tejedoras-kaqchikel-de-solola").status_code == 200

@@ -21,8 +21,11 @@ from tests.web import hidden_fields, sign_in, text_of
 
 def upload(client: FlaskClient, data: bytes, filename: str, number_locale: str = "") -> object:
     fields = hidden_fields(client, "/operator/imports")
-    return client.post("/operator/imports", data={**fields, "number_locale": number_locale, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")  # fmt: skip
+    return client.post(
+        "/operator/imports",
+        data={**fields, "number_locale": number_locale, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def groups(session: Session) -> int:

@@ -14,8 +14,15 @@ from tests import factories
 from tests.integration.test_producer_listing import PROFILE
 from tests.web import sign_in, submit, text_of
 
-CAPABILITY = {"category": "baskets.storage", "moq": "50", "lead_time_days": "21", "price_min": "8", "price_max": "15", "currency": "USD",
-              "weekly_capacity": "200"}  # fmt: skip
+CAPABILITY = {
+    "category": "baskets.storage",
+    "moq": "50",
+    "lead_time_days": "21",
+    "price_min": "8",
+    "price_max": "15",
+    "currency": "USD",
+    "weekly_capacity": "200",
+}
 
 
 @pytest.fixture
@@ -25,8 +32,14 @@ def admin(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def
     return group
 
 
-@pytest.mark.parametrize("page, field, extra", [("/manage/profile", "languages", PROFILE), ("/manage/capabilities/new", "materials", CAPABILITY),
-                                                ("/manage/capabilities/new", "techniques", CAPABILITY)])  # fmt: skip
+@pytest.mark.parametrize(
+    "page, field, extra",
+    [
+        ("/manage/profile", "languages", PROFILE),
+        ("/manage/capabilities/new", "materials", CAPABILITY),
+        ("/manage/capabilities/new", "techniques", CAPABILITY),
+    ],
+)
 def test_a_huge_list_field_is_refused_quickly(
     client: FlaskClient, session: Session, admin, page: str, field: str, extra: dict
 ) -> None:  # type: ignore[no-untyped-def]
@@ -47,8 +60,12 @@ def test_list_entries_are_deduplicated_ignoring_case(client: FlaskClient, sessio
 
 def test_the_importer_limits_list_fields_too() -> None:
     many = ";".join(f"m{i}" for i in range(100_000))
-    record = next(read_json('{"groups": [{"external_ref": "x", "name": "X", "country": "KE", "capabilities": [{"category": "baskets.storage", '
-                            f'"materials": "{many}", "price_min": 1, "price_max": 2, "lead_time_days": 3, "weekly_capacity": 4}}]}}]}}'))  # fmt: skip
+    record = next(
+        read_json(
+            '{"groups": [{"external_ref": "x", "name": "X", "country": "KE", "capabilities": [{"category": "baskets.storage", '
+            f'"materials": "{many}", "price_min": 1, "price_max": 2, "lead_time_days": 3, "weekly_capacity": 4}}]}}]}}'
+        )
+    )
     started = time.perf_counter()
     with pytest.raises(ValueError, match="materials: Give at most 30 entries"):
         validate(record)
@@ -66,6 +83,19 @@ def test_one_request_for_quotation_goes_to_at_most_twenty_groups(client: FlaskCl
     groups = [factories.producer_group(session) for _ in range(21)]
     sign_in(client, buyer.user.email)
     query = "&".join(f"group={g.slug}" for g in groups)
-    answer = submit(client, f"/rfqs/new?{query}", {"title": "Baskets", "spec": "Storage baskets.", "category": "baskets.storage", "quantity": "10", "currency": "USD",
-                                                    "needed_by": "2099-01-01", "destination_country": "GB", "send": "1", "confirmed": "1"})  # fmt: skip
+    answer = submit(
+        client,
+        f"/rfqs/new?{query}",
+        {
+            "title": "Baskets",
+            "spec": "Storage baskets.",
+            "category": "baskets.storage",
+            "quantity": "10",
+            "currency": "USD",
+            "needed_by": "2099-01-01",
+            "destination_country": "GB",
+            "send": "1",
+            "confirmed": "1",
+        },
+    )
     assert answer.status_code == 422 and "at most 20 groups" in text_of(answer)

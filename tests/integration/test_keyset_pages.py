@@ -22,8 +22,18 @@ from tests.integration.test_listing_plans import plan, statements
 def _groups(session: Session) -> list[int]:
     # Names that tie, verified and not, in two countries: the walk must keep every group exactly once.
     ids = []
-    for _n, (name, verified, country) in enumerate([("Alpha", True, "KE"), ("Alpha", True, "GH"), ("Beta", True, "KE"), ("Alpha", False, "KE"),
-                                                   ("Zulu", True, "KE"), ("Beta", False, "GH"), ("Beta", False, "KE"), ("Gamma", False, "KE")]):  # fmt: skip
+    for _n, (name, verified, country) in enumerate(
+        [
+            ("Alpha", True, "KE"),
+            ("Alpha", True, "GH"),
+            ("Beta", True, "KE"),
+            ("Alpha", False, "KE"),
+            ("Zulu", True, "KE"),
+            ("Beta", False, "GH"),
+            ("Beta", False, "KE"),
+            ("Gamma", False, "KE"),
+        ]
+    ):
         group = factories.producer_group(session, name=name, country=country, verified=verified)
         factories.capability(session, group)
         ids.append(group.id)
@@ -71,9 +81,22 @@ def _cursor(values: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", _cursor([True, "Alpha"]), _cursor(["yes", "Alpha", 1]), _cursor([True, "A" * 201, 1]),
-                                    _cursor([True, "Alpha", 0]), _cursor([True, "Alpha", 2**40]), _cursor([True, "Alpha", 1.5]),
-                                    _cursor({"a": 1}), _cursor([[[[[]]]]]), "A" * 601])  # fmt: skip
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%",
+        "bm90IGpzb24",
+        _cursor([True, "Alpha"]),
+        _cursor(["yes", "Alpha", 1]),
+        _cursor([True, "A" * 201, 1]),
+        _cursor([True, "Alpha", 0]),
+        _cursor([True, "Alpha", 2**40]),
+        _cursor([True, "Alpha", 1.5]),
+        _cursor({"a": 1}),
+        _cursor([[[[[]]]]]),
+        "A" * 601,
+    ],
+)
 def test_a_cursor_loom_did_not_write_is_a_400(client: FlaskClient, cursor: str) -> None:
     for url in (f"/api/v1/groups?after={cursor}", f"/groups?after={cursor}"):
         response = client.get(url)

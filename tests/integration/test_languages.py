@@ -82,8 +82,13 @@ def test_a_buyer_writing_in_english_reaches_a_spanish_speaking_group_in_spanish(
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
     group = market["machakos"]["group"]
-    submit(client, f"/rfqs/{rfq.id}", {"body": "Can you do a darker indigo?"}, action=f"/rfqs/{rfq.id}/messages/{group.id}",
-           headers={"Accept-Language": "en-US"})  # fmt: skip
+    submit(
+        client,
+        f"/rfqs/{rfq.id}",
+        {"body": "Can you do a darker indigo?"},
+        action=f"/rfqs/{rfq.id}/messages/{group.id}",
+        headers={"Accept-Language": "en-US"},
+    )
     mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
     to_admin = [m for m in mails if m["to"] == admin.user.email]
     message = next(m for m in to_admin if "darker indigo" in m["body"])
@@ -106,15 +111,33 @@ def test_number_fields_read_the_readers_thousands_separators(client: FlaskClient
     assert response.status_code == 302, text_of(response)
     assert session.scalar(select(Quote.unit_price).where(Quote.rfq_id == rfq.id)) == Decimal("1234.50")
     client.get("/?lang=es")
-    response = submit(client, f"/manage/rfqs/{rfq.id}", {"unit_price": "12,5", "quantity": "1.200", "lead_time_days": "30",
-                                                         "valid_until": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
-                                                         "notes": "", "submit": "1"})  # fmt: skip
+    response = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "unit_price": "12,5",
+            "quantity": "1.200",
+            "lead_time_days": "30",
+            "valid_until": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
+            "notes": "",
+            "submit": "1",
+        },
+    )
     assert response.status_code == 302, text_of(response)
     revised = session.scalar(select(Quote).where(Quote.rfq_id == rfq.id))
     session.refresh(revised)
     assert (revised.unit_price, revised.quantity) == (Decimal("12.5"), 1200)
-    refused = submit(client, f"/manage/rfqs/{rfq.id}", {"unit_price": "1e5", "quantity": "1.2.00", "lead_time_days": "30",
-                                                        "valid_until": (dt.date.today() + dt.timedelta(days=20)).isoformat(), "submit": "1"})  # fmt: skip
+    refused = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "unit_price": "1e5",
+            "quantity": "1.2.00",
+            "lead_time_days": "30",
+            "valid_until": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
+            "submit": "1",
+        },
+    )
     assert refused.status_code == 422 and "Escriba un número entero" in text_of(refused)
 
 
@@ -127,8 +150,11 @@ def _english_messages_translated_in(locale: str) -> set[str]:
 
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=locale)
-    return {m.id for m in catalog if isinstance(m.id, str) and m.string and m.string != m.id and "%" not in m.id
-            and "<" not in m.id and len(m.id) > 3}  # fmt: skip
+    return {
+        m.id
+        for m in catalog
+        if isinstance(m.id, str) and m.string and m.string != m.id and "%" not in m.id and "<" not in m.id and len(m.id) > 3
+    }
 
 
 def _visible_text(page: str) -> list[str]:
@@ -150,10 +176,31 @@ def flow(session: Session, market: dict, client: FlaskClient) -> dict:  # noqa: 
     return {"rfq": rfq, "order": order, **market}
 
 
-PRODUCER_PAGES = ("/", "/groups", "/signup", "/login", "/manage/", "/manage/profile", "/manage/rfqs", "/manage/rfqs/{rfq}",
-                  "/orders", "/orders/{order}", "/manage/payouts", "/manage/odoo/", "/language", "/team", "/manage/certifications",
-                  "/manage/photos", "/manage/products", "/manage/products/new", "/manage/capabilities/new", "/api-tokens",
-                  "/orders/{order}/review", "/groups/{slug}", "/password/forgot")  # fmt: skip
+PRODUCER_PAGES = (
+    "/",
+    "/groups",
+    "/signup",
+    "/login",
+    "/manage/",
+    "/manage/profile",
+    "/manage/rfqs",
+    "/manage/rfqs/{rfq}",
+    "/orders",
+    "/orders/{order}",
+    "/manage/payouts",
+    "/manage/odoo/",
+    "/language",
+    "/team",
+    "/manage/certifications",
+    "/manage/photos",
+    "/manage/products",
+    "/manage/products/new",
+    "/manage/capabilities/new",
+    "/api-tokens",
+    "/orders/{order}/review",
+    "/groups/{slug}",
+    "/password/forgot",
+)
 BUYER_PAGES = ("/search?q=baskets", "/groups/{slug}", "/rfqs", "/rfqs/{rfq}", "/rfqs/new", "/orders/{order}")
 
 
@@ -179,8 +226,10 @@ def test_the_main_pages_reach_people_in_every_shipped_locale_without_english_lef
         assert not left, f"{path} in {locale} still shows English: {left}"
 
 
-@pytest.mark.parametrize(("locale", "expected"), [("sw", "Namba lazima iwe kati ya 0 na 100."), ("hi", "संख्या 0 और 100 के बीच होनी चाहिए।"),
-                                                  ("am", "ቁጥሩ ከ0 እስከ 100 መሆን አለበት።")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("sw", "Namba lazima iwe kati ya 0 na 100."), ("hi", "संख्या 0 और 100 के बीच होनी चाहिए।"), ("am", "ቁጥሩ ከ0 እስከ 100 መሆን አለበት።")],
+)
 def test_wtforms_own_messages_speak_every_shipped_language(client: FlaskClient, flow: dict, locale: str, expected: str) -> None:
     # NumberRange(0, 100) carries no message of Loom's: WTForms' own sentence, served from Loom's catalogs.
     as_(client, flow["machakos"]["admin"])

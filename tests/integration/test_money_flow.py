@@ -36,8 +36,12 @@ def test_deposit_and_balance_invoices_add_up_to_the_order_in_its_own_decimals(
     buyer = factories.buyer(session, role=Role.ADMIN)
     order = factories.accepted_order(session, group, buyer, quantity=quantity, unit_price=unit_price, currency=currency)
     today = dt.date.today()
-    for who, to in ((group_admin, OrderStatus.IN_PRODUCTION), (group_admin, OrderStatus.READY), (group_admin, OrderStatus.SHIPPED),
-                    (buyer, OrderStatus.DELIVERED)):  # fmt: skip
+    for who, to in (
+        (group_admin, OrderStatus.IN_PRODUCTION),
+        (group_admin, OrderStatus.READY),
+        (group_admin, OrderStatus.SHIPPED),
+        (buyer, OrderStatus.DELIVERED),
+    ):
         orders.move(session, who, order.id, to, note="", today=today, base_url="https://loom.test", carrier="Maersk")
     invoices = invoices_of(session, order.id)
     assert [(i.kind, i.amount, i.currency) for i in invoices] == [

@@ -43,9 +43,17 @@ def _market(session: Session, groups: int = 3, orders_each: int = 2) -> dict[str
         for group in makers:
             factories.accepted_order(session, group, buyer, quantity=40)
     factories.accepted_order(session, makers[0], other, quantity=40)
-    draft = Rfq(buyer_id=buyer.organization_id, title="Unsent", category="baskets.storage", quantity=10, currency="USD",
-                needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.DRAFT,
-                recipients=[RfqRecipient(group_id=makers[0].id)])  # fmt: skip
+    draft = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Unsent",
+        category="baskets.storage",
+        quantity=10,
+        currency="USD",
+        needed_by=dt.date.today() + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.DRAFT,
+        recipients=[RfqRecipient(group_id=makers[0].id)],
+    )
     session.add(draft)
     session.commit()
     return {"buyer": buyer, "other": other, "makers": makers, "admins": admins}
@@ -113,8 +121,23 @@ def _cursor(values: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", _cursor([]), _cursor([1, 2]), _cursor(["7"]), _cursor([0]), _cursor([2**40]),
-                                    _cursor([1.5]), _cursor([True]), _cursor({"a": 1}), _cursor([[[[[]]]]]), "A" * 601])  # fmt: skip
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%",
+        "bm90IGpzb24",
+        _cursor([]),
+        _cursor([1, 2]),
+        _cursor(["7"]),
+        _cursor([0]),
+        _cursor([2**40]),
+        _cursor([1.5]),
+        _cursor([True]),
+        _cursor({"a": 1}),
+        _cursor([[[[[]]]]]),
+        "A" * 601,
+    ],
+)
 def test_a_cursor_loom_did_not_write_is_a_400(app: Flask, client: FlaskClient, session: Session, cursor: str) -> None:
     market = _market(session, groups=1, orders_each=1)
     sign_in(client, market["buyer"].user.email)
@@ -136,11 +159,19 @@ def test_a_page_after_a_cursor_walks_its_party_index_without_sorting(session: Se
     market = _market(session)
     buyer, admin, group = market["buyer"], market["admins"][0], market["makers"][0]
     call, table, index = {
-        "buyer orders": (lambda after: orders_of(session, buyer, after=after, per_page=2), "purchase_order", "ix_purchase_order_buyer_listing"),
-        "group orders": (lambda after: orders_of(session, admin, after=after, per_page=2), "purchase_order", "ix_purchase_order_group_listing"),
+        "buyer orders": (
+            lambda after: orders_of(session, buyer, after=after, per_page=2),
+            "purchase_order",
+            "ix_purchase_order_buyer_listing",
+        ),
+        "group orders": (
+            lambda after: orders_of(session, admin, after=after, per_page=2),
+            "purchase_order",
+            "ix_purchase_order_group_listing",
+        ),
         "buyer requests": (lambda after: buyer_rfqs(session, buyer, after=after, per_page=2), "rfq", "ix_rfq_buyer_listing"),
         "inbox": (lambda after: inbox(session, group, after=after, per_page=2), "rfq", "ix_rfq_recipient_inbox"),
-    }[side]  # fmt: skip
+    }[side]
     _first, last = call(None)
     assert last is not None
     with statements(connection) as seen:

@@ -1,5 +1,6 @@
 """Replay the recordings of real Odoo 17, 18 and 19 (tests/data/odoo-wire, and its payment/ wizard
-recordings, and its lock/ recordings of Lock Confirmed Sales) against the double and compare every answer's shape — HTTP status, envelope, error class
+recordings, and its lock/ recordings of Lock Confirmed Sales) against the double and compare every answer's shape — HTTP status,
+envelope, error class
 and code, result types — and its meaning: every amount, tax, residual, state and message body the
 real server computed must come back the same from the double (ids, record names and dates aside)."""
 
@@ -110,8 +111,11 @@ def decode(protocol: str, status: int, content_type: str, body: str) -> dict[str
 def compare(step: str, real: dict[str, Any], double: dict[str, Any]) -> list[str]:
     if "fields_get" in step and "result" in real and "result" in double:
         # The double declares the fields the connector uses; each must exist in the real server as declared.
-        wrong = [f"{name}: {spec.get('type')} vs real {real['result'].get(name, {}).get('type')}" for name, spec in double["result"].items()
-                 if name not in real["result"] or spec.get("type") != real["result"][name].get("type")]  # fmt: skip
+        wrong = [
+            f"{name}: {spec.get('type')} vs real {real['result'].get(name, {}).get('type')}"
+            for name, spec in double["result"].items()
+            if name not in real["result"] or spec.get("type") != real["result"][name].get("type")
+        ]
         return [f"{step}: {w}" for w in wrong]
     if "result" in real and "result" in double:
         if (
@@ -221,9 +225,22 @@ def test_the_double_answers_like_the_real_odoo(recording: Path) -> None:
 def test_the_recordings_are_there() -> None:
     """The replay above must never pass by having nothing to replay."""
     assert [str(r.relative_to(WIRE).with_suffix("")) for r in RECORDINGS] == [
-        "lock/odoo-17.0-xmlrpc", "lock/odoo-18.0-jsonrpc", "lock/odoo-19.0-json2", "lock/odoo-19.0-xmlrpc",
-        "odoo-17.0-jsonrpc", "odoo-17.0-xmlrpc", "odoo-18.0-jsonrpc", "odoo-18.0-xmlrpc",
-        "odoo-19.0-json2", "odoo-19.0-jsonrpc", "odoo-19.0-xmlrpc",
-        "payment/odoo-17.0-jsonrpc", "payment/odoo-17.0-xmlrpc", "payment/odoo-18.0-jsonrpc", "payment/odoo-18.0-xmlrpc",
-        "payment/odoo-19.0-json2", "payment/odoo-19.0-jsonrpc", "payment/odoo-19.0-xmlrpc",
-    ]  # fmt: skip
+        "lock/odoo-17.0-xmlrpc",
+        "lock/odoo-18.0-jsonrpc",
+        "lock/odoo-19.0-json2",
+        "lock/odoo-19.0-xmlrpc",
+        "odoo-17.0-jsonrpc",
+        "odoo-17.0-xmlrpc",
+        "odoo-18.0-jsonrpc",
+        "odoo-18.0-xmlrpc",
+        "odoo-19.0-json2",
+        "odoo-19.0-jsonrpc",
+        "odoo-19.0-xmlrpc",
+        "payment/odoo-17.0-jsonrpc",
+        "payment/odoo-17.0-xmlrpc",
+        "payment/odoo-18.0-jsonrpc",
+        "payment/odoo-18.0-xmlrpc",
+        "payment/odoo-19.0-json2",
+        "payment/odoo-19.0-jsonrpc",
+        "payment/odoo-19.0-xmlrpc",
+    ]

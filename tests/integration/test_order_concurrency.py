@@ -35,8 +35,11 @@ def _two_orders(sessions: sessionmaker[Session]) -> dict[str, int]:
         other = factories.accepted_order(session, group, other_buyer, quantity=400)
         session.flush()
         windows = session.scalars(select(CapacityWindow)).all()
-        assert len(windows) >= 1 and any(len({c.order_id for c in session.scalars(select(CapacityCommitment).where(
-            CapacityCommitment.window_id == w.id))}) == 2 for w in windows)  # fmt: skip
+        assert len(windows) >= 1 and any(
+            len({c.order_id for c in session.scalars(select(CapacityCommitment).where(CapacityCommitment.window_id == w.id))})
+            == 2
+            for w in windows
+        )
         return {"order": order.id, "other": other.id, "buyer": first_buyer.id, "maker": maker.id}
 
 

@@ -26,8 +26,14 @@ from tests.integration.test_outbox import Clock
 def _worker(sessions: sessionmaker[Session], handler, clock: Clock | None = None) -> Worker:  # type: ignore[no-untyped-def]
     registry = HandlerRegistry()
     registry.register(topics.SEND_MAIL, handler)
-    return Worker(sessions, registry, RetryPolicy(max_attempts=5, base_seconds=10, max_seconds=600), clock=clock or Clock(),
-                  rng=random.Random(5), lease_seconds=300)  # fmt: skip
+    return Worker(
+        sessions,
+        registry,
+        RetryPolicy(max_attempts=5, base_seconds=10, max_seconds=600),
+        clock=clock or Clock(),
+        rng=random.Random(5),
+        lease_seconds=300,
+    )
 
 
 def _mail(sessions: sessionmaker[Session], clock: Clock) -> int:
@@ -49,8 +55,9 @@ def test_a_handler_runs_with_its_lease_committed_and_no_lock_on_the_message(comm
 
     def handler(session: Session, message: OutboxMessage) -> None:
         with committed_engine.connect() as other:  # another worker, or an operator, meanwhile
-            row = other.execute(text("SELECT attempts, next_attempt_at FROM outbox_message WHERE id = :id FOR UPDATE NOWAIT"),
-                                {"id": message.id}).one()  # fmt: skip
+            row = other.execute(
+                text("SELECT attempts, next_attempt_at FROM outbox_message WHERE id = :id FOR UPDATE NOWAIT"), {"id": message.id}
+            ).one()
             seen["attempts"], seen["leased_until"] = row.attempts, row.next_attempt_at
             other.rollback()
 
@@ -63,8 +70,14 @@ def test_a_handler_runs_with_its_lease_committed_and_no_lock_on_the_message(comm
 def test_a_handler_that_calls_out_holds_no_sqlite_write_lock(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'loom.db'}"
     upgrade_database(url)
-    app: Flask = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
-                             "SECRET_KEY": "test-secret-key-not-for-production"})  # fmt: skip
+    app: Flask = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+        }
+    )
     sessions = app.extensions["loom.db"]["sessionmaker"]
     clock = Clock()
     _mail(sessions, clock)

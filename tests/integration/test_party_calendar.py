@@ -39,11 +39,27 @@ def test_a_quote_stands_until_the_end_of_its_valid_until_day_in_the_groups_calen
     factories.capability(session, group, category="baskets.storage", weekly_capacity=500, lead_time_days=0, moq=1)
     buyer = factories.buyer(session, role=Role.OWNER)
     buyer.organization.country = buyer_country
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Storage baskets", category="baskets.storage", quantity=100, currency="USD",
-              needed_by=NEW_YEARS_EVE + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN,
-              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9.00"), currency="USD", quantity=100, lead_time_days=20,
-                  valid_until=NEW_YEARS_EVE, status=QuoteStatus.SUBMITTED)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Storage baskets",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=NEW_YEARS_EVE + dt.timedelta(weeks=12),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal("9.00"),
+        currency="USD",
+        quantity=100,
+        lead_time_days=20,
+        valid_until=NEW_YEARS_EVE,
+        status=QuoteStatus.SUBMITTED,
+    )
     session.add_all([rfq, quote])
     session.commit()
     sign_in(client, buyer.user.email)

@@ -73,8 +73,13 @@ def _race(sessions: sessionmaker, first: dict[str, Any], second: dict[str, Any])
 def test_the_same_event_delivered_twice_at_once_is_applied_once(committed_engine: Engine) -> None:
     sessions = sessionmaker(committed_engine, expire_on_commit=False)
     payment_id = _paying(sessions)
-    completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                 "payment_intent": "pi_test_race_1"}  # fmt: skip
+    completed = {
+        "id": f"cs_test_race_{payment_id}",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": "pi_test_race_1",
+    }
     outcomes = _race(
         sessions,
         _event("evt_race_1", "checkout.session.completed", completed),
@@ -91,8 +96,13 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once(committed_engine
 def test_two_events_about_one_payment_at_once_plan_one_payout(committed_engine: Engine) -> None:
     sessions = sessionmaker(committed_engine, expire_on_commit=False)
     payment_id = _paying(sessions)
-    completed = {"id": f"cs_test_race_{payment_id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                 "payment_intent": "pi_test_race_2"}  # fmt: skip
+    completed = {
+        "id": f"cs_test_race_{payment_id}",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": "pi_test_race_2",
+    }
     succeeded = {
         "id": "pi_test_race_2",
         "object": "payment_intent",

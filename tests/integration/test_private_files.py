@@ -19,8 +19,16 @@ from tests import factories
 from tests.integration.test_producer_listing import png_bytes
 from tests.web import sign_in, submit
 
-TRAVERSALS = ["photos/%2e%2e/{path}", "photos/..%2f{path}", "photos/./../{path}", "photos/%2E%2E/{path}", "photos//../{path}",
-              "photos/x/../../{path}", "photos/%2e%2e%5c{path}", "{path}"]  # fmt: skip
+TRAVERSALS = [
+    "photos/%2e%2e/{path}",
+    "photos/..%2f{path}",
+    "photos/./../{path}",
+    "photos/%2E%2E/{path}",
+    "photos//../{path}",
+    "photos/x/../../{path}",
+    "photos/%2e%2e%5c{path}",
+    "{path}",
+]
 
 
 def _evidence(client: FlaskClient, session: Session) -> Certification:
@@ -83,8 +91,13 @@ def test_progress_photos_of_an_order_are_for_its_parties_only(app: Flask, client
     maker = factories.member_of(session, group, role=Role.ADMIN)
     session.commit()
     sign_in(client, maker.user.email)
-    posted = submit(client, f"/orders/{order.id}", {"percent": "40", "note": "Half woven", "photo": (io.BytesIO(png_bytes()), "p.png")},
-                    action=f"/orders/{order.id}/progress", content_type="multipart/form-data")  # fmt: skip
+    posted = submit(
+        client,
+        f"/orders/{order.id}",
+        {"percent": "40", "note": "Half woven", "photo": (io.BytesIO(png_bytes()), "p.png")},
+        action=f"/orders/{order.id}/progress",
+        content_type="multipart/form-data",
+    )
     assert posted.status_code == 302
     update = session.scalar(
         select(ProgressUpdate).where(ProgressUpdate.order_id == order.id, ProgressUpdate.photo_path.is_not(None))

@@ -171,10 +171,11 @@ def test_certification_with_evidence_is_kept_private_to_the_group(
 ) -> None:
     evidence = (io.BytesIO(b"%PDF-1.4 certificate of WFTO membership"), "wfto.pdf")
     response = submit(
-        admin_client, "/manage/certifications",
+        admin_client,
+        "/manage/certifications",
         {"scheme": "wfto", "reference": "WFTO-123", "valid_until": "2027-12-31", "evidence": evidence},
         content_type="multipart/form-data",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 302
     certification = session.scalar(select(Certification).where(Certification.group_id == group.id))
@@ -218,10 +219,18 @@ def test_photos_above_the_size_limit_are_refused(admin_client: FlaskClient, sess
 
 def test_products_with_price_tiers(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
     product = {
-        "sku": "KSW-01", "title": "Coiled sisal basket", "category": "baskets.storage", "materials": "sisal",
-        "moq": "50", "lead_time_days": "30", "currency": "USD",
-        "tier1_quantity": "50", "tier1_price": "12.00", "tier2_quantity": "250", "tier2_price": "10.50",
-    }  # fmt: skip
+        "sku": "KSW-01",
+        "title": "Coiled sisal basket",
+        "category": "baskets.storage",
+        "materials": "sisal",
+        "moq": "50",
+        "lead_time_days": "30",
+        "currency": "USD",
+        "tier1_quantity": "50",
+        "tier1_price": "12.00",
+        "tier2_quantity": "250",
+        "tier2_price": "10.50",
+    }
     assert submit(admin_client, "/manage/products/new", product).status_code == 302
     saved = session.scalar(select(Product).where(Product.group_id == group.id))
     assert [(t.min_quantity, t.unit_price) for t in saved.price_tiers] == [(50, Decimal("12.00")), (250, Decimal("10.50"))]
@@ -299,8 +308,9 @@ def test_a_photo_can_show_with_a_catalog_product(admin_client: FlaskClient, sess
     assert f'src="/media/{stored.path}" alt="Round sisal basket"' in profile
 
 
-def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(admin_client: FlaskClient, client: FlaskClient, session: Session,
-                                                                      group: ProducerGroup) -> None:  # fmt: skip
+def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(
+    admin_client: FlaskClient, client: FlaskClient, session: Session, group: ProducerGroup
+) -> None:
     factories.producer_group(session, name="Kitui Basket Weavers", slug="kitui-basket-weavers")  # the name's address is taken
     session.commit()
     first = group.slug

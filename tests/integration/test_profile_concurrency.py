@@ -41,7 +41,12 @@ def test_two_profile_edits_at_once_each_get_a_version_of_their_own(committed_eng
         group = session.get(ProducerGroup, group_id)
         assert (group.story, group.region) == ("Sisal from our own farms.", "Machakos")
         assert group.version == before + 2
-        versions = [m.payload["version"] for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.topic == INDEX_GROUP, OutboxMessage.key == str(group_id)).order_by(OutboxMessage.id)
-        )]  # fmt: skip
+        versions = [
+            m.payload["version"]
+            for m in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.topic == INDEX_GROUP, OutboxMessage.key == str(group_id))
+                .order_by(OutboxMessage.id)
+            )
+        ]
         assert versions[-2:] == [before + 1, before + 2]  # the later edit's document outranks the earlier one's

@@ -139,8 +139,16 @@ def pseudo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     # People who chose no language are written to in the default: the pseudo-locale here, so every e-mail shows.
     patch.setattr(notifications, "DEFAULT_LOCALE", PSEUDO)
     patch.setattr(i18n, "DEFAULT_LOCALE", PSEUDO)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "pseudo", "TESTING": True,
-                      "WTF_CSRF_ENABLED": True, "BASE_URL": "https://loom.test"})  # fmt: skip
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "pseudo",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": True,
+            "BASE_URL": "https://loom.test",
+        }
+    )
     app.extensions["babel"].translation_directories.insert(0, str(folder / "translations"))
     with app.app_context():
         from marketplace.db import db
@@ -186,8 +194,12 @@ def upload_a_spreadsheet_with_errors(app: Flask) -> None:
     lines = (Path(__file__).parents[1] / "data" / "federation-groups.csv").read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     bad = []
-    for ref, changes in (("BAD-1", {"country": "XX"}), ("BAD-2", {"moq": "lots"}), ("BAD-3", {"price_min": "1,234"}),
-                         ("BAD-4", {"category": "nope.none"})):  # fmt: skip
+    for ref, changes in (
+        ("BAD-1", {"country": "XX"}),
+        ("BAD-2", {"moq": "lots"}),
+        ("BAD-3", {"price_min": "1,234"}),
+        ("BAD-4", {"category": "nope.none"}),
+    ):
         cells = dict(zip(header, next(csv.reader([lines[1]])), strict=True)) | {"external_ref": ref} | changes
         bad.append(",".join(f'"{cells[c]}"' for c in header))
     twice = dict(zip(header, next(csv.reader([lines[1]])), strict=True)) | {"external_ref": "BAD-5", "weekly_capacity": "-3"}
@@ -198,8 +210,12 @@ def upload_a_spreadsheet_with_errors(app: Flask) -> None:
     data = "\n".join([*lines[:4], *bad]).encode("utf-8")
     client = app.test_client()
     sign_in_as(client, PEOPLE["operator"])
-    response = submit(client, "/operator/imports", {"file": (io.BytesIO(data), "groups.csv"), "number_locale": ""},
-                      content_type="multipart/form-data")  # fmt: skip
+    response = submit(
+        client,
+        "/operator/imports",
+        {"file": (io.BytesIO(data), "groups.csv"), "number_locale": ""},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
@@ -377,8 +393,12 @@ def test_every_e_mail_the_demo_sends_is_translated(pseudo_app: Flask) -> None:
 def test_api_problems_are_translated(pseudo_app: Flask) -> None:
     client = pseudo_app.test_client()
     checked = 0
-    for path in ("/api/v1/orders/LM-0/epcis", "/api/v1/groups/no-such-group", "/api/v1/search?sort=nonsense&per_page=x",
-                 "/api/v1/nothing-here"):  # fmt: skip
+    for path in (
+        "/api/v1/orders/LM-0/epcis",
+        "/api/v1/groups/no-such-group",
+        "/api/v1/search?sort=nonsense&per_page=x",
+        "/api/v1/nothing-here",
+    ):
         response = client.get(path, headers={"Accept-Language": "ar"})
         assert response.status_code >= 400 and response.mimetype == "application/problem+json", path
         body = response.get_json()
@@ -404,8 +424,7 @@ def test_people_words_are_shown_with_dir_auto(pseudo_app: Flask) -> None:
     # A name or a note may be written in any script: each is isolated with dir="auto", so an Arabic or Amharic name in
     # a left-to-right page (or an English one in a right-to-left page) keeps its own direction and its neighbours'.
     # Codes (SKUs, invoice numbers, certificate references) read left to right everywhere; addresses and links too.
-    words = [w for w in people_words(pseudo_app)
-             if len(w) >= 6 and re.search(r"[a-z]{3}", w) and "@" not in w and "://" not in w]  # fmt: skip
+    words = [w for w in people_words(pseudo_app) if len(w) >= 6 and re.search(r"[a-z]{3}", w) and "@" not in w and "://" not in w]
     client = pseudo_app.test_client()
     problems = []
     for _person, email in PEOPLE.items():

@@ -67,8 +67,19 @@ def grow(session: Session, group: ProducerGroup, n: int) -> None:
         k = len(group.certifications) + len(group.products)
         scheme = ("wfto", "fairtrade", "gots", "organic", "oeko-tex", "fsc", "craftmark", "b-corp")[len(group.certifications) % 8]
         session.add(Certification(group=group, scheme=scheme, reference=f"R-{k}"))
-        product = Product(group=group, sku=f"SKU-{k}", title="Storage basket", category="baskets.storage", moq=10, lead_time_days=20, currency="USD",
-                          price_tiers=[PriceTier(min_quantity=10, unit_price=Decimal("9.00")), PriceTier(min_quantity=50, unit_price=Decimal("8.00"))])  # fmt: skip
+        product = Product(
+            group=group,
+            sku=f"SKU-{k}",
+            title="Storage basket",
+            category="baskets.storage",
+            moq=10,
+            lead_time_days=20,
+            currency="USD",
+            price_tiers=[
+                PriceTier(min_quantity=10, unit_price=Decimal("9.00")),
+                PriceTier(min_quantity=50, unit_price=Decimal("8.00")),
+            ],
+        )
         session.add(product)
         session.flush()
         for product_id in (None, product.id):
@@ -125,7 +136,10 @@ BUDGET = {
     "api_search": 0,
     "order": 11,
     "invoice": 10,
-}  # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory: cover photos (1); the invoice: the group's collecting account (1)
+    # the order page: its trace (read once) and story; the profile: its measured record (3) and reviews (1); home and directory:
+    # cover
+    # photos (1); the invoice: the group's collecting account (1)
+}
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
 # above); served again from the cache, they run that one statement alone.
 CACHED = {"home", "directory", "profile", "api_groups", "api_group"}
@@ -135,8 +149,15 @@ def test_public_pages_run_a_fixed_number_of_statements(
     client: FlaskClient, session: Session, connection: Connection, market: dict[str, Any]
 ) -> None:
     slug = market["group"].slug
-    pages = {"home": "/", "directory": "/groups?country=KE", "profile": f"/groups/{slug}", "search": "/search?q=basket&units=10&by=2027-06-01",
-             "api_groups": "/api/v1/groups?country=KE", "api_group": f"/api/v1/groups/{slug}", "api_search": "/api/v1/search?q=basket"}  # fmt: skip
+    pages = {
+        "home": "/",
+        "directory": "/groups?country=KE",
+        "profile": f"/groups/{slug}",
+        "search": "/search?q=basket&units=10&by=2027-06-01",
+        "api_groups": "/api/v1/groups?country=KE",
+        "api_group": f"/api/v1/groups/{slug}",
+        "api_search": "/api/v1/search?q=basket",
+    }
     before = {name: statements_of(client, connection, url) for name, url in pages.items()}
     grow(session, market["group"], 3)
     more_groups(session, 5)
@@ -180,9 +201,20 @@ def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(
     settings = Settings.from_config(
         {"BASE_URL": "https://loom.test", "PLATFORM_FEE_PERCENT": 8, "STRIPE_PAYOUT_COUNTRIES": ("PT",)}
     )
-    event = {"id": "evt_counted", "type": "checkout.session.completed", "created": int(time.time()),
-             "data": {"object": {"id": "cs_counted", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                                 "payment_intent": "pi_counted"}}}  # fmt: skip
+    event = {
+        "id": "evt_counted",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": "cs_counted",
+                "object": "checkout.session",
+                "status": "complete",
+                "payment_status": "paid",
+                "payment_intent": "pi_counted",
+            }
+        },
+    }
 
     with counted(connection) as seen:
         outcome = process_event(session, event, Context(settings))

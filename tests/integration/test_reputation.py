@@ -45,9 +45,17 @@ def rfq_to(
     session: Session, group, buyer, *, sent_hours_ago: float, answered_after_hours: float | None, by_message: bool = False
 ) -> None:  # type: ignore[no-untyped-def]
     sent = NOW - dt.timedelta(hours=sent_hours_ago)
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=100, currency="USD",
-              needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
-              recipients=[RfqRecipient(group_id=group.id, sent_at=sent)])  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Baskets",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=dt.date.today() + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id, sent_at=sent)],
+    )
     session.add(rfq)
     session.flush()
     if answered_after_hours is not None:
@@ -56,8 +64,19 @@ def rfq_to(
             author = factories.member_of(session, group).user_id
             session.add(Message(rfq_id=rfq.id, group_id=group.id, author_id=author, body="Which sizes?", created_at=at))
         else:
-            session.add(Quote(rfq_id=rfq.id, group_id=group.id, unit_price=Decimal("9"), currency="USD", quantity=100, lead_time_days=20,
-                              valid_until=dt.date.today() + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED, created_at=at))  # fmt: skip
+            session.add(
+                Quote(
+                    rfq_id=rfq.id,
+                    group_id=group.id,
+                    unit_price=Decimal("9"),
+                    currency="USD",
+                    quantity=100,
+                    lead_time_days=20,
+                    valid_until=dt.date.today() + dt.timedelta(days=10),
+                    status=QuoteStatus.SUBMITTED,
+                    created_at=at,
+                )
+            )
     session.flush()
 
 
@@ -99,7 +118,8 @@ def test_signals_are_measured_from_orders_rfqs_and_reviews(session: Session) -> 
     orders.move(session, admin, cancelled.id, OrderStatus.CANCELLED, note="Buyer closed", today=dt.date.today(), base_url="")
     for order, stars in zip(on_time, (5, 4, 5), strict=True):
         reviews.leave_review(session, buyer, order.id, **rated(stars))
-    # accepted_order's RFQs were answered at once (6 of them); add a slow answer, a message answer, an unanswered old one and a fresh one.
+    # accepted_order's RFQs were answered at once (6 of them); add a slow answer, a message answer, an unanswered old one and a
+    # fresh one.
     rfq_to(session, group, buyer, sent_hours_ago=100, answered_after_hours=30)
     rfq_to(session, group, buyer, sent_hours_ago=50, answered_after_hours=2, by_message=True)
     rfq_to(session, group, buyer, sent_hours_ago=96, answered_after_hours=None)

@@ -27,7 +27,8 @@ def test_reviews_written_before_0025_keep_their_overall_rating_and_no_dimensions
         )
         db.execute(
             sa.text(
-                "INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, artisan_count, women_share,"
+                "INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, "
+                "artisan_count, women_share,"
                 " youth_share, languages, verified, rating_count, created_at, updated_at, version) VALUES "
                 "(1, 2, 'Machakos Sisal Weavers', 'machakos', '', 'KE', '', 'Machakos', 0, 0, 0, '[]', 0, 0, :t, :t, 1)"
             ),
@@ -36,7 +37,8 @@ def test_reviews_written_before_0025_keep_their_overall_rating_and_no_dimensions
         for n, stars in enumerate((4, 5, 3), 1):
             db.execute(
                 sa.text(
-                    "INSERT INTO purchase_order (id, number, buyer_id, group_id, status, currency, total, deposit_percent, incoterm,"
+                    "INSERT INTO purchase_order (id, number, buyer_id, group_id, status, currency, total, "
+                    "deposit_percent, incoterm,"
                     " ship_by, destination_country, created_at) VALUES (:n, :number, 1, 1, 'delivered', 'USD', 100, 50, 'FCA',"
                     " '2026-06-01', 'GB', :t)"
                 ),
@@ -44,7 +46,8 @@ def test_reviews_written_before_0025_keep_their_overall_rating_and_no_dimensions
             )
             db.execute(
                 sa.text(
-                    "INSERT INTO review (order_id, group_id, buyer_id, rating, text, created_at) VALUES (:n, 1, 1, :stars, '', :t)"
+                    "INSERT INTO review (order_id, group_id, buyer_id, rating, text, created_at) VALUES (:n, 1, 1, "
+                    ":stars, '', :t)"
                 ),
                 {"n": n, "stars": stars, "t": now},
             )

@@ -53,10 +53,15 @@ def _order(session: Session) -> Order:
     buyer = factories.buyer(session)
     group = factories.producer_group(session)
     order = Order(
-        number="LM-2026-00001", buyer_id=buyer.organization_id, group_id=group.id, currency="USD",
-        total=Decimal("1234.5678"), ship_by=dt.date(2027, 3, 1), destination_country="GB",
+        number="LM-2026-00001",
+        buyer_id=buyer.organization_id,
+        group_id=group.id,
+        currency="USD",
+        total=Decimal("1234.5678"),
+        ship_by=dt.date(2027, 3, 1),
+        destination_country="GB",
         lines=[OrderLine(position=1, sku="S-1", description="Sisal basket", quantity=100, unit_price=Decimal("12.3457"))],
-    )  # fmt: skip
+    )
     session.add(order)
     session.flush()
     return order
@@ -82,10 +87,14 @@ def test_naive_datetimes_are_refused(session: Session) -> None:
 
 def _event(session: Session, order: Order, step: str, day: int) -> TraceEvent:
     return record_event(
-        session, order_id=order.id, kind=EventKind.OBJECT, biz_step=step,
-        event_time=dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC), read_point="geo:-1.517,37.263",
+        session,
+        order_id=order.id,
+        kind=EventKind.OBJECT,
+        biz_step=step,
+        event_time=dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC),
+        read_point="geo:-1.517,37.263",
         what={"quantityList": [{"epcClass": "urn:loom:class:S-1", "quantity": 100, "uom": "EA"}]},
-    )  # fmt: skip
+    )
 
 
 def test_trace_events_form_a_chain_that_shows_tampering(session: Session) -> None:
@@ -107,9 +116,17 @@ def test_two_events_cannot_take_the_same_place_in_a_chain(session: Session) -> N
     order = _order(session)
     first = _event(session, order, "commissioning", 1)
     fork = TraceEvent(
-        order_id=order.id, sequence=first.sequence, kind=EventKind.OBJECT, biz_step="x", event_time=first.event_time,
-        read_point="x", what={}, why={}, prev_hash=first.prev_hash, hash="f" * 64,
-    )  # fmt: skip
+        order_id=order.id,
+        sequence=first.sequence,
+        kind=EventKind.OBJECT,
+        biz_step="x",
+        event_time=first.event_time,
+        read_point="x",
+        what={},
+        why={},
+        prev_hash=first.prev_hash,
+        hash="f" * 64,
+    )
     session.add(fork)
     with pytest.raises(IntegrityError):
         session.flush()

@@ -66,8 +66,16 @@ def test_a_profile_change_reaches_search_through_the_outbox(
     factories.capability(session, group, category="baskets.storage", materials=["papyrus"])
     admin = factories.member_of(session, group, role=Role.ADMIN)
     sign_in(client, admin.user.email)
-    submit(client, "/manage/profile", {"name": "Kisumu Papyrus Weavers", "country": "KE", "artisan_count": "30",
-                                       "story": "Papyrus mats woven on the shores of Lake Victoria."})  # fmt: skip
+    submit(
+        client,
+        "/manage/profile",
+        {
+            "name": "Kisumu Papyrus Weavers",
+            "country": "KE",
+            "artisan_count": "30",
+            "story": "Papyrus mats woven on the shores of Lake Victoria.",
+        },
+    )
     assert found(live_index, "victoria") == []  # nothing outside the database changes inside the request
 
     worker_for(app).drain()
@@ -475,16 +483,30 @@ def test_results_the_home_page_and_profiles_show_a_groups_photo_or_a_placeholder
 
     pictured = factories.producer_group(session, name="Machakos Weavers")
     factories.capability(session, pictured)
-    session.add(Photo(group_id=pictured.id, path="photos/machakos.jpg", content_type="image/jpeg", width=800, height=600,
-                      caption="Mwende coiling a sisal basket"))  # fmt: skip
+    session.add(
+        Photo(
+            group_id=pictured.id,
+            path="photos/machakos.jpg",
+            content_type="image/jpeg",
+            width=800,
+            height=600,
+            caption="Mwende coiling a sisal basket",
+        )
+    )
     plain = factories.producer_group(session, name="Kitui Weavers")
     factories.capability(session, plain)
     for group in (pictured, plain):
         touch(session, group)
     session.commit()
     worker_for(app).drain()
-    photo = '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" loading="lazy">'
-    placeholder = '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small aria-hidden="true">Baskets</small></div>'
+    photo = (
+        '<img class="cover" src="/media/photos/machakos.jpg" alt="Mwende coiling a sisal basket" width="800" height="600" '
+        'loading="lazy">'
+    )
+    placeholder = (
+        '<div class="cover placeholder" role="img" aria-label="Makes Baskets"><span>KW</span><small '
+        'aria-hidden="true">Baskets</small></div>'
+    )
 
     for page in (text_of(client.get("/search?q=baskets")), text_of(client.get("/")), text_of(client.get("/groups"))):
         assert photo in page and placeholder in page

@@ -49,9 +49,13 @@ def test_facet_counts_keep_other_values_of_the_selected_facet(catalogue_index: S
 
     assert result.total == 6
     assert set(slugs(result)) == {
-        "machakos-sisal-weavers", "kitui-basket-collective", "bolgatanga-grass-weavers",
-        "huye-agaseke-cooperative", "satkhira-hogla-weavers", "kenya-basketry-federation",
-    }  # fmt: skip
+        "machakos-sisal-weavers",
+        "kitui-basket-collective",
+        "bolgatanga-grass-weavers",
+        "huye-agaseke-cooperative",
+        "satkhira-hogla-weavers",
+        "kenya-basketry-federation",
+    }
     categories = facet(result, "category")
     assert categories["baskets.storage"] == 3 and categories["textiles.scarves"] == 4  # other categories still counted
     assert facet(result, "country") == {"KE": 3, "GH": 1, "RW": 1, "BD": 1}  # countries counted within baskets
@@ -107,8 +111,13 @@ def test_nothing_can_be_delivered_inside_the_lead_time(catalogue_index: SearchIn
 
 def test_lead_time_moq_and_price_filters(catalogue_index: SearchIndex) -> None:
     fast = catalogue_index.search(SearchQuery(max_lead_time=20, size=50))
-    assert set(slugs(fast)) == {"jimma-coffee-growers", "tamale-shea-women-s-association", "tamale-black-soap-makers",
-                                "huehuetenango-coffee-cooperative", "jimma-forest-honey"}  # fmt: skip
+    assert set(slugs(fast)) == {
+        "jimma-coffee-growers",
+        "tamale-shea-women-s-association",
+        "tamale-black-soap-makers",
+        "huehuetenango-coffee-cooperative",
+        "jimma-forest-honey",
+    }
     small_order = catalogue_index.search(SearchQuery(categories=("textiles",), max_moq=25, size=50))
     assert set(slugs(small_order)) == {"srinagar-pashmina-house", "cusco-rug-weavers"}
     luxury = catalogue_index.search(SearchQuery(categories=("textiles",), price_min=100, size=50))
@@ -324,23 +333,51 @@ def group_row(
 ) -> SimpleNamespace:
     """A group as the rebuild reads it (plain rows), for documents the catalogue does not hold."""
     capability = SimpleNamespace(
-        id=group_id * 10, category=category, materials=materials, techniques=techniques, moq=10, lead_time_days=30,
-        price_min=Decimal("5"), price_max=Decimal("9"), currency="USD", weekly_capacity=100, windows=[],
-    )  # fmt: skip
+        id=group_id * 10,
+        category=category,
+        materials=materials,
+        techniques=techniques,
+        moq=10,
+        lead_time_days=30,
+        price_min=Decimal("5"),
+        price_max=Decimal("9"),
+        currency="USD",
+        weekly_capacity=100,
+        windows=[],
+    )
     return SimpleNamespace(
-        id=group_id, version=1, slug=f"group-{group_id}", name=name, story=story, country=country, region="", city="",
-        latitude=None, longitude=None, verified=False, rating=None, rating_count=0, response_time_hours=None,
-        artisan_count=20, languages=[], capabilities=[capability], certifications=[],
-    )  # fmt: skip
+        id=group_id,
+        version=1,
+        slug=f"group-{group_id}",
+        name=name,
+        story=story,
+        country=country,
+        region="",
+        city="",
+        latitude=None,
+        longitude=None,
+        verified=False,
+        rating=None,
+        rating_count=0,
+        response_time_hours=None,
+        artisan_count=20,
+        languages=[],
+        capabilities=[capability],
+        certifications=[],
+    )
 
 
 def test_groups_that_write_in_their_own_script_are_found(empty_index: SearchIndex) -> None:
-    empty_index.index([
-        build_document(group_row(1, "ሐበሻ ቅርጫት", "በአዲስ አበባ ቅርጫቶችን እንሰራለን", "baskets.storage", ["ሳር"], []), TODAY),
-        build_document(group_row(2, "हस्तनिर्मित टोकरी समूह", "हम टोकरियाँ बनाते हैं", "baskets.storage", ["जूट"], [], "IN"), TODAY),
-        build_document(group_row(3, "হাতে তৈরি ঝুড়ি", "আমরা পাটের ঝুড়ি বানাই", "baskets.storage", ["পাট"], [], "BD"), TODAY),
-        build_document(group_row(4, "Addis Weavers", "We weave in Addis.", "textiles.scarves", ["cotton"], ["weaving"]), TODAY),
-    ])  # fmt: skip
+    empty_index.index(
+        [
+            build_document(group_row(1, "ሐበሻ ቅርጫት", "በአዲስ አበባ ቅርጫቶችን እንሰራለን", "baskets.storage", ["ሳር"], []), TODAY),
+            build_document(group_row(2, "हस्तनिर्मित टोकरी समूह", "हम टोकरियाँ बनाते हैं", "baskets.storage", ["जूट"], [], "IN"), TODAY),
+            build_document(group_row(3, "হাতে তৈরি ঝুড়ি", "আমরা পাটের ঝুড়ি বানাই", "baskets.storage", ["পাট"], [], "BD"), TODAY),
+            build_document(
+                group_row(4, "Addis Weavers", "We weave in Addis.", "textiles.scarves", ["cotton"], ["weaving"]), TODAY
+            ),
+        ]
+    )
 
     def found(text: str) -> list[int]:
         return [h.id for h in empty_index.search(SearchQuery(text=text)).hits]
@@ -474,12 +511,34 @@ def replace_certifications(row: SimpleNamespace, certifications: list[SimpleName
 
 
 def test_furniture_pet_products_and_home_decor_are_found_by_the_words_buyers_use(empty_index: SearchIndex) -> None:
-    empty_index.index([
-        build_document(group_row(1, "Lamu Carpenters", "Stools and benches from reclaimed dhow wood.", "furniture.seating", ["mango wood"], ["carving"], "KE"), TODAY),
-        build_document(group_row(2, "Dhaka Pet Crafts", "Woven jute beds for dogs and cats.", "pets.beds", ["jute"], ["weaving"], "BD"), TODAY),
-        build_document(group_row(3, "Jaipur Blue Pottery", "Hand-painted vases.", "home.decor", ["quartz clay"], ["painting"], "IN"), TODAY),
-        build_document(group_row(4, "Kantha Stitchers", "Quilts from old saris.", "textiles.bedding", ["cotton"], ["kantha"], "BD"), TODAY),
-    ])  # fmt: skip
+    empty_index.index(
+        [
+            build_document(
+                group_row(
+                    1,
+                    "Lamu Carpenters",
+                    "Stools and benches from reclaimed dhow wood.",
+                    "furniture.seating",
+                    ["mango wood"],
+                    ["carving"],
+                    "KE",
+                ),
+                TODAY,
+            ),
+            build_document(
+                group_row(2, "Dhaka Pet Crafts", "Woven jute beds for dogs and cats.", "pets.beds", ["jute"], ["weaving"], "BD"),
+                TODAY,
+            ),
+            build_document(
+                group_row(3, "Jaipur Blue Pottery", "Hand-painted vases.", "home.decor", ["quartz clay"], ["painting"], "IN"),
+                TODAY,
+            ),
+            build_document(
+                group_row(4, "Kantha Stitchers", "Quilts from old saris.", "textiles.bedding", ["cotton"], ["kantha"], "BD"),
+                TODAY,
+            ),
+        ]
+    )
 
     def first(text: str) -> int:
         return empty_index.search(SearchQuery(text=text)).hits[0].id
@@ -495,14 +554,45 @@ def test_furniture_pet_products_and_home_decor_are_found_by_the_words_buyers_use
 def test_a_measured_record_orders_equal_matches_but_never_hides_or_buries(empty_index: SearchIndex) -> None:
     from marketplace.reputation.signals import Reputation
 
-    record = Reputation(orders_completed=30, on_time_basis=30, on_time_rate=0.97, rfqs_received=40, response_rate=0.95,
-                        median_response_hours=5, repeat_buyers=6, review_count=12, review_average=4.8, review_score=4.8)  # fmt: skip
-    empty_index.index([
-        build_document(group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
-        build_document(group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record),
-        build_document(group_row(3, "Embu Weavers", "Sisal baskets and more sisal baskets.", "baskets.market", ["sisal", "palm"], ["twining"], "KE"), TODAY, record),
-        build_document(group_row(4, "Kisumu Sisal Basket Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY),
-    ])  # fmt: skip
+    record = Reputation(
+        orders_completed=30,
+        on_time_basis=30,
+        on_time_rate=0.97,
+        rfqs_received=40,
+        response_rate=0.95,
+        median_response_hours=5,
+        repeat_buyers=6,
+        review_count=12,
+        review_average=4.8,
+        review_score=4.8,
+    )
+    empty_index.index(
+        [
+            build_document(
+                group_row(1, "Nyeri Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY
+            ),
+            build_document(
+                group_row(2, "Meru Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"), TODAY, record
+            ),
+            build_document(
+                group_row(
+                    3,
+                    "Embu Weavers",
+                    "Sisal baskets and more sisal baskets.",
+                    "baskets.market",
+                    ["sisal", "palm"],
+                    ["twining"],
+                    "KE",
+                ),
+                TODAY,
+                record,
+            ),
+            build_document(
+                group_row(4, "Kisumu Sisal Basket Weavers", "Sisal baskets.", "baskets.storage", ["sisal"], ["coiling"], "KE"),
+                TODAY,
+            ),
+        ]
+    )
 
     equal = [h.id for h in empty_index.search(SearchQuery(text="weavers", countries=("KE",), size=10)).hits]
     assert equal.index(2) < equal.index(1) and equal.index(3) < equal.index(4)  # equals: the measured record first
@@ -518,8 +608,11 @@ def test_a_capability_title_is_searched_and_shown_as_why_it_matched(empty_index:
     titled = group_row(1, "Sitapur Weavers", "", "textiles.throws", ["cotton"], [], "IN")
     titled.capabilities[0].title = "Handloom cotton throws, 130 × 170 cm"
     woven = group_row(2, "Ahmedabad Weavers", "", "textiles.throws", ["cotton"], [], "IN")
-    woven.capabilities.append(SimpleNamespace(**{**vars(woven.capabilities[0]), "id": 21, "category": "textiles.table",
-                                                 "title": "Block-printed table runners"}))  # fmt: skip
+    woven.capabilities.append(
+        SimpleNamespace(
+            **{**vars(woven.capabilities[0]), "id": 21, "category": "textiles.table", "title": "Block-printed table runners"}
+        )
+    )
     untitled = group_row(3, "Panipat Weavers", "", "textiles.throws", ["cotton"], [], "IN")
     empty_index.index([build_document(g, TODAY) for g in (titled, woven, untitled)])
 

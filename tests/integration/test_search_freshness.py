@@ -78,9 +78,17 @@ def test_a_burst_of_replies_reindexes_the_group_once_with_its_response_record(
     sent = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     rfqs = []
     for n in range(MIN_BASIS):
-        rfq = Rfq(buyer_id=buyer.organization_id, title=f"Papyrus mats {n}", category="baskets.storage", quantity=100,
-                  currency="USD", needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB",
-                  status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id, sent_at=sent)])  # fmt: skip
+        rfq = Rfq(
+            buyer_id=buyer.organization_id,
+            title=f"Papyrus mats {n}",
+            category="baskets.storage",
+            quantity=100,
+            currency="USD",
+            needed_by=dt.date.today() + dt.timedelta(weeks=10),
+            destination_country="GB",
+            status=RfqStatus.OPEN,
+            recipients=[RfqRecipient(group_id=group.id, sent_at=sent)],
+        )
         session.add(rfq)
         rfqs.append(rfq)
     session.commit()
@@ -177,9 +185,17 @@ def test_a_quote_queues_the_group_and_a_buyers_message_does_not(app: Flask, sess
     from decimal import Decimal
 
     group, admin, buyer = indexed_group(app, session)
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Papyrus mats", category="baskets.storage", quantity=100, currency="USD",
-              needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN,
-              recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Papyrus mats",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=dt.date.today() + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
     session.add(rfq)
     session.commit()
     worker_for(app).drain()
@@ -189,8 +205,13 @@ def test_a_quote_queues_the_group_and_a_buyers_message_does_not(app: Flask, sess
     assert waiting_jobs(session, group.id) == []  # the buyer's words change nothing the group's record counts
 
     version = group.version
-    values = {"unit_price": Decimal("9.50"), "quantity": 100, "lead_time_days": 30,
-              "valid_until": dt.date.today() + dt.timedelta(days=14), "notes": ""}  # fmt: skip
+    values = {
+        "unit_price": Decimal("9.50"),
+        "quantity": 100,
+        "lead_time_days": 30,
+        "valid_until": dt.date.today() + dt.timedelta(days=14),
+        "notes": "",
+    }
     sourcing.submit_quote(session, admin, group, rfq.id, values=values, today=dt.date.today(), base_url="https://loom.test")
     session.commit()
     [job] = waiting_jobs(session, group.id)

@@ -35,14 +35,39 @@ def _free_port() -> int:
 def gunicorn(folder: Path, database_url: str, storage: str, prefix: str) -> Iterator[str]:
     """Serve the app with gunicorn (one worker) on a free loopback port until the block ends; yield its base URL."""
     port = _free_port()
-    env = {**os.environ, "LOOM_DATABASE_URL": database_url, "LOOM_SECRET_KEY": "shared-limits-secret", "LOOM_SECRETS_KEY": new_key(),
-           "LOOM_SESSION_COOKIE_SECURE": "false", "LOOM_BASE_URL": f"http://127.0.0.1:{port}", "LOOM_MAIL_DIR": str(folder / "mail"),
-           "LOOM_UPLOAD_DIR": str(folder / "uploads"), "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
-           "LOOM_RATELIMIT_STORAGE_URI": storage, "LOOM_RATELIMIT_KEY_PREFIX": prefix, "LOOM_RATE_LIMIT_SIGNUP": f"{LIMIT} per hour"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOOM_DATABASE_URL": database_url,
+        "LOOM_SECRET_KEY": "shared-limits-secret",
+        "LOOM_SECRETS_KEY": new_key(),
+        "LOOM_SESSION_COOKIE_SECURE": "false",
+        "LOOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOOM_MAIL_DIR": str(folder / "mail"),
+        "LOOM_UPLOAD_DIR": str(folder / "uploads"),
+        "LOOM_SEARCH_EMBEDDED_PATH": str(folder / "search.db"),
+        "LOOM_RATELIMIT_STORAGE_URI": storage,
+        "LOOM_RATELIMIT_KEY_PREFIX": prefix,
+        "LOOM_RATE_LIMIT_SIGNUP": f"{LIMIT} per hour",
+    }
     log_path = folder / f"gunicorn-{port}.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                                    "marketplace:create_app()"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "1",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "marketplace:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):

@@ -51,23 +51,43 @@ def as_(client: FlaskClient, membership) -> FlaskClient:
 
 
 RFQ = {
-    "title": "1,200 sisal storage baskets", "spec": "Natural and indigo, three sizes nested.", "category": "baskets.storage",
-    "quantity": "1200", "target_unit_price": "9.50", "currency": "USD", "needed_by": NEEDED_BY.isoformat(), "destination_country": "GB",
-}  # fmt: skip
+    "title": "1,200 sisal storage baskets",
+    "spec": "Natural and indigo, three sizes nested.",
+    "category": "baskets.storage",
+    "quantity": "1200",
+    "target_unit_price": "9.50",
+    "currency": "USD",
+    "needed_by": NEEDED_BY.isoformat(),
+    "destination_country": "GB",
+}
 
 
 def send_rfq(client: FlaskClient, market: dict) -> Rfq:
     slugs = "&".join(f"group={market[k]['group'].slug}" for k in ("machakos", "kitui"))
-    response = submit(client, f"/rfqs/new?{slugs}", {**RFQ, "group": [market[k]["group"].slug for k in ("machakos", "kitui")], "send": "1"},
-                      action=f"/rfqs/new?{slugs}")  # fmt: skip
+    response = submit(
+        client,
+        f"/rfqs/new?{slugs}",
+        {**RFQ, "group": [market[k]["group"].slug for k in ("machakos", "kitui")], "send": "1"},
+        action=f"/rfqs/new?{slugs}",
+    )
     assert response.status_code == 302, text_of(response)
     return response
 
 
 def quote(client: FlaskClient, rfq_id: int, price: str, quantity: int = 1200, lead: int = 30, **extra: str):
-    return submit(client, f"/manage/rfqs/{rfq_id}", {"unit_price": price, "quantity": str(quantity), "lead_time_days": str(lead),
-                                                     "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(), "notes": "Nested sets.", "submit": "1",
-                                                     **extra})  # fmt: skip
+    return submit(
+        client,
+        f"/manage/rfqs/{rfq_id}",
+        {
+            "unit_price": price,
+            "quantity": str(quantity),
+            "lead_time_days": str(lead),
+            "valid_until": (TODAY + dt.timedelta(days=20)).isoformat(),
+            "notes": "Nested sets.",
+            "submit": "1",
+            **extra,
+        },
+    )
 
 
 def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Session, market: dict) -> None:
@@ -99,8 +119,9 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
     assert order.status == OrderStatus.CONFIRMED and order.total == Decimal("10500.00")
     session.expire_all()
     assert {q.group_id: q.status for q in session.scalars(select(Quote))} == {
-        market["kitui"]["group"].id: QuoteStatus.ACCEPTED, market["machakos"]["group"].id: QuoteStatus.DECLINED
-    }  # fmt: skip
+        market["kitui"]["group"].id: QuoteStatus.ACCEPTED,
+        market["machakos"]["group"].id: QuoteStatus.DECLINED,
+    }
     deposit = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     assert (deposit.kind, deposit.amount, deposit.sequence) == (InvoiceKind.DEPOSIT, Decimal("5250.00"), 1)
     committed = sum(c.units for c in session.scalars(select(CapacityCommitment).where(CapacityCommitment.order_id == order.id)))
@@ -127,8 +148,14 @@ def test_rfq_to_quotes_to_order_to_delivery(client: FlaskClient, session: Sessio
     balance = session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.BALANCE))
     assert balance.amount == Decimal("5250.00") and balance.sequence == 2
     steps = [(e.why["step"], e.biz_step) for e in chain_of(session, order.id)]
-    assert steps == [("confirmed", ""), ("progress", "inspecting"), ("in_production", "creating_class_instance"), ("ready", "packing"),
-                     ("shipped", "shipping"), ("delivered", "receiving")]  # fmt: skip
+    assert steps == [
+        ("confirmed", ""),
+        ("progress", "inspecting"),
+        ("in_production", "creating_class_instance"),
+        ("ready", "packing"),
+        ("shipped", "shipping"),
+        ("delivered", "receiving"),
+    ]
     assert verify_chain(session, order.id) is None
 
 
@@ -264,8 +291,20 @@ def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
     as_(client, market["machakos"]["admin"])
-    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "1.50", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
-                                                          "margin_percent": "20", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
+    response = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "materials_cost": "1.50",
+            "hours": "3",
+            "hourly_wage": "1.20",
+            "overhead_percent": "10",
+            "margin_percent": "20",
+            "quantity": "1200",
+            "lead_time_days": "30",
+            "suggest": "1",
+        },
+    )
     page = text_of(response)
     # (1.50 + 3 × 1.20) = 5.10; +10 % = 5.61; +20 % = 6.73; artisans' pay 3.60 of 6.73 = 53.5 %
     assert "Suggested unit price <strong>$6.73</strong>" in page and "<strong>53.5 %</strong>" in page
@@ -281,9 +320,24 @@ def test_the_suggested_price_is_filled_into_the_unit_price_a_browser_posted_empt
     rfq = session.scalar(select(Rfq))
     as_(client, market["machakos"]["admin"])
     # A browser posts every field, the empty unit price too.
-    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "1.50", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
-                                                          "margin_percent": "20", "unit_price": "", "quantity": "1200", "lead_time_days": "30",
-                                                          "valid_until": "", "notes": "", "exchange_rate": "", "suggest": "1"})  # fmt: skip
+    response = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "materials_cost": "1.50",
+            "hours": "3",
+            "hourly_wage": "1.20",
+            "overhead_percent": "10",
+            "margin_percent": "20",
+            "unit_price": "",
+            "quantity": "1200",
+            "lead_time_days": "30",
+            "valid_until": "",
+            "notes": "",
+            "exchange_rate": "",
+            "suggest": "1",
+        },
+    )
     page = text_of(response)
     assert response.status_code == 200
     assert re.search(r'<input[^>]*name="unit_price"[^>]*value="6.73"', page), re.findall(r"<input[^>]*unit_price[^>]*>", page)
@@ -312,8 +366,17 @@ def test_the_pricing_helper_works_in_the_groups_currency_and_converts_at_the_sta
     ):
         assert label in page, label
 
-    typed = {"materials_cost": "250", "hours": "3", "hourly_wage": "150", "overhead_percent": "10", "margin_percent": "20",
-             "unit_price": "", "quantity": "1200", "lead_time_days": "30", "suggest": "1"}  # fmt: skip
+    typed = {
+        "materials_cost": "250",
+        "hours": "3",
+        "hourly_wage": "150",
+        "overhead_percent": "10",
+        "margin_percent": "20",
+        "unit_price": "",
+        "quantity": "1200",
+        "lead_time_days": "30",
+        "suggest": "1",
+    }
     response = submit(client, f"/manage/rfqs/{rfq.id}", typed)
     assert response.status_code == 422 and "how many KES make 1 USD" in text_of(response)  # no silent 1:1
 
@@ -337,8 +400,21 @@ def test_the_pricing_helper_warns_when_the_artisans_share_is_below_the_groups_fl
     rfq = session.scalar(select(Rfq))
     as_(client, market["machakos"]["admin"])
     # Materials typed in shillings into a dollar form: (250 + 3.60) +10 % +20 % = 334.75; pay 3.60 is 1.1 % of it.
-    response = submit(client, f"/manage/rfqs/{rfq.id}", {"materials_cost": "250", "hours": "3", "hourly_wage": "1.20", "overhead_percent": "10",
-                                                          "margin_percent": "20", "unit_price": "", "quantity": "1200", "lead_time_days": "30", "suggest": "1"})  # fmt: skip
+    response = submit(
+        client,
+        f"/manage/rfqs/{rfq.id}",
+        {
+            "materials_cost": "250",
+            "hours": "3",
+            "hourly_wage": "1.20",
+            "overhead_percent": "10",
+            "margin_percent": "20",
+            "unit_price": "",
+            "quantity": "1200",
+            "lead_time_days": "30",
+            "suggest": "1",
+        },
+    )
     page = text_of(response)
     assert "<strong>1.1 %</strong>" in page and "below your group's floor of 40 %" in page
 
@@ -362,11 +438,21 @@ def test_attachments_reach_the_groups_asked_and_nobody_else(client: FlaskClient,
 
     as_(client, market["buyer"])
     slug = market["machakos"]["group"].slug
-    refused = submit(client, f"/rfqs/new?group={slug}", {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"MZ\x90\x00binary"), "spec.exe")]},
-                     action=f"/rfqs/new?group={slug}", content_type="multipart/form-data")  # fmt: skip
+    refused = submit(
+        client,
+        f"/rfqs/new?group={slug}",
+        {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"MZ\x90\x00binary"), "spec.exe")]},
+        action=f"/rfqs/new?group={slug}",
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422 and "not a photo we can read" in text_of(refused)
-    sent = submit(client, f"/rfqs/new?group={slug}", {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"%PDF-1.7 sizes"), "sizes.pdf")]},
-                  action=f"/rfqs/new?group={slug}", content_type="multipart/form-data")  # fmt: skip
+    sent = submit(
+        client,
+        f"/rfqs/new?group={slug}",
+        {**RFQ, "group": slug, "send": "1", "attachments": [(io.BytesIO(b"%PDF-1.7 sizes"), "sizes.pdf")]},
+        action=f"/rfqs/new?group={slug}",
+        content_type="multipart/form-data",
+    )
     assert sent.status_code == 302
     rfq = session.scalar(select(Rfq))
     attachment = rfq.attachments[0]
@@ -413,10 +499,14 @@ def test_the_comparison_names_certifications_and_what_each_calendar_can_make_by_
     from marketplace.producers.models import Certification
 
     kitui, machakos = market["kitui"]["group"], market["machakos"]["group"]
-    session.add_all([Certification(group=kitui, scheme="wfto", reference="W-1", verified=True),
-                     Certification(group=machakos, scheme="fairtrade", reference="F-2"),
-                     Certification(group=machakos, scheme="gots", reference="G-3", valid_until=TODAY - dt.timedelta(days=1)),
-                     Certification(group=machakos, scheme="fsc", reference="X", rejected_at=dt.datetime.now(dt.UTC))])  # fmt: skip
+    session.add_all(
+        [
+            Certification(group=kitui, scheme="wfto", reference="W-1", verified=True),
+            Certification(group=machakos, scheme="fairtrade", reference="F-2"),
+            Certification(group=machakos, scheme="gots", reference="G-3", valid_until=TODAY - dt.timedelta(days=1)),
+            Certification(group=machakos, scheme="fsc", reference="X", rejected_at=dt.datetime.now(dt.UTC)),
+        ]
+    )
     session.commit()
     rfq = quoted(client, session, market, "kitui", "8.75")
     quote(client, rfq.id, "8.75")

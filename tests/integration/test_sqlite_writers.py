@@ -28,8 +28,15 @@ POSTS_EACH = 12
 def _app(folder: Path) -> Flask:
     url = f"sqlite:///{folder / 'loom.db'}"
     upgrade_database(url)
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url,
-                       "SECRET_KEY": "test-secret-key-not-for-production", "BASE_URL": "https://loom.test"})  # fmt: skip
+    return create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "BASE_URL": "https://loom.test",
+        }
+    )
 
 
 def test_concurrent_writers_on_a_sqlite_file_get_no_server_errors(tmp_path: Path) -> None:
@@ -41,9 +48,17 @@ def test_concurrent_writers_on_a_sqlite_file_get_no_server_errors(tmp_path: Path
         buyers = [factories.buyer(session, name=f"Buyer {n}", role=Role.OWNER) for n in range(CLIENTS)]
         rfqs = []
         for buyer in buyers:
-            rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=100, currency="USD",
-                      needed_by=dt.date.today() + dt.timedelta(weeks=8), destination_country="GB", status=RfqStatus.OPEN,
-                      recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+            rfq = Rfq(
+                buyer_id=buyer.organization_id,
+                title="Baskets",
+                category="baskets.storage",
+                quantity=100,
+                currency="USD",
+                needed_by=dt.date.today() + dt.timedelta(weeks=8),
+                destination_country="GB",
+                status=RfqStatus.OPEN,
+                recipients=[RfqRecipient(group_id=group.id)],
+            )
             session.add(rfq)
             rfqs.append(rfq)
         session.commit()

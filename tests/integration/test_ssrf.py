@@ -73,9 +73,18 @@ def _connect(client: FlaskClient, url: str):  # type: ignore[no-untyped-def]
     )
 
 
-SPELLINGS = {"decimal": "2130706433", "octal": "0177.0.0.1", "hex": "0x7f.0.0.1", "short": "127.1", "unspecified": "0.0.0.0",
-             "full-width": "１２７.0.0.1", "name": "localhost", "mapped-hex": "[::ffff:7f00:1]", "compatible": "[::127.0.0.1]",
-             "unspecified-v6": "[::]"}  # fmt: skip
+SPELLINGS = {
+    "decimal": "2130706433",
+    "octal": "0177.0.0.1",
+    "hex": "0x7f.0.0.1",
+    "short": "127.1",
+    "unspecified": "0.0.0.0",
+    "full-width": "１２７.0.0.1",
+    "name": "localhost",
+    "mapped-hex": "[::ffff:7f00:1]",
+    "compatible": "[::127.0.0.1]",
+    "unspecified-v6": "[::]",
+}
 
 
 @pytest.mark.parametrize("where", ["loopback", "metadata", "private", "mapped", *SPELLINGS])
@@ -168,8 +177,18 @@ def test_the_worker_refuses_a_saved_private_address_too(
     buyer = factories.buyer(session)
     order = factories.accepted_order(session, group, buyer)
     # Saved before these rules existed, or allowed by an operator who has since taken the allowance away.
-    session.add(ErpLink(group_id=group.id, url=internal.url, database="odoo", login="admin", protocol="auto", status="connected",
-                        api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"), checked_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.add(
+        ErpLink(
+            group_id=group.id,
+            url=internal.url,
+            database="odoo",
+            login="admin",
+            protocol="auto",
+            status="connected",
+            api_key_encrypted=SecretBox(app.config["SECRETS_KEY"]).seal("admin"),
+            checked_at=dt.datetime.now(dt.UTC),
+        )
+    )
     session.flush()
     queue_order_sync(session, order)
     session.commit()

@@ -65,8 +65,13 @@ def _paid(sessions: sessionmaker[Session]) -> tuple[int, int]:
         order = factories.accepted_order(session, group, buyer)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
         payment = begin_payment(session, session.get(Membership, buyer.id), invoice.id, now=dt.datetime.now(dt.UTC))
-        checkout = {"id": f"cs_test_wait_{payment.id}", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                    "payment_intent": f"pi_test_wait_{payment.id}"}  # fmt: skip
+        checkout = {
+            "id": f"cs_test_wait_{payment.id}",
+            "object": "checkout.session",
+            "status": "complete",
+            "payment_status": "paid",
+            "payment_intent": f"pi_test_wait_{payment.id}",
+        }
         apply_checkout(session, payment, checkout, seen_at=dt.datetime.now(dt.UTC), settings=SETTINGS)
         session.flush()
         payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
@@ -138,8 +143,15 @@ def test_a_refund_in_flight_holds_no_lock_on_the_refund_or_the_payout(committed_
         with sessions() as session:
             return send_refund(session, lambda: gateway, refund_id, settings=SETTINGS)
 
-    outcome = _while_stripe_answers(committed_engine, gateway, job, [("UPDATE refund SET reason = 'Two baskets arrived crushed.' WHERE id = :id", refund_id),
-                                                                     ("UPDATE payout SET note = 'Checked by the operator' WHERE id = :id", payout_id)])  # fmt: skip
+    outcome = _while_stripe_answers(
+        committed_engine,
+        gateway,
+        job,
+        [
+            ("UPDATE refund SET reason = 'Two baskets arrived crushed.' WHERE id = :id", refund_id),
+            ("UPDATE payout SET note = 'Checked by the operator' WHERE id = :id", payout_id),
+        ],
+    )
 
     assert str(outcome).startswith("refund re_")
     with sessions() as session:

@@ -21,9 +21,17 @@ def test_a_token_posted_twice_at_once_creates_once_and_sends_the_second_to_the_f
     with sessions.begin() as session:
         buyer = factories.buyer(session)
         group = factories.producer_group(session)
-        rfq = Rfq(buyer_id=buyer.organization_id, title="Baskets", category="baskets.storage", quantity=100, currency="USD",
-                  needed_by=dt.date.today() + dt.timedelta(weeks=8), destination_country="GB", status=RfqStatus.OPEN,
-                  recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
+        rfq = Rfq(
+            buyer_id=buyer.organization_id,
+            title="Baskets",
+            category="baskets.storage",
+            quantity=100,
+            currency="USD",
+            needed_by=dt.date.today() + dt.timedelta(weeks=8),
+            destination_country="GB",
+            status=RfqStatus.OPEN,
+            recipients=[RfqRecipient(group_id=group.id)],
+        )
         session.add(rfq)
         session.flush()
         user_id, group_id, rfq_id = buyer.user_id, group.id, rfq.id

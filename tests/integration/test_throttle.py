@@ -98,8 +98,18 @@ def test_the_delay_grows_with_each_failure(session: Session) -> None:
 
 def _buyer_rfq(session: Session, membership) -> str:  # type: ignore[no-untyped-def]
     group = factories.producer_group(session)
-    rfq = Rfq(buyer_id=membership.organization_id, created_by_id=membership.user_id, title="Baskets", spec="", category="baskets.storage",
-              quantity=100, currency="USD", needed_by=dt.date.today() + dt.timedelta(weeks=10), destination_country="GB", status=RfqStatus.OPEN)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=membership.organization_id,
+        created_by_id=membership.user_id,
+        title="Baskets",
+        spec="",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        needed_by=dt.date.today() + dt.timedelta(weeks=10),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+    )
     session.add(rfq)
     session.flush()
     session.add(RfqRecipient(rfq_id=rfq.id, group_id=group.id))
@@ -154,8 +164,9 @@ DOORS.update({"INVITATIONS": _invitations, "ODOO_TEST": _odoo, "RFQS": _rfqs, "M
 
 
 @pytest.mark.parametrize("door", sorted(DOORS))
-def test_each_door_people_could_hammer_has_a_rate_limit(app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch,
-                                                       door: str) -> None:  # fmt: skip
+def test_each_door_people_could_hammer_has_a_rate_limit(
+    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch, door: str
+) -> None:
     method, page, action, data = DOORS[door](client, session)
     session.commit()
     monkeypatch.setitem(app.config, f"RATE_LIMIT_{door}", "2 per hour")

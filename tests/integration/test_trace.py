@@ -42,8 +42,15 @@ def _go(session: Session, p: dict, history: list) -> Order:
     order = p["order"]
     for step in history:
         if isinstance(step, tuple):
-            post_progress(session, p["admin"], order.id, percent=40, note="Coiling under way",
-                          photo_path="photos/orders/1/coil.jpg" if step[1] else None, base_url=BASE)  # fmt: skip
+            post_progress(
+                session,
+                p["admin"],
+                order.id,
+                percent=40,
+                note="Coiling under way",
+                photo_path="photos/orders/1/coil.jpg" if step[1] else None,
+                base_url=BASE,
+            )
             continue
         who = (
             p["buyer"] if step in (S.DELIVERED, S.CLOSED) or (step == S.CANCELLED and order.status == S.CONFIRMED) else p["admin"]
@@ -181,12 +188,22 @@ def _legacy_event(
 ) -> TraceEvent:
     """An event exactly as Loom recorded it before CBV 2.0 (URN steps, a free-text place, Loom's own hash)."""
     event = TraceEvent(
-        order_id=order.id, sequence=sequence, kind=kind, action=action, biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
-        event_time=dt.datetime(2026, 3, sequence, 9, 30, 15, 123456, tzinfo=dt.UTC), read_point="Machakos, KE",
+        order_id=order.id,
+        sequence=sequence,
+        kind=kind,
+        action=action,
+        biz_step=f"urn:epcglobal:cbv:bizstep:{step}",
+        event_time=dt.datetime(2026, 3, sequence, 9, 30, 15, 123456, tzinfo=dt.UTC),
+        read_point="Machakos, KE",
         what={"quantityList": [{"epcClass": "urn:loom:class:RFQ-1", "quantity": 400, "uom": "EA"}]},
-        why={"note": "Order confirmed.", "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}]},
-        prev_hash=prev, hash_scheme=LEGACY_SCHEME, hash="",
-    )  # fmt: skip
+        why={
+            "note": "Order confirmed.",
+            "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:loom:order:{order.number}"}],
+        },
+        prev_hash=prev,
+        hash_scheme=LEGACY_SCHEME,
+        hash="",
+    )
     event.hash = event_hash(prev, legacy_body(event))
     session.add(event)
     session.flush()

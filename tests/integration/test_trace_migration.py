@@ -32,7 +32,8 @@ def test_events_hashed_before_0013_still_verify_after_it(tmp_path: Path) -> None
         )
         db.execute(
             sa.text(
-                "INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, artisan_count, women_share,"
+                "INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, "
+                "artisan_count, women_share,"
                 " youth_share, languages, verified, rating_count, created_at, updated_at, version) VALUES "
                 "(1, 2, 'Machakos Sisal Weavers', 'machakos', '', 'KE', '', 'Machakos', 0, 0, 0, '[]', 0, 0, :t, :t, 1)"
             ),
@@ -40,7 +41,8 @@ def test_events_hashed_before_0013_still_verify_after_it(tmp_path: Path) -> None
         )
         db.execute(
             sa.text(
-                "INSERT INTO purchase_order (id, number, buyer_id, group_id, status, currency, total, deposit_percent, incoterm, ship_by,"
+                "INSERT INTO purchase_order (id, number, buyer_id, group_id, status, currency, total, deposit_percent, "
+                "incoterm, ship_by,"
                 " destination_country, created_at) VALUES (1, 'LM-2026-00001', 1, 1, 'in_production', 'USD', 100, 50, 'FCA',"
                 " '2026-06-01', 'GB', :t)"
             ),
@@ -56,14 +58,37 @@ def test_events_hashed_before_0013_still_verify_after_it(tmp_path: Path) -> None
                 "note": "Order confirmed.",
                 "bizTransactionList": [{"type": "po", "bizTransaction": "urn:loom:order:LM-2026-00001"}],
             }
-            body = {"order": 1, "sequence": sequence, "type": kind, "action": action, "bizStep": f"urn:epcglobal:cbv:bizstep:{step}",
-                    "disposition": None, "eventTime": moment.isoformat(), "readPoint": "Machakos, KE", "what": what, "why": why}  # fmt: skip
+            body = {
+                "order": 1,
+                "sequence": sequence,
+                "type": kind,
+                "action": action,
+                "bizStep": f"urn:epcglobal:cbv:bizstep:{step}",
+                "disposition": None,
+                "eventTime": moment.isoformat(),
+                "readPoint": "Machakos, KE",
+                "what": what,
+                "why": why,
+            }
             digest = event_hash(prev, body)
-            db.execute(sa.text("INSERT INTO trace_event (order_id, sequence, kind, action, biz_step, event_time, read_point, what, why,"
-                               " recorded_at, prev_hash, hash) VALUES (1, :s, :k, :a, :b, :e, 'Machakos, KE', :w, :y, :t, :p, :h)"),
-                       {"s": sequence, "k": kind, "a": action, "b": body["bizStep"], "e": moment.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                        "w": json.dumps(what), "y": json.dumps(why),
-                        "t": now, "p": prev, "h": digest})  # fmt: skip
+            db.execute(
+                sa.text(
+                    "INSERT INTO trace_event (order_id, sequence, kind, action, biz_step, event_time, read_point, what, why,"
+                    " recorded_at, prev_hash, hash) VALUES (1, :s, :k, :a, :b, :e, 'Machakos, KE', :w, :y, :t, :p, :h)"
+                ),
+                {
+                    "s": sequence,
+                    "k": kind,
+                    "a": action,
+                    "b": body["bizStep"],
+                    "e": moment.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "w": json.dumps(what),
+                    "y": json.dumps(why),
+                    "t": now,
+                    "p": prev,
+                    "h": digest,
+                },
+            )
             prev = digest
     engine.dispose()
 

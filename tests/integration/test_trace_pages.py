@@ -31,14 +31,29 @@ BASE = "https://loom.test"
 @pytest.fixture
 def deal(session: Session) -> dict:
     buyer = factories.buyer(session, name="Northwind Home", role=Role.OWNER)
-    group = factories.producer_group(session, name="Machakos Sisal Weavers", city="Machakos", latitude=-1.5177, longitude=37.2634,
-                                     artisan_count=240, women_share=85, youth_share=30)  # fmt: skip
+    group = factories.producer_group(
+        session,
+        name="Machakos Sisal Weavers",
+        city="Machakos",
+        latitude=-1.5177,
+        longitude=37.2634,
+        artisan_count=240,
+        women_share=85,
+        youth_share=30,
+    )
     admin = factories.member_of(session, group, role=Role.ADMIN)
     outsider = factories.buyer(session, name="Casa Verde", role=Role.OWNER)
     order = factories.accepted_order(session, group, buyer)
     move(session, admin, order.id, OrderStatus.IN_PRODUCTION, note="", today=dt.date.today(), base_url=BASE)
-    post_progress(session, admin, order.id, percent=40, note="Mary Wanjiku finished the first 100", photo_path="photos/orders/x/coil.jpg",
-                  base_url=BASE)  # fmt: skip
+    post_progress(
+        session,
+        admin,
+        order.id,
+        percent=40,
+        note="Mary Wanjiku finished the first 100",
+        photo_path="photos/orders/x/coil.jpg",
+        base_url=BASE,
+    )
     post_progress(
         session, admin, order.id, percent=70, note="Private second photo", photo_path="photos/orders/x/private.jpg", base_url=BASE
     )
@@ -103,8 +118,16 @@ def test_the_story_is_public_only_while_both_agree(client: FlaskClient, session:
     story = anonymous.get(f"/stories/{public_id}")
     assert story.status_code == 200
     text = words(story)
-    for shown in ("Made by Machakos Sisal Weavers", "Machakos, Kenya", "240 artisans", "85 % women", "30 % young people",
-                  "Order confirmed · Machakos", "Production started · Machakos", "Verify this story"):  # fmt: skip
+    for shown in (
+        "Made by Machakos Sisal Weavers",
+        "Machakos, Kenya",
+        "240 artisans",
+        "85 % women",
+        "30 % young people",
+        "Order confirmed · Machakos",
+        "Production started · Machakos",
+        "Verify this story",
+    ):
         assert shown in text, shown
     markup = story.get_data(as_text=True)
     other_photo = session.query(ProgressUpdate).filter_by(order_id=order.id, percent=70).one()
@@ -117,8 +140,14 @@ def test_the_story_is_public_only_while_both_agree(client: FlaskClient, session:
     with anonymous.get(chosen_url) as served:
         assert served.status_code == 200 and served.headers["Cache-Control"] == "private, no-store"
     assert anonymous.get(other_url).status_code == 404  # a photo not chosen is not served through the story
-    for private in ("Northwind Home", deal["admin"].user.name, deal["admin"].user.email, deal["buyer"].user.email, "Mary Wanjiku",
-                    order.total.to_eng_string()):  # fmt: skip
+    for private in (
+        "Northwind Home",
+        deal["admin"].user.name,
+        deal["admin"].user.email,
+        deal["buyer"].user.email,
+        "Mary Wanjiku",
+        order.total.to_eng_string(),
+    ):
         assert private not in text, private
 
     verify = words(anonymous.get(f"/stories/{public_id}/verify"))

@@ -29,8 +29,17 @@ from tests.web import sign_in, submit, text_of
 
 NAME = SIGNUP["organization_name"]
 # Every public page and API answer that lists groups; each must leave the unconfirmed group out.
-LISTS = ["/", "/groups", "/groups?country=KE", "/search?q=Kitui", "/search?country=KE", "/api/v1/groups",
-         "/api/v1/groups?country=ke", "/api/v1/search?q=Kitui", "/api/v1/search?country=KE"]  # fmt: skip
+LISTS = [
+    "/",
+    "/groups",
+    "/groups?country=KE",
+    "/search?q=Kitui",
+    "/search?country=KE",
+    "/api/v1/groups",
+    "/api/v1/groups?country=ke",
+    "/api/v1/search?q=Kitui",
+    "/api/v1/search?country=KE",
+]
 
 
 @pytest.fixture
@@ -66,8 +75,18 @@ def test_a_signed_up_group_shows_nowhere_public_until_its_owner_confirms_then_ev
     )
 
     buyer = factories.buyer(session, role=Role.ADMIN)  # a buyer cannot reach it by its address either
-    draft = Rfq(buyer_id=buyer.organization_id, created_by_id=buyer.user_id, title="Baskets", spec="", category="baskets.storage",
-                quantity=100, currency="USD", destination_country="GB", status=RfqStatus.DRAFT, needed_by=dt.date.today() + dt.timedelta(weeks=10))  # fmt: skip
+    draft = Rfq(
+        buyer_id=buyer.organization_id,
+        created_by_id=buyer.user_id,
+        title="Baskets",
+        spec="",
+        category="baskets.storage",
+        quantity=100,
+        currency="USD",
+        destination_country="GB",
+        status=RfqStatus.DRAFT,
+        needed_by=dt.date.today() + dt.timedelta(weeks=10),
+    )
     session.add(draft)
     session.commit()
     shopper = app.test_client()
@@ -93,8 +112,9 @@ def test_an_invited_teammate_who_accepts_lists_the_group_too(session: Session) -
     group = factories.producer_group(session, listed=False)
     owner = factories.member_of(session, group, role=Role.OWNER)
     owner.user.email_confirmed_at = None
-    __, link = accounts.invite(session, inviter=owner, email="kioko@example.org", role=Role.ADMIN, base_url="https://loom.test",
-                               ttl=dt.timedelta(days=3))  # fmt: skip
+    __, link = accounts.invite(
+        session, inviter=owner, email="kioko@example.org", role=Role.ADMIN, base_url="https://loom.test", ttl=dt.timedelta(days=3)
+    )
     token = link.rsplit("/", 1)[1]
     accounts.accept_invitation(session, token, user=None, name="Kioko", password="a long enough passphrase")
     assert group.listed
@@ -113,8 +133,14 @@ def test_an_unlisted_groups_photos_and_published_stories_are_not_public(client: 
     set_story_consent(session, buyer, order.id, agree=True)
     story = set_story_consent(session, admin, order.id, agree=True)
     session.commit()
-    doors = [f"/stories/{story.public_id}", f"/stories/{story.public_id}/verify", f"/stories/{story.public_id}/trace.epcis.json",
-             f"/stories/{story.public_id}/qr.svg", f"/stories/{story.public_id}/tags", "/media/photos/kitui/loom.jpg"]  # fmt: skip
+    doors = [
+        f"/stories/{story.public_id}",
+        f"/stories/{story.public_id}/verify",
+        f"/stories/{story.public_id}/trace.epcis.json",
+        f"/stories/{story.public_id}/qr.svg",
+        f"/stories/{story.public_id}/tags",
+        "/media/photos/kitui/loom.jpg",
+    ]
     assert [client.get(door).status_code for door in doors[:-1]] == [200] * 5
 
     group.listed = False  # as a group whose people never confirmed an address (e.g. one that traded before confirmation existed)
@@ -122,7 +148,8 @@ def test_an_unlisted_groups_photos_and_published_stories_are_not_public(client: 
     assert [client.get(door).status_code for door in doors] == [404] * 6
 
 
-def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_imported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+# type: ignore[no-untyped-def]
+def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_imported(tmp_path) -> None:
     """Migration 0023 applies the same rule to the groups already there (upgraded from 0017, the schema before it)."""
     import sqlalchemy as sa
 
@@ -134,16 +161,36 @@ def test_the_migration_lists_only_groups_someone_confirmed_or_an_operator_import
     engine = make_engine(url)
     now = "2026-03-03 09:30:00.000000"
     with engine.begin() as db:
-        db.execute(sa.text("INSERT INTO organization (id, kind, name, country, created_at) VALUES (1, 'producer', 'Confirmed', 'KE', :t),"
-                           " (2, 'producer', 'Unconfirmed', 'KE', :t), (3, 'producer', 'Imported', 'KE', :t)"), {"t": now})  # fmt: skip
+        db.execute(
+            sa.text(
+                "INSERT INTO organization (id, kind, name, country, created_at) VALUES (1, 'producer', 'Confirmed', 'KE', :t),"
+                " (2, 'producer', 'Unconfirmed', 'KE', :t), (3, 'producer', 'Imported', 'KE', :t)"
+            ),
+            {"t": now},
+        )
         for n in (1, 2, 3):
-            db.execute(sa.text("INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, artisan_count,"
-                               " women_share, youth_share, languages, verified, rating_count, created_at, updated_at, version) VALUES "
-                               "(:n, :n, 'G', :slug, '', 'KE', '', '', 0, 0, 0, '[]', 0, 0, :t, :t, 1)"), {"n": n, "slug": f"g-{n}", "t": now})  # fmt: skip
-        db.execute(sa.text("INSERT INTO user_account (id, email, name, password_hash, is_operator, created_at, email_confirmed_at) VALUES "
-                           "(1, 'a@example.org', 'A', 'x', 0, :t, :t), (2, 'b@example.org', 'B', 'x', 0, :t, NULL)"), {"t": now})  # fmt: skip
-        db.execute(sa.text("INSERT INTO membership (user_id, organization_id, role, created_at) VALUES (1, 1, 'owner', :t), (2, 2, 'owner', :t)"),
-                   {"t": now})  # fmt: skip
+            db.execute(
+                sa.text(
+                    "INSERT INTO producer_group (id, organization_id, name, slug, story, country, region, city, artisan_count,"
+                    " women_share, youth_share, languages, verified, rating_count, created_at, updated_at, version) VALUES "
+                    "(:n, :n, 'G', :slug, '', 'KE', '', '', 0, 0, 0, '[]', 0, 0, :t, :t, 1)"
+                ),
+                {"n": n, "slug": f"g-{n}", "t": now},
+            )
+        db.execute(
+            sa.text(
+                "INSERT INTO user_account (id, email, name, password_hash, is_operator, created_at, email_confirmed_at) VALUES "
+                "(1, 'a@example.org', 'A', 'x', 0, :t, :t), (2, 'b@example.org', 'B', 'x', 0, :t, NULL)"
+            ),
+            {"t": now},
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO membership (user_id, organization_id, role, created_at) VALUES (1, 1, 'owner', :t), (2, 2, "
+                "'owner', :t)"
+            ),
+            {"t": now},
+        )
     engine.dispose()
     upgrade_database(url)
     engine = make_engine(url)

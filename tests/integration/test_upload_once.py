@@ -41,9 +41,12 @@ def gallery_photo(client: FlaskClient, session: Session):  # type: ignore[no-unt
 
 def certification_evidence(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
     group = _group_admin(client, session)
-    return ("/manage/certifications", "/manage/certifications",
-            lambda: {"scheme": "wfto", "reference": "W-1", "evidence": (io.BytesIO(b"%PDF-1.4 WFTO membership"), "wfto.pdf")},
-            f"evidence/{group.id}")  # fmt: skip
+    return (
+        "/manage/certifications",
+        "/manage/certifications",
+        lambda: {"scheme": "wfto", "reference": "W-1", "evidence": (io.BytesIO(b"%PDF-1.4 WFTO membership"), "wfto.pdf")},
+        f"evidence/{group.id}",
+    )
 
 
 def progress_photo(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
@@ -52,8 +55,12 @@ def progress_photo(client: FlaskClient, session: Session):  # type: ignore[no-un
     maker = factories.member_of(session, group, role=Role.ADMIN)
     session.commit()
     sign_in(client, maker.user.email)
-    return (f"/orders/{order.id}", f"/orders/{order.id}/progress",
-            lambda: {"percent": "40", "note": "Half woven", "photo": (io.BytesIO(png_bytes()), "p.png")}, f"orders/{order.id}")  # fmt: skip
+    return (
+        f"/orders/{order.id}",
+        f"/orders/{order.id}/progress",
+        lambda: {"percent": "40", "note": "Half woven", "photo": (io.BytesIO(png_bytes()), "p.png")},
+        f"orders/{order.id}",
+    )
 
 
 def rfq_attachment(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
@@ -63,8 +70,12 @@ def rfq_attachment(client: FlaskClient, session: Session):  # type: ignore[no-un
     session.commit()
     sign_in(client, buyer.user.email)
     page = f"/rfqs/new?group={group.slug}"
-    return (page, page, lambda: {**RFQ, "group": [group.slug], "send": "1", "attachments": (io.BytesIO(b"%PDF-1.4 spec sheet"), "spec.pdf")},
-            f"rfqs/{buyer.organization_id}")  # fmt: skip
+    return (
+        page,
+        page,
+        lambda: {**RFQ, "group": [group.slug], "send": "1", "attachments": (io.BytesIO(b"%PDF-1.4 spec sheet"), "spec.pdf")},
+        f"rfqs/{buyer.organization_id}",
+    )
 
 
 def _files(app: Flask, folder: str) -> set[str]:

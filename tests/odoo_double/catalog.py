@@ -17,18 +17,32 @@ from tests.odoo_double.orm import (
 )
 
 # Country ids as a fresh Odoo numbers them (they come from data files, in the same order everywhere).
-COUNTRIES = {80: ("GH", "Ghana"), 114: ("KE", "Kenya"), 233: ("US", "United States"), 76: ("GB", "United Kingdom"),
-             104: ("IN", "India"), 91: ("GT", "Guatemala"), 69: ("ET", "Ethiopia"), 174: ("PE", "Peru"), 19: ("BD", "Bangladesh")}  # fmt: skip
+COUNTRIES = {
+    80: ("GH", "Ghana"),
+    114: ("KE", "Kenya"),
+    233: ("US", "United States"),
+    76: ("GB", "United Kingdom"),
+    104: ("IN", "India"),
+    91: ("GT", "Guatemala"),
+    69: ("ET", "Ethiopia"),
+    174: ("PE", "Peru"),
+    19: ("BD", "Bangladesh"),
+}
 # res.groups of the rights the connector needs (id, xml id, name); the first is the recordings' Sales / User.
 # Sales / User is res.groups 21 on 17/18 and 22 on 19, as recorded; the others' ids are the double's own.
 BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER = 61, 62, 63, 64
-GROUPS = {"sales_team.group_sale_salesman": "User: Own Documents Only", "account.group_account_invoice": "Billing",
-          "base.group_partner_manager": "Contact Creation", "product.group_product_manager": "Product Manager",
-          "sales_team.group_sale_manager": "Administrator"}  # fmt: skip
+GROUPS = {
+    "sales_team.group_sale_salesman": "User: Own Documents Only",
+    "account.group_account_invoice": "Billing",
+    "base.group_partner_manager": "Contact Creation",
+    "product.group_product_manager": "Product Manager",
+    "sales_team.group_sale_manager": "Administrator",
+}
 
 
 def group_ids(version: int) -> dict[str, int]:
-    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real 17)."""
+    """res.groups id of each group the connector's rights come from, by xml id (17 has no Product Manager group: checked on real
+    17)."""
     ids = dict(zip(GROUPS, (22 if version >= 19 else 21, BILLING, CONTACT_CREATION, PRODUCT_MANAGER, SALES_MANAGER), strict=True))
     if version < 18:
         del ids["product.group_product_manager"]
@@ -92,12 +106,21 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
     untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
     if money.rounds_globally(db) and lines:
-        # round_globally: the document's tax is the unrounded line taxes added, rounded once; included taxes come out of the lines' amounts.
+        # round_globally: the document's tax is the unrounded line taxes added, rounded once; included taxes come out of the
+        # lines' amounts.
         currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
         quantity = "product_uom_qty" if model == "sale.order" else "quantity"
         tax_field = ("tax_ids" if db.version >= 19 else "tax_id") if model == "sale.order" else "tax_ids"
-        tax = money.currency_round(sum((money.unrounded_tax(db, line[quantity], line["price_unit"], line.get("discount"), line.get(tax_field) or [])
-                                        for _, line in lines), Decimal(0)), money.rounding_of(db, currency))  # fmt: skip
+        tax = money.currency_round(
+            sum(
+                (
+                    money.unrounded_tax(db, line[quantity], line["price_unit"], line.get("discount"), line.get(tax_field) or [])
+                    for _, line in lines
+                ),
+                Decimal(0),
+            ),
+            money.rounding_of(db, currency),
+        )
         if any(_excluded_taxes(db, line_model, line) for line_model, line in lines):
             total = untaxed + tax
         else:
@@ -106,8 +129,15 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
         # 19 rounds the document's untaxed amount once, from the lines' unrounded amounts (`_round_tax_details_base_lines`,
         # measured on real 19): round(Σ quantity × price) with no tax or price-included taxes; taxes stay rounded per line.
         currency = _order_currency(db, row) if model == "sale.order" else (row.get("currency_id") or money.COMPANY_CURRENCY)
-        raw = sum((money.to_decimal(line["product_uom_qty" if line_model == "sale.order.line" else "quantity"]) * money.to_decimal(line["price_unit"])
-                   * (1 - money.to_decimal(line.get("discount")) / 100) for line_model, line in lines), Decimal(0))  # fmt: skip
+        raw = sum(
+            (
+                money.to_decimal(line["product_uom_qty" if line_model == "sale.order.line" else "quantity"])
+                * money.to_decimal(line["price_unit"])
+                * (1 - money.to_decimal(line.get("discount")) / 100)
+                for line_model, line in lines
+            ),
+            Decimal(0),
+        )
         gross = money.currency_round(raw, money.rounding_of(db, currency))
         if any(_excluded_taxes(db, line_model, line) for line_model, line in lines):
             untaxed, total = gross, gross + tax
@@ -204,26 +234,76 @@ def build(name: str, version: int) -> Database:
         db.models[model.name] = model
         return model
 
-    add(Model("res.country", "Country", {"name": Field("char"), "code": Field("char")},
-              records={i: {"id": i, "name": n, "code": c} for i, (c, n) in COUNTRIES.items()}, next_id=300))  # fmt: skip
-    add(Model("res.currency", "Currency", {
-        "name": Field("char", required=True), "symbol": Field("char"), "rounding": Field("float"), "active": Field("boolean", default=True),
-        "decimal_places": Field("integer", readonly=True, compute=lambda d, m, r: max(0, -Decimal(repr(r["rounding"])).normalize().as_tuple().exponent)),
-    }, records={i: {"id": i, "name": code, "symbol": symbol, "rounding": rounding, "active": active} for i, code, symbol, rounding, active, _ in money.CURRENCIES},
-        next_id=200))  # fmt: skip
+    add(
+        Model(
+            "res.country",
+            "Country",
+            {"name": Field("char"), "code": Field("char")},
+            records={i: {"id": i, "name": n, "code": c} for i, (c, n) in COUNTRIES.items()},
+            next_id=300,
+        )
+    )
+    add(
+        Model(
+            "res.currency",
+            "Currency",
+            {
+                "name": Field("char", required=True),
+                "symbol": Field("char"),
+                "rounding": Field("float"),
+                "active": Field("boolean", default=True),
+                "decimal_places": Field(
+                    "integer",
+                    readonly=True,
+                    compute=lambda d, m, r: max(0, -Decimal(repr(r["rounding"])).normalize().as_tuple().exponent),
+                ),
+            },
+            records={
+                i: {"id": i, "name": code, "symbol": symbol, "rounding": rounding, "active": active}
+                for i, code, symbol, rounding, active, _ in money.CURRENCIES
+            },
+            next_id=200,
+        )
+    )
     db.rates = {i: Decimal(rate) for i, *_, rate in money.CURRENCIES}
-    add(Model("res.company", "Companies", {
-        "name": Field("char"), "currency_id": Field("many2one", "res.currency"), "account_sale_tax_id": Field("many2one", "account.tax"),
-        "tax_calculation_rounding_method": Field("selection", selection=[["round_per_line", "Round per Line"], ["round_globally", "Round Globally"]],
-                                                 default="round_per_line"),
-        **({"account_price_include": Field("selection", default="tax_excluded")} if version >= 18 else {}),
-    }, records={1: {"id": 1, "name": "My Company", "currency_id": money.COMPANY_CURRENCY, "account_sale_tax_id": money.DEFAULT_SALE_TAX,
+    add(
+        Model(
+            "res.company",
+            "Companies",
+            {
+                "name": Field("char"),
+                "currency_id": Field("many2one", "res.currency"),
+                "account_sale_tax_id": Field("many2one", "account.tax"),
+                "tax_calculation_rounding_method": Field(
+                    "selection",
+                    selection=[["round_per_line", "Round per Line"], ["round_globally", "Round Globally"]],
+                    default="round_per_line",
+                ),
+                **({"account_price_include": Field("selection", default="tax_excluded")} if version >= 18 else {}),
+            },
+            records={
+                1: {
+                    "id": 1,
+                    "name": "My Company",
+                    "currency_id": money.COMPANY_CURRENCY,
+                    "account_sale_tax_id": money.DEFAULT_SALE_TAX,
                     "tax_calculation_rounding_method": "round_per_line",
-                    **({"account_price_include": "tax_excluded"} if version >= 18 else {})}}, next_id=2))  # fmt: skip
+                    **({"account_price_include": "tax_excluded"} if version >= 18 else {}),
+                }
+            },
+            next_id=2,
+        )
+    )
     # The generic chart of accounts' taxes; 18 moved "included in price" to price_include_override (price_include computed).
-    tax_fields = {"name": Field("char", required=True), "amount": Field("float"), "type_tax_use": Field("selection", default="sale"),
-                  "amount_type": Field("selection", default="percent"), "active": Field("boolean", default=True), "description": Field("char"),
-                  "company_id": Field("many2one", "res.company", default=1)}  # fmt: skip
+    tax_fields = {
+        "name": Field("char", required=True),
+        "amount": Field("float"),
+        "type_tax_use": Field("selection", default="sale"),
+        "amount_type": Field("selection", default="percent"),
+        "active": Field("boolean", default=True),
+        "description": Field("char"),
+        "company_id": Field("many2one", "res.company", default=1),
+    }
     if version >= 18:
         tax_fields["price_include_override"] = Field(
             "selection", selection=[["tax_included", "Tax Included"], ["tax_excluded", "Tax Excluded"]]
@@ -231,91 +311,269 @@ def build(name: str, version: int) -> Database:
         tax_fields["price_include"] = Field("boolean", readonly=True, compute=lambda d, m, r: money.tax_included(d, r))
     else:
         tax_fields["price_include"] = Field("boolean", default=False)
-    add(Model("account.tax", "Tax", tax_fields, records={
-        1: {"id": 1, "name": "15%", "amount": 15.0, "type_tax_use": "sale", "amount_type": "percent", "active": True, "company_id": 1, "description": False,
-            **({"price_include_override": False} if version >= 18 else {"price_include": False})},
-        2: {"id": 2, "name": "15%", "amount": 15.0, "type_tax_use": "purchase", "amount_type": "percent", "active": True, "company_id": 1, "description": False,
-            **({"price_include_override": False} if version >= 18 else {"price_include": False})},
-    }, next_id=3))  # fmt: skip
-    add(Model("product.pricelist", "Pricelist", {
-        "name": Field("char", required=True), "currency_id": Field("many2one", "res.currency", required=True), "active": Field("boolean", default=True),
-    }, records={1: {"id": 1, "name": "Default", "currency_id": money.COMPANY_CURRENCY, "active": True}}, next_id=2))  # fmt: skip
-    add(Model("res.partner", "Contact", {
-        "name": Field("char"), "ref": Field("char"), "email": Field("char"), "is_company": Field("boolean", default=False),
-        "country_id": Field("many2one", "res.country"), "parent_id": Field("many2one", "res.partner"),
-        "vat": Field("char"), "street": Field("char"), "city": Field("char"),
-    }, records={1: {"id": 1, "name": "My Company", "is_company": True}, 3: {"id": 3, "name": "Administrator", "email": "admin@yourcompany.example.com"}},
-        next_id=7))  # fmt: skip
-    add(Model("product.product", "Product", {
-        "name": Field("char", required=True), "default_code": Field("char"), "barcode": Field("char"),
-        "list_price": Field("float", default=0.0), "type": Field("selection", selection=[["consu", "Goods"], ["service", "Service"], ["combo", "Combo"]], default="consu"),
-        "sale_ok": Field("boolean", default=True),
-        # A product made without taxes gets the company's default sales tax (the generic chart's 15 %).
-        "taxes_id": Field("many2many", "account.tax", default=lambda: [money.DEFAULT_SALE_TAX]),
-    }, next_id=1, display=lambda r: f"[{r['default_code']}] {r['name']}" if r.get("default_code") else r["name"]))  # fmt: skip
-    add(Model("sale.order", "Sales Order", {
-        "name": Field("char", readonly=True), "partner_id": Field("many2one", "res.partner", required=True),
-        "client_order_ref": Field("char"), "commitment_date": Field("datetime"), "note": Field("html"),
-        "state": Field("selection", selection=[["draft", "Quotation"], ["sent", "Quotation Sent"], ["sale", "Sales Order"],
-                                               ["cancel", "Cancelled"]], default="draft"),
-        # "Lock Confirmed Sales" sets this boolean on confirmation from 17 on (no `done` state any more: checked on real 17).
-        "locked": Field("boolean", default=False),
-        "order_line": Field("one2many", "sale.order.line", inverse="order_id"),
-        "pricelist_id": Field("many2one", "product.pricelist"),
-        "currency_id": Field("many2one", "res.currency", readonly=True, compute=_order_currency_id),
-        "amount_untaxed": Field("monetary", readonly=True, compute=_amount_untaxed),
-        "amount_tax": Field("monetary", readonly=True, compute=_amount_tax),
-        "amount_total": Field("monetary", readonly=True, compute=_amount_total),
-        "invoice_status": Field("selection", readonly=True, compute=_order_invoice_status),
-        "invoice_ids": Field("many2many", "account.move", readonly=True, compute=_invoice_ids),
-        "date_order": Field("datetime"),
-    }))  # fmt: skip
-    add(Model("sale.order.line", "Sales Order Line", {
-        "order_id": Field("many2one", "sale.order", required=True), "product_id": Field("many2one", "product.product"),
-        "name": Field("text"), "product_uom_qty": Field("float", default=1.0), "price_unit": Field("float", default=0.0),
-        "discount": Field("float", default=0.0),
-        uom_field: Field("many2one", "uom.uom"), tax_field: Field("many2many", "account.tax"),
-        "price_subtotal": Field("monetary", readonly=True, compute=_line_subtotal),
-        "price_tax": Field("float", readonly=True, compute=_line_tax),
-        "price_total": Field("monetary", readonly=True, compute=_line_total),
-        "qty_invoiced": Field("float", readonly=True, compute=_qty_invoiced),
-        "invoice_status": Field("selection", readonly=True, compute=_line_invoice_status),
-    }, display=lambda r: r.get("name") or ""))  # fmt: skip
-    add(Model("account.move", "Journal Entry", {
-        "name": Field("char"), "move_type": Field("selection", default="entry"), "partner_id": Field("many2one", "res.partner"),
-        "state": Field("selection", default="draft"), "payment_state": Field("selection", readonly=True, compute=_payment_state),
-        "ref": Field("char"), "invoice_date": Field("date"), "invoice_origin": Field("char"),
-        "currency_id": Field("many2one", "res.currency", default=money.COMPANY_CURRENCY),
-        "invoice_line_ids": Field("one2many", "account.move.line", inverse="move_id"),
-        "amount_untaxed": Field("monetary", readonly=True, compute=_amount_untaxed),
-        "amount_tax": Field("monetary", readonly=True, compute=_amount_tax),
-        "amount_total": Field("monetary", readonly=True, compute=_amount_total),
-        "amount_residual": Field("monetary", readonly=True, compute=_move_residual),
-    }, display=lambda r: r.get("name") or "/"))  # fmt: skip
-    add(Model("account.move.line", "Journal Item", {
-        "move_id": Field("many2one", "account.move"), "product_id": Field("many2one", "product.product"), "name": Field("char"),
-        "quantity": Field("float", default=1.0), "price_unit": Field("float", default=0.0), "discount": Field("float", default=0.0),
-        "sale_line_ids": Field("many2many", "sale.order.line"), "tax_ids": Field("many2many", "account.tax"),
-        "price_subtotal": Field("monetary", readonly=True, compute=_line_subtotal),
-        "price_total": Field("monetary", readonly=True, compute=_line_total),
-    }))  # fmt: skip
-    add(Model("mail.message", "Message", {
-        "body": Field("html"), "model": Field("char"), "res_id": Field("integer"), "message_type": Field("selection"),
-        "subtype_id": Field("many2one", "mail.message.subtype"), "date": Field("datetime"), "author_id": Field("many2one", "res.partner"),
-    }))  # fmt: skip
-    add(Model("mail.message.subtype", "Message subtypes", {"name": Field("char")}, records={
-        1: {"id": 1, "name": "Discussions"}, 2: {"id": 2, "name": "Note"}, 3: {"id": 3, "name": "Sales Order Confirmed"}, 4: {"id": 4, "name": "Invoice Paid"},
-    }, next_id=5))  # fmt: skip
-    add(Model("ir.attachment", "Attachment", {
-        "name": Field("char"), "res_model": Field("char"), "res_id": Field("integer"), "datas": Field("binary"),
-        "mimetype": Field("char"), "type": Field("selection", default="binary"),
-    }, next_id=450))  # fmt: skip
-    add(Model("ir.model.data", "Model Data", {
-        "name": Field("char"), "module": Field("char"), "model": Field("char"), "res_id": Field("integer"),
-    }, records={SALES_USER_GROUP_DATA + n: {"id": SALES_USER_GROUP_DATA + n, "name": xmlid.split(".")[1], "module": xmlid.split(".")[0], "model": "res.groups",
-                                             "res_id": gid} for n, (xmlid, gid) in enumerate(group_ids(version).items())}, next_id=20940))  # fmt: skip
-    add(Model("ir.module.module", "Module", {"name": Field("char"), "state": Field("selection"), "latest_version": Field("char")},
-              records={i: {"id": i, "name": n, "state": "installed", "latest_version": f"{version}.0.1.0"} for n, i in MODULES.items()}, next_id=600))  # fmt: skip
+    add(
+        Model(
+            "account.tax",
+            "Tax",
+            tax_fields,
+            records={
+                1: {
+                    "id": 1,
+                    "name": "15%",
+                    "amount": 15.0,
+                    "type_tax_use": "sale",
+                    "amount_type": "percent",
+                    "active": True,
+                    "company_id": 1,
+                    "description": False,
+                    **({"price_include_override": False} if version >= 18 else {"price_include": False}),
+                },
+                2: {
+                    "id": 2,
+                    "name": "15%",
+                    "amount": 15.0,
+                    "type_tax_use": "purchase",
+                    "amount_type": "percent",
+                    "active": True,
+                    "company_id": 1,
+                    "description": False,
+                    **({"price_include_override": False} if version >= 18 else {"price_include": False}),
+                },
+            },
+            next_id=3,
+        )
+    )
+    add(
+        Model(
+            "product.pricelist",
+            "Pricelist",
+            {
+                "name": Field("char", required=True),
+                "currency_id": Field("many2one", "res.currency", required=True),
+                "active": Field("boolean", default=True),
+            },
+            records={1: {"id": 1, "name": "Default", "currency_id": money.COMPANY_CURRENCY, "active": True}},
+            next_id=2,
+        )
+    )
+    add(
+        Model(
+            "res.partner",
+            "Contact",
+            {
+                "name": Field("char"),
+                "ref": Field("char"),
+                "email": Field("char"),
+                "is_company": Field("boolean", default=False),
+                "country_id": Field("many2one", "res.country"),
+                "parent_id": Field("many2one", "res.partner"),
+                "vat": Field("char"),
+                "street": Field("char"),
+                "city": Field("char"),
+            },
+            records={
+                1: {"id": 1, "name": "My Company", "is_company": True},
+                3: {"id": 3, "name": "Administrator", "email": "admin@yourcompany.example.com"},
+            },
+            next_id=7,
+        )
+    )
+    add(
+        Model(
+            "product.product",
+            "Product",
+            {
+                "name": Field("char", required=True),
+                "default_code": Field("char"),
+                "barcode": Field("char"),
+                "list_price": Field("float", default=0.0),
+                "type": Field(
+                    "selection", selection=[["consu", "Goods"], ["service", "Service"], ["combo", "Combo"]], default="consu"
+                ),
+                "sale_ok": Field("boolean", default=True),
+                # A product made without taxes gets the company's default sales tax (the generic chart's 15 %).
+                "taxes_id": Field("many2many", "account.tax", default=lambda: [money.DEFAULT_SALE_TAX]),
+            },
+            next_id=1,
+            display=lambda r: f"[{r['default_code']}] {r['name']}" if r.get("default_code") else r["name"],
+        )
+    )
+    add(
+        Model(
+            "sale.order",
+            "Sales Order",
+            {
+                "name": Field("char", readonly=True),
+                "partner_id": Field("many2one", "res.partner", required=True),
+                "client_order_ref": Field("char"),
+                "commitment_date": Field("datetime"),
+                "note": Field("html"),
+                "state": Field(
+                    "selection",
+                    selection=[
+                        ["draft", "Quotation"],
+                        ["sent", "Quotation Sent"],
+                        ["sale", "Sales Order"],
+                        ["cancel", "Cancelled"],
+                    ],
+                    default="draft",
+                ),
+                # "Lock Confirmed Sales" sets this boolean on confirmation from 17 on (no `done` state any more: checked on real
+                # 17).
+                "locked": Field("boolean", default=False),
+                "order_line": Field("one2many", "sale.order.line", inverse="order_id"),
+                "pricelist_id": Field("many2one", "product.pricelist"),
+                "currency_id": Field("many2one", "res.currency", readonly=True, compute=_order_currency_id),
+                "amount_untaxed": Field("monetary", readonly=True, compute=_amount_untaxed),
+                "amount_tax": Field("monetary", readonly=True, compute=_amount_tax),
+                "amount_total": Field("monetary", readonly=True, compute=_amount_total),
+                "invoice_status": Field("selection", readonly=True, compute=_order_invoice_status),
+                "invoice_ids": Field("many2many", "account.move", readonly=True, compute=_invoice_ids),
+                "date_order": Field("datetime"),
+            },
+        )
+    )
+    add(
+        Model(
+            "sale.order.line",
+            "Sales Order Line",
+            {
+                "order_id": Field("many2one", "sale.order", required=True),
+                "product_id": Field("many2one", "product.product"),
+                "name": Field("text"),
+                "product_uom_qty": Field("float", default=1.0),
+                "price_unit": Field("float", default=0.0),
+                "discount": Field("float", default=0.0),
+                uom_field: Field("many2one", "uom.uom"),
+                tax_field: Field("many2many", "account.tax"),
+                "price_subtotal": Field("monetary", readonly=True, compute=_line_subtotal),
+                "price_tax": Field("float", readonly=True, compute=_line_tax),
+                "price_total": Field("monetary", readonly=True, compute=_line_total),
+                "qty_invoiced": Field("float", readonly=True, compute=_qty_invoiced),
+                "invoice_status": Field("selection", readonly=True, compute=_line_invoice_status),
+            },
+            display=lambda r: r.get("name") or "",
+        )
+    )
+    add(
+        Model(
+            "account.move",
+            "Journal Entry",
+            {
+                "name": Field("char"),
+                "move_type": Field("selection", default="entry"),
+                "partner_id": Field("many2one", "res.partner"),
+                "state": Field("selection", default="draft"),
+                "payment_state": Field("selection", readonly=True, compute=_payment_state),
+                "ref": Field("char"),
+                "invoice_date": Field("date"),
+                "invoice_origin": Field("char"),
+                "currency_id": Field("many2one", "res.currency", default=money.COMPANY_CURRENCY),
+                "invoice_line_ids": Field("one2many", "account.move.line", inverse="move_id"),
+                "amount_untaxed": Field("monetary", readonly=True, compute=_amount_untaxed),
+                "amount_tax": Field("monetary", readonly=True, compute=_amount_tax),
+                "amount_total": Field("monetary", readonly=True, compute=_amount_total),
+                "amount_residual": Field("monetary", readonly=True, compute=_move_residual),
+            },
+            display=lambda r: r.get("name") or "/",
+        )
+    )
+    add(
+        Model(
+            "account.move.line",
+            "Journal Item",
+            {
+                "move_id": Field("many2one", "account.move"),
+                "product_id": Field("many2one", "product.product"),
+                "name": Field("char"),
+                "quantity": Field("float", default=1.0),
+                "price_unit": Field("float", default=0.0),
+                "discount": Field("float", default=0.0),
+                "sale_line_ids": Field("many2many", "sale.order.line"),
+                "tax_ids": Field("many2many", "account.tax"),
+                "price_subtotal": Field("monetary", readonly=True, compute=_line_subtotal),
+                "price_total": Field("monetary", readonly=True, compute=_line_total),
+            },
+        )
+    )
+    add(
+        Model(
+            "mail.message",
+            "Message",
+            {
+                "body": Field("html"),
+                "model": Field("char"),
+                "res_id": Field("integer"),
+                "message_type": Field("selection"),
+                "subtype_id": Field("many2one", "mail.message.subtype"),
+                "date": Field("datetime"),
+                "author_id": Field("many2one", "res.partner"),
+            },
+        )
+    )
+    add(
+        Model(
+            "mail.message.subtype",
+            "Message subtypes",
+            {"name": Field("char")},
+            records={
+                1: {"id": 1, "name": "Discussions"},
+                2: {"id": 2, "name": "Note"},
+                3: {"id": 3, "name": "Sales Order Confirmed"},
+                4: {"id": 4, "name": "Invoice Paid"},
+            },
+            next_id=5,
+        )
+    )
+    add(
+        Model(
+            "ir.attachment",
+            "Attachment",
+            {
+                "name": Field("char"),
+                "res_model": Field("char"),
+                "res_id": Field("integer"),
+                "datas": Field("binary"),
+                "mimetype": Field("char"),
+                "type": Field("selection", default="binary"),
+            },
+            next_id=450,
+        )
+    )
+    add(
+        Model(
+            "ir.model.data",
+            "Model Data",
+            {
+                "name": Field("char"),
+                "module": Field("char"),
+                "model": Field("char"),
+                "res_id": Field("integer"),
+            },
+            records={
+                SALES_USER_GROUP_DATA + n: {
+                    "id": SALES_USER_GROUP_DATA + n,
+                    "name": xmlid.split(".")[1],
+                    "module": xmlid.split(".")[0],
+                    "model": "res.groups",
+                    "res_id": gid,
+                }
+                for n, (xmlid, gid) in enumerate(group_ids(version).items())
+            },
+            next_id=20940,
+        )
+    )
+    add(
+        Model(
+            "ir.module.module",
+            "Module",
+            {"name": Field("char"), "state": Field("selection"), "latest_version": Field("char")},
+            records={
+                i: {"id": i, "name": n, "state": "installed", "latest_version": f"{version}.0.1.0"} for n, i in MODULES.items()
+            },
+            next_id=600,
+        )
+    )
     add(
         Model(
             "res.groups",
@@ -326,36 +584,97 @@ def build(name: str, version: int) -> Database:
         )
     )
     groups_field = "group_ids" if version >= 19 else "groups_id"
-    add(Model("res.users", "User", {
-        "name": Field("char"), "login": Field("char"), "password": Field("char"), groups_field: Field("many2many", "res.groups"),
-        "partner_id": Field("many2one", "res.partner"), "active": Field("boolean", default=True),
-        "email": Field("char", compute=lambda d, m, r: d.models["res.partner"].records.get(r.get("partner_id") or 0, {}).get("email") or False),
-    }, records={2: {"id": 2, "name": "Administrator", "login": "admin", "partner_id": 3, groups_field: []}}, next_id=6))  # fmt: skip
-    add(Model("account.journal", "Journal", {"name": Field("char"), "type": Field("selection")},
-              records={6: {"id": 6, "name": "Bank", "type": "bank"}}, next_id=10))  # fmt: skip
-    add(Model("account.payment.method.line", "Payment Methods", {"name": Field("char")},
-              records={1: {"id": 1, "name": "Manual" if version < 18 else "Manual Payment (Bank)"}}, next_id=10))  # fmt: skip
+    add(
+        Model(
+            "res.users",
+            "User",
+            {
+                "name": Field("char"),
+                "login": Field("char"),
+                "password": Field("char"),
+                groups_field: Field("many2many", "res.groups"),
+                "partner_id": Field("many2one", "res.partner"),
+                "active": Field("boolean", default=True),
+                "email": Field(
+                    "char",
+                    compute=lambda d, m, r: (
+                        d.models["res.partner"].records.get(r.get("partner_id") or 0, {}).get("email") or False
+                    ),
+                ),
+            },
+            records={2: {"id": 2, "name": "Administrator", "login": "admin", "partner_id": 3, groups_field: []}},
+            next_id=6,
+        )
+    )
+    add(
+        Model(
+            "account.journal",
+            "Journal",
+            {"name": Field("char"), "type": Field("selection")},
+            records={6: {"id": 6, "name": "Bank", "type": "bank"}},
+            next_id=10,
+        )
+    )
+    add(
+        Model(
+            "account.payment.method.line",
+            "Payment Methods",
+            {"name": Field("char")},
+            records={1: {"id": 1, "name": "Manual" if version < 18 else "Manual Payment (Bank)"}},
+            next_id=10,
+        )
+    )
     # Registering a customer payment (addons/account/wizard/account_payment_register.py): a wizard opened on
     # invoices through the context, then action_create_payments (a payment, reconciled with them).
-    add(Model("account.payment.register", "Register Payment", {
-        "payment_date": Field("date"), "communication": Field("char"), "amount": Field("monetary"),
-        "currency_id": Field("many2one", "res.currency"), "journal_id": Field("many2one", "account.journal"),
-        "payment_method_line_id": Field("many2one", "account.payment.method.line"), "partner_id": Field("many2one", "res.partner"),
-        "payment_difference": Field("monetary", readonly=True, compute=_payment_difference),
-        "payment_difference_handling": Field("selection", default="open"),
-        "line_ids": Field("many2many", "account.move.line", readonly=True),
-    }))  # fmt: skip
-    add(Model("account.payment", "Payments", {
-        "name": Field("char"), "amount": Field("monetary"), "payment_type": Field("selection"), "partner_type": Field("selection"),
-        "partner_id": Field("many2one", "res.partner"), "date": Field("date"), "state": Field("selection", default="draft"),
-        "currency_id": Field("many2one", "res.currency"), "journal_id": Field("many2one", "account.journal"),
-        ("memo" if version >= 18 else "ref"): Field("char"), "reconciled_invoice_ids": Field("many2many", "account.move", readonly=True),
-        "is_reconciled": Field("boolean", readonly=True, compute=lambda d, m, r: bool(r.get("reconciled_invoice_ids"))),
-        "is_matched": Field("boolean", readonly=True, compute=lambda d, m, r: False),
-    }))  # fmt: skip
-    add(Model("sale.advance.payment.inv", "Sales Advance Payment Invoice", {
-        "advance_payment_method": Field("selection", default="delivered"), "sale_order_ids": Field("many2many", "sale.order"),
-    }))  # fmt: skip
+    add(
+        Model(
+            "account.payment.register",
+            "Register Payment",
+            {
+                "payment_date": Field("date"),
+                "communication": Field("char"),
+                "amount": Field("monetary"),
+                "currency_id": Field("many2one", "res.currency"),
+                "journal_id": Field("many2one", "account.journal"),
+                "payment_method_line_id": Field("many2one", "account.payment.method.line"),
+                "partner_id": Field("many2one", "res.partner"),
+                "payment_difference": Field("monetary", readonly=True, compute=_payment_difference),
+                "payment_difference_handling": Field("selection", default="open"),
+                "line_ids": Field("many2many", "account.move.line", readonly=True),
+            },
+        )
+    )
+    add(
+        Model(
+            "account.payment",
+            "Payments",
+            {
+                "name": Field("char"),
+                "amount": Field("monetary"),
+                "payment_type": Field("selection"),
+                "partner_type": Field("selection"),
+                "partner_id": Field("many2one", "res.partner"),
+                "date": Field("date"),
+                "state": Field("selection", default="draft"),
+                "currency_id": Field("many2one", "res.currency"),
+                "journal_id": Field("many2one", "account.journal"),
+                ("memo" if version >= 18 else "ref"): Field("char"),
+                "reconciled_invoice_ids": Field("many2many", "account.move", readonly=True),
+                "is_reconciled": Field("boolean", readonly=True, compute=lambda d, m, r: bool(r.get("reconciled_invoice_ids"))),
+                "is_matched": Field("boolean", readonly=True, compute=lambda d, m, r: False),
+            },
+        )
+    )
+    add(
+        Model(
+            "sale.advance.payment.inv",
+            "Sales Advance Payment Invoice",
+            {
+                "advance_payment_method": Field("selection", default="delivered"),
+                "sale_order_ids": Field("many2many", "sale.order"),
+            },
+        )
+    )
 
     db.users = {2: {"login": "admin", "password": "admin", "create_forbidden": set()}}
     _methods(db, groups_field)
@@ -364,8 +683,20 @@ def build(name: str, version: int) -> Database:
 
 def _log(database: Database, order_id: int, body: str, subtype: int) -> None:
     """A message Odoo itself writes on a sale order's chatter (creation, tracked state changes, invoice paid)."""
-    database.create(SUPERUSER, "mail.message", [{"body": body, "model": "sale.order", "res_id": order_id, "message_type": "notification",
-                                                  "subtype_id": subtype, "date": database.clock().strftime("%Y-%m-%d %H:%M:%S")}])  # fmt: skip
+    database.create(
+        SUPERUSER,
+        "mail.message",
+        [
+            {
+                "body": body,
+                "model": "sale.order",
+                "res_id": order_id,
+                "message_type": "notification",
+                "subtype_id": subtype,
+                "date": database.clock().strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        ],
+    )
 
 
 SUPERUSER = 1
@@ -384,8 +715,17 @@ def _require_email(database: Database, uid: int) -> None:
 
 def rights_of(version: int, groups: set[int]) -> set[str]:
     """The models a user of these groups may not create (the rights the connector needs, as Odoo grants them)."""
-    forbidden = {"account.move", "account.payment.register", "account.payment", "ir.model.data", "res.partner", "product.product", "account.tax",
-                 "product.pricelist", "res.users"}  # fmt: skip
+    forbidden = {
+        "account.move",
+        "account.payment.register",
+        "account.payment",
+        "ir.model.data",
+        "res.partner",
+        "product.product",
+        "account.tax",
+        "product.pricelist",
+        "res.users",
+    }
     if BILLING in groups:  # Invoicing / Billing
         forbidden -= {"account.move", "account.payment.register", "account.payment"}
     if CONTACT_CREATION in groups:
@@ -480,8 +820,15 @@ def _methods(db: Database, groups_field: str) -> None:
         # 17 and 18 show the cancel wizard for any order that is not a draft (`_show_cancel_wizard`); 19 has none.
         confirmed = any(order.records[i]["state"] != "draft" for i in ids)
         if version < 19 and confirmed and not (context or {}).get("disable_cancel_warning"):
-            return {"name": "Cancel Sales Order", "view_mode": "form", "res_model": "sale.order.cancel", "view_id": 1065,
-                    "type": "ir.actions.act_window", "context": {"default_order_id": ids[0]}, "target": "new"}  # fmt: skip
+            return {
+                "name": "Cancel Sales Order",
+                "view_mode": "form",
+                "res_model": "sale.order.cancel",
+                "view_id": 1065,
+                "type": "ir.actions.act_window",
+                "context": {"default_order_id": ids[0]},
+                "target": "new",
+            }
         for i in ids:
             order.records[i]["state"] = "cancel"
             _log(database, i, "", 1)
@@ -501,17 +848,37 @@ def _methods(db: Database, groups_field: str) -> None:
         for i in ids:
             order.records[i]["locked"] = True
 
-    def message_post(database: Database, uid: int, ids: list[int], body: str = "", body_is_html: bool = False, message_type: str = "notification",
-                     subtype_xmlid: str | None = None, **kwargs: Any) -> Any:  # fmt: skip
+    def message_post(
+        database: Database,
+        uid: int,
+        ids: list[int],
+        body: str = "",
+        body_is_html: bool = False,
+        message_type: str = "notification",
+        subtype_xmlid: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         _require_email(database, uid)
         stored = body if body_is_html else escape_plain(body)
         subtype = 1 if subtype_xmlid == "mail.mt_comment" else 2
         author = (
             database.models["res.users"].records[uid].get("partner_id") if uid in database.models["res.users"].records else False
         )
-        [message_id] = database.create(uid, "mail.message", [{"body": stored, "model": "sale.order", "res_id": ids[0], "message_type": message_type,
-                                                              "subtype_id": subtype, "author_id": author,
-                                                              "date": database.clock().strftime("%Y-%m-%d %H:%M:%S")}])  # fmt: skip
+        [message_id] = database.create(
+            uid,
+            "mail.message",
+            [
+                {
+                    "body": stored,
+                    "model": "sale.order",
+                    "res_id": ids[0],
+                    "message_type": message_type,
+                    "subtype_id": subtype,
+                    "author_id": author,
+                    "date": database.clock().strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            ],
+        )
         return [message_id] if version >= 19 else message_id
 
     def create_invoices(database: Database, uid: int, ids: list[int], context: dict | None = None, **kwargs: Any) -> Any:
@@ -520,14 +887,46 @@ def _methods(db: Database, groups_field: str) -> None:
             lines = database.search("sale.order.line", [["order_id", "=", order_id]])
             row = order.records[order_id]
             sale_lines = database.models["sale.order.line"].records
-            invoice_lines = [[0, 0, {"product_id": sale_lines[i]["product_id"], "name": sale_lines[i]["name"], "quantity": sale_lines[i]["product_uom_qty"],
-                                     "price_unit": sale_lines[i]["price_unit"], "discount": sale_lines[i].get("discount") or 0.0,
-                                     "tax_ids": [[6, 0, list(sale_lines[i].get(tax_field) or [])]], "sale_line_ids": [[6, 0, [i]]]}] for i in lines]  # fmt: skip
-            database.create(uid, "account.move", [{"move_type": "out_invoice", "partner_id": row["partner_id"], "invoice_origin": row["name"],
-                                                   "name": "/" if version < 18 else False, "currency_id": _order_currency(database, row),
-                                                   "invoice_line_ids": invoice_lines}])  # fmt: skip
-        action = {"id": 255, "name": "Invoices", "type": "ir.actions.act_window", "xml_id": "account.action_move_out_invoice_type",
-                  "res_model": "account.move", "view_mode": "list,form", "help": None, "context": {"default_move_type": "out_invoice"}}  # fmt: skip
+            invoice_lines = [
+                [
+                    0,
+                    0,
+                    {
+                        "product_id": sale_lines[i]["product_id"],
+                        "name": sale_lines[i]["name"],
+                        "quantity": sale_lines[i]["product_uom_qty"],
+                        "price_unit": sale_lines[i]["price_unit"],
+                        "discount": sale_lines[i].get("discount") or 0.0,
+                        "tax_ids": [[6, 0, list(sale_lines[i].get(tax_field) or [])]],
+                        "sale_line_ids": [[6, 0, [i]]],
+                    },
+                ]
+                for i in lines
+            ]
+            database.create(
+                uid,
+                "account.move",
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": row["partner_id"],
+                        "invoice_origin": row["name"],
+                        "name": "/" if version < 18 else False,
+                        "currency_id": _order_currency(database, row),
+                        "invoice_line_ids": invoice_lines,
+                    }
+                ],
+            )
+        action = {
+            "id": 255,
+            "name": "Invoices",
+            "type": "ir.actions.act_window",
+            "xml_id": "account.action_move_out_invoice_type",
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "help": None,
+            "context": {"default_move_type": "out_invoice"},
+        }
         if version >= 19:
             action = {"id": 262, "display_name": "Invoices", **action}
         return action
@@ -590,8 +989,10 @@ def _methods(db: Database, groups_field: str) -> None:
         open_moves = [m for m in chosen if residual(database, m)]
         if not open_moves:
             if version >= 19:
-                raise UserError("There's nothing left to pay for the selected journal items, so no payment registration is necessary. "
-                                "You've got your finances under control like a pro!")  # fmt: skip
+                raise UserError(
+                    "There's nothing left to pay for the selected journal items, so no payment registration is necessary. "
+                    "You've got your finances under control like a pro!"
+                )
             raise UserError("You can't register a payment because there is nothing left to pay on the selected journal items.")
         given = wizard.get("_given", ())
         wizard["_moves"] = [m["id"] for m in open_moves]
@@ -612,11 +1013,23 @@ def _methods(db: Database, groups_field: str) -> None:
         for wizard_id in ids:
             wizard = database.models["account.payment.register"].records[wizard_id]
             moves = [database.models["account.move"].records[i] for i in wizard["_moves"]]
-            [payment_id] = database.create(uid, "account.payment", [{
-                "amount": wizard["amount"], "currency_id": wizard["currency_id"], "payment_type": "inbound", "partner_type": "customer",
-                "partner_id": moves[0]["partner_id"], "journal_id": 6, "date": wizard["payment_date"],
-                ("memo" if version >= 18 else "ref"): wizard.get("communication") or " ".join(m["name"] or "" for m in moves),
-            }])  # fmt: skip
+            [payment_id] = database.create(
+                uid,
+                "account.payment",
+                [
+                    {
+                        "amount": wizard["amount"],
+                        "currency_id": wizard["currency_id"],
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": moves[0]["partner_id"],
+                        "journal_id": 6,
+                        "date": wizard["payment_date"],
+                        ("memo" if version >= 18 else "ref"): wizard.get("communication")
+                        or " ".join(m["name"] or "" for m in moves),
+                    }
+                ],
+            )
             payment = database.models["account.payment"].records[payment_id]
             payment["name"] = f"PBNK1/{database.clock():%Y}/{payment_id:05d}"
             # The amount, in the payment's currency, is reconciled with each invoice in turn up to what it still owes.
@@ -642,14 +1055,23 @@ def _methods(db: Database, groups_field: str) -> None:
             "res_model": "account.payment",
             "context": {"create": False},
         }
-        return {**action, "view_mode": "form", "res_id": payments[0]} if len(payments) == 1 else {
-            **action, "view_mode": "tree,form" if version < 18 else "list,form", "domain": [["id", "in", payments]]}  # fmt: skip
+        return (
+            {**action, "view_mode": "form", "res_id": payments[0]}
+            if len(payments) == 1
+            else {**action, "view_mode": "tree,form" if version < 18 else "list,form", "domain": [["id", "in", payments]]}
+        )
 
     db.models["account.payment.register"].methods.update(
         _after_create=open_payment_register, action_create_payments=action_create_payments
     )
-    order.methods.update(_after_create=name_order, action_confirm=action_confirm, action_cancel=action_cancel, message_post=message_post,
-                         action_unlock=action_unlock, action_lock=action_lock)  # fmt: skip
+    order.methods.update(
+        _after_create=name_order,
+        action_confirm=action_confirm,
+        action_cancel=action_cancel,
+        message_post=message_post,
+        action_unlock=action_unlock,
+        action_lock=action_lock,
+    )
     db.models["sale.order.line"].methods["_after_create"] = line_taxes
     db.models["account.move.line"].methods["_after_create"] = move_line_taxes
     product.methods["_after_create"] = check_barcode

@@ -365,17 +365,31 @@ class Database:
         model = self.model(model_name)
         result = {}
         for name, definition in model.fields.items():
-            described: dict[str, Any] = {"type": definition.type, "string": name.replace("_", " ").title(),
-                                         "readonly": definition.readonly, "required": definition.required}  # fmt: skip
+            described: dict[str, Any] = {
+                "type": definition.type,
+                "string": name.replace("_", " ").title(),
+                "readonly": definition.readonly,
+                "required": definition.required,
+            }
             if definition.relation:
                 described["relation"] = definition.relation
             if definition.selection:
                 described["selection"] = definition.selection
             result[name] = {k: v for k, v in described.items() if not attributes or k in attributes}
         if self.version >= 19:
-            result = {"id": {k: v for k, v in {"type": "integer", "readonly": True, "required": False}.items() if not attributes or k in attributes},
-                      "display_name": {k: v for k, v in {"type": "char", "readonly": True, "required": False}.items() if not attributes or k in attributes},
-                      **result}  # fmt: skip
+            result = {
+                "id": {
+                    k: v
+                    for k, v in {"type": "integer", "readonly": True, "required": False}.items()
+                    if not attributes or k in attributes
+                },
+                "display_name": {
+                    k: v
+                    for k, v in {"type": "char", "readonly": True, "required": False}.items()
+                    if not attributes or k in attributes
+                },
+                **result,
+            }
         return result
 
 

@@ -247,8 +247,12 @@ class OdooDouble:
         if path == "/jsonrpc":
             if request.method != "POST":
                 status = 415 if self.version >= 19 else 400
-                return Response(f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible with ['http'] but '/jsonrpc' is type='json'.</p>\n",
-                                status, content_type="text/html; charset=utf-8")  # fmt: skip
+                return Response(
+                    f"<!doctype html>\n<html lang=en>\n<title>{status}</title>\n<p>Request inferred type is compatible "
+                    "with ['http'] but '/jsonrpc' is type='json'.</p>\n",
+                    status,
+                    content_type="text/html; charset=utf-8",
+                )
             return self._faulty(request, lambda: self._jsonrpc(request))
         if path in ("/xmlrpc/2/common", "/xmlrpc/2/object", "/xmlrpc/common", "/xmlrpc/object"):  # Odoo serves both paths
             return self._faulty(request, lambda: self._xmlrpc(request, path.rsplit("/", 1)[1]))
@@ -280,8 +284,12 @@ class OdooDouble:
         raise ConnectionAbortedError("dropped after commit")  # ...or the connection drops before the answer
 
     def _version(self) -> dict[str, Any]:
-        return {"server_version": f"{self.version}.0", "server_version_info": [self.version, 0, 0, "final", 0, ""],
-                "server_serie": f"{self.version}.0", "protocol_version": 1}  # fmt: skip
+        return {
+            "server_version": f"{self.version}.0",
+            "server_version_info": [self.version, 0, 0, "final", 0, ""],
+            "server_serie": f"{self.version}.0",
+            "protocol_version": 1,
+        }
 
     def _dispatch(self, service: str, method: str, args: list[Any]) -> Any:
         if service == "common":
@@ -314,8 +322,11 @@ class OdooDouble:
     def _envelope(self, error: Exception) -> dict[str, Any]:
         name = error.name if isinstance(error, OdooError) else f"builtins.{type(error).__name__}"
         message = error.message if isinstance(error, OdooError) else str(error)
-        return {"code": 0 if self.version >= 19 else 200, "message": "Odoo Server Error",
-                "data": {"name": name, "debug": _traceback(error), "message": message, "arguments": [message], "context": {}}}  # fmt: skip
+        return {
+            "code": 0 if self.version >= 19 else 200,
+            "message": "Odoo Server Error",
+            "data": {"name": name, "debug": _traceback(error), "message": message, "arguments": [message], "context": {}},
+        }
 
     def _xmlrpc(self, request: Request, service: str) -> Response:
         params, method = xmlrpc.client.loads(request.get_data())
@@ -351,8 +362,13 @@ class OdooDouble:
         return _json(result)
 
     def _json2_error(self, error: OdooError) -> Response:
-        body = {"name": error.name, "message": error.message, "arguments": [error.message, error.json2_status] if error.json2_status == 401 else [error.message],
-                "context": {}, "debug": _traceback(error)}  # fmt: skip
+        body = {
+            "name": error.name,
+            "message": error.message,
+            "arguments": [error.message, error.json2_status] if error.json2_status == 401 else [error.message],
+            "context": {},
+            "debug": _traceback(error),
+        }
         return _json(body, error.json2_status)
 
 

@@ -97,8 +97,11 @@ def test_complete_catalogs_translate_every_marked_string(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", PRODUCER_LOCALES)
 def test_hindi_and_amharic_translate_what_producer_groups_see(locale: str) -> None:
-    wanted = {msgid: files for msgid, files in extracted().items()
-              if any(PRODUCER_SOURCES.match(f) for f in files) or msgid in PRODUCER_EMAILS}  # fmt: skip
+    wanted = {
+        msgid: files
+        for msgid, files in extracted().items()
+        if any(PRODUCER_SOURCES.match(f) for f in files) or msgid in PRODUCER_EMAILS
+    }
     assert len(wanted) > 900
     missing = untranslated(locale, wanted)
     assert not missing, f"{len(missing)} producer-page strings untranslated in {locale}, e.g. {missing[:5]}"

@@ -36,8 +36,15 @@ def test_a_material_without_goods_beside_it_stays_words() -> None:
 
 def test_what_a_group_lists_is_filtered_by_the_taxonomys_word_and_its_own() -> None:
     assert filter_values(["Sisal", "Woollen yarn", "recycled glass", "natural dyes", "Sea-grass", "Cottons"]) == [
-        "sisal", "wool", "woollen yarn", "glass", "recycled glass", "natural dyes", "seagrass", "cotton",
-    ]  # fmt: skip
+        "sisal",
+        "wool",
+        "woollen yarn",
+        "glass",
+        "recycled glass",
+        "natural dyes",
+        "seagrass",
+        "cotton",
+    ]
     assert canonical_material("BAMBOOS") == "bamboo" and canonical_material("papier-mâché") is None
 
 

@@ -79,13 +79,28 @@ def test_an_xmlrpc_fault_1_whose_traceback_is_a_serialization_failure_is_retried
 
 
 def test_jsonrpc_names_the_serialization_failure_and_it_is_retried() -> None:
-    error = jsonrpc_error({"code": 200, "data": {"name": "psycopg2.errors.SerializationFailure", "message": "could not serialize access",
-                                                 "debug": SERIALIZATION_TRACEBACK}})  # fmt: skip
+    error = jsonrpc_error(
+        {
+            "code": 200,
+            "data": {
+                "name": "psycopg2.errors.SerializationFailure",
+                "message": "could not serialize access",
+                "debug": SERIALIZATION_TRACEBACK,
+            },
+        }
+    )
     assert error.retryable
 
 
-@pytest.mark.parametrize("name", ["odoo.exceptions.ConcurrencyError", "psycopg2.errors.DeadlockDetected", "psycopg2.errors.LockNotAvailable",
-                                  "psycopg2.extensions.TransactionRollbackError"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "odoo.exceptions.ConcurrencyError",
+        "psycopg2.errors.DeadlockDetected",
+        "psycopg2.errors.LockNotAvailable",
+        "psycopg2.extensions.TransactionRollbackError",
+    ],
+)
 def test_other_concurrency_failures_are_retried(name: str) -> None:
     assert judge(name, "")[0] == Verdict.RETRY
 
@@ -107,8 +122,14 @@ def test_a_refused_api_key_is_permanent() -> None:
     assert judge("odoo.exceptions.AccessDenied", "Access Denied")[0] == Verdict.PERMANENT
 
 
-@pytest.mark.parametrize("step", ["action_confirm on a confirmed order", "create product with a barcode already used (constraint)",
-                                  "call on a model that does not exist"])  # fmt: skip
+@pytest.mark.parametrize(
+    "step",
+    [
+        "action_confirm on a confirmed order",
+        "create product with a barcode already used (constraint)",
+        "call on a model that does not exist",
+    ],
+)
 def test_user_and_validation_errors_are_permanent(step: str) -> None:
     for name, error in recorded(step):
         assert not error.retryable, name
@@ -136,36 +157,65 @@ def test_an_answer_xmlrpc_cannot_carry_is_maybe_done() -> None:
     assert error.retryable and error.verdict == Verdict.MAYBE_DONE
 
 
-@pytest.mark.parametrize("error", [requests.exceptions.SSLError("certificate verify failed"), ssl.SSLCertVerificationError(1, "certificate verify failed"),
-                                   ssl.SSLError(1, "wrong version number")])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.SSLError("certificate verify failed"),
+        ssl.SSLCertVerificationError(1, "certificate verify failed"),
+        ssl.SSLError(1, "wrong version number"),
+    ],
+)
 def test_tls_failures_are_permanent(error: BaseException) -> None:
     judged = _transport_error(error)
     assert not judged.retryable and "TLS certificate" in str(judged)
 
 
-@pytest.mark.parametrize("error", [requests.exceptions.InvalidURL("Invalid URL 'http://'"), requests.exceptions.MissingSchema("No scheme supplied"),
-                                   requests.exceptions.InvalidSchema("No connection adapters"), http.client.InvalidURL("nonnumeric port")])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.InvalidURL("Invalid URL 'http://'"),
+        requests.exceptions.MissingSchema("No scheme supplied"),
+        requests.exceptions.InvalidSchema("No connection adapters"),
+        http.client.InvalidURL("nonnumeric port"),
+    ],
+)
 def test_an_address_that_is_no_url_is_permanent(error: BaseException) -> None:
     judged = _transport_error(error)
     assert not judged.retryable and "not a valid URL" in str(judged)
 
 
-@pytest.mark.parametrize("error", [requests.exceptions.ReadTimeout("read timed out"), TimeoutError("timed out"), TimeoutError(),
-                                   ConnectionResetError(104, "reset"), http.client.RemoteDisconnected("closed")])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ReadTimeout("read timed out"),
+        TimeoutError("timed out"),
+        TimeoutError(),
+        ConnectionResetError(104, "reset"),
+        http.client.RemoteDisconnected("closed"),
+    ],
+)
 def test_a_call_that_timed_out_or_lost_its_answer_is_maybe_done(error: BaseException) -> None:
     judged = _transport_error(error)
     assert judged.retryable and judged.verdict == Verdict.MAYBE_DONE
 
 
-@pytest.mark.parametrize("error", [ConnectionRefusedError(111, "refused"), requests.exceptions.ConnectTimeout("connect timed out"),
-                                   requests.exceptions.ConnectionError("HTTPConnectionPool: NewConnectionError: Connection refused")])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "refused"),
+        requests.exceptions.ConnectTimeout("connect timed out"),
+        requests.exceptions.ConnectionError("HTTPConnectionPool: NewConnectionError: Connection refused"),
+    ],
+)
 def test_a_call_that_never_left_is_retried_without_doubt(error: BaseException) -> None:
     judged = _transport_error(error)
     assert judged.retryable and judged.verdict == Verdict.RETRY
 
 
-@pytest.mark.parametrize(("status", "retryable", "maybe_done"), [(502, True, False), (503, True, False), (429, True, False), (504, True, True),
-                                                                  (404, False, False), (400, False, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "retryable", "maybe_done"),
+    [(502, True, False), (503, True, False), (429, True, False), (504, True, True), (404, False, False), (400, False, False)],
+)
 def test_http_statuses_from_a_proxy(status: int, retryable: bool, maybe_done: bool) -> None:
     error = _http_status_error(status, "<html>")
     assert (error.retryable, error.verdict == Verdict.MAYBE_DONE) == (retryable, maybe_done)

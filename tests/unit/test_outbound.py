@@ -24,11 +24,35 @@ def resolver(*answers: str):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1",
-     "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-     "2002:7f00:1::", "64:ff9b::a9fe:a9fe", "fec0::1", "::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b:1::a9fe:a9fe", "100::1",
-     "2001:db8::1", "198.18.0.1"],
-)  # fmt: skip
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "2002:7f00:1::",
+        "64:ff9b::a9fe:a9fe",
+        "fec0::1",
+        "::127.0.0.1",
+        "::ffff:0:7f00:1",
+        "64:ff9b:1::a9fe:a9fe",
+        "100::1",
+        "2001:db8::1",
+        "198.18.0.1",
+    ],
+)
 def test_private_local_and_special_addresses_are_refused(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))
     host = f"[{address}]" if ":" in address else address
@@ -96,10 +120,29 @@ def test_a_name_that_does_not_resolve_is_refused_in_words() -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "0", "0.0.0.0", "017700000001", "0251.0376.0251.0376",
-     "①②⑦.０.０.１", "１２７.0.0.1", "localhost", "LOCALHOST.", "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]",
-     "[::127.0.0.1]", "[::]", "[fe80::1%25lo]", "169.254.169.254."],
-)  # fmt: skip
+    [
+        "2130706433",
+        "0177.0.0.1",
+        "0x7f.0.0.1",
+        "0x7f000001",
+        "127.1",
+        "0",
+        "0.0.0.0",
+        "017700000001",
+        "0251.0376.0251.0376",
+        "①②⑦.０.０.１",
+        "１２７.0.0.1",
+        "localhost",
+        "LOCALHOST.",
+        "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ",
+        "[::ffff:7f00:1]",
+        "[0:0:0:0:0:ffff:127.0.0.1]",
+        "[::127.0.0.1]",
+        "[::]",
+        "[fe80::1%25lo]",
+        "169.254.169.254.",
+    ],
+)
 def test_every_spelling_of_a_local_address_is_refused_after_the_systems_own_resolution(host: str) -> None:
     """Decimal, octal, hexadecimal, shortened, full-width and circled spellings: the system resolver reads each
     (no network is asked) and Loom judges what it resolved to, which is also the only address it would connect to."""

@@ -13,9 +13,14 @@ from payments.settlement import checkout_status, intent_status
 
 @pytest.mark.parametrize(
     ("amount", "currency", "minor"),
-    [(Decimal("1800.00"), "USD", 180000), (Decimal("12.35"), "EUR", 1235), (Decimal("250000"), "UGX", 250000), (Decimal("4999"), "RWF", 4999),
-     (Decimal("0.01"), "KES", 1)],
-)  # fmt: skip
+    [
+        (Decimal("1800.00"), "USD", 180000),
+        (Decimal("12.35"), "EUR", 1235),
+        (Decimal("250000"), "UGX", 250000),
+        (Decimal("4999"), "RWF", 4999),
+        (Decimal("0.01"), "KES", 1),
+    ],
+)
 def test_amounts_go_to_stripe_in_the_currencys_smallest_unit_and_back(amount: Decimal, currency: str, minor: int) -> None:
     assert to_minor(amount, currency) == minor
     assert from_minor(minor, currency) == amount.quantize(Decimal("1") if currency in ("UGX", "RWF") else Decimal("0.01"))
@@ -23,23 +28,32 @@ def test_amounts_go_to_stripe_in_the_currencys_smallest_unit_and_back(amount: De
 
 @pytest.mark.parametrize(
     ("session", "expected"),
-    [({"status": "open", "payment_status": "unpaid"}, PaymentStatus.PENDING),
-     ({"status": "complete", "payment_status": "paid"}, PaymentStatus.SUCCEEDED),
-     ({"status": "complete", "payment_status": "no_payment_required"}, PaymentStatus.SUCCEEDED),
-     ({"status": "complete", "payment_status": "unpaid"}, PaymentStatus.PROCESSING),  # a bank debit still clearing
-     ({"status": "expired", "payment_status": "unpaid"}, PaymentStatus.FAILED)],
-)  # fmt: skip
+    [
+        ({"status": "open", "payment_status": "unpaid"}, PaymentStatus.PENDING),
+        ({"status": "complete", "payment_status": "paid"}, PaymentStatus.SUCCEEDED),
+        ({"status": "complete", "payment_status": "no_payment_required"}, PaymentStatus.SUCCEEDED),
+        ({"status": "complete", "payment_status": "unpaid"}, PaymentStatus.PROCESSING),  # a bank debit still clearing
+        ({"status": "expired", "payment_status": "unpaid"}, PaymentStatus.FAILED),
+    ],
+)
 def test_checkout_sessions(session: dict, expected: PaymentStatus) -> None:
     assert checkout_status(session)[0] == expected
 
 
 @pytest.mark.parametrize(
     ("intent", "expected"),
-    [({"status": "requires_payment_method", "last_payment_error": None}, PaymentStatus.PENDING),
-     ({"status": "requires_payment_method", "last_payment_error": {"message": "Your card was declined."}}, PaymentStatus.FAILED),
-     ({"status": "requires_action"}, PaymentStatus.PENDING), ({"status": "processing"}, PaymentStatus.PROCESSING),
-     ({"status": "succeeded"}, PaymentStatus.SUCCEEDED), ({"status": "canceled"}, PaymentStatus.FAILED)],
-)  # fmt: skip
+    [
+        ({"status": "requires_payment_method", "last_payment_error": None}, PaymentStatus.PENDING),
+        (
+            {"status": "requires_payment_method", "last_payment_error": {"message": "Your card was declined."}},
+            PaymentStatus.FAILED,
+        ),
+        ({"status": "requires_action"}, PaymentStatus.PENDING),
+        ({"status": "processing"}, PaymentStatus.PROCESSING),
+        ({"status": "succeeded"}, PaymentStatus.SUCCEEDED),
+        ({"status": "canceled"}, PaymentStatus.FAILED),
+    ],
+)
 def test_payment_intents(intent: dict, expected: PaymentStatus) -> None:
     assert intent_status(intent)[0] == expected
 

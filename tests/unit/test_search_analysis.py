@@ -19,9 +19,17 @@ def test_every_unicode_letter_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "forms",
-    [("dyed", "dyeing", "dyes", "dye"), ("canvas", "canvases"), ("series",), ("weave", "weaving", "woven", "handwoven"),
-     ("printed", "printing", "print"), ("baskets", "basket", "basketry"), ("scarves", "scarf"), ("knives", "knife")],
-)  # fmt: skip
+    [
+        ("dyed", "dyeing", "dyes", "dye"),
+        ("canvas", "canvases"),
+        ("series",),
+        ("weave", "weaving", "woven", "handwoven"),
+        ("printed", "printing", "print"),
+        ("baskets", "basket", "basketry"),
+        ("scarves", "scarf"),
+        ("knives", "knife"),
+    ],
+)
 def test_one_stem_for_every_form_of_a_word(forms: tuple[str, ...]) -> None:
     stems = {tuple(analyze(f)) for f in forms}
     assert len(stems) == 1 and all(len(s) == 1 for s in stems), stems

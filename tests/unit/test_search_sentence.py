@@ -27,11 +27,17 @@ TODAY = dt.date(2026, 11, 29)  # a Sunday late in the year: month-only deadlines
         ("mats by 28 November", "mats", None, dt.date(2027, 11, 28), (), ()),  # the next 28 November
     ],
 )
-def test_a_line_is_read_into_filters(line: str, text: str, units: int | None, by: dt.date | None, certifications: tuple[str, ...],
-                                     materials: tuple[str, ...]) -> None:  # fmt: skip
+def test_a_line_is_read_into_filters(
+    line: str, text: str, units: int | None, by: dt.date | None, certifications: tuple[str, ...], materials: tuple[str, ...]
+) -> None:
     understood = understand(line, TODAY)
     assert (understood.text, understood.units, understood.by, understood.certifications, understood.materials) == (
-        text, units, by, certifications, materials)  # fmt: skip
+        text,
+        units,
+        by,
+        certifications,
+        materials,
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,24 +20,45 @@ histories = st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=8)
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    steps=histories, skus=st.lists(st.tuples(text.filter(str.strip), st.integers(1, 10**6)), min_size=1, max_size=3),
-    number=text.filter(str.strip), note=text, place=text, latitude=st.floats(-90, 90), longitude=st.floats(-180, 180),
-    invoices=st.lists(text.filter(str.strip), max_size=2), progress=st.integers(0, 100),
+    steps=histories,
+    skus=st.lists(st.tuples(text.filter(str.strip), st.integers(1, 10**6)), min_size=1, max_size=3),
+    number=text.filter(str.strip),
+    note=text,
+    place=text,
+    latitude=st.floats(-90, 90),
+    longitude=st.floats(-180, 180),
+    invoices=st.lists(text.filter(str.strip), max_size=2),
+    progress=st.integers(0, 100),
     start=st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)),
-)  # fmt: skip
+)
 def test_any_history_is_valid_epcis_and_verifies(
     steps, skus, number, note, place, latitude, longitude, invoices, progress, start
 ) -> None:
     events: list[TraceEvent] = []
     for sequence, key in enumerate(steps, start=1):
-        fields = step_fields(key, order_number=number, lines=skus, place_uri=geo_uri(latitude, longitude), place_name=place,
-                             destination_uri=f"https://loom.test/places/{sequence}", destination_name="Kenya", invoice_numbers=invoices,
-                             note=note, progress=progress if key == "progress" else None)  # fmt: skip
+        fields = step_fields(
+            key,
+            order_number=number,
+            lines=skus,
+            place_uri=geo_uri(latitude, longitude),
+            place_name=place,
+            destination_uri=f"https://loom.test/places/{sequence}",
+            destination_name="Kenya",
+            invoice_numbers=invoices,
+            note=note,
+            progress=progress if key == "progress" else None,
+        )
         if fields["why"].get("note"):
             fields["why"]["note_salt"] = f"{sequence:032x}"  # record_event salts every note
         previous = events[-1] if events else None
-        event = TraceEvent(order_id=1, sequence=sequence, event_time=start + dt.timedelta(hours=sequence), hash_scheme="cbv2",
-                           prev_hash=previous.hash if previous else GENESIS, **fields)  # fmt: skip
+        event = TraceEvent(
+            order_id=1,
+            sequence=sequence,
+            event_time=start + dt.timedelta(hours=sequence),
+            hash_scheme="cbv2",
+            prev_hash=previous.hash if previous else GENESIS,
+            **fields,
+        )
         event.hash = cbv_hash(event, previous)
         events.append(event)
     document = epcis_document(events)

@@ -21,11 +21,18 @@ TRANSACTION_CALLS = {"transaction", "write_transaction", "run_write", "begin_wri
 SESSION_ENDINGS = {"commit", "rollback", "begin", "begin_nested"}
 # Modules that may hold the request's session (`db.session`) or Flask's `g`: entry points and the web layer's helpers.
 REQUEST_BOUND = {
-    "marketplace/__init__.py", "marketplace/web.py", "marketplace/cli.py", "marketplace/db.py", "marketplace/guards.py",
-    "marketplace/limits.py", "marketplace/uploads.py", "marketplace/accounts/context.py", "marketplace/producers/guards.py",
+    "marketplace/__init__.py",
+    "marketplace/web.py",
+    "marketplace/cli.py",
+    "marketplace/db.py",
+    "marketplace/guards.py",
+    "marketplace/limits.py",
+    "marketplace/uploads.py",
+    "marketplace/accounts/context.py",
+    "marketplace/producers/guards.py",
     "marketplace/i18n.py",  # the request's language: remembers its catalog on g (issue 19), reads no db.session
     "marketplace/pagecache.py",  # request hooks: read the public generation on the request's session, before the view
-}  # fmt: skip
+}
 
 
 def _modules() -> list[Path]:
@@ -80,8 +87,14 @@ def request_bound_names(path: Path) -> list[str]:
 
 def test_the_entry_points_are_found() -> None:
     found = {p.relative_to(ROOT).as_posix() for p in entry_points()}
-    assert {"marketplace/sourcing/views.py", "marketplace/operator/imports.py", "marketplace/api/token_views.py",
-            "payments/views.py", "erp_connector/views.py", "marketplace/cli.py"} <= found  # fmt: skip
+    assert {
+        "marketplace/sourcing/views.py",
+        "marketplace/operator/imports.py",
+        "marketplace/api/token_views.py",
+        "payments/views.py",
+        "erp_connector/views.py",
+        "marketplace/cli.py",
+    } <= found
 
 
 @pytest.mark.parametrize("path", entry_points(), ids=lambda p: p.relative_to(ROOT).as_posix())
