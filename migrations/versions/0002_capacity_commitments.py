@@ -25,10 +25,8 @@ def upgrade() -> None:
     sa.Column('window_id', sa.Integer(), nullable=False),
     sa.Column('units', sa.Integer(), nullable=False),
     sa.CheckConstraint('units > 0', name=op.f('ck_capacity_commitment_units_positive')),
-    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_capacity_commitment_order_id_purchase_order'),
-        ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['window_id'], ['capacity_window.id'], name=op.f('fk_capacity_commitment_window_id_capacity_window'),
-        ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_capacity_commitment_order_id_purchase_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['window_id'], ['capacity_window.id'], name=op.f('fk_capacity_commitment_window_id_capacity_window'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_capacity_commitment')),
     sa.UniqueConstraint('order_id', 'window_id', name=op.f('uq_capacity_commitment_order_id_window_id'))
     )

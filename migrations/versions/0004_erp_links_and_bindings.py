@@ -27,8 +27,7 @@ def upgrade() -> None:
     sa.Column('odoo_model', sa.String(length=60), nullable=False),
     sa.Column('odoo_id', sa.Integer(), nullable=False),
     sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_erp_binding_group_id_producer_group'),
-        ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_erp_binding_group_id_producer_group'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_erp_binding')),
     sa.UniqueConstraint('group_id', 'local_model', 'local_key', name=op.f('uq_erp_binding_group_id_local_model_local_key'))
     )
@@ -49,8 +48,7 @@ def upgrade() -> None:
     sa.Column('checked_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_synced_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_erp_link_group_id_producer_group'),
-        ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_erp_link_group_id_producer_group'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_erp_link')),
     sa.UniqueConstraint('group_id', name=op.f('uq_erp_link_group_id'))
     )

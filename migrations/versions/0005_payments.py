@@ -31,16 +31,14 @@ def upgrade() -> None:
     )
     op.create_table('payout_account',
     sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('method', sa.Enum('stripe_transfer', 'mobile_money', 'bank_transfer', name='payout_method', native_enum=False,
-        create_constraint=True, length=20), nullable=False),
+    sa.Column('method', sa.Enum('stripe_transfer', 'mobile_money', 'bank_transfer', name='payout_method', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('stripe_account_id', sa.String(length=120), nullable=True),
     sa.Column('transfers_active', sa.Boolean(), nullable=False),
     sa.Column('details_submitted', sa.Boolean(), nullable=False),
     sa.Column('details_secret', sa.Text(), nullable=True),
     sa.Column('details_hint', sa.String(length=120), nullable=False),
     sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_payout_account_group_id_producer_group'),
-        ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_payout_account_group_id_producer_group'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('group_id', name=op.f('pk_payout_account')),
     sa.UniqueConstraint('stripe_account_id', name=op.f('uq_payout_account_stripe_account_id'))
     )
@@ -49,8 +47,7 @@ def upgrade() -> None:
     sa.Column('payment_id', sa.Integer(), nullable=False),
     sa.Column('amount', marketplace.db.Amount(precision=18, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refund_status', native_enum=False,
-        create_constraint=True, length=20), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refund_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('reason', sa.String(length=300), nullable=False),
     sa.Column('provider_ref', sa.String(length=120), nullable=True),
     sa.Column('idempotency_key', sa.String(length=120), nullable=False),
@@ -79,8 +76,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('payout', schema=None) as batch_op:
         batch_op.add_column(sa.Column('invoice_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('status', sa.Enum('pending', 'sent', 'confirmed', 'reversed', name='payout_status',
-            native_enum=False, create_constraint=True, length=20), nullable=False, server_default='pending'))
+        batch_op.add_column(sa.Column('status', sa.Enum('pending', 'sent', 'confirmed', 'reversed', name='payout_status', native_enum=False, create_constraint=True, length=20), nullable=False, server_default='pending'))
         batch_op.add_column(sa.Column('idempotency_key', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('sent_at', marketplace.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('recorded_by_id', sa.Integer(), nullable=True))
@@ -88,12 +84,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('note', sa.String(length=300), nullable=False, server_default=''))
         batch_op.create_unique_constraint(batch_op.f('uq_payout_idempotency_key'), ['idempotency_key'])
         batch_op.create_unique_constraint(batch_op.f('uq_payout_invoice_id'), ['invoice_id'])
-        batch_op.create_foreign_key(batch_op.f('fk_payout_confirmed_by_id_user_account'), 'user_account', ['confirmed_by_id'],
-            ['id'], ondelete='SET NULL')
-        batch_op.create_foreign_key(batch_op.f('fk_payout_recorded_by_id_user_account'), 'user_account', ['recorded_by_id'],
-            ['id'], ondelete='SET NULL')
-        batch_op.create_foreign_key(batch_op.f('fk_payout_invoice_id_invoice'), 'invoice', ['invoice_id'], ['id'],
-            ondelete='RESTRICT')
+        batch_op.create_foreign_key(batch_op.f('fk_payout_confirmed_by_id_user_account'), 'user_account', ['confirmed_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_payout_recorded_by_id_user_account'), 'user_account', ['recorded_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_payout_invoice_id_invoice'), 'invoice', ['invoice_id'], ['id'], ondelete='RESTRICT')
 
 
 
@@ -114,8 +107,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_payment_payment_status'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_payment_payment_status'),
-            sa.text("status IN ('pending', 'succeeded', 'failed', 'refunded')"))
+        batch_op.create_check_constraint(op.f('ck_payment_payment_status'), sa.text("status IN ('pending', 'succeeded', 'failed', 'refunded')"))
         batch_op.drop_constraint(batch_op.f('uq_payment_invoice_id_attempt'), type_='unique')
         batch_op.drop_constraint(batch_op.f('uq_payment_checkout_ref'), type_='unique')
         batch_op.drop_column('stripe_seen_at')

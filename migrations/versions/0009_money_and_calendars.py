@@ -30,8 +30,7 @@ def upgrade() -> None:
     op.execute("UPDATE invoice SET issue_date = CAST(issued_at AS DATE)" if op.get_bind().dialect.name == "postgresql"
                else "UPDATE invoice SET issue_date = date(issued_at)")
     # Numbers made from the first 12 characters of two groups' slugs could be equal: add the group's id, as new numbers have.
-    invoice = sa.table('invoice', sa.column('id', sa.Integer), sa.column('group_id', sa.Integer), sa.column('sequence',
-        sa.Integer),
+    invoice = sa.table('invoice', sa.column('id', sa.Integer), sa.column('group_id', sa.Integer), sa.column('sequence', sa.Integer),
                        sa.column('number', sa.String))
     bind = op.get_bind()
     rows = bind.execute(sa.select(invoice.c.id, invoice.c.group_id, invoice.c.sequence, invoice.c.number)).all()
@@ -41,8 +40,7 @@ def upgrade() -> None:
     for row in rows:
         if counts[row.number] > 1:
             prefix = row.number.rsplit('-', 1)[0]
-            bind.execute(invoice.update().where(invoice.c.id == row.id)
-                         .values(number=f"{prefix}-{row.group_id}-{row.sequence:05d}"))
+            bind.execute(invoice.update().where(invoice.c.id == row.id).values(number=f"{prefix}-{row.group_id}-{row.sequence:05d}"))
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.alter_column('issue_date', existing_type=sa.Date(), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_invoice_number'), ['number'])

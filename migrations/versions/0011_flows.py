@@ -1,5 +1,4 @@
-"""flows: a group's working currency and artisans' share floor, incoterms on RFQs and quotes, shipment tracking, reasons for lower
-progress, certification reviews
+"""flows: a group's working currency and artisans' share floor, incoterms on RFQs and quotes, shipment tracking, reasons for lower progress, certification reviews
 
 Revision ID: 0011
 Revises: 0014

@@ -24,8 +24,7 @@ def upgrade() -> None:
     sa.Column('old_slug', sa.String(length=220), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_group_address_group_id_producer_group'),
-        ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_group_address_group_id_producer_group'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_group_address')),
     sa.UniqueConstraint('old_slug', name=op.f('uq_group_address_old_slug'))
     )

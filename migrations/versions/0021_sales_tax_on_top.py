@@ -28,8 +28,7 @@ def upgrade() -> None:
         sa.Column("per_line", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("rate > 0", name=op.f("ck_group_sales_tax_rate_positive")),
-        sa.ForeignKeyConstraint(["group_id"], ["producer_group.id"], name=op.f("fk_group_sales_tax_group_id_producer_group"),
-            ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["group_id"], ["producer_group.id"], name=op.f("fk_group_sales_tax_group_id_producer_group"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_sales_tax")),
         sa.UniqueConstraint("group_id", name=op.f("uq_group_sales_tax_group_id")),
     )
@@ -39,10 +38,8 @@ def upgrade() -> None:
     op.add_column("purchase_order", sa.Column("tax_rate", marketplace.db.Amount(precision=18, scale=4), nullable=True))
     op.add_column("purchase_order", sa.Column("tax_included", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("purchase_order", sa.Column("tax_per_line", sa.Boolean(), server_default=sa.true(), nullable=False))
-    op.add_column("purchase_order", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0",
-        nullable=False))
-    op.add_column("invoice", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0",
-        nullable=False))
+    op.add_column("purchase_order", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
+    op.add_column("invoice", sa.Column("tax_amount", marketplace.db.Amount(precision=18, scale=4), server_default="0", nullable=False))
 
 def downgrade() -> None:
     with op.batch_alter_table("invoice", schema=None) as batch_op:

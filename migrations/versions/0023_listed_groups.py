@@ -30,8 +30,7 @@ def upgrade() -> None:
     )
     op.drop_index('ix_producer_group_country_listing', table_name='producer_group')
     op.drop_index('ix_producer_group_listing', table_name='producer_group')
-    op.create_index('ix_producer_group_listing', 'producer_group', ['listed', sa.text('verified DESC'), 'name', 'id'],
-        unique=False)
+    op.create_index('ix_producer_group_listing', 'producer_group', ['listed', sa.text('verified DESC'), 'name', 'id'], unique=False)
     op.create_index('ix_producer_group_country_listing', 'producer_group',
                     ['listed', 'country', sa.text('verified DESC'), 'name', 'id'], unique=False)
 

@@ -25,10 +25,8 @@ def upgrade() -> None:
     sa.Column('details_hint', sa.String(length=120), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_collecting_account_group_id_producer_group'),
-        ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'],
-        name=op.f('fk_collecting_account_updated_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['group_id'], ['producer_group.id'], name=op.f('fk_collecting_account_group_id_producer_group'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_collecting_account_updated_by_id_user_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('group_id', name=op.f('pk_collecting_account'))
     )
 

@@ -24,8 +24,7 @@ branch_labels = None
 depends_on = None
 
 # The taxonomy's top-level codes when this was written (marketplace.producers.taxonomy.TOP_CATEGORIES).
-TOPS = ("jewelry", "baskets", "textiles", "apparel", "bags", "home", "furniture", "kitchen", "personal-care", "toys", "pets",
-    "food")
+TOPS = ("jewelry", "baskets", "textiles", "apparel", "bags", "home", "furniture", "kitchen", "personal-care", "toys", "pets", "food")
 
 
 def upgrade() -> None:

@@ -1006,10 +1006,27 @@ def test_the_quote_acceptance_page_shows_the_tax_on_top_and_the_deposit_stripe_t
     group, buyer = market["kenya"], market["buyer"]
     set_sales_tax(session, group.id, TaxRule("VAT", Decimal(16), included=False))
     today = group.organization.today()
-    rfq = Rfq(buyer_id=buyer.organization_id, title="Sisal storage baskets", category="baskets.storage", quantity=333, currency="USD",
-              needed_by=today + dt.timedelta(weeks=12), destination_country="GB", status=RfqStatus.OPEN, recipients=[RfqRecipient(group_id=group.id)])  # fmt: skip
-    quote = Quote(rfq=rfq, group_id=group.id, unit_price=Decimal("9.99"), currency="USD", quantity=333, lead_time_days=20,
-                  valid_until=today + dt.timedelta(days=10), status=QuoteStatus.SUBMITTED)  # fmt: skip
+    rfq = Rfq(
+        buyer_id=buyer.organization_id,
+        title="Sisal storage baskets",
+        category="baskets.storage",
+        quantity=333,
+        currency="USD",
+        needed_by=today + dt.timedelta(weeks=12),
+        destination_country="GB",
+        status=RfqStatus.OPEN,
+        recipients=[RfqRecipient(group_id=group.id)],
+    )
+    quote = Quote(
+        rfq=rfq,
+        group_id=group.id,
+        unit_price=Decimal("9.99"),
+        currency="USD",
+        quantity=333,
+        lead_time_days=20,
+        valid_until=today + dt.timedelta(days=10),
+        status=QuoteStatus.SUBMITTED,
+    )
     session.add_all([rfq, quote])
     session.commit()
 
