@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from babel import dates as babel_dates
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -240,7 +241,9 @@ def test_cancelling_gives_the_capacity_back(client: FlaskClient, session: Sessio
     assert session.scalars(select(CapacityCommitment)).all() == []
 
 
-def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, session: Session, market: dict) -> None:
+def test_accepting_a_quote_beyond_capacity_ships_by_the_date_the_page_promised(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
@@ -250,11 +253,16 @@ def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, 
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
-    response = submit(
-        client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept", follow_redirects=True
-    )
-    assert "The group can make" in text_of(response) and "the earliest it could ship is" in text_of(response)
-    assert session.scalar(select(Order)) is None
+    offer = session.scalar(select(Quote))
+    promised = re.search(r"; all by ([^)]+)\)", text_of(client.get(f"/quotes/{offer.id}/accept")))
+    assert promised, "the accept page says when all units can ship"
+    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{offer.id}/accept", follow_redirects=True)
+    assert "The group can make" not in text_of(response)
+    order = session.scalar(select(Order))
+    assert order is not None and order.ship_by > rfq.needed_by
+    assert promised.group(1).strip() == babel_dates.format_date(order.ship_by, format="medium", locale="en")
+    committed = sum(w.units_committed for w in session.scalars(select(CapacityWindow)))
+    assert committed == 20_000
 
 
 def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(
