@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import PasswordInput
 
 from marketplace.forms import Form, choices
 from marketplace.outbound import MAX_URL_LENGTH, OutboundPolicy, OutboundRefused, check_syntax
@@ -33,7 +34,9 @@ class OdooLinkForm(Form):
         validators=[DataRequired(), Length(max=200)],
         description=_l("The Odoo user Loom acts as: give it Sales and Invoicing rights."),
     )
-    api_key = PasswordField(_l("API key"), validators=[Optional(), Length(max=200)],
+    # Shown again only on a re-render of the admin's own submission (the saved key is never read back): a refused
+    # address does not make them fetch a new key from Odoo.
+    api_key = PasswordField(_l("API key"), validators=[Optional(), Length(max=200)], widget=PasswordInput(hide_value=False),
                             description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."))  # fmt: skip
     protocol = SelectField(_l("Protocol"), default="auto", choices=choices([
         ("auto", _l("Automatic (JSON-2 on Odoo 19+, JSON-RPC before)")), ("jsonrpc", "JSON-RPC"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2 (Odoo 19+)"),
