@@ -113,8 +113,8 @@ def accept_quote(
     date, `base_url` the site's address for links. Raises `NotFound` (no such quote, or not the buyer's
     RFQ), `Forbidden` (not a buyer admin), `Conflict` (RFQ not open, quote not standing, capability gone).
     Publishes `invoice.issued` (the deposit), `order.traced` and `order.confirmed` in the transaction.
-    The order ships by the RFQ's date, or by the group's earliest date for all units when its calendar
-    cannot hold them sooner (a quote sent anyway); `Conflict` only when no date can hold them.
+    The order ships by the RFQ's date, or by the later date the page promised (`seen.ship_by`) when the
+    group's calendar cannot hold all units sooner (a quote sent anyway) and still holds them by then.
     """
     membership = require_buyer(membership)
     require_role(membership, Role.ADMIN)
@@ -137,10 +137,13 @@ def accept_quote(
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     rule = sales_tax_of(session, group.id)
     terms = award_terms(quote, deposit_percent, rule)
-    # A quote sent "anyway" beyond the calendar binds its own date, as on Alibaba or Faire: the order ships
-    # by the group's earliest date for all units, the date the accept page promised (templates/orders/accept.html).
+    # A quote sent "anyway" beyond the calendar binds its own date, as on Alibaba or Faire: the order ships by
+    # the later date the accept page promised (templates/orders/accept.html) if all units still fit by then.
+    # A buyer shown no later date (or a calendar filled since) gets commit_units' Conflict.
     deliverable, earliest = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
-    ship_by = rfq.needed_by if deliverable >= quote.quantity or earliest is None else max(earliest, rfq.needed_by)
+    ship_by = rfq.needed_by
+    if deliverable < quote.quantity and earliest and seen and seen.ship_by and earliest <= seen.ship_by:
+        ship_by = max(seen.ship_by, rfq.needed_by)
     order = Order(
         number=f"LM-{group.organization.today().year}-pending",
         buyer_id=rfq.buyer_id,

@@ -254,9 +254,12 @@ def test_accepting_a_quote_beyond_capacity_ships_by_the_date_the_page_promised(
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
     offer = session.scalar(select(Quote))
-    promised = re.search(r"; all by ([^)]+)\)", text_of(client.get(f"/quotes/{offer.id}/accept")))
+    accept_page = text_of(client.get(f"/quotes/{offer.id}/accept"))
+    promised = re.search(r"; all by ([^)]+)\)", accept_page)
     assert promised, "the accept page says when all units can ship"
-    response = submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{offer.id}/accept", follow_redirects=True)
+    posted = dict(re.findall(r'<input type="hidden" name="(revision|unit_price|quantity|ship_by)" value="([^"]*)">', accept_page))
+    assert "ship_by" in posted  # the page posts the date it promised
+    response = submit(client, f"/quotes/{offer.id}/accept", posted, follow_redirects=True)
     assert "The group can make" not in text_of(response)
     order = session.scalar(select(Order))
     assert order is not None and order.ship_by > rfq.needed_by
