@@ -268,6 +268,20 @@ def test_accepting_a_quote_beyond_capacity_ships_by_the_date_the_page_promised(
     assert committed == 20_000
 
 
+def test_counts_are_shown_with_the_locale_grouping(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["kitui"]["admin"])
+    quote(client, rfq.id, "8.75", quantity=20_000, confirmed="1")
+    assert "20,000" in text_of(client.get(f"/manage/rfqs/{rfq.id}"))  # "Current: $8.75 × 20,000"
+    as_(client, market["buyer"])
+    assert "for 20,000" in text_of(client.get(f"/rfqs/{rfq.id}"))
+    offer = session.scalar(select(Quote))
+    refused = text_of(submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{offer.id}/accept", follow_redirects=True))
+    assert re.search(r"The group can make [0-9],[0-9]{3} of the 20,000 units", refused)  # no date promised: refused
+
+
 def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(
     client: FlaskClient, session: Session, market: dict
 ) -> None:
