@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import PasswordInput
 
 from marketplace.forms import Form, choices
 from marketplace.outbound import MAX_URL_LENGTH, OutboundPolicy, OutboundRefused, check_syntax
@@ -36,9 +37,12 @@ class OdooLinkForm(Form):
         validators=[DataRequired(), Length(max=200)],
         description=_l("The Odoo user Loom acts as: give it Sales and Invoicing rights."),
     )
+    # Shown again only on a re-render of the admin's own submission (the saved key is never read back): a refused
+    # address does not make them fetch a new key from Odoo.
     api_key = PasswordField(
         _l("API key"),
         validators=[Optional(), Length(max=200)],
+        widget=PasswordInput(hide_value=False),
         description=_l("In Odoo: your avatar › My Profile › Account Security › New API Key. Leave empty to keep the saved key."),
     )
     protocol = SelectField(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import Response, abort, redirect
 from flask_login import current_user, login_required
 
 
@@ -25,3 +25,15 @@ def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def moved_permanently(location: str) -> Response:
+    """Answer 301 to a renamed group's old address, with `Cache-Control: no-store`.
+
+    A browser keeps an uncached-by-header 301 forever; a group renamed A→B→A would then loop
+    (ERR_TOO_MANY_REDIRECTS). `no-store` keeps the permanent status for search engines and clients
+    while each visit asks again (RFC 9111 §5.2.2.5).
+    """
+    response = redirect(location, 301)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -99,9 +99,13 @@ class CollectingAccountForm(Form):
         validators=[DataRequired(message=_l("Say which bank the account is at.")), Length(max=60)],
         description=_l("For example Equity Bank, KCB, Banco Industrial."),
     )
-    account_name = StringField(_l("Name on the account"), validators=[DataRequired(), Length(max=120)])
+    # Its own ids: /manage/payouts shows it beside PayoutDetailsForm, whose fields have the same names.
+    account_name = StringField(
+        _l("Name on the account"), validators=[DataRequired(), Length(max=120)], id="collecting-account_name"
+    )
     number = StringField(
         _l("Account number or IBAN"),
+        id="collecting-number",
         validators=[DataRequired(), Length(min=6, max=40)],
         description=_l("Stored encrypted; only your invoices show it in full, to the buyer who pays them."),
     )

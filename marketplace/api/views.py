@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError, NotFound
+from marketplace.guards import moved_permanently
 from marketplace.i18n import status_title
 from marketplace.limits import limit
 from marketplace.money import round_money
@@ -177,7 +178,7 @@ def group(slug: str) -> Response:
     except NotFound:
         if (current := services.moved_to(db.session, slug)) is None:
             raise
-        return redirect(url_for("api.group", slug=current), 301)  # renamed: clients following the old address arrive
+        return moved_permanently(url_for("api.group", slug=current))  # renamed: clients following the old address arrive
     return jsonify(group_detail(found, utcnow().date()))  # the API has no signed-in party: UTC
 
 

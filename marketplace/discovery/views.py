@@ -23,6 +23,7 @@ from marketplace.discovery.params import MAX_TEXT, parse_search
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError, NotFound
+from marketplace.guards import moved_permanently
 from marketplace.i18n import format_day, format_number
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
@@ -220,7 +221,7 @@ def profile(slug: str) -> str | Response:
     except NotFound:
         if (current := producers.moved_to(db.session, slug)) is None:
             raise
-        return redirect(url_for("discovery.profile", slug=current), 301)  # renamed: old links and bookmarks still arrive
+        return moved_permanently(url_for("discovery.profile", slug=current))  # renamed: old links and bookmarks still arrive
     today = acting.today()
     calendars = {c.id: producers.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = acting.current_membership()

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -62,7 +62,9 @@ def desk() -> str:
             select(Certification)
             .where(or_(Certification.verified.is_(True), Certification.rejected_at.is_not(None)))
             .options(selectinload(Certification.group))
-            .order_by(Certification.id.desc())
+            .order_by(  # last reviewed first, so what was just reviewed can be undone
+                func.coalesce(Certification.verified_at, Certification.rejected_at).desc().nulls_last(), Certification.id.desc()
+            )
             .limit(20)
         ).all(),
         review_form=lambda cert: CertificationReviewForm(prefix=f"cert{cert.id}", formdata=None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -18,11 +18,14 @@ class AcceptForm(Form):
     revision = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
     unit_price = AmountField(widget=HiddenInput(), validators=[Optional()])
     quantity = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
+    ship_by = DateField(widget=HiddenInput(), validators=[Optional()])  # the later date promised beyond capacity
 
     def seen(self) -> QuoteSeen | None:
         if self.revision.data is None:
             return None  # not posted from a Loom page: nothing to compare
-        return QuoteSeen(revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data)
+        return QuoteSeen(
+            revision=self.revision.data, unit_price=self.unit_price.data, quantity=self.quantity.data, ship_by=self.ship_by.data
+        )
 
 
 class MoveForm(Form):

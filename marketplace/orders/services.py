@@ -22,7 +22,7 @@ from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
 from marketplace.producers.changes import publish_record_changed
-from marketplace.producers.commitments import commit_units, lock_capability, release_units
+from marketplace.producers.commitments import capacity_fit, commit_units, lock_capability, release_units
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.sourcing.models import Quote, QuoteSeen, QuoteStatus, Rfq, RfqStatus
 from marketplace.sourcing.services import buyer_rfq, effective_status, require_buyer
@@ -127,6 +127,8 @@ def accept_quote(
     date, `base_url` the site's address for links. Raises `NotFound` (no such quote, or not the buyer's
     RFQ), `Forbidden` (not a buyer admin), `Conflict` (RFQ not open, quote not standing, capability gone).
     Publishes `invoice.issued` (the deposit), `order.traced` and `order.confirmed` in the transaction.
+    The order ships by the RFQ's date, or by the later date the page promised (`seen.ship_by`) when the
+    group's calendar cannot hold all units sooner (a quote sent anyway) and still holds them by then.
     """
     membership = require_buyer(membership)
     require_role(membership, Role.ADMIN)
@@ -149,6 +151,13 @@ def accept_quote(
     capability = lock_capability(session, _capability_for(group, rfq.category).id)
     rule = sales_tax_of(session, group.id)
     terms = award_terms(quote, deposit_percent, rule)
+    # A quote sent "anyway" beyond the calendar binds its own date, as on Alibaba or Faire: the order ships by
+    # the later date the accept page promised (templates/orders/accept.html) if all units still fit by then.
+    # A buyer shown no later date (or a calendar filled since) gets commit_units' Conflict.
+    deliverable, earliest = capacity_fit(capability, quote.quantity, rfq.needed_by, today)
+    ship_by = rfq.needed_by
+    if deliverable < quote.quantity and earliest and seen and seen.ship_by and earliest <= seen.ship_by:
+        ship_by = max(seen.ship_by, rfq.needed_by)
     order = Order(
         number=f"LM-{group.organization.today().year}-pending",
         buyer_id=rfq.buyer_id,
@@ -159,7 +168,7 @@ def accept_quote(
         total=terms.total,
         deposit_percent=deposit_percent,
         incoterm=quote.incoterm,
-        ship_by=rfq.needed_by,
+        ship_by=ship_by,
         destination_country=rfq.destination_country,
         confirmed_at=utcnow(),
         lines=[

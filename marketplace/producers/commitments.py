@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.db import lock
 from marketplace.errors import Conflict, NotFound
 from marketplace.i18n import format_day as format_date
+from marketplace.i18n import format_number
 from marketplace.producers import capacity
 from marketplace.producers.changes import touch
 from marketplace.producers.models import Capability, CapacityCommitment, CapacityWindow
@@ -55,8 +56,8 @@ def commit_units(
         raise Conflict(
             _(
                 "The group can make %(deliverable)s of the %(units)s units by %(ship_by)s%(when)s.",
-                deliverable=deliverable,
-                units=units,
+                deliverable=format_number(deliverable),
+                units=format_number(units),
                 ship_by=format_date(ship_by),
                 when=when,
             )

@@ -96,11 +96,15 @@ class Quote(Base):
 
 @dataclass(frozen=True)
 class QuoteSeen:
-    """What the buyer's page showed of a quote when they chose it: its revision, unit price and quantity."""
+    """What the buyer's page showed of a quote when they chose it: its revision, unit price and quantity.
+
+    `ship_by` is the later date the page promised when the group's calendar could not hold all units by the RFQ's.
+    """
 
     revision: int
     unit_price: Decimal | None = None
     quantity: int | None = None
+    ship_by: dt.date | None = None
 
 
 class Message(Base):

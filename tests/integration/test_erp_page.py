@@ -141,3 +141,18 @@ def test_what_was_sent_to_odoo_names_the_order_by_its_number_in_plain_words(clie
     assert f'">order {order.number}</a>' in page and f"#{order.id}<" not in page
     assert "Odoo refused it" in page and "PermanentError" not in page
     assert '<table class="list wrap">' in page  # long errors wrap instead of widening a phone's page
+
+
+def test_an_address_refused_on_the_first_connection_keeps_the_typed_key(client: FlaskClient, session: Session) -> None:
+    group = factories.producer_group(session)
+    sign_in(client, factories.member_of(session, group, role=Role.ADMIN).user.email)
+    for url in ("http://169.254.169.254/", "not an address"):  # refused by the outbound rules, or by the form
+        page = text_of(
+            submit(
+                client,
+                "/manage/odoo/",
+                {"url": url, "database": "coop", "login": "admin", "api_key": "k3y-typed-once", "protocol": "auto"},
+            )
+        )
+        assert 'aria-invalid="true"' in page and 'value="k3y-typed-once"' in page
+    assert session.scalar(select(ErpLink).where(ErpLink.group_id == group.id)) is None

@@ -321,6 +321,8 @@ def test_a_renamed_group_gets_a_new_address_and_the_old_one_redirects(
     assert moved.status_code == 301 and moved.headers["Location"] == "/groups/kitui-basket-weavers-2"
     api = admin_client.get(f"/api/v1/groups/{first}")
     assert api.status_code == 301 and api.headers["Location"] == "/api/v1/groups/kitui-basket-weavers-2"
+    for answer in (moved, api):  # a browser must not keep it: renamed back, the cached 301 would loop
+        assert answer.headers["Cache-Control"] == "no-store"
 
     assert submit(admin_client, "/manage/profile", {**PROFILE, "name": "Kitui Sisal Weavers"}).status_code == 302
     session.refresh(group)

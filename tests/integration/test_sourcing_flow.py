@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from babel import dates as babel_dates
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -267,7 +268,9 @@ def test_cancelling_gives_the_capacity_back(client: FlaskClient, session: Sessio
     assert session.scalars(select(CapacityCommitment)).all() == []
 
 
-def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, session: Session, market: dict) -> None:
+def test_accepting_a_quote_beyond_capacity_ships_by_the_date_the_page_promised(
+    client: FlaskClient, session: Session, market: dict
+) -> None:
     as_(client, market["buyer"])
     send_rfq(client, market)
     rfq = session.scalar(select(Rfq))
@@ -277,11 +280,33 @@ def test_accepting_more_than_the_group_can_make_is_refused(client: FlaskClient, 
     page = text_of(client.get(f"/manage/rfqs/{rfq.id}"))
     assert re.search(r"The earliest you could finish all of them is <strong>", page)
     as_(client, market["buyer"])
-    response = submit(
-        client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{session.scalar(select(Quote)).id}/accept", follow_redirects=True
-    )
-    assert "The group can make" in text_of(response) and "the earliest it could ship is" in text_of(response)
-    assert session.scalar(select(Order)) is None
+    offer = session.scalar(select(Quote))
+    accept_page = text_of(client.get(f"/quotes/{offer.id}/accept"))
+    promised = re.search(r"; all by ([^)]+)\)", accept_page)
+    assert promised, "the accept page says when all units can ship"
+    posted = dict(re.findall(r'<input type="hidden" name="(revision|unit_price|quantity|ship_by)" value="([^"]*)">', accept_page))
+    assert "ship_by" in posted  # the page posts the date it promised
+    response = submit(client, f"/quotes/{offer.id}/accept", posted, follow_redirects=True)
+    assert "The group can make" not in text_of(response)
+    order = session.scalar(select(Order))
+    assert order is not None and order.ship_by > rfq.needed_by
+    assert promised.group(1).strip() == babel_dates.format_date(order.ship_by, format="medium", locale="en")
+    committed = sum(w.units_committed for w in session.scalars(select(CapacityWindow)))
+    assert committed == 20_000
+
+
+def test_counts_are_shown_with_the_locale_grouping(client: FlaskClient, session: Session, market: dict) -> None:
+    as_(client, market["buyer"])
+    send_rfq(client, market)
+    rfq = session.scalar(select(Rfq))
+    as_(client, market["kitui"]["admin"])
+    quote(client, rfq.id, "8.75", quantity=20_000, confirmed="1")
+    assert "20,000" in text_of(client.get(f"/manage/rfqs/{rfq.id}"))  # "Current: $8.75 × 20,000"
+    as_(client, market["buyer"])
+    assert "for 20,000" in text_of(client.get(f"/rfqs/{rfq.id}"))
+    offer = session.scalar(select(Quote))
+    refused = text_of(submit(client, f"/rfqs/{rfq.id}", {}, action=f"/quotes/{offer.id}/accept", follow_redirects=True))
+    assert re.search(r"The group can make [0-9],[0-9]{3} of the 20,000 units", refused)  # no date promised: refused
 
 
 def test_the_pricing_helper_suggests_a_fair_price_and_the_artisans_share(
