@@ -28,7 +28,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_caching import Cache
-from sqlalchemy import BigInteger, Connection, Integer, Update, event, update
+from sqlalchemy import BigInteger, Connection, Insert, Integer, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from marketplace import i18n
@@ -146,13 +148,17 @@ def _replace_generation(session: Session) -> None:
     tables = frozenset(session.info.pop(_CHANGED, ()))
     if tables:
         connection = session.connection()
-        connection.execute(_bump())
+        connection.execute(_bump(connection.dialect.name))
         for callback in _AFTER_CHANGE:
             callback(session, connection, tables)
 
 
-def _bump() -> Update:
-    return update(PublicGeneration.__table__).where(PublicGeneration.__table__.c.id == 1).values(token=new_token())
+def _bump(dialect: str) -> Insert:
+    """Replace the generation; write its row if it is missing (a database emptied or restored without it)."""
+    table = PublicGeneration.__table__
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(id=1, token=new_token())
+    return statement.on_conflict_do_update(index_elements=[table.c.id], set_={"token": statement.excluded.token})
 
 
 def _forget(session: Session, *_args: Any) -> None:

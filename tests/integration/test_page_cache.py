@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import LoginAttempt
@@ -132,3 +132,13 @@ def test_every_cached_endpoint_is_a_route_of_the_app(app: Flask) -> None:
     from marketplace.pagecache import CACHED_ENDPOINTS
 
     assert CACHED_ENDPOINTS.issubset({rule.endpoint for rule in app.url_map.iter_rules()})
+
+
+def test_a_missing_generation_row_is_written_again_by_the_next_public_change(session: Session) -> None:
+    """A database emptied or restored without the row: the page cache is off until a public write restores it."""
+    session.execute(delete(PublicGeneration))
+    session.commit()
+    assert generation(session) is None
+    factories.producer_group(session, name="Restoring Weavers")
+    session.commit()
+    assert generation(session) is not None
