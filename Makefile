@@ -4,18 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 I18N_LOCALES := es fr sw hi am
 
 .PHONY: i18n-extract i18n-update i18n-compile run test import-graph bench-search bench-payments bench-write-load bench-web services services-down clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "Making a virtual environment in $(VENV)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 
+# Running needs only Loom's own dependencies; the test extra (pytest, Playwright, benchmarks' servers) is for `make test`.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing Loom and what it needs to run into $(VENV)..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP) $(TEST_STAMP)
 
 ## make i18n-extract: collect every marked string into translations/messages.pot
 i18n-extract: $(STAMP)
@@ -36,38 +44,38 @@ i18n-compile: $(STAMP)
 
 ## make run: install, migrate, seed the demo once, serve at http://127.0.0.1:5000
 run: $(STAMP)
-	$(BIN)/loom db upgrade
-	$(BIN)/loom seed-demo --if-empty
-	$(BIN)/loom search rebuild
-	$(BIN)/loom serve
+	@$(BIN)/loom db upgrade
+	@$(BIN)/loom seed-demo --if-empty --no-logins
+	@$(BIN)/loom search rebuild
+	@$(BIN)/loom serve
 
 ## make test: ruff and bandit on the code, then start PostgreSQL, Elasticsearch, stripe-mock and Redis on 127.0.0.1 and run every test
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -ll -c pyproject.toml -r marketplace search erp_connector payments
 	@eval "$$(dev/services up)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make import-graph: the import contracts (pyproject.toml) and the package-level import graph, one edge a line
-import-graph: $(STAMP)
+import-graph: $(TEST_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python dev/import_graph.py
 	$(BIN)/python dev/import_graph.py --summary
 
 ## make bench-search: 100,000 generated groups, both search backends side by side
-bench-search: $(STAMP)
+bench-search: $(TEST_STAMP)
 	@eval "$$(dev/services up)" && $(BIN)/python bench/search.py $(BENCH_ARGS)
 
 ## make bench-payments: Stripe webhook latency against an empty POST through the same app
-bench-payments: $(STAMP)
+bench-payments: $(TEST_STAMP)
 	@$(BIN)/python bench/payments.py $(BENCH_ARGS)
 
 ## make bench-write-load: 20 clients posting messages and RFQs for 60 s, loom serve and gunicorn, SQLite and PostgreSQL
-bench-write-load: $(STAMP)
+bench-write-load: $(TEST_STAMP)
 	@eval "$$(dev/services up)" && $(BIN)/python bench/write_load.py $(BENCH_ARGS)
 
 ## make bench-web: Loom's pages against a minimal Flask page under gunicorn, SQLite and PostgreSQL, 72 and 10,000 groups
-bench-web: $(STAMP)
+bench-web: $(TEST_STAMP)
 	@eval "$$(dev/services up)" && $(BIN)/python bench/web.py $(BENCH_ARGS)
 
 services:

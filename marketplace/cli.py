@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
-from werkzeug.serving import run_simple
+from sqlalchemy import create_engine, func, select
+from werkzeug.serving import make_server
 
 from marketplace import ROOT, create_app
 from marketplace.db import db, utcnow
@@ -34,9 +38,80 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision` (the newest by default)."""
-    alembic_command.upgrade(alembic_config(url), revision)
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade_database` did: the revision found (None on a new, empty database), the one reached, the count applied."""
+
+    before: str | None
+    after: str | None
+    applied: int
+
+    def __str__(self) -> str:
+        if self.before is None and self.applied:
+            return f"New database: {self.applied} migrations applied, the schema is at {self.after}."
+        if self.applied:
+            return f"Database upgraded from {self.before} to {self.after}: {self.applied} migrations applied."
+        return f"Database already up to date (schema {self.after}); nothing to apply."
+
+
+def _current_revision(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(url: str, revision: str = "head") -> Upgrade:
+    """Migrate the database at `url` to `revision` (the newest by default); return what was applied."""
+    config = alembic_config(url)
+    before = _current_revision(url)
+    alembic_command.upgrade(config, revision)
+    after = _current_revision(url)
+    script = ScriptDirectory.from_config(config)
+    applied = 0 if after == before else sum(1 for _ in script.iterate_revisions(after, before or "base"))
+    return Upgrade(before, after, applied)
+
+
+class Progress:
+    """Report progress through `length` items: a bar on a terminal, otherwise a line at each quarter.
+
+    Piped into a file or shown by `make` in a log, a bar would print only its label; these lines read as progress there:
+    "Producer groups: 18 of 72", … "Producer groups: 72 of 72, done." Counts only, no timings.
+    """
+
+    def __init__(self, label: str, length: int) -> None:
+        self.label, self.length, self.done, self.said = label, length, 0, 0
+        self.bar = click.progressbar(length=length, label=label, show_pos=True) if _is_terminal() else None
+
+    def __enter__(self) -> Progress:
+        if self.bar is not None:
+            self.bar.__enter__()
+        else:
+            click.echo(f"{self.label}: 0 of {self.length}")
+        return self
+
+    def update(self, steps: int) -> None:
+        """Count `steps` more items done."""
+        self.done += steps
+        if self.bar is not None:
+            self.bar.update(steps)
+            return
+        quarter = self.done * 4 // max(self.length, 1)
+        if quarter > self.said and self.done < self.length:
+            self.said = quarter
+            click.echo(f"{self.label}: {self.done} of {self.length}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        elif exc[0] is None:
+            click.echo(f"{self.label}: {self.done} of {self.length}, done.")
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -54,16 +129,16 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (the newest by default)."""
-    upgrade_database(current_app.config["DATABASE_URL"], revision)
-    click.echo(f"Database is at {revision}.")
+    click.echo(upgrade_database(current_app.config["DATABASE_URL"], revision))
 
 
 @main.command("seed-demo")
 @click.option("--groups", "group_count", default=72, show_default=True, help="How many producer groups to make.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same marketplace.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has producer groups.")
+@click.option("--logins/--no-logins", default=True, help="Print the demo sign-ins (`loom serve` prints them too).")
 @with_appcontext
-def seed_demo(group_count: int, seed: int, if_empty: bool) -> None:
+def seed_demo(group_count: int, seed: int, if_empty: bool, logins: bool) -> None:
     """Fill the database with a realistic demo marketplace."""
     from marketplace.demo import seed_marketplace
     from marketplace.producers.models import ProducerGroup
@@ -71,11 +146,11 @@ def seed_demo(group_count: int, seed: int, if_empty: bool) -> None:
     if if_empty and db.session.scalar(select(func.count()).select_from(ProducerGroup)):
         click.echo("The database already has producer groups; leaving it as it is.")
         return
-    with click.progressbar(length=group_count, label="Producer groups", show_pos=True) as bar:
+    with Progress("Producer groups", group_count) as bar:
         summary = seed_marketplace(
             db.session, groups=group_count, seed=seed, progress=bar.update, secrets_key=current_app.config["SECRETS_KEY"]
         )
-    click.echo(summary)
+    click.echo(summary if logins else str(summary).splitlines()[0])
 
 
 @main.group("import")
@@ -103,7 +178,7 @@ def import_groups_command(path: Path, number_locale: str | None) -> None:
     for note in parsed.notes:
         click.echo(f"Note: {note}", err=True)
     records = parsed.records
-    with click.progressbar(length=len(records), label=f"Importing {path.name}", show_pos=True) as bar:
+    with Progress(f"Importing {path.name}", len(records)) as bar:
         report = import_groups(db.session, records, progress=bar.update)
     click.echo(
         f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} rejected."
@@ -171,7 +246,7 @@ def search_rebuild() -> None:
     index = current_app.extensions["loom.search"]
     total = group_count(db.session)
     started = time.perf_counter()
-    with click.progressbar(length=total, label=f"Indexing into {index.name}", show_pos=True) as bar:
+    with Progress(f"Indexing into {index.name}", total) as bar:
         count = rebuild(db.session, index, progress=bar.update)
     elapsed = time.perf_counter() - started
     click.echo(
@@ -231,14 +306,29 @@ def serve(host: str, port: int) -> None:
         with app.app_context():
             worker_for(app).run_forever(poll_seconds=1.0, stop=stop)
 
+    # make_server, not run_simple: run_simple ends the output with Werkzeug's development-server banner; here the
+    # last lines are the address and, on a demo database, how to sign in.
+    server = make_server(host, port, app, threaded=True)
     threading.Thread(target=work, name="outbox-worker", daemon=True).start()
     threading.Thread(target=_daily_rebuild(app).run_forever, args=(stop,), name="search-daily-rebuild", daemon=True).start()
-    click.echo(f"Loom is at http://{host}:{port}/  (Ctrl+C stops it)")
+    for line in ready_lines(app, host, server.server_port):
+        click.echo(line)
     try:
-        run_simple(host, port, app, threaded=True)
+        server.serve_forever()  # Ctrl+C ends it quietly
     finally:
+        server.server_close()
         stop.set()
         time.sleep(0.1)
+
+
+def ready_lines(app: Flask, host: str, port: int) -> list[str]:
+    """Return what `loom serve` prints once it listens: the demo's sign-ins (when the database has them), then the address."""
+    from marketplace.demo import demo_logins, sign_in_lines
+
+    with app.extensions["loom.db"]["sessionmaker"]() as session:  # a read of its own, closed before serving
+        logins = demo_logins(session)
+    lines = [] if logins is None else sign_in_lines(logins)
+    return [*lines, f"Loom is ready at http://{host}:{port}/  (Ctrl+C stops it)"]
 
 
 @main.group("uploads")
@@ -299,7 +389,7 @@ def payments_reconcile(days: int) -> None:
     except PaymentsNotConfigured as error:
         raise click.ClickException(str(error)) from None
     since = utcnow() - dt.timedelta(days=days)
-    with click.progressbar(length=reconcile_count(db.session, since=since), label="Asking Stripe", show_pos=True) as bar:
+    with Progress("Asking Stripe", reconcile_count(db.session, since=since)) as bar:
         report = reconcile(
             db.session, gateway, since=since, settings=Settings.from_config(current_app.config), progress=bar.update
         )

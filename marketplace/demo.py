@@ -167,15 +167,40 @@ class DemoSummary:
     )  # (group name, e-mail) of coordinators with requests to answer
 
     def __str__(self) -> str:
-        lines = [
-            f"Demo marketplace: {self.groups} producer groups, {self.buyers} buyers, {self.rfqs} RFQs, {self.orders} orders.",
-            f"Sign in with the password {DEMO_PASSWORD!r} as:",
-            "  buyer@demo.loom      a buyer: open requests with quotes to compare, orders to pay and follow",
-            "  producer@demo.loom   a producer group: a payout to confirm, its listing and calendar",
-            "  operator@demo.loom   the Loom team's desk: certifications, dead letters, payouts",
-        ]
-        lines += [f"  {email}   {name}" for name, email in self.group_logins]
-        return "\n".join(lines)
+        counts = f"Demo marketplace: {self.groups} producer groups, {self.buyers} buyers, {self.rfqs} RFQs, {self.orders} orders."
+        return "\n".join([counts, *sign_in_lines(self.group_logins)])
+
+
+def sign_in_lines(group_logins: list[tuple[str, str]]) -> list[str]:
+    """Return the lines that tell someone trying the demo how to sign in: the password, each role's e-mail, and then
+    `group_logins` ((group name, e-mail) of coordinators with requests to answer)."""
+    lines = [
+        f"Sign in with the password {DEMO_PASSWORD!r} as:",
+        "  buyer@demo.loom      a buyer: open requests with quotes to compare, orders to pay and follow",
+        "  producer@demo.loom   a producer group: a payout to confirm, its listing and calendar",
+        "  operator@demo.loom   the Loom team's desk: certifications, dead letters, payouts",
+    ]
+    if group_logins:
+        lines.append("  each producer group that quoted has its own coordinator, for example:")
+        lines += [f"    {email}   {name}" for name, email in group_logins]
+    return lines
+
+
+def demo_logins(session: Session) -> list[tuple[str, str]] | None:
+    """Return (group name, e-mail) of up to 8 demo coordinators with requests to answer, or None without the demo's people."""
+    if session.scalar(select(User.id).where(User.email == "buyer@demo.loom")) is None:
+        return None
+    return [
+        (name, email)
+        for name, email in session.execute(
+            select(ProducerGroup.name, User.email)
+            .join(Membership, Membership.organization_id == ProducerGroup.organization_id)
+            .join(User, User.id == Membership.user_id)
+            .where(ProducerGroup.external_ref.like("demo-%"), User.email != "producer@demo.loom")
+            .order_by(Membership.id)
+            .limit(8)
+        )
+    ]
 
 
 BUYERS = (
@@ -265,15 +290,7 @@ def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], No
         .limit(1)
     )
     rfqs, orders = _add_sourcing(session, buyers, ids, connect_id, rng, box)
-    logins = session.execute(
-        select(ProducerGroup.name, User.email)
-        .join(Membership, Membership.organization_id == ProducerGroup.organization_id)
-        .join(User, User.id == Membership.user_id)
-        .where(*demo, User.email != "producer@demo.loom")
-        .order_by(Membership.id)
-        .limit(8)
-    ).all()
-    return DemoSummary(len(ids), len(buyers), rfqs, orders, [(name, email) for name, email in logins])
+    return DemoSummary(len(ids), len(buyers), rfqs, orders, demo_logins(session) or [])
 
 
 def _product_title(country: str, category: str) -> str:
