@@ -57,6 +57,7 @@ class CatalogTranslations:
 
 
 CATALOG_TRANSLATIONS = CatalogTranslations()
+HIDDEN_FIELD_TYPES = {"HiddenField", "CSRFTokenField"}
 
 
 class Form(FlaskForm):
@@ -65,11 +66,18 @@ class Form(FlaskForm):
     One-line fields (names, titles, e-mail addresses) lose control characters and line breaks, so a
     name can never carry CR/LF into an e-mail subject; text areas keep their lines and tabs.
     Passwords are left exactly as typed. WTForms' own messages come from Loom's catalogs (CatalogTranslations).
+    Hidden fields (the CSRF token, one-time tokens) render without an id: nothing points at them, and a page with
+    several forms would otherwise repeat `id="csrf_token"` once a form.
     """
 
     class Meta:
         def get_translations(self, form):  # type: ignore[no-untyped-def]
             return CATALOG_TRANSLATIONS
+
+        def render_field(self, field, render_kw):  # type: ignore[no-untyped-def]
+            if field.type in HIDDEN_FIELD_TYPES:
+                render_kw = {"id": False, **render_kw}  # WTForms leaves out an attribute given False
+            return super().render_field(field, render_kw)
 
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
             field_class = unbound_field.field_class

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -15,7 +14,7 @@ from marketplace.accounts import context
 from marketplace.api import tokens
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.forms import OneTimeForm, first_result, one_time, repeated
+from marketplace.forms import Form, OneTimeForm, first_result, one_time, repeated
 
 blueprint = Blueprint("api_tokens", __name__)
 
@@ -56,7 +55,7 @@ def api_tokens() -> str | Response:
 @blueprint.post("/api-tokens/<int:token_id>/revoke")
 @login_required
 def revoke(token_id: int) -> Response:
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit():
         try:
             tokens.revoke_token(db.session, context.current_membership(), token_id)

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.billing.models import Invoice
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.forms import Form
 from marketplace.guards import operator_only
 from marketplace.operator.letters import concerns_of
 from marketplace.orders.models import Order
@@ -32,7 +32,7 @@ from marketplace.uploads import send_private
 blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 
 
-class CertificationReviewForm(FlaskForm):
+class CertificationReviewForm(Form):
     """One per certification on the desk (prefixed by its id, so each page keeps its ids unique)."""
 
     note = StringField(_l("Note (how you checked it, or why it is rejected)"), validators=[Length(max=500)])

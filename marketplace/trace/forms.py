@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import Form
 
-class StoryForm(FlaskForm):
+
+class StoryForm(Form):
     """One party's answer to publishing the product story; the group also picks photos."""
 
     photo_ids = SelectMultipleField(

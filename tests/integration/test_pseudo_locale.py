@@ -17,6 +17,7 @@ import csv
 import html.parser
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -346,6 +347,24 @@ def test_every_page_in_the_pseudo_locale_shows_only_translated_text(pseudo_app: 
                 problems.append(f"{person} {path}: {text!r}")
     assert checked > 60
     assert not problems, f"{len(problems)} texts left in English:\n" + "\n".join(dict.fromkeys(problems))
+
+
+def test_no_page_gives_an_id_twice(pseudo_app: Flask) -> None:
+    # Pages with several forms (an order, the payouts, the operator's desk) once repeated every form's hidden
+    # id="csrf_token"; a label or aria-describedby pointing at a repeated id finds only the first.
+    client = pseudo_app.test_client()
+    checked, problems = 0, []
+    for person, email in PEOPLE.items():
+        sign_in_as(client, email)
+        for _rule, path, _several in pages(pseudo_app):
+            response = client.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            checked += 1
+            ids = Counter(re.findall(r'\sid="([^"]+)"', response.get_data(as_text=True)))
+            problems += [f"{person} {path}: id={i!r} × {n}" for i, n in ids.items() if n > 1]
+    assert checked > 60
+    assert not problems, "\n".join(problems)
 
 
 def test_every_form_posted_empty_answers_with_translated_errors(pseudo_app: Flask) -> None:
