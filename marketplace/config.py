@@ -21,9 +21,11 @@ class Defaults:
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     STAGED_MAX_AGE_SECONDS = 3600  # a `*.staged` upload this old was left by a request that died (uploads.sweep_staged)
     STAGED_SWEEP_SECONDS = 3600  # how often the worker sweeps them (and once when it starts)
-    MAX_CONTENT_LENGTH = (
-        64 * 1024 * 1024
-    )  # a whole request; each file is kept only up to UPLOAD_MAX_BYTES (uploads.CappedUploadRequest)
+    # A form with files (multipart/form-data) is read to its end up to UPLOAD_BODY_CEILING bytes, each file kept only
+    # up to UPLOAD_MAX_BYTES (the rest dropped as it arrives), so any file a person picks gets a field error and the
+    # form keeps what was typed; a body declared larger is refused at once with 413. Every other body: MAX_CONTENT_LENGTH.
+    UPLOAD_BODY_CEILING = 1024 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     MAIL_DIR: str | None = None  # <instance>/mail: e-mails are written there as .eml unless SMTP is set
     MAIL_SENDER = "Loom <no-reply@loom.local>"
     SMTP_HOST: str | None = None

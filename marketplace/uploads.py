@@ -176,13 +176,28 @@ class CappedUpload(SpooledTemporaryFile):  # type: ignore[type-arg]
 
 
 class CappedUploadRequest(Request):
-    """Read uploaded files only up to the upload limit plus one byte.
+    """Read a form's files only up to the upload limit plus one byte, and read the form to its end up to a ceiling.
 
-    An oversized file then arrives cut, is refused beside its field by `store_image` / `store_document`
-    ("larger than 5 MB"), and the rest of the form arrives whole, so nothing typed is lost; the disk
-    never holds more than the limit per file, whatever was sent. Only `MAX_CONTENT_LENGTH` (the whole
-    body) still ends a request with 413.
+    An oversized file arrives cut, is refused beside its field by `store_image` / `store_document` ("larger than
+    5 MB"), and the rest of the form arrives whole, so nothing typed is lost; the disk and memory never hold more
+    than the limit per file, whatever was sent. For that the body must be read to its end (a browser shows no answer
+    to a post it could not finish sending): a `multipart/form-data` body may be up to `UPLOAD_BODY_CEILING` bytes
+    (1 GiB: more than any photo, scan or phone video picked by mistake), well past `MAX_CONTENT_LENGTH` (64 MB), which
+    still bounds every other body. Non-file fields stay bounded by Werkzeug's `MAX_FORM_MEMORY_SIZE` (500 kB each) and
+    `MAX_FORM_PARTS` (1,000). A body declared beyond the ceiling is refused with 413 before any of it is read; one
+    streamed without a length is cut there. Flask-WTF's CSRF check, the first thing run for a post, reads the body, so
+    no database transaction is open while it arrives.
     """
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        if self._max_content_length is None and current_app and self.mimetype == "multipart/form-data":
+            return current_app.config["UPLOAD_BODY_CEILING"]  # type: ignore[no-any-return]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _get_file_stream(
         self,

@@ -281,29 +281,76 @@ def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(
     assert session.scalar(select(Order)).incoterm == "DAP"
 
 
-@pytest.mark.parametrize("megabytes", [6, 20])
+class _Body(io.BytesIO):
+    """A request body that notes, at each read, whether the app's database session had a transaction open."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.transaction_seen = False
+
+    def _note(self) -> None:
+        from marketplace.db import db
+
+        self.transaction_seen = self.transaction_seen or db.session.in_transaction()
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._note()
+        return super().read(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # Werkzeug's LimitedStream reads so
+        self._note()
+        return super().readinto(buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._note()
+        return super().readline(size)
+
+
+def _big_rfq_post(client: FlaskClient, megabytes: int) -> tuple[_Body, object]:
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    big = FileStorage(io.BytesIO(b"%PDF-1.7\n" + b"0" * (megabytes * 1024 * 1024)), "drawing.pdf", content_type="application/pdf")
+    fields = MultiDict(
+        {**hidden_fields(client, "/rfqs/new"), **_rfq_fields(title="Baskets with a big drawing", draft="1"), "attachments": big}
+    )
+    boundary, data = encode_multipart(fields)  # in memory: the test client would spool a body this big to a file it never closes
+    body = _Body(data)
+    response = client.post(
+        "/rfqs/new", input_stream=body, content_length=len(data), content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    return body, response
+
+
+# 70 MB is past MAX_CONTENT_LENGTH (64 MB), which once answered a bare "Too much sent" page and lost the form.
+@pytest.mark.parametrize("megabytes", [6, 20, 70])
 def test_an_oversized_upload_gets_a_field_error_and_the_form_is_kept(
     client: FlaskClient, session: Session, basket_groups: dict, megabytes: int
 ) -> None:
     from marketplace.sourcing.models import Rfq
 
     sign_in(client, basket_groups["buyer"].user.email)
-    from werkzeug.datastructures import FileStorage, MultiDict
-    from werkzeug.test import encode_multipart
-
-    from tests.web import hidden_fields
-
-    big = FileStorage(io.BytesIO(b"%PDF-1.7\n" + b"0" * (megabytes * 1024 * 1024)), "drawing.pdf", content_type="application/pdf")
-    fields = MultiDict(
-        {**hidden_fields(client, "/rfqs/new"), **_rfq_fields(title="Baskets with a big drawing", draft="1"), "attachments": big}
-    )
-    boundary, body = encode_multipart(fields)  # in memory: the test client would spool a body this big to a file it never closes
-    response = client.post("/rfqs/new", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    body, response = _big_rfq_post(client, megabytes)
     html = text_of(response)
     assert response.status_code == 422, html[:300]
     assert re.search(r'<p class="error"[^>]*>The file is larger than 5 MB', html)
     assert _value(html, "title") == "Baskets with a big drawing" and _value(html, "quantity") == "200"
     assert session.scalar(select(Rfq)) is None
+    assert body.tell() == len(body.getvalue())  # read to its end: a browser shows no answer to a post cut short
+    assert not body.transaction_seen  # no database transaction waits on a slow upload
+
+
+def test_a_form_body_declared_past_the_ceiling_is_refused_before_it_is_read(
+    app: object, client: FlaskClient, basket_groups: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in(client, basket_groups["buyer"].user.email)
+    monkeypatch.setitem(app.config, "UPLOAD_BODY_CEILING", 8 * 1024 * 1024)  # type: ignore[attr-defined]
+
+    body, response = _big_rfq_post(client, 9)
+
+    assert response.status_code == 413  # type: ignore[attr-defined]
+    assert "more than 8 MB" in text_of(response)  # type: ignore[arg-type]
+    assert body.tell() == 0
 
 
 def test_quoting_beyond_the_calendar_or_under_the_minimum_is_warned_and_then_confirmed(
