@@ -94,7 +94,7 @@ def generate_group(
     story = " ".join(
         (
             rng.choice(STORY_OPENINGS).format(
-                artisans=artisans, place=place.city, founders=rng.randint(6, 20), craft=main.noun.lower()
+                artisans=f"{artisans:,}", place=place.city, founders=rng.randint(6, 20), craft=main.noun.lower()
             ),
             rng.choice(STORY_MIDDLES),
             rng.choice(STORY_ENDINGS).format(women=women),
@@ -410,7 +410,7 @@ def _add_sourcing(
         needed_by = today + dt.timedelta(days=capability.lead_time_days + rng.randint(30, 80))
         quantity, needed_by = _fitting(capability, quantity, needed_by, today)
         values = {
-            "title": f"{quantity} × {CATEGORIES[capability.category].name.lower()} for {buyer.organization.name}",
+            "title": f"{quantity:,} × {CATEGORIES[capability.category].name.lower()} for {buyer.organization.name}",
             "spec": f"Materials: {', '.join(capability.materials)}. Our own colours; a swing tag telling the group's story.",
             "category": capability.category,
             "quantity": quantity,

@@ -32,6 +32,7 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, LazyString, get_locale, get_translations, lazy_gettext
 from flask_login import current_user
+from jinja2 import pass_context
 
 from marketplace.redirects import link_to
 
@@ -241,6 +242,27 @@ def _translations() -> NullTranslations:
     return translations
 
 
+def _grouped(value: object) -> object:
+    return format_number(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _grouping_numbers(translate: Callable[..., str]) -> Callable[..., str]:
+    """Wrap one of Jinja's gettext callables so whole numbers put into a template's message read in the locale's grouping.
+
+    `{% trans units=rfq.quantity %}{{ units }} units{% endtrans %}` and `ngettext(..., n)` (its `num`) give "1,200 units"
+    in English, "1 200 unités" in French, instead of "1200". Only `int` values change: ids and years never reach a message
+    as numbers (links are built with url_for, references are text), and anything already formatted is text.
+    """
+
+    @pass_context
+    def grouped(context: Any, *args: Any, **variables: Any) -> str:
+        if translate.__name__ in ("ngettext", "npgettext") and "num" not in variables:
+            variables["num"] = _grouped(args[-1])  # Jinja would put the bare count in
+        return translate(context, *args, **{key: _grouped(value) for key, value in variables.items()})
+
+    return grouped
+
+
 def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = None) -> None:
     """Attach Flask-Babel with Loom's locale selector and catalogs, and give templates the switcher and labels.
 
@@ -261,6 +283,8 @@ def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = 
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
+        app.jinja_env.globals[name] = _grouping_numbers(app.jinja_env.globals[name])
     app.before_request(_remember_choice)
     app.jinja_env.globals.update(
         language_links=language_links, text_direction=text_direction, current_locale=current_locale, label=label
@@ -298,6 +322,11 @@ def lazy_money(amount: Decimal | int, currency: str) -> LazyString:
     from marketplace.money import format_money
 
     return LazyString(lambda: format_money(amount, currency, current_locale()))
+
+
+def lazy_number(value: int | Decimal) -> LazyString:
+    """Return a number with the grouping of whichever locale is in force when it is turned into text ("1,200", "1 200")."""
+    return LazyString(lambda: format_number(value))
 
 
 def lazy_date(value: Any, format: str = "medium") -> LazyString:

@@ -191,12 +191,14 @@ class CappedUploadRequest(Request):
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
+        """Return the most bytes this request's body may have: UPLOAD_BODY_CEILING for a form with files, else Flask's."""
         if self._max_content_length is None and current_app and self.mimetype == "multipart/form-data":
             return current_app.config["UPLOAD_BODY_CEILING"]  # type: ignore[no-any-return]
         return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
+        """Set this request's own limit in bytes (Flask's per-request override), over both defaults."""
         self._max_content_length = value
 
     def _get_file_stream(

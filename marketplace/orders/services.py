@@ -17,7 +17,7 @@ from marketplace.billing.services import invoices_of, issue_invoice, sales_tax_o
 from marketplace.billing.taxes import Amounts, TaxRule, amounts_of
 from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money
+from marketplace.i18n import label, lazy_date, lazy_join, lazy_label, lazy_money, lazy_number
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderLine, OrderStatus, ProgressUpdate
 from marketplace.outbox.events import OrderCancelled, OrderConfirmed, OrderTraced, publish
@@ -211,7 +211,7 @@ def accept_quote(
             "%(buyer)s accepted your quote: %(quantity)s units at %(price)s, to ship by %(ship_by)s. "
             "The units are reserved in your capacity calendar.",
             buyer=rfq.buyer.name,
-            quantity=quote.quantity,
+            quantity=lazy_number(quote.quantity),
             price=lazy_money(quote.unit_price, quote.currency),
             ship_by=lazy_date(order.ship_by),
         ),

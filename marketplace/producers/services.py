@@ -20,6 +20,7 @@ from marketplace.clock import is_time_zone
 from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import format_day as format_date
+from marketplace.i18n import format_number
 from marketplace.notifications import notify
 from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp
 from marketplace.producers import capacity
@@ -360,7 +361,7 @@ def set_capacity(session: Session, group: ProducerGroup, capability_id: int, uni
                 _(
                     "The week of %(week)s already has %(units)s units promised to orders; it cannot go below that.",
                     week=format_date(monday),
-                    units=window.units_committed,
+                    units=format_number(window.units_committed),
                 ),
                 field=f"week_{monday:%Y%m%d}",
             )

@@ -16,7 +16,7 @@ from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
-from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money
+from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money, lazy_number
 from marketplace.money import is_rounded, minor_units
 from marketplace.notifications import notify
 from marketplace.producers.changes import publish_record_changed
@@ -87,7 +87,7 @@ def _tell_groups_of_rfq(session: Session, rfq: Rfq, groups: list[ProducerGroup],
                 "%(buyer)s asks for %(quantity)s units (%(category)s) by %(needed_by)s, delivered to %(country)s. "
                 "Answer with a quote on Loom.",
                 buyer=rfq.buyer.name,
-                quantity=rfq.quantity,
+                quantity=lazy_number(rfq.quantity),
                 category=lazy_category(rfq.category),
                 needed_by=lazy_date(rfq.needed_by),
                 country=lazy_country(rfq.destination_country),
@@ -538,7 +538,7 @@ def submit_quote(
     terms = {
         "group": group.name,
         "title": rfq.title,
-        "quantity": quote.quantity,
+        "quantity": lazy_number(quote.quantity),
         "days": quote.lead_time_days,
         "price": lazy_money(quote.unit_price, quote.currency),
         "valid_until": lazy_date(quote.valid_until),

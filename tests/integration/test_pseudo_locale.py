@@ -14,6 +14,7 @@ posted empty, so their error messages (Loom's and WTForms' own) show; the e-mail
 from __future__ import annotations
 
 import csv
+import html
 import html.parser
 import io
 import re
@@ -365,6 +366,67 @@ def test_no_page_gives_an_id_twice(pseudo_app: Flask) -> None:
             problems += [f"{person} {path}: id={i!r} × {n}" for i, n in ids.items() if n > 1]
     assert checked > 60
     assert not problems, "\n".join(problems)
+
+
+def _quantities(app: Flask) -> set[int]:
+    """The demo's quantities and counts of 1,000 and more (units asked, quoted and ordered, artisans, capacities).
+
+    Years are left out (a quantity of 2026 reads the same as the year), so a bare number found is a quantity.
+    """
+    from marketplace.orders.models import OrderLine
+    from marketplace.producers.models import Capability, PriceTier, ProducerGroup
+    from marketplace.sourcing.models import Quote, Rfq
+
+    columns = (
+        Rfq.quantity,
+        Quote.quantity,
+        OrderLine.quantity,
+        ProducerGroup.artisan_count,
+        Capability.moq,
+        Capability.weekly_capacity,
+        PriceTier.min_quantity,
+    )
+    with Session(app.extensions["loom.db"]["engine"]) as session:
+        found = {n for column in columns for n in session.scalars(select(column)) if n is not None}
+    return {n for n in found if n >= 1000 and not 1900 <= n <= 2100}
+
+
+_BARE = re.compile(r"(?<![\w.,/#:\-])\d{4,}(?![\w,.:/\-])")
+
+
+def _bare_quantities(text: str, quantities: set[int]) -> list[str]:
+    return [n for n in _BARE.findall(text) if int(n) in quantities]
+
+
+def test_quantities_of_a_thousand_and_more_are_grouped_on_every_page_and_e_mail(pseudo_app: Flask) -> None:
+    # "1000 × bracelets", the order-confirmed message's "1000 units", a calendar of "5262" a week: each read in the
+    # locale's grouping (here the pseudo-locale's, "1,000"). Text only: ids and references inside links are not read.
+    quantities = _quantities(pseudo_app)
+    assert any(n < 1900 for n in quantities) and any(n > 2100 for n in quantities), quantities
+    client = pseudo_app.test_client()
+    checked, problems = 0, []
+    for person, email in PEOPLE.items():
+        sign_in_as(client, email)
+        for _rule, path, _several in pages(pseudo_app):
+            response = client.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            checked += 1
+            page = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True))
+            text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+            problems += [f"{person} {path}: {n}" for n in _bare_quantities(text, quantities)]
+    from marketplace.outbox.models import OutboxMessage
+
+    with Session(pseudo_app.extensions["loom.db"]["engine"]) as session:
+        mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
+    grouped = 0
+    for mail in mails:
+        text = f"{mail['subject']}\n{mail['body']}"
+        problems += [f"e-mail {mail['subject']!r}: {n}" for n in _bare_quantities(text, quantities)]
+        grouped += any(f"{n:,}" in text for n in quantities)
+    assert checked > 60
+    assert not problems, "\n".join(dict.fromkeys(problems))
+    assert grouped  # the e-mails do carry quantities of 1,000 and more
 
 
 def test_every_form_posted_empty_answers_with_translated_errors(pseudo_app: Flask) -> None:
