@@ -27,7 +27,15 @@ from marketplace.redirects import local_path
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import QuoteStatus, Rfq, RfqStatus
-from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
+from marketplace.sourcing.pricing import (
+    REFERENCE_RATES_DATE,
+    PriceSuggestion,
+    fair_wage,
+    fair_wage_usd,
+    reference_rate,
+    suggest_price,
+    working_currency,
+)
 from marketplace.sourcing.terms import terms_for
 from marketplace.uploads import send_private, store_document
 
@@ -339,8 +347,9 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
             form.quantity.data = rfq.quantity
             capability = next((c for c in group.capabilities if c.category == rfq.category), None)
             form.lead_time_days.data = capability.lead_time_days if capability else None
-        if working == "USD":
-            form.hourly_wage.data = fair_wage(group.country)
+        form.hourly_wage.data = fair_wage(group.country, working)  # None (left empty) without a reference rate
+        if working != rfq.currency:
+            form.exchange_rate.data = reference_rate(working, rfq.currency)
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         suggestion = _suggest(form, group, working, rfq.currency)
@@ -389,7 +398,10 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
         suggestion=suggestion,
         working_currency=working,
         warnings=warnings,
-        fair_wage_usd=fair_wage(group.country),
+        fair_wage=fair_wage(group.country, working),
+        fair_wage_usd=fair_wage_usd(group.country),
+        reference_rate=reference_rate(working, rfq.currency),
+        reference_rates_date=REFERENCE_RATES_DATE,
         thread=services.thread(db.session, rfq.id, group.id),
         message_form=MessageForm(),
         action_form=ActionForm(),
