@@ -401,6 +401,7 @@ def _add_sourcing(
             "currency": capability.currency,
             "needed_by": needed_by,
             "destination_country": buyer.organization.country or "US",
+            "incoterm": "DAP",  # delivered to the buyer's door, as most small retailers ask
         }
         # An open request goes to a few groups that make the same thing, so "compare side by side" has something to compare.
         rivals = _rivals(session, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
@@ -430,6 +431,8 @@ def _add_sourcing(
                     "lead_time_days": rival.lead_time_days + 7 * n,
                     "valid_until": today + dt.timedelta(days=21 + 7 * n),
                     "notes": "Samples can be posted within a week.",
+                    # The second rival offers to hand over to the buyer's carrier instead: the compare table marks it.
+                    **({"incoterm": "FCA", "incoterm_place": rival.group.region or rival.group.name} if n == 2 else {}),
                 },
             )
         admin = _group_admin(session, group)

@@ -345,6 +345,7 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         if quote is None:
             form.quantity.data = rfq.quantity
+            form.incoterm.data, form.incoterm_place.data = rfq.incoterm, rfq.incoterm_place  # the buyer's, to keep or change
             capability = next((c for c in group.capabilities if c.category == rfq.category), None)
             form.lead_time_days.data = capability.lead_time_days if capability else None
         form.hourly_wage.data = fair_wage(group.country, working)  # None (left empty) without a reference rate
