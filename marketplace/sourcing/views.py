@@ -418,12 +418,17 @@ def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency
     for name in ("unit_price", "quantity", "lead_time_days", "valid_until"):
         form[name].errors = []  # the quote itself is not being sent yet
     missing = [
-        (form.materials_cost, f"Give the materials cost per unit in {working}."),
-        (form.hours, "Give the artisan hours per unit."),
-        (form.hourly_wage, f"Give a fair hourly wage in {working}."),
+        (form.materials_cost, _("Give the materials cost per unit in %(currency)s.", currency=working)),
+        (form.hours, _("Give the artisan hours per unit.")),
+        (form.hourly_wage, _("Give a fair hourly wage in %(currency)s.", currency=working)),
     ]
     if working != quote_currency:
-        missing.append((form.exchange_rate, f"Give the rate you use: how many {working} make 1 {quote_currency}."))
+        missing.append(
+            (
+                form.exchange_rate,
+                _("Give the rate you use: how many %(working)s make 1 %(quoted)s.", working=working, quoted=quote_currency),
+            )
+        )
     for field, message in missing:
         if field.data is None and not field.errors:
             field.errors.append(message)
