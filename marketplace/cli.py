@@ -148,7 +148,12 @@ def seed_demo(group_count: int, seed: int, if_empty: bool, logins: bool) -> None
         return
     with Progress("Producer groups", group_count) as bar:
         summary = seed_marketplace(
-            db.session, groups=group_count, seed=seed, progress=bar.update, secrets_key=current_app.config["SECRETS_KEY"]
+            db.session,
+            groups=group_count,
+            seed=seed,
+            progress=bar.update,
+            secrets_key=current_app.config["SECRETS_KEY"],
+            photos_folder=Path(current_app.config["UPLOAD_DIR"]),  # drawn pictures, stored as uploads are
         )
     click.echo(summary if logins else str(summary).splitlines()[0])
 

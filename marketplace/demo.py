@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -31,15 +33,18 @@ from marketplace.demo_catalog import (
     STORY_OPENINGS,
     Craft,
 )
+from marketplace.demo_pictures import craft_picture, picture_alt
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.producers import capacity
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.importer import SourceRecord, import_groups
 from marketplace.producers.models import Capability, PriceTier, ProducerGroup, Product
+from marketplace.producers.services import add_photo
 from marketplace.producers.taxonomy import CATEGORIES
 from marketplace.secrets import SecretBox
 from marketplace.sourcing import services as sourcing
+from marketplace.uploads import store_image
 from payments import payouts
 from payments.checkout import begin_payment
 from payments.models import PayoutAccount
@@ -226,6 +231,7 @@ def seed_marketplace(
     seed: int = 2026,
     progress: Callable[[int], None] | None = None,
     secrets_key: str | None = None,
+    photos_folder: Path | None = None,
 ) -> DemoSummary:
     """Import `groups` generated groups, then add people, a product catalog, RFQs, quotes and orders.
 
@@ -235,15 +241,25 @@ def seed_marketplace(
     Groups are worked through in chunks, so the whole federation is never held in memory at once.
     `secrets_key` seals the demo groups' payout details (the installation's LOOM_SECRETS_KEY; a
     throw-away key when None, for tests whose data is rolled back).
+    `photos_folder` (the upload folder, `UPLOAD_DIR`) gives the first `PICTURED_GROUPS` groups and their products
+    drawn pictures (`marketplace.demo_pictures`), stored as uploads are (`uploads.store_image`, which stages its files
+    on `db.session`: seed through it); None draws none.
     """
     with write_transaction(session):
-        return _seed(session, groups, seed, progress, SecretBox(secrets_key or Fernet.generate_key().decode()))
+        return _seed(session, groups, seed, progress, SecretBox(secrets_key or Fernet.generate_key().decode()), photos_folder)
 
 
 CHUNK = 1000
 
 
-def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], None] | None, box: SecretBox) -> DemoSummary:
+def _seed(
+    session: Session,
+    groups: int,
+    seed: int,
+    progress: Callable[[int], None] | None,
+    box: SecretBox,
+    photos_folder: Path | None = None,
+) -> DemoSummary:
     records = (SourceRecord([i + 1], g, unit="group") for i, g in enumerate(generate_groups(groups, seed=seed)))
     report = import_groups(session, records, progress=progress, commit=False)
     if report.errors:
@@ -270,6 +286,9 @@ def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], No
             group.response_time_hours = rng.choice((4, 8, 12, 24, 48, 72))
             _add_products(session, group, rng)
         session.flush()  # the chunk's objects can then be let go of
+        if photos_folder is not None:
+            for group in chunk[: max(0, PICTURED_GROUPS - start)]:
+                _add_pictures(session, group, seed, photos_folder)
 
     _person(session, "operator@demo.loom", "Olu Operator", operator=True)
     producer = _person(session, "producer@demo.loom", "Wanjiru Mwangi")
@@ -291,6 +310,19 @@ def _seed(session: Session, groups: int, seed: int, progress: Callable[[int], No
     )
     rfqs, orders = _add_sourcing(session, buyers, ids, connect_id, rng, box)
     return DemoSummary(len(ids), len(buyers), rfqs, orders, demo_logins(session) or [])
+
+
+PICTURED_GROUPS = 200  # groups given drawn pictures: every group of the usual demo; a benchmark's 100k draw no more
+
+
+def _add_pictures(session: Session, group: ProducerGroup, seed: int, folder: Path) -> None:
+    """Give the group a cover and each of its products a picture, drawn for its craft and stored as an upload is."""
+    subjects = [(None, group.capabilities[0].category if group.capabilities else "", group.external_ref or group.slug)]
+    subjects += [(product.id, product.category, product.sku) for product in group.products]
+    for product_id, category, name in subjects:
+        data = craft_picture(category, f"{seed}:{group.external_ref}:{name}")
+        stored = store_image(BytesIO(data), folder=folder, subfolder=f"photos/{group.id}", max_bytes=len(data))
+        add_photo(session, group, stored, caption=picture_alt(category, group.name), product_id=product_id)
 
 
 def _product_title(country: str, category: str) -> str:
@@ -418,6 +450,7 @@ def _add_sourcing(
             "currency": capability.currency,
             "needed_by": needed_by,
             "destination_country": buyer.organization.country or "US",
+            "incoterm": "DAP",  # delivered to the buyer's door, as most small retailers ask
         }
         # An open request goes to a few groups that make the same thing, so "compare side by side" has something to compare.
         rivals = _rivals(session, capability.category, exclude=group.id, limit=2) if scenario == "open" else []
@@ -447,6 +480,8 @@ def _add_sourcing(
                     "lead_time_days": rival.lead_time_days + 7 * n,
                     "valid_until": today + dt.timedelta(days=21 + 7 * n),
                     "notes": "Samples can be posted within a week.",
+                    # The second rival offers to hand over to the buyer's carrier instead: the compare table marks it.
+                    **({"incoterm": "FCA", "incoterm_place": rival.group.region or rival.group.name} if n == 2 else {}),
                 },
             )
         admin = _group_admin(session, group)

@@ -27,6 +27,7 @@ from marketplace.errors import Conflict, DomainError
 from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
+from marketplace.sourcing.incoterms import delivery_terms
 from marketplace.submissions.services import new_token
 from marketplace.uploads import CappedUploadRequest
 
@@ -135,6 +136,7 @@ def init_app(app: Flask) -> None:
         categories=CATEGORIES,
         certification_schemes=CERTIFICATION_SCHEMES,
         country_name=country_name,
+        delivery_terms=delivery_terms,  # "DAP Rotterdam — delivered to the door; …" (marketplace.sourcing.incoterms)
         current_membership=context.current_membership,
         submission_token=new_token,  # a form written by hand in a template (the confirmation banner's) carries one too
     )

@@ -63,6 +63,7 @@ class Order(Base):
     tax_amount: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     deposit_percent: Mapped[int] = mapped_column(default=50)
     incoterm: Mapped[str] = mapped_column(String(3), default="FCA")
+    incoterm_place: Mapped[str] = mapped_column(String(120), default="", server_default="")  # the quote's named place
     ship_by: Mapped[dt.date] = mapped_column(Date)
     destination_country: Mapped[str] = mapped_column(String(2))
     carrier: Mapped[str | None] = mapped_column(String(80))

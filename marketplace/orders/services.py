@@ -168,6 +168,7 @@ def accept_quote(
         total=terms.total,
         deposit_percent=deposit_percent,
         incoterm=quote.incoterm,
+        incoterm_place=quote.incoterm_place,
         ship_by=ship_by,
         destination_country=rfq.destination_country,
         confirmed_at=utcnow(),

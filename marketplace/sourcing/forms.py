@@ -15,7 +15,7 @@ from marketplace.accounts import context
 from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
-from marketplace.sourcing.services import INCOTERMS
+from marketplace.sourcing.incoterms import PLACE_LENGTH, incoterm_choices
 
 
 class RfqForm(OneTimeForm):
@@ -34,7 +34,14 @@ class RfqForm(OneTimeForm):
     needed_by = DateField(_l("Needed by"), validators=[DataRequired(_l("Give the date you need the goods by."))])
     destination_country = SelectField(_l("Deliver to"), validators=[DataRequired(_l("Choose the destination country."))])
     incoterm = SelectField(
-        _l("Delivery terms"), default="FCA", description=_l("Who pays for the journey, and where the goods become yours.")
+        _l("Delivery terms (Incoterms® 2020)"),
+        default="FCA",
+        description=_l("Who pays for the journey, and where the goods become yours."),
+    )
+    incoterm_place = StringField(
+        _l("Named place (optional)"),
+        validators=[Optional(), Length(max=PLACE_LENGTH)],
+        description=_l("The town, port or warehouse the terms refer to, e.g. Rotterdam."),
     )
     attachments = MultipleFileField(
         _l("Drawings, photos or spec sheets"), description=_l("PDF, JPEG, PNG or WebP; up to 3 files of 5 MB each.")
@@ -43,7 +50,7 @@ class RfqForm(OneTimeForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = [SelectChoice("", _("Choose a category…")), *category_select_choices()]  # no silent default
-        self.incoterm.choices = choices(INCOTERMS.items())
+        self.incoterm.choices = choices(incoterm_choices())
         self.destination_country.choices = choices([("", _("Choose…")), *country_choices()])
 
     def values(self) -> dict[str, object]:
@@ -57,6 +64,7 @@ class RfqForm(OneTimeForm):
             "needed_by": self.needed_by.data,
             "destination_country": self.destination_country.data,
             "incoterm": self.incoterm.data,
+            "incoterm_place": (self.incoterm_place.data or "").strip(),
         }
 
 
@@ -68,6 +76,16 @@ class QuoteForm(OneTimeForm):
         _l("Valid until"), validators=[DataRequired()], default=lambda: context.today() + dt.timedelta(days=30)
     )
     notes = TextAreaField(_l("Notes for the buyer"), validators=[Length(max=5000)])
+    incoterm = SelectField(
+        _l("Delivery terms you quote (Incoterms® 2020)"),
+        description=_l("The buyer's terms are chosen; you may offer others, with the place they refer to."),
+        validate_choice=False,  # checked by submit_quote; a post without it keeps the buyer's terms
+    )
+    incoterm_place = StringField(
+        _l("Named place"),
+        validators=[Optional(), Length(max=PLACE_LENGTH)],
+        description=_l("The town, port or warehouse your price holds to, e.g. Mombasa."),
+    )
     # The pricing helper: filled to suggest a price, never stored.
     materials_cost = AmountField(_l("Materials per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
     hours = AmountField(_l("Artisan hours per unit"), places=2, validators=[Optional(), NumberRange(min=0)])
@@ -79,6 +97,10 @@ class QuoteForm(OneTimeForm):
         _l("Group margin (%)"), places=1, validators=[Optional(), NumberRange(0, 200)], default=Decimal("20")
     )
     exchange_rate = AmountField(_l("Exchange rate"), places=4, validators=[Optional(), NumberRange(min=Decimal("0.0001"))])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.incoterm.choices = choices(incoterm_choices())
 
     def label_units(self, *, working_currency: str, quote_currency: str) -> None:
         """Name every number's unit: the helper works in the group's currency, the quote is in the RFQ's."""
@@ -99,6 +121,8 @@ class QuoteForm(OneTimeForm):
             "lead_time_days": self.lead_time_days.data,
             "valid_until": self.valid_until.data,
             "notes": (self.notes.data or "").strip(),
+            "incoterm": self.incoterm.data or None,
+            "incoterm_place": (self.incoterm_place.data or "").strip(),
         }
 
 

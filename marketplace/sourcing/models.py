@@ -46,7 +46,8 @@ class Rfq(Base):
     currency: Mapped[currency_code]
     needed_by: Mapped[dt.date] = mapped_column(Date)
     destination_country: Mapped[country_code]
-    incoterm: Mapped[str] = mapped_column(String(3), default="FCA", server_default="FCA")
+    incoterm: Mapped[str] = mapped_column(String(3), default="FCA", server_default="FCA")  # Incoterms® 2020 (sourcing.incoterms)
+    incoterm_place: Mapped[str] = mapped_column(String(120), default="", server_default="")  # its named place; "" none named
     status: Mapped[RfqStatus] = mapped_column(str_enum(RfqStatus, "rfq_status"), default=RfqStatus.DRAFT)
     created_at: Mapped[created_at]
 
@@ -85,7 +86,10 @@ class Quote(Base):
     lead_time_days: Mapped[int]
     valid_until: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
-    incoterm: Mapped[str] = mapped_column(String(3), default="FCA", server_default="FCA")
+    incoterm: Mapped[str] = mapped_column(
+        String(3), default="FCA", server_default="FCA"
+    )  # the term quoted; may differ from the RFQ's
+    incoterm_place: Mapped[str] = mapped_column(String(120), default="", server_default="")
     status: Mapped[QuoteStatus] = mapped_column(str_enum(QuoteStatus, "quote_status"), default=QuoteStatus.SUBMITTED)
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[created_at]

@@ -3,10 +3,17 @@
 Hourly wages are indicative living-wage rates for home-based artisan work, in USD (rounded from
 Global Living Wage Coalition / Anker benchmarks and fair-trade premiums); a group replaces them with
 its own rate in the form. They are a starting point, not a rule.
+
+The helper works in the group's own currency, so the wage it offers is that USD rate converted at a
+reference rate (`REFERENCE_RATES_PER_USD`): the market rates of 29 Sep 2026 as published in the npm
+package `@fawazahmed0/currency-api` 2026.9.29 (`v1/currencies/usd.json`, rounded to 4 decimals). The same
+rates pre-fill the exchange rate between the group's currency and the RFQ's, which the group corrects
+to the rate it really uses. A currency missing from the table gets no converted default.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,10 +48,76 @@ FAIR_HOURLY_WAGE_USD: dict[str, Decimal] = {
 }
 DEFAULT_WAGE_USD = Decimal("1.00")
 
+REFERENCE_RATES_DATE = dt.date(2026, 9, 29)
+REFERENCE_RATES_PER_USD: dict[str, Decimal] = {  # units of the currency for 1 USD on REFERENCE_RATES_DATE (source above)
+    code: Decimal(rate)
+    for code, rate in {
+        "USD": "1",
+        "KES": "129.6747",
+        "UGX": "3914.6682",
+        "RWF": "1475.5332",
+        "TZS": "2639.5882",
+        "ETB": "162.8182",
+        "GHS": "11.6462",
+        "NGN": "1326.1644",
+        "INR": "96.0853",
+        "BDT": "123.1689",
+        "NPR": "153.8086",
+        "GTQ": "7.6358",
+        "PEN": "3.4160",
+        "BOB": "12.1629",
+        "MXN": "18.0054",
+        "VND": "25947.7680",
+        "KHR": "4061.1483",
+        "PHP": "62.5175",
+        "IDR": "18016.3431",
+        "EUR": "0.8802",
+        "GBP": "0.7554",
+        "CAD": "1.4188",
+        "AUD": "1.4247",
+        "ZAR": "16.4401",
+        "XOF": "577.3903",
+        "MAD": "9.6480",
+        "EGP": "52.0502",
+        "LKR": "330.9054",
+        "PKR": "277.1362",
+        "COP": "3368.9611",
+        "BRL": "5.2242",
+        "CHF": "0.8334",
+        "JPY": "157.4773",
+        "CNY": "6.7078",
+        "THB": "33.6330",
+    }.items()
+}
 
-def fair_wage(country: str) -> Decimal:
+
+def reference_rate(currency: str, per: str) -> Decimal | None:
+    """Return how many units of `currency` make one unit of `per` at the reference rates, to 4 decimals.
+
+    Both are ISO 4217 codes; the rate is crossed through USD (`REFERENCE_RATES_PER_USD`, dated
+    `REFERENCE_RATES_DATE`). None when either currency is missing from the table.
+    """
+    mine, theirs = REFERENCE_RATES_PER_USD.get(currency.upper()), REFERENCE_RATES_PER_USD.get(per.upper())
+    if mine is None or theirs is None:
+        return None
+    return (mine / theirs).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def fair_wage_usd(country: str) -> Decimal:
     """Return the fair hourly wage in USD for a country (ISO 3166 alpha-2), or the default where none is known."""
     return FAIR_HOURLY_WAGE_USD.get(country.upper(), DEFAULT_WAGE_USD)
+
+
+def fair_wage(country: str, currency: str = "USD") -> Decimal | None:
+    """Return the fair hourly wage for a country (ISO 3166 alpha-2) in `currency` (ISO 4217), an amount per hour.
+
+    The country's USD rate (`fair_wage_usd`) converted at the reference rate and rounded to the currency's minor
+    units (`marketplace.money`); None when the currency has no reference rate.
+    """
+    rate = reference_rate(currency, "USD")
+    if rate is None:
+        return None
+    return round_money(fair_wage_usd(country) * rate, currency)
 
 
 def working_currency(group: Any, category: str | None = None) -> str:

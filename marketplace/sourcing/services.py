@@ -23,20 +23,12 @@ from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import capacity_fit
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency, lazy_category, lazy_country
+from marketplace.sourcing.incoterms import PLACE_LENGTH, is_incoterm, lazy_delivery_terms, same_terms
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
 from marketplace.uploads import StoredFile
 
 RFQ_FIELDS = ("title", "spec", "category", "quantity", "target_unit_price", "currency", "needed_by", "destination_country")
 QUOTE_FIELDS = ("unit_price", "quantity", "lead_time_days", "valid_until", "notes")
-# Incoterms 2020 a buyer of handmade goods picks from; the quote and the order carry the RFQ's choice.
-INCOTERMS: dict[str, object] = {  # code → its plain explanation (lazy: in the reader's language)
-    "EXW": _l("EXW: you collect at the group's workshop"),
-    "FCA": _l("FCA: the group hands the goods to your carrier"),
-    "FOB": _l("FOB: the group loads them on board at the port"),
-    "CIF": _l("CIF: the group pays freight and insurance to your port"),
-    "DAP": _l("DAP: delivered to your door, you pay import duties"),
-    "DDP": _l("DDP: delivered to your door, duties paid"),
-}
 
 
 def require_buyer(membership: Membership | None) -> Membership:
@@ -51,8 +43,10 @@ def _check_rfq(values: Mapping[str, Any], today: dt.date) -> None:
         raise DomainError(_("Choose a category from the list."), field="category")
     if not (values.get("spec") or "").strip():
         raise DomainError(_("Describe what you need: sizes, colours, materials, packing."), field="spec")
-    if values.get("incoterm", "FCA") not in INCOTERMS:
+    if not is_incoterm(values.get("incoterm", "FCA")):
         raise DomainError(_("Choose the delivery terms from the list."), field="incoterm")
+    if len(values.get("incoterm_place") or "") > PLACE_LENGTH:
+        raise DomainError(_("Name the place in at most %(length)s characters.", length=PLACE_LENGTH), field="incoterm_place")
     if values["quantity"] < 1:
         raise DomainError(_("Ask for at least one unit."), field="quantity")
     if values["needed_by"] <= today:
@@ -125,6 +119,7 @@ def create_rfq(
         created_by_id=membership.user_id,
         status=RfqStatus.OPEN if send else RfqStatus.DRAFT,
         incoterm=values.get("incoterm", "FCA"),
+        incoterm_place=(values.get("incoterm_place") or "").strip(),
         **{k: values[k] for k in RFQ_FIELDS},
     )
     rfq.recipients = [RfqRecipient(group_id=g.id) for g in groups]
@@ -165,6 +160,7 @@ def update_draft(
     for name in RFQ_FIELDS:
         setattr(rfq, name, values[name])
     rfq.incoterm = values.get("incoterm", rfq.incoterm)
+    rfq.incoterm_place = (values.get("incoterm_place", rfq.incoterm_place) or "").strip()
     kept = {r.group_id: r for r in rfq.recipients}
     rfq.recipients = [kept.get(g.id) or RfqRecipient(group_id=g.id) for g in groups]
     rfq.attachments.extend(
@@ -495,7 +491,9 @@ def submit_quote(
     """Answer an RFQ, or revise the group's answer: one quote per group, with a revision count.
 
     `values` holds `unit_price` (a Decimal in the RFQ's currency, above zero), `quantity` (whole units, at least 1) and
-    `valid_until` (a date, today or later, in the group's calendar). Raises `Conflict` (the RFQ takes no more quotes, or the quote
+    `valid_until` (a date, today or later, in the group's calendar); optionally `incoterm` (an Incoterms® 2020 code, the RFQ's
+    when absent) and `incoterm_place` (its named place, required for a code other than the RFQ's). The buyer's e-mail says
+    when the terms differ from the request. Raises `Conflict` (the RFQ takes no more quotes, or the quote
     was already accepted or declined) or `DomainError` (field named) for a bad value.
     """
     require_role(membership, Role.ADMIN)
@@ -518,10 +516,16 @@ def submit_quote(
         raise DomainError(_("Quote for at least one unit."), field="quantity")
     if values["valid_until"] < today:
         raise DomainError(_("The quote must be valid until today or later."), field="valid_until")
+    incoterm, place = _quoted_terms(rfq, values)
     quote = own_quote(session, group, rfq_id)
     if quote is None:
         quote = Quote(
-            rfq=rfq, group_id=group.id, currency=rfq.currency, incoterm=rfq.incoterm, **{k: values[k] for k in QUOTE_FIELDS}
+            rfq=rfq,
+            group_id=group.id,
+            currency=rfq.currency,
+            incoterm=incoterm,
+            incoterm_place=place,
+            **{k: values[k] for k in QUOTE_FIELDS},
         )
         session.add(quote)
         verb = "sent"
@@ -530,6 +534,7 @@ def submit_quote(
             raise Conflict(_("Your quote was %(quote_status)s; it can no longer change.", quote_status=label(quote.status)))
         for name in QUOTE_FIELDS:
             setattr(quote, name, values[name])
+        quote.incoterm, quote.incoterm_place = incoterm, place
         quote.status = QuoteStatus.SUBMITTED
         quote.revision += 1
         verb = "revised"
@@ -543,6 +548,27 @@ def submit_quote(
         "price": lazy_money(quote.unit_price, quote.currency),
         "valid_until": lazy_date(quote.valid_until),
     }
+    body = (
+        _l(
+            "%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.",
+            **terms,
+        )
+        if verb == "sent"
+        else _l(
+            "%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until %(valid_until)s.",
+            **terms,
+        )
+    )
+    if not same_terms(quote.incoterm, quote.incoterm_place, rfq.incoterm, rfq.incoterm_place):
+        body = lazy_join(
+            body,
+            _l(
+                "Delivery terms: %(group)s quotes %(quoted)s, not the %(asked)s you asked for.",
+                group=group.name,
+                quoted=lazy_delivery_terms(quote.incoterm, quote.incoterm_place),
+                asked=lazy_delivery_terms(rfq.incoterm, rfq.incoterm_place),
+            ),
+        )
     notify(
         session,
         rfq.buyer_id,
@@ -551,22 +577,31 @@ def submit_quote(
             if verb == "sent"
             else _l("Quote revised by %(group)s: %(title)s", **terms)
         ),
-        body=(
-            _l(
-                "%(group)s sent its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
-                "%(valid_until)s.",
-                **terms,
-            )
-            if verb == "sent"
-            else _l(
-                "%(group)s revised its quote: %(quantity)s units at %(price)s, lead time %(days)s days, valid until "
-                "%(valid_until)s.",
-                **terms,
-            )
-        ),
+        body=body,
         link=f"{base_url.rstrip('/')}/rfqs/{rfq.id}",
     )
     return quote
+
+
+def _quoted_terms(rfq: Rfq, values: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the (Incoterms® 2020 code, named place) a quote offers: the RFQ's unless the group proposes another.
+
+    Another code needs its own named place (the port or town it refers to), since the buyer's may not fit it; the same
+    code without a place keeps the RFQ's. Raises `DomainError` (field `incoterm` or `incoterm_place`).
+    """
+    code = values.get("incoterm") or rfq.incoterm
+    place = (values.get("incoterm_place") or "").strip()
+    if not is_incoterm(code):
+        raise DomainError(_("Choose the delivery terms from the list."), field="incoterm")
+    if len(place) > PLACE_LENGTH:
+        raise DomainError(_("Name the place in at most %(length)s characters.", length=PLACE_LENGTH), field="incoterm_place")
+    if code == rfq.incoterm:
+        return code, place or rfq.incoterm_place
+    if not place:
+        raise DomainError(
+            _("Name the place your %(code)s price holds to: the town, port or warehouse.", code=code), field="incoterm_place"
+        )
+    return code, place
 
 
 @use_case

@@ -1,4 +1,5 @@
-"""What accepting a quote would cost: the total, the deposit invoiced at once and the balance, tax included.
+"""What accepting a quote would cost: the total, the deposit invoiced at once and the balance, tax included, and
+the delivery terms (Incoterms® 2020) it is quoted on.
 
 Shared by the RFQ's compare table (marketplace.sourcing) and the acceptance page and `accept_quote`
 (marketplace.orders), so both show the figures the invoices and Stripe will carry.
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from marketplace.billing.services import sales_tax_of
 from marketplace.billing.taxes import Amounts, TaxRule, amounts_of, split_deposit
 from marketplace.money import round_money
+from marketplace.sourcing.incoterms import delivery_terms, same_terms
 from marketplace.sourcing.models import Quote
 
 
@@ -22,7 +24,8 @@ class AwardTerms:
     """What accepting a quote commits the buyer to, in the quote's currency: the total, the deposit invoiced at once, the balance.
 
     Each is tax included; `subtotal`, `tax` and `deposit_tax`/`balance_tax` give the sales tax in them
-    (`tax_rule` None: the group charges none).
+    (`tax_rule` None: the group charges none). `incoterm`/`incoterm_place` are the delivery terms quoted,
+    `asked_incoterm`/`asked_incoterm_place` those the RFQ asked for (`marketplace.sourcing.incoterms`).
     """
 
     currency: str
@@ -35,6 +38,25 @@ class AwardTerms:
     deposit_tax: Decimal = Decimal(0)
     balance_tax: Decimal = Decimal(0)
     tax_rule: TaxRule | None = None
+    incoterm: str = "FCA"
+    incoterm_place: str = ""
+    asked_incoterm: str = "FCA"
+    asked_incoterm_place: str = ""
+
+    @property
+    def delivery_terms(self) -> str:
+        """Write the quoted delivery terms as people read them ("DAP Rotterdam — delivered to the door; …")."""
+        return delivery_terms(self.incoterm, self.incoterm_place)
+
+    @property
+    def asked_delivery_terms(self) -> str:
+        """Write the delivery terms the RFQ asked for, as `delivery_terms` does."""
+        return delivery_terms(self.asked_incoterm, self.asked_incoterm_place)
+
+    @property
+    def terms_differ(self) -> bool:
+        """Tell whether the group quotes other delivery terms than the buyer asked for (`incoterms.same_terms`)."""
+        return not same_terms(self.incoterm, self.incoterm_place, self.asked_incoterm, self.asked_incoterm_place)
 
     @property
     def tax_on_top(self) -> bool:
@@ -67,6 +89,10 @@ def award_terms(quote: Quote, deposit_percent: int, tax_rule: TaxRule | None = N
         deposit.tax,
         balance.tax,
         tax_rule,
+        quote.incoterm,
+        quote.incoterm_place,
+        quote.rfq.incoterm,
+        quote.rfq.incoterm_place,
     )
 
 

@@ -27,7 +27,15 @@ from marketplace.redirects import local_path
 from marketplace.sourcing import services
 from marketplace.sourcing.forms import GroupChoice, MessageForm, QuoteForm, RfqForm
 from marketplace.sourcing.models import QuoteStatus, Rfq, RfqStatus
-from marketplace.sourcing.pricing import PriceSuggestion, fair_wage, suggest_price, working_currency
+from marketplace.sourcing.pricing import (
+    REFERENCE_RATES_DATE,
+    PriceSuggestion,
+    fair_wage,
+    fair_wage_usd,
+    reference_rate,
+    suggest_price,
+    working_currency,
+)
 from marketplace.sourcing.terms import terms_for
 from marketplace.uploads import send_private, store_document
 
@@ -337,10 +345,12 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         if quote is None:
             form.quantity.data = rfq.quantity
+            form.incoterm.data, form.incoterm_place.data = rfq.incoterm, rfq.incoterm_place  # the buyer's, to keep or change
             capability = next((c for c in group.capabilities if c.category == rfq.category), None)
             form.lead_time_days.data = capability.lead_time_days if capability else None
-        if working == "USD":
-            form.hourly_wage.data = fair_wage(group.country)
+        form.hourly_wage.data = fair_wage(group.country, working)  # None (left empty) without a reference rate
+        if working != rfq.currency:
+            form.exchange_rate.data = reference_rate(working, rfq.currency)
     suggestion = None
     if form.is_submitted() and "suggest" in request.form:
         suggestion = _suggest(form, group, working, rfq.currency)
@@ -389,7 +399,10 @@ def answer(rfq_id: int) -> Response | tuple[str, int]:
         suggestion=suggestion,
         working_currency=working,
         warnings=warnings,
-        fair_wage_usd=fair_wage(group.country),
+        fair_wage=fair_wage(group.country, working),
+        fair_wage_usd=fair_wage_usd(group.country),
+        reference_rate=reference_rate(working, rfq.currency),
+        reference_rates_date=REFERENCE_RATES_DATE,
         thread=services.thread(db.session, rfq.id, group.id),
         message_form=MessageForm(),
         action_form=ActionForm(),
@@ -405,12 +418,17 @@ def _suggest(form: QuoteForm, group: ProducerGroup, working: str, quote_currency
     for name in ("unit_price", "quantity", "lead_time_days", "valid_until"):
         form[name].errors = []  # the quote itself is not being sent yet
     missing = [
-        (form.materials_cost, f"Give the materials cost per unit in {working}."),
-        (form.hours, "Give the artisan hours per unit."),
-        (form.hourly_wage, f"Give a fair hourly wage in {working}."),
+        (form.materials_cost, _("Give the materials cost per unit in %(currency)s.", currency=working)),
+        (form.hours, _("Give the artisan hours per unit.")),
+        (form.hourly_wage, _("Give a fair hourly wage in %(currency)s.", currency=working)),
     ]
     if working != quote_currency:
-        missing.append((form.exchange_rate, f"Give the rate you use: how many {working} make 1 {quote_currency}."))
+        missing.append(
+            (
+                form.exchange_rate,
+                _("Give the rate you use: how many %(working)s make 1 %(quoted)s.", working=working, quoted=quote_currency),
+            )
+        )
     for field, message in missing:
         if field.data is None and not field.errors:
             field.errors.append(message)

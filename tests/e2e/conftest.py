@@ -38,7 +38,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with app.app_context():
         from marketplace.db import db
 
-        seed_marketplace(db.session, groups=12, seed=7)
+        seed_marketplace(db.session, groups=12, seed=7, photos_folder=Path(app.config["UPLOAD_DIR"]))
         from search.indexing import rebuild
 
         rebuild(db.session, app.extensions["loom.search"])  # what `make run` does: search finds the demo groups

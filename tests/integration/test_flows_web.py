@@ -254,7 +254,7 @@ def test_the_incoterm_chosen_in_the_request_is_quoted_and_ordered(
     session.commit()
     sign_in(client, basket_groups["buyer"].user.email)
     page = f"/rfqs/new?group={group.slug}"
-    assert "DAP: delivered to your door" in text_of(client.get(page))
+    assert "DAP — delivered to the door; the buyer pays import duties" in text_of(client.get(page))
     assert submit(client, page, _rfq_fields(incoterm="DAP", group=[group.slug], send="1")).status_code == 302
     rfq = session.scalar(select(Rfq))
     assert rfq.incoterm == "DAP"

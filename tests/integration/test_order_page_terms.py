@@ -38,4 +38,4 @@ def test_the_order_page_prices_each_line_in_its_currency_and_keeps_the_quoted_de
     items = page.split("<tbody>")[1].split("</tbody>")[0]
     assert ">1,200<" in items and "$8.75" in items and "$10,500.00" in items  # 1,200 × 8.75, with its currency
     assert not re.search(r">\s*[\d,]+\.\d\d\s*<", items)  # no bare amount left in the item table
-    assert "· DAP ·" in page and "FCA" not in page
+    assert "· DAP — delivered to the door; the buyer pays import duties ·" in page and "FCA" not in page
