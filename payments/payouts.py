@@ -484,8 +484,10 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     )
     session.add(payout)
     session.flush()
+    # Loom's fees on invoices paid into the group's own account (payments.fees), taken from every payout Loom sends,
+    # by Stripe or recorded by the operator (mobile money, bank): never below zero, the rest carried, per currency.
+    fees.net_into_payout(session, payout)
     if method == PayoutMethod.STRIPE_TRANSFER:
-        fees.net_into_payout(session, payout)  # Loom's fees on invoices paid into the group's own account (payments.fees)
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
         how = (
             _l("Stripe sends it to your account")
@@ -551,8 +553,8 @@ def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: S
         invoice.group.organization_id,
         subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
         body=_l(
-            "%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
-            "payout, or billed to you by a statement; your payouts page shows what you owe.",
+            "%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next payout, "
+            "or billed to you by a statement; your payouts page shows what you owe.",
             buyer=invoice.order.buyer.name,
             paid=lazy_money(invoice.amount, invoice.currency),
             fee=lazy_money(fee, invoice.currency),
