@@ -292,7 +292,7 @@ def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id:
     return released
 
 
-def release_from_sent(session: Session, payout: Payout, keep: Decimal, refund_id: int) -> tuple[Decimal, Decimal]:
+def release_from_sent(session: Session, payout: Payout, keep: Decimal, cause: int | str) -> tuple[Decimal, Decimal]:
     """Put the fees netted from an already sent payout beyond `keep` back on the group's fee ledger; return (released, netted).
 
     A refund after the payout went out can leave the group's share of the invoice (`keep`, in the payout's currency,
@@ -300,8 +300,9 @@ def release_from_sent(session: Session, payout: Payout, keep: Decimal, refund_id
     netted from the next payout or billed by a statement, as Faire and Stripe Connect do with a negative balance.
     What stays netted is read from the payout's entries under the ledger's lock (not from `payout.fees_netted`,
     which keeps the figure as sent), so two refunds settled one after the other release only what is left, never
-    twice. One entry per refund and invoice ("released:<payout>:<invoice>:<refund>"), newest invoice first; the
-    payout's own figures stay as sent. `netted` is what stays netted from the payout afterwards.
+    twice. One entry per cause and invoice ("released:<payout>:<invoice>:<cause>"; the cause is the refund's id, or
+    "reversed" for a transfer Stripe reversed), newest invoice first; the payout's own figures stay as sent. `netted`
+    is what stays netted from the payout afterwards.
     """
     lock_ledger(session, payout.group_id)
     netted: dict[int, Decimal] = defaultdict(Decimal)
@@ -317,7 +318,7 @@ def release_from_sent(session: Session, payout: Payout, keep: Decimal, refund_id
             continue
         entry = FeeEntry(
             group_id=payout.group_id,
-            key=f"released:{payout.id}:{invoice_id}:{refund_id}",
+            key=f"released:{payout.id}:{invoice_id}:{cause}",
             kind=FeeEntryKind.NETTED,
             invoice_id=invoice_id,
             amount=share,

@@ -442,9 +442,11 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
     """Take a transfer's state as Stripe reports it: a reversed transfer marks its payout reversed.
 
-    Return whether anything changed.
+    The money came back to Loom, so the fees netted from the payout were never taken: they are owed again, on the
+    group's fee ledger (payments.fees.release_from_sent, once). Return whether anything changed.
     """
     if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
+        fees.release_from_sent(session, payout, Decimal(0), "reversed")
         payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
         publish(session, InvoicePaymentChanged(payout.invoice))
         return True

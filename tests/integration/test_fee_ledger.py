@@ -35,7 +35,17 @@ from payments import fees, payouts, refunds
 from payments.models import CollectingAccount, FeeEntry, FeeStatement, FeeStatementStatus, PayoutAccount
 from payments.settings import Settings
 from tests import factories
-from tests.integration.test_payments import as_, dashboard_refund, deposit, market, paid_deposit, stripe_relay  # noqa: F401
+from tests.integration.test_payments import (  # noqa: F401
+    as_,
+    dashboard_refund,
+    deliver,
+    deposit,
+    market,
+    paid_deposit,
+    stripe_event,
+    stripe_object,
+    stripe_relay,
+)
 from tests.stripe_proxy import StripeRelay
 from tests.web import hidden_fields, submit, text_of
 
@@ -647,3 +657,35 @@ def test_a_small_refund_after_sending_is_recovered_net_of_the_fees_netted_and_re
     payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
     assert payout.note == "To recover $95.00 from the group: part of the invoice was refunded after this payout was sent."
     assert _owed(session, group.id) == 0
+
+
+def test_a_sent_transfer_stripe_reports_reversed_puts_all_the_fees_netted_from_it_back_on_the_ledger_once(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    worker_for(app).drain()
+    session.expire_all()
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert payout.status == PayoutStatus.SENT and _owed(session, group.id) == 0
+
+    # The transfer is reversed in the Stripe dashboard: the 850.00 is back with Loom, so the 100.00 was never taken.
+    reversed_transfer = {
+        **stripe_object(stripe_relay, f"/v1/transfers/{payout.reference}"),
+        "id": payout.reference,
+        "reversed": True,
+    }
+    assert deliver(client, stripe_event("transfer.reversed", reversed_transfer)).json["outcome"] == "payout reversed"
+    assert deliver(client, stripe_event("transfer.updated", reversed_transfer)).json["outcome"] == "payout unchanged"
+    session.expire_all()
+    assert session.get(Payout, payout.id).status == PayoutStatus.REVERSED
+    assert _owed(session, group.id) == Decimal("100.00")  # owed again: the next payout or a statement takes it
+    keys = session.scalars(select(FeeEntry.key).where(FeeEntry.key.like(f"released:{payout.id}:%"))).all()
+    assert len(keys) == 1 and keys[0].endswith(":reversed")
