@@ -210,8 +210,11 @@ def net_into_payout(session: Session, payout: Payout) -> Decimal:
     Fees Loom gives back (a negative balance on an invoice) are added first; then each fee owed is taken while the
     payout stays at or above zero, the rest waiting for the next payout. A payout netted to zero has nothing to
     send and is recorded as settled. Netting a payout twice (a retried plan) takes nothing more: its entries
-    exist. The group's ledger is locked here.
+    exist. The group's ledger is locked here; a group that never owed a fee has no ledger row, and nothing is locked
+    (a fee charged meanwhile waits for the next payout).
     """
+    if session.get(FeeLedger, payout.group_id) is None:
+        return Decimal(0)
     lock_ledger(session, payout.group_id)
     if payout.status != PayoutStatus.PENDING or session.scalar(select(FeeEntry.id).where(FeeEntry.payout_id == payout.id)):
         return Decimal(0)
