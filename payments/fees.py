@@ -6,7 +6,8 @@ sales tax). Each group has a fee ledger (FeeLedger, locked by every change) whos
 invoice, what the group still owes:
 
 - charged when the transfer is marked received (+ the fee);
-- netted from the group's next Stripe payouts in that currency (−, one entry per payout and invoice; a payout
+- netted from the group's next payouts in that currency (Stripe transfers and the mobile-money or bank payouts
+  the operator records alike) (−, one entry per payout and invoice; a payout
   never goes below zero, the rest waits for the next one; a credit is added to the payout instead);
 - moved onto a fee statement the operator issues, with the marketplace's bank-transfer instructions, for fees no
   payout can take (−); the statement is marked received when the group's transfer arrives;
@@ -141,7 +142,12 @@ def closed_statements(session: Session, group_id: int | None = None, *, limit: i
     query = (
         select(FeeStatement)
         .where((FeeStatement.status == FeeStatementStatus.RECEIVED) | FeeStatement.voided_at.is_not(None))
-        .options(selectinload(FeeStatement.group))
+        .options(
+            selectinload(FeeStatement.group),
+            selectinload(FeeStatement.issued_by),
+            selectinload(FeeStatement.received_by),
+            selectinload(FeeStatement.voided_by),
+        )
         .order_by(FeeStatement.id.desc())
         .limit(limit)
     )
@@ -195,7 +201,7 @@ def charge_direct_fee(session: Session, invoice: Invoice, fee: Decimal) -> FeeEn
     )
 
 
-# --- netted from the next Stripe payout ----------------------------------------------------------------------------
+# --- netted from the next payout ----------------------------------------------------------------------------------
 
 
 def net_into_payout(session: Session, payout: Payout) -> Decimal:
@@ -204,8 +210,11 @@ def net_into_payout(session: Session, payout: Payout) -> Decimal:
     Fees Loom gives back (a negative balance on an invoice) are added first; then each fee owed is taken while the
     payout stays at or above zero, the rest waiting for the next payout. A payout netted to zero has nothing to
     send and is recorded as settled. Netting a payout twice (a retried plan) takes nothing more: its entries
-    exist. The group's ledger is locked here.
+    exist. The group's ledger is locked here; a group that never owed a fee has no ledger row, and nothing is locked
+    (a fee charged meanwhile waits for the next payout).
     """
+    if session.get(FeeLedger, payout.group_id) is None:
+        return Decimal(0)
     lock_ledger(session, payout.group_id)
     if payout.status != PayoutStatus.PENDING or session.scalar(select(FeeEntry.id).where(FeeEntry.payout_id == payout.id)):
         return Decimal(0)
@@ -284,6 +293,44 @@ def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id:
             payout.fees_netted -= share
             released += share
     return released
+
+
+def release_from_sent(session: Session, payout: Payout, keep: Decimal, cause: int | str) -> tuple[Decimal, Decimal]:
+    """Put the fees netted from an already sent payout beyond `keep` back on the group's fee ledger; return (released, netted).
+
+    A refund after the payout went out can leave the group's share of the invoice (`keep`, in the payout's currency,
+    at least zero) below the fees netted from it: that part of the fees was never really taken, so it is owed again,
+    netted from the next payout or billed by a statement, as Faire and Stripe Connect do with a negative balance.
+    What stays netted is read from the payout's entries under the ledger's lock (not from `payout.fees_netted`,
+    which keeps the figure as sent), so two refunds settled one after the other release only what is left, never
+    twice. One entry per cause and invoice ("released:<payout>:<invoice>:<cause>"; the cause is the refund's id, or
+    "reversed" for a transfer Stripe reversed), newest invoice first; the payout's own figures stay as sent. `netted`
+    is what stays netted from the payout afterwards.
+    """
+    lock_ledger(session, payout.group_id)
+    netted: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount in session.execute(
+        select(FeeEntry.invoice_id, FeeEntry.amount).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)
+    ):
+        netted[invoice_id] -= amount
+    excess = sum(netted.values(), Decimal(0)) - max(keep, Decimal(0))
+    released = Decimal(0)
+    for invoice_id in sorted(netted, reverse=True):
+        share = min(netted[invoice_id], excess - released)
+        if share <= 0:
+            continue
+        entry = FeeEntry(
+            group_id=payout.group_id,
+            key=f"released:{payout.id}:{invoice_id}:{cause}",
+            kind=FeeEntryKind.NETTED,
+            invoice_id=invoice_id,
+            amount=share,
+            currency=payout.currency,
+            payout_id=payout.id,
+        )
+        if _write(session, entry) is not None:
+            released += share
+    return released, sum(netted.values(), Decimal(0)) - released
 
 
 # --- credited back on a refund -----------------------------------------------------------------------------------
@@ -413,6 +460,7 @@ def mark_statement_received(
         raise DomainError(
             _("Give the day the transfer arrived: not in the future, nor before the statement."), field="received_on"
         )
+    statement.received_at = utcnow()  # when the operator marked it (received_on is the bank's day)
     statement.status, statement.reference, statement.received_on, statement.received_by_id = (
         FeeStatementStatus.RECEIVED,
         reference.strip()[:120],
@@ -434,13 +482,16 @@ def mark_statement_received(
 
 
 @use_case
-def void_statement(session: Session, statement_id: int, *, reason: str, base_url: str) -> FeeStatement:
+def void_statement(session: Session, operator_id: int, statement_id: int, *, reason: str, base_url: str) -> FeeStatement:
     """The operator voids an issued fee statement, with a reason: its fees go back to the group's open balance.
+
+    `operator_id` is the operator's user id, recorded as who voided it.
 
     One entry per invoice of the statement ("voided:<statement>:<invoice>", the statement's entry reversed), so
     the fees are netted from the group's next payouts or billed by a new statement; the group is e-mailed the
     reason. Raises `NotFound`, `Conflict` (already received or voided) or `DomainError` (no reason, field
-    "reason"). The reason is kept on the statement (at most 300 characters).
+    "reason"). The reason is kept on the statement (at most 300 characters), with who voided it and when, which
+    the operator's desk and the group's past statements show.
     """
     statement = session.get(FeeStatement, statement_id)
     if statement is None:
@@ -468,7 +519,7 @@ def void_statement(session: Session, statement_id: int, *, reason: str, base_url
                 statement_id=statement.id,
             ),
         )
-    statement.voided_at, statement.void_reason = utcnow(), reason.strip()[:300]
+    statement.voided_at, statement.voided_by_id, statement.void_reason = utcnow(), operator_id, reason.strip()[:300]
     group = session.get(ProducerGroup, statement.group_id)
     notify(
         session,

@@ -10,8 +10,9 @@ import enum
 from decimal import Decimal
 
 from sqlalchemy import Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from marketplace.accounts.models import User
 from marketplace.billing.models import Invoice, PayoutMethod
 from marketplace.db import Base, created_at, currency_code, intpk, str_enum, utcnow
 from marketplace.producers.models import ProducerGroup
@@ -140,11 +141,20 @@ class FeeStatement(Base):
     received_on: Mapped[dt.date | None] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(120), default="")  # the bank's reference of the group's transfer
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    received_at: Mapped[dt.datetime | None]  # when the operator marked it received (received_on: the bank's day)
     # Voided by the operator (payments.fees.void_statement): its fees went back to the group's open balance.
     voided_at: Mapped[dt.datetime | None]
+    # The operator's user id. No database reference (migration 0032: SQLite cannot add one to this table in place);
+    # `voided_by` is None for an operator since deleted, as SET NULL would give.
+    voided_by_id: Mapped[int | None]
     void_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     group: Mapped[ProducerGroup] = relationship()
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
+    voided_by: Mapped[User | None] = relationship(
+        primaryjoin=lambda: foreign(FeeStatement.voided_by_id) == User.id, viewonly=True
+    )
 
     @property
     def open(self) -> bool:

@@ -442,9 +442,11 @@ def lift_hold(session: Session, group_id: int) -> PayoutAccount:
 def transfer_from_stripe(session: Session, payout: Payout, transfer: Mapping[str, Any]) -> bool:
     """Take a transfer's state as Stripe reports it: a reversed transfer marks its payout reversed.
 
-    Return whether anything changed.
+    The money came back to Loom, so the fees netted from the payout were never taken: they are owed again, on the
+    group's fee ledger (payments.fees.release_from_sent, once). Return whether anything changed.
     """
     if transfer.get("reversed") and payout.status != PayoutStatus.REVERSED:
+        fees.release_from_sent(session, payout, Decimal(0), "reversed")
         payout.status, payout.note = PayoutStatus.REVERSED, "The transfer was reversed in Stripe."
         publish(session, InvoicePaymentChanged(payout.invoice))
         return True
@@ -484,8 +486,10 @@ def plan_payout(session: Session, invoice: Invoice, *, settings: Settings) -> Pa
     )
     session.add(payout)
     session.flush()
+    # Loom's fees on invoices paid into the group's own account (payments.fees), taken from every payout Loom sends,
+    # by Stripe or recorded by the operator (mobile money, bank): never below zero, the rest carried, per currency.
+    fees.net_into_payout(session, payout)
     if method == PayoutMethod.STRIPE_TRANSFER:
-        fees.net_into_payout(session, payout)  # Loom's fees on invoices paid into the group's own account (payments.fees)
         enqueue(session, topics.TRANSFER_PAYOUT, payout.id, {"group": group.id})
         how = (
             _l("Stripe sends it to your account")
@@ -551,8 +555,8 @@ def _paid_directly(session: Session, invoice: Invoice, fee: Decimal, settings: S
         invoice.group.organization_id,
         subject=_l("Invoice %(number)s paid into your account", number=invoice.number),
         body=_l(
-            "%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next Stripe "
-            "payout, or billed to you by a statement; your payouts page shows what you owe.",
+            "%(buyer)s paid %(paid)s into your own bank account. Loom's fee of %(fee)s is taken from your next payout, "
+            "or billed to you by a statement; your payouts page shows what you owe.",
             buyer=invoice.order.buyer.name,
             paid=lazy_money(invoice.amount, invoice.currency),
             fee=lazy_money(fee, invoice.currency),

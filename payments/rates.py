@@ -6,6 +6,14 @@ the `amount` and `currency` that arrived and Stripe's `exchange_rate` (docs.stri
 docs.stripe.com/api/balance_transactions/object). `payouts.send_transfer` reads it at once; when Stripe did not
 answer then, or had not booked the balance transaction yet, this outbox job asks again with the outbox's
 back-off until Stripe says, and fills in the payout's arrival (amount, currency, rate) once.
+
+Stripe also announces it: the destination payment is a Charge on the group's account, and Stripe sends
+`charge.updated` when its balance transaction becomes available (docs.stripe.com/payments/payment-intents/
+asynchronous-capture: "listen for the charge.updated event to know when the balance transaction becomes
+available"), to a Connect webhook with the event's `account` set; the charge's `source_transfer` names the transfer
+(docs.stripe.com/api/charges/object). The webhook reads the payment again as that account, with the balance
+transaction expanded (the event carries only its id), and records the rate at once (`apply_arrival`); the outbox
+job stays as the fallback for a webhook that never comes, and finds the rate recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import Payout, PayoutMethod, PayoutStatus
@@ -23,6 +32,8 @@ from marketplace.outbox.worker import PermanentError
 from marketplace.producers.taxonomy import is_currency
 from payments.gateway import StripeGateway, StripeRefused, from_minor, stripe_id
 from payments.models import PayoutAccount
+
+NOT_A_TRANSFER = "not a transfer's payment on a group's account"
 
 Arrival = tuple[Decimal, str, Decimal]
 
@@ -102,3 +113,44 @@ def fill_rate(session: Session, gateway_for: Callable[[], StripeGateway], payout
         return f"arrived as {arrived[0]} {arrived[1]} at {arrived[2]}"
 
     return run_write(session, record)
+
+
+def destination_payment_now(gateway: Callable[[], StripeGateway], event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The `charge.updated` event's charge as Stripe has it now, read as the group's account with its balance transaction.
+
+    Only a transfer's payment on a connected account (the event's `account` and the charge's `source_transfer` set)
+    with a balance transaction is read again; any other charge is returned as the event has it, and Stripe is not
+    asked. Called outside any transaction; raises StripeUnavailable (the webhook answers 503 and Stripe delivers
+    the event again) or StripeRefused.
+    """
+    charge = event["data"]["object"]
+    if not (event.get("account") and charge.get("source_transfer") and charge.get("balance_transaction")):
+        return charge
+    if isinstance(charge["balance_transaction"], Mapping):
+        return charge  # already expanded
+    return gateway().destination_payment(str(charge["id"]), str(event["account"]))
+
+
+def apply_arrival(session: Session, destination: Mapping[str, Any]) -> str:
+    """Record what a transfer became on the group's account from its destination payment (`charge.updated`); say what.
+
+    The payout is the one whose reference is the charge's `source_transfer`, locked; its arrival (amount, currency,
+    rate; see `arrival`) is recorded once. A payment whose balance transaction is not there yet, or a transfer that
+    was not converted, changes nothing.
+    """
+    transfer_id = stripe_id(destination.get("source_transfer") or "")
+    if not transfer_id:
+        return NOT_A_TRANSFER
+    payout = session.scalar(select(Payout).where(Payout.reference == transfer_id).with_for_update())
+    if payout is None or payout.method != PayoutMethod.STRIPE_TRANSFER:
+        return "no matching payout"
+    if payout.sent_amount is not None:
+        return f"rate of {transfer_id} already recorded"
+    if not isinstance(destination.get("balance_transaction"), Mapping):
+        return f"{transfer_id} not booked yet; read again from the outbox"
+    arrived = arrival({"currency": payout.currency}, destination)
+    if arrived is None:
+        return f"transfer {transfer_id} arrived unconverted"
+    payout.sent_amount, payout.sent_currency, payout.exchange_rate = arrived
+    publish(session, InvoicePaymentChanged(payout.invoice))
+    return f"arrived as {arrived[0]} {arrived[1]} at {arrived[2]}"

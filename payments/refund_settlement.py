@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import (
@@ -197,37 +197,77 @@ def _payout_after_refund(session: Session, invoice: Invoice, refund_id: int) -> 
 
     The group's share follows what Loom keeps of the invoice: what its payments brought in less what
     went back, never more than the invoice (a second payment of a paid invoice going back changes nothing).
+    Both are summed in SQL once the payout is locked, so a refund settled just before, in another transaction,
+    is counted (objects loaded before the lock may predate it).
     """
-    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice.id).with_for_update())
-    if payout is None or payout.status == PayoutStatus.REVERSED or payout.reference == "direct":
+    payout = session.scalar(
+        select(Payout).where(Payout.invoice_id == invoice.id).with_for_update().execution_options(populate_existing=True)
+    )
+    if payout is None or payout.reference == "direct":
         return  # a direct payout: the group sent the money back itself, and its fee ledger was credited (payments.fees)
     still_paid = invoice.status == InvoiceStatus.PAID and invoice.order.status != OrderStatus.CANCELLED
+    kept = min(invoice.amount, _kept(session, invoice.id))
     # A payout that fees netted to zero was never sent either (payments.fees): nothing of it reached the group.
-    unsent = payout.status == PayoutStatus.PENDING or payout.reference == "netted"
-    if unsent and not still_paid:
+    if payout.sent_at is not None and payout.reference != "netted":
+        _sent_payout_after_refund(
+            session, payout, kept if still_paid and payout.status != PayoutStatus.REVERSED else None, refund_id
+        )
+        return
+    if payout.status == PayoutStatus.REVERSED:
+        return
+    if not still_paid:
         fees.release_netting(session, payout, payout.fees_netted, refund_id)  # never sent: the fees it took are owed again
         payout.status, payout.note = PayoutStatus.REVERSED, "Not sent: the order was cancelled and the buyer refunded."
         return
-    received = sum(
-        (p.amount for p in invoice.payments if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)), Decimal(0)
-    )
-    returned = sum((r.amount for p in invoice.payments for r in p.refunds if r.status == RefundStatus.SUCCEEDED), Decimal(0))
-    kept = min(invoice.amount, received - returned)
-    if not still_paid or kept >= payout.gross:
+    if kept >= payout.gross:
         return
     net = _net_payout(kept, payout)
-    if unsent:
-        payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
-        payout.amount, payout.fee = net - payout.fees_netted, kept - net
-        if payout.amount < 0:  # never below zero: the fees netted from it go back to the group's ledger first
-            fees.release_netting(session, payout, -payout.amount, refund_id)
-            if payout.amount == 0 and payout.status == PayoutStatus.PENDING:
-                fees.close_as_netted(payout)
-    else:
-        payout.note = (
-            f"To recover {format_money(payout.amount - net, payout.currency)} from the group: part of the invoice was "
-            "refunded after this payout was sent."
-        )[:300]
+    payout.note = f"Reduced by a refund of {format_money(payout.gross - kept, payout.currency)} to the buyer."[:300]
+    payout.amount, payout.fee = net - payout.fees_netted, kept - net
+    if payout.amount < 0:  # never below zero: the fees netted from it go back to the group's ledger first
+        fees.release_netting(session, payout, -payout.amount, refund_id)
+        if payout.amount == 0 and payout.status == PayoutStatus.PENDING:
+            fees.close_as_netted(payout)
+
+
+def _kept(session: Session, invoice_id: int) -> Decimal:
+    """What Loom still holds of an invoice's payments: succeeded (or since refunded) payments less succeeded refunds."""
+    received = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.invoice_id == invoice_id, Payment.status.in_((PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED))
+        )
+    )
+    returned = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.invoice_id == invoice_id, Refund.status == RefundStatus.SUCCEEDED)
+    )
+    return Decimal(received) - Decimal(returned)
+
+
+def _sent_payout_after_refund(session: Session, payout: Payout, kept: Decimal | None, refund_id: int) -> None:
+    """A refund after the payout was sent: what the group got beyond its share is to recover, and fees owed again.
+
+    `kept` is what Loom still holds of the invoice (None: nothing of it is the group's any more, the order was
+    cancelled or the transfer reversed). The group's share is `kept` less Loom's fee at the payout's rate; fees
+    netted from the payout beyond that share go back on the group's fee ledger (payments.fees.release_from_sent),
+    and what was sent beyond the share less the fees that stay netted is noted as to recover from the group.
+    """
+    if kept is not None and kept >= payout.gross:
+        return
+    share = _net_payout(kept, payout) if kept is not None else Decimal(0)
+    released, netted = fees.release_from_sent(session, payout, share, refund_id)
+    if payout.status == PayoutStatus.REVERSED:
+        return  # the transfer came back: nothing to recover, and the fees it took are owed again
+    recover = payout.amount - (share - netted)  # sent, less the group's share after the fees that stay netted
+    payout.note = (
+        f"To recover {format_money(recover, payout.currency)} from the group: "
+        + ("the buyer was refunded in full" if kept is None else "part of the invoice was refunded")
+        + " after this payout was sent."
+    )
+    if released:
+        payout.note = f"{payout.note} {format_money(released, payout.currency)} of Loom's fees netted from it are owed again."
+    payout.note = payout.note[:300]
 
 
 def _net_payout(gross: Decimal, payout: Payout) -> Decimal:

@@ -379,6 +379,7 @@ def operator_payouts() -> str:
     return render_template(
         "payments/operator.html",
         pending=pending,
+        fee_lines=fees.entries_of_payouts(session, [p.id for p in pending] + [p.id for p in to_recover]),
         owing=owing,
         buyer_reference=group_refunds.buyer_reference,
         refunds_due={
@@ -551,7 +552,12 @@ def void_fee_statement(statement_id: int) -> Response:
     return _desk_once(
         form,
         lambda session, once: fees.void_statement(
-            session, statement_id, reason=form.reason.data, base_url=current_app.config["BASE_URL"], submission=once
+            session,
+            current_user.id,
+            statement_id,
+            reason=form.reason.data,
+            base_url=current_app.config["BASE_URL"],
+            submission=once,
         ),
         _("Statement voided; its fees are open again and the group is told why."),
     )

@@ -15,6 +15,7 @@ from marketplace.db import use_case
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount, StripeEvent
 from payments.payouts import apply_account, transfer_from_stripe
+from payments.rates import apply_arrival, destination_payment_now
 from payments.refund_settlement import refund_from_stripe
 from payments.settings import Settings
 from payments.settlement import apply_checkout, apply_intent, find_payment
@@ -124,6 +125,10 @@ def _transfer(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, co
     return "payout reversed" if transfer_from_stripe(session, payout, obj) else "payout unchanged"
 
 
+def _charge_updated(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
+    return apply_arrival(session, obj)  # a transfer's payment on a group's account, read again (`reread`)
+
+
 def _account(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, context: Context) -> str:
     account = session.scalar(select(PayoutAccount).where(PayoutAccount.stripe_account_id == obj["id"]).with_for_update())
     if account is None:
@@ -133,7 +138,12 @@ def _account(session: Session, obj: Mapping[str, Any], seen_at: dt.datetime, con
 
 # Events whose objects change back and forth (an account's requirements come and go): the event is
 # only a nudge, and the object is read again from Stripe before it is applied.
-REREAD = {"account.updated": lambda gateway, obj: gateway.account(obj["id"])}
+# `charge.updated` of a transfer's payment on a group's account carries only the id of its balance transaction: the
+# payment is read again with it expanded, for Stripe's exchange rate (payments.rates); other charges are not read.
+REREAD: dict[str, Callable[[Callable[[], StripeGateway], Mapping[str, Any]], Mapping[str, Any]]] = {
+    "account.updated": lambda gateway, event: gateway().account(event["data"]["object"]["id"]),
+    "charge.updated": destination_payment_now,
+}
 
 
 def reread(event: dict[str, Any], gateway: Callable[[], StripeGateway]) -> dict[str, Any]:
@@ -141,7 +151,7 @@ def reread(event: dict[str, Any], gateway: Callable[[], StripeGateway]) -> dict[
     fetch = REREAD.get(event["type"])
     if fetch is None:
         return event
-    return {**event, "data": {**event["data"], "object": fetch(gateway(), event["data"]["object"])}}
+    return {**event, "data": {**event["data"], "object": fetch(gateway, event)}}
 
 
 HANDLERS: dict[str, Handler] = {
@@ -160,6 +170,7 @@ HANDLERS: dict[str, Handler] = {
     "transfer.reversed": _transfer,
     "transfer.updated": _transfer,
     "account.updated": _account,
+    "charge.updated": _charge_updated,
 }
 
 

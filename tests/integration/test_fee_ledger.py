@@ -35,7 +35,17 @@ from payments import fees, payouts, refunds
 from payments.models import CollectingAccount, FeeEntry, FeeStatement, FeeStatementStatus, PayoutAccount
 from payments.settings import Settings
 from tests import factories
-from tests.integration.test_payments import as_, dashboard_refund, deposit, market, paid_deposit, stripe_relay  # noqa: F401
+from tests.integration.test_payments import (  # noqa: F401
+    as_,
+    dashboard_refund,
+    deliver,
+    deposit,
+    market,
+    paid_deposit,
+    stripe_event,
+    stripe_object,
+    stripe_relay,
+)
 from tests.stripe_proxy import StripeRelay
 from tests.web import hidden_fields, submit, text_of
 
@@ -444,6 +454,7 @@ def test_the_operator_voids_a_statement_with_a_reason_its_fees_are_open_again_an
     session.expire_all()
     statement = session.get(FeeStatement, statement.id)
     assert not statement.open and statement.void_reason == "Wrong bank details on it"
+    assert statement.voided_by_id == portugal["operator"].id and statement.voided_at is not None
     assert _owed(session, group.id) == Decimal("100.00")  # back in the open balance
     assert session.scalar(select(func.count(FeeEntry.id)).where(FeeEntry.key.like("voided:%"))) == 1
     mails = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "mail.send"))]
@@ -466,10 +477,215 @@ def test_the_operator_voids_a_statement_with_a_reason_its_fees_are_open_again_an
     assert client.post(received, data=paid).status_code == 302  # the voided one cannot be marked received
     session.expire_all()
     assert session.get(FeeStatement, statement.id).status == FeeStatementStatus.ISSUED and _owed(session, group.id) == 0
+    operator = f"<bdi>{portugal['operator'].name}</bdi>"
+    session.expire_all()
+    second = session.get(FeeStatement, second.id)
+    assert second.received_by_id == portugal["operator"].id and second.received_at is not None
     desk = text_of(client.get("/operator/payouts"))
     assert f"statement {second.number}, $100.00, paid on" in desk and "(bank reference BUKB-91)" in desk
-    assert f"statement {statement.number}, $100.00, voided: Wrong bank details on it" in desk
+    assert f" · marked received by {operator} on " in desk and f"Issued by {operator} on " in desk
+    voided = re.search(rf"statement {statement.number}, \$100.00. Voided by {re.escape(operator)} on ([^:<]+): (.+?)</li>", desk)
+    assert voided and voided.group(2).startswith("<bdi>Wrong bank details on it</bdi>"), desk
     as_(client, portugal["portugal_admin"].user.email)
     page = text_of(client.get("/manage/payouts"))
     assert "Past fee statements" in page and f"Statement {second.number}, $100.00: paid on" in page
-    assert f"Statement {statement.number}, $100.00: cancelled by Loom (Wrong bank details on it)" in page
+    assert (
+        f"Statement {statement.number}, $100.00: cancelled by Loom; do not pay it. Voided by {operator} on {voided.group(1)}: "
+        "<bdi>Wrong bank details on it</bdi>"
+    ) in page
+
+
+def test_a_fee_is_netted_from_a_mobile_money_payout_the_operator_records_and_shown_on_its_record(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = market["kenya"]  # Stripe does not pay out to Kenya: the operator sends its payouts by M-Pesa
+    box = SecretBox(app.config["SECRETS_KEY"])
+    session.add(
+        PayoutAccount(
+            group_id=group.id,
+            method=PayoutMethod.MOBILE_MONEY,
+            details_secret=box.seal("M-Pesa\nMachakos Sisal Weavers\n+254 712 345 678"),
+            details_hint="M-Pesa ···5678",
+        )
+    )
+    session.add(
+        CollectingAccount(group_id=group.id, details_secret=box.seal("Equity\nMachakos\n0180"), details_hint="Equity ···0180")
+    )
+    market["direct_order"] = factories.accepted_order(session, group, market["buyer"], quantity=100, unit_price="9.00")
+    session.commit()
+    direct = _paid_directly(client, session, market, "direct_order", "EQ-3301")  # 450.00 into the group's account
+    assert _owed(session, group.id) == Decimal("22.50")  # 5 % of 450.00
+
+    session.delete(session.get(CollectingAccount, group.id))  # the next deposit is paid by card, through Loom
+    session.commit()
+    card = paid_deposit(client, session, stripe_relay, market, "kenya_order")  # 1,800.00: 90.00 fee, 1,710.00 due
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert (payout.method, payout.status, payout.fee, payout.fees_netted, payout.amount) == (
+        PayoutMethod.MOBILE_MONEY,
+        PayoutStatus.PENDING,
+        Decimal("90.00"),
+        Decimal("22.50"),
+        Decimal("1687.50"),
+    )
+    assert _owed(session, group.id) == 0
+    with write_transaction(session):  # planned again (a retried webhook): nothing netted twice
+        assert fees.net_into_payout(session, payout) == 0
+
+    as_(client, market["operator"].email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert "$1,687.50 to <bdi>Machakos Sisal Weavers</bdi>" in desk
+    assert f"Loom fee for invoice {direct.invoice.number} paid directly: −$22.50" in desk
+    recorded = submit(
+        client,
+        "/operator/payouts",
+        {
+            f"p{payout.id}-method": "mobile_money",
+            f"p{payout.id}-reference": "SGH7K2L9QX",
+            f"p{payout.id}-sent_currency": "KES",
+            f"p{payout.id}-exchange_rate": "129.50",
+        },
+        action=f"/operator/payouts/{payout.id}/record",
+    )
+    assert recorded.status_code == 302
+    session.expire_all()
+    payout = session.get(Payout, payout.id)
+    assert (payout.status, payout.sent_amount, payout.sent_currency) == (PayoutStatus.SENT, Decimal("218531.25"), "KES")
+    as_(client, market["kenya_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert f"Loom fee for invoice {direct.invoice.number} paid directly: −$22.50" in page and "Fees owed to Loom" not in page
+
+
+def test_a_mobile_money_payout_never_goes_below_zero_and_the_rest_of_the_fee_is_carried(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = market["kenya"]
+    box = SecretBox(app.config["SECRETS_KEY"])
+    session.add(
+        CollectingAccount(group_id=group.id, details_secret=box.seal("Equity\nMachakos\n0180"), details_hint="Equity ···0180")
+    )
+    session.commit()
+    _paid_directly(client, session, market, "kenya_order", "EQ-3301")  # 1,800.00 into the group's account: 90.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    market["small_order"] = factories.accepted_order(session, group, market["buyer"], quantity=10, unit_price="9.00")
+    session.commit()
+    card = paid_deposit(client, session, stripe_relay, market, "small_order")  # 45.00: 2.25 fee, 42.75 for the group
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert (payout.method, payout.amount, payout.fees_netted, payout.status, payout.reference) == (
+        PayoutMethod.MOBILE_MONEY,
+        Decimal("0.00"),
+        Decimal("42.75"),
+        PayoutStatus.CONFIRMED,
+        "netted",
+    )
+    assert _owed(session, group.id) == Decimal("47.25")  # 90.00 − 42.75: carried to the next payout or a statement
+    as_(client, market["operator"].email)
+    assert "to <bdi>Machakos Sisal Weavers</bdi>" not in text_of(client.get("/operator/payouts"))  # nothing to send
+
+
+def test_a_sent_payout_refunded_below_its_netted_fees_puts_the_rest_of_the_fees_back_on_the_ledger_once(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    direct = _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)  # a card deposit of 1,000.00: 850.00 sent, 100.00 netted
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    worker_for(app).drain()
+    session.expire_all()
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert (payout.status, payout.amount, payout.fees_netted) == (PayoutStatus.SENT, Decimal("850.00"), Decimal("100.00"))
+    assert _owed(session, group.id) == 0
+
+    # After the transfer went out, 950.00 goes back to the buyer: the group's share is 47.50 (50.00 less 5 %), so only
+    # 47.50 of the fee stays netted; 52.50 is owed again, and the 850.00 sent is to recover.
+    dashboard_refund(client, stripe_relay, card, 95000)
+    dashboard_refund(client, stripe_relay, card, 95000)  # the same refund reported twice
+    session.expire_all()
+    payout = session.get(Payout, payout.id)
+    assert _owed(session, group.id) == Decimal("52.50")
+    assert payout.note == (
+        "To recover $850.00 from the group: part of the invoice was refunded after this payout was sent. "
+        "$52.50 of Loom's fees netted from it are owed again."
+    )
+    keys = session.scalars(select(FeeEntry.key).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)).all()
+    assert len(keys) == 2 and keys[1].startswith(f"released:{payout.id}:{direct.invoice_id}:")
+    as_(client, portugal["portugal_admin"].user.email)
+    page = text_of(client.get("/manage/payouts"))
+    assert "You owe $52.50" in page and f">{direct.invoice.number}</a>: $52.50" in page
+    assert f"Loom fee for invoice {direct.invoice.number} paid directly: −$47.50" in page and "To recover $850.00" in page
+    as_(client, portugal["operator"].email)
+    desk = text_of(client.get("/operator/payouts"))
+    assert (
+        "<bdi>Arraiolos Rug Makers</bdi> owes $52.50" in desk
+        and "$52.50 of Loom&#39;s fees netted from it are owed again" in desk
+    )
+
+    # The rest goes back too: nothing of the invoice is the group's, so the whole fee is owed again, still only once.
+    dashboard_refund(client, stripe_relay, card, 5000)
+    session.expire_all()
+    assert _owed(session, group.id) == Decimal("100.00")
+    assert session.get(Payout, payout.id).note.startswith("To recover $850.00 from the group: the buyer was refunded in full")
+
+
+def test_a_small_refund_after_sending_is_recovered_net_of_the_fees_netted_and_releases_nothing(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    _paid_directly(client, session, portugal, "portugal_order", "MB-5521")
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    worker_for(app).drain()
+    dashboard_refund(client, stripe_relay, card, 10000)  # 100.00 back: the group's share is 855.00 − 100.00 netted
+    session.expire_all()
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert payout.note == "To recover $95.00 from the group: part of the invoice was refunded after this payout was sent."
+    assert _owed(session, group.id) == 0
+
+
+def test_a_sent_transfer_stripe_reports_reversed_puts_all_the_fees_netted_from_it_back_on_the_ledger_once(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    portugal: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+) -> None:
+    group = portugal["portugal"]
+    _paid_directly(client, session, portugal, "portugal_order", "MB-5521")  # a fee of 100.00 owed
+    session.delete(session.get(CollectingAccount, group.id))
+    _second_order(session, portugal, quantity=50)
+    card = paid_deposit(client, session, stripe_relay, portugal, "second_order")
+    worker_for(app).drain()
+    session.expire_all()
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == card.invoice_id))
+    assert payout.status == PayoutStatus.SENT and _owed(session, group.id) == 0
+
+    # The transfer is reversed in the Stripe dashboard: the 850.00 is back with Loom, so the 100.00 was never taken.
+    reversed_transfer = {
+        **stripe_object(stripe_relay, f"/v1/transfers/{payout.reference}"),
+        "id": payout.reference,
+        "reversed": True,
+    }
+    assert deliver(client, stripe_event("transfer.reversed", reversed_transfer)).json["outcome"] == "payout reversed"
+    assert deliver(client, stripe_event("transfer.updated", reversed_transfer)).json["outcome"] == "payout unchanged"
+    session.expire_all()
+    assert session.get(Payout, payout.id).status == PayoutStatus.REVERSED
+    assert _owed(session, group.id) == Decimal("100.00")  # owed again: the next payout or a statement takes it
+    keys = session.scalars(select(FeeEntry.key).where(FeeEntry.key.like(f"released:{payout.id}:%"))).all()
+    assert len(keys) == 1 and keys[0].endswith(":reversed")

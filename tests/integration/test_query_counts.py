@@ -225,6 +225,7 @@ def test_a_checkout_completed_webhook_runs_a_fixed_number_of_statements(
     assert outcome.endswith("pending → succeeded")
     assert session.scalar(select(Payout).where(Payout.invoice_id == invoice.id)) is not None
     # The event stored, the payment with all that settling reads (2), invoice and payment updated together,
-    # the ERP link, the payout planned (3), buyer and group told (a look-up and an e-mail each), the outcome recorded.
-    assert len(seen) == 15, seen
+    # the ERP link, the payout planned (3), the group's fee ledger looked up for fees to net (1: none, nothing locked),
+    # buyer and group told (a look-up and an e-mail each), the outcome recorded.
+    assert len(seen) == 16, seen
     assert len(again) == 1, again

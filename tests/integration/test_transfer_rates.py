@@ -18,7 +18,15 @@ from marketplace.outbox.models import OutboxMessage
 from payments import payouts, rates
 from payments.gateway import StripeGateway
 from payments.models import PayoutAccount
-from tests.integration.test_payments import as_, market, paid_deposit, stripe_relay  # noqa: F401 - fixtures
+from tests.integration.test_payments import (  # noqa: F401 - fixtures
+    as_,
+    deliver,
+    market,
+    paid_deposit,
+    stripe_event,
+    stripe_object,
+    stripe_relay,
+)
 from tests.stripe_proxy import StripeRelay
 from tests.web import text_of
 
@@ -180,3 +188,75 @@ def test_a_rate_stripe_had_not_booked_yet_is_read_again_from_the_outbox_and_fill
     assert rates.fill_rate(session, lambda: converting, payout.id) == "nothing to read"  # once
     as_(client, market["portugal_admin"].user.email)
     assert "arrived in your Stripe account as <strong>€1,750.85</strong>" in text_of(client.get("/manage/payouts"))
+
+
+def _charge_updated(relay: StripeRelay, payout: Payout, balance_transaction: str | None) -> dict[str, Any]:
+    """Stripe's `charge.updated` for the transfer's payment on the group's account, as a Connect webhook receives it: the
+    event names the account; the charge (stripe-mock's shape) names its transfer and only the id of its balance
+    transaction (docs.stripe.com/api/events/object, docs.stripe.com/api/charges/object)."""
+    charge = {
+        **stripe_object(relay, "/v1/charges/py_destination"),
+        "id": f"py_destination_{payout.id}",
+        "source_transfer": payout.reference,
+        "balance_transaction": balance_transaction,
+        "transfer_group": None,
+    }
+    event = stripe_event("charge.updated", charge)
+    event["account"] = "acct_portugal"
+    event["data"]["previous_attributes"] = {"balance_transaction": None}
+    return event
+
+
+def test_stripes_rate_is_recorded_from_the_charge_updated_webhook_once_and_the_outbox_read_then_finds_it(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    market: dict[str, Any],
+    stripe_relay: StripeRelay,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _stripe_group(session, market)
+    payment = paid_deposit(client, session, stripe_relay, market, "portugal_order")
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == payment.invoice_id))
+
+    class GatewayNotBookedYet(StripeGateway):
+        def destination_payment(self, payment_id: str, account_id: str) -> dict[str, Any]:
+            return {**super().destination_payment(payment_id, account_id), "balance_transaction": None}
+
+    not_yet = GatewayNotBookedYet("sk_test_loom", api_base=stripe_relay.url, network_retries=0)
+    assert payouts.send_transfer(session, lambda: not_yet, payout.id).startswith("sent as tr_")
+    session.expire_all()
+    assert payout.exchange_rate is None and _rate_reads(session) == [str(payout.id)]
+
+    # Stripe has not booked it yet either when it first tells of the payment: nothing is asked, nothing recorded.
+    answer = deliver(client, _charge_updated(stripe_relay, payout, None))
+    assert (
+        answer.status_code == 200 and answer.json["outcome"] == f"{payout.reference} not booked yet; read again from the outbox"
+    )
+
+    # Then Stripe books it and says so: the webhook reads the payment as the group's account, with Stripe's rate.
+    real = StripeGateway.destination_payment
+    asked: list[tuple[str, str]] = []
+
+    def converting(self: StripeGateway, payment_id: str, account_id: str) -> dict[str, Any]:
+        asked.append((payment_id, account_id))
+        # The real call (Stripe's shape); stripe-mock's fixture names neither this transfer nor a rate, Stripe would.
+        read = real(self, payment_id, account_id)
+        return {**read, "source_transfer": payout.reference, "balance_transaction": RECORDED_BALANCE_TRANSACTION}
+
+    monkeypatch.setattr(StripeGateway, "destination_payment", converting)
+    event = _charge_updated(stripe_relay, payout, RECORDED_BALANCE_TRANSACTION["id"])
+    answer = deliver(client, event)
+    assert answer.status_code == 200 and answer.json["outcome"] == "arrived as 1750.85 EUR at 0.9215"
+    assert asked == [(f"py_destination_{payout.id}", "acct_portugal")]
+    session.expire_all()
+    assert (payout.sent_amount, payout.sent_currency, payout.exchange_rate) == (Decimal("1750.85"), "EUR", Decimal("0.9215"))
+    assert deliver(client, event).json["outcome"] == "duplicate: already processed"  # the same event again: once
+    assert rates.fill_rate(session, lambda: not_yet, payout.id) == "nothing to read"  # the outbox fallback finds it done
+    as_(client, market["portugal_admin"].user.email)
+    assert "arrived in your Stripe account as <strong>€1,750.85</strong>" in text_of(client.get("/manage/payouts"))
+
+    # A charge of the marketplace's own (no account, no transfer) is not read again.
+    before = len(asked)
+    own = stripe_event("charge.updated", stripe_object(stripe_relay, "/v1/charges/ch_own"))
+    assert deliver(client, own).json["outcome"] == "not a transfer's payment on a group's account" and len(asked) == before
