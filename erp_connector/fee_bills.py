@@ -183,20 +183,42 @@ def _credit_notes(
     return bill
 
 
-def _pay(client: OdooClient, invoice: Invoice, position: FeePosition, currency: int, bill: dict[str, Any]) -> dict[str, Any]:
+def _loom_payments(client: OdooClient, invoice: Invoice, partner: int) -> list[dict[str, Any]]:
+    """Return the fee payments Loom registered on this invoice's bill and still counts, newest first (found by their memo).
+
+    The memo is `ref` on Odoo 17 and `memo` from 18 on, as the payment recordings show.
+    """
+    memo = "ref" if client.server.major < 18 else "memo"
+    rows = client.search_read(
+        "account.payment",
+        [["partner_id", "=", partner], [memo, "ilike", f"{bill_ref(client, invoice)} · "]],
+        ["id", "amount", "state"],
+    )
+    return sorted((r for r in rows if r["state"] not in ("cancel", "canceled")), key=lambda r: -r["id"])
+
+
+def _pay(
+    client: OdooClient, invoice: Invoice, position: FeePosition, partner: int, currency: int, bill: dict[str, Any]
+) -> dict[str, Any]:
     """Register what the group paid of the fee beyond what Odoo already counts, through the Register Payment wizard.
 
     The bill's residual is the natural key: a payment whose answer was lost has lowered it already, so it is not
-    made twice. Raises SyncMismatch when Odoo counts more paid than Loom (a netting released after it was booked).
+    made twice. When Odoo counts more paid than Loom (a fee netted from a payout, then released by a refund before
+    the payout was sent), Loom's own payments of the bill are cancelled, newest first (as an accountant resets a
+    payment to draft and cancels it), until the residual is at least what the group owes; the rest is registered
+    again. Raises SyncMismatch when the residual still differs from Loom's afterwards.
     """
     left = Decimal(repr(float(bill["amount_residual"])))
+    if left < position.owed:
+        for payment in _loom_payments(client, invoice, partner):
+            if payment["state"] != "draft":
+                client.press("account.payment", "action_draft", [payment["id"]])
+            client.press("account.payment", "action_cancel", [payment["id"]])
+            [bill] = client.execute("account.move", "read", [bill["id"]], fields=MOVE_FIELDS)
+            left = Decimal(repr(float(bill["amount_residual"])))
+            if left >= position.owed:
+                break
     to_pay = round_money(left - position.owed, position.currency)
-    if to_pay < 0:
-        raise SyncMismatch(
-            f"Loom's fee bill for invoice {invoice.number}: Odoo shows {show(left, position.currency)} left to pay but the "
-            f"group owes Loom {show(position.owed, position.currency)} of it: a fee netted from a payout was given back "
-            "before the payout was sent. Cancel the last payment of this bill in Odoo, then press Retry."
-        )
     if to_pay > 0:
         [wizard] = client.create(
             "account.payment.register",
@@ -219,7 +241,8 @@ def _pay(client: OdooClient, invoice: Invoice, position: FeePosition, currency: 
     if not same_amount(bill["amount_residual"], position.owed, position.currency):
         raise SyncMismatch(
             f"Loom's fee bill for invoice {invoice.number}: Odoo shows {show(float(bill['amount_residual']), position.currency)} "
-            f"left to pay; Loom expects {show(position.owed, position.currency)}. Check the bill's payments in Odoo."
+            f"left to pay; Loom expects {show(position.owed, position.currency)}. Check the bill's payments in Odoo, then "
+            "press Retry."
         )
     return bill
 
@@ -246,7 +269,7 @@ def sync_fee(session: Session, client: OdooClient, group_id: int, invoice: Invoi
     bindings.remember("fee-bill", key, "account.move", bill["id"], durable=True)
     if position.credited > 0:
         bill = _credit_notes(client, invoice, position, partner, currency, bill)
-    _pay(client, invoice, position, currency, bill)
+    _pay(client, invoice, position, partner, currency, bill)
     # What the binding holds for "fee-version" is the version applied, not an Odoo id: the bill is the record it concerns.
     bindings.remember("fee-version", key, "account.move", position.version, durable=True)
     return bill["id"]

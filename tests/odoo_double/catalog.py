@@ -785,8 +785,8 @@ def _methods(db: Database, groups_field: str) -> None:
         elif line.get("display_type") == "payment_term":
             return
         elif database.models["account.move"].records[line["move_id"]].get("move_type") in ("in_invoice", "in_refund"):
-            # no product on a vendor bill line: the company's default purchase tax (_get_computed_taxes)
-            line["tax_ids"] = [database.models["res.company"].records[1]["account_purchase_tax_id"]]
+            # no product on a vendor bill line: no tax (the expense account has none; measured on real 17, 18 and 19)
+            line["tax_ids"] = []
         elif database.models["account.move"].records[line["move_id"]].get("move_type") == "out_invoice":
             line["tax_ids"] = [
                 database.models["res.company"].records[1]["account_sale_tax_id"]
@@ -1051,6 +1051,7 @@ def _methods(db: Database, groups_field: str) -> None:
             )
             payment = database.models["account.payment"].records[payment_id]
             payment["name"] = f"PBNK1/{database.clock():%Y}/{payment_id:05d}"
+            payment["_applied"] = {}
             # The amount, in the payment's currency, is reconciled with each invoice in turn up to what it still owes.
             left = money.to_decimal(wizard["amount"])
             for move in moves:
@@ -1062,10 +1063,20 @@ def _methods(db: Database, groups_field: str) -> None:
                     str(money.convert(database, applied, wizard["currency_id"], move["currency_id"])),
                 ]
                 move["_matched_with"] = [*move.get("_matched_with", []), "entry"]
+                payment["_applied"] = {**payment["_applied"], move["id"]: move["_paid"][-1]}
                 paid_hook(database, move, uid)
             payment["reconciled_invoice_ids"] = [m["id"] for m in moves if m["state"] == "posted"]
             # The payment's state: 17 has draft/posted/cancel; 18 draft/in_process/paid/canceled/rejected.
-            payment["state"] = "posted" if version < 18 else ("paid" if payment["reconciled_invoice_ids"] else "in_process")
+            # On 19 a payment to a vendor stays in_process (measured on real 19: its bill reads paid all the same).
+            payment["state"] = (
+                "posted"
+                if version < 18
+                else (
+                    "paid"
+                    if payment["reconciled_invoice_ids"] and (version < 19 or payment["payment_type"] == "inbound")
+                    else "in_process"
+                )
+            )
             payments.append(payment_id)
         if (context or {}).get("dont_redirect_to_payments"):
             return True
@@ -1107,6 +1118,27 @@ def _methods(db: Database, groups_field: str) -> None:
         other["_matched_with"] = [*other.get("_matched_with", []), bill["move_type"]]
         return None
 
+    def payment_draft(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
+        """Reset payments to draft: their journal entry back to draft, so what they paid is unmatched (returns None)."""
+        moves = database.models["account.move"].records
+        for i in ids:
+            payment = database.models["account.payment"].records[i]
+            for move_id, amount in (payment.get("_applied") or {}).items():
+                move = moves[move_id]
+                paid, kinds = list(move.get("_paid", [])), list(move.get("_matched_with", []))
+                paid.remove(amount)
+                kinds.remove("entry")
+                move["_paid"], move["_matched_with"] = paid, kinds
+            payment.update(state="draft", _applied={}, reconciled_invoice_ids=[])
+        return None
+
+    def payment_cancel(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
+        """Cancel draft payments: `cancel` on 17, `canceled` from 18 (returns None)."""
+        for i in ids:
+            database.models["account.payment"].records[i]["state"] = "cancel" if version < 18 else "canceled"
+        return None
+
+    db.models["account.payment"].methods.update(action_draft=payment_draft, action_cancel=payment_cancel)
     db.models["account.payment.register"].methods.update(
         _after_create=open_payment_register, action_create_payments=action_create_payments
     )
