@@ -11,8 +11,13 @@ RIGHTS = [
     ("product.pricelist", "create", "create a pricelist (what puts an order in its currency)", "Sales: Administrator"),
     ("sale.order", "create", "create sales orders", "Sales: User"),
     ("sale.order", "write", "confirm, update and cancel sales orders", "Sales: User"),
-    ("account.move", "create", "create invoices", "Invoicing: Billing"),
-    ("account.payment.register", "create", "register the buyers' payments", "Invoicing: Billing"),
+    ("account.move", "create", "create invoices, and vendor bills from Loom for its fee", "Invoicing: Billing"),
+    (
+        "account.payment.register",
+        "create",
+        "register the buyers' payments, and what you paid of Loom's fee",
+        "Invoicing: Billing",
+    ),
     ("ir.attachment", "create", "attach the trace file to orders", "Sales: User"),
 ]
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from erp_connector.client import OdooCallError, OdooClient, connect
+from erp_connector.fee_bills import FeePosition, sync_fee
 from erp_connector.invoicing import sync_invoice, sync_payment
 from erp_connector.links import link_of
 from erp_connector.models import ErpLink
@@ -240,4 +241,19 @@ def make_payment_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
         pool,
         lambda session, key: session.get(Invoice, key),
         lambda session, client, invoice, message: sync_payment(session, client, invoice.group_id, invoice),
+    )
+
+
+def make_fee_handler(pool: ClientPool):  # type: ignore[no-untyped-def]
+    """Return the outbox handler for `erp.sync_fee`.
+
+    Loom's fee on a directly paid invoice as a posted vendor bill from Loom, its payments and credit notes, brought
+    to the position the message carries.
+    """
+    return _handler(
+        pool,
+        lambda session, key: session.get(Invoice, key),
+        lambda session, client, invoice, message: sync_fee(
+            session, client, invoice.group_id, invoice, FeePosition.from_payload(message.payload)
+        ),
     )

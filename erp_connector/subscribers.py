@@ -11,7 +11,14 @@ from erp_connector.links import link_of
 from marketplace.billing.models import Invoice
 from marketplace.orders.models import Order
 from marketplace.outbox import topics
-from marketplace.outbox.events import InvoiceIssued, InvoicePaymentChanged, OrderCancelled, OrderConfirmed, OrderTraced
+from marketplace.outbox.events import (
+    DirectFeeChanged,
+    InvoiceIssued,
+    InvoicePaymentChanged,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderTraced,
+)
 from marketplace.outbox.services import enqueue
 
 
@@ -33,6 +40,31 @@ def sync_invoice(session: Session, event: InvoiceIssued) -> None:
 def sync_payment(session: Session, event: InvoicePaymentChanged) -> None:
     """Queue the invoice's money news for the group's Odoo."""
     queue_payment_sync(session, event.invoice)
+
+
+def sync_fee(session: Session, event: DirectFeeChanged) -> None:
+    """Queue Loom's fee position on a directly paid invoice for the group's Odoo (a vendor bill from Loom), if it has one.
+
+    The message carries the whole position, amounts as decimal strings (the fee ledger lives in `payments`, which
+    the connector does not read); within a transaction the last position published wins.
+    """
+    invoice = event.invoice
+    if link_of(session, invoice.group_id) is not None:
+        enqueue(
+            session,
+            topics.SYNC_FEE,
+            invoice.id,
+            {
+                "group": invoice.group_id,
+                "currency": invoice.currency,
+                "charged": str(event.charged),
+                "credited": str(event.credited),
+                "settled": str(event.settled),
+                "version": event.version,
+                "charged_on": event.charged_on.isoformat(),
+            },
+            coalesce=True,
+        )
 
 
 def queue_order_sync(session: Session, order: Order) -> None:

@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -38,6 +39,7 @@ ERP_TOPICS = {
     topics.SYNC_INVOICE: "Invoice",
     topics.SYNC_PAYMENT: "Payment",
     topics.SYNC_TRACE: "Trace",
+    topics.SYNC_FEE: _l("Loom's fee (vendor bill)"),
 }
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from erp_connector import subscribers as erp
-from erp_connector.handlers import ClientPool, make_invoice_handler, make_payment_handler, make_sync_handler, make_trace_handler
+from erp_connector.handlers import (
+    ClientPool,
+    make_fee_handler,
+    make_invoice_handler,
+    make_payment_handler,
+    make_sync_handler,
+    make_trace_handler,
+)
 from marketplace.mail.handlers import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
@@ -59,6 +66,7 @@ def wire_subscribers(bus: events.EventBus) -> None:
     bus.subscribe(events.OrderTraced, trace.record_step)  # the step joins the chain in the same transaction
     bus.subscribe(events.InvoiceIssued, erp.sync_invoice)
     bus.subscribe(events.InvoicePaymentChanged, erp.sync_payment)
+    bus.subscribe(events.DirectFeeChanged, erp.sync_fee)  # Loom's fee as a vendor bill in the group's Odoo
     bus.wired = True
 
 
@@ -77,6 +85,7 @@ def init_outbox(app: Flask) -> None:
     registry.register(topics.SYNC_TRACE, make_trace_handler(pool))
     registry.register(topics.SYNC_INVOICE, make_invoice_handler(pool))
     registry.register(topics.SYNC_PAYMENT, make_payment_handler(pool))
+    registry.register(topics.SYNC_FEE, make_fee_handler(pool))
     registry.register(topics.TRANSFER_PAYOUT, make_transfer_handler(app))
     registry.register(topics.REFUND_PAYMENT, make_refund_handler(app))
     registry.register(topics.READ_TRANSFER_RATE, make_rate_handler(app))

@@ -38,6 +38,7 @@ from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import lazy_money
 from marketplace.money import format_money, round_money
 from marketplace.notifications import notify
+from marketplace.outbox.events import DirectFeeChanged, publish
 from marketplace.producers.models import ProducerGroup
 from payments.models import FeeEntry, FeeEntryKind, FeeLedger, FeeStatement, FeeStatementStatus
 
@@ -52,12 +53,47 @@ def lock_ledger(session: Session, group_id: int) -> FeeLedger:
 
 
 def _write(session: Session, entry: FeeEntry) -> FeeEntry | None:
-    """Add `entry` unless an entry with its key exists (the fact is already recorded); the caller holds the ledger."""
+    """Add `entry` unless an entry with its key exists (the fact is already recorded); the caller holds the ledger.
+
+    The invoice's new fee position is published (DirectFeeChanged), for the group's books.
+    """
     if entry.amount == 0 or session.scalar(select(FeeEntry.id).where(FeeEntry.key == entry.key)) is not None:
         return None
     session.add(entry)
     session.flush()
+    announce_position(session, entry.invoice_id)
     return entry
+
+
+def announce_position(session: Session, invoice_id: int) -> None:
+    """Publish Loom's fee position on a directly paid invoice (DirectFeeChanged), computed from its entries now.
+
+    charged: the CHARGED entry; credited: minus the CREDITED entries; settled: minus the NETTED entries (a
+    release or a fee given back through a payout lowers it) and minus the STATEMENT entries of statements marked
+    received. `version` counts the entries and the received statements, which only ever grow.
+    """
+    rows = session.execute(
+        select(FeeEntry.kind, FeeEntry.amount, FeeEntry.created_at, FeeStatement.status)
+        .outerjoin(FeeStatement, FeeEntry.statement_id == FeeStatement.id)
+        .where(FeeEntry.invoice_id == invoice_id)
+        .order_by(FeeEntry.id)
+    ).all()
+    charged = [r for r in rows if r.kind == FeeEntryKind.CHARGED]
+    if not charged:
+        return
+    received = [r for r in rows if r.kind == FeeEntryKind.STATEMENT and r.status == FeeStatementStatus.RECEIVED]
+    publish(
+        session,
+        DirectFeeChanged(
+            session.get(Invoice, invoice_id),
+            charged=charged[0].amount,
+            credited=-sum((r.amount for r in rows if r.kind == FeeEntryKind.CREDITED), Decimal(0)),
+            settled=-sum((r.amount for r in rows if r.kind == FeeEntryKind.NETTED), Decimal(0))
+            - sum((r.amount for r in received), Decimal(0)),
+            version=len(rows) + len(received),
+            charged_on=charged[0].created_at.date(),
+        ),
+    )
 
 
 def owed_per_invoice(session: Session, group_id: int, currency: str | None = None) -> list[tuple[Invoice, Decimal]]:
@@ -467,6 +503,11 @@ def mark_statement_received(
         received_on,
         operator_id,
     )
+    session.flush()
+    for invoice_id in session.scalars(
+        select(FeeEntry.invoice_id).where(FeeEntry.statement_id == statement.id).distinct().order_by(FeeEntry.invoice_id)
+    ):
+        announce_position(session, invoice_id)  # the statement's fees are paid: the group's books learn it
     notify(
         session,
         group.organization_id,

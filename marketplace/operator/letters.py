@@ -15,7 +15,7 @@ from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import ProducerGroup
 
 _BY_ORDER = (topics.SYNC_ORDER, topics.SYNC_TRACE)
-_BY_INVOICE = (topics.SYNC_INVOICE, topics.SYNC_PAYMENT)
+_BY_INVOICE = (topics.SYNC_INVOICE, topics.SYNC_PAYMENT, topics.SYNC_FEE)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ loaded twice). The models are named for type checkers only: this module imports 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from sqlalchemy.orm import Session
@@ -97,6 +99,25 @@ class InvoicePaymentChanged(Event):
 
     name: ClassVar[str] = "invoice.payment_changed"
     invoice: Invoice
+
+
+@dataclass(frozen=True)
+class DirectFeeChanged(Event):
+    """Loom's fee on `invoice`, paid straight into the group's own account, moved in the group's fee ledger.
+
+    The fee's whole position after the change, in the invoice's currency: `charged` (the fee charged),
+    `credited` (given back on refunds to the buyer), `settled` (what the group has paid of it: netted from its
+    payouts, less what was released or given back that way, plus statements marked received). `version` grows
+    with every change of the position (a stale copy is recognised); `charged_on` is the day the fee was charged.
+    """
+
+    name: ClassVar[str] = "fee.direct_changed"
+    invoice: Invoice
+    charged: Decimal
+    credited: Decimal
+    settled: Decimal
+    version: int
+    charged_on: dt.date
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ SYNC_ORDER = "erp.sync_order"  # key: order id; the group's Odoo gets the order 
 SYNC_TRACE = "erp.sync_trace"  # key: order id; new trace events as chatter notes, the EPCIS file attached
 SYNC_INVOICE = "erp.sync_invoice"  # key: invoice id; a posted customer invoice linked to the sale lines
 SYNC_PAYMENT = "erp.sync_payment"  # key: invoice id; paid, refunded, paid out: the invoice in Odoo follows
+SYNC_FEE = "erp.sync_fee"  # key: invoice id; Loom's fee on a direct payment as a vendor bill from Loom, paid, credited
 TRANSFER_PAYOUT = "payments.transfer_payout"  # key: payout id; a Stripe transfer to the group's Connect account
 REFUND_PAYMENT = "payments.refund_payment"  # key: refund id; a Stripe refund (and the group's transfer reversed)
 READ_TRANSFER_RATE = "payments.read_transfer_rate"  # key: payout id; Stripe's exchange rate, when not read at once
@@ -21,6 +22,7 @@ TOPICS: frozenset[str] = frozenset(
         SYNC_TRACE,
         SYNC_INVOICE,
         SYNC_PAYMENT,
+        SYNC_FEE,
         TRANSFER_PAYOUT,
         REFUND_PAYMENT,
         IMPORT_GROUPS,

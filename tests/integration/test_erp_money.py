@@ -475,6 +475,16 @@ RIGHT_CASES = {
         True,
         [],
     ),
+    "no billing": (
+        [
+            "sales_team.group_sale_salesman",
+            "sales_team.group_sale_manager",
+            "base.group_partner_manager",
+            "product.group_product_manager",
+        ],
+        True,
+        ["create invoices", "vendor bills from Loom", "register the buyers' payments", "what you paid of Loom's fee"],
+    ),
     "no e-mail": (
         [
             "sales_team.group_sale_salesman",
@@ -694,6 +704,18 @@ def what_odoo_refuses(odoo: Odoo, user: OdooClient) -> dict[str, bool]:
     [alone_id] = loom.create("account.move", [alone])
     loom.press("account.move", "action_post", [alone_id])
     refused["register a payment of an invoice that bills no order"] = _refused(lambda: pay(alone_id, 10.0))
+    # Loom's fee as sync books it (erp_connector.fee_bills): a vendor bill of no tax, posted, then paid through the wizard.
+    bill = {
+        "move_type": "in_invoice",
+        "partner_id": partner_id,
+        "ref": f"{name}-fee",
+        "invoice_date": "2027-03-02",
+        "invoice_line_ids": [[0, 0, {"name": name, "quantity": 1, "price_unit": 5.0, "tax_ids": [[6, 0, []]]}]],
+    }
+    refused["create Loom's fee bill"] = _refused(lambda: create("bill", "account.move", bill))
+    bill_id = fallback("bill", "account.move", bill)
+    (user if "bill" in made else loom).press("account.move", "action_post", [bill_id])
+    refused["register what the group paid of Loom's fee"] = _refused(lambda: pay(bill_id, 5.0))
     return refused
 
 
@@ -709,6 +731,8 @@ CHECK_SAYS = {
     "create invoices": ["create invoices"],
     "register the buyers' payments": ["register the buyers' payments", "register payments"],
     "register a payment of an invoice that bills no order": ["register the buyers' payments"],  # the e-mail is not needed for it
+    "create Loom's fee bill": ["vendor bills from Loom"],
+    "register what the group paid of Loom's fee": ["what you paid of Loom's fee"],  # a bill of no order: no e-mail needed
 }
 
 

@@ -101,7 +101,7 @@ def _document_amounts(db: Database, model: str, row: dict[str, Any]) -> tuple[De
         lines = [
             ("account.move.line", line)
             for line in db.models["account.move.line"].records.values()
-            if line["move_id"] == row["id"]
+            if line["move_id"] == row["id"] and line.get("display_type") != "payment_term"
         ]
     amounts = [_line_amounts(db, line_model, line) for line_model, line in lines]
     untaxed, tax, total = (sum((a[i] for a in amounts), Decimal(0)) for i in range(3))
@@ -215,7 +215,9 @@ def _payment_state(db: Database, model: str, row: dict[str, Any]) -> str:
         return "not_paid"
     left = residual(db, row)
     if left == 0:
-        return "paid"
+        # Matched with credit notes only (no payment), a vendor bill reads `reversed` (_compute_payment_state on 17-19).
+        kinds = set(row.get("_matched_with", ()))
+        return "reversed" if row.get("move_type") == "in_invoice" and kinds == {"in_refund"} else "paid"
     return "partial" if row.get("_paid") else "not_paid"
 
 
@@ -274,6 +276,7 @@ def build(name: str, version: int) -> Database:
                 "name": Field("char"),
                 "currency_id": Field("many2one", "res.currency"),
                 "account_sale_tax_id": Field("many2one", "account.tax"),
+                "account_purchase_tax_id": Field("many2one", "account.tax"),
                 "tax_calculation_rounding_method": Field(
                     "selection",
                     selection=[["round_per_line", "Round per Line"], ["round_globally", "Round Globally"]],
@@ -287,6 +290,7 @@ def build(name: str, version: int) -> Database:
                     "name": "My Company",
                     "currency_id": money.COMPANY_CURRENCY,
                     "account_sale_tax_id": money.DEFAULT_SALE_TAX,
+                    "account_purchase_tax_id": money.DEFAULT_PURCHASE_TAX,
                     "tax_calculation_rounding_method": "round_per_line",
                     **({"account_price_include": "tax_excluded"} if version >= 18 else {}),
                 }
@@ -491,6 +495,8 @@ def build(name: str, version: int) -> Database:
                 "discount": Field("float", default=0.0),
                 "sale_line_ids": Field("many2many", "sale.order.line"),
                 "tax_ids": Field("many2many", "account.tax"),
+                # `product` for an invoice line; `payment_term` for the receivable/payable line Odoo adds to every invoice.
+                "display_type": Field("selection", default="product"),
                 "price_subtotal": Field("monetary", readonly=True, compute=_line_subtotal),
                 "price_total": Field("monetary", readonly=True, compute=_line_total),
             },
@@ -776,6 +782,11 @@ def _methods(db: Database, groups_field: str) -> None:
                 database.models["account.move"].records[line["move_id"]].get("partner_id") or 0, {}
             )
             line["tax_ids"] = foreign_trade(partner, list(product.records[line["product_id"]].get("taxes_id") or []))
+        elif line.get("display_type") == "payment_term":
+            return
+        elif database.models["account.move"].records[line["move_id"]].get("move_type") in ("in_invoice", "in_refund"):
+            # no product on a vendor bill line: no tax (the expense account has none; measured on real 17, 18 and 19)
+            line["tax_ids"] = []
         elif database.models["account.move"].records[line["move_id"]].get("move_type") == "out_invoice":
             line["tax_ids"] = [
                 database.models["res.company"].records[1]["account_sale_tax_id"]
@@ -933,6 +944,9 @@ def _methods(db: Database, groups_field: str) -> None:
 
     def move_created(database: Database, uid: int, record_id: int) -> None:
         move = database.models["account.move"].records[record_id]
+        if move.get("move_type") in ("in_invoice", "in_refund"):
+            # The payable line every vendor bill and credit note has (the double makes it for these only).
+            database.create(uid, "account.move.line", [{"move_id": record_id, "display_type": "payment_term", "name": False}])
         move.setdefault("_invoiced", {})
         for line in database.models["account.move.line"].records.values():
             if line["move_id"] == record_id:
@@ -942,9 +956,14 @@ def _methods(db: Database, groups_field: str) -> None:
     def action_post(database: Database, uid: int, ids: list[int], **kwargs: Any) -> bool:
         moves = database.models["account.move"]
         for i in ids:
-            sequence = sum(1 for m in moves.records.values() if m["state"] == "posted") + 1
-            year = (moves.records[i].get("invoice_date") or database.clock().strftime("%Y-%m-%d"))[:4]
-            moves.records[i].update(state="posted", name=f"INV/{year}/{sequence:05d}")
+            move_type = moves.records[i].get("move_type")
+            if move_type in ("in_invoice", "in_refund") and not moves.records[i].get("invoice_date"):
+                raise UserError("The Bill/Refund date is required to validate this document.")
+            prefix = {"in_invoice": "BILL", "in_refund": "RBILL"}.get(move_type, "INV")
+            sequence = sum(1 for m in moves.records.values() if m["state"] == "posted" and m.get("move_type") == move_type) + 1
+            day = moves.records[i].get("invoice_date") or database.clock().strftime("%Y-%m-%d")
+            name = f"{prefix}/{day[:4]}/{sequence:05d}" if prefix == "INV" else f"{prefix}/{day[:4]}/{day[5:7]}/{sequence:04d}"
+            moves.records[i].update(state="posted", name=name)
             paid_hook(database, moves.records[i], uid)
         return False
 
@@ -1020,8 +1039,8 @@ def _methods(db: Database, groups_field: str) -> None:
                     {
                         "amount": wizard["amount"],
                         "currency_id": wizard["currency_id"],
-                        "payment_type": "inbound",
-                        "partner_type": "customer",
+                        "payment_type": "outbound" if moves[0].get("move_type") == "in_invoice" else "inbound",
+                        "partner_type": "supplier" if moves[0].get("move_type") in ("in_invoice", "in_refund") else "customer",
                         "partner_id": moves[0]["partner_id"],
                         "journal_id": 6,
                         "date": wizard["payment_date"],
@@ -1032,6 +1051,7 @@ def _methods(db: Database, groups_field: str) -> None:
             )
             payment = database.models["account.payment"].records[payment_id]
             payment["name"] = f"PBNK1/{database.clock():%Y}/{payment_id:05d}"
+            payment["_applied"] = {}
             # The amount, in the payment's currency, is reconciled with each invoice in turn up to what it still owes.
             left = money.to_decimal(wizard["amount"])
             for move in moves:
@@ -1042,10 +1062,21 @@ def _methods(db: Database, groups_field: str) -> None:
                     *move.get("_paid", []),
                     str(money.convert(database, applied, wizard["currency_id"], move["currency_id"])),
                 ]
+                move["_matched_with"] = [*move.get("_matched_with", []), "entry"]
+                payment["_applied"] = {**payment["_applied"], move["id"]: move["_paid"][-1]}
                 paid_hook(database, move, uid)
             payment["reconciled_invoice_ids"] = [m["id"] for m in moves if m["state"] == "posted"]
             # The payment's state: 17 has draft/posted/cancel; 18 draft/in_process/paid/canceled/rejected.
-            payment["state"] = "posted" if version < 18 else ("paid" if payment["reconciled_invoice_ids"] else "in_process")
+            # On 19 a payment to a vendor stays in_process (measured on real 19: its bill reads paid all the same).
+            payment["state"] = (
+                "posted"
+                if version < 18
+                else (
+                    "paid"
+                    if payment["reconciled_invoice_ids"] and (version < 19 or payment["payment_type"] == "inbound")
+                    else "in_process"
+                )
+            )
             payments.append(payment_id)
         if (context or {}).get("dont_redirect_to_payments"):
             return True
@@ -1061,6 +1092,53 @@ def _methods(db: Database, groups_field: str) -> None:
             else {**action, "view_mode": "tree,form" if version < 18 else "list,form", "domain": [["id", "in", payments]]}
         )
 
+    def js_assign_outstanding_line(database: Database, uid: int, ids: list[int], line_id: int = 0, **kwargs: Any) -> None:
+        """The bill's "outstanding credits" widget: match a credit note's payable line with the invoice, up to what both owe.
+
+        Returns None, as real Odoo's does (XML-RPC: the call commits, then "cannot marshal None").
+        """
+        moves = database.models["account.move"].records
+        [bill] = [moves[i] for i in ids]
+        line = database.models["account.move.line"].records[line_id]
+        other = moves[line["move_id"]]
+        if bill["state"] != "posted" or other["state"] != "posted":
+            raise UserError("You can only reconcile posted entries.")
+        applied = min(
+            residual(database, bill),
+            money.convert(database, residual(database, other), other["currency_id"], bill["currency_id"]),
+        )
+        if applied <= 0:
+            return None
+        bill["_paid"] = [*bill.get("_paid", []), str(applied)]
+        bill["_matched_with"] = [*bill.get("_matched_with", []), other["move_type"]]
+        other["_paid"] = [
+            *other.get("_paid", []),
+            str(money.convert(database, applied, bill["currency_id"], other["currency_id"])),
+        ]
+        other["_matched_with"] = [*other.get("_matched_with", []), bill["move_type"]]
+        return None
+
+    def payment_draft(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
+        """Reset payments to draft: their journal entry back to draft, so what they paid is unmatched (returns None)."""
+        moves = database.models["account.move"].records
+        for i in ids:
+            payment = database.models["account.payment"].records[i]
+            for move_id, amount in (payment.get("_applied") or {}).items():
+                move = moves[move_id]
+                paid, kinds = list(move.get("_paid", [])), list(move.get("_matched_with", []))
+                paid.remove(amount)
+                kinds.remove("entry")
+                move["_paid"], move["_matched_with"] = paid, kinds
+            payment.update(state="draft", _applied={}, reconciled_invoice_ids=[])
+        return None
+
+    def payment_cancel(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
+        """Cancel draft payments: `cancel` on 17, `canceled` from 18 (returns None)."""
+        for i in ids:
+            database.models["account.payment"].records[i]["state"] = "cancel" if version < 18 else "canceled"
+        return None
+
+    db.models["account.payment"].methods.update(action_draft=payment_draft, action_cancel=payment_cancel)
     db.models["account.payment.register"].methods.update(
         _after_create=open_payment_register, action_create_payments=action_create_payments
     )
@@ -1076,6 +1154,8 @@ def _methods(db: Database, groups_field: str) -> None:
     db.models["account.move.line"].methods["_after_create"] = move_line_taxes
     product.methods["_after_create"] = check_barcode
     db.models["sale.advance.payment.inv"].methods["create_invoices"] = create_invoices
-    db.models["account.move"].methods.update(_after_create=move_created, action_post=action_post)
+    db.models["account.move"].methods.update(
+        _after_create=move_created, action_post=action_post, js_assign_outstanding_line=js_assign_outstanding_line
+    )
     db.models["res.users"].methods.update(context_get=context_get, _after_create=user_created)
     _ = AccessError

@@ -13,6 +13,7 @@ from typing import Any
 
 COMPANY_CURRENCY = 1  # a fresh database of the recordings' kind: a US company in USD
 DEFAULT_SALE_TAX = 1  # the generic chart's "15%" sales tax, set as the company's default sales tax
+DEFAULT_PURCHASE_TAX = 2  # the generic chart's "15%" purchase tax, the company's default on vendor bills
 
 # res.currency as a fresh Odoo has them: (id, code, symbol, rounding, active, units per USD). Only the
 # company currency is active until someone activates another (Accounting › Configuration › Currencies).
