@@ -35,7 +35,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_caching import Cache
-from sqlalchemy import BigInteger, Connection, Insert, Integer, event
+from sqlalchemy import BigInteger, Connection, Insert, Integer, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
@@ -92,6 +92,12 @@ PRIVATE_TABLES = frozenset(
     }
 )  # orders, requests, quotes, messages and trace events reach a cached page through a group's measured record only: see
 # `shown_through` (marketplace.reputation.shown)
+
+
+# Columns of public tables no cached page shows: an UPDATE that changes nothing else leaves the pages as they are.
+# A group's version and change time are the search index's bookkeeping: every quote, message or order moved
+# raises them (`marketplace.producers.changes.publish_record_changed`), to have the group indexed again.
+UNSHOWN_COLUMNS: dict[str, frozenset[str]] = {"producer_group": frozenset({"version", "updated_at"})}
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,6 +175,8 @@ def _mark_flushed(session: Session, _flush_context: Any) -> None:
     """After a flush: note the public tables it wrote; if it is the commit's own flush, replace the generation now."""
     for instance in (*session.new, *session.dirty, *session.deleted):
         table_name = getattr(getattr(type(instance), "__table__", None), "name", None)
+        if table_name in UNSHOWN_COLUMNS and instance in session.dirty and _only_unshown(instance, table_name):
+            continue
         summary = _SHOWN_THROUGH.get(table_name or "")
         groups = None if summary is None else summary.groups_of(session, instance)
         if groups is None:
@@ -179,10 +187,21 @@ def _mark_flushed(session: Session, _flush_context: Any) -> None:
         _replace_generation(session)
 
 
+def _only_unshown(instance: Any, table_name: str) -> bool:
+    """Tell whether the flush changes only columns of `instance` no cached page shows (`UNSHOWN_COLUMNS`)."""
+    changed = {attribute.key for attribute in inspect(instance).attrs if attribute.history.has_changes()}
+    return changed <= UNSHOWN_COLUMNS[table_name]
+
+
 def _mark_statement(state: ORMExecuteState) -> None:
     """Note the public table an INSERT, UPDATE or DELETE statement run through the session writes (bulk writes)."""
     if state.is_insert or state.is_update or state.is_delete:
-        _note(state.session, getattr(getattr(state.statement, "table", None), "name", None))
+        table_name = getattr(getattr(state.statement, "table", None), "name", None)
+        if state.is_update and table_name in UNSHOWN_COLUMNS:
+            values = getattr(state.statement, "_values", None)  # .values(...) of one row; None for any other form
+            if values and {getattr(column, "key", column) for column in values} <= UNSHOWN_COLUMNS[table_name]:
+                return
+        _note(state.session, table_name)
 
 
 def _bump_on_commit(session: Session) -> None:
