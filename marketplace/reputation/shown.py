@@ -18,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from babel.numbers import format_decimal
-from sqlalchemy import Connection, literal, select
+from sqlalchemy import Connection, inspect, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from marketplace.orders.models import Order
 from marketplace.producers.models import ProducerGroup
@@ -33,6 +34,7 @@ from marketplace.trace.models import TraceEvent
 # The tables whose rows a cached page shows only through the measured record (what `reputations` reads,
 # besides reviews, memberships and organizations, which stay public tables of their own).
 RECORD_TABLES = frozenset({"purchase_order", "trace_event", "rfq", "rfq_recipient", "quote", "message"})
+_CHUNK = 500  # groups per statement, well under SQLite's bound-parameter limit
 _FIGURES = tuple(c.name for c in ShownRecord.__table__.columns if c.name != "group_id")
 
 
@@ -67,10 +69,13 @@ def groups_of(session: Session, row: Any) -> set[int] | None:
     if isinstance(row, TraceEvent):
         if row.biz_step != "shipping":
             return set()  # the record reads only each order's first shipping event
-        group_id = session.connection().scalar(select(Order.group_id).where(Order.id == row.order_id))
-        return None if group_id is None else {group_id}
+        order = session.get(Order, row.order_id)  # in the session already, nearly always: no statement
+        return None if order is None else {order.group_id}
     if isinstance(row, Rfq):
-        return set(session.connection().scalars(select(RfqRecipient.group_id).where(RfqRecipient.rfq_id == row.id)))
+        recipients = inspect(row).attrs.recipients.loaded_value
+        if recipients is NO_VALUE:
+            return set(session.connection().scalars(select(RfqRecipient.group_id).where(RfqRecipient.rfq_id == row.id)))
+        return {recipient.group_id for recipient in recipients}
     return None
 
 
@@ -81,9 +86,14 @@ def refresh(session: Session, connection: Connection, group_ids: set[int]) -> bo
     missing), so on PostgreSQL concurrent writers of one group's record measure one after the other, each
     seeing the previous one's committed rows; SQLite has one writer at a time anyway.
     """
+    changed = False
     ids = sorted(group_ids)
-    if not ids:
-        return False
+    for start in range(0, len(ids), _CHUNK):  # a bulk import touches every group: no statement grows with them
+        changed = _refresh_chunk(session, connection, ids[start : start + _CHUNK]) or changed
+    return changed
+
+
+def _refresh_chunk(session: Session, connection: Connection, ids: list[int]) -> bool:
     table = ShownRecord.__table__
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     unmeasured = select(ProducerGroup.id, literal(-1), literal(-1)).where(ProducerGroup.id.in_(ids))  # -1: no record shows

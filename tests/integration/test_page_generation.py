@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
@@ -27,6 +27,7 @@ from marketplace.pagecache import HIT_HEADER, PAGES, SEARCH, generation
 from marketplace.producers.changes import touch
 from marketplace.producers.models import CapacityWindow, Certification, Photo, PriceTier, ProducerGroup
 from marketplace.reputation import services as reviews
+from marketplace.reputation import shown
 from marketplace.reputation.models import Review
 from marketplace.reputation.shown import figures
 from marketplace.reputation.signals import Reputation, reputation
@@ -302,3 +303,21 @@ def test_signed_in_searches_are_never_cached_nor_served_from_the_cache(
         theirs = stranger.get("/search?q=papyrus")
         assert "Sign out" not in text_of(theirs) and buyer.user.email not in text_of(theirs)
     assert theirs.headers.get(HIT_HEADER) == "hit"
+
+
+def test_no_statement_of_the_record_refresh_grows_with_the_groups_a_commit_touched(
+    session: Session, connection: Connection
+) -> None:
+    """A bulk import touches every group: one value bound per group fails past SQLite's 32,766 (PostgreSQL's 65,535)."""
+    widest: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        widest.append(len(parameters or ()))
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        changed = shown.refresh(session, session.connection(), set(range(1, 2 * shown._CHUNK + 7)))
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert changed  # groups never measured: their figures are new
+    assert 0 < max(widest) <= shown._CHUNK + 5, max(widest)
