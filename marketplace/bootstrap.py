@@ -27,10 +27,11 @@ from marketplace.mail.handlers import make_mail_handler
 from marketplace.outbound import OutboundPolicy
 from marketplace.outbox import events, topics
 from marketplace.outbox.worker import Chore, HandlerRegistry, RetryPolicy, Worker
-from marketplace.pagecache import after_public_change
+from marketplace.pagecache import ShownThrough, after_public_change, shown_through
 from marketplace.producers import counts
 from marketplace.producers import services as producers
 from marketplace.producers.handlers import make_import_handler
+from marketplace.reputation import shown
 from marketplace.secrets import SecretBox
 from marketplace.trace import subscribers as trace
 from marketplace.uploads import sweep_staged
@@ -47,6 +48,8 @@ def bootstrap(app: Flask) -> None:
     app.extensions["loom.search"] = make_index(app.config)
     counts.watch_sessions()
     after_public_change(counts.recount_when_changed)  # the home page's counts, kept as groups and capabilities change
+    # Orders, requests, quotes and messages change the cached pages only through the measured record as shown.
+    shown_through(ShownThrough(shown.RECORD_TABLES, shown.groups_of, shown.refresh))
     wire_subscribers(events.bus)
     init_outbox(app)
 

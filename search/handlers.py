@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from marketplace.outbox.models import OutboxMessage
+from marketplace.pagecache import replace_search_generation
 from marketplace.producers.covers import covers
 from marketplace.reputation.signals import reputation
 from search.documents import build_document
@@ -20,14 +21,16 @@ def make_index_handler(index_for):  # type: ignore[no-untyped-def]
         index = index_for()
         if group is None:
             index.delete(group_id, int(message.payload.get("version", 0)) + 1)
-            return
-        if not group.listed:
+        elif not group.listed:
             # At its own version: listing it later raises the version, so that document is not refused.
             index.delete(group_id, group.version)
-            return
-        cover = covers(session, [group_id]).get(group_id)  # a gallery photo, else a product's
-        index.index(
-            [build_document(group, None, reputation(session, group_id), cover=cover)]
-        )  # counted from the group's own today
+        else:
+            cover = covers(session, [group_id]).get(group_id)  # a gallery photo, else a product's
+            index.index(
+                [build_document(group, None, reputation(session, group_id), cover=cover)]
+            )  # counted from the group's own today
+        # The change is visible (both backends answer from it once the call returns): the cached search pages are
+        # stale from the commit that marks this message done.
+        replace_search_generation(session)
 
     return index_group

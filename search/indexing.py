@@ -16,7 +16,8 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
-from marketplace.db import utcnow
+from marketplace.db import use_case, utcnow
+from marketplace.pagecache import replace_search_generation
 from marketplace.producers.covers import covers
 from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, ProducerGroup
 from marketplace.reputation.signals import reputations
@@ -165,7 +166,18 @@ def rebuild(
             build_document(g, today, measured.get(g.id), now=now, cover=pictures.get(g.id))
             for g in groups_with_details(session, changed)
         )
+    index_changed(session)
     return count
+
+
+@use_case
+def index_changed(session: Session) -> None:
+    """Replace the search index's generation in a transaction of its own, once a change to the index is visible.
+
+    Anonymous search pages cached before (`marketplace.pagecache`, keyed by that generation) are rendered
+    afresh from then on. The outbox handler replaces it in the transaction that marks its message done.
+    """
+    replace_search_generation(session)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from marketplace import create_app
 from marketplace.cli import upgrade_database
 from marketplace.db import make_engine
 from marketplace.limits import limiter
+from marketplace.pagecache import cache
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -106,6 +107,8 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
 @pytest.fixture
 def client(app: Flask, connection: Connection) -> FlaskClient:
     limiter.reset()  # rate limits count per test: every test client comes from the same address
+    with app.app_context():
+        cache.clear()  # pages cached by another test: its index, or rows its rollback took back under the same generation
     return app.test_client()
 
 
@@ -119,7 +122,7 @@ def committed_engine(app: Flask, engine: Engine) -> Iterator[Engine]:
     load_all_models()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "public_generation":  # the one row the migrations made, as in production
+            if table.name != "public_generation":  # the rows the migrations made, as in production
                 connection.execute(table.delete())
 
 

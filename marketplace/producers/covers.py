@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.producers.models import Photo, ProducerGroup, Product
@@ -40,7 +40,15 @@ def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict
     `where` is a condition on `Photo.group_id` (such as a range) or the group ids themselves. Gallery
     photos come first (the group chose them to show itself), then product photos, each oldest first.
     """
-    condition = where if isinstance(where, ColumnElement) else Photo.group_id.in_(list(where))
+    if isinstance(where, ColumnElement):
+        rows = session.execute(_first_photos(where))
+    else:
+        rows = session.execute(_FIRST_PHOTOS_OF_IDS, {"ids": list(where)})
+    return {r.group_id: cover_of(r.group_name, r.path, r.width, r.height, r.caption, r.product_title) for r in rows}
+
+
+def _first_photos(condition: ColumnElement[bool]) -> Select[Any]:
+    """The statement `covers` runs: each group's first photo (gallery first, then products', oldest first) where `condition`."""
     ranked = (
         select(
             Photo.group_id,
@@ -57,8 +65,11 @@ def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict
         .where(condition)
         .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
-    return {r.group_id: cover_of(r.group_name, r.path, r.width, r.height, r.caption, r.product_title) for r in rows}
+    return select(ranked).where(ranked.c.rank == 1)
+
+
+# Built once for the pages (home, directory, search rebuilds by id): composing it was a tenth of the home page's CPU time.
+_FIRST_PHOTOS_OF_IDS = _first_photos(Photo.group_id.in_(bindparam("ids", expanding=True)))
 
 
 def loaded_cover(group: ProducerGroup) -> Cover | None:

@@ -40,3 +40,23 @@ class Review(Base):
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     order: Mapped[Order] = relationship()
+
+
+class ShownRecord(Base):
+    """A group's measured record as its profile shows it: whole percents and hours, counts (`marketplace.reputation.shown`).
+
+    Kept by the transactions that write orders, requests, quotes, messages or shipping events, so that one
+    which leaves these figures as shown leaves the public generation, and the cached pages, alone. NULL:
+    a figure the page does not show (fewer than `MIN_BASIS` events). No row: not yet measured.
+    """
+
+    __tablename__ = "shown_record"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("producer_group.id", ondelete="CASCADE"), primary_key=True)
+    orders_completed: Mapped[int]
+    repeat_buyers: Mapped[int]
+    on_time_percent: Mapped[int | None]
+    on_time_basis: Mapped[int | None]
+    answer_percent: Mapped[int | None]
+    answer_hours: Mapped[int | None]
+    requests_received: Mapped[int | None]
