@@ -49,8 +49,14 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL,
+    categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL
 );
+-- A group's facet values, each set once in `value_sets` and named by its id in the group's row (categories,
+-- materials, certification schemes with their verified flag). Few groups have a set of their own, so a
+-- facet counts the matched groups by set in one GROUP BY of a few hundred rows, and reads no capability or
+-- certificate row when no capability filter applies to it (issue 19).
+CREATE TABLE IF NOT EXISTS value_sets (id INTEGER PRIMARY KEY, value_set TEXT NOT NULL UNIQUE);
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
@@ -73,7 +79,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 10  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 11  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = (
     "terms",
     "vocab",
@@ -86,6 +92,7 @@ _TABLE_NAMES = (
     "group_certs",
     "docs",
     "groups",
+    "value_sets",
 )
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
@@ -217,6 +224,7 @@ class EmbeddedIndex:
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
+        value_sets = _value_sets(connection, docs)
         for doc in docs:
             location = doc["location"] or {}
             groups.append(
@@ -231,6 +239,7 @@ class EmbeddedIndex:
                     doc["quality_boost"],
                     doc["indexed_on"],
                     doc["fresh_until"],
+                    *value_sets[doc["id"]],
                 )
             )
             stored.append((doc["id"], _stored(doc)))
@@ -255,7 +264,7 @@ class EmbeddedIndex:
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
             "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, "
-            "fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "fresh_until, categories, materials, certifications) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
@@ -421,9 +430,9 @@ class EmbeddedIndex:
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
+            # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
             conditions.append(
-                "EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN "
-                f"({_bind(params, 'mat', query.materials)}))"
+                f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
@@ -556,9 +565,12 @@ class EmbeddedIndex:
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
         # Keyed by group id (lookups from the facet passes need no index built per search), and carrying
         # the group's country and verified flag, which the facets count without joining groups again.
-        row = "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL"
+        row = (
+            "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL, "
+            "categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL"
+        )
         connection.execute(f"CREATE TEMP TABLE matched ({row})")
-        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified"
+        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified, g.categories, g.materials, g.certifications"
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
             connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
@@ -569,7 +581,8 @@ class EmbeddedIndex:
             )
             every = " AND ".join(flags)
             connection.execute(
-                f"INSERT INTO temp.matched SELECT id, score, sort_value, country, verified FROM temp.candidates WHERE {every}"
+                "INSERT INTO temp.matched SELECT id, score, sort_value, country, verified, categories, materials, certifications "
+                f"FROM temp.candidates WHERE {every}"
             )
         else:  # nothing selected: the candidates are the matched set
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
@@ -659,12 +672,25 @@ class EmbeddedIndex:
             others = [flag for flag in others if flag != "cap_all"] + [own]
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
+    @staticmethod
+    def _by_value_set(connection: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
+        """Run a count grouped by a value-set column (first), giving each row its set of values instead of the set's id."""
+        rows = connection.execute(sql).fetchall()
+        sets = dict(
+            connection.execute(
+                f"SELECT id, value_set FROM value_sets WHERE id IN ({', '.join('?' * len(rows))})", [r[0] for r in rows]
+            )
+        )
+        return [(json.loads(sets[row[0]]), *row[1:]) for row in rows]
+
     def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
         """Count every facet's values in four passes, without matching anything again (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the candidates
         that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
-        Country with verified, and the two certification facets, share a pass.
+        Country with verified, and the two certification facets, share a pass. Category and material
+        count the groups by their value sets unless another capability filter applies (then, the
+        capabilities that meet it).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
@@ -690,26 +716,42 @@ class EmbeddedIndex:
             verified[flag] += in_verified
         counted["country"] = [(value, n) for value, n in country.items() if n]
         counted["verified"] = [(value, n) for value, n in verified.items() if n]
+        # Certification and verified certification from one count of the groups by their set of schemes.
         if matched["certification"] and matched["verified_certification"]:
-            pass_ = (
-                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
-                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
-            )
+            pass_ = "SELECT certifications, COUNT(*), COUNT(*) FROM temp.matched GROUP BY certifications"
         else:
             pass_ = (
-                f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
-                f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
-                "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme"
+                f"SELECT k.certifications, SUM({counting['certification']}), SUM({counting['verified_certification']}) "
+                "FROM temp.candidates k GROUP BY k.certifications"
             )
-        rows = connection.execute(pass_).fetchall()
-        counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
-        counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
+        schemes: dict[Any, int] = defaultdict(int)
+        checked: dict[Any, int] = defaultdict(int)
+        for held, in_schemes, in_checked in self._by_value_set(connection, pass_):
+            for scheme, verified_flag in held:
+                schemes[scheme] += in_schemes
+                checked[scheme] += in_checked if verified_flag else 0
+        counted["certification"] = [(scheme, n) for scheme, n in schemes.items() if n]
+        counted["verified_certification"] = [(scheme, n) for scheme, n in checked.items() if n]
         for facet in ("category", "material"):
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            others = self._capability_conditions(query, params, exclude=facet)
+            column = "categories" if facet == "category" else "materials"
+            if not others:  # every capability of a counted group counts: the groups' value sets say it all
+                values: dict[Any, int] = defaultdict(int)
+                pass_ = (
+                    f"SELECT {column}, COUNT(*) FROM temp.matched GROUP BY {column}"
+                    if matched[facet]
+                    else f"SELECT k.{column}, SUM({counting[facet]}) FROM temp.candidates k GROUP BY k.{column}"
+                )
+                for held, n in self._by_value_set(connection, pass_):
+                    for value in held:
+                        values[value] += n
+                counted[facet] = [(value, n) for value, n in values.items() if n]
+                continue
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
             groups = f"c.group_id IN ({groups_of(facet)})"
-            capability = " AND ".join([groups, *self._capability_conditions(query, params, exclude=facet)])
+            capability = " AND ".join([groups, *others])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
             )
@@ -726,6 +768,28 @@ class EmbeddedIndex:
                 FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
             ]
         return facets
+
+
+def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str]:
+    """A document's categories, materials and (scheme, verified) certifications, each as the JSON of a sorted list."""
+    categories = sorted({c["category"] for c in doc["capabilities"]})
+    materials = sorted({m for c in doc["capabilities"] for m in c["materials"]})
+    verified = set(doc["verified_certifications"])
+    certifications = sorted({(scheme, int(scheme in verified)) for scheme in doc["certifications"]})
+    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications))
+
+
+def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
+    """Return each document's value-set ids by group id, adding the sets `value_sets` does not hold yet."""
+    texts = {doc["id"]: _group_value_sets(doc) for doc in docs}
+    distinct = sorted({text for sets in texts.values() for text in sets})
+    connection.executemany("INSERT OR IGNORE INTO value_sets (value_set) VALUES (?)", ((text,) for text in distinct))
+    ids: dict[str, int] = {}
+    for start in range(0, len(distinct), 500):
+        chunk = distinct[start : start + 500]
+        placeholders = ", ".join("?" * len(chunk))
+        ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
+    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
