@@ -507,7 +507,9 @@ class EmbeddedIndex:
         """FROM clause and score expression, with or without a text match (see Ranking)."""
         if not text:
             return "groups g", "g.quality_boost"
-        return "temp.text_scores t JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
+        # CROSS JOIN keeps the matched words' groups outermost: the temporary table has no statistics, and
+        # SQLite otherwise scanned every group and looked each up among the words' (issue 19).
+        return "temp.text_scores t CROSS JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
 
     def plan(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchQuery:
         """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
@@ -621,8 +623,12 @@ class EmbeddedIndex:
                     if exclude is not None and unselected and ({"category", "material"} - {exclude}).isdisjoint(selected):
                         flags[name] = "1"  # its filters are the candidates' own: no second pass over the capabilities
                         continue
-                    capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
-                    flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                    capability = self._capability_conditions(query, params, exclude=exclude)
+                    flags[name] = (
+                        f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                        if capability
+                        else "EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id)"  # any capability: a lookup, not every row
+                    )
         return flags
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:

@@ -418,3 +418,52 @@ def test_typo_variants_are_the_terms_the_index_holds_after_rebuilds_writes_and_d
     after = check()  # the terms only the deleted groups held are kept in the table but no longer offered
     assert after < before
     assert connection.execute("SELECT COUNT(*) FROM terms").fetchone()[0] == before
+
+
+def test_facets_without_a_capability_filter_read_no_capability_or_certificate_rows(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: category, material and certification counts come from the groups' value sets, one GROUP BY over the
+    matched groups, where they read every matched group's capabilities, materials and certificates (27k groups at 100k)."""
+    current, previous = indexes
+    connection = current._reader()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+        for query in (SearchQuery(text="baskets"), SearchQuery(countries=(country,), verified=False), SearchQuery()):
+            statements.clear()
+            result = current.search(query)
+            assert result.facets["category"] and result.facets["material"] and result.facets["certification"]
+            read = " ".join(statements)
+            for table in ("caps", "cap_materials", "group_certs"):
+                assert f"FROM {table} " not in read and f"JOIN {table} " not in read, (query, table)
+    finally:
+        connection.set_trace_callback(None)
+    assert _shape(current.search(SearchQuery(text="baskets"))) == _shape(previous.search(SearchQuery(text="baskets")))
+
+
+def test_value_sets_follow_documents_written_changed_and_deleted(federation: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The value sets a group's row names are kept by the write path too: facets equal the previous path's after
+    writes one by one, a new version with other capabilities and certifications, and deletes."""
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:50])
+    index.index(federation[50:])
+    changed = []
+    for doc in federation[:40]:  # swap capabilities and certifications between neighbours, as a new version
+        other = federation[(doc["id"] * 7) % len(federation)]
+        changed.append(
+            doc
+            | {
+                "version": doc["version"] + 1,
+                "capabilities": [c | {"id": c["id"] + 10_000_000} for c in other["capabilities"]],
+                "certifications": other["certifications"],
+                "verified_certifications": other["verified_certifications"],
+            }
+        )
+    assert index.index(changed) == 40
+    for doc in federation[100:130]:
+        index.delete(doc["id"], doc["version"])
+    previous = PreviousPath(index.path)
+    for query in [*_selections(federation)[::9], SearchQuery(), SearchQuery(text="baskets")]:
+        assert _shape(index.search(query)) == _shape(previous.search(query)), query
