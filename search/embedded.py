@@ -118,7 +118,11 @@ ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
 # A searching connection reads through a memory map and keeps a page cache of this size: at 100,000
 # groups these cut a search's time by a quarter (issue 19). Both are upper bounds, not allocations.
+# The map covers the whole file when it is larger (twice its size at opening, for the writes to come):
+# at 300,000 groups the file (about 560 MB) outgrew 256 MB, and reads beyond the map went through
+# system calls and the page cache (issue 19: p95 grew 4.1x for 3x the groups).
 MMAP_BYTES = 256 * 1024 * 1024
+MMAP_MAX_BYTES = 16 * 1024 * 1024 * 1024
 CACHE_KIBIBYTES = 256 * 1024
 
 
@@ -193,7 +197,7 @@ class EmbeddedIndex:
             connection = None  # after a fork, the parent's connection is not this process's to use or close
         if connection is None:
             connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None)
-            connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            connection.execute(f"PRAGMA mmap_size={_map_size(self.path)}")
             connection.execute(f"PRAGMA cache_size=-{CACHE_KIBIBYTES}")
             connection.execute("PRAGMA temp_store=MEMORY")
             _math_functions(connection)
@@ -796,6 +800,18 @@ def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> d
         placeholders = ", ".join("?" * len(chunk))
         ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
     return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+
+
+def _map_size(path: Path) -> int:
+    """Return the bytes a reader maps of the index file: MMAP_BYTES, or twice the file's size when larger.
+
+    At most MMAP_MAX_BYTES; SQLite lowers it to its build's SQLITE_MAX_MMAP_SIZE (2 GB by default).
+    """
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        size = 0
+    return min(max(MMAP_BYTES, 2 * size), MMAP_MAX_BYTES)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

@@ -467,3 +467,16 @@ def test_value_sets_follow_documents_written_changed_and_deleted(federation: lis
     previous = PreviousPath(index.path)
     for query in [*_selections(federation)[::9], SearchQuery(), SearchQuery(text="baskets")]:
         assert _shape(index.search(query)) == _shape(previous.search(query)), query
+
+
+def test_a_reader_maps_the_whole_index_file_when_it_outgrows_the_default(
+    federation: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: at 300,000 groups the file (about 560 MB) outgrew the fixed 256 MB map; here the default is made smaller
+    than a small file instead."""
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:100])
+    size = index.path.stat().st_size
+    monkeypatch.setattr("search.embedded.MMAP_BYTES", 4096)
+    mapped = index._reader().execute("PRAGMA mmap_size").fetchone()[0]
+    assert mapped >= size > 4096
