@@ -98,6 +98,10 @@ _TABLE_NAMES = (
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
 CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
+-- A query with no words, filter or selection reads its page in these orders and counts its facets from the last.
+CREATE INDEX IF NOT EXISTS ix_groups_quality ON groups (quality_boost DESC, id);
+CREATE INDEX IF NOT EXISTS ix_groups_rating ON groups (COALESCE(rating, -1.0) DESC, id);
+CREATE INDEX IF NOT EXISTS ix_groups_facets ON groups (country, verified, certifications, categories, materials);
 CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
 -- Covering: facet counts and selection flags read a group's schemes and capability categories from the index alone.
 CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id, scheme, verified);
@@ -551,6 +555,8 @@ class EmbeddedIndex:
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         connection = self._reader()
+        if _browses(query):
+            return self._browse(connection, query)
         query = self.plan(connection, query)
         self._capacity_met(connection, query)
         text = self._score_text(connection, query)
@@ -648,8 +654,25 @@ class EmbeddedIndex:
             return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
         return score, "DESC"
 
-    def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
-        """One page of the matched set, after the cursor: keyset pagination on (sort value, id)."""
+    def _browse(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+        """Answer a query with no words, filter or selection (the search page as it opens, and its next pages).
+
+        Every group matches, so nothing is copied into a matched set (issue 19: 100,000 rows written and
+        sorted to show 20): the page is read in the order of an index on the sort key, and the facets are
+        one GROUP BY of a covering index over the groups' own columns.
+        """
+        sort_value, direction = self._sort_value(query, "g.quality_boost", {})
+        matched = f"(SELECT g.id AS id, g.quality_boost AS score, {sort_value} AS sort_value FROM groups g)"
+        total = connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+        hits, next_cursor = self._page(connection, query, direction, matched=matched)
+        facets = self._facets(connection, query, {}, matched="groups")
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+    def _page(
+        self, connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched"
+    ) -> tuple[list, str | None]:
+        """One page of the matched set (a table, or a subquery of id, score and sort_value), after the cursor: keyset
+        pagination on (sort value, id)."""
         params: dict[str, Any] = {"limit": query.size + 1}
         keyset = ""
         if query.after:
@@ -659,7 +682,7 @@ class EmbeddedIndex:
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
-            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id "
+            f"SELECT m.id, m.score, m.sort_value FROM {matched} m {keyset} ORDER BY m.sort_value {direction}, m.id "
             "ASC LIMIT :limit",
             params,
         ).fetchall()
@@ -682,7 +705,9 @@ class EmbeddedIndex:
             others = [flag for flag in others if flag != "cap_all"] + [own]
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
-    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str], *, matched: str = "temp.matched"
+    ) -> dict[str, list[FacetValue]]:
         """Count every facet's values in four passes, without matching anything again (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the candidates
@@ -692,6 +717,7 @@ class EmbeddedIndex:
         capabilities that meet that filter.
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        matched_set = matched
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
 
         def groups_of(facet: str) -> str:
@@ -708,7 +734,7 @@ class EmbeddedIndex:
         answered = ["country", "verified", "certification", "verified_certification", *by_sets]
         if all(matched[facet] for facet in answered):
             sums = ", ".join("COUNT(*)" for _ in answered)
-            rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM temp.matched GROUP BY {', '.join(columns)}")
+            rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM {matched_set} GROUP BY {', '.join(columns)}")
         else:
             sums = ", ".join(f"SUM({counting[facet]})" for facet in answered)
             rows = connection.execute(
@@ -800,6 +826,12 @@ def _map_size(path: Path) -> int:
     except FileNotFoundError:
         size = 0
     return min(max(MMAP_BYTES, 2 * size), MMAP_MAX_BYTES)
+
+
+def _browses(query: SearchQuery) -> bool:
+    """Tell whether every group matches `query` and it sorts by an indexed key (relevance, which is then quality, or rating)."""
+    bare = SearchQuery(sort=query.sort, size=query.size, after=query.after, currency=query.currency)
+    return query.sort in (Sort.RELEVANCE, Sort.RATING) and not query.terms and replace(query, text="") == bare
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

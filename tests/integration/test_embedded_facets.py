@@ -10,6 +10,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -480,3 +481,40 @@ def test_a_reader_maps_the_whole_index_file_when_it_outgrows_the_default(
     monkeypatch.setattr("search.embedded.MMAP_BYTES", 4096)
     mapped = index._reader().execute("PRAGMA mmap_size").fetchone()[0]
     assert mapped >= size > 4096
+
+
+@pytest.mark.parametrize("sort", [Sort.RELEVANCE, Sort.RATING])
+def test_the_opening_search_page_reads_its_page_from_an_index_and_answers_as_the_previous_path(
+    indexes: tuple[EmbeddedIndex, EmbeddedIndex], sort: Sort
+) -> None:
+    """Issue 19: with no words, filter or selection every group matches; the page and facets are read from indexes,
+    where every group was copied into a matched set and sorted (100,000 rows to show 20). Same pages, cursors and facets."""
+    current, previous = indexes
+    connection = current._reader()
+    statements: list[str] = []
+    query = SearchQuery(sort=sort, size=15)
+    for _page in range(4):
+        connection.set_trace_callback(statements.append)
+        try:
+            now = current.search(query)
+        finally:
+            connection.set_trace_callback(None)
+        assert not [s for s in statements if "temp." in s or "TEMP" in s]
+        assert _shape(now) == _shape(previous.search(query)), query
+        assert [hit.score for hit in now.hits] == [hit.score for hit in previous.search(query).hits]
+        query = replace(query, after=now.next_cursor)
+    # Any word, filter or selection takes the matched-set path.
+    for other in (
+        SearchQuery(text="baskets"),
+        SearchQuery(verified=True),
+        SearchQuery(max_moq=100),
+        SearchQuery(sort=Sort.LEAD_TIME),
+    ):
+        statements.clear()
+        connection.set_trace_callback(statements.append)
+        try:
+            result = current.search(other)
+        finally:
+            connection.set_trace_callback(None)
+        assert any("temp.matched" in s for s in statements), other
+        assert _shape(result) == _shape(previous.search(other)), other
