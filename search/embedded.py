@@ -569,9 +569,13 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
-        conditions = self._where(base, params)
+        # One selection over the whole federation (a category or a country picked on the opening page): that
+        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
+        # every group, with its flags, to show one category's groups).
+        whole = len(selected) == 1 and _browses(base)
+        conditions = self._where(query if whole else base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        flags = self._selection_flags(query, selected, params)
+        flags = {} if whole else self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
@@ -601,6 +605,11 @@ class EmbeddedIndex:
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
         facets = self._facets(connection, query, flags)
+        if whole:
+            [facet] = selected
+            chosen = selected_values(query, facet)
+            everywhere = self._facets(connection, base, {}, matched="groups")[facet]
+            facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:

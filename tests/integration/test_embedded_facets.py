@@ -518,3 +518,37 @@ def test_the_opening_search_page_reads_its_page_from_an_index_and_answers_as_the
             connection.set_trace_callback(None)
         assert any("temp.matched" in s for s in statements), other
         assert _shape(result) == _shape(previous.search(other)), other
+
+
+def test_one_selection_over_the_whole_federation_writes_no_candidates_and_answers_as_the_previous_path(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: a category or a country picked on the opening page counts its own facet over every group from the
+    covering index, where every group was written as a candidate with its flags."""
+    current, previous = indexes
+    connection = current._reader()
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    scheme = Counter(s for d in federation for s in d["certifications"]).most_common(1)[0][0]
+    queries = [
+        SearchQuery(countries=(country,), size=7),
+        SearchQuery(categories=(category,), sort=Sort.RATING, size=7),
+        SearchQuery(categories=(category.split(".")[0],), size=7),
+        SearchQuery(materials=(material,), size=7),
+        SearchQuery(certifications=(scheme,), size=7),
+        SearchQuery(verified=True, size=7),
+    ]
+    for query in queries:
+        for _page in range(3):
+            statements: list[str] = []
+            connection.set_trace_callback(statements.append)
+            try:
+                now = current.search(query)
+            finally:
+                connection.set_trace_callback(None)
+            assert not [s for s in statements if "INSERT INTO temp.candidates" in s], query
+            assert _shape(now) == _shape(previous.search(query)), query
+            if now.next_cursor is None:
+                break
+            query = replace(query, after=now.next_cursor)
