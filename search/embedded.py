@@ -49,8 +49,14 @@ from search.query import (
 TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
-    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL
+    rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL,
+    categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL
 );
+-- A group's facet values, each set once in `value_sets` and named by its id in the group's row (categories,
+-- materials, certification schemes with their verified flag). Few groups have a set of their own, so a
+-- facet counts the matched groups by set in one GROUP BY of a few hundred rows, and reads no capability or
+-- certificate row when no capability filter applies to it (issue 19).
+CREATE TABLE IF NOT EXISTS value_sets (id INTEGER PRIMARY KEY, value_set TEXT NOT NULL UNIQUE);
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
@@ -73,7 +79,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 10  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 11  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = (
     "terms",
     "vocab",
@@ -86,11 +92,16 @@ _TABLE_NAMES = (
     "group_certs",
     "docs",
     "groups",
+    "value_sets",
 )
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
 CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
+-- A query with no words, filter or selection reads its page in these orders and counts its facets from the last.
+CREATE INDEX IF NOT EXISTS ix_groups_quality ON groups (quality_boost DESC, id);
+CREATE INDEX IF NOT EXISTS ix_groups_rating ON groups (COALESCE(rating, -1.0) DESC, id);
+CREATE INDEX IF NOT EXISTS ix_groups_facets ON groups (country, verified, certifications, categories, materials);
 CREATE INDEX IF NOT EXISTS ix_group_certs ON group_certs (scheme, group_id);
 -- Covering: facet counts and selection flags read a group's schemes and capability categories from the index alone.
 CREATE INDEX IF NOT EXISTS ix_group_certs_group ON group_certs (group_id, scheme, verified);
@@ -111,7 +122,11 @@ ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
 # A searching connection reads through a memory map and keeps a page cache of this size: at 100,000
 # groups these cut a search's time by a quarter (issue 19). Both are upper bounds, not allocations.
+# The map covers the whole file when it is larger (twice its size at opening, for the writes to come):
+# at 300,000 groups the file (about 560 MB) outgrew 256 MB, and reads beyond the map went through
+# system calls and the page cache (issue 19: p95 grew 4.1x for 3x the groups).
 MMAP_BYTES = 256 * 1024 * 1024
+MMAP_MAX_BYTES = 16 * 1024 * 1024 * 1024
 CACHE_KIBIBYTES = 256 * 1024
 
 
@@ -186,7 +201,7 @@ class EmbeddedIndex:
             connection = None  # after a fork, the parent's connection is not this process's to use or close
         if connection is None:
             connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None)
-            connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            connection.execute(f"PRAGMA mmap_size={_map_size(self.path)}")
             connection.execute(f"PRAGMA cache_size=-{CACHE_KIBIBYTES}")
             connection.execute("PRAGMA temp_store=MEMORY")
             _math_functions(connection)
@@ -217,6 +232,7 @@ class EmbeddedIndex:
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
+        value_sets = _value_sets(connection, docs)
         for doc in docs:
             location = doc["location"] or {}
             groups.append(
@@ -231,6 +247,7 @@ class EmbeddedIndex:
                     doc["quality_boost"],
                     doc["indexed_on"],
                     doc["fresh_until"],
+                    *value_sets[doc["id"]],
                 )
             )
             stored.append((doc["id"], _stored(doc)))
@@ -255,7 +272,7 @@ class EmbeddedIndex:
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
             "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, "
-            "fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "fresh_until, categories, materials, certifications) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
@@ -421,9 +438,9 @@ class EmbeddedIndex:
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
         if query.materials and exclude != "material":
+            # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
             conditions.append(
-                "EXISTS (SELECT 1 FROM cap_materials m WHERE m.cap_id = c.id AND m.material IN "
-                f"({_bind(params, 'mat', query.materials)}))"
+                f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
@@ -498,7 +515,9 @@ class EmbeddedIndex:
         """FROM clause and score expression, with or without a text match (see Ranking)."""
         if not text:
             return "groups g", "g.quality_boost"
-        return "temp.text_scores t JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
+        # CROSS JOIN keeps the matched words' groups outermost: the temporary table has no statistics, and
+        # SQLite otherwise scanned every group and looked each up among the words' (issue 19).
+        return "temp.text_scores t CROSS JOIN groups g ON g.id = t.id", "(t.score + g.quality_boost)"
 
     def plan(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchQuery:
         """Bind the capability filters to the capabilities the words describe, if any capability holds one."""
@@ -536,6 +555,8 @@ class EmbeddedIndex:
         if query.sort == Sort.DISTANCE and query.near is None:
             raise InvalidQuery("Sorting by distance needs a place to measure from.")
         connection = self._reader()
+        if _browses(query):
+            return self._browse(connection, query)
         query = self.plan(connection, query)
         self._capacity_met(connection, query)
         text = self._score_text(connection, query)
@@ -548,17 +569,24 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
-        conditions = self._where(base, params)
+        # One selection over the whole federation (a category or a country picked on the opening page): that
+        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
+        # every group, with its flags, to show one category's groups).
+        whole = len(selected) == 1 and _browses(base)
+        conditions = self._where(query if whole else base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        flags = self._selection_flags(query, selected, params)
+        flags = {} if whole else self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
         # Keyed by group id (lookups from the facet passes need no index built per search), and carrying
         # the group's country and verified flag, which the facets count without joining groups again.
-        row = "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL"
+        row = (
+            "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL, "
+            "categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL"
+        )
         connection.execute(f"CREATE TEMP TABLE matched ({row})")
-        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified"
+        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified, g.categories, g.materials, g.certifications"
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
             connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
@@ -569,13 +597,19 @@ class EmbeddedIndex:
             )
             every = " AND ".join(flags)
             connection.execute(
-                f"INSERT INTO temp.matched SELECT id, score, sort_value, country, verified FROM temp.candidates WHERE {every}"
+                "INSERT INTO temp.matched SELECT id, score, sort_value, country, verified, categories, materials, certifications "
+                f"FROM temp.candidates WHERE {every}"
             )
         else:  # nothing selected: the candidates are the matched set
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
         facets = self._facets(connection, query, flags)
+        if whole:
+            [facet] = selected
+            chosen = selected_values(query, facet)
+            everywhere = self._facets(connection, base, {}, matched="groups")[facet]
+            facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
@@ -608,8 +642,12 @@ class EmbeddedIndex:
                     if exclude is not None and unselected and ({"category", "material"} - {exclude}).isdisjoint(selected):
                         flags[name] = "1"  # its filters are the candidates' own: no second pass over the capabilities
                         continue
-                    capability = self._capability_conditions(query, params, exclude=exclude) or ["1"]
-                    flags[name] = f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                    capability = self._capability_conditions(query, params, exclude=exclude)
+                    flags[name] = (
+                        f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                        if capability
+                        else "EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id)"  # any capability: a lookup, not every row
+                    )
         return flags
 
     def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
@@ -625,8 +663,25 @@ class EmbeddedIndex:
             return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
         return score, "DESC"
 
-    def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
-        """One page of the matched set, after the cursor: keyset pagination on (sort value, id)."""
+    def _browse(self, connection: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+        """Answer a query with no words, filter or selection (the search page as it opens, and its next pages).
+
+        Every group matches, so nothing is copied into a matched set (issue 19: 100,000 rows written and
+        sorted to show 20): the page is read in the order of an index on the sort key, and the facets are
+        one GROUP BY of a covering index over the groups' own columns.
+        """
+        sort_value, direction = self._sort_value(query, "g.quality_boost", {})
+        matched = f"(SELECT g.id AS id, g.quality_boost AS score, {sort_value} AS sort_value FROM groups g)"
+        total = connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+        hits, next_cursor = self._page(connection, query, direction, matched=matched)
+        facets = self._facets(connection, query, {}, matched="groups")
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+    def _page(
+        self, connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched"
+    ) -> tuple[list, str | None]:
+        """One page of the matched set (a table, or a subquery of id, score and sort_value), after the cursor: keyset
+        pagination on (sort value, id)."""
         params: dict[str, Any] = {"limit": query.size + 1}
         keyset = ""
         if query.after:
@@ -636,7 +691,7 @@ class EmbeddedIndex:
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
         # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
-            f"SELECT m.id, m.score, m.sort_value FROM temp.matched m {keyset} ORDER BY m.sort_value {direction}, m.id "
+            f"SELECT m.id, m.score, m.sort_value FROM {matched} m {keyset} ORDER BY m.sort_value {direction}, m.id "
             "ASC LIMIT :limit",
             params,
         ).fetchall()
@@ -659,14 +714,19 @@ class EmbeddedIndex:
             others = [flag for flag in others if flag != "cap_all"] + [own]
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
-    def _facets(self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str]) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str], *, matched: str = "temp.matched"
+    ) -> dict[str, list[FacetValue]]:
         """Count every facet's values in four passes, without matching anything again (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the candidates
         that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
-        Country with verified, and the two certification facets, share a pass.
+        Country, verified, the certification facets, and category and material unless another capability
+        filter applies to them, share one pass over the groups' value sets; the others count the
+        capabilities that meet that filter.
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        matched_set = matched
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
 
         def groups_of(facet: str) -> str:
@@ -675,41 +735,53 @@ class EmbeddedIndex:
                 "SELECT id FROM temp.matched" if matched[facet] else f"SELECT k.id FROM temp.candidates k WHERE {counting[facet]}"
             )
 
-        counted: dict[str, list[tuple[Any, int]]] = {}
-        country: dict[Any, int] = defaultdict(int)
-        verified: dict[Any, int] = defaultdict(int)
-        if matched["country"] and matched["verified"]:  # both from one GROUP BY over the matched set
-            pass_ = "SELECT country, verified, COUNT(*), COUNT(*) FROM temp.matched GROUP BY country, verified"
+        # One GROUP BY for every facet the groups' own columns answer: country, verified, the certification
+        # schemes, and category and material unless a capability filter applies to them. Groups share few
+        # combinations of these (hundreds at 100,000 groups), each counted once per facet.
+        by_sets = [facet for facet in ("category", "material") if not self._capability_conditions(query, {}, exclude=facet)]
+        columns = ["country", "verified", "certifications", *(_VALUE_SET_COLUMNS[facet] for facet in by_sets)]
+        answered = ["country", "verified", "certification", "verified_certification", *by_sets]
+        if all(matched[facet] for facet in answered):
+            sums = ", ".join("COUNT(*)" for _ in answered)
+            rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM {matched_set} GROUP BY {', '.join(columns)}")
         else:
-            pass_ = (
-                f"SELECT k.country, k.verified, SUM({counting['country']}), SUM({counting['verified']}) "
-                "FROM temp.candidates k GROUP BY k.country, k.verified"
+            sums = ", ".join(f"SUM({counting[facet]})" for facet in answered)
+            rows = connection.execute(
+                f"SELECT {', '.join(f'k.{c}' for c in columns)}, {sums} FROM temp.candidates k GROUP BY "
+                + ", ".join(f"k.{c}" for c in columns)
             )
-        for value, flag, in_country, in_verified in connection.execute(pass_):
-            country[value] += in_country
-            verified[flag] += in_verified
-        counted["country"] = [(value, n) for value, n in country.items() if n]
-        counted["verified"] = [(value, n) for value, n in verified.items() if n]
-        if matched["certification"] and matched["verified_certification"]:
-            pass_ = (
-                "SELECT gc.scheme, COUNT(DISTINCT gc.group_id), COUNT(DISTINCT CASE WHEN gc.verified = 1 THEN gc.group_id END) "
-                "FROM group_certs gc WHERE gc.group_id IN (SELECT id FROM temp.matched) GROUP BY gc.scheme"
+        rows = rows.fetchall()
+        set_ids = {row[i] for row in rows for i in range(2, len(columns))}
+        sets = {
+            set_id: json.loads(value_set)
+            for set_id, value_set in connection.execute(
+                f"SELECT id, value_set FROM value_sets WHERE id IN ({', '.join('?' * len(set_ids))})", list(set_ids)
             )
-        else:
-            pass_ = (
-                f"SELECT gc.scheme, COUNT(DISTINCT CASE WHEN {counting['certification']} THEN gc.group_id END), "
-                f"COUNT(DISTINCT CASE WHEN gc.verified = 1 AND {counting['verified_certification']} THEN gc.group_id END) "
-                "FROM temp.candidates k JOIN group_certs gc ON gc.group_id = k.id GROUP BY gc.scheme"
-            )
-        rows = connection.execute(pass_).fetchall()
-        counted["certification"] = [(scheme, n) for scheme, n, _ in rows if n]
-        counted["verified_certification"] = [(scheme, n) for scheme, _, n in rows if n]
+        }
+        totals: dict[str, dict[Any, int]] = {facet: defaultdict(int) for facet in answered}
+        for row in rows:
+            n = dict(zip(answered, row[len(columns) :], strict=True))
+            totals["country"][row[0]] += n["country"]
+            totals["verified"][row[1]] += n["verified"]
+            for scheme, verified_flag in sets[row[2]]:
+                totals["certification"][scheme] += n["certification"]
+                if verified_flag:
+                    totals["verified_certification"][scheme] += n["verified_certification"]
+            for position, facet in enumerate(by_sets, start=3):
+                for value in sets[row[position]]:
+                    totals[facet][value] += n[facet]
+        counted: dict[str, list[tuple[Any, int]]] = {
+            facet: [(value, count) for value, count in values.items() if count] for facet, values in totals.items()
+        }
         for facet in ("category", "material"):
+            if facet in by_sets:
+                continue
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            others = self._capability_conditions(query, params, exclude=facet)
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
             groups = f"c.group_id IN ({groups_of(facet)})"
-            capability = " AND ".join([groups, *self._capability_conditions(query, params, exclude=facet)])
+            capability = " AND ".join([groups, *others])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
             )
@@ -726,6 +798,49 @@ class EmbeddedIndex:
                 FacetValue(_facet_text(facet, value), count, _facet_text(facet, value) in selected) for value, count in rows
             ]
         return facets
+
+
+_VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
+
+
+def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str]:
+    """A document's categories, materials and (scheme, verified) certifications, each as the JSON of a sorted list."""
+    categories = sorted({c["category"] for c in doc["capabilities"]})
+    materials = sorted({m for c in doc["capabilities"] for m in c["materials"]})
+    verified = set(doc["verified_certifications"])
+    certifications = sorted({(scheme, int(scheme in verified)) for scheme in doc["certifications"]})
+    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications))
+
+
+def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
+    """Return each document's value-set ids by group id, adding the sets `value_sets` does not hold yet."""
+    texts = {doc["id"]: _group_value_sets(doc) for doc in docs}
+    distinct = sorted({text for sets in texts.values() for text in sets})
+    connection.executemany("INSERT OR IGNORE INTO value_sets (value_set) VALUES (?)", ((text,) for text in distinct))
+    ids: dict[str, int] = {}
+    for start in range(0, len(distinct), 500):
+        chunk = distinct[start : start + 500]
+        placeholders = ", ".join("?" * len(chunk))
+        ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
+    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+
+
+def _map_size(path: Path) -> int:
+    """Return the bytes a reader maps of the index file: MMAP_BYTES, or twice the file's size when larger.
+
+    At most MMAP_MAX_BYTES; SQLite lowers it to its build's SQLITE_MAX_MMAP_SIZE (2 GB by default).
+    """
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        size = 0
+    return min(max(MMAP_BYTES, 2 * size), MMAP_MAX_BYTES)
+
+
+def _browses(query: SearchQuery) -> bool:
+    """Tell whether every group matches `query` and it sorts by an indexed key (relevance, which is then quality, or rating)."""
+    bare = SearchQuery(sort=query.sort, size=query.size, after=query.after, currency=query.currency)
+    return query.sort in (Sort.RELEVANCE, Sort.RATING) and not query.terms and replace(query, text="") == bare
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

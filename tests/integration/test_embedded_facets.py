@@ -10,6 +10,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,136 @@ def test_typo_variants_are_the_terms_the_index_holds_after_rebuilds_writes_and_d
     after = check()  # the terms only the deleted groups held are kept in the table but no longer offered
     assert after < before
     assert connection.execute("SELECT COUNT(*) FROM terms").fetchone()[0] == before
+
+
+def test_facets_without_a_capability_filter_read_no_capability_or_certificate_rows(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: category, material and certification counts come from the groups' value sets, one GROUP BY over the
+    matched groups, where they read every matched group's capabilities, materials and certificates (27k groups at 100k)."""
+    current, previous = indexes
+    connection = current._reader()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+        for query in (SearchQuery(text="baskets"), SearchQuery(countries=(country,), verified=False), SearchQuery()):
+            statements.clear()
+            result = current.search(query)
+            assert result.facets["category"] and result.facets["material"] and result.facets["certification"]
+            read = " ".join(statements)
+            for table in ("caps", "cap_materials", "group_certs"):
+                assert f"FROM {table} " not in read and f"JOIN {table} " not in read, (query, table)
+    finally:
+        connection.set_trace_callback(None)
+    assert _shape(current.search(SearchQuery(text="baskets"))) == _shape(previous.search(SearchQuery(text="baskets")))
+
+
+def test_value_sets_follow_documents_written_changed_and_deleted(federation: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The value sets a group's row names are kept by the write path too: facets equal the previous path's after
+    writes one by one, a new version with other capabilities and certifications, and deletes."""
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:50])
+    index.index(federation[50:])
+    changed = []
+    for doc in federation[:40]:  # swap capabilities and certifications between neighbours, as a new version
+        other = federation[(doc["id"] * 7) % len(federation)]
+        changed.append(
+            doc
+            | {
+                "version": doc["version"] + 1,
+                "capabilities": [c | {"id": c["id"] + 10_000_000} for c in other["capabilities"]],
+                "certifications": other["certifications"],
+                "verified_certifications": other["verified_certifications"],
+            }
+        )
+    assert index.index(changed) == 40
+    for doc in federation[100:130]:
+        index.delete(doc["id"], doc["version"])
+    previous = PreviousPath(index.path)
+    for query in [*_selections(federation)[::9], SearchQuery(), SearchQuery(text="baskets")]:
+        assert _shape(index.search(query)) == _shape(previous.search(query)), query
+
+
+def test_a_reader_maps_the_whole_index_file_when_it_outgrows_the_default(
+    federation: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: at 300,000 groups the file (about 560 MB) outgrew the fixed 256 MB map; here the default is made smaller
+    than a small file instead."""
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation[:100])
+    size = index.path.stat().st_size
+    monkeypatch.setattr("search.embedded.MMAP_BYTES", 4096)
+    mapped = index._reader().execute("PRAGMA mmap_size").fetchone()[0]
+    assert mapped >= size > 4096
+
+
+@pytest.mark.parametrize("sort", [Sort.RELEVANCE, Sort.RATING])
+def test_the_opening_search_page_reads_its_page_from_an_index_and_answers_as_the_previous_path(
+    indexes: tuple[EmbeddedIndex, EmbeddedIndex], sort: Sort
+) -> None:
+    """Issue 19: with no words, filter or selection every group matches; the page and facets are read from indexes,
+    where every group was copied into a matched set and sorted (100,000 rows to show 20). Same pages, cursors and facets."""
+    current, previous = indexes
+    connection = current._reader()
+    statements: list[str] = []
+    query = SearchQuery(sort=sort, size=15)
+    for _page in range(4):
+        connection.set_trace_callback(statements.append)
+        try:
+            now = current.search(query)
+        finally:
+            connection.set_trace_callback(None)
+        assert not [s for s in statements if "temp." in s or "TEMP" in s]
+        assert _shape(now) == _shape(previous.search(query)), query
+        assert [hit.score for hit in now.hits] == [hit.score for hit in previous.search(query).hits]
+        query = replace(query, after=now.next_cursor)
+    # Any word, filter or selection takes the matched-set path.
+    for other in (
+        SearchQuery(text="baskets"),
+        SearchQuery(verified=True),
+        SearchQuery(max_moq=100),
+        SearchQuery(sort=Sort.LEAD_TIME),
+    ):
+        statements.clear()
+        connection.set_trace_callback(statements.append)
+        try:
+            result = current.search(other)
+        finally:
+            connection.set_trace_callback(None)
+        assert any("temp.matched" in s for s in statements), other
+        assert _shape(result) == _shape(previous.search(other)), other
+
+
+def test_one_selection_over_the_whole_federation_writes_no_candidates_and_answers_as_the_previous_path(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: a category or a country picked on the opening page counts its own facet over every group from the
+    covering index, where every group was written as a candidate with its flags."""
+    current, previous = indexes
+    connection = current._reader()
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    scheme = Counter(s for d in federation for s in d["certifications"]).most_common(1)[0][0]
+    queries = [
+        SearchQuery(countries=(country,), size=7),
+        SearchQuery(categories=(category,), sort=Sort.RATING, size=7),
+        SearchQuery(categories=(category.split(".")[0],), size=7),
+        SearchQuery(materials=(material,), size=7),
+        SearchQuery(certifications=(scheme,), size=7),
+        SearchQuery(verified=True, size=7),
+    ]
+    for query in queries:
+        for _page in range(3):
+            statements: list[str] = []
+            connection.set_trace_callback(statements.append)
+            try:
+                now = current.search(query)
+            finally:
+                connection.set_trace_callback(None)
+            assert not [s for s in statements if "INSERT INTO temp.candidates" in s], query
+            assert _shape(now) == _shape(previous.search(query)), query
+            if now.next_cursor is None:
+                break
+            query = replace(query, after=now.next_cursor)

@@ -622,3 +622,34 @@ def test_a_capability_title_is_searched_and_shown_as_why_it_matched(empty_index:
     runners = empty_index.search(SearchQuery(text="table runners")).hits
     assert [h.id for h in runners] == [2]
     assert [(m.category, m.title) for m in runners[0].matches] == [("textiles.table", "Block-printed table runners")]
+
+
+@pytest.mark.parametrize("text", ["baskets", "alpaca scarvs", "kitui", "kitui baskets"])
+def test_words_binding_capacity_cost_elasticsearch_one_round_trip(elasticsearch_catalogue, monkeypatch, text: str) -> None:
+    # Issue 19: finding the product words took a request of its own before the search. Product words
+    # now go with the search in one msearch; a word no capability holds ("kitui") costs a second one.
+    index = elasticsearch_catalogue
+    query = SearchQuery(text=text, capacity=CapacityNeed(20_000, BY), size=50)
+    planned = index.plan(query)
+    expected = index.result(planned, index.client.search(index=index.alias, **index.body(planned)))
+    requests: list[str] = []
+    perform = index.client.perform_request
+
+    def counted(method: str, path: str, **kwargs):
+        requests.append(path)
+        return perform(method, path, **kwargs)
+
+    monkeypatch.setattr(index.client, "perform_request", counted)
+    result = index.search(query)
+
+    every_word_a_product = len(planned.capability_words) == len(query.terms)
+    assert len(requests) == (1 if every_word_a_product else 2)
+    assert (result.total, slugs(result), result.facets, result.next_cursor) == (
+        expected.total,
+        slugs(expected),
+        expected.facets,
+        expected.next_cursor,
+    )
+    assert [[(m.category, m.units_by_date) for m in h.matches] for h in result.hits] == [
+        [(m.category, m.units_by_date) for m in h.matches] for h in expected.hits
+    ]
