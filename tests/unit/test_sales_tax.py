@@ -76,3 +76,14 @@ def test_no_deposit_or_all_of_it(percent: int) -> None:
     order = amounts_of([D("10.00")], rule, "USD")
     deposit, balance = split_deposit(order, [D("10.00")], rule, percent, "USD")
     assert deposit.total + balance.total == order.total == D("11.50")
+
+
+def test_a_deposit_of_the_whole_order_is_one_line_with_the_tax_odoo_books_on_it() -> None:
+    # UGX 5 + 6 with 5 % included, rounded per line: the order's tax is 0 + 0, but the deposit invoice is one line
+    # of 11, on which Odoo books 1; the balance invoice (5 + 6 − 11) then books −1. Found by Hypothesis.
+    rule = TaxRule("VAT", D(5), True)
+    order = amounts_of([D(5), D(6)], rule, "UGX")
+    deposit, balance = split_deposit(order, [D(5), D(6)], rule, 99, "UGX")
+    assert deposit == Amounts(D(11), D(1), D(11))
+    assert balance == Amounts(D(0), D(-1), D(0))
+    assert tax_of([D(5), D(6), -deposit.base], rule, "UGX") == balance.tax
