@@ -258,7 +258,8 @@ def test_the_fee_ledger_books_each_change_in_the_groups_odoo_through_the_outbox(
     assert _read(client, bill["id"])["amount_residual"] == 70.0
 
     statement = fees.issue_statement(session, operator.id, group.id, "USD", instructions="IBAN", base_url="https://loom.test")
-    fees.void_statement(session, statement.id, reason="wrong amount", base_url="https://loom.test")
+    operator = factories.user(session, operator=True)
+    fees.void_statement(session, operator.id, statement.id, reason="wrong amount", base_url="https://loom.test")
     worker_for(app).drain()
     assert _read(client, bill["id"])["amount_residual"] == 70.0  # issued and voided: nothing paid, still owed
     again = fees.issue_statement(session, operator.id, group.id, "USD", instructions="IBAN", base_url="https://loom.test")
