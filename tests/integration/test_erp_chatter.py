@@ -6,6 +6,7 @@ both, as real Odoo 17, 18 and 19 write them (measured on each; ids and dates are
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice
 from tests import factories
 from tests.integration.test_erp_fees import _invoice, _position
-from tests.integration.test_erp_money import link, pay
+from tests.integration.test_erp_money import _admin, link, pay
 from tests.integration.test_erp_sync import Odoo, _tagged, make_order, odoo  # noqa: F401 - the same Odoo targets and run tag
 
 
@@ -67,6 +68,34 @@ def test_odoo_writes_in_the_chatter_of_loom_s_invoices_and_fee_bill_what_real_od
         )
         seen[name] = [message for payment in payments for message in chatter(client, "account.payment", payment)]
     assert seen == expected(odoo.double.version if odoo.double else client.server.major)
+
+    # The tracked changes of state and payment_state (only an administrator may read tracking values): what each message
+    # of a move changed, in order. Odoo tracks more fields (the number, the payment reference, 19's "Reviewed"): not these.
+    if odoo.double is None and not os.environ.get("LOOM_TEST_ODOO_ADMIN_PASSWORD"):
+        return
+    admin = _admin(odoo)
+    tracked = {name: tracking(admin, move) for name, move in moves.items()}
+    posted = [["Status", "Draft", "Posted"]]
+    paid = [["Payment Status", "Not Paid", "Paid"]]
+    assert tracked == {"deposit": [posted, paid], "balance": [posted, paid], "fee bill": [posted, paid]}
+
+
+def tracking(admin: OdooClient, move: int) -> list[list[list[str]]]:
+    """Return, for each message of a move with tracked changes of Status or Payment Status: [field label, old, new]."""
+    messages = sorted(
+        r["id"] for r in admin.search_read("mail.message", [["model", "=", "account.move"], ["res_id", "=", move]], ["id"])
+    )
+    values = admin.search_read(
+        "mail.tracking.value",
+        [["mail_message_id", "in", messages]],
+        ["mail_message_id", "field_id", "old_value_char", "new_value_char"],
+    )
+    changes: dict[int, list[list[str]]] = {}
+    for value in values:
+        label = value["field_id"][1].removesuffix(" (Journal Entry)")
+        if label in ("Status", "Payment Status"):
+            changes.setdefault(value["mail_message_id"][0], []).append([label, value["old_value_char"], value["new_value_char"]])
+    return [sorted(changes[m]) for m in messages if m in changes]
 
 
 def expected(version: int) -> dict[str, list[tuple[str, str, str]]]:

@@ -536,6 +536,28 @@ def build(name: str, version: int) -> Database:
     )
     add(
         Model(
+            "ir.model.fields",
+            "Fields",
+            {"name": Field("char"), "model": Field("char"), "field_description": Field("char")},
+            records={i: {"id": i, **row} for i, row in TRACKED_FIELDS.items()},
+            next_id=len(TRACKED_FIELDS) + 1,
+            display=lambda r: f"{r['field_description']} (Journal Entry)",
+        )
+    )
+    add(
+        Model(
+            "mail.tracking.value",
+            "Mail Tracking Value",
+            {
+                "mail_message_id": Field("many2one", "mail.message"),
+                "field_id": Field("many2one", "ir.model.fields"),
+                "old_value_char": Field("char"),
+                "new_value_char": Field("char"),
+            },
+        )
+    )
+    add(
+        Model(
             "ir.attachment",
             "Attachment",
             {
@@ -690,9 +712,9 @@ def build(name: str, version: int) -> Database:
     return db
 
 
-def _log(database: Database, order_id: int, body: str, subtype: int, model: str = "sale.order") -> None:
+def _log(database: Database, order_id: int, body: str, subtype: int, model: str = "sale.order") -> int:
     """A message Odoo itself writes in a record's chatter (creation, tracked changes, invoice paid, payment created)."""
-    database.create(
+    [message] = database.create(
         SUPERUSER,
         "mail.message",
         [
@@ -706,6 +728,7 @@ def _log(database: Database, order_id: int, body: str, subtype: int, model: str 
             }
         ],
     )
+    return message
 
 
 # The subtypes account adds (account.mt_invoice_created, mt_invoice_validated, mt_invoice_paid); 2 is mail.mt_note.
@@ -736,6 +759,24 @@ def _log_move_created(database: Database, move: dict[str, Any]) -> None:
         _log(database, move["id"], f"<p>{text}</p>", NOTE, "account.move")
 
 
+# The tracked fields of account.move the double tracks (ir.model.fields), and the labels of their values, as real 17-19
+# store them in mail.tracking.value (old_value_char/new_value_char of a selection: the label).
+TRACKED_FIELDS = {
+    1: {"name": "state", "model": "account.move", "field_description": "Status"},
+    2: {"name": "payment_state", "model": "account.move", "field_description": "Payment Status"},
+}
+LABELS = {
+    "draft": "Draft",
+    "posted": "Posted",
+    "cancel": "Cancelled",
+    "not_paid": "Not Paid",
+    "partial": "Partially Paid",
+    "paid": "Paid",
+    "reversed": "Reversed",
+    "in_payment": "In Payment",
+}
+
+
 def _track_move(database: Database, move: dict[str, Any], before: tuple[str, str]) -> None:
     """Write the tracking message of a change of the tracked `state` or `payment_state` of an invoice (17-19).
 
@@ -753,7 +794,21 @@ def _track_move(database: Database, move: dict[str, Any], before: tuple[str, str
         subtype = INVOICE_VALIDATED
     else:
         subtype = NOTE
-    _log(database, move["id"], "", subtype, "account.move")
+    message = _log(database, move["id"], "", subtype, "account.move")
+    for field_id, old, new in ((2, before[1], paid), (1, before[0], state)):
+        if old != new:
+            database.create(
+                SUPERUSER,
+                "mail.tracking.value",
+                [
+                    {
+                        "mail_message_id": message,
+                        "field_id": field_id,
+                        "old_value_char": LABELS[old],
+                        "new_value_char": LABELS[new],
+                    }
+                ],
+            )
 
 
 def _tracked(database: Database, move: dict[str, Any]) -> tuple[str, str]:
