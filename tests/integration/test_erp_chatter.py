@@ -21,7 +21,7 @@ from erp_connector.sync import sync_orders
 from marketplace.billing.models import InvoiceKind
 from marketplace.billing.services import issue_invoice
 from tests import factories
-from tests.integration.test_erp_fees import _invoice, _position
+from tests.integration.test_erp_fees import _credit_notes, _invoice, _position
 from tests.integration.test_erp_money import _admin, link, pay
 from tests.integration.test_erp_sync import Odoo, _tagged, make_order, odoo  # noqa: F401 - the same Odoo targets and run tag
 
@@ -59,6 +59,12 @@ def test_odoo_writes_in_the_chatter_of_loom_s_invoices_and_fee_bill_what_real_od
     fee_invoice = _invoice(session, group, "LM-CHAT-FEE")
     moves["fee bill"] = sync_fee(session, client, group.id, fee_invoice, _position("10.00"))
     sync_fee(session, client, group.id, fee_invoice, _position("10.00", settled="10.00", version=2))
+    # A fee partly given back: a credit note matched with its bill.
+    credited = _invoice(session, group, "LM-CHAT-CREDIT")
+    moves["credited bill"] = sync_fee(session, client, group.id, credited, _position("10.00"))
+    sync_fee(session, client, group.id, credited, _position("10.00", credited="4.00", version=2))
+    [credit_note] = _credit_notes(client, credited)
+    moves["credit note"] = credit_note["id"]
 
     seen = {name: chatter(client, "account.move", move) for name, move in moves.items()}
     for name, move in (("payments of the invoices", moves["deposit"]), ("payment of the fee bill", moves["fee bill"])):
@@ -77,7 +83,14 @@ def test_odoo_writes_in_the_chatter_of_loom_s_invoices_and_fee_bill_what_real_od
     tracked = {name: tracking(admin, move) for name, move in moves.items()}
     posted = [["Status", "Draft", "Posted"]]
     paid = [["Payment Status", "Not Paid", "Paid"]]
-    assert tracked == {"deposit": [posted, paid], "balance": [posted, paid], "fee bill": [posted, paid]}
+    partly = [["Payment Status", "Not Paid", "Partially Paid"]]
+    assert tracked == {
+        "deposit": [posted, paid],
+        "balance": [posted, paid],
+        "fee bill": [posted, paid],
+        "credited bill": [posted, partly],
+        "credit note": [posted, paid],
+    }
 
 
 def tracking(admin: OdooClient, move: int) -> list[list[list[str]]]:
@@ -111,6 +124,13 @@ def expected(version: int) -> dict[str, list[tuple[str, str, str]]]:
             ("notification", "Note", ""),  # posted: a purchase document's state is tracked as a note
             ("notification", "Paid", ""),
         ],
+        # Matched with its credit note: payment_state went not_paid -> partial, a note.
+        "credited bill": [
+            ("notification", "Note", "Vendor Bill Created"),
+            ("notification", "Note", ""),
+            ("notification", "Note", ""),
+        ],
+        "credit note": [("notification", "Note", "Refund Created"), ("notification", "Note", ""), ("notification", "Paid", "")],
         "payments of the invoices": [("notification", "Note", "Payments created")] * 2,
         "payment of the fee bill": [("notification", "Note", "Payments created")],
     }
