@@ -527,8 +527,33 @@ def build(name: str, version: int) -> Database:
                 2: {"id": 2, "name": "Note"},
                 3: {"id": 3, "name": "Sales Order Confirmed"},
                 4: {"id": 4, "name": "Invoice Paid"},
+                INVOICE_CREATED: {"id": INVOICE_CREATED, "name": "Invoice Created"},
+                INVOICE_VALIDATED: {"id": INVOICE_VALIDATED, "name": "Validated"},
+                INVOICE_PAID: {"id": INVOICE_PAID, "name": "Paid"},
             },
-            next_id=5,
+            next_id=8,
+        )
+    )
+    add(
+        Model(
+            "ir.model.fields",
+            "Fields",
+            {"name": Field("char"), "model": Field("char"), "field_description": Field("char")},
+            records={i: {"id": i, **row} for i, row in TRACKED_FIELDS.items()},
+            next_id=len(TRACKED_FIELDS) + 1,
+            display=lambda r: f"{r['field_description']} (Journal Entry)",
+        )
+    )
+    add(
+        Model(
+            "mail.tracking.value",
+            "Mail Tracking Value",
+            {
+                "mail_message_id": Field("many2one", "mail.message"),
+                "field_id": Field("many2one", "ir.model.fields"),
+                "old_value_char": Field("char"),
+                "new_value_char": Field("char"),
+            },
         )
     )
     add(
@@ -687,15 +712,15 @@ def build(name: str, version: int) -> Database:
     return db
 
 
-def _log(database: Database, order_id: int, body: str, subtype: int) -> None:
-    """A message Odoo itself writes on a sale order's chatter (creation, tracked state changes, invoice paid)."""
-    database.create(
+def _log(database: Database, order_id: int, body: str, subtype: int, model: str = "sale.order") -> int:
+    """A message Odoo itself writes in a record's chatter (creation, tracked changes, invoice paid, payment created)."""
+    [message] = database.create(
         SUPERUSER,
         "mail.message",
         [
             {
                 "body": body,
-                "model": "sale.order",
+                "model": model,
                 "res_id": order_id,
                 "message_type": "notification",
                 "subtype_id": subtype,
@@ -703,6 +728,91 @@ def _log(database: Database, order_id: int, body: str, subtype: int) -> None:
             }
         ],
     )
+    return message
+
+
+# The subtypes account adds (account.mt_invoice_created, mt_invoice_validated, mt_invoice_paid); 2 is mail.mt_note.
+NOTE, INVOICE_CREATED, INVOICE_VALIDATED, INVOICE_PAID = 2, 5, 6, 7
+# account.move._creation_message (17-19): what the creation message says, per move type (an entry gets mail's own).
+CREATION_MESSAGES = {
+    "out_invoice": "Invoice Created",
+    "out_refund": "Credit Note Created",
+    "in_invoice": "Vendor Bill Created",
+    "in_refund": "Refund Created",
+}
+
+
+def _log_move_created(database: Database, move: dict[str, Any]) -> None:
+    """Write the creation message of an invoice, bill or credit note, as real Odoo's mail.thread does.
+
+    A customer invoice's has the subtype "Invoice Created" (account's _creation_subtype) and, on 17, an empty body (the
+    subtype's name is what the chatter shows); on 18 and 19 its body is the text in an `o_mail_notification` div. Every
+    other move type's is a note with the text (measured on real 17, 18 and 19).
+    """
+    text = CREATION_MESSAGES.get(move.get("move_type"))
+    if text is None:
+        return
+    if move["move_type"] == "out_invoice":
+        body = "" if database.version < 18 else f'<div summary="o_mail_notification"><p>{text}</p></div>'
+        _log(database, move["id"], body, INVOICE_CREATED, "account.move")
+    else:
+        _log(database, move["id"], f"<p>{text}</p>", NOTE, "account.move")
+
+
+# The tracked fields of account.move the double tracks (ir.model.fields), and the labels of their values, as real 17-19
+# store them in mail.tracking.value (old_value_char/new_value_char of a selection: the label).
+TRACKED_FIELDS = {
+    1: {"name": "state", "model": "account.move", "field_description": "Status"},
+    2: {"name": "payment_state", "model": "account.move", "field_description": "Payment Status"},
+}
+LABELS = {
+    "draft": "Draft",
+    "posted": "Posted",
+    "cancel": "Cancelled",
+    "not_paid": "Not Paid",
+    "partial": "Partially Paid",
+    "paid": "Paid",
+    "reversed": "Reversed",
+    "in_payment": "In Payment",
+}
+
+
+def _track_move(database: Database, move: dict[str, Any], before: tuple[str, str]) -> None:
+    """Write the tracking message of a change of the tracked `state` or `payment_state` of an invoice (17-19).
+
+    One message (an empty body; its tracking values hold the changes) with account's _track_subtype: "Paid" when
+    payment_state became paid, else "Validated" when a customer invoice or credit note was posted, else a note.
+    """
+    if move.get("move_type") not in CREATION_MESSAGES:
+        return
+    state, paid = move["state"], _payment_state(database, "account.move", move)
+    if (state, paid) == before:
+        return
+    if paid != before[1] and paid == "paid":
+        subtype = INVOICE_PAID
+    elif state != before[0] and state == "posted" and move["move_type"] in ("out_invoice", "out_refund"):
+        subtype = INVOICE_VALIDATED
+    else:
+        subtype = NOTE
+    message = _log(database, move["id"], "", subtype, "account.move")
+    for field_id, old, new in ((2, before[1], paid), (1, before[0], state)):
+        if old != new:
+            database.create(
+                SUPERUSER,
+                "mail.tracking.value",
+                [
+                    {
+                        "mail_message_id": message,
+                        "field_id": field_id,
+                        "old_value_char": LABELS[old],
+                        "new_value_char": LABELS[new],
+                    }
+                ],
+            )
+
+
+def _tracked(database: Database, move: dict[str, Any]) -> tuple[str, str]:
+    return move["state"], _payment_state(database, "account.move", move)
 
 
 SUPERUSER = 1
@@ -847,7 +957,9 @@ def _methods(db: Database, groups_field: str) -> None:
                 if move["state"] == "draft" and set(move.get("_invoiced", {})) & set(
                     database.search("sale.order.line", [["order_id", "=", i]])
                 ):
+                    before = _tracked(database, move)
                     move["state"] = "cancel"
+                    _track_move(database, move, before)
         return True
 
     # Both return None, as real Odoo's do: over XML-RPC the call commits, then fails with "cannot marshal None".
@@ -948,6 +1060,7 @@ def _methods(db: Database, groups_field: str) -> None:
             # The payable line every vendor bill and credit note has (the double makes it for these only).
             database.create(uid, "account.move.line", [{"move_id": record_id, "display_type": "payment_term", "name": False}])
         move.setdefault("_invoiced", {})
+        _log_move_created(database, move)
         for line in database.models["account.move.line"].records.values():
             if line["move_id"] == record_id:
                 for sale_line in line.get("sale_line_ids") or []:
@@ -963,7 +1076,9 @@ def _methods(db: Database, groups_field: str) -> None:
             sequence = sum(1 for m in moves.records.values() if m["state"] == "posted" and m.get("move_type") == move_type) + 1
             day = moves.records[i].get("invoice_date") or database.clock().strftime("%Y-%m-%d")
             name = f"{prefix}/{day[:4]}/{sequence:05d}" if prefix == "INV" else f"{prefix}/{day[:4]}/{day[5:7]}/{sequence:04d}"
+            before = _tracked(database, moves.records[i])
             moves.records[i].update(state="posted", name=name)
+            _track_move(database, moves.records[i], before)
             paid_hook(database, moves.records[i], uid)
         return False
 
@@ -1049,6 +1164,8 @@ def _methods(db: Database, groups_field: str) -> None:
                     }
                 ],
             )
+            # mail's own creation message: "<_description> created" (account.payment's is "Payments"; 17-19).
+            _log(database, payment_id, "<p>Payments created</p>", NOTE, "account.payment")
             payment = database.models["account.payment"].records[payment_id]
             payment["name"] = f"PBNK1/{database.clock():%Y}/{payment_id:05d}"
             payment["_applied"] = {}
@@ -1058,12 +1175,14 @@ def _methods(db: Database, groups_field: str) -> None:
                 owed = money.convert(database, residual(database, move), move["currency_id"], wizard["currency_id"])
                 applied = min(owed, left)
                 left -= applied
+                before = _tracked(database, move)
                 move["_paid"] = [
                     *move.get("_paid", []),
                     str(money.convert(database, applied, wizard["currency_id"], move["currency_id"])),
                 ]
                 move["_matched_with"] = [*move.get("_matched_with", []), "entry"]
                 payment["_applied"] = {**payment["_applied"], move["id"]: move["_paid"][-1]}
+                _track_move(database, move, before)
                 paid_hook(database, move, uid)
             payment["reconciled_invoice_ids"] = [m["id"] for m in moves if m["state"] == "posted"]
             # The payment's state: 17 has draft/posted/cancel; 18 draft/in_process/paid/canceled/rejected.
@@ -1109,6 +1228,7 @@ def _methods(db: Database, groups_field: str) -> None:
         )
         if applied <= 0:
             return None
+        before = _tracked(database, bill), _tracked(database, other)
         bill["_paid"] = [*bill.get("_paid", []), str(applied)]
         bill["_matched_with"] = [*bill.get("_matched_with", []), other["move_type"]]
         other["_paid"] = [
@@ -1116,6 +1236,8 @@ def _methods(db: Database, groups_field: str) -> None:
             str(money.convert(database, applied, bill["currency_id"], other["currency_id"])),
         ]
         other["_matched_with"] = [*other.get("_matched_with", []), bill["move_type"]]
+        _track_move(database, bill, before[0])
+        _track_move(database, other, before[1])
         return None
 
     def payment_draft(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
@@ -1125,17 +1247,24 @@ def _methods(db: Database, groups_field: str) -> None:
             payment = database.models["account.payment"].records[i]
             for move_id, amount in (payment.get("_applied") or {}).items():
                 move = moves[move_id]
+                before = _tracked(database, move)
                 paid, kinds = list(move.get("_paid", [])), list(move.get("_matched_with", []))
                 paid.remove(amount)
                 kinds.remove("entry")
                 move["_paid"], move["_matched_with"] = paid, kinds
+                _track_move(database, move, before)
+            if payment["state"] != "draft":
+                _log(database, i, "", NOTE, "account.payment")  # its tracked state (17: through its journal entry)
             payment.update(state="draft", _applied={}, reconciled_invoice_ids=[])
         return None
 
     def payment_cancel(database: Database, uid: int, ids: list[int], **kwargs: Any) -> None:
         """Cancel draft payments: `cancel` on 17, `canceled` from 18 (returns None)."""
         for i in ids:
-            database.models["account.payment"].records[i]["state"] = "cancel" if version < 18 else "canceled"
+            payment = database.models["account.payment"].records[i]
+            if payment["state"] not in ("cancel", "canceled"):
+                _log(database, i, "", NOTE, "account.payment")  # its tracked state (17: through its journal entry)
+            payment["state"] = "cancel" if version < 18 else "canceled"
         return None
 
     db.models["account.payment"].methods.update(action_draft=payment_draft, action_cancel=payment_cancel)
