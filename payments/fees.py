@@ -305,29 +305,9 @@ def release_netting(session: Session, payout: Payout, up_to: Decimal, refund_id:
     lock_ledger(session, payout.group_id)
     if (payout.status != PayoutStatus.PENDING and payout.reference != "netted") or up_to <= 0:
         return Decimal(0)
-    netted: dict[int, Decimal] = defaultdict(Decimal)
-    for invoice_id, amount in session.execute(
-        select(FeeEntry.invoice_id, FeeEntry.amount).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)
-    ):
-        netted[invoice_id] -= amount
-    released = Decimal(0)
-    for invoice_id in sorted(netted, reverse=True):
-        share = min(netted[invoice_id], up_to - released)
-        if share <= 0:
-            continue
-        entry = FeeEntry(
-            group_id=payout.group_id,
-            key=f"released:{payout.id}:{invoice_id}:{refund_id}",
-            kind=FeeEntryKind.NETTED,
-            invoice_id=invoice_id,
-            amount=share,
-            currency=payout.currency,
-            payout_id=payout.id,
-        )
-        if _write(session, entry) is not None:
-            payout.amount += share
-            payout.fees_netted -= share
-            released += share
+    released = _release(session, payout, _netted_from(session, payout), up_to, refund_id)
+    payout.amount += released
+    payout.fees_netted -= released
     return released
 
 
@@ -344,15 +324,30 @@ def release_from_sent(session: Session, payout: Payout, keep: Decimal, cause: in
     is what stays netted from the payout afterwards.
     """
     lock_ledger(session, payout.group_id)
+    netted = _netted_from(session, payout)
+    total = sum(netted.values(), Decimal(0))
+    released = _release(session, payout, netted, total - max(keep, Decimal(0)), cause)
+    return released, total - released
+
+
+def _netted_from(session: Session, payout: Payout) -> dict[int, Decimal]:
+    """What stays netted from `payout` per invoice id (its NETTED entries less their releases); the ledger is held."""
     netted: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_id, amount in session.execute(
         select(FeeEntry.invoice_id, FeeEntry.amount).where(FeeEntry.payout_id == payout.id).order_by(FeeEntry.id)
     ):
         netted[invoice_id] -= amount
-    excess = sum(netted.values(), Decimal(0)) - max(keep, Decimal(0))
+    return netted
+
+
+def _release(session: Session, payout: Payout, netted: dict[int, Decimal], up_to: Decimal, cause: int | str) -> Decimal:
+    """Write release entries ("released:<payout>:<invoice>:<cause>"), newest invoice first, up to `up_to`; return the sum.
+
+    An entry already written by an earlier delivery of the same cause writes nothing and counts nothing.
+    """
     released = Decimal(0)
     for invoice_id in sorted(netted, reverse=True):
-        share = min(netted[invoice_id], excess - released)
+        share = min(netted[invoice_id], up_to - released)
         if share <= 0:
             continue
         entry = FeeEntry(
@@ -366,7 +361,7 @@ def release_from_sent(session: Session, payout: Payout, keep: Decimal, cause: in
         )
         if _write(session, entry) is not None:
             released += share
-    return released, sum(netted.values(), Decimal(0)) - released
+    return released
 
 
 # --- credited back on a refund -----------------------------------------------------------------------------------
