@@ -3,18 +3,21 @@ common names)."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
-from babel import Locale
 
-from marketplace.i18n import current_locale
+from marketplace.i18n import babel_locale, current_locale
 
 
 def country_name(code: str) -> str:
     """Return the country's name in the locale in force (CLDR through Babel), else its English name, else the code."""
-    locale = current_locale()
-    territories = Locale.parse(locale).territories if locale != "en" else {}  # English keeps pycountry's common names
+    return _country_name(code, current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _country_name(code: str, locale: str) -> str:
+    territories = babel_locale(locale).territories if locale != "en" else {}  # English keeps pycountry's common names
     if code and code.upper() in territories:
         return territories[code.upper()]
     country = pycountry.countries.get(alpha_2=code.upper())
@@ -28,6 +31,6 @@ def country_choices() -> list[tuple[str, str]]:
 
 @cache
 def _country_choices(locale: str) -> list[tuple[str, str]]:
-    territories = Locale.parse(locale).territories if locale != "en" else {}
+    territories = babel_locale(locale).territories if locale != "en" else {}
     named = ((c.alpha_2, territories.get(c.alpha_2) or getattr(c, "common_name", c.name)) for c in pycountry.countries)
     return sorted(named, key=lambda c: c[1] if locale == "en" else c[1].casefold())

@@ -19,6 +19,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -111,13 +112,27 @@ def language_links() -> list[dict[str, Any]]:
 
 def text_direction(locale: str | None = None) -> str:
     """Return "rtl" or "ltr" for `locale` (the request's when None), from CLDR's character order."""
-    parsed = Locale.parse(str(locale or get_locale() or DEFAULT_LOCALE))
+    parsed = babel_locale(str(locale or current_locale()))
     return "rtl" if parsed.character_order == "right-to-left" else "ltr"
 
 
 def current_locale() -> str:
-    """Return the request's locale code, such as "sw" (English outside a request)."""
-    return str(get_locale() or DEFAULT_LOCALE)
+    """Return the request's locale code, such as "sw" (English outside a request).
+
+    Remembered on `g` while Flask-Babel's locale object for the request stays the same (see `_in_force`): templates ask
+    for it for every number, amount, date and country they show.
+    """
+    return _in_force("_loom_locale_code", lambda: str(get_locale() or DEFAULT_LOCALE), DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=64)
+def babel_locale(code: str) -> Locale:
+    """Return Babel's `Locale` for a locale code ("fr", "en_US"), parsed once per process; raise `ValueError` or
+    `babel.UnknownLocaleError` for an unknown code, as `Locale.parse` does.
+
+    `Locale.parse` builds a new object (and looks its data up) on every call; Babel's functions take the parsed object.
+    """
+    return Locale.parse(code)
 
 
 def recipient_locale(user: Any, organization: Any = None) -> str:
@@ -203,14 +218,14 @@ def format_day(value: Any, format: str = "medium") -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(dt.UTC).date() if value.tzinfo else value.date()
-    return babel_dates.format_date(value, format=format, locale=current_locale())
+    return _formatted_day(value, format, current_locale())
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
     """Return a date and time, shown in UTC, in the locale in force; "" for None."""
     if value is None:
         return ""
-    return babel_dates.format_datetime(value, format=format, tzinfo=dt.UTC, locale=current_locale())
+    return babel_dates.format_datetime(value, format=format, tzinfo=dt.UTC, locale=babel_locale(current_locale()))
 
 
 def format_number(value: int | Decimal | None, format: str | None = None) -> str:
@@ -218,28 +233,69 @@ def format_number(value: int | Decimal | None, format: str | None = None) -> str
     pattern)."""
     if value is None:
         return ""
-    return babel_numbers.format_decimal(value, format=format, locale=current_locale())
+    return formatted_decimal(value, format, current_locale())
+
+
+# Pages show the same few hundred numbers and days again and again (counts, rates, prices, weeks), each through Babel's
+# pattern engine (tens of microseconds a value). Both memos below are keyed on everything the text depends on: the
+# value's type and exact text (Decimal("1.50") is not Decimal("1.5"), -0 is not 0), the pattern and the locale.
+@lru_cache(maxsize=8192)
+def _formatted_decimal(kind: type, text: str, format: str | None, locale: str) -> str:
+    value: Any = Decimal(text) if kind is Decimal else kind(text)
+    return babel_numbers.format_decimal(value, format=format, locale=babel_locale(locale))
+
+
+def formatted_decimal(value: int | float | Decimal, format: str | None, locale: str) -> str:
+    """Return `babel.numbers.format_decimal(value, format, locale)`, remembered per value, pattern and locale code.
+
+    Raises what Babel raises (an unknown locale, a bad pattern, a value that is not a number).
+    """
+    kind = type(value)
+    if kind is bool or kind not in (int, float, Decimal):  # anything else as Babel takes it, unremembered
+        return babel_numbers.format_decimal(value, format=format, locale=babel_locale(locale))
+    return _formatted_decimal(kind, repr(value) if kind is float else str(value), format, locale)
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(value: dt.date, format: str, locale: str) -> str:
+    return babel_dates.format_date(value, format=format, locale=babel_locale(locale))
+
+
+def _in_force(key: str, compute: Callable[[], Any], outside: Any) -> Any:
+    """Return `compute()` for the locale in force, remembered on `g` under `key` while that locale stays in force.
+
+    Flask-Babel resolves the context, domain and locale on every call; pages ask a hundred times. The memo holds the very
+    locale object Flask-Babel keeps for the request, so `force_locale` (an e-mail in its reader's language) or `refresh()`,
+    which replace that object, are followed at once. Outside an app context, `outside`.
+    """
+    if not has_app_context():
+        return outside
+    state = g._get_current_object()
+    babel_state = getattr(state, "_flask_babel", None)
+    locale = getattr(babel_state, "babel_locale", None)
+    memo = getattr(state, key, None)
+    if memo is not None and locale is not None and memo[0] is locale:
+        return memo[1]
+    value = compute()  # asks Flask-Babel, which chooses the request's locale when it was not chosen yet
+    setattr(state, key, (get_locale(), value))
+    return value
 
 
 def _translations() -> NullTranslations:
     """Return Flask-Babel's translations for the locale in force, remembered on `g` while that locale stays in force.
 
     Flask-Babel's `get_translations()` resolves the context, domain and locale on every call: a fifth
-    of a search page's time went to it (issue 19). The memo holds the very locale object Flask-Babel
-    keeps for the request, so `force_locale` (an e-mail in its reader's language) or `refresh()`,
-    which replace that object, are followed at once.
+    of a search page's time went to it (issue 19).
     """
     if not has_app_context():
         return get_translations()
-    state = g._get_current_object()
-    babel_state = getattr(state, "_flask_babel", None)
-    locale = getattr(babel_state, "babel_locale", None)
-    memo = getattr(state, "_loom_translations", None)
-    if memo is not None and locale is not None and memo[0] is locale:
-        return memo[1]
-    translations = get_translations()  # sets the request's locale when it was not chosen yet
-    state._loom_translations = (get_locale(), translations)
-    return translations
+    return _in_force("_loom_translations", get_translations, None)
+
+
+def translate(message: str) -> str:
+    """Return `message` in the locale in force, as Flask-Babel's `gettext(message)` does, with the catalog remembered per
+    request (`_translations`): for words kept in data and shown many times a page (category names)."""
+    return _translations().ugettext(message)
 
 
 def _grouped(value: object) -> object:

@@ -126,7 +126,7 @@ def format_money(amount: Decimal | int | None, currency: str, locale: str = "en"
     if amount is None:
         return ""
     code = currency_code(currency)
-    return format_currency(round_money(amount, code), code, locale=locale, currency_digits=True)
+    return _formatted(str(round_money(amount, code)), code, None, locale)
 
 
 def format_amount(amount: Decimal | int | None, currency: str, locale: str = "en") -> str:
@@ -135,4 +135,12 @@ def format_amount(amount: Decimal | int | None, currency: str, locale: str = "en
     if amount is None:
         return ""
     code = currency_code(currency)
-    return format_currency(round_money(amount, code), code, format="#,##0.##", locale=locale, currency_digits=True)
+    return _formatted(str(round_money(amount, code)), code, "#,##0.##", locale)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(rounded: str, code: str, pattern: str | None, locale: str) -> str:
+    """Babel's `format_currency` of an amount already rounded to the currency (given as its exact text, so "-0.00" and
+    "0.00" stay apart), remembered: a page shows the same prices again and again, and each costs Babel's pattern engine
+    tens of microseconds; Babel parses the locale only for a text not remembered yet."""
+    return format_currency(Decimal(rounded), code, format=pattern, locale=locale, currency_digits=True)

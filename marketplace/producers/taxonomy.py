@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pycountry
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString
 
 from marketplace.countries import country_choices, country_name  # noqa: F401  (re-exported: the taxonomy's words for places)
-from marketplace.i18n import N_
+from marketplace.i18n import N_, translate
 from marketplace.money import UnknownCurrency, currency_code
 
 
@@ -21,7 +21,7 @@ class Category:
     @property
     def title(self) -> str:
         """Return the category's name in the language in force ("Baskets" → "Vikapu" in Swahili)."""
-        return gettext(self.name)
+        return translate(self.name)
 
     @property
     def label(self) -> str:
