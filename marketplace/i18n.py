@@ -34,6 +34,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from flask_babel import Babel, LazyString, get_locale, get_translations, lazy_gettext
 from flask_login import current_user
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from marketplace.redirects import link_to
 
@@ -302,21 +303,44 @@ def _grouped(value: object) -> object:
     return format_number(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _grouping_numbers(translate: Callable[..., str]) -> Callable[..., str]:
-    """Wrap one of Jinja's gettext callables so whole numbers put into a template's message read in the locale's grouping.
+def _filled(context: Any, text: str, variables: dict[str, Any]) -> str:
+    """Fill a translated template message as Jinja's new-style gettext does (Markup under autoescape, always `%`-formatted),
+    with whole numbers in the locale's grouping.
 
     `{% trans units=rfq.quantity %}{{ units }} units{% endtrans %}` and `ngettext(..., n)` (its `num`) give "1,200 units"
     in English, "1 200 unités" in French, instead of "1200". Only `int` values change: ids and years never reach a message
     as numbers (links are built with url_for, references are text), and anything already formatted is text.
     """
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % {key: _grouped(value) for key, value in variables.items()}
 
-    @pass_context
-    def grouped(context: Any, *args: Any, **variables: Any) -> str:
-        if translate.__name__ in ("ngettext", "npgettext") and "num" not in variables:
-            variables["num"] = _grouped(args[-1])  # Jinja would put the bare count in
-        return translate(context, *args, **{key: _grouped(value) for key, value in variables.items()})
 
-    return grouped
+# Templates' gettext callables (Jinja's new style, `jinja2.ext._make_new_gettext` and its siblings), each in one call:
+# the catalog remembered for the locale in force, the message filled with grouped numbers. A page calls them a hundred
+# times or more; Jinja's own wrappers would add two more calls through the template context to each.
+@pass_context
+def _template_gettext(context: Any, message: str, /, **variables: Any) -> str:
+    return _filled(context, _translations().ugettext(message), variables)
+
+
+@pass_context
+def _template_ngettext(context: Any, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _filled(context, _translations().ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def _template_pgettext(context: Any, message_context: str, message: str, /, **variables: Any) -> str:
+    variables.setdefault("context", message_context)
+    return _filled(context, _translations().upgettext(message_context, message), variables)
+
+
+@pass_context
+def _template_npgettext(context: Any, message_context: str, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("context", message_context)
+    variables.setdefault("num", num)
+    return _filled(context, _translations().unpgettext(message_context, singular, plural, num), variables)
 
 
 def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = None) -> None:
@@ -332,15 +356,11 @@ def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel.init_app(app, locale_selector=select_locale)
     # Templates call gettext a hundred times a page: each call looks the catalog up once per locale in force.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        gettext=_template_gettext, ngettext=_template_ngettext, pgettext=_template_pgettext, npgettext=_template_npgettext
     )
-    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
-        app.jinja_env.globals[name] = _grouping_numbers(app.jinja_env.globals[name])
     app.before_request(_remember_choice)
     app.jinja_env.globals.update(
         language_links=language_links, text_direction=text_direction, current_locale=current_locale, label=label
