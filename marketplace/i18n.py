@@ -33,7 +33,8 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, LazyString, get_locale, get_translations, lazy_gettext
 from flask_login import current_user
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from marketplace.redirects import link_to
@@ -303,7 +304,7 @@ def _grouped(value: object) -> object:
     return format_number(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _filled(context: Any, text: str, variables: dict[str, Any]) -> str:
+def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any]) -> str:
     """Fill a translated template message as Jinja's new-style gettext does (Markup under autoescape, always `%`-formatted),
     with whole numbers in the locale's grouping.
 
@@ -311,36 +312,39 @@ def _filled(context: Any, text: str, variables: dict[str, Any]) -> str:
     in English, "1 200 unités" in French, instead of "1200". Only `int` values change: ids and years never reach a message
     as numbers (links are built with url_for, references are text), and anything already formatted is text.
     """
-    if context.eval_ctx.autoescape:
+    if eval_context.autoescape:
         text = Markup(text)
     return text % {key: _grouped(value) for key, value in variables.items()}
 
 
 # Templates' gettext callables (Jinja's new style, `jinja2.ext._make_new_gettext` and its siblings), each in one call:
 # the catalog remembered for the locale in force, the message filled with grouped numbers. A page calls them a hundred
-# times or more; Jinja's own wrappers would add two more calls through the template context to each.
-@pass_context
-def _template_gettext(context: Any, message: str, /, **variables: Any) -> str:
-    return _filled(context, _translations().ugettext(message), variables)
+# times or more; Jinja's own wrappers would add two more calls through the template context to each. They take the
+# evaluation context (for autoescape) rather than the template context, which Jinja copies for each call from a loop.
+@pass_eval_context
+def _template_gettext(eval_context: EvalContext, message: str, /, **variables: Any) -> str:
+    return _filled(eval_context, _translations().ugettext(message), variables)
 
 
-@pass_context
-def _template_ngettext(context: Any, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+@pass_eval_context
+def _template_ngettext(eval_context: EvalContext, singular: str, plural: str, num: int, /, **variables: Any) -> str:
     variables.setdefault("num", num)
-    return _filled(context, _translations().ungettext(singular, plural, num), variables)
+    return _filled(eval_context, _translations().ungettext(singular, plural, num), variables)
 
 
-@pass_context
-def _template_pgettext(context: Any, message_context: str, message: str, /, **variables: Any) -> str:
+@pass_eval_context
+def _template_pgettext(eval_context: EvalContext, message_context: str, message: str, /, **variables: Any) -> str:
     variables.setdefault("context", message_context)
-    return _filled(context, _translations().upgettext(message_context, message), variables)
+    return _filled(eval_context, _translations().upgettext(message_context, message), variables)
 
 
-@pass_context
-def _template_npgettext(context: Any, message_context: str, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+@pass_eval_context
+def _template_npgettext(
+    eval_context: EvalContext, message_context: str, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
     variables.setdefault("context", message_context)
     variables.setdefault("num", num)
-    return _filled(context, _translations().unpgettext(message_context, singular, plural, num), variables)
+    return _filled(eval_context, _translations().unpgettext(message_context, singular, plural, num), variables)
 
 
 def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = None) -> None:

@@ -25,3 +25,14 @@ def test_template_strings_follow_the_locale_in_force_inside_one_request(app: Fla
         english = render_template_string(TEMPLATE)
     assert len({spanish, french, english}) == 3, (spanish, french, english)
     assert english == "Not found|2 quotes"
+
+
+def test_every_template_gettext_callable_fills_its_message_as_jinja_does(app: Flask) -> None:
+    # Loom's own callables replace Jinja's new-style wrappers: escaping under autoescape, `%` always applied, `num` and
+    # `context` available to the message, whole numbers grouped.
+    source = (
+        "{{ _('100%% of <b>%(name)s</b>', name='<i>') }}|{{ ngettext('%(num)s group', '%(num)s groups', 1234) }}|"
+        "{{ pgettext('menu', '%(context)s: %(n)s', n=5000) }}|{{ npgettext('menu', '%(num)s item', '%(num)s items', 1, x=2) }}"
+    )
+    with app.test_request_context("/"):
+        assert render_template_string(source) == ("100% of <b>&lt;i&gt;</b>|1,234 groups|menu: 5,000|1 item")
