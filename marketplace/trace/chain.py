@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -103,10 +104,47 @@ def cbv_hash_ids(events: Sequence[dict[str, Any]], context: list[Any]) -> list[s
 
     `events` are EPCIS JSON events (any `eventID` in them is ignored, as the standard says); `context`
     is the document's `@context`, which names the extension prefixes. Returns `ni:///sha-256;…` URIs.
+    Raises `ValueError` when an event cannot be canonicalised.
+
+    An event's ID depends on nothing but the event and the context, and the package expands JSON-LD to compute it
+    (about 2 ms an event): the order page checks its whole chain on every view. So each ID is remembered, keyed on
+    the exact JSON text of the event and the context (keys in their order, numbers and strings as written); only
+    the events not seen before are computed, together, in one call.
     """
+    try:
+        context_text = json.dumps(context, ensure_ascii=False, allow_nan=False)
+        keys = [json.dumps(_without_id(event), ensure_ascii=False, allow_nan=False) + "\n" + context_text for event in events]
+    except (TypeError, ValueError):  # not plain JSON: computed every time
+        return _computed_hash_ids(events, context)
+    with _HASH_IDS_LOCK:
+        known = {key: _HASH_IDS[key] for key in keys if key in _HASH_IDS}
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    if missing:
+        computed = _computed_hash_ids([events[i] for i in missing], context)
+        with _HASH_IDS_LOCK:
+            for i, hash_id in zip(missing, computed, strict=True):
+                known[keys[i]] = hash_id
+                if len(keys[i]) <= _HASH_ID_KEY_MAX:  # an uploaded document's outsized events are not kept
+                    _HASH_IDS[keys[i]] = hash_id
+            while len(_HASH_IDS) > _HASH_IDS_KEPT:
+                del _HASH_IDS[next(iter(_HASH_IDS))]  # the oldest first
+    return [known[key] for key in keys]
+
+
+_HASH_IDS: dict[str, str] = {}
+_HASH_IDS_KEPT = 10_000  # Loom's own events take under 1 KB of key: at most 10,000 × 4 KB = 40 MB a process
+_HASH_ID_KEY_MAX = 4096
+_HASH_IDS_LOCK = threading.Lock()
+
+
+def _without_id(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k not in ("eventID", "@context")}
+
+
+def _computed_hash_ids(events: Sequence[dict[str, Any]], context: list[Any]) -> list[str]:
     jsonld.set_document_loader(_bundled_context_loader)  # the package sets its own when imported; ours is stricter
     # A deep copy: the package rewrites bare CBV words into Web URIs inside the structure it is given.
-    stripped = copy.deepcopy([{k: v for k, v in event.items() if k not in ("eventID", "@context")} for event in events])
+    stripped = copy.deepcopy([_without_id(event) for event in events])
     document = {
         "@context": context,
         "type": "EPCISDocument",
