@@ -7,8 +7,10 @@ counts the process's own CPU time (`time.process_time`) over `--requests` reques
 Flask's test client (no server, no network), in rounds that alternate the pages, and prints the median
 per request, the database's round trips per request (statements, BEGIN, COMMIT, ROLLBACK), and each page as a multiple of a
 minimal Flask page
-measured the same way. The database is one bench/web.py seeded (its demo marketplace); its embedded
-search index is built in a temporary folder first. Run it from two trees in turns to compare versions.
+measured the same way. The last page is an order page as its buyer sees it, signed in (the demo's
+buyer@demo.loom, signed in through the session cookie, nothing written): signed-in pages are never cached.
+The database is one bench/web.py seeded (its demo marketplace); its embedded search index is built in a
+temporary folder first. Run it from two trees in turns to compare versions.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from marketplace.accounts.models import Membership, User  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
+from marketplace.orders.models import Order  # noqa: E402
 from marketplace.producers.models import ProducerGroup  # noqa: E402
 from marketplace.secrets import new_key  # noqa: E402
 
@@ -90,7 +94,20 @@ def main() -> None:
         engine = make_engine(args.database_url)
         with Session(engine) as session:
             slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
+            buyer = session.scalar(select(User).where(User.email == "buyer@demo.loom"))
+            order_id = session.scalar(
+                select(Order.id)
+                .join(Membership, Membership.organization_id == Order.buyer_id)
+                .where(Membership.user_id == buyer.id)
+                .order_by(Order.id)
+                .limit(1)
+            )
+            buyer_cookie = buyer.get_id()
         engine.dispose()
+        signed_in = app.test_client()
+        with signed_in.session_transaction() as browser:  # as Flask-Login keeps a sign-in
+            browser["_user_id"] = buyer_cookie
+            browser["_fresh"] = True
         statements = [0]
         db_engine = app.extensions["loom.db"]["engine"]
 
@@ -105,9 +122,11 @@ def main() -> None:
         event.listen(db_engine, "before_cursor_execute", one_more_statement)
         for name in ("begin", "commit", "rollback"):
             event.listen(db_engine, name, one_more)
-        targets = {"floor": (floor_app().test_client(), "/")} | {
-            name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()
-        }
+        targets = (
+            {"floor": (floor_app().test_client(), "/")}
+            | {name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()}
+            | {"order (signed in)": (signed_in, f"/orders/{order_id}")}
+        )
         for client, path in targets.values():
             for _ in range(20):
                 response = client.get(path)
