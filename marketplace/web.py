@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, abort, g, make_response, render_template, request
+from flask import Flask, Response, abort, g, has_request_context, make_response, render_template, request
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -36,6 +37,9 @@ login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Sign in to continue.")
 login_manager.login_message_category = "info"
+
+
+LINKS_KEPT = 50_000  # links remembered a process (LoomFlask.url_for): group pages, media, pager links; a few MB
 
 
 class LoomFlask(Flask):
@@ -72,6 +76,46 @@ class LoomFlask(Flask):
             g.loom_retrying = True  # rate limits counted this request once (marketplace.limits)
 
         return retry_when_busy(super().dispatch_request, may_retry=may_retry, before_retry=before_retry)
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build a URL as Flask does; remember a request's own links (no scheme, not external, plain values).
+
+        A page builds thirty to a hundred links, many the same on every page (the menu, the stylesheet), each through
+        Flask's and Werkzeug's builders. Such a link depends only on the endpoint (and the request's blueprint for a
+        relative one), the values, each with its type (1 and True differ) and in the order given (the query keeps it),
+        the anchor, the method and the application root the request came in on, all in the key. Links built with
+        `url_default_functions` registered, or from a value that is not plain text or a whole number, are always built.
+        """
+        if _scheme is not None or _external or self.url_default_functions or not has_request_context():
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values)
+        key: list[Any] = [endpoint, request.blueprint if endpoint[:1] == "." else None, request.script_root, _anchor, _method]
+        for name, value in values.items():
+            kind = type(value)
+            if kind is not str and kind is not int and value is not None:
+                return super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=_external, **values)
+            key += (name, kind, value)
+        remembered = tuple(key)
+        url = self._loom_links.get(remembered)
+        if url is None:
+            url = super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=_external, **values)
+            if len(self._loom_links) >= LINKS_KEPT:
+                self._loom_links.clear()
+            self._loom_links[remembered] = url
+        return url
+
+    @cached_property
+    def _loom_links(self) -> dict[tuple[Any, ...], str]:
+        return {}
 
 
 def init_app(app: Flask) -> None:
