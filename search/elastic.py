@@ -298,16 +298,7 @@ class ElasticsearchIndex:
             "size": query.size + 1,
             "track_total_hits": True,
             "track_scores": True,  # how many words a hit has is read from its score, whatever the sort
-            # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
-            "_source": {
-                "excludes": [
-                    "name_terms",
-                    "capability_terms",
-                    "story_terms",
-                    "place_terms",
-                    *([] if query.capacity else ["capabilities.capacity_keys"]),
-                ]
-            },
+            "_source": {"excludes": _unshown_fields(query)},
         }
         if query.after:
             body["search_after"] = decode_cursor(query.after)
@@ -396,6 +387,40 @@ class ElasticsearchIndex:
         facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
         total = response["hits"]["total"]["value"]
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+
+# What a hit (search.query.make_hit) never reads of a document: bookkeeping, ranking inputs, the filters.
+_NEVER_SHOWN = [
+    "name_terms",
+    "capability_terms",
+    "story_terms",
+    "place_terms",
+    "version",
+    "rating_count",
+    "response_time_hours",
+    "languages",
+    "quality_boost",
+    "indexed_on",
+    "fresh_until",
+    "capabilities.id",
+    "capabilities.top_category",
+    "capabilities.techniques",
+    "capabilities.weekly_capacity",
+]
+
+
+def _unshown_fields(query: SearchQuery) -> list[str]:
+    """The fields of a document the hits of `query` do not need: Elasticsearch leaves them out of its answer.
+
+    Without words nothing is highlighted (story, materials, techniques) and no capability is picked by
+    its words; without a capacity need no units are read back (capacity keys, ready-on date).
+    """
+    unshown = list(_NEVER_SHOWN)
+    if not query.terms:
+        unshown += ["story", "materials", "techniques", "capabilities.terms"]
+    if not query.capacity:
+        unshown += ["capabilities.capacity_keys", "capabilities.ready_on"]
+    return unshown
 
 
 class _translated:

@@ -662,3 +662,31 @@ def test_words_binding_capacity_cost_elasticsearch_one_search_when_they_find_gro
     assert [[(m.category, m.units_by_date) for m in h.matches] for h in result.hits] == [
         [(m.category, m.units_by_date) for m in h.matches] for h in expected.hits
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery(text="baskets"),
+        SearchQuery(materials=("sisal",)),
+        SearchQuery(text="sisal baskets", capacity=CapacityNeed(500, BY)),
+        SearchQuery(text="alpaca", near=Near(-13.5, -71.9), sort=Sort.DISTANCE),
+    ],
+)
+def test_elasticsearch_sends_only_what_the_hits_show(elasticsearch_catalogue, catalogue_documents, query: SearchQuery) -> None:
+    # Issue 19: each hit carried its whole document (bookkeeping, languages, capacity keys of every
+    # week when no capacity was asked); now only what a hit shows. The hits are the same as from the whole documents.
+    index = elasticsearch_catalogue
+    response = index.client.search(index=index.alias, **index.body(query)).body
+    assert response["hits"]["hits"]
+    whole = {d["id"]: d for d in catalogue_documents}
+    for hit in response["hits"]["hits"]:
+        sent = hit["_source"]
+        assert not {"version", "languages", "quality_boost", "indexed_on", "fresh_until"} & set(sent)
+        assert all("weekly_capacity" not in c and "top_category" not in c for c in sent["capabilities"])
+        assert all(("capacity_keys" in c) == bool(query.capacity) for c in sent["capabilities"])
+        assert ("story" in sent) == bool(query.terms)
+    from_whole = copy.deepcopy(response)
+    for hit in from_whole["hits"]["hits"]:
+        hit["_source"] = whole[hit["_source"]["id"]]
+    assert index.result(query, response) == index.result(query, from_whole)
