@@ -34,7 +34,7 @@ def materials_in(text: str) -> list[str]:
     return list(_materials_in(text))
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)
 def _materials_in(text: str) -> tuple[str, ...]:
     # Memoised: materials are a small vocabulary that every page of hits repeats (see `shown`).
     terms = analyze(text)
