@@ -298,16 +298,7 @@ class ElasticsearchIndex:
             "size": query.size + 1,
             "track_total_hits": True,
             "track_scores": True,  # how many words a hit has is read from its score, whatever the sort
-            # Hits need neither the analysed text nor, unless capacity is asked about, the capacity keys.
-            "_source": {
-                "excludes": [
-                    "name_terms",
-                    "capability_terms",
-                    "story_terms",
-                    "place_terms",
-                    *([] if query.capacity else ["capabilities.capacity_keys"]),
-                ]
-            },
+            "_source": {"excludes": _unshown_fields(query)},
         }
         if query.after:
             body["search_after"] = decode_cursor(query.after)
@@ -345,12 +336,11 @@ class ElasticsearchIndex:
 
         Raises InvalidQuery, or SearchUnavailable when Elasticsearch does not answer.
         """
-        planned = None
         if query.binds_capabilities_to_words:
-            planned, answered = self._search_with_every_word_a_product(query)
-            if answered is not None:
-                return answered
-        query = planned if planned is not None else self.plan(query)
+            return self._search_binding_words(query)
+        return self._search_planned(query)
+
+    def _search_planned(self, query: SearchQuery) -> SearchResult:
         body = self.body(query)
         with _translated():
             try:
@@ -360,29 +350,29 @@ class ElasticsearchIndex:
                 response = self.client.search(index=self.alias, **body)
         return self.result(query, response)
 
-    def _search_with_every_word_a_product(self, query: SearchQuery) -> tuple[SearchQuery | None, SearchResult | None]:
-        """Plan and answer a query whose words bind its capability filters in one round trip, if its words allow.
+    def _search_binding_words(self, query: SearchQuery) -> SearchResult:
+        """Answer a query whose words bind its capability filters, looking up product words only when it must.
 
-        `plan` needs an answer before the search can be written, which took a second request (issue 19:
-        Loom 1.15× the raw `es.search` at 100,000 groups). Buyers name products, so one `msearch` sends the
-        product-word lookup together with the search that binds every word; when the lookup agrees, that
-        search is the planned one and its answer is kept: (planned query, result). When a word is no
-        product, the planned query alone (the caller searches it); when an item failed, (None, None) and
-        the caller plans and searches as before. The results never differ.
+        Buyers name products, so the search that binds every word is sent first. A group it finds has a
+        capability holding every word, so each word is a product word and that search was the planned
+        one: one request, and no lookup of product words over every capability in the index (issue 19:
+        the lookup cost Elasticsearch 2 to 9 ms a search at 100,000 groups). Only a search that finds
+        nothing looks them up: its answer stands if every word is a product word, else the planned query
+        is searched. The results never differ from plan-then-search.
         """
         guess = replace(query, capability_words=tuple((term,) for term in query.terms))
-        searches = [{}, self._product_words_request(query), {}, self.body(guess)]
+        body = self.body(guess)
         with _translated():
             try:
-                lookup, found = self.client.msearch(index=self.alias, searches=searches)["responses"]
+                response = self.client.search(index=self.alias, **body)
             except NotFoundError:
-                return None, None
-        if "error" in lookup:
-            return None, None
-        planned = self._bind_product_words(query, lookup)
-        if planned.capability_words != guess.capability_words or "error" in found:
-            return planned, None
-        return planned, self.result(planned, found)
+                return self._search_planned(self.plan(query))
+        if response["hits"]["total"]["value"] > 0:
+            return self.result(guess, response)
+        planned = self.plan(query)
+        if planned.capability_words == guess.capability_words:
+            return self.result(guess, response)
+        return self._search_planned(planned)
 
     def result(self, query: SearchQuery, response: Any) -> SearchResult:
         """Turn Elasticsearch's answer to `query` into a SearchResult.
@@ -397,6 +387,40 @@ class ElasticsearchIndex:
         facets = {facet: _facet_values(query, facet, aggregations[facet]) for facet in FACETS}
         total = response["hits"]["total"]["value"]
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
+
+
+# What a hit (search.query.make_hit) never reads of a document: bookkeeping, ranking inputs, the filters.
+_NEVER_SHOWN = [
+    "name_terms",
+    "capability_terms",
+    "story_terms",
+    "place_terms",
+    "version",
+    "rating_count",
+    "response_time_hours",
+    "languages",
+    "quality_boost",
+    "indexed_on",
+    "fresh_until",
+    "capabilities.id",
+    "capabilities.top_category",
+    "capabilities.techniques",
+    "capabilities.weekly_capacity",
+]
+
+
+def _unshown_fields(query: SearchQuery) -> list[str]:
+    """The fields of a document the hits of `query` do not need: Elasticsearch leaves them out of its answer.
+
+    Without words nothing is highlighted (story, materials, techniques) and no capability is picked by
+    its words; without a capacity need no units are read back (capacity keys, ready-on date).
+    """
+    unshown = list(_NEVER_SHOWN)
+    if not query.terms:
+        unshown += ["story", "materials", "techniques", "capabilities.terms"]
+    if not query.capacity:
+        unshown += ["capabilities.capacity_keys", "capabilities.ready_on"]
+    return unshown
 
 
 class _translated:

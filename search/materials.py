@@ -8,6 +8,7 @@ terms (search.analysis: folding, Snowball stemming, synonyms), so both backends 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from marketplace.producers.taxonomy import MATERIAL_SPELLINGS, MATERIALS
 from search.analysis import analyze
@@ -30,6 +31,12 @@ def canonical_material(text: str) -> str | None:
 
 def materials_in(text: str) -> list[str]:
     """Return the taxonomy materials named anywhere in `text`, once each, in order ("recycled glass" → ["glass"])."""
+    return list(_materials_in(text))
+
+
+@lru_cache(maxsize=8192)
+def _materials_in(text: str) -> tuple[str, ...]:
+    # Memoised: materials are a small vocabulary that every page of hits repeats (see `shown`).
     terms = analyze(text)
     found: list[str] = []
     i = 0
@@ -42,7 +49,7 @@ def materials_in(text: str) -> list[str]:
                 break
         else:
             i += 1
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def filter_values(entries: Iterable[str]) -> list[str]:
@@ -63,4 +70,5 @@ def filter_values(entries: Iterable[str]) -> list[str]:
 def shown(values: list[str]) -> list[str]:
     """Return a capability's filter values as results list them: a taxonomy word another value already says is left out
     (["cotton", "cotton thread"] → ["cotton thread"])."""
-    return [v for v in values if not any(w != v and v in materials_in(w) for w in values)]
+    named = [(w, _materials_in(w)) for w in values]
+    return [v for v in values if not any(w != v and v in inside for w, inside in named)]

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from marketplace.producers.taxonomy import CATEGORIES
-from search.analysis import analyze, edit_distance, highlight, max_edits
+from search.analysis import Highlighter, analyze, edit_distance, max_edits
 from search.documents import units_by
 from search.materials import shown
 
@@ -111,8 +111,9 @@ class SearchQuery:
         return replace(self, **clear)
 
 
+@lru_cache(maxsize=1024)
 def category_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
-    """Leaf codes covered by the selection (top-level codes expand to their children)."""
+    """Leaf codes covered by the selection (top-level codes expand to their children; memoised, as every hit asks)."""
     leaves: list[str] = []
     for code in codes:
         category = CATEGORIES.get(code)
@@ -339,18 +340,32 @@ class TermMatcher:
     def __init__(self, terms: list[str]) -> None:
         self.terms = terms
         self.known: dict[str, bool] = {t: True for t in terms}
+        self.accepted: set[str] = set(terms)  # the words of `known` that answer
+        self.by_initial: dict[str, list[str]] = {}  # a typo never touches the first letter (prefix_length 1)
+        for t in terms:
+            self.by_initial.setdefault(t[:1], []).append(t)
+        self.highlight = Highlighter(self)  # marks the words of a text this matcher accepts
 
     def __call__(self, word_term: str) -> bool:
         answer = self.known.get(word_term)
         if answer is None:
-            answer = any(word_term[:1] == t[:1] and edit_distance(word_term, t, max_edits(t)) <= max_edits(t) for t in self.terms)
+            alike = self.by_initial.get(word_term[:1], ())
+            answer = any(edit_distance(word_term, t, max_edits(t)) <= max_edits(t) for t in alike)
+            if answer:  # before `known`: a matcher may be shared between threads (see `_matcher`)
+                self.accepted.add(word_term)
             self.known[word_term] = answer
         return answer
+
+    def any_of(self, word_terms: set[str]) -> bool:
+        """Tell whether one of the indexed words answers (each distinct word judged once per matcher)."""
+        for word in word_terms.difference(self.known):
+            self(word)
+        return not self.accepted.isdisjoint(word_terms)
 
 
 def described_by_words(capability: dict[str, Any], matcher: TermMatcher) -> bool:
     """Does one of the capability's indexed words answer one of the matcher's terms?"""
-    return any(matcher(word) for word in capability["terms"].split())
+    return matcher.any_of(set(capability["terms"].split()))
 
 
 @lru_cache(maxsize=4096)
@@ -383,7 +398,7 @@ def make_hit(doc: dict[str, Any], query: SearchQuery, score: float, matcher: Ter
             ("story", doc["story"]),
             ("capabilities", ", ".join(doc["materials"] + doc["techniques"])),
         ):
-            snippet = highlight(text, matcher)
+            snippet = matcher.highlight(text)
             if snippet:
                 highlights[name] = snippet
     location = doc.get("location")

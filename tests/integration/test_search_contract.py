@@ -624,26 +624,35 @@ def test_a_capability_title_is_searched_and_shown_as_why_it_matched(empty_index:
     assert [(m.category, m.title) for m in runners[0].matches] == [("textiles.table", "Block-printed table runners")]
 
 
-@pytest.mark.parametrize("text", ["baskets", "alpaca scarvs", "kitui", "kitui baskets"])
-def test_words_binding_capacity_cost_elasticsearch_one_round_trip(elasticsearch_catalogue, monkeypatch, text: str) -> None:
-    # Issue 19: finding the product words took a request of its own before the search. Product words
-    # now go with the search in one msearch; a word no capability holds ("kitui") costs a second one.
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [("baskets", 20_000), ("alpaca scarvs", 20_000), ("kitui", 20_000), ("kitui baskets", 20_000), ("baskets", 10**9)],
+)
+def test_words_binding_capacity_cost_elasticsearch_one_search_when_they_find_groups(
+    elasticsearch_catalogue, monkeypatch, text: str, units: int
+) -> None:
+    # Issue 19: finding the product words took a lookup over every capability in the index before (or,
+    # in one msearch, beside) every such search. A search binding every word that finds a group proves
+    # each word a product word, so it is sent alone; only a search that finds nothing looks them up.
     index = elasticsearch_catalogue
-    query = SearchQuery(text=text, capacity=CapacityNeed(20_000, BY), size=50)
+    query = SearchQuery(text=text, capacity=CapacityNeed(units, BY), size=50)
     planned = index.plan(query)
     expected = index.result(planned, index.client.search(index=index.alias, **index.body(planned)))
-    requests: list[str] = []
+    searches: list[int] = []  # the searches Elasticsearch ran, per request
     perform = index.client.perform_request
 
     def counted(method: str, path: str, **kwargs):
-        requests.append(path)
+        searches.append(len(kwargs["body"]) // 2 if path.endswith("/_msearch") else 1)
         return perform(method, path, **kwargs)
 
     monkeypatch.setattr(index.client, "perform_request", counted)
     result = index.search(query)
 
     every_word_a_product = len(planned.capability_words) == len(query.terms)
-    assert len(requests) == (1 if every_word_a_product else 2)
+    if every_word_a_product:  # the planned search, then the lookup only if it found nothing
+        assert searches == ([1] if expected.total else [1, 1])
+    else:  # the search binding every word found nothing: the lookup, then the planned search
+        assert searches == [1, 1, 1]
     assert (result.total, slugs(result), result.facets, result.next_cursor) == (
         expected.total,
         slugs(expected),
@@ -653,3 +662,31 @@ def test_words_binding_capacity_cost_elasticsearch_one_round_trip(elasticsearch_
     assert [[(m.category, m.units_by_date) for m in h.matches] for h in result.hits] == [
         [(m.category, m.units_by_date) for m in h.matches] for h in expected.hits
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery(text="baskets"),
+        SearchQuery(materials=("sisal",)),
+        SearchQuery(text="sisal baskets", capacity=CapacityNeed(500, BY)),
+        SearchQuery(text="alpaca", near=Near(-13.5, -71.9), sort=Sort.DISTANCE),
+    ],
+)
+def test_elasticsearch_sends_only_what_the_hits_show(elasticsearch_catalogue, catalogue_documents, query: SearchQuery) -> None:
+    # Issue 19: each hit carried its whole document (bookkeeping, languages, capacity keys of every
+    # week when no capacity was asked); now only what a hit shows. The hits are the same as from the whole documents.
+    index = elasticsearch_catalogue
+    response = index.client.search(index=index.alias, **index.body(query)).body
+    assert response["hits"]["hits"]
+    whole = {d["id"]: d for d in catalogue_documents}
+    for hit in response["hits"]["hits"]:
+        sent = hit["_source"]
+        assert not {"version", "languages", "quality_boost", "indexed_on", "fresh_until"} & set(sent)
+        assert all("weekly_capacity" not in c and "top_category" not in c for c in sent["capabilities"])
+        assert all(("capacity_keys" in c) == bool(query.capacity) for c in sent["capabilities"])
+        assert ("story" in sent) == bool(query.terms)
+    from_whole = copy.deepcopy(response)
+    for hit in from_whole["hits"]["hits"]:
+        hit["_source"] = whole[hit["_source"]["id"]]
+    assert index.result(query, response) == index.result(query, from_whole)
