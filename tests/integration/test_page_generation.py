@@ -316,8 +316,9 @@ def test_no_statement_of_the_record_refresh_grows_with_the_groups_a_commit_touch
 
     event.listen(connection, "before_cursor_execute", count)
     try:
-        changed = shown.refresh(session, session.connection(), set(range(1, 2 * shown._CHUNK + 7)))
+        changed = shown.refresh(session, session.connection(), set(range(1, 4 * shown._CHUNK + 7)))
     finally:
         event.remove(connection, "before_cursor_execute", count)
     assert changed  # groups never measured: their figures are new
-    assert 0 < max(widest) <= shown._CHUNK + 5, max(widest)
+    # The record's one statement binds a chunk's ids once per branch of its UNION ALL (orders, requests, ratings).
+    assert 0 < max(widest) <= 3 * shown._CHUNK + 5, max(widest)

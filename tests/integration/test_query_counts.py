@@ -129,7 +129,7 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 BUDGET = {
     "home": 6,
     "directory": 6,
-    "profile": 9,
+    "profile": 7,
     "search": 1,
     "api_groups": 5,
     "api_group": 5,
@@ -138,7 +138,7 @@ BUDGET = {
     "invoice": 5,
     # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties and
     # lines (1), progress (1), invoices (1), its trace (read once) and story; the invoice: with its order, lines and group (1),
-    # payments (1), payout (1), the group's collecting account (1); the profile: its measured record (3) and reviews (1);
+    # payments (1), payout (1), the group's collecting account (1); the profile: its measured record with its ratings (1) and reviews (1);
     # home and directory: cover photos (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
