@@ -1,6 +1,6 @@
 """Page CPU benchmark: the CPU time each main page costs per request, in-process, against the floor page.
 
-    python bench/page_cpu.py --database-url URL [--requests 300] [--rounds 3]
+    python bench/page_cpu.py --database-url URL [--requests 300] [--rounds 3] [--fresh]
 
 For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
 counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
@@ -11,6 +11,7 @@ measured the same way. The last page is an order page as its buyer sees it, sign
 buyer@demo.loom, signed in through the session cookie, nothing written): signed-in pages are never cached.
 The database is one bench/web.py seeded (its demo marketplace); its embedded search index is built in a
 temporary folder first. Run it from two trees in turns to compare versions.
+`--fresh` turns the anonymous page cache off (`LOOM_PAGE_CACHE=false`): every request renders its page.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script, bench/search.py would shadow the `search` package
@@ -65,6 +67,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a database bench/web.py seeded (SQLite file or PostgreSQL)")
     parser.add_argument("--requests", type=int, default=300, help="requests per page and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true", help="page cache off: every request renders its page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
         folder = Path(tmp)
@@ -78,6 +81,8 @@ def main() -> None:
             "LOOM_UPLOAD_DIR": str(folder / "uploads"),
             "LOOM_RATE_LIMIT_API": "1000000 per minute",
         }
+        if args.fresh:
+            env["LOOM_PAGE_CACHE"] = "false"
         os.environ.update(env)
         built = subprocess.run(
             [str(Path(sys.executable).parent / "loom"), "search", "rebuild"],
@@ -111,17 +116,33 @@ def main() -> None:
         statements = [0]
         db_engine = app.extensions["loom.db"]["engine"]
 
-        def one_more(*_args: object) -> None:
+        postgres = db_engine.dialect.name == "postgresql"
+
+        def idle(dbapi_connection: Any) -> bool:
+            return dbapi_connection.info.transaction_status.name == "IDLE"
+
+        def one_more_statement(conn: Any, _cursor: object, statement: str, *_args: object) -> None:
+            if statement == "BEGIN":
+                return  # SQLite's BEGIN is counted by the "begin" event
             statements[0] += 1
+            dbapi_connection = conn.connection.dbapi_connection
+            if postgres and not dbapi_connection.autocommit and idle(dbapi_connection):
+                statements[0] += 1  # psycopg sends BEGIN first
 
-        def one_more_statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            if statement != "BEGIN":  # SQLite's BEGIN is counted by the "begin" event, as PostgreSQL's
-                one_more()
+        def one_more_begin(_conn: object) -> None:
+            if not postgres:
+                statements[0] += 1
 
-        # Round trips: each statement, and each BEGIN, COMMIT and ROLLBACK (the driver's own on PostgreSQL).
+        def one_more_end(conn: Any) -> None:
+            if not postgres or not idle(conn.connection.dbapi_connection):  # PostgreSQL: none outside a transaction
+                statements[0] += 1
+
+        # Round trips: each statement, and each BEGIN, COMMIT and ROLLBACK the server gets (on PostgreSQL, psycopg's BEGIN
+        # before a statement outside autocommit, a COMMIT or ROLLBACK only of a transaction begun).
         event.listen(db_engine, "before_cursor_execute", one_more_statement)
-        for name in ("begin", "commit", "rollback"):
-            event.listen(db_engine, name, one_more)
+        event.listen(db_engine, "begin", one_more_begin)
+        event.listen(db_engine, "commit", one_more_end)
+        event.listen(db_engine, "rollback", one_more_end)
         targets = (
             {"floor": (floor_app().test_client(), "/")}
             | {name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()}

@@ -1,7 +1,7 @@
 """Web benchmark: Loom's main pages against a minimal Flask page (the floor), under the same gunicorn.
 
     python bench/web.py [--sizes 72,10000] [--engines sqlite,postgresql] [--database-url URL]
-                        [--slice-seconds 3] [--slices 3] [--clients 16]      (or: make bench-web)
+                        [--slice-seconds 3] [--slices 3] [--clients 16] [--fresh]      (or: make bench-web)
 
 Both servers run gunicorn with 2 sync workers on 127.0.0.1. For each engine and size, the demo
 marketplace (`loom seed-demo --groups N`) is loaded and indexed (embedded backend), then every page
@@ -242,7 +242,10 @@ def main() -> None:
     parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
     parser.add_argument("--ports", default="", help="a range of ports for the servers, such as 58100-58199 (default: any free)")
+    parser.add_argument("--fresh", action="store_true", help="page cache off (LOOM_PAGE_CACHE=false): every request renders")
     args = parser.parse_args()
+    if args.fresh:
+        os.environ["LOOM_PAGE_CACHE"] = "false"  # the servers' environment is built from this one
     global PORTS
     if args.ports:
         low, _, high = args.ports.partition("-")

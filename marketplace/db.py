@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
@@ -132,6 +132,8 @@ def str_enum(cls: type[enum.Enum], name: str) -> Enum:
 
 # An execution option on a session's connection: on SQLite its transaction begins with BEGIN IMMEDIATE.
 WRITE = "loom_write"
+# An execution option on a request session's PostgreSQL connection: its reads run outside a transaction.
+READS = "loom_reads"
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
 
@@ -175,6 +177,7 @@ class Database:
             "sessionmaker": sessionmaker(engine, expire_on_commit=False),
         }
         app.teardown_appcontext(self._close_session)
+        watch_writes()
 
     @property
     def engine(self) -> Engine:
@@ -188,9 +191,14 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """Return the app context's session, made on first use; entry points (views, the CLI) pass it to services."""
+        """Return the app context's session, made on first use; entry points (views, the CLI) pass it to services.
+
+        A request's session reads outside a transaction on PostgreSQL (`read_outside_transaction`).
+        """
         if "loom_session" not in g:
-            g.loom_session = self.sessionmaker()
+            session = g.loom_session = self.sessionmaker()
+            if has_request_context():
+                read_outside_transaction(session)
         return g.loom_session
 
     def _close_session(self, _exc: BaseException | None) -> None:
@@ -201,6 +209,51 @@ class Database:
 
 
 db = Database()
+
+
+def read_outside_transaction(session: Session) -> None:
+    """Let `session`'s reads run outside a transaction until it first writes: no BEGIN and ROLLBACK round trips (PostgreSQL).
+
+    A page that only reads pays, besides its statements, a BEGIN before the first and a ROLLBACK as its
+    connection goes back to the pool: two of a profile's round trips to the server (issue 19). At
+    PostgreSQL's READ COMMITTED level each statement reads its own snapshot inside a transaction as
+    well, so reads without one see the same. The connection is taken now, in autocommit mode; the
+    first write ends that (`end_reads`: a use case's `begin_write`, any flush, an INSERT, UPDATE or
+    DELETE through the session, a `lock`), so from there on everything runs in one transaction as
+    before: committed by the use case, rolled back otherwise. SQLAlchemy resets the mode when the
+    connection returns to the pool. No effect on SQLite (its BEGIN costs no round trip) or on a
+    session bound to a connection (the tests' outer transaction).
+    """
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READS: True})
+
+
+def end_reads(session: Session) -> None:
+    """End `session`'s reads outside a transaction (`read_outside_transaction`): its next statement begins one."""
+    if not session.in_transaction() or session.in_nested_transaction():
+        return
+    connection = session.connection()
+    if connection.get_execution_options().get(READS):
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False  # psycopg: the next statement is preceded by BEGIN
+
+
+def _end_reads_before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
+    end_reads(session)
+
+
+def _end_reads_before_writing(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        end_reads(state.session)
+
+
+def watch_writes() -> None:
+    """Listen to every session of the process, so a write ends reads outside a transaction (`end_reads`)."""
+    if not event.contains(Session, "before_flush", _end_reads_before_flush):
+        event.listen(Session, "before_flush", _end_reads_before_flush)
+        event.listen(Session, "do_orm_execute", _end_reads_before_writing)
 
 
 def is_busy(error: BaseException) -> bool:
@@ -297,9 +350,11 @@ def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | Non
     statement and no later write can fail on a stale snapshot. A busy database (another writer held
     the lock past the busy timeout) is tried again `attempts` times with a short random pause; then
     `DatabaseBusy` (503) is raised: nothing was done, sending again is safe.
-    On PostgreSQL nothing changes: row locks (`lock`) serialize writers where it matters.
+    On PostgreSQL the reads outside a transaction end (`end_reads`): the use case's statements run in
+    one; row locks (`lock`) serialize writers where it matters.
     """
     if session.get_bind().dialect.name != "sqlite":
+        end_reads(session)
         return
     if session.in_transaction():
         connection = session.connection()
@@ -480,6 +535,7 @@ def lock(session: Session, model: type[Root], ident: Any, *options: ORMOption, m
     serializes writers. Either way the row (and any relationships named in `options`) is read anew,
     replacing what the session loaded before the lock. Raises `NotFound` with `missing` if it is gone.
     """
+    end_reads(session)  # a lock outlives its statement only in a transaction
     pk = model.__mapper__.primary_key[0]
     row = session.scalar(
         select(model).where(pk == ident).options(*options).with_for_update(of=model).execution_options(populate_existing=True)

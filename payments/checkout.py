@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
@@ -37,12 +37,19 @@ CHECKOUT_LIFETIME = dt.timedelta(hours=23)  # Stripe expires a Checkout Session 
 
 def invoice_for(session: Session, membership: Membership | None, invoice_id: int) -> Invoice:
     """An invoice of an order the membership's organization is party to (buyer or group); otherwise 404."""
-    invoice = session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .options(
-            selectinload(Invoice.payments).selectinload(Payment.refunds), selectinload(Invoice.order).selectinload(Order.lines)
+    invoice = (
+        session.scalars(
+            select(Invoice)
+            .where(Invoice.id == invoice_id)
+            .options(
+                # the invoice with its order, the order's few lines and the group in one statement; then its payments
+                joinedload(Invoice.order).joinedload(Order.lines),
+                joinedload(Invoice.group),
+                selectinload(Invoice.payments).selectinload(Payment.refunds),
+            )
         )
+        .unique()
+        .one_or_none()
     )
     if (
         invoice is None

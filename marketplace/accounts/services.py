@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import secrets
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from marketplace.accounts.models import Invitation, LoginAttempt, Membership, Organization, OrganizationKind, Role, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -361,7 +363,7 @@ def record_sign_in(
 
 def load_user(session: Session, user_id: int, session_version: str) -> User | None:
     """The user a session names, if the session is still current (its version is the user's)."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id, options=_with_memberships())
     if user is None or str(user.session_version) != session_version:
         return None
     return user
@@ -378,9 +380,30 @@ def _password_stamp(user: User) -> str:
     return hashlib.sha256(f"loom.reset:{user.password_hash}".encode()).hexdigest()[:16]
 
 
+@functools.cache
+def _with_memberships() -> tuple[ORMOption, ...]:
+    """A signed-in request's user comes with their memberships and organizations: one statement, not three (issue 19).
+
+    Built on first use, not at import: building it configures the mappers, which needs every model imported.
+    """
+    return (joinedload(User.memberships).joinedload(Membership.organization),)
+
+
 def membership_of(session: Session, user: User, organization_id: int | None) -> Membership | None:
-    """The user's membership in that organization, or their first one; None if they have none."""
-    query = select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    """The user's membership in that organization, or their first one; None if they have none.
+
+    Chosen among the user's memberships when they are loaded already (`load_user`), without a statement.
+    """
+    if "memberships" in inspect(user).dict:
+        memberships = sorted(user.memberships, key=lambda m: m.id)
+        chosen = next((m for m in memberships if m.organization_id == organization_id), None)
+        return chosen or (memberships[0] if memberships else None)
+    query = (
+        select(Membership)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.id)
+        .options(joinedload(Membership.organization))
+    )
     if organization_id is not None:
         chosen = session.scalar(query.where(Membership.organization_id == organization_id))
         if chosen is not None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
 from marketplace.accounts.services import require_confirmed, require_role
@@ -233,14 +233,24 @@ def order_for(session: Session, membership: Membership | None, order_id: int) ->
     """An order the membership's organization is party to, as buyer or as maker; otherwise 404."""
     if membership is None:
         raise NotFound(_("No such order."))
-    order = session.scalar(
-        select(Order)
-        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
-        .where(
-            Order.id == order_id,
-            or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id),
+    order = (
+        session.scalars(
+            select(Order)
+            .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+            .where(
+                Order.id == order_id,
+                or_(Order.buyer_id == membership.organization_id, ProducerGroup.organization_id == membership.organization_id),
+            )
+            .options(
+                # what its page shows, in two statements: the order with both parties and its few lines, then its progress
+                contains_eager(Order.group).joinedload(ProducerGroup.organization),
+                joinedload(Order.buyer),
+                joinedload(Order.lines),
+                selectinload(Order.progress),
+            )
         )
-        .options(selectinload(Order.lines), selectinload(Order.progress))
+        .unique()
+        .one_or_none()
     )
     if order is None:
         raise NotFound(_("That order is not one of yours."))

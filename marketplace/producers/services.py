@@ -696,17 +696,29 @@ def list_groups(
         # matching capabilities instead of visiting every group.
         query = query.where(select(Capability.id).where(Capability.group_id == ProducerGroup.id, matching).exists())
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    ordered = _in_listing_order(query, with_photos=with_photos)
+    count = select(func.count()).select_from(counted.subquery())
+    # The total comes with the page's rows (an uncorrelated subquery, evaluated once): one round trip fewer.
+    ordered = _in_listing_order(query, with_photos=with_photos).add_columns(count.scalar_subquery())
     if after is None:
-        return list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))), total
-    verified, name, last_id = after
-    # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
-    # groups follow the verified ones, from their start.
-    beyond = ordered.where(
-        ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id)
-    )
-    groups = list(session.scalars(beyond.limit(per_page)))
-    if verified and len(groups) < per_page:
-        groups += session.scalars(ordered.where(ProducerGroup.verified == false()).limit(per_page - len(groups)))
+        groups, total = _with_total(session, ordered.offset((page - 1) * per_page).limit(per_page))
+    else:
+        verified, name, last_id = after
+        # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
+        # groups follow the verified ones, from their start.
+        beyond = ordered.where(
+            ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id)
+        )
+        groups, total = _with_total(session, beyond.limit(per_page))
+        if verified and len(groups) < per_page:
+            more, total_too = _with_total(session, ordered.where(ProducerGroup.verified == false()).limit(per_page - len(groups)))
+            groups += more
+            total = total if total is not None else total_too
+    if total is None:  # no row brought it: a page past the end
+        total = session.scalar(count) or 0
     return groups, total
+
+
+def _with_total(session: Session, query: Select[tuple[ProducerGroup, int]]) -> tuple[list[ProducerGroup], int | None]:
+    """Return the groups of `query` (rows of a group and the total) and the total; None for it when there are no rows."""
+    rows = session.execute(query).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else None)
