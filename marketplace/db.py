@@ -218,8 +218,9 @@ def read_outside_transaction(session: Session) -> None:
     connection goes back to the pool: two of a profile's round trips to the server (issue 19). At
     PostgreSQL's READ COMMITTED level each statement reads its own snapshot inside a transaction as
     well, so reads without one see the same. The connection is taken now, in autocommit mode; the
-    first write ends that (`end_reads`: a use case's `begin_write`, any flush, an INSERT, UPDATE or
-    DELETE through the session, a `lock`), so from there on everything runs in one transaction as
+    first write ends that (`end_reads`: a use case's `begin_write`, any flush, any statement through the
+    session but a plain SELECT — an INSERT, UPDATE or DELETE, a SELECT … FOR UPDATE, a textual statement —,
+    a `lock`), so from there on everything runs in one transaction as
     before: committed by the use case, rolled back otherwise. SQLAlchemy resets the mode when the
     connection returns to the pool. No effect on SQLite (its BEGIN costs no round trip) or on a
     session bound to a connection (the tests' outer transaction).
@@ -245,7 +246,9 @@ def _end_reads_before_flush(session: Session, _flush_context: Any, _instances: A
 
 
 def _end_reads_before_writing(state: Any) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    # Only a plain SELECT may run outside a transaction: a row lock (FOR UPDATE) or an advisory lock would be
+    # released with its statement, and a textual statement may write; each begins the transaction first.
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
         end_reads(state.session)
 
 

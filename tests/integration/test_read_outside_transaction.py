@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.db import db, end_reads, write_transaction
@@ -76,3 +76,19 @@ def test_a_use_case_commits_what_it_wrote_after_reads(request_session: Session, 
 
     with Session(engine) as other:
         assert other.get(PublicGeneration, ROW).token == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(PublicGeneration.token).where(PublicGeneration.id == ROW).with_for_update(),
+        text("SELECT pg_advisory_xact_lock(9001)"),
+    ],
+    ids=["row lock", "textual statement"],
+)
+def test_a_lock_taken_outside_a_use_case_holds_until_the_request_ends(request_session: Session, statement: object) -> None:
+    request_session.scalar(select(PublicGeneration.token).where(PublicGeneration.id == ROW))
+    request_session.execute(statement)
+
+    assert in_transaction(request_session)  # in autocommit the lock would have ended with its statement
+    request_session.rollback()
