@@ -50,6 +50,7 @@ from marketplace.secrets import new_key  # noqa: E402
 BIN = Path(sys.executable).parent
 CACHE = ROOT / "bench" / ".cache"
 SEED = 2026
+RATELIMIT_STORAGE = "memory://"  # set from --ratelimit-storage
 
 
 def pages(slug: str, today: dt.date) -> dict[str, str]:
@@ -103,6 +104,9 @@ def environment(url: str, folder: Path, search_path: Path, port: int) -> dict[st
         "LOOM_SEARCH_EMBEDDED_PATH": str(search_path),
         # The clients share one address: the API's per-address limit would answer most of them 429.
         "LOOM_RATE_LIMIT_API": "1000000 per minute",
+        # Two workers count limits together only in a shared store (marketplace/limits.py). `memory://` is also costly
+        # here: the `limits` library's in-process store starts a new expiry timer thread on most requests.
+        "LOOM_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE,
     }
 
 
@@ -243,7 +247,16 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
     parser.add_argument("--ports", default="", help="a range of ports for the servers, such as 58100-58199 (default: any free)")
     parser.add_argument("--fresh", action="store_true", help="page cache off (LOOM_PAGE_CACHE=false): every request renders")
+    redis = os.environ.get("LOOM_BENCH_REDIS_URL") or os.environ.get("LOOM_TEST_REDIS_URL")
+    parser.add_argument(
+        "--ratelimit-storage",
+        default=f"{redis.rstrip('/')}/15" if redis else "memory://",
+        help="where the servers count rate limits, as a deployment of several workers would: Redis "
+        "(default: database 15 of LOOM_BENCH_REDIS_URL or LOOM_TEST_REDIS_URL, started by dev/services), else memory://",
+    )
     args = parser.parse_args()
+    global RATELIMIT_STORAGE
+    RATELIMIT_STORAGE = args.ratelimit_storage
     if args.fresh:
         os.environ["LOOM_PAGE_CACHE"] = "false"  # the servers' environment is built from this one
     global PORTS
@@ -310,7 +323,8 @@ def main() -> None:
     print(
         f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of "
         f"{args.slice_seconds:g} s per side, "
-        f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}\n"
+        f"alternating; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; page cache {page_cache}; "
+        f"rate limits in {RATELIMIT_STORAGE}\n"
     )
     print(
         f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  "
