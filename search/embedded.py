@@ -109,8 +109,8 @@ CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id, category);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
--- Covering, in capability order: the capabilities with the units by a week are read in the order of
--- temp.cap_ready's key (appended, not inserted at random), and a page's units by a date come from it too.
+-- Covering, in capability order: the capabilities with the units by a week are read in capability order
+-- (each one's row then read once, in order, for temp.cap_ok), and a page's units by a date come from it too.
 CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id, first_week, last_week, base, step);
 """
 DISTANCE_SQL = (
@@ -432,8 +432,13 @@ class EmbeddedIndex:
             )
         return True
 
-    @staticmethod
-    def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+    @classmethod
+    def _capability_conditions(cls, query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+        """Return the SQL conditions on a capability `c` read from `_capabilities(query)`, without the facet `exclude`'s.
+
+        With a capacity need, `c` is a row of temp.cap_ok, which holds only the capabilities meeting every filter but
+        category and material (see _capacity_met): `1` then stands for those, so the list is never empty.
+        """
         conditions: list[str] = []
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
@@ -442,6 +447,22 @@ class EmbeddedIndex:
             conditions.append(
                 f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
+        if query.capacity:
+            return conditions or ["1"]
+        return conditions + cls._fixed_capability_conditions(query, params)
+
+    @staticmethod
+    def _capabilities(query: SearchQuery) -> str:
+        """The capability rows `_capability_conditions` are written against: temp.cap_ok with a capacity need, else caps."""
+        return "temp.cap_ok c" if query.capacity else "caps c"
+
+    @staticmethod
+    def _fixed_capability_conditions(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+        """The capability filters no facet selects (lead time, MOQ, price, the words' capabilities, the capacity's ready date).
+
+        One search applies the same ones everywhere: to the candidates, each facet and the sort, with or without selections.
+        """
+        conditions: list[str] = []
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
             conditions.append("c.lead_time_days <= :max_lead")
@@ -463,7 +484,6 @@ class EmbeddedIndex:
         if query.capacity:
             params["cap_by"] = query.capacity.by.isoformat()
             conditions.append("c.ready_on <= :cap_by")
-            conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
         return conditions
 
     def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -486,7 +506,7 @@ class EmbeddedIndex:
         capability = self._capability_conditions(query, params)
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
-            conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
+            conditions.append(f"g.id IN (SELECT c.group_id FROM {self._capabilities(query)} WHERE {' AND '.join(capability)})")
         if query.capacity and query.capacity.as_of:
             params["as_of"] = instant_text(query.capacity.as_of)
             conditions.append("g.fresh_until > :as_of")
@@ -530,22 +550,38 @@ class EmbeddedIndex:
                 products.append(alternatives)
         return replace(query, capability_words=tuple(products))
 
-    @staticmethod
-    def _capacity_met(connection: sqlite3.Connection, query: SearchQuery) -> None:
-        """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
-        connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
-        if query.capacity:
-            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
-            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
-            week, units = low >> UNITS_BITS, low & UNITS_MAX
-            # Keyed by capability: `c.id IN cap_ready` is then a lookup, not an index built for each use.
-            connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
-            connection.execute(
-                "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER "
-                "BY cap_id",
-                {"week": week, "units": units},
-            )
+    def _capacity_met(self, connection: sqlite3.Connection, query: SearchQuery) -> None:
+        """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
+
+        Once per search, in one pass over the capacity runs (issue 19): the candidates, the selection flags, the
+        category and material facets and the lead-time sort then read these rows, with their group and category,
+        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times).
+        """
+        connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
+        if not query.capacity:
+            return
+        # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
+        low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+        params: dict[str, Any] = {"week": low >> UNITS_BITS, "units": low & UNITS_MAX}
+        fixed = "".join(f" AND {condition}" for condition in self._fixed_capability_conditions(query, params))
+        # Keyed by group: the lead-time sort and the facets look a group's rows up; filled in that order, not at random.
+        connection.execute(
+            "CREATE TEMP TABLE cap_ok (group_id INTEGER NOT NULL, id INTEGER NOT NULL, category TEXT NOT NULL, "
+            "lead_time_days INTEGER NOT NULL, PRIMARY KEY (group_id, id)) WITHOUT ROWID"
+        )
+        # The runs in capability order (their covering index), each capability's row read once by its key; or, when
+        # words pick the capabilities, those few first. A capability has one run holding the week: no row comes twice.
+        source = (
+            "caps c JOIN cap_runs r ON r.cap_id = c.id"
+            if query.capability_words
+            else "cap_runs r INDEXED BY ix_cap_runs_cap CROSS JOIN caps c ON c.id = r.cap_id"
+        )
+        connection.execute(
+            f"INSERT INTO temp.cap_ok SELECT c.group_id, c.id, c.category, c.lead_time_days FROM {source} WHERE "
+            "r.last_week >= :week AND r.first_week <= :week AND r.base + r.step * (:week - r.first_week) >= :units"
+            f"{fixed} ORDER BY c.group_id, c.id",
+            params,
+        )
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run `query` and return one page of hits, the facets and the next cursor.
@@ -644,7 +680,7 @@ class EmbeddedIndex:
                         continue
                     capability = self._capability_conditions(query, params, exclude=exclude)
                     flags[name] = (
-                        f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                        f"g.id IN (SELECT c.group_id FROM {self._capabilities(query)} WHERE {' AND '.join(capability)})"
                         if capability
                         else "EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id)"  # any capability: a lookup, not every row
                     )
@@ -657,7 +693,7 @@ class EmbeddedIndex:
         if query.sort == Sort.LEAD_TIME:
             capability = self._capability_conditions(query, params)
             extra = f" AND {' AND '.join(capability)}" if capability else ""
-            return f"(SELECT MIN(c.lead_time_days) FROM caps c WHERE c.group_id = g.id{extra})", "ASC"
+            return f"(SELECT MIN(c.lead_time_days) FROM {self._capabilities(query)} WHERE c.group_id = g.id{extra})", "ASC"
         if query.sort == Sort.DISTANCE:
             params.update(near_lat=query.near.lat, near_lon=query.near.lon)
             return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
@@ -786,7 +822,7 @@ class EmbeddedIndex:
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
             )
             counted[facet] = connection.execute(
-                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c{joins} "
+                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)}{joins} "
                 f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
                 params,
             ).fetchall()
