@@ -486,7 +486,8 @@ class EmbeddedIndex:
             conditions.append("c.ready_on <= :cap_by")
         return conditions
 
-    def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    def _where(self, query: SearchQuery, params: dict[str, Any], *, capabilities: bool = True) -> list[str]:
+        """Return the SQL conditions on a group `g` that `query`'s filters make; the capability ones only if `capabilities`."""
         conditions: list[str] = []
         if query.countries:
             conditions.append(f"g.country IN ({_bind(params, 'country', query.countries)})")
@@ -503,7 +504,7 @@ class EmbeddedIndex:
             conditions.append(
                 f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
             )
-        capability = self._capability_conditions(query, params)
+        capability = self._capability_conditions(query, params) if capabilities else []
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
             conditions.append(f"g.id IN (SELECT c.group_id FROM {self._capabilities(query)} WHERE {' AND '.join(capability)})")
@@ -550,20 +551,28 @@ class EmbeddedIndex:
                 products.append(alternatives)
         return replace(query, capability_words=tuple(products))
 
-    def _capacity_met(self, connection: sqlite3.Connection, query: SearchQuery) -> None:
+    def _capacity_met(
+        self, connection: sqlite3.Connection, query: SearchQuery, words: str | None, groups: list[str], params: dict[str, Any]
+    ) -> None:
         """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
 
         Once per search, in one pass over the capacity runs (issue 19): the candidates, the selection flags, the
         category and material facets and the lead-time sort then read these rows, with their group and category,
-        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times).
+        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times). Only the
+        capabilities of groups that can be candidates are read: those the words found (`words`, the FROM clause of
+        the scored groups) meeting `groups`, the conditions on a group `g` every candidate meets (with `params`).
         """
         connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
         if not query.capacity:
             return
         # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
         low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
-        params: dict[str, Any] = {"week": low >> UNITS_BITS, "units": low & UNITS_MAX}
-        fixed = "".join(f" AND {condition}" for condition in self._fixed_capability_conditions(query, params))
+        params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
+        conditions = self._fixed_capability_conditions(query, params)
+        if words or groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
+            where = f" WHERE {' AND '.join(groups)}" if groups else ""
+            conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'}{where})")
+        fixed = "".join(f" AND {condition}" for condition in conditions)
         # Keyed by group: the lead-time sort and the facets look a group's rows up; filled in that order, not at random.
         connection.execute(
             "CREATE TEMP TABLE cap_ok (group_id INTEGER NOT NULL, id INTEGER NOT NULL, category TEXT NOT NULL, "
@@ -573,7 +582,7 @@ class EmbeddedIndex:
         # words pick the capabilities, those few first. A capability has one run holding the week: no row comes twice.
         source = (
             "caps c JOIN cap_runs r ON r.cap_id = c.id"
-            if query.capability_words
+            if query.capability_words or words or groups
             else "cap_runs r INDEXED BY ix_cap_runs_cap CROSS JOIN caps c ON c.id = r.cap_id"
         )
         connection.execute(
@@ -594,7 +603,6 @@ class EmbeddedIndex:
         if _browses(query):
             return self._browse(connection, query)
         query = self.plan(connection, query)
-        self._capacity_met(connection, query)
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
         source, score = self._source(text)
@@ -605,6 +613,7 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
+        self._capacity_met(connection, query, source if text else None, self._where(base, params, capabilities=False), params)
         # One selection over the whole federation (a category or a country picked on the opening page): that
         # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
         # every group, with its flags, to show one category's groups).
