@@ -645,9 +645,13 @@ class EmbeddedIndex:
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
             connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
+            # Only the candidates some facet counts: those meeting every selection but one at most (issue 19: a category
+            # and a material picked on the opening page wrote all 100,000 groups, to count a few thousand).
+            counted = sorted({self._counting(flags, facet) for facet in selected})
+            kept = "" if "1" in counted else f" WHERE {' OR '.join(f'({condition})' for condition in counted)}"
+            named = "".join(f", {sql} AS {name}" for name, sql in flags.items())
             connection.execute(
-                f"INSERT INTO temp.candidates SELECT {selected_columns}{''.join(f', {sql}' for sql in flags.values())} "
-                f"FROM {source} {where}",
+                f"INSERT INTO temp.candidates SELECT * FROM (SELECT {selected_columns}{named} FROM {source} {where}) k{kept}",
                 params,
             )
             every = " AND ".join(flags)

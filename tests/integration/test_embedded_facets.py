@@ -738,3 +738,23 @@ def test_capacity_searches_read_the_capabilities_once_and_answer_as_the_previous
                 break
             query = replace(query, after=now.next_cursor)
     assert compared >= 30 and with_selection >= 8 and single >= 8, (compared, with_selection, single)
+
+
+def test_candidates_are_the_groups_some_facet_counts(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: with a category and a material selected on the opening page, the candidates written are the groups
+    meeting one of the two (each facet counts among those meeting the other), where every group was written."""
+    current, previous = indexes
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    query = SearchQuery(categories=(category,), materials=(material,), sort=Sort.RATING, size=8)
+    either = {
+        d["id"]
+        for d in federation
+        if any(c["category"] == category for c in d["capabilities"]) or any(material in c["materials"] for c in d["capabilities"])
+    }
+    assert 0 < len(either) < len(federation) / 2
+    now = current.search(query)
+    assert {id_ for (id_,) in current._reader().execute("SELECT id FROM temp.candidates")} == either
+    assert _shape(now) == _shape(previous.search(query))
