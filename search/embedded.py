@@ -109,8 +109,8 @@ CREATE INDEX IF NOT EXISTS ix_caps_group ON caps (group_id, category);
 CREATE INDEX IF NOT EXISTS ix_caps_category ON caps (category, group_id);
 CREATE INDEX IF NOT EXISTS ix_cap_materials ON cap_materials (cap_id, material);
 CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material, cap_id);
--- Covering, in capability order: the capabilities with the units by a week are read in the order of
--- temp.cap_ready's key (appended, not inserted at random), and a page's units by a date come from it too.
+-- Covering, in capability order: the capabilities with the units by a week are read in capability order
+-- (each one's row then read once, in order, for temp.cap_ok), and a page's units by a date come from it too.
 CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id, first_week, last_week, base, step);
 """
 DISTANCE_SQL = (
@@ -432,8 +432,13 @@ class EmbeddedIndex:
             )
         return True
 
-    @staticmethod
-    def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+    @classmethod
+    def _capability_conditions(cls, query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+        """Return the SQL conditions on a capability `c` read from `_capabilities(query)`, without the facet `exclude`'s.
+
+        With a capacity need, `c` is a row of temp.cap_ok, which holds only the capabilities meeting every filter but
+        category and material (see _capacity_met): `1` then stands for those, so the list is never empty.
+        """
         conditions: list[str] = []
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
@@ -442,6 +447,22 @@ class EmbeddedIndex:
             conditions.append(
                 f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
+        if query.capacity:
+            return conditions or ["1"]
+        return conditions + cls._fixed_capability_conditions(query, params)
+
+    @staticmethod
+    def _capabilities(query: SearchQuery) -> str:
+        """The capability rows `_capability_conditions` are written against: temp.cap_ok with a capacity need, else caps."""
+        return "temp.cap_ok c" if query.capacity else "caps c"
+
+    @staticmethod
+    def _fixed_capability_conditions(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+        """The capability filters no facet selects (lead time, MOQ, price, the words' capabilities, the capacity's ready date).
+
+        One search applies the same ones everywhere: to the candidates, each facet and the sort, with or without selections.
+        """
+        conditions: list[str] = []
         if query.max_lead_time is not None:
             params["max_lead"] = query.max_lead_time
             conditions.append("c.lead_time_days <= :max_lead")
@@ -463,10 +484,10 @@ class EmbeddedIndex:
         if query.capacity:
             params["cap_by"] = query.capacity.by.isoformat()
             conditions.append("c.ready_on <= :cap_by")
-            conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
         return conditions
 
-    def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    def _where(self, query: SearchQuery, params: dict[str, Any], *, capabilities: bool = True) -> list[str]:
+        """Return the SQL conditions on a group `g` that `query`'s filters make; the capability ones only if `capabilities`."""
         conditions: list[str] = []
         if query.countries:
             conditions.append(f"g.country IN ({_bind(params, 'country', query.countries)})")
@@ -483,10 +504,10 @@ class EmbeddedIndex:
             conditions.append(
                 f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
             )
-        capability = self._capability_conditions(query, params)
+        capability = self._capability_conditions(query, params) if capabilities else []
         if capability:
             # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
-            conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
+            conditions.append(f"g.id IN (SELECT c.group_id FROM {self._capabilities(query)} WHERE {' AND '.join(capability)})")
         if query.capacity and query.capacity.as_of:
             params["as_of"] = instant_text(query.capacity.as_of)
             conditions.append("g.fresh_until > :as_of")
@@ -530,22 +551,52 @@ class EmbeddedIndex:
                 products.append(alternatives)
         return replace(query, capability_words=tuple(products))
 
-    @staticmethod
-    def _capacity_met(connection: sqlite3.Connection, query: SearchQuery) -> None:
-        """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
-        connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
-        if query.capacity:
-            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
-            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
-            week, units = low >> UNITS_BITS, low & UNITS_MAX
-            # Keyed by capability: `c.id IN cap_ready` is then a lookup, not an index built for each use.
-            connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
-            connection.execute(
-                "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
-                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER "
-                "BY cap_id",
-                {"week": week, "units": units},
-            )
+    def _capacity_met(
+        self, connection: sqlite3.Connection, query: SearchQuery, words: str | None, groups: list[str], params: dict[str, Any]
+    ) -> None:
+        """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
+
+        Once per search, in one pass over the capacity runs (issue 19): the candidates, the selection flags, the
+        category and material facets and the lead-time sort then read these rows, with their group and category,
+        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times). Only the
+        capabilities of groups that can be candidates are read: those the words found (`words`, the FROM clause of
+        the scored groups) meeting `groups`, the conditions on a group `g` every candidate meets (with `params`).
+        """
+        connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
+        if not query.capacity:
+            return
+        # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
+        low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+        params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
+        conditions = self._fixed_capability_conditions(query, params)
+        if words or groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
+            where = f" WHERE {' AND '.join(groups)}" if groups else ""
+            conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'}{where})")
+        fixed = "".join(f" AND {condition}" for condition in conditions)
+        # Keyed by category, then group: the category facet counts each category's groups in key order, with no
+        # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
+        # and a category's capabilities (a selection, a flag) are one range of the key.
+        connection.execute(
+            "CREATE TEMP TABLE cap_ok (category TEXT NOT NULL, group_id INTEGER NOT NULL, id INTEGER NOT NULL, "
+            "lead_time_days INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
+        )
+        # The runs in capability order (their covering index), each capability's row read once by its key; or, when
+        # words pick the capabilities, those few first. A capability has one run holding the week: no row comes twice.
+        source = (
+            "caps c JOIN cap_runs r ON r.cap_id = c.id"
+            if query.capability_words or words or groups
+            else "cap_runs r INDEXED BY ix_cap_runs_cap CROSS JOIN caps c ON c.id = r.cap_id"
+        )
+        connection.execute(
+            f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days FROM {source} WHERE "
+            "r.last_week >= :week AND r.first_week <= :week AND r.base + r.step * (:week - r.first_week) >= :units"
+            f"{fixed}",
+            params,
+        )
+        if query.sort == Sort.LEAD_TIME and not query.categories:
+            # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
+            # each lookup would scan the table (quadratic in the qualifying capabilities).
+            connection.execute("CREATE INDEX temp.cap_ok_group ON cap_ok (group_id, lead_time_days)")
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run `query` and return one page of hits, the facets and the next cursor.
@@ -558,7 +609,6 @@ class EmbeddedIndex:
         if _browses(query):
             return self._browse(connection, query)
         query = self.plan(connection, query)
-        self._capacity_met(connection, query)
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
         source, score = self._source(text)
@@ -569,13 +619,18 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
+        self._capacity_met(connection, query, source if text else None, self._where(base, params, capabilities=False), params)
         # One selection over the whole federation (a category or a country picked on the opening page): that
         # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
         # every group, with its flags, to show one category's groups).
         whole = len(selected) == 1 and _browses(base)
-        conditions = self._where(query if whole else base, params)
+        # With a capacity need the candidates are the groups of temp.cap_ok (see _capacity_met), so one selection of
+        # category or material (the search with units by a date, and a product) counts its facet there: no candidates
+        # are written (issue 19: 70,000 groups with their flags at 100,000 groups, to show 7,000).
+        capped = selected[0] if len(selected) == 1 and selected[0] in _VALUE_SET_COLUMNS and query.capacity else None
+        conditions = self._where(query if whole or capped else base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        flags = {} if whole else self._selection_flags(query, selected, params)
+        flags = {} if whole or capped else self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
@@ -590,9 +645,13 @@ class EmbeddedIndex:
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
             connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
+            # Only the candidates some facet counts: those meeting every selection but one at most (issue 19: a category
+            # and a material picked on the opening page wrote all 100,000 groups, to count a few thousand).
+            counted = sorted({self._counting(flags, facet) for facet in selected})
+            kept = "" if "1" in counted else f" WHERE {' OR '.join(f'({condition})' for condition in counted)}"
+            named = "".join(f", {sql} AS {name}" for name, sql in flags.items())
             connection.execute(
-                f"INSERT INTO temp.candidates SELECT {selected_columns}{''.join(f', {sql}' for sql in flags.values())} "
-                f"FROM {source} {where}",
+                f"INSERT INTO temp.candidates SELECT * FROM (SELECT {selected_columns}{named} FROM {source} {where}) k{kept}",
                 params,
             )
             every = " AND ".join(flags)
@@ -604,7 +663,7 @@ class EmbeddedIndex:
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
-        facets = self._facets(connection, query, flags)
+        facets = self._facets(connection, query, flags, everywhere=capped)
         if whole:
             [facet] = selected
             chosen = selected_values(query, facet)
@@ -644,7 +703,7 @@ class EmbeddedIndex:
                         continue
                     capability = self._capability_conditions(query, params, exclude=exclude)
                     flags[name] = (
-                        f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})"
+                        f"g.id IN (SELECT c.group_id FROM {self._capabilities(query)} WHERE {' AND '.join(capability)})"
                         if capability
                         else "EXISTS (SELECT 1 FROM caps c WHERE c.group_id = g.id)"  # any capability: a lookup, not every row
                     )
@@ -657,7 +716,7 @@ class EmbeddedIndex:
         if query.sort == Sort.LEAD_TIME:
             capability = self._capability_conditions(query, params)
             extra = f" AND {' AND '.join(capability)}" if capability else ""
-            return f"(SELECT MIN(c.lead_time_days) FROM caps c WHERE c.group_id = g.id{extra})", "ASC"
+            return f"(SELECT MIN(c.lead_time_days) FROM {self._capabilities(query)} WHERE c.group_id = g.id{extra})", "ASC"
         if query.sort == Sort.DISTANCE:
             params.update(near_lat=query.near.lat, near_lon=query.near.lon)
             return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
@@ -715,7 +774,13 @@ class EmbeddedIndex:
         return " AND ".join(f"k.{flag}" for flag in others) or "1"
 
     def _facets(
-        self, connection: sqlite3.Connection, query: SearchQuery, flags: dict[str, str], *, matched: str = "temp.matched"
+        self,
+        connection: sqlite3.Connection,
+        query: SearchQuery,
+        flags: dict[str, str],
+        *,
+        matched: str = "temp.matched",
+        everywhere: str | None = None,
     ) -> dict[str, list[FacetValue]]:
         """Count every facet's values in four passes, without matching anything again (issue 19).
 
@@ -723,7 +788,8 @@ class EmbeddedIndex:
         that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
         Country, verified, the certification facets, and category and material unless another capability
         filter applies to them, share one pass over the groups' value sets; the others count the
-        capabilities that meet that filter.
+        capabilities that meet that filter. The capability facet `everywhere` counts every capability that meets the
+        filter, whatever its group: there, every group is a candidate (a search's temp.cap_ok).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
         matched_set = matched
@@ -780,13 +846,13 @@ class EmbeddedIndex:
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
             others = self._capability_conditions(query, params, exclude=facet)
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
-            groups = f"c.group_id IN ({groups_of(facet)})"
-            capability = " AND ".join([groups, *others])
+            groups = [] if facet == everywhere else [f"c.group_id IN ({groups_of(facet)})"]
+            capability = " AND ".join([*groups, *others])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
             )
             counted[facet] = connection.execute(
-                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c{joins} "
+                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)}{joins} "
                 f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
                 params,
             ).fetchall()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -24,13 +26,15 @@ from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
 from search.analysis import edit_distance, max_edits
-from search.documents import capacity_key, units_by
+from search.documents import UNITS_BITS, UNITS_MAX, capacity_key, capacity_key_range, instant_text, units_by
 from search.embedded import (
     ARMS_PER_STATEMENT,
+    DISTANCE_SQL,
     FACET_SIZE,
     MAX_EXPANSIONS,
     EmbeddedIndex,
     _any_of,
+    _bind,
     _facet_text,
     _restore_capacity_keys,
     capacity_runs,
@@ -43,11 +47,13 @@ from search.query import (
     CapacityNeed,
     FacetValue,
     InvalidQuery,
+    Near,
     Ranking,
     SearchQuery,
     SearchResult,
     Sort,
     TermMatcher,
+    category_codes,
     decode_cursor,
     encode_cursor,
     is_relaxed,
@@ -191,6 +197,120 @@ class PreviousPath(EmbeddedIndex):
         connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
         connection.executemany("INSERT INTO temp.text_scores (id, score) VALUES (?, ?)", scores.items())
         return True
+
+    # Capability filters as before the qualifying capabilities were written once per search (temp.cap_ok): each use
+    # read the capabilities again, and capacity from temp.cap_ready.
+    @staticmethod
+    def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
+        conditions: list[str] = []
+        if query.categories and exclude != "category":
+            conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
+        if query.materials and exclude != "material":
+            # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
+            conditions.append(
+                f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
+            )
+        if query.max_lead_time is not None:
+            params["max_lead"] = query.max_lead_time
+            conditions.append("c.lead_time_days <= :max_lead")
+        if query.max_moq is not None:
+            params["max_moq"] = query.max_moq
+            conditions.append("c.moq <= :max_moq")
+        if query.price_min is not None or query.price_max is not None:
+            params["currency"] = query.currency
+            conditions.append("c.currency = :currency")
+            if query.price_max is not None:
+                params["price_max"] = query.price_max
+                conditions.append("c.price_min <= :price_max")
+            if query.price_min is not None:
+                params["price_min"] = query.price_min
+                conditions.append("c.price_max >= :price_min")
+        if query.capability_words:
+            params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
+            conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
+        if query.capacity:
+            params["cap_by"] = query.capacity.by.isoformat()
+            conditions.append("c.ready_on <= :cap_by")
+            conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
+        return conditions
+
+
+    def _where(self, query: SearchQuery, params: dict[str, Any]) -> list[str]:
+        conditions: list[str] = []
+        if query.countries:
+            conditions.append(f"g.country IN ({_bind(params, 'country', query.countries)})")
+        if query.verified is not None:
+            params["verified"] = int(query.verified)
+            conditions.append("g.verified = :verified")
+        if query.certifications:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN "
+                f"({_bind(params, 'cert', query.certifications)}))"
+            )
+        if query.verified_certifications:
+            schemes = _bind(params, "vcert", query.verified_certifications)
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
+            )
+        capability = self._capability_conditions(query, params)
+        if capability:
+            # IN, not a correlated EXISTS: SQLite evaluates the capability subquery once, from its indexes.
+            conditions.append(f"g.id IN (SELECT c.group_id FROM caps c WHERE {' AND '.join(capability)})")
+        if query.capacity and query.capacity.as_of:
+            params["as_of"] = instant_text(query.capacity.as_of)
+            conditions.append("g.fresh_until > :as_of")
+        if query.near and query.near.km is not None:
+            near = query.near
+            # A bounding box on indexed columns first, then the exact great-circle distance.
+            lat_span = near.km / 110.574
+            lon_span = near.km / max(111.320 * math.cos(math.radians(near.lat)), 1e-6)
+            params.update(
+                near_lat=near.lat,
+                near_lon=near.lon,
+                near_km=near.km,
+                lat_lo=near.lat - lat_span,
+                lat_hi=near.lat + lat_span,
+                lon_lo=near.lon - lon_span,
+                lon_hi=near.lon + lon_span,
+            )
+            conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
+            if params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
+                conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
+            conditions.append(f"{DISTANCE_SQL} <= :near_km")
+        return conditions
+
+
+    @staticmethod
+    def _capacity_met(connection: sqlite3.Connection, query: SearchQuery) -> None:
+        """The capabilities with the units by the date, once per search (hits, sort and facets all ask)."""
+        connection.execute("DROP TABLE IF EXISTS temp.cap_ready")
+        if query.capacity:
+            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
+            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+            week, units = low >> UNITS_BITS, low & UNITS_MAX
+            # Keyed by capability: `c.id IN cap_ready` is then a lookup, not an index built for each use.
+            connection.execute("CREATE TEMP TABLE cap_ready (cap_id INTEGER PRIMARY KEY)")
+            connection.execute(
+                "INSERT OR IGNORE INTO temp.cap_ready SELECT cap_id FROM cap_runs "
+                "WHERE last_week >= :week AND first_week <= :week AND base + step * (:week - first_week) >= :units ORDER "
+                "BY cap_id",
+                {"week": week, "units": units},
+            )
+
+
+    def _sort_value(self, query: SearchQuery, score: str, params: dict[str, Any]) -> tuple[str, str]:
+        """The SQL for the sort key and its direction; the group id breaks ties, ascending."""
+        if query.sort == Sort.RATING:
+            return "COALESCE(g.rating, -1.0)", "DESC"
+        if query.sort == Sort.LEAD_TIME:
+            capability = self._capability_conditions(query, params)
+            extra = f" AND {' AND '.join(capability)}" if capability else ""
+            return f"(SELECT MIN(c.lead_time_days) FROM caps c WHERE c.group_id = g.id{extra})", "ASC"
+        if query.sort == Sort.DISTANCE:
+            params.update(near_lat=query.near.lat, near_lon=query.near.lon)
+            return f"COALESCE({DISTANCE_SQL}, 1e9)", "ASC"
+        return score, "DESC"
+
 
     def _page(self, connection: sqlite3.Connection, query: SearchQuery, direction: str) -> tuple[list, str | None]:
         """One page, joining every matched group's document before the sort (as before issue 19)."""
@@ -552,3 +672,113 @@ def test_one_selection_over_the_whole_federation_writes_no_candidates_and_answer
             if now.next_cursor is None:
                 break
             query = replace(query, after=now.next_cursor)
+
+
+def _capacity_queries(federation: list[dict[str, Any]]) -> list[SearchQuery]:
+    """Capacity needs with every other capability filter, facet selection and sort they meet in a search."""
+    by = TODAY + dt.timedelta(weeks=14)
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    materials = [m for m, _n in Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(2)]
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    located = next(d["location"] for d in federation if d["location"])
+    need, big = CapacityNeed(300, by), CapacityNeed(3_000, TODAY + dt.timedelta(weeks=30))
+    return [
+        SearchQuery(capacity=need, size=9),
+        SearchQuery(capacity=big, size=9, sort=Sort.RATING),
+        SearchQuery(capacity=need, categories=(category,), size=9),
+        SearchQuery(capacity=need, categories=(category.split(".")[0],), max_lead_time=45, size=9),
+        SearchQuery(capacity=need, materials=tuple(materials), size=9),
+        SearchQuery(capacity=need, categories=(category.split(".")[0],), materials=(materials[0],), size=9),
+        SearchQuery(capacity=big, categories=(category.split(".")[0],), sort=Sort.LEAD_TIME, size=9),
+        SearchQuery(capacity=need, materials=(materials[1],), sort=Sort.LEAD_TIME, max_moq=300, size=9),
+        SearchQuery(capacity=need, max_moq=500, price_max=8, size=9),
+        SearchQuery(capacity=need, price_min=2, countries=(country,), size=9),
+        SearchQuery(text="baskets", capacity=need, size=9),
+        SearchQuery(text="baskets", capacity=need, categories=(category,), materials=(materials[0],), size=9),
+        SearchQuery(text="weavers", capacity=big, max_lead_time=60, verified=True, size=9),
+        SearchQuery(capacity=need, near=Near(located["lat"], located["lon"], 2_000), sort=Sort.DISTANCE, size=9),
+        SearchQuery(capacity=replace(need, as_of=dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC)), size=9),
+    ]
+
+
+def _scans_per_row(connection: sqlite3.Connection, statement: str, table: str) -> list[str]:
+    """The steps of the statement's plan that scan `table` inside a correlated subquery (once per outer row).
+
+    The statement is planned with NULL for its parameters (its plan does not depend on their values here)."""
+    names = {name for name in re.findall(r"\bFROM (\S+) (\w+)\b", statement) if name[0] == table}
+    aliases = {alias for _name, alias in names} | {table}
+    placeholders = re.sub(r"'[^']*'", "NULL", statement)
+    plan = {row[0]: (row[1], row[3]) for row in connection.execute(f"EXPLAIN QUERY PLAN {placeholders}")}
+    scans = []
+    for parent, detail in plan.values():
+        step = re.match(r"(SCAN|SEARCH) (\S+)", detail)
+        # A SEARCH with no constraint in brackets walks the whole key: a scan in the key's order.
+        if step and step[2] in aliases and (step[1] == "SCAN" or "(" not in detail):
+            while parent in plan:
+                parent, above = plan[parent]
+                if above.startswith("CORRELATED"):
+                    scans.append(detail)
+                    break
+    return scans
+
+
+def test_capacity_searches_read_the_capabilities_once_and_answer_as_the_previous_path(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: with a capacity need, the capabilities meeting it and the other capability filters are read in one
+    statement (temp.cap_ok), where the candidates, each selection's flag, the category and material facets and the
+    lead-time sort each read them again; one selection of category or material is counted there, with no candidates
+    written. Same totals, pages, cursors, scores and facets over three pages."""
+    current, previous = indexes
+    connection = current._reader()
+    compared = with_selection = single = 0
+    for query in _capacity_queries(federation):
+        for _page in range(3):
+            statements: list[str] = []
+            connection.set_trace_callback(statements.append)
+            try:
+                now = current.search(query)
+            finally:
+                connection.set_trace_callback(None)
+            reading = [s for s in statements if re.search(r"\bcaps c\b", s)]
+            assert len(reading) == 1, (query, reading)
+            for statement in statements:  # no lookup into temp.cap_ok per outer row scans it: nothing quadratic
+                if "temp.cap_ok" in statement and not statement.startswith(("CREATE", "INSERT INTO temp.cap_ok")):
+                    assert not _scans_per_row(connection, statement, "temp.cap_ok"), (query, statement)
+            if (query.categories, query.materials, query.countries, query.verified) in (
+                (query.categories, (), (), None),
+                ((), query.materials, (), None),
+            ):  # one selection, of a capability facet: counted among temp.cap_ok's groups, no candidates written
+                assert not [s for s in statements if "INSERT INTO temp.candidates" in s], query
+                single += 1
+            before = previous.search(query)
+            assert _shape(now) == _shape(before), query
+            assert [(h.score, [(c.category, c.units_by_date) for c in h.matches]) for h in now.hits] == [
+                (h.score, [(c.category, c.units_by_date) for c in h.matches]) for h in before.hits
+            ], query
+            compared += 1
+            with_selection += bool(query.categories or query.materials) and now.total > 0
+            if now.next_cursor is None:
+                break
+            query = replace(query, after=now.next_cursor)
+    assert compared >= 30 and with_selection >= 8 and single >= 8, (compared, with_selection, single)
+
+
+def test_candidates_are_the_groups_some_facet_counts(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: with a category and a material selected on the opening page, the candidates written are the groups
+    meeting one of the two (each facet counts among those meeting the other), where every group was written."""
+    current, previous = indexes
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    query = SearchQuery(categories=(category,), materials=(material,), sort=Sort.RATING, size=8)
+    either = {
+        d["id"]
+        for d in federation
+        if any(c["category"] == category for c in d["capabilities"]) or any(material in c["materials"] for c in d["capabilities"])
+    }
+    assert 0 < len(either) < len(federation) / 2
+    now = current.search(query)
+    assert {id_ for (id_,) in current._reader().execute("SELECT id FROM temp.candidates")} == either
+    assert _shape(now) == _shape(previous.search(query))
