@@ -19,10 +19,10 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import create_engine, func, select
-from werkzeug.serving import make_server
 
 from marketplace import ROOT, create_app
 from marketplace.db import db, utcnow
+from marketplace.devserver import make_dev_server
 
 if TYPE_CHECKING:
     from search.indexing import DailyRebuild
@@ -313,7 +313,7 @@ def serve(host: str, port: int) -> None:
 
     # make_server, not run_simple: run_simple ends the output with Werkzeug's development-server banner; here the
     # last lines are the address and, on a demo database, how to sign in.
-    server = make_server(host, port, app, threaded=True)
+    server = make_dev_server(host, port, app)
     threading.Thread(target=work, name="outbox-worker", daemon=True).start()
     threading.Thread(target=_daily_rebuild(app).run_forever, args=(stop,), name="search-daily-rebuild", daemon=True).start()
     for line in ready_lines(app, host, server.server_port):

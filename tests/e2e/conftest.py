@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.cli import upgrade_database
 from marketplace.demo import seed_marketplace
+from marketplace.devserver import make_dev_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,7 +42,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         from search.indexing import rebuild
 
         rebuild(db.session, app.extensions["loom.search"])  # what `make run` does: search finds the demo groups
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_dev_server("127.0.0.1", 0, app)  # as `loom serve` serves
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in e-mails and QR codes point at this server
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
