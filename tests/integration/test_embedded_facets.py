@@ -610,15 +610,9 @@ def test_the_opening_search_page_reads_its_page_from_an_index_and_answers_as_the
     """Issue 19: with no words, filter or selection every group matches; the page and facets are read from indexes,
     where every group was copied into a matched set and sorted (100,000 rows to show 20). Same pages, cursors and facets."""
     current, previous = indexes
-    connection = current._reader()
-    statements: list[str] = []
     query = SearchQuery(sort=sort, size=15)
     for _page in range(4):
-        connection.set_trace_callback(statements.append)
-        try:
-            now = current.search(query)
-        finally:
-            connection.set_trace_callback(None)
+        now, statements = _traced_search(current, query)
         assert not [s for s in statements if "temp." in s or "TEMP" in s]
         assert _shape(now) == _shape(previous.search(query)), query
         assert [hit.score for hit in now.hits] == [hit.score for hit in previous.search(query).hits]
@@ -630,12 +624,7 @@ def test_the_opening_search_page_reads_its_page_from_an_index_and_answers_as_the
         SearchQuery(max_moq=100),
         SearchQuery(sort=Sort.LEAD_TIME),
     ):
-        statements.clear()
-        connection.set_trace_callback(statements.append)
-        try:
-            result = current.search(other)
-        finally:
-            connection.set_trace_callback(None)
+        result, statements = _traced_search(current, other)
         assert any("temp.matched" in s for s in statements), other
         assert _shape(result) == _shape(previous.search(other)), other
 
@@ -646,7 +635,6 @@ def test_one_selection_over_the_whole_federation_writes_no_candidates_and_answer
     """Issue 19: a category or a country picked on the opening page counts its own facet over every group from the
     covering index, where every group was written as a candidate with its flags."""
     current, previous = indexes
-    connection = current._reader()
     country = Counter(d["country"] for d in federation).most_common(1)[0][0]
     category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
     material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
@@ -661,12 +649,7 @@ def test_one_selection_over_the_whole_federation_writes_no_candidates_and_answer
     ]
     for query in queries:
         for _page in range(3):
-            statements: list[str] = []
-            connection.set_trace_callback(statements.append)
-            try:
-                now = current.search(query)
-            finally:
-                connection.set_trace_callback(None)
+            now, statements = _traced_search(current, query)
             assert not [s for s in statements if "INSERT INTO temp.candidates" in s], query
             assert _shape(now) == _shape(previous.search(query)), query
             if now.next_cursor is None:
@@ -699,6 +682,17 @@ def _capacity_queries(federation: list[dict[str, Any]]) -> list[SearchQuery]:
         SearchQuery(capacity=need, near=Near(located["lat"], located["lon"], 2_000), sort=Sort.DISTANCE, size=9),
         SearchQuery(capacity=replace(need, as_of=dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC)), size=9),
     ]
+
+
+def _traced_search(index: EmbeddedIndex, query: SearchQuery) -> tuple[SearchResult, list[str]]:
+    """Search `index` for `query`; return the result and the SQL statements its reader ran."""
+    connection = index._reader()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        return index.search(query), statements
+    finally:
+        connection.set_trace_callback(None)
 
 
 def _scans_per_row(connection: sqlite3.Connection, statement: str, table: str) -> list[str]:
@@ -734,12 +728,7 @@ def test_capacity_searches_read_the_capabilities_once_and_answer_as_the_previous
     compared = with_selection = single = 0
     for query in _capacity_queries(federation):
         for _page in range(3):
-            statements: list[str] = []
-            connection.set_trace_callback(statements.append)
-            try:
-                now = current.search(query)
-            finally:
-                connection.set_trace_callback(None)
+            now, statements = _traced_search(current, query)
             reading = [s for s in statements if re.search(r"\bcaps c\b", s)]
             assert len(reading) == 1, (query, reading)
             for statement in statements:  # no lookup into temp.cap_ok per outer row scans it: nothing quadratic
