@@ -28,8 +28,7 @@ from marketplace.i18n import format_day, format_number
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
-from marketplace.reputation.services import reviews_of_group
-from marketplace.reputation.signals import reputation
+from marketplace.reputation.signals import profile_record
 from marketplace.sourcing import services as sourcing
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
@@ -230,12 +229,13 @@ def profile(slug: str) -> str | Response:
         if membership and membership.organization.kind == OrganizationKind.BUYER
         else []
     )
+    record, reviews = profile_record(db.session, group.id)
     return render_template(
         "producers/profile.html",
         group=group,
         calendars=calendars,
         drafts=drafts,
         picture=loaded_cover(group),
-        reputation=reputation(db.session, group.id),
-        reviews=reviews_of_group(db.session, group.id),
+        reputation=record,
+        reviews=reviews,
     )

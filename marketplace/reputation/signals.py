@@ -26,10 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, and_, bindparam, cast, func, literal_column, null, select, union_all
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization
@@ -224,6 +226,45 @@ _RECORD = union_all(
     ),
 )
 
+# The profile's statement: `_RECORD` and a fourth kind of row, the group's `shown` newest reviews as the page shows
+# them: the review's id in the group's place, its four ratings, its moment in the first moment's place, its text and
+# answer in the zone's and the country's (the only text positions that convert nothing).
+_SHOWN = 3
+_NEWEST = (
+    select(
+        Review.id,
+        Review.rating,
+        Review.quality_rating,
+        Review.communication_rating,
+        Review.on_time_rating,
+        Review.created_at,
+        Review.text,
+        Review.reply,
+    )
+    .where(Review.group_id.in_(_IDS))
+    .order_by(Review.created_at.desc(), Review.id.desc())
+    .limit(bindparam("shown"))
+    .subquery("newest")
+)
+_PROFILE_RECORD = union_all(
+    *_RECORD.selects,
+    select(
+        literal_column(str(_SHOWN)),
+        _NEWEST.c.id,
+        _NEWEST.c.rating,
+        _NEWEST.c.quality_rating,
+        _NEWEST.c.communication_rating,
+        _NEWEST.c.on_time_rating,
+        _TEXT,
+        cast(null(), Date),
+        _NEWEST.c.created_at,
+        _MOMENT,
+        _MOMENT,
+        _NEWEST.c.text,
+        _NEWEST.c.reply,
+    ),
+)
+
 
 def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, Reputation]:
     """Measure every group of `group_ids` in one statement for the whole list, however long.
@@ -234,9 +275,12 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     """
     if not group_ids:
         return {}
-    now = now or utcnow()
     ids = sorted(set(group_ids))
-    rows = session.execute(_RECORD, {"ids": ids}).all()
+    return _measured(session.execute(_RECORD, {"ids": ids}).all(), ids, now or utcnow())
+
+
+def _measured(rows: Sequence[Row[Any]], ids: list[int], now: dt.datetime) -> dict[int, Reputation]:
+    """Measure the groups `ids` from the rows of `_RECORD` (rows of other kinds are left alone)."""
     orders = [(r[2], r[1], r[3], r[6], r[7], r[8], r[11], r[12]) for r in rows if r[0] == _ORDER]
     shipped: dict[int, dt.datetime] = {row[0]: row[5] for row in orders if row[5] is not None}
     completed: dict[int, int] = defaultdict(int)
@@ -306,8 +350,36 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
 
 
 def reputation(session: Session, group_id: int) -> Reputation:
-    """Measure one group (its profile page)."""
+    """Measure one group."""
     return reputations(session, [group_id])[group_id]
+
+
+@dataclass(frozen=True)
+class ShownReview:
+    """A review as a group's profile shows it: the ratings (1..5; a dimension None when not asked), text and answer."""
+
+    id: int
+    rating: int
+    quality_rating: int | None
+    communication_rating: int | None
+    on_time_rating: int | None
+    created_at: dt.datetime
+    text: str
+    reply: str | None
+
+
+def profile_record(
+    session: Session, group_id: int, *, reviews: int = 20, now: dt.datetime | None = None
+) -> tuple[Reputation, list[ShownReview]]:
+    """Measure one group and read its `reviews` newest reviews (newest first), in one statement: its profile page.
+
+    `_PROFILE_RECORD` is `_RECORD` with a fourth kind of row, the newest reviews, so the page pays one
+    round trip for both (issue 19). The reviews are those `reputation.services.reviews_of_group` lists.
+    """
+    rows = session.execute(_PROFILE_RECORD, {"ids": [group_id], "shown": reviews}).all()
+    shown = [ShownReview(r[1], r[2], r[3], r[4], r[5], _aware(r[8]), r[11] or "", r[12]) for r in rows if r[0] == _SHOWN]
+    shown.sort(key=lambda review: (review.created_at, review.id), reverse=True)  # a UNION ALL keeps no order
+    return _measured(rows, [group_id], now or utcnow())[group_id], shown
 
 
 def _given(column: tuple[int | None, ...]) -> list[int]:

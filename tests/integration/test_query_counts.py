@@ -129,7 +129,7 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 BUDGET = {
     "home": 6,
     "directory": 5,
-    "profile": 7,
+    "profile": 6,
     "search": 1,
     "api_groups": 4,
     "api_group": 5,
@@ -139,7 +139,7 @@ BUDGET = {
     # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties
     # and lines (1), progress (1), invoices (1), its trace (read once) and story; the invoice: with its order, lines and
     # group (1), payments (1), payout (1), the group's collecting account (1); the profile: its group (1), photos (1),
-    # capabilities (1), products (1), measured record with its ratings (1) and reviews (1); the directory and the API's
+    # capabilities (1), products (1), measured record with its ratings and newest reviews (1); the directory and the API's
     # list: a page of groups with their total (1), capabilities (1), certifications (1); home and directory: cover photos (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
@@ -14,10 +15,11 @@ from marketplace.errors import Conflict, DomainError, Forbidden
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderStatus
 from marketplace.reputation import services as reviews
-from marketplace.reputation.signals import MAX_BOOST, MIN_BASIS, Reputation, reputation
+from marketplace.reputation.signals import MAX_BOOST, MIN_BASIS, Reputation, profile_record, reputation
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
 from search.documents import build_document, quality_boost
 from tests import factories
+from tests.integration.test_query_counts import counted
 from tests.web import sign_in, submit, text_of
 
 NOW = dt.datetime.now(dt.UTC)
@@ -305,3 +307,49 @@ def test_on_time_is_judged_by_the_groups_calendar_at_the_day_boundary(
 
     assert measured.on_time_basis == MIN_BASIS
     assert measured.on_time_rate == (1.0 if on_time else 0.0)
+
+
+def test_the_profile_reads_its_record_and_newest_reviews_in_one_statement(
+    client: FlaskClient, session: Session, connection: Connection
+) -> None:
+    from marketplace.reputation.models import Review
+
+    group, admin, buyer = parties(session)
+    other = factories.producer_group(session, name="Kitui Sisal Weavers")
+    at = NOW.replace(microsecond=0) - dt.timedelta(days=30)
+    for i in range(23):  # more than the page shows; pairs written at the same moment are told apart by id, newest first
+        order = factories.accepted_order(session, group, buyer, quantity=10)
+        session.add(
+            Review(
+                order_id=order.id,
+                group_id=group.id,
+                buyer_id=buyer.organization_id,
+                rating=1 + i % 5,
+                quality_rating=None if i % 3 else 1 + (i + 1) % 5,
+                communication_rating=None if i % 3 else 2,
+                on_time_rating=None if i % 4 else 3,
+                text=f"Review number {i}." if i % 2 else "",
+                reply=f"Answer to {i}." if i % 5 == 0 else None,
+                created_at=at + dt.timedelta(days=i // 2),
+            )
+        )
+    other_order = factories.accepted_order(session, other, buyer, quantity=10)
+    session.add(Review(order_id=other_order.id, group_id=other.id, buyer_id=buyer.organization_id, rating=1, text="Other."))
+    session.flush()
+
+    with counted(connection) as seen:
+        record, shown = profile_record(session, group.id)
+
+    assert len(seen) == 1
+    assert record == reputation(session, group.id)
+    newest = reviews.reviews_of_group(session, group.id)
+    assert [
+        (r.id, r.rating, r.quality_rating, r.communication_rating, r.on_time_rating, r.created_at, r.text, r.reply)
+        for r in newest
+    ] == [
+        (r.id, r.rating, r.quality_rating, r.communication_rating, r.on_time_rating, r.created_at, r.text, r.reply) for r in shown
+    ]
+    assert len(shown) == 20 and shown[1].text == "Review number 21." and shown[0].created_at.tzinfo is not None
+    assert profile_record(session, other.id)[1][0].text == "Other."
+    page = text_of(client.get(f"/groups/{group.slug}"))
+    assert "Review number 21." in page and "Answer to 20." in page and "Review number 1." not in page
