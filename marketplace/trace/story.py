@@ -63,6 +63,24 @@ def story_of(session: Session, order_id: int) -> ProductStory | None:
     return session.scalar(select(ProductStory).where(ProductStory.order_id == order_id))
 
 
+def chain_and_story(session: Session, order_id: int) -> tuple[list[TraceEvent], ProductStory | None]:
+    """Return the order's trace events in chain order and its story settings (None if unset), in one statement.
+
+    The order page shows both (`trace.views.order_trace`): one round trip, not two (issue 19). The order's
+    row anchors the outer joins, so a story without events, or events without a story, come back alike;
+    the story's few columns repeat on each event's row. An unknown order gives ([], None).
+    """
+    rows = session.execute(
+        select(TraceEvent, ProductStory)
+        .select_from(Order)
+        .outerjoin(TraceEvent, TraceEvent.order_id == Order.id)
+        .outerjoin(ProductStory, ProductStory.order_id == Order.id)
+        .where(Order.id == order_id)
+        .order_by(TraceEvent.sequence)
+    ).all()
+    return [event for event, _story in rows if event is not None], (rows[0][1] if rows else None)
+
+
 @use_case
 def set_story_consent(
     session: Session, membership: Membership | None, order_id: int, *, agree: bool, photo_ids: list[int] | None = None

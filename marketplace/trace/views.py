@@ -78,12 +78,12 @@ def order_trace(order: Order) -> dict[str, Any]:
     `story_form`. The order page (orders/order.html) calls it as the template global `order_trace`, so the
     orders package, which trace builds on, does not import trace.
     """
-    events = chain_of(db.session, order.id)
+    events, story = stories.chain_and_story(db.session, order.id)
     return {
         "trace": events,
         "chain_broken_at": first_altered(events),
         "plain_trace": stories.plain_steps(events, order.group.organization.zone),
-        "story": stories.story_of(db.session, order.id),
+        "story": story,
         "story_form": StoryForm(),
     }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from epcis_event_hash_generator import hash_generator, json_to_py
+from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
@@ -19,10 +20,12 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.services import move, post_progress
 from marketplace.trace.chain import GENESIS, LEGACY_SCHEME, event_hash, legacy_body, verify_document
 from marketplace.trace.epcis import CONTEXT, epcis_document, epcis_event
-from marketplace.trace.models import EventKind, TraceEvent
+from marketplace.trace.models import EventKind, ProductStory, TraceEvent
 from marketplace.trace.services import chain_of, verify_chain
+from marketplace.trace.story import chain_and_story, story_of
 from tests import factories
 from tests.epcis_schema import epcis_errors
+from tests.integration.test_query_counts import counted
 
 BASE = "https://loom.test"
 S = OrderStatus
@@ -257,3 +260,24 @@ def test_chains_hashed_before_cbv2_still_verify_and_grow(session: Session, parti
     second.why = {"note": "rewritten"}
     session.flush()
     assert verify_chain(session, order.id) == 2
+
+
+def test_the_order_page_reads_its_chain_and_story_in_one_statement(
+    session: Session, parties: dict, connection: Connection
+) -> None:
+    order = parties["order"]
+    _go(session, parties, [S.IN_PRODUCTION, ("progress", True), S.READY])
+    events = chain_of(session, order.id)
+    assert len(events) >= 3
+
+    with counted(connection) as seen:
+        assert chain_and_story(session, order.id) == (events, None)
+    assert len(seen) == 1
+    story = ProductStory(order_id=order.id, public_id="s-1", buyer_agrees=True, photo_ids=[])
+    session.add(story)
+    session.flush()
+    assert chain_and_story(session, order.id) == (events, story)  # in chain order, the story once
+    session.execute(delete(TraceEvent).where(TraceEvent.order_id == order.id))
+    session.expire_all()
+    assert chain_and_story(session, order.id) == ([], story_of(session, order.id))  # a story without events
+    assert chain_and_story(session, order.id + 1000) == ([], None)
