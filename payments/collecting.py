@@ -11,11 +11,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Role
 from marketplace.accounts.services import require_confirmed, require_role
-from marketplace.billing.models import Payment
+from marketplace.billing.models import Invoice, Payment, Payout
 from marketplace.db import use_case
 from marketplace.errors import Conflict, DomainError
 from marketplace.notifications import notify
@@ -100,12 +101,30 @@ def remove_collecting_account(session: Session, group: ProducerGroup, membership
     )
 
 
-def collecting_details(session: Session, group_id: int, box: Any) -> dict[str, str] | None:
-    """Return the group's account as the invoice prints it (bank, account_name, number, other), or None when it has none."""
-    account = session.get(CollectingAccount, group_id)
+def account_details(account: CollectingAccount | None, box: Any) -> dict[str, str] | None:
+    """Return `account` as the invoice prints it (bank, account_name, number, other), or None for no account.
+
+    Raises ValueError when its details were sealed under another key than `box`'s.
+    """
     if account is None:
         return None
     return dict(zip(FIELDS, box.open(account.details_secret).split("\n"), strict=True))
+
+
+def payout_and_account(session: Session, invoice: Invoice) -> tuple[Payout | None, CollectingAccount | None]:
+    """Return the invoice's payout and its group's collecting account (each None when there is none), in one statement.
+
+    The invoice page shows both: one round trip, not two (issue 19). Each is at most one row (the payout's
+    invoice is unique, the account's key is the group), so the outer joins from the invoice's row give one row.
+    """
+    row = session.execute(
+        select(Payout, CollectingAccount)
+        .select_from(Invoice)
+        .outerjoin(Payout, Payout.invoice_id == Invoice.id)
+        .outerjoin(CollectingAccount, CollectingAccount.group_id == Invoice.group_id)
+        .where(Invoice.id == invoice.id)
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 DIRECT = "group"  # Payment.provider_ref prefix of a bank transfer into the group's own collecting account

@@ -28,7 +28,6 @@ from marketplace.problems import problem
 from marketplace.producers.guards import group_admin
 from marketplace.secrets import SecretBox
 from payments import checkout, collecting, fees, group_refunds, payouts, refund_settlement, refunds, settlement
-from payments.collecting import collecting_details
 from payments.forms import (
     BankTransferForm,
     CollectingAccountForm,
@@ -58,10 +57,10 @@ def _settings() -> Settings:
 def invoice(invoice_id: int) -> str:
     membership = context.current_membership()
     invoice = checkout.invoice_for(db.session, membership, invoice_id)
-    payout = db.session.scalar(select(Payout).where(Payout.invoice_id == invoice.id))
+    payout, account = collecting.payout_and_account(db.session, invoice)
     is_group = membership.organization_id == invoice.group.organization_id
     try:  # the group's own account, when its owners set one, else the marketplace's
-        group_account = collecting_details(db.session, invoice.group_id, SecretBox(current_app.config["SECRETS_KEY"]))
+        group_account = collecting.account_details(account, SecretBox(current_app.config["SECRETS_KEY"]))
     except ValueError:  # sealed under another key: say nothing rather than the wrong account
         group_account = {}
     return render_template(

@@ -10,14 +10,16 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
-from marketplace.billing.models import Invoice, InvoiceStatus, Payout, PayoutStatus
+from marketplace.billing.models import Invoice, InvoiceStatus, Payout, PayoutMethod, PayoutStatus
 from marketplace.outbox.models import OutboxMessage
+from payments.collecting import payout_and_account
 from payments.models import CollectingAccount
 from tests import factories
+from tests.integration.test_query_counts import counted
 from tests.web import sign_in, submit, text_of
 
 MARKETPLACE = "Loom Marketplace Ltd, IBAN GB33 BUKB 2020 1555 5555 55"
@@ -108,3 +110,28 @@ def test_owners_set_the_account_buyers_pay_into_and_the_payment_settles_with_no_
     assert submit(client, "/manage/payouts", {}, action="/manage/payouts/collecting/remove").status_code == 302
     assert session.get(CollectingAccount, parties["group"].id) is None
     assert "Your invoices ask buyers to pay into the marketplace's account" in text_of(client.get("/manage/payouts"))
+
+
+def test_the_invoice_page_reads_the_payout_and_the_account_in_one_statement(
+    session: Session, parties: dict, connection: Connection
+) -> None:
+    group = parties["group"]
+    deposit = session.scalar(select(Invoice).where(Invoice.order_id == parties["order"].id))
+    another = factories.accepted_order(session, group, parties["buyer"], quantity=10)
+    other_deposit = session.scalar(select(Invoice).where(Invoice.order_id == another.id))
+    with counted(connection) as seen:
+        assert payout_and_account(session, deposit) == (None, None)
+    assert len(seen) == 1
+    account = CollectingAccount(group_id=group.id, details_secret="sealed", details_hint="Equity Bank ···7123")
+    payout = Payout(
+        group_id=group.id,
+        order_id=deposit.order_id,
+        invoice_id=deposit.id,
+        method=PayoutMethod.BANK_TRANSFER,
+        amount=Decimal("10"),
+        currency=deposit.currency,
+    )
+    session.add_all([account, payout])
+    session.flush()
+    assert payout_and_account(session, deposit) == (payout, account)
+    assert payout_and_account(session, other_deposit) == (None, account)  # the group's account, no payout of its own

@@ -135,10 +135,10 @@ BUDGET = {
     "api_group": 5,
     "api_search": 1,
     "order": 5,
-    "invoice": 5,
+    "invoice": 4,
     # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties
     # and lines (1), progress (1), invoices (1), its trace (read once) with its story (1); the invoice: with its order, lines and
-    # group (1), payments (1), payout (1), the group's collecting account (1); the profile: its group (1), photos (1),
+    # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group (1), photos (1),
     # capabilities (1), products (1), measured record with its ratings and newest reviews (1); the directory and the API's
     # list: a page of groups with their total (1), capabilities (1), certifications (1); home and directory: cover photos (1)
 }
