@@ -578,9 +578,10 @@ class EmbeddedIndex:
         low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
         params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
         conditions = self._fixed_capability_conditions(query, params)
-        if words or groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
-            where = f" WHERE {' AND '.join(groups)}" if groups else ""
-            conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'}{where})")
+        if groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
+            conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'} WHERE {' AND '.join(groups)})")
+        elif words:  # the words' groups, looked up by their key (a list of them, joined to groups, took a quarter of the time)
+            conditions.append("c.group_id IN (SELECT t.id FROM temp.text_scores t)")
         fixed = "".join(f" AND {condition}" for condition in conditions)
         # Keyed by category, then group: the category facet counts each category's groups in key order, with no
         # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
