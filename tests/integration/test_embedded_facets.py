@@ -37,6 +37,7 @@ from search.embedded import (
     _bind,
     _facet_text,
     _restore_capacity_keys,
+    capacity_line,
     capacity_runs,
 )
 from search.indexing import documents
@@ -771,3 +772,60 @@ def test_candidates_are_the_groups_some_facet_counts(
     now = current.search(query)
     assert {id_ for (id_,) in current._reader().execute("SELECT id FROM temp.candidates")} == either
     assert _shape(now) == _shape(previous.search(query))
+
+
+def test_capacity_lines_bound_every_weeks_units_and_leave_few_capabilities_between_them(
+    federation: list[dict[str, Any]],
+) -> None:
+    """Issue 19: each capability's two parallel lines (caps.low and caps.high, at its pace) hold its units in every
+    week of its keys, so a capability above the low line or below the high one is decided without reading its runs;
+    for the units and dates searches ask, few lie in between."""
+    lines, horizon = [], set()
+    for doc in federation:
+        for capability in doc["capabilities"]:
+            first, last, pace, low, high = line = capacity_line(capacity_runs(capability["capacity_keys"]))
+            assert low is not None and [key >> UNITS_BITS for key in capability["capacity_keys"]] == list(range(first, last + 1))
+            for key in capability["capacity_keys"]:
+                week, units = key >> UNITS_BITS, key & UNITS_MAX
+                assert low + pace * (week - first) <= units <= high + pace * (week - first), (capability["id"], week)
+            lines.append(line)
+            horizon.add(first)
+    assert capacity_line([]) == (None,) * 5
+    # Weeks missing between runs: no week is sure from the line.
+    assert capacity_line([(10, 11, 5, 5), (13, 20, 20, 5)])[3] is None
+    between = held = 0
+    for weeks, units in itertools.product((2, 5, 14, 30), (50, 300, 2_000, 10_000)):
+        week = capacity_key_range(units, TODAY + dt.timedelta(weeks=weeks))[0] >> UNITS_BITS
+        for first, last, pace, low, high in lines:
+            if first <= week <= last:
+                held += 1
+                between += low + pace * (week - first) < units <= high + pace * (week - first)
+    assert held > 1_000 and between * 10 < held, (between, held)
+
+
+def test_capacity_searches_read_no_capacity_run_but_those_between_the_lines(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: no statement of a capacity search scans cap_runs (every capability's runs were read, 475k rows at
+    100,000 groups): a capability's runs are looked up only when its lines leave its units in doubt. Over every
+    group, the capabilities are read from a covering index in temp.cap_ok's key order (category, group, capability),
+    so its rows are appended, not sorted in."""
+    current, _previous = indexes
+    connection = current._reader()
+    over_every_group = 0
+    for query in _capacity_queries(federation):
+        _result, statements = _traced_search(current, query)
+        for statement in statements:
+            if statement.startswith(("--", "DROP", "CREATE")):
+                continue
+            aliases = {"cap_runs", *re.findall(r"\bcap_runs (?:AS )?(\w+)", statement)} - {"WHERE", "INDEXED"}
+            plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}")]
+            assert not [step for step in plan if re.match(r"SCAN (\w+)", step) and step.split()[1] in aliases], statement
+            if statement.startswith("INSERT INTO temp.cap_ok") and "c.group_id IN (SELECT" not in statement:
+                over_every_group += 1
+                [step] = [step for step in plan if re.match(r"(SCAN|SEARCH) c\b", step)]
+                index = re.fullmatch(r"SCAN c USING COVERING INDEX (\w+)", step)
+                assert index, step
+                key = [row[2] for row in connection.execute(f"PRAGMA index_info({index[1]})")][:3]
+                assert key == ["category", "group_id", "id"] and not [s for s in plan if "TEMP B-TREE" in s], plan
+    assert over_every_group >= 8, over_every_group
