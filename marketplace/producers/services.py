@@ -662,12 +662,7 @@ def _in_listing_order(query: Select[Any], *, with_photos: bool = False, as_cards
     ).order_by(*_LISTING_ORDER)
 
 
-_FIRST_CARDS = (
-    select(*CARD_COLUMNS)
-    .where(ProducerGroup.listed == true())
-    .order_by(*_LISTING_ORDER)
-    .limit(bindparam("n"))
-)
+_FIRST_CARDS = select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order_by(*_LISTING_ORDER).limit(bindparam("n"))
 
 
 def first_groups(session: Session, n: int) -> list[GroupCard]:
