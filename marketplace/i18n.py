@@ -323,7 +323,26 @@ def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any]) -> 
 # evaluation context (for autoescape) rather than the template context, which Jinja copies for each call from a loop.
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, message: str, /, **variables: Any) -> str:
-    return _filled(eval_context, _translations().ugettext(message), variables)
+    translations = _translations()
+    if variables or not eval_context.autoescape:
+        return _filled(eval_context, translations.ugettext(message), variables)
+    # A message without variables (most of a page's: labels, buttons, headings) fills to the same Markup every time, in a
+    # given catalog: remembered on the catalog object, so a catalog reloaded (Flask-Babel's cache cleared) starts afresh.
+    plain: dict[str, str] | None = getattr(translations, _PLAIN, None)
+    if plain is None:
+        plain = {}
+        setattr(translations, _PLAIN, plain)
+    text = plain.get(message)
+    if text is None:
+        text = _filled(eval_context, translations.ugettext(message), variables)
+        if len(plain) >= PLAIN_MESSAGES_KEPT:
+            plain.clear()
+        plain[message] = text
+    return text
+
+
+_PLAIN = "_loom_plain_messages"
+PLAIN_MESSAGES_KEPT = 10_000  # filled messages remembered per catalog: a template's literals, a few hundred in all
 
 
 @pass_eval_context
@@ -365,6 +384,10 @@ def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = 
     app.jinja_env.globals.update(
         gettext=_template_gettext, ngettext=_template_ngettext, pgettext=_template_pgettext, npgettext=_template_npgettext
     )
+    # `_` too: Jinja's alias for it takes the template context and calls `gettext` through it again, and a call taking the
+    # context from inside a block or a loop first copies the whole context (`Context.derived`): every `_()` of a page's
+    # content did (issue 19).
+    app.jinja_env.globals["_"] = _template_gettext
     app.before_request(_remember_choice)
     app.jinja_env.globals.update(
         language_links=language_links, text_direction=text_direction, current_locale=current_locale, label=label
