@@ -6,10 +6,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from marketplace.i18n import N_, translate
 from marketplace.producers.models import Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
 
@@ -89,3 +92,29 @@ def what_it_makes(codes: Iterable[str]) -> list[str]:
     """
     tops = dict.fromkeys(code.split(".", 1)[0] for code in codes)
     return [CATEGORIES[code].title for code in tops if code in CATEGORIES]
+
+
+_MAKES = N_("Makes %(makes)s")
+_PHOTO = Markup('\n<img class="cover" src="{}" alt="{}" width="{}" height="{}" loading="lazy">\n\n')
+_PLACEHOLDER = Markup('\n<div class="cover placeholder"{}><span>{}</span>{}</div>\n')
+_SAYS_WHAT = Markup(' role="img" aria-label="{}"')
+_UNSAID = Markup(' aria-hidden="true"')
+_SMALL = Markup('<small aria-hidden="true">{}</small>')
+
+
+def cover_picture(path: str | None, width: int, height: int, alt: str, name: str, makes: Iterable[str] = ()) -> Markup:
+    """Return a card's picture as HTML (the `cover` macro of templates/_groups.html, as it rendered, byte for byte).
+
+    The photo at upload path `path` (`width` × `height` pixels, `alt` text), else a drawn placeholder: the first letters
+    of the first three words of `name` and, from taxonomy codes `makes`, what the group makes in the language in force.
+    Every value is escaped. A page shows up to twenty cards, and the macro's filters and calls cost a tenth of a search
+    page's CPU time (issue 19).
+    """
+    if path:
+        return _PHOTO.format(url_for("producers.media", path=path), alt, width, height)
+    made = what_it_makes(makes)
+    initials = "".join(word[0] for word in name.split())[:3].upper()
+    if not made:
+        return _PLACEHOLDER.format(_UNSAID, initials, "")
+    says = Markup(translate(_MAKES)) % {"makes": ", ".join(made)}
+    return _PLACEHOLDER.format(_SAYS_WHAT.format(says), initials, _SMALL.format(" · ".join(made[:2])))

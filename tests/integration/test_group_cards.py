@@ -103,3 +103,35 @@ def test_a_directory_page_of_cards_keeps_the_listing_order_and_the_cursor(sessio
     assert total == 3
     assert [card.id for card in first + rest] == [group.id for group in entities]
     assert [services.listing_key(card) for card in first + rest] == [services.listing_key(group) for group in entities]
+
+
+# templates/_groups.html's cover macro before it became `cover_picture` (marketplace.producers.covers): the oracle.
+COVER_ORACLE = """{% macro cover(path, width, height, alt, name, makes=[]) %}
+{% if path %}<img class="cover" src="{{ url_for('producers.media', path=path) }}" alt="{{ alt }}" width="{{ width }}" height="{{ height }}" loading="lazy">
+{% else %}{% set made = what_it_makes(makes) %}<div class="cover placeholder"{% if made %} role="img" aria-label="{% trans makes=made|join(', ') %}Makes {{ makes }}{% endtrans %}"{% else %} aria-hidden="true"{% endif %}><span>{{ (name.split()|map('first')|join)[:3]|upper }}</span>{% if made %}<small aria-hidden="true">{{ made[:2]|join(' · ') }}</small>{% endif %}</div>{% endif %}
+{% endmacro %}"""  # noqa: E501 - the macro as it was, line for line
+
+COVERS: list[tuple[Any, ...]] = [
+    ("groups/7/kiondo.jpg", 640, 480, 'Kiondo "market" basket <by> A&B', "Aba Weavers", ["baskets.market"]),
+    ("groups/8/photo one.jpg", 0, 0, "", "x", []),
+    (None, 0, 0, "", "Bolga Baskets & <Co> of the North", ["baskets.storage", "home.decor", "baskets.market", "no.such"]),
+    (None, 0, 0, "", "ñandutí  tejedoras", ["textiles.rugs"]),
+    (None, 0, 0, "", "Amara", []),
+    (None, 0, 0, "", "Only Unknown Codes", ["no.such", "nothing"]),
+]
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_cover_renders_as_the_macro_did(app: Flask, locale: str) -> None:
+    arguments = "path, width, height, alt, name, makes"
+    for values in COVERS:
+        given = dict(zip(arguments.split(", "), values, strict=True))
+        expected = _render_cover(app, COVER_ORACLE + "{{ cover(" + arguments + ") }}", given, locale)
+        assert _render_cover(app, "{{ cover_picture(" + arguments + ") }}", given, locale) == expected, values
+        through_macro = '{% from "_groups.html" import cover %}{{ cover(' + arguments + ") }}"  # the profile's way
+        assert _render_cover(app, through_macro, given, locale) == expected, values
+
+
+def _render_cover(app: Flask, source: str, values: dict[str, Any], locale: str) -> str:
+    with app.test_request_context("/"), force_locale(locale):
+        return app.jinja_env.from_string(source).render(**values)
