@@ -1,4 +1,5 @@
-"""Templates' `_()` in one call, a message without variables filled once per catalog (issue 19).
+"""Templates' `_()` in one call, a message without variables filled once per catalog, one with variables filled without
+Markup's wrapper object per value (issue 19).
 
 Jinja's `_` is an alias that takes the template context and calls `gettext` through it again; from inside a loop or a
 block that sets a variable (`{% set %}`, as a search result's reasons do), a call that takes the context first copies it
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 import pytest
 from flask import Flask
-from flask_babel import force_locale, get_domain
+from flask_babel import force_locale, get_domain, lazy_gettext
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -71,3 +74,50 @@ def test_underscore_in_a_loop_does_not_copy_the_template_context(app: Flask, mon
     with app.test_request_context("/"), force_locale("sw"):
         app.jinja_env.from_string(LOOP).render()
     assert copies == []
+
+
+TEXTS = [
+    "%(a)s and %(b)s",
+    "100%% of <b>%(a)s</b>",
+    "no fields at all",
+    "%(a)s%%(b)s",
+    "%(num)d items",  # not text fields: through Markup's `%`
+    "%(a)r",
+    "%(a)8s|",
+    "%(a)s — %(missing)s",
+]
+VALUES: list[Any] = ["<b>&'\"", Markup("<i>kept</i>"), 1234567, None, 2.5, True, lazy_gettext("Search"), (1, "<x>")]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_message_fills_as_markups_own_percent_does(app: Flask, text: str) -> None:
+    autoescaped = EvalContext(app.jinja_env)
+    assert autoescaped.autoescape  # Flask's templates
+    with app.test_request_context("/"), force_locale("fr"):
+        for a in VALUES:
+            for b in (VALUES[0], 7, Markup("&amp;")):
+                given = {"a": a, "b": b, "num": 3}
+                try:
+                    expected: Any = Markup(text) % {key: i18n._grouped(value) for key, value in given.items()}
+                except (KeyError, TypeError, ValueError) as error:
+                    expected = type(error)
+                try:
+                    filled: Any = i18n._filled(autoescaped, text, given)
+                except (KeyError, TypeError, ValueError) as error:
+                    filled = type(error)
+                assert filled == expected and type(filled) is type(expected), (text, given)
+
+
+def test_text_fields_are_filled_without_markups_wrapper_per_value(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    wrapped: list[Any] = []
+
+    class Counted(markupsafe._MarkupEscapeHelper):
+        def __init__(self, obj: Any, escape: Any) -> None:
+            wrapped.append(obj)
+            super().__init__(obj, escape)
+
+    monkeypatch.setattr(markupsafe, "_MarkupEscapeHelper", Counted)
+    source = "{% trans trimmed a='<x>', n=1200 %}{{ a }} and {{ n }} units{% endtrans %}|{{ _('%(a)s at 100%%', a='&') }}"
+    with app.test_request_context("/"), force_locale("en"):
+        assert app.jinja_env.from_string(source).render() == "&lt;x&gt; and 1,200 units|&amp; at 100%"
+    assert wrapped == []
