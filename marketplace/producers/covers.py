@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -95,11 +95,6 @@ def what_it_makes(codes: Iterable[str]) -> list[str]:
 
 
 _MAKES = N_("Makes %(makes)s")
-_PHOTO = Markup('\n<img class="cover" src="{}" alt="{}" width="{}" height="{}" loading="lazy">\n\n')
-_PLACEHOLDER = Markup('\n<div class="cover placeholder"{}><span>{}</span>{}</div>\n')
-_SAYS_WHAT = Markup(' role="img" aria-label="{}"')
-_UNSAID = Markup(' aria-hidden="true"')
-_SMALL = Markup('<small aria-hidden="true">{}</small>')
 
 
 def cover_picture(path: str | None, width: int, height: int, alt: str, name: str, makes: Iterable[str] = ()) -> Markup:
@@ -110,11 +105,19 @@ def cover_picture(path: str | None, width: int, height: int, alt: str, name: str
     Every value is escaped. A page shows up to twenty cards, and the macro's filters and calls cost a tenth of a search
     page's CPU time (issue 19).
     """
+    # Written with escape() and f-strings: Markup.format runs Python's string.Formatter, three times slower.
     if path:
-        return _PHOTO.format(url_for("producers.media", path=path), alt, width, height)
+        return Markup(
+            f'\n<img class="cover" src="{escape(url_for("producers.media", path=path))}" alt="{escape(alt)}"'
+            f' width="{escape(width)}" height="{escape(height)}" loading="lazy">\n\n'
+        )
     made = what_it_makes(makes)
-    initials = "".join(word[0] for word in name.split())[:3].upper()
+    initials = escape("".join(word[0] for word in name.split())[:3].upper())
     if not made:
-        return _PLACEHOLDER.format(_UNSAID, initials, "")
+        return Markup(f'\n<div class="cover placeholder" aria-hidden="true"><span>{initials}</span></div>\n')
     says = Markup(translate(_MAKES)) % {"makes": ", ".join(made)}
-    return _PLACEHOLDER.format(_SAYS_WHAT.format(says), initials, _SMALL.format(" · ".join(made[:2])))
+    shown = escape(" · ".join(made[:2]))
+    return Markup(
+        f'\n<div class="cover placeholder" role="img" aria-label="{says}"><span>{initials}</span>'
+        f'<small aria-hidden="true">{shown}</small></div>\n'
+    )
