@@ -18,6 +18,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.producers import services
+from marketplace.producers.cards import card_html
 from marketplace.producers.counts import listing_counts
 from marketplace.producers.covers import cover_picture, covers, what_it_makes
 from marketplace.producers.forms import (
@@ -37,6 +38,7 @@ from marketplace.uploads import public_relative, send_private, send_public, stor
 blueprint = Blueprint("producers", __name__)
 blueprint.add_app_template_global(what_it_makes, "what_it_makes")  # the placeholder cover says what a group makes
 blueprint.add_app_template_global(cover_picture, "cover_picture")  # a card's photo or placeholder
+blueprint.add_app_template_global(card_html, "card_html")  # a group's card on the home page and the directory
 manage = Blueprint("manage", __name__, url_prefix="/manage")
 
 CALENDAR_WEEKS = 16

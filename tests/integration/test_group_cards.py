@@ -59,7 +59,7 @@ def _groups(session: Session) -> None:
             Certification(group=busy, scheme=OTHER_CLAIM, name=""),
         ]
     )
-    factories.producer_group(session, name="Cusco Knitters", country="PE", city="Cusco", region="Cusco")
+    factories.producer_group(session, name="Cusco Knitters", country="PE", city="Cusco", region="CUSCO")  # one place, told twice
     hidden = factories.producer_group(session, name="Unlisted Group", listed=False)
     factories.capability(session, hidden, category="baskets.storage")
     session.flush()
