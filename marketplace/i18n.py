@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,7 +36,7 @@ from flask_babel import Babel, LazyString, get_locale, get_translations, lazy_ge
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from marketplace.redirects import link_to
 
@@ -313,8 +314,20 @@ def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any]) -> 
     as numbers (links are built with url_for, references are text), and anything already formatted is text.
     """
     if eval_context.autoescape:
+        if _only_text_fields(text):  # the same as Markup's `%`, without its wrapper object for each value (a third the time)
+            return Markup(text % {key: escape(_grouped(value)) for key, value in variables.items()})
         text = Markup(text)
     return text % {key: _grouped(value) for key, value in variables.items()}
+
+
+# A message whose only conversions are `%(name)s` and `%%`: Markup's `%` turns each value into `str(escape(value))`, so
+# giving `%` the escaped values writes the same text. Any other conversion (`%d`, `%r`, a width) goes through Markup.
+_TEXT_FIELDS = re.compile(r"(?:[^%]|%%|%\([^()]*\)s)*", re.DOTALL)
+
+
+@lru_cache(maxsize=4096)
+def _only_text_fields(text: str) -> bool:
+    return _TEXT_FIELDS.fullmatch(text) is not None
 
 
 # Templates' gettext callables (Jinja's new style, `jinja2.ext._make_new_gettext` and its siblings), each in one call:
@@ -323,7 +336,26 @@ def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any]) -> 
 # evaluation context (for autoescape) rather than the template context, which Jinja copies for each call from a loop.
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, message: str, /, **variables: Any) -> str:
-    return _filled(eval_context, _translations().ugettext(message), variables)
+    translations = _translations()
+    if variables or not eval_context.autoescape:
+        return _filled(eval_context, translations.ugettext(message), variables)
+    # A message without variables (most of a page's: labels, buttons, headings) fills to the same Markup every time, in a
+    # given catalog: remembered on the catalog object, so a catalog reloaded (Flask-Babel's cache cleared) starts afresh.
+    plain: dict[str, str] | None = getattr(translations, _PLAIN, None)
+    if plain is None:
+        plain = {}
+        setattr(translations, _PLAIN, plain)
+    text = plain.get(message)
+    if text is None:
+        text = _filled(eval_context, translations.ugettext(message), variables)
+        if len(plain) >= PLAIN_MESSAGES_KEPT:
+            plain.clear()
+        plain[message] = text
+    return text
+
+
+_PLAIN = "_loom_plain_messages"
+PLAIN_MESSAGES_KEPT = 10_000  # filled messages remembered per catalog: a template's literals, a few hundred in all
 
 
 @pass_eval_context
@@ -365,6 +397,10 @@ def init_app(app: Flask, organization_locale: Callable[[], str | None] | None = 
     app.jinja_env.globals.update(
         gettext=_template_gettext, ngettext=_template_ngettext, pgettext=_template_pgettext, npgettext=_template_npgettext
     )
+    # `_` too: Jinja's alias for it takes the template context and calls `gettext` through it again, and a call taking the
+    # context from inside a block or a loop first copies the whole context (`Context.derived`): every `_()` of a page's
+    # content did (issue 19).
+    app.jinja_env.globals["_"] = _template_gettext
     app.before_request(_remember_choice)
     app.jinja_env.globals.update(
         language_links=language_links, text_direction=text_direction, current_locale=current_locale, label=label

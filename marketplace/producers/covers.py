@@ -6,10 +6,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from marketplace.i18n import N_, translate
 from marketplace.producers.models import Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
 
@@ -89,3 +92,32 @@ def what_it_makes(codes: Iterable[str]) -> list[str]:
     """
     tops = dict.fromkeys(code.split(".", 1)[0] for code in codes)
     return [CATEGORIES[code].title for code in tops if code in CATEGORIES]
+
+
+_MAKES = N_("Makes %(makes)s")
+
+
+def cover_picture(path: str | None, width: int, height: int, alt: str, name: str, makes: Iterable[str] = ()) -> Markup:
+    """Return a card's picture as HTML (the `cover` macro of templates/_groups.html, as it rendered, byte for byte).
+
+    The photo at upload path `path` (`width` × `height` pixels, `alt` text), else a drawn placeholder: the first letters
+    of the first three words of `name` and, from taxonomy codes `makes`, what the group makes in the language in force.
+    Every value is escaped. A page shows up to twenty cards, and the macro's filters and calls cost a tenth of a search
+    page's CPU time (issue 19).
+    """
+    # Written with escape() and f-strings: Markup.format runs Python's string.Formatter, three times slower.
+    if path:
+        return Markup(
+            f'\n<img class="cover" src="{escape(url_for("producers.media", path=path))}" alt="{escape(alt)}"'
+            f' width="{escape(width)}" height="{escape(height)}" loading="lazy">\n\n'
+        )
+    made = what_it_makes(makes)
+    initials = escape("".join(word[0] for word in name.split())[:3].upper())
+    if not made:
+        return Markup(f'\n<div class="cover placeholder" aria-hidden="true"><span>{initials}</span></div>\n')
+    says = Markup(translate(_MAKES)) % {"makes": ", ".join(made)}
+    shown = escape(" · ".join(made[:2]))
+    return Markup(
+        f'\n<div class="cover placeholder" role="img" aria-label="{says}"><span>{initials}</span>'
+        f'<small aria-hidden="true">{shown}</small></div>\n'
+    )

@@ -24,6 +24,7 @@ from marketplace.i18n import format_number
 from marketplace.notifications import notify
 from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp
 from marketplace.producers import capacity
+from marketplace.producers.cards import CARD_COLUMNS, GroupCard, cards
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
 from marketplace.producers.models import (
@@ -639,30 +640,38 @@ def remove_photo(session: Session, group: ProducerGroup, photo_id: int) -> Photo
     return photo
 
 
-def listing_key(group: ProducerGroup) -> tuple[bool, str, int]:
+def listing_key(group: ProducerGroup | GroupCard) -> tuple[bool, str, int]:
     """Return the group's place in the listing order (verified first, then name, then id): a page cursor's content."""
     return group.verified, group.name, group.id
 
 
-def _in_listing_order(query: Select[tuple[ProducerGroup]], *, with_photos: bool = False) -> Select[tuple[ProducerGroup]]:
-    """`query` in the listing order (verified first, then name, then id: the listing index), with what a card shows."""
+_LISTING_ORDER = (ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+
+
+def _in_listing_order(query: Select[Any], *, with_photos: bool = False, as_cards: bool = False) -> Select[Any]:
+    """`query` in the listing order (verified first, then name, then id: the listing index), with what a card shows.
+
+    With `as_cards`, `query` selects `CARD_COLUMNS` and no relationship is loaded (`marketplace.producers.cards`).
+    """
+    if as_cards:
+        return query.order_by(*_LISTING_ORDER)
     return query.options(
         selectinload(ProducerGroup.capabilities),
         selectinload(ProducerGroup.certifications),
         *([selectinload(ProducerGroup.photos)] if with_photos else []),
-    ).order_by(ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
+    ).order_by(*_LISTING_ORDER)
 
 
-_FIRST_GROUPS = _in_listing_order(select(ProducerGroup).where(ProducerGroup.listed == true())).limit(bindparam("n"))
+_FIRST_CARDS = select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order_by(*_LISTING_ORDER).limit(bindparam("n"))
 
 
-def first_groups(session: Session, n: int) -> list[ProducerGroup]:
-    """Return the first `n` listed groups in listing order, with their cards' capabilities and certifications.
+def first_groups(session: Session, n: int) -> list[GroupCard]:
+    """Return the cards of the first `n` listed groups in listing order (`marketplace.producers.cards`); two statements.
 
     The home page's: it walks the listing index and stops after `n`; it counts nothing (the counts are
     kept in `listing_count`, see `marketplace.producers.counts`).
     """
-    return list(session.scalars(_FIRST_GROUPS, {"n": n}))
+    return cards(session, session.execute(_FIRST_CARDS, {"n": n}))
 
 
 def list_groups(
@@ -674,15 +683,19 @@ def list_groups(
     per_page: int = 24,
     after: tuple[bool, str, int] | None = None,
     with_photos: bool = False,
-) -> tuple[list[ProducerGroup], int]:
+    as_cards: bool = False,
+) -> tuple[list[Any], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
     `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the
     listing indexes in order (see models), so their cost does not grow with the number of groups.
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
+    The groups are `ProducerGroup` entities with their capabilities and certifications loaded, or with
+    `as_cards` the directory's `GroupCard`s (`marketplace.producers.cards`); either way three statements.
     """
-    query = select(ProducerGroup).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
+    query = select(*CARD_COLUMNS) if as_cards else select(ProducerGroup)
+    query = query.where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     if country:
         query = query.where(ProducerGroup.country == country.upper())
     counted = query
@@ -698,9 +711,9 @@ def list_groups(
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     count = select(func.count()).select_from(counted.subquery())
     # The total comes with the page's rows (an uncorrelated subquery, evaluated once): one round trip fewer.
-    ordered = _in_listing_order(query, with_photos=with_photos).add_columns(count.scalar_subquery())
+    ordered = _in_listing_order(query, with_photos=with_photos, as_cards=as_cards).add_columns(count.scalar_subquery())
     if after is None:
-        groups, total = _with_total(session, ordered.offset((page - 1) * per_page).limit(per_page))
+        rows, total = _with_total(session, ordered.offset((page - 1) * per_page).limit(per_page))
     else:
         verified, name, last_id = after
         # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
@@ -708,17 +721,18 @@ def list_groups(
         beyond = ordered.where(
             ProducerGroup.verified == verified, tuple_(ProducerGroup.name, ProducerGroup.id) > tuple_(name, last_id)
         )
-        groups, total = _with_total(session, beyond.limit(per_page))
-        if verified and len(groups) < per_page:
-            more, total_too = _with_total(session, ordered.where(ProducerGroup.verified == false()).limit(per_page - len(groups)))
-            groups += more
+        rows, total = _with_total(session, beyond.limit(per_page))
+        if verified and len(rows) < per_page:
+            more, total_too = _with_total(session, ordered.where(ProducerGroup.verified == false()).limit(per_page - len(rows)))
+            rows += more
             total = total if total is not None else total_too
     if total is None:  # no row brought it: a page past the end
         total = session.scalar(count) or 0
-    return groups, total
+    return (cards(session, rows) if as_cards else [row[0] for row in rows]), total
 
 
-def _with_total(session: Session, query: Select[tuple[ProducerGroup, int]]) -> tuple[list[ProducerGroup], int | None]:
-    """Return the groups of `query` (rows of a group and the total) and the total; None for it when there are no rows."""
+def _with_total(session: Session, query: Select[Any]) -> tuple[list[Any], int | None]:
+    """Return the rows of `query` (a group's entity or card columns, then the total) and the total; None for it when there
+    are no rows."""
     rows = session.execute(query).all()
-    return [row[0] for row in rows], (rows[0][1] if rows else None)
+    return rows, (rows[0][-1] if rows else None)

@@ -18,8 +18,9 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.producers import services
+from marketplace.producers.cards import card_html
 from marketplace.producers.counts import listing_counts
-from marketplace.producers.covers import covers, what_it_makes
+from marketplace.producers.covers import cover_picture, covers, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
     CertificationForm,
@@ -36,6 +37,8 @@ from marketplace.uploads import public_relative, send_private, send_public, stor
 
 blueprint = Blueprint("producers", __name__)
 blueprint.add_app_template_global(what_it_makes, "what_it_makes")  # the placeholder cover says what a group makes
+blueprint.add_app_template_global(cover_picture, "cover_picture")  # a card's photo or placeholder
+blueprint.add_app_template_global(card_html, "card_html")  # a group's card on the home page and the directory
 manage = Blueprint("manage", __name__, url_prefix="/manage")
 
 CALENDAR_WEEKS = 16
@@ -68,7 +71,7 @@ def directory() -> str:
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(
-        db.session, country=country, category=category, page=page, per_page=per_page, after=after
+        db.session, country=country, category=category, page=page, per_page=per_page, after=after, as_cards=True
     )
     next_after = (
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
