@@ -16,36 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_login import current_user
-from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-MEMORY = "memory://"
-SWEPT_MEMORY = "loom-memory://"
-
-
-class SweptMemoryStorage(MemoryStorage):
-    """`limits`' in-process storage (`memory://`), its expired counters swept inline at most once a second, by no thread.
-
-    `MemoryStorage` sweeps with a `threading.Timer` of 10 ms that each counted request starts again once the last one
-    ran out: at a few requests a second, a new thread per API request, and starting one waits for it to run (a sixth of
-    an API search's CPU in-process, issue 19). Counting does not depend on the sweep: a fixed window's counter is read
-    against its expiry, a moving window's entries against their time; the sweep only frees what expired. Served for
-    `memory://` (see `init_app`).
-    """
-
-    STORAGE_SCHEME = ["loom-memory"]  # noqa: RUF012 - `limits`' registry reads this class attribute
-    SWEEP_SECONDS = 1.0
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.timer.cancel()  # the one the constructor started; no other is started
-        self.next_sweep = time.monotonic() + self.SWEEP_SECONDS
-
-    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - replaces MemoryStorage's private hook, called on each count
-        now = time.monotonic()
-        if now >= self.next_sweep:
-            self.next_sweep = now + self.SWEEP_SECONDS
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 def _who() -> str:
@@ -96,12 +67,6 @@ class TrustedProxies:
 
 
 def init_app(app: Flask) -> None:
-    """Read client addresses through TRUSTED_PROXIES hops only, and attach the rate limiter to `app`.
-
-    `memory://` counts in `SweptMemoryStorage`, the same store without a thread per request.
-    """
+    """Read client addresses through TRUSTED_PROXIES hops only, and attach the rate limiter to `app`."""
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
-    uri = app.config.get("RATELIMIT_STORAGE_URI") or MEMORY
-    if uri.startswith(MEMORY):
-        app.config["RATELIMIT_STORAGE_URI"] = SWEPT_MEMORY + uri.removeprefix(MEMORY)
     limiter.init_app(app)
