@@ -61,12 +61,21 @@ CREATE TABLE IF NOT EXISTS value_sets (id INTEGER PRIMARY KEY, value_set TEXT NO
 -- matched groups carry this one number, and the facets group them by it (hundreds of combinations at 100,000
 -- groups), where grouping by the five columns sorted every matched row on all five (issue 19: a third of a
 -- text search).
+-- With it, the value set of the group's (category, material) pairs, each of one capability: a category or material
+-- facet counts from these when the only capability filter on it is the other's selection (issue 19: a material
+-- facet with a category picked read every matched group's capabilities and their materials, 46,000 rows).
 CREATE TABLE IF NOT EXISTS facet_sets (
     id INTEGER PRIMARY KEY, country TEXT NOT NULL, verified INTEGER NOT NULL, certifications INTEGER NOT NULL,
-    categories INTEGER NOT NULL, materials INTEGER NOT NULL, UNIQUE (country, verified, certifications, categories, materials)
+    categories INTEGER NOT NULL, materials INTEGER NOT NULL, pairs INTEGER NOT NULL,
+    UNIQUE (country, verified, certifications, categories, materials, pairs)
 );
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+-- Each located group's point, as a box of no size: a place's bounding box reads the groups inside it on both axes
+-- (an index on (lat, lon) reads a whole band of latitude, two to three times as many groups, in latitude order;
+-- issue 19). The R*Tree keeps 32-bit floats, rounded outwards, so a search asks for the boxes overlapping the
+-- place's box and checks the exact coordinates, kept beside them (lat, lon), with no read of the groups' rows.
+CREATE VIRTUAL TABLE IF NOT EXISTS places USING rtree (id, lat_min, lat_max, lon_min, lon_max, +lat REAL, +lon REAL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
@@ -99,6 +108,7 @@ _TABLE_NAMES = (
     "caps",
     "group_certs",
     "docs",
+    "places",
     "groups",
     "value_sets",
     "facet_sets",
@@ -106,7 +116,6 @@ _TABLE_NAMES = (
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
-CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
 -- A query with no words, filter or selection reads its page in these orders and counts its facets from the last.
 CREATE INDEX IF NOT EXISTS ix_groups_quality ON groups (quality_boost DESC, id);
 CREATE INDEX IF NOT EXISTS ix_groups_rating ON groups (COALESCE(rating, -1.0) DESC, id);
@@ -122,10 +131,17 @@ CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material,
 -- (each one's row then read once, in order, for temp.cap_ok), and a page's units by a date come from it too.
 CREATE INDEX IF NOT EXISTS ix_cap_runs_cap ON cap_runs (cap_id, first_week, last_week, base, step);
 """
-DISTANCE_SQL = (
-    "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
-    " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
-)
+
+
+def _distance_sql(row: str) -> str:
+    """The great-circle distance in km from (:near_lat, :near_lon) to the `lat` and `lon` of the row named `row`."""
+    return (
+        f"(2 * 6371.0088 * asin(sqrt(pow(sin(radians({row}.lat - :near_lat) / 2), 2)"
+        f" + cos(radians(:near_lat)) * cos(radians({row}.lat)) * pow(sin(radians({row}.lon - :near_lon) / 2), 2))))"
+    )
+
+
+DISTANCE_SQL = _distance_sql("g")
 MAX_EXPANSIONS = 50
 ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
@@ -235,12 +251,13 @@ class EmbeddedIndex:
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
         connection.execute("DELETE FROM docs WHERE id = ?", (group_id,))
+        connection.execute("DELETE FROM places WHERE id = ?", (group_id,))
         connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
+        groups, stored, places, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], [], []
         value_sets = _value_sets(connection, docs)
         facet_sets = _facet_sets(connection, docs, value_sets)
         for doc in docs:
@@ -257,11 +274,14 @@ class EmbeddedIndex:
                     doc["quality_boost"],
                     doc["indexed_on"],
                     doc["fresh_until"],
-                    *value_sets[doc["id"]],
+                    *value_sets[doc["id"]][:3],
                     facet_sets[doc["id"]],
                 )
             )
             stored.append((doc["id"], _stored(doc)))
+            if location.get("lat") is not None and location.get("lon") is not None:
+                lat, lon = location["lat"], location["lon"]
+                places.append((doc["id"], lat, lat, lon, lon, lat, lon))
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append(
@@ -287,6 +307,9 @@ class EmbeddedIndex:
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
+        connection.executemany(
+            "INSERT INTO places (id, lat_min, lat_max, lon_min, lon_max, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)", places
+        )
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) "
@@ -536,10 +559,17 @@ class EmbeddedIndex:
                 lon_lo=near.lon - lon_span,
                 lon_hi=near.lon + lon_span,
             )
-            conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
-            if params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
-                conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
-            conditions.append(f"{DISTANCE_SQL} <= :near_km")
+            axes = ("lat", "lon")
+            if not (params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89):
+                axes = ("lat",)  # no box across the antimeridian or a pole
+            if query.terms:  # the words' groups are read first, and each is checked against the box
+                box = [f"g.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
+                conditions.extend([*box, f"{DISTANCE_SQL} <= :near_km"])
+            else:  # the groups in the box, from the R*Tree and the coordinates beside it
+                inside = [f"p.{axis}_max >= :{axis}_lo AND p.{axis}_min <= :{axis}_hi" for axis in axes]
+                exact = [f"p.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
+                near_place = " AND ".join([*inside, *exact, f"{_distance_sql('p')} <= :near_km"])
+                conditions.append(f"g.id IN (SELECT p.id FROM places p WHERE {near_place})")
         return conditions
 
     @staticmethod
@@ -812,8 +842,19 @@ class EmbeddedIndex:
         # schemes, and category and material unless a capability filter applies to them. Groups share few
         # combinations of these (hundreds at 100,000 groups), each counted once per facet.
         by_sets = [facet for facet in ("category", "material") if not self._capability_conditions(query, {}, exclude=facet)]
+        # A category or material facet whose only capability filter is the other's selection counts the groups with
+        # a (category, material) pair that meets it: a capability of that value meeting the selection.
+        by_pairs = [
+            facet
+            for facet in ("category", "material")
+            if facet not in by_sets
+            and matched_set != "groups"
+            and not query.capacity
+            and not self._fixed_capability_conditions(query, {})
+        ]
         columns = ["country", "verified", "certifications", *(_VALUE_SET_COLUMNS[facet] for facet in by_sets)]
-        answered = ["country", "verified", "certification", "verified_certification", *by_sets]
+        columns += ["pairs"] if by_pairs else []
+        answered = ["country", "verified", "certification", "verified_certification", *by_sets, *by_pairs]
         if matched_set == "groups":  # every group: in the order of the covering index ix_groups_facets, with no sort
             sums = ", ".join("COUNT(*)" for _ in answered)
             rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM groups GROUP BY {', '.join(columns)}").fetchall()
@@ -837,6 +878,7 @@ class EmbeddedIndex:
             )
         }
         totals: dict[str, dict[Any, int]] = {facet: defaultdict(int) for facet in answered}
+        codes, materials = set(category_codes(query.categories)), set(query.materials)
         for row in rows:
             n = dict(zip(answered, row[len(columns) :], strict=True))
             totals["country"][row[0]] += n["country"]
@@ -848,11 +890,19 @@ class EmbeddedIndex:
             for position, facet in enumerate(by_sets, start=3):
                 for value in sets[row[position]]:
                     totals[facet][value] += n[facet]
+            if by_pairs:
+                pairs = sets[row[len(columns) - 1]]
+                if "material" in by_pairs:
+                    for value in {material for category, material in pairs if category in codes}:
+                        totals["material"][value] += n["material"]
+                if "category" in by_pairs:
+                    for value in {category for category, material in pairs if material in materials}:
+                        totals["category"][value] += n["category"]
         counted: dict[str, list[tuple[Any, int]]] = {
             facet: [(value, count) for value, count in values.items() if count] for facet, values in totals.items()
         }
         for facet in ("category", "material"):
-            if facet in by_sets:
+            if facet in by_sets or facet in by_pairs:
                 continue
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
@@ -881,13 +931,15 @@ class EmbeddedIndex:
 _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
 
 
-def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str]:
-    """A document's categories, materials and (scheme, verified) certifications, each as the JSON of a sorted list."""
+def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A document's categories, materials, (scheme, verified) certifications and (category, material) pairs of its
+    capabilities, each as the JSON of a sorted list."""
     categories = sorted({c["category"] for c in doc["capabilities"]})
     materials = sorted({m for c in doc["capabilities"] for m in c["materials"]})
     verified = set(doc["verified_certifications"])
     certifications = sorted({(scheme, int(scheme in verified)) for scheme in doc["certifications"]})
-    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications))
+    pairs = sorted({(c["category"], m) for c in doc["capabilities"] for m in c["materials"]})
+    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications, pairs))
 
 
 def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
@@ -908,22 +960,23 @@ def _facet_sets(
 ) -> dict[int, int]:
     """Return each document's facet-set id by group id (see `facet_sets`), adding the combinations not held yet.
 
-    `value_sets` are `_value_sets`' ids: categories, materials, certifications.
+    `value_sets` are `_value_sets`' ids: categories, materials, certifications, pairs.
     """
     combinations = {}
     for doc in docs:
-        categories, materials, certifications = value_sets[doc["id"]]
-        combinations[doc["id"]] = (doc["country"], int(doc["verified"]), certifications, categories, materials)
+        categories, materials, certifications, pairs = value_sets[doc["id"]]
+        combinations[doc["id"]] = (doc["country"], int(doc["verified"]), certifications, categories, materials, pairs)
     distinct = sorted(set(combinations.values()))
     connection.executemany(
-        "INSERT OR IGNORE INTO facet_sets (country, verified, certifications, categories, materials) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO facet_sets (country, verified, certifications, categories, materials, pairs) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         distinct,
     )
     ids = {}
     for combination in distinct:
         ids[combination] = connection.execute(
             "SELECT id FROM facet_sets WHERE country = ? AND verified = ? AND certifications = ? AND categories = ? "
-            "AND materials = ?",
+            "AND materials = ? AND pairs = ?",
             combination,
         ).fetchone()[0]
     return {group_id: ids[combination] for group_id, combination in combinations.items()}

@@ -604,6 +604,71 @@ def test_facets_group_the_matched_groups_by_one_facet_set(
     assert stored == len(federation)
 
 
+def test_category_and_material_facets_count_from_pairs_when_the_other_is_their_only_capability_filter(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: with a category picked, the material facet counts the groups by the (category, material) pairs of their
+    capabilities, held as one value set in their facet set, and so does the category facet with a material picked;
+    they read every counted group's capabilities and materials (46,000 rows at 100,000 groups). With another capability
+    filter (lead time here) they still read the capabilities. Same facets as the previous path."""
+    current, previous = indexes
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    from_pairs = (
+        SearchQuery(text="baskets", categories=(category.split(".")[0],)),
+        SearchQuery(categories=(category,), materials=(material,), sort=Sort.RATING),
+        SearchQuery(materials=(material,), countries=(country,)),
+        SearchQuery(text="baskets", categories=(category.split(".")[0],), materials=(material,), verified=False),
+        SearchQuery(categories=(category.split(".")[0],), countries=(country,)),
+    )
+    for query in (*from_pairs, SearchQuery(categories=(category,), materials=(material,), max_lead_time=60)):
+        result, statements = _traced_search(current, query)
+        assert _shape(result) == _shape(previous.search(query)), query
+        assert result.facets["category"] and result.facets["material"], query
+        counted_from_capabilities = [s for s in statements if "COUNT(DISTINCT c.group_id)" in s]
+        assert (not counted_from_capabilities) == (query in from_pairs), (query, counted_from_capabilities)
+
+
+def test_a_place_reads_the_groups_inside_its_box_from_the_rtree_and_answers_as_the_previous_path(
+    federation: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Issue 19: without words, the groups near a place are read from an R*Tree of their points, on both axes, where an
+    index on (lat, lon) read a whole band of latitude (two to three times the groups at 100,000). With words, the words'
+    groups are each checked against the box. Same pages and facets as the previous path, near the antimeridian and a
+    pole too, and for a group without a place."""
+    docs = [dict(doc) for doc in federation]
+    for doc, (lat, lon) in zip(docs, [(0.5, 179.95), (0.6, -179.9), (88.5, 10.0), (-89.0, -120.0)], strict=False):
+        doc["location"] = {"lat": lat, "lon": lon}
+    docs[4]["location"] = None
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(docs)
+    previous = PreviousPath(index.path)
+    located = [doc["location"] for doc in docs[5:] if doc["location"]]
+    places = [Near(p["lat"], p["lon"], km) for p, km in zip(located[::60], (5, 60, 300, 1_200, 4_000, 20_000), strict=False)]
+    places += [Near(0.5, 179.9, 100), Near(88.0, 0.0, 500), Near(-1.29, 36.82)]
+    category = Counter(c["category"] for d in docs for c in d["capabilities"]).most_common(1)[0][0]
+    checked = 0
+    for near in places:
+        for query in (
+            SearchQuery(near=near, size=7),
+            SearchQuery(near=near, sort=Sort.DISTANCE, size=7),
+            SearchQuery(text="baskets", near=near, sort=Sort.DISTANCE, size=7),
+            SearchQuery(near=near, categories=(category.split(".")[0],), size=7),
+            SearchQuery(near=near, verified=False, sort=Sort.RATING, size=7),
+        ):
+            for _page in range(2):
+                now, statements = _traced_search(index, query)
+                assert _shape(now) == _shape(previous.search(query)), query
+                reads_places = any("FROM places" in s for s in statements)
+                assert reads_places == (near.km is not None and not query.terms), query
+                checked += now.total
+                if now.next_cursor is None:
+                    break
+                query = replace(query, after=now.next_cursor)
+    assert checked > 0
+
+
 def test_value_sets_follow_documents_written_changed_and_deleted(federation: list[dict[str, Any]], tmp_path: Path) -> None:
     """The value sets a group's row names are kept by the write path too: facets equal the previous path's after
     writes one by one, a new version with other capabilities and certifications, and deletes."""
