@@ -71,11 +71,6 @@ CREATE TABLE IF NOT EXISTS facet_sets (
 );
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
--- Each located group's point, as a box of no size: a place's bounding box reads the groups inside it on both axes
--- (an index on (lat, lon) reads a whole band of latitude, two to three times as many groups, in latitude order;
--- issue 19). The R*Tree keeps 32-bit floats, rounded outwards, so a search asks for the boxes overlapping the
--- place's box and checks the exact coordinates, kept beside them (lat, lon), with no read of the groups' rows.
-CREATE VIRTUAL TABLE IF NOT EXISTS places USING rtree (id, lat_min, lat_max, lon_min, lon_max, +lat REAL, +lon REAL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
@@ -108,7 +103,6 @@ _TABLE_NAMES = (
     "caps",
     "group_certs",
     "docs",
-    "places",
     "groups",
     "value_sets",
     "facet_sets",
@@ -116,6 +110,8 @@ _TABLE_NAMES = (
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
+-- Covering for a place without words: the groups inside its box and radius are listed from this index alone.
+CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
 -- A query with no words, filter or selection reads its page in these orders and counts its facets from the last.
 CREATE INDEX IF NOT EXISTS ix_groups_quality ON groups (quality_boost DESC, id);
 CREATE INDEX IF NOT EXISTS ix_groups_rating ON groups (COALESCE(rating, -1.0) DESC, id);
@@ -251,13 +247,12 @@ class EmbeddedIndex:
         connection.execute("DELETE FROM group_certs WHERE group_id = ?", (group_id,))
         connection.execute("DELETE FROM fts WHERE rowid = ?", (group_id,))
         connection.execute("DELETE FROM docs WHERE id = ?", (group_id,))
-        connection.execute("DELETE FROM places WHERE id = ?", (group_id,))
         connection.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         """Insert documents, each table's rows in one statement."""
-        groups, stored, places, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], [], []
+        groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         value_sets = _value_sets(connection, docs)
         facet_sets = _facet_sets(connection, docs, value_sets)
         for doc in docs:
@@ -279,9 +274,6 @@ class EmbeddedIndex:
                 )
             )
             stored.append((doc["id"], _stored(doc)))
-            if location.get("lat") is not None and location.get("lon") is not None:
-                lat, lon = location["lat"], location["lon"]
-                places.append((doc["id"], lat, lat, lon, lon, lat, lon))
             certs.extend((doc["id"], scheme, int(scheme in doc["verified_certifications"])) for scheme in doc["certifications"])
             for cap in doc["capabilities"]:
                 caps.append(
@@ -307,9 +299,6 @@ class EmbeddedIndex:
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
-        connection.executemany(
-            "INSERT INTO places (id, lat_min, lat_max, lon_min, lon_max, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)", places
-        )
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on) "
@@ -562,14 +551,18 @@ class EmbeddedIndex:
             axes = ("lat", "lon")
             if not (params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89):
                 axes = ("lat",)  # no box across the antimeridian or a pole
-            if query.terms:  # the words' groups are read first, and each is checked against the box
+            if query.terms or query.capacity:
+                # The words' groups, or those with the units (temp.cap_ok, read for the groups inside: see
+                # _capacity_met), are read first, and each is checked against the box and distance.
                 box = [f"g.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
                 conditions.extend([*box, f"{DISTANCE_SQL} <= :near_km"])
-            else:  # the groups in the box, from the R*Tree and the coordinates beside it
-                inside = [f"p.{axis}_max >= :{axis}_lo AND p.{axis}_min <= :{axis}_hi" for axis in axes]
-                exact = [f"p.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
-                near_place = " AND ".join([*inside, *exact, f"{_distance_sql('p')} <= :near_km"])
-                conditions.append(f"g.id IN (SELECT p.id FROM places p WHERE {near_place})")
+            else:
+                # The groups inside, listed from the covering index on (lat, lon) and then read in id order, where
+                # they were read in latitude order: each group's row, capabilities and certificates at random
+                # (issue 19). The index reads the box's band of latitude, checking longitude and distance in it.
+                box = [f"l.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
+                inside = " AND ".join([*box, f"{_distance_sql('l')} <= :near_km"])
+                conditions.append(f"g.id IN (SELECT l.id FROM groups l INDEXED BY ix_groups_location WHERE {inside})")
         return conditions
 
     @staticmethod
