@@ -812,14 +812,15 @@ class EmbeddedIndex:
         matched: str = "temp.matched",
         everywhere: str | None = None,
     ) -> dict[str, list[FacetValue]]:
-        """Count every facet's values in four passes, without matching anything again (issue 19).
+        """Count every facet's values in at most three passes, without matching anything again (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the candidates
         that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
-        Country, verified, the certification facets, and category and material unless another capability
-        filter applies to them, share one pass over the groups' value sets; the others count the
-        capabilities that meet that filter. The capability facet `everywhere` counts every capability that meets the
-        filter, whatever its group: there, every group is a candidate (a search's temp.cap_ok).
+        Country, verified, the certification facets, and category and material unless a capability filter
+        other than each other's selection applies to them, share one pass over the groups' facet sets (by
+        `facets`, one integer per matched group); the others count the capabilities that meet that filter.
+        The capability facet `everywhere` counts every capability that meets the filter, whatever its group:
+        there, every group is a candidate (a search's temp.cap_ok).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
         matched_set = matched
