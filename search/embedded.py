@@ -50,13 +50,25 @@ TABLES = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, country TEXT NOT NULL, verified INTEGER NOT NULL,
     rating REAL, lat REAL, lon REAL, quality_boost REAL NOT NULL, indexed_on TEXT NOT NULL, fresh_until TEXT NOT NULL,
-    categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL
+    categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL, facets INTEGER NOT NULL
 );
 -- A group's facet values, each set once in `value_sets` and named by its id in the group's row (categories,
 -- materials, certification schemes with their verified flag). Few groups have a set of their own, so a
 -- facet counts the matched groups by set in one GROUP BY of a few hundred rows, and reads no capability or
 -- certificate row when no capability filter applies to it (issue 19).
 CREATE TABLE IF NOT EXISTS value_sets (id INTEGER PRIMARY KEY, value_set TEXT NOT NULL UNIQUE);
+-- Each combination of a group's country, verified flag and value sets, named in its row (`facets`): a search's
+-- matched groups carry this one number, and the facets group them by it (hundreds of combinations at 100,000
+-- groups), where grouping by the five columns sorted every matched row on all five (issue 19: a third of a
+-- text search).
+-- With it, the value set of the group's (category, material) pairs, each of one capability: a category or material
+-- facet counts from these when the only capability filter on it is the other's selection (issue 19: a material
+-- facet with a category picked read every matched group's capabilities and their materials, 46,000 rows).
+CREATE TABLE IF NOT EXISTS facet_sets (
+    id INTEGER PRIMARY KEY, country TEXT NOT NULL, verified INTEGER NOT NULL, certifications INTEGER NOT NULL,
+    categories INTEGER NOT NULL, materials INTEGER NOT NULL, pairs INTEGER NOT NULL,
+    UNIQUE (country, verified, certifications, categories, materials, pairs)
+);
 -- The documents shown as hits, apart from the narrow rows filters and facets scan.
 CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT NOT NULL, verified INTEGER NOT NULL);
@@ -98,10 +110,12 @@ _TABLE_NAMES = (
     "docs",
     "groups",
     "value_sets",
+    "facet_sets",
 )
 # Created after a rebuild's bulk load, which is faster than keeping them up to date row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_groups_country ON groups (country);
+-- Covering for a place without words: the groups inside its box and radius are listed from this index alone.
 CREATE INDEX IF NOT EXISTS ix_groups_location ON groups (lat, lon);
 -- A query with no words, filter or selection reads its page in these orders and counts its facets from the last.
 CREATE INDEX IF NOT EXISTS ix_groups_quality ON groups (quality_boost DESC, id);
@@ -120,10 +134,17 @@ CREATE INDEX IF NOT EXISTS ix_caps_capacity ON caps (
     category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max
 );
 """
-DISTANCE_SQL = (
-    "(2 * 6371.0088 * asin(sqrt(pow(sin(radians(g.lat - :near_lat) / 2), 2)"
-    " + cos(radians(:near_lat)) * cos(radians(g.lat)) * pow(sin(radians(g.lon - :near_lon) / 2), 2))))"
-)
+
+
+def _distance_sql(row: str) -> str:
+    """The great-circle distance in km from (:near_lat, :near_lon) to the `lat` and `lon` of the row named `row`."""
+    return (
+        f"(2 * 6371.0088 * asin(sqrt(pow(sin(radians({row}.lat - :near_lat) / 2), 2)"
+        f" + cos(radians(:near_lat)) * cos(radians({row}.lat)) * pow(sin(radians({row}.lon - :near_lon) / 2), 2))))"
+    )
+
+
+DISTANCE_SQL = _distance_sql("g")
 MAX_EXPANSIONS = 50
 ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
@@ -240,6 +261,7 @@ class EmbeddedIndex:
         """Insert documents, each table's rows in one statement."""
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         value_sets = _value_sets(connection, docs)
+        facet_sets = _facet_sets(connection, docs, value_sets)
         for doc in docs:
             location = doc["location"] or {}
             groups.append(
@@ -254,7 +276,8 @@ class EmbeddedIndex:
                     doc["quality_boost"],
                     doc["indexed_on"],
                     doc["fresh_until"],
-                    *value_sets[doc["id"]],
+                    *value_sets[doc["id"]][:3],
+                    facet_sets[doc["id"]],
                 )
             )
             stored.append((doc["id"], _stored(doc)))
@@ -281,7 +304,7 @@ class EmbeddedIndex:
             texts.append((doc["id"], doc["name_terms"], doc["capability_terms"], doc["story_terms"], doc["place_terms"]))
         connection.executemany(
             "INSERT INTO groups (id, version, country, verified, rating, lat, lon, quality_boost, indexed_on, "
-            "fresh_until, categories, materials, certifications) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "fresh_until, categories, materials, certifications, facets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             groups,
         )
         connection.executemany("INSERT INTO docs (id, doc) VALUES (?, ?)", stored)
@@ -534,10 +557,21 @@ class EmbeddedIndex:
                 lon_lo=near.lon - lon_span,
                 lon_hi=near.lon + lon_span,
             )
-            conditions.append("g.lat BETWEEN :lat_lo AND :lat_hi")
-            if params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89:
-                conditions.append("g.lon BETWEEN :lon_lo AND :lon_hi")  # no box across the antimeridian or a pole
-            conditions.append(f"{DISTANCE_SQL} <= :near_km")
+            axes = ("lat", "lon")
+            if not (params["lon_lo"] >= -180 and params["lon_hi"] <= 180 and abs(near.lat) + lat_span < 89):
+                axes = ("lat",)  # no box across the antimeridian or a pole
+            if query.terms or query.capacity:
+                # The words' groups, or those with the units (temp.cap_ok, read for the groups inside: see
+                # _capacity_met), are read first, and each is checked against the box and distance.
+                box = [f"g.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
+                conditions.extend([*box, f"{DISTANCE_SQL} <= :near_km"])
+            else:
+                # The groups inside, listed from the covering index on (lat, lon) and then read in id order, where
+                # they were read in latitude order: each group's row, capabilities and certificates at random
+                # (issue 19). The index reads the box's band of latitude, checking longitude and distance in it.
+                box = [f"l.{axis} BETWEEN :{axis}_lo AND :{axis}_hi" for axis in axes]
+                inside = " AND ".join([*box, f"{_distance_sql('l')} <= :near_km"])
+                conditions.append(f"g.id IN (SELECT l.id FROM groups l INDEXED BY ix_groups_location WHERE {inside})")
         return conditions
 
     @staticmethod
@@ -645,13 +679,10 @@ class EmbeddedIndex:
         connection.execute("DROP TABLE IF EXISTS temp.matched")
         connection.execute("DROP TABLE IF EXISTS temp.candidates")
         # Keyed by group id (lookups from the facet passes need no index built per search), and carrying
-        # the group's country and verified flag, which the facets count without joining groups again.
-        row = (
-            "id INTEGER PRIMARY KEY, score REAL, sort_value, country TEXT NOT NULL, verified INTEGER NOT NULL, "
-            "categories INTEGER NOT NULL, materials INTEGER NOT NULL, certifications INTEGER NOT NULL"
-        )
+        # the group's facet set, which the facets count without joining groups again.
+        row = "id INTEGER PRIMARY KEY, score REAL, sort_value, facets INTEGER NOT NULL"
         connection.execute(f"CREATE TEMP TABLE matched ({row})")
-        selected_columns = f"g.id, {score}, {sort_value}, g.country, g.verified, g.categories, g.materials, g.certifications"
+        selected_columns = f"g.id, {score}, {sort_value}, g.facets"
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
             connection.execute(f"CREATE TEMP TABLE candidates ({row}{columns})")
@@ -666,8 +697,7 @@ class EmbeddedIndex:
             )
             every = " AND ".join(flags)
             connection.execute(
-                "INSERT INTO temp.matched SELECT id, score, sort_value, country, verified, categories, materials, certifications "
-                f"FROM temp.candidates WHERE {every}"
+                f"INSERT INTO temp.matched SELECT id, score, sort_value, facets FROM temp.candidates WHERE {every}"
             )
         else:  # nothing selected: the candidates are the matched set
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
@@ -792,14 +822,15 @@ class EmbeddedIndex:
         matched: str = "temp.matched",
         everywhere: str | None = None,
     ) -> dict[str, list[FacetValue]]:
-        """Count every facet's values in four passes, without matching anything again (issue 19).
+        """Count every facet's values in at most three passes, without matching anything again (issue 19).
 
         A facet without a selection counts the matched groups; one with a selection counts the candidates
         that meet every other selection (as Elasticsearch's post_filter does), read from their flags.
-        Country, verified, the certification facets, and category and material unless another capability
-        filter applies to them, share one pass over the groups' value sets; the others count the
-        capabilities that meet that filter. The capability facet `everywhere` counts every capability that meets the
-        filter, whatever its group: there, every group is a candidate (a search's temp.cap_ok).
+        Country, verified, the certification facets, and category and material unless a capability filter
+        other than each other's selection applies to them, share one pass over the groups' facet sets (by
+        `facets`, one integer per matched group); the others count the capabilities that meet that filter.
+        The capability facet `everywhere` counts every capability that meets the filter, whatever its group:
+        there, every group is a candidate (a search's temp.cap_ok).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
         matched_set = matched
@@ -815,18 +846,34 @@ class EmbeddedIndex:
         # schemes, and category and material unless a capability filter applies to them. Groups share few
         # combinations of these (hundreds at 100,000 groups), each counted once per facet.
         by_sets = [facet for facet in ("category", "material") if not self._capability_conditions(query, {}, exclude=facet)]
+        # A category or material facet whose only capability filter is the other's selection counts the groups with
+        # a (category, material) pair that meets it: a capability of that value meeting the selection.
+        by_pairs = [
+            facet
+            for facet in ("category", "material")
+            if facet not in by_sets
+            and matched_set != "groups"
+            and not query.capacity
+            and not self._fixed_capability_conditions(query, {})
+        ]
         columns = ["country", "verified", "certifications", *(_VALUE_SET_COLUMNS[facet] for facet in by_sets)]
-        answered = ["country", "verified", "certification", "verified_certification", *by_sets]
-        if all(matched[facet] for facet in answered):
+        columns += ["pairs"] if by_pairs else []
+        answered = ["country", "verified", "certification", "verified_certification", *by_sets, *by_pairs]
+        if matched_set == "groups":  # every group: in the order of the covering index ix_groups_facets, with no sort
             sums = ", ".join("COUNT(*)" for _ in answered)
-            rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM {matched_set} GROUP BY {', '.join(columns)}")
+            rows = connection.execute(f"SELECT {', '.join(columns)}, {sums} FROM groups GROUP BY {', '.join(columns)}").fetchall()
         else:
-            sums = ", ".join(f"SUM({counting[facet]})" for facet in answered)
+            # By facet set, one integer, then each set's values read once: a combination of `columns` may span
+            # several sets (when category or material is not among them), and is summed below like any other row.
+            if all(matched[facet] for facet in answered):
+                table, sums = matched_set, ["COUNT(*)" for _ in answered]
+            else:
+                table, sums = "temp.candidates", [f"SUM({counting[facet]})" for facet in answered]
             rows = connection.execute(
-                f"SELECT {', '.join(f'k.{c}' for c in columns)}, {sums} FROM temp.candidates k GROUP BY "
-                + ", ".join(f"k.{c}" for c in columns)
-            )
-        rows = rows.fetchall()
+                f"SELECT {', '.join(f's.{c}' for c in columns)}, {', '.join(f'k.n{i}' for i in range(len(answered)))} "
+                f"FROM (SELECT k.facets, {', '.join(f'{sql} AS n{i}' for i, sql in enumerate(sums))} FROM {table} k "
+                "GROUP BY k.facets) k JOIN facet_sets s ON s.id = k.facets"
+            ).fetchall()
         set_ids = {row[i] for row in rows for i in range(2, len(columns))}
         sets = {
             set_id: json.loads(value_set)
@@ -835,6 +882,7 @@ class EmbeddedIndex:
             )
         }
         totals: dict[str, dict[Any, int]] = {facet: defaultdict(int) for facet in answered}
+        codes, materials = set(category_codes(query.categories)), set(query.materials)
         for row in rows:
             n = dict(zip(answered, row[len(columns) :], strict=True))
             totals["country"][row[0]] += n["country"]
@@ -846,11 +894,19 @@ class EmbeddedIndex:
             for position, facet in enumerate(by_sets, start=3):
                 for value in sets[row[position]]:
                     totals[facet][value] += n[facet]
+            if by_pairs:
+                pairs = sets[row[len(columns) - 1]]
+                if "material" in by_pairs:
+                    for value in {material for category, material in pairs if category in codes}:
+                        totals["material"][value] += n["material"]
+                if "category" in by_pairs:
+                    for value in {category for category, material in pairs if material in materials}:
+                        totals["category"][value] += n["category"]
         counted: dict[str, list[tuple[Any, int]]] = {
             facet: [(value, count) for value, count in values.items() if count] for facet, values in totals.items()
         }
         for facet in ("category", "material"):
-            if facet in by_sets:
+            if facet in by_sets or facet in by_pairs:
                 continue
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
@@ -879,13 +935,15 @@ class EmbeddedIndex:
 _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
 
 
-def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str]:
-    """A document's categories, materials and (scheme, verified) certifications, each as the JSON of a sorted list."""
+def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A document's categories, materials, (scheme, verified) certifications and (category, material) pairs of its
+    capabilities, each as the JSON of a sorted list."""
     categories = sorted({c["category"] for c in doc["capabilities"]})
     materials = sorted({m for c in doc["capabilities"] for m in c["materials"]})
     verified = set(doc["verified_certifications"])
     certifications = sorted({(scheme, int(scheme in verified)) for scheme in doc["certifications"]})
-    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications))
+    pairs = sorted({(c["category"], m) for c in doc["capabilities"] for m in c["materials"]})
+    return tuple(json.dumps(values, separators=(",", ":")) for values in (categories, materials, certifications, pairs))
 
 
 def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
@@ -899,6 +957,33 @@ def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> d
         placeholders = ", ".join("?" * len(chunk))
         ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
     return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+
+
+def _facet_sets(
+    connection: sqlite3.Connection, docs: list[dict[str, Any]], value_sets: dict[int, tuple[int, ...]]
+) -> dict[int, int]:
+    """Return each document's facet-set id by group id (see `facet_sets`), adding the combinations not held yet.
+
+    `value_sets` are `_value_sets`' ids: categories, materials, certifications, pairs.
+    """
+    combinations = {}
+    for doc in docs:
+        categories, materials, certifications, pairs = value_sets[doc["id"]]
+        combinations[doc["id"]] = (doc["country"], int(doc["verified"]), certifications, categories, materials, pairs)
+    distinct = sorted(set(combinations.values()))
+    connection.executemany(
+        "INSERT OR IGNORE INTO facet_sets (country, verified, certifications, categories, materials, pairs) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        distinct,
+    )
+    ids = {}
+    for combination in distinct:
+        ids[combination] = connection.execute(
+            "SELECT id FROM facet_sets WHERE country = ? AND verified = ? AND certifications = ? AND categories = ? "
+            "AND materials = ? AND pairs = ?",
+            combination,
+        ).fetchone()[0]
+    return {group_id: ids[combination] for group_id, combination in combinations.items()}
 
 
 def _map_size(path: Path) -> int:

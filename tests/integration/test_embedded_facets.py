@@ -565,6 +565,113 @@ def test_facets_without_a_capability_filter_read_no_capability_or_certificate_ro
     assert _shape(current.search(SearchQuery(text="baskets"))) == _shape(previous.search(SearchQuery(text="baskets")))
 
 
+def test_facets_group_the_matched_groups_by_one_facet_set(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: the matched groups and candidates carry one facet-set number, and the facets group them by it, where they
+    grouped every matched row by country, verified flag and three value sets (a sort on five columns: a third of a text
+    search at 100,000 groups). Same facets as the previous path, with and without selections."""
+    current, previous = indexes
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    scheme = Counter(s for d in federation for s in d["certifications"]).most_common(1)[0][0]
+    queries = (
+        SearchQuery(text="baskets"),
+        SearchQuery(text="baskets", countries=(country,), certifications=(scheme,)),
+        SearchQuery(text="baskets", categories=(category,), certifications=(scheme,)),
+        SearchQuery(verified=False, max_moq=500),
+        SearchQuery(near=Near(-1.29, 36.82, 800), categories=(category.split(".")[0],)),
+    )
+    groupings = []
+    for query in queries:
+        result, statements = _traced_search(current, query)
+        assert _shape(result) == _shape(previous.search(query)), query
+        keys = [
+            key
+            for s in statements
+            for key in re.findall(r"FROM temp\.(?:matched|candidates)(?: k)? GROUP BY ([\w.]+(?:, [\w.]+)*)", s)
+        ]
+        assert keys and set(keys) == {"k.facets"}, (query, keys)
+        groupings.append(len(keys))
+        columns = [row[1] for row in current._reader().execute("PRAGMA temp.table_info(matched)")]
+        assert columns == ["id", "score", "sort_value", "facets"]
+    assert sum(groupings) == len(queries)  # one pass each
+    connection = current._reader()
+    assert connection.execute("SELECT COUNT(*) FROM facet_sets").fetchone()[0] < len(federation)
+    stored = connection.execute(
+        "SELECT COUNT(*) FROM groups g JOIN facet_sets s ON s.id = g.facets WHERE (s.country, s.verified, s.certifications, "
+        "s.categories, s.materials) = (g.country, g.verified, g.certifications, g.categories, g.materials)"
+    ).fetchone()[0]
+    assert stored == len(federation)
+
+
+def test_category_and_material_facets_count_from_pairs_when_the_other_is_their_only_capability_filter(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: with a category picked, the material facet counts the groups by the (category, material) pairs of their
+    capabilities, held as one value set in their facet set, and so does the category facet with a material picked;
+    they read every counted group's capabilities and materials (46,000 rows at 100,000 groups). With another capability
+    filter (lead time here) they still read the capabilities. Same facets as the previous path."""
+    current, previous = indexes
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    from_pairs = (
+        SearchQuery(text="baskets", categories=(category.split(".")[0],)),
+        SearchQuery(categories=(category,), materials=(material,), sort=Sort.RATING),
+        SearchQuery(materials=(material,), countries=(country,)),
+        SearchQuery(text="baskets", categories=(category.split(".")[0],), materials=(material,), verified=False),
+        SearchQuery(categories=(category.split(".")[0],), countries=(country,)),
+    )
+    for query in (*from_pairs, SearchQuery(categories=(category,), materials=(material,), max_lead_time=60)):
+        result, statements = _traced_search(current, query)
+        assert _shape(result) == _shape(previous.search(query)), query
+        assert result.facets["category"] and result.facets["material"], query
+        counted_from_capabilities = [s for s in statements if "COUNT(DISTINCT c.group_id)" in s]
+        assert (not counted_from_capabilities) == (query in from_pairs), (query, counted_from_capabilities)
+
+
+def test_a_place_lists_its_groups_from_the_location_index_and_answers_as_the_previous_path(
+    federation: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Issue 19: without words, the groups near a place are listed from the covering index on (lat, lon), box and
+    distance, and then read in id order, where they were read in latitude order (each group's row, capabilities and
+    certificates at random: 80 ms for a place and a category at 100,000 groups). With words, each of the words' groups
+    is checked against the box. Same pages and facets as the previous path, near the antimeridian and a pole too, and
+    for a group without a place."""
+    docs = [dict(doc) for doc in federation]
+    for doc, (lat, lon) in zip(docs, [(0.5, 179.95), (0.6, -179.9), (88.5, 10.0), (-89.0, -120.0)], strict=False):
+        doc["location"] = {"lat": lat, "lon": lon}
+    docs[4]["location"] = None
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(docs)
+    previous = PreviousPath(index.path)
+    located = [doc["location"] for doc in docs[5:] if doc["location"]]
+    places = [Near(p["lat"], p["lon"], km) for p, km in zip(located[::60], (5, 60, 300, 1_200, 4_000, 20_000), strict=False)]
+    places += [Near(0.5, 179.9, 100), Near(88.0, 0.0, 500), Near(-1.29, 36.82)]
+    category = Counter(c["category"] for d in docs for c in d["capabilities"]).most_common(1)[0][0]
+    checked = 0
+    for near in places:
+        for query in (
+            SearchQuery(near=near, size=7),
+            SearchQuery(near=near, sort=Sort.DISTANCE, size=7),
+            SearchQuery(text="baskets", near=near, sort=Sort.DISTANCE, size=7),
+            SearchQuery(near=near, categories=(category.split(".")[0],), size=7),
+            SearchQuery(near=near, verified=False, sort=Sort.RATING, size=7),
+            SearchQuery(near=near, capacity=CapacityNeed(300, TODAY + dt.timedelta(weeks=14)), sort=Sort.DISTANCE, size=7),
+        ):
+            for _page in range(2):
+                now, statements = _traced_search(index, query)
+                assert _shape(now) == _shape(previous.search(query)), query
+                listed = any("FROM groups l INDEXED BY ix_groups_location" in s for s in statements)
+                assert listed == (near.km is not None and not query.terms and not query.capacity), query
+                checked += now.total
+                if now.next_cursor is None:
+                    break
+                query = replace(query, after=now.next_cursor)
+    assert checked > 0
+
+
 def test_value_sets_follow_documents_written_changed_and_deleted(federation: list[dict[str, Any]], tmp_path: Path) -> None:
     """The value sets a group's row names are kept by the write path too: facets equal the previous path's after
     writes one by one, a new version with other capabilities and certifications, and deletes."""
