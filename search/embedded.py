@@ -96,7 +96,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 12  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 13  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = (
     "terms",
     "vocab",
