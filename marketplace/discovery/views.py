@@ -27,6 +27,7 @@ from marketplace.guards import moved_permanently
 from marketplace.i18n import format_day, format_number
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
+from marketplace.producers.profiles import group_profile
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.reputation.signals import profile_record
 from marketplace.sourcing import services as sourcing
@@ -216,7 +217,7 @@ def search() -> tuple[str, int] | Response:
 @blueprint.get("/groups/<slug>")
 def profile(slug: str) -> str | Response:
     try:
-        group = producers.public_group(db.session, slug)
+        group = group_profile(db.session, slug)
     except NotFound:
         if (current := producers.moved_to(db.session, slug)) is None:
             raise
