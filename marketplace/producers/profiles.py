@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, cast, literal, null, select, true, union_all
+from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, cast, literal_column, null, select, true, union_all
 from sqlalchemy.orm import Session
 
 from marketplace.db import Amount
@@ -139,60 +139,45 @@ class GroupProfile:
 
 _GROUP, _CAPABILITY, _WEEK, _CERTIFICATION, _PRODUCT, _TIER, _GALLERY_PHOTO, _PRODUCT_PHOTO = range(8)
 
-# The listed group at the slug; every other kind of row belongs to it.
-_GROUP_ID = (
-    select(ProducerGroup.id).where(ProducerGroup.slug == bindparam("slug"), ProducerGroup.listed == true()).scalar_subquery()
-)
+# The listed group at the slug; every other kind of row belongs to it. Written once (a CTE) and the later branches' unused
+# columns as bare NULLs (their types come from the first branch): psycopg converts a statement over 4 KB anew each time.
+_LISTED = select(ProducerGroup.id).where(ProducerGroup.slug == bindparam("slug"), ProducerGroup.listed == true()).cte("listed")
+_GROUP_ID = select(_LISTED.c.id).scalar_subquery()
+
+_COLUMNS = ("kind", "id", "parent", "i1", "i2", "i3", "i4", "t1", "t2", "t3", "t4", "t5", "t6", "a1", "a2", "day", "j1", "j2")
 
 
 def _row(kind: int, id_: Any, parent: Any = None, ints: tuple[Any, ...] = (), texts: tuple[Any, ...] = (), **typed: Any) -> Any:
-    """Return one branch's columns in the shared layout (`_COLUMNS`).
+    """Return one branch's columns in the shared layout (`_COLUMNS` and a flag).
 
-    The layout: kind, id, parent id, 4 integers, 6 texts, 2 amounts, a date, 2 JSON lists, a flag.
-
-    Unused columns are NULLs cast to the column's type, so every branch has the first one's types (PostgreSQL
-    resolves a UNION's types from all branches, SQLAlchemy converts results by the first one's).
+    The layout: kind, id, parent id, 4 integers, 6 texts, 2 amounts, a date, 2 JSON lists, a flag. The first branch
+    (the group's) names every column and casts its unused ones to their types; PostgreSQL takes a UNION's types from
+    all its branches, SQLAlchemy converts results by the first one's.
     """
+    first = kind == _GROUP
+
+    def unused(type_: Any) -> Any:
+        return cast(null(), type_) if first else null()
+
     amounts, lists = typed.get("amounts", ()), typed.get("lists", ())
     columns = (
-        literal(kind, Integer),
+        literal_column(str(kind), Integer),
         id_,
-        cast(null(), Integer) if parent is None else parent,
+        unused(Integer) if parent is None else parent,
         *ints,
-        *(cast(null(), Integer) for _ in range(4 - len(ints))),
+        *(unused(Integer) for _ in range(4 - len(ints))),
         *texts,
-        *(cast(null(), String) for _ in range(6 - len(texts))),
+        *(unused(String) for _ in range(6 - len(texts))),
         *amounts,
-        *(cast(null(), Amount()) for _ in range(2 - len(amounts))),
-        typed.get("day", cast(null(), Date)),
+        *(unused(Amount()) for _ in range(2 - len(amounts))),
+        typed.get("day", unused(Date)),
         *lists,
-        *(cast(null(), JSON) for _ in range(2 - len(lists))),
-        typed.get("flag", cast(null(), Boolean)),
+        *(unused(JSON) for _ in range(2 - len(lists))),
+        typed.get("flag", unused(Boolean)),
     )
-    return [column.label(name) for column, name in zip(columns, _COLUMNS, strict=True)]
-
-
-_COLUMNS = (
-    "kind",
-    "id",
-    "parent",
-    "i1",
-    "i2",
-    "i3",
-    "i4",
-    "t1",
-    "t2",
-    "t3",
-    "t4",
-    "t5",
-    "t6",
-    "a1",
-    "a2",
-    "day",
-    "j1",
-    "j2",
-    "flag",
-)
+    if not first:
+        return columns
+    return [column.label(name) for column, name in zip(columns, (*_COLUMNS, "flag"), strict=True)]
 
 
 _PROFILE = union_all(
