@@ -144,11 +144,31 @@ _GROUP, _CAPABILITY, _WEEK, _CERTIFICATION, _PRODUCT, _TIER, _GALLERY_PHOTO, _PR
 _LISTED = select(ProducerGroup.id).where(ProducerGroup.slug == bindparam("slug"), ProducerGroup.listed == true()).cte("listed")
 _GROUP_ID = select(_LISTED.c.id).scalar_subquery()
 
-_COLUMNS = ("kind", "id", "parent", "i1", "i2", "i3", "i4", "t1", "t2", "t3", "t4", "t5", "t6", "a1", "a2", "day", "j1", "j2")
+_COLUMNS = (
+    "kind",
+    "id",
+    "parent",
+    "i1",
+    "i2",
+    "i3",
+    "i4",
+    "t1",
+    "t2",
+    "t3",
+    "t4",
+    "t5",
+    "t6",
+    "a1",
+    "a2",
+    "day",
+    "j1",
+    "j2",
+    "flag",
+)
 
 
 def _row(kind: int, id_: Any, parent: Any = None, ints: tuple[Any, ...] = (), texts: tuple[Any, ...] = (), **typed: Any) -> Any:
-    """Return one branch's columns in the shared layout (`_COLUMNS` and a flag).
+    """Return one branch's columns in the shared layout (`_COLUMNS`).
 
     The layout: kind, id, parent id, 4 integers, 6 texts, 2 amounts, a date, 2 JSON lists, a flag. The first branch
     (the group's) names every column and casts its unused ones to their types; PostgreSQL takes a UNION's types from
@@ -177,7 +197,7 @@ def _row(kind: int, id_: Any, parent: Any = None, ints: tuple[Any, ...] = (), te
     )
     if not first:
         return columns
-    return [column.label(name) for column, name in zip(columns, (*_COLUMNS, "flag"), strict=True)]
+    return [column.label(name) for column, name in zip(columns, _COLUMNS, strict=True)]
 
 
 _PROFILE = union_all(
