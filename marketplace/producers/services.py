@@ -648,20 +648,6 @@ def listing_key(group: ProducerGroup | GroupCard) -> tuple[bool, str, int]:
 _LISTING_ORDER = (ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id)
 
 
-def _in_listing_order(query: Select[Any], *, with_photos: bool = False, as_cards: bool = False) -> Select[Any]:
-    """`query` in the listing order (verified first, then name, then id: the listing index), with what a card shows.
-
-    With `as_cards`, `query` selects `CARD_COLUMNS` and no relationship is loaded (`marketplace.producers.cards`).
-    """
-    if as_cards:
-        return query.order_by(*_LISTING_ORDER)
-    return query.options(
-        selectinload(ProducerGroup.capabilities),
-        selectinload(ProducerGroup.certifications),
-        *([selectinload(ProducerGroup.photos)] if with_photos else []),
-    ).order_by(*_LISTING_ORDER)
-
-
 _FIRST_CARDS = select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order_by(*_LISTING_ORDER).limit(bindparam("n"))
 
 
@@ -682,20 +668,16 @@ def list_groups(
     page: int = 1,
     per_page: int = 24,
     after: tuple[bool, str, int] | None = None,
-    with_photos: bool = False,
-    as_cards: bool = False,
-) -> tuple[list[Any], int]:
+) -> tuple[list[GroupCard], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
     `category` is a taxonomy code; a top-level one matches its subcategories too. Pages walk the
     listing indexes in order (see models), so their cost does not grow with the number of groups.
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
-    The groups are `ProducerGroup` entities with their capabilities and certifications loaded, or with
-    `as_cards` the directory's `GroupCard`s (`marketplace.producers.cards`); either way three statements.
+    The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards and the API's list; two statements.
     """
-    query = select(*CARD_COLUMNS) if as_cards else select(ProducerGroup)
-    query = query.where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
+    query = select(*CARD_COLUMNS).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     if country:
         query = query.where(ProducerGroup.country == country.upper())
     counted = query
@@ -711,7 +693,7 @@ def list_groups(
         counted = counted.where(ProducerGroup.id.in_(select(Capability.group_id).where(matching)))
     count = select(func.count()).select_from(counted.subquery())
     # The total comes with the page's rows (an uncorrelated subquery, evaluated once): one round trip fewer.
-    ordered = _in_listing_order(query, with_photos=with_photos, as_cards=as_cards).add_columns(count.scalar_subquery())
+    ordered = query.order_by(*_LISTING_ORDER).add_columns(count.scalar_subquery())
     if after is None:
         rows, total = _with_total(session, ordered.offset((page - 1) * per_page).limit(per_page))
     else:
@@ -728,11 +710,11 @@ def list_groups(
             total = total if total is not None else total_too
     if total is None:  # no row brought it: a page past the end
         total = session.scalar(count) or 0
-    return (cards(session, rows) if as_cards else [row[0] for row in rows]), total
+    return cards(session, rows), total
 
 
 def _with_total(session: Session, query: Select[Any]) -> tuple[list[Any], int | None]:
-    """Return the rows of `query` (a group's entity or card columns, then the total) and the total; None for it when there
-    are no rows."""
+    """Return the rows of `query` (a group's card columns, then the total) and the total; None for it when there are no
+    rows."""
     rows = session.execute(query).all()
     return rows, (rows[0][-1] if rows else None)

@@ -131,7 +131,7 @@ BUDGET = {
     "directory": 4,
     "profile": 6,
     "search": 1,
-    "api_groups": 4,
+    "api_groups": 3,
     "api_group": 5,
     "api_search": 1,
     "order": 5,
@@ -139,9 +139,9 @@ BUDGET = {
     # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties
     # and lines (1), progress (1), invoices (1), its trace (read once) with its story (1); the invoice: with its order, lines and
     # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group (1), photos (1),
-    # capabilities (1), products (1), measured record with its ratings and newest reviews (1); the API's list: a page of groups
-    # with their total (1), capabilities (1), certifications (1); the directory: its page of cards with their total (1), their
-    # capabilities' categories and certifications (1, marketplace.producers.cards); home: its cards (1), their details (1),
+    # capabilities (1), products (1), measured record with its ratings and newest reviews (1); the API's list and
+    # the directory: a page of cards with their total (1), their capabilities' categories and certifications (1,
+    # marketplace.producers.cards); home: its cards (1), their details (1),
     # the kept counts (1); home and directory: cover photos (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted

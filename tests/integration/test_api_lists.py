@@ -1,0 +1,133 @@
+"""The API's list of groups, read as card rows (`marketplace.producers.cards`), answers byte for byte what it answered when
+it loaded `ProducerGroup` entities with their capabilities and certifications (issue 19).
+
+The oracle is the list's serializer as it was, frozen here, fed the entities in listing order; the API's body must
+match it exactly (keys, order, number types, the next page's cursor) for groups with repeated and unordered categories,
+every kind of certification, with and without a rating, unlisted groups left out, filtered and followed by cursor.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask, json, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.producers.models import Capability, Certification, ProducerGroup
+from marketplace.producers.taxonomy import OTHER_CLAIM
+from marketplace.queryargs import encode_listing_cursor
+from tests import factories
+
+
+def old_summary(group: ProducerGroup) -> dict[str, Any]:
+    """`marketplace.api.views.group_summary` before the list was read as rows: the oracle."""
+    return {
+        "slug": group.slug,
+        "name": group.name,
+        "country": group.country,
+        "region": group.region,
+        "city": group.city,
+        "artisan_count": group.artisan_count,
+        "verified": group.verified,
+        "rating": None if group.rating is None else float(group.rating),
+        "categories": sorted({c.category for c in group.capabilities}),
+        "certifications": [c.scheme for c in group.certifications],
+        "url": url_for("api.group", slug=group.slug, _external=False),
+    }
+
+
+@pytest.fixture
+def groups(session: Session) -> None:
+    """Listed groups with mixed capabilities, certifications and ratings, and an unlisted one no list shows."""
+    plain = factories.producer_group(session, name="Aba Weavers", city="Aba", region="", artisan_count=1200)
+    factories.capability(session, plain, category="textiles.rugs")
+    busy = factories.producer_group(
+        session, name="Bolga Baskets", city="", region="Upper East", verified=True, country="GH", rating=Decimal("4.25")
+    )
+    for category in ("home.decor", "baskets.storage", "baskets.storage", "baskets.market"):
+        factories.capability(session, busy, category=category)
+    session.add_all(
+        [
+            Certification(group=busy, scheme="wfto", verified=True),
+            Certification(group=busy, scheme="fairtrade", verified=False),
+            Certification(group=busy, scheme=OTHER_CLAIM, name="Ghana Craft Mark", verified=True),
+            Certification(group=busy, scheme=OTHER_CLAIM, name=""),
+        ]
+    )
+    session.flush()
+    session.add(Certification(group=plain, scheme="fairtrade", verified=True))  # after busy's: ids interleave
+    factories.producer_group(session, name="Cusco Knitters", country="PE", city="Cusco", region="CUSCO", rating=Decimal("5"))
+    twin = factories.producer_group(session, name="Aba Weavers", country="KE", verified=True, rating=Decimal("3.10"))
+    factories.capability(session, twin, category="baskets.storage")
+    hidden = factories.producer_group(session, name="Unlisted Group", listed=False)
+    factories.capability(session, hidden, category="baskets.storage")
+    session.flush()
+    session.expire_all()
+
+
+def _expected(app: Flask, session: Session, query: str, page: int, per_page: int, **filters: Any) -> bytes:
+    """The old view's body for this page: its entities in listing order, counted over the same filter."""
+    statement = select(ProducerGroup).where(ProducerGroup.listed.is_(True))
+    if "country" in filters:
+        statement = statement.where(ProducerGroup.country == filters["country"])
+    if "category" in filters:
+        code = filters["category"]
+        statement = statement.where(
+            ProducerGroup.capabilities.any((Capability.category == code) | Capability.category.startswith(f"{code}."))
+        )
+    everything = list(
+        session.scalars(
+            statement.options(selectinload(ProducerGroup.capabilities), selectinload(ProducerGroup.certifications)).order_by(
+                ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGroup.id
+            )
+        )
+    )
+    items = everything[(page - 1) * per_page : page * per_page]
+    with app.test_request_context(f"/api/v1/groups?{query}"):
+        next_after = encode_listing_cursor((items[-1].verified, items[-1].name, items[-1].id)) if len(items) == per_page else None
+        body = {"items": [old_summary(g) for g in items], "total": len(everything), "page": page, "per_page": per_page}
+        return app.json.response({**body, "next": next_after}).get_data()
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "per_page", "filters"),
+    [
+        ("", 1, 24, {}),
+        ("per_page=2", 1, 2, {}),
+        ("per_page=2&page=2", 2, 2, {}),
+        ("per_page=2&page=3", 3, 2, {}),
+        ("per_page=2&page=9", 9, 2, {}),
+        ("country=gh", 1, 24, {"country": "GH"}),
+        ("category=baskets", 1, 24, {"category": "baskets"}),
+        ("category=baskets.storage&per_page=1", 1, 1, {"category": "baskets.storage"}),
+        ("country=KE&category=textiles", 1, 24, {"country": "KE", "category": "textiles"}),
+    ],
+)
+def test_the_list_answers_as_the_entities_did(
+    app: Flask, client: FlaskClient, session: Session, groups: None, query: str, page: int, per_page: int, filters: dict
+) -> None:
+    response = client.get(f"/api/v1/groups?{query}")
+    assert response.status_code == 200
+    assert response.get_data() == _expected(app, session, query, page, per_page, **filters)
+
+
+def test_following_the_cursor_answers_as_the_entities_did(
+    app: Flask, client: FlaskClient, session: Session, groups: None
+) -> None:
+    seen, cursor, page = [], None, 0
+    while True:
+        query = "per_page=2" + (f"&after={cursor}" if cursor else "")
+        response = client.get(f"/api/v1/groups?{query}")
+        page += 1
+        # The old view's body for the page the cursor reaches, which says page 1 (the cursor, not `page`, chose it).
+        expected = json.loads(_expected(app, session, query, page, 2))
+        assert response.get_json() == {**expected, "page": 1}
+        body = response.get_json()
+        seen += [item["name"] for item in body["items"]]
+        if (cursor := body["next"]) is None:
+            break
+    assert seen == ["Aba Weavers", "Bolga Baskets", "Aba Weavers", "Cusco Knitters"]  # verified first, then by name
