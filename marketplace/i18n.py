@@ -104,11 +104,13 @@ def _remember_choice() -> None:
 
 def language_links() -> list[dict[str, Any]]:
     """Return the switcher's links for this page: each keeps the page and its query, with `lang` set."""
-    current = str(get_locale() or DEFAULT_LOCALE)
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    current = current_locale()
     here = link_to(request.path)  # never a way off the site, whatever address a 404 page was asked for
+    # The page's own query is encoded once; urlencode joins its pairs with "&", so adding `lang` after it is the same text.
+    kept = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"])
+    start = f"{here}?{kept}&" if kept else f"{here}?"
     return [
-        {"code": code, "name": name, "current": code == current, "url": f"{here}?{urlencode([*args, ('lang', code)])}"}
+        {"code": code, "name": name, "current": code == current, "url": start + urlencode([("lang", code)])}
         for code, name in LOCALES.items()
     ]
 

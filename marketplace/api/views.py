@@ -180,7 +180,7 @@ def groups() -> Response:
 @blueprint.get("/groups/<slug>")
 def group(slug: str) -> Response:
     try:
-        found = services.public_group(db.session, slug)
+        found = services.api_group(db.session, slug)
     except NotFound:
         if (current := services.moved_to(db.session, slug)) is None:
             raise

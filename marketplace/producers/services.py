@@ -183,6 +183,31 @@ def moved_to(session: Session, slug: str) -> str | None:
     )
 
 
+# `api_group`'s statement: what the API's group document shows, without the photos the profile also loads.
+_API_GROUP = (
+    select(ProducerGroup)
+    .where(ProducerGroup.slug == bindparam("slug"), ProducerGroup.listed == true())
+    .options(
+        joinedload(ProducerGroup.certifications),
+        selectinload(ProducerGroup.capabilities).joinedload(Capability.windows),
+        selectinload(ProducerGroup.products).joinedload(Product.price_tiers),
+    )
+)
+
+
+def api_group(session: Session, slug: str) -> ProducerGroup:
+    """Load the listed group at `slug` with its certifications, capabilities with their weeks, and products with their
+    price tiers, in three statements; raise `NotFound` if none.
+
+    The API's group document (`/api/v1/groups/<slug>`) shows no photos: `public_group`'s photo loads were a statement and
+    a join a request for nothing (issue 19).
+    """
+    group = session.scalars(_API_GROUP, {"slug": slug}).unique().one_or_none()
+    if group is None:
+        raise NotFound(_("No producer group has that address."))
+    return group
+
+
 def follow_name(session: Session, group: ProducerGroup) -> bool:
     """Give a renamed group the address its new name reads as, keeping the old one as a redirect; return whether it moved.
 

@@ -1,13 +1,15 @@
 """The API's list of groups, read as card rows (`marketplace.producers.cards`), answers byte for byte what it answered when
-it loaded `ProducerGroup` entities with their capabilities and certifications (issue 19).
+it loaded `ProducerGroup` entities with their capabilities and certifications; its group document, loaded without the
+profile's photos (`services.api_group`), answers what it answered from `services.public_group` (issue 19).
 
-The oracle is the list's serializer as it was, frozen here, fed the entities in listing order; the API's body must
+The list's oracle is its serializer as it was, frozen here, fed the entities in listing order; the API's body must
 match it exactly (keys, order, number types, the next page's cursor) for groups with repeated and unordered categories,
 every kind of certification, with and without a rating, unlisted groups left out, filtered and followed by cursor.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.producers.models import Capability, Certification, ProducerGroup
+from marketplace.api.views import group_detail
+from marketplace.db import utcnow
+from marketplace.producers import services
+from marketplace.producers.models import Capability, CapacityWindow, Certification, Photo, PriceTier, ProducerGroup, Product
 from marketplace.producers.taxonomy import OTHER_CLAIM
 from marketplace.queryargs import encode_listing_cursor
 from tests import factories
@@ -131,3 +136,40 @@ def test_following_the_cursor_answers_as_the_entities_did(
         if (cursor := body["next"]) is None:
             break
     assert seen == ["Aba Weavers", "Bolga Baskets", "Aba Weavers", "Cusco Knitters"]  # verified first, then by name
+
+
+def test_a_group_document_answers_as_it_did_from_the_profile_s_loader(
+    app: Flask, client: FlaskClient, session: Session, groups: None
+) -> None:
+    group = session.scalar(select(ProducerGroup).where(ProducerGroup.name == "Bolga Baskets"))
+    today = utcnow().date()
+    monday = today - dt.timedelta(days=today.weekday())
+    capability = group.capabilities[1]
+    session.add_all(
+        [
+            CapacityWindow(capability_id=capability.id, week_start=monday + dt.timedelta(weeks=2), units_available=90),
+            CapacityWindow(capability_id=capability.id, week_start=monday, units_available=300, units_committed=120),
+        ]
+    )
+    product = Product(
+        group=group, sku="B-2", title="Market basket", category="baskets.market", moq=20, lead_time_days=30, currency="UGX"
+    )
+    product.price_tiers = [
+        PriceTier(min_quantity=100, unit_price=Decimal("9.5")),
+        PriceTier(min_quantity=20, unit_price=Decimal("12")),
+    ]
+    session.add_all(
+        [product, Product(group=group, sku="B-1", title="Bare", category="home.decor", moq=5, lead_time_days=9, currency="USD")]
+    )
+    session.flush()
+    photo = {"path": "p.jpg", "content_type": "image/jpeg", "width": 4, "height": 3}
+    session.add_all([Photo(group_id=group.id, **photo), Photo(group_id=group.id, product_id=product.id, **photo)])
+    session.flush()
+    session.expire_all()
+
+    response = client.get(f"/api/v1/groups/{group.slug}")
+    with app.test_request_context(f"/api/v1/groups/{group.slug}"):
+        expected = app.json.response(group_detail(services.public_group(session, group.slug), today)).get_data()
+    assert response.status_code == 200 and response.get_data() == expected
+    body = response.get_json()
+    assert len(body["capabilities"]) == 4 and len(body["products"]) == 2 and len(body["certifications"]) == 4

@@ -132,7 +132,7 @@ BUDGET = {
     "profile": 6,
     "search": 1,
     "api_groups": 3,
-    "api_group": 5,
+    "api_group": 4,
     "api_search": 1,
     "order": 5,
     "invoice": 4,
@@ -142,7 +142,8 @@ BUDGET = {
     # capabilities (1), products (1), measured record with its ratings and newest reviews (1); the API's list and
     # the directory: a page of cards with their total (1), their capabilities' categories and certifications (1,
     # marketplace.producers.cards); home: its cards (1), their details (1),
-    # the kept counts (1); home and directory: cover photos (1)
+    # the kept counts (1); home and directory: cover photos (1); the API's group: the group with its certifications (1),
+    # capabilities with their weeks (1), products with their price tiers (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
 # above; the search pages, the search index's generation, their one statement); served again from the cache, they run
