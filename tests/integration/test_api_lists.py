@@ -70,7 +70,7 @@ def groups(session: Session) -> None:
     factories.capability(session, twin, category="baskets.storage")
     hidden = factories.producer_group(session, name="Unlisted Group", listed=False)
     factories.capability(session, hidden, category="baskets.storage")
-    session.flush()
+    session.commit()  # the total of every listed group, or of a top-level category, is the kept count, kept at commit
     session.expire_all()
 
 
@@ -198,3 +198,28 @@ def test_the_list_s_statements_are_built_once_per_shape_of_filter(session: Sessi
         assert first_statement(country="KE") is not first_statement()
     finally:
         event.remove(session, "do_orm_execute", note)
+
+
+@pytest.mark.parametrize(
+    ("filters", "kept"),
+    [({}, True), ({"category": "baskets"}, True), ({"country": "KE"}, False), ({"category": "baskets.storage"}, False)],
+)
+def test_the_total_of_every_listed_group_or_a_top_level_category_is_the_kept_count(
+    session: Session, connection: Any, groups: None, filters: dict[str, str], kept: bool
+) -> None:
+    """Counting every listed group grew with the table (about 1 ms a request at 10,000 groups, issue 19): the total of
+    every listed group, or of a top-level category, is the count `marketplace.producers.counts` keeps for the home page;
+    other filters still count their groups. Either way it is the number of groups the filter lists."""
+    ran: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        ran.append(statement)
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        _items, total = services.list_groups(session, per_page=1, **filters)
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    [page] = [statement for statement in ran if "ORDER BY producer_group.verified" in statement]
+    assert ("listing_count" in page) is kept and ("count(*)" in page) is not kept, page
+    assert total == len(services.list_groups(session, per_page=100, **filters)[0])

@@ -62,7 +62,7 @@ def _groups(session: Session) -> None:
     factories.producer_group(session, name="Cusco Knitters", country="PE", city="Cusco", region="CUSCO")  # one place, told twice
     hidden = factories.producer_group(session, name="Unlisted Group", listed=False)
     factories.capability(session, hidden, category="baskets.storage")
-    session.flush()
+    session.commit()  # the directory's total is the kept count, written as the transaction commits
     session.expire_all()
 
 
