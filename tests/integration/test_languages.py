@@ -260,4 +260,4 @@ def test_the_switcher_s_links_keep_the_page_s_query_as_urlencode_writes_it(app: 
     with app.test_request_context(address):
         args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
         expected = [f"{link_to(request.path)}?{urlencode([*args, ('lang', code)])}" for code in LOCALES]
-        assert [link["url"] for link in language_links()] == expected
+        assert [link.url for link in language_links()] == expected
