@@ -376,6 +376,7 @@ def begin_write(session: Session, *, attempts: int = 3, rng: random.Random | Non
                     raise DatabaseBusy() from error
                 raise
             log.info("database busy at BEGIN IMMEDIATE (attempt %s of %s); trying again", attempt, attempts)
+            rng = rng or random.Random()  # seeded from the system only when a pause is due, as in retry_when_busy
             time.sleep(rng.uniform(0.05, 0.25) * attempt)
 
 
