@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -102,15 +103,29 @@ def _remember_choice() -> None:
         session[SESSION_KEY] = chosen
 
 
-def language_links() -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class LanguageLink:
+    """One entry of the language switcher: the locale's code, its name in its own language, whether it is the page's
+    locale, and the page's address in it.
+
+    Attributes, not a dict's keys: Jinja looks an attribute up first, so each of a dict's keys cost it a caught
+    `AttributeError` (thirty a page, issue 19).
+    """
+
+    code: str
+    name: str
+    current: bool
+    url: str
+
+
+def language_links() -> list[LanguageLink]:
     """Return the switcher's links for this page: each keeps the page and its query, with `lang` set."""
-    current = str(get_locale() or DEFAULT_LOCALE)
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    current = current_locale()
     here = link_to(request.path)  # never a way off the site, whatever address a 404 page was asked for
-    return [
-        {"code": code, "name": name, "current": code == current, "url": f"{here}?{urlencode([*args, ('lang', code)])}"}
-        for code, name in LOCALES.items()
-    ]
+    # The page's own query is encoded once; urlencode joins its pairs with "&", so adding `lang` after it is the same text.
+    kept = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"])
+    start = f"{here}?{kept}&" if kept else f"{here}?"
+    return [LanguageLink(code, name, code == current, start + urlencode([("lang", code)])) for code, name in LOCALES.items()]
 
 
 def text_direction(locale: str | None = None) -> str:

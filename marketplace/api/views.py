@@ -22,6 +22,7 @@ from marketplace.limits import limit
 from marketplace.money import round_money
 from marketplace.problems import problem
 from marketplace.producers import services
+from marketplace.producers.cards import GroupCard
 from marketplace.producers.models import Capability, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, is_country
 from marketplace.queryargs import encode_listing_cursor, listing_cursor, whole_number
@@ -63,7 +64,12 @@ def capability_json(capability: Capability, today: dt.date) -> dict[str, Any]:
     }
 
 
-def group_summary(group: ProducerGroup) -> dict[str, Any]:
+def group_summary(group: GroupCard | ProducerGroup) -> dict[str, Any]:
+    """Return what the API shows of a group in a list: a card read as rows (`marketplace.producers.cards`) or an entity."""
+    if isinstance(group, GroupCard):
+        categories, schemes = group.categories, [c.scheme for c in group.certifications]
+    else:
+        categories, schemes = [c.category for c in group.capabilities], [c.scheme for c in group.certifications]
     return {
         "slug": group.slug,
         "name": group.name,
@@ -73,8 +79,8 @@ def group_summary(group: ProducerGroup) -> dict[str, Any]:
         "artisan_count": group.artisan_count,
         "verified": group.verified,
         "rating": None if group.rating is None else float(group.rating),
-        "categories": sorted({c.category for c in group.capabilities}),
-        "certifications": [c.scheme for c in group.certifications],
+        "categories": sorted(set(categories)),
+        "certifications": schemes,
         "url": url_for("api.group", slug=group.slug, _external=False),
     }
 
@@ -174,7 +180,7 @@ def groups() -> Response:
 @blueprint.get("/groups/<slug>")
 def group(slug: str) -> Response:
     try:
-        found = services.public_group(db.session, slug)
+        found = services.api_group(db.session, slug)
     except NotFound:
         if (current := services.moved_to(db.session, slug)) is None:
             raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask import url_for
@@ -24,7 +25,8 @@ from marketplace.producers.covers import Cover, cover_picture
 from marketplace.producers.models import Capability, Certification, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 
-# The group's own columns a card shows (and the listing order's key: verified, name, id), in this order.
+# The group's own columns a card shows (and the listing order's key: verified, name, id), in this order; the API's list
+# shows the rating too.
 CARD_COLUMNS = (
     ProducerGroup.id,
     ProducerGroup.slug,
@@ -34,6 +36,7 @@ CARD_COLUMNS = (
     ProducerGroup.region,
     ProducerGroup.country,
     ProducerGroup.artisan_count,
+    ProducerGroup.rating,
 )
 
 
@@ -55,10 +58,11 @@ class CardCertification:
 
 @dataclass(slots=True)
 class GroupCard:
-    """A listed group as its card shows it (`templates/_groups.html`, `group_card`).
+    """A listed group as its card shows it (`templates/_groups.html`, `group_card`) and the API's list (`/api/v1/groups`).
 
-    `categories` holds its capabilities' category codes in capability order (repeats kept), `certifications`
-    its certifications in the order they were added.
+    `rating` is the mean of its reviews' stars as kept on the group (None before any review). `categories` holds its
+    capabilities' category codes in capability order (repeats kept), `certifications` its certifications in the order
+    they were added.
     """
 
     id: int
@@ -69,6 +73,7 @@ class GroupCard:
     region: str
     country: str
     artisan_count: int
+    rating: Decimal | None
     categories: list[str] = field(default_factory=list)
     certifications: list[CardCertification] = field(default_factory=list)
 

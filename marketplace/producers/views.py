@@ -71,7 +71,7 @@ def directory() -> str:
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(
-        db.session, country=country, category=category, page=page, per_page=per_page, after=after, as_cards=True
+        db.session, country=country, category=category, page=page, per_page=per_page, after=after
     )
     next_after = (
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None

@@ -7,15 +7,18 @@ import datetime as dt
 import html
 import re
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
+from flask import Flask, request
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
-from marketplace.i18n import LOCALES, TRANSLATIONS
+from marketplace.i18n import LOCALES, TRANSLATIONS, language_links
 from marketplace.outbox.models import OutboxMessage
+from marketplace.redirects import link_to
 from marketplace.sourcing.models import Quote, Rfq
 from tests import factories
 from tests.integration.test_sourcing_flow import as_, market, quote, send_rfq  # noqa: F401 (fixture)
@@ -239,3 +242,22 @@ def test_wtforms_own_messages_speak_every_shipped_language(client: FlaskClient, 
     assert response.status_code in (200, 422)
     assert expected in plain(text_of(response)), text_of(response)[:3000]
     assert "Number must be between" not in text_of(response)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/",
+        "/groups?country=KE",
+        "/search?q=caf%C3%A9+%26+tea&q=2&lang=fr",
+        "/search?lang=am",
+        "/groups?=&page=",
+        "/%C3%A9t%C3%A9?a%3Db=c",
+    ],
+)
+def test_the_switcher_s_links_keep_the_page_s_query_as_urlencode_writes_it(app: Flask, address: str) -> None:
+    """The query is encoded once for the six links (issue 19): each link is what encoding it with `lang` added writes."""
+    with app.test_request_context(address):
+        args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+        expected = [f"{link_to(request.path)}?{urlencode([*args, ('lang', code)])}" for code in LOCALES]
+        assert [link.url for link in language_links()] == expected

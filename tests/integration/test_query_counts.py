@@ -131,8 +131,8 @@ BUDGET = {
     "directory": 4,
     "profile": 3,
     "search": 1,
-    "api_groups": 4,
-    "api_group": 5,
+    "api_groups": 3,
+    "api_group": 4,
     "api_search": 1,
     "order": 5,
     "invoice": 4,
@@ -140,10 +140,10 @@ BUDGET = {
     # and lines (1), progress (1), invoices (1), its trace (read once) with its story (1); the invoice: with its order, lines and
     # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group with its capabilities
     # and their weeks, certifications, products with tiers and photos, and gallery photos (1, marketplace.producers.profiles),
-    # measured record with its ratings and newest reviews (1); the API's list: a page of groups with their total (1),
-    # capabilities (1), certifications (1); the directory: its page of cards with their total (1), their capabilities'
-    # categories and certifications (1, marketplace.producers.cards); home: its cards (1), their details (1), the kept
-    # counts (1); home and directory: cover photos (1)
+    # measured record with its ratings and newest reviews (1); the API's list and the directory: a page of cards with their
+    # total (1), their capabilities' categories and certifications (1, marketplace.producers.cards); home: its cards (1),
+    # their details (1), the kept counts (1); home and directory: cover photos (1); the API's group: the group with its
+    # certifications (1), capabilities with their weeks (1), products with their price tiers (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
 # above; the search pages, the search index's generation, their one statement); served again from the cache, they run
