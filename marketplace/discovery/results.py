@@ -62,15 +62,17 @@ def facet_fieldsets(facets: dict[str, list[FacetValue]]) -> Markup:
         if not values:
             continue
         choices = []
+        name = escape(facet)
+        schemes = facet in ("certification", "verified_certification")
         for value in values:
             checked = " checked" if value.selected else ""
             if facet == "verified":
                 box = f'<input type="radio" name="verified" value="{escape(value.value)}"{checked}>'
             else:
-                box = f'<input type="checkbox" name="{escape(facet)}" value="{escape(value.value)}"{checked}>'
+                box = f'<input type="checkbox" name="{name}" value="{escape(value.value)}"{checked}>'
             named = escape(facet_label(facet, value.value))
-            if facet in ("certification", "verified_certification"):
-                named = Markup(f'<span translate="no">{named}</span>')
+            if schemes:
+                named = f'<span translate="no">{named}</span>'
             choices.append(
                 f'\n            <label class="choice">\n              \n                {box}\n              \n'
                 f'              {named} <span class="count">{escape(value.count)}</span>\n            </label>\n          '
