@@ -385,7 +385,7 @@ def _highlighter(terms: tuple[str, ...]) -> Highlighter:
     """Return the highlighter of a query's `terms`, shared by the searches with these terms, in every thread.
 
     Searches keep asking with the same words (the next page, a filter added, the same popular words), and judging each
-    word of the hits' names, stories and materials was two thirds of building a page of hits (issue 19). At most
+    word of the hits' names, stories and materials was two thirds of `make_hit`'s time under cProfile (issue 19). At most
     HIGHLIGHTERS_KEPT term lists are kept, each with up to about WORDS_JUDGED_KEPT words judged.
     """
     highlighter = _HIGHLIGHTERS.get(terms)

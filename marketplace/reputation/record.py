@@ -1,10 +1,10 @@
 """A group's measured record as HTML: the `track_record` macro of templates/_reputation.html, written in Python.
 
-A search results page shows the record of each of its twelve hits, and the macro's calls, tests and filters cost about a
-tenth of the page's CPU time (issue 19). The macro hands over to `track_record_html`, so the profile and the search page
-show the same HTML as before, byte for byte. Here `_` and `ngettext` write as the template's own do
-(`marketplace.i18n.HtmlMessages`): each message comes from the catalog in force as trusted HTML and each value is
-escaped, whole numbers grouped.
+A search results page shows the record of each of its twelve hits (issue 19): a macro called from a loop costs Jinja a
+new context and its tests and filters on each call, where here it is a few dictionary reads. The macro hands over to
+`track_record_html`, so the profile and the search page show the same HTML as before, byte for byte. Here `_` and
+`ngettext` write as the template's own do (`marketplace.i18n.HtmlMessages`): each message comes from the catalog in
+force as trusted HTML and each value is escaped, whole numbers grouped.
 """
 
 from __future__ import annotations
