@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -316,23 +316,26 @@ def translate(message: str) -> str:
     return _translations().ugettext(message)
 
 
-def _grouped(value: object) -> object:
-    return format_number(value) if isinstance(value, int) and not isinstance(value, bool) else value
+def _grouped(value: object, locale: str | None = None) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_number(value) if locale is None else formatted_decimal(value, None, locale)
+    return value
 
 
-def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any]) -> str:
+def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any], locale: str | None = None) -> str:
     """Fill a translated template message as Jinja's new-style gettext does (Markup under autoescape, always `%`-formatted),
     with whole numbers in the locale's grouping.
 
     `{% trans units=rfq.quantity %}{{ units }} units{% endtrans %}` and `ngettext(..., n)` (its `num`) give "1,200 units"
     in English, "1 200 unités" in French, instead of "1200". Only `int` values change: ids and years never reach a message
-    as numbers (links are built with url_for, references are text), and anything already formatted is text.
+    as numbers (links are built with url_for, references are text), and anything already formatted is text. `locale`: the
+    locale code in force when the caller knows it (else it is looked up for each number).
     """
     if eval_context.autoescape:
         if _only_text_fields(text):  # the same as Markup's `%`, without its wrapper object for each value (a third the time)
-            return Markup(text % {key: escape(_grouped(value)) for key, value in variables.items()})
+            return Markup(text % {key: escape(_grouped(value, locale)) for key, value in variables.items()})
         text = Markup(text)
-    return text % {key: _grouped(value) for key, value in variables.items()}
+    return text % {key: _grouped(value, locale) for key, value in variables.items()}
 
 
 # A message whose only conversions are `%(name)s` and `%%`: Markup's `%` turns each value into `str(escape(value))`, so
@@ -345,6 +348,44 @@ def _only_text_fields(text: str) -> bool:
     return _TEXT_FIELDS.fullmatch(text) is not None
 
 
+class _Autoescaped:
+    """What `_filled` reads of an autoescaping template's evaluation context."""
+
+    autoescape = True
+
+
+_HTML = cast(EvalContext, _Autoescaped())
+
+
+class HtmlMessages:
+    """The catalog in force, writing messages as an autoescaping template's `_()` and `{% trans %}` write them.
+
+    For HTML written in Python that a page repeats (a search result's card): the same text as the template wrote,
+    without Jinja's calls, and with the catalog and the locale looked up once. A message is trusted HTML from the catalog,
+    each value is escaped and each whole number grouped for the locale; a message without variables is remembered per
+    catalog, as in templates. Calls raise what `%` raises for a message its variables do not fill (KeyError, TypeError,
+    ValueError).
+    """
+
+    __slots__ = ("locale", "_translations")
+
+    def __init__(self) -> None:
+        self.locale = current_locale()
+        self._translations = _translations()
+
+    def __call__(self, message: str, /, **variables: Any) -> Markup:
+        """Return `message` translated and filled with `variables`, as `{{ _(message, **variables) }}` writes it."""
+        if variables:
+            return cast(Markup, _filled(_HTML, self._translations.ugettext(message), variables, self.locale))
+        return _plain_html(self._translations, message)
+
+    def plural(self, singular: str, plural: str, num: int, /, **variables: Any) -> Markup:
+        """Return the form of a message for `num`, filled as `{% trans %}…{% pluralize %}` writes it (`num` is also a
+        variable unless given)."""
+        variables.setdefault("num", num)
+        return cast(Markup, _filled(_HTML, self._translations.ungettext(singular, plural, num), variables, self.locale))
+
+
 # Templates' gettext callables (Jinja's new style, `jinja2.ext._make_new_gettext` and its siblings), each in one call:
 # the catalog remembered for the locale in force, the message filled with grouped numbers. A page calls them a hundred
 # times or more; Jinja's own wrappers would add two more calls through the template context to each. They take the
@@ -354,15 +395,22 @@ def _template_gettext(eval_context: EvalContext, message: str, /, **variables: A
     translations = _translations()
     if variables or not eval_context.autoescape:
         return _filled(eval_context, translations.ugettext(message), variables)
-    # A message without variables (most of a page's: labels, buttons, headings) fills to the same Markup every time, in a
-    # given catalog: remembered on the catalog object, so a catalog reloaded (Flask-Babel's cache cleared) starts afresh.
-    plain: dict[str, str] | None = getattr(translations, _PLAIN, None)
+    return _plain_html(translations, message)
+
+
+def _plain_html(translations: NullTranslations, message: str) -> Markup:
+    """Return a message without variables from `translations` as an autoescaping template writes it (`%%` is `%`).
+
+    It fills to the same Markup every time, in a given catalog (most of a page's messages: labels, buttons, headings), so
+    it is remembered on the catalog object, and a catalog reloaded (Flask-Babel's cache cleared) starts afresh.
+    """
+    plain: dict[str, Markup] | None = getattr(translations, _PLAIN, None)
     if plain is None:
         plain = {}
         setattr(translations, _PLAIN, plain)
     text = plain.get(message)
     if text is None:
-        text = _filled(eval_context, translations.ugettext(message), variables)
+        text = cast(Markup, _filled(_HTML, translations.ugettext(message), {}))
         if len(plain) >= PLAIN_MESSAGES_KEPT:
             plain.clear()
         plain[message] = text

@@ -184,13 +184,19 @@ class Highlighter:
     """Mark the words `is_match` accepts in any number of texts, judging each distinct word once.
 
     The texts of one page of hits share most of their words, so the judgement is kept per word as
-    written (two sets), and a text with no marked word is dismissed by set operations alone.
+    written (two sets), and a text with no marked word is dismissed by set operations alone. A highlighter
+    may be shared between threads: a word joins `marked` (when marked) before it joins `judged`.
     """
 
     def __init__(self, is_match: Callable[[str], bool]) -> None:
         self.is_match = is_match
         self.judged: set[str] = set()
         self.marked: set[str] = set()
+
+    @property
+    def words_judged(self) -> int:
+        """Return how many distinct words (as written) this highlighter has judged."""
+        return len(self.judged)
 
     def __call__(self, text: str, *, before: str = "\x02", after: str = "\x03", width: int = 160) -> str | None:
         """Return a snippet of about `width` characters around the first marked word of `text`, or None."""

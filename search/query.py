@@ -335,16 +335,23 @@ def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float
 
 class TermMatcher:
     """Does an indexed word answer one of the query's terms, exactly or within its typo allowance?
-    (The rule both backends search by; answers are remembered, as the same words recur across hits.)"""
+    (The rule both backends search by; answers are remembered, as the same words recur across hits.)
 
-    def __init__(self, terms: list[str]) -> None:
+    `highlight` marks the words of a text this matcher accepts. It is shared by every matcher of the same terms (see
+    `_highlighter`): its judgement of a word as written depends on nothing else, and a search's next page, another sort
+    or a facet ticked show texts it has read already. `shared=False` gives a matcher a highlighter of its own, which
+    judges by this matcher's answers.
+    """
+
+    def __init__(self, terms: list[str], *, shared: bool = True) -> None:
         self.terms = terms
         self.known: dict[str, bool] = {t: True for t in terms}
         self.accepted: set[str] = set(terms)  # the words of `known` that answer
         self.by_initial: dict[str, list[str]] = {}  # a typo never touches the first letter (prefix_length 1)
         for t in terms:
             self.by_initial.setdefault(t[:1], []).append(t)
-        self.highlight = Highlighter(self)  # marks the words of a text this matcher accepts
+        # A subclass may judge otherwise: it highlights by its own answers.
+        self.highlight = _highlighter(tuple(terms)) if shared and type(self) is TermMatcher else Highlighter(self)
 
     def __call__(self, word_term: str) -> bool:
         answer = self.known.get(word_term)
@@ -366,6 +373,28 @@ class TermMatcher:
 def described_by_words(capability: dict[str, Any], matcher: TermMatcher) -> bool:
     """Does one of the capability's indexed words answer one of the matcher's terms?"""
     return matcher.any_of(set(capability["terms"].split()))
+
+
+# The highlighters of the latest searches' terms (see `_highlighter`).
+_HIGHLIGHTERS: dict[tuple[str, ...], Highlighter] = {}
+HIGHLIGHTERS_KEPT = 256  # term lists remembered; past it, the older half is forgotten
+WORDS_JUDGED_KEPT = 20_000  # words a shared highlighter judges before the next search of its terms starts afresh
+
+
+def _highlighter(terms: tuple[str, ...]) -> Highlighter:
+    """Return the highlighter of a query's `terms`, shared by the searches with these terms, in every thread.
+
+    Searches keep asking with the same words (the next page, a filter added, the same popular words), and judging each
+    word of the hits' names, stories and materials was two thirds of `make_hit`'s time under cProfile (issue 19). At most
+    HIGHLIGHTERS_KEPT term lists are kept, each with up to about WORDS_JUDGED_KEPT words judged.
+    """
+    highlighter = _HIGHLIGHTERS.get(terms)
+    if highlighter is None or highlighter.words_judged > WORDS_JUDGED_KEPT:
+        if len(_HIGHLIGHTERS) >= HIGHLIGHTERS_KEPT:
+            for older in list(_HIGHLIGHTERS)[: HIGHLIGHTERS_KEPT // 2]:  # in the order they were added
+                _HIGHLIGHTERS.pop(older, None)
+        highlighter = _HIGHLIGHTERS[terms] = TermMatcher(list(terms), shared=False).highlight
+    return highlighter
 
 
 @lru_cache(maxsize=4096)

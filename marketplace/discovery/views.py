@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -20,15 +21,14 @@ from marketplace.accounts.context import today as acting_today
 from marketplace.accounts.models import OrganizationKind
 from marketplace.db import db
 from marketplace.discovery.params import MAX_TEXT, parse_search
+from marketplace.discovery.results import facet_fieldsets, facet_label, hit_cards
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
-from marketplace.discovery.snippets import marked
 from marketplace.errors import DomainError, NotFound
 from marketplace.guards import moved_permanently
 from marketplace.i18n import format_day, format_number
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
 from marketplace.producers.profiles import group_profile
-from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name
 from marketplace.reputation.signals import profile_record
 from marketplace.sourcing import services as sourcing
 from search.places import SUGGESTIONS
@@ -37,15 +37,8 @@ from search.service import find_groups
 
 blueprint = Blueprint("discovery", __name__)
 
-FACET_TITLES = {
-    "category": _l("Category"),
-    "material": _l("Material"),
-    "country": _l("Country"),
-    "certification": _l("Certification (claimed or verified)"),
-    "verified_certification": _l("Certification verified by Loom"),
-    "verified": _l("Verified by Loom"),
-}
-
+# The places the "Near" field suggests, as the datalist's options: the same on every page, written once.
+PLACE_OPTIONS = Markup("".join(f'<option value="{escape(place)}">' for place in sorted(SUGGESTIONS)))
 
 SORT_LABELS = {
     Sort.RELEVANCE: _l("Relevance"),
@@ -53,18 +46,6 @@ SORT_LABELS = {
     Sort.LEAD_TIME: _l("Lead time"),
     Sort.DISTANCE: _l("Distance"),
 }
-
-
-def facet_label(facet: str, value: str) -> str:
-    if facet == "category":
-        return CATEGORIES[value].label if value in CATEGORIES else value
-    if facet == "country":
-        return country_name(value)
-    if facet in ("certification", "verified_certification"):
-        return CERTIFICATION_SCHEMES[value].name if value in CERTIFICATION_SCHEMES else value
-    if facet == "verified":
-        return _("Verified") if value == "true" else _("Not yet verified")
-    return value
 
 
 def _without_cursor() -> str:
@@ -176,10 +157,9 @@ def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
 def search() -> tuple[str, int] | Response:
     context: dict[str, Any] = {
         "args": request.args,
-        "facet_titles": FACET_TITLES,
-        "facet_label": facet_label,
-        "marked": marked,
-        "places": sorted(SUGGESTIONS),
+        "facet_fieldsets": facet_fieldsets,
+        "hit_cards": hit_cards,
+        "place_options": PLACE_OPTIONS,
         "sorts": [(s.value, SORT_LABELS[s]) for s in Sort],
         "result": None,
         "error": None,

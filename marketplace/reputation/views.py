@@ -14,8 +14,10 @@ from marketplace.orders.services import order_for
 from marketplace.reputation import services
 from marketplace.reputation.forms import ReplyForm, ReviewForm
 from marketplace.reputation.models import Review
+from marketplace.reputation.record import track_record_html
 
 blueprint = Blueprint("reviews", __name__)
+blueprint.add_app_template_global(track_record_html, "track_record_html")  # a group's record: profile, search results
 
 
 @blueprint.route("/orders/<int:order_id>/review", methods=["GET", "POST"])

@@ -33,7 +33,7 @@ PRODUCER_SOURCES = re.compile(
     r"|templates/payments/(payouts|invoice)\.html|templates/producers/(directory|profile)\.html|templates/api/tokens\.html"
     r"|marketplace/(i18n|forms|form_messages|web|notifications|guards|problems)\.py"
     r"|marketplace/(accounts|producers|sourcing|orders|trace|reputation|billing|api)/"
-    r"(forms|views|token_views|services|story|vocabulary|commitments|capacity|signals|payouts|tokens)\.py"
+    r"(forms|views|token_views|services|story|vocabulary|commitments|capacity|signals|record|payouts|tokens)\.py"
     r"|erp_connector/(forms|views)\.py|payments/(forms|views|payouts)\.py)"
 )
 PRODUCER_EMAILS = (

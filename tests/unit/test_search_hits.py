@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import search.query as query_module
+from search import analysis
 from search.analysis import _DISPLAY_WORD, BROADER, analyze, highlight, word_term
 from search.materials import materials_in, shown
 from search.query import SearchQuery, TermMatcher, described_by_words, make_hit
@@ -146,3 +149,51 @@ def test_materials_listed_as_before_and_the_memo_is_not_shared_out() -> None:
     found = materials_in("recycled glass and sea grass")
     found.append("changed by a caller")
     assert materials_in("recycled glass and sea grass") == ["glass", "seagrass"]
+
+
+@pytest.fixture
+def no_highlighters_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_module, "_HIGHLIGHTERS", {}, raising=False)
+
+
+def test_searches_with_the_same_terms_judge_each_word_once_between_them(
+    no_highlighters_kept: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 19: a search's next page, a filter ticked, the same words asked again show texts already read: the words
+    # judged for one search are not judged again for the next with the same terms, and give the same highlights.
+    judged: list[str] = []
+    marks = analysis.marks
+
+    def counted(word: str, is_match: Callable[[str], bool]) -> bool:
+        judged.append(word)
+        return marks(word, is_match)
+
+    monkeypatch.setattr(analysis, "marks", counted)
+    query = SearchQuery(text="sisal baskets")
+    first = [make_hit(group(i), query, 1.0, TermMatcher(query.terms)) for i in range(5)]
+    assert judged
+    judged.clear()
+    again = [make_hit(group(i), query, 1.0, TermMatcher(query.terms)) for i in range(5)]
+    assert judged == [] and again == first
+    other = SearchQuery(text="glass")  # other terms: judged afresh, by their own rule
+    glass = make_hit(group(0), other, 1.0, TermMatcher(other.terms))
+    assert judged and glass.highlights["capabilities"] == reference_highlight(
+        ", ".join(group(0)["materials"] + group(0)["techniques"]), TermMatcher(other.terms)
+    )
+    assert "story" not in glass.highlights
+
+
+def test_a_shared_highlighter_is_kept_only_so_long(no_highlighters_kept: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_module, "WORDS_JUDGED_KEPT", 5, raising=False)
+    monkeypatch.setattr(query_module, "HIGHLIGHTERS_KEPT", 4, raising=False)
+    small = TermMatcher(["sisal"])
+    assert TermMatcher(["sisal"]).highlight is small.highlight
+    small.highlight("Our sisal baskets are woven at home in Kitui by forty women.")
+    assert TermMatcher(["sisal"]).highlight is not small.highlight  # it judged more than 5 words: a new one
+    kept = [TermMatcher([f"word{i}"]).highlight for i in range(4)]
+    assert TermMatcher(["word3"]).highlight is kept[3]
+    TermMatcher(["word4"])  # a fifth list of terms: the older half is forgotten, the newer kept
+    assert TermMatcher(["word0"]).highlight is not kept[0] and TermMatcher(["word3"]).highlight is kept[3]
+    counting = CountingMatcher(["sisal"])  # a subclass judges by its own answers
+    counting.highlight("sisal")
+    assert counting.asked == ["sisal"]
