@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import regex
 import Stemmer
+from rapidfuzz.distance import OSA
 
 from search.vocabulary import BROADER as _BROADER
 from search.vocabulary import STOPWORDS as _STOPWORDS
@@ -149,22 +150,13 @@ def max_edits(word: str) -> int:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance, giving up past `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
+    """Return the optimal string alignment distance of `a` and `b` (Damerau-Levenshtein where no substring is edited
+    twice: an adjacent swap costs 1), or `limit` + 1 when it is over `limit`.
+
+    Counted in code points by rapidfuzz (`rapidfuzz.distance.OSA`); a swap is one edit, as in Elasticsearch's fuzzy
+    matching (`fuzzy_transpositions`, on by default). The Python loop it replaced was 8 % of a search page's CPU (issue 19).
+    """
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 @lru_cache(maxsize=200_000)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from search.analysis import analyze, analyzed, highlight
+from search.analysis import analyze, analyzed, edit_distance, highlight
 from search.documents import category_words
 from search.query import TermMatcher
 
@@ -64,3 +66,36 @@ def test_category_words_name_the_goods_not_how_they_are_made() -> None:
 def test_highlights_find_words_in_any_script() -> None:
     snippet = highlight("ከአዲስ አበባ ሐበሻ ቅርጫት እንሰራለን", TermMatcher(analyze("ቅርጫት")))
     assert snippet is not None and "\x02ቅርጫት\x03" in snippet
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, written out from its definition (the oracle for the library)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("baskets", "baskets", 0),
+        ("baksets", "baskets", 1),  # a swap is one edit, as Elasticsearch's fuzzy_transpositions
+        ("basket", "baskets", 1),
+        ("kikapu", "kikap", 1),
+        ("ca", "abc", 3),  # optimal string alignment: the swapped pair is not edited again (unrestricted: 2)
+        ("टोकरी", "टोकरि", 1),  # code points, not bytes
+        ("sisal", "jute", 5),  # over the limit: the limit + 1
+    ],
+)
+def test_edit_distance_counts_a_swap_as_one_edit_and_stops_past_the_limit(a: str, b: str, distance: int) -> None:
+    assert _osa(a, b) == distance
+    assert edit_distance(a, b, 2) == min(distance, 3)
+
+
+@given(st.text("abcsé", max_size=8), st.text("abcsé", max_size=8), st.integers(0, 2))
+def test_edit_distance_is_the_optimal_string_alignment_within_the_limit(a: str, b: str, limit: int) -> None:
+    assert edit_distance(a, b, limit) == min(_osa(a, b), limit + 1)
