@@ -426,7 +426,7 @@ class EmbeddedIndex:
 
         Each word is looked up per field, exactly and among its typo variants (FTS5 doclists, so a
         lookup costs what the word's groups number); the arithmetic is Ranking's, as Elasticsearch's.
-        Every lookup is one arm of a single statement that sums each group's parts in SQLite (issue 19:
+        Every lookup is one arm of a single statement that adds each group's parts in SQLite (issue 19:
         the sets and sums in Python were a third of a search at 100,000 groups). A typo match is counted
         where the exact word is not (`NOT`), so the arms' sets are disjoint; every part is a multiple of
         a half, so the sum is exact in any order.
@@ -457,8 +457,10 @@ class EmbeddedIndex:
         connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
         for start in range(0, len(arms), ARMS_PER_STATEMENT):  # SQLite allows 500 arms in one UNION
             connection.execute(
-                f"INSERT INTO temp.text_scores (id, score) SELECT id, SUM(points) FROM "
-                f"({' UNION ALL '.join(arms[start : start + ARMS_PER_STATEMENT])}) GROUP BY id "
+                # Each row added to its group's score as it comes (`WHERE 1` lets SQLite parse the upsert): a GROUP BY
+                # sorted every looked-up row first (issue 19: 85,000 for "recycled brass jewelry" at 100,000 groups).
+                f"INSERT INTO temp.text_scores (id, score) SELECT id, points FROM "
+                f"({' UNION ALL '.join(arms[start : start + ARMS_PER_STATEMENT])}) WHERE 1 "
                 "ON CONFLICT (id) DO UPDATE SET score = score + excluded.score",
                 params,
             )
