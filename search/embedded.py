@@ -597,8 +597,15 @@ class EmbeddedIndex:
         return replace(query, capability_words=tuple(products))
 
     def _capacity_met(
-        self, connection: sqlite3.Connection, query: SearchQuery, words: str | None, groups: list[str], params: dict[str, Any]
-    ) -> None:
+        self,
+        connection: sqlite3.Connection,
+        query: SearchQuery,
+        words: str | None,
+        groups: list[str],
+        params: dict[str, Any],
+        *,
+        selected_categories: bool = False,
+    ) -> str | None:
         """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
 
         Once per search, in one pass over the capabilities (issue 19): the candidates, the selection flags, the
@@ -606,10 +613,15 @@ class EmbeddedIndex:
         where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times). Only the
         capabilities of groups that can be candidates are read: those the words found (`words`, the FROM clause of
         the scored groups) meeting `groups`, the conditions on a group `g` every candidate meets (with `params`).
+
+        With `selected_categories`, over every group, only the selected categories' capabilities are written, and the FROM
+        and WHERE clauses of all of them (a capability `c`, with `params`) are returned for the category facet to count
+        there: the other categories' rows were written only to be counted (issue 19: 90,000 rows at 100,000 groups, to
+        show 7,000 scarves). None otherwise.
         """
         connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
         if not query.capacity:
-            return
+            return None
         # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
         low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
         params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
@@ -630,19 +642,23 @@ class EmbeddedIndex:
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
         # capabilities first. Each is decided by its capacity line (see TABLES), and its runs are read only when the
         # units asked lie between its two lines: the run holding the week then says (one run holds a week).
-        source = "caps c" if query.capability_words or words or groups else "caps c INDEXED BY ix_caps_capacity"
-        connection.execute(
-            f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days FROM {source} WHERE "
-            "c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) >= :units OR "
-            "(c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE r.cap_id = c.id "
-            "AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) >= :units)))"
-            f"{fixed}",
-            params,
+        every_group = not (query.capability_words or words or groups)
+        source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c"
+        met = (
+            f"FROM {source} WHERE c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) "
+            ">= :units OR (c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE "
+            "r.cap_id = c.id AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) "
+            f">= :units))){fixed}"
         )
+        only = selected_categories and every_group
+        # The selected categories are ranges of the covering index's key: their rows are still read in key order.
+        chosen = f" AND c.category IN ({_bind(params, 'cat', category_codes(query.categories))})" if only else ""
+        connection.execute(f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days {met}{chosen}", params)
         if query.sort == Sort.LEAD_TIME and not query.categories:
             # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
             # each lookup would scan the table (quadratic in the qualifying capabilities).
             connection.execute("CREATE INDEX temp.cap_ok_group ON cap_ok (group_id, lead_time_days)")
+        return met if only else None
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run `query` and return one page of hits, the facets and the next cursor.
@@ -665,15 +681,22 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
-        self._capacity_met(connection, query, source if text else None, self._where(base, params, capabilities=False), params)
-        # One selection over the whole federation (a category or a country picked on the opening page): that
-        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
-        # every group, with its flags, to show one category's groups).
-        whole = len(selected) == 1 and _browses(base)
         # With a capacity need the candidates are the groups of temp.cap_ok (see _capacity_met), so one selection of
         # category or material (the search with units by a date, and a product) counts its facet there: no candidates
         # are written (issue 19: 70,000 groups with their flags at 100,000 groups, to show 7,000).
         capped = selected[0] if len(selected) == 1 and selected[0] in _VALUE_SET_COLUMNS and query.capacity else None
+        all_capabilities = self._capacity_met(
+            connection,
+            query,
+            source if text else None,
+            self._where(base, params, capabilities=False),
+            params,
+            selected_categories=capped == "category",
+        )
+        # One selection over the whole federation (a category or a country picked on the opening page): that
+        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
+        # every group, with its flags, to show one category's groups).
+        whole = len(selected) == 1 and _browses(base)
         conditions = self._where(query if whole or capped else base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         flags = {} if whole or capped else self._selection_flags(query, selected, params)
@@ -705,7 +728,8 @@ class EmbeddedIndex:
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
-        facets = self._facets(connection, query, flags, everywhere=capped)
+        counted_everywhere = (capped, all_capabilities, params) if capped else None
+        facets = self._facets(connection, query, flags, everywhere=counted_everywhere)
         if whole:
             [facet] = selected
             chosen = selected_values(query, facet)
@@ -841,7 +865,7 @@ class EmbeddedIndex:
         flags: dict[str, str],
         *,
         matched: str = "temp.matched",
-        everywhere: str | None = None,
+        everywhere: tuple[str, str | None, dict[str, Any]] | None = None,
     ) -> dict[str, list[FacetValue]]:
         """Count every facet's values in at most three passes, without matching anything again (issue 19).
 
@@ -850,10 +874,12 @@ class EmbeddedIndex:
         Country, verified, the certification facets, and category and material unless a capability filter
         other than each other's selection applies to them, share one pass over the groups' facet sets (by
         `facets`, one integer per matched group); the others count the capabilities that meet that filter.
-        The capability facet `everywhere` counts every capability that meets the filter, whatever its group:
-        there, every group is a candidate (a search's temp.cap_ok).
+        `everywhere` is (facet, FROM clause, params) for the capability facet that counts every capability that meets
+        the filter, whatever its group: there, every group is a candidate (a search's temp.cap_ok, or, when that holds
+        only the selected categories, the FROM and WHERE clauses of all of them from `_capacity_met`).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        everywhere_facet, all_capabilities, capability_params = everywhere or (None, None, {})
         matched_set = matched
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
 
@@ -931,9 +957,16 @@ class EmbeddedIndex:
                 continue
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            if facet == everywhere_facet and all_capabilities:  # the category facet, of a single category's capacity search
+                counted[facet] = connection.execute(
+                    f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n {all_capabilities} GROUP BY value "
+                    "ORDER BY n DESC, value ASC LIMIT :facet_size",
+                    capability_params | params,
+                ).fetchall()
+                continue
             others = self._capability_conditions(query, params, exclude=facet)
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
-            groups = [] if facet == everywhere else [f"c.group_id IN ({groups_of(facet)})"]
+            groups = [] if facet == everywhere_facet else [f"c.group_id IN ({groups_of(facet)})"]
             capability = " AND ".join([*groups, *others])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
