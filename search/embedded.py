@@ -470,7 +470,7 @@ class EmbeddedIndex:
     def _capability_conditions(cls, query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
         """Return the SQL conditions on a capability `c` read from `_capabilities(query)`, without the facet `exclude`'s.
 
-        With a capacity need, `c` is a row of temp.cap_ok, which holds only the capabilities meeting every filter but
+        When the search writes temp.cap_ok, `c` is a row of it, which holds only the capabilities meeting every filter but
         category and material (see _capacity_met): `1` then stands for those, so the list is never empty.
         """
         conditions: list[str] = []
@@ -481,14 +481,26 @@ class EmbeddedIndex:
             conditions.append(
                 f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
-        if query.capacity:
+        if cls._writes_cap_ok(query):
             return conditions or ["1"]
         return conditions + cls._fixed_capability_conditions(query, params)
 
-    @staticmethod
-    def _capabilities(query: SearchQuery) -> str:
-        """The capability rows `_capability_conditions` are written against: temp.cap_ok with a capacity need, else caps."""
-        return "temp.cap_ok c" if query.capacity else "caps c"
+    @classmethod
+    def _capabilities(cls, query: SearchQuery) -> str:
+        """The capability rows `_capability_conditions` are written against: temp.cap_ok when the search writes it, else caps."""
+        return "temp.cap_ok c" if cls._writes_cap_ok(query) else "caps c"
+
+    @classmethod
+    def _writes_cap_ok(cls, query: SearchQuery) -> bool:
+        """Tell whether a search of `query` writes temp.cap_ok (see _capacity_met): with units by a date, or with another
+        capability filter no facet selects (lead time, MOQ, price, the words' capabilities) when words or a place limit
+        the groups. Over every group, writing the capabilities within a lead time, MOQ or price cost more than reading
+        them again in each statement (issue 19: 34 ms for 100,000 capabilities at 100,000 groups, 20-40 ms more a search).
+        """
+        if query.capacity:
+            return True
+        limited = query.terms or (query.near is not None and query.near.km is not None)
+        return bool(limited and cls._fixed_capability_conditions(query, {}))
 
     @staticmethod
     def _fixed_capability_conditions(query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -606,11 +618,13 @@ class EmbeddedIndex:
         *,
         selected_categories: bool = False,
     ) -> str | None:
-        """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
+        """Write temp.cap_ok: the capabilities that meet every capability filter but category and material (the units by
+        a date, lead time, MOQ, price, the words' capabilities), when there is one.
 
         Once per search, in one pass over the capabilities (issue 19): the candidates, the selection flags, the
         category and material facets and the lead-time sort then read these rows, with their group and category,
-        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times). Only the
+        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times; the words'
+        capabilities were listed from cap_fts four times, 95 ms for "jute" in two countries). Only the
         capabilities of groups that can be candidates are read: those the words found (`words`, the FROM clause of
         the scored groups) meeting `groups`, the conditions on a group `g` every candidate meets (with `params`).
 
@@ -620,17 +634,26 @@ class EmbeddedIndex:
         show 7,000 scarves). None otherwise.
         """
         connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
-        if not query.capacity:
+        if not self._writes_cap_ok(query):
             return None
-        # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
-        low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
-        params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
         conditions = self._fixed_capability_conditions(query, params)
+        if query.capacity:
+            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range). Each
+            # capability is decided by its capacity line (see TABLES), and its runs are read only when the units asked
+            # lie between its two lines: the run holding the week then says (one run holds a week).
+            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+            params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
+            conditions.insert(
+                0,
+                "c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) >= :units OR "
+                "(c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE "
+                "r.cap_id = c.id AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) "
+                ">= :units)))",
+            )
         if groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
             conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'} WHERE {' AND '.join(groups)})")
         elif words:  # the words' groups, looked up by their key (a list of them, joined to groups, took a quarter of the time)
             conditions.append("c.group_id IN (SELECT t.id FROM temp.text_scores t)")
-        fixed = "".join(f" AND {condition}" for condition in conditions)
         # Keyed by category, then group: the category facet counts each category's groups in key order, with no
         # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
         # and a category's capabilities (a selection, a flag) are one range of the key.
@@ -640,16 +663,10 @@ class EmbeddedIndex:
         )
         # Over every group, the capabilities are read from their covering index in cap_ok's key order, so each row is
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
-        # capabilities first. Each is decided by its capacity line (see TABLES), and its runs are read only when the
-        # units asked lie between its two lines: the run holding the week then says (one run holds a week).
+        # capabilities first.
         every_group = not (query.capability_words or words or groups)
         source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c"
-        met = (
-            f"FROM {source} WHERE c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) "
-            ">= :units OR (c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE "
-            "r.cap_id = c.id AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) "
-            f">= :units))){fixed}"
-        )
+        met = f"FROM {source} WHERE {' AND '.join(conditions)}"
         only = selected_categories and every_group
         # The selected categories are ranges of the covering index's key: their rows are still read in key order.
         chosen = f" AND c.category IN ({_bind(params, 'cat', category_codes(query.categories))})" if only else ""

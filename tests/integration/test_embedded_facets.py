@@ -1018,3 +1018,39 @@ def test_a_single_categorys_capacity_search_writes_only_its_capabilities(
             assert len(now.facets["category"]) > len(codes)
             assert _shape(now) == _shape(previous.search(query)), query
             query = replace(query, after=now.next_cursor)
+
+
+def test_words_bound_to_capabilities_list_them_once_per_search(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
+) -> None:
+    """Issue 19: when the words bind the capability filters (a material, lead time, MOQ or price with words), the
+    capabilities holding them are listed from cap_fts once, into temp.cap_ok, where the candidates, each selection's flag
+    and the category and material facets each listed them again (four lists of 10,700 capabilities for "jute" at 100,000
+    groups). So with a place and a MOQ. Same pages, cursors and facets as the previous path over two pages."""
+    current, previous = indexes
+    connection = current._reader()
+    material = Counter(m for d in federation for c in d["capabilities"] for m in c["materials"]).most_common(1)[0][0]
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    located = next(d["location"] for d in federation if d["location"])
+    queries = [
+        SearchQuery(text=material, materials=(material,), countries=(country,), size=8),
+        SearchQuery(text="baskets", max_lead_time=40, size=8),
+        SearchQuery(text="baskets", max_moq=300, sort=Sort.LEAD_TIME, size=8),
+        SearchQuery(text=material, price_max=8, materials=(material,), size=8),
+        SearchQuery(near=Near(located["lat"], located["lon"], 1_500), max_moq=300, categories=("baskets",), size=8),
+    ]
+    bound = found = 0
+    for query in queries:
+        bound += bool(current.plan(connection, query).capability_words)
+        found += current.search(query).total > 0
+        for _page in range(2):
+            now, statements = _traced_search(current, query)
+            listing = [s for s in statements if "FROM cap_fts WHERE cap_fts MATCH" in s and not s.endswith("LIMIT 1")]
+            assert len(listing) <= 1, (query, listing)
+            reading = [s for s in statements if re.search(r"\bcaps c\b", s)]
+            assert len(reading) == 1 and reading[0].startswith("INSERT INTO temp.cap_ok"), (query, reading)
+            assert _shape(now) == _shape(previous.search(query)), query
+            if now.next_cursor is None:
+                break
+            query = replace(query, after=now.next_cursor)
+    assert bound == 4 and found == 5, (bound, found)
