@@ -20,7 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,7 @@ class EmbeddedIndex:
         connection = getattr(self._readers, "connection", None)
         if connection is not None and self._readers.pid == os.getpid():
             connection.close()
-        self._readers.connection = None
+        self._readers.connection = self._readers.kept = None
 
     # ----- writing -------------------------------------------------------------------------------
 
@@ -687,6 +687,18 @@ class EmbeddedIndex:
         connection = self._reader()
         if _browses(query):
             return self._browse(connection, query)
+        # The next pages of a search read the matched set this connection kept (temp.matched), its total and its facets,
+        # while no other search ran on it and nothing was written to the index since (SQLite's data_version changes when
+        # another connection commits): each page re-matched the whole query and counted its facets again (issue 19).
+        key = replace(query, after=None, size=0)
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        kept: _KeptMatch | None = getattr(self._readers, "kept", None)
+        if kept is not None and kept.connection is connection and kept.key == key and kept.version == version:
+            planned = replace(kept.planned, after=query.after, size=query.size)
+            hits, next_cursor = self._page(connection, planned, kept.direction)
+            facets = {facet: list(values) for facet, values in kept.facets.items()}
+            return SearchResult(kept.total, hits, facets, next_cursor, relaxed=is_relaxed(planned, hits))
+        self._readers.kept = None
         query = self.plan(connection, query)
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
@@ -752,6 +764,8 @@ class EmbeddedIndex:
             chosen = selected_values(query, facet)
             everywhere = self._facets(connection, base, {}, matched="groups")[facet]
             facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
+        kept_facets = {facet: list(values) for facet, values in facets.items()}
+        self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
@@ -1004,6 +1018,20 @@ class EmbeddedIndex:
 
 
 _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
+
+
+@dataclass(frozen=True)
+class _KeptMatch:
+    """The search whose matched set a reader's temp.matched holds: its query without cursor or size (`key`), the index's
+    data_version then, the planned query, the page direction, the total and the facets."""
+
+    connection: sqlite3.Connection
+    key: SearchQuery
+    version: int
+    planned: SearchQuery
+    direction: str
+    total: int
+    facets: dict[str, list[FacetValue]]
 
 
 def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:

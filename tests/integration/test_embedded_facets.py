@@ -555,6 +555,7 @@ def test_facets_without_a_capability_filter_read_no_capability_or_certificate_ro
         country = Counter(d["country"] for d in federation).most_common(1)[0][0]
         for query in (SearchQuery(text="baskets"), SearchQuery(countries=(country,), verified=False), SearchQuery()):
             statements.clear()
+            current._readers.kept = None  # afresh
             result = current.search(query)
             assert result.facets["category"] and result.facets["material"] and result.facets["certification"]
             read = " ".join(statements)
@@ -793,8 +794,10 @@ def _capacity_queries(federation: list[dict[str, Any]]) -> list[SearchQuery]:
 
 
 def _traced_search(index: EmbeddedIndex, query: SearchQuery) -> tuple[SearchResult, list[str]]:
-    """Search `index` for `query`; return the result and the SQL statements its reader ran."""
+    """Search `index` for `query` afresh, not from the matched set its reader kept; return the result and the SQL
+    statements its reader ran."""
     connection = index._reader()
+    index._readers.kept = None
     statements: list[str] = []
     connection.set_trace_callback(statements.append)
     try:
@@ -1054,3 +1057,65 @@ def test_words_bound_to_capabilities_list_them_once_per_search(
                 break
             query = replace(query, after=now.next_cursor)
     assert bound == 4 and found == 5, (bound, found)
+
+
+def test_next_pages_read_the_matched_set_the_reader_kept_until_the_index_changes(
+    federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex], tmp_path: Path
+) -> None:
+    """Issue 19: a next page of the search a reader ran last reads its kept matched set, total and facets: no words
+    scored, nothing matched or counted again, where each page re-ran the whole search. Another search in between, or a
+    write to the index (SQLite's data_version), makes the next page match afresh. Same pages, cursors, scores and facets
+    as the previous path, whatever the page size."""
+    current, previous = indexes
+    by = TODAY + dt.timedelta(weeks=14)
+    category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
+    country = Counter(d["country"] for d in federation).most_common(1)[0][0]
+    located = next(d["location"] for d in federation if d["location"])
+    queries = [
+        SearchQuery(text="baskets", size=6),
+        SearchQuery(text="baskets weavers", countries=(country,), categories=(category.split(".")[0],), size=6),
+        SearchQuery(capacity=CapacityNeed(300, by), categories=(category,), sort=Sort.LEAD_TIME, size=6),
+        SearchQuery(near=Near(located["lat"], located["lon"], 2_000), sort=Sort.DISTANCE, size=6),
+        SearchQuery(categories=(category,), size=6),
+    ]
+    kept = 0
+    for query in queries:
+        now, _statements = _traced_search(current, query)
+        assert now.next_cursor, query
+        for size in (6, 4, 9):
+            if not now.next_cursor:
+                break
+            query = replace(query, after=now.next_cursor, size=size)
+            now, statements = _kept_page(current, query)
+            assert not [s for s in statements if "temp." in s and not s.startswith("SELECT m.id")], (query, statements)
+            kept += 1
+            before = previous.search(query)
+            assert _shape(now) == _shape(before) and [h.score for h in now.hits] == [h.score for h in before.hits], query
+    assert kept >= 8, kept
+    # Another search in between: the next page matches again.
+    first = current.search(queries[0])
+    current.search(queries[1])
+    _result, statements = _kept_page(current, replace(queries[0], after=first.next_cursor))
+    assert [s for s in statements if s.startswith("INSERT INTO temp.matched")]
+    # A write to the index by another connection: the next page matches again, and shows the change.
+    index = EmbeddedIndex(tmp_path / "search.db")
+    index.rebuild(federation)
+    query = SearchQuery(text="baskets", size=5)
+    first = index.search(query)
+    second = index.search(replace(query, after=first.next_cursor))
+    index.delete(second.hits[0].id, 10**9)
+    now, statements = _kept_page(index, replace(query, after=first.next_cursor))
+    assert [s for s in statements if s.startswith("INSERT INTO temp.matched")]
+    assert now.total == first.total - 1 and second.hits[0].id not in [hit.id for hit in now.hits]
+    assert _shape(now) == _shape(PreviousPath(index.path).search(replace(query, after=first.next_cursor)))
+
+
+def _kept_page(index: EmbeddedIndex, query: SearchQuery) -> tuple[SearchResult, list[str]]:
+    """Search `index` for `query` as it comes (from the kept matched set, if any); return the result and its statements."""
+    connection = index._reader()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        return index.search(query), statements
+    finally:
+        connection.set_trace_callback(None)
