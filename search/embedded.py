@@ -20,7 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,7 @@ class EmbeddedIndex:
         connection = getattr(self._readers, "connection", None)
         if connection is not None and self._readers.pid == os.getpid():
             connection.close()
-        self._readers.connection = None
+        self._readers.connection = self._readers.kept = None
 
     # ----- writing -------------------------------------------------------------------------------
 
@@ -426,7 +426,7 @@ class EmbeddedIndex:
 
         Each word is looked up per field, exactly and among its typo variants (FTS5 doclists, so a
         lookup costs what the word's groups number); the arithmetic is Ranking's, as Elasticsearch's.
-        Every lookup is one arm of a single statement that sums each group's parts in SQLite (issue 19:
+        Every lookup is one arm of a single statement that adds each group's parts in SQLite (issue 19:
         the sets and sums in Python were a third of a search at 100,000 groups). A typo match is counted
         where the exact word is not (`NOT`), so the arms' sets are disjoint; every part is a multiple of
         a half, so the sum is exact in any order.
@@ -457,8 +457,10 @@ class EmbeddedIndex:
         connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
         for start in range(0, len(arms), ARMS_PER_STATEMENT):  # SQLite allows 500 arms in one UNION
             connection.execute(
-                f"INSERT INTO temp.text_scores (id, score) SELECT id, SUM(points) FROM "
-                f"({' UNION ALL '.join(arms[start : start + ARMS_PER_STATEMENT])}) GROUP BY id "
+                # Each row added to its group's score as it comes (`WHERE 1` lets SQLite parse the upsert): a GROUP BY
+                # sorted every looked-up row first (issue 19: 85,000 for "recycled brass jewelry" at 100,000 groups).
+                f"INSERT INTO temp.text_scores (id, score) SELECT id, points FROM "
+                f"({' UNION ALL '.join(arms[start : start + ARMS_PER_STATEMENT])}) WHERE 1 "
                 "ON CONFLICT (id) DO UPDATE SET score = score + excluded.score",
                 params,
             )
@@ -468,7 +470,7 @@ class EmbeddedIndex:
     def _capability_conditions(cls, query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
         """Return the SQL conditions on a capability `c` read from `_capabilities(query)`, without the facet `exclude`'s.
 
-        With a capacity need, `c` is a row of temp.cap_ok, which holds only the capabilities meeting every filter but
+        When the search writes temp.cap_ok, `c` is a row of it, which holds only the capabilities meeting every filter but
         category and material (see _capacity_met): `1` then stands for those, so the list is never empty.
         """
         conditions: list[str] = []
@@ -479,14 +481,26 @@ class EmbeddedIndex:
             conditions.append(
                 f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
             )
-        if query.capacity:
+        if cls._writes_cap_ok(query):
             return conditions or ["1"]
         return conditions + cls._fixed_capability_conditions(query, params)
 
-    @staticmethod
-    def _capabilities(query: SearchQuery) -> str:
-        """The capability rows `_capability_conditions` are written against: temp.cap_ok with a capacity need, else caps."""
-        return "temp.cap_ok c" if query.capacity else "caps c"
+    @classmethod
+    def _capabilities(cls, query: SearchQuery) -> str:
+        """The capability rows `_capability_conditions` are written against: temp.cap_ok when the search writes it, else caps."""
+        return "temp.cap_ok c" if cls._writes_cap_ok(query) else "caps c"
+
+    @classmethod
+    def _writes_cap_ok(cls, query: SearchQuery) -> bool:
+        """Tell whether a search of `query` writes temp.cap_ok (see _capacity_met): with units by a date, or with another
+        capability filter no facet selects (lead time, MOQ, price, the words' capabilities) when words or a place limit
+        the groups. Over every group, writing the capabilities within a lead time, MOQ or price cost more than reading
+        them again in each statement (issue 19: 34 ms for 100,000 capabilities at 100,000 groups, 20-40 ms more a search).
+        """
+        if query.capacity:
+            return True
+        limited = query.terms or (query.near is not None and query.near.km is not None)
+        return bool(limited and cls._fixed_capability_conditions(query, {}))
 
     @staticmethod
     def _fixed_capability_conditions(query: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -595,28 +609,51 @@ class EmbeddedIndex:
         return replace(query, capability_words=tuple(products))
 
     def _capacity_met(
-        self, connection: sqlite3.Connection, query: SearchQuery, words: str | None, groups: list[str], params: dict[str, Any]
-    ) -> None:
-        """Write temp.cap_ok: the capabilities with the units by the date that meet every filter but category and material.
+        self,
+        connection: sqlite3.Connection,
+        query: SearchQuery,
+        words: str | None,
+        groups: list[str],
+        params: dict[str, Any],
+        *,
+        selected_categories: bool = False,
+    ) -> str | None:
+        """Write temp.cap_ok: the capabilities that meet every capability filter but category and material (the units by
+        a date, lead time, MOQ, price, the words' capabilities), when there is one.
 
         Once per search, in one pass over the capabilities (issue 19): the candidates, the selection flags, the
         category and material facets and the lead-time sort then read these rows, with their group and category,
-        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times). Only the
+        where each read the qualifying capabilities again (80-90k rows at 100,000 groups, three times; the words'
+        capabilities were listed from cap_fts four times, 95 ms for "jute" in two countries). Only the
         capabilities of groups that can be candidates are read: those the words found (`words`, the FROM clause of
         the scored groups) meeting `groups`, the conditions on a group `g` every candidate meets (with `params`).
+
+        With `selected_categories`, over every group, only the selected categories' capabilities are written, and the FROM
+        and WHERE clauses of all of them (a capability `c`, with `params`) are returned for the category facet to count
+        there: the other categories' rows were written only to be counted (issue 19: 90,000 rows at 100,000 groups, to
+        show 7,000 scarves). None otherwise.
         """
         connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
-        if not query.capacity:
-            return
-        # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range).
-        low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
-        params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
+        if not self._writes_cap_ok(query):
+            return None
         conditions = self._fixed_capability_conditions(query, params)
+        if query.capacity:
+            # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range). Each
+            # capability is decided by its capacity line (see TABLES), and its runs are read only when the units asked
+            # lie between its two lines: the run holding the week then says (one run holds a week).
+            low, _high = capacity_key_range(query.capacity.units, query.capacity.by)
+            params.update(week=low >> UNITS_BITS, units=low & UNITS_MAX)
+            conditions.insert(
+                0,
+                "c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) >= :units OR "
+                "(c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE "
+                "r.cap_id = c.id AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) "
+                ">= :units)))",
+            )
         if groups:  # the capabilities of these groups only: a place or words limit them to a few thousand
             conditions.append(f"c.group_id IN (SELECT g.id FROM {words or 'groups g'} WHERE {' AND '.join(groups)})")
         elif words:  # the words' groups, looked up by their key (a list of them, joined to groups, took a quarter of the time)
             conditions.append("c.group_id IN (SELECT t.id FROM temp.text_scores t)")
-        fixed = "".join(f" AND {condition}" for condition in conditions)
         # Keyed by category, then group: the category facet counts each category's groups in key order, with no
         # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
         # and a category's capabilities (a selection, a flag) are one range of the key.
@@ -626,21 +663,19 @@ class EmbeddedIndex:
         )
         # Over every group, the capabilities are read from their covering index in cap_ok's key order, so each row is
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
-        # capabilities first. Each is decided by its capacity line (see TABLES), and its runs are read only when the
-        # units asked lie between its two lines: the run holding the week then says (one run holds a week).
-        source = "caps c" if query.capability_words or words or groups else "caps c INDEXED BY ix_caps_capacity"
-        connection.execute(
-            f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days FROM {source} WHERE "
-            "c.first_week <= :week AND c.last_week >= :week AND (c.low + c.pace * (:week - c.first_week) >= :units OR "
-            "(c.high + c.pace * (:week - c.first_week) >= :units AND EXISTS (SELECT 1 FROM cap_runs r WHERE r.cap_id = c.id "
-            "AND r.first_week <= :week AND r.last_week >= :week AND r.base + r.step * (:week - r.first_week) >= :units)))"
-            f"{fixed}",
-            params,
-        )
+        # capabilities first.
+        every_group = not (query.capability_words or words or groups)
+        source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c"
+        met = f"FROM {source} WHERE {' AND '.join(conditions)}"
+        only = selected_categories and every_group
+        # The selected categories are ranges of the covering index's key: their rows are still read in key order.
+        chosen = f" AND c.category IN ({_bind(params, 'cat', category_codes(query.categories))})" if only else ""
+        connection.execute(f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days {met}{chosen}", params)
         if query.sort == Sort.LEAD_TIME and not query.categories:
             # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
             # each lookup would scan the table (quadratic in the qualifying capabilities).
             connection.execute("CREATE INDEX temp.cap_ok_group ON cap_ok (group_id, lead_time_days)")
+        return met if only else None
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run `query` and return one page of hits, the facets and the next cursor.
@@ -652,6 +687,18 @@ class EmbeddedIndex:
         connection = self._reader()
         if _browses(query):
             return self._browse(connection, query)
+        # The next pages of a search read the matched set this connection kept (temp.matched), its total and its facets,
+        # while no other search ran on it and nothing was written to the index since (SQLite's data_version changes when
+        # another connection commits): each page re-matched the whole query and counted its facets again (issue 19).
+        key = replace(query, after=None, size=0)
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        kept: _KeptMatch | None = getattr(self._readers, "kept", None)
+        if kept is not None and kept.connection is connection and kept.key == key and kept.version == version:
+            planned = replace(kept.planned, after=query.after, size=query.size)
+            hits, next_cursor = self._page(connection, planned, kept.direction)
+            facets = {facet: list(values) for facet, values in kept.facets.items()}
+            return SearchResult(kept.total, hits, facets, next_cursor, relaxed=is_relaxed(planned, hits))
+        self._readers.kept = None
         query = self.plan(connection, query)
         text = self._score_text(connection, query)
         params: dict[str, Any] = {}
@@ -663,15 +710,22 @@ class EmbeddedIndex:
         base = query
         for facet in selected:
             base = base.without(facet)
-        self._capacity_met(connection, query, source if text else None, self._where(base, params, capabilities=False), params)
-        # One selection over the whole federation (a category or a country picked on the opening page): that
-        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
-        # every group, with its flags, to show one category's groups).
-        whole = len(selected) == 1 and _browses(base)
         # With a capacity need the candidates are the groups of temp.cap_ok (see _capacity_met), so one selection of
         # category or material (the search with units by a date, and a product) counts its facet there: no candidates
         # are written (issue 19: 70,000 groups with their flags at 100,000 groups, to show 7,000).
         capped = selected[0] if len(selected) == 1 and selected[0] in _VALUE_SET_COLUMNS and query.capacity else None
+        all_capabilities = self._capacity_met(
+            connection,
+            query,
+            source if text else None,
+            self._where(base, params, capabilities=False),
+            params,
+            selected_categories=capped == "category",
+        )
+        # One selection over the whole federation (a category or a country picked on the opening page): that
+        # facet counts every group, read as the opening page reads it, so no candidates are written (issue 19:
+        # every group, with its flags, to show one category's groups).
+        whole = len(selected) == 1 and _browses(base)
         conditions = self._where(query if whole or capped else base, params)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         flags = {} if whole or capped else self._selection_flags(query, selected, params)
@@ -703,12 +757,15 @@ class EmbeddedIndex:
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
         hits, next_cursor = self._page(connection, query, direction)
-        facets = self._facets(connection, query, flags, everywhere=capped)
+        counted_everywhere = (capped, all_capabilities, params) if capped else None
+        facets = self._facets(connection, query, flags, everywhere=counted_everywhere)
         if whole:
             [facet] = selected
             chosen = selected_values(query, facet)
             everywhere = self._facets(connection, base, {}, matched="groups")[facet]
             facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
+        kept_facets = {facet: list(values) for facet, values in facets.items()}
+        self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
@@ -723,17 +780,36 @@ class EmbeddedIndex:
         if "verified" in selected:
             params["verified"] = int(query.verified)
             flags["f_verified"] = "g.verified = :verified"
+        # The certification flags and, without any other capability filter, the category and material flags are
+        # answered by the group's facet set: whether its value sets hold a selected value (issue 19: these read every
+        # certificate of the candidates, and every capability of a category, 30,000 at 100,000 groups).
         if "certification" in selected:
             schemes = _bind(params, "cert", query.certifications)
-            flags["f_certification"] = (
-                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.scheme IN ({schemes}))"
-            )
+            flags["f_certification"] = _in_facet_sets("certifications", f"{_element(0)} IN ({schemes})")
         if "verified_certification" in selected:
             schemes = _bind(params, "vcert", query.verified_certifications)
-            flags["f_verified_certification"] = (
-                f"EXISTS (SELECT 1 FROM group_certs gc WHERE gc.group_id = g.id AND gc.verified = 1 AND gc.scheme IN ({schemes}))"
+            flags["f_verified_certification"] = _in_facet_sets(
+                "certifications", f"{_element(0)} IN ({schemes}) AND {_element(1)} = 1"
             )
-        if "category" in selected or "material" in selected:
+        if ("category" in selected or "material" in selected) and not (
+            query.capacity or self._fixed_capability_conditions(query, {})
+        ):
+            # One capability must meet both selections: the set of (category, material) pairs of the group's
+            # capabilities then holds one pair meeting both.
+            codes = _bind(params, "cat", category_codes(query.categories))
+            materials = _bind(params, "mat", query.materials)
+            by_category = _in_facet_sets("categories", f"j.value IN ({codes})")
+            by_material = _in_facet_sets("materials", f"j.value IN ({materials})")
+            any_capability = _in_facet_sets("categories", "1")
+            if query.categories and query.materials:
+                flags["cap_all"] = _in_facet_sets("pairs", f"{_element(0)} IN ({codes}) AND {_element(1)} IN ({materials})")
+            else:
+                flags["cap_all"] = by_category if query.categories else by_material
+            if "category" in selected:
+                flags["cap_no_category"] = by_material if query.materials else any_capability
+            if "material" in selected:
+                flags["cap_no_material"] = by_category if query.categories else any_capability
+        elif "category" in selected or "material" in selected:
             # The candidates already meet the capability filters no facet selects, when there are any.
             unselected = bool(self._capability_conditions(query.without("category").without("material"), {}))
             for name, exclude in (("cap_all", None), ("cap_no_category", "category"), ("cap_no_material", "material")):
@@ -820,7 +896,7 @@ class EmbeddedIndex:
         flags: dict[str, str],
         *,
         matched: str = "temp.matched",
-        everywhere: str | None = None,
+        everywhere: tuple[str, str | None, dict[str, Any]] | None = None,
     ) -> dict[str, list[FacetValue]]:
         """Count every facet's values in at most three passes, without matching anything again (issue 19).
 
@@ -829,10 +905,12 @@ class EmbeddedIndex:
         Country, verified, the certification facets, and category and material unless a capability filter
         other than each other's selection applies to them, share one pass over the groups' facet sets (by
         `facets`, one integer per matched group); the others count the capabilities that meet that filter.
-        The capability facet `everywhere` counts every capability that meets the filter, whatever its group:
-        there, every group is a candidate (a search's temp.cap_ok).
+        `everywhere` is (facet, FROM clause, params) for the capability facet that counts every capability that meets
+        the filter, whatever its group: there, every group is a candidate (a search's temp.cap_ok, or, when that holds
+        only the selected categories, the FROM and WHERE clauses of all of them from `_capacity_met`).
         """
         counting = {facet: self._counting(flags, facet) for facet in FACETS}
+        everywhere_facet, all_capabilities, capability_params = everywhere or (None, None, {})
         matched_set = matched
         matched = {facet: counting[facet] == self._counting(flags, "") for facet in FACETS}  # no selection of its own
 
@@ -910,9 +988,16 @@ class EmbeddedIndex:
                 continue
             # Groups per value among the capabilities that meet the other capability filters.
             params: dict[str, Any] = {"facet_size": FACET_SIZE}
+            if facet == everywhere_facet and all_capabilities:  # the category facet, of a single category's capacity search
+                counted[facet] = connection.execute(
+                    f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n {all_capabilities} GROUP BY value "
+                    "ORDER BY n DESC, value ASC LIMIT :facet_size",
+                    capability_params | params,
+                ).fetchall()
+                continue
             others = self._capability_conditions(query, params, exclude=facet)
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
-            groups = [] if facet == everywhere else [f"c.group_id IN ({groups_of(facet)})"]
+            groups = [] if facet == everywhere_facet else [f"c.group_id IN ({groups_of(facet)})"]
             capability = " AND ".join([*groups, *others])
             value, joins = (
                 ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
@@ -933,6 +1018,20 @@ class EmbeddedIndex:
 
 
 _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
+
+
+@dataclass(frozen=True)
+class _KeptMatch:
+    """The search whose matched set a reader's temp.matched holds: its query without cursor or size (`key`), the index's
+    data_version then, the planned query, the page direction, the total and the facets."""
+
+    connection: sqlite3.Connection
+    key: SearchQuery
+    version: int
+    planned: SearchQuery
+    direction: str
+    total: int
+    facets: dict[str, list[FacetValue]]
 
 
 def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -1082,6 +1181,24 @@ def capacity_line(runs: list[tuple[int, int, int, int]]) -> tuple[int | None, ..
 def _held(connection: sqlite3.Connection, term: str) -> bool:
     """Tell whether some indexed group holds the term (the terms table keeps those no group holds any more)."""
     return connection.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (f'"{term}"',)).fetchone() is not None
+
+
+def _in_facet_sets(column: str, element: str) -> str:
+    """SQL: whether the group `g`'s facet set holds, in its value set `column`, an element meeting the SQL condition `element`.
+
+    `element` is written on `j`, a row of json_each over a value set (`j.value`, or `_element` of an array element).
+    Value sets and facet sets number hundreds at 100,000 groups: the ids are listed once per statement.
+    """
+    return (
+        f"g.facets IN (SELECT s.id FROM facet_sets s WHERE s.{column} IN "
+        f"(SELECT v.id FROM value_sets v, json_each(v.value_set) j WHERE {element}))"
+    )
+
+
+def _element(position: int) -> str:
+    """SQL: item `position` of the array element `j` of a value set (a pair, or a scheme and its verified flag); NULL
+    for an element that is not an array (sets of other kinds share value_sets and are read by the same scan)."""
+    return f"(CASE WHEN j.type = 'array' THEN json_extract(j.value, '$[{position}]') END)"
 
 
 def _any_of(terms: Iterable[str]) -> str:
