@@ -11,7 +11,9 @@ measured the same way. The last page is an order page as its buyer sees it, sign
 buyer@demo.loom, signed in through the session cookie, nothing written): signed-in pages are never cached.
 The database is one bench/web.py seeded (its demo marketplace); its embedded search index is built in a
 temporary folder first. Run it from two trees in turns to compare versions.
-`--fresh` turns the anonymous page cache off (`LOOM_PAGE_CACHE=false`): every request renders its page.
+`--fresh` turns the anonymous page cache off (`LOOM_PAGE_CACHE=false`): every request renders its page; and the embedded
+index's kept matches (`LOOM_SEARCH_KEEP_MATCHES=false`): every search matches afresh, not from the set its reader kept
+for the same query.
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a database bench/web.py seeded (SQLite file or PostgreSQL)")
     parser.add_argument("--requests", type=int, default=300, help="requests per page and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--fresh", action="store_true", help="page cache off: every request renders its page")
+    parser.add_argument(
+        "--fresh", action="store_true", help="page cache and kept search matches off: every request renders its page"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
         folder = Path(tmp)
@@ -83,6 +87,7 @@ def main() -> None:
         }
         if args.fresh:
             env["LOOM_PAGE_CACHE"] = "false"
+            env["LOOM_SEARCH_KEEP_MATCHES"] = "false"
         os.environ.update(env)
         built = subprocess.run(
             [str(Path(sys.executable).parent / "loom"), "search", "rebuild"],

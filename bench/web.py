@@ -246,7 +246,12 @@ def main() -> None:
     parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
     parser.add_argument("--ports", default="", help="a range of ports for the servers, such as 58100-58199 (default: any free)")
-    parser.add_argument("--fresh", action="store_true", help="page cache off (LOOM_PAGE_CACHE=false): every request renders")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="page cache and kept search matches off (LOOM_PAGE_CACHE=false, LOOM_SEARCH_KEEP_MATCHES=false): every "
+        "request renders, every search matches afresh",
+    )
     redis = os.environ.get("LOOM_BENCH_REDIS_URL") or os.environ.get("LOOM_TEST_REDIS_URL")
     parser.add_argument(
         "--ratelimit-storage",
@@ -259,6 +264,8 @@ def main() -> None:
     RATELIMIT_STORAGE = args.ratelimit_storage
     if args.fresh:
         os.environ["LOOM_PAGE_CACHE"] = "false"  # the servers' environment is built from this one
+        # The embedded index would page the same search from the matched set its reader kept: a cache too.
+        os.environ["LOOM_SEARCH_KEEP_MATCHES"] = "false"
     global PORTS
     if args.ports:
         low, _, high = args.ports.partition("-")
@@ -318,7 +325,9 @@ def main() -> None:
                             )
 
     page_cache = (
-        "off" if os.environ.get("LOOM_PAGE_CACHE", "").lower() in ("false", "0") else "on (anonymous GETs: marketplace.pagecache)"
+        "off, kept search matches off"
+        if os.environ.get("LOOM_PAGE_CACHE", "").lower() in ("false", "0")
+        else "on (anonymous GETs: marketplace.pagecache)"
     )
     print(
         f"\nWeb benchmark: gunicorn, 2 sync workers each; {args.clients} clients; {args.slices} slices of "

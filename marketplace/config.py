@@ -15,6 +15,9 @@ class Defaults:
     DATABASE_URL: str | None = None
     SEARCH_BACKEND = "embedded"
     SEARCH_EMBEDDED_PATH: str | None = None  # <instance>/search.db unless set
+    # The embedded index keeps each reader's last matched set, total and facets, so its next pages (and the same page
+    # again) only page through it until the index changes (search.embedded). Off: every search matches afresh.
+    SEARCH_KEEP_MATCHES = True
     ELASTICSEARCH_URL = "http://127.0.0.1:9200"
     ELASTICSEARCH_INDEX = "loom-groups"  # the alias; versioned indices are named after it
     UPLOAD_DIR: str | None = None  # <instance>/uploads unless set

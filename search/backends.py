@@ -54,5 +54,5 @@ def make_index(config: dict[str, Any]) -> SearchIndex:
     if backend == "embedded":
         from search.embedded import EmbeddedIndex
 
-        return EmbeddedIndex(Path(config["SEARCH_EMBEDDED_PATH"]))
+        return EmbeddedIndex(Path(config["SEARCH_EMBEDDED_PATH"]), keep_matches=config.get("SEARCH_KEEP_MATCHES", True))
     raise ValueError(f"LOOM_SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {backend!r}")

@@ -177,8 +177,9 @@ def _math_functions(connection: sqlite3.Connection) -> None:
 class EmbeddedIndex:
     name = "embedded"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_matches: bool = True) -> None:
         self.path = Path(path)
+        self.keep_matches = keep_matches  # each reader keeps its last matched set for the next pages (see `search`)
         self._schema_ready: set[Path] = set()
         self._readers = threading.local()  # each thread's warm, read-only connection (sqlite3 objects stay in their thread)
 
@@ -693,7 +694,13 @@ class EmbeddedIndex:
         key = replace(query, after=None, size=0)
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         kept: _KeptMatch | None = getattr(self._readers, "kept", None)
-        if kept is not None and kept.connection is connection and kept.key == key and kept.version == version:
+        if (
+            self.keep_matches
+            and kept is not None
+            and kept.connection is connection
+            and kept.key == key
+            and kept.version == version
+        ):
             planned = replace(kept.planned, after=query.after, size=query.size)
             hits, next_cursor = self._page(connection, planned, kept.direction)
             facets = {facet: list(values) for facet, values in kept.facets.items()}
@@ -765,7 +772,8 @@ class EmbeddedIndex:
             everywhere = self._facets(connection, base, {}, matched="groups")[facet]
             facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
         kept_facets = {facet: list(values) for facet, values in facets.items()}
-        self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
+        if self.keep_matches:
+            self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:

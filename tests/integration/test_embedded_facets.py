@@ -26,6 +26,7 @@ from marketplace.demo import generate_groups
 from marketplace.outbox import events
 from marketplace.producers.importer import SourceRecord, import_groups
 from search.analysis import edit_distance, max_edits
+from search.backends import make_index
 from search.documents import UNITS_BITS, UNITS_MAX, capacity_key, capacity_key_range, instant_text, units_by
 from search.embedded import (
     ARMS_PER_STATEMENT,
@@ -1108,6 +1109,25 @@ def test_next_pages_read_the_matched_set_the_reader_kept_until_the_index_changes
     assert [s for s in statements if s.startswith("INSERT INTO temp.matched")]
     assert now.total == first.total - 1 and second.hits[0].id not in [hit.id for hit in now.hits]
     assert _shape(now) == _shape(PreviousPath(index.path).search(replace(query, after=first.next_cursor)))
+
+
+def test_an_index_told_not_to_keep_matches_matches_every_search_afresh(federation: list[dict[str, Any]], tmp_path: Path) -> None:
+    """`LOOM_SEARCH_KEEP_MATCHES=false` (`keep_matches=False`, what the benchmarks' `--fresh` sets): the same search
+    again, and its next page, match the query afresh, with the same pages as an index that keeps them."""
+    keeping = EmbeddedIndex(tmp_path / "keeping.db")
+    keeping.rebuild(federation)
+    index = EmbeddedIndex(tmp_path / "search.db", keep_matches=False)
+    index.rebuild(federation)
+    query = SearchQuery(text="baskets", size=5)
+    first = index.search(query)
+    for again in (query, replace(query, after=first.next_cursor)):
+        now, statements = _kept_page(index, again)
+        assert [s for s in statements if s.startswith("INSERT INTO temp.matched")], again
+        assert _shape(now) == _shape(keeping.search(again))
+    assert getattr(index._readers, "kept", None) is None
+    assert make_index({"SEARCH_BACKEND": "embedded", "SEARCH_EMBEDDED_PATH": str(tmp_path / "x.db")}).keep_matches
+    told = {"SEARCH_BACKEND": "embedded", "SEARCH_EMBEDDED_PATH": str(tmp_path / "x.db"), "SEARCH_KEEP_MATCHES": False}
+    assert not make_index(told).keep_matches
 
 
 def _kept_page(index: EmbeddedIndex, query: SearchQuery) -> tuple[SearchResult, list[str]]:
