@@ -21,6 +21,7 @@ from marketplace.countries import country_name
 from marketplace.discovery.snippets import marked
 from marketplace.i18n import N_, HtmlMessages, translate
 from marketplace.money import format_amount, format_money
+from marketplace.producers.cards import unique_ignoring_case
 from marketplace.producers.covers import cover_picture
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES
 from marketplace.reputation.record import track_record_html
@@ -113,7 +114,7 @@ def _hit_card(hit: Hit, drafts: Sequence[tuple[Any, Collection[str]]], by: str |
     if hit.verified:
         verified = _("Verified")
         badge = f'<span class="badge verified">{verified}</span>'
-    places = ", ".join(_unique(place for place in (hit.city, hit.region, country_name(hit.country)) if place))
+    places = ", ".join(unique_ignoring_case(place for place in (hit.city, hit.region, country_name(hit.country)) if place))
     meta = _("%(value)s · %(hit_artisan_count)s artisans", value=places, hit_artisan_count=hit.artisan_count)
     away = ""
     if hit.distance_km is not None:  # Jinja's `round`: Python's, to an even whole number at .5
@@ -211,15 +212,3 @@ def _matches(hit: Hit, by: str | None, _: HtmlMessages) -> str:
         line = f"<li>{what}:\n                {fit}\n                {terms}</li>"
         items.append(f"\n              \n              {line}\n            ")
     return "".join(items)
-
-
-def _unique(values: Any) -> list[str]:
-    """Return `values` once each, the first of those equal but for case, in order (Jinja's `unique` filter)."""
-    seen: set[str] = set()
-    kept = []
-    for value in values:
-        key = value.lower()
-        if key not in seen:
-            seen.add(key)
-            kept.append(value)
-    return kept

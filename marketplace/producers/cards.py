@@ -145,10 +145,10 @@ def card_html(card: GroupCard, photo: Cover | None = None) -> Markup:
     )
     link = escape(url_for("discovery.profile", slug=card.slug))
     badge = f'<span class="badge verified" title="{_plain(_CHECKED_BY_LOOM)}">{_plain(_VERIFIED)}</span>' if card.verified else ""
-    places = ", ".join(_unique(place for place in (card.city, card.region) if place))
+    places = ", ".join(unique_ignoring_case(place for place in (card.city, card.region) if place))
     value = Markup(f"<bdi>{escape(places)}</bdi>") + (", " if card.city or card.region else "") + country_name(card.country)
     meta = _filled_text(translate(_META), {"value": value, "group_artisan_count": format_number(card.artisan_count)})
-    tags = "".join(f'<span class="tag">{escape(CATEGORIES[code].title)}</span>' for code in _unique(card.categories))
+    tags = "".join(f'<span class="tag">{escape(CATEGORIES[code].title)}</span>' for code in unique_ignoring_case(card.categories))
     certifications = ""
     if card.certifications:
         badges = "".join(
@@ -164,7 +164,7 @@ def card_html(card: GroupCard, photo: Cover | None = None) -> Markup:
     )
 
 
-def _unique(values: Iterable[str]) -> list[str]:
+def unique_ignoring_case(values: Iterable[str]) -> list[str]:
     """Return `values` once each, the first of those equal but for case, in order (Jinja's `unique` filter)."""
     seen: set[str] = set()
     kept = []
