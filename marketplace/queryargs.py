@@ -111,13 +111,22 @@ def _decode_cursor(raw: str, invalid: DomainError) -> object:
         raise invalid from None
 
 
+def _cursor_text(args: Mapping[str, str], name: str) -> str:
+    """Return the cursor parameter without surrounding spaces; raise DomainError (400) when it is longer than any cursor,
+    spaces included (the API document's maxLength: a long run of spaces is not an absent cursor)."""
+    given = args.get(name) or ""
+    if len(given) > MAX_CURSOR_LENGTH:
+        raise _not_a_cursor(name)
+    return given.strip()
+
+
 def listing_cursor(args: Mapping[str, str], name: str) -> ListingKey | None:
     """The parameter as a group-listing cursor (verified, name, id) as `encode_listing_cursor` wrote it; None when absent.
 
     Anything else (not base64 or JSON, another shape, an overlong name, an id out of range) raises
     DomainError (400): a cursor is only ever one Loom wrote.
     """
-    raw = (args.get(name) or "").strip()
+    raw = _cursor_text(args, name)
     if not raw:
         return None
     invalid = _not_a_cursor(name)
@@ -146,7 +155,7 @@ def id_cursor(args: Mapping[str, str], name: str) -> int | None:
 
     Anything else (not base64 or JSON, another shape, an id out of range) raises DomainError (400).
     """
-    raw = (args.get(name) or "").strip()
+    raw = _cursor_text(args, name)
     if not raw:
         return None
     invalid = _not_a_cursor(name)

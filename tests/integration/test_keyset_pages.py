@@ -95,6 +95,8 @@ def _cursor(values: object) -> str:
         _cursor({"a": 1}),
         _cursor([[[[[]]]]]),
         "A" * 601,
+        "%0A" * 601,  # spaces longer than any cursor: over the document's maxLength, not an absent cursor (schemathesis)
+        "%0D" + "%1C" * 600,
     ],
 )
 def test_a_cursor_loom_did_not_write_is_a_400(client: FlaskClient, cursor: str) -> None:
