@@ -245,8 +245,10 @@ def record_bank_transfer(
         raise DomainError(_("Give the bank's reference for the transfer."), field="reference")
     if amount != invoice.amount:
         raise DomainError(
-            f"The invoice is for {format_money(invoice.amount, invoice.currency)}; "
-            "record the transfer only once the full amount has arrived.",
+            _(
+                "The invoice is for %(amount)s; record the transfer only once the full amount has arrived.",
+                amount=format_money(invoice.amount, invoice.currency),
+            ),
             field="amount",
         )
     attempt = max((p.attempt for p in invoice.payments), default=0) + 1

@@ -17,6 +17,7 @@ from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError,
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch.helpers import parallel_bulk, streaming_bulk
 
+from marketplace.i18n import N_
 from search.analysis import FUZZINESS
 from search.backends import Progress
 from search.documents import capacity_key_range, instant_text
@@ -283,7 +284,7 @@ class ElasticsearchIndex:
     def body(self, query: SearchQuery) -> dict[str, Any]:
         """The search request for a query: public so the benchmark can send the very same body raw."""
         if query.sort == Sort.DISTANCE and query.near is None:
-            raise InvalidQuery("Sorting by distance needs a place to measure from.")
+            raise InvalidQuery(N_("Sorting by distance needs a place to measure from."))
         text = _text_query(query)
         base_filters = _base_filters(query)
         main = {"bool": {"must": [text] if text else [{"match_all": {}}], "filter": base_filters}}

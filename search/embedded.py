@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from marketplace.i18n import N_
 from search.analysis import edit_distance, max_edits
 from search.backends import Progress
 from search.documents import UNITS_BITS, UNITS_MAX, capacity_key, capacity_key_range, instant_text
@@ -684,7 +685,7 @@ class EmbeddedIndex:
         Raises InvalidQuery (e.g. a distance sort with no place).
         """
         if query.sort == Sort.DISTANCE and query.near is None:
-            raise InvalidQuery("Sorting by distance needs a place to measure from.")
+            raise InvalidQuery(N_("Sorting by distance needs a place to measure from."))
         connection = self._reader()
         if _browses(query):
             return self._browse(connection, query)

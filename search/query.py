@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from marketplace.i18n import N_
 from marketplace.producers.taxonomy import CATEGORIES
 from search.analysis import Highlighter, analyze, edit_distance, max_edits
 from search.documents import units_by
@@ -144,7 +145,7 @@ def decode_cursor(cursor: str) -> list[Any]:
     Anything else (another shape, a string, a huge or deeply nested value, an overlong cursor) raises
     InvalidQuery, which the pages and the API answer with a 400.
     """
-    invalid = InvalidQuery("The page cursor is not valid; start again from the first page.")
+    invalid = InvalidQuery(N_("The page cursor is not valid; start again from the first page."))
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid
     try:
@@ -213,7 +214,8 @@ class Ranking:
 
 
 class InvalidQuery(ValueError):
-    pass
+    """A query the backend cannot run. Its message is English and marked with `N_`: the app translates it where it
+    shows it (`gettext(str(error))`)."""
 
 
 class SearchUnavailable(RuntimeError):

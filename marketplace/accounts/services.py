@@ -351,7 +351,7 @@ def record_sign_in(
     user = session.get(User, user_id, populate_existing=True)
     attempt = session.get(LoginAttempt, attempt_id)
     if user is None or attempt is None:
-        raise NotFound("That sign-in attempt is unknown.")
+        raise NotFound(_("That sign-in attempt is unknown."))
     session.execute(
         delete(LoginAttempt).where(LoginAttempt.email == attempt.email, LoginAttempt.remote_addr == attempt.remote_addr)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.api import tokens
+from marketplace.api.document import OPENAPI, refuse_repeated
 from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.snippets import marked
@@ -32,7 +32,6 @@ from search.service import find_groups
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 limit("API")(blueprint)
 
-OPENAPI = Path(__file__).with_name("openapi.json")
 MAX_PER_PAGE = 100
 
 
@@ -144,7 +143,9 @@ TYPED = (
 
 
 @blueprint.before_request
-def _refuse_empty_typed_parameters() -> None:
+def _refuse_empty_or_repeated_parameters() -> None:
+    if request.url_rule is not None:
+        refuse_repeated(request.args, request.url_rule.rule)
     for name in TYPED:
         if (
             name in request.args
@@ -230,7 +231,7 @@ def search() -> Response | tuple[Response, int]:
     try:
         result = find_groups(current_app.extensions["loom.search"], query)
     except InvalidQuery as error:
-        raise DomainError(str(error), field="after") from None
+        raise DomainError(_(str(error)), field="after") from None  # marked with N_ in the search layer
     except SearchUnavailable:
         response = problem(
             503, status_title(503, "Service Unavailable"), _("Search is not answering right now; try again in a minute.")

@@ -50,9 +50,10 @@ def parse_search(args: MultiDict[str, str], *, default_size: int = 20, today: dt
     Raises DomainError, with the field, for a value out of bounds.
     """
     today = today or dt.date.today()
-    text = clean_line(args.get("q"))
-    if len(text) > MAX_TEXT:
+    given = args.get("q") or ""
+    if len(given) > MAX_TEXT:  # as given, spaces included: the API document's maxLength, which a run of spaces also breaks
         raise DomainError(_("Say what you need in at most %(MAX_TEXT)s characters.", MAX_TEXT=MAX_TEXT), field="q")
+    text = clean_line(given)
     categories = _many(args, "category")
     for code in categories:
         if code not in CATEGORIES:

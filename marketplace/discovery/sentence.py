@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from marketplace.errors import DomainError
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES
 from search.analysis import BROADER, analyze, analyzed
@@ -179,7 +181,9 @@ def understand(sentence: str, today: dt.date) -> Understood:
         if match:
             by = _deadline(match, today)
             if by is None:
-                raise DomainError(f"There is no such date as “{match.group(0).strip()}”: check the day and the month.", field="q")
+                raise DomainError(
+                    _("There is no such date as “%(date)s”: check the day and the month.", date=match.group(0).strip()), field="q"
+                )
             text = text[: match.start()] + " " + text[match.end() :]
             break
     units = None

@@ -186,7 +186,7 @@ def search() -> tuple[str, int] | Response:
         context["error"] = error
         status = 400
     except InvalidQuery as error:
-        context["error"] = DomainError(str(error))
+        context["error"] = DomainError(_(str(error)))  # marked with N_ in the search layer
         status = 400
     except SearchUnavailable:
         context["unavailable"] = True

@@ -298,10 +298,6 @@ def allowed_moves(order: Order, membership: Membership | None) -> list[OrderStat
     return [to for (frm, to) in sorted(moves) if frm == order.status]
 
 
-def _status(status: OrderStatus) -> str:
-    return status.value.replace("_", " ")
-
-
 def lock_order(session: Session, membership: Membership | None, order_id: int) -> Order:
     """An order the membership's organization is party to (else 404), locked for this transaction and read anew."""
     order_for(session, membership, order_id)
@@ -338,8 +334,11 @@ def move(
     order = lock_order(session, membership, order_id)
     if expected is not None and order.status != expected:
         raise Conflict(
-            f"This order changed from {_status(expected)} to {_status(order.status)} since you opened the page — "
-            "review it and try again."
+            _(
+                "This order changed from %(before)s to %(now)s since you opened the page — review it and try again.",
+                before=label(expected),
+                now=label(order.status),
+            )
         )
     if not order.can_move_to(to):
         raise Conflict(_("An order that is %(status)s cannot become %(target)s.", status=label(order.status), target=label(to)))

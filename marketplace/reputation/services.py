@@ -49,19 +49,19 @@ def leave_review(
     """
     order = order_for(session, membership, order_id)
     if membership.organization_id != order.buyer_id:
-        raise Forbidden("Only the buyer reviews an order.")
+        raise Forbidden(_("Only the buyer reviews an order."))
     require_role(membership, Role.MEMBER)
     lock(session, Order, order.id)  # two reviews posted at once: the second waits and sees the first
     if order.status not in REVIEWABLE:
-        raise Conflict("An order is reviewed once it is delivered.")
+        raise Conflict(_("An order is reviewed once it is delivered."))
     if review_of(session, order.id) is not None:
-        raise Conflict("This order is already reviewed; each order is reviewed once.")
+        raise Conflict(_("This order is already reviewed; each order is reviewed once."))
     for field, stars in (("rating", rating), ("quality", quality), ("communication", communication), ("on_time", on_time)):
         if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
             raise DomainError(_("Rate the order from 1 to 5 stars."), field=field)
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise DomainError(f"Keep the review under {MAX_TEXT} characters.", field="text")
+        raise DomainError(_("Keep the review under %(most)s characters.", most=MAX_TEXT), field="text")
     review = Review(
         order_id=order.id,
         group_id=order.group_id,
@@ -89,18 +89,18 @@ def reply_to_review(session: Session, membership: Membership | None, review_id: 
     review = session.get(Review, review_id)
     group = session.get(ProducerGroup, review.group_id) if review else None
     if review is None or membership is None or group is None or membership.organization_id != group.organization_id:
-        raise NotFound("No such review.")
+        raise NotFound(_("No such review."))
     if membership.organization.kind != OrganizationKind.PRODUCER:
-        raise Forbidden("Only the group answers a review.")
+        raise Forbidden(_("Only the group answers a review."))
     require_role(membership, Role.ADMIN)
     review = lock(session, Review, review_id)
     if review.reply is not None:
-        raise Conflict("The group has already answered this review; a review gets one answer.")
+        raise Conflict(_("The group has already answered this review; a review gets one answer."))
     text = text.strip()
     if not text:
-        raise DomainError("Write the answer.", field="text")
+        raise DomainError(_("Write the answer."), field="text")
     if len(text) > MAX_TEXT:
-        raise DomainError(f"Keep the answer under {MAX_TEXT} characters.", field="text")
+        raise DomainError(_("Keep the answer under %(most)s characters.", most=MAX_TEXT), field="text")
     review.reply, review.replied_at, review.replied_by_id = text, utcnow(), membership.user_id
     return review
 

@@ -326,14 +326,16 @@ def add_to_draft(
     """
     rfq = lock_rfq(session, buyer_rfq(session, membership, rfq_id))
     if rfq.status != RfqStatus.DRAFT:
-        raise Conflict("This request was already sent; it can no longer take groups.")
+        raise Conflict(_("This request was already sent; it can no longer take groups."))
     group = session.scalar(select(ProducerGroup).where(ProducerGroup.slug == group_slug, ProducerGroup.listed == true()))
     if group is None:
-        raise NotFound("There is no such producer group.")
+        raise NotFound(_("There is no such producer group."))
     if any(r.group_id == group.id for r in rfq.recipients):
         return rfq, group, False
     if len(rfq.recipients) >= MAX_RECIPIENTS:
-        raise DomainError(f"Send one request to at most {MAX_RECIPIENTS} groups.", field="groups")
+        raise DomainError(
+            _("Send one request to at most %(MAX_RECIPIENTS)s groups.", MAX_RECIPIENTS=MAX_RECIPIENTS), field="groups"
+        )
     rfq.recipients.append(RfqRecipient(group_id=group.id))
     session.flush()
     return rfq, group, True

@@ -127,7 +127,7 @@ def page_token(secret_key: str, organization_id: int, query: EventQuery, last: T
 
 def read_page_token(secret_key: str, organization_id: int, query: EventQuery, token: str) -> tuple[dt.datetime, int]:
     """Return the (event time, id) a token says the page starts after; `DomainError` for a token not made for this query."""
-    refused = DomainError("This nextPageToken is not valid for this query; start again without it.", field="nextPageToken")
+    refused = DomainError(_("This nextPageToken is not valid for this query; start again without it."), field="nextPageToken")
     try:
         organization, fingerprint, moment, last_id = _serializer(secret_key).loads(token)
         after = (dt.datetime.fromisoformat(moment), int(last_id))

@@ -148,3 +148,24 @@ def test_every_message_of_wtforms_itself_is_in_the_catalogs() -> None:
     assert len(own) > 30
     missing = [msgid for msgid in own if msgid not in extracted()]
     assert not missing, f"WTForms messages not marked in marketplace/form_messages.py: {missing}"
+
+
+# What carries a message to the person: the domain's errors (shown on the page or as the API problem's detail) and the
+# search layer's refusals. Their first argument is the message.
+CARRIERS = {"DomainError", "NotFound", "Forbidden", "Conflict", "Unavailable", "BadGateway", "TooManyRequests", "InvalidQuery"}
+
+
+def test_every_error_message_is_marked_for_translation() -> None:
+    """A literal or f-string message reaches a French buyer in English: the message must be a gettext call (or N_)."""
+    import ast
+
+    unmarked = []
+    for package in ("marketplace", "payments", "erp_connector", "search"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and node.args):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in CARRIERS and isinstance(node.args[0], (ast.Constant, ast.JoinedStr)):
+                    unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unmarked, unmarked
