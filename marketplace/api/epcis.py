@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, request
 
 from marketplace.api import tokens
-from marketplace.api.document import refuse_repeated
+from marketplace.api.document import refuse_what_the_document_refuses
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.limits import limit
@@ -38,7 +38,7 @@ def events() -> Response:
         return response
     secret = current_app.config["SECRET_KEY"]
     try:
-        refuse_repeated(request.args, request.url_rule.rule if request.url_rule else request.path)
+        refuse_what_the_document_refuses(request.args, request.url_rule.rule if request.url_rule else request.path)
         query = epcis_query.parse_event_query(request.args)
         after = None
         if token := request.args.get("nextPageToken"):

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.api import tokens
-from marketplace.api.document import OPENAPI, refuse_repeated
+from marketplace.api.document import OPENAPI, refuse_what_the_document_refuses
 from marketplace.db import db, utcnow
 from marketplace.discovery.params import parse_search
 from marketplace.discovery.snippets import marked
@@ -122,37 +122,10 @@ def group_detail(group: ProducerGroup, today: dt.date) -> dict[str, Any]:
     }
 
 
-# Parameters the document types as numbers, dates, codes or choices: given empty, they are refused (the
-# HTML search form sends its empty fields; a program means something by a parameter it sends).
-TYPED = (
-    "page",
-    "per_page",
-    "country",
-    "units",
-    "by",
-    "max_lead_time",
-    "moq",
-    "price_min",
-    "price_max",
-    "km",
-    "size",
-    "verified",
-    "currency",
-    "sort",
-)
-
-
 @blueprint.before_request
-def _refuse_empty_or_repeated_parameters() -> None:
+def _refuse_what_the_document_refuses() -> None:
     if request.url_rule is not None:
-        refuse_repeated(request.args, request.url_rule.rule)
-    for name in TYPED:
-        if (
-            name in request.args
-            and not request.args[name].strip()
-            and not (name == "country" and request.endpoint == "api.search")
-        ):
-            raise DomainError(_("%(name)s is empty: give a value or leave the parameter out.", name=name), field=name)
+        refuse_what_the_document_refuses(request.args, request.url_rule.rule)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

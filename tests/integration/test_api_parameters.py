@@ -160,3 +160,34 @@ def test_the_search_layers_refusal_is_in_the_readers_language(client: FlaskClien
     response = client.get(f"{page}?q=basket&after=not-a-cursor", headers={"Accept-Language": "fr"})
     assert response.status_code == 400
     assert "Le curseur de page n'est pas valable" in html.unescape(response.get_data(as_text=True))
+
+
+# The parameters whose schema an empty value breaks (a number, a date, an enum, a pattern, minLength, minItems), as the
+# document reads today; and those an empty value is a value of (refusing them would refuse what the document allows).
+REFUSED_EMPTY = {
+    "/groups": {"page", "per_page", "country"},
+    "/search": {"verified", "units", "by", "max_lead_time", "moq", "price_min", "price_max", "currency", "km", "sort", "size"},
+    "/epcis/events": set(ONCE["/epcis/events"]),
+}
+TAKEN_EMPTY = {"/search": {"q", "near", "category", "material", "country", "certification", "verified_certification"}}
+
+
+def test_an_empty_value_the_document_refuses_is_a_400(client: FlaskClient, world: dict) -> None:
+    headers = {"Authorization": f"Bearer {_token(client, world['buyer'])}"}
+    for path, names in REFUSED_EMPTY.items():
+        address = path if path.startswith("/epcis") else f"/api/v1{path}"
+        for name in names:
+            response = client.get(f"{address}?{name}=", headers=headers)
+            assert response.status_code == 400 and response.get_json()["field"] == name, (path, name)
+            conforms(response, path)
+    for name in TAKEN_EMPTY["/search"]:
+        assert client.get(f"/api/v1/search?{name}=").status_code == 200, name
+
+
+@pytest.mark.parametrize("value", ["commissioning||shipping", "|commissioning", "commissioning|", "|"])
+def test_an_epcis_list_with_an_empty_entry_is_refused(client: FlaskClient, world: dict, value: str) -> None:
+    """The document's list entries have minLength 1: an empty one between the | separators is not dropped silently."""
+    headers = {"Authorization": f"Bearer {_token(client, world['buyer'])}"}
+    response = client.get("/epcis/events", query_string={"EQ_bizStep": value}, headers=headers)
+    assert response.status_code == 400 and response.get_json()["field"] == "EQ_bizStep"
+    assert response.get_json()["title"] == "QueryParameterException"
