@@ -41,6 +41,7 @@ from marketplace.cli import upgrade_database  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.demo import generate_groups  # noqa: E402
 from marketplace.outbox import events  # noqa: E402
+from marketplace.producers.counts import recount  # noqa: E402
 from marketplace.producers.importer import SourceRecord, import_groups  # noqa: E402
 from search.elastic import ElasticsearchIndex  # noqa: E402
 from search.embedded import EmbeddedIndex  # noqa: E402
@@ -68,6 +69,8 @@ def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
             click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar,
         ):
             import_groups(session, records, progress=bar.update)
+        with engine.begin() as connection:
+            recount(connection)  # the app's commit hook keeps the counts; this import runs without the app
         engine.dispose()
         mark_filled(url, contents)
         return url
@@ -89,6 +92,8 @@ def prepare_database(groups: int, seed: int, url: str | None = None) -> str:
         click.progressbar(length=groups, label="Generating and importing groups", show_pos=True) as bar,
     ):
         report = import_groups(session, records, progress=bar.update)
+    with engine.begin() as connection:
+        recount(connection)  # the app's commit hook keeps the counts; this import runs without the app
     engine.dispose()
     partial.rename(path)
     click.echo(f"Imported {report.created:,} groups in {time.perf_counter() - started:.0f} s")

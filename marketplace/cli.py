@@ -132,6 +132,22 @@ def db_upgrade(revision: str) -> None:
     click.echo(upgrade_database(current_app.config["DATABASE_URL"], revision))
 
 
+@db_group.command("recount")
+@with_appcontext
+def db_recount() -> None:
+    """Rebuild the directory's kept counts (how many groups are listed, per top-level category) from the groups.
+
+    Loom keeps them as groups change; a database written without Loom's hooks (a bulk load by hand, a restore of some
+    tables) can lack them, and the home page and the API list then show 0. O(groups), in one transaction.
+    """
+    from marketplace.producers import counts
+
+    with db.engine.begin() as connection:
+        counts.recount(connection)
+    listed, by_category = counts.listing_counts(db.session)
+    click.echo(f"Counted {listed:,} listed producer groups in {len(by_category)} categories.")
+
+
 @main.command("seed-demo")
 @click.option("--groups", "group_count", default=72, show_default=True, help="How many producer groups to make.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same marketplace.")

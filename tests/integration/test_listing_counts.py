@@ -120,3 +120,35 @@ def test_the_counts_survive_moves_deletes_and_relisting(session: Session) -> Non
     session.flush()
     session.rollback()
     assert listing_counts(session) == from_scratch(session)
+
+
+def test_loom_db_recount_restores_counts_a_database_written_around_loom_lacks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A bulk load without Loom's hooks (bench/search.py's import, a restore of some tables) leaves no kept counts, and
+    the home page and the API list say 0: `loom db recount` rebuilds them from the groups."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from marketplace.cli import main
+    from marketplace.db import db
+    from marketplace.producers.models import ListingCount, ListingMembership
+    from tests.integration.test_first_run import _own_app
+
+    app = _own_app(tmp_path)
+    info = ScriptInfo(create_app=lambda: app)
+    assert CliRunner().invoke(main, ["db", "upgrade"], obj=info).exit_code == 0
+    assert CliRunner().invoke(main, ["seed-demo", "--groups", "12", "--no-logins"], obj=info).exit_code == 0
+    with app.app_context():
+        kept = listing_counts(db.session)
+        assert kept == from_scratch(db.session) and kept[0] == 12
+        db.session.execute(delete(ListingCount))
+        db.session.execute(delete(ListingMembership))
+        db.session.commit()
+        assert listing_counts(db.session) == (0, {})
+
+    recounted = CliRunner().invoke(main, ["db", "recount"], obj=info)
+
+    assert recounted.exit_code == 0, recounted.output
+    assert recounted.output.startswith(f"Counted 12 listed producer groups in {len(kept[1])} categories.")
+    with app.app_context():
+        assert listing_counts(db.session) == kept
+    app.extensions["loom.db"]["engine"].dispose()
