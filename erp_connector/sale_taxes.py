@@ -17,6 +17,7 @@ from marketplace.billing.services import set_sales_tax
 from marketplace.billing.taxes import TaxRule
 from marketplace.db import use_case
 from marketplace.errors import DomainError
+from marketplace.i18n import format_number
 from marketplace.outbound import OutboundPolicy
 from marketplace.producers.models import ProducerGroup
 from marketplace.secrets import SecretBox
@@ -45,8 +46,8 @@ class SaleTax:
         if not self.usable:
             return _("%(name)s — cannot be used by Loom (only a percentage tax can be)", name=self.name)
         if self.included:
-            return _("%(name)s — %(rate)s %%, included in prices", name=self.name, rate=f"{self.rate.normalize():f}")
-        return _("%(name)s — %(rate)s %%, added on top of prices", name=self.name, rate=f"{self.rate.normalize():f}")
+            return _("%(name)s — %(rate)s %%, included in prices", name=self.name, rate=format_number(self.rate))
+        return _("%(name)s — %(rate)s %%, added on top of prices", name=self.name, rate=format_number(self.rate))
 
 
 def sale_taxes(link: ErpLink, box: SecretBox, *, policy: OutboundPolicy, timeout: float = 10) -> list[SaleTax]:

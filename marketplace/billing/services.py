@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.billing.models import GroupSalesTax, Invoice, InvoiceKind
 from marketplace.billing.taxes import TaxRule
-from marketplace.i18n import lazy_money
+from marketplace.i18n import lazy_money, lazy_number
 from marketplace.money import is_rounded
 from marketplace.outbox.events import InvoiceIssued, publish
 from marketplace.producers.models import ProducerGroup
@@ -96,5 +96,5 @@ def tax_sentence(invoice: Invoice) -> object:
         "It includes %(tax)s of %(tax_name)s (%(tax_rate)s %%).",
         tax=lazy_money(invoice.tax_amount, invoice.currency),
         tax_name=order.tax_name or "",
-        tax_rate=f"{order.tax_rate.normalize():f}",
+        tax_rate=lazy_number(order.tax_rate),  # "7.5" in English, "7,5" in French, as the pages write it
     )
