@@ -149,6 +149,10 @@ DISTANCE_SQL = _distance_sql("g")
 MAX_EXPANSIONS = 50
 ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
+# A search's page is read with the rows of this many pages after it, which its next pages read from memory while its
+# matched set is kept (see `search`): each page read every matched row and sorted them for its few (issue 19: 8 ms a
+# page at 300,000 groups). The sort keeps a few hundred rows where it kept 21, at no measurable cost.
+PAGES_AHEAD = 10
 # A searching connection reads through a memory map and keeps a page cache of this size: at 100,000
 # groups these cut a search's time by a quarter (issue 19). Both are upper bounds, not allocations.
 # The map covers the whole file when it is larger (twice its size at opening, for the writes to come):
@@ -703,7 +707,11 @@ class EmbeddedIndex:
             and kept.version == version
         ):
             planned = replace(kept.planned, after=query.after, size=query.size)
-            hits, next_cursor = self._page(connection, planned, kept.direction)
+            rows = kept.window_after(query.after, query.size)
+            if rows is None:  # beyond the rows read ahead: read the next ones, and as many ahead again
+                rows, window = self._rows(connection, planned, kept.direction, ahead=PAGES_AHEAD * query.size)
+                self._readers.kept = replace(kept, window=window, window_ends=len(window) < len(rows) + PAGES_AHEAD * query.size)
+            hits, next_cursor = self._page(connection, planned, rows)
             facets = {facet: list(values) for facet, values in kept.facets.items()}
             return SearchResult(kept.total, hits, facets, next_cursor, relaxed=is_relaxed(planned, hits))
         self._readers.kept = None
@@ -764,7 +772,9 @@ class EmbeddedIndex:
         else:  # nothing selected: the candidates are the matched set
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
-        hits, next_cursor = self._page(connection, query, direction)
+        ahead = PAGES_AHEAD * query.size if self.keep_matches else 0
+        rows, window = self._rows(connection, query, direction, ahead=ahead)
+        hits, next_cursor = self._page(connection, query, rows)
         counted_everywhere = (capped, all_capabilities, params) if capped else None
         facets = self._facets(connection, query, flags, everywhere=counted_everywhere)
         if whole:
@@ -774,7 +784,8 @@ class EmbeddedIndex:
             facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
         kept_facets = {facet: list(values) for facet, values in facets.items()}
         if self.keep_matches:
-            self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
+            window_ends = len(window) < len(rows) + ahead
+            self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets, window, window_ends)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
@@ -857,28 +868,37 @@ class EmbeddedIndex:
         sort_value, direction = self._sort_value(query, "g.quality_boost", {})
         matched = f"(SELECT g.id AS id, g.quality_boost AS score, {sort_value} AS sort_value FROM groups g)"
         total = connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
-        hits, next_cursor = self._page(connection, query, direction, matched=matched)
+        rows, _window = self._rows(connection, query, direction, matched=matched)
+        hits, next_cursor = self._page(connection, query, rows)
         facets = self._facets(connection, query, {}, matched="groups")
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
-    def _page(
-        self, connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched"
-    ) -> tuple[list, str | None]:
-        """One page of the matched set (a table, or a subquery of id, score and sort_value), after the cursor: keyset
-        pagination on (sort value, id)."""
-        params: dict[str, Any] = {"limit": query.size + 1}
+    @staticmethod
+    def _rows(
+        connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched", ahead: int = 0
+    ) -> tuple[list[tuple[int, float, Any]], tuple[tuple[int, float, Any], ...]]:
+        """One page's rows (id, score, sort value) of the matched set (a table, or a subquery of id, score and sort_value)
+        after the cursor, with the one after them if any: keyset pagination on (sort value, id). With them, the page's rows
+        and up to `ahead` more, in page order, read by the same statement (its sort keeps that many more)."""
+        params: dict[str, Any] = {"limit": query.size + 1 + ahead}
         keyset = ""
         if query.after:
             value, last_id = decode_cursor(query.after)
             params.update(after_value=value, after_id=last_id)
             beyond = "<" if direction == "DESC" else ">"
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
-        # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
             f"SELECT m.id, m.score, m.sort_value FROM {matched} m {keyset} ORDER BY m.sort_value {direction}, m.id "
             "ASC LIMIT :limit",
             params,
         ).fetchall()
+        return rows[: query.size + 1], tuple(rows)
+
+    def _page(
+        self, connection: sqlite3.Connection, query: SearchQuery, rows: list[tuple[int, float, Any]]
+    ) -> tuple[list, str | None]:
+        """The hits and next cursor of a page whose rows (id, score, sort value, and the next one if any) `_rows` read."""
+        # The page first, then only its documents: joining before the sort read every matched group's document.
         shown = [row[0] for row in rows[: query.size]]
         stored = dict(connection.execute(f"SELECT id, doc FROM docs WHERE id IN ({', '.join('?' * len(shown))})", shown))
         matcher = TermMatcher(query.terms)
@@ -1032,7 +1052,8 @@ _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
 @dataclass(frozen=True)
 class _KeptMatch:
     """The search whose matched set a reader's temp.matched holds: its query without cursor or size (`key`), the index's
-    data_version then, the planned query, the page direction, the total and the facets."""
+    data_version then, the planned query, the page direction, the total and the facets, and the rows read ahead of the last
+    page (`window`, see `window_after`): the next pages within them read nothing from the set."""
 
     connection: sqlite3.Connection
     key: SearchQuery
@@ -1041,6 +1062,20 @@ class _KeptMatch:
     direction: str
     total: int
     facets: dict[str, list[FacetValue]]
+    window: tuple[tuple[int, float, Any], ...] = ()
+    window_ends: bool = False
+
+    def window_after(self, after: str | None, size: int) -> list[tuple[int, float, Any]] | None:
+        """The rows of the page of `size` after the cursor `after` (with the one after it, if any), from the rows read ahead
+        (`window`, in page order; `window_ends` when they run to the end of the set); None when they do not hold them all."""
+        if after is None:
+            return None
+        value, last_id = decode_cursor(after)
+        for position, (group_id, _score, sort_value) in enumerate(self.window):
+            if group_id == last_id:
+                following = list(self.window[position + 1 : position + 2 + size])
+                return following if sort_value == value and (len(following) > size or self.window_ends) else None
+        return None
 
 
 def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
