@@ -80,8 +80,12 @@ CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT N
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
     lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL,
-    ready_on TEXT NOT NULL, first_week INTEGER, last_week INTEGER, pace INTEGER, low INTEGER, high INTEGER
+    ready_on TEXT NOT NULL, first_week INTEGER, last_week INTEGER, pace INTEGER, low INTEGER, high INTEGER,
+    materials INTEGER NOT NULL
 );
+-- `materials` names the value set of the capability's materials: the material facet counts a search's capabilities by
+-- it, one integer a row, where it read each one's materials here and sorted them (issue 19: 30 ms of a capacity search
+-- at 100,000 groups).
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
 -- A capability's cumulative units by the end of each week, as runs of weeks over which they grow by the
 -- same step: units(w) = base + step * (w - first_week) for first_week <= w <= last_week. A capability
@@ -97,7 +101,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 13  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 14  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = (
     "terms",
     "vocab",
@@ -132,7 +136,8 @@ CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material,
 -- Covering, in temp.cap_ok's key order (category, group, capability): a capacity search over every group reads
 -- each capability's line and the capability filters from it alone, and writes temp.cap_ok in key order.
 CREATE INDEX IF NOT EXISTS ix_caps_capacity ON caps (
-    category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max
+    category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max,
+    materials
 );
 """
 
@@ -267,6 +272,7 @@ class EmbeddedIndex:
         """Insert documents, each table's rows in one statement."""
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         value_sets = _value_sets(connection, docs)
+        cap_materials = _capability_material_sets(connection, docs)
         facet_sets = _facet_sets(connection, docs, value_sets)
         for doc in docs:
             location = doc["location"] or {}
@@ -302,6 +308,7 @@ class EmbeddedIndex:
                         cap["currency"],
                         cap["ready_on"],
                         *capacity_line(cap_runs),
+                        cap_materials[cap["id"]],
                     )
                 )
                 materials.extend((cap["id"], m) for m in cap["materials"])
@@ -317,7 +324,7 @@ class EmbeddedIndex:
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on, "
-            "first_week, last_week, pace, low, high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "first_week, last_week, pace, low, high, materials) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
@@ -665,7 +672,7 @@ class EmbeddedIndex:
         # and a category's capabilities (a selection, a flag) are one range of the key.
         connection.execute(
             "CREATE TEMP TABLE cap_ok (category TEXT NOT NULL, group_id INTEGER NOT NULL, id INTEGER NOT NULL, "
-            "lead_time_days INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
+            "lead_time_days INTEGER NOT NULL, materials INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
         )
         # Over every group, the capabilities are read from their covering index in cap_ok's key order, so each row is
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
@@ -676,7 +683,9 @@ class EmbeddedIndex:
         only = selected_categories and every_group
         # The selected categories are ranges of the covering index's key: their rows are still read in key order.
         chosen = f" AND c.category IN ({_bind(params, 'cat', category_codes(query.categories))})" if only else ""
-        connection.execute(f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days {met}{chosen}", params)
+        connection.execute(
+            f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days, c.materials {met}{chosen}", params
+        )
         if query.sort == Sort.LEAD_TIME and not query.categories:
             # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
             # each lookup would scan the table (quadratic in the qualifying capabilities).
@@ -1028,11 +1037,16 @@ class EmbeddedIndex:
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
             groups = [] if facet == everywhere_facet else [f"c.group_id IN ({groups_of(facet)})"]
             capability = " AND ".join([*groups, *others])
-            value, joins = (
-                ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
-            )
+            if facet == "material":
+                # Each capability's group and material set, counted here (see _count_material_sets).
+                del params["facet_size"]
+                rows = connection.execute(
+                    f"SELECT c.group_id, c.materials FROM {self._capabilities(query)} WHERE {capability}", params
+                )
+                counted[facet] = _count_material_sets(connection, rows)
+                continue
             counted[facet] = connection.execute(
-                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)}{joins} "
+                f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)} "
                 f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
                 params,
             ).fetchall()
@@ -1078,6 +1092,41 @@ class _KeptMatch:
         return None
 
 
+def _count_material_sets(connection: sqlite3.Connection, rows: Iterable[tuple[int, int]]) -> list[tuple[str, int]]:
+    """Return (material, groups) pairs: how many groups hold a capability of each material, from `rows` of (group id,
+    the value-set id of one of its capabilities' materials), in any order.
+
+    In one pass, by hashing: a GROUP BY of (material, group) sorted every capability's materials twice (issue 19: 20 of a
+    capacity search's 30 ms in the material facet at 100,000 groups, growing faster than the capabilities). Most groups
+    have one set; those with several are counted once per combination, each set's values read once.
+    """
+    by_group: dict[int, Any] = {}
+    for group_id, set_id in rows:
+        held = by_group.get(group_id)
+        if held is None:
+            by_group[group_id] = set_id
+        elif held != set_id:
+            by_group[group_id] = (held if isinstance(held, frozenset) else frozenset((held,))) | {set_id}
+    combinations: dict[Any, int] = defaultdict(int)
+    for held in by_group.values():
+        combinations[held] += 1
+    set_ids = {set_id for held in combinations for set_id in (held if isinstance(held, frozenset) else (held,))}
+    sets = _value_sets_by_id(connection, set_ids)
+    totals: dict[str, int] = defaultdict(int)
+    for held, n in combinations.items():
+        values = set().union(*(sets[set_id] for set_id in held)) if isinstance(held, frozenset) else sets[held]
+        for value in values:
+            totals[value] += n
+    return list(totals.items())
+
+
+def _value_sets_by_id(connection: sqlite3.Connection, set_ids: set[int]) -> dict[int, list[Any]]:
+    """Return the values of each value set by id."""
+    placeholders = ", ".join("?" * len(set_ids))
+    query = f"SELECT id, value_set FROM value_sets WHERE id IN ({placeholders})"
+    return {set_id: json.loads(text) for set_id, text in connection.execute(query, list(set_ids))}
+
+
 def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
     """A document's categories, materials, (scheme, verified) certifications and (category, material) pairs of its
     capabilities, each as the JSON of a sorted list."""
@@ -1092,14 +1141,28 @@ def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
 def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
     """Return each document's value-set ids by group id, adding the sets `value_sets` does not hold yet."""
     texts = {doc["id"]: _group_value_sets(doc) for doc in docs}
-    distinct = sorted({text for sets in texts.values() for text in sets})
+    ids = _value_set_ids(connection, {text for sets in texts.values() for text in sets})
+    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+
+
+def _capability_material_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, int]:
+    """Return the value-set id of each capability's materials (a sorted list, as a group's) by capability id, adding the
+    sets `value_sets` does not hold yet."""
+    texts = {c["id"]: json.dumps(sorted(set(c["materials"])), separators=(",", ":")) for doc in docs for c in doc["capabilities"]}
+    ids = _value_set_ids(connection, set(texts.values()))
+    return {cap_id: ids[text] for cap_id, text in texts.items()}
+
+
+def _value_set_ids(connection: sqlite3.Connection, texts: set[str]) -> dict[str, int]:
+    """Return the id of each value set (JSON text) by its text, adding those `value_sets` does not hold yet."""
+    distinct = sorted(texts)
     connection.executemany("INSERT OR IGNORE INTO value_sets (value_set) VALUES (?)", ((text,) for text in distinct))
     ids: dict[str, int] = {}
     for start in range(0, len(distinct), 500):
         chunk = distinct[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
         ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
-    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+    return ids
 
 
 def _facet_sets(
