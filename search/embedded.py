@@ -80,8 +80,12 @@ CREATE TABLE IF NOT EXISTS group_certs (group_id INTEGER NOT NULL, scheme TEXT N
 CREATE TABLE IF NOT EXISTS caps (
     id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, category TEXT NOT NULL, moq INTEGER NOT NULL,
     lead_time_days INTEGER NOT NULL, price_min REAL NOT NULL, price_max REAL NOT NULL, currency TEXT NOT NULL,
-    ready_on TEXT NOT NULL, first_week INTEGER, last_week INTEGER, pace INTEGER, low INTEGER, high INTEGER
+    ready_on TEXT NOT NULL, first_week INTEGER, last_week INTEGER, pace INTEGER, low INTEGER, high INTEGER,
+    materials INTEGER NOT NULL
 );
+-- `materials` names the value set of the capability's materials: the material facet counts a search's capabilities by
+-- it, one integer a row, where it read each one's materials here and sorted them (issue 19: 30 ms of a capacity search
+-- at 100,000 groups).
 CREATE TABLE IF NOT EXISTS cap_materials (cap_id INTEGER NOT NULL, material TEXT NOT NULL);
 -- A capability's cumulative units by the end of each week, as runs of weeks over which they grow by the
 -- same step: units(w) = base + step * (w - first_week) for first_week <= w <= last_week. A capability
@@ -97,7 +101,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (fts, 'row');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS cap_fts USING fts5 (terms, tokenize = 'ascii', detail = 'none');
 """
-SCHEMA_VERSION = 13  # PRAGMA user_version; an index file of another version is emptied and rebuilt
+SCHEMA_VERSION = 14  # PRAGMA user_version; an index file of another version is emptied and rebuilt
 _TABLE_NAMES = (
     "terms",
     "vocab",
@@ -132,7 +136,8 @@ CREATE INDEX IF NOT EXISTS ix_cap_materials_material ON cap_materials (material,
 -- Covering, in temp.cap_ok's key order (category, group, capability): a capacity search over every group reads
 -- each capability's line and the capability filters from it alone, and writes temp.cap_ok in key order.
 CREATE INDEX IF NOT EXISTS ix_caps_capacity ON caps (
-    category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max
+    category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max,
+    materials
 );
 """
 
@@ -149,6 +154,10 @@ DISTANCE_SQL = _distance_sql("g")
 MAX_EXPANSIONS = 50
 ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
+# A search's page is read with the rows of this many pages after it, which its next pages read from memory while its
+# matched set is kept (see `search`): each page read every matched row and sorted them for its few (issue 19: 8 ms a
+# page at 300,000 groups). The sort keeps a few hundred rows where it kept 21, at no measurable cost.
+PAGES_AHEAD = 10
 # A searching connection reads through a memory map and keeps a page cache of this size: at 100,000
 # groups these cut a search's time by a quarter (issue 19). Both are upper bounds, not allocations.
 # The map covers the whole file when it is larger (twice its size at opening, for the writes to come):
@@ -263,6 +272,7 @@ class EmbeddedIndex:
         """Insert documents, each table's rows in one statement."""
         groups, stored, certs, caps, materials, runs, texts, cap_texts = [], [], [], [], [], [], [], []
         value_sets = _value_sets(connection, docs)
+        cap_materials = _capability_material_sets(connection, docs)
         facet_sets = _facet_sets(connection, docs, value_sets)
         for doc in docs:
             location = doc["location"] or {}
@@ -298,6 +308,7 @@ class EmbeddedIndex:
                         cap["currency"],
                         cap["ready_on"],
                         *capacity_line(cap_runs),
+                        cap_materials[cap["id"]],
                     )
                 )
                 materials.extend((cap["id"], m) for m in cap["materials"])
@@ -313,7 +324,7 @@ class EmbeddedIndex:
         connection.executemany("INSERT INTO group_certs (group_id, scheme, verified) VALUES (?, ?, ?)", certs)
         connection.executemany(
             "INSERT INTO caps (id, group_id, category, moq, lead_time_days, price_min, price_max, currency, ready_on, "
-            "first_week, last_week, pace, low, high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "first_week, last_week, pace, low, high, materials) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             caps,
         )
         connection.executemany("INSERT INTO cap_materials (cap_id, material) VALUES (?, ?)", materials)
@@ -478,12 +489,20 @@ class EmbeddedIndex:
         conditions: list[str] = []
         if query.categories and exclude != "category":
             conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
+        on_cap_ok = cls._writes_cap_ok(query)
         if query.materials and exclude != "material":
-            # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
-            conditions.append(
-                f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({_bind(params, 'mat', query.materials)}))"
-            )
-        if cls._writes_cap_ok(query):
+            materials = _bind(params, "mat", query.materials)
+            if on_cap_ok:
+                # By the capability's material set, among the few hundred sets: temp.cap_ok holds the capabilities already,
+                # where listing every capability of the material from its index sorted them into a list (issue 19: 20,000
+                # for "jute" at 100,000 groups, two thirds of a search's candidates).
+                conditions.append(
+                    f"c.materials IN (SELECT v.id FROM value_sets v, json_each(v.value_set) j WHERE j.value IN ({materials}))"
+                )
+            else:
+                # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
+                conditions.append(f"c.id IN (SELECT m.cap_id FROM cap_materials m WHERE m.material IN ({materials}))")
+        if on_cap_ok:
             return conditions or ["1"]
         return conditions + cls._fixed_capability_conditions(query, params)
 
@@ -661,7 +680,7 @@ class EmbeddedIndex:
         # and a category's capabilities (a selection, a flag) are one range of the key.
         connection.execute(
             "CREATE TEMP TABLE cap_ok (category TEXT NOT NULL, group_id INTEGER NOT NULL, id INTEGER NOT NULL, "
-            "lead_time_days INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
+            "lead_time_days INTEGER NOT NULL, materials INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
         )
         # Over every group, the capabilities are read from their covering index in cap_ok's key order, so each row is
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
@@ -672,7 +691,9 @@ class EmbeddedIndex:
         only = selected_categories and every_group
         # The selected categories are ranges of the covering index's key: their rows are still read in key order.
         chosen = f" AND c.category IN ({_bind(params, 'cat', category_codes(query.categories))})" if only else ""
-        connection.execute(f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days {met}{chosen}", params)
+        connection.execute(
+            f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days, c.materials {met}{chosen}", params
+        )
         if query.sort == Sort.LEAD_TIME and not query.categories:
             # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
             # each lookup would scan the table (quadratic in the qualifying capabilities).
@@ -703,7 +724,11 @@ class EmbeddedIndex:
             and kept.version == version
         ):
             planned = replace(kept.planned, after=query.after, size=query.size)
-            hits, next_cursor = self._page(connection, planned, kept.direction)
+            rows = kept.window_after(query.after, query.size)
+            if rows is None:  # beyond the rows read ahead: read the next ones, and as many ahead again
+                rows, window = self._rows(connection, planned, kept.direction, ahead=PAGES_AHEAD * query.size)
+                self._readers.kept = replace(kept, window=window, window_ends=len(window) < len(rows) + PAGES_AHEAD * query.size)
+            hits, next_cursor = self._page(connection, planned, rows)
             facets = {facet: list(values) for facet, values in kept.facets.items()}
             return SearchResult(kept.total, hits, facets, next_cursor, relaxed=is_relaxed(planned, hits))
         self._readers.kept = None
@@ -764,7 +789,9 @@ class EmbeddedIndex:
         else:  # nothing selected: the candidates are the matched set
             connection.execute(f"INSERT INTO temp.matched SELECT {selected_columns} FROM {source} {where}", params)
         total = connection.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
-        hits, next_cursor = self._page(connection, query, direction)
+        ahead = PAGES_AHEAD * query.size if self.keep_matches else 0
+        rows, window = self._rows(connection, query, direction, ahead=ahead)
+        hits, next_cursor = self._page(connection, query, rows)
         counted_everywhere = (capped, all_capabilities, params) if capped else None
         facets = self._facets(connection, query, flags, everywhere=counted_everywhere)
         if whole:
@@ -774,7 +801,8 @@ class EmbeddedIndex:
             facets[facet] = [replace(value, selected=value.value in chosen) for value in everywhere]
         kept_facets = {facet: list(values) for facet, values in facets.items()}
         if self.keep_matches:
-            self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets)
+            window_ends = len(window) < len(rows) + ahead
+            self._readers.kept = _KeptMatch(connection, key, version, query, direction, total, kept_facets, window, window_ends)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
     def _selection_flags(self, query: SearchQuery, selected: tuple[str, ...], params: dict[str, Any]) -> dict[str, str]:
@@ -857,28 +885,37 @@ class EmbeddedIndex:
         sort_value, direction = self._sort_value(query, "g.quality_boost", {})
         matched = f"(SELECT g.id AS id, g.quality_boost AS score, {sort_value} AS sort_value FROM groups g)"
         total = connection.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
-        hits, next_cursor = self._page(connection, query, direction, matched=matched)
+        rows, _window = self._rows(connection, query, direction, matched=matched)
+        hits, next_cursor = self._page(connection, query, rows)
         facets = self._facets(connection, query, {}, matched="groups")
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, relaxed=is_relaxed(query, hits))
 
-    def _page(
-        self, connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched"
-    ) -> tuple[list, str | None]:
-        """One page of the matched set (a table, or a subquery of id, score and sort_value), after the cursor: keyset
-        pagination on (sort value, id)."""
-        params: dict[str, Any] = {"limit": query.size + 1}
+    @staticmethod
+    def _rows(
+        connection: sqlite3.Connection, query: SearchQuery, direction: str, *, matched: str = "temp.matched", ahead: int = 0
+    ) -> tuple[list[tuple[int, float, Any]], tuple[tuple[int, float, Any], ...]]:
+        """One page's rows (id, score, sort value) of the matched set (a table, or a subquery of id, score and sort_value)
+        after the cursor, with the one after them if any: keyset pagination on (sort value, id). With them, the page's rows
+        and up to `ahead` more, in page order, read by the same statement (its sort keeps that many more)."""
+        params: dict[str, Any] = {"limit": query.size + 1 + ahead}
         keyset = ""
         if query.after:
             value, last_id = decode_cursor(query.after)
             params.update(after_value=value, after_id=last_id)
             beyond = "<" if direction == "DESC" else ">"
             keyset = f"WHERE m.sort_value {beyond} :after_value OR (m.sort_value = :after_value AND m.id > :after_id)"
-        # The page first, then only its documents: joining before the sort read every matched group's document.
         rows = connection.execute(
             f"SELECT m.id, m.score, m.sort_value FROM {matched} m {keyset} ORDER BY m.sort_value {direction}, m.id "
             "ASC LIMIT :limit",
             params,
         ).fetchall()
+        return rows[: query.size + 1], tuple(rows)
+
+    def _page(
+        self, connection: sqlite3.Connection, query: SearchQuery, rows: list[tuple[int, float, Any]]
+    ) -> tuple[list, str | None]:
+        """The hits and next cursor of a page whose rows (id, score, sort value, and the next one if any) `_rows` read."""
+        # The page first, then only its documents: joining before the sort read every matched group's document.
         shown = [row[0] for row in rows[: query.size]]
         stored = dict(connection.execute(f"SELECT id, doc FROM docs WHERE id IN ({', '.join('?' * len(shown))})", shown))
         matcher = TermMatcher(query.terms)
@@ -1008,11 +1045,16 @@ class EmbeddedIndex:
             # IN, not a join: as for the matched set before, SQLite reads the counted groups' capabilities by ix_caps_group.
             groups = [] if facet == everywhere_facet else [f"c.group_id IN ({groups_of(facet)})"]
             capability = " AND ".join([*groups, *others])
-            value, joins = (
-                ("m.material", " JOIN cap_materials m ON m.cap_id = c.id") if facet == "material" else ("c.category", "")
-            )
+            if facet == "material":
+                # Each capability's group and material set, counted here (see _count_material_sets).
+                del params["facet_size"]
+                rows = connection.execute(
+                    f"SELECT c.group_id, c.materials FROM {self._capabilities(query)} WHERE {capability}", params
+                )
+                counted[facet] = _count_material_sets(connection, rows)
+                continue
             counted[facet] = connection.execute(
-                f"SELECT {value} AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)}{joins} "
+                f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM {self._capabilities(query)} "
                 f"WHERE {capability} GROUP BY value ORDER BY n DESC, value ASC LIMIT :facet_size",
                 params,
             ).fetchall()
@@ -1032,7 +1074,8 @@ _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
 @dataclass(frozen=True)
 class _KeptMatch:
     """The search whose matched set a reader's temp.matched holds: its query without cursor or size (`key`), the index's
-    data_version then, the planned query, the page direction, the total and the facets."""
+    data_version then, the planned query, the page direction, the total and the facets, and the rows read ahead of the last
+    page (`window`, see `window_after`): the next pages within them read nothing from the set."""
 
     connection: sqlite3.Connection
     key: SearchQuery
@@ -1041,6 +1084,55 @@ class _KeptMatch:
     direction: str
     total: int
     facets: dict[str, list[FacetValue]]
+    window: tuple[tuple[int, float, Any], ...] = ()
+    window_ends: bool = False
+
+    def window_after(self, after: str | None, size: int) -> list[tuple[int, float, Any]] | None:
+        """The rows of the page of `size` after the cursor `after` (with the one after it, if any), from the rows read ahead
+        (`window`, in page order; `window_ends` when they run to the end of the set); None when they do not hold them all."""
+        if after is None:
+            return None
+        value, last_id = decode_cursor(after)
+        for position, (group_id, _score, sort_value) in enumerate(self.window):
+            if group_id == last_id:
+                following = list(self.window[position + 1 : position + 2 + size])
+                return following if sort_value == value and (len(following) > size or self.window_ends) else None
+        return None
+
+
+def _count_material_sets(connection: sqlite3.Connection, rows: Iterable[tuple[int, int]]) -> list[tuple[str, int]]:
+    """Return (material, groups) pairs: how many groups hold a capability of each material, from `rows` of (group id,
+    the value-set id of one of its capabilities' materials), in any order.
+
+    In one pass, by hashing: a GROUP BY of (material, group) sorted every capability's materials twice (issue 19: 20 of a
+    capacity search's 30 ms in the material facet at 100,000 groups, growing faster than the capabilities). Most groups
+    have one set; those with several are counted once per combination, each set's values read once.
+    """
+    by_group: dict[int, Any] = {}
+    for group_id, set_id in rows:
+        held = by_group.get(group_id)
+        if held is None:
+            by_group[group_id] = set_id
+        elif held != set_id:
+            by_group[group_id] = (held if isinstance(held, frozenset) else frozenset((held,))) | {set_id}
+    combinations: dict[Any, int] = defaultdict(int)
+    for held in by_group.values():
+        combinations[held] += 1
+    set_ids = {set_id for held in combinations for set_id in (held if isinstance(held, frozenset) else (held,))}
+    sets = _value_sets_by_id(connection, set_ids)
+    totals: dict[str, int] = defaultdict(int)
+    for held, n in combinations.items():
+        values = set().union(*(sets[set_id] for set_id in held)) if isinstance(held, frozenset) else sets[held]
+        for value in values:
+            totals[value] += n
+    return list(totals.items())
+
+
+def _value_sets_by_id(connection: sqlite3.Connection, set_ids: set[int]) -> dict[int, list[Any]]:
+    """Return the values of each value set by id."""
+    placeholders = ", ".join("?" * len(set_ids))
+    query = f"SELECT id, value_set FROM value_sets WHERE id IN ({placeholders})"
+    return {set_id: json.loads(text) for set_id, text in connection.execute(query, list(set_ids))}
 
 
 def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -1057,14 +1149,28 @@ def _group_value_sets(doc: dict[str, Any]) -> tuple[str, str, str, str]:
 def _value_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
     """Return each document's value-set ids by group id, adding the sets `value_sets` does not hold yet."""
     texts = {doc["id"]: _group_value_sets(doc) for doc in docs}
-    distinct = sorted({text for sets in texts.values() for text in sets})
+    ids = _value_set_ids(connection, {text for sets in texts.values() for text in sets})
+    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+
+
+def _capability_material_sets(connection: sqlite3.Connection, docs: list[dict[str, Any]]) -> dict[int, int]:
+    """Return the value-set id of each capability's materials (a sorted list, as a group's) by capability id, adding the
+    sets `value_sets` does not hold yet."""
+    texts = {c["id"]: json.dumps(sorted(set(c["materials"])), separators=(",", ":")) for doc in docs for c in doc["capabilities"]}
+    ids = _value_set_ids(connection, set(texts.values()))
+    return {cap_id: ids[text] for cap_id, text in texts.items()}
+
+
+def _value_set_ids(connection: sqlite3.Connection, texts: set[str]) -> dict[str, int]:
+    """Return the id of each value set (JSON text) by its text, adding those `value_sets` does not hold yet."""
+    distinct = sorted(texts)
     connection.executemany("INSERT OR IGNORE INTO value_sets (value_set) VALUES (?)", ((text,) for text in distinct))
     ids: dict[str, int] = {}
     for start in range(0, len(distinct), 500):
         chunk = distinct[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
         ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
-    return {group_id: tuple(ids[text] for text in sets) for group_id, sets in texts.items()}
+    return ids
 
 
 def _facet_sets(
