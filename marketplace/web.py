@@ -9,12 +9,14 @@ from typing import Any
 
 from flask import Flask, Response, abort, g, has_request_context, make_response, render_template, request
 from flask import session as browser_session
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -32,8 +34,43 @@ from marketplace.sourcing.incoterms import delivery_terms
 from marketplace.submissions.services import new_token
 from marketplace.uploads import CappedUploadRequest
 
+
+class LoomLoginManager(LoginManager):
+    """Flask-Login's manager, without the session-protection check of an empty session.
+
+    Flask-Login hashes the client's address and User-Agent on every request to compare with the identifier a signed-in
+    session carries, then skips the comparison when the session is empty (a visitor's): the hash is not made then.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if not browser_session:
+            return False  # what Flask-Login answers for an empty session, whatever the mode
+        return bool(super()._session_protection_failed())
+
+
+class LoomSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per secret key instead of every request.
+
+    Flask builds an itsdangerous serializer (a signer per key, the key derivation) on every request, to read a cookie
+    or to find there is none. It depends only on the secret key and its fallbacks, which are in the remembered key:
+    a new secret key (or fallback) builds a new serializer.
+    """
+
+    _remembered: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Return the serializer Flask's would build for `app`'s secret keys now; None without a secret key."""
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        remembered = self._remembered
+        if remembered is not None and remembered[0] == key:
+            return remembered[1]
+        serializer = super().get_signing_serializer(app)
+        self._remembered = (key, serializer)
+        return serializer
+
+
 csrf = CSRFProtect()
-login_manager = LoginManager()
+login_manager = LoomLoginManager()
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Sign in to continue.")
 login_manager.login_message_category = "info"
@@ -76,6 +113,31 @@ class LoomFlask(Flask):
             g.loom_retrying = True  # rate limits counted this request once (marketplace.limits)
 
         return retry_when_busy(super().dispatch_request, may_retry=may_retry, before_retry=before_retry)
+
+    session_interface = LoomSessionInterface()
+    SYNC_FUNCTIONS_KEPT = 4096  # hooks and views known to be plain functions (a request's own callbacks come and go)
+
+    def ensure_sync(self, func: Any) -> Any:
+        """Return `func` as Flask would (a plain function as it is, an async one wrapped), asking once per plain function.
+
+        Flask asks `inspect.iscoroutinefunction` for every hook and view of every request, a dozen a request.
+        """
+        known = self._loom_sync_functions
+        try:
+            if func in known:
+                return func
+        except TypeError:  # unhashable: asked every time
+            return super().ensure_sync(func)
+        run = super().ensure_sync(func)
+        if run is func:
+            if len(known) >= self.SYNC_FUNCTIONS_KEPT:
+                known.clear()
+            known.add(func)
+        return run
+
+    @cached_property
+    def _loom_sync_functions(self) -> set[Any]:
+        return set()
 
     def url_for(
         self,
