@@ -444,7 +444,6 @@ class EmbeddedIndex:
         where the exact word is not (`NOT`), so the arms' sets are disjoint; every part is a multiple of
         a half, so the sum is exact in any order.
         """
-        connection.execute("DROP TABLE IF EXISTS temp.text_scores")
         terms = query.terms
         if not terms:
             return False
@@ -467,7 +466,7 @@ class EmbeddedIndex:
             arm(exact, found_exactly)
             if variants:
                 arm(f"({_any_of(variants)}) NOT {exact}", found_at_all)
-        connection.execute("CREATE TEMP TABLE text_scores (id INTEGER PRIMARY KEY, score REAL NOT NULL)")
+        _emptied(connection, "text_scores", "(id INTEGER PRIMARY KEY, score REAL NOT NULL)")
         for start in range(0, len(arms), ARMS_PER_STATEMENT):  # SQLite allows 500 arms in one UNION
             connection.execute(
                 # Each row added to its group's score as it comes (`WHERE 1` lets SQLite parse the upsert): a GROUP BY
@@ -654,9 +653,8 @@ class EmbeddedIndex:
         there: the other categories' rows were written only to be counted (issue 19: 90,000 rows at 100,000 groups, to
         show 7,000 scarves). None otherwise.
         """
-        connection.execute("DROP TABLE IF EXISTS temp.cap_ok")
         if not self._writes_cap_ok(query):
-            return None
+            return None  # what temp.cap_ok holds is not read: the statements read it only when the query writes it
         conditions = self._fixed_capability_conditions(query, params)
         if query.capacity:
             # The week's units as Elasticsearch reads them from the keys (search.documents.capacity_key_range). Each
@@ -678,9 +676,15 @@ class EmbeddedIndex:
         # Keyed by category, then group: the category facet counts each category's groups in key order, with no
         # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
         # and a category's capabilities (a selection, a flag) are one range of the key.
-        connection.execute(
-            "CREATE TEMP TABLE cap_ok (category TEXT NOT NULL, group_id INTEGER NOT NULL, id INTEGER NOT NULL, "
-            "lead_time_days INTEGER NOT NULL, materials INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID"
+        # The sort by lead time looks up each candidate group's rows (with a category, by the key): without an index by
+        # group, each lookup would scan the table (quadratic in the qualifying capabilities).
+        by_group = query.sort == Sort.LEAD_TIME and not query.categories
+        _emptied(
+            connection,
+            "cap_ok",
+            "(category TEXT NOT NULL, group_id INTEGER NOT NULL, id INTEGER NOT NULL, lead_time_days INTEGER NOT NULL, "
+            "materials INTEGER NOT NULL, PRIMARY KEY (category, group_id, id)) WITHOUT ROWID",
+            {"cap_ok_group": "(group_id, lead_time_days)"} if by_group else {},
         )
         # Over every group, the capabilities are read from their covering index in cap_ok's key order, so each row is
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
@@ -694,10 +698,6 @@ class EmbeddedIndex:
         connection.execute(
             f"INSERT INTO temp.cap_ok SELECT c.category, c.group_id, c.id, c.lead_time_days, c.materials {met}{chosen}", params
         )
-        if query.sort == Sort.LEAD_TIME and not query.categories:
-            # The sort looks up each candidate group's rows (with a category, by the key): without this index by group,
-            # each lookup would scan the table (quadratic in the qualifying capabilities).
-            connection.execute("CREATE INDEX temp.cap_ok_group ON cap_ok (group_id, lead_time_days)")
         return met if only else None
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -763,12 +763,11 @@ class EmbeddedIndex:
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         flags = {} if whole or capped else self._selection_flags(query, selected, params)
         sort_value, direction = self._sort_value(query, score, params)
-        connection.execute("DROP TABLE IF EXISTS temp.matched")
-        connection.execute("DROP TABLE IF EXISTS temp.candidates")
+        connection.execute("DROP TABLE IF EXISTS temp.candidates")  # its columns are the search's selection flags
         # Keyed by group id (lookups from the facet passes need no index built per search), and carrying
         # the group's facet set, which the facets count without joining groups again.
         row = "id INTEGER PRIMARY KEY, score REAL, sort_value, facets INTEGER NOT NULL"
-        connection.execute(f"CREATE TEMP TABLE matched ({row})")
+        _emptied(connection, "matched", f"({row})")
         selected_columns = f"g.id, {score}, {sort_value}, g.facets"
         if flags:
             columns = "".join(f", {name} INTEGER NOT NULL" for name in flags)
@@ -1198,6 +1197,27 @@ def _facet_sets(
             combination,
         ).fetchone()[0]
     return {group_id: ids[combination] for group_id, combination in combinations.items()}
+
+
+def _emptied(connection: sqlite3.Connection, table: str, definition: str, indexes: dict[str, str] | None = None) -> None:
+    """Make the temporary table `table` (`definition`: its columns and options, as in CREATE TABLE) empty, with exactly
+    `indexes` (name: columns), for a search to fill.
+
+    The table a previous search left is emptied, not dropped and created again: any change of the schema makes SQLite
+    prepare every statement of the connection again (issue 19: a fifth of a search at 72 groups). One that differs (other
+    columns, other indexes) is made again.
+    """
+    wanted = {table: f"CREATE TABLE {table} {definition}"} | {
+        name: f"CREATE INDEX {name} ON {table} {columns}" for name, columns in (indexes or {}).items()
+    }
+    found = dict(connection.execute("SELECT name, sql FROM temp.sqlite_master WHERE tbl_name = ?", (table,)).fetchall())
+    if found == wanted:
+        connection.execute(f"DELETE FROM temp.{table}")
+        return
+    connection.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    connection.execute(f"CREATE TEMP TABLE {table} {definition}")
+    for name, columns in (indexes or {}).items():
+        connection.execute(f"CREATE INDEX temp.{name} ON {table} {columns}")
 
 
 def _map_size(path: Path) -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import itertools
 import threading
 from pathlib import Path
 
 from search.embedded import EmbeddedIndex
-from search.query import SearchQuery
+from search.query import CapacityNeed, SearchQuery, Sort
 
 
 def _ids(index: EmbeddedIndex) -> set[int]:
@@ -53,3 +55,53 @@ def test_each_thread_searches_on_its_own_connection(catalogue_documents: list[di
     for thread in threads:
         thread.join()
     assert errors == [] and len(set(totals)) == 1 and len(totals) == 20
+
+
+def _temp_schema_version(index: EmbeddedIndex) -> int:
+    return index._reader().execute("PRAGMA temp.schema_version").fetchone()[0]
+
+
+def _searches(by: dt.date) -> list[SearchQuery]:
+    """A search of each kind the search page makes: words, words with units by a date, units sorted by lead time, a
+    category picked with units, and the words again."""
+    need = CapacityNeed(50, by)
+    return [
+        SearchQuery(text="baskets"),
+        SearchQuery(text="baskets", capacity=need),
+        SearchQuery(capacity=need, sort=Sort.LEAD_TIME),
+        SearchQuery(text="baskets", capacity=need, categories=("baskets",)),
+        SearchQuery(text="baskets", capacity=need, sort=Sort.LEAD_TIME),
+        SearchQuery(text="baskets"),
+    ]
+
+
+def test_a_search_like_the_one_before_changes_no_schema(catalogue_documents: list[dict], tmp_path: Path) -> None:
+    # Each schema change (a working table dropped and created again) makes SQLite prepare every statement of the
+    # connection again: the working tables are emptied instead (issue 19).
+    index = EmbeddedIndex(tmp_path / "search.db", keep_matches=False)
+    index.rebuild(catalogue_documents)
+    for query in _searches(dt.date.today() + dt.timedelta(weeks=16)):
+        index.search(query)
+        version = _temp_schema_version(index)
+        again = index.search(query)
+        assert _temp_schema_version(index) == version, query
+        assert again.total and again == index.search(query)
+
+
+def test_working_tables_left_by_any_search_give_the_answers_of_a_fresh_connection(
+    catalogue_documents: list[dict], tmp_path: Path
+) -> None:
+    path = tmp_path / "search.db"
+    warm = EmbeddedIndex(path, keep_matches=False)
+    warm.rebuild(catalogue_documents)
+    searches = _searches(dt.date.today() + dt.timedelta(weeks=16))
+    for first, then in itertools.product(searches, searches):
+        warm.search(first)
+        fresh = EmbeddedIndex(path, keep_matches=False)
+        assert warm.search(then) == fresh.search(then), (first, then)
+        fresh.close()
+    connection = warm._reader()
+    connection.execute("DROP TABLE temp.matched")
+    connection.execute("CREATE TEMP TABLE matched (id INTEGER PRIMARY KEY)")  # another shape: made again
+    fresh = EmbeddedIndex(path, keep_matches=False)
+    assert warm.search(searches[1]) == fresh.search(searches[1])
