@@ -46,7 +46,7 @@ def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict
     if isinstance(where, ColumnElement):
         rows = session.execute(_first_photos(where))
     else:
-        rows = session.execute(_FIRST_PHOTOS_OF_IDS, {"ids": list(where)})
+        rows = session.execute(FIRST_PHOTOS_OF_IDS, {"ids": list(where)})
     return {r.group_id: cover_of(r.group_name, r.path, r.width, r.height, r.caption, r.product_title) for r in rows}
 
 
@@ -71,8 +71,9 @@ def _first_photos(condition: ColumnElement[bool]) -> Select[Any]:
     return select(ranked).where(ranked.c.rank == 1)
 
 
-# Built once for the pages (home, directory, search rebuilds by id): composing it was a tenth of the home page's CPU time.
-_FIRST_PHOTOS_OF_IDS = _first_photos(Photo.group_id.in_(bindparam("ids", expanding=True)))
+# Built once for the pages (the cards of home and directory, `marketplace.producers.cards`; search rebuilds by id): composing
+# it was a tenth of the home page's CPU time.
+FIRST_PHOTOS_OF_IDS = _first_photos(Photo.group_id.in_(bindparam("ids", expanding=True)))
 
 
 def loaded_cover(group: ProducerGroup) -> Cover | None:
