@@ -18,10 +18,11 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from marketplace.countries import country_name
+from marketplace.db import InList
 from marketplace.i18n import N_, format_number, translate
 from marketplace.producers.covers import FIRST_PHOTOS_OF_IDS, Cover, cover_of, cover_picture
 from marketplace.producers.models import Capability, Certification, ProducerGroup
@@ -105,7 +106,7 @@ def _card_details(with_covers: bool) -> Any:
             literal("").label("name"),
             literal(False).label("verified"),
             *extra,
-        ).where(Capability.group_id.in_(bindparam("ids", expanding=True))),
+        ).where(InList(Capability.group_id, "ids")),
         select(
             Certification.group_id,
             literal(_CERTIFICATION),
@@ -114,7 +115,7 @@ def _card_details(with_covers: bool) -> Any:
             Certification.name,
             Certification.verified,
             *extra,
-        ).where(Certification.group_id.in_(bindparam("ids", expanding=True))),
+        ).where(InList(Certification.group_id, "ids")),
     ]
     if with_covers:
         first = FIRST_PHOTOS_OF_IDS.subquery()

@@ -9,9 +9,10 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from marketplace.db import InList
 from marketplace.i18n import N_, translate
 from marketplace.producers.models import Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
@@ -73,7 +74,7 @@ def _first_photos(condition: ColumnElement[bool]) -> Select[Any]:
 
 # Built once for the pages (the cards of home and directory, `marketplace.producers.cards`; search rebuilds by id): composing
 # it was a tenth of the home page's CPU time.
-FIRST_PHOTOS_OF_IDS = _first_photos(Photo.group_id.in_(bindparam("ids", expanding=True)))
+FIRST_PHOTOS_OF_IDS = _first_photos(InList(Photo.group_id, "ids"))
 
 
 def loaded_cover(group: ProducerGroup) -> Cover | None:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization
 from marketplace.clock import default_time_zone, local_date
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import InList, UTCDateTime, utcnow
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.producers.models import ProducerGroup
 from marketplace.reputation.models import Review
@@ -119,8 +119,7 @@ def _rate(good: int, basis: int) -> float | None:
 
 
 # The statement `reputations` runs, built once: a page pays for running it, not for composing it (building these
-# expressions was a tenth of a profile page's CPU time, issue 19). `ids`: the groups measured.
-_IDS = bindparam("ids", expanding=True)
+# expressions was a tenth of a profile page's CPU time, issue 19). `ids`: the groups measured (`marketplace.db.InList`).
 # Orders with their group's calendar, and the moment each first shipped.
 _FIRST_SHIPPED_AT = (
     select(func.min(TraceEvent.event_time))
@@ -140,7 +139,7 @@ _ORDERS = (
     )
     .join(ProducerGroup, ProducerGroup.id == Order.group_id)
     .join(Organization, Organization.id == ProducerGroup.organization_id)
-    .where(Order.group_id.in_(_IDS))
+    .where(InList(Order.group_id, "ids"))
 )
 
 # RFQs received, and the first answer (a quote, or a message from one of the group's people).
@@ -159,12 +158,12 @@ _FIRST_MESSAGE = (
 _RECEIVED = (
     select(RfqRecipient.group_id, RfqRecipient.rfq_id, RfqRecipient.sent_at, _FIRST_QUOTE, _FIRST_MESSAGE)
     .join(Rfq, Rfq.id == RfqRecipient.rfq_id)
-    .where(RfqRecipient.group_id.in_(_IDS), Rfq.status != RfqStatus.DRAFT)
+    .where(InList(RfqRecipient.group_id, "ids"), Rfq.status != RfqStatus.DRAFT)
 )
 
 _RATINGS = select(
     Review.group_id, Review.rating, Review.quality_rating, Review.communication_rating, Review.on_time_rating
-).where(Review.group_id.in_(_IDS))
+).where(InList(Review.group_id, "ids"))
 
 
 # The three reads are one statement, a UNION ALL of rows of three kinds padded to the same columns (one round
@@ -241,7 +240,7 @@ _NEWEST = (
         Review.text,
         Review.reply,
     )
-    .where(Review.group_id.in_(_IDS))
+    .where(InList(Review.group_id, "ids"))
     .order_by(Review.created_at.desc(), Review.id.desc())
     .limit(bindparam("shown"))
     .subquery("newest")
