@@ -15,14 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from marketplace.db import InList
 from marketplace.producers import cards, covers
 from marketplace.producers.models import ProducerGroup
-from marketplace.reputation import signals
 
 STATEMENTS: dict[str, Any] = {
     "cards' details": cards._CARD_DETAILS[False],
     "cards' details with covers": cards._CARD_DETAILS[True],
     "covers": covers.FIRST_PHOTOS_OF_IDS,
-    "reputations": signals._RECORD,
-    "a profile's record": signals._PROFILE_RECORD,
 }
 
 
