@@ -16,8 +16,11 @@ from typing import Annotated, Any, Concatenate, ParamSpec, Protocol, TypeVar
 from flask import Flask, current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
+    Boolean,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -26,14 +29,18 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    any_,
+    bindparam,
     create_engine,
     event,
     select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, mapped_column, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 from marketplace.errors import NotFound, Unavailable
@@ -547,3 +554,41 @@ def lock(session: Session, model: type[Root], ident: Any, *options: ORMOption, m
     if row is None:
         raise NotFound(missing)
     return row
+
+
+class InList(ColumnElement[bool]):
+    """`column IN (…)` of a list bound by name at execution: on PostgreSQL `column = ANY(:name)`, one array parameter.
+
+    An expanding IN (`bindparam(…, expanding=True)`) is rendered again on every execution, one placeholder per value,
+    and on PostgreSQL each with its type cast: about a tenth of a millisecond of the client's CPU time for a page of
+    cards (issue 19), and a different statement text, so a different prepared statement, for each number of values.
+    As one array parameter the text stays the same. Elsewhere (SQLite) it is the expanding IN. `values_type` is the
+    type of one value (an Integer for ids); execute with `{name: [values]}` (a list or tuple, empty for none).
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison: no "= 1" after it where booleans are integers (SQLite)
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str, values_type: Any = None) -> None:
+        self.column = column
+        self.values = bindparam(name, type_=ARRAY(values_type if values_type is not None else column.type))
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.column._from_objects
+
+
+@compiles(InList)
+def _in_list(element: InList, compiler: Any, **kw: Any) -> str:
+    values = bindparam(element.values.key, expanding=True, type_=element.values.type.item_type)
+    return compiler.process(element.column.in_(values), **kw)
+
+
+@compiles(InList, "postgresql")
+def _in_list_postgresql(element: InList, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column == any_(element.values), **kw)

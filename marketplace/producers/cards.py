@@ -4,7 +4,9 @@ A card shows a group's name, place, size and badge, the categories of its capabi
 Loading the groups as entities with their capabilities and certifications (`selectinload`) built every
 related object, its identity-map entry and its instrumented collections: about a third of the home page's
 CPU time (issue 19). Here the page's groups are rows of the card's columns, and their capabilities'
-categories and certifications come in one more statement, a `UNION ALL` of the two tables.
+categories and certifications come in one more statement, a `UNION ALL` of the two tables, with each group's
+cover photo when the page shows covers (the home page and the directory): on PostgreSQL each statement is a round
+trip to the server and about a tenth of a millisecond of the client's CPU time (issue 19).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from marketplace.countries import country_name
+from marketplace.db import InList
 from marketplace.i18n import N_, format_number, translate
-from marketplace.producers.covers import Cover, cover_picture
+from marketplace.producers.covers import FIRST_PHOTOS_OF_IDS, Cover, cover_of, cover_picture
 from marketplace.producers.models import Capability, Certification, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 
@@ -62,7 +65,7 @@ class GroupCard:
 
     `rating` is the mean of its reviews' stars as kept on the group (None before any review). `categories` holds its
     capabilities' category codes in capability order (repeats kept), `certifications` its certifications in the order
-    they were added.
+    they were added; `cover` its card's photo (`marketplace.producers.covers.covers`) when read with covers, else None.
     """
 
     id: int
@@ -76,49 +79,86 @@ class GroupCard:
     rating: Decimal | None
     categories: list[str] = field(default_factory=list)
     certifications: list[CardCertification] = field(default_factory=list)
+    cover: Cover | None = None
 
 
-_CAPABILITY, _CERTIFICATION = 0, 1
-
-# Each group's capabilities' categories and its certifications, for a page of groups, in one statement: rows of
-# (group id, kind, row id, category or scheme, a claim's name, verified).
-_CARD_DETAILS = union_all(
-    select(
-        Capability.group_id,
-        literal(_CAPABILITY).label("kind"),
-        Capability.id,
-        Capability.category.label("code"),
-        literal("").label("name"),
-        literal(False).label("verified"),
-    ).where(Capability.group_id.in_(bindparam("ids", expanding=True))),
-    select(
-        Certification.group_id,
-        literal(_CERTIFICATION),
-        Certification.id,
-        Certification.scheme,
-        Certification.name,
-        Certification.verified,
-    ).where(Certification.group_id.in_(bindparam("ids", expanding=True))),
-)
-_CARD_DETAILS_IN_ORDER = select(_CARD_DETAILS.subquery()).order_by("kind", "id")
+_CAPABILITY, _CERTIFICATION, _COVER = 0, 1, 2
 
 
-def cards(session: Session, rows: Iterable[Sequence[Any]]) -> list[GroupCard]:
+def _card_details(with_covers: bool) -> Any:
+    """Build the statement `cards` runs for a page of groups (bound `ids`), ordered by kind and row id.
+
+    Rows of (group id, kind, row id, category or scheme or a cover's upload path, a claim's name or a cover's caption,
+    verified), and with covers three more: a cover's width and height (pixels) and its product's title (None for a
+    gallery photo). A cover row is the group's first photo (`marketplace.producers.covers`), row id 0.
+    """
+    extra = (
+        (cast(null(), Integer).label("width"), cast(null(), Integer).label("height"), cast(null(), String).label("title"))
+        if with_covers
+        else ()
+    )
+    arms = [
+        select(
+            Capability.group_id,
+            literal(_CAPABILITY).label("kind"),
+            Capability.id,
+            Capability.category.label("code"),
+            literal("").label("name"),
+            literal(False).label("verified"),
+            *extra,
+        ).where(InList(Capability.group_id, "ids")),
+        select(
+            Certification.group_id,
+            literal(_CERTIFICATION),
+            Certification.id,
+            Certification.scheme,
+            Certification.name,
+            Certification.verified,
+            *extra,
+        ).where(InList(Certification.group_id, "ids")),
+    ]
+    if with_covers:
+        first = FIRST_PHOTOS_OF_IDS.subquery()
+        arms.append(
+            select(
+                first.c.group_id,
+                literal(_COVER),
+                literal(0),
+                first.c.path,
+                first.c.caption,
+                literal(False),
+                first.c.width,
+                first.c.height,
+                first.c.product_title,
+            )
+        )
+    return select(union_all(*arms).subquery()).order_by("kind", "id")
+
+
+# Built once (composing them per request cost CPU time on every page, issue 19).
+_CARD_DETAILS = {with_covers: _card_details(with_covers) for with_covers in (False, True)}
+
+
+def cards(session: Session, rows: Iterable[Sequence[Any]], *, with_covers: bool = False) -> list[GroupCard]:
     """Return the cards of `rows` (each starting with the values of `CARD_COLUMNS`, in order), in that order.
 
     Runs one statement, for the capabilities' categories and the certifications of every group in `rows`
-    (none for no rows).
+    and, `with_covers`, each group's cover (`GroupCard.cover`, as `marketplace.producers.covers.covers` gives it);
+    none for no rows.
     """
     page = [GroupCard(*row[: len(CARD_COLUMNS)]) for row in rows]
     if not page:
         return page
     by_id = {card.id: card for card in page}
-    for group_id, kind, _id, code, name, verified in session.execute(_CARD_DETAILS_IN_ORDER, {"ids": list(by_id)}):
+    for group_id, kind, _id, code, name, verified, *photo in session.execute(_CARD_DETAILS[with_covers], {"ids": list(by_id)}):
         card = by_id[group_id]
         if kind == _CAPABILITY:
             card.categories.append(code)
-        else:
+        elif kind == _CERTIFICATION:
             card.certifications.append(CardCertification(code, name, bool(verified)))
+        else:
+            width, height, product_title = photo
+            card.cover = cover_of(card.name, code, width, height, name, product_title)
     return page
 
 
@@ -131,7 +171,7 @@ _META = N_("%(value)s · %(group_artisan_count)s artisans")
 def card_html(card: GroupCard, photo: Cover | None = None) -> Markup:
     """Return a group's card as HTML (the `group_card` macro of templates/_groups.html as it rendered, byte for byte).
 
-    `photo` is the card's cover (`marketplace.producers.covers.covers`), None for a drawn placeholder. Every value is
+    `photo` is the card's cover (`GroupCard.cover`, read `with_covers`), None for a drawn placeholder. Every value is
     escaped; messages come from the catalog in force. The home page shows six cards, the directory twenty-four: the
     macro's filters and calls were a third of the directory's CPU time (issue 19).
     """

@@ -681,12 +681,13 @@ _FIRST_CARDS = select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order
 
 
 def first_groups(session: Session, n: int) -> list[GroupCard]:
-    """Return the cards of the first `n` listed groups in listing order (`marketplace.producers.cards`); two statements.
+    """Return the cards of the first `n` listed groups in listing order, with their covers (`marketplace.producers.cards`);
+    two statements.
 
     The home page's: it walks the listing index and stops after `n`; it counts nothing (the counts are
     kept in `listing_count`, see `marketplace.producers.counts`).
     """
-    return cards(session, session.execute(_FIRST_CARDS, {"n": n}))
+    return cards(session, session.execute(_FIRST_CARDS, {"n": n}), with_covers=True)
 
 
 def list_groups(
@@ -697,6 +698,7 @@ def list_groups(
     page: int = 1,
     per_page: int = 24,
     after: tuple[bool, str, int] | None = None,
+    with_covers: bool = False,
 ) -> tuple[list[GroupCard], int]:
     """A page of producer groups for the directory and the API, with the total count.
 
@@ -704,7 +706,8 @@ def list_groups(
     listing indexes in order (see models), so their cost does not grow with the number of groups.
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
-    The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards and the API's list; two statements.
+    The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards (`with_covers`, their cover photos
+    too) and the API's list; two statements.
     """
     # Every listed group, or those of a top-level category: their number is kept (`marketplace.producers.counts`, the home
     # page's counts), where counting them grew with the table (about 1 ms of a request at 10,000 groups).
@@ -730,7 +733,7 @@ def list_groups(
             total = total if total is not None else total_too
     if total is None:  # no row brought it: a page past the end
         total = session.scalar(shape.count, values) or 0
-    return cards(session, rows), total
+    return cards(session, rows, with_covers=with_covers), total
 
 
 @dataclass(frozen=True)

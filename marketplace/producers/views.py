@@ -20,7 +20,7 @@ from marketplace.forms import attach_error, first_result, one_time, render_form,
 from marketplace.producers import services
 from marketplace.producers.cards import card_html
 from marketplace.producers.counts import listing_counts
-from marketplace.producers.covers import cover_picture, covers, what_it_makes
+from marketplace.producers.covers import cover_picture, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
     CertificationForm,
@@ -54,7 +54,6 @@ def home() -> str:
     return render_template(
         "home.html",
         groups=groups,
-        covers=covers(db.session, [g.id for g in groups]),
         total=total,
         top_categories=TOP_CATEGORIES,
         category_counts=category_counts,
@@ -71,7 +70,7 @@ def directory() -> str:
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
     groups, total = services.list_groups(
-        db.session, country=country, category=category, page=page, per_page=per_page, after=after
+        db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_covers=True
     )
     next_after = (
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
@@ -79,7 +78,6 @@ def directory() -> str:
     return render_template(
         "producers/directory.html",
         groups=groups,
-        covers=covers(db.session, [g.id for g in groups]),
         total=total,
         page=page,
         per_page=per_page,

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.i18n import LOCALES
 from marketplace.producers import services
-from marketplace.producers.models import Certification, ProducerGroup
+from marketplace.producers.covers import covers
+from marketplace.producers.models import Certification, Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import OTHER_CLAIM
 from tests import factories
 
@@ -135,3 +136,49 @@ def test_a_cover_renders_as_the_macro_did(app: Flask, locale: str) -> None:
 def _render_cover(app: Flask, source: str, values: dict[str, Any], locale: str) -> str:
     with app.test_request_context("/"), force_locale(locale):
         return app.jinja_env.from_string(source).render(**values)
+
+
+def test_cards_read_with_covers_carry_the_covers_the_covers_statement_reads(session: Session) -> None:
+    """The home page's and the directory's cards read their covers in their details statement (one round trip fewer,
+    issue 19): each card's cover is the one `covers` reads on its own (the first gallery photo, else the first product
+    photo with the product's title as alt text), None for a group without photos; the API's cards read none."""
+    _groups(session)
+    bolga, aba, cusco = _entities(session)  # in listing order
+    product = Product(
+        group=aba, sku="K-1", title="Kiondo basket", category="baskets.market", moq=10, lead_time_days=20, currency="USD"
+    )
+    session.add(product)
+    session.flush()
+    session.add_all(
+        [
+            Photo(
+                group_id=aba.id,
+                product_id=product.id,
+                path="photos/a-product.jpg",
+                content_type="image/jpeg",
+                width=640,
+                height=480,
+            ),
+            Photo(
+                group_id=bolga.id,
+                product_id=None,
+                path="photos/b-gallery.jpg",
+                content_type="image/jpeg",
+                width=300,
+                height=200,
+                caption="Weavers at work",
+            ),
+            Photo(group_id=bolga.id, product_id=None, path="photos/b-later.jpg", content_type="image/jpeg", width=30, height=20),
+        ]
+    )
+    session.commit()
+    ids = [group.id for group in (aba, bolga, cusco)]
+    expected = covers(session, ids)
+    assert set(expected) == {aba.id, bolga.id} and expected[aba.id].width != expected[aba.id].height
+
+    home = services.first_groups(session, 6)
+    directory, _total = services.list_groups(session, per_page=20, with_covers=True)
+    api, _total = services.list_groups(session, per_page=20)
+    for cards in (home, directory):
+        assert {card.id: card.cover for card in cards} == {i: expected.get(i) for i in ids}
+    assert [card.cover for card in api] == [None, None, None]
