@@ -140,11 +140,9 @@ def db_recount() -> None:
     Loom keeps them as groups change; a database written without Loom's hooks (a bulk load by hand, a restore of some
     tables) can lack them, and the home page and the API list then show 0. O(groups), in one transaction.
     """
-    from marketplace.producers import counts
+    from marketplace.producers.counts import recount_everything
 
-    with db.engine.begin() as connection:
-        counts.recount(connection)
-    listed, by_category = counts.listing_counts(db.session)
+    listed, by_category = recount_everything(db.session)
     click.echo(f"Counted {listed:,} listed producer groups in {len(by_category)} categories.")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, event, func, insert, inspect, literal, select, true, tuple_, union, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from marketplace.db import use_case
 from marketplace.producers.models import Capability, ListingCount, ListingMembership, ProducerGroup
 from marketplace.producers.taxonomy import TOP_CATEGORIES
 
@@ -60,6 +61,14 @@ def recount(connection: Connection) -> None:
     connection.execute(
         insert(counts).from_select(["category", "groups"], select(members.c.category, func.count()).group_by(members.c.category))
     )
+
+
+@use_case
+def recount_everything(session: Session) -> tuple[int, dict[str, int]]:
+    """Rebuild the kept counts from every group, as one write transaction (`loom db recount`: a repair for a database
+    written without the commit hook that keeps them); return `listing_counts` afterwards. O(groups)."""
+    recount(session.connection())
+    return listing_counts(session)
 
 
 def recount_groups(connection: Connection, group_ids: set[int]) -> None:
