@@ -56,6 +56,13 @@ def live_url(live_app: Flask) -> str:
     return str(live_app.config["BASE_URL"])
 
 
+def page_width(page: Page) -> int:
+    """The page's laid-out width in CSS pixels, once its stylesheets have loaded: `expect(...).to_be_visible()` can pass
+    on the new page's DOM before its CSS arrives (a loaded machine, a POST's redirect), and an unstyled page is wider."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def mailed_link(app: Flask, to: str, path: str) -> str:
     """The newest link to `path` in an e-mail the app queued for `to`."""
     import re

@@ -23,7 +23,7 @@ from marketplace.secrets import SecretBox
 from payments import fees, refunds, settlement
 from payments.models import CollectingAccount, FeeEntry, FeeEntryKind
 from payments.settings import Settings
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import page_width, save_screenshot
 
 PHONE = {"width": 390, "height": 844}
 
@@ -87,7 +87,7 @@ def test_a_group_sees_the_fee_and_the_refund_it_owes_and_marks_the_refund_sent_f
     expect(page.get_by_text("EQ-77120")).to_be_visible()  # the buyer's own transfer, to match them by
     expect(page.get_by_role("heading", name="Fees owed to Loom")).to_be_visible()
     expect(page.get_by_text(f"You owe {format_money(owed, invoice.currency)}")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     save_screenshot(pytestconfig, page, screenshots / "producer-manage-payouts-fees-and-refunds-due.png")
     with_js = browser.new_context(viewport=PHONE, is_mobile=True)  # axe-core runs in the page: it needs JavaScript
     checked = with_js.new_page()
@@ -174,7 +174,7 @@ def test_the_operator_voids_a_fee_statement_with_a_reason_and_both_past_statemen
         re.compile(rf"Voided by {re.escape(operator_name)} on .+: Billed twice: the fee was netted already")
     )
     expect(past).to_contain_text(f"Issued by {operator_name} on ")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     save_screenshot(pytestconfig, page, screenshots / "operator-payouts-statement-voided.png")
     assert _axe_violations(browser, live_url, "operator@demo.loom", "/operator/payouts") == []
     page.context.close()
@@ -187,7 +187,7 @@ def test_the_operator_voids_a_fee_statement_with_a_reason_and_both_past_statemen
     expect(mine).to_contain_text(
         re.compile(rf"Voided by {re.escape(operator_name)} on .+: Billed twice: the fee was netted already")
     )
-    assert group.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(group) <= PHONE["width"]
     save_screenshot(pytestconfig, group, screenshots / "producer-manage-payouts-past-statements.png")
     assert _axe_violations(browser, live_url, "producer@demo.loom", "/manage/payouts") == []
     group.context.close()

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from marketplace.demo import DEMO_PASSWORD
+from tests.e2e.conftest import page_width
 
 PHONE = {"width": 390, "height": 844}
 
@@ -26,7 +27,7 @@ def sign_in(page: Page, live_url: str, email: str) -> None:
 
 
 def fits(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    return page_width(page) <= PHONE["width"]
 
 
 def test_a_coordinator_saves_a_calendar_with_zero_weeks_and_closes_a_holiday_in_one_step(browser: Browser, live_url: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import mailed_link
+from tests.e2e.conftest import mailed_link, page_width
 from tests.e2e.test_flows import phone, send_rfq_to, sign_in
 
 
@@ -76,7 +76,7 @@ def test_a_group_signs_up_and_answers_a_request_in_swahili_on_a_phone_without_ja
     if anyway.count():  # over the calendar by the buyer's date: asked first, in Swahili too
         anyway.click()
     expect(page.get_by_text("Bei imetumwa.")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
 
     folder = Path(os.environ.get("LOOM_TEST_ARTIFACTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,5 +124,5 @@ def test_a_right_to_left_page_mirrors_its_layout(browser: Browser, live_url: str
     assert widths == ["4px", "0px"], widths  # the mark is on the right: the start of a right-to-left line
     brand = page.locator("a.brand").bounding_box()
     assert brand is not None and brand["x"] > 390 / 2  # the header starts at the right
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
     context.close()

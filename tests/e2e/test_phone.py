@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import mailed_link
+from tests.e2e.conftest import mailed_link, page_width
 
 PHONE = {"width": 390, "height": 844}
 
@@ -64,7 +64,7 @@ def test_public_pages_fit_a_phone_screen(browser: Browser, live_url: str, path: 
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     page.goto(f"{live_url}{path}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     context.close()
 
 
@@ -82,7 +82,7 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
     for link in ("See your public profile",):
         page.get_by_role("link", name=link).click()
         page.wait_for_url(re.compile("/groups/"))
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page_width(page) <= PHONE["width"]
     for path in (
         "/manage/",
         "/manage/profile",
@@ -93,11 +93,11 @@ def test_a_producer_profile_and_the_management_pages_fit_a_phone_screen(browser:
         "/team",
     ):
         page.goto(f"{live_url}{path}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        assert page_width(page) <= PHONE["width"], path
     page.goto(f"{live_url}/manage/")
     page.get_by_role("link", name="Capacity calendar").first.click()
     page.wait_for_url(re.compile("/capacity$"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "capacity calendar"
+    assert page_width(page) <= PHONE["width"], "capacity calendar"
     context.close()
 
 
@@ -113,7 +113,7 @@ def test_a_buyer_reads_an_invoice_on_a_phone_and_its_print_shows_the_invoice_onl
     page.locator("a[href^='/invoices/']").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Invoice "))).to_be_visible()
     expect(page.get_by_text("Order total")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.emulate_media(media="print")
     expect(page.locator("header.site")).to_be_hidden()
     expect(page.get_by_text("print this page or save it as PDF")).to_be_hidden()
@@ -136,7 +136,7 @@ def test_the_home_page_example_is_understood_and_results_come_first_on_a_phone(b
     results, filters = page.locator("section.results").bounding_box(), page.locator("aside.facets").bounding_box()
     assert results is not None and filters is not None and results["y"] < filters["y"]  # the results first, the filters after
     assert results["y"] < PHONE["height"]  # and within the first screen
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.get_by_role("link", name="Remove Fair Trade").click()
     expect(chips.filter(has_text="Fair Trade")).to_have_count(0)
     expect(chips.filter(has_text="sisal")).to_be_visible()
@@ -195,7 +195,7 @@ def test_a_buyer_reads_on_a_phone_what_accepting_a_quote_with_tax_on_top_costs(
         expect(page.locator("dl.facts")).to_contain_text(f"Total, tax included{shown['total']}")
         expect(page.get_by_text(f"You pay a deposit of {shown['deposit']} (50 %) now")).to_be_visible()
         expect(page.get_by_role("button", name=f"Confirm the order and the {shown['deposit']} deposit")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page_width(page) <= PHONE["width"]
         page.screenshot(path="build/screenshots/phone-accept-quote-tax-on-top.png", full_page=True)
     finally:
         context.close()
