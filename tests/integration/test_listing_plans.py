@@ -3,14 +3,17 @@ sort of the whole table, so a page costs the same at 100 groups and at 100,000."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event
+from psycopg import sql
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.orm import Session
 
+from marketplace.db import POSTGRES_OPTIONS, make_engine
 from marketplace.producers.services import list_groups
 from tests import factories
 
@@ -39,6 +42,21 @@ def plan(connection: Connection, statement: str, parameters: Any) -> str:
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
     return "\n".join(row[0] for row in rows)
+
+
+def generic_plan(connection: Connection, statement: str, parameters: dict[str, Any]) -> str:
+    """PostgreSQL's generic plan for `statement`, the one a prepared statement runs under `plan_cache_mode`
+    `force_generic_plan` (`marketplace.db.POSTGRES_OPTIONS`): planned once, whatever the values bound to it."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+    numbered = re.sub(r"%\((\w+)\)s", lambda match: f"${names.index(match.group(1)) + 1}", statement)
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql(f"PREPARE listing_page AS {numbered}")
+    try:
+        values = sql.SQL(", ").join(sql.Literal(parameters[name]) for name in names)
+        explain = sql.SQL("EXPLAIN EXECUTE listing_page({})").format(values).as_string(connection.connection.dbapi_connection)
+        return "\n".join(row[0] for row in connection.exec_driver_sql(explain).all())
+    finally:
+        connection.exec_driver_sql("DEALLOCATE listing_page")
 
 
 @pytest.mark.parametrize(
@@ -77,3 +95,25 @@ def test_a_page_of_groups_is_read_in_index_order_without_sorting(
         assert "SCAN producer_group\n" not in shown + "\n", shown  # a bare table scan
     else:
         assert "Sort" not in shown, shown
+        # What runs: Loom's connections plan a prepared statement once, for any values (`force_generic_plan`).
+        generic = generic_plan(connection, page_query, parameters)
+        assert index in generic and "Sort" not in generic, generic
+
+
+@pytest.mark.postgres_only
+def test_postgres_connections_plan_a_prepared_statement_once(engine: Engine) -> None:
+    """Every connection runs `POSTGRES_OPTIONS`: PostgreSQL's default re-planned the home page's statements on each run."""
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+    assert "plan_cache_mode=force_generic_plan" in POSTGRES_OPTIONS
+    # Options the URL gives are kept, and come last: an operator can set any of them, this one too.
+    url = make_url(engine.url.render_as_string(hide_password=False)).update_query_dict(
+        {"options": "-c statement_timeout=4321 -c plan_cache_mode=auto"}
+    )
+    other = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with other.connect() as connection:
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
+            assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+    finally:
+        other.dispose()
