@@ -3,10 +3,11 @@
 A card shows a group's name, place, size and badge, the categories of its capabilities and its certifications.
 Loading the groups as entities with their capabilities and certifications (`selectinload`) built every
 related object, its identity-map entry and its instrumented collections: about a third of the home page's
-CPU time (issue 19). Here the page's groups are rows of the card's columns, and their capabilities'
-categories and certifications come in one more statement, a `UNION ALL` of the two tables, with each group's
-cover photo when the page shows covers (the home page and the directory): on PostgreSQL each statement is a round
-trip to the server and about a tenth of a millisecond of the client's CPU time (issue 19).
+CPU time (issue 19). Here the page's groups are rows of the card's columns, read in the same statement as their
+capabilities' categories and certifications, each group's cover photo when the page shows covers (the home page and
+the directory), and the kept counts when the page shows them (home): a `UNION ALL` over the page (`with_details`). On
+PostgreSQL each statement is a round trip to the server, about a tenth of a millisecond of the client's CPU time and
+as much of the server's (issue 19).
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, String, cast, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Numeric, Select, String, case, cast, literal, null, select, union_all
 
 from marketplace.countries import country_name
-from marketplace.db import InList
+from marketplace.db import InSelect
 from marketplace.i18n import N_, format_number, translate
-from marketplace.producers.covers import FIRST_PHOTOS_OF_IDS, Cover, cover_of, cover_picture
-from marketplace.producers.models import Capability, Certification, ProducerGroup
+from marketplace.producers.covers import Cover, cover_of, cover_picture, first_photos
+from marketplace.producers.models import Capability, Certification, ListingCount, Photo, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
 
 # The group's own columns a card shows (and the listing order's key: verified, name, id), in this order; the API's list
@@ -82,83 +82,101 @@ class GroupCard:
     cover: Cover | None = None
 
 
-_CAPABILITY, _CERTIFICATION, _COVER = 0, 1, 2
+# The kinds of row `with_details` statements return, in the order they come.
+_CARD, _CAPABILITY, _CERTIFICATION, _COVER, _COUNT = range(5)
 
 
-def _card_details(with_covers: bool) -> Any:
-    """Build the statement `cards` runs for a page of groups (bound `ids`), ordered by kind and row id.
+def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: bool = False) -> Select[Any]:
+    """Build one statement for a page of cards: `page`'s groups with their details, for `read_cards`.
 
-    Rows of (group id, kind, row id, category or scheme or a cover's upload path, a claim's name or a cover's caption,
-    verified), and with covers three more: a cover's width and height (pixels) and its product's title (None for a
-    gallery photo). A cover row is the group's first photo (`marketplace.producers.covers`), row id 0.
+    `page` selects `CARD_COLUMNS` in order (a walk of a listing index with its filters and limit) and may add one more
+    column, `total` (the listing's count). The statement reads it once, as a materialized `page`, and adds to its rows
+    the capabilities' categories and certifications of its groups, with each group's cover photo when `with_covers`
+    (`marketplace.producers.covers`), and with `with_counts` the kept listing counts (`listing_count`, the home page's):
+    one statement, on PostgreSQL one round trip, where the page, its details and the counts were three (issue 19).
+    Rows of (kind, o1, o2, id, group_id, s1, s2, s3, s4, s5, flag, n1, n2, a1), ordered by kind, then the cards in
+    `page`'s order (verified first, then name, then id) and the details by their row id.
     """
-    extra = (
-        (cast(null(), Integer).label("width"), cast(null(), Integer).label("height"), cast(null(), String).label("title"))
-        if with_covers
-        else ()
-    )
+    listed = page.cte("page").prefix_with("MATERIALIZED")
+    of_page = select(listed.c.id)
+    text, number, amount = cast(null(), String), cast(null(), Integer), cast(null(), Numeric)
+    empty, no, zero = literal(""), literal(False), literal(0)
     arms = [
         select(
-            Capability.group_id,
-            literal(_CAPABILITY).label("kind"),
-            Capability.id,
-            Capability.category.label("code"),
-            literal("").label("name"),
-            literal(False).label("verified"),
-            *extra,
-        ).where(InList(Capability.group_id, "ids")),
+            literal(_CARD).label("kind"),
+            case((listed.c.verified, 0), else_=1).label("o1"),
+            listed.c.name.label("o2"),
+            listed.c.id.label("id"),
+            listed.c.id.label("group_id"),
+            listed.c.slug.label("s1"),
+            listed.c.name.label("s2"),
+            listed.c.city.label("s3"),
+            listed.c.region.label("s4"),
+            listed.c.country.label("s5"),
+            listed.c.verified.label("flag"),
+            listed.c.artisan_count.label("n1"),
+            (listed.c.total if "total" in listed.c else number).label("n2"),
+            listed.c.rating.label("a1"),
+        ),
         select(
-            Certification.group_id,
-            literal(_CERTIFICATION),
-            Certification.id,
-            Certification.scheme,
-            Certification.name,
-            Certification.verified,
-            *extra,
-        ).where(InList(Certification.group_id, "ids")),
-    ]
+            literal(_CAPABILITY), zero, empty, Capability.id, Capability.group_id, Capability.category, empty,
+            text, text, text, no, number, number, amount,
+        ).where(InSelect(Capability.group_id, of_page)),
+        select(
+            literal(_CERTIFICATION), zero, empty, Certification.id, Certification.group_id, Certification.scheme,
+            Certification.name, text, text, text, Certification.verified, number, number, amount,
+        ).where(InSelect(Certification.group_id, of_page)),
+    ]  # fmt: skip
     if with_covers:
-        first = FIRST_PHOTOS_OF_IDS.subquery()
+        first = first_photos(InSelect(Photo.group_id, of_page)).subquery()
         arms.append(
             select(
-                first.c.group_id,
-                literal(_COVER),
-                literal(0),
-                first.c.path,
-                first.c.caption,
-                literal(False),
-                first.c.width,
-                first.c.height,
-                first.c.product_title,
+                literal(_COVER), zero, empty, zero, first.c.group_id, first.c.path, first.c.caption, first.c.product_title,
+                text, text, no, first.c.width, first.c.height, amount,
             )
-        )
-    return select(union_all(*arms).subquery()).order_by("kind", "id")
+        )  # fmt: skip
+    if with_counts:
+        arms.append(
+            select(
+                literal(_COUNT), zero, empty, zero, number, ListingCount.category, empty, text, text, text, no,
+                ListingCount.groups, number, amount,
+            )
+        )  # fmt: skip
+    rows = union_all(*arms).subquery()
+    return select(rows).order_by(rows.c.kind, rows.c.o1, rows.c.o2, rows.c.id)
 
 
-# Built once (composing them per request cost CPU time on every page, issue 19).
-_CARD_DETAILS = {with_covers: _card_details(with_covers) for with_covers in (False, True)}
+@dataclass(slots=True)
+class CardPage:
+    """What a `with_details` statement read: its cards in order; the `total` column's value (None when the page selects
+    none, or read no group); and read `with_counts`, the kept counts of listed groups by top-level category code, ""
+    for every listed group (`marketplace.producers.counts`)."""
+
+    cards: list[GroupCard]
+    total: int | None
+    counts: dict[str, int]
 
 
-def cards(session: Session, rows: Iterable[Sequence[Any]], *, with_covers: bool = False) -> list[GroupCard]:
-    """Return the cards of `rows` (each starting with the values of `CARD_COLUMNS`, in order), in that order.
-
-    Runs one statement, for the capabilities' categories and the certifications of every group in `rows`
-    and, `with_covers`, each group's cover (`GroupCard.cover`, as `marketplace.producers.covers.covers` gives it);
-    none for no rows.
-    """
-    page = [GroupCard(*row[: len(CARD_COLUMNS)]) for row in rows]
-    if not page:
-        return page
-    by_id = {card.id: card for card in page}
-    for group_id, kind, _id, code, name, verified, *photo in session.execute(_CARD_DETAILS[with_covers], {"ids": list(by_id)}):
-        card = by_id[group_id]
-        if kind == _CAPABILITY:
-            card.categories.append(code)
+def read_cards(rows: Iterable[Sequence[Any]]) -> CardPage:
+    """Return the `CardPage` of a `with_details` statement's `rows`: each card with its capabilities' categories (in
+    capability order, repeats kept), its certifications (in the order they were added) and its cover (None without a
+    photo, or read without covers)."""
+    page = CardPage([], None, {})
+    by_id: dict[int, GroupCard] = {}
+    for kind, _o1, _o2, _id, group_id, s1, s2, s3, s4, s5, flag, n1, n2, a1 in rows:
+        if kind == _CARD:
+            card = by_id[group_id] = GroupCard(group_id, s1, s2, bool(flag), s3, s4, s5, n1, a1)
+            page.cards.append(card)
+            page.total = n2
+        elif kind == _CAPABILITY:
+            by_id[group_id].categories.append(s1)
         elif kind == _CERTIFICATION:
-            card.certifications.append(CardCertification(code, name, bool(verified)))
+            by_id[group_id].certifications.append(CardCertification(s1, s2, bool(flag)))
+        elif kind == _COVER:
+            card = by_id[group_id]
+            card.cover = cover_of(card.name, s1, n1, n2, s2, s3)
         else:
-            width, height, product_title = photo
-            card.cover = cover_of(card.name, code, width, height, name, product_title)
+            page.counts[s1] = n1
     return page
 
 

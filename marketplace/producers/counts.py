@@ -114,7 +114,14 @@ def recount_when_changed(session: Session, connection: Connection, tables: froze
 
 def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
     """Return the number of listed groups and, by top-level category code, how many make something in it; one statement."""
-    rows = {category: groups for category, groups in session.execute(select(ListingCount.category, ListingCount.groups))}
+    kept = session.execute(select(ListingCount.category, ListingCount.groups))
+    return shown_counts({category: groups for category, groups in kept})
+
+
+def shown_counts(kept: dict[str, int]) -> tuple[int, dict[str, int]]:
+    """Return the number of listed groups and the categories' nonzero counts, from the kept rows (`listing_count`: by
+    category code, "" for every listed group)."""
+    rows = dict(kept)
     return rows.pop(ALL, 0), {category: groups for category, groups in rows.items() if groups}
 
 

@@ -45,13 +45,13 @@ def covers(session: Session, where: ColumnElement[bool] | Iterable[int]) -> dict
     photos come first (the group chose them to show itself), then product photos, each oldest first.
     """
     if isinstance(where, ColumnElement):
-        rows = session.execute(_first_photos(where))
+        rows = session.execute(first_photos(where))
     else:
         rows = session.execute(FIRST_PHOTOS_OF_IDS, {"ids": list(where)})
     return {r.group_id: cover_of(r.group_name, r.path, r.width, r.height, r.caption, r.product_title) for r in rows}
 
 
-def _first_photos(condition: ColumnElement[bool]) -> Select[Any]:
+def first_photos(condition: ColumnElement[bool]) -> Select[Any]:
     """The statement `covers` runs: each group's first photo (gallery first, then products', oldest first) where `condition`."""
     ranked = (
         select(
@@ -74,7 +74,7 @@ def _first_photos(condition: ColumnElement[bool]) -> Select[Any]:
 
 # Built once for the pages (the cards of home and directory, `marketplace.producers.cards`; search rebuilds by id): composing
 # it was a tenth of the home page's CPU time.
-FIRST_PHOTOS_OF_IDS = _first_photos(InList(Photo.group_id, "ids"))
+FIRST_PHOTOS_OF_IDS = first_photos(InList(Photo.group_id, "ids"))
 
 
 def loaded_cover(group: ProducerGroup) -> Cover | None:

@@ -25,7 +25,7 @@ from marketplace.i18n import format_number
 from marketplace.notifications import notify
 from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp
 from marketplace.producers import capacity
-from marketplace.producers.cards import CARD_COLUMNS, GroupCard, cards
+from marketplace.producers.cards import CARD_COLUMNS, CardPage, GroupCard, read_cards, with_details
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
 from marketplace.producers.counts import ALL
@@ -677,17 +677,20 @@ _LISTING_ORDER = (ProducerGroup.verified.desc(), ProducerGroup.name, ProducerGro
 TOP_CODES = frozenset(c.code for c in TOP_CATEGORIES)  # the categories whose listed groups are counted as they change
 
 
-_FIRST_CARDS = select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order_by(*_LISTING_ORDER).limit(bindparam("n"))
+_FIRST_CARDS = with_details(
+    select(*CARD_COLUMNS).where(ProducerGroup.listed == true()).order_by(*_LISTING_ORDER).limit(bindparam("n", type_=Integer)),
+    with_covers=True,
+    with_counts=True,
+)
 
 
-def first_groups(session: Session, n: int) -> list[GroupCard]:
-    """Return the cards of the first `n` listed groups in listing order, with their covers (`marketplace.producers.cards`);
-    two statements.
+def first_groups(session: Session, n: int) -> CardPage:
+    """Return the cards of the first `n` listed groups in listing order, with their covers, and the kept listing counts
+    (`CardPage.counts`, see `marketplace.producers.counts`); one statement (`marketplace.producers.cards.with_details`).
 
-    The home page's: it walks the listing index and stops after `n`; it counts nothing (the counts are
-    kept in `listing_count`, see `marketplace.producers.counts`).
+    The home page's: it walks the listing index and stops after `n`; it counts nothing.
     """
-    return cards(session, session.execute(_FIRST_CARDS, {"n": n}), with_covers=True)
+    return read_cards(session.execute(_FIRST_CARDS, {"n": n}))
 
 
 def list_groups(
@@ -707,12 +710,11 @@ def list_groups(
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
     The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards (`with_covers`, their cover photos
-    too) and the API's list; two statements.
+    too) and the API's list; one statement, with its cards' details (`marketplace.producers.cards.with_details`).
     """
     # Every listed group, or those of a top-level category: their number is kept (`marketplace.producers.counts`, the home
     # page's counts), where counting them grew with the table (about 1 ms of a request at 10,000 groups).
     kept = not country and (not category or category in TOP_CODES)
-    shape = _listing_statements(bool(country), bool(category), kept)
     values: dict[str, Any] = {"n": per_page}
     if kept:
         values["kept"] = category or ALL
@@ -722,22 +724,25 @@ def list_groups(
         # The codes the category covers, from the taxonomy: an IN list the category index can answer
         # on both engines (a LIKE on the prefix could not).
         values["codes"] = [code for code in CATEGORIES if code == category or code.startswith(f"{category}.")] or [category]
+    statements = _listing_statements(bool(country), bool(category), kept, with_covers)
     if after is None:
-        rows, total = _with_total(session, shape.page, {**values, "skip": (page - 1) * per_page})
+        read = _read(session, statements.page, {**values, "skip": (page - 1) * per_page})
     else:
         verified, name, last_id = after
-        rows, total = _with_total(session, shape.after[bool(verified)], {**values, "name": name, "last_id": last_id})
-        if verified and len(rows) < per_page:
-            more, total_too = _with_total(session, shape.unverified, {**values, "n": per_page - len(rows)})
-            rows += more
-            total = total if total is not None else total_too
+        read = _read(session, statements.after[bool(verified)], {**values, "name": name, "last_id": last_id})
+        if verified and len(read.cards) < per_page:
+            more = _read(session, statements.unverified, {**values, "n": per_page - len(read.cards)})
+            read.cards += more.cards
+            read.total = read.total if read.total is not None else more.total
+    total = read.total
     if total is None:  # no row brought it: a page past the end
-        total = session.scalar(shape.count, values) or 0
-    return cards(session, rows, with_covers=with_covers), total
+        total = session.scalar(statements.count, values) or 0
+    return read.cards, total
 
 
 @dataclass(frozen=True)
 class _ListingStatements:
+    # Pages of cards with their details (`marketplace.producers.cards.with_details`), their total in each card's row:
     page: Select[Any]  # a page by number: bound `skip` and `n`
     after: dict[bool, Select[Any]]  # by `verified`: the page after a cursor within that value, `name`, `last_id`, `n`
     unverified: Select[Any]  # the first `n` unverified groups (the verified ran out after a cursor)
@@ -745,12 +750,12 @@ class _ListingStatements:
 
 
 @cache
-def _listing_statements(by_country: bool, by_category: bool, kept: bool) -> _ListingStatements:
+def _listing_statements(by_country: bool, by_category: bool, kept: bool, with_covers: bool) -> _ListingStatements:
     """Build `list_groups`' statements for one shape of filter once, with the filter's values bound (`country`, `codes`).
 
     With `kept`, the total is the kept count of the row `kept` names (`listing_count`: "" for every listed group, or a
     top-level category) instead of a count of the groups. Composing them on each request was about a tenth of the API
-    list's CPU time (issue 19).
+    list's CPU time (issue 19). Each page is one statement with its cards' details (and covers, `with_covers`).
     """
     query = select(*CARD_COLUMNS).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     if by_country:
@@ -769,7 +774,7 @@ def _listing_statements(by_country: bool, by_category: bool, kept: bool) -> _Lis
         else select(func.count()).select_from(counted.subquery())
     )
     # The total comes with the page's rows (an uncorrelated subquery, evaluated once): one round trip fewer.
-    ordered = query.order_by(*_LISTING_ORDER).add_columns(count.scalar_subquery())
+    ordered = query.order_by(*_LISTING_ORDER).add_columns(count.scalar_subquery().label("total"))
     n = bindparam("n", type_=Integer)
     # Within one value of `verified`, (name, id) is a range of the listing index; the unverified
     # groups follow the verified ones, from their start.
@@ -777,19 +782,17 @@ def _listing_statements(by_country: bool, by_category: bool, kept: bool) -> _Lis
         bindparam("name", type_=ProducerGroup.name.type), bindparam("last_id", type_=Integer)
     )
     return _ListingStatements(
-        page=ordered.offset(bindparam("skip", type_=Integer)).limit(n),
+        page=with_details(ordered.offset(bindparam("skip", type_=Integer)).limit(n), with_covers=with_covers),
         # `verified` written out, as a literal, as it was when these were built per request (the same plans).
         after={
-            flag: ordered.where(ProducerGroup.verified == value, beyond).limit(n)
+            flag: with_details(ordered.where(ProducerGroup.verified == value, beyond).limit(n), with_covers=with_covers)
             for flag, value in ((True, true()), (False, false()))
         },
-        unverified=ordered.where(ProducerGroup.verified == false()).limit(n),
+        unverified=with_details(ordered.where(ProducerGroup.verified == false()).limit(n), with_covers=with_covers),
         count=count,
     )
 
 
-def _with_total(session: Session, query: Select[Any], values: dict[str, Any]) -> tuple[list[Any], int | None]:
-    """Return the rows of `query` with `values` bound (a group's card columns, then the total) and the total; None for it
-    when there are no rows."""
-    rows = session.execute(query, values).all()
-    return rows, (rows[0][-1] if rows else None)
+def _read(session: Session, statement: Select[Any], values: dict[str, Any]) -> CardPage:
+    """Return the page of cards `statement` reads with `values` bound, its total None when it read no group."""
+    return read_cards(session.execute(statement, values))

@@ -19,7 +19,7 @@ from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.producers import services
 from marketplace.producers.cards import card_html
-from marketplace.producers.counts import listing_counts
+from marketplace.producers.counts import shown_counts
 from marketplace.producers.covers import cover_picture, what_it_makes
 from marketplace.producers.forms import (
     CapabilityForm,
@@ -49,11 +49,11 @@ CALENDAR_WEEKS = 16
 
 @blueprint.get("/")
 def home() -> str:
-    groups = services.first_groups(db.session, 6)
-    total, category_counts = listing_counts(db.session)  # kept counts: one row per category, whatever the number of groups
+    first = services.first_groups(db.session, 6)  # with the kept counts: one row per category, whatever the number of groups
+    total, category_counts = shown_counts(first.counts)
     return render_template(
         "home.html",
-        groups=groups,
+        groups=first.cards,
         total=total,
         top_categories=TOP_CATEGORIES,
         category_counts=category_counts,

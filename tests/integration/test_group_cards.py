@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.i18n import LOCALES
 from marketplace.producers import services
+from marketplace.producers.counts import listing_counts, shown_counts
 from marketplace.producers.covers import covers
 from marketplace.producers.models import Certification, Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import OTHER_CLAIM
@@ -89,9 +90,11 @@ def test_cards_read_as_rows_render_as_the_entities_did(app: Flask, session: Sess
     expected = _render(app, ORACLE, entities, locale)
     assert expected.count('class="card"') == 3 and "Ghana Craft Mark" in expected
 
-    home = services.first_groups(session, 6)
+    first = services.first_groups(session, 6)
+    home = first.cards
     directory, total = services.list_groups(session, per_page=20)
     assert total == 3
+    assert shown_counts(first.counts) == listing_counts(session) == (3, shown_counts(first.counts)[1])  # read with the cards
     assert _render(app, CARDS, home, locale) == expected
     assert _render(app, CARDS, directory, locale) == expected
 
@@ -176,7 +179,7 @@ def test_cards_read_with_covers_carry_the_covers_the_covers_statement_reads(sess
     expected = covers(session, ids)
     assert set(expected) == {aba.id, bolga.id} and expected[aba.id].width != expected[aba.id].height
 
-    home = services.first_groups(session, 6)
+    home = services.first_groups(session, 6).cards
     directory, _total = services.list_groups(session, per_page=20, with_covers=True)
     api, _total = services.list_groups(session, per_page=20)
     for cards in (home, directory):

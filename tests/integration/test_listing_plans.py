@@ -34,14 +34,43 @@ def statements(connection: Connection) -> Iterator[list[tuple[str, Any]]]:
 
 
 def plan(connection: Connection, statement: str, parameters: Any) -> str:
-    """The query plan the engine chooses for `statement`, as one string."""
+    """The query plan the engine chooses for `statement`, as one string: for a page of cards read with its details
+    (`marketplace.producers.cards.with_details`), the plan of the page itself (its `page` CTE), the walk of the index;
+    the details that follow are a few rows by group, put in order apart."""
     if connection.dialect.name == "sqlite":
         rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-        return "\n".join(row[-1] for row in rows)
+        return "\n".join(_page_part_sqlite([(row[0], row[1], row[-1]) for row in rows]))
     # Tiny tables are cheapest to scan; forbid that so the plan shows whether an index can serve the order.
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
-    return "\n".join(row[0] for row in rows)
+    return "\n".join(_page_part_postgres([row[0] for row in rows]))
+
+
+def _page_part_sqlite(rows: list[tuple[int, int, str]]) -> list[str]:
+    """The details of SQLite's plan rows (id, parent, detail) under its "MATERIALIZE page", or all of them without one."""
+    top = next((id_ for id_, _parent, detail in rows if detail == "MATERIALIZE page"), None)
+    if top is None:
+        return [detail for _id, _parent, detail in rows]
+    inside, kept = {top}, []
+    for id_, parent, detail in rows:  # a row comes after its parent
+        if parent in inside:
+            inside.add(id_)
+            kept.append(detail)
+    return kept
+
+
+def _page_part_postgres(lines: list[str]) -> list[str]:
+    """PostgreSQL's plan lines under its "CTE page", or all of them without one."""
+    start = next((i for i, line in enumerate(lines) if line.strip() == "CTE page"), None)
+    if start is None:
+        return lines
+    depth = len(lines[start]) - len(lines[start].lstrip())
+    kept = []
+    for line in lines[start + 1 :]:
+        if len(line) - len(line.lstrip()) <= depth:
+            break
+        kept.append(line)
+    return kept
 
 
 def generic_plan(connection: Connection, statement: str, parameters: dict[str, Any]) -> str:
@@ -54,7 +83,7 @@ def generic_plan(connection: Connection, statement: str, parameters: dict[str, A
     try:
         values = sql.SQL(", ").join(sql.Literal(parameters[name]) for name in names)
         explain = sql.SQL("EXPLAIN EXECUTE listing_page({})").format(values).as_string(connection.connection.dbapi_connection)
-        return "\n".join(row[0] for row in connection.exec_driver_sql(explain).all())
+        return "\n".join(_page_part_postgres([row[0] for row in connection.exec_driver_sql(explain).all()]))
     finally:
         connection.exec_driver_sql("DEALLOCATE listing_page")
 

@@ -127,11 +127,11 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 
 # Statements each page may run, whatever the size of what it shows.
 BUDGET = {
-    "home": 4,
-    "directory": 3,
+    "home": 2,
+    "directory": 2,
     "profile": 3,
     "search": 1,
-    "api_groups": 3,
+    "api_groups": 2,
     "api_group": 4,
     "api_search": 1,
     "order": 5,
@@ -141,8 +141,8 @@ BUDGET = {
     # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group with its capabilities
     # and their weeks, certifications, products with tiers and photos, and gallery photos (1, marketplace.producers.profiles),
     # measured record with its ratings and newest reviews (1); the API's list and the directory: a page of cards with their
-    # total (1), their capabilities' categories and certifications, and on home and the directory their cover photos too (1,
-    # marketplace.producers.cards); home: its cards (1), their details with covers (1), the kept counts (1); the API's
+    # total, their capabilities' categories and certifications, and on the directory their cover photos too (1,
+    # marketplace.producers.cards.with_details); home: its cards with their details and covers, and the kept counts (1); the API's
     # group: the group with its certifications (1), capabilities with their weeks (1), products with their price tiers (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted

@@ -12,13 +12,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from marketplace.db import InList
-from marketplace.producers import cards, covers
+from marketplace.db import InList, InSelect
+from marketplace.producers import covers, services
 from marketplace.producers.models import ProducerGroup
 
 STATEMENTS: dict[str, Any] = {
-    "cards' details": cards._CARD_DETAILS[False],
-    "cards' details with covers": cards._CARD_DETAILS[True],
     "covers": covers.FIRST_PHOTOS_OF_IDS,
 }
 
@@ -34,3 +32,23 @@ def test_elsewhere_it_is_an_expanding_in() -> None:
     statement = select(ProducerGroup.id).where(InList(ProducerGroup.id, "ids"))
     compiled = statement.compile(dialect=sqlite.dialect())
     assert compiled.string.endswith("WHERE producer_group.id IN (__[POSTCOMPILE_ids])"), compiled.string
+
+
+def test_a_page_s_details_look_its_ids_up_as_an_array_on_postgresql() -> None:
+    """The cards' details (`marketplace.producers.cards.with_details`) read the page's ids as `= ANY(ARRAY(subquery))` on
+    PostgreSQL: its generic plan guessed a tenth of the groups for the page's `LIMIT :n` and hashed every capability."""
+    statement = services._FIRST_CARDS
+    on_postgresql = statement.compile(dialect=postgresql.psycopg.dialect()).string
+    for table in ("capability", "certification", "photo"):
+        assert f"WHERE {table}.group_id = ANY (ARRAY(SELECT page.id \nFROM page))" in on_postgresql, on_postgresql
+    assert " IN (SELECT" not in on_postgresql
+    on_sqlite = statement.compile(dialect=sqlite.dialect()).string
+    for table in ("capability", "certification", "photo"):
+        assert f"WHERE {table}.group_id IN (SELECT page.id \nFROM page)" in on_sqlite, on_sqlite
+
+
+def test_in_select_is_a_condition_on_its_column() -> None:
+    statement = select(ProducerGroup.id).where(InSelect(ProducerGroup.id, select(ProducerGroup.id).limit(3)))
+    assert "FROM producer_group \nWHERE producer_group.id = ANY (ARRAY(SELECT" in str(
+        statement.compile(dialect=postgresql.dialect())
+    )
