@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 import logging
 import random
 import time
@@ -143,20 +144,25 @@ WRITE = "loom_write"
 # An execution option on a request session's PostgreSQL connection: its reads run outside a transaction.
 READS = "loom_reads"
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
-# PostgreSQL's run-time parameters for every connection Loom opens (libpq's `options`; those the URL gives come after them
-# and win, `?options=-c%20plan_cache_mode%3Dauto` say).
+# PostgreSQL's run-time parameters Loom sets on each connection it opens, unless the server's configuration, the database,
+# the role or the URL (`?options=-c%20plan_cache_mode%3Dauto`) sets them: one statement per new connection, not libpq's
+# `options`, which connection poolers such as PgBouncer refuse.
 # `plan_cache_mode`: a prepared statement (psycopg prepares one run 5 times on a connection) is planned once, not again on
 # each run. Under the default, `auto`, PostgreSQL kept re-planning statements whose custom plans it judged cheaper, on every
 # run: the home page's card details (`marketplace.producers.cards`) cost the server 0.30 ms a run of which planning was
 # 0.24 ms, and a `LIMIT :n` list 0.06 ms against 0.016 (issue 19). Loom's statements are short lookups by key or walks of an
 # index in its order, whose plan does not depend on the values (it has no partial indexes a generic plan could miss;
 # tests/integration/test_listing_plans.py checks the lists' generic plans).
-POSTGRES_OPTIONS = "-c plan_cache_mode=force_generic_plan"
+POSTGRES_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+_SET_UNLESS_SET = (  # psycopg's SQL, `settings` a JSON object of name: value
+    "SELECT set_config(name, CAST(%(settings)s AS json) ->> name, false) FROM pg_settings "
+    "WHERE name IN (SELECT json_object_keys(CAST(%(settings)s AS json))) AND source = 'default'"
+)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the pragmas Loom relies on (foreign keys, WAL, a busy wait on SQLite), or on PostgreSQL with
-    `POSTGRES_OPTIONS` set on every connection.
+    `POSTGRES_SETTINGS` on every connection (those nobody else set).
 
     On SQLite a transaction begun for writing (see `begin_write`) takes the write lock at BEGIN,
     waiting up to the busy timeout for it: a deferred transaction that read first and then wrote
@@ -183,9 +189,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     elif engine.dialect.name == "postgresql":
 
-        @event.listens_for(engine, "do_connect")
-        def _postgres_options(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
-            params["options"] = f"{POSTGRES_OPTIONS} {params.get('options') or ''}".strip()  # the URL's own come last, and win
+        @event.listens_for(engine, "connect")
+        def _postgres_settings(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(_SET_UNLESS_SET, {"settings": json.dumps(POSTGRES_SETTINGS)})
+            dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
 
     return engine
 
@@ -615,7 +623,7 @@ class InSelect(ColumnElement[bool]):
     """`column IN (select)` for a few values a subquery gives (the ids of a page): on PostgreSQL
     `column = ANY(ARRAY(select))`.
 
-    PostgreSQL plans a prepared statement once, for any values (`POSTGRES_OPTIONS`), and its generic plan cannot know
+    PostgreSQL plans a prepared statement once, for any values (`POSTGRES_SETTINGS`), and its generic plan cannot know
     how many rows a `LIMIT :n` subquery gives: it guessed a tenth of the table, and joined the page's details by hashing
     every capability of every group, 1.4 ms of the server's time at 10,000 groups against 0.1 (issue 19). As an array
     the subquery runs once, first, and the rows are looked up in `column`'s index, whatever the plan's guess.

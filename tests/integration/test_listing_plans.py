@@ -13,7 +13,7 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.orm import Session
 
-from marketplace.db import POSTGRES_OPTIONS, make_engine
+from marketplace.db import POSTGRES_SETTINGS, make_engine
 from marketplace.producers.services import list_groups
 from tests import factories
 
@@ -75,7 +75,7 @@ def _page_part_postgres(lines: list[str]) -> list[str]:
 
 def generic_plan(connection: Connection, statement: str, parameters: dict[str, Any]) -> str:
     """PostgreSQL's generic plan for `statement`, the one a prepared statement runs under `plan_cache_mode`
-    `force_generic_plan` (`marketplace.db.POSTGRES_OPTIONS`): planned once, whatever the values bound to it."""
+    `force_generic_plan` (`marketplace.db.POSTGRES_SETTINGS`): planned once, whatever the values bound to it."""
     names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
     numbered = re.sub(r"%\((\w+)\)s", lambda match: f"${names.index(match.group(1)) + 1}", statement)
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
@@ -131,11 +131,13 @@ def test_a_page_of_groups_is_read_in_index_order_without_sorting(
 
 @pytest.mark.postgres_only
 def test_postgres_connections_plan_a_prepared_statement_once(engine: Engine) -> None:
-    """Every connection runs `POSTGRES_OPTIONS`: PostgreSQL's default re-planned the home page's statements on each run."""
+    """Every connection runs with `POSTGRES_SETTINGS`: PostgreSQL's default re-planned the home page's statements on each run."""
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
-    assert "plan_cache_mode=force_generic_plan" in POSTGRES_OPTIONS
-    # Options the URL gives are kept, and come last: an operator can set any of them, this one too.
+        connection.rollback()
+        assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"  # not undone
+    assert POSTGRES_SETTINGS == {"plan_cache_mode": "force_generic_plan"}
+    # What the operator sets (here in the URL's options) is left as set: any setting, this one too.
     url = make_url(engine.url.render_as_string(hide_password=False)).update_query_dict(
         {"options": "-c statement_timeout=4321 -c plan_cache_mode=auto"}
     )
