@@ -3,11 +3,13 @@
     python bench/web.py [--sizes 72,10000] [--engines sqlite,postgresql] [--database-url URL]
                         [--slice-seconds 3] [--slices 3] [--clients 16] [--fresh]      (or: make bench-web)
 
-Both servers run gunicorn with 2 sync workers on 127.0.0.1. For each engine and size, the demo
-marketplace (`loom seed-demo --groups N`) is loaded and indexed (embedded backend), then every page
-and the floor are loaded by `--clients` clients in alternating slices (floor, page, page, floor, …),
-so both sides see the same load from whatever else runs on the machine. Prints req/s, p50/p95 (ms)
-and each page's time per request as a multiple of the floor's (floor req/s ÷ page req/s).
+Every server runs gunicorn with 2 sync workers on 127.0.0.1. For each size, the demo marketplace
+(`loom seed-demo --groups N`) is loaded and indexed (embedded backend) on each engine, a server started
+for each, then every page is loaded by `--clients` clients in slices that take turns between the floor
+and the page on each engine, in an order that turns from slice to slice (floor, SQLite, PostgreSQL;
+PostgreSQL, SQLite, floor; …), so all of them see the same load from whatever else runs on the
+machine: the engines are compared slice by slice, not one run after the other. Prints req/s, p50/p95
+(ms) and each page's time per request as a multiple of the floor's (floor req/s ÷ page req/s).
 
 SQLite databases are cached in bench/.cache/. PostgreSQL uses the database --database-url names
 (default LOOM_BENCH_POSTGRES_URL), kept while it holds the same demo; the test database, or one
@@ -31,14 +33,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script, bench/search.py would shadow the `search` package
 
+import psycopg  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import make_url, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import claim_postgres, mark_filled, scratch_contents  # noqa: E402
@@ -135,6 +138,11 @@ def prepare(engine: str, size: int, postgres_url: str | None, folder: Path) -> s
     loom(env, "seed-demo", "--groups", str(size), "--seed", str(SEED))
     print(f"  seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     if engine == "postgresql":
+        # Statistics now, as a database in use has them: otherwise autovacuum gathers them while the pages are measured,
+        # and every plan made before is made again (it did, in the middle of the 10,000 groups' profile).
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as admin:
+            admin.autocommit = True
+            admin.execute("VACUUM ANALYZE")
         mark_filled(url, contents)
         return url
     Path(url.removeprefix("sqlite:///")).rename(path)
@@ -294,35 +302,49 @@ def main() -> None:
 
         floor_env = {**os.environ, "PYTHONPATH": str(ROOT / "bench")}
         with gunicorn("floor:app", floor_env, free_port(), folder / "floor.log") as floor_port:
-            for engine in engines:
-                for size in sizes:
-                    url = prepare(engine, size, args.database_url, folder)
-                    search_path = folder / f"search-{engine}-{size}.db"
-                    port = free_port()
-                    env = environment(url, folder, search_path, port)
-                    print(f"  indexing {size:,} groups ({engine}) …", file=sys.stderr, flush=True)
-                    loom(env, "search", "rebuild")
-                    db = make_engine(url)
-                    with Session(db) as session:  # a demo group with products, certifications and orders
-                        slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
-                    db.dispose()
-                    with gunicorn("marketplace:create_app()", env, port, folder / f"loom-{engine}-{size}.log"):
-                        for name, path in pages(slug, today).items():
+            for size in sizes:
+                with ExitStack() as servers:
+                    served: dict[str, tuple[int, str]] = {}  # by engine: its server's port, the profile's slug
+                    for engine in engines:
+                        url = prepare(engine, size, args.database_url, folder)
+                        search_path = folder / f"search-{engine}-{size}.db"
+                        port = free_port()
+                        env = environment(url, folder, search_path, port)
+                        print(f"  indexing {size:,} groups ({engine}) …", file=sys.stderr, flush=True)
+                        loom(env, "search", "rebuild")
+                        db = make_engine(url)
+                        with Session(db) as session:  # a demo group with products, certifications and orders
+                            slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
+                        db.dispose()
+                        servers.enter_context(
+                            gunicorn("marketplace:create_app()", env, port, folder / f"loom-{engine}-{size}.log")
+                        )
+                        served[engine] = (port, slug)
+                    for name in pages("", today):
+                        floor = Side()
+                        # The floor and the page on every engine, in an order that turns each slice, so all see the same load.
+                        sides = [(floor_port, "/", floor)]
+                        measured: dict[str, Side] = {}
+                        for engine, (port, slug) in served.items():
+                            path = pages(slug, today)[name]
                             status, body = get(port, path)
                             if status != 200:
-                                sys.exit(f"{name} ({path}) answered {status}: {body[:500]!r}")
-                            page, floor = Side(), Side()
-                            for n in range(args.slices):
-                                order = ((floor_port, "/", floor), (port, path, page))
-                                for target_port, target_path, side in order if n % 2 == 0 else reversed(order):
-                                    run(target_port, target_path, side)
+                                sys.exit(f"{engine}: {name} ({path}) answered {status}: {body[:500]!r}")
+                            measured[engine] = Side()
+                            sides.append((port, path, measured[engine]))
+                        for n in range(args.slices):
+                            turned = sides[n % len(sides) :] + sides[: n % len(sides)]
+                            for target_port, target_path, side in turned if n % 2 == 0 else reversed(turned):
+                                run(target_port, target_path, side)
+                        for engine, page in measured.items():
                             rows.append((engine, size, name, page, floor))
-                            print(
-                                f"  {engine} {size:,} {name}: {page.rate:,.0f} req/s, floor {floor.rate:,.0f}; load "
-                                f"average {os.getloadavg()[0]:.1f}",
-                                file=sys.stderr,
-                                flush=True,
-                            )
+                        print(
+                            f"  {size:,} {name}: "
+                            + ", ".join(f"{engine} {page.rate:,.0f} req/s" for engine, page in measured.items())
+                            + f", floor {floor.rate:,.0f}; load average {os.getloadavg()[0]:.1f}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
 
     page_cache = (
         "off, kept search matches off"
@@ -339,7 +361,7 @@ def main() -> None:
         f"{'engine':<11}{'groups':>7}  {'page':<20}{'req/s':>7}{'p50':>7}{'p95':>7}{'errors':>7}  "
         f"{'floor req/s':>11}{'p50':>6}{'p95':>6}  {'×floor':>6}"
     )
-    for engine, size, name, page, floor in rows:
+    for engine, size, name, page, floor in sorted(rows, key=lambda row: (engines.index(row[0]), sizes.index(row[1]))):
         ratio = floor.rate / page.rate if page.rate else float("inf")
         print(
             f"{engine:<11}{size:>7,}  "
