@@ -75,6 +75,9 @@ def main() -> None:
     parser.add_argument(
         "--fresh", action="store_true", help="page cache and kept search matches off: every request renders its page"
     )
+    parser.add_argument(
+        "--pages", default="", help="the pages to measure, comma-separated names as printed (default: all; the floor always)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
         folder = Path(tmp)
@@ -178,6 +181,11 @@ def main() -> None:
             | {name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()}
             | {"order (signed in)": (signed_in, f"/orders/{order_id}")}
         )
+        if args.pages:
+            chosen = {"floor", *(name.strip() for name in args.pages.split(","))}
+            if unknown := chosen - targets.keys():
+                sys.exit(f"no such page: {', '.join(sorted(unknown))} (the pages: {', '.join(targets)})")
+            targets = {name: target for name, target in targets.items() if name in chosen}
         for client, path in targets.values():
             for _ in range(20):
                 response = client.get(path)

@@ -9,19 +9,22 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+import psycopg
 from flask import Flask, current_app, g, has_request_context
 from flask_babel import gettext as _
+from psycopg.pq import ExecStatus
 from sqlalchemy import (
     ARRAY,
     JSON,
     BigInteger,
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Connection,
     DateTime,
     Engine,
@@ -33,9 +36,12 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    cast,
     create_engine,
     event,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -43,7 +49,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, mapped_column, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import NullType, TypeDecorator
 
 from marketplace.errors import NotFound, Unavailable
 
@@ -153,7 +159,11 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 # 0.24 ms, and a `LIMIT :n` list 0.06 ms against 0.016 (issue 19). Loom's statements are short lookups by key or walks of an
 # index in its order, whose plan does not depend on the values (it has no partial indexes a generic plan could miss;
 # tests/integration/test_listing_plans.py checks the lists' generic plans).
-POSTGRES_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+# `random_page_cost`: 1.1, PostgreSQL's own advice for solid-state storage and data that fits in memory (its manual, 19.7.2
+# "Planner Cost Constants"), where a page read at random costs about what a page read in order does. At the default, 4.0,
+# the planner scanned whole small tables rather than look a group's rows up in their indexes: the profile's statement
+# (12 branches) cost the server 0.23 ms a run at 72 groups, 0.18 with the indexes (issue 19).
+POSTGRES_SETTINGS = {"plan_cache_mode": "force_generic_plan", "random_page_cost": "1.1"}
 _SET_UNLESS_SET = (  # psycopg's SQL, `settings` a JSON object of name: value
     "SELECT set_config(name, CAST(%(settings)s AS json) ->> name, false) FROM pg_settings "
     "WHERE name IN (SELECT json_object_keys(CAST(%(settings)s AS json))) AND source = 'default'"
@@ -194,8 +204,51 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute(_SET_UNLESS_SET, {"settings": json.dumps(POSTGRES_SETTINGS)})
             dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
+            dbapi_connection.cursor_factory = DescribedOnRead
 
     return engine
+
+
+class DescribedOnRead(psycopg.Cursor):
+    """A psycopg cursor whose `description` describes a result's columns when it is read, not each time it is asked for.
+
+    SQLAlchemy asks for `cursor.description` after every statement, but reads it only to build a result's column map the
+    first time a compiled statement runs (then kept with the statement: `CursorResultMetaData`). psycopg 3 builds a
+    `psycopg.Column` for every column each time it is asked (psycopg/psycopg#446, a known cost): about 1 µs of CPU a column
+    a statement, 35 µs for the profile page's 32 columns (issue 19). The description asked for here is a sequence of the
+    same `psycopg.Column`s, built when first indexed or iterated; None for a result without rows, as psycopg's.
+    """
+
+    @property
+    def description(self) -> Sequence[psycopg.Column] | None:
+        """The current result's columns (`psycopg.Column`s, built when first read), or None for a result without rows."""
+        result = self.pgresult
+        if result and (result.nfields or result.status in _RESULTS_WITH_ROWS):
+            return _Description(self, result, result.nfields)
+        return None
+
+
+_RESULTS_WITH_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)  # psycopg's own test
+
+
+class _Description(Sequence[Any]):
+    """A result's `psycopg.Column`s, built from the cursor when first read (while the cursor still holds that result)."""
+
+    __slots__ = ("_columns", "_count", "_cursor", "_result")
+
+    def __init__(self, cursor: psycopg.Cursor, result: Any, count: int) -> None:
+        self._cursor, self._result, self._count = cursor, result, count
+        self._columns: list[psycopg.Column] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._columns is None:
+            if self._cursor.pgresult is not self._result:
+                raise RuntimeError("a cursor's description was read after the cursor moved on to another result")
+            self._columns = psycopg.Cursor.description.fget(self._cursor)
+        return self._columns[index]
 
 
 class Database:
@@ -655,3 +708,49 @@ def _in_select(element: InSelect, compiler: Any, **kw: Any) -> str:
 @compiles(InSelect, "postgresql")
 def _in_select_postgresql(element: InSelect, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.column, **kw)} = ANY (ARRAY{compiler.process(element.values, **kw)})"
+
+
+def side_by_side(*statements: Select[Any] | CompoundSelect) -> tuple[CompoundSelect, list[slice]]:
+    """Put statements with different columns in one `UNION ALL`, each in columns of its own: one round trip for all.
+
+    Returns the statement and, for each of `statements` in turn, the slice of a result row that holds its columns
+    (`rows_of` takes its rows back). A row of one statement has NULL in every other statement's columns, so each
+    statement's first column must never be NULL (a kind, an id). Result types come from a UNION's first branch: that
+    branch gives the others' columns as NULLs cast to their types (the types of each statement's first branch), so each
+    of those columns needs one (`literal_column("1", Integer)`, not `literal_column("1")`). An ORDER BY of a statement is
+    dropped with it: order its rows after reading them. Raises `ValueError` without statements or for a column without
+    a type.
+    """
+    if not statements:
+        raise ValueError("side_by_side needs at least one statement")
+    branches = [list(statement.selects) if isinstance(statement, CompoundSelect) else [statement] for statement in statements]
+    columns = [list(parts[0].selected_columns) for parts in branches]
+    slices, start = [], 0
+    for own in columns:
+        slices.append(slice(start, start + len(own)))
+        start += len(own)
+    selects = []
+    for at, parts in enumerate(branches):
+        for number, branch in enumerate(parts):
+            first = at == 0 and number == 0
+            padded = []
+            for other, others in enumerate(columns):
+                if other == at:
+                    padded.extend(branch.selected_columns)
+                elif first:
+                    padded.extend(_typed_null(column).label(f"s{other}_{n}") for n, column in enumerate(others))
+                else:
+                    padded.extend(null() for _ in others)
+            selects.append(branch.with_only_columns(*padded, maintain_column_froms=True))
+    return union_all(*selects), slices
+
+
+def _typed_null(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    if isinstance(column.type, NullType):  # PostgreSQL would take two branches' NULLs for text, then fail on the next
+        raise ValueError(f"side_by_side needs a type for each column of a statement's first branch, not of {column}")
+    return cast(null(), column.type)
+
+
+def rows_of(rows: Sequence[Any], part: slice) -> list[tuple[Any, ...]]:
+    """The rows of one statement of `side_by_side` (those with its first column set), cut to its columns, in order."""
+    return [tuple(row[part]) for row in rows if row[part.start] is not None]

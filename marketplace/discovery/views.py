@@ -21,6 +21,7 @@ from marketplace.accounts.context import today as acting_today
 from marketplace.accounts.models import OrganizationKind
 from marketplace.db import db
 from marketplace.discovery.params import MAX_TEXT, parse_search
+from marketplace.discovery.profile import profile_page
 from marketplace.discovery.results import facet_fieldsets, facet_label, hit_cards
 from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.errors import DomainError, NotFound
@@ -28,8 +29,6 @@ from marketplace.guards import moved_permanently
 from marketplace.i18n import format_day, format_number
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
-from marketplace.producers.profiles import group_profile
-from marketplace.reputation.signals import profile_record
 from marketplace.sourcing import services as sourcing
 from search.places import SUGGESTIONS
 from search.query import InvalidQuery, SearchUnavailable, Sort
@@ -197,12 +196,12 @@ def search() -> tuple[str, int] | Response:
 @blueprint.get("/groups/<slug>")
 def profile(slug: str) -> str | Response:
     try:
-        group = group_profile(db.session, slug)
+        page = profile_page(db.session, slug)
     except NotFound:
         if (current := producers.moved_to(db.session, slug)) is None:
             raise
         return moved_permanently(url_for("discovery.profile", slug=current))  # renamed: old links and bookmarks still arrive
-    today = acting.today()
+    group, today = page.group, acting.today()
     calendars = {c.id: producers.capacity_calendar(c, today, 8) for c in group.capabilities}
     membership = acting.current_membership()
     drafts = (
@@ -210,13 +209,12 @@ def profile(slug: str) -> str | Response:
         if membership and membership.organization.kind == OrganizationKind.BUYER
         else []
     )
-    record, reviews = profile_record(db.session, group.id)
     return render_template(
         "producers/profile.html",
         group=group,
         calendars=calendars,
         drafts=drafts,
         picture=loaded_cover(group),
-        reputation=record,
-        reviews=reviews,
+        reputation=page.record,
+        reviews=page.reviews,
     )

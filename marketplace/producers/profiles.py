@@ -11,6 +11,7 @@ row is one kind of thing in a shared set of columns, the group's listed row foun
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -142,7 +143,9 @@ _GROUP, _CAPABILITY, _WEEK, _CERTIFICATION, _PRODUCT, _TIER, _GALLERY_PHOTO, _PR
 # The listed group at the slug; every other kind of row belongs to it. Written once (a CTE) and the later branches' unused
 # columns as bare NULLs (their types come from the first branch): psycopg converts a statement over 4 KB anew each time.
 _LISTED = select(ProducerGroup.id).where(ProducerGroup.slug == bindparam("slug"), ProducerGroup.listed == true()).cte("listed")
-_GROUP_ID = select(_LISTED.c.id).scalar_subquery()
+# `PROFILE` (below) is the statement; `LISTED_GROUP_ID` the group's id for a page that reads more of the group in the same
+# statement (`marketplace.db.side_by_side`, `marketplace.discovery.profile`).
+LISTED_GROUP_ID = select(_LISTED.c.id).scalar_subquery()
 
 _COLUMNS = (
     "kind",
@@ -200,7 +203,7 @@ def _row(kind: int, id_: Any, parent: Any = None, ints: tuple[Any, ...] = (), te
     return [column.label(name) for column, name in zip(columns, _COLUMNS, strict=True)]
 
 
-_PROFILE = union_all(
+PROFILE = union_all(
     select(
         *_row(
             _GROUP,
@@ -222,7 +225,7 @@ _PROFILE = union_all(
             lists=(ProducerGroup.languages,),
             flag=ProducerGroup.verified,
         )
-    ).where(ProducerGroup.id == _GROUP_ID),
+    ).where(ProducerGroup.id == LISTED_GROUP_ID),
     select(
         *_row(
             _CAPABILITY,
@@ -232,7 +235,7 @@ _PROFILE = union_all(
             amounts=(Capability.price_min, Capability.price_max),
             lists=(Capability.materials, Capability.techniques),
         )
-    ).where(Capability.group_id == _GROUP_ID),
+    ).where(Capability.group_id == LISTED_GROUP_ID),
     select(
         *_row(
             _WEEK,
@@ -243,7 +246,7 @@ _PROFILE = union_all(
         )
     )
     .join(Capability, Capability.id == CapacityWindow.capability_id)
-    .where(Capability.group_id == _GROUP_ID),
+    .where(Capability.group_id == LISTED_GROUP_ID),
     select(
         *_row(
             _CERTIFICATION,
@@ -252,7 +255,7 @@ _PROFILE = union_all(
             day=Certification.valid_until,
             flag=Certification.verified,
         )
-    ).where(Certification.group_id == _GROUP_ID),
+    ).where(Certification.group_id == LISTED_GROUP_ID),
     select(
         *_row(
             _PRODUCT,
@@ -260,18 +263,17 @@ _PROFILE = union_all(
             ints=(Product.moq, Product.lead_time_days),
             texts=(Product.sku, Product.title, Product.category, Product.currency),
         )
-    ).where(Product.group_id == _GROUP_ID),
+    ).where(Product.group_id == LISTED_GROUP_ID),
     select(*_row(_TIER, PriceTier.id, PriceTier.product_id, ints=(PriceTier.min_quantity,), amounts=(PriceTier.unit_price,)))
     .join(Product, Product.id == PriceTier.product_id)
-    .where(Product.group_id == _GROUP_ID),
+    .where(Product.group_id == LISTED_GROUP_ID),
     select(*_row(_GALLERY_PHOTO, Photo.id, ints=(Photo.width, Photo.height), texts=(Photo.path, Photo.caption))).where(
-        Photo.group_id == _GROUP_ID, Photo.product_id.is_(None)
+        Photo.group_id == LISTED_GROUP_ID, Photo.product_id.is_(None)
     ),
     select(*_row(_PRODUCT_PHOTO, Photo.id, Photo.product_id, ints=(Photo.width, Photo.height), texts=(Photo.path, Photo.caption)))
     .join(Product, Product.id == Photo.product_id)
-    .where(Product.group_id == _GROUP_ID),
+    .where(Product.group_id == LISTED_GROUP_ID),
 )
-_PROFILE_IN_ORDER = _PROFILE.order_by("kind", "id")
 
 
 def group_profile(session: Session, slug: str) -> GroupProfile:
@@ -281,7 +283,12 @@ def group_profile(session: Session, slug: str) -> GroupProfile:
     product's price tiers by their least quantity and its photos by id: `ProducerGroup`'s and its children's
     relationship orders, as `public_group` loads them.
     """
-    rows = session.execute(_PROFILE_IN_ORDER, {"slug": slug}).all()
+    return read_profile(session.execute(PROFILE, {"slug": slug}).all())
+
+
+def read_profile(rows: Sequence[Sequence[Any]]) -> GroupProfile:
+    """Build the profile from the rows of `PROFILE` (in any order); raise `NotFound` if none is the group's."""
+    rows = sorted(rows, key=lambda r: (r[0], r[1]))  # kind, then id: the group first, each collection by id
     if not rows or rows[0][0] != _GROUP:
         raise NotFound(_("No producer group has that address."))
     g = rows[0]

@@ -26,12 +26,25 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, bindparam, cast, func, literal_column, null, select, union_all
-from sqlalchemy.engine import Row
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization
@@ -118,32 +131,24 @@ def _rate(good: int, basis: int) -> float | None:
     return round(good / basis, 4) if basis >= MIN_BASIS else None
 
 
-# The statement `reputations` runs, built once: a page pays for running it, not for composing it (building these
-# expressions was a tenth of a profile page's CPU time, issue 19). `ids`: the groups measured.
+# The statement `reputations` runs is built once (`_RECORD`): a page pays for running it, not for composing it (building
+# these expressions was a tenth of a profile page's CPU time, issue 19). `ids`: the groups measured.
 _IDS = bindparam("ids", expanding=True)
-# Orders with their group's calendar, and the moment each first shipped.
+# The three reads are one statement, a UNION ALL of rows of three kinds padded to the same columns (one round
+# trip, not three: what a profile on PostgreSQL pays for). Each column position holds one type in every branch:
+# kind, group, three integers (order, buyer; RFQ; rating and quality), two integers (communication, on-time
+# ratings), status, ship-by, three moments (first shipped; sent, first quote, first message), zone, country.
+_ORDER, _RECEIVED_RFQ, _RATING = 0, 1, 2
+_INT = cast(null(), Integer)
+_TEXT = cast(null(), String)
+_MOMENT = cast(null(), UTCDateTime())
+# Orders: the moment each first shipped.
 _FIRST_SHIPPED_AT = (
     select(func.min(TraceEvent.event_time))
     .where(TraceEvent.order_id == Order.id, TraceEvent.biz_step == "shipping")
     .scalar_subquery()
 )
-_ORDERS = (
-    select(
-        Order.id,
-        Order.group_id,
-        Order.buyer_id,
-        Order.status,
-        Order.ship_by,
-        _FIRST_SHIPPED_AT,
-        Organization.time_zone,
-        Organization.country,
-    )
-    .join(ProducerGroup, ProducerGroup.id == Order.group_id)
-    .join(Organization, Organization.id == ProducerGroup.organization_id)
-    .where(Order.group_id.in_(_IDS))
-)
-
-# RFQs received, and the first answer (a quote, or a message from one of the group's people).
+# RFQs received: the first answer (a quote, or a message from one of the group's people).
 _FIRST_QUOTE = (
     select(func.min(Quote.created_at))
     .where(Quote.group_id == RfqRecipient.group_id, Quote.rfq_id == RfqRecipient.rfq_id)
@@ -156,60 +161,51 @@ _FIRST_MESSAGE = (
     .where(Message.group_id == RfqRecipient.group_id, Message.rfq_id == RfqRecipient.rfq_id)
     .scalar_subquery()
 )
-_RECEIVED = (
-    select(RfqRecipient.group_id, RfqRecipient.rfq_id, RfqRecipient.sent_at, _FIRST_QUOTE, _FIRST_MESSAGE)
-    .join(Rfq, Rfq.id == RfqRecipient.rfq_id)
-    .where(RfqRecipient.group_id.in_(_IDS), Rfq.status != RfqStatus.DRAFT)
-)
-
-_RATINGS = select(
-    Review.group_id, Review.rating, Review.quality_rating, Review.communication_rating, Review.on_time_rating
-).where(Review.group_id.in_(_IDS))
 
 
-# The three reads are one statement, a UNION ALL of rows of three kinds padded to the same columns (one round
-# trip, not three: what a profile on PostgreSQL pays for). Each column position holds one type in every branch:
-# kind, group, three integers (order, buyer; RFQ; rating and quality), two integers (communication, on-time
-# ratings), status, ship-by, three moments (first shipped; sent, first quote, first message), zone, country.
-_ORDER, _RECEIVED_RFQ, _RATING = 0, 1, 2
-_INT = cast(null(), Integer)
-_TEXT = cast(null(), String)
-_MOMENT = cast(null(), UTCDateTime())
-_RECORD = union_all(
-    _ORDERS.with_only_columns(
-        literal_column(str(_ORDER)).label("kind"),
-        Order.group_id,
-        Order.id,
-        Order.buyer_id,
-        _INT,
-        _INT,
-        Order.status,
-        Order.ship_by,
-        _FIRST_SHIPPED_AT,
-        _MOMENT,
-        _MOMENT,
-        Organization.time_zone,
-        Organization.country,
-        maintain_column_froms=True,
-    ),
-    _RECEIVED.with_only_columns(
-        literal_column(str(_RECEIVED_RFQ)),
-        RfqRecipient.group_id,
-        RfqRecipient.rfq_id,
-        _INT,
-        _INT,
-        _INT,
-        _TEXT,
-        cast(null(), Date),
-        RfqRecipient.sent_at,
-        _FIRST_QUOTE,
-        _FIRST_MESSAGE,
-        _TEXT,
-        _TEXT,
-        maintain_column_froms=True,
-    ),
-    _RATINGS.with_only_columns(
-        literal_column(str(_RATING)),
+def _record(of: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect:
+    """The record of the groups `of` picks (given a group id column, the condition on it), as `_RECORD` reads it."""
+    orders = (
+        select(
+            literal_column(str(_ORDER), Integer).label("kind"),
+            Order.group_id,
+            Order.id,
+            Order.buyer_id,
+            _INT,
+            _INT,
+            Order.status,
+            Order.ship_by,
+            _FIRST_SHIPPED_AT,
+            _MOMENT,
+            _MOMENT,
+            Organization.time_zone,
+            Organization.country,
+        )
+        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
+        .join(Organization, Organization.id == ProducerGroup.organization_id)
+        .where(of(Order.group_id))
+    )
+    received = (
+        select(
+            literal_column(str(_RECEIVED_RFQ), Integer),
+            RfqRecipient.group_id,
+            RfqRecipient.rfq_id,
+            _INT,
+            _INT,
+            _INT,
+            _TEXT,
+            cast(null(), Date),
+            RfqRecipient.sent_at,
+            _FIRST_QUOTE,
+            _FIRST_MESSAGE,
+            _TEXT,
+            _TEXT,
+        )
+        .join(Rfq, Rfq.id == RfqRecipient.rfq_id)
+        .where(of(RfqRecipient.group_id), Rfq.status != RfqStatus.DRAFT)
+    )
+    ratings = select(
+        literal_column(str(_RATING), Integer),
         Review.group_id,
         Review.rating,
         Review.quality_rating,
@@ -222,48 +218,61 @@ _RECORD = union_all(
         _MOMENT,
         _TEXT,
         _TEXT,
-        maintain_column_froms=True,
-    ),
-)
+    ).where(of(Review.group_id))
+    return union_all(orders, received, ratings)
+
+
+_RECORD = _record(lambda group_id: group_id.in_(_IDS))
 
 # The profile's statement: `_RECORD` and a fourth kind of row, the group's `shown` newest reviews as the page shows
 # them: the review's id in the group's place, its four ratings, its moment in the first moment's place, its text and
 # answer in the zone's and the country's (the only text positions that convert nothing).
 _SHOWN = 3
-_NEWEST = (
-    select(
-        Review.id,
-        Review.rating,
-        Review.quality_rating,
-        Review.communication_rating,
-        Review.on_time_rating,
-        Review.created_at,
-        Review.text,
-        Review.reply,
+
+
+def profile_record_statement(group_id: ColumnElement[int]) -> CompoundSelect:
+    """The statement `profile_record` runs for the group whose id `group_id` gives (a value or a scalar subquery).
+
+    Rows of four kinds in 13 columns (read them with `read_profile_record`); the bound parameter `shown` is the
+    number of newest reviews read. For a page that reads the group and its record at once (`side_by_side`).
+    """
+    newest = (
+        select(
+            Review.id,
+            Review.rating,
+            Review.quality_rating,
+            Review.communication_rating,
+            Review.on_time_rating,
+            Review.created_at,
+            Review.text,
+            Review.reply,
+        )
+        .where(Review.group_id == group_id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(bindparam("shown"))
+        .subquery("newest")
     )
-    .where(Review.group_id.in_(_IDS))
-    .order_by(Review.created_at.desc(), Review.id.desc())
-    .limit(bindparam("shown"))
-    .subquery("newest")
-)
-_PROFILE_RECORD = union_all(
-    *_RECORD.selects,
-    select(
-        literal_column(str(_SHOWN)),
-        _NEWEST.c.id,
-        _NEWEST.c.rating,
-        _NEWEST.c.quality_rating,
-        _NEWEST.c.communication_rating,
-        _NEWEST.c.on_time_rating,
-        _TEXT,
-        cast(null(), Date),
-        _NEWEST.c.created_at,
-        _MOMENT,
-        _MOMENT,
-        _NEWEST.c.text,
-        _NEWEST.c.reply,
-    ),
-)
+    return union_all(
+        *_record(lambda column: column == group_id).selects,
+        select(
+            literal_column(str(_SHOWN), Integer),
+            newest.c.id,
+            newest.c.rating,
+            newest.c.quality_rating,
+            newest.c.communication_rating,
+            newest.c.on_time_rating,
+            _TEXT,
+            cast(null(), Date),
+            newest.c.created_at,
+            _MOMENT,
+            _MOMENT,
+            newest.c.text,
+            newest.c.reply,
+        ),
+    )
+
+
+_PROFILE_RECORD = profile_record_statement(bindparam("group_id"))
 
 
 def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, Reputation]:
@@ -279,7 +288,7 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     return _measured(session.execute(_RECORD, {"ids": ids}).all(), ids, now or utcnow())
 
 
-def _measured(rows: Sequence[Row[Any]], ids: list[int], now: dt.datetime) -> dict[int, Reputation]:
+def _measured(rows: Sequence[Sequence[Any]], ids: list[int], now: dt.datetime) -> dict[int, Reputation]:
     """Measure the groups `ids` from the rows of `_RECORD` (rows of other kinds are left alone)."""
     orders = [(r[2], r[1], r[3], r[6], r[7], r[8], r[11], r[12]) for r in rows if r[0] == _ORDER]
     shipped: dict[int, dt.datetime] = {row[0]: row[5] for row in orders if row[5] is not None}
@@ -376,7 +385,14 @@ def profile_record(
     `_PROFILE_RECORD` is `_RECORD` with a fourth kind of row, the newest reviews, so the page pays one
     round trip for both (issue 19). The reviews are those `reputation.services.reviews_of_group` lists.
     """
-    rows = session.execute(_PROFILE_RECORD, {"ids": [group_id], "shown": reviews}).all()
+    rows = session.execute(_PROFILE_RECORD, {"group_id": group_id, "shown": reviews}).all()
+    return read_profile_record(rows, group_id, now=now)
+
+
+def read_profile_record(
+    rows: Sequence[Sequence[Any]], group_id: int, *, now: dt.datetime | None = None
+) -> tuple[Reputation, list[ShownReview]]:
+    """Measure the group `group_id` and list its reviews (newest first) from the rows of `profile_record_statement`."""
     shown = [ShownReview(r[1], r[2], r[3], r[4], r[5], _aware(r[8]), r[11] or "", r[12]) for r in rows if r[0] == _SHOWN]
     shown.sort(key=lambda review: (review.created_at, review.id), reverse=True)  # a UNION ALL keeps no order
     return _measured(rows, [group_id], now or utcnow())[group_id], shown

@@ -147,15 +147,17 @@ def test_postgres_connections_plan_a_prepared_statement_once(engine: Engine) -> 
         assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
         connection.rollback()
         assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"  # not undone
-    assert POSTGRES_SETTINGS == {"plan_cache_mode": "force_generic_plan"}
-    # What the operator sets (here in the URL's options) is left as set: any setting, this one too.
+        assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"  # data in memory or on SSD
+    assert POSTGRES_SETTINGS == {"plan_cache_mode": "force_generic_plan", "random_page_cost": "1.1"}
+    # What the operator sets (here in the URL's options) is left as set: any setting, these too.
     url = make_url(engine.url.render_as_string(hide_password=False)).update_query_dict(
-        {"options": "-c statement_timeout=4321 -c plan_cache_mode=auto"}
+        {"options": "-c statement_timeout=4321 -c plan_cache_mode=auto -c random_page_cost=2.5"}
     )
     other = make_engine(url.render_as_string(hide_password=False))
     try:
         with other.connect() as connection:
             assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
             assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+            assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "2.5"
     finally:
         other.dispose()

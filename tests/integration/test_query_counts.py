@@ -129,7 +129,7 @@ def advance(session: Session, market: dict[str, Any]) -> None:
 BUDGET = {
     "home": 2,
     "directory": 2,
-    "profile": 3,
+    "profile": 2,
     "search": 1,
     "api_groups": 2,
     "api_group": 4,
@@ -139,9 +139,9 @@ BUDGET = {
     # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties
     # and lines (1), progress (1), invoices (1), its trace (read once) with its story (1); the invoice: with its order, lines and
     # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group with its capabilities
-    # and their weeks, certifications, products with tiers and photos, and gallery photos (1, marketplace.producers.profiles),
-    # measured record with its ratings and newest reviews (1); the API's list and the directory: a page of cards with their
-    # total, their capabilities' categories and certifications, and on the directory their cover photos too (1,
+    # and their weeks, certifications, products with tiers and photos, and gallery photos, side by side with its measured
+    # record, ratings and newest reviews (1, marketplace.discovery.profile); the API's list and the directory: a page of
+    # cards with their total, their capabilities' categories and certifications, and on the directory their cover photos too (1,
     # marketplace.producers.cards.with_details); home: its cards with their details and covers, and the kept counts (1); the API's
     # group: the group with its certifications (1), capabilities with their weeks (1), products with their price tiers (1)
 }

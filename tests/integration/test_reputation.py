@@ -11,9 +11,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
+from marketplace.discovery.profile import profile_page
 from marketplace.errors import Conflict, DomainError, Forbidden
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderStatus
+from marketplace.producers.profiles import group_profile
 from marketplace.reputation import services as reviews
 from marketplace.reputation.signals import MAX_BOOST, MIN_BASIS, Reputation, profile_record, reputation
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqRecipient, RfqStatus
@@ -140,6 +142,10 @@ def test_signals_are_measured_from_orders_rfqs_and_reviews(session: Session) -> 
     assert measured.repeat_buyers == 2  # Northwind (3 orders) and Oslo (2); the cancelled order's buyer is not
     assert (measured.review_count, measured.review_average) == (3, 4.67)
     assert not measured.is_new and 0 < measured.boost() <= MAX_BOOST
+    # The profile reads the same record with the group, side by side in one statement (its moments, dates and statuses
+    # converted by the first branch's types, which are the profile's).
+    assert profile_page(session, group.slug).record == measured
+    assert profile_record(session, group.id)[0] == measured
 
 
 def test_a_new_group_is_new_and_loses_nothing(session: Session) -> None:
@@ -351,5 +357,10 @@ def test_the_profile_reads_its_record_and_newest_reviews_in_one_statement(
     ]
     assert len(shown) == 20 and shown[1].text == "Review number 21." and shown[0].created_at.tzinfo is not None
     assert profile_record(session, other.id)[1][0].text == "Other."
+    with counted(connection) as seen:
+        page = profile_page(session, group.slug)
+    assert len(seen) == 1, seen  # the group's profile, record and newest reviews: one round trip
+    assert (page.record, page.reviews, page.group) == (record, shown, group_profile(session, group.slug))
+    assert profile_page(session, other.slug).reviews[0].text == "Other."
     page = text_of(client.get(f"/groups/{group.slug}"))
     assert "Review number 21." in page and "Answer to 20." in page and "Review number 1." not in page

@@ -1,0 +1,56 @@
+"""Statements with different columns read in one round trip (`marketplace.db.side_by_side`), on both engines: each
+statement's rows come back in its own columns with its own types (issue 19: the profile page reads the group and its
+record this way)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Connection, Date, Integer, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from marketplace.db import rows_of, side_by_side
+from marketplace.producers.models import Capability, CapacityWindow, ProducerGroup
+from tests import factories
+from tests.integration.test_query_counts import counted
+
+
+def test_each_statement_keeps_its_columns_and_types(session: Session, connection: Connection) -> None:
+    group = factories.producer_group(session, name="Kitui Weavers", languages=["Kamba"], verified=True)
+    capability = factories.capability(session, group, price_min=Decimal("8.25"), moq=40)
+    monday = dt.date(2031, 3, 3)
+    session.add(CapacityWindow(capability=capability, week_start=monday, units_available=70))
+    session.flush()
+    groups = select(
+        literal_column("1", Integer).label("kind"), ProducerGroup.name, ProducerGroup.languages, ProducerGroup.verified
+    ).where(ProducerGroup.id == group.id)
+    details = union_all(
+        select(literal_column("5", Integer), Capability.price_min, cast(null(), Date), Capability.moq).where(
+            Capability.group_id == group.id
+        ),
+        select(literal_column("6", Integer), null(), CapacityWindow.week_start, CapacityWindow.units_available).where(
+            CapacityWindow.capability_id == capability.id
+        ),
+    )
+    statement, (first, second) = side_by_side(groups, details)
+
+    with counted(connection) as seen:
+        rows = session.execute(statement).all()
+
+    assert len(seen) == 1
+    assert (first, second) == (slice(0, 4), slice(4, 8))
+    assert rows_of(rows, first) == [(1, "Kitui Weavers", ["Kamba"], True)]
+    assert sorted(rows_of(rows, second), key=lambda row: row[0]) == [(5, Decimal("8.2500"), None, 40), (6, None, monday, 70)]
+
+
+def test_without_statements_there_is_nothing_to_put_side_by_side() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        side_by_side()
+
+
+def test_a_column_without_a_type_is_refused() -> None:
+    # PostgreSQL resolves a UNION's types two branches at a time: two NULLs of no type make text, then an integer fails.
+    with pytest.raises(ValueError, match="needs a type"):
+        side_by_side(select(ProducerGroup.id), select(literal_column("1"), ProducerGroup.name))
