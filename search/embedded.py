@@ -778,10 +778,13 @@ class EmbeddedIndex:
             counted = sorted({self._counting(flags, facet) for facet in selected})
             kept = "" if "1" in counted else f" WHERE {' OR '.join(f'({condition})' for condition in counted)}"
             named = "".join(f", {sql} AS {name}" for name, sql in flags.items())
-            connection.execute(
-                f"INSERT INTO temp.candidates SELECT * FROM (SELECT {selected_columns}{named} FROM {source} {where}) k{kept}",
-                params,
-            )
+            # With words, LIMIT -1 (none) keeps SQLite from flattening the flags' subquery into this WHERE, which
+            # evaluated the flags of each kept group twice (issue 19: 55 -> 41 ms for "jute" in two countries at 300,000
+            # groups, most of whose words' groups are kept). Over every group most are turned away by the WHERE's
+            # first flags, and the others' flags are worked out only for those kept: flattened, 80 ms where the
+            # subquery took 99 for a category and a material picked at 300,000 groups.
+            flagged = f"SELECT {selected_columns}{named} FROM {source} {where}{' LIMIT -1' if kept and text else ''}"
+            connection.execute(f"INSERT INTO temp.candidates SELECT * FROM ({flagged}) k{kept}", params)
             every = " AND ".join(flags)
             connection.execute(
                 f"INSERT INTO temp.matched SELECT id, score, sort_value, facets FROM temp.candidates WHERE {every}"
