@@ -676,9 +676,11 @@ class EmbeddedIndex:
         # Keyed by category, then group: the category facet counts each category's groups in key order, with no
         # sort or table of distinct groups (at 100,000 groups, 6 ms where grouping 90k rows by category took 60),
         # and a category's capabilities (a selection, a flag) are one range of the key.
-        # The sort by lead time looks up each candidate group's rows (with a category, by the key): without an index by
-        # group, each lookup would scan the table (quadratic in the qualifying capabilities).
-        by_group = query.sort == Sort.LEAD_TIME and not query.categories
+        # The sort by lead time looks up each candidate group's rows (with one category, by the key): without an index by
+        # group, each lookup would scan the table (quadratic in the qualifying capabilities). A category of several codes
+        # (a top category: "bags" is 5) took a lookup of the key per code and group (issue 19: 33 -> 25 ms, the index
+        # built, for 14,903 groups of bags at 300,000 groups).
+        by_group = query.sort == Sort.LEAD_TIME and len(category_codes(query.categories)) != 1
         _emptied(
             connection,
             "cap_ok",
