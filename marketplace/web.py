@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as NotFoundError
 from werkzeug.routing import IntegerConverter
@@ -202,7 +203,7 @@ def init_app(app: Flask) -> None:
     from payments.views import blueprint as payments
 
     app.url_map.converters["int"] = RowId
-    app.request_class = CappedUploadRequest  # an oversized file gets a field error; the form around it arrives whole
+    app.request_class = LoomRequest  # an oversized file gets a field error; the form around it arrives whole
     csrf.init_app(app)
     i18n.init_app(app, organization_locale=_organization_locale)
     login_manager.init_app(app)
@@ -253,6 +254,27 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_refuse_nul)
     pagecache.init_app(app)  # after the NUL check and the rate limits: a cached page is answered only to what they let through
+
+
+class Parameters(ImmutableMultiDict[str, str]):
+    """A request's query or form fields (Werkzeug's `ImmutableMultiDict`), answering `get` for a field not sent at once.
+
+    Werkzeug's `get` looks the field up through `[]`, which raises (and `get` catches) a `BadRequestKeyError`, an HTTP
+    exception built for each missing field: a search page asks for some forty fields not sent. The answer is the same.
+    """
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        """Return the field's first value (converted by `type`, else `default` when it refuses), or `default` when the field
+        was not sent, as `MultiDict.get` does."""
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+class LoomRequest(CappedUploadRequest):
+    """The request: uploads capped (`CappedUploadRequest`), its query and form fields in `Parameters`."""
+
+    parameter_storage_class = Parameters
 
 
 class RowId(IntegerConverter):
