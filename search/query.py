@@ -100,16 +100,24 @@ class SearchQuery:
         return bool(self.terms) and not self.categories and self.has_capability_filter
 
     def without(self, facet: str) -> SearchQuery:
-        """The same query with one facet's selection cleared (for that facet's counts)."""
-        clear: dict[str, Any] = {
-            "category": {"categories": ()},
-            "material": {"materials": ()},
-            "country": {"countries": ()},
-            "certification": {"certifications": ()},
-            "verified_certification": {"verified_certifications": ()},
-            "verified": {"verified": None},
-        }[facet]
+        """The same query with one facet's selection cleared (for that facet's counts): this very query when nothing of
+        that facet is selected (a frozen value; a copy made field by field cost a search page 30 µs). Raises KeyError for
+        an unknown facet."""
+        clear = _CLEARED[facet]
+        if all(getattr(self, name) == value for name, value in clear.items()):
+            return self
         return replace(self, **clear)
+
+
+# Each facet's fields of a `SearchQuery` as `without` clears them.
+_CLEARED: dict[str, dict[str, Any]] = {
+    "category": {"categories": ()},
+    "material": {"materials": ()},
+    "country": {"countries": ()},
+    "certification": {"certifications": ()},
+    "verified_certification": {"verified_certifications": ()},
+    "verified": {"verified": None},
+}
 
 
 @lru_cache(maxsize=1024)
