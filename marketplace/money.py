@@ -125,8 +125,7 @@ def format_money(amount: Decimal | int | None, currency: str, locale: str = "en"
     """`amount` for people reading `locale`: symbol or code, grouping, the currency's decimals ("UGX 250,001", "$1,092.50")."""
     if amount is None:
         return ""
-    code = currency_code(currency)
-    return _formatted(str(round_money(amount, code)), code, None, locale)
+    return _shown(amount, currency, None, locale)
 
 
 def format_amount(amount: Decimal | int | None, currency: str, locale: str = "en") -> str:
@@ -134,8 +133,30 @@ def format_amount(amount: Decimal | int | None, currency: str, locale: str = "en
     column."""
     if amount is None:
         return ""
+    return _shown(amount, currency, "#,##0.##", locale)
+
+
+def _shown(amount: Decimal | int | float, currency: str, pattern: str | None, locale: str) -> str:
+    """Return `amount` rounded to `currency` and formatted with `pattern` for `locale`, remembered per amount.
+
+    A page shows the same prices again and again (a search document's prices are floats): each is rounded and formatted
+    once per currency, pattern and locale. The memo is keyed on the amount's type and exact text (`repr` of a float, which
+    reads back to the same float; a Decimal's own text, so "-0" and "0", "1.5" and "1.50" stay apart). Raises
+    `UnknownCurrency` or `ValueError` (a non-finite amount) as `round_money` and `currency_code` do.
+    """
+    kind = type(amount)
+    if kind is float:
+        return _shown_text(kind, repr(amount), currency, pattern, locale)
+    if kind is Decimal or kind is int:
+        return _shown_text(kind, str(amount), currency, pattern, locale)
+    code = currency_code(currency)  # anything else as it comes, unremembered
+    return _formatted(str(round_money(amount, code)), code, pattern, locale)
+
+
+@lru_cache(maxsize=8192)
+def _shown_text(kind: type, text: str, currency: str, pattern: str | None, locale: str) -> str:
     code = currency_code(currency)
-    return _formatted(str(round_money(amount, code)), code, "#,##0.##", locale)
+    return _formatted(str(round_money(kind(text), code)), code, pattern, locale)
 
 
 @lru_cache(maxsize=8192)
