@@ -33,7 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, LazyString, get_locale, get_translations, lazy_gettext
+from flask_babel import Babel, LazyString, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -61,6 +61,19 @@ babel = Babel()
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     """Mark `message` for the catalogs and return it unchanged: for words kept in data and translated where shown."""
     return message
+
+
+def gettext(message: str, /, **variables: Any) -> str:
+    """Return `message` in the locale in force, `%`-filled with `variables` when given, as Flask-Babel's `gettext` does,
+    with the catalog remembered per request (`_translations`). Raises what `%` raises for variables that do not fill it."""
+    text = _translations().ugettext(message)
+    return text % variables if variables else text
+
+
+def lazy_gettext(message: str, /, **variables: Any) -> LazyString:
+    """Return `message` as Flask-Babel's `lazy_gettext` does: translated (by `gettext` above) each time it is turned into
+    text, in the locale then in force. A page shows such labels (a select's options) through Flask-Babel's lookup each."""
+    return LazyString(gettext, message, **variables)
 
 
 def locale_choices() -> list[Any]:
@@ -121,17 +134,34 @@ class LanguageLink:
 def language_links() -> list[LanguageLink]:
     """Return the switcher's links for this page: each keeps the page and its query, with `lang` set."""
     current = current_locale()
-    here = link_to(request.path)  # never a way off the site, whatever address a 404 page was asked for
+    here = _link_back(request.path)  # never a way off the site, whatever address a 404 page was asked for
     # The page's own query is encoded once; urlencode joins its pairs with "&", so adding `lang` after it is the same text.
-    kept = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"])
+    kept = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"]) if request.args else ""
     start = f"{here}?{kept}&" if kept else f"{here}?"
-    return [LanguageLink(code, name, code == current, start + urlencode([("lang", code)])) for code, name in LOCALES.items()]
+    return [LanguageLink(code, name, code == current, start + _lang_query(code)) for code, name in LOCALES.items()]
+
+
+@lru_cache(maxsize=64)
+def _lang_query(code: str) -> str:
+    """A locale's `lang=` query as urlencode writes it, encoded once (every page's footer links to each locale)."""
+    return urlencode([("lang", code)])
+
+
+@lru_cache(maxsize=1024)
+def _link_back(path: str) -> str:
+    """`marketplace.redirects.link_to(path)`, remembered: every page's switcher links back to it, and most pages are a few
+    paths (the home page, the search page), each checked character by character."""
+    return link_to(path)
 
 
 def text_direction(locale: str | None = None) -> str:
     """Return "rtl" or "ltr" for `locale` (the request's when None), from CLDR's character order."""
-    parsed = babel_locale(str(locale or current_locale()))
-    return "rtl" if parsed.character_order == "right-to-left" else "ltr"
+    return _direction(str(locale or current_locale()))
+
+
+@lru_cache(maxsize=64)
+def _direction(code: str) -> str:
+    return "rtl" if babel_locale(code).character_order == "right-to-left" else "ltr"
 
 
 def current_locale() -> str:
@@ -316,6 +346,18 @@ def translate(message: str) -> str:
     return _translations().ugettext(message)
 
 
+def catalog_memo(name: str) -> dict[Any, Any]:
+    """Return the dictionary called `name` kept on the catalog in force (empty at first), for text made from its messages
+    and shown many times a page: a catalog reloaded (Flask-Babel's cache cleared) or another locale starts afresh. Its
+    keys are the caller's; keep them few (a fixed vocabulary's codes)."""
+    translations = _translations()
+    memo: dict[Any, Any] | None = getattr(translations, name, None)
+    if memo is None:
+        memo = {}
+        setattr(translations, name, memo)
+    return memo
+
+
 def _grouped(value: object, locale: str | None = None) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return format_number(value) if locale is None else formatted_decimal(value, None, locale)
@@ -333,9 +375,35 @@ def _filled(eval_context: EvalContext, text: str, variables: dict[str, Any], loc
     """
     if eval_context.autoescape:
         if _only_text_fields(text):  # the same as Markup's `%`, without its wrapper object for each value (a third the time)
-            return Markup(text % {key: escape(_grouped(value, locale)) for key, value in variables.items()})
+            return Markup(text % _escaped_values(variables, locale))
         text = Markup(text)
     return text % {key: _grouped(value, locale) for key, value in variables.items()}
+
+
+def _escaped_values(variables: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    """Return each value as `escape(_grouped(value, locale))` writes it: text escaped, HTML as it is, whole numbers grouped.
+
+    A page fills a hundred messages, most with text and whole numbers: text is escaped as it comes, HTML (`Markup`)
+    already is, and a whole number's escaped, grouped text is remembered per locale (`_grouped_html`); anything else
+    goes the general way.
+    """
+    escaped: dict[str, Any] = {}
+    for key, value in variables.items():
+        kind = type(value)
+        if kind is str:
+            escaped[key] = escape(value)
+        elif kind is Markup:
+            escaped[key] = value  # what escape() gives back, a copy of the same text
+        elif kind is int:
+            escaped[key] = _grouped_html(value, locale or current_locale())
+        else:
+            escaped[key] = escape(_grouped(value, locale))
+    return escaped
+
+
+@lru_cache(maxsize=8192)
+def _grouped_html(value: int, locale: str) -> Markup:
+    return escape(formatted_decimal(value, None, locale))
 
 
 # A message whose only conversions are `%(name)s` and `%%`: Markup's `%` turns each value into `str(escape(value))`, so

@@ -14,12 +14,11 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from marketplace.countries import country_name
 from marketplace.discovery.snippets import marked
-from marketplace.i18n import N_, HtmlMessages, translate
+from marketplace.i18n import N_, HtmlMessages, gettext, translate
 from marketplace.money import format_amount, format_money
 from marketplace.producers.cards import unique_ignoring_case
 from marketplace.producers.covers import cover_picture

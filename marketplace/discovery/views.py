@@ -9,8 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -27,6 +25,8 @@ from marketplace.discovery.sentence import FAIR_TRADE, ORGANIC, understand
 from marketplace.errors import DomainError, NotFound
 from marketplace.guards import moved_permanently
 from marketplace.i18n import format_day, format_number
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.producers import services as producers
 from marketplace.producers.covers import loaded_cover
 from marketplace.sourcing import services as sourcing

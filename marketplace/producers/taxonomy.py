@@ -8,8 +8,10 @@ import pycountry
 from flask_babel import LazyString
 
 from marketplace.countries import country_choices, country_name  # noqa: F401  (re-exported: the taxonomy's words for places)
-from marketplace.i18n import N_, translate
+from marketplace.i18n import N_, catalog_memo, translate
 from marketplace.money import UnknownCurrency, currency_code
+
+_LABELS = "_loom_category_labels"  # categories' labels, kept on each catalog
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,13 @@ class Category:
 
     @property
     def label(self) -> str:
-        """Return "Department › Category" in the language in force, for pages and e-mails."""
-        return f"{CATEGORIES[self.parent].title} › {self.title}" if self.parent else self.title
+        """Return "Department › Category" in the language in force, for pages and e-mails (remembered per catalog: a search
+        page names a category for each match and each facet value)."""
+        labels = catalog_memo(_LABELS)
+        text = labels.get(self.code)
+        if text is None:
+            text = labels[self.code] = f"{CATEGORIES[self.parent].title} › {self.title}" if self.parent else self.title
+        return text
 
     @property
     def english_label(self) -> str:
