@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from marketplace.countries import country_name
 from marketplace.discovery.snippets import marked
-from marketplace.i18n import N_, HtmlMessages, gettext, translate
+from marketplace.i18n import N_, HtmlMessages, catalog_memo, gettext, translate
 from marketplace.money import format_amount, format_money
 from marketplace.producers.cards import unique_ignoring_case
 from marketplace.producers.covers import cover_picture
@@ -35,6 +35,13 @@ FACET_TITLES = {
     "verified_certification": N_("Certification verified by Loom"),
     "verified": N_("Verified by Loom"),
 }
+
+
+# Each facet value's name as the sidebar writes it (escaped HTML), kept on the catalog in force (`catalog_memo`): it
+# depends only on the facet, the value and the locale. Values are the index's own (codes, materials), at most a few
+# thousand; past FACET_NAMES_KEPT the memo starts afresh.
+_FACET_NAMES = "_loom_facet_names"
+FACET_NAMES_KEPT = 5000
 
 
 def facet_label(facet: str, value: str) -> str:
@@ -58,6 +65,9 @@ def facet_fieldsets(facets: dict[str, list[FacetValue]]) -> Markup:
     A results page lists thirty values or so; the template's loop over them took 0.25 ms of a 5 ms page (0.1 ms now).
     """
     fieldsets = []
+    names = catalog_memo(_FACET_NAMES)
+    if len(names) >= FACET_NAMES_KEPT:
+        names.clear()
     for facet, values in facets.items():
         if not values:
             continue
@@ -70,9 +80,12 @@ def facet_fieldsets(facets: dict[str, list[FacetValue]]) -> Markup:
                 box = f'<input type="radio" name="verified" value="{escape(value.value)}"{checked}>'
             else:
                 box = f'<input type="checkbox" name="{name}" value="{escape(value.value)}"{checked}>'
-            named = escape(facet_label(facet, value.value))
-            if schemes:
-                named = f'<span translate="no">{named}</span>'
+            named = names.get((facet, value.value))
+            if named is None:
+                named = escape(facet_label(facet, value.value))
+                if schemes:
+                    named = f'<span translate="no">{named}</span>'
+                names[facet, value.value] = named
             choices.append(
                 f'\n            <label class="choice">\n              \n                {box}\n              \n'
                 f'              {named} <span class="count">{escape(value.count)}</span>\n            </label>\n          '
