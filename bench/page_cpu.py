@@ -1,6 +1,6 @@
 """Page CPU benchmark: the CPU time each main page costs per request, in-process, against the floor page.
 
-    python bench/page_cpu.py --database-url URL [--requests 300] [--rounds 3] [--fresh]
+    python bench/page_cpu.py --database-url URL [--requests 300] [--rounds 3] [--fresh] [--page NAME ...]
 
 For a machine shared with other work, where bench/web.py's wall-clock rates swing with the load: this
 counts the process's own CPU time (`time.process_time`) over `--requests` requests per page through
@@ -76,7 +76,11 @@ def main() -> None:
         "--fresh", action="store_true", help="page cache and kept search matches off: every request renders its page"
     )
     parser.add_argument(
-        "--pages", default="", help="the pages to measure, comma-separated names as printed (default: all; the floor always)"
+        "--page",
+        action="append",
+        default=[],
+        help='a page to measure, its name as printed (such as "search, units+date"); repeat it for more (default: all; '
+        "the floor always)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loom-bench-cpu-") as tmp:
@@ -181,8 +185,8 @@ def main() -> None:
             | {name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()}
             | {"order (signed in)": (signed_in, f"/orders/{order_id}")}
         )
-        if args.pages:
-            chosen = {"floor", *(name.strip() for name in args.pages.split(","))}
+        if args.page:
+            chosen = {"floor", *args.page}
             if unknown := chosen - targets.keys():
                 sys.exit(f"no such page: {', '.join(sorted(unknown))} (the pages: {', '.join(targets)})")
             targets = {name: target for name, target in targets.items() if name in chosen}
