@@ -66,7 +66,7 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
 def gettext(message: str, /, **variables: Any) -> str:
     """Return `message` in the locale in force, `%`-filled with `variables` when given, as Flask-Babel's `gettext` does,
     with the catalog remembered per request (`_translations`). Raises what `%` raises for variables that do not fill it."""
-    text = _translations().ugettext(message)
+    text = translate(message)
     return text % variables if variables else text
 
 

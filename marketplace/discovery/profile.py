@@ -16,9 +16,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import rows_of, side_by_side
 from marketplace.producers.profiles import LISTED_GROUP_ID, PROFILE, GroupProfile, read_profile
-from marketplace.reputation.signals import Reputation, ShownReview, profile_record_statement, read_profile_record
-
-SHOWN_REVIEWS = 20  # the newest reviews a profile shows
+from marketplace.reputation.signals import (
+    SHOWN_REVIEWS,
+    Reputation,
+    ShownReview,
+    profile_record_statement,
+    read_profile_record,
+)
 
 _STATEMENT, (_PROFILE_PART, _RECORD_PART) = side_by_side(PROFILE, profile_record_statement(LISTED_GROUP_ID))
 

@@ -228,6 +228,7 @@ _RECORD = _record(lambda group_id: group_id.in_(_IDS))
 # them: the review's id in the group's place, its four ratings, its moment in the first moment's place, its text and
 # answer in the zone's and the country's (the only text positions that convert nothing).
 _SHOWN = 3
+SHOWN_REVIEWS = 20  # the newest reviews a profile shows
 
 
 def profile_record_statement(group_id: ColumnElement[int]) -> CompoundSelect:
@@ -378,7 +379,7 @@ class ShownReview:
 
 
 def profile_record(
-    session: Session, group_id: int, *, reviews: int = 20, now: dt.datetime | None = None
+    session: Session, group_id: int, *, reviews: int = SHOWN_REVIEWS, now: dt.datetime | None = None
 ) -> tuple[Reputation, list[ShownReview]]:
     """Measure one group and read its `reviews` newest reviews (newest first), in one statement: its profile page.
 
