@@ -1,9 +1,10 @@
-"""Search benchmark: 100,000 generated producer groups, both backends, side by side.
+"""Search benchmark: 100,000 generated producer groups, both backends, side by side; or several sizes of the embedded one.
 
     make bench-search                 (one command: starts Elasticsearch, then runs this at 100,000 groups)
     python bench/search.py [--groups N] [--database-url URL] [--index-prefix NAME]
+    python bench/search.py --groups 100000 --groups 300000      (the embedded backend's growth, sizes side by side)
 
-Prints index build rates and p50/p95 latency over a fixed mix of queries for Loom's Elasticsearch
+With one --groups, prints index build rates and p50/p95 latency over a fixed mix of queries for Loom's Elasticsearch
 backend end to end, the raw `es.search` call with the very same body (the floor), and the embedded
 backend, with each one's ratio to the floor and Elasticsearch's to the embedded backend side by side,
 the CPU time a search costs this process (Loom's own share on Elasticsearch: Loom's minus the raw call's; the embedded
@@ -14,27 +15,44 @@ is cached in bench/.cache/ between runs, or built in the PostgreSQL
 database --database-url names (kept while it holds the same groups; the test database, or one with
 tables no benchmark made, is refused). The Elasticsearch indexes are made under --index-prefix (a new
 random one by default; a prefix already in use is refused) and deleted at the end.
+
+With --groups given more than once, only the embedded backend is measured (Elasticsearch is compared with it
+one size a run; asking for it with several sizes is refused), each size from its own cached SQLite file
+(--database-url and LOOM_BENCH_POSTGRES_URL are not used: a benchmark database holds one size). Each query of
+the mix runs at every size in turn, the order turned by one at each query, so every size sees the same load from
+whatever else runs on the machine; the sizes are compared query by query, not one run after the other. Prints
+each size's p50/p95 by wall time and by this process's CPU, the growth between consecutive sizes (ratios of those
+four figures, beside the ratio of the sizes), the targets of issue 19 (p95 ≤ 100 ms at 100,000 groups, p95 growing
+no faster than the groups) and the load average.
+
+The embedded index is kept in bench/.cache/ (embedded-N-seedS.db) with its key beside it (.key): the index
+SCHEMA_VERSION, the groups and seed, and the SHA-256 of every document built from the database for today. A run
+whose key matches reuses the index (building 300,000 groups takes minutes) and says so; any other rebuilds it.
+The documents are built in every run, reused index or not (their build rate is printed, and they make the key).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import itertools
+import json
 import os
 import statistics
 import sys
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
-# Run as a script, this file would shadow the `search` package: put the repository first instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+if __name__ == "__main__":  # run as a script, this file would shadow the `search` package: put the repository first instead
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench.scratch import claim_index_prefix, claim_postgres, mark_filled, scratch_contents  # noqa: E402
 from marketplace.bootstrap import wire_subscribers  # noqa: E402
@@ -45,7 +63,7 @@ from marketplace.outbox import events  # noqa: E402
 from marketplace.producers.counts import recount  # noqa: E402
 from marketplace.producers.importer import SourceRecord, import_groups  # noqa: E402
 from search.elastic import ElasticsearchIndex  # noqa: E402
-from search.embedded import EmbeddedIndex  # noqa: E402
+from search.embedded import SCHEMA_VERSION, EmbeddedIndex  # noqa: E402
 from search.indexing import documents, group_count, rebuild  # noqa: E402
 from search.query import CapacityNeed, Near, SearchQuery, Sort  # noqa: E402
 
@@ -158,59 +176,199 @@ def _load(averages: tuple[float, float, float]) -> str:
     return " / ".join(f"{a:.1f}" for a in averages)
 
 
-def main() -> None:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line's options; `groups` comes back as the sizes, ascending (default [100000]).
+
+    Exits through `parser.error` (status 2) for a size given twice or below 1, an unknown backend, Elasticsearch or
+    --database-url with several sizes. `backends` defaults to both with one size and to the embedded one with several;
+    `database_url` to LOOM_BENCH_POSTGRES_URL with one size and to None (the cached SQLite files) with several.
+    """
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument(
+        "--groups",
+        type=int,
+        action="append",
+        help="groups to generate (default 100000); more than once: the embedded backend at these sizes, side by side",
+    )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--rounds", type=int, default=10, help="passes over the query mix per backend")
+    parser.add_argument("--rounds", type=int, default=10, help="passes over the query mix per backend (and per size)")
     parser.add_argument("--elasticsearch", default=os.environ.get("LOOM_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:59200"))
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("LOOM_BENCH_POSTGRES_URL"),
-        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL, else a cached SQLite file)",
+        help="a PostgreSQL database of the benchmark's own (default: LOOM_BENCH_POSTGRES_URL, else a cached SQLite file; "
+        "with several --groups, always the cached SQLite files)",
     )
     parser.add_argument(
         "--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)"
     )
     parser.add_argument(
         "--backends",
-        default="elasticsearch,embedded",
-        help="elasticsearch,embedded (default) or embedded alone (no server needed)",
+        help="elasticsearch,embedded (default with one --groups) or embedded alone (no server needed; the only one with several)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    sizes = args.groups or [100_000]
+    if len(set(sizes)) != len(sizes) or min(sizes) < 1:
+        parser.error(f"--groups: each size once, at least 1 (got {', '.join(map(str, sizes))})")
+    args.groups = sorted(sizes)
+    several = len(sizes) > 1
+    if args.backends is None:
+        args.backends = "embedded" if several else "elasticsearch,embedded"
+    backends = args.backends.split(",")
+    if not backends or set(backends) - {"elasticsearch", "embedded"} or "embedded" not in backends:
+        parser.error(f"--backends: elasticsearch,embedded or embedded (got {args.backends})")
+    if several and "elasticsearch" in backends:
+        parser.error("several --groups measure the embedded backend alone: compare Elasticsearch one size a run")
+    if several and args.database_url:
+        parser.error("several --groups use each size's cached SQLite file: a benchmark database holds one size")
+    if not several and args.database_url is None:
+        args.database_url = os.environ.get("LOOM_BENCH_POSTGRES_URL")
+    return args
+
+
+def alternation(sizes: int, rounds: int, queries: int) -> Iterator[tuple[int, int, int]]:
+    """The order of a run over several sizes: (round, query position, size position) triples, all 0-based.
+
+    Each query of each round runs at every size in turn, and the turn's first size moves on by one at each query
+    (with two sizes: A B, B A, A B, …), so every size runs first as often as the others, give or take one.
+    """
+    step = 0
+    for round_number in range(rounds):
+        for position in range(queries):
+            for offset in range(sizes):
+                yield round_number, position, (step + offset) % sizes
+            step += 1
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Percentiles of one size's searches, in ms: p50 and p95 by wall time, and by this process's CPU time."""
+
+    p50: float
+    p95: float
+    cpu_p50: float
+    cpu_p95: float
+
+    @classmethod
+    def of(cls, wall: list[float], cpu: list[float]) -> Latency:
+        """Percentiles of non-empty lists of wall and CPU times in ms (ValueError when one is empty)."""
+        if not wall or not cpu:
+            raise ValueError("no searches timed")
+        return cls(percentile(wall, 50), percentile(wall, 95), percentile(cpu, 50), percentile(cpu, 95))
+
+    def __truediv__(self, other: Latency) -> Latency:
+        """Each figure's ratio to `other`'s (ZeroDivisionError when one of `other`'s is 0)."""
+        return Latency(self.p50 / other.p50, self.p95 / other.p95, self.cpu_p50 / other.cpu_p50, self.cpu_p95 / other.cpu_p95)
+
+
+def growth(by_size: dict[int, Latency]) -> list[tuple[int, int, Latency]]:
+    """Between each size and the next larger one: (smaller, larger, larger's figures ÷ smaller's), smallest first."""
+    sizes = sorted(by_size)
+    return [(small, large, by_size[large] / by_size[small]) for small, large in itertools.pairwise(sizes)]
+
+
+def document_digest(session: Session, today: dt.date, label: str) -> tuple[int, float, str]:
+    """Build every group's document once, as a rebuild would for `today`, and index none.
+
+    Returns how many, the seconds building them took (hashing left out), and the SHA-256 (hex) of their JSON in id
+    order: what an embedded index built from this database today holds, whatever produced the database.
+    """
+    digest, built, building = hashlib.sha256(), 0, 0.0
+    total = group_count(session)
+    with click.progressbar(length=total, label=label, show_pos=True) as bar:
+        stream = documents(session, today)
+        while True:
+            started = time.perf_counter()
+            doc = next(stream, None)
+            building += time.perf_counter() - started
+            if doc is None:
+                break
+            digest.update(json.dumps(doc, sort_keys=True, default=str).encode())
+            digest.update(b"\n")
+            built += 1
+            bar.update(1)
+    return built, building, digest.hexdigest()
+
+
+def index_key(groups: int, seed: int, digest: str, schema_version: int = SCHEMA_VERSION) -> str:
+    """What a kept embedded index must have been built from to be reused: its layout, groups, seed and documents."""
+    return f"embedded index SCHEMA_VERSION {schema_version}; groups {groups}; seed {seed}; documents sha256 {digest}"
+
+
+def kept_index(groups: int, seed: int, key: str, cache: Path = CACHE) -> tuple[EmbeddedIndex, bool]:
+    """The embedded index kept in `cache` for `groups` and `seed`, and whether it may be reused: its file is there
+    and the key written beside it after its build is `key`. An index that may not be reused loses its key until a
+    rebuild writes the new one (`keep_key`), so an interrupted rebuild is never taken for a finished one."""
+    path = cache / f"embedded-{groups}-seed{seed}.db"
+    key_file = path.with_name(path.name + ".key")
+    reused = path.exists() and key_file.exists() and key_file.read_text() == key
+    if not reused:
+        key_file.unlink(missing_ok=True)
+    return EmbeddedIndex(path), reused
+
+
+def keep_key(index: EmbeddedIndex, key: str) -> None:
+    """Write `key` beside `index`'s file, once it is built."""
+    index.path.with_name(index.path.name + ".key").write_text(key)
+
+
+def embedded_for(
+    engine, groups: int, seed: int, today: dt.date
+) -> tuple[EmbeddedIndex, bool, tuple[int, float], tuple[int, float] | None]:  # type: ignore[no-untyped-def]
+    """The embedded index of `engine`'s groups for `today`, reused from bench/.cache when its key matches, else rebuilt.
+
+    Returns the index, whether it was reused, (documents built, seconds) and (groups indexed, seconds) when rebuilt.
+    """
+    with Session(engine) as session:
+        built, doc_seconds, digest = document_digest(session, today, f"Building documents, {groups:,} groups (not indexed)")
+    key = index_key(groups, seed, digest)
+    CACHE.mkdir(exist_ok=True)
+    index, reused = kept_index(groups, seed, key)
+    if reused:
+        click.echo(f"Reusing the embedded index {index.path.name}: {key}")
+        return index, True, (built, doc_seconds), None
+    with Session(engine) as session, click.progressbar(length=built, label="Rebuilding embedded", show_pos=True) as bar:
+        started = time.perf_counter()
+        count = rebuild(session, index, today=today, progress=bar.update)
+        seconds = time.perf_counter() - started
+    keep_key(index, key)
+    click.echo(f"Built the embedded index {index.path.name} (kept for the next run): {key}")
+    return index, False, (built, doc_seconds), (count, seconds)
+
+
+def main() -> None:
+    args = parse_args()
+    if len(args.groups) > 1:
+        compare_sizes(args.groups, args.seed, args.rounds)
+        return
     with_es = "elasticsearch" in args.backends.split(",")
 
     prefix = args.index_prefix
     elastic = ElasticsearchIndex.from_url(args.elasticsearch, prefix=prefix)
     if with_es:
         claim_index_prefix(elastic.client, prefix)  # before anything is built: the prefix* indexes are deleted at the end
-    url = prepare_database(args.groups, args.seed, args.database_url)
+    groups = args.groups[0]
+    url = prepare_database(groups, args.seed, args.database_url)
     engine = make_engine(url)
     today = dt.date.today()
 
     with Session(engine) as session:
         total_groups = group_count(session)
-        started = time.perf_counter()
-        with click.progressbar(
-            documents(session, today), length=total_groups, label="Building documents (not indexed)"
-        ) as stream:
-            built = sum(1 for _ in stream)
-        doc_seconds = time.perf_counter() - started
 
     elastic.client = elastic.client.options(request_timeout=120)
-    embedded = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db")
     builds = {}
     try:
-        backends = (("Elasticsearch", elastic), ("embedded", embedded)) if with_es else (("embedded", embedded),)
-        for name, index in backends:
+        embedded, reused, (built, doc_seconds), embedded_build = embedded_for(engine, groups, args.seed, today)
+        if with_es:
             # The operator's path: `loom search rebuild`, from the database to a live index.
             with (
                 Session(engine) as session,
-                click.progressbar(length=total_groups, label=f"Rebuilding {name}", show_pos=True) as bar,
+                click.progressbar(length=total_groups, label="Rebuilding Elasticsearch", show_pos=True) as bar,
             ):
                 started = time.perf_counter()
-                count = rebuild(session, index, today=today, progress=bar.update)
-                builds[name] = (count, time.perf_counter() - started)
+                count = rebuild(session, elastic, today=today, progress=bar.update)
+                builds["Elasticsearch"] = (count, time.perf_counter() - started)
+        if embedded_build is not None:
+            builds["embedded"] = embedded_build
 
         if with_es:  # indexing alone, without building documents: a sample held in memory, into a throwaway index
             sample = ElasticsearchIndex(elastic.client, prefix=f"{prefix}-sample")
@@ -268,8 +426,6 @@ def main() -> None:
     finally:
         if with_es:
             elastic.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
-        for path in CACHE.glob(f"{embedded.path.name}*"):
-            path.unlink()
 
     click.echo()
     click.echo(
@@ -280,6 +436,8 @@ def main() -> None:
     for name, (count, seconds) in builds.items():
         click.echo(f"{name:<34}{count:>10,}{seconds:>10.1f}{count / seconds:>12,.0f}")
     click.echo(f"{'(documents alone, not indexed)':<34}{built:>10,}{doc_seconds:>10.1f}{built / doc_seconds:>12,.0f}")
+    if reused:
+        click.echo(f"embedded: the index kept in bench/.cache was reused ({embedded.path.name}, same key)")
     click.echo()
     if not with_es:  # the embedded backend alone: compare runs of two versions by these figures
         click.echo(f"{'latency (ms)':<34}{'p50':>8}{'p95':>8}")
@@ -354,6 +512,100 @@ def main() -> None:
     click.echo(
         f"Top 10: the same groups in the same order for {same_order} of {len(mix)} queries, the same groups for "
         f"{same_set}; {overlap:.0%} of the top 10 shared on average."
+    )
+
+
+def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
+    """The embedded backend at each of `sizes` (ascending), query by query in alternation; prints tables (see the module)."""
+    today = dt.date.today()
+    indexes: dict[int, EmbeddedIndex] = {}
+    builds: dict[int, tuple[bool, tuple[int, float], tuple[int, float] | None]] = {}
+    for groups in sizes:
+        engine = make_engine(prepare_database(groups, seed))
+        with Session(engine) as session:
+            if (held := group_count(session)) != groups:
+                raise click.ClickException(f"the database for {groups:,} groups holds {held:,}")
+        index, reused, documents_built, build = embedded_for(engine, groups, seed, today)
+        engine.dispose()
+        indexes[groups], builds[groups] = index, (reused, documents_built, build)
+
+    mix = query_mix(today)
+    queries: dict[int, list[SearchQuery]] = {}
+    for groups, index in indexes.items():  # page 3 of a deep walk: the cursor comes from each index itself
+        deep = mix[-1][1]
+        for _ in range(2):
+            deep = SearchQuery(text=deep.text, size=20, after=index.search(deep).next_cursor)
+        queries[groups] = [deep if kind == "deep page" else query for kind, query in mix]
+    totals = {
+        groups: [index.search(replace(q, size=max(q.size, 10))).total for q in queries[groups]]
+        for groups, index in indexes.items()
+    }
+    wall: dict[int, list[float]] = {groups: [] for groups in sizes}
+    cpu: dict[int, list[float]] = {groups: [] for groups in sizes}
+    by_kind: dict[tuple[int, str], list[float]] = {}
+    load_before = os.getloadavg()
+    with click.progressbar(length=rounds + 1, label=f"Querying {len(sizes)} sizes in turn", show_pos=True) as bar:
+        done = 0
+        for round_number, position, at in alternation(len(sizes), rounds + 1, len(mix)):
+            groups = sizes[at]
+            ms, cpu_ms = timed(lambda index=indexes[groups], q=queries[groups][position]: index.search(q))
+            if round_number > 0:  # the first round warms every index up
+                wall[groups].append(ms)
+                cpu[groups].append(cpu_ms)
+                by_kind.setdefault((groups, mix[position][0]), []).append(cpu_ms)
+            if round_number > done:
+                bar.update(round_number - done)
+                done = round_number
+        bar.update(rounds + 1 - done)
+    load_after = os.getloadavg()
+    for index in indexes.values():
+        index.close()
+
+    figures = {groups: Latency.of(wall[groups], cpu[groups]) for groups in sizes}
+    click.echo()
+    click.echo(
+        f"Embedded search, {len(sizes)} sizes side by side: {len(mix)} queries × {rounds} rounds at each, every query at "
+        f"every size in turn, {os.cpu_count()} cores"
+    )
+    click.echo()
+    click.echo(f"{'groups':>10}  {'embedded index':<16}{'documents/s':>12}{'indexed/s':>11}")
+    for groups in sizes:
+        reused, (built, doc_seconds), build = builds[groups]
+        rate = "" if build is None else f"{build[0] / build[1]:,.0f}"
+        click.echo(
+            f"{groups:>10,}  {'reused' if reused else f'built, {build[1]:.0f} s' if build else 'built':<16}"
+            f"{built / doc_seconds:>12,.0f}{rate:>11}"
+        )
+    click.echo()
+    click.echo(f"{'latency (ms)':<14}{'wall p50':>10}{'wall p95':>10}{'CPU p50':>10}{'CPU p95':>10}")
+    for groups in sizes:
+        f = figures[groups]
+        click.echo(f"{f'{groups:,}':<14}{f.p50:>10.1f}{f.p95:>10.1f}{f.cpu_p50:>10.1f}{f.cpu_p95:>10.1f}")
+    click.echo()
+    click.echo(f"{'growth':<22}{'groups':>8}{'wall p50':>10}{'wall p95':>10}{'CPU p50':>10}{'CPU p95':>10}")
+    for small, large, ratio in growth(figures):
+        click.echo(
+            f"{f'{small:,} → {large:,}':<22}{large / small:>8.2f}{ratio.p50:>10.2f}{ratio.p95:>10.2f}"
+            f"{ratio.cpu_p50:>10.2f}{ratio.cpu_p95:>10.2f}"
+        )
+    click.echo()
+    click.echo("CPU p50 by kind (ms)" + "".join(f"{f'{groups:,}':>10}" for groups in sizes))
+    for kind in dict.fromkeys(k for k, _ in mix):
+        click.echo(f"  {kind:<18}" + "".join(f"{percentile(by_kind[(groups, kind)], 50):>10.1f}" for groups in sizes))
+    click.echo()
+    for groups in sizes:
+        click.echo(f"Totals at {groups:,}: {totals[groups]}")
+    if 100_000 in figures:
+        click.echo(f"Target (issue 19): {_target('embedded', figures[100_000].p95, 100_000, 100_000, limit=100)}.")
+    for small, large, ratio in growth(figures):
+        judged = "met" if ratio.p95 <= large / small else "not met"
+        click.echo(
+            f"Target (issue 19): p95 from {small:,} to {large:,} groups grows no faster than the groups "
+            f"(≤ {large / small:.2f}): {ratio.p95:.2f} by wall time, {judged}; {ratio.cpu_p95:.2f} by CPU."
+        )
+    click.echo(
+        f"Load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} when the queries began, "
+        f"{_load(load_after)} when they ended."
     )
 
 

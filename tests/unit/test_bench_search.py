@@ -1,0 +1,115 @@
+"""bench/search.py's several sizes side by side (options, the order of the searches, the growth) and its kept embedded
+index (reused only for the same layout, groups, seed and documents)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bench import search as bench
+from search.embedded import SCHEMA_VERSION
+
+
+def test_one_size_compares_both_backends_on_the_bench_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOM_BENCH_POSTGRES_URL", "postgresql+psycopg://loom@127.0.0.1:55432/loom_bench_x")
+
+    args = bench.parse_args(["--groups", "5000"])
+
+    assert (args.groups, args.backends) == ([5000], "elasticsearch,embedded")
+    assert args.database_url == "postgresql+psycopg://loom@127.0.0.1:55432/loom_bench_x"
+    assert bench.parse_args([]).groups == [100_000]
+
+
+def test_several_sizes_measure_the_embedded_backend_on_cached_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOM_BENCH_POSTGRES_URL", "postgresql+psycopg://loom@127.0.0.1:55432/loom_bench_x")
+
+    args = bench.parse_args(["--groups", "300000", "--groups", "100000"])
+
+    assert (args.groups, args.backends, args.database_url) == ([100_000, 300_000], "embedded", None)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--groups", "100", "--groups", "100"],
+        ["--groups", "0"],
+        ["--groups", "100", "--groups", "300", "--backends", "elasticsearch,embedded"],
+        ["--groups", "100", "--groups", "300", "--database-url", "postgresql+psycopg://loom@127.0.0.1:55432/loom_bench_x"],
+        ["--backends", "elasticsearch"],
+    ],
+)
+def test_options_that_cannot_be_measured_are_refused(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench.parse_args(argv)
+
+    assert exited.value.code == 2
+
+
+def test_every_query_runs_at_every_size_in_turn_each_size_first_as_often() -> None:
+    order = list(bench.alternation(2, 2, 3))
+
+    assert order == [
+        (0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0), (0, 2, 0), (0, 2, 1),
+        (1, 0, 1), (1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 2, 1), (1, 2, 0),
+    ]  # fmt: skip
+    three = list(bench.alternation(3, 4, 22))
+    assert Counter(three) == Counter((r, q, s) for r in range(4) for q in range(22) for s in range(3))
+    firsts = Counter(three[i][2] for i in range(0, len(three), 3))
+    assert max(firsts.values()) - min(firsts.values()) <= 1
+
+
+def test_growth_is_each_size_over_the_next_smaller() -> None:
+    figures = {
+        300: bench.Latency(90.0, 150.0, 80.0, 120.0),
+        100: bench.Latency(30.0, 50.0, 20.0, 40.0),
+        900: bench.Latency(180.0, 600.0, 160.0, 360.0),
+    }
+
+    assert bench.growth(figures) == [
+        (100, 300, bench.Latency(3.0, 3.0, 4.0, 3.0)),
+        (300, 900, bench.Latency(2.0, 4.0, 2.0, 3.0)),
+    ]
+    assert bench.Latency.of([1.0] * 18 + [9.0] * 2, [2.0] * 20) == bench.Latency(1.0, 9.0, 2.0, 2.0)
+
+
+def _built(cache: Path, groups: int, seed: int, key: str) -> None:
+    index, reused = bench.kept_index(groups, seed, key, cache)
+    assert not reused
+    index.path.write_bytes(b"an index")  # what a rebuild leaves, then its key
+    bench.keep_key(index, key)
+
+
+def test_a_kept_index_is_reused_for_the_same_key_only(tmp_path: Path) -> None:
+    key = bench.index_key(100, 2026, "ab" * 32)
+    _built(tmp_path, 100, 2026, key)
+
+    assert bench.kept_index(100, 2026, key, tmp_path)[1]
+    assert not bench.kept_index(100, 2027, bench.index_key(100, 2027, "ab" * 32), tmp_path)[1]  # another seed
+    assert not bench.kept_index(300, 2026, bench.index_key(300, 2026, "ab" * 32), tmp_path)[1]  # another size
+    assert bench.kept_index(100, 2026, key, tmp_path)[1]  # those had files of their own
+
+
+@pytest.mark.parametrize("change", ["schema version", "documents"])
+def test_another_schema_version_or_other_documents_rebuild(tmp_path: Path, change: str) -> None:
+    key = bench.index_key(100, 2026, "ab" * 32)
+    if change == "schema version":
+        changed = bench.index_key(100, 2026, "ab" * 32, SCHEMA_VERSION + 1)
+    else:
+        changed = bench.index_key(100, 2026, "cd" * 32)
+    assert key == bench.index_key(100, 2026, "ab" * 32, SCHEMA_VERSION) != changed
+    _built(tmp_path, 100, 2026, key)
+
+    index, reused = bench.kept_index(100, 2026, changed, tmp_path)
+
+    assert not reused
+    assert not bench.kept_index(100, 2026, key, tmp_path)[1]  # the old key is gone until a rebuild writes one
+    assert index.path == tmp_path / "embedded-100-seed2026.db"
+
+
+def test_an_index_file_without_its_key_is_rebuilt(tmp_path: Path) -> None:
+    key = bench.index_key(100, 2026, "ab" * 32)
+    (tmp_path / "embedded-100-seed2026.db").write_bytes(b"an interrupted rebuild")
+
+    assert not bench.kept_index(100, 2026, key, tmp_path)[1]
