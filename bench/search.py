@@ -25,10 +25,12 @@ each size's p50/p95 by wall time and by this process's CPU, the growth between c
 four figures, beside the ratio of the sizes), the targets of issue 19 (p95 ≤ 100 ms at 100,000 groups, p95 growing
 no faster than the groups) and the load average.
 
-The embedded index is kept in bench/.cache/ (embedded-N-seedS.db) with its key beside it (.key): the index
-SCHEMA_VERSION, the groups and seed, and the SHA-256 of every document built from the database for today. A run
-whose key matches reuses the index (building 300,000 groups takes minutes) and says so; any other rebuilds it.
-The documents are built in every run, reused index or not (their build rate is printed, and they make the key).
+The embedded index built from a cached SQLite database is kept in bench/.cache/ (embedded-N-seedS.db) with its key
+beside it (.key): the index SCHEMA_VERSION, the groups and seed, the day the documents were counted from, and the
+SHA-256 of the database's rows (but the page cache's generations, which a rebuild replaces) and of the code that
+makes documents (marketplace/ and search/ but search/embedded.py, whose layout SCHEMA_VERSION names). A run whose
+key matches reuses the index (building 300,000 groups takes minutes) and says so; any other rebuilds it. An index
+built from PostgreSQL is not kept.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ import argparse
 import datetime as dt
 import hashlib
 import itertools
-import json
 import os
+import sqlite3
 import statistics
 import sys
 import time
@@ -60,6 +62,7 @@ from marketplace.cli import upgrade_database  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.demo import generate_groups  # noqa: E402
 from marketplace.outbox import events  # noqa: E402
+from marketplace.pagecache import PublicGeneration  # noqa: E402
 from marketplace.producers.counts import recount  # noqa: E402
 from marketplace.producers.importer import SourceRecord, import_groups  # noqa: E402
 from search.elastic import ElasticsearchIndex  # noqa: E402
@@ -67,7 +70,8 @@ from search.embedded import SCHEMA_VERSION, EmbeddedIndex  # noqa: E402
 from search.indexing import documents, group_count, rebuild  # noqa: E402
 from search.query import CapacityNeed, Near, SearchQuery, Sort  # noqa: E402
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / ".cache"
 PREBUILT_SAMPLE = 30_000
 
 
@@ -266,32 +270,49 @@ def growth(by_size: dict[int, Latency]) -> list[tuple[int, int, Latency]]:
     return [(small, large, by_size[large] / by_size[small]) for small, large in itertools.pairwise(sizes)]
 
 
-def document_digest(session: Session, today: dt.date, label: str) -> tuple[int, float, str]:
-    """Build every group's document once, as a rebuild would for `today`, and index none.
+def database_digest(url: str) -> str | None:
+    """The SHA-256 (hex) of a cached SQLite database's rows, None for another database (whose index is not kept).
 
-    Returns how many, the seconds building them took (hashing left out), and the SHA-256 (hex) of their JSON in id
-    order: what an embedded index built from this database today holds, whatever produced the database.
+    Every table's rows in their order (a few seconds at 300,000 groups), but the page cache's generations, which each
+    index rebuild writes anew (search.indexing.rebuild), and SQLite's own statistics: the file's bytes change with those.
     """
-    digest, built, building = hashlib.sha256(), 0, 0.0
-    total = group_count(session)
-    with click.progressbar(length=total, label=label, show_pos=True) as bar:
-        stream = documents(session, today)
-        while True:
-            started = time.perf_counter()
-            doc = next(stream, None)
-            building += time.perf_counter() - started
-            if doc is None:
-                break
-            digest.update(json.dumps(doc, sort_keys=True, default=str).encode())
-            digest.update(b"\n")
-            built += 1
-            bar.update(1)
-    return built, building, digest.hexdigest()
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    digest = hashlib.sha256()
+    connection = sqlite3.connect(f"{Path(parsed.database).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name != ? ORDER BY name",
+            (PublicGeneration.__tablename__,),
+        ).fetchall()
+        for (table,) in tables:
+            digest.update(f"{table}\n".encode())
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                digest.update(repr(row).encode())
+    finally:
+        connection.close()
+    return digest.hexdigest()
 
 
-def index_key(groups: int, seed: int, digest: str, schema_version: int = SCHEMA_VERSION) -> str:
-    """What a kept embedded index must have been built from to be reused: its layout, groups, seed and documents."""
-    return f"embedded index SCHEMA_VERSION {schema_version}; groups {groups}; seed {seed}; documents sha256 {digest}"
+def code_digest(root: Path = ROOT) -> str:
+    """The SHA-256 (hex) of the code that turns groups into documents: every module of marketplace/ and search/ (their
+    paths and bytes), but search/embedded.py, whose index layout SCHEMA_VERSION names, as it does for the app's index."""
+    digest = hashlib.sha256()
+    for path in sorted([*(root / "marketplace").rglob("*.py"), *(root / "search").rglob("*.py")]):
+        if path != root / "search" / "embedded.py":
+            digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def index_key(groups: int, seed: int, today: dt.date, database: str, code: str, schema_version: int = SCHEMA_VERSION) -> str:
+    """What a kept embedded index must have been built from to be reused: its layout (`schema_version`), the groups
+    and seed, the day its documents were counted from, the database file's and the document code's SHA-256."""
+    return (
+        f"embedded index SCHEMA_VERSION {schema_version}; groups {groups}; seed {seed}; documents for {today.isoformat()}; "
+        f"database sha256 {database}; code sha256 {code}"
+    )
 
 
 def kept_index(groups: int, seed: int, key: str, cache: Path = CACHE) -> tuple[EmbeddedIndex, bool]:
@@ -311,28 +332,35 @@ def keep_key(index: EmbeddedIndex, key: str) -> None:
     index.path.with_name(index.path.name + ".key").write_text(key)
 
 
-def embedded_for(
-    engine, groups: int, seed: int, today: dt.date
-) -> tuple[EmbeddedIndex, bool, tuple[int, float], tuple[int, float] | None]:  # type: ignore[no-untyped-def]
-    """The embedded index of `engine`'s groups for `today`, reused from bench/.cache when its key matches, else rebuilt.
+def embedded_for(url: str, groups: int, seed: int, today: dt.date) -> tuple[EmbeddedIndex, bool, tuple[int, float] | None]:
+    """The embedded index of the groups in `url`'s database for `today`: reused from bench/.cache when its key
+    matches (a cached SQLite database only), else rebuilt (kept there for the next run, or, from PostgreSQL, in a
+    file of its own that the caller deletes: `index.path` names it).
 
-    Returns the index, whether it was reused, (documents built, seconds) and (groups indexed, seconds) when rebuilt.
+    Returns the index, whether it was reused, and (groups indexed, seconds) when it was rebuilt.
     """
-    with Session(engine) as session:
-        built, doc_seconds, digest = document_digest(session, today, f"Building documents, {groups:,} groups (not indexed)")
-    key = index_key(groups, seed, digest)
     CACHE.mkdir(exist_ok=True)
-    index, reused = kept_index(groups, seed, key)
+    database = database_digest(url)
+    if database is None:
+        index, key, reused = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db"), None, False
+    else:
+        key = index_key(groups, seed, today, database, code_digest())
+        index, reused = kept_index(groups, seed, key)
     if reused:
         click.echo(f"Reusing the embedded index {index.path.name}: {key}")
-        return index, True, (built, doc_seconds), None
-    with Session(engine) as session, click.progressbar(length=built, label="Rebuilding embedded", show_pos=True) as bar:
-        started = time.perf_counter()
-        count = rebuild(session, index, today=today, progress=bar.update)
-        seconds = time.perf_counter() - started
-    keep_key(index, key)
-    click.echo(f"Built the embedded index {index.path.name} (kept for the next run): {key}")
-    return index, False, (built, doc_seconds), (count, seconds)
+        return index, True, None
+    engine = make_engine(url)
+    with Session(engine) as session:
+        total = group_count(session)
+        with click.progressbar(length=total, label=f"Rebuilding embedded, {groups:,} groups", show_pos=True) as bar:
+            started = time.perf_counter()
+            count = rebuild(session, index, today=today, progress=bar.update)
+            seconds = time.perf_counter() - started
+    engine.dispose()
+    if key is not None:
+        keep_key(index, key)
+        click.echo(f"Built the embedded index {index.path.name} (kept for the next run): {key}")
+    return index, False, (count, seconds)
 
 
 def main() -> None:
@@ -353,11 +381,18 @@ def main() -> None:
 
     with Session(engine) as session:
         total_groups = group_count(session)
+        started = time.perf_counter()
+        with click.progressbar(
+            documents(session, today), length=total_groups, label="Building documents (not indexed)"
+        ) as stream:
+            built = sum(1 for _ in stream)
+        doc_seconds = time.perf_counter() - started
 
     elastic.client = elastic.client.options(request_timeout=120)
     builds = {}
+    embedded = None
     try:
-        embedded, reused, (built, doc_seconds), embedded_build = embedded_for(engine, groups, args.seed, today)
+        embedded, reused, embedded_build = embedded_for(url, groups, args.seed, today)
         if with_es:
             # The operator's path: `loom search rebuild`, from the database to a live index.
             with (
@@ -426,6 +461,9 @@ def main() -> None:
     finally:
         if with_es:
             elastic.client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+        if embedded is not None and embedded.path.name.startswith("search-bench-"):  # from PostgreSQL: not kept
+            for path in CACHE.glob(f"{embedded.path.name}*"):
+                path.unlink()
 
     click.echo()
     click.echo(
@@ -519,15 +557,16 @@ def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
     """The embedded backend at each of `sizes` (ascending), query by query in alternation; prints tables (see the module)."""
     today = dt.date.today()
     indexes: dict[int, EmbeddedIndex] = {}
-    builds: dict[int, tuple[bool, tuple[int, float], tuple[int, float] | None]] = {}
+    builds: dict[int, tuple[int, float] | None] = {}  # (groups indexed, seconds), None when reused
     for groups in sizes:
-        engine = make_engine(prepare_database(groups, seed))
+        url = prepare_database(groups, seed)
+        engine = make_engine(url)
         with Session(engine) as session:
             if (held := group_count(session)) != groups:
                 raise click.ClickException(f"the database for {groups:,} groups holds {held:,}")
-        index, reused, documents_built, build = embedded_for(engine, groups, seed, today)
         engine.dispose()
-        indexes[groups], builds[groups] = index, (reused, documents_built, build)
+        index, reused, build = embedded_for(url, groups, seed, today)
+        indexes[groups], builds[groups] = index, build
 
     mix = query_mix(today)
     queries: dict[int, list[SearchQuery]] = {}
@@ -568,14 +607,13 @@ def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
         f"every size in turn, {os.cpu_count()} cores"
     )
     click.echo()
-    click.echo(f"{'groups':>10}  {'embedded index':<16}{'documents/s':>12}{'indexed/s':>11}")
+    click.echo(f"{'groups':>10}  {'embedded index':<34}")
     for groups in sizes:
-        reused, (built, doc_seconds), build = builds[groups]
-        rate = "" if build is None else f"{build[0] / build[1]:,.0f}"
-        click.echo(
-            f"{groups:>10,}  {'reused' if reused else f'built, {build[1]:.0f} s' if build else 'built':<16}"
-            f"{built / doc_seconds:>12,.0f}{rate:>11}"
+        build = builds[groups]
+        done = (
+            "reused (kept in bench/.cache)" if build is None else f"built, {build[1]:.0f} s, {build[0] / build[1]:,.0f} groups/s"
         )
+        click.echo(f"{groups:>10,}  {done}")
     click.echo()
     click.echo(f"{'latency (ms)':<14}{'wall p50':>10}{'wall p95':>10}{'CPU p50':>10}{'CPU p95':>10}")
     for groups in sizes:

@@ -3,7 +3,10 @@ index (reused only for the same layout, groups, seed and documents)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,14 @@ def test_growth_is_each_size_over_the_next_smaller() -> None:
     assert bench.Latency.of([1.0] * 18 + [9.0] * 2, [2.0] * 20) == bench.Latency(1.0, 9.0, 2.0, 2.0)
 
 
+DAY = dt.date(2026, 11, 30)
+
+
+def _key(**changes: object) -> str:
+    fields: dict[str, object] = {"groups": 100, "seed": 2026, "today": DAY, "database": "ab" * 32, "code": "cd" * 32}
+    return bench.index_key(**{**fields, **changes})  # type: ignore[arg-type]
+
+
 def _built(cache: Path, groups: int, seed: int, key: str) -> None:
     index, reused = bench.kept_index(groups, seed, key, cache)
     assert not reused
@@ -82,34 +93,63 @@ def _built(cache: Path, groups: int, seed: int, key: str) -> None:
 
 
 def test_a_kept_index_is_reused_for_the_same_key_only(tmp_path: Path) -> None:
-    key = bench.index_key(100, 2026, "ab" * 32)
-    _built(tmp_path, 100, 2026, key)
+    _built(tmp_path, 100, 2026, _key())
 
-    assert bench.kept_index(100, 2026, key, tmp_path)[1]
-    assert not bench.kept_index(100, 2027, bench.index_key(100, 2027, "ab" * 32), tmp_path)[1]  # another seed
-    assert not bench.kept_index(300, 2026, bench.index_key(300, 2026, "ab" * 32), tmp_path)[1]  # another size
-    assert bench.kept_index(100, 2026, key, tmp_path)[1]  # those had files of their own
+    assert bench.kept_index(100, 2026, _key(), tmp_path)[1]
+    assert not bench.kept_index(100, 2027, _key(seed=2027), tmp_path)[1]  # another seed
+    assert not bench.kept_index(300, 2026, _key(groups=300), tmp_path)[1]  # another size
+    assert bench.kept_index(100, 2026, _key(), tmp_path)[1]  # those had files of their own
 
 
-@pytest.mark.parametrize("change", ["schema version", "documents"])
-def test_another_schema_version_or_other_documents_rebuild(tmp_path: Path, change: str) -> None:
-    key = bench.index_key(100, 2026, "ab" * 32)
-    if change == "schema version":
-        changed = bench.index_key(100, 2026, "ab" * 32, SCHEMA_VERSION + 1)
-    else:
-        changed = bench.index_key(100, 2026, "cd" * 32)
-    assert key == bench.index_key(100, 2026, "ab" * 32, SCHEMA_VERSION) != changed
-    _built(tmp_path, 100, 2026, key)
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"schema_version": SCHEMA_VERSION + 1},
+        {"seed": 2027},
+        {"today": DAY + dt.timedelta(days=1)},
+        {"database": "ef" * 32},
+        {"code": "01" * 32},
+    ],
+)
+def test_another_schema_version_seed_day_database_or_code_rebuilds(tmp_path: Path, change: dict[str, object]) -> None:
+    assert _key() == _key(schema_version=SCHEMA_VERSION) != _key(**change)
+    _built(tmp_path, 100, 2026, _key())
 
-    index, reused = bench.kept_index(100, 2026, changed, tmp_path)
+    index, reused = bench.kept_index(100, 2026, _key(**change), tmp_path)
 
     assert not reused
-    assert not bench.kept_index(100, 2026, key, tmp_path)[1]  # the old key is gone until a rebuild writes one
+    assert not bench.kept_index(100, 2026, _key(), tmp_path)[1]  # the old key is gone until a rebuild writes one
     assert index.path == tmp_path / "embedded-100-seed2026.db"
 
 
 def test_an_index_file_without_its_key_is_rebuilt(tmp_path: Path) -> None:
-    key = bench.index_key(100, 2026, "ab" * 32)
     (tmp_path / "embedded-100-seed2026.db").write_bytes(b"an interrupted rebuild")
 
-    assert not bench.kept_index(100, 2026, key, tmp_path)[1]
+    assert not bench.kept_index(100, 2026, _key(), tmp_path)[1]
+
+
+def test_the_key_reads_the_database_rows_and_the_document_code(tmp_path: Path) -> None:
+    database = tmp_path / "groups.db"
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("CREATE TABLE producer_group (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.execute("CREATE TABLE public_generation (id INTEGER PRIMARY KEY, token TEXT)")
+        connection.execute("INSERT INTO producer_group VALUES (1, 'Weavers'), (2, 'Potters')")
+    url = f"sqlite:///{database}"
+    before = bench.database_digest(url)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("INSERT INTO public_generation VALUES (2, 'a new token')")  # what a rebuild writes
+    assert bench.database_digest(url) == before
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE producer_group SET name = 'Basket weavers' WHERE id = 1")
+
+    assert before != bench.database_digest(url) is not None
+    assert bench.database_digest("postgresql+psycopg://loom@127.0.0.1:55432/loom_bench_x") is None  # not kept
+    for package in ("marketplace", "search"):
+        (tmp_path / package).mkdir()
+    (tmp_path / "search" / "documents.py").write_text("A = 1\n")
+    (tmp_path / "search" / "embedded.py").write_text("B = 1\n")
+    code = bench.code_digest(tmp_path)
+    (tmp_path / "search" / "embedded.py").write_text("B = 2\n")  # its layout is SCHEMA_VERSION's
+    assert bench.code_digest(tmp_path) == code
+    (tmp_path / "search" / "documents.py").write_text("A = 2\n")
+    assert bench.code_digest(tmp_path) != code
