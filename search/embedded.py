@@ -151,6 +151,8 @@ def _distance_sql(row: str) -> str:
 
 
 DISTANCE_SQL = _distance_sql("g")
+# The capabilities the words describe (a search binding its capability filters to its words, see SearchQuery.plan).
+_WORDS_CAPABILITIES = "c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)"
 MAX_EXPANSIONS = 50
 ARMS_PER_STATEMENT = 200  # lookups summed by one statement of _score_text
 FACET_SIZE = 30
@@ -546,7 +548,7 @@ class EmbeddedIndex:
                 conditions.append("c.price_max >= :price_min")
         if query.capability_words:
             params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
-            conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
+            conditions.append(_WORDS_CAPABILITIES)
         if query.capacity:
             params["cap_by"] = query.capacity.by.isoformat()
             conditions.append("c.ready_on <= :cap_by")
@@ -693,6 +695,12 @@ class EmbeddedIndex:
         # capabilities first.
         every_group = not (query.capability_words or words or groups)
         source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c"
+        if query.capability_words:
+            # The words' capabilities drive the statement, each looked up by its id as cap_fts gives it, where their ids
+            # were first sorted into a list for IN, which SQLite then read in the same order (issue 19: "baskets" with
+            # units at 100,000 groups, 15.5 -> 13.5 ms for 9,074 capabilities).
+            conditions[conditions.index(_WORDS_CAPABILITIES)] = "cap_fts MATCH :cap_words"
+            source = "cap_fts CROSS JOIN caps c ON c.id = cap_fts.rowid"
         met = f"FROM {source} WHERE {' AND '.join(conditions)}"
         only = selected_categories and every_group
         # The selected categories are ranges of the covering index's key: their rows are still read in key order.
