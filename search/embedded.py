@@ -1011,13 +1011,23 @@ class EmbeddedIndex:
             # By facet set, one integer, then each set's values read once: a combination of `columns` may span
             # several sets (when category or material is not among them), and is summed below like any other row.
             if all(matched[facet] for facet in answered):
-                table, sums = matched_set, ["COUNT(*)" for _ in answered]
+                table, adds = matched_set, ["1" for _ in answered]
             else:
-                table, sums = "temp.candidates", [f"SUM({counting[facet]})" for facet in answered]
+                table, adds = "temp.candidates", [f"({counting[facet]})" for facet in answered]
+            # Each group added to its set's counts as it comes, a few hundred rows: GROUP BY sorted every matched group
+            # first (issue 19: 17.4 -> 10.9 ms for the 80,539 groups of "recycled brass jewelry" at 300,000 groups).
+            # Facets counting the same groups share one counter.
+            distinct = list(dict.fromkeys(adds))
+            counters = [f"n{i}" for i in range(len(distinct))]
+            _emptied(connection, "facet_counts", _FACET_COUNTS)
+            connection.execute(
+                f"INSERT INTO temp.facet_counts (facets, {', '.join(counters)}) SELECT k.facets, {', '.join(distinct)} "
+                f"FROM {table} k WHERE 1 ON CONFLICT (facets) DO UPDATE SET "
+                + ", ".join(f"{n} = {n} + excluded.{n}" for n in counters)
+            )
             rows = connection.execute(
-                f"SELECT {', '.join(f's.{c}' for c in columns)}, {', '.join(f'k.n{i}' for i in range(len(answered)))} "
-                f"FROM (SELECT k.facets, {', '.join(f'{sql} AS n{i}' for i, sql in enumerate(sums))} FROM {table} k "
-                "GROUP BY k.facets) k JOIN facet_sets s ON s.id = k.facets"
+                f"SELECT {', '.join(f's.{c}' for c in columns)}, {', '.join(f'k.n{distinct.index(add)}' for add in adds)} "
+                "FROM temp.facet_counts k JOIN facet_sets s ON s.id = k.facets"
             ).fetchall()
         set_ids = {row[i] for row in rows for i in range(2, len(columns))}
         sets = {
@@ -1091,6 +1101,8 @@ class EmbeddedIndex:
 
 
 _VALUE_SET_COLUMNS = {"category": "categories", "material": "materials"}
+# A search's counts by facet set (see `_facets`): country, verified, the two certification facets, category and material.
+_FACET_COUNTS = "(facets INTEGER PRIMARY KEY, " + ", ".join(f"n{i} INTEGER NOT NULL DEFAULT 0" for i in range(6)) + ")"
 
 
 @dataclass(frozen=True)

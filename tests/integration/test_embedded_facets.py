@@ -571,9 +571,11 @@ def test_facets_without_a_capability_filter_read_no_capability_or_certificate_ro
 def test_facets_group_the_matched_groups_by_one_facet_set(
     federation: list[dict[str, Any]], indexes: tuple[EmbeddedIndex, EmbeddedIndex]
 ) -> None:
-    """Issue 19: the matched groups and candidates carry one facet-set number, and the facets group them by it, where they
+    """Issue 19: the matched groups and candidates carry one facet-set number, and the facets count them by it, where they
     grouped every matched row by country, verified flag and three value sets (a sort on five columns: a third of a text
-    search at 100,000 groups). Same facets as the previous path, with and without selections."""
+    search at 100,000 groups). Each group is added to its set's counts as it comes (temp.facet_counts, keyed by set),
+    with no GROUP BY, which sorted every matched group for a few hundred sets (17.4 -> 10.9 ms for 80,539 groups at
+    300,000). Same facets as the previous path, with and without selections."""
     current, previous = indexes
     country = Counter(d["country"] for d in federation).most_common(1)[0][0]
     category = Counter(c["category"] for d in federation for c in d["capabilities"]).most_common(1)[0][0]
@@ -589,13 +591,18 @@ def test_facets_group_the_matched_groups_by_one_facet_set(
     for query in queries:
         result, statements = _traced_search(current, query)
         assert _shape(result) == _shape(previous.search(query)), query
-        keys = [
-            key
+        sorted_groups = [s for s in statements if re.search(r"FROM temp\.(?:matched|candidates)(?: k)? GROUP BY", s)]
+        counts = [
+            s
             for s in statements
-            for key in re.findall(r"FROM temp\.(?:matched|candidates)(?: k)? GROUP BY ([\w.]+(?:, [\w.]+)*)", s)
+            if re.match(
+                r"INSERT INTO temp\.facet_counts \(facets, [n0-9, ]+\) SELECT k\.facets, .+ FROM temp\.(?:matched|candidates) k "
+                r"WHERE 1 ON CONFLICT \(facets\) DO UPDATE",
+                s,
+            )
         ]
-        assert keys and set(keys) == {"k.facets"}, (query, keys)
-        groupings.append(len(keys))
+        assert counts and not sorted_groups, (query, counts, sorted_groups)
+        groupings.append(len(counts))
         columns = [row[1] for row in current._reader().execute("PRAGMA temp.table_info(matched)")]
         assert columns == ["id", "score", "sort_value", "facets"]
     assert sum(groupings) == len(queries)  # one pass each
