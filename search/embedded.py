@@ -148,6 +148,13 @@ CREATE INDEX IF NOT EXISTS ix_caps_capacity ON caps (
     category, group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max,
     materials
 );
+-- The same columns by group: a capacity search limited by words or a place reads the capabilities of its groups from this
+-- index alone, where ix_caps_group listed them and each row was read from caps (issue 19: 52 -> 46 ms for the 46,162
+-- capabilities of the groups near Dhaka at 300,000 groups, 16.0 -> 14.0 ms at 100,000).
+CREATE INDEX IF NOT EXISTS ix_caps_group_capacity ON caps (
+    group_id, id, first_week, last_week, pace, low, high, lead_time_days, ready_on, moq, currency, price_min, price_max,
+    category, materials
+);
 """
 
 
@@ -712,7 +719,7 @@ class EmbeddedIndex:
         # appended (issue 19: read in capability order, the writes took half the time); words or a place pick a few
         # capabilities first.
         every_group = not (query.capability_words or words or groups)
-        source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c"
+        source = "caps c INDEXED BY ix_caps_capacity" if every_group else "caps c INDEXED BY ix_caps_group_capacity"
         if query.capability_words:
             # The words' capabilities drive the statement, each looked up by its id as cap_fts gives it, where their ids
             # were first sorted into a list for IN, which SQLite then read in the same order (issue 19: "baskets" with
