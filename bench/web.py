@@ -223,11 +223,14 @@ class Side:
         self.samples: list[float] = []
         self.errors = 0
         self.seconds = 0.0
+        self.slice_rates: list[float] = []  # req/s of each slice, in the order they ran
 
     def add(self, samples: list[tuple[float, int]], seconds: float) -> None:
-        self.samples += [ms for ms, status in samples if status == 200]
+        answered = [ms for ms, status in samples if status == 200]
+        self.samples += answered
         self.errors += sum(status != 200 for _, status in samples)
         self.seconds += seconds
+        self.slice_rates.append(len(answered) / seconds if seconds else 0.0)
 
     @property
     def rate(self) -> float:
@@ -235,6 +238,22 @@ class Side:
 
     def percentile(self, p: int) -> float:
         return statistics.quantiles(self.samples, n=100)[p - 1] if len(self.samples) > 1 else float("nan")
+
+
+def slice_ratios(slower: Side, faster: Side) -> list[float]:
+    """Time per request of `slower` ÷ `faster` in each round of slices (the k-th slice of one against the k-th of the
+    other, run next to each other so both saw the same load), for the spread behind the ratio of their totals.
+
+    A round where either side answered nothing is left out.
+    """
+    return [f / s for s, f in zip(slower.slice_rates, faster.slice_rates, strict=True) if s and f]
+
+
+def ratio_with_spread(slower: Side, faster: Side) -> str:
+    """`slower`'s time per request ÷ `faster`'s over all slices, with the lowest and highest round's ratio in brackets."""
+    overall = faster.rate / slower.rate if slower.rate else float("inf")
+    rounds = slice_ratios(slower, faster)
+    return f"{overall:.2f} ({min(rounds):.2f}–{max(rounds):.2f})" if len(rounds) > 1 else f"{overall:.2f}"
 
 
 def main() -> None:
@@ -371,11 +390,15 @@ def main() -> None:
     times = {(e, s, n): f.rate / p.rate for e, s, n, p, f in rows if p.rate}
     names = list(dict.fromkeys(n for _, _, n, _, _ in rows))
     if len(engines) == 2:
-        print("\nPostgreSQL ÷ SQLite, time per request relative to the floor:")
+        # The floor cancels out: (floor ÷ PostgreSQL) ÷ (floor ÷ SQLite) is SQLite's rate ÷ PostgreSQL's.
+        by_page = {(e, s, n): p for e, s, n, p, _ in rows}
+        print("\nPostgreSQL ÷ SQLite, time per request (in brackets: the lowest and highest of the rounds of slices):")
         for size in sizes:
             print(
                 f"  {size:>7,} groups: "
-                + ", ".join(f"{n} {times[('postgresql', size, n)] / times[('sqlite', size, n)]:.2f}" for n in names)
+                + ", ".join(
+                    f"{n} {ratio_with_spread(by_page[('postgresql', size, n)], by_page[('sqlite', size, n)])}" for n in names
+                )
             )
     if len(sizes) > 1:
         print(f"\n{sizes[-1]:,} ÷ {sizes[0]:,} groups, time per request relative to the floor:")
