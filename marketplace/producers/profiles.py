@@ -17,7 +17,22 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, cast, literal_column, null, select, true, union_all
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from marketplace.db import Amount
@@ -170,21 +185,30 @@ _COLUMNS = (
 )
 
 
-def _row(kind: int, id_: Any, parent: Any = None, ints: tuple[Any, ...] = (), texts: tuple[Any, ...] = (), **typed: Any) -> Any:
+def _row(
+    kind: int | ColumnElement[int],
+    id_: Any,
+    parent: Any = None,
+    ints: tuple[Any, ...] = (),
+    texts: tuple[Any, ...] = (),
+    **typed: Any,
+) -> Any:
     """Return one branch's columns in the shared layout (`_COLUMNS`).
 
     The layout: kind, id, parent id, 4 integers, 6 texts, 2 amounts, a date, 2 JSON lists, a flag. The first branch
     (the group's) names every column and casts its unused ones to their types; PostgreSQL takes a UNION's types from
-    all its branches, SQLAlchemy converts results by the first one's.
+    all its branches, SQLAlchemy converts results by the first one's. A branch whose column PostgreSQL must convert to
+    the UNION's type (a `varchar` under the group's `text` story) costs a plan node more (a Subquery Scan), so the story
+    is the last text, which no other branch uses. `kind` is a kind or an expression of the row's kind.
     """
-    first = kind == _GROUP
+    first = isinstance(kind, int) and kind == _GROUP
 
     def unused(type_: Any) -> Any:
         return cast(null(), type_) if first else null()
 
     amounts, lists = typed.get("amounts", ()), typed.get("lists", ())
     columns = (
-        literal_column(str(kind), Integer),
+        literal_column(str(kind), Integer) if isinstance(kind, int) else kind,
         id_,
         unused(Integer) if parent is None else parent,
         *ints,
@@ -217,10 +241,10 @@ PROFILE = union_all(
             texts=(
                 ProducerGroup.slug,
                 ProducerGroup.name,
-                ProducerGroup.story,
                 ProducerGroup.country,
                 ProducerGroup.region,
                 ProducerGroup.city,
+                ProducerGroup.story,
             ),
             lists=(ProducerGroup.languages,),
             flag=ProducerGroup.verified,
@@ -267,12 +291,19 @@ PROFILE = union_all(
     select(*_row(_TIER, PriceTier.id, PriceTier.product_id, ints=(PriceTier.min_quantity,), amounts=(PriceTier.unit_price,)))
     .join(Product, Product.id == PriceTier.product_id)
     .where(Product.group_id == LISTED_GROUP_ID),
-    select(*_row(_GALLERY_PHOTO, Photo.id, ints=(Photo.width, Photo.height), texts=(Photo.path, Photo.caption))).where(
-        Photo.group_id == LISTED_GROUP_ID, Photo.product_id.is_(None)
-    ),
-    select(*_row(_PRODUCT_PHOTO, Photo.id, Photo.product_id, ints=(Photo.width, Photo.height), texts=(Photo.path, Photo.caption)))
-    .join(Product, Product.id == Photo.product_id)
-    .where(Product.group_id == LISTED_GROUP_ID),
+    # Gallery and product photos in one branch: a product's photo is its group's too (`add_photo`, `first_photos`).
+    select(
+        *_row(
+            case(
+                (Photo.product_id.is_(None), literal_column(str(_GALLERY_PHOTO), Integer)),
+                else_=literal_column(str(_PRODUCT_PHOTO), Integer),
+            ),
+            Photo.id,
+            Photo.product_id,
+            ints=(Photo.width, Photo.height),
+            texts=(Photo.path, Photo.caption),
+        )
+    ).where(Photo.group_id == LISTED_GROUP_ID),
 )
 
 
@@ -292,7 +323,7 @@ def read_profile(rows: Sequence[Sequence[Any]]) -> GroupProfile:
     if not rows or rows[0][0] != _GROUP:
         raise NotFound(_("No producer group has that address."))
     g = rows[0]
-    group = GroupProfile(g[1], g[7], g[8], g[9], g[10], g[11], g[12], g[3], g[4], g[5], g[6], g[16], bool(g[18]))
+    group = GroupProfile(g[1], g[7], g[8], g[12], g[9], g[10], g[11], g[3], g[4], g[5], g[6], g[16], bool(g[18]))
     capabilities: dict[int, ProfileCapability] = {}
     products: dict[int, ProfileProduct] = {}
     for r in rows[1:]:
