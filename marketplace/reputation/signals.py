@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
@@ -138,7 +139,8 @@ _IDS = bindparam("ids", expanding=True)
 # trip, not three: what a profile on PostgreSQL pays for). Each column position holds one type in every branch:
 # kind, group, three integers (order, buyer; RFQ; rating and quality), two integers (communication, on-time
 # ratings), status, ship-by, three moments (first shipped; sent, first quote, first message), zone, country.
-_ORDER, _RECEIVED_RFQ, _RATING = 0, 1, 2
+# The zone and country (the group's calendar) come once per group, in a row of their own, not with each order.
+_ORDER, _RECEIVED_RFQ, _RATING, _CALENDAR = 0, 1, 2, 4
 _INT = cast(null(), Integer)
 _TEXT = cast(null(), String)
 _MOMENT = cast(null(), UTCDateTime())
@@ -163,8 +165,11 @@ _FIRST_MESSAGE = (
 )
 
 
-def _record(of: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect:
-    """The record of the groups `of` picks (given a group id column, the condition on it), as `_RECORD` reads it."""
+def _record(of: Callable[[Any], ColumnElement[bool]], *, ratings: bool = True) -> CompoundSelect:
+    """The record of the groups `of` picks (given a group id column, the condition on it), as `_RECORD` reads it.
+
+    Without `ratings`, the reviews' ratings are left for the caller to read (`profile_record_statement`).
+    """
     orders = (
         select(
             literal_column(str(_ORDER), Integer).label("kind"),
@@ -178,12 +183,28 @@ def _record(of: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect:
             _FIRST_SHIPPED_AT,
             _MOMENT,
             _MOMENT,
+            _TEXT,
+            _TEXT,
+        )
+    ).where(of(Order.group_id))
+    calendars = (
+        select(
+            literal_column(str(_CALENDAR), Integer),
+            ProducerGroup.id,
+            _INT,
+            _INT,
+            _INT,
+            _INT,
+            _TEXT,
+            cast(null(), Date),
+            _MOMENT,
+            _MOMENT,
+            _MOMENT,
             Organization.time_zone,
             Organization.country,
         )
-        .join(ProducerGroup, ProducerGroup.id == Order.group_id)
         .join(Organization, Organization.id == ProducerGroup.organization_id)
-        .where(of(Order.group_id))
+        .where(of(ProducerGroup.id))
     )
     received = (
         select(
@@ -204,7 +225,7 @@ def _record(of: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect:
         .join(Rfq, Rfq.id == RfqRecipient.rfq_id)
         .where(of(RfqRecipient.group_id), Rfq.status != RfqStatus.DRAFT)
     )
-    ratings = select(
+    rated = select(
         literal_column(str(_RATING), Integer),
         Review.group_id,
         Review.rating,
@@ -219,14 +240,15 @@ def _record(of: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect:
         _TEXT,
         _TEXT,
     ).where(of(Review.group_id))
-    return union_all(orders, received, ratings)
+    return union_all(orders, calendars, received, *([rated] if ratings else []))
 
 
 _RECORD = _record(lambda group_id: group_id.in_(_IDS))
 
-# The profile's statement: `_RECORD` and a fourth kind of row, the group's `shown` newest reviews as the page shows
-# them: the review's id in the group's place, its four ratings, its moment in the first moment's place, its text and
-# answer in the zone's and the country's (the only text positions that convert nothing).
+# The profile's statement: `_RECORD` with its ratings read differently, in one branch with the group's `shown` newest
+# reviews as the page shows them (one branch, not two: each costs PostgreSQL's executor start-up, issue 19). Those are
+# of a kind of their own: the review's id in the group's place, its four ratings, its moment in the first moment's place,
+# its text and answer in the zone's and the country's; the others are ratings.
 _SHOWN = 3
 SHOWN_REVIEWS = 20  # the newest reviews a profile shows
 
@@ -234,42 +256,31 @@ SHOWN_REVIEWS = 20  # the newest reviews a profile shows
 def profile_record_statement(group_id: ColumnElement[int]) -> CompoundSelect:
     """The statement `profile_record` runs for the group whose id `group_id` gives (a value or a scalar subquery).
 
-    Rows of four kinds in 13 columns (read them with `read_profile_record`); the bound parameter `shown` is the
+    Rows of five kinds in 13 columns (read them with `read_profile_record`); the bound parameter `shown` is the
     number of newest reviews read. For a page that reads the group and its record at once (`side_by_side`).
     """
-    newest = (
+
+    # The review's place, newest first, in each CASE: numbered in a subquery, PostgreSQL's plan has two nodes more.
+    def newest() -> ColumnElement[bool]:
+        return func.row_number().over(order_by=(Review.created_at.desc(), Review.id.desc())) <= bindparam("shown")
+
+    return union_all(
+        *_record(lambda column: column == group_id, ratings=False).selects,
         select(
-            Review.id,
+            case((newest(), literal_column(str(_SHOWN), Integer)), else_=literal_column(str(_RATING), Integer)),
+            case((newest(), Review.id), else_=Review.group_id),
             Review.rating,
             Review.quality_rating,
             Review.communication_rating,
             Review.on_time_rating,
-            Review.created_at,
-            Review.text,
-            Review.reply,
-        )
-        .where(Review.group_id == group_id)
-        .order_by(Review.created_at.desc(), Review.id.desc())
-        .limit(bindparam("shown"))
-        .subquery("newest")
-    )
-    return union_all(
-        *_record(lambda column: column == group_id).selects,
-        select(
-            literal_column(str(_SHOWN), Integer),
-            newest.c.id,
-            newest.c.rating,
-            newest.c.quality_rating,
-            newest.c.communication_rating,
-            newest.c.on_time_rating,
             _TEXT,
             cast(null(), Date),
-            newest.c.created_at,
+            case((newest(), Review.created_at)),
             _MOMENT,
             _MOMENT,
-            newest.c.text,
-            newest.c.reply,
-        ),
+            case((newest(), Review.text)),
+            case((newest(), Review.reply)),
+        ).where(Review.group_id == group_id),
     )
 
 
@@ -291,19 +302,21 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
 
 def _measured(rows: Sequence[Sequence[Any]], ids: list[int], now: dt.datetime) -> dict[int, Reputation]:
     """Measure the groups `ids` from the rows of `_RECORD` (rows of other kinds are left alone)."""
-    orders = [(r[2], r[1], r[3], r[6], r[7], r[8], r[11], r[12]) for r in rows if r[0] == _ORDER]
+    # Organization.zone: each group's calendar, its organization's zone or its country's.
+    zones = {r[1]: r[11] or default_time_zone(r[12]) for r in rows if r[0] == _CALENDAR}
+    orders = [(r[2], r[1], r[3], r[6], r[7], r[8]) for r in rows if r[0] == _ORDER]
     shipped: dict[int, dt.datetime] = {row[0]: row[5] for row in orders if row[5] is not None}
     completed: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)
     on_time_basis: dict[int, int] = defaultdict(int)
     orders_per_buyer: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for order_id, group_id, buyer_id, status, ship_by, _shipped, time_zone, country in orders:
+    for order_id, group_id, buyer_id, status, ship_by, _shipped in orders:
         if status == OrderStatus.CANCELLED:
             continue
         orders_per_buyer[group_id][buyer_id] += 1
         completed[group_id] += status in _DONE
         first_shipped = shipped.get(order_id)
-        zone = time_zone or default_time_zone(country)  # Organization.zone: the group's calendar
+        zone = zones[group_id]
         if first_shipped is not None:
             on_time_basis[group_id] += 1
             on_time[group_id] += local_date(_aware(first_shipped), zone) <= ship_by
@@ -396,7 +409,8 @@ def read_profile_record(
     """Measure the group `group_id` and list its reviews (newest first) from the rows of `profile_record_statement`."""
     shown = [ShownReview(r[1], r[2], r[3], r[4], r[5], _aware(r[8]), r[11] or "", r[12]) for r in rows if r[0] == _SHOWN]
     shown.sort(key=lambda review: (review.created_at, review.id), reverse=True)  # a UNION ALL keeps no order
-    return _measured(rows, [group_id], now or utcnow())[group_id], shown
+    rated = [(_RATING, group_id, *r[2:]) if r[0] == _SHOWN else r for r in rows]  # a shown review is rated too
+    return _measured(rated, [group_id], now or utcnow())[group_id], shown
 
 
 def _given(column: tuple[int | None, ...]) -> list[int]:
