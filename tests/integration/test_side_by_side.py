@@ -40,7 +40,7 @@ def test_each_statement_keeps_its_columns_and_types(session: Session, connection
         rows = session.execute(statement).all()
 
     assert len(seen) == 1
-    assert (first, second) == (slice(0, 4), slice(4, 8))
+    assert (first, second) == ((0, 1, 2, 3), (4, 5, 6, 7))  # no column of the second has a type of the first's
     assert rows_of(rows, first) == [(1, "Kitui Weavers", ["Kamba"], True)]
     assert sorted(rows_of(rows, second), key=lambda row: row[0]) == [(5, Decimal("8.2500"), None, 40), (6, None, monday, 70)]
 
@@ -54,3 +54,24 @@ def test_a_column_without_a_type_is_refused() -> None:
     # PostgreSQL resolves a UNION's types two branches at a time: two NULLs of no type make text, then an integer fails.
     with pytest.raises(ValueError, match="needs a type"):
         side_by_side(select(ProducerGroup.id), select(literal_column("1"), ProducerGroup.name))
+
+
+def test_columns_of_one_type_share_a_position(session: Session, connection: Connection) -> None:
+    """A statement's columns take the positions of an earlier statement's columns of the same type: fewer columns for
+    PostgreSQL to project in every branch (issue 19). Each statement's first column stays its own."""
+    group = factories.producer_group(session, name="Kitui Weavers", languages=["Kamba"])
+    capability = factories.capability(session, group, title="Sisal baskets", moq=40)
+    groups = select(literal_column("1", Integer).label("kind"), ProducerGroup.name, ProducerGroup.artisan_count).where(
+        ProducerGroup.id == group.id
+    )
+    capabilities = select(literal_column("2", Integer), Capability.moq, Capability.title, Capability.price_min).where(
+        Capability.id == capability.id
+    )
+    statement, (first, second) = side_by_side(groups, capabilities)
+
+    rows = session.execute(statement).all()
+
+    assert (first, second) == ((0, 1, 2), (3, 2, 1, 4))
+    assert len(statement.selects[0].selected_columns) == 5
+    assert rows_of(rows, first) == [(1, "Kitui Weavers", group.artisan_count)]
+    assert rows_of(rows, second) == [(2, 40, "Sisal baskets", capability.price_min)]
