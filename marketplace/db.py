@@ -767,5 +767,8 @@ def _typed_null(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def rows_of(rows: Sequence[Any], part: tuple[int, ...]) -> list[tuple[Any, ...]]:
     """The rows of one statement of `side_by_side` (those with its first column set), cut to its columns, in order."""
-    cut, first = operator.itemgetter(*part, part[0]), part[0]  # itemgetter of two or more gives a tuple
-    return [cut(row)[:-1] for row in rows if row[first] is not None]
+    first = part[0]
+    if len(part) == 1:
+        return [(row[first],) for row in rows if row[first] is not None]
+    cut = operator.itemgetter(*part)  # of two or more positions: a tuple
+    return [cut(row) for row in rows if row[first] is not None]

@@ -260,27 +260,40 @@ def profile_record_statement(group_id: ColumnElement[int]) -> CompoundSelect:
     number of newest reviews read. For a page that reads the group and its record at once (`side_by_side`).
     """
 
-    # The review's place, newest first, in each CASE: numbered in a subquery, PostgreSQL's plan has two nodes more.
-    def newest() -> ColumnElement[bool]:
-        return func.row_number().over(order_by=(Review.created_at.desc(), Review.id.desc())) <= bindparam("shown")
-
-    return union_all(
-        *_record(lambda column: column == group_id, ratings=False).selects,
+    reviews = (
         select(
-            case((newest(), literal_column(str(_SHOWN), Integer)), else_=literal_column(str(_RATING), Integer)),
-            case((newest(), Review.id), else_=Review.group_id),
+            Review.id,
+            Review.group_id,
             Review.rating,
             Review.quality_rating,
             Review.communication_rating,
             Review.on_time_rating,
+            Review.created_at,
+            Review.text,
+            Review.reply,
+            (func.row_number().over(order_by=(Review.created_at.desc(), Review.id.desc())) <= bindparam("shown")).label("shown"),
+        )
+        .where(Review.group_id == group_id)
+        .subquery("reviews")
+    )
+    shown = reviews.c.shown  # one of the newest `shown`, numbered once (the statement's text binds `shown` once)
+    return union_all(
+        *_record(lambda column: column == group_id, ratings=False).selects,
+        select(
+            case((shown, literal_column(str(_SHOWN), Integer)), else_=literal_column(str(_RATING), Integer)),
+            case((shown, reviews.c.id), else_=reviews.c.group_id),
+            reviews.c.rating,
+            reviews.c.quality_rating,
+            reviews.c.communication_rating,
+            reviews.c.on_time_rating,
             _TEXT,
             cast(null(), Date),
-            case((newest(), Review.created_at)),
+            case((shown, reviews.c.created_at)),
             _MOMENT,
             _MOMENT,
-            case((newest(), Review.text)),
-            case((newest(), Review.reply)),
-        ).where(Review.group_id == group_id),
+            case((shown, reviews.c.text)),
+            case((shown, reviews.c.reply)),
+        ),
     )
 
 
