@@ -153,7 +153,7 @@ class GroupProfile:
     photos: list[ProfilePhoto] = field(default_factory=list)
 
 
-_GROUP, _CAPABILITY, _WEEK, _CERTIFICATION, _PRODUCT, _TIER, _GALLERY_PHOTO, _PRODUCT_PHOTO = range(8)
+_GROUP, _CAPABILITY, _WEEK, _CERTIFICATION, _PRODUCT, _GALLERY_PHOTO, _PRODUCT_PHOTO = range(7)
 
 # The listed group at the slug; every other kind of row belongs to it. Written once (a CTE) and the later branches' unused
 # columns as bare NULLs (their types come from the first branch): psycopg converts a statement over 4 KB anew each time.
@@ -280,16 +280,17 @@ PROFILE = union_all(
             flag=Certification.verified,
         )
     ).where(Certification.group_id == LISTED_GROUP_ID),
+    # A product with its price tiers, a row for each (one without a tier for a product without): one branch, not two.
     select(
         *_row(
             _PRODUCT,
             Product.id,
-            ints=(Product.moq, Product.lead_time_days),
+            ints=(Product.moq, Product.lead_time_days, PriceTier.min_quantity),
             texts=(Product.sku, Product.title, Product.category, Product.currency),
+            amounts=(PriceTier.unit_price,),
         )
-    ).where(Product.group_id == LISTED_GROUP_ID),
-    select(*_row(_TIER, PriceTier.id, PriceTier.product_id, ints=(PriceTier.min_quantity,), amounts=(PriceTier.unit_price,)))
-    .join(Product, Product.id == PriceTier.product_id)
+    )
+    .outerjoin(PriceTier, PriceTier.product_id == Product.id)
     .where(Product.group_id == LISTED_GROUP_ID),
     # Gallery and product photos in one branch: a product's photo is its group's too (`add_photo`, `first_photos`).
     select(
@@ -336,12 +337,12 @@ def read_profile(rows: Sequence[Sequence[Any]]) -> GroupProfile:
             capabilities[r[2]].windows.append(ProfileWeek(r[15], r[3], r[4]))
         elif kind == _CERTIFICATION:
             group.certifications.append(ProfileCertification(r[7], r[8], bool(r[18]), r[15]))
-        elif kind == _PRODUCT:
-            product = ProfileProduct(r[1], r[7], r[8], r[9], r[3], r[4], r[10])
-            products[product.id] = product
-            group.products.append(product)
-        elif kind == _TIER:
-            products[r[2]].price_tiers.append(ProfileTier(r[3], r[13]))
+        elif kind == _PRODUCT:  # a row for each of its price tiers, or one without
+            if (product := products.get(r[1])) is None:
+                product = products[r[1]] = ProfileProduct(r[1], r[7], r[8], r[9], r[3], r[4], r[10])
+                group.products.append(product)
+            if r[5] is not None:
+                product.price_tiers.append(ProfileTier(r[5], r[13]))
         elif kind == _GALLERY_PHOTO:
             group.photos.append(ProfilePhoto(r[1], r[7], r[8], r[3], r[4]))
         else:
