@@ -168,7 +168,9 @@ class PreviousPath(EmbeddedIndex):
                     "m.cap_id = c.id "
                        f"WHERE {cap_where} GROUP BY value")
             else:
-                sql = f"SELECT c.category AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c WHERE {cap_where} GROUP BY value"
+                # Categories by their id in `codes` (the index's layout since SCHEMA_VERSION 16).
+                sql = (f"SELECT k.value AS value, COUNT(DISTINCT c.group_id) AS n FROM caps c JOIN codes k ON k.id = c.category "
+                       f"WHERE {cap_where} GROUP BY value")
         return connection.execute(f"{sql} ORDER BY n DESC, value ASC LIMIT :facet_size", params).fetchall()
 
     def _score_text(self, connection: sqlite3.Connection, query: SearchQuery) -> bool:
@@ -207,7 +209,9 @@ class PreviousPath(EmbeddedIndex):
     def _capability_conditions(query: SearchQuery, params: dict[str, Any], exclude: str | None = None) -> list[str]:
         conditions: list[str] = []
         if query.categories and exclude != "category":
-            conditions.append(f"c.category IN ({_bind(params, 'cat', category_codes(query.categories))})")
+            # Category and currency by their id in `codes`, the ready date as a day number (SCHEMA_VERSION 16's layout).
+            categories = _bind(params, 'cat', category_codes(query.categories))
+            conditions.append(f"c.category IN (SELECT k.id FROM codes k WHERE k.kind = 'category' AND k.value IN ({categories}))")
         if query.materials and exclude != "material":
             # IN, not a correlated EXISTS: the material's capabilities are read once, from its index.
             conditions.append(
@@ -221,7 +225,7 @@ class PreviousPath(EmbeddedIndex):
             conditions.append("c.moq <= :max_moq")
         if query.price_min is not None or query.price_max is not None:
             params["currency"] = query.currency
-            conditions.append("c.currency = :currency")
+            conditions.append("c.currency = (SELECT k.id FROM codes k WHERE k.kind = 'currency' AND k.value = :currency)")
             if query.price_max is not None:
                 params["price_max"] = query.price_max
                 conditions.append("c.price_min <= :price_max")
@@ -232,7 +236,7 @@ class PreviousPath(EmbeddedIndex):
             params["cap_words"] = " AND ".join(f"({_any_of(entry)})" for entry in query.capability_words)
             conditions.append("c.id IN (SELECT rowid FROM cap_fts WHERE cap_fts MATCH :cap_words)")
         if query.capacity:
-            params["cap_by"] = query.capacity.by.isoformat()
+            params["cap_by"] = query.capacity.by.toordinal()
             conditions.append("c.ready_on <= :cap_by")
             conditions.append("c.id IN (SELECT cap_id FROM temp.cap_ready)")  # see _capacity_met
         return conditions
@@ -1022,7 +1026,8 @@ def test_a_single_categorys_capacity_search_writes_only_its_capabilities(
         codes = set(category_codes(query.categories))
         for _page in range(2):
             now, statements = _traced_search(current, query)
-            written = {row[0] for row in connection.execute("SELECT DISTINCT category FROM temp.cap_ok")}
+            named = "SELECT DISTINCT k.value FROM temp.cap_ok c JOIN codes k ON k.id = c.category"  # categories by id
+            written = {row[0] for row in connection.execute(named)}
             assert written and written <= codes, (query, written)
             [count] = [s for s in statements if s.startswith("SELECT c.category AS value, COUNT(DISTINCT c.group_id)")]
             plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {count}")]
