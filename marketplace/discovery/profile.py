@@ -43,5 +43,5 @@ def profile_page(session: Session, slug: str, *, now: dt.datetime | None = None)
     """
     rows = session.execute(_STATEMENT, {"slug": slug, "shown": SHOWN_REVIEWS}).all()
     group = read_profile(rows_of(rows, _PROFILE_PART))
-    record, reviews = read_profile_record(rows_of(rows, _RECORD_PART), group.id, now=now)
+    record, reviews = read_profile_record(rows, group.id, now=now, at=_RECORD_PART)  # read in place: thousands of rows
     return ProfilePage(group, record, reviews)

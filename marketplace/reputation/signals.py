@@ -323,10 +323,26 @@ def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | No
     return _measured(session.execute(_RECORD, {"ids": ids}).all(), ids, now or utcnow())
 
 
-def _measured(rows: Sequence[Sequence[Any]], ids: list[int], now: dt.datetime) -> dict[int, Reputation]:
-    """Measure the groups `ids` from the rows of `_RECORD` (rows of other kinds are left alone)."""
+_COLUMNS = tuple(range(11))  # where the record's columns are in a row of its own statement
+
+
+def _measured(
+    rows: Sequence[Sequence[Any]],
+    ids: list[int],
+    now: dt.datetime,
+    *,
+    at: Sequence[int] = _COLUMNS,
+    shown_of: int | None = None,
+) -> dict[int, Reputation]:
+    """Measure the groups `ids` from the rows of `_RECORD` (rows of other kinds are left alone).
+
+    `at`: the positions of the record's 11 columns in a row (a page's statement puts them among its own, see
+    `side_by_side`), read in place rather than cut out row by row (thousands of tuples for a busy group, issue 19).
+    `shown_of`: the group whose shown reviews (`profile_record_statement`) are rated too.
+    """
+    k, g, n2, n3, n4, n5, day, first, second, zone, country = at
     # Organization.zone: each group's calendar, its organization's zone or its country's.
-    zones = {r[1]: r[9] or default_time_zone(r[10]) for r in rows if r[0] == _CALENDAR}
+    zones = {r[g]: r[zone] or default_time_zone(r[country]) for r in rows if r[k] == _CALENDAR}
     today: dict[int, dt.date] = {}
     naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)  # for SQLite's moments, naive UTC
     completed: dict[int, int] = defaultdict(int)
@@ -338,12 +354,12 @@ def _measured(rows: Sequence[Sequence[Any]], ids: list[int], now: dt.datetime) -
     answered: dict[int, list[float]] = defaultdict(list)
     ratings: dict[int, list[tuple[int, int | None, int | None, int | None]]] = defaultdict(list)
     for r in rows:
-        kind, group_id = r[0], r[1]
+        kind, group_id = r[k], r[g]
         if kind == _ORDER:
-            status, ship_by, first_shipped = r[9], r[6], r[7]
+            status, ship_by, first_shipped = r[zone], r[day], r[first]
             if status == OrderStatus.CANCELLED:
                 continue
-            orders_per_buyer[group_id][r[2]] += 1
+            orders_per_buyer[group_id][r[n2]] += 1
             completed[group_id] += status in _DONE
             if first_shipped is not None:
                 on_time_basis[group_id] += 1
@@ -354,14 +370,16 @@ def _measured(rows: Sequence[Sequence[Any]], ids: list[int], now: dt.datetime) -
                 if ship_by < today[group_id]:
                     on_time_basis[group_id] += 1  # late and still not shipped
         elif kind == _RECEIVED_RFQ:
-            sent_at, answer = r[7], r[8]
+            sent_at, answer = r[first], r[second]
             if answer is not None:
                 rfq_basis[group_id] += 1
                 answered[group_id].append(max((answer - sent_at).total_seconds(), 0) / 3600)
             elif (naive_now if sent_at.tzinfo is None else now) - sent_at >= ANSWER_WINDOW:
                 rfq_basis[group_id] += 1
         elif kind == _RATING:
-            ratings[group_id].append((r[2], r[3], r[4], r[5]))
+            ratings[group_id].append((r[n2], r[n3], r[n4], r[n5]))
+        elif kind == _SHOWN and shown_of is not None:  # a shown review, its id in the group's place
+            ratings[shown_of].append((r[n2], r[n3], r[n4], r[n5]))
 
     result: dict[int, Reputation] = {}
     for group_id in ids:
@@ -423,13 +441,19 @@ def profile_record(
 
 
 def read_profile_record(
-    rows: Sequence[Sequence[Any]], group_id: int, *, now: dt.datetime | None = None
+    rows: Sequence[Sequence[Any]], group_id: int, *, now: dt.datetime | None = None, at: Sequence[int] = _COLUMNS
 ) -> tuple[Reputation, list[ShownReview]]:
-    """Measure the group `group_id` and list its reviews (newest first) from the rows of `profile_record_statement`."""
-    shown = [ShownReview(r[1], r[2], r[3], r[4], r[5], _utc(r[7]), r[9] or "", r[10]) for r in rows if r[0] == _SHOWN]
+    """Measure the group `group_id` and list its reviews (newest first) from the rows of `profile_record_statement`.
+
+    `at`: the positions of its 11 columns in a row, as `side_by_side` gives them for a page's statement (rows of the
+    page's other parts are left alone); by default, a row of `profile_record_statement`'s own.
+    """
+    k, g, n2, n3, n4, n5, _day, first, _second, text, reply = at
+    shown = [
+        ShownReview(r[g], r[n2], r[n3], r[n4], r[n5], _utc(r[first]), r[text] or "", r[reply]) for r in rows if r[k] == _SHOWN
+    ]
     shown.sort(key=lambda review: (review.created_at, review.id), reverse=True)  # a UNION ALL keeps no order
-    rated = [(_RATING, group_id, *r[2:]) if r[0] == _SHOWN else r for r in rows]  # a shown review is rated too
-    return _measured(rated, [group_id], now or utcnow())[group_id], shown
+    return _measured(rows, [group_id], now or utcnow(), at=at, shown_of=group_id)[group_id], shown
 
 
 def _given(column: tuple[int | None, ...]) -> list[int]:
