@@ -313,9 +313,10 @@ _PROFILE_RECORD = profile_record_statement(bindparam("group_id"))
 def reputations(session: Session, group_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, Reputation]:
     """Measure every group of `group_ids` in one statement for the whole list, however long.
 
-    Orders come with the day each first shipped, each request received with its first answer (a quote,
-    or a message from one of the group's people), each as a correlated MIN, and the reviews' ratings: the
-    three as one UNION ALL (`_RECORD`), one round trip, which is what a page on PostgreSQL pays for (issue 19).
+    Orders come with the moment each first shipped (a correlated MIN), each request received with its first
+    answer (a quote, or a message from one of the group's people; `_first_answers`, grouped once and joined), and
+    the reviews' ratings: the three as one UNION ALL (`_RECORD`), one round trip, which is what a page on PostgreSQL
+    pays for (issue 19).
     """
     if not group_ids:
         return {}
