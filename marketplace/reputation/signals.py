@@ -353,7 +353,9 @@ def _measured(
     # RFQs received, and the first answer (a quote, or a message from one of the group's people).
     rfq_basis: dict[int, int] = defaultdict(int)
     answered: dict[int, list[float]] = defaultdict(list)
-    ratings: dict[int, list[tuple[int, int | None, int | None, int | None]]] = defaultdict(list)
+    # Reviews: per group, the count and the sum of each rating given (overall, quality, communication, on time) and
+    # twice the sum of the review scores (`_add_review`), all integers: the averages are those of the values one by one.
+    stars: dict[int, list[int]] = {}
     for r in rows:
         kind, group_id = r[k], r[g]
         if kind == _ORDER:
@@ -377,17 +379,14 @@ def _measured(
                 answered[group_id].append(max((answer - sent_at).total_seconds(), 0) / 3600)
             elif (naive_now if sent_at.tzinfo is None else now) - sent_at >= ANSWER_WINDOW:
                 rfq_basis[group_id] += 1
-        elif kind == _RATING:
-            ratings[group_id].append((r[n2], r[n3], r[n4], r[n5]))
-        elif kind == _SHOWN and shown_of is not None:  # a shown review, its id in the group's place
-            ratings[shown_of].append((r[n2], r[n3], r[n4], r[n5]))
+        elif kind == _RATING or (kind == _SHOWN and shown_of is not None):  # a shown one has its id in the group's place
+            _add_review(stars, group_id if kind == _RATING else shown_of, r[n2], r[n3], r[n4], r[n5])
 
     result: dict[int, Reputation] = {}
     for group_id in ids:
-        stars = ratings.get(group_id, [])
-        overall, quality, communication, on_time_stars = (
-            (_given(column) for column in zip(*stars, strict=True)) if stars else ([], [], [], [])
-        )
+        (overall, overall_sum, quality, quality_sum, communication, communication_sum, on_time_stars, on_time_sum) = (
+            given := stars.get(group_id, _NO_REVIEWS)
+        )[:8]
         hours = answered.get(group_id, [])
         result[group_id] = Reputation(
             orders_completed=completed[group_id],
@@ -397,15 +396,15 @@ def _measured(
             response_rate=_rate(len(hours), rfq_basis[group_id]),
             median_response_hours=round(statistics.median(hours), 1) if len(hours) >= MIN_BASIS else None,
             repeat_buyers=sum(1 for n in orders_per_buyer[group_id].values() if n >= 2),
-            review_count=len(overall),
-            review_average=_average(overall),
-            quality_count=len(quality),
-            quality_average=_average(quality),
-            communication_count=len(communication),
-            communication_average=_average(communication),
-            on_time_count=len(on_time_stars),
-            on_time_rating_average=_average(on_time_stars),
-            review_score=_average([_review_score(*review) for review in stars]),
+            review_count=overall,
+            review_average=_average(overall_sum, overall),
+            quality_count=quality,
+            quality_average=_average(quality_sum, quality),
+            communication_count=communication,
+            communication_average=_average(communication_sum, communication),
+            on_time_count=on_time_stars,
+            on_time_rating_average=_average(on_time_sum, on_time_stars),
+            review_score=_average(given[8] / 2, overall),
         )
     return result
 
@@ -457,18 +456,42 @@ def read_profile_record(
     return _measured(rows, [group_id], now or utcnow(), at=at, shown_of=group_id)[group_id], shown
 
 
-def _given(column: tuple[int | None, ...]) -> list[int]:
-    return [stars for stars in column if stars is not None]
+_NO_REVIEWS = (0,) * 9
 
 
-def _average(stars: list[int] | list[float]) -> float | None:
-    return round(statistics.fmean(stars), 2) if len(stars) >= MIN_BASIS else None
+def _add_review(
+    stars: dict[int, list[int]], group_id: int, overall: int, quality: int | None, communication: int | None, on_time: int | None
+) -> None:
+    """Count one review of `group_id` into `stars`: [count, sum] of each rating given (overall, quality, communication,
+    on time; every review gives the overall one), then twice the sum of their scores.
+
+    A review's score, its part in the boost: the mean of its quality and communication ratings, or the one of them
+    given, or the overall rating of a review without them (twice it: an integer).
+    """
+    given = stars.get(group_id)
+    if given is None:
+        given = stars[group_id] = [0] * 9
+    given[0] += 1
+    given[1] += overall
+    if quality is not None:
+        given[2] += 1
+        given[3] += quality
+    if communication is not None:
+        given[4] += 1
+        given[5] += communication
+    if on_time is not None:
+        given[6] += 1
+        given[7] += on_time
+    if quality is not None:
+        given[8] += quality + communication if communication is not None else 2 * quality
+    else:
+        given[8] += 2 * communication if communication is not None else 2 * overall
 
 
-def _review_score(overall: int, quality: int | None, communication: int | None, _on_time: int | None) -> float:
-    """One review's part in the boost: its quality and communication ratings, or the overall rating of a review without them."""
-    given = [stars for stars in (quality, communication) if stars is not None]
-    return statistics.fmean(given) if given else float(overall)
+def _average(total: float, count: int) -> float | None:
+    """The mean of `count` values summing to `total` (exact: integers, or multiples of ½), to two places; None below
+    MIN_BASIS. The same float as `round(statistics.fmean(values), 2)`: fmean divides their exact sum by their count."""
+    return round(total / count, 2) if count >= MIN_BASIS else None
 
 
 _NEAR = dt.timedelta(days=2)  # how far a moment's date in one zone can be from its date in another
