@@ -717,8 +717,8 @@ def side_by_side(*statements: Select[Any] | CompoundSelect) -> tuple[CompoundSel
     Returns the statement and, for each of `statements` in turn, the positions in a result row of its columns
     (`rows_of` takes its rows back). A row of one statement has NULL in every other statement's first column, so each
     statement's first column must never be NULL (a kind, an id). Its other columns share the positions of an earlier
-    statement's columns of the same type where they can (one position per column of each statement; the first
-    statement's own first branch gives the types): PostgreSQL starts every branch's projection for each of the
+    statement's columns of the same type where they can (`_read_alike`; one position per column of each statement; the
+    first statement's own first branch gives the types): PostgreSQL starts every branch's projection for each of the
     statement's columns, so fewer columns cost each branch less (issue 19). Result types come from a UNION's first
     branch: that branch gives the others' own columns as NULLs cast to their types (the types of each statement's first
     branch), so each of those columns needs one (`literal_column("1", Integer)`, not `literal_column("1")`). An ORDER BY
@@ -737,7 +737,7 @@ def side_by_side(*statements: Select[Any] | CompoundSelect) -> tuple[CompoundSel
         slots.append(own[0])  # a statement's first column is its own: it tells its rows from the others'
         shared = {at for part in places for at in part[1:]}
         for column in own[1:]:
-            at = next((at for at in sorted(shared - taken) if type(slots[at].type) is type(column.type)), None)
+            at = next((at for at in sorted(shared - taken) if _read_alike(slots[at].type, column.type)), None)
             if at is None:
                 at = len(slots)
                 slots.append(column)
@@ -757,6 +757,19 @@ def side_by_side(*statements: Select[Any] | CompoundSelect) -> tuple[CompoundSel
                     padded[position] = _typed_null(slots[position]).label(f"s{position}") if first else null()
             selects.append(branch.with_only_columns(*padded, maintain_column_froms=True))
     return union_all(*selects), places
+
+
+# Types whose values are read alike whatever their arguments (a string's length): no result conversion takes them.
+_READ_ALIKE_ANY_ARGUMENTS = (String, Integer, BigInteger)
+
+
+def _read_alike(held: Any, given: Any) -> bool:
+    """Whether a value of type `given` read as type `held` comes back as it would read as `given`: the same class, and
+    the same arguments unless the class takes none in reading. Not two enums of other values (each reads its own), nor
+    numerics of other scales (SQLite's decimals are read to their column's scale)."""
+    if type(held) is not type(given):
+        return False
+    return type(held) in _READ_ALIKE_ANY_ARGUMENTS or repr(held) == repr(given)
 
 
 def _typed_null(column: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -8,11 +8,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection, Date, Integer, cast, literal_column, null, select, union_all
+from sqlalchemy import Connection, Date, Integer, Numeric, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
-from marketplace.db import rows_of, side_by_side
+from marketplace.db import rows_of, side_by_side, str_enum
+from marketplace.orders.models import OrderStatus
 from marketplace.producers.models import Capability, CapacityWindow, ProducerGroup
+from marketplace.sourcing.models import RfqStatus
 from tests import factories
 from tests.integration.test_query_counts import counted
 
@@ -75,3 +77,25 @@ def test_columns_of_one_type_share_a_position(session: Session, connection: Conn
     assert len(statement.selects[0].selected_columns) == 5
     assert rows_of(rows, first) == [(1, "Kitui Weavers", group.artisan_count)]
     assert rows_of(rows, second) == [(2, 40, "Sisal baskets", capability.price_min)]
+
+
+def test_columns_read_otherwise_keep_positions_of_their_own(session: Session) -> None:
+    """Two enums of other values, or numerics of other scales, never share a position: each is read by its own type
+    (an order's status read as a request's would not be one of its values; SQLite's decimals are read to their scale)."""
+    orders = select(
+        literal_column("1", Integer).label("kind"),
+        literal_column("'confirmed'", str_enum(OrderStatus, "order_status")).label("status"),
+        literal_column("1.235", Numeric(10, 3)).label("weight"),
+    )
+    requests = select(
+        literal_column("2", Integer),
+        literal_column("'draft'", str_enum(RfqStatus, "rfq_status")),
+        literal_column("1.5", Numeric(12, 2)),
+    )
+    statement, (first, second) = side_by_side(orders, requests)
+
+    rows = session.execute(statement).all()
+
+    assert (first, second) == ((0, 1, 2), (3, 4, 5))
+    assert rows_of(rows, first) == [(1, OrderStatus.CONFIRMED, Decimal("1.235"))]
+    assert rows_of(rows, second) == [(2, RfqStatus.DRAFT, Decimal("1.50"))]
