@@ -1243,26 +1243,33 @@ def _capability_material_sets(connection: sqlite3.Connection, docs: list[dict[st
 def _code_ids(connection: sqlite3.Connection, kind: str, values: set[str]) -> dict[str, int]:
     """Return the id in `codes` of each category or currency code (`kind` 'category' or 'currency'), adding those it does
     not hold yet."""
-    connection.executemany("INSERT OR IGNORE INTO codes (kind, value) VALUES (?, ?)", ((kind, value) for value in sorted(values)))
-    ids: dict[str, int] = {}
-    distinct = sorted(values)
-    for start in range(0, len(distinct), 500):
-        chunk = distinct[start : start + 500]
-        placeholders = ", ".join("?" * len(chunk))
-        sql = f"SELECT value, id FROM codes WHERE kind = ? AND value IN ({placeholders})"
-        ids.update(connection.execute(sql, [kind, *chunk]))
-    return ids
+    return _interned(connection, "codes", "value", values, kind=kind)
 
 
 def _value_set_ids(connection: sqlite3.Connection, texts: set[str]) -> dict[str, int]:
     """Return the id of each value set (JSON text) by its text, adding those `value_sets` does not hold yet."""
-    distinct = sorted(texts)
-    connection.executemany("INSERT OR IGNORE INTO value_sets (value_set) VALUES (?)", ((text,) for text in distinct))
+    return _interned(connection, "value_sets", "value_set", texts)
+
+
+def _interned(connection: sqlite3.Connection, table: str, column: str, values: set[str], **fixed: str) -> dict[str, int]:
+    """Return the id of each of `values` in `table`'s unique `column` (in rows holding `fixed`: column name to value),
+    adding the rows it does not hold yet. Read back 500 at a time, under SQLite's bound-parameter limit."""
+    distinct = sorted(values)
+    names = [*fixed, column]
+    connection.executemany(
+        f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        ((*fixed.values(), value) for value in distinct),
+    )
+    where = "".join(f"{name} = ? AND " for name in fixed)
     ids: dict[str, int] = {}
     for start in range(0, len(distinct), 500):
         chunk = distinct[start : start + 500]
         placeholders = ", ".join("?" * len(chunk))
-        ids.update(connection.execute(f"SELECT value_set, id FROM value_sets WHERE value_set IN ({placeholders})", chunk))
+        ids.update(
+            connection.execute(
+                f"SELECT {column}, id FROM {table} WHERE {where}{column} IN ({placeholders})", [*fixed.values(), *chunk]
+            )
+        )
     return ids
 
 
