@@ -27,7 +27,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -123,8 +123,15 @@ class Reputation:
         return round(min(total, MAX_BOOST), 4)
 
     def as_document(self) -> dict[str, Any]:
-        """Return the reputation as the search document stores it (its fields plus `is_new`)."""
-        return asdict(self) | {"is_new": self.is_new}
+        """Return the reputation as the search document stores it (its fields plus `is_new`).
+
+        Its fields are numbers or None, so a plain copy is what `dataclasses.asdict` gives, without its recursive deep
+        copy of every value (issue 19: a quarter of the time a rebuild spent making documents).
+        """
+        return {name: getattr(self, name) for name in _FIELD_NAMES} | {"is_new": self.is_new}
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(Reputation))
 
 
 def _clip(value: float) -> float:

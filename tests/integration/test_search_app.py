@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
@@ -220,6 +220,43 @@ def test_rebuilds_and_the_outbox_handler_build_the_same_documents(session: Sessi
     from_objects = {g.id: build_document(g, today, reputation(session, g.id)) for g in session.scalars(select(ProducerGroup))}
     assert from_rows == from_objects and len(from_rows) == 15
     assert any(w for doc in from_rows.values() for c in doc["capabilities"] for w in [c["capacity_keys"]])
+
+
+def test_a_rebuild_reads_past_batches_of_unlisted_groups_and_leaves_them_out(session: Session) -> None:
+    """Batches are read by id alone and unlisted groups dropped from them: a batch holding none that is listed is not the end."""
+    from search.indexing import documents
+
+    groups = [factories.producer_group(session, name=f"Lakeside Weavers {n}") for n in range(7)]
+    for n in (1, 2, 3, 5):
+        groups[n].listed = False
+    session.commit()
+
+    ids = [doc["id"] for doc in documents(session, dt.date(2027, 1, 6), batch=2)]  # batches (0 1) (2 3) (4 5) (6)
+    assert ids == [groups[n].id for n in (0, 4, 6)]
+
+
+def test_a_rebuild_reads_its_batches_along_the_primary_key_without_sorting(session: Session, connection: Connection) -> None:
+    """Each batch walks the primary key from the last id read. With `listed = true` in the statement, SQLite read every
+    listed group after it through the listing index and sorted them to keep a batch: a rebuild grew with the square of
+    the groups (issue 19)."""
+    from search.indexing import documents
+    from tests.integration.test_listing_plans import _as_if_large, statements
+
+    for n in range(3):
+        factories.producer_group(session, name=f"Lakeside Weavers {n}")
+    session.commit()
+    with statements(connection) as seen:
+        assert len(list(documents(session, dt.date(2027, 1, 6), batch=2))) == 3
+    batches = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT producer_group.id") and "LIMIT" in s]
+    assert len(batches) == 3  # (0 1) (2), and the empty read that ends it
+    statement, parameters = batches[0]
+    if connection.dialect.name == "sqlite":
+        shown = "\n".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+        assert "USING INTEGER PRIMARY KEY (rowid>?)" in shown and "TEMP B-TREE" not in shown, shown
+    else:
+        _as_if_large(connection)
+        shown = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+        assert "Index Scan using pk_producer_group on producer_group" in shown and "Sort" not in shown, shown
 
 
 def test_a_change_made_while_the_index_is_rebuilt_is_not_lost(session: Session, tmp_path) -> None:
