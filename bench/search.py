@@ -206,6 +206,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--index-prefix", default=f"loom-bench-{uuid.uuid4().hex[:6]}", help="a new Elasticsearch index prefix (default: random)"
     )
     parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild the embedded index even where a kept one matches (to time rebuilds; with several --groups, their growth)",
+    )
+    parser.add_argument(
         "--backends",
         help="elasticsearch,embedded (default with one --groups) or embedded alone (no server needed; the only one with several)",
     )
@@ -270,6 +275,17 @@ def growth(by_size: dict[int, Latency]) -> list[tuple[int, int, Latency]]:
     return [(small, large, by_size[large] / by_size[small]) for small, large in itertools.pairwise(sizes)]
 
 
+def rebuild_growth(builds: dict[int, tuple[int, float] | None]) -> list[tuple[int, int, float]]:
+    """Between each size and the next larger one, both rebuilt in this run (`builds`: size -> (groups indexed, seconds),
+    None when reused): (smaller, larger, larger's seconds ÷ smaller's), smallest first."""
+    sizes = sorted(builds)
+    return [
+        (small, large, built_large[1] / built_small[1])
+        for small, large in itertools.pairwise(sizes)
+        if (built_small := builds[small]) is not None and (built_large := builds[large]) is not None
+    ]
+
+
 def database_digest(url: str) -> str | None:
     """The SHA-256 (hex) of a cached SQLite database's rows, None for another database (whose index is not kept).
 
@@ -315,13 +331,16 @@ def index_key(groups: int, seed: int, today: dt.date, database: str, code: str, 
     )
 
 
-def kept_index(groups: int, seed: int, key: str, cache: Path = CACHE) -> tuple[EmbeddedIndex, bool]:
+def kept_index(
+    groups: int, seed: int, key: str, cache: Path = CACHE, *, rebuild: bool = False
+) -> tuple[EmbeddedIndex, bool]:
     """The embedded index kept in `cache` for `groups` and `seed`, and whether it may be reused: its file is there
-    and the key written beside it after its build is `key`. An index that may not be reused loses its key until a
-    rebuild writes the new one (`keep_key`), so an interrupted rebuild is never taken for a finished one."""
+    and the key written beside it after its build is `key`, and `rebuild` does not ask for a new one. An index that
+    may not be reused loses its key until a rebuild writes the new one (`keep_key`), so an interrupted rebuild is never
+    taken for a finished one."""
     path = cache / f"embedded-{groups}-seed{seed}.db"
     key_file = path.with_name(path.name + ".key")
-    reused = path.exists() and key_file.exists() and key_file.read_text() == key
+    reused = not rebuild and path.exists() and key_file.exists() and key_file.read_text() == key
     if not reused:
         key_file.unlink(missing_ok=True)
     return EmbeddedIndex(path), reused
@@ -332,7 +351,9 @@ def keep_key(index: EmbeddedIndex, key: str) -> None:
     index.path.with_name(index.path.name + ".key").write_text(key)
 
 
-def embedded_for(url: str, groups: int, seed: int, today: dt.date) -> tuple[EmbeddedIndex, bool, tuple[int, float] | None]:
+def embedded_for(
+    url: str, groups: int, seed: int, today: dt.date, *, rebuild: bool = False
+) -> tuple[EmbeddedIndex, bool, tuple[int, float] | None]:
     """The embedded index of the groups in `url`'s database for `today`: reused from bench/.cache when its key
     matches (a cached SQLite database only), else rebuilt (kept there for the next run, or, from PostgreSQL, in a
     file of its own that the caller deletes: `index.path` names it).
@@ -345,7 +366,7 @@ def embedded_for(url: str, groups: int, seed: int, today: dt.date) -> tuple[Embe
         index, key, reused = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db"), None, False
     else:
         key = index_key(groups, seed, today, database, code_digest())
-        index, reused = kept_index(groups, seed, key)
+        index, reused = kept_index(groups, seed, key, rebuild=rebuild)
     if reused:
         click.echo(f"Reusing the embedded index {index.path.name}: {key}")
         return index, True, None
@@ -366,7 +387,7 @@ def embedded_for(url: str, groups: int, seed: int, today: dt.date) -> tuple[Embe
 def main() -> None:
     args = parse_args()
     if len(args.groups) > 1:
-        compare_sizes(args.groups, args.seed, args.rounds)
+        compare_sizes(args.groups, args.seed, args.rounds, rebuild=args.rebuild)
         return
     with_es = "elasticsearch" in args.backends.split(",")
 
@@ -392,7 +413,7 @@ def main() -> None:
     builds = {}
     embedded = None
     try:
-        embedded, reused, embedded_build = embedded_for(url, groups, args.seed, today)
+        embedded, reused, embedded_build = embedded_for(url, groups, args.seed, today, rebuild=args.rebuild)
         if with_es:
             # The operator's path: `loom search rebuild`, from the database to a live index.
             with (
@@ -553,7 +574,7 @@ def main() -> None:
     )
 
 
-def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
+def compare_sizes(sizes: list[int], seed: int, rounds: int, *, rebuild: bool = False) -> None:
     """The embedded backend at each of `sizes` (ascending), query by query in alternation; prints tables (see the module)."""
     today = dt.date.today()
     indexes: dict[int, EmbeddedIndex] = {}
@@ -565,7 +586,7 @@ def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
             if (held := group_count(session)) != groups:
                 raise click.ClickException(f"the database for {groups:,} groups holds {held:,}")
         engine.dispose()
-        index, reused, build = embedded_for(url, groups, seed, today)
+        index, reused, build = embedded_for(url, groups, seed, today, rebuild=rebuild)
         indexes[groups], builds[groups] = index, build
 
     mix = query_mix(today)
@@ -614,6 +635,12 @@ def compare_sizes(sizes: list[int], seed: int, rounds: int) -> None:
             "reused (kept in bench/.cache)" if build is None else f"built, {build[1]:.0f} s, {build[0] / build[1]:,.0f} groups/s"
         )
         click.echo(f"{groups:>10,}  {done}")
+    for small, large, ratio in rebuild_growth(builds):
+        judged = "met" if ratio <= large / small else "not met"
+        click.echo(
+            f"Rebuild from {small:,} to {large:,} groups: {ratio:.2f}× the time for {large / small:.2f}× the groups "
+            f"(issue 19: no faster than the groups), {judged}."
+        )
     click.echo()
     click.echo(f"{'latency (ms)':<14}{'wall p50':>10}{'wall p95':>10}{'CPU p50':>10}{'CPU p95':>10}")
     for groups in sizes:

@@ -77,6 +77,13 @@ def test_growth_is_each_size_over_the_next_smaller() -> None:
     assert bench.Latency.of([1.0] * 18 + [9.0] * 2, [2.0] * 20) == bench.Latency(1.0, 9.0, 2.0, 2.0)
 
 
+def test_rebuild_growth_compares_sizes_rebuilt_in_the_run_only() -> None:
+    builds = {300: (300, 36.0), 100: (100, 10.0), 900: None, 2700: (2700, 400.0)}
+
+    assert bench.rebuild_growth(builds) == [(100, 300, 3.6)]  # 900 was reused: nothing to compare it or 2,700 with
+    assert bench.rebuild_growth({100: None, 300: None}) == []
+
+
 DAY = dt.date(2026, 11, 30)
 
 
@@ -120,6 +127,15 @@ def test_another_schema_version_seed_day_database_or_code_rebuilds(tmp_path: Pat
     assert not reused
     assert not bench.kept_index(100, 2026, _key(), tmp_path)[1]  # the old key is gone until a rebuild writes one
     assert index.path == tmp_path / "embedded-100-seed2026.db"
+
+
+def test_asking_for_a_rebuild_does_not_reuse_a_kept_index(tmp_path: Path) -> None:
+    _built(tmp_path, 100, 2026, _key())
+
+    assert not bench.kept_index(100, 2026, _key(), tmp_path, rebuild=True)[1]
+    assert not bench.kept_index(100, 2026, _key(), tmp_path)[1]  # its key is gone until the rebuild writes it again
+    assert bench.parse_args(["--groups", "100", "--groups", "300", "--rebuild"]).rebuild
+    assert not bench.parse_args(["--groups", "100"]).rebuild
 
 
 def test_an_index_file_without_its_key_is_rebuilt(tmp_path: Path) -> None:
