@@ -331,9 +331,7 @@ def index_key(groups: int, seed: int, today: dt.date, database: str, code: str, 
     )
 
 
-def kept_index(
-    groups: int, seed: int, key: str, cache: Path = CACHE, *, rebuild: bool = False
-) -> tuple[EmbeddedIndex, bool]:
+def kept_index(groups: int, seed: int, key: str, cache: Path = CACHE, *, rebuild: bool = False) -> tuple[EmbeddedIndex, bool]:
     """The embedded index kept in `cache` for `groups` and `seed`, and whether it may be reused: its file is there
     and the key written beside it after its build is `key`, and `rebuild` does not ask for a new one. An index that
     may not be reused loses its key until a rebuild writes the new one (`keep_key`), so an interrupted rebuild is never
