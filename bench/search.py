@@ -350,10 +350,10 @@ def keep_key(index: EmbeddedIndex, key: str) -> None:
 
 
 def embedded_for(
-    url: str, groups: int, seed: int, today: dt.date, *, rebuild: bool = False
+    url: str, groups: int, seed: int, today: dt.date, *, fresh: bool = False
 ) -> tuple[EmbeddedIndex, bool, tuple[int, float] | None]:
     """The embedded index of the groups in `url`'s database for `today`: reused from bench/.cache when its key
-    matches (a cached SQLite database only), else rebuilt (kept there for the next run, or, from PostgreSQL, in a
+    matches (a cached SQLite database only) and `fresh` is false, else rebuilt (kept there for the next run, or, from PostgreSQL, in a
     file of its own that the caller deletes: `index.path` names it).
 
     Returns the index, whether it was reused, and (groups indexed, seconds) when it was rebuilt.
@@ -364,7 +364,7 @@ def embedded_for(
         index, key, reused = EmbeddedIndex(CACHE / f"search-bench-{uuid.uuid4().hex[:6]}.db"), None, False
     else:
         key = index_key(groups, seed, today, database, code_digest())
-        index, reused = kept_index(groups, seed, key, rebuild=rebuild)
+        index, reused = kept_index(groups, seed, key, rebuild=fresh)
     if reused:
         click.echo(f"Reusing the embedded index {index.path.name}: {key}")
         return index, True, None
@@ -385,7 +385,7 @@ def embedded_for(
 def main() -> None:
     args = parse_args()
     if len(args.groups) > 1:
-        compare_sizes(args.groups, args.seed, args.rounds, rebuild=args.rebuild)
+        compare_sizes(args.groups, args.seed, args.rounds, fresh=args.rebuild)
         return
     with_es = "elasticsearch" in args.backends.split(",")
 
@@ -411,7 +411,7 @@ def main() -> None:
     builds = {}
     embedded = None
     try:
-        embedded, reused, embedded_build = embedded_for(url, groups, args.seed, today, rebuild=args.rebuild)
+        embedded, reused, embedded_build = embedded_for(url, groups, args.seed, today, fresh=args.rebuild)
         if with_es:
             # The operator's path: `loom search rebuild`, from the database to a live index.
             with (
@@ -572,7 +572,7 @@ def main() -> None:
     )
 
 
-def compare_sizes(sizes: list[int], seed: int, rounds: int, *, rebuild: bool = False) -> None:
+def compare_sizes(sizes: list[int], seed: int, rounds: int, *, fresh: bool = False) -> None:
     """The embedded backend at each of `sizes` (ascending), query by query in alternation; prints tables (see the module)."""
     today = dt.date.today()
     indexes: dict[int, EmbeddedIndex] = {}
@@ -584,7 +584,7 @@ def compare_sizes(sizes: list[int], seed: int, rounds: int, *, rebuild: bool = F
             if (held := group_count(session)) != groups:
                 raise click.ClickException(f"the database for {groups:,} groups holds {held:,}")
         engine.dispose()
-        index, reused, build = embedded_for(url, groups, seed, today, rebuild=rebuild)
+        index, reused, build = embedded_for(url, groups, seed, today, fresh=fresh)
         indexes[groups], builds[groups] = index, build
 
     mix = query_mix(today)

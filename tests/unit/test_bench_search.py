@@ -169,3 +169,21 @@ def test_the_key_reads_the_database_rows_and_the_document_code(tmp_path: Path) -
     assert bench.code_digest(tmp_path) == code
     (tmp_path / "search" / "documents.py").write_text("A = 2\n")
     assert bench.code_digest(tmp_path) != code
+
+
+def test_a_rebuild_asked_for_is_made_and_timed_though_a_kept_index_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    url = bench.prepare_database(6, 7)
+
+    first, reused, build = bench.embedded_for(url, 6, 7, DAY)
+    first.close()
+    assert not reused and build is not None and build[0] == 6
+    kept, reused, build = bench.embedded_for(url, 6, 7, DAY)
+    kept.close()
+    assert reused and build is None
+    fresh, reused, build = bench.embedded_for(url, 6, 7, DAY, fresh=True)
+    fresh.close()
+    assert not reused and build is not None and build[0] == 6
+    assert bench.embedded_for(url, 6, 7, DAY)[1]  # and kept again for the next run
