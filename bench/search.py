@@ -353,8 +353,8 @@ def embedded_for(
     url: str, groups: int, seed: int, today: dt.date, *, fresh: bool = False
 ) -> tuple[EmbeddedIndex, bool, tuple[int, float] | None]:
     """The embedded index of the groups in `url`'s database for `today`: reused from bench/.cache when its key
-    matches (a cached SQLite database only) and `fresh` is false, else rebuilt (kept there for the next run, or, from PostgreSQL, in a
-    file of its own that the caller deletes: `index.path` names it).
+    matches (a cached SQLite database only) and `fresh` is false, else rebuilt (kept there for the next run, or, from
+    PostgreSQL, in a file of its own that the caller deletes: `index.path` names it).
 
     Returns the index, whether it was reused, and (groups indexed, seconds) when it was rebuilt.
     """
