@@ -1,14 +1,14 @@
 """The home page's counts, kept in the transaction that changes them: O(categories) to read, O(changed groups) to keep.
 
-`listing_count` holds one row for all listed groups (`category` "") and one per top-level category
-(groups with a capability in it or under it). `listing_membership` holds what each listed group adds to
-them. As a transaction that wrote `producer_group` or `capability` commits
-(`marketplace.pagecache.after_public_change`), the groups it touched are looked at again: their
-membership rows are replaced and the counts move by the difference, so an edit costs the same at 100 or
-100,000 groups. Only a bulk statement over those tables (whose rows the session cannot name) rebuilds
-everything. This runs after the public generation's row is replaced: that row lock orders the writers of
-public content on PostgreSQL, so each sees every earlier one's rows (READ COMMITTED reads what committed
-before the statement), and SQLite has one writer at a time anyway.
+`listing_count` holds one row for all listed groups (`category` "") and one per category: each top-level one (groups
+with a capability in it or under it) and each code a capability holds. `listing_membership` holds what each listed
+group adds to them, with the group's place in the listing order (the directory of a category walks it). As a
+transaction that wrote `producer_group` or `capability` commits (`marketplace.pagecache.after_public_change`), the
+groups it touched are looked at again: their membership rows are replaced and the counts move by the difference, so an
+edit costs the same at 100 or 100,000 groups. Only a bulk statement over those tables (whose rows the session cannot
+name) rebuilds everything. This runs after the public generation's row is replaced: that row lock orders the writers
+of public content on PostgreSQL, so each sees every earlier one's rows (READ COMMITTED reads what committed before the
+statement), and SQLite has one writer at a time anyway.
 """
 
 from __future__ import annotations
@@ -30,8 +30,12 @@ _EVERYTHING = "loom.listing_everything"  # session.info: a bulk statement touche
 _CHUNK = 500  # groups per statement, well under SQLite's bound-parameter limit
 
 
+MEMBERSHIP_COLUMNS = ("group_id", "category", "verified", "name", "country")
+
+
 def _membership(group_ids: list[int] | None = None) -> Any:
-    """(group_id, category) for every listed group and top-level category, of `group_ids` only when given."""
+    """`MEMBERSHIP_COLUMNS` for every listed group ("") and every top-level category and category code it makes something
+    in, of `group_ids` only when given."""
     top = case(
         *(
             (Capability.category.startswith(f"{c.code}.") | (Capability.category == c.code), literal(c.code))
@@ -39,23 +43,27 @@ def _membership(group_ids: list[int] | None = None) -> Any:
         ),
         else_=literal("other"),
     )
-    listed = select(ProducerGroup.id.label("group_id"), literal(ALL).label("category")).where(ProducerGroup.listed == true())
-    makes = (
-        select(Capability.group_id.label("group_id"), top.label("category"))
+    place = (ProducerGroup.verified, ProducerGroup.name, ProducerGroup.country)
+    listed = select(ProducerGroup.id.label("group_id"), literal(ALL).label("category"), *place).where(
+        ProducerGroup.listed == true()
+    )
+    makes = [
+        select(Capability.group_id.label("group_id"), category.label("category"), *place)
         .join(ProducerGroup, ProducerGroup.id == Capability.group_id)
         .where(ProducerGroup.listed == true())
-    )
+        for category in (top, Capability.category)
+    ]
     if group_ids is not None:
         listed = listed.where(ProducerGroup.id.in_(group_ids))
-        makes = makes.where(ProducerGroup.id.in_(group_ids))
-    return union(listed, makes)
+        makes = [make.where(ProducerGroup.id.in_(group_ids)) for make in makes]
+    return union(listed, *makes)
 
 
 def recount(connection: Connection) -> None:
     """Rebuild `listing_membership` and `listing_count` from every group (a bulk change, or a repair); O(groups)."""
     members = ListingMembership.__table__
     connection.execute(delete(members))
-    connection.execute(insert(members).from_select(["group_id", "category"], _membership()))
+    connection.execute(insert(members).from_select(list(MEMBERSHIP_COLUMNS), _membership()))
     counts = ListingCount.__table__
     connection.execute(delete(counts))
     connection.execute(
@@ -72,7 +80,10 @@ def recount_everything(session: Session) -> tuple[int, dict[str, int]]:
 
 
 def recount_groups(connection: Connection, group_ids: set[int]) -> None:
-    """Replace the membership of `group_ids` (deleted ones too) and move the counts by the difference; O(len(group_ids))."""
+    """Replace the membership of `group_ids` (deleted ones too) and move the counts by the difference; O(len(group_ids)).
+
+    A row whose group changed its place in the listing order (renamed, verified) or its country is replaced: the
+    counts move by nothing for it."""
     members = ListingMembership.__table__
     counts = ListingCount.__table__
     ids = sorted(group_ids)
@@ -81,15 +92,18 @@ def recount_groups(connection: Connection, group_ids: set[int]) -> None:
         now = {tuple(row) for row in connection.execute(_membership(chunk))}
         before = {
             tuple(row)
-            for row in connection.execute(select(members.c.group_id, members.c.category).where(members.c.group_id.in_(chunk)))
+            for row in connection.execute(
+                select(*(members.c[name] for name in MEMBERSHIP_COLUMNS)).where(members.c.group_id.in_(chunk))
+            )
         }
         gone, came = before - now, now - before
         if gone:
-            connection.execute(delete(members).where(tuple_(members.c.group_id, members.c.category).in_(sorted(gone))))
+            keys = sorted({(row[0], row[1]) for row in gone})
+            connection.execute(delete(members).where(tuple_(members.c.group_id, members.c.category).in_(keys)))
         if came:
-            connection.execute(insert(members), [{"group_id": g, "category": c} for g, c in sorted(came)])
-        delta: Counter[str] = Counter(c for _g, c in came)
-        delta.subtract(c for _g, c in gone)
+            connection.execute(insert(members), [dict(zip(MEMBERSHIP_COLUMNS, row, strict=True)) for row in sorted(came)])
+        delta: Counter[str] = Counter(row[1] for row in came)
+        delta.subtract(row[1] for row in gone)
         for category, change in sorted(delta.items()):
             if change == 0:
                 continue
@@ -114,7 +128,9 @@ def recount_when_changed(session: Session, connection: Connection, tables: froze
 
 def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
     """Return the number of listed groups and, by top-level category code, how many make something in it; one statement."""
-    kept = session.execute(select(ListingCount.category, ListingCount.groups))
+    kept = session.execute(
+        select(ListingCount.category, ListingCount.groups).where(ListingCount.category.not_like("%.%"))  # no subcategory
+    )
     return shown_counts({category: groups for category, groups in kept})
 
 

@@ -85,17 +85,25 @@ class ListingCount(Base):
 
 
 class ListingMembership(Base):
-    """One row per listed group (`category` "") and per top-level category it makes something in.
+    """One row per listed group (`category` "") and per category it makes something in: each top-level category, and
+    each category code its capabilities hold.
 
     What `listing_count` counts, kept per group so that a change to a few groups moves the counts by the
     difference (`marketplace.producers.counts`), whatever the number of groups. No foreign key: when a group
     is deleted, its rows must still be there for the commit to take it out of the counts.
+    Each row carries the group's place in the listing order (`verified`, `name`) and its `country`, copied from the
+    group: the directory of a category walks this table's indexes in that order and stops at a page, where it walked
+    every group probing for the category and counted the groups of a subcategory one by one (issue 19: 40 ms a page at
+    100,000 groups, 134 ms at 300,000).
     """
 
     __tablename__ = "listing_membership"
 
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    verified: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[country_code]
 
 
 class GroupAddress(Base):
@@ -119,6 +127,22 @@ Index(
     ProducerGroup.verified.desc(),
     ProducerGroup.name,
     ProducerGroup.id,
+)
+# The same order within a category (`ListingMembership`), and within a category and a country.
+Index(
+    "ix_listing_membership_listing",
+    ListingMembership.category,
+    ListingMembership.verified.desc(),
+    ListingMembership.name,
+    ListingMembership.group_id,
+)
+Index(
+    "ix_listing_membership_country_listing",
+    ListingMembership.category,
+    ListingMembership.country,
+    ListingMembership.verified.desc(),
+    ListingMembership.name,
+    ListingMembership.group_id,
 )
 
 

@@ -10,6 +10,7 @@ every kind of certification, with and without a rating, unlisted groups left out
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -202,14 +203,21 @@ def test_the_list_s_statements_are_built_once_per_shape_of_filter(session: Sessi
 
 @pytest.mark.parametrize(
     ("filters", "kept"),
-    [({}, True), ({"category": "baskets"}, True), ({"country": "KE"}, False), ({"category": "baskets.storage"}, False)],
+    [
+        ({}, True),
+        ({"category": "baskets"}, True),
+        ({"category": "baskets.storage"}, True),
+        ({"country": "KE"}, False),
+        ({"country": "KE", "category": "baskets.storage"}, False),
+    ],
 )
-def test_the_total_of_every_listed_group_or_a_top_level_category_is_the_kept_count(
+def test_the_total_of_every_listed_group_or_a_category_is_the_kept_count(
     session: Session, connection: Any, groups: None, filters: dict[str, str], kept: bool
 ) -> None:
-    """Counting every listed group grew with the table (about 1 ms a request at 10,000 groups, issue 19): the total of
-    every listed group, or of a top-level category, is the count `marketplace.producers.counts` keeps for the home page;
-    other filters still count their groups. Either way it is the number of groups the filter lists."""
+    """Counting every listed group grew with the table (about 1 ms a request at 10,000 groups, issue 19), and counting a
+    subcategory's groups too (40 ms at 100,000 groups): the total of every listed group, or of a category, is the count
+    `marketplace.producers.counts` keeps; a country still counts its groups. Either way it is the number of groups the
+    filter lists."""
     ran: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -220,6 +228,6 @@ def test_the_total_of_every_listed_group_or_a_top_level_category_is_the_kept_cou
         _items, total = services.list_groups(session, per_page=1, **filters)
     finally:
         event.remove(connection, "before_cursor_execute", note)
-    [page] = [statement for statement in ran if "ORDER BY producer_group.verified" in statement]
+    [page] = [statement for statement in ran if re.search(r"ORDER BY (producer_group|listing_membership)\.verified", statement)]
     assert ("listing_count" in page) is kept and ("count(*)" in page) is not kept, page
     assert total == len(services.list_groups(session, per_page=100, **filters)[0])

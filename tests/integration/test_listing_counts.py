@@ -152,3 +152,55 @@ def test_loom_db_recount_restores_counts_a_database_written_around_loom_lacks(tm
     with app.app_context():
         assert listing_counts(db.session) == kept
     app.extensions["loom.db"]["engine"].dispose()
+
+
+def _category_page(session: Session, category: str, country: str | None = None) -> list[str]:
+    from marketplace.producers.services import list_groups
+
+    cards, total = list_groups(session, category=category, country=country, per_page=50)
+    assert total == len(cards)
+    return [card.name for card in cards]
+
+
+def _from_scratch_page(session: Session, category: str, country: str | None = None) -> list[str]:
+    """The category's listed groups in listing order (verified first, then by name), the slow way."""
+    groups = session.scalars(select(ProducerGroup).where(ProducerGroup.listed)).all()
+    making = [
+        g
+        for g in groups
+        if any(c.category == category or c.category.startswith(f"{category}.") for c in g.capabilities)
+        and (country is None or g.country == country)
+    ]
+    return [g.name for g in sorted(making, key=lambda g: (not g.verified, g.name, g.id))]
+
+
+def test_the_directory_of_a_category_follows_every_change_to_its_groups(session: Session) -> None:
+    """A category's page walks `listing_membership`, which carries each group's place in the order: renaming, verifying,
+    moving or unlisting a group moves it there too, and every category, subcategory and country shows what a listing
+    made from scratch shows."""
+    ana = factories.producer_group(session, name="Ana Weavers", country="KE")
+    factories.capability(session, ana, category="baskets.storage")
+    bo = factories.producer_group(session, name="Bo Baskets", country="GH")
+    factories.capability(session, bo, category="baskets.market")
+    cy = factories.producer_group(session, name="Cy Crafts", country="KE")
+    cap = factories.capability(session, cy, category="baskets.storage")
+    session.commit()
+    assert _category_page(session, "baskets.storage") == ["Ana Weavers", "Cy Crafts"]
+
+    cy.verified = True  # verified groups come first
+    ana.name = "Zuri Weavers"  # renamed: its place by name moves
+    session.commit()
+    assert _category_page(session, "baskets.storage") == ["Cy Crafts", "Zuri Weavers"]
+    assert _category_page(session, "baskets") == ["Cy Crafts", "Bo Baskets", "Zuri Weavers"]
+
+    cap.category = "home.decor"  # no longer makes storage baskets
+    bo.country = "KE"
+    session.commit()
+    assert _category_page(session, "baskets.storage") == ["Zuri Weavers"]
+    assert _category_page(session, "home") == ["Cy Crafts"]
+    assert _category_page(session, "baskets", "KE") == ["Bo Baskets", "Zuri Weavers"]
+
+    ana.listed = False
+    session.commit()
+    for category, country in [("baskets", None), ("baskets.storage", None), ("baskets.market", "KE"), ("home.decor", "KE")]:
+        assert _category_page(session, category, country) == _from_scratch_page(session, category, country), category
