@@ -20,7 +20,7 @@ from sqlalchemy import Connection, case, delete, event, func, insert, inspect, l
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from marketplace.db import use_case
-from marketplace.producers.models import Capability, ListingCount, ListingMembership, ProducerGroup
+from marketplace.producers.models import UNRATED, Capability, ListingCount, ListingMembership, ProducerGroup
 from marketplace.producers.taxonomy import TOP_CATEGORIES
 
 ALL = ""  # the row counting every listed group
@@ -30,7 +30,7 @@ _EVERYTHING = "loom.listing_everything"  # session.info: a bulk statement touche
 _CHUNK = 500  # groups per statement, well under SQLite's bound-parameter limit
 
 
-MEMBERSHIP_COLUMNS = ("group_id", "category", "verified", "name", "country")
+MEMBERSHIP_COLUMNS = ("group_id", "category", "verified", "name", "country", "rating_rank")
 
 
 def _membership(group_ids: list[int] | None = None) -> Any:
@@ -43,7 +43,8 @@ def _membership(group_ids: list[int] | None = None) -> Any:
         ),
         else_=literal("other"),
     )
-    place = (ProducerGroup.verified, ProducerGroup.name, ProducerGroup.country)
+    rating_rank = func.coalesce(ProducerGroup.rating, literal(UNRATED, ProducerGroup.rating.type))
+    place = (ProducerGroup.verified, ProducerGroup.name, ProducerGroup.country, rating_rank)
     listed = select(ProducerGroup.id.label("group_id"), literal(ALL).label("category"), *place).where(
         ProducerGroup.listed == true()
     )
@@ -82,8 +83,8 @@ def recount_everything(session: Session) -> tuple[int, dict[str, int]]:
 def recount_groups(connection: Connection, group_ids: set[int]) -> None:
     """Replace the membership of `group_ids` (deleted ones too) and move the counts by the difference; O(len(group_ids)).
 
-    A row whose group changed its place in the listing order (renamed, verified) or its country is replaced: the
-    counts move by nothing for it."""
+    A row whose group changed its place in the listing order (renamed, verified), its country or its rating is replaced:
+    the counts move by nothing for it."""
     members = ListingMembership.__table__
     counts = ListingCount.__table__
     ids = sorted(group_ids)

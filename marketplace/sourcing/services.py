@@ -21,7 +21,7 @@ from marketplace.money import is_rounded, minor_units
 from marketplace.notifications import notify
 from marketplace.producers.changes import publish_record_changed
 from marketplace.producers.commitments import capacity_fit
-from marketplace.producers.models import Capability, ProducerGroup
+from marketplace.producers.models import ListingMembership, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, is_country, is_currency, lazy_category, lazy_country
 from marketplace.sourcing.incoterms import PLACE_LENGTH, is_incoterm, lazy_delivery_terms, same_terms
 from marketplace.sourcing.models import Message, Quote, QuoteStatus, Rfq, RfqAttachment, RfqRecipient, RfqStatus
@@ -174,17 +174,22 @@ def update_draft(
 
 
 def groups_making(session: Session, category: str, *, exclude: list[int], limit: int = 6) -> list[ProducerGroup]:
-    """Groups that list `category`, verified and best rated first: ones a buyer may add to a request."""
+    """The first `limit` listed groups that make something in `category` (a category code; a top-level one covers its
+    subcategories), but those in `exclude` (ids): verified first, then the best rated (unrated last), then by name.
+    Ones a buyer may add to a request.
+
+    Walks `ix_listing_membership_rated` (the kept `ListingMembership` rows, as of the last commit) and stops at `limit`,
+    where gathering every group that makes the category and sorting them grew with the table (issue 19: 30 ms at
+    100,000 groups, 95 ms at 300,000, for the median category).
+    """
+    member = ListingMembership
     return list(
         session.scalars(
             select(ProducerGroup)
-            .where(
-                ProducerGroup.id.in_(select(Capability.group_id).where(Capability.category == category)),
-                ProducerGroup.id.not_in(exclude or [0]),
-                ProducerGroup.listed == true(),
-            )
+            .join(member, member.group_id == ProducerGroup.id)
+            .where(member.category == category, member.group_id.not_in(exclude or [0]), ProducerGroup.listed == true())
             .options(selectinload(ProducerGroup.capabilities))
-            .order_by(ProducerGroup.verified.desc(), ProducerGroup.rating.desc().nulls_last(), ProducerGroup.name)
+            .order_by(member.verified.desc(), member.rating_rank.desc(), member.name, member.group_id)
             .limit(limit)
         )
     )

@@ -1,8 +1,9 @@
 """the directory of a category in listing order: `listing_membership` rows for every category code a group makes,
-each with the group's `verified`, `name` and `country`, and indexes in listing order (issue 19)
+each with the group's `verified`, `name`, `country` and `rating_rank`, and indexes in listing order (issue 19)
 
 A page of a category (or of a category in a country) walks these indexes and stops at the page; the total is the kept
-`listing_count` of the category, now kept for every code. Filled here from the rows already there.
+`listing_count` of the category, now kept for every code. A new request's suggestions walk the rated index.
+Filled here from the rows already there.
 
 Revision ID: 0036
 Revises: 0035
@@ -14,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import marketplace.db
+
 revision = "0036"
 down_revision = "0035"
 branch_labels = None
@@ -21,14 +24,15 @@ depends_on = None
 
 # The taxonomy's top-level codes when this was written (marketplace.producers.taxonomy.TOP_CATEGORIES).
 TOPS = ("jewelry", "baskets", "textiles", "apparel", "bags", "home", "furniture", "kitchen", "personal-care", "toys", "pets", "food")
-GROUP = "g.verified, g.name, g.country"
 
 
 def _fill(with_codes: bool) -> None:
     op.execute("DELETE FROM listing_membership")
     op.execute("DELETE FROM listing_count")
-    columns = "group_id, category, verified, name, country" if with_codes else "group_id, category"
-    kept = f", {GROUP}" if with_codes else ""
+    # An unrated group's rank is -1 (marketplace.producers.models.UNRATED), which SQLite stores in ten-thousandths.
+    unrated = -10000 if op.get_bind().dialect.name == "sqlite" else -1
+    columns = "group_id, category, verified, name, country, rating_rank" if with_codes else "group_id, category"
+    kept = f", g.verified, g.name, g.country, coalesce(g.rating, {unrated})" if with_codes else ""
     top = "CASE " + " ".join(f"WHEN c.category = '{t}' OR c.category LIKE '{t}.%' THEN '{t}'" for t in TOPS) + " ELSE 'other' END"
     select = (
         f"SELECT g.id, ''{kept} FROM producer_group g WHERE g.listed"
@@ -44,9 +48,18 @@ def upgrade() -> None:
     op.add_column("listing_membership", sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("listing_membership", sa.Column("name", sa.String(length=200), nullable=False, server_default=""))
     op.add_column("listing_membership", sa.Column("country", sa.String(length=2), nullable=False, server_default=""))
+    op.add_column(
+        "listing_membership",
+        sa.Column("rating_rank", marketplace.db.Amount(precision=18, scale=4), nullable=False, server_default="0"),
+    )
     _fill(with_codes=True)
     op.create_index(
         "ix_listing_membership_listing", "listing_membership", ["category", sa.text("verified DESC"), "name", "group_id"]
+    )
+    op.create_index(
+        "ix_listing_membership_rated",
+        "listing_membership",
+        ["category", sa.text("verified DESC"), sa.text("rating_rank DESC"), "name", "group_id"],
     )
     op.create_index(
         "ix_listing_membership_country_listing",
@@ -57,8 +70,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_listing_membership_country_listing", table_name="listing_membership")
+    op.drop_index("ix_listing_membership_rated", table_name="listing_membership")
     op.drop_index("ix_listing_membership_listing", table_name="listing_membership")
     with op.batch_alter_table("listing_membership") as batch:
+        batch.drop_column("rating_rank")
         batch.drop_column("country")
         batch.drop_column("name")
         batch.drop_column("verified")
