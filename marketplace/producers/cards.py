@@ -140,7 +140,7 @@ def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: b
             select(
                 literal(_COUNT), zero, empty, zero, number, ListingCount.category, empty, text, text, text, no,
                 ListingCount.groups, number, amount,
-            ).where(ListingCount.category.not_like("%.%"))  # every listed group and the top-level categories: no subcategory
+            ).where(ListingCount.category.not_like("%.%"), ListingCount.country == "")  # all listed, by top-level category
         )  # fmt: skip
     rows = union_all(*arms).subquery()
     return select(rows).order_by(rows.c.kind, rows.c.o1, rows.c.o2, rows.c.id)

@@ -1,14 +1,15 @@
 """The home page's counts, kept in the transaction that changes them: O(categories) to read, O(changed groups) to keep.
 
 `listing_count` holds one row for all listed groups (`category` "") and one per category: each top-level one (groups
-with a capability in it or under it) and each code a capability holds. `listing_membership` holds what each listed
-group adds to them, with the group's place in the listing order (the directory of a category walks it). As a
-transaction that wrote `producer_group` or `capability` commits (`marketplace.pagecache.after_public_change`), the
-groups it touched are looked at again: their membership rows are replaced and the counts move by the difference, so an
-edit costs the same at 100 or 100,000 groups. Only a bulk statement over those tables (whose rows the session cannot
-name) rebuilds everything. This runs after the public generation's row is replaced: that row lock orders the writers
-of public content on PostgreSQL, so each sees every earlier one's rows (READ COMMITTED reads what committed before the
-statement), and SQLite has one writer at a time anyway.
+with a capability in it or under it) and each code a capability holds; each in all (`country` "") and per country.
+`listing_membership` holds what each listed group adds to them, with the group's place in the listing order (the
+directory of a category walks it). As a transaction that wrote `producer_group` or `capability` commits
+(`marketplace.pagecache.after_public_change`), the groups it touched are looked at again: their membership rows are
+replaced and the counts move by the difference, so an edit costs the same at 100 or 100,000 groups. Only a bulk
+statement over those tables (whose rows the session cannot name) rebuilds everything. This runs after the public
+generation's row is replaced: that row lock orders the writers of public content on PostgreSQL, so each sees every
+earlier one's rows (READ COMMITTED reads what committed before the statement), and SQLite has one writer at a time
+anyway.
 """
 
 from __future__ import annotations
@@ -16,7 +17,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, event, func, insert, inspect, literal, select, true, tuple_, union, update
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    true,
+    tuple_,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from marketplace.db import use_case
@@ -24,6 +40,7 @@ from marketplace.producers.models import UNRATED, Capability, ListingCount, List
 from marketplace.producers.taxonomy import TOP_CATEGORIES
 
 ALL = ""  # the row counting every listed group
+ANYWHERE = ""  # the `country` of the rows counting groups in every country
 COUNTED_TABLES = frozenset({"producer_group", "capability"})
 _TOUCHED = "loom.listing_groups"  # session.info: ids of the groups this transaction touched
 _EVERYTHING = "loom.listing_everything"  # session.info: a bulk statement touched rows the session cannot name
@@ -67,9 +84,9 @@ def recount(connection: Connection) -> None:
     connection.execute(insert(members).from_select(list(MEMBERSHIP_COLUMNS), _membership()))
     counts = ListingCount.__table__
     connection.execute(delete(counts))
-    connection.execute(
-        insert(counts).from_select(["category", "groups"], select(members.c.category, func.count()).group_by(members.c.category))
-    )
+    every = select(members.c.category, literal(ANYWHERE).label("country"), func.count()).group_by(members.c.category)
+    by_country = select(members.c.category, members.c.country, func.count()).group_by(members.c.category, members.c.country)
+    connection.execute(insert(counts).from_select(["category", "country", "groups"], union_all(every, by_country)))
 
 
 @use_case
@@ -103,16 +120,25 @@ def recount_groups(connection: Connection, group_ids: set[int]) -> None:
             connection.execute(delete(members).where(tuple_(members.c.group_id, members.c.category).in_(keys)))
         if came:
             connection.execute(insert(members), [dict(zip(MEMBERSHIP_COLUMNS, row, strict=True)) for row in sorted(came)])
-        delta: Counter[str] = Counter(row[1] for row in came)
-        delta.subtract(row[1] for row in gone)
-        for category, change in sorted(delta.items()):
+        delta: Counter[tuple[str, str]] = Counter(key for row in came for key in _counted_in(row))
+        delta.subtract(key for row in gone for key in _counted_in(row))
+        for (category, country), change in sorted(delta.items()):
             if change == 0:
                 continue
             moved = connection.execute(
-                update(counts).where(counts.c.category == category).values(groups=counts.c.groups + change)
+                update(counts)
+                .where(counts.c.category == category, counts.c.country == country)
+                .values(groups=counts.c.groups + change)
             )
             if moved.rowcount == 0:
-                connection.execute(insert(counts).values(category=category, groups=change))
+                connection.execute(insert(counts).values(category=category, country=country, groups=change))
+
+
+def _counted_in(row: tuple[Any, ...]) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The `listing_count` rows (category, country) a membership row (`MEMBERSHIP_COLUMNS`) counts in: in all and in its
+    group's country."""
+    category, country = row[1], row[4]
+    return (category, ANYWHERE), (category, country)
 
 
 def recount_when_changed(session: Session, connection: Connection, tables: frozenset[str]) -> None:
@@ -130,7 +156,9 @@ def recount_when_changed(session: Session, connection: Connection, tables: froze
 def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
     """Return the number of listed groups and, by top-level category code, how many make something in it; one statement."""
     kept = session.execute(
-        select(ListingCount.category, ListingCount.groups).where(ListingCount.category.not_like("%.%"))  # no subcategory
+        select(ListingCount.category, ListingCount.groups).where(
+            ListingCount.category.not_like("%.%"), ListingCount.country == ANYWHERE
+        )  # all listed groups, by top-level category
     )
     return shown_counts({category: groups for category, groups in kept})
 

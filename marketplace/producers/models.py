@@ -72,15 +72,18 @@ class ProducerGroup(Base):
 
 
 class ListingCount(Base):
-    """How many listed groups there are (`category` ""), and how many make something in each top-level category.
+    """How many listed groups there are (`category` ""), and how many make something in each category (top-level or
+    not), in all (`country` "") and in each country.
 
     Kept by `marketplace.producers.counts` in the transaction that lists, unlists, adds or removes a group
-    or a capability, so the home page reads one row per category instead of counting every group.
+    or a capability, so the home page reads one row per category instead of counting every group, and the directory and
+    the API read the total of any filter from one row.
     """
 
     __tablename__ = "listing_count"
 
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
     groups: Mapped[int]
 
 

@@ -713,18 +713,15 @@ def list_groups(
     The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards (`with_covers`, their cover photos
     too) and the API's list; one statement, with its cards' details (`marketplace.producers.cards.with_details`).
     """
-    # Every listed group, or those of a category: their number is kept (`marketplace.producers.counts`, the home
-    # page's counts), where counting them grew with the table (about 1 ms of a request at 10,000 groups; a subcategory's
-    # 40 ms at 100,000 groups).
-    kept = not country
-    values: dict[str, Any] = {"n": per_page}
-    if kept:
-        values["kept"] = category or ALL
+    # The number of listed groups, of a category, of a country or of a category in a country is kept
+    # (`marketplace.producers.counts`, the home page's counts), where counting them grew with the table (about 1 ms of a
+    # request at 10,000 groups; 40 ms for a subcategory and 9 ms for a category in a country at 100,000 groups).
+    values: dict[str, Any] = {"n": per_page, "kept": category or ALL, "kept_country": (country or "").upper()}
     if country:
         values["country"] = country.upper()
     if category:
         values["category"] = category
-    statements = _listing_statements(bool(country), bool(category), kept, with_covers)
+    statements = _listing_statements(bool(country), bool(category), with_covers)
     if after is None:
         read = _read(session, statements.page, {**values, "skip": (page - 1) * per_page})
     else:
@@ -750,12 +747,14 @@ class _ListingStatements:
 
 
 @cache
-def _listing_statements(by_country: bool, by_category: bool, kept: bool, with_covers: bool) -> _ListingStatements:
-    """Build `list_groups`' statements for one shape of filter once, with the filter's values bound (`country`, `codes`).
+def _listing_statements(by_country: bool, by_category: bool, with_covers: bool) -> _ListingStatements:
+    """Build `list_groups`' statements for one shape of filter once, with the filter's values bound (`country`,
+    `category`).
 
-    With `kept`, the total is the kept count of the row `kept` names (`listing_count`: "" for every listed group, or a
-    top-level category) instead of a count of the groups. Composing them on each request was about a tenth of the API
-    list's CPU time (issue 19). Each page is one statement with its cards' details (and covers, `with_covers`).
+    The total is the kept count of the row `kept` and `kept_country` name (`listing_count`: a category code or "" for
+    every listed group, a country or "" for all) instead of a count of the groups. Composing them on each request was
+    about a tenth of the API list's CPU time (issue 19). Each page is one statement with its cards' details (and covers,
+    `with_covers`).
     """
     query = select(*CARD_COLUMNS).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     # The listing order's columns: the group's, or with a category its rows in `listing_membership` (one a category a listed
@@ -769,11 +768,9 @@ def _listing_statements(by_country: bool, by_category: bool, kept: bool, with_co
         verified, name, group_id, country = member.verified, member.name, member.group_id, member.country
     if by_country:
         query = query.where(country == bindparam("country", type_=ProducerGroup.country.type))
-    counted = query
-    count = (
-        select(ListingCount.groups).where(ListingCount.category == bindparam("kept", type_=ListingCount.category.type))
-        if kept
-        else select(func.count()).select_from(counted.subquery())
+    count = select(ListingCount.groups).where(
+        ListingCount.category == bindparam("kept", type_=ListingCount.category.type),
+        ListingCount.country == bindparam("kept_country", type_=ListingCount.country.type),
     )
     # The total comes with the page's rows (an uncorrelated subquery, evaluated once): one round trip fewer.
     ordered = query.order_by(verified.desc(), name, group_id).add_columns(count.scalar_subquery().label("total"))

@@ -2,7 +2,7 @@
 each with the group's `verified`, `name`, `country` and `rating_rank`, and indexes in listing order (issue 19)
 
 A page of a category (or of a category in a country) walks these indexes and stops at the page; the total is the kept
-`listing_count` of the category, now kept for every code. A new request's suggestions walk the rated index.
+`listing_count` of the category, now kept for every code and every country as well (`country`, "" for all). A new request's suggestions walk the rated index.
 Filled here from the rows already there.
 
 Revision ID: 0036
@@ -41,7 +41,24 @@ def _fill(with_codes: bool) -> None:
     if with_codes:
         select += f" UNION SELECT g.id, c.category{kept} FROM capability c JOIN producer_group g ON g.id = c.group_id WHERE g.listed"
     op.execute(f"INSERT INTO listing_membership ({columns}) {select}")
-    op.execute("INSERT INTO listing_count (category, groups) SELECT category, count(*) FROM listing_membership GROUP BY category")
+    if with_codes:
+        op.execute(
+            "INSERT INTO listing_count (category, country, groups) SELECT category, '', count(*) FROM listing_membership"
+            " GROUP BY category UNION ALL SELECT category, country, count(*) FROM listing_membership GROUP BY category, country"
+        )
+    else:
+        op.execute("INSERT INTO listing_count (category, groups) SELECT category, count(*) FROM listing_membership GROUP BY category")
+
+
+def _listing_count(with_country: bool) -> None:
+    op.drop_table("listing_count")
+    op.create_table(
+        "listing_count",
+        sa.Column("category", sa.String(length=40), nullable=False),
+        *([sa.Column("country", sa.String(length=2), nullable=False)] if with_country else []),
+        sa.Column("groups", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("category", *(["country"] if with_country else []), name=op.f("pk_listing_count")),
+    )
 
 
 def upgrade() -> None:
@@ -52,6 +69,7 @@ def upgrade() -> None:
         "listing_membership",
         sa.Column("rating_rank", marketplace.db.Amount(precision=18, scale=4), nullable=False, server_default="0"),
     )
+    _listing_count(with_country=True)
     _fill(with_codes=True)
     op.create_index(
         "ix_listing_membership_listing", "listing_membership", ["category", sa.text("verified DESC"), "name", "group_id"]
@@ -77,4 +95,5 @@ def downgrade() -> None:
         batch.drop_column("country")
         batch.drop_column("name")
         batch.drop_column("verified")
+    _listing_count(with_country=False)
     _fill(with_codes=False)

@@ -207,17 +207,17 @@ def test_the_list_s_statements_are_built_once_per_shape_of_filter(session: Sessi
         ({}, True),
         ({"category": "baskets"}, True),
         ({"category": "baskets.storage"}, True),
-        ({"country": "KE"}, False),
-        ({"country": "KE", "category": "baskets.storage"}, False),
+        ({"country": "KE"}, True),
+        ({"country": "ke", "category": "baskets.storage"}, True),
+        ({"country": "PE", "category": "jewelry"}, True),  # none: no row, a total of 0
     ],
 )
-def test_the_total_of_every_listed_group_or_a_category_is_the_kept_count(
+def test_the_total_of_every_listed_group_category_or_country_is_the_kept_count(
     session: Session, connection: Any, groups: None, filters: dict[str, str], kept: bool
 ) -> None:
     """Counting every listed group grew with the table (about 1 ms a request at 10,000 groups, issue 19), and counting a
-    subcategory's groups too (40 ms at 100,000 groups): the total of every listed group, or of a category, is the count
-    `marketplace.producers.counts` keeps; a country still counts its groups. Either way it is the number of groups the
-    filter lists."""
+    subcategory's groups, or a category's in a country, too (40 and 9 ms at 100,000 groups): the total of any filter is
+    the count `marketplace.producers.counts` keeps. It is the number of groups the filter lists."""
     ran: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

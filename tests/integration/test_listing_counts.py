@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.producers.counts import listing_counts
@@ -204,3 +204,10 @@ def test_the_directory_of_a_category_follows_every_change_to_its_groups(session:
     session.commit()
     for category, country in [("baskets", None), ("baskets.storage", None), ("baskets.market", "KE"), ("home.decor", "KE")]:
         assert _category_page(session, category, country) == _from_scratch_page(session, category, country), category
+    from marketplace.producers.services import list_groups
+
+    for country in ("KE", "GH", "PE"):  # a country's total is kept as well
+        cards, total = list_groups(session, country=country, per_page=50)
+        assert total == len(cards) == session.scalar(
+            select(func.count()).where(ProducerGroup.listed, ProducerGroup.country == country)
+        ), country
