@@ -135,10 +135,12 @@ def db_upgrade(revision: str) -> None:
 @db_group.command("recount")
 @with_appcontext
 def db_recount() -> None:
-    """Rebuild the directory's kept counts (how many groups are listed, per top-level category) from the groups.
+    """Rebuild the directory's kept listing and counts (each listed group's rows per category, in listing order; how many
+    groups are listed, per category, per country) from the groups.
 
     Loom keeps them as groups change; a database written without Loom's hooks (a bulk load by hand, a restore of some
-    tables) can lack them, and the home page and the API list then show 0. O(groups), in one transaction.
+    tables) can lack them, and the home page, a category's directory and the API list then show none. O(groups), in one
+    transaction.
     """
     from marketplace.producers.counts import recount_everything
 
