@@ -82,7 +82,7 @@ class ListingCount(Base):
 
     __tablename__ = "listing_count"
 
-    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60), primary_key=True)  # as long as a capability's
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
     groups: Mapped[int]
 
@@ -103,7 +103,7 @@ class ListingMembership(Base):
     __tablename__ = "listing_membership"
 
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60), primary_key=True)  # as long as a capability's
     verified: Mapped[bool]
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[country_code]

@@ -2,8 +2,9 @@
 each with the group's `verified`, `name`, `country` and `rating_rank`, and indexes in listing order (issue 19)
 
 A page of a category (or of a category in a country) walks these indexes and stops at the page; the total is the kept
-`listing_count` of the category, now kept for every code and every country as well (`country`, "" for all). A new request's suggestions walk the rated index.
-Filled here from the rows already there.
+`listing_count` of the category, now kept for every code and every country as well (`country`, "" for all). A new
+request's suggestions walk the rated index. Both tables are made anew (their category as long as a capability's) and
+filled here from the rows already there.
 
 Revision ID: 0036
 Revises: 0035
@@ -24,53 +25,43 @@ depends_on = None
 
 # The taxonomy's top-level codes when this was written (marketplace.producers.taxonomy.TOP_CATEGORIES).
 TOPS = ("jewelry", "baskets", "textiles", "apparel", "bags", "home", "furniture", "kitchen", "personal-care", "toys", "pets", "food")
-
-
-def _fill(with_codes: bool) -> None:
-    op.execute("DELETE FROM listing_membership")
-    op.execute("DELETE FROM listing_count")
-    # An unrated group's rank is -1 (marketplace.producers.models.UNRATED), which SQLite stores in ten-thousandths.
-    unrated = -10000 if op.get_bind().dialect.name == "sqlite" else -1
-    columns = "group_id, category, verified, name, country, rating_rank" if with_codes else "group_id, category"
-    kept = f", g.verified, g.name, g.country, coalesce(g.rating, {unrated})" if with_codes else ""
-    top = "CASE " + " ".join(f"WHEN c.category = '{t}' OR c.category LIKE '{t}.%' THEN '{t}'" for t in TOPS) + " ELSE 'other' END"
-    select = (
-        f"SELECT g.id, ''{kept} FROM producer_group g WHERE g.listed"
-        f" UNION SELECT g.id, {top}{kept} FROM capability c JOIN producer_group g ON g.id = c.group_id WHERE g.listed"
-    )
-    if with_codes:
-        select += f" UNION SELECT g.id, c.category{kept} FROM capability c JOIN producer_group g ON g.id = c.group_id WHERE g.listed"
-    op.execute(f"INSERT INTO listing_membership ({columns}) {select}")
-    if with_codes:
-        op.execute(
-            "INSERT INTO listing_count (category, country, groups) SELECT category, '', count(*) FROM listing_membership"
-            " GROUP BY category UNION ALL SELECT category, country, count(*) FROM listing_membership GROUP BY category, country"
-        )
-    else:
-        op.execute("INSERT INTO listing_count (category, groups) SELECT category, count(*) FROM listing_membership GROUP BY category")
-
-
-def _listing_count(with_country: bool) -> None:
-    op.drop_table("listing_count")
-    op.create_table(
-        "listing_count",
-        sa.Column("category", sa.String(length=40), nullable=False),
-        *([sa.Column("country", sa.String(length=2), nullable=False)] if with_country else []),
-        sa.Column("groups", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("category", *(["country"] if with_country else []), name=op.f("pk_listing_count")),
-    )
+TOP = "CASE " + " ".join(f"WHEN c.category = '{t}' OR c.category LIKE '{t}.%' THEN '{t}'" for t in TOPS) + " ELSE 'other' END"
+MAKES = "FROM capability c JOIN producer_group g ON g.id = c.group_id WHERE g.listed"
 
 
 def upgrade() -> None:
-    op.add_column("listing_membership", sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.add_column("listing_membership", sa.Column("name", sa.String(length=200), nullable=False, server_default=""))
-    op.add_column("listing_membership", sa.Column("country", sa.String(length=2), nullable=False, server_default=""))
-    op.add_column(
-        "listing_membership",
-        sa.Column("rating_rank", marketplace.db.Amount(precision=18, scale=4), nullable=False, server_default="0"),
+    op.drop_table("listing_membership")
+    op.drop_table("listing_count")
+    op.create_table(
+        "listing_count",
+        sa.Column("category", sa.String(length=60), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("groups", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("category", "country", name=op.f("pk_listing_count")),
     )
-    _listing_count(with_country=True)
-    _fill(with_codes=True)
+    op.create_table(
+        "listing_membership",
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=60), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("rating_rank", marketplace.db.Amount(precision=18, scale=4), nullable=False),
+        sa.PrimaryKeyConstraint("group_id", "category", name=op.f("pk_listing_membership")),
+    )
+    # An unrated group's rank is -1 (marketplace.producers.models.UNRATED), which SQLite stores in ten-thousandths.
+    unrated = -10000 if op.get_bind().dialect.name == "sqlite" else -1
+    group = f"g.verified, g.name, g.country, coalesce(g.rating, {unrated})"
+    op.execute(
+        "INSERT INTO listing_membership (group_id, category, verified, name, country, rating_rank)"
+        f" SELECT g.id, '', {group} FROM producer_group g WHERE g.listed"
+        f" UNION SELECT g.id, {TOP}, {group} {MAKES}"
+        f" UNION SELECT g.id, c.category, {group} {MAKES}"
+    )
+    op.execute(
+        "INSERT INTO listing_count (category, country, groups) SELECT category, '', count(*) FROM listing_membership"
+        " GROUP BY category UNION ALL SELECT category, country, count(*) FROM listing_membership GROUP BY category, country"
+    )
     op.create_index(
         "ix_listing_membership_listing", "listing_membership", ["category", sa.text("verified DESC"), "name", "group_id"]
     )
@@ -87,13 +78,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_listing_membership_country_listing", table_name="listing_membership")
-    op.drop_index("ix_listing_membership_rated", table_name="listing_membership")
-    op.drop_index("ix_listing_membership_listing", table_name="listing_membership")
-    with op.batch_alter_table("listing_membership") as batch:
-        batch.drop_column("rating_rank")
-        batch.drop_column("country")
-        batch.drop_column("name")
-        batch.drop_column("verified")
-    _listing_count(with_country=False)
-    _fill(with_codes=False)
+    op.drop_table("listing_membership")
+    op.drop_table("listing_count")
+    op.create_table(
+        "listing_count",
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("groups", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("category", name=op.f("pk_listing_count")),
+    )
+    op.create_table(
+        "listing_membership",
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("group_id", "category", name=op.f("pk_listing_membership")),
+    )
+    op.execute(
+        f"INSERT INTO listing_membership (group_id, category) SELECT id, '' FROM producer_group WHERE listed UNION SELECT c.group_id, {TOP} {MAKES}"
+    )
+    op.execute("INSERT INTO listing_count (category, groups) SELECT category, count(*) FROM listing_membership GROUP BY category")
