@@ -208,6 +208,8 @@ def test_the_directory_of_a_category_follows_every_change_to_its_groups(session:
 
     for country in ("KE", "GH", "PE"):  # a country's total is kept as well
         cards, total = list_groups(session, country=country, per_page=50)
-        assert total == len(cards) == session.scalar(
-            select(func.count()).where(ProducerGroup.listed, ProducerGroup.country == country)
+        assert (
+            total
+            == len(cards)
+            == session.scalar(select(func.count()).where(ProducerGroup.listed, ProducerGroup.country == country))
         ), country
