@@ -65,6 +65,10 @@ def pages(slug: str, today: dt.date) -> dict[str, str]:
         "search, units+date": f"/search?q=baskets&units=500&by={by}",
         "API search": "/api/v1/search?q=baskets",
         "API groups": "/api/v1/groups",
+        # A category's directory and a category in a country: their pages walk the kept listing and read their totals
+        # from the kept counts, where they probed every group and counted the matching ones (issue 19).
+        "directory, category": "/groups?category=baskets.storage",
+        "API groups, KE+category": "/api/v1/groups?country=KE&category=baskets",
     }
 
 
