@@ -24,6 +24,7 @@ from sqlalchemy import Integer, Numeric, Select, String, case, cast, literal, nu
 from marketplace.countries import country_name
 from marketplace.db import InSelect
 from marketplace.i18n import N_, format_number, translate
+from marketplace.producers.counts import ANYWHERE, SHOWN_CATEGORIES
 from marketplace.producers.covers import Cover, cover_of, cover_picture, first_photos
 from marketplace.producers.models import Capability, Certification, ListingCount, Photo, ProducerGroup
 from marketplace.producers.taxonomy import CATEGORIES
@@ -140,7 +141,7 @@ def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: b
             select(
                 literal(_COUNT), zero, empty, zero, number, ListingCount.category, empty, text, text, text, no,
                 ListingCount.groups, number, amount,
-            ).where(ListingCount.category.not_like("%.%"), ListingCount.country == "")  # all listed, by top-level category
+            ).where(ListingCount.category.in_(SHOWN_CATEGORIES), ListingCount.country == ANYWHERE)
         )  # fmt: skip
     rows = union_all(*arms).subquery()
     return select(rows).order_by(rows.c.kind, rows.c.o1, rows.c.o2, rows.c.id)

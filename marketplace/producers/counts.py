@@ -41,6 +41,8 @@ from marketplace.producers.taxonomy import TOP_CATEGORIES
 
 ALL = ""  # the row counting every listed group
 ANYWHERE = ""  # the `country` of the rows counting groups in every country
+# The kept counts the home page shows: every listed group, and by top-level category ("other": a code of none).
+SHOWN_CATEGORIES = (ALL, *(c.code for c in TOP_CATEGORIES), "other")
 COUNTED_TABLES = frozenset({"producer_group", "capability"})
 _TOUCHED = "loom.listing_groups"  # session.info: ids of the groups this transaction touched
 _EVERYTHING = "loom.listing_everything"  # session.info: a bulk statement touched rows the session cannot name
@@ -85,7 +87,11 @@ def recount(connection: Connection) -> None:
     counts = ListingCount.__table__
     connection.execute(delete(counts))
     every = select(members.c.category, literal(ANYWHERE).label("country"), func.count()).group_by(members.c.category)
-    by_country = select(members.c.category, members.c.country, func.count()).group_by(members.c.category, members.c.country)
+    by_country = (
+        select(members.c.category, members.c.country, func.count())
+        .where(members.c.country != ANYWHERE)  # a group without a country (loaded by hand) counts in all only
+        .group_by(members.c.category, members.c.country)
+    )
     connection.execute(insert(counts).from_select(["category", "country", "groups"], union_all(every, by_country)))
 
 
@@ -134,11 +140,11 @@ def recount_groups(connection: Connection, group_ids: set[int]) -> None:
                 connection.execute(insert(counts).values(category=category, country=country, groups=change))
 
 
-def _counted_in(row: tuple[Any, ...]) -> tuple[tuple[str, str], tuple[str, str]]:
+def _counted_in(row: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
     """The `listing_count` rows (category, country) a membership row (`MEMBERSHIP_COLUMNS`) counts in: in all and in its
-    group's country."""
+    group's country (a group without one, loaded by hand, in all only)."""
     category, country = row[1], row[4]
-    return (category, ANYWHERE), (category, country)
+    return ((category, ANYWHERE),) if country == ANYWHERE else ((category, ANYWHERE), (category, country))
 
 
 def recount_when_changed(session: Session, connection: Connection, tables: frozenset[str]) -> None:
@@ -157,8 +163,8 @@ def listing_counts(session: Session) -> tuple[int, dict[str, int]]:
     """Return the number of listed groups and, by top-level category code, how many make something in it; one statement."""
     kept = session.execute(
         select(ListingCount.category, ListingCount.groups).where(
-            ListingCount.category.not_like("%.%"), ListingCount.country == ANYWHERE
-        )  # all listed groups, by top-level category
+            ListingCount.category.in_(SHOWN_CATEGORIES), ListingCount.country == ANYWHERE
+        )
     )
     return shown_counts({category: groups for category, groups in kept})
 

@@ -213,3 +213,20 @@ def test_the_directory_of_a_category_follows_every_change_to_its_groups(session:
             == len(cards)
             == session.scalar(select(func.count()).where(ProducerGroup.listed, ProducerGroup.country == country))
         ), country
+
+
+def test_a_group_without_a_country_counts_in_all_countries_only(session: Session) -> None:
+    """A group loaded by hand without a country: `country` "" names the counts of every country, so it counts there once."""
+    from marketplace.producers.counts import recount_everything
+    from marketplace.producers.services import list_groups
+
+    factories.capability(session, factories.producer_group(session, name="Nowhere Weavers", country=""), category="bags.totes")
+    factories.capability(session, factories.producer_group(session, name="Somewhere Weavers"), category="bags.totes")
+    session.commit()
+    kept = listing_counts(session), list_groups(session, category="bags.totes")[1]
+
+    assert kept == (from_scratch(session), 2)
+    assert recount_everything(session) == kept[0]  # the repair builds the same counts, without a clash on ""
+    session.commit()
+    assert list_groups(session, category="bags.totes")[1] == 2
+    assert list_groups(session, category="bags.totes", country="KE")[1] == 1
