@@ -28,7 +28,7 @@ from marketplace.producers import capacity
 from marketplace.producers.cards import CARD_COLUMNS, CardPage, GroupCard, read_cards, with_details
 from marketplace.producers.changes import publish_group_changed, touch
 from marketplace.producers.commitments import lock_capability
-from marketplace.producers.counts import ALL
+from marketplace.producers.counts import ALL, ANYWHERE
 from marketplace.producers.models import (
     Capability,
     CapacityWindow,
@@ -716,9 +716,10 @@ def list_groups(
     # The number of listed groups, of a category, of a country or of a category in a country is kept
     # (`marketplace.producers.counts`, the home page's counts), where counting them grew with the table (about 1 ms of a
     # request at 10,000 groups; 40 ms for a subcategory and 9 ms for a category in a country at 100,000 groups).
-    values: dict[str, Any] = {"n": per_page, "kept": category or ALL, "kept_country": (country or "").upper()}
+    country = country.upper() if country else None
+    values: dict[str, Any] = {"n": per_page, "kept": category or ALL, "kept_country": country or ANYWHERE}
     if country:
-        values["country"] = country.upper()
+        values["country"] = country
     if category:
         values["category"] = category
     statements = _listing_statements(bool(country), bool(category), with_covers)
