@@ -130,7 +130,12 @@ def test_a_page_of_groups_is_read_in_index_order_without_sorting(
     [(page_query, parameters), *_more] = [(s, p) for s, p in seen if ordered.search(s) and "LIMIT" in s]
 
     shown = plan(connection, page_query, parameters)
-    assert index in shown, shown
+    indexes = [index]
+    if index == "ix_listing_membership_country_listing" and connection.dialect.name == "postgresql":
+        # With statistics that count a few rows (gathered while other tests ran), PostgreSQL may walk the category's
+        # listing index and filter the country: that order needs no sort either (checked below).
+        indexes.append("ix_listing_membership_listing")
+    assert any(name in shown for name in indexes), shown
     if connection.dialect.name == "sqlite":
         assert "TEMP B-TREE FOR ORDER BY" not in shown, shown
         assert "SCAN producer_group\n" not in shown + "\n", shown  # a bare table scan
@@ -138,7 +143,7 @@ def test_a_page_of_groups_is_read_in_index_order_without_sorting(
         assert "Sort" not in shown, shown
         # What runs: Loom's connections plan a prepared statement once, for any values (`force_generic_plan`).
         generic = generic_plan(connection, page_query, parameters)
-        assert index in generic and "Sort" not in generic, generic
+        assert any(name in generic for name in indexes) and "Sort" not in generic, generic
 
 
 @pytest.mark.postgres_only
