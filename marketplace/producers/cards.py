@@ -19,11 +19,11 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, Numeric, Select, String, case, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Numeric, Select, String, bindparam, case, cast, literal, null, select, union_all
 
 from marketplace.countries import country_name
 from marketplace.db import InSelect
-from marketplace.i18n import N_, format_number, translate
+from marketplace.i18n import N_, catalog_memo, format_number, translate
 from marketplace.producers.counts import ANYWHERE, SHOWN_CATEGORIES
 from marketplace.producers.covers import Cover, cover_of, cover_picture, first_photos
 from marketplace.producers.models import Capability, Certification, ListingCount, Photo, ProducerGroup
@@ -84,16 +84,19 @@ class GroupCard:
 
 
 # The kinds of row `with_details` statements return, in the order they come.
-_CARD, _CAPABILITY, _CERTIFICATION, _COVER, _COUNT = range(5)
+_CARD, _CAPABILITY, _CERTIFICATION, _COVER, _COUNT, _COUNTRY = range(6)
 
 
-def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: bool = False) -> Select[Any]:
+def with_details(
+    page: Select[Any], *, with_covers: bool = False, with_counts: bool = False, with_countries: bool = False
+) -> Select[Any]:
     """Build one statement for a page of cards: `page`'s groups with their details, for `read_cards`.
 
     `page` selects `CARD_COLUMNS` in order (a walk of a listing index with its filters and limit) and may add one more
     column, `total` (the listing's count). The statement reads it once, as a materialized `page`, and adds to its rows
     the capabilities' categories and certifications of its groups, with each group's cover photo when `with_covers`
-    (`marketplace.producers.covers`), and with `with_counts` the kept listing counts (`listing_count`, the home page's):
+    (`marketplace.producers.covers`), with `with_counts` the kept listing counts (`listing_count`, the home page's), and
+    with `with_countries` the kept counts by country of the category bound as `kept` (the directory's country filter):
     one statement, on PostgreSQL one round trip, where the page, its details and the counts were three (issue 19).
     Rows of (kind, o1, o2, id, group_id, s1, s2, s3, s4, s5, flag, n1, n2, a1), ordered by kind, then the cards in
     `page`'s order (verified first, then name, then id) and the details by their row id.
@@ -143,6 +146,17 @@ def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: b
                 ListingCount.groups, number, amount,
             ).where(ListingCount.category.in_(SHOWN_CATEGORIES), ListingCount.country == ANYWHERE)
         )  # fmt: skip
+    if with_countries:
+        arms.append(
+            select(
+                literal(_COUNTRY), zero, empty, zero, number, ListingCount.country, empty, text, text, text, no,
+                ListingCount.groups, number, amount,
+            ).where(
+                ListingCount.category == bindparam("kept", type_=ListingCount.category.type),
+                ListingCount.country != ANYWHERE,
+                ListingCount.groups > 0,
+            )
+        )  # fmt: skip
     rows = union_all(*arms).subquery()
     return select(rows).order_by(rows.c.kind, rows.c.o1, rows.c.o2, rows.c.id)
 
@@ -150,19 +164,21 @@ def with_details(page: Select[Any], *, with_covers: bool = False, with_counts: b
 @dataclass(slots=True)
 class CardPage:
     """What a `with_details` statement read: its cards in order; the `total` column's value (None when the page selects
-    none, or read no group); and read `with_counts`, the kept counts of listed groups by top-level category code, ""
-    for every listed group (`marketplace.producers.counts`)."""
+    none, or read no group); read `with_counts`, the kept counts of listed groups by top-level category code, ""
+    for every listed group (`marketplace.producers.counts`); and read `with_countries`, the kept counts of the listed
+    groups of the page's category (or of all) by ISO 3166 country code, the countries without one left out."""
 
     cards: list[GroupCard]
     total: int | None
     counts: dict[str, int]
+    countries: dict[str, int] = field(default_factory=dict)
 
 
 def read_cards(rows: Iterable[Sequence[Any]]) -> CardPage:
     """Return the `CardPage` of a `with_details` statement's `rows`: each card with its capabilities' categories (in
     capability order, repeats kept), its certifications (in the order they were added) and its cover (None without a
     photo, or read without covers)."""
-    page = CardPage([], None, {})
+    page = CardPage([], None, {}, {})
     by_id: dict[int, GroupCard] = {}
     for kind, _o1, _o2, _id, group_id, s1, s2, s3, s4, s5, flag, n1, n2, a1 in rows:
         if kind == _CARD:
@@ -176,8 +192,10 @@ def read_cards(rows: Iterable[Sequence[Any]]) -> CardPage:
         elif kind == _COVER:
             card = by_id[group_id]
             card.cover = cover_of(card.name, s1, n1, n2, s2, s3)
-        else:
+        elif kind == _COUNT:
             page.counts[s1] = n1
+        else:
+            page.countries[s1] = n1
     return page
 
 
@@ -202,17 +220,18 @@ def card_html(card: GroupCard, photo: Cover | None = None) -> Markup:
         card.name,
         card.categories,
     )
+    words = _card_words()
     link = escape(url_for("discovery.profile", slug=card.slug))
-    badge = f'<span class="badge verified" title="{_plain(_CHECKED_BY_LOOM)}">{_plain(_VERIFIED)}</span>' if card.verified else ""
+    badge = words[_VERIFIED] if card.verified else ""
     places = ", ".join(unique_ignoring_case(place for place in (card.city, card.region) if place))
-    value = Markup(f"<bdi>{escape(places)}</bdi>") + (", " if card.city or card.region else "") + country_name(card.country)
-    meta = _filled_text(translate(_META), {"value": value, "group_artisan_count": format_number(card.artisan_count)})
-    tags = "".join(f'<span class="tag">{escape(CATEGORIES[code].title)}</span>' for code in unique_ignoring_case(card.categories))
+    value = Markup(f"<bdi>{escape(places)}</bdi>") + (", " if card.city or card.region else "") + _country(words, card.country)
+    meta = words[_META] % {"value": value, "group_artisan_count": format_number(card.artisan_count)}
+    tags = "".join(_tag(words, code) for code in unique_ignoring_case(card.categories))
     certifications = ""
     if card.certifications:
         badges = "".join(
             f'<span class="badge{" verified" if c.checked else " claimed" if c.self_declared else ""}" >'
-            f'<span dir="auto">{escape(c.title)}</span>{" " + _plain(_SELF_DECLARED) if c.self_declared else ""}</span>'
+            f'<span dir="auto">{escape(c.title)}</span>{words[_SELF_DECLARED] if c.self_declared else ""}</span>'
             for c in card.certifications
         )
         certifications = f'\n    <p class="certs">{badges}</p>\n  '
@@ -221,6 +240,33 @@ def card_html(card: GroupCard, photo: Cover | None = None) -> Markup:
         f'    {badge}</h3>\n  <p class="meta">{meta}</p>\n  <p class="tags">\n    {tags}\n  </p>\n  {certifications}\n'
         "</article>\n"
     )
+
+
+def _card_words() -> dict[Any, Any]:
+    """Return the words every card shows, as HTML in the catalog in force, made once per catalog (`catalog_memo`): the
+    verified badge, "(self-declared)", the meta line's message, and as they come the category tags and country names.
+    Each looked the catalog up afresh, seven times a card (issue 19)."""
+    words = catalog_memo("_loom_card_words")
+    if not words:
+        words[_VERIFIED] = f'<span class="badge verified" title="{_plain(_CHECKED_BY_LOOM)}">{_plain(_VERIFIED)}</span>'
+        words[_SELF_DECLARED] = " " + _plain(_SELF_DECLARED)
+        words[_META] = Markup(translate(_META))
+    return words
+
+
+def _tag(words: dict[Any, Any], code: str) -> str:
+    """A category's tag (raises KeyError for a code not in the taxonomy, as `CATEGORIES` does)."""
+    tag = words.get(("tag", code))
+    if tag is None:
+        tag = words["tag", code] = f'<span class="tag">{escape(CATEGORIES[code].title)}</span>'
+    return tag
+
+
+def _country(words: dict[Any, Any], code: str) -> str:
+    name = words.get(("country", code))
+    if name is None:
+        name = words["country", code] = country_name(code)
+    return name
 
 
 def unique_ignoring_case(values: Iterable[str]) -> list[str]:
@@ -238,8 +284,3 @@ def unique_ignoring_case(values: Iterable[str]) -> list[str]:
 def _plain(message: str) -> Markup:
     """Return a message without variables in the catalog in force, as a template's `_()` writes it (`%%` is `%`)."""
     return Markup(translate(message)) % {}
-
-
-def _filled_text(message: str, values: dict[str, Any]) -> Markup:
-    """Fill a translated message as a template's `{% trans %}` does: the message as Markup, each value escaped."""
-    return Markup(message) % values

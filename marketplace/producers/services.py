@@ -701,18 +701,46 @@ def list_groups(
     page: int = 1,
     per_page: int = 24,
     after: tuple[bool, str, int] | None = None,
-    with_covers: bool = False,
 ) -> tuple[list[GroupCard], int]:
-    """A page of producer groups for the directory and the API, with the total count.
+    """A page of producer groups for the API, with the total count.
 
     `category` is a category code; a top-level one matches its subcategories too. Pages walk the
     listing indexes in order (see models; a category's, `ListingMembership`'s), so their cost does not grow with the
     number of groups.
     `after` (a `listing_key`) starts the page just after that group, by the index alone, however deep
     (keyset pagination); `page` is then ignored. Without it, `page` counts pages from the first.
-    The groups are `GroupCard`s (`marketplace.producers.cards`): the directory's cards (`with_covers`, their cover photos
-    too) and the API's list; one statement, with its cards' details (`marketplace.producers.cards.with_details`).
+    The groups are `GroupCard`s (`marketplace.producers.cards`); one statement, with its cards' details
+    (`marketplace.producers.cards.with_details`). The directory's page is `directory_page`.
     """
+    read = _listing_page(session, country, category, page, per_page, after, directory=False)
+    return read.cards, read.total or 0
+
+
+def directory_page(
+    session: Session,
+    *,
+    country: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+    after: tuple[bool, str, int] | None = None,
+) -> CardPage:
+    """The directory's page: `list_groups`' page of cards (same arguments) with their covers, its total, and in
+    `CardPage.countries` the number of listed groups of `category` (or of all) in each country that has one, for the
+    country filter; one statement (`marketplace.producers.cards.with_details`)."""
+    return _listing_page(session, country, category, page, per_page, after, directory=True)
+
+
+def _listing_page(
+    session: Session,
+    country: str | None,
+    category: str | None,
+    page: int,
+    per_page: int,
+    after: tuple[bool, str, int] | None,
+    *,
+    directory: bool,
+) -> CardPage:
     # The number of listed groups, of a category, of a country or of a category in a country is kept
     # (`marketplace.producers.counts`, the home page's counts), where counting them grew with the table (about 1 ms of a
     # request at 10,000 groups; 40 ms for a subcategory and 9 ms for a category in a country at 100,000 groups).
@@ -722,7 +750,7 @@ def list_groups(
         values["country"] = country
     if category:
         values["category"] = category
-    statements = _listing_statements(bool(country), bool(category), with_covers)
+    statements = _listing_statements(bool(country), bool(category), directory)
     if after is None:
         read = _read(session, statements.page, {**values, "skip": (page - 1) * per_page})
     else:
@@ -732,10 +760,9 @@ def list_groups(
             more = _read(session, statements.unverified, {**values, "n": per_page - len(read.cards)})
             read.cards += more.cards
             read.total = read.total if read.total is not None else more.total
-    total = read.total
-    if total is None:  # no row brought it: a page past the end
-        total = session.scalar(statements.count, values) or 0
-    return read.cards, total
+    if read.total is None:  # no row brought it: a page past the end
+        read.total = session.scalar(statements.count, values) or 0
+    return read
 
 
 @dataclass(frozen=True)
@@ -748,14 +775,14 @@ class _ListingStatements:
 
 
 @cache
-def _listing_statements(by_country: bool, by_category: bool, with_covers: bool) -> _ListingStatements:
+def _listing_statements(by_country: bool, by_category: bool, directory: bool) -> _ListingStatements:
     """Build `list_groups`' statements for one shape of filter once, with the filter's values bound (`country`,
     `category`).
 
     The total is the kept count of the row `kept` and `kept_country` name (`listing_count`: a category code or "" for
     every listed group, a country or "" for all) instead of a count of the groups. Composing them on each request was
-    about a tenth of the API list's CPU time (issue 19). Each page is one statement with its cards' details (and covers,
-    `with_covers`).
+    about a tenth of the API list's CPU time (issue 19). Each page is one statement with its cards' details (and for the
+    `directory`, their covers and the counts by country).
     """
     query = select(*CARD_COLUMNS).where(ProducerGroup.listed == true())  # unlisted groups show nowhere public
     # The listing order's columns: the group's, or with a category its rows in `listing_membership` (one a category a listed
@@ -781,14 +808,15 @@ def _listing_statements(by_country: bool, by_category: bool, with_covers: bool) 
     beyond = tuple_(name, group_id) > tuple_(
         bindparam("name", type_=ProducerGroup.name.type), bindparam("last_id", type_=Integer)
     )
+    details = {"with_covers": directory, "with_countries": directory}
     return _ListingStatements(
-        page=with_details(ordered.offset(bindparam("skip", type_=Integer)).limit(n), with_covers=with_covers),
+        page=with_details(ordered.offset(bindparam("skip", type_=Integer)).limit(n), **details),
         # `verified` written out, as a literal, as it was when these were built per request (the same plans).
         after={
-            flag: with_details(ordered.where(verified == value, beyond).limit(n), with_covers=with_covers)
+            flag: with_details(ordered.where(verified == value, beyond).limit(n), **details)
             for flag, value in ((True, true()), (False, false()))
         },
-        unverified=with_details(ordered.where(verified == false()).limit(n), with_covers=with_covers),
+        unverified=with_details(ordered.where(verified == false()).limit(n), **details),
         count=count,
     )
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
@@ -17,6 +18,7 @@ from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
+from marketplace.i18n import current_locale
 from marketplace.producers import services
 from marketplace.producers.cards import card_html
 from marketplace.producers.counts import shown_counts
@@ -69,12 +71,16 @@ def directory() -> str:
     page = whole_number(request.args, "page", low=1, high=100_000, default=1)
     after = listing_cursor(request.args, "after")  # the next pages follow the cursor, however deep
     per_page = current_app.config["PAGE_SIZE"]
-    groups, total = services.list_groups(
-        db.session, country=country, category=category, page=page, per_page=per_page, after=after, with_covers=True
-    )
+    read = services.directory_page(db.session, country=country, category=category, page=page, per_page=per_page, after=after)
+    groups, total = read.cards, read.total or 0
     next_after = (
         encode_listing_cursor(services.listing_key(groups[-1])) if len(groups) == per_page and page * per_page < total else None
     )
+    # The country filter offers the countries with listed groups of the category, each with its count (as a shop's
+    # facets do), and the chosen one even without any: not every country there is, which no filter would find.
+    countries = [
+        (code, name, read.countries.get(code, 0)) for code, name in country_choices() if code in read.countries or code == country
+    ]
     return render_template(
         "producers/directory.html",
         groups=groups,
@@ -84,9 +90,23 @@ def directory() -> str:
         next_after=next_after,
         country=country,
         category=category,
-        countries=country_choices(),
-        top_categories=TOP_CATEGORIES,
+        countries=countries,
+        category_options=_category_options(category),
     )
+
+
+def _category_options(category: str | None) -> Markup:
+    """The directory's category filter's options, `category` selected (templates/producers/_filters.html): rendered
+    once per language and choice, as they change only with the taxonomy and the catalogs. Its eighty options, rendered on
+    every request, were a quarter of the directory's CPU time (issue 19). Not kept while templates reload (development)."""
+    kept: dict[tuple[str, str | None], Markup] = current_app.extensions.setdefault("loom.category_options", {})
+    key = (current_locale(), category)
+    options = kept.get(key)
+    if options is None:
+        options = get_template_attribute("producers/_filters.html", "category_options")(category, TOP_CATEGORIES)
+        if not current_app.jinja_env.auto_reload:
+            kept[key] = options
+    return options
 
 
 @blueprint.get("/media/<path:path>")

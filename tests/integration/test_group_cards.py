@@ -181,7 +181,7 @@ def test_cards_read_with_covers_carry_the_covers_the_covers_statement_reads(sess
     assert set(expected) == {aba.id, bolga.id} and expected[aba.id].width != expected[aba.id].height
 
     home = services.first_groups(session, 6).cards
-    directory, _total = services.list_groups(session, per_page=20, with_covers=True)
+    directory = services.directory_page(session, per_page=20).cards
     api, _total = services.list_groups(session, per_page=20)
     for cards in (home, directory):
         assert {card.id: card.cover for card in cards} == {i: expected.get(i) for i in ids}

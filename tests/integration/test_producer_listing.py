@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -282,6 +283,74 @@ def test_the_directory_filters_by_country_and_category(client: FlaskClient, sess
     assert "Machakos Basket Makers" in baskets and "Tamale Shea Women" not in baskets
     assert "Tamale Shea Women" in in_ghana and "Machakos Basket Makers" not in in_ghana
     assert "No group matches these filters" in text_of(client.get("/groups?country=PE"))
+
+
+def country_options(page: str) -> list[tuple[str, str, bool]]:
+    """The directory's country filter as (value, text, selected), in order."""
+    select_ = page[page.index('<select id="country"') : page.index("</select>", page.index('<select id="country"'))]
+    return [
+        (value, text, bool(selected))
+        for value, selected, text in re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)</option>', select_)
+    ]
+
+
+def test_the_country_filter_offers_the_countries_with_groups_of_the_category_and_their_counts(
+    client: FlaskClient, session: Session
+) -> None:
+    for name, country, category in [
+        ("Machakos Basket Makers", "KE", "baskets.storage"),
+        ("Kitui Basket Makers", "KE", "baskets.market"),
+        ("Bolgatanga Weavers", "GH", "baskets.market"),
+        ("Tamale Shea Women", "GH", "personal-care.butters"),
+    ]:
+        factories.capability(session, factories.producer_group(session, name=name, country=country), category=category)
+    session.commit()  # the kept counts follow as the transaction commits
+
+    everything = country_options(text_of(client.get("/groups")))
+    baskets = country_options(text_of(client.get("/groups?category=baskets")))
+    market_in_peru = country_options(text_of(client.get("/groups?category=baskets.market&country=pe")))
+
+    # Sorted by name; a country without a group of the category is not offered, but the one chosen is.
+    assert everything == [("", "All countries", False), ("GH", "Ghana (2)", False), ("KE", "Kenya (2)", False)]
+    assert baskets == [("", "All countries", False), ("GH", "Ghana (1)", False), ("KE", "Kenya (2)", False)]
+    assert market_in_peru == [
+        ("", "All countries", False),
+        ("GH", "Ghana (1)", False),
+        ("KE", "Kenya (1)", False),
+        ("PE", "Peru (0)", True),
+    ]
+
+    moved = session.scalar(select(ProducerGroup).where(ProducerGroup.name == "Bolgatanga Weavers"))
+    moved.country = "PE"
+    session.scalar(select(ProducerGroup).where(ProducerGroup.name == "Tamale Shea Women")).listed = False
+    session.commit()
+
+    assert country_options(text_of(client.get("/groups?category=baskets.market"))) == [
+        ("", "All countries", False),
+        ("KE", "Kenya (1)", False),
+        ("PE", "Peru (1)", False),
+    ]
+    assert [option[1] for option in country_options(text_of(client.get("/groups", headers={"Accept-Language": "fr"})))] == [
+        "Tous les pays",
+        "Kenya (2)",
+        "Pérou (1)",
+    ]
+
+
+def test_the_category_filter_is_in_the_language_of_the_page_with_the_chosen_category_selected(client: FlaskClient) -> None:
+    # Its options are rendered once per language and choice: each must still be the page's own.
+    for _round in range(2):
+        french = text_of(client.get("/groups?category=baskets.storage", headers={"Accept-Language": "fr"}))
+        swahili = text_of(client.get("/groups?category=baskets", headers={"Accept-Language": "sw"}))
+        english = text_of(client.get("/groups"))
+        french_baskets = text_of(client.get("/groups?category=baskets", headers={"Accept-Language": "fr"}))
+
+        assert '<option value="baskets.storage" selected>Paniers de rangement et à linge</option>' in french
+        assert '<option value="baskets" >Tout paniers</option>' in french
+        assert '<option value="baskets" selected>' in swahili and "Vikapu" in swahili and "Paniers" not in swahili
+        assert " selected>" not in english[english.index('<select id="category"') : english.index('<select id="country"')]
+        assert '<option value="baskets.storage" >Storage &amp; laundry baskets</option>' in english
+        assert '<option value="baskets" selected>Tout paniers</option>' in french_baskets  # the choice Swahili had
 
 
 def test_a_photo_can_show_with_a_catalog_product(admin_client: FlaskClient, session: Session, group: ProducerGroup) -> None:
