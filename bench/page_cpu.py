@@ -40,23 +40,12 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.web import pages  # noqa: E402  (the pages bench/web.py loads)
 from marketplace.accounts.models import Membership, User  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.orders.models import Order  # noqa: E402
 from marketplace.producers.models import ProducerGroup  # noqa: E402
 from marketplace.secrets import new_key  # noqa: E402
-
-
-def pages(slug: str, today: dt.date) -> dict[str, str]:
-    by = (today + dt.timedelta(weeks=16)).isoformat()
-    return {
-        "home": "/",
-        "profile": f"/groups/{slug}",
-        "search": "/search?q=baskets",
-        "search, units+date": f"/search?q=baskets&units=500&by={by}",
-        "API search": "/api/v1/search?q=baskets",
-        "API groups": "/api/v1/groups",
-    }
 
 
 def floor_app() -> Flask:
@@ -209,21 +198,24 @@ def main() -> None:
                 server[name].append((server_cpu() - server_started) / args.requests)
                 per_request[name] = statements[0] / args.requests
     floor = statistics.median(cpu["floor"])
+    width = max(map(len, targets)) + 2
     print(
         f"\nPage CPU benchmark: {args.requests} requests × {args.rounds} rounds per page, in-process; load average "
         f"{os.getloadavg()[0]:.1f}\n"
     )
     if not postgres:
-        print(f"{'page':<20}{'CPU ms/request':>15}{'round trips':>12}{'×floor':>8}")
+        print(f"{'page':<{width}}{'CPU ms/request':>15}{'round trips':>12}{'×floor':>8}")
         for name in targets:
             value = statistics.median(cpu[name])
-            print(f"{name:<20}{value:>15.3f}{per_request[name]:>12.1f}{value / floor:>8.1f}")
+            print(f"{name:<{width}}{value:>15.3f}{per_request[name]:>12.1f}{value / floor:>8.1f}")
         return
-    print(f"{'page':<20}{'CPU ms/request':>15}{'server ms':>10}{'sum ms':>8}{'round trips':>12}{'×floor':>8}{'sum ×floor':>11}")
+    print(
+        f"{'page':<{width}}{'CPU ms/request':>15}{'server ms':>10}{'sum ms':>8}{'round trips':>12}{'×floor':>8}{'sum ×floor':>11}"
+    )
     for name in targets:
         value, on_server = statistics.median(cpu[name]), statistics.median(server[name])
         print(
-            f"{name:<20}{value:>15.3f}{on_server:>10.3f}{value + on_server:>8.3f}{per_request[name]:>12.1f}"
+            f"{name:<{width}}{value:>15.3f}{on_server:>10.3f}{value + on_server:>8.3f}{per_request[name]:>12.1f}"
             f"{value / floor:>8.1f}{(value + on_server) / floor:>11.1f}"
         )
 
