@@ -40,7 +40,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.web import pages  # noqa: E402  (the pages bench/web.py loads)
+from bench.web import ORDER_PAGE, pages  # noqa: E402  (the pages bench/web.py loads)
 from marketplace.accounts.models import Membership, User  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.orders.models import Order  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
         targets = (
             {"floor": (floor_app().test_client(), "/")}
             | {name: (app.test_client(), path) for name, path in pages(slug, dt.date.today()).items()}
-            | {"order (signed in)": (signed_in, f"/orders/{order_id}")}
+            | {ORDER_PAGE: (signed_in, f"/orders/{order_id}")}
         )
         if args.page:
             chosen = {"floor", *args.page}

@@ -1,7 +1,7 @@
 """Web benchmark: Loom's main pages against a minimal Flask page (the floor), under the same gunicorn.
 
     python bench/web.py [--sizes 72,10000] [--engines sqlite,postgresql] [--database-url URL]
-                        [--slice-seconds 3] [--slices 3] [--clients 16] [--fresh]      (or: make bench-web)
+                        [--slice-seconds 3] [--slices 3] [--clients 16] [--fresh] [--page NAME …]   (or: make bench-web)
 
 Every server runs gunicorn with 2 sync workers on 127.0.0.1. For each size, the demo marketplace
 (`loom seed-demo --groups N`) is loaded and indexed (embedded backend) on each engine, a server started
@@ -10,6 +10,10 @@ and the page on each engine, in an order that turns from slice to slice (floor, 
 PostgreSQL, SQLite, floor; …), so all of them see the same load from whatever else runs on the
 machine: the engines are compared slice by slice, not one run after the other. Prints req/s, p50/p95
 (ms) and each page's time per request as a multiple of the floor's (floor req/s ÷ page req/s).
+
+The pages are the public ones (`pages`) and an order page as its buyer sees it, signed in (`ORDER_PAGE`: the demo's
+buyer@demo.loom and the first of their orders, a session cookie made by the app with the servers' secret key, nothing
+written): signed-in pages are never cached, so it renders on every request with or without `--fresh`.
 
 SQLite databases are cached in bench/.cache/. PostgreSQL uses the database --database-url names
 (default LOOM_BENCH_POSTGRES_URL), kept while it holds the same demo; the test database, or one
@@ -45,8 +49,10 @@ from sqlalchemy import make_url, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import claim_postgres, mark_filled, scratch_contents  # noqa: E402
+from marketplace.accounts.models import Membership, User  # noqa: E402
 from marketplace.cli import alembic_config  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
+from marketplace.orders.models import Order  # noqa: E402
 from marketplace.producers.models import ProducerGroup  # noqa: E402
 from marketplace.secrets import new_key  # noqa: E402
 
@@ -54,6 +60,9 @@ BIN = Path(sys.executable).parent
 CACHE = ROOT / "bench" / ".cache"
 SEED = 2026
 RATELIMIT_STORAGE = "memory://"  # set from --ratelimit-storage
+
+
+ORDER_PAGE = "order (signed in)"
 
 
 def pages(slug: str, today: dt.date) -> dict[str, str]:
@@ -154,6 +163,49 @@ def prepare(engine: str, size: int, postgres_url: str | None, folder: Path) -> s
     return f"sqlite:///{path}"
 
 
+# Run with the servers' environment: the session cookie Flask-Login keeps for a sign-in, signed with their secret key.
+_SIGN_IN = """
+import sys
+from marketplace import create_app
+app = create_app()
+client = app.test_client()
+with client.session_transaction() as browser:
+    browser["_user_id"] = sys.argv[1]
+    browser["_fresh"] = True
+cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+print(f"{cookie.key}={cookie.value}")
+"""
+
+
+def signed_in_order(url: str, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The path of the demo buyer's first order and the headers that sign them in (a session cookie) on a server of `env`.
+
+    Exits if the demo has no such buyer or order.
+    """
+    db = make_engine(url)
+    with Session(db) as session:
+        buyer = session.scalar(select(User).where(User.email == "buyer@demo.loom"))
+        order_id = (
+            session.scalar(
+                select(Order.id)
+                .join(Membership, Membership.organization_id == Order.buyer_id)
+                .where(Membership.user_id == buyer.id)
+                .order_by(Order.id)
+                .limit(1)
+            )
+            if buyer
+            else None
+        )
+        user_id = buyer.get_id() if buyer else ""
+    db.dispose()
+    if order_id is None:
+        sys.exit(f"{url}: the demo has no order of buyer@demo.loom to show signed in")
+    done = subprocess.run([str(BIN / "python"), "-c", _SIGN_IN, user_id], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"signing in the demo buyer failed:\n{done.stderr[-2000:]}")
+    return f"/orders/{order_id}", {"Cookie": done.stdout.strip()}
+
+
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], port: int, log: Path, *extra: str) -> Iterator[int]:
     """Serve `app` with gunicorn (2 sync workers) on 127.0.0.1:`port` until the block ends."""
@@ -186,34 +238,36 @@ def gunicorn(app: str, env: dict[str, str], port: int, log: Path, *extra: str) -
                 process.wait()
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def _client(port: int, path: str, deadline: float, max_requests: int, out: list[tuple[float, int]]) -> None:
+def _client(
+    port: int, path: str, headers: dict[str, str], deadline: float, max_requests: int, out: list[tuple[float, int]]
+) -> None:
     for _ in range(max_requests):
         if time.monotonic() >= deadline:
             return
         started = time.perf_counter()
         try:
-            status, _ = get(port, path)
+            status, _ = get(port, path, headers)
         except OSError:
             status = 599
         out.append(((time.perf_counter() - started) * 1000, status))
 
 
-def load(task: tuple[int, str, float, int, int]) -> list[tuple[float, int]]:
-    """One load process: `threads` clients GET `path` until `seconds` pass; each request's (ms, status)."""
-    port, path, seconds, threads, max_requests = task
+def load(task: tuple[int, str, dict[str, str], float, int, int]) -> list[tuple[float, int]]:
+    """One load process: `threads` clients GET `path` (with `headers`) until `seconds` pass; each request's (ms, status)."""
+    port, path, headers, seconds, threads, max_requests = task
     deadline = time.monotonic() + seconds
     results: list[list[tuple[float, int]]] = [[] for _ in range(threads)]
-    workers = [threading.Thread(target=_client, args=(port, path, deadline, max_requests, r)) for r in results]
+    workers = [threading.Thread(target=_client, args=(port, path, headers, deadline, max_requests, r)) for r in results]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -277,6 +331,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client and slice, a bound besides the time")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        help=f'a page to measure, its name as printed (such as "profile" or "{ORDER_PAGE}"); repeat it for more (default: all)',
+    )
     parser.add_argument("--ports", default="", help="a range of ports for the servers, such as 58100-58199 (default: any free)")
     parser.add_argument(
         "--fresh",
@@ -310,6 +370,11 @@ def main() -> None:
         )
         engines.remove("postgresql")
     sizes = [int(s) for s in args.sizes.split(",")]
+    names = [*pages("", dt.date.today()), ORDER_PAGE]
+    unknown = [name for name in args.page if name not in names]
+    if unknown:
+        parser.error(f"no page named {', '.join(map(repr, unknown))}; the pages: {', '.join(names)}")
+    chosen = [name for name in names if not args.page or name in args.page]
     threads = max(args.clients // args.load_processes, 1)
     rows: list[tuple[str, int, str, Side, Side]] = []
     today = dt.date.today()
@@ -319,16 +384,18 @@ def main() -> None:
     ):
         folder = Path(tmp)
 
-        def run(port: int, path: str, side: Side) -> None:
+        def run(port: int, path: str, headers: dict[str, str], side: Side) -> None:
             started = time.monotonic()
-            batches = pool.map(load, [(port, path, args.slice_seconds, threads, args.max_requests)] * args.load_processes)
+            task = (port, path, headers, args.slice_seconds, threads, args.max_requests)
+            batches = pool.map(load, [task] * args.load_processes)
             side.add([s for batch in batches for s in batch], time.monotonic() - started)
 
         floor_env = {**os.environ, "PYTHONPATH": str(ROOT / "bench")}
         with gunicorn("floor:app", floor_env, free_port(), folder / "floor.log") as floor_port:
             for size in sizes:
                 with ExitStack() as servers:
-                    served: dict[str, tuple[int, str]] = {}  # by engine: its server's port, the profile's slug
+                    # By engine: its server's port and each page's path and headers.
+                    served: dict[str, tuple[int, dict[str, tuple[str, dict[str, str]]]]] = {}
                     for engine in engines:
                         url = prepare(engine, size, args.database_url, folder)
                         search_path = folder / f"search-{engine}-{size}.db"
@@ -340,26 +407,29 @@ def main() -> None:
                         with Session(db) as session:  # a demo group with products, certifications and orders
                             slug = session.scalar(select(ProducerGroup.slug).order_by(ProducerGroup.external_ref).limit(1))
                         db.dispose()
+                        paths = {name: (path, {}) for name, path in pages(slug, today).items()}
+                        if ORDER_PAGE in chosen:
+                            paths[ORDER_PAGE] = signed_in_order(url, env)
                         servers.enter_context(
                             gunicorn("marketplace:create_app()", env, port, folder / f"loom-{engine}-{size}.log")
                         )
-                        served[engine] = (port, slug)
-                    for name in pages("", today):
+                        served[engine] = (port, paths)
+                    for name in chosen:
                         floor = Side()
                         # The floor and the page on every engine, in an order that turns each slice, so all see the same load.
-                        sides = [(floor_port, "/", floor)]
+                        sides: list[tuple[int, str, dict[str, str], Side]] = [(floor_port, "/", {}, floor)]
                         measured: dict[str, Side] = {}
-                        for engine, (port, slug) in served.items():
-                            path = pages(slug, today)[name]
-                            status, body = get(port, path)
-                            if status != 200:
+                        for engine, (port, paths) in served.items():
+                            path, headers = paths[name]
+                            status, body = get(port, path, headers)
+                            if status != 200 or (headers and b'action="/logout"' not in body):
                                 sys.exit(f"{engine}: {name} ({path}) answered {status}: {body[:500]!r}")
                             measured[engine] = Side()
-                            sides.append((port, path, measured[engine]))
+                            sides.append((port, path, headers, measured[engine]))
                         for n in range(args.slices):
                             turned = sides[n % len(sides) :] + sides[: n % len(sides)]
-                            for target_port, target_path, side in turned if n % 2 == 0 else reversed(turned):
-                                run(target_port, target_path, side)
+                            for target_port, target_path, target_headers, side in turned if n % 2 == 0 else reversed(turned):
+                                run(target_port, target_path, target_headers, side)
                         for engine, page in measured.items():
                             rows.append((engine, size, name, page, floor))
                         print(
