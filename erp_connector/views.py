@@ -6,7 +6,6 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -22,6 +21,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, choices, render_form
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.limits import limit
 from marketplace.operator.letters import concerns_of
 from marketplace.outbound import OutboundPolicy

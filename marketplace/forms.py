@@ -9,7 +9,6 @@ from typing import Any, TypeGuard
 
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from flask import flash, redirect, render_template
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,7 +26,7 @@ from wtforms import (
 )
 
 from marketplace.errors import DomainError, Forbidden, NotFound
-from marketplace.i18n import current_locale
+from marketplace.i18n import current_locale, translate, translate_plural
 from marketplace.i18n import format_number as format_decimal
 from marketplace.money import MAX_UNIT_PRICE
 from marketplace.submissions.services import Claim, OneTimeSubmission, new_token
@@ -50,10 +49,10 @@ class CatalogTranslations:
     """
 
     def gettext(self, string: str) -> str:
-        return get_translations().ugettext(string)
+        return translate(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return get_translations().ungettext(singular, plural, n)
+        return translate_plural(singular, plural, n)
 
 
 CATALOG_TRANSLATIONS = CatalogTranslations()

@@ -33,7 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, LazyString, get_locale, get_translations
+from flask_babel import Babel, LazyString, get_locale, get_translations  # noqa: TID251 - the one place that asks Flask-Babel
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -344,6 +344,12 @@ def translate(message: str) -> str:
     """Return `message` in the locale in force, as Flask-Babel's `gettext(message)` does, with the catalog remembered per
     request (`_translations`): for words kept in data and shown many times a page (category names)."""
     return _translations().ugettext(message)
+
+
+def translate_plural(singular: str, plural: str, n: int) -> str:
+    """Return the form of a message for `n` in the locale in force, as Flask-Babel's `ngettext` does before filling it,
+    with the catalog remembered per request (`_translations`)."""
+    return _translations().ungettext(singular, plural, n)
 
 
 def catalog_memo(name: str) -> dict[Any, Any]:

@@ -12,7 +12,6 @@ from flask import session as browser_session
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -28,6 +27,7 @@ from marketplace import i18n, limits, pagecache
 from marketplace.accounts import context
 from marketplace.db import DatabaseBusy, has_committed, is_busy, is_unique_violation, retry_when_busy
 from marketplace.errors import Conflict, DomainError
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.money import format_amount, format_money
 from marketplace.problems import problem
 from marketplace.producers.taxonomy import CATEGORIES, CERTIFICATION_SCHEMES, country_name

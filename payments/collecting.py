@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.billing.models import Invoice, Payment, Payout
 from marketplace.db import use_case
 from marketplace.errors import Conflict, DomainError
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.notifications import notify
 from marketplace.producers.models import ProducerGroup
 from marketplace.text import clean_line

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.billing.models import Invoice, Payout, PayoutStatus
 from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.i18n import lazy_money
 from marketplace.money import format_money, round_money
 from marketplace.notifications import notify

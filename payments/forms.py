@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.forms import AmountField, Form, OneTimeForm, choices
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.money import MAX_TOTAL
 
 METHODS = choices(

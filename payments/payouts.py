@@ -9,7 +9,6 @@ from typing import Any
 
 from babel.numbers import format_decimal, get_territory_currencies
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from marketplace.billing.services import tax_sentence
 from marketplace.db import run_write, use_case, utcnow, write_transaction
 from marketplace.errors import BadGateway, Conflict, DomainError, NotFound, Unavailable
 from marketplace.i18n import format_moment, lazy_join, lazy_label, lazy_moment, lazy_money
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.money import MAX_TOTAL, format_money, percent_of, round_money
 from marketplace.notifications import notify
 from marketplace.orders.models import OrderStatus

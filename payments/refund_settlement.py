@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from marketplace.billing.models import (
 )
 from marketplace.db import lock, run_write, use_case, utcnow
 from marketplace.errors import Conflict, DomainError
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.i18n import lazy_money
 from marketplace.money import format_money, round_money
 from marketplace.notifications import notify

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -28,6 +27,7 @@ from marketplace.billing.services import tax_sentence
 from marketplace.db import lock, use_case, utcnow
 from marketplace.errors import Conflict, DomainError
 from marketplace.i18n import label, lazy_join, lazy_money
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.money import format_money
 from marketplace.notifications import notify
 from marketplace.orders.models import Order, OrderStatus

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -10,6 +9,7 @@ from marketplace.accounts.models import OrganizationKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from marketplace.countries import country_choices
 from marketplace.forms import Form, OneTimeForm, choices
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.i18n import locale_choices
 
 

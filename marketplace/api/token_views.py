@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -15,6 +14,7 @@ from marketplace.api import tokens
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import Form, OneTimeForm, first_result, one_time, repeated
+from marketplace.i18n import lazy_gettext as _l
 
 blueprint = Blueprint("api_tokens", __name__)
 

@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.billing.models import GroupSalesTax, Invoice, InvoiceKind
 from marketplace.billing.taxes import TaxRule
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.i18n import lazy_money, lazy_number
 from marketplace.money import is_rounded
 from marketplace.outbox.events import InvoiceIssued, publish

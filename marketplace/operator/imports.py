@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import abort, current_app, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from marketplace.accounts.forms import ActionForm
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import OneTimeForm, attach_error, choices, first_result, one_time, render_form, repeated
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.operator.views import blueprint, operator_only
 from marketplace.producers import imports
 from marketplace.producers.models import ImportJob

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +19,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import Form
 from marketplace.guards import operator_only
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.operator.letters import concerns_of
 from marketplace.orders.models import Order
 from marketplace.outbox import services as outbox

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.sourcing.models import QuoteSeen
 
 

@@ -6,18 +6,17 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import context
 from marketplace.accounts.forms import ActionForm
 from marketplace.accounts.models import OrganizationKind, Role
-from marketplace.billing.services import invoices_of
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.forms import attach_error, first_result, one_time, render_form, repeated
 from marketplace.i18n import label
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.orders import services
 from marketplace.orders.forms import AcceptForm, MoveForm, ProgressForm
 from marketplace.orders.models import OrderStatus
@@ -110,23 +109,30 @@ def accept(quote_id: int) -> Response:
 @blueprint.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int) -> str:
-    return _order_page(order_id, ProgressForm(formdata=None))[0]
+    return _order_page(order_id, None)[0]
 
 
-def _order_page(order_id: int, progress_form: ProgressForm) -> tuple[str, int]:
-    """Render the order; a progress form that came back with errors keeps what was typed (422)."""
+def _order_page(order_id: int, progress_form: ProgressForm | None) -> tuple[str, int]:
+    """Render the order; a progress form that came back with errors keeps what was typed (422).
+
+    The progress form is the group's alone: a buyer's page builds none (its one-time token, its fields).
+    """
     membership = context.current_membership()
-    order = services.order_for(db.session, membership, order_id)
+    order, invoices = services.order_page(db.session, membership, order_id)
+    is_group = membership.organization.kind == OrganizationKind.PRODUCER
+    if progress_form is None and is_group:
+        progress_form = ProgressForm(formdata=None)
+    move_form = MoveForm(expected=order.status.value)
     return render_form(
         "orders/order.html",
-        progress_form,
+        progress_form if progress_form is not None else move_form,
         order=order,
         membership=membership,
         moves=services.allowed_moves(order, membership),
-        invoices=invoices_of(db.session, order.id),
-        move_form=MoveForm(expected=order.status.value),
+        invoices=invoices,
+        move_form=move_form,
         progress_form=progress_form,
-        is_group=membership.organization.kind == OrganizationKind.PRODUCER,
+        is_group=is_group,
         statuses=OrderStatus,
         steps=STEPS,
         payments_on=bool(current_app.config.get("STRIPE_SECRET_KEY")),

@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import InList
 from marketplace.i18n import N_, translate
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.producers.models import Photo, ProducerGroup, Product
 from marketplace.producers.taxonomy import CATEGORIES
 

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace.clock import time_zone_names
 from marketplace.forms import AmountField, CoordinateField, Form, OneTimeForm, WholeNumberField, choices
 from marketplace.i18n import lazy_date
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.producers.taxonomy import CERTIFICATION_SCHEMES, CURRENCIES, OTHER_CLAIM, category_choices, country_choices
 from marketplace.text import clean_line, word_list
 

@@ -11,7 +11,6 @@ from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, bindparam, delete, false, func, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -22,6 +21,7 @@ from marketplace.db import use_case, utcnow
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.i18n import format_day as format_date
 from marketplace.i18n import format_number
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.notifications import notify
 from marketplace.outbox.events import AddressConfirmed, OrganizationSignedUp
 from marketplace.producers import capacity

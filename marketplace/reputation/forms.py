@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from marketplace.forms import Form, OneTimeForm, choices
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.reputation.services import MAX_TEXT
 
 

@@ -6,13 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.accounts import context
 from marketplace.forms import AmountField, Form, OneTimeForm, WholeNumberField, choices
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.producers.forms import category_select_choices
 from marketplace.producers.taxonomy import CURRENCIES, country_choices
 from marketplace.sourcing.incoterms import PLACE_LENGTH, incoterm_choices

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+
+from marketplace.i18n import lazy_gettext as _l
 
 INCOTERMS: dict[str, object] = {  # code → what it means, in the reader's language (lazy)
     "EXW": _l("collected by the buyer at the group's workshop"),

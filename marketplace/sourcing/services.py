@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -17,6 +16,7 @@ from marketplace.accounts.services import require_confirmed, require_role
 from marketplace.db import lock, use_case
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.i18n import format_day, format_number, label, lazy_date, lazy_join, lazy_money, lazy_number
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.money import is_rounded, minor_units
 from marketplace.notifications import notify
 from marketplace.producers.changes import publish_record_changed

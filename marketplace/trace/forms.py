@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.forms import Form
+from marketplace.i18n import lazy_gettext as _l
 
 
 class StoryForm(Form):

@@ -134,16 +134,17 @@ BUDGET = {
     "api_groups": 2,
     "api_group": 4,
     "api_search": 1,
-    "order": 5,
+    "order": 3,
     "invoice": 4,
-    # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties
-    # and lines (1), progress (1), invoices (1), its trace (read once) with its story (1); the invoice: with its order, lines and
-    # group (1), payments (1), the payout with the group's collecting account (1); the profile: its group with its capabilities
-    # and their weeks, certifications, products with tiers and photos, and gallery photos, side by side with its measured
-    # record, ratings and newest reviews (1, marketplace.discovery.profile); the API's list and the directory: a page of
-    # cards with their total, their capabilities' categories and certifications, and on the directory their cover photos too (1,
-    # marketplace.producers.cards.with_details); home: its cards with their details and covers, and the kept counts (1); the API's
-    # group: the group with its certifications (1), capabilities with their weeks (1), products with their price tiers (1)
+    # the signed-in pages: the user with memberships and organizations (1); the order page: the order with both parties, its
+    # lines, progress and invoices (1, marketplace.orders.services.order_page), its trace (read once) with its story (1); the
+    # invoice: with its order, lines and group (1), payments (1), the payout with the group's collecting account (1); the profile:
+    # its group with its capabilities and their weeks, certifications, products with tiers and photos, and gallery photos, side by
+    # side with its measured record, ratings and newest reviews (1, marketplace.discovery.profile); the API's list and the
+    # directory: a page of cards with their total, their capabilities' categories and certifications, and on the directory their
+    # cover photos too (1, marketplace.producers.cards.with_details); home: its cards with their details and covers, and the kept
+    # counts (1); the API's group: the group with its certifications (1), capabilities with their weeks (1), products with their
+    # price tiers (1)
 }
 # The pages the anonymous page cache keeps (marketplace.pagecache) read the public generation first (1, counted
 # above; the search pages, the search index's generation, their one statement); served again from the cache, they run
