@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, OrganizationKind, Role
@@ -63,6 +63,16 @@ def story_of(session: Session, order_id: int) -> ProductStory | None:
     return session.scalar(select(ProductStory).where(ProductStory.order_id == order_id))
 
 
+_CHAIN_AND_STORY = (  # built once: `chain_and_story`'s statement, for the order `order_id`
+    select(TraceEvent, ProductStory)
+    .select_from(Order)
+    .outerjoin(TraceEvent, TraceEvent.order_id == Order.id)
+    .outerjoin(ProductStory, ProductStory.order_id == Order.id)
+    .where(Order.id == bindparam("order_id"))
+    .order_by(TraceEvent.sequence)
+)
+
+
 def chain_and_story(session: Session, order_id: int) -> tuple[list[TraceEvent], ProductStory | None]:
     """Return the order's trace events in chain order and its story settings (None if unset), in one statement.
 
@@ -70,14 +80,7 @@ def chain_and_story(session: Session, order_id: int) -> tuple[list[TraceEvent], 
     row anchors the outer joins, so a story without events, or events without a story, come back alike;
     the story's few columns repeat on each event's row. An unknown order gives ([], None).
     """
-    rows = session.execute(
-        select(TraceEvent, ProductStory)
-        .select_from(Order)
-        .outerjoin(TraceEvent, TraceEvent.order_id == Order.id)
-        .outerjoin(ProductStory, ProductStory.order_id == Order.id)
-        .where(Order.id == order_id)
-        .order_by(TraceEvent.sequence)
-    ).all()
+    rows = session.execute(_CHAIN_AND_STORY, {"order_id": order_id}).all()
     return [event for event, _story in rows if event is not None], (rows[0][1] if rows else None)
 
 
